@@ -1,0 +1,324 @@
+#include "commit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "xalloc.h"
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int write_all(int fd, const void *data, size_t n)
+{
+	const char *p = data;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (w == 0) {
+			/* No progress and no errno: do not spin forever. */
+			errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* close(2) is not retried on EINTR: on Linux the fd is gone either way. */
+static int close_checked(int fd)
+{
+	if (close(fd) < 0 && errno != EINTR)
+		return -1;
+	return 0;
+}
+
+static void commit_free(struct commit_file *c)
+{
+	free(c->path);
+	free(c->tmp);
+	c->path = c->tmp = NULL;
+	c->fd = -1;
+}
+
+/* Drop the temp file after a failure, keeping errno for the caller's
+ * message. */
+static void commit_discard(struct commit_file *c)
+{
+	int saved = errno;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	if (c->tmp) {
+		unlink(c->tmp);
+		free(c->tmp);
+		c->tmp = NULL;
+	}
+	errno = saved;
+}
+
+static mode_t file_mode(void)
+{
+	/* umask() can only be read by setting it; the window is two
+	 * syscalls long and tools are single-threaded. */
+	mode_t mask = umask(0);
+	umask(mask);
+	return (mode_t)0644 & ~mask;
+}
+
+int commit_open(struct commit_file *c, const char *path, char *err,
+		size_t errlen)
+{
+	static const char suffix[] = ".tmp.XXXXXX";
+	size_t n = strlen(path);
+
+	c->fd = -1;
+	c->path = xstrdup(path);
+	c->tmp = xmalloc(n + sizeof suffix);
+	memcpy(c->tmp, path, n);
+	memcpy(c->tmp + n, suffix, sizeof suffix);
+
+	c->fd = mkstemp(c->tmp);
+	if (c->fd < 0) {
+		set_err(err, errlen, "%s: cannot create temp file: %s", path,
+			strerror(errno));
+		commit_free(c);
+		return -1;
+	}
+	/* mkstemp makes 0600; a state file should look like any other. */
+	if (fcntl(c->fd, F_SETFD, FD_CLOEXEC) < 0 ||
+	    fchmod(c->fd, file_mode()) < 0) {
+		set_err(err, errlen, "%s: cannot set up temp file: %s", path,
+			strerror(errno));
+		commit_discard(c);
+		commit_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+int commit_write(struct commit_file *c, const void *data, size_t n,
+		 char *err, size_t errlen)
+{
+	if (c->fd < 0) {
+		set_err(err, errlen, "%s: write after a failed write",
+			c->path ? c->path : "(commit)");
+		return -1;
+	}
+	if (write_all(c->fd, data, n) < 0) {
+		set_err(err, errlen, "%s: write: %s", c->path,
+			strerror(errno));
+		/* Leave c so commit_finish() refuses and commit_abort()
+		 * frees, whichever the caller does next. */
+		commit_discard(c);
+		return -1;
+	}
+	return 0;
+}
+
+void commit_abort(struct commit_file *c)
+{
+	commit_discard(c);
+	commit_free(c);
+}
+
+/* Steps shared by both ways to publish: the temp file's bytes durable
+ * and its descriptor closed, so only a name change remains. */
+static int commit_seal(struct commit_file *c, char *err, size_t errlen)
+{
+	if (c->fd < 0 || !c->tmp) {
+		set_err(err, errlen, "%s: not committed: an earlier write "
+			"failed", c->path ? c->path : "(commit)");
+		return -1;
+	}
+	if (fsync(c->fd) < 0) {
+		set_err(err, errlen, "%s: fsync: %s", c->path,
+			strerror(errno));
+		return -1;
+	}
+	fault_point("commit.written");
+	int fd = c->fd;
+	c->fd = -1;
+	/* NFS and friends report deferred write errors only at close. */
+	if (close_checked(fd) < 0) {
+		set_err(err, errlen, "%s: close: %s", c->path,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int commit_finish(struct commit_file *c, char *err, size_t errlen)
+{
+	if (commit_seal(c, err, errlen) < 0)
+		goto fail;
+	if (rename(c->tmp, c->path) < 0) {
+		set_err(err, errlen, "%s: rename: %s", c->path,
+			strerror(errno));
+		goto fail;
+	}
+	free(c->tmp);
+	c->tmp = NULL; /* it is the real file now: never unlink it */
+	fault_point("commit.renamed");
+	if (commit_sync_dir(c->path, err, errlen) < 0)
+		goto fail;
+	fault_point("commit.synced");
+	commit_free(c);
+	return 0;
+fail:
+	commit_abort(c);
+	return -1;
+}
+
+int commit_finish_new(struct commit_file *c, char *err, size_t errlen)
+{
+	if (commit_seal(c, err, errlen) < 0)
+		goto fail;
+	/* link(2) never replaces: of two writers, the second gets EEXIST.
+	 * rename(2) would silently let the last one win. */
+	if (link(c->tmp, c->path) < 0) {
+		if (errno == EEXIST) {
+			commit_abort(c);
+			return 1;
+		}
+		set_err(err, errlen, "%s: link: %s", c->path,
+			strerror(errno));
+		goto fail;
+	}
+	fault_point("commit.linked");
+	if (unlink(c->tmp) < 0) {
+		set_err(err, errlen, "%s: cannot remove temp file %s: %s",
+			c->path, c->tmp, strerror(errno));
+		goto fail;
+	}
+	free(c->tmp);
+	c->tmp = NULL;
+	if (commit_sync_dir(c->path, err, errlen) < 0)
+		goto fail;
+	commit_free(c);
+	return 0;
+fail:
+	commit_abort(c);
+	return -1;
+}
+
+int commit_sync_dir(const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	if (!slash)
+		dir = xstrdup(".");
+	else if (slash == path)
+		dir = xstrdup("/");
+	else
+		dir = xstrndup(path, (size_t)(slash - path));
+
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		set_err(err, errlen, "%s: cannot open folder: %s", dir,
+			strerror(errno));
+		free(dir);
+		return -1;
+	}
+	/* Some file systems cannot fsync a folder (EINVAL); the rename is
+	 * as durable there as it will ever be. */
+	if (fsync(fd) < 0 && errno != EINVAL) {
+		set_err(err, errlen, "%s: fsync folder: %s", dir,
+			strerror(errno));
+		close(fd);
+		free(dir);
+		return -1;
+	}
+	if (close_checked(fd) < 0) {
+		set_err(err, errlen, "%s: close folder: %s", dir,
+			strerror(errno));
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	return 0;
+}
+
+int commit_replace(const char *path, const void *data, size_t n, char *err,
+		   size_t errlen)
+{
+	struct commit_file c;
+	if (commit_open(&c, path, err, errlen) < 0)
+		return -1;
+	if (commit_write(&c, data, n, err, errlen) < 0) {
+		commit_abort(&c);
+		return -1;
+	}
+	return commit_finish(&c, err, errlen);
+}
+
+int commit_create_new(const char *path, const void *data, size_t n,
+		      char *err, size_t errlen)
+{
+	struct commit_file c;
+	if (commit_open(&c, path, err, errlen) < 0)
+		return -1;
+	if (commit_write(&c, data, n, err, errlen) < 0) {
+		commit_abort(&c);
+		return -1;
+	}
+	return commit_finish_new(&c, err, errlen);
+}
+
+int commit_lock(const char *path, char *err, size_t errlen)
+{
+	size_t n = strlen(path);
+	char *lock = xmalloc(n + sizeof ".lock");
+	memcpy(lock, path, n);
+	memcpy(lock + n, ".lock", sizeof ".lock");
+
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		set_err(err, errlen, "%s: cannot open lock file: %s", lock,
+			strerror(errno));
+		free(lock);
+		return -1;
+	}
+	int r;
+	do
+		r = flock(fd, LOCK_EX | LOCK_NB);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK) {
+			set_err(err, errlen, "%s: locked by another process; "
+				"try again later", path);
+			free(lock);
+			return -2;
+		}
+		set_err(err, errlen, "%s: cannot lock: %s", lock,
+			strerror(e));
+		free(lock);
+		return -1;
+	}
+	free(lock);
+	return fd;
+}

@@ -1,0 +1,139 @@
+#include "dlq.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "jsonw.h"
+#include "timefmt.h"
+#include "xalloc.h"
+
+struct dlq {
+	int fd; /* O_APPEND: each write lands whole at the current end */
+	char *path;
+	char *tool;
+	struct buf line; /* reused for every envelope */
+	uint64_t count;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+struct dlq *dlq_open(const char *path, const char *tool, char *err,
+		     size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		set_err(err, errlen, "%s: cannot open dead-letter file: %s",
+			path, strerror(errno));
+		return NULL;
+	}
+	struct dlq *d = xcalloc(1, sizeof *d);
+	d->fd = fd;
+	d->path = xstrdup(path);
+	d->tool = xstrdup(tool);
+	return d;
+}
+
+void dlq_envelope(struct buf *b, const char *tool, const struct dlq_letter *l,
+		  int64_t failed_at_ns)
+{
+	buf_addc(b, '{');
+	jw_key(b, "original_record", 1);
+	if (l->is_json)
+		buf_add(b, l->record, l->len);
+	else
+		jw_string(b, l->record, l->len);
+	jw_key(b, "error_type", 0);
+	jw_str(b, l->error_type ? l->error_type : "");
+	jw_key(b, "error_message", 0);
+	jw_str(b, l->error_message ? l->error_message : "");
+	jw_key(b, "retry_count", 0);
+	jw_u64(b, l->retry_count);
+	jw_key(b, "failed_at", 0);
+	jw_time(b, failed_at_ns);
+	jw_key(b, "replayable", 0);
+	buf_adds(b, l->replayable ? "true" : "false");
+	jw_key(b, "source", 0);
+	buf_addc(b, '{');
+	jw_key(b, "tool", 1);
+	jw_str(b, tool);
+	jw_key(b, "file", 0);
+	if (l->file)
+		jw_str(b, l->file);
+	else
+		buf_adds(b, "null");
+	jw_key(b, "line", 0);
+	jw_u64(b, l->line);
+	buf_adds(b, "}}");
+}
+
+int dlq_put(struct dlq *d, const struct dlq_letter *l, char *err,
+	    size_t errlen)
+{
+	buf_reset(&d->line);
+	dlq_envelope(&d->line, d->tool, l, time_now());
+	buf_addc(&d->line, '\n');
+
+	/* One write(2), never a retried remainder: with other writers
+	 * appending to the same file, a second write could land after
+	 * theirs and splice two letters.  EINTR means nothing was
+	 * written, so that alone is safe to retry. */
+	ssize_t w;
+	do
+		w = write(d->fd, d->line.p, d->line.len);
+	while (w < 0 && errno == EINTR);
+	if (w < 0) {
+		set_err(err, errlen, "%s: write: %s", d->path,
+			strerror(errno));
+		return -1;
+	}
+	if ((size_t)w != d->line.len) {
+		set_err(err, errlen, "%s: short write (%zd of %zu bytes); the "
+			"last dead letter is torn", d->path, w, d->line.len);
+		return -1;
+	}
+	d->count++;
+	return 0;
+}
+
+uint64_t dlq_count(const struct dlq *d)
+{
+	return d->count;
+}
+
+int dlq_close(struct dlq *d, char *err, size_t errlen)
+{
+	int rc = 0;
+	/* EINVAL: a pipe or terminal given as the DLQ; nothing to sync. */
+	if (fsync(d->fd) < 0 && errno != EINVAL) {
+		set_err(err, errlen, "%s: fsync: %s", d->path,
+			strerror(errno));
+		rc = -1;
+	}
+	if (close(d->fd) < 0 && errno != EINTR && rc == 0) {
+		set_err(err, errlen, "%s: close: %s", d->path,
+			strerror(errno));
+		rc = -1;
+	}
+	buf_free(&d->line);
+	free(d->path);
+	free(d->tool);
+	free(d);
+	return rc;
+}

@@ -1,0 +1,364 @@
+/* statefile: the versioned, checksummed container and its refusals. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "statefile.h"
+#include "unit.h"
+
+static char dir[64];
+static char path[256];
+static char err[512];
+static char want[512];
+
+static const unsigned char payload[] = "hello, state";
+#define PAYLOAD_LEN (sizeof payload - 1)
+
+static int write_state(const char *kind, uint32_t version)
+{
+	struct state_writer *w = state_write_begin(path, kind, version,
+						   PAYLOAD_LEN, err,
+						   sizeof err);
+	if (!w)
+		return -1;
+	/* In two pieces, as a streaming writer would. */
+	if (state_write(w, payload, 5, err, sizeof err) < 0 ||
+	    state_write(w, payload + 5, PAYLOAD_LEN - 5, err, sizeof err) < 0) {
+		state_write_abort(w);
+		return -1;
+	}
+	return state_write_end(w, err, sizeof err);
+}
+
+/* Read path whole as kind "dedup" max version 2; 0 or -1 with err. */
+static int read_state(void)
+{
+	uint32_t v;
+	uint64_t len;
+	struct state_reader *r = state_read_begin(path, "dedup", 2, &v, &len,
+						  err, sizeof err);
+	if (!r)
+		return -1;
+	unsigned char got[64];
+	if (len > sizeof got || state_read(r, got, (size_t)len, err,
+					   sizeof err) < 0) {
+		state_read_abort(r);
+		return -1;
+	}
+	return state_read_end(r, err, sizeof err);
+}
+
+static long file_size(void)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static void patch_byte(long off, unsigned char x)
+{
+	int fd = open(path, O_RDWR);
+	unsigned char c = 0;
+	CHECK_INT(pread(fd, &c, 1, off), 1);
+	c ^= x;
+	CHECK_INT(pwrite(fd, &c, 1, off), 1);
+	close(fd);
+}
+
+static void expect(const char *reason)
+{
+	snprintf(want, sizeof want, "%s: %s", path, reason);
+}
+
+TEST(round_trip)
+{
+	CHECK_INT(write_state("dedup", 2), 0);
+	CHECK_INT(file_size(), 32 + (long)PAYLOAD_LEN + 8);
+
+	uint32_t v = 0;
+	uint64_t len = 0;
+	struct state_reader *r = state_read_begin(path, "dedup", 2, &v, &len,
+						  err, sizeof err);
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	CHECK_INT(v, 2);
+	CHECK_INT(len, PAYLOAD_LEN);
+	unsigned char got[PAYLOAD_LEN + 1] = {0};
+	CHECK_INT(state_read(r, got, 7, err, sizeof err), 0);
+	CHECK_INT(state_read(r, got + 7, PAYLOAD_LEN - 7, err, sizeof err), 0);
+	CHECK_STR((char *)got, (const char *)payload);
+	CHECK_INT(state_read_end(r, err, sizeof err), 0);
+}
+
+TEST(header_layout_is_little_endian)
+{
+	CHECK_INT(write_state("dedup", 0x01020304), 0);
+	unsigned char h[32];
+	int fd = open(path, O_RDONLY);
+	CHECK_INT(read(fd, h, sizeof h), 32);
+	close(fd);
+	CHECK(memcmp(h, "IDEMSTAT", 8) == 0);
+	CHECK(memcmp(h + 8, "dedup\0\0\0", 8) == 0);
+	CHECK(memcmp(h + 16, "\x04\x03\x02\x01", 4) == 0);
+	CHECK(memcmp(h + 20, "\0\0\0\0", 4) == 0);
+	CHECK_INT(le64_get(h + 24), PAYLOAD_LEN);
+}
+
+TEST(unread_payload_is_still_verified)
+{
+	CHECK_INT(write_state("dedup", 1), 0);
+	struct state_reader *r = state_read_begin(path, "dedup", 1, NULL, NULL,
+						  err, sizeof err);
+	CHECK(r != NULL);
+	CHECK_INT(state_read_end(r, err, sizeof err), 0);
+
+	patch_byte(40, 0x01);
+	r = state_read_begin(path, "dedup", 1, NULL, NULL, err, sizeof err);
+	CHECK(r != NULL);
+	CHECK_INT(state_read_end(r, err, sizeof err), -1);
+	expect("checksum mismatch; refusing a damaged state");
+	CHECK_STR(err, want);
+}
+
+TEST(missing_file_is_a_first_run)
+{
+	char p[300];
+	snprintf(p, sizeof p, "%s/absent", dir);
+	strcpy(err, "junk");
+	CHECK(state_read_begin(p, "dedup", 1, NULL, NULL, err, sizeof err) ==
+	      NULL);
+	CHECK_STR(err, "");
+}
+
+TEST(flipped_payload_byte_is_a_checksum_mismatch)
+{
+	CHECK_INT(write_state("dedup", 1), 0);
+	patch_byte(32 + 3, 0x20);
+	CHECK_INT(read_state(), -1);
+	expect("checksum mismatch; refusing a damaged state");
+	CHECK_STR(err, want);
+}
+
+TEST(flipped_checksum_byte_is_a_checksum_mismatch)
+{
+	CHECK_INT(write_state("dedup", 1), 0);
+	patch_byte(file_size() - 1, 0x80);
+	CHECK_INT(read_state(), -1);
+	expect("checksum mismatch; refusing a damaged state");
+	CHECK_STR(err, want);
+}
+
+TEST(truncated_payload)
+{
+	CHECK_INT(write_state("dedup", 1), 0);
+	CHECK_INT(truncate(path, 32 + 4), 0);
+	CHECK_INT(read_state(), -1);
+	expect("truncated (payload ends early)");
+	CHECK_STR(err, want);
+}
+
+TEST(truncated_checksum)
+{
+	CHECK_INT(write_state("dedup", 1), 0);
+	CHECK_INT(truncate(path, file_size() - 3), 0);
+	CHECK_INT(read_state(), -1);
+	expect("truncated (checksum missing)");
+	CHECK_STR(err, want);
+}
+
+TEST(wrong_kind)
+{
+	CHECK_INT(write_state("window", 1), 0);
+	CHECK_INT(read_state(), -1);
+	expect("is a window state, not dedup");
+	CHECK_STR(err, want);
+
+	/* "dedupx" must not pass for "dedup": the padding is compared. */
+	CHECK_INT(write_state("dedupx", 1), 0);
+	CHECK_INT(read_state(), -1);
+	expect("is a dedupx state, not dedup");
+	CHECK_STR(err, want);
+}
+
+TEST(newer_version)
+{
+	CHECK_INT(write_state("dedup", 3), 0);
+	CHECK_INT(read_state(), -1);
+	expect("format version 3 is newer than this program understands "
+	       "(max 2)");
+	CHECK_STR(err, want);
+}
+
+TEST(bad_magic)
+{
+	FILE *f = fopen(path, "w");
+	fputs("{\"not\":\"a state\"}\n", f);
+	fclose(f);
+	CHECK_INT(read_state(), -1);
+	expect("not an idem state file");
+	CHECK_STR(err, want);
+
+	CHECK_INT(write_state("dedup", 1), 0);
+	patch_byte(0, 0x01);
+	CHECK_INT(read_state(), -1);
+	CHECK_STR(err, want);
+
+	f = fopen(path, "w");
+	fclose(f);
+	CHECK_INT(read_state(), -1);
+	CHECK_STR(err, want);
+}
+
+TEST(trailing_bytes)
+{
+	CHECK_INT(write_state("dedup", 1), 0);
+	FILE *f = fopen(path, "a");
+	fputc('x', f);
+	fclose(f);
+	CHECK_INT(read_state(), -1);
+	expect("trailing bytes after the checksum");
+	CHECK_STR(err, want);
+}
+
+/* Through a pipe the size is unknown up front, so truncation and
+ * trailing bytes are found by the streaming reads themselves. */
+static int read_state_via_fifo(long keep, const char *extra)
+{
+	char fifo[300];
+	snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+	unlink(fifo);
+	if (mkfifo(fifo, 0600) < 0)
+		return -2;
+	unsigned char data[128];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = read(fd, data, sizeof data);
+	close(fd);
+	if (keep >= 0 && keep < n)
+		n = keep;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int w = open(fifo, O_WRONLY);
+		if (write(w, data, (size_t)n) != n)
+			_exit(1);
+		if (extra && write(w, extra, strlen(extra)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	char saved[256];
+	strcpy(saved, path);
+	strcpy(path, fifo);
+	int r = read_state();
+	strcpy(path, saved);
+	waitpid(pid, NULL, 0);
+	unlink(fifo);
+	return r;
+}
+
+TEST(streaming_reader_finds_truncation_and_trailing_bytes)
+{
+	char fifo[300];
+	snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+
+	CHECK_INT(write_state("dedup", 1), 0);
+	CHECK_INT(read_state_via_fifo(-1, NULL), 0);
+
+	CHECK_INT(read_state_via_fifo(32 + 4, NULL), -1);
+	snprintf(want, sizeof want, "%s: truncated (payload ends early)", fifo);
+	CHECK_STR(err, want);
+
+	CHECK_INT(read_state_via_fifo(32 + (long)PAYLOAD_LEN + 2, NULL), -1);
+	snprintf(want, sizeof want, "%s: truncated (checksum missing)", fifo);
+	CHECK_STR(err, want);
+
+	CHECK_INT(read_state_via_fifo(-1, "more"), -1);
+	snprintf(want, sizeof want, "%s: trailing bytes after the checksum",
+		 fifo);
+	CHECK_STR(err, want);
+}
+
+TEST(writer_checks_the_declared_length)
+{
+	CHECK_INT(write_state("dedup", 1), 0);
+
+	struct state_writer *w = state_write_begin(path, "dedup", 1, 10, err,
+						   sizeof err);
+	CHECK(w != NULL);
+	CHECK_INT(state_write(w, "12345", 5, err, sizeof err), 0);
+	CHECK_INT(state_write_end(w, err, sizeof err), -1);
+	expect("payload is 5 bytes, header declared 10");
+	CHECK_STR(err, want);
+
+	w = state_write_begin(path, "dedup", 1, 4, err, sizeof err);
+	CHECK_INT(state_write(w, "12345", 5, err, sizeof err), -1);
+	expect("payload longer than the 4 bytes declared");
+	CHECK_STR(err, want);
+	state_write_abort(w);
+
+	/* The good state from before is untouched. */
+	CHECK_INT(read_state(), 0);
+}
+
+TEST(writer_refuses_a_kind_too_long)
+{
+	CHECK(state_write_begin(path, "ninechars", 1, 0, err, sizeof err) ==
+	      NULL);
+	expect("state kind \"ninechars\" must be 1 to 8 bytes");
+	CHECK_STR(err, want);
+}
+
+TEST(empty_payload)
+{
+	struct state_writer *w = state_write_begin(path, "dedup", 1, 0, err,
+						   sizeof err);
+	CHECK(w != NULL);
+	CHECK_INT(state_write_end(w, err, sizeof err), 0);
+	CHECK_INT(file_size(), 40);
+	CHECK_INT(read_state(), 0);
+}
+
+TEST(little_endian_helpers)
+{
+	unsigned char b[8];
+	le64_put(b, 0x0102030405060708ULL);
+	CHECK(memcmp(b, "\x08\x07\x06\x05\x04\x03\x02\x01", 8) == 0);
+	CHECK(le64_get(b) == 0x0102030405060708ULL);
+	le64_put(b, UINT64_MAX);
+	CHECK(le64_get(b) == UINT64_MAX);
+	le32_put(b, 0xdeadbeefU);
+	CHECK(memcmp(b, "\xef\xbe\xad\xde", 4) == 0);
+	CHECK(le32_get(b) == 0xdeadbeefU);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/idem-state-XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 2;
+	}
+	snprintf(path, sizeof path, "%s/state", dir);
+	RUN(round_trip);
+	RUN(header_layout_is_little_endian);
+	RUN(unread_payload_is_still_verified);
+	RUN(missing_file_is_a_first_run);
+	RUN(flipped_payload_byte_is_a_checksum_mismatch);
+	RUN(flipped_checksum_byte_is_a_checksum_mismatch);
+	RUN(truncated_payload);
+	RUN(truncated_checksum);
+	RUN(wrong_kind);
+	RUN(newer_version);
+	RUN(bad_magic);
+	RUN(trailing_bytes);
+	RUN(streaming_reader_finds_truncation_and_trailing_bytes);
+	RUN(writer_checks_the_declared_length);
+	RUN(writer_refuses_a_kind_too_long);
+	RUN(empty_payload);
+	RUN(little_endian_helpers);
+	unlink(path);
+	rmdir(dir);
+	return unit_done();
+}
