@@ -1,0 +1,217 @@
+/*
+ * lines: NDJSON framing over a zio input.
+ *
+ * One buffer, buf[0..cap).  Unread bytes are buf[start..end); the first
+ * `scanned` of them are known to hold no '\n', so a long line is searched
+ * once however many reads it takes.  A line is handed out in place (no
+ * copy) and NUL-terminated by overwriting its terminator, which has been
+ * consumed.  One byte past end is always kept free for the NUL of a last
+ * line that has no newline.
+ *
+ * When no '\n' is left, the partial line (at most one line's worth) is
+ * moved to the front and the rest of the buffer is filled with a single
+ * read.  The buffer doubles only when a partial line fills it, and never
+ * beyond max + 3 (the line, a '\r' that may be stripped, the NUL): once
+ * more than max + 1 bytes are held without a '\n' the line is too long
+ * whatever follows.  Its first bytes stay at buf[0..keep) and the rest
+ * is read through buf[keep..cap) and counted, not stored, so a 10 GiB
+ * line costs no more memory than a max-sized one.
+ */
+#include "lines.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+#define LINES_INITIAL (64u << 10)
+#define LINES_KEEP 1024u /* prefix of a too-long line, for the message */
+
+struct lines {
+	struct zin *z;
+	char *name;
+	char *buf;
+	size_t cap, limit;
+	size_t max, keep;
+	size_t start, end, scanned;
+	uint64_t lineno;
+	bool eof;
+	bool failed;
+	char errmsg[256]; /* a read error, repeated by later calls */
+};
+
+struct lines *lines_open(const char *path, size_t max, char *err,
+			 size_t errlen)
+{
+	struct zin *z = zin_open(path, err, errlen);
+	if (!z)
+		return NULL;
+	struct lines *l = xcalloc(1, sizeof *l);
+	l->z = z;
+	l->name = xstrdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
+	if (max == 0)
+		max = LINES_DEFAULT_MAX;
+	if (max > SIZE_MAX / 4) /* keeps max + 3 and doubling in range */
+		max = SIZE_MAX / 4;
+	l->max = max;
+	l->keep = max < LINES_KEEP ? max : LINES_KEEP;
+	l->cap = LINES_INITIAL;
+	l->limit = max + 3 > l->cap ? max + 3 : l->cap;
+	l->buf = xmalloc(l->cap);
+	return l;
+}
+
+static int lines_fail(struct lines *l, char *err, size_t errlen)
+{
+	l->failed = true;
+	if (err && errlen)
+		snprintf(err, errlen, "%s", l->errmsg);
+	return -1;
+}
+
+static ssize_t lines_read(struct lines *l, char *dst, size_t cap, char *err,
+			  size_t errlen)
+{
+	ssize_t n = zin_read(l->z, dst, cap, l->errmsg, sizeof l->errmsg);
+	if (n < 0)
+		return lines_fail(l, err, errlen);
+	if (n == 0)
+		l->eof = true;
+	return n;
+}
+
+static int lines_emit(struct lines *l, struct line *out, char *s, size_t len)
+{
+	out->p = s;
+	out->lineno = l->lineno;
+	out->full_len = len;
+	out->too_long = len > l->max;
+	if (out->too_long)
+		len = l->keep;
+	out->len = len;
+	s[len] = '\0';
+	return 1;
+}
+
+/* The line at start has more than max + 1 bytes and no '\n' yet: keep
+ * its head, count and drop the rest up to the '\n' (or EOF). */
+static int lines_skip_long(struct lines *l, struct line *out, char *err,
+			   size_t errlen)
+{
+	char *buf = l->buf;
+	size_t keep = l->keep;
+	size_t full = l->end - l->start;
+	char last = buf[l->end - 1];
+
+	memmove(buf, buf + l->start, keep);
+	l->start = l->end = keep;
+	l->scanned = 0;
+	l->lineno++;
+	for (;;) {
+		ssize_t n = lines_read(l, buf + keep, l->cap - keep - 1, err,
+				       errlen);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		char *nl = memchr(buf + keep, '\n', (size_t)n);
+		if (!nl) {
+			full += (size_t)n;
+			last = buf[keep + (size_t)n - 1];
+			continue;
+		}
+		size_t k = (size_t)(nl - (buf + keep));
+		full += k;
+		if (k > 0)
+			last = nl[-1];
+		/* The rest of the read is the next lines. */
+		l->start = keep + k + 1;
+		l->end = keep + (size_t)n;
+		break;
+	}
+	if (last == '\r')
+		full--;
+	lines_emit(l, out, buf, full);
+	return 1;
+}
+
+int lines_next(struct lines *l, struct line *out, char *err, size_t errlen)
+{
+	if (l->failed)
+		return lines_fail(l, err, errlen);
+	for (;;) {
+		char *s = l->buf + l->start;
+		size_t avail = l->end - l->start;
+		char *nl = NULL;
+		if (avail > l->scanned)
+			nl = memchr(s + l->scanned, '\n', avail - l->scanned);
+		if (nl) {
+			size_t len = (size_t)(nl - s);
+			l->start += len + 1;
+			l->scanned = 0;
+			l->lineno++;
+			if (len > 0 && s[len - 1] == '\r')
+				len--;
+			if (len == 0)
+				continue;
+			return lines_emit(l, out, s, len);
+		}
+		l->scanned = avail;
+
+		if (l->eof) {
+			if (avail == 0)
+				return 0;
+			/* A last line without '\n'; buf[end] is free. */
+			l->start = l->end;
+			l->scanned = 0;
+			l->lineno++;
+			if (s[avail - 1] == '\r')
+				avail--;
+			if (avail == 0)
+				return 0;
+			return lines_emit(l, out, s, avail);
+		}
+		if (avail > l->max + 1)
+			return lines_skip_long(l, out, err, errlen);
+
+		/* Need more bytes: make room after the partial line. */
+		if (l->start > 0) {
+			memmove(l->buf, s, avail);
+			l->start = 0;
+			l->end = avail;
+		}
+		if (l->end + 1 >= l->cap) {
+			size_t cap = l->cap * 2;
+			if (cap > l->limit)
+				cap = l->limit;
+			l->buf = xrealloc(l->buf, cap);
+			l->cap = cap;
+		}
+		ssize_t n = lines_read(l, l->buf + l->end, l->cap - l->end - 1,
+				       err, errlen);
+		if (n < 0)
+			return -1;
+		l->end += (size_t)n;
+	}
+}
+
+unsigned long long lines_bytes(const struct lines *l)
+{
+	return zin_raw_bytes(l->z);
+}
+
+const char *lines_name(const struct lines *l)
+{
+	return l->name;
+}
+
+void lines_close(struct lines *l)
+{
+	if (!l)
+		return;
+	zin_close(l->z);
+	free(l->buf);
+	free(l->name);
+	free(l);
+}

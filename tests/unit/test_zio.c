@@ -1,0 +1,289 @@
+/*
+ * zio: round trips plain and zstd, reads with tiny buffers, flush making
+ * a partial frame decodable, and write errors that stick (ENOSPC from
+ * /dev/full, EPIPE from a closed pipe).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "buf.h"
+#include "unit.h"
+#include "zio.h"
+
+static char tmpdir[] = "/tmp/test_zio.XXXXXX";
+
+static const char *tmp_path(const char *name)
+{
+	static char p[256];
+	snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+	return p;
+}
+
+static void slurp(const char *p, struct buf *b)
+{
+	char tmp[4096];
+	FILE *f = fopen(p, "rb");
+	size_t n;
+	buf_reset(b);
+	buf_add(b, "", 0);
+	if (!f)
+		return;
+	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+		buf_add(b, tmp, n);
+	fclose(f);
+}
+
+/* Everything zin gives for p, read cap bytes at a time. */
+static int zin_all(const char *p, size_t cap, struct buf *b, bool *compressed,
+		   char *err, size_t errlen)
+{
+	struct zin *z = zin_open(p, err, errlen);
+	buf_reset(b);
+	buf_add(b, "", 0);
+	if (!z)
+		return -1;
+	char *tmp = malloc(cap);
+	ssize_t n;
+	while ((n = zin_read(z, tmp, cap, err, errlen)) > 0)
+		buf_add(b, tmp, (size_t)n);
+	if (compressed)
+		*compressed = zin_compressed(z);
+	free(tmp);
+	zin_close(z);
+	return n < 0 ? -1 : 0;
+}
+
+/* Some text that compresses, with a varied length per chunk. */
+static void sample(struct buf *b, int records)
+{
+	buf_reset(b);
+	for (int i = 0; i < records; i++)
+		buf_addf(b, "{\"id\":%d,\"v\":\"%.*s\"}\n", i, i % 97,
+			 "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+			 "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz");
+}
+
+static int write_with(const char *p, int level, const struct buf *data,
+		      size_t chunk)
+{
+	char err[256];
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	struct zout *z = zout_open(fd, level);
+	int rc = 0;
+	for (size_t off = 0; off < data->len && rc == 0; off += chunk) {
+		size_t n = data->len - off < chunk ? data->len - off : chunk;
+		rc = zout_write(z, data->p + off, n, err, sizeof err);
+	}
+	if (zout_close(z, err, sizeof err) != 0)
+		rc = -1;
+	if (close(fd) != 0)
+		rc = -1;
+	return rc;
+}
+
+TEST(plain_round_trip)
+{
+	struct buf data = {0}, back = {0};
+	char err[256] = "";
+	bool zc = true;
+	sample(&data, 20000);
+	const char *p = tmp_path("plain");
+	CHECK_INT(write_with(p, 0, &data, 100), 0);
+	slurp(p, &back);
+	CHECK(back.len == data.len && memcmp(back.p, data.p, data.len) == 0);
+	CHECK_INT(zin_all(p, 65536, &back, &zc, err, sizeof err), 0);
+	CHECK(!zc);
+	CHECK(back.len == data.len && memcmp(back.p, data.p, data.len) == 0);
+	/* One big write bypasses the buffer. */
+	CHECK_INT(write_with(p, 0, &data, data.len), 0);
+	slurp(p, &back);
+	CHECK(back.len == data.len && memcmp(back.p, data.p, data.len) == 0);
+	buf_free(&data);
+	buf_free(&back);
+}
+
+TEST(zstd_round_trip_any_read_size)
+{
+	struct buf data = {0}, back = {0};
+	char err[256] = "";
+	bool zc = false;
+	sample(&data, 30000);
+	const char *p = tmp_path("z");
+	CHECK_INT(write_with(p, 3, &data, 333), 0);
+	slurp(p, &back);
+	CHECK(back.len < data.len / 3);
+	CHECK(back.len >= 4 && memcmp(back.p, "\x28\xb5\x2f\xfd", 4) == 0);
+	static const size_t caps[] = {1, 7, 4096, 1 << 20};
+	for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+		CHECK_INT(zin_all(p, caps[i], &back, &zc, err, sizeof err), 0);
+		CHECK(zc);
+		CHECK(back.len == data.len &&
+		      memcmp(back.p, data.p, data.len) == 0);
+	}
+	CHECK_INT(write_with(p, 19, &data, data.len), 0);
+	CHECK_INT(zin_all(p, 4096, &back, &zc, err, sizeof err), 0);
+	CHECK(back.len == data.len && memcmp(back.p, data.p, data.len) == 0);
+	buf_free(&data);
+	buf_free(&back);
+}
+
+TEST(empty_output_is_an_empty_frame_or_nothing)
+{
+	struct buf none = {0}, back = {0};
+	char err[256] = "";
+	bool zc = false;
+	const char *p = tmp_path("empty");
+	CHECK_INT(write_with(p, 0, &none, 1), 0);
+	slurp(p, &back);
+	CHECK_INT(back.len, 0);
+	CHECK_INT(zin_all(p, 100, &back, &zc, err, sizeof err), 0);
+	CHECK_INT(back.len, 0);
+	CHECK_INT(write_with(p, 1, &none, 1), 0);
+	slurp(p, &back);
+	CHECK(back.len > 0);
+	CHECK_INT(zin_all(p, 100, &back, &zc, err, sizeof err), 0);
+	CHECK(zc);
+	CHECK_INT(back.len, 0);
+	buf_free(&back);
+}
+
+TEST(short_files_pass_through)
+{
+	struct buf back = {0};
+	char err[256] = "";
+	const char *p = tmp_path("short");
+	FILE *f = fopen(p, "wb");
+	fputs("\x28\xb5\x2f", f);
+	fclose(f);
+	CHECK_INT(zin_all(p, 2, &back, NULL, err, sizeof err), 0);
+	CHECK_STR(back.p, "\x28\xb5\x2f");
+	buf_free(&back);
+}
+
+TEST(open_errors_name_the_file)
+{
+	char err[256] = "", want[300];
+	const char *p = tmp_path("missing");
+	CHECK(zin_open(p, err, sizeof err) == NULL);
+	snprintf(want, sizeof want, "%s: No such file or directory", p);
+	CHECK_STR(err, want);
+	CHECK(zin_open(tmpdir, err, sizeof err) == NULL);
+	snprintf(want, sizeof want, "%s: Is a directory", tmpdir);
+	CHECK_STR(err, want);
+}
+
+TEST(flush_makes_what_was_written_decodable)
+{
+	char err[256] = "";
+	const char *p = tmp_path("flushed");
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	struct zout *z = zout_open(fd, 3);
+	CHECK_INT(zout_write(z, "{\"a\":1}\n", 8, err, sizeof err), 0);
+	CHECK_INT(zout_flush(z, err, sizeof err), 0);
+
+	/* The frame is still open, yet all 8 bytes decode. */
+	struct buf raw = {0};
+	slurp(p, &raw);
+	char out[64];
+	ZSTD_DCtx *d = ZSTD_createDCtx();
+	ZSTD_inBuffer in = {raw.p, raw.len, 0};
+	ZSTD_outBuffer o = {out, sizeof out, 0};
+	size_t r = ZSTD_decompressStream(d, &o, &in);
+	CHECK(!ZSTD_isError(r) && r != 0);
+	CHECK_INT(o.pos, 8);
+	CHECK(memcmp(out, "{\"a\":1}\n", 8) == 0);
+	ZSTD_freeDCtx(d);
+
+	CHECK_INT(zout_close(z, err, sizeof err), 0);
+	close(fd);
+	struct buf back = {0};
+	CHECK_INT(zin_all(p, 100, &back, NULL, err, sizeof err), 0);
+	CHECK_STR(back.p, "{\"a\":1}\n");
+	buf_free(&raw);
+	buf_free(&back);
+}
+
+TEST(enospc_is_reported_and_sticks)
+{
+	int fd = open("/dev/full", O_WRONLY);
+	if (fd < 0)
+		return; /* no /dev/full here: nothing to test */
+	for (int level = 0; level <= 3; level += 3) {
+		char err[256] = "";
+		struct zout *z = zout_open(fd, level);
+		CHECK_INT(zout_write(z, "x\n", 2, err, sizeof err), 0);
+		CHECK_INT(zout_flush(z, err, sizeof err), -1);
+		CHECK_STR(err, "write: No space left on device");
+		CHECK_INT(zout_errno(z), ENOSPC);
+		err[0] = '\0';
+		CHECK_INT(zout_write(z, "y\n", 2, err, sizeof err), -1);
+		CHECK_STR(err, "write: No space left on device");
+		err[0] = '\0';
+		errno = 0;
+		CHECK_INT(zout_close(z, err, sizeof err), -1);
+		CHECK_STR(err, "write: No space left on device");
+		CHECK_INT(errno, ENOSPC);
+	}
+	close(fd);
+}
+
+TEST(error_only_at_close_is_not_lost)
+{
+	int fd = open("/dev/full", O_WRONLY);
+	if (fd < 0)
+		return;
+	char err[256] = "";
+	struct zout *z = zout_open(fd, 0);
+	CHECK_INT(zout_write(z, "x\n", 2, err, sizeof err), 0);
+	CHECK_INT(zout_close(z, err, sizeof err), -1);
+	CHECK_STR(err, "write: No space left on device");
+	close(fd);
+}
+
+TEST(epipe_is_reported)
+{
+	int fds[2];
+	CHECK(pipe(fds) == 0);
+	close(fds[0]);
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	char err[256] = "";
+	struct zout *z = zout_open(fds[1], 0);
+	CHECK_INT(zout_write(z, "x\n", 2, err, sizeof err), 0);
+	CHECK_INT(zout_flush(z, err, sizeof err), -1);
+	CHECK_INT(zout_errno(z), EPIPE);
+	CHECK_STR(err, "write: Broken pipe");
+	CHECK_INT(zout_close(z, err, sizeof err), -1);
+	CHECK_INT(errno, EPIPE);
+	signal(SIGPIPE, old);
+	close(fds[1]);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 2;
+	}
+	RUN(plain_round_trip);
+	RUN(zstd_round_trip_any_read_size);
+	RUN(empty_output_is_an_empty_frame_or_nothing);
+	RUN(short_files_pass_through);
+	RUN(open_errors_name_the_file);
+	RUN(flush_makes_what_was_written_decodable);
+	RUN(enospc_is_reported_and_sticks);
+	RUN(error_only_at_close_is_not_lost);
+	RUN(epipe_is_reported);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+	return unit_done();
+}
