@@ -1,0 +1,137 @@
+# idem — plain Makefile.  `make demo` and `make test` install what they need.
+#
+#   make [all]        build bin/ into $(B)/ (default build/)
+#   make test         unit tests, bats suites, then the suite under ASan+UBSan
+#   make demo         a real pipeline on generated data
+#   make bench        throughput and memory against jq, awk, sort, miller
+#   make install      PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=1   build into build-san/ with -fsanitize=address,undefined
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+VERSION := 0.1.0
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wvla -Wformat=2 -Wno-format-nonliteral
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DIDEM_VERSION='"$(VERSION)"' -Ilib
+LDLIBS  += -ljq -lonig $(shell pkg-config --libs libzstd libxxhash 2>/dev/null || echo -lzstd -lxxhash) -lm
+
+ifeq ($(SANITIZE),1)
+B       ?= build-san
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else
+B       ?= build
+endif
+
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS) -MMD -MP
+
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+LIBIDEM  := $(B)/libidem.a
+
+# One binary per cmd/NAME.c, or per folder cmd/NAME/ of several files.
+TOOLS_C   := $(basename $(notdir $(wildcard cmd/*.c)))
+TOOLS_DIR := $(notdir $(patsubst %/,%,$(wildcard cmd/*/)))
+TOOLS     := $(TOOLS_C) $(TOOLS_DIR)
+BINS      := $(TOOLS:%=$(B)/bin/%)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+GEN      := $(B)/bin-test/gen
+
+MANS     := $(wildcard man/*.1 man/*.7)
+
+# Packages a fresh Debian 12 needs; installed by `make deps` when missing.
+DEB_BUILD := libjq-dev libonig-dev libzstd-dev libxxhash-dev pkg-config
+DEB_TEST  := bats bats-support bats-assert jq zstd mandoc parallel
+DEB_BENCH := miller hyperfine time
+
+.PHONY: all deps deps-bench test unit bats demo bench install uninstall clean fmt lint-man
+
+all: $(BINS) $(GEN)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBIDEM): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/bin/%: $(B)/cmd/%.o $(LIBIDEM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBIDEM) $(LDLIBS)
+
+# Tools that are a folder: every .c in it.
+define tool_dir
+$(B)/bin/$(1): $(patsubst %.c,$(B)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBIDEM)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBIDEM) $$(LDLIBS)
+endef
+$(foreach t,$(TOOLS_DIR),$(eval $(call tool_dir,$(t))))
+
+$(B)/unit/%: $(B)/tests/unit/%.o $(LIBIDEM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBIDEM) $(LDLIBS)
+
+$(GEN): $(B)/tests/bench/gen.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+deps:
+	@missing=; for p in $(DEB_BUILD) $(DEB_TEST) $(EXTRA_DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+deps-bench:
+	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(DEB_BENCH)"
+
+unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+bats: all
+	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) bats --jobs 2 --no-parallelize-within-files tests/*.bats 2>/dev/null \
+	  || IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) bats tests/*.bats
+
+# The whole suite: plain build, then again under ASan+UBSan.
+test: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/run-all.sh $(B) build-san
+
+demo: deps all
+	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) sh tests/demo.sh
+
+bench: deps-bench all
+	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) sh tests/bench/run.sh
+
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	for m in $(MANS); do case $$m in \
+	  *.1) install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/ ;; \
+	  *.7) install -m 644 $$m $(DESTDIR)$(MANDIR)/man7/ ;; esac; done
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	for m in $(MANS); do rm -f $(DESTDIR)$(MANDIR)/man*/$$(basename $$m); done
+
+lint-man:
+	mandoc -Tlint -Wwarning $(MANS)
+
+fmt:
+	clang-format -i lib/*.[ch] cmd/*.c cmd/*/*.c tests/unit/*.[ch] tests/bench/*.c 2>/dev/null || true
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,701 @@
+/*
+ * dedup: keep one record per key, within a run and, with --state, across
+ * runs.  Keys are held as 128-bit fingerprints of their canonical value
+ * (value.h), in an fpset; --keep last and --order-by also hold the
+ * candidate records until the end of input.
+ *
+ * Life of a run: lock and load the state, read records in order, emit or
+ * set aside each, then flush stdout, fsync the side files, and only then
+ * commit the new state, so the state never claims output that was lost.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "commit.h"
+#include "dlq.h"
+#include "expr.h"
+#include "fpset.h"
+#include "lines.h"
+#include "scan.h"
+#include "statefile.h"
+#include "timefmt.h"
+#include "value.h"
+#include "xalloc.h"
+#include "zio.h"
+
+#define STATE_KIND "dedup"
+#define STATE_VERSION 1
+#define MAX_KEYS 16
+#define CHECK_REPORT_MAX 10
+
+enum keep { KEEP_FIRST, KEEP_LAST };
+
+static struct {
+	struct expr *keys[MAX_KEYS];
+	size_t nkeys;
+	enum keep keep;
+	struct expr *order_by;
+	const char *state_path;
+	struct expr *time;
+	int64_t ttl; /* 0: keys are kept forever */
+	enum time_unit unit;
+	const char *dupes_path;
+	bool check;
+	const char *dlq_path;
+	bool stats;
+	struct cli_shard shard;
+	size_t max_line;
+} opt = {.unit = TIME_S, .max_line = LINES_DEFAULT_MAX};
+
+/* A record held back by --keep last / --order-by. */
+struct kept {
+	uint64_t seq;
+	char *rec;
+	size_t len;
+	char *ord; /* the --order-by value, JSON text */
+	size_t ord_len;
+};
+
+static struct {
+	struct fpset *seen;
+	struct kept *kept; /* payload in `seen` is index + 1; 0: earlier run */
+	size_t nkept, cap_kept;
+	uint64_t seq;
+	int64_t watermark; /* max event time seen (TTL) */
+	bool have_watermark;
+	size_t live_after_expire;
+	struct zout *dupes;
+	int dupes_fd;
+	struct dlq *dlq;
+	uint64_t check_dupes;
+	uint64_t shard_skipped;
+	struct buf canon;
+	char *key_desc; /* "-k .a -k .b", kept in the state */
+} run;
+
+static void usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+	fprintf(f,
+"Usage: dedup [OPTION]... [FILE]...\n"
+"Keep one NDJSON record per key; with --state, across runs too.\n"
+"\n"
+"  -k, --key EXPR        key (a jq path or program; repeatable);\n"
+"                        default: the whole record, by value\n"
+"      --keep first|last which record of a key to keep (default first)\n"
+"      --order-by EXPR   keep the record with the greatest EXPR per key\n"
+"      --state FILE      remember keys across runs (committed atomically)\n"
+"  -t, --time EXPR       event time, for --ttl\n"
+"      --ttl DUR         forget a key once the watermark is DUR past it\n"
+"      --time-unit UNIT  epoch numbers are s (default), ms, us or ns\n"
+"      --dupes FILE      write the duplicates to FILE\n"
+"      --check           write nothing; exit 1 if any key repeats\n"
+"      --dlq FILE        dead-letter bad records instead of stopping\n"
+"      --shard I/N       handle only the keys of shard I of N\n"
+"      --max-line SIZE   longest accepted line (default 64M)\n"
+"      --stats           print counts as one JSON line on stderr\n"
+"  -h, --help            show this help\n"
+"      --version         show the version\n"
+"\n"
+"Exit status: 0 done, 1 --check found duplicates, 2 trouble,\n"
+"75 the state file is locked by another dedup.\n"
+"See dedup(1).\n");
+	exit(status);
+}
+
+/* A bad record: dead-letter it, or stop the run (exit 2). */
+static void bad_record(const struct line *ln, const char *name, bool is_json,
+		       const char *type, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void finish(int status);
+
+static void bad_record(const struct line *ln, const char *name, bool is_json,
+		       const char *type, const char *fmt, ...)
+{
+	char msg[512], err[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!run.dlq) {
+		cli_warn("%s:%" PRIu64 ": %s", name, ln->lineno, msg);
+		finish(EXIT_TROUBLE);
+	}
+	struct dlq_letter l = {
+		.record = ln->p, .len = ln->len, .is_json = is_json,
+		.error_type = type, .error_message = msg,
+		.replayable = !ln->too_long, .file = name, .line = ln->lineno,
+	};
+	if (dlq_put(run.dlq, &l, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	cli_stats.dead_lettered++;
+}
+
+/* ---- state ---- */
+
+static void state_load(void)
+{
+	char err[512];
+	uint32_t version;
+	uint64_t len;
+	struct state_reader *r = state_read_begin(opt.state_path, STATE_KIND,
+						  STATE_VERSION, &version,
+						  &len, err, sizeof err);
+	if (!r) {
+		if (err[0])
+			cli_die(EXIT_TROUBLE, "%s", err);
+		return; /* first run */
+	}
+	unsigned char h[28];
+	if (state_read(r, h, sizeof h, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	uint32_t flags = le32_get(h);
+	uint64_t count = le64_get(h + 4);
+	int64_t wm = (int64_t)le64_get(h + 12);
+	uint64_t desc_len = le64_get(h + 20);
+	if (desc_len > 65536)
+		cli_die(EXIT_TROUBLE, "%s: damaged state (key description)",
+			opt.state_path);
+	char *desc = xmalloc(desc_len + 1);
+	if (state_read(r, desc, desc_len, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	desc[desc_len] = '\0';
+	if (strcmp(desc, run.key_desc) != 0)
+		cli_die(EXIT_TROUBLE,
+			"%s: state was written for keys '%s', not '%s'; "
+			"use a new state file", opt.state_path, desc,
+			run.key_desc);
+	free(desc);
+	bool has_times = flags & 1;
+	if (has_times) {
+		run.watermark = wm;
+		run.have_watermark = flags & 2;
+	}
+	size_t rec = has_times ? 24 : 16;
+	unsigned char chunk[24 * 1024];
+	while (count > 0) {
+		size_t take = count < 1024 ? (size_t)count : 1024;
+		if (state_read(r, chunk, take * rec, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		for (size_t k = 0; k < take; k++) {
+			const unsigned char *e = chunk + k * rec;
+			struct fp128 fp = {le64_get(e), le64_get(e + 8)};
+			uint64_t *pay;
+			fpset_add(run.seen, fp, &pay);
+			if (pay)
+				/* Times survive only when both runs use
+				 * --ttl; otherwise a key never expires. */
+				*pay = opt.ttl ? (has_times ? le64_get(e + 16)
+							    : UINT64_MAX)
+					       : 0;
+		}
+		count -= take;
+	}
+	if (state_read_end(r, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	run.live_after_expire = fpset_count(run.seen);
+}
+
+struct save_ctx {
+	struct state_writer *w;
+	bool times;
+	int failed;
+	char err[512];
+};
+
+static void save_one(void *vctx, struct fp128 fp, uint64_t payload)
+{
+	struct save_ctx *c = vctx;
+	unsigned char e[24];
+	if (c->failed)
+		return;
+	le64_put(e, fp.lo);
+	le64_put(e + 8, fp.hi);
+	le64_put(e + 16, payload);
+	if (state_write(c->w, e, c->times ? 24 : 16, c->err, sizeof c->err))
+		c->failed = 1;
+}
+
+static void state_save(void)
+{
+	char err[512];
+	if (opt.ttl)
+		fpset_expire(run.seen,
+			     (uint64_t)(run.watermark - opt.ttl) ^ (1ULL << 63));
+	bool times = opt.ttl != 0;
+	uint64_t count = fpset_count(run.seen);
+	size_t desc_len = strlen(run.key_desc);
+	uint64_t len = 28 + desc_len + count * (times ? 24 : 16);
+	struct state_writer *w = state_write_begin(opt.state_path, STATE_KIND,
+						   STATE_VERSION, len, err,
+						   sizeof err);
+	if (!w)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	unsigned char h[28];
+	le32_put(h, (times ? 1u : 0u) | (run.have_watermark ? 2u : 0u));
+	le64_put(h + 4, count);
+	le64_put(h + 12, (uint64_t)run.watermark);
+	le64_put(h + 20, desc_len);
+	struct save_ctx c = {.w = w, .times = times};
+	if (state_write(w, h, sizeof h, c.err, sizeof c.err) ||
+	    state_write(w, run.key_desc, desc_len, c.err, sizeof c.err))
+		c.failed = 1;
+	if (!c.failed)
+		fpset_each(run.seen, save_one, &c);
+	if (c.failed) {
+		state_write_abort(w);
+		cli_die(EXIT_TROUBLE, "%s", c.err);
+	}
+	if (state_write_end(w, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+}
+
+/* ---- records ---- */
+
+static void write_dupe(const char *p, size_t n)
+{
+	char err[512];
+	if (!run.dupes)
+		return;
+	if (zout_write(run.dupes, p, n, err, sizeof err) ||
+	    zout_write(run.dupes, "\n", 1, err, sizeof err))
+		cli_die(EXIT_TROUBLE, "%s: %s", opt.dupes_path, err);
+}
+
+static void duplicate(const struct line *ln, const char *name)
+{
+	cli_stats.duplicates++;
+	if (opt.check && run.check_dupes++ < CHECK_REPORT_MAX)
+		cli_warn("%s:%" PRIu64 ": duplicate key", name, ln->lineno);
+	write_dupe(ln->p, ln->len);
+}
+
+/* Evaluate one expression for a record; false when the record is bad
+ * (already reported). */
+static bool eval(struct expr *e, const struct line *ln, const char *name,
+		 const char *what, const char **v, size_t *vlen)
+{
+	char err[512];
+	switch (expr_eval(e, ln->p, ln->len, v, vlen, err, sizeof err)) {
+	case EXPR_VALUE:
+		return true;
+	case EXPR_MISSING:
+		bad_record(ln, name, true, "missing_field", "missing %s %s",
+			   what, expr_source(e));
+		return false;
+	case EXPR_EMPTY:
+		bad_record(ln, name, true, "missing_field",
+			   "%s %s produced no value", what, expr_source(e));
+		return false;
+	case EXPR_ERROR:
+		bad_record(ln, name, true,
+			   expr_is_plain(e) ? "wrong_type" : "expression_error",
+			   "%s %s: %s", what, expr_source(e), err);
+		return false;
+	}
+	return false;
+}
+
+static void hold(struct kept *k, const struct line *ln, const char *ord,
+		 size_t ord_len)
+{
+	k->seq = run.seq;
+	k->rec = xstrndup(ln->p, ln->len);
+	k->len = ln->len;
+	k->ord = ord ? xstrndup(ord, ord_len) : NULL;
+	k->ord_len = ord_len;
+}
+
+static void keep_last(const struct line *ln, const char *name,
+		      struct fp128 fp)
+{
+	const char *ord = NULL;
+	size_t ord_len = 0;
+	if (opt.order_by &&
+	    !eval(opt.order_by, ln, name, "--order-by", &ord, &ord_len))
+		return;
+	uint64_t *pay;
+	bool had = fpset_add(run.seen, fp, &pay);
+	if (had && *pay == 0) { /* emitted by an earlier run */
+		duplicate(ln, name);
+		return;
+	}
+	if (!had) {
+		if (run.nkept == run.cap_kept) {
+			run.cap_kept = run.cap_kept ? run.cap_kept * 2 : 1024;
+			run.kept = xrealloc(run.kept,
+					    run.cap_kept * sizeof *run.kept);
+		}
+		hold(&run.kept[run.nkept], ln, ord, ord_len);
+		*pay = ++run.nkept;
+		return;
+	}
+	struct kept *k = &run.kept[*pay - 1];
+	/* Ties go to the later record, as with plain --keep last. */
+	if (opt.order_by &&
+	    value_compare(ord, ord_len, k->ord, k->ord_len) < 0) {
+		duplicate(ln, name);
+		return;
+	}
+	cli_stats.duplicates++;
+	if (opt.check && run.check_dupes++ < CHECK_REPORT_MAX)
+		cli_warn("%s:%" PRIu64 ": duplicate key", name, ln->lineno);
+	write_dupe(k->rec, k->len);
+	free(k->rec);
+	free(k->ord);
+	hold(k, ln, ord, ord_len);
+}
+
+static void keep_first(const struct line *ln, const char *name,
+		       struct fp128 fp, int64_t t)
+{
+	uint64_t *pay;
+	bool had = fpset_add(run.seen, fp, &pay);
+	if (opt.ttl) {
+		uint64_t bt = (uint64_t)t ^ (1ULL << 63);
+		uint64_t horizon = (uint64_t)(run.watermark - opt.ttl) ^ (1ULL << 63);
+		if (run.have_watermark && t < run.watermark - opt.ttl)
+			cli_stats.late++;
+		/* A key older than the horizon is forgotten even if a sweep
+		 * has not removed it yet: results never depend on when
+		 * sweeps run. */
+		if (had && run.have_watermark && *pay < horizon)
+			had = false;
+		if (!had || bt > *pay)
+			*pay = bt;
+		if (!run.have_watermark || t > run.watermark)
+			run.watermark = t;
+		run.have_watermark = true;
+	}
+	if (had) {
+		duplicate(ln, name);
+		return;
+	}
+	if (!opt.check) {
+		cli_out_line(ln->p, ln->len);
+		cli_stats.records_out++;
+	}
+	if (opt.ttl && fpset_count(run.seen) > 2 * run.live_after_expire + 65536) {
+		fpset_expire(run.seen, (uint64_t)(run.watermark - opt.ttl) ^
+					       (1ULL << 63));
+		run.live_after_expire = fpset_count(run.seen);
+	}
+}
+
+static void record(const struct line *ln, const char *name)
+{
+	struct scan_error se;
+	cli_stats.records_in++;
+	if (ln->too_long) {
+		bad_record(ln, name, false, "line_too_long",
+			   "line of %zu bytes is longer than --max-line %zu",
+			   ln->full_len, opt.max_line);
+		return;
+	}
+	if (scan_validate(ln->p, ln->len, &se) != 0) {
+		bad_record(ln, name, false, "invalid_json",
+			   "invalid JSON: %s at byte %zu", se.what,
+			   se.offset + 1);
+		return;
+	}
+	bool reads_fields = run.key_desc[0] != '\0' || opt.time || opt.order_by;
+	if (reads_fields) {
+		size_t i = scan_ws(ln->p, ln->len, 0);
+		if (ln->p[i] != '{') {
+			bad_record(ln, name, true, "wrong_type",
+				   "record is %s %s, not an object",
+				   ln->p[i] == 'a' || ln->p[i] == '[' ? "an" : "a",
+				   scan_type(ln->p + i));
+			return;
+		}
+	}
+
+	buf_reset(&run.canon);
+	if (opt.nkeys == 0) {
+		value_canon(&run.canon, ln->p, ln->len);
+	} else {
+		const char *vals[MAX_KEYS];
+		size_t lens[MAX_KEYS];
+		for (size_t k = 0; k < opt.nkeys; k++)
+			if (!eval(opt.keys[k], ln, name, "key", &vals[k],
+				  &lens[k]))
+				return;
+		if (opt.nkeys == 1)
+			value_canon(&run.canon, vals[0], lens[0]);
+		else
+			value_canon_tuple(&run.canon, vals, lens, opt.nkeys);
+	}
+	struct fp128 fp = value_fp(run.canon.p, run.canon.len);
+	if (!cli_shard_mine(&opt.shard, fp)) {
+		run.shard_skipped++;
+		return;
+	}
+
+	int64_t t = 0;
+	if (opt.time) {
+		const char *v, *why;
+		size_t vlen;
+		if (!eval(opt.time, ln, name, "event time", &v, &vlen))
+			return;
+		if (time_from_json(v, vlen, opt.unit, &t, &why) != 0) {
+			bad_record(ln, name, true, "wrong_type",
+				   "event time %s: %s", expr_source(opt.time),
+				   why);
+			return;
+		}
+	}
+	run.seq++;
+	if (opt.keep == KEEP_LAST || opt.order_by)
+		keep_last(ln, name, fp);
+	else
+		keep_first(ln, name, fp, t);
+}
+
+static int kept_cmp(const void *a, const void *b)
+{
+	const struct kept *x = a, *y = b;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Emit what --keep last held back, in the order of the kept records. */
+static void flush_kept(void)
+{
+	if (run.nkept == 0)
+		return;
+	qsort(run.kept, run.nkept, sizeof *run.kept, kept_cmp);
+	for (size_t k = 0; k < run.nkept; k++) {
+		if (!opt.check) {
+			cli_out_line(run.kept[k].rec, run.kept[k].len);
+			cli_stats.records_out++;
+		}
+		free(run.kept[k].rec);
+		free(run.kept[k].ord);
+	}
+	/* From here on these keys count as emitted (payload 0). */
+	free(run.kept);
+	run.kept = NULL;
+	run.nkept = 0;
+}
+
+static void zero_payload(void *ctx, struct fp128 fp, uint64_t payload)
+{
+	(void)payload;
+	uint64_t *pay;
+	fpset_add(ctx, fp, &pay);
+	if (pay)
+		*pay = 0;
+}
+
+/*
+ * The end of a run, good or bad: everything written so far is flushed
+ * and made durable before the state that vouches for it is committed.
+ * A run stopped by a bad record commits too, so its output is never
+ * emitted again.
+ */
+static void finish(int status)
+{
+	char err[512];
+	bool held = opt.keep == KEEP_LAST || opt.order_by;
+	if (held && status == EXIT_OK)
+		flush_kept();
+	cli_progress_done();
+	cli_out_commit();
+	if (run.dupes) {
+		if (zout_close(run.dupes, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", opt.dupes_path, err);
+		if (fsync(run.dupes_fd) != 0 || close(run.dupes_fd) != 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", opt.dupes_path,
+				strerror(errno));
+		run.dupes = NULL;
+	}
+	if (run.dlq && dlq_close(run.dlq, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	run.dlq = NULL;
+	if (opt.state_path && !opt.check && (status == EXIT_OK || !held)) {
+		if (held) {
+			/* The kept keys were emitted: mark them so. */
+			struct fpset *all = fpset_new(true);
+			fpset_each(run.seen, zero_payload, all);
+			fpset_free(run.seen);
+			run.seen = all;
+		}
+		state_save();
+	}
+	if (opt.stats) {
+		char extra[128];
+		snprintf(extra, sizeof extra,
+			 ",\"keys\":%zu,\"shard_skipped\":%" PRIu64,
+			 fpset_count(run.seen), run.shard_skipped);
+		cli_stats_print(extra);
+	}
+	if (status == EXIT_OK && opt.check && run.check_dupes) {
+		cli_warn("%" PRIu64 " duplicate record%s among %" PRIu64,
+			 run.check_dupes, run.check_dupes == 1 ? "" : "s",
+			 cli_stats.records_in);
+		status = EXIT_FINDING;
+	}
+	cli_out_close();
+	exit(status);
+}
+
+static void describe_keys(void)
+{
+	struct buf b = {0};
+	for (size_t k = 0; k < opt.nkeys; k++) {
+		if (k)
+			buf_addc(&b, ' ');
+		buf_adds(&b, "-k ");
+		buf_adds(&b, expr_source(opt.keys[k]));
+	}
+	buf_addc(&b, '\0');
+	run.key_desc = b.p;
+}
+
+static struct expr *compile(const char *opt_name, const char *src)
+{
+	char err[512];
+	struct expr *e = expr_compile(src, err, sizeof err);
+	if (!e)
+		cli_usage_error("%s: %s", opt_name, err);
+	return e;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_KEEP = 256, O_ORDER, O_STATE, O_TTL, O_UNIT, O_DUPES,
+	       O_CHECK, O_DLQ, O_STATS, O_SHARD, O_MAXLINE, O_VERSION };
+	static const struct option longopts[] = {
+		{"key", required_argument, NULL, 'k'},
+		{"keep", required_argument, NULL, O_KEEP},
+		{"order-by", required_argument, NULL, O_ORDER},
+		{"state", required_argument, NULL, O_STATE},
+		{"time", required_argument, NULL, 't'},
+		{"ttl", required_argument, NULL, O_TTL},
+		{"time-unit", required_argument, NULL, O_UNIT},
+		{"dupes", required_argument, NULL, O_DUPES},
+		{"check", no_argument, NULL, O_CHECK},
+		{"dlq", required_argument, NULL, O_DLQ},
+		{"stats", no_argument, NULL, O_STATS},
+		{"shard", required_argument, NULL, O_SHARD},
+		{"max-line", required_argument, NULL, O_MAXLINE},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, O_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	char err[512];
+	int c;
+
+	cli_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "k:t:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			if (opt.nkeys == MAX_KEYS)
+				cli_usage_error("at most %d -k options",
+						MAX_KEYS);
+			opt.keys[opt.nkeys++] = compile("-k", optarg);
+			break;
+		case O_KEEP:
+			if (!strcmp(optarg, "first"))
+				opt.keep = KEEP_FIRST;
+			else if (!strcmp(optarg, "last"))
+				opt.keep = KEEP_LAST;
+			else
+				cli_usage_error("--keep: want first or last, "
+						"got '%s'", optarg);
+			break;
+		case O_ORDER: opt.order_by = compile("--order-by", optarg); break;
+		case O_STATE: opt.state_path = optarg; break;
+		case 't': opt.time = compile("-t", optarg); break;
+		case O_TTL:
+			opt.ttl = cli_duration("--ttl", optarg);
+			if (opt.ttl <= 0)
+				cli_usage_error("--ttl: must be positive");
+			break;
+		case O_UNIT:
+			if (time_unit_parse(optarg, &opt.unit) != 0)
+				cli_usage_error("--time-unit: want s, ms, us "
+						"or ns, got '%s'", optarg);
+			break;
+		case O_DUPES: opt.dupes_path = optarg; break;
+		case O_CHECK: opt.check = true; break;
+		case O_DLQ: opt.dlq_path = optarg; break;
+		case O_STATS: opt.stats = true; break;
+		case O_SHARD: cli_shard_parse(&opt.shard, optarg); break;
+		case O_MAXLINE:
+			opt.max_line = (size_t)cli_size("--max-line", optarg);
+			if (opt.max_line == 0)
+				cli_usage_error("--max-line: must be positive");
+			break;
+		case 'h': usage(EXIT_OK); break;
+		case O_VERSION: cli_version(); break;
+		default: usage(EXIT_TROUBLE);
+		}
+	}
+	if ((opt.ttl != 0) != (opt.time != NULL))
+		cli_usage_error("-t and --ttl go together");
+	if (opt.ttl && (opt.keep == KEEP_LAST || opt.order_by))
+		cli_usage_error("--ttl works with --keep first only");
+
+	describe_keys();
+	bool held = opt.keep == KEEP_LAST || opt.order_by;
+	run.seen = fpset_new(held || opt.ttl);
+	if (opt.state_path) {
+		int lk = commit_lock(opt.state_path, err, sizeof err);
+		if (lk == -2)
+			cli_die(EXIT_TEMPFAIL, "%s", err);
+		if (lk < 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		state_load(); /* the lock fd stays open until exit */
+	}
+	if (opt.dupes_path) {
+		run.dupes_fd = open(opt.dupes_path,
+				    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+				    0644);
+		if (run.dupes_fd < 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", opt.dupes_path,
+				strerror(errno));
+		run.dupes = zout_open(run.dupes_fd, 0);
+	}
+	if (opt.dlq_path) {
+		run.dlq = dlq_open(opt.dlq_path, cli_prog, err, sizeof err);
+		if (!run.dlq)
+			cli_die(EXIT_TROUBLE, "%s", err);
+	}
+
+	char *stdin_only[] = {"-", NULL};
+	char **files = optind < argc ? argv + optind : stdin_only;
+	for (; *files; files++) {
+		struct lines *in = lines_open(*files, opt.max_line, err,
+					      sizeof err);
+		if (!in) {
+			cli_warn("%s", err);
+			finish(EXIT_TROUBLE);
+		}
+		const char *name = lines_name(in);
+		struct line ln;
+		int r;
+		while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
+			record(&ln, name);
+			if ((cli_stats.records_in & 0xffff) == 0)
+				cli_progress(cli_stats.records_in,
+					     cli_stats.bytes_in + lines_bytes(in));
+		}
+		cli_stats.bytes_in += lines_bytes(in);
+		lines_close(in);
+		if (r < 0) {
+			cli_warn("%s", err);
+			finish(EXIT_TROUBLE);
+		}
+	}
+	finish(EXIT_OK);
+}

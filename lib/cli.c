@@ -1,0 +1,243 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commit.h"
+#include "timefmt.h"
+
+const char *cli_prog;
+struct cli_stats cli_stats;
+
+static struct timespec started;
+static char out_buf[1 << 17];
+static size_t out_len;
+
+void cli_init(const char *prog)
+{
+	const char *slash = strrchr(prog, '/');
+	cli_prog = slash ? slash + 1 : prog;
+	/* A pipeline's reader going away is not an error worth a message:
+	 * die by SIGPIPE as coreutils do, even if the parent ignored it. */
+	signal(SIGPIPE, SIG_DFL);
+	clock_gettime(CLOCK_MONOTONIC, &started);
+}
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: ", cli_prog ? cli_prog : "idem");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void cli_die(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
+void cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
+	exit(EXIT_TROUBLE);
+}
+
+void cli_version(void)
+{
+	printf("%s (idem) %s\n", cli_prog, IDEM_VERSION);
+	cli_out_close();
+	exit(EXIT_OK);
+}
+
+uint64_t cli_size(const char *opt, const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || errno || *s == '-')
+		cli_usage_error("%s: not a size: '%s'", opt, s);
+	unsigned shift = 0;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: cli_usage_error("%s: not a size: '%s'", opt, s);
+	}
+	if (*end == 'i' && shift)
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || (shift && v > (UINT64_MAX >> shift)))
+		cli_usage_error("%s: not a size: '%s'", opt, s);
+	return (uint64_t)v << shift;
+}
+
+int64_t cli_duration(const char *opt, const char *s)
+{
+	int64_t ns;
+	const char *why;
+	if (duration_parse(s, &ns, &why) != 0)
+		cli_usage_error("%s: '%s': %s", opt, s, why);
+	return ns;
+}
+
+uint64_t cli_count(const char *opt, const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || *end || errno || *s == '-')
+		cli_usage_error("%s: not a whole number: '%s'", opt, s);
+	return v;
+}
+
+void cli_shard_parse(struct cli_shard *sh, const char *arg)
+{
+	unsigned long i, n;
+	char *end;
+	errno = 0;
+	i = strtoul(arg, &end, 10);
+	if (end == arg || *end != '/' || *arg == '-')
+		goto bad;
+	const char *ns = end + 1;
+	n = strtoul(ns, &end, 10);
+	if (end == ns || *end || errno || *ns == '-' || n == 0 ||
+	    n > 65536 || i >= n)
+		goto bad;
+	sh->i = (uint32_t)i;
+	sh->n = (uint32_t)n;
+	return;
+bad:
+	cli_usage_error("--shard: want I/N with 0 <= I < N, got '%s'", arg);
+}
+
+static void out_fail(void)
+{
+	if (errno == EPIPE) {
+		/* The reader left; if SIGPIPE was blocked we got EPIPE
+		 * instead of the signal: end as quietly. */
+		raise(SIGPIPE);
+		_exit(EXIT_TROUBLE);
+	}
+	cli_die(EXIT_TROUBLE, "stdout: %s", strerror(errno));
+}
+
+static void out_drain(void)
+{
+	if (out_len && write_all(STDOUT_FILENO, out_buf, out_len) != 0)
+		out_fail();
+	out_len = 0;
+}
+
+void cli_out(const void *data, size_t n)
+{
+	cli_stats.bytes_out += n;
+	if (out_len + n > sizeof out_buf) {
+		out_drain();
+		if (n > sizeof out_buf) {
+			if (write_all(STDOUT_FILENO, data, n) != 0)
+				out_fail();
+			return;
+		}
+	}
+	memcpy(out_buf + out_len, data, n);
+	out_len += n;
+}
+
+void cli_out_line(const void *data, size_t n)
+{
+	cli_out(data, n);
+	cli_out("\n", 1);
+}
+
+void cli_out_commit(void)
+{
+	struct stat st;
+	out_drain();
+	fflush(stdout);
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+	    fsync(STDOUT_FILENO) != 0 && errno != EINVAL)
+		cli_die(EXIT_TROUBLE, "stdout: fsync: %s", strerror(errno));
+}
+
+void cli_out_close(void)
+{
+	out_drain();
+	if (fflush(stdout) != 0 || ferror(stdout))
+		out_fail();
+	if (close(STDOUT_FILENO) != 0 && errno != EBADF && errno != EINTR)
+		out_fail();
+}
+
+void cli_stats_print(const char *extra)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double secs = (double)(now.tv_sec - started.tv_sec) +
+		      (double)(now.tv_nsec - started.tv_nsec) / 1e9;
+	const struct cli_stats *s = &cli_stats;
+	fprintf(stderr,
+		"{\"tool\":\"%s\",\"records_in\":%" PRIu64
+		",\"records_out\":%" PRIu64 ",\"duplicates\":%" PRIu64
+		",\"late\":%" PRIu64 ",\"dead_lettered\":%" PRIu64
+		",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
+		"%s,\"seconds\":%.3f}\n",
+		cli_prog, s->records_in, s->records_out, s->duplicates,
+		s->late, s->dead_lettered, s->bytes_in, s->bytes_out,
+		extra ? extra : "", secs);
+}
+
+static int progress_shown;
+static struct timespec progress_last;
+
+void cli_progress(uint64_t records, uint64_t bytes)
+{
+	static int tty = -1;
+	if (tty < 0)
+		tty = isatty(STDERR_FILENO);
+	if (!tty)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long ms = (now.tv_sec - progress_last.tv_sec) * 1000 +
+		  (now.tv_nsec - progress_last.tv_nsec) / 1000000;
+	if (progress_shown && ms < 250)
+		return;
+	progress_last = now;
+	progress_shown = 1;
+	fprintf(stderr, "\r%s: %" PRIu64 " records, %.1f MB\033[K", cli_prog,
+		records, (double)bytes / 1e6);
+}
+
+void cli_progress_done(void)
+{
+	if (progress_shown)
+		fprintf(stderr, "\r\033[K");
+	progress_shown = 0;
+}

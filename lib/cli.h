@@ -1,0 +1,76 @@
+/*
+ * cli: what every tool's main() shares -- the program name in messages,
+ * exit codes, the output stream, --stats, --shard, sizes, progress.
+ * This is the one module of libidem that prints and exits.
+ */
+#ifndef IDEM_CLI_H
+#define IDEM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "value.h"
+
+#define EXIT_OK 0
+#define EXIT_FINDING 1  /* the tool's documented finding */
+#define EXIT_TROUBLE 2  /* usage, I/O, bad input without --dlq */
+#define EXIT_TEMPFAIL 75 /* a conflict or held lock: try again later */
+
+#ifndef IDEM_VERSION
+#define IDEM_VERSION "0.0.0"
+#endif
+
+extern const char *cli_prog;
+
+/* Set the program name, restore SIGPIPE's default, start the clock. */
+void cli_init(const char *prog);
+
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void cli_die(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* "PROG: msg" and "Try 'PROG --help'.", exit 2. */
+_Noreturn void cli_usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+_Noreturn void cli_version(void);
+
+/* Parsers for option values; they die with a usage error when bad. */
+uint64_t cli_size(const char *opt, const char *s);   /* 64K, 10M, 1G */
+int64_t cli_duration(const char *opt, const char *s);
+uint64_t cli_count(const char *opt, const char *s);
+
+/* --shard I/N.  A key belongs to shard fp.hi % n. */
+struct cli_shard {
+	uint32_t i, n; /* n == 0: no sharding */
+};
+void cli_shard_parse(struct cli_shard *s, const char *arg);
+static inline bool cli_shard_mine(const struct cli_shard *s, struct fp128 fp)
+{
+	return s->n == 0 || fp.hi % s->n == s->i;
+}
+
+/* Buffered stdout.  An EPIPE ends the process quietly (as SIGPIPE
+ * would); any other write error dies with "PROG: stdout: reason". */
+void cli_out(const void *data, size_t n);
+void cli_out_line(const void *data, size_t n); /* data and '\n' */
+/* Flush to the kernel, and fsync when stdout is a regular file, so state
+ * committed after this never runs ahead of the output. */
+void cli_out_commit(void);
+/* Flush and check at exit (close errors count). */
+void cli_out_close(void);
+
+struct cli_stats {
+	uint64_t records_in, records_out, duplicates, late, dead_lettered;
+	uint64_t bytes_in, bytes_out;
+};
+extern struct cli_stats cli_stats;
+/* One JSON line on stderr: {"tool":...,"records_in":...,"seconds":...}
+ * plus extra members (already formatted as `,"k":v...`, may be NULL). */
+void cli_stats_print(const char *extra);
+
+/* A progress line on stderr, at most a few times a second, only when
+ * stderr is a terminal; cli_progress_done() clears it. */
+void cli_progress(uint64_t records, uint64_t bytes);
+void cli_progress_done(void);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * expr: the value an option reads (-k, -t, -g, --sum ...), given as a jq
+ * program.  Plain paths (see scan.h) are answered by the scanner on the
+ * raw bytes; anything else is compiled once with libjq and run per
+ * record.  Either way the answer is JSON text, so canonical values,
+ * fingerprints and comparisons never depend on which way it was found.
+ *
+ * A jq program that yields several values yields them as one array (a
+ * tuple), so `-k '.a, .b'` means `-k '[.a, .b]'`; one that yields nothing
+ * is EXPR_EMPTY.  libjq (1.6) holds numbers as doubles: a program that
+ * goes through it sees 12345678901234567891 as 12345678901234567000.
+ * Plain paths keep every digit.
+ */
+#ifndef IDEM_EXPR_H
+#define IDEM_EXPR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct expr;
+
+enum expr_status {
+	EXPR_VALUE,   /* val and vlen hold JSON text */
+	EXPR_MISSING, /* plain path: absent (see scan.h) */
+	EXPR_EMPTY,   /* jq program produced no value */
+	EXPR_ERROR    /* jq error or type error; message in err */
+};
+
+/* NULL on a compile error, with the reason in err. */
+struct expr *expr_compile(const char *src, char *err, size_t errlen);
+void expr_free(struct expr *e);
+
+/* The source text as given, e.g. ".order_id" (for messages). */
+const char *expr_source(const struct expr *e);
+bool expr_is_plain(const struct expr *e);
+
+/*
+ * Evaluate on the valid JSON text rec[0..n).  On EXPR_VALUE, *val points
+ * into rec or into e's own scratch, valid until the next call on e.
+ */
+enum expr_status expr_eval(struct expr *e, const char *rec, size_t n,
+			   const char **val, size_t *vlen, char *err,
+			   size_t errlen);
+
+#endif

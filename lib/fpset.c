@@ -1,0 +1,165 @@
+/*
+ * fpset: see fpset.h.  A slot is 2 (or 3, with payload) uint64 words:
+ * lo, hi [, payload].  The position in a segment comes from lo, the
+ * segment from the top byte of hi, so the two are independent bits.
+ */
+#include "fpset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+#define NSEG 256
+#define SEG_MIN 16
+
+struct seg {
+	uint64_t *slots;
+	size_t cap; /* slots, a power of two */
+	size_t count;
+};
+
+struct fpset {
+	struct seg seg[NSEG];
+	size_t words; /* per slot: 2 or 3 */
+	size_t count;
+};
+
+struct fpset *fpset_new(bool with_payload)
+{
+	struct fpset *s = xcalloc(1, sizeof *s);
+	s->words = with_payload ? 3 : 2;
+	return s;
+}
+
+void fpset_free(struct fpset *s)
+{
+	if (!s)
+		return;
+	for (int k = 0; k < NSEG; k++)
+		free(s->seg[k].slots);
+	free(s);
+}
+
+static inline struct fp128 norm(struct fp128 fp)
+{
+	if (fp.lo == 0 && fp.hi == 0)
+		fp.lo = 1;
+	return fp;
+}
+
+/* Slot index of fp in g, or of the empty slot where it would go. */
+static inline size_t probe(const struct seg *g, size_t words, struct fp128 fp)
+{
+	size_t mask = g->cap - 1, i = (size_t)fp.lo & mask;
+	for (;;) {
+		const uint64_t *sl = g->slots + i * words;
+		if ((sl[0] == fp.lo && sl[1] == fp.hi) || (sl[0] | sl[1]) == 0)
+			return i;
+		i = (i + 1) & mask;
+	}
+}
+
+static void seg_resize(struct seg *g, size_t words, size_t cap)
+{
+	uint64_t *old = g->slots;
+	size_t old_cap = g->cap;
+	g->slots = xcalloc(cap, words * sizeof(uint64_t));
+	g->cap = cap;
+	for (size_t k = 0; k < old_cap; k++) {
+		const uint64_t *sl = old + k * words;
+		if ((sl[0] | sl[1]) == 0)
+			continue;
+		struct fp128 fp = {sl[0], sl[1]};
+		size_t i = probe(g, words, fp);
+		memcpy(g->slots + i * words, sl, words * sizeof(uint64_t));
+	}
+	free(old);
+}
+
+bool fpset_add(struct fpset *s, struct fp128 fp, uint64_t **payload)
+{
+	fp = norm(fp);
+	struct seg *g = &s->seg[fp.hi >> 56];
+	if (!g->slots)
+		seg_resize(g, s->words, SEG_MIN);
+	else if ((g->count + 1) * 4 > g->cap * 3)
+		seg_resize(g, s->words, g->cap * 2);
+	size_t i = probe(g, s->words, fp);
+	uint64_t *sl = g->slots + i * s->words;
+	bool had = (sl[0] | sl[1]) != 0;
+	if (!had) {
+		sl[0] = fp.lo;
+		sl[1] = fp.hi;
+		g->count++;
+		s->count++;
+	}
+	if (payload)
+		*payload = s->words == 3 ? &sl[2] : NULL;
+	return had;
+}
+
+bool fpset_has(const struct fpset *s, struct fp128 fp)
+{
+	fp = norm(fp);
+	const struct seg *g = &s->seg[fp.hi >> 56];
+	if (!g->slots)
+		return false;
+	const uint64_t *sl = g->slots + probe(g, s->words, fp) * s->words;
+	return (sl[0] | sl[1]) != 0;
+}
+
+size_t fpset_count(const struct fpset *s)
+{
+	return s->count;
+}
+
+bool fpset_has_payload(const struct fpset *s)
+{
+	return s->words == 3;
+}
+
+size_t fpset_expire(struct fpset *s, uint64_t min)
+{
+	size_t dropped = 0;
+	if (s->words != 3)
+		return 0;
+	for (int k = 0; k < NSEG; k++) {
+		struct seg *g = &s->seg[k];
+		size_t before = g->count;
+		/* Clear expired slots, then rebuild: linear probing cannot
+		 * leave holes in a cluster. */
+		for (size_t j = 0; j < g->cap; j++) {
+			uint64_t *sl = g->slots + j * 3;
+			if ((sl[0] | sl[1]) != 0 && sl[2] < min) {
+				sl[0] = sl[1] = sl[2] = 0;
+				g->count--;
+			}
+		}
+		if (g->count != before) {
+			size_t cap = g->cap;
+			while (cap > SEG_MIN && g->count * 4 < cap)
+				cap /= 2;
+			seg_resize(g, 3, cap);
+		}
+		dropped += before - g->count;
+	}
+	s->count -= dropped;
+	return dropped;
+}
+
+void fpset_each(const struct fpset *s,
+		void (*fn)(void *ctx, struct fp128 fp, uint64_t payload),
+		void *ctx)
+{
+	for (int k = 0; k < NSEG; k++) {
+		const struct seg *g = &s->seg[k];
+		for (size_t j = 0; j < g->cap; j++) {
+			const uint64_t *sl = g->slots + j * s->words;
+			if ((sl[0] | sl[1]) == 0)
+				continue;
+			struct fp128 fp = {sl[0], sl[1]};
+			fn(ctx, fp, s->words == 3 ? sl[2] : 0);
+		}
+	}
+}

@@ -1,0 +1,46 @@
+/*
+ * fpset: a set of 128-bit fingerprints with an optional 64-bit payload
+ * each (dedup keeps an event time there), built for tens of millions of
+ * keys in little memory.
+ *
+ * 256 segments chosen by the top byte of fp.hi; each segment is an open
+ * addressing table (linear probing, power-of-two size, load <= 3/4) of
+ * 16- or 24-byte slots.  A segment grows alone, so growing never holds
+ * more than 1/256 of the table twice: peak memory stays near the table
+ * itself, about 16 / 0.56 = 29 bytes per key on average.  The all-zero
+ * fingerprint marks an empty slot; a real fingerprint of zero is stored
+ * as {1, 0} (a 2^-128 event).
+ */
+#ifndef IDEM_FPSET_H
+#define IDEM_FPSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "value.h"
+
+struct fpset;
+
+struct fpset *fpset_new(bool with_payload);
+void fpset_free(struct fpset *s);
+
+/*
+ * Find fp; when absent, insert it (payload 0).  Returns true when it was
+ * already present.  *payload (may be NULL) points at the slot's payload,
+ * valid until the next insert.
+ */
+bool fpset_add(struct fpset *s, struct fp128 fp, uint64_t **payload);
+bool fpset_has(const struct fpset *s, struct fp128 fp);
+size_t fpset_count(const struct fpset *s);
+bool fpset_has_payload(const struct fpset *s);
+
+/* Drop every entry whose payload is < min (TTL expiry). */
+size_t fpset_expire(struct fpset *s, uint64_t min);
+
+/* Visit every entry, in no particular order. */
+void fpset_each(const struct fpset *s,
+		void (*fn)(void *ctx, struct fp128 fp, uint64_t payload),
+		void *ctx);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * scan: the validating JSON scanner and plain-path lookup.
+ *
+ * scan_validate() accepts exactly RFC 8259: one value, optional
+ * surrounding whitespace, UTF-8 checked (no overlongs, no surrogates
+ * encoded in UTF-8, nothing above U+10FFFF), escapes checked (a \u
+ * surrogate must be a proper pair).  Nesting deeper than SCAN_MAX_DEPTH
+ * is refused rather than risked.  It allocates nothing and does not
+ * recurse.
+ *
+ * Everything else here assumes text that scan_validate() accepted and
+ * walks it without checking again: that is what makes lookups cheap.
+ *
+ * A plain path is the jq subset `.`, `.a`, `.a.b`, `."x y"`, `.["x"]`,
+ * `.a[0]`, `.[-1]`.  path_lookup() answers it on the raw bytes with
+ * jq's semantics (the last duplicate member wins; a negative index counts
+ * from the end), except that where jq would answer null because a member
+ * or element is absent, or because an intermediate value is null, it
+ * answers PATH_MISSING so that tools can tell "absent" from "null".
+ */
+#ifndef IDEM_SCAN_H
+#define IDEM_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SCAN_MAX_DEPTH 1024
+
+struct scan_error {
+	size_t offset;    /* byte offset of the problem in the text */
+	const char *what; /* static text, e.g. "unterminated string" */
+};
+
+/* 0 when p[0..n) is one valid JSON text, else -1 with *err filled. */
+int scan_validate(const char *p, size_t n, struct scan_error *err);
+
+/* Index of the first non-whitespace byte at or after i. */
+size_t scan_ws(const char *p, size_t n, size_t i);
+
+/* Index just past the (valid) value starting at p[i]. */
+size_t scan_skip(const char *p, size_t n, size_t i);
+
+/* JSON type of the valid value starting at p[0]: one of "null",
+ * "boolean", "number", "string", "array", "object" (jq's names). */
+const char *scan_type(const char *p);
+
+/*
+ * Decode the valid JSON string literal p[0..n) (quotes included) into
+ * out (UTF-8, escapes resolved).  out needs at most n bytes.  Returns the
+ * decoded length.
+ */
+size_t scan_string_decode(const char *p, size_t n, char *out);
+
+/* True when the string literal p[0..n) (quotes included) decodes to
+ * exactly name[0..name_len). */
+bool scan_string_equals(const char *p, size_t n, const char *name,
+			size_t name_len);
+
+enum path_step_kind { PATH_MEMBER, PATH_INDEX };
+
+struct path_step {
+	enum path_step_kind kind;
+	char *name; /* PATH_MEMBER: decoded member name (owned) */
+	size_t name_len;
+	long long index; /* PATH_INDEX */
+};
+
+struct path {
+	struct path_step *steps;
+	size_t n; /* 0 means `.`, the whole value */
+};
+
+/* 0 when src is a plain path (then *out is filled and must be freed with
+ * path_free), -1 when it is not (not an error: use libjq instead). */
+int path_parse(const char *src, struct path *out);
+void path_free(struct path *p);
+
+enum path_result {
+	PATH_FOUND,
+	PATH_MISSING,   /* absent member/element, or null on the way */
+	PATH_TYPE_ERROR /* jq would raise "Cannot index T with ..." */
+};
+
+/*
+ * Look path up in the valid JSON text p[0..n).  PATH_FOUND: *val and
+ * *vlen are the raw bytes of the value inside p.  PATH_TYPE_ERROR: *why
+ * is the jq-style message (static storage, overwritten by the next call).
+ */
+enum path_result path_lookup(const struct path *path, const char *p,
+			     size_t n, const char **val, size_t *vlen,
+			     const char **why);
+
+#endif

@@ -1,0 +1,477 @@
+/*
+ * value: canonical forms, fingerprints and jq's order; see value.h.
+ *
+ * Everything works on text that scan_validate() accepted.  Objects are
+ * the only costly case: their members are canonicalised in place, and
+ * only when the names are not already strictly increasing are they
+ * sorted (with the last duplicate kept) and re-emitted.
+ */
+#include "value.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "scan.h"
+#include "xalloc.h"
+
+static void put_u64le(struct buf *b, uint64_t v)
+{
+	unsigned char t[8];
+	for (int k = 0; k < 8; k++)
+		t[k] = (unsigned char)(v >> (8 * k));
+	buf_add(b, t, 8);
+}
+
+static void patch_u64le(struct buf *b, size_t at, uint64_t v)
+{
+	for (int k = 0; k < 8; k++)
+		b->p[at + (size_t)k] = (char)(v >> (8 * k));
+}
+
+/*
+ * A number as sign, significant digits (no leading or trailing zeros)
+ * and the exponent of the last digit: value = sign * digits * 10^exp.
+ * Digits point into the text, possibly split by the '.'; they are
+ * gathered into `digits` (caller's storage of n bytes).
+ */
+struct num {
+	int neg;
+	char *digits;
+	size_t nd;
+	long long exp;
+};
+
+static void num_parse(const char *p, size_t n, struct num *x)
+{
+	size_t i = 0, nd = 0;
+	long long frac = 0, e = 0;
+	x->neg = 0;
+	if (p[i] == '-') {
+		x->neg = 1;
+		i++;
+	}
+	for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+		if (nd || p[i] != '0')
+			x->digits[nd++] = p[i];
+	if (i < n && p[i] == '.')
+		for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+			frac++;
+			if (nd || p[i] != '0')
+				x->digits[nd++] = p[i];
+		}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		int eneg = 0;
+		i++;
+		if (p[i] == '+' || p[i] == '-')
+			eneg = p[i++] == '-';
+		for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+			if (e < (1LL << 60) / 10) /* saturate absurd exponents */
+				e = e * 10 + (p[i] - '0');
+		if (eneg)
+			e = -e;
+	}
+	e -= frac;
+	while (nd && x->digits[nd - 1] == '0') {
+		nd--;
+		e++;
+	}
+	x->nd = nd;
+	x->exp = nd ? e : 0;
+	if (!nd)
+		x->neg = 0; /* -0 is 0 */
+}
+
+static void canon_number(struct buf *out, const char *p, size_t n)
+{
+	char small[64];
+	struct num x;
+	x.digits = n <= sizeof small ? small : xmalloc(n);
+	num_parse(p, n, &x);
+	buf_addc(out, 'd');
+	if (x.nd == 0) {
+		buf_addc(out, '0');
+	} else {
+		buf_addc(out, x.neg ? '-' : '+');
+		buf_add(out, x.digits, x.nd);
+		buf_addc(out, 'e');
+		buf_add_i64(out, x.exp);
+	}
+	if (x.digits != small)
+		free(x.digits);
+}
+
+static void canon_string(struct buf *out, const char *p, size_t n)
+{
+	buf_addc(out, 's');
+	size_t at = out->len;
+	put_u64le(out, 0);
+	if (!memchr(p + 1, '\\', n - 2)) {
+		buf_add(out, p + 1, n - 2);
+		patch_u64le(out, at, n - 2);
+		return;
+	}
+	buf_reserve(out, n);
+	size_t len = scan_string_decode(p, n, out->p + out->len);
+	out->len += len;
+	out->p[out->len] = '\0';
+	patch_u64le(out, at, len);
+}
+
+struct member {
+	size_t key, key_len; /* canonical key string within the buffer */
+	size_t end;          /* end of the member's canonical bytes */
+	size_t order;        /* position in the text, for "last wins" */
+};
+
+static int member_cmp(const void *a, const void *b, const char *base)
+{
+	const struct member *x = a, *y = b;
+	size_t m = x->key_len < y->key_len ? x->key_len : y->key_len;
+	int c = memcmp(base + x->key, base + y->key, m);
+	if (c)
+		return c;
+	if (x->key_len != y->key_len)
+		return x->key_len < y->key_len ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* qsort has no context argument in C11; sorting is rare enough that a
+ * file-scope pointer (not thread-safe, as nothing here is) will do. */
+static const char *sort_base;
+static int member_qcmp(const void *a, const void *b)
+{
+	return member_cmp(a, b, sort_base);
+}
+
+static void canon_value(struct buf *out, const char *p, size_t n, size_t i);
+
+static void canon_object(struct buf *out, const char *p, size_t n, size_t i)
+{
+	buf_addc(out, 'o');
+	size_t count_at = out->len;
+	put_u64le(out, 0);
+	size_t start = out->len;
+	struct member stack_m[16], *m = stack_m;
+	size_t nm = 0, cap = 16;
+	bool sorted = true;
+
+	i = scan_ws(p, n, i + 1);
+	while (p[i] != '}') {
+		size_t kend = p[i] == '"' ? scan_skip(p, n, i) : i;
+		if (nm == cap) {
+			cap *= 2;
+			if (m == stack_m) {
+				m = xmalloc(cap * sizeof *m);
+				memcpy(m, stack_m, sizeof stack_m);
+			} else {
+				m = xrealloc(m, cap * sizeof *m);
+			}
+		}
+		size_t key_at = out->len;
+		canon_string(out, p + i, kend - i);
+		m[nm].key = key_at;
+		m[nm].key_len = out->len - key_at;
+		m[nm].order = nm;
+		i = scan_ws(p, n, kend);
+		i = scan_ws(p, n, i + 1); /* ':' */
+		canon_value(out, p, n, i);
+		m[nm].end = out->len;
+		if (nm && sorted) {
+			sort_base = out->p;
+			if (member_cmp(&m[nm - 1], &m[nm], out->p) >= 0 ||
+			    (m[nm - 1].key_len == m[nm].key_len &&
+			     !memcmp(out->p + m[nm - 1].key, out->p + m[nm].key,
+				     m[nm].key_len)))
+				sorted = false;
+		}
+		nm++;
+		i = scan_ws(p, n, scan_skip(p, n, i));
+		if (p[i] == ',')
+			i = scan_ws(p, n, i + 1);
+	}
+	size_t kept = nm;
+	if (!sorted) {
+		/* Sort by name then position; of equal names keep the last. */
+		char *copy = xmalloc(out->len - start + 1);
+		memcpy(copy, out->p + start, out->len - start);
+		for (size_t k = 0; k < nm; k++) {
+			m[k].key -= start;
+			m[k].end -= start;
+		}
+		sort_base = copy;
+		qsort(m, nm, sizeof *m, member_qcmp);
+		out->len = start;
+		kept = 0;
+		for (size_t k = 0; k < nm; k++) {
+			if (k + 1 < nm && m[k].key_len == m[k + 1].key_len &&
+			    !memcmp(copy + m[k].key, copy + m[k + 1].key,
+				    m[k].key_len))
+				continue; /* a later duplicate wins */
+			buf_add(out, copy + m[k].key, m[k].end - m[k].key);
+			kept++;
+		}
+		free(copy);
+	}
+	patch_u64le(out, count_at, kept);
+	if (m != stack_m)
+		free(m);
+}
+
+static void canon_value(struct buf *out, const char *p, size_t n, size_t i)
+{
+	size_t end;
+	switch (p[i]) {
+	case 'n': buf_addc(out, 'n'); break;
+	case 't': buf_addc(out, 't'); break;
+	case 'f': buf_addc(out, 'f'); break;
+	case '"':
+		end = scan_skip(p, n, i);
+		canon_string(out, p + i, end - i);
+		break;
+	case '[': {
+		buf_addc(out, 'a');
+		size_t count_at = out->len;
+		uint64_t count = 0;
+		put_u64le(out, 0);
+		i = scan_ws(p, n, i + 1);
+		while (p[i] != ']') {
+			canon_value(out, p, n, i);
+			count++;
+			i = scan_ws(p, n, scan_skip(p, n, i));
+			if (p[i] == ',')
+				i = scan_ws(p, n, i + 1);
+		}
+		patch_u64le(out, count_at, count);
+		break;
+	}
+	case '{':
+		canon_object(out, p, n, i);
+		break;
+	default:
+		end = scan_skip(p, n, i);
+		canon_number(out, p + i, end - i);
+		break;
+	}
+}
+
+void value_canon(struct buf *out, const char *p, size_t n)
+{
+	canon_value(out, p, n, scan_ws(p, n, 0));
+}
+
+void value_canon_tuple(struct buf *out, const char *const *vals,
+		       const size_t *lens, size_t count)
+{
+	buf_addc(out, 'a');
+	put_u64le(out, count);
+	for (size_t k = 0; k < count; k++)
+		value_canon(out, vals[k], lens[k]);
+}
+
+struct fp128 value_fp(const void *canon, size_t n)
+{
+	XXH128_hash_t h = XXH3_128bits(canon, n);
+	struct fp128 fp = {h.low64, h.high64};
+	return fp;
+}
+
+struct fp128 value_fingerprint(const char *p, size_t n, struct buf *scratch)
+{
+	buf_reset(scratch);
+	value_canon(scratch, p, n);
+	return value_fp(scratch->p, scratch->len);
+}
+
+/* ---- jq's order ---- */
+
+static int type_rank(char c)
+{
+	switch (c) {
+	case 'n': return 0;
+	case 'f': return 1;
+	case 't': return 2;
+	case '"': return 4;
+	case '[': return 5;
+	case '{': return 6;
+	default: return 3;
+	}
+}
+
+int value_number_compare(const char *a, size_t an, const char *b, size_t bn)
+{
+	char sa[64], sb[64];
+	struct num x, y;
+	x.digits = an <= sizeof sa ? sa : xmalloc(an);
+	y.digits = bn <= sizeof sb ? sb : xmalloc(bn);
+	num_parse(a, an, &x);
+	num_parse(b, bn, &y);
+	int r;
+	int sx = x.nd ? (x.neg ? -1 : 1) : 0;
+	int sy = y.nd ? (y.neg ? -1 : 1) : 0;
+	if (sx != sy) {
+		r = sx < sy ? -1 : 1;
+	} else if (sx == 0) {
+		r = 0;
+	} else {
+		/* Same sign: compare magnitudes, by the position of the
+		 * leading digit, then digit by digit. */
+		long long px = x.exp + (long long)x.nd, py = y.exp + (long long)y.nd;
+		int mag;
+		if (px != py) {
+			mag = px < py ? -1 : 1;
+		} else {
+			size_t m = x.nd < y.nd ? x.nd : y.nd;
+			mag = memcmp(x.digits, y.digits, m);
+			if (!mag && x.nd != y.nd)
+				mag = x.nd < y.nd ? -1 : 1;
+			mag = mag < 0 ? -1 : mag > 0;
+		}
+		r = sx * mag;
+	}
+	if (x.digits != sa)
+		free(x.digits);
+	if (y.digits != sb)
+		free(y.digits);
+	return r;
+}
+
+static int string_compare(const char *a, size_t an, const char *b, size_t bn)
+{
+	char *da = xmalloc(an), *db = xmalloc(bn);
+	size_t la = scan_string_decode(a, an, da);
+	size_t lb = scan_string_decode(b, bn, db);
+	size_t m = la < lb ? la : lb;
+	int c = memcmp(da, db, m);
+	if (!c && la != lb)
+		c = la < lb ? -1 : 1;
+	free(da);
+	free(db);
+	return c < 0 ? -1 : c > 0;
+}
+
+/* Members of an object, sorted by decoded name, last duplicate kept. */
+struct omember {
+	char *name;
+	size_t name_len, order;
+	const char *val;
+	size_t val_len;
+};
+
+static int omember_cmp(const void *pa, const void *pb)
+{
+	const struct omember *x = pa, *y = pb;
+	size_t m = x->name_len < y->name_len ? x->name_len : y->name_len;
+	int c = memcmp(x->name, y->name, m);
+	if (c)
+		return c;
+	if (x->name_len != y->name_len)
+		return x->name_len < y->name_len ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static struct omember *object_members(const char *p, size_t n, size_t *count)
+{
+	struct omember *m = NULL;
+	size_t nm = 0, i = scan_ws(p, n, 1);
+	while (p[i] != '}') {
+		size_t kend = scan_skip(p, n, i);
+		m = xrealloc(m, (nm + 1) * sizeof *m);
+		m[nm].name = xmalloc(kend - i);
+		m[nm].name_len = scan_string_decode(p + i, kend - i, m[nm].name);
+		m[nm].order = nm;
+		i = scan_ws(p, n, scan_ws(p, n, kend) + 1);
+		size_t vend = scan_skip(p, n, i);
+		m[nm].val = p + i;
+		m[nm].val_len = vend - i;
+		nm++;
+		i = scan_ws(p, n, vend);
+		if (p[i] == ',')
+			i = scan_ws(p, n, i + 1);
+	}
+	if (nm)
+		qsort(m, nm, sizeof *m, omember_cmp);
+	size_t kept = 0;
+	for (size_t k = 0; k < nm; k++) {
+		if (k + 1 < nm && m[k].name_len == m[k + 1].name_len &&
+		    !memcmp(m[k].name, m[k + 1].name, m[k].name_len)) {
+			free(m[k].name);
+			continue;
+		}
+		m[kept++] = m[k];
+	}
+	*count = kept;
+	return m;
+}
+
+static void free_members(struct omember *m, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		free(m[k].name);
+	free(m);
+}
+
+static int object_compare(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t na, nb;
+	struct omember *ma = object_members(a, an, &na);
+	struct omember *mb = object_members(b, bn, &nb);
+	int c = 0;
+	/* jq: first the sorted key lists, as arrays of strings ... */
+	for (size_t k = 0; k < na && k < nb && !c; k++) {
+		size_t m = ma[k].name_len < mb[k].name_len ? ma[k].name_len
+							   : mb[k].name_len;
+		c = memcmp(ma[k].name, mb[k].name, m);
+		if (!c && ma[k].name_len != mb[k].name_len)
+			c = ma[k].name_len < mb[k].name_len ? -1 : 1;
+	}
+	if (!c && na != nb)
+		c = na < nb ? -1 : 1;
+	/* ... then the values, key by key. */
+	for (size_t k = 0; k < na && !c; k++)
+		c = value_compare(ma[k].val, ma[k].val_len, mb[k].val,
+				  mb[k].val_len);
+	free_members(ma, na);
+	free_members(mb, nb);
+	return c < 0 ? -1 : c > 0;
+}
+
+static int array_compare(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t i = scan_ws(a, an, 1), j = scan_ws(b, bn, 1);
+	for (;;) {
+		bool ea = a[i] == ']', eb = b[j] == ']';
+		if (ea || eb)
+			return ea && eb ? 0 : ea ? -1 : 1;
+		size_t ie = scan_skip(a, an, i), je = scan_skip(b, bn, j);
+		int c = value_compare(a + i, ie - i, b + j, je - j);
+		if (c)
+			return c;
+		i = scan_ws(a, an, ie);
+		if (a[i] == ',')
+			i = scan_ws(a, an, i + 1);
+		j = scan_ws(b, bn, je);
+		if (b[j] == ',')
+			j = scan_ws(b, bn, j + 1);
+	}
+}
+
+int value_compare(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t i = scan_ws(a, an, 0), j = scan_ws(b, bn, 0);
+	a += i, an -= i, b += j, bn -= j;
+	int ra = type_rank(*a), rb = type_rank(*b);
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	switch (ra) {
+	case 3: return value_number_compare(a, scan_skip(a, an, 0), b,
+					    scan_skip(b, bn, 0));
+	case 4: return string_compare(a, scan_skip(a, an, 0), b,
+				      scan_skip(b, bn, 0));
+	case 5: return array_compare(a, an, b, bn);
+	case 6: return object_compare(a, an, b, bn);
+	default: return 0;
+	}
+}

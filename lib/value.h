@@ -1,0 +1,58 @@
+/*
+ * value: keys compare by value, not spelling.
+ *
+ * The canonical form of a JSON value is a byte string such that two
+ * values are equal (in jq's sense, but with exact numbers) exactly when
+ * their canonical forms are equal:
+ *
+ *   null 'n'   false 'f'   true 't'
+ *   number  'd' sign digits 'e' exponent  -- the exact decimal with
+ *           leading and trailing zeros stripped (1 = 1.0 = 1e0 = 10e-1;
+ *           -0 = 0; 12345678901234567891 stays itself)
+ *   string  's' length(8 bytes LE) decoded UTF-8
+ *   array   'a' count(8) element...
+ *   object  'o' count(8) (key-string value)... sorted by decoded key,
+ *           a duplicated key keeping its last value
+ *
+ * A fingerprint is XXH3-128 of the canonical form.  Keys are held as
+ * fingerprints: 2^-64 odds of a collision per pair is below the odds of
+ * the disk lying.
+ */
+#ifndef IDEM_VALUE_H
+#define IDEM_VALUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct fp128 {
+	uint64_t lo;
+	uint64_t hi;
+};
+
+/* Append the canonical form of the valid JSON value at p[0..n). */
+void value_canon(struct buf *out, const char *p, size_t n);
+
+/* Canonical form of several values as one array (for repeated -k). */
+void value_canon_tuple(struct buf *out, const char *const *vals,
+		       const size_t *lens, size_t count);
+
+struct fp128 value_fp(const void *canon, size_t n);
+
+/* XXH3-128 of the canonical form of the value at p[0..n). */
+struct fp128 value_fingerprint(const char *p, size_t n, struct buf *scratch);
+
+/*
+ * jq's total order on valid JSON values: null < false < true < numbers <
+ * strings < arrays < objects; numbers exactly, strings by code point,
+ * arrays element-wise, objects by sorted keys then values.  <0, 0, >0.
+ */
+int value_compare(const char *a, size_t an, const char *b, size_t bn);
+
+/*
+ * Compare two JSON number texts exactly (any length, any exponent).
+ */
+int value_number_compare(const char *a, size_t an, const char *b, size_t bn);
+
+#endif

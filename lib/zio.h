@@ -1,0 +1,47 @@
+/*
+ * zio: byte streams that may be zstd-compressed.
+ *
+ * Input: zin_open() looks at the first four bytes of a file or of stdin;
+ * the zstd magic (28 B5 2F FD) switches decompression on (concatenated
+ * frames too), anything else passes through.  No seeking is needed, so
+ * pipes work.
+ *
+ * Output: a buffered writer over a descriptor, plain or zstd at a level.
+ * Every write error is kept and reported (ENOSPC, EIO, EPIPE); nothing is
+ * swallowed.
+ */
+#ifndef IDEM_ZIO_H
+#define IDEM_ZIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct zin;
+
+/* path "-" is stdin.  NULL with err "PATH: reason" on failure. */
+struct zin *zin_open(const char *path, char *err, size_t errlen);
+struct zin *zin_fdopen(int fd, const char *name, char *err, size_t errlen);
+/* Up to cap decompressed bytes; 0 at end; -1 with err (also for a
+ * truncated or corrupt zstd frame). */
+ssize_t zin_read(struct zin *z, void *buf, size_t cap, char *err,
+		 size_t errlen);
+bool zin_compressed(const struct zin *z);
+/* Compressed bytes consumed so far (for progress and --stats). */
+unsigned long long zin_raw_bytes(const struct zin *z);
+void zin_close(struct zin *z); /* closes the fd unless it was stdin */
+
+struct zout;
+
+/* level 0: plain; 1..19: zstd.  The fd stays the caller's. */
+struct zout *zout_open(int fd, int level);
+int zout_write(struct zout *z, const void *data, size_t n, char *err,
+	       size_t errlen);
+/* Push buffered bytes to the fd (a zstd flush when compressing). */
+int zout_flush(struct zout *z, char *err, size_t errlen);
+/* Finish the frame (zstd), flush, free z.  Does not close the fd. */
+int zout_close(struct zout *z, char *err, size_t errlen);
+/* Last errno seen by a failed write (EPIPE lets tools exit quietly). */
+int zout_errno(const struct zout *z);
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * Differential test: every plain path answered by the scanner must give
+ * what libjq gives for the same program.  Records are generated from a
+ * seed with nested objects and arrays, duplicate members, escaped names
+ * and numbers spelled several ways (all exact in a double, since libjq
+ * 1.6 holds doubles).  "Missing" from the scanner is jq's null.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "buf.h"
+#include "expr.h"
+#include "scan.h"
+#include "value.h"
+#include "unit.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t next(void)
+{
+	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static unsigned pick(unsigned n)
+{
+	return (unsigned)(next() % n);
+}
+
+static const char *const names[] = {"a", "b", "c", "x y", "_id"};
+static const char *const spelled[] = {
+	"\"a\"", "\"b\"", "\"\\u0063\"", "\"x y\"", "\"_id\"",
+};
+
+static void gen_value(struct buf *b, int depth);
+
+static void gen_object(struct buf *b, int depth)
+{
+	unsigned n = pick(5);
+	buf_addc(b, '{');
+	for (unsigned k = 0; k < n; k++) {
+		if (k)
+			buf_addc(b, ',');
+		unsigned w = pick(5);
+		buf_adds(b, pick(3) ? spelled[w] : "\"a\""); /* dupes of a */
+		buf_addc(b, ':');
+		gen_value(b, depth + 1);
+	}
+	buf_addc(b, '}');
+}
+
+static void gen_value(struct buf *b, int depth)
+{
+	static const char *const nums[] = {
+		"0", "-0", "1", "1.0", "1e0", "2.5", "-3", "250e-2", "1E2",
+		"0.5", "123456", "-7.25",
+	};
+	static const char *const strs[] = {
+		"\"\"", "\"s\"", "\"\\u00e9t\\u00e9\"", "\"q\\\"q\"", "\"\\n\"",
+	};
+	unsigned r = depth > 3 ? pick(6) : pick(9);
+	switch (r) {
+	case 0: buf_adds(b, "null"); break;
+	case 1: buf_adds(b, pick(2) ? "true" : "false"); break;
+	case 2: case 3: buf_adds(b, nums[pick(12)]); break;
+	case 4: case 5: buf_adds(b, strs[pick(5)]); break;
+	case 6: {
+		unsigned n = pick(4);
+		buf_addc(b, '[');
+		for (unsigned k = 0; k < n; k++) {
+			if (k)
+				buf_adds(b, pick(2) ? "," : " , ");
+			gen_value(b, depth + 1);
+		}
+		buf_addc(b, ']');
+		break;
+	}
+	default: gen_object(b, depth); break;
+	}
+}
+
+static void gen_path(struct buf *b)
+{
+	unsigned n = 1 + pick(3);
+	for (unsigned k = 0; k < n; k++) {
+		switch (pick(4)) {
+		case 0: buf_addf(b, "[%d]", (int)pick(4) - 2); break;
+		case 1: buf_addf(b, ".\"%s\"", names[pick(5)]); break;
+		case 2: buf_addf(b, "[\"%s\"]", names[pick(5)]); break;
+		default: {
+			const char *nm = names[pick(5)];
+			if (strchr(nm, ' '))
+				buf_addf(b, ".\"%s\"", nm);
+			else
+				buf_addf(b, ".%s", nm);
+		}
+		}
+	}
+	if (b->p[0] == '[') { /* a path starts with a dot */
+		struct buf t = {0};
+		buf_addc(&t, '.');
+		buf_add(&t, b->p, b->len);
+		buf_free(b);
+		*b = t;
+	}
+}
+
+/* The canonical answer of e on rec, or "error: ..." */
+static void answer(struct expr *e, const char *rec, struct buf *out)
+{
+	const char *v;
+	size_t vlen;
+	char err[256];
+	buf_reset(out);
+	switch (expr_eval(e, rec, strlen(rec), &v, &vlen, err, sizeof err)) {
+	case EXPR_VALUE: value_canon(out, v, vlen); break;
+	case EXPR_MISSING: value_canon(out, "null", 4); break;
+	case EXPR_EMPTY: buf_adds(out, "(empty)"); break;
+	case EXPR_ERROR: buf_addf(out, "error: %s", err); break;
+	}
+}
+
+TEST(plain_paths_match_libjq)
+{
+	struct buf rec = {0}, path = {0}, prog = {0}, x = {0}, y = {0};
+	char err[256];
+	int compared = 0, mismatches = 0, found = 0, errors = 0;
+	for (int r = 0; r < 3000; r++) {
+		buf_reset(&rec);
+		gen_object(&rec, 0);
+		struct scan_error se;
+		CHECK(scan_validate(rec.p, rec.len, &se) == 0);
+		for (int q = 0; q < 4; q++) {
+			buf_reset(&path);
+			gen_path(&path);
+			buf_reset(&prog);
+			buf_addf(&prog, "%s | .", path.p); /* forces libjq */
+			struct expr *fast = expr_compile(path.p, err, sizeof err);
+			struct expr *slow = expr_compile(prog.p, err, sizeof err);
+			CHECK(fast && expr_is_plain(fast));
+			CHECK(slow && !expr_is_plain(slow));
+			if (!fast || !slow)
+				continue;
+			answer(fast, rec.p, &x);
+			answer(slow, rec.p, &y);
+			compared++;
+			if (!strncmp(x.p, "error", 5))
+				errors++;
+			else if (strcmp(x.p, "n"))
+				found++;
+			if (x.len != y.len || memcmp(x.p, y.p, x.len)) {
+				if (mismatches++ < 5)
+					fprintf(stderr, "%s on %s: fast %s, jq %s\n",
+						path.p, rec.p, x.p, y.p);
+			}
+			expr_free(fast);
+			expr_free(slow);
+		}
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(compared == 12000);
+	CHECK(found > 500);  /* the generator really reaches values ... */
+	CHECK(errors > 100);  /* ... and type errors */
+	printf("differential: %d lookups, %d values, %d type errors\n",
+	       compared, found, errors);
+	buf_free(&rec), buf_free(&path), buf_free(&prog);
+	buf_free(&x), buf_free(&y);
+}
+
+TEST(jq_programs)
+{
+	char err[256];
+	const char *v;
+	size_t vlen;
+	struct expr *e = expr_compile("[.a, .b]", err, sizeof err);
+	CHECK(e && !expr_is_plain(e));
+	CHECK_INT(expr_eval(e, "{\"a\":1,\"b\":\"x\"}", 15, &v, &vlen, err,
+			    sizeof err), EXPR_VALUE);
+	CHECK(vlen == 7 && !memcmp(v, "[1,\"x\"]", 7));
+	expr_free(e);
+
+	e = expr_compile(".a, .b", err, sizeof err);
+	CHECK_INT(expr_eval(e, "{\"a\":1,\"b\":2}", 13, &v, &vlen, err,
+			    sizeof err), EXPR_VALUE);
+	CHECK(vlen == 5 && !memcmp(v, "[1,2]", 5)); /* a tuple */
+	expr_free(e);
+
+	e = expr_compile("empty", err, sizeof err);
+	CHECK_INT(expr_eval(e, "{}", 2, &v, &vlen, err, sizeof err), EXPR_EMPTY);
+	expr_free(e);
+
+	e = expr_compile("error(\"boom\")", err, sizeof err);
+	CHECK_INT(expr_eval(e, "{}", 2, &v, &vlen, err, sizeof err), EXPR_ERROR);
+	CHECK_STR(err, "boom");
+	expr_free(e);
+
+	CHECK(expr_compile(".a |", err, sizeof err) == NULL);
+	CHECK(strstr(err, "'.a |'") != NULL);
+
+	e = expr_compile(".id", err, sizeof err);
+	CHECK_INT(expr_eval(e, "{\"id\":12345678901234567891}", 27, &v, &vlen,
+			    err, sizeof err), EXPR_VALUE);
+	CHECK(vlen == 20 && !memcmp(v, "12345678901234567891", 20));
+	CHECK_INT(expr_eval(e, "{\"x\":1}", 7, &v, &vlen, err, sizeof err),
+		  EXPR_MISSING);
+	CHECK_INT(expr_eval(e, "[1]", 3, &v, &vlen, err, sizeof err),
+		  EXPR_ERROR);
+	CHECK_STR(err, "Cannot index array with string \"id\"");
+	expr_free(e);
+}
+
+int main(void)
+{
+	RUN(plain_paths_match_libjq);
+	RUN(jq_programs);
+	return unit_done();
+}

@@ -1,0 +1,110 @@
+/* Canonical values, fingerprints and jq's order. */
+#include <stdlib.h>
+
+#include "buf.h"
+#include "value.h"
+#include "unit.h"
+
+static struct buf sa, sb;
+
+static int same(const char *a, const char *b)
+{
+	struct fp128 x = value_fingerprint(a, strlen(a), &sa);
+	struct fp128 y = value_fingerprint(b, strlen(b), &sb);
+	return x.lo == y.lo && x.hi == y.hi;
+}
+
+static int cmp(const char *a, const char *b)
+{
+	return value_compare(a, strlen(a), b, strlen(b));
+}
+
+TEST(numbers_by_value)
+{
+	CHECK(same("1", "1.0"));
+	CHECK(same("1", "1e0"));
+	CHECK(same("1", "10e-1"));
+	CHECK(same("100", "1E2"));
+	CHECK(same("0", "-0"));
+	CHECK(same("0", "0.000e5"));
+	CHECK(same("-1.50", "-15e-1"));
+	CHECK(!same("1", "-1"));
+	CHECK(!same("12345678901234567891", "12345678901234567890"));
+	CHECK(same("12345678901234567891", "1234567890123456789.1e1"));
+	CHECK(!same("1", "\"1\""));
+	CHECK(same("1e400", "10e399"));
+}
+
+TEST(canonical_text)
+{
+	struct buf b = {0};
+	value_canon(&b, "-1.50", 5);
+	CHECK_STR(b.p, "d-15e-1");
+	buf_reset(&b);
+	value_canon(&b, "0.0", 3);
+	CHECK_STR(b.p, "d0");
+	buf_free(&b);
+}
+
+TEST(strings_decoded)
+{
+	CHECK(same("\"a\"", "\"\\u0061\""));
+	CHECK(same("\"\xc3\xa9\"", "\"\\u00e9\""));
+	CHECK(same("\"\\/\"", "\"/\""));
+	CHECK(!same("\"a\"", "\"A\""));
+	CHECK(!same("\"ab\"", "[\"a\",\"b\"]"));
+	CHECK(!same("[\"a\",\"b\"]", "[\"ab\"]"));
+	CHECK(!same("[\"a\",\"\"]", "[\"\",\"a\"]"));
+}
+
+TEST(objects_unordered)
+{
+	CHECK(same("{\"a\":1,\"b\":2}", "{\"b\":2,\"a\":1}"));
+	CHECK(same("{\"a\":1,\"b\":{\"y\":[1,2],\"x\":null}}",
+		   " { \"b\" : {\"x\":null,\"y\":[1.0,2]} , \"a\":1 } "));
+	CHECK(same("{\"a\":1,\"a\":2}", "{\"a\":2}")); /* last wins */
+	CHECK(same("{\"b\":0,\"a\":1,\"a\":2}", "{\"a\":2,\"b\":0}"));
+	CHECK(!same("{\"a\":1}", "{\"a\":1,\"b\":null}"));
+	CHECK(!same("[1,2]", "[2,1]"));
+	CHECK(!same("{}", "[]"));
+	CHECK(same("{}", " {} "));
+	CHECK(!same("null", "false"));
+	CHECK(!same("true", "false"));
+}
+
+TEST(jq_order)
+{
+	CHECK(cmp("null", "false") < 0);
+	CHECK(cmp("false", "true") < 0);
+	CHECK(cmp("true", "0") < 0);
+	CHECK(cmp("1e9", "\"a\"") < 0);
+	CHECK(cmp("\"z\"", "[]") < 0);
+	CHECK(cmp("[]", "{}") < 0);
+	CHECK(cmp("2", "10") < 0);
+	CHECK(cmp("-2", "-10") > 0);
+	CHECK(cmp("1.5", "1.50") == 0);
+	CHECK(cmp("12345678901234567891", "12345678901234567890") > 0);
+	CHECK(cmp("0.001", "1e-3") == 0);
+	CHECK(cmp("-0", "0") == 0);
+	CHECK(cmp("\"abc\"", "\"abd\"") < 0);
+	CHECK(cmp("\"ab\"", "\"abc\"") < 0);
+	CHECK(cmp("\"\\u00e9\"", "\"z\"") > 0); /* by code point */
+	CHECK(cmp("[1,2]", "[1,3]") < 0);
+	CHECK(cmp("[1,2]", "[1,2,0]") < 0);
+	CHECK(cmp("{\"a\":2}", "{\"b\":1}") < 0);  /* keys first */
+	CHECK(cmp("{\"a\":1,\"b\":2}", "{\"a\":1,\"b\":3}") < 0);
+	CHECK(cmp("{\"b\":1,\"a\":1}", "{\"a\":1,\"b\":1}") == 0);
+	CHECK(cmp("\"2024-05-01T10:00:00Z\"", "\"2024-05-01T09:00:00Z\"") > 0);
+}
+
+int main(void)
+{
+	RUN(numbers_by_value);
+	RUN(canonical_text);
+	RUN(strings_decoded);
+	RUN(objects_unordered);
+	RUN(jq_order);
+	buf_free(&sa);
+	buf_free(&sb);
+	return unit_done();
+}
