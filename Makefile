@@ -82,6 +82,8 @@ $(GEN): $(B)/tests/bench/gen.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
+.SECONDARY:
+
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 deps:

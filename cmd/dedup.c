@@ -79,6 +79,17 @@ static struct {
 	uint64_t check_dupes;
 	uint64_t shard_skipped;
 	struct buf canon;
+	struct scan_record rec;
+	/* keep first: the previous record, decided one record late so its
+	 * table slot can be prefetched while this one is scanned */
+	struct {
+		bool have;
+		struct buf rec;
+		uint64_t lineno;
+		const char *name;
+		struct fp128 fp;
+		int64_t t;
+	} pending;
 	char *key_desc; /* "-k .a -k .b", kept in the state */
 } run;
 
@@ -286,7 +297,7 @@ static bool eval(struct expr *e, const struct line *ln, const char *name,
 		 const char *what, const char **v, size_t *vlen)
 {
 	char err[512];
-	switch (expr_eval(e, ln->p, ln->len, v, vlen, err, sizeof err)) {
+	switch (expr_eval(e, &run.rec, v, vlen, err, sizeof err)) {
 	case EXPR_VALUE:
 		return true;
 	case EXPR_MISSING:
@@ -392,6 +403,31 @@ static void keep_first(const struct line *ln, const char *name,
 	}
 }
 
+/* Decide the pending record (keep first). */
+static void settle(void)
+{
+	if (!run.pending.have)
+		return;
+	struct line ln = {.p = run.pending.rec.p, .len = run.pending.rec.len,
+			  .lineno = run.pending.lineno};
+	run.pending.have = false;
+	keep_first(&ln, run.pending.name, run.pending.fp, run.pending.t);
+}
+
+static void defer(const struct line *ln, const char *name, struct fp128 fp,
+		  int64_t t)
+{
+	fpset_prefetch(run.seen, fp);
+	settle();
+	buf_reset(&run.pending.rec);
+	buf_add(&run.pending.rec, ln->p, ln->len);
+	run.pending.lineno = ln->lineno;
+	run.pending.name = name;
+	run.pending.fp = fp;
+	run.pending.t = t;
+	run.pending.have = true;
+}
+
 static void record(const struct line *ln, const char *name)
 {
 	struct scan_error se;
@@ -402,7 +438,7 @@ static void record(const struct line *ln, const char *name)
 			   ln->full_len, opt.max_line);
 		return;
 	}
-	if (scan_validate(ln->p, ln->len, &se) != 0) {
+	if (scan_record(&run.rec, ln->p, ln->len, &se) != 0) {
 		bad_record(ln, name, false, "invalid_json",
 			   "invalid JSON: %s at byte %zu", se.what,
 			   se.offset + 1);
@@ -410,7 +446,7 @@ static void record(const struct line *ln, const char *name)
 	}
 	bool reads_fields = run.key_desc[0] != '\0' || opt.time || opt.order_by;
 	if (reads_fields) {
-		size_t i = scan_ws(ln->p, ln->len, 0);
+		size_t i = run.rec.start;
 		if (ln->p[i] != '{') {
 			bad_record(ln, name, true, "wrong_type",
 				   "record is %s %s, not an object",
@@ -458,7 +494,7 @@ static void record(const struct line *ln, const char *name)
 	if (opt.keep == KEEP_LAST || opt.order_by)
 		keep_last(ln, name, fp);
 	else
-		keep_first(ln, name, fp, t);
+		defer(ln, name, fp, t);
 }
 
 static int kept_cmp(const void *a, const void *b)
@@ -506,6 +542,7 @@ static void finish(int status)
 {
 	char err[512];
 	bool held = opt.keep == KEEP_LAST || opt.order_by;
+	settle();
 	if (held && status == EXIT_OK)
 		flush_kept();
 	cli_progress_done();
@@ -690,6 +727,7 @@ int main(int argc, char **argv)
 				cli_progress(cli_stats.records_in,
 					     cli_stats.bytes_in + lines_bytes(in));
 		}
+		settle(); /* it points at this file's name */
 		cli_stats.bytes_in += lines_bytes(in);
 		lines_close(in);
 		if (r < 0) {

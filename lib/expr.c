@@ -92,13 +92,14 @@ static void dump(struct buf *out, jv v)
 	jv_free(s);
 }
 
-enum expr_status expr_eval(struct expr *e, const char *rec, size_t n,
+enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 			   const char **val, size_t *vlen, char *err,
 			   size_t errlen)
 {
+	size_t n = rec->n;
 	if (e->plain) {
 		const char *why = NULL;
-		switch (path_lookup(&e->path, rec, n, val, vlen, &why)) {
+		switch (path_lookup_record(&e->path, rec, val, vlen, &why)) {
 		case PATH_FOUND:
 			return EXPR_VALUE;
 		case PATH_MISSING:
@@ -112,7 +113,7 @@ enum expr_status expr_eval(struct expr *e, const char *rec, size_t n,
 		snprintf(err, errlen, "record too large for libjq");
 		return EXPR_ERROR;
 	}
-	jv input = jv_parse_sized(rec, (int)n);
+	jv input = jv_parse_sized(rec->p, (int)n);
 	if (!jv_is_valid(input)) {
 		jv msg = jv_invalid_get_msg(input);
 		snprintf(err, errlen, "libjq: %s",

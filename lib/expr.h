@@ -34,11 +34,14 @@ void expr_free(struct expr *e);
 const char *expr_source(const struct expr *e);
 bool expr_is_plain(const struct expr *e);
 
+struct scan_record;
+
 /*
- * Evaluate on the valid JSON text rec[0..n).  On EXPR_VALUE, *val points
- * into rec or into e's own scratch, valid until the next call on e.
+ * Evaluate on a record that scan_record() accepted.  On EXPR_VALUE, *val
+ * points into the record or into e's own scratch, valid until the next
+ * call on e.
  */
-enum expr_status expr_eval(struct expr *e, const char *rec, size_t n,
+enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 			   const char **val, size_t *vlen, char *err,
 			   size_t errlen);
 

@@ -109,6 +109,15 @@ bool fpset_has(const struct fpset *s, struct fp128 fp)
 	return (sl[0] | sl[1]) != 0;
 }
 
+void fpset_prefetch(const struct fpset *s, struct fp128 fp)
+{
+	fp = norm(fp);
+	const struct seg *g = &s->seg[fp.hi >> 56];
+	if (g->slots)
+		__builtin_prefetch(g->slots + ((size_t)fp.lo & (g->cap - 1)) *
+					      s->words);
+}
+
 size_t fpset_count(const struct fpset *s)
 {
 	return s->count;

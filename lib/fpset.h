@@ -32,6 +32,9 @@ void fpset_free(struct fpset *s);
  */
 bool fpset_add(struct fpset *s, struct fp128 fp, uint64_t **payload);
 bool fpset_has(const struct fpset *s, struct fp128 fp);
+/* Start loading fp's slot into the cache: call it a record ahead of
+ * fpset_add() and the probe rarely waits for memory. */
+void fpset_prefetch(const struct fpset *s, struct fp128 fp);
 size_t fpset_count(const struct fpset *s);
 bool fpset_has_payload(const struct fpset *s);
 

@@ -14,6 +14,10 @@
 
 #include "xalloc.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* Byte classes inside a string. */
 enum { S_OK = 0, S_QUOTE, S_BSLASH, S_CTRL, S_UTF8 };
 
@@ -102,6 +106,26 @@ static size_t valid_string(const char *p, size_t n, size_t i,
 	const unsigned char *s = (const unsigned char *)p;
 	i++;
 	for (;;) {
+#ifdef __SSE2__
+		/* 16 bytes at a time while none is '"', '\\', a control or
+		 * non-ASCII (signed compare: bytes >= 0x80 are negative). */
+		const __m128i quote = _mm_set1_epi8('"');
+		const __m128i bslash = _mm_set1_epi8('\\');
+		const __m128i space = _mm_set1_epi8(0x20);
+		while (i + 16 <= n) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+			__m128i hit = _mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+					     _mm_cmpeq_epi8(v, bslash)),
+				_mm_cmplt_epi8(v, space));
+			int mask = _mm_movemask_epi8(hit);
+			if (mask) {
+				i += (size_t)__builtin_ctz((unsigned)mask);
+				break;
+			}
+			i += 16;
+		}
+#endif
 		while (i < n && str_class[s[i]] == S_OK)
 			i++;
 		if (i >= n) {
@@ -215,7 +239,19 @@ static size_t valid_literal(const char *p, size_t n, size_t i,
 	return i + len;
 }
 
-int scan_validate(const char *p, size_t n, struct scan_error *err)
+static void note_member(struct scan_record *r, size_t key, size_t key_len)
+{
+	if (r->nmembers == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 16;
+		r->members = xrealloc(r->members, r->cap * sizeof *r->members);
+	}
+	r->members[r->nmembers].key = key;
+	r->members[r->nmembers].key_len = key_len;
+	r->nmembers++;
+}
+
+static int validate(const char *p, size_t n, struct scan_error *err,
+		    struct scan_record *top)
 {
 	unsigned char stack[SCAN_MAX_DEPTH]; /* '{' or '[' per level */
 	size_t depth = 0, i, j;
@@ -316,12 +352,16 @@ member:
 	j = valid_string(p, n, i, &what);
 	if (!j)
 		goto fail;
+	if (top && depth == 1)
+		note_member(top, i, j - i);
 	i = scan_ws(p, n, j);
 	if (i >= n || p[i] != ':') {
 		what = "expected ':'";
 		goto fail;
 	}
 	i = scan_ws(p, n, i + 1);
+	if (top && depth == 1)
+		top->members[top->nmembers - 1].val = i;
 	goto value;
 fail:
 	if (err) {
@@ -329,6 +369,30 @@ fail:
 		err->what = what;
 	}
 	return -1;
+}
+
+int scan_validate(const char *p, size_t n, struct scan_error *err)
+{
+	return validate(p, n, err, NULL);
+}
+
+int scan_record(struct scan_record *r, const char *p, size_t n,
+		struct scan_error *err)
+{
+	r->p = p;
+	r->n = n;
+	r->nmembers = 0;
+	if (validate(p, n, err, r) != 0)
+		return -1;
+	r->start = scan_ws(p, n, 0);
+	return 0;
+}
+
+void scan_record_free(struct scan_record *r)
+{
+	free(r->members);
+	r->members = NULL;
+	r->nmembers = r->cap = 0;
 }
 
 /* Index after the (valid) string whose opening quote is at p[i]. */
@@ -606,6 +670,11 @@ void path_free(struct path *p)
 
 static char why_buf[300];
 
+static enum path_result lookup_from(const struct path *path, size_t k0,
+				    const char *p, size_t n, size_t i,
+				    const char **val, size_t *vlen,
+				    const char **why);
+
 static enum path_result type_error(const char *v, const struct path_step *st,
 				   const char **why)
 {
@@ -625,8 +694,37 @@ enum path_result path_lookup(const struct path *path, const char *p,
 			     size_t n, const char **val, size_t *vlen,
 			     const char **why)
 {
-	size_t i = scan_ws(p, n, 0);
-	for (size_t k = 0; k < path->n; k++) {
+	return lookup_from(path, 0, p, n, scan_ws(p, n, 0), val, vlen, why);
+}
+
+enum path_result path_lookup_record(const struct path *path,
+				    const struct scan_record *r,
+				    const char **val, size_t *vlen,
+				    const char **why)
+{
+	const char *p = r->p;
+	if (path->n == 0 || path->steps[0].kind != PATH_MEMBER ||
+	    p[r->start] != '{')
+		return lookup_from(path, 0, p, r->n, r->start, val, vlen, why);
+	/* The members were noted while validating: search them from the
+	 * end, since the last duplicate wins. */
+	const struct path_step *st = &path->steps[0];
+	for (size_t m = r->nmembers; m-- > 0;) {
+		const struct scan_member *mb = &r->members[m];
+		if (scan_string_equals(p + mb->key, mb->key_len, st->name,
+				       st->name_len))
+			return lookup_from(path, 1, p, r->n, mb->val, val,
+					   vlen, why);
+	}
+	return PATH_MISSING;
+}
+
+static enum path_result lookup_from(const struct path *path, size_t k0,
+				    const char *p, size_t n, size_t i,
+				    const char **val, size_t *vlen,
+				    const char **why)
+{
+	for (size_t k = k0; k < path->n; k++) {
 		const struct path_step *st = &path->steps[k];
 		char c = p[i];
 		if (c == 'n')

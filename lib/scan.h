@@ -34,6 +34,31 @@ struct scan_error {
 /* 0 when p[0..n) is one valid JSON text, else -1 with *err filled. */
 int scan_validate(const char *p, size_t n, struct scan_error *err);
 
+/*
+ * A validated record.  When it is an object, its top-level members are
+ * noted during validation, so looking up a top-level name costs a few
+ * compares instead of a second pass over the text.  Reuse one struct
+ * scan_record for every record: its member array is kept and grown.
+ */
+struct scan_member {
+	size_t key;     /* offset of the name's opening quote */
+	size_t key_len; /* the name literal's length, quotes included */
+	size_t val;     /* offset of the value */
+};
+
+struct scan_record {
+	const char *p;
+	size_t n;
+	size_t start; /* offset of the value (after leading whitespace) */
+	struct scan_member *members;
+	size_t nmembers, cap;
+};
+
+/* scan_validate() that also fills r (which points into p). */
+int scan_record(struct scan_record *r, const char *p, size_t n,
+		struct scan_error *err);
+void scan_record_free(struct scan_record *r);
+
 /* Index of the first non-whitespace byte at or after i. */
 size_t scan_ws(const char *p, size_t n, size_t i);
 
@@ -89,5 +114,11 @@ enum path_result {
 enum path_result path_lookup(const struct path *path, const char *p,
 			     size_t n, const char **val, size_t *vlen,
 			     const char **why);
+
+/* path_lookup() on a scanned record, using its member index. */
+enum path_result path_lookup_record(const struct path *path,
+				    const struct scan_record *r,
+				    const char **val, size_t *vlen,
+				    const char **why);
 
 #endif

@@ -146,9 +146,11 @@ static int member_qcmp(const void *a, const void *b)
 	return member_cmp(a, b, sort_base);
 }
 
-static void canon_value(struct buf *out, const char *p, size_t n, size_t i);
+static size_t canon_value(struct buf *out, const char *p, size_t n, size_t i);
 
-static void canon_object(struct buf *out, const char *p, size_t n, size_t i)
+/* Each canon_* appends the form of the value at p[i] and returns the
+ * index just past it, so no value is walked twice. */
+static size_t canon_object(struct buf *out, const char *p, size_t n, size_t i)
 {
 	buf_addc(out, 'o');
 	size_t count_at = out->len;
@@ -177,7 +179,7 @@ static void canon_object(struct buf *out, const char *p, size_t n, size_t i)
 		m[nm].order = nm;
 		i = scan_ws(p, n, kend);
 		i = scan_ws(p, n, i + 1); /* ':' */
-		canon_value(out, p, n, i);
+		i = canon_value(out, p, n, i);
 		m[nm].end = out->len;
 		if (nm && sorted) {
 			sort_base = out->p;
@@ -188,10 +190,11 @@ static void canon_object(struct buf *out, const char *p, size_t n, size_t i)
 				sorted = false;
 		}
 		nm++;
-		i = scan_ws(p, n, scan_skip(p, n, i));
+		i = scan_ws(p, n, i);
 		if (p[i] == ',')
 			i = scan_ws(p, n, i + 1);
 	}
+	i++; /* '}' */
 	size_t kept = nm;
 	if (!sorted) {
 		/* Sort by name then position; of equal names keep the last. */
@@ -218,19 +221,20 @@ static void canon_object(struct buf *out, const char *p, size_t n, size_t i)
 	patch_u64le(out, count_at, kept);
 	if (m != stack_m)
 		free(m);
+	return i;
 }
 
-static void canon_value(struct buf *out, const char *p, size_t n, size_t i)
+static size_t canon_value(struct buf *out, const char *p, size_t n, size_t i)
 {
 	size_t end;
 	switch (p[i]) {
-	case 'n': buf_addc(out, 'n'); break;
-	case 't': buf_addc(out, 't'); break;
-	case 'f': buf_addc(out, 'f'); break;
+	case 'n': buf_addc(out, 'n'); return i + 4;
+	case 't': buf_addc(out, 't'); return i + 4;
+	case 'f': buf_addc(out, 'f'); return i + 5;
 	case '"':
 		end = scan_skip(p, n, i);
 		canon_string(out, p + i, end - i);
-		break;
+		return end;
 	case '[': {
 		buf_addc(out, 'a');
 		size_t count_at = out->len;
@@ -238,22 +242,20 @@ static void canon_value(struct buf *out, const char *p, size_t n, size_t i)
 		put_u64le(out, 0);
 		i = scan_ws(p, n, i + 1);
 		while (p[i] != ']') {
-			canon_value(out, p, n, i);
+			i = scan_ws(p, n, canon_value(out, p, n, i));
 			count++;
-			i = scan_ws(p, n, scan_skip(p, n, i));
 			if (p[i] == ',')
 				i = scan_ws(p, n, i + 1);
 		}
 		patch_u64le(out, count_at, count);
-		break;
+		return i + 1;
 	}
 	case '{':
-		canon_object(out, p, n, i);
-		break;
+		return canon_object(out, p, n, i);
 	default:
 		end = scan_skip(p, n, i);
 		canon_number(out, p + i, end - i);
-		break;
+		return end;
 	}
 }
 

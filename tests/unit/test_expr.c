@@ -108,13 +108,24 @@ static void gen_path(struct buf *b)
 }
 
 /* The canonical answer of e on rec, or "error: ..." */
+static struct scan_record sr;
+
+static int eval(struct expr *e, const char *rec, const char **v, size_t *vlen,
+		char *err, size_t errlen)
+{
+	struct scan_error se;
+	if (scan_record(&sr, rec, strlen(rec), &se) != 0)
+		return -1;
+	return (int)expr_eval(e, &sr, v, vlen, err, errlen);
+}
+
 static void answer(struct expr *e, const char *rec, struct buf *out)
 {
 	const char *v;
 	size_t vlen;
 	char err[256];
 	buf_reset(out);
-	switch (expr_eval(e, rec, strlen(rec), &v, &vlen, err, sizeof err)) {
+	switch (eval(e, rec, &v, &vlen, err, sizeof err)) {
 	case EXPR_VALUE: value_canon(out, v, vlen); break;
 	case EXPR_MISSING: value_canon(out, "null", 4); break;
 	case EXPR_EMPTY: buf_adds(out, "(empty)"); break;
@@ -176,23 +187,23 @@ TEST(jq_programs)
 	size_t vlen;
 	struct expr *e = expr_compile("[.a, .b]", err, sizeof err);
 	CHECK(e && !expr_is_plain(e));
-	CHECK_INT(expr_eval(e, "{\"a\":1,\"b\":\"x\"}", 15, &v, &vlen, err,
+	CHECK_INT(eval(e, "{\"a\":1,\"b\":\"x\"}", &v, &vlen, err,
 			    sizeof err), EXPR_VALUE);
 	CHECK(vlen == 7 && !memcmp(v, "[1,\"x\"]", 7));
 	expr_free(e);
 
 	e = expr_compile(".a, .b", err, sizeof err);
-	CHECK_INT(expr_eval(e, "{\"a\":1,\"b\":2}", 13, &v, &vlen, err,
+	CHECK_INT(eval(e, "{\"a\":1,\"b\":2}", &v, &vlen, err,
 			    sizeof err), EXPR_VALUE);
 	CHECK(vlen == 5 && !memcmp(v, "[1,2]", 5)); /* a tuple */
 	expr_free(e);
 
 	e = expr_compile("empty", err, sizeof err);
-	CHECK_INT(expr_eval(e, "{}", 2, &v, &vlen, err, sizeof err), EXPR_EMPTY);
+	CHECK_INT(eval(e, "{}", &v, &vlen, err, sizeof err), EXPR_EMPTY);
 	expr_free(e);
 
 	e = expr_compile("error(\"boom\")", err, sizeof err);
-	CHECK_INT(expr_eval(e, "{}", 2, &v, &vlen, err, sizeof err), EXPR_ERROR);
+	CHECK_INT(eval(e, "{}", &v, &vlen, err, sizeof err), EXPR_ERROR);
 	CHECK_STR(err, "boom");
 	expr_free(e);
 
@@ -200,12 +211,12 @@ TEST(jq_programs)
 	CHECK(strstr(err, "'.a |'") != NULL);
 
 	e = expr_compile(".id", err, sizeof err);
-	CHECK_INT(expr_eval(e, "{\"id\":12345678901234567891}", 27, &v, &vlen,
+	CHECK_INT(eval(e, "{\"id\":12345678901234567891}", &v, &vlen,
 			    err, sizeof err), EXPR_VALUE);
 	CHECK(vlen == 20 && !memcmp(v, "12345678901234567891", 20));
-	CHECK_INT(expr_eval(e, "{\"x\":1}", 7, &v, &vlen, err, sizeof err),
+	CHECK_INT(eval(e, "{\"x\":1}", &v, &vlen, err, sizeof err),
 		  EXPR_MISSING);
-	CHECK_INT(expr_eval(e, "[1]", 3, &v, &vlen, err, sizeof err),
+	CHECK_INT(eval(e, "[1]", &v, &vlen, err, sizeof err),
 		  EXPR_ERROR);
 	CHECK_STR(err, "Cannot index array with string \"id\"");
 	expr_free(e);
@@ -215,5 +226,6 @@ int main(void)
 {
 	RUN(plain_paths_match_libjq);
 	RUN(jq_programs);
+	scan_record_free(&sr);
 	return unit_done();
 }

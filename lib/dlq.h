@@ -1,0 +1,49 @@
+/*
+ * dlq: the dead-letter writer.  One envelope per bad record, appended to
+ * the DLQ file with a single write(2) on an O_APPEND descriptor, so
+ * several processes can share one file without tearing lines:
+ *
+ *   {"original_record":<record, or the raw line as a string when it is
+ *    not JSON>,"error_type":"invalid_json","error_message":"...",
+ *    "retry_count":0,"failed_at":"<RFC 3339 UTC>","replayable":true,
+ *    "source":{"tool":"dedup","file":"raw.ndjson","line":1234}}
+ *
+ * The file is fsynced by dlq_close(), before a tool commits any state
+ * that assumes the letters are safe.
+ */
+#ifndef IDEM_DLQ_H
+#define IDEM_DLQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct dlq;
+
+struct dlq_letter {
+	const char *record; /* the record bytes */
+	size_t len;
+	bool is_json;       /* record is valid JSON: embed it as is */
+	const char *error_type; /* invalid_json, missing_field, wrong_type,
+				   line_too_long, late, check_failed, ... */
+	const char *error_message;
+	uint64_t retry_count;
+	bool replayable;
+	const char *file; /* source file name ("-" for stdin) */
+	uint64_t line;
+};
+
+struct dlq *dlq_open(const char *path, const char *tool, char *err,
+		     size_t errlen);
+int dlq_put(struct dlq *d, const struct dlq_letter *l, char *err,
+	    size_t errlen);
+uint64_t dlq_count(const struct dlq *d);
+/* fsync and close; frees d. */
+int dlq_close(struct dlq *d, char *err, size_t errlen);
+
+/* The envelope for l, without the newline, appended to b. */
+struct buf;
+void dlq_envelope(struct buf *b, const char *tool, const struct dlq_letter *l,
+		  int64_t failed_at_ns);
+
+#endif
