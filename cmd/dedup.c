@@ -129,6 +129,7 @@ static void bad_record(const struct line *ln, const char *name, bool is_json,
 	__attribute__((format(printf, 5, 6)));
 
 static void finish(int status);
+static void settle(void);
 
 static void bad_record(const struct line *ln, const char *name, bool is_json,
 		       const char *type, const char *fmt, ...)
@@ -139,6 +140,7 @@ static void bad_record(const struct line *ln, const char *name, bool is_json,
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (!run.dlq) {
+		settle(); /* the records before it go out first */
 		cli_warn("%s:%" PRIu64 ": %s", name, ln->lineno, msg);
 		finish(EXIT_TROUBLE);
 	}
@@ -373,20 +375,21 @@ static void keep_first(const struct line *ln, const char *name,
 	uint64_t *pay;
 	bool had = fpset_add(run.seen, fp, &pay);
 	if (opt.ttl) {
-		uint64_t bt = (uint64_t)t ^ (1ULL << 63);
-		uint64_t horizon = (uint64_t)(run.watermark - opt.ttl) ^ (1ULL << 63);
 		if (run.have_watermark && t < run.watermark - opt.ttl)
-			cli_stats.late++;
-		/* A key older than the horizon is forgotten even if a sweep
-		 * has not removed it yet: results never depend on when
-		 * sweeps run. */
-		if (had && run.have_watermark && *pay < horizon)
-			had = false;
-		if (!had || bt > *pay)
-			*pay = bt;
+			cli_stats.late++; /* its key may be forgotten already */
 		if (!run.have_watermark || t > run.watermark)
 			run.watermark = t;
 		run.have_watermark = true;
+		/* A key is known while its newest event time is within ttl
+		 * of the watermark (this record included).  An older key is
+		 * forgotten even if no sweep removed it yet, so results
+		 * never depend on when sweeps run. */
+		uint64_t bt = (uint64_t)t ^ (1ULL << 63);
+		uint64_t horizon = (uint64_t)(run.watermark - opt.ttl) ^ (1ULL << 63);
+		if (had && *pay < horizon)
+			had = false;
+		if (!had || bt > *pay)
+			*pay = bt;
 	}
 	if (had) {
 		duplicate(ln, name);
@@ -675,7 +678,10 @@ int main(int argc, char **argv)
 			break;
 		case 'h': usage(EXIT_OK); break;
 		case O_VERSION: cli_version(); break;
-		default: usage(EXIT_TROUBLE);
+		default:
+			fprintf(stderr, "Try '%s --help' for more "
+				"information.\n", cli_prog);
+			exit(EXIT_TROUBLE);
 		}
 	}
 	if ((opt.ttl != 0) != (opt.time != NULL))

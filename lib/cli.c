@@ -31,8 +31,13 @@ void cli_init(const char *prog)
 	clock_gettime(CLOCK_MONOTONIC, &started);
 }
 
+static void out_drain(void);
+
 static void vmsg(const char *fmt, va_list ap)
 {
+	/* What was written before the trouble goes out before the message,
+	 * so a terminal shows them in order. */
+	out_drain();
 	fflush(stdout);
 	fprintf(stderr, "%s: ", cli_prog ? cli_prog : "idem");
 	vfprintf(stderr, fmt, ap);
@@ -145,14 +150,17 @@ static void out_fail(void)
 		raise(SIGPIPE);
 		_exit(EXIT_TROUBLE);
 	}
-	cli_die(EXIT_TROUBLE, "stdout: %s", strerror(errno));
+	int e = errno;
+	out_len = 0;
+	cli_die(EXIT_TROUBLE, "stdout: %s", strerror(e));
 }
 
 static void out_drain(void)
 {
-	if (out_len && write_all(STDOUT_FILENO, out_buf, out_len) != 0)
+	size_t n = out_len;
+	out_len = 0; /* first: out_fail() prints, which drains again */
+	if (n && write_all(STDOUT_FILENO, out_buf, n) != 0)
 		out_fail();
-	out_len = 0;
 }
 
 void cli_out(const void *data, size_t n)

@@ -99,10 +99,16 @@ static size_t utf8_len(const unsigned char *s, size_t avail)
 }
 
 /* Validate the string starting at the opening quote p[i]; returns the
- * index after the closing quote, or 0 with *what set. */
+ * index after the closing quote, or 0 with *what and *at set. */
 static size_t valid_string(const char *p, size_t n, size_t i,
-			   const char **what)
+			   const char **what, size_t *at)
 {
+#define FAIL_AT(msg)          \
+	do {                  \
+		*what = (msg); \
+		*at = i;       \
+		return 0;      \
+	} while (0)
 	const unsigned char *s = (const unsigned char *)p;
 	i++;
 	for (;;) {
@@ -128,30 +134,23 @@ static size_t valid_string(const char *p, size_t n, size_t i,
 #endif
 		while (i < n && str_class[s[i]] == S_OK)
 			i++;
-		if (i >= n) {
-			*what = "unterminated string";
-			return 0;
-		}
+		if (i >= n)
+			FAIL_AT("unterminated string");
 		switch (str_class[s[i]]) {
 		case S_QUOTE:
 			return i + 1;
 		case S_CTRL:
-			*what = "control character in string";
-			return 0;
+			FAIL_AT("control character in string");
 		case S_UTF8: {
 			size_t len = utf8_len(s + i, n - i);
-			if (!len) {
-				*what = "invalid UTF-8";
-				return 0;
-			}
+			if (!len)
+				FAIL_AT("invalid UTF-8");
 			i += len;
 			break;
 		}
 		case S_BSLASH:
-			if (i + 1 >= n) {
-				*what = "unterminated string";
-				return 0;
-			}
+			if (i + 1 >= n)
+				FAIL_AT("unterminated string");
 			switch (s[i + 1]) {
 			case '"': case '\\': case '/': case 'b': case 'f':
 			case 'n': case 'r': case 't':
@@ -159,35 +158,29 @@ static size_t valid_string(const char *p, size_t n, size_t i,
 				break;
 			case 'u': {
 				long u = i + 6 <= n ? hex4(s + i + 2) : -1;
-				if (u < 0) {
-					*what = "bad \\u escape";
-					return 0;
-				}
-				i += 6;
-				if (u >= 0xdc00 && u <= 0xdfff) {
-					*what = "lone UTF-16 surrogate";
-					return 0;
-				}
+				if (u < 0)
+					FAIL_AT("bad \\u escape");
+				if (u >= 0xdc00 && u <= 0xdfff)
+					FAIL_AT("lone UTF-16 surrogate");
 				if (u >= 0xd800 && u <= 0xdbff) {
 					long lo = -1;
-					if (i + 6 <= n && s[i] == '\\' &&
-					    s[i + 1] == 'u')
-						lo = hex4(s + i + 2);
-					if (lo < 0xdc00 || lo > 0xdfff) {
-						*what = "lone UTF-16 surrogate";
-						return 0;
-					}
+					if (i + 12 <= n && s[i + 6] == '\\' &&
+					    s[i + 7] == 'u')
+						lo = hex4(s + i + 8);
+					if (lo < 0xdc00 || lo > 0xdfff)
+						FAIL_AT("lone UTF-16 surrogate");
 					i += 6;
 				}
+				i += 6;
 				break;
 			}
 			default:
-				*what = "bad escape in string";
-				return 0;
+				FAIL_AT("bad escape in string");
 			}
 			break;
 		}
 	}
+#undef FAIL_AT
 }
 
 /* Validate the number at p[i]; index after it, or 0 with *what set. */
@@ -295,7 +288,7 @@ value:
 		}
 		goto value;
 	case '"':
-		j = valid_string(p, n, i, &what);
+		j = valid_string(p, n, i, &what, &i);
 		break;
 	case 't':
 		j = valid_literal(p, n, i, "true", 4, &what);
@@ -349,7 +342,7 @@ member:
 		what = "expected a member name";
 		goto fail;
 	}
-	j = valid_string(p, n, i, &what);
+	j = valid_string(p, n, i, &what, &i);
 	if (!j)
 		goto fail;
 	if (top && depth == 1)

@@ -1,6 +1,7 @@
 #include "statefile.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -193,6 +194,50 @@ static void kind_text(const unsigned char *k, char out[STATE_KIND + 1])
 	out[i] = '\0';
 }
 
+static int verify_upfront(struct state_reader *r, char *err, size_t errlen)
+{
+	XXH3_state_t *x = XXH3_createState();
+	unsigned char chunk[1 << 16], sum[STATE_SUM];
+	uint64_t left = r->declared;
+	int rc = -1;
+	if (!x) {
+		set_err(err, errlen, "%s: out of memory", r->path);
+		goto out;
+	}
+	XXH3_copyState(x, r->xx);
+	while (left > 0) {
+		size_t take = left < sizeof chunk ? (size_t)left : sizeof chunk;
+		ssize_t got = read_full(r->f, chunk, take);
+		if (got < 0) {
+			set_err(err, errlen, "%s: read: %s", r->path,
+				strerror(errno));
+			goto out;
+		}
+		if ((size_t)got < take) {
+			set_err(err, errlen, "%s: truncated (payload ends "
+				"early)", r->path);
+			goto out;
+		}
+		XXH3_64bits_update(x, chunk, take);
+		left -= take;
+	}
+	if (read_full(r->f, sum, sizeof sum) != (ssize_t)sizeof sum ||
+	    le64_get(sum) != XXH3_64bits_digest(x)) {
+		set_err(err, errlen, "%s: checksum mismatch; refusing a "
+			"damaged state", r->path);
+		goto out;
+	}
+	if (fseeko(r->f, STATE_HDR, SEEK_SET) != 0) {
+		set_err(err, errlen, "%s: seek: %s", r->path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (x)
+		XXH3_freeState(x);
+	return rc;
+}
+
 struct state_reader *state_read_begin(const char *path, const char *kind,
 				      uint32_t max_version, uint32_t *version,
 				      uint64_t *payload_len, char *err,
@@ -256,7 +301,8 @@ struct state_reader *state_read_begin(const char *path, const char *kind,
 	/* A regular file's size tells up front whether the declared
 	 * length can be there, before a caller sizes anything by it. */
 	struct stat st;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+	bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (regular) {
 		uint64_t size = (uint64_t)st.st_size;
 		uint64_t body = size - STATE_HDR;
 		if (r->declared > body) {
@@ -271,6 +317,12 @@ struct state_reader *state_read_begin(const char *path, const char *kind,
 		}
 	}
 	XXH3_64bits_update(r->xx, hdr, sizeof hdr);
+	/* A regular file is checked whole before anything is handed out:
+	 * a damaged count or length must be refused as damage, not acted
+	 * on.  A second pass over a state file costs little next to the
+	 * work its reader does with it; pipes are checked at the end. */
+	if (regular && verify_upfront(r, err, errlen) != 0)
+		goto fail;
 	if (version)
 		*version = v;
 	if (payload_len)

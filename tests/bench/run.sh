@@ -1,0 +1,349 @@
+#!/bin/sh
+# idem benchmark harness: each tool against its usual peers, measured on
+# the same file in the same run, so the ratios mean something on whatever
+# machine they come from.  Run by `make bench`; by hand:
+#
+#   IDEM_BIN=$PWD/build/bin IDEM_GEN=$PWD/build/bin-test/gen sh tests/bench/run.sh
+#
+# Environment:
+#   IDEM_BIN      folder of the idem binaries (required)
+#   IDEM_GEN      the data generator, build/bin-test/gen (required)
+#   BENCH_DIR     work folder, kept between runs (default /tmp/idem-bench)
+#   BENCH_N       records in the timing file (default 1000000)
+#   BENCH_SEED    gen seed (default 1)
+#   BENCH_MEM_N   distinct keys for the memory test (default 10000000)
+#   BENCH_RUNS    timed runs per command, best one kept (default 3)
+#   BENCH_WARMUP  untimed runs first (default 1)
+#   BENCH_STRICT  1: exit 1 if any target is missed (default: report only)
+#   BENCH_TIMER   loop: time with the shell loop even if hyperfine is there
+#
+# Output: a table on stdout, and $BENCH_DIR/results.ndjson with one object
+# per run header, timing, ratio and memory figure, for the README to quote:
+#   jq 'select(.kind=="ratio")' /tmp/idem-bench/results.ndjson
+#
+# Adding a tool: a block like the dedup one at the bottom, guarded by
+# `have TOOL`, that calls `bench` for the tool and its peers, `ratio` for
+# each comparison and, if it keeps state per key, `rss`.
+
+set -u
+
+# C locale: byte-wise sort and awk, the fastest setting a peer can have
+# (and a '.' decimal point in every number printed here).
+LC_ALL=C
+export LC_ALL
+
+die() { printf 'bench: %s\n' "$*" >&2; exit 2; }
+
+: "${IDEM_BIN:?set IDEM_BIN to the folder of the idem binaries}"
+: "${IDEM_GEN:?set IDEM_GEN to the gen binary (build/bin-test/gen)}"
+BENCH_DIR=${BENCH_DIR:-/tmp/idem-bench}
+N=${BENCH_N:-1000000}
+SEED=${BENCH_SEED:-1}
+MEM_N=${BENCH_MEM_N:-10000000}
+RUNS=${BENCH_RUNS:-3}
+WARMUP=${BENCH_WARMUP:-1}
+STRICT=${BENCH_STRICT:-0}
+
+[ -x "$IDEM_GEN" ] || die "no gen at $IDEM_GEN (run make)"
+[ -d "$IDEM_BIN" ] || die "no folder $IDEM_BIN (run make)"
+for v in "$N" "$SEED" "$MEM_N" "$RUNS" "$WARMUP"; do
+	case $v in '' | *[!0-9]*) die "not a whole number: '$v'" ;; esac
+done
+[ "$RUNS" -ge 1 ] || die "BENCH_RUNS must be at least 1"
+[ "$N" -ge 10 ] || die "BENCH_N must be at least 10"
+
+# --- tools ---------------------------------------------------------------
+# Say up front what is missing, with the package that brings it, rather
+# than let a peer fail halfway through.  jq is needed by the harness itself
+# (it writes and reads results.ndjson); the others only drop what needs them.
+
+missing=
+need() { # COMMAND PACKAGE WHAT-WITHOUT-IT
+	command -v "$1" >/dev/null 2>&1 && return 0
+	printf 'bench: %s not found (apt-get install %s): %s\n' "$1" "$2" "$3" >&2
+	missing="$missing $2"
+	return 1
+}
+need jq jq "cannot run at all" || die "missing:$missing"
+HAVE_HYPERFINE=0 HAVE_MLR=0 HAVE_GNU_TIME=0
+if [ "${BENCH_TIMER:-}" != loop ]; then
+	need hyperfine hyperfine "timing with a shell loop instead" && HAVE_HYPERFINE=1
+fi
+need mlr miller "skipping the miller peer" && HAVE_MLR=1
+if /usr/bin/time -f %M -o /dev/null true 2>/dev/null; then
+	HAVE_GNU_TIME=1
+else
+	printf 'bench: GNU time not found at /usr/bin/time (apt-get install time): skipping memory figures\n' >&2
+	missing="$missing time"
+fi
+if [ "$HAVE_HYPERFINE" = 0 ]; then
+	case $(date +%N) in
+	*[!0-9]* | '') die "no hyperfine, and date +%N is not GNU date: no way to time" ;;
+	esac
+fi
+[ -z "$missing" ] || printf 'bench: to get everything: apt-get install%s (make bench does)\n' "$missing" >&2
+
+# miller 6 reads NDJSON as --ijsonl; older ones only as --ijson (which also
+# accepts concatenated objects).
+MLR_IO="--ijson --ojson"
+if [ "$HAVE_MLR" = 1 ] && echo '{"a":1}' | mlr --ijsonl --ojsonl cat >/dev/null 2>&1; then
+	MLR_IO="--ijsonl --ojsonl"
+fi
+
+# have TOOL: is this idem tool built?  Sections of tools not written yet
+# are skipped, so the harness can land before them.
+have() { [ -x "$IDEM_BIN/$1" ]; }
+
+mkdir -p "$BENCH_DIR" || die "cannot create $BENCH_DIR"
+RESULTS=$BENCH_DIR/results.ndjson
+LOGS=$BENCH_DIR/logs
+mkdir -p "$LOGS"
+: >"$RESULTS"
+
+# --- recording -------------------------------------------------------------
+
+record() { # jq arguments building one object; appended to results.ndjson
+	jq -nc "$@" >>"$RESULTS" || die "cannot write $RESULTS"
+}
+
+# Seconds recorded for a timing NAME, empty if it was not measured.
+seconds_of() {
+	jq -r --arg n "$1" 'select(.kind=="time" and .name==$n) | .seconds' "$RESULTS" | tail -n 1
+}
+
+# One word of a command, quoted for sh only when it has to be (readable logs).
+shquote() {
+	case $1 in
+	'' | *[!A-Za-z0-9_./=:,+@%-]*) printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")" ;;
+	*) printf '%s' "$1" ;;
+	esac
+}
+
+cmdline() {
+	out=
+	for w in "$@"; do out="$out${out:+ }$(shquote "$w")"; done
+	printf '%s' "$out"
+}
+
+# --- sections and tables -----------------------------------------------------
+
+PASS=0 MISS=0 SKIP=0
+
+section() {
+	printf '\n== %s ==\n' "$1"
+	printf '%-24s %10s %10s\n' name seconds MB/s
+}
+
+# bench NAME CMD...: time CMD on the data file, best of $RUNS after
+# $WARMUP untimed runs, stdout to /dev/null.  CMD is one command and its
+# words; a pipeline goes through `sh -c '...' NAME "$DATA"` so that both
+# timers see it as one command.
+bench() {
+	name=$1
+	shift
+	cmd=$(cmdline "$@")
+	log=$LOGS/$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.-' '_').log
+	if [ "$HAVE_HYPERFINE" = 1 ]; then
+		timer="hyperfine $(hyperfine --version | awk '{print $2}')"
+		json=$log.json
+		# hyperfine runs the line through sh and subtracts the shell's
+		# start-up; its own report goes to the log, not the table.
+		if ! hyperfine --runs "$RUNS" --warmup "$WARMUP" --export-json "$json" \
+			--command-name "$name" "$cmd >/dev/null" >"$log" 2>&1; then
+			bench_failed "$name" "$log"
+			return 1
+		fi
+		best=$(jq -r '.results[0].min' "$json")
+		mean=$(jq -r '.results[0].mean' "$json")
+	else
+		timer="shell loop (date +%s.%N)"
+		: >"$log"
+		i=0
+		while [ "$i" -lt "$WARMUP" ]; do
+			"$@" >/dev/null 2>>"$log" || { bench_failed "$name" "$log"; return 1; }
+			i=$((i + 1))
+		done
+		i=0 best='' sum=0
+		while [ "$i" -lt "$RUNS" ]; do
+			t0=$(date +%s.%N)
+			"$@" >/dev/null 2>>"$log" || { bench_failed "$name" "$log"; return 1; }
+			t1=$(date +%s.%N)
+			d=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
+			echo "run $i: $d s" >>"$log"
+			best=$(awk -v a="$best" -v d="$d" 'BEGIN { print (a == "" || d < a) ? d : a }')
+			sum=$(awk -v s="$sum" -v d="$d" 'BEGIN { print s + d }')
+			i=$((i + 1))
+		done
+		mean=$(awk -v s="$sum" -v n="$RUNS" 'BEGIN { printf "%.6f", s / n }')
+	fi
+	mbs=$(awk -v b="$DATA_BYTES" -v s="$best" 'BEGIN { printf "%.1f", b / 1e6 / s }')
+	printf '%-24s %10.3f %10s\n' "$name" "$best" "$mbs"
+	record --arg name "$name" --arg command "$cmd" --arg timer "$timer" \
+		--argjson seconds "$best" --argjson mean "$mean" --argjson mb_per_s "$mbs" \
+		--argjson bytes "$DATA_BYTES" --argjson records "$N" --argjson runs "$RUNS" \
+		'{kind:"time", name:$name, seconds:$seconds, mb_per_s:$mb_per_s,
+		  mean_seconds:$mean, runs:$runs, bytes:$bytes, records:$records,
+		  timer:$timer, command:$command}'
+}
+
+bench_failed() {
+	printf '%-24s %10s   (failed: see %s)\n' "$1" FAIL "$2"
+	tail -n 5 "$2" | sed 's/^/    /'
+	SKIP=$((SKIP + 1))
+}
+
+# ratio NAME A B [TARGET]: how many times faster timing A is than timing B
+# (seconds of B / seconds of A).  With a TARGET, PASS when at least that;
+# without, the line is for information.
+ratio() {
+	name=$1 a=$2 b=$3 target=${4:-}
+	ta=$(seconds_of "$a") tb=$(seconds_of "$b")
+	if [ -z "$ta" ] || [ -z "$tb" ]; then
+		printf '%-32s %8s   (%s or %s not measured)\n' "$name" SKIP "$a" "$b"
+		SKIP=$((SKIP + 1))
+		return 0
+	fi
+	x=$(awk -v a="$ta" -v b="$tb" 'BEGIN { printf "%.2f", b / a }')
+	if [ -n "$target" ]; then
+		if awk -v x="$x" -v t="$target" 'BEGIN { exit !(x >= t) }'; then
+			status=PASS PASS=$((PASS + 1))
+		else
+			status=MISS MISS=$((MISS + 1))
+		fi
+		printf '%-32s %7sx   target >= %-4s %s\n' "$name" "$x" "${target}x" "$status"
+		tj=$target
+	else
+		status=INFO tj=null
+		printf '%-32s %7sx   (information)\n' "$name" "$x"
+	fi
+	record --arg name "$name" --arg a "$a" --arg b "$b" --argjson ratio "$x" \
+		--argjson target "$tj" --arg status "$status" \
+		'{kind:"ratio", name:$name, a:$a, b:$b, ratio:$ratio,
+		  target_min:$target, status:$status}'
+}
+
+# rss NAME KEYS TARGET CMD...: peak RSS of CMD reading KEYS records with
+# all-distinct order_ids, streamed from gen so that no multi-GB file is
+# written; reports bytes per key (PASS when at most TARGET).  /usr/bin/time
+# wraps CMD alone, on the right of the pipe, so gen's own memory is not
+# counted; --keys equal to -n makes every record a new key.
+rss() {
+	name=$1 keys=$2 target=$3
+	shift 3
+	if [ "$HAVE_GNU_TIME" = 0 ]; then
+		printf '%-32s %8s   (no GNU time)\n' "$name" SKIP
+		SKIP=$((SKIP + 1))
+		return 0
+	fi
+	log=$LOGS/rss-$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.-' '_').log
+	cmd=$(cmdline "$@")
+	rc=$(
+		{ "$IDEM_GEN" -n "$keys" --keys "$keys" -s "$SEED"; echo $? >"$log.gen-rc"; } |
+			/usr/bin/time -f %M -o "$log.rss" "$@" >/dev/null 2>"$log"
+		echo $?
+	)
+	if [ "$rc" != 0 ] || [ "$(cat "$log.gen-rc")" != 0 ]; then
+		printf '%-32s %8s   (exit %s; see %s)\n' "$name" FAIL "$rc" "$log"
+		SKIP=$((SKIP + 1))
+		return 0
+	fi
+	kb=$(tail -n 1 "$log.rss")
+	per=$(awk -v kb="$kb" -v n="$keys" 'BEGIN { printf "%.1f", kb * 1024 / n }')
+	if awk -v p="$per" -v t="$target" 'BEGIN { exit !(p <= t) }'; then
+		status=PASS PASS=$((PASS + 1))
+	else
+		status=MISS MISS=$((MISS + 1))
+	fi
+	printf '%-32s %7s B/key  (peak RSS %s KiB, %s keys)  target <= %s  %s\n' \
+		"$name" "$per" "$kb" "$keys" "$target" "$status"
+	record --arg name "$name" --arg command "$cmd" --argjson keys "$keys" \
+		--argjson maxrss_kb "$kb" --argjson bytes_per_key "$per" \
+		--argjson target "$target" --arg status "$status" \
+		'{kind:"memory", name:$name, keys:$keys, maxrss_kb:$maxrss_kb,
+		  bytes_per_key:$bytes_per_key, target_max:$target, status:$status,
+		  command:$command}'
+}
+
+# --- the data file -----------------------------------------------------------
+# Generated once and reused: same N and seed give the same bytes.  The meta
+# file pins the parameters, the size, and a checksum of a small sample of
+# gen's output, so a changed generator or an interrupted write regenerates.
+
+KEYS=$((N - N / 10)) # 10% repeats: gen's default, spelled out so the check below knows it
+DATA=$BENCH_DIR/orders-n$N-s$SEED.ndjson
+META=$DATA.meta
+probe=$("$IDEM_GEN" -n 1000 --keys 900 -s "$SEED" | cksum | awk '{print $1}')
+want="n=$N keys=$KEYS seed=$SEED probe=$probe"
+if [ -f "$DATA" ] && [ -f "$META" ] &&
+	[ "$(sed -n 1p "$META")" = "$want" ] &&
+	[ "$(sed -n 2p "$META")" = "bytes=$(wc -c <"$DATA" | tr -d ' ')" ]; then
+	printf 'bench: reusing %s\n' "$DATA"
+else
+	printf 'bench: generating %s records into %s\n' "$N" "$DATA"
+	rm -f "$META"
+	"$IDEM_GEN" -n "$N" --keys "$KEYS" -s "$SEED" >"$DATA.tmp" || die "gen failed"
+	mv "$DATA.tmp" "$DATA"
+	printf '%s\nbytes=%s\n' "$want" "$(wc -c <"$DATA" | tr -d ' ')" >"$META"
+fi
+DATA_BYTES=$(wc -c <"$DATA" | tr -d ' ')
+cat "$DATA" >/dev/null # into the page cache before anything is timed
+
+# What the figures came from, so a quoted number can be traced back.
+ver() { "$@" 2>&1 | head -n 1; }
+if [ "$HAVE_HYPERFINE" = 1 ]; then timer=$(ver hyperfine --version); else timer="shell loop"; fi
+record --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	--arg commit "$(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+	--arg cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)" \
+	--argjson cpus "$(nproc 2>/dev/null || echo 0)" \
+	--argjson records "$N" --argjson keys "$KEYS" --argjson seed "$SEED" \
+	--argjson bytes "$DATA_BYTES" --argjson runs "$RUNS" --argjson warmup "$WARMUP" \
+	--arg timer "$timer" --arg jq "$(ver jq --version)" \
+	--arg mlr "$(if [ "$HAVE_MLR" = 1 ]; then ver mlr --version; fi)" \
+	--arg awk "$(readlink -f "$(command -v awk)")" \
+	'{kind:"run", date:$date, commit:$commit, cpu:$cpu, cpus:$cpus,
+	  records:$records, keys:$keys, seed:$seed, bytes:$bytes, runs:$runs,
+	  warmup:$warmup, timer:$timer, jq:$jq, mlr:$mlr, awk:$awk}'
+printf 'bench: %s records, %s bytes, best of %s after %s warm-up; timer: %s\n' \
+	"$N" "$DATA_BYTES" "$RUNS" "$WARMUP" "$timer"
+
+# --- dedup -------------------------------------------------------------------
+
+if have dedup; then
+	section dedup
+	# A fast wrong answer is no result: the key dedup must keep exactly
+	# gen's number of distinct order_ids.
+	got=$("$IDEM_BIN/dedup" -k .order_id "$DATA" | wc -l | tr -d ' ')
+	[ "$got" = "$KEYS" ] || printf 'bench: WARNING dedup -k kept %s records, expected %s\n' "$got" "$KEYS"
+
+	bench dedup-key "$IDEM_BIN/dedup" -k .order_id "$DATA"
+	bench dedup-record "$IDEM_BIN/dedup" "$DATA"
+	# Peers: what one would write without idem.  awk dedups whole lines by
+	# bytes; jq -c is the floor for anything that parses JSON with jq;
+	# miller keeps the first record per key; jq | sort -u gets the keys only.
+	bench awk-seen awk '!seen[$0]++' "$DATA"
+	bench jq-c jq -c . "$DATA"
+	if [ "$HAVE_MLR" = 1 ]; then
+		# shellcheck disable=SC2086 # MLR_IO is two flags
+		bench mlr-head-g mlr $MLR_IO head -n 1 -g order_id "$DATA"
+	fi
+	bench jq-sort-u sh -c 'jq -r .order_id "$1" | sort -u' jq-sort-u "$DATA"
+
+	printf '\n%-32s %8s\n' ratio "faster"
+	ratio "dedup -k vs awk" dedup-key awk-seen 5
+	ratio "dedup -k vs jq -c" dedup-key jq-c 20
+	ratio "dedup (record) vs awk" dedup-record awk-seen 2
+	ratio "dedup -k vs mlr head -g" dedup-key mlr-head-g
+	ratio "dedup -k vs jq | sort -u" dedup-key jq-sort-u
+
+	printf '\n'
+	rss "dedup -k memory" "$MEM_N" 40 "$IDEM_BIN/dedup" -k .order_id
+fi
+
+# --- summary -------------------------------------------------------------------
+
+printf '\n%s targets met, %s missed, %s skipped; figures in %s\n' \
+	"$PASS" "$MISS" "$SKIP" "$RESULTS"
+if [ "$STRICT" = 1 ] && [ "$MISS" -gt 0 ]; then
+	exit 1
+fi
+exit 0

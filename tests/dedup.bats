@@ -1,0 +1,510 @@
+#!/usr/bin/env bats
+# dedup: one record per key, within a run and across runs.
+
+load helpers
+
+orders() {
+	cat <<'J'
+{"id":1,"v":"a"}
+{"id": 2 ,  "v":"b"}
+{"id":1,"v":"c"}
+{"id":3,"v":"d"}
+{"id":2,"v":"e"}
+J
+}
+
+@test "keeps the first record of each key, bytes unchanged" {
+	orders > in.ndjson
+	run dedup -k .id in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"id":1,"v":"a"}
+{"id": 2 ,  "v":"b"}
+{"id":3,"v":"d"}
+J
+}
+
+@test "reads stdin when no file or - is named" {
+	run sh -c 'printf "{\"k\":1}\n{\"k\":1}\n" | dedup -k .k -'
+	assert_success
+	assert_output '{"k":1}'
+}
+
+@test "keys compare by value: escapes, number spellings, big integers" {
+	cat > in.ndjson <<'J'
+{"k":"a"}
+{"k":"\u0061"}
+{"k":1}
+{"k":1.0}
+{"k":1e0}
+{"k":10e-1}
+{"k":-0}
+{"k":0}
+{"k":12345678901234567891}
+{"k":12345678901234567890}
+{"k":"1"}
+J
+	run dedup -k .k in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"k":"a"}
+{"k":1}
+{"k":-0}
+{"k":12345678901234567891}
+{"k":12345678901234567890}
+{"k":"1"}
+J
+}
+
+@test "without -k the whole record is the key, member order ignored" {
+	cat > in.ndjson <<'J'
+{"a":1,"b":[1,2]}
+{"b":[1,2.0],"a":1}
+{"b":[2,1],"a":1}
+{"a":1,"a":2}
+{"a":2}
+J
+	run dedup in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"a":1,"b":[1,2]}
+{"b":[2,1],"a":1}
+{"a":1,"a":2}
+J
+}
+
+@test "repeated -k keys on the tuple, as a jq array would" {
+	cat > in.ndjson <<'J'
+{"a":1,"b":1}
+{"a":1,"b":2}
+{"a":1,"b":1,"c":0}
+J
+	run dedup -k .a -k .b in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"a":1,"b":1}
+{"a":1,"b":2}
+J
+	run dedup -k '[.a,.b]' in.ndjson
+	assert_output - <<'J'
+{"a":1,"b":1}
+{"a":1,"b":2}
+J
+}
+
+@test "a jq program works as a key" {
+	cat > in.ndjson <<'J'
+{"email":"Ann@X.org"}
+{"email":"ann@x.org"}
+{"email":"bob@x.org"}
+J
+	run dedup -k '.email | ascii_downcase' in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"email":"Ann@X.org"}
+{"email":"bob@x.org"}
+J
+}
+
+@test "nested paths, quoted names and indexes are plain paths" {
+	cat > in.ndjson <<'J'
+{"a":{"x y":[5,6]}}
+{"a":{"x y":[5,7]}}
+{"a":{"x y":[5,6,7]}}
+J
+	run dedup -k '.a."x y"[0]' in.ndjson
+	assert_output '{"a":{"x y":[5,6]}}'
+	run dedup -k '.a["x y"][-1]' in.ndjson
+	assert_output - <<'J'
+{"a":{"x y":[5,6]}}
+{"a":{"x y":[5,7]}}
+J
+}
+
+@test "--keep last keeps the last record, in the order of the kept records" {
+	orders > in.ndjson
+	run dedup -k .id --keep last in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"id":1,"v":"c"}
+{"id":3,"v":"d"}
+{"id":2,"v":"e"}
+J
+}
+
+@test "--order-by keeps the greatest value, the later one on ties" {
+	cat > in.ndjson <<'J'
+{"id":1,"ts":"2024-01-02","n":1}
+{"id":1,"ts":"2024-01-03","n":2}
+{"id":1,"ts":"2024-01-01","n":3}
+{"id":2,"ts":5,"n":4}
+{"id":2,"ts":5.0,"n":5}
+{"id":2,"ts":4,"n":6}
+J
+	run dedup -k .id --order-by .ts in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"id":1,"ts":"2024-01-03","n":2}
+{"id":2,"ts":5.0,"n":5}
+J
+}
+
+@test "--dupes writes the duplicates aside, bytes unchanged" {
+	orders > in.ndjson
+	run dedup -k .id --dupes d.ndjson in.ndjson
+	assert_success
+	run cat d.ndjson
+	assert_output - <<'J'
+{"id":1,"v":"c"}
+{"id":2,"v":"e"}
+J
+}
+
+@test "--dupes with --keep last gets the superseded records" {
+	orders > in.ndjson
+	dedup -k .id --keep last --dupes d.ndjson in.ndjson > /dev/null
+	run cat d.ndjson
+	assert_output - <<'J'
+{"id":1,"v":"a"}
+{"id": 2 ,  "v":"b"}
+J
+}
+
+@test "--check exits 1 and names the duplicate lines" {
+	orders > in.ndjson
+	run dedup -k .id --check in.ndjson
+	assert_failure 1
+	assert_output - <<'J'
+dedup: in.ndjson:3: duplicate key
+dedup: in.ndjson:5: duplicate key
+dedup: 2 duplicate records among 5
+J
+}
+
+@test "--check exits 0 quietly when every key is unique" {
+	orders | head -n 2 > in.ndjson
+	run dedup -k .id --check in.ndjson
+	assert_success
+	assert_output ''
+}
+
+@test "--state: a second run over the same input emits nothing" {
+	orders > in.ndjson
+	run dedup -k .id --state s.idx in.ndjson
+	assert_output - <<'J'
+{"id":1,"v":"a"}
+{"id": 2 ,  "v":"b"}
+{"id":3,"v":"d"}
+J
+	run dedup -k .id --state s.idx in.ndjson
+	assert_success
+	assert_output ''
+}
+
+@test "--state: a run over new and old input emits only the new" {
+	orders > old.ndjson
+	dedup -k .id --state s.idx old.ndjson > /dev/null
+	printf '{"id":4}\n{"id":1}\n{"id":5}\n{"id":4}\n' > new.ndjson
+	run dedup -k .id --state s.idx new.ndjson old.ndjson
+	assert_success
+	assert_output - <<'J'
+{"id":4}
+{"id":5}
+J
+}
+
+@test "--state with --keep last never re-emits a key of an earlier run" {
+	printf '{"id":1,"v":1}\n{"id":1,"v":2}\n' > a.ndjson
+	run dedup -k .id --keep last --state s.idx a.ndjson
+	assert_output '{"id":1,"v":2}'
+	printf '{"id":1,"v":3}\n{"id":2,"v":1}\n{"id":2,"v":2}\n' > b.ndjson
+	run dedup -k .id --keep last --state s.idx b.ndjson
+	assert_output '{"id":2,"v":2}'
+}
+
+@test "--state refuses a damaged state file" {
+	orders > in.ndjson
+	dedup -k .id --state s.idx in.ndjson > /dev/null
+	# flip one byte of the payload
+	printf 'X' | dd of=s.idx bs=1 seek=40 conv=notrunc 2>/dev/null
+	run dedup -k .id --state s.idx in.ndjson
+	assert_failure 2
+	assert_output 'dedup: s.idx: checksum mismatch; refusing a damaged state'
+}
+
+@test "--state refuses a file that is not a state" {
+	echo hello > s.idx
+	run dedup -k .id --state s.idx /dev/null
+	assert_failure 2
+	assert_output 'dedup: s.idx: not an idem state file'
+}
+
+@test "--state refuses a state written for other keys" {
+	orders > in.ndjson
+	dedup -k .id --state s.idx in.ndjson > /dev/null
+	run dedup -k .v --state s.idx in.ndjson
+	assert_failure 2
+	assert_output "dedup: s.idx: state was written for keys '-k .id', not '-k .v'; use a new state file"
+}
+
+@test "--state held by another process exits 75" {
+	orders > in.ndjson
+	flock s.idx.lock sleep 3 &
+	sleep 0.3
+	run dedup -k .id --state s.idx in.ndjson
+	assert_failure 75
+	assert_output 'dedup: s.idx: locked by another process; try again later'
+	wait
+}
+
+@test "--state is not written by --check" {
+	orders > in.ndjson
+	run dedup -k .id --check --state s.idx in.ndjson
+	assert_failure 1
+	[ ! -e s.idx ]
+}
+
+@test "-t/--ttl forgets keys once the watermark is past them" {
+	cat > in.ndjson <<'J'
+{"id":1,"t":"2024-01-01T00:00:00Z"}
+{"id":1,"t":"2024-01-01T00:30:00Z"}
+{"id":2,"t":"2024-01-01T01:00:00Z"}
+{"id":1,"t":"2024-01-01T02:00:00Z"}
+{"id":2,"t":"2024-01-01T01:59:00Z"}
+J
+	run dedup -k .id -t .t --ttl 1h in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"id":1,"t":"2024-01-01T00:00:00Z"}
+{"id":2,"t":"2024-01-01T01:00:00Z"}
+{"id":1,"t":"2024-01-01T02:00:00Z"}
+J
+}
+
+@test "-t takes epoch numbers in --time-unit" {
+	printf '{"id":1,"t":0}\n{"id":1,"t":3000}\n{"id":1,"t":7200000}\n' > in.ndjson
+	run dedup -k .id -t .t --ttl 1h --time-unit ms in.ndjson
+	assert_output - <<'J'
+{"id":1,"t":0}
+{"id":1,"t":7200000}
+J
+}
+
+@test "--ttl state carries keys and watermark to the next run" {
+	printf '{"id":1,"t":"2024-01-01T00:00:00Z"}\n' > a.ndjson
+	printf '{"id":1,"t":"2024-01-01T00:10:00Z"}\n{"id":1,"t":"2024-01-01T05:00:00Z"}\n' > b.ndjson
+	dedup -k .id -t .t --ttl 1h --state s.idx a.ndjson > /dev/null
+	run dedup -k .id -t .t --ttl 1h --state s.idx b.ndjson
+	assert_output '{"id":1,"t":"2024-01-01T05:00:00Z"}'
+}
+
+@test "a malformed line stops the run with file, line and reason, exit 2" {
+	printf '{"id":1}\n{"id":2\n{"id":3}\n' > in.ndjson
+	run dedup -k .id in.ndjson
+	assert_failure 2
+	assert_output - <<'J'
+{"id":1}
+dedup: in.ndjson:2: invalid JSON: unexpected end of input at byte 8
+J
+}
+
+@test "--dlq sets bad records aside as envelopes and goes on" {
+	printf '{"id":1}\n{"id":2\n{"x":3}\n[1]\n{"id":{"a":1}}\n{"id":4}\n' > in.ndjson
+	run dedup -k .id --dlq bad.ndjson in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"id":1}
+{"id":{"a":1}}
+{"id":4}
+J
+	run no_time bad.ndjson
+	assert_output - <<'J'
+{"original_record":"{\"id\":2","error_type":"invalid_json","error_message":"invalid JSON: unexpected end of input at byte 8","retry_count":0,"failed_at":"T","replayable":true,"source":{"tool":"dedup","file":"in.ndjson","line":2}}
+{"original_record":{"x":3},"error_type":"missing_field","error_message":"missing key .id","retry_count":0,"failed_at":"T","replayable":true,"source":{"tool":"dedup","file":"in.ndjson","line":3}}
+{"original_record":[1],"error_type":"wrong_type","error_message":"record is an array, not an object","retry_count":0,"failed_at":"T","replayable":true,"source":{"tool":"dedup","file":"in.ndjson","line":4}}
+J
+}
+
+@test "failed_at is an RFC 3339 UTC time" {
+	printf 'nope\n' | dedup --dlq bad.ndjson
+	run grep -cE '"failed_at":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z"' bad.ndjson
+	assert_output 1
+}
+
+@test "a key of the wrong type is a bad record" {
+	printf '{"id":"x"}\n{"id":[1]}\n' > in.ndjson
+	run dedup -k '.id.a' in.ndjson
+	assert_failure 2
+	assert_output 'dedup: in.ndjson:1: key .id.a: Cannot index string with string "a"'
+}
+
+@test "a jq error is a bad record" {
+	printf '{"n":"x"}\n' > in.ndjson
+	run dedup -k '.n + 1' in.ndjson
+	assert_failure 2
+	assert_output 'dedup: in.ndjson:1: key .n + 1: string ("x") and number (1) cannot be added'
+}
+
+@test "a key program that yields nothing is a bad record" {
+	printf '{"n":1}\n' > in.ndjson
+	run dedup -k 'empty' in.ndjson
+	assert_failure 2
+	assert_output 'dedup: in.ndjson:1: key empty produced no value'
+}
+
+@test "invalid UTF-8 is a bad record" {
+	printf '{"id":"\377"}\n' > in.ndjson
+	run dedup -k .id in.ndjson
+	assert_failure 2
+	assert_output 'dedup: in.ndjson:1: invalid JSON: invalid UTF-8 at byte 8'
+}
+
+@test "a line longer than --max-line is a bad record, not a crash" {
+	{ printf '{"id":1,"pad":"'; head -c 5000 /dev/zero | tr '\0' x; printf '"}\n{"id":2}\n'; } > in.ndjson
+	run dedup -k .id --max-line 1K in.ndjson
+	assert_failure 2
+	assert_output 'dedup: in.ndjson:1: line of 5017 bytes is longer than --max-line 1024'
+	run dedup -k .id --max-line 1K --dlq bad.ndjson in.ndjson
+	assert_success
+	assert_output '{"id":2}'
+	run grep -c '"error_type":"line_too_long"' bad.ndjson
+	assert_output 1
+	run grep -c '"replayable":false' bad.ndjson
+	assert_output 1
+}
+
+@test "a huge line within the default limit is fine" {
+	{ printf '{"id":1,"pad":"'; head -c 3000000 /dev/zero | tr '\0' x; printf '"}\n{"id":1}\n'; } > in.ndjson
+	run sh -c 'dedup -k .id in.ndjson | wc -c'
+	assert_success
+	assert_output 3000018
+}
+
+@test "CRLF, blank lines and a missing final newline are accepted" {
+	printf '{"id":1}\r\n\r\n\n{"id":2}\r\n{"id":1}\n{"id":3}' > in.ndjson
+	run dedup -k .id in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"id":1}
+{"id":2}
+{"id":3}
+J
+}
+
+@test "line numbers count blank lines" {
+	printf '{"id":1}\n\n\nbad\n' > in.ndjson
+	run dedup -k .id in.ndjson
+	assert_failure 2
+	assert_line --index 1 'dedup: in.ndjson:4: invalid JSON: unexpected character at byte 1'
+}
+
+@test "empty input gives empty output" {
+	: > in.ndjson
+	run dedup -k .id in.ndjson
+	assert_success
+	assert_output ''
+	run dedup -k .id < /dev/null
+	assert_success
+	assert_output ''
+}
+
+@test "zstd input is decompressed, from a file and from stdin" {
+	orders | zstd -q > in.ndjson.zst
+	run dedup -k .id in.ndjson.zst
+	assert_output - <<'J'
+{"id":1,"v":"a"}
+{"id": 2 ,  "v":"b"}
+{"id":3,"v":"d"}
+J
+	run sh -c 'dedup -k .id < in.ndjson.zst | wc -l'
+	assert_output 3
+}
+
+@test "a truncated zstd file is an error" {
+	gen -n 2000 | zstd -q > in.zst
+	head -c 3000 in.zst > cut.zst
+	run dedup cut.zst
+	assert_failure 2
+	assert_line --partial 'cut.zst: truncated zstd stream'
+}
+
+@test "a missing input file is an error naming it" {
+	run dedup -k .id nope.ndjson
+	assert_failure 2
+	assert_output 'dedup: nope.ndjson: No such file or directory'
+}
+
+@test "--shard I/N: the shards together are the single-process answer" {
+	gen -n 20000 > in.ndjson
+	dedup -k .order_id in.ndjson | sort > all.out
+	for i in 0 1 2 3; do dedup -k .order_id --shard $i/4 in.ndjson; done | sort > shards.out
+	run cmp all.out shards.out
+	assert_success
+	# and no shard is empty or everything
+	run sh -c 'dedup -k .order_id --shard 1/4 in.ndjson | wc -l'
+	[ "$output" -gt 3000 ] && [ "$output" -lt 6000 ]
+}
+
+@test "--stats prints one JSON line on stderr" {
+	orders > in.ndjson
+	run sh -c 'dedup -k .id --stats in.ndjson 2>&1 >/dev/null | sed "s/\"seconds\":[0-9.]*/\"seconds\":S/"'
+	assert_output '{"tool":"dedup","records_in":5,"records_out":3,"duplicates":2,"late":0,"dead_lettered":0,"bytes_in":89,"bytes_out":55,"keys":3,"shard_skipped":0,"seconds":S}'
+}
+
+@test "usage errors exit 2 with a hint" {
+	run dedup --bogus
+	assert_failure 2
+	assert_line --index 1 "Try 'dedup --help' for more information."
+	run dedup --keep middle
+	assert_failure 2
+	assert_line --index 0 "dedup: --keep: want first or last, got 'middle'"
+	run dedup --ttl 1h
+	assert_failure 2
+	assert_line --index 0 'dedup: -t and --ttl go together'
+	run dedup -k '.a |'
+	assert_failure 2
+	assert_line --index 0 --partial "dedup: -k: '.a |': "
+	run dedup --shard 4/4
+	assert_failure 2
+	assert_line --index 0 "dedup: --shard: want I/N with 0 <= I < N, got '4/4'"
+	run dedup -t .t --ttl 1x
+	assert_failure 2
+}
+
+@test "--help and --version" {
+	run dedup --help
+	assert_success
+	assert_line --index 0 'Usage: dedup [OPTION]... [FILE]...'
+	run dedup --version
+	assert_success
+	assert_output --regexp '^dedup \(idem\) [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "a closed pipe ends dedup quietly" {
+	gen -n 200000 > in.ndjson
+	run bash -c 'set -o pipefail; dedup in.ndjson | head -n 1 > /dev/null; echo "status ${PIPESTATUS[0]}"'
+	assert_output 'status 141'
+}
+
+@test "write errors are reported" {
+	orders > in.ndjson
+	run sh -c 'dedup -k .id in.ndjson > /dev/full'
+	assert_failure 2
+	assert_output 'dedup: stdout: No space left on device'
+}
+
+@test "a full disk for --state fails and keeps the old state" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	orders > in.ndjson
+	dedup -k .id --state s.idx in.ndjson > /dev/null
+	cp s.idx before.idx
+	# a folder on a tiny tmpfs is not available unprivileged; use a
+	# file-size limit instead: the new state cannot be written
+	printf '{"id":%d}\n' $(seq 10 2000) > more.ndjson
+	run bash -c 'ulimit -f 1; dedup -k .id --state s.idx more.ndjson > /dev/null'
+	assert_failure
+	cmp s.idx before.idx
+	run dedup -k .id --state s.idx in.ndjson
+	assert_success
+	assert_output ''
+}

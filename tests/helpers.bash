@@ -1,0 +1,22 @@
+# Shared set-up for the bats suites: the binaries under test first on
+# PATH, bats-support and bats-assert loaded, a scratch folder per test.
+IDEM_BIN=${IDEM_BIN:-$BATS_TEST_DIRNAME/../build/bin}
+IDEM_GEN=${IDEM_GEN:-$BATS_TEST_DIRNAME/../build/bin-test/gen}
+PATH=$IDEM_BIN:$PATH
+export IDEM_SHARED_DATA=${IDEM_SHARED_DATA:-$BATS_TEST_DIRNAME/../../shared/data}
+
+load /usr/lib/bats/bats-support/load.bash
+load /usr/lib/bats/bats-assert/load.bash
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+}
+
+gen() {
+	"$IDEM_GEN" "$@"
+}
+
+# The failed_at member changes every run; tests compare the rest.
+no_time() {
+	sed -e 's/"failed_at":"[^"]*"/"failed_at":"T"/g' "$@"
+}
