@@ -199,7 +199,9 @@ ratio() {
 	name=$1 a=$2 b=$3 target=${4:-}
 	ta=$(seconds_of "$a") tb=$(seconds_of "$b")
 	if [ -z "$ta" ] || [ -z "$tb" ]; then
-		printf '%-32s %8s   (%s or %s not measured)\n' "$name" SKIP "$a" "$b"
+		[ -n "$ta" ] || a="$a (not measured)"
+		[ -n "$tb" ] || b="$b (not measured)"
+		printf '%-32s %8s   %s vs %s\n' "$name" SKIP "$a" "$b"
 		SKIP=$((SKIP + 1))
 		return 0
 	fi
