@@ -50,7 +50,7 @@ DEB_BUILD := libjq-dev libonig-dev libzstd-dev libxxhash-dev pkg-config
 DEB_TEST  := bats bats-support bats-assert jq zstd mandoc parallel
 DEB_BENCH := miller hyperfine time
 
-.PHONY: all deps deps-bench test unit bats demo bench install uninstall clean fmt lint-man
+.PHONY: all deps deps-bench test unit unit-bins bats demo bench install uninstall clean fmt lint-man
 
 all: $(BINS) $(GEN)
 
@@ -100,17 +100,17 @@ deps:
 deps-bench:
 	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(DEB_BENCH)"
 
+unit-bins: $(UNIT_BIN)
+
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
 bats: all
-	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) bats --jobs 2 --no-parallelize-within-files tests/*.bats 2>/dev/null \
-	  || IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) bats tests/*.bats
+	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) bats --jobs 2 --no-parallelize-within-files tests/*.bats
 
 # The whole suite: plain build, then again under ASan+UBSan.
 test: deps
-	@$(MAKE) --no-print-directory all
-	@sh tests/run-all.sh $(B) build-san
+	@sh tests/run-all.sh build build-san
 
 demo: deps all
 	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) sh tests/demo.sh
