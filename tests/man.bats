@@ -1,0 +1,29 @@
+#!/usr/bin/env bats
+# The manual: every page lints clean and every example in it runs.
+
+load helpers
+
+pages() {
+	ls "$BATS_TEST_DIRNAME"/../man/*.[17]
+}
+
+@test "every man page is mandoc -Tlint clean" {
+	run mandoc -Tlint -Wwarning $(pages)
+	assert_success
+	assert_output ''
+}
+
+@test "every example in every man page runs" {
+	for page in $(pages); do
+		run sh "$BATS_TEST_DIRNAME/man-examples.sh" "$page"
+		assert_success
+	done
+}
+
+@test "every page documents exit status and examples" {
+	for page in $(pages); do
+		case $page in *.7) continue ;; esac
+		grep -q '^\.Sh EXIT STATUS' "$page"
+		grep -q '^\.Sh EXAMPLES' "$page"
+	done
+}
