@@ -21,6 +21,10 @@
 
 #include "timefmt.h"
 
+#include "decimal.h"
+#include "scan.h"
+
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -221,101 +225,54 @@ static int unit_digits(enum time_unit unit)
 int time_from_number(const char *num, size_t n, enum time_unit unit,
 		     int64_t *ns, const char **why)
 {
-	size_t i = 0;
-	int neg = 0;
 	int udigits = unit_digits(unit);
 	if (udigits < 0) {
 		*why = "unknown time unit";
 		return -1;
 	}
-	if (i < n && num[i] == '-') {
-		neg = 1;
-		i++;
-	}
-	size_t first = i;
-	if (i >= n || !is_digit(num[i])) {
+	/* The number's exact digits come from dec_parse; a valid JSON
+	 * number it cannot hold (over 38 digits, a huge exponent) is far
+	 * outside the years int64 nanoseconds span. */
+	struct dec d;
+	if (n == 0 || (num[0] != '-' && !is_digit(num[0])) ||
+	    !is_digit(num[n - 1]) || scan_validate(num, n, NULL) != 0) {
 		*why = why_number;
 		return -1;
 	}
-	if (num[i] == '0')
-		i++;
-	else
-		while (i < n && is_digit(num[i]))
-			i++;
-	int64_t frac_len = 0;
-	if (i < n && num[i] == '.') {
-		for (i++; i < n && is_digit(num[i]); i++)
-			frac_len++;
-		if (frac_len == 0) {
-			*why = why_number;
-			return -1;
-		}
-	}
-	size_t end = i;
-	int64_t e = 0;
-	if (i < n && (num[i] == 'e' || num[i] == 'E')) {
-		int eneg = 0;
-		i++;
-		if (i < n && (num[i] == '+' || num[i] == '-')) {
-			eneg = num[i] == '-';
-			i++;
-		}
-		if (i >= n || !is_digit(num[i])) {
-			*why = why_number;
-			return -1;
-		}
-		/* Saturate: past 10^15 the answer is decided anyway. */
-		for (; i < n && is_digit(num[i]); i++)
-			if (e < 1000000000000000LL)
-				e = e * 10 + (num[i] - '0');
-		if (eneg)
-			e = -e;
-	}
-	if (i != n) {
-		*why = why_number;
+	if (dec_parse(num, n, &d) != 0) {
+		/* Too many digits or too large an exponent: tiny or huge. */
+		const char *dot = memchr(num, '.', n);
+		size_t e = 0;
+		while (e < n && num[e] != 'e' && num[e] != 'E')
+			e++;
+		bool tiny = (e < n && num[e + 1] == '-') ||
+			    (dot && (size_t)(num + e - dot) > 10);
+		*why = tiny ? why_finer : why_range;
 		return -1;
 	}
-
-	size_t lo = first, hi = end;
-	while (lo < end && (num[lo] == '0' || num[lo] == '.'))
-		lo++;
-	if (lo == end) {
+	d = dec_normalize(d);
+	if (d.coef == 0) {
 		*ns = 0;
 		return 0;
 	}
-	while (num[hi - 1] == '0' || num[hi - 1] == '.')
-		hi--;
-	int64_t sig = 0, trailing = 0;
-	for (size_t k = lo; k < hi; k++)
-		sig += num[k] != '.';
-	for (size_t k = hi; k < end; k++)
-		trailing += num[k] != '.';
-	int64_t scale = e - frac_len + trailing + udigits;
+	int64_t scale = (int64_t)d.exp + udigits;
 	if (scale < 0) {
 		*why = why_finer;
 		return -1;
 	}
-	/* 2^63 has 19 digits: more than that, scaled up, cannot fit. */
-	if (sig + scale > 19) {
-		*why = why_range;
-		return -1;
-	}
-	uint64_t v = 0;
-	for (size_t k = lo; k < hi; k++)
-		if (num[k] != '.')
-			v = v * 10 + (uint64_t)(num[k] - '0');
-	for (int64_t k = 0; k < scale; k++)
-		if (__builtin_mul_overflow(v, 10, &v)) {
+	__int128 v = d.coef;
+	for (int64_t k = 0; k < scale; k++) {
+		v *= 10;
+		if (v > INT64_MAX || v < INT64_MIN) {
 			*why = why_range;
 			return -1;
 		}
-	uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	if (v > limit) {
+	}
+	if (v > INT64_MAX || v < INT64_MIN) {
 		*why = why_range;
 		return -1;
 	}
-	/* v == 2^63 only when negative; unsigned negation then casts back */
-	*ns = neg ? (int64_t)(0 - v) : (int64_t)v;
+	*ns = (int64_t)v;
 	return 0;
 }
 
