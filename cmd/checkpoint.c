@@ -1,0 +1,966 @@
+/*
+ * checkpoint: byte offsets for files, so a batch job resumes where it
+ * stopped.
+ *
+ * The state file (statefile.h, kind "ckpt") holds, per source, its
+ * identity (device, inode, XXH3-64 of its first bytes), the committed
+ * offset, and, while a batch is pending, the byte range [start, end) the
+ * batch took from it.  A batch is a list of ranges, not a copy of the
+ * bytes: sources are append-only, so reading the same ranges again gives
+ * the same bytes, and a replay is identical to the first attempt.
+ *
+ * Life of a read: lock the state, load it; if a batch is pending, emit
+ * its ranges again; else match the sources to the state by identity,
+ * choose the ranges (complete lines only, within --max-records and
+ * --max-bytes), commit them as pending, and only then emit them.  So
+ * nothing is ever emitted that the state does not know about, and a
+ * kill at any instant leaves either no batch or the batch that will be
+ * replayed.  Batch numbers only grow, even across a reset, so a sink
+ * keyed by IDEM_BATCH never confuses two different batches.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "commit.h"
+#include "jsonw.h"
+#include "statefile.h"
+#include "xalloc.h"
+
+#define STATE_KIND "ckpt"
+#define STATE_VERSION 1
+#define FP_MAX 1024 /* bytes of a source's start that identify it */
+
+static struct {
+	const char *state;
+	const char *glob;
+	uint64_t max_records; /* 0: no bound */
+	uint64_t max_bytes;
+	bool until_empty;
+	bool stats;
+	const char *to; /* reset: start, end or an offset */
+} opt = {.glob = "*"};
+
+struct source {
+	char *path;
+	uint64_t dev, ino;
+	uint32_t fp_len;
+	uint64_t fp;
+	uint64_t committed;
+	uint64_t start, end; /* the pending range; start == end: none */
+	uint64_t size;       /* size when last seen */
+	bool matched;
+};
+
+static struct {
+	uint64_t last_batch;    /* the last committed batch */
+	uint64_t pending_batch; /* 0: none */
+	struct source *src;
+	size_t n, cap;
+	int lock;
+} st;
+
+static void usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+	fprintf(f,
+"Usage: checkpoint read   -s STATE [OPTION]... FILE|DIR...\n"
+"       checkpoint commit -s STATE\n"
+"       checkpoint run    -s STATE [OPTION]... FILE|DIR... -- CMD [ARG]...\n"
+"       checkpoint status -s STATE\n"
+"       checkpoint reset  -s STATE --to start|end|OFFSET [FILE|DIR]...\n"
+"Resume batch jobs over growing files exactly where they stopped.\n"
+"\n"
+"  -s, --state FILE      the checkpoint state (committed atomically)\n"
+"      --glob PATTERN    files of a DIR to read (default '*')\n"
+"  -n, --max-records N   at most N lines per batch\n"
+"      --max-bytes SIZE  at most SIZE bytes per batch (at least one line)\n"
+"      --until-empty     run: repeat batches until nothing new is left\n"
+"      --to WHERE        reset: start, end, or a byte OFFSET (one FILE)\n"
+"      --stats           print counts as one JSON line on stderr\n"
+"  -h, --help            show this help\n"
+"      --version         show the version\n"
+"\n"
+"run gives CMD the batch on stdin and its number in IDEM_BATCH, and\n"
+"commits only when CMD exits 0.\n"
+"Exit status: 0 done, 2 trouble (or CMD failed), 75 the state is locked\n"
+"or CMD exited 75.\n"
+"See checkpoint(1).\n");
+	exit(status);
+}
+
+/* ---- identity ---- */
+
+/* XXH3-64 of the first len bytes of fd; -1 when the file is shorter. */
+static int fingerprint(int fd, uint32_t len, uint64_t *fp)
+{
+	char b[FP_MAX];
+	size_t got = 0;
+	while (got < len) {
+		ssize_t r = pread(fd, b + got, len - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	*fp = XXH3_64bits(b, len);
+	return 0;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/* The path of the regular file with this identity in path's folder (a
+ * rotated file renamed beside its successor), or NULL. */
+static char *find_by_inode(const char *path, uint64_t dev, uint64_t ino)
+{
+	char *dir = dir_of(path);
+	DIR *d = opendir(dir);
+	char *found = NULL;
+	struct dirent *e;
+	while (d && !found && (e = readdir(d))) {
+		struct stat s;
+		struct buf p = {0};
+		if (strchr(path, '/'))
+			buf_addf(&p, "%s/", dir);
+		buf_adds(&p, e->d_name);
+		if (stat(p.p, &s) == 0 && S_ISREG(s.st_mode) &&
+		    (uint64_t)s.st_dev == dev && (uint64_t)s.st_ino == ino)
+			found = xstrdup(p.p);
+		buf_free(&p);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	return found;
+}
+
+/* ---- state ---- */
+
+static struct source *add_source(void)
+{
+	if (st.n == st.cap) {
+		st.cap = st.cap ? st.cap * 2 : 16;
+		st.src = xrealloc(st.src, st.cap * sizeof *st.src);
+	}
+	struct source *s = &st.src[st.n++];
+	memset(s, 0, sizeof *s);
+	return s;
+}
+
+static void state_load(void)
+{
+	char err[512];
+	uint32_t version;
+	uint64_t len;
+	int lk = commit_lock(opt.state, err, sizeof err);
+	if (lk == -2)
+		cli_die(EXIT_TEMPFAIL, "%s", err);
+	if (lk < 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	st.lock = lk; /* held until exit */
+	struct state_reader *r = state_read_begin(opt.state, STATE_KIND,
+						  STATE_VERSION, &version,
+						  &len, err, sizeof err);
+	if (!r) {
+		if (err[0])
+			cli_die(EXIT_TROUBLE, "%s", err);
+		return;
+	}
+	unsigned char h[24];
+	if (state_read(r, h, sizeof h, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	st.last_batch = le64_get(h);
+	st.pending_batch = le64_get(h + 8);
+	uint64_t n = le64_get(h + 16);
+	for (uint64_t k = 0; k < n; k++) {
+		unsigned char e[64];
+		if (state_read(r, e, sizeof e, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		struct source *s = add_source();
+		s->dev = le64_get(e);
+		s->ino = le64_get(e + 8);
+		s->fp = le64_get(e + 16);
+		s->committed = le64_get(e + 24);
+		s->start = le64_get(e + 32);
+		s->end = le64_get(e + 40);
+		s->size = le64_get(e + 48);
+		s->fp_len = le32_get(e + 56);
+		uint32_t plen = le32_get(e + 60);
+		if (plen > 65536 || s->fp_len > FP_MAX)
+			cli_die(EXIT_TROUBLE, "%s: damaged state", opt.state);
+		s->path = xmalloc(plen + 1);
+		if (state_read(r, s->path, plen, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		s->path[plen] = '\0';
+	}
+	if (state_read_end(r, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+}
+
+static void state_save(void)
+{
+	char err[512];
+	struct buf b = {0};
+	unsigned char h[24];
+	le64_put(h, st.last_batch);
+	le64_put(h + 8, st.pending_batch);
+	le64_put(h + 16, st.n);
+	buf_add(&b, h, sizeof h);
+	for (size_t k = 0; k < st.n; k++) {
+		struct source *s = &st.src[k];
+		unsigned char e[64];
+		size_t plen = strlen(s->path);
+		le64_put(e, s->dev);
+		le64_put(e + 8, s->ino);
+		le64_put(e + 16, s->fp);
+		le64_put(e + 24, s->committed);
+		le64_put(e + 32, s->start);
+		le64_put(e + 40, s->end);
+		le64_put(e + 48, s->size);
+		le32_put(e + 56, s->fp_len);
+		le32_put(e + 60, (uint32_t)plen);
+		buf_add(&b, e, sizeof e);
+		buf_add(&b, s->path, plen);
+	}
+	struct state_writer *w = state_write_begin(opt.state, STATE_KIND,
+						   STATE_VERSION, b.len, err,
+						   sizeof err);
+	if (!w)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	if (state_write(w, b.p, b.len, err, sizeof err) != 0) {
+		state_write_abort(w);
+		cli_die(EXIT_TROUBLE, "%s", err);
+	}
+	if (state_write_end(w, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	buf_free(&b);
+}
+
+/* ---- sources ---- */
+
+struct cand {
+	char *path;
+	struct stat s;
+};
+
+static struct cand *cands;
+static size_t ncands, cap_cands;
+
+static void add_cand(const char *path, const struct stat *s)
+{
+	if (ncands == cap_cands) {
+		cap_cands = cap_cands ? cap_cands * 2 : 16;
+		cands = xrealloc(cands, cap_cands * sizeof *cands);
+	}
+	cands[ncands].path = xstrdup(path);
+	cands[ncands].s = *s;
+	ncands++;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* FILE, or the regular files of DIR matching --glob in name order. */
+static void list_sources(char **args, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct stat s;
+		if (stat(args[i], &s) != 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", args[i],
+				strerror(errno));
+		if (!S_ISDIR(s.st_mode)) {
+			add_cand(args[i], &s);
+			continue;
+		}
+		DIR *d = opendir(args[i]);
+		if (!d)
+			cli_die(EXIT_TROUBLE, "%s: %s", args[i],
+				strerror(errno));
+		char **names = NULL;
+		size_t nn = 0, cap = 0;
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (fnmatch(opt.glob, e->d_name, FNM_PERIOD) != 0)
+				continue;
+			if (nn == cap) {
+				cap = cap ? cap * 2 : 64;
+				names = xrealloc(names, cap * sizeof *names);
+			}
+			names[nn++] = xstrdup(e->d_name);
+		}
+		closedir(d);
+		qsort(names, nn, sizeof *names, name_cmp);
+		size_t dl = strlen(args[i]);
+		for (size_t k = 0; k < nn; k++) {
+			struct buf p = {0};
+			buf_add(&p, args[i], dl);
+			if (dl && args[i][dl - 1] != '/')
+				buf_addc(&p, '/');
+			buf_adds(&p, names[k]);
+			if (stat(p.p, &s) == 0 && S_ISREG(s.st_mode))
+				add_cand(p.p, &s);
+			buf_free(&p);
+			free(names[k]);
+		}
+		free(names);
+	}
+}
+
+/* Does the file at path (with stat s) still start as source e did? */
+static bool same_start(const char *path, const struct source *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t fp;
+	bool ok = fd >= 0 && fingerprint(fd, e->fp_len, &fp) == 0 &&
+		  fp == e->fp;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* A new source list in batch order, each continuing where the state says
+ * its identity stopped.  Nothing unread is ever dropped without a word. */
+static void match_sources(void)
+{
+	struct source *old = st.src;
+	size_t nold = st.n;
+	int *by = xmalloc((ncands + 1) * sizeof *by);
+
+	/* First by identity: a file renamed within the sources keeps its
+	 * offset. */
+	for (size_t c = 0; c < ncands; c++) {
+		by[c] = -1;
+		for (size_t k = 0; k < nold; k++)
+			if (!old[k].matched &&
+			    old[k].dev == (uint64_t)cands[c].s.st_dev &&
+			    old[k].ino == (uint64_t)cands[c].s.st_ino) {
+				old[k].matched = true;
+				by[c] = (int)k;
+				break;
+			}
+	}
+	st.src = NULL;
+	st.n = st.cap = 0;
+	for (size_t c = 0; c < ncands; c++) {
+		const struct cand *cd = &cands[c];
+		uint64_t size = (uint64_t)cd->s.st_size;
+		uint64_t off = 0;
+		if (by[c] >= 0) {
+			struct source *e = &old[by[c]];
+			if (size < e->committed || !same_start(cd->path, e))
+				cli_warn("%s: truncated or rewritten (size %"
+					 PRIu64 ", committed offset %" PRIu64
+					 "); reading it from the start",
+					 cd->path, size, e->committed);
+			else
+				off = e->committed;
+		} else {
+			/* Same path, new identity: rotated.  Finish the old
+			 * file first when it is still beside the new one. */
+			for (size_t k = 0; k < nold; k++) {
+				struct source *e = &old[k];
+				if (e->matched || strcmp(e->path, cd->path))
+					continue;
+				e->matched = true;
+				char *p = find_by_inode(cd->path, e->dev,
+							e->ino);
+				struct stat os;
+				if (p && stat(p, &os) == 0 &&
+				    (uint64_t)os.st_size >= e->committed &&
+				    same_start(p, e)) {
+					struct source *s = add_source();
+					s->path = p;
+					s->dev = e->dev;
+					s->ino = e->ino;
+					s->size = (uint64_t)os.st_size;
+					s->committed = e->committed;
+					cli_warn("%s: rotated; finishing the old "
+						 "file as %s first", cd->path,
+						 p);
+				} else {
+					free(p);
+					if (e->committed < e->size)
+						cli_warn("%s: rotated, and the old "
+							 "file is gone with %"
+							 PRIu64 " unread bytes",
+							 cd->path,
+							 e->size - e->committed);
+					else
+						cli_warn("%s: rotated; reading the "
+							 "new file from the start",
+							 cd->path);
+				}
+				break;
+			}
+		}
+		struct source *s = add_source();
+		s->path = xstrdup(cd->path);
+		s->dev = (uint64_t)cd->s.st_dev;
+		s->ino = (uint64_t)cd->s.st_ino;
+		s->size = size;
+		s->committed = off;
+	}
+	for (size_t k = 0; k < nold; k++) {
+		if (!old[k].matched && old[k].committed < old[k].size)
+			cli_warn("%s: gone with %" PRIu64 " unread bytes",
+				 old[k].path, old[k].size - old[k].committed);
+		free(old[k].path);
+	}
+	free(old);
+	free(by);
+}
+
+/* ---- batches ---- */
+
+struct map {
+	char *base;
+	size_t len;
+	const char *p; /* the range's first byte */
+};
+
+static int map_range(int fd, uint64_t start, uint64_t end, struct map *m)
+{
+	static long page;
+	if (!page)
+		page = sysconf(_SC_PAGESIZE);
+	uint64_t a = start - start % (uint64_t)page;
+	m->len = (size_t)(end - a);
+	m->base = mmap(NULL, m->len, PROT_READ, MAP_SHARED, fd, (off_t)a);
+	if (m->base == MAP_FAILED)
+		return -1;
+	madvise(m->base, m->len, MADV_SEQUENTIAL);
+	m->p = m->base + (start - a);
+	return 0;
+}
+
+/* memrchr is a GNU extension: the last '\n' in p[0..n), or NULL. */
+static const char *last_nl(const char *p, int c, size_t n)
+{
+	while (n > 0)
+		if (p[--n] == c)
+			return p + n;
+	return NULL;
+}
+
+static uint64_t count_lines(const char *p, size_t n)
+{
+	uint64_t c = 0;
+	const char *end = p + n;
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+		c++;
+		p++;
+	}
+	return c;
+}
+
+/* Choose every source's range for a new batch.  Returns its bytes. */
+static uint64_t plan_batch(void)
+{
+	uint64_t total = 0, recs = 0;
+	for (size_t k = 0; k < st.n; k++) {
+		struct source *s = &st.src[k];
+		s->start = s->end = s->committed;
+		int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+		struct stat sb;
+		if (fd < 0 || fstat(fd, &sb) != 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", s->path,
+				strerror(errno));
+		s->size = (uint64_t)sb.st_size;
+		s->fp_len = (uint32_t)(s->size < FP_MAX ? s->size : FP_MAX);
+		if (fingerprint(fd, s->fp_len, &s->fp) != 0)
+			cli_die(EXIT_TROUBLE, "%s: changed while being read",
+				s->path);
+		if (s->fp_len >= 4 && s->committed == 0) {
+			unsigned char m[4];
+			if (pread(fd, m, 4, 0) == 4 && m[0] == 0x28 &&
+			    m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+				cli_die(EXIT_TROUBLE, "%s: zstd-compressed; "
+					"checkpoint needs plain files (offsets "
+					"are byte offsets)", s->path);
+		}
+		bool full = (opt.max_records && recs >= opt.max_records) ||
+			    (opt.max_bytes && total >= opt.max_bytes);
+		if (full || s->size <= s->committed) {
+			close(fd);
+			continue;
+		}
+		struct map m;
+		if (map_range(fd, s->committed, s->size, &m) != 0)
+			cli_die(EXIT_TROUBLE, "%s: mmap: %s", s->path,
+				strerror(errno));
+		size_t avail = (size_t)(s->size - s->committed), take = 0;
+		if (opt.max_bytes && avail > opt.max_bytes - total)
+			avail = (size_t)(opt.max_bytes - total);
+		if (opt.max_records) {
+			const char *p = m.p, *end = m.p + avail;
+			while (recs < opt.max_records && p < end &&
+			       (p = memchr(p, '\n', (size_t)(end - p)))) {
+				p++;
+				recs++;
+				take = (size_t)(p - m.p);
+			}
+		} else {
+			const char *nl = last_nl(m.p, '\n', avail);
+			if (nl)
+				take = (size_t)(nl - m.p) + 1;
+		}
+		if (take == 0 && total == 0 && opt.max_bytes) {
+			/* A line longer than --max-bytes goes alone. */
+			size_t all = (size_t)(s->size - s->committed);
+			const char *nl = memchr(m.p, '\n', all);
+			if (nl) {
+				take = (size_t)(nl - m.p) + 1;
+				recs++;
+			}
+		}
+		munmap(m.base, m.len);
+		close(fd);
+		s->end = s->committed + take;
+		total += take;
+	}
+	return total;
+}
+
+/* Open a pending range's file, by its path or, when it was rotated
+ * since, by its inode beside it; die when the bytes cannot be the same. */
+static int open_pending(struct source *s)
+{
+	int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	if (fd >= 0 && fstat(fd, &sb) == 0 && (uint64_t)sb.st_dev == s->dev &&
+	    (uint64_t)sb.st_ino == s->ino)
+		goto check;
+	if (fd >= 0)
+		close(fd);
+	char *p = find_by_inode(s->path, s->dev, s->ino);
+	if (!p || (fd = open(p, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &sb) != 0)
+		cli_die(EXIT_TROUBLE, "%s: gone since batch %" PRIu64 " was "
+			"read; it cannot be replayed ('checkpoint reset' to "
+			"drop it)", s->path, st.pending_batch);
+	free(p);
+check:;
+	uint64_t fp;
+	if ((uint64_t)sb.st_size < s->end ||
+	    fingerprint(fd, s->fp_len, &fp) != 0 || fp != s->fp)
+		cli_die(EXIT_TROUBLE, "%s: truncated or rewritten since batch %"
+			PRIu64 " was read; it cannot be replayed ('checkpoint "
+			"reset' to drop it)", s->path, st.pending_batch);
+	return fd;
+}
+
+/* Write the pending batch to fd (-1: stdout).  0, or -1 when the reader
+ * went away (EPIPE) before taking all of it. */
+static int emit_batch(int out)
+{
+	uint64_t recs = 0, bytes = 0;
+	for (size_t k = 0; k < st.n; k++) {
+		struct source *s = &st.src[k];
+		if (s->end <= s->start)
+			continue;
+		int fd = open_pending(s);
+		struct map m;
+		if (map_range(fd, s->start, s->end, &m) != 0)
+			cli_die(EXIT_TROUBLE, "%s: mmap: %s", s->path,
+				strerror(errno));
+		size_t n = (size_t)(s->end - s->start);
+		if (out < 0) {
+			cli_out(m.p, n);
+		} else if (write_all(out, m.p, n) != 0) {
+			int e = errno;
+			munmap(m.base, m.len);
+			close(fd);
+			if (e == EPIPE)
+				return -1;
+			cli_die(EXIT_TROUBLE, "pipe to command: %s",
+				strerror(e));
+		}
+		if (opt.stats)
+			recs += count_lines(m.p, n);
+		bytes += n;
+		munmap(m.base, m.len);
+		close(fd);
+	}
+	cli_stats.records_out += recs;
+	cli_stats.records_in += recs;
+	cli_stats.bytes_in += bytes;
+	if (out >= 0)
+		cli_stats.bytes_out += bytes;
+	return 0;
+}
+
+/* Make a batch pending: the one already pending, or a new one.  Returns
+ * false when there is nothing new. */
+static bool prepare(char **args, int nargs)
+{
+	if (st.pending_batch)
+		return true;
+	if (nargs == 0)
+		cli_usage_error("no FILE or DIR to read");
+	ncands = 0;
+	list_sources(args, nargs);
+	match_sources();
+	if (plan_batch() == 0) {
+		state_save(); /* identities and sizes move on */
+		return false;
+	}
+	st.pending_batch = st.last_batch + 1;
+	state_save();
+	return true;
+}
+
+static void commit_pending(void)
+{
+	if (!st.pending_batch)
+		return; /* a second commit is a no-op */
+	for (size_t k = 0; k < st.n; k++) {
+		struct source *s = &st.src[k];
+		if (s->end > s->start)
+			s->committed = s->end;
+		s->start = s->end = s->committed;
+	}
+	st.last_batch = st.pending_batch;
+	st.pending_batch = 0;
+	state_save();
+}
+
+/* Run CMD on the pending batch; its exit status (or 128+signal), or -1
+ * when it exited before reading the whole batch. */
+static int run_cmd(char **cmd)
+{
+	char num[32];
+	int p[2];
+	snprintf(num, sizeof num, "%" PRIu64, st.pending_batch);
+	if (pipe(p) != 0)
+		cli_die(EXIT_TROUBLE, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		cli_die(EXIT_TROUBLE, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(p[0], STDIN_FILENO);
+		close(p[0]);
+		close(p[1]);
+		setenv("IDEM_BATCH", num, 1);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "%s: %s: %s\n", cli_prog, cmd[0],
+			strerror(errno));
+		_exit(127);
+	}
+	close(p[0]);
+	signal(SIGPIPE, SIG_IGN);
+	int whole = emit_batch(p[1]);
+	close(p[1]);
+	signal(SIGPIPE, SIG_DFL);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			cli_die(EXIT_TROUBLE, "wait: %s", strerror(errno));
+	int rc = WIFEXITED(status) ? WEXITSTATUS(status)
+				   : 128 + WTERMSIG(status);
+	return rc == 0 && whole != 0 ? -1 : rc;
+}
+
+/* ---- verbs ---- */
+
+static int do_run(char **args, int nargs, char **cmd)
+{
+	uint64_t batches = 0;
+	for (;;) {
+		if (!prepare(args, nargs))
+			break;
+		int rc = run_cmd(cmd);
+		if (rc != 0) {
+			if (rc < 0)
+				cli_warn("batch %" PRIu64 ": %s exited 0 before "
+					 "reading the whole batch; left "
+					 "pending", st.pending_batch, cmd[0]);
+			else
+				cli_warn("batch %" PRIu64 ": %s exited with "
+					 "status %d; left pending",
+					 st.pending_batch, cmd[0], rc);
+			return rc == EXIT_TEMPFAIL ? EXIT_TEMPFAIL
+						   : EXIT_TROUBLE;
+		}
+		commit_pending();
+		batches++;
+		if (!opt.until_empty)
+			break;
+	}
+	if (opt.stats) {
+		char extra[64];
+		snprintf(extra, sizeof extra, ",\"batches\":%" PRIu64,
+			 batches);
+		cli_stats_print(extra);
+	}
+	return EXIT_OK;
+}
+
+static void do_status(void)
+{
+	struct buf b = {0};
+	for (size_t k = 0; k < st.n; k++) {
+		struct source *s = &st.src[k];
+		struct stat sb;
+		const char *state = "ok";
+		uint64_t size = 0;
+		if (stat(s->path, &sb) != 0) {
+			state = "missing";
+		} else {
+			size = (uint64_t)sb.st_size;
+			if ((uint64_t)sb.st_dev != s->dev ||
+			    (uint64_t)sb.st_ino != s->ino)
+				state = "rotated";
+			else if (size < s->committed || !same_start(s->path, s))
+				state = "truncated";
+		}
+		buf_reset(&b);
+		buf_addc(&b, '{');
+		jw_key(&b, "file", 1);
+		jw_str(&b, s->path);
+		jw_key(&b, "offset", 0);
+		jw_u64(&b, s->committed);
+		jw_key(&b, "size", 0);
+		jw_u64(&b, size);
+		jw_key(&b, "lag", 0);
+		jw_u64(&b, size > s->committed ? size - s->committed : 0);
+		jw_key(&b, "state", 0);
+		jw_str(&b, state);
+		jw_key(&b, "batch", 0);
+		jw_u64(&b, st.last_batch);
+		jw_key(&b, "pending", 0);
+		if (st.pending_batch && s->end > s->start)
+			buf_addf(&b, "{\"batch\":%" PRIu64 ",\"end\":%" PRIu64
+				 "}", st.pending_batch, s->end);
+		else
+			buf_adds(&b, "null");
+		buf_addc(&b, '}');
+		cli_out_line(b.p, b.len);
+	}
+	buf_free(&b);
+}
+
+/* The offset just past the last complete line of path (its "end"). */
+static uint64_t line_end(const char *path, uint64_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
+	uint64_t end = 0;
+	if (size > 0) {
+		struct map m;
+		if (map_range(fd, 0, size, &m) != 0)
+			cli_die(EXIT_TROUBLE, "%s: mmap: %s", path,
+				strerror(errno));
+		const char *nl = last_nl(m.p, '\n', (size_t)size);
+		end = nl ? (uint64_t)(nl - m.p) + 1 : 0;
+		munmap(m.base, m.len);
+	}
+	close(fd);
+	return end;
+}
+
+static bool at_line_start(const char *path, uint64_t off)
+{
+	if (off == 0)
+		return true;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char c = 0;
+	bool ok = fd >= 0 && pread(fd, &c, 1, (off_t)(off - 1)) == 1 &&
+		  c == '\n';
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static void do_reset(char **args, int nargs)
+{
+	if (!opt.to)
+		cli_usage_error("reset: say where: --to start, --to end or "
+				"--to OFFSET");
+	bool to_start = !strcmp(opt.to, "start"), to_end = !strcmp(opt.to, "end");
+	uint64_t off = 0;
+	if (!to_start && !to_end) {
+		char *e;
+		errno = 0;
+		off = strtoull(opt.to, &e, 10);
+		if (errno || e == opt.to || *e || opt.to[0] == '-')
+			cli_usage_error("--to: want start, end or a byte offset, "
+					"got '%s'", opt.to);
+	}
+	if (st.pending_batch)
+		cli_warn("pending batch %" PRIu64 " dropped", st.pending_batch);
+	st.pending_batch = 0;
+	if (nargs > 0) {
+		ncands = 0;
+		list_sources(args, nargs);
+		if (!to_start && !to_end && ncands != 1)
+			cli_usage_error("--to OFFSET takes exactly one FILE");
+	}
+	/* Name the sources to move: the given ones (added when new), or
+	 * all. */
+	for (size_t c = 0; c < ncands; c++) {
+		size_t k;
+		for (k = 0; k < st.n; k++)
+			if (!strcmp(st.src[k].path, cands[c].path))
+				break;
+		if (k == st.n)
+			add_source()->path = xstrdup(cands[c].path);
+	}
+	if (nargs == 0 && !to_start && !to_end)
+		cli_usage_error("--to OFFSET takes exactly one FILE");
+	for (size_t k = 0; k < st.n; k++) {
+		struct source *s = &st.src[k];
+		bool named = nargs == 0;
+		for (size_t c = 0; c < ncands && !named; c++)
+			named = !strcmp(s->path, cands[c].path);
+		s->start = s->end = s->committed;
+		if (!named)
+			continue;
+		struct stat sb;
+		int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &sb) != 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", s->path,
+				strerror(errno));
+		s->dev = (uint64_t)sb.st_dev;
+		s->ino = (uint64_t)sb.st_ino;
+		s->size = (uint64_t)sb.st_size;
+		s->fp_len = (uint32_t)(s->size < FP_MAX ? s->size : FP_MAX);
+		if (fingerprint(fd, s->fp_len, &s->fp) != 0)
+			cli_die(EXIT_TROUBLE, "%s: changed while being read",
+				s->path);
+		close(fd);
+		if (to_start)
+			off = 0;
+		else if (to_end)
+			off = line_end(s->path, s->size);
+		else if (off > s->size || !at_line_start(s->path, off))
+			cli_die(EXIT_TROUBLE, "%s: offset %" PRIu64 " is not "
+				"the start of a line", s->path, off);
+		s->committed = s->start = s->end = off;
+	}
+	state_save();
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_GLOB = 256, O_BYTES, O_UNTIL, O_TO, O_STATS, O_VERSION };
+	static const struct option longopts[] = {
+		{"state", required_argument, NULL, 's'},
+		{"glob", required_argument, NULL, O_GLOB},
+		{"max-records", required_argument, NULL, 'n'},
+		{"max-bytes", required_argument, NULL, O_BYTES},
+		{"until-empty", no_argument, NULL, O_UNTIL},
+		{"to", required_argument, NULL, O_TO},
+		{"stats", no_argument, NULL, O_STATS},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, O_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	cli_init(argv[0]);
+	if (argc < 2)
+		usage(EXIT_TROUBLE);
+	const char *verb = argv[1];
+	if (!strcmp(verb, "-h") || !strcmp(verb, "--help"))
+		usage(EXIT_OK);
+	if (!strcmp(verb, "--version"))
+		cli_version();
+	if (strcmp(verb, "read") && strcmp(verb, "commit") &&
+	    strcmp(verb, "run") && strcmp(verb, "status") &&
+	    strcmp(verb, "reset"))
+		cli_usage_error("unknown command '%s' (read, commit, run, "
+				"status, reset)", verb);
+	/* run: everything after "--" is the command. */
+	char **cmd = NULL;
+	int ac = argc - 1;
+	char **av = argv + 1;
+	if (!strcmp(verb, "run")) {
+		for (int i = 1; i < ac; i++)
+			if (!strcmp(av[i], "--")) {
+				cmd = av + i + 1;
+				av[i] = NULL;
+				ac = i;
+				break;
+			}
+		if (!cmd || !cmd[0])
+			cli_usage_error("run: give the command after '--'");
+	}
+	int c;
+	while ((c = getopt_long(ac, av, "+s:n:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': opt.state = optarg; break;
+		case O_GLOB: opt.glob = optarg; break;
+		case 'n':
+			opt.max_records = cli_count("--max-records", optarg);
+			if (!opt.max_records)
+				cli_usage_error("--max-records: must be positive");
+			break;
+		case O_BYTES:
+			opt.max_bytes = cli_size("--max-bytes", optarg);
+			if (!opt.max_bytes)
+				cli_usage_error("--max-bytes: must be positive");
+			break;
+		case O_UNTIL: opt.until_empty = true; break;
+		case O_TO: opt.to = optarg; break;
+		case O_STATS: opt.stats = true; break;
+		case 'h': usage(EXIT_OK); break;
+		case O_VERSION: cli_version(); break;
+		default:
+			fprintf(stderr, "Try '%s --help' for more "
+				"information.\n", cli_prog);
+			exit(EXIT_TROUBLE);
+		}
+	}
+	if (!opt.state)
+		cli_usage_error("%s: -s STATE is required", verb);
+	char **args = av + optind;
+	int nargs = ac - optind;
+	if ((!strcmp(verb, "commit") || !strcmp(verb, "status")) && nargs)
+		cli_usage_error("%s takes no FILE", verb);
+	state_load();
+	int status = EXIT_OK;
+	if (!strcmp(verb, "read")) {
+		if (prepare(args, nargs))
+			emit_batch(-1);
+		cli_out_commit();
+		if (opt.stats)
+			cli_stats_print(NULL);
+	} else if (!strcmp(verb, "commit")) {
+		commit_pending();
+	} else if (!strcmp(verb, "run")) {
+		status = do_run(args, nargs, cmd);
+	} else if (!strcmp(verb, "status")) {
+		do_status();
+	} else {
+		do_reset(args, nargs);
+	}
+	cli_out_close();
+	return status;
+}
