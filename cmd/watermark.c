@@ -1,0 +1,511 @@
+/*
+ * watermark: event-time progress and late data, as a filter.
+ *
+ * Each record is judged against the watermark W of the records before
+ * it, then W is updated with it (lib/wm.h).  A record is late when its
+ * event time is before W, and too late when it is before W - lateness;
+ * too-late records go to --late or --dlq, everything else passes through
+ * byte for byte.  --emit adds {"_watermark":"<RFC 3339>"} control lines
+ * after a record that advanced W, which window(1) honours.
+ *
+ * --analyze reads the whole input instead and reports how late records
+ * arrive (ingest time - event time): the percentiles and the delay that
+ * would have kept 99% of them on time, with 50% margin.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "dlq.h"
+#include "expr.h"
+#include "jsonw.h"
+#include "lines.h"
+#include "scan.h"
+#include "timefmt.h"
+#include "value.h"
+#include "wm.h"
+#include "xalloc.h"
+#include "zio.h"
+
+static struct {
+	struct expr *time;
+	struct expr *part;
+	struct expr *ingest;
+	int64_t delay, lateness, idle;
+	enum time_unit unit;
+	const char *late_path; /* NULL: pass through; "drop": discard */
+	const char *dlq_path;
+	bool emit, analyze, stats;
+	size_t max_line;
+} opt = {.unit = TIME_S, .max_line = LINES_DEFAULT_MAX};
+
+static struct {
+	struct wm *wm;
+	struct scan_record rec;
+	struct buf canon, out;
+	struct zout *late;
+	int late_fd;
+	struct dlq *dlq;
+	uint64_t too_late, controls;
+	int64_t *lags; /* --analyze: ingest - event, ns */
+	size_t nlags, cap_lags;
+} run;
+
+static void usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+	fprintf(f,
+"Usage: watermark -t EXPR [OPTION]... [FILE]...\n"
+"       watermark --analyze -t EXPR --ingest EXPR [FILE]...\n"
+"Track the event-time watermark of NDJSON records and set late ones aside.\n"
+"\n"
+"  -t, --time EXPR       event time (RFC 3339 string or epoch number)\n"
+"      --delay DUR       watermark = newest event time - DUR (default 0s)\n"
+"      --lateness DUR    records up to DUR behind the watermark still pass\n"
+"  -p, --partition EXPR  one watermark per partition; W is their minimum\n"
+"      --idle DUR        leave out partitions DUR behind the newest one\n"
+"      --late drop|FILE  where too-late records go (default: pass, counted)\n"
+"      --emit            write {\"_watermark\":TIME} lines when W advances\n"
+"      --time-unit UNIT  epoch numbers are s (default), ms, us or ns\n"
+"      --analyze         report lateness percentiles and a suggested delay\n"
+"      --ingest EXPR     ingest (arrival) time, for --analyze\n"
+"      --dlq FILE        dead-letter bad (and too-late) records\n"
+"      --max-line SIZE   longest accepted line (default 64M)\n"
+"      --stats           print counts as one JSON line on stderr\n"
+"  -h, --help            show this help\n"
+"      --version         show the version\n"
+"\n"
+"Exit status: 0 done, 2 trouble.  See watermark(1).\n");
+	exit(status);
+}
+
+static _Noreturn void finish(int status);
+
+static void bad_record(const struct line *ln, const char *name, bool is_json,
+		       const char *type, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void bad_record(const struct line *ln, const char *name, bool is_json,
+		       const char *type, const char *fmt, ...)
+{
+	char msg[512], err[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!run.dlq) {
+		cli_warn("%s:%" PRIu64 ": %s", name, ln->lineno, msg);
+		finish(EXIT_TROUBLE);
+	}
+	struct dlq_letter l = {
+		.record = ln->p, .len = ln->len, .is_json = is_json,
+		.error_type = type, .error_message = msg,
+		.replayable = !ln->too_long, .file = name, .line = ln->lineno,
+	};
+	if (dlq_put(run.dlq, &l, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	cli_stats.dead_lettered++;
+}
+
+static bool eval(struct expr *e, const struct line *ln, const char *name,
+		 const char *what, const char **v, size_t *vlen)
+{
+	char err[512];
+	switch (expr_eval(e, &run.rec, v, vlen, err, sizeof err)) {
+	case EXPR_VALUE:
+		return true;
+	case EXPR_MISSING:
+		bad_record(ln, name, true, "missing_field", "missing %s %s",
+			   what, expr_source(e));
+		return false;
+	case EXPR_EMPTY:
+		bad_record(ln, name, true, "missing_field",
+			   "%s %s produced no value", what, expr_source(e));
+		return false;
+	case EXPR_ERROR:
+		bad_record(ln, name, true,
+			   expr_is_plain(e) ? "wrong_type" : "expression_error",
+			   "%s %s: %s", what, expr_source(e), err);
+		return false;
+	}
+	return false;
+}
+
+static bool eval_time(struct expr *e, const struct line *ln, const char *name,
+		      const char *what, int64_t *t)
+{
+	const char *v, *why;
+	size_t vlen;
+	if (!eval(e, ln, name, what, &v, &vlen))
+		return false;
+	if (time_from_json(v, vlen, opt.unit, t, &why) != 0) {
+		bad_record(ln, name, true, "wrong_type", "%s %s: %s", what,
+			   expr_source(e), why);
+		return false;
+	}
+	return true;
+}
+
+static void too_late(const struct line *ln, const char *name, int64_t t,
+		     int64_t w)
+{
+	char err[512], ts[TIME_STRMAX], ws[TIME_STRMAX];
+	run.too_late++;
+	if (opt.late_path && strcmp(opt.late_path, "drop") == 0)
+		return;
+	if (run.late) {
+		if (zout_write(run.late, ln->p, ln->len, err, sizeof err) ||
+		    zout_write(run.late, "\n", 1, err, sizeof err))
+			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path, err);
+		return;
+	}
+	if (run.dlq) {
+		time_format(t, ts);
+		time_format(w, ws);
+		char msg[256];
+		snprintf(msg, sizeof msg,
+			 "event time %s is more than the lateness behind the "
+			 "watermark %s", ts, ws);
+		struct dlq_letter l = {
+			.record = ln->p, .len = ln->len, .is_json = true,
+			.error_type = "late", .error_message = msg,
+			.replayable = true, .file = name, .line = ln->lineno,
+		};
+		if (dlq_put(run.dlq, &l, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		cli_stats.dead_lettered++;
+		return;
+	}
+	cli_out_line(ln->p, ln->len); /* no place given: it passes */
+	cli_stats.records_out++;
+}
+
+/* A {"_watermark": ...} line: the one this tool writes itself. */
+static bool is_control(void)
+{
+	return run.rec.nmembers == 1 &&
+	       scan_string_equals(run.rec.p + run.rec.members[0].key,
+				  run.rec.members[0].key_len, "_watermark", 10);
+}
+
+static void record(const struct line *ln, const char *name)
+{
+	struct scan_error se;
+	cli_stats.records_in++;
+	if (ln->too_long) {
+		bad_record(ln, name, false, "line_too_long",
+			   "line of %zu bytes is longer than --max-line %zu",
+			   ln->full_len, opt.max_line);
+		return;
+	}
+	if (scan_record(&run.rec, ln->p, ln->len, &se) != 0) {
+		bad_record(ln, name, false, "invalid_json",
+			   "invalid JSON: %s at byte %zu", se.what,
+			   se.offset + 1);
+		return;
+	}
+	char c0 = ln->p[run.rec.start];
+	if (c0 != '{') {
+		bad_record(ln, name, true, "wrong_type",
+			   "record is %s %s, not an object",
+			   c0 == '[' ? "an" : "a", scan_type(ln->p + run.rec.start));
+		return;
+	}
+	if (is_control()) { /* an upstream watermark: ours replaces it */
+		run.controls++;
+		return;
+	}
+	int64_t t, ing;
+	if (!eval_time(opt.time, ln, name, "event time", &t))
+		return;
+	if (opt.analyze) {
+		if (!eval_time(opt.ingest, ln, name, "ingest time", &ing))
+			return;
+		if (run.nlags == run.cap_lags) {
+			run.cap_lags = run.cap_lags ? run.cap_lags * 2 : 4096;
+			run.lags = xrealloc(run.lags,
+					    run.cap_lags * sizeof *run.lags);
+		}
+		run.lags[run.nlags++] = wm_sub(ing, t);
+		return;
+	}
+	struct fp128 part = {0, 0};
+	if (opt.part) {
+		const char *v;
+		size_t vlen;
+		if (!eval(opt.part, ln, name, "partition", &v, &vlen))
+			return;
+		part = value_fingerprint(v, vlen, &run.canon);
+	}
+	int64_t w;
+	bool have = wm_get(run.wm, &w);
+	if (have && t < w) {
+		cli_stats.late++;
+		if (t < wm_sub(w, opt.lateness)) {
+			too_late(ln, name, t, w);
+			wm_observe(run.wm, part, t);
+			return;
+		}
+	}
+	cli_out_line(ln->p, ln->len);
+	cli_stats.records_out++;
+	if (wm_observe(run.wm, part, t) && opt.emit) {
+		wm_get(run.wm, &w);
+		buf_reset(&run.out);
+		buf_adds(&run.out, "{\"_watermark\":");
+		jw_time(&run.out, w);
+		buf_addc(&run.out, '}');
+		cli_out_line(run.out.p, run.out.len);
+	}
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest rank: the smallest value with at least q of them at or below. */
+static int64_t rank(double q)
+{
+	size_t k = (size_t)(q * (double)run.nlags + 0.999999999);
+	if (k < 1)
+		k = 1;
+	if (k > run.nlags)
+		k = run.nlags;
+	return run.lags[k - 1];
+}
+
+static void put_dur(struct buf *b, const char *key, int64_t ns)
+{
+	char d[48];
+	jw_key(b, key, 0);
+	jw_string(b, d, duration_format(ns < 0 ? 0 : ns, d));
+}
+
+static void histogram(void)
+{
+	static const struct { const char *label; int64_t below; } bk[] = {
+		{"<= 0", 1}, {"< 10ms", 10000000}, {"< 100ms", 100000000},
+		{"< 1s", 1000000000}, {"< 10s", 10000000000},
+		{"< 1m", 60000000000}, {"< 10m", 600000000000},
+		{"< 1h", 3600000000000}, {">= 1h", INT64_MAX},
+	};
+	enum { NB = sizeof bk / sizeof bk[0] };
+	size_t count[NB] = {0}, most = 1;
+	for (size_t i = 0; i < run.nlags; i++) {
+		size_t j = 0;
+		while (j < NB - 1 && run.lags[i] >= bk[j].below)
+			j++;
+		count[j]++;
+	}
+	for (size_t j = 0; j < NB; j++)
+		if (count[j] > most)
+			most = count[j];
+	for (size_t j = 0; j < NB; j++) {
+		char bar[51];
+		size_t w = count[j] * 50 / most;
+		if (count[j] && w == 0)
+			w = 1;
+		memset(bar, '#', w);
+		bar[w] = '\0';
+		printf("%-8s %10zu %s\n", bk[j].label, count[j], bar);
+	}
+}
+
+static void analyze_report(void)
+{
+	struct buf b = {0};
+	qsort(run.lags, run.nlags, sizeof *run.lags, cmp_i64);
+	buf_adds(&b, "{\"records\":");
+	buf_add_u64(&b, run.nlags);
+	if (run.nlags) {
+		size_t early = 0;
+		while (early < run.nlags && run.lags[early] < 0)
+			early++;
+		jw_key(&b, "early", 0);
+		buf_add_u64(&b, early);
+		int64_t p99 = rank(0.99);
+		put_dur(&b, "p50", rank(0.50));
+		put_dur(&b, "p90", rank(0.90));
+		put_dur(&b, "p99", p99);
+		put_dur(&b, "p99.9", rank(0.999));
+		put_dur(&b, "max", run.lags[run.nlags - 1]);
+		put_dur(&b, "suggested_delay", p99 < 0 ? 0 : p99 + p99 / 2);
+	}
+	buf_addc(&b, '}');
+	cli_out_line(b.p, b.len);
+	buf_free(&b);
+	if (isatty(STDOUT_FILENO) && run.nlags) {
+		cli_out_commit();
+		histogram();
+		fflush(stdout);
+	}
+}
+
+static _Noreturn void finish(int status)
+{
+	char err[512];
+	if (opt.analyze && status == EXIT_OK)
+		analyze_report();
+	cli_progress_done();
+	cli_out_commit();
+	if (run.late) {
+		if (zout_close(run.late, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path, err);
+		if (fsync(run.late_fd) != 0 || close(run.late_fd) != 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path,
+				strerror(errno));
+		run.late = NULL;
+	}
+	if (run.dlq && dlq_close(run.dlq, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	run.dlq = NULL;
+	if (opt.stats) {
+		char extra[256];
+		int64_t w;
+		struct buf b = {0};
+		buf_addf(&b, ",\"too_late\":%" PRIu64 ",\"partitions\":%zu",
+			 run.too_late, wm_partitions(run.wm));
+		if (wm_get(run.wm, &w)) {
+			jw_key(&b, "watermark", 0);
+			jw_time(&b, w);
+		}
+		snprintf(extra, sizeof extra, "%s", b.p);
+		buf_free(&b);
+		cli_stats_print(extra);
+	}
+	cli_out_close();
+	exit(status);
+}
+
+static struct expr *compile(const char *opt_name, const char *src)
+{
+	char err[512];
+	struct expr *e = expr_compile(src, err, sizeof err);
+	if (!e)
+		cli_usage_error("%s: %s", opt_name, err);
+	return e;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_DELAY = 256, O_LATENESS, O_IDLE, O_LATE, O_EMIT, O_UNIT,
+	       O_ANALYZE, O_INGEST, O_DLQ, O_MAXLINE, O_STATS, O_VERSION };
+	static const struct option longopts[] = {
+		{"time", required_argument, NULL, 't'},
+		{"delay", required_argument, NULL, O_DELAY},
+		{"lateness", required_argument, NULL, O_LATENESS},
+		{"partition", required_argument, NULL, 'p'},
+		{"idle", required_argument, NULL, O_IDLE},
+		{"late", required_argument, NULL, O_LATE},
+		{"emit", no_argument, NULL, O_EMIT},
+		{"time-unit", required_argument, NULL, O_UNIT},
+		{"analyze", no_argument, NULL, O_ANALYZE},
+		{"ingest", required_argument, NULL, O_INGEST},
+		{"dlq", required_argument, NULL, O_DLQ},
+		{"max-line", required_argument, NULL, O_MAXLINE},
+		{"stats", no_argument, NULL, O_STATS},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, O_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	char err[512];
+	int c;
+
+	cli_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "t:p:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't': opt.time = compile("-t", optarg); break;
+		case 'p': opt.part = compile("-p", optarg); break;
+		case O_DELAY: opt.delay = cli_duration("--delay", optarg); break;
+		case O_LATENESS:
+			opt.lateness = cli_duration("--lateness", optarg);
+			break;
+		case O_IDLE:
+			opt.idle = cli_duration("--idle", optarg);
+			if (opt.idle <= 0)
+				cli_usage_error("--idle: must be positive");
+			break;
+		case O_LATE: opt.late_path = optarg; break;
+		case O_EMIT: opt.emit = true; break;
+		case O_UNIT:
+			if (time_unit_parse(optarg, &opt.unit) != 0)
+				cli_usage_error("--time-unit: want s, ms, us "
+						"or ns, got '%s'", optarg);
+			break;
+		case O_ANALYZE: opt.analyze = true; break;
+		case O_INGEST: opt.ingest = compile("--ingest", optarg); break;
+		case O_DLQ: opt.dlq_path = optarg; break;
+		case O_MAXLINE:
+			opt.max_line = (size_t)cli_size("--max-line", optarg);
+			if (opt.max_line == 0)
+				cli_usage_error("--max-line: must be positive");
+			break;
+		case O_STATS: opt.stats = true; break;
+		case 'h': usage(EXIT_OK); break;
+		case O_VERSION: cli_version(); break;
+		default:
+			fprintf(stderr, "Try '%s --help' for more "
+				"information.\n", cli_prog);
+			exit(EXIT_TROUBLE);
+		}
+	}
+	if (!opt.time)
+		cli_usage_error("-t EXPR is required");
+	if (opt.analyze != (opt.ingest != NULL))
+		cli_usage_error("--analyze and --ingest go together");
+	if (opt.idle && !opt.part)
+		cli_usage_error("--idle needs -p");
+
+	run.wm = wm_new(opt.delay, opt.idle);
+	if (opt.late_path && strcmp(opt.late_path, "drop") != 0) {
+		run.late_fd = open(opt.late_path,
+				   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+				   0644);
+		if (run.late_fd < 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path,
+				strerror(errno));
+		run.late = zout_open(run.late_fd, 0);
+	}
+	if (opt.dlq_path) {
+		run.dlq = dlq_open(opt.dlq_path, cli_prog, err, sizeof err);
+		if (!run.dlq)
+			cli_die(EXIT_TROUBLE, "%s", err);
+	}
+
+	char *stdin_only[] = {"-", NULL};
+	char **files = optind < argc ? argv + optind : stdin_only;
+	for (; *files; files++) {
+		struct lines *in = lines_open(*files, opt.max_line, err,
+					      sizeof err);
+		if (!in) {
+			cli_warn("%s", err);
+			finish(EXIT_TROUBLE);
+		}
+		const char *name = lines_name(in);
+		struct line ln;
+		int r;
+		while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
+			record(&ln, name);
+			if ((cli_stats.records_in & 0xffff) == 0)
+				cli_progress(cli_stats.records_in,
+					     cli_stats.bytes_in + lines_bytes(in));
+		}
+		cli_stats.bytes_in += lines_bytes(in);
+		lines_close(in);
+		if (r < 0) {
+			cli_warn("%s", err);
+			finish(EXIT_TROUBLE);
+		}
+	}
+	finish(EXIT_OK);
+}

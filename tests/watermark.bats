@@ -1,0 +1,250 @@
+#!/usr/bin/env bats
+# watermark: event-time progress, late and too-late records.
+
+load helpers
+
+events() {
+	cat <<'J'
+{"t":10,"id":1}
+{"t":20,"id":2}
+{"t":12,"id":3}
+{"t":5,"id":4}
+{"t":25,"id":5}
+J
+}
+
+@test "passes records through byte for byte when none is late" {
+	printf '{"t": 1 ,"x":"a"}\n{"t":2}\r\n\n{"t":3}\n' > in.ndjson
+	run watermark -t .t in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"t": 1 ,"x":"a"}
+{"t":2}
+{"t":3}
+J
+}
+
+@test "a record judged against the watermark before it: lateness lets late ones pass" {
+	events > in.ndjson
+	run watermark -t .t --delay 5s --lateness 5s --late late.ndjson in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"t":10,"id":1}
+{"t":20,"id":2}
+{"t":12,"id":3}
+{"t":25,"id":5}
+J
+	run cat late.ndjson
+	assert_output '{"t":5,"id":4}'
+}
+
+@test "--late drop discards too-late records and --stats counts them" {
+	events > in.ndjson
+	run sh -c 'watermark -t .t --delay 5s --late drop --stats in.ndjson 2>err; cat err | jq -c "{records_in,records_out,late,too_late,watermark}"'
+	assert_success
+	assert_output - <<'J'
+{"t":10,"id":1}
+{"t":20,"id":2}
+{"t":25,"id":5}
+{"records_in":5,"records_out":3,"late":2,"too_late":2,"watermark":"1970-01-01T00:00:20Z"}
+J
+}
+
+@test "without --late or --dlq too-late records pass and are only counted" {
+	events > in.ndjson
+	run watermark -t .t --delay 5s in.ndjson
+	assert_success
+	assert_output "$(events)"
+}
+
+@test "--emit writes a control line after each record that advanced W" {
+	events > in.ndjson
+	run watermark -t .t --delay 5s --lateness 5s --late drop --emit in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"t":10,"id":1}
+{"_watermark":"1970-01-01T00:00:05Z"}
+{"t":20,"id":2}
+{"_watermark":"1970-01-01T00:00:15Z"}
+{"t":12,"id":3}
+{"t":25,"id":5}
+{"_watermark":"1970-01-01T00:00:20Z"}
+J
+}
+
+@test "upstream control lines are replaced, not forwarded" {
+	printf '{"t":10}\n{"_watermark":"2030-01-01T00:00:00Z"}\n{"t":11}\n' > in.ndjson
+	run watermark -t .t --emit in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"t":10}
+{"_watermark":"1970-01-01T00:00:10Z"}
+{"t":11}
+{"_watermark":"1970-01-01T00:00:11Z"}
+J
+}
+
+@test "too-late records go to the DLQ as late letters" {
+	events > in.ndjson
+	run watermark -t .t --delay 5s --lateness 5s --dlq dlq.ndjson in.ndjson
+	assert_success
+	run no_time dlq.ndjson
+	assert_output '{"original_record":{"t":5,"id":4},"error_type":"late","error_message":"event time 1970-01-01T00:00:05Z is more than the lateness behind the watermark 1970-01-01T00:00:15Z","retry_count":0,"failed_at":"T","replayable":true,"source":{"tool":"watermark","file":"in.ndjson","line":4}}'
+}
+
+@test "with -p the watermark is the minimum over partitions" {
+	cat > in.ndjson <<'J'
+{"p":"a","t":10}
+{"p":"b","t":10}
+{"p":"a","t":100}
+{"p":"b","t":50}
+{"p":"a","t":40}
+{"p":"b","t":60}
+J
+	run watermark -t .t -p .p --emit --late drop in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"p":"a","t":10}
+{"_watermark":"1970-01-01T00:00:10Z"}
+{"p":"b","t":10}
+{"p":"a","t":100}
+{"p":"b","t":50}
+{"_watermark":"1970-01-01T00:00:50Z"}
+{"p":"b","t":60}
+{"_watermark":"1970-01-01T00:01:00Z"}
+J
+}
+
+@test "a partition first seen behind W cannot pull W back" {
+	printf '%s\n' '{"p":"a","t":100}' '{"p":"b","t":10}' '{"p":"a","t":200}' > in.ndjson
+	run watermark -t .t -p .p --emit --late drop in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"p":"a","t":100}
+{"_watermark":"1970-01-01T00:01:40Z"}
+{"p":"a","t":200}
+J
+}
+
+@test "an idle partition is left out of the minimum until it catches up" {
+	cat > in.ndjson <<'J'
+{"p":"a","t":0}
+{"p":"b","t":0}
+{"p":"a","t":30}
+{"p":"a","t":70}
+{"p":"a","t":80}
+{"p":"b","t":75}
+{"p":"a","t":90}
+{"p":"b","t":100}
+J
+	run watermark -t .t -p .p --idle 60s --emit in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"p":"a","t":0}
+{"_watermark":"1970-01-01T00:00:00Z"}
+{"p":"b","t":0}
+{"p":"a","t":30}
+{"p":"a","t":70}
+{"_watermark":"1970-01-01T00:01:10Z"}
+{"p":"a","t":80}
+{"_watermark":"1970-01-01T00:01:20Z"}
+{"p":"b","t":75}
+{"p":"a","t":90}
+{"p":"b","t":100}
+{"_watermark":"1970-01-01T00:01:30Z"}
+J
+}
+
+@test "RFC 3339 times with offsets and epoch milliseconds both work" {
+	printf '%s\n' '{"t":"2024-05-01T12:00:00+02:00"}' '{"t":"2024-05-01T09:59:00Z"}' > a.ndjson
+	run watermark -t .t --emit --late drop a.ndjson
+	assert_success
+	assert_output - <<'J'
+{"t":"2024-05-01T12:00:00+02:00"}
+{"_watermark":"2024-05-01T10:00:00Z"}
+J
+	printf '%s\n' '{"t":1500}' '{"t":2500}' > b.ndjson
+	run watermark -t .t --time-unit ms --emit b.ndjson
+	assert_output - <<'J'
+{"t":1500}
+{"_watermark":"1970-01-01T00:00:01.500Z"}
+{"t":2500}
+{"_watermark":"1970-01-01T00:00:02.500Z"}
+J
+}
+
+@test "a missing event time stops the run with exit 2 after the records before it" {
+	printf '{"t":1}\n{"x":2}\n{"t":3}\n' > in.ndjson
+	run watermark -t .t in.ndjson
+	assert_failure 2
+	assert_output - <<'J'
+{"t":1}
+watermark: in.ndjson:2: missing event time .t
+J
+}
+
+@test "an unparsable event time is a bad record" {
+	printf '{"t":"yesterday"}\n' > in.ndjson
+	run watermark -t .t in.ndjson
+	assert_failure 2
+	assert_output --partial 'watermark: in.ndjson:1: event time .t: '
+}
+
+@test "malformed JSON, non-objects and bad times go to the DLQ with --dlq" {
+	printf '{"t":1\n[1]\n{"t":true}\n{"t":2}\n' > in.ndjson
+	run watermark -t .t --dlq dlq.ndjson in.ndjson
+	assert_success
+	assert_output '{"t":2}'
+	run jq -r '.error_type' dlq.ndjson
+	assert_output - <<'J'
+invalid_json
+wrong_type
+wrong_type
+J
+}
+
+@test "a line longer than --max-line is a bad record" {
+	printf '{"t":1,"pad":"%s"}\n{"t":2}\n' "$(head -c 2000 /dev/zero | tr '\0' x)" > in.ndjson
+	run watermark -t .t --max-line 1K --dlq dlq.ndjson in.ndjson
+	assert_success
+	assert_output '{"t":2}'
+	run jq -r '.error_type' dlq.ndjson
+	assert_output line_too_long
+}
+
+@test "empty input writes nothing" {
+	run watermark -t .t < /dev/null
+	assert_success
+	assert_output ''
+}
+
+@test "--analyze reports lateness percentiles and a suggested delay" {
+	for i in $(seq 1 100); do
+		printf '{"e":%d,"i":%d}\n' "$((i * 10))" "$((i * 10 + i))"
+	done > in.ndjson
+	run watermark --analyze -t .e --ingest .i in.ndjson
+	assert_success
+	assert_output '{"records":100,"early":0,"p50":"50s","p90":"1m30s","p99":"1m39s","p99.9":"1m40s","max":"1m40s","suggested_delay":"2m28s500ms"}'
+}
+
+@test "--analyze needs --ingest" {
+	run watermark --analyze -t .e < /dev/null
+	assert_failure 2
+	assert_output --partial 'watermark: --analyze and --ingest go together'
+}
+
+@test "-t is required and --idle needs -p" {
+	run watermark < /dev/null
+	assert_failure 2
+	assert_output --partial '-t EXPR is required'
+	run watermark -t .t --idle 1m < /dev/null
+	assert_failure 2
+	assert_output --partial '--idle needs -p'
+}
+
+@test "reads zstd input" {
+	events | zstd -q > in.zst
+	run watermark -t .t in.zst
+	assert_success
+	assert_output "$(events)"
+}
