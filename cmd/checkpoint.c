@@ -70,6 +70,7 @@ struct source {
 static struct {
 	uint64_t last_batch;    /* the last committed batch */
 	uint64_t pending_batch; /* 0: none */
+	uint64_t issued;        /* the highest batch number handed out */
 	struct source *src;
 	size_t n, cap;
 	int lock;
@@ -190,12 +191,13 @@ static void state_load(void)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		return;
 	}
-	unsigned char h[24];
+	unsigned char h[32];
 	if (state_read(r, h, sizeof h, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	st.last_batch = le64_get(h);
 	st.pending_batch = le64_get(h + 8);
-	uint64_t n = le64_get(h + 16);
+	st.issued = le64_get(h + 16);
+	uint64_t n = le64_get(h + 24);
 	for (uint64_t k = 0; k < n; k++) {
 		unsigned char e[64];
 		if (state_read(r, e, sizeof e, err, sizeof err) != 0)
@@ -225,10 +227,11 @@ static void state_save(void)
 {
 	char err[512];
 	struct buf b = {0};
-	unsigned char h[24];
+	unsigned char h[32];
 	le64_put(h, st.last_batch);
 	le64_put(h + 8, st.pending_batch);
-	le64_put(h + 16, st.n);
+	le64_put(h + 16, st.issued);
+	le64_put(h + 24, st.n);
 	buf_add(&b, h, sizeof h);
 	for (size_t k = 0; k < st.n; k++) {
 		struct source *s = &st.src[k];
@@ -373,13 +376,27 @@ static void match_sources(void)
 		uint64_t off = 0;
 		if (by[c] >= 0) {
 			struct source *e = &old[by[c]];
-			if (size < e->committed || !same_start(cd->path, e))
-				cli_warn("%s: truncated or rewritten (size %"
-					 PRIu64 ", committed offset %" PRIu64
+			if (size < e->committed) {
+				cli_warn("%s: truncated (size %" PRIu64
+					 ", committed offset %" PRIu64
 					 "); reading it from the start",
 					 cd->path, size, e->committed);
-			else
+			} else if (!same_start(cd->path, e)) {
+				/* A rewrite, or a new file on a reused inode */
+				if (e->committed < e->size)
+					cli_warn("%s: replaced (its first bytes "
+						 "changed); %" PRIu64 " unread "
+						 "bytes of the old content are "
+						 "lost; reading it from the "
+						 "start", cd->path,
+						 e->size - e->committed);
+				else
+					cli_warn("%s: replaced (its first bytes "
+						 "changed); reading it from the "
+						 "start", cd->path);
+			} else {
 				off = e->committed;
+			}
 		} else {
 			/* Same path, new identity: rotated.  Finish the old
 			 * file first when it is still beside the new one. */
@@ -630,7 +647,8 @@ static bool prepare(char **args, int nargs)
 		state_save(); /* identities and sizes move on */
 		return false;
 	}
-	st.pending_batch = st.last_batch + 1;
+	/* Never reuse a number, not even one a reset dropped. */
+	st.pending_batch = ++st.issued;
 	state_save();
 	return true;
 }

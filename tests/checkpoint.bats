@@ -1,0 +1,271 @@
+#!/usr/bin/env bats
+# checkpoint: batches over growing files that resume exactly.
+
+load helpers
+
+three() {
+	printf '{"a":1}\n{"a":2}\n{"a":3}\n'
+}
+
+@test "read emits the complete lines and leaves a half-written last line" {
+	three > in.ndjson
+	printf '{"a":4' >> in.ndjson
+	run checkpoint read -s s in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"a":1}
+{"a":2}
+{"a":3}
+J
+}
+
+@test "a pending batch is read again byte for byte, whatever the bounds" {
+	three > in.ndjson
+	checkpoint read -s s -n 2 in.ndjson > first
+	echo '{"a":9}' >> in.ndjson
+	run checkpoint read -s s -n 1 in.ndjson
+	assert_success
+	assert_output "$(cat first)"
+	assert_output - <<'J'
+{"a":1}
+{"a":2}
+J
+}
+
+@test "commit moves on to the next batch, and a second commit is a no-op" {
+	three > in.ndjson
+	checkpoint read -s s -n 2 in.ndjson > /dev/null
+	checkpoint commit -s s
+	run checkpoint commit -s s
+	assert_success
+	assert_output ''
+	run checkpoint read -s s in.ndjson
+	assert_output '{"a":3}'
+}
+
+@test "nothing new means an empty batch" {
+	three > in.ndjson
+	checkpoint read -s s in.ndjson > /dev/null
+	checkpoint commit -s s
+	run checkpoint read -s s in.ndjson
+	assert_success
+	assert_output ''
+	run checkpoint status -s s
+	assert_output '{"file":"in.ndjson","offset":24,"size":24,"lag":0,"state":"ok","batch":1,"pending":null}'
+}
+
+@test "--max-bytes cuts at a line boundary and lets one long line through" {
+	three > in.ndjson
+	run checkpoint read -s s --max-bytes 12 in.ndjson
+	assert_output '{"a":1}'
+	checkpoint commit -s s
+	run checkpoint read -s s --max-bytes 3 in.ndjson
+	assert_output '{"a":2}'
+}
+
+@test "a folder is read in name order and new files are picked up later" {
+	mkdir d
+	echo '{"f":"b"}' > d/b.ndjson
+	echo '{"f":"a"}' > d/a.ndjson
+	echo 'x' > d/skip.txt
+	run checkpoint read -s s --glob '*.ndjson' d
+	assert_output - <<'J'
+{"f":"a"}
+{"f":"b"}
+J
+	checkpoint commit -s s
+	echo '{"f":"c"}' > d/c.ndjson
+	echo '{"f":"a2"}' >> d/a.ndjson
+	run checkpoint read -s s --glob '*.ndjson' d
+	assert_output - <<'J'
+{"f":"a2"}
+{"f":"c"}
+J
+}
+
+@test "run passes the batch number and commits when the command succeeds" {
+	three > in.ndjson
+	run checkpoint run -s s -n 2 in.ndjson -- sh -c 'echo "batch $IDEM_BATCH"; cat'
+	assert_success
+	assert_output - <<'J'
+batch 1
+{"a":1}
+{"a":2}
+J
+	run checkpoint run -s s -n 2 in.ndjson -- sh -c 'echo "batch $IDEM_BATCH"; cat'
+	assert_output - <<'J'
+batch 2
+{"a":3}
+J
+}
+
+@test "run leaves the batch pending when the command fails" {
+	three > in.ndjson
+	run checkpoint run -s s -n 2 in.ndjson -- sh -c 'cat > /dev/null; exit 3'
+	assert_failure 2
+	assert_output 'checkpoint: batch 1: sh exited with status 3; left pending'
+	run checkpoint run -s s in.ndjson -- sh -c 'echo "batch $IDEM_BATCH"; cat'
+	assert_output - <<'J'
+batch 1
+{"a":1}
+{"a":2}
+J
+}
+
+@test "run passes exit 75 on, so a conflict can be retried" {
+	three > in.ndjson
+	run checkpoint run -s s in.ndjson -- sh -c 'cat >/dev/null; exit 75'
+	assert_failure 75
+}
+
+@test "run does not commit a batch the command did not read whole" {
+	seq 1 100000 | sed 's/.*/{"n":&}/' > in.ndjson
+	run checkpoint run -s s in.ndjson -- true
+	assert_failure 2
+	assert_output 'checkpoint: batch 1: true exited 0 before reading the whole batch; left pending'
+}
+
+@test "run --until-empty repeats batches until nothing is left" {
+	three > in.ndjson
+	run checkpoint run -s s -n 1 --until-empty in.ndjson -- sh -c 'printf "%s " "$IDEM_BATCH"; cat'
+	assert_success
+	assert_output - <<'J'
+1 {"a":1}
+2 {"a":2}
+3 {"a":3}
+J
+}
+
+@test "a rotated file is finished from its new name before the new file" {
+	three > app.log
+	checkpoint read -s s -n 1 app.log > /dev/null
+	checkpoint commit -s s
+	mv app.log app.log.1
+	echo '{"new":1}' > app.log
+	run checkpoint read -s s app.log
+	assert_success
+	assert_output - <<'J'
+checkpoint: app.log: rotated; finishing the old file as app.log.1 first
+{"a":2}
+{"a":3}
+{"new":1}
+J
+}
+
+@test "a rotated file that is gone is reported with its unread bytes" {
+	three > app.log
+	echo keep > other
+	checkpoint read -s s -n 1 app.log > /dev/null
+	checkpoint commit -s s
+	cp other new && mv app.log other && rm other
+	echo '{"new":1}' > new && mv new app.log
+	run checkpoint read -s s app.log
+	assert_output - <<'J'
+checkpoint: app.log: rotated, and the old file is gone with 16 unread bytes
+{"new":1}
+J
+}
+
+@test "a new file on a reused inode is noticed by its first bytes" {
+	three > app.log
+	checkpoint read -s s -n 1 app.log > /dev/null
+	checkpoint commit -s s
+	printf '{"new":1}\n{"new":2}\n' > app.log
+	run checkpoint read -s s app.log
+	assert_output - <<'J'
+checkpoint: app.log: replaced (its first bytes changed); 16 unread bytes of the old content are lost; reading it from the start
+{"new":1}
+{"new":2}
+J
+}
+
+@test "a truncated file is read again from the start, with a warning" {
+	three > in.ndjson
+	checkpoint read -s s in.ndjson > /dev/null
+	checkpoint commit -s s
+	truncate -s 8 in.ndjson
+	run checkpoint read -s s in.ndjson
+	assert_output - <<'J'
+checkpoint: in.ndjson: truncated (size 8, committed offset 24); reading it from the start
+{"a":1}
+J
+}
+
+@test "a pending batch whose file was rewritten is refused, not replayed wrong" {
+	three > in.ndjson
+	checkpoint read -s s in.ndjson > /dev/null
+	printf '{"z":1}\n{"z":2}\n{"z":3}\n' > in.ndjson
+	run checkpoint read -s s in.ndjson
+	assert_failure 2
+	assert_output "checkpoint: in.ndjson: truncated or rewritten since batch 1 was read; it cannot be replayed ('checkpoint reset' to drop it)"
+}
+
+@test "status prints offset, size and lag per source" {
+	three > in.ndjson
+	checkpoint read -s s -n 1 in.ndjson > /dev/null
+	checkpoint commit -s s
+	run checkpoint status -s s
+	assert_output '{"file":"in.ndjson","offset":8,"size":24,"lag":16,"state":"ok","batch":1,"pending":null}'
+}
+
+@test "reset --to start, --to end and --to OFFSET move the offsets" {
+	three > in.ndjson
+	checkpoint reset -s s --to end in.ndjson
+	run checkpoint read -s s in.ndjson
+	assert_output ''
+	checkpoint reset -s s --to 16 in.ndjson
+	run checkpoint read -s s in.ndjson
+	assert_output '{"a":3}'
+	run checkpoint reset -s s --to start
+	assert_output 'checkpoint: pending batch 1 dropped'
+	run checkpoint run -s s in.ndjson -- sh -c 'echo "$IDEM_BATCH"; wc -l'
+	assert_output - <<'J'
+2
+3
+J
+}
+
+@test "reset refuses an offset inside a line" {
+	three > in.ndjson
+	run checkpoint reset -s s --to 3 in.ndjson
+	assert_failure 2
+	assert_output 'checkpoint: in.ndjson: offset 3 is not the start of a line'
+}
+
+@test "a damaged state file is refused" {
+	three > in.ndjson
+	checkpoint read -s s in.ndjson > /dev/null
+	printf 'X' | dd of=s bs=1 seek=40 conv=notrunc 2>/dev/null
+	run checkpoint commit -s s
+	assert_failure 2
+	assert_output --partial 'checksum'
+}
+
+@test "a held state exits 75" {
+	three > in.ndjson
+	run checkpoint run -s s in.ndjson -- sh -c 'checkpoint status -s s; echo "inner $?"; cat >/dev/null'
+	assert_success
+	assert_output - <<'J'
+checkpoint: s: locked by another process; try again later
+inner 75
+J
+}
+
+@test "empty input, a missing file and a missing verb are handled" {
+	: > empty
+	run checkpoint read -s s empty
+	assert_success
+	assert_output ''
+	run checkpoint read -s s nope
+	assert_failure 2
+	assert_output 'checkpoint: nope: No such file or directory'
+	run checkpoint
+	assert_failure 2
+}
+
+@test "a zstd file is refused: offsets are byte offsets" {
+	three | zstd -q > in.zst
+	run checkpoint read -s s in.zst
+	assert_failure 2
+	assert_output "checkpoint: in.zst: zstd-compressed; checkpoint needs plain files (offsets are byte offsets)"
+}
