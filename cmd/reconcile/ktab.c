@@ -1,0 +1,208 @@
+/*
+ * ktab: the per-side key table, and its spill to disk.
+ *
+ * NSEG open-addressing segments chosen by the top byte of the key's
+ * fp.hi; inside a segment, linear probing from the low bits of fp.lo.
+ * A segment doubles alone when 3/4 full, so growth never holds more
+ * than 1/NSEG of the table twice.  The segment of a key is also its
+ * spill bucket: spilling writes each segment's entries, as they are, to
+ * that bucket's file and empties it.  An entry is a partial sum (rows,
+ * content), so the pieces of one key from several spills add up when
+ * the bucket is loaded back; the first piece's partition wins, and the
+ * first piece is the earliest, since each spill appends.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "reconcile.h"
+#include "statefile.h"
+#include "xalloc.h"
+#include "zio.h"
+
+#define SEG_MIN 64
+#define ENT_BYTES 40 /* on disk: key, content, rows, part, all LE */
+
+void ktab_init(struct ktab *t)
+{
+	memset(t, 0, sizeof *t);
+}
+
+void ktab_clear_seg(struct ktab *t, size_t s)
+{
+	struct kseg *g = &t->seg[s];
+	if (g->slot)
+		t->bytes -= (g->mask + 1) * sizeof *g->slot;
+	free(g->slot);
+	memset(g, 0, sizeof *g);
+}
+
+void ktab_free(struct ktab *t)
+{
+	for (size_t s = 0; s < NSEG; s++)
+		ktab_clear_seg(t, s);
+}
+
+static struct fp128 nonzero(struct fp128 k)
+{
+	if (k.lo == 0 && k.hi == 0)
+		k.lo = 1; /* a 2^-128 event: share a slot with {1,0} */
+	return k;
+}
+
+static struct kent *probe(struct kseg *g, struct fp128 k)
+{
+	size_t i = (size_t)k.lo & g->mask;
+	for (;;) {
+		struct kent *e = &g->slot[i];
+		if ((e->key.lo == k.lo && e->key.hi == k.hi) ||
+		    (e->key.lo == 0 && e->key.hi == 0))
+			return e;
+		i = (i + 1) & g->mask;
+	}
+}
+
+static void grow(struct ktab *t, struct kseg *g)
+{
+	size_t cap = g->slot ? (g->mask + 1) * 2 : SEG_MIN;
+	struct kseg n = {.slot = xcalloc(cap, sizeof *n.slot), .mask = cap - 1,
+			 .count = g->count};
+	if (g->slot) {
+		for (size_t i = 0; i <= g->mask; i++) {
+			struct kent *e = &g->slot[i];
+			if (e->key.lo | e->key.hi)
+				*probe(&n, e->key) = *e;
+		}
+		t->bytes -= (g->mask + 1) * sizeof *g->slot;
+		free(g->slot);
+	}
+	t->bytes += cap * sizeof *n.slot;
+	*g = n;
+}
+
+struct kent *ktab_get(struct ktab *t, struct fp128 key)
+{
+	key = nonzero(key);
+	struct kseg *g = &t->seg[key.hi >> 56];
+	if (!g->slot || (g->count + 1) * 4 > (g->mask + 1) * 3)
+		grow(t, g);
+	struct kent *e = probe(g, key);
+	if (e->key.lo == 0 && e->key.hi == 0) {
+		e->key = key;
+		g->count++;
+	}
+	return e;
+}
+
+struct kent *ktab_find(const struct ktab *t, struct fp128 key)
+{
+	key = nonzero(key);
+	struct kseg *g = (struct kseg *)&t->seg[key.hi >> 56];
+	if (!g->slot)
+		return NULL;
+	struct kent *e = probe(g, key);
+	return e->key.lo == 0 && e->key.hi == 0 ? NULL : e;
+}
+
+static void bucket_path(char *out, size_t cap, const char *dir, int side,
+			size_t s)
+{
+	snprintf(out, cap, "%s/%c-%03zu.zst", dir, side == SRC ? 's' : 't', s);
+}
+
+int ktab_spill(struct ktab *t, const char *dir, int side, char *err,
+	       size_t errlen)
+{
+	char path[4096], zerr[256];
+	unsigned char e[ENT_BYTES];
+	for (size_t s = 0; s < NSEG; s++) {
+		struct kseg *g = &t->seg[s];
+		if (!g->count) {
+			ktab_clear_seg(t, s);
+			continue;
+		}
+		bucket_path(path, sizeof path, dir, side, s);
+		int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+			      0600);
+		if (fd < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		struct zout *z = zout_open(fd, 1);
+		int bad = 0;
+		for (size_t i = 0; i <= g->mask && !bad; i++) {
+			struct kent *k = &g->slot[i];
+			if (!(k->key.lo | k->key.hi))
+				continue;
+			le64_put(e, k->key.lo);
+			le64_put(e + 8, k->key.hi);
+			le64_put(e + 16, k->content.lo);
+			le64_put(e + 24, k->content.hi);
+			le32_put(e + 32, k->rows);
+			le32_put(e + 36, k->part);
+			bad = zout_write(z, e, sizeof e, zerr, sizeof zerr);
+		}
+		char cerr[256];
+		if (zout_close(z, cerr, sizeof cerr) && !bad) {
+			snprintf(zerr, sizeof zerr, "%s", cerr);
+			bad = 1;
+		}
+		if (close(fd) != 0 && !bad) {
+			snprintf(zerr, sizeof zerr, "%s", strerror(errno));
+			bad = 1;
+		}
+		if (bad) {
+			snprintf(err, errlen, "%s: %s", path, zerr);
+			return -1;
+		}
+		ktab_clear_seg(t, s);
+	}
+	return 0;
+}
+
+int ktab_load(struct ktab *t, const char *dir, int side, size_t s,
+	      char *err, size_t errlen)
+{
+	char path[4096];
+	bucket_path(path, sizeof path, dir, side, s);
+	if (access(path, F_OK) != 0)
+		return 0; /* nothing spilled for this bucket */
+	struct zin *z = zin_open(path, err, errlen);
+	if (!z)
+		return -1;
+	static unsigned char chunk[ENT_BYTES * 4096];
+	size_t have = 0;
+	for (;;) {
+		ssize_t r = zin_read(z, chunk + have, sizeof chunk - have, err,
+				     errlen);
+		if (r < 0) {
+			zin_close(z);
+			return -1;
+		}
+		have += (size_t)r;
+		size_t whole = have / ENT_BYTES * ENT_BYTES;
+		for (size_t off = 0; off < whole; off += ENT_BYTES) {
+			const unsigned char *e = chunk + off;
+			struct fp128 key = {le64_get(e), le64_get(e + 8)};
+			struct fp128 c = {le64_get(e + 16), le64_get(e + 24)};
+			struct kent *k = ktab_get(t, key);
+			if (k->rows == 0)
+				k->part = le32_get(e + 36);
+			k->rows += le32_get(e + 32);
+			k->content = fp_add(k->content, c);
+		}
+		memmove(chunk, chunk + whole, have - whole);
+		have -= whole;
+		if (r == 0)
+			break;
+	}
+	zin_close(z);
+	if (have) {
+		snprintf(err, errlen, "%s: truncated spill file", path);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,166 @@
+/*
+ * reconcile: what the files of cmd/reconcile/ share.
+ *
+ * A run reads SOURCE and TARGET once.  Each record adds to two places:
+ *
+ *   the partition of its --by value (struct part): rows, exact sums, and
+ *   the content fingerprint -- the sum mod 2^128 of the XXH3-128 of each
+ *   record's canonical form, so order and spelling do not matter;
+ *
+ *   the key table of its side (struct ktab): per key fingerprint, the
+ *   rows, the same content sum over that key's records, and the
+ *   partition of the key's first record.
+ *
+ * At the end the two key tables are joined segment by segment: a key
+ * only in SOURCE is missing, only in TARGET extra, in both with other
+ * content changed.  When the tables outgrow --memory they are spilled,
+ * segment by segment, to temporary zstd files (the per-key entries are
+ * partial sums, so spilled pieces add up) and the join runs one segment
+ * (a key-hash bucket) at a time.  The keys' text is found by a second
+ * read of the inputs, only for the keys that differ.
+ */
+#ifndef RECONCILE_H
+#define RECONCILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "decimal.h"
+#include "value.h"
+
+#define MAX_KEYS 16
+#define MAX_SUMS 16
+#define NSEG 256 /* key table segments = spill buckets (top byte of fp.hi) */
+#define SRC 0
+#define TGT 1
+
+/* 128-bit sums, the order-independent multiset hash. */
+static inline struct fp128 fp_add(struct fp128 a, struct fp128 b)
+{
+	struct fp128 r;
+	r.lo = a.lo + b.lo;
+	r.hi = a.hi + b.hi + (r.lo < a.lo);
+	return r;
+}
+
+static inline bool fp_eq(struct fp128 a, struct fp128 b)
+{
+	return a.lo == b.lo && a.hi == b.hi;
+}
+
+/* ---- partitions ---- */
+
+struct side_stats {
+	uint64_t rows, keys, dups;
+	struct fp128 fp;
+	struct dec sum[MAX_SUMS];
+};
+
+struct part {
+	char *label; /* the --by value as JSON text ("" without --by) */
+	size_t label_len;
+	struct side_stats side[2];
+	uint64_t missing, extra, changed;
+};
+
+/* ---- key table ---- */
+
+struct kent {
+	struct fp128 key;     /* all zero: an empty slot */
+	struct fp128 content; /* sum of the record fingerprints */
+	uint32_t rows;        /* top bit: seen by the join */
+	uint32_t part;        /* partition of the key's first record */
+};
+
+struct kseg {
+	struct kent *slot;
+	size_t mask; /* capacity - 1; slot == NULL: not allocated */
+	size_t count;
+};
+
+struct ktab {
+	struct kseg seg[NSEG];
+	size_t bytes; /* memory held by the slots */
+};
+
+#define KENT_SEEN 0x80000000u
+
+void ktab_init(struct ktab *t);
+void ktab_free(struct ktab *t);
+void ktab_clear_seg(struct ktab *t, size_t s);
+/* The entry for key, created empty (rows 0) when absent. */
+struct kent *ktab_get(struct ktab *t, struct fp128 key);
+struct kent *ktab_find(const struct ktab *t, struct fp128 key);
+
+/* Spill files: DIR/s-NNN.zst and DIR/t-NNN.zst, one zstd frame per
+ * spill appended to each.  Both return 0, or -1 with err. */
+int ktab_spill(struct ktab *t, const char *dir, int side, char *err,
+	       size_t errlen);
+/* Load bucket s of side into t's segment s (adding repeated keys). */
+int ktab_load(struct ktab *t, const char *dir, int side, size_t s,
+	      char *err, size_t errlen);
+
+/* ---- differences ---- */
+
+enum diff_kind { DIFF_MISSING, DIFF_EXTRA, DIFF_CHANGED };
+
+struct diff {
+	struct fp128 key;
+	enum diff_kind kind;
+	uint32_t part;
+	uint32_t rows[2];
+	char *key_text;  /* filled by the second read */
+	char *rec[2];    /* first record of the key per side (--show) */
+};
+
+/* ---- the run ---- */
+
+enum format { FMT_AUTO, FMT_NDJSON, FMT_TABLE };
+
+struct rc_opts {
+	const char *key_src[MAX_KEYS];
+	size_t nkeys;
+	const char *sum_src[MAX_SUMS];
+	size_t nsums;
+	const char *by_src;
+	struct dec tolerance;
+	bool have_tolerance;
+	long long show;  /* records per kind; -1: none asked */
+	bool keys_only;
+	enum format format;
+	uint64_t memory;
+	unsigned bucket_bits; /* buckets = 1 << bits */
+	long long bucket;     /* -1: all */
+	const char *dlq_path;
+	bool stats;
+	size_t max_line;
+};
+
+extern struct rc_opts opt;
+
+/* main.c */
+void part_table_sorted(struct part ***out, size_t *n);
+struct part **part_table_by_index(void);
+extern bool report_no_keys;
+uint32_t bucket_of(struct fp128 key);
+
+/* report.c */
+void report(struct part **parts, size_t nparts, struct diff *diffs,
+	    size_t ndiffs, bool spilled);
+bool report_is_table(void);
+bool sums_agree(const struct dec *a, const struct dec *b);
+void fp_hex(struct fp128 fp, char out[33]);
+int fp_unhex(const char *s, size_t n, struct fp128 *fp);
+
+/* summary.c: per key-hash bucket of a summary */
+struct bstat {
+	uint64_t rows;
+	struct fp128 fp;
+};
+void summary_write(struct part **parts, size_t n, const struct bstat *bkt);
+int summary_compare(const char *a, const char *b);
+int summary_merge(char **files, int n);
+
+#endif

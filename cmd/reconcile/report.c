@@ -1,0 +1,448 @@
+/*
+ * report: the answer, as NDJSON (one line per partition, a total line,
+ * then one line per differing key) or as an aligned table for a person,
+ * with the target cells that differ from the source marked '*'.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "jsonw.h"
+#include "reconcile.h"
+#include "xalloc.h"
+
+#define TABLE_KEYS_DEFAULT 10
+
+bool report_no_keys; /* compare: summaries hold no key counts */
+
+void fp_hex(struct fp128 fp, char out[33])
+{
+	snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, fp.hi, fp.lo);
+}
+
+int fp_unhex(const char *s, size_t n, struct fp128 *fp)
+{
+	uint64_t w[2] = {0, 0};
+	if (n != 32)
+		return -1;
+	for (size_t i = 0; i < 32; i++) {
+		int c = s[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else
+			return -1;
+		w[i / 16] = w[i / 16] << 4 | (uint64_t)d;
+	}
+	fp->hi = w[0];
+	fp->lo = w[1];
+	return 0;
+}
+
+static bool sum_agrees(const struct dec *a, const struct dec *b)
+{
+	if (!opt.have_tolerance)
+		return dec_cmp(a, b) == 0;
+	struct dec d = *a;
+	if (dec_sub(&d, b) != 0)
+		return false;
+	if (d.coef < 0)
+		d.coef = -d.coef;
+	return dec_cmp(&d, &opt.tolerance) <= 0;
+}
+
+bool sums_agree(const struct dec *a, const struct dec *b)
+{
+	for (size_t s = 0; s < opt.nsums; s++)
+		if (!sum_agrees(&a[s], &b[s]))
+			return false;
+	return true;
+}
+
+static bool part_match(const struct part *p)
+{
+	const struct side_stats *s = &p->side[SRC], *t = &p->side[TGT];
+	return s->rows == t->rows && fp_eq(s->fp, t->fp) &&
+	       sums_agree(s->sum, t->sum) && !p->missing && !p->extra &&
+	       !p->changed &&
+	       (report_no_keys || (s->keys == t->keys && s->dups == t->dups));
+}
+
+static void total_of(struct part **parts, size_t n, struct part *tot)
+{
+	memset(tot, 0, sizeof *tot);
+	for (size_t i = 0; i < n; i++) {
+		for (int side = 0; side < 2; side++) {
+			struct side_stats *a = &tot->side[side];
+			const struct side_stats *b = &parts[i]->side[side];
+			a->rows += b->rows;
+			a->keys += b->keys;
+			a->dups += b->dups;
+			a->fp = fp_add(a->fp, b->fp);
+			for (size_t s = 0; s < opt.nsums; s++)
+				if (dec_add(&a->sum[s], &b->sum[s]) != 0)
+					cli_die(EXIT_TROUBLE, "--sum %s: the "
+						"total overflows 38 digits",
+						opt.sum_src[s]);
+		}
+		tot->missing += parts[i]->missing;
+		tot->extra += parts[i]->extra;
+		tot->changed += parts[i]->changed;
+	}
+}
+
+/* ---- NDJSON ---- */
+
+static void side_json(struct buf *b, const struct side_stats *st)
+{
+	char num[DEC_STRMAX], hex[33];
+	buf_adds(b, "{\"rows\":");
+	jw_u64(b, st->rows);
+	if (!report_no_keys) {
+		buf_adds(b, ",\"keys\":");
+		jw_u64(b, st->keys);
+		buf_adds(b, ",\"duplicate_keys\":");
+		jw_u64(b, st->dups);
+	}
+	if (opt.nsums) {
+		buf_adds(b, ",\"sum\":{");
+		for (size_t s = 0; s < opt.nsums; s++) {
+			jw_key(b, opt.sum_src[s], s == 0);
+			buf_add(b, num, dec_format(&st->sum[s], num));
+		}
+		buf_addc(b, '}');
+	}
+	fp_hex(st->fp, hex);
+	buf_adds(b, ",\"fingerprint\":");
+	jw_str(b, hex);
+	buf_addc(b, '}');
+}
+
+static void part_json(struct buf *b, const struct part *p, bool total)
+{
+	buf_reset(b);
+	if (total) {
+		buf_adds(b, "{\"total\":true");
+	} else {
+		buf_adds(b, "{\"partition\":");
+		buf_add(b, p->label, p->label_len);
+	}
+	buf_adds(b, ",\"match\":");
+	buf_adds(b, part_match(p) ? "true" : "false");
+	buf_adds(b, ",\"source\":");
+	side_json(b, &p->side[SRC]);
+	buf_adds(b, ",\"target\":");
+	side_json(b, &p->side[TGT]);
+	if (!report_no_keys) {
+		buf_adds(b, ",\"missing\":");
+		jw_u64(b, p->missing);
+		buf_adds(b, ",\"extra\":");
+		jw_u64(b, p->extra);
+		buf_adds(b, ",\"changed\":");
+		jw_u64(b, p->changed);
+	}
+	buf_addc(b, '}');
+	cli_out_line(b->p, b->len);
+}
+
+static const char *kind_name[] = {"missing", "extra", "changed"};
+
+static void diff_json(struct buf *b, const struct diff *d,
+		      struct part **byidx, bool with_rec)
+{
+	buf_reset(b);
+	buf_adds(b, "{\"diff\":");
+	jw_str(b, kind_name[d->kind]);
+	if (opt.by_src) {
+		buf_adds(b, ",\"partition\":");
+		const struct part *p = byidx[d->part];
+		buf_add(b, p->label, p->label_len);
+	}
+	buf_adds(b, ",\"key\":");
+	buf_adds(b, d->key_text ? d->key_text : "null");
+	if (d->kind == DIFF_CHANGED) {
+		buf_adds(b, ",\"source_rows\":");
+		jw_u64(b, d->rows[SRC]);
+		buf_adds(b, ",\"target_rows\":");
+		jw_u64(b, d->rows[TGT]);
+	}
+	if (with_rec) {
+		if (d->kind != DIFF_EXTRA) {
+			buf_adds(b, ",\"source\":");
+			buf_adds(b, d->rec[SRC] ? d->rec[SRC] : "null");
+		}
+		if (d->kind != DIFF_MISSING) {
+			buf_adds(b, ",\"target\":");
+			buf_adds(b, d->rec[TGT] ? d->rec[TGT] : "null");
+		}
+	}
+	buf_addc(b, '}');
+	cli_out_line(b->p, b->len);
+}
+
+/* ---- table ---- */
+
+#define MAXCOLS (8 + MAX_SUMS)
+
+struct row {
+	char *cell[MAXCOLS];
+};
+
+static struct row *rows;
+static size_t nrows, caprows;
+
+static char *fmt_u64(uint64_t v)
+{
+	char *s = xmalloc(24);
+	snprintf(s, 24, "%" PRIu64, v);
+	return s;
+}
+
+static char *mark(char *s, bool differs)
+{
+	if (!differs)
+		return s;
+	size_t n = strlen(s);
+	s = xrealloc(s, n + 2);
+	s[n] = '*';
+	s[n + 1] = '\0';
+	return s;
+}
+
+static struct row *new_row(void)
+{
+	if (nrows == caprows) {
+		caprows = caprows ? caprows * 2 : 16;
+		rows = xrealloc(rows, caprows * sizeof *rows);
+	}
+	memset(&rows[nrows], 0, sizeof rows[nrows]);
+	return &rows[nrows++];
+}
+
+static void table_part(const struct part *p, const char *label)
+{
+	const struct side_stats *sd[2] = {&p->side[SRC], &p->side[TGT]};
+	for (int side = 0; side < 2; side++) {
+		struct row *r = new_row();
+		const struct side_stats *st = sd[side];
+		bool t = side == TGT;
+		size_t c = 0;
+		r->cell[c++] = xstrdup(side == SRC ? label : "");
+		r->cell[c++] = xstrdup(side == SRC ? "source" : "target");
+		r->cell[c++] = mark(fmt_u64(st->rows),
+				    t && st->rows != sd[0]->rows);
+		if (!report_no_keys) {
+			r->cell[c++] = mark(fmt_u64(st->keys),
+					    t && st->keys != sd[0]->keys);
+			r->cell[c++] = mark(fmt_u64(st->dups),
+					    t && st->dups != sd[0]->dups);
+		}
+		for (size_t s = 0; s < opt.nsums; s++) {
+			char *num = xmalloc(DEC_STRMAX + 2);
+			dec_format(&st->sum[s], num);
+			r->cell[c++] = mark(num, t && !sum_agrees(&st->sum[s],
+							       &sd[0]->sum[s]));
+		}
+		char hex[33];
+		fp_hex(st->fp, hex);
+		hex[12] = '\0';
+		r->cell[c++] = mark(xstrdup(hex), t && !fp_eq(st->fp, sd[0]->fp));
+		if (side == SRC) {
+			if (report_no_keys) {
+				r->cell[c++] = xstrdup(part_match(p) ? "ok"
+								     : "DIFF");
+			} else if (part_match(p)) {
+				r->cell[c++] = xstrdup("ok");
+			} else {
+				char *s = xmalloc(96);
+				snprintf(s, 96, "%" PRIu64 " missing, %" PRIu64
+					 " extra, %" PRIu64 " changed",
+					 p->missing, p->extra, p->changed);
+				r->cell[c++] = s;
+			}
+		}
+	}
+}
+
+static size_t ncols(void)
+{
+	return 2 + 1 + (report_no_keys ? 0 : 2) + opt.nsums + 1 + 1;
+}
+
+static void table_print(void)
+{
+	size_t nc = ncols(), w[MAXCOLS] = {0};
+	/* Number columns are right-aligned; an unmarked cell gets a space
+	 * where a marked one has its '*', so the digits line up. */
+	for (size_t i = 0; i < nrows; i++)
+		for (size_t c = 2; c + 1 < nc; c++) {
+			char *s = rows[i].cell[c];
+			size_t n = s ? strlen(s) : 0;
+			if (s && (!n || s[n - 1] != '*')) {
+				s = xrealloc(s, n + 2);
+				s[n] = ' ';
+				s[n + 1] = '\0';
+				rows[i].cell[c] = s;
+			}
+		}
+	for (size_t i = 0; i < nrows; i++)
+		for (size_t c = 0; c < nc; c++)
+			if (rows[i].cell[c] && strlen(rows[i].cell[c]) > w[c])
+				w[c] = strlen(rows[i].cell[c]);
+	struct buf b = {0};
+	for (size_t i = 0; i < nrows; i++) {
+		buf_reset(&b);
+		for (size_t c = 0; c < nc; c++) {
+			const char *s = rows[i].cell[c] ? rows[i].cell[c] : "";
+			size_t n = strlen(s);
+			bool right = c >= 2 && c + 1 < nc;
+			if (c)
+				buf_adds(&b, " ");
+			if (right)
+				for (size_t k = n; k < w[c]; k++)
+					buf_addc(&b, ' ');
+			buf_adds(&b, s);
+			if (!right)
+				for (size_t k = n; k < w[c]; k++)
+					buf_addc(&b, ' ');
+			free(rows[i].cell[c]);
+		}
+		while (b.len && b.p[b.len - 1] == ' ')
+			b.len--;
+		cli_out_line(b.p, b.len);
+	}
+	buf_free(&b);
+	free(rows);
+	rows = NULL;
+	nrows = caprows = 0;
+}
+
+static void table_keys(struct diff *diffs, size_t ndiffs, struct part **byidx)
+{
+	long long limit = opt.show >= 0 ? opt.show : TABLE_KEYS_DEFAULT;
+	static const char *title[] = {"missing in target", "extra in target",
+				      "changed"};
+	struct buf b = {0};
+	for (int kind = DIFF_MISSING; kind <= DIFF_CHANGED; kind++) {
+		size_t total = 0;
+		for (size_t i = 0; i < ndiffs; i++)
+			total += diffs[i].kind == (enum diff_kind)kind;
+		if (!total)
+			continue;
+		buf_reset(&b);
+		buf_addf(&b, "\n%s: %zu key%s", title[kind], total,
+			 total == 1 ? "" : "s");
+		if ((long long)total > limit)
+			buf_addf(&b, " (first %lld shown)", limit);
+		cli_out_line(b.p, b.len);
+		long long shown = 0;
+		for (size_t i = 0; i < ndiffs && shown < limit; i++) {
+			const struct diff *d = &diffs[i];
+			if (d->kind != (enum diff_kind)kind)
+				continue;
+			shown++;
+			buf_reset(&b);
+			buf_addf(&b, "  %s", d->key_text ? d->key_text : "?");
+			if (opt.by_src)
+				buf_addf(&b, "  (%.*s)",
+					 (int)byidx[d->part]->label_len,
+					 byidx[d->part]->label);
+			if (kind == DIFF_CHANGED &&
+			    d->rows[SRC] != d->rows[TGT])
+				buf_addf(&b, "  rows %u -> %u", d->rows[SRC],
+					 d->rows[TGT]);
+			cli_out_line(b.p, b.len);
+			if (opt.show > 0) {
+				if (d->rec[SRC])
+					buf_reset(&b), buf_addf(&b,
+						"    source: %s", d->rec[SRC]),
+						cli_out_line(b.p, b.len);
+				if (d->rec[TGT])
+					buf_reset(&b), buf_addf(&b,
+						"    target: %s", d->rec[TGT]),
+						cli_out_line(b.p, b.len);
+			}
+		}
+	}
+	buf_free(&b);
+}
+
+static void table_header(void)
+{
+	struct row *r = new_row();
+	size_t c = 0;
+	r->cell[c++] = xstrdup(opt.by_src ? "PARTITION" : "");
+	r->cell[c++] = xstrdup("SIDE");
+	r->cell[c++] = xstrdup("ROWS");
+	if (!report_no_keys) {
+		r->cell[c++] = xstrdup("KEYS");
+		r->cell[c++] = xstrdup("DUP KEYS");
+	}
+	for (size_t s = 0; s < opt.nsums; s++) {
+		size_t n = strlen(opt.sum_src[s]) + 5;
+		char *h = xmalloc(n);
+		snprintf(h, n, "SUM %s", opt.sum_src[s]);
+		r->cell[c++] = h;
+	}
+	r->cell[c++] = xstrdup("FINGERPRINT");
+	r->cell[c++] = xstrdup("STATUS");
+}
+
+bool report_is_table(void)
+{
+	return opt.format == FMT_TABLE ||
+	       (opt.format == FMT_AUTO && isatty(STDOUT_FILENO));
+}
+
+void report(struct part **parts, size_t nparts, struct diff *diffs,
+	    size_t ndiffs, bool spilled)
+{
+	(void)spilled;
+	struct part tot;
+	struct buf b = {0};
+	total_of(parts, nparts, &tot);
+	/* diffs name partitions by index in the unsorted table */
+	struct part **byidx = part_table_by_index();
+	bool table = report_is_table();
+	if (opt.keys_only) {
+		for (size_t i = 0; i < ndiffs; i++)
+			diff_json(&b, &diffs[i], byidx, false);
+		buf_free(&b);
+		return;
+	}
+	if (!table) {
+		if (opt.by_src)
+			for (size_t i = 0; i < nparts; i++)
+				part_json(&b, parts[i], false);
+		part_json(&b, &tot, true);
+		long long shown[3] = {0, 0, 0};
+		for (size_t i = 0; i < ndiffs; i++) {
+			bool rec = opt.show > 0 &&
+				   shown[diffs[i].kind]++ < opt.show;
+			diff_json(&b, &diffs[i], byidx, rec);
+		}
+		buf_free(&b);
+		return;
+	}
+	table_header();
+	for (size_t i = 0; opt.by_src && i < nparts; i++) {
+		/* a plain string partition reads better without quotes */
+		const char *l = parts[i]->label;
+		size_t n = parts[i]->label_len;
+		char *bare = xstrndup(l, n);
+		if (n >= 2 && l[0] == '"' && !memchr(l, '\\', n)) {
+			memmove(bare, l + 1, n - 2);
+			bare[n - 2] = '\0';
+		}
+		table_part(parts[i], bare);
+		free(bare);
+	}
+	table_part(&tot, "TOTAL");
+	table_print();
+	table_keys(diffs, ndiffs, byidx);
+	buf_free(&b);
+}

@@ -1,0 +1,374 @@
+/*
+ * summary: reconcile's mergeable summaries.  A summary is NDJSON: a
+ * header naming the key, sums, partition expression and bucket count,
+ * one line per partition (rows, exact sums, content fingerprint) and one
+ * per non-empty key-hash bucket (rows, fingerprint).  Every figure is a
+ * sum -- integer, exact decimal, or 128-bit wrapping -- so the summaries
+ * of disjoint shards add up to the summary of their union, in any order.
+ * Distinct and duplicate key counts are not sums and are left out.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fpset.h"
+#include "jsonw.h"
+#include "lines.h"
+#include "reconcile.h"
+#include "scan.h"
+#include "xalloc.h"
+
+void summary_write(struct part **parts, size_t n, const struct bstat *bkt)
+{
+	struct buf b = {0};
+	char hex[33], num[DEC_STRMAX];
+	buf_adds(&b, "{\"reconcile_summary\":1,\"key\":[");
+	for (size_t k = 0; k < opt.nkeys; k++) {
+		if (k)
+			buf_addc(&b, ',');
+		jw_str(&b, opt.key_src[k]);
+	}
+	buf_adds(&b, "],\"sum\":[");
+	for (size_t s = 0; s < opt.nsums; s++) {
+		if (s)
+			buf_addc(&b, ',');
+		jw_str(&b, opt.sum_src[s]);
+	}
+	buf_adds(&b, "],\"by\":");
+	if (opt.by_src)
+		jw_str(&b, opt.by_src);
+	else
+		buf_adds(&b, "null");
+	buf_adds(&b, ",\"buckets\":");
+	jw_u64(&b, 1u << opt.bucket_bits);
+	buf_addc(&b, '}');
+	cli_out_line(b.p, b.len);
+	for (size_t i = 0; i < n; i++) {
+		const struct side_stats *st = &parts[i]->side[SRC];
+		buf_reset(&b);
+		buf_addc(&b, '{');
+		if (opt.by_src) {
+			buf_adds(&b, "\"partition\":");
+			buf_add(&b, parts[i]->label, parts[i]->label_len);
+			buf_addc(&b, ',');
+		}
+		buf_adds(&b, "\"rows\":");
+		jw_u64(&b, st->rows);
+		buf_adds(&b, ",\"sum\":{");
+		for (size_t s = 0; s < opt.nsums; s++) {
+			jw_key(&b, opt.sum_src[s], s == 0);
+			buf_add(&b, num, dec_format(&st->sum[s], num));
+		}
+		buf_adds(&b, "},\"fingerprint\":");
+		fp_hex(st->fp, hex);
+		jw_str(&b, hex);
+		buf_addc(&b, '}');
+		cli_out_line(b.p, b.len);
+	}
+	for (size_t k = 0; k < (1u << opt.bucket_bits); k++) {
+		if (!bkt[k].rows)
+			continue;
+		buf_reset(&b);
+		buf_adds(&b, "{\"bucket\":");
+		jw_u64(&b, k);
+		buf_adds(&b, ",\"rows\":");
+		jw_u64(&b, bkt[k].rows);
+		buf_adds(&b, ",\"fingerprint\":");
+		fp_hex(bkt[k].fp, hex);
+		jw_str(&b, hex);
+		buf_addc(&b, '}');
+		cli_out_line(b.p, b.len);
+	}
+	buf_free(&b);
+}
+
+/* ---- reading ---- */
+
+struct sumset {
+	char *header; /* canonical header text, to check two agree */
+	struct part **parts;
+	size_t nparts, cap;
+	struct fpset *ix;
+	struct bstat *bkt;
+};
+
+static struct sumset *set_new(void)
+{
+	struct sumset *s = xcalloc(1, sizeof *s);
+	s->ix = fpset_new(true);
+	return s;
+}
+
+static bool member(const struct scan_record *r, const char *name,
+		   const char **v, size_t *n)
+{
+	struct path_step st = {.kind = PATH_MEMBER, .name = (char *)name,
+			       .name_len = strlen(name)};
+	struct path p = {&st, 1};
+	const char *why;
+	return path_lookup_record(&p, r, v, n, &why) == PATH_FOUND;
+}
+
+static bool member_in(const char *obj, size_t on, const char *name,
+		      const char **v, size_t *n)
+{
+	struct path_step st = {.kind = PATH_MEMBER, .name = (char *)name,
+			       .name_len = strlen(name)};
+	struct path p = {&st, 1};
+	const char *why;
+	return path_lookup(&p, obj, on, v, n, &why) == PATH_FOUND;
+}
+
+static bool u64_of(const char *v, size_t n, uint64_t *out)
+{
+	uint64_t x = 0;
+	if (n == 0 || n > 19)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	}
+	*out = x;
+	return true;
+}
+
+/* The strings of a JSON array of strings, into list (at most max). */
+static size_t strings_of(const char *v, size_t n, const char **list,
+			 size_t max)
+{
+	size_t count = 0;
+	size_t i = scan_ws(v, n, 1);
+	while (i < n && v[i] == '"' && count < max) {
+		size_t e = scan_skip(v, n, i);
+		char *s = xmalloc(e - i + 1);
+		s[scan_string_decode(v + i, e - i, s)] = '\0';
+		list[count++] = s;
+		i = scan_ws(v, n, e);
+		if (i < n && v[i] == ',')
+			i = scan_ws(v, n, i + 1);
+	}
+	return count;
+}
+
+/* The header: the first one read sets opt's key, sums, by and buckets;
+ * every later one must say the same (compared by value). */
+static void header(struct sumset *set, const struct scan_record *r,
+		   const char *name)
+{
+	static struct buf first;
+	static const char *first_name;
+	const char *v;
+	size_t n;
+	if (!member(r, "reconcile_summary", &v, &n) || n != 1 || v[0] != '1')
+		cli_die(EXIT_TROUBLE, "%s:1: not a reconcile summary", name);
+	struct buf canon = {0};
+	value_canon(&canon, r->p, r->n);
+	if (first_name) {
+		if (canon.len != first.len ||
+		    memcmp(canon.p, first.p, canon.len) != 0)
+			cli_die(EXIT_TROUBLE, "%s: summarized with other "
+				"options (-k, --sum, --by, --buckets) than %s",
+				name, first_name);
+		buf_free(&canon);
+	} else {
+		first = canon;
+		first_name = name;
+		if (member(r, "key", &v, &n) && v[0] == '[')
+			opt.nkeys = strings_of(v, n, opt.key_src, MAX_KEYS);
+		if (member(r, "sum", &v, &n) && v[0] == '[')
+			opt.nsums = strings_of(v, n, opt.sum_src, MAX_SUMS);
+		if (member(r, "by", &v, &n) && v[0] == '"') {
+			char *s = xmalloc(n);
+			s[scan_string_decode(v, n, s)] = '\0';
+			opt.by_src = s;
+		}
+		uint64_t nb = 0;
+		if (!member(r, "buckets", &v, &n) || !u64_of(v, n, &nb) ||
+		    nb == 0 || nb > 65536 || (nb & (nb - 1)))
+			cli_die(EXIT_TROUBLE, "%s:1: bad bucket count", name);
+		unsigned bits = 0;
+		while ((1ull << bits) < nb)
+			bits++;
+		opt.bucket_bits = bits;
+	}
+	if (!set->bkt)
+		set->bkt = xcalloc((size_t)1 << opt.bucket_bits,
+				   sizeof *set->bkt);
+}
+
+static struct part *set_part(struct sumset *set, const char *v, size_t n)
+{
+	struct buf scratch = {0};
+	struct fp128 fp = n ? value_fingerprint(v, n, &scratch)
+			    : (struct fp128){1, 0};
+	buf_free(&scratch);
+	uint64_t *pay;
+	if (!fpset_add(set->ix, fp, &pay)) {
+		if (set->nparts == set->cap) {
+			set->cap = set->cap ? set->cap * 2 : 16;
+			set->parts = xrealloc(set->parts,
+					      set->cap * sizeof *set->parts);
+		}
+		struct part *p = xcalloc(1, sizeof *p);
+		p->label = xstrndup(v, n);
+		p->label_len = n;
+		set->parts[set->nparts] = p;
+		*pay = ++set->nparts;
+	}
+	return set->parts[*pay - 1];
+}
+
+/* Add the summary in path to set, as side `side` of its partitions. */
+static void read_summary(struct sumset *set, const char *path, int side)
+{
+	char err[512];
+	struct lines *in = lines_open(path, LINES_DEFAULT_MAX, err, sizeof err);
+	if (!in)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	const char *name = lines_name(in);
+	struct scan_record r = {0};
+	struct scan_error se;
+	struct line ln;
+	int rc;
+	bool have_header = false;
+	while ((rc = lines_next(in, &ln, err, sizeof err)) == 1) {
+		if (ln.too_long || scan_record(&r, ln.p, ln.len, &se) != 0 ||
+		    ln.p[r.start] != '{')
+			cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a summary "
+				"line", name, ln.lineno);
+		if (!have_header) {
+			header(set, &r, name);
+			have_header = true;
+			continue;
+		}
+		const char *v, *fv;
+		size_t n, fn;
+		uint64_t rows, b;
+		struct fp128 fp;
+		if (!member(&r, "rows", &v, &n) || !u64_of(v, n, &rows) ||
+		    !member(&r, "fingerprint", &fv, &fn) || fn < 2 ||
+		    fp_unhex(fv + 1, fn - 2, &fp) != 0)
+			goto bad;
+		if (member(&r, "bucket", &v, &n)) {
+			if (!u64_of(v, n, &b) || b >= (1u << opt.bucket_bits))
+				goto bad;
+			set->bkt[b].rows += rows;
+			set->bkt[b].fp = fp_add(set->bkt[b].fp, fp);
+			continue;
+		}
+		const char *pv = "";
+		size_t pn = 0;
+		if (opt.by_src && !member(&r, "partition", &pv, &pn))
+			goto bad;
+		struct part *p = set_part(set, pv, pn);
+		struct side_stats *st = &p->side[side];
+		st->rows += rows;
+		st->fp = fp_add(st->fp, fp);
+		const char *sv;
+		size_t sn;
+		if (!member(&r, "sum", &sv, &sn))
+			goto bad;
+		for (size_t s = 0; s < opt.nsums; s++) {
+			struct dec d;
+			if (!member_in(sv, sn, opt.sum_src[s], &v, &n) ||
+			    dec_parse(v, n, &d) != 0)
+				goto bad;
+			if (dec_add(&st->sum[s], &d) != 0)
+				cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": --sum %s "
+					"overflows 38 digits", name, ln.lineno,
+					opt.sum_src[s]);
+		}
+		continue;
+bad:
+		cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a summary line",
+			name, ln.lineno);
+	}
+	if (rc < 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	if (!have_header)
+		cli_die(EXIT_TROUBLE, "%s: empty, not a summary", name);
+	lines_close(in);
+	scan_record_free(&r);
+}
+
+static int part_cmp(const void *a, const void *b)
+{
+	const struct part *x = *(struct part *const *)a;
+	const struct part *y = *(struct part *const *)b;
+	return value_compare(x->label, x->label_len, y->label, y->label_len);
+}
+
+static void sort_parts(struct sumset *set)
+{
+	if (opt.by_src)
+		qsort(set->parts, set->nparts, sizeof *set->parts, part_cmp);
+}
+
+int summary_merge(char **files, int n)
+{
+	struct sumset *set = set_new();
+	for (int i = 0; i < n; i++)
+		read_summary(set, files[i], SRC);
+	sort_parts(set);
+	summary_write(set->parts, set->nparts, set->bkt);
+	cli_out_close();
+	return EXIT_OK;
+}
+
+int summary_compare(const char *a, const char *b)
+{
+	struct sumset *set = set_new();
+	read_summary(set, a, SRC);
+	struct bstat *src = set->bkt;
+	set->bkt = NULL;
+	read_summary(set, b, TGT);
+	struct bstat *tgt = set->bkt;
+	sort_parts(set);
+	report_no_keys = true;
+	report(set->parts, set->nparts, NULL, 0, false);
+	bool differ = false;
+	for (size_t i = 0; i < set->nparts; i++) {
+		const struct side_stats *s = &set->parts[i]->side[SRC],
+					*t = &set->parts[i]->side[TGT];
+		if (s->rows != t->rows || !fp_eq(s->fp, t->fp) ||
+		    !sums_agree(s->sum, t->sum))
+			differ = true;
+	}
+	struct buf out = {0};
+	char hs[33], ht[33];
+	size_t nb = (size_t)1 << opt.bucket_bits, ndiff = 0;
+	bool table = report_is_table();
+	for (size_t k = 0; k < nb; k++) {
+		if (src[k].rows == tgt[k].rows && fp_eq(src[k].fp, tgt[k].fp))
+			continue;
+		differ = true;
+		fp_hex(src[k].fp, hs);
+		fp_hex(tgt[k].fp, ht);
+		buf_reset(&out);
+		if (table) {
+			if (ndiff == 0) {
+				static const char h[] = "\nbuckets that "
+					"differ (check one with --bucket B):";
+				cli_out_line(h, sizeof h - 1);
+			}
+			buf_addf(&out, "  bucket %zu: rows %" PRIu64 " -> %"
+				 PRIu64 "%s", k, src[k].rows, tgt[k].rows,
+				 src[k].rows == tgt[k].rows
+					 ? ", content differs" : "");
+		} else {
+			buf_addf(&out, "{\"bucket\":%zu,\"buckets\":%zu,"
+				 "\"source\":{\"rows\":%" PRIu64
+				 ",\"fingerprint\":\"%s\"},\"target\":{"
+				 "\"rows\":%" PRIu64 ",\"fingerprint\":\"%s\"}}",
+				 k, nb, src[k].rows, hs, tgt[k].rows, ht);
+		}
+		cli_out_line(out.p, out.len);
+		ndiff++;
+	}
+	buf_free(&out);
+	cli_out_close();
+	return differ ? EXIT_FINDING : EXIT_OK;
+}
