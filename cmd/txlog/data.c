@@ -1,0 +1,684 @@
+/*
+ * Data files and predicates.
+ *
+ * A write opens one file per partition (col=value/ folders), as a commit
+ * temp file, so a reader never sees a half-written data file under its
+ * final name.  While records stream through, each file keeps per-column
+ * statistics (min, max and non-null count of top-level numbers and
+ * strings) for the add action's stats, and when it is sealed its XXH3-128
+ * checksum goes into the add's tags ("idem.xxh3_128") for verify.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "cli.h"
+#include "commit.h"
+#include "expr.h"
+#include "jsonw.h"
+#include "lines.h"
+#include "timefmt.h"
+#include "txlog.h"
+#include "value.h"
+#include "xalloc.h"
+#include "zio.h"
+
+#define STAT_MAX_LEN 128 /* longer strings get no min/max */
+
+struct colstat {
+	char *name;
+	struct buf min, max;
+	uint64_t nonnull;
+	bool unbounded; /* saw a value too long or not primitive */
+};
+
+struct dw {
+	char *key; /* partition values joined, the map key */
+	size_t keylen;
+	char *rel; /* relative path, decoded */
+	char **pvals; /* partition values (NULL: null) */
+	struct commit_file cf;
+	struct zout *z;
+	uint64_t nrec;
+	struct colstat *cols;
+	size_t ncols;
+};
+
+struct dws {
+	const char *table;
+	char *const *part;
+	size_t npart;
+	int level;
+	struct dw *files;
+	size_t nfiles;
+	struct buf scratch;
+	unsigned seq;
+};
+
+struct dws *dws_new(const char *table, char *const *part, size_t npart,
+		    int level)
+{
+	struct dws *w = xcalloc(1, sizeof *w);
+	w->table = table;
+	w->part = part;
+	w->npart = npart;
+	w->level = level;
+	return w;
+}
+
+static void mkdirs(const char *table, const char *rel)
+{
+	struct buf b = {0};
+	buf_adds(&b, table);
+	buf_addc(&b, '/');
+	size_t base = b.len;
+	buf_adds(&b, rel);
+	for (size_t i = base; i < b.len; i++) {
+		if (b.p[i] != '/')
+			continue;
+		b.p[i] = '\0';
+		if (mkdir(b.p, 0777) == 0) {
+			char err[512];
+			if (commit_sync_dir(b.p, err, sizeof err) != 0)
+				cli_die(EXIT_TROUBLE, "%s", err);
+		} else if (errno != EEXIST) {
+			cli_die(EXIT_TROUBLE, "%s: %s", b.p, strerror(errno));
+		}
+		b.p[i] = '/';
+	}
+	buf_free(&b);
+}
+
+static struct dw *open_file(struct dws *w, const char *key, char **pvals)
+{
+	w->files = xrealloc(w->files, (w->nfiles + 1) * sizeof *w->files);
+	struct dw *f = &w->files[w->nfiles++];
+	memset(f, 0, sizeof *f);
+	f->key = xstrdup(key);
+	f->pvals = pvals;
+	struct buf rel = {0};
+	for (size_t i = 0; i < w->npart; i++) {
+		buf_adds(&rel, w->part[i]);
+		buf_addc(&rel, '=');
+		dl_part_escape(&rel, pvals[i]);
+		buf_addc(&rel, '/');
+	}
+	char uuid[37];
+	dl_uuid(uuid);
+	buf_addf(&rel, "part-%05u-%s.c000.ndjson.zst", w->seq++, uuid);
+	f->rel = rel.p;
+	mkdirs(w->table, f->rel);
+	struct buf full = {0};
+	buf_addf(&full, "%s/%s", w->table, f->rel);
+	char err[512];
+	if (commit_open(&f->cf, full.p, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	buf_free(&full);
+	f->z = zout_open(f->cf.fd, w->level);
+	return f;
+}
+
+static void track(struct dw *f, const struct scan_record *r)
+{
+	for (size_t m = 0; m < r->nmembers; m++) {
+		const struct scan_member *mb = &r->members[m];
+		const char *k = r->p + mb->key;
+		const char *v = r->p + mb->val;
+		if (v[0] == 'n')
+			continue;
+		struct colstat *c = NULL;
+		for (size_t i = 0; i < f->ncols; i++) {
+			if (scan_string_equals(k, mb->key_len, f->cols[i].name,
+					       strlen(f->cols[i].name))) {
+				c = &f->cols[i];
+				break;
+			}
+		}
+		if (!c) {
+			f->cols = xrealloc(f->cols,
+					   (f->ncols + 1) * sizeof *f->cols);
+			c = &f->cols[f->ncols++];
+			memset(c, 0, sizeof *c);
+			c->name = dl_strdup_lit(k, mb->key_len);
+		}
+		c->nonnull++;
+		if (c->unbounded)
+			continue;
+		size_t vn = scan_skip(r->p, r->n, mb->val) - mb->val;
+		if (vn > STAT_MAX_LEN || v[0] == '{' || v[0] == '[' ||
+		    v[0] == 't' || v[0] == 'f') {
+			c->unbounded = true;
+			continue;
+		}
+		if (!c->min.len || value_compare(v, vn, c->min.p, c->min.len) < 0) {
+			c->min.len = 0;
+			buf_add(&c->min, v, vn);
+		}
+		if (!c->max.len || value_compare(v, vn, c->max.p, c->max.len) > 0) {
+			c->max.len = 0;
+			buf_add(&c->max, v, vn);
+		}
+	}
+}
+
+int dws_add(struct dws *w, const struct scan_record *r, char *err,
+	    size_t errlen)
+{
+	struct buf *key = &w->scratch;
+	key->len = 0;
+	char *vals[MAX_PART];
+	for (size_t i = 0; i < w->npart; i++) {
+		const char *v = NULL;
+		size_t vn = 0;
+		for (size_t m = 0; m < r->nmembers; m++) {
+			const struct scan_member *mb = &r->members[m];
+			if (scan_string_equals(r->p + mb->key, mb->key_len,
+					       w->part[i], strlen(w->part[i]))) {
+				v = r->p + mb->val;
+				vn = scan_skip(r->p, r->n, mb->val) - mb->val;
+			}
+		}
+		if (!v || v[0] == 'n') {
+			vals[i] = NULL;
+			buf_adds(key, "\x01");
+		} else if (v[0] == '"') {
+			vals[i] = dl_strdup_lit(v, vn);
+			buf_adds(key, vals[i]);
+		} else if (v[0] == '{' || v[0] == '[') {
+			snprintf(err, errlen, "partition column %s: %s is not "
+				 "a primitive value", w->part[i], scan_type(v));
+			for (size_t j = 0; j < i; j++)
+				free(vals[j]);
+			return -1;
+		} else {
+			vals[i] = xstrndup(v, vn);
+			buf_adds(key, vals[i]);
+		}
+		buf_addc(key, '\0');
+		buf_addc(key, '/');
+	}
+	struct dw *f = NULL;
+	for (size_t i = 0; i < w->nfiles; i++) {
+		if (w->files[i].keylen == key->len &&
+		    memcmp(w->files[i].key, key->p, key->len) == 0) {
+			f = &w->files[i];
+			break;
+		}
+	}
+	if (f) {
+		for (size_t i = 0; i < w->npart; i++)
+			free(vals[i]);
+	} else {
+		char **pv = xcalloc(w->npart + 1, sizeof *pv);
+		memcpy(pv, vals, w->npart * sizeof *pv);
+		char *k = xmalloc(key->len + 1);
+		memcpy(k, key->p, key->len);
+		k[key->len] = '\0';
+		f = open_file(w, "", pv);
+		free(f->key);
+		f->key = k;
+		f->keylen = key->len;
+	}
+	char e[512];
+	if (zout_write(f->z, r->p, r->n, e, sizeof e) != 0 ||
+	    zout_write(f->z, "\n", 1, e, sizeof e) != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", f->cf.path, e);
+	f->nrec++;
+	track(f, r);
+	return 0;
+}
+
+static void checksum(const char *path, char out[33], int64_t *size)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
+	XXH3_state_t *st = XXH3_createState();
+	XXH3_128bits_reset(st);
+	char b[65536];
+	size_t r;
+	int64_t n = 0;
+	while ((r = fread(b, 1, sizeof b, fp)) > 0) {
+		XXH3_128bits_update(st, b, r);
+		n += (int64_t)r;
+	}
+	if (ferror(fp))
+		cli_die(EXIT_TROUBLE, "%s: read error", path);
+	fclose(fp);
+	XXH128_hash_t h = XXH3_128bits_digest(st);
+	XXH3_freeState(st);
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
+		 (unsigned long long)h.low64);
+	*size = n;
+}
+
+void dws_finish(struct dws *w, struct buf *actions, char ***written,
+		size_t *nwritten, uint64_t *records, uint64_t *bytes)
+{
+	char err[512];
+	for (size_t i = 0; i < w->nfiles; i++) {
+		struct dw *f = &w->files[i];
+		if (zout_close(f->z, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", f->cf.path, err);
+		f->z = NULL;
+		char *final = xstrdup(f->cf.path);
+		/* the checksum is of the bytes on disk: read back the temp */
+		char sum[33];
+		int64_t size;
+		checksum(f->cf.tmp, sum, &size);
+		int rc = commit_finish_new(&f->cf, err, sizeof err);
+		if (rc != 0)
+			cli_die(EXIT_TROUBLE, "%s",
+				rc > 0 ? "data file name collision" : err);
+		free(final);
+		*written = xrealloc(*written, (*nwritten + 1) * sizeof(char *));
+		(*written)[(*nwritten)++] = xstrdup(f->rel);
+		*records += f->nrec;
+		*bytes += (uint64_t)size;
+
+		struct buf st = {0};
+		buf_addf(&st, "{\"numRecords\":%llu,\"minValues\":{",
+			 (unsigned long long)f->nrec);
+		int first = 1;
+		for (size_t c = 0; c < f->ncols; c++) {
+			if (f->cols[c].unbounded || !f->cols[c].min.len)
+				continue;
+			jw_key(&st, f->cols[c].name, first);
+			buf_add(&st, f->cols[c].min.p, f->cols[c].min.len);
+			first = 0;
+		}
+		buf_adds(&st, "},\"maxValues\":{");
+		first = 1;
+		for (size_t c = 0; c < f->ncols; c++) {
+			if (f->cols[c].unbounded || !f->cols[c].max.len)
+				continue;
+			jw_key(&st, f->cols[c].name, first);
+			buf_add(&st, f->cols[c].max.p, f->cols[c].max.len);
+			first = 0;
+		}
+		buf_adds(&st, "},\"nullCount\":{");
+		for (size_t c = 0; c < f->ncols; c++) {
+			jw_key(&st, f->cols[c].name, c == 0);
+			buf_add_u64(&st, f->nrec - f->cols[c].nonnull);
+		}
+		buf_adds(&st, "}}");
+
+		buf_adds(actions, "{\"add\":{\"path\":");
+		struct buf enc = {0};
+		dl_path_encode(&enc, f->rel);
+		jw_string(actions, enc.p, enc.len);
+		buf_free(&enc);
+		buf_adds(actions, ",\"partitionValues\":{");
+		for (size_t k = 0; k < w->npart; k++) {
+			jw_key(actions, w->part[k], k == 0);
+			if (f->pvals[k])
+				jw_str(actions, f->pvals[k]);
+			else
+				buf_adds(actions, "null");
+		}
+		buf_addf(actions, "},\"size\":%lld,\"modificationTime\":%lld,"
+			 "\"dataChange\":true,\"stats\":",
+			 (long long)size, (long long)(time_now() / 1000000));
+		jw_string(actions, st.p, st.len);
+		buf_addf(actions, ",\"tags\":{\"idem.xxh3_128\":\"%s\"}}}\n",
+			 sum);
+		buf_free(&st);
+		for (size_t c = 0; c < f->ncols; c++) {
+			free(f->cols[c].name);
+			buf_free(&f->cols[c].min);
+			buf_free(&f->cols[c].max);
+		}
+		free(f->cols);
+		for (size_t k = 0; k < w->npart; k++)
+			free(f->pvals[k]);
+		free(f->pvals);
+		free(f->key);
+		free(f->rel);
+	}
+	free(w->files);
+	buf_free(&w->scratch);
+	free(w);
+}
+
+void dws_abort(struct dws *w)
+{
+	char err[64];
+	for (size_t i = 0; i < w->nfiles; i++) {
+		if (w->files[i].z)
+			zout_close(w->files[i].z, err, sizeof err);
+		commit_abort(&w->files[i].cf);
+	}
+}
+
+void remove_written(const char *table, char **written, size_t n)
+{
+	struct buf b = {0};
+	for (size_t i = 0; i < n; i++) {
+		b.len = 0;
+		buf_addf(&b, "%s/%s", table, written[i]);
+		unlink(b.p);
+	}
+	buf_free(&b);
+}
+
+struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f)
+{
+	struct buf b = {0};
+	buf_addf(&b, "%s/%s", s->table, f->path);
+	char err[512];
+	struct lines *l = lines_open(b.p, LINES_DEFAULT_MAX, err, sizeof err);
+	if (!l)
+		cli_die(EXIT_TROUBLE, "%s: data file of version %lld: %s",
+			s->table, (long long)f->version, err);
+	buf_free(&b);
+	return l;
+}
+
+/* ---- predicates ---- */
+
+static const char *skip_sp(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	return s;
+}
+
+/* One `COL OP VALUE` term at *s; false when the text is not one. */
+static bool parse_term(const char **sp, struct pred_term *t)
+{
+	const char *s = skip_sp(*sp);
+	struct buf col = {0};
+	if (*s == '.')
+		s++;
+	if (*s == '"') {
+		const char *e = s + 1;
+		while (*e && *e != '"') {
+			if (*e == '\\' && e[1])
+				e++;
+			e++;
+		}
+		if (*e != '"')
+			return false;
+		struct scan_error se;
+		if (scan_validate(s, (size_t)(e + 1 - s), &se) != 0)
+			return false;
+		char *d = dl_strdup_lit(s, (size_t)(e + 1 - s));
+		buf_adds(&col, d);
+		free(d);
+		s = e + 1;
+	} else {
+		while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		       (*s >= '0' && *s <= '9') || *s == '_')
+			buf_addc(&col, *s++);
+	}
+	if (!col.len)
+		return false;
+	s = skip_sp(s);
+	enum pred_op op;
+	if (s[0] == '=' && s[1] == '=') op = OP_EQ, s += 2;
+	else if (s[0] == '!' && s[1] == '=') op = OP_NE, s += 2;
+	else if (s[0] == '<' && s[1] == '=') op = OP_LE, s += 2;
+	else if (s[0] == '>' && s[1] == '=') op = OP_GE, s += 2;
+	else if (s[0] == '<') op = OP_LT, s += 1;
+	else if (s[0] == '>') op = OP_GT, s += 1;
+	else if (s[0] == '=') op = OP_EQ, s += 1;
+	else {
+		buf_free(&col);
+		return false;
+	}
+	s = skip_sp(s);
+	/* the value: a JSON scalar, or a bare word taken as a string */
+	const char *e = s;
+	struct buf lit = {0};
+	if (*s == '"') {
+		e = s + 1;
+		while (*e && *e != '"') {
+			if (*e == '\\' && e[1])
+				e++;
+			e++;
+		}
+		if (*e == '"')
+			e++;
+		buf_add(&lit, s, (size_t)(e - s));
+	} else {
+		while (*e && *e != ' ' && *e != '\t' && *e != ')')
+			e++;
+		buf_add(&lit, s, (size_t)(e - s));
+	}
+	struct scan_error se;
+	if (!lit.len) {
+		buf_free(&col);
+		buf_free(&lit);
+		return false;
+	}
+	if (scan_validate(lit.p, lit.len, &se) != 0 || lit.p[0] == '{' ||
+	    lit.p[0] == '[') {
+		if (lit.p[0] == '"') {
+			buf_free(&col);
+			buf_free(&lit);
+			return false;
+		}
+		struct buf q = {0};
+		jw_string(&q, lit.p, lit.len);
+		buf_free(&lit);
+		lit = q;
+	}
+	t->col = col.p;
+	t->op = op;
+	t->lit = lit.p;
+	struct buf pth = {0};
+	buf_adds(&pth, ".");
+	jw_str(&pth, t->col);
+	if (path_parse(pth.p, &t->path) != 0)
+		cli_die(EXIT_TROUBLE, "internal: bad column path %s", pth.p);
+	buf_free(&pth);
+	*sp = e;
+	return true;
+}
+
+static bool parse_conj(const char *src, struct pred *p)
+{
+	const char *s = src;
+	for (;;) {
+		if (p->n == sizeof p->t / sizeof p->t[0])
+			return false;
+		if (!parse_term(&s, &p->t[p->n]))
+			return false;
+		p->n++;
+		s = skip_sp(s);
+		if (!*s)
+			return true;
+		if (strncmp(s, "and", 3) != 0 || (s[3] != ' ' && s[3] != '\t'))
+			return false;
+		s += 3;
+	}
+}
+
+struct pred *pred_parse(const char *const *src, size_t n, bool simple_only)
+{
+	struct pred *p = xcalloc(1, sizeof *p);
+	for (size_t i = 0; i < n; i++) {
+		size_t keep = p->n;
+		if (parse_conj(src[i], p))
+			continue;
+		for (size_t j = keep; j < p->n; j++) {
+			free(p->t[j].col);
+			free(p->t[j].lit);
+			path_free(&p->t[j].path);
+		}
+		p->n = keep;
+		if (simple_only || n > 1 || p->jq)
+			cli_usage_error("--where '%s': expected COL = VALUE "
+					"(or COL OP VALUE ... joined by and)",
+					src[i]);
+		char err[512];
+		p->jq = expr_compile(src[i], err, sizeof err);
+		if (!p->jq)
+			cli_usage_error("--where: %s", err);
+		p->src = src[i];
+	}
+	return p;
+}
+
+void pred_free(struct pred *p)
+{
+	if (!p)
+		return;
+	for (size_t j = 0; j < p->n; j++) {
+		free(p->t[j].col);
+		free(p->t[j].lit);
+		path_free(&p->t[j].path);
+	}
+	if (p->jq)
+		expr_free(p->jq);
+	free(p);
+}
+
+static bool op_holds(int c, enum pred_op op)
+{
+	switch (op) {
+	case OP_EQ: return c == 0;
+	case OP_NE: return c != 0;
+	case OP_LT: return c < 0;
+	case OP_LE: return c <= 0;
+	case OP_GT: return c > 0;
+	case OP_GE: return c >= 0;
+	}
+	return false;
+}
+
+bool pred_match(struct pred *p, const struct scan_record *r)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const char *v, *why;
+		size_t vn;
+		if (path_lookup_record(&p->t[i].path, r, &v, &vn, &why) !=
+		    PATH_FOUND) {
+			v = "null";
+			vn = 4;
+		}
+		int c = value_compare(v, vn, p->t[i].lit, strlen(p->t[i].lit));
+		if (!op_holds(c, p->t[i].op))
+			return false;
+	}
+	if (p->jq) {
+		const char *v;
+		size_t vn;
+		char err[512];
+		enum expr_status st = expr_eval(p->jq, r, &v, &vn, err, sizeof err);
+		if (st == EXPR_ERROR)
+			cli_die(EXIT_TROUBLE, "--where: %s", err);
+		if (st != EXPR_VALUE)
+			return false;
+		return !(vn == 5 && memcmp(v, "false", 5) == 0) &&
+		       !(vn == 4 && memcmp(v, "null", 4) == 0);
+	}
+	return true;
+}
+
+static bool is_part(const struct dl_snapshot *s, const char *col)
+{
+	for (size_t i = 0; i < s->npart; i++)
+		if (strcmp(s->part_cols[i], col) == 0)
+			return true;
+	return false;
+}
+
+bool pred_on_partitions(const struct pred *p, const struct dl_snapshot *s)
+{
+	if (p->jq)
+		return false;
+	for (size_t i = 0; i < p->n; i++)
+		if (!is_part(s, p->t[i].col))
+			return false;
+	return true;
+}
+
+/* The partition value as JSON text, typed by the schema. */
+static void part_json(const struct dl_snapshot *s, const char *col,
+		      const char *val, struct buf *out)
+{
+	out->len = 0;
+	if (!val) {
+		buf_adds(out, "null");
+		return;
+	}
+	struct ds_field *f = s->schema ? ds_field(s->schema, col, strlen(col))
+				       : NULL;
+	if (f && (ds_numeric(f->type) || f->type->kind == DT_BOOLEAN)) {
+		struct scan_error se;
+		if (scan_validate(val, strlen(val), &se) == 0) {
+			buf_adds(out, val);
+			return;
+		}
+	}
+	jw_str(out, val);
+}
+
+bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
+			 const char *unused, size_t unused_n,
+			 const struct dl_file *f)
+{
+	(void)unused;
+	(void)unused_n;
+	struct buf b = {0};
+	bool may = true;
+	for (size_t i = 0; may && i < p->n; i++) {
+		const struct pred_term *t = &p->t[i];
+		size_t ln = strlen(t->lit);
+		if (is_part(s, t->col)) {
+			const char *val = NULL;
+			for (size_t k = 0; k < f->npv; k++)
+				if (strcmp(f->pv[k].name, t->col) == 0)
+					val = f->pv[k].value;
+			part_json(s, t->col, val, &b);
+			may = op_holds(value_compare(b.p, b.len, t->lit, ln),
+				       t->op);
+			continue;
+		}
+		if (!f->stats)
+			continue;
+		size_t sn = strlen(f->stats);
+		const char *mins, *maxs, *nc, *mn, *mx, *ncv;
+		size_t minsn, maxsn, ncn, mnn, mxn, ncvn;
+		int64_t nrec = -1, nulls = -1;
+		dl_get_i64(f->stats, sn, "numRecords", &nrec);
+		if (dl_get(f->stats, sn, "nullCount", &nc, &ncn) &&
+		    dl_get(nc, ncn, t->col, &ncv, &ncvn))
+			dl_get_i64(nc, ncn, t->col, &nulls);
+		(void)ncv;
+		(void)ncvn;
+		bool have = dl_get(f->stats, sn, "minValues", &mins, &minsn) &&
+			    dl_get(mins, minsn, t->col, &mn, &mnn) &&
+			    dl_get(f->stats, sn, "maxValues", &maxs, &maxsn) &&
+			    dl_get(maxs, maxsn, t->col, &mx, &mxn);
+		if (!have) {
+			/* all null: only null can be there */
+			if (nrec >= 0 && nulls == nrec)
+				may = op_holds(value_compare("null", 4, t->lit,
+							     ln), t->op);
+			continue;
+		}
+		bool null_possible = nulls != 0 &&
+				     op_holds(value_compare("null", 4, t->lit, ln),
+					      t->op);
+		int cmin = value_compare(mn, mnn, t->lit, ln);
+		int cmax = value_compare(mx, mxn, t->lit, ln);
+		bool range;
+		switch (t->op) {
+		case OP_EQ: range = cmin <= 0 && cmax >= 0; break;
+		case OP_NE: range = !(cmin == 0 && cmax == 0); break;
+		case OP_LT: range = cmin < 0; break;
+		case OP_LE: range = cmin <= 0; break;
+		case OP_GT: range = cmax > 0; break;
+		default: range = cmax >= 0; break;
+		}
+		may = range || null_possible;
+	}
+	buf_free(&b);
+	return may;
+}

@@ -1,0 +1,342 @@
+/*
+ * The reading verbs: cat, log, files, schema, and checkpoint and verify.
+ * Time travel (--version N, --as-of TIME) picks the snapshot; cat skips
+ * data files whose partition values or min/max statistics rule the
+ * --where predicate out, and streams the rest byte for byte.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <xxhash.h>
+
+#include "cli.h"
+#include "jsonw.h"
+#include "lines.h"
+#include "timefmt.h"
+#include "txlog.h"
+#include "xalloc.h"
+
+/* The commit time of version v: commitInfo.timestamp, else the file's
+ * modification time (as the protocol allows). */
+static int64_t commit_time(int64_t v, struct buf *tmp)
+{
+	char err[512];
+	if (dl_read_commit(opt.table, v, tmp, err, sizeof err) != 0)
+		return -1;
+	const char *p = tmp->p;
+	size_t n = tmp->len;
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - p) : n;
+		const char *ci;
+		size_t cn;
+		int64_t ts;
+		struct scan_error se;
+		if (scan_validate(p + i, e - i, &se) == 0 &&
+		    dl_get(p + i, e - i, "commitInfo", &ci, &cn) &&
+		    dl_get_i64(ci, cn, "timestamp", &ts))
+			return ts;
+		i = e + 1;
+	}
+	char *path = dl_commit_path(opt.table, v);
+	struct stat st;
+	int64_t t = stat(path, &st) == 0 ? (int64_t)st.st_mtime * 1000 : -1;
+	free(path);
+	return t;
+}
+
+static int64_t version_as_of(const char *when)
+{
+	int64_t ns;
+	const char *why;
+	if (time_parse_rfc3339(when, strlen(when), &ns, &why) != 0)
+		cli_usage_error("--as-of '%s': %s", when, why);
+	int64_t ms = ns / 1000000;
+	char err[512];
+	size_t n;
+	int64_t *vs = dl_list_versions(opt.table, &n, err, sizeof err);
+	if (!vs)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	struct buf tmp = {0};
+	int64_t best = -1;
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = commit_time(vs[i], &tmp);
+		if (t >= 0 && t <= ms)
+			best = vs[i];
+	}
+	buf_free(&tmp);
+	free(vs);
+	if (best < 0)
+		cli_die(EXIT_TROUBLE, "%s: no version was committed at or "
+			"before %s", opt.table, when);
+	return best;
+}
+
+static struct dl_snapshot *load_asked(void)
+{
+	int64_t v = opt.version;
+	if (opt.as_of)
+		v = version_as_of(opt.as_of);
+	return load_table(v);
+}
+
+static int cmp_by_version(const void *a, const void *b)
+{
+	const struct dl_file *x = *(struct dl_file *const *)a;
+	const struct dl_file *y = *(struct dl_file *const *)b;
+	if (x->version != y->version)
+		return x->version < y->version ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+int verb_cat(void)
+{
+	struct pred *p = pred_parse(opt.where, opt.nwhere, false);
+	struct dl_snapshot *s = load_asked();
+	char err[1024];
+	if (dl_can_read(s, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	size_t n, skipped = 0;
+	struct dl_file **live = dl_live_files(s, &n);
+	qsort(live, n, sizeof *live, cmp_by_version);
+	bool filter = p->n || p->jq;
+	struct scan_record rec = {0};
+	for (size_t i = 0; i < n; i++) {
+		if (filter && !pred_file_may_match(p, s, NULL, 0, live[i])) {
+			skipped++;
+			continue;
+		}
+		struct lines *l = open_data(s, live[i]);
+		struct line ln;
+		int rc;
+		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
+			cli_stats.records_in++;
+			if (filter) {
+				struct scan_error se;
+				if (ln.too_long ||
+				    scan_record(&rec, ln.p, ln.len, &se) != 0)
+					cli_die(EXIT_TROUBLE, "%s: %s:%" PRIu64
+						": damaged data file",
+						opt.table, live[i]->path,
+						ln.lineno);
+				if (!pred_match(p, &rec))
+					continue;
+			}
+			cli_out_line(ln.p, ln.len);
+			cli_stats.records_out++;
+		}
+		if (rc < 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", live[i]->path, err);
+		cli_stats.bytes_in += lines_bytes(l);
+		lines_close(l);
+	}
+	cli_out_close();
+	if (opt.stats) {
+		char extra[160];
+		snprintf(extra, sizeof extra,
+			 ",\"version\":%lld,\"files\":%zu,\"files_skipped\":%zu",
+			 (long long)s->version, n, skipped);
+		cli_stats_print(extra);
+	}
+	scan_record_free(&rec);
+	free(live);
+	pred_free(p);
+	dl_snapshot_free(s);
+	return EXIT_OK;
+}
+
+int verb_log(void)
+{
+	char err[512];
+	size_t n;
+	int64_t *vs = dl_list_versions(opt.table, &n, err, sizeof err);
+	if (!vs)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	if (!n) {
+		struct dl_snapshot *s = load_table(-1); /* says what is wrong */
+		dl_snapshot_free(s);
+	}
+	struct buf tmp = {0}, out = {0};
+	for (size_t k = n; k-- > 0;) {
+		int rc = dl_read_commit(opt.table, vs[k], &tmp, err, sizeof err);
+		if (rc < 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		if (rc == 1)
+			continue;
+		out.len = 0;
+		buf_addf(&out, "{\"version\":%lld", (long long)vs[k]);
+		for (size_t i = 0; i < tmp.len;) {
+			const char *nl = memchr(tmp.p + i, '\n', tmp.len - i);
+			size_t e = nl ? (size_t)(nl - tmp.p) : tmp.len;
+			const char *ci;
+			size_t cn;
+			struct scan_error se;
+			if (scan_validate(tmp.p + i, e - i, &se) != 0)
+				cli_die(EXIT_TROUBLE, "%s: version %lld: "
+					"invalid JSON: %s", opt.table,
+					(long long)vs[k], se.what);
+			if (dl_get(tmp.p + i, e - i, "commitInfo", &ci, &cn) &&
+			    ci[0] == '{') {
+				size_t j = scan_ws(ci, cn, 1);
+				if (ci[j] != '}') {
+					buf_addc(&out, ',');
+					buf_add(&out, ci + j, cn - j - 1);
+				}
+				break;
+			}
+			i = e + 1;
+		}
+		buf_addc(&out, '}');
+		cli_out_line(out.p, out.len);
+	}
+	buf_free(&tmp);
+	buf_free(&out);
+	free(vs);
+	return EXIT_OK;
+}
+
+int verb_files(void)
+{
+	struct dl_snapshot *s = load_asked();
+	size_t n;
+	struct dl_file **live = dl_live_files(s, &n);
+	for (size_t i = 0; i < n; i++)
+		cli_out_line(live[i]->action, strlen(live[i]->action));
+	free(live);
+	if (opt.stats) {
+		char extra[200];
+		snprintf(extra, sizeof extra,
+			 ",\"version\":%lld,\"files\":%zu,\"checkpoint\":%lld,"
+			 "\"commits_read\":%zu", (long long)s->version, n,
+			 (long long)s->checkpoint_version, s->commits_read);
+		cli_stats_print(extra);
+	}
+	dl_snapshot_free(s);
+	return EXIT_OK;
+}
+
+int verb_schema(void)
+{
+	struct dl_snapshot *s = load_asked();
+	if (!s->metadata)
+		cli_die(EXIT_TROUBLE, "%s: the log has no metaData", opt.table);
+	char *ss = dl_get_str(s->metadata, strlen(s->metadata), "schemaString");
+	if (!ss)
+		cli_die(EXIT_TROUBLE, "%s: metaData without schemaString",
+			opt.table);
+	cli_out_line(ss, strlen(ss));
+	free(ss);
+	dl_snapshot_free(s);
+	return EXIT_OK;
+}
+
+int verb_checkpoint(void)
+{
+	struct dl_snapshot *s = load_table(-1);
+	need_write(s);
+	char err[1024];
+	if (dl_checkpoint(s, 7LL * 24 * 3600 * 1000, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	dl_snapshot_free(s);
+	return EXIT_OK;
+}
+
+static bool file_sum(const char *path, char out[33], int64_t *size)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return false;
+	XXH3_state_t *st = XXH3_createState();
+	XXH3_128bits_reset(st);
+	char b[65536];
+	size_t r;
+	int64_t n = 0;
+	while ((r = fread(b, 1, sizeof b, fp)) > 0) {
+		XXH3_128bits_update(st, b, r);
+		n += (int64_t)r;
+	}
+	bool ok = !ferror(fp);
+	fclose(fp);
+	XXH128_hash_t h = XXH3_128bits_digest(st);
+	XXH3_freeState(st);
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
+		 (unsigned long long)h.low64);
+	*size = n;
+	return ok;
+}
+
+/* verify: every commit parses, the snapshot loads, every live data file
+ * is there with the size and checksum its add recorded. */
+int verb_verify(void)
+{
+	char err[1024];
+	size_t n;
+	int64_t *vs = dl_list_versions(opt.table, &n, err, sizeof err);
+	if (!vs)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	struct buf tmp = {0};
+	uint64_t bad = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (dl_read_commit(opt.table, vs[k], &tmp, err, sizeof err) < 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		struct dl_snapshot *w = xcalloc(1, sizeof *w);
+		w->table = xstrdup(opt.table);
+		if (dl_apply(w, tmp.p, tmp.len, vs[k], err, sizeof err) != 0) {
+			cli_warn("%s", err);
+			bad++;
+		}
+		dl_snapshot_free(w);
+	}
+	buf_free(&tmp);
+	free(vs);
+	struct dl_snapshot *s = load_table(-1);
+	size_t nf;
+	struct dl_file **live = dl_live_files(s, &nf);
+	struct buf path = {0};
+	for (size_t i = 0; i < nf; i++) {
+		const struct dl_file *f = live[i];
+		path.len = 0;
+		buf_addf(&path, "%s/%s", opt.table, f->path);
+		char sum[33];
+		int64_t size;
+		if (!file_sum(path.p, sum, &size)) {
+			cli_warn("%s: %s: data file missing or unreadable "
+				 "(added in version %lld)", opt.table, f->path,
+				 (long long)f->version);
+			bad++;
+			continue;
+		}
+		if (size != f->size) {
+			cli_warn("%s: %s: %lld bytes, the log says %lld",
+				 opt.table, f->path, (long long)size,
+				 (long long)f->size);
+			bad++;
+			continue;
+		}
+		const char *tg;
+		size_t tn;
+		char *want = NULL;
+		if (dl_get(f->action, strlen(f->action), "tags", &tg, &tn))
+			want = dl_get_str(tg, tn, "idem.xxh3_128");
+		if (want && strcmp(want, sum) != 0) {
+			cli_warn("%s: %s: checksum mismatch (damaged data "
+				 "file)", opt.table, f->path);
+			bad++;
+		}
+		free(want);
+	}
+	buf_free(&path);
+	free(live);
+	if (opt.stats) {
+		char extra[160];
+		snprintf(extra, sizeof extra,
+			 ",\"version\":%lld,\"files\":%zu,\"problems\":%llu",
+			 (long long)s->version, nf, (unsigned long long)bad);
+		cli_stats_print(extra);
+	}
+	dl_snapshot_free(s);
+	return bad ? EXIT_FINDING : EXIT_OK;
+}

@@ -1,0 +1,267 @@
+/*
+ * Transactions: optimistic concurrency on put-if-absent.
+ *
+ * A writer reads snapshot R, writes its data files, then tries to publish
+ * version R+1.  If another writer got there first, it reads the winner's
+ * commit and asks the protocol's questions:
+ *   - did the winner change the protocol or the metadata?  conflict;
+ *   - did it remove a file this transaction read?  conflict;
+ *   - did it add a file this transaction would have read (any add when
+ *     it read everything, else an add whose partition values or
+ *     statistics may match its predicate)?  conflict;
+ *   - did it record the same txn appId at this version or later?  then
+ *     this write is a replay: drop it, exit 0.
+ * Otherwise it tries R+2, and so on.  A blind append only asks the first
+ * and last questions, so concurrent appends always get through.
+ * A conflict exits 75 naming the winning version; the data files written
+ * are removed (a crash leaves them behind as orphans, which vacuum may
+ * delete: no version names them).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "jsonw.h"
+#include "lines.h"
+#include "timefmt.h"
+#include "txlog.h"
+#include "xalloc.h"
+
+struct dl_snapshot *load_table(int64_t version)
+{
+	char err[1024];
+	struct dl_snapshot *s = dl_load(opt.table, version, err, sizeof err);
+	if (!s)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	if (s->version < 0)
+		cli_die(EXIT_TROUBLE, "%s: not a table (no _delta_log); "
+			"create it with txlog init", opt.table);
+	return s;
+}
+
+void need_write(const struct dl_snapshot *s)
+{
+	char err[1024];
+	if (dl_can_write(s, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+}
+
+bool parse_txn(const char **app, int64_t *version)
+{
+	if (!opt.txn)
+		return false;
+	const char *c = strrchr(opt.txn, ':');
+	if (!c || c == opt.txn || !c[1])
+		cli_usage_error("--txn '%s': expected APP:VERSION", opt.txn);
+	for (const char *d = c + 1; *d; d++)
+		if (*d < '0' || *d > '9')
+			cli_usage_error("--txn '%s': VERSION must be a whole "
+					"number", opt.txn);
+	static char buf[512];
+	size_t n = (size_t)(c - opt.txn);
+	if (n >= sizeof buf)
+		cli_usage_error("--txn: APP too long");
+	memcpy(buf, opt.txn, n);
+	buf[n] = '\0';
+	*app = buf;
+	*version = (int64_t)cli_count("--txn", c + 1);
+	return true;
+}
+
+void drain_inputs(void)
+{
+	char err[512];
+	size_t n = opt.nfiles ? opt.nfiles : 1;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = opt.nfiles ? opt.files[i] : "-";
+		struct zin *z = zin_open(name, err, sizeof err);
+		if (!z)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		char b[65536];
+		ssize_t r;
+		while ((r = zin_read(z, b, sizeof b, err, sizeof err)) > 0)
+			;
+		zin_close(z);
+	}
+}
+
+void tx_read(struct tx *t, const char *path)
+{
+	t->read_paths = xrealloc(t->read_paths,
+				 (t->nread + 1) * sizeof *t->read_paths);
+	t->read_paths[t->nread++] = xstrdup(path);
+}
+
+static bool was_read(const struct tx *t, const char *path)
+{
+	for (size_t i = 0; i < t->nread; i++)
+		if (strcmp(t->read_paths[i], path) == 0)
+			return true;
+	return false;
+}
+
+enum { NO_CONFLICT, CONFLICT, REPLAY };
+
+static int judge(struct tx *t, const char *text, size_t n, int64_t v,
+		 char *why, size_t whylen)
+{
+	/* The winner's actions, replayed onto an empty snapshot: that
+	 * parses adds and removes exactly as a load would. */
+	struct dl_snapshot *w = xcalloc(1, sizeof *w);
+	w->table = xstrdup(t->snap->table);
+	w->version = -1;
+	w->checkpoint_version = -1;
+	char err[512];
+	if (dl_apply(w, text, n, v, err, sizeof err) != 0) {
+		dl_snapshot_free(w);
+		cli_die(EXIT_TROUBLE, "%s", err);
+	}
+	int verdict = NO_CONFLICT;
+	if (w->protocol || w->metadata) {
+		snprintf(why, whylen, "it changed the table's %s",
+			 w->metadata ? "metadata (schema)" : "protocol");
+		verdict = CONFLICT;
+	}
+	if (t->txn_app && verdict == NO_CONFLICT) {
+		int64_t tv = dl_txn_version(w, t->txn_app);
+		if (tv >= t->txn_version)
+			verdict = REPLAY;
+	}
+	for (size_t i = 0; verdict == NO_CONFLICT && i < w->nfiles; i++) {
+		const struct dl_file *f = &w->files[i];
+		if (!f->live) {
+			if (!t->blind && was_read(t, f->path)) {
+				snprintf(why, whylen, "it removed %s, which "
+					 "this %s read", f->path, t->op);
+				verdict = CONFLICT;
+			}
+			continue;
+		}
+		if (t->blind)
+			continue;
+		/* a file that only moved data (optimize) changes nothing */
+		const char *dc;
+		size_t dn;
+		if (dl_get(f->action, strlen(f->action), "dataChange", &dc,
+			   &dn) && dc[0] == 'f')
+			continue;
+		if (t->reads_all || (t->pred && pred_file_may_match(
+						    t->pred, t->snap, NULL, 0, f))) {
+			snprintf(why, whylen, "it added %s, which this %s "
+				 "would have read", f->path, t->op);
+			verdict = CONFLICT;
+		}
+	}
+	dl_snapshot_free(w);
+	return verdict;
+}
+
+static void build(struct tx *t, struct buf *b)
+{
+	b->len = 0;
+	buf_add(b, t->actions.p, t->actions.len);
+	int64_t now_ms = time_now() / 1000000;
+	if (t->txn_app) {
+		buf_adds(b, "{\"txn\":{\"appId\":");
+		jw_str(b, t->txn_app);
+		buf_addf(b, ",\"version\":%lld,\"lastUpdated\":%lld}}\n",
+			 (long long)t->txn_version, (long long)now_ms);
+	}
+	buf_addf(b, "{\"commitInfo\":{\"timestamp\":%lld,\"operation\":",
+		 (long long)now_ms);
+	jw_str(b, t->op);
+	buf_adds(b, ",\"operationParameters\":{");
+	if (t->params.len)
+		buf_add(b, t->params.p + 1, t->params.len - 1);
+	buf_addf(b, "},\"readVersion\":%lld,\"isolationLevel\":"
+		 "\"WriteSerializable\",\"isBlindAppend\":%s,"
+		 "\"operationMetrics\":{",
+		 (long long)t->snap->version, t->blind ? "true" : "false");
+	if (t->metrics.len)
+		buf_add(b, t->metrics.p + 1, t->metrics.len - 1);
+	buf_addf(b, "},\"engineInfo\":\"idem-txlog/%s\",\"txnId\":",
+		 IDEM_VERSION);
+	char uuid[37];
+	dl_uuid(uuid);
+	jw_str(b, uuid);
+	buf_adds(b, "}}\n");
+}
+
+static void maybe_checkpoint(int64_t v)
+{
+	int64_t every = opt.checkpoint_every ? opt.checkpoint_every : 0;
+	(void)every;
+	char err[1024];
+	struct dl_snapshot *s = dl_load(opt.table, v, err, sizeof err);
+	if (!s) {
+		cli_warn("%s: version %lld committed, but no checkpoint: %s",
+			 opt.table, (long long)v, err);
+		return;
+	}
+	if (dl_checkpoint(s, 7LL * 24 * 3600 * 1000, err, sizeof err) != 0)
+		cli_warn("%s: version %lld committed, but no checkpoint: %s",
+			 opt.table, (long long)v, err);
+	dl_snapshot_free(s);
+}
+
+int tx_commit(struct tx *t)
+{
+	struct buf text = {0}, winner = {0};
+	char err[1024], why[1024];
+	int64_t v = t->snap->version + 1;
+	for (;;) {
+		build(t, &text);
+		int rc = dl_write_commit(opt.table, v, text.p, text.len, err,
+					 sizeof err);
+		if (rc < 0) {
+			remove_written(opt.table, t->written, t->nwritten);
+			cli_die(EXIT_TROUBLE, "%s", err);
+		}
+		if (rc == 0)
+			break;
+		rc = dl_read_commit(opt.table, v, &winner, err, sizeof err);
+		if (rc != 0) {
+			remove_written(opt.table, t->written, t->nwritten);
+			cli_die(EXIT_TROUBLE, "%s", rc < 0 ? err :
+				"a version vanished from the log");
+		}
+		int verdict = judge(t, winner.p, winner.len, v, why,
+				    sizeof why);
+		if (verdict == REPLAY) {
+			remove_written(opt.table, t->written, t->nwritten);
+			cli_warn("%s: txn %s:%lld was committed meanwhile "
+				 "(version %lld); nothing written", opt.table,
+				 t->txn_app, (long long)t->txn_version,
+				 (long long)v);
+			buf_free(&text);
+			buf_free(&winner);
+			return EXIT_OK;
+		}
+		if (verdict == CONFLICT) {
+			remove_written(opt.table, t->written, t->nwritten);
+			cli_warn("%s: version %lld was committed by a "
+				 "concurrent writer and %s; nothing written, "
+				 "retry", opt.table, (long long)v, why);
+			buf_free(&text);
+			buf_free(&winner);
+			return EXIT_TEMPFAIL;
+		}
+		v++;
+	}
+	buf_free(&text);
+	buf_free(&winner);
+	int64_t every = t->snap->checkpoint_every;
+	if (every > 0 && v % every == 0)
+		maybe_checkpoint(v);
+	if (opt.stats) {
+		char extra[128];
+		snprintf(extra, sizeof extra, ",\"version\":%lld",
+			 (long long)v);
+		cli_stats_print(extra);
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,143 @@
+/*
+ * txlog: what the verb files of cmd/txlog share -- the options, the data
+ * file writer (NDJSON+zstd, one file per partition, per-file statistics
+ * and checksum), the row predicate with its file skipping, and the
+ * transaction that commits by put-if-absent and resolves conflicts.
+ */
+#ifndef TXLOG_H
+#define TXLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "delta_log.h"
+#include "scan.h"
+
+#define MAX_WHERE 16
+#define MAX_PART 16
+
+extern struct txopt {
+	const char *table;
+	const char *schema_file;
+	bool infer;
+	const char *part[MAX_PART];
+	size_t npart;
+	int64_t checkpoint_every; /* 0: default */
+	const char *txn;          /* APP:VERSION */
+	const char *where[MAX_WHERE];
+	size_t nwhere;
+	const char *key;
+	const char *when_newer;
+	const char *delete_when;
+	int64_t version; /* -1: newest */
+	const char *as_of;
+	bool merge_schema;
+	bool stats;
+	int level;
+	char **files;
+	size_t nfiles;
+} opt;
+
+/* Verbs: each returns the exit status. */
+int verb_init(void);
+int verb_append(void);
+int verb_overwrite(void);
+int verb_delete(void);
+int verb_merge(void);
+int verb_cat(void);
+int verb_log(void);
+int verb_files(void);
+int verb_schema(void);
+int verb_checkpoint(void);
+int verb_verify(void);
+
+/* Load the newest snapshot (or die 2); must_exist: a table is needed. */
+struct dl_snapshot *load_table(int64_t version);
+/* Die 2 unless txlog may write the table. */
+void need_write(const struct dl_snapshot *s);
+
+/* ---- the data file writer ---- */
+
+struct dws; /* a set of open data files, one per partition */
+
+struct dws *dws_new(const char *table, char *const *part, size_t npart,
+		    int level);
+/* Route one validated record (its raw bytes) to its partition's file.
+ * -1 with err when a partition value is not a primitive. */
+int dws_add(struct dws *w, const struct scan_record *r, char *err,
+	    size_t errlen);
+/* Finish and publish every file; append their add actions to actions
+ * and their paths (relative, decoded) to *written.  Counts records. */
+void dws_finish(struct dws *w, struct buf *actions, char ***written,
+		size_t *nwritten, uint64_t *records, uint64_t *bytes);
+/* Forget unfinished files (temp files removed). */
+void dws_abort(struct dws *w);
+
+/* Remove the data files of an abandoned transaction. */
+void remove_written(const char *table, char **written, size_t n);
+
+/* Open a data file of the snapshot for reading lines, or die 2. */
+struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f);
+
+/* ---- predicates ---- */
+
+enum pred_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
+
+struct pred_term {
+	char *col;
+	struct path path;
+	enum pred_op op;
+	char *lit; /* JSON text */
+};
+
+struct pred {
+	struct pred_term t[32];
+	size_t n;
+	struct expr *jq; /* not a conjunction of simple terms */
+	const char *src;
+};
+
+/* Parse --where texts (ANDed).  simple_only: refuse what is not a
+ * conjunction of `COL OP VALUE`.  NULL texts: the always-true pred. */
+struct pred *pred_parse(const char *const *src, size_t n, bool simple_only);
+void pred_free(struct pred *p);
+bool pred_match(struct pred *p, const struct scan_record *r);
+/* False only when no record of f can match (partitions, statistics). */
+bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
+			 const char *partvalues_obj, size_t pvn,
+			 const struct dl_file *f);
+/* True when every term is on a partition column (whole files match). */
+bool pred_on_partitions(const struct pred *p, const struct dl_snapshot *s);
+
+/* ---- transactions ---- */
+
+struct tx {
+	struct dl_snapshot *snap;
+	const char *op; /* commitInfo.operation */
+	struct buf actions;
+	struct buf params; /* operationParameters members, comma-led */
+	struct buf metrics; /* operationMetrics members, comma-led */
+	bool blind;          /* a blind append: never conflicts */
+	bool reads_all;      /* any concurrent add conflicts */
+	struct pred *pred;   /* else adds that may match it conflict */
+	char **read_paths;   /* files read: a concurrent remove conflicts */
+	size_t nread;
+	const char *txn_app;
+	int64_t txn_version;
+	char **written; /* data files to remove if abandoned */
+	size_t nwritten;
+};
+
+void tx_read(struct tx *t, const char *path);
+/* Commit; on a lost race re-read the winners and retry or give up.
+ * Returns the exit status (after the message, when not 0). */
+int tx_commit(struct tx *t);
+
+/* The txn option parsed; false when absent. */
+bool parse_txn(const char **app, int64_t *version);
+/* Drain the input files (a no-op write still consumes its input). */
+void drain_inputs(void);
+
+#endif

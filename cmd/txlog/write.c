@@ -1,0 +1,752 @@
+/*
+ * The writing verbs: init, append, overwrite, delete, merge.
+ *
+ * Every write is one transaction (tx.c): read the snapshot, check each
+ * input record against the schema (refuse, exit 2, nothing committed),
+ * write new data files, name the files it removes, then commit.  Rows are
+ * never changed in place: a delete or merge that touches some rows of a
+ * file removes the file and adds a rewritten one (copy-on-write).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commit.h"
+#include "expr.h"
+#include "fpset.h"
+#include "jsonw.h"
+#include "lines.h"
+#include "timefmt.h"
+#include "txlog.h"
+#include "value.h"
+#include "xalloc.h"
+
+static struct dws *cur_dws; /* aborted when a write dies */
+
+_Noreturn static void fail(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+_Noreturn static void fail(int code, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (cur_dws)
+		dws_abort(cur_dws);
+	cli_die(code, "%s", msg);
+}
+
+static char *read_whole(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
+	struct buf b = {0};
+	char tmp[65536];
+	size_t r;
+	while ((r = fread(tmp, 1, sizeof tmp, f)) > 0)
+		buf_add(&b, tmp, r);
+	if (ferror(f))
+		cli_die(EXIT_TROUBLE, "%s: read error", path);
+	fclose(f);
+	buf_addc(&b, '\0');
+	b.len--;
+	return b.p;
+}
+
+/* ---- init ---- */
+
+int verb_init(void)
+{
+	if (opt.schema_file && opt.infer)
+		cli_usage_error("--schema and --infer exclude each other");
+	struct ds_type *schema;
+	char err[1024];
+	if (opt.schema_file) {
+		char *text = read_whole(opt.schema_file);
+		schema = ds_parse(text, strlen(text), err, sizeof err);
+		if (!schema)
+			cli_die(EXIT_TROUBLE, "%s: %s", opt.schema_file, err);
+		free(text);
+		for (size_t i = 0; i < opt.npart; i++) {
+			struct ds_field *f = ds_field(schema, opt.part[i],
+						      strlen(opt.part[i]));
+			if (!f || !ds_primitive(f->type))
+				cli_die(EXIT_TROUBLE,
+					"%s: partition column %s must be a "
+					"primitive column of the schema",
+					opt.schema_file, opt.part[i]);
+		}
+	} else {
+		schema = ds_new_struct();
+	}
+	struct buf dir = {0};
+	buf_addf(&dir, "%s/_delta_log", opt.table);
+	if (mkdir(opt.table, 0777) != 0 && errno != EEXIST)
+		cli_die(EXIT_TROUBLE, "%s: %s", opt.table, strerror(errno));
+	if (mkdir(dir.p, 0777) != 0 && errno != EEXIST)
+		cli_die(EXIT_TROUBLE, "%s: %s", dir.p, strerror(errno));
+	if (commit_sync_dir(dir.p, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	struct buf cfg = {0};
+	if (opt.checkpoint_every)
+		buf_addf(&cfg, "\"delta.checkpointInterval\":\"%lld\"",
+			 (long long)opt.checkpoint_every);
+	if (!opt.schema_file) {
+		if (cfg.len)
+			buf_addc(&cfg, ',');
+		buf_adds(&cfg, "\"idem.inferSchema\":\"true\"");
+	}
+	char id[37];
+	dl_uuid(id);
+	int64_t now = time_now() / 1000000;
+	struct buf b = {0};
+	dl_protocol_action(&b, false);
+	dl_metadata_action(&b, id, schema, (char *const *)opt.part, opt.npart,
+			   cfg.p, now);
+	buf_addf(&b, "{\"commitInfo\":{\"timestamp\":%lld,\"operation\":"
+		 "\"CREATE TABLE\",\"operationParameters\":{\"partitionBy\":"
+		 "\"[", (long long)now);
+	for (size_t i = 0; i < opt.npart; i++) {
+		struct buf q = {0};
+		jw_str(&q, opt.part[i]);
+		if (i)
+			buf_addc(&b, ',');
+		/* the parameter is a JSON text inside a string */
+		struct buf qq = {0};
+		jw_string(&qq, q.p, q.len);
+		buf_add(&b, qq.p + 1, qq.len - 2);
+		buf_free(&q);
+		buf_free(&qq);
+	}
+	buf_addf(&b, "]\"},\"isBlindAppend\":true,\"engineInfo\":"
+		 "\"idem-txlog/%s\"}}\n", IDEM_VERSION);
+	int rc = dl_write_commit(opt.table, 0, b.p, b.len, err, sizeof err);
+	if (rc < 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	if (rc == 1)
+		cli_die(EXIT_TROUBLE, "%s: already a table (version 0 exists)",
+			opt.table);
+	buf_free(&b);
+	buf_free(&cfg);
+	buf_free(&dir);
+	ds_free(schema);
+	return EXIT_OK;
+}
+
+/* ---- reading input records ---- */
+
+struct ingest {
+	struct dl_snapshot *s;
+	struct ds_type *schema; /* a copy, evolved when allowed */
+	bool evolve, changed;
+	struct pred *must; /* overwrite: records must match */
+	uint64_t records;
+};
+
+static bool infer_table(const struct dl_snapshot *s)
+{
+	const char *cf;
+	size_t cn;
+	if (!dl_get(s->metadata, strlen(s->metadata), "configuration", &cf,
+		    &cn))
+		return false;
+	char *v = dl_get_str(cf, cn, "idem.inferSchema");
+	bool yes = v && strcmp(v, "true") == 0;
+	free(v);
+	return yes;
+}
+
+static void ingest_init(struct ingest *g, struct dl_snapshot *s)
+{
+	memset(g, 0, sizeof *g);
+	g->s = s;
+	g->schema = ds_copy(s->schema);
+	g->evolve = opt.merge_schema ||
+		    (infer_table(s) && s->schema->nfields == 0);
+}
+
+typedef void (*record_fn)(void *ctx, const struct scan_record *r,
+			  const char *name, uint64_t lineno);
+
+static void ingest_run(struct ingest *g, record_fn fn, void *ctx)
+{
+	char err[1024];
+	struct scan_record rec = {0};
+	size_t n = opt.nfiles ? opt.nfiles : 1;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = opt.nfiles ? opt.files[i] : "-";
+		struct lines *l = lines_open(name, LINES_DEFAULT_MAX, err,
+					     sizeof err);
+		if (!l)
+			fail(EXIT_TROUBLE, "%s", err);
+		const char *shown = strcmp(name, "-") ? name : "stdin";
+		struct line ln;
+		int rc;
+		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
+			cli_stats.records_in++;
+			if (ln.too_long)
+				fail(EXIT_TROUBLE, "%s:%" PRIu64 ": line longer "
+				     "than %u bytes", shown, ln.lineno,
+				     LINES_DEFAULT_MAX);
+			struct scan_error se;
+			if (scan_record(&rec, ln.p, ln.len, &se) != 0)
+				fail(EXIT_TROUBLE, "%s:%" PRIu64 ": invalid "
+				     "JSON: %s", shown, ln.lineno, se.what);
+			if (ln.p[rec.start] != '{')
+				fail(EXIT_TROUBLE, "%s:%" PRIu64 ": a record "
+				     "must be an object, not %s", shown,
+				     ln.lineno, scan_type(ln.p + rec.start));
+			bool ch = false;
+			if (ds_check(g->schema, ln.p + rec.start,
+				     ln.len - rec.start, g->evolve, &ch, err,
+				     sizeof err) != 0)
+				fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; "
+				     "nothing committed", shown, ln.lineno,
+				     err);
+			g->changed |= ch;
+			if (g->must && !pred_match(g->must, &rec))
+				fail(EXIT_TROUBLE, "%s:%" PRIu64 ": record "
+				     "outside --where; nothing committed",
+				     shown, ln.lineno);
+			g->records++;
+			fn(ctx, &rec, shown, ln.lineno);
+		}
+		if (rc < 0)
+			fail(EXIT_TROUBLE, "%s", err);
+		lines_close(l);
+	}
+	scan_record_free(&rec);
+}
+
+/* After the records: a schema that changed becomes a metaData action. */
+static void ingest_finish(struct ingest *g, struct tx *t)
+{
+	if (!g->changed)
+		return;
+	ds_settle(g->schema);
+	for (size_t i = 0; i < g->s->npart; i++) {
+		const char *c = g->s->part_cols[i];
+		struct ds_field *f = ds_field(g->schema, c, strlen(c));
+		if (!f || !ds_primitive(f->type))
+			fail(EXIT_TROUBLE, "%s: partition column %s must be a "
+			     "primitive column of the records", opt.table, c);
+	}
+	const char *m = g->s->metadata;
+	size_t mn = strlen(m);
+	char *id = dl_get_str(m, mn, "id");
+	const char *cf;
+	size_t cn;
+	struct buf cfg = {0};
+	if (dl_get(m, mn, "configuration", &cf, &cn) && cn >= 2)
+		buf_add(&cfg, cf + 1, cn - 2);
+	int64_t created = 0;
+	dl_get_i64(m, mn, "createdTime", &created);
+	dl_metadata_action(&t->actions, id ? id : "", g->schema,
+			   g->s->part_cols, g->s->npart, cfg.p ? cfg.p : "",
+			   created);
+	free(id);
+	buf_free(&cfg);
+}
+
+static void to_dws(void *ctx, const struct scan_record *r, const char *name,
+		   uint64_t lineno)
+{
+	char err[512];
+	if (dws_add(ctx, r, err, sizeof err) != 0)
+		fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s", name, lineno, err);
+}
+
+static void tx_begin(struct tx *t, struct dl_snapshot *s, const char *op)
+{
+	memset(t, 0, sizeof *t);
+	t->snap = s;
+	t->op = op;
+	parse_txn(&t->txn_app, &t->txn_version);
+}
+
+/* --txn at or below the recorded version: a replay, nothing to do. */
+static bool replayed(const struct tx *t)
+{
+	if (!t->txn_app)
+		return false;
+	int64_t have = dl_txn_version(t->snap, t->txn_app);
+	if (have < t->txn_version)
+		return false;
+	drain_inputs();
+	cli_warn("%s: txn %s:%lld already committed (recorded version "
+		 "%lld); nothing written", opt.table, t->txn_app,
+		 (long long)t->txn_version, (long long)have);
+	return true;
+}
+
+static void finish_files(struct tx *t, struct dws *w, uint64_t *rows,
+			 uint64_t *bytes, size_t *nfiles)
+{
+	size_t before = t->nwritten;
+	dws_finish(w, &t->actions, &t->written, &t->nwritten, rows, bytes);
+	cur_dws = NULL;
+	*nfiles = t->nwritten - before;
+}
+
+int verb_append(void)
+{
+	struct dl_snapshot *s = load_table(-1);
+	need_write(s);
+	struct tx t;
+	tx_begin(&t, s, "WRITE");
+	if (replayed(&t))
+		return EXIT_OK;
+	t.blind = true;
+	struct ingest g;
+	ingest_init(&g, s);
+	struct dws *w = dws_new(opt.table, s->part_cols, s->npart, opt.level);
+	cur_dws = w;
+	ingest_run(&g, to_dws, w);
+	ingest_finish(&g, &t);
+	if (g.changed)
+		t.blind = false; /* a schema change conflicts like one */
+	uint64_t rows = 0, bytes = 0;
+	size_t nf;
+	finish_files(&t, w, &rows, &bytes, &nf);
+	buf_adds(&t.params, ",\"mode\":\"Append\"");
+	buf_addf(&t.metrics, ",\"numFiles\":\"%zu\",\"numOutputRows\":\"%llu\","
+		 "\"numOutputBytes\":\"%llu\"", nf, (unsigned long long)rows,
+		 (unsigned long long)bytes);
+	cli_stats.records_out = rows;
+	return tx_commit(&t);
+}
+
+/* ---- removing rows ---- */
+
+static void remove_action(struct buf *b, const struct dl_file *f)
+{
+	const char *a = f->action;
+	size_t an = strlen(a);
+	const char *v;
+	size_t vn;
+	buf_adds(b, "{\"remove\":{\"path\":");
+	dl_get(a, an, "path", &v, &vn);
+	buf_add(b, v, vn);
+	buf_addf(b, ",\"deletionTimestamp\":%lld,\"dataChange\":true,"
+		 "\"extendedFileMetadata\":true,\"partitionValues\":",
+		 (long long)(time_now() / 1000000));
+	if (dl_get(a, an, "partitionValues", &v, &vn))
+		buf_add(b, v, vn);
+	else
+		buf_adds(b, "{}");
+	buf_addf(b, ",\"size\":%lld", (long long)f->size);
+	if (dl_get(a, an, "tags", &v, &vn)) {
+		buf_adds(b, ",\"tags\":");
+		buf_add(b, v, vn);
+	}
+	buf_adds(b, "}}\n");
+}
+
+/* Remove the rows matching p: whole files when the predicate is on
+ * partitions, else read each file that may match and rewrite what is
+ * left of it into w. */
+static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
+			uint64_t *rows, size_t *files_removed)
+{
+	struct dl_snapshot *s = t->snap;
+	size_t n;
+	struct dl_file **live = dl_live_files(s, &n);
+	bool whole = pred_on_partitions(p, s);
+	struct scan_record rec = {0};
+	struct buf keep = {0};
+	size_t *offs = NULL, noffs = 0, cap = 0;
+	char err[1024];
+	for (size_t i = 0; i < n; i++) {
+		struct dl_file *f = live[i];
+		if (!pred_file_may_match(p, s, NULL, 0, f))
+			continue;
+		tx_read(t, f->path);
+		if (whole) {
+			int64_t nr = 0;
+			if (f->stats)
+				dl_get_i64(f->stats, strlen(f->stats),
+					   "numRecords", &nr);
+			*rows += (uint64_t)nr;
+			remove_action(&t->actions, f);
+			(*files_removed)++;
+			continue;
+		}
+		struct lines *l = open_data(s, f);
+		struct line ln;
+		int rc;
+		uint64_t matched = 0;
+		keep.len = 0;
+		noffs = 0;
+		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
+			struct scan_error se;
+			if (ln.too_long || scan_record(&rec, ln.p, ln.len, &se))
+				fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": damaged "
+				     "data file", opt.table, f->path, ln.lineno);
+			if (pred_match(p, &rec)) {
+				matched++;
+				continue;
+			}
+			if (noffs == cap) {
+				cap = cap ? cap * 2 : 1024;
+				offs = xrealloc(offs, cap * sizeof *offs);
+			}
+			offs[noffs++] = keep.len;
+			buf_add(&keep, ln.p, ln.len);
+		}
+		if (rc < 0)
+			fail(EXIT_TROUBLE, "%s: %s", f->path, err);
+		lines_close(l);
+		if (!matched)
+			continue;
+		*rows += matched;
+		remove_action(&t->actions, f);
+		(*files_removed)++;
+		for (size_t k = 0; k < noffs; k++) {
+			size_t e = k + 1 < noffs ? offs[k + 1] : keep.len;
+			struct scan_error se;
+			scan_record(&rec, keep.p + offs[k], e - offs[k], &se);
+			if (dws_add(w, &rec, err, sizeof err) != 0)
+				fail(EXIT_TROUBLE, "%s", err);
+		}
+	}
+	free(offs);
+	buf_free(&keep);
+	scan_record_free(&rec);
+	free(live);
+}
+
+static void set_conflict_scope(struct tx *t, struct pred *p)
+{
+	t->pred = p;
+	t->reads_all = p->jq != NULL;
+}
+
+int verb_delete(void)
+{
+	if (!opt.nwhere)
+		cli_usage_error("delete needs --where EXPR");
+	struct pred *p = pred_parse(opt.where, opt.nwhere, false);
+	struct dl_snapshot *s = load_table(-1);
+	need_write(s);
+	struct tx t;
+	tx_begin(&t, s, "DELETE");
+	if (replayed(&t))
+		return EXIT_OK;
+	set_conflict_scope(&t, p);
+	struct dws *w = dws_new(opt.table, s->part_cols, s->npart, opt.level);
+	cur_dws = w;
+	uint64_t deleted = 0, rows = 0, bytes = 0;
+	size_t removed = 0, added;
+	remove_rows(&t, p, w, &deleted, &removed);
+	finish_files(&t, w, &rows, &bytes, &added);
+	buf_adds(&t.params, ",\"predicate\":");
+	struct buf q = {0};
+	for (size_t i = 0; i < opt.nwhere; i++) {
+		if (i)
+			buf_adds(&q, " and ");
+		buf_adds(&q, opt.where[i]);
+	}
+	jw_string(&t.params, q.p, q.len);
+	buf_free(&q);
+	buf_addf(&t.metrics, ",\"numRemovedFiles\":\"%zu\",\"numAddedFiles\":"
+		 "\"%zu\",\"numDeletedRows\":\"%llu\",\"numCopiedRows\":"
+		 "\"%llu\"", removed, added, (unsigned long long)deleted,
+		 (unsigned long long)rows);
+	cli_stats.records_out = deleted;
+	if (!removed && !added) {
+		if (opt.stats)
+			cli_stats_print(",\"version\":null");
+		return EXIT_OK; /* nothing matched: no empty commit */
+	}
+	return tx_commit(&t);
+}
+
+int verb_overwrite(void)
+{
+	struct pred *p = pred_parse(opt.where, opt.nwhere, true);
+	struct dl_snapshot *s = load_table(-1);
+	need_write(s);
+	struct tx t;
+	tx_begin(&t, s, "WRITE");
+	if (replayed(&t))
+		return EXIT_OK;
+	set_conflict_scope(&t, p);
+	struct dws *w = dws_new(opt.table, s->part_cols, s->npart, opt.level);
+	cur_dws = w;
+	struct ingest g;
+	ingest_init(&g, s);
+	g.must = p;
+	uint64_t deleted = 0, rows = 0, bytes = 0;
+	size_t removed = 0, added;
+	remove_rows(&t, p, w, &deleted, &removed);
+	ingest_run(&g, to_dws, w);
+	ingest_finish(&g, &t);
+	finish_files(&t, w, &rows, &bytes, &added);
+	buf_adds(&t.params, ",\"mode\":\"Overwrite\"");
+	if (opt.nwhere) {
+		struct buf q = {0};
+		for (size_t i = 0; i < opt.nwhere; i++) {
+			if (i)
+				buf_adds(&q, " and ");
+			buf_adds(&q, opt.where[i]);
+		}
+		buf_adds(&t.params, ",\"replaceWhere\":");
+		jw_string(&t.params, q.p, q.len);
+		buf_free(&q);
+	}
+	buf_addf(&t.metrics, ",\"numRemovedFiles\":\"%zu\",\"numFiles\":"
+		 "\"%zu\",\"numOutputRows\":\"%llu\"", removed, added,
+		 (unsigned long long)g.records);
+	cli_stats.records_out = g.records;
+	return tx_commit(&t);
+}
+
+/* ---- merge ---- */
+
+struct src {
+	struct buf text; /* the source records, each followed by '\n' */
+	size_t *off;
+	size_t n, cap;
+	bool *matched;
+	struct fpset *keys; /* payload: index + 1 */
+	struct expr *key, *newer, *del;
+	struct buf scratch;
+};
+
+static struct fp128 key_of(struct expr *e, const struct scan_record *r,
+			   struct buf *scratch, const char *where,
+			   uint64_t lineno)
+{
+	const char *v;
+	size_t vn;
+	char err[512];
+	enum expr_status st = expr_eval(e, r, &v, &vn, err, sizeof err);
+	if (st == EXPR_ERROR)
+		fail(EXIT_TROUBLE, "%s:%" PRIu64 ": -k %s: %s", where, lineno,
+		     expr_source(e), err);
+	if (st != EXPR_VALUE)
+		fail(EXIT_TROUBLE, "%s:%" PRIu64 ": merge key %s is missing",
+		     where, lineno, expr_source(e));
+	scratch->len = 0;
+	return value_fingerprint(v, vn, scratch);
+}
+
+static void to_src(void *ctx, const struct scan_record *r, const char *name,
+		   uint64_t lineno)
+{
+	struct src *m = ctx;
+	struct fp128 fp = key_of(m->key, r, &m->scratch, name, lineno);
+	uint64_t *pl;
+	if (fpset_add(m->keys, fp, &pl))
+		fail(EXIT_TROUBLE, "%s:%" PRIu64 ": the source has a second "
+		     "record for merge key %s (first at record %llu); a "
+		     "merge source must have one record per key", name,
+		     lineno, expr_source(m->key), (unsigned long long)*pl);
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 1024;
+		m->off = xrealloc(m->off, m->cap * sizeof *m->off);
+	}
+	m->off[m->n++] = m->text.len;
+	*pl = m->n;
+	buf_add(&m->text, r->p, r->n);
+	buf_addc(&m->text, '\n');
+}
+
+static bool truthy(struct expr *e, const struct scan_record *r)
+{
+	const char *v;
+	size_t vn;
+	char err[512];
+	enum expr_status st = expr_eval(e, r, &v, &vn, err, sizeof err);
+	if (st == EXPR_ERROR)
+		fail(EXIT_TROUBLE, "--delete-when: %s", err);
+	if (st != EXPR_VALUE)
+		return false;
+	return !(vn == 5 && memcmp(v, "false", 5) == 0) &&
+	       !(vn == 4 && memcmp(v, "null", 4) == 0);
+}
+
+static void src_record(struct src *m, size_t i, struct scan_record *r)
+{
+	size_t e = m->off[i];
+	size_t end = i + 1 < m->n ? m->off[i + 1] - 1 : m->text.len - 1;
+	struct scan_error se;
+	scan_record(r, m->text.p + e, end - e, &se);
+}
+
+/* The value of --when-newer as JSON text ("null" when absent). */
+static void newer_of(struct expr *e, const struct scan_record *r,
+		     struct buf *out)
+{
+	const char *v;
+	size_t vn;
+	char err[512];
+	out->len = 0;
+	enum expr_status st = expr_eval(e, r, &v, &vn, err, sizeof err);
+	if (st == EXPR_ERROR)
+		fail(EXIT_TROUBLE, "--when-newer: %s", err);
+	if (st == EXPR_VALUE)
+		buf_add(out, v, vn);
+	else
+		buf_adds(out, "null");
+}
+
+int verb_merge(void)
+{
+	if (!opt.key)
+		cli_usage_error("merge needs -k EXPR");
+	char err[1024];
+	struct src m = {0};
+	m.keys = fpset_new(true);
+	if (!(m.key = expr_compile(opt.key, err, sizeof err)))
+		cli_usage_error("-k: %s", err);
+	if (opt.when_newer &&
+	    !(m.newer = expr_compile(opt.when_newer, err, sizeof err)))
+		cli_usage_error("--when-newer: %s", err);
+	if (opt.delete_when &&
+	    !(m.del = expr_compile(opt.delete_when, err, sizeof err)))
+		cli_usage_error("--delete-when: %s", err);
+	struct dl_snapshot *s = load_table(-1);
+	need_write(s);
+	struct tx t;
+	tx_begin(&t, s, "MERGE");
+	if (replayed(&t))
+		return EXIT_OK;
+	t.reads_all = true; /* a merge reads every file for its keys */
+	struct ingest g;
+	ingest_init(&g, s);
+	ingest_run(&g, to_src, &m);
+	ingest_finish(&g, &t);
+	m.matched = xcalloc(m.n + 1, 1);
+
+	struct dws *w = dws_new(opt.table, s->part_cols, s->npart, opt.level);
+	cur_dws = w;
+	size_t n;
+	struct dl_file **live = dl_live_files(s, &n);
+	struct scan_record rec = {0}, srec = {0};
+	struct buf out = {0}, a = {0}, b = {0};
+	size_t *offs = NULL, noffs = 0, cap = 0;
+	uint64_t updated = 0, deleted = 0, inserted = 0, copied = 0;
+	size_t removed = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct dl_file *f = live[i];
+		tx_read(&t, f->path);
+		struct lines *l = open_data(s, f);
+		struct line ln;
+		int rc;
+		bool changed = false;
+		uint64_t kept = 0;
+		out.len = 0;
+		noffs = 0;
+		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
+			struct scan_error se;
+			if (ln.too_long || scan_record(&rec, ln.p, ln.len, &se))
+				fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": damaged "
+				     "data file", opt.table, f->path, ln.lineno);
+			struct fp128 fp = key_of(m.key, &rec, &m.scratch,
+						 f->path, ln.lineno);
+			const char *put = ln.p;
+			size_t putn = ln.len;
+			if (fpset_has(m.keys, fp)) {
+				uint64_t *pl;
+				fpset_add(m.keys, fp, &pl);
+				size_t si = (size_t)*pl - 1;
+				m.matched[si] = true;
+				src_record(&m, si, &srec);
+				if (m.del && truthy(m.del, &srec)) {
+					deleted++;
+					changed = true;
+					continue;
+				}
+				bool take = true;
+				if (m.newer) {
+					newer_of(m.newer, &srec, &a);
+					newer_of(m.newer, &rec, &b);
+					take = value_compare(a.p, a.len, b.p,
+							     b.len) > 0;
+				}
+				if (take) {
+					put = srec.p;
+					putn = srec.n;
+					updated++;
+					changed = true;
+				}
+			} else {
+				kept++;
+			}
+			if (noffs == cap) {
+				cap = cap ? cap * 2 : 1024;
+				offs = xrealloc(offs, cap * sizeof *offs);
+			}
+			offs[noffs++] = out.len;
+			buf_add(&out, put, putn);
+		}
+		if (rc < 0)
+			fail(EXIT_TROUBLE, "%s: %s", f->path, err);
+		lines_close(l);
+		if (!changed)
+			continue;
+		copied += kept;
+		remove_action(&t.actions, f);
+		removed++;
+		for (size_t k = 0; k < noffs; k++) {
+			size_t e = k + 1 < noffs ? offs[k + 1] : out.len;
+			struct scan_error se;
+			scan_record(&rec, out.p + offs[k], e - offs[k], &se);
+			if (dws_add(w, &rec, err, sizeof err) != 0)
+				fail(EXIT_TROUBLE, "%s", err);
+		}
+	}
+	for (size_t i = 0; i < m.n; i++) {
+		if (m.matched[i])
+			continue;
+		src_record(&m, i, &srec);
+		if (m.del && truthy(m.del, &srec))
+			continue;
+		if (dws_add(w, &srec, err, sizeof err) != 0)
+			fail(EXIT_TROUBLE, "%s", err);
+		inserted++;
+	}
+	uint64_t rows = 0, bytes = 0;
+	size_t added;
+	finish_files(&t, w, &rows, &bytes, &added);
+	buf_adds(&t.params, ",\"mergeKey\":");
+	jw_str(&t.params, opt.key);
+	if (opt.when_newer) {
+		buf_adds(&t.params, ",\"whenNewer\":");
+		jw_str(&t.params, opt.when_newer);
+	}
+	if (opt.delete_when) {
+		buf_adds(&t.params, ",\"deleteWhen\":");
+		jw_str(&t.params, opt.delete_when);
+	}
+	buf_addf(&t.metrics, ",\"numSourceRows\":\"%zu\","
+		 "\"numTargetRowsInserted\":\"%llu\","
+		 "\"numTargetRowsUpdated\":\"%llu\","
+		 "\"numTargetRowsDeleted\":\"%llu\","
+		 "\"numTargetRowsCopied\":\"%llu\","
+		 "\"numTargetFilesRemoved\":\"%zu\","
+		 "\"numTargetFilesAdded\":\"%zu\"",
+		 m.n, (unsigned long long)inserted,
+		 (unsigned long long)updated, (unsigned long long)deleted,
+		 (unsigned long long)copied, removed, added);
+	cli_stats.records_out = inserted + updated;
+	free(live);
+	free(offs);
+	buf_free(&out);
+	buf_free(&a);
+	buf_free(&b);
+	scan_record_free(&rec);
+	scan_record_free(&srec);
+	if (!removed && !added && !g.changed)
+		return EXIT_OK;
+	return tx_commit(&t);
+}

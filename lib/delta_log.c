@@ -1,0 +1,1148 @@
+#include "delta_log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commit.h"
+#include "jsonw.h"
+#include "scan.h"
+#include "timefmt.h"
+#include "value.h"
+#include "xalloc.h"
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- JSON walking ---- */
+
+bool dl_obj_begin(struct dl_obj *o, const char *p, size_t n)
+{
+	size_t i = scan_ws(p, n, 0);
+	if (i >= n || p[i] != '{')
+		return false;
+	o->p = p;
+	o->n = n;
+	o->i = scan_ws(p, n, i + 1);
+	return true;
+}
+
+bool dl_obj_next(struct dl_obj *o, const char **key, size_t *klen,
+		 const char **val, size_t *vlen)
+{
+	const char *p = o->p;
+	size_t n = o->n, i = o->i;
+	if (i >= n || p[i] != '"')
+		return false;
+	size_t ke = scan_skip(p, n, i);
+	*key = p + i;
+	*klen = ke - i;
+	i = scan_ws(p, n, ke);
+	i = scan_ws(p, n, i + 1); /* ':' */
+	size_t ve = scan_skip(p, n, i);
+	*val = p + i;
+	*vlen = ve - i;
+	i = scan_ws(p, n, ve);
+	if (i < n && p[i] == ',')
+		i = scan_ws(p, n, i + 1);
+	o->i = i;
+	return true;
+}
+
+bool dl_get(const char *p, size_t n, const char *name, const char **val,
+	    size_t *vlen)
+{
+	struct dl_obj o;
+	if (!dl_obj_begin(&o, p, n))
+		return false;
+	const char *k, *v;
+	size_t kn, vn, nl = strlen(name);
+	bool found = false;
+	while (dl_obj_next(&o, &k, &kn, &v, &vn)) {
+		if (scan_string_equals(k, kn, name, nl)) {
+			*val = v;
+			*vlen = vn;
+			found = true;
+		}
+	}
+	return found;
+}
+
+char *dl_strdup_lit(const char *lit, size_t n)
+{
+	char *s = xmalloc(n + 1);
+	size_t l = scan_string_decode(lit, n, s);
+	s[l] = '\0';
+	return s;
+}
+
+char *dl_get_str(const char *p, size_t n, const char *name)
+{
+	const char *v;
+	size_t vn;
+	if (!dl_get(p, n, name, &v, &vn) || v[0] != '"')
+		return NULL;
+	return dl_strdup_lit(v, vn);
+}
+
+static bool parse_i64(const char *v, size_t vn, int64_t *out)
+{
+	size_t i = 0;
+	bool neg = false;
+	if (vn && v[0] == '-') {
+		neg = true;
+		i = 1;
+	}
+	if (i >= vn || vn - i > 18)
+		return false;
+	int64_t x = 0;
+	for (; i < vn; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		x = x * 10 + (v[i] - '0');
+	}
+	*out = neg ? -x : x;
+	return true;
+}
+
+bool dl_get_i64(const char *p, size_t n, const char *name, int64_t *out)
+{
+	const char *v;
+	size_t vn;
+	return dl_get(p, n, name, &v, &vn) && parse_i64(v, vn, out);
+}
+
+/* ---- paths ---- */
+
+void dl_uuid(char out[37])
+{
+	unsigned char r[16];
+	size_t got = 0;
+	while (got < sizeof r) {
+		ssize_t k = getrandom(r + got, sizeof r - got, 0);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			/* no entropy source: time and pid still differ */
+			uint64_t t = (uint64_t)time_now() ^ (uint64_t)getpid();
+			memcpy(r, &t, 8);
+			memcpy(r + 8, &t, 8);
+			break;
+		}
+		got += (size_t)k;
+	}
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[r[i] >> 4];
+		out[o++] = hex[r[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+static bool plain_char(unsigned char c, const char *extra)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c && strchr(extra, c));
+}
+
+static void pct(struct buf *b, unsigned char c)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	buf_addc(b, '%');
+	buf_addc(b, hex[c >> 4]);
+	buf_addc(b, hex[c & 15]);
+}
+
+void dl_path_encode(struct buf *b, const char *s)
+{
+	for (; *s; s++)
+		if (plain_char((unsigned char)*s, "-._~/="))
+			buf_addc(b, *s);
+		else
+			pct(b, (unsigned char)*s);
+}
+
+void dl_part_escape(struct buf *b, const char *s)
+{
+	if (!s) {
+		buf_adds(b, "__HIVE_DEFAULT_PARTITION__");
+		return;
+	}
+	if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0) {
+		/* never an empty or dot folder name */
+		for (; *s; s++)
+			pct(b, (unsigned char)*s);
+		if (!b->len || b->p[b->len - 1] == '=')
+			buf_adds(b, "%00");
+		return;
+	}
+	for (; *s; s++)
+		if (plain_char((unsigned char)*s, "-._~ +,@"))
+			buf_addc(b, *s);
+		else
+			pct(b, (unsigned char)*s);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *dl_path_decode(const char *s, size_t n)
+{
+	char *o = xmalloc(n + 1);
+	size_t j = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
+		    hexval(s[i + 2]) >= 0) {
+			o[j++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		} else {
+			o[j++] = s[i];
+		}
+	}
+	o[j] = '\0';
+	return o;
+}
+
+int dl_path_check(const char *table, const char *path, char *err,
+		  size_t errlen)
+{
+	const char *why = NULL;
+	if (!*path || path[0] == '/')
+		why = "absolute or empty";
+	else if (strlen(path) != strcspn(path, "\\"))
+		why = "has a backslash";
+	for (const char *c = path; !why && *c && *c != '/'; c++)
+		if (*c == ':')
+			why = "has a URI scheme";
+	for (const char *seg = path; !why && seg;) {
+		const char *e = strchr(seg, '/');
+		size_t l = e ? (size_t)(e - seg) : strlen(seg);
+		if (l == 0 || (l == 1 && seg[0] == '.') ||
+		    (l == 2 && seg[0] == '.' && seg[1] == '.'))
+			why = "has an empty, '.' or '..' segment";
+		seg = e ? e + 1 : NULL;
+	}
+	if (why) {
+		set_err(err, errlen,
+			"%s: the log names a path outside the table (%s): "
+			"'%s'; refusing", table, why, path);
+		return -1;
+	}
+	/* No component may be a symlink: lstat each prefix. */
+	struct buf b = {0};
+	buf_adds(&b, table);
+	buf_addc(&b, '/');
+	for (const char *c = path;; c++) {
+		if (*c == '/' || *c == '\0') {
+			struct stat st;
+			buf_add(&b, path, (size_t)(c - path));
+			if (lstat(b.p, &st) == 0 && S_ISLNK(st.st_mode)) {
+				set_err(err, errlen,
+					"%s: the log names a path through a "
+					"symlink: '%s'; refusing", table, path);
+				buf_free(&b);
+				return -1;
+			}
+			b.len -= (size_t)(c - path);
+			b.p[b.len] = '\0';
+			if (*c == '\0')
+				break;
+		}
+	}
+	buf_free(&b);
+	return 0;
+}
+
+/* ---- the snapshot ---- */
+
+static uint64_t hash_path(const char *p)
+{
+	return value_fp(p, strlen(p)).lo;
+}
+
+static void index_rebuild(struct dl_snapshot *s, size_t nslots)
+{
+	free(s->slots);
+	s->slots = xcalloc(nslots, sizeof *s->slots);
+	s->nslots = nslots;
+	for (size_t i = 0; i < s->nfiles; i++) {
+		size_t h = (size_t)hash_path(s->files[i].path) & (nslots - 1);
+		while (s->slots[h])
+			h = (h + 1) & (nslots - 1);
+		s->slots[h] = i + 1;
+	}
+}
+
+static struct dl_file *find(const struct dl_snapshot *s, const char *path)
+{
+	if (!s->nslots)
+		return NULL;
+	size_t h = (size_t)hash_path(path) & (s->nslots - 1);
+	while (s->slots[h]) {
+		struct dl_file *f = &s->files[s->slots[h] - 1];
+		if (strcmp(f->path, path) == 0)
+			return f;
+		h = (h + 1) & (s->nslots - 1);
+	}
+	return NULL;
+}
+
+struct dl_file *dl_find(const struct dl_snapshot *s, const char *path)
+{
+	struct dl_file *f = find(s, path);
+	return f && f->live ? f : NULL;
+}
+
+static void file_clear(struct dl_file *f)
+{
+	free(f->path);
+	free(f->action);
+	for (size_t i = 0; i < f->npv; i++) {
+		free(f->pv[i].name);
+		free(f->pv[i].value);
+	}
+	free(f->pv);
+	free(f->stats);
+	memset(f, 0, sizeof *f);
+}
+
+static struct dl_file *slot_for(struct dl_snapshot *s, const char *path)
+{
+	struct dl_file *f = find(s, path);
+	if (f) {
+		char *keep = f->path;
+		f->path = NULL;
+		file_clear(f);
+		f->path = keep;
+		return f;
+	}
+	if (s->nfiles == s->cap_files) {
+		s->cap_files = s->cap_files ? s->cap_files * 2 : 64;
+		s->files = xrealloc(s->files, s->cap_files * sizeof *s->files);
+	}
+	f = &s->files[s->nfiles++];
+	memset(f, 0, sizeof *f);
+	f->path = xstrdup(path);
+	if (s->nfiles * 2 > s->nslots)
+		index_rebuild(s, s->nslots ? s->nslots * 2 : 128);
+	else {
+		size_t h = (size_t)hash_path(path) & (s->nslots - 1);
+		while (s->slots[h])
+			h = (h + 1) & (s->nslots - 1);
+		s->slots[h] = s->nfiles;
+	}
+	return f;
+}
+
+static int apply_file(struct dl_snapshot *s, const char *v, size_t vn,
+		      int64_t version, bool add, char *err, size_t errlen)
+{
+	const char *pv;
+	size_t pn;
+	if (!dl_get(v, vn, "path", &pv, &pn) || pv[0] != '"') {
+		set_err(err, errlen, "%s: version %lld: %s without a path",
+			s->table, (long long)version, add ? "add" : "remove");
+		return -1;
+	}
+	char *lit = dl_strdup_lit(pv, pn);
+	char *path = dl_path_decode(lit, strlen(lit));
+	free(lit);
+	struct dl_file *f = slot_for(s, path);
+	free(path);
+	f->action = xstrndup(v, vn);
+	f->version = version;
+	f->live = add;
+	dl_get_i64(v, vn, "size", &f->size);
+	if (!dl_get_i64(v, vn, add ? "modificationTime" : "deletionTimestamp",
+			&f->mtime))
+		f->mtime = 0;
+	if (add) {
+		f->stats = dl_get_str(v, vn, "stats");
+		const char *m;
+		size_t mn;
+		if (dl_get(v, vn, "partitionValues", &m, &mn)) {
+			struct dl_obj o;
+			if (dl_obj_begin(&o, m, mn)) {
+				const char *k, *x;
+				size_t kn, xn;
+				while (dl_obj_next(&o, &k, &kn, &x, &xn)) {
+					f->pv = xrealloc(f->pv, (f->npv + 1) *
+								sizeof *f->pv);
+					f->pv[f->npv].name = dl_strdup_lit(k, kn);
+					f->pv[f->npv].value =
+						x[0] == '"' ? dl_strdup_lit(x, xn)
+							    : NULL;
+					f->npv++;
+				}
+			}
+		}
+		const char *dv;
+		size_t dn;
+		if (dl_get(v, vn, "deletionVector", &dv, &dn) && dv[0] != 'n') {
+			set_err(err, errlen,
+				"%s: version %lld: deletion vectors are not "
+				"supported", s->table, (long long)version);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void set_metadata(struct dl_snapshot *s, const char *v, size_t vn)
+{
+	free(s->metadata);
+	s->metadata = xstrndup(v, vn);
+	for (size_t i = 0; i < s->npart; i++)
+		free(s->part_cols[i]);
+	free(s->part_cols);
+	s->part_cols = NULL;
+	s->npart = 0;
+	const char *pc;
+	size_t pn;
+	if (dl_get(v, vn, "partitionColumns", &pc, &pn) && pc[0] == '[') {
+		size_t i = scan_ws(pc, pn, 1);
+		while (i < pn && pc[i] == '"') {
+			size_t e = scan_skip(pc, pn, i);
+			s->part_cols = xrealloc(s->part_cols, (s->npart + 1) *
+							      sizeof(char *));
+			s->part_cols[s->npart++] = dl_strdup_lit(pc + i, e - i);
+			i = scan_ws(pc, pn, e);
+			if (i < pn && pc[i] == ',')
+				i = scan_ws(pc, pn, i + 1);
+		}
+	}
+	free(s->provider);
+	s->provider = NULL;
+	const char *fm;
+	size_t fn;
+	if (dl_get(v, vn, "format", &fm, &fn))
+		s->provider = dl_get_str(fm, fn, "provider");
+	s->checkpoint_every = 10;
+	const char *cf;
+	size_t cn;
+	if (dl_get(v, vn, "configuration", &cf, &cn)) {
+		char *ci = dl_get_str(cf, cn, "delta.checkpointInterval");
+		if (ci && atoll(ci) > 0)
+			s->checkpoint_every = atoll(ci);
+		free(ci);
+	}
+	ds_free(s->schema);
+	s->schema = NULL;
+	char *ss = dl_get_str(v, vn, "schemaString");
+	if (ss) {
+		char e[256];
+		s->schema = ds_parse(ss, strlen(ss), e, sizeof e);
+		free(ss);
+	}
+}
+
+static void set_txn(struct dl_snapshot *s, const char *v, size_t vn)
+{
+	char *app = dl_get_str(v, vn, "appId");
+	int64_t ver = 0, lu = 0;
+	if (!app)
+		return;
+	dl_get_i64(v, vn, "version", &ver);
+	dl_get_i64(v, vn, "lastUpdated", &lu);
+	for (size_t i = 0; i < s->ntxns; i++) {
+		if (strcmp(s->txns[i].app_id, app) == 0) {
+			s->txns[i].version = ver;
+			s->txns[i].last_updated = lu;
+			free(app);
+			return;
+		}
+	}
+	if (s->ntxns == s->cap_txns) {
+		s->cap_txns = s->cap_txns ? s->cap_txns * 2 : 8;
+		s->txns = xrealloc(s->txns, s->cap_txns * sizeof *s->txns);
+	}
+	s->txns[s->ntxns++] = (struct dl_txn){app, ver, lu};
+}
+
+int64_t dl_txn_version(const struct dl_snapshot *s, const char *app_id)
+{
+	for (size_t i = 0; i < s->ntxns; i++)
+		if (strcmp(s->txns[i].app_id, app_id) == 0)
+			return s->txns[i].version;
+	return -1;
+}
+
+int dl_apply(struct dl_snapshot *s, const char *text, size_t n, int64_t v,
+	     char *err, size_t errlen)
+{
+	size_t i = 0;
+	unsigned line = 0;
+	while (i < n) {
+		const char *nl = memchr(text + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - text) : n;
+		size_t len = e - i;
+		const char *p = text + i;
+		line++;
+		i = e + 1;
+		if (len && p[len - 1] == '\r')
+			len--;
+		if (scan_ws(p, len, 0) == len)
+			continue;
+		struct scan_error se;
+		if (scan_validate(p, len, &se) != 0) {
+			set_err(err, errlen,
+				"%s: version %lld line %u: invalid JSON: %s",
+				s->table, (long long)v, line, se.what);
+			return -1;
+		}
+		struct dl_obj o;
+		const char *k, *val;
+		size_t kn, vn;
+		if (!dl_obj_begin(&o, p, len)) {
+			set_err(err, errlen,
+				"%s: version %lld line %u: an action must be "
+				"an object", s->table, (long long)v, line);
+			return -1;
+		}
+		while (dl_obj_next(&o, &k, &kn, &val, &vn)) {
+			if (val[0] != '{')
+				continue;
+			if (scan_string_equals(k, kn, "add", 3)) {
+				if (apply_file(s, val, vn, v, true, err,
+					       errlen) != 0)
+					return -1;
+			} else if (scan_string_equals(k, kn, "remove", 6)) {
+				if (apply_file(s, val, vn, v, false, err,
+					       errlen) != 0)
+					return -1;
+			} else if (scan_string_equals(k, kn, "metaData", 8)) {
+				set_metadata(s, val, vn);
+			} else if (scan_string_equals(k, kn, "protocol", 8)) {
+				free(s->protocol);
+				s->protocol = xstrndup(val, vn);
+			} else if (scan_string_equals(k, kn, "txn", 3)) {
+				set_txn(s, val, vn);
+			} else if (scan_string_equals(k, kn, "commitInfo", 10)) {
+				int64_t ts;
+				if (dl_get_i64(val, vn, "timestamp", &ts))
+					s->timestamp = ts;
+			} else if (scan_string_equals(k, kn, "sidecar", 7)) {
+				set_err(err, errlen,
+					"%s: version %lld: checkpoint sidecar "
+					"files are not supported", s->table,
+					(long long)v);
+				return -1;
+			}
+			/* cdc, domainMetadata, checkpointMetadata and
+			 * unknown actions change nothing a reader of this
+			 * library needs. */
+		}
+	}
+	s->version = v;
+	return 0;
+}
+
+void dl_snapshot_free(struct dl_snapshot *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nfiles; i++)
+		file_clear(&s->files[i]);
+	free(s->files);
+	free(s->slots);
+	for (size_t i = 0; i < s->ntxns; i++)
+		free(s->txns[i].app_id);
+	free(s->txns);
+	for (size_t i = 0; i < s->npart; i++)
+		free(s->part_cols[i]);
+	free(s->part_cols);
+	ds_free(s->schema);
+	free(s->protocol);
+	free(s->metadata);
+	free(s->provider);
+	free(s->table);
+	free(s);
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+	const struct dl_file *x = *(struct dl_file *const *)a;
+	const struct dl_file *y = *(struct dl_file *const *)b;
+	return strcmp(x->path, y->path);
+}
+
+struct dl_file **dl_live_files(const struct dl_snapshot *s, size_t *n)
+{
+	struct dl_file **v = xmalloc((s->nfiles + 1) * sizeof *v);
+	size_t k = 0;
+	for (size_t i = 0; i < s->nfiles; i++)
+		if (s->files[i].live)
+			v[k++] = &s->files[i];
+	qsort(v, k, sizeof *v, cmp_file);
+	*n = k;
+	return v;
+}
+
+/* ---- files of the log ---- */
+
+char *dl_commit_path(const char *table, int64_t version)
+{
+	struct buf b = {0};
+	buf_addf(&b, "%s/_delta_log/%020lld.json", table, (long long)version);
+	return b.p;
+}
+
+static int read_file(const char *path, struct buf *out, char *err,
+		     size_t errlen)
+{
+	out->len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		buf_reserve(out, 65536);
+		ssize_t r = read(fd, out->p + out->len, out->cap - out->len - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			set_err(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		out->len += (size_t)r;
+	}
+	out->p[out->len] = '\0';
+	close(fd);
+	return 0;
+}
+
+int dl_read_commit(const char *table, int64_t version, struct buf *out,
+		   char *err, size_t errlen)
+{
+	char *p = dl_commit_path(table, version);
+	int rc = read_file(p, out, err, errlen);
+	free(p);
+	return rc;
+}
+
+int dl_write_commit(const char *table, int64_t version, const char *text,
+		    size_t n, char *err, size_t errlen)
+{
+	char *p = dl_commit_path(table, version);
+	int rc = commit_create_new(p, text, n, err, errlen);
+	free(p);
+	return rc;
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return n > 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct listing {
+	int64_t *commits;
+	size_t ncommits;
+	int64_t best_cp; /* newest JSON checkpoint <= limit */
+	char *best_cp_name;
+	int64_t parquet_cp; /* newest Parquet checkpoint <= limit */
+};
+
+static int list_log(const char *table, int64_t limit, struct listing *l,
+		    char *err, size_t errlen)
+{
+	memset(l, 0, sizeof *l);
+	l->best_cp = l->parquet_cp = -1;
+	struct buf b = {0};
+	buf_addf(&b, "%s/_delta_log", table);
+	DIR *d = opendir(b.p);
+	if (!d) {
+		int e = errno;
+		buf_free(&b);
+		if (e == ENOENT)
+			return 1;
+		set_err(err, errlen, "%s/_delta_log: %s", table, strerror(e));
+		return -1;
+	}
+	size_t cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *nm = de->d_name;
+		size_t len = strlen(nm);
+		if (len < 21 || !all_digits(nm, 20))
+			continue;
+		int64_t v = atoll(nm);
+		if (limit >= 0 && v > limit)
+			continue;
+		if (strcmp(nm + 20, ".json") == 0) {
+			if (l->ncommits == cap) {
+				cap = cap ? cap * 2 : 64;
+				l->commits = xrealloc(l->commits,
+						      cap * sizeof(int64_t));
+			}
+			l->commits[l->ncommits++] = v;
+		} else if (strncmp(nm + 20, ".checkpoint.", 12) == 0) {
+			bool json = len > 25 && strcmp(nm + len - 5, ".json") == 0;
+			if (json && v > l->best_cp) {
+				l->best_cp = v;
+				free(l->best_cp_name);
+				l->best_cp_name = xstrdup(nm);
+			} else if (!json && strstr(nm, ".parquet") &&
+				   !strstr(nm, ".tmp") && v > l->parquet_cp) {
+				l->parquet_cp = v;
+			}
+		}
+	}
+	closedir(d);
+	buf_free(&b);
+	qsort(l->commits, l->ncommits, sizeof(int64_t), cmp_i64);
+	return 0;
+}
+
+int64_t *dl_list_versions(const char *table, size_t *n, char *err,
+			  size_t errlen)
+{
+	struct listing l;
+	int rc = list_log(table, -1, &l, err, errlen);
+	free(l.best_cp_name);
+	*n = 0;
+	if (rc < 0)
+		return NULL;
+	*n = l.ncommits;
+	return l.commits ? l.commits : xcalloc(1, sizeof(int64_t));
+}
+
+static struct dl_snapshot *snapshot_new(const char *table)
+{
+	struct dl_snapshot *s = xcalloc(1, sizeof *s);
+	s->table = xstrdup(table);
+	s->version = -1;
+	s->checkpoint_version = -1;
+	s->checkpoint_every = 10;
+	return s;
+}
+
+static int load_checkpoint(struct dl_snapshot *s, const char *name,
+			   int64_t v, struct buf *tmp, char *err,
+			   size_t errlen)
+{
+	struct buf p = {0};
+	buf_addf(&p, "%s/_delta_log/%s", s->table, name);
+	int rc = read_file(p.p, tmp, err, errlen);
+	buf_free(&p);
+	if (rc != 0)
+		return -1;
+	if (dl_apply(s, tmp->p, tmp->len, v, err, errlen) != 0)
+		return -1;
+	s->checkpoint_version = v;
+	return 0;
+}
+
+/* The fast way to the newest snapshot: _last_checkpoint names a JSON
+ * checkpoint; the commits after it are found by probing, no listing. */
+static int load_from_hint(struct dl_snapshot *s, struct buf *tmp)
+{
+	char e[256];
+	struct buf p = {0};
+	buf_addf(&p, "%s/_delta_log/_last_checkpoint", s->table);
+	int rc = read_file(p.p, tmp, e, sizeof e);
+	buf_free(&p);
+	if (rc != 0)
+		return -1;
+	struct scan_error se;
+	if (scan_validate(tmp->p, tmp->len, &se) != 0)
+		return -1;
+	int64_t v;
+	const char *v2;
+	size_t v2n;
+	if (!dl_get_i64(tmp->p, tmp->len, "version", &v) ||
+	    !dl_get(tmp->p, tmp->len, "v2Checkpoint", &v2, &v2n))
+		return -1;
+	char *name = dl_get_str(v2, v2n, "path");
+	if (!name || strchr(name, '/') ||
+	    strncmp(name + (strlen(name) > 20 ? 20 : 0), ".checkpoint.", 12)) {
+		free(name);
+		return -1;
+	}
+	rc = load_checkpoint(s, name, v, tmp, e, sizeof e);
+	free(name);
+	return rc;
+}
+
+static void snapshot_reset(struct dl_snapshot *s)
+{
+	char *t = xstrdup(s->table);
+	dl_snapshot_free(s);
+	struct dl_snapshot *n = snapshot_new(t);
+	*s = *n;
+	free(n);
+	free(t);
+}
+
+static int check_paths(struct dl_snapshot *s, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < s->nfiles; i++)
+		if (dl_path_check(s->table, s->files[i].path, err, errlen))
+			return -1;
+	return 0;
+}
+
+struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
+			    size_t errlen)
+{
+	struct dl_snapshot *s = snapshot_new(table);
+	struct buf tmp = {0};
+	int64_t next;
+	if (version < 0 && load_from_hint(s, &tmp) == 0) {
+		next = s->version + 1;
+		for (;;) {
+			int rc = dl_read_commit(table, next, &tmp, err, errlen);
+			if (rc < 0)
+				goto fail;
+			if (rc == 1)
+				break;
+			if (dl_apply(s, tmp.p, tmp.len, next, err, errlen))
+				goto fail;
+			s->commits_read++;
+			next++;
+		}
+		goto done;
+	}
+	snapshot_reset(s);
+	struct listing l;
+	int rc = list_log(table, version, &l, err, errlen);
+	if (rc < 0)
+		goto fail;
+	if (rc == 1 || (l.ncommits == 0 && l.best_cp < 0)) {
+		free(l.commits);
+		free(l.best_cp_name);
+		if (version >= 0) {
+			set_err(err, errlen, "%s: not a Delta table (no "
+				"_delta_log commits)", table);
+			goto fail;
+		}
+		goto done;
+	}
+	int64_t start = 0;
+	if (l.best_cp >= 0 && l.best_cp >= l.parquet_cp) {
+		if (load_checkpoint(s, l.best_cp_name, l.best_cp, &tmp, err,
+				    errlen) != 0) {
+			free(l.commits);
+			free(l.best_cp_name);
+			goto fail;
+		}
+		start = l.best_cp + 1;
+	} else if (l.ncommits == 0 || l.commits[0] != 0) {
+		/* a JSON-only replay from version 0 would also do */
+		if (l.parquet_cp >= 0 &&
+		    (l.ncommits == 0 || l.commits[0] > l.parquet_cp + 1 ||
+		     l.commits[0] != 0)) {
+			set_err(err, errlen,
+				"%s: the log starts from a Parquet checkpoint "
+				"(version %lld), which txlog cannot read",
+				table, (long long)l.parquet_cp);
+			free(l.commits);
+			free(l.best_cp_name);
+			goto fail;
+		}
+		if (l.ncommits == 0 || l.commits[0] != 0) {
+			set_err(err, errlen, "%s: version 0 is missing and no "
+				"checkpoint replaces it", table);
+			free(l.commits);
+			free(l.best_cp_name);
+			goto fail;
+		}
+	}
+	int64_t expect = start;
+	for (size_t i = 0; i < l.ncommits; i++) {
+		if (l.commits[i] < start)
+			continue;
+		if (l.commits[i] != expect) {
+			set_err(err, errlen, "%s: version %lld is missing from "
+				"the log", table, (long long)expect);
+			free(l.commits);
+			free(l.best_cp_name);
+			goto fail;
+		}
+		if (dl_read_commit(table, expect, &tmp, err, errlen) != 0 ||
+		    dl_apply(s, tmp.p, tmp.len, expect, err, errlen) != 0) {
+			free(l.commits);
+			free(l.best_cp_name);
+			goto fail;
+		}
+		s->commits_read++;
+		expect++;
+	}
+	free(l.commits);
+	free(l.best_cp_name);
+	if (version >= 0 && s->version != version) {
+		set_err(err, errlen, "%s: no version %lld (newest is %lld)",
+			table, (long long)version, (long long)s->version);
+		goto fail;
+	}
+done:
+	buf_free(&tmp);
+	if (s->version >= 0 && check_paths(s, err, errlen) != 0) {
+		dl_snapshot_free(s);
+		return NULL;
+	}
+	return s;
+fail:
+	buf_free(&tmp);
+	dl_snapshot_free(s);
+	return NULL;
+}
+
+/* ---- protocol ---- */
+
+static const char *const known_features[] = {
+	"v2Checkpoint", "typeWidening", "appendOnly", "invariants",
+	"timestampNtz", "checkConstraints", "generatedColumns",
+	"domainMetadata", "vacuumProtocolCheck", NULL,
+};
+/* features that change what a writer must do, which txlog does not */
+static const char *const write_refused[] = {
+	"appendOnly", "invariants", "checkConstraints", "generatedColumns",
+	"columnMapping", "deletionVectors", "rowTracking", "identityColumns",
+	"changeDataFeed", "inCommitTimestamp", "clustering", NULL,
+};
+
+static bool in_list(const char *s, size_t n, const char *const *l)
+{
+	for (; *l; l++)
+		if (strlen(*l) == n && memcmp(*l, s, n) == 0)
+			return true;
+	return false;
+}
+
+static int check_features(const struct dl_snapshot *s, const char *member,
+			  bool write, char *err, size_t errlen)
+{
+	const char *v;
+	size_t vn;
+	if (!s->protocol ||
+	    !dl_get(s->protocol, strlen(s->protocol), member, &v, &vn) ||
+	    v[0] != '[')
+		return 0;
+	size_t i = scan_ws(v, vn, 1);
+	while (i < vn && v[i] == '"') {
+		size_t e = scan_skip(v, vn, i);
+		char *f = dl_strdup_lit(v + i, e - i);
+		size_t fl = strlen(f);
+		if (!in_list(f, fl, known_features) ||
+		    (write && in_list(f, fl, write_refused))) {
+			set_err(err, errlen,
+				"%s: table feature '%s' is not supported "
+				"for %s", s->table, f,
+				write ? "writing" : "reading");
+			free(f);
+			return -1;
+		}
+		free(f);
+		i = scan_ws(v, vn, e);
+		if (i < vn && v[i] == ',')
+			i = scan_ws(v, vn, i + 1);
+	}
+	return 0;
+}
+
+int dl_can_read(const struct dl_snapshot *s, char *err, size_t errlen)
+{
+	int64_t r = 1;
+	if (s->protocol)
+		dl_get_i64(s->protocol, strlen(s->protocol), "minReaderVersion",
+			   &r);
+	if (r > 3) {
+		set_err(err, errlen, "%s: reader version %lld is not supported",
+			s->table, (long long)r);
+		return -1;
+	}
+	if (check_features(s, "readerFeatures", false, err, errlen))
+		return -1;
+	if (!s->provider || strcmp(s->provider, "json") != 0) {
+		set_err(err, errlen,
+			"%s: data files are in format '%s'; txlog reads only "
+			"its own NDJSON+zstd data files (no Parquet)", s->table,
+			s->provider ? s->provider : "?");
+		return -1;
+	}
+	return 0;
+}
+
+int dl_can_write(const struct dl_snapshot *s, char *err, size_t errlen)
+{
+	if (dl_can_read(s, err, errlen))
+		return -1;
+	int64_t w = 2;
+	if (s->protocol)
+		dl_get_i64(s->protocol, strlen(s->protocol), "minWriterVersion",
+			   &w);
+	if (w > 7 || (w > 2 && w < 7)) {
+		set_err(err, errlen,
+			"%s: writer version %lld is not supported; refusing "
+			"to write", s->table, (long long)w);
+		return -1;
+	}
+	if (check_features(s, "writerFeatures", true, err, errlen))
+		return -1;
+	if (!s->schema) {
+		set_err(err, errlen, "%s: no readable schema", s->table);
+		return -1;
+	}
+	return 0;
+}
+
+void dl_protocol_action(struct buf *b, bool type_widening)
+{
+	buf_adds(b, "{\"protocol\":{\"minReaderVersion\":3,"
+		    "\"minWriterVersion\":7,\"readerFeatures\":[\"v2Checkpoint\"");
+	if (type_widening)
+		buf_adds(b, ",\"typeWidening\"");
+	buf_adds(b, "],\"writerFeatures\":[\"v2Checkpoint\"");
+	if (type_widening)
+		buf_adds(b, ",\"typeWidening\"");
+	buf_adds(b, "]}}\n");
+}
+
+void dl_metadata_action(struct buf *b, const char *id,
+			const struct ds_type *schema, char *const *part,
+			size_t npart, const char *config_members,
+			int64_t created_ms)
+{
+	struct buf ss = {0};
+	ds_write(&ss, schema);
+	buf_adds(b, "{\"metaData\":{\"id\":");
+	jw_str(b, id);
+	buf_adds(b, ",\"format\":{\"provider\":\"json\",\"options\":"
+		    "{\"compression\":\"zstd\"}},\"schemaString\":");
+	jw_string(b, ss.p, ss.len);
+	buf_adds(b, ",\"partitionColumns\":[");
+	for (size_t i = 0; i < npart; i++) {
+		if (i)
+			buf_addc(b, ',');
+		jw_str(b, part[i]);
+	}
+	buf_adds(b, "],\"configuration\":{");
+	buf_adds(b, config_members ? config_members : "");
+	buf_adds(b, "},\"createdTime\":");
+	buf_add_i64(b, created_ms);
+	buf_adds(b, "}}\n");
+	buf_free(&ss);
+}
+
+/* ---- checkpoints ---- */
+
+int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
+		  size_t errlen)
+{
+	struct buf b = {0};
+	size_t actions = 0, adds = 0;
+	buf_addf(&b, "{\"checkpointMetadata\":{\"version\":%lld}}\n",
+		 (long long)s->version);
+	buf_adds(&b, "{\"protocol\":");
+	buf_adds(&b, s->protocol);
+	buf_adds(&b, "}\n{\"metaData\":");
+	buf_adds(&b, s->metadata);
+	buf_adds(&b, "}\n");
+	actions = 3;
+	for (size_t i = 0; i < s->ntxns; i++) {
+		buf_adds(&b, "{\"txn\":{\"appId\":");
+		jw_str(&b, s->txns[i].app_id);
+		buf_addf(&b, ",\"version\":%lld,\"lastUpdated\":%lld}}\n",
+			 (long long)s->txns[i].version,
+			 (long long)s->txns[i].last_updated);
+		actions++;
+	}
+	int64_t now = time_now() / 1000000;
+	size_t n;
+	struct dl_file **live = dl_live_files(s, &n);
+	for (size_t i = 0; i < n; i++) {
+		buf_adds(&b, "{\"add\":");
+		buf_adds(&b, live[i]->action);
+		buf_adds(&b, "}\n");
+		actions++;
+		adds++;
+	}
+	free(live);
+	for (size_t i = 0; i < s->nfiles; i++) {
+		const struct dl_file *f = &s->files[i];
+		if (f->live || now - f->mtime > retain_ms)
+			continue;
+		buf_adds(&b, "{\"remove\":");
+		buf_adds(&b, f->action);
+		buf_adds(&b, "}\n");
+		actions++;
+	}
+	char uuid[37];
+	dl_uuid(uuid);
+	struct buf name = {0}, path = {0}, last = {0};
+	buf_addf(&name, "%020lld.checkpoint.%s.json", (long long)s->version,
+		 uuid);
+	buf_addf(&path, "%s/_delta_log/%s", s->table, name.p);
+	int rc = commit_replace(path.p, b.p, b.len, err, errlen);
+	if (rc == 0) {
+		buf_addf(&last,
+			 "{\"version\":%lld,\"size\":%zu,\"sizeInBytes\":%zu,"
+			 "\"numOfAddFiles\":%zu,\"v2Checkpoint\":{\"path\":",
+			 (long long)s->version, actions, b.len, adds);
+		jw_str(&last, name.p);
+		buf_addf(&last, ",\"sizeInBytes\":%zu,\"modificationTime\":"
+			 "%lld}}\n", b.len, (long long)now);
+		path.len = 0;
+		buf_addf(&path, "%s/_delta_log/_last_checkpoint", s->table);
+		/* Never move the hint backwards: a slower writer of an
+		 * older checkpoint must not hide a newer one. */
+		struct buf old = {0};
+		char e2[64];
+		int64_t ov = -1;
+		if (read_file(path.p, &old, e2, sizeof e2) == 0 &&
+		    scan_validate(old.p, old.len, &(struct scan_error){0}) == 0)
+			dl_get_i64(old.p, old.len, "version", &ov);
+		buf_free(&old);
+		if (ov < s->version)
+			rc = commit_replace(path.p, last.p, last.len, err,
+					    errlen);
+	}
+	buf_free(&b);
+	buf_free(&name);
+	buf_free(&path);
+	buf_free(&last);
+	return rc;
+}

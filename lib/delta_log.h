@@ -1,0 +1,173 @@
+/*
+ * delta_log: the Delta Lake transaction log of a table on a folder.
+ *
+ *   TABLE/_delta_log/00000000000000000000.json   version 0: one commit,
+ *   TABLE/_delta_log/00000000000000000001.json   NDJSON, one action a line
+ *   TABLE/_delta_log/00000000000000000010.checkpoint.UUID.json
+ *   TABLE/_delta_log/_last_checkpoint            {"version":10,...}
+ *
+ * A version exists once its file exists: it is published by put-if-absent
+ * (link(2) of a fully written, fsynced temp file), so of two writers that
+ * race for version N exactly one wins and the other re-reads.
+ *
+ * Replay (the protocol's action reconciliation): the newest protocol and
+ * metaData win; the newest txn version per appId wins; add and remove are
+ * reconciled by path (an add revives a path, a remove kills it and leaves
+ * a tombstone that vacuum honours).  A snapshot at version V is the
+ * newest readable checkpoint at or below V (a V2 JSON checkpoint, see
+ * dl_checkpoint) plus the commits after it up to V.  Without one, replay
+ * starts at version 0; if version 0 is gone and only a Parquet checkpoint
+ * could replace it, the load is refused: no Parquet is read here.
+ *
+ * Paths: the log holds relative URIs (percent-encoded).  A path that is
+ * absolute, has a scheme, has an empty, "." or ".." segment, or leads
+ * through a symlink out of the table, is refused at load: no verb ever
+ * touches a file outside the table.
+ *
+ * Library rules: errors come back as -1 (or NULL) with "TABLE: reason" in
+ * err; nothing prints or exits.
+ */
+#ifndef IDEM_DELTA_LOG_H
+#define IDEM_DELTA_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "delta_schema.h"
+
+/* ---- walking JSON objects on the raw text (valid JSON only) ---- */
+
+struct dl_obj {
+	const char *p;
+	size_t n, i;
+};
+/* p[0..n) is an object; false when it is not. */
+bool dl_obj_begin(struct dl_obj *o, const char *p, size_t n);
+/* Next member: key is the string literal (quotes included). */
+bool dl_obj_next(struct dl_obj *o, const char **key, size_t *klen,
+		 const char **val, size_t *vlen);
+/* Value of member name in object p[0..n) (the last one wins). */
+bool dl_get(const char *p, size_t n, const char *name, const char **val,
+	    size_t *vlen);
+/* A string member decoded into a new NUL-terminated string, or NULL. */
+char *dl_get_str(const char *p, size_t n, const char *name);
+/* An integer member; false when absent or not an integer. */
+bool dl_get_i64(const char *p, size_t n, const char *name, int64_t *out);
+/* Decode a JSON string literal into a new string. */
+char *dl_strdup_lit(const char *lit, size_t n);
+
+/* ---- the snapshot ---- */
+
+struct dl_pv { /* one partition value: value NULL is a null partition */
+	char *name, *value;
+};
+
+struct dl_file {
+	char *path;   /* the log's path, percent-decoded (relative) */
+	char *action; /* the whole add (or remove) object, JSON text */
+	struct dl_pv *pv;
+	size_t npv;
+	int64_t size, mtime; /* remove: mtime is deletionTimestamp */
+	char *stats;  /* the decoded stats JSON, or NULL */
+	int64_t version; /* version that added (or removed) it */
+	bool live;
+};
+
+struct dl_txn {
+	char *app_id;
+	int64_t version, last_updated;
+};
+
+struct dl_snapshot {
+	char *table;
+	int64_t version;   /* -1: the table does not exist */
+	int64_t timestamp; /* commitInfo.timestamp (ms) of that version */
+	char *protocol;    /* the protocol object, JSON text */
+	char *metadata;    /* the metaData object, JSON text */
+	struct ds_type *schema;
+	char **part_cols;
+	size_t npart;
+	char *provider;           /* format.provider */
+	int64_t checkpoint_every; /* delta.checkpointInterval, default 10 */
+	struct dl_file *files;    /* live adds and tombstones, see live */
+	size_t nfiles, cap_files;
+	size_t *slots; /* open-addressing index by path: file index + 1 */
+	size_t nslots;
+	struct dl_txn *txns;
+	size_t ntxns, cap_txns;
+	int64_t checkpoint_version; /* the checkpoint it started from, or -1 */
+	size_t commits_read;
+};
+
+/*
+ * Load the snapshot of table at version (-1: the newest).  A table with
+ * no _delta_log loads as version -1 (not an error) unless version >= 0.
+ */
+struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
+			    size_t errlen);
+void dl_snapshot_free(struct dl_snapshot *s);
+
+/* Apply one commit's (or checkpoint's) NDJSON text at version v. */
+int dl_apply(struct dl_snapshot *s, const char *text, size_t n, int64_t v,
+	     char *err, size_t errlen);
+
+/* Live files sorted by path (an array the caller frees, of pointers
+ * into s). */
+struct dl_file **dl_live_files(const struct dl_snapshot *s, size_t *n);
+struct dl_file *dl_find(const struct dl_snapshot *s, const char *path);
+int64_t dl_txn_version(const struct dl_snapshot *s, const char *app_id);
+
+/*
+ * The protocol and its features: 0 when txlog may write to the table
+ * (minWriterVersion <= 7 with only features it knows, format "json"),
+ * -1 with the reason.  dl_can_read: the same for reading data files.
+ */
+int dl_can_write(const struct dl_snapshot *s, char *err, size_t errlen);
+int dl_can_read(const struct dl_snapshot *s, char *err, size_t errlen);
+
+/* ---- files of the log ---- */
+
+/* "TABLE/_delta_log/%020lld.json" into a new string. */
+char *dl_commit_path(const char *table, int64_t version);
+/* Read one commit's text; 1 when absent, 0 read, -1 error. */
+int dl_read_commit(const char *table, int64_t version, struct buf *out,
+		   char *err, size_t errlen);
+/* Publish a commit by put-if-absent: 0 won, 1 the version exists. */
+int dl_write_commit(const char *table, int64_t version, const char *text,
+		    size_t n, char *err, size_t errlen);
+/* Versions of the JSON commits in the log, ascending (caller frees). */
+int64_t *dl_list_versions(const char *table, size_t *n, char *err,
+			  size_t errlen);
+
+/*
+ * Write a V2 checkpoint of s (its version) in JSON,
+ * NNNNNNNNNNNNNNNNNNNN.checkpoint.UUID.json, then _last_checkpoint, each
+ * by atomic replace.  Tombstones younger than retain_ms are kept.
+ */
+int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
+		  size_t errlen);
+
+/* ---- paths and names ---- */
+
+/* A random RFC 4122 version 4 UUID, 36 characters and NUL. */
+void dl_uuid(char out[37]);
+/* Percent-encode a relative file path for the log (keeps A-Za-z0-9 and
+ * "-._~/="), and back. */
+void dl_path_encode(struct buf *b, const char *s);
+char *dl_path_decode(const char *s, size_t n);
+/* Hive-style escape of a partition value for a folder name. */
+void dl_part_escape(struct buf *b, const char *s);
+/* 0 when the (decoded) relative path is safe to open under table. */
+int dl_path_check(const char *table, const char *path, char *err,
+		  size_t errlen);
+
+/* The action lines the writer needs. */
+void dl_protocol_action(struct buf *b, bool type_widening);
+void dl_metadata_action(struct buf *b, const char *id,
+			const struct ds_type *schema, char *const *part,
+			size_t npart, const char *config_members,
+			int64_t created_ms);
+
+#endif

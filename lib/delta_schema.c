@@ -1,0 +1,639 @@
+#include "delta_schema.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "delta_log.h"
+#include "jsonw.h"
+#include "scan.h"
+#include "timefmt.h"
+#include "value.h"
+#include "xalloc.h"
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static const struct {
+	const char *name;
+	enum dt_kind kind;
+} prims[] = {
+	{"string", DT_STRING},   {"long", DT_LONG},
+	{"integer", DT_INTEGER}, {"short", DT_SHORT},
+	{"byte", DT_BYTE},       {"double", DT_DOUBLE},
+	{"float", DT_FLOAT},     {"boolean", DT_BOOLEAN},
+	{"date", DT_DATE},       {"timestamp", DT_TIMESTAMP},
+	{"timestamp_ntz", DT_TIMESTAMP_NTZ}, {"binary", DT_BINARY},
+};
+
+static const char *kind_name(enum dt_kind k)
+{
+	for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++)
+		if (prims[i].kind == k)
+			return prims[i].name;
+	return "string";
+}
+
+static struct ds_type *prim(enum dt_kind k)
+{
+	struct ds_type *t = xcalloc(1, sizeof *t);
+	t->kind = k;
+	t->name = xstrdup(kind_name(k));
+	return t;
+}
+
+struct ds_type *ds_new_struct(void)
+{
+	struct ds_type *t = xcalloc(1, sizeof *t);
+	t->kind = DT_STRUCT;
+	return t;
+}
+
+void ds_free(struct ds_type *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nfields; i++) {
+		free(t->fields[i].name);
+		free(t->fields[i].metadata);
+		ds_free(t->fields[i].type);
+	}
+	free(t->fields);
+	ds_free(t->elem);
+	free(t->name);
+	free(t->raw);
+	free(t);
+}
+
+struct ds_type *ds_copy(const struct ds_type *t)
+{
+	if (!t)
+		return NULL;
+	struct ds_type *c = xcalloc(1, sizeof *c);
+	c->kind = t->kind;
+	c->name = t->name ? xstrdup(t->name) : NULL;
+	c->raw = t->raw ? xstrdup(t->raw) : NULL;
+	c->contains_null = t->contains_null;
+	c->elem = ds_copy(t->elem);
+	if (t->nfields) {
+		c->fields = xcalloc(t->nfields, sizeof *c->fields);
+		c->nfields = c->cap = t->nfields;
+		for (size_t i = 0; i < t->nfields; i++) {
+			c->fields[i].name = xstrdup(t->fields[i].name);
+			c->fields[i].metadata = xstrdup(t->fields[i].metadata);
+			c->fields[i].nullable = t->fields[i].nullable;
+			c->fields[i].type = ds_copy(t->fields[i].type);
+		}
+	}
+	return c;
+}
+
+static void add_field(struct ds_type *t, const char *name, size_t len,
+		      struct ds_type *ft, bool nullable, const char *meta)
+{
+	if (t->nfields == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 8;
+		t->fields = xrealloc(t->fields, t->cap * sizeof *t->fields);
+	}
+	struct ds_field *f = &t->fields[t->nfields++];
+	f->name = xstrndup(name, len);
+	f->type = ft;
+	f->nullable = nullable;
+	f->metadata = xstrdup(meta ? meta : "{}");
+}
+
+struct ds_field *ds_field(const struct ds_type *t, const char *name,
+			  size_t len)
+{
+	for (size_t i = 0; i < t->nfields; i++)
+		if (strlen(t->fields[i].name) == len &&
+		    memcmp(t->fields[i].name, name, len) == 0)
+			return &t->fields[i];
+	return NULL;
+}
+
+/* ---- parsing ---- */
+
+static struct ds_type *parse_type(const char *p, size_t n, int depth,
+				  char *err, size_t errlen);
+
+static struct ds_type *parse_struct(const char *p, size_t n, int depth,
+				    char *err, size_t errlen)
+{
+	const char *v;
+	size_t vn;
+	if (!dl_get(p, n, "fields", &v, &vn) || v[0] != '[') {
+		set_err(err, errlen, "schema: struct without fields");
+		return NULL;
+	}
+	struct ds_type *t = ds_new_struct();
+	size_t i = scan_ws(v, vn, 1);
+	while (i < vn && v[i] != ']') {
+		size_t e = scan_skip(v, vn, i);
+		const char *f = v + i;
+		size_t fn = e - i;
+		char *name = dl_get_str(f, fn, "name");
+		const char *tv, *nv, *mv;
+		size_t tn, nn, mn;
+		if (!name || !dl_get(f, fn, "type", &tv, &tn)) {
+			free(name);
+			set_err(err, errlen, "schema: field without name or type");
+			ds_free(t);
+			return NULL;
+		}
+		struct ds_type *ft = parse_type(tv, tn, depth + 1, err, errlen);
+		if (!ft) {
+			free(name);
+			ds_free(t);
+			return NULL;
+		}
+		bool nullable = !(dl_get(f, fn, "nullable", &nv, &nn) &&
+				  nv[0] == 'f');
+		char *meta = NULL;
+		if (dl_get(f, fn, "metadata", &mv, &mn))
+			meta = xstrndup(mv, mn);
+		add_field(t, name, strlen(name), ft, nullable, meta);
+		free(meta);
+		free(name);
+		i = scan_ws(v, vn, e);
+		if (i < vn && v[i] == ',')
+			i = scan_ws(v, vn, i + 1);
+	}
+	return t;
+}
+
+static struct ds_type *parse_type(const char *p, size_t n, int depth,
+				  char *err, size_t errlen)
+{
+	if (depth > 64) {
+		set_err(err, errlen, "schema: nested too deeply");
+		return NULL;
+	}
+	if (p[0] == '"') {
+		char *s = dl_strdup_lit(p, n);
+		struct ds_type *t = xcalloc(1, sizeof *t);
+		t->kind = DT_OTHER;
+		for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++)
+			if (strcmp(s, prims[i].name) == 0)
+				t->kind = prims[i].kind;
+		if (strncmp(s, "decimal", 7) == 0)
+			t->kind = DT_DECIMAL;
+		t->name = s;
+		if (t->kind == DT_OTHER)
+			t->raw = xstrndup(p, n);
+		return t;
+	}
+	if (p[0] != '{') {
+		set_err(err, errlen, "schema: a type must be a string or object");
+		return NULL;
+	}
+	char *kind = dl_get_str(p, n, "type");
+	struct ds_type *t = NULL;
+	const char *v;
+	size_t vn;
+	if (kind && strcmp(kind, "struct") == 0) {
+		t = parse_struct(p, n, depth, err, errlen);
+	} else if (kind && strcmp(kind, "array") == 0 &&
+		   dl_get(p, n, "elementType", &v, &vn)) {
+		struct ds_type *e = parse_type(v, vn, depth + 1, err, errlen);
+		if (e) {
+			t = xcalloc(1, sizeof *t);
+			t->kind = DT_ARRAY;
+			t->elem = e;
+			t->contains_null = !(dl_get(p, n, "containsNull", &v,
+						    &vn) && v[0] == 'f');
+		}
+	} else if (kind && strcmp(kind, "map") == 0 &&
+		   dl_get(p, n, "valueType", &v, &vn)) {
+		struct ds_type *e = parse_type(v, vn, depth + 1, err, errlen);
+		if (e) {
+			t = xcalloc(1, sizeof *t);
+			t->kind = DT_MAP;
+			t->elem = e;
+			t->contains_null = !(dl_get(p, n, "valueContainsNull",
+						    &v, &vn) && v[0] == 'f');
+		}
+	} else {
+		t = xcalloc(1, sizeof *t);
+		t->kind = DT_OTHER;
+		t->raw = xstrndup(p, n);
+	}
+	free(kind);
+	return t;
+}
+
+struct ds_type *ds_parse(const char *p, size_t n, char *err, size_t errlen)
+{
+	struct scan_error se;
+	if (scan_validate(p, n, &se) != 0) {
+		set_err(err, errlen, "schema: invalid JSON: %s", se.what);
+		return NULL;
+	}
+	size_t i = scan_ws(p, n, 0);
+	struct ds_type *t = parse_type(p + i, scan_skip(p, n, i) - i, 0, err,
+				       errlen);
+	if (t && t->kind != DT_STRUCT) {
+		set_err(err, errlen, "schema: the top level must be a struct");
+		ds_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* ---- writing ---- */
+
+void ds_write(struct buf *b, const struct ds_type *t)
+{
+	switch (t->kind) {
+	case DT_STRUCT:
+		buf_adds(b, "{\"type\":\"struct\",\"fields\":[");
+		for (size_t i = 0; i < t->nfields; i++) {
+			const struct ds_field *f = &t->fields[i];
+			if (i)
+				buf_addc(b, ',');
+			buf_adds(b, "{\"name\":");
+			jw_str(b, f->name);
+			buf_adds(b, ",\"type\":");
+			ds_write(b, f->type);
+			buf_adds(b, f->nullable ? ",\"nullable\":true"
+						: ",\"nullable\":false");
+			buf_adds(b, ",\"metadata\":");
+			buf_adds(b, f->metadata);
+			buf_addc(b, '}');
+		}
+		buf_adds(b, "]}");
+		break;
+	case DT_ARRAY:
+		buf_adds(b, "{\"type\":\"array\",\"elementType\":");
+		ds_write(b, t->elem);
+		buf_adds(b, t->contains_null ? ",\"containsNull\":true}"
+					     : ",\"containsNull\":false}");
+		break;
+	case DT_MAP:
+		buf_adds(b, "{\"type\":\"map\",\"keyType\":\"string\","
+			    "\"valueType\":");
+		ds_write(b, t->elem);
+		buf_adds(b, t->contains_null ? ",\"valueContainsNull\":true}"
+					     : ",\"valueContainsNull\":false}");
+		break;
+	case DT_OTHER:
+		buf_adds(b, t->raw);
+		break;
+	case DT_NULL:
+		jw_str(b, "string");
+		break;
+	default:
+		jw_str(b, t->name);
+	}
+}
+
+/* ---- checking and evolving ---- */
+
+bool ds_primitive(const struct ds_type *t)
+{
+	return t->kind != DT_STRUCT && t->kind != DT_ARRAY &&
+	       t->kind != DT_MAP && t->kind != DT_OTHER;
+}
+
+bool ds_numeric(const struct ds_type *t)
+{
+	return t->kind >= DT_BYTE && t->kind <= DT_DECIMAL;
+}
+
+void ds_settle(struct ds_type *t)
+{
+	if (t->kind == DT_NULL) {
+		t->kind = DT_STRING;
+		free(t->name);
+		t->name = xstrdup("string");
+	}
+	if (t->elem)
+		ds_settle(t->elem);
+	for (size_t i = 0; i < t->nfields; i++)
+		ds_settle(t->fields[i].type);
+}
+
+static bool is_integer_text(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '.' || p[i] == 'e' || p[i] == 'E')
+			return false;
+	return true;
+}
+
+/* The narrowest integer kind that holds the integer p[0..n), or DT_DOUBLE
+ * beyond 64 bits. */
+static enum dt_kind int_kind(const char *p, size_t n)
+{
+	static const char *lim[] = {"127", "32767", "2147483647",
+				    "9223372036854775807"};
+	static const char *nlim[] = {"-128", "-32768", "-2147483648",
+				     "-9223372036854775808"};
+	for (int k = 0; k < 4; k++)
+		if (value_number_compare(p, n, nlim[k], strlen(nlim[k])) >= 0 &&
+		    value_number_compare(p, n, lim[k], strlen(lim[k])) <= 0)
+			return (enum dt_kind)(DT_BYTE + k);
+	return DT_DOUBLE;
+}
+
+/* The type a value suggests on its own. */
+static struct ds_type *infer(const char *p, size_t n)
+{
+	switch (p[0]) {
+	case '"':
+		return prim(DT_STRING);
+	case 't':
+	case 'f':
+		return prim(DT_BOOLEAN);
+	case 'n': {
+		struct ds_type *t = xcalloc(1, sizeof *t);
+		t->kind = DT_NULL;
+		return t;
+	}
+	case '{': {
+		struct ds_type *t = ds_new_struct();
+		bool changed;
+		char err[8];
+		ds_check(t, p, n, true, &changed, err, sizeof err);
+		return t;
+	}
+	case '[': {
+		struct ds_type *t = xcalloc(1, sizeof *t);
+		t->kind = DT_ARRAY;
+		t->contains_null = true;
+		t->elem = xcalloc(1, sizeof *t->elem);
+		t->elem->kind = DT_NULL;
+		bool changed;
+		char err[8];
+		ds_check(t, p, n, true, &changed, err, sizeof err);
+		return t;
+	}
+	default:
+		return prim(is_integer_text(p, n) && int_kind(p, n) != DT_DOUBLE
+				    ? DT_LONG
+				    : DT_DOUBLE);
+	}
+}
+
+static void retype(struct ds_type *t, enum dt_kind k)
+{
+	t->kind = k;
+	free(t->name);
+	t->name = xstrdup(kind_name(k));
+}
+
+static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
+		 bool *changed, struct buf *path, char *err, size_t errlen);
+
+static int mismatch(const struct ds_type *t, const char *p, struct buf *path,
+		    char *err, size_t errlen)
+{
+	struct buf b = {0};
+	if (t->kind == DT_STRUCT || t->kind == DT_ARRAY || t->kind == DT_MAP)
+		buf_adds(&b, t->kind == DT_STRUCT  ? "struct"
+			     : t->kind == DT_ARRAY ? "array"
+						   : "map");
+	else
+		buf_adds(&b, t->name ? t->name : "?");
+	set_err(err, errlen, "column %s: %s where the schema has %s",
+		path->len ? path->p : ".", scan_type(p), b.p);
+	buf_free(&b);
+	return -1;
+}
+
+static int check_struct(struct ds_type *t, const char *p, size_t n,
+			bool evolve, bool *changed, struct buf *path,
+			char *err, size_t errlen)
+{
+	size_t base = path->len;
+	unsigned char seen_small[64] = {0};
+	unsigned char *seen = t->nfields <= 64 ? seen_small
+					       : xcalloc(t->nfields, 1);
+	struct dl_obj o;
+	dl_obj_begin(&o, p, n);
+	const char *k, *v;
+	size_t kn, vn;
+	char kbuf[256];
+	int rc = 0;
+	while (dl_obj_next(&o, &k, &kn, &v, &vn)) {
+		char *name = kn <= sizeof kbuf ? kbuf : xmalloc(kn);
+		size_t nl = scan_string_decode(k, kn, name);
+		path->len = base;
+		buf_addc(path, '.');
+		buf_add(path, name, nl);
+		struct ds_field *f = ds_field(t, name, nl);
+		if (!f) {
+			if (!evolve) {
+				set_err(err, errlen,
+					"column %s: not in the table schema "
+					"(--merge-schema adds it)", path->p);
+				rc = -1;
+			} else {
+				add_field(t, name, nl, infer(v, vn), true, NULL);
+				*changed = true;
+				if (t->nfields > 64 && seen == seen_small) {
+					seen = xcalloc(t->nfields + 64, 1);
+					memcpy(seen, seen_small, 64);
+				} else if (seen != seen_small) {
+					seen = xrealloc(seen, t->nfields);
+				}
+				seen[t->nfields - 1] = 1;
+			}
+		} else {
+			seen[f - t->fields] = 1;
+			if (v[0] == 'n') {
+				if (!f->nullable) {
+					set_err(err, errlen,
+						"column %s: null in a "
+						"non-nullable column", path->p);
+					rc = -1;
+				}
+			} else {
+				rc = check(f->type, v, vn, evolve, changed, path,
+					   err, errlen);
+			}
+		}
+		if (name != kbuf)
+			free(name);
+		if (rc)
+			break;
+	}
+	if (rc == 0) {
+		for (size_t i = 0; i < t->nfields; i++) {
+			if (!seen[i] && !t->fields[i].nullable) {
+				path->len = base;
+				buf_addc(path, '.');
+				buf_adds(path, t->fields[i].name);
+				set_err(err, errlen,
+					"column %s: required member missing",
+					path->p);
+				rc = -1;
+				break;
+			}
+		}
+	}
+	if (seen != seen_small)
+		free(seen);
+	path->len = base;
+	if (path->p)
+		path->p[base] = '\0';
+	return rc;
+}
+
+static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
+		 bool *changed, struct buf *path, char *err, size_t errlen)
+{
+	if (t->kind == DT_NULL) {
+		if (p[0] == 'n')
+			return 0;
+		struct ds_type *g = infer(p, n);
+		free(t->name);
+		*t = *g;
+		free(g);
+		*changed = true;
+		return 0;
+	}
+	if (p[0] == 'n')
+		return 0; /* nullability is the caller's business */
+	switch (t->kind) {
+	case DT_STRING:
+	case DT_BINARY:
+		return p[0] == '"' ? 0 : mismatch(t, p, path, err, errlen);
+	case DT_DATE: {
+		if (p[0] != '"')
+			return mismatch(t, p, path, err, errlen);
+		bool ok = n == 12;
+		for (size_t i = 1; ok && i < 11; i++)
+			ok = (i == 5 || i == 8) ? p[i] == '-'
+						: (p[i] >= '0' && p[i] <= '9');
+		if (!ok) {
+			set_err(err, errlen, "column %s: not a date YYYY-MM-DD",
+				path->len ? path->p : ".");
+			return -1;
+		}
+		return 0;
+	}
+	case DT_TIMESTAMP:
+	case DT_TIMESTAMP_NTZ: {
+		if (p[0] != '"')
+			return mismatch(t, p, path, err, errlen);
+		char tmp[64];
+		const char *why;
+		int64_t ns;
+		size_t l = scan_string_decode(p, n < 64 ? n : 63, tmp);
+		if (n >= 64 || time_parse_rfc3339(tmp, l, &ns, &why) != 0) {
+			set_err(err, errlen, "column %s: not an RFC 3339 time",
+				path->len ? path->p : ".");
+			return -1;
+		}
+		return 0;
+	}
+	case DT_BOOLEAN:
+		return p[0] == 't' || p[0] == 'f'
+			       ? 0
+			       : mismatch(t, p, path, err, errlen);
+	case DT_BYTE:
+	case DT_SHORT:
+	case DT_INTEGER:
+	case DT_LONG: {
+		if (p[0] != '-' && (p[0] < '0' || p[0] > '9'))
+			return mismatch(t, p, path, err, errlen);
+		enum dt_kind need = is_integer_text(p, n) ? int_kind(p, n)
+							  : DT_DOUBLE;
+		if (need <= t->kind)
+			return 0;
+		if (!evolve) {
+			set_err(err, errlen,
+				"column %s: %.*s does not fit %s "
+				"(--merge-schema widens it)",
+				path->len ? path->p : ".", (int)(n > 40 ? 40 : n),
+				p, t->name);
+			return -1;
+		}
+		retype(t, need < DT_LONG ? DT_LONG : need);
+		*changed = true;
+		return 0;
+	}
+	case DT_FLOAT:
+	case DT_DOUBLE:
+	case DT_DECIMAL:
+		if (p[0] != '-' && (p[0] < '0' || p[0] > '9'))
+			return mismatch(t, p, path, err, errlen);
+		return 0;
+	case DT_STRUCT:
+		if (p[0] != '{')
+			return mismatch(t, p, path, err, errlen);
+		return check_struct(t, p, n, evolve, changed, path, err,
+				    errlen);
+	case DT_ARRAY: {
+		if (p[0] != '[')
+			return mismatch(t, p, path, err, errlen);
+		size_t base = path->len;
+		buf_adds(path, "[]");
+		size_t i = scan_ws(p, n, 1);
+		int rc = 0;
+		while (rc == 0 && i < n && p[i] != ']') {
+			size_t e = scan_skip(p, n, i);
+			if (p[i] == 'n' && !t->contains_null) {
+				set_err(err, errlen, "column %s: null element",
+					path->p);
+				rc = -1;
+			} else {
+				rc = check(t->elem, p + i, e - i, evolve,
+					   changed, path, err, errlen);
+			}
+			i = scan_ws(p, n, e);
+			if (i < n && p[i] == ',')
+				i = scan_ws(p, n, i + 1);
+		}
+		path->len = base;
+		path->p[base] = '\0';
+		return rc;
+	}
+	case DT_MAP: {
+		if (p[0] != '{')
+			return mismatch(t, p, path, err, errlen);
+		struct dl_obj o;
+		dl_obj_begin(&o, p, n);
+		const char *k, *v;
+		size_t kn, vn;
+		while (dl_obj_next(&o, &k, &kn, &v, &vn)) {
+			if (v[0] == 'n' ? !t->contains_null
+					: check(t->elem, v, vn, evolve, changed,
+						path, err, errlen) != 0) {
+				if (v[0] == 'n')
+					set_err(err, errlen,
+						"column %s: null map value",
+						path->len ? path->p : ".");
+				return -1;
+			}
+		}
+		return 0;
+	}
+	case DT_OTHER:
+	case DT_NULL:
+		break;
+	}
+	set_err(err, errlen, "column %s: type %s is not supported for writing",
+		path->len ? path->p : ".", t->raw ? t->raw : "?");
+	return -1;
+}
+
+int ds_check(struct ds_type *t, const char *p, size_t n, bool evolve,
+	     bool *changed, char *err, size_t errlen)
+{
+	struct buf path = {0};
+	buf_reserve(&path, 64);
+	path.p[0] = '\0';
+	int rc = check(t, p, n, evolve, changed, &path, err, errlen);
+	buf_free(&path);
+	return rc;
+}

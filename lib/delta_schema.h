@@ -1,0 +1,95 @@
+/*
+ * delta_schema: the table schema of a Delta table, as the protocol's
+ * schemaString spells it -- {"type":"struct","fields":[{"name":..,
+ * "type":..,"nullable":..,"metadata":{}}]} with primitive types named by
+ * a string ("string", "long", "integer", "short", "byte", "double",
+ * "float", "decimal(P,S)", "boolean", "date", "timestamp",
+ * "timestamp_ntz", "binary") and nested ones as objects ("struct",
+ * "array" with elementType/containsNull, "map" with keyType/valueType/
+ * valueContainsNull).
+ *
+ * What a JSON record must be to fit (ds_check):
+ *   string, binary            a JSON string
+ *   date                      a string YYYY-MM-DD
+ *   timestamp(_ntz)           an RFC 3339 string
+ *   long/integer/short/byte   an integer number within the type's range
+ *   double/float/decimal      a number
+ *   boolean                   true or false
+ *   struct                    an object: no member outside the fields, no
+ *                             non-nullable field absent or null
+ *   array / map               an array / an object of fitting values
+ *
+ * Evolution (ds_check with evolve set): an unknown member becomes a new
+ * nullable field of the inferred type; an integer column meeting a wider
+ * integer or a fraction widens (byte < short < integer < long < double).
+ * Anything else -- another type, narrowing, renaming -- is refused.
+ * An inferred type starts as DT_NULL ("no value seen yet") and is
+ * written as "string" if it never sees one.
+ */
+#ifndef IDEM_DELTA_SCHEMA_H
+#define IDEM_DELTA_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+enum dt_kind {
+	DT_NULL, /* inferred, nothing seen yet */
+	DT_BYTE, DT_SHORT, DT_INTEGER, DT_LONG, /* widening order */
+	DT_FLOAT, DT_DOUBLE, DT_DECIMAL,
+	DT_STRING, DT_BINARY, DT_BOOLEAN, DT_DATE, DT_TIMESTAMP,
+	DT_TIMESTAMP_NTZ,
+	DT_STRUCT, DT_ARRAY, DT_MAP,
+	DT_OTHER /* a type this reader does not know: accepted as-is on
+		  * read, refused on write */
+};
+
+struct ds_field;
+
+struct ds_type {
+	enum dt_kind kind;
+	char *name; /* primitive: the protocol's name ("decimal(10,2)") */
+	struct ds_field *fields; /* struct */
+	size_t nfields, cap;
+	struct ds_type *elem; /* array element, map value */
+	bool contains_null;   /* array containsNull / map valueContainsNull */
+	char *raw;            /* DT_OTHER: the type's JSON text */
+};
+
+struct ds_field {
+	char *name;
+	struct ds_type *type;
+	bool nullable;
+	char *metadata; /* JSON text, "{}" by default */
+};
+
+/* Parse a schemaString (the decoded JSON text).  NULL with err. */
+struct ds_type *ds_parse(const char *p, size_t n, char *err, size_t errlen);
+/* An empty struct, for a table whose schema is inferred on first write. */
+struct ds_type *ds_new_struct(void);
+void ds_free(struct ds_type *t);
+struct ds_type *ds_copy(const struct ds_type *t);
+/* Append the compact schema JSON (the schemaString's content). */
+void ds_write(struct buf *b, const struct ds_type *t);
+
+/* Field of a struct by name, or NULL. */
+struct ds_field *ds_field(const struct ds_type *t, const char *name,
+			  size_t len);
+
+/*
+ * Check the valid JSON value p[0..n) against t.  evolve: extend or widen
+ * t (then *changed is set) instead of refusing.  0 ok, -1 with a message
+ * naming the column path in err.
+ */
+int ds_check(struct ds_type *t, const char *p, size_t n, bool evolve,
+	     bool *changed, char *err, size_t errlen);
+
+/* True when type t is primitive (a partition column must be). */
+bool ds_primitive(const struct ds_type *t);
+/* True when the type is an integer or floating kind. */
+bool ds_numeric(const struct ds_type *t);
+/* Replace every DT_NULL left by inference with "string". */
+void ds_settle(struct ds_type *t);
+
+#endif
