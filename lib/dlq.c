@@ -8,7 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/file.h>
+
 #include "buf.h"
+#include "dlq_ledger.h"
+#include "fpset.h"
 #include "jsonw.h"
 #include "timefmt.h"
 #include "xalloc.h"
@@ -19,6 +23,8 @@ struct dlq {
 	char *tool;
 	struct buf line; /* reused for every envelope */
 	uint64_t count;
+	struct fpset *ledger; /* a replay in progress: fp -> retry_count + 1 */
+	struct buf scratch;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -47,6 +53,26 @@ struct dlq *dlq_open(const char *path, const char *tool, char *err,
 	d->fd = fd;
 	d->path = xstrdup(path);
 	d->tool = xstrdup(tool);
+	struct dlq_ledger_entry *e;
+	size_t n;
+	int r = dlq_ledger_read(path, &e, &n, err, errlen);
+	if (r < 0) {
+		close(fd);
+		free(d->path);
+		free(d->tool);
+		free(d);
+		return NULL;
+	}
+	if (r > 0) {
+		d->ledger = fpset_new(true);
+		for (size_t k = 0; k < n; k++) {
+			uint64_t *pay;
+			fpset_add(d->ledger, e[k].fp, &pay);
+			if (*pay < e[k].retry_count + 1)
+				*pay = e[k].retry_count + 1;
+		}
+		free(e);
+	}
 	return d;
 }
 
@@ -86,6 +112,21 @@ void dlq_envelope(struct buf *b, const char *tool, const struct dlq_letter *l,
 int dlq_put(struct dlq *d, const struct dlq_letter *l, char *err,
 	    size_t errlen)
 {
+	struct dlq_letter again;
+	if (d->ledger) {
+		/* A record that a replay handed out failed again. */
+		struct fp128 fp = dlq_ledger_fp(l->record, l->len, l->is_json,
+						&d->scratch);
+		uint64_t *pay;
+		if (fpset_has(d->ledger, fp)) {
+			fpset_add(d->ledger, fp, &pay);
+			if (*pay > l->retry_count) {
+				again = *l;
+				again.retry_count = *pay;
+				l = &again;
+			}
+		}
+	}
 	buf_reset(&d->line);
 	dlq_envelope(&d->line, d->tool, l, time_now());
 	buf_addc(&d->line, '\n');
@@ -95,9 +136,18 @@ int dlq_put(struct dlq *d, const struct dlq_letter *l, char *err,
 	 * theirs and splice two letters.  EINTR means nothing was
 	 * written, so that alone is safe to retry. */
 	ssize_t w;
+	/* A rewrite (replay commit, purge) may have replaced the file:
+	 * append to the one at the path, under its shared lock. */
+	d->fd = dlq_append_lock(d->fd, d->path);
+	if (d->fd < 0) {
+		set_err(err, errlen, "%s: cannot reopen dead-letter file: %s",
+			d->path, strerror(errno));
+		return -1;
+	}
 	do
 		w = write(d->fd, d->line.p, d->line.len);
 	while (w < 0 && errno == EINTR);
+	flock(d->fd, LOCK_UN);
 	if (w < 0) {
 		set_err(err, errlen, "%s: write: %s", d->path,
 			strerror(errno));
@@ -132,6 +182,9 @@ int dlq_close(struct dlq *d, char *err, size_t errlen)
 		rc = -1;
 	}
 	buf_free(&d->line);
+	buf_free(&d->scratch);
+	if (d->ledger)
+		fpset_free(d->ledger);
 	free(d->path);
 	free(d->tool);
 	free(d);

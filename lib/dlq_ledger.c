@@ -1,0 +1,219 @@
+#include "dlq_ledger.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "commit.h"
+#include "statefile.h"
+#include "xalloc.h"
+
+#define LEDGER_KIND "dlqrply"
+#define LEDGER_VERSION 1
+#define ENTRY 32
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+char *dlq_ledger_path(const char *dlq_path)
+{
+	size_t n = strlen(dlq_path);
+	char *p = xmalloc(n + sizeof ".replay");
+	memcpy(p, dlq_path, n);
+	memcpy(p + n, ".replay", sizeof ".replay");
+	return p;
+}
+
+struct fp128 dlq_ledger_fp(const char *rec, size_t len, bool is_json,
+			   struct buf *scratch)
+{
+	if (is_json)
+		return value_fingerprint(rec, len, scratch);
+	XXH128_hash_t h = XXH3_128bits_withSeed(rec, len, 1);
+	struct fp128 fp = {h.low64, h.high64};
+	return fp;
+}
+
+uint64_t dlq_line_hash(const char *line, size_t len)
+{
+	return XXH3_64bits(line, len);
+}
+
+int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
+		     size_t n, char *err, size_t errlen)
+{
+	char *path = dlq_ledger_path(dlq_path);
+	struct state_writer *w = state_write_begin(path, LEDGER_KIND,
+						   LEDGER_VERSION,
+						   8 + (uint64_t)n * ENTRY,
+						   err, errlen);
+	free(path);
+	if (!w)
+		return -1;
+	unsigned char b[ENTRY];
+	le64_put(b, n);
+	if (state_write(w, b, 8, err, errlen) != 0)
+		goto fail;
+	for (size_t k = 0; k < n; k++) {
+		le64_put(b, e[k].line_hash);
+		le64_put(b + 8, e[k].fp.lo);
+		le64_put(b + 16, e[k].fp.hi);
+		le64_put(b + 24, e[k].retry_count);
+		if (state_write(w, b, ENTRY, err, errlen) != 0)
+			goto fail;
+	}
+	return state_write_end(w, err, errlen);
+fail:
+	state_write_abort(w);
+	return -1;
+}
+
+int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
+		    size_t *n, char *err, size_t errlen)
+{
+	char *path = dlq_ledger_path(dlq_path);
+	uint32_t version;
+	uint64_t len;
+	err[0] = '\0';
+	struct state_reader *r = state_read_begin(path, LEDGER_KIND,
+						  LEDGER_VERSION, &version,
+						  &len, err, errlen);
+	free(path);
+	if (!r)
+		return err[0] ? -1 : 0;
+	unsigned char b[ENTRY];
+	if (state_read(r, b, 8, err, errlen) != 0)
+		goto fail;
+	uint64_t count = le64_get(b);
+	if (count != (len - 8) / ENTRY) {
+		set_err(err, errlen, "%s.replay: damaged ledger", dlq_path);
+		goto fail;
+	}
+	*e = xcalloc(count + 1, sizeof **e);
+	for (uint64_t k = 0; k < count; k++) {
+		if (state_read(r, b, ENTRY, err, errlen) != 0) {
+			free(*e);
+			goto fail;
+		}
+		(*e)[k].line_hash = le64_get(b);
+		(*e)[k].fp.lo = le64_get(b + 8);
+		(*e)[k].fp.hi = le64_get(b + 16);
+		(*e)[k].retry_count = le64_get(b + 24);
+	}
+	*n = (size_t)count;
+	if (state_read_end(r, err, errlen) != 0) {
+		free(*e);
+		return -1;
+	}
+	return 1;
+fail:
+	state_read_abort(r);
+	return -1;
+}
+
+int dlq_ledger_remove(const char *dlq_path, char *err, size_t errlen)
+{
+	char *path = dlq_ledger_path(dlq_path);
+	int rc = 0;
+	if (unlink(path) != 0 && errno != ENOENT) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(path);
+	return rc;
+}
+
+static bool same_file(int fd, const char *path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static int lock_current(const char *path, int flags, int op)
+{
+	for (;;) {
+		int fd = open(path, flags | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return -1;
+		int r;
+		while ((r = flock(fd, op)) < 0 && errno == EINTR)
+			;
+		if (r == 0 && same_file(fd, path))
+			return fd;
+		close(fd); /* replaced while we waited: take the new one */
+	}
+}
+
+int dlq_append_lock(int fd, const char *path)
+{
+	int r;
+	while ((r = flock(fd, LOCK_SH)) < 0 && errno == EINTR)
+		;
+	if (r < 0) /* a pipe or a file system without flock: no protocol */
+		return fd;
+	if (same_file(fd, path))
+		return fd;
+	close(fd);
+	return lock_current(path, O_WRONLY | O_APPEND | O_CREAT, LOCK_SH);
+}
+
+int dlq_rewrite(const char *dlq_path,
+		void (*fn)(void *ctx, const char *line, size_t len,
+			   struct buf *out),
+		void *ctx, char *err, size_t errlen)
+{
+	int fd = lock_current(dlq_path, O_RDWR | O_CREAT, LOCK_EX);
+	if (fd < 0) {
+		set_err(err, errlen, "%s: %s", dlq_path, strerror(errno));
+		return -1;
+	}
+	struct buf in = {0}, out = {0};
+	char chunk[65536];
+	ssize_t r;
+	while ((r = read(fd, chunk, sizeof chunk)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			set_err(err, errlen, "%s: read: %s", dlq_path,
+				strerror(errno));
+			goto fail;
+		}
+		buf_add(&in, chunk, (size_t)r);
+	}
+	size_t i = 0;
+	while (i < in.len) {
+		char *nl = memchr(in.p + i, '\n', in.len - i);
+		size_t end = nl ? (size_t)(nl - in.p) : in.len;
+		if (end > i)
+			fn(ctx, in.p + i, end - i, &out);
+		i = end + 1;
+	}
+	if (commit_replace(dlq_path, out.p ? out.p : "", out.len, err,
+			   errlen) != 0)
+		goto fail;
+	buf_free(&in);
+	buf_free(&out);
+	close(fd); /* and with it the lock: writers wake to the new file */
+	return 0;
+fail:
+	buf_free(&in);
+	buf_free(&out);
+	close(fd);
+	return -1;
+}

@@ -1,0 +1,69 @@
+/*
+ * dlq_ledger: what lets a dead-letter file be replayed and rewritten
+ * while other processes keep appending to it.
+ *
+ * The rewrite protocol.  Writers append one envelope per write(2) on an
+ * O_APPEND descriptor, holding a shared flock(2) on the file itself and
+ * checking, under that lock, that their descriptor is still the file at
+ * PATH (reopening when not).  A rewriter (replay commit, purge) takes the
+ * exclusive flock on the file at PATH, checks the same, reads it whole,
+ * writes the new content through commit.h (temp file, fsync, rename,
+ * fsync the folder) and only then lets go.  So an append either lands
+ * before the rewriter read the file (and is carried over) or after the
+ * rename (into the new file): none is lost to the unlinked old inode.
+ *
+ * The replay ledger, PATH.replay (a statefile of kind "dlqrply"), lists
+ * the entries a replay has handed out: the XXH3-64 of each envelope line
+ * (so a commit removes exactly those lines, even after a purge moved
+ * them) and the fingerprint and retry_count of its record.  While it
+ * exists, dlq_put() (dlq.h) gives a record found in it retry_count + 1,
+ * so a record that fails again comes back counted, its bytes untouched.
+ */
+#ifndef IDEM_DLQ_LEDGER_H
+#define IDEM_DLQ_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "value.h"
+
+struct dlq_ledger_entry {
+	uint64_t line_hash;   /* XXH3-64 of the envelope line */
+	struct fp128 fp;      /* dlq_ledger_fp() of the original record */
+	uint64_t retry_count; /* of the envelope */
+};
+
+/* "PATH.replay", malloc'd. */
+char *dlq_ledger_path(const char *dlq_path);
+
+/* The fingerprint a record is known by: its canonical value when it is
+ * JSON (so spelling does not matter), else its raw bytes. */
+struct fp128 dlq_ledger_fp(const char *rec, size_t len, bool is_json,
+			   struct buf *scratch);
+
+uint64_t dlq_line_hash(const char *line, size_t len);
+
+int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
+		     size_t n, char *err, size_t errlen);
+/* 1 and *e (malloc'd) when there is a ledger, 0 when none, -1 error. */
+int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
+		    size_t *n, char *err, size_t errlen);
+int dlq_ledger_remove(const char *dlq_path, char *err, size_t errlen);
+
+/*
+ * Rewrite the DLQ file by the protocol above.  fn sees each line (without
+ * its newline) and appends what replaces it to out, newline included
+ * (nothing: the line goes).  A missing file is an empty one.  0, or -1 with err.
+ */
+int dlq_rewrite(const char *dlq_path,
+		void (*fn)(void *ctx, const char *line, size_t len,
+			   struct buf *out),
+		void *ctx, char *err, size_t errlen);
+
+/* Take the shared append lock on fd, reopening path when fd is no longer
+ * the file there.  Returns the (possibly new) fd, or -1 with errno. */
+int dlq_append_lock(int fd, const char *path);
+
+#endif
