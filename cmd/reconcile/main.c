@@ -50,7 +50,7 @@ static struct {
 	struct fpset *diff_ix;
 	struct bstat *bkt; /* summarize */
 	bool summarize;
-	uint64_t bad;
+	int side; /* of the input being read */
 } run;
 
 static void usage(int status)
@@ -217,7 +217,7 @@ static bool bad_record(bool report, const struct line *ln, const char *name,
 	if (dlq_put(run.dlq, &l, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	cli_stats.dead_lettered++;
-	run.bad++;
+	report_rejected[run.side]++;
 	return false;
 }
 
@@ -379,6 +379,7 @@ static void read_input(int side, const char *path)
 	struct line ln;
 	struct vals v;
 	int r;
+	run.side = side;
 	while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
 		cli_stats.records_in++;
 		if (copy && (zout_write(copy, ln.p, ln.len, err, sizeof err) ||
@@ -745,7 +746,8 @@ int main(int argc, char **argv)
 	report(parts, n, run.diffs, run.ndiffs, run.spilled);
 	cli_out_commit();
 	print_stats();
-	bool differ = run.ndiffs > 0;
+	bool differ = run.ndiffs > 0 || report_rejected[SRC] ||
+		      report_rejected[TGT];
 	for (size_t i = 0; i < n && !differ; i++) {
 		struct side_stats *s = &parts[i]->side[SRC],
 				  *t = &parts[i]->side[TGT];

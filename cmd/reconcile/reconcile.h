@@ -144,6 +144,7 @@ extern struct rc_opts opt;
 void part_table_sorted(struct part ***out, size_t *n);
 struct part **part_table_by_index(void);
 extern bool report_no_keys;
+extern uint64_t report_rejected[2]; /* dead-lettered records per side */
 uint32_t bucket_of(struct fp128 key);
 
 /* report.c */

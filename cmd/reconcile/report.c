@@ -17,6 +17,7 @@
 #define TABLE_KEYS_DEFAULT 10
 
 bool report_no_keys; /* compare: summaries hold no key counts */
+uint64_t report_rejected[2];
 
 void fp_hex(struct fp128 fp, char out[33])
 {
@@ -97,7 +98,8 @@ static void total_of(struct part **parts, size_t n, struct part *tot)
 
 /* ---- NDJSON ---- */
 
-static void side_json(struct buf *b, const struct side_stats *st)
+static void side_json(struct buf *b, const struct side_stats *st,
+		      const uint64_t *rejected)
 {
 	char num[DEC_STRMAX], hex[33];
 	buf_adds(b, "{\"rows\":");
@@ -119,6 +121,10 @@ static void side_json(struct buf *b, const struct side_stats *st)
 	fp_hex(st->fp, hex);
 	buf_adds(b, ",\"fingerprint\":");
 	jw_str(b, hex);
+	if (rejected) {
+		buf_adds(b, ",\"rejected\":");
+		jw_u64(b, *rejected);
+	}
 	buf_addc(b, '}');
 }
 
@@ -131,12 +137,15 @@ static void part_json(struct buf *b, const struct part *p, bool total)
 		buf_adds(b, "{\"partition\":");
 		buf_add(b, p->label, p->label_len);
 	}
+	bool rej = total && opt.dlq_path;
 	buf_adds(b, ",\"match\":");
-	buf_adds(b, part_match(p) ? "true" : "false");
+	buf_adds(b, part_match(p) && !(rej && (report_rejected[SRC] ||
+					       report_rejected[TGT]))
+			    ? "true" : "false");
 	buf_adds(b, ",\"source\":");
-	side_json(b, &p->side[SRC]);
+	side_json(b, &p->side[SRC], rej ? &report_rejected[SRC] : NULL);
 	buf_adds(b, ",\"target\":");
-	side_json(b, &p->side[TGT]);
+	side_json(b, &p->side[TGT], rej ? &report_rejected[TGT] : NULL);
 	if (!report_no_keys) {
 		buf_adds(b, ",\"missing\":");
 		jw_u64(b, p->missing);
@@ -321,6 +330,19 @@ static void table_print(void)
 	nrows = caprows = 0;
 }
 
+/* A plain string partition reads better without its quotes. */
+static char *bare_label(const struct part *p)
+{
+	const char *l = p->label;
+	size_t n = p->label_len;
+	char *bare = xstrndup(l, n);
+	if (n >= 2 && l[0] == '"' && !memchr(l, '\\', n)) {
+		memmove(bare, l + 1, n - 2);
+		bare[n - 2] = '\0';
+	}
+	return bare;
+}
+
 static void table_keys(struct diff *diffs, size_t ndiffs, struct part **byidx)
 {
 	long long limit = opt.show >= 0 ? opt.show : TABLE_KEYS_DEFAULT;
@@ -347,10 +369,11 @@ static void table_keys(struct diff *diffs, size_t ndiffs, struct part **byidx)
 			shown++;
 			buf_reset(&b);
 			buf_addf(&b, "  %s", d->key_text ? d->key_text : "?");
-			if (opt.by_src)
-				buf_addf(&b, "  (%.*s)",
-					 (int)byidx[d->part]->label_len,
-					 byidx[d->part]->label);
+			if (opt.by_src) {
+				char *bare = bare_label(byidx[d->part]);
+				buf_addf(&b, "  (%s)", bare);
+				free(bare);
+			}
 			if (kind == DIFF_CHANGED &&
 			    d->rows[SRC] != d->rows[TGT])
 				buf_addf(&b, "  rows %u -> %u", d->rows[SRC],
@@ -430,14 +453,7 @@ void report(struct part **parts, size_t nparts, struct diff *diffs,
 	}
 	table_header();
 	for (size_t i = 0; opt.by_src && i < nparts; i++) {
-		/* a plain string partition reads better without quotes */
-		const char *l = parts[i]->label;
-		size_t n = parts[i]->label_len;
-		char *bare = xstrndup(l, n);
-		if (n >= 2 && l[0] == '"' && !memchr(l, '\\', n)) {
-			memmove(bare, l + 1, n - 2);
-			bare[n - 2] = '\0';
-		}
+		char *bare = bare_label(parts[i]);
 		table_part(parts[i], bare);
 		free(bare);
 	}

@@ -175,7 +175,7 @@ static void header(struct sumset *set, const struct scan_record *r,
 		buf_free(&canon);
 	} else {
 		first = canon;
-		first_name = name;
+		first_name = xstrdup(name);
 		if (member(r, "key", &v, &n) && v[0] == '[')
 			opt.nkeys = strings_of(v, n, opt.key_src, MAX_KEYS);
 		if (member(r, "sum", &v, &n) && v[0] == '[')

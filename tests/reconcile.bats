@@ -1,0 +1,356 @@
+#!/usr/bin/env bats
+# reconcile: prove two layers hold the same data.
+
+load helpers
+
+source_file() {
+	cat > s.ndjson <<'J'
+{"id":1,"amount":10.5,"day":"d1"}
+{"id":2,"amount":3,"day":"d1"}
+{"id":3,"amount":1.25,"day":"d2"}
+{"id":4,"amount":7,"day":"d2"}
+J
+}
+
+# Only the differences, for tests that plant one.
+diffs() {
+	reconcile "$@" | jq -c 'select(.diff)'
+}
+
+@test "identical inputs agree: exit 0 and one total line" {
+	source_file
+	run reconcile -k .id --sum .amount s.ndjson s.ndjson
+	assert_success
+	assert_output '{"total":true,"match":true,"source":{"rows":4,"keys":4,"duplicate_keys":0,"sum":{".amount":21.75},"fingerprint":"b9ffbf9c5d62b332b650d95d6c0e5b1a"},"target":{"rows":4,"keys":4,"duplicate_keys":0,"sum":{".amount":21.75},"fingerprint":"b9ffbf9c5d62b332b650d95d6c0e5b1a"},"missing":0,"extra":0,"changed":0}'
+}
+
+@test "member order and number spelling do not change the fingerprint" {
+	source_file
+	cat > t.ndjson <<'J'
+{"day":"d1","amount":10.50,"id":1}
+{"id":2,"amount":3.0,"day":"d1"}
+{"amount":125e-2,"id":3,"day":"\u0064\u0032"}
+{"id":4,"day":"d2","amount":7}
+J
+	run reconcile -k .id --sum .amount --by .day s.ndjson t.ndjson
+	assert_success
+	run sh -c 'reconcile -k .id --sum .amount --by .day s.ndjson t.ndjson | jq -c "[.match, .source.fingerprint == .target.fingerprint]"'
+	assert_output - <<'J'
+[true,true]
+[true,true]
+[true,true]
+J
+}
+
+@test "a key missing in the target is found, in its partition" {
+	source_file
+	grep -v '"id":3' s.ndjson > t.ndjson
+	run diffs -k .id --by .day s.ndjson t.ndjson
+	assert_output '{"diff":"missing","partition":"d2","key":3}'
+}
+
+@test "a key extra in the target is found" {
+	source_file
+	{ cat s.ndjson; echo '{"id":9,"amount":1,"day":"d9"}'; } > t.ndjson
+	run diffs -k .id --by .day s.ndjson t.ndjson
+	assert_output '{"diff":"extra","partition":"d9","key":9}'
+}
+
+@test "a changed value is found, and the differing sum" {
+	source_file
+	sed 's/"amount":3,/"amount":3.01,/' s.ndjson > t.ndjson
+	run sh -c 'reconcile -k .id --sum .amount s.ndjson t.ndjson | jq -c "(select(.total) | [.source.sum, .target.sum, .changed]), select(.diff)"'
+	assert_output - <<'J'
+[{".amount":21.75},{".amount":21.76},1]
+{"diff":"changed","key":2,"source_rows":1,"target_rows":1}
+J
+}
+
+@test "a duplicated key is a changed key with its row counts" {
+	source_file
+	{ cat s.ndjson; sed -n 2p s.ndjson; } > t.ndjson
+	run sh -c 'reconcile -k .id s.ndjson t.ndjson | jq -c "select(.total) | .target | [.rows, .keys, .duplicate_keys]"'
+	assert_output '[5,4,1]'
+	run diffs -k .id s.ndjson t.ndjson
+	assert_output '{"diff":"changed","key":2,"source_rows":1,"target_rows":2}'
+}
+
+@test "exit 1 when the inputs differ" {
+	source_file
+	head -n 3 s.ndjson > t.ndjson
+	run reconcile -k .id s.ndjson t.ndjson
+	assert_failure 1
+}
+
+@test "every kind of difference at once, sorted by kind then key" {
+	source_file
+	cat > t.ndjson <<'J'
+{"id":4,"amount":7,"day":"d2"}
+{"id":12,"amount":1,"day":"d1"}
+{"id":2,"amount":30,"day":"d1"}
+{"id":11,"amount":1,"day":"d1"}
+J
+	run diffs -k .id s.ndjson t.ndjson
+	assert_output - <<'J'
+{"diff":"missing","key":1}
+{"diff":"missing","key":3}
+{"diff":"extra","key":11}
+{"diff":"extra","key":12}
+{"diff":"changed","key":2,"source_rows":1,"target_rows":1}
+J
+}
+
+@test "one line per partition then the total, partitions in jq order" {
+	source_file
+	run sh -c 'reconcile -k .id --by .day s.ndjson s.ndjson | jq -c "[.partition, .total, .source.rows]"'
+	assert_output - <<'J'
+["d1",null,2]
+["d2",null,2]
+[null,true,4]
+J
+}
+
+@test "--show N adds up to N records of each kind side by side" {
+	source_file
+	sed -e 's/"amount":3,/"amount":4,/' -e 's/"amount":7,/"amount":8,/' s.ndjson > t.ndjson
+	run diffs -k .id --show 1 s.ndjson t.ndjson
+	assert_output - <<'J'
+{"diff":"changed","key":2,"source_rows":1,"target_rows":1,"source":{"id":2,"amount":3,"day":"d1"},"target":{"id":2,"amount":4,"day":"d1"}}
+{"diff":"changed","key":4,"source_rows":1,"target_rows":1}
+J
+}
+
+@test "--keys-only writes only the differing keys" {
+	source_file
+	sed 1d s.ndjson > t.ndjson
+	run reconcile -k .id --keys-only s.ndjson t.ndjson
+	assert_failure 1
+	assert_output '{"diff":"missing","key":1}'
+}
+
+@test "keys compare by value and keep the source's spelling" {
+	printf '{"k":"\\u0061","v":1}\n{"k":1.0,"v":1}\n' > s.ndjson
+	printf '{"k":"a","v":1}\n{"k":1,"v":2}\n' > t.ndjson
+	run reconcile -k .k --keys-only s.ndjson t.ndjson
+	assert_output '{"diff":"changed","key":1.0,"source_rows":1,"target_rows":1}'
+}
+
+@test "repeated -k keys on the tuple" {
+	printf '{"a":1,"b":2}\n{"a":1,"b":3}\n' > s.ndjson
+	printf '{"a":1,"b":2}\n' > t.ndjson
+	run diffs -k .a -k .b s.ndjson t.ndjson
+	assert_output '{"diff":"missing","key":[1,3]}'
+}
+
+@test "sums are exact where binary floating point is not" {
+	for i in $(seq 10); do echo "{\"id\":$i,\"x\":0.1}"; done > s.ndjson
+	run sh -c 'reconcile -k .id --sum .x s.ndjson s.ndjson | jq -c .source.sum'
+	assert_output '{".x":1}'
+	run sh -c 'reconcile -k .id --sum .x s.ndjson s.ndjson | grep -o "\"sum\":{[^}]*}" | head -n 1'
+	assert_output '"sum":{".x":1}'
+}
+
+@test "--tolerance lets sums differ by up to X" {
+	printf '{"id":1,"x":1.00}\n' > s.ndjson
+	printf '{"id":1,"x":1.004}\n' > t.ndjson
+	run sh -c 'reconcile -k .id --sum .x --tolerance 0.005 --format table s.ndjson t.ndjson | sed -n 3p'
+	assert_output '      target    1     1         0   1.004  9474289aba37*'
+}
+
+@test "a table on request, with the differing cells marked" {
+	source_file
+	sed -e '/"id":3/d' -e 's/"amount":3,/"amount":4,/' s.ndjson > t.ndjson
+	run reconcile -k .id --sum .amount --by .day --format table s.ndjson t.ndjson
+	assert_failure 1
+	assert_output - <<'T'
+PARTITION SIDE   ROWS  KEYS  DUP KEYS  SUM .amount   FINGERPRINT  STATUS
+d1        source    2     2         0         13.5  88bbc1824abe  0 missing, 0 extra, 1 changed
+          target    2     2         0         14.5* 9cc59eaa6069*
+d2        source    2     2         0         8.25  3143fe1a12a4  1 missing, 0 extra, 0 changed
+          target    1*    1*        0            7* 377aa37c3107*
+TOTAL     source    4     4         0        21.75  b9ffbf9c5d62  1 missing, 0 extra, 1 changed
+          target    3*    3*        0         21.5* d44042269170*
+
+missing in target: 1 key
+  3  (d2)
+
+changed: 1 key
+  2  (d1)
+T
+}
+
+@test "reads - for one input and zstd-compressed files" {
+	source_file
+	zstd -q -c s.ndjson > s.ndjson.zst
+	run sh -c 'sed 1d s.ndjson | reconcile -k .id --keys-only s.ndjson.zst -'
+	assert_output '{"diff":"missing","key":1}'
+}
+
+@test "refuses - for both inputs" {
+	run reconcile -k .id - -
+	assert_failure 2
+	assert_output --partial 'only one of SOURCE and TARGET can be -'
+}
+
+@test "requires -k and two inputs" {
+	run reconcile s.ndjson t.ndjson
+	assert_failure 2
+	assert_output --partial '-k EXPR is required'
+	run reconcile -k .id s.ndjson
+	assert_failure 2
+	assert_output --partial 'want SOURCE and TARGET'
+}
+
+@test "empty inputs agree" {
+	: > e.ndjson
+	run sh -c 'reconcile -k .id e.ndjson e.ndjson | jq -c "[.match, .source.rows]"'
+	assert_output '[true,0]'
+}
+
+@test "malformed JSON stops the run with file and line, exit 2" {
+	source_file
+	{ cat s.ndjson; echo '{"id":5,'; } > t.ndjson
+	run reconcile -k .id s.ndjson t.ndjson
+	assert_failure 2
+	assert_output 'reconcile: t.ndjson:5: invalid JSON: expected a member name at byte 9'
+}
+
+@test "a missing key is reported, not counted" {
+	printf '{"id":1}\n{"x":1}\n' > t.ndjson
+	run reconcile -k .id t.ndjson t.ndjson
+	assert_failure 2
+	assert_output 'reconcile: t.ndjson:2: missing key .id'
+}
+
+@test "a non-numeric sum value is reported" {
+	printf '{"id":1,"x":"12"}\n' > t.ndjson
+	run reconcile -k .id --sum .x t.ndjson t.ndjson
+	assert_failure 2
+	assert_output 'reconcile: t.ndjson:1: --sum .x: string is not a number'
+}
+
+@test "a record that is not an object is reported" {
+	printf '[1]\n' > t.ndjson
+	run reconcile -k .id t.ndjson t.ndjson
+	assert_failure 2
+	assert_output 'reconcile: t.ndjson:1: record is an array, not an object'
+}
+
+@test "a line longer than --max-line is reported" {
+	printf '{"id":1,"pad":"%0200d"}\n' 0 > t.ndjson
+	run reconcile -k .id --max-line 100 t.ndjson t.ndjson
+	assert_failure 2
+	assert_output --partial 'reconcile: t.ndjson:1: line of 217 bytes is longer than --max-line 100'
+}
+
+@test "--dlq sets bad records aside, counts them as rejected, exit 1" {
+	source_file
+	{ cat s.ndjson; echo 'oops'; echo '{"id":9,"amount":"x","day":"d1"}'; } > t.ndjson
+	run sh -c 'reconcile -k .id --sum .amount --dlq bad.ndjson s.ndjson t.ndjson | jq -c "select(.total) | [.match, .target.rejected, .target.rows]"'
+	assert_output '[false,2,4]'
+	run sh -c 'no_time() { sed "s/\"failed_at\":\"[^\"]*\"/\"failed_at\":\"T\"/"; }; no_time < bad.ndjson'
+	assert_output - <<'J'
+{"original_record":"oops","error_type":"invalid_json","error_message":"invalid JSON: unexpected character at byte 1","retry_count":0,"failed_at":"T","replayable":true,"source":{"tool":"reconcile","file":"t.ndjson","line":5}}
+{"original_record":{"id":9,"amount":"x","day":"d1"},"error_type":"wrong_type","error_message":"--sum .amount: string is not a number","retry_count":0,"failed_at":"T","replayable":true,"source":{"tool":"reconcile","file":"t.ndjson","line":6}}
+J
+}
+
+@test "a missing input file is trouble" {
+	run reconcile -k .id nosuch.ndjson nosuch.ndjson
+	assert_failure 2
+	assert_output 'reconcile: nosuch.ndjson: No such file or directory'
+}
+
+@test "txlog inputs are refused clearly until txlog exists" {
+	run reconcile -k .id txlog:gold/orders txlog:gold/orders
+	assert_failure 2
+	assert_output --partial 'txlog:gold/orders: txlog tables are not supported'
+}
+
+@test "--memory spills to disk and gives the same answer" {
+	gen -n 3000 --keys 3000 -s 3 > s.ndjson
+	awk 'NR % 50 == 0 { next } NR % 70 == 0 { sub(/"qty":[0-9]+/, "\"qty\":99") } { print }' s.ndjson > t.ndjson
+	reconcile -k .order_id --sum .amount --by .day s.ndjson t.ndjson > mem.ndjson || true
+	run sh -c 'reconcile -k .order_id --sum .amount --by .day --memory 16K --stats s.ndjson t.ndjson 2>stats > spill.ndjson; echo $?'
+	assert_output 1
+	run grep -c '"spilled":true' stats
+	assert_output 1
+	run cmp mem.ndjson spill.ndjson
+	assert_success
+}
+
+@test "summaries of shards merge into the summary of the whole" {
+	gen -n 2000 -s 5 > all.ndjson
+	split -l 700 all.ndjson part.
+	for p in part.*; do reconcile summarize -k .order_id --sum .amount --by .day "$p" > "$p.sum"; done
+	reconcile merge part.*.sum > merged.sum
+	reconcile summarize -k .order_id --sum .amount --by .day all.ndjson > whole.sum
+	run cmp merged.sum whole.sum
+	assert_success
+}
+
+@test "compare of equal summaries agrees" {
+	gen -n 500 -s 5 > a.ndjson
+	reconcile summarize -k .order_id --sum .amount a.ndjson > a.sum
+	run sh -c 'reconcile compare a.sum a.sum | jq -c "[.match, .source.rows]"'
+	assert_output '[true,500]'
+}
+
+@test "compare names the buckets to drill into, and --bucket checks one" {
+	gen -n 500 --keys 500 -s 5 > a.ndjson
+	sed '77d' a.ndjson > b.ndjson
+	reconcile summarize -k .order_id --buckets 16 a.ndjson > a.sum
+	reconcile summarize -k .order_id --buckets 16 b.ndjson > b.sum
+	run sh -c 'reconcile compare a.sum b.sum | jq -c "select(.bucket) | [.bucket, .source.rows - .target.rows]"'
+	key=$(sed -n 77p a.ndjson | jq -c .order_id)
+	b=$(reconcile compare a.sum b.sum | jq 'select(.bucket) | .bucket')
+	run reconcile -k .order_id --buckets 16 --bucket "$b" --keys-only a.ndjson b.ndjson
+	assert_failure 1
+	assert_output "{\"diff\":\"missing\",\"key\":$key}"
+	other=$(( (b + 1) % 16 ))
+	run reconcile -k .order_id --buckets 16 --bucket "$other" --keys-only a.ndjson b.ndjson
+	assert_success
+	assert_output ''
+}
+
+@test "compare refuses summaries made with other options" {
+	printf '{"id":1,"x":1}\n' > a.ndjson
+	reconcile summarize -k .id a.ndjson > a.sum
+	reconcile summarize -k .id --sum .x a.ndjson > b.sum
+	run reconcile compare a.sum b.sum
+	assert_failure 2
+	assert_output 'reconcile: b.sum: summarized with other options (-k, --sum, --by, --buckets) than a.sum'
+}
+
+@test "property: totals and key lists match a jq/sort/join computation" {
+	for seed in 11 12 13; do
+		gen -n 1500 -s "$seed" > s.ndjson
+		# drop, change and add records at seed-dependent places
+		awk -v s="$seed" 'NR % (s + 20) == 0 { next }
+			NR % (s + 30) == 0 { sub(/"amount":[0-9.]+/, "\"amount\":1.5") }
+			{ print } NR % 400 == 0 { sub(/o-/, "x-"); print }' s.ndjson > t.ndjson
+		reconcile -k .order_id --sum .amount s.ndjson t.ndjson > got.ndjson || true
+		jq -r .order_id s.ndjson | sort > sk
+		jq -r .order_id t.ndjson | sort > tk
+		want_missing=$(comm -23 <(sort -u sk) <(sort -u tk) | wc -l)
+		want_extra=$(comm -13 <(sort -u sk) <(sort -u tk) | wc -l)
+		# changed: keys in both whose sorted canonical records differ
+		jq -cS '[.order_id, .]' s.ndjson | sort > sr
+		jq -cS '[.order_id, .]' t.ndjson | sort > tr
+		want_changed=$(comm -3 sr tr | jq -r '.[0]' | sort -u |
+			comm -12 - <(comm -12 <(sort -u sk) <(sort -u tk)) | wc -l)
+		want_sum=$(jq -n '[inputs.amount * 100 | round] | add' t.ndjson)
+		run jq -c 'select(.total) | [.missing, .extra, .changed, .source.rows, .target.rows, (.target.sum.".amount" * 100 | round)]' got.ndjson
+		assert_output "[$want_missing,$want_extra,$want_changed,$(wc -l < s.ndjson),$(wc -l < t.ndjson),$want_sum]"
+		run sh -c "jq -r 'select(.diff == \"missing\") | .key' got.ndjson"
+		assert_output "$(comm -23 <(sort -u sk) <(sort -u tk))"
+	done
+}
+
+@test "--help and --version" {
+	run reconcile --help
+	assert_success
+	assert_line --index 0 'Usage: reconcile -k EXPR [OPTION]... SOURCE TARGET'
+	run reconcile --version
+	assert_success
+}
