@@ -1,0 +1,403 @@
+#include "agg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expr.h"
+#include "statefile.h"
+#include "xalloc.h"
+
+static const struct {
+	const char *name;
+	enum agg_fn fn;
+} fns[] = {
+	{"count", AGG_COUNT}, {"sum", AGG_SUM}, {"min", AGG_MIN},
+	{"max", AGG_MAX}, {"avg", AGG_AVG}, {"first", AGG_FIRST},
+	{"last", AGG_LAST}, {"distinct", AGG_DISTINCT}, {"p50", AGG_P50},
+	{"p90", AGG_P90}, {"p99", AGG_P99},
+};
+
+int agg_parse(const char *text, struct agg_spec *out, char *err,
+	      size_t errlen)
+{
+	const char *eq = strchr(text, '=');
+	const char *open = eq ? strchr(eq, '(') : NULL;
+	const char *close = strrchr(text, ')');
+	if (!eq || eq == text || !open || !close || close < open ||
+	    close[1] != '\0') {
+		snprintf(err, errlen, "want NAME=FUNC(EXPR), got '%s'", text);
+		return -1;
+	}
+	memset(out, 0, sizeof *out);
+	out->text = xstrdup(text);
+	out->name = xstrndup(text, (size_t)(eq - text));
+	if (!strcmp(out->name, "window") || !strcmp(out->name, "key") ||
+	    !strcmp(out->name, "pane")) {
+		snprintf(err, errlen, "'%s' is taken by the result; pick "
+			 "another name", out->name);
+		return -1;
+	}
+	size_t flen = (size_t)(open - eq - 1);
+	size_t i;
+	for (i = 0; i < sizeof fns / sizeof fns[0]; i++)
+		if (strlen(fns[i].name) == flen &&
+		    !strncmp(fns[i].name, eq + 1, flen))
+			break;
+	if (i == sizeof fns / sizeof fns[0]) {
+		snprintf(err, errlen, "unknown function '%.*s' (want count, "
+			 "sum, min, max, avg, first, last, distinct, p50, p90 "
+			 "or p99)", (int)flen, eq + 1);
+		return -1;
+	}
+	out->fn = fns[i].fn;
+	char *src = xstrndup(open + 1, (size_t)(close - open - 1));
+	char *s = src;
+	while (*s == ' ')
+		s++;
+	if (*s == '\0') {
+		free(src);
+		if (out->fn != AGG_COUNT) {
+			snprintf(err, errlen, "%s needs an expression",
+				 fns[i].name);
+			return -1;
+		}
+		return 0;
+	}
+	char cerr[400];
+	out->e = expr_compile(s, cerr, sizeof cerr);
+	free(src);
+	if (!out->e) {
+		snprintf(err, errlen, "%s", cerr);
+		return -1;
+	}
+	return 0;
+}
+
+static void set_val(struct agg_state *st, const char *v, size_t n)
+{
+	free(st->val);
+	st->val = xstrndup(v, n);
+	st->vlen = n;
+}
+
+static bool fp_zero(struct fp128 f)
+{
+	return f.lo == 0 && f.hi == 0;
+}
+
+static void set_insert(struct agg_state *st, struct fp128 f)
+{
+	if (fp_zero(f))
+		f.lo = 1;
+	if ((st->n + 1) * 4 > st->setcap * 3) {
+		size_t ncap = st->setcap ? st->setcap * 2 : 8;
+		struct fp128 *nt = xcalloc(ncap, sizeof *nt);
+		for (size_t i = 0; i < st->setcap; i++) {
+			if (fp_zero(st->set[i]))
+				continue;
+			size_t j = (size_t)st->set[i].lo & (ncap - 1);
+			while (!fp_zero(nt[j]))
+				j = (j + 1) & (ncap - 1);
+			nt[j] = st->set[i];
+		}
+		free(st->set);
+		st->set = nt;
+		st->setcap = ncap;
+	}
+	size_t j = (size_t)f.lo & (st->setcap - 1);
+	while (!fp_zero(st->set[j])) {
+		if (st->set[j].lo == f.lo && st->set[j].hi == f.hi)
+			return;
+		j = (j + 1) & (st->setcap - 1);
+	}
+	st->set[j] = f;
+	st->n++;
+}
+
+static void push_val(struct agg_state *st, const char *v, size_t n)
+{
+	if (st->nvals == st->capvals) {
+		st->capvals = st->capvals ? st->capvals * 2 : 8;
+		st->vals = xrealloc(st->vals, st->capvals * sizeof *st->vals);
+		st->lens = xrealloc(st->lens, st->capvals * sizeof *st->lens);
+	}
+	st->vals[st->nvals] = xstrndup(v, n);
+	st->lens[st->nvals++] = n;
+}
+
+int agg_add(const struct agg_spec *s, struct agg_state *st,
+	    const struct agg_in *in)
+{
+	if (in->null)
+		return 0;
+	switch (s->fn) {
+	case AGG_COUNT:
+		st->n++;
+		break;
+	case AGG_SUM:
+	case AGG_AVG:
+		if (dec_add(&st->sum, &in->d) != 0)
+			return -1;
+		st->n++;
+		break;
+	case AGG_MIN:
+	case AGG_MAX: {
+		int c = st->n ? value_compare(in->v, in->len, st->val,
+					      st->vlen) : 0;
+		if (!st->n || (s->fn == AGG_MIN ? c < 0 : c > 0))
+			set_val(st, in->v, in->len);
+		st->n++;
+		break;
+	}
+	case AGG_FIRST:
+		if (!st->n)
+			set_val(st, in->v, in->len);
+		st->n++;
+		break;
+	case AGG_LAST:
+		set_val(st, in->v, in->len);
+		st->n++;
+		break;
+	case AGG_DISTINCT:
+		set_insert(st, in->fp);
+		break;
+	case AGG_P50:
+	case AGG_P90:
+	case AGG_P99:
+		push_val(st, in->v, in->len);
+		st->n++;
+		break;
+	}
+	return 0;
+}
+
+int agg_merge(const struct agg_spec *s, struct agg_state *dst,
+	      struct agg_state *src)
+{
+	if (s->fn == AGG_DISTINCT) {
+		for (size_t i = 0; i < src->setcap; i++)
+			if (!fp_zero(src->set[i]))
+				set_insert(dst, src->set[i]);
+		return 0;
+	}
+	if (!src->n)
+		return 0;
+	switch (s->fn) {
+	case AGG_COUNT:
+		dst->n += src->n;
+		return 0;
+	case AGG_SUM:
+	case AGG_AVG:
+		if (dec_add(&dst->sum, &src->sum) != 0)
+			return -1;
+		dst->n += src->n;
+		return 0;
+	case AGG_MIN:
+	case AGG_MAX: {
+		int c = dst->n ? value_compare(src->val, src->vlen, dst->val,
+					       dst->vlen) : 0;
+		if (!dst->n || (s->fn == AGG_MIN ? c < 0 : c > 0))
+			set_val(dst, src->val, src->vlen);
+		dst->n += src->n;
+		return 0;
+	}
+	case AGG_FIRST: /* dst holds the earlier arrivals */
+		if (!dst->n)
+			set_val(dst, src->val, src->vlen);
+		dst->n += src->n;
+		return 0;
+	case AGG_LAST:
+		set_val(dst, src->val, src->vlen);
+		dst->n += src->n;
+		return 0;
+	default:
+		for (size_t i = 0; i < src->nvals; i++)
+			push_val(dst, src->vals[i], src->lens[i]);
+		dst->n += src->n;
+		return 0;
+	}
+}
+
+static const struct agg_state *sort_st;
+
+static int cmp_idx(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	return value_compare(sort_st->vals[i], sort_st->lens[i],
+			     sort_st->vals[j], sort_st->lens[j]);
+}
+
+void agg_write(const struct agg_spec *s, struct agg_state *st,
+	       struct buf *out)
+{
+	char num[DEC_STRMAX];
+	if (s->fn == AGG_COUNT || s->fn == AGG_DISTINCT) {
+		buf_add_u64(out, st->n);
+		return;
+	}
+	if (!st->n) {
+		buf_adds(out, "null");
+		return;
+	}
+	switch (s->fn) {
+	case AGG_SUM:
+		buf_add(out, num, dec_format(&st->sum, num));
+		return;
+	case AGG_AVG: {
+		struct dec q;
+		int scale = st->sum.exp < 0 ? 10 - st->sum.exp : 10;
+		if (dec_div_i64(&st->sum, (int64_t)st->n, scale, &q) != 0) {
+			buf_adds(out, "null");
+			return;
+		}
+		q = dec_normalize(q);
+		buf_add(out, num, dec_format(&q, num));
+		return;
+	}
+	case AGG_P50:
+	case AGG_P90:
+	case AGG_P99: {
+		unsigned pct = s->fn == AGG_P50 ? 50 : s->fn == AGG_P90 ? 90 : 99;
+		size_t *idx = xmalloc(st->nvals * sizeof *idx);
+		for (size_t i = 0; i < st->nvals; i++)
+			idx[i] = i;
+		sort_st = st;
+		qsort(idx, st->nvals, sizeof *idx, cmp_idx);
+		/* nearest rank: ceil(p/100 * n), exactly in integers */
+		size_t k = (st->nvals * pct + 99) / 100;
+		if (k < 1)
+			k = 1;
+		buf_add(out, st->vals[idx[k - 1]], st->lens[idx[k - 1]]);
+		free(idx);
+		return;
+	}
+	default:
+		buf_add(out, st->val, st->vlen);
+		return;
+	}
+}
+
+void agg_free(struct agg_state *st)
+{
+	free(st->val);
+	free(st->set);
+	for (size_t i = 0; i < st->nvals; i++)
+		free(st->vals[i]);
+	free(st->vals);
+	free(st->lens);
+	memset(st, 0, sizeof *st);
+}
+
+void put_u64(struct buf *b, uint64_t v)
+{
+	unsigned char e[8];
+	le64_put(e, v);
+	buf_add(b, e, 8);
+}
+
+void put_bytes(struct buf *b, const void *p, size_t n)
+{
+	put_u64(b, n);
+	buf_add(b, p, n);
+}
+
+int get_u64(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+	if (end - *p < 8)
+		return -1;
+	*v = le64_get(*p);
+	*p += 8;
+	return 0;
+}
+
+int get_bytes(const unsigned char **p, const unsigned char *end, char **out,
+	      size_t *n)
+{
+	uint64_t len;
+	if (get_u64(p, end, &len) != 0 || (uint64_t)(end - *p) < len)
+		return -1;
+	*out = xstrndup((const char *)*p, (size_t)len);
+	*n = (size_t)len;
+	*p += len;
+	return 0;
+}
+
+void agg_save(const struct agg_spec *s, const struct agg_state *st,
+	      struct buf *out)
+{
+	put_u64(out, st->n);
+	switch (s->fn) {
+	case AGG_SUM:
+	case AGG_AVG: {
+		unsigned __int128 c = (unsigned __int128)st->sum.coef;
+		put_u64(out, (uint64_t)c);
+		put_u64(out, (uint64_t)(c >> 64));
+		put_u64(out, (uint64_t)(int64_t)st->sum.exp);
+		break;
+	}
+	case AGG_MIN: case AGG_MAX: case AGG_FIRST: case AGG_LAST:
+		put_bytes(out, st->val ? st->val : "", st->val ? st->vlen : 0);
+		break;
+	case AGG_DISTINCT:
+		for (size_t i = 0; i < st->setcap; i++)
+			if (!fp_zero(st->set[i])) {
+				put_u64(out, st->set[i].lo);
+				put_u64(out, st->set[i].hi);
+			}
+		break;
+	case AGG_P50: case AGG_P90: case AGG_P99:
+		for (size_t i = 0; i < st->nvals; i++)
+			put_bytes(out, st->vals[i], st->lens[i]);
+		break;
+	case AGG_COUNT:
+		break;
+	}
+}
+
+int agg_load(const struct agg_spec *s, struct agg_state *st,
+	     const unsigned char **p, const unsigned char *end)
+{
+	uint64_t n, lo, hi, ex;
+	memset(st, 0, sizeof *st);
+	if (get_u64(p, end, &n) != 0)
+		return -1;
+	switch (s->fn) {
+	case AGG_COUNT:
+		st->n = n;
+		return 0;
+	case AGG_SUM:
+	case AGG_AVG:
+		if (get_u64(p, end, &lo) || get_u64(p, end, &hi) ||
+		    get_u64(p, end, &ex))
+			return -1;
+		st->sum.coef = (__int128)(((unsigned __int128)hi << 64) | lo);
+		st->sum.exp = (int32_t)(int64_t)ex;
+		st->n = n;
+		return 0;
+	case AGG_MIN: case AGG_MAX: case AGG_FIRST: case AGG_LAST:
+		if (get_bytes(p, end, &st->val, &st->vlen) != 0)
+			return -1;
+		st->n = n;
+		return 0;
+	case AGG_DISTINCT:
+		for (uint64_t i = 0; i < n; i++) {
+			if (get_u64(p, end, &lo) || get_u64(p, end, &hi))
+				return -1;
+			set_insert(st, (struct fp128){lo, hi});
+		}
+		return st->n == n ? 0 : -1;
+	case AGG_P50: case AGG_P90: case AGG_P99:
+		for (uint64_t i = 0; i < n; i++) {
+			char *v;
+			size_t len;
+			if (get_bytes(p, end, &v, &len) != 0)
+				return -1;
+			push_val(st, v, len);
+			free(v);
+		}
+		st->n = n;
+		return 0;
+	}
+	return -1;
+}

@@ -1,0 +1,85 @@
+/*
+ * agg: the aggregate functions of window(1), each a small state that
+ * grows by one value at a time, merges with another (session windows),
+ * writes its result as JSON, and saves and loads itself (--state).
+ *
+ * Null or absent values are skipped (SQL's rule), so count(.x) counts
+ * the records where .x is there and not null, and count() all records.
+ * Sums and averages are exact decimals (lib/decimal.h); min, max, first,
+ * last and the percentiles answer with a value exactly as it was spelled
+ * in the input.  distinct counts values by canonical value (value.h
+ * fingerprints); the percentiles keep every value (exact, nearest rank).
+ */
+#ifndef WINDOW_AGG_H
+#define WINDOW_AGG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "decimal.h"
+#include "value.h"
+
+enum agg_fn {
+	AGG_COUNT, AGG_SUM, AGG_MIN, AGG_MAX, AGG_AVG, AGG_FIRST, AGG_LAST,
+	AGG_DISTINCT, AGG_P50, AGG_P90, AGG_P99
+};
+
+struct agg_spec {
+	char *name;          /* the output member */
+	enum agg_fn fn;
+	struct expr *e;      /* NULL: count() */
+	char *text;          /* "gmv=sum(.amount)", as given */
+};
+
+/* One record's value for one aggregate, prepared before any window is
+ * touched so that a bad value leaves every window as it was. */
+struct agg_in {
+	bool null;
+	const char *v;
+	size_t len;
+	struct dec d;     /* sum, avg */
+	struct fp128 fp;  /* distinct */
+};
+
+struct agg_state {
+	uint64_t n;     /* values seen (count: records) */
+	struct dec sum;
+	char *val;      /* min, max, first, last */
+	size_t vlen;
+	struct fp128 *set; /* distinct: open addressing, {0,0} empty */
+	size_t setcap;
+	char **vals;       /* percentiles */
+	size_t *lens, nvals, capvals;
+};
+
+/* Parse "NAME=FUNC(EXPR)": 0, or -1 with err set when it is not one. */
+int agg_parse(const char *text, struct agg_spec *out, char *err,
+	      size_t errlen);
+
+/* Add one value; -1 on decimal overflow. */
+int agg_add(const struct agg_spec *s, struct agg_state *st,
+	    const struct agg_in *in);
+/* Fold src into dst (dst holds the earlier arrivals, for first/last); -1 on
+ * overflow. */
+int agg_merge(const struct agg_spec *s, struct agg_state *dst,
+	      struct agg_state *src);
+void agg_write(const struct agg_spec *s, struct agg_state *st,
+	       struct buf *out);
+void agg_free(struct agg_state *st);
+
+void agg_save(const struct agg_spec *s, const struct agg_state *st,
+	      struct buf *out);
+/* -1 when the bytes run out or make no sense (damaged state). */
+int agg_load(const struct agg_spec *s, struct agg_state *st,
+	     const unsigned char **p, const unsigned char *end);
+
+/* Little helpers shared with the state code of window.c. */
+void put_u64(struct buf *b, uint64_t v);
+void put_bytes(struct buf *b, const void *p, size_t n);
+int get_u64(const unsigned char **p, const unsigned char *end, uint64_t *v);
+int get_bytes(const unsigned char **p, const unsigned char *end, char **out,
+	      size_t *n);
+
+#endif

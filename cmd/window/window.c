@@ -1,0 +1,1188 @@
+/*
+ * window: event-time aggregation over tumbling, sliding and session
+ * windows, with the watermark, allowed lateness and panes of Beam/Flink.
+ *
+ * Memory holds only open windows.  Records are grouped by the canonical
+ * value of -g (a hash of groups, each with its few open windows); two
+ * min-heaps keyed by time say when a window is due: the fire heap at its
+ * end, the expire heap at end + lateness.  A record is judged against
+ * the watermark W of the records before it:
+ *
+ *   every window of the record has W >= end + lateness  -> too late
+ *   otherwise it joins the windows still open; one already fired
+ *   (W >= end) re-fires at once as a late pane (accumulating)
+ *
+ * then W is updated, windows with end <= W fire on time (sorted by start,
+ * then key), and windows with end + lateness <= W are dropped.  End of
+ * input is W = +infinity, unless --state carries the windows on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agg.h"
+#include "buf.h"
+#include "cli.h"
+#include "commit.h"
+#include "dlq.h"
+#include "expr.h"
+#include "jsonw.h"
+#include "lines.h"
+#include "scan.h"
+#include "statefile.h"
+#include "timefmt.h"
+#include "value.h"
+#include "wm.h"
+#include "xalloc.h"
+#include "zio.h"
+
+#define STATE_KIND "window"
+#define STATE_VERSION 1
+#define MAX_GROUPS 16
+#define MAX_AGGS 64
+#define MAX_SPAN 4096 /* sliding windows one record may belong to */
+
+enum kind { TUMBLE, SLIDE, SESSION };
+
+static struct {
+	enum kind kind;
+	bool have_kind;
+	int64_t size, step, gap, offset;
+	struct expr *time;
+	struct expr *groups[MAX_GROUPS];
+	size_t ngroups;
+	struct agg_spec aggs[MAX_AGGS];
+	size_t naggs;
+	int64_t delay, lateness;
+	bool delay_given, update;
+	enum time_unit unit;
+	const char *late_path, *dlq_path, *state_path;
+	bool stats;
+	struct cli_shard shard;
+	size_t max_line;
+} opt = {.unit = TIME_S, .max_line = LINES_DEFAULT_MAX};
+
+struct group;
+
+struct win {
+	int64_t start, end;
+	int64_t fired_end; /* the end it last fired on time at */
+	bool fired;
+	uint32_t panes;
+	uint32_t refs; /* heap entries pointing here */
+	bool dead;
+	struct group *g;
+	struct agg_state a[];
+};
+
+struct group {
+	struct fp128 fp;
+	char *key; /* JSON text of the key, as first spelled */
+	size_t klen;
+	struct win **w;
+	size_t n, cap;
+};
+
+struct hent {
+	int64_t at;
+	struct win *w;
+};
+
+struct heap {
+	struct hent *e;
+	size_t n, cap;
+};
+
+static struct {
+	struct wm *wm;
+	bool upstream; /* W follows _watermark lines */
+	struct group **gt; /* open addressing, power of two */
+	size_t gcap, ngroups;
+	struct heap fire, expire;
+	size_t nwins;
+	struct scan_record rec;
+	struct buf canon, out, keytext;
+	struct agg_in in[MAX_AGGS];
+	struct win **touched, **batch;
+	size_t ntouched, captouched, nbatch, capbatch;
+	struct zout *late;
+	int late_fd;
+	struct dlq *dlq;
+	uint64_t too_late, panes, shard_skipped;
+	char *desc;
+} run;
+
+static void usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+	fprintf(f,
+"Usage: window (--tumble SIZE | --slide SIZE --every STEP | --session GAP)\n"
+"              -t EXPR [OPTION]... [FILE]...\n"
+"Aggregate NDJSON records over event-time windows.\n"
+"\n"
+"      --tumble SIZE       fixed windows of SIZE, aligned to the epoch\n"
+"      --slide SIZE        sliding windows of SIZE ...\n"
+"      --every STEP        ... starting every STEP\n"
+"      --session GAP       per-key sessions closed by GAP of silence\n"
+"      --offset DUR        shift window alignment by DUR\n"
+"  -t, --time EXPR         event time (RFC 3339 string or epoch number)\n"
+"  -g, --group EXPR        group key (repeatable)\n"
+"      --agg NAME=FUNC(EXPR)  count sum min max avg first last distinct\n"
+"                          p50 p90 p99 (repeatable; count() counts records)\n"
+"      --delay DUR         own watermark = newest event time - DUR\n"
+"      --lateness DUR      keep fired windows DUR longer for late records\n"
+"      --emit final|update final: on time and late panes (default);\n"
+"                          update: also an early pane on every change\n"
+"      --late drop|FILE    where too-late records go (default drop)\n"
+"      --state FILE        carry open windows and W to the next run\n"
+"      --shard I/N         handle only the groups of shard I of N\n"
+"      --time-unit UNIT    epoch numbers are s (default), ms, us or ns\n"
+"      --dlq FILE          dead-letter bad records instead of stopping\n"
+"      --max-line SIZE     longest accepted line (default 64M)\n"
+"      --stats             print counts as one JSON line on stderr\n"
+"  -h, --help              show this help\n"
+"      --version           show the version\n"
+"\n"
+"Exit status: 0 done, 2 trouble, 75 the state file is locked.\n"
+"See window(1).\n");
+	exit(status);
+}
+
+static _Noreturn void finish(int status);
+
+static void bad_record(const struct line *ln, const char *name, bool is_json,
+		       const char *type, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void bad_record(const struct line *ln, const char *name, bool is_json,
+		       const char *type, const char *fmt, ...)
+{
+	char msg[512], err[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!run.dlq) {
+		cli_warn("%s:%" PRIu64 ": %s", name, ln->lineno, msg);
+		finish(EXIT_TROUBLE);
+	}
+	struct dlq_letter l = {
+		.record = ln->p, .len = ln->len, .is_json = is_json,
+		.error_type = type, .error_message = msg,
+		.replayable = !ln->too_long, .file = name, .line = ln->lineno,
+	};
+	if (dlq_put(run.dlq, &l, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	cli_stats.dead_lettered++;
+}
+
+/* ---- heaps of due times ---- */
+
+static void heap_push(struct heap *h, int64_t at, struct win *w)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 1024;
+		h->e = xrealloc(h->e, h->cap * sizeof *h->e);
+	}
+	size_t i = h->n++;
+	while (i > 0 && h->e[(i - 1) / 2].at > at) {
+		h->e[i] = h->e[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->e[i] = (struct hent){at, w};
+	w->refs++;
+}
+
+static struct hent heap_pop(struct heap *h)
+{
+	struct hent top = h->e[0], last = h->e[--h->n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && h->e[c + 1].at < h->e[c].at)
+			c++;
+		if (last.at <= h->e[c].at)
+			break;
+		h->e[i] = h->e[c];
+		i = c;
+	}
+	if (h->n)
+		h->e[i] = last;
+	return top;
+}
+
+static void win_free(struct win *w)
+{
+	for (size_t k = 0; k < opt.naggs; k++)
+		agg_free(&w->a[k]);
+	free(w);
+}
+
+/* A heap entry let go of w: free it once dead and unreferenced. */
+static void win_unref(struct win *w)
+{
+	if (--w->refs == 0 && w->dead)
+		win_free(w);
+}
+
+static void schedule(struct win *w)
+{
+	if (w->fired_end != w->end || !w->fired)
+		heap_push(&run.fire, w->end, w);
+	heap_push(&run.expire, wm_add(w->end, opt.lateness), w);
+}
+
+/* ---- groups ---- */
+
+static size_t ghome(struct fp128 fp)
+{
+	return (size_t)fp.lo & (run.gcap - 1);
+}
+
+static struct group *group_get(struct fp128 fp, const char *key, size_t klen)
+{
+	if ((run.ngroups + 1) * 4 > run.gcap * 3) {
+		size_t old = run.gcap;
+		struct group **ot = run.gt;
+		run.gcap = old ? old * 2 : 1024;
+		run.gt = xcalloc(run.gcap, sizeof *run.gt);
+		for (size_t i = 0; i < old; i++) {
+			if (!ot[i])
+				continue;
+			size_t j = ghome(ot[i]->fp);
+			while (run.gt[j])
+				j = (j + 1) & (run.gcap - 1);
+			run.gt[j] = ot[i];
+		}
+		free(ot);
+	}
+	size_t i = ghome(fp);
+	while (run.gt[i]) {
+		if (run.gt[i]->fp.lo == fp.lo && run.gt[i]->fp.hi == fp.hi)
+			return run.gt[i];
+		i = (i + 1) & (run.gcap - 1);
+	}
+	struct group *g = xcalloc(1, sizeof *g);
+	g->fp = fp;
+	g->key = xstrndup(key, klen);
+	g->klen = klen;
+	run.gt[i] = g;
+	run.ngroups++;
+	return g;
+}
+
+/* Linear-probing delete with backward shift: no tombstones pile up. */
+static void group_drop(struct group *g)
+{
+	size_t i = ghome(g->fp);
+	while (run.gt[i] != g)
+		i = (i + 1) & (run.gcap - 1);
+	size_t mask = run.gcap - 1, j = i;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!run.gt[j])
+			break;
+		size_t k = ghome(run.gt[j]->fp);
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			run.gt[i] = run.gt[j];
+			i = j;
+		}
+	}
+	run.gt[i] = NULL;
+	run.ngroups--;
+	free(g->key);
+	free(g->w);
+	free(g);
+}
+
+static struct win *win_new(struct group *g, int64_t start, int64_t end)
+{
+	struct win *w = xcalloc(1, sizeof *w + opt.naggs * sizeof w->a[0]);
+	w->start = start;
+	w->end = end;
+	w->g = g;
+	if (g->n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 2;
+		g->w = xrealloc(g->w, g->cap * sizeof *g->w);
+	}
+	g->w[g->n++] = w;
+	run.nwins++;
+	return w;
+}
+
+/* Take w out of its group (and the group out of the table when empty). */
+static void win_remove(struct win *w)
+{
+	struct group *g = w->g;
+	for (size_t i = 0; i < g->n; i++)
+		if (g->w[i] == w) {
+			g->w[i] = g->w[--g->n];
+			break;
+		}
+	w->dead = true;
+	run.nwins--;
+	if (g->n == 0)
+		group_drop(g);
+	if (w->refs == 0)
+		win_free(w);
+}
+
+/* ---- output ---- */
+
+static void emit(struct win *w, const char *timing, bool final)
+{
+	struct buf *b = &run.out;
+	buf_reset(b);
+	buf_adds(b, "{\"window\":{\"start\":");
+	jw_time(b, w->start);
+	buf_adds(b, ",\"end\":");
+	jw_time(b, w->end);
+	buf_addc(b, '}');
+	if (opt.ngroups) {
+		buf_adds(b, ",\"key\":");
+		buf_add(b, w->g->key, w->g->klen);
+	}
+	for (size_t k = 0; k < opt.naggs; k++) {
+		jw_key(b, opt.aggs[k].name, 0);
+		agg_write(&opt.aggs[k], &w->a[k], b);
+	}
+	buf_adds(b, ",\"pane\":{\"timing\":\"");
+	buf_adds(b, timing);
+	buf_adds(b, "\",\"index\":");
+	buf_add_u64(b, w->panes++);
+	buf_adds(b, final ? ",\"final\":true}}" : ",\"final\":false}}");
+	cli_out_line(b->p, b->len);
+	cli_stats.records_out++;
+	run.panes++;
+}
+
+static int by_start_key(const void *a, const void *b)
+{
+	const struct win *x = *(struct win *const *)a,
+			 *y = *(struct win *const *)b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->g == y->g)
+		return 0;
+	return value_compare(x->g->key, x->g->klen, y->g->key, y->g->klen);
+}
+
+static void batch_add(struct win *w)
+{
+	if (run.nbatch == run.capbatch) {
+		run.capbatch = run.capbatch ? run.capbatch * 2 : 256;
+		run.batch = xrealloc(run.batch, run.capbatch * sizeof *run.batch);
+	}
+	run.batch[run.nbatch++] = w;
+}
+
+/* W moved to now: fire what is due, sorted, then drop what expired. */
+static void advance(int64_t now)
+{
+	run.nbatch = 0;
+	while (run.fire.n && run.fire.e[0].at <= now) {
+		struct hent h = heap_pop(&run.fire);
+		struct win *w = h.w;
+		if (!w->dead && w->end == h.at &&
+		    !(w->fired && w->fired_end == w->end)) {
+			w->fired = true; /* claimed: a duplicate entry skips */
+			w->fired_end = w->end;
+			batch_add(w);
+			w->refs++; /* held by the batch */
+		}
+		win_unref(w);
+	}
+	qsort(run.batch, run.nbatch, sizeof *run.batch, by_start_key);
+	for (size_t i = 0; i < run.nbatch; i++) {
+		struct win *w = run.batch[i];
+		emit(w, "on_time", wm_add(w->end, opt.lateness) <= now);
+	}
+	for (size_t i = 0; i < run.nbatch; i++)
+		win_unref(run.batch[i]);
+	while (run.expire.n && run.expire.e[0].at <= now) {
+		struct hent h = heap_pop(&run.expire);
+		struct win *w = h.w;
+		if (!w->dead && wm_add(w->end, opt.lateness) == h.at)
+			win_remove(w);
+		win_unref(w);
+	}
+}
+
+/* ---- records ---- */
+
+static bool eval(struct expr *e, const struct line *ln, const char *name,
+		 const char *what, const char **v, size_t *vlen)
+{
+	char err[512];
+	switch (expr_eval(e, &run.rec, v, vlen, err, sizeof err)) {
+	case EXPR_VALUE:
+		return true;
+	case EXPR_MISSING:
+		bad_record(ln, name, true, "missing_field", "missing %s %s",
+			   what, expr_source(e));
+		return false;
+	case EXPR_EMPTY:
+		bad_record(ln, name, true, "missing_field",
+			   "%s %s produced no value", what, expr_source(e));
+		return false;
+	case EXPR_ERROR:
+		bad_record(ln, name, true,
+			   expr_is_plain(e) ? "wrong_type" : "expression_error",
+			   "%s %s: %s", what, expr_source(e), err);
+		return false;
+	}
+	return false;
+}
+
+/* Each aggregate's value for this record, checked before any window
+ * changes.  Absent and null values are skipped by the aggregates. */
+static bool prepare_aggs(const struct line *ln, const char *name)
+{
+	char err[512];
+	for (size_t k = 0; k < opt.naggs; k++) {
+		struct agg_spec *s = &opt.aggs[k];
+		struct agg_in *in = &run.in[k];
+		memset(in, 0, sizeof *in);
+		if (!s->e)
+			continue; /* count() */
+		enum expr_status st = expr_eval(s->e, &run.rec, &in->v,
+						&in->len, err, sizeof err);
+		if (st == EXPR_ERROR) {
+			bad_record(ln, name, true,
+				   expr_is_plain(s->e) ? "wrong_type"
+						       : "expression_error",
+				   "--agg %s: %s", s->text, err);
+			return false;
+		}
+		if (st != EXPR_VALUE || (in->len == 4 &&
+					 !memcmp(in->v, "null", 4))) {
+			in->null = true;
+			continue;
+		}
+		if (s->fn == AGG_SUM || s->fn == AGG_AVG) {
+			const char *type = scan_type(in->v);
+			if (strcmp(type, "number") != 0) {
+				bad_record(ln, name, true, "wrong_type",
+					   "--agg %s: %s is not a number",
+					   s->text, type);
+				return false;
+			}
+			if (dec_parse(in->v, in->len, &in->d) != 0) {
+				bad_record(ln, name, true, "wrong_type",
+					   "--agg %s: %.*s has more digits "
+					   "than an exact sum holds", s->text,
+					   (int)(in->len > 60 ? 60 : in->len),
+					   in->v);
+				return false;
+			}
+		} else if (s->fn == AGG_DISTINCT) {
+			in->fp = value_fingerprint(in->v, in->len, &run.canon);
+		}
+	}
+	return true;
+}
+
+static void add_to(struct win *w)
+{
+	for (size_t k = 0; k < opt.naggs; k++)
+		if (agg_add(&opt.aggs[k], &w->a[k], &run.in[k]) != 0)
+			cli_die(EXIT_TROUBLE, "--agg %s: exact sum overflows "
+				"38 digits", opt.aggs[k].text);
+}
+
+static void touch(struct win *w)
+{
+	if (run.ntouched == run.captouched) {
+		run.captouched = run.captouched ? run.captouched * 2 : 64;
+		run.touched = xrealloc(run.touched,
+				       run.captouched * sizeof *run.touched);
+	}
+	run.touched[run.ntouched++] = w;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+static void too_late(const struct line *ln, const char *name, int64_t t,
+		     int64_t w)
+{
+	char err[512], ts[TIME_STRMAX], ws[TIME_STRMAX];
+	run.too_late++;
+	cli_stats.late++;
+	if (run.late) {
+		if (zout_write(run.late, ln->p, ln->len, err, sizeof err) ||
+		    zout_write(run.late, "\n", 1, err, sizeof err))
+			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path, err);
+	} else if (run.dlq && !opt.late_path) {
+		time_format(t, ts);
+		time_format(w, ws);
+		char msg[256];
+		snprintf(msg, sizeof msg, "event time %s: every window of it "
+			 "closed (watermark %s)", ts, ws);
+		struct dlq_letter l = {
+			.record = ln->p, .len = ln->len, .is_json = true,
+			.error_type = "late", .error_message = msg,
+			.replayable = true, .file = name, .line = ln->lineno,
+		};
+		if (dlq_put(run.dlq, &l, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		cli_stats.dead_lettered++;
+	}
+}
+
+/* Sessions of g that [s, e) overlaps merge into one, which takes the
+ * record.  A merged session keeps the pane count of the most-fired one
+ * it absorbed, and counts as fired only if one of them fired at the
+ * merged end. */
+static struct win *session_join(struct group *g, int64_t s, int64_t e,
+				bool *resched)
+{
+	struct win *into = NULL;
+	int64_t end0 = 0;
+	for (;;) {
+		struct win *o = NULL;
+		for (size_t i = 0; i < g->n; i++) {
+			struct win *c = g->w[i];
+			if (c != into && c->start < e && s < c->end) {
+				o = c;
+				break;
+			}
+		}
+		if (!o)
+			break;
+		if (!into) {
+			into = o;
+			end0 = o->end;
+			if (s < into->start)
+				into->start = s;
+			if (e > into->end)
+				into->end = e;
+			s = into->start;
+			e = into->end;
+			continue;
+		}
+		/* fold o into `into` (the first found: its aggregates go
+		 * first, which is what first/last see) */
+		for (size_t k = 0; k < opt.naggs; k++)
+			if (agg_merge(&opt.aggs[k], &into->a[k], &o->a[k]))
+				cli_die(EXIT_TROUBLE, "--agg %s: exact sum "
+					"overflows 38 digits",
+					opt.aggs[k].text);
+		if (o->panes > into->panes)
+			into->panes = o->panes;
+		int64_t ne = o->end > into->end ? o->end : into->end;
+		bool done = (into->fired && into->fired_end == ne) ||
+			    (o->fired && o->fired_end == ne);
+		into->fired = done;
+		into->fired_end = done ? ne : INT64_MIN;
+		if (o->start < into->start)
+			into->start = o->start;
+		into->end = ne;
+		s = into->start;
+		e = into->end;
+		win_remove(o);
+	}
+	if (!into) {
+		*resched = true;
+		return win_new(g, s, e);
+	}
+	*resched = into->end != end0;
+	return into;
+}
+
+static bool is_control(void)
+{
+	return run.rec.nmembers == 1 &&
+	       scan_string_equals(run.rec.p + run.rec.members[0].key,
+				  run.rec.members[0].key_len, "_watermark", 10);
+}
+
+static void control(const struct line *ln, const char *name)
+{
+	const char *why;
+	int64_t v;
+	const struct scan_member *m = &run.rec.members[0];
+	size_t end = scan_skip(run.rec.p, run.rec.n, m->val);
+	if (opt.delay_given)
+		return; /* our own watermark was asked for */
+	if (time_from_json(run.rec.p + m->val, end - m->val, opt.unit, &v,
+			   &why) != 0) {
+		bad_record(ln, name, true, "wrong_type", "_watermark: %s", why);
+		return;
+	}
+	if (!run.upstream) {
+		run.upstream = true;
+		wm_set(run.wm, v);
+	} else if (!wm_raise(run.wm, v)) {
+		return;
+	}
+	advance(v);
+}
+
+static void record(const struct line *ln, const char *name)
+{
+	struct scan_error se;
+	cli_stats.records_in++;
+	if (ln->too_long) {
+		bad_record(ln, name, false, "line_too_long",
+			   "line of %zu bytes is longer than --max-line %zu",
+			   ln->full_len, opt.max_line);
+		return;
+	}
+	if (scan_record(&run.rec, ln->p, ln->len, &se) != 0) {
+		bad_record(ln, name, false, "invalid_json",
+			   "invalid JSON: %s at byte %zu", se.what,
+			   se.offset + 1);
+		return;
+	}
+	char c0 = ln->p[run.rec.start];
+	if (c0 != '{') {
+		bad_record(ln, name, true, "wrong_type",
+			   "record is %s %s, not an object",
+			   c0 == '[' ? "an" : "a",
+			   scan_type(ln->p + run.rec.start));
+		return;
+	}
+	if (is_control()) {
+		control(ln, name);
+		return;
+	}
+
+	/* the group key */
+	const char *vals[MAX_GROUPS];
+	size_t lens[MAX_GROUPS];
+	for (size_t k = 0; k < opt.ngroups; k++)
+		if (!eval(opt.groups[k], ln, name, "group", &vals[k], &lens[k]))
+			return;
+	buf_reset(&run.canon);
+	value_canon_tuple(&run.canon, vals, lens, opt.ngroups);
+	struct fp128 fp = value_fp(run.canon.p, run.canon.len);
+	if (!cli_shard_mine(&opt.shard, fp)) {
+		run.shard_skipped++;
+		return;
+	}
+
+	const char *v, *why;
+	size_t vlen;
+	int64_t t;
+	if (!eval(opt.time, ln, name, "event time", &v, &vlen))
+		return;
+	if (time_from_json(v, vlen, opt.unit, &t, &why) != 0) {
+		bad_record(ln, name, true, "wrong_type", "event time %s: %s",
+			   expr_source(opt.time), why);
+		return;
+	}
+	if (!prepare_aggs(ln, name))
+		return;
+
+	/* the windows of t, and which of them are still open */
+	int64_t w = 0;
+	bool have_w = wm_get(run.wm, &w);
+	int64_t starts[MAX_SPAN];
+	size_t nstarts = 0;
+	int64_t span = opt.kind == SESSION ? opt.gap : opt.size;
+	if (opt.kind == SESSION) {
+		starts[nstarts++] = t;
+	} else {
+		int64_t step = opt.kind == TUMBLE ? opt.size : opt.step;
+		int64_t last = floor_div(t - opt.offset, step) * step +
+			       opt.offset;
+		int64_t first = last;
+		while (first - step > t - opt.size)
+			first -= step;
+		for (int64_t s = first; s <= last; s += step)
+			if (!have_w || wm_add(wm_add(s, span), opt.lateness) > w)
+				starts[nstarts++] = s;
+	}
+	if (opt.kind == SESSION && have_w &&
+	    wm_add(wm_add(t, span), opt.lateness) <= w)
+		nstarts = 0;
+	if (nstarts == 0) {
+		too_late(ln, name, t, w);
+		return;
+	}
+	if (have_w && t < w)
+		cli_stats.late++;
+
+	struct group *g;
+	if (opt.ngroups == 1) {
+		g = group_get(fp, vals[0], lens[0]);
+	} else {
+		buf_reset(&run.keytext);
+		buf_addc(&run.keytext, '[');
+		for (size_t k = 0; k < opt.ngroups; k++) {
+			if (k)
+				buf_addc(&run.keytext, ',');
+			buf_add(&run.keytext, vals[k], lens[k]);
+		}
+		buf_addc(&run.keytext, ']');
+		g = group_get(fp, run.keytext.p, run.keytext.len);
+	}
+
+	run.ntouched = 0;
+	for (size_t i = 0; i < nstarts; i++) {
+		struct win *win = NULL;
+		if (opt.kind == SESSION) {
+			bool resched;
+			win = session_join(g, t, wm_add(t, span), &resched);
+			if (resched)
+				schedule(win); /* stale entries are skipped */
+		} else {
+			for (size_t j = 0; j < g->n; j++)
+				if (g->w[j]->start == starts[i]) {
+					win = g->w[j];
+					break;
+				}
+			if (!win) {
+				win = win_new(g, starts[i], starts[i] + span);
+				schedule(win);
+			}
+		}
+		add_to(win);
+		touch(win);
+	}
+	/* A window past its end re-fires now as a late pane; one not yet
+	 * due shows an early pane with --emit update. */
+	for (size_t i = 0; i < run.ntouched; i++) {
+		struct win *x = run.touched[i];
+		if (have_w && w >= x->end) {
+			x->fired = true;
+			x->fired_end = x->end;
+			emit(x, "late", false);
+		} else if (opt.update) {
+			emit(x, "early", false);
+		}
+	}
+	if (!run.upstream && wm_observe(run.wm, (struct fp128){0, 0}, t)) {
+		wm_get(run.wm, &w);
+		advance(w);
+	}
+}
+
+/* ---- state ---- */
+
+static void describe(void)
+{
+	struct buf b = {0};
+	static const char *kinds[] = {"tumble", "slide", "session"};
+	buf_addf(&b, "%s size=%" PRId64 " step=%" PRId64 " gap=%" PRId64
+		 " offset=%" PRId64 " lateness=%" PRId64 " -t %s",
+		 kinds[opt.kind], opt.size, opt.step, opt.gap, opt.offset,
+		 opt.lateness, expr_source(opt.time));
+	for (size_t k = 0; k < opt.ngroups; k++)
+		buf_addf(&b, " -g %s", expr_source(opt.groups[k]));
+	for (size_t k = 0; k < opt.naggs; k++)
+		buf_addf(&b, " --agg %s", opt.aggs[k].text);
+	run.desc = b.p;
+}
+
+struct part_ctx {
+	struct buf *b;
+	uint64_t n;
+};
+
+static void save_part(void *ctx, struct fp128 part, int64_t max)
+{
+	struct part_ctx *c = ctx;
+	(void)part;
+	put_u64(c->b, (uint64_t)max);
+	c->n++;
+}
+
+static void state_save(void)
+{
+	char err[512];
+	struct buf b = {0};
+	int64_t w = 0;
+	bool have_w = wm_get(run.wm, &w);
+	put_bytes(&b, run.desc, strlen(run.desc));
+	put_u64(&b, (have_w ? 1u : 0u) | (run.upstream ? 2u : 0u));
+	put_u64(&b, (uint64_t)w);
+	/* the newest event time (own watermark), 0 or 1 of them */
+	struct buf parts = {0};
+	struct part_ctx pc = {&parts, 0};
+	wm_each(run.wm, save_part, &pc);
+	put_u64(&b, pc.n);
+	buf_add(&b, parts.p, parts.len);
+	buf_free(&parts);
+	put_u64(&b, run.nwins);
+	for (size_t i = 0; i < run.gcap; i++) {
+		struct group *g = run.gt ? run.gt[i] : NULL;
+		if (!g)
+			continue;
+		for (size_t j = 0; j < g->n; j++) {
+			struct win *x = g->w[j];
+			put_u64(&b, g->fp.lo);
+			put_u64(&b, g->fp.hi);
+			put_bytes(&b, g->key, g->klen);
+			put_u64(&b, (uint64_t)x->start);
+			put_u64(&b, (uint64_t)x->end);
+			put_u64(&b, (uint64_t)x->fired_end);
+			put_u64(&b, (x->fired ? 1u : 0u));
+			put_u64(&b, x->panes);
+			for (size_t k = 0; k < opt.naggs; k++)
+				agg_save(&opt.aggs[k], &x->a[k], &b);
+		}
+	}
+	struct state_writer *sw = state_write_begin(opt.state_path, STATE_KIND,
+						    STATE_VERSION, b.len,
+						    err, sizeof err);
+	if (!sw)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	if (state_write(sw, b.p, b.len, err, sizeof err) != 0) {
+		state_write_abort(sw);
+		cli_die(EXIT_TROUBLE, "%s", err);
+	}
+	if (state_write_end(sw, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	buf_free(&b);
+}
+
+static _Noreturn void damaged(void)
+{
+	cli_die(EXIT_TROUBLE, "%s: damaged state; refusing it",
+		opt.state_path);
+}
+
+static void state_load(void)
+{
+	char err[512];
+	uint32_t version;
+	uint64_t len;
+	struct state_reader *r = state_read_begin(opt.state_path, STATE_KIND,
+						  STATE_VERSION, &version,
+						  &len, err, sizeof err);
+	if (!r) {
+		if (err[0])
+			cli_die(EXIT_TROUBLE, "%s", err);
+		return;
+	}
+	if (len > ((uint64_t)1 << 40))
+		damaged();
+	unsigned char *data = xmalloc(len ? len : 1);
+	if (state_read(r, data, len, err, sizeof err) != 0 ||
+	    state_read_end(r, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	const unsigned char *p = data, *end = data + len;
+	char *desc;
+	size_t dlen;
+	uint64_t flags, w, nparts, nw, u;
+	if (get_bytes(&p, end, &desc, &dlen) != 0)
+		damaged();
+	if (strcmp(desc, run.desc) != 0)
+		cli_die(EXIT_TROUBLE, "%s: state was written for '%s', not "
+			"'%s'; use a new state file", opt.state_path, desc,
+			run.desc);
+	free(desc);
+	if (get_u64(&p, end, &flags) || get_u64(&p, end, &w) ||
+	    get_u64(&p, end, &nparts) || nparts > 1)
+		damaged();
+	for (uint64_t i = 0; i < nparts; i++) {
+		if (get_u64(&p, end, &u))
+			damaged();
+		wm_restore(run.wm, (struct fp128){0, 0}, (int64_t)u);
+	}
+	if (flags & 1)
+		wm_set(run.wm, (int64_t)w);
+	run.upstream = flags & 2;
+	if (get_u64(&p, end, &nw))
+		damaged();
+	for (uint64_t i = 0; i < nw; i++) {
+		uint64_t lo, hi, s, e, fe, fired, panes;
+		char *key;
+		size_t klen;
+		if (get_u64(&p, end, &lo) || get_u64(&p, end, &hi) ||
+		    get_bytes(&p, end, &key, &klen) || get_u64(&p, end, &s) ||
+		    get_u64(&p, end, &e) || get_u64(&p, end, &fe) ||
+		    get_u64(&p, end, &fired) || get_u64(&p, end, &panes))
+			damaged();
+		struct group *g = group_get((struct fp128){lo, hi}, key, klen);
+		free(key);
+		struct win *x = win_new(g, (int64_t)s, (int64_t)e);
+		x->fired_end = (int64_t)fe;
+		x->fired = fired & 1;
+		x->panes = (uint32_t)panes;
+		for (size_t k = 0; k < opt.naggs; k++)
+			if (agg_load(&opt.aggs[k], &x->a[k], &p, end) != 0)
+				damaged();
+		schedule(x);
+	}
+	if (p != end)
+		damaged();
+	free(data);
+}
+
+/* ---- the end ---- */
+
+static void fire_all(void)
+{
+	run.nbatch = 0;
+	for (size_t i = 0; i < run.gcap; i++) {
+		struct group *g = run.gt ? run.gt[i] : NULL;
+		if (!g)
+			continue;
+		for (size_t j = 0; j < g->n; j++)
+			if (!(g->w[j]->fired && g->w[j]->fired_end == g->w[j]->end))
+				batch_add(g->w[j]);
+	}
+	qsort(run.batch, run.nbatch, sizeof *run.batch, by_start_key);
+	for (size_t i = 0; i < run.nbatch; i++)
+		emit(run.batch[i], "on_time", true);
+}
+
+static _Noreturn void finish(int status)
+{
+	char err[512];
+	if (status == EXIT_OK && !opt.state_path)
+		fire_all();
+	cli_progress_done();
+	cli_out_commit();
+	if (run.late) {
+		if (zout_close(run.late, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path, err);
+		if (fsync(run.late_fd) != 0 || close(run.late_fd) != 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path,
+				strerror(errno));
+		run.late = NULL;
+	}
+	if (run.dlq && dlq_close(run.dlq, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	run.dlq = NULL;
+	if (opt.state_path && status == EXIT_OK)
+		state_save();
+	if (opt.stats) {
+		struct buf b = {0};
+		int64_t w;
+		buf_addf(&b, ",\"too_late\":%" PRIu64 ",\"panes\":%" PRIu64
+			 ",\"open_windows\":%zu,\"groups\":%zu"
+			 ",\"shard_skipped\":%" PRIu64,
+			 run.too_late, run.panes, run.nwins, run.ngroups,
+			 run.shard_skipped);
+		if (wm_get(run.wm, &w)) {
+			jw_key(&b, "watermark", 0);
+			jw_time(&b, w);
+		}
+		cli_stats_print(b.p);
+		buf_free(&b);
+	}
+	cli_out_close();
+	exit(status);
+}
+
+static struct expr *compile(const char *opt_name, const char *src)
+{
+	char err[512];
+	struct expr *e = expr_compile(src, err, sizeof err);
+	if (!e)
+		cli_usage_error("%s: %s", opt_name, err);
+	return e;
+}
+
+static void set_kind(enum kind k)
+{
+	if (opt.have_kind && opt.kind != k)
+		cli_usage_error("choose one of --tumble, --slide, --session");
+	opt.kind = k;
+	opt.have_kind = true;
+}
+
+static int64_t positive(const char *name, const char *arg)
+{
+	int64_t d = cli_duration(name, arg);
+	if (d <= 0)
+		cli_usage_error("%s: must be positive", name);
+	return d;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_TUMBLE = 256, O_SLIDE, O_EVERY, O_SESSION, O_OFFSET, O_AGG,
+	       O_DELAY, O_LATENESS, O_EMIT, O_LATE, O_STATE, O_SHARD, O_UNIT,
+	       O_DLQ, O_MAXLINE, O_STATS, O_VERSION };
+	static const struct option longopts[] = {
+		{"tumble", required_argument, NULL, O_TUMBLE},
+		{"slide", required_argument, NULL, O_SLIDE},
+		{"every", required_argument, NULL, O_EVERY},
+		{"session", required_argument, NULL, O_SESSION},
+		{"offset", required_argument, NULL, O_OFFSET},
+		{"time", required_argument, NULL, 't'},
+		{"group", required_argument, NULL, 'g'},
+		{"agg", required_argument, NULL, O_AGG},
+		{"delay", required_argument, NULL, O_DELAY},
+		{"lateness", required_argument, NULL, O_LATENESS},
+		{"emit", required_argument, NULL, O_EMIT},
+		{"late", required_argument, NULL, O_LATE},
+		{"state", required_argument, NULL, O_STATE},
+		{"shard", required_argument, NULL, O_SHARD},
+		{"time-unit", required_argument, NULL, O_UNIT},
+		{"dlq", required_argument, NULL, O_DLQ},
+		{"max-line", required_argument, NULL, O_MAXLINE},
+		{"stats", no_argument, NULL, O_STATS},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, O_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	char err[512];
+	int c;
+
+	cli_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "t:g:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_TUMBLE:
+			set_kind(TUMBLE);
+			opt.size = positive("--tumble", optarg);
+			break;
+		case O_SLIDE:
+			set_kind(SLIDE);
+			opt.size = positive("--slide", optarg);
+			break;
+		case O_EVERY: opt.step = positive("--every", optarg); break;
+		case O_SESSION:
+			set_kind(SESSION);
+			opt.gap = positive("--session", optarg);
+			break;
+		case O_OFFSET: opt.offset = cli_duration("--offset", optarg); break;
+		case 't': opt.time = compile("-t", optarg); break;
+		case 'g':
+			if (opt.ngroups == MAX_GROUPS)
+				cli_usage_error("at most %d -g options",
+						MAX_GROUPS);
+			opt.groups[opt.ngroups++] = compile("-g", optarg);
+			break;
+		case O_AGG:
+			if (opt.naggs == MAX_AGGS)
+				cli_usage_error("at most %d --agg options",
+						MAX_AGGS);
+			if (agg_parse(optarg, &opt.aggs[opt.naggs], err,
+				      sizeof err) != 0)
+				cli_usage_error("--agg: %s", err);
+			for (size_t k = 0; k < opt.naggs; k++)
+				if (!strcmp(opt.aggs[k].name,
+					    opt.aggs[opt.naggs].name))
+					cli_usage_error("--agg: '%s' named "
+							"twice",
+							opt.aggs[k].name);
+			opt.naggs++;
+			break;
+		case O_DELAY:
+			opt.delay = cli_duration("--delay", optarg);
+			opt.delay_given = true;
+			break;
+		case O_LATENESS:
+			opt.lateness = cli_duration("--lateness", optarg);
+			break;
+		case O_EMIT:
+			if (!strcmp(optarg, "final"))
+				opt.update = false;
+			else if (!strcmp(optarg, "update"))
+				opt.update = true;
+			else
+				cli_usage_error("--emit: want final or update, "
+						"got '%s'", optarg);
+			break;
+		case O_LATE: opt.late_path = optarg; break;
+		case O_STATE: opt.state_path = optarg; break;
+		case O_SHARD: cli_shard_parse(&opt.shard, optarg); break;
+		case O_UNIT:
+			if (time_unit_parse(optarg, &opt.unit) != 0)
+				cli_usage_error("--time-unit: want s, ms, us "
+						"or ns, got '%s'", optarg);
+			break;
+		case O_DLQ: opt.dlq_path = optarg; break;
+		case O_MAXLINE:
+			opt.max_line = (size_t)cli_size("--max-line", optarg);
+			if (opt.max_line == 0)
+				cli_usage_error("--max-line: must be positive");
+			break;
+		case O_STATS: opt.stats = true; break;
+		case 'h': usage(EXIT_OK); break;
+		case O_VERSION: cli_version(); break;
+		default:
+			fprintf(stderr, "Try '%s --help' for more "
+				"information.\n", cli_prog);
+			exit(EXIT_TROUBLE);
+		}
+	}
+	if (!opt.have_kind)
+		cli_usage_error("want one of --tumble, --slide, --session");
+	if (!opt.time)
+		cli_usage_error("-t EXPR is required");
+	if ((opt.kind == SLIDE) != (opt.step != 0))
+		cli_usage_error("--slide and --every go together");
+	if (opt.kind == SLIDE && opt.size / opt.step >= MAX_SPAN)
+		cli_usage_error("--slide/--every: at most %d windows per "
+				"record", MAX_SPAN - 1);
+	if (opt.kind == SESSION && opt.offset)
+		cli_usage_error("--offset does not apply to --session");
+	if (opt.naggs == 0) {
+		agg_parse("count=count()", &opt.aggs[0], err, sizeof err);
+		opt.naggs = 1;
+	}
+	if (opt.kind != SESSION) {
+		int64_t step = opt.kind == TUMBLE ? opt.size : opt.step;
+		opt.offset %= step;
+	}
+
+	describe();
+	run.wm = wm_new(opt.delay, 0);
+	if (opt.state_path) {
+		int lk = commit_lock(opt.state_path, err, sizeof err);
+		if (lk == -2)
+			cli_die(EXIT_TEMPFAIL, "%s", err);
+		if (lk < 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		state_load();
+	}
+	if (opt.late_path && strcmp(opt.late_path, "drop") != 0) {
+		run.late_fd = open(opt.late_path,
+				   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+				   0644);
+		if (run.late_fd < 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path,
+				strerror(errno));
+		run.late = zout_open(run.late_fd, 0);
+	}
+	if (opt.dlq_path) {
+		run.dlq = dlq_open(opt.dlq_path, cli_prog, err, sizeof err);
+		if (!run.dlq)
+			cli_die(EXIT_TROUBLE, "%s", err);
+	}
+
+	char *stdin_only[] = {"-", NULL};
+	char **files = optind < argc ? argv + optind : stdin_only;
+	for (; *files; files++) {
+		struct lines *in = lines_open(*files, opt.max_line, err,
+					      sizeof err);
+		if (!in) {
+			cli_warn("%s", err);
+			finish(EXIT_TROUBLE);
+		}
+		const char *name = lines_name(in);
+		struct line ln;
+		int r;
+		while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
+			record(&ln, name);
+			if ((cli_stats.records_in & 0xffff) == 0)
+				cli_progress(cli_stats.records_in,
+					     cli_stats.bytes_in + lines_bytes(in));
+		}
+		cli_stats.bytes_in += lines_bytes(in);
+		lines_close(in);
+		if (r < 0) {
+			cli_warn("%s", err);
+			finish(EXIT_TROUBLE);
+		}
+	}
+	finish(EXIT_OK);
+}

@@ -1,0 +1,264 @@
+#!/usr/bin/env bats
+# window: tumbling, sliding and session windows over event time, with the
+# watermark, allowed lateness, late panes and state across runs.
+
+load helpers
+
+# Two currencies; EUR 30 and USD 50 arrive after the watermark passed
+# their minute.
+events() {
+	cat <<'J'
+{"t":5,"c":"EUR","a":1.5}
+{"t":20,"c":"USD","a":2}
+{"t":65,"c":"EUR","a":3.25}
+{"t":30,"c":"EUR","a":1}
+{"t":130,"c":"EUR","a":1}
+{"t":50,"c":"USD","a":7}
+J
+}
+
+@test "tumbling windows fire when the watermark passes their end; too-late records are dropped" {
+	events > in.ndjson
+	run window --tumble 1m -t .t -g .c --agg 'n=count()' --agg 's=sum(.a)' --agg 'm=max(.a)' --agg 'av=avg(.a)' in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"EUR","n":1,"s":1.5,"m":1.5,"av":1.5,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"USD","n":1,"s":2,"m":2,"av":2,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":"EUR","n":1,"s":3.25,"m":3.25,"av":3.25,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"key":"EUR","n":1,"s":1,"m":1,"av":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+}
+
+@test "with --lateness a late record re-fires its window as an accumulating late pane" {
+	events > in.ndjson
+	run window --tumble 1m -t .t -g .c --lateness 2m --agg 'n=count()' --agg 's=sum(.a)' in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"EUR","n":1,"s":1.5,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"USD","n":1,"s":2,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"EUR","n":2,"s":2.5,"pane":{"timing":"late","index":1,"final":false}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":"EUR","n":1,"s":3.25,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"USD","n":2,"s":9,"pane":{"timing":"late","index":1,"final":false}}
+{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"key":"EUR","n":1,"s":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+}
+
+@test "too-late records go to --late FILE and are counted by --stats" {
+	events > in.ndjson
+	run sh -c 'window --tumble 1m -t .t --late late.ndjson --stats in.ndjson 2>err >/dev/null; jq -c "{records_in,late,too_late,panes,open_windows}" err; cat late.ndjson'
+	assert_success
+	assert_output - <<'J'
+{"records_in":6,"late":2,"too_late":2,"panes":3,"open_windows":1}
+{"t":30,"c":"EUR","a":1}
+{"t":50,"c":"USD","a":7}
+J
+}
+
+@test "sliding windows: a record belongs to size/step windows" {
+	events > in.ndjson
+	run window --slide 1m --every 30s -t .t --agg 'n=count()' --agg 'p=p50(.a)' --agg 'd=distinct(.c)' in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1969-12-31T23:59:30Z","end":"1970-01-01T00:00:30Z"},"n":2,"p":1.5,"d":2,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"n":2,"p":1.5,"d":2,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:30Z","end":"1970-01-01T00:01:30Z"},"n":2,"p":1,"d":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"n":1,"p":3.25,"d":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:30Z","end":"1970-01-01T00:02:30Z"},"n":1,"p":1,"d":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"n":1,"p":1,"d":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+}
+
+@test "session windows merge when a late record bridges them" {
+	cat > in.ndjson <<'J'
+{"t":0,"u":"a","v":1}
+{"t":10,"u":"a","v":2}
+{"t":45,"u":"a","v":3}
+{"t":100,"u":"a","v":4}
+{"t":28,"u":"a","v":5}
+J
+	run window --session 20s -t .t -g .u --lateness 2m --agg 'n=count()' --agg 'f=first(.v)' --agg 'l=last(.v)' --agg 's=sum(.v)' in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:30Z"},"key":"a","n":2,"f":1,"l":2,"s":3,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:00:45Z","end":"1970-01-01T00:01:05Z"},"key":"a","n":1,"f":3,"l":3,"s":3,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:05Z"},"key":"a","n":4,"f":1,"l":5,"s":11,"pane":{"timing":"late","index":1,"final":false}}
+{"window":{"start":"1970-01-01T00:01:40Z","end":"1970-01-01T00:02:00Z"},"key":"a","n":1,"f":4,"l":4,"s":4,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+}
+
+@test "sessions are per key and close after the gap" {
+	cat > in.ndjson <<'J'
+{"t":0,"u":"b"}
+{"t":5,"u":"a"}
+{"t":12,"u":"b"}
+{"t":40,"u":"a"}
+J
+	run window --session 10s -t .t -g .u in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:10Z"},"key":"b","count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:05Z","end":"1970-01-01T00:00:15Z"},"key":"a","count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:12Z","end":"1970-01-01T00:00:22Z"},"key":"b","count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:40Z","end":"1970-01-01T00:00:50Z"},"key":"a","count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+}
+
+@test "--emit update writes an early pane on every change, then the on-time one" {
+	printf '%s\n' '{"t":5,"v":1}' '{"t":20,"v":2}' '{"t":61,"v":3}' > in.ndjson
+	run window --tumble 1m --offset 10s -t .t --emit update --agg 's=sum(.v)' in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1969-12-31T23:59:10Z","end":"1970-01-01T00:00:10Z"},"s":1,"pane":{"timing":"early","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:00:10Z","end":"1970-01-01T00:01:10Z"},"s":2,"pane":{"timing":"early","index":0,"final":false}}
+{"window":{"start":"1969-12-31T23:59:10Z","end":"1970-01-01T00:00:10Z"},"s":1,"pane":{"timing":"on_time","index":1,"final":true}}
+{"window":{"start":"1970-01-01T00:00:10Z","end":"1970-01-01T00:01:10Z"},"s":5,"pane":{"timing":"early","index":1,"final":false}}
+{"window":{"start":"1970-01-01T00:00:10Z","end":"1970-01-01T00:01:10Z"},"s":5,"pane":{"timing":"on_time","index":2,"final":true}}
+J
+}
+
+@test "honours _watermark lines from upstream and does not forward them" {
+	printf '%s\n' '{"t":5,"v":1}' '{"t":70,"v":2}' '{"t":90,"v":2}' > in.ndjson
+	run sh -c 'watermark -t .t --delay 25s --emit in.ndjson | window --tumble 1m -t .t --agg "n=count()"'
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"n":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"n":2,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	printf '%s\n' '{"t":5}' '{"_watermark":"1970-01-01T00:01:00Z"}' '{"t":6}' '{"t":61}' > up.ndjson
+	run window --tumble 1m -t .t up.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+}
+
+@test "min, max, first and last keep the input's spelling; sums are exact" {
+	printf '%s\n' '{"t":1,"v":1.10}' '{"t":2,"v":0.2}' '{"t":3,"v":1e1}' '{"t":4,"v":null}' '{"t":5}' > in.ndjson
+	run window --tumble 1m -t .t --agg 'mn=min(.v)' --agg 'mx=max(.v)' --agg 'f=first(.v)' --agg 'l=last(.v)' --agg 's=sum(.v)' --agg 'n=count(.v)' --agg 'all=count()' in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"mn":0.2,"mx":1e1,"f":1.10,"l":1e1,"s":11.3,"n":3,"all":5,"pane":{"timing":"on_time","index":0,"final":true}}'
+	printf '%s\n' '{"t":1,"v":0.1}' '{"t":1,"v":0.2}' '{"t":1,"v":12345678901234567891}' > b.ndjson
+	run window --tumble 1m -t .t --agg 's=sum(.v)' b.ndjson
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":12345678901234567891.3,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
+@test "several -g make the key an array; keys group by value" {
+	printf '%s\n' '{"t":1,"a":1,"b":"x"}' '{"t":2,"a":1.0,"b":"\u0078"}' '{"t":3,"a":2,"b":"x"}' > in.ndjson
+	run window --tumble 1m -t .t -g .a -g .b in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":[1,"x"],"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":[2,"x"],"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+}
+
+@test "state carried across two runs equals one run over the concatenation" {
+	events > all.ndjson
+	head -n 3 all.ndjson > part1.ndjson
+	tail -n 3 all.ndjson > part2.ndjson
+	args='--tumble 1m -t .t -g .c --lateness 2m --agg n=count() --agg s=sum(.a) --agg p=p90(.a) --agg d=distinct(.a)'
+	window $args --state one.st all.ndjson > one.out
+	window $args --state two.st part1.ndjson > two.out
+	window $args --state two.st part2.ndjson >> two.out
+	run diff one.out two.out
+	assert_success
+	run wc -l < two.out
+	assert_output 5
+}
+
+@test "a damaged or foreign state file is refused" {
+	events > in.ndjson
+	window --tumble 1m -t .t --state s.st in.ndjson > /dev/null
+	run window --tumble 2m -t .t --state s.st in.ndjson
+	assert_failure 2
+	assert_output --partial 'use a new state file'
+	printf 'garbage' >> s.st
+	run window --tumble 1m -t .t --state s.st in.ndjson
+	assert_failure 2
+}
+
+@test "--shard splits groups so that the shards concatenate to the whole" {
+	gen -n 2000 > in.ndjson
+	window --tumble 1h -t .event_time -g .customer.tier --agg 's=sum(.amount)' in.ndjson | sort > whole
+	for i in 0 1 2; do window --tumble 1h -t .event_time -g .customer.tier --agg 's=sum(.amount)' --shard $i/3 in.ndjson; done | sort > parts
+	run diff whole parts
+	assert_success
+}
+
+@test "a missing event time is a bad record: exit 2, or the DLQ" {
+	printf '{"t":1}\n{"x":2}\n' > in.ndjson
+	run window --tumble 1m -t .t in.ndjson
+	assert_failure 2
+	assert_output 'window: in.ndjson:2: missing event time .t'
+	run window --tumble 1m -t .t --dlq dlq.ndjson in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	run jq -r .error_type dlq.ndjson
+	assert_output missing_field
+}
+
+@test "unparsable times, malformed JSON and non-number sums are bad records" {
+	printf '%s\n' '{"t":"noon"}' '{"t":1' '{"t":1,"v":"x"}' '[1]' '{"t":1,"v":2}' > in.ndjson
+	run window --tumble 1m -t .t --agg 's=sum(.v)' --dlq dlq.ndjson in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":2,"pane":{"timing":"on_time","index":0,"final":true}}'
+	run jq -r .error_type dlq.ndjson
+	assert_output - <<'J'
+wrong_type
+invalid_json
+wrong_type
+wrong_type
+J
+	run window --tumble 1m -t .t --agg 's=sum(.v)' in.ndjson
+	assert_failure 2
+	assert_output --partial 'window: in.ndjson:1: event time .t: '
+}
+
+@test "usage errors: no window kind, bad --agg, --slide without --every" {
+	run window -t .t < /dev/null
+	assert_failure 2
+	assert_output --partial 'want one of --tumble, --slide, --session'
+	run window --tumble 1m -t .t --agg 'x=median(.v)' < /dev/null
+	assert_failure 2
+	assert_output --partial "unknown function 'median'"
+	run window --slide 1m -t .t < /dev/null
+	assert_failure 2
+	assert_output --partial '--slide and --every go together'
+}
+
+@test "empty input writes nothing" {
+	run window --tumble 1m -t .t < /dev/null
+	assert_success
+	assert_output ''
+}
+
+# The property: over random out-of-order streams, the last pane of every
+# window equals the brute-force model's aggregates, pane indexes count up
+# from 0, and the too-late counts agree.
+@test "property: last panes match a brute-force model over random streams" {
+	for seed in $(seq 1 12); do
+		for cfg in "60 60 0 0" "60 60 30 10" "60 20 0 5" "90 30 45 0"; do
+			set -- $cfg
+			awk -v seed="$seed" 'BEGIN { srand(seed); t = 1000;
+				for (i = 0; i < 60; i++) { t += int(rand() * 20);
+					d = rand() < 0.3 ? int(rand() * 120) : 0;
+					print t - d, int(rand() * 100) - 50 } }' > s.txt
+			awk '{ printf "{\"t\":%d,\"v\":%d}\n", $1, $2 }' s.txt > s.ndjson
+			awk -v size="$1" -v step="$2" -v lateness="$3" -v delay="$4" \
+				-f "$BATS_TEST_DIRNAME/window/model.awk" s.txt > want
+			if [ "$1" = "$2" ]; then kind="--tumble ${1}s"; else kind="--slide ${1}s --every ${2}s"; fi
+			window $kind -t .t --lateness "${3}s" --delay "${4}s" --stats \
+				--agg 'n=count()' --agg 's=sum(.v)' --agg 'mn=min(.v)' --agg 'mx=max(.v)' \
+				s.ndjson > out 2> err
+			jq -rs 'group_by(.window.start) | map(
+				(map(.pane.index) == [range(length)]) as $ok
+				| last | "\(.window.start | fromdateiso8601) \(.n) \(.s) \(.mn) \(.mx)\(if $ok then "" else " BAD-INDEX" end)")
+				| sort_by(split(" ")[0] | tonumber) | .[]' out > got
+			jq -r '"too_late \(.too_late)"' err >> got
+			if ! diff want got > diff.txt; then
+				echo "seed $seed cfg $cfg"; cat diff.txt; return 1
+			fi
+		done
+	done
+}
