@@ -1,0 +1,365 @@
+/*
+ * dlq check: pass the records that satisfy every -e and the --schema,
+ * byte for byte; dead-letter the others with a message naming the
+ * member and why.
+ *
+ * `PATH OP LITERAL` (OP one of == != < <= > >=, LITERAL a JSON scalar)
+ * and a bare PATH are answered on the raw bytes with jq's order and
+ * truthiness, an absent member reading as null as in jq; any other
+ * program runs in libjq, where a result other than false and null passes.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dlq.h"
+#include "dlqtool.h"
+#include "expr.h"
+#include "lines.h"
+#include "scan.h"
+#include "value.h"
+#include "xalloc.h"
+
+#define MAX_CHECKS 32
+
+enum op { OP_TRUTHY, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
+
+struct check {
+	const char *src;
+	enum op op;
+	struct path path; /* fast path */
+	char *lit;        /* the literal's JSON text */
+	size_t lit_len;
+	struct expr *jq;  /* otherwise */
+};
+
+static struct {
+	struct check checks[MAX_CHECKS];
+	size_t nchecks;
+	struct schema *schema;
+	const char *dlq_path;
+	bool stats;
+	size_t max_line;
+} opt = {.max_line = LINES_DEFAULT_MAX};
+
+static struct {
+	struct dlq *dlq;
+	struct scan_record rec;
+	struct buf msg;
+} run;
+
+static void usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+	fprintf(f,
+"Usage: dlq check [-e EXPR]... [--schema FILE] [--dlq FILE] [FILE]...\n"
+"Pass the records that satisfy every check; dead-letter the others.\n"
+"\n"
+"  -e, --expr EXPR       a jq condition (false or null fails the record)\n"
+"      --schema FILE     a JSON Schema: type, required, properties, enum,\n"
+"                        minimum, maximum, pattern\n"
+"      --dlq FILE        dead-letter failing records instead of stopping\n"
+"      --max-line SIZE   longest accepted line (default 64M)\n"
+"      --stats           print counts as one JSON line on stderr\n"
+"  -h, --help            show this help\n"
+"\n"
+"Exit status: 0 done, 2 trouble (or a failing record without --dlq).\n");
+	exit(status);
+}
+
+/* `PATH OP LITERAL` or `PATH`: split at the operator outside strings. */
+static bool parse_fast(struct check *c, const char *src)
+{
+	static const struct { const char *s; enum op op; } ops[] = {
+		{"==", OP_EQ}, {"!=", OP_NE}, {"<=", OP_LE}, {">=", OP_GE},
+		{"<", OP_LT}, {">", OP_GT},
+	};
+	bool in_str = false;
+	size_t n = strlen(src);
+	for (size_t i = 0; i < n; i++) {
+		if (src[i] == '"' && (i == 0 || src[i - 1] != '\\'))
+			in_str = !in_str;
+		if (in_str)
+			continue;
+		for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+			size_t ol = strlen(ops[k].s);
+			if (strncmp(src + i, ops[k].s, ol))
+				continue;
+			char *left = xstrndup(src, i);
+			size_t e = strlen(left);
+			while (e && left[e - 1] == ' ')
+				left[--e] = '\0';
+			const char *r = src + i + ol;
+			while (*r == ' ')
+				r++;
+			size_t rl = strlen(r);
+			while (rl && r[rl - 1] == ' ')
+				rl--;
+			struct scan_error se;
+			bool ok = rl && scan_validate(r, rl, &se) == 0 &&
+				  r[0] != '[' && r[0] != '{' &&
+				  path_parse(left, &c->path) == 0;
+			free(left);
+			if (!ok)
+				return false;
+			c->op = ops[k].op;
+			c->lit = xstrndup(r, rl);
+			c->lit_len = rl;
+			return true;
+		}
+	}
+	if (path_parse(src, &c->path) != 0)
+		return false;
+	c->op = OP_TRUTHY;
+	return true;
+}
+
+static void add_check(const char *src)
+{
+	char err[512];
+	if (opt.nchecks == MAX_CHECKS)
+		cli_usage_error("at most %d -e options", MAX_CHECKS);
+	struct check *c = &opt.checks[opt.nchecks++];
+	c->src = src;
+	if (parse_fast(c, src))
+		return;
+	c->jq = expr_compile(src, err, sizeof err);
+	if (!c->jq)
+		cli_usage_error("-e: %s", err);
+}
+
+static bool truthy(const char *v, size_t n)
+{
+	return !(n == 4 && !memcmp(v, "null", 4)) &&
+	       !(n == 5 && !memcmp(v, "false", 5));
+}
+
+/* A short rendering of a value for a message. */
+static void show(struct buf *b, const char *v, size_t n)
+{
+	if (n > 60) {
+		buf_add(b, v, 57);
+		buf_adds(b, "...");
+	} else {
+		buf_add(b, v, n);
+	}
+}
+
+/* 0 when the record passes c; else -1 with type and run.msg set. */
+static int eval_check(struct check *c, const char **type)
+{
+	const char *v, *why;
+	size_t vl;
+	char err[512];
+	buf_reset(&run.msg);
+	if (c->jq) {
+		switch (expr_eval(c->jq, &run.rec, &v, &vl, err, sizeof err)) {
+		case EXPR_VALUE:
+			if (truthy(v, vl))
+				return 0;
+			buf_addf(&run.msg, "check failed: %s is ", c->src);
+			show(&run.msg, v, vl);
+			break;
+		case EXPR_MISSING:
+		case EXPR_EMPTY:
+			buf_addf(&run.msg, "check failed: %s produced no value",
+				 c->src);
+			break;
+		case EXPR_ERROR:
+			*type = "expression_error";
+			buf_addf(&run.msg, "check %s: %s", c->src, err);
+			return -1;
+		}
+		*type = "check_failed";
+		return -1;
+	}
+	enum path_result r = path_lookup_record(&c->path, &run.rec, &v, &vl,
+						&why);
+	if (r == PATH_TYPE_ERROR) {
+		*type = "wrong_type";
+		buf_addf(&run.msg, "check %s: %s", c->src, why);
+		return -1;
+	}
+	bool missing = r == PATH_MISSING;
+	if (missing) {
+		v = "null";
+		vl = 4;
+	}
+	bool ok;
+	if (c->op == OP_TRUTHY) {
+		ok = truthy(v, vl);
+	} else {
+		int cmp = value_compare(v, vl, c->lit, c->lit_len);
+		switch (c->op) {
+		case OP_EQ: ok = cmp == 0; break;
+		case OP_NE: ok = cmp != 0; break;
+		case OP_LT: ok = cmp < 0; break;
+		case OP_LE: ok = cmp <= 0; break;
+		case OP_GT: ok = cmp > 0; break;
+		default: ok = cmp >= 0; break;
+		}
+	}
+	if (ok)
+		return 0;
+	/* Name the path as written on the left of the condition. */
+	size_t plen = strcspn(c->src, "=!<>");
+	while (plen && c->src[plen - 1] == ' ')
+		plen--;
+	if (missing) {
+		*type = "missing_field";
+		buf_addf(&run.msg, "check failed: %s: %.*s is missing", c->src,
+			 (int)plen, c->src);
+	} else {
+		*type = "check_failed";
+		buf_addf(&run.msg, "check failed: %s: %.*s is ", c->src,
+			 (int)plen, c->src);
+		show(&run.msg, v, vl);
+	}
+	return -1;
+}
+
+static void finish(int status)
+{
+	char err[512];
+	cli_progress_done();
+	cli_out_commit();
+	if (run.dlq && dlq_close(run.dlq, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	if (opt.stats)
+		cli_stats_print(NULL);
+	cli_out_close();
+	exit(status);
+}
+
+static void bad(const struct line *ln, const char *name, bool is_json,
+		const char *type, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void bad(const struct line *ln, const char *name, bool is_json,
+		const char *type, const char *fmt, ...)
+{
+	char msg[1024], err[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!run.dlq) {
+		cli_warn("%s:%" PRIu64 ": %s", name, ln->lineno, msg);
+		finish(EXIT_TROUBLE);
+	}
+	struct dlq_letter l = {
+		.record = ln->p, .len = ln->len, .is_json = is_json,
+		.error_type = type, .error_message = msg,
+		.replayable = !ln->too_long, .file = name, .line = ln->lineno,
+	};
+	if (dlq_put(run.dlq, &l, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	cli_stats.dead_lettered++;
+}
+
+static void record(const struct line *ln, const char *name)
+{
+	struct scan_error se;
+	const char *type;
+	cli_stats.records_in++;
+	if (ln->too_long) {
+		bad(ln, name, false, "line_too_long",
+		    "line of %zu bytes is longer than --max-line %zu",
+		    ln->full_len, opt.max_line);
+		return;
+	}
+	if (scan_record(&run.rec, ln->p, ln->len, &se) != 0) {
+		bad(ln, name, false, "invalid_json",
+		    "invalid JSON: %s at byte %zu", se.what, se.offset + 1);
+		return;
+	}
+	for (size_t k = 0; k < opt.nchecks; k++)
+		if (eval_check(&opt.checks[k], &type) != 0) {
+			bad(ln, name, true, type, "%s", run.msg.p);
+			return;
+		}
+	if (opt.schema) {
+		buf_reset(&run.msg);
+		if (schema_check(opt.schema, &run.rec, &type, &run.msg) != 0) {
+			bad(ln, name, true, type, "%s", run.msg.p);
+			return;
+		}
+	}
+	cli_out_line(ln->p, ln->len);
+	cli_stats.records_out++;
+}
+
+int dlq_check_main(int argc, char **argv)
+{
+	enum { O_SCHEMA = 256, O_DLQ, O_STATS, O_MAXLINE };
+	static const struct option longopts[] = {
+		{"expr", required_argument, NULL, 'e'},
+		{"schema", required_argument, NULL, O_SCHEMA},
+		{"dlq", required_argument, NULL, O_DLQ},
+		{"stats", no_argument, NULL, O_STATS},
+		{"max-line", required_argument, NULL, O_MAXLINE},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	char err[512];
+	const char *schema_path = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "e:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'e': add_check(optarg); break;
+		case O_SCHEMA: schema_path = optarg; break;
+		case O_DLQ: opt.dlq_path = optarg; break;
+		case O_STATS: opt.stats = true; break;
+		case O_MAXLINE:
+			opt.max_line = (size_t)cli_size("--max-line", optarg);
+			if (!opt.max_line)
+				cli_usage_error("--max-line: must be positive");
+			break;
+		case 'h': usage(EXIT_OK); break;
+		default: dlq_bad_option();
+		}
+	}
+	if (!opt.nchecks && !schema_path)
+		cli_usage_error("check: give -e EXPR or --schema FILE");
+	if (schema_path) {
+		opt.schema = schema_load(schema_path, err, sizeof err);
+		if (!opt.schema)
+			cli_die(EXIT_TROUBLE, "%s", err);
+	}
+	if (opt.dlq_path) {
+		run.dlq = dlq_open(opt.dlq_path, "dlq", err, sizeof err);
+		if (!run.dlq)
+			cli_die(EXIT_TROUBLE, "%s", err);
+	}
+	char *stdin_only[] = {"-", NULL};
+	char **files = optind < argc ? argv + optind : stdin_only;
+	for (; *files; files++) {
+		struct lines *in = lines_open(*files, opt.max_line, err,
+					      sizeof err);
+		if (!in) {
+			cli_warn("%s", err);
+			finish(EXIT_TROUBLE);
+		}
+		const char *name = lines_name(in);
+		struct line ln;
+		int r;
+		while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
+			record(&ln, name);
+			if ((cli_stats.records_in & 0xffff) == 0)
+				cli_progress(cli_stats.records_in,
+					     cli_stats.bytes_in + lines_bytes(in));
+		}
+		cli_stats.bytes_in += lines_bytes(in);
+		lines_close(in);
+		if (r < 0) {
+			cli_warn("%s", err);
+			finish(EXIT_TROUBLE);
+		}
+	}
+	finish(EXIT_OK);
+	return EXIT_OK;
+}

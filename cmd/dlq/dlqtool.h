@@ -1,0 +1,53 @@
+/*
+ * dlq: the verbs of the dead-letter tool, one file per group.
+ *   check.c   check -e / --schema: pass good records, dead-letter the rest
+ *   schema.c  the JSON Schema subset check uses
+ *   admin.c   stats, replay, purge: reading and rewriting a DLQ file
+ *   retry.c   retry: run a command per record with backoff
+ */
+#ifndef DLQ_TOOL_H
+#define DLQ_TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "scan.h"
+
+int dlq_check_main(int argc, char **argv);
+int dlq_stats_main(int argc, char **argv);
+int dlq_replay_main(int argc, char **argv);
+int dlq_purge_main(int argc, char **argv);
+int dlq_retry_main(int argc, char **argv);
+
+/* The common tail of every verb's option switch. */
+_Noreturn void dlq_bad_option(void);
+
+/* schema.c */
+struct schema;
+struct schema *schema_load(const char *path, char *err, size_t errlen);
+/* 0 when rec conforms; else -1 with *type (static) and msg filled. */
+int schema_check(const struct schema *s, const struct scan_record *rec,
+		 const char **type, struct buf *msg);
+
+/* An envelope read back: members as raw JSON text inside the line. */
+struct envelope {
+	const char *orig;
+	size_t orig_len;
+	const char *error_type; /* raw string literal, quotes included */
+	size_t error_type_len;
+	uint64_t retry_count;
+	int64_t failed_at; /* ns; INT64_MIN when absent or bad */
+	bool replayable;
+	bool raw; /* original_record is the raw line, as a string */
+};
+/* 0, or -1 when line is not an envelope. */
+int envelope_parse(struct scan_record *rec, const char *line, size_t len,
+		   struct envelope *e);
+
+/* Run argv with stdin from a pipe fed by feed(ctx, fd); returns its exit
+ * status (128 + signal when killed), or -1 when it stopped reading. */
+int run_fed(char **argv, int (*feed)(void *ctx, int fd), void *ctx);
+
+#endif

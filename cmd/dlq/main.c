@@ -1,0 +1,143 @@
+/*
+ * dlq: dead letters -- check records into them, count them, replay them,
+ * retry a command with backoff, purge old ones.  See dlqtool.h for the
+ * map of the files, and dlq(1).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commit.h"
+#include "dlqtool.h"
+#include "timefmt.h"
+
+static void usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+	fprintf(f,
+"Usage: dlq check [-e EXPR]... [--schema FILE] [--dlq FILE] [FILE]...\n"
+"       dlq stats FILE...\n"
+"       dlq replay FILE [--max-retries N] [-- CMD [ARG]...]\n"
+"       dlq replay FILE --commit\n"
+"       dlq retry --retries N --backoff MIN..MAX [--jitter] [--timeout DUR]\n"
+"                 [-j N] [--permanent CODE,...] [--dlq FILE] -- CMD [ARG]...\n"
+"       dlq purge --older-than DUR FILE\n"
+"Dead letters: keep bad records, explain them, replay them on purpose.\n"
+"Run 'dlq VERB --help' for a verb's options.  See dlq(1).\n"
+"\n"
+"Exit status: 0 done, 2 trouble, 75 the file is locked by another\n"
+"replay or the command exited 75.\n");
+	exit(status);
+}
+
+_Noreturn void dlq_bad_option(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
+	exit(EXIT_TROUBLE);
+}
+
+int envelope_parse(struct scan_record *rec, const char *line, size_t len,
+		   struct envelope *e)
+{
+	static struct path p_orig, p_type, p_retry, p_at, p_repl;
+	static bool ready;
+	struct scan_error se;
+	if (!ready) {
+		path_parse(".original_record", &p_orig);
+		path_parse(".error_type", &p_type);
+		path_parse(".retry_count", &p_retry);
+		path_parse(".failed_at", &p_at);
+		path_parse(".replayable", &p_repl);
+		ready = true;
+	}
+	memset(e, 0, sizeof *e);
+	e->failed_at = INT64_MIN;
+	if (scan_record(rec, line, len, &se) != 0 || line[rec->start] != '{')
+		return -1;
+	const char *v, *why;
+	size_t vl;
+	if (path_lookup_record(&p_orig, rec, &e->orig, &e->orig_len, &why) !=
+	    PATH_FOUND)
+		return -1;
+	if (path_lookup_record(&p_type, rec, &v, &vl, &why) == PATH_FOUND &&
+	    v[0] == '"') {
+		e->error_type = v;
+		e->error_type_len = vl;
+		e->raw = scan_string_equals(v, vl, "invalid_json", 12) ||
+			 scan_string_equals(v, vl, "line_too_long", 13);
+	}
+	if (path_lookup_record(&p_retry, rec, &v, &vl, &why) == PATH_FOUND)
+		e->retry_count = strtoull(v, NULL, 10);
+	if (path_lookup_record(&p_at, rec, &v, &vl, &why) == PATH_FOUND &&
+	    v[0] == '"' && vl >= 2) {
+		int64_t ns;
+		if (time_parse_rfc3339(v + 1, vl - 2, &ns, &why) == 0)
+			e->failed_at = ns;
+	}
+	e->replayable = path_lookup_record(&p_repl, rec, &v, &vl, &why) ==
+				PATH_FOUND &&
+			vl == 4 && !memcmp(v, "true", 4);
+	return 0;
+}
+
+int run_fed(char **argv, int (*feed)(void *ctx, int fd), void *ctx)
+{
+	int p[2];
+	if (pipe(p) != 0)
+		cli_die(EXIT_TROUBLE, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		cli_die(EXIT_TROUBLE, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(p[0], STDIN_FILENO);
+		close(p[0]);
+		close(p[1]);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[0], argv);
+		fprintf(stderr, "%s: %s: %s\n", cli_prog, argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	close(p[0]);
+	signal(SIGPIPE, SIG_IGN);
+	int whole = feed(ctx, p[1]);
+	close(p[1]);
+	signal(SIGPIPE, SIG_DFL);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			cli_die(EXIT_TROUBLE, "wait: %s", strerror(errno));
+	int rc = WIFEXITED(status) ? WEXITSTATUS(status)
+				   : 128 + WTERMSIG(status);
+	return rc == 0 && whole != 0 ? -1 : rc;
+}
+
+int main(int argc, char **argv)
+{
+	cli_init(argv[0]);
+	if (argc < 2)
+		usage(EXIT_TROUBLE);
+	const char *verb = argv[1];
+	if (!strcmp(verb, "-h") || !strcmp(verb, "--help"))
+		usage(EXIT_OK);
+	if (!strcmp(verb, "--version"))
+		cli_version();
+	if (!strcmp(verb, "check"))
+		return dlq_check_main(argc - 1, argv + 1);
+	if (!strcmp(verb, "stats"))
+		return dlq_stats_main(argc - 1, argv + 1);
+	if (!strcmp(verb, "replay"))
+		return dlq_replay_main(argc - 1, argv + 1);
+	if (!strcmp(verb, "retry"))
+		return dlq_retry_main(argc - 1, argv + 1);
+	if (!strcmp(verb, "purge"))
+		return dlq_purge_main(argc - 1, argv + 1);
+	cli_usage_error("unknown command '%s' (check, stats, replay, retry, "
+			"purge)", verb);
+}

@@ -1,0 +1,374 @@
+/*
+ * The JSON Schema subset of dlq check: type (a name or a list; "integer"
+ * is a number without a fractional part), required, properties (nested),
+ * enum, minimum, maximum, pattern (Oniguruma with Perl syntax, the
+ * engine jq uses and close to JSON Schema's ECMA 262; unanchored).  The schema is read with libidem's own scanner, so its
+ * numbers and enum values keep every digit, and each record is checked
+ * on its raw bytes.
+ */
+#include <errno.h>
+#include <oniguruma.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dlqtool.h"
+#include "xalloc.h"
+
+enum { T_NULL = 1, T_BOOL = 2, T_NUM = 4, T_INT = 8, T_STR = 16,
+       T_ARR = 32, T_OBJ = 64 };
+
+struct prop {
+	struct path path; /* one member step */
+	char *name;
+	struct schema *s;
+};
+
+struct schema {
+	unsigned types; /* 0: any */
+	struct path *required;
+	char **req_names;
+	size_t nrequired;
+	struct prop *props;
+	size_t nprops;
+	char **enums; /* JSON texts */
+	size_t *enum_lens;
+	size_t nenums;
+	char *min, *max; /* number texts, or NULL */
+	OnigRegex re;
+	bool has_re;
+	char *pattern;
+};
+
+static const struct { const char *name; unsigned bit; } type_names[] = {
+	{"null", T_NULL}, {"boolean", T_BOOL}, {"number", T_NUM},
+	{"integer", T_INT}, {"string", T_STR}, {"array", T_ARR},
+	{"object", T_OBJ},
+};
+
+static char *decode(const char *p, size_t n)
+{
+	char *s = xmalloc(n + 1);
+	size_t l = scan_string_decode(p, n, s);
+	s[l] = '\0';
+	return s;
+}
+
+/* Call fn on each element of the array at p[i]. */
+static void each_elem(const char *p, size_t n, size_t i,
+		      void (*fn)(void *ctx, const char *v, size_t vl),
+		      void *ctx)
+{
+	i = scan_ws(p, n, i + 1);
+	while (i < n && p[i] != ']') {
+		size_t e = scan_skip(p, n, i);
+		fn(ctx, p + i, e - i);
+		i = scan_ws(p, n, e);
+		if (i < n && p[i] == ',')
+			i = scan_ws(p, n, i + 1);
+	}
+}
+
+static void member_path(struct path *path, const char *name)
+{
+	path->n = 1;
+	path->steps = xcalloc(1, sizeof *path->steps);
+	path->steps[0].kind = PATH_MEMBER;
+	path->steps[0].name = xstrdup(name);
+	path->steps[0].name_len = strlen(name);
+}
+
+struct ctx {
+	struct schema *s;
+	const char *what;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+static void add_type(void *vc, const char *v, size_t vl)
+{
+	struct ctx *c = vc;
+	if (v[0] != '"') {
+		c->failed = snprintf(c->err, c->errlen, "type: want a name") > 0;
+		return;
+	}
+	char *name = decode(v, vl);
+	for (size_t k = 0; k < sizeof type_names / sizeof *type_names; k++)
+		if (!strcmp(name, type_names[k].name)) {
+			c->s->types |= type_names[k].bit;
+			free(name);
+			return;
+		}
+	snprintf(c->err, c->errlen, "type: unknown type '%s'", name);
+	c->failed = 1;
+	free(name);
+}
+
+static void add_required(void *vc, const char *v, size_t vl)
+{
+	struct ctx *c = vc;
+	struct schema *s = c->s;
+	if (v[0] != '"')
+		return;
+	s->required = xrealloc(s->required,
+			       (s->nrequired + 1) * sizeof *s->required);
+	s->req_names = xrealloc(s->req_names,
+				(s->nrequired + 1) * sizeof *s->req_names);
+	s->req_names[s->nrequired] = decode(v, vl);
+	member_path(&s->required[s->nrequired], s->req_names[s->nrequired]);
+	s->nrequired++;
+}
+
+static void add_enum(void *vc, const char *v, size_t vl)
+{
+	struct schema *s = ((struct ctx *)vc)->s;
+	s->enums = xrealloc(s->enums, (s->nenums + 1) * sizeof *s->enums);
+	s->enum_lens = xrealloc(s->enum_lens,
+				(s->nenums + 1) * sizeof *s->enum_lens);
+	s->enums[s->nenums] = xstrndup(v, vl);
+	s->enum_lens[s->nenums++] = vl;
+}
+
+static struct schema *compile(const char *p, size_t n, char *err,
+			      size_t errlen)
+{
+	struct scan_record r = {0};
+	struct scan_error se;
+	if (scan_record(&r, p, n, &se) != 0 || p[r.start] != '{') {
+		snprintf(err, errlen, "a schema must be an object");
+		return NULL;
+	}
+	struct schema *s = xcalloc(1, sizeof *s);
+	struct ctx c = {.s = s, .err = err, .errlen = errlen};
+	for (size_t m = 0; m < r.nmembers && !c.failed; m++) {
+		char *key = decode(p + r.members[m].key, r.members[m].key_len);
+		size_t v = r.members[m].val;
+		size_t ve = scan_skip(p, n, v);
+		if (!strcmp(key, "type")) {
+			if (p[v] == '[')
+				each_elem(p, n, v, add_type, &c);
+			else
+				add_type(&c, p + v, ve - v);
+		} else if (!strcmp(key, "required") && p[v] == '[') {
+			each_elem(p, n, v, add_required, &c);
+		} else if (!strcmp(key, "enum") && p[v] == '[') {
+			each_elem(p, n, v, add_enum, &c);
+		} else if ((!strcmp(key, "minimum") || !strcmp(key, "maximum")) &&
+			   (p[v] == '-' || (p[v] >= '0' && p[v] <= '9'))) {
+			*(key[1] == 'i' ? &s->min : &s->max) =
+				xstrndup(p + v, ve - v);
+		} else if (!strcmp(key, "pattern") && p[v] == '"') {
+			s->pattern = decode(p + v, ve - v);
+			OnigErrorInfo ei;
+			const UChar *pat = (const UChar *)s->pattern;
+			int rc = onig_new(&s->re, pat, pat + strlen(s->pattern),
+					  ONIG_OPTION_CAPTURE_GROUP,
+					  ONIG_ENCODING_UTF8, ONIG_SYNTAX_PERL,
+					  &ei);
+			if (rc != ONIG_NORMAL) {
+				snprintf(err, errlen, "pattern '%s' is not a "
+					 "valid regular expression", s->pattern);
+				c.failed = 1;
+			}
+			s->has_re = rc == ONIG_NORMAL;
+		} else if (!strcmp(key, "properties") && p[v] == '{') {
+			struct scan_record pr = {0};
+			scan_record(&pr, p + v, ve - v, &se);
+			for (size_t k = 0; k < pr.nmembers && !c.failed; k++) {
+				const char *q = p + v;
+				struct prop pp;
+				pp.name = decode(q + pr.members[k].key,
+						 pr.members[k].key_len);
+				member_path(&pp.path, pp.name);
+				size_t pv = pr.members[k].val;
+				pp.s = compile(q + pv,
+					       scan_skip(q, ve - v, pv) - pv,
+					       err, errlen);
+				if (!pp.s) {
+					c.failed = 1;
+					break;
+				}
+				s->props = xrealloc(s->props,
+						    (s->nprops + 1) *
+							    sizeof *s->props);
+				s->props[s->nprops++] = pp;
+			}
+			scan_record_free(&pr);
+		}
+		free(key);
+	}
+	scan_record_free(&r);
+	return c.failed ? NULL : s;
+}
+
+struct schema *schema_load(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct buf b = {0};
+	char chunk[8192];
+	size_t r;
+	while ((r = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, r);
+	fclose(f);
+	struct scan_error se;
+	if (!b.p || scan_validate(b.p, b.len, &se) != 0) {
+		snprintf(err, errlen, "%s: invalid JSON: %s", path,
+			 b.p ? se.what : "empty file");
+		return NULL;
+	}
+	char why[256];
+	struct schema *s = compile(b.p, b.len, why, sizeof why);
+	if (!s)
+		snprintf(err, errlen, "%s: %s", path, why);
+	return s; /* b stays: nothing points into it, but it is small */
+}
+
+static bool is_integer(const char *v, size_t n)
+{
+	const char *dot = memchr(v, '.', n);
+	if (memchr(v, 'e', n) || memchr(v, 'E', n))
+		return false;
+	if (!dot)
+		return true;
+	for (const char *q = dot + 1; q < v + n; q++)
+		if (*q != '0')
+			return false;
+	return true;
+}
+
+static unsigned type_of(const char *v, size_t n)
+{
+	switch (v[0]) {
+	case 'n': return T_NULL;
+	case 't': case 'f': return T_BOOL;
+	case '"': return T_STR;
+	case '[': return T_ARR;
+	case '{': return T_OBJ;
+	default: return is_integer(v, n) ? T_NUM | T_INT : T_NUM;
+	}
+}
+
+static void want_types(struct buf *msg, unsigned t)
+{
+	bool first = true;
+	for (size_t k = 0; k < sizeof type_names / sizeof *type_names; k++)
+		if (t & type_names[k].bit) {
+			buf_adds(msg, first ? "" : " or ");
+			buf_adds(msg, type_names[k].name);
+			first = false;
+		}
+}
+
+static void where(struct buf *msg, const char *at)
+{
+	buf_adds(msg, *at ? at : ".");
+}
+
+/* Check the value v[0..n) (valid JSON) at path `at` against s. */
+static int check_value(const struct schema *s, const char *v, size_t n,
+		       const struct scan_record *rec, const char *at,
+		       const char **type, struct buf *msg)
+{
+	const char *val, *why;
+	size_t vl;
+	if (s->types) {
+		unsigned t = type_of(v, n);
+		if (!(t & s->types)) {
+			*type = "wrong_type";
+			where(msg, at);
+			buf_addf(msg, " is %s, want ", scan_type(v));
+			want_types(msg, s->types);
+			return -1;
+		}
+	}
+	if (v[0] == '{') {
+		for (size_t k = 0; k < s->nrequired; k++) {
+			enum path_result r = rec
+				? path_lookup_record(&s->required[k], rec, &val,
+						     &vl, &why)
+				: path_lookup(&s->required[k], v, n, &val, &vl,
+					      &why);
+			if (r != PATH_FOUND) {
+				*type = "missing_field";
+				buf_addf(msg, "missing required member %s.%s",
+					 at, s->req_names[k]);
+				return -1;
+			}
+		}
+		for (size_t k = 0; k < s->nprops; k++) {
+			const struct prop *pp = &s->props[k];
+			enum path_result r = rec
+				? path_lookup_record(&pp->path, rec, &val, &vl,
+						     &why)
+				: path_lookup(&pp->path, v, n, &val, &vl, &why);
+			if (r != PATH_FOUND)
+				continue;
+			struct buf sub = {0};
+			buf_addf(&sub, "%s.%s", at, pp->name);
+			int rc = check_value(pp->s, val, vl, NULL, sub.p, type,
+					     msg);
+			buf_free(&sub);
+			if (rc)
+				return rc;
+		}
+	}
+	if (s->nenums) {
+		size_t k;
+		for (k = 0; k < s->nenums; k++)
+			if (value_compare(v, n, s->enums[k], s->enum_lens[k]) == 0)
+				break;
+		if (k == s->nenums) {
+			*type = "schema_violation";
+			where(msg, at);
+			buf_adds(msg, ": ");
+			buf_add(msg, v, n < 60 ? n : 60);
+			buf_adds(msg, " is not one of the enum values");
+			return -1;
+		}
+	}
+	if (type_of(v, n) & T_NUM) {
+		if (s->min && value_number_compare(v, n, s->min,
+						   strlen(s->min)) < 0) {
+			*type = "schema_violation";
+			where(msg, at);
+			buf_addf(msg, ": %.*s is less than minimum %s",
+				 (int)n, v, s->min);
+			return -1;
+		}
+		if (s->max && value_number_compare(v, n, s->max,
+						   strlen(s->max)) > 0) {
+			*type = "schema_violation";
+			where(msg, at);
+			buf_addf(msg, ": %.*s is greater than maximum %s",
+				 (int)n, v, s->max);
+			return -1;
+		}
+	}
+	if (s->has_re && v[0] == '"') {
+		char *str = decode(v, n);
+		const UChar *a = (const UChar *)str, *e = a + strlen(str);
+		int rc = onig_search(s->re, a, e, a, e, NULL, ONIG_OPTION_NONE);
+		free(str);
+		if (rc < 0) {
+			*type = "schema_violation";
+			where(msg, at);
+			buf_addf(msg, ": does not match pattern %s", s->pattern);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int schema_check(const struct schema *s, const struct scan_record *rec,
+		 const char **type, struct buf *msg)
+{
+	return check_value(s, rec->p + rec->start,
+			   scan_skip(rec->p, rec->n, rec->start) - rec->start,
+			   rec, "", type, msg);
+}
