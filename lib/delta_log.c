@@ -283,6 +283,8 @@ int dl_path_check(const char *table, const char *path, char *err,
 
 /* ---- the snapshot ---- */
 
+static void snapshot_clear(struct dl_snapshot *s);
+
 static uint64_t hash_path(const char *p)
 {
 	return value_fp(p, strlen(p)).lo;
@@ -569,20 +571,7 @@ void dl_snapshot_free(struct dl_snapshot *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nfiles; i++)
-		file_clear(&s->files[i]);
-	free(s->files);
-	free(s->slots);
-	for (size_t i = 0; i < s->ntxns; i++)
-		free(s->txns[i].app_id);
-	free(s->txns);
-	for (size_t i = 0; i < s->npart; i++)
-		free(s->part_cols[i]);
-	free(s->part_cols);
-	ds_free(s->schema);
-	free(s->protocol);
-	free(s->metadata);
-	free(s->provider);
+	snapshot_clear(s);
 	free(s->table);
 	free(s);
 }
@@ -806,14 +795,34 @@ static int load_from_hint(struct dl_snapshot *s, struct buf *tmp)
 	return rc;
 }
 
+static void snapshot_clear(struct dl_snapshot *s)
+{
+	for (size_t i = 0; i < s->nfiles; i++)
+		file_clear(&s->files[i]);
+	free(s->files);
+	free(s->slots);
+	for (size_t i = 0; i < s->ntxns; i++)
+		free(s->txns[i].app_id);
+	free(s->txns);
+	for (size_t i = 0; i < s->npart; i++)
+		free(s->part_cols[i]);
+	free(s->part_cols);
+	ds_free(s->schema);
+	free(s->protocol);
+	free(s->metadata);
+	free(s->provider);
+}
+
+/* Back to an empty snapshot of the same table (a failed hint). */
 static void snapshot_reset(struct dl_snapshot *s)
 {
-	char *t = xstrdup(s->table);
-	dl_snapshot_free(s);
-	struct dl_snapshot *n = snapshot_new(t);
-	*s = *n;
-	free(n);
-	free(t);
+	char *t = s->table;
+	snapshot_clear(s);
+	memset(s, 0, sizeof *s);
+	s->table = t;
+	s->version = -1;
+	s->checkpoint_version = -1;
+	s->checkpoint_every = 10;
 }
 
 static int check_paths(struct dl_snapshot *s, char *err, size_t errlen)

@@ -321,6 +321,11 @@ int verb_append(void)
 		 "\"numOutputBytes\":\"%llu\"", nf, (unsigned long long)rows,
 		 (unsigned long long)bytes);
 	cli_stats.records_out = rows;
+	if (!rows && !t.txn_app && !g.changed) {
+		if (opt.stats)
+			cli_stats_print(",\"version\":null");
+		return EXIT_OK; /* nothing to add: no empty commit */
+	}
 	return tx_commit(&t);
 }
 

@@ -1,0 +1,481 @@
+#!/usr/bin/env bats
+# txlog: the Delta log on a folder -- verbs, schema enforcement, --txn,
+# conflicts, checkpoints, time travel and path safety.
+
+load helpers
+
+schema() {
+	cat > s.json <<'EOF'
+{"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}},{"name":"day","type":"string","nullable":true,"metadata":{}},{"name":"v","type":"long","nullable":true,"metadata":{}}]}
+EOF
+}
+
+mk() { # a table t partitioned by day with three rows
+	schema
+	txlog init t --schema s.json --partition-by day
+	printf '%s\n' '{"id":1,"day":"a","v":10}' '{"id":2,"day":"b","v":20}' \
+		'{"id":3,"day":"a","v":30}' | txlog append t
+}
+
+@test "init writes version 0 with protocol, metaData and commitInfo" {
+	schema
+	run txlog init t --schema s.json --partition-by day
+	assert_success
+	run jq -c 'keys[0]' t/_delta_log/00000000000000000000.json
+	assert_output $'"protocol"\n"metaData"\n"commitInfo"'
+	run jq -c '.protocol // empty' t/_delta_log/00000000000000000000.json
+	assert_output '{"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":["v2Checkpoint"],"writerFeatures":["v2Checkpoint"]}'
+	run jq -c '.metaData // empty | [.format.provider, .partitionColumns]' t/_delta_log/00000000000000000000.json
+	assert_output '["json",["day"]]'
+}
+
+@test "init refuses a table that already exists" {
+	mk
+	run txlog init t --schema s.json
+	assert_failure 2
+	assert_output 'txlog: t: already a table (version 0 exists)'
+}
+
+@test "append then cat gives the records back byte for byte" {
+	mk
+	run txlog cat t
+	assert_success
+	assert_output $'{"id":1,"day":"a","v":10}\n{"id":3,"day":"a","v":30}\n{"id":2,"day":"b","v":20}'
+}
+
+@test "append writes one zstd NDJSON file per partition folder" {
+	mk
+	run sh -c 'cd t && ls -d day=*'
+	assert_output $'day=a\nday=b'
+	run sh -c 'zstd -dc t/day=b/*.ndjson.zst'
+	assert_output '{"id":2,"day":"b","v":20}'
+}
+
+@test "the add action carries partition values, stats and a checksum tag" {
+	mk
+	run sh -c "txlog files t | jq -c 'select(.partitionValues.day==\"a\") | [.dataChange, (.stats|fromjson), (.tags|keys)]'"
+	assert_output '[true,{"numRecords":2,"minValues":{"id":1,"day":"a","v":10},"maxValues":{"id":3,"day":"a","v":30},"nullCount":{"id":0,"day":0,"v":0}},["idem.xxh3_128"]]'
+}
+
+@test "schema prints the schemaString" {
+	mk
+	run txlog schema t
+	assert_output "$(jq -c . s.json)"
+}
+
+@test "infer takes the schema from the first write" {
+	txlog init t --infer
+	printf '%s\n' '{"a":1,"b":"x"}' '{"a":2.5,"c":null}' | txlog append t
+	run txlog schema t
+	assert_output '{"type":"struct","fields":[{"name":"a","type":"double","nullable":true,"metadata":{}},{"name":"b","type":"string","nullable":true,"metadata":{}},{"name":"c","type":"string","nullable":true,"metadata":{}}]}'
+}
+
+@test "a value of the wrong type is refused and nothing is committed" {
+	mk
+	run sh -c 'echo "{\"id\":4,\"day\":\"a\",\"v\":\"x\"}" | txlog append t'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .v: string where the schema has long; nothing committed'
+	run sh -c 'ls t/_delta_log/*.json | wc -l'
+	assert_output 2
+}
+
+@test "a missing required member is refused" {
+	mk
+	run sh -c 'echo "{\"day\":\"a\"}" | txlog append t'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .id: required member missing; nothing committed'
+}
+
+@test "an unknown column is refused without --merge-schema" {
+	mk
+	run sh -c 'echo "{\"id\":4,\"w\":true}" | txlog append t'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .w: not in the table schema (--merge-schema adds it); nothing committed'
+}
+
+@test "--merge-schema adds a nullable column and widens long to double" {
+	mk
+	echo '{"id":4,"v":1.5,"w":true}' | txlog append t --merge-schema
+	run sh -c "txlog schema t | jq -c '[.fields[] | [.name, .type, .nullable]]'"
+	assert_output '[["id","long",false],["day","string",true],["v","double",true],["w","boolean",true]]'
+}
+
+@test "malformed JSON, non-object records and bad files stop with exit 2" {
+	mk
+	run sh -c 'printf "{\"id\":5}\n{oops\n" | txlog append t'
+	assert_failure 2
+	assert_output 'txlog: stdin:2: invalid JSON: expected a member name'
+	run sh -c 'echo "[1]" | txlog append t'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: a record must be an object, not array'
+	run txlog append t nosuch.ndjson
+	assert_failure 2
+	run txlog cat t
+	assert_line --index 0 '{"id":1,"day":"a","v":10}'
+	assert_equal "${#lines[@]}" 3
+}
+
+@test "empty input commits nothing" {
+	mk
+	run txlog append t /dev/null
+	assert_success
+	run sh -c 'ls t/_delta_log/*.json | wc -l'
+	assert_output 2
+}
+
+@test "a huge line is accepted and comes back whole" {
+	mk
+	big=$(head -c 300000 /dev/zero | tr '\0' x)
+	echo "{\"id\":9,\"day\":\"z\",\"v\":1,\"s\":\"$big\"}" > big.ndjson
+	txlog append t --merge-schema big.ndjson
+	run sh -c 'txlog cat t --where "day = z" | wc -c'
+	assert_output 300032
+}
+
+@test "--txn at or below the recorded version is a no-op that says so" {
+	mk
+	echo '{"id":7,"day":"c"}' | txlog append t --txn job:3
+	run sh -c 'echo "{\"id\":7,\"day\":\"c\"}" | txlog append t --txn job:3'
+	assert_success
+	assert_output 'txlog: t: txn job:3 already committed (recorded version 3); nothing written'
+	run sh -c 'echo "{\"id\":7,\"day\":\"c\"}" | txlog append t --txn job:2'
+	assert_success
+	run sh -c 'txlog cat t --where "day = c"'
+	assert_output '{"id":7,"day":"c"}'
+	echo '{"id":8,"day":"c"}' | txlog append t --txn job:4
+	run sh -c 'txlog cat t --where "day = c" | wc -l'
+	assert_output 2
+}
+
+@test "--txn needs APP:VERSION" {
+	mk
+	run txlog append t --txn nope /dev/null
+	assert_failure 2
+	assert_line --index 0 "txlog: --txn 'nope': expected APP:VERSION"
+}
+
+@test "log lists the history newest first from commitInfo" {
+	mk
+	echo '{"id":4,"day":"b"}' | txlog append t
+	run sh -c "txlog log t | jq -c '[.version, .operation, .readVersion, .isBlindAppend]'"
+	assert_output $'[2,"WRITE",1,true]\n[1,"WRITE",0,true]\n[0,"CREATE TABLE",null,true]'
+}
+
+@test "overwrite --where replaces one partition in one commit" {
+	mk
+	echo '{"id":9,"day":"a","v":90}' | txlog overwrite t --where 'day = a'
+	run txlog cat t
+	assert_output $'{"id":2,"day":"b","v":20}\n{"id":9,"day":"a","v":90}'
+	run sh -c "jq -c 'keys[0]' t/_delta_log/00000000000000000002.json"
+	assert_output $'"remove"\n"add"\n"commitInfo"'
+}
+
+@test "overwrite refuses records outside the predicate" {
+	mk
+	run sh -c 'echo "{\"id\":9,\"day\":\"b\"}" | txlog overwrite t --where "day = a"'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: record outside --where; nothing committed'
+}
+
+@test "overwrite without --where replaces the whole table" {
+	mk
+	echo '{"id":5,"day":"q"}' | txlog overwrite t
+	run txlog cat t
+	assert_output '{"id":5,"day":"q"}'
+}
+
+@test "delete rewrites only the rows that match" {
+	mk
+	txlog delete t --where '.v >= 30'
+	run txlog cat t
+	assert_output $'{"id":2,"day":"b","v":20}\n{"id":1,"day":"a","v":10}'
+	run sh -c "txlog log t | head -n 1 | jq -c .operationMetrics"
+	assert_output '{"numRemovedFiles":"1","numAddedFiles":"1","numDeletedRows":"1","numCopiedRows":"1"}'
+}
+
+@test "delete with a jq predicate works too" {
+	mk
+	txlog delete t --where '.id % 2 == 1'
+	run txlog cat t
+	assert_output '{"id":2,"day":"b","v":20}'
+}
+
+@test "delete that matches nothing commits nothing" {
+	mk
+	run txlog delete t --where 'id = 99'
+	assert_success
+	run sh -c 'ls t/_delta_log/*.json | wc -l'
+	assert_output 2
+}
+
+@test "merge upserts, deletes and inserts copy-on-write" {
+	mk
+	printf '%s\n' '{"id":1,"day":"a","v":11}' '{"id":2,"day":"b","v":0}' \
+		'{"id":4,"day":"b","v":40}' | txlog merge t -k .id --delete-when '.v == 0'
+	run txlog cat t
+	assert_output $'{"id":1,"day":"a","v":11}\n{"id":3,"day":"a","v":30}\n{"id":4,"day":"b","v":40}'
+}
+
+@test "merge --when-newer keeps the newer record" {
+	mk
+	printf '%s\n' '{"id":1,"day":"a","v":5}' '{"id":3,"day":"a","v":31}' |
+		txlog merge t -k .id --when-newer .v
+	run txlog cat t --where 'day = a'
+	assert_output $'{"id":1,"day":"a","v":10}\n{"id":3,"day":"a","v":31}'
+}
+
+@test "merge refuses a source with two records for one key" {
+	mk
+	run sh -c 'printf "%s\n" "{\"id\":1,\"day\":\"a\"}" "{\"id\":1,\"day\":\"b\"}" | txlog merge t -k .id'
+	assert_failure 2
+	assert_output 'txlog: stdin:2: the source has a second record for merge key .id (first at record 1); a merge source must have one record per key'
+}
+
+@test "merge leaves untouched files alone" {
+	mk
+	before=$(txlog files t | jq -r 'select(.partitionValues.day=="b") | .path')
+	echo '{"id":1,"day":"a","v":12}' | txlog merge t -k .id
+	run sh -c "txlog files t | jq -r 'select(.partitionValues.day==\"b\") | .path'"
+	assert_output "$before"
+}
+
+@test "cat --where skips files by partition and by min/max statistics" {
+	mk
+	run txlog cat t --where 'day = b' --stats
+	assert_output --partial '{"id":2,"day":"b","v":20}'
+	assert_output --partial '"files":2,"files_skipped":1'
+	run txlog cat t --where '.v > 25' --stats
+	assert_output --partial '{"id":3,"day":"a","v":30}'
+	assert_output --partial '"files_skipped":1'
+}
+
+@test "cat --version reads an older snapshot" {
+	mk
+	txlog delete t --where 'day = a'
+	run txlog cat t --version 1
+	assert_output $'{"id":1,"day":"a","v":10}\n{"id":3,"day":"a","v":30}\n{"id":2,"day":"b","v":20}'
+	run txlog cat t --version 9
+	assert_failure 2
+	assert_output 'txlog: t: no version 9 (newest is 2)'
+}
+
+@test "cat --as-of reads the version current at that time" {
+	mk
+	sleep 1.1
+	t1=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+	sleep 0.1
+	txlog delete t --where 'day = a'
+	run txlog cat t --as-of "$t1"
+	assert_output $'{"id":1,"day":"a","v":10}\n{"id":3,"day":"a","v":30}\n{"id":2,"day":"b","v":20}'
+	run txlog cat t --as-of 2000-01-01T00:00:00Z
+	assert_failure 2
+	assert_output 'txlog: t: no version was committed at or before 2000-01-01T00:00:00Z'
+}
+
+@test "a checkpoint is written every 10 commits with _last_checkpoint" {
+	schema
+	txlog init t --schema s.json
+	for i in $(seq 1 12); do echo "{\"id\":$i}" | txlog append t; done
+	run sh -c 'ls t/_delta_log | grep -c "^00000000000000000010\.checkpoint\..*\.json$"'
+	assert_output 1
+	run jq -c '[.version, .numOfAddFiles, (.v2Checkpoint.path|test("^00000000000000000010.checkpoint.[0-9a-f-]{36}.json$"))]' t/_delta_log/_last_checkpoint
+	assert_output '[10,10,true]'
+	run sh -c "txlog files t --stats 2>&1 >/dev/null | jq -c '[.version,.files,.checkpoint,.commits_read]'"
+	assert_output '[12,12,10,2]'
+}
+
+@test "reading needs only the last checkpoint and the commits after it" {
+	schema
+	txlog init t --schema s.json
+	for i in $(seq 1 11); do echo "{\"id\":$i}" | txlog append t; done
+	rm t/_delta_log/0000000000000000000[0-9].json
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 11
+}
+
+@test "txlog checkpoint writes one on demand" {
+	mk
+	txlog checkpoint t
+	run jq -c .version t/_delta_log/_last_checkpoint
+	assert_output 1
+	run sh -c "txlog files t --stats 2>&1 >/dev/null | jq -c '[.checkpoint,.commits_read]'"
+	assert_output '[1,0]'
+}
+
+@test "verify passes on a good table and finds a damaged data file" {
+	mk
+	run txlog verify t
+	assert_success
+	f=$(ls t/day=b/*.zst)
+	printf 'x' >> "$f"
+	run txlog verify t
+	assert_failure 1
+	assert_output --partial 'the log says'
+}
+
+@test "a log path outside the table is refused by every verb" {
+	mk
+	mkdir outside
+	echo '{"add":{"path":"../outside/x.ndjson.zst","partitionValues":{},"size":1,"modificationTime":0,"dataChange":true}}' > t/_delta_log/00000000000000000002.json
+	for verb in cat files verify; do
+		run txlog $verb t
+		assert_failure 2
+		assert_output "txlog: t: the log names a path outside the table (has an empty, '.' or '..' segment): '../outside/x.ndjson.zst'; refusing"
+	done
+	run sh -c 'echo "{\"id\":1}" | txlog append t'
+	assert_failure 2
+}
+
+@test "an absolute log path is refused" {
+	mk
+	echo '{"add":{"path":"/etc/passwd","partitionValues":{},"size":1,"modificationTime":0,"dataChange":true}}' > t/_delta_log/00000000000000000002.json
+	run txlog files t
+	assert_failure 2
+	assert_output "txlog: t: the log names a path outside the table (absolute or empty): '/etc/passwd'; refusing"
+}
+
+@test "a log path through a symlink is refused" {
+	mk
+	mkdir outside
+	ln -s ../outside t/link
+	echo '{"add":{"path":"link/x.ndjson.zst","partitionValues":{},"size":1,"modificationTime":0,"dataChange":true}}' > t/_delta_log/00000000000000000002.json
+	run txlog cat t
+	assert_failure 2
+	assert_output "txlog: t: the log names a path through a symlink: 'link/x.ndjson.zst'; refusing"
+}
+
+@test "a Spark-style table: log, files and schema work, cat refuses Parquet" {
+	mkdir -p sp/_delta_log
+	cat > sp/_delta_log/00000000000000000000.json <<'EOF'
+{"commitInfo":{"timestamp":1700000000000,"operation":"CREATE TABLE","operationParameters":{}}}
+{"protocol":{"minReaderVersion":1,"minWriterVersion":2}}
+{"metaData":{"id":"x","format":{"provider":"parquet","options":{}},"schemaString":"{\"type\":\"struct\",\"fields\":[{\"name\":\"a\",\"type\":\"integer\",\"nullable\":true,\"metadata\":{}}]}","partitionColumns":[],"configuration":{},"createdTime":1700000000000}}
+{"add":{"path":"part-00000-a%20b.snappy.parquet","partitionValues":{},"size":10,"modificationTime":1700000000000,"dataChange":true}}
+EOF
+	run sh -c "txlog files sp | jq -r .path"
+	assert_output 'part-00000-a%20b.snappy.parquet'
+	run txlog log sp
+	assert_output '{"version":0,"timestamp":1700000000000,"operation":"CREATE TABLE","operationParameters":{}}'
+	run txlog cat sp
+	assert_failure 2
+	assert_output "txlog: sp: data files are in format 'parquet'; txlog reads only its own NDJSON+zstd data files (no Parquet)"
+	run sh -c 'echo "{\"a\":1}" | txlog append sp'
+	assert_failure 2
+}
+
+@test "a log that starts at a Parquet checkpoint is refused clearly" {
+	mkdir -p sp/_delta_log
+	: > sp/_delta_log/00000000000000000010.checkpoint.parquet
+	echo '{"commitInfo":{"timestamp":1}}' > sp/_delta_log/00000000000000000011.json
+	run txlog files sp
+	assert_failure 2
+	assert_output 'txlog: sp: the log starts from a Parquet checkpoint (version 10), which txlog cannot read'
+}
+
+@test "a table with an unknown writer feature is not written to" {
+	mk
+	echo '{"protocol":{"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":["v2Checkpoint"],"writerFeatures":["v2Checkpoint","rowTracking"]}}' > t/_delta_log/00000000000000000002.json
+	run sh -c 'echo "{\"id\":1}" | txlog append t'
+	assert_failure 2
+	assert_output "txlog: t: table feature 'rowTracking' is not supported for writing"
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 3
+}
+
+@test "a missing table says how to make one" {
+	run txlog cat nope
+	assert_failure 2
+	assert_output 'txlog: nope: not a table (no _delta_log); create it with txlog init'
+}
+
+# The writer under test reads its input from a FIFO, so it has loaded its
+# snapshot and is waiting when the concurrent commit lands.
+start_blocked() { # VERB ARGS...: runs txlog VERB t ARGS in.fifo in the background
+	mkfifo in.fifo
+	txlog "$@" in.fifo 2> err.txt &
+	pid=$!
+	exec 4> in.fifo # returns once the writer has opened its input
+}
+
+finish_blocked() { # RECORD: feed it, close, wait; sets status
+	echo "$1" >&4
+	exec 4>&-
+	status=0
+	wait "$pid" || status=$?
+}
+
+@test "an overwrite whose files a concurrent delete removed exits 75" {
+	mk
+	start_blocked overwrite t --where 'day = a'
+	txlog delete t --where 'id = 1'
+	finish_blocked '{"id":1,"day":"a"}'
+	[ "$status" = 75 ]
+	run cat err.txt
+	assert_output --regexp '^txlog: t: version 2 was committed by a concurrent writer and it removed day=a/[^ ]*, which this WRITE read; nothing written, retry$'
+	run txlog cat t
+	assert_output $'{"id":2,"day":"b","v":20}\n{"id":3,"day":"a","v":30}'
+}
+
+@test "an overwrite of one partition does not conflict with an append to another" {
+	mk
+	start_blocked overwrite t --where 'day = a'
+	echo '{"id":5,"day":"b"}' | txlog append t
+	finish_blocked '{"id":9,"day":"a"}'
+	[ "$status" = 0 ]
+	run txlog cat t
+	assert_output $'{"id":2,"day":"b","v":20}\n{"id":5,"day":"b"}\n{"id":9,"day":"a"}'
+}
+
+@test "an overwrite conflicts with an append into its partition" {
+	mk
+	start_blocked overwrite t --where 'day = a'
+	echo '{"id":5,"day":"a"}' | txlog append t
+	finish_blocked '{"id":9,"day":"a"}'
+	[ "$status" = 75 ]
+	run cat err.txt
+	assert_output --regexp 'it added day=a/.*, which this WRITE would have read; nothing written, retry$'
+}
+
+@test "a merge conflicts with an append committed meanwhile" {
+	mk
+	start_blocked merge t -k .id
+	echo '{"id":5,"day":"b"}' | txlog append t
+	finish_blocked '{"id":1,"day":"a","v":1}'
+	[ "$status" = 75 ]
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 4
+}
+
+@test "concurrent blind appends both commit" {
+	mk
+	start_blocked append t
+	echo '{"id":5,"day":"b"}' | txlog append t
+	finish_blocked '{"id":6,"day":"b"}'
+	[ "$status" = 0 ]
+	run sh -c "txlog log t | jq -c '[.version,.readVersion]' | head -n 2"
+	assert_output $'[3,1]\n[2,1]'
+}
+
+@test "a --txn replay committed meanwhile by another writer is dropped" {
+	mk
+	start_blocked append t --txn job:1
+	echo '{"id":5,"day":"b"}' | txlog append t --txn job:1
+	finish_blocked '{"id":5,"day":"b"}'
+	[ "$status" = 0 ]
+	run cat err.txt
+	assert_output 'txlog: t: txn job:1 was committed meanwhile (version 2); nothing written'
+	run sh -c 'txlog cat t | grep -c "\"id\":5"'
+	assert_output 1
+	run sh -c 'ls t/day=b | wc -l'
+	assert_output 2
+}
+
+@test "help and version" {
+	run txlog --help
+	assert_success
+	assert_line --index 0 'Usage: txlog VERB TABLE [OPTION]... [FILE]...'
+	run txlog --version
+	assert_success
+	run txlog frob t
+	assert_failure 2
+}
