@@ -1,6 +1,459 @@
+/*
+ * dlq stats, replay, purge: reading a dead-letter file and changing it.
+ *
+ * A replay hands out the originals of the replayable entries and writes
+ * the replay ledger (dlq_ledger.h) first, naming each entry by the hash
+ * of its line; the entries leave the file only when the replay commits
+ * (CMD exits 0, or `dlq replay --commit`), by a rewrite that removes
+ * exactly those lines and keeps everything appended meanwhile.  Entries
+ * past --max-retries are parked (replayable false) by a rewrite of their
+ * own before anything is handed out.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "commit.h"
+#include "dlq_ledger.h"
 #include "dlqtool.h"
-int dlq_stats_main(int argc, char **argv) { (void)argc; (void)argv; cli_die(2, "todo"); }
-int dlq_replay_main(int argc, char **argv) { (void)argc; (void)argv; cli_die(2, "todo"); }
-int dlq_purge_main(int argc, char **argv) { (void)argc; (void)argv; cli_die(2, "todo"); }
-int dlq_retry_main(int argc, char **argv) { (void)argc; (void)argv; cli_die(2, "todo"); }
+#include "jsonw.h"
+#include "lines.h"
+#include "timefmt.h"
+#include "xalloc.h"
+
+/* ---- stats ---- */
+
+struct tally {
+	char *type;
+	uint64_t entries, replayable, parked;
+	int64_t oldest, newest;
+};
+
+static int tally_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct tally *)a)->type,
+		      ((const struct tally *)b)->type);
+}
+
+static void tally_add(struct tally *t, const struct envelope *e)
+{
+	t->entries++;
+	if (e->replayable)
+		t->replayable++;
+	else
+		t->parked++;
+	if (e->failed_at != INT64_MIN) {
+		if (t->oldest == INT64_MIN || e->failed_at < t->oldest)
+			t->oldest = e->failed_at;
+		if (t->newest == INT64_MIN || e->failed_at > t->newest)
+			t->newest = e->failed_at;
+	}
+}
+
+static void tally_print(const struct tally *t, bool table)
+{
+	char a[TIME_STRMAX] = "-", b[TIME_STRMAX] = "-";
+	if (t->oldest != INT64_MIN) {
+		time_format(t->oldest, a);
+		time_format(t->newest, b);
+	}
+	struct buf o = {0};
+	if (table) {
+		buf_addf(&o, "%-20s %8" PRIu64 " %10" PRIu64 " %7" PRIu64
+			 "  %-24s %s", t->type ? t->type : "(all)", t->entries,
+			 t->replayable, t->parked, a, b);
+	} else {
+		buf_addc(&o, '{');
+		jw_key(&o, "error_type", 1);
+		if (t->type)
+			jw_str(&o, t->type);
+		else
+			buf_adds(&o, "null");
+		jw_key(&o, "entries", 0);
+		jw_u64(&o, t->entries);
+		jw_key(&o, "replayable", 0);
+		jw_u64(&o, t->replayable);
+		jw_key(&o, "parked", 0);
+		jw_u64(&o, t->parked);
+		jw_key(&o, "oldest", 0);
+		if (t->oldest != INT64_MIN)
+			jw_str(&o, a);
+		else
+			buf_adds(&o, "null");
+		jw_key(&o, "newest", 0);
+		if (t->newest != INT64_MIN)
+			jw_str(&o, b);
+		else
+			buf_adds(&o, "null");
+		buf_addc(&o, '}');
+	}
+	cli_out_line(o.p, o.len);
+	buf_free(&o);
+}
+
+int dlq_stats_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			printf("Usage: dlq stats FILE...\nCount dead letters by "
+			       "error type: entries, replayable, parked, oldest "
+			       "and newest.\nNDJSON, or a table on a terminal; "
+			       "the last line (error_type null) is the total.\n");
+			exit(EXIT_OK);
+		}
+		dlq_bad_option();
+	}
+	if (optind == argc)
+		cli_usage_error("stats: name the dead-letter FILE");
+	struct tally *t = NULL, all = {.oldest = INT64_MIN,
+				       .newest = INT64_MIN};
+	size_t nt = 0;
+	struct scan_record rec = {0};
+	char err[512];
+	for (int i = optind; i < argc; i++) {
+		struct lines *in = lines_open(argv[i], LINES_DEFAULT_MAX, err,
+					      sizeof err);
+		if (!in)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		struct line ln;
+		int r;
+		while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
+			struct envelope e;
+			if (ln.too_long ||
+			    envelope_parse(&rec, ln.p, ln.len, &e) != 0)
+				cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a "
+					"dead-letter envelope", argv[i],
+					ln.lineno);
+			char *type = e.error_type
+				? xstrndup(e.error_type + 1, e.error_type_len - 2)
+				: xstrdup("");
+			size_t k;
+			for (k = 0; k < nt; k++)
+				if (!strcmp(t[k].type, type))
+					break;
+			if (k == nt) {
+				t = xrealloc(t, (nt + 1) * sizeof *t);
+				t[nt] = (struct tally){.type = type,
+						       .oldest = INT64_MIN,
+						       .newest = INT64_MIN};
+				nt++;
+			} else {
+				free(type);
+			}
+			tally_add(&t[k], &e);
+			tally_add(&all, &e);
+		}
+		lines_close(in);
+		if (r < 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+	}
+	qsort(t, nt, sizeof *t, tally_cmp);
+	bool table = isatty(STDOUT_FILENO);
+	if (table)
+		printf("%-20s %8s %10s %7s  %-24s %s\n", "error_type",
+		       "entries", "replayable", "parked", "oldest", "newest");
+	for (size_t k = 0; k < nt; k++)
+		tally_print(&t[k], table);
+	tally_print(&all, table);
+	cli_out_close();
+	return EXIT_OK;
+}
+
+/* ---- replay ---- */
+
+struct pending {
+	struct dlq_ledger_entry *e;
+	size_t n, cap;
+	uint64_t max_retries;
+	struct buf out;     /* the originals, one per line */
+	struct buf scratch;
+	uint64_t parked;
+};
+
+static int hash_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct dlq_ledger_entry *)a)->line_hash,
+		 y = ((const struct dlq_ledger_entry *)b)->line_hash;
+	return x < y ? -1 : x > y;
+}
+
+/* Parking: every replayable entry at --max-retries or past it becomes
+ * replayable false; the rest pass unchanged. */
+static void park_line(void *vctx, const char *line, size_t len,
+		      struct buf *out)
+{
+	struct pending *p = vctx;
+	static struct scan_record rec;
+	struct envelope e;
+	if (envelope_parse(&rec, line, len, &e) == 0 && e.replayable &&
+	    e.retry_count >= p->max_retries) {
+		static struct path rp;
+		static bool ready;
+		const char *v, *why;
+		size_t vl;
+		if (!ready)
+			ready = path_parse(".replayable", &rp) == 0;
+		if (path_lookup_record(&rp, &rec, &v, &vl, &why) ==
+		    PATH_FOUND) {
+			buf_add(out, line, (size_t)(v - line));
+			buf_adds(out, "false");
+			buf_add(out, v + vl, len - (size_t)(v + vl - line));
+			buf_addc(out, '\n');
+			p->parked++;
+			return;
+		}
+	}
+	buf_add(out, line, len);
+	buf_addc(out, '\n');
+}
+
+/* Drop each line named in the ledger, once per mention. */
+static void drop_line(void *vctx, const char *line, size_t len,
+		      struct buf *out)
+{
+	struct pending *p = vctx;
+	struct dlq_ledger_entry key = {.line_hash = dlq_line_hash(line, len)};
+	struct dlq_ledger_entry *hit =
+		bsearch(&key, p->e, p->n, sizeof *p->e, hash_cmp);
+	if (hit) {
+		while (hit > p->e && hit[-1].line_hash == key.line_hash)
+			hit--;
+		for (; hit < p->e + p->n && hit->line_hash == key.line_hash;
+		     hit++)
+			if (hit->retry_count != UINT64_MAX) {
+				hit->retry_count = UINT64_MAX; /* used */
+				return;
+			}
+	}
+	buf_add(out, line, len);
+	buf_addc(out, '\n');
+}
+
+static void collect(struct pending *p, const char *path)
+{
+	char err[512];
+	struct lines *in = lines_open(path, LINES_DEFAULT_MAX, err,
+				      sizeof err);
+	if (!in) {
+		if (access(path, F_OK) != 0)
+			return; /* no file: nothing to replay */
+		cli_die(EXIT_TROUBLE, "%s", err);
+	}
+	struct scan_record rec = {0};
+	struct line ln;
+	int r;
+	while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
+		struct envelope e;
+		if (ln.too_long || envelope_parse(&rec, ln.p, ln.len, &e) != 0)
+			cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a dead-letter "
+				"envelope", path, ln.lineno);
+		if (!e.replayable)
+			continue;
+		if (p->n == p->cap) {
+			p->cap = p->cap ? p->cap * 2 : 64;
+			p->e = xrealloc(p->e, p->cap * sizeof *p->e);
+		}
+		size_t start = p->out.len;
+		if (e.raw && e.orig[0] == '"') {
+			buf_reserve(&p->out, e.orig_len);
+			p->out.len += scan_string_decode(e.orig, e.orig_len,
+							 p->out.p + p->out.len);
+		} else {
+			buf_add(&p->out, e.orig, e.orig_len);
+		}
+		p->e[p->n].line_hash = dlq_line_hash(ln.p, ln.len);
+		p->e[p->n].fp = dlq_ledger_fp(p->out.p + start,
+					      p->out.len - start, !e.raw,
+					      &p->scratch);
+		p->e[p->n].retry_count = e.retry_count;
+		p->n++;
+		buf_addc(&p->out, '\n');
+	}
+	lines_close(in);
+	scan_record_free(&rec);
+	if (r < 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+}
+
+static int feed_out(void *ctx, int fd)
+{
+	struct pending *p = ctx;
+	if (write_all(fd, p->out.p ? p->out.p : "", p->out.len) != 0) {
+		if (errno == EPIPE)
+			return -1;
+		cli_die(EXIT_TROUBLE, "pipe to command: %s", strerror(errno));
+	}
+	return 0;
+}
+
+static void commit_replay(const char *path, struct pending *p)
+{
+	char err[512];
+	qsort(p->e, p->n, sizeof *p->e, hash_cmp);
+	if (dlq_rewrite(path, drop_line, p, err, sizeof err) != 0 ||
+	    dlq_ledger_remove(path, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+}
+
+int dlq_replay_main(int argc, char **argv)
+{
+	enum { O_MAX = 256, O_COMMIT };
+	static const struct option longopts[] = {
+		{"max-retries", required_argument, NULL, O_MAX},
+		{"commit", no_argument, NULL, O_COMMIT},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct pending p = {.max_retries = UINT64_MAX};
+	bool commit = false;
+	char **cmd = NULL;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			cmd = argv + i + 1;
+			argv[i] = NULL;
+			argc = i;
+			break;
+		}
+	int c;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_MAX: p.max_retries = cli_count("--max-retries", optarg);
+			break;
+		case O_COMMIT: commit = true; break;
+		case 'h':
+			printf("Usage: dlq replay FILE [--max-retries N] "
+			       "[-- CMD [ARG]...]\n       dlq replay FILE "
+			       "--commit\nEmit the replayable originals; they "
+			       "leave FILE only when the replay commits.\n");
+			exit(EXIT_OK);
+		default: dlq_bad_option();
+		}
+	}
+	if (optind + 1 != argc)
+		cli_usage_error("replay: name one dead-letter FILE");
+	if (cmd && (!cmd[0] || commit))
+		cli_usage_error("replay: give a command after '--', or "
+				"--commit, not both");
+	const char *path = argv[optind];
+	char err[512];
+	int lk = commit_lock(path, err, sizeof err);
+	if (lk == -2)
+		cli_die(EXIT_TEMPFAIL, "%s", err);
+	if (lk < 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	if (commit) {
+		int r = dlq_ledger_read(path, &p.e, &p.n, err, sizeof err);
+		if (r < 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		if (r > 0)
+			commit_replay(path, &p);
+		return EXIT_OK; /* no replay pending: nothing to do */
+	}
+	if (p.max_retries != UINT64_MAX && access(path, F_OK) == 0 &&
+	    dlq_rewrite(path, park_line, &p, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	if (p.parked)
+		cli_warn("%s: %" PRIu64 " entr%s past --max-retries %" PRIu64
+			 " parked", path, p.parked, p.parked == 1 ? "y" : "ies",
+			 p.max_retries);
+	collect(&p, path);
+	if (p.n == 0) {
+		dlq_ledger_remove(path, err, sizeof err);
+		return EXIT_OK;
+	}
+	/* The ledger first: a record that fails again while it exists is
+	 * dead-lettered with retry_count + 1. */
+	if (dlq_ledger_write(path, p.e, p.n, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	if (!cmd) {
+		cli_out(p.out.p, p.out.len);
+		cli_out_close();
+		return EXIT_OK; /* pending until dlq replay --commit */
+	}
+	int rc = run_fed(cmd, feed_out, &p);
+	if (rc != 0) {
+		dlq_ledger_remove(path, err, sizeof err);
+		if (rc < 0)
+			cli_warn("%s exited 0 before reading every record; "
+				 "nothing removed from %s", cmd[0], path);
+		else
+			cli_warn("%s exited with status %d; nothing removed "
+				 "from %s", cmd[0], rc, path);
+		return rc == EXIT_TEMPFAIL ? EXIT_TEMPFAIL : EXIT_TROUBLE;
+	}
+	commit_replay(path, &p);
+	return EXIT_OK;
+}
+
+/* ---- purge ---- */
+
+struct purge {
+	int64_t before;
+	uint64_t dropped;
+};
+
+static void purge_line(void *vctx, const char *line, size_t len,
+		       struct buf *out)
+{
+	struct purge *pg = vctx;
+	static struct scan_record rec;
+	struct envelope e;
+	if (envelope_parse(&rec, line, len, &e) == 0 &&
+	    e.failed_at != INT64_MIN && e.failed_at < pg->before) {
+		pg->dropped++;
+		return;
+	}
+	buf_add(out, line, len);
+	buf_addc(out, '\n');
+}
+
+int dlq_purge_main(int argc, char **argv)
+{
+	enum { O_OLDER = 256 };
+	static const struct option longopts[] = {
+		{"older-than", required_argument, NULL, O_OLDER},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int64_t older = -1;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_OLDER: older = cli_duration("--older-than", optarg);
+			break;
+		case 'h':
+			printf("Usage: dlq purge --older-than DUR FILE\nRemove "
+			       "the entries that failed more than DUR ago; "
+			       "FILE is rewritten atomically.\n");
+			exit(EXIT_OK);
+		default: dlq_bad_option();
+		}
+	}
+	if (older < 0)
+		cli_usage_error("purge: --older-than DUR is required");
+	if (optind + 1 != argc)
+		cli_usage_error("purge: name one dead-letter FILE");
+	struct purge pg = {.before = time_now() - older};
+	char err[512];
+	if (dlq_rewrite(argv[optind], purge_line, &pg, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	return EXIT_OK;
+}
+
+int dlq_retry_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	cli_die(EXIT_TROUBLE, "retry: not built yet");
+}
