@@ -262,3 +262,13 @@ J
 		done
 	done
 }
+
+@test "the EXAMPLES of window(1) and watermark(1) run" {
+	for page in window watermark; do
+		sed -n '/^\.Sh EXAMPLES/,/^\.Sh SEE ALSO/p' "$BATS_TEST_DIRNAME/../man/$page.1" |
+			sed -n '/^\.Bd -literal/,/^\.Ed/p' | grep -v '^\.' |
+			sed -e 's/\\e/\\/g' > ex.sh
+		run sh -e ex.sh
+		assert_success
+	done
+}
