@@ -10,6 +10,7 @@
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 VERSION := 0.1.0
 
 CC      ?= cc
@@ -124,10 +125,13 @@ install: $(BINS)
 	for m in $(MANS); do case $$m in \
 	  *.1) install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/ ;; \
 	  *.7) install -m 644 $$m $(DESTDIR)$(MANDIR)/man7/ ;; esac; done
+	install -d $(DESTDIR)$(COMPDIR)
+	for t in $(TOOLS); do install -m 644 cmd/completion.bash $(DESTDIR)$(COMPDIR)/$$t; done
 
 uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(MANS); do rm -f $(DESTDIR)$(MANDIR)/man*/$$(basename $$m); done
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(COMPDIR)/$$t; done
 
 lint-man:
 	mandoc -Tlint -Wwarning $(MANS)
