@@ -1,0 +1,258 @@
+#!/usr/bin/env bats
+# dlq: check records into dead letters, count, replay, purge.
+
+load helpers
+
+orders() {
+	cat <<'J'
+{"id":1,"amount":5}
+{"id":2,"amount":-1}
+{"id":3}
+not json
+{"id":4,"amount":"7"}
+J
+}
+
+# error_type and error_message of each envelope
+why() {
+	jq -c '[.error_type,.error_message,.retry_count,.replayable]' "$@"
+}
+
+@test "check -e passes good records byte for byte and dead-letters the rest" {
+	orders > in.ndjson
+	run dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"id":1,"amount":5}
+{"id":4,"amount":"7"}
+J
+	run why bad.ndjson
+	assert_output - <<'J'
+["check_failed","check failed: .amount > 0: .amount is -1",0,true]
+["missing_field","check failed: .amount > 0: .amount is missing",0,true]
+["invalid_json","invalid JSON: invalid literal at byte 1",0,true]
+J
+	run no_time bad.ndjson
+	assert_line --index 0 '{"original_record":{"id":2,"amount":-1},"error_type":"check_failed","error_message":"check failed: .amount > 0: .amount is -1","retry_count":0,"failed_at":"T","replayable":true,"source":{"tool":"dlq","file":"in.ndjson","line":2}}'
+	assert_line --index 2 '{"original_record":"not json","error_type":"invalid_json","error_message":"invalid JSON: invalid literal at byte 1","retry_count":0,"failed_at":"T","replayable":true,"source":{"tool":"dlq","file":"in.ndjson","line":4}}'
+}
+
+@test "check without --dlq stops at the first failing record with exit 2" {
+	orders > in.ndjson
+	run dlq check -e '.amount > 0' in.ndjson
+	assert_failure 2
+	assert_output - <<'J'
+{"id":1,"amount":5}
+dlq: in.ndjson:2: check failed: .amount > 0: .amount is -1
+J
+}
+
+@test "check -e runs other programs in jq, false and null failing" {
+	orders > in.ndjson
+	run dlq check -e '(.amount | type) == "number"' --dlq bad.ndjson in.ndjson
+	assert_output '{"id":1,"amount":5}
+{"id":2,"amount":-1}'
+	run why bad.ndjson
+	assert_output - <<'J'
+["check_failed","check failed: (.amount | type) == \"number\" is false",0,true]
+["invalid_json","invalid JSON: invalid literal at byte 1",0,true]
+["check_failed","check failed: (.amount | type) == \"number\" is false",0,true]
+J
+}
+
+@test "repeated -e must all pass; comparisons are exact on big numbers" {
+	printf '{"n":12345678901234567891}\n{"n":12345678901234567890}\n' > in.ndjson
+	run dlq check -e '.n >= 12345678901234567891' -e '.n != null' in.ndjson
+	assert_failure 2
+	assert_output - <<'J'
+{"n":12345678901234567891}
+dlq: in.ndjson:2: check failed: .n >= 12345678901234567891: .n is 12345678901234567890
+J
+}
+
+@test "--schema checks type, required, properties, enum, minimum, maximum, pattern" {
+	cat > schema.json <<'J'
+{"type":"object","required":["id"],
+ "properties":{"id":{"type":"integer"},"amount":{"type":"number","minimum":0,"maximum":100},
+  "status":{"enum":["ok","late"]},"name":{"type":"string","pattern":"^[a-z]+$"},
+  "addr":{"type":"object","required":["city"],"properties":{"zip":{"type":["string","null"]}}}}}
+J
+	cat > in.ndjson <<'J'
+{"id":1,"amount":5,"status":"ok","name":"ann","addr":{"city":"x","zip":null}}
+{"amount":5}
+{"id":1.5}
+{"id":2,"amount":-1}
+{"id":3,"amount":101}
+{"id":4,"status":"lost"}
+{"id":5,"name":"Ann"}
+{"id":6,"addr":{"zip":"1"}}
+{"id":7,"addr":{"city":"y","zip":7}}
+[1]
+J
+	run dlq check --schema schema.json --dlq bad.ndjson in.ndjson
+	assert_success
+	assert_output '{"id":1,"amount":5,"status":"ok","name":"ann","addr":{"city":"x","zip":null}}'
+	run why bad.ndjson
+	assert_output - <<'J'
+["missing_field","missing required member .id",0,true]
+["wrong_type",".id is number, want integer",0,true]
+["schema_violation",".amount: -1 is less than minimum 0",0,true]
+["schema_violation",".amount: 101 is greater than maximum 100",0,true]
+["schema_violation",".status: \"lost\" is not one of the enum values",0,true]
+["schema_violation",".name: does not match pattern ^[a-z]+$",0,true]
+["missing_field","missing required member .addr.city",0,true]
+["wrong_type",".addr.zip is number, want null or string",0,true]
+["wrong_type",". is array, want object",0,true]
+J
+}
+
+@test "a bad schema is refused" {
+	echo '{"type":"text"}' > s.json
+	run dlq check --schema s.json
+	assert_failure 2
+	assert_output "dlq: s.json: type: unknown type 'text'"
+	echo '{' > s.json
+	run dlq check --schema s.json
+	assert_failure 2
+	assert_output --partial 'dlq: s.json: invalid JSON'
+}
+
+@test "check of empty input writes nothing" {
+	run dlq check -e .a < /dev/null
+	assert_success
+	assert_output ''
+}
+
+@test "stats counts by error type, replayable and parked, as NDJSON" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	run sh -c 'dlq stats bad.ndjson | jq -c "del(.oldest,.newest)"'
+	assert_output - <<'J'
+{"error_type":"check_failed","entries":1,"replayable":1,"parked":0}
+{"error_type":"invalid_json","entries":1,"replayable":1,"parked":0}
+{"error_type":"missing_field","entries":1,"replayable":1,"parked":0}
+{"error_type":null,"entries":3,"replayable":3,"parked":0}
+J
+}
+
+@test "stats refuses a line that is not an envelope" {
+	echo '{"a":1}' > bad.ndjson
+	run dlq stats bad.ndjson
+	assert_failure 2
+	assert_output 'dlq: bad.ndjson:1: not a dead-letter envelope'
+}
+
+@test "replay emits the originals and keeps them until --commit" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	run dlq replay bad.ndjson
+	assert_success
+	assert_output - <<'J'
+{"id":2,"amount":-1}
+{"id":3}
+not json
+J
+	[ "$(wc -l < bad.ndjson)" = 3 ]
+	dlq replay bad.ndjson --commit
+	[ ! -s bad.ndjson ]
+	[ ! -e bad.ndjson.replay ]
+	run dlq replay bad.ndjson --commit
+	assert_success
+}
+
+@test "a failed replay leaves every entry in place" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	cp bad.ndjson before
+	run dlq replay bad.ndjson -- sh -c 'cat > /dev/null; exit 4'
+	assert_failure 2
+	assert_output 'dlq: sh exited with status 4; nothing removed from bad.ndjson'
+	cmp before bad.ndjson
+}
+
+@test "a record that fails again comes back with retry_count + 1, then is parked" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	run dlq replay bad.ndjson -- dlq check -e '.amount > 0' --dlq bad.ndjson
+	assert_success
+	run why bad.ndjson
+	assert_output - <<'J'
+["check_failed","check failed: .amount > 0: .amount is -1",1,true]
+["missing_field","check failed: .amount > 0: .amount is missing",1,true]
+["invalid_json","invalid JSON: invalid literal at byte 1",1,true]
+J
+	run jq -c .original_record bad.ndjson
+	assert_output - <<'J'
+{"id":2,"amount":-1}
+{"id":3}
+"not json"
+J
+	run dlq replay bad.ndjson --max-retries 1 -- cat
+	assert_success
+	assert_output 'dlq: bad.ndjson: 3 entries past --max-retries 1 parked'
+	run why bad.ndjson
+	assert_output - <<'J'
+["check_failed","check failed: .amount > 0: .amount is -1",1,false]
+["missing_field","check failed: .amount > 0: .amount is missing",1,false]
+["invalid_json","invalid JSON: invalid literal at byte 1",1,false]
+J
+}
+
+@test "a replay that succeeds removes the replayed entries only" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	run dlq replay bad.ndjson -- sh -c 'cat > got; echo "{\"late\":1}" | dlq check -e .x --dlq bad.ndjson'
+	assert_success
+	run why bad.ndjson
+	assert_output '["missing_field","check failed: .x: .x is missing",0,true]'
+	run cat got
+	assert_output - <<'J'
+{"id":2,"amount":-1}
+{"id":3}
+not json
+J
+}
+
+@test "purge removes the entries older than the duration" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	dlq purge --older-than 1h bad.ndjson
+	[ "$(wc -l < bad.ndjson)" = 3 ]
+	sed -i '1s/"failed_at":"[^"]*"/"failed_at":"2020-01-01T00:00:00Z"/' bad.ndjson
+	dlq purge --older-than 1h bad.ndjson
+	run why bad.ndjson
+	assert_output - <<'J'
+["missing_field","check failed: .amount > 0: .amount is missing",0,true]
+["invalid_json","invalid JSON: invalid literal at byte 1",0,true]
+J
+}
+
+@test "concurrent writers lose no entry while replays commit and purges run" {
+	seq 1 400 | sed 's/.*/{"n":&}/' > in.ndjson
+	for w in 1 2 3 4; do
+		( for i in $(seq 1 6); do
+			dlq check -e '.n < 0' --dlq q.ndjson in.ndjson > /dev/null
+		done ) &
+	done
+	for i in $(seq 1 15); do
+		dlq replay q.ndjson -- sh -c 'cat >> replayed' || true
+		dlq purge --older-than 1h q.ndjson
+	done
+	wait
+	dlq replay q.ndjson -- sh -c 'cat >> replayed'
+	# 4 writers x 6 runs x 400 records: each one replayed exactly once
+	[ "$(wc -l < replayed)" = 9600 ]
+	run sh -c 'sort replayed | uniq -c | awk "{print \$1}" | sort -u'
+	assert_output 24
+}
+
+@test "unknown verbs and missing arguments are usage errors" {
+	run dlq frob
+	assert_failure 2
+	run dlq check
+	assert_failure 2
+	assert_output - <<'J'
+dlq: check: give -e EXPR or --schema FILE
+Try 'dlq --help' for more information.
+J
+}
