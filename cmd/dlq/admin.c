@@ -450,10 +450,3 @@ int dlq_purge_main(int argc, char **argv)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	return EXIT_OK;
 }
-
-int dlq_retry_main(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	cli_die(EXIT_TROUBLE, "retry: not built yet");
-}

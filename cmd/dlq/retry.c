@@ -1,0 +1,501 @@
+/*
+ * dlq retry: run CMD once per record (the record on its stdin, its
+ * stdout passed on), retrying a failure after an exponential backoff
+ * (MIN, 2 MIN, 4 MIN ... capped at MAX; with --jitter a uniform draw in
+ * [0, that], "full jitter"), and dead-letter the record after its last
+ * failure with the exit status and the last line of CMD's stderr.
+ *
+ * With -j N up to N records are in flight; outputs leave in input order:
+ * the jobs form a window in input order and only the oldest one is ever
+ * written out, so a slow record holds the ones after it back (up to N).
+ * One poll(2) loop watches every child's pipes and the nearest deadline
+ * (a backoff ending or a --timeout expiring).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commit.h"
+#include "dlq.h"
+#include "dlqtool.h"
+#include "lines.h"
+#include "scan.h"
+#include "timefmt.h"
+#include "xalloc.h"
+
+#define MAX_PERMANENT 32
+
+enum jstate { J_WAIT, J_RUN, J_DONE };
+
+struct job {
+	struct buf rec;
+	char *file;
+	uint64_t line;
+	enum jstate state;
+	unsigned attempt;
+	int64_t at; /* J_WAIT: start time; J_RUN: timeout deadline (0: none) */
+	pid_t pid;
+	int in, out, err; /* -1 when closed */
+	size_t in_off;
+	struct buf stdout_buf, err_line, err_tail;
+	int status; /* last exit status, 128+sig, or -1 timed out */
+	bool ok;
+};
+
+static struct {
+	unsigned retries;
+	int64_t bmin, bmax, timeout;
+	bool jitter;
+	size_t jobs;
+	int permanent[MAX_PERMANENT];
+	size_t npermanent;
+	const char *dlq_path;
+	char **cmd;
+	bool stats;
+} opt = {.retries = 3, .bmin = 100000000LL, .bmax = 30000000000LL,
+	 .jobs = 1};
+
+static struct {
+	struct job *w; /* window, a ring of opt.jobs */
+	size_t head, n;
+	struct dlq *dlq;
+	uint64_t attempts, retried;
+} rt;
+
+static void usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+	fprintf(f,
+"Usage: dlq retry [OPTION]... [FILE]... -- CMD [ARG]...\n"
+"Run CMD once per record, retrying failures with exponential backoff.\n"
+"\n"
+"      --retries N        retries after the first attempt (default 3)\n"
+"      --backoff MIN..MAX first delay and cap (default 100ms..30s)\n"
+"      --jitter           full jitter: each delay uniform in [0, delay]\n"
+"      --timeout DUR      kill an attempt that runs longer (a failure)\n"
+"  -j, --jobs N           N records at once; output stays in input order\n"
+"      --permanent CODES  exit codes not worth retrying (e.g. 2,65)\n"
+"      --dlq FILE         dead-letter records that still fail\n"
+"      --stats            print counts as one JSON line on stderr\n"
+"  -h, --help             show this help\n");
+	exit(status);
+}
+
+static int64_t backoff(unsigned attempt)
+{
+	int64_t d = opt.bmin;
+	for (unsigned k = 1; k < attempt && d < opt.bmax; k++)
+		d *= 2;
+	if (d > opt.bmax)
+		d = opt.bmax;
+	if (opt.jitter && d > 0)
+		d = (int64_t)((double)random() / ((double)RAND_MAX + 1) *
+			      (double)(d + 1));
+	return d;
+}
+
+static void nonblock(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+static void start(struct job *j)
+{
+	int pi[2], po[2], pe[2];
+	if (pipe(pi) || pipe(po) || pipe(pe))
+		cli_die(EXIT_TROUBLE, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		cli_die(EXIT_TROUBLE, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		setpgid(0, 0); /* so a timeout kills its children too */
+		dup2(pi[0], 0);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(pi[0]); close(pi[1]); close(po[0]);
+		close(po[1]); close(pe[0]); close(pe[1]);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(opt.cmd[0], opt.cmd);
+		fprintf(stderr, "%s: %s\n", opt.cmd[0], strerror(errno));
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(pi[0]);
+	close(po[1]);
+	close(pe[1]);
+	j->pid = pid;
+	j->in = pi[1];
+	j->out = po[0];
+	j->err = pe[0];
+	nonblock(j->in);
+	nonblock(j->out);
+	nonblock(j->err);
+	j->in_off = 0;
+	buf_reset(&j->stdout_buf);
+	buf_reset(&j->err_tail);
+	j->state = J_RUN;
+	j->status = 0;
+	j->attempt++;
+	j->at = opt.timeout ? time_now() + opt.timeout : 0;
+	rt.attempts++;
+}
+
+static bool is_permanent(int status)
+{
+	for (size_t k = 0; k < opt.npermanent; k++)
+		if (opt.permanent[k] == status)
+			return true;
+	return false;
+}
+
+/* Keep the last non-empty line of stderr, passing it on as it comes. */
+static void take_err(struct job *j, const char *p, size_t n)
+{
+	if (write_all(STDERR_FILENO, p, n) != 0) {
+		/* stderr gone: keep going, the message is in the letter */
+	}
+	buf_add(&j->err_tail, p, n);
+	char *e = j->err_tail.p + j->err_tail.len;
+	while (e > j->err_tail.p && (e[-1] == '\n' || e[-1] == '\r'))
+		e--;
+	char *s = e;
+	while (s > j->err_tail.p && s[-1] != '\n')
+		s--;
+	if (e > s) {
+		buf_reset(&j->err_line);
+		buf_add(&j->err_line, s, (size_t)(e - s));
+	}
+	if (j->err_tail.len > 65536) { /* keep the tail only */
+		struct buf t = {0};
+		buf_add(&t, s, (size_t)(j->err_tail.p + j->err_tail.len - s));
+		buf_free(&j->err_tail);
+		j->err_tail = t;
+	}
+}
+
+static void ended(struct job *j, int status)
+{
+	j->status = status;
+	j->pid = 0;
+	if (status == 0) {
+		j->ok = true;
+		j->state = J_DONE;
+		return;
+	}
+	if (j->attempt > opt.retries || (status > 0 && is_permanent(status))) {
+		j->state = J_DONE;
+		return;
+	}
+	rt.retried++;
+	j->state = J_WAIT;
+	j->at = time_now() + backoff(j->attempt);
+}
+
+static void reap(struct job *j)
+{
+	int st;
+	while (waitpid(j->pid, &st, 0) < 0)
+		if (errno != EINTR)
+			cli_die(EXIT_TROUBLE, "wait: %s", strerror(errno));
+	if (j->status == -1) {
+		ended(j, -1);
+		return;
+	}
+	ended(j, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
+static void drop_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* One round of poll over every running job; starts waiting jobs whose
+ * backoff has ended and kills those past --timeout. */
+static void step(void)
+{
+	struct pollfd pf[3 * 64];
+	struct job *who[3 * 64];
+	int which[3 * 64];
+	nfds_t n = 0;
+	int64_t now = time_now(), next = INT64_MAX;
+	for (size_t k = 0; k < rt.n; k++) {
+		struct job *j = &rt.w[(rt.head + k) % opt.jobs];
+		if (j->state == J_WAIT) {
+			if (j->at <= now) {
+				start(j);
+			} else {
+				if (j->at < next)
+					next = j->at;
+				continue;
+			}
+		}
+		if (j->state != J_RUN)
+			continue;
+		if (j->at && j->at <= now && j->status != -1) {
+			kill(-j->pid, SIGKILL);
+			j->status = -1; /* timed out */
+		}
+		if (j->at && j->at < next)
+			next = j->at;
+		int fds[3] = {j->in, j->out, j->err};
+		for (int f = 0; f < 3; f++) {
+			if (fds[f] < 0)
+				continue;
+			pf[n].fd = fds[f];
+			pf[n].events = f == 0 ? POLLOUT : POLLIN;
+			who[n] = j;
+			which[n] = f;
+			n++;
+		}
+		if (j->in < 0 && j->out < 0 && j->err < 0)
+			reap(j);
+	}
+	if (n == 0) {
+		if (next != INT64_MAX && next > now) {
+			int64_t d = next - now;
+			struct timespec ts = {d / 1000000000, d % 1000000000};
+			nanosleep(&ts, NULL);
+		}
+		return;
+	}
+	int ms = next == INT64_MAX ? -1
+		 : (int)((next - now) / 1000000 + 1);
+	if (poll(pf, n, ms) < 0 && errno != EINTR)
+		cli_die(EXIT_TROUBLE, "poll: %s", strerror(errno));
+	char b[65536];
+	for (nfds_t k = 0; k < n; k++) {
+		if (!pf[k].revents)
+			continue;
+		struct job *j = who[k];
+		if (which[k] == 0) {
+			ssize_t w = write(j->in, j->rec.p + j->in_off,
+					  j->rec.len - j->in_off);
+			if (w > 0)
+				j->in_off += (size_t)w;
+			if ((w < 0 && errno != EAGAIN && errno != EINTR) ||
+			    j->in_off == j->rec.len)
+				drop_fd(&j->in);
+			continue;
+		}
+		int *fd = which[k] == 1 ? &j->out : &j->err;
+		ssize_t r = read(*fd, b, sizeof b);
+		if (r > 0) {
+			if (which[k] == 1)
+				buf_add(&j->stdout_buf, b, (size_t)r);
+			else
+				take_err(j, b, (size_t)r);
+		} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+			drop_fd(fd);
+		}
+	}
+}
+
+static void finish(int status)
+{
+	char err[512];
+	cli_out_commit();
+	if (rt.dlq && dlq_close(rt.dlq, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	if (opt.stats) {
+		char extra[96];
+		snprintf(extra, sizeof extra, ",\"attempts\":%" PRIu64
+			 ",\"retried\":%" PRIu64, rt.attempts, rt.retried);
+		cli_stats_print(extra);
+	}
+	cli_out_close();
+	exit(status);
+}
+
+/* Write out the oldest job when it is done. */
+static bool settle_head(void)
+{
+	if (rt.n == 0)
+		return false;
+	struct job *j = &rt.w[rt.head];
+	if (j->state != J_DONE)
+		return false;
+	char err[512];
+	if (j->ok) {
+		cli_out(j->stdout_buf.p ? j->stdout_buf.p : "",
+			j->stdout_buf.len);
+		cli_stats.records_out++;
+	} else {
+		struct buf msg = {0};
+		if (j->status == -1)
+			buf_addf(&msg, "%s timed out", opt.cmd[0]);
+		else
+			buf_addf(&msg, "%s exited with status %d", opt.cmd[0],
+				 j->status);
+		buf_addf(&msg, " after %u attempt%s", j->attempt,
+			 j->attempt == 1 ? "" : "s");
+		if (j->err_line.len) {
+			buf_adds(&msg, ": ");
+			buf_add(&msg, j->err_line.p, j->err_line.len);
+		}
+		if (!rt.dlq) {
+			cli_warn("%s:%" PRIu64 ": %s", j->file, j->line, msg.p);
+			finish(EXIT_TROUBLE);
+		}
+		struct scan_error se;
+		struct dlq_letter l = {
+			.record = j->rec.p, .len = j->rec.len - 1,
+			.is_json = scan_validate(j->rec.p, j->rec.len - 1,
+						 &se) == 0,
+			.error_type = "command_failed", .error_message = msg.p,
+			.replayable = true, .file = j->file, .line = j->line,
+		};
+		if (dlq_put(rt.dlq, &l, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		cli_stats.dead_lettered++;
+		buf_free(&msg);
+	}
+	rt.head = (rt.head + 1) % opt.jobs;
+	rt.n--;
+	return true;
+}
+
+static void admit(const struct line *ln, const char *name)
+{
+	while (rt.n == opt.jobs) {
+		step();
+		while (settle_head())
+			;
+	}
+	struct job *j = &rt.w[(rt.head + rt.n) % opt.jobs];
+	rt.n++;
+	buf_reset(&j->rec);
+	buf_add(&j->rec, ln->p, ln->len);
+	buf_addc(&j->rec, '\n');
+	free(j->file);
+	j->file = xstrdup(name);
+	j->line = ln->lineno;
+	j->attempt = 0;
+	j->ok = false;
+	j->status = 0;
+	buf_reset(&j->err_line);
+	start(j);
+}
+
+static void parse_backoff(const char *s)
+{
+	const char *dots = strstr(s, "..");
+	if (!dots)
+		cli_usage_error("--backoff: want MIN..MAX, e.g. 100ms..30s");
+	char *a = xstrndup(s, (size_t)(dots - s));
+	opt.bmin = cli_duration("--backoff", a);
+	opt.bmax = cli_duration("--backoff", dots + 2);
+	free(a);
+	if (opt.bmax < opt.bmin)
+		cli_usage_error("--backoff: MAX is below MIN");
+}
+
+static void parse_permanent(const char *s)
+{
+	char *copy = xstrdup(s), *save, *tok;
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (opt.npermanent == MAX_PERMANENT)
+			cli_usage_error("--permanent: at most %d codes",
+					MAX_PERMANENT);
+		opt.permanent[opt.npermanent++] =
+			(int)cli_count("--permanent", tok);
+	}
+	free(copy);
+}
+
+int dlq_retry_main(int argc, char **argv)
+{
+	enum { O_RETRIES = 256, O_BACKOFF, O_JITTER, O_TIMEOUT, O_PERM,
+	       O_DLQ, O_STATS };
+	static const struct option longopts[] = {
+		{"retries", required_argument, NULL, O_RETRIES},
+		{"backoff", required_argument, NULL, O_BACKOFF},
+		{"jitter", no_argument, NULL, O_JITTER},
+		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"jobs", required_argument, NULL, 'j'},
+		{"permanent", required_argument, NULL, O_PERM},
+		{"dlq", required_argument, NULL, O_DLQ},
+		{"stats", no_argument, NULL, O_STATS},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			opt.cmd = argv + i + 1;
+			argv[i] = NULL;
+			argc = i;
+			break;
+		}
+	int c;
+	while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_RETRIES:
+			opt.retries = (unsigned)cli_count("--retries", optarg);
+			break;
+		case O_BACKOFF: parse_backoff(optarg); break;
+		case O_JITTER: opt.jitter = true; break;
+		case O_TIMEOUT:
+			opt.timeout = cli_duration("--timeout", optarg);
+			break;
+		case 'j':
+			opt.jobs = (size_t)cli_count("-j", optarg);
+			if (opt.jobs < 1 || opt.jobs > 64)
+				cli_usage_error("-j: want 1 to 64");
+			break;
+		case O_PERM: parse_permanent(optarg); break;
+		case O_DLQ: opt.dlq_path = optarg; break;
+		case O_STATS: opt.stats = true; break;
+		case 'h': usage(EXIT_OK); break;
+		default: dlq_bad_option();
+		}
+	}
+	if (!opt.cmd || !opt.cmd[0])
+		cli_usage_error("retry: give the command after '--'");
+	char err[512];
+	if (opt.dlq_path) {
+		rt.dlq = dlq_open(opt.dlq_path, "dlq", err, sizeof err);
+		if (!rt.dlq)
+			cli_die(EXIT_TROUBLE, "%s", err);
+	}
+	srandom((unsigned)(time_now() ^ getpid()));
+	signal(SIGPIPE, SIG_IGN); /* a child that stops reading its stdin */
+	rt.w = xcalloc(opt.jobs, sizeof *rt.w);
+	char *stdin_only[] = {"-", NULL};
+	char **files = optind < argc ? argv + optind : stdin_only;
+	for (; *files; files++) {
+		struct lines *in = lines_open(*files, LINES_DEFAULT_MAX, err,
+					      sizeof err);
+		if (!in)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		struct line ln;
+		int r;
+		while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
+			cli_stats.records_in++;
+			admit(&ln, lines_name(in));
+		}
+		lines_close(in);
+		if (r < 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+	}
+	while (rt.n) {
+		step();
+		while (settle_head())
+			;
+	}
+	finish(EXIT_OK);
+	return EXIT_OK;
+}
