@@ -256,3 +256,74 @@ dlq: check: give -e EXPR or --schema FILE
 Try 'dlq --help' for more information.
 J
 }
+
+# A command that fails the first $1 times for each record.
+flaky() {
+	cat > flaky <<S
+#!/bin/sh
+r=\$(cat); k=\$(printf %s "\$r" | cksum | cut -d' ' -f1)
+n=\$(cat "cnt.\$k" 2>/dev/null || echo 0); echo \$((n+1)) > "cnt.\$k"
+if [ "\$n" -lt $1 ]; then echo "try \$n failed" >&2; exit 1; fi
+echo "ok \$r"
+S
+	chmod +x flaky
+}
+
+@test "retry runs the command per record and retries failures" {
+	flaky 2
+	run sh -c 'printf "{\"a\":1}\n{\"a\":2}\n" | dlq retry --retries 2 --backoff 1ms..5ms -- ./flaky 2>/dev/null'
+	assert_success
+	assert_output - <<'J'
+ok {"a":1}
+ok {"a":2}
+J
+}
+
+@test "retry dead-letters a record after its last failure with status and stderr" {
+	flaky 5
+	run sh -c 'printf "{\"a\":1}\n" | dlq retry --retries 1 --backoff 1ms..1ms --dlq bad.ndjson -- ./flaky 2>/dev/null'
+	assert_success
+	assert_output ''
+	run why bad.ndjson
+	assert_output '["command_failed","./flaky exited with status 1 after 2 attempts: try 1 failed",0,true]'
+}
+
+@test "retry without --dlq stops at a record that still fails" {
+	run sh -c 'printf "{\"a\":1}\n" | dlq retry --retries 0 -- sh -c "echo boom >&2; exit 3" 2>&1'
+	assert_failure 2
+	assert_output - <<'J'
+boom
+dlq: <stdin>:1: sh exited with status 3 after 1 attempt: boom
+J
+}
+
+@test "retry does not retry --permanent exit codes" {
+	run sh -c 'printf "{\"a\":1}\n" | dlq retry --permanent 3,4 --retries 5 --backoff 1ms..1ms --dlq bad.ndjson -- sh -c "exit 4"'
+	assert_success
+	run why bad.ndjson
+	assert_output '["command_failed","sh exited with status 4 after 1 attempt",0,true]'
+}
+
+@test "retry kills an attempt past --timeout" {
+	run sh -c 'printf "{\"a\":1}\n" | dlq retry --timeout 100ms --retries 1 --backoff 1ms..1ms --dlq bad.ndjson -- sleep 5'
+	assert_success
+	run why bad.ndjson
+	assert_output '["command_failed","sleep timed out after 2 attempts",0,true]'
+}
+
+@test "retry -j keeps the output in input order" {
+	seq 1 8 | sed 's/.*/{"n":&}/' > in.ndjson
+	run dlq retry -j 4 in.ndjson -- sh -c 'r=$(cat); n=${r#*:}; n=${n%\}}; sleep 0.0$((9 - n)); echo "$r"'
+	assert_success
+	assert_output "$(cat in.ndjson)"
+}
+
+@test "retry backs off exponentially, capped" {
+	flaky 3
+	start=$(date +%s%N)
+	run sh -c 'printf "{\"a\":1}\n" | dlq retry --retries 3 --backoff 100ms..150ms -- ./flaky 2>/dev/null'
+	assert_success
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	# 100 + 150 (capped, not 200) + 150 = 400 ms of waiting
+	[ "$ms" -ge 400 ] && [ "$ms" -lt 1500 ]
+}
