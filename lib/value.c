@@ -139,8 +139,9 @@ static int member_cmp(const void *a, const void *b, const char *base)
 }
 
 /* qsort has no context argument in C11; sorting is rare enough that a
- * file-scope pointer (not thread-safe, as nothing here is) will do. */
-static const char *sort_base;
+ * file-scope pointer will do.  It is thread-local so that two threads
+ * may canonicalise at once (reconcile reads its two inputs in parallel). */
+static _Thread_local const char *sort_base;
 static int member_qcmp(const void *a, const void *b)
 {
 	return member_cmp(a, b, sort_base);

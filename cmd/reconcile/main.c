@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,28 +31,51 @@
 struct rc_opts opt = {.show = -1, .bucket = -1, .bucket_bits = 8,
 		      .max_line = LINES_DEFAULT_MAX};
 
-static struct {
+/*
+ * One reader per input side.  The two sides are read at once, one
+ * thread each (when every expression is a plain path: libjq 1.6 is not
+ * trusted with threads), so a reader owns everything it writes: its
+ * expressions, scratch buffers, its own partition table (numbered
+ * locally, mapped to the global table after reading) and its key table.
+ */
+struct reader {
+	int side;
 	struct expr *key[MAX_KEYS], *sum[MAX_SUMS], *by;
-	struct part **parts;
-	size_t nparts, cap_parts;
-	struct fpset *part_ix; /* canonical --by value -> index + 1 */
-	struct ktab tab[2];
-	bool spilled;
-	char *tmpdir;
-	struct dlq *dlq;
 	struct scan_record rec;
 	struct buf canon, keytext, last_by;
 	uint32_t last_part;
 	bool have_last;
-	const char *input[2];
-	char *reread[2]; /* where the second read finds each input */
+	struct part **parts;
+	size_t nparts, cap_parts;
+	struct fpset *part_ix; /* canonical --by value -> index + 1 */
+	uint32_t *to_global;
+	struct ktab tab;
+	bool spilled;
+	uint64_t records, bytes, rejected;
+	const char *path;
+	char *reread; /* where the second read finds this input */
+};
+
+static struct reader rd[2];
+
+static struct {
+	struct part **parts; /* the global partition table */
+	size_t nparts, cap_parts;
+	struct fpset *part_ix;
+	bool spilled;
+	char *tmpdir;
+	struct dlq *dlq;
 	struct diff *diffs;
 	size_t ndiffs, cap_diffs;
-	struct fpset *diff_ix;
 	struct bstat *bkt; /* summarize */
 	bool summarize;
-	int side; /* of the input being read */
+	bool threads;
 } run;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* cli_die from a reader thread: the first one to fail speaks. */
+#define rdie(...) (pthread_mutex_lock(&lock), cli_die(EXIT_TROUBLE, __VA_ARGS__))
 
 static void usage(int status)
 {
@@ -107,7 +131,17 @@ static void tmp_cleanup(void)
 	rmdir(run.tmpdir);
 }
 
+static const char *tmpdir_locked(void);
+
 static const char *tmpdir(void)
+{
+	pthread_mutex_lock(&lock);
+	const char *t = tmpdir_locked();
+	pthread_mutex_unlock(&lock);
+	return t;
+}
+
+static const char *tmpdir_locked(void)
 {
 	if (run.tmpdir)
 		return run.tmpdir;
@@ -126,33 +160,53 @@ static const char *tmpdir(void)
 
 /* ---- partitions ---- */
 
-static uint32_t part_of(const char *v, size_t n)
+/* Index of the partition labelled v[0..n) in a table, added if new. */
+static uint32_t part_find(struct part ***parts, size_t *nparts, size_t *cap,
+			  struct fpset *ix, const char *v, size_t n)
 {
-	if (run.have_last && run.last_by.len == n &&
-	    memcmp(run.last_by.p, v, n) == 0)
-		return run.last_part;
 	struct buf scratch = {0};
 	struct fp128 fp = n ? value_fingerprint(v, n, &scratch)
 			    : (struct fp128){1, 0};
 	buf_free(&scratch);
 	uint64_t *pay;
-	if (!fpset_add(run.part_ix, fp, &pay)) {
-		if (run.nparts == run.cap_parts) {
-			run.cap_parts = run.cap_parts ? run.cap_parts * 2 : 16;
-			run.parts = xrealloc(run.parts, run.cap_parts *
-							    sizeof *run.parts);
+	if (!fpset_add(ix, fp, &pay)) {
+		if (*nparts == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			*parts = xrealloc(*parts, *cap * sizeof **parts);
 		}
 		struct part *p = xcalloc(1, sizeof *p);
 		p->label = xstrndup(v, n);
 		p->label_len = n;
-		run.parts[run.nparts] = p;
-		*pay = ++run.nparts;
+		(*parts)[*nparts] = p;
+		*pay = ++*nparts;
 	}
-	run.last_part = (uint32_t)(*pay - 1);
-	buf_reset(&run.last_by);
-	buf_add(&run.last_by, v, n);
-	run.have_last = true;
-	return run.last_part;
+	return (uint32_t)(*pay - 1);
+}
+
+static uint32_t part_of(struct reader *r, const char *v, size_t n)
+{
+	if (r->have_last && r->last_by.len == n &&
+	    memcmp(r->last_by.p, v, n) == 0)
+		return r->last_part;
+	r->last_part = part_find(&r->parts, &r->nparts, &r->cap_parts,
+				 r->part_ix, v, n);
+	buf_reset(&r->last_by);
+	buf_add(&r->last_by, v, n);
+	r->have_last = true;
+	return r->last_part;
+}
+
+/* Fold a reader's partitions into the global table. */
+static void parts_merge(struct reader *r)
+{
+	r->to_global = xmalloc((r->nparts + 1) * sizeof *r->to_global);
+	for (size_t i = 0; i < r->nparts; i++) {
+		const struct part *lp = r->parts[i];
+		uint32_t g = part_find(&run.parts, &run.nparts, &run.cap_parts,
+				       run.part_ix, lp->label, lp->label_len);
+		run.parts[g]->side[r->side] = lp->side[r->side];
+		r->to_global[i] = g;
+	}
 }
 
 static int part_cmp(const void *a, const void *b)
@@ -192,12 +246,14 @@ struct vals {
 	struct dec sum[MAX_SUMS];
 };
 
-static bool bad_record(bool report, const struct line *ln, const char *name,
-		       bool is_json, const char *type, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+static bool bad_record(struct reader *r, bool report, const struct line *ln,
+		       const char *name, bool is_json, const char *type,
+		       const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
 
-static bool bad_record(bool report, const struct line *ln, const char *name,
-		       bool is_json, const char *type, const char *fmt, ...)
+static bool bad_record(struct reader *r, bool report, const struct line *ln,
+		       const char *name, bool is_json, const char *type,
+		       const char *fmt, ...)
 {
 	char msg[512], err[512];
 	va_list ap;
@@ -207,37 +263,38 @@ static bool bad_record(bool report, const struct line *ln, const char *name,
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (!run.dlq)
-		cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": %s", name, ln->lineno,
-			msg);
+		rdie("%s:%" PRIu64 ": %s", name, ln->lineno, msg);
 	struct dlq_letter l = {
 		.record = ln->p, .len = ln->len, .is_json = is_json,
 		.error_type = type, .error_message = msg,
 		.replayable = !ln->too_long, .file = name, .line = ln->lineno,
 	};
-	if (dlq_put(run.dlq, &l, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
-	cli_stats.dead_lettered++;
-	report_rejected[run.side]++;
+	pthread_mutex_lock(&lock);
+	int rc = dlq_put(run.dlq, &l, err, sizeof err);
+	pthread_mutex_unlock(&lock);
+	if (rc != 0)
+		rdie("%s", err);
+	r->rejected++;
 	return false;
 }
 
-static bool eval(struct expr *e, bool report, const struct line *ln,
-		 const char *name, const char *what, const char **v,
-		 size_t *vlen)
+static bool eval(struct reader *r, struct expr *e, bool report,
+		 const struct line *ln, const char *name, const char *what,
+		 const char **v, size_t *vlen)
 {
 	char err[512];
-	switch (expr_eval(e, &run.rec, v, vlen, err, sizeof err)) {
+	switch (expr_eval(e, &r->rec, v, vlen, err, sizeof err)) {
 	case EXPR_VALUE:
 		return true;
 	case EXPR_MISSING:
-		return bad_record(report, ln, name, true, "missing_field",
+		return bad_record(r, report, ln, name, true, "missing_field",
 				  "missing %s %s", what, expr_source(e));
 	case EXPR_EMPTY:
-		return bad_record(report, ln, name, true, "missing_field",
+		return bad_record(r, report, ln, name, true, "missing_field",
 				  "%s %s produced no value", what,
 				  expr_source(e));
 	case EXPR_ERROR:
-		return bad_record(report, ln, name, true,
+		return bad_record(r, report, ln, name, true,
 				  expr_is_plain(e) ? "wrong_type"
 						   : "expression_error",
 				  "%s %s: %s", what, expr_source(e), err);
@@ -249,59 +306,61 @@ static bool eval(struct expr *e, bool report, const struct line *ln,
  * Validate a record and read its key, partition and sums.  False when
  * the record is bad: reported (or dead-lettered) when report is set,
  * silently skipped on the second read, which thus skips exactly what
- * the first read did.  The key's JSON text is left in run.keytext.
+ * the first read did.  The key's JSON text is left in r->keytext.
  */
-static bool read_record(const struct line *ln, const char *name, bool report,
-			struct vals *out)
+static bool read_record(struct reader *r, const struct line *ln,
+			const char *name, bool report, struct vals *out)
 {
 	struct scan_error se;
 	if (ln->too_long)
-		return bad_record(report, ln, name, false, "line_too_long",
+		return bad_record(r, report, ln, name, false, "line_too_long",
 				  "line of %zu bytes is longer than "
 				  "--max-line %zu", ln->full_len, opt.max_line);
-	if (scan_record(&run.rec, ln->p, ln->len, &se) != 0)
-		return bad_record(report, ln, name, false, "invalid_json",
+	if (scan_record(&r->rec, ln->p, ln->len, &se) != 0)
+		return bad_record(r, report, ln, name, false, "invalid_json",
 				  "invalid JSON: %s at byte %zu", se.what,
 				  se.offset + 1);
-	char c = ln->p[run.rec.start];
+	char c = ln->p[r->rec.start];
 	if (c != '{')
-		return bad_record(report, ln, name, true, "wrong_type",
+		return bad_record(r, report, ln, name, true, "wrong_type",
 				  "record is %s %s, not an object",
 				  c == '[' ? "an" : "a",
-				  scan_type(ln->p + run.rec.start));
+				  scan_type(ln->p + r->rec.start));
 	const char *kv[MAX_KEYS];
 	size_t kl[MAX_KEYS];
 	for (size_t k = 0; k < opt.nkeys; k++)
-		if (!eval(run.key[k], report, ln, name, "key", &kv[k], &kl[k]))
+		if (!eval(r, r->key[k], report, ln, name, "key", &kv[k],
+			  &kl[k]))
 			return false;
-	buf_reset(&run.canon);
-	buf_reset(&run.keytext);
+	buf_reset(&r->canon);
+	buf_reset(&r->keytext);
 	if (opt.nkeys == 1) {
-		value_canon(&run.canon, kv[0], kl[0]);
-		buf_add(&run.keytext, kv[0], kl[0]);
+		value_canon(&r->canon, kv[0], kl[0]);
+		buf_add(&r->keytext, kv[0], kl[0]);
 	} else {
-		value_canon_tuple(&run.canon, kv, kl, opt.nkeys);
-		buf_addc(&run.keytext, '[');
+		value_canon_tuple(&r->canon, kv, kl, opt.nkeys);
+		buf_addc(&r->keytext, '[');
 		for (size_t k = 0; k < opt.nkeys; k++) {
 			if (k)
-				buf_addc(&run.keytext, ',');
-			buf_add(&run.keytext, kv[k], kl[k]);
+				buf_addc(&r->keytext, ',');
+			buf_add(&r->keytext, kv[k], kl[k]);
 		}
-		buf_addc(&run.keytext, ']');
+		buf_addc(&r->keytext, ']');
 	}
-	out->key = value_fp(run.canon.p, run.canon.len);
+	out->key = value_fp(r->canon.p, r->canon.len);
 	out->by = "";
 	out->by_len = 0;
-	if (run.by && !eval(run.by, report, ln, name, "--by", &out->by,
-			    &out->by_len))
+	if (r->by && !eval(r, r->by, report, ln, name, "--by", &out->by,
+			   &out->by_len))
 		return false;
 	for (size_t s = 0; s < opt.nsums; s++) {
 		const char *v;
 		size_t n;
-		if (!eval(run.sum[s], report, ln, name, "--sum", &v, &n))
+		if (!eval(r, r->sum[s], report, ln, name, "--sum", &v, &n))
 			return false;
 		if (dec_parse(v, n, &out->sum[s]) != 0)
-			return bad_record(report, ln, name, true, "wrong_type",
+			return bad_record(r, report, ln, name, true,
+					  "wrong_type",
 					  "--sum %s: %s is not a number%s",
 					  opt.sum_src[s], scan_type(v),
 					  v[0] == '-' || (v[0] >= '0' &&
@@ -312,29 +371,24 @@ static bool read_record(const struct line *ln, const char *name, bool report,
 	return true;
 }
 
-static void spill_all(void)
+static void spill(struct reader *r)
 {
 	char err[512];
-	for (int side = 0; side < 2; side++)
-		if (ktab_spill(&run.tab[side], tmpdir(), side, err,
-			       sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s", err);
-	run.spilled = true;
+	if (ktab_spill(&r->tab, tmpdir(), r->side, err, sizeof err) != 0)
+		rdie("%s", err);
+	r->spilled = true;
 }
 
-static void count_record(int side, const struct line *ln, const char *name,
-			 const struct vals *v)
+static void count_record(struct reader *r, const struct line *ln,
+			 const char *name, const struct vals *v)
 {
-	uint32_t pi = part_of(v->by, v->by_len);
-	struct part *p = run.parts[pi];
-	struct side_stats *st = &p->side[side];
-	struct buf *scratch = &run.canon;
-	struct fp128 rfp = value_fingerprint(ln->p, ln->len, scratch);
+	uint32_t pi = part_of(r, v->by, v->by_len);
+	struct side_stats *st = &r->parts[pi]->side[r->side];
+	struct fp128 rfp = value_fingerprint(ln->p, ln->len, &r->canon);
 	for (size_t s = 0; s < opt.nsums; s++)
 		if (dec_add(&st->sum[s], &v->sum[s]) != 0)
-			cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": --sum %s "
-				"overflows 38 digits", name, ln->lineno,
-				opt.sum_src[s]);
+			rdie("%s:%" PRIu64 ": --sum %s overflows 38 digits",
+			     name, ln->lineno, opt.sum_src[s]);
 	st->rows++;
 	st->fp = fp_add(st->fp, rfp);
 	if (run.summarize) {
@@ -343,67 +397,66 @@ static void count_record(int side, const struct line *ln, const char *name,
 		run.bkt[b].fp = fp_add(run.bkt[b].fp, rfp);
 		return;
 	}
-	struct kent *e = ktab_get(&run.tab[side], v->key);
+	struct kent *e = ktab_get(&r->tab, v->key);
 	if (e->rows == 0)
 		e->part = pi;
 	e->rows++;
 	e->content = fp_add(e->content, rfp);
-	if (run.tab[SRC].bytes + run.tab[TGT].bytes > opt.memory)
-		spill_all();
+	/* each side gets half the budget */
+	if (r->tab.bytes > opt.memory / 2)
+		spill(r);
 }
 
 /* First read of one input: count everything. */
-static void read_input(int side, const char *path)
+static void read_input(struct reader *r, const char *path)
 {
 	char err[512];
 	struct lines *in = lines_open(path, opt.max_line, err, sizeof err);
 	if (!in)
-		cli_die(EXIT_TROUBLE, "%s", err);
+		rdie("%s", err);
 	const char *name = lines_name(in);
 	struct zout *copy = NULL;
 	int copy_fd = -1;
 	if (!run.summarize && strcmp(path, "-") == 0) {
 		/* stdin cannot be read twice: keep a copy for the keys */
-		size_t n = strlen(tmpdir()) + 16;
-		run.reread[side] = xmalloc(n);
-		snprintf(run.reread[side], n, "%s/stdin.zst", run.tmpdir);
-		copy_fd = open(run.reread[side],
-			       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		const char *dir = tmpdir();
+		size_t n = strlen(dir) + 16;
+		r->reread = xmalloc(n);
+		snprintf(r->reread, n, "%s/stdin.zst", dir);
+		copy_fd = open(r->reread, O_WRONLY | O_CREAT | O_TRUNC |
+						  O_CLOEXEC, 0600);
 		if (copy_fd < 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", run.reread[side],
-				strerror(errno));
+			rdie("%s: %s", r->reread, strerror(errno));
 		copy = zout_open(copy_fd, 1);
 	} else {
-		run.reread[side] = xstrdup(path);
+		r->reread = xstrdup(path);
 	}
 	struct line ln;
 	struct vals v;
-	int r;
-	run.side = side;
-	while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
-		cli_stats.records_in++;
+	int rc;
+	bool progress = r->side == SRC;
+	while ((rc = lines_next(in, &ln, err, sizeof err)) == 1) {
+		r->records++;
 		if (copy && (zout_write(copy, ln.p, ln.len, err, sizeof err) ||
 			     zout_write(copy, "\n", 1, err, sizeof err)))
-			cli_die(EXIT_TROUBLE, "%s: %s", run.reread[side], err);
-		if (!read_record(&ln, name, true, &v))
+			rdie("%s: %s", r->reread, err);
+		if (!read_record(r, &ln, name, true, &v))
 			continue;
 		if (opt.bucket >= 0 && bucket_of(v.key) != (uint64_t)opt.bucket)
 			continue;
-		count_record(side, &ln, name, &v);
-		if ((cli_stats.records_in & 0xffff) == 0)
-			cli_progress(cli_stats.records_in,
-				     cli_stats.bytes_in + lines_bytes(in));
+		count_record(r, &ln, name, &v);
+		if (progress && (r->records & 0xffff) == 0)
+			cli_progress(r->records, r->bytes + lines_bytes(in));
 	}
-	if (r < 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
-	cli_stats.bytes_in += lines_bytes(in);
+	if (rc < 0)
+		rdie("%s", err);
+	r->bytes += lines_bytes(in);
 	lines_close(in);
 	if (copy) {
 		if (zout_close(copy, err, sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", run.reread[side], err);
+			rdie("%s: %s", r->reread, err);
 		if (close(copy_fd) != 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", run.reread[side],
-				strerror(errno));
+			rdie("%s: %s", r->reread, strerror(errno));
 	}
 }
 
@@ -417,39 +470,38 @@ static void add_diff(struct fp128 key, enum diff_kind kind, uint32_t part,
 		run.diffs = xrealloc(run.diffs,
 				     run.cap_diffs * sizeof *run.diffs);
 	}
-	struct diff *d = &run.diffs[run.ndiffs];
+	struct diff *d = &run.diffs[run.ndiffs++];
 	memset(d, 0, sizeof *d);
 	d->key = key;
 	d->kind = kind;
 	d->part = part;
 	d->rows[SRC] = rs;
 	d->rows[TGT] = rt;
-	uint64_t *pay;
-	fpset_add(run.diff_ix, key, &pay);
-	*pay = ++run.ndiffs;
 }
 
 static void join_seg(size_t s)
 {
-	struct kseg *gs = &run.tab[SRC].seg[s], *gt = &run.tab[TGT].seg[s];
+	struct ktab *ts = &rd[SRC].tab, *tt = &rd[TGT].tab;
+	struct kseg *gs = &ts->seg[s], *gt = &tt->seg[s];
 	for (size_t i = 0; gs->slot && i <= gs->mask; i++) {
 		struct kent *e = &gs->slot[i];
 		if (!(e->key.lo | e->key.hi))
 			continue;
-		struct part *p = run.parts[e->part];
+		uint32_t pi = rd[SRC].to_global[e->part];
+		struct part *p = run.parts[pi];
 		p->side[SRC].keys++;
 		p->side[SRC].dups += e->rows > 1;
-		struct kent *f = ktab_find(&run.tab[TGT], e->key);
+		struct kent *f = ktab_find(tt, e->key);
 		if (!f) {
 			p->missing++;
-			add_diff(e->key, DIFF_MISSING, e->part, e->rows, 0);
+			add_diff(e->key, DIFF_MISSING, pi, e->rows, 0);
 			continue;
 		}
 		f->rows |= KENT_SEEN;
 		uint32_t rt = f->rows & ~KENT_SEEN;
 		if (rt != e->rows || !fp_eq(e->content, f->content)) {
 			p->changed++;
-			add_diff(e->key, DIFF_CHANGED, e->part, e->rows, rt);
+			add_diff(e->key, DIFF_CHANGED, pi, e->rows, rt);
 		}
 	}
 	for (size_t i = 0; gt->slot && i <= gt->mask; i++) {
@@ -457,12 +509,13 @@ static void join_seg(size_t s)
 		if (!(f->key.lo | f->key.hi))
 			continue;
 		uint32_t rt = f->rows & ~KENT_SEEN;
-		struct part *p = run.parts[f->part];
+		uint32_t pi = rd[TGT].to_global[f->part];
+		struct part *p = run.parts[pi];
 		p->side[TGT].keys++;
 		p->side[TGT].dups += rt > 1;
 		if (!(f->rows & KENT_SEEN)) {
 			p->extra++;
-			add_diff(f->key, DIFF_EXTRA, f->part, 0, rt);
+			add_diff(f->key, DIFF_EXTRA, pi, 0, rt);
 		}
 	}
 }
@@ -470,48 +523,80 @@ static void join_seg(size_t s)
 static void join(void)
 {
 	char err[512];
-	if (run.spilled)
-		spill_all(); /* what is still in memory, then bucket by bucket */
+	run.spilled = rd[SRC].spilled || rd[TGT].spilled;
+	if (run.spilled) /* what is still in memory, then bucket by bucket */
+		for (int side = 0; side < 2; side++)
+			spill(&rd[side]);
 	for (size_t s = 0; s < NSEG; s++) {
 		if (run.spilled)
 			for (int side = 0; side < 2; side++)
-				if (ktab_load(&run.tab[side], run.tmpdir, side,
+				if (ktab_load(&rd[side].tab, run.tmpdir, side,
 					      s, err, sizeof err) != 0)
 					cli_die(EXIT_TROUBLE, "%s", err);
 		join_seg(s);
-		ktab_clear_seg(&run.tab[SRC], s);
-		ktab_clear_seg(&run.tab[TGT], s);
+		ktab_clear_seg(&rd[SRC].tab, s);
+		ktab_clear_seg(&rd[TGT].tab, s);
 	}
 }
 
-/* Second read: the text of the differing keys, and their records. */
-static void find_keys(int side)
+static int fp_cmp(struct fp128 a, struct fp128 b)
+{
+	if (a.hi != b.hi)
+		return a.hi < b.hi ? -1 : 1;
+	return a.lo < b.lo ? -1 : a.lo > b.lo;
+}
+
+static int diff_fp_cmp(const void *a, const void *b)
+{
+	return fp_cmp(((const struct diff *)a)->key,
+		      ((const struct diff *)b)->key);
+}
+
+static struct diff *diff_find(struct fp128 key)
+{
+	size_t lo = 0, hi = run.ndiffs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = fp_cmp(run.diffs[mid].key, key);
+		if (c == 0)
+			return &run.diffs[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Second read: the text of the differing keys, and their records.  The
+ * diffs are sorted by key fingerprint and only read here, and each side
+ * writes only its own members of them. */
+static void find_keys(struct reader *r)
 {
 	char err[512];
-	struct lines *in = lines_open(run.reread[side], opt.max_line, err,
+	struct lines *in = lines_open(r->reread, opt.max_line, err,
 				      sizeof err);
 	if (!in)
-		cli_die(EXIT_TROUBLE, "%s", err);
+		rdie("%s", err);
 	const char *name = lines_name(in);
 	struct line ln;
 	struct vals v;
-	int r;
+	int rc;
 	bool want_rec = opt.show > 0;
-	while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
-		if (!read_record(&ln, name, false, &v))
+	while ((rc = lines_next(in, &ln, err, sizeof err)) == 1) {
+		if (!read_record(r, &ln, name, false, &v))
 			continue;
-		if (!fpset_has(run.diff_ix, v.key))
+		struct diff *d = diff_find(v.key);
+		if (!d)
 			continue;
-		uint64_t *pay;
-		fpset_add(run.diff_ix, v.key, &pay);
-		struct diff *d = &run.diffs[*pay - 1];
-		if (!d->key_text)
-			d->key_text = xstrndup(run.keytext.p, run.keytext.len);
-		if (want_rec && !d->rec[side])
-			d->rec[side] = xstrndup(ln.p, ln.len);
+		if (!d->key_side[r->side])
+			d->key_side[r->side] = xstrndup(r->keytext.p,
+							r->keytext.len);
+		if (want_rec && !d->rec[r->side])
+			d->rec[r->side] = xstrndup(ln.p, ln.len);
 	}
-	if (r < 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
+	if (rc < 0)
+		rdie("%s", err);
 	lines_close(in);
 }
 
@@ -526,16 +611,66 @@ static int diff_cmp(const void *a, const void *b)
 			     strlen(y->key_text));
 }
 
-/* ---- main ---- */
+/* ---- running both sides ---- */
 
-static struct expr *compile(const char *opt_name, const char *src)
+static void *read_thread(void *arg)
+{
+	struct reader *r = arg;
+	read_input(r, r->path);
+	return NULL;
+}
+
+static void *find_thread(void *arg)
+{
+	find_keys(arg);
+	return NULL;
+}
+
+/* fn on both readers, at once when threads are allowed. */
+static void both(void *(*fn)(void *))
+{
+	pthread_t t;
+	if (!run.threads) {
+		fn(&rd[SRC]);
+		fn(&rd[TGT]);
+		return;
+	}
+	if (pthread_create(&t, NULL, fn, &rd[TGT]) != 0)
+		cli_die(EXIT_TROUBLE, "cannot start a thread");
+	fn(&rd[SRC]);
+	pthread_join(t, NULL);
+}
+
+static void reader_init(struct reader *r, int side)
 {
 	char err[512];
-	struct expr *e = expr_compile(src, err, sizeof err);
-	if (!e)
-		cli_usage_error("%s: %s", opt_name, err);
-	return e;
+	r->side = side;
+	for (size_t k = 0; k < opt.nkeys; k++)
+		if (!(r->key[k] = expr_compile(opt.key_src[k], err,
+					       sizeof err)))
+			cli_usage_error("-k: %s", err);
+	for (size_t s = 0; s < opt.nsums; s++)
+		if (!(r->sum[s] = expr_compile(opt.sum_src[s], err,
+					       sizeof err)))
+			cli_usage_error("--sum: %s", err);
+	if (opt.by_src && !(r->by = expr_compile(opt.by_src, err, sizeof err)))
+		cli_usage_error("--by: %s", err);
+	r->part_ix = fpset_new(true);
+	ktab_init(&r->tab);
 }
+
+static bool all_plain(const struct reader *r)
+{
+	for (size_t k = 0; k < opt.nkeys; k++)
+		if (!expr_is_plain(r->key[k]))
+			return false;
+	for (size_t s = 0; s < opt.nsums; s++)
+		if (!expr_is_plain(r->sum[s]))
+			return false;
+	return !r->by || expr_is_plain(r->by);
+}
+
+/* ---- main ---- */
 
 static uint64_t default_memory(void)
 {
@@ -549,6 +684,12 @@ static void finish_inputs(void)
 {
 	char err[512];
 	cli_progress_done();
+	for (int side = 0; side < 2; side++) {
+		cli_stats.records_in += rd[side].records;
+		cli_stats.bytes_in += rd[side].bytes;
+		cli_stats.dead_lettered += rd[side].rejected;
+		report_rejected[side] = rd[side].rejected;
+	}
 	if (run.dlq && dlq_close(run.dlq, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	run.dlq = NULL;
@@ -608,18 +749,15 @@ int main(int argc, char **argv)
 			if (opt.nkeys == MAX_KEYS)
 				cli_usage_error("at most %d -k options",
 						MAX_KEYS);
-			run.key[opt.nkeys] = compile("-k", optarg);
 			opt.key_src[opt.nkeys++] = optarg;
 			break;
 		case O_SUM:
 			if (opt.nsums == MAX_SUMS)
 				cli_usage_error("at most %d --sum options",
 						MAX_SUMS);
-			run.sum[opt.nsums] = compile("--sum", optarg);
 			opt.sum_src[opt.nsums++] = optarg;
 			break;
 		case O_BY:
-			run.by = compile("--by", optarg);
 			opt.by_src = optarg;
 			break;
 		case O_TOL:
@@ -692,14 +830,15 @@ int main(int argc, char **argv)
 		cli_usage_error("-k EXPR is required");
 
 	run.part_ix = fpset_new(true);
-	run.diff_ix = fpset_new(true);
-	ktab_init(&run.tab[SRC]);
-	ktab_init(&run.tab[TGT]);
+	reader_init(&rd[SRC], SRC);
+	reader_init(&rd[TGT], TGT);
 	if (opt.dlq_path) {
 		run.dlq = dlq_open(opt.dlq_path, cli_prog, err, sizeof err);
 		if (!run.dlq)
 			cli_die(EXIT_TROUBLE, "%s", err);
 	}
+	struct part **parts;
+	size_t n;
 	if (verb) { /* summarize */
 		run.summarize = true;
 		run.bkt = xcalloc((size_t)1 << opt.bucket_bits,
@@ -707,13 +846,11 @@ int main(int argc, char **argv)
 		char *stdin_only[] = {"-", NULL};
 		char **files = optind < argc ? argv + optind : stdin_only;
 		for (; *files; files++)
-			read_input(SRC, *files);
+			read_input(&rd[SRC], *files);
 		finish_inputs();
-		struct part **parts;
-		size_t n;
+		parts_merge(&rd[SRC]);
 		part_table_sorted(&parts, &n);
 		summary_write(parts, n, run.bkt);
-		free(parts);
 		cli_out_commit();
 		print_stats();
 		cli_out_close();
@@ -723,25 +860,30 @@ int main(int argc, char **argv)
 	if (argc - optind != 2)
 		cli_usage_error("want SOURCE and TARGET");
 	for (int side = 0; side < 2; side++) {
-		run.input[side] = argv[optind + side];
-		if (!strncmp(run.input[side], "txlog:", 6))
+		rd[side].path = argv[optind + side];
+		if (!strncmp(rd[side].path, "txlog:", 6))
 			cli_die(EXIT_TROUBLE, "%s: txlog tables are not "
 				"supported yet; use 'txlog cat' into a pipe",
-				run.input[side]);
+				rd[side].path);
 	}
-	if (!strcmp(run.input[SRC], "-") && !strcmp(run.input[TGT], "-"))
+	if (!strcmp(rd[SRC].path, "-") && !strcmp(rd[TGT].path, "-"))
 		cli_usage_error("only one of SOURCE and TARGET can be -");
-	read_input(SRC, run.input[SRC]);
-	read_input(TGT, run.input[TGT]);
+	run.threads = all_plain(&rd[SRC]) && !getenv("RECONCILE_NO_THREADS");
+	both(read_thread);
 	finish_inputs();
+	parts_merge(&rd[SRC]);
+	parts_merge(&rd[TGT]);
 	join();
 	if (run.ndiffs) {
-		find_keys(SRC);
-		find_keys(TGT);
+		qsort(run.diffs, run.ndiffs, sizeof *run.diffs, diff_fp_cmp);
+		both(find_thread);
+		for (size_t i = 0; i < run.ndiffs; i++) {
+			struct diff *d = &run.diffs[i];
+			d->key_text = d->key_side[SRC] ? d->key_side[SRC]
+						       : d->key_side[TGT];
+		}
 		qsort(run.diffs, run.ndiffs, sizeof *run.diffs, diff_cmp);
 	}
-	struct part **parts;
-	size_t n;
 	part_table_sorted(&parts, &n);
 	report(parts, n, run.diffs, run.ndiffs, run.spilled);
 	cli_out_commit();

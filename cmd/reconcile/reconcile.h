@@ -112,6 +112,7 @@ struct diff {
 	uint32_t part;
 	uint32_t rows[2];
 	char *key_text;  /* filled by the second read */
+	char *key_side[2]; /* as each side spells it */
 	char *rec[2];    /* first record of the key per side (--show) */
 };
 
