@@ -324,7 +324,8 @@ static void histogram(void)
 static void analyze_report(void)
 {
 	struct buf b = {0};
-	qsort(run.lags, run.nlags, sizeof *run.lags, cmp_i64);
+	if (run.nlags > 1)
+		qsort(run.lags, run.nlags, sizeof *run.lags, cmp_i64);
 	buf_adds(&b, "{\"records\":");
 	buf_add_u64(&b, run.nlags);
 	if (run.nlags) {

@@ -400,7 +400,8 @@ static void advance(int64_t now)
 		}
 		win_unref(w);
 	}
-	qsort(run.batch, run.nbatch, sizeof *run.batch, by_start_key);
+	if (run.nbatch > 1)
+		qsort(run.batch, run.nbatch, sizeof *run.batch, by_start_key);
 	for (size_t i = 0; i < run.nbatch; i++) {
 		struct win *w = run.batch[i];
 		emit(w, "on_time", wm_add(w->end, opt.lateness) <= now);
@@ -936,7 +937,8 @@ static void fire_all(void)
 			if (!(g->w[j]->fired && g->w[j]->fired_end == g->w[j]->end))
 				batch_add(g->w[j]);
 	}
-	qsort(run.batch, run.nbatch, sizeof *run.batch, by_start_key);
+	if (run.nbatch > 1)
+		qsort(run.batch, run.nbatch, sizeof *run.batch, by_start_key);
 	for (size_t i = 0; i < run.nbatch; i++)
 		emit(run.batch[i], "on_time", true);
 }
