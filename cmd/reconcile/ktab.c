@@ -24,7 +24,7 @@
 #include "zio.h"
 
 #define SEG_MIN 64
-#define ENT_BYTES 40 /* on disk: key, content, rows, part, all LE */
+#define ENT_BYTES 48 /* on disk: key, content, first, rows, part, LE */
 
 void ktab_init(struct ktab *t)
 {
@@ -141,8 +141,9 @@ int ktab_spill(struct ktab *t, const char *dir, int side, char *err,
 			le64_put(e + 8, k->key.hi);
 			le64_put(e + 16, k->content.lo);
 			le64_put(e + 24, k->content.hi);
-			le32_put(e + 32, k->rows);
-			le32_put(e + 36, k->part);
+			le64_put(e + 32, k->first);
+			le32_put(e + 40, k->rows);
+			le32_put(e + 44, k->part);
 			bad = zout_write(z, e, sizeof e, zerr, sizeof zerr);
 		}
 		char cerr[256];
@@ -189,9 +190,11 @@ int ktab_load(struct ktab *t, const char *dir, int side, size_t s,
 			struct fp128 key = {le64_get(e), le64_get(e + 8)};
 			struct fp128 c = {le64_get(e + 16), le64_get(e + 24)};
 			struct kent *k = ktab_get(t, key);
-			if (k->rows == 0)
-				k->part = le32_get(e + 36);
-			k->rows += le32_get(e + 32);
+			if (k->rows == 0) {
+				k->first = le64_get(e + 32);
+				k->part = le32_get(e + 44);
+			}
+			k->rows += le32_get(e + 40);
 			k->content = fp_add(k->content, c);
 		}
 		memmove(chunk, chunk + whole, have - whole);

@@ -398,8 +398,10 @@ static void count_record(struct reader *r, const struct line *ln,
 		return;
 	}
 	struct kent *e = ktab_get(&r->tab, v->key);
-	if (e->rows == 0)
+	if (e->rows == 0) {
 		e->part = pi;
+		e->first = r->records;
+	}
 	e->rows++;
 	e->content = fp_add(e->content, rfp);
 	/* each side gets half the budget */
@@ -463,7 +465,7 @@ static void read_input(struct reader *r, const char *path)
 /* ---- the join ---- */
 
 static void add_diff(struct fp128 key, enum diff_kind kind, uint32_t part,
-		     uint32_t rs, uint32_t rt)
+		     const struct kent *es, const struct kent *et)
 {
 	if (run.ndiffs == run.cap_diffs) {
 		run.cap_diffs = run.cap_diffs ? run.cap_diffs * 2 : 64;
@@ -475,8 +477,14 @@ static void add_diff(struct fp128 key, enum diff_kind kind, uint32_t part,
 	d->key = key;
 	d->kind = kind;
 	d->part = part;
-	d->rows[SRC] = rs;
-	d->rows[TGT] = rt;
+	if (es) {
+		d->rows[SRC] = es->rows & ~KENT_SEEN;
+		d->first[SRC] = es->first;
+	}
+	if (et) {
+		d->rows[TGT] = et->rows & ~KENT_SEEN;
+		d->first[TGT] = et->first;
+	}
 }
 
 static void join_seg(size_t s)
@@ -494,14 +502,14 @@ static void join_seg(size_t s)
 		struct kent *f = ktab_find(tt, e->key);
 		if (!f) {
 			p->missing++;
-			add_diff(e->key, DIFF_MISSING, pi, e->rows, 0);
+			add_diff(e->key, DIFF_MISSING, pi, e, NULL);
 			continue;
 		}
 		f->rows |= KENT_SEEN;
 		uint32_t rt = f->rows & ~KENT_SEEN;
 		if (rt != e->rows || !fp_eq(e->content, f->content)) {
 			p->changed++;
-			add_diff(e->key, DIFF_CHANGED, pi, e->rows, rt);
+			add_diff(e->key, DIFF_CHANGED, pi, e, f);
 		}
 	}
 	for (size_t i = 0; gt->slot && i <= gt->mask; i++) {
@@ -515,7 +523,7 @@ static void join_seg(size_t s)
 		p->side[TGT].dups += rt > 1;
 		if (!(f->rows & KENT_SEEN)) {
 			p->extra++;
-			add_diff(f->key, DIFF_EXTRA, pi, 0, rt);
+			add_diff(f->key, DIFF_EXTRA, pi, NULL, f);
 		}
 	}
 }
@@ -539,41 +547,33 @@ static void join(void)
 	}
 }
 
-static int fp_cmp(struct fp128 a, struct fp128 b)
+struct want {
+	uint64_t ordinal;
+	struct diff *d;
+};
+
+static int want_cmp(const void *a, const void *b)
 {
-	if (a.hi != b.hi)
-		return a.hi < b.hi ? -1 : 1;
-	return a.lo < b.lo ? -1 : a.lo > b.lo;
+	const struct want *x = a, *y = b;
+	return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
 }
 
-static int diff_fp_cmp(const void *a, const void *b)
-{
-	return fp_cmp(((const struct diff *)a)->key,
-		      ((const struct diff *)b)->key);
-}
-
-static struct diff *diff_find(struct fp128 key)
-{
-	size_t lo = 0, hi = run.ndiffs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = fp_cmp(run.diffs[mid].key, key);
-		if (c == 0)
-			return &run.diffs[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* Second read: the text of the differing keys, and their records.  The
- * diffs are sorted by key fingerprint and only read here, and each side
- * writes only its own members of them. */
+/*
+ * Second read: the text of the differing keys, and their records.  Only
+ * the lines that hold the first record of such a key on this side (by
+ * ordinal, counted as the first read counted) are parsed; the rest are
+ * only framed.  Each side writes only its own members of the diffs.
+ */
 static void find_keys(struct reader *r)
 {
 	char err[512];
+	struct want *w = xmalloc((run.ndiffs + 1) * sizeof *w);
+	size_t nw = 0;
+	for (size_t i = 0; i < run.ndiffs; i++)
+		if (run.diffs[i].first[r->side])
+			w[nw++] = (struct want){run.diffs[i].first[r->side],
+						&run.diffs[i]};
+	qsort(w, nw, sizeof *w, want_cmp);
 	struct lines *in = lines_open(r->reread, opt.max_line, err,
 				      sizeof err);
 	if (!in)
@@ -581,23 +581,28 @@ static void find_keys(struct reader *r)
 	const char *name = lines_name(in);
 	struct line ln;
 	struct vals v;
-	int rc;
+	int rc = 0;
+	uint64_t ordinal = 0;
+	size_t next = 0;
 	bool want_rec = opt.show > 0;
-	while ((rc = lines_next(in, &ln, err, sizeof err)) == 1) {
+	while (next < nw && (rc = lines_next(in, &ln, err, sizeof err)) == 1) {
+		if (++ordinal != w[next].ordinal)
+			continue;
+		struct diff *d = w[next++].d;
 		if (!read_record(r, &ln, name, false, &v))
-			continue;
-		struct diff *d = diff_find(v.key);
-		if (!d)
-			continue;
-		if (!d->key_side[r->side])
-			d->key_side[r->side] = xstrndup(r->keytext.p,
-							r->keytext.len);
-		if (want_rec && !d->rec[r->side])
+			rdie("%s:%" PRIu64 ": changed while reconcile ran",
+			     name, ln.lineno);
+		d->key_side[r->side] = xstrndup(r->keytext.p, r->keytext.len);
+		if (want_rec)
 			d->rec[r->side] = xstrndup(ln.p, ln.len);
 	}
 	if (rc < 0)
 		rdie("%s", err);
+	if (next < nw)
+		rdie("%s: shorter than on the first read; changed while "
+		     "reconcile ran", name);
 	lines_close(in);
+	free(w);
 }
 
 static int diff_cmp(const void *a, const void *b)
@@ -875,7 +880,6 @@ int main(int argc, char **argv)
 	parts_merge(&rd[TGT]);
 	join();
 	if (run.ndiffs) {
-		qsort(run.diffs, run.ndiffs, sizeof *run.diffs, diff_fp_cmp);
 		both(find_thread);
 		for (size_t i = 0; i < run.ndiffs; i++) {
 			struct diff *d = &run.diffs[i];

@@ -17,7 +17,8 @@
  * segment by segment, to temporary zstd files (the per-key entries are
  * partial sums, so spilled pieces add up) and the join runs one segment
  * (a key-hash bucket) at a time.  The keys' text is found by a second
- * read of the inputs, only for the keys that differ.
+ * read of the inputs that parses only the lines holding the first
+ * record of a key that differs (their ordinals are in the key table).
  */
 #ifndef RECONCILE_H
 #define RECONCILE_H
@@ -70,6 +71,7 @@ struct part {
 struct kent {
 	struct fp128 key;     /* all zero: an empty slot */
 	struct fp128 content; /* sum of the record fingerprints */
+	uint64_t first;       /* ordinal of the key's first record */
 	uint32_t rows;        /* top bit: seen by the join */
 	uint32_t part;        /* partition of the key's first record */
 };
@@ -111,6 +113,7 @@ struct diff {
 	enum diff_kind kind;
 	uint32_t part;
 	uint32_t rows[2];
+	uint64_t first[2]; /* ordinal of the key's first record per side */
 	char *key_text;  /* filled by the second read */
 	char *key_side[2]; /* as each side spells it */
 	char *rec[2];    /* first record of the key per side (--show) */
