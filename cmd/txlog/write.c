@@ -89,8 +89,15 @@ int verb_init(void)
 	}
 	struct buf dir = {0};
 	buf_addf(&dir, "%s/_delta_log", opt.table);
-	if (mkdir(opt.table, 0777) != 0 && errno != EEXIST)
-		cli_die(EXIT_TROUBLE, "%s: %s", opt.table, strerror(errno));
+	/* like mkdir -p: the folders above the table may be new too */
+	for (char *c = dir.p + 1; *c; c++) {
+		if (*c != '/')
+			continue;
+		*c = '\0';
+		if (mkdir(dir.p, 0777) != 0 && errno != EEXIST)
+			cli_die(EXIT_TROUBLE, "%s: %s", dir.p, strerror(errno));
+		*c = '/';
+	}
 	if (mkdir(dir.p, 0777) != 0 && errno != EEXIST)
 		cli_die(EXIT_TROUBLE, "%s: %s", dir.p, strerror(errno));
 	if (commit_sync_dir(dir.p, err, sizeof err) != 0)
