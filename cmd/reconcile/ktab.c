@@ -97,6 +97,14 @@ struct kent *ktab_get(struct ktab *t, struct fp128 key)
 	return e;
 }
 
+void ktab_prefetch(const struct ktab *t, struct fp128 key)
+{
+	key = nonzero(key);
+	const struct kseg *g = &t->seg[key.hi >> 56];
+	if (g->slot)
+		__builtin_prefetch(&g->slot[(size_t)key.lo & g->mask], 1);
+}
+
 struct kent *ktab_find(const struct ktab *t, struct fp128 key)
 {
 	key = nonzero(key);

@@ -54,6 +54,12 @@ struct reader {
 	uint64_t records, bytes, rejected;
 	const char *path;
 	char *reread; /* where the second read finds this input */
+	struct pending {
+		bool have;
+		struct fp128 key, content;
+		uint64_t ordinal;
+		uint32_t part;
+	} pending;
 };
 
 static struct reader rd[2];
@@ -379,6 +385,8 @@ static void spill(struct reader *r)
 	r->spilled = true;
 }
 
+static void settle(struct reader *r);
+
 static void count_record(struct reader *r, const struct line *ln,
 			 const char *name, const struct vals *v)
 {
@@ -397,13 +405,26 @@ static void count_record(struct reader *r, const struct line *ln,
 		run.bkt[b].fp = fp_add(run.bkt[b].fp, rfp);
 		return;
 	}
-	struct kent *e = ktab_get(&r->tab, v->key);
+	/* The key table is updated one record late, so that the slot of
+	 * this key loads into the cache while the next record is parsed. */
+	ktab_prefetch(&r->tab, v->key);
+	settle(r);
+	r->pending = (struct pending){true, v->key, rfp, r->records, pi};
+}
+
+/* Add the record held back by count_record() to the key table. */
+static void settle(struct reader *r)
+{
+	if (!r->pending.have)
+		return;
+	r->pending.have = false;
+	struct kent *e = ktab_get(&r->tab, r->pending.key);
 	if (e->rows == 0) {
-		e->part = pi;
-		e->first = r->records;
+		e->part = r->pending.part;
+		e->first = r->pending.ordinal;
 	}
 	e->rows++;
-	e->content = fp_add(e->content, rfp);
+	e->content = fp_add(e->content, r->pending.content);
 	/* each side gets half the budget */
 	if (r->tab.bytes > opt.memory / 2)
 		spill(r);
@@ -450,6 +471,7 @@ static void read_input(struct reader *r, const char *path)
 		if (progress && (r->records & 0xffff) == 0)
 			cli_progress(r->records, r->bytes + lines_bytes(in));
 	}
+	settle(r);
 	if (rc < 0)
 		rdie("%s", err);
 	r->bytes += lines_bytes(in);

@@ -95,6 +95,8 @@ void ktab_clear_seg(struct ktab *t, size_t s);
 /* The entry for key, created empty (rows 0) when absent. */
 struct kent *ktab_get(struct ktab *t, struct fp128 key);
 struct kent *ktab_find(const struct ktab *t, struct fp128 key);
+/* Start loading key's slot into the cache, a record before ktab_get. */
+void ktab_prefetch(const struct ktab *t, struct fp128 key);
 
 /* Spill files: DIR/s-NNN.zst and DIR/t-NNN.zst, one zstd frame per
  * spill appended to each.  Both return 0, or -1 with err. */
