@@ -186,6 +186,15 @@ T
 	assert_output '{"diff":"missing","key":1}'
 }
 
+@test "reads two pipes, each copied aside for the second read" {
+	source_file
+	run reconcile -k .id --show 1 --keys-only <(cat s.ndjson) <(sed -e 1d -e 's/"amount":3,/"amount":4,/' s.ndjson)
+	assert_output - <<'J'
+{"diff":"missing","key":1}
+{"diff":"changed","key":2,"source_rows":1,"target_rows":1}
+J
+}
+
 @test "refuses - for both inputs" {
 	run reconcile -k .id - -
 	assert_failure 2

@@ -440,12 +440,16 @@ static void read_input(struct reader *r, const char *path)
 	const char *name = lines_name(in);
 	struct zout *copy = NULL;
 	int copy_fd = -1;
-	if (!run.summarize && strcmp(path, "-") == 0) {
-		/* stdin cannot be read twice: keep a copy for the keys */
+	struct stat st;
+	bool once = strcmp(path, "-") == 0 || stat(path, &st) != 0 ||
+		    !S_ISREG(st.st_mode);
+	if (!run.summarize && once) {
+		/* stdin or a pipe cannot be read twice: keep a copy */
 		const char *dir = tmpdir();
 		size_t n = strlen(dir) + 16;
 		r->reread = xmalloc(n);
-		snprintf(r->reread, n, "%s/stdin.zst", dir);
+		snprintf(r->reread, n, "%s/%c-input.zst", dir,
+			 r->side == SRC ? 's' : 't');
 		copy_fd = open(r->reread, O_WRONLY | O_CREAT | O_TRUNC |
 						  O_CLOEXEC, 0600);
 		if (copy_fd < 0)
