@@ -30,6 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef __linux__
+#include <sys/sendfile.h>
+#endif
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -592,6 +595,39 @@ check:;
 	return fd;
 }
 
+/* The kernel copies file to pipe or file without a trip through user
+ * memory: faster than cat.  0 when sent, -2 when the reader went away
+ * (EPIPE), -1 to fall back to mmap (not Linux, or an output sendfile
+ * cannot take). */
+static int send_range(int fd, int out, uint64_t start, size_t n)
+{
+#ifdef __linux__
+	if (out < 0) {
+		cli_out_commit(); /* what cli_out holds goes first */
+		out = STDOUT_FILENO;
+	}
+	off_t off = (off_t)start;
+	size_t done = 0;
+	while (done < n) {
+		ssize_t w = sendfile(out, fd, &off, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EPIPE)
+			return -2;
+		if (w <= 0 && done == 0 && (errno == EINVAL || errno == ENOSYS))
+			return -1;
+		if (w <= 0)
+			cli_die(EXIT_TROUBLE, "write: %s",
+				w < 0 ? strerror(errno) : "file shrank");
+		done += (size_t)w;
+	}
+	return 0;
+#else
+	(void)fd; (void)out; (void)start; (void)n;
+	return -1;
+#endif
+}
+
 /* Write the pending batch to fd (-1: stdout).  0, or -1 when the reader
  * went away (EPIPE) before taking all of it. */
 static int emit_batch(int out)
@@ -602,11 +638,21 @@ static int emit_batch(int out)
 		if (s->end <= s->start)
 			continue;
 		int fd = open_pending(s);
+		size_t n = (size_t)(s->end - s->start);
+		int sent = opt.stats ? -1 : send_range(fd, out, s->start, n);
+		if (sent == -2) {
+			close(fd);
+			return -1;
+		}
+		if (sent == 0) {
+			bytes += n;
+			close(fd);
+			continue;
+		}
 		struct map m;
 		if (map_range(fd, s->start, s->end, &m) != 0)
 			cli_die(EXIT_TROUBLE, "%s: mmap: %s", s->path,
 				strerror(errno));
-		size_t n = (size_t)(s->end - s->start);
 		if (out < 0) {
 			cli_out(m.p, n);
 		} else if (write_all(out, m.p, n) != 0) {

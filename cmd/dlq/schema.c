@@ -36,6 +36,8 @@ struct schema {
 	size_t *enum_lens;
 	size_t nenums;
 	char *min, *max; /* number texts, or NULL */
+	char *at;        /* where it applies: "" (the record), ".a.b" */
+	size_t min_len, max_len;
 	OnigRegex re;
 	bool has_re;
 	char *pattern;
@@ -131,8 +133,8 @@ static void add_enum(void *vc, const char *v, size_t vl)
 	s->enum_lens[s->nenums++] = vl;
 }
 
-static struct schema *compile(const char *p, size_t n, char *err,
-			      size_t errlen)
+static struct schema *compile(const char *p, size_t n, const char *at,
+			      char *err, size_t errlen)
 {
 	struct scan_record r = {0};
 	struct scan_error se;
@@ -141,6 +143,7 @@ static struct schema *compile(const char *p, size_t n, char *err,
 		return NULL;
 	}
 	struct schema *s = xcalloc(1, sizeof *s);
+	s->at = xstrdup(at);
 	struct ctx c = {.s = s, .err = err, .errlen = errlen};
 	for (size_t m = 0; m < r.nmembers && !c.failed; m++) {
 		char *key = decode(p + r.members[m].key, r.members[m].key_len);
@@ -183,9 +186,12 @@ static struct schema *compile(const char *p, size_t n, char *err,
 						 pr.members[k].key_len);
 				member_path(&pp.path, pp.name);
 				size_t pv = pr.members[k].val;
+				struct buf sub = {0};
+				buf_addf(&sub, "%s.%s", at, pp.name);
 				pp.s = compile(q + pv,
 					       scan_skip(q, ve - v, pv) - pv,
-					       err, errlen);
+					       sub.p, err, errlen);
+				buf_free(&sub);
 				if (!pp.s) {
 					c.failed = 1;
 					break;
@@ -200,6 +206,8 @@ static struct schema *compile(const char *p, size_t n, char *err,
 		free(key);
 	}
 	scan_record_free(&r);
+	s->min_len = s->min ? strlen(s->min) : 0;
+	s->max_len = s->max ? strlen(s->max) : 0;
 	return c.failed ? NULL : s;
 }
 
@@ -223,7 +231,7 @@ struct schema *schema_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	char why[256];
-	struct schema *s = compile(b.p, b.len, why, sizeof why);
+	struct schema *s = compile(b.p, b.len, "", why, sizeof why);
 	if (!s)
 		snprintf(err, errlen, "%s: %s", path, why);
 	return s; /* b stays: nothing points into it, but it is small */
@@ -272,9 +280,10 @@ static void where(struct buf *msg, const char *at)
 
 /* Check the value v[0..n) (valid JSON) at path `at` against s. */
 static int check_value(const struct schema *s, const char *v, size_t n,
-		       const struct scan_record *rec, const char *at,
-		       const char **type, struct buf *msg)
+		       const struct scan_record *rec, const char **type,
+		       struct buf *msg)
 {
+	const char *at = s->at;
 	const char *val, *why;
 	size_t vl;
 	if (s->types) {
@@ -309,11 +318,7 @@ static int check_value(const struct schema *s, const char *v, size_t n,
 				: path_lookup(&pp->path, v, n, &val, &vl, &why);
 			if (r != PATH_FOUND)
 				continue;
-			struct buf sub = {0};
-			buf_addf(&sub, "%s.%s", at, pp->name);
-			int rc = check_value(pp->s, val, vl, NULL, sub.p, type,
-					     msg);
-			buf_free(&sub);
+			int rc = check_value(pp->s, val, vl, NULL, type, msg);
 			if (rc)
 				return rc;
 		}
@@ -334,7 +339,7 @@ static int check_value(const struct schema *s, const char *v, size_t n,
 	}
 	if (type_of(v, n) & T_NUM) {
 		if (s->min && value_number_compare(v, n, s->min,
-						   strlen(s->min)) < 0) {
+						   s->min_len) < 0) {
 			*type = "schema_violation";
 			where(msg, at);
 			buf_addf(msg, ": %.*s is less than minimum %s",
@@ -342,7 +347,7 @@ static int check_value(const struct schema *s, const char *v, size_t n,
 			return -1;
 		}
 		if (s->max && value_number_compare(v, n, s->max,
-						   strlen(s->max)) > 0) {
+						   s->max_len) > 0) {
 			*type = "schema_violation";
 			where(msg, at);
 			buf_addf(msg, ": %.*s is greater than maximum %s",
@@ -370,5 +375,5 @@ int schema_check(const struct schema *s, const struct scan_record *rec,
 {
 	return check_value(s, rec->p + rec->start,
 			   scan_skip(rec->p, rec->n, rec->start) - rec->start,
-			   rec, "", type, msg);
+			   rec, type, msg);
 }
