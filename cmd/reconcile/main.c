@@ -425,8 +425,10 @@ static void settle(struct reader *r)
 	}
 	e->rows++;
 	e->content = fp_add(e->content, r->pending.content);
-	/* each side gets half the budget */
-	if (r->tab.bytes > opt.memory / 2)
+	/* Each side's table gets 35% of the budget: a segment may double
+	 * past it, and buffers, zstd contexts and the allocator's slack
+	 * take the rest. */
+	if (r->tab.bytes > opt.memory / 20 * 7)
 		spill(r);
 }
 
