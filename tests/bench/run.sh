@@ -594,6 +594,89 @@ SH
 	fi
 fi
 
+# --- reconcile -------------------------------------------------------------------
+
+if have reconcile; then
+	section reconcile
+	# Source: the data file.  Target: 1% of the lines dropped and 0.1% with
+	# a changed amount -- a silver layer that lost and altered some rows.
+	RTGT=$BENCH_DIR/recon-target-n$N-s$SEED.ndjson
+	if [ ! -s "$RTGT" ] || [ "$RTGT" -ot "$DATA" ]; then
+		awk 'NR % 100 == 0 { next }
+			NR % 1000 == 7 { sub(/"amount":[0-9.]+/, "\"amount\":0.01") }
+			{ print }' "$DATA" >"$RTGT.tmp" && mv "$RTGT.tmp" "$RTGT" ||
+			die "cannot write $RTGT"
+	fi
+	# The same answer the hard way: per-day rows and sums, then the keys
+	# missing, extra and changed, with jq, sort, comm and awk (the two jq
+	# runs in parallel, as reconcile reads both sides at once).
+	RJQ=$BENCH_DIR/recon-jq.sh
+	cat >"$RJQ" <<'SH'
+set -e
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+tsv='[.order_id, .day, (.amount|tostring), tojson] | @tsv'
+jq -r "$tsv" "$1" | sort >"$d/s" &
+jq -r "$tsv" "$2" | sort >"$d/t" &
+wait
+for x in s t; do
+	awk -F '\t' '{ n[$2]++; s[$2] += $3 } END { for (k in n) print k, n[k], s[k] }' "$d/$x" | sort >"$d/$x.days"
+	cut -f1 "$d/$x" | uniq >"$d/$x.keys"
+done
+join -a1 -a2 "$d/s.days" "$d/t.days"
+comm -23 "$d/s.keys" "$d/t.keys" | sed 's/^/missing /'
+comm -13 "$d/s.keys" "$d/t.keys" | sed 's/^/extra /'
+comm -12 "$d/s.keys" "$d/t.keys" >"$d/both"
+comm -3 "$d/s" "$d/t" | sed 's/^\t//' | cut -f1 | sort -u | comm -12 - "$d/both" | sed 's/^/changed /'
+SH
+	# A fast wrong answer is no result: check the counts first.
+	got=$("$IDEM_BIN/reconcile" -k .order_id --sum .amount --by .day "$DATA" "$RTGT" |
+		jq -c 'select(.total) | [.missing, .extra, .changed]')
+	want=$(sh "$RJQ" "$DATA" "$RTGT" | awk '$1 == "missing" { m++ } $1 == "extra" { e++ } $1 == "changed" { c++ }
+		END { printf "[%d,%d,%d]", m, e, c }')
+	[ "$got" = "$want" ] || printf 'bench: WARNING reconcile found %s, the jq pipeline %s\n' "$got" "$want"
+
+	# reconcile exits 1 when it finds differences, as it must here.
+	bench reconcile-by-day sh -c '"$@" || [ $? = 1 ]' reconcile \
+		"$IDEM_BIN/reconcile" -k .order_id --sum .amount --by .day "$DATA" "$RTGT"
+	bench reconcile-1-thread sh -c 'RECONCILE_NO_THREADS=1 "$@" || [ $? = 1 ]' reconcile \
+		"$IDEM_BIN/reconcile" -k .order_id --sum .amount --by .day "$DATA" "$RTGT"
+	bench jq-sort-comm sh "$RJQ" "$DATA" "$RTGT"
+	# DuckDB (npm @duckdb/node-api) is not run here: no node on a plain
+	# Debian.  Its double sums are not exact; reconcile's are.
+	printf '\n%-32s %8s\n' ratio "faster"
+	ratio "reconcile vs jq/sort/comm" reconcile-by-day jq-sort-comm 20
+	ratio "reconcile 2 threads vs 1" reconcile-by-day reconcile-1-thread
+
+	# Bounded memory: $MEM_N distinct keys on each side, streamed from gen
+	# through FIFOs, under --memory 256M: the key tables spill to zstd
+	# files by key hash and are joined bucket by bucket.
+	printf '\n'
+	if [ "$HAVE_GNU_TIME" = 1 ]; then
+		log=$LOGS/rss-reconcile.log
+		rm -f "$BENCH_DIR/recon-a" "$BENCH_DIR/recon-b"
+		mkfifo "$BENCH_DIR/recon-a" "$BENCH_DIR/recon-b" || die "mkfifo"
+		"$IDEM_GEN" -n "$MEM_N" --keys "$MEM_N" -s "$SEED" >"$BENCH_DIR/recon-a" &
+		"$IDEM_GEN" -n "$MEM_N" --keys "$MEM_N" -s "$SEED" |
+			awk 'NR % 1000 == 0 { next } { print }' >"$BENCH_DIR/recon-b" &
+		/usr/bin/time -f %M -o "$log.rss" "$IDEM_BIN/reconcile" -k .order_id --memory 256M \
+			--stats "$BENCH_DIR/recon-a" "$BENCH_DIR/recon-b" >"$log.out" 2>"$log" || true
+		wait
+		rm -f "$BENCH_DIR/recon-a" "$BENCH_DIR/recon-b"
+		kb=$(tail -n 1 "$log.rss")
+		if grep -q '"spilled":true' "$log" && awk -v kb="$kb" 'BEGIN { exit !(kb <= 256 * 1024) }'; then
+			status=PASS PASS=$((PASS + 1))
+		else
+			status=MISS MISS=$((MISS + 1))
+		fi
+		printf '%-32s peak RSS %s KiB for %s keys a side, --memory 256M  %s\n' \
+			"reconcile spill memory" "$kb" "$MEM_N" "$status"
+		record --arg name "reconcile spill memory" --argjson keys "$MEM_N" \
+			--argjson maxrss_kb "$kb" --arg status "$status" \
+			'{kind:"memory", name:$name, keys:$keys, maxrss_kb:$maxrss_kb, memory_limit:"256M", status:$status}'
+	fi
+fi
+
 # --- summary -------------------------------------------------------------------
 
 printf '\n%s targets met, %s missed, %s skipped; figures in %s\n' \
