@@ -224,8 +224,11 @@ static int part_cmp(const void *a, const void *b)
 
 void part_table_sorted(struct part ***out, size_t *n)
 {
-	struct part **v = xmalloc((run.nparts + 1) * sizeof *v);
-	memcpy(v, run.parts, run.nparts * sizeof *v);
+	static struct part **v; /* kept till exit, like the table */
+	free(v);
+	v = xmalloc((run.nparts + 1) * sizeof *v);
+	if (run.nparts)
+		memcpy(v, run.parts, run.nparts * sizeof *v);
 	if (opt.by_src)
 		qsort(v, run.nparts, sizeof *v, part_cmp);
 	*out = v;

