@@ -264,6 +264,30 @@ J
 J
 }
 
+@test "the table names the rejected records" {
+	source_file
+	{ cat s.ndjson; echo 'oops'; } > t.ndjson
+	run sh -c 'reconcile -k .id --dlq bad.ndjson --format table s.ndjson t.ndjson | tail -n 1'
+	assert_output 'rejected (see bad.ndjson): source 0, target 1'
+}
+
+@test "compare exits 1 and prints a table of buckets on request" {
+	printf '{"id":1}\n{"id":2}\n' > a.ndjson
+	printf '{"id":1}\n' > b.ndjson
+	reconcile summarize -k .id --buckets 1 a.ndjson > a.sum
+	reconcile summarize -k .id --buckets 1 b.ndjson > b.sum
+	run reconcile compare --format table a.sum b.sum
+	assert_failure 1
+	assert_output - <<'T'
+      SIDE   ROWS   FINGERPRINT  STATUS
+TOTAL source    2  af5ba1df1bd8  DIFF
+      target    1* 4d35b43134af*
+
+buckets that differ (check one with --bucket B):
+  bucket 0: rows 2 -> 1
+T
+}
+
 @test "a missing input file is trouble" {
 	run reconcile -k .id nosuch.ndjson nosuch.ndjson
 	assert_failure 2
@@ -310,7 +334,8 @@ J
 	sed '77d' a.ndjson > b.ndjson
 	reconcile summarize -k .order_id --buckets 16 a.ndjson > a.sum
 	reconcile summarize -k .order_id --buckets 16 b.ndjson > b.sum
-	run sh -c 'reconcile compare a.sum b.sum | jq -c "select(.bucket) | [.bucket, .source.rows - .target.rows]"'
+	run sh -c 'reconcile compare a.sum b.sum | jq -c "select(.bucket) | [.buckets, .source.rows - .target.rows]"'
+	assert_output '[16,1]'
 	key=$(sed -n 77p a.ndjson | jq -c .order_id)
 	b=$(reconcile compare a.sum b.sum | jq 'select(.bucket) | .bucket')
 	run reconcile -k .order_id --buckets 16 --bucket "$b" --keys-only a.ndjson b.ndjson

@@ -459,6 +459,13 @@ void report(struct part **parts, size_t nparts, struct diff *diffs,
 	}
 	table_part(&tot, "TOTAL");
 	table_print();
+	if (opt.dlq_path && (report_rejected[SRC] || report_rejected[TGT])) {
+		buf_reset(&b);
+		buf_addf(&b, "\nrejected (see %s): source %" PRIu64
+			 ", target %" PRIu64, opt.dlq_path,
+			 report_rejected[SRC], report_rejected[TGT]);
+		cli_out_line(b.p, b.len);
+	}
 	table_keys(diffs, ndiffs, byidx);
 	buf_free(&b);
 }
