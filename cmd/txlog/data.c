@@ -204,7 +204,8 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 	struct dw *f = NULL;
 	for (size_t i = 0; i < w->nfiles; i++) {
 		if (w->files[i].keylen == key->len &&
-		    memcmp(w->files[i].key, key->p, key->len) == 0) {
+		    (!key->len ||
+		     memcmp(w->files[i].key, key->p, key->len) == 0)) {
 			f = &w->files[i];
 			break;
 		}
@@ -216,7 +217,8 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 		char **pv = xcalloc(w->npart + 1, sizeof *pv);
 		memcpy(pv, vals, w->npart * sizeof *pv);
 		char *k = xmalloc(key->len + 1);
-		memcpy(k, key->p, key->len);
+		if (key->len)
+			memcpy(k, key->p, key->len);
 		k[key->len] = '\0';
 		f = open_file(w, "", pv);
 		free(f->key);

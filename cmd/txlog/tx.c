@@ -37,9 +37,11 @@ struct dl_snapshot *load_table(int64_t version)
 	struct dl_snapshot *s = dl_load(opt.table, version, err, sizeof err);
 	if (!s)
 		cli_die(EXIT_TROUBLE, "%s", err);
-	if (s->version < 0)
+	if (s->version < 0) {
+		dl_snapshot_free(s);
 		cli_die(EXIT_TROUBLE, "%s: not a table (no _delta_log); "
 			"create it with txlog init", opt.table);
+	}
 	return s;
 }
 
@@ -208,6 +210,28 @@ static void maybe_checkpoint(int64_t v)
 	dl_snapshot_free(s);
 }
 
+void tx_free(struct tx *t)
+{
+	buf_free(&t->actions);
+	buf_free(&t->params);
+	buf_free(&t->metrics);
+	for (size_t i = 0; i < t->nread; i++)
+		free(t->read_paths[i]);
+	free(t->read_paths);
+	for (size_t i = 0; i < t->nwritten; i++)
+		free(t->written[i]);
+	free(t->written);
+	pred_free(t->pred);
+	dl_snapshot_free(t->snap);
+	memset(t, 0, sizeof *t);
+}
+
+static int tx_done(struct tx *t, int rc)
+{
+	tx_free(t);
+	return rc;
+}
+
 int tx_commit(struct tx *t)
 {
 	struct buf text = {0}, winner = {0};
@@ -239,7 +263,7 @@ int tx_commit(struct tx *t)
 				 (long long)v);
 			buf_free(&text);
 			buf_free(&winner);
-			return EXIT_OK;
+			return tx_done(t, EXIT_OK);
 		}
 		if (verdict == CONFLICT) {
 			remove_written(opt.table, t->written, t->nwritten);
@@ -248,7 +272,7 @@ int tx_commit(struct tx *t)
 				 "retry", opt.table, (long long)v, why);
 			buf_free(&text);
 			buf_free(&winner);
-			return EXIT_TEMPFAIL;
+			return tx_done(t, EXIT_TEMPFAIL);
 		}
 		v++;
 	}
@@ -263,5 +287,5 @@ int tx_commit(struct tx *t)
 			 (long long)v);
 		cli_stats_print(extra);
 	}
-	return EXIT_OK;
+	return tx_done(t, EXIT_OK);
 }

@@ -134,6 +134,8 @@ void tx_read(struct tx *t, const char *path);
 /* Commit; on a lost race re-read the winners and retry or give up.
  * Returns the exit status (after the message, when not 0). */
 int tx_commit(struct tx *t);
+/* Free what t holds (snapshot and predicate included). */
+void tx_free(struct tx *t);
 
 /* The txn option parsed; false when absent. */
 bool parse_txn(const char **app, int64_t *version);

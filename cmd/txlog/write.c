@@ -309,8 +309,10 @@ int verb_append(void)
 	need_write(s);
 	struct tx t;
 	tx_begin(&t, s, "WRITE");
-	if (replayed(&t))
+	if (replayed(&t)) {
+		tx_free(&t);
 		return EXIT_OK;
+	}
 	t.blind = true;
 	struct ingest g;
 	ingest_init(&g, s);
@@ -328,9 +330,11 @@ int verb_append(void)
 		 "\"numOutputBytes\":\"%llu\"", nf, (unsigned long long)rows,
 		 (unsigned long long)bytes);
 	cli_stats.records_out = rows;
+	ds_free(g.schema);
 	if (!rows && !t.txn_app && !g.changed) {
 		if (opt.stats)
 			cli_stats_print(",\"version\":null");
+		tx_free(&t);
 		return EXIT_OK; /* nothing to add: no empty commit */
 	}
 	return tx_commit(&t);
@@ -450,9 +454,11 @@ int verb_delete(void)
 	need_write(s);
 	struct tx t;
 	tx_begin(&t, s, "DELETE");
-	if (replayed(&t))
-		return EXIT_OK;
 	set_conflict_scope(&t, p);
+	if (replayed(&t)) {
+		tx_free(&t);
+		return EXIT_OK;
+	}
 	struct dws *w = dws_new(opt.table, s->part_cols, s->npart, opt.level);
 	cur_dws = w;
 	uint64_t deleted = 0, rows = 0, bytes = 0;
@@ -476,6 +482,7 @@ int verb_delete(void)
 	if (!removed && !added) {
 		if (opt.stats)
 			cli_stats_print(",\"version\":null");
+		tx_free(&t);
 		return EXIT_OK; /* nothing matched: no empty commit */
 	}
 	return tx_commit(&t);
@@ -488,9 +495,11 @@ int verb_overwrite(void)
 	need_write(s);
 	struct tx t;
 	tx_begin(&t, s, "WRITE");
-	if (replayed(&t))
-		return EXIT_OK;
 	set_conflict_scope(&t, p);
+	if (replayed(&t)) {
+		tx_free(&t);
+		return EXIT_OK;
+	}
 	struct dws *w = dws_new(opt.table, s->part_cols, s->npart, opt.level);
 	cur_dws = w;
 	struct ingest g;
@@ -518,6 +527,7 @@ int verb_overwrite(void)
 		 "\"%zu\",\"numOutputRows\":\"%llu\"", removed, added,
 		 (unsigned long long)g.records);
 	cli_stats.records_out = g.records;
+	ds_free(g.schema);
 	return tx_commit(&t);
 }
 
@@ -630,8 +640,10 @@ int verb_merge(void)
 	need_write(s);
 	struct tx t;
 	tx_begin(&t, s, "MERGE");
-	if (replayed(&t))
+	if (replayed(&t)) {
+		tx_free(&t);
 		return EXIT_OK;
+	}
 	t.reads_all = true; /* a merge reads every file for its keys */
 	struct ingest g;
 	ingest_init(&g, s);
@@ -758,7 +770,20 @@ int verb_merge(void)
 	buf_free(&b);
 	scan_record_free(&rec);
 	scan_record_free(&srec);
-	if (!removed && !added && !g.changed)
+	free(m.off);
+	free(m.matched);
+	buf_free(&m.text);
+	buf_free(&m.scratch);
+	fpset_free(m.keys);
+	expr_free(m.key);
+	if (m.newer)
+		expr_free(m.newer);
+	if (m.del)
+		expr_free(m.del);
+	ds_free(g.schema);
+	if (!removed && !added && !g.changed) {
+		tx_free(&t);
 		return EXIT_OK;
+	}
 	return tx_commit(&t);
 }
