@@ -294,10 +294,32 @@ T
 	assert_output 'reconcile: nosuch.ndjson: No such file or directory'
 }
 
-@test "txlog inputs are refused clearly until txlog exists" {
-	run reconcile -k .id txlog:gold/orders txlog:gold/orders
+txlog_table() {
+	command -v txlog >/dev/null || skip "no txlog binary"
+	txlog init tbl --infer
+	printf '{"id":1,"v":1}\n{"id":2,"v":2}\n' | txlog append tbl
+	printf '{"id":3,"v":3}\n' | txlog append tbl
+	printf '{"id":1,"v":1}\n{"id":2,"v":2}\n{"id":3,"v":3}\n' > all.ndjson
+}
+
+@test "reads a txlog table, current or at a version" {
+	txlog_table
+	run reconcile -k .id --keys-only all.ndjson txlog:tbl
+	assert_success
+	assert_output ''
+	run reconcile -k .id --keys-only all.ndjson txlog:tbl@1
+	assert_failure 1
+	assert_output '{"diff":"missing","key":3}'
+}
+
+@test "a txlog table that cannot be read is trouble" {
+	txlog_table
+	run reconcile -k .id all.ndjson txlog:tbl@9
 	assert_failure 2
-	assert_output --partial 'txlog:gold/orders: txlog tables are not supported'
+	assert_output - <<'E'
+txlog: tbl: no version 9 (newest is 2)
+reconcile: txlog:tbl@9: txlog cat failed (exit 2)
+E
 }
 
 @test "--memory spills to disk and gives the same answer" {

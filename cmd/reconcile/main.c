@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -91,7 +92,8 @@ static void usage(int status)
 "       reconcile summarize -k EXPR [OPTION]... [FILE]...\n"
 "       reconcile merge SUMMARY...\n"
 "       reconcile compare SUMMARY SUMMARY\n"
-"Prove that two NDJSON inputs hold the same records.\n"
+"Prove that two NDJSON inputs hold the same records.  An input is a\n"
+"file (zstd or plain), - for stdin, or a table as txlog:PATH[@VERSION].\n"
 "\n"
 "  -k, --key EXPR        key (a jq path or program; repeatable)\n"
 "      --sum EXPR        add up this number exactly (repeatable)\n"
@@ -647,6 +649,76 @@ static int diff_cmp(const void *a, const void *b)
 			     strlen(y->key_text));
 }
 
+/* ---- txlog inputs ---- */
+
+static struct kid {
+	pid_t pid;
+	char *what;
+} kids[8];
+static size_t nkids;
+
+/*
+ * "txlog:PATH[@VERSION]": run `txlog cat PATH [--version N]` with its
+ * output on a pipe, and return a path that reads the pipe.  A pipe is not
+ * a regular file, so the first read keeps a copy for the second.
+ */
+static const char *txlog_input(const char *arg)
+{
+	char *path = xstrdup(arg + 6), *version = NULL;
+	char *at = strrchr(path, '@');
+	if (at && at[1] && strspn(at + 1, "0123456789") == strlen(at + 1)) {
+		*at = '\0';
+		version = at + 1;
+	}
+	if (!*path)
+		cli_usage_error("%s: want txlog:PATH[@VERSION]", arg);
+	int fd[2];
+	if (pipe(fd) != 0 || fcntl(fd[0], F_SETFD, FD_CLOEXEC) != 0 ||
+	    fcntl(fd[1], F_SETFD, FD_CLOEXEC) != 0)
+		cli_die(EXIT_TROUBLE, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		cli_die(EXIT_TROUBLE, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (dup2(fd[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		if (version)
+			execlp("txlog", "txlog", "cat", path, "--version",
+			       version, (char *)NULL);
+		else
+			execlp("txlog", "txlog", "cat", path, (char *)NULL);
+		fprintf(stderr, "reconcile: %s: cannot run txlog: %s\n", arg,
+			strerror(errno));
+		_exit(127);
+	}
+	close(fd[1]);
+	if (nkids < sizeof kids / sizeof kids[0])
+		kids[nkids++] = (struct kid){pid, xstrdup(arg)};
+	char *dev = xmalloc(32);
+	snprintf(dev, 32, "/dev/fd/%d", fd[0]);
+	free(path);
+	return dev;
+}
+
+/* Every txlog cat must have succeeded, or its table was not read whole. */
+static void txlog_wait(void)
+{
+	for (size_t i = 0; i < nkids; i++) {
+		int st;
+		if (waitpid(kids[i].pid, &st, 0) < 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", kids[i].what,
+				strerror(errno));
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			cli_die(EXIT_TROUBLE, "%s: txlog cat failed (%s %d)",
+				kids[i].what,
+				WIFEXITED(st) ? "exit" : "signal",
+				WIFEXITED(st) ? WEXITSTATUS(st)
+					      : WTERMSIG(st));
+	}
+	nkids = 0;
+}
+
 /* ---- running both sides ---- */
 
 static void *read_thread(void *arg)
@@ -881,8 +953,13 @@ int main(int argc, char **argv)
 				  sizeof *run.bkt);
 		char *stdin_only[] = {"-", NULL};
 		char **files = optind < argc ? argv + optind : stdin_only;
-		for (; *files; files++)
-			read_input(&rd[SRC], *files);
+		for (; *files; files++) {
+			const char *f = *files;
+			if (!strncmp(f, "txlog:", 6))
+				f = txlog_input(f);
+			read_input(&rd[SRC], f);
+			txlog_wait();
+		}
 		finish_inputs();
 		parts_merge(&rd[SRC]);
 		part_table_sorted(&parts, &n);
@@ -898,14 +975,13 @@ int main(int argc, char **argv)
 	for (int side = 0; side < 2; side++) {
 		rd[side].path = argv[optind + side];
 		if (!strncmp(rd[side].path, "txlog:", 6))
-			cli_die(EXIT_TROUBLE, "%s: txlog tables are not "
-				"supported yet; use 'txlog cat' into a pipe",
-				rd[side].path);
+			rd[side].path = txlog_input(rd[side].path);
 	}
 	if (!strcmp(rd[SRC].path, "-") && !strcmp(rd[TGT].path, "-"))
 		cli_usage_error("only one of SOURCE and TARGET can be -");
 	run.threads = all_plain(&rd[SRC]) && !getenv("RECONCILE_NO_THREADS");
 	both(read_thread);
+	txlog_wait();
 	finish_inputs();
 	parts_merge(&rd[SRC]);
 	parts_merge(&rd[TGT]);
