@@ -231,8 +231,8 @@ char *dl_path_decode(const char *s, size_t n)
 	return o;
 }
 
-int dl_path_check(const char *table, const char *path, char *err,
-		  size_t errlen)
+static int path_lexical(const char *table, const char *path, char *err,
+			size_t errlen)
 {
 	const char *why = NULL;
 	if (!*path || path[0] == '/')
@@ -256,29 +256,54 @@ int dl_path_check(const char *table, const char *path, char *err,
 			"'%s'; refusing", table, why, path);
 		return -1;
 	}
-	/* No component may be a symlink: lstat each prefix. */
+	return 0;
+}
+
+int dl_path_check(const char *table, const char *path, char *err,
+		  size_t errlen)
+{
+	if (path_lexical(table, path, err, errlen))
+		return -1;
+	/* No folder on the way may be a symlink: lstat each prefix.  The
+	 * file itself is checked when it is opened (dl_open_check), so a
+	 * load does not pay one lstat per file. */
 	struct buf b = {0};
 	buf_adds(&b, table);
 	buf_addc(&b, '/');
-	for (const char *c = path;; c++) {
-		if (*c == '/' || *c == '\0') {
-			struct stat st;
-			buf_add(&b, path, (size_t)(c - path));
-			if (lstat(b.p, &st) == 0 && S_ISLNK(st.st_mode)) {
-				set_err(err, errlen,
-					"%s: the log names a path through a "
-					"symlink: '%s'; refusing", table, path);
-				buf_free(&b);
-				return -1;
-			}
-			b.len -= (size_t)(c - path);
-			b.p[b.len] = '\0';
-			if (*c == '\0')
-				break;
+	int rc = 0;
+	for (const char *c = path; *c; c++) {
+		if (*c != '/')
+			continue;
+		struct stat st;
+		buf_add(&b, path, (size_t)(c - path));
+		if (lstat(b.p, &st) == 0 && S_ISLNK(st.st_mode)) {
+			set_err(err, errlen,
+				"%s: the log names a path through a symlink: "
+				"'%s'; refusing", table, path);
+			rc = -1;
+			break;
 		}
+		b.len -= (size_t)(c - path);
+		b.p[b.len] = '\0';
 	}
 	buf_free(&b);
-	return 0;
+	return rc;
+}
+
+int dl_open_check(const char *table, const char *path, char *err,
+		  size_t errlen)
+{
+	struct buf b = {0};
+	buf_addf(&b, "%s/%s", table, path);
+	struct stat st;
+	int rc = 0;
+	if (lstat(b.p, &st) == 0 && S_ISLNK(st.st_mode)) {
+		set_err(err, errlen, "%s: the log names a symlink: '%s'; "
+			"refusing", table, path);
+		rc = -1;
+	}
+	buf_free(&b);
+	return rc;
 }
 
 /* ---- the snapshot ---- */
@@ -827,9 +852,23 @@ static void snapshot_reset(struct dl_snapshot *s)
 
 static int check_paths(struct dl_snapshot *s, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < s->nfiles; i++)
-		if (dl_path_check(s->table, s->files[i].path, err, errlen))
+	/* Files of one folder come in runs: check each folder once. */
+	const char *last = NULL;
+	size_t last_len = 0;
+	for (size_t i = 0; i < s->nfiles; i++) {
+		const char *p = s->files[i].path;
+		const char *slash = strrchr(p, '/');
+		size_t dl = slash ? (size_t)(slash - p) : 0;
+		if (last && dl == last_len && memcmp(p, last, dl) == 0) {
+			if (path_lexical(s->table, p, err, errlen))
+				return -1;
+			continue;
+		}
+		if (dl_path_check(s->table, p, err, errlen))
 			return -1;
+		last = p;
+		last_len = dl;
+	}
 	return 0;
 }
 

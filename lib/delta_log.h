@@ -162,6 +162,9 @@ void dl_part_escape(struct buf *b, const char *s);
 /* 0 when the (decoded) relative path is safe to open under table. */
 int dl_path_check(const char *table, const char *path, char *err,
 		  size_t errlen);
+/* 0 when the file itself is not a symlink (call before opening it). */
+int dl_open_check(const char *table, const char *path, char *err,
+		  size_t errlen);
 
 /* The action lines the writer needs. */
 void dl_protocol_action(struct buf *b, bool type_widening);

@@ -344,6 +344,17 @@ mk() { # a table t partitioned by day with three rows
 	assert_output "txlog: t: the log names a path through a symlink: 'link/x.ndjson.zst'; refusing"
 }
 
+@test "a data file that is a symlink is not opened" {
+	mk
+	echo secret > outside.txt
+	f=$(ls t/day=b/*.zst)
+	rm "$f"
+	ln -s ../../outside.txt "$f"
+	run txlog cat t --where 'day = b'
+	assert_failure 2
+	assert_output "txlog: t: the log names a symlink: '${f#t/}'; refusing"
+}
+
 @test "a Spark-style table: log, files and schema work, cat refuses Parquet" {
 	mkdir -p sp/_delta_log
 	cat > sp/_delta_log/00000000000000000000.json <<'EOF'

@@ -372,6 +372,8 @@ struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f)
 	struct buf b = {0};
 	buf_addf(&b, "%s/%s", s->table, f->path);
 	char err[512];
+	if (dl_open_check(s->table, f->path, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
 	struct lines *l = lines_open(b.p, LINES_DEFAULT_MAX, err, sizeof err);
 	if (!l)
 		cli_die(EXIT_TROUBLE, "%s: data file of version %lld: %s",

@@ -302,6 +302,8 @@ int verb_verify(void)
 		buf_addf(&path, "%s/%s", opt.table, f->path);
 		char sum[33];
 		int64_t size;
+		if (dl_open_check(opt.table, f->path, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
 		if (!file_sum(path.p, sum, &size)) {
 			cli_warn("%s: %s: data file missing or unreadable "
 				 "(added in version %lld)", opt.table, f->path,
