@@ -5,9 +5,13 @@
 _idem_words() { # TOOL VERB: long options, or verbs when VERB is "-"
 	local tool=$1 verb=$2
 	if [ "$verb" = - ]; then
-		"$tool" --help 2>/dev/null |
-			sed -n "s/^\(Usage:\)\{0,1\} *$tool \([a-z][a-z-]*\).*/\2/p" |
-			sort -u
+		# "Usage: TOOL verb ..." lines, or the lines of a "Verbs:" list
+		"$tool" --help 2>/dev/null | awk -v t="$tool" '
+			$1 == "Usage:" && $2 == t && $3 ~ /^[a-z][a-z-]*$/ { print $3 }
+			$1 == t && $2 ~ /^[a-z][a-z-]*$/ { print $2 }
+			/^Verbs:/ { v = 1; next }
+			v && /^$/ { v = 0 }
+			v && $1 ~ /^[a-z][a-z-]*$/ { print $1 }' | sort -u
 	else
 		"$tool" --help 2>/dev/null | grep -oE -- '--[a-z][a-z-]*' | sort -u
 	fi

@@ -44,3 +44,12 @@ J
 		[ -f "root/usr/share/bash-completion/completions/$(basename "$t")" ]
 	done
 }
+
+@test "completes txlog's verbs from its Verbs: list" {
+	[ -x "$IDEM_BIN/txlog" ] || skip "no txlog yet"
+	run complete_words txlog c
+	assert_output - <<'J'
+cat
+checkpoint
+J
+}
