@@ -483,30 +483,10 @@ int main(int argc, char **argv)
 			cli_die(EXIT_TROUBLE, "%s", err);
 	}
 
-	char *stdin_only[] = {"-", NULL};
-	char **files = optind < argc ? argv + optind : stdin_only;
-	for (; *files; files++) {
-		struct lines *in = lines_open(*files, opt.max_line, err,
-					      sizeof err);
-		if (!in) {
-			cli_warn("%s", err);
-			finish(EXIT_TROUBLE);
-		}
-		const char *name = lines_name(in);
-		struct line ln;
-		int r;
-		while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
-			record(&ln, name);
-			if ((cli_stats.records_in & 0xffff) == 0)
-				cli_progress(cli_stats.records_in,
-					     cli_stats.bytes_in + lines_bytes(in));
-		}
-		cli_stats.bytes_in += lines_bytes(in);
-		lines_close(in);
-		if (r < 0) {
-			cli_warn("%s", err);
-			finish(EXIT_TROUBLE);
-		}
+	if (cli_each_line(argv + optind, opt.max_line, record, NULL, err,
+			  sizeof err) != 0) {
+		cli_warn("%s", err);
+		finish(EXIT_TROUBLE);
 	}
 	finish(EXIT_OK);
 }

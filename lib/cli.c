@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "commit.h"
+#include "lines.h"
 #include "timefmt.h"
 
 const char *cli_prog;
@@ -248,4 +249,35 @@ void cli_progress_done(void)
 	if (progress_shown)
 		fprintf(stderr, "\r\033[K");
 	progress_shown = 0;
+}
+
+int cli_each_line(char **files, size_t max_line,
+		  void (*fn)(const struct line *ln, const char *name),
+		  void (*eof)(void), char *err, size_t errlen)
+{
+	static char dash[] = "-";
+	char *stdin_only[] = {dash, NULL};
+	if (!files || !*files)
+		files = stdin_only;
+	for (; *files; files++) {
+		struct lines *in = lines_open(*files, max_line, err, errlen);
+		if (!in)
+			return -1;
+		const char *name = lines_name(in);
+		struct line ln;
+		int r;
+		while ((r = lines_next(in, &ln, err, errlen)) == 1) {
+			fn(&ln, name);
+			if ((cli_stats.records_in & 0xffff) == 0)
+				cli_progress(cli_stats.records_in,
+					     cli_stats.bytes_in + lines_bytes(in));
+		}
+		if (eof)
+			eof();
+		cli_stats.bytes_in += lines_bytes(in);
+		lines_close(in);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
 }

@@ -68,6 +68,20 @@ extern struct cli_stats cli_stats;
  * plus extra members (already formatted as `,"k":v...`, may be NULL). */
 void cli_stats_print(const char *extra);
 
+struct line;
+
+/*
+ * The input loop every filter shares: hand each line of the named files
+ * (argv-style, NULL-terminated; no file at all means stdin) to fn, with
+ * the file's name for messages; call eof (may be NULL) after each file,
+ * while that name is still valid.  Counts bytes_in and shows progress.
+ * Returns 0, or -1 with err set when a file cannot be opened or read:
+ * the caller reports it and ends the run its own way.
+ */
+int cli_each_line(char **files, size_t max_line,
+		  void (*fn)(const struct line *ln, const char *name),
+		  void (*eof)(void), char *err, size_t errlen);
+
 /* A progress line on stderr, at most a few times a second, only when
  * stderr is a terminal; cli_progress_done() clears it. */
 void cli_progress(uint64_t records, uint64_t bytes);
