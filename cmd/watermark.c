@@ -96,46 +96,24 @@ static void bad_record(const struct line *ln, const char *name, bool is_json,
 static void bad_record(const struct line *ln, const char *name, bool is_json,
 		       const char *type, const char *fmt, ...)
 {
-	char msg[512], err[512];
+	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (!run.dlq) {
-		cli_warn("%s:%" PRIu64 ": %s", name, ln->lineno, msg);
+	if (!cli_bad_record(run.dlq, ln, name, is_json, type, msg))
 		finish(EXIT_TROUBLE);
-	}
-	struct dlq_letter l = {
-		.record = ln->p, .len = ln->len, .is_json = is_json,
-		.error_type = type, .error_message = msg,
-		.replayable = !ln->too_long, .file = name, .line = ln->lineno,
-	};
-	if (dlq_put(run.dlq, &l, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
-	cli_stats.dead_lettered++;
 }
 
 static bool eval(struct expr *e, const struct line *ln, const char *name,
 		 const char *what, const char **v, size_t *vlen)
 {
-	char err[512];
-	switch (expr_eval(e, &run.rec, v, vlen, err, sizeof err)) {
-	case EXPR_VALUE:
+	char err[512], msg[1024];
+	enum expr_status st = expr_eval(e, &run.rec, v, vlen, err, sizeof err);
+	if (st == EXPR_VALUE)
 		return true;
-	case EXPR_MISSING:
-		bad_record(ln, name, true, "missing_field", "missing %s %s",
-			   what, expr_source(e));
-		return false;
-	case EXPR_EMPTY:
-		bad_record(ln, name, true, "missing_field",
-			   "%s %s produced no value", what, expr_source(e));
-		return false;
-	case EXPR_ERROR:
-		bad_record(ln, name, true,
-			   expr_is_plain(e) ? "wrong_type" : "expression_error",
-			   "%s %s: %s", what, expr_source(e), err);
-		return false;
-	}
+	const char *type = expr_failure(e, st, what, err, msg, sizeof msg);
+	bad_record(ln, name, true, type, "%s", msg);
 	return false;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "commit.h"
+#include "dlq.h"
 #include "lines.h"
 #include "timefmt.h"
 
@@ -280,4 +281,23 @@ int cli_each_line(char **files, size_t max_line,
 			return -1;
 	}
 	return 0;
+}
+
+bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
+		    bool is_json, const char *type, const char *msg)
+{
+	char err[512];
+	if (!dlq) {
+		cli_warn("%s:%" PRIu64 ": %s", name, ln->lineno, msg);
+		return false;
+	}
+	struct dlq_letter l = {
+		.record = ln->p, .len = ln->len, .is_json = is_json,
+		.error_type = type, .error_message = msg,
+		.replayable = !ln->too_long, .file = name, .line = ln->lineno,
+	};
+	if (dlq_put(dlq, &l, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	cli_stats.dead_lettered++;
+	return true;
 }

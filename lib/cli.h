@@ -69,6 +69,15 @@ extern struct cli_stats cli_stats;
 void cli_stats_print(const char *extra);
 
 struct line;
+struct dlq;
+
+/*
+ * A bad record.  With a DLQ, dead-letter it (dying on a write error),
+ * count it, and return true: the run goes on.  Without one, print
+ * "PROG: FILE:LINE: msg" and return false: the caller ends the run.
+ */
+bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
+		    bool is_json, const char *type, const char *msg);
 
 /*
  * The input loop every filter shares: hand each line of the named files

@@ -174,3 +174,20 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 	*vlen = e->out.len;
 	return EXPR_VALUE;
 }
+
+const char *expr_failure(const struct expr *e, enum expr_status st,
+			 const char *what, const char *err, char *msg,
+			 size_t msglen)
+{
+	switch (st) {
+	case EXPR_MISSING:
+		snprintf(msg, msglen, "missing %s %s", what, e->src);
+		return "missing_field";
+	case EXPR_EMPTY:
+		snprintf(msg, msglen, "%s %s produced no value", what, e->src);
+		return "missing_field";
+	default:
+		snprintf(msg, msglen, "%s %s: %s", what, e->src, err);
+		return e->plain ? "wrong_type" : "expression_error";
+	}
+}

@@ -45,4 +45,13 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 			   const char **val, size_t *vlen, char *err,
 			   size_t errlen);
 
+/*
+ * For a status other than EXPR_VALUE: the dead-letter error type
+ * (missing_field, wrong_type, expression_error) and, in msg, the reason
+ * as "missing WHAT SRC", "WHAT SRC produced no value" or "WHAT SRC: err".
+ */
+const char *expr_failure(const struct expr *e, enum expr_status st,
+			 const char *what, const char *err, char *msg,
+			 size_t msglen);
+
 #endif

@@ -242,23 +242,13 @@ static void bad(const struct line *ln, const char *name, bool is_json,
 static void bad(const struct line *ln, const char *name, bool is_json,
 		const char *type, const char *fmt, ...)
 {
-	char msg[1024], err[512];
+	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (!run.dlq) {
-		cli_warn("%s:%" PRIu64 ": %s", name, ln->lineno, msg);
+	if (!cli_bad_record(run.dlq, ln, name, is_json, type, msg))
 		finish(EXIT_TROUBLE);
-	}
-	struct dlq_letter l = {
-		.record = ln->p, .len = ln->len, .is_json = is_json,
-		.error_type = type, .error_message = msg,
-		.replayable = !ln->too_long, .file = name, .line = ln->lineno,
-	};
-	if (dlq_put(run.dlq, &l, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
-	cli_stats.dead_lettered++;
 }
 
 static void record(const struct line *ln, const char *name)
