@@ -50,8 +50,11 @@ MANS     := $(wildcard man/*.1 man/*.7)
 DEB_BUILD := libjq-dev libonig-dev libzstd-dev libxxhash-dev pkg-config
 DEB_TEST  := bats bats-support bats-assert jq zstd mandoc parallel
 DEB_BENCH := miller hyperfine time
+DEB_FUZZ  := clang libclang-rt-14-dev
+DEB_VALGRIND := valgrind
 
-.PHONY: all deps deps-bench test unit unit-bins bats demo bench install uninstall clean fmt lint-man
+.PHONY: all deps deps-bench test unit unit-bins bats demo bench install uninstall clean fmt lint-man \
+        fuzz reliability valgrind
 
 all: $(BINS) $(GEN)
 
@@ -118,6 +121,23 @@ demo: deps all
 
 bench: deps-bench all
 	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) sh tests/bench/run.sh
+
+# Coverage-guided fuzzing with libFuzzer (clang): every harness in
+# tests/fuzz/ for FUZZ_SECONDS each, from its seed corpus.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(DEB_FUZZ)"
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+# Crash points, I/O faults, bad input, security and concurrency: one NDJSON
+# line per check, then a summary line.  RELIABILITY=short is the CI form.
+reliability: deps all
+	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) sh tests/reliability/run.sh
+
+# valgrind memcheck over the commands of the bats suites.
+valgrind: all
+	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(DEB_VALGRIND)"
+	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) sh tests/reliability/valgrind.sh
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7

@@ -594,6 +594,14 @@ SH
 	fi
 fi
 
+# --- further sections ----------------------------------------------------------
+# One file per tool or comparison in tests/bench/sections/, sourced here so
+# it shares bench, ratio, rss, have and record.
+
+for f in "$(dirname "$0")"/sections/*.sh; do
+	[ -f "$f" ] && . "$f"
+done
+
 # --- summary -------------------------------------------------------------------
 
 printf '\n%s targets met, %s missed, %s skipped; figures in %s\n' \
