@@ -3,8 +3,9 @@
  *
  * This file holds the options and the dispatch to the verbs: write.c
  * (init, append, overwrite, delete, merge), read.c (cat, log, files,
- * schema, verify, checkpoint), data.c (data files and predicates), tx.c
- * (commit by put-if-absent, conflict rules).  The log itself is
+ * schema, checkpoint), data.c (data files and predicates), tx.c
+ * (commit by put-if-absent, conflict rules), and the maintenance verbs
+ * verify.c, vacuum.c, optimize.c, stats.c.  The log itself is
  * lib/delta_log.c, the schema lib/delta_schema.c.
  */
 #include <getopt.h>
@@ -16,7 +17,7 @@
 #include "timefmt.h"
 #include "txlog.h"
 
-struct txopt opt = {.version = -1, .level = 3};
+struct txopt opt = {.version = -1, .level = 3, .target_size = 256u << 20};
 
 static void usage(int status)
 {
@@ -36,7 +37,10 @@ static void usage(int status)
 "  files TABLE [--version N | --as-of TIME]\n"
 "  schema TABLE\n"
 "  checkpoint TABLE   write a checkpoint now\n"
-"  verify TABLE       check the log and every data file\n"
+"  verify TABLE [--deep]  check the log and every data file\n"
+"  vacuum TABLE [--retain DUR] [--dry-run] [--force]\n"
+"  optimize TABLE [--where EXPR] [--target-size SIZE] [--zorder-by COL,...]\n"
+"  stats TABLE [--target-size SIZE]  files, bytes, records per partition\n"
 "\n"
 "Options:\n"
 "      --schema FILE         table schema (Delta struct JSON)\n"
@@ -52,6 +56,14 @@ static void usage(int status)
 "      --version N           read version N\n"
 "      --as-of TIME          read the version current at TIME (RFC 3339)\n"
 "      --level N             zstd level of data files (default 3)\n"
+"      --retain DUR          vacuum: keep what time travel within DUR\n"
+"                            needs (default 7d)\n"
+"      --dry-run             vacuum: list what would go, delete nothing\n"
+"      --force               vacuum: allow --retain under 7d\n"
+"      --target-size SIZE    optimize: output file size, uncompressed\n"
+"                            (default 256M)\n"
+"      --zorder-by COL,...   optimize: cluster records by these columns\n"
+"      --deep                verify: read every record, check statistics\n"
 "      --stats               print counts as one JSON line on stderr\n"
 "  -h, --help                show this help\n"
 "      --version             (alone) show the version\n"
@@ -65,6 +77,7 @@ static void usage(int status)
 enum {
 	O_SCHEMA = 256, O_INFER, O_PART, O_CPI, O_TXN, O_MERGE_SCHEMA,
 	O_WHERE, O_NEWER, O_DELWHEN, O_VERSION, O_ASOF, O_LEVEL, O_STATS,
+	O_RETAIN, O_DRY_RUN, O_FORCE, O_TARGET, O_ZORDER, O_DEEP,
 };
 
 static const struct option longopts[] = {
@@ -82,6 +95,12 @@ static const struct option longopts[] = {
 	{"as-of", required_argument, 0, O_ASOF},
 	{"level", required_argument, 0, O_LEVEL},
 	{"stats", no_argument, 0, O_STATS},
+	{"retain", required_argument, 0, O_RETAIN},
+	{"dry-run", no_argument, 0, O_DRY_RUN},
+	{"force", no_argument, 0, O_FORCE},
+	{"target-size", required_argument, 0, O_TARGET},
+	{"zorder-by", required_argument, 0, O_ZORDER},
+	{"deep", no_argument, 0, O_DEEP},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0},
 };
@@ -95,7 +114,8 @@ static const struct {
 	{"merge", verb_merge},     {"cat", verb_cat},
 	{"log", verb_log},         {"files", verb_files},
 	{"schema", verb_schema},   {"checkpoint", verb_checkpoint},
-	{"verify", verb_verify},
+	{"verify", verb_verify},   {"vacuum", verb_vacuum},
+	{"optimize", verb_optimize}, {"stats", verb_stats},
 };
 
 int main(int argc, char **argv)
@@ -170,6 +190,27 @@ int main(int argc, char **argv)
 			break;
 		case O_STATS:
 			opt.stats = true;
+			break;
+		case O_RETAIN:
+			opt.retain_ns = cli_duration("--retain", optarg);
+			opt.retain_set = true;
+			break;
+		case O_DRY_RUN:
+			opt.dry_run = true;
+			break;
+		case O_FORCE:
+			opt.force = true;
+			break;
+		case O_TARGET:
+			opt.target_size = cli_size("--target-size", optarg);
+			if (opt.target_size < 1)
+				cli_usage_error("--target-size must be above 0");
+			break;
+		case O_ZORDER:
+			opt.zorder = optarg;
+			break;
+		case O_DEEP:
+			opt.deep = true;
 			break;
 		case 'h':
 			usage(0);

@@ -36,6 +36,10 @@ extern struct txopt {
 	bool merge_schema;
 	bool stats;
 	int level;
+	int64_t retain_ns; /* vacuum --retain */
+	bool retain_set, dry_run, force, deep;
+	uint64_t target_size; /* optimize, stats: uncompressed bytes */
+	const char *zorder;   /* optimize --zorder-by COL,... */
 	char **files;
 	size_t nfiles;
 } opt;
@@ -52,6 +56,9 @@ int verb_files(void);
 int verb_schema(void);
 int verb_checkpoint(void);
 int verb_verify(void);
+int verb_vacuum(void);
+int verb_optimize(void);
+int verb_stats(void);
 
 /* Load the newest snapshot (or die 2); must_exist: a table is needed. */
 struct dl_snapshot *load_table(int64_t version);
