@@ -30,6 +30,10 @@ void cli_init(const char *prog)
 	/* A pipeline's reader going away is not an error worth a message:
 	 * die by SIGPIPE as coreutils do, even if the parent ignored it. */
 	signal(SIGPIPE, SIG_DFL);
+	/* Past a file-size limit (ulimit -f) a write should fail with
+	 * EFBIG, which we report and clean up after, not kill us with a
+	 * temp file left behind. */
+	signal(SIGXFSZ, SIG_IGN);
 	clock_gettime(CLOCK_MONOTONIC, &started);
 }
 
