@@ -16,7 +16,7 @@
 #include "xalloc.h"
 
 #define LEDGER_KIND "dlqrply"
-#define LEDGER_VERSION 1
+#define LEDGER_VERSION 2 /* 1 had no base line count */
 #define ENTRY 32
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -55,19 +55,20 @@ uint64_t dlq_line_hash(const char *line, size_t len)
 }
 
 int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
-		     size_t n, char *err, size_t errlen)
+		     size_t n, uint64_t base_lines, char *err, size_t errlen)
 {
 	char *path = dlq_ledger_path(dlq_path);
 	struct state_writer *w = state_write_begin(path, LEDGER_KIND,
 						   LEDGER_VERSION,
-						   8 + (uint64_t)n * ENTRY,
+						   16 + (uint64_t)n * ENTRY,
 						   err, errlen);
 	free(path);
 	if (!w)
 		return -1;
 	unsigned char b[ENTRY];
 	le64_put(b, n);
-	if (state_write(w, b, 8, err, errlen) != 0)
+	le64_put(b + 8, base_lines);
+	if (state_write(w, b, 16, err, errlen) != 0)
 		goto fail;
 	for (size_t k = 0; k < n; k++) {
 		le64_put(b, e[k].line_hash);
@@ -84,7 +85,7 @@ fail:
 }
 
 int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
-		    size_t *n, char *err, size_t errlen)
+		    size_t *n, uint64_t *base_lines, char *err, size_t errlen)
 {
 	char *path = dlq_ledger_path(dlq_path);
 	uint32_t version;
@@ -97,10 +98,17 @@ int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 	if (!r)
 		return err[0] ? -1 : 0;
 	unsigned char b[ENTRY];
-	if (state_read(r, b, 8, err, errlen) != 0)
+	size_t head = version == 1 ? 8 : 16;
+	if (len < head) {
+		set_err(err, errlen, "%s.replay: damaged ledger", dlq_path);
+		goto fail;
+	}
+	if (state_read(r, b, head, err, errlen) != 0)
 		goto fail;
 	uint64_t count = le64_get(b);
-	if (count != (len - 8) / ENTRY) {
+	if (base_lines) /* version 1: the whole file is the base */
+		*base_lines = version == 1 ? UINT64_MAX : le64_get(b + 8);
+	if (count != (len - head) / ENTRY || (len - head) % ENTRY) {
 		set_err(err, errlen, "%s.replay: damaged ledger", dlq_path);
 		goto fail;
 	}

@@ -18,6 +18,14 @@
  * them) and the fingerprint and retry_count of its record.  While it
  * exists, dlq_put() (dlq.h) gives a record found in it retry_count + 1,
  * so a record that fails again comes back counted, its bytes untouched.
+ *
+ * A replay that does not commit (its command failed, or it was killed)
+ * is rolled back by the next replay (dlq replay's settle_ledger()): the entries its command
+ * dead-lettered again (after the ledger's base line, with the fingerprint
+ * of a ledger entry and its retry_count + 1) go, since their originals
+ * are still there.  A replay killed after its commit's rename but before
+ * the ledger went is told apart by its originals being gone: then only
+ * the ledger goes.
  */
 #ifndef IDEM_DLQ_LEDGER_H
 #define IDEM_DLQ_LEDGER_H
@@ -45,11 +53,14 @@ struct fp128 dlq_ledger_fp(const char *rec, size_t len, bool is_json,
 
 uint64_t dlq_line_hash(const char *line, size_t len);
 
+/* base_lines: the lines FILE held when the replay read it. */
 int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
-		     size_t n, char *err, size_t errlen);
-/* 1 and *e (malloc'd) when there is a ledger, 0 when none, -1 error. */
+		     size_t n, uint64_t base_lines, char *err, size_t errlen);
+/* 1 and *e (malloc'd) when there is a ledger, 0 when none, -1 error.
+ * base_lines may be NULL. */
 int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
-		    size_t *n, char *err, size_t errlen);
+		    size_t *n, uint64_t *base_lines, char *err, size_t errlen);
+
 int dlq_ledger_remove(const char *dlq_path, char *err, size_t errlen);
 
 /*

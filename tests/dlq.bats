@@ -198,6 +198,59 @@ J
 J
 }
 
+@test "a failed replay whose command dead-lettered again is rolled back" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	cp bad.ndjson before
+	run dlq replay bad.ndjson -- sh -c 'dlq check -e ".amount > 0" --dlq bad.ndjson; exit 1'
+	assert_failure 2
+	assert_output 'dlq: sh exited with status 1; nothing removed from bad.ndjson'
+	cmp before bad.ndjson
+	[ ! -e bad.ndjson.replay ]
+}
+
+@test "a killed replay is rolled back by the next one: each record once" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	cp bad.ndjson before
+	# the command dead-letters all three again, then kills the replay
+	run dlq replay bad.ndjson -- sh -c 'dlq check -e ".amount > 0" --dlq bad.ndjson; kill -9 $PPID'
+	assert_failure 137
+	[ "$(wc -l < bad.ndjson)" = 6 ]
+	[ -e bad.ndjson.replay ]
+	run dlq replay bad.ndjson -- cat
+	assert_success
+	assert_output - <<'J'
+dlq: bad.ndjson: an unfinished replay rolled back: 3 entries it dead-lettered again removed, the originals kept
+{"id":2,"amount":-1}
+{"id":3}
+not json
+J
+	[ ! -s bad.ndjson ]
+	[ ! -e bad.ndjson.replay ]
+}
+
+@test "a replay killed after its commit keeps the new entries" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	# the 2nd atomic rename is the commit's rewrite (the 1st, the ledger)
+	run env IDEM_FAULT=commit.renamed:2 dlq replay bad.ndjson -- \
+		dlq check -e '.amount > 0' --dlq bad.ndjson
+	assert_failure 86
+	[ -e bad.ndjson.replay ]
+	run why bad.ndjson
+	assert_output - <<'J'
+["check_failed","check failed: .amount > 0: .amount is -1",1,true]
+["missing_field","check failed: .amount > 0: .amount is missing",1,true]
+["invalid_json","invalid JSON: invalid literal at byte 1",1,true]
+J
+	run dlq replay bad.ndjson -- sh -c 'cat > got'
+	assert_success
+	assert_output 'dlq: bad.ndjson: the last replay had committed; its ledger removed'
+	[ "$(wc -l < got)" = 3 ]
+	[ ! -s bad.ndjson ]
+}
+
 @test "a replay that succeeds removes the replayed entries only" {
 	orders > in.ndjson
 	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null

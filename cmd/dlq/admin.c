@@ -180,6 +180,7 @@ struct pending {
 	struct dlq_ledger_entry *e;
 	size_t n, cap;
 	uint64_t max_retries;
+	uint64_t lines;     /* FILE's lines when collected: the ledger's base */
 	struct buf out;     /* the originals, one per line */
 	struct buf scratch;
 	uint64_t parked;
@@ -244,6 +245,23 @@ static void drop_line(void *vctx, const char *line, size_t len,
 	buf_addc(out, '\n');
 }
 
+/* Append the original record of e to out (a raw line decoded from its
+ * string) and return its ledger fingerprint. */
+static struct fp128 add_original(struct buf *out, const struct envelope *e,
+				 struct buf *scratch)
+{
+	size_t start = out->len;
+	if (e->raw && e->orig[0] == '"') {
+		buf_reserve(out, e->orig_len);
+		out->len += scan_string_decode(e->orig, e->orig_len,
+					       out->p + out->len);
+	} else {
+		buf_add(out, e->orig, e->orig_len);
+	}
+	return dlq_ledger_fp(out->p + start, out->len - start, !e->raw,
+			     scratch);
+}
+
 static void collect(struct pending *p, const char *path)
 {
 	char err[512];
@@ -262,24 +280,15 @@ static void collect(struct pending *p, const char *path)
 		if (ln.too_long || envelope_parse(&rec, ln.p, ln.len, &e) != 0)
 			cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a dead-letter "
 				"envelope", path, ln.lineno);
+		p->lines++;
 		if (!e.replayable)
 			continue;
 		if (p->n == p->cap) {
 			p->cap = p->cap ? p->cap * 2 : 64;
 			p->e = xrealloc(p->e, p->cap * sizeof *p->e);
 		}
-		size_t start = p->out.len;
-		if (e.raw && e.orig[0] == '"') {
-			buf_reserve(&p->out, e.orig_len);
-			p->out.len += scan_string_decode(e.orig, e.orig_len,
-							 p->out.p + p->out.len);
-		} else {
-			buf_add(&p->out, e.orig, e.orig_len);
-		}
 		p->e[p->n].line_hash = dlq_line_hash(ln.p, ln.len);
-		p->e[p->n].fp = dlq_ledger_fp(p->out.p + start,
-					      p->out.len - start, !e.raw,
-					      &p->scratch);
+		p->e[p->n].fp = add_original(&p->out, &e, &p->scratch);
 		p->e[p->n].retry_count = e.retry_count;
 		p->n++;
 		buf_addc(&p->out, '\n');
@@ -299,6 +308,93 @@ static int feed_out(void *ctx, int fd)
 		cli_die(EXIT_TROUBLE, "pipe to command: %s", strerror(errno));
 	}
 	return 0;
+}
+
+/* ---- a replay that did not finish ---- */
+
+struct settle {
+	struct dlq_ledger_entry *e; /* sorted by line_hash */
+	size_t n;
+	uint64_t base, lineno, originals, dropped;
+	struct buf scratch, tmp;
+};
+
+static int settle_has(const struct settle *st, uint64_t line_hash)
+{
+	struct dlq_ledger_entry key = {.line_hash = line_hash};
+	return bsearch(&key, st->e, st->n, sizeof *st->e, hash_cmp) != NULL;
+}
+
+/* Drop an entry the unfinished replay's command dead-lettered again: after
+ * the base, a ledger record's fingerprint, its retry_count + 1; each
+ * ledger entry accounts for one. */
+static void unreplay_line(void *vctx, const char *line, size_t len,
+			  struct buf *out)
+{
+	struct settle *st = vctx;
+	static struct scan_record rec;
+	struct envelope e;
+	if (++st->lineno > st->base &&
+	    envelope_parse(&rec, line, len, &e) == 0 && e.retry_count > 0) {
+		st->tmp.len = 0;
+		struct fp128 fp = add_original(&st->tmp, &e, &st->scratch);
+		for (size_t k = 0; k < st->n; k++) {
+			struct dlq_ledger_entry *le = &st->e[k];
+			if (le->retry_count + 1 == e.retry_count &&
+			    le->fp.lo == fp.lo && le->fp.hi == fp.hi) {
+				le->retry_count = UINT64_MAX - 1; /* used */
+				st->dropped++;
+				return;
+			}
+		}
+	}
+	buf_add(out, line, len);
+	buf_addc(out, '\n');
+}
+
+/*
+ * A ledger left behind by a replay that was killed or whose command failed
+ * (dlq_ledger.h).  If none of its originals is left, the replay's commit
+ * had replaced FILE: only the ledger goes.  Otherwise nothing was
+ * committed: the entries its command dead-lettered again go, so each
+ * record is in FILE once, as before the replay.
+ */
+static void settle_ledger(const char *path, bool quiet)
+{
+	char err[512];
+	struct settle st = {0};
+	int r = dlq_ledger_read(path, &st.e, &st.n, &st.base, err, sizeof err);
+	if (r < 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	if (r == 0)
+		return;
+	qsort(st.e, st.n, sizeof *st.e, hash_cmp);
+	struct lines *in = lines_open(path, LINES_DEFAULT_MAX, err,
+				      sizeof err);
+	if (in) {
+		struct line ln;
+		while (lines_next(in, &ln, err, sizeof err) == 1)
+			if (settle_has(&st, dlq_line_hash(ln.p, ln.len)))
+				st.originals++;
+		lines_close(in);
+	}
+	if (st.originals > 0) {
+		if (dlq_rewrite(path, unreplay_line, &st, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		if (!quiet)
+			cli_warn("%s: an unfinished replay rolled back: %" PRIu64
+				 " entr%s it dead-lettered again removed, "
+				 "the originals kept", path, st.dropped,
+				 st.dropped == 1 ? "y" : "ies");
+	} else if (!quiet) {
+		cli_warn("%s: the last replay had committed; its ledger "
+			 "removed", path);
+	}
+	if (dlq_ledger_remove(path, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	free(st.e);
+	buf_free(&st.scratch);
+	buf_free(&st.tmp);
 }
 
 static void commit_replay(const char *path, struct pending *p)
@@ -358,13 +454,17 @@ int dlq_replay_main(int argc, char **argv)
 	if (lk < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (commit) {
-		int r = dlq_ledger_read(path, &p.e, &p.n, err, sizeof err);
+		int r = dlq_ledger_read(path, &p.e, &p.n, NULL, err,
+					sizeof err);
 		if (r < 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		if (r > 0)
 			commit_replay(path, &p);
 		return EXIT_OK; /* no replay pending: nothing to do */
 	}
+	/* A replay still pending (killed, or emitted and never committed) is
+	 * abandoned: this one starts from FILE as it was before it. */
+	settle_ledger(path, false);
 	if (p.max_retries != UINT64_MAX && access(path, F_OK) == 0 &&
 	    dlq_rewrite(path, park_line, &p, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
@@ -379,7 +479,7 @@ int dlq_replay_main(int argc, char **argv)
 	}
 	/* The ledger first: a record that fails again while it exists is
 	 * dead-lettered with retry_count + 1. */
-	if (dlq_ledger_write(path, p.e, p.n, err, sizeof err) != 0)
+	if (dlq_ledger_write(path, p.e, p.n, p.lines, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (!cmd) {
 		cli_out(p.out.p, p.out.len);
@@ -388,7 +488,7 @@ int dlq_replay_main(int argc, char **argv)
 	}
 	int rc = run_fed(cmd, feed_out, &p);
 	if (rc != 0) {
-		dlq_ledger_remove(path, err, sizeof err);
+		settle_ledger(path, true);
 		if (rc < 0)
 			cli_warn("%s exited 0 before reading every record; "
 				 "nothing removed from %s", cmd[0], path);
