@@ -115,6 +115,7 @@ static struct {
 	int late_fd;
 	struct dlq *dlq;
 	uint64_t too_late, panes, shard_skipped;
+	bool foreign; /* this record belongs to another --shard */
 	char *desc;
 } run;
 
@@ -168,6 +169,8 @@ static void bad_record(const struct line *ln, const char *name, bool is_json,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	if (run.foreign)
+		return; /* its own shard reports it */
 	if (!cli_bad_record(run.dlq, ln, name, is_json, type, msg))
 		finish(EXIT_TROUBLE);
 }
@@ -613,6 +616,8 @@ static void record(const struct line *ln, const char *name)
 {
 	struct scan_error se;
 	cli_stats.records_in++;
+	/* A record without a group key is shard 0's to report. */
+	run.foreign = opt.shard.n && opt.shard.i != 0;
 	if (ln->too_long) {
 		bad_record(ln, name, false, "line_too_long",
 			   "line of %zu bytes is longer than --max-line %zu",
@@ -647,10 +652,10 @@ static void record(const struct line *ln, const char *name)
 	buf_reset(&run.canon);
 	value_canon_tuple(&run.canon, vals, lens, opt.ngroups);
 	struct fp128 fp = value_fp(run.canon.p, run.canon.len);
-	if (!cli_shard_mine(&opt.shard, fp)) {
-		run.shard_skipped++;
-		return;
-	}
+	/* Another shard's record still moves the watermark (if it would
+	 * have in one process), so every shard fires as one process does. */
+	run.foreign = !cli_shard_mine(&opt.shard, fp);
+	run.shard_skipped += run.foreign;
 
 	const char *v, *why;
 	size_t vlen;
@@ -688,9 +693,12 @@ static void record(const struct line *ln, const char *name)
 	    wm_add(wm_add(t, span), opt.lateness) <= w)
 		nstarts = 0;
 	if (nstarts == 0) {
-		too_late(ln, name, t, w);
+		if (!run.foreign)
+			too_late(ln, name, t, w);
 		return;
 	}
+	if (run.foreign)
+		goto observe;
 	if (have_w && t < w)
 		cli_stats.late++;
 
@@ -743,6 +751,7 @@ static void record(const struct line *ln, const char *name)
 			emit(x, "early", false);
 		}
 	}
+observe:
 	if (!run.upstream && wm_observe(run.wm, (struct fp128){0, 0}, t)) {
 		wm_get(run.wm, &w);
 		advance(w);
