@@ -17,6 +17,9 @@
 #define STATE_HDR 32
 #define STATE_KIND 8
 #define STATE_SUM 8
+#define STATE_GEN 16 /* the generations header after the first 32 bytes */
+#define FLAG_GEN 1u
+#define NO_BASE UINT64_MAX
 
 struct state_writer {
 	struct commit_file c;
@@ -29,6 +32,10 @@ struct state_reader {
 	char *path;
 	XXH3_state_t *xx;
 	uint64_t declared, read;
+	/* A file with generations was verified whole up front and its
+	 * payload is read from the middle: no streaming check at the end. */
+	bool verified;
+	uint64_t off; /* where the payload starts */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -70,6 +77,8 @@ uint32_t le32_get(const unsigned char *p)
 	       (uint32_t)p[3] << 24;
 }
 
+static ssize_t read_full(FILE *f, void *data, size_t n);
+
 static XXH3_state_t *hash_new(void)
 {
 	XXH3_state_t *xx = XXH3_createState();
@@ -78,9 +87,10 @@ static XXH3_state_t *hash_new(void)
 	return xx;
 }
 
-struct state_writer *state_write_begin(const char *path, const char *kind,
-				       uint32_t version, uint64_t payload_len,
-				       char *err, size_t errlen)
+static struct state_writer *write_begin(const char *path, const char *kind,
+				       uint32_t version, uint32_t flags,
+				       uint64_t payload_len, char *err,
+				       size_t errlen)
 {
 	size_t kn = strlen(kind);
 	if (kn == 0 || kn > STATE_KIND) {
@@ -92,7 +102,7 @@ struct state_writer *state_write_begin(const char *path, const char *kind,
 	memcpy(hdr, STATE_MAGIC, 8);
 	memcpy(hdr + 8, kind, kn);
 	le32_put(hdr + 16, version);
-	le32_put(hdr + 20, 0);
+	le32_put(hdr + 20, flags);
 	le64_put(hdr + 24, payload_len);
 
 	struct state_writer *w = xcalloc(1, sizeof *w);
@@ -110,6 +120,89 @@ struct state_writer *state_write_begin(const char *path, const char *kind,
 	w->declared = payload_len;
 	XXH3_64bits_update(w->xx, hdr, sizeof hdr);
 	if (commit_write(&w->c, hdr, sizeof hdr, err, errlen) < 0) {
+		state_write_abort(w);
+		return NULL;
+	}
+	return w;
+}
+
+struct state_writer *state_write_begin(const char *path, const char *kind,
+				       uint32_t version, uint64_t payload_len,
+				       char *err, size_t errlen)
+{
+	return write_begin(path, kind, version, 0, payload_len, err, errlen);
+}
+
+/* Bytes that precede the payload: hashed, not counted in it. */
+static int write_extra(struct state_writer *w, const void *data, size_t n,
+		       char *err, size_t errlen)
+{
+	if (commit_write(&w->c, data, n, err, errlen) < 0)
+		return -1;
+	XXH3_64bits_update(w->xx, data, n);
+	return 0;
+}
+
+/* Copy the base out of the file still at path (the commit has not
+ * replaced it yet, and the caller holds its lock). */
+static int copy_base(struct state_writer *w, const char *path,
+		     const struct state_gen *g, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rbe");
+	if (!f) {
+		set_err(err, errlen, "%s: cannot reopen: %s", path,
+			strerror(errno));
+		return -1;
+	}
+	int rc = -1;
+	if (fseeko(f, (off_t)g->base_off, SEEK_SET) != 0) {
+		set_err(err, errlen, "%s: seek: %s", path, strerror(errno));
+		goto out;
+	}
+	unsigned char chunk[1 << 16];
+	for (uint64_t left = g->base_len; left > 0;) {
+		size_t take = left < sizeof chunk ? (size_t)left : sizeof chunk;
+		ssize_t got = read_full(f, chunk, take);
+		if (got != (ssize_t)take) {
+			set_err(err, errlen, "%s: changed while in use", path);
+			goto out;
+		}
+		if (write_extra(w, chunk, take, err, errlen) < 0)
+			goto out;
+		left -= take;
+	}
+	rc = 0;
+out:
+	fclose(f);
+	return rc;
+}
+
+struct state_writer *state_write_begin_gen(const char *path,
+					   const char *kind, uint32_t version,
+					   uint64_t payload_len,
+					   struct state_gen *g, char *err,
+					   size_t errlen)
+{
+	if (!g || !g->batch)
+		return state_write_begin(path, kind, version, payload_len,
+					 err, errlen);
+	size_t bn = strlen(g->batch);
+	if (bn == 0 || bn > STATE_BATCH_MAX) {
+		set_err(err, errlen, "%s: batch must be 1 to %d bytes", path,
+			STATE_BATCH_MAX);
+		return NULL;
+	}
+	struct state_writer *w = write_begin(path, kind, version, FLAG_GEN,
+					     payload_len, err, errlen);
+	if (!w)
+		return NULL;
+	unsigned char ext[STATE_GEN];
+	le32_put(ext, (uint32_t)bn);
+	le32_put(ext + 4, g->has_base ? g->base_version : 0);
+	le64_put(ext + 8, g->has_base ? g->base_len : NO_BASE);
+	if (write_extra(w, ext, sizeof ext, err, errlen) < 0 ||
+	    write_extra(w, g->batch, bn, err, errlen) < 0 ||
+	    (g->has_base && copy_base(w, path, g, err, errlen) < 0)) {
 		state_write_abort(w);
 		return NULL;
 	}
@@ -194,11 +287,14 @@ static void kind_text(const unsigned char *k, char out[STATE_KIND + 1])
 	out[i] = '\0';
 }
 
-static int verify_upfront(struct state_reader *r, char *err, size_t errlen)
+/* Hash the body bytes from here, check the checksum after them, then
+ * seek to the payload at offset `at`. */
+static int verify_upfront(struct state_reader *r, uint64_t body, uint64_t at,
+			  char *err, size_t errlen)
 {
 	XXH3_state_t *x = XXH3_createState();
 	unsigned char chunk[1 << 16], sum[STATE_SUM];
-	uint64_t left = r->declared;
+	uint64_t left = body;
 	int rc = -1;
 	if (!x) {
 		set_err(err, errlen, "%s: out of memory", r->path);
@@ -227,7 +323,7 @@ static int verify_upfront(struct state_reader *r, char *err, size_t errlen)
 			"damaged state", r->path);
 		goto out;
 	}
-	if (fseeko(r->f, STATE_HDR, SEEK_SET) != 0) {
+	if (fseeko(r->f, (off_t)at, SEEK_SET) != 0) {
 		set_err(err, errlen, "%s: seek: %s", r->path, strerror(errno));
 		goto out;
 	}
@@ -243,8 +339,88 @@ struct state_reader *state_read_begin(const char *path, const char *kind,
 				      uint64_t *payload_len, char *err,
 				      size_t errlen)
 {
+	return state_read_begin_gen(path, kind, max_version, NULL, version,
+				    payload_len, err, errlen);
+}
+
+static bool version_ok(const char *path, uint32_t v, uint32_t max_version,
+		       char *err, size_t errlen)
+{
+	if (v <= max_version)
+		return true;
+	set_err(err, errlen, "%s: format version %" PRIu32 " is newer than "
+		"this program understands (max %" PRIu32 ")", path, v,
+		max_version);
+	return false;
+}
+
+/* The generations header and batch of a file with FLAG_GEN: checks the
+ * sizes add up to the file exactly, verifies it whole, and leaves r at
+ * the payload g asks for.  1: read it; 0: the batch started empty. */
+static int open_gen(struct state_reader *r, uint64_t size, uint32_t v,
+		    uint32_t max_version, struct state_gen *g, char *err,
+		    size_t errlen)
+{
+	unsigned char ext[STATE_GEN];
+	char batch[STATE_BATCH_MAX + 1];
+	if (read_full(r->f, ext, sizeof ext) != (ssize_t)sizeof ext) {
+		set_err(err, errlen, "%s: truncated (header ends early)",
+			r->path);
+		return -1;
+	}
+	uint32_t bn = le32_get(ext), bv = le32_get(ext + 4);
+	uint64_t blen = le64_get(ext + 8);
+	uint64_t bsize = blen == NO_BASE ? 0 : blen;
+	uint64_t fixed = STATE_HDR + STATE_GEN + STATE_SUM;
+	if (bn == 0 || bn > STATE_BATCH_MAX || size < fixed + bn ||
+	    bsize > size - fixed - bn ||
+	    r->declared != size - fixed - bn - bsize) {
+		set_err(err, errlen, "%s: damaged state (generation sizes do "
+			"not match the file)", r->path);
+		return -1;
+	}
+	if (read_full(r->f, batch, bn) != (ssize_t)bn) {
+		set_err(err, errlen, "%s: truncated (header ends early)",
+			r->path);
+		return -1;
+	}
+	batch[bn] = '\0';
+	XXH3_64bits_update(r->xx, ext, sizeof ext);
+	XXH3_64bits_update(r->xx, batch, bn);
+	uint64_t base_at = STATE_HDR + STATE_GEN + bn;
+	bool replay = g && g->batch && strlen(g->batch) == bn &&
+		      memcmp(g->batch, batch, bn) == 0;
+	uint64_t at = replay ? base_at : base_at + bsize;
+	r->off = at;
+	if (verify_upfront(r, bsize + r->declared, at, err, errlen) != 0)
+		return -1;
+	r->verified = true;
+	if (!replay)
+		return version_ok(r->path, v, max_version, err, errlen) ? 1 : -1;
+	g->replay = true;
+	if (blen == NO_BASE)
+		return 0;
+	if (!version_ok(r->path, bv, max_version, err, errlen))
+		return -1;
+	r->declared = blen;
+	g->base_version = bv;
+	return 1;
+}
+
+struct state_reader *state_read_begin_gen(const char *path,
+					  const char *kind,
+					  uint32_t max_version,
+					  struct state_gen *g,
+					  uint32_t *version,
+					  uint64_t *payload_len, char *err,
+					  size_t errlen)
+{
 	if (err && errlen)
 		err[0] = '\0';
+	if (g) {
+		g->replay = false;
+		g->has_base = false;
+	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -290,10 +466,10 @@ struct state_reader *state_read_begin(const char *path, const char *kind,
 		goto fail;
 	}
 	uint32_t v = le32_get(hdr + 16);
-	if (v > max_version) {
-		set_err(err, errlen, "%s: format version %" PRIu32 " is newer "
-			"than this program understands (max %" PRIu32 ")",
-			path, v, max_version);
+	uint32_t flags = le32_get(hdr + 20);
+	if (flags & ~FLAG_GEN) {
+		set_err(err, errlen, "%s: flags %#" PRIx32 " are newer than "
+			"this program understands", path, flags);
 		goto fail;
 	}
 	r->declared = le64_get(hdr + 24);
@@ -302,27 +478,56 @@ struct state_reader *state_read_begin(const char *path, const char *kind,
 	 * length can be there, before a caller sizes anything by it. */
 	struct stat st;
 	bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-	if (regular) {
-		uint64_t size = (uint64_t)st.st_size;
-		uint64_t body = size - STATE_HDR;
-		if (r->declared > body) {
-			set_err(err, errlen, "%s: truncated (payload ends "
-				"early)", path);
-			goto fail;
-		}
-		if (body - r->declared < STATE_SUM) {
-			set_err(err, errlen, "%s: truncated (checksum "
-				"missing)", path);
-			goto fail;
-		}
-	}
 	XXH3_64bits_update(r->xx, hdr, sizeof hdr);
-	/* A regular file is checked whole before anything is handed out:
-	 * a damaged count or length must be refused as damage, not acted
-	 * on.  A second pass over a state file costs little next to the
-	 * work its reader does with it; pipes are checked at the end. */
-	if (regular && verify_upfront(r, err, errlen) != 0)
-		goto fail;
+	if (flags & FLAG_GEN) {
+		if (!regular) {
+			set_err(err, errlen, "%s: a state with generations "
+				"must be a regular file", path);
+			goto fail;
+		}
+		int rc = open_gen(r, (uint64_t)st.st_size, v, max_version, g,
+				  err, errlen);
+		if (rc < 0)
+			goto fail;
+		if (rc == 0) { /* the replayed batch started empty */
+			reader_free(r);
+			return NULL;
+		}
+		if (g && g->replay)
+			v = g->base_version;
+	} else {
+		r->off = STATE_HDR;
+		if (!version_ok(path, v, max_version, err, errlen))
+			goto fail;
+		if (regular) {
+			uint64_t size = (uint64_t)st.st_size;
+			uint64_t body = size - STATE_HDR;
+			if (r->declared > body) {
+				set_err(err, errlen, "%s: truncated (payload "
+					"ends early)", path);
+				goto fail;
+			}
+			if (body - r->declared < STATE_SUM) {
+				set_err(err, errlen, "%s: truncated "
+					"(checksum missing)", path);
+				goto fail;
+			}
+		}
+		/* A regular file is checked whole before anything is
+		 * handed out: a damaged count or length must be refused
+		 * as damage, not acted on.  A second pass over a state
+		 * file costs little next to the work its reader does
+		 * with it; pipes are checked at the end. */
+		if (regular && verify_upfront(r, r->declared, STATE_HDR, err,
+					      errlen) != 0)
+			goto fail;
+	}
+	if (g) {
+		g->has_base = true;
+		g->base_version = v;
+		g->base_off = r->off;
+		g->base_len = r->declared;
+	}
 	if (version)
 		*version = v;
 	if (payload_len)
@@ -359,6 +564,10 @@ int state_read(struct state_reader *r, void *data, size_t n, char *err,
 int state_read_end(struct state_reader *r, char *err, size_t errlen)
 {
 	int rc = -1;
+	if (r->verified) {
+		rc = 0;
+		goto out;
+	}
 	/* A payload the caller did not consume is still hashed, so the
 	 * verdict covers the whole file. */
 	unsigned char chunk[4096];
@@ -404,4 +613,20 @@ void state_read_abort(struct state_reader *r)
 {
 	if (r)
 		reader_free(r);
+}
+
+int state_batch(const char *option, const char **batch, char *err,
+		size_t errlen)
+{
+	const char *b = option ? option : getenv("IDEM_BATCH");
+	*batch = NULL;
+	if (!b || !b[0])
+		return 0;
+	if (strlen(b) > STATE_BATCH_MAX) {
+		set_err(err, errlen, "%s: a batch is at most %d bytes",
+			option ? "--batch" : "IDEM_BATCH", STATE_BATCH_MAX);
+		return -1;
+	}
+	*batch = b;
+	return 0;
 }

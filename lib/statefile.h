@@ -14,10 +14,25 @@
  * All integers little-endian.  Written through commit.h (atomic), read
  * streaming: the checksum is verified by state_read_end(), so a reader
  * must not act on the payload before that returns 0.
+ *
+ * Batch generations (flag bit 0 at offset 20), for exactly-once replay.
+ * A run that names its batch keeps, beside its new payload, the payload
+ * it started from (its base), and the header grows:
+ *
+ *         32   u32 batch length L (1..STATE_BATCH_MAX)
+ *         36   u32 version of the base payload
+ *         40   u64 base length P (UINT64_MAX: the batch started empty)
+ *         48   batch (L bytes), base (P bytes), then the payload
+ *
+ * The checksum still covers every byte before it.  A later run of the
+ * same batch (a replay after a crash) starts from the base again, so it
+ * computes exactly what the killed run did; a run of any other batch
+ * starts from the newest payload.  Files without the flag still load.
  */
 #ifndef IDEM_STATEFILE_H
 #define IDEM_STATEFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,10 +42,40 @@
 struct state_writer;
 struct state_reader;
 
+#define STATE_BATCH_MAX 255
+
+/*
+ * A run's batch, for the generation a state file keeps.  Set batch
+ * (NULL: none; the file is then written without generations) and pass
+ * the same struct to state_read_begin_gen() and state_write_begin_gen().
+ */
+struct state_gen {
+	const char *batch;
+	bool replay; /* out: the file was written by this batch; its base
+		      * was loaded (or nothing, when it started empty) */
+	/* private: the payload this run started from, kept by the save */
+	bool has_base;
+	uint32_t base_version;
+	uint64_t base_off, base_len;
+};
+
+/* The batch a tool runs as, into *batch: its --batch option when given
+ * ("" means none), else $IDEM_BATCH when set and not empty, else NULL.
+ * -1 with err set when it is longer than STATE_BATCH_MAX. */
+int state_batch(const char *option, const char **batch, char *err,
+		size_t errlen);
+
 /* payload_len must be known up front (it is in the header). */
 struct state_writer *state_write_begin(const char *path, const char *kind,
 				       uint32_t version, uint64_t payload_len,
 				       char *err, size_t errlen);
+/* With g->batch set, also writes the batch and copies the base that
+ * state_read_begin_gen() found (from the file still at path). */
+struct state_writer *state_write_begin_gen(const char *path,
+					   const char *kind, uint32_t version,
+					   uint64_t payload_len,
+					   struct state_gen *g, char *err,
+					   size_t errlen);
 int state_write(struct state_writer *w, const void *data, size_t n,
 		char *err, size_t errlen);
 /* Checks the payload length, appends the checksum, commits atomically.
@@ -47,6 +92,17 @@ struct state_reader *state_read_begin(const char *path, const char *kind,
 				      uint32_t max_version, uint32_t *version,
 				      uint64_t *payload_len, char *err,
 				      size_t errlen);
+/* The same, choosing the generation for g->batch (see above) and
+ * noting in g where it lies; a replay of a batch that started empty
+ * returns NULL with err[0] == 0, as a first run does.  g->batch NULL:
+ * the newest payload, as state_read_begin() reads it. */
+struct state_reader *state_read_begin_gen(const char *path,
+					  const char *kind,
+					  uint32_t max_version,
+					  struct state_gen *g,
+					  uint32_t *version,
+					  uint64_t *payload_len, char *err,
+					  size_t errlen);
 /* Read exactly n payload bytes; -1 on a short file ("truncated"). */
 int state_read(struct state_reader *r, void *data, size_t n, char *err,
 	       size_t errlen);

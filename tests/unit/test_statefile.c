@@ -335,6 +335,126 @@ TEST(little_endian_helpers)
 	CHECK(le32_get(b) == 0xdeadbeefU);
 }
 
+/* One run as a tool makes it with --batch: load the generation g picks
+ * (its text into got, "" when none), then save text as batch. */
+static int gen_run(const char *batch, const char *text, char *got)
+{
+	struct state_gen g = {.batch = batch};
+	uint64_t len = 0;
+	got[0] = '\0';
+	struct state_reader *r = state_read_begin_gen(path, "dedup", 2, &g,
+						      NULL, &len, err,
+						      sizeof err);
+	if (!r && err[0])
+		return -1;
+	if (r) {
+		if (len > 63 || state_read(r, got, (size_t)len, err,
+					   sizeof err) < 0) {
+			state_read_abort(r);
+			return -1;
+		}
+		got[len] = '\0';
+		if (state_read_end(r, err, sizeof err) < 0)
+			return -1;
+	}
+	struct state_writer *w = state_write_begin_gen(path, "dedup", 2,
+						       strlen(text), &g, err,
+						       sizeof err);
+	if (!w)
+		return -1;
+	if (state_write(w, text, strlen(text), err, sizeof err) < 0) {
+		state_write_abort(w);
+		return -1;
+	}
+	return state_write_end(w, err, sizeof err) < 0 ? -1 : g.replay;
+}
+
+TEST(a_replayed_batch_starts_from_the_state_before_it)
+{
+	char got[64];
+	unlink(path);
+	CHECK_INT(gen_run("1", "after-1", got), 0);
+	CHECK_STR(got, "");
+	/* a replay of the first batch starts empty, again and again */
+	CHECK_INT(gen_run("1", "after-1", got), 1);
+	CHECK_STR(got, "");
+	CHECK_INT(gen_run("2", "after-2", got), 0);
+	CHECK_STR(got, "after-1");
+	CHECK_INT(gen_run("2", "after-2", got), 1);
+	CHECK_STR(got, "after-1");
+	CHECK_INT(gen_run("2", "after-2", got), 1);
+	CHECK_STR(got, "after-1");
+	CHECK_INT(gen_run("3", "after-3", got), 0);
+	CHECK_STR(got, "after-2");
+	/* header: flag, batch, base version and length, base, payload */
+	CHECK_INT(file_size(), 32 + 16 + 1 + 7 + 7 + 8);
+	/* a reader without a batch, and old programs' calls, get the
+	 * newest */
+	CHECK_INT(read_state(), 0);
+	struct state_reader *r = state_read_begin(path, "dedup", 2, NULL,
+						  NULL, err, sizeof err);
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_INT(state_read(r, got, 7, err, sizeof err), 0);
+		got[7] = '\0';
+		CHECK_STR(got, "after-3");
+		CHECK_INT(state_read_end(r, err, sizeof err), 0);
+	}
+	/* damage anywhere, the base included, is refused */
+	patch_byte(32 + 16 + 1 + 2, 0x01);
+	CHECK_INT(gen_run("3", "after-3", got), -1);
+	expect("checksum mismatch; refusing a damaged state");
+	CHECK_STR(err, want);
+	patch_byte(32 + 16 + 1 + 2, 0x01);
+	patch_byte(44, 0x01); /* the base length */
+	CHECK_INT(gen_run("4", "x", got), -1);
+	expect("damaged state (generation sizes do not match the file)");
+	CHECK_STR(err, want);
+}
+
+TEST(a_state_without_generations_is_the_base_of_a_batch)
+{
+	char got[64];
+	CHECK_INT(write_state("dedup", 2), 0); /* as before generations */
+	CHECK_INT(gen_run("7", "after-7", got), 0);
+	CHECK_STR(got, (const char *)payload);
+	CHECK_INT(gen_run("7", "after-7", got), 1);
+	CHECK_STR(got, (const char *)payload);
+	/* a run without a batch writes the plain container again */
+	CHECK_INT(gen_run(NULL, "plain", got), 0);
+	CHECK_STR(got, "after-7");
+	CHECK_INT(file_size(), 32 + 5 + 8);
+}
+
+TEST(unknown_flags_are_refused)
+{
+	CHECK_INT(write_state("dedup", 1), 0);
+	patch_byte(20, 0x02);
+	CHECK_INT(read_state(), -1);
+	expect("flags 0x2 are newer than this program understands");
+	CHECK_STR(err, want);
+}
+
+TEST(batch_comes_from_the_option_or_the_environment)
+{
+	const char *b = "junk";
+	setenv("IDEM_BATCH", "42", 1);
+	CHECK_INT(state_batch(NULL, &b, err, sizeof err), 0);
+	CHECK_STR(b, "42");
+	CHECK_INT(state_batch("x", &b, err, sizeof err), 0);
+	CHECK_STR(b, "x");
+	CHECK_INT(state_batch("", &b, err, sizeof err), 0);
+	CHECK(b == NULL);
+	unsetenv("IDEM_BATCH");
+	CHECK_INT(state_batch(NULL, &b, err, sizeof err), 0);
+	CHECK(b == NULL);
+	char longb[300];
+	memset(longb, 'a', 299);
+	longb[299] = '\0';
+	CHECK_INT(state_batch(longb, &b, err, sizeof err), -1);
+	CHECK_STR(err, "--batch: a batch is at most 255 bytes");
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/idem-state-XXXXXX");
@@ -360,6 +480,10 @@ int main(void)
 	RUN(writer_refuses_a_kind_too_long);
 	RUN(empty_payload);
 	RUN(little_endian_helpers);
+	RUN(a_replayed_batch_starts_from_the_state_before_it);
+	RUN(a_state_without_generations_is_the_base_of_a_batch);
+	RUN(unknown_flags_are_refused);
+	RUN(batch_comes_from_the_option_or_the_environment);
 	unlink(path);
 	rmdir(dir);
 	return unit_done();
