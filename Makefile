@@ -43,6 +43,7 @@ BINS      := $(TOOLS:%=$(B)/bin/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 GEN      := $(B)/bin-test/gen
+SPAWN    := $(B)/bin-test/spawn
 
 MANS     := $(wildcard man/*.1 man/*.7)
 
@@ -54,9 +55,9 @@ DEB_FUZZ  := clang libclang-rt-14-dev
 DEB_VALGRIND := valgrind
 
 .PHONY: all deps deps-bench test unit unit-bins bats demo bench install uninstall clean fmt lint-man \
-        fuzz reliability valgrind
+        fuzz fuzz-bins reliability valgrind
 
-all: $(BINS) $(GEN)
+all: $(BINS) $(GEN) $(SPAWN)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -85,6 +86,10 @@ $(B)/unit/%: $(B)/tests/unit/%.o $(LIBIDEM)
 $(GEN): $(B)/tests/bench/gen.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+$(SPAWN): $(B)/tests/bench/spawn.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $<
 
 .SECONDARY:
 
@@ -128,6 +133,22 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(DEB_FUZZ)"
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+# The harnesses replayed over their corpus by any compiler (make test runs
+# them through tests/fuzz.bats, sanitized too); run.sh builds the libFuzzer
+# ones with clang as $(B)/fuzz/NAME (B=build-fuzz).
+FUZZ_NAMES  := $(filter-out replay,$(basename $(notdir $(wildcard tests/fuzz/*.c))))
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz-replay/%)
+all: $(FUZZ_REPLAY)
+
+$(B)/fuzz-replay/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(LIBIDEM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/tests/fuzz/replay.o $(LIBIDEM) $(LDLIBS)
+
+fuzz-bins: $(FUZZ_NAMES:%=$(B)/fuzz/%)
+$(B)/fuzz/%: $(B)/tests/fuzz/%.o $(LIBIDEM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBIDEM) $(LDLIBS)
 
 # Crash points, I/O faults, bad input, security and concurrency: one NDJSON
 # line per check, then a summary line.  RELIABILITY=short is the CI form.
