@@ -224,6 +224,7 @@ fail:
 	return -1;
 }
 
+/* Errors name path first: the user knows the file, not its folder. */
 int commit_sync_dir(const char *path, char *err, size_t errlen)
 {
 	const char *slash = strrchr(path, '/');
@@ -237,22 +238,22 @@ int commit_sync_dir(const char *path, char *err, size_t errlen)
 
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: cannot open folder: %s", dir,
-			strerror(errno));
+		set_err(err, errlen, "%s: cannot open folder %s: %s", path,
+			dir, strerror(errno));
 		free(dir);
 		return -1;
 	}
 	/* Some file systems cannot fsync a folder (EINVAL); the rename is
 	 * as durable there as it will ever be. */
 	if (fsync(fd) < 0 && errno != EINVAL) {
-		set_err(err, errlen, "%s: fsync folder: %s", dir,
+		set_err(err, errlen, "%s: fsync folder %s: %s", path, dir,
 			strerror(errno));
 		close(fd);
 		free(dir);
 		return -1;
 	}
 	if (close_checked(fd) < 0) {
-		set_err(err, errlen, "%s: close folder: %s", dir,
+		set_err(err, errlen, "%s: close folder %s: %s", path, dir,
 			strerror(errno));
 		free(dir);
 		return -1;
