@@ -263,6 +263,41 @@ J
 	done
 }
 
+# Sessions: over random out-of-order streams of two keys, the last pane
+# of each session the model ends with (tests/window/sessions.awk) holds its
+# aggregates, every pane written lies inside a final session of its key
+# (a session later merged away leaves panes inside the merged one), and
+# the too-late counts agree.
+@test "property: sessions match a brute-force model over random streams" {
+	for seed in $(seq 1 12); do
+		for cfg in "10 0 0" "10 20 0" "30 0 15" "5 40 10"; do
+			set -- $cfg
+			awk -v seed="$seed" 'BEGIN { srand(seed); t = 1000;
+				for (i = 0; i < 60; i++) { t += int(rand() * 20);
+					d = rand() < 0.3 ? int(rand() * 120) : 0;
+					print t - d, (rand() < 0.5 ? "a" : "b"), int(rand() * 100) - 50 } }' > s.txt
+			awk '{ printf "{\"t\":%d,\"k\":\"%s\",\"v\":%d}\n", $1, $2, $3 }' s.txt > s.ndjson
+			awk -v gap="$1" -v lateness="$2" -v delay="$3" \
+				-f "$BATS_TEST_DIRNAME/window/sessions.awk" s.txt > want
+			window --session "${1}s" -t .t -g .k --lateness "${2}s" --delay "${3}s" --stats \
+				--agg 'n=count()' --agg 's=sum(.v)' --agg 'mn=min(.v)' --agg 'mx=max(.v)' \
+				s.ndjson > out 2> err
+			jq -rs 'group_by([.key, .window.start, .window.end]) | map(last
+				| "\(.key) \(.window.start | fromdateiso8601) \(.window.end | fromdateiso8601) \(.n) \(.s) \(.mn) \(.mx)")
+				| .[]' out | sort > panes
+			awk 'NR == FNR { if ($1 != "too_late") m[$1 " " $2 " " $3]; next }
+				($1 " " $2 " " $3) in m' want panes > got
+			jq -r '"too_late \(.too_late)"' err >> got
+			awk 'NR == FNR { if ($1 != "too_late") { n++; K[n] = $1; S[n] = $2; E[n] = $3 }; next }
+				{ for (i = 1; i <= n; i++) if (K[i] == $1 && S[i] <= $2 && $3 <= E[i]) next
+				  print "pane outside every session: " $0 }' want panes >> got
+			if ! diff want got > diff.txt; then
+				echo "seed $seed cfg $cfg"; cat diff.txt; return 1
+			fi
+		done
+	done
+}
+
 @test "the EXAMPLES of window(1) and watermark(1) run" {
 	for page in window watermark; do
 		sed -n '/^\.Sh EXAMPLES/,/^\.Sh SEE ALSO/p' "$BATS_TEST_DIRNAME/../man/$page.1" |

@@ -1,0 +1,44 @@
+# Brute-force model of window(1) --session for the property test: records
+# "t k v" (integer seconds, a key, an integer value), in arrival order.
+# For each record it recomputes the watermark from scratch (the newest
+# earlier event time less the delay); a record whose own [t, t+gap) is
+# past the watermark by the lateness is too late; else it joins every
+# session of its key still kept (end + lateness above the watermark) that
+# [t, t+gap) overlaps, merging them, repeatedly, until none is left.
+# It prints the sessions that survive, "key start end count sum min max",
+# sorted, and the number of too-late records as "too_late N".
+# Variables: gap lateness delay (seconds).
+{ t[NR] = $1; k[NR] = $2; v[NR] = $3 }
+END {
+	tl = 0; ns = 0
+	for (i = 1; i <= NR; i++) {
+		have = 0
+		for (j = 1; j < i; j++)
+			if (!have || t[j] > mx) { mx = t[j]; have = 1 }
+		w = mx - delay
+		s = t[i]; e = t[i] + gap
+		if (have && w >= e + lateness) { tl++; continue }
+		c = 1; sm = v[i]; mn = v[i]; mxv = v[i]
+		do {
+			merged = 0
+			for (x = 1; x <= ns; x++) {
+				if (!live[x] || key[x] != k[i]) continue
+				if (have && w >= en[x] + lateness) continue
+				if (!(st[x] < e && s < en[x])) continue
+				if (st[x] < s) s = st[x]
+				if (en[x] > e) e = en[x]
+				c += cn[x]; sm += su[x]
+				if (lo[x] < mn) mn = lo[x]
+				if (hi[x] > mxv) mxv = hi[x]
+				live[x] = 0; merged = 1
+			}
+		} while (merged)
+		ns++; live[ns] = 1; key[ns] = k[i]; st[ns] = s; en[ns] = e
+		cn[ns] = c; su[ns] = sm; lo[ns] = mn; hi[ns] = mxv
+	}
+	for (x = 1; x <= ns; x++)
+		if (live[x])
+			printf "%s %d %d %d %d %d %d\n", key[x], st[x], en[x], cn[x], su[x], lo[x], hi[x] | "sort"
+	close("sort")
+	print "too_late " tl
+}
