@@ -34,6 +34,7 @@
 #include "expr.h"
 #include "jsonw.h"
 #include "lines.h"
+#include "merge.h"
 #include "scan.h"
 #include "statefile.h"
 #include "timefmt.h"
@@ -125,6 +126,7 @@ static void usage(int status)
 	fprintf(f,
 "Usage: window (--tumble SIZE | --slide SIZE --every STEP | --session GAP)\n"
 "              -t EXPR [OPTION]... [FILE]...\n"
+"       window merge [FILE]...\n"
 "Aggregate NDJSON records over event-time windows.\n"
 "\n"
 "      --tumble SIZE       fixed windows of SIZE, aligned to the epoch\n"
@@ -1026,6 +1028,8 @@ int main(int argc, char **argv)
 	int c;
 
 	cli_init(argv[0]);
+	if (argc > 1 && !strcmp(argv[1], "merge"))
+		return window_merge(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "t:g:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_TUMBLE:

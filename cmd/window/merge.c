@@ -1,0 +1,201 @@
+/*
+ * window merge: the outputs of `window --shard I/N` (or of any runs over
+ * disjoint groups) as one stream, in one order that does not depend on
+ * how many shards there were.
+ *
+ * Every shard reads all the records and keeps the global watermark, so
+ * each pane (window, key, aggregates, timing, index, final) is what one
+ * process writes; only the interleaving of the shards is lost.  merge
+ * sorts the panes by window end, then start, then key (by value), then
+ * pane index.  One process fires tumbling and sliding windows in that
+ * very order, so without late or early panes the merge of N shards is
+ * its output byte for byte; otherwise it is the merge of its output.
+ *
+ * The panes are held in memory (one buffer, no allocation per pane):
+ * results are aggregates, far fewer than the records they summarise.
+ * A pane seen twice means a shard was given twice: refused.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "lines.h"
+#include "merge.h"
+#include "scan.h"
+#include "timefmt.h"
+#include "value.h"
+#include "xalloc.h"
+
+struct pane {
+	int64_t start, end;
+	uint64_t index;
+	size_t off, len;   /* the line, in all */
+	size_t koff, klen; /* the key's bytes, in all; klen 0: no key */
+};
+
+static struct {
+	struct buf all;
+	struct pane *p;
+	size_t n, cap;
+	struct scan_record rec;
+	struct path start, end, key, index;
+	bool stats;
+} m;
+
+static void merge_usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+	fprintf(f,
+"Usage: window merge [OPTION]... [FILE]...\n"
+"Merge the outputs of window --shard I/N into one stream: panes sorted by\n"
+"window end, start, key and pane index (the order one process fires\n"
+"tumbling and sliding windows in).\n"
+"\n"
+"      --stats           print counts as one JSON line on stderr\n"
+"  -h, --help            show this help\n"
+"      --version         show the version\n"
+"\n"
+"Exit status: 0 done, 2 trouble (a line that is not a pane, or a pane\n"
+"given twice).  See window(1).\n");
+	exit(status);
+}
+
+static _Noreturn void not_pane(const struct line *ln, const char *name,
+			       const char *what)
+{
+	cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a window result: %s",
+		name, ln->lineno, what);
+}
+
+static const char *member(const struct path *pa, const struct line *ln,
+			  const char *name, const char *what, size_t *len)
+{
+	const char *v, *why;
+	if (path_lookup_record(pa, &m.rec, &v, len, &why) != PATH_FOUND)
+		not_pane(ln, name, what);
+	return v;
+}
+
+static int64_t time_member(const struct path *pa, const struct line *ln,
+			   const char *name, const char *what)
+{
+	size_t len;
+	const char *v = member(pa, ln, name, what, &len), *why;
+	int64_t t;
+	if (time_from_json(v, len, TIME_S, &t, &why) != 0)
+		not_pane(ln, name, what);
+	return t;
+}
+
+static void take(const struct line *ln, const char *name)
+{
+	struct scan_error se;
+	cli_stats.records_in++;
+	if (ln->too_long || scan_record(&m.rec, ln->p, ln->len, &se) != 0 ||
+	    ln->p[m.rec.start] != '{')
+		not_pane(ln, name, "not a JSON object");
+	struct pane pn = {0};
+	pn.start = time_member(&m.start, ln, name, "no .window.start time");
+	pn.end = time_member(&m.end, ln, name, "no .window.end time");
+	size_t len;
+	const char *v = member(&m.index, ln, name, "no .pane.index", &len);
+	char *e;
+	char num[24];
+	if (len == 0 || len >= sizeof num || *v < '0' || *v > '9')
+		not_pane(ln, name, "no .pane.index");
+	memcpy(num, v, len);
+	num[len] = '\0';
+	pn.index = strtoull(num, &e, 10);
+	if (*e)
+		not_pane(ln, name, "no .pane.index");
+	pn.off = m.all.len;
+	pn.len = ln->len;
+	const char *why;
+	if (path_lookup_record(&m.key, &m.rec, &v, &len, &why) == PATH_FOUND) {
+		pn.koff = pn.off + (size_t)(v - ln->p);
+		pn.klen = len;
+	}
+	buf_add(&m.all, ln->p, ln->len);
+	if (m.n == m.cap) {
+		m.cap = m.cap ? m.cap * 2 : 1024;
+		m.p = xrealloc(m.p, m.cap * sizeof *m.p);
+	}
+	m.p[m.n++] = pn;
+}
+
+static int pane_cmp(const void *a, const void *b)
+{
+	const struct pane *x = a, *y = b;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->klen && y->klen) {
+		int c = value_compare(m.all.p + x->koff, x->klen,
+				      m.all.p + y->koff, y->klen);
+		if (c)
+			return c;
+	} else if (x->klen != y->klen) {
+		return x->klen ? 1 : -1;
+	}
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	return 0;
+}
+
+static void parse_path(struct path *pa, const char *src)
+{
+	if (path_parse(src, pa) != 0)
+		cli_die(EXIT_TROUBLE, "internal: bad path %s", src);
+}
+
+int window_merge(int argc, char **argv)
+{
+	enum { O_STATS = 256, O_VERSION };
+	static const struct option longopts[] = {
+		{"stats", no_argument, NULL, O_STATS},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, O_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	char err[512];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_STATS: m.stats = true; break;
+		case 'h': merge_usage(EXIT_OK); break;
+		case O_VERSION: cli_version(); break;
+		default:
+			fprintf(stderr, "Try '%s merge --help' for more "
+				"information.\n", cli_prog);
+			exit(EXIT_TROUBLE);
+		}
+	}
+	parse_path(&m.start, ".window.start");
+	parse_path(&m.end, ".window.\"end\"");
+	parse_path(&m.key, ".key");
+	parse_path(&m.index, ".pane.index");
+	if (cli_each_line(argv + optind, LINES_DEFAULT_MAX, take, NULL, err,
+			  sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	cli_progress_done();
+	if (m.n > 1)
+		qsort(m.p, m.n, sizeof *m.p, pane_cmp);
+	for (size_t i = 0; i < m.n; i++) {
+		if (i && pane_cmp(&m.p[i - 1], &m.p[i]) == 0)
+			cli_die(EXIT_TROUBLE, "a pane is given twice (a shard "
+				"named twice?): %.*s", (int)m.p[i].len,
+				m.all.p + m.p[i].off);
+		cli_out_line(m.all.p + m.p[i].off, m.p[i].len);
+		cli_stats.records_out++;
+	}
+	if (m.stats)
+		cli_stats_print(NULL);
+	cli_out_close();
+	return EXIT_OK;
+}
