@@ -227,6 +227,13 @@ static int add_aligned(struct dec *acc, __int128 xc, int32_t xe)
 		sum = b - a;
 		neg = x_neg;
 	}
+	/* A sum past the signed range may still be exact with fewer
+	 * trailing zeros: 0.0148...9 (39 digits) minus -0.0051...1 is
+	 * 2e38 at exponent -40, which is 0.02. */
+	while (sum > (u128)I128_MAX && sum % 10 == 0 && e < INT32_MAX) {
+		sum /= 10;
+		e++;
+	}
 	if (sum > (u128)I128_MAX)
 		return -1;
 	acc->coef = neg ? -(__int128)sum : (__int128)sum;
