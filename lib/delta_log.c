@@ -1120,6 +1120,13 @@ void dl_metadata_action(struct buf *b, const char *id,
 int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 		  size_t errlen)
 {
+	if (!s->protocol || !s->metadata) {
+		/* a Delta log must have both: say so rather than crash */
+		set_err(err, errlen, "%s: version %lld has no %s; no "
+			"checkpoint written", s->table, (long long)s->version,
+			s->protocol ? "metaData" : "protocol");
+		return -1;
+	}
 	struct buf b = {0};
 	size_t actions = 0, adds = 0;
 	buf_addf(&b, "{\"checkpointMetadata\":{\"version\":%lld}}\n",
