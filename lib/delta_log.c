@@ -351,20 +351,32 @@ struct dl_file *dl_find(const struct dl_snapshot *s, const char *path)
 static void file_clear(struct dl_file *f)
 {
 	free(f->path);
-	free(f->action);
 	for (size_t i = 0; i < f->npv; i++) {
 		free(f->pv[i].name);
 		free(f->pv[i].value);
 	}
 	free(f->pv);
-	free(f->stats);
+	free(f->stats_cache);
 	memset(f, 0, sizeof *f);
 }
 
-static struct dl_file *slot_for(struct dl_snapshot *s, const char *path)
+const char *dl_file_stats(const struct dl_file *f)
+{
+	if (!f->stats_cache && f->stats_lit) {
+		/* a cache on a logically const file: the snapshot is
+		 * never shared between threads */
+		struct dl_file *m = (struct dl_file *)f;
+		m->stats_cache = dl_strdup_lit(f->stats_lit, f->stats_lit_len);
+	}
+	return f->stats_cache;
+}
+
+/* The slot of path (taken over), cleared for a new action. */
+static struct dl_file *slot_for(struct dl_snapshot *s, char *path)
 {
 	struct dl_file *f = find(s, path);
 	if (f) {
+		free(path);
 		char *keep = f->path;
 		f->path = NULL;
 		file_clear(f);
@@ -377,7 +389,7 @@ static struct dl_file *slot_for(struct dl_snapshot *s, const char *path)
 	}
 	f = &s->files[s->nfiles++];
 	memset(f, 0, sizeof *f);
-	f->path = xstrdup(path);
+	f->path = path;
 	if (s->nfiles * 2 > s->nslots)
 		index_rebuild(s, s->nslots ? s->nslots * 2 : 128);
 	else {
@@ -389,57 +401,91 @@ static struct dl_file *slot_for(struct dl_snapshot *s, const char *path)
 	return f;
 }
 
-static int apply_file(struct dl_snapshot *s, const char *v, size_t vn,
-		      int64_t version, bool add, char *err, size_t errlen)
+static void set_pv(struct dl_file *f, const char *m, size_t mn)
 {
-	const char *pv;
-	size_t pn;
-	if (!dl_get(v, vn, "path", &pv, &pn) || pv[0] != '"') {
+	struct dl_obj o;
+	if (!dl_obj_begin(&o, m, mn))
+		return;
+	const char *k, *x;
+	size_t kn, xn, cap = 0;
+	while (dl_obj_next(&o, &k, &kn, &x, &xn)) {
+		if (f->npv == cap) {
+			cap = cap ? cap * 2 : 4;
+			f->pv = xrealloc(f->pv, cap * sizeof *f->pv);
+		}
+		f->pv[f->npv].name = dl_strdup_lit(k, kn);
+		f->pv[f->npv].value = x[0] == '"' ? dl_strdup_lit(x, xn) : NULL;
+		f->npv++;
+	}
+}
+
+/*
+ * One add or remove at v[0..vn) (vn: the rest of its line), walked once:
+ * every member it needs is noted on the way, and *end is set just past
+ * the object.  The duplicate member rule is JSON's usual last-one-wins.
+ */
+static int apply_file(struct dl_snapshot *s, char *v, size_t vn,
+		      int64_t version, bool add, size_t *end, char *err,
+		      size_t errlen)
+{
+	const char *pv = NULL, *parts = NULL, *st = NULL, *dv = NULL;
+	size_t pn = 0, partn = 0, stn = 0;
+	int64_t size = 0, mtime = 0;
+	const char *time_name = add ? "modificationTime" : "deletionTimestamp";
+	size_t time_len = add ? 16 : 17;
+	struct dl_obj o;
+	dl_obj_begin(&o, v, vn);
+	const char *k, *x;
+	size_t kn, xn;
+	while (dl_obj_next(&o, &k, &kn, &x, &xn)) {
+		if (scan_string_equals(k, kn, "path", 4)) {
+			pv = x[0] == '"' ? x : NULL;
+			pn = xn;
+		} else if (scan_string_equals(k, kn, "size", 4)) {
+			parse_i64(x, xn, &size);
+		} else if (scan_string_equals(k, kn, time_name, time_len)) {
+			if (!parse_i64(x, xn, &mtime))
+				mtime = 0;
+		} else if (add && scan_string_equals(k, kn, "stats", 5)) {
+			st = x[0] == '"' ? x : NULL;
+			stn = xn;
+		} else if (add && scan_string_equals(k, kn, "partitionValues",
+						     15)) {
+			parts = x;
+			partn = xn;
+		} else if (add && scan_string_equals(k, kn, "deletionVector",
+						     14)) {
+			dv = x[0] != 'n' ? x : NULL;
+		}
+	}
+	*end = o.i + 1; /* past the closing brace */
+	if (!pv) {
 		set_err(err, errlen, "%s: version %lld: %s without a path",
 			s->table, (long long)version, add ? "add" : "remove");
 		return -1;
 	}
-	char *lit = dl_strdup_lit(pv, pn);
-	char *path = dl_path_decode(lit, strlen(lit));
-	free(lit);
-	struct dl_file *f = slot_for(s, path);
-	free(path);
-	f->action = xstrndup(v, vn);
+	if (dv) {
+		set_err(err, errlen, "%s: version %lld: deletion vectors are "
+			"not supported", s->table, (long long)version);
+		return -1;
+	}
+	/* the literal decodes in place into a scratch copy, then the
+	 * percent-decoding makes the path the slot keeps */
+	char stack[512], *lit = pn < sizeof stack ? stack : xmalloc(pn + 1);
+	size_t ll = scan_string_decode(pv, pn, lit);
+	struct dl_file *f = slot_for(s, dl_path_decode(lit, ll));
+	if (lit != stack)
+		free(lit);
+	f->action = v;
+	f->action_len = *end;
 	f->version = version;
 	f->live = add;
-	dl_get_i64(v, vn, "size", &f->size);
-	if (!dl_get_i64(v, vn, add ? "modificationTime" : "deletionTimestamp",
-			&f->mtime))
-		f->mtime = 0;
-	if (add) {
-		f->stats = dl_get_str(v, vn, "stats");
-		const char *m;
-		size_t mn;
-		if (dl_get(v, vn, "partitionValues", &m, &mn)) {
-			struct dl_obj o;
-			if (dl_obj_begin(&o, m, mn)) {
-				const char *k, *x;
-				size_t kn, xn;
-				while (dl_obj_next(&o, &k, &kn, &x, &xn)) {
-					f->pv = xrealloc(f->pv, (f->npv + 1) *
-								sizeof *f->pv);
-					f->pv[f->npv].name = dl_strdup_lit(k, kn);
-					f->pv[f->npv].value =
-						x[0] == '"' ? dl_strdup_lit(x, xn)
-							    : NULL;
-					f->npv++;
-				}
-			}
-		}
-		const char *dv;
-		size_t dn;
-		if (dl_get(v, vn, "deletionVector", &dv, &dn) && dv[0] != 'n') {
-			set_err(err, errlen,
-				"%s: version %lld: deletion vectors are not "
-				"supported", s->table, (long long)version);
-			return -1;
-		}
-	}
+	f->size = size;
+	f->mtime = mtime;
+	f->stats_lit = st;
+	f->stats_lit_len = stn;
+	if (parts)
+		set_pv(f, parts, partn);
 	return 0;
 }
 
@@ -522,16 +568,36 @@ int64_t dl_txn_version(const struct dl_snapshot *s, const char *app_id)
 	return -1;
 }
 
-int dl_apply(struct dl_snapshot *s, const char *text, size_t n, int64_t v,
-	     char *err, size_t errlen)
+/* Keep text (malloc'd) for the snapshot's life: actions point into it. */
+static void keep_text(struct dl_snapshot *s, char *text)
 {
+	if (s->ntexts == s->cap_texts) {
+		s->cap_texts = s->cap_texts ? s->cap_texts * 2 : 16;
+		s->texts = xrealloc(s->texts, s->cap_texts * sizeof *s->texts);
+	}
+	s->texts[s->ntexts++] = text;
+}
+
+/*
+ * Apply text[0..n), which the snapshot now owns.  Each line is validated
+ * once, noting its top-level members; each add or remove is walked once
+ * and then cut out of its line in place (a NUL after the object), so
+ * f->action is a string without a copy.
+ */
+static int apply_owned(struct dl_snapshot *s, char *text, size_t n,
+		       int64_t v, char *err, size_t errlen)
+{
+	keep_text(s, text);
+	struct scan_record rec = {0};
+	size_t *cuts = NULL, ncut, capcut = 0;
 	size_t i = 0;
 	unsigned line = 0;
+	int rc = 0;
 	while (i < n) {
-		const char *nl = memchr(text + i, '\n', n - i);
+		char *nl = memchr(text + i, '\n', n - i);
 		size_t e = nl ? (size_t)(nl - text) : n;
 		size_t len = e - i;
-		const char *p = text + i;
+		char *p = text + i;
 		line++;
 		i = e + 1;
 		if (len && p[len - 1] == '\r')
@@ -539,33 +605,44 @@ int dl_apply(struct dl_snapshot *s, const char *text, size_t n, int64_t v,
 		if (scan_ws(p, len, 0) == len)
 			continue;
 		struct scan_error se;
-		if (scan_validate(p, len, &se) != 0) {
+		if (scan_record(&rec, p, len, &se) != 0) {
 			set_err(err, errlen,
 				"%s: version %lld line %u: invalid JSON: %s",
 				s->table, (long long)v, line, se.what);
-			return -1;
+			rc = -1;
+			break;
 		}
-		struct dl_obj o;
-		const char *k, *val;
-		size_t kn, vn;
-		if (!dl_obj_begin(&o, p, len)) {
+		if (p[rec.start] != '{') {
 			set_err(err, errlen,
 				"%s: version %lld line %u: an action must be "
 				"an object", s->table, (long long)v, line);
-			return -1;
+			rc = -1;
+			break;
 		}
-		while (dl_obj_next(&o, &k, &kn, &val, &vn)) {
+		ncut = 0;
+		for (size_t m = 0; rc == 0 && m < rec.nmembers; m++) {
+			const char *k = p + rec.members[m].key;
+			size_t kn = rec.members[m].key_len;
+			char *val = p + rec.members[m].val;
+			size_t vn = len - rec.members[m].val, end;
 			if (val[0] != '{')
 				continue;
-			if (scan_string_equals(k, kn, "add", 3)) {
-				if (apply_file(s, val, vn, v, true, err,
-					       errlen) != 0)
-					return -1;
-			} else if (scan_string_equals(k, kn, "remove", 6)) {
-				if (apply_file(s, val, vn, v, false, err,
-					       errlen) != 0)
-					return -1;
-			} else if (scan_string_equals(k, kn, "metaData", 8)) {
+			bool add = scan_string_equals(k, kn, "add", 3);
+			if (add || scan_string_equals(k, kn, "remove", 6)) {
+				rc = apply_file(s, val, vn, v, add, &end, err,
+						errlen);
+				if (rc)
+					break;
+				if (ncut == capcut) {
+					capcut = capcut ? capcut * 2 : 4;
+					cuts = xrealloc(cuts,
+							capcut * sizeof *cuts);
+				}
+				cuts[ncut++] = (size_t)(val - p) + end;
+				continue;
+			}
+			vn = scan_skip(val, vn, 0);
+			if (scan_string_equals(k, kn, "metaData", 8)) {
 				set_metadata(s, val, vn);
 			} else if (scan_string_equals(k, kn, "protocol", 8)) {
 				free(s->protocol);
@@ -581,15 +658,33 @@ int dl_apply(struct dl_snapshot *s, const char *text, size_t n, int64_t v,
 					"%s: version %lld: checkpoint sidecar "
 					"files are not supported", s->table,
 					(long long)v);
-				return -1;
+				rc = -1;
 			}
 			/* cdc, domainMetadata, checkpointMetadata and
 			 * unknown actions change nothing a reader of this
 			 * library needs. */
 		}
+		if (rc)
+			break;
+		/* only now: the walk above needed the bytes after each */
+		for (size_t c = 0; c < ncut; c++)
+			p[cuts[c]] = '\0';
 	}
-	s->version = v;
-	return 0;
+	scan_record_free(&rec);
+	free(cuts);
+	if (rc == 0)
+		s->version = v;
+	return rc;
+}
+
+int dl_apply(struct dl_snapshot *s, const char *text, size_t n, int64_t v,
+	     char *err, size_t errlen)
+{
+	char *copy = xmalloc(n + 1);
+	if (n)
+		memcpy(copy, text, n);
+	copy[n] = '\0';
+	return apply_owned(s, copy, n, v, err, errlen);
 }
 
 void dl_snapshot_free(struct dl_snapshot *s)
@@ -629,6 +724,8 @@ char *dl_commit_path(const char *table, int64_t version)
 	return b.p;
 }
 
+/* The whole file into out, sized once from fstat (the snapshot keeps
+ * what it reads, so no slack is wanted). */
 static int read_file(const char *path, struct buf *out, char *err,
 		     size_t errlen)
 {
@@ -640,8 +737,16 @@ static int read_file(const char *path, struct buf *out, char *err,
 		set_err(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_size >= 0 &&
+	    out->cap < (size_t)st.st_size + 2) {
+		/* +2: the NUL, and room to see end-of-file */
+		out->cap = (size_t)st.st_size + 2;
+		out->p = xrealloc(out->p, out->cap);
+	}
 	for (;;) {
-		buf_reserve(out, 65536);
+		if (out->cap - out->len < 2)
+			buf_reserve(out, 65536);
 		ssize_t r = read(fd, out->p + out->len, out->cap - out->len - 1);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -657,6 +762,16 @@ static int read_file(const char *path, struct buf *out, char *err,
 	out->p[out->len] = '\0';
 	close(fd);
 	return 0;
+}
+
+/* Apply the text read into b, handing its memory to the snapshot. */
+static int apply_buf(struct dl_snapshot *s, struct buf *b, int64_t v,
+		     char *err, size_t errlen)
+{
+	char *t = b->p ? b->p : xcalloc(1, 1);
+	size_t n = b->len;
+	*b = (struct buf){0};
+	return apply_owned(s, t, n, v, err, errlen);
 }
 
 int dl_read_commit(const char *table, int64_t version, struct buf *out,
@@ -783,7 +898,7 @@ static int load_checkpoint(struct dl_snapshot *s, const char *name,
 	buf_free(&p);
 	if (rc != 0)
 		return -1;
-	if (dl_apply(s, tmp->p, tmp->len, v, err, errlen) != 0)
+	if (apply_buf(s, tmp, v, err, errlen) != 0)
 		return -1;
 	s->checkpoint_version = v;
 	return 0;
@@ -836,6 +951,9 @@ static void snapshot_clear(struct dl_snapshot *s)
 	free(s->protocol);
 	free(s->metadata);
 	free(s->provider);
+	for (size_t i = 0; i < s->ntexts; i++)
+		free(s->texts[i]);
+	free(s->texts);
 }
 
 /* Back to an empty snapshot of the same table (a failed hint). */
@@ -886,7 +1004,7 @@ struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
 				goto fail;
 			if (rc == 1)
 				break;
-			if (dl_apply(s, tmp.p, tmp.len, next, err, errlen))
+			if (apply_buf(s, &tmp, next, err, errlen))
 				goto fail;
 			s->commits_read++;
 			next++;
@@ -950,7 +1068,7 @@ struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
 			goto fail;
 		}
 		if (dl_read_commit(table, expect, &tmp, err, errlen) != 0 ||
-		    dl_apply(s, tmp.p, tmp.len, expect, err, errlen) != 0) {
+		    apply_buf(s, &tmp, expect, err, errlen) != 0) {
 			free(l.commits);
 			free(l.best_cp_name);
 			goto fail;

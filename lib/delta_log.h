@@ -19,6 +19,12 @@
  * starts at version 0; if version 0 is gone and only a Parquet checkpoint
  * could replace it, the load is refused: no Parquet is read here.
  *
+ * Cost: each action line is validated once (scan_record notes its
+ * top-level members on the way) and each add or remove is walked once;
+ * the snapshot keeps the text it read and points into it, so a
+ * checkpoint of N files costs N small allocations, not N copies, and the
+ * stats string is only decoded when a predicate asks (dl_file_stats).
+ *
  * Paths: the log holds relative URIs (percent-encoded).  A path that is
  * absolute, has a scheme, has an empty, "." or ".." segment, or leads
  * through a symlink out of the table, is refused at load: no verb ever
@@ -66,14 +72,22 @@ struct dl_pv { /* one partition value: value NULL is a null partition */
 
 struct dl_file {
 	char *path;   /* the log's path, percent-decoded (relative) */
-	char *action; /* the whole add (or remove) object, JSON text */
+	char *action; /* the whole add (or remove) object, JSON text, kept
+			 in the snapshot's copy of the log: do not free */
+	size_t action_len;
 	struct dl_pv *pv;
 	size_t npv;
 	int64_t size, mtime; /* remove: mtime is deletionTimestamp */
-	char *stats;  /* the decoded stats JSON, or NULL */
+	const char *stats_lit; /* the stats string literal in action */
+	size_t stats_lit_len;
+	char *stats_cache; /* decoded by dl_file_stats() on first use */
 	int64_t version; /* version that added (or removed) it */
 	bool live;
 };
+
+/* The add's stats JSON, decoded on first use (most reads never need it),
+ * or NULL when the add has none.  Owned by the file. */
+const char *dl_file_stats(const struct dl_file *f);
 
 struct dl_txn {
 	char *app_id;
@@ -99,6 +113,8 @@ struct dl_snapshot {
 	size_t ntxns, cap_txns;
 	int64_t checkpoint_version; /* the checkpoint it started from, or -1 */
 	size_t commits_read;
+	char **texts; /* the log text read: actions point into it */
+	size_t ntexts, cap_texts;
 };
 
 /*

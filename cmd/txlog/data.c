@@ -6,7 +6,11 @@
  * final name.  While records stream through, each file keeps per-column
  * statistics (min, max and non-null count of top-level numbers and
  * strings) for the add action's stats, and when it is sealed its XXH3-128
- * checksum goes into the add's tags ("idem.xxh3_128") for verify.
+ * checksum goes into the add's tags ("idem.xxh3_128") for verify, with
+ * its uncompressed size ("idem.rawSize"), which optimize sizes files by.
+ * optimize writes struct dfile directly (one file at a time, rolled at
+ * --target-size) and may merge input files' statistics instead of
+ * parsing every record again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,14 +40,16 @@ struct colstat {
 	bool unbounded; /* saw a value too long or not primitive */
 };
 
-struct dw {
-	char *key; /* partition values joined, the map key */
-	size_t keylen;
-	char *rel; /* relative path, decoded */
+/* One data file being written: a commit temp file until it is sealed. */
+struct dfile {
+	const char *table;
+	char *const *part;
+	size_t npart;
+	char *rel;    /* relative path, decoded */
 	char **pvals; /* partition values (NULL: null) */
 	struct commit_file cf;
 	struct zout *z;
-	uint64_t nrec;
+	uint64_t nrec, raw; /* records and uncompressed bytes written */
 	struct colstat *cols;
 	size_t ncols;
 };
@@ -53,7 +59,9 @@ struct dws {
 	char *const *part;
 	size_t npart;
 	int level;
-	struct dw *files;
+	struct dfile **files;
+	char **keys; /* partition values joined, per file */
+	size_t *keylens;
 	size_t nfiles;
 	struct buf scratch;
 	unsigned seq;
@@ -93,36 +101,65 @@ static void mkdirs(const char *table, const char *rel)
 	buf_free(&b);
 }
 
-static struct dw *open_file(struct dws *w, const char *key, char **pvals)
+struct dfile *dfile_open(const char *table, char *const *part, size_t npart,
+			 char **pvals, unsigned seq, int level)
 {
-	w->files = xrealloc(w->files, (w->nfiles + 1) * sizeof *w->files);
-	struct dw *f = &w->files[w->nfiles++];
-	memset(f, 0, sizeof *f);
-	f->key = xstrdup(key);
+	struct dfile *f = xcalloc(1, sizeof *f);
+	f->table = table;
+	f->part = part;
+	f->npart = npart;
 	f->pvals = pvals;
 	struct buf rel = {0};
-	for (size_t i = 0; i < w->npart; i++) {
-		buf_adds(&rel, w->part[i]);
+	for (size_t i = 0; i < npart; i++) {
+		buf_adds(&rel, part[i]);
 		buf_addc(&rel, '=');
 		dl_part_escape(&rel, pvals[i]);
 		buf_addc(&rel, '/');
 	}
 	char uuid[37];
 	dl_uuid(uuid);
-	buf_addf(&rel, "part-%05u-%s.c000.ndjson.zst", w->seq++, uuid);
+	buf_addf(&rel, "part-%05u-%s.c000.ndjson.zst", seq, uuid);
 	f->rel = rel.p;
-	mkdirs(w->table, f->rel);
+	mkdirs(table, f->rel);
 	struct buf full = {0};
-	buf_addf(&full, "%s/%s", w->table, f->rel);
+	buf_addf(&full, "%s/%s", table, f->rel);
 	char err[512];
 	if (commit_open(&f->cf, full.p, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	buf_free(&full);
-	f->z = zout_open(f->cf.fd, w->level);
+	f->z = zout_open(f->cf.fd, level);
 	return f;
 }
 
-static void track(struct dw *f, const struct scan_record *r)
+static struct colstat *col_of(struct dfile *f, const char *k, size_t kn,
+			      bool literal)
+{
+	for (size_t i = 0; i < f->ncols; i++) {
+		const char *name = f->cols[i].name;
+		if (literal ? scan_string_equals(k, kn, name, strlen(name))
+			    : (strlen(name) == kn && memcmp(name, k, kn) == 0))
+			return &f->cols[i];
+	}
+	f->cols = xrealloc(f->cols, (f->ncols + 1) * sizeof *f->cols);
+	struct colstat *c = &f->cols[f->ncols++];
+	memset(c, 0, sizeof *c);
+	c->name = literal ? dl_strdup_lit(k, kn) : xstrndup(k, kn);
+	return c;
+}
+
+static void col_bound(struct colstat *c, const char *v, size_t vn)
+{
+	if (!c->min.len || value_compare(v, vn, c->min.p, c->min.len) < 0) {
+		c->min.len = 0;
+		buf_add(&c->min, v, vn);
+	}
+	if (!c->max.len || value_compare(v, vn, c->max.p, c->max.len) > 0) {
+		c->max.len = 0;
+		buf_add(&c->max, v, vn);
+	}
+}
+
+void dfile_track(struct dfile *f, const struct scan_record *r)
 {
 	for (size_t m = 0; m < r->nmembers; m++) {
 		const struct scan_member *mb = &r->members[m];
@@ -130,21 +167,7 @@ static void track(struct dw *f, const struct scan_record *r)
 		const char *v = r->p + mb->val;
 		if (v[0] == 'n')
 			continue;
-		struct colstat *c = NULL;
-		for (size_t i = 0; i < f->ncols; i++) {
-			if (scan_string_equals(k, mb->key_len, f->cols[i].name,
-					       strlen(f->cols[i].name))) {
-				c = &f->cols[i];
-				break;
-			}
-		}
-		if (!c) {
-			f->cols = xrealloc(f->cols,
-					   (f->ncols + 1) * sizeof *f->cols);
-			c = &f->cols[f->ncols++];
-			memset(c, 0, sizeof *c);
-			c->name = dl_strdup_lit(k, mb->key_len);
-		}
+		struct colstat *c = col_of(f, k, mb->key_len, true);
 		c->nonnull++;
 		if (c->unbounded)
 			continue;
@@ -154,15 +177,215 @@ static void track(struct dw *f, const struct scan_record *r)
 			c->unbounded = true;
 			continue;
 		}
-		if (!c->min.len || value_compare(v, vn, c->min.p, c->min.len) < 0) {
-			c->min.len = 0;
-			buf_add(&c->min, v, vn);
-		}
-		if (!c->max.len || value_compare(v, vn, c->max.p, c->max.len) > 0) {
-			c->max.len = 0;
-			buf_add(&c->max, v, vn);
-		}
+		col_bound(c, v, vn);
 	}
+}
+
+void dfile_write(struct dfile *f, const char *p, size_t n)
+{
+	char e[512];
+	if (zout_write(f->z, p, n, e, sizeof e) != 0 ||
+	    zout_write(f->z, "\n", 1, e, sizeof e) != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", f->cf.path, e);
+	f->nrec++;
+	f->raw += n + 1;
+}
+
+uint64_t dfile_raw_bytes(const struct dfile *f)
+{
+	return f->raw;
+}
+
+bool dfile_stats_mergeable(const struct dl_file *in)
+{
+	const char *st = dl_file_stats(in);
+	const char *v;
+	size_t vn;
+	if (!st || !dl_get(in->action, in->action_len, "tags", &v, &vn) ||
+	    !dl_get(v, vn, "idem.xxh3_128", &v, &vn))
+		return false;
+	size_t sn = strlen(st);
+	int64_t nrec;
+	return dl_get_i64(st, sn, "numRecords", &nrec) && nrec >= 0 &&
+	       dl_get(st, sn, "nullCount", &v, &vn) && v[0] == '{';
+}
+
+/* As if each record of `in` had gone through dfile_track: the stats
+ * txlog wrote list every top-level member seen in nullCount (in order of
+ * first appearance), and bound the column in min/maxValues unless a
+ * value was too long or not a scalar. */
+void dfile_merge_stats(struct dfile *f, const struct dl_file *in)
+{
+	const char *st = dl_file_stats(in);
+	size_t sn = strlen(st);
+	int64_t nrec = 0;
+	dl_get_i64(st, sn, "numRecords", &nrec);
+	const char *nc, *mins = "{}", *maxs = "{}";
+	size_t ncn, minsn = 2, maxsn = 2;
+	dl_get(st, sn, "nullCount", &nc, &ncn);
+	dl_get(st, sn, "minValues", &mins, &minsn);
+	dl_get(st, sn, "maxValues", &maxs, &maxsn);
+	struct dl_obj o;
+	const char *k, *v;
+	size_t kn, vn;
+	dl_obj_begin(&o, nc, ncn);
+	while (dl_obj_next(&o, &k, &kn, &v, &vn)) {
+		char *name = dl_strdup_lit(k, kn);
+		int64_t nulls = 0;
+		dl_get_i64(nc, ncn, name, &nulls);
+		uint64_t nonnull = nrec > nulls ? (uint64_t)(nrec - nulls) : 0;
+		if (!nonnull) {
+			free(name);
+			continue; /* a column all null here: not seen */
+		}
+		struct colstat *c = col_of(f, name, strlen(name), false);
+		c->nonnull += nonnull;
+		const char *mn, *mx;
+		size_t mnn, mxn;
+		if (!dl_get(mins, minsn, name, &mn, &mnn) ||
+		    !dl_get(maxs, maxsn, name, &mx, &mxn))
+			c->unbounded = true;
+		if (!c->unbounded) {
+			col_bound(c, mn, mnn);
+			col_bound(c, mx, mxn);
+		}
+		free(name);
+	}
+}
+
+/* The add's stats JSON from the tracked columns. */
+static void stats_json(const struct dfile *f, struct buf *st)
+{
+	buf_addf(st, "{\"numRecords\":%llu,\"minValues\":{",
+		 (unsigned long long)f->nrec);
+	int first = 1;
+	for (size_t c = 0; c < f->ncols; c++) {
+		if (f->cols[c].unbounded || !f->cols[c].min.len)
+			continue;
+		jw_key(st, f->cols[c].name, first);
+		buf_add(st, f->cols[c].min.p, f->cols[c].min.len);
+		first = 0;
+	}
+	buf_adds(st, "},\"maxValues\":{");
+	first = 1;
+	for (size_t c = 0; c < f->ncols; c++) {
+		if (f->cols[c].unbounded || !f->cols[c].max.len)
+			continue;
+		jw_key(st, f->cols[c].name, first);
+		buf_add(st, f->cols[c].max.p, f->cols[c].max.len);
+		first = 0;
+	}
+	buf_adds(st, "},\"nullCount\":{");
+	for (size_t c = 0; c < f->ncols; c++) {
+		jw_key(st, f->cols[c].name, c == 0);
+		buf_add_u64(st, f->nrec - f->cols[c].nonnull);
+	}
+	buf_adds(st, "}}");
+}
+
+void dfile_stats(const struct dfile *f, struct buf *out)
+{
+	stats_json(f, out);
+}
+
+bool file_xxh3(const char *path, char out[33], int64_t *size)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return false;
+	XXH3_state_t *st = XXH3_createState();
+	if (!st)
+		cli_die(EXIT_TROUBLE, "out of memory");
+	XXH3_128bits_reset(st);
+	char b[65536];
+	size_t r;
+	int64_t n = 0;
+	while ((r = fread(b, 1, sizeof b, fp)) > 0) {
+		XXH3_128bits_update(st, b, r);
+		n += (int64_t)r;
+	}
+	bool ok = !ferror(fp);
+	fclose(fp);
+	XXH128_hash_t h = XXH3_128bits_digest(st);
+	XXH3_freeState(st);
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
+		 (unsigned long long)h.low64);
+	*size = n;
+	return ok;
+}
+
+static void dfile_free(struct dfile *f)
+{
+	for (size_t c = 0; c < f->ncols; c++) {
+		free(f->cols[c].name);
+		buf_free(&f->cols[c].min);
+		buf_free(&f->cols[c].max);
+	}
+	free(f->cols);
+	for (size_t k = 0; k < f->npart; k++)
+		free(f->pvals[k]);
+	free(f->pvals);
+	free(f->rel);
+	free(f);
+}
+
+void dfile_seal(struct dfile *f, bool data_change, const char *extra_tags,
+		struct buf *actions, char ***written, size_t *nwritten,
+		uint64_t *records, uint64_t *bytes)
+{
+	char err[512];
+	if (zout_close(f->z, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", f->cf.path, err);
+	f->z = NULL;
+	/* the checksum is of the bytes on disk: read back the temp */
+	char sum[33];
+	int64_t size;
+	if (!file_xxh3(f->cf.tmp, sum, &size))
+		cli_die(EXIT_TROUBLE, "%s: %s", f->cf.tmp, strerror(errno));
+	int rc = commit_finish_new(&f->cf, err, sizeof err);
+	if (rc != 0)
+		cli_die(EXIT_TROUBLE, "%s",
+			rc > 0 ? "data file name collision" : err);
+	*written = xrealloc(*written, (*nwritten + 1) * sizeof(char *));
+	(*written)[(*nwritten)++] = xstrdup(f->rel);
+	*records += f->nrec;
+	*bytes += (uint64_t)size;
+
+	struct buf st = {0};
+	stats_json(f, &st);
+	buf_adds(actions, "{\"add\":{\"path\":");
+	struct buf enc = {0};
+	dl_path_encode(&enc, f->rel);
+	jw_string(actions, enc.p, enc.len);
+	buf_free(&enc);
+	buf_adds(actions, ",\"partitionValues\":{");
+	for (size_t k = 0; k < f->npart; k++) {
+		jw_key(actions, f->part[k], k == 0);
+		if (f->pvals[k])
+			jw_str(actions, f->pvals[k]);
+		else
+			buf_adds(actions, "null");
+	}
+	buf_addf(actions, "},\"size\":%lld,\"modificationTime\":%lld,"
+		 "\"dataChange\":%s,\"stats\":", (long long)size,
+		 (long long)(time_now() / 1000000),
+		 data_change ? "true" : "false");
+	jw_string(actions, st.p, st.len);
+	buf_addf(actions, ",\"tags\":{\"idem.xxh3_128\":\"%s\","
+		 "\"idem.rawSize\":\"%llu\"%s}}}\n", sum,
+		 (unsigned long long)f->raw, extra_tags ? extra_tags : "");
+	buf_free(&st);
+	dfile_free(f);
+}
+
+void dfile_abort(struct dfile *f)
+{
+	char err[64];
+	if (f->z)
+		zout_close(f->z, err, sizeof err);
+	f->z = NULL;
+	commit_abort(&f->cf);
+	dfile_free(f);
 }
 
 int dws_add(struct dws *w, const struct scan_record *r, char *err,
@@ -201,12 +424,11 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 		buf_addc(key, '\0');
 		buf_addc(key, '/');
 	}
-	struct dw *f = NULL;
+	struct dfile *f = NULL;
 	for (size_t i = 0; i < w->nfiles; i++) {
-		if (w->files[i].keylen == key->len &&
-		    (!key->len ||
-		     memcmp(w->files[i].key, key->p, key->len) == 0)) {
-			f = &w->files[i];
+		if (w->keylens[i] == key->len &&
+		    (!key->len || memcmp(w->keys[i], key->p, key->len) == 0)) {
+			f = w->files[i];
 			break;
 		}
 	}
@@ -216,144 +438,45 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 	} else {
 		char **pv = xcalloc(w->npart + 1, sizeof *pv);
 		memcpy(pv, vals, w->npart * sizeof *pv);
+		size_t n = w->nfiles + 1;
+		w->files = xrealloc(w->files, n * sizeof *w->files);
+		w->keys = xrealloc(w->keys, n * sizeof *w->keys);
+		w->keylens = xrealloc(w->keylens, n * sizeof *w->keylens);
 		char *k = xmalloc(key->len + 1);
 		if (key->len)
 			memcpy(k, key->p, key->len);
 		k[key->len] = '\0';
-		f = open_file(w, "", pv);
-		free(f->key);
-		f->key = k;
-		f->keylen = key->len;
+		w->keys[w->nfiles] = k;
+		w->keylens[w->nfiles] = key->len;
+		f = dfile_open(w->table, w->part, w->npart, pv, w->seq++,
+			       w->level);
+		w->files[w->nfiles++] = f;
 	}
-	char e[512];
-	if (zout_write(f->z, r->p, r->n, e, sizeof e) != 0 ||
-	    zout_write(f->z, "\n", 1, e, sizeof e) != 0)
-		cli_die(EXIT_TROUBLE, "%s: %s", f->cf.path, e);
-	f->nrec++;
-	track(f, r);
+	dfile_write(f, r->p, r->n);
+	dfile_track(f, r);
 	return 0;
-}
-
-static void checksum(const char *path, char out[33], int64_t *size)
-{
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
-	XXH3_state_t *st = XXH3_createState();
-	XXH3_128bits_reset(st);
-	char b[65536];
-	size_t r;
-	int64_t n = 0;
-	while ((r = fread(b, 1, sizeof b, fp)) > 0) {
-		XXH3_128bits_update(st, b, r);
-		n += (int64_t)r;
-	}
-	if (ferror(fp))
-		cli_die(EXIT_TROUBLE, "%s: read error", path);
-	fclose(fp);
-	XXH128_hash_t h = XXH3_128bits_digest(st);
-	XXH3_freeState(st);
-	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
-		 (unsigned long long)h.low64);
-	*size = n;
 }
 
 void dws_finish(struct dws *w, struct buf *actions, char ***written,
 		size_t *nwritten, uint64_t *records, uint64_t *bytes)
 {
-	char err[512];
 	for (size_t i = 0; i < w->nfiles; i++) {
-		struct dw *f = &w->files[i];
-		if (zout_close(f->z, err, sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", f->cf.path, err);
-		f->z = NULL;
-		char *final = xstrdup(f->cf.path);
-		/* the checksum is of the bytes on disk: read back the temp */
-		char sum[33];
-		int64_t size;
-		checksum(f->cf.tmp, sum, &size);
-		int rc = commit_finish_new(&f->cf, err, sizeof err);
-		if (rc != 0)
-			cli_die(EXIT_TROUBLE, "%s",
-				rc > 0 ? "data file name collision" : err);
-		free(final);
-		*written = xrealloc(*written, (*nwritten + 1) * sizeof(char *));
-		(*written)[(*nwritten)++] = xstrdup(f->rel);
-		*records += f->nrec;
-		*bytes += (uint64_t)size;
-
-		struct buf st = {0};
-		buf_addf(&st, "{\"numRecords\":%llu,\"minValues\":{",
-			 (unsigned long long)f->nrec);
-		int first = 1;
-		for (size_t c = 0; c < f->ncols; c++) {
-			if (f->cols[c].unbounded || !f->cols[c].min.len)
-				continue;
-			jw_key(&st, f->cols[c].name, first);
-			buf_add(&st, f->cols[c].min.p, f->cols[c].min.len);
-			first = 0;
-		}
-		buf_adds(&st, "},\"maxValues\":{");
-		first = 1;
-		for (size_t c = 0; c < f->ncols; c++) {
-			if (f->cols[c].unbounded || !f->cols[c].max.len)
-				continue;
-			jw_key(&st, f->cols[c].name, first);
-			buf_add(&st, f->cols[c].max.p, f->cols[c].max.len);
-			first = 0;
-		}
-		buf_adds(&st, "},\"nullCount\":{");
-		for (size_t c = 0; c < f->ncols; c++) {
-			jw_key(&st, f->cols[c].name, c == 0);
-			buf_add_u64(&st, f->nrec - f->cols[c].nonnull);
-		}
-		buf_adds(&st, "}}");
-
-		buf_adds(actions, "{\"add\":{\"path\":");
-		struct buf enc = {0};
-		dl_path_encode(&enc, f->rel);
-		jw_string(actions, enc.p, enc.len);
-		buf_free(&enc);
-		buf_adds(actions, ",\"partitionValues\":{");
-		for (size_t k = 0; k < w->npart; k++) {
-			jw_key(actions, w->part[k], k == 0);
-			if (f->pvals[k])
-				jw_str(actions, f->pvals[k]);
-			else
-				buf_adds(actions, "null");
-		}
-		buf_addf(actions, "},\"size\":%lld,\"modificationTime\":%lld,"
-			 "\"dataChange\":true,\"stats\":",
-			 (long long)size, (long long)(time_now() / 1000000));
-		jw_string(actions, st.p, st.len);
-		buf_addf(actions, ",\"tags\":{\"idem.xxh3_128\":\"%s\"}}}\n",
-			 sum);
-		buf_free(&st);
-		for (size_t c = 0; c < f->ncols; c++) {
-			free(f->cols[c].name);
-			buf_free(&f->cols[c].min);
-			buf_free(&f->cols[c].max);
-		}
-		free(f->cols);
-		for (size_t k = 0; k < w->npart; k++)
-			free(f->pvals[k]);
-		free(f->pvals);
-		free(f->key);
-		free(f->rel);
+		dfile_seal(w->files[i], true, NULL, actions, written, nwritten,
+			   records, bytes);
+		free(w->keys[i]);
 	}
 	free(w->files);
+	free(w->keys);
+	free(w->keylens);
 	buf_free(&w->scratch);
 	free(w);
 }
 
 void dws_abort(struct dws *w)
 {
-	char err[64];
-	for (size_t i = 0; i < w->nfiles; i++) {
-		if (w->files[i].z)
-			zout_close(w->files[i].z, err, sizeof err);
-		commit_abort(&w->files[i].cf);
-	}
+	for (size_t i = 0; i < w->nfiles; i++)
+		dfile_abort(w->files[i]);
+	w->nfiles = 0;
 }
 
 void remove_written(const char *table, char **written, size_t n)
@@ -363,6 +486,25 @@ void remove_written(const char *table, char **written, size_t n)
 		b.len = 0;
 		buf_addf(&b, "%s/%s", table, written[i]);
 		unlink(b.p);
+	}
+	buf_free(&b);
+}
+
+void need_files(const struct dl_snapshot *s, struct dl_file *const *live,
+		size_t n)
+{
+	struct buf b = {0};
+	for (size_t i = 0; i < n; i++) {
+		b.len = 0;
+		buf_addf(&b, "%s/%s", s->table, live[i]->path);
+		struct stat st;
+		if (lstat(b.p, &st) == 0 || errno != ENOENT)
+			continue; /* other trouble is open_data's to report */
+		cli_die(EXIT_TROUBLE, "%s: version %lld needs %s, which is "
+			"gone (vacuumed?): time travel to version %lld is no "
+			"longer possible; nothing read", s->table,
+			(long long)s->version, live[i]->path,
+			(long long)s->version);
 	}
 	buf_free(&b);
 }
@@ -644,21 +786,22 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 				       t->op);
 			continue;
 		}
-		if (!f->stats)
+		const char *fst = dl_file_stats(f);
+		if (!fst)
 			continue;
-		size_t sn = strlen(f->stats);
+		size_t sn = strlen(fst);
 		const char *mins, *maxs, *nc, *mn, *mx, *ncv;
 		size_t minsn, maxsn, ncn, mnn, mxn, ncvn;
 		int64_t nrec = -1, nulls = -1;
-		dl_get_i64(f->stats, sn, "numRecords", &nrec);
-		if (dl_get(f->stats, sn, "nullCount", &nc, &ncn) &&
+		dl_get_i64(fst, sn, "numRecords", &nrec);
+		if (dl_get(fst, sn, "nullCount", &nc, &ncn) &&
 		    dl_get(nc, ncn, t->col, &ncv, &ncvn))
 			dl_get_i64(nc, ncn, t->col, &nulls);
 		(void)ncv;
 		(void)ncvn;
-		bool have = dl_get(f->stats, sn, "minValues", &mins, &minsn) &&
+		bool have = dl_get(fst, sn, "minValues", &mins, &minsn) &&
 			    dl_get(mins, minsn, t->col, &mn, &mnn) &&
-			    dl_get(f->stats, sn, "maxValues", &maxs, &maxsn) &&
+			    dl_get(fst, sn, "maxValues", &maxs, &maxsn) &&
 			    dl_get(maxs, maxsn, t->col, &mx, &mxn);
 		if (!have) {
 			/* all null: only null can be there */

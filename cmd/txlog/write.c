@@ -387,9 +387,9 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 		tx_read(t, f->path);
 		if (whole) {
 			int64_t nr = 0;
-			if (f->stats)
-				dl_get_i64(f->stats, strlen(f->stats),
-					   "numRecords", &nr);
+			const char *st = dl_file_stats(f);
+			if (st)
+				dl_get_i64(st, strlen(st), "numRecords", &nr);
 			*rows += (uint64_t)nr;
 			remove_action(&t->actions, f);
 			(*files_removed)++;
