@@ -1,0 +1,110 @@
+/*
+ * fuzz checkpoint_state: checkpoint's state file, read by checkpoint's
+ * own state_load() (cmd/checkpoint.c is compiled into this harness with
+ * its main renamed; cli_die unwinds back here instead of exiting).  A
+ * state it accepts is written back by its state_save() with the same
+ * payload, byte for byte.  See state.h for the input's first byte.
+ */
+#include <setjmp.h>
+
+#include "cli.h"
+#include "commit.h"
+#include "state.h"
+
+static jmp_buf fuzz_jmp;
+static struct state_reader *fuzz_reader; /* open when cli_die struck */
+static int fuzz_lock_fd = -1;
+
+_Noreturn static void fuzz_die(int code, const char *fmt, ...)
+{
+	(void)code;
+	(void)fmt;
+	longjmp(fuzz_jmp, 1);
+}
+
+/* Whichever state_read_begin*() the tool calls, the reader it opened is
+ * noted, to be freed when cli_die unwinds. */
+static struct state_reader *fuzz_track(struct state_reader *r)
+{
+	fuzz_reader = r;
+	return r;
+}
+
+/* The lock is commit.h's business, not the decoder's. */
+static int fuzz_lock(const char *path, char *err, size_t errlen)
+{
+	(void)path;
+	(void)err;
+	(void)errlen;
+	return fuzz_lock_fd;
+}
+
+#define cli_die fuzz_die
+#define state_read_begin(...) fuzz_track(state_read_begin(__VA_ARGS__))
+#define state_read_begin_gen(...) fuzz_track(state_read_begin_gen(__VA_ARGS__))
+#define state_read_end(...) (fuzz_reader = NULL, state_read_end(__VA_ARGS__))
+#define commit_lock fuzz_lock
+#define main checkpoint_main
+int checkpoint_main(int argc, char **argv);
+#include "../../cmd/checkpoint.c"
+#undef main
+#undef commit_lock
+#undef state_read_end
+#undef state_read_begin_gen
+#undef state_read_begin
+#undef cli_die
+
+static void forget(void)
+{
+	for (size_t k = 0; k < st.n; k++)
+		free(st.src[k].path);
+	free(st.src);
+	memset(&st, 0, sizeof st);
+	if (fuzz_reader)
+		state_read_abort(fuzz_reader);
+	fuzz_reader = NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char *in, *out;
+	if (!in) {
+		in = fuzz_file("in.state");
+		out = fuzz_file("out.state");
+		fuzz_lock_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		FUZZ_CHECK(fuzz_lock_fd >= 0);
+	}
+	fuzz_state_write(in, STATE_KIND, data, size);
+	opt.state = in;
+	if (setjmp(fuzz_jmp) != 0) {
+		forget(); /* refused: the tool would exit 2 here */
+		return 0;
+	}
+	state_load();
+	for (size_t k = 0; k < st.n; k++)
+		FUZZ_CHECK(st.src[k].path && st.src[k].fp_len <= FP_MAX);
+	/* Accepted: write it back and compare the payloads. */
+	opt.state = out;
+	state_save();
+	size_t an, bn;
+	char *a = fuzz_slurp(in, &an), *b = fuzz_slurp(out, &bn);
+	FUZZ_CHECK(an >= 40 && bn >= 40);
+	uint64_t alen = le64_get((const unsigned char *)a + 24);
+	uint64_t blen = le64_get((const unsigned char *)b + 24);
+	FUZZ_CHECK(blen == bn - 40);
+	/* A NUL inside a stored path ends it when written back. */
+	bool nul = false;
+	size_t at = 32 + 32;
+	for (size_t k = 0; k < st.n; k++) {
+		uint32_t plen = le32_get((const unsigned char *)a + at + 60);
+		nul |= memchr(a + at + 64, 0, plen) != NULL;
+		at += 64 + plen;
+	}
+	if (!nul && le32_get((const unsigned char *)a + 16) == STATE_VERSION)
+		/* (a payload may go on past what the reader needs) */
+		FUZZ_CHECK(alen >= blen && !memcmp(a + 32, b + 32, blen));
+	free(a);
+	free(b);
+	forget();
+	return 0;
+}

@@ -1,0 +1,124 @@
+/*
+ * fuzz scan: the validating scanner.  Whatever the bytes, validation and
+ * scan_record agree; on accepted text every walk the tools do stays
+ * inside it, and every string decodes to what scan_string_equals and a
+ * re-escaped copy agree on.
+ */
+#include <stdbool.h>
+
+#include "buf.h"
+#include "fuzz.h"
+#include "jsonw.h"
+#include "scan.h"
+
+/* Check a string literal p[0..n): decode, compare, re-escape, re-read. */
+static void check_string(const char *p, size_t n)
+{
+	FUZZ_CHECK(n >= 2 && p[0] == '"' && p[n - 1] == '"');
+	char *out = malloc(n);
+	FUZZ_CHECK(out);
+	size_t len = scan_string_decode(p, n, out);
+	FUZZ_CHECK(len <= n);
+	FUZZ_CHECK(scan_string_equals(p, n, out, len));
+	if (len > 0)
+		FUZZ_CHECK(!scan_string_equals(p, n, out, len - 1));
+	/* Decoded text is valid UTF-8, so jw_string copies it unchanged
+	 * and the copy reads back as the same string. */
+	struct buf b = {0};
+	jw_string(&b, out, len);
+	struct scan_error e;
+	FUZZ_CHECK(scan_validate(b.p, b.len, &e) == 0);
+	FUZZ_CHECK(scan_string_equals(b.p, b.len, out, len));
+	buf_free(&b);
+	free(out);
+}
+
+/* Walk the valid value at p[i]; returns the index just past it. */
+static size_t walk(const char *p, size_t n, size_t i, int depth)
+{
+	FUZZ_CHECK(depth <= SCAN_MAX_DEPTH);
+	FUZZ_CHECK(i < n);
+	size_t end = scan_skip(p, n, i);
+	FUZZ_CHECK(end > i && end <= n);
+	const char *t = scan_type(p + i);
+	FUZZ_CHECK(t);
+	if (p[i] == '"') {
+		FUZZ_CHECK(!strcmp(t, "string"));
+		check_string(p + i, end - i);
+	} else if (p[i] == '[' || p[i] == '{') {
+		bool obj = p[i] == '{';
+		FUZZ_CHECK(!strcmp(t, obj ? "object" : "array"));
+		size_t k = scan_ws(p, n, i + 1);
+		if (p[k] != (obj ? '}' : ']'))
+			for (;;) {
+				if (obj) {
+					FUZZ_CHECK(p[k] == '"');
+					size_t ke = walk(p, n, k, depth + 1);
+					k = scan_ws(p, n, ke);
+					FUZZ_CHECK(p[k] == ':');
+					k = scan_ws(p, n, k + 1);
+				}
+				k = scan_ws(p, n, walk(p, n, k, depth + 1));
+				if (p[k] == ',') {
+					k = scan_ws(p, n, k + 1);
+					continue;
+				}
+				break;
+			}
+		FUZZ_CHECK(p[k] == (obj ? '}' : ']'));
+		FUZZ_CHECK(k + 1 == end);
+	} else {
+		FUZZ_CHECK(strcmp(t, "string") && strcmp(t, "array") &&
+			   strcmp(t, "object"));
+	}
+	return end;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct scan_record r; /* reused, as the tools do */
+	const char *p = (const char *)data;
+	struct scan_error e1 = {0}, e2 = {0};
+	int a = scan_validate(p, size, &e1);
+	int b = scan_record(&r, p, size, &e2);
+	FUZZ_CHECK(a == b);
+	if (a != 0) {
+		FUZZ_CHECK(a == -1);
+		FUZZ_CHECK(e1.what && e1.what[0]);
+		FUZZ_CHECK(e1.offset <= size);
+		FUZZ_CHECK(e1.offset == e2.offset && !strcmp(e1.what, e2.what));
+		return 0;
+	}
+	size_t s = scan_ws(p, size, 0);
+	FUZZ_CHECK(s < size && s == r.start && r.p == p && r.n == size);
+	size_t end = walk(p, size, s, 1);
+	FUZZ_CHECK(scan_ws(p, size, end) == size);
+	if (p[s] != '{') {
+		FUZZ_CHECK(r.nmembers == 0);
+		return 0;
+	}
+	/* The member index: in order, each name a string, each value
+	 * after its colon. */
+	size_t last = s;
+	for (size_t m = 0; m < r.nmembers; m++) {
+		const struct scan_member *sm = &r.members[m];
+		FUZZ_CHECK(sm->key > last && sm->key < end);
+		FUZZ_CHECK(p[sm->key] == '"');
+		FUZZ_CHECK(scan_skip(p, size, sm->key) == sm->key + sm->key_len);
+		size_t c = scan_ws(p, size, sm->key + sm->key_len);
+		FUZZ_CHECK(p[c] == ':');
+		FUZZ_CHECK(sm->val == scan_ws(p, size, c + 1));
+		last = sm->val;
+	}
+	/* ...and every top-level member is in it. */
+	size_t count = 0, k = scan_ws(p, size, s + 1);
+	while (p[k] == '"') {
+		count++;
+		k = scan_ws(p, size, scan_skip(p, size, k));
+		k = scan_ws(p, size, scan_skip(p, size, scan_ws(p, size, k + 1)));
+		if (p[k] == ',')
+			k = scan_ws(p, size, k + 1);
+	}
+	FUZZ_CHECK(count == r.nmembers);
+	return 0;
+}
