@@ -45,6 +45,7 @@ static struct {
 	enum keep keep;
 	struct expr *order_by;
 	const char *state_path;
+	const char *batch; /* --batch; NULL: $IDEM_BATCH */
 	struct expr *time;
 	int64_t ttl; /* 0: keys are kept forever */
 	enum time_unit unit;
@@ -91,6 +92,7 @@ static struct {
 		int64_t t;
 	} pending;
 	char *key_desc; /* "-k .a -k .b", kept in the state */
+	struct state_gen gen; /* the batch, and the state it started from */
 } run;
 
 static void usage(int status)
@@ -105,6 +107,9 @@ static void usage(int status)
 "      --keep first|last which record of a key to keep (default first)\n"
 "      --order-by EXPR   keep the record with the greatest EXPR per key\n"
 "      --state FILE      remember keys across runs (committed atomically)\n"
+"      --batch ID        the batch this run is (default: $IDEM_BATCH); a\n"
+"                        re-run of the batch that wrote the state starts\n"
+"                        from the state before it\n"
 "  -t, --time EXPR       event time, for --ttl\n"
 "      --ttl DUR         forget a key once the watermark is DUR past it\n"
 "      --time-unit UNIT  epoch numbers are s (default), ms, us or ns\n"
@@ -152,9 +157,13 @@ static void state_load(void)
 	char err[512];
 	uint32_t version;
 	uint64_t len;
-	struct state_reader *r = state_read_begin(opt.state_path, STATE_KIND,
-						  STATE_VERSION, &version,
-						  &len, err, sizeof err);
+	/* A replay of the batch that wrote the state starts from the
+	 * state before it, so it emits what the killed run emitted. */
+	struct state_reader *r = state_read_begin_gen(opt.state_path,
+						      STATE_KIND,
+						      STATE_VERSION, &run.gen,
+						      &version, &len, err,
+						      sizeof err);
 	if (!r) {
 		if (err[0])
 			cli_die(EXIT_TROUBLE, "%s", err);
@@ -240,9 +249,11 @@ static void state_save(void)
 	uint64_t count = fpset_count(run.seen);
 	size_t desc_len = strlen(run.key_desc);
 	uint64_t len = 28 + desc_len + count * (times ? 24 : 16);
-	struct state_writer *w = state_write_begin(opt.state_path, STATE_KIND,
-						   STATE_VERSION, len, err,
-						   sizeof err);
+	struct state_writer *w = state_write_begin_gen(opt.state_path,
+						       STATE_KIND,
+						       STATE_VERSION, len,
+						       &run.gen, err,
+						       sizeof err);
 	if (!w)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	unsigned char h[28];
@@ -553,8 +564,11 @@ static void finish(int status)
 	if (opt.stats) {
 		char extra[128];
 		snprintf(extra, sizeof extra,
-			 ",\"keys\":%zu,\"shard_skipped\":%" PRIu64,
-			 fpset_count(run.seen), run.shard_skipped);
+			 ",\"keys\":%zu,\"shard_skipped\":%" PRIu64 "%s",
+			 fpset_count(run.seen), run.shard_skipped,
+			 !run.gen.batch ? ""
+			 : run.gen.replay ? ",\"replay\":true"
+					  : ",\"replay\":false");
 		cli_stats_print(extra);
 	}
 	if (status == EXIT_OK && opt.check && run.check_dupes) {
@@ -592,12 +606,14 @@ static struct expr *compile(const char *opt_name, const char *src)
 int main(int argc, char **argv)
 {
 	enum { O_KEEP = 256, O_ORDER, O_STATE, O_TTL, O_UNIT, O_DUPES,
-	       O_CHECK, O_DLQ, O_STATS, O_SHARD, O_MAXLINE, O_VERSION };
+	       O_CHECK, O_DLQ, O_STATS, O_SHARD, O_MAXLINE, O_VERSION,
+	       O_BATCH };
 	static const struct option longopts[] = {
 		{"key", required_argument, NULL, 'k'},
 		{"keep", required_argument, NULL, O_KEEP},
 		{"order-by", required_argument, NULL, O_ORDER},
 		{"state", required_argument, NULL, O_STATE},
+		{"batch", required_argument, NULL, O_BATCH},
 		{"time", required_argument, NULL, 't'},
 		{"ttl", required_argument, NULL, O_TTL},
 		{"time-unit", required_argument, NULL, O_UNIT},
@@ -634,6 +650,7 @@ int main(int argc, char **argv)
 			break;
 		case O_ORDER: opt.order_by = compile("--order-by", optarg); break;
 		case O_STATE: opt.state_path = optarg; break;
+		case O_BATCH: opt.batch = optarg; break;
 		case 't': opt.time = compile("-t", optarg); break;
 		case O_TTL:
 			opt.ttl = cli_duration("--ttl", optarg);
@@ -668,6 +685,10 @@ int main(int argc, char **argv)
 	if (opt.ttl && (opt.keep == KEEP_LAST || opt.order_by))
 		cli_usage_error("--ttl works with --keep first only");
 
+	if (opt.batch && !opt.state_path)
+		cli_usage_error("--batch needs --state");
+	if (state_batch(opt.batch, &run.gen.batch, err, sizeof err) != 0)
+		cli_usage_error("%s", err);
 	describe_keys();
 	bool held = opt.keep == KEEP_LAST || opt.order_by;
 	run.seen = fpset_new(held || opt.ttl);

@@ -298,6 +298,74 @@ J
 	assert_output '{"id":1,"t":"2024-01-01T05:00:00Z"}'
 }
 
+@test "--batch: a replay of the batch that wrote the state emits what it did; the next batch goes on" {
+	printf '{"id":1}\n{"id":2}\n' > b1.ndjson
+	printf '{"id":2}\n{"id":3}\n' > b2.ndjson
+	dedup -k .id --state s.idx --batch 1 b1.ndjson > /dev/null
+	run dedup -k .id --state s.idx --batch 2 b2.ndjson
+	assert_output '{"id":3}'
+	# killed after the commit, before the sink took it: the same batch
+	# again, as often as it takes
+	run dedup -k .id --state s.idx --batch 2 b2.ndjson
+	assert_output '{"id":3}'
+	run dedup -k .id --state s.idx --batch 2 --stats b2.ndjson
+	assert_line --index 0 '{"id":3}'
+	assert_line --index 1 --partial '"keys":3,"shard_skipped":0,"replay":true,'
+	printf '{"id":3}\n{"id":4}\n' > b3.ndjson
+	run dedup -k .id --state s.idx --batch 3 b3.ndjson
+	assert_output '{"id":4}'
+	# a run without a batch (or an older batch) starts from the newest
+	run dedup -k .id --state s.idx b1.ndjson b2.ndjson b3.ndjson
+	assert_success
+	assert_output ''
+}
+
+@test "--batch: a replay of the first batch starts from nothing; IDEM_BATCH is the default" {
+	printf '{"id":1}\n{"id":1}\n{"id":2}\n' > b1.ndjson
+	IDEM_BATCH=7 dedup -k .id --state s.idx b1.ndjson > /dev/null
+	IDEM_BATCH=7 run dedup -k .id --state s.idx b1.ndjson
+	assert_output - <<'J'
+{"id":1}
+{"id":2}
+J
+	# --batch '' opts out: the newest state, a plain re-run
+	IDEM_BATCH=7 run dedup -k .id --state s.idx --batch '' b1.ndjson
+	assert_success
+	assert_output ''
+}
+
+@test "--batch with --ttl: a replay starts from the keys and watermark before it" {
+	printf '{"id":1,"t":"2024-01-01T00:00:00Z"}\n' > a.ndjson
+	printf '{"id":2,"t":"2024-01-01T05:00:00Z"}\n{"id":1,"t":"2024-01-01T00:30:00Z"}\n' > b.ndjson
+	dedup -k .id -t .t --ttl 1h --state s.idx --batch 1 a.ndjson > /dev/null
+	# id 1 is forgotten once id 2 moves the watermark past it
+	run dedup -k .id -t .t --ttl 1h --state s.idx --batch 2 b.ndjson
+	assert_output - < b.ndjson
+	run dedup -k .id -t .t --ttl 1h --state s.idx --batch 2 b.ndjson
+	assert_output - < b.ndjson
+}
+
+@test "--batch: a state from before batches is the base of the first one" {
+	printf '{"id":1}\n' > old.ndjson
+	printf '{"id":1}\n{"id":2}\n' > b.ndjson
+	dedup -k .id --state s.idx old.ndjson > /dev/null
+	dedup -k .id --state s.idx --batch 1 b.ndjson > /dev/null
+	run dedup -k .id --state s.idx --batch 1 b.ndjson
+	assert_output '{"id":2}'
+}
+
+@test "--batch needs --state and at most 255 bytes" {
+	run dedup -k .id --batch 1
+	assert_failure 2
+	assert_line --index 0 'dedup: --batch needs --state'
+	run dedup -k .id --state s.idx --batch "$(printf '%0256d' 0)"
+	assert_failure 2
+	assert_line --index 0 'dedup: --batch: a batch is at most 255 bytes'
+	IDEM_BATCH=$(printf '%0256d' 0) run dedup -k .id --state s.idx
+	assert_failure 2
+	assert_line --index 0 'dedup: IDEM_BATCH: a batch is at most 255 bytes'
+}
+
 @test "a malformed line stops the run with file, line and reason, exit 2" {
 	printf '{"id":1}\n{"id":2\n{"id":3}\n' > in.ndjson
 	run dedup -k .id in.ndjson
