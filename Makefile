@@ -106,8 +106,17 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# DuckDB, the bench's SQL peer, comes from npm (@duckdb/node-api, pinned
+# by tests/bench/duckdb/package-lock.json); installed once, when missing.
 deps-bench:
 	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(DEB_BENCH)"
+	@if [ ! -d tests/bench/duckdb/node_modules/@duckdb/node-api ]; then \
+	  if command -v npm >/dev/null 2>&1; then \
+	    echo "make deps-bench: npm ci in tests/bench/duckdb"; \
+	    (cd tests/bench/duckdb && npm ci --no-audit --no-fund --loglevel=error) || \
+	      echo "make deps-bench: npm ci failed: the bench skips DuckDB"; \
+	  else echo "make deps-bench: no npm (apt-get install npm): the bench skips DuckDB"; fi; \
+	fi
 
 unit-bins: $(UNIT_BIN)
 
