@@ -54,7 +54,7 @@ mk() { # a table t partitioned by day with three rows
 @test "the add action carries partition values, stats and a checksum tag" {
 	mk
 	run sh -c "txlog files t | jq -c 'select(.partitionValues.day==\"a\") | [.dataChange, (.stats|fromjson), (.tags|keys)]'"
-	assert_output '[true,{"numRecords":2,"minValues":{"id":1,"day":"a","v":10},"maxValues":{"id":3,"day":"a","v":30},"nullCount":{"id":0,"day":0,"v":0}},["idem.xxh3_128"]]'
+	assert_output '[true,{"numRecords":2,"minValues":{"id":1,"day":"a","v":10},"maxValues":{"id":3,"day":"a","v":30},"nullCount":{"id":0,"day":0,"v":0}},["idem.rawSize","idem.xxh3_128"]]'
 }
 
 @test "schema prints the schemaString" {

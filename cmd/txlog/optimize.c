@@ -1,10 +1,528 @@
 /*
- * optimize: (being written).
+ * optimize: compact the small files of each partition into files near
+ * --target-size (uncompressed), in one commit whose adds and removes say
+ * dataChange false: the records are the same multiset, only their files
+ * changed, so readers and concurrent writers see no new data.
+ *
+ * A file is small when its uncompressed size (the add's "idem.rawSize"
+ * tag, else its size on disk) is under the target.  A partition with two
+ * or more small files has them streamed, in log order, into new files
+ * that are sealed as soon as they reach the target; so every output but
+ * a partition's last is at least the target, and a second run finds at
+ * most one small file per partition: nothing to do.  Records are copied
+ * byte for byte; their statistics are merged from the inputs' when txlog
+ * wrote them (no record parsed), else recomputed.  Each input's checksum
+ * is checked first, so a damaged file is never spread.
+ *
+ * --zorder-by COL,...: every file of a partition is rewritten, its
+ * records sorted by a Morton key: each column's value is replaced by its
+ * dense rank among the partition's values, scaled to 64/k bits, and the
+ * k scaled ranks' bits are interleaved, so that records near in all
+ * columns at once are near in the file order, and each output file's
+ * min/max range on every column is narrow.  The outputs carry the tag
+ * "idem.zorder" = COL,...; a partition whose files all carry it for the
+ * same columns is left alone.  The partition is held in memory.
+ *
+ * Conflicts: the transaction reads exactly the files it removes.  A
+ * concurrent append does not conflict (its files are not removed, so its
+ * records stay); a concurrent remove of a file read does: exit 75.
  */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "jsonw.h"
+#include "lines.h"
+#include "timefmt.h"
 #include "txlog.h"
+#include "value.h"
+#include "xalloc.h"
+
+#define MAX_ZCOLS 8
+
+static struct tx t;
+static struct dl_snapshot *snap;
+static char *zcols[MAX_ZCOLS];
+static struct path zpaths[MAX_ZCOLS];
+static size_t nz;
+static unsigned seq;
+static uint64_t n_removed, n_added, bytes_removed, bytes_added, records;
+
+/* The partition values of f in the table's column order (new strings). */
+static char **pvals_of(const struct dl_file *f)
+{
+	char **pv = xcalloc(snap->npart + 1, sizeof *pv);
+	for (size_t i = 0; i < snap->npart; i++)
+		for (size_t k = 0; k < f->npv; k++)
+			if (strcmp(f->pv[k].name, snap->part_cols[i]) == 0)
+				pv[i] = f->pv[k].value ? xstrdup(f->pv[k].value)
+						       : NULL;
+	return pv;
+}
+
+static void part_key(const struct dl_file *f, struct buf *b)
+{
+	b->len = 0;
+	char **pv = pvals_of(f);
+	for (size_t i = 0; i < snap->npart; i++) {
+		buf_adds(b, pv[i] ? pv[i] : "\x01");
+		buf_addc(b, '\0');
+		free(pv[i]);
+	}
+	free(pv);
+}
+
+static char *tag(const struct dl_file *f, const char *name)
+{
+	const char *tg;
+	size_t tn;
+	if (!dl_get(f->action, f->action_len, "tags", &tg, &tn))
+		return NULL;
+	return dl_get_str(tg, tn, name);
+}
+
+static uint64_t raw_size(const struct dl_file *f)
+{
+	char *v = tag(f, "idem.rawSize");
+	uint64_t n = v ? strtoull(v, NULL, 10) : (uint64_t)f->size;
+	free(v);
+	return n;
+}
+
+static void remove_file(const struct dl_file *f)
+{
+	const char *v;
+	size_t vn;
+	struct buf *b = &t.actions;
+	buf_adds(b, "{\"remove\":{\"path\":");
+	dl_get(f->action, f->action_len, "path", &v, &vn);
+	buf_add(b, v, vn);
+	buf_addf(b, ",\"deletionTimestamp\":%lld,\"dataChange\":false,"
+		 "\"extendedFileMetadata\":true,\"partitionValues\":",
+		 (long long)(time_now() / 1000000));
+	if (dl_get(f->action, f->action_len, "partitionValues", &v, &vn))
+		buf_add(b, v, vn);
+	else
+		buf_adds(b, "{}");
+	buf_addf(b, ",\"size\":%lld", (long long)f->size);
+	if (dl_get(f->action, f->action_len, "tags", &v, &vn)) {
+		buf_adds(b, ",\"tags\":");
+		buf_add(b, v, vn);
+	}
+	buf_adds(b, "}}\n");
+	tx_read(&t, f->path);
+	n_removed++;
+	bytes_removed += (uint64_t)f->size;
+}
+
+/* Refuse to spread a damaged file: its bytes must match its checksum. */
+static void check_input(const struct dl_file *f)
+{
+	char *want = tag(f, "idem.xxh3_128");
+	if (!want)
+		return;
+	struct buf p = {0};
+	buf_addf(&p, "%s/%s", snap->table, f->path);
+	char sum[33];
+	int64_t size;
+	if (!file_xxh3(p.p, sum, &size) || size != f->size ||
+	    strcmp(sum, want) != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s: damaged or missing data file "
+			"(run txlog verify); nothing optimized", snap->table,
+			f->path);
+	free(want);
+	buf_free(&p);
+}
+
+static void seal(struct dfile **out, const char *extra)
+{
+	uint64_t bytes = 0, recs = 0;
+	dfile_seal(*out, false, extra, &t.actions, &t.written, &t.nwritten,
+		   &recs, &bytes);
+	*out = NULL;
+	n_added++;
+	bytes_added += bytes;
+}
+
+static _Noreturn void damaged(const struct dl_file *f, uint64_t lineno)
+{
+	cli_die(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": damaged data file (run "
+		"txlog verify --deep); nothing optimized", snap->table,
+		f->path, lineno);
+}
+
+/* Stream the small files of one partition into new files. */
+static void compact(struct dl_file **fs, size_t n)
+{
+	struct dfile *out = NULL;
+	struct scan_record rec = {0};
+	char err[512];
+	for (size_t i = 0; i < n; i++) {
+		const struct dl_file *f = fs[i];
+		check_input(f);
+		remove_file(f);
+		if (!out)
+			out = dfile_open(snap->table, snap->part_cols,
+					 snap->npart, pvals_of(f), seq++,
+					 opt.level);
+		bool merge = dfile_stats_mergeable(f);
+		struct lines *l = open_data(snap, f);
+		struct line ln;
+		int rc;
+		uint64_t cnt = 0;
+		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
+			struct scan_error se;
+			if (ln.too_long)
+				damaged(f, ln.lineno);
+			if (!merge) {
+				if (scan_record(&rec, ln.p, ln.len, &se) != 0)
+					damaged(f, ln.lineno);
+				dfile_track(out, &rec);
+			}
+			dfile_write(out, ln.p, ln.len);
+			cnt++;
+		}
+		if (rc < 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", f->path, err);
+		records += cnt;
+		cli_stats.bytes_in += lines_bytes(l);
+		cli_progress(records, cli_stats.bytes_in);
+		lines_close(l);
+		if (merge) {
+			const char *st = dl_file_stats(f);
+			int64_t want = -1;
+			dl_get_i64(st, strlen(st), "numRecords", &want);
+			if ((int64_t)cnt != want)
+				cli_die(EXIT_TROUBLE, "%s: %s: %" PRIu64 " records"
+					", its statistics say %lld (run txlog "
+					"verify --deep); nothing optimized",
+					snap->table, f->path, cnt,
+					(long long)want);
+			dfile_merge_stats(out, f);
+		}
+		if (dfile_raw_bytes(out) >= opt.target_size)
+			seal(&out, NULL);
+	}
+	if (out)
+		seal(&out, NULL);
+	scan_record_free(&rec);
+}
+
+/* ---- z-order ---- */
+
+struct zrec {
+	size_t off, len;
+	uint64_t key;
+	size_t idx;
+	size_t voff[MAX_ZCOLS], vlen[MAX_ZCOLS]; /* vlen 0: null */
+};
+
+static struct buf ztext;
+static struct zrec *zr;
+static size_t nzr;
+static size_t zcol_sorting;
+
+static int cmp_val(const void *a, const void *b)
+{
+	const struct zrec *x = *(struct zrec *const *)a;
+	const struct zrec *y = *(struct zrec *const *)b;
+	size_t c = zcol_sorting;
+	const char *xv = x->vlen[c] ? ztext.p + x->voff[c] : "null";
+	const char *yv = y->vlen[c] ? ztext.p + y->voff[c] : "null";
+	return value_compare(xv, x->vlen[c] ? x->vlen[c] : 4, yv,
+			     y->vlen[c] ? y->vlen[c] : 4);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct zrec *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Interleave the columns' scaled dense ranks, high bits first. */
+static void morton_keys(void)
+{
+	unsigned bits = (unsigned)(64 / nz);
+	uint64_t *scaled = xcalloc(nzr * nz + 1, sizeof *scaled);
+	struct zrec **ord = xcalloc(nzr + 1, sizeof *ord);
+	for (size_t c = 0; c < nz; c++) {
+		for (size_t i = 0; i < nzr; i++)
+			ord[i] = &zr[i];
+		zcol_sorting = c;
+		qsort(ord, nzr, sizeof *ord, cmp_val);
+		uint64_t rank = 0, *ranks = xcalloc(nzr + 1, sizeof *ranks);
+		for (size_t i = 0; i < nzr; i++) {
+			if (i && cmp_val(&ord[i - 1], &ord[i]) != 0)
+				rank++;
+			ranks[ord[i]->idx] = rank;
+		}
+		uint64_t nd = rank + 1;
+		for (size_t i = 0; i < nzr; i++) {
+			uint64_t r = ranks[i];
+			/* spread the ranks over the column's bit width, so
+			 * that no column dominates the key */
+			scaled[i * nz + c] = nz == 1 ? r :
+				(uint64_t)(((unsigned __int128)r << bits) / nd);
+		}
+		free(ranks);
+	}
+	for (size_t i = 0; i < nzr; i++) {
+		uint64_t k = 0;
+		for (unsigned b = bits; b-- > 0;)
+			for (size_t c = 0; c < nz; c++)
+				k = k << 1 | ((scaled[i * nz + c] >> b) & 1);
+		zr[i].key = k;
+	}
+	free(ord);
+	free(scaled);
+}
+
+static void zorder(struct dl_file **fs, size_t n, const char *extra)
+{
+	struct scan_record rec = {0};
+	char err[512];
+	ztext.len = 0;
+	nzr = 0;
+	size_t cap = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct dl_file *f = fs[i];
+		check_input(f);
+		remove_file(f);
+		struct lines *l = open_data(snap, f);
+		struct line ln;
+		int rc;
+		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
+			struct scan_error se;
+			if (ln.too_long)
+				damaged(f, ln.lineno);
+			size_t base = ztext.len;
+			buf_add(&ztext, ln.p, ln.len);
+			if (scan_record(&rec, ztext.p + base, ln.len, &se) != 0)
+				damaged(f, ln.lineno);
+			if (nzr == cap) {
+				cap = cap ? cap * 2 : 4096;
+				zr = xrealloc(zr, cap * sizeof *zr);
+			}
+			struct zrec *z = &zr[nzr];
+			z->off = base;
+			z->len = ln.len;
+			z->idx = nzr++;
+			for (size_t c = 0; c < nz; c++) {
+				const char *v, *why;
+				size_t vn;
+				z->vlen[c] = 0;
+				if (path_lookup_record(&zpaths[c], &rec, &v, &vn,
+						       &why) == PATH_FOUND &&
+				    v[0] != 'n') {
+					z->voff[c] = (size_t)(v - ztext.p);
+					z->vlen[c] = vn;
+				}
+			}
+		}
+		if (rc < 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", f->path, err);
+		cli_stats.bytes_in += lines_bytes(l);
+		cli_progress(records + nzr, cli_stats.bytes_in);
+		lines_close(l);
+	}
+	morton_keys();
+	qsort(zr, nzr, sizeof *zr, cmp_key);
+	struct dfile *out = NULL;
+	for (size_t i = 0; i < nzr; i++) {
+		if (!out)
+			out = dfile_open(snap->table, snap->part_cols,
+					 snap->npart, pvals_of(fs[0]), seq++,
+					 opt.level);
+		struct scan_error se;
+		scan_record(&rec, ztext.p + zr[i].off, zr[i].len, &se);
+		dfile_track(out, &rec);
+		dfile_write(out, ztext.p + zr[i].off, zr[i].len);
+		if (dfile_raw_bytes(out) >= opt.target_size)
+			seal(&out, extra);
+	}
+	if (out)
+		seal(&out, extra);
+	records += nzr;
+	scan_record_free(&rec);
+}
+
+static void parse_zorder(struct buf *extra)
+{
+	char *list = xstrdup(opt.zorder);
+	for (char *c = strtok(list, ","); c; c = strtok(NULL, ",")) {
+		if (nz == MAX_ZCOLS)
+			cli_usage_error("--zorder-by: at most %d columns",
+					MAX_ZCOLS);
+		if (*c == '.')
+			c++;
+		struct ds_field *f = snap->schema ?
+			ds_field(snap->schema, c, strlen(c)) : NULL;
+		if (!f)
+			cli_usage_error("--zorder-by: %s is not a column of "
+					"the table", c);
+		for (size_t i = 0; i < snap->npart; i++)
+			if (strcmp(snap->part_cols[i], c) == 0)
+				cli_usage_error("--zorder-by: %s is a "
+						"partition column (already "
+						"one value per file)", c);
+		zcols[nz] = xstrdup(c);
+		struct buf p = {0};
+		buf_adds(&p, ".");
+		jw_str(&p, c);
+		if (path_parse(p.p, &zpaths[nz]) != 0)
+			cli_die(EXIT_TROUBLE, "internal: bad column path %s",
+				p.p);
+		buf_free(&p);
+		nz++;
+	}
+	free(list);
+	if (!nz)
+		cli_usage_error("--zorder-by: no column given");
+	struct buf cols = {0};
+	for (size_t i = 0; i < nz; i++) {
+		if (i)
+			buf_addc(&cols, ',');
+		buf_adds(&cols, zcols[i]);
+	}
+	buf_adds(extra, ",\"idem.zorder\":");
+	jw_string(extra, cols.p, cols.len);
+	buf_adds(&t.params, ",\"zOrderBy\":");
+	struct buf arr = {0};
+	buf_addc(&arr, '[');
+	for (size_t i = 0; i < nz; i++) {
+		if (i)
+			buf_addc(&arr, ',');
+		jw_str(&arr, zcols[i]);
+	}
+	buf_addc(&arr, ']');
+	jw_string(&t.params, arr.p, arr.len);
+	buf_free(&arr);
+	buf_free(&cols);
+}
+
+/* Every file of the partition z-ordered by these columns already? */
+static bool zordered(struct dl_file **fs, size_t n, const char *cols)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *v = tag(fs[i], "idem.zorder");
+		bool same = v && strcmp(v, cols) == 0;
+		free(v);
+		if (!same)
+			return false;
+	}
+	return true;
+}
+
+static struct buf sortkey_a, sortkey_b;
+
+static int cmp_files(const void *a, const void *b)
+{
+	const struct dl_file *x = *(struct dl_file *const *)a;
+	const struct dl_file *y = *(struct dl_file *const *)b;
+	part_key(x, &sortkey_a);
+	part_key(y, &sortkey_b);
+	size_t n = sortkey_a.len < sortkey_b.len ? sortkey_a.len : sortkey_b.len;
+	int c = memcmp(sortkey_a.p, sortkey_b.p, n);
+	if (c || sortkey_a.len != sortkey_b.len)
+		return c ? c : sortkey_a.len < sortkey_b.len ? -1 : 1;
+	if (x->version != y->version)
+		return x->version < y->version ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
 
 int verb_optimize(void)
 {
-	cli_die(EXIT_TROUBLE, "optimize: not yet");
+	struct pred *p = pred_parse(opt.where, opt.nwhere, true);
+	snap = load_table(-1);
+	need_write(snap);
+	char err[1024];
+	if (dl_can_read(snap, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	if (!pred_on_partitions(p, snap))
+		cli_usage_error("optimize --where: only partition columns "
+				"(optimize rewrites whole partitions)");
+	memset(&t, 0, sizeof t);
+	t.snap = snap;
+	t.op = "OPTIMIZE";
+	struct buf extra = {0};
+	if (opt.zorder)
+		parse_zorder(&extra);
+	if (opt.nwhere) {
+		struct buf q = {0};
+		buf_addc(&q, '[');
+		for (size_t i = 0; i < opt.nwhere; i++) {
+			if (i)
+				buf_addc(&q, ',');
+			jw_str(&q, opt.where[i]);
+		}
+		buf_addc(&q, ']');
+		buf_adds(&t.params, ",\"predicate\":");
+		jw_string(&t.params, q.p, q.len);
+		buf_free(&q);
+	}
+	size_t n;
+	struct dl_file **live = dl_live_files(snap, &n);
+	qsort(live, n, sizeof *live, cmp_files);
+	struct buf ka = {0}, kb = {0};
+	struct dl_file **small = xcalloc(n + 1, sizeof *small);
+	const char *zc = extra.len ? strchr(extra.p, ':') : NULL;
+	char *zcols_str = zc ? dl_strdup_lit(zc + 1, strlen(zc + 1)) : NULL;
+	for (size_t i = 0, j; i < n; i = j) {
+		part_key(live[i], &ka);
+		for (j = i + 1; j < n; j++) {
+			part_key(live[j], &kb);
+			if (kb.len != ka.len || memcmp(ka.p, kb.p, ka.len))
+				break;
+		}
+		if (p->n && !pred_file_may_match(p, snap, NULL, 0, live[i]))
+			continue;
+		if (opt.zorder) {
+			if (!zordered(live + i, j - i, zcols_str))
+				zorder(live + i, j - i, extra.p);
+			continue;
+		}
+		size_t ns = 0;
+		for (size_t k = i; k < j; k++)
+			if (raw_size(live[k]) < opt.target_size)
+				small[ns++] = live[k];
+		if (ns >= 2)
+			compact(small, ns);
+	}
+	cli_progress_done();
+	free(zcols_str);
+	free(small);
+	free(live);
+	free(zr);
+	buf_free(&ztext);
+	buf_free(&ka);
+	buf_free(&kb);
+	buf_free(&sortkey_a);
+	buf_free(&sortkey_b);
+	buf_free(&extra);
+	pred_free(p);
+	for (size_t i = 0; i < nz; i++) {
+		free(zcols[i]);
+		path_free(&zpaths[i]);
+	}
+	cli_stats.records_in = cli_stats.records_out = records;
+	buf_addf(&t.params, ",\"targetSize\":\"%llu\"",
+		 (unsigned long long)opt.target_size);
+	buf_addf(&t.metrics, ",\"numRemovedFiles\":\"%llu\",\"numAddedFiles\":"
+		 "\"%llu\",\"numRemovedBytes\":\"%llu\",\"numAddedBytes\":"
+		 "\"%llu\",\"numRecords\":\"%llu\"",
+		 (unsigned long long)n_removed, (unsigned long long)n_added,
+		 (unsigned long long)bytes_removed,
+		 (unsigned long long)bytes_added, (unsigned long long)records);
+	if (!n_removed) {
+		if (opt.stats)
+			cli_stats_print(",\"version\":null,\"files_removed\":0,"
+					"\"files_added\":0");
+		tx_free(&t);
+		return EXIT_OK; /* nothing to compact: no commit */
+	}
+	return tx_commit(&t);
 }

@@ -82,9 +82,38 @@ void dws_finish(struct dws *w, struct buf *actions, char ***written,
 /* Forget unfinished files (temp files removed). */
 void dws_abort(struct dws *w);
 
+/* One data file written directly (optimize): dfile_open takes pvals
+ * (npart strings or NULL, freed at seal); write record lines (without
+ * '\n'), track each record's statistics or merge an input file's
+ * (dfile_stats_mergeable: txlog wrote it), then seal: publish it and
+ * append its add (tags: checksum, uncompressed size, extra_tags members
+ * comma-led) to actions.  Abort removes the temp file. */
+struct dfile;
+struct dfile *dfile_open(const char *table, char *const *part, size_t npart,
+			 char **pvals, unsigned seq, int level);
+void dfile_write(struct dfile *f, const char *p, size_t n);
+void dfile_track(struct dfile *f, const struct scan_record *r);
+bool dfile_stats_mergeable(const struct dl_file *in);
+void dfile_merge_stats(struct dfile *f, const struct dl_file *in);
+uint64_t dfile_raw_bytes(const struct dfile *f);
+/* The stats JSON of what was tracked (verify --deep compares it). */
+void dfile_stats(const struct dfile *f, struct buf *out);
+void dfile_seal(struct dfile *f, bool data_change, const char *extra_tags,
+		struct buf *actions, char ***written, size_t *nwritten,
+		uint64_t *records, uint64_t *bytes);
+void dfile_abort(struct dfile *f);
+
+/* XXH3-128 of a file's bytes as 32 hex digits, and its size; false
+ * (errno set) when it cannot be read. */
+bool file_xxh3(const char *path, char out[33], int64_t *size);
+
 /* Remove the data files of an abandoned transaction. */
 void remove_written(const char *table, char **written, size_t n);
 
+/* Die 2, before anything is read, when a file of the snapshot is gone
+ * (vacuumed): time travel never gives partial data. */
+void need_files(const struct dl_snapshot *s, struct dl_file *const *live,
+		size_t n);
 /* Open a data file of the snapshot for reading lines, or die 2. */
 struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f);
 

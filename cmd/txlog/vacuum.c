@@ -1,10 +1,301 @@
 /*
- * vacuum: (being written).
+ * vacuum: delete the data files no reader within the retention can need.
+ *
+ * The retention horizon H is now - --retain (default 7 days).  Time
+ * travel within the retention reads version R, the newest committed at
+ * or before H (or the oldest there is), or any later one.  So the files
+ * kept are: the live files of R's snapshot, and every file added by a
+ * commit after R.  Everything else under the table folder is a candidate,
+ * deleted only when it is also old enough on its own terms: a file the
+ * log removed, when its remove's deletionTimestamp is before H; a file no
+ * commit names (a failed or crashed writer's), when its modification
+ * time is before H -- a younger one may belong to a writer about to
+ * commit.
+ *
+ * The walk never enters _delta_log/ or hidden entries ('.' or '_' first,
+ * unless a partition folder col=value), never follows a symlink (it is
+ * neither followed nor deleted), and only ever unlinks a regular file it
+ * reached by real folders under the table.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "jsonw.h"
+#include "timefmt.h"
 #include "txlog.h"
+#include "xalloc.h"
+
+#define WEEK_NS (7LL * 24 * 3600 * 1000000000LL)
+
+static char **keep;
+static struct dl_file **tombs; /* the current snapshot's, by path */
+static size_t ntombs;
+static size_t nkeep, capkeep;
+static int64_t horizon_ms;
+static const struct dl_snapshot *cur;
+static uint64_t n_deleted, bytes_deleted, n_kept_young;
+
+static void keep_add(const char *path)
+{
+	if (nkeep == capkeep) {
+		capkeep = capkeep ? capkeep * 2 : 1024;
+		keep = xrealloc(keep, capkeep * sizeof *keep);
+	}
+	keep[nkeep++] = xstrdup(path);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool kept(const char *path)
+{
+	return bsearch(&path, keep, nkeep, sizeof *keep, cmp_str) != NULL;
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+	return strcmp((*(struct dl_file *const *)a)->path,
+		      (*(struct dl_file *const *)b)->path);
+}
+
+static const struct dl_file *tomb(const char *path)
+{
+	struct dl_file key = {.path = (char *)path}, *kp = &key;
+	struct dl_file **f = bsearch(&kp, tombs, ntombs, sizeof *tombs,
+				     cmp_file);
+	return f ? *f : NULL;
+}
+
+/* Commit time of version v: commitInfo.timestamp, else the file's
+ * modification time (as the protocol allows). */
+static int64_t commit_ms(const struct dl_snapshot *w, int64_t v)
+{
+	if (w->timestamp > 0)
+		return w->timestamp;
+	char *path = dl_commit_path(opt.table, v);
+	struct stat st;
+	int64_t t = stat(path, &st) == 0 ? (int64_t)st.st_mtime * 1000 : 0;
+	free(path);
+	return t;
+}
+
+static void when(int64_t ms, char out[TIME_STRMAX])
+{
+	time_format(ms * 1000000, out);
+}
+
+/* Find R and fill keep[]; returns R (-1: no version before H). */
+static int64_t protect(int64_t *oldest)
+{
+	char err[1024];
+	size_t n;
+	int64_t *vs = dl_list_versions(opt.table, &n, err, sizeof err);
+	if (!vs)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	struct buf text = {0};
+	struct dl_snapshot **commits = xcalloc(n + 1, sizeof *commits);
+	int64_t r = -1;
+	size_t ri = 0;
+	for (size_t k = 0; k < n; k++) {
+		int rc = dl_read_commit(opt.table, vs[k], &text, err,
+					sizeof err);
+		if (rc < 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		struct dl_snapshot *w = xcalloc(1, sizeof *w);
+		w->table = xstrdup(opt.table);
+		w->version = -1;
+		w->checkpoint_version = -1;
+		if (rc == 0 && dl_apply(w, text.p, text.len, vs[k], err,
+					sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		commits[k] = w;
+		if (commit_ms(w, vs[k]) <= horizon_ms) {
+			r = vs[k];
+			ri = k;
+		}
+	}
+	*oldest = n ? vs[0] : 0;
+	/* R's snapshot (or the oldest one) and every add after it */
+	int64_t base = r >= 0 ? r : *oldest;
+	struct dl_snapshot *rs = dl_load(opt.table, base, err, sizeof err);
+	if (!rs)
+		cli_die(EXIT_TROUBLE, "%s (vacuum needs the snapshot at the "
+			"retention horizon); nothing deleted", err);
+	size_t nl;
+	struct dl_file **live = dl_live_files(rs, &nl);
+	for (size_t i = 0; i < nl; i++)
+		keep_add(live[i]->path);
+	free(live);
+	dl_snapshot_free(rs);
+	for (size_t k = r >= 0 ? ri + 1 : 0; k < n; k++)
+		for (size_t i = 0; i < commits[k]->nfiles; i++)
+			if (commits[k]->files[i].live)
+				keep_add(commits[k]->files[i].path);
+	for (size_t k = 0; k < n; k++)
+		dl_snapshot_free(commits[k]);
+	free(commits);
+	free(vs);
+	buf_free(&text);
+	qsort(keep, nkeep, sizeof *keep, cmp_str);
+	return r;
+}
+
+static void candidate(const char *full, const char *rel, const struct stat *st)
+{
+	if (kept(rel))
+		return;
+	const struct dl_file *f = tomb(rel);
+	const char *why;
+	if (f) {
+		if (f->mtime > horizon_ms) {
+			n_kept_young++;
+			return;
+		}
+		why = "removed";
+	} else {
+		/* not named by any kept snapshot; young: a writer's, maybe
+		 * about to commit it */
+		if ((int64_t)st->st_mtime * 1000 > horizon_ms) {
+			n_kept_young++;
+			return;
+		}
+		why = "orphan";
+	}
+	if (opt.dry_run) {
+		struct buf b = {0};
+		buf_adds(&b, "{\"path\":");
+		jw_str(&b, rel);
+		buf_addf(&b, ",\"bytes\":%lld,\"reason\":\"%s\"}",
+			 (long long)st->st_size, why);
+		cli_out_line(b.p, b.len);
+		buf_free(&b);
+	} else if (unlink(full) != 0 && errno != ENOENT) {
+		cli_die(EXIT_TROUBLE, "%s: %s", full, strerror(errno));
+	}
+	n_deleted++;
+	bytes_deleted += (uint64_t)st->st_size;
+}
+
+static bool hidden(const char *name, bool dir)
+{
+	if (name[0] != '.' && name[0] != '_')
+		return false;
+	return !(dir && strchr(name, '=')); /* a partition folder */
+}
+
+static void walk(struct buf *full, struct buf *rel)
+{
+	DIR *d = opendir(full->p);
+	if (!d)
+		cli_die(EXIT_TROUBLE, "%s: %s", full->p, strerror(errno));
+	size_t fl = full->len, rl = rel->len;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *name = e->d_name;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		full->len = fl;
+		rel->len = rl;
+		buf_addc(full, '/');
+		buf_adds(full, name);
+		if (rl)
+			buf_addc(rel, '/');
+		buf_adds(rel, name);
+		buf_addc(full, '\0');
+		full->len--;
+		buf_addc(rel, '\0');
+		rel->len--;
+		struct stat st;
+		if (lstat(full->p, &st) != 0) {
+			if (errno == ENOENT)
+				continue;
+			cli_die(EXIT_TROUBLE, "%s: %s", full->p, strerror(errno));
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (!hidden(name, true) &&
+			    !(rl == 0 && strcmp(name, "_delta_log") == 0))
+				walk(full, rel);
+		} else if (S_ISREG(st.st_mode) && !hidden(name, false)) {
+			candidate(full->p, rel->p, &st);
+		}
+		/* symlinks and the rest: never followed, never deleted */
+	}
+	closedir(d);
+	full->len = fl;
+	rel->len = rl;
+	buf_addc(full, '\0');
+	full->len--;
+	buf_addc(rel, '\0');
+	rel->len--;
+}
 
 int verb_vacuum(void)
 {
-	cli_die(EXIT_TROUBLE, "vacuum: not yet");
+	int64_t retain = opt.retain_set ? opt.retain_ns : WEEK_NS;
+	struct dl_snapshot *s = load_table(-1);
+	need_write(s);
+	cur = s;
+	tombs = xcalloc(s->nfiles + 1, sizeof *tombs);
+	for (size_t i = 0; i < s->nfiles; i++)
+		if (!s->files[i].live)
+			tombs[ntombs++] = &s->files[i];
+	qsort(tombs, ntombs, sizeof *tombs, cmp_file);
+	horizon_ms = (time_now() - retain) / 1000000;
+	int64_t oldest;
+	int64_t r = protect(&oldest);
+	if (retain < WEEK_NS && !opt.force) {
+		char d[48], h[TIME_STRMAX];
+		duration_format(retain, d);
+		when(horizon_ms, h);
+		if (r > oldest)
+			cli_die(EXIT_TROUBLE, "%s: --retain %s is under the 7d "
+				"minimum: it would break time travel to "
+				"versions %lld to %lld (before %s); add --force "
+				"if no reader needs them", opt.table, d,
+				(long long)oldest, (long long)r - 1, h);
+		cli_die(EXIT_TROUBLE, "%s: --retain %s is under the 7d "
+			"minimum: it would break time travel further back "
+			"than %s; add --force if no reader needs that",
+			opt.table, d, d);
+	}
+	struct buf full = {0}, rel = {0};
+	buf_adds(&full, opt.table);
+	buf_addc(&rel, '\0');
+	rel.len = 0;
+	walk(&full, &rel);
+	if (opt.dry_run) {
+		char line[160];
+		int len = snprintf(line, sizeof line, "{\"dry_run\":true,"
+				   "\"files\":%" PRIu64 ",\"bytes\":%" PRIu64
+				   "}", n_deleted, bytes_deleted);
+		cli_out_line(line, (size_t)len);
+	}
+	if (opt.stats) {
+		char extra[200];
+		snprintf(extra, sizeof extra, ",\"version\":%lld,\"horizon_"
+			 "version\":%lld,\"files_deleted\":%" PRIu64 ",\"bytes_"
+			 "deleted\":%" PRIu64 ",\"files_too_young\":%" PRIu64
+			 ",\"dry_run\":%s", (long long)s->version,
+			 (long long)r, opt.dry_run ? 0 : n_deleted,
+			 opt.dry_run ? 0 : bytes_deleted, n_kept_young,
+			 opt.dry_run ? "true" : "false");
+		cli_stats_print(extra);
+	}
+	for (size_t i = 0; i < nkeep; i++)
+		free(keep[i]);
+	free(keep);
+	free(tombs);
+	buf_free(&full);
+	buf_free(&rel);
+	dl_snapshot_free(s);
+	return EXIT_OK;
 }

@@ -88,7 +88,7 @@ int verb_verify(void)
 		const char *tg;
 		size_t tn;
 		char *want = NULL;
-		if (dl_get(f->action, strlen(f->action), "tags", &tg, &tn))
+		if (dl_get(f->action, f->action_len, "tags", &tg, &tn))
 			want = dl_get_str(tg, tn, "idem.xxh3_128");
 		if (want && strcmp(want, sum) != 0) {
 			cli_warn("%s: %s: checksum mismatch (damaged data "
