@@ -592,8 +592,10 @@ int path_parse(const char *src, struct path *out)
 			i++;
 			if (i < n && src[i] == '"') {
 				size_t j = path_string(src, i, &st);
-				if (!j || j > n)
+				if (!j || j > n) {
+					free(st.name); /* not a step yet */
 					goto fail;
+				}
 				add_step(out, st);
 				i = j;
 				continue;
@@ -621,8 +623,10 @@ int path_parse(const char *src, struct path *out)
 			i++;
 			if (i < n && src[i] == '"') {
 				size_t j = path_string(src, i, &st);
-				if (!j || j >= n || src[j] != ']')
+				if (!j || j >= n || src[j] != ']') {
+					free(st.name); /* not a step yet */
 					goto fail;
+				}
 				add_step(out, st);
 				i = j + 1;
 			} else {
