@@ -186,11 +186,12 @@ int window_merge(int argc, char **argv)
 	cli_progress_done();
 	if (m.n > 1)
 		qsort(m.p, m.n, sizeof *m.p, pane_cmp);
-	for (size_t i = 0; i < m.n; i++) {
-		if (i && pane_cmp(&m.p[i - 1], &m.p[i]) == 0)
+	for (size_t i = 1; i < m.n; i++)
+		if (pane_cmp(&m.p[i - 1], &m.p[i]) == 0)
 			cli_die(EXIT_TROUBLE, "a pane is given twice (a shard "
 				"named twice?): %.*s", (int)m.p[i].len,
 				m.all.p + m.p[i].off);
+	for (size_t i = 0; i < m.n; i++) {
 		cli_out_line(m.all.p + m.p[i].off, m.p[i].len);
 		cli_stats.records_out++;
 	}
