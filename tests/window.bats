@@ -167,6 +167,33 @@ J
 	assert_output 5
 }
 
+@test "--batch: a replay of the batch that wrote the state fires what it fired; the next batch goes on" {
+	printf '{"t":10,"v":1}\n{"t":70,"v":2}\n' > b1.ndjson
+	printf '{"t":75,"v":3}\n{"t":130,"v":4}\n' > b2.ndjson
+	printf '{"t":200,"v":5}\n' > b3.ndjson
+	args='--tumble 1m -t .t --agg s=sum(.v)'
+	window $args --state w.st --batch 1 b1.ndjson > /dev/null
+	run window $args --state w.st --batch 2 b2.ndjson
+	assert_output '{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"s":5,"pane":{"timing":"on_time","index":0,"final":true}}'
+	# killed before the sink took it: the same batch again, twice
+	run window $args --state w.st --batch 2 b2.ndjson
+	assert_output '{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"s":5,"pane":{"timing":"on_time","index":0,"final":true}}'
+	IDEM_BATCH=2 run window $args --state w.st --stats b2.ndjson
+	assert_line --index 0 '{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"s":5,"pane":{"timing":"on_time","index":0,"final":true}}'
+	assert_line --index 1 --partial '"watermark":"1970-01-01T00:02:10Z","replay":true,'
+	run window $args --state w.st --batch 3 b3.ndjson
+	assert_output '{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"s":4,"pane":{"timing":"on_time","index":0,"final":true}}'
+	run window $args --state w.st --batch 1 b1.ndjson
+	assert_success
+	assert_output ''
+}
+
+@test "--batch needs --state" {
+	run window --tumble 1m -t .t --batch 1
+	assert_failure 2
+	assert_line --index 0 'window: --batch needs --state'
+}
+
 @test "a damaged or foreign state file is refused" {
 	events > in.ndjson
 	window --tumble 1m -t .t --state s.st in.ndjson > /dev/null

@@ -64,6 +64,7 @@ static struct {
 	bool delay_given, update;
 	enum time_unit unit;
 	const char *late_path, *dlq_path, *state_path;
+	const char *batch; /* --batch; NULL: $IDEM_BATCH */
 	bool stats;
 	struct cli_shard shard;
 	size_t max_line;
@@ -118,6 +119,7 @@ static struct {
 	uint64_t too_late, panes, shard_skipped;
 	bool foreign; /* this record belongs to another --shard */
 	char *desc;
+	struct state_gen gen; /* the batch, and the state it started from */
 } run;
 
 static void usage(int status)
@@ -144,6 +146,9 @@ static void usage(int status)
 "                          update: also an early pane on every change\n"
 "      --late drop|FILE    where too-late records go (default drop)\n"
 "      --state FILE        carry open windows and W to the next run\n"
+"      --batch ID          the batch this run is (default: $IDEM_BATCH); a\n"
+"                          re-run of the batch that wrote the state starts\n"
+"                          from the state before it\n"
 "      --shard I/N         handle only the groups of shard I of N\n"
 "      --time-unit UNIT    epoch numbers are s (default), ms, us or ns\n"
 "      --dlq FILE          dead-letter bad records instead of stopping\n"
@@ -825,9 +830,11 @@ static void state_save(void)
 				agg_save(&opt.aggs[k], &x->a[k], &b);
 		}
 	}
-	struct state_writer *sw = state_write_begin(opt.state_path, STATE_KIND,
-						    STATE_VERSION, b.len,
-						    err, sizeof err);
+	struct state_writer *sw = state_write_begin_gen(opt.state_path,
+							STATE_KIND,
+							STATE_VERSION, b.len,
+							&run.gen, err,
+							sizeof err);
 	if (!sw)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (state_write(sw, b.p, b.len, err, sizeof err) != 0) {
@@ -850,9 +857,13 @@ static void state_load(void)
 	char err[512];
 	uint32_t version;
 	uint64_t len;
-	struct state_reader *r = state_read_begin(opt.state_path, STATE_KIND,
-						  STATE_VERSION, &version,
-						  &len, err, sizeof err);
+	/* A replay of the batch that wrote the state starts from the
+	 * state before it, so it fires what the killed run fired. */
+	struct state_reader *r = state_read_begin_gen(opt.state_path,
+						      STATE_KIND,
+						      STATE_VERSION, &run.gen,
+						      &version, &len, err,
+						      sizeof err);
 	if (!r) {
 		if (err[0])
 			cli_die(EXIT_TROUBLE, "%s", err);
@@ -964,6 +975,9 @@ static _Noreturn void finish(int status)
 			jw_key(&b, "watermark", 0);
 			jw_time(&b, w);
 		}
+		if (run.gen.batch)
+			buf_addf(&b, ",\"replay\":%s",
+				 run.gen.replay ? "true" : "false");
 		cli_stats_print(b.p);
 		buf_free(&b);
 	}
@@ -1000,7 +1014,7 @@ int main(int argc, char **argv)
 {
 	enum { O_TUMBLE = 256, O_SLIDE, O_EVERY, O_SESSION, O_OFFSET, O_AGG,
 	       O_DELAY, O_LATENESS, O_EMIT, O_LATE, O_STATE, O_SHARD, O_UNIT,
-	       O_DLQ, O_MAXLINE, O_STATS, O_VERSION };
+	       O_DLQ, O_MAXLINE, O_STATS, O_VERSION, O_BATCH };
 	static const struct option longopts[] = {
 		{"tumble", required_argument, NULL, O_TUMBLE},
 		{"slide", required_argument, NULL, O_SLIDE},
@@ -1015,6 +1029,7 @@ int main(int argc, char **argv)
 		{"emit", required_argument, NULL, O_EMIT},
 		{"late", required_argument, NULL, O_LATE},
 		{"state", required_argument, NULL, O_STATE},
+		{"batch", required_argument, NULL, O_BATCH},
 		{"shard", required_argument, NULL, O_SHARD},
 		{"time-unit", required_argument, NULL, O_UNIT},
 		{"dlq", required_argument, NULL, O_DLQ},
@@ -1086,6 +1101,7 @@ int main(int argc, char **argv)
 			break;
 		case O_LATE: opt.late_path = optarg; break;
 		case O_STATE: opt.state_path = optarg; break;
+		case O_BATCH: opt.batch = optarg; break;
 		case O_SHARD: cli_shard_parse(&opt.shard, optarg); break;
 		case O_UNIT:
 			if (time_unit_parse(optarg, &opt.unit) != 0)
@@ -1127,6 +1143,10 @@ int main(int argc, char **argv)
 		opt.offset %= step;
 	}
 
+	if (opt.batch && !opt.state_path)
+		cli_usage_error("--batch needs --state");
+	if (state_batch(opt.batch, &run.gen.batch, err, sizeof err) != 0)
+		cli_usage_error("%s", err);
 	describe();
 	run.wm = wm_new(opt.delay, 0);
 	if (opt.state_path) {
