@@ -861,7 +861,8 @@ static int list_log(const char *table, int64_t limit, struct listing *l,
 	}
 	closedir(d);
 	buf_free(&b);
-	qsort(l->commits, l->ncommits, sizeof(int64_t), cmp_i64);
+	if (l->ncommits > 1) /* an empty log has no array to sort */
+		qsort(l->commits, l->ncommits, sizeof(int64_t), cmp_i64);
 	return 0;
 }
 
