@@ -261,12 +261,14 @@ int time_from_number(const char *num, size_t n, enum time_unit unit,
 		return -1;
 	}
 	__int128 v = d.coef;
+	/* Check before each step: 38 digits times 10 overflows even
+	 * __int128. */
 	for (int64_t k = 0; k < scale; k++) {
-		v *= 10;
 		if (v > INT64_MAX || v < INT64_MIN) {
 			*why = why_range;
 			return -1;
 		}
+		v *= 10;
 	}
 	if (v > INT64_MAX || v < INT64_MIN) {
 		*why = why_range;
