@@ -97,11 +97,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(all.entries == envelopes);
 	FUZZ_CHECK(all.replayable == p.n);
 
-	/* replay --commit: the collected lines go, each exactly once */
-	qsort(p.e, p.n, sizeof *p.e, hash_cmp);
+	/* replay --commit: the collected lines go, each exactly once (the
+	 * tool commits nothing when nothing was collected) */
 	struct buf kept = {0};
-	for (size_t k = 0; k < n; k++)
-		drop_line(&p, ln[k].p, ln[k].n, &kept);
+	if (p.n) {
+		qsort(p.e, p.n, sizeof *p.e, hash_cmp);
+		for (size_t k = 0; k < n; k++)
+			drop_line(&p, ln[k].p, ln[k].n, &kept);
+	}
 	size_t dropped = 0;
 	for (size_t k = 0; k < p.n; k++)
 		dropped += p.e[k].retry_count == UINT64_MAX;
