@@ -158,7 +158,8 @@ int dlq_stats_main(int argc, char **argv)
 		if (r < 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 	}
-	qsort(t, nt, sizeof *t, tally_cmp);
+	if (nt) /* an empty file has no tallies to sort */
+		qsort(t, nt, sizeof *t, tally_cmp);
 	bool table = isatty(STDOUT_FILENO);
 	if (table)
 		printf("%-20s %8s %10s %7s  %-24s %s\n", "error_type",
