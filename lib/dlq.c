@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "dlq_ledger.h"
@@ -109,6 +111,25 @@ void dlq_envelope(struct buf *b, const char *tool, const struct dlq_letter *l,
 	buf_adds(b, "}}");
 }
 
+/*
+ * A short write (a full disk) left w bytes of a letter at the end of the
+ * file, which would make the file unreadable and glue the next letter to
+ * it.  Cut them off, under the exclusive lock, only while they are still
+ * the file's last bytes (no appender since, no rewrite replaced it).
+ */
+static bool cut_torn(int fd, const char *path, ssize_t w)
+{
+	off_t end = lseek(fd, 0, SEEK_CUR); /* O_APPEND: just past ours */
+	struct stat a, b;
+	int r;
+	while ((r = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+		;
+	return r == 0 && end >= w && fstat(fd, &a) == 0 &&
+	       stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino && a.st_size == end &&
+	       ftruncate(fd, end - w) == 0;
+}
+
 int dlq_put(struct dlq *d, const struct dlq_letter *l, char *err,
 	    size_t errlen)
 {
@@ -147,15 +168,19 @@ int dlq_put(struct dlq *d, const struct dlq_letter *l, char *err,
 	do
 		w = write(d->fd, d->line.p, d->line.len);
 	while (w < 0 && errno == EINTR);
+	if (w >= 0 && (size_t)w != d->line.len) {
+		bool cut = cut_torn(d->fd, d->path, w);
+		flock(d->fd, LOCK_UN);
+		set_err(err, errlen, "%s: short write (%zd of %zu bytes; "
+			"disk full?); %s", d->path, w, d->line.len,
+			cut ? "the torn dead letter was cut off"
+			    : "the last dead letter is torn");
+		return -1;
+	}
 	flock(d->fd, LOCK_UN);
 	if (w < 0) {
 		set_err(err, errlen, "%s: write: %s", d->path,
 			strerror(errno));
-		return -1;
-	}
-	if ((size_t)w != d->line.len) {
-		set_err(err, errlen, "%s: short write (%zd of %zu bytes); the "
-			"last dead letter is torn", d->path, w, d->line.len);
 		return -1;
 	}
 	d->count++;
