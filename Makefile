@@ -11,6 +11,7 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 COMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 VERSION := 0.1.0
 
 CC      ?= cc
@@ -49,7 +50,7 @@ MANS     := $(wildcard man/*.1 man/*.7)
 
 # Packages a fresh Debian 12 needs; installed by `make deps` when missing.
 DEB_BUILD := libjq-dev libonig-dev libzstd-dev libxxhash-dev pkg-config
-DEB_TEST  := bats bats-support bats-assert jq zstd mandoc parallel
+DEB_TEST  := bats bats-support bats-assert jq zstd mandoc parallel zsh
 DEB_BENCH := miller hyperfine time
 DEB_FUZZ  := clang libclang-rt-14-dev
 DEB_VALGRIND := valgrind
@@ -177,11 +178,14 @@ install: $(BINS)
 	  *.7) install -m 644 $$m $(DESTDIR)$(MANDIR)/man7/ ;; esac; done
 	install -d $(DESTDIR)$(COMPDIR)
 	for t in $(TOOLS); do install -m 644 cmd/completion.bash $(DESTDIR)$(COMPDIR)/$$t; done
+	install -d $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 644 cmd/completion.zsh $(DESTDIR)$(ZSHCOMPDIR)/_idem
 
 uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(MANS); do rm -f $(DESTDIR)$(MANDIR)/man*/$$(basename $$m); done
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(COMPDIR)/$$t; done
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_idem
 
 lint-man:
 	mandoc -Tlint -Wwarning $(MANS)

@@ -1,37 +1,95 @@
-# bash completion for the idem tools.  Options and verbs are read from
-# each tool's own --help, so completion never drifts from the code.
-# Installed by `make install` as .../share/bash-completion/completions/*.
+# bash completion for the idem tools.  Options, verbs and option values
+# are read from each tool's own --help, so completion never drifts from
+# the code.  Installed by `make install` as
+# .../share/bash-completion/completions/TOOL; zsh loads it through
+# bashcompinit (completion.zsh).
+#
+# What --help gives:
+#   verbs    "Usage: TOOL verb ..." and "       TOOL verb ..." lines, and
+#            the lines of a "Verbs:" list
+#   options  every --long-option, of the tool and of the verb typed
+#            (TOOL VERB --help, where a tool has verb help, as dlq does)
+#   values   "--opt a|b|c" lists its values; an upper-case one (FILE)
+#            stands for file names
 
-_idem_words() { # TOOL VERB: long options, or verbs when VERB is "-"
-	local tool=$1 verb=$2
-	if [ "$verb" = - ]; then
-		# "Usage: TOOL verb ..." lines, or the lines of a "Verbs:" list
-		"$tool" --help 2>/dev/null | awk -v t="$tool" '
-			$1 == "Usage:" && $2 == t && $3 ~ /^[a-z][a-z-]*$/ { print $3 }
-			$1 == t && $2 ~ /^[a-z][a-z-]*$/ { print $2 }
-			/^Verbs:/ { v = 1; next }
-			v && /^$/ { v = 0 }
-			v && $1 ~ /^[a-z][a-z-]*$/ { print $1 }' | sort -u
-	else
-		"$tool" --help 2>/dev/null | grep -oE -- '--[a-z][a-z-]*' | sort -u
-	fi
+_idem_help() { # TOOL [VERB]: the help, never reading the terminal
+	"$1" --help </dev/null 2>/dev/null
+	[ -n "${2-}" ] && "$1" "$2" --help </dev/null 2>/dev/null
+	return 0
+}
+
+_idem_verbs() { # TOOL
+	_idem_help "$1" | awk -v t="$1" '
+		$1 == "Usage:" && $2 == t && $3 ~ /^[a-z][a-z-]*$/ { print $3 }
+		$1 == t && $2 ~ /^[a-z][a-z-]*$/ { print $2 }
+		/^Verbs:/ { v = 1; next }
+		v && /^$/ { v = 0 }
+		v && $1 ~ /^[a-z][a-z-]*$/ { print $1 }' | sort -u
+}
+
+# Does TOOL run without a verb?  (Its first Usage line takes no verb.)
+_idem_verb_optional() { # TOOL
+	_idem_help "$1" | awk -v t="$1" '
+		$1 == "Usage:" { exit !($2 == t && $3 !~ /^[a-z][a-z-]*$/ && $3 != "VERB") }'
+}
+
+_idem_options() { # TOOL [VERB]
+	_idem_help "$@" | grep -oE -- '--[a-z][a-z-]*' | sort -u
+}
+
+_idem_values() { # OPTION: the a|b|c after "OPTION " in the help on stdin
+	grep -oE -- "$1 [A-Za-z0-9_.-]+(\|[A-Za-z0-9_.-]+)+" |
+		head -n 1 | cut -d' ' -f2 | tr '|' '\n'
 }
 
 _idem_complete() {
 	local tool=${COMP_WORDS[0]##*/} cur=${COMP_WORDS[COMP_CWORD]}
-	local verbs
-	if [ "$COMP_CWORD" -eq 1 ] && [[ $cur != -* ]]; then
-		verbs=$(_idem_words "$tool" -)
-		if [ -n "$verbs" ]; then
-			COMPREPLY=($(compgen -W "$verbs" -- "$cur"))
+	local prev= words i verb=
+	[ "$COMP_CWORD" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD - 1]}
+	COMPREPLY=()
+	# the verb typed, if any
+	if [ "$COMP_CWORD" -gt 1 ] &&
+	   _idem_verbs "$tool" | grep -qxF -- "${COMP_WORDS[1]}"; then
+		verb=${COMP_WORDS[1]}
+	fi
+
+	# After "--" (checkpoint run, dlq retry) comes a command line.
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		if [ "${COMP_WORDS[i]}" = -- ]; then
+			if [ $i -eq $((COMP_CWORD - 1)) ]; then
+				COMPREPLY=($(compgen -c -- "$cur" | sort -u))
+			else
+				COMPREPLY=($(compgen -f -- "$cur"))
+			fi
+			return
+		fi
+	done
+
+	# The value of an option that lists its values.
+	if [[ $prev == --* && $cur != -* ]]; then
+		words=$(_idem_help "$tool" $verb | _idem_values "$prev")
+		if [ -n "$words" ]; then
+			local files=
+			grep -q '[A-Z]' <<<"$words" && files=y
+			words=$(grep -v '[A-Z]' <<<"$words")
+			COMPREPLY=($(compgen -W "$words" -- "$cur"))
+			[ -n "$files" ] && COMPREPLY+=($(compgen -f -- "$cur"))
 			return
 		fi
 	fi
+
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$(_idem_words "$tool" +)" -- "$cur"))
+		COMPREPLY=($(compgen -W "$(_idem_options "$tool" $verb)" -- "$cur"))
 		return
 	fi
-	COMPREPLY=($(compgen -f -- "$cur"))
+	if [ "$COMP_CWORD" -eq 1 ]; then
+		words=$(_idem_verbs "$tool")
+		if [ -n "$words" ]; then
+			COMPREPLY=($(compgen -W "$words" -- "$cur"))
+			_idem_verb_optional "$tool" || return
+		fi
+	fi
+	COMPREPLY+=($(compgen -f -- "$cur"))
 }
 
 complete -o filenames -F _idem_complete \

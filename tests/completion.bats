@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# bash completion offers each tool's options and verbs, read from --help.
+# bash and zsh completion offer each tool's options, verbs and option
+# values, read from --help.
 
 load helpers
 
@@ -12,6 +13,31 @@ complete_words() { # complete_words WORD...: what TAB offers for the last
 	' _ "$BATS_TEST_DIRNAME/../cmd/completion.bash" "$@"
 }
 
+# The zsh function with the completion system's builtins stubbed:
+# compadd prints the candidates that match, _files and _normal say so.
+zsh_words() {
+	zsh -fc '
+		compadd() { [[ $1 == -a ]] && print -rl -- ${(M)${(P)2}:#$PREFIX*} }
+		_files() { print -r -- "<files>" }
+		_normal() { print -r -- "<command ${words[1]}>" }
+		_call_program() { shift; "$@" }
+		f=$1; shift
+		words=("$@"); CURRENT=$#; PREFIX=${words[-1]}
+		source $f
+	' _ "$BATS_TEST_DIRNAME/../cmd/completion.zsh" "$@"
+}
+
+# The long options a man page documents (.It Fl Fl NAME).
+man_options() {
+	grep -oE '^\.It Fl Fl [a-z][a-z-]*' "$BATS_TEST_DIRNAME/../man/$1.1" |
+		awk '{ print "--" $4 }' | sort -u
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	touch in.ndjson
+}
+
 @test "completes dedup's long options" {
 	run complete_words dedup --ke
 	assert_success
@@ -22,12 +48,71 @@ J
 }
 
 @test "completes a verb of a tool that has verbs" {
-	[ -x "$IDEM_BIN/checkpoint" ] || skip "no checkpoint yet"
 	run complete_words checkpoint re
 	assert_output - <<'J'
 read
 reset
 J
+}
+
+@test "a tool that also runs without a verb offers its verbs and files" {
+	run complete_words window ''
+	assert_output - <<'J'
+merge
+in.ndjson
+J
+	run complete_words reconcile ''
+	assert_output - <<'J'
+compare
+merge
+summarize
+in.ndjson
+J
+}
+
+@test "a tool that needs a verb offers only verbs first" {
+	run complete_words checkpoint ''
+	assert_output - <<'J'
+commit
+read
+reset
+run
+status
+J
+}
+
+@test "completes the values an option lists in --help" {
+	run complete_words window --emit ''
+	assert_output - <<'J'
+final
+update
+J
+	run complete_words dedup --keep l
+	assert_output last
+}
+
+@test "a value list with FILE offers file names too" {
+	run complete_words window --late ''
+	assert_output - <<'J'
+drop
+in.ndjson
+J
+}
+
+@test "after -- a command is completed, then its files" {
+	run complete_words checkpoint run -s st in.ndjson -- dedu
+	assert_output dedup
+	run complete_words checkpoint run -s st in.ndjson -- dedup in.
+	assert_output in.ndjson
+}
+
+@test "once a verb is typed, its own --help adds its options" {
+	run complete_words dlq --st
+	assert_output ''
+	run complete_words dlq check --st
+	assert_output --stats
+	run zsh_words dlq check --st
+	assert_output --stats
 }
 
 @test "every tool's --help yields options to complete" {
@@ -37,19 +122,86 @@ J
 	done
 }
 
-@test "make install installs completion for every tool" {
-	run make -s -C "$BATS_TEST_DIRNAME/.." B="$(dirname "$IDEM_BIN")" install PREFIX=/usr DESTDIR="$PWD/root"
-	assert_success
+# The verbs a man page's SYNOPSIS names (.Nm, then .Cm VERB | VERB...).
+man_verbs() {
+	awk '/^\.Sh / { syn = ($2 == "SYNOPSIS") }
+		syn && prev == ".Nm" && $1 == ".Cm" {
+			for (i = 2; i <= NF; i++) if ($i != "|") print $i }
+		{ prev = $0 }' "$BATS_TEST_DIRNAME/../man/$1.1" | sort -u
+}
+
+@test "every option a man page documents is completed" {
 	for t in "$IDEM_BIN"/*; do
-		[ -f "root/usr/share/bash-completion/completions/$(basename "$t")" ]
+		t=$(basename "$t")
+		# what TAB offers after "-", with and after each verb
+		bash -c 'source "$1"
+			_idem_options "$2"
+			for v in $(_idem_verbs "$2"); do _idem_options "$2" "$v"; done
+		' _ "$BATS_TEST_DIRNAME/../cmd/completion.bash" "$t" |
+			sort -u > offered
+		man_options "$t" > documented
+		run comm -23 documented offered
+		assert_output ''
 	done
 }
 
+@test "every verb a man page's synopsis names is completed" {
+	for t in "$IDEM_BIN"/*; do
+		t=$(basename "$t")
+		complete_words "$t" '' | sort > offered
+		man_verbs "$t" > documented
+		run comm -23 documented offered
+		assert_output ''
+	done
+	run man_verbs txlog
+	assert_line cat
+	assert_line verify
+}
+
 @test "completes txlog's verbs from its Verbs: list" {
-	[ -x "$IDEM_BIN/txlog" ] || skip "no txlog yet"
 	run complete_words txlog c
 	assert_output - <<'J'
 cat
 checkpoint
 J
+}
+
+@test "zsh: options, verbs, values and files from --help" {
+	run zsh_words dedup --ke
+	assert_output - <<'J'
+--keep
+--key
+J
+	run zsh_words window ''
+	assert_output - <<'J'
+merge
+<files>
+J
+	run zsh_words checkpoint ''
+	assert_output - <<'J'
+commit
+read
+reset
+run
+status
+J
+	run zsh_words window --late ''
+	assert_output - <<'J'
+drop
+<files>
+J
+	run zsh_words checkpoint run -s st -- dedu
+	assert_output '<command dedu>'
+}
+
+@test "make install installs completion for bash (every tool) and zsh" {
+	run make -s -C "$BATS_TEST_DIRNAME/.." B="$(dirname "$IDEM_BIN")" install PREFIX=/usr DESTDIR="$PWD/root"
+	assert_success
+	for t in "$IDEM_BIN"/*; do
+		[ -f "root/usr/share/bash-completion/completions/$(basename "$t")" ]
+	done
+	run zsh -fc 'fpath=(root/usr/share/zsh/site-functions $fpath)
+		autoload -U compinit; compinit -u -D
+		print -r -- $_comps[dedup] $_comps[txlog] $_comps[window]'
+	assert_output '_idem _idem _idem'
 }

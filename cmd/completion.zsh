@@ -1,0 +1,58 @@
+#compdef dedup watermark window checkpoint dlq reconcile txlog
+# zsh completion for the idem tools.  Like completion.bash (keep the two
+# in step), it reads options, verbs and option values from each tool's
+# own --help (and TOOL VERB --help once a verb is typed), so it never
+# drifts from the code.  Installed by `make install` as
+# .../share/zsh/site-functions/_idem.
+
+local tool=${words[1]:t} help prev=${words[CURRENT-1]} i
+local -a verbs opts vals plain
+help=$(_call_program help ${words[1]} --help </dev/null 2>/dev/null)
+verbs=(${(f)"$(print -r -- $help | awk -v t=$tool '
+	$1 == "Usage:" && $2 == t && $3 ~ /^[a-z][a-z-]*$/ { print $3 }
+	$1 == t && $2 ~ /^[a-z][a-z-]*$/ { print $2 }
+	/^Verbs:/ { v = 1; next }
+	v && /^$/ { v = 0 }
+	v && $1 ~ /^[a-z][a-z-]*$/ { print $1 }' | sort -u)"})
+if (( CURRENT > 2 && ${verbs[(Ie)${words[2]}]} )); then
+	help+=$'\n'$(_call_program help ${words[1]} ${words[2]} --help \
+		</dev/null 2>/dev/null)
+fi
+
+# After "--" (checkpoint run, dlq retry) comes a command line.
+i=${words[(i)--]}
+if (( i < CURRENT )); then
+	shift $i words
+	(( CURRENT -= i ))
+	_normal
+	return
+fi
+
+# The value of an option that lists them ("--emit final|update");
+# an upper-case one (FILE) stands for file names.
+if [[ $prev == --* && $PREFIX != -* ]]; then
+	vals=(${(s:|:)"$(print -r -- $help |
+		grep -oE -- "$prev [A-Za-z0-9_.-]+(\|[A-Za-z0-9_.-]+)+" |
+		head -n 1 | cut -d' ' -f2)"})
+	if (( $#vals )); then
+		plain=(${vals:#*[A-Z]*})
+		compadd -a plain
+		(( $#plain < $#vals )) && _files
+		return
+	fi
+fi
+
+if [[ $PREFIX == -* ]]; then
+	opts=(${(f)"$(print -r -- $help | grep -oE -- '--[a-z][a-z-]*' | sort -u)"})
+	compadd -a opts
+	return
+fi
+
+if (( CURRENT == 2 && $#verbs )); then
+	compadd -a verbs
+	# a tool whose first Usage line takes no verb also takes files
+	print -r -- $help | awk -v t=$tool '$1 == "Usage:" {
+		exit !($2 == t && $3 !~ /^[a-z][a-z-]*$/ && $3 != "VERB") }' ||
+		return
+fi
+_files
