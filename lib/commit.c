@@ -55,9 +55,51 @@ static int close_checked(int fd)
 	return 0;
 }
 
+/*
+ * Temp files of commits in flight, removed at exit(): a tool that dies
+ * mid-commit (cli_die on a full disk, from code that holds a commit_file)
+ * leaves none behind.  _exit() skips this, as a crash would, and a forked
+ * child's exit() leaves its parent's files alone.
+ */
+static char **pending;
+static size_t npending, cap_pending;
+static pid_t pending_pid;
+
+static void pending_remove(void)
+{
+	if (getpid() != pending_pid)
+		return;
+	for (size_t k = 0; k < npending; k++)
+		unlink(pending[k]);
+	npending = 0;
+}
+
+static void tmp_remember(char *tmp)
+{
+	if (!pending_pid) {
+		pending_pid = getpid();
+		atexit(pending_remove);
+	}
+	if (npending == cap_pending) {
+		cap_pending = cap_pending ? 2 * cap_pending : 8;
+		pending = xrealloc(pending, cap_pending * sizeof *pending);
+	}
+	pending[npending++] = tmp;
+}
+
+static void tmp_forget(const char *tmp)
+{
+	for (size_t k = 0; k < npending; k++)
+		if (pending[k] == tmp) {
+			pending[k] = pending[--npending];
+			return;
+		}
+}
+
 static void commit_free(struct commit_file *c)
 {
 	free(c->path);
+	tmp_forget(c->tmp);
 	free(c->tmp);
 	c->path = c->tmp = NULL;
 	c->fd = -1;
@@ -73,6 +115,7 @@ static void commit_discard(struct commit_file *c)
 	c->fd = -1;
 	if (c->tmp) {
 		unlink(c->tmp);
+		tmp_forget(c->tmp);
 		free(c->tmp);
 		c->tmp = NULL;
 	}
@@ -107,6 +150,7 @@ int commit_open(struct commit_file *c, const char *path, char *err,
 		commit_free(c);
 		return -1;
 	}
+	tmp_remember(c->tmp);
 	/* mkstemp makes 0600; a state file should look like any other. */
 	if (fcntl(c->fd, F_SETFD, FD_CLOEXEC) < 0 ||
 	    fchmod(c->fd, file_mode()) < 0) {
@@ -179,6 +223,7 @@ int commit_finish(struct commit_file *c, char *err, size_t errlen)
 			strerror(errno));
 		goto fail;
 	}
+	tmp_forget(c->tmp);
 	free(c->tmp);
 	c->tmp = NULL; /* it is the real file now: never unlink it */
 	fault_point("commit.renamed");
@@ -213,6 +258,7 @@ int commit_finish_new(struct commit_file *c, char *err, size_t errlen)
 			c->path, c->tmp, strerror(errno));
 		goto fail;
 	}
+	tmp_forget(c->tmp);
 	free(c->tmp);
 	c->tmp = NULL;
 	if (commit_sync_dir(c->path, err, errlen) < 0)
