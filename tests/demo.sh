@@ -35,6 +35,7 @@ prepare() {
 	printf '{"order_id":"o-bad-2","currency":"EUR"}\n' >> bronze/part-2.ndjson
 	say bronze "$(lines bronze/*) raw events in 2 files"
 
+	mkdir -p bad late
 	txlog init silver --infer >/dev/null
 	txlog init gold --infer >/dev/null
 
@@ -44,11 +45,12 @@ prepare() {
 	# is a no-op there.  dedup and window learn the batch from
 	# IDEM_BATCH: a replay starts from their state before the batch,
 	# so it computes again exactly what the killed run computed.  Side
-	# files are one per batch, rewritten whole by a replay.
+	# files are one per batch, emptied first so a replay rewrites them
+	# whole.
 	cat > batch.sh <<B
 set -euo pipefail
-mkdir -p bad late
-rm -f "bad/\$IDEM_BATCH.ndjson" "late/\$IDEM_BATCH.ndjson"
+: > "bad/\$IDEM_BATCH.ndjson"
+: > "late/\$IDEM_BATCH.ndjson"
 dlq check -e '.amount != null' --dlq "bad/\$IDEM_BATCH.ndjson" |
 	dedup -k .order_id --state seen.idx > batch.silver
 txlog append silver --txn "silver:\$IDEM_BATCH" batch.silver
