@@ -479,12 +479,15 @@ static bool prepare_aggs(const struct line *ln, const char *name)
 	return true;
 }
 
-static void add_to(struct win *w)
+/* An overflow dies rather than dead-letters: the record's other
+ * aggregates are already added.  It names the record that overflowed. */
+static void add_to(struct win *w, const struct line *ln, const char *name)
 {
 	for (size_t k = 0; k < opt.naggs; k++)
 		if (agg_add(&opt.aggs[k], &w->a[k], &run.in[k]) != 0)
-			cli_die(EXIT_TROUBLE, "--agg %s: exact sum overflows "
-				"38 digits", opt.aggs[k].text);
+			cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": --agg %s: exact "
+				"sum overflows 38 digits", name, ln->lineno,
+				opt.aggs[k].text);
 }
 
 static void touch(struct win *w)
@@ -743,7 +746,7 @@ static void record(const struct line *ln, const char *name)
 				schedule(win);
 			}
 		}
-		add_to(win);
+		add_to(win, ln, name);
 		touch(win);
 	}
 	/* A window past its end re-fires now as a late pane; one not yet
