@@ -239,12 +239,23 @@ static void save_one(void *vctx, struct fp128 fp, uint64_t payload)
 		c->failed = 1;
 }
 
+/* The oldest event time a key may have and still be known: watermark
+ * minus ttl, held at the earliest instant rather than overflowing (a
+ * watermark near 1677, from a record or a state file). */
+static int64_t ttl_horizon(void)
+{
+	int64_t h;
+	if (__builtin_sub_overflow(run.watermark, opt.ttl, &h))
+		h = INT64_MIN;
+	return h;
+}
+
 static void state_save(void)
 {
 	char err[512];
 	if (opt.ttl)
 		fpset_expire(run.seen,
-			     (uint64_t)(run.watermark - opt.ttl) ^ (1ULL << 63));
+			     (uint64_t)ttl_horizon() ^ (1ULL << 63));
 	bool times = opt.ttl != 0;
 	uint64_t count = fpset_count(run.seen);
 	size_t desc_len = strlen(run.key_desc);
@@ -365,7 +376,7 @@ static void keep_first(const struct line *ln, const char *name,
 	uint64_t *pay;
 	bool had = fpset_add(run.seen, fp, &pay);
 	if (opt.ttl) {
-		if (run.have_watermark && t < run.watermark - opt.ttl)
+		if (run.have_watermark && t < ttl_horizon())
 			cli_stats.late++; /* its key may be forgotten already */
 		if (!run.have_watermark || t > run.watermark)
 			run.watermark = t;
@@ -375,7 +386,7 @@ static void keep_first(const struct line *ln, const char *name,
 		 * forgotten even if no sweep removed it yet, so results
 		 * never depend on when sweeps run. */
 		uint64_t bt = (uint64_t)t ^ (1ULL << 63);
-		uint64_t horizon = (uint64_t)(run.watermark - opt.ttl) ^ (1ULL << 63);
+		uint64_t horizon = (uint64_t)ttl_horizon() ^ (1ULL << 63);
 		if (had && *pay < horizon)
 			had = false;
 		if (!had || bt > *pay)
@@ -390,7 +401,7 @@ static void keep_first(const struct line *ln, const char *name,
 		cli_stats.records_out++;
 	}
 	if (opt.ttl && fpset_count(run.seen) > 2 * run.live_after_expire + 65536) {
-		fpset_expire(run.seen, (uint64_t)(run.watermark - opt.ttl) ^
+		fpset_expire(run.seen, (uint64_t)ttl_horizon() ^
 					       (1ULL << 63));
 		run.live_after_expire = fpset_count(run.seen);
 	}
