@@ -79,6 +79,7 @@ static struct {
 	struct dlq *dlq;
 	uint64_t check_dupes;
 	uint64_t shard_skipped;
+	bool foreign; /* this record's key belongs to another --shard */
 	struct buf canon;
 	struct scan_record rec;
 	/* keep first: the previous record, decided one record late so its
@@ -144,6 +145,8 @@ static void bad_record(const struct line *ln, const char *name, bool is_json,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	if (run.foreign)
+		return; /* its own shard reports it */
 	if (!run.dlq)
 		settle(); /* the records before it go out first */
 	if (!cli_bad_record(run.dlq, ln, name, is_json, type, msg))
@@ -436,6 +439,8 @@ static void record(const struct line *ln, const char *name)
 {
 	struct scan_error se;
 	cli_stats.records_in++;
+	/* A record without a key is shard 0's to report. */
+	run.foreign = opt.shard.n && opt.shard.i != 0;
 	if (ln->too_long) {
 		bad_record(ln, name, false, "line_too_long",
 			   "line of %zu bytes is longer than --max-line %zu",
@@ -476,9 +481,11 @@ static void record(const struct line *ln, const char *name)
 			value_canon_tuple(&run.canon, vals, lens, opt.nkeys);
 	}
 	struct fp128 fp = value_fp(run.canon.p, run.canon.len);
-	if (!cli_shard_mine(&opt.shard, fp)) {
+	run.foreign = !cli_shard_mine(&opt.shard, fp);
+	if (run.foreign) {
 		run.shard_skipped++;
-		return;
+		if (!opt.ttl)
+			return;
 	}
 
 	int64_t t = 0;
@@ -493,6 +500,15 @@ static void record(const struct line *ln, const char *name)
 				   why);
 			return;
 		}
+	}
+	if (run.foreign) {
+		/* Another shard's key still moves the watermark, so keys
+		 * expire when they would in one process. */
+		settle();
+		if (!run.have_watermark || t > run.watermark)
+			run.watermark = t;
+		run.have_watermark = true;
+		return;
 	}
 	run.seq++;
 	if (opt.keep == KEEP_LAST || opt.order_by)

@@ -52,6 +52,33 @@ shards_serial() {
 	done
 }
 
+@test "dedup: with --ttl every shard expires keys by the watermark of all records" {
+	orders
+	d='dedup -k .order_id -t .event_time --ttl 2m'
+	$d in.ndjson | sort > want
+	run wc -l < want
+	assert_output 4672
+	shards_serial 4 "$d"
+	sort out.* > got
+	run cmp want got
+	assert_success
+}
+
+@test "dedup: the shard that owns a bad record reports it, once" {
+	printf '%s\n' '{"k":1}' 'not json' '{"k":2}' '{"k":3,"t":"x"}' > in.ndjson
+	for i in 0 1 2 3; do
+		dedup -k .k -t .t --ttl 1m --shard $i/4 --dlq bad.ndjson \
+			in.ndjson > /dev/null
+	done
+	run jq -c '[.source.line, .error_type]' bad.ndjson
+	assert_output - <<'J'
+[1,"missing_field"]
+[2,"invalid_json"]
+[3,"missing_field"]
+[4,"wrong_type"]
+J
+}
+
 @test "window: shards merged with window merge equal one process, late panes too" {
 	orders
 	w="window --tumble 10m -t .event_time -g .currency -g .customer.tier"
