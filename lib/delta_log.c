@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -587,7 +588,6 @@ static void keep_text(struct dl_snapshot *s, char *text)
 static int apply_owned(struct dl_snapshot *s, char *text, size_t n,
 		       int64_t v, char *err, size_t errlen)
 {
-	keep_text(s, text);
 	struct scan_record rec = {0};
 	size_t *cuts = NULL, ncut, capcut = 0;
 	size_t i = 0;
@@ -684,6 +684,7 @@ int dl_apply(struct dl_snapshot *s, const char *text, size_t n, int64_t v,
 	if (n)
 		memcpy(copy, text, n);
 	copy[n] = '\0';
+	keep_text(s, copy);
 	return apply_owned(s, copy, n, v, err, errlen);
 }
 
@@ -724,10 +725,10 @@ char *dl_commit_path(const char *table, int64_t version)
 	return b.p;
 }
 
-/* The whole file into out, sized once from fstat (the snapshot keeps
- * what it reads, so no slack is wanted). */
-static int read_file(const char *path, struct buf *out, char *err,
-		     size_t errlen)
+/* The whole file into out; sized: once, from fstat (a checkpoint: no
+ * growing copies; a small commit reads into out's room without it). */
+static int read_file(const char *path, struct buf *out, bool sized,
+		     char *err, size_t errlen)
 {
 	out->len = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -738,11 +739,14 @@ static int read_file(const char *path, struct buf *out, char *err,
 		return -1;
 	}
 	struct stat st;
-	if (fstat(fd, &st) == 0 && st.st_size >= 0 &&
-	    out->cap < (size_t)st.st_size + 2) {
-		/* +2: the NUL, and room to see end-of-file */
-		out->cap = (size_t)st.st_size + 2;
-		out->p = xrealloc(out->p, out->cap);
+	size_t want = SIZE_MAX;
+	if (sized && fstat(fd, &st) == 0 && st.st_size > 0) {
+		want = (size_t)st.st_size;
+		if (out->cap < want + 2) {
+			/* +2: the NUL, and room to see end-of-file */
+			out->cap = want + 2;
+			out->p = xrealloc(out->p, out->cap);
+		}
 	}
 	for (;;) {
 		if (out->cap - out->len < 2)
@@ -758,19 +762,49 @@ static int read_file(const char *path, struct buf *out, char *err,
 		if (r == 0)
 			break;
 		out->len += (size_t)r;
+		/* a published log file never changes: once its size is in,
+		 * the read that would say end-of-file is not needed */
+		if (out->len == want)
+			break;
 	}
 	out->p[out->len] = '\0';
 	close(fd);
 	return 0;
 }
 
-/* Apply the text read into b, handing its memory to the snapshot. */
+#define ARENA_BLOCK 65536
+
+/* Apply the text read into b.  A big text (a checkpoint) that fills its
+ * buffer is handed to the snapshot as it is; small commits are packed
+ * into shared blocks, so a replay of many commits costs a few
+ * allocations, and b is kept for the next read. */
 static int apply_buf(struct dl_snapshot *s, struct buf *b, int64_t v,
 		     char *err, size_t errlen)
 {
-	char *t = b->p ? b->p : xcalloc(1, 1);
 	size_t n = b->len;
-	*b = (struct buf){0};
+	char *t;
+	if (n + 1 > ARENA_BLOCK / 4) {
+		if (b->cap - n <= n / 8 + 64) {
+			t = b->p;
+			*b = (struct buf){0};
+		} else {
+			t = xmalloc(n + 1);
+			memcpy(t, b->p, n + 1);
+		}
+		keep_text(s, t);
+	} else {
+		if (n + 1 > s->arena_left) {
+			s->arena = xmalloc(ARENA_BLOCK);
+			s->arena_left = ARENA_BLOCK;
+			keep_text(s, s->arena);
+		}
+		t = s->arena;
+		if (n)
+			memcpy(t, b->p, n);
+		t[n] = '\0';
+		s->arena += n + 1;
+		s->arena_left -= n + 1;
+	}
 	return apply_owned(s, t, n, v, err, errlen);
 }
 
@@ -778,7 +812,7 @@ int dl_read_commit(const char *table, int64_t version, struct buf *out,
 		   char *err, size_t errlen)
 {
 	char *p = dl_commit_path(table, version);
-	int rc = read_file(p, out, err, errlen);
+	int rc = read_file(p, out, false, err, errlen);
 	free(p);
 	return rc;
 }
@@ -895,7 +929,42 @@ static int load_checkpoint(struct dl_snapshot *s, const char *name,
 {
 	struct buf p = {0};
 	buf_addf(&p, "%s/_delta_log/%s", s->table, name);
-	int rc = read_file(p.p, tmp, err, errlen);
+	int fd = open(p.p, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size >= 1 << 16) {
+		/* A big checkpoint goes into memory mapped with its pages
+		 * already there: on a fresh process, faulting them in one
+		 * by one while reading costs more than parsing them. */
+		size_t n = (size_t)st.st_size;
+		char *t = mmap(NULL, n + 1, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
+			       0);
+		size_t got = 0;
+		while (t != MAP_FAILED && got < n) {
+			ssize_t r = read(fd, t + got, n - got);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		if (t != MAP_FAILED && got == n) {
+			close(fd);
+			buf_free(&p);
+			t[n] = '\0';
+			s->map = t;
+			s->map_len = n + 1;
+			if (apply_owned(s, t, n, v, err, errlen) != 0)
+				return -1;
+			s->checkpoint_version = v;
+			return 0;
+		}
+		if (t != MAP_FAILED)
+			munmap(t, n + 1);
+	}
+	if (fd >= 0)
+		close(fd);
+	int rc = read_file(p.p, tmp, true, err, errlen);
 	buf_free(&p);
 	if (rc != 0)
 		return -1;
@@ -912,7 +981,7 @@ static int load_from_hint(struct dl_snapshot *s, struct buf *tmp)
 	char e[256];
 	struct buf p = {0};
 	buf_addf(&p, "%s/_delta_log/_last_checkpoint", s->table);
-	int rc = read_file(p.p, tmp, e, sizeof e);
+	int rc = read_file(p.p, tmp, false, e, sizeof e);
 	buf_free(&p);
 	if (rc != 0)
 		return -1;
@@ -930,6 +999,18 @@ static int load_from_hint(struct dl_snapshot *s, struct buf *tmp)
 	    strncmp(name + (strlen(name) > 20 ? 20 : 0), ".checkpoint.", 12)) {
 		free(name);
 		return -1;
+	}
+	/* size the file table and its index once, from the hint's count,
+	 * rather than grow and rehash them while the checkpoint is read */
+	int64_t nadd;
+	if (dl_get_i64(tmp->p, tmp->len, "numOfAddFiles", &nadd) &&
+	    nadd > 0 && nadd < (1 << 24)) {
+		s->cap_files = (size_t)nadd + 16;
+		s->files = xrealloc(s->files, s->cap_files * sizeof *s->files);
+		size_t slots = 128;
+		while (slots < 2 * s->cap_files)
+			slots *= 2;
+		index_rebuild(s, slots);
 	}
 	rc = load_checkpoint(s, name, v, tmp, e, sizeof e);
 	free(name);
@@ -955,6 +1036,8 @@ static void snapshot_clear(struct dl_snapshot *s)
 	for (size_t i = 0; i < s->ntexts; i++)
 		free(s->texts[i]);
 	free(s->texts);
+	if (s->map)
+		munmap(s->map, s->map_len);
 }
 
 /* Back to an empty snapshot of the same table (a failed hint). */
@@ -1306,7 +1389,7 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 		struct buf old = {0};
 		char e2[64];
 		int64_t ov = -1;
-		if (read_file(path.p, &old, e2, sizeof e2) == 0 &&
+		if (read_file(path.p, &old, false, e2, sizeof e2) == 0 &&
 		    scan_validate(old.p, old.len, &(struct scan_error){0}) == 0)
 			dl_get_i64(old.p, old.len, "version", &ov);
 		buf_free(&old);

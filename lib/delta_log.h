@@ -115,6 +115,10 @@ struct dl_snapshot {
 	size_t commits_read;
 	char **texts; /* the log text read: actions point into it */
 	size_t ntexts, cap_texts;
+	char *arena; /* free room in the last block of small commits */
+	size_t arena_left;
+	char *map; /* a big checkpoint's text, mapped */
+	size_t map_len;
 };
 
 /*
