@@ -191,6 +191,16 @@ void dfile_write(struct dfile *f, const char *p, size_t n)
 	f->raw += n + 1;
 }
 
+void dfile_write_raw(struct dfile *f, const char *p, size_t n,
+		     uint64_t records)
+{
+	char e[512];
+	if (zout_write(f->z, p, n, e, sizeof e) != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", f->cf.path, e);
+	f->nrec += records;
+	f->raw += n;
+}
+
 uint64_t dfile_raw_bytes(const struct dfile *f)
 {
 	return f->raw;

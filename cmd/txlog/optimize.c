@@ -16,10 +16,11 @@
  *
  * --zorder-by COL,...: every file of a partition is rewritten, its
  * records sorted by a Morton key: each column's value is replaced by its
- * dense rank among the partition's values, scaled to 64/k bits, and the
- * k scaled ranks' bits are interleaved, so that records near in all
- * columns at once are near in the file order, and each output file's
- * min/max range on every column is narrow.  The outputs carry the tag
+ * rank among the partition's records (a quantile), scaled to 64/k bits,
+ * and the k scaled ranks' bits are interleaved, so that records near in
+ * all columns at once are near in the file order.  Files are cut where a
+ * prefix of the key changes, so each holds one aligned cell of that grid
+ * and its min/max range on every column is narrow.  The outputs carry the tag
  * "idem.zorder" = COL,...; a partition whose files all carry it for the
  * same columns is left alone.  The partition is held in memory.
  *
@@ -27,10 +28,16 @@
  * concurrent append does not conflict (its files are not removed, so its
  * records stay); a concurrent remove of a file read does: exit 75.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zstd.h>
 
 #include "cli.h"
 #include "jsonw.h"
@@ -40,7 +47,7 @@
 #include "value.h"
 #include "xalloc.h"
 
-#define MAX_ZCOLS 8
+#define MAX_ZCOLS 4
 
 static struct tx t;
 static struct dl_snapshot *snap;
@@ -153,54 +160,135 @@ static _Noreturn void damaged(const struct dl_file *f, uint64_t lineno)
 		f->path, lineno);
 }
 
+/* A file txlog wrote, compacted without parsing: read it whole (one
+ * open, one read), check its checksum on those bytes, and stream its
+ * decompressed lines into out, counting them.  This is most of the cost
+ * of optimize, so it makes as few system calls as zstd itself. */
+static struct buf whole;
+static ZSTD_DCtx *dctx;
+static char *dbuf;
+#define DBUF (1u << 18)
+
+static void copy_fast(struct dfile *out, const struct dl_file *f)
+{
+	struct buf p = {0};
+	buf_addf(&p, "%s/%s", snap->table, f->path);
+	/* O_NOFOLLOW: a data file that is a symlink is never opened */
+	int fd = open(p.p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		cli_die(EXIT_TROUBLE, "%s: %s: %s; nothing optimized",
+			snap->table, f->path, fd < 0 ? strerror(errno) :
+			"not a regular file");
+	whole.len = 0;
+	buf_reserve(&whole, (size_t)st.st_size + 1);
+	size_t got = 0;
+	for (;;) {
+		ssize_t r = read(fd, whole.p + got, (size_t)st.st_size + 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", p.p, strerror(errno));
+		if (r == 0 || (got += (size_t)r) > (size_t)st.st_size)
+			break;
+	}
+	close(fd);
+	whole.len = got;
+	char *want = tag(f, "idem.xxh3_128");
+	XXH128_hash_t h = XXH3_128bits(whole.p, whole.len);
+	char sum[33];
+	snprintf(sum, sizeof sum, "%016llx%016llx",
+		 (unsigned long long)h.high64, (unsigned long long)h.low64);
+	if ((int64_t)whole.len != f->size || !want || strcmp(sum, want) != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s: damaged data file (run txlog "
+			"verify); nothing optimized", snap->table, f->path);
+	free(want);
+	buf_free(&p);
+	if (!dctx) {
+		dctx = ZSTD_createDCtx();
+		dbuf = xmalloc(DBUF);
+	}
+	ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
+	ZSTD_inBuffer in = {whole.p, whole.len, 0};
+	uint64_t lines = 0;
+	char last = '\n';
+	size_t ret = 1;
+	while (in.pos < in.size) {
+		ZSTD_outBuffer ob = {dbuf, DBUF, 0};
+		ret = ZSTD_decompressStream(dctx, &ob, &in);
+		if (ZSTD_isError(ret))
+			cli_die(EXIT_TROUBLE, "%s: %s: %s (damaged data file)",
+				snap->table, f->path, ZSTD_getErrorName(ret));
+		for (const char *c = dbuf, *e = dbuf + ob.pos;
+		     (c = memchr(c, '\n', (size_t)(e - c))); c++)
+			lines++;
+		if (ob.pos) {
+			last = dbuf[ob.pos - 1];
+			dfile_write_raw(out, dbuf, ob.pos, 0);
+		}
+	}
+	if (ret != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s: truncated zstd frame (damaged "
+			"data file)", snap->table, f->path);
+	if (last != '\n') {
+		dfile_write_raw(out, "\n", 1, 0);
+		lines++;
+	}
+	dfile_write_raw(out, "", 0, lines);
+	cli_stats.bytes_in += whole.len;
+	records += lines;
+	const char *fst = dl_file_stats(f);
+	int64_t nrec = -1;
+	dl_get_i64(fst, strlen(fst), "numRecords", &nrec);
+	if ((int64_t)lines != nrec)
+		cli_die(EXIT_TROUBLE, "%s: %s: %" PRIu64 " lines, its statistics "
+			"say %lld records (run txlog verify --deep); nothing "
+			"optimized", snap->table, f->path, lines,
+			(long long)nrec);
+	dfile_merge_stats(out, f);
+}
+
+/* Any other file: every record parsed for its statistics. */
+static void copy_parsed(struct dfile *out, const struct dl_file *f,
+			struct scan_record *rec)
+{
+	char err[512];
+	struct lines *l = open_data(snap, f);
+	struct line ln;
+	int rc;
+	while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
+		struct scan_error se;
+		if (ln.too_long || scan_record(rec, ln.p, ln.len, &se) != 0)
+			damaged(f, ln.lineno);
+		dfile_track(out, rec);
+		dfile_write(out, ln.p, ln.len);
+		records++;
+	}
+	if (rc < 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", f->path, err);
+	cli_stats.bytes_in += lines_bytes(l);
+	cli_progress(records, cli_stats.bytes_in);
+	lines_close(l);
+}
+
 /* Stream the small files of one partition into new files. */
 static void compact(struct dl_file **fs, size_t n)
 {
 	struct dfile *out = NULL;
 	struct scan_record rec = {0};
-	char err[512];
 	for (size_t i = 0; i < n; i++) {
 		const struct dl_file *f = fs[i];
-		check_input(f);
 		remove_file(f);
 		if (!out)
 			out = dfile_open(snap->table, snap->part_cols,
 					 snap->npart, pvals_of(f), seq++,
 					 opt.level);
-		bool merge = dfile_stats_mergeable(f);
-		struct lines *l = open_data(snap, f);
-		struct line ln;
-		int rc;
-		uint64_t cnt = 0;
-		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
-			struct scan_error se;
-			if (ln.too_long)
-				damaged(f, ln.lineno);
-			if (!merge) {
-				if (scan_record(&rec, ln.p, ln.len, &se) != 0)
-					damaged(f, ln.lineno);
-				dfile_track(out, &rec);
-			}
-			dfile_write(out, ln.p, ln.len);
-			cnt++;
-		}
-		if (rc < 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", f->path, err);
-		records += cnt;
-		cli_stats.bytes_in += lines_bytes(l);
-		cli_progress(records, cli_stats.bytes_in);
-		lines_close(l);
-		if (merge) {
-			const char *st = dl_file_stats(f);
-			int64_t want = -1;
-			dl_get_i64(st, strlen(st), "numRecords", &want);
-			if ((int64_t)cnt != want)
-				cli_die(EXIT_TROUBLE, "%s: %s: %" PRIu64 " records"
-					", its statistics say %lld (run txlog "
-					"verify --deep); nothing optimized",
-					snap->table, f->path, cnt,
-					(long long)want);
-			dfile_merge_stats(out, f);
+		if (dfile_stats_mergeable(f)) {
+			copy_fast(out, f);
+			cli_progress(records, cli_stats.bytes_in);
+		} else {
+			check_input(f);
+			copy_parsed(out, f, &rec);
 		}
 		if (dfile_raw_bytes(out) >= opt.target_size)
 			seal(&out, NULL);
@@ -217,6 +305,8 @@ struct zrec {
 	uint64_t key;
 	size_t idx;
 	size_t voff[MAX_ZCOLS], vlen[MAX_ZCOLS]; /* vlen 0: null */
+	double num[MAX_ZCOLS];          /* numbers, for ranking */
+	unsigned char cls[MAX_ZCOLS];   /* jq's type order */
 };
 
 static struct buf ztext;
@@ -224,15 +314,36 @@ static struct zrec *zr;
 static size_t nzr;
 static size_t zcol_sorting;
 
+/* The rank order: jq's type order, numbers by value (as doubles: two
+ * numbers too close to tell apart share a rank, which only coarsens the
+ * clustering), other values by their bytes.  value_compare would be
+ * exact but is the slowest part of a sort of a million records. */
 static int cmp_val(const void *a, const void *b)
 {
 	const struct zrec *x = *(struct zrec *const *)a;
 	const struct zrec *y = *(struct zrec *const *)b;
 	size_t c = zcol_sorting;
-	const char *xv = x->vlen[c] ? ztext.p + x->voff[c] : "null";
-	const char *yv = y->vlen[c] ? ztext.p + y->voff[c] : "null";
-	return value_compare(xv, x->vlen[c] ? x->vlen[c] : 4, yv,
-			     y->vlen[c] ? y->vlen[c] : 4);
+	if (x->cls[c] != y->cls[c])
+		return x->cls[c] < y->cls[c] ? -1 : 1;
+	if (x->cls[c] == 3)
+		return x->num[c] < y->num[c] ? -1 : x->num[c] > y->num[c];
+	size_t xn = x->vlen[c], yn = y->vlen[c];
+	int r = memcmp(ztext.p + x->voff[c], ztext.p + y->voff[c],
+		       xn < yn ? xn : yn);
+	return r ? r : xn < yn ? -1 : xn > yn;
+}
+
+static unsigned char type_class(char c)
+{
+	switch (c) {
+	case 'n': return 0;
+	case 'f': return 1;
+	case 't': return 2;
+	case '"': return 4;
+	case '[': return 5;
+	case '{': return 6;
+	default: return 3;
+	}
 }
 
 static int cmp_key(const void *a, const void *b)
@@ -243,8 +354,9 @@ static int cmp_key(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* Interleave the columns' scaled dense ranks, high bits first. */
-static void morton_keys(void)
+/* Interleave the columns' scaled dense ranks, high bits first; returns
+ * the key's width in bits. */
+static unsigned morton_keys(void)
 {
 	unsigned bits = (unsigned)(64 / nz);
 	uint64_t *scaled = xcalloc(nzr * nz + 1, sizeof *scaled);
@@ -254,18 +366,22 @@ static void morton_keys(void)
 			ord[i] = &zr[i];
 		zcol_sorting = c;
 		qsort(ord, nzr, sizeof *ord, cmp_val);
+		/* the rank is the position in that order (ties share
+		 * the first one's): a quantile, so that cells of the
+		 * grid hold about as many records each, however skewed
+		 * the values are */
 		uint64_t rank = 0, *ranks = xcalloc(nzr + 1, sizeof *ranks);
 		for (size_t i = 0; i < nzr; i++) {
 			if (i && cmp_val(&ord[i - 1], &ord[i]) != 0)
-				rank++;
+				rank = i;
 			ranks[ord[i]->idx] = rank;
 		}
-		uint64_t nd = rank + 1;
+		uint64_t nd = nzr ? nzr : 1;
 		for (size_t i = 0; i < nzr; i++) {
 			uint64_t r = ranks[i];
 			/* spread the ranks over the column's bit width, so
 			 * that no column dominates the key */
-			scaled[i * nz + c] = nz == 1 ? r :
+			scaled[i * nz + c] =
 				(uint64_t)(((unsigned __int128)r << bits) / nd);
 		}
 		free(ranks);
@@ -279,6 +395,7 @@ static void morton_keys(void)
 	}
 	free(ord);
 	free(scaled);
+	return bits * (unsigned)nz;
 }
 
 static void zorder(struct dl_file **fs, size_t n, const char *extra)
@@ -315,11 +432,16 @@ static void zorder(struct dl_file **fs, size_t n, const char *extra)
 				const char *v, *why;
 				size_t vn;
 				z->vlen[c] = 0;
+				z->voff[c] = 0;
+				z->cls[c] = 0;
 				if (path_lookup_record(&zpaths[c], &rec, &v, &vn,
 						       &why) == PATH_FOUND &&
 				    v[0] != 'n') {
 					z->voff[c] = (size_t)(v - ztext.p);
 					z->vlen[c] = vn;
+					z->cls[c] = type_class(v[0]);
+					if (z->cls[c] == 3)
+						z->num[c] = strtod(v, NULL);
 				}
 			}
 		}
@@ -329,10 +451,24 @@ static void zorder(struct dl_file **fs, size_t n, const char *extra)
 		cli_progress(records + nzr, cli_stats.bytes_in);
 		lines_close(l);
 	}
-	morton_keys();
+	unsigned keybits = morton_keys();
 	qsort(zr, nzr, sizeof *zr, cmp_key);
+	/* Files cut where a top-bits prefix of the key changes hold
+	 * aligned cells of the Morton grid (a file that ran across a cell
+	 * boundary would span a column's whole range); p bits give 2^p
+	 * cells of at most about the target size. */
+	uint64_t total = 0;
+	for (size_t i = 0; i < nzr; i++)
+		total += zr[i].len + 1;
+	uint64_t want = (total + opt.target_size - 1) / opt.target_size;
+	unsigned pbits = 0;
+	while (pbits < keybits && (1ULL << pbits) < want)
+		pbits++;
 	struct dfile *out = NULL;
 	for (size_t i = 0; i < nzr; i++) {
+		if (out && pbits && i && (zr[i].key >> (keybits - pbits)) !=
+					     (zr[i - 1].key >> (keybits - pbits)))
+			seal(&out, extra);
 		if (!out)
 			out = dfile_open(snap->table, snap->part_cols,
 					 snap->npart, pvals_of(fs[0]), seq++,

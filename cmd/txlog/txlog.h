@@ -92,6 +92,9 @@ struct dfile;
 struct dfile *dfile_open(const char *table, char *const *part, size_t npart,
 			 char **pvals, unsigned seq, int level);
 void dfile_write(struct dfile *f, const char *p, size_t n);
+/* Whole lines, '\n' included, holding this many records. */
+void dfile_write_raw(struct dfile *f, const char *p, size_t n,
+		     uint64_t records);
 void dfile_track(struct dfile *f, const struct scan_record *r);
 bool dfile_stats_mergeable(const struct dl_file *in);
 void dfile_merge_stats(struct dfile *f, const struct dl_file *in);
