@@ -198,5 +198,12 @@ int window_merge(int argc, char **argv)
 	if (m.stats)
 		cli_stats_print(NULL);
 	cli_out_close();
+	buf_free(&m.all);
+	free(m.p);
+	scan_record_free(&m.rec);
+	path_free(&m.start);
+	path_free(&m.end);
+	path_free(&m.key);
+	path_free(&m.index);
 	return EXIT_OK;
 }
