@@ -1,0 +1,542 @@
+#!/usr/bin/env bash
+# Crash points: every state-changing command of the toolkit, run as a job
+# of several steps, SIGKILLed at random moments and stopped at every fault
+# point of the atomic commit (IDEM_FAULT, lib/fault.h), then resumed to
+# completion the way an operator would, and compared with a clean run of
+# the same job.  One NDJSON line per command:
+#
+#   {"check":"crash","command":"dedup --state","kills":80,"faults":3,
+#    "jobs":9,"lost":0,"duplicated":0,"unreadable":0,...}
+#
+# kills: runs that SIGKILL stopped while they ran (a run that finished
+#   before its kill is not counted); faults: runs stopped at a fault
+#   point (every point, every Nth time the step reaches it, until the step
+#   no longer reaches it); lost/duplicated: records of the clean run's
+#   result missing from, or extra in, the resumed job's result;
+#   unreadable: states the tool's own reader refused after a kill.
+#
+# The consumer side follows each tool's documented protocol: the output of
+# a run that writes before it commits its state (dedup, window) is kept
+# when the state moved (a new inode) or the run exited 0; checkpoint read
+# output is kept when read exited 0, then committed; dlq replay's command
+# output when the replay committed; txlog steps are retried until they
+# exit 0 (--txn makes appends idempotent; the others are idempotent by
+# nature).  A killed dlq check is run again over its input, so the entries
+# its killed run appended come twice: that is the documented at-least-once
+# of an append-only file, reported as "redelivered", and every such entry
+# must be a whole, expected envelope.
+#
+# Usage: crash.sh [COMMAND...]  (dedup window checkpoint-read
+#   checkpoint-commit checkpoint-run dlq-check dlq-replay dlq-replay-commit
+#   dlq-purge txlog-append txlog-overwrite txlog-merge txlog-delete
+#   txlog-checkpoint txlog-vacuum txlog-optimize; default all)
+# Environment: RELIABILITY=short|full (default full; short stops each
+#   point at its 3rd hit in a step, full goes on while the step reaches it),
+#   CRASH_KILLS (kills per command), CRASH_JOBS (commands run at once,
+#   default 2), CRASH_SEED, IDEM_BIN, IDEM_GEN.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+IDEM_BIN=${IDEM_BIN:-$top/build/bin}
+IDEM_GEN=${IDEM_GEN:-$top/build/bin-test/gen}
+PATH=$IDEM_BIN:$PATH
+export LC_ALL=C
+
+case ${RELIABILITY:-full} in
+short) kills_per=${CRASH_KILLS:-15} fault_hits=3 ;;
+full) kills_per=${CRASH_KILLS:-80} fault_hits=64 ;;
+*) echo "crash.sh: RELIABILITY is short or full" >&2; exit 2 ;;
+esac
+seed=${CRASH_SEED:-$$}
+RANDOM=$seed
+FAULT_POINTS="commit.written commit.renamed commit.synced commit.linked"
+FAULT_EXIT=86
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/idem-crash.XXXXXX") || exit 2
+trap 'rm -rf "$W"' EXIT
+
+# Builtins only, so that timing a step and waiting before its kill cost
+# no fork: EPOCHREALTIME, and read -t on a pipe that never speaks.
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+exec {nap_fd}<> <(:)
+nap_ms() { read -r -t "$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))" -u "$nap_fd"; }
+
+# sig FILE: the identity of a file that changes only by rename: its inode.
+sig() { stat -c %i "$1" 2>/dev/null || echo none; }
+
+# Multisets of lines: "LOST DUP" of $2 against the expected $1.
+compare() {
+	awk -v want="$1" 'BEGIN { while ((getline l < want) > 0) e[l]++ } { g[$0]++ }
+	END {
+		for (k in e) if (g[k] < e[k]) lost += e[k] - g[k]
+		for (k in g) if (g[k] > e[k]) dup += g[k] - e[k]
+		print lost + 0, dup + 0
+	}' "$2"
+}
+
+note() { echo "crash.sh: $cmd: $*" >&2; }
+
+# ---- shared inputs ----
+
+# A job is NSTEPS runs, each over a part of the input.
+NSTEPS=4
+"$IDEM_GEN" -n 8000 -s 11 --dup-rate 0.3 > "$W/orders.ndjson"
+"$IDEM_GEN" -n 2000 -s 12 --dup-rate 0 > "$W/rows.ndjson"
+awk -v d="$W" '{ print > (d "/part." int((NR - 1) / 2000 + 1)) }' "$W/orders.ndjson"
+awk -v d="$W" '{ print > (d "/rows." int((NR - 1) / 500 + 1)) }' "$W/rows.ndjson"
+
+# ==== the commands ====
+# For each command C: C_setup (in the job folder), C_pre I (clean work
+# before step I, once), C_step I (the run under test: must end in exec,
+# so that its pid is the tool's), C_settle I RC (the operator's reaction:
+# returns 0 to go to the next step, 1 to retry this one, 2 when the job is
+# done), C_read (the tool's reader: 0 if the state loads), C_result
+# (the job's result, one record a line).
+
+# ---- dedup --state: six runs over six parts ----
+dedup_setup() { : > got; }
+dedup_step() { exec dedup -k .order_id --state s.idx "$W/part.$1" > "out.$attempt"; }
+dedup_post_attempt() { post_sig=$(sig s.idx); }
+dedup_settle() {
+	if [ "$2" = 0 ] || [ "$post_sig" != "$pre_sig" ]; then
+		cat "out.$attempt" >> got
+		[ "$1" -lt "$NSTEPS" ] && return 0 || return 2
+	fi
+	return 1
+}
+dedup_pre_attempt() { pre_sig=$(sig s.idx); }
+dedup_read() { dedup -k .order_id --state s.idx /dev/null > /dev/null; }
+dedup_result() { cat got; }
+
+# ---- window --state: the same, aggregating ----
+WOPTS=(--tumble 1h -t .event_time -g .currency --agg 'gmv=sum(.amount)' --agg 'n=count()' --lateness 10m)
+window_setup() { : > got; }
+window_pre_attempt() { pre_sig=$(sig w.st); }
+window_step() { exec window "${WOPTS[@]}" --state w.st "$W/part.$1" > "out.$attempt"; }
+window_post_attempt() { post_sig=$(sig w.st); }
+window_settle() {
+	if [ "$2" = 0 ] || [ "$post_sig" != "$pre_sig" ]; then
+		cat "out.$attempt" >> got
+		[ "$1" -lt "$NSTEPS" ] && return 0 || return 2
+	fi
+	return 1
+}
+window_read() { window "${WOPTS[@]}" --state w.st /dev/null > /dev/null; }
+window_result() { cat got; }
+
+# ---- checkpoint read: batches of 3000, each committed when read says 0 ----
+checkpoint_read_setup() { : > got; }
+checkpoint_read_step() { exec checkpoint read -s st -n 1500 "$W/orders.ndjson" > "out.$attempt"; }
+checkpoint_read_settle() {
+	[ "$2" = 0 ] || return 1
+	[ -s "out.$attempt" ] || return 2
+	cat "out.$attempt" >> got
+	checkpoint commit -s st || note "commit after read failed"
+	return 0
+}
+checkpoint_read_read() { checkpoint status -s st > /dev/null; }
+checkpoint_read_result() { cat got; }
+
+# ---- checkpoint commit: the commit killed, then run again ----
+checkpoint_commit_setup() { : > got; }
+checkpoint_commit_pre() {
+	checkpoint read -s st -n 1500 "$W/orders.ndjson" > batch || note "read failed"
+	cat batch >> got
+}
+checkpoint_commit_step() { exec checkpoint commit -s st; }
+checkpoint_commit_settle() {
+	[ "$2" = 0 ] || checkpoint commit -s st || note "commit again failed"
+	# done when nothing is left to read
+	[ "$(checkpoint status -s st | jq .lag)" = 0 ] && return 2 || return 0
+}
+checkpoint_commit_read() { checkpoint status -s st > /dev/null; }
+checkpoint_commit_result() { cat got; }
+
+# ---- checkpoint run: a sink that keeps every attempt of every batch ----
+checkpoint_run_setup() {
+	mkdir attempts
+	cat > sink <<'S'
+#!/bin/sh
+cat > attempts/.$IDEM_BATCH.$$ && mv attempts/.$IDEM_BATCH.$$ attempts/$IDEM_BATCH.$$
+S
+	chmod +x sink
+}
+checkpoint_run_fault_attempt=1 # one run does the whole job
+checkpoint_run_step() { exec checkpoint run -s st -n 2000 --until-empty "$W/orders.ndjson" -- ./sink 2> /dev/null; }
+checkpoint_run_settle() {
+	[ "$2" = 0 ] && return 2
+	return 1
+}
+# 75: the killed run's sink, forked but not yet exec'd, held the lock
+checkpoint_run_read() {
+	local rc try
+	for try in 1 2 3 4 5 6 7 8; do
+		checkpoint status -s st > /dev/null 2>&1 && return 0 || rc=$?
+		[ "$rc" = 75 ] || return 1
+		sleep 0.05
+	done
+	return 1
+}
+# Each committed batch: its longest attempt; every other attempt must be
+# that batch again or a prefix of it cut by the kill, else it counts as
+# a duplicate (a replay that was not the same bytes).
+checkpoint_run_result() {
+	local last b a longest
+	last=$(checkpoint status -s st | jq -s 'map(.batch) | max')
+	for b in $(seq 1 "$last"); do
+		longest=$(ls -S attempts/"$b".* 2> /dev/null | head -n 1)
+		[ -n "$longest" ] || continue
+		for a in attempts/"$b".*; do
+			cmp -s "$a" "$longest" && continue
+			cmp -s -n "$(wc -c < "$a")" "$a" "$longest" ||
+				{ note "batch $b: $a not a prefix"; cat "$a"; }
+		done
+		cat "$longest"
+	done
+}
+
+# ---- dlq check --dlq: the DLQ writer ----
+dlq_check_setup() { : > good; : > bad.ndjson; : > excl; redelivered=0; }
+dlq_check_pre_attempt() { pre_lines=$(wc -l < bad.ndjson); }
+dlq_check_step() { exec dlq check -e '.amount >= 20' --dlq bad.ndjson "$W/part.$1" > "out.$attempt"; }
+dlq_check_settle() {
+	if [ "$2" = 0 ]; then
+		cat "out.$attempt" >> good
+		[ "$1" -lt "$NSTEPS" ] && return 0 || return 2
+	fi
+	local n
+	n=$(wc -l < bad.ndjson)
+	if [ "$n" -gt "$pre_lines" ]; then
+		seq $((pre_lines + 1)) "$n" >> excl
+		redelivered=$((redelivered + n - pre_lines))
+		# what the killed run appended: whole, expected envelopes
+		sed -n "$((pre_lines + 1)),${n}p" bad.ndjson | dlq_canon >> killed_entries
+	fi
+	return 1
+}
+dlq_canon() { jq -c '[.source.file, .source.line, .error_type, .original_record]'; }
+dlq_check_read() {
+	[ ! -s bad.ndjson ] || [ "$(tail -c 1 bad.ndjson | wc -l)" = 1 ] || return 1
+	dlq stats bad.ndjson > /dev/null
+}
+dlq_check_result() {
+	sed 's/^/good /' good
+	awk 'BEGIN { while ((getline l < "excl") > 0) x[l] } !(FNR in x)' bad.ndjson | dlq_canon
+}
+dlq_check_extra() {
+	local stray=0
+	if [ -s killed_entries ]; then
+		# an entry a killed run wrote that the clean run never wrote
+		stray=$(awk -v want="$W/dlq-check.entries" \
+			'BEGIN { while ((getline l < want) > 0) e[l] } !($0 in e)' \
+			killed_entries | wc -l)
+	fi
+	job_dup=$((job_dup + stray))
+}
+
+# ---- dlq replay FILE -- CMD: each part's dead letters replayed to a sink ----
+dlq_bad_of() { # the dead letters of part $1, made once
+	[ -e "$W/bad.$1" ] ||
+		dlq check -e '.amount >= 20' --dlq "$W/bad.$1" "$W/part.$1" > /dev/null
+	cat "$W/bad.$1"
+}
+dlq_replay_setup() {
+	mkdir rat
+	: > got
+	cat > rsink <<'S'
+#!/bin/sh
+cat > rat/.$ATTEMPT && mv rat/.$ATTEMPT rat/$ATTEMPT
+S
+	chmod +x rsink
+}
+dlq_replay_pre() { dlq_bad_of "$1" >> bad.ndjson; }
+dlq_replay_step() { export ATTEMPT=$attempt; exec dlq replay bad.ndjson -- ./rsink 2> /dev/null; }
+dlq_replay_settle() {
+	if [ "$2" = 0 ] || [ ! -s bad.ndjson ]; then
+		# committed: its command had read and kept every record
+		[ "$2" = 0 ] && [ ! -e "rat/$attempt" ] ||
+			cat "rat/$attempt" >> got
+		[ "$1" -lt "$NSTEPS" ] && return 0 || return 2
+	fi
+	return 1
+}
+dlq_replay_read() { dlq stats bad.ndjson > /dev/null; }
+dlq_replay_result() { cat got; jq -c .original_record bad.ndjson; }
+
+# ---- dlq replay FILE > out; dlq replay FILE --commit ----
+dlq_replay_commit_setup() { : > got; phase=emit; }
+dlq_replay_commit_pre() { dlq_bad_of "$1" >> bad.ndjson; }
+dlq_replay_commit_step() {
+	if [ "$phase" = emit ]; then
+		exec dlq replay bad.ndjson > "out.$attempt" 2> /dev/null
+	fi
+	exec dlq replay bad.ndjson --commit 2> /dev/null
+}
+dlq_replay_commit_settle() {
+	if [ "$phase" = emit ]; then
+		[ "$2" = 0 ] || return 1
+		emitted=out.$attempt
+		phase=commit
+		return 1 # same step, now its commit
+	fi
+	[ "$2" = 0 ] || return 1 # the commit again
+	cat "$emitted" >> got
+	phase=emit
+	[ "$1" -lt "$NSTEPS" ] && return 0 || return 2
+}
+dlq_replay_commit_read() { dlq stats bad.ndjson > /dev/null; }
+dlq_replay_commit_result() { cat got; jq -c .original_record bad.ndjson; }
+
+# ---- dlq purge: old and new entries appended, the old ones purged ----
+dlq_purge_setup() { :; }
+dlq_purge_pre() {
+	[ -e "$W/old.$1" ] || {
+		dlq_bad_of "$1" | sed 's/"failed_at":"[^"]*"/"failed_at":"2001-01-01T00:00:00Z"/' > "$W/old.$1"
+		dlq_bad_of "$(($1 % NSTEPS + 1))" > "$W/new.$1"
+	}
+	cat "$W/old.$1" "$W/new.$1" >> bad.ndjson
+}
+dlq_purge_step() { exec dlq purge --older-than 30d bad.ndjson; }
+dlq_purge_settle() {
+	[ "$2" = 0 ] || return 1
+	[ "$1" -lt "$NSTEPS" ] && return 0 || return 2
+}
+dlq_purge_read() { dlq stats bad.ndjson > /dev/null; }
+dlq_purge_result() { cat bad.ndjson; }
+
+# ---- txlog: a table partitioned by currency, checkpoint every 3 ----
+txlog_table() {
+	txlog init t --partition-by currency --checkpoint-interval 3 || note "init failed"
+}
+txlog_read() { txlog verify t > /dev/null; }
+txlog_result() { txlog cat t; }
+txlog_retry() { # settle for idempotent steps: retry until 0
+	[ "$2" = 0 ] || return 1
+	[ "$1" -lt "$NSTEPS" ] && return 0 || return 2
+}
+
+txlog_append_setup() { txlog_table; }
+txlog_append_step() { exec txlog append t --txn "job:$1" "$W/rows.$1"; }
+txlog_append_settle() { txlog_retry "$@"; }
+
+txlog_overwrite_setup() { txlog_table; txlog append t "$W/rows.ndjson"; }
+CURS=(EUR USD GBP JPY)
+txlog_overwrite_step() {
+	local c=${CURS[$(($1 - 1))]}
+	[ -e "$W/ow.$1" ] || jq -c "select(.currency == \"$c\") | .amount += $1" "$W/rows.$1" > "$W/ow.$1"
+	exec txlog overwrite t --where "currency = $c" "$W/ow.$1"
+}
+txlog_overwrite_settle() { txlog_retry "$@"; }
+
+txlog_merge_setup() { txlog_table; txlog append t "$W/rows.1" "$W/rows.2"; }
+txlog_merge_step() {
+	# half updates of rows already there, half new rows
+	[ -e "$W/mg.$1" ] || { sed -n '1~2p' "$W/rows.$1" | jq -c ".amount += $1"; } > "$W/mg.$1"
+	exec txlog merge t -k .order_id --when-newer .amount "$W/mg.$1"
+}
+txlog_merge_settle() { txlog_retry "$@"; }
+
+txlog_delete_setup() { txlog_table; txlog append t "$W/rows.ndjson"; }
+txlog_delete_step() { exec txlog delete t --where "amount < $(($1 * 15))"; }
+txlog_delete_settle() { txlog_retry "$@"; }
+
+txlog_checkpoint_setup() { txlog init t --partition-by currency --checkpoint-interval 1000; }
+txlog_checkpoint_pre() { txlog append t "$W/rows.$1"; }
+txlog_checkpoint_step() { exec txlog checkpoint t; }
+txlog_checkpoint_settle() { txlog_retry "$@"; }
+
+# vacuum and optimize, once txlog has them: a table with small files and
+# tombstones to work on
+txlog_busy_table() {
+	local k
+	txlog_table
+	for k in 1 2 3 4; do txlog append t "$W/rows.$k"; done
+	txlog delete t --where 'amount < 30'
+}
+txlog_vacuum_setup() { txlog_busy_table; }
+txlog_vacuum_pre() { txlog append t "$W/rows.$1"; txlog delete t --where "amount < $((30 + $1 * 5))"; }
+txlog_vacuum_step() { exec txlog vacuum t --retain 0s --force; }
+txlog_vacuum_settle() { txlog_retry "$@"; }
+txlog_optimize_setup() { txlog_busy_table; }
+txlog_optimize_pre() { txlog append t "$W/rows.$1"; }
+txlog_optimize_step() { exec txlog optimize t; }
+txlog_optimize_settle() { txlog_retry "$@"; }
+
+for v in append overwrite merge delete checkpoint vacuum optimize; do
+	eval "txlog_${v}_read() { txlog_read; }; txlog_${v}_result() { txlog_result; }"
+done
+
+has() { declare -F "$1" > /dev/null; }
+
+# ==== the driver ====
+
+# run_job MODE [FAULT]: one job in a fresh folder; MODE clean, kill or
+# fault.  Sets job_kills, job_fired, job_unreadable, job_steps_ms,
+# job_steps, and leaves the result in $J/result.
+run_job() {
+	local mode=$1 fault=${2:-} i=1 rc settle pid ms t0 st
+	J=$(mktemp -d "$W/job.XXXXXX")
+	cd "$J" || exit 2
+	job_kills=0 job_fired=0 job_unreadable=0 job_dup=0 job_missed=0
+	job_steps_ms=
+	local in_fault=0
+	attempt=0
+	local fault_left=0
+	[ "$mode" = fault ] && fault_left=1
+	local v=${fn}_fault_attempt
+	local fault_attempt=${!v:-2}
+	"${fn}_setup" > /dev/null 2>&1
+	has "${fn}_pre" && "${fn}_pre" 1 > /dev/null 2>&1
+	while :; do
+		attempt=$((attempt + 1))
+		if [ "$attempt" -gt 400 ]; then
+			note "job stuck at step $i"
+			job_unreadable=$((job_unreadable + 1))
+			break
+		fi
+		has "${fn}_pre_attempt" && "${fn}_pre_attempt" "$i"
+		t0=$(now_ms)
+		if [ "$fault_left" = 1 ] && [ "$attempt" -ge "$fault_attempt" ]; then
+			fault_left=0 in_fault=1
+			(export IDEM_FAULT=$fault; "${fn}_step" "$i") > /dev/null 2>&1 &
+		else
+			"${fn}_step" "$i" > /dev/null 2>&1 &
+		fi
+		pid=$!
+		if [ "$mode" = kill ] && [ "$kills_left" -gt 0 ]; then
+			ms=$((RANDOM * range_ms / 32768))
+			nap_ms "$ms"
+			kill -9 "$pid" 2> /dev/null
+		fi
+		wait "$pid" 2> /dev/null
+		rc=$?
+		if [ "$in_fault" = 1 ] && [ "$rc" != "$FAULT_EXIT" ]; then
+			# the step no longer reaches that point: nothing new
+			# to learn from the rest of the job
+			job_missed=1
+			[ -z "${CRASH_DEBUG:-}" ] || note "$fault not reached at step $i (exit $rc)"
+			cd "$W" || exit 2
+			return
+		fi
+		in_fault=0
+		if [ "$rc" = 137 ]; then
+			job_kills=$((job_kills + 1))
+			kills_left=$((kills_left - 1))
+			# aim at ~85% of kills landing while the step runs: a
+			# loaded machine stretches steps, an idle one shrinks
+			# them
+			[ "$range_ms" -ge "$range_max" ] ||
+				range_ms=$((range_ms * 21 / 20 + 1))
+		elif [ "$rc" = "$FAULT_EXIT" ]; then
+			job_fired=$((job_fired + 1))
+		elif [ "$rc" = 0 ]; then
+			if [ "$mode" = kill ] && [ "$kills_left" -gt 0 ]; then
+				range_ms=$((range_ms * 3 / 4))
+				[ "$range_ms" -ge 2 ] || range_ms=2
+			fi
+			st=$(($(now_ms) - t0))
+			job_steps_ms="$job_steps_ms $st"
+		else
+			note "step $i exited $rc"
+		fi
+		# what the step left, before the reader (which may commit) runs
+		has "${fn}_post_attempt" && "${fn}_post_attempt" "$i"
+		if [ "$rc" != 0 ] && ! "${fn}_read" > /dev/null 2> "$J/read.err"; then
+			note "unreadable after step $i (exit $rc): $(head -n 3 "$J/read.err")"
+			job_unreadable=$((job_unreadable + 1))
+		fi
+		"${fn}_settle" "$i" "$rc" > /dev/null 2>&1
+		settle=$?
+		[ "$settle" = 2 ] && break
+		if [ "$settle" = 0 ]; then
+			i=$((i + 1))
+			has "${fn}_pre" && "${fn}_pre" "$i" > /dev/null 2>&1
+		fi
+	done
+	if ! "${fn}_read" > /dev/null 2> "$J/read.err"; then
+		note "unreadable at the end: $(head -n 3 "$J/read.err")"
+		job_unreadable=$((job_unreadable + 1))
+	fi
+	"${fn}_result" > result 2> /dev/null
+	has "${fn}_extra" && "${fn}_extra"
+	cd "$W" || exit 2
+}
+
+# crash_command NAME: the clean run, then kills, then every fault point.
+crash_command() {
+	cmd=$1 fn=${1//-/_}
+	local t_start kills=0 fired=0 jobs=0 lost=0 dup=0 unread=0 l d p n
+	local redeliv=0
+	t_start=$(now_ms)
+	kills_left=0
+	run_job clean
+	cp "$J/result" "$W/$cmd.expected"
+	[ "$cmd" = dlq-check ] && grep -v '^good ' "$J/result" > "$W/dlq-check.entries"
+	unread=$job_unreadable
+	# kills land anywhere in a typical step: up to 1.1 times the
+	# median clean step (the mean is skewed by a loaded machine)
+	range_ms=$(printf '%s\n' $job_steps_ms | sort -n |
+		awk '{ v[NR] = $1 } END { print NR ? int(v[int((NR + 1) / 2)] * 1.1) : 100 }')
+	[ "$range_ms" -ge 5 ] || range_ms=5
+	local range_max=$((range_ms * 4)) range_start=$range_ms
+	rm -rf "$J"
+	check_job() {
+		jobs=$((jobs + 1))
+		read -r l d < <(compare "$W/$cmd.expected" "$J/result")
+		d=$((d + job_dup))
+		[ "$l" = 0 ] && [ "$d" = 0 ] || note "job lost $l, duplicated $d (kept in $J)"
+		lost=$((lost + l)) dup=$((dup + d)) unread=$((unread + job_unreadable))
+		[ "$cmd" = dlq-check ] && redeliv=$((redeliv + redelivered))
+		[ "$l" = 0 ] && [ "$d" = 0 ] && [ "$job_unreadable" = 0 ] &&
+			rm -rf "$J"
+	}
+	kills_left=$kills_per
+	while [ "$kills_left" -gt 0 ]; do
+		run_job kill
+		kills=$((kills + job_kills))
+		[ -z "${CRASH_DEBUG:-}" ] || note "job: $job_kills kills in $attempt attempts"
+		check_job
+	done
+	kills_left=0
+	for p in $FAULT_POINTS; do
+		n=1
+		while [ "$n" -le "$fault_hits" ]; do
+			run_job fault "$p:$n"
+			[ "$job_missed" = 1 ] && { rm -rf "$J"; break; }
+			check_job
+			fired=$((fired + job_fired))
+			n=$((n + 1))
+		done
+	done
+	local extra=
+	[ "$cmd" = dlq-check ] && extra=",\"redelivered\":$redeliv"
+	local label=${cmd//-/ }
+	case $cmd in
+	dedup | window) label="$cmd --state" ;;
+	dlq-check) label="dlq check --dlq" ;;
+	dlq-replay) label="dlq replay -- cmd" ;;
+	dlq-replay-commit) label="dlq replay --commit" ;;
+	esac
+	printf '{"check":"crash","command":"%s","kills":%d,"faults":%d,"jobs":%d,"lost":%d,"duplicated":%d,"unreadable":%d%s,"kill_range_ms":[%d,%d],"seconds":%s}\n' \
+		"$label" "$kills" "$fired" "$jobs" "$lost" "$dup" "$unread" "$extra" \
+		"$range_start" "$range_ms" "$(awk -v ms=$(($(now_ms) - t_start)) 'BEGIN { printf "%.1f", ms / 1000 }')"
+}
+
+ALL="dedup window checkpoint-read checkpoint-commit checkpoint-run dlq-check dlq-replay dlq-replay-commit dlq-purge txlog-append txlog-overwrite txlog-merge txlog-delete txlog-checkpoint"
+for v in vacuum optimize; do
+	txlog "$v" --help > /dev/null 2>&1 && ALL="$ALL txlog-$v"
+done
+[ $# -gt 0 ] && ALL="$*"
+for c in $ALL; do
+	has "${c//-/_}_step" || { echo "crash.sh: no command $c" >&2; exit 2; }
+done
+# CRASH_JOBS commands at a time (default 2), each its own seed; the lines
+# come out in the order of the list.
+lanes=${CRASH_JOBS:-2}
+k=0
+for c in $ALL; do
+	k=$((k + 1))
+	while [ "$(jobs -rp | wc -l)" -ge "$lanes" ]; do wait -n; done
+	(RANDOM=$((seed + k)); cd "$W" && crash_command "$c" > "$W/line.$k") &
+done
+wait
+for k in $(seq 1 "$k"); do cat "$W/line.$k"; done
