@@ -56,6 +56,20 @@ static struct path zpaths[MAX_ZCOLS];
 static size_t nz;
 static unsigned seq;
 static uint64_t n_removed, n_added, bytes_removed, bytes_added, records;
+static struct dfile *open_out; /* aborted if the run dies */
+static bool committing;        /* from then on tx_commit cleans up */
+
+/* A run that dies leaves no file behind: the sealed ones are removed,
+ * the open one aborted (a kill -9 still leaves orphans for vacuum). */
+static void cleanup(void)
+{
+	if (committing)
+		return;
+	if (open_out)
+		dfile_abort(open_out);
+	open_out = NULL;
+	remove_written(opt.table, t.written, t.nwritten);
+}
 
 /* The partition values of f in the table's column order (new strings). */
 static char **pvals_of(const struct dl_file *f)
@@ -143,9 +157,17 @@ static void check_input(const struct dl_file *f)
 	buf_free(&p);
 }
 
+static struct dfile *new_out(const struct dl_file *like)
+{
+	open_out = dfile_open(snap->table, snap->part_cols, snap->npart,
+			      pvals_of(like), seq++, opt.level);
+	return open_out;
+}
+
 static void seal(struct dfile **out, const char *extra)
 {
 	uint64_t bytes = 0, recs = 0;
+	open_out = NULL; /* sealing dies before publishing, or publishes */
 	dfile_seal(*out, false, extra, &t.actions, &t.written, &t.nwritten,
 		   &recs, &bytes);
 	*out = NULL;
@@ -280,9 +302,7 @@ static void compact(struct dl_file **fs, size_t n)
 		const struct dl_file *f = fs[i];
 		remove_file(f);
 		if (!out)
-			out = dfile_open(snap->table, snap->part_cols,
-					 snap->npart, pvals_of(f), seq++,
-					 opt.level);
+			out = new_out(f);
 		if (dfile_stats_mergeable(f)) {
 			copy_fast(out, f);
 			cli_progress(records, cli_stats.bytes_in);
@@ -470,9 +490,7 @@ static void zorder(struct dl_file **fs, size_t n, const char *extra)
 					     (zr[i - 1].key >> (keybits - pbits)))
 			seal(&out, extra);
 		if (!out)
-			out = dfile_open(snap->table, snap->part_cols,
-					 snap->npart, pvals_of(fs[0]), seq++,
-					 opt.level);
+			out = new_out(fs[0]);
 		struct scan_error se;
 		scan_record(&rec, ztext.p + zr[i].off, zr[i].len, &se);
 		dfile_track(out, &rec);
@@ -582,6 +600,7 @@ int verb_optimize(void)
 		cli_usage_error("optimize --where: only partition columns "
 				"(optimize rewrites whole partitions)");
 	memset(&t, 0, sizeof t);
+	atexit(cleanup);
 	t.snap = snap;
 	t.op = "OPTIMIZE";
 	struct buf extra = {0};
@@ -660,5 +679,6 @@ int verb_optimize(void)
 		tx_free(&t);
 		return EXIT_OK; /* nothing to compact: no commit */
 	}
+	committing = true;
 	return tx_commit(&t);
 }

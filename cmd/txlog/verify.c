@@ -37,7 +37,10 @@ static void check_commits(void)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	struct buf tmp = {0};
 	for (size_t k = 0; k < n; k++) {
-		if (k && vs[k] != vs[k - 1] + 1)
+		if (k && vs[k] == vs[k - 1] + 2)
+			problem("%s: version %lld is missing from the log",
+				opt.table, (long long)vs[k - 1] + 1);
+		else if (k && vs[k] != vs[k - 1] + 1)
 			problem("%s: versions %lld to %lld are missing from "
 				"the log", opt.table, (long long)vs[k - 1] + 1,
 				(long long)vs[k] - 1);
@@ -205,7 +208,15 @@ int verb_verify(void)
 {
 	char err[1024];
 	check_commits();
-	struct dl_snapshot *s = load_table(-1);
+	struct dl_snapshot *s = dl_load(opt.table, -1, err, sizeof err);
+	if (!s || s->version < 0) {
+		if (!bad || (s && s->version < 0))
+			load_table(-1); /* not a table: say so, exit 2 */
+		if (s)
+			dl_snapshot_free(s);
+		/* the load's complaint is the one already listed */
+		return EXIT_FINDING;
+	}
 	if (opt.deep && dl_can_read(s, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	size_t nf;
@@ -226,8 +237,14 @@ int verb_verify(void)
 			continue;
 		}
 		if (!opt.deep) {
+			/* progress in records covered, from the stats */
+			const char *st = dl_file_stats(f);
+			int64_t nr = 0;
+			if (st && dl_get_i64(st, strlen(st), "numRecords", &nr) &&
+			    nr > 0)
+				cli_stats.records_in += (uint64_t)nr;
 			cli_stats.bytes_in += (uint64_t)size;
-			cli_progress(i + 1, cli_stats.bytes_in);
+			cli_progress(cli_stats.records_in, cli_stats.bytes_in);
 		}
 		if (size != f->size) {
 			problem("%s: %s: %lld bytes, the log says %lld",

@@ -1,0 +1,450 @@
+#!/usr/bin/env bats
+# txlog maintenance: optimize (compaction, z-order), vacuum (retention,
+# orphans, time travel after it), verify (gaps, checksums, --deep) and
+# stats -- and optimize beside concurrent appends.
+
+load helpers
+
+mk() { # t: partitioned by day, three appends of one record per day
+	txlog init t --partition-by day
+	for i in 1 2 3; do
+		printf '{"id":%d,"day":"a","v":%d}\n{"id":%d,"day":"b","v":%d}\n' \
+			$i $((i * 10)) $((i + 10)) $i | txlog append t
+	done
+}
+
+nver() { ls t/_delta_log | grep -c '^[0-9]*\.json$'; }
+
+old_ms() { echo $((($(date +%s) - 10 * 86400) * 1000)); }
+
+# ---- optimize ----
+
+@test "optimize compacts each partition's small files into one commit with dataChange false" {
+	mk
+	run txlog optimize t
+	assert_success
+	assert_output ''
+	run sh -c "txlog files t | jq -c '[.partitionValues.day, .dataChange, (.stats | fromjson)]'"
+	assert_output - <<'EOF'
+["a",false,{"numRecords":3,"minValues":{"id":1,"day":"a","v":10},"maxValues":{"id":3,"day":"a","v":30},"nullCount":{"id":0,"day":0,"v":0}}]
+["b",false,{"numRecords":3,"minValues":{"id":11,"day":"b","v":1},"maxValues":{"id":13,"day":"b","v":3},"nullCount":{"id":0,"day":0,"v":0}}]
+EOF
+	run sh -c "jq -c 'select(.remove) | .remove.dataChange' t/_delta_log/00000000000000000004.json | sort | uniq -c | tr -s ' '"
+	assert_output ' 6 false'
+	run sh -c "txlog log t | head -n 1 | jq -c '[.operation, .operationMetrics.numRemovedFiles, .operationMetrics.numAddedFiles, .operationMetrics.numRecords]'"
+	assert_output '["OPTIMIZE","6","2","6"]'
+}
+
+@test "optimize leaves the records unchanged as a multiset" {
+	mk
+	txlog cat t | sort > before
+	txlog optimize t
+	txlog cat t | sort > after
+	run cmp before after
+	assert_success
+	run txlog verify t --deep
+	assert_success
+}
+
+@test "a second optimize does nothing" {
+	mk
+	txlog optimize t
+	run nver
+	assert_output 5
+	run txlog optimize t --stats
+	assert_success
+	assert_output --partial '"version":null,"files_removed":0,"files_added":0'
+	run nver
+	assert_output 5
+}
+
+@test "--target-size rolls output files at the size, uncompressed" {
+	txlog init t
+	for i in 0 1 2 3 4 5 6 7 8 9; do echo "{\"id\":$i,\"pad\":\"xxxxxxxxx\"}"; done > in
+	while read -r l; do echo "$l" | txlog append t; done < in
+	run sh -c "txlog files t | jq -r '.tags[\"idem.rawSize\"]' | sort -u"
+	assert_output 27
+	txlog optimize t --target-size 80
+	run sh -c "txlog files t | jq -c '[(.stats | fromjson | .numRecords), .tags[\"idem.rawSize\"]]' | sort"
+	assert_output - <<'EOF'
+[1,"27"]
+[3,"81"]
+[3,"81"]
+[3,"81"]
+EOF
+	run txlog optimize t --target-size 80 --stats
+	assert_output --partial '"version":null'
+}
+
+@test "optimize --where compacts only the partitions it matches" {
+	mk
+	txlog optimize t --where 'day = a'
+	run sh -c "txlog files t | jq -c '[.partitionValues.day, .dataChange]'"
+	assert_output - <<'EOF'
+["a",false]
+["b",true]
+["b",true]
+["b",true]
+EOF
+	run txlog optimize t --where 'v = 1'
+	assert_failure 2
+	assert_output "txlog: optimize --where: only partition columns (optimize rewrites whole partitions)
+Try 'txlog --help' for more information."
+}
+
+@test "optimize refuses to spread a damaged data file and commits nothing" {
+	mk
+	f=$(ls t/day=b/*.zst | head -n 1)
+	printf 'x' >> "$f"
+	run txlog optimize t
+	assert_failure 2
+	assert_output "txlog: t: day=b/$(basename "$f"): damaged data file (run txlog verify); nothing optimized"
+	run nver
+	assert_output 4
+}
+
+@test "optimize recomputes statistics for files other writers made" {
+	txlog init t
+	printf '{"a":5}\n{"a":7,"b":"x"}\n' | zstd -q > t/f1.zst
+	printf '{"a":1}\n' | zstd -q > t/f2.zst
+	{
+		for f in f1 f2; do
+			echo "{\"add\":{\"path\":\"$f.zst\",\"partitionValues\":{},\"size\":$(stat -c %s t/$f.zst),\"modificationTime\":0,\"dataChange\":true}}"
+		done
+	} > t/_delta_log/00000000000000000001.json
+	txlog optimize t
+	run sh -c "txlog files t | jq -c '.stats | fromjson'"
+	assert_output '{"numRecords":3,"minValues":{"a":1,"b":"x"},"maxValues":{"a":7,"b":"x"},"nullCount":{"a":0,"b":2}}'
+	run sh -c 'txlog cat t | sort'
+	assert_output $'{"a":1}\n{"a":5}\n{"a":7,"b":"x"}'
+}
+
+grid() { # t: x and y in 0..15, appended in four files by x
+	txlog init t
+	for q in 0 1 2 3; do
+		for x in $((q * 4)) $((q * 4 + 1)) $((q * 4 + 2)) $((q * 4 + 3)); do
+			for y in $(seq 0 15); do echo "{\"x\":$x,\"y\":$y}"; done
+		done | txlog append t
+	done
+}
+
+read_of() { # TABLE PRED: "read N of M files"
+	txlog cat "$1" --where "$2" --stats 2>&1 >/dev/null |
+		jq -r '"read \(.files - .files_skipped) of \(.files)"'
+}
+
+@test "--zorder-by clusters records so a point query on either column reads few files" {
+	grid
+	run read_of t 'y = 3'
+	assert_output 'read 4 of 4'
+	txlog cat t | sort > before
+	run txlog optimize t --zorder-by y,x --target-size 256
+	assert_success
+	run read_of t 'y = 3'
+	assert_output 'read 4 of 16'
+	run read_of t 'x = 3'
+	assert_output 'read 4 of 16'
+	run sh -c "txlog cat t --where 'x = 3' --where 'y = 3' | wc -l"
+	assert_output 1
+	txlog cat t | sort > after
+	run cmp before after
+	assert_success
+	run sh -c "txlog files t | jq -r '.tags[\"idem.zorder\"]' | sort -u"
+	assert_output 'y,x'
+	run txlog verify t --deep
+	assert_success
+}
+
+@test "a second z-order by the same columns does nothing; other columns redo it" {
+	grid
+	txlog optimize t --zorder-by y,x --target-size 256
+	run nver
+	assert_output 6
+	txlog optimize t --zorder-by y,x --target-size 256
+	run nver
+	assert_output 6
+	txlog optimize t --zorder-by x --target-size 256
+	run nver
+	assert_output 7
+	run sh -c "txlog log t | head -n 1 | jq -r .operationParameters.zOrderBy"
+	assert_output '["x"]'
+}
+
+@test "--zorder-by refuses unknown and partition columns" {
+	mk
+	run txlog optimize t --zorder-by nope
+	assert_failure 2
+	assert_output "txlog: --zorder-by: nope is not a column of the table
+Try 'txlog --help' for more information."
+	run txlog optimize t --zorder-by v,day
+	assert_failure 2
+	assert_output "txlog: --zorder-by: day is a partition column (already one value per file)
+Try 'txlog --help' for more information."
+}
+
+@test "optimize beside concurrent appends keeps every record exactly once" {
+	txlog init t --partition-by p
+	for i in $(seq 1 10); do echo "{\"p\":$((i % 2)),\"i\":$i}"; done > seed
+	while read -r l; do echo "$l" | txlog append t; done < seed
+	(
+		for i in $(seq 11 50); do
+			echo "{\"p\":$((i % 2)),\"i\":$i}" | txlog append t || echo "append $i" >> fails
+		done
+	) &
+	(
+		for k in 1 2 3 4 5 6; do
+			if txlog optimize t 2>/dev/null; then echo 0; else echo $?; fi >> orc
+		done
+	) &
+	wait
+	[ ! -e fails ]
+	run sh -c 'sort -u orc | tr "\n" " "'
+	[[ "$output" =~ ^(0 |0 75 |75 )$ ]]
+	run sh -c 'txlog cat t | jq .i | sort -n | tr "\n" " "'
+	assert_output "$(seq 1 50 | tr '\n' ' ')"
+	run txlog verify t --deep
+	assert_success
+}
+
+@test "a delete that removes files an optimize read makes one of them exit 75" {
+	txlog init t --partition-by day
+	awk 'BEGIN { for (i = 0; i < 100000; i++) printf "{\"day\":\"a\",\"o\":%d,\"x\":%d}\n", i, i * 7 % 1000 }' > big
+	split -n l/4 big part.
+	for f in part.*; do txlog append t "$f"; done
+	echo '{"day":"b","o":-1}' | txlog append t
+	( if txlog optimize t 2>oerr; then echo 0; else echo $?; fi > orc ) &
+	# once the optimize is writing, delete the partition it reads
+	for _ in $(seq 1 500); do
+		ls t/day=a | grep -q '\.tmp\.' && break
+		sleep 0.01
+	done
+	if txlog delete t --where 'day = a' 2>derr; then echo 0; else echo $?; fi > drc
+	wait
+	run cat orc drc
+	if [ "$(cat orc)" = 75 ]; then
+		assert_output $'75\n0'
+		run grep -c 'which this OPTIMIZE read; nothing written, retry' oerr
+		assert_output 1
+		run sh -c 'txlog cat t'
+		assert_output '{"day":"b","o":-1}'
+	else
+		# the optimize committed first: then the delete lost
+		assert_output $'0\n75'
+		run sh -c 'txlog cat t | wc -l'
+		assert_output 100001
+	fi
+	run sh -c 'ls t/day=a | grep -c tmp'
+	assert_output 0
+	run txlog verify t
+	assert_success
+}
+
+# ---- vacuum ----
+
+@test "vacuum with the default retention keeps files removed recently" {
+	mk
+	txlog optimize t
+	run txlog vacuum t --dry-run
+	assert_success
+	assert_output '{"dry_run":true,"files":0,"bytes":0}'
+	run sh -c 'find t -name "*.zst" | wc -l'
+	assert_output 8
+}
+
+@test "a retention under 7 days is refused without --force, naming the versions it breaks" {
+	mk
+	txlog optimize t
+	sleep 1.1
+	run txlog vacuum t --retain 1s
+	assert_failure 2
+	assert_output --partial "txlog: t: --retain 1s is under the 7d minimum: it would break time travel to versions 0 to 3 (before "
+	assert_output --partial "); add --force if no reader needs them"
+	run sh -c 'find t -name "*.zst" | wc -l'
+	assert_output 8
+}
+
+@test "vacuum --retain 0s --force deletes removed files and keeps the live ones" {
+	mk
+	txlog cat t | sort > before
+	txlog optimize t
+	sleep 0.01
+	run sh -c "txlog vacuum t --retain 0s --force --dry-run | tail -n 1 | jq -c '[.files]'"
+	assert_output '[6]'
+	run sh -c 'txlog vacuum t --retain 0s --force --dry-run | head -n -1 | jq -r .reason | sort | uniq -c | tr -s " "'
+	assert_output ' 6 removed'
+	run txlog vacuum t --retain 0s --force
+	assert_success
+	assert_output ''
+	run sh -c 'find t -name "*.zst" | wc -l'
+	assert_output 2
+	txlog cat t | sort > after
+	run cmp before after
+	assert_success
+	run txlog verify t
+	assert_success
+}
+
+@test "vacuum deletes files removed before the retention, by deletionTimestamp" {
+	txlog init t
+	echo '{"a":1}' | txlog append t
+	a=$(txlog files t | jq -r .path)
+	txlog delete t --where 'a = 1'
+	echo '{"a":2}' | txlog append t
+	echo '{"a":3}' | txlog append t
+	b=$(txlog files t --version 3 | jq -r .path)
+	txlog delete t --where 'a = 2'
+	# versions 1 and 2 happened ten days ago; 3 and 4 now
+	old=$(old_ms)
+	for v in 1 2; do
+		f=t/_delta_log/0000000000000000000$v.json
+		jq -c --argjson t "$old" 'if .commitInfo then .commitInfo.timestamp = $t
+			elif .remove then .remove.deletionTimestamp = $t else . end' "$f" > x && mv x "$f"
+	done
+	size=$(stat -c %s "t/$a")
+	run txlog vacuum t --dry-run
+	assert_output - <<EOF
+{"path":"$a","bytes":$size,"reason":"removed"}
+{"dry_run":true,"files":1,"bytes":$size}
+EOF
+	txlog vacuum t
+	[ ! -e "t/$a" ]
+	[ -e "t/$b" ]
+}
+
+@test "vacuum deletes orphans older than the retention, not younger ones" {
+	mk
+	mkdir -p t/day=a
+	printf 'junk' > t/day=a/part-00000-dead.c000.ndjson.zst.tmp.abcdef
+	touch -d '10 days ago' t/day=a/part-00000-dead.c000.ndjson.zst.tmp.abcdef
+	printf 'new' > t/day=a/part-00001-young.c000.ndjson.zst
+	run txlog vacuum t --dry-run
+	assert_output - <<'EOF'
+{"path":"day=a/part-00000-dead.c000.ndjson.zst.tmp.abcdef","bytes":4,"reason":"orphan"}
+{"dry_run":true,"files":1,"bytes":4}
+EOF
+	txlog vacuum t
+	[ ! -e t/day=a/part-00000-dead.c000.ndjson.zst.tmp.abcdef ]
+	[ -e t/day=a/part-00001-young.c000.ndjson.zst ]
+}
+
+@test "vacuum never touches _delta_log, hidden files, or what a symlink points to" {
+	mk
+	mkdir outside
+	echo keep > outside/data.zst
+	touch -d '10 days ago' outside/data.zst
+	ln -s ../outside t/link
+	ln -s ../outside/data.zst t/day=a/linked.zst
+	echo x > t/.hidden
+	echo x > t/_side
+	touch -d '10 days ago' t/.hidden t/_side t/_delta_log/*
+	ls t/_delta_log > log-before
+	txlog vacuum t --retain 0s --force
+	[ -e outside/data.zst ]
+	[ -L t/link ]
+	[ -L t/day=a/linked.zst ]
+	[ -e t/.hidden ]
+	[ -e t/_side ]
+	ls t/_delta_log > log-after
+	run cmp log-before log-after
+	assert_success
+}
+
+@test "time travel to a vacuumed version fails before writing anything" {
+	mk
+	txlog optimize t
+	txlog vacuum t --retain 0s --force
+	run sh -c 'txlog cat t --version 2 2>/dev/null; echo "exit $?"'
+	assert_output 'exit 2'
+	run txlog cat t --version 2
+	assert_output --regexp "^txlog: t: version 2 needs day=[ab]/part-[^ ]*, which is gone \(vacuumed\?\): time travel to version 2 is no longer possible; nothing read$"
+	run sh -c 'txlog files t --version 1 2>/dev/null; echo "exit $?"'
+	assert_output 'exit 2'
+	run sh -c 'txlog cat t --version 4 | wc -l'
+	assert_output 6
+}
+
+# ---- verify ----
+
+@test "verify lists a missing version and exits 1" {
+	mk
+	rm t/_delta_log/00000000000000000002.json
+	run txlog verify t
+	assert_failure 1
+	assert_output 'txlog: t: version 2 is missing from the log'
+}
+
+@test "verify --deep checks every record against the add's statistics" {
+	txlog init t
+	printf '{"a":5}\n{"a":9,"b":null}\n' | zstd -q > t/f.zst
+	echo "{\"add\":{\"path\":\"f.zst\",\"partitionValues\":{},\"size\":$(stat -c %s t/f.zst),\"modificationTime\":0,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":2,\\\"minValues\\\":{\\\"a\\\":6},\\\"maxValues\\\":{\\\"a\\\":9},\\\"nullCount\\\":{\\\"a\\\":0,\\\"b\\\":0}}\"}}" \
+		> t/_delta_log/00000000000000000001.json
+	run txlog verify t
+	assert_success
+	run txlog verify t --deep
+	assert_failure 1
+	assert_output - <<'EOF'
+txlog: t: f.zst: column a has a value below its minValues 6
+txlog: t: f.zst: column b has 2 nulls, its statistics say 0
+EOF
+}
+
+@test "verify --deep finds a record that is not JSON and a wrong record count" {
+	txlog init t
+	printf '{"a":5}\nnot json\n' | zstd -q > t/f.zst
+	echo "{\"add\":{\"path\":\"f.zst\",\"partitionValues\":{},\"size\":$(stat -c %s t/f.zst),\"modificationTime\":0,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":3}\"}}" \
+		> t/_delta_log/00000000000000000001.json
+	run txlog verify t --deep
+	assert_failure 1
+	assert_output - <<'EOF'
+txlog: t: f.zst:2: not a JSON object record (damaged data file)
+txlog: t: f.zst: 2 records, its statistics say numRecords 3
+EOF
+}
+
+@test "verify --deep passes on what txlog wrote, merged and deleted" {
+	mk
+	echo '{"id":2,"day":"a","v":99}' | txlog merge t -k .id
+	txlog delete t --where 'v = 1'
+	txlog optimize t
+	run txlog verify t --deep
+	assert_success
+	assert_output ''
+}
+
+# ---- stats ----
+
+@test "stats gives files, records and small files per partition as NDJSON" {
+	mk
+	run sh -c "txlog stats t | jq -c 'del(.bytes)'"
+	assert_output - <<'EOF'
+{"partition":{"day":"a"},"files":3,"raw_bytes":78,"records":3,"small_files":3,"sizes":{"<64KiB":3,"<1MiB":0,"<16MiB":0,"<256MiB":0,">=256MiB":0}}
+{"partition":{"day":"b"},"files":3,"raw_bytes":78,"records":3,"small_files":3,"sizes":{"<64KiB":3,"<1MiB":0,"<16MiB":0,"<256MiB":0,">=256MiB":0}}
+{"table":"t","version":3,"partitions":2,"files":6,"raw_bytes":156,"records":6,"small_files":6,"sizes":{"<64KiB":6,"<1MiB":0,"<16MiB":0,"<256MiB":0,">=256MiB":0}}
+EOF
+	txlog optimize t
+	run sh -c "txlog stats t --target-size 50 | jq -c '[.files, .small_files]'"
+	assert_output $'[1,0]\n[1,0]\n[2,0]'
+}
+
+@test "stats prints a table on a terminal" {
+	mk
+	run script -qec 'txlog stats t' /dev/null
+	assert_success
+	assert_line --index 0 --regexp '^PARTITION +FILES +BYTES +RAW +RECORDS +SMALL'
+	assert_line --index 1 --regexp '^day=a +3 +[0-9]+B +78B +3 +3'
+	assert_line --index 3 --regexp '^total +6 '
+}
+
+# ---- progress ----
+
+@test "optimize and verify are quiet off a terminal and show progress on one" {
+	mk
+	run txlog verify t --deep
+	assert_output ''
+	run script -qec 'txlog verify t' /dev/null
+	assert_output --regexp 'txlog: [0-9]+ records, 0.0 MB'
+	run script -qec 'txlog optimize t' /dev/null
+	assert_output --regexp 'txlog: [0-9]+ records, 0.0 MB'
+	run txlog optimize t
+	assert_output ''
+}
