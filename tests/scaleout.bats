@@ -199,8 +199,8 @@ J
 	$s in.ndjson > want
 	for n in 2 4 8; do
 		rm -f sum.*
-		parallel --will-cite --halt now,fail=1 --pipe --round-robin \
-			-j $n "$s > sum.{#}" < in.ndjson
+		parallel --will-cite --halt now,fail=1 --pipepart -a in.ndjson \
+			--block -1 -j $n "$s > sum.{#}"
 		[ "$(ls sum.* | wc -l)" -eq $n ]
 		reconcile merge sum.* > got
 		run cmp want got

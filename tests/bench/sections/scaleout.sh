@@ -34,8 +34,8 @@ EOF
 				::: $(seq 0 $(($2 - 1))) && "$3/window" merge "$4"/w.*' \
 			scale-window "$DATA" "$so_n" "$IDEM_BIN" "$SO"
 		bench scale-reconcile-$so_n sh -c 'rm -f "$4"/s.*
-			parallel --will-cite --pipe --block 4M --round-robin -j "$2" \
-				"sh $4/summarize.sh > $4/s.{#}" < "$1" &&
+			parallel --will-cite --pipepart -a "$1" --block -1 -j "$2" \
+				"sh $4/summarize.sh > $4/s.{#}" &&
 				"$3/reconcile" merge "$4"/s.*' \
 			scale-reconcile "$DATA" "$so_n" "$IDEM_BIN" "$SO"
 	done
