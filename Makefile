@@ -162,13 +162,13 @@ $(B)/fuzz/%: $(B)/tests/fuzz/%.o $(LIBIDEM)
 
 # Crash points, I/O faults, bad input, security and concurrency: one NDJSON
 # line per check, then a summary line.  RELIABILITY=short is the CI form.
-reliability: deps all
+reliability: deps all unit-bins
 	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) sh tests/reliability/run.sh
 
 # valgrind memcheck over the commands of the bats suites.
 valgrind: all
 	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(DEB_VALGRIND)"
-	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) sh tests/reliability/valgrind.sh
+	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) bash tests/reliability/valgrind.sh
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
