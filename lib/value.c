@@ -5,6 +5,12 @@
  * the only costly case: their members are canonicalised in place, and
  * only when the names are not already strictly increasing are they
  * sorted (with the last duplicate kept) and re-emitted.
+ *
+ * The canonical form of n bytes of text never takes more than
+ * CANON_MAX(n) bytes (a lone "5" becomes d+5e0: 5 bytes for 1, and
+ * nothing grows faster), so value_canon() reserves that once and the
+ * writers below store through a plain pointer, with no capacity checks
+ * and no calls per value.
  */
 #include "value.h"
 
@@ -17,18 +23,21 @@
 #include "scan.h"
 #include "xalloc.h"
 
-static void put_u64le(struct buf *b, uint64_t v)
-{
-	unsigned char t[8];
-	for (int k = 0; k < 8; k++)
-		t[k] = (unsigned char)(v >> (8 * k));
-	buf_add(b, t, 8);
-}
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
-static void patch_u64le(struct buf *b, size_t at, uint64_t v)
+/* 16: a string may be copied 16 bytes at a time past its end. */
+#define CANON_MAX(n) (8 * (n) + 80)
+
+static inline void store_u64le(char *o, uint64_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(o, &v, 8);
+#else
 	for (int k = 0; k < 8; k++)
-		b->p[at + (size_t)k] = (char)(v >> (8 * k));
+		o[k] = (char)(v >> (8 * k));
+#endif
 }
 
 /*
@@ -84,86 +93,177 @@ static void num_parse(const char *p, size_t n, struct num *x)
 		x->neg = 0; /* -0 is 0 */
 }
 
-static void canon_number(struct buf *out, const char *p, size_t n)
+/* 'd' sign digits 'e' exponent, or d0, written at *op from the number
+ * at p[i]; the digits go straight to their place in the output. */
+static size_t canon_number(char **op, const char *p, size_t n, size_t i)
 {
-	char small[64];
-	struct num x;
-	x.digits = n <= sizeof small ? small : xmalloc(n);
-	num_parse(p, n, &x);
-	buf_addc(out, 'd');
-	if (x.nd == 0) {
-		buf_addc(out, '0');
-	} else {
-		buf_addc(out, x.neg ? '-' : '+');
-		buf_add(out, x.digits, x.nd);
-		buf_addc(out, 'e');
-		buf_add_i64(out, x.exp);
+	char *o = *op, *d = o + 2;
+	size_t nd = 0;
+	long long frac = 0, e = 0;
+	int neg = 0;
+	if (p[i] == '-') {
+		neg = 1;
+		i++;
 	}
-	if (x.digits != small)
-		free(x.digits);
+	for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+		if (nd || p[i] != '0')
+			d[nd++] = p[i];
+	if (i < n && p[i] == '.')
+		for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+			frac++;
+			if (nd || p[i] != '0')
+				d[nd++] = p[i];
+		}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		int eneg = 0;
+		i++;
+		if (p[i] == '+' || p[i] == '-')
+			eneg = p[i++] == '-';
+		for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+			if (e < (1LL << 60) / 10) /* saturate absurd exponents */
+				e = e * 10 + (p[i] - '0');
+		if (eneg)
+			e = -e;
+	}
+	e -= frac;
+	while (nd && d[nd - 1] == '0') {
+		nd--;
+		e++;
+	}
+	o[0] = 'd';
+	if (!nd) {
+		o[1] = '0';
+		*op = o + 2;
+		return i;
+	}
+	o[1] = neg ? '-' : '+';
+	o = d + nd;
+	*o++ = 'e';
+	unsigned long long u = e < 0 ? 0ull - (unsigned long long)e
+				     : (unsigned long long)e;
+	if (e < 0)
+		*o++ = '-';
+	char t[24];
+	size_t k = 0;
+	do {
+		t[k++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	while (k)
+		*o++ = t[--k];
+	*op = o;
+	return i;
 }
 
-static void canon_string(struct buf *out, const char *p, size_t n)
+/* 's' length(8) decoded bytes, from the string whose opening quote is
+ * p[i]; returns the index after its closing quote.  Runs without an
+ * escape are copied as they are found, 16 bytes at a time. */
+static size_t canon_string(char **op, const char *p, size_t n, size_t i)
 {
-	buf_addc(out, 's');
-	size_t at = out->len;
-	put_u64le(out, 0);
-	if (!memchr(p + 1, '\\', n - 2)) {
-		buf_add(out, p + 1, n - 2);
-		patch_u64le(out, at, n - 2);
-		return;
+	char *o = *op, *c = o + 9;
+	size_t j = i + 1;
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i bslash = _mm_set1_epi8('\\');
+	while (j + 16 <= n) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(p + j));
+		_mm_storeu_si128((__m128i *)c, v);
+		int mask = _mm_movemask_epi8(_mm_or_si128(
+			_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+		if (mask) {
+			unsigned k = (unsigned)__builtin_ctz((unsigned)mask);
+			j += k;
+			c += k;
+			goto stop;
+		}
+		j += 16;
+		c += 16;
 	}
-	buf_reserve(out, n);
-	size_t len = scan_string_decode(p, n, out->p + out->len);
-	out->len += len;
-	out->p[out->len] = '\0';
-	patch_u64le(out, at, len);
+#endif
+	while (p[j] != '"' && p[j] != '\\')
+		*c++ = p[j++];
+#ifdef __SSE2__
+stop:
+#endif
+	if (p[j] == '"') {
+		o[0] = 's';
+		store_u64le(o + 1, (uint64_t)(c - (o + 9)));
+		*op = c;
+		return j + 1;
+	}
+	/* An escape: decode the whole literal. */
+	size_t end = scan_skip(p, n, i);
+	size_t len = scan_string_decode(p + i, end - i, o + 9);
+	o[0] = 's';
+	store_u64le(o + 1, len);
+	*op = o + 9 + len;
+	return end;
 }
 
 struct member {
-	size_t key, key_len; /* canonical key string within the buffer */
+	size_t key, key_len; /* canonical key string within the output */
 	size_t end;          /* end of the member's canonical bytes */
 	size_t order;        /* position in the text, for "last wins" */
 };
 
-static int member_cmp(const void *a, const void *b, const char *base)
+static int key_cmp(const struct member *x, const struct member *y,
+		   const char *base)
 {
-	const struct member *x = a, *y = b;
 	size_t m = x->key_len < y->key_len ? x->key_len : y->key_len;
 	int c = memcmp(base + x->key, base + y->key, m);
 	if (c)
 		return c;
-	if (x->key_len != y->key_len)
-		return x->key_len < y->key_len ? -1 : 1;
+	return x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
+}
+
+static int member_cmp(const void *a, const void *b, const char *base)
+{
+	const struct member *x = a, *y = b;
+	int c = key_cmp(x, y, base);
+	if (c)
+		return c;
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* qsort has no context argument in C11; sorting is rare enough that a
- * file-scope pointer will do.  It is thread-local so that two threads
- * may canonicalise at once (reconcile reads its two inputs in parallel). */
+/* qsort has no context argument in C11; sorting a big object is rare
+ * enough that a file-scope pointer will do.  It is thread-local so that
+ * two threads may canonicalise at once (reconcile reads its two inputs
+ * in parallel). */
 static _Thread_local const char *sort_base;
 static int member_qcmp(const void *a, const void *b)
 {
 	return member_cmp(a, b, sort_base);
 }
 
-static size_t canon_value(struct buf *out, const char *p, size_t n, size_t i);
+static size_t canon_value(char **op, const char *base, const char *p,
+			  size_t n, size_t i);
 
-/* Each canon_* appends the form of the value at p[i] and returns the
- * index just past it, so no value is walked twice. */
-static size_t canon_object(struct buf *out, const char *p, size_t n, size_t i)
+/* Skip whitespace: none at all in most records, so test once inline. */
+static inline size_t ws(const char *p, size_t n, size_t i)
 {
-	buf_addc(out, 'o');
-	size_t count_at = out->len;
-	put_u64le(out, 0);
-	size_t start = out->len;
+	if (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
+		      p[i] == '\r'))
+		return scan_ws(p, n, i);
+	return i;
+}
+
+/* Each canon_* appends the form of the value at p[i] at *op and returns
+ * the index just past it, so no value is walked twice.  base is where
+ * the output starts: members are noted as offsets from it. */
+static size_t canon_object(char **op, const char *base, const char *p,
+			   size_t n, size_t i)
+{
+	char *o = *op;
+	char *count_at = o + 1;
+	o[0] = 'o';
+	o += 9;
+	size_t start = (size_t)(o - base);
 	struct member stack_m[16], *m = stack_m;
 	size_t nm = 0, cap = 16;
 	bool sorted = true;
 
-	i = scan_ws(p, n, i + 1);
+	i = ws(p, n, i + 1);
 	while (p[i] != '}') {
-		size_t kend = p[i] == '"' ? scan_skip(p, n, i) : i;
 		if (nm == cap) {
 			cap *= 2;
 			if (m == stack_m) {
@@ -173,103 +273,114 @@ static size_t canon_object(struct buf *out, const char *p, size_t n, size_t i)
 				m = xrealloc(m, cap * sizeof *m);
 			}
 		}
-		size_t key_at = out->len;
-		canon_string(out, p + i, kend - i);
-		m[nm].key = key_at;
-		m[nm].key_len = out->len - key_at;
+		m[nm].key = (size_t)(o - base);
+		i = canon_string(&o, p, n, i);
+		m[nm].key_len = (size_t)(o - base) - m[nm].key;
 		m[nm].order = nm;
-		i = scan_ws(p, n, kend);
-		i = scan_ws(p, n, i + 1); /* ':' */
-		i = canon_value(out, p, n, i);
-		m[nm].end = out->len;
-		if (nm && sorted) {
-			sort_base = out->p;
-			if (member_cmp(&m[nm - 1], &m[nm], out->p) >= 0 ||
-			    (m[nm - 1].key_len == m[nm].key_len &&
-			     !memcmp(out->p + m[nm - 1].key, out->p + m[nm].key,
-				     m[nm].key_len)))
-				sorted = false;
-		}
+		i = ws(p, n, i);
+		i = ws(p, n, i + 1); /* ':' */
+		i = canon_value(&o, base, p, n, i);
+		m[nm].end = (size_t)(o - base);
+		if (nm && sorted && key_cmp(&m[nm - 1], &m[nm], base) >= 0)
+			sorted = false; /* out of order, or a repeated name */
 		nm++;
-		i = scan_ws(p, n, i);
+		i = ws(p, n, i);
 		if (p[i] == ',')
-			i = scan_ws(p, n, i + 1);
+			i = ws(p, n, i + 1);
 	}
 	i++; /* '}' */
 	size_t kept = nm;
 	if (!sorted) {
 		/* Sort by name then position; of equal names keep the last. */
-		char *copy = xmalloc(out->len - start + 1);
-		memcpy(copy, out->p + start, out->len - start);
+		size_t len = (size_t)(o - base) - start;
+		char small[2048];
+		char *copy = len <= sizeof small ? small : xmalloc(len);
+		memcpy(copy, base + start, len);
 		for (size_t k = 0; k < nm; k++) {
 			m[k].key -= start;
 			m[k].end -= start;
 		}
-		sort_base = copy;
-		qsort(m, nm, sizeof *m, member_qcmp);
-		out->len = start;
+		if (nm <= 32) { /* insertion sort: no calls, no allocation */
+			for (size_t k = 1; k < nm; k++) {
+				struct member x = m[k];
+				size_t j = k;
+				for (; j > 0 && member_cmp(&m[j - 1], &x, copy) > 0; j--)
+					m[j] = m[j - 1];
+				m[j] = x;
+			}
+		} else {
+			sort_base = copy;
+			qsort(m, nm, sizeof *m, member_qcmp);
+		}
+		o = (char *)base + start;
 		kept = 0;
 		for (size_t k = 0; k < nm; k++) {
 			if (k + 1 < nm && m[k].key_len == m[k + 1].key_len &&
 			    !memcmp(copy + m[k].key, copy + m[k + 1].key,
 				    m[k].key_len))
 				continue; /* a later duplicate wins */
-			buf_add(out, copy + m[k].key, m[k].end - m[k].key);
+			memcpy(o, copy + m[k].key, m[k].end - m[k].key);
+			o += m[k].end - m[k].key;
 			kept++;
 		}
-		free(copy);
+		if (copy != small)
+			free(copy);
 	}
-	patch_u64le(out, count_at, kept);
+	store_u64le(count_at, kept);
 	if (m != stack_m)
 		free(m);
+	*op = o;
 	return i;
 }
 
-static size_t canon_value(struct buf *out, const char *p, size_t n, size_t i)
+static size_t canon_value(char **op, const char *base, const char *p,
+			  size_t n, size_t i)
 {
-	size_t end;
 	switch (p[i]) {
-	case 'n': buf_addc(out, 'n'); return i + 4;
-	case 't': buf_addc(out, 't'); return i + 4;
-	case 'f': buf_addc(out, 'f'); return i + 5;
+	case 'n': *(*op)++ = 'n'; return i + 4;
+	case 't': *(*op)++ = 't'; return i + 4;
+	case 'f': *(*op)++ = 'f'; return i + 5;
 	case '"':
-		end = scan_skip(p, n, i);
-		canon_string(out, p + i, end - i);
-		return end;
+		return canon_string(op, p, n, i);
 	case '[': {
-		buf_addc(out, 'a');
-		size_t count_at = out->len;
+		char *count_at = *op + 1;
 		uint64_t count = 0;
-		put_u64le(out, 0);
-		i = scan_ws(p, n, i + 1);
+		**op = 'a';
+		*op += 9;
+		i = ws(p, n, i + 1);
 		while (p[i] != ']') {
-			i = scan_ws(p, n, canon_value(out, p, n, i));
+			i = ws(p, n, canon_value(op, base, p, n, i));
 			count++;
 			if (p[i] == ',')
-				i = scan_ws(p, n, i + 1);
+				i = ws(p, n, i + 1);
 		}
-		patch_u64le(out, count_at, count);
+		store_u64le(count_at, count);
 		return i + 1;
 	}
 	case '{':
-		return canon_object(out, p, n, i);
+		return canon_object(op, base, p, n, i);
 	default:
-		end = scan_skip(p, n, i);
-		canon_number(out, p + i, end - i);
-		return end;
+		return canon_number(op, p, n, i);
 	}
 }
 
 void value_canon(struct buf *out, const char *p, size_t n)
 {
-	canon_value(out, p, n, scan_ws(p, n, 0));
+	buf_reserve(out, CANON_MAX(n));
+	char *o = out->p + out->len;
+	canon_value(&o, o, p, n, scan_ws(p, n, 0));
+	out->len = (size_t)(o - out->p);
+	out->p[out->len] = '\0';
 }
 
 void value_canon_tuple(struct buf *out, const char *const *vals,
 		       const size_t *lens, size_t count)
 {
-	buf_addc(out, 'a');
-	put_u64le(out, count);
+	buf_reserve(out, 9);
+	out->p[out->len] = 'a';
+	store_u64le(out->p + out->len + 1, count);
+	out->len += 9;
+	out->p[out->len] = '\0';
 	for (size_t k = 0; k < count; k++)
 		value_canon(out, vals[k], lens[k]);
 }
