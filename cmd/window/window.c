@@ -686,6 +686,22 @@ static void record(const struct line *ln, const char *name)
 	int64_t starts[MAX_SPAN];
 	size_t nstarts = 0;
 	int64_t span = opt.kind == SESSION ? opt.gap : opt.size;
+	/* Near the ends of int64 nanoseconds (1677, 2262) a window's bounds
+	 * would wrap, and the loop below with them: refuse such a time. */
+	{
+		int64_t st = opt.kind == SLIDE ? opt.step : span;
+		__int128 off = opt.offset < 0 ? -(__int128)opt.offset
+					      : opt.offset;
+		__int128 lo = (__int128)t - span - st - off;
+		__int128 hi = (__int128)t + span + st + off;
+		if (lo < INT64_MIN || hi > INT64_MAX) {
+			bad_record(ln, name, true, "wrong_type",
+				   "event time %s: out of range (its windows "
+				   "reach past 1677..2262)",
+				   expr_source(opt.time));
+			return;
+		}
+	}
 	if (opt.kind == SESSION) {
 		starts[nstarts++] = t;
 	} else {
