@@ -1291,6 +1291,61 @@ void dl_protocol_action(struct buf *b, bool type_widening)
 	buf_adds(b, "]}}\n");
 }
 
+/* The members of JSON array a[0..an), plus feature when absent (then
+ * false). */
+static bool features_plus(struct buf *b, const char *a, size_t an,
+			  const char *feature)
+{
+	bool has = false;
+	size_t fl = strlen(feature);
+	buf_addc(b, '[');
+	size_t i = scan_ws(a, an, 1), k = 0;
+	while (i < an && a[i] == '"') {
+		size_t e = scan_skip(a, an, i);
+		if (scan_string_equals(a + i, e - i, feature, fl))
+			has = true;
+		if (k++)
+			buf_addc(b, ',');
+		buf_add(b, a + i, e - i);
+		i = scan_ws(a, an, e);
+		if (i < an && a[i] == ',')
+			i = scan_ws(a, an, i + 1);
+	}
+	if (!has) {
+		if (k)
+			buf_addc(b, ',');
+		jw_str(b, feature);
+	}
+	buf_addc(b, ']');
+	return has;
+}
+
+int dl_protocol_add_feature(struct buf *b, const char *protocol,
+			    const char *feature)
+{
+	size_t pn = strlen(protocol), rn, wn;
+	const char *r, *w;
+	if (!dl_get(protocol, pn, "readerFeatures", &r, &rn) || r[0] != '[' ||
+	    !dl_get(protocol, pn, "writerFeatures", &w, &wn) || w[0] != '[')
+		return -1;
+	struct buf nr = {0}, nw = {0};
+	bool in_r = features_plus(&nr, r, rn, feature);
+	bool in_w = features_plus(&nw, w, wn, feature);
+	int rc = 0;
+	if (!in_r || !in_w) {
+		buf_adds(b, "{\"protocol\":{\"minReaderVersion\":3,"
+			    "\"minWriterVersion\":7,\"readerFeatures\":");
+		buf_add(b, nr.p, nr.len);
+		buf_adds(b, ",\"writerFeatures\":");
+		buf_add(b, nw.p, nw.len);
+		buf_adds(b, "}}\n");
+		rc = 1;
+	}
+	buf_free(&nr);
+	buf_free(&nw);
+	return rc;
+}
+
 void dl_metadata_action(struct buf *b, const char *id,
 			const struct ds_type *schema, char *const *part,
 			size_t npart, const char *config_members,

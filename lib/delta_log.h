@@ -188,6 +188,11 @@ int dl_open_check(const char *table, const char *path, char *err,
 
 /* The action lines the writer needs. */
 void dl_protocol_action(struct buf *b, bool type_widening);
+/* A protocol action like protocol's (JSON text) with feature added to
+ * its reader and writer features: 1 when written to b, 0 when protocol
+ * has it already, -1 when protocol predates table features. */
+int dl_protocol_add_feature(struct buf *b, const char *protocol,
+			    const char *feature);
 void dl_metadata_action(struct buf *b, const char *id,
 			const struct ds_type *schema, char *const *part,
 			size_t npart, const char *config_members,

@@ -637,3 +637,113 @@ int ds_check(struct ds_type *t, const char *p, size_t n, bool evolve,
 	buf_free(&path);
 	return rc;
 }
+
+/* ---- type changes (the protocol's typeWidening feature) ---- */
+
+/* A primitive of o that became a wider one in n, at fieldPath path (""
+ * for the field's own type): one {"fromType","toType"} entry. */
+static void note_changes(const struct ds_type *o, const struct ds_type *n,
+			 const char *path, struct buf *out)
+{
+	if (o->kind == DT_ARRAY && n->kind == DT_ARRAY) {
+		struct buf p = {0};
+		buf_addf(&p, "%s%selement", path, *path ? "." : "");
+		note_changes(o->elem, n->elem, p.p, out);
+		buf_free(&p);
+		return;
+	}
+	if (o->kind == DT_MAP && n->kind == DT_MAP) {
+		struct buf p = {0};
+		buf_addf(&p, "%s%svalue", path, *path ? "." : "");
+		note_changes(o->elem, n->elem, p.p, out);
+		buf_free(&p);
+		return;
+	}
+	if (o->kind == DT_NULL || o->kind >= DT_STRUCT || o->kind == n->kind ||
+	    !o->name || !n->name)
+		return;
+	if (out->len)
+		buf_addc(out, ',');
+	buf_adds(out, "{\"fromType\":");
+	jw_str(out, o->name);
+	buf_adds(out, ",\"toType\":");
+	jw_str(out, n->name);
+	if (*path) {
+		buf_adds(out, ",\"fieldPath\":");
+		jw_str(out, path);
+	}
+	buf_addc(out, '}');
+}
+
+/* f's metadata with entries appended to its delta.typeChanges list (the
+ * history is kept: writers must preserve it). */
+static void add_type_changes(struct ds_field *f, const struct buf *entries)
+{
+	struct buf m = {0}, old = {0};
+	buf_addc(&m, '{');
+	struct dl_obj o;
+	const char *k, *v;
+	size_t kn, vn;
+	if (dl_obj_begin(&o, f->metadata, strlen(f->metadata))) {
+		while (dl_obj_next(&o, &k, &kn, &v, &vn)) {
+			if (scan_string_equals(k, kn, "delta.typeChanges", 17)) {
+				if (v[0] == '[' && vn > 2) {
+					size_t i = scan_ws(v, vn, 1);
+					if (v[i] != ']')
+						buf_add(&old, v + 1, vn - 2);
+				}
+				continue;
+			}
+			if (m.len > 1)
+				buf_addc(&m, ',');
+			buf_add(&m, k, kn);
+			buf_addc(&m, ':');
+			buf_add(&m, v, vn);
+		}
+	}
+	if (m.len > 1)
+		buf_addc(&m, ',');
+	buf_adds(&m, "\"delta.typeChanges\":[");
+	if (old.len) {
+		buf_add(&m, old.p, old.len);
+		buf_addc(&m, ',');
+	}
+	buf_add(&m, entries->p, entries->len);
+	buf_adds(&m, "]}");
+	free(f->metadata);
+	f->metadata = m.p;
+	buf_free(&old);
+}
+
+static bool widen_walk(const struct ds_type *o, struct ds_type *n)
+{
+	/* the struct fields under arrays and maps are StructFields too */
+	while ((o->kind == DT_ARRAY && n->kind == DT_ARRAY) ||
+	       (o->kind == DT_MAP && n->kind == DT_MAP)) {
+		o = o->elem;
+		n = n->elem;
+	}
+	if (o->kind != DT_STRUCT || n->kind != DT_STRUCT)
+		return false;
+	bool any = false;
+	for (size_t i = 0; i < n->nfields; i++) {
+		struct ds_field *nf = &n->fields[i];
+		struct ds_field *of = ds_field(o, nf->name, strlen(nf->name));
+		if (!of)
+			continue;
+		struct buf e = {0};
+		note_changes(of->type, nf->type, "", &e);
+		if (e.len) {
+			add_type_changes(nf, &e);
+			any = true;
+		}
+		buf_free(&e);
+		any |= widen_walk(of->type, nf->type);
+	}
+	return any;
+}
+
+bool ds_note_widening(const struct ds_type *old, struct ds_type *evolved)
+{
+	return widen_walk(old, evolved);
+}

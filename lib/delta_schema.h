@@ -92,4 +92,14 @@ bool ds_numeric(const struct ds_type *t);
 /* Replace every DT_NULL left by inference with "string". */
 void ds_settle(struct ds_type *t);
 
+/*
+ * Record in evolved what ds_check widened since old, as the protocol's
+ * typeWidening feature asks: each field whose type (or array element or
+ * map value type, named by fieldPath) became wider gets a
+ * {"fromType","toType"} entry appended to the delta.typeChanges list of
+ * its metadata.  True when there was one: the commit must then declare
+ * the feature (see dl_protocol_action) and delta.enableTypeWidening.
+ */
+bool ds_note_widening(const struct ds_type *old, struct ds_type *evolved);
+
 #endif

@@ -110,6 +110,33 @@ mk() {
 	assert_output '[["id","long",false],["day","string",true],["v","double",true],["w","boolean",true]]'
 }
 
+@test "a widened column declares typeWidening and keeps its type changes" {
+	echo '{"type":"struct","fields":[{"name":"n","type":"integer","nullable":true,"metadata":{}}]}' > w.json
+	txlog init w --schema w.json
+	echo '{"n":5000000000}' | txlog append w --merge-schema
+	echo '{"n":0.5}' | txlog append w --merge-schema
+	run sh -c "txlog schema w | jq -c '.fields[0] | [.type, .metadata]'"
+	assert_output '["double",{"delta.typeChanges":[{"fromType":"integer","toType":"long"},{"fromType":"long","toType":"double"}]}]'
+	run jq -c '.protocol // empty' w/_delta_log/00000000000000000001.json
+	assert_output '{"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":["v2Checkpoint","typeWidening"],"writerFeatures":["v2Checkpoint","typeWidening"]}'
+	# declared once: the second widening only adds to the history
+	run jq -c '.protocol // empty' w/_delta_log/00000000000000000002.json
+	assert_output ''
+	run jq -c '.metaData.configuration // empty' w/_delta_log/00000000000000000002.json
+	assert_output '{"delta.enableTypeWidening":"true"}'
+}
+
+@test "a table with delta.enableTypeWidening false refuses a wider type" {
+	mk
+	sed 's/"configuration":{}/"configuration":{"delta.enableTypeWidening":"false"}/' \
+		t/_delta_log/00000000000000000000.json > v0 && mv v0 t/_delta_log/00000000000000000000.json
+	run sh -c 'echo "{\"id\":4,\"v\":1.5}" | txlog append t --merge-schema'
+	assert_failure 2
+	assert_output "txlog: t: delta.enableTypeWidening is 'false': the table refuses wider column types; nothing committed"
+	run sh -c 'ls t/_delta_log/*.json | wc -l'
+	assert_output 2
+}
+
 @test "malformed JSON, non-object records and bad files stop with exit 2" {
 	mk
 	run sh -c 'printf "{\"id\":5}\n{oops\n" | txlog append t'
@@ -502,4 +529,30 @@ finish_blocked() { # RECORD: feed it, close, wait; sets status
 	assert_success
 	run txlog frob t
 	assert_failure 2
+}
+
+@test "two first writes to an --infer table that infer the same schema both commit" {
+	txlog init t --infer
+	start_blocked append t
+	echo '{"id":1,"day":"a"}' | txlog append t
+	finish_blocked '{"id":2,"day":"b"}'
+	[ "$status" = 0 ]
+	run txlog cat t
+	assert_output $'{"id":1,"day":"a"}\n{"id":2,"day":"b"}'
+	run sh -c "jq -c 'select(.metaData) | .metaData.schemaString | fromjson | [.fields[].name]' t/_delta_log/*.json"
+	assert_output $'[]\n["id","day"]'
+}
+
+@test "a first write that inferred another schema than the winner's exits 75" {
+	txlog init t --infer
+	start_blocked append t
+	echo '{"id":1,"day":"a"}' | txlog append t
+	finish_blocked '{"id":2,"v":true}'
+	[ "$status" = 75 ]
+	run cat err.txt
+	assert_output 'txlog: t: version 1 was committed by a concurrent writer and it changed the table'"'"'s metadata (schema); nothing written, retry'
+	# run again, it is checked against the schema the winner set
+	run sh -c 'echo "{\"id\":2,\"v\":true}" | txlog append t'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .v: not in the table schema (--merge-schema adds it); nothing committed'
 }

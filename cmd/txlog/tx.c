@@ -108,6 +108,58 @@ static bool was_read(const struct tx *t, const char *path)
 
 enum { NO_CONFLICT, CONFLICT, REPLAY };
 
+/* The metaData line of this transaction's actions, or NULL. */
+static const char *own_metadata(const struct tx *t, size_t *len)
+{
+	const char *p = t->actions.p;
+	size_t n = t->actions.len;
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - p) : n;
+		if (e - i > 12 && memcmp(p + i, "{\"metaData\":", 12) == 0) {
+			*len = e - i;
+			return p + i;
+		}
+		i = e + 1;
+	}
+	return NULL;
+}
+
+/* Did the winner w commit the schema and partitioning this transaction
+ * was going to commit (and no protocol change of its own)? */
+static bool same_schema_change(const struct tx *t, const struct dl_snapshot *w)
+{
+	size_t n;
+	const char *m = own_metadata(t, &n);
+	if (!m)
+		return false;
+	const char *a, *b, *pa, *pb;
+	size_t an, bn, pan, pbn;
+	const char *mine = m + 12; /* the object after {"metaData": */
+	size_t mn = n - 13;
+	size_t wn = strlen(w->metadata);
+	return dl_get(mine, mn, "schemaString", &a, &an) &&
+	       dl_get(w->metadata, wn, "schemaString", &b, &bn) &&
+	       an == bn && memcmp(a, b, an) == 0 &&
+	       dl_get(mine, mn, "partitionColumns", &pa, &pan) &&
+	       dl_get(w->metadata, wn, "partitionColumns", &pb, &pbn) &&
+	       pan == pbn && memcmp(pa, pb, pan) == 0;
+}
+
+static void drop_metadata(struct tx *t)
+{
+	size_t n;
+	const char *m = own_metadata(t, &n);
+	if (!m)
+		return;
+	size_t at = (size_t)(m - t->actions.p), end = at + n + 1;
+	if (end > t->actions.len)
+		end = t->actions.len;
+	memmove(t->actions.p + at, t->actions.p + end, t->actions.len - end);
+	t->actions.len -= end - at;
+	t->actions.p[t->actions.len] = '\0';
+}
+
 static int judge(struct tx *t, const char *text, size_t n, int64_t v,
 		 char *why, size_t whylen)
 {
@@ -123,6 +175,15 @@ static int judge(struct tx *t, const char *text, size_t n, int64_t v,
 		cli_die(EXIT_TROUBLE, "%s", err);
 	}
 	int verdict = NO_CONFLICT;
+	if (w->metadata && !w->protocol && same_schema_change(t, w)) {
+		/* Two first writes to an inferred table that inferred the
+		 * same schema (or two identical schema changes): the
+		 * winner's metaData is this one's, so drop ours and go on
+		 * as a plain write. */
+		drop_metadata(t);
+		free(w->metadata);
+		w->metadata = NULL;
+	}
 	if (w->protocol || w->metadata) {
 		snprintf(why, whylen, "it changed the table's %s",
 			 w->metadata ? "metadata (schema)" : "protocol");

@@ -252,8 +252,33 @@ static void ingest_finish(struct ingest *g, struct tx *t)
 	const char *cf;
 	size_t cn;
 	struct buf cfg = {0};
-	if (dl_get(m, mn, "configuration", &cf, &cn) && cn >= 2)
+	bool have_cf = dl_get(m, mn, "configuration", &cf, &cn) && cn >= 2;
+	if (have_cf)
 		buf_add(&cfg, cf + 1, cn - 2);
+	/* A wider type for an existing column is the protocol's
+	 * typeWidening: the change is recorded in the field's metadata,
+	 * the feature declared and delta.enableTypeWidening set. */
+	if (ds_note_widening(g->s->schema, g->schema)) {
+		char *en = have_cf ? dl_get_str(cf, cn,
+						"delta.enableTypeWidening")
+				   : NULL;
+		if (en && strcmp(en, "true") != 0)
+			fail(EXIT_TROUBLE, "%s: delta.enableTypeWidening is "
+			     "'%s': the table refuses wider column types; "
+			     "nothing committed", opt.table, en);
+		if (!en) {
+			if (cfg.len)
+				buf_addc(&cfg, ',');
+			buf_adds(&cfg, "\"delta.enableTypeWidening\":\"true\"");
+		}
+		free(en);
+		if (dl_protocol_add_feature(&t->actions, g->s->protocol,
+					    "typeWidening") < 0)
+			fail(EXIT_TROUBLE, "%s: the table's protocol has no "
+			     "table features, so typeWidening cannot be "
+			     "declared: widening refused; nothing committed",
+			     opt.table);
+	}
 	int64_t created = 0;
 	dl_get_i64(m, mn, "createdTime", &created);
 	dl_metadata_action(&t->actions, id ? id : "", g->schema,
