@@ -221,9 +221,21 @@ static void state_load(void)
 		if (state_read(r, s->path, plen, err, sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		s->path[plen] = '\0';
+		/* offsets are off_t; a range runs forwards */
+		if (s->committed > INT64_MAX || s->start > INT64_MAX ||
+		    s->end > INT64_MAX || s->size > INT64_MAX ||
+		    s->start > s->end)
+			cli_die(EXIT_TROUBLE, "%s: damaged state (offsets out "
+				"of range); refusing it", opt.state);
 	}
 	if (state_read_end(r, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
+	/* A crafted or damaged counter would wrap ++issued to batch 0, or
+	 * hand out a number again, and IDEM_BATCH would confuse batches. */
+	if (st.issued == UINT64_MAX || st.last_batch > st.issued ||
+	    st.pending_batch > st.issued)
+		cli_die(EXIT_TROUBLE, "%s: damaged state (batch numbers out "
+			"of order); refusing it", opt.state);
 }
 
 static void state_save(void)
