@@ -1,0 +1,47 @@
+#!/usr/bin/env bats
+# The short form of tests/reliability/crash.sh (make reliability's crash
+# points) on every change: every state-changing command killed at random
+# moments and stopped at each commit fault point, then resumed, loses
+# nothing, doubles nothing and leaves every state readable.
+
+load helpers
+
+@test "crash points, short form: every command resumed with nothing lost, doubled or unreadable" {
+	IDEM_BIN=$IDEM_BIN IDEM_GEN=$IDEM_GEN RELIABILITY=short \
+		bash "$BATS_TEST_DIRNAME/reliability/crash.sh" > lines 2> err || true
+	jq -r '"# \(.command): \(.kills) kills, \(.faults) fault points"' lines >&3
+	run jq -c '[.command, .lost, .duplicated, .unreadable, .kills >= 15]' lines
+	assert_output - <<'J'
+["dedup --state",0,0,0,true]
+["window --state",0,0,0,true]
+["checkpoint read",0,0,0,true]
+["checkpoint commit",0,0,0,true]
+["checkpoint run",0,0,0,true]
+["dlq check --dlq",0,0,0,true]
+["dlq replay -- cmd",0,0,0,true]
+["dlq replay --commit",0,0,0,true]
+["dlq purge",0,0,0,true]
+["txlog append",0,0,0,true]
+["txlog overwrite",0,0,0,true]
+["txlog merge",0,0,0,true]
+["txlog delete",0,0,0,true]
+["txlog checkpoint",0,0,0,true]
+["txlog vacuum",0,0,0,true]
+["txlog optimize",0,0,0,true]
+J
+	# every command that commits atomically went through its fault points
+	run jq -r 'select(.faults == 0) | .command' lines
+	assert_output - <<'J'
+dlq check --dlq
+txlog vacuum
+J
+}
+
+@test "crash.sh refuses an unknown command and a bad RELIABILITY" {
+	run bash "$BATS_TEST_DIRNAME/reliability/crash.sh" frob
+	assert_failure 2
+	assert_output 'crash.sh: no command frob'
+	RELIABILITY=long run bash "$BATS_TEST_DIRNAME/reliability/crash.sh"
+	assert_failure 2
+	assert_output 'crash.sh: RELIABILITY is short or full'
+}
