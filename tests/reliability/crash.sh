@@ -79,10 +79,12 @@ note() { echo "crash.sh: $cmd: $*" >&2; }
 
 # A job is NSTEPS runs, each over a part of the input.
 NSTEPS=4
-"$IDEM_GEN" -n 8000 -s 11 --dup-rate 0.3 > "$W/orders.ndjson"
-"$IDEM_GEN" -n 2000 -s 12 --dup-rate 0 > "$W/rows.ndjson"
-awk -v d="$W" '{ print > (d "/part." int((NR - 1) / 2000 + 1)) }' "$W/orders.ndjson"
-awk -v d="$W" '{ print > (d "/rows." int((NR - 1) / 500 + 1)) }' "$W/rows.ndjson"
+make_inputs() {
+	"$IDEM_GEN" -n 8000 -s 11 --dup-rate 0.3 > "$W/orders.ndjson" &&
+	"$IDEM_GEN" -n 2000 -s 12 --dup-rate 0 > "$W/rows.ndjson" || exit 2
+	awk -v d="$W" '{ print > (d "/part." int((NR - 1) / 2000 + 1)) }' "$W/orders.ndjson"
+	awk -v d="$W" '{ print > (d "/rows." int((NR - 1) / 500 + 1)) }' "$W/rows.ndjson"
+}
 
 # ==== the commands ====
 # For each command C: C_setup (in the job folder), C_pre I (clean work
@@ -529,6 +531,7 @@ done
 for c in $ALL; do
 	has "${c//-/_}_step" || { echo "crash.sh: no command $c" >&2; exit 2; }
 done
+make_inputs
 # CRASH_JOBS commands at a time (default 2), each its own seed; the lines
 # come out in the order of the list.
 lanes=${CRASH_JOBS:-2}
@@ -540,3 +543,5 @@ for c in $ALL; do
 done
 wait
 for k in $(seq 1 "$k"); do cat "$W/line.$k"; done
+# exit 1 when a command lost, doubled or could not read something
+! cat "$W"/line.* | grep -q -e '"lost":[1-9]' -e '"duplicated":[1-9]' -e '"unreadable":[1-9]'
