@@ -341,7 +341,8 @@ int commit_lock(const char *path, char *err, size_t errlen)
 	memcpy(lock, path, n);
 	memcpy(lock + n, ".lock", sizeof ".lock");
 
-	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* O_NOFOLLOW: a planted symlink must not create a file elsewhere. */
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		set_err(err, errlen, "%s: cannot open lock file: %s", lock,
 			strerror(errno));

@@ -45,6 +45,18 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 struct dlq *dlq_open(const char *path, const char *tool, char *err,
 		     size_t errlen)
 {
+	/* A symlink to a file would make us append outside the folder the
+	 * user named (a planted link); one to a pipe or terminal
+	 * (/dev/stderr) is a stream, and fine. */
+	struct stat ls, ts;
+	if (strncmp(path, "/dev/", 5) != 0 && lstat(path, &ls) == 0 &&
+	    S_ISLNK(ls.st_mode) &&
+	    (stat(path, &ts) != 0 || S_ISREG(ts.st_mode) ||
+	     S_ISDIR(ts.st_mode))) {
+		set_err(err, errlen, "%s: is a symbolic link to a file; "
+			"refusing to write dead letters through it", path);
+		return NULL;
+	}
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		set_err(err, errlen, "%s: cannot open dead-letter file: %s",

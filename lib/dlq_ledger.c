@@ -186,9 +186,14 @@ int dlq_rewrite(const char *dlq_path,
 			   struct buf *out),
 		void *ctx, char *err, size_t errlen)
 {
-	int fd = lock_current(dlq_path, O_RDWR | O_CREAT, LOCK_EX);
+	/* A rewrite replaces the file: never through a planted symlink. */
+	int fd = lock_current(dlq_path, O_RDWR | O_CREAT | O_NOFOLLOW,
+			      LOCK_EX);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: %s", dlq_path, strerror(errno));
+		set_err(err, errlen, "%s: %s", dlq_path,
+			errno == ELOOP ? "is a symbolic link; refusing to "
+					 "rewrite through it"
+				       : strerror(errno));
 		return -1;
 	}
 	struct buf in = {0}, out = {0};
