@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "reconcile.h"
@@ -31,13 +32,80 @@ void ktab_init(struct ktab *t)
 	memset(t, 0, sizeof *t);
 }
 
+static bool in_arena(const struct ktab *t, const struct kent *slot)
+{
+	return t->arena && (const char *)slot >= (const char *)t->arena &&
+	       (const char *)slot < (const char *)t->arena + t->arena_bytes;
+}
+
+/* Free a segment's slots: the heap's, or its share of the arena. */
+static void free_slots(struct ktab *t, struct kent *slot)
+{
+	if (!in_arena(t, slot)) {
+		free(slot);
+	} else if (--t->arena_live == 0) {
+		munmap(t->arena, t->arena_bytes);
+		t->arena = NULL;
+	}
+}
+
 void ktab_clear_seg(struct ktab *t, size_t s)
 {
 	struct kseg *g = &t->seg[s];
-	if (g->slot)
+	if (g->slot) {
 		t->bytes -= (g->mask + 1) * sizeof *g->slot;
-	free(g->slot);
+		free_slots(t, g->slot);
+	}
 	memset(g, 0, sizeof *g);
+}
+
+static struct kent *probe(struct kseg *g, struct fp128 k);
+
+/*
+ * Size every segment for about nkeys keys at once, from one mapping
+ * that asks for huge pages: no doubling, rehashing and page faults as
+ * the table fills, and fewer TLB misses on a random probe into 100 MB.
+ * The entries already in the table move over.  A segment that outgrows
+ * its share still grows alone, onto the heap.
+ */
+void ktab_reserve(struct ktab *t, uint64_t nkeys)
+{
+	size_t cap = SEG_MIN;
+	while ((uint64_t)cap * 3 / 4 < nkeys / NSEG + nkeys / NSEG / 8 + 8)
+		cap *= 2;
+	if (t->arena)
+		return;
+	for (size_t s = 0; s < NSEG; s++)
+		if (t->seg[s].slot && t->seg[s].mask + 1 >= cap)
+			return;
+	size_t seg_bytes = cap * sizeof(struct kent);
+	size_t bytes = seg_bytes * NSEG;
+	void *a = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED)
+		return; /* the segments grow one by one, as without */
+#ifdef MADV_HUGEPAGE
+	madvise(a, bytes, MADV_HUGEPAGE);
+#endif
+	for (size_t s = 0; s < NSEG; s++) {
+		struct kseg *g = &t->seg[s];
+		struct kseg n = {.slot = (struct kent *)((char *)a + s * seg_bytes),
+				 .mask = cap - 1, .count = g->count};
+		if (g->slot) {
+			for (size_t i = 0; i <= g->mask; i++) {
+				struct kent *e = &g->slot[i];
+				if (e->key.lo | e->key.hi)
+					*probe(&n, e->key) = *e;
+			}
+			t->bytes -= (g->mask + 1) * sizeof *g->slot;
+			free(g->slot);
+		}
+		*g = n;
+	}
+	t->arena = a;
+	t->arena_bytes = bytes;
+	t->arena_live = NSEG;
+	t->bytes += bytes;
 }
 
 void ktab_free(struct ktab *t)
@@ -77,7 +145,7 @@ static void grow(struct ktab *t, struct kseg *g)
 				*probe(&n, e->key) = *e;
 		}
 		t->bytes -= (g->mask + 1) * sizeof *g->slot;
-		free(g->slot);
+		free_slots(t, g->slot);
 	}
 	t->bytes += cap * sizeof *n.slot;
 	*g = n;

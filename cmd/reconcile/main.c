@@ -469,8 +469,23 @@ static void read_input(struct reader *r, const char *path)
 	struct vals v;
 	int rc;
 	bool progress = r->side == SRC;
+	/* A regular file's size over its first lines' length tells about
+	 * how many keys are coming: presize the key table for them. */
+	bool sizing = !run.summarize && !once && opt.bucket < 0 &&
+		      st.st_size > (1 << 24);
+	uint64_t sized_bytes = 0;
 	while ((rc = lines_next(in, &ln, err, sizeof err)) == 1) {
 		r->records++;
+		if (sizing) {
+			sized_bytes += ln.len + 1;
+			if (r->records == 4096) {
+				uint64_t est = (uint64_t)st.st_size /
+					       (sized_bytes / 4096 + 1);
+				if (est * 48 * 3 < opt.memory / 20 * 7 / 2)
+					ktab_reserve(&r->tab, est);
+				sizing = false;
+			}
+		}
 		if (copy && (zout_write(copy, ln.p, ln.len, err, sizeof err) ||
 			     zout_write(copy, "\n", 1, err, sizeof err)))
 			rdie("%s: %s", r->reread, err);

@@ -85,6 +85,8 @@ struct kseg {
 struct ktab {
 	struct kseg seg[NSEG];
 	size_t bytes; /* memory held by the slots */
+	void *arena;  /* ktab_reserve(): every segment's first slots */
+	size_t arena_bytes, arena_live; /* segments still in it */
 };
 
 #define KENT_SEEN 0x80000000u
@@ -92,6 +94,8 @@ struct ktab {
 void ktab_init(struct ktab *t);
 void ktab_free(struct ktab *t);
 void ktab_clear_seg(struct ktab *t, size_t s);
+/* Presize the table for about nkeys keys (a hint). */
+void ktab_reserve(struct ktab *t, uint64_t nkeys);
 /* The entry for key, created empty (rows 0) when absent. */
 struct kent *ktab_get(struct ktab *t, struct fp128 key);
 struct kent *ktab_find(const struct ktab *t, struct fp128 key);
