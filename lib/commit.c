@@ -253,13 +253,14 @@ int commit_finish_new(struct commit_file *c, char *err, size_t errlen)
 		goto fail;
 	}
 	fault_point("commit.linked");
-	if (unlink(c->tmp) < 0) {
-		set_err(err, errlen, "%s: cannot remove temp file %s: %s",
-			c->path, c->tmp, strerror(errno));
-		goto fail;
+	/* Published: readers see path now, so this must not report a
+	 * failed commit (a caller would drop what path refers to).  A temp
+	 * name that will not go is a second link to the same file, litter
+	 * only: exit() tries again, so it stays registered. */
+	if (unlink(c->tmp) == 0) {
+		tmp_forget(c->tmp);
+		free(c->tmp);
 	}
-	tmp_forget(c->tmp);
-	free(c->tmp);
 	c->tmp = NULL;
 	if (commit_sync_dir(c->path, err, errlen) < 0)
 		goto fail;
