@@ -514,10 +514,16 @@ size_t scan_string_decode(const char *p, size_t n, char *out)
 bool scan_string_equals(const char *p, size_t n, const char *name,
 			size_t name_len)
 {
+	/* Escapes only shrink text: a literal shorter than the name can
+	 * never match, and one of the name's length matches only byte for
+	 * byte with no escape in it.  Both are decided without a scan
+	 * (lookups try many members' names). */
+	if (n - 2 < name_len)
+		return false;
+	if (n - 2 == name_len)
+		return memcmp(p + 1, name, name_len) == 0 &&
+		       !memchr(p + 1, '\\', n - 2);
 	if (!memchr(p + 1, '\\', n - 2))
-		return n - 2 == name_len && memcmp(p + 1, name, name_len) == 0;
-	/* Escapes only shrink text, so a decoded name is at most n bytes. */
-	if (name_len > n)
 		return false;
 	char small[256];
 	char *out = n <= sizeof small ? small : xmalloc(n);
