@@ -206,13 +206,29 @@ struct member {
 	size_t order;        /* position in the text, for "last wins" */
 };
 
-static int key_cmp(const struct member *x, const struct member *y,
-		   const char *base)
+/* memcmp's order, eight bytes at a time: names are short, and a call
+ * per comparison showed in profiles. */
+static inline int key_cmp(const struct member *x, const struct member *y,
+			  const char *base)
 {
-	size_t m = x->key_len < y->key_len ? x->key_len : y->key_len;
-	int c = memcmp(base + x->key, base + y->key, m);
-	if (c)
-		return c;
+	const unsigned char *a = (const unsigned char *)base + x->key;
+	const unsigned char *b = (const unsigned char *)base + y->key;
+	size_t m = x->key_len < y->key_len ? x->key_len : y->key_len, k = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; k + 8 <= m; k += 8) {
+		uint64_t u, v;
+		memcpy(&u, a + k, 8);
+		memcpy(&v, b + k, 8);
+		if (u != v) {
+			u = __builtin_bswap64(u);
+			v = __builtin_bswap64(v);
+			return u < v ? -1 : 1;
+		}
+	}
+#endif
+	for (; k < m; k++)
+		if (a[k] != b[k])
+			return a[k] < b[k] ? -1 : 1;
 	return x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
 }
 
