@@ -281,6 +281,15 @@ J
 J
 }
 
+@test "--ttl at the earliest representable instant does not overflow" {
+	# watermark - ttl would go below the nanosecond range: it saturates
+	printf '%s\n' '{"id":1,"t":"1677-09-21T00:12:43.145224192Z"}' \
+		'{"id":1,"t":"1677-09-21T00:12:43.145224192Z"}' > in.ndjson
+	run dedup -k .id -t .t --ttl 1h in.ndjson
+	assert_success
+	assert_output '{"id":1,"t":"1677-09-21T00:12:43.145224192Z"}'
+}
+
 @test "-t takes epoch numbers in --time-unit" {
 	printf '{"id":1,"t":0}\n{"id":1,"t":3000}\n{"id":1,"t":7200000}\n' > in.ndjson
 	run dedup -k .id -t .t --ttl 1h --time-unit ms in.ndjson

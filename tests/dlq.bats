@@ -135,6 +135,13 @@ J
 J
 }
 
+@test "stats of an empty file is the zero total" {
+	: > empty.ndjson
+	run dlq stats empty.ndjson
+	assert_success
+	assert_output '{"error_type":null,"entries":0,"replayable":0,"parked":0,"oldest":null,"newest":null}'
+}
+
 @test "stats refuses a line that is not an envelope" {
 	echo '{"a":1}' > bad.ndjson
 	run dlq stats bad.ndjson
