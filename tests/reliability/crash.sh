@@ -423,17 +423,18 @@ run_job() {
 		if [ "$rc" = 137 ]; then
 			job_kills=$((job_kills + 1))
 			kills_left=$((kills_left - 1))
-			# aim at ~85% of kills landing while the step runs: a
-			# loaded machine stretches steps, an idle one shrinks
-			# them
+			# about as many kills land while the step runs as after
+			# it ended: a loaded machine stretches steps, an idle
+			# one shrinks them; within a quarter to four times the
+			# clean step, so that kills keep reaching the commit
 			[ "$range_ms" -ge "$range_max" ] ||
 				range_ms=$((range_ms * 21 / 20 + 1))
 		elif [ "$rc" = "$FAULT_EXIT" ]; then
 			job_fired=$((job_fired + 1))
 		elif [ "$rc" = 0 ]; then
-			if [ "$mode" = kill ] && [ "$kills_left" -gt 0 ]; then
-				range_ms=$((range_ms * 3 / 4))
-				[ "$range_ms" -ge 2 ] || range_ms=2
+			if [ "$mode" = kill ] && [ "$kills_left" -gt 0 ] &&
+				[ "$range_ms" -gt "$range_min" ]; then
+				range_ms=$((range_ms * 19 / 20))
 			fi
 			st=$(($(now_ms) - t0))
 			job_steps_ms="$job_steps_ms $st"
@@ -479,7 +480,8 @@ crash_command() {
 	range_ms=$(printf '%s\n' $job_steps_ms | sort -n |
 		awk '{ v[NR] = $1 } END { print NR ? int(v[int((NR + 1) / 2)] * 1.1) : 100 }')
 	[ "$range_ms" -ge 5 ] || range_ms=5
-	local range_max=$((range_ms * 4)) range_start=$range_ms
+	local range_max=$((range_ms * 4)) range_min=$((range_ms / 4 + 1))
+	local range_start=$range_ms
 	rm -rf "$J"
 	check_job() {
 		jobs=$((jobs + 1))
