@@ -262,8 +262,13 @@ int commit_finish_new(struct commit_file *c, char *err, size_t errlen)
 		free(c->tmp);
 	}
 	c->tmp = NULL;
-	if (commit_sync_dir(c->path, err, errlen) < 0)
+	if (commit_sync_dir(c->path, err, errlen) < 0) {
+		/* Not durable, and the caller will treat the commit as
+		 * failed (txlog removes the data files it names): take the
+		 * name back so what readers see stays whole. */
+		unlink(c->path);
 		goto fail;
+	}
 	commit_free(c);
 	return 0;
 fail:
