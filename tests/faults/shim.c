@@ -17,7 +17,7 @@
  *
  * OP is write pwrite fsync fdatasync rename renameat link linkat open
  * (open and openat with O_CREAT), mkstemp, close (of a descriptor
- * written to), ftruncate.  The
+ * written to), ftruncate, unlink (and unlinkat: vacuum's deletes).  The
  * variables are read once and removed from the environment, so a child
  * (checkpoint run's CMD) runs unfaulted.  stdio writes go through glibc's
  * internal write and are not seen; the tools write files with write(2).
@@ -37,12 +37,12 @@
 enum op {
 	OP_WRITE, OP_PWRITE, OP_FSYNC, OP_FDATASYNC, OP_RENAME, OP_RENAMEAT,
 	OP_LINK, OP_LINKAT, OP_OPEN, OP_MKSTEMP, OP_CLOSE, OP_FTRUNCATE,
-	OP_COUNT
+	OP_UNLINK, OP_COUNT
 };
 
 static const char *const op_names[OP_COUNT] = {
 	"write", "pwrite", "fsync", "fdatasync", "rename", "renameat",
-	"link", "linkat", "open", "mkstemp", "close", "ftruncate",
+	"link", "linkat", "open", "mkstemp", "close", "ftruncate", "unlink",
 };
 
 #define MAX_SPECS 16
@@ -439,4 +439,25 @@ int mkstemp(char *tmpl)
 int mkstemp64(char *tmpl)
 {
 	return mkstemp(tmpl);
+}
+
+int unlink(const char *path)
+{
+	REAL(unlink);
+	const struct spec *s = under_path(AT_FDCWD, path) ? hit(OP_UNLINK)
+							  : NULL;
+	if (!s)
+		return real_unlink(path);
+	errno = s->err;
+	return -1;
+}
+
+int unlinkat(int dirfd, const char *path, int flags)
+{
+	REAL(unlinkat);
+	const struct spec *s = under_path(dirfd, path) ? hit(OP_UNLINK) : NULL;
+	if (!s)
+		return real_unlinkat(dirfd, path, flags);
+	errno = s->err;
+	return -1;
 }
