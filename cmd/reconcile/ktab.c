@@ -2,7 +2,8 @@
  * ktab: the per-side key table, and its spill to disk.
  *
  * NSEG open-addressing segments chosen by the top byte of the key's
- * fp.hi; inside a segment, linear probing from the low bits of fp.lo.
+ * fp.hi; inside a segment, linear probing from fp.lo scaled to the
+ * capacity.
  * A segment doubles alone when 3/4 full, so growth never holds more
  * than 1/NSEG of the table twice.  The segment of a key is also its
  * spill bucket: spilling writes each segment's entries, as they are, to
@@ -70,9 +71,9 @@ static struct kent *probe(struct kseg *g, struct fp128 k);
  */
 void ktab_reserve(struct ktab *t, uint64_t nkeys)
 {
-	size_t cap = SEG_MIN;
-	while ((uint64_t)cap * 3 / 4 < nkeys / NSEG + nkeys / NSEG / 8 + 8)
-		cap *= 2;
+	/* 3/4 full (where a segment grows) with 1/8 more keys than told */
+	uint64_t want = (nkeys / NSEG + nkeys / NSEG / 8 + 8) * 4 / 3 + 1;
+	size_t cap = want < SEG_MIN ? SEG_MIN : (size_t)want;
 	if (t->arena)
 		return;
 	for (size_t s = 0; s < NSEG; s++)
@@ -121,15 +122,23 @@ static struct fp128 nonzero(struct fp128 k)
 	return k;
 }
 
+/* The home slot of a key: lo scaled to the capacity, which need not be
+ * a power of two (a presized table is sized to its keys, not to the
+ * next power of two: a third less memory to fault in). */
+static inline size_t home(const struct kseg *g, uint64_t lo)
+{
+	return (size_t)(((unsigned __int128)lo * (g->mask + 1)) >> 64);
+}
+
 static struct kent *probe(struct kseg *g, struct fp128 k)
 {
-	size_t i = (size_t)k.lo & g->mask;
+	size_t i = home(g, k.lo);
 	for (;;) {
 		struct kent *e = &g->slot[i];
 		if ((e->key.lo == k.lo && e->key.hi == k.hi) ||
 		    (e->key.lo == 0 && e->key.hi == 0))
 			return e;
-		i = (i + 1) & g->mask;
+		i = i == g->mask ? 0 : i + 1;
 	}
 }
 
@@ -170,7 +179,7 @@ void ktab_prefetch(const struct ktab *t, struct fp128 key)
 	key = nonzero(key);
 	const struct kseg *g = &t->seg[key.hi >> 56];
 	if (g->slot)
-		__builtin_prefetch(&g->slot[(size_t)key.lo & g->mask], 1);
+		__builtin_prefetch(&g->slot[home(g, key.lo)], 1);
 }
 
 struct kent *ktab_find(const struct ktab *t, struct fp128 key)

@@ -78,7 +78,7 @@ struct kent {
 
 struct kseg {
 	struct kent *slot;
-	size_t mask; /* capacity - 1; slot == NULL: not allocated */
+	size_t mask; /* capacity - 1 (any capacity); slot == NULL: none */
 	size_t count;
 };
 
