@@ -375,8 +375,7 @@ rss_flat() {
 if have window; then
 	section window
 	# Hourly GMV per currency.  Miller needs the hour bucket computed with
-	# put; DuckDB (time_bucket over read_json) is not run here (no DuckDB
-	# on a plain Debian; see the README).
+	# put; DuckDB (time_bucket over read_json) runs in sections/duckdb.sh.
 	# --delay 30d holds every window to the end, so the answer is the
 	# plain group-by the peers compute (gen's repeats carry old times).
 	bench window-tumble "$IDEM_BIN/window" --tumble 1h --delay 30d -t .event_time -g .currency \
@@ -494,8 +493,8 @@ SH
 	bench reconcile-1-thread sh -c 'RECONCILE_NO_THREADS=1 "$@" || [ $? = 1 ]' reconcile \
 		"$IDEM_BIN/reconcile" -k .order_id --sum .amount --by .day "$DATA" "$RTGT"
 	bench jq-sort-comm sh "$RJQ" "$DATA" "$RTGT"
-	# DuckDB (npm @duckdb/node-api) is not run here: no node on a plain
-	# Debian.  Its double sums are not exact; reconcile's are.
+	# DuckDB (npm @duckdb/node-api) runs in sections/duckdb.sh, which
+	# also prints its double sums next to reconcile's exact ones.
 	printf '\n%-32s %8s\n' ratio "faster"
 	ratio "reconcile vs jq/sort/comm" reconcile-by-day jq-sort-comm 20
 	ratio "reconcile 2 threads vs 1" reconcile-by-day reconcile-1-thread
