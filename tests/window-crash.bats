@@ -15,13 +15,15 @@ inode() {
 
 @test "killed with SIGKILL at random moments: the parts, resumed, write what the whole writes" {
 	gen -n 8000 -s 9 > in.ndjson
-	split -l 1000 -d in.ndjson part.
+	split -l 500 -d in.ndjson part.
 	window "${args[@]}" --state one.st in.ndjson > want
-	# kills land within the time one part takes, shrinking when a run
-	# beats its kill (a loaded machine makes runs slow, then fast)
+	# kills land within the time one part takes, a little less each
+	# time a run beats its kill (a loaded machine makes runs slow, then
+	# fast), never under a quarter of it, so they keep reaching commits
 	t0=${EPOCHREALTIME/./}
 	window "${args[@]}" --state cal.st part.00 > /dev/null
 	range=$(((${EPOCHREALTIME/./} - t0) / 1000 + 1))
+	floor=$((range / 4 + 1))
 	# a builtin wait (read -t on a pipe that never speaks): sleep(1)
 	# would add a fork and an exec to every delay
 	exec {nap}<> <(:)
@@ -41,8 +43,8 @@ inode() {
 			wait "$pid" 2>/dev/null || rc=$?
 			if [ "$rc" = 137 ]; then
 				kills=$((kills + 1))
-			else
-				range=$((range * 3 / 4 + 1))
+			elif [ "$range" -gt "$floor" ]; then
+				range=$((range * 9 / 10))
 			fi
 			after=$(inode w.st)
 			# whatever the moment, the state loads (old or new)
