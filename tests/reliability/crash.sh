@@ -52,7 +52,9 @@ FAULT_POINTS="commit.written commit.renamed commit.synced commit.linked"
 FAULT_EXIT=86
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/idem-crash.XXXXXX") || exit 2
-trap 'rm -rf "$W"' EXIT
+# the lanes go with the run (an interrupted run leaves no orphan writing
+# into a removed folder)
+trap 'kill $(jobs -p) 2> /dev/null; rm -rf "$W"' EXIT
 
 # Builtins only, so that timing a step and waiting before its kill cost
 # no fork: EPOCHREALTIME, and read -t on a pipe that never speaks.
@@ -525,6 +527,10 @@ crash_command() {
 		"$range_start" "$range_ms" "$(awk -v ms=$(($(now_ms) - t_start)) 'BEGIN { printf "%.1f", ms / 1000 }')"
 }
 
+# The main part is one block ending in exit: bash has read all of it
+# before it runs, so editing or checking out this file during a long run
+# cannot change what the run does.
+{
 ALL="dedup window checkpoint-read checkpoint-commit checkpoint-run dlq-check dlq-replay dlq-replay-commit dlq-purge txlog-append txlog-overwrite txlog-merge txlog-delete txlog-checkpoint"
 for v in vacuum optimize; do
 	txlog "$v" --help > /dev/null 2>&1 && ALL="$ALL txlog-$v"
@@ -547,3 +553,5 @@ wait
 for k in $(seq 1 "$k"); do cat "$W/line.$k"; done
 # exit 1 when a command lost, doubled or could not read something
 ! cat "$W"/line.* | grep -q -e '"lost":[1-9]' -e '"duplicated":[1-9]' -e '"unreadable":[1-9]'
+exit
+}
