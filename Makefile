@@ -162,8 +162,14 @@ $(B)/fuzz/%: $(B)/tests/fuzz/%.o $(LIBIDEM)
 
 # Crash points, I/O faults, bad input, security and concurrency: one NDJSON
 # line per check, then a summary line.  RELIABILITY=short is the CI form.
-reliability: deps all unit-bins
-	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) sh tests/reliability/run.sh
+reliability: deps all unit-bins $(B)/faults/shim.so
+	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) IDEM_SHIM=$(CURDIR)/$(B)/faults/shim.so sh tests/reliability/run.sh
+
+# The LD_PRELOAD shim that injects ENOSPC and EIO (tests/faults/shim.c);
+# never sanitized: it is preloaded into plain builds only.
+$(B)/faults/shim.so: tests/faults/shim.c
+	@mkdir -p $(dir $@)
+	cc -std=c11 $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
 
 # valgrind memcheck over the commands of the bats suites.
 valgrind: all
