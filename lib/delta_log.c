@@ -855,6 +855,16 @@ static int list_log(const char *table, int64_t limit, struct listing *l,
 	l->best_cp = l->parquet_cp = -1;
 	struct buf b = {0};
 	buf_addf(&b, "%s/_delta_log", table);
+	/* A log linked in from elsewhere would have us read and commit
+	 * outside the table, as a linked data file would. */
+	struct stat st;
+	if (lstat(b.p, &st) == 0 && S_ISLNK(st.st_mode)) {
+		buf_free(&b);
+		set_err(err, errlen, "%s/_delta_log: is a symbolic link; "
+			"refusing (the log must be a folder of the table)",
+			table);
+		return -1;
+	}
 	DIR *d = opendir(b.p);
 	if (!d) {
 		int e = errno;
