@@ -20,11 +20,11 @@ idem demo in $PWD/demo
   bronze      60003 raw events in 2 files
   checkpoint  2 sources, 0 bytes of lag, last batch 4
   dlq         3 bad records dead-lettered: 2 invalid_json,1 missing_field
-  dedup       27000 unique orders in the silver table
-  watermark   229 events later than 10 minutes set aside
-  window      40 panes of 1h (per currency) in the gold table
+  dedup       51000 unique orders in the silver table
+  watermark   449 events later than 10 minutes set aside
+  window      80 panes of 1h (per currency) in the gold table
   txlog       5 silver versions; a replayed batch added nothing
-  reconcile   silver agrees with bronze: 27000 rows, amount 6126098.91, fingerprint ff2d8b98
+  reconcile   silver agrees with bronze: 51000 rows, amount 11620438.25, fingerprint 4ae7cacb
 files: $PWD/demo
 EOF2
 }
@@ -42,7 +42,7 @@ EOF2
 	assert_success
 	run sh "$BATS_TEST_DIRNAME/demo.sh" report
 	assert_success
-	assert_line '  dedup       270 unique orders in the silver table'
+	assert_line '  dedup       510 unique orders in the silver table'
 	assert_line '  txlog       5 silver versions; a replayed batch added nothing'
 	run sh "$BATS_TEST_DIRNAME/demo.sh" walk
 	assert_failure 2

@@ -25,10 +25,12 @@ lines() { cat "$@" 2>/dev/null | wc -l | tr -d ' '; }
 
 prepare() {
 	mkdir -p bronze
-	# two files of raw events: duplicates, out-of-order and late
-	# events...
+	# two files of raw events: duplicates (within a file, and the
+	# second resending a tenth of the first's orders), out-of-order and
+	# late events...
 	"$gen" -n "$n" -s 42 > bronze/part-1.ndjson
-	"$gen" -n "$n" -s 43 --start 1714550400 > bronze/part-2.ndjson
+	"$gen" -n "$n" -s 43 --start 1714550400 --first-id $((n * 4 / 5)) \
+		> bronze/part-2.ndjson
 	# ...and the malformed lines real feeds have
 	printf '{"order_id":"o-bad-1","amount":\n' >> bronze/part-1.ndjson
 	printf 'not json at all\n' >> bronze/part-2.ndjson

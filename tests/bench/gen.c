@@ -47,7 +47,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: gen [-n N] [-s SEED] [--dup-rate R] [--late-rate R]"
 	      " [--keys K]\n"
-	      "           [--start EPOCH]\n"
+	      "           [--start EPOCH] [--first-id K]\n"
 	      "Write N synthetic order events as NDJSON to stdout.\n"
 	      "  -n N            records (default 1000)\n"
 	      "  -s SEED         PRNG seed (default 1)\n"
@@ -58,7 +58,9 @@ static void usage(FILE *f)
 	      "  --keys K        distinct order_ids (default N*(1-R));"
 	      " overrides --dup-rate\n"
 	      "  --start EPOCH   first ingest time, Unix seconds"
-	      " (default 1714521600)\n",
+	      " (default 1714521600)\n"
+	      "  --first-id K    order_ids from o-(K+1) (default 0), so two"
+	      " files can overlap in part\n",
 	      f);
 }
 
@@ -107,6 +109,7 @@ static uint64_t mix64(uint64_t z)
 }
 
 static uint64_t rng_state;
+static uint64_t first_id; /* --first-id: order_ids start after it */
 
 static uint64_t rnd(void)
 {
@@ -256,7 +259,7 @@ static void put_record(uint64_t seed, uint64_t key, int64_t event_ms,
 	unsigned nitems = 1 + (unsigned)below(NEXT(), 4);
 
 	PUT("{\"order_id\":\"o-");
-	put_pad(key + 1, 9);
+	put_pad(first_id + key + 1, 9);
 	PUT("\",\"customer\":{\"id\":");
 	put_u64(cust);
 	PUT(",\"tier\":\"");
@@ -297,12 +300,14 @@ int main(int argc, char **argv)
 	bool have_keys = false;
 	double dup_rate = 0.1, late_rate = 0.01;
 	int64_t start = 1714521600;
-	enum { OPT_DUP = 256, OPT_LATE, OPT_KEYS, OPT_START, OPT_HELP };
+	enum { OPT_DUP = 256, OPT_LATE, OPT_KEYS, OPT_START, OPT_FIRST,
+	       OPT_HELP };
 	static const struct option longopts[] = {
 		{"dup-rate", required_argument, NULL, OPT_DUP},
 		{"late-rate", required_argument, NULL, OPT_LATE},
 		{"keys", required_argument, NULL, OPT_KEYS},
 		{"start", required_argument, NULL, OPT_START},
+		{"first-id", required_argument, NULL, OPT_FIRST},
 		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -324,6 +329,11 @@ int main(int argc, char **argv)
 			start = (int64_t)parse_u64(optarg);
 			if (start > 253402300799)
 				bad_usage("--start out of range: %s", optarg);
+			break;
+		case OPT_FIRST:
+			first_id = parse_u64(optarg);
+			if (first_id > 900000000)
+				bad_usage("--first-id out of range: %s", optarg);
 			break;
 		case OPT_HELP: usage(stdout); return 0;
 		case ':':
