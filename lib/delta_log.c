@@ -432,6 +432,8 @@ static int apply_file(struct dl_snapshot *s, char *v, size_t vn,
 	const char *pv = NULL, *parts = NULL, *st = NULL, *dv = NULL;
 	size_t pn = 0, partn = 0, stn = 0;
 	int64_t size = 0, mtime = 0;
+	const char *bad_size = NULL; /* a size that is not a byte count */
+	size_t bad_size_len = 0;
 	const char *time_name = add ? "modificationTime" : "deletionTimestamp";
 	size_t time_len = add ? 16 : 17;
 	struct dl_obj o;
@@ -443,7 +445,10 @@ static int apply_file(struct dl_snapshot *s, char *v, size_t vn,
 			pv = x[0] == '"' ? x : NULL;
 			pn = xn;
 		} else if (scan_string_equals(k, kn, "size", 4)) {
-			parse_i64(x, xn, &size);
+			if (!parse_i64(x, xn, &size) || size < 0) {
+				bad_size = x;
+				bad_size_len = xn;
+			}
 		} else if (scan_string_equals(k, kn, time_name, time_len)) {
 			if (!parse_i64(x, xn, &mtime))
 				mtime = 0;
@@ -463,6 +468,14 @@ static int apply_file(struct dl_snapshot *s, char *v, size_t vn,
 	if (!pv) {
 		set_err(err, errlen, "%s: version %lld: %s without a path",
 			s->table, (long long)version, add ? "add" : "remove");
+		return -1;
+	}
+	if (bad_size) {
+		/* read as 0 it would only surface as a wrong verify report */
+		set_err(err, errlen, "%s: version %lld: %s with size %.*s, not "
+			"a byte count; refusing", s->table, (long long)version,
+			add ? "add" : "remove",
+			(int)(bad_size_len > 40 ? 40 : bad_size_len), bad_size);
 		return -1;
 	}
 	if (dv) {

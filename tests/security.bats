@@ -154,16 +154,26 @@ E
 	rm -rf out/log
 }
 
-@test "txlog: huge sizes and counts in an action do not crash or pass verify" {
+@test "txlog refuses an action whose size is not a byte count" {
 	f=$(table && cd t && ls *.zst)
-	crafted "{\"add\":{\"path\":\"$f\",\"partitionValues\":{},\"size\":99999999999999999999999,\"modificationTime\":1,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":99999999999999999999}\"}}"
-	run txlog verify t
-	assert_failure 1
-	assert_output --partial "txlog: t: $f: 25 bytes, the log says"
-	crafted "{\"add\":{\"path\":\"$f\",\"partitionValues\":{},\"size\":-1,\"modificationTime\":1,\"dataChange\":true}}"
-	run txlog verify t
-	assert_failure 1
-	assert_output --partial "txlog: t: $f: 25 bytes, the log says -1"
+	for size in 99999999999999999999999 -1 1e30 '"25"'; do
+		crafted "{\"add\":{\"path\":\"$f\",\"partitionValues\":{},\"size\":$size,\"modificationTime\":1,\"dataChange\":true}}"
+		run txlog cat t
+		assert_failure 2
+		assert_output "txlog: t: version 2: add with size $size, not a byte count; refusing"
+		run txlog verify t # damage found: 1
+		assert_failure 1
+		assert_output "txlog: t: version 2: add with size $size, not a byte count; refusing"
+	done
+	# a huge record count in the statistics is only a statistic: the
+	# rows are still the file's
+	crafted "{\"add\":{\"path\":\"$f\",\"partitionValues\":{},\"size\":25,\"modificationTime\":1,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":99999999999999999999}\"}}"
+	run txlog cat t
+	assert_success
+	assert_output - <<'E'
+{"k":1}
+{"k":2}
+E
 }
 
 @test "durations that overflow 64-bit nanoseconds are refused" {
