@@ -54,6 +54,7 @@ static struct dl_snapshot *snap;
 static char *zcols[MAX_ZCOLS];
 static struct path zpaths[MAX_ZCOLS];
 static size_t nz;
+static struct buf zjoined; /* "col,col" */
 static unsigned seq;
 static uint64_t n_removed, n_added, bytes_removed, bytes_added, records;
 static struct dfile *open_out; /* aborted if the run dies */
@@ -536,14 +537,15 @@ static void parse_zorder(struct buf *extra)
 	free(list);
 	if (!nz)
 		cli_usage_error("--zorder-by: no column given");
-	struct buf cols = {0};
 	for (size_t i = 0; i < nz; i++) {
 		if (i)
-			buf_addc(&cols, ',');
-		buf_adds(&cols, zcols[i]);
+			buf_addc(&zjoined, ',');
+		buf_adds(&zjoined, zcols[i]);
 	}
+	buf_addc(&zjoined, '\0');
+	zjoined.len--;
 	buf_adds(extra, ",\"idem.zorder\":");
-	jw_string(extra, cols.p, cols.len);
+	jw_string(extra, zjoined.p, zjoined.len);
 	buf_adds(&t.params, ",\"zOrderBy\":");
 	struct buf arr = {0};
 	buf_addc(&arr, '[');
@@ -555,7 +557,6 @@ static void parse_zorder(struct buf *extra)
 	buf_addc(&arr, ']');
 	jw_string(&t.params, arr.p, arr.len);
 	buf_free(&arr);
-	buf_free(&cols);
 }
 
 /* Every file of the partition z-ordered by these columns already? */
@@ -571,21 +572,22 @@ static bool zordered(struct dl_file **fs, size_t n, const char *cols)
 	return true;
 }
 
-static struct buf sortkey_a, sortkey_b;
+struct keyed { /* a live file and its partition key, for sorting */
+	struct dl_file *f;
+	char *key;
+	size_t keylen;
+};
 
-static int cmp_files(const void *a, const void *b)
+static int cmp_keyed(const void *a, const void *b)
 {
-	const struct dl_file *x = *(struct dl_file *const *)a;
-	const struct dl_file *y = *(struct dl_file *const *)b;
-	part_key(x, &sortkey_a);
-	part_key(y, &sortkey_b);
-	size_t n = sortkey_a.len < sortkey_b.len ? sortkey_a.len : sortkey_b.len;
-	int c = memcmp(sortkey_a.p, sortkey_b.p, n);
-	if (c || sortkey_a.len != sortkey_b.len)
-		return c ? c : sortkey_a.len < sortkey_b.len ? -1 : 1;
-	if (x->version != y->version)
-		return x->version < y->version ? -1 : 1;
-	return strcmp(x->path, y->path);
+	const struct keyed *x = a, *y = b;
+	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
+	int c = memcmp(x->key, y->key, n);
+	if (c || x->keylen != y->keylen)
+		return c ? c : x->keylen < y->keylen ? -1 : 1;
+	if (x->f->version != y->f->version)
+		return x->f->version < y->f->version ? -1 : 1;
+	return strcmp(x->f->path, y->f->path);
 }
 
 int verb_optimize(void)
@@ -621,22 +623,29 @@ int verb_optimize(void)
 	}
 	size_t n;
 	struct dl_file **live = dl_live_files(snap, &n);
-	qsort(live, n, sizeof *live, cmp_files);
-	struct buf ka = {0}, kb = {0};
+	/* the files grouped by partition, each group in log order */
+	struct keyed *kf = xcalloc(n + 1, sizeof *kf);
+	struct buf kb = {0};
+	for (size_t i = 0; i < n; i++) {
+		part_key(live[i], &kb);
+		kf[i].f = live[i];
+		kf[i].key = xmalloc(kb.len + 1);
+		memcpy(kf[i].key, kb.p, kb.len);
+		kf[i].keylen = kb.len;
+	}
+	qsort(kf, n, sizeof *kf, cmp_keyed);
+	for (size_t i = 0; i < n; i++)
+		live[i] = kf[i].f;
 	struct dl_file **small = xcalloc(n + 1, sizeof *small);
-	const char *zc = extra.len ? strchr(extra.p, ':') : NULL;
-	char *zcols_str = zc ? dl_strdup_lit(zc + 1, strlen(zc + 1)) : NULL;
 	for (size_t i = 0, j; i < n; i = j) {
-		part_key(live[i], &ka);
-		for (j = i + 1; j < n; j++) {
-			part_key(live[j], &kb);
-			if (kb.len != ka.len || memcmp(ka.p, kb.p, ka.len))
+		for (j = i + 1; j < n; j++)
+			if (kf[j].keylen != kf[i].keylen ||
+			    memcmp(kf[j].key, kf[i].key, kf[i].keylen) != 0)
 				break;
-		}
 		if (p->n && !pred_file_may_match(p, snap, NULL, 0, live[i]))
 			continue;
 		if (opt.zorder) {
-			if (!zordered(live + i, j - i, zcols_str))
+			if (!zordered(live + i, j - i, zjoined.p))
 				zorder(live + i, j - i, extra.p);
 			continue;
 		}
@@ -648,15 +657,15 @@ int verb_optimize(void)
 			compact(small, ns);
 	}
 	cli_progress_done();
-	free(zcols_str);
+	for (size_t i = 0; i < n; i++)
+		free(kf[i].key);
+	free(kf);
 	free(small);
 	free(live);
 	free(zr);
 	buf_free(&ztext);
-	buf_free(&ka);
 	buf_free(&kb);
-	buf_free(&sortkey_a);
-	buf_free(&sortkey_b);
+	buf_free(&zjoined);
 	buf_free(&extra);
 	pred_free(p);
 	for (size_t i = 0; i < nz; i++) {
