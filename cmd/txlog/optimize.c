@@ -630,7 +630,8 @@ int verb_optimize(void)
 		part_key(live[i], &kb);
 		kf[i].f = live[i];
 		kf[i].key = xmalloc(kb.len + 1);
-		memcpy(kf[i].key, kb.p, kb.len);
+		if (kb.len) /* unpartitioned: an empty key, no buffer */
+			memcpy(kf[i].key, kb.p, kb.len);
 		kf[i].keylen = kb.len;
 	}
 	qsort(kf, n, sizeof *kf, cmp_keyed);
