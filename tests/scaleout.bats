@@ -209,3 +209,31 @@ J
 	run reconcile compare want got
 	assert_success
 }
+
+@test "reconcile: summarize --shard 2, 4 and 8 ways merges to the one summary, byte for byte" {
+	orders
+	printf 'not json\n{"amount":1}\n' >> in.ndjson
+	reconcile summarize -k .order_id --sum .amount --by .currency --dlq one.dlq in.ndjson > want
+	for n in 2 4 8; do
+		rm -f out.* bad.*
+		parallel --will-cite --halt now,fail=1 -j "$n" \
+			"reconcile summarize -k .order_id --sum .amount --by .currency --shard {}/$n --dlq bad.{} in.ndjson > out.{}" \
+			::: $(seq 0 $((n - 1)))
+		reconcile merge out.* > got
+		run cmp want got
+		assert_success
+		# each bad record is reported once, by shard 0 (it has no key)
+		run sh -c 'cat bad.* | jq -r .error_type'
+		assert_output - <<'J'
+invalid_json
+missing_field
+J
+	done
+}
+
+@test "reconcile: --shard is for summarize only" {
+	orders
+	run reconcile -k .order_id --shard 0/2 in.ndjson in.ndjson
+	assert_failure 2
+	assert_line --index 0 "reconcile: --shard goes with summarize (merge the shards' summaries with reconcile merge)"
+}

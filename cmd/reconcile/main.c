@@ -106,6 +106,7 @@ static void usage(int status)
 "                        (default a quarter of RAM)\n"
 "      --buckets N       key-hash buckets, a power of two (default 256)\n"
 "      --bucket B        check only the keys of bucket B\n"
+"      --shard I/N       summarize: only the keys of shard I of N\n"
 "      --dlq FILE        dead-letter bad records instead of stopping\n"
 "      --max-line SIZE   longest accepted line (default 64M)\n"
 "      --stats           print counts as one JSON line on stderr\n"
@@ -323,24 +324,27 @@ static bool read_record(struct reader *r, const struct line *ln,
 			const char *name, bool report, struct vals *out)
 {
 	struct scan_error se;
+	/* Under --shard, a record whose key is not known yet is shard 0's
+	 * to report, one with a key its own shard's. */
+	bool keyless = report && (opt.shard.n == 0 || opt.shard.i == 0);
 	if (ln->too_long)
-		return bad_record(r, report, ln, name, false, "line_too_long",
+		return bad_record(r, keyless, ln, name, false, "line_too_long",
 				  "line of %zu bytes is longer than "
 				  "--max-line %zu", ln->full_len, opt.max_line);
 	if (scan_record(&r->rec, ln->p, ln->len, &se) != 0)
-		return bad_record(r, report, ln, name, false, "invalid_json",
+		return bad_record(r, keyless, ln, name, false, "invalid_json",
 				  "invalid JSON: %s at byte %zu", se.what,
 				  se.offset + 1);
 	char c = ln->p[r->rec.start];
 	if (c != '{')
-		return bad_record(r, report, ln, name, true, "wrong_type",
+		return bad_record(r, keyless, ln, name, true, "wrong_type",
 				  "record is %s %s, not an object",
 				  c == '[' ? "an" : "a",
 				  scan_type(ln->p + r->rec.start));
 	const char *kv[MAX_KEYS];
 	size_t kl[MAX_KEYS];
 	for (size_t k = 0; k < opt.nkeys; k++)
-		if (!eval(r, r->key[k], report, ln, name, "key", &kv[k],
+		if (!eval(r, r->key[k], keyless, ln, name, "key", &kv[k],
 			  &kl[k]))
 			return false;
 	buf_reset(&r->canon);
@@ -359,6 +363,8 @@ static bool read_record(struct reader *r, const struct line *ln,
 		buf_addc(&r->keytext, ']');
 	}
 	out->key = value_fp(r->canon.p, r->canon.len);
+	if (!cli_shard_mine(&opt.shard, out->key))
+		return false; /* another shard's key */
 	out->by = "";
 	out->by_len = 0;
 	if (r->by && !eval(r, r->by, report, ln, name, "--by", &out->by,
@@ -832,7 +838,8 @@ static void print_stats(void)
 int main(int argc, char **argv)
 {
 	enum { O_SUM = 256, O_BY, O_TOL, O_SHOW, O_KEYSONLY, O_FORMAT,
-	       O_MEMORY, O_BUCKETS, O_BUCKET, O_DLQ, O_STATS, O_MAXLINE,
+	       O_MEMORY, O_BUCKETS, O_BUCKET, O_SHARD, O_DLQ, O_STATS,
+	       O_MAXLINE,
 	       O_VERSION };
 	static const struct option longopts[] = {
 		{"key", required_argument, NULL, 'k'},
@@ -845,6 +852,7 @@ int main(int argc, char **argv)
 		{"memory", required_argument, NULL, O_MEMORY},
 		{"buckets", required_argument, NULL, O_BUCKETS},
 		{"bucket", required_argument, NULL, O_BUCKET},
+		{"shard", required_argument, NULL, O_SHARD},
 		{"dlq", required_argument, NULL, O_DLQ},
 		{"stats", no_argument, NULL, O_STATS},
 		{"max-line", required_argument, NULL, O_MAXLINE},
@@ -921,6 +929,7 @@ int main(int argc, char **argv)
 		case O_BUCKET:
 			opt.bucket = (long long)cli_count("--bucket", optarg);
 			break;
+		case O_SHARD: cli_shard_parse(&opt.shard, optarg); break;
 		case O_DLQ: opt.dlq_path = optarg; break;
 		case O_STATS: opt.stats = true; break;
 		case O_MAXLINE:
@@ -951,6 +960,9 @@ int main(int argc, char **argv)
 	}
 	if (opt.nkeys == 0)
 		cli_usage_error("-k EXPR is required");
+	if (opt.shard.n && !verb)
+		cli_usage_error("--shard goes with summarize (merge the "
+				"shards' summaries with reconcile merge)");
 
 	run.part_ix = fpset_new(true);
 	reader_init(&rd[SRC], SRC);

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "decimal.h"
 #include "value.h"
 
@@ -143,6 +144,7 @@ struct rc_opts {
 	uint64_t memory;
 	unsigned bucket_bits; /* buckets = 1 << bits */
 	long long bucket;     /* -1: all */
+	struct cli_shard shard; /* summarize --shard I/N */
 	const char *dlq_path;
 	bool stats;
 	size_t max_line;
