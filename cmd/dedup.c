@@ -9,7 +9,6 @@
  * commit the new state, so the state never claims output that was lost.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -74,8 +73,7 @@ static struct {
 	int64_t watermark; /* max event time seen (TTL) */
 	bool have_watermark;
 	size_t live_after_expire;
-	struct zout *dupes;
-	int dupes_fd;
+	struct cli_side dupes; /* --dupes FILE */
 	struct dlq *dlq;
 	uint64_t check_dupes;
 	uint64_t shard_skipped;
@@ -293,12 +291,7 @@ static void state_save(void)
 
 static void write_dupe(const char *p, size_t n)
 {
-	char err[512];
-	if (!run.dupes)
-		return;
-	if (zout_write(run.dupes, p, n, err, sizeof err) ||
-	    zout_write(run.dupes, "\n", 1, err, sizeof err))
-		cli_die(EXIT_TROUBLE, "%s: %s", opt.dupes_path, err);
+	cli_side_write(&run.dupes, p, n);
 }
 
 static void duplicate(const struct line *ln, const char *name)
@@ -560,24 +553,14 @@ static void zero_payload(void *ctx, struct fp128 fp, uint64_t payload)
  */
 static void finish(int status)
 {
-	char err[512];
 	bool held = opt.keep == KEEP_LAST || opt.order_by;
 	settle();
 	if (held && status == EXIT_OK)
 		flush_kept();
 	cli_progress_done();
 	cli_out_commit();
-	if (run.dupes) {
-		if (zout_close(run.dupes, err, sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", opt.dupes_path, err);
-		if (fsync(run.dupes_fd) != 0 || close(run.dupes_fd) != 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", opt.dupes_path,
-				strerror(errno));
-		run.dupes = NULL;
-	}
-	if (run.dlq && dlq_close(run.dlq, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
-	run.dlq = NULL;
+	cli_side_close(&run.dupes);
+	cli_dlq_close(&run.dlq);
 	if (opt.state_path && !opt.check && (status == EXIT_OK || !held)) {
 		if (held) {
 			/* The kept keys were emitted: mark them so. */
@@ -727,20 +710,10 @@ int main(int argc, char **argv)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		state_load(); /* the lock fd stays open until exit */
 	}
-	if (opt.dupes_path) {
-		run.dupes_fd = open(opt.dupes_path,
-				    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-				    0644);
-		if (run.dupes_fd < 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", opt.dupes_path,
-				strerror(errno));
-		run.dupes = zout_open(run.dupes_fd, 0);
-	}
-	if (opt.dlq_path) {
-		run.dlq = dlq_open(opt.dlq_path, cli_prog, err, sizeof err);
-		if (!run.dlq)
-			cli_die(EXIT_TROUBLE, "%s", err);
-	}
+	if (opt.dupes_path)
+		cli_side_open(&run.dupes, opt.dupes_path, false);
+	if (opt.dlq_path)
+		run.dlq = cli_dlq_open(opt.dlq_path);
 
 	if (cli_each_line(argv + optind, opt.max_line, record, settle, err,
 			  sizeof err) != 0) {

@@ -13,7 +13,6 @@
  * would have kept 99% of them on time, with 50% margin.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -51,8 +50,7 @@ static struct {
 	struct wm *wm;
 	struct scan_record rec;
 	struct buf canon, out;
-	struct zout *late;
-	int late_fd;
+	struct cli_side late; /* --late FILE */
 	struct dlq *dlq;
 	uint64_t too_late, controls;
 	int64_t *lags; /* --analyze: ingest - event, ns */
@@ -139,10 +137,8 @@ static void too_late(const struct line *ln, const char *name, int64_t t,
 	run.too_late++;
 	if (opt.late_path && strcmp(opt.late_path, "drop") == 0)
 		return;
-	if (run.late) {
-		if (zout_write(run.late, ln->p, ln->len, err, sizeof err) ||
-		    zout_write(run.late, "\n", 1, err, sizeof err))
-			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path, err);
+	if (run.late.path) {
+		cli_side_write(&run.late, ln->p, ln->len);
 		return;
 	}
 	if (run.dlq) {
@@ -332,22 +328,12 @@ static void analyze_report(void)
 
 static _Noreturn void finish(int status)
 {
-	char err[512];
 	if (opt.analyze && status == EXIT_OK)
 		analyze_report();
 	cli_progress_done();
 	cli_out_commit();
-	if (run.late) {
-		if (zout_close(run.late, err, sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path, err);
-		if (fsync(run.late_fd) != 0 || close(run.late_fd) != 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path,
-				strerror(errno));
-		run.late = NULL;
-	}
-	if (run.dlq && dlq_close(run.dlq, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
-	run.dlq = NULL;
+	cli_side_close(&run.late);
+	cli_dlq_close(&run.dlq);
 	if (opt.stats) {
 		char extra[256];
 		int64_t w;
@@ -446,20 +432,10 @@ int main(int argc, char **argv)
 		cli_usage_error("--idle needs -p");
 
 	run.wm = wm_new(opt.delay, opt.idle);
-	if (opt.late_path && strcmp(opt.late_path, "drop") != 0) {
-		run.late_fd = open(opt.late_path,
-				   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-				   0644);
-		if (run.late_fd < 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path,
-				strerror(errno));
-		run.late = zout_open(run.late_fd, 0);
-	}
-	if (opt.dlq_path) {
-		run.dlq = dlq_open(opt.dlq_path, cli_prog, err, sizeof err);
-		if (!run.dlq)
-			cli_die(EXIT_TROUBLE, "%s", err);
-	}
+	if (opt.late_path && strcmp(opt.late_path, "drop") != 0)
+		cli_side_open(&run.late, opt.late_path, true);
+	if (opt.dlq_path)
+		run.dlq = cli_dlq_open(opt.dlq_path);
 
 	if (cli_each_line(argv + optind, opt.max_line, record, NULL, err,
 			  sizeof err) != 0) {

@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include "dlq.h"
 #include "lines.h"
 #include "timefmt.h"
+#include "zio.h"
 
 const char *cli_prog;
 struct cli_stats cli_stats;
@@ -304,4 +306,58 @@ bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
 		cli_die(EXIT_TROUBLE, "%s", err);
 	cli_stats.dead_lettered++;
 	return true;
+}
+
+/* ---- side outputs and dead letters ---- */
+
+void cli_side_open(struct cli_side *s, const char *path, bool append)
+{
+	s->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC |
+				   (append ? O_APPEND : O_TRUNC),
+		     0644);
+	if (s->fd < 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
+	s->path = path;
+	s->z = zout_open(s->fd, 0);
+}
+
+void cli_side_write(struct cli_side *s, const char *rec, size_t len)
+{
+	char err[512];
+	if (!s->path)
+		return;
+	if (zout_write(s->z, rec, len, err, sizeof err) ||
+	    zout_write(s->z, "\n", 1, err, sizeof err))
+		cli_die(EXIT_TROUBLE, "%s: %s", s->path, err);
+}
+
+void cli_side_close(struct cli_side *s)
+{
+	char err[512];
+	if (!s->path)
+		return;
+	const char *path = s->path;
+	s->path = NULL;
+	if (zout_close(s->z, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", path, err);
+	if (fsync(s->fd) != 0 || close(s->fd) != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
+}
+
+struct dlq *cli_dlq_open(const char *path)
+{
+	char err[512];
+	struct dlq *d = dlq_open(path, cli_prog, err, sizeof err);
+	if (!d)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	return d;
+}
+
+void cli_dlq_close(struct dlq **d)
+{
+	char err[512];
+	struct dlq *x = *d;
+	*d = NULL;
+	if (x && dlq_close(x, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
 }

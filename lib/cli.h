@@ -96,4 +96,27 @@ int cli_each_line(char **files, size_t max_line,
 void cli_progress(uint64_t records, uint64_t bytes);
 void cli_progress_done(void);
 
+/*
+ * A side output: --late FILE, --dupes FILE.  The records set aside go
+ * through a buffer and are made durable (fsync) at close, after stdout
+ * and before any state commit.  Errors die naming the file.
+ */
+struct zout;
+struct cli_side {
+	const char *path; /* NULL: not open */
+	int fd;
+	struct zout *z;
+};
+/* Open PATH for appending, or truncated when !append. */
+void cli_side_open(struct cli_side *s, const char *path, bool append);
+/* Write one record and its newline; nothing when not open. */
+void cli_side_write(struct cli_side *s, const char *rec, size_t len);
+void cli_side_close(struct cli_side *s);
+
+/* dlq_open() for the tool's --dlq FILE, dying with the reason. */
+struct dlq;
+struct dlq *cli_dlq_open(const char *path);
+/* dlq_close(), dying with the reason; *d becomes NULL. */
+void cli_dlq_close(struct dlq **d);
+
 #endif

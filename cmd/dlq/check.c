@@ -320,11 +320,8 @@ int dlq_check_main(int argc, char **argv)
 		if (!opt.schema)
 			cli_die(EXIT_TROUBLE, "%s", err);
 	}
-	if (opt.dlq_path) {
-		run.dlq = dlq_open(opt.dlq_path, "dlq", err, sizeof err);
-		if (!run.dlq)
-			cli_die(EXIT_TROUBLE, "%s", err);
-	}
+	if (opt.dlq_path)
+		run.dlq = cli_dlq_open(opt.dlq_path);
 	if (cli_each_line(argv + optind, opt.max_line, record, NULL, err,
 			  sizeof err) != 0) {
 		cli_warn("%s", err);

@@ -466,11 +466,8 @@ int dlq_retry_main(int argc, char **argv)
 	if (!opt.cmd || !opt.cmd[0])
 		cli_usage_error("retry: give the command after '--'");
 	char err[512];
-	if (opt.dlq_path) {
-		rt.dlq = dlq_open(opt.dlq_path, "dlq", err, sizeof err);
-		if (!rt.dlq)
-			cli_die(EXIT_TROUBLE, "%s", err);
-	}
+	if (opt.dlq_path)
+		rt.dlq = cli_dlq_open(opt.dlq_path);
 	srandom((unsigned)(time_now() ^ getpid()));
 	signal(SIGPIPE, SIG_IGN); /* a child that stops reading its stdin */
 	rt.w = xcalloc(opt.jobs, sizeof *rt.w);

@@ -860,7 +860,6 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
 	};
-	char err[512];
 	int c;
 
 	cli_init("reconcile");
@@ -967,11 +966,8 @@ int main(int argc, char **argv)
 	run.part_ix = fpset_new(true);
 	reader_init(&rd[SRC], SRC);
 	reader_init(&rd[TGT], TGT);
-	if (opt.dlq_path) {
-		run.dlq = dlq_open(opt.dlq_path, cli_prog, err, sizeof err);
-		if (!run.dlq)
-			cli_die(EXIT_TROUBLE, "%s", err);
-	}
+	if (opt.dlq_path)
+		run.dlq = cli_dlq_open(opt.dlq_path);
 	struct part **parts;
 	size_t n;
 	if (verb) { /* summarize */

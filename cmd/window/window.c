@@ -17,7 +17,6 @@
  * input is W = +infinity, unless --state carries the windows on.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -113,8 +112,7 @@ static struct {
 	struct agg_in in[MAX_AGGS];
 	struct win **touched, **batch;
 	size_t ntouched, captouched, nbatch, capbatch;
-	struct zout *late;
-	int late_fd;
+	struct cli_side late; /* --late FILE */
 	struct dlq *dlq;
 	uint64_t too_late, panes, shard_skipped;
 	bool foreign; /* this record belongs to another --shard */
@@ -512,10 +510,8 @@ static void too_late(const struct line *ln, const char *name, int64_t t,
 	char err[512], ts[TIME_STRMAX], ws[TIME_STRMAX];
 	run.too_late++;
 	cli_stats.late++;
-	if (run.late) {
-		if (zout_write(run.late, ln->p, ln->len, err, sizeof err) ||
-		    zout_write(run.late, "\n", 1, err, sizeof err))
-			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path, err);
+	if (run.late.path) {
+		cli_side_write(&run.late, ln->p, ln->len);
 	} else if (run.dlq && !opt.late_path) {
 		time_format(t, ts);
 		time_format(w, ws);
@@ -964,22 +960,12 @@ static void fire_all(void)
 
 static _Noreturn void finish(int status)
 {
-	char err[512];
 	if (status == EXIT_OK && !opt.state_path)
 		fire_all();
 	cli_progress_done();
 	cli_out_commit();
-	if (run.late) {
-		if (zout_close(run.late, err, sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path, err);
-		if (fsync(run.late_fd) != 0 || close(run.late_fd) != 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path,
-				strerror(errno));
-		run.late = NULL;
-	}
-	if (run.dlq && dlq_close(run.dlq, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
-	run.dlq = NULL;
+	cli_side_close(&run.late);
+	cli_dlq_close(&run.dlq);
 	if (opt.state_path && status == EXIT_OK)
 		state_save();
 	if (opt.stats) {
@@ -1176,20 +1162,10 @@ int main(int argc, char **argv)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		state_load();
 	}
-	if (opt.late_path && strcmp(opt.late_path, "drop") != 0) {
-		run.late_fd = open(opt.late_path,
-				   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-				   0644);
-		if (run.late_fd < 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", opt.late_path,
-				strerror(errno));
-		run.late = zout_open(run.late_fd, 0);
-	}
-	if (opt.dlq_path) {
-		run.dlq = dlq_open(opt.dlq_path, cli_prog, err, sizeof err);
-		if (!run.dlq)
-			cli_die(EXIT_TROUBLE, "%s", err);
-	}
+	if (opt.late_path && strcmp(opt.late_path, "drop") != 0)
+		cli_side_open(&run.late, opt.late_path, true);
+	if (opt.dlq_path)
+		run.dlq = cli_dlq_open(opt.dlq_path);
 
 	if (cli_each_line(argv + optind, opt.max_line, record, NULL, err,
 			  sizeof err) != 0) {
