@@ -7,6 +7,8 @@
 #   iofault.sh      ENOSPC, EIO and file-size limits (if present)
 #   tests/fuzz      libFuzzer harnesses, FUZZ_SECONDS each (if present and
 #                   clang is installed)
+#   demo-crash      the demo pipeline killed 50 (short) or 200 (full)
+#                   times: its gold table against a clean run's
 #   nasty, security the bats suites of bad input and crafted files (if
 #                   present): passed and failed tests
 #   JSONTestSuite   the scanner's conformance figures (tests/unit/test_scan)
@@ -58,6 +60,18 @@ if [ -f tests/fuzz/run.sh ]; then
 			tee "$out/fuzz"
 	fi
 fi
+# The whole demo pipeline under SIGKILL (tests/demo-crash.bats): 50 kills
+# in short, 200 in full; its gold table must equal a clean run's.
+trials=50
+[ "$mode" = full ] && trials=200
+DEMO_TRIALS=$trials bats tests/demo-crash.bats > "$out/tap.pipeline" 2>&1
+f=$(grep -c '^not ok ' "$out/tap.pipeline")
+[ "$f" = 0 ] || { cat "$out/tap.pipeline" >&2; status=1; }
+awk -v f="$f" -v t="$trials" '
+	/kills at random moments/ { k = $2; r = $7 }
+	END { printf "{\"check\":\"pipeline\",\"kills\":%d,\"replays_after_state_commit\":%d,\"gold_differs\":%d}\n",
+		k, r, f }' "$out/tap.pipeline" | tee "$out/pipeline"
+
 for suite in nasty security; do
 	[ -f "tests/$suite.bats" ] || continue
 	bats "tests/$suite.bats" > "$out/tap.$suite" 2>&1
@@ -92,6 +106,7 @@ cat "$out"/* | grep '^{"check"' | jq -s -c --arg mode "$mode" --argjson secs $((
 	(map(select(.check == "fuzz" and (.skipped | not)))) as $fz |
 	(map(select(.check == "bats"))) as $b |
 	(map(select(.check == "jsontestsuite")) | first) as $j |
+	(map(select(.check == "pipeline")) | first) as $p |
 	{check: "summary", mode: $mode,
 	 crash_commands: ($c | length), kills: ($c | sum(.kills)),
 	 fault_points: ($c | sum(.faults)),
@@ -101,11 +116,12 @@ cat "$out"/* | grep '^{"check"' | jq -s -c --arg mode "$mode" --argjson secs $((
 	 iofault_cases: ($io | sum(.cases)), iofault_held: ($io | sum(.held)),
 	 fuzz_harnesses: ($fz | length), fuzz_execs: ($fz | sum(.execs)),
 	 fuzz_crashes: ($fz | sum(.crashes)),
+	 pipeline_kills: ($p.kills // 0), pipeline_gold_differs: ($p.gold_differs // 0),
 	 bats_passed: ($b | sum(.passed)), bats_failed: ($b | sum(.failed)),
 	 jsontestsuite: (if $j then "\($j.accepted)/\($j.of_accept) accepted, \($j.rejected)/\($j.of_reject) rejected, \($j.without_crash)/\($j.of_either) without crash" else null end),
 	 ok: ($status == 0 and ($c + $k | sum(.lost) + sum(.duplicated) + sum(.unreadable)) == 0
 	      and ($io | sum(.cases)) == ($io | sum(.held)) and ($fz | sum(.crashes)) == 0
-	      and ($b | sum(.failed)) == 0),
+	      and ($b | sum(.failed)) == 0 and ($p.gold_differs // 0) == 0),
 	 seconds: $secs}' > "$out/summary.json"
 cat "$out/summary.json"
 [ "$(jq .ok "$out/summary.json")" = true ]
