@@ -54,7 +54,15 @@ FAULT_EXIT=86
 W=$(mktemp -d "${TMPDIR:-/tmp}/idem-crash.XXXXXX") || exit 2
 # the lanes go with the run (an interrupted run leaves no orphan writing
 # into a removed folder)
-trap 'kill $(jobs -p) 2> /dev/null; rm -rf "$W"' EXIT
+# A job that lost or doubled something is kept for a post-mortem: with
+# CRASH_KEEP=DIR, W is moved there instead of removed.
+trap 'kill $(jobs -p) 2> /dev/null
+	if [ -n "${CRASH_KEEP:-}" ] && ls -d "$W"/job.* > /dev/null 2>&1; then
+		rm -rf "$CRASH_KEEP" && mv "$W" "$CRASH_KEEP" &&
+			echo "crash.sh: failed jobs kept in $CRASH_KEEP" >&2
+	else
+		rm -rf "$W"
+	fi' EXIT
 
 # Builtins only, so that timing a step and waiting before its kill cost
 # no fork: EPOCHREALTIME, and read -t on a pipe that never speaks.
