@@ -4,7 +4,8 @@
 # The sanitized pass leaves out the kill/concurrency stress suites
 # (*-crash.bats, *-concurrency.bats) and scale-out: they test protocols,
 # which the plain pass covers, and under ASan they would take most of the
-# budget; completion and install, which run no tool past --help; and the
+# budget; completion, install and man, which check the manual and the
+# install rather than the code (the plain pass runs them); and the
 # I/O-fault suite, whose LD_PRELOAD shim cannot come
 # before ASan's runtime.  IDEM_SANITIZED=1 tells a suite it runs there.
 # Usage: tests/run-all.sh PLAIN_BUILD_DIR SANITIZED_BUILD_DIR
@@ -50,7 +51,7 @@ if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
 	IDEM_SANITIZED=1 \
 		suite sanitized "$san" $(ls tests/*.bats | grep -v -e '-crash\.bats$' \
 			-e '-concurrency\.bats$' -e '/iofault\.bats$' -e '/scaleout\.bats$' \
-			-e '/completion\.bats$' -e '/install\.bats$')
+			-e '/completion\.bats$' -e '/install\.bats$' -e '/man\.bats$')
 fi
 echo "total: $pass passed, $fail failed"
 [ "$status" = 0 ] && [ "$fail" = 0 ]
