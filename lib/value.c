@@ -53,6 +53,22 @@ struct num {
 	long long exp;
 };
 
+/* The exponent after 'e' or 'E' at p[*i], saturated for absurd ones;
+ * *i moves past it. */
+static long long parse_exponent(const char *p, size_t n, size_t *ip)
+{
+	size_t i = *ip + 1;
+	long long e = 0;
+	int eneg = 0;
+	if (p[i] == '+' || p[i] == '-')
+		eneg = p[i++] == '-';
+	for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+		if (e < (1LL << 60) / 10)
+			e = e * 10 + (p[i] - '0');
+	*ip = i;
+	return eneg ? -e : e;
+}
+
 static void num_parse(const char *p, size_t n, struct num *x)
 {
 	size_t i = 0, nd = 0;
@@ -71,17 +87,8 @@ static void num_parse(const char *p, size_t n, struct num *x)
 			if (nd || p[i] != '0')
 				x->digits[nd++] = p[i];
 		}
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		int eneg = 0;
-		i++;
-		if (p[i] == '+' || p[i] == '-')
-			eneg = p[i++] == '-';
-		for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
-			if (e < (1LL << 60) / 10) /* saturate absurd exponents */
-				e = e * 10 + (p[i] - '0');
-		if (eneg)
-			e = -e;
-	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E'))
+		e = parse_exponent(p, n, &i);
 	e -= frac;
 	while (nd && x->digits[nd - 1] == '0') {
 		nd--;
@@ -114,17 +121,8 @@ static size_t canon_number(char **op, const char *p, size_t n, size_t i)
 			if (nd || p[i] != '0')
 				d[nd++] = p[i];
 		}
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		int eneg = 0;
-		i++;
-		if (p[i] == '+' || p[i] == '-')
-			eneg = p[i++] == '-';
-		for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
-			if (e < (1LL << 60) / 10) /* saturate absurd exponents */
-				e = e * 10 + (p[i] - '0');
-		if (eneg)
-			e = -e;
-	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E'))
+		e = parse_exponent(p, n, &i);
 	e -= frac;
 	while (nd && d[nd - 1] == '0') {
 		nd--;
@@ -417,7 +415,7 @@ struct fp128 value_fingerprint(const char *p, size_t n, struct buf *scratch)
 
 /* ---- jq's order ---- */
 
-static int type_rank(char c)
+int value_type_rank(char c)
 {
 	switch (c) {
 	case 'n': return 0;
@@ -592,7 +590,7 @@ int value_compare(const char *a, size_t an, const char *b, size_t bn)
 {
 	size_t i = scan_ws(a, an, 0), j = scan_ws(b, bn, 0);
 	a += i, an -= i, b += j, bn -= j;
-	int ra = type_rank(*a), rb = type_rank(*b);
+	int ra = value_type_rank(*a), rb = value_type_rank(*b);
 	if (ra != rb)
 		return ra < rb ? -1 : 1;
 	switch (ra) {

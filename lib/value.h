@@ -49,6 +49,9 @@ struct fp128 value_fingerprint(const char *p, size_t n, struct buf *scratch);
  * arrays element-wise, objects by sorted keys then values.  <0, 0, >0.
  */
 int value_compare(const char *a, size_t an, const char *b, size_t bn);
+/* A value's place in jq's type order, from its first byte: null 0,
+ * false 1, true 2, numbers 3, strings 4, arrays 5, objects 6. */
+int value_type_rank(char first);
 
 /*
  * Compare two JSON number texts exactly (any length, any exponent).

@@ -354,19 +354,6 @@ static int cmp_val(const void *a, const void *b)
 	return r ? r : xn < yn ? -1 : xn > yn;
 }
 
-static unsigned char type_class(char c)
-{
-	switch (c) {
-	case 'n': return 0;
-	case 'f': return 1;
-	case 't': return 2;
-	case '"': return 4;
-	case '[': return 5;
-	case '{': return 6;
-	default: return 3;
-	}
-}
-
 static int cmp_key(const void *a, const void *b)
 {
 	const struct zrec *x = a, *y = b;
@@ -460,7 +447,7 @@ static void zorder(struct dl_file **fs, size_t n, const char *extra)
 				    v[0] != 'n') {
 					z->voff[c] = (size_t)(v - ztext.p);
 					z->vlen[c] = vn;
-					z->cls[c] = type_class(v[0]);
+					z->cls[c] = (unsigned char)value_type_rank(v[0]);
 					if (z->cls[c] == 3)
 						z->num[c] = strtod(v, NULL);
 				}
