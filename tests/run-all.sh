@@ -5,7 +5,9 @@
 # (*-crash.bats, *-concurrency.bats) and scale-out: they test protocols,
 # which the plain pass covers, and under ASan they would take most of the
 # budget; completion, install and man, which check the manual and the
-# install rather than the code (the plain pass runs them); and the
+# install rather than the code (the plain pass runs them); security,
+# whose refusals are the plain pass's to check (fuzzing covers the parsers
+# under ASan); and the
 # I/O-fault suite, whose LD_PRELOAD shim cannot come
 # before ASan's runtime.  IDEM_SANITIZED=1 tells a suite it runs there.
 # Usage: tests/run-all.sh PLAIN_BUILD_DIR SANITIZED_BUILD_DIR
@@ -39,10 +41,12 @@ suite() { # suite NAME BUILD_DIR BATS_FILE...
 	pass=$((pass + p)); fail=$((fail + f))
 }
 
-make --no-print-directory B="$plain" all unit-bins >/dev/null || exit 2
+# both cores (or however many there are) for the two builds
+jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+make --no-print-directory -j"$jobs" B="$plain" all unit-bins >/dev/null || exit 2
 suite plain "$plain" tests/*.bats
 if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
-	make --no-print-directory SANITIZE=1 B="$san" all unit-bins >/dev/null || exit 2
+	make --no-print-directory -j"$jobs" SANITIZE=1 B="$san" all unit-bins >/dev/null || exit 2
 	# libjq and libonig are not instrumented; their allocations at exit
 	# are theirs to keep.
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
@@ -51,7 +55,8 @@ if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
 	IDEM_SANITIZED=1 \
 		suite sanitized "$san" $(ls tests/*.bats | grep -v -e '-crash\.bats$' \
 			-e '-concurrency\.bats$' -e '/iofault\.bats$' -e '/scaleout\.bats$' \
-			-e '/completion\.bats$' -e '/install\.bats$' -e '/man\.bats$')
+			-e '/completion\.bats$' -e '/install\.bats$' -e '/man\.bats$' \
+			-e '/security\.bats$')
 fi
 echo "total: $pass passed, $fail failed"
 [ "$status" = 0 ] && [ "$fail" = 0 ]
