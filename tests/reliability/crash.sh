@@ -247,8 +247,12 @@ dlq_check_extra() {
 
 # ---- dlq replay FILE -- CMD: each part's dead letters replayed to a sink ----
 dlq_bad_of() { # the dead letters of part $1, made once
-	[ -e "$W/bad.$1" ] ||
-		dlq check -e '.amount >= 20' --dlq "$W/bad.$1" "$W/part.$1" > /dev/null
+	# commands in other lanes share them: made under a lock and renamed
+	# into place (two lanes appending to one file doubled its letters)
+	[ -e "$W/bad.$1" ] || flock "$W/.bad.lock" sh -c '[ -e "$1" ] || {
+		rm -f "$1.tmp" &&
+		dlq check -e ".amount >= 20" --dlq "$1.tmp" "$2" > /dev/null &&
+		mv "$1.tmp" "$1"; }' sh "$W/bad.$1" "$W/part.$1"
 	cat "$W/bad.$1"
 }
 dlq_replay_setup() {
