@@ -5,30 +5,11 @@
  * state it accepts is written back by its state_save() with the same
  * payload, byte for byte.  See state.h for the input's first byte.
  */
-#include <setjmp.h>
-
 #include "cli.h"
 #include "commit.h"
 #include "state.h"
 
-static jmp_buf fuzz_jmp;
-static struct state_reader *fuzz_reader; /* open when cli_die struck */
 static int fuzz_lock_fd = -1;
-
-_Noreturn static void fuzz_die(int code, const char *fmt, ...)
-{
-	(void)code;
-	(void)fmt;
-	longjmp(fuzz_jmp, 1);
-}
-
-/* Whichever state_read_begin*() the tool calls, the reader it opened is
- * noted, to be freed when cli_die unwinds. */
-static struct state_reader *fuzz_track(struct state_reader *r)
-{
-	fuzz_reader = r;
-	return r;
-}
 
 /* The lock is commit.h's business, not the decoder's. */
 static int fuzz_lock(const char *path, char *err, size_t errlen)
@@ -60,9 +41,7 @@ static void forget(void)
 		free(st.src[k].path);
 	free(st.src);
 	memset(&st, 0, sizeof st);
-	if (fuzz_reader)
-		state_read_abort(fuzz_reader);
-	fuzz_reader = NULL;
+	fuzz_release_reader();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,30 +6,11 @@
  * state_save() and read again: the same keys.  Keys are "-k .id"; bit 3
  * of the first byte turns --ttl on.  See state.h for bits 0-2.
  */
-#include <setjmp.h>
-
 #include "cli.h"
 #include "state.h"
 #include "xalloc.h"
 
-static jmp_buf fuzz_jmp;
-static struct state_reader *fuzz_reader; /* open when cli_die struck */
 static void *fuzz_held[4];               /* xmalloc'd, not yet freed */
-
-_Noreturn static void fuzz_die(int code, const char *fmt, ...)
-{
-	(void)code;
-	(void)fmt;
-	longjmp(fuzz_jmp, 1);
-}
-
-/* Whichever state_read_begin*() the tool calls, the reader it opened is
- * noted, to be freed when cli_die unwinds. */
-static struct state_reader *fuzz_track(struct state_reader *r)
-{
-	fuzz_reader = r;
-	return r;
-}
 
 static void *fuzz_xmalloc(size_t n)
 {
@@ -74,9 +55,7 @@ static void forget(void)
 {
 	fpset_free(run.seen);
 	run.seen = NULL;
-	if (fuzz_reader)
-		state_read_abort(fuzz_reader);
-	fuzz_reader = NULL;
+	fuzz_release_reader();
 	for (size_t k = 0; k < 4; k++) {
 		free(fuzz_held[k]);
 		fuzz_held[k] = NULL;

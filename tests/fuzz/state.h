@@ -9,6 +9,7 @@
 #ifndef IDEM_FUZZ_STATE_H
 #define IDEM_FUZZ_STATE_H
 
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,37 @@
 #include "buf.h"
 #include "fuzz.h"
 #include "statefile.h"
+
+/*
+ * Unwinding out of the tool's own code: the harness compiles the tool's
+ * .c with cli_die defined as fuzz_die and state_read_begin*() wrapped in
+ * fuzz_track(), so a refused state jumps back to the setjmp(fuzz_jmp) in
+ * LLVMFuzzerTestOneInput, which then calls fuzz_release_reader().
+ */
+static jmp_buf fuzz_jmp;
+static struct state_reader *fuzz_reader; /* open when cli_die struck */
+
+_Noreturn static inline void fuzz_die(int code, const char *fmt, ...)
+{
+	(void)code;
+	(void)fmt;
+	longjmp(fuzz_jmp, 1);
+}
+
+/* Whichever state_read_begin*() the tool calls, the reader it opened is
+ * noted, to be freed when cli_die unwinds. */
+static inline struct state_reader *fuzz_track(struct state_reader *r)
+{
+	fuzz_reader = r;
+	return r;
+}
+
+static inline void fuzz_release_reader(void)
+{
+	if (fuzz_reader)
+		state_read_abort(fuzz_reader);
+	fuzz_reader = NULL;
+}
 
 static inline char *fuzz_file(const char *name)
 {
