@@ -32,18 +32,8 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/idem-concurrency.XXXXXX") || exit 2
 trap 'rm -rf "$W"' EXIT
 cd "$W" || exit 2
 
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+. "$top/tests/reliability/common.sh"
 secs() { awk -v ms=$(($(now_ms) - $1)) 'BEGIN { printf "%.1f", ms / 1000 }'; }
-
-# "LOST DUP" of the lines of $2 against the expected lines of $1.
-compare() {
-	awk -v want="$1" 'BEGIN { while ((getline l < want) > 0) e[l]++ } { g[$0]++ }
-	END {
-		for (k in e) if (g[k] < e[k]) lost += e[k] - g[k]
-		for (k in g) if (g[k] > e[k]) dup += g[k] - e[k]
-		print lost + 0, dup + 0
-	}' "$2"
-}
 
 schema() {
 	cat > s.json <<'EOF'

@@ -64,24 +64,15 @@ trap 'kill $(jobs -p) 2> /dev/null
 		rm -rf "$W"
 	fi' EXIT
 
-# Builtins only, so that timing a step and waiting before its kill cost
-# no fork: EPOCHREALTIME, and read -t on a pipe that never speaks.
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+. "$top/tests/reliability/common.sh"
+
+# Waiting before a kill costs no fork either: read -t on a pipe that
+# never speaks.
 exec {nap_fd}<> <(:)
 nap_ms() { read -r -t "$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))" -u "$nap_fd"; }
 
 # sig FILE: the identity of a file that changes only by rename: its inode.
 sig() { stat -c %i "$1" 2>/dev/null || echo none; }
-
-# Multisets of lines: "LOST DUP" of $2 against the expected $1.
-compare() {
-	awk -v want="$1" 'BEGIN { while ((getline l < want) > 0) e[l]++ } { g[$0]++ }
-	END {
-		for (k in e) if (g[k] < e[k]) lost += e[k] - g[k]
-		for (k in g) if (g[k] > e[k]) dup += g[k] - e[k]
-		print lost + 0, dup + 0
-	}' "$2"
-}
 
 note() { echo "crash.sh: $cmd: $*" >&2; }
 
