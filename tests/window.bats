@@ -260,6 +260,16 @@ J
 	assert_output ''
 }
 
+# random_stream SEED [keyed]: 60 records "t v" (or "t k v", k a or b),
+# event times rising by up to 20 s, 30% of them up to 120 s late.
+random_stream() {
+	awk -v seed="$1" -v keyed="${2:+1}" 'BEGIN { srand(seed); t = 1000;
+		for (i = 0; i < 60; i++) { t += int(rand() * 20);
+			d = rand() < 0.3 ? int(rand() * 120) : 0;
+			if (keyed) print t - d, (rand() < 0.5 ? "a" : "b"), int(rand() * 100) - 50
+			else print t - d, int(rand() * 100) - 50 } }'
+}
+
 # The property: over random out-of-order streams, the last pane of every
 # window equals the brute-force model's aggregates, pane indexes count up
 # from 0, and the too-late counts agree.
@@ -270,10 +280,7 @@ J
 	for seed in $(seq 1 12); do
 		for cfg in "60 60 0 0" "60 60 30 10" "60 20 0 5" "90 30 45 0"; do
 			set -- $cfg
-			awk -v seed="$seed" 'BEGIN { srand(seed); t = 1000;
-				for (i = 0; i < 60; i++) { t += int(rand() * 20);
-					d = rand() < 0.3 ? int(rand() * 120) : 0;
-					print t - d, int(rand() * 100) - 50 } }' > s.txt
+			random_stream "$seed" > s.txt
 			awk '{ printf "{\"t\":%d,\"v\":%d}\n", $1, $2 }' s.txt > s.ndjson
 			awk -v size="$1" -v step="$2" -v lateness="$3" -v delay="$4" \
 				-f "$BATS_TEST_DIRNAME/window/model.awk" s.txt > want
@@ -305,10 +312,7 @@ J
 	for seed in $(seq 1 12); do
 		for cfg in "10 0 0" "10 20 0" "30 0 15" "5 40 10"; do
 			set -- $cfg
-			awk -v seed="$seed" 'BEGIN { srand(seed); t = 1000;
-				for (i = 0; i < 60; i++) { t += int(rand() * 20);
-					d = rand() < 0.3 ? int(rand() * 120) : 0;
-					print t - d, (rand() < 0.5 ? "a" : "b"), int(rand() * 100) - 50 } }' > s.txt
+			random_stream "$seed" keyed > s.txt
 			awk '{ printf "{\"t\":%d,\"k\":\"%s\",\"v\":%d}\n", $1, $2, $3 }' s.txt > s.ndjson
 			awk -v gap="$1" -v lateness="$2" -v delay="$3" \
 				-f "$BATS_TEST_DIRNAME/window/sessions.awk" s.txt > want
