@@ -314,7 +314,8 @@ static int feed_out(void *ctx, int fd)
 /* ---- a replay that did not finish ---- */
 
 struct settle {
-	struct dlq_ledger_entry *e; /* sorted by line_hash */
+	struct dlq_ledger_entry *e; /* by line_hash, then by fp_cmp */
+	bool *used;                 /* e[k] has accounted for a line */
 	size_t n;
 	uint64_t base, lineno, originals, dropped;
 	struct buf scratch, tmp;
@@ -324,6 +325,18 @@ static int settle_has(const struct settle *st, uint64_t line_hash)
 {
 	struct dlq_ledger_entry key = {.line_hash = line_hash};
 	return bsearch(&key, st->e, st->n, sizeof *st->e, hash_cmp) != NULL;
+}
+
+/* By record fingerprint, then retry_count. */
+static int fp_cmp(const void *a, const void *b)
+{
+	const struct dlq_ledger_entry *x = a, *y = b;
+	if (x->fp.hi != y->fp.hi)
+		return x->fp.hi < y->fp.hi ? -1 : 1;
+	if (x->fp.lo != y->fp.lo)
+		return x->fp.lo < y->fp.lo ? -1 : 1;
+	return x->retry_count < y->retry_count ? -1
+						: x->retry_count > y->retry_count;
 }
 
 /* Drop an entry the unfinished replay's command dead-lettered again: after
@@ -338,15 +351,22 @@ static void unreplay_line(void *vctx, const char *line, size_t len,
 	if (++st->lineno > st->base &&
 	    envelope_parse(&rec, line, len, &e) == 0 && e.retry_count > 0) {
 		st->tmp.len = 0;
-		struct fp128 fp = add_original(&st->tmp, &e, &st->scratch);
-		for (size_t k = 0; k < st->n; k++) {
-			struct dlq_ledger_entry *le = &st->e[k];
-			if (le->retry_count + 1 == e.retry_count &&
-			    le->fp.lo == fp.lo && le->fp.hi == fp.hi) {
-				le->retry_count = UINT64_MAX - 1; /* used */
-				st->dropped++;
-				return;
-			}
+		struct dlq_ledger_entry key = {
+			.fp = add_original(&st->tmp, &e, &st->scratch),
+			.retry_count = e.retry_count - 1,
+		};
+		struct dlq_ledger_entry *hit =
+			bsearch(&key, st->e, st->n, sizeof *st->e, fp_cmp);
+		if (hit) {
+			while (hit > st->e && fp_cmp(hit - 1, &key) == 0)
+				hit--;
+			for (; hit < st->e + st->n && fp_cmp(hit, &key) == 0;
+			     hit++)
+				if (!st->used[hit - st->e]) {
+					st->used[hit - st->e] = true;
+					st->dropped++;
+					return;
+				}
 		}
 	}
 	buf_add(out, line, len);
@@ -380,6 +400,8 @@ static void settle_ledger(const char *path, bool quiet)
 		lines_close(in);
 	}
 	if (st.originals > 0) {
+		qsort(st.e, st.n, sizeof *st.e, fp_cmp);
+		st.used = xcalloc(st.n + 1, sizeof *st.used);
 		if (dlq_rewrite(path, unreplay_line, &st, err, sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		if (!quiet)
@@ -394,6 +416,7 @@ static void settle_ledger(const char *path, bool quiet)
 	if (dlq_ledger_remove(path, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	free(st.e);
+	free(st.used);
 	buf_free(&st.scratch);
 	buf_free(&st.tmp);
 }
