@@ -41,39 +41,98 @@ static inline void store_u64le(char *o, uint64_t v)
 }
 
 /*
+ * The exponent after 'e' or 'E'.  Most fit a long long; one of more than
+ * 18 significant digits is kept as its digit text, so that two numbers
+ * whose exponents differ far out still differ (1e99999999999999999999 is
+ * not 1e99999999999999999998).
+ */
+struct expo {
+	long long e;   /* the value, when !big */
+	int neg;       /* its sign, when big */
+	const char *d; /* its significant digits, when big */
+	size_t nd;
+	int big;
+};
+
+/* The exponent after 'e' or 'E' at p[*i]; *i moves past it. */
+static void parse_exponent(const char *p, size_t n, size_t *ip,
+			   struct expo *x)
+{
+	size_t i = *ip + 1;
+	x->e = 0;
+	x->neg = 0;
+	x->big = 0;
+	if (p[i] == '+' || p[i] == '-')
+		x->neg = p[i++] == '-';
+	while (i < n && p[i] == '0')
+		i++;
+	size_t s = i;
+	while (i < n && p[i] >= '0' && p[i] <= '9')
+		i++;
+	x->d = p + s;
+	x->nd = i - s;
+	x->big = x->nd > 18;
+	for (size_t j = s; !x->big && j < i; j++)
+		x->e = x->e * 10 + (p[j] - '0');
+	if (x->neg)
+		x->e = -x->e;
+	*ip = i;
+}
+
+/*
+ * The magnitude of a big exponent plus shift, as digits at out (room for
+ * nd + 1); returns their count.  |shift| is at most a few times the
+ * text's length, far below the exponent's 10^18, so the sign is the
+ * exponent's.
+ */
+static size_t big_exponent(const struct expo *x, long long shift, char *out)
+{
+	long long k = x->neg ? -shift : shift;
+	out[0] = '0';
+	memcpy(out + 1, x->d, x->nd);
+	unsigned long long c = k < 0 ? 0ull - (unsigned long long)k
+				     : (unsigned long long)k;
+	for (size_t j = x->nd + 1; j-- > 0 && c;) {
+		int dg = out[j] - '0', step = (int)(c % 10);
+		c /= 10;
+		dg += k < 0 ? -step : step;
+		if (dg < 0) {
+			dg += 10;
+			c++;
+		} else if (dg > 9) {
+			dg -= 10;
+			c++;
+		}
+		out[j] = (char)('0' + dg);
+	}
+	size_t z = 0;
+	while (z < x->nd && out[z] == '0')
+		z++;
+	memmove(out, out + z, x->nd + 1 - z);
+	return x->nd + 1 - z;
+}
+
+/*
  * A number as sign, significant digits (no leading or trailing zeros)
  * and the exponent of the last digit: value = sign * digits * 10^exp.
  * Digits point into the text, possibly split by the '.'; they are
- * gathered into `digits` (caller's storage of n bytes).
+ * gathered into `digits` (caller's storage of n bytes).  A big exponent
+ * is ex shifted by exp.
  */
 struct num {
 	int neg;
 	char *digits;
 	size_t nd;
 	long long exp;
+	struct expo ex;
 };
-
-/* The exponent after 'e' or 'E' at p[*i], saturated for absurd ones;
- * *i moves past it. */
-static long long parse_exponent(const char *p, size_t n, size_t *ip)
-{
-	size_t i = *ip + 1;
-	long long e = 0;
-	int eneg = 0;
-	if (p[i] == '+' || p[i] == '-')
-		eneg = p[i++] == '-';
-	for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
-		if (e < (1LL << 60) / 10)
-			e = e * 10 + (p[i] - '0');
-	*ip = i;
-	return eneg ? -e : e;
-}
 
 static void num_parse(const char *p, size_t n, struct num *x)
 {
 	size_t i = 0, nd = 0;
-	long long frac = 0, e = 0;
+	long long frac = 0;
 	x->neg = 0;
+	x->ex = (struct expo){0};
 	if (p[i] == '-') {
 		x->neg = 1;
 		i++;
@@ -88,16 +147,18 @@ static void num_parse(const char *p, size_t n, struct num *x)
 				x->digits[nd++] = p[i];
 		}
 	if (i < n && (p[i] == 'e' || p[i] == 'E'))
-		e = parse_exponent(p, n, &i);
-	e -= frac;
+		parse_exponent(p, n, &i, &x->ex);
+	long long e = (x->ex.big ? 0 : x->ex.e) - frac;
 	while (nd && x->digits[nd - 1] == '0') {
 		nd--;
 		e++;
 	}
 	x->nd = nd;
 	x->exp = nd ? e : 0;
-	if (!nd)
+	if (!nd) {
 		x->neg = 0; /* -0 is 0 */
+		x->ex.big = 0;
+	}
 }
 
 /* 'd' sign digits 'e' exponent, or d0, written at *op from the number
@@ -106,7 +167,8 @@ static size_t canon_number(char **op, const char *p, size_t n, size_t i)
 {
 	char *o = *op, *d = o + 2;
 	size_t nd = 0;
-	long long frac = 0, e = 0;
+	long long frac = 0, e;
+	struct expo ex = {0};
 	int neg = 0;
 	if (p[i] == '-') {
 		neg = 1;
@@ -122,8 +184,8 @@ static size_t canon_number(char **op, const char *p, size_t n, size_t i)
 				d[nd++] = p[i];
 		}
 	if (i < n && (p[i] == 'e' || p[i] == 'E'))
-		e = parse_exponent(p, n, &i);
-	e -= frac;
+		parse_exponent(p, n, &i, &ex);
+	e = (ex.big ? 0 : ex.e) - frac;
 	while (nd && d[nd - 1] == '0') {
 		nd--;
 		e++;
@@ -137,6 +199,13 @@ static size_t canon_number(char **op, const char *p, size_t n, size_t i)
 	o[1] = neg ? '-' : '+';
 	o = d + nd;
 	*o++ = 'e';
+	if (ex.big) {
+		if (ex.neg)
+			*o++ = '-';
+		o += big_exponent(&ex, e, o);
+		*op = o;
+		return i;
+	}
 	unsigned long long u = e < 0 ? 0ull - (unsigned long long)e
 				     : (unsigned long long)e;
 	if (e < 0)
@@ -428,6 +497,54 @@ int value_type_rank(char c)
 	}
 }
 
+/* The position of a number's leading digit (exp + nd) as a sign and
+ * digit text at out (room for its exponent's digits + 24). */
+static size_t leading_digit(const struct num *x, int *neg, char *out)
+{
+	long long pos = x->exp + (long long)x->nd;
+	if (x->ex.big) {
+		*neg = x->ex.neg;
+		return big_exponent(&x->ex, pos, out);
+	}
+	*neg = pos < 0;
+	unsigned long long u = pos < 0 ? 0ull - (unsigned long long)pos
+				       : (unsigned long long)pos;
+	char t[24];
+	size_t k = 0, m = 0;
+	do {
+		t[k++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	while (k)
+		out[m++] = t[--k];
+	return m;
+}
+
+/* Which of two nonzero numbers has its leading digit further left. */
+static int leading_digit_compare(const struct num *x, const struct num *y)
+{
+	if (!x->ex.big && !y->ex.big) {
+		long long px = x->exp + (long long)x->nd;
+		long long py = y->exp + (long long)y->nd;
+		return px < py ? -1 : px > py;
+	}
+	char *tx = xmalloc(x->ex.nd + 24), *ty = xmalloc(y->ex.nd + 24);
+	int nx, ny;
+	size_t lx = leading_digit(x, &nx, tx), ly = leading_digit(y, &ny, ty);
+	int r;
+	if (nx != ny) {
+		r = nx ? -1 : 1;
+	} else {
+		r = lx != ly ? (lx < ly ? -1 : 1) : memcmp(tx, ty, lx);
+		r = r < 0 ? -1 : r > 0;
+		if (nx)
+			r = -r;
+	}
+	free(tx);
+	free(ty);
+	return r;
+}
+
 int value_number_compare(const char *a, size_t an, const char *b, size_t bn)
 {
 	char sa[64], sb[64];
@@ -446,11 +563,8 @@ int value_number_compare(const char *a, size_t an, const char *b, size_t bn)
 	} else {
 		/* Same sign: compare magnitudes, by the position of the
 		 * leading digit, then digit by digit. */
-		long long px = x.exp + (long long)x.nd, py = y.exp + (long long)y.nd;
-		int mag;
-		if (px != py) {
-			mag = px < py ? -1 : 1;
-		} else {
+		int mag = leading_digit_compare(&x, &y);
+		if (mag == 0) {
 			size_t m = x.nd < y.nd ? x.nd : y.nd;
 			mag = memcmp(x.digits, y.digits, m);
 			if (!mag && x.nd != y.nd)

@@ -46,6 +46,36 @@ TEST(canonical_text)
 	buf_free(&b);
 }
 
+TEST(exponents_of_any_length)
+{
+	/* past a long long: they differ in the last digit */
+	CHECK(!same("1e99999999999999999999", "1e99999999999999999998"));
+	CHECK(same("1e99999999999999999999", "10e99999999999999999998"));
+	CHECK(same("1e-99999999999999999999", "0.1e-99999999999999999998"));
+	CHECK(same("1e000000000000000000000000005", "1e5"));
+	CHECK(!same("1e-99999999999999999999", "1e99999999999999999999"));
+	CHECK(same("0e99999999999999999999", "0"));
+	struct buf b = {0};
+	/* a carry and a borrow through the whole exponent */
+	value_canon(&b, "10e99999999999999999999", 23);
+	CHECK_STR(b.p, "d+1e100000000000000000000");
+	buf_reset(&b);
+	value_canon(&b, "0.1e100000000000000000000", 25);
+	CHECK_STR(b.p, "d+1e99999999999999999999");
+	buf_reset(&b);
+	value_canon(&b, "-1.5e-99999999999999999999", 26);
+	CHECK_STR(b.p, "d-15e-100000000000000000000");
+	buf_free(&b);
+	CHECK(cmp("1e99999999999999999999", "1e99999999999999999998") > 0);
+	CHECK(cmp("1e99999999999999999999", "9e99999999999999999998") > 0);
+	CHECK(cmp("1e-99999999999999999999", "1e-99999999999999999998") < 0);
+	CHECK(cmp("-1e99999999999999999999", "-1e99999999999999999998") < 0);
+	CHECK(cmp("1e99999999999999999999", "1e400") > 0);
+	CHECK(cmp("1e-99999999999999999999", "1e-400") < 0);
+	CHECK(cmp("1e-99999999999999999999", "0") > 0);
+	CHECK(cmp("123e99999999999999999999", "1.23e100000000000000000001") == 0);
+}
+
 TEST(strings_decoded)
 {
 	CHECK(same("\"a\"", "\"\\u0061\""));
@@ -101,6 +131,7 @@ int main(void)
 {
 	RUN(numbers_by_value);
 	RUN(canonical_text);
+	RUN(exponents_of_any_length);
 	RUN(strings_decoded);
 	RUN(objects_unordered);
 	RUN(jq_order);
