@@ -425,7 +425,7 @@ static void set_pv(struct dl_file *f, const char *m, size_t mn)
  * every member it needs is noted on the way, and *end is set just past
  * the object.  The duplicate member rule is JSON's usual last-one-wins.
  */
-static int apply_file(struct dl_snapshot *s, char *v, size_t vn,
+static int apply_file(struct dl_snapshot *s, const char *v, size_t vn,
 		      int64_t version, bool add, size_t *end, char *err,
 		      size_t errlen)
 {
@@ -593,24 +593,23 @@ static void keep_text(struct dl_snapshot *s, char *text)
 }
 
 /*
- * Apply text[0..n), which the snapshot now owns.  Each line is validated
- * once, noting its top-level members; each add or remove is walked once
- * and then cut out of its line in place (a NUL after the object), so
- * f->action is a string without a copy.
+ * Apply text[0..n), which the snapshot now owns (read-only: it may be a
+ * mapped file).  Each line is validated once, noting its top-level
+ * members; each add or remove is walked once, and f->action points at
+ * it in place, without a copy.
  */
-static int apply_owned(struct dl_snapshot *s, char *text, size_t n,
+static int apply_owned(struct dl_snapshot *s, const char *text, size_t n,
 		       int64_t v, char *err, size_t errlen)
 {
 	struct scan_record rec = {0};
-	size_t *cuts = NULL, ncut, capcut = 0;
 	size_t i = 0;
 	unsigned line = 0;
 	int rc = 0;
 	while (i < n) {
-		char *nl = memchr(text + i, '\n', n - i);
+		const char *nl = memchr(text + i, '\n', n - i);
 		size_t e = nl ? (size_t)(nl - text) : n;
 		size_t len = e - i;
-		char *p = text + i;
+		const char *p = text + i;
 		line++;
 		i = e + 1;
 		if (len && p[len - 1] == '\r')
@@ -632,11 +631,10 @@ static int apply_owned(struct dl_snapshot *s, char *text, size_t n,
 			rc = -1;
 			break;
 		}
-		ncut = 0;
 		for (size_t m = 0; rc == 0 && m < rec.nmembers; m++) {
 			const char *k = p + rec.members[m].key;
 			size_t kn = rec.members[m].key_len;
-			char *val = p + rec.members[m].val;
+			const char *val = p + rec.members[m].val;
 			size_t vn = len - rec.members[m].val, end;
 			if (val[0] != '{')
 				continue;
@@ -646,12 +644,6 @@ static int apply_owned(struct dl_snapshot *s, char *text, size_t n,
 						errlen);
 				if (rc)
 					break;
-				if (ncut == capcut) {
-					capcut = capcut ? capcut * 2 : 4;
-					cuts = xrealloc(cuts,
-							capcut * sizeof *cuts);
-				}
-				cuts[ncut++] = (size_t)(val - p) + end;
 				continue;
 			}
 			vn = scan_skip(val, vn, 0);
@@ -679,12 +671,8 @@ static int apply_owned(struct dl_snapshot *s, char *text, size_t n,
 		}
 		if (rc)
 			break;
-		/* only now: the walk above needed the bytes after each */
-		for (size_t c = 0; c < ncut; c++)
-			p[cuts[c]] = '\0';
 	}
 	scan_record_free(&rec);
-	free(cuts);
 	if (rc == 0)
 		s->version = v;
 	return rc;
@@ -954,36 +942,26 @@ static int load_checkpoint(struct dl_snapshot *s, const char *name,
 	buf_addf(&p, "%s/_delta_log/%s", s->table, name);
 	int fd = open(p.p, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size >= 1 << 16) {
-		/* A big checkpoint goes into memory mapped with its pages
-		 * already there: on a fresh process, faulting them in one
-		 * by one while reading costs more than parsing them. */
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size >= 1 << 16) {
+		/* A big checkpoint is read where it lies in the page cache,
+		 * its pages mapped at once: copying it, or faulting pages
+		 * in one by one, costs more than parsing it.  A checkpoint
+		 * is never rewritten in place (it is published by rename),
+		 * so the mapping cannot shrink under the reader. */
 		size_t n = (size_t)st.st_size;
-		char *t = mmap(NULL, n + 1, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
-			       0);
-		size_t got = 0;
-		while (t != MAP_FAILED && got < n) {
-			ssize_t r = read(fd, t + got, n - got);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				break;
-			got += (size_t)r;
-		}
-		if (t != MAP_FAILED && got == n) {
+		void *t = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+			       fd, 0);
+		if (t != MAP_FAILED) {
 			close(fd);
 			buf_free(&p);
-			t[n] = '\0';
 			s->map = t;
-			s->map_len = n + 1;
+			s->map_len = n;
 			if (apply_owned(s, t, n, v, err, errlen) != 0)
 				return -1;
 			s->checkpoint_version = v;
 			return 0;
 		}
-		if (t != MAP_FAILED)
-			munmap(t, n + 1);
 	}
 	if (fd >= 0)
 		close(fd);
@@ -1430,7 +1408,7 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 	struct dl_file **live = dl_live_files(s, &n);
 	for (size_t i = 0; i < n; i++) {
 		buf_adds(&b, "{\"add\":");
-		buf_adds(&b, live[i]->action);
+		buf_add(&b, live[i]->action, live[i]->action_len);
 		buf_adds(&b, "}\n");
 		actions++;
 		adds++;
@@ -1441,7 +1419,7 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 		if (f->live || now - f->mtime > retain_ms)
 			continue;
 		buf_adds(&b, "{\"remove\":");
-		buf_adds(&b, f->action);
+		buf_add(&b, f->action, f->action_len);
 		buf_adds(&b, "}\n");
 		actions++;
 	}

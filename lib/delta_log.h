@@ -72,8 +72,9 @@ struct dl_pv { /* one partition value: value NULL is a null partition */
 
 struct dl_file {
 	char *path;   /* the log's path, percent-decoded (relative) */
-	char *action; /* the whole add (or remove) object, JSON text, kept
-			 in the snapshot's copy of the log: do not free */
+	const char *action; /* the whole add (or remove) object: JSON text
+			       of action_len bytes, not NUL-terminated, in
+			       the snapshot's copy of the log */
 	size_t action_len;
 	struct dl_pv *pv;
 	size_t npv;
@@ -117,7 +118,7 @@ struct dl_snapshot {
 	size_t ntexts, cap_texts;
 	char *arena; /* free room in the last block of small commits */
 	size_t arena_left;
-	char *map; /* a big checkpoint's text, mapped */
+	void *map; /* a big checkpoint's text, mapped read-only */
 	size_t map_len;
 };
 

@@ -195,7 +195,7 @@ J
 }
 
 @test "make install installs completion for bash (every tool) and zsh" {
-	run make -s -C "$BATS_TEST_DIRNAME/.." B="$(dirname "$IDEM_BIN")" install PREFIX=/usr DESTDIR="$PWD/root"
+	run make -s -C "$BATS_TEST_DIRNAME/.." B="$(dirname "$IDEM_BIN")" ${IDEM_SANITIZED:+SANITIZE=1} install PREFIX=/usr DESTDIR="$PWD/root"
 	assert_success
 	for t in "$IDEM_BIN"/*; do
 		[ -f "root/usr/share/bash-completion/completions/$(basename "$t")" ]

@@ -5,7 +5,7 @@ load helpers
 
 @test "make install honours PREFIX and DESTDIR" {
 	top=$BATS_TEST_DIRNAME/..
-	run make -s -C "$top" B="$(dirname "$IDEM_BIN")" install PREFIX=/opt/idem DESTDIR="$PWD/root"
+	run make -s -C "$top" B="$(dirname "$IDEM_BIN")" ${IDEM_SANITIZED:+SANITIZE=1} install PREFIX=/opt/idem DESTDIR="$PWD/root"
 	assert_success
 	for t in "$IDEM_BIN"/*; do
 		[ -x "root/opt/idem/bin/$(basename "$t")" ]

@@ -216,7 +216,7 @@ int verb_files(void)
 	if (opt.version >= 0 || opt.as_of)
 		need_files(s, live, n);
 	for (size_t i = 0; i < n; i++)
-		cli_out_line(live[i]->action, strlen(live[i]->action));
+		cli_out_line(live[i]->action, live[i]->action_len);
 	free(live);
 	if (opt.stats) {
 		/* the load alone, to the microsecond, in wall and CPU

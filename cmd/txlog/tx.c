@@ -209,7 +209,7 @@ static int judge(struct tx *t, const char *text, size_t n, int64_t v,
 		/* a file that only moved data (optimize) changes nothing */
 		const char *dc;
 		size_t dn;
-		if (dl_get(f->action, strlen(f->action), "dataChange", &dc,
+		if (dl_get(f->action, f->action_len, "dataChange", &dc,
 			   &dn) && dc[0] == 'f')
 			continue;
 		if (t->reads_all || (t->pred && pred_file_may_match(

@@ -370,7 +370,7 @@ int verb_append(void)
 static void remove_action(struct buf *b, const struct dl_file *f)
 {
 	const char *a = f->action;
-	size_t an = strlen(a);
+	size_t an = f->action_len;
 	const char *v;
 	size_t vn;
 	buf_adds(b, "{\"remove\":{\"path\":");
