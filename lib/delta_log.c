@@ -215,11 +215,13 @@ static int hexval(char c)
 	return -1;
 }
 
-char *dl_path_decode(const char *s, size_t n)
+/* dl_path_decode() into o (room for n + 1). */
+static void path_decode_into(char *o, const char *s, size_t n)
 {
-	char *o = xmalloc(n + 1);
-	size_t j = 0;
-	for (size_t i = 0; i < n; i++) {
+	const char *pc = memchr(s, '%', n);
+	size_t j = pc ? (size_t)(pc - s) : n;
+	memcpy(o, s, j);
+	for (size_t i = j; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
 		    hexval(s[i + 2]) >= 0) {
 			o[j++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
@@ -229,12 +231,38 @@ char *dl_path_decode(const char *s, size_t n)
 		}
 	}
 	o[j] = '\0';
+}
+
+char *dl_path_decode(const char *s, size_t n)
+{
+	char *o = xmalloc(n + 1);
+	path_decode_into(o, s, n);
 	return o;
+}
+
+/* True when path is relative with no '\\', no ':' before its first '/'
+ * and no empty, '.' or '..' segment: one pass, for the paths that are
+ * fine (all but a hostile log's). */
+static bool path_plain(const char *path)
+{
+	if (path[strcspn(path, "\\")] || path[strcspn(path, ":/")] == ':')
+		return false;
+	for (const char *seg = path;;) {
+		size_t l = strcspn(seg, "/");
+		if (l == 0 || (seg[0] == '.' && (l == 1 || (l == 2 &&
+							    seg[1] == '.'))))
+			return false;
+		if (!seg[l])
+			return true;
+		seg += l + 1;
+	}
 }
 
 static int path_lexical(const char *table, const char *path, char *err,
 			size_t errlen)
 {
+	if (path_plain(path))
+		return 0;
 	const char *why = NULL;
 	if (!*path || path[0] == '/')
 		why = "absolute or empty";
@@ -318,8 +346,11 @@ static uint64_t hash_path(const char *p)
 
 static void index_rebuild(struct dl_snapshot *s, size_t nslots)
 {
-	free(s->slots);
-	s->slots = xcalloc(nslots, sizeof *s->slots);
+	if (!pool_owns(&s->pool, s->slots))
+		free(s->slots);
+	s->slots = pool_alloc(&s->pool, nslots * sizeof *s->slots);
+	if (!s->slots)
+		s->slots = xcalloc(nslots, sizeof *s->slots);
 	s->nslots = nslots;
 	for (size_t i = 0; i < s->nfiles; i++) {
 		size_t h = (size_t)hash_path(s->files[i].path) & (nslots - 1);
@@ -349,9 +380,25 @@ struct dl_file *dl_find(const struct dl_snapshot *s, const char *path)
 	return f && f->live ? f : NULL;
 }
 
-static void file_clear(struct dl_file *f)
+/* A path the snapshot keeps: from its pool while there is room. */
+static char *path_new(struct dl_snapshot *s, const char *lit, size_t n)
 {
-	free(f->path);
+	char *o = pool_alloc(&s->pool, n + 1);
+	if (!o)
+		o = xmalloc(n + 1);
+	path_decode_into(o, lit, n);
+	return o;
+}
+
+static void snap_path_free(struct dl_snapshot *s, char *path)
+{
+	if (!pool_owns(&s->pool, path))
+		free(path);
+}
+
+static void file_clear(struct dl_snapshot *s, struct dl_file *f)
+{
+	snap_path_free(s, f->path);
 	for (size_t i = 0; i < f->npv; i++) {
 		free(f->pv[i].name);
 		free(f->pv[i].value);
@@ -377,16 +424,23 @@ static struct dl_file *slot_for(struct dl_snapshot *s, char *path)
 {
 	struct dl_file *f = find(s, path);
 	if (f) {
-		free(path);
+		snap_path_free(s, path);
 		char *keep = f->path;
 		f->path = NULL;
-		file_clear(f);
+		file_clear(s, f);
 		f->path = keep;
 		return f;
 	}
 	if (s->nfiles == s->cap_files) {
-		s->cap_files = s->cap_files ? s->cap_files * 2 : 64;
-		s->files = xrealloc(s->files, s->cap_files * sizeof *s->files);
+		size_t cap = s->cap_files ? s->cap_files * 2 : 64;
+		if (pool_owns(&s->pool, s->files)) {
+			struct dl_file *m = xmalloc(cap * sizeof *m);
+			memcpy(m, s->files, s->nfiles * sizeof *m);
+			s->files = m;
+		} else {
+			s->files = xrealloc(s->files, cap * sizeof *s->files);
+		}
+		s->cap_files = cap;
 	}
 	f = &s->files[s->nfiles++];
 	memset(f, 0, sizeof *f);
@@ -420,14 +474,24 @@ static void set_pv(struct dl_file *f, const char *m, size_t mn)
 	}
 }
 
+/* Whether the member name literal k[0..kn) is name: byte for byte when
+ * it has no escape (esc false: nearly always), else decoded. */
+static bool key_is(const char *k, size_t kn, bool esc, const char *name,
+		   size_t nl)
+{
+	if (esc)
+		return scan_string_equals(k, kn, name, nl);
+	return kn == nl + 2 && memcmp(k + 1, name, nl) == 0;
+}
+
 /*
- * One add or remove at v[0..vn) (vn: the rest of its line), walked once:
- * every member it needs is noted on the way, and *end is set just past
- * the object.  The duplicate member rule is JSON's usual last-one-wins.
+ * The add or remove that is member m of the line p, as the validation
+ * noted it: its own members follow it in rec, so nothing is walked
+ * again.  The duplicate member rule is JSON's usual last-one-wins.
  */
-static int apply_file(struct dl_snapshot *s, const char *v, size_t vn,
-		      int64_t version, bool add, size_t *end, char *err,
-		      size_t errlen)
+static int apply_file(struct dl_snapshot *s, const char *p,
+		      const struct scan_record *rec, size_t m,
+		      int64_t version, bool add, char *err, size_t errlen)
 {
 	const char *pv = NULL, *parts = NULL, *st = NULL, *dv = NULL;
 	size_t pn = 0, partn = 0, stn = 0;
@@ -436,35 +500,34 @@ static int apply_file(struct dl_snapshot *s, const char *v, size_t vn,
 	size_t bad_size_len = 0;
 	const char *time_name = add ? "modificationTime" : "deletionTimestamp";
 	size_t time_len = add ? 16 : 17;
-	struct dl_obj o;
-	dl_obj_begin(&o, v, vn);
-	const char *k, *x;
-	size_t kn, xn;
-	while (dl_obj_next(&o, &k, &kn, &x, &xn)) {
-		if (scan_string_equals(k, kn, "path", 4)) {
+	for (size_t c = m + 1; c < rec->nmembers && rec->members[c].parent == m;
+	     c++) {
+		const struct scan_member *mb = &rec->members[c];
+		const char *k = p + mb->key, *x = p + mb->val;
+		size_t kn = mb->key_len, xn = mb->val_end - mb->val;
+		bool esc = memchr(k + 1, '\\', kn - 2) != NULL;
+		if (key_is(k, kn, esc, "path", 4)) {
 			pv = x[0] == '"' ? x : NULL;
 			pn = xn;
-		} else if (scan_string_equals(k, kn, "size", 4)) {
+		} else if (key_is(k, kn, esc, "size", 4)) {
+			bad_size = NULL;
 			if (!parse_i64(x, xn, &size) || size < 0) {
 				bad_size = x;
 				bad_size_len = xn;
 			}
-		} else if (scan_string_equals(k, kn, time_name, time_len)) {
+		} else if (key_is(k, kn, esc, time_name, time_len)) {
 			if (!parse_i64(x, xn, &mtime))
 				mtime = 0;
-		} else if (add && scan_string_equals(k, kn, "stats", 5)) {
+		} else if (add && key_is(k, kn, esc, "stats", 5)) {
 			st = x[0] == '"' ? x : NULL;
 			stn = xn;
-		} else if (add && scan_string_equals(k, kn, "partitionValues",
-						     15)) {
+		} else if (add && key_is(k, kn, esc, "partitionValues", 15)) {
 			parts = x;
 			partn = xn;
-		} else if (add && scan_string_equals(k, kn, "deletionVector",
-						     14)) {
+		} else if (add && key_is(k, kn, esc, "deletionVector", 14)) {
 			dv = x[0] != 'n' ? x : NULL;
 		}
 	}
-	*end = o.i + 1; /* past the closing brace */
 	if (!pv) {
 		set_err(err, errlen, "%s: version %lld: %s without a path",
 			s->table, (long long)version, add ? "add" : "remove");
@@ -487,11 +550,11 @@ static int apply_file(struct dl_snapshot *s, const char *v, size_t vn,
 	 * percent-decoding makes the path the slot keeps */
 	char stack[512], *lit = pn < sizeof stack ? stack : xmalloc(pn + 1);
 	size_t ll = scan_string_decode(pv, pn, lit);
-	struct dl_file *f = slot_for(s, dl_path_decode(lit, ll));
+	struct dl_file *f = slot_for(s, path_new(s, lit, ll));
 	if (lit != stack)
 		free(lit);
-	f->action = v;
-	f->action_len = *end;
+	f->action = p + rec->members[m].val;
+	f->action_len = rec->members[m].val_end - rec->members[m].val;
 	f->version = version;
 	f->live = add;
 	f->size = size;
@@ -617,7 +680,7 @@ static int apply_owned(struct dl_snapshot *s, const char *text, size_t n,
 		if (scan_ws(p, len, 0) == len)
 			continue;
 		struct scan_error se;
-		if (scan_record(&rec, p, len, &se) != 0) {
+		if (scan_record_nested(&rec, p, len, &se) != 0) {
 			set_err(err, errlen,
 				"%s: version %lld line %u: invalid JSON: %s",
 				s->table, (long long)v, line, se.what);
@@ -632,21 +695,19 @@ static int apply_owned(struct dl_snapshot *s, const char *text, size_t n,
 			break;
 		}
 		for (size_t m = 0; rc == 0 && m < rec.nmembers; m++) {
-			const char *k = p + rec.members[m].key;
-			size_t kn = rec.members[m].key_len;
-			const char *val = p + rec.members[m].val;
-			size_t vn = len - rec.members[m].val, end;
-			if (val[0] != '{')
+			const struct scan_member *mb = &rec.members[m];
+			if (mb->parent != SCAN_TOP || p[mb->val] != '{')
 				continue;
+			const char *k = p + mb->key;
+			size_t kn = mb->key_len;
+			const char *val = p + mb->val;
+			size_t vn = mb->val_end - mb->val;
 			bool add = scan_string_equals(k, kn, "add", 3);
 			if (add || scan_string_equals(k, kn, "remove", 6)) {
-				rc = apply_file(s, val, vn, v, add, &end, err,
+				rc = apply_file(s, p, &rec, m, v, add, err,
 						errlen);
-				if (rc)
-					break;
 				continue;
 			}
-			vn = scan_skip(val, vn, 0);
 			if (scan_string_equals(k, kn, "metaData", 8)) {
 				set_metadata(s, val, vn);
 			} else if (scan_string_equals(k, kn, "protocol", 8)) {
@@ -934,37 +995,88 @@ static struct dl_snapshot *snapshot_new(const char *table)
 	return s;
 }
 
+/*
+ * Size the file table and its index once, for nadd files, rather than
+ * grow and rehash them while a checkpoint is read.  A big table's table,
+ * index, paths (~128 bytes a path; more spill to malloc) and the
+ * checkpoint's text (text bytes) come from one pool.
+ */
+static void presize(struct dl_snapshot *s, int64_t nadd, size_t text)
+{
+	size_t cap = (size_t)nadd + 16, slots = 128;
+	while (slots < 2 * cap)
+		slots *= 2;
+	if (nadd >= 256)
+		pool_init(&s->pool, cap * (sizeof *s->files + 128) +
+					    slots * sizeof *s->slots + text + 64);
+	s->cap_files = cap;
+	s->files = pool_alloc(&s->pool, cap * sizeof *s->files);
+	if (!s->files)
+		s->files = xmalloc(cap * sizeof *s->files);
+	index_rebuild(s, slots);
+}
+
+/* All of fd's n bytes into t; false on a short or failed read. */
+static bool read_all(int fd, char *t, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, t + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	return true;
+}
+
+/* The checkpoint name at version v; nadd: its add count from
+ * _last_checkpoint, or -1. */
 static int load_checkpoint(struct dl_snapshot *s, const char *name,
-			   int64_t v, struct buf *tmp, char *err,
-			   size_t errlen)
+			   int64_t v, int64_t nadd, struct buf *tmp,
+			   char *err, size_t errlen)
 {
 	struct buf p = {0};
 	buf_addf(&p, "%s/_delta_log/%s", s->table, name);
 	int fd = open(p.p, O_RDONLY | O_CLOEXEC);
 	struct stat st;
+	const char *text = NULL;
+	size_t n = 0;
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size >= 1 << 16) {
-		/* A big checkpoint is read where it lies in the page cache,
-		 * its pages mapped at once: copying it, or faulting pages
-		 * in one by one, costs more than parsing it.  A checkpoint
-		 * is never rewritten in place (it is published by rename),
-		 * so the mapping cannot shrink under the reader. */
-		size_t n = (size_t)st.st_size;
-		void *t = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
-			       fd, 0);
-		if (t != MAP_FAILED) {
-			close(fd);
-			buf_free(&p);
-			s->map = t;
-			s->map_len = n;
-			if (apply_owned(s, t, n, v, err, errlen) != 0)
-				return -1;
-			s->checkpoint_version = v;
-			return 0;
+		/* A big checkpoint is read into the pool with the file
+		 * table (a copy from the page cache costs less than
+		 * touching it through 4 KiB mappings) or else mapped where
+		 * it lies; a checkpoint is never rewritten in place (it is
+		 * published by rename), so the mapping cannot shrink. */
+		n = (size_t)st.st_size;
+		if (nadd > 0 && nadd < (1 << 24) && !s->files)
+			presize(s, nadd, n);
+		char *t = pool_alloc(&s->pool, n);
+		if (t && read_all(fd, t, n)) {
+			text = t;
+		} else {
+			void *m = mmap(NULL, n, PROT_READ,
+				       MAP_PRIVATE | MAP_POPULATE, fd, 0);
+			if (m != MAP_FAILED) {
+				s->map = m;
+				s->map_len = n;
+				text = m;
+			}
 		}
 	}
 	if (fd >= 0)
 		close(fd);
+	if (text) {
+		buf_free(&p);
+		if (apply_owned(s, text, n, v, err, errlen) != 0)
+			return -1;
+		s->checkpoint_version = v;
+		return 0;
+	}
+	if (nadd > 0 && nadd < (1 << 24) && !s->files)
+		presize(s, nadd, 0);
 	int rc = read_file(p.p, tmp, true, err, errlen);
 	buf_free(&p);
 	if (rc != 0)
@@ -1001,19 +1113,10 @@ static int load_from_hint(struct dl_snapshot *s, struct buf *tmp)
 		free(name);
 		return -1;
 	}
-	/* size the file table and its index once, from the hint's count,
-	 * rather than grow and rehash them while the checkpoint is read */
 	int64_t nadd;
-	if (dl_get_i64(tmp->p, tmp->len, "numOfAddFiles", &nadd) &&
-	    nadd > 0 && nadd < (1 << 24)) {
-		s->cap_files = (size_t)nadd + 16;
-		s->files = xrealloc(s->files, s->cap_files * sizeof *s->files);
-		size_t slots = 128;
-		while (slots < 2 * s->cap_files)
-			slots *= 2;
-		index_rebuild(s, slots);
-	}
-	rc = load_checkpoint(s, name, v, tmp, e, sizeof e);
+	if (!dl_get_i64(tmp->p, tmp->len, "numOfAddFiles", &nadd))
+		nadd = -1;
+	rc = load_checkpoint(s, name, v, nadd, tmp, e, sizeof e);
 	free(name);
 	return rc;
 }
@@ -1021,9 +1124,11 @@ static int load_from_hint(struct dl_snapshot *s, struct buf *tmp)
 static void snapshot_clear(struct dl_snapshot *s)
 {
 	for (size_t i = 0; i < s->nfiles; i++)
-		file_clear(&s->files[i]);
-	free(s->files);
-	free(s->slots);
+		file_clear(s, &s->files[i]);
+	if (!pool_owns(&s->pool, s->files))
+		free(s->files);
+	if (!pool_owns(&s->pool, s->slots))
+		free(s->slots);
 	for (size_t i = 0; i < s->ntxns; i++)
 		free(s->txns[i].app_id);
 	free(s->txns);
@@ -1039,6 +1144,7 @@ static void snapshot_clear(struct dl_snapshot *s)
 	free(s->texts);
 	if (s->map)
 		munmap(s->map, s->map_len);
+	pool_free(&s->pool);
 }
 
 /* Back to an empty snapshot of the same table (a failed hint). */
@@ -1113,8 +1219,8 @@ struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
 	}
 	int64_t start = 0;
 	if (l.best_cp >= 0 && l.best_cp >= l.parquet_cp) {
-		if (load_checkpoint(s, l.best_cp_name, l.best_cp, &tmp, err,
-				    errlen) != 0) {
+		if (load_checkpoint(s, l.best_cp_name, l.best_cp, -1, &tmp,
+				    err, errlen) != 0) {
 			free(l.commits);
 			free(l.best_cp_name);
 			goto fail;

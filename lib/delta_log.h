@@ -42,6 +42,7 @@
 
 #include "buf.h"
 #include "delta_schema.h"
+#include "pool.h"
 
 /* ---- walking JSON objects on the raw text (valid JSON only) ---- */
 
@@ -120,6 +121,7 @@ struct dl_snapshot {
 	size_t arena_left;
 	void *map; /* a big checkpoint's text, mapped read-only */
 	size_t map_len;
+	struct pool pool; /* a big table's files, index and paths */
 };
 
 /*

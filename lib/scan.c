@@ -232,7 +232,8 @@ static size_t valid_literal(const char *p, size_t n, size_t i,
 	return i + len;
 }
 
-static void note_member(struct scan_record *r, size_t key, size_t key_len)
+static void note_member(struct scan_record *r, size_t key, size_t key_len,
+			size_t parent)
 {
 	if (r->nmembers == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 16;
@@ -240,14 +241,19 @@ static void note_member(struct scan_record *r, size_t key, size_t key_len)
 	}
 	r->members[r->nmembers].key = key;
 	r->members[r->nmembers].key_len = key_len;
+	r->members[r->nmembers].parent = parent;
 	r->nmembers++;
 }
 
+/* top: members to note, of objects up to `noted` levels deep (1: the
+ * top-level object's own). */
 static int validate(const char *p, size_t n, struct scan_error *err,
-		    struct scan_record *top)
+		    struct scan_record *top, size_t noted)
 {
 	unsigned char stack[SCAN_MAX_DEPTH]; /* '{' or '[' per level */
 	size_t depth = 0, i, j;
+	/* open[d]: the noted member whose value is being read at depth d */
+	size_t open[3] = {SCAN_TOP, SCAN_TOP, SCAN_TOP};
 	const char *what = NULL;
 
 	i = scan_ws(p, n, 0);
@@ -311,6 +317,9 @@ value:
 		goto fail;
 	i = j;
 after:
+	if (top && depth && depth <= noted && stack[depth - 1] == '{' &&
+	    open[depth] != SCAN_TOP)
+		top->members[open[depth]].val_end = i;
 	i = scan_ws(p, n, i);
 	if (depth == 0) {
 		if (i != n) {
@@ -345,15 +354,17 @@ member:
 	j = valid_string(p, n, i, &what, &i);
 	if (!j)
 		goto fail;
-	if (top && depth == 1)
-		note_member(top, i, j - i);
+	if (top && depth <= noted && (depth == 1 || stack[0] == '{')) {
+		note_member(top, i, j - i, open[depth - 1]);
+		open[depth] = top->nmembers - 1;
+	}
 	i = scan_ws(p, n, j);
 	if (i >= n || p[i] != ':') {
 		what = "expected ':'";
 		goto fail;
 	}
 	i = scan_ws(p, n, i + 1);
-	if (top && depth == 1)
+	if (top && depth <= noted && (depth == 1 || stack[0] == '{'))
 		top->members[top->nmembers - 1].val = i;
 	goto value;
 fail:
@@ -366,19 +377,31 @@ fail:
 
 int scan_validate(const char *p, size_t n, struct scan_error *err)
 {
-	return validate(p, n, err, NULL);
+	return validate(p, n, err, NULL, 0);
+}
+
+static int record(struct scan_record *r, const char *p, size_t n,
+		  struct scan_error *err, size_t noted)
+{
+	r->p = p;
+	r->n = n;
+	r->nmembers = 0;
+	if (validate(p, n, err, r, noted) != 0)
+		return -1;
+	r->start = scan_ws(p, n, 0);
+	return 0;
 }
 
 int scan_record(struct scan_record *r, const char *p, size_t n,
 		struct scan_error *err)
 {
-	r->p = p;
-	r->n = n;
-	r->nmembers = 0;
-	if (validate(p, n, err, r) != 0)
-		return -1;
-	r->start = scan_ws(p, n, 0);
-	return 0;
+	return record(r, p, n, err, 1);
+}
+
+int scan_record_nested(struct scan_record *r, const char *p, size_t n,
+		       struct scan_error *err)
+{
+	return record(r, p, n, err, 2);
 }
 
 void scan_record_free(struct scan_record *r)

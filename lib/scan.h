@@ -44,7 +44,11 @@ struct scan_member {
 	size_t key;     /* offset of the name's opening quote */
 	size_t key_len; /* the name literal's length, quotes included */
 	size_t val;     /* offset of the value */
+	size_t val_end; /* offset just past the value */
+	size_t parent;  /* scan_record_nested(): the member whose value
+			   holds this one's object, or SCAN_TOP */
 };
+#define SCAN_TOP ((size_t)-1)
 
 struct scan_record {
 	const char *p;
@@ -57,6 +61,14 @@ struct scan_record {
 /* scan_validate() that also fills r (which points into p). */
 int scan_record(struct scan_record *r, const char *p, size_t n,
 		struct scan_error *err);
+/*
+ * scan_record() that also notes the members of objects that are values
+ * of top-level members (depth 2), each after its parent, so that a
+ * reader of nested records (a Delta log action) needs no second walk.
+ * Members are in text order; a top-level one has parent SCAN_TOP.
+ */
+int scan_record_nested(struct scan_record *r, const char *p, size_t n,
+		       struct scan_error *err);
 void scan_record_free(struct scan_record *r);
 
 /* Index of the first non-whitespace byte at or after i. */

@@ -342,6 +342,28 @@ mk() {
 	assert_output '[1,0]'
 }
 
+@test "a big checkpoint and the commits after it read as the replayed log" {
+	# 300 files: the checkpoint is over 64 KiB and read through the
+	# pool; 40 more files spill past the table sized from
+	# _last_checkpoint, and a delete removes files the checkpoint added
+	schema
+	txlog init t --schema s.json --partition-by day
+	awk 'BEGIN { for (i = 0; i < 300; i++) printf "{\"id\":%d,\"day\":\"d%03d\",\"v\":%d}\n", i, i, i }' | txlog append t
+	txlog checkpoint t
+	[ "$(stat -c %s t/_delta_log/*.checkpoint.*.json)" -gt 65536 ]
+	awk 'BEGIN { for (i = 300; i < 340; i++) printf "{\"id\":%d,\"day\":\"d%03d\",\"v\":%d}\n", i, i, i }' | txlog append t
+	txlog delete t --where '.v < 20 or (.v >= 310 and .v < 315)'
+	cp -R t replay
+	rm replay/_delta_log/_last_checkpoint replay/_delta_log/*.checkpoint.*
+	run sh -c "txlog files t --stats 2>&1 >/dev/null | jq -c '[.version,.files,.checkpoint,.commits_read]'"
+	assert_output '[3,315,1,2]'
+	txlog files t > cp.files
+	txlog files replay > replay.files
+	cmp cp.files replay.files
+	run sh -c 'txlog cat t | jq -sc "[length, (map(.v) | add)]"'
+	assert_output "[315,55880]"
+}
+
 @test "verify passes on a good table and finds a damaged data file" {
 	mk
 	run txlog verify t

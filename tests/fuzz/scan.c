@@ -74,6 +74,49 @@ static size_t walk(const char *p, size_t n, size_t i, int depth)
 	return end;
 }
 
+/*
+ * scan_record_nested() on a valid object: its top-level members are
+ * scan_record()'s, each followed by the members of its value when that
+ * is an object, with their parent and the end of every value right.
+ */
+static void check_nested(const char *p, size_t size, size_t s)
+{
+	static struct scan_record r;
+	struct scan_error e;
+	FUZZ_CHECK(scan_record_nested(&r, p, size, &e) == 0);
+	size_t m = 0, k = scan_ws(p, size, s + 1);
+	while (p[k] == '"') {
+		FUZZ_CHECK(m < r.nmembers);
+		const struct scan_member *top = &r.members[m];
+		size_t parent = m++;
+		FUZZ_CHECK(top->parent == SCAN_TOP && top->key == k);
+		k = scan_ws(p, size, scan_ws(p, size, scan_skip(p, size, k)) + 1);
+		FUZZ_CHECK(top->val == k);
+		size_t ve = scan_skip(p, size, k);
+		FUZZ_CHECK(top->val_end == ve);
+		if (p[k] == '{') {
+			size_t j = scan_ws(p, size, k + 1);
+			while (p[j] == '"') {
+				FUZZ_CHECK(m < r.nmembers);
+				const struct scan_member *in = &r.members[m++];
+				FUZZ_CHECK(in->parent == parent && in->key == j);
+				j = scan_ws(p, size, scan_skip(p, size, j));
+				j = scan_ws(p, size, j + 1);
+				FUZZ_CHECK(in->val == j);
+				j = scan_skip(p, size, j);
+				FUZZ_CHECK(in->val_end == j);
+				j = scan_ws(p, size, j);
+				if (p[j] == ',')
+					j = scan_ws(p, size, j + 1);
+			}
+		}
+		k = scan_ws(p, size, ve);
+		if (p[k] == ',')
+			k = scan_ws(p, size, k + 1);
+	}
+	FUZZ_CHECK(m == r.nmembers);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct scan_record r; /* reused, as the tools do */
@@ -120,5 +163,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			k = scan_ws(p, size, k + 1);
 	}
 	FUZZ_CHECK(count == r.nmembers);
+	for (size_t m = 0; m < r.nmembers; m++) {
+		FUZZ_CHECK(r.members[m].parent == SCAN_TOP);
+		FUZZ_CHECK(r.members[m].val_end ==
+			   scan_skip(p, size, r.members[m].val));
+	}
+	check_nested(p, size, s);
 	return 0;
 }
