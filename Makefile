@@ -1,7 +1,8 @@
 # idem — plain Makefile.  `make demo` and `make test` install what they need.
 #
 #   make [all]        build bin/ into $(B)/ (default build/)
-#   make test         unit tests, bats suites, then the suite under ASan+UBSan
+#   make test         unit tests, bats suites, then all again under ASan+UBSan
+#   make test SANITIZE=1  the suite under ASan+UBSan alone, at full size
 #   make demo         a real pipeline on generated data
 #   make bench        throughput and memory against jq, awk, sort, miller
 #   make install      PREFIX=/usr/local DESTDIR=
@@ -127,9 +128,11 @@ unit: $(UNIT_BIN)
 bats: all
 	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) bats --jobs 2 --no-parallelize-within-files tests/*.bats
 
-# The whole suite: plain build, then again under ASan+UBSan.
+# The whole suite on the plain build, then all of it again under
+# ASan+UBSan with the stress tests shortened (tests/run-all.sh says why);
+# make test SANITIZE=1: the sanitized pass alone, at full size.
 test: deps
-	@sh tests/run-all.sh build build-san
+	@TEST_PASSES=$(if $(filter 1,$(SANITIZE)),sanitized,both) sh tests/run-all.sh build build-san
 
 demo: deps all
 	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) sh tests/demo.sh

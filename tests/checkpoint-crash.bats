@@ -14,12 +14,12 @@ S
 	chmod +x "$1/sink"
 }
 
-@test "killed with SIGKILL at random moments (100 trials): exactly once, replays identical" {
+@test "killed with SIGKILL at random moments (100 trials, 5 under ASan): exactly once, replays identical" {
 	gen -n 2500 -s 5 > in.ndjson
 	mkdir attempts
 	sink .
 	finished=0
-	for trial in $(seq 1 100); do
+	for trial in $(seq 1 "$(quick 100 5)"); do
 		checkpoint run -s st -n 50 --until-empty in.ndjson -- ./sink 2>/dev/null &
 		pid=$!
 		sleep "0.0$(printf '%02d' $((RANDOM % 40)))"

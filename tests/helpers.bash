@@ -16,6 +16,12 @@ gen() {
 	"$IDEM_GEN" "$@"
 }
 
+# quick FULL SMALL: how many trials (seeds, kills) a stress test runs:
+# SMALL in make test's sanitized pass (IDEM_QUICK=1, see run-all.sh).
+quick() {
+	if [ -n "${IDEM_QUICK:-}" ]; then echo "$2"; else echo "$1"; fi
+}
+
 # The failed_at member changes every run; tests compare the rest.
 no_time() {
 	sed -e 's/"failed_at":"[^"]*"/"failed_at":"T"/g' "$@"

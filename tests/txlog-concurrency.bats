@@ -60,7 +60,7 @@ EOF
 	schema
 	txlog init t --schema s.json
 	: > acked
-	trials=200
+	trials=$(quick 200 10)
 	awk -v n=$trials 'BEGIN { for (t = 1; t <= n; t++) for (i = 1; i <= 50; i++)
 		printf "{\"p\":%d,\"i\":%d}\n", t, i > ("in." t) }'
 	# The kills land anywhere in a writer's life: the span of the random

@@ -274,10 +274,7 @@ random_stream() {
 # window equals the brute-force model's aggregates, pane indexes count up
 # from 0, and the too-late counts agree.
 @test "property: last panes match a brute-force model over random streams" {
-	# semantics, which the plain pass checks; under ASan it would take
-	# a minute of the budget for no memory path the other tests miss
-	[ -z "${IDEM_SANITIZED:-}" ] || skip "plain pass only"
-	for seed in $(seq 1 12); do
+	for seed in $(seq 1 "$(quick 12 2)"); do
 		for cfg in "60 60 0 0" "60 60 30 10" "60 20 0 5" "90 30 45 0"; do
 			set -- $cfg
 			random_stream "$seed" > s.txt
@@ -306,10 +303,7 @@ random_stream() {
 # (a session later merged away leaves panes inside the merged one), and
 # the too-late counts agree.
 @test "property: sessions match a brute-force model over random streams" {
-	# semantics, which the plain pass checks; under ASan it would take
-	# a minute of the budget for no memory path the other tests miss
-	[ -z "${IDEM_SANITIZED:-}" ] || skip "plain pass only"
-	for seed in $(seq 1 12); do
+	for seed in $(seq 1 "$(quick 12 2)"); do
 		for cfg in "10 0 0" "10 20 0" "30 0 15" "5 40 10"; do
 			set -- $cfg
 			random_stream "$seed" keyed > s.txt

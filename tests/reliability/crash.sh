@@ -32,7 +32,8 @@
 #   txlog-checkpoint txlog-vacuum txlog-optimize; default all)
 # Environment: RELIABILITY=short|full (default full; short stops each
 #   point at its 3rd hit in a step, full goes on while the step reaches it),
-#   CRASH_KILLS (kills per command), CRASH_JOBS (commands run at once,
+#   CRASH_KILLS (kills per command), CRASH_FAULT_HITS (hits of each fault
+#   point stopped at, short 3, full 64), CRASH_JOBS (commands run at once,
 #   default 2), CRASH_SEED, IDEM_BIN, IDEM_GEN.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,8 +43,8 @@ PATH=$IDEM_BIN:$PATH
 export LC_ALL=C
 
 case ${RELIABILITY:-full} in
-short) kills_per=${CRASH_KILLS:-15} fault_hits=3 ;;
-full) kills_per=${CRASH_KILLS:-80} fault_hits=64 ;;
+short) kills_per=${CRASH_KILLS:-15} fault_hits=${CRASH_FAULT_HITS:-3} ;;
+full) kills_per=${CRASH_KILLS:-80} fault_hits=${CRASH_FAULT_HITS:-64} ;;
 *) echo "crash.sh: RELIABILITY is short or full" >&2; exit 2 ;;
 esac
 seed=${CRASH_SEED:-$$}
