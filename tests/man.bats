@@ -14,6 +14,9 @@ pages() {
 }
 
 @test "every example in every man page runs" {
+	# the examples' commands are the suites' own: make test's sanitized
+	# pass leaves them to make test SANITIZE=1
+	[ -z "${IDEM_QUICK:-}" ] || skip "make test SANITIZE=1 runs them"
 	for page in $(pages); do
 		run sh "$BATS_TEST_DIRNAME/man-examples.sh" "$page"
 		assert_success
