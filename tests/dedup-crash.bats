@@ -11,7 +11,7 @@ keys() {
 @test "killed with SIGKILL at random moments: state readable, nothing lost" {
 	gen -n 200000 -s 7 > in.ndjson
 	: > out.ndjson
-	finished=0 trials=$(quick 24 3)
+	finished=0 trials=$(quick 12 3)
 	for trial in $(seq 1 "$trials"); do
 		head -n $((trial * 5000)) in.ndjson > part.ndjson
 		dedup -k .order_id --state s.idx part.ndjson > run.ndjson &

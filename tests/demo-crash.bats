@@ -3,7 +3,7 @@
 # again to completion: its silver and gold tables (and its dead letters
 # and late records) equal those of one clean run exactly -- nothing lost,
 # nothing counted twice.  DEMO_TRIALS sets the number of kills (default
-# 30, 2 in make test's sanitized pass; make reliability asks for more).
+# 16, 1 in make test's sanitized pass; make reliability asks for more).
 
 load helpers
 
@@ -47,7 +47,7 @@ now_ms() {
 	for t in checkpoint dlq dedup watermark window txlog; do
 		[ -x "$IDEM_BIN/$t" ] || skip "no $t"
 	done
-	trials=${DEMO_TRIALS:-$(quick 30 2)}
+	trials=${DEMO_TRIALS:-$(quick 16 1)}
 	demo template prepare > /dev/null
 	cp -a template clean
 	start=$(now_ms)
