@@ -10,8 +10,9 @@ load helpers
 	# 3 kills a command (48) and 2 hits of each fault point (about 60
 	# stops): what make test can afford beside the other kill suites;
 	# make reliability has more.  Under ASan (IDEM_QUICK) one kill and
-	# one stop at each point of txlog optimize, which has no crash suite
-	# of its own.
+	# one stop at each point of txlog optimize alone: the other kill
+	# suites take dedup, checkpoint, window, txlog append and the demo
+	# pipeline through their recovery paths.
 	kills=$(quick 3 1)
 	IDEM_BIN=$IDEM_BIN IDEM_GEN=$IDEM_GEN RELIABILITY=short CRASH_KILLS=$kills \
 		CRASH_FAULT_HITS=$(quick 2 1) \
