@@ -127,9 +127,10 @@ struct num {
 	struct expo ex;
 };
 
-static void num_parse(const char *p, size_t n, struct num *x)
+/* The number at p[i]; returns the index just past it. */
+static size_t num_parse(const char *p, size_t n, size_t i, struct num *x)
 {
-	size_t i = 0, nd = 0;
+	size_t nd = 0;
 	long long frac = 0;
 	x->neg = 0;
 	x->ex = (struct expo){0};
@@ -159,57 +160,27 @@ static void num_parse(const char *p, size_t n, struct num *x)
 		x->neg = 0; /* -0 is 0 */
 		x->ex.big = 0;
 	}
+	return i;
 }
 
-/* 'd' sign digits 'e' exponent, or d0, written at *op from the number
- * at p[i]; the digits go straight to their place in the output. */
-static size_t canon_number(char **op, const char *p, size_t n, size_t i)
+/*
+ * x's exponent plus shift, exactly however long the exponent, as decimal
+ * text at out ('-' first when negative; room for the exponent's digits
+ * + 24); returns its length.
+ */
+static size_t exponent_text(const struct num *x, long long shift, char *out)
 {
-	char *o = *op, *d = o + 2;
-	size_t nd = 0;
-	long long frac = 0, e;
-	struct expo ex = {0};
-	int neg = 0;
-	if (p[i] == '-') {
-		neg = 1;
-		i++;
+	long long v = x->exp + shift;
+	size_t m = 0;
+	if (x->ex.big) {
+		if (x->ex.neg)
+			out[m++] = '-';
+		return m + big_exponent(&x->ex, v, out + m);
 	}
-	for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
-		if (nd || p[i] != '0')
-			d[nd++] = p[i];
-	if (i < n && p[i] == '.')
-		for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-			frac++;
-			if (nd || p[i] != '0')
-				d[nd++] = p[i];
-		}
-	if (i < n && (p[i] == 'e' || p[i] == 'E'))
-		parse_exponent(p, n, &i, &ex);
-	e = (ex.big ? 0 : ex.e) - frac;
-	while (nd && d[nd - 1] == '0') {
-		nd--;
-		e++;
-	}
-	o[0] = 'd';
-	if (!nd) {
-		o[1] = '0';
-		*op = o + 2;
-		return i;
-	}
-	o[1] = neg ? '-' : '+';
-	o = d + nd;
-	*o++ = 'e';
-	if (ex.big) {
-		if (ex.neg)
-			*o++ = '-';
-		o += big_exponent(&ex, e, o);
-		*op = o;
-		return i;
-	}
-	unsigned long long u = e < 0 ? 0ull - (unsigned long long)e
-				     : (unsigned long long)e;
-	if (e < 0)
-		*o++ = '-';
+	if (v < 0)
+		out[m++] = '-';
+	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v
+				     : (unsigned long long)v;
 	char t[24];
 	size_t k = 0;
 	do {
@@ -217,8 +188,28 @@ static size_t canon_number(char **op, const char *p, size_t n, size_t i)
 		u /= 10;
 	} while (u);
 	while (k)
-		*o++ = t[--k];
-	*op = o;
+		out[m++] = t[--k];
+	return m;
+}
+
+/* 'd' sign digits 'e' exponent, or d0, written at *op from the number
+ * at p[i]; the digits go straight to their place in the output. */
+static size_t canon_number(char **op, const char *p, size_t n, size_t i)
+{
+	char *o = *op;
+	struct num x;
+	x.digits = o + 2;
+	i = num_parse(p, n, i, &x);
+	o[0] = 'd';
+	if (!x.nd) {
+		o[1] = '0';
+		*op = o + 2;
+		return i;
+	}
+	o[1] = x.neg ? '-' : '+';
+	o = x.digits + x.nd;
+	*o++ = 'e';
+	*op = o + exponent_text(&x, 0, o);
 	return i;
 }
 
@@ -497,29 +488,6 @@ int value_type_rank(char c)
 	}
 }
 
-/* The position of a number's leading digit (exp + nd) as a sign and
- * digit text at out (room for its exponent's digits + 24). */
-static size_t leading_digit(const struct num *x, int *neg, char *out)
-{
-	long long pos = x->exp + (long long)x->nd;
-	if (x->ex.big) {
-		*neg = x->ex.neg;
-		return big_exponent(&x->ex, pos, out);
-	}
-	*neg = pos < 0;
-	unsigned long long u = pos < 0 ? 0ull - (unsigned long long)pos
-				       : (unsigned long long)pos;
-	char t[24];
-	size_t k = 0, m = 0;
-	do {
-		t[k++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	while (k)
-		out[m++] = t[--k];
-	return m;
-}
-
 /* Which of two nonzero numbers has its leading digit further left. */
 static int leading_digit_compare(const struct num *x, const struct num *y)
 {
@@ -528,9 +496,11 @@ static int leading_digit_compare(const struct num *x, const struct num *y)
 		long long py = y->exp + (long long)y->nd;
 		return px < py ? -1 : px > py;
 	}
+	/* the positions (exp + nd) as signed decimal texts */
 	char *tx = xmalloc(x->ex.nd + 24), *ty = xmalloc(y->ex.nd + 24);
-	int nx, ny;
-	size_t lx = leading_digit(x, &nx, tx), ly = leading_digit(y, &ny, ty);
+	size_t lx = exponent_text(x, (long long)x->nd, tx);
+	size_t ly = exponent_text(y, (long long)y->nd, ty);
+	int nx = tx[0] == '-', ny = ty[0] == '-';
 	int r;
 	if (nx != ny) {
 		r = nx ? -1 : 1;
@@ -551,8 +521,8 @@ int value_number_compare(const char *a, size_t an, const char *b, size_t bn)
 	struct num x, y;
 	x.digits = an <= sizeof sa ? sa : xmalloc(an);
 	y.digits = bn <= sizeof sb ? sb : xmalloc(bn);
-	num_parse(a, an, &x);
-	num_parse(b, bn, &y);
+	num_parse(a, an, 0, &x);
+	num_parse(b, bn, 0, &y);
 	int r;
 	int sx = x.nd ? (x.neg ? -1 : 1) : 0;
 	int sy = y.nd ? (y.neg ? -1 : 1) : 0;
