@@ -240,20 +240,23 @@ char *dl_path_decode(const char *s, size_t n)
 	return o;
 }
 
-/* True when path is relative with no '\\', no ':' before its first '/'
- * and no empty, '.' or '..' segment: one pass, for the paths that are
- * fine (all but a hostile log's). */
-static bool path_plain(const char *path)
+/* Why path is not a plain relative path inside the table, or NULL:
+ * strcspn passes, since every add of every load comes through here. */
+static const char *path_outside(const char *path)
 {
-	if (path[strcspn(path, "\\")] || path[strcspn(path, ":/")] == ':')
-		return false;
+	if (!*path || path[0] == '/')
+		return "absolute or empty";
+	if (path[strcspn(path, "\\")])
+		return "has a backslash";
+	if (path[strcspn(path, ":/")] == ':')
+		return "has a URI scheme";
 	for (const char *seg = path;;) {
 		size_t l = strcspn(seg, "/");
 		if (l == 0 || (seg[0] == '.' && (l == 1 || (l == 2 &&
 							    seg[1] == '.'))))
-			return false;
+			return "has an empty, '.' or '..' segment";
 		if (!seg[l])
-			return true;
+			return NULL;
 		seg += l + 1;
 	}
 }
@@ -261,24 +264,7 @@ static bool path_plain(const char *path)
 static int path_lexical(const char *table, const char *path, char *err,
 			size_t errlen)
 {
-	if (path_plain(path))
-		return 0;
-	const char *why = NULL;
-	if (!*path || path[0] == '/')
-		why = "absolute or empty";
-	else if (strlen(path) != strcspn(path, "\\"))
-		why = "has a backslash";
-	for (const char *c = path; !why && *c && *c != '/'; c++)
-		if (*c == ':')
-			why = "has a URI scheme";
-	for (const char *seg = path; !why && seg;) {
-		const char *e = strchr(seg, '/');
-		size_t l = e ? (size_t)(e - seg) : strlen(seg);
-		if (l == 0 || (l == 1 && seg[0] == '.') ||
-		    (l == 2 && seg[0] == '.' && seg[1] == '.'))
-			why = "has an empty, '.' or '..' segment";
-		seg = e ? e + 1 : NULL;
-	}
+	const char *why = path_outside(path);
 	if (why) {
 		set_err(err, errlen,
 			"%s: the log names a path outside the table (%s): "
@@ -1042,17 +1028,18 @@ static int load_checkpoint(struct dl_snapshot *s, const char *name,
 	int fd = open(p.p, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	const char *text = NULL;
-	size_t n = 0;
+	size_t n = 0; /* a big checkpoint's size */
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size >= 1 << 16) {
+	    st.st_size >= 1 << 16)
+		n = (size_t)st.st_size;
+	if (nadd > 0 && nadd < (1 << 24))
+		presize(s, nadd, n);
+	if (n) {
 		/* A big checkpoint is read into the pool with the file
 		 * table (a copy from the page cache costs less than
 		 * touching it through 4 KiB mappings) or else mapped where
 		 * it lies; a checkpoint is never rewritten in place (it is
 		 * published by rename), so the mapping cannot shrink. */
-		n = (size_t)st.st_size;
-		if (nadd > 0 && nadd < (1 << 24) && !s->files)
-			presize(s, nadd, n);
 		char *t = pool_alloc(&s->pool, n);
 		if (t && read_all(fd, t, n)) {
 			text = t;
@@ -1075,8 +1062,6 @@ static int load_checkpoint(struct dl_snapshot *s, const char *name,
 		s->checkpoint_version = v;
 		return 0;
 	}
-	if (nadd > 0 && nadd < (1 << 24) && !s->files)
-		presize(s, nadd, 0);
 	int rc = read_file(p.p, tmp, true, err, errlen);
 	buf_free(&p);
 	if (rc != 0)
