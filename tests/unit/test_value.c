@@ -1,5 +1,6 @@
 /* Canonical values, fingerprints and jq's order. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "buf.h"
 #include "value.h"
@@ -12,6 +13,14 @@ static int same(const char *a, const char *b)
 	struct fp128 x = value_fingerprint(a, strlen(a), &sa);
 	struct fp128 y = value_fingerprint(b, strlen(b), &sb);
 	return x.lo == y.lo && x.hi == y.hi;
+}
+
+/* The canonical form of text (in sa, until the next call). */
+static const char *canon(const char *text)
+{
+	buf_reset(&sa);
+	value_canon(&sa, text, strlen(text));
+	return sa.p;
 }
 
 static int cmp(const char *a, const char *b)
@@ -37,13 +46,8 @@ TEST(numbers_by_value)
 
 TEST(canonical_text)
 {
-	struct buf b = {0};
-	value_canon(&b, "-1.50", 5);
-	CHECK_STR(b.p, "d-15e-1");
-	buf_reset(&b);
-	value_canon(&b, "0.0", 3);
-	CHECK_STR(b.p, "d0");
-	buf_free(&b);
+	CHECK_STR(canon("-1.50"), "d-15e-1");
+	CHECK_STR(canon("0.0"), "d0");
 }
 
 TEST(exponents_of_any_length)
@@ -55,17 +59,11 @@ TEST(exponents_of_any_length)
 	CHECK(same("1e000000000000000000000000005", "1e5"));
 	CHECK(!same("1e-99999999999999999999", "1e99999999999999999999"));
 	CHECK(same("0e99999999999999999999", "0"));
-	struct buf b = {0};
 	/* a carry and a borrow through the whole exponent */
-	value_canon(&b, "10e99999999999999999999", 23);
-	CHECK_STR(b.p, "d+1e100000000000000000000");
-	buf_reset(&b);
-	value_canon(&b, "0.1e100000000000000000000", 25);
-	CHECK_STR(b.p, "d+1e99999999999999999999");
-	buf_reset(&b);
-	value_canon(&b, "-1.5e-99999999999999999999", 26);
-	CHECK_STR(b.p, "d-15e-100000000000000000000");
-	buf_free(&b);
+	CHECK_STR(canon("10e99999999999999999999"), "d+1e100000000000000000000");
+	CHECK_STR(canon("0.1e100000000000000000000"), "d+1e99999999999999999999");
+	CHECK_STR(canon("-1.5e-99999999999999999999"),
+		  "d-15e-100000000000000000000");
 	CHECK(cmp("1e99999999999999999999", "1e99999999999999999998") > 0);
 	CHECK(cmp("1e99999999999999999999", "9e99999999999999999998") > 0);
 	CHECK(cmp("1e-99999999999999999999", "1e-99999999999999999998") < 0);
