@@ -7,7 +7,7 @@
 load helpers
 
 @test "crash points, short form: every command resumed with nothing lost, doubled or unreadable" {
-	# 3 kills a command (48) and 2 hits of each fault point (about 60
+	# 3 kills a command (48) and 2 hits of each fault point (about 70
 	# stops): what make test can afford beside the other kill suites;
 	# make reliability has more.  Under ASan (IDEM_QUICK) one kill and
 	# one stop at each point of txlog optimize alone: the other kill
@@ -24,7 +24,7 @@ load helpers
 	jq -r '"# \(.command): \(.kills) kills, \(.faults) fault points"' lines >&3
 	run jq -c --argjson k "$kills" '[.command, .lost, .duplicated, .unreadable, .kills >= $k]' lines
 	if [ -n "${IDEM_QUICK:-}" ]; then
-		assert_output '["txlog optimize",0,0,0,true]' 
+		assert_output '["txlog optimize",0,0,0,true]'
 		return
 	fi
 	assert_output - <<'J'

@@ -13,7 +13,8 @@ EOF
 @test "8 processes x 50 appends (3 x 10 under ASan): contiguous versions, every record once" {
 	schema
 	txlog init t --schema s.json
-	procs=$(quick 8 3) each=$(quick 50 10) n=$(($(quick 8 3) * $(quick 50 10)))
+	procs=$(quick 8 3) each=$(quick 50 10)
+	n=$((procs * each))
 	for p in $(seq 1 "$procs"); do
 		(
 			for i in $(seq 1 "$each"); do
