@@ -25,8 +25,31 @@ static struct timespec started;
 static char out_buf[1 << 17];
 static size_t out_len;
 
+/*
+ * A descriptor among 0-2 that the caller closed (`tool >&-`) would be
+ * taken by the next open(): a lock file, a state file, a pipe, and the
+ * records meant for stdout would land in it.  Fill each closed one with
+ * /dev/null opened the wrong way round (stdin write-only, stdout
+ * read-only), so every read or write on it fails with EBADF, as on the
+ * closed descriptor, and the tool reports it and commits nothing; stderr
+ * gets a writable /dev/null, the messages go nowhere, as the caller
+ * asked.  Before anything else opens a file: must be first.
+ */
+static void fds_guard(void)
+{
+	static const int mode[3] = {O_WRONLY, O_RDONLY, O_WRONLY};
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int n = open("/dev/null", mode[fd]);
+		if (n != fd) /* not the lowest free one: cannot be safe */
+			_exit(EXIT_TROUBLE);
+	}
+}
+
 void cli_init(const char *prog)
 {
+	fds_guard();
 	const char *slash = strrchr(prog, '/');
 	cli_prog = slash ? slash + 1 : prog;
 	/* A pipeline's reader going away is not an error worth a message:

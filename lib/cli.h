@@ -23,7 +23,9 @@
 
 extern const char *cli_prog;
 
-/* Set the program name, restore SIGPIPE's default, start the clock. */
+/* Call first in main(): fill a closed descriptor 0-2 (see cli.c) so no
+ * file opened later takes its number; set the program name, restore
+ * SIGPIPE's default, start the clock. */
 void cli_init(const char *prog);
 
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
