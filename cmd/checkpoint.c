@@ -336,7 +336,8 @@ static void list_sources(char **args, int n)
 			names[nn++] = xstrdup(e->d_name);
 		}
 		closedir(d);
-		qsort(names, nn, sizeof *names, name_cmp);
+		if (nn > 0) /* qsort of NULL is undefined, even for 0 */
+			qsort(names, nn, sizeof *names, name_cmp);
 		size_t dl = strlen(args[i]);
 		for (size_t k = 0; k < nn; k++) {
 			struct buf p = {0};
@@ -344,8 +345,17 @@ static void list_sources(char **args, int n)
 			if (dl && args[i][dl - 1] != '/')
 				buf_addc(&p, '/');
 			buf_adds(&p, names[k]);
-			if (stat(p.p, &s) == 0 && S_ISREG(s.st_mode))
+			/* lstat: a symlink in the folder may point anywhere
+			 * (out of the folder, at a secret); only the
+			 * folder's own files are read, and a skipped link
+			 * is said, not silent. */
+			int r = lstat(p.p, &s);
+			if (r == 0 && S_ISREG(s.st_mode))
 				add_cand(p.p, &s);
+			else if (r == 0 && S_ISLNK(s.st_mode))
+				cli_warn("%s: a symbolic link; skipped (only a "
+					 "folder's own files are read; name "
+					 "the target to read it)", p.p);
 			buf_free(&p);
 			free(names[k]);
 		}
@@ -526,6 +536,12 @@ static uint64_t plan_batch(void)
 		if (fd < 0 || fstat(fd, &sb) != 0)
 			cli_die(EXIT_TROUBLE, "%s: %s", s->path,
 				strerror(errno));
+		/* The file listed is the file read: a name swapped (for a
+		 * symlink, say) since the listing is refused, not read. */
+		if ((uint64_t)sb.st_dev != s->dev ||
+		    (uint64_t)sb.st_ino != s->ino)
+			cli_die(EXIT_TROUBLE, "%s: replaced while being listed; "
+				"run again", s->path);
 		s->size = (uint64_t)sb.st_size;
 		s->fp_len = (uint32_t)(s->size < FP_MAX ? s->size : FP_MAX);
 		if (fingerprint(fd, s->fp_len, &s->fp) != 0)
@@ -893,8 +909,7 @@ static void do_reset(char **args, int nargs)
 			cli_usage_error("--to: want start, end or a byte offset, "
 					"got '%s'", opt.to);
 	}
-	if (st.pending_batch)
-		cli_warn("pending batch %" PRIu64 " dropped", st.pending_batch);
+	uint64_t dropped = st.pending_batch;
 	st.pending_batch = 0;
 	if (nargs > 0) {
 		list_sources(args, nargs);
@@ -923,6 +938,16 @@ static void do_reset(char **args, int nargs)
 			continue;
 		struct stat sb;
 		int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT && nargs == 0) {
+			/* Gone: nothing to move; the state forgets it, and
+			 * says so (the reset would otherwise stop here and
+			 * drop nothing). */
+			cli_warn("%s: gone; removed from the state", s->path);
+			free(s->path);
+			memmove(s, s + 1, (--st.n - k) * sizeof *s);
+			k--; /* wraps at 0; the loop's k++ brings it back */
+			continue;
+		}
 		if (fd < 0 || fstat(fd, &sb) != 0)
 			cli_die(EXIT_TROUBLE, "%s: %s", s->path,
 				strerror(errno));
@@ -944,6 +969,38 @@ static void do_reset(char **args, int nargs)
 		s->committed = s->start = s->end = off;
 	}
 	state_save();
+	/* Said once it is true: the state without the batch is committed. */
+	if (dropped)
+		cli_warn("pending batch %" PRIu64 " dropped", dropped);
+}
+
+/* Each verb, its usage line and the options it takes (long names); any
+ * other option is refused, so a misplaced one never goes unnoticed. */
+static const struct verb {
+	const char *name, *usage;
+	const char *const opts[8];
+} verbs[] = {
+	{"read", "checkpoint read -s STATE [-n N] [--max-bytes SIZE] "
+		 "[--glob PATTERN] [--stats] FILE|DIR...",
+	 {"state", "glob", "max-records", "max-bytes", "stats", NULL}},
+	{"commit", "checkpoint commit -s STATE", {"state", NULL}},
+	{"run", "checkpoint run -s STATE [-n N] [--max-bytes SIZE] "
+		"[--glob PATTERN] [--until-empty] [--stats] FILE|DIR... -- "
+		"CMD [ARG]...",
+	 {"state", "glob", "max-records", "max-bytes", "until-empty",
+	  "stats", NULL}},
+	{"status", "checkpoint status -s STATE", {"state", NULL}},
+	{"reset", "checkpoint reset -s STATE --to start|end|OFFSET "
+		  "[--glob PATTERN] [FILE|DIR]...",
+	 {"state", "to", "glob", NULL}},
+};
+
+static bool verb_takes(const struct verb *v, const char *name)
+{
+	for (size_t k = 0; v->opts[k]; k++)
+		if (!strcmp(v->opts[k], name))
+			return true;
+	return false;
 }
 
 int main(int argc, char **argv)
@@ -969,11 +1026,23 @@ int main(int argc, char **argv)
 		usage(EXIT_OK);
 	if (!strcmp(verb, "--version"))
 		cli_version();
-	if (strcmp(verb, "read") && strcmp(verb, "commit") &&
-	    strcmp(verb, "run") && strcmp(verb, "status") &&
-	    strcmp(verb, "reset"))
+	const struct verb *vb = NULL;
+	const char *verb_names[6];
+	for (size_t k = 0; k < sizeof verbs / sizeof *verbs; k++) {
+		verb_names[k] = verbs[k].name;
+		if (!strcmp(verb, verbs[k].name))
+			vb = &verbs[k];
+	}
+	verb_names[5] = NULL;
+	if (!vb) {
+		const char *near = cli_nearest(verb, verb_names);
+		if (near)
+			cli_usage_error("unknown command '%s'; did you mean "
+					"'%s'? (read, commit, run, status, "
+					"reset)", verb, near);
 		cli_usage_error("unknown command '%s' (read, commit, run, "
 				"status, reset)", verb);
+	}
 	/* run: everything after "--" is the command. */
 	char **cmd = NULL;
 	int ac = argc - 1;
@@ -989,8 +1058,34 @@ int main(int argc, char **argv)
 		if (!cmd || !cmd[0])
 			cli_usage_error("run: give the command after '--'");
 	}
-	int c;
-	while ((c = getopt_long(ac, av, "+s:n:h", longopts, NULL)) != -1) {
+	int c, li;
+	opterr = 0; /* unknown options are refused below, with a hint */
+	while ((li = -1, c = getopt_long(ac, av, "+:s:n:h", longopts,
+					 &li)) != -1) {
+		if (c == '?' || c == ':') {
+			char shortopt[3] = {'-', (char)optopt, '\0'};
+			const char *tok = optopt > 0 && optopt < 256 &&
+						  av[optind - 1][1] != '-'
+					  ? shortopt
+					  : av[optind - 1];
+			if (c == ':')
+				cli_usage_error("%s: %s needs a value", verb,
+						tok);
+			cli_verb_refuse(verb, tok, vb->usage, vb->opts,
+					false);
+		}
+		if (c != 'h' && c != O_VERSION) {
+			const char *name = NULL;
+			for (size_t k = 0; longopts[k].name && !name; k++)
+				if (longopts[k].val == c)
+					name = longopts[k].name;
+			if (!verb_takes(vb, name)) {
+				char dashed[32];
+				snprintf(dashed, sizeof dashed, "--%s", name);
+				cli_verb_refuse(verb, dashed, vb->usage,
+						vb->opts, true);
+			}
+		}
 		switch (c) {
 		case 's': opt.state = optarg; break;
 		case O_GLOB: opt.glob = optarg; break;
@@ -1009,10 +1104,6 @@ int main(int argc, char **argv)
 		case O_STATS: opt.stats = true; break;
 		case 'h': usage(EXIT_OK); break;
 		case O_VERSION: cli_version(); break;
-		default:
-			fprintf(stderr, "Try '%s --help' for more "
-				"information.\n", cli_prog);
-			exit(EXIT_TROUBLE);
 		}
 	}
 	if (!opt.state)

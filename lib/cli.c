@@ -384,3 +384,66 @@ void cli_dlq_close(struct dlq **d)
 	if (x && dlq_close(x, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 }
+
+/* Levenshtein distance, capped: the names compared are option names. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	size_t row[65];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *cli_nearest(const char *s, const char *const *names)
+{
+	while (*s == '-')
+		s++;
+	const char *best = NULL;
+	size_t bd = SIZE_MAX;
+	for (size_t k = 0; names && names[k]; k++) {
+		size_t d = edit_distance(s, names[k]);
+		if (d < bd) {
+			bd = d;
+			best = names[k];
+		}
+	}
+	size_t limit = strlen(s) / 3;
+	if (limit < 1)
+		limit = 1;
+	return bd <= limit ? best : NULL;
+}
+
+void cli_verb_refuse(const char *verb, const char *opt,
+		     const char *usage_line, const char *const *allowed,
+		     bool known)
+{
+	const char *near = known ? NULL : cli_nearest(opt, allowed);
+	if (known)
+		fprintf(stderr, "%s: %s: %s does not apply to %s\n", cli_prog,
+			verb, opt, verb);
+	else if (near)
+		fprintf(stderr, "%s: %s: unknown option %s; did you mean "
+			"--%s?\n", cli_prog, verb, opt, near);
+	else
+		fprintf(stderr, "%s: %s: unknown option %s\n", cli_prog, verb,
+			opt);
+	fprintf(stderr, "Usage: %s\n", usage_line);
+	exit(EXIT_TROUBLE);
+}

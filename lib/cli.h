@@ -121,4 +121,19 @@ struct dlq *cli_dlq_open(const char *path);
 /* dlq_close(), dying with the reason; *d becomes NULL. */
 void cli_dlq_close(struct dlq **d);
 
+/*
+ * Per-verb options, for tools with verbs (checkpoint, txlog).  names is a
+ * NULL-terminated list of long option names without the dashes.
+ * cli_nearest: the name closest to s (edit distance at most a third of
+ * its length, and at least 1 allowed), or NULL.
+ * cli_verb_refuse: an option the tool knows ("PROG: VERB: OPT does not
+ * apply to VERB") or does not ("PROG: VERB: unknown option OPT[; did you
+ * mean --X?]", X among allowed, the verb's own options), then the verb's
+ * usage line; exit 2.
+ */
+const char *cli_nearest(const char *s, const char *const *names);
+_Noreturn void cli_verb_refuse(const char *verb, const char *opt,
+			       const char *usage_line,
+			       const char *const *allowed, bool known);
+
 #endif
