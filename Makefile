@@ -6,6 +6,7 @@
 #   make demo         a real pipeline on generated data
 #   make bench        throughput and memory against jq, awk, sort, miller
 #   make install      PREFIX=/usr/local DESTDIR=
+#   make fmt          clang-format the lines changed since HEAD (fmt-check: fail on them)
 #   make SANITIZE=1   build into build-san/ with -fsanitize=address,undefined
 
 PREFIX  ?= /usr/local
@@ -47,6 +48,12 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 GEN      := $(B)/bin-test/gen
 SPAWN    := $(B)/bin-test/spawn
 
+# The harnesses replayed over their corpus by any compiler (make test runs
+# them through tests/fuzz.bats, sanitized too); run.sh builds the libFuzzer
+# ones with clang as $(B)/fuzz/NAME (B=build-fuzz).
+FUZZ_NAMES  := $(filter-out replay,$(basename $(notdir $(wildcard tests/fuzz/*.c))))
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz-replay/%)
+
 MANS     := $(wildcard man/*.1 man/*.7)
 
 # Packages a fresh Debian 12 needs; installed by `make deps` when missing.
@@ -56,10 +63,10 @@ DEB_BENCH := miller hyperfine time
 DEB_FUZZ  := clang libclang-rt-14-dev
 DEB_VALGRIND := valgrind
 
-.PHONY: all deps deps-bench test unit unit-bins bats demo bench install uninstall clean fmt lint-man \
+.PHONY: all deps deps-bench test unit unit-bins bats demo bench install uninstall clean fmt fmt-check lint-man \
         fuzz fuzz-bins reliability valgrind
 
-all: $(BINS) $(GEN) $(SPAWN)
+all: $(BINS) $(GEN) $(SPAWN) $(FUZZ_REPLAY)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -147,12 +154,7 @@ fuzz:
 	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(DEB_FUZZ)"
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
 
-# The harnesses replayed over their corpus by any compiler (make test runs
-# them through tests/fuzz.bats, sanitized too); run.sh builds the libFuzzer
-# ones with clang as $(B)/fuzz/NAME (B=build-fuzz).
-FUZZ_NAMES  := $(filter-out replay,$(basename $(notdir $(wildcard tests/fuzz/*.c))))
-FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz-replay/%)
-all: $(FUZZ_REPLAY)
+# The fuzz harnesses replayed over their corpus by any compiler: see below.
 
 $(B)/fuzz-replay/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(LIBIDEM)
 	@mkdir -p $(dir $@)
@@ -172,7 +174,7 @@ reliability: deps all unit-bins $(B)/faults/shim.so
 # never sanitized: it is preloaded into plain builds only.
 $(B)/faults/shim.so: tests/faults/shim.c
 	@mkdir -p $(dir $@)
-	cc -std=c11 $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
+	$(CC) -std=c11 $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
 
 # valgrind memcheck over the commands of the bats suites.
 valgrind: all
@@ -199,8 +201,18 @@ uninstall:
 lint-man:
 	mandoc -Tlint -Wwarning $(MANS)
 
+# .clang-format describes the code as written (tabs, Linux braces, line
+# breaks kept where the author put them).  make fmt formats the lines
+# changed since HEAD, so it never rewrites code nobody touched; make
+# fmt-check fails, with the diff, where a change is not formatted.
+FMT_PATHS := lib cmd tests/unit tests/bench tests/fuzz tests/faults
 fmt:
-	clang-format -i lib/*.[ch] cmd/*.c cmd/*/*.c tests/unit/*.[ch] tests/bench/*.c 2>/dev/null || true
+	git clang-format --quiet --extensions c,h HEAD -- $(FMT_PATHS)
+
+fmt-check:
+	@out=$$(git clang-format --quiet --diff --extensions c,h HEAD -- $(FMT_PATHS)); \
+	case "$$out" in ""|*"no modified files"*|*"did not modify"*) ;; \
+	*) printf '%s\n' "$$out"; echo "make fmt-check: run make fmt" >&2; exit 1 ;; esac
 
 clean:
 	rm -rf build build-san
