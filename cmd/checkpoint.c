@@ -41,6 +41,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "commit.h"
+#include "feed.h"
 #include "jsonw.h"
 #include "statefile.h"
 #include "xalloc.h"
@@ -55,6 +56,7 @@ static struct {
 	uint64_t max_records; /* 0: no bound */
 	uint64_t max_bytes;
 	bool until_empty;
+	bool allow_unread; /* run: commit though CMD left input unread */
 	bool stats;
 	const char *to; /* reset: start, end or an offset */
 } opt = {.glob = "*"};
@@ -95,13 +97,14 @@ static void usage(int status)
 "  -n, --max-records N   at most N lines per batch\n"
 "      --max-bytes SIZE  at most SIZE bytes per batch (at least one line)\n"
 "      --until-empty     run: repeat batches until nothing new is left\n"
+"      --allow-unread    run: commit when CMD exits 0 without reading all\n"
 "      --to WHERE        reset: start, end, or a byte OFFSET (one FILE)\n"
 "      --stats           print counts as one JSON line on stderr\n"
 "  -h, --help            show this help\n"
 "      --version         show the version\n"
 "\n"
 "run gives CMD the batch on stdin and its number in IDEM_BATCH, and\n"
-"commits only when CMD exits 0.\n"
+"commits only when CMD exits 0 having read the whole batch.\n"
 "Exit status: 0 done, 2 trouble (or CMD failed), 75 the state is locked\n"
 "or CMD exited 75.\n"
 "See checkpoint(1).\n");
@@ -659,9 +662,9 @@ static int send_range(int fd, int out, uint64_t start, size_t n)
 #endif
 }
 
-/* Write the pending batch to fd (-1: stdout).  0, or -1 when the reader
- * went away (EPIPE) before taking all of it. */
-static int emit_batch(int out)
+/* Write the pending batch to the command fed by f (NULL: stdout).  0, or
+ * -1 when the command exited before taking all of it. */
+static int emit_batch(struct feed *f)
 {
 	uint64_t recs = 0, bytes = 0;
 	for (size_t k = 0; k < st.n; k++) {
@@ -670,7 +673,8 @@ static int emit_batch(int out)
 			continue;
 		int fd = open_pending(s);
 		size_t n = (size_t)(s->end - s->start);
-		int sent = opt.stats ? -1 : send_range(fd, out, s->start, n);
+		int sent = opt.stats || f ? -1
+					  : send_range(fd, -1, s->start, n);
 		if (sent == -2) {
 			close(fd);
 			return -1;
@@ -684,16 +688,18 @@ static int emit_batch(int out)
 		if (map_range(fd, s->start, s->end, &m) != 0)
 			cli_die(EXIT_TROUBLE, "%s: mmap: %s", s->path,
 				strerror(errno));
-		if (out < 0) {
+		if (!f) {
 			cli_out(m.p, n);
-		} else if (write_all(out, m.p, n) != 0) {
-			int e = errno;
-			munmap(m.base, m.len);
-			close(fd);
-			if (e == EPIPE)
+		} else {
+			char err[512];
+			int r = feed_write(f, m.p, n, err, sizeof err);
+			if (r < 0)
+				cli_die(EXIT_TROUBLE, "%s", err);
+			if (r > 0) {
+				munmap(m.base, m.len);
+				close(fd);
 				return -1;
-			cli_die(EXIT_TROUBLE, "pipe to command: %s",
-				strerror(e));
+			}
 		}
 		if (opt.stats)
 			recs += count_lines(m.p, n);
@@ -704,7 +710,7 @@ static int emit_batch(int out)
 	cli_stats.records_out += recs;
 	cli_stats.records_in += recs;
 	cli_stats.bytes_in += bytes;
-	if (out >= 0)
+	if (f)
 		cli_stats.bytes_out += bytes;
 	return 0;
 }
@@ -744,42 +750,22 @@ static void commit_pending(void)
 	state_save();
 }
 
-/* Run CMD on the pending batch; its exit status (or 128+signal), or -1
- * when it exited before reading the whole batch. */
+/* Run CMD on the pending batch (lib/feed.h); its exit status (or
+ * 128+signal), or -1 when it exited 0 without reading the whole batch
+ * and --allow-unread was not given. */
 static int run_cmd(char **cmd)
 {
-	char num[32];
-	int p[2];
+	char num[32], err[512];
+	uint64_t unread;
 	snprintf(num, sizeof num, "%" PRIu64, st.pending_batch);
-	if (pipe(p) != 0)
-		cli_die(EXIT_TROUBLE, "pipe: %s", strerror(errno));
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		cli_die(EXIT_TROUBLE, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		dup2(p[0], STDIN_FILENO);
-		close(p[0]);
-		close(p[1]);
-		setenv("IDEM_BATCH", num, 1);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(cmd[0], cmd);
-		fprintf(stderr, "%s: %s: %s\n", cli_prog, cmd[0],
-			strerror(errno));
-		_exit(127);
-	}
-	close(p[0]);
-	signal(SIGPIPE, SIG_IGN);
-	int whole = emit_batch(p[1]);
-	close(p[1]);
-	signal(SIGPIPE, SIG_DFL);
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			cli_die(EXIT_TROUBLE, "wait: %s", strerror(errno));
-	int rc = WIFEXITED(status) ? WEXITSTATUS(status)
-				   : 128 + WTERMSIG(status);
-	return rc == 0 && whole != 0 ? -1 : rc;
+	struct feed *f = feed_start(cmd, "IDEM_BATCH", num, err, sizeof err);
+	if (!f)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	emit_batch(f);
+	int rc = feed_finish(f, &unread, err, sizeof err);
+	if (rc < 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	return rc == 0 && unread > 0 && !opt.allow_unread ? -1 : rc;
 }
 
 /* ---- verbs ---- */
@@ -793,9 +779,11 @@ static int do_run(char **args, int nargs, char **cmd)
 		int rc = run_cmd(cmd);
 		if (rc != 0) {
 			if (rc < 0)
-				cli_warn("batch %" PRIu64 ": %s exited 0 before "
-					 "reading the whole batch; left "
-					 "pending", st.pending_batch, cmd[0]);
+				cli_warn("batch %" PRIu64 ": %s exited 0 without "
+					 "reading the whole batch; left pending "
+					 "(--allow-unread for a command that may "
+					 "ignore its input)", st.pending_batch,
+					 cmd[0]);
 			else
 				cli_warn("batch %" PRIu64 ": %s exited with "
 					 "status %d; left pending",
@@ -1005,13 +993,15 @@ static bool verb_takes(const struct verb *v, const char *name)
 
 int main(int argc, char **argv)
 {
-	enum { O_GLOB = 256, O_BYTES, O_UNTIL, O_TO, O_STATS, O_VERSION };
+	enum { O_GLOB = 256, O_BYTES, O_UNTIL, O_TO, O_STATS, O_VERSION,
+	       O_UNREAD };
 	static const struct option longopts[] = {
 		{"state", required_argument, NULL, 's'},
 		{"glob", required_argument, NULL, O_GLOB},
 		{"max-records", required_argument, NULL, 'n'},
 		{"max-bytes", required_argument, NULL, O_BYTES},
 		{"until-empty", no_argument, NULL, O_UNTIL},
+		{"allow-unread", no_argument, NULL, O_UNREAD},
 		{"to", required_argument, NULL, O_TO},
 		{"stats", no_argument, NULL, O_STATS},
 		{"help", no_argument, NULL, 'h'},
@@ -1100,6 +1090,7 @@ int main(int argc, char **argv)
 				cli_usage_error("--max-bytes: must be positive");
 			break;
 		case O_UNTIL: opt.until_empty = true; break;
+		case O_UNREAD: opt.allow_unread = true; break;
 		case O_TO: opt.to = optarg; break;
 		case O_STATS: opt.stats = true; break;
 		case 'h': usage(EXIT_OK); break;
@@ -1116,7 +1107,7 @@ int main(int argc, char **argv)
 	int status = EXIT_OK;
 	if (!strcmp(verb, "read")) {
 		if (prepare(args, nargs))
-			emit_batch(-1);
+			emit_batch(NULL);
 		cli_out_commit();
 		if (opt.stats)
 			cli_stats_print(NULL);
@@ -1124,6 +1115,8 @@ int main(int argc, char **argv)
 		commit_pending();
 	} else if (!strcmp(verb, "run")) {
 		status = do_run(args, nargs, cmd);
+	} else if (opt.allow_unread) {
+		cli_usage_error("--allow-unread applies to run only");
 	} else if (!strcmp(verb, "status")) {
 		do_status();
 	} else {

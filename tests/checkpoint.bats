@@ -122,7 +122,7 @@ J
 	seq 1 100000 | sed 's/.*/{"n":&}/' > in.ndjson
 	run checkpoint run -s s in.ndjson -- true
 	assert_failure 2
-	assert_output 'checkpoint: batch 1: true exited 0 before reading the whole batch; left pending'
+	assert_output 'checkpoint: batch 1: true exited 0 without reading the whole batch; left pending (--allow-unread for a command that may ignore its input)'
 }
 
 @test "run --until-empty repeats batches until nothing is left" {

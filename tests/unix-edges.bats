@@ -146,3 +146,83 @@ no_lock_records() {
 	run dlq replay q
 	assert_line --index 1 '{"id":1}'
 }
+
+# ---- fed commands ----
+
+@test "dlq replay to a command that exits 0 without reading removes nothing" {
+	letter 1 2 > q
+	cp q q.before
+	run dlq replay q -- true
+	assert_failure 2
+	assert_output 'dlq: true exited 0 leaving 18 of 18 bytes unread; nothing removed from q (--allow-unread for a command that may ignore its input)'
+	cmp q q.before
+	[ ! -e q.replay ]
+	run dlq replay q --allow-unread -- true
+	assert_success
+	[ ! -s q ]
+}
+
+@test "dlq replay to a command that stops reading a large batch removes nothing" {
+	for i in $(seq 1 3000); do letter "$i"; done > q
+	cp q q.before
+	run dlq replay q -- head -c 10
+	assert_failure 2
+	assert_output --partial 'bytes unread; nothing removed from q'
+	cmp q q.before
+}
+
+@test "checkpoint run commits only a batch the command read whole" {
+	mkdir d
+	recs > d/a.ndjson
+	run checkpoint run -s ck d -- true
+	assert_failure 2
+	assert_output 'checkpoint: batch 1: true exited 0 without reading the whole batch; left pending (--allow-unread for a command that may ignore its input)'
+	run checkpoint run -s ck d -- cat
+	assert_success
+	assert_output "$(recs)"
+	recs >> d/a.ndjson
+	run checkpoint run -s ck --allow-unread d -- true
+	assert_success
+	run checkpoint read -s ck d
+	assert_output ''
+	run checkpoint status -s ck --allow-unread
+	assert_failure 2
+}
+
+# wait_gone PID...: true once every PID has ended (within 3 s).
+wait_gone() {
+	local i p alive
+	for i in $(seq 1 60); do
+		alive=
+		for p in "$@"; do kill -0 "$p" 2> /dev/null && alive=1; done
+		[ -z "$alive" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# the command writes its pid and its background child's, then waits
+slow_cmd='echo $$ > pid; sleep 30 & echo $! > gpid; cat > /dev/null; wait'
+
+@test "a SIGKILLed dlq replay takes its command and the command's children with it" {
+	letter 1 > q
+	(exec dlq replay q -- sh -c "$slow_cmd") 3>&- &
+	local r=$!
+	for i in $(seq 1 100); do [ -s gpid ] && break; sleep 0.05; done
+	[ -s gpid ]
+	kill -9 "$r"
+	wait_gone "$(cat pid)" "$(cat gpid)"
+}
+
+@test "a SIGKILLed checkpoint run takes its command and the command's children with it" {
+	mkdir d
+	recs > d/a.ndjson
+	(exec checkpoint run -s ck d -- sh -c "$slow_cmd") 3>&- &
+	local r=$!
+	for i in $(seq 1 100); do [ -s gpid ] && break; sleep 0.05; done
+	[ -s gpid ]
+	kill -9 "$r"
+	wait_gone "$(cat pid)" "$(cat gpid)"
+	run checkpoint read -s ck d
+	assert_output "$(recs)"
+}

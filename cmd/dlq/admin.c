@@ -22,6 +22,7 @@
 #include "commit.h"
 #include "dlq_ledger.h"
 #include "dlqtool.h"
+#include "feed.h"
 #include "jsonw.h"
 #include "lines.h"
 #include "timefmt.h"
@@ -300,15 +301,20 @@ static void collect(struct pending *p, const char *path)
 		cli_die(EXIT_TROUBLE, "%s", err);
 }
 
-static int feed_out(void *ctx, int fd)
+/* Feed the originals to cmd: its exit status, or -1 when it exited 0
+ * without reading all of them (--allow-unread: that is fine). */
+static int run_replay(char **cmd, const struct pending *p, bool allow_unread,
+		      uint64_t *unread)
 {
-	struct pending *p = ctx;
-	if (write_all(fd, p->out.p ? p->out.p : "", p->out.len) != 0) {
-		if (errno == EPIPE)
-			return -1;
-		cli_die(EXIT_TROUBLE, "pipe to command: %s", strerror(errno));
-	}
-	return 0;
+	char err[512];
+	struct feed *f = feed_start(cmd, NULL, NULL, err, sizeof err);
+	if (!f || feed_write(f, p->out.p ? p->out.p : "", p->out.len, err,
+			     sizeof err) < 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	int rc = feed_finish(f, unread, err, sizeof err);
+	if (rc < 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	return rc == 0 && *unread > 0 && !allow_unread ? -1 : rc;
 }
 
 /* ---- a replay that did not finish ---- */
@@ -432,16 +438,17 @@ static void commit_replay(const char *path, struct pending *p)
 
 int dlq_replay_main(int argc, char **argv)
 {
-	enum { O_MAX = 256, O_COMMIT };
+	enum { O_MAX = 256, O_COMMIT, O_UNREAD };
 	static const struct option longopts[] = {
 		{"max-retries", required_argument, NULL, O_MAX},
 		{"commit", no_argument, NULL, O_COMMIT},
+		{"allow-unread", no_argument, NULL, O_UNREAD},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	static struct pending p; /* static: held until exit, never leaked */
 	p.max_retries = UINT64_MAX;
-	bool commit = false;
+	bool commit = false, allow_unread = false;
 	char **cmd = NULL;
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--")) {
@@ -456,11 +463,14 @@ int dlq_replay_main(int argc, char **argv)
 		case O_MAX: p.max_retries = cli_count("--max-retries", optarg);
 			break;
 		case O_COMMIT: commit = true; break;
+		case O_UNREAD: allow_unread = true; break;
 		case 'h':
 			printf("Usage: dlq replay FILE [--max-retries N] "
-			       "[-- CMD [ARG]...]\n       dlq replay FILE "
-			       "--commit\nEmit the replayable originals; they "
-			       "leave FILE only when the replay commits.\n");
+			       "[--allow-unread] [-- CMD [ARG]...]\n"
+			       "       dlq replay FILE --commit\nEmit the "
+			       "replayable originals; they leave FILE only when "
+			       "the replay commits:\nCMD exits 0 having read "
+			       "all of them (--allow-unread: read or not).\n");
 			exit(EXIT_OK);
 		default: dlq_bad_option();
 		}
@@ -470,6 +480,9 @@ int dlq_replay_main(int argc, char **argv)
 	if (cmd && (!cmd[0] || commit))
 		cli_usage_error("replay: give a command after '--', or "
 				"--commit, not both");
+	if (allow_unread && !cmd)
+		cli_usage_error("replay: --allow-unread applies to a command "
+				"after '--'");
 	const char *path = argv[optind];
 	char err[512];
 	int lk = commit_lock(path, err, sizeof err);
@@ -510,12 +523,15 @@ int dlq_replay_main(int argc, char **argv)
 		cli_out_close();
 		return EXIT_OK; /* pending until dlq replay --commit */
 	}
-	int rc = run_fed(cmd, feed_out, &p);
+	uint64_t unread;
+	int rc = run_replay(cmd, &p, allow_unread, &unread);
 	if (rc != 0) {
 		settle_ledger(path, true);
 		if (rc < 0)
-			cli_warn("%s exited 0 before reading every record; "
-				 "nothing removed from %s", cmd[0], path);
+			cli_warn("%s exited 0 leaving %" PRIu64 " of %zu bytes "
+				 "unread; nothing removed from %s "
+				 "(--allow-unread for a command that may ignore "
+				 "its input)", cmd[0], unread, p.out.len, path);
 		else
 			cli_warn("%s exited with status %d; nothing removed "
 				 "from %s", cmd[0], rc, path);

@@ -46,8 +46,4 @@ struct envelope {
 int envelope_parse(struct scan_record *rec, const char *line, size_t len,
 		   struct envelope *e);
 
-/* Run argv with stdin from a pipe fed by feed(ctx, fd); returns its exit
- * status (128 + signal when killed), or -1 when it stopped reading. */
-int run_fed(char **argv, int (*feed)(void *ctx, int fd), void *ctx);
-
 #endif

@@ -85,39 +85,6 @@ int envelope_parse(struct scan_record *rec, const char *line, size_t len,
 	return 0;
 }
 
-int run_fed(char **argv, int (*feed)(void *ctx, int fd), void *ctx)
-{
-	int p[2];
-	if (pipe(p) != 0)
-		cli_die(EXIT_TROUBLE, "pipe: %s", strerror(errno));
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		cli_die(EXIT_TROUBLE, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		dup2(p[0], STDIN_FILENO);
-		close(p[0]);
-		close(p[1]);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(argv[0], argv);
-		fprintf(stderr, "%s: %s: %s\n", cli_prog, argv[0],
-			strerror(errno));
-		_exit(127);
-	}
-	close(p[0]);
-	signal(SIGPIPE, SIG_IGN);
-	int whole = feed(ctx, p[1]);
-	close(p[1]);
-	signal(SIGPIPE, SIG_DFL);
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			cli_die(EXIT_TROUBLE, "wait: %s", strerror(errno));
-	int rc = WIFEXITED(status) ? WEXITSTATUS(status)
-				   : 128 + WTERMSIG(status);
-	return rc == 0 && whole != 0 ? -1 : rc;
-}
-
 int main(int argc, char **argv)
 {
 	cli_init(argv[0]);

@@ -1,0 +1,243 @@
+#define _GNU_SOURCE /* pipe2 */
+#include "feed.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "xalloc.h"
+
+struct feed {
+	pid_t pid;     /* the command */
+	pid_t dog;     /* the watchdog, leader of the command's group */
+	int wfd, rfd;  /* the pipe: our write end, our copy of the read end */
+	int dogfd;     /* write end of the watchdog's pipe */
+	bool reaped;   /* the command has exited: status is its status */
+	int status;
+	uint64_t unread;
+	const char *name;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Everything but keep: the watchdog must hold no lock, no state file, no
+ * pipe end (a held write end would keep the command from its EOF). */
+static void close_all_but(int keep)
+{
+	struct rlimit rl;
+	long max = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		max = (long)rl.rlim_cur;
+	if (max > 65536)
+		max = 65536;
+#ifdef SYS_close_range
+	if (keep > 0)
+		syscall(SYS_close_range, 0u, (unsigned)keep - 1, 0u);
+	if (syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) == 0)
+		return;
+#endif
+	for (int fd = 0; fd < max; fd++)
+		if (fd != keep)
+			close(fd);
+}
+
+/* The watchdog: wait for a word from the parent; end-of-file means the
+ * parent died, so the command's group dies too. */
+static _Noreturn void watchdog(int rfd)
+{
+	static const int quiet[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+				    SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU};
+	for (size_t k = 0; k < sizeof quiet / sizeof *quiet; k++)
+		signal(quiet[k], SIG_IGN);
+	close_all_but(rfd);
+	char c;
+	ssize_t r;
+	do
+		r = read(rfd, &c, 1);
+	while (r < 0 && errno == EINTR);
+	if (r != 1)
+		kill(0, SIGKILL); /* the group, this process last */
+	_exit(0);
+}
+
+static int reap(struct feed *f, int flags, char *err, size_t errlen)
+{
+	int st;
+	pid_t r;
+	do
+		r = waitpid(f->pid, &st, flags);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		set_err(err, errlen, "%s: wait: %s", f->name, strerror(errno));
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	f->reaped = true;
+	f->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return 1;
+}
+
+static void dog_release(struct feed *f, bool kill_group)
+{
+	if (f->dogfd >= 0) {
+		if (!kill_group && write(f->dogfd, "d", 1) != 1) {
+			/* cannot tell it: it will kill a finished group */
+		}
+		close(f->dogfd);
+		f->dogfd = -1;
+	}
+	if (f->dog > 0)
+		while (waitpid(f->dog, NULL, 0) < 0 && errno == EINTR)
+			;
+	f->dog = 0;
+}
+
+static void feed_free(struct feed *f)
+{
+	if (f->wfd >= 0)
+		close(f->wfd);
+	if (f->rfd >= 0)
+		close(f->rfd);
+	free(f);
+}
+
+struct feed *feed_start(char **argv, const char *env_name,
+			const char *env_value, char *err, size_t errlen)
+{
+	struct feed *f = xcalloc(1, sizeof *f);
+	f->wfd = f->rfd = f->dogfd = -1;
+	f->name = argv[0];
+	int d[2], p[2];
+	if (pipe2(d, O_CLOEXEC) != 0) {
+		set_err(err, errlen, "pipe: %s", strerror(errno));
+		free(f);
+		return NULL;
+	}
+	fflush(NULL);
+	f->dog = fork();
+	if (f->dog < 0) {
+		set_err(err, errlen, "fork: %s", strerror(errno));
+		close(d[0]);
+		close(d[1]);
+		free(f);
+		return NULL;
+	}
+	if (f->dog == 0) {
+		setpgid(0, 0);
+		watchdog(d[0]);
+	}
+	/* Both sides set the group, so it exists before the command joins
+	 * it, whichever runs first. */
+	setpgid(f->dog, f->dog);
+	close(d[0]);
+	f->dogfd = d[1];
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		set_err(err, errlen, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	f->rfd = p[0];
+	f->wfd = p[1];
+	f->pid = fork();
+	if (f->pid < 0) {
+		set_err(err, errlen, "fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (f->pid == 0) {
+		setpgid(0, f->dog);
+		if (dup2(p[0], STDIN_FILENO) < 0)
+			_exit(127);
+		if (env_name)
+			setenv(env_name, env_value, 1);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[0], argv);
+		int e = errno;
+		fprintf(stderr, "%s: %s\n", argv[0], strerror(e));
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	setpgid(f->pid, f->dog);
+	/* Never block on a full pipe: a command that exits without
+	 * reading must be noticed while we wait to write. */
+	if (fcntl(f->wfd, F_SETFL, fcntl(f->wfd, F_GETFL) | O_NONBLOCK) < 0) {
+		set_err(err, errlen, "pipe: %s", strerror(errno));
+		close(f->wfd);
+		f->wfd = -1;
+		reap(f, 0, NULL, 0);
+		goto fail;
+	}
+	return f;
+fail:
+	dog_release(f, true);
+	feed_free(f);
+	return NULL;
+}
+
+int feed_write(struct feed *f, const void *data, size_t n, char *err,
+	       size_t errlen)
+{
+	const char *p = data;
+	while (n > 0) {
+		if (f->reaped) {
+			f->unread += n;
+			return 1;
+		}
+		ssize_t w = write(f->wfd, p, n);
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != EAGAIN) {
+			set_err(err, errlen, "pipe to %s: %s", f->name,
+				strerror(errno));
+			return -1;
+		}
+		struct pollfd pf = {.fd = f->wfd, .events = POLLOUT};
+		if (poll(&pf, 1, 50) == 0 && reap(f, WNOHANG, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int feed_finish(struct feed *f, uint64_t *unread, char *err, size_t errlen)
+{
+	close(f->wfd);
+	f->wfd = -1;
+	if (!f->reaped && reap(f, 0, err, errlen) < 0) {
+		dog_release(f, true);
+		feed_free(f);
+		return -1;
+	}
+	int left = 0;
+	if (ioctl(f->rfd, FIONREAD, &left) == 0 && left > 0)
+		f->unread += (uint64_t)left;
+	*unread = f->unread;
+	int status = f->status;
+	dog_release(f, false);
+	feed_free(f);
+	return status;
+}

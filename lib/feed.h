@@ -1,0 +1,55 @@
+/*
+ * feed: run a command with its stdin fed from this process, and know
+ * whether it took everything.  One fork/feed/wait for every tool that
+ * hands records to a command and then commits (dlq replay, checkpoint
+ * run): a commit must follow only a command that consumed the whole
+ * batch and exited 0.
+ *
+ * Consumed.  An exit status of 0 does not say the command read its
+ * input: `true` exits 0 at once, and a batch that fits in the pipe buffer
+ * is "written" without anyone reading it.  So this process keeps the
+ * pipe's read end open while feeding: the bytes the command never took
+ * stay countable (FIONREAD once it has exited), and a command that exits
+ * while the feed still has bytes to give is seen (a poll on the pipe with
+ * a waitpid(WNOHANG) beside it), instead of an EPIPE that a kept read end
+ * would never raise.
+ *
+ * Killed.  The command runs in a process group of its own, led by a
+ * small watchdog process forked first.  The watchdog waits on a pipe
+ * whose write end only this process holds: when this process dies in any
+ * way (SIGKILL included) the pipe reads end-of-file and the watchdog
+ * kills the whole group, grandchildren too (PR_SET_PDEATHSIG would reach
+ * only the child).  A finished feed tells the watchdog to go quietly.
+ * The watchdog ignores the terminal's signals: ^C kills this process,
+ * and through the watchdog the command.
+ *
+ * Errors come back as -1 with a message in err; nothing here prints or
+ * exits.
+ */
+#ifndef IDEM_FEED_H
+#define IDEM_FEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct feed;
+
+/* Start argv[0] (PATH search) with stdin from a pipe; env_name=env_value
+ * set in its environment when env_name is not NULL. */
+struct feed *feed_start(char **argv, const char *env_name,
+			const char *env_value, char *err, size_t errlen);
+
+/* Give the command n bytes.  0 all taken by the pipe; 1 the command
+ * exited before taking them all (the rest counts as unread); -1 error. */
+int feed_write(struct feed *f, const void *data, size_t n, char *err,
+	       size_t errlen);
+
+/*
+ * End of input: close the pipe, wait for the command, free f.  Returns
+ * its exit status (128 + signal number when a signal ended it), or -1 on
+ * error; *unread is the number of bytes it never read (left in the pipe
+ * or never taken).  Commit only on 0 with *unread == 0.
+ */
+int feed_finish(struct feed *f, uint64_t *unread, char *err, size_t errlen);
+
+#endif
