@@ -973,10 +973,10 @@ static const struct verb {
 	 {"state", "glob", "max-records", "max-bytes", "stats", NULL}},
 	{"commit", "checkpoint commit -s STATE", {"state", NULL}},
 	{"run", "checkpoint run -s STATE [-n N] [--max-bytes SIZE] "
-		"[--glob PATTERN] [--until-empty] [--stats] FILE|DIR... -- "
-		"CMD [ARG]...",
+		"[--glob PATTERN] [--until-empty] [--allow-unread] [--stats] "
+		"FILE|DIR... -- CMD [ARG]...",
 	 {"state", "glob", "max-records", "max-bytes", "until-empty",
-	  "stats", NULL}},
+	  "allow-unread", "stats", NULL}},
 	{"status", "checkpoint status -s STATE", {"state", NULL}},
 	{"reset", "checkpoint reset -s STATE --to start|end|OFFSET "
 		  "[--glob PATTERN] [FILE|DIR]...",
@@ -1115,8 +1115,6 @@ int main(int argc, char **argv)
 		commit_pending();
 	} else if (!strcmp(verb, "run")) {
 		status = do_run(args, nargs, cmd);
-	} else if (opt.allow_unread) {
-		cli_usage_error("--allow-unread applies to run only");
 	} else if (!strcmp(verb, "status")) {
 		do_status();
 	} else {
