@@ -351,9 +351,11 @@ static void keep_last(const struct line *ln, const char *name,
 		return;
 	}
 	struct kept *k = &run.kept[*pay - 1];
-	/* Ties go to the later record, as with plain --keep last. */
+	/* Ties go to the later record, as with plain --keep last.  Two
+	 * RFC 3339 times compare as instants, whatever their offsets. */
 	if (opt.order_by &&
-	    value_compare(ord, ord_len, k->ord, k->ord_len) < 0) {
+	    value_compare_as(VALUE_ORDER_INSTANT, ord, ord_len, k->ord,
+			     k->ord_len) < 0) {
 		duplicate(ln, name);
 		return;
 	}

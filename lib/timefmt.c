@@ -112,32 +112,45 @@ static int seconds_to_ns(int64_t secs, int64_t frac, int64_t *ns)
 	return 0;
 }
 
-int time_parse_rfc3339(const char *s, size_t n, int64_t *ns,
-		       const char **why)
+/*
+ * The calendar time at s[0..n) as seconds and nanoseconds since the
+ * epoch.  Strict: RFC 3339 exactly.  Loose (what people type in a
+ * --where): also a bare date, a time without seconds, and no zone at
+ * all, which *zoned reports.  Years 0000-9999 only, so the seconds stay
+ * within +-3.2e11 and nothing here can overflow.
+ */
+static int parse_calendar(const char *s, size_t n, bool loose,
+			  struct instant *t, bool *zoned, const char **why)
 {
-	int y, mo, d, h, mi, sec;
-	/* "YYYY-MM-DDTHH:MM:SS" before the fraction and the offset */
-	if (n < 19 || fixed_digits(s, 4, &y) != 0 || s[4] != '-' ||
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	*why = why_rfc3339;
+	if (n < 10 || fixed_digits(s, 4, &y) != 0 || s[4] != '-' ||
 	    fixed_digits(s + 5, 2, &mo) != 0 || s[7] != '-' ||
-	    fixed_digits(s + 8, 2, &d) != 0 ||
-	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-	    fixed_digits(s + 11, 2, &h) != 0 || s[13] != ':' ||
-	    fixed_digits(s + 14, 2, &mi) != 0 || s[16] != ':' ||
-	    fixed_digits(s + 17, 2, &sec) != 0) {
-		*why = why_rfc3339;
+	    fixed_digits(s + 8, 2, &d) != 0)
 		return -1;
+	size_t i = 10;
+	if (!(loose && n == 10)) {
+		if (n < 16 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+		    fixed_digits(s + 11, 2, &h) != 0 || s[13] != ':' ||
+		    fixed_digits(s + 14, 2, &mi) != 0)
+			return -1;
+		i = 16;
+		if (i < n && s[i] == ':') {
+			if (n - i < 3 || fixed_digits(s + 17, 2, &sec) != 0)
+				return -1;
+			i = 19;
+		} else if (!loose) {
+			return -1;
+		}
 	}
-	size_t i = 19;
 	int64_t frac = 0;
-	if (i < n && s[i] == '.') {
+	if (i == 19 && i < n && s[i] == '.') {
 		int k = 0;
 		for (i++; i < n && is_digit(s[i]); i++, k++)
 			if (k < 9)
 				frac = frac * 10 + (s[i] - '0');
-		if (k == 0) {
-			*why = why_rfc3339;
+		if (k == 0)
 			return -1;
-		}
 		if (k > 9) {
 			*why = "more than 9 fractional digits";
 			return -1;
@@ -146,15 +159,14 @@ int time_parse_rfc3339(const char *s, size_t n, int64_t *ns,
 			frac *= 10;
 	}
 	int64_t offset = 0;
+	*zoned = true;
 	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
 		i++;
-	} else if (i < n && (s[i] == '+' || s[i] == '-')) {
+	} else if (i < n && (s[i] == '+' || s[i] == '-') && n > 10) {
 		int oh, om;
 		if (n - i < 6 || fixed_digits(s + i + 1, 2, &oh) != 0 ||
-		    s[i + 3] != ':' || fixed_digits(s + i + 4, 2, &om) != 0) {
-			*why = why_rfc3339;
+		    s[i + 3] != ':' || fixed_digits(s + i + 4, 2, &om) != 0)
 			return -1;
-		}
 		if (oh > 23 || om > 59) {
 			*why = "time zone offset out of range";
 			return -1;
@@ -163,14 +175,14 @@ int time_parse_rfc3339(const char *s, size_t n, int64_t *ns,
 		if (s[i] == '-')
 			offset = -offset;
 		i += 6;
+	} else if (i == n && loose) {
+		*zoned = false;
 	} else {
 		*why = i < n ? why_rfc3339 : "missing time zone (Z or +HH:MM)";
 		return -1;
 	}
-	if (i != n) {
-		*why = why_rfc3339;
+	if (i != n)
 		return -1;
-	}
 	if (mo < 1 || mo > 12) {
 		*why = "month out of range";
 		return -1;
@@ -191,14 +203,77 @@ int time_parse_rfc3339(const char *s, size_t n, int64_t *ns,
 		*why = "second out of range";
 		return -1;
 	}
-	/* Years 0000-9999 keep this within +-3.2e11: no overflow here. */
-	int64_t secs = days_from_civil(y, mo, d) * SEC_PER_DAY + h * 3600 +
-		       mi * 60 + sec - offset;
-	if (seconds_to_ns(secs, frac, ns) != 0) {
+	t->sec = days_from_civil(y, mo, d) * SEC_PER_DAY + h * 3600 +
+		 mi * 60 + sec - offset;
+	t->nsec = (int32_t)frac;
+	return 0;
+}
+
+int time_parse_instant(const char *s, size_t n, struct instant *t,
+		       const char **why)
+{
+	bool zoned;
+	return parse_calendar(s, n, false, t, &zoned, why);
+}
+
+int time_parse_loose(const char *s, size_t n, struct instant *t,
+		     bool *zoned, const char **why)
+{
+	return parse_calendar(s, n, true, t, zoned, why);
+}
+
+int time_parse_date(const char *s, size_t n, int64_t *days, const char **why)
+{
+	int y, mo, d;
+	if (n != 10 || fixed_digits(s, 4, &y) != 0 || s[4] != '-' ||
+	    fixed_digits(s + 5, 2, &mo) != 0 || s[7] != '-' ||
+	    fixed_digits(s + 8, 2, &d) != 0) {
+		*why = "not a date YYYY-MM-DD";
+		return -1;
+	}
+	if (mo < 1 || mo > 12) {
+		*why = "month out of range";
+		return -1;
+	}
+	if (d < 1 || d > days_in_month(y, mo)) {
+		*why = "day out of range";
+		return -1;
+	}
+	*days = days_from_civil(y, mo, d);
+	return 0;
+}
+
+int time_parse_rfc3339(const char *s, size_t n, int64_t *ns,
+		       const char **why)
+{
+	struct instant t;
+	if (time_parse_instant(s, n, &t, why) != 0)
+		return -1;
+	if (seconds_to_ns(t.sec, t.nsec, ns) != 0) {
 		*why = why_range;
 		return -1;
 	}
 	return 0;
+}
+
+int time_instant_cmp(const struct instant *a, const struct instant *b)
+{
+	if (a->sec != b->sec)
+		return a->sec < b->sec ? -1 : 1;
+	return a->nsec < b->nsec ? -1 : a->nsec > b->nsec;
+}
+
+void time_instant_trunc(struct instant *t, int32_t unit_ns, bool up)
+{
+	int32_t r = t->nsec % unit_ns;
+	t->nsec -= r;
+	if (up && r) {
+		t->nsec += unit_ns;
+		if (t->nsec >= NS_PER_S) {
+			t->nsec -= (int32_t)NS_PER_S;
+			t->sec++;
+		}
+	}
 }
 
 static int unit_digits(enum time_unit unit)
@@ -365,6 +440,19 @@ int time_from_json(const char *json, size_t n, enum time_unit unit,
 	return -1;
 }
 
+int time_instant_from_json(const char *json, size_t n, struct instant *t,
+			   const char **why)
+{
+	char text[TIME_JSON_MAX];
+	size_t len;
+	if (n == 0 || json[0] != '"' ||
+	    json_string_ascii(json, n, text, &len) != 0) {
+		*why = why_rfc3339;
+		return -1;
+	}
+	return time_parse_instant(text, len, t, why);
+}
+
 static char *put_fixed(char *p, int64_t v, int width)
 {
 	for (int i = width - 1; i >= 0; i--) {
@@ -413,6 +501,51 @@ size_t time_format(int64_t ns, char *buf)
 			p = put_fixed(p, frac, 9);
 	}
 	*p++ = 'Z';
+	*p = '\0';
+	return (size_t)(p - buf);
+}
+
+size_t time_format_instant(const struct instant *t, enum time_style style,
+			   char *buf)
+{
+	int64_t days = t->sec / SEC_PER_DAY, sod = t->sec % SEC_PER_DAY;
+	if (sod < 0) {
+		sod += SEC_PER_DAY;
+		days--;
+	}
+	int64_t y;
+	int m, d;
+	civil_from_days(days, &y, &m, &d);
+	char *p = buf;
+	if (y < 0 || y > 9999) { /* not from a parse: keep the sign */
+		*p++ = y < 0 ? '-' : '+';
+		y = y < 0 ? -y : y;
+		p = put_fixed(p, y, y > 9999 ? 6 : 4);
+	} else {
+		p = put_fixed(p, y, 4);
+	}
+	*p++ = '-';
+	p = put_fixed(p, m, 2);
+	*p++ = '-';
+	p = put_fixed(p, d, 2);
+	*p++ = style == TIME_STYLE_PARTITION ? ' ' : 'T';
+	p = put_fixed(p, sod / 3600, 2);
+	*p++ = ':';
+	p = put_fixed(p, sod / 60 % 60, 2);
+	*p++ = ':';
+	p = put_fixed(p, sod % 60, 2);
+	int64_t frac = t->nsec;
+	if (frac != 0 || style == TIME_STYLE_MILLIS) {
+		*p++ = '.';
+		if (frac % NS_PER_MS == 0 && style != TIME_STYLE_PARTITION)
+			p = put_fixed(p, frac / NS_PER_MS, 3);
+		else if (frac % NS_PER_US == 0)
+			p = put_fixed(p, frac / NS_PER_US, 6);
+		else
+			p = put_fixed(p, frac, 9);
+	}
+	if (style != TIME_STYLE_PARTITION)
+		*p++ = 'Z';
 	*p = '\0';
 	return (size_t)(p - buf);
 }

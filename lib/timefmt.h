@@ -13,6 +13,7 @@
 #ifndef IDEM_TIMEFMT_H
 #define IDEM_TIMEFMT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,45 @@ enum time_unit { TIME_S, TIME_MS, TIME_US, TIME_NS };
 /* 0, or -1 with *why (static text) set. */
 int time_parse_rfc3339(const char *s, size_t n, int64_t *ns,
 		       const char **why);
+/*
+ * An instant on the calendar, for values (a timestamp column, a --where
+ * literal) that need years 0000-9999 rather than int64 nanoseconds'
+ * 1677-2262: seconds since the epoch and 0 <= nsec < 1e9.
+ */
+struct instant {
+	int64_t sec;
+	int32_t nsec;
+};
+
+/* RFC 3339 exactly, as time_parse_rfc3339, into an instant. */
+int time_parse_instant(const char *s, size_t n, struct instant *t,
+		       const char **why);
+/* What people type: RFC 3339, or a date ("2024-01-01", midnight), a
+ * time without seconds, 'T' or a space, and no zone at all (*zoned
+ * false; the caller says what that means -- txlog reads it as UTC). */
+int time_parse_loose(const char *s, size_t n, struct instant *t,
+		     bool *zoned, const char **why);
+/* A JSON string holding an RFC 3339 time. */
+int time_instant_from_json(const char *json, size_t n, struct instant *t,
+			   const char **why);
+/* A real calendar date YYYY-MM-DD (no 2024-02-30), as days since the
+ * epoch. */
+int time_parse_date(const char *s, size_t n, int64_t *days,
+		    const char **why);
+int time_instant_cmp(const struct instant *a, const struct instant *b);
+/* Round to a multiple of unit_ns (which divides 1e9): down, or up. */
+void time_instant_trunc(struct instant *t, int32_t unit_ns, bool up);
+
+enum time_style {
+	TIME_STYLE_RFC3339,   /* 2024-01-01T08:00:00.25Z: shortest fraction */
+	TIME_STYLE_MILLIS,    /* 2024-01-01T08:00:00.000Z: Delta's stats */
+	TIME_STYLE_PARTITION  /* 2024-01-01 08:00:00[.ffffff]: UTC, Delta's
+			       * timestamp partition value */
+};
+/* Returns the length; buf needs TIME_STRMAX bytes. */
+size_t time_format_instant(const struct instant *t, enum time_style style,
+			   char *buf);
+
 int time_from_number(const char *num, size_t n, enum time_unit unit,
 		     int64_t *ns, const char **why);
 

@@ -58,4 +58,15 @@ int value_type_rank(char first);
  */
 int value_number_compare(const char *a, size_t an, const char *b, size_t bn);
 
+/*
+ * The one comparison for values whose meaning is known (a column's type,
+ * an --order-by over times).  VALUE_ORDER_JSON is value_compare: exact
+ * numbers, decoded strings.  VALUE_ORDER_INSTANT also compares strings
+ * that are RFC 3339 times as instants, so "2024-01-01T10:00:00+02:00"
+ * (08:00Z) is before "2024-01-01T09:00:00Z".
+ */
+enum value_order { VALUE_ORDER_JSON, VALUE_ORDER_INSTANT };
+int value_compare_as(enum value_order o, const char *a, size_t an,
+		     const char *b, size_t bn);
+
 #endif

@@ -35,6 +35,7 @@
 
 struct colstat {
 	char *name;
+	enum value_order ord; /* by the schema: timestamps are instants */
 	struct buf min, max;
 	uint64_t nonnull;
 	bool unbounded; /* saw a value too long or not primitive */
@@ -43,6 +44,7 @@ struct colstat {
 /* One data file being written: a commit temp file until it is sealed. */
 struct dfile {
 	const char *table;
+	const struct ds_type *schema; /* types of the columns, or NULL */
 	char *const *part;
 	size_t npart;
 	char *rel;    /* relative path, decoded */
@@ -56,6 +58,7 @@ struct dfile {
 
 struct dws {
 	const char *table;
+	const struct ds_type *schema;
 	char *const *part;
 	size_t npart;
 	int level;
@@ -67,11 +70,42 @@ struct dws {
 	unsigned seq;
 };
 
-struct dws *dws_new(const char *table, char *const *part, size_t npart,
-		    int level)
+static const struct ds_type *col_type(const struct ds_type *schema,
+				      const char *col)
+{
+	struct ds_field *f = schema ? ds_field(schema, col, strlen(col)) : NULL;
+	return f ? f->type : NULL;
+}
+
+static bool is_time_type(const struct ds_type *t)
+{
+	return t && (t->kind == DT_TIMESTAMP || t->kind == DT_TIMESTAMP_NTZ);
+}
+
+enum value_order txlog_order(const struct ds_type *schema, const char *col)
+{
+	return is_time_type(col_type(schema, col)) ? VALUE_ORDER_INSTANT
+						   : VALUE_ORDER_JSON;
+}
+
+int txlog_part_instant(const char *v, struct instant *t)
+{
+	bool zoned;
+	const char *why;
+	/* Delta's own form has no zone and means UTC; the ISO 8601 form
+	 * the protocol also allows carries its zone. */
+	return time_parse_loose(v, strlen(v), t, &zoned, &why) == 0 &&
+			       strlen(v) >= 19
+		       ? 0
+		       : -1;
+}
+
+struct dws *dws_new(const char *table, const struct ds_type *schema,
+		    char *const *part, size_t npart, int level)
 {
 	struct dws *w = xcalloc(1, sizeof *w);
 	w->table = table;
+	w->schema = schema;
 	w->part = part;
 	w->npart = npart;
 	w->level = level;
@@ -101,11 +135,13 @@ static void mkdirs(const char *table, const char *rel)
 	buf_free(&b);
 }
 
-struct dfile *dfile_open(const char *table, char *const *part, size_t npart,
-			 char **pvals, unsigned seq, int level)
+struct dfile *dfile_open(const char *table, const struct ds_type *schema,
+			 char *const *part, size_t npart, char **pvals,
+			 unsigned seq, int level)
 {
 	struct dfile *f = xcalloc(1, sizeof *f);
 	f->table = table;
+	f->schema = schema;
 	f->part = part;
 	f->npart = npart;
 	f->pvals = pvals;
@@ -144,16 +180,19 @@ static struct colstat *col_of(struct dfile *f, const char *k, size_t kn,
 	struct colstat *c = &f->cols[f->ncols++];
 	memset(c, 0, sizeof *c);
 	c->name = literal ? dl_strdup_lit(k, kn) : xstrndup(k, kn);
+	c->ord = txlog_order(f->schema, c->name);
 	return c;
 }
 
 static void col_bound(struct colstat *c, const char *v, size_t vn)
 {
-	if (!c->min.len || value_compare(v, vn, c->min.p, c->min.len) < 0) {
+	if (!c->min.len ||
+	    value_compare_as(c->ord, v, vn, c->min.p, c->min.len) < 0) {
 		c->min.len = 0;
 		buf_add(&c->min, v, vn);
 	}
-	if (!c->max.len || value_compare(v, vn, c->max.p, c->max.len) > 0) {
+	if (!c->max.len ||
+	    value_compare_as(c->ord, v, vn, c->max.p, c->max.len) > 0) {
 		c->max.len = 0;
 		buf_add(&c->max, v, vn);
 	}
@@ -263,6 +302,28 @@ void dfile_merge_stats(struct dfile *f, const struct dl_file *in)
 	}
 }
 
+/*
+ * A bound as the stats say it.  A timestamp's is Delta's UTC form with
+ * milliseconds ("2024-01-01T08:00:00.000Z"), as Delta writers give it:
+ * a finer min is rounded down and a finer max up, so the bounds still
+ * hold every value (readers widen a max by a millisecond anyway).
+ */
+static void put_bound(struct buf *st, const struct colstat *c,
+		      const struct buf *v, bool up)
+{
+	struct instant t;
+	const char *why;
+	if (c->ord == VALUE_ORDER_INSTANT &&
+	    time_instant_from_json(v->p, v->len, &t, &why) == 0) {
+		char tb[TIME_STRMAX];
+		time_instant_trunc(&t, 1000000, up);
+		size_t n = time_format_instant(&t, TIME_STYLE_MILLIS, tb);
+		jw_string(st, tb, n);
+		return;
+	}
+	buf_add(st, v->p, v->len);
+}
+
 /* The add's stats JSON from the tracked columns. */
 static void stats_json(const struct dfile *f, struct buf *st)
 {
@@ -273,7 +334,7 @@ static void stats_json(const struct dfile *f, struct buf *st)
 		if (f->cols[c].unbounded || !f->cols[c].min.len)
 			continue;
 		jw_key(st, f->cols[c].name, first);
-		buf_add(st, f->cols[c].min.p, f->cols[c].min.len);
+		put_bound(st, &f->cols[c], &f->cols[c].min, false);
 		first = 0;
 	}
 	buf_adds(st, "},\"maxValues\":{");
@@ -282,7 +343,7 @@ static void stats_json(const struct dfile *f, struct buf *st)
 		if (f->cols[c].unbounded || !f->cols[c].max.len)
 			continue;
 		jw_key(st, f->cols[c].name, first);
-		buf_add(st, f->cols[c].max.p, f->cols[c].max.len);
+		put_bound(st, &f->cols[c], &f->cols[c].max, true);
 		first = 0;
 	}
 	buf_adds(st, "},\"nullCount\":{");
@@ -418,6 +479,23 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 		if (!v || v[0] == 'n') {
 			vals[i] = NULL;
 			buf_adds(key, "\x01");
+		} else if (v[0] == '"' &&
+			   is_time_type(col_type(w->schema, w->part[i]))) {
+			/* One instant, one partition, whatever the offset
+			 * it was written with: Delta's UTC form. */
+			struct instant t;
+			const char *why;
+			char tb[TIME_STRMAX];
+			if (time_instant_from_json(v, vn, &t, &why) != 0) {
+				snprintf(err, errlen, "partition column %s: "
+					 "%s", w->part[i], why);
+				for (size_t j = 0; j < i; j++)
+					free(vals[j]);
+				return -1;
+			}
+			time_format_instant(&t, TIME_STYLE_PARTITION, tb);
+			vals[i] = xstrdup(tb);
+			buf_adds(key, vals[i]);
 		} else if (v[0] == '"') {
 			vals[i] = dl_strdup_lit(v, vn);
 			buf_adds(key, vals[i]);
@@ -458,7 +536,7 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 		k[key->len] = '\0';
 		w->keys[w->nfiles] = k;
 		w->keylens[w->nfiles] = key->len;
-		f = dfile_open(w->table, w->part, w->npart, pv, w->seq++,
+		f = dfile_open(w->table, w->schema, w->part, w->npart, pv, w->seq++,
 			       w->level);
 		w->files[w->nfiles++] = f;
 	}
@@ -543,6 +621,12 @@ static const char *skip_sp(const char *s)
 	return s;
 }
 
+static const char *pred_op_name(enum pred_op op)
+{
+	static const char *const names[] = {"=", "!=", "<", "<=", ">", ">="};
+	return names[op];
+}
+
 /* One `COL OP VALUE` term at *s; false when the text is not one. */
 static bool parse_term(const char **sp, struct pred_term *t)
 {
@@ -604,7 +688,17 @@ static bool parse_term(const char **sp, struct pred_term *t)
 		while (*e && *e != ' ' && *e != '\t' && *e != ')')
 			e++;
 		buf_add(&lit, s, (size_t)(e - s));
+		if (*s == '\'')
+			cli_usage_error("--where: %.*s: SQL quotes; a string "
+					"takes JSON's double quotes: %s %s \"%.*s\"",
+					(int)(e - s), s, col.p,
+					pred_op_name(op),
+					(int)(e - s > 1 && e[-1] == '\''
+						      ? e - s - 2
+						      : e - s - 1),
+					s + 1);
 	}
+	t->bare = *s != '"';
 	struct scan_error se;
 	if (!lit.len) {
 		buf_free(&col);
@@ -680,6 +774,137 @@ struct pred *pred_parse(const char *const *src, size_t n, bool simple_only)
 	return p;
 }
 
+/* Levenshtein distance, for "did you mean" (names are short). */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t n = strlen(b), row[65];
+	if (n > 64 || strlen(a) > 64)
+		return (size_t)-1;
+	for (size_t j = 0; j <= n; j++)
+		row[j] = j;
+	for (size_t i = 1; a[i - 1]; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= n; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[n];
+}
+
+static const char *closest_column(const struct ds_type *schema,
+				  const char *col)
+{
+	const char *best = NULL;
+	size_t bd = (size_t)-1, len = strlen(col);
+	for (size_t i = 0; i < schema->nfields; i++) {
+		size_t d = edit_distance(col, schema->fields[i].name);
+		if (d < bd) {
+			bd = d;
+			best = schema->fields[i].name;
+		}
+	}
+	return bd <= (len < 4 ? 1 : len / 3 + 1) ? best : NULL;
+}
+
+static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
+{
+	const struct ds_type *schema = s->schema;
+	struct ds_field *f = ds_field(schema, t->col, strlen(t->col));
+	if (!f) {
+		const char *near = closest_column(schema, t->col);
+		if (near)
+			cli_usage_error("--where: %s has no column '%s'; did "
+					"you mean '%s'?", s->table, t->col,
+					near);
+		cli_usage_error("--where: %s has no column '%s' (txlog schema "
+				"%s lists them)", s->table, t->col, s->table);
+	}
+	const char *lit = t->lit;
+	size_t ln = strlen(lit);
+	char lc = lit[0];
+	if (lc == 'n')
+		return; /* = null: any column may be null */
+	const struct ds_type *ty = f->type;
+	const char *want = NULL;
+	switch (ty->kind) {
+	case DT_STRING:
+	case DT_BINARY:
+		if (lc != '"')
+			want = "a string in double quotes";
+		break;
+	case DT_BYTE: case DT_SHORT: case DT_INTEGER: case DT_LONG:
+	case DT_FLOAT: case DT_DOUBLE: case DT_DECIMAL:
+		if (lc != '-' && (lc < '0' || lc > '9'))
+			want = "a number";
+		break;
+	case DT_BOOLEAN:
+		if (lc != 't' && lc != 'f')
+			want = "true or false";
+		break;
+	case DT_DATE: {
+		int64_t days;
+		const char *why;
+		char *d = lc == '"' ? dl_strdup_lit(lit, ln) : NULL;
+		if (!d || time_parse_date(d, strlen(d), &days, &why) != 0)
+			want = "a date \"YYYY-MM-DD\"";
+		free(d);
+		break;
+	}
+	case DT_TIMESTAMP:
+	case DT_TIMESTAMP_NTZ: {
+		struct instant in;
+		bool zoned;
+		const char *why;
+		char *d = lc == '"' ? dl_strdup_lit(lit, ln) : NULL;
+		if (!d || time_parse_loose(d, strlen(d), &in, &zoned, &why)) {
+			want = "a time: \"2024-01-01\", \"2024-01-01T08:30\" "
+			       "or RFC 3339 with a zone (none: UTC)";
+		} else {
+			/* the instant, in the one spelling compare reads */
+			char tb[TIME_STRMAX];
+			size_t n = time_format_instant(&in, TIME_STYLE_RFC3339,
+						       tb);
+			struct buf q = {0};
+			jw_string(&q, tb, n);
+			free(t->lit);
+			t->lit = q.p;
+			t->ord = VALUE_ORDER_INSTANT;
+		}
+		free(d);
+		break;
+	}
+	default:
+		want = "nothing: a nested column does not compare with a "
+		       "value";
+		break;
+	}
+	if (want) {
+		/* a bare word was made a JSON string: show it as typed */
+		bool word = t->bare && lc == '"';
+		cli_usage_error("--where: column %s is %s: %.*s is not %s",
+				t->col, ty->name ? ty->name : "nested",
+				(int)(word ? ln - 2 : ln), word ? lit + 1 : lit,
+				want);
+	}
+}
+
+void pred_bind(struct pred *p, const struct dl_snapshot *s)
+{
+	/* an inferred table before its first write has no columns yet */
+	if (!p || !s->schema || !s->schema->nfields)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		bind_term(&p->t[i], s);
+}
+
 void pred_free(struct pred *p)
 {
 	if (!p)
@@ -717,7 +942,8 @@ bool pred_match(struct pred *p, const struct scan_record *r)
 			v = "null";
 			vn = 4;
 		}
-		int c = value_compare(v, vn, p->t[i].lit, strlen(p->t[i].lit));
+		int c = value_compare_as(p->t[i].ord, v, vn, p->t[i].lit,
+					 strlen(p->t[i].lit));
 		if (!op_holds(c, p->t[i].op))
 			return false;
 	}
@@ -765,6 +991,13 @@ static void part_json(const struct dl_snapshot *s, const char *col,
 	}
 	struct ds_field *f = s->schema ? ds_field(s->schema, col, strlen(col))
 				       : NULL;
+	struct instant t;
+	if (f && is_time_type(f->type) && txlog_part_instant(val, &t) == 0) {
+		char tb[TIME_STRMAX];
+		size_t n = time_format_instant(&t, TIME_STYLE_RFC3339, tb);
+		jw_string(out, tb, n);
+		return;
+	}
 	if (f && (ds_numeric(f->type) || f->type->kind == DT_BOOLEAN)) {
 		struct scan_error se;
 		if (scan_validate(val, strlen(val), &se) == 0) {
@@ -773,6 +1006,31 @@ static void part_json(const struct dl_snapshot *s, const char *col,
 		}
 	}
 	jw_str(out, val);
+}
+
+/*
+ * The stats max against the literal.  Delta writers (and txlog) give a
+ * timestamp's max to the millisecond, truncated by some: a max that is a
+ * whole millisecond stands for anything before the next one.
+ */
+static int max_compare(const struct pred_term *t, const char *mx, size_t mxn)
+{
+	return -txlog_bound_cmp(t->ord, t->lit, strlen(t->lit), mx, mxn, true);
+}
+
+int txlog_bound_cmp(enum value_order o, const char *v, size_t vn,
+		    const char *bound, size_t bn, bool is_max)
+{
+	struct instant b, x;
+	const char *why;
+	if (is_max && o == VALUE_ORDER_INSTANT &&
+	    time_instant_from_json(bound, bn, &b, &why) == 0 &&
+	    time_instant_from_json(v, vn, &x, &why) == 0) {
+		if (b.nsec % 1000000 == 0)
+			b.nsec += 999999;
+		return time_instant_cmp(&x, &b);
+	}
+	return value_compare_as(o, v, vn, bound, bn);
 }
 
 bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
@@ -792,7 +1050,8 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 				if (strcmp(f->pv[k].name, t->col) == 0)
 					val = f->pv[k].value;
 			part_json(s, t->col, val, &b);
-			may = op_holds(value_compare(b.p, b.len, t->lit, ln),
+			may = op_holds(value_compare_as(t->ord, b.p, b.len,
+							 t->lit, ln),
 				       t->op);
 			continue;
 		}
@@ -823,8 +1082,8 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 		bool null_possible = nulls != 0 &&
 				     op_holds(value_compare("null", 4, t->lit, ln),
 					      t->op);
-		int cmin = value_compare(mn, mnn, t->lit, ln);
-		int cmax = value_compare(mx, mxn, t->lit, ln);
+		int cmin = value_compare_as(t->ord, mn, mnn, t->lit, ln);
+		int cmax = max_compare(t, mx, mxn);
 		bool range;
 		switch (t->op) {
 		case OP_EQ: range = cmin <= 0 && cmax >= 0; break;

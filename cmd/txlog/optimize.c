@@ -160,8 +160,8 @@ static void check_input(const struct dl_file *f)
 
 static struct dfile *new_out(const struct dl_file *like)
 {
-	open_out = dfile_open(snap->table, snap->part_cols, snap->npart,
-			      pvals_of(like), seq++, opt.level);
+	open_out = dfile_open(snap->table, snap->schema, snap->part_cols,
+			      snap->npart, pvals_of(like), seq++, opt.level);
 	return open_out;
 }
 
@@ -410,6 +410,10 @@ static void zorder(struct dl_file **fs, size_t n, const char *extra)
 {
 	struct scan_record rec = {0};
 	char err[512];
+	bool zinstant[MAX_ZCOLS];
+	for (size_t c = 0; c < nz; c++)
+		zinstant[c] = txlog_order(snap->schema, zcols[c]) ==
+			      VALUE_ORDER_INSTANT;
 	ztext.len = 0;
 	nzr = 0;
 	size_t cap = 0;
@@ -448,8 +452,19 @@ static void zorder(struct dl_file **fs, size_t n, const char *extra)
 					z->voff[c] = (size_t)(v - ztext.p);
 					z->vlen[c] = vn;
 					z->cls[c] = (unsigned char)value_type_rank(v[0]);
-					if (z->cls[c] == 3)
+					struct instant ti;
+					if (z->cls[c] == 3) {
 						z->num[c] = strtod(v, NULL);
+					} else if (zinstant[c] &&
+						   time_instant_from_json(
+							   v, vn, &ti, &why) == 0) {
+						/* a timestamp column holds
+						 * only times: rank them as
+						 * the instants they name */
+						z->cls[c] = 3;
+						z->num[c] = (double)ti.sec +
+							    ti.nsec / 1e9;
+					}
 				}
 			}
 		}
@@ -581,6 +596,7 @@ int verb_optimize(void)
 {
 	struct pred *p = pred_parse(opt.where, opt.nwhere, true);
 	snap = load_table(-1);
+	pred_bind(p, snap);
 	need_write(snap);
 	char err[1024];
 	if (dl_can_read(snap, err, sizeof err) != 0)

@@ -97,6 +97,7 @@ int verb_cat(void)
 {
 	struct pred *p = pred_parse(opt.where, opt.nwhere, false);
 	struct dl_snapshot *s = load_asked();
+	pred_bind(p, s);
 	char err[1024];
 	if (dl_can_read(s, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);

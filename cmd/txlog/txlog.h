@@ -13,6 +13,8 @@
 
 #include "buf.h"
 #include "delta_log.h"
+#include "timefmt.h"
+#include "value.h"
 #include "scan.h"
 
 #define MAX_WHERE 16
@@ -67,10 +69,23 @@ void need_write(const struct dl_snapshot *s);
 
 /* ---- the data file writer ---- */
 
+/* How values of a top-level column compare, by its type in schema
+ * (NULL: untyped): a timestamp's as instants, others as JSON values. */
+enum value_order txlog_order(const struct ds_type *schema, const char *col);
+/* A value against a stats bound (min, or max when is_max) in the order
+ * o.  A timestamp max that is a whole millisecond stands for anything
+ * before the next one: Delta writers truncate it so. */
+int txlog_bound_cmp(enum value_order o, const char *v, size_t vn,
+		    const char *bound, size_t bn, bool is_max);
+/* The partition value (decoded text) of a timestamp column as the
+ * instant it names: Delta's "2024-01-01 08:00:00[.ffffff]" (UTC) or an
+ * ISO 8601 time with a zone.  0, or -1 when it is neither. */
+int txlog_part_instant(const char *v, struct instant *t);
+
 struct dws; /* a set of open data files, one per partition */
 
-struct dws *dws_new(const char *table, char *const *part, size_t npart,
-		    int level);
+struct dws *dws_new(const char *table, const struct ds_type *schema,
+		    char *const *part, size_t npart, int level);
 /* Route one validated record (its raw bytes) to its partition's file.
  * -1 with err when a partition value is not a primitive. */
 int dws_add(struct dws *w, const struct scan_record *r, char *err,
@@ -89,7 +104,8 @@ void dws_abort(struct dws *w);
  * append its add (tags: checksum, uncompressed size, extra_tags members
  * comma-led) to actions.  Abort removes the temp file. */
 struct dfile;
-struct dfile *dfile_open(const char *table, char *const *part, size_t npart,
+struct dfile *dfile_open(const char *table, const struct ds_type *schema,
+			 char *const *part, size_t npart,
 			 char **pvals, unsigned seq, int level);
 void dfile_write(struct dfile *f, const char *p, size_t n);
 /* Whole lines, '\n' included, holding this many records. */
@@ -128,7 +144,9 @@ struct pred_term {
 	char *col;
 	struct path path;
 	enum pred_op op;
-	char *lit; /* JSON text */
+	char *lit; /* JSON text (a timestamp's: RFC 3339 in UTC) */
+	bool bare; /* the value was a bare word, not JSON */
+	enum value_order ord; /* by the column's type (pred_bind) */
 };
 
 struct pred {
@@ -141,6 +159,11 @@ struct pred {
 /* Parse --where texts (ANDed).  simple_only: refuse what is not a
  * conjunction of `COL OP VALUE`.  NULL texts: the always-true pred. */
 struct pred *pred_parse(const char *const *src, size_t n, bool simple_only);
+/* Check the terms against the snapshot's schema -- the column exists
+ * (else a usage error with "did you mean"), the literal has the
+ * column's type -- and read a timestamp column's literal as an instant:
+ * a date, a time with or without seconds and zone (none: UTC). */
+void pred_bind(struct pred *p, const struct dl_snapshot *s);
 void pred_free(struct pred *p);
 bool pred_match(struct pred *p, const struct scan_record *r);
 /* False only when no record of f can match (partitions, statistics). */

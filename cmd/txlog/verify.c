@@ -154,11 +154,15 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 				c[i].nonnull++;
 				size_t vn = scan_skip(rec.p, rec.n, mb->val) -
 					    mb->val;
-				if (c[i].min && value_compare(v, vn, c[i].min,
-							      c[i].minn) < 0)
+				enum value_order o = txlog_order(s->schema,
+								 name);
+				if (c[i].min &&
+				    txlog_bound_cmp(o, v, vn, c[i].min,
+						    c[i].minn, false) < 0)
 					c[i].min_broken = true;
-				if (c[i].max && value_compare(v, vn, c[i].max,
-							      c[i].maxn) > 0)
+				if (c[i].max &&
+				    txlog_bound_cmp(o, v, vn, c[i].max,
+						    c[i].maxn, true) > 0)
 					c[i].max_broken = true;
 				break;
 			}

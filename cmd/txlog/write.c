@@ -341,7 +341,8 @@ int verb_append(void)
 	t.blind = true;
 	struct ingest g;
 	ingest_init(&g, s);
-	struct dws *w = dws_new(opt.table, s->part_cols, s->npart, opt.level);
+	struct dws *w = dws_new(opt.table, s->schema, s->part_cols, s->npart,
+				opt.level);
 	cur_dws = w;
 	ingest_run(&g, to_dws, w);
 	ingest_finish(&g, &t);
@@ -476,6 +477,7 @@ int verb_delete(void)
 		cli_usage_error("delete needs --where EXPR");
 	struct pred *p = pred_parse(opt.where, opt.nwhere, false);
 	struct dl_snapshot *s = load_table(-1);
+	pred_bind(p, s);
 	need_write(s);
 	struct tx t;
 	tx_begin(&t, s, "DELETE");
@@ -484,7 +486,8 @@ int verb_delete(void)
 		tx_free(&t);
 		return EXIT_OK;
 	}
-	struct dws *w = dws_new(opt.table, s->part_cols, s->npart, opt.level);
+	struct dws *w = dws_new(opt.table, s->schema, s->part_cols, s->npart,
+				opt.level);
 	cur_dws = w;
 	uint64_t deleted = 0, rows = 0, bytes = 0;
 	size_t removed = 0, added;
@@ -517,6 +520,7 @@ int verb_overwrite(void)
 {
 	struct pred *p = pred_parse(opt.where, opt.nwhere, true);
 	struct dl_snapshot *s = load_table(-1);
+	pred_bind(p, s);
 	need_write(s);
 	struct tx t;
 	tx_begin(&t, s, "WRITE");
@@ -525,7 +529,8 @@ int verb_overwrite(void)
 		tx_free(&t);
 		return EXIT_OK;
 	}
-	struct dws *w = dws_new(opt.table, s->part_cols, s->npart, opt.level);
+	struct dws *w = dws_new(opt.table, s->schema, s->part_cols, s->npart,
+				opt.level);
 	cur_dws = w;
 	struct ingest g;
 	ingest_init(&g, s);
@@ -676,7 +681,8 @@ int verb_merge(void)
 	ingest_finish(&g, &t);
 	m.matched = xcalloc(m.n + 1, 1);
 
-	struct dws *w = dws_new(opt.table, s->part_cols, s->npart, opt.level);
+	struct dws *w = dws_new(opt.table, s->schema, s->part_cols, s->npart,
+				opt.level);
 	cur_dws = w;
 	size_t n;
 	struct dl_file **live = dl_live_files(s, &n);
@@ -719,8 +725,12 @@ int verb_merge(void)
 				if (m.newer) {
 					newer_of(m.newer, &srec, &a);
 					newer_of(m.newer, &rec, &b);
-					take = value_compare(a.p, a.len, b.p,
-							     b.len) > 0;
+					/* times as instants, whatever
+					 * their offsets */
+					take = value_compare_as(
+						       VALUE_ORDER_INSTANT,
+						       a.p, a.len, b.p,
+						       b.len) > 0;
 				}
 				if (take) {
 					put = srec.p;
