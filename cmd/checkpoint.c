@@ -2,12 +2,16 @@
  * checkpoint: byte offsets for files, so a batch job resumes where it
  * stopped.
  *
- * The state file (statefile.h, kind "ckpt") holds, per source, its
+ * The state file (statefile.h, kind "ckpt") holds, per source known by
  * identity (device, inode, XXH3-64 of its first bytes), the committed
  * offset, and, while a batch is pending, the byte range [start, end) the
  * batch took from it.  A batch is a list of ranges, not a copy of the
  * bytes: sources are append-only, so reading the same ranges again gives
  * the same bytes, and a replay is identical to the first attempt.
+ * Every source ever read stays in the state until it is gone: one left
+ * out of a call keeps its offset (and the call says so), a file rotated
+ * away is followed by identity among its folder's files, and one file is
+ * read once per call whatever names reach it.
  *
  * Life of a read: lock the state, load it; if a batch is pending, emit
  * its ranges again; else match the sources to the state by identity,
@@ -47,7 +51,9 @@
 #include "xalloc.h"
 
 #define STATE_KIND "ckpt"
-#define STATE_VERSION 1
+/* 2: each source also has flags and, when rotated, the name it was
+ * followed from; version 1 files still load. */
+#define STATE_VERSION 2
 #define FP_MAX 1024 /* bytes of a source's start that identify it */
 
 static struct {
@@ -69,8 +75,20 @@ struct source {
 	uint64_t committed;
 	uint64_t start, end; /* the pending range; start == end: none */
 	uint64_t size;       /* size when last seen */
-	bool matched;
+	uint64_t mtime;      /* its mtime then, in ns (0: unknown) */
+	char *origin;        /* rotated: the name it was followed from */
+	bool matched;        /* in match_sources: taken by this call */
+	bool active;         /* read by this call (else only kept) */
+	bool fresh;          /* fp not yet taken at the current offset */
 };
+
+#define SRC_ROTATED 1u /* flag in the state: origin follows the path */
+
+static uint64_t mtime_ns(const struct stat *s)
+{
+	return (uint64_t)s->st_mtim.tv_sec * 1000000000u +
+	       (uint64_t)s->st_mtim.tv_nsec;
+}
 
 static struct {
 	uint64_t last_batch;    /* the last committed batch */
@@ -204,9 +222,10 @@ static void state_load(void)
 	st.pending_batch = le64_get(h + 8);
 	st.issued = le64_get(h + 16);
 	uint64_t n = le64_get(h + 24);
+	size_t esize = version >= 2 ? 80 : 64;
 	for (uint64_t k = 0; k < n; k++) {
-		unsigned char e[64];
-		if (state_read(r, e, sizeof e, err, sizeof err) != 0)
+		unsigned char e[80];
+		if (state_read(r, e, esize, err, sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		struct source *s = add_source();
 		s->dev = le64_get(e);
@@ -224,6 +243,22 @@ static void state_load(void)
 		if (state_read(r, s->path, plen, err, sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		s->path[plen] = '\0';
+		if (esize == 80) {
+			uint32_t flags = le32_get(e + 64);
+			uint32_t olen = le32_get(e + 68);
+			s->mtime = le64_get(e + 72);
+			if (flags & ~SRC_ROTATED || olen > 65536 ||
+			    !(flags & SRC_ROTATED) != !olen)
+				cli_die(EXIT_TROUBLE, "%s: damaged state",
+					opt.state);
+			if (olen) {
+				s->origin = xmalloc(olen + 1);
+				if (state_read(r, s->origin, olen, err,
+					       sizeof err) != 0)
+					cli_die(EXIT_TROUBLE, "%s", err);
+				s->origin[olen] = '\0';
+			}
+		}
 		/* offsets are off_t; a range runs forwards */
 		if (s->committed > INT64_MAX || s->start > INT64_MAX ||
 		    s->end > INT64_MAX || s->size > INT64_MAX ||
@@ -253,8 +288,9 @@ static void state_save(void)
 	buf_add(&b, h, sizeof h);
 	for (size_t k = 0; k < st.n; k++) {
 		struct source *s = &st.src[k];
-		unsigned char e[64];
+		unsigned char e[80];
 		size_t plen = strlen(s->path);
+		size_t olen = s->origin ? strlen(s->origin) : 0;
 		le64_put(e, s->dev);
 		le64_put(e + 8, s->ino);
 		le64_put(e + 16, s->fp);
@@ -264,8 +300,13 @@ static void state_save(void)
 		le64_put(e + 48, s->size);
 		le32_put(e + 56, s->fp_len);
 		le32_put(e + 60, (uint32_t)plen);
+		le32_put(e + 64, s->origin ? SRC_ROTATED : 0);
+		le32_put(e + 68, (uint32_t)olen);
+		le64_put(e + 72, s->mtime);
 		buf_add(&b, e, sizeof e);
 		buf_add(&b, s->path, plen);
+		if (olen)
+			buf_add(&b, s->origin, olen);
 	}
 	struct state_writer *w = state_write_begin(opt.state, STATE_KIND,
 						   STATE_VERSION, b.len, err,
@@ -290,6 +331,10 @@ struct cand {
 
 static struct cand *cands;
 static size_t ncands, cap_cands;
+/* run --until-empty lists the sources once per batch: what a listing
+ * says about names (links skipped, names read once, sources left out)
+ * is said for the first batch only. */
+static bool listed_before;
 
 static void add_cand(const char *path, const struct stat *s)
 {
@@ -355,7 +400,8 @@ static void list_sources(char **args, int n)
 			int r = lstat(p.p, &s);
 			if (r == 0 && S_ISREG(s.st_mode))
 				add_cand(p.p, &s);
-			else if (r == 0 && S_ISLNK(s.st_mode))
+			else if (r == 0 && S_ISLNK(s.st_mode) &&
+				 !listed_before)
 				cli_warn("%s: a symbolic link; skipped (only a "
 					 "folder's own files are read; name "
 					 "the target to read it)", p.p);
@@ -366,7 +412,153 @@ static void list_sources(char **args, int n)
 	}
 }
 
-/* Does the file at path (with stat s) still start as source e did? */
+/* ---- matching sources to the state ---- */
+
+/* An open-addressing index from a key pair to positions: sources by
+ * (device, inode), names by (hash, 0).  One key may hold several
+ * positions (names); idx_next walks them.  A folder of thousands of
+ * files is matched in one pass, not each file against each entry. */
+struct idx {
+	struct islot {
+		uint64_t a, b;
+		size_t val; /* SIZE_MAX: empty */
+	} *slot;
+	size_t mask;
+};
+
+static void idx_init(struct idx *x, size_t n)
+{
+	size_t cap = 16;
+	while (cap < 2 * n + 2)
+		cap *= 2;
+	x->slot = xmalloc(cap * sizeof *x->slot);
+	for (size_t k = 0; k < cap; k++)
+		x->slot[k].val = SIZE_MAX;
+	x->mask = cap - 1;
+}
+
+static size_t idx_home(const struct idx *x, uint64_t a, uint64_t b)
+{
+	uint64_t k[2] = {a, b};
+	return (size_t)XXH3_64bits(k, sizeof k) & x->mask;
+}
+
+static void idx_put(struct idx *x, uint64_t a, uint64_t b, size_t val)
+{
+	size_t h = idx_home(x, a, b);
+	while (x->slot[h].val != SIZE_MAX)
+		h = (h + 1) & x->mask;
+	x->slot[h] = (struct islot){a, b, val};
+}
+
+/* The next position under (a, b) after slot *pos (start with *pos =
+ * SIZE_MAX), or SIZE_MAX. */
+static size_t idx_next(const struct idx *x, uint64_t a, uint64_t b,
+		       size_t *pos)
+{
+	size_t h = *pos == SIZE_MAX ? idx_home(x, a, b)
+				    : ((*pos + 1) & x->mask);
+	for (; x->slot[h].val != SIZE_MAX; h = (h + 1) & x->mask)
+		if (x->slot[h].a == a && x->slot[h].b == b) {
+			*pos = h;
+			return x->slot[h].val;
+		}
+	return SIZE_MAX;
+}
+
+static size_t idx_get(const struct idx *x, uint64_t a, uint64_t b)
+{
+	size_t pos = SIZE_MAX;
+	return idx_next(x, a, b, &pos);
+}
+
+static uint64_t name_hash(const char *s)
+{
+	return XXH3_64bits(s, strlen(s));
+}
+
+/* The regular files beside a path (symlinks are not followed): where a
+ * rotated file is looked for.  num is N for "BASE.N" (logrotate's
+ * numbering, 1 the newest), else 0. */
+struct sibling {
+	char *path;
+	uint64_t dev, ino, size, num;
+};
+
+struct siblings {
+	struct sibling *v;
+	size_t n;
+	bool scanned;
+};
+
+static void siblings_scan(struct siblings *sb, const char *path)
+{
+	if (sb->scanned)
+		return;
+	sb->scanned = true;
+	char *dir = dir_of(path);
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t bl = strlen(base), cap = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		struct stat s;
+		struct buf p = {0};
+		if (slash)
+			buf_addf(&p, "%s/", dir);
+		buf_adds(&p, e->d_name);
+		if (lstat(p.p, &s) != 0 || !S_ISREG(s.st_mode)) {
+			buf_free(&p);
+			continue;
+		}
+		uint64_t num = 0;
+		const char *t = e->d_name + bl;
+		if (!strncmp(e->d_name, base, bl) && t[0] == '.' &&
+		    t[1] >= '1' && t[1] <= '9' &&
+		    strspn(t + 1, "0123456789") == strlen(t + 1) &&
+		    strlen(t + 1) < 10)
+			num = strtoull(t + 1, NULL, 10);
+		if (sb->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			sb->v = xrealloc(sb->v, cap * sizeof *sb->v);
+		}
+		sb->v[sb->n++] = (struct sibling){
+			xstrdup(p.p), (uint64_t)s.st_dev, (uint64_t)s.st_ino,
+			(uint64_t)s.st_size, num};
+		buf_free(&p);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
+static void siblings_free(struct siblings *sb)
+{
+	for (size_t k = 0; k < sb->n; k++)
+		free(sb->v[k].path);
+	free(sb->v);
+	*sb = (struct siblings){0};
+}
+
+static struct sibling *sibling_by_id(struct siblings *sb, uint64_t dev,
+				     uint64_t ino)
+{
+	for (size_t k = 0; k < sb->n; k++)
+		if (sb->v[k].dev == dev && sb->v[k].ino == ino)
+			return &sb->v[k];
+	return NULL;
+}
+
+static struct sibling *sibling_by_num(struct siblings *sb, uint64_t num)
+{
+	for (size_t k = 0; k < sb->n; k++)
+		if (sb->v[k].num == num)
+			return &sb->v[k];
+	return NULL;
+}
+
+/* Does the file at path still start as source e did? */
 static bool same_start(const char *path, const struct source *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -378,110 +570,315 @@ static bool same_start(const char *path, const struct source *e)
 	return ok;
 }
 
-/* A new source list in batch order, each continuing where the state says
- * its identity stopped.  Nothing unread is ever dropped without a word. */
+/* Move old entry e into the new list (it gives up its strings). */
+static struct source *keep(struct source *e, bool active)
+{
+	struct source *s = add_source();
+	*s = *e;
+	s->active = active;
+	s->matched = false;
+	e->path = e->origin = NULL;
+	return s;
+}
+
+static int pos_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct matching {
+	struct source *old;
+	size_t nold;
+	struct idx oid;   /* old entries by identity */
+	struct idx oname; /* old entries by the name they answer to */
+	struct idx cid;   /* this call's files by identity */
+};
+
+static bool known_id(const struct matching *m, uint64_t dev, uint64_t ino)
+{
+	return idx_get(&m->oid, dev, ino) != SIZE_MAX ||
+	       idx_get(&m->cid, dev, ino) != SIZE_MAX;
+}
+
+/* Files rotated away from name in earlier calls, in state order: read
+ * what was added to them since (a writer may still hold one open), keep
+ * them while they exist, forget them once gone. */
+static void take_rotated(struct matching *m, const char *name,
+			 struct siblings *sb)
+{
+	size_t *pos = NULL, np = 0, cap = 0, it = SIZE_MAX, k;
+	uint64_t h = name_hash(name);
+	while ((k = idx_next(&m->oname, h, 0, &it)) != SIZE_MAX) {
+		struct source *e = &m->old[k];
+		if (e->matched || !e->origin || strcmp(e->origin, name))
+			continue;
+		if (np == cap) {
+			cap = cap ? cap * 2 : 8;
+			pos = xrealloc(pos, cap * sizeof *pos);
+		}
+		pos[np++] = k;
+	}
+	if (np > 1)
+		qsort(pos, np, sizeof *pos, pos_cmp);
+	for (size_t j = 0; j < np; j++) {
+		struct source *e = &m->old[pos[j]];
+		e->matched = true;
+		struct stat s;
+		const char *at = NULL;
+		uint64_t size = 0;
+		if (lstat(e->path, &s) == 0 && S_ISREG(s.st_mode) &&
+		    (uint64_t)s.st_dev == e->dev &&
+		    (uint64_t)s.st_ino == e->ino) {
+			at = e->path;
+			size = (uint64_t)s.st_size;
+		} else {
+			siblings_scan(sb, name);
+			struct sibling *d = sibling_by_id(sb, e->dev, e->ino);
+			if (d) {
+				at = d->path;
+				size = d->size;
+			}
+		}
+		if (at && size >= e->committed &&
+		    same_start(at, e)) {
+			char *p = xstrdup(at);
+			struct source *n = keep(e, true);
+			free(n->path);
+			n->path = p;
+			n->size = size;
+			continue;
+		}
+		if (e->committed < e->size)
+			cli_warn("%s: the rotated file %s is gone with at least "
+				 "%" PRIu64 " unread bytes", name, e->path,
+				 e->size - e->committed);
+	}
+	free(pos);
+}
+
+/* Same name, new identity: name was rotated since e was read.  Finish e
+ * under its new name, then each rotation of name newer than e that no
+ * call has seen (BASE.N numbering, oldest first), then the new file;
+ * what cannot be followed is said, with the bytes it held unread. */
+static void follow_rotation(struct matching *m, const char *name,
+			    struct source *e, struct siblings *sb)
+{
+	e->matched = true;
+	siblings_scan(sb, name);
+	struct sibling *d = sibling_by_id(sb, e->dev, e->ino);
+	if (d && d->size >= e->committed &&
+	    same_start(d->path, e)) {
+		uint64_t num = d->num, size = d->size;
+		char *p = xstrdup(d->path);
+		cli_warn("%s: rotated; finishing the old file as %s first",
+			 name, p);
+		struct source *n = keep(e, true);
+		free(n->path);
+		n->path = p;
+		n->size = size;
+		n->origin = xstrdup(name);
+		for (uint64_t k = num; k-- > 1;) {
+			struct sibling *y = sibling_by_num(sb, k);
+			if (!y || known_id(m, y->dev, y->ino))
+				continue;
+			cli_warn("%s: rotated more than once; reading %s, a "
+				 "rotation no call has read, in full", name,
+				 y->path);
+			struct source *r = add_source();
+			r->path = xstrdup(y->path);
+			r->origin = xstrdup(name);
+			r->dev = y->dev;
+			r->ino = y->ino;
+			r->size = y->size;
+			r->active = true;
+			r->fresh = true;
+		}
+		return;
+	}
+	if (d)
+		cli_warn("%s: rotated, and the old file (now %s) was truncated "
+			 "or rewritten since; %" PRIu64 " bytes of it were "
+			 "never read", name, d->path, e->size - e->committed);
+	else if (e->committed < e->size)
+		cli_warn("%s: rotated, and the old file is gone with at least "
+			 "%" PRIu64 " unread bytes", name,
+			 e->size - e->committed);
+	else
+		cli_warn("%s: rotated, and the old file is gone (read to "
+			 "offset %" PRIu64 "; anything written to it later was "
+			 "not read)", name, e->committed);
+	/* Without the old file, which rotations came after it is unknown:
+	 * say so rather than guess. */
+	for (size_t k = 0; k < sb->n; k++)
+		if (sb->v[k].num && !known_id(m, sb->v[k].dev, sb->v[k].ino))
+			cli_warn("%s: %s not read: no call saw it, and with "
+				 "the old file gone its place in the rotation "
+				 "is unknown; name it to read it", name,
+				 sb->v[k].path);
+}
+
+/* The old entry answering to name that was read under that name. */
+static struct source *named_at(struct matching *m, const char *name)
+{
+	size_t it = SIZE_MAX, k;
+	uint64_t h = name_hash(name);
+	while ((k = idx_next(&m->oname, h, 0, &it)) != SIZE_MAX) {
+		struct source *e = &m->old[k];
+		if (!e->matched && !e->origin && !strcmp(e->path, name))
+			return e;
+	}
+	return NULL;
+}
+
+/* A known source no file of this call is: kept (and said) while it is
+ * where it was; forgotten once gone, with the bytes it held unread. */
+static void left_out(struct source *e)
+{
+	struct stat s;
+	if (e->origin) {
+		keep(e, false); /* followed when its name is read again */
+		return;
+	}
+	if (lstat(e->path, &s) == 0) {
+		if (listed_before)
+			;
+		else if ((uint64_t)s.st_dev == e->dev &&
+		    (uint64_t)s.st_ino == e->ino)
+			cli_warn("%s: a known source not named in this call; "
+				 "left at offset %" PRIu64 " of %" PRIu64,
+				 e->path, e->committed,
+				 (uint64_t)s.st_size);
+		else
+			cli_warn("%s: a known source not named in this call, "
+				 "and another file has its name now; kept at "
+				 "offset %" PRIu64 " (name it to follow the "
+				 "rotation)", e->path, e->committed);
+		keep(e, false);
+		return;
+	}
+	if (e->committed < e->size)
+		cli_warn("%s: gone with %" PRIu64 " unread bytes", e->path,
+			 e->size - e->committed);
+}
+
+/* The new source list: this call's files in batch order, each going on
+ * where the state says its identity stopped (after the files rotated away
+ * from its name), then the known sources this call left out.  One file
+ * (by identity) is read once per call, however many names reach it. */
 static void match_sources(void)
 {
-	struct source *old = st.src;
-	size_t nold = st.n;
-	int *by = xmalloc((ncands + 1) * sizeof *by);
-
-	/* First by identity: a file renamed within the sources keeps its
-	 * offset. */
+	struct matching m = {.old = st.src, .nold = st.n};
+	idx_init(&m.oid, m.nold);
+	idx_init(&m.oname, m.nold);
+	idx_init(&m.cid, ncands);
+	for (size_t k = 0; k < m.nold; k++) {
+		struct source *e = &m.old[k];
+		e->matched = false;
+		idx_put(&m.oid, e->dev, e->ino, k);
+		idx_put(&m.oname, name_hash(e->origin ? e->origin : e->path),
+			0, k);
+	}
+	size_t *by = xmalloc((ncands + 1) * sizeof *by);
+	bool *dup = xcalloc(ncands + 1, sizeof *dup);
 	for (size_t c = 0; c < ncands; c++) {
-		by[c] = -1;
-		for (size_t k = 0; k < nold; k++)
-			if (!old[k].matched &&
-			    old[k].dev == (uint64_t)cands[c].s.st_dev &&
-			    old[k].ino == (uint64_t)cands[c].s.st_ino) {
-				old[k].matched = true;
-				by[c] = (int)k;
-				break;
-			}
+		uint64_t dev = (uint64_t)cands[c].s.st_dev;
+		uint64_t ino = (uint64_t)cands[c].s.st_ino;
+		size_t first = idx_get(&m.cid, dev, ino);
+		if (first != SIZE_MAX) {
+			if (listed_before)
+				;
+			else if (!strcmp(cands[first].path, cands[c].path))
+				cli_warn("%s: named twice; read once",
+					 cands[c].path);
+			else
+				cli_warn("%s: the same file as %s (a hard link "
+					 "or a second name); read once",
+					 cands[c].path, cands[first].path);
+			dup[c] = true;
+			continue;
+		}
+		idx_put(&m.cid, dev, ino, c);
+		by[c] = idx_get(&m.oid, dev, ino);
+		if (by[c] != SIZE_MAX)
+			m.old[by[c]].matched = true;
 	}
 	st.src = NULL;
 	st.n = st.cap = 0;
 	for (size_t c = 0; c < ncands; c++) {
+		if (dup[c])
+			continue;
 		const struct cand *cd = &cands[c];
+		struct siblings sb = {0};
 		uint64_t size = (uint64_t)cd->s.st_size;
-		uint64_t off = 0;
-		if (by[c] >= 0) {
-			struct source *e = &old[by[c]];
-			if (size < e->committed) {
-				cli_warn("%s: truncated (size %" PRIu64
-					 ", committed offset %" PRIu64
-					 "); reading it from the start",
-					 cd->path, size, e->committed);
-			} else if (!same_start(cd->path, e)) {
-				/* A rewrite, or a new file on a reused inode */
-				if (e->committed < e->size)
-					cli_warn("%s: replaced (its first bytes "
-						 "changed); %" PRIu64 " unread "
-						 "bytes of the old content are "
-						 "lost; reading it from the "
-						 "start", cd->path,
-						 e->size - e->committed);
-				else
-					cli_warn("%s: replaced (its first bytes "
-						 "changed); reading it from the "
-						 "start", cd->path);
-			} else {
-				off = e->committed;
-			}
-		} else {
-			/* Same path, new identity: rotated.  Finish the old
-			 * file first when it is still beside the new one. */
-			for (size_t k = 0; k < nold; k++) {
-				struct source *e = &old[k];
-				if (e->matched || strcmp(e->path, cd->path))
-					continue;
-				e->matched = true;
-				char *p = find_by_inode(cd->path, e->dev,
-							e->ino);
-				struct stat os;
-				if (p && stat(p, &os) == 0 &&
-				    (uint64_t)os.st_size >= e->committed &&
-				    same_start(p, e)) {
-					struct source *s = add_source();
-					s->path = p;
-					s->dev = e->dev;
-					s->ino = e->ino;
-					s->size = (uint64_t)os.st_size;
-					s->committed = e->committed;
-					cli_warn("%s: rotated; finishing the old "
-						 "file as %s first", cd->path,
-						 p);
-				} else {
-					free(p);
-					if (e->committed < e->size)
-						cli_warn("%s: rotated, and the old "
-							 "file is gone with %"
-							 PRIu64 " unread bytes",
-							 cd->path,
-							 e->size - e->committed);
-					else
-						cli_warn("%s: rotated; reading the "
-							 "new file from the start",
-							 cd->path);
-				}
-				break;
-			}
+		take_rotated(&m, cd->path, &sb);
+		if (by[c] == SIZE_MAX) {
+			struct source *e = named_at(&m, cd->path);
+			if (e)
+				follow_rotation(&m, cd->path, e, &sb);
+			siblings_free(&sb);
+			struct source *s = add_source();
+			s->path = xstrdup(cd->path);
+			s->dev = (uint64_t)cd->s.st_dev;
+			s->ino = (uint64_t)cd->s.st_ino;
+			s->size = size;
+			s->mtime = mtime_ns(&cd->s);
+			s->active = true;
+			s->fresh = true;
+			continue;
 		}
-		struct source *s = add_source();
+		siblings_free(&sb);
+		struct source *e = &m.old[by[c]];
+		uint64_t off = e->committed;
+		/* Nothing new, and size and mtime as last seen: the start
+		 * need not be read again (a rewrite changes the mtime). */
+		uint64_t mt = mtime_ns(&cd->s);
+		bool check = size != e->size || size > e->committed ||
+			     !mt || mt != e->mtime;
+		if (size < e->committed) {
+			cli_warn("%s: truncated (size %" PRIu64 ", committed "
+				 "offset %" PRIu64 "); reading it from the "
+				 "start", cd->path, size, e->committed);
+			off = 0;
+		} else if (check && !same_start(cd->path, e)) {
+			/* A rewrite, or a new file on a reused inode */
+			if (e->committed < e->size)
+				cli_warn("%s: replaced (its first bytes "
+					 "changed); %" PRIu64 " unread bytes of "
+					 "the old content are lost; reading it "
+					 "from the start", cd->path,
+					 e->size - e->committed);
+			else
+				cli_warn("%s: replaced (its first bytes "
+					 "changed); reading it from the start",
+					 cd->path);
+			off = 0;
+		}
+		struct source *s = keep(e, true);
+		free(s->path);
+		free(s->origin); /* named now: no longer followed */
+		s->origin = NULL;
 		s->path = xstrdup(cd->path);
-		s->dev = (uint64_t)cd->s.st_dev;
-		s->ino = (uint64_t)cd->s.st_ino;
 		s->size = size;
-		s->committed = off;
+		s->mtime = mt;
+		if (off != s->committed) {
+			s->committed = off;
+			s->fresh = true;
+		}
 	}
-	for (size_t k = 0; k < nold; k++) {
-		if (!old[k].matched && old[k].committed < old[k].size)
-			cli_warn("%s: gone with %" PRIu64 " unread bytes",
-				 old[k].path, old[k].size - old[k].committed);
-		free(old[k].path);
+	for (size_t k = 0; k < m.nold; k++) {
+		if (!m.old[k].matched)
+			left_out(&m.old[k]);
+		free(m.old[k].path);
+		free(m.old[k].origin);
 	}
-	free(old);
+	free(m.old);
+	free(m.oid.slot);
+	free(m.oname.slot);
+	free(m.cid.slot);
 	free(by);
+	free(dup);
+	listed_before = true;
 }
 
 /* ---- batches ---- */
@@ -534,6 +931,11 @@ static uint64_t plan_batch(void)
 	for (size_t k = 0; k < st.n; k++) {
 		struct source *s = &st.src[k];
 		s->start = s->end = s->committed;
+		/* Left out of this call, or known with nothing new: no need
+		 * to open it (a folder of thousands of read files costs one
+		 * stat each per batch, not an open and a hash). */
+		if (!s->active || (!s->fresh && s->size <= s->committed))
+			continue;
 		int fd = open(s->path, O_RDONLY | O_CLOEXEC);
 		struct stat sb;
 		if (fd < 0 || fstat(fd, &sb) != 0)
@@ -546,6 +948,7 @@ static uint64_t plan_batch(void)
 			cli_die(EXIT_TROUBLE, "%s: replaced while being listed; "
 				"run again", s->path);
 		s->size = (uint64_t)sb.st_size;
+		s->mtime = mtime_ns(&sb);
 		s->fp_len = (uint32_t)(s->size < FP_MAX ? s->size : FP_MAX);
 		if (fingerprint(fd, s->fp_len, &s->fp) != 0)
 			cli_die(EXIT_TROUBLE, "%s: changed while being read",
@@ -942,6 +1345,7 @@ static void do_reset(char **args, int nargs)
 		s->dev = (uint64_t)sb.st_dev;
 		s->ino = (uint64_t)sb.st_ino;
 		s->size = (uint64_t)sb.st_size;
+		s->mtime = mtime_ns(&sb);
 		s->fp_len = (uint32_t)(s->size < FP_MAX ? s->size : FP_MAX);
 		if (fingerprint(fd, s->fp_len, &s->fp) != 0)
 			cli_die(EXIT_TROUBLE, "%s: changed while being read",

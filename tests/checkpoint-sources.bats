@@ -78,3 +78,93 @@ E
 	assert_success
 	assert_output '{"a":1}'
 }
+
+@test "two rotations between batches: the old file is finished, the middle one read whole, then the new one" {
+	printf '{"a":%d}\n' 1 2 3 > app.log
+	checkpoint read -s s -n 1 app.log > /dev/null
+	checkpoint commit -s s
+	mv app.log app.log.1
+	printf '{"b":%d}\n' 1 2 > app.log
+	mv app.log.1 app.log.2
+	mv app.log app.log.1
+	echo '{"c":1}' > app.log
+	run checkpoint read -s s app.log
+	assert_success
+	assert_output - <<'E'
+checkpoint: app.log: rotated; finishing the old file as app.log.2 first
+checkpoint: app.log: rotated more than once; reading app.log.1, a rotation no call has read, in full
+{"a":2}
+{"a":3}
+{"b":1}
+{"b":2}
+{"c":1}
+E
+	checkpoint commit -s s
+	# a writer still holding the rotated file open: its late lines are read
+	echo '{"b":3}' >> app.log.1
+	echo '{"c":2}' >> app.log
+	run checkpoint read -s s app.log
+	assert_output - <<'E'
+{"b":3}
+{"c":2}
+E
+	checkpoint commit -s s
+	run checkpoint read -s s app.log
+	assert_success
+	assert_output ''
+}
+
+@test "a rotated file gone with its successors unknown: nothing guessed, all said" {
+	echo '{"x":1}' > x.log
+	checkpoint read -s s x.log > /dev/null
+	checkpoint commit -s s
+	mkdir away # moved out of the folder (not removed: no inode reuse)
+	mv x.log away/x.log.1
+	echo '{"y":1}' > x.log.2
+	echo '{"z":1}' > x.log
+	run checkpoint read -s s x.log
+	assert_success
+	assert_output - <<'E'
+checkpoint: x.log: rotated, and the old file is gone (read to offset 8; anything written to it later was not read)
+checkpoint: x.log: x.log.2 not read: no call saw it, and with the old file gone its place in the rotation is unknown; name it to read it
+{"z":1}
+E
+}
+
+@test "a source left out of a call is kept and said, and goes on where it stopped" {
+	printf '{"a":%d}\n' 1 2 > a
+	printf '{"b":%d}\n' 1 2 > b
+	checkpoint read -s s a b > /dev/null
+	checkpoint commit -s s
+	echo '{"a":3}' >> a
+	echo '{"b":3}' >> b
+	run checkpoint read -s s a
+	assert_success
+	assert_output - <<'E'
+checkpoint: b: a known source not named in this call; left at offset 16 of 24
+{"a":3}
+E
+	checkpoint commit -s s
+	run checkpoint read -s s b
+	assert_output - <<'E'
+checkpoint: a: a known source not named in this call; left at offset 24 of 24
+{"b":3}
+E
+}
+
+@test "one file is read once per call, however it is named (twice, a hard link)" {
+	printf '{"a":%d}\n' 1 2 > a
+	ln a a2
+	run checkpoint read -s s a a a2
+	assert_success
+	assert_output - <<'E'
+checkpoint: a: named twice; read once
+checkpoint: a2: the same file as a (a hard link or a second name); read once
+{"a":1}
+{"a":2}
+E
+	checkpoint commit -s s
+	run checkpoint run -s s --until-empty a2 a -- cat
+	assert_success
+	assert_output 'checkpoint: a: the same file as a2 (a hard link or a second name); read once'
+}
