@@ -436,6 +436,11 @@ static void record(const struct line *ln, const char *name)
 	cli_stats.records_in++;
 	/* A record without a key is shard 0's to report. */
 	run.foreign = opt.shard.n && opt.shard.i != 0;
+	if (ln->torn) {
+		bad_record(ln, name, false, "torn_line", "%s",
+		           LINES_TORN_MSG);
+		return;
+	}
 	if (ln->too_long) {
 		bad_record(ln, name, false, "line_too_long",
 			   "line of %zu bytes is longer than --max-line %zu",

@@ -174,6 +174,11 @@ static void record(const struct line *ln, const char *name)
 {
 	struct scan_error se;
 	cli_stats.records_in++;
+	if (ln->torn) {
+		bad_record(ln, name, false, "torn_line", "%s",
+		           LINES_TORN_MSG);
+		return;
+	}
 	if (ln->too_long) {
 		bad_record(ln, name, false, "line_too_long",
 			   "line of %zu bytes is longer than --max-line %zu",

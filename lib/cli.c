@@ -323,8 +323,12 @@ bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
 	struct dlq_letter l = {
 		.record = ln->p, .len = ln->len, .is_json = is_json,
 		.error_type = type, .error_message = msg,
-		.replayable = !ln->too_long, .file = name, .line = ln->lineno,
+		.replayable = !ln->too_long && !ln->torn, .file = name,
+		.line = ln->lineno,
 	};
+	if (ln->torn) /* trouble upstream: say so even with a DLQ */
+		cli_warn("%s:%" PRIu64 ": %s; dead-lettered as torn_line, not "
+			 "replayable", name, ln->lineno, LINES_TORN_MSG);
 	if (dlq_put(dlq, &l, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	cli_stats.dead_lettered++;

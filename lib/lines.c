@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "xalloc.h"
 
@@ -38,6 +39,7 @@ struct lines {
 	uint64_t lineno;
 	bool eof;
 	bool failed;
+	bool stream; /* a pipe or socket: an unterminated end is torn */
 	char errmsg[256]; /* a read error, repeated by later calls */
 };
 
@@ -59,6 +61,9 @@ struct lines *lines_open(const char *path, size_t max, char *err,
 	l->cap = LINES_INITIAL;
 	l->limit = max + 3 > l->cap ? max + 3 : l->cap;
 	l->buf = xmalloc(l->cap);
+	struct stat sb;
+	l->stream = !zin_compressed(z) && fstat(zin_fd(z), &sb) == 0 &&
+		    (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode));
 	return l;
 }
 
@@ -87,6 +92,7 @@ static int lines_emit(struct lines *l, struct line *out, char *s, size_t len)
 	out->lineno = l->lineno;
 	out->full_len = len;
 	out->too_long = len > l->max;
+	out->torn = false;
 	if (out->too_long)
 		len = l->keep;
 	out->len = len;
@@ -170,7 +176,9 @@ int lines_next(struct lines *l, struct line *out, char *err, size_t errlen)
 				avail--;
 			if (avail == 0)
 				return 0;
-			return lines_emit(l, out, s, avail);
+			lines_emit(l, out, s, avail);
+			out->torn = l->stream;
+			return 1;
 		}
 		if (avail > l->max + 1)
 			return lines_skip_long(l, out, err, errlen);

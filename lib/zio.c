@@ -100,6 +100,11 @@ static ssize_t zin_fill_raw(struct zin *z, void *buf, size_t cap, char *err,
 	}
 }
 
+int zin_fd(const struct zin *z)
+{
+	return z->fd;
+}
+
 struct zin *zin_fdopen(int fd, const char *name, char *err, size_t errlen)
 {
 	struct zin *z = xcalloc(1, sizeof *z);

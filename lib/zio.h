@@ -29,6 +29,7 @@ ssize_t zin_read(struct zin *z, void *buf, size_t cap, char *err,
 bool zin_compressed(const struct zin *z);
 /* Compressed bytes consumed so far (for progress and --stats). */
 unsigned long long zin_raw_bytes(const struct zin *z);
+int zin_fd(const struct zin *z);
 void zin_close(struct zin *z); /* closes the fd unless it was stdin */
 
 struct zout;

@@ -226,3 +226,36 @@ slow_cmd='echo $$ > pid; sleep 30 & echo $! > gpid; cat > /dev/null; wait'
 	run checkpoint read -s ck d
 	assert_output "$(recs)"
 }
+
+# ---- a pipe's unterminated last line is torn, never a record ----
+
+@test "an unterminated last line from a pipe stops a tool without --dlq" {
+	for c in "dedup -k .id" "watermark -t .t --delay 1s" \
+		"window --tumble 1m -t .t" "dlq check -e .id" \
+		"reconcile -k .id - /dev/null"; do
+		run sh -c "printf '{\"id\":1,\"t\":1}\n{\"id\":2,\"t\":2}' | $c > /dev/null"
+		[ "$status" -eq 2 ] || { echo "$c: exit $status: $output"; false; }
+		[[ "$output" == *"<stdin>:2: unterminated last line from a pipe (its writer stopped mid-line)"* ]] || {
+			echo "$c: $output"; false; }
+	done
+}
+
+@test "an unterminated last line from a pipe is dead-lettered as torn_line, not replayable" {
+	run sh -c "printf '{\"id\":1}\n{\"id\":2}' | dedup -k .id --dlq bad"
+	assert_success
+	assert_line '{"id":1}'
+	assert_line 'dedup: <stdin>:2: unterminated last line from a pipe (its writer stopped mid-line); dead-lettered as torn_line, not replayable'
+	[ "${#lines[@]}" -eq 2 ]
+	run no_time bad
+	assert_output '{"original_record":"{\"id\":2}","error_type":"torn_line","error_message":"unterminated last line from a pipe (its writer stopped mid-line)","retry_count":0,"failed_at":"T","replayable":false,"source":{"tool":"dedup","file":"<stdin>","line":2}}'
+	run dlq replay bad
+	assert_output ''
+}
+
+@test "an unterminated last line of a regular file is still a record" {
+	printf '{"id":1}\n{"id":2}' > in
+	run dedup -k .id in
+	assert_success
+	assert_output '{"id":1}
+{"id":2}'
+}

@@ -279,7 +279,8 @@ static bool bad_record(struct reader *r, bool report, const struct line *ln,
 	struct dlq_letter l = {
 		.record = ln->p, .len = ln->len, .is_json = is_json,
 		.error_type = type, .error_message = msg,
-		.replayable = !ln->too_long, .file = name, .line = ln->lineno,
+		.replayable = !ln->too_long && !ln->torn, .file = name,
+		.line = ln->lineno,
 	};
 	pthread_mutex_lock(&lock);
 	int rc = dlq_put(run.dlq, &l, err, sizeof err);
@@ -327,6 +328,9 @@ static bool read_record(struct reader *r, const struct line *ln,
 	/* Under --shard, a record whose key is not known yet is shard 0's
 	 * to report, one with a key its own shard's. */
 	bool keyless = report && (opt.shard.n == 0 || opt.shard.i == 0);
+	if (ln->torn)
+		return bad_record(r, keyless, ln, name, false, "torn_line",
+				  "%s", LINES_TORN_MSG);
 	if (ln->too_long)
 		return bad_record(r, keyless, ln, name, false, "line_too_long",
 				  "line of %zu bytes is longer than "

@@ -235,7 +235,8 @@ static void read_summary(struct sumset *set, const char *path, int side)
 	int rc;
 	bool have_header = false;
 	while ((rc = lines_next(in, &ln, err, sizeof err)) == 1) {
-		if (ln.too_long || scan_record(&r, ln.p, ln.len, &se) != 0 ||
+		if (ln.too_long || ln.torn ||
+		    scan_record(&r, ln.p, ln.len, &se) != 0 ||
 		    ln.p[r.start] != '{')
 			cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a summary "
 				"line", name, ln.lineno);

@@ -199,6 +199,9 @@ static void ingest_run(struct ingest *g, record_fn fn, void *ctx)
 		int rc;
 		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 			cli_stats.records_in++;
+			if (ln.torn)
+				fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; nothing "
+				     "written", shown, ln.lineno, LINES_TORN_MSG);
 			if (ln.too_long)
 				fail(EXIT_TROUBLE, "%s:%" PRIu64 ": line longer "
 				     "than %u bytes", shown, ln.lineno,
