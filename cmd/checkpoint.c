@@ -201,11 +201,14 @@ static void state_load(void)
 	char err[512];
 	uint32_t version;
 	uint64_t len;
-	int lk = commit_lock(opt.state, err, sizeof err);
+	/* one real file, one lock, whatever name reaches it */
+	char *real;
+	int lk = state_lock(opt.state, &real, err, sizeof err);
 	if (lk == -2)
 		cli_die(EXIT_TEMPFAIL, "%s", err);
 	if (lk < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
+	opt.state = real;
 	st.lock = lk; /* held until exit */
 	struct state_reader *r = state_read_begin(opt.state, STATE_KIND,
 						  STATE_VERSION, &version,

@@ -710,11 +710,14 @@ int main(int argc, char **argv)
 	bool held = opt.keep == KEEP_LAST || opt.order_by;
 	run.seen = fpset_new(held || opt.ttl);
 	if (opt.state_path) {
-		int lk = commit_lock(opt.state_path, err, sizeof err);
+		/* one real file, one lock, whatever name reaches it */
+		char *real;
+		int lk = state_lock(opt.state_path, &real, err, sizeof err);
 		if (lk == -2)
 			cli_die(EXIT_TEMPFAIL, "%s", err);
 		if (lk < 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
+		opt.state_path = real;
 		state_load(); /* the lock fd stays open until exit */
 	}
 	if (opt.dupes_path)

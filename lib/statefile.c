@@ -630,3 +630,84 @@ int state_batch(const char *option, const char **batch, char *err,
 	*batch = b;
 	return 0;
 }
+
+/* The folder part of path ("." when none) and its last component. */
+static char *path_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+int state_lock(const char *path, char **use, char *err, size_t errlen)
+{
+	char *cur = xstrdup(path);
+	struct stat s;
+	int hops = 0;
+	/* Follow the last component while it is a link; the folders on the
+	 * way are resolved by realpath below, for the lock's key. */
+	while (lstat(cur, &s) == 0 && S_ISLNK(s.st_mode)) {
+		if (++hops > 40) {
+			set_err(err, errlen, "%s: too many levels of symbolic "
+				"links", path);
+			free(cur);
+			return -1;
+		}
+		char target[4096];
+		ssize_t n = readlink(cur, target, sizeof target - 1);
+		if (n < 0 || (size_t)n >= sizeof target - 1) {
+			set_err(err, errlen, "%s: %s", cur,
+				n < 0 ? strerror(errno) : "link too long");
+			free(cur);
+			return -1;
+		}
+		target[n] = '\0';
+		char *next;
+		if (target[0] == '/' || !strchr(cur, '/')) {
+			next = xstrdup(target);
+		} else {
+			char *dir = path_dir(cur);
+			next = xmalloc(strlen(dir) + (size_t)n + 2);
+			sprintf(next, "%s/%s", dir, target);
+			free(dir);
+		}
+		free(cur);
+		cur = next;
+	}
+	if (lstat(cur, &s) == 0 && S_ISREG(s.st_mode) && s.st_nlink > 1) {
+		set_err(err, errlen, "%s: the state file has %ju names (hard "
+			"links); a commit replaces one name only and the names "
+			"would part; keep one name", path,
+			(uintmax_t)s.st_nlink);
+		free(cur);
+		return -1;
+	}
+	/* The lock's key: the real folder and the file's name in it. */
+	char *dir = path_dir(cur);
+	const char *slash = strrchr(cur, '/');
+	const char *base = slash ? slash + 1 : cur;
+	char *rdir = realpath(dir, NULL);
+	char *key;
+	if (rdir) {
+		key = xmalloc(strlen(rdir) + strlen(base) + 2);
+		sprintf(key, "%s/%s", strcmp(rdir, "/") ? rdir : "", base);
+	} else {
+		key = xstrdup(cur);
+	}
+	free(rdir);
+	free(dir);
+	int lk = commit_lock(key, err, errlen);
+	free(key);
+	if (lk == -2)
+		set_err(err, errlen, "%s: locked by another process; try "
+			"again later", path);
+	if (lk < 0) {
+		free(cur);
+		return lk;
+	}
+	*use = cur;
+	return lk;
+}

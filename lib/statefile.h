@@ -65,6 +65,20 @@ struct state_gen {
 int state_batch(const char *option, const char **batch, char *err,
 		size_t errlen);
 
+/*
+ * Lock a state for a run, keyed on the real file: every name of one
+ * state takes the same lock, and every commit replaces the real file.
+ * Follows path while it is a symlink (a dangling one names where the
+ * state will be created), takes commit_lock() on the resolved file in
+ * its real folder, and sets *use (malloc'd) to the path to read and
+ * commit from then on: the target, so a symlink stays a symlink and its
+ * target is what changes.  A state file with other hard links is
+ * refused: an atomic rename replaces one name only, and the names would
+ * part.  Returns the lock fd, -2 when another process holds it (err says
+ * so with path as given), -1 on error.
+ */
+int state_lock(const char *path, char **use, char *err, size_t errlen);
+
 /* payload_len must be known up front (it is in the header). */
 struct state_writer *state_write_begin(const char *path, const char *kind,
 				       uint32_t version, uint64_t payload_len,

@@ -1160,11 +1160,14 @@ int main(int argc, char **argv)
 	describe();
 	run.wm = wm_new(opt.delay, 0);
 	if (opt.state_path) {
-		int lk = commit_lock(opt.state_path, err, sizeof err);
+		/* one real file, one lock, whatever name reaches it */
+		char *real;
+		int lk = state_lock(opt.state_path, &real, err, sizeof err);
 		if (lk == -2)
 			cli_die(EXIT_TEMPFAIL, "%s", err);
 		if (lk < 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
+		opt.state_path = real;
 		state_load();
 	}
 	if (opt.late_path && strcmp(opt.late_path, "drop") != 0)
