@@ -14,6 +14,7 @@
 
 #include "commit.h"
 #include "dlq.h"
+#include "dlq_ledger.h"
 #include "lines.h"
 #include "timefmt.h"
 #include "zio.h"
@@ -339,6 +340,17 @@ bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
 
 void cli_side_open(struct cli_side *s, const char *path, bool append)
 {
+	char err[512];
+	if (append) {
+		/* Records after a torn one would be glued to it. */
+		int64_t cut = dlq_cut_torn(path, err, sizeof err);
+		if (cut < 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		if (cut)
+			cli_warn("%s: cut off a torn last line of %" PRId64
+				 " bytes (a writer killed mid-write; its run "
+				 "had not finished)", path, cut);
+	}
 	s->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC |
 				   (append ? O_APPEND : O_TRUNC),
 		     0644);
@@ -367,8 +379,21 @@ void cli_side_close(struct cli_side *s)
 	s->path = NULL;
 	if (zout_close(s->z, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s: %s", path, err);
-	if (fsync(s->fd) != 0 || close(s->fd) != 0)
+	/* EINVAL, EROFS: /dev/null, a pipe, a terminal; nothing to sync. */
+	if ((fsync(s->fd) != 0 && errno != EINVAL && errno != EROFS) ||
+	    (close(s->fd) != 0 && errno != EINTR))
 		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
+}
+
+/* A torn letter cut off is said: its bytes are gone from the file. */
+static void dlq_torn_said(struct dlq *d)
+{
+	const char *path = dlq_name(d);
+	uint64_t cut = dlq_take_cut(d);
+	if (cut)
+		cli_warn("%s: cut off a torn last line of %" PRIu64 " bytes "
+			 "(a writer killed mid-write; its run had not "
+			 "finished)", path, cut);
 }
 
 struct dlq *cli_dlq_open(const char *path)
@@ -377,6 +402,7 @@ struct dlq *cli_dlq_open(const char *path)
 	struct dlq *d = dlq_open(path, cli_prog, err, sizeof err);
 	if (!d)
 		cli_die(EXIT_TROUBLE, "%s", err);
+	dlq_torn_said(d);
 	return d;
 }
 
@@ -385,6 +411,8 @@ void cli_dlq_close(struct dlq **d)
 	char err[512];
 	struct dlq *x = *d;
 	*d = NULL;
+	if (x)
+		dlq_torn_said(x);
 	if (x && dlq_close(x, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 }

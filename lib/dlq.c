@@ -27,6 +27,8 @@ struct dlq {
 	uint64_t count;
 	struct fpset *ledger; /* a replay in progress: fp -> retry_count + 1 */
 	struct buf scratch;
+	uint64_t cut; /* bytes of torn letters cut off, not yet reported */
+	bool regular; /* a regular file at path itself: torn ends are cut */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -57,7 +59,17 @@ struct dlq *dlq_open(const char *path, const char *tool, char *err,
 			"refusing to write dead letters through it", path);
 		return NULL;
 	}
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	/* A torn letter a killed writer left goes before ours follow it. */
+	int64_t cut = dlq_cut_torn(path, err, errlen);
+	if (cut < 0)
+		return NULL;
+	/* Readable when a regular file, so dlq_put can see a torn end. */
+	bool reg = stat(path, &ts) != 0 || S_ISREG(ts.st_mode);
+	int fd = open(path, (reg ? O_RDWR : O_WRONLY) | O_APPEND | O_CREAT |
+				    O_CLOEXEC, 0644);
+	if (fd < 0 && reg && errno == EACCES)
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+			  0644);
 	if (fd < 0) {
 		set_err(err, errlen, "%s: cannot open dead-letter file: %s",
 			path, strerror(errno));
@@ -65,6 +77,8 @@ struct dlq *dlq_open(const char *path, const char *tool, char *err,
 	}
 	struct dlq *d = xcalloc(1, sizeof *d);
 	d->fd = fd;
+	d->cut = (uint64_t)cut;
+	d->regular = lstat(path, &ls) == 0 && S_ISREG(ls.st_mode);
 	d->path = xstrdup(path);
 	d->tool = xstrdup(tool);
 	struct dlq_ledger_entry *e;
@@ -172,6 +186,15 @@ int dlq_put(struct dlq *d, const struct dlq_letter *l, char *err,
 	/* A rewrite (replay commit, purge) may have replaced the file:
 	 * append to the one at the path, under its shared lock. */
 	d->fd = dlq_append_lock(d->fd, d->path);
+	if (d->fd >= 0 && d->regular && dlq_tail_torn(d->fd)) {
+		/* Another writer was killed mid-letter since. */
+		flock(d->fd, LOCK_UN);
+		int64_t cut = dlq_cut_torn(d->path, err, errlen);
+		if (cut < 0)
+			return -1;
+		d->cut += (uint64_t)cut;
+		d->fd = dlq_append_lock(d->fd, d->path);
+	}
 	if (d->fd < 0) {
 		set_err(err, errlen, "%s: cannot reopen dead-letter file: %s",
 			d->path, strerror(errno));
@@ -202,6 +225,18 @@ int dlq_put(struct dlq *d, const struct dlq_letter *l, char *err,
 uint64_t dlq_count(const struct dlq *d)
 {
 	return d->count;
+}
+
+const char *dlq_name(const struct dlq *d)
+{
+	return d->path;
+}
+
+uint64_t dlq_take_cut(struct dlq *d)
+{
+	uint64_t n = d->cut;
+	d->cut = 0;
+	return n;
 }
 
 int dlq_close(struct dlq *d, char *err, size_t errlen)

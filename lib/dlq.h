@@ -38,6 +38,10 @@ struct dlq *dlq_open(const char *path, const char *tool, char *err,
 int dlq_put(struct dlq *d, const struct dlq_letter *l, char *err,
 	    size_t errlen);
 uint64_t dlq_count(const struct dlq *d);
+/* Bytes of torn letters (dlq_ledger.h, dlq_cut_torn) a killed writer
+ * left and this one cut off, since the last call. */
+uint64_t dlq_take_cut(struct dlq *d);
+const char *dlq_name(const struct dlq *d); /* the path it was opened with */
 /* fsync and close; frees d. */
 int dlq_close(struct dlq *d, char *err, size_t errlen);
 

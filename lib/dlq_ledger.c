@@ -168,6 +168,64 @@ static int lock_current(const char *path, int flags, int op)
 	}
 }
 
+bool dlq_tail_torn(int fd)
+{
+	struct stat sb;
+	char c;
+	return fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+	       pread(fd, &c, 1, sb.st_size - 1) == 1 && c != '\n';
+}
+
+int64_t dlq_cut_torn(const char *dlq_path, char *err, size_t errlen)
+{
+	/* O_NOFOLLOW: a link to a stream (/dev/stderr) is not ours to cut,
+	 * and one to a file is refused by its writers anyway. */
+	int fd = lock_current(dlq_path, O_RDWR | O_NOFOLLOW, LOCK_EX);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ELOOP || errno == EACCES ||
+		    errno == ENXIO || errno == EISDIR)
+			return 0;
+		set_err(err, errlen, "%s: %s", dlq_path, strerror(errno));
+		return -1;
+	}
+	struct stat sb;
+	if (!dlq_tail_torn(fd) || fstat(fd, &sb) != 0) {
+		close(fd);
+		return 0;
+	}
+	/* Back to the newline before the torn line (or the start). */
+	off_t end = sb.st_size, at = end;
+	char chunk[4096];
+	while (at > 0) {
+		off_t from = at > (off_t)sizeof chunk ? at - (off_t)sizeof chunk
+						       : 0;
+		ssize_t r = pread(fd, chunk, (size_t)(at - from), from);
+		if (r != at - from) {
+			set_err(err, errlen, "%s: read: %s", dlq_path,
+				r < 0 ? strerror(errno) : "short read");
+			close(fd);
+			return -1;
+		}
+		char *nl = NULL;
+		for (ssize_t k = r - 1; k >= 0 && !nl; k--)
+			if (chunk[k] == '\n')
+				nl = chunk + k;
+		if (nl) {
+			at = from + (nl - chunk) + 1;
+			break;
+		}
+		at = from;
+	}
+	if (ftruncate(fd, at) != 0 || fsync(fd) != 0) {
+		set_err(err, errlen, "%s: cutting a torn last line: %s",
+			dlq_path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return (int64_t)(end - at);
+}
+
 int dlq_append_lock(int fd, const char *path)
 {
 	int r;
@@ -178,13 +236,18 @@ int dlq_append_lock(int fd, const char *path)
 	if (same_file(fd, path))
 		return fd;
 	close(fd);
-	return lock_current(path, O_WRONLY | O_APPEND | O_CREAT, LOCK_SH);
+	/* Readable too, so dlq_put can look at the file's last byte. */
+	int nfd = lock_current(path, O_RDWR | O_APPEND | O_CREAT, LOCK_SH);
+	if (nfd < 0 && errno == EACCES)
+		nfd = lock_current(path, O_WRONLY | O_APPEND | O_CREAT,
+				   LOCK_SH);
+	return nfd;
 }
 
 int dlq_rewrite(const char *dlq_path,
 		void (*fn)(void *ctx, const char *line, size_t len,
 			   struct buf *out),
-		void *ctx, char *err, size_t errlen)
+		void *ctx, uint64_t *cut, char *err, size_t errlen)
 {
 	/* A rewrite replaces the file: never through a planted symlink. */
 	int fd = lock_current(dlq_path, O_RDWR | O_CREAT | O_NOFOLLOW,
@@ -210,9 +273,16 @@ int dlq_rewrite(const char *dlq_path,
 		buf_add(&in, chunk, (size_t)r);
 	}
 	size_t i = 0;
+	if (cut)
+		*cut = 0;
 	while (i < in.len) {
 		char *nl = memchr(in.p + i, '\n', in.len - i);
-		size_t end = nl ? (size_t)(nl - in.p) : in.len;
+		if (!nl) { /* torn: no write is in flight under our lock */
+			if (cut)
+				*cut = in.len - i;
+			break;
+		}
+		size_t end = (size_t)(nl - in.p);
 		if (end > i)
 			fn(ctx, in.p + i, end - i, &out);
 		i = end + 1;

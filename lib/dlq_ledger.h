@@ -66,12 +66,28 @@ int dlq_ledger_remove(const char *dlq_path, char *err, size_t errlen);
 /*
  * Rewrite the DLQ file by the protocol above.  fn sees each line (without
  * its newline) and appends what replaces it to out, newline included
- * (nothing: the line goes).  A missing file is an empty one.  0, or -1 with err.
+ * (nothing: the line goes).  A missing file is an empty one.  An
+ * unterminated last line is torn (see dlq_cut_torn) and dropped; *cut
+ * (may be NULL) gets its length.  0, or -1 with err.
  */
 int dlq_rewrite(const char *dlq_path,
 		void (*fn)(void *ctx, const char *line, size_t len,
 			   struct buf *out),
-		void *ctx, char *err, size_t errlen);
+		void *ctx, uint64_t *cut, char *err, size_t errlen);
+
+/*
+ * Torn tails, of a DLQ file or any append-only file idem writes (--late).
+ * Every writer ends its one write(2) with a newline, but a
+ * fatal signal between two pages cuts a write short, O_APPEND or not, so
+ * a killed writer can leave an unterminated last line.  Under the
+ * exclusive lock no write is in flight, so such a line is torn: cut it
+ * (the killed run had not finished; run again, it writes the letter
+ * whole).  The number of bytes cut (0: none, or not a regular file), or
+ * -1 with err.
+ */
+int64_t dlq_cut_torn(const char *dlq_path, char *err, size_t errlen);
+/* fd (readable) is a regular file whose last byte is not a newline. */
+bool dlq_tail_torn(int fd);
 
 /* Take the shared append lock on fd, reopening path when fd is no longer
  * the file there.  Returns the (possibly new) fd, or -1 with errno. */

@@ -92,7 +92,7 @@ static int lines_emit(struct lines *l, struct line *out, char *s, size_t len)
 	out->lineno = l->lineno;
 	out->full_len = len;
 	out->too_long = len > l->max;
-	out->torn = false;
+	out->torn = out->unterminated = false;
 	if (out->too_long)
 		len = l->keep;
 	out->len = len;
@@ -178,6 +178,7 @@ int lines_next(struct lines *l, struct line *out, char *err, size_t errlen)
 				return 0;
 			lines_emit(l, out, s, avail);
 			out->torn = l->stream;
+			out->unterminated = true;
 			return 1;
 		}
 		if (avail > l->max + 1)

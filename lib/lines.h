@@ -31,6 +31,7 @@ struct line {
 	uint64_t lineno; /* 1-based */
 	bool too_long;
 	bool torn;       /* a pipe's last line, without its newline */
+	bool unterminated; /* the last line, without its newline */
 	size_t full_len; /* when too_long: the whole length */
 };
 

@@ -259,3 +259,74 @@ slow_cmd='echo $$ > pid; sleep 30 & echo $! > gpid; cat > /dev/null; wait'
 	assert_output '{"id":1}
 {"id":2}'
 }
+
+# ---- torn tails of append-only files ----
+
+# a dead-letter file whose last letter a SIGKILL cut mid-write
+torn_dlq() {
+	letter 1 2 > q
+	letter 3 | head -c 50 >> q
+}
+
+@test "dlq stats reports a torn last letter instead of refusing the file" {
+	torn_dlq
+	run dlq stats q
+	assert_success
+	assert_line --index 0 'dlq: q:3: unterminated last line (a writer killed mid-write, or one writing now); not counted'
+	assert_line --index 2 '{"error_type":null,"entries":2,"replayable":2,"parked":0,"oldest":"2024-01-01T00:00:00Z","newest":"2024-01-01T00:00:00Z"}'
+}
+
+@test "the next dead-letter writer cuts a torn last letter and says so" {
+	torn_dlq
+	printf '{"id":9}\nnot json\n' > in
+	run dlq check -e .id --dlq q in
+	assert_success
+	assert_output 'dlq: q: cut off a torn last line of 50 bytes (a writer killed mid-write; its run had not finished)
+{"id":9}'
+	run dlq stats q
+	assert_success
+	assert_line --index 2 --partial '"entries":3,'
+}
+
+@test "dlq replay cuts a torn last letter and replays the whole ones" {
+	torn_dlq
+	run dlq replay q
+	assert_success
+	assert_output 'dlq: q: cut off a torn last line of 50 bytes (a writer killed mid-write; its run had not finished)
+{"id":1}
+{"id":2}'
+}
+
+@test "a --late file with a torn last line is cut before new records follow it" {
+	printf '{"t":5}\n{"t":6' > late
+	run sh -c 'printf "{\"t\":100}\n{\"t\":1}\n" | watermark -t .t --delay 1s --late late'
+	assert_success
+	assert_output 'watermark: late: cut off a torn last line of 6 bytes (a writer killed mid-write; its run had not finished)
+{"t":100}'
+	run cat late
+	assert_output '{"t":5}
+{"t":1}'
+}
+
+# ---- side files that are not regular files ----
+
+@test "--late, --dupes and --dlq take /dev/null, a FIFO and /dev/stderr" {
+	printf '{"id":1,"t":100}\n{"id":1,"t":1}\nbad\n' > in
+	run dedup -k .id --dupes /dev/null --dlq /dev/null in
+	assert_success
+	assert_output '{"id":1,"t":100}'
+	run watermark -t .t --delay 1s --late /dev/null --dlq /dev/null in
+	assert_success
+	run window --tumble 1m -t .t --delay 1s --late /dev/null --dlq /dev/null in
+	assert_success
+	mkfifo ff
+	cat ff > ff.out &
+	run dedup -k .id --dupes ff --dlq /dev/null in
+	assert_success
+	wait
+	run cat ff.out
+	assert_output '{"id":1,"t":1}'
+	run sh -c 'dedup -k .id --dupes /dev/stderr --dlq /dev/null in 2>&1 >/dev/null'
+	assert_success
+	assert_output '{"id":1,"t":1}'
+}

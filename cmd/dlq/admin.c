@@ -28,6 +28,39 @@
 #include "timefmt.h"
 #include "xalloc.h"
 
+/* ---- torn tails (dlq_ledger.h) ---- */
+
+static void torn_cut_said(const char *path, uint64_t cut)
+{
+	if (cut)
+		cli_warn("%s: cut off a torn last line of %" PRIu64 " bytes "
+			 "(a writer killed mid-write; its run had not "
+			 "finished)", path, cut);
+}
+
+/* dlq_rewrite, saying what it cut. */
+static int rewrite(const char *path,
+		   void (*fn)(void *ctx, const char *line, size_t len,
+			      struct buf *out),
+		   void *ctx, char *err, size_t errlen)
+{
+	uint64_t cut;
+	int r = dlq_rewrite(path, fn, ctx, &cut, err, errlen);
+	if (r == 0)
+		torn_cut_said(path, cut);
+	return r;
+}
+
+/* A reader meets an unterminated last line: a letter a killed writer
+ * left torn, or one being written right now.  Not a letter yet: say so
+ * and go on, never refuse the file for it. */
+static void torn_read_said(const char *path, const struct line *ln)
+{
+	cli_warn("%s:%" PRIu64 ": unterminated last line (a writer killed "
+		 "mid-write, or one writing now); not counted", path,
+		 ln->lineno);
+}
+
 /* ---- stats ---- */
 
 struct tally {
@@ -131,6 +164,10 @@ int dlq_stats_main(int argc, char **argv)
 		int r;
 		while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
 			struct envelope e;
+			if (ln.unterminated) {
+				torn_read_said(argv[i], &ln);
+				continue;
+			}
 			if (ln.too_long ||
 			    envelope_parse(&rec, ln.p, ln.len, &e) != 0)
 				cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a "
@@ -279,6 +316,10 @@ static void collect(struct pending *p, const char *path)
 	int r;
 	while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
 		struct envelope e;
+		if (ln.unterminated) { /* cut before; a writer's, in flight */
+			torn_read_said(path, &ln);
+			continue;
+		}
 		if (ln.too_long || envelope_parse(&rec, ln.p, ln.len, &e) != 0)
 			cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a dead-letter "
 				"envelope", path, ln.lineno);
@@ -408,7 +449,7 @@ static void settle_ledger(const char *path, bool quiet)
 	if (st.originals > 0) {
 		qsort(st.e, st.n, sizeof *st.e, fp_cmp);
 		st.used = xcalloc(st.n + 1, sizeof *st.used);
-		if (dlq_rewrite(path, unreplay_line, &st, err, sizeof err) != 0)
+		if (rewrite(path, unreplay_line, &st, err, sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		if (!quiet)
 			cli_warn("%s: an unfinished replay rolled back: %" PRIu64
@@ -431,7 +472,7 @@ static void commit_replay(const char *path, struct pending *p)
 {
 	char err[512];
 	qsort(p->e, p->n, sizeof *p->e, hash_cmp);
-	if (dlq_rewrite(path, drop_line, p, err, sizeof err) != 0 ||
+	if (rewrite(path, drop_line, p, err, sizeof err) != 0 ||
 	    dlq_ledger_remove(path, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 }
@@ -499,11 +540,15 @@ int dlq_replay_main(int argc, char **argv)
 			commit_replay(path, &p);
 		return EXIT_OK; /* no replay pending: nothing to do */
 	}
+	int64_t cut = dlq_cut_torn(path, err, sizeof err);
+	if (cut < 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	torn_cut_said(path, (uint64_t)cut);
 	/* A replay still pending (killed, or emitted and never committed) is
 	 * abandoned: this one starts from FILE as it was before it. */
 	settle_ledger(path, false);
 	if (p.max_retries != UINT64_MAX && access(path, F_OK) == 0 &&
-	    dlq_rewrite(path, park_line, &p, err, sizeof err) != 0)
+	    rewrite(path, park_line, &p, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (p.parked)
 		cli_warn("%s: %" PRIu64 " entr%s past --max-retries %" PRIu64
@@ -591,7 +636,7 @@ int dlq_purge_main(int argc, char **argv)
 		cli_usage_error("purge: name one dead-letter FILE");
 	struct purge pg = {.before = time_now() - older};
 	char err[512];
-	if (dlq_rewrite(argv[optind], purge_line, &pg, err, sizeof err) != 0)
+	if (rewrite(argv[optind], purge_line, &pg, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	return EXIT_OK;
 }

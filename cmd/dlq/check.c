@@ -227,8 +227,8 @@ static void finish(int status)
 	char err[512];
 	cli_progress_done();
 	cli_out_commit();
-	if (run.dlq && dlq_close(run.dlq, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
+	(void)err;
+	cli_dlq_close(&run.dlq);
 	if (opt.stats)
 		cli_stats_print(NULL);
 	cli_out_close();

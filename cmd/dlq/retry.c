@@ -308,8 +308,8 @@ static void finish(int status)
 {
 	char err[512];
 	cli_out_commit();
-	if (rt.dlq && dlq_close(rt.dlq, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
+	(void)err;
+	cli_dlq_close(&rt.dlq);
 	if (opt.stats) {
 		char extra[96];
 		snprintf(extra, sizeof extra, ",\"attempts\":%" PRIu64

@@ -823,9 +823,8 @@ static void finish_inputs(void)
 		cli_stats.dead_lettered += rd[side].rejected;
 		report_rejected[side] = rd[side].rejected;
 	}
-	if (run.dlq && dlq_close(run.dlq, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
-	run.dlq = NULL;
+	(void)err;
+	cli_dlq_close(&run.dlq);
 }
 
 static void print_stats(void)
