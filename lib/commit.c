@@ -1,8 +1,10 @@
 #include "commit.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,6 +340,67 @@ int commit_create_new(const char *path, const void *data, size_t n,
 		return -1;
 	}
 	return commit_finish_new(&c, err, errlen);
+}
+
+int commit_clean_stale(const char *path, unsigned *removed, uint64_t *bytes,
+		       char *err, size_t errlen)
+{
+	static const char suffix[] = ".tmp.";
+	const size_t xs = 6; /* mkstemp's XXXXXX */
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char *dir = !slash ? xstrdup(".")
+		    : slash == path ? xstrdup("/")
+				    : xstrndup(path, (size_t)(slash - path));
+	size_t bl = strlen(base);
+	unsigned n = 0;
+	uint64_t b = 0;
+	if (removed)
+		*removed = 0;
+	if (bytes)
+		*bytes = 0;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		int e = errno;
+		if (dfd >= 0)
+			close(dfd);
+		free(dir);
+		if (e == ENOENT)
+			return 0;
+		set_err(err, errlen, "%s: cannot open folder: %s", path,
+			strerror(e));
+		return -1;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		const char *nm = de->d_name;
+		struct stat st;
+		if (strlen(nm) != bl + sizeof suffix - 1 + xs ||
+		    memcmp(nm, base, bl) != 0 ||
+		    memcmp(nm + bl, suffix, sizeof suffix - 1) != 0)
+			continue;
+		/* A regular file of ours only; never through a link. */
+		if (fstatat(dfd, nm, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		bool mine = false; /* this process's own commit in flight */
+		for (size_t k = 0; k < npending && !mine; k++) {
+			const char *ps = strrchr(pending[k], '/');
+			mine = !strcmp(ps ? ps + 1 : pending[k], nm);
+		}
+		if (mine || unlinkat(dfd, nm, 0) != 0)
+			continue;
+		n++;
+		b += (uint64_t)st.st_size;
+	}
+	closedir(d);
+	free(dir);
+	if (removed)
+		*removed = n;
+	if (bytes)
+		*bytes = b;
+	return 0;
 }
 
 int commit_lock(const char *path, char *err, size_t errlen)

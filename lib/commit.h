@@ -20,6 +20,7 @@
 #define IDEM_COMMIT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct commit_file {
 	int fd;
@@ -54,6 +55,17 @@ int commit_sync_dir(const char *path, char *err, size_t errlen);
 
 /* Write all of data to fd, retrying short writes and EINTR. */
 int write_all(int fd, const void *data, size_t n);
+
+/*
+ * Remove the temp files (PATH.tmp.XXXXXX, step 1) that killed commits of
+ * PATH left behind: a SIGKILL between mkstemp and rename leaves one, and
+ * nothing else ever removes it.  Call only while holding the lock every
+ * committer of PATH holds (commit_lock, or the DLQ's exclusive flock):
+ * then no temp of PATH is in flight and each one found is stale.  0 and
+ * the count and bytes removed (each may be NULL), or -1 with err.
+ */
+int commit_clean_stale(const char *path, unsigned *removed, uint64_t *bytes,
+		       char *err, size_t errlen);
 
 /*
  * An exclusive lock on PATH.lock (flock, so a killed holder releases it).

@@ -259,6 +259,12 @@ int dlq_rewrite(const char *dlq_path,
 				       : strerror(errno));
 		return -1;
 	}
+	/* Every rewriter holds this lock from its temp file's birth to its
+	 * rename: the temps found now are those of killed rewrites. */
+	if (commit_clean_stale(dlq_path, NULL, NULL, err, errlen) != 0) {
+		close(fd);
+		return -1;
+	}
 	struct buf in = {0}, out = {0};
 	char chunk[65536];
 	ssize_t r;

@@ -708,6 +708,12 @@ int state_lock(const char *path, char **use, char *err, size_t errlen)
 		free(cur);
 		return lk;
 	}
+	/* Under the lock: the temps of killed commits go (commit.h). */
+	if (commit_clean_stale(cur, NULL, NULL, err, errlen) != 0) {
+		close(lk);
+		free(cur);
+		return -1;
+	}
 	*use = cur;
 	return lk;
 }

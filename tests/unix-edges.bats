@@ -330,3 +330,31 @@ torn_dlq() {
 	assert_success
 	assert_output '{"id":1,"t":1}'
 }
+
+# ---- temp files of killed commits ----
+
+@test "the next commit under the lock removes the temps killed commits left" {
+	recs > in
+	dedup -k .id --state s.idx in > /dev/null
+	for x in s.idx.tmp.AbC123 s.idx.tmp.zzzzzz; do head -c 1000 /dev/zero > "$x"; done
+	echo keep > s.idx.tmp.short
+	echo keep > other.tmp.AbC123
+	ln -s /nonexistent s.idx.tmp.linkxx
+	run dedup -k .id --state s.idx in
+	assert_success
+	[ ! -e s.idx.tmp.AbC123 ] && [ ! -e s.idx.tmp.zzzzzz ]
+	[ -e s.idx.tmp.short ] && [ -e other.tmp.AbC123 ] && [ -L s.idx.tmp.linkxx ]
+	letter 1 > q
+	touch q.tmp.AbC123 q.replay.tmp.AbC123
+	run dlq replay q --commit
+	assert_success
+	[ ! -e q.replay.tmp.AbC123 ]
+	run dlq purge --older-than 1000d q
+	assert_success
+	[ ! -e q.tmp.AbC123 ]
+	mkdir d
+	recs > d/a.ndjson
+	touch ck.tmp.AbC123
+	checkpoint read -s ck d > /dev/null
+	[ ! -e ck.tmp.AbC123 ]
+}

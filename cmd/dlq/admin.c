@@ -531,6 +531,12 @@ int dlq_replay_main(int argc, char **argv)
 		cli_die(EXIT_TEMPFAIL, "%s", err);
 	if (lk < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
+	/* The ledger is written under this lock: its temps found now are
+	 * those of killed replays. */
+	char *ledger = dlq_ledger_path(path);
+	if (commit_clean_stale(ledger, NULL, NULL, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	free(ledger);
 	if (commit) {
 		int r = dlq_ledger_read(path, &p.e, &p.n, NULL, err,
 					sizeof err);
