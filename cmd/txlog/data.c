@@ -774,44 +774,16 @@ struct pred *pred_parse(const char *const *src, size_t n, bool simple_only)
 	return p;
 }
 
-/* Levenshtein distance, for "did you mean" (names are short). */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t n = strlen(b), row[65];
-	if (n > 64 || strlen(a) > 64)
-		return (size_t)-1;
-	for (size_t j = 0; j <= n; j++)
-		row[j] = j;
-	for (size_t i = 1; a[i - 1]; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= n; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[n];
-}
-
+/* The schema's column nearest to col, for "did you mean". */
 static const char *closest_column(const struct ds_type *schema,
 				  const char *col)
 {
-	const char *best = NULL;
-	size_t bd = (size_t)-1, len = strlen(col);
-	for (size_t i = 0; i < schema->nfields; i++) {
-		size_t d = edit_distance(col, schema->fields[i].name);
-		if (d < bd) {
-			bd = d;
-			best = schema->fields[i].name;
-		}
-	}
-	return bd <= (len < 4 ? 1 : len / 3 + 1) ? best : NULL;
+	const char **names = xcalloc(schema->nfields + 1, sizeof *names);
+	for (size_t i = 0; i < schema->nfields; i++)
+		names[i] = schema->fields[i].name;
+	const char *near = cli_nearest(col, names);
+	free(names);
+	return near;
 }
 
 static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
