@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "delta_log.h"
 #include "jsonw.h"
 #include "scan.h"
@@ -488,6 +489,66 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 	return rc;
 }
 
+/* The JSON string at p[0..n) is standard base64 (RFC 4648, padded). */
+static bool is_base64(const char *p, size_t n)
+{
+	size_t len = n - 2, pad = 0;
+	if (len % 4)
+		return false;
+	for (size_t i = 1; i < n - 1; i++) {
+		char c = p[i];
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			     (c >= '0' && c <= '9') || c == '+' || c == '/'))
+			return false;
+	}
+	return pad <= 2;
+}
+
+/*
+ * Why the number at p[0..n) does not fit a float, double or
+ * decimal(P,S) column, or NULL: a float or double holds the number's
+ * magnitude (1e39 is no float), a decimal holds at most S digits after
+ * the point and P - S before it, exactly.
+ */
+static const char *number_fits(const struct ds_type *t, const char *p,
+			       size_t n)
+{
+	char tmp[512];
+	if (t->kind != DT_DECIMAL) {
+		if (n >= sizeof tmp)
+			return "too many digits";
+		memcpy(tmp, p, n);
+		tmp[n] = '\0';
+		double d = strtod(tmp, NULL);
+		double lim = t->kind == DT_FLOAT ? 3.4028234663852886e38
+						 : 1.7976931348623157e308;
+		if (d > lim || d < -lim)
+			return "out of range";
+		return NULL;
+	}
+	int prec = 10, scale = 0;
+	if (t->name && sscanf(t->name, "decimal(%d,%d)", &prec, &scale) != 2)
+		return NULL; /* a spelling this reader does not know */
+	struct dec d;
+	if (dec_parse(p, n, &d) != 0)
+		return "more digits than a decimal holds";
+	d = dec_normalize(d);
+	if (d.coef == 0)
+		return NULL;
+	if (d.exp < 0 && -(long)d.exp > scale)
+		return "more digits after the point than its scale";
+	int digits = 0;
+	for (__int128 c = d.coef < 0 ? -d.coef : d.coef; c; c /= 10)
+		digits++;
+	if ((long)digits + d.exp > (long)(prec - scale))
+		return "more digits before the point than precision - scale";
+	return NULL;
+}
+
 static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		 bool *changed, struct buf *path, char *err, size_t errlen)
 {
@@ -505,18 +566,27 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		return 0; /* nullability is the caller's business */
 	switch (t->kind) {
 	case DT_STRING:
-	case DT_BINARY:
 		return p[0] == '"' ? 0 : mismatch(t, p, path, err, errlen);
+	case DT_BINARY:
+		if (p[0] != '"')
+			return mismatch(t, p, path, err, errlen);
+		if (!is_base64(p, n)) {
+			set_err(err, errlen, "column %s: not base64 (binary "
+				"values are base64 strings)",
+				path->len ? path->p : ".");
+			return -1;
+		}
+		return 0;
 	case DT_DATE: {
 		if (p[0] != '"')
 			return mismatch(t, p, path, err, errlen);
-		bool ok = n == 12;
-		for (size_t i = 1; ok && i < 11; i++)
-			ok = (i == 5 || i == 8) ? p[i] == '-'
-						: (p[i] >= '0' && p[i] <= '9');
-		if (!ok) {
-			set_err(err, errlen, "column %s: not a date YYYY-MM-DD",
-				path->len ? path->p : ".");
+		int64_t days;
+		const char *why;
+		if (n != 12 || time_parse_date(p + 1, 10, &days, &why) != 0) {
+			set_err(err, errlen, "column %s: %.*s is not a date "
+				"YYYY-MM-DD%s%s", path->len ? path->p : ".",
+				(int)(n > 40 ? 40 : n), p, n == 12 ? ": " : "",
+				n == 12 ? why : "");
 			return -1;
 		}
 		return 0;
@@ -527,9 +597,10 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 			return mismatch(t, p, path, err, errlen);
 		char tmp[64];
 		const char *why;
-		int64_t ns;
+		struct instant in;
 		size_t l = scan_string_decode(p, n < 64 ? n : 63, tmp);
-		if (n >= 64 || time_parse_rfc3339(tmp, l, &ns, &why) != 0) {
+		/* any year 0000-9999, as Delta's timestamps (0001-9999) */
+		if (n >= 64 || time_parse_instant(tmp, l, &in, &why) != 0) {
 			set_err(err, errlen, "column %s: not an RFC 3339 time",
 				path->len ? path->p : ".");
 			return -1;
@@ -564,10 +635,18 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 	}
 	case DT_FLOAT:
 	case DT_DOUBLE:
-	case DT_DECIMAL:
+	case DT_DECIMAL: {
 		if (p[0] != '-' && (p[0] < '0' || p[0] > '9'))
 			return mismatch(t, p, path, err, errlen);
+		const char *why = number_fits(t, p, n);
+		if (why) {
+			set_err(err, errlen, "column %s: %.*s does not fit %s: "
+				"%s", path->len ? path->p : ".",
+				(int)(n > 40 ? 40 : n), p, t->name, why);
+			return -1;
+		}
 		return 0;
+	}
 	case DT_STRUCT:
 		if (p[0] != '{')
 			return mismatch(t, p, path, err, errlen);

@@ -16,11 +16,23 @@
 
 #include "buf.h"
 #include "scan.h"
+#include "value.h"
 #include "xalloc.h"
+
+/*
+ * The shapes answered from the bytes, so numbers keep every digit: one
+ * plain path, and arrays, objects and comma lists of plain paths
+ * ([.a, .b], {a: .a, "b c": .b.c, d}, .a, .b).  Anything else is libjq.
+ */
+enum shape { SHAPE_PLAIN, SHAPE_ARRAY, SHAPE_OBJECT, SHAPE_TUPLE, SHAPE_JQ };
 
 struct expr {
 	char *src;
 	bool plain;
+	enum shape shape;
+	struct path *parts; /* array, object, tuple: one path each */
+	char **keys;        /* object: each member's name as JSON text */
+	size_t nparts;
 	struct path path;
 	jq_state *jq;
 	struct buf out;
@@ -38,14 +50,218 @@ static void collect_msg(void *ctx, jv msg)
 	jv_free(msg);
 }
 
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The end of a JSON-ish string starting at s[i] == '"', or 0. */
+static size_t string_end(const char *s, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (s[i] == '\\') {
+			if (i + 1 < n && s[i + 1] == '(')
+				return 0; /* jq string interpolation */
+			i++;
+		} else if (s[i] == '"') {
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* Split s[0..n) at the commas outside strings and brackets: the pieces'
+ * bounds in at[] (start, end pairs); the count, or 0 when unbalanced or
+ * more than max. */
+static size_t split_commas(const char *s, size_t n, size_t *at, size_t max)
+{
+	size_t k = 0, start = 0;
+	int depth = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || (s[i] == ',' && depth == 0)) {
+			if (k == max || depth != 0)
+				return 0;
+			at[2 * k] = start;
+			at[2 * k + 1] = i;
+			k++;
+			start = i + 1;
+			continue;
+		}
+		char c = s[i];
+		if (c == '"') {
+			size_t e = string_end(s, n, i);
+			if (!e)
+				return 0;
+			i = e - 1;
+		} else if (c == '[' || c == '(' || c == '{') {
+			depth++;
+		} else if (c == ']' || c == ')' || c == '}') {
+			if (--depth < 0)
+				return 0;
+		}
+	}
+	return k;
+}
+
+static bool plain_piece(const char *s, size_t a, size_t b, struct path *out)
+{
+	char *t = xstrndup(s + a, b - a);
+	int rc = path_parse(t, out);
+	free(t);
+	return rc == 0;
+}
+
+static const char *const keywords[] = {
+	"and", "or", "not", "if", "then", "elif", "else", "end", "as",
+	"def", "reduce", "foreach", "try", "catch", "label", "import",
+	"include", "__loc__", NULL,
+};
+
+/* An object member's name: an identifier (not a keyword) or a plain
+ * JSON string, as JSON text in *key. */
+static bool member_name(const char *s, size_t a, size_t b, char **key)
+{
+	while (a < b && is_ws(s[a]))
+		a++;
+	while (b > a && is_ws(s[b - 1]))
+		b--;
+	if (a == b)
+		return false;
+	struct buf k = {0};
+	if (s[a] == '"') {
+		if (string_end(s, b, a) != b ||
+		    scan_validate(s + a, b - a, NULL) != 0)
+			return false;
+		buf_add(&k, s + a, b - a);
+	} else {
+		for (size_t i = a; i < b; i++) {
+			char c = s[i];
+			bool ok = c == '_' || (c >= 'a' && c <= 'z') ||
+				  (c >= 'A' && c <= 'Z') ||
+				  (i > a && c >= '0' && c <= '9');
+			if (!ok)
+				return false;
+		}
+		for (const char *const *w = keywords; *w; w++)
+			if (strlen(*w) == b - a && !memcmp(*w, s + a, b - a))
+				return false;
+		buf_addc(&k, '"');
+		buf_add(&k, s + a, b - a);
+		buf_addc(&k, '"');
+	}
+	*key = k.p;
+	return true;
+}
+
+/* The ':' of "name: path" outside strings, or 0. */
+static size_t member_colon(const char *s, size_t a, size_t b)
+{
+	for (size_t i = a; i < b; i++) {
+		if (s[i] == '"') {
+			size_t e = string_end(s, b, i);
+			if (!e)
+				return 0;
+			i = e - 1;
+		} else if (s[i] == ':') {
+			return i;
+		}
+	}
+	return 0;
+}
+
+#define MAX_PARTS 64
+
+static void free_parts(struct expr *e)
+{
+	for (size_t i = 0; i < e->nparts; i++) {
+		path_free(&e->parts[i]);
+		if (e->keys)
+			free(e->keys[i]);
+	}
+	free(e->parts);
+	free(e->keys);
+	e->parts = NULL;
+	e->keys = NULL;
+	e->nparts = 0;
+}
+
+/* Recognise an array, object or comma list of plain paths. */
+static bool compound(struct expr *e, const char *src)
+{
+	size_t n = strlen(src), a = 0;
+	while (n > 0 && is_ws(src[n - 1]))
+		n--;
+	while (a < n && is_ws(src[a]))
+		a++;
+	if (a >= n)
+		return false;
+	enum shape sh = SHAPE_TUPLE;
+	size_t b = n;
+	if (src[a] == '[' && src[n - 1] == ']')
+		sh = SHAPE_ARRAY, a++, b--;
+	else if (src[a] == '{' && src[n - 1] == '}')
+		sh = SHAPE_OBJECT, a++, b--;
+	size_t at[2 * MAX_PARTS];
+	size_t k = split_commas(src + a, b - a, at, MAX_PARTS);
+	if (k == 0 || (sh == SHAPE_TUPLE && k < 2))
+		return false;
+	e->parts = xcalloc(k, sizeof *e->parts);
+	if (sh == SHAPE_OBJECT)
+		e->keys = xcalloc(k, sizeof *e->keys);
+	for (size_t i = 0; i < k; i++) {
+		size_t pa = a + at[2 * i], pb = a + at[2 * i + 1];
+		bool ok;
+		if (sh != SHAPE_OBJECT) {
+			ok = plain_piece(src, pa, pb, &e->parts[i]);
+		} else {
+			size_t colon = member_colon(src, pa, pb);
+			if (colon) {
+				ok = member_name(src, pa, colon, &e->keys[i]) &&
+				     plain_piece(src, colon + 1, pb,
+						 &e->parts[i]);
+			} else {
+				/* {a} is {a: .a} */
+				ok = member_name(src, pa, pb, &e->keys[i]) &&
+				     e->keys[i][0] == '"' &&
+				     src[pa + strspn(src + pa, " \t\n\r")] !=
+					     '"';
+				if (ok) {
+					struct buf t = {0};
+					buf_addc(&t, '.');
+					buf_add(&t, e->keys[i] + 1,
+						strlen(e->keys[i]) - 2);
+					ok = plain_piece(t.p, 0, t.len,
+							 &e->parts[i]);
+					buf_free(&t);
+				}
+			}
+			/* a repeated name: leave jq's rules to jq */
+			for (size_t j = 0; ok && j < i; j++)
+				if (strcmp(e->keys[j], e->keys[i]) == 0)
+					ok = false;
+		}
+		e->nparts = i + 1;
+		if (!ok) {
+			free_parts(e);
+			return false;
+		}
+	}
+	e->shape = sh;
+	return true;
+}
+
 struct expr *expr_compile(const char *src, char *err, size_t errlen)
 {
 	struct expr *e = xcalloc(1, sizeof *e);
 	e->src = xstrdup(src);
 	if (path_parse(src, &e->path) == 0) {
 		e->plain = true;
+		e->shape = SHAPE_PLAIN;
 		return e;
 	}
+	if (compound(e, src))
+		return e;
+	e->shape = SHAPE_JQ;
 	e->jq = jq_init();
 	if (!e->jq) {
 		snprintf(err, errlen, "cannot initialise libjq");
@@ -69,6 +285,7 @@ void expr_free(struct expr *e)
 	if (e->jq)
 		jq_teardown(&e->jq);
 	path_free(&e->path);
+	free_parts(e);
 	buf_free(&e->out);
 	buf_free(&e->msg);
 	free(e->src);
@@ -92,6 +309,127 @@ static void dump(struct buf *out, jv v)
 	jv_free(s);
 }
 
+static enum expr_status eval_compound(struct expr *e,
+				      const struct scan_record *rec,
+				      const char **val, size_t *vlen,
+				      char *err, size_t errlen)
+{
+	buf_reset(&e->out);
+	buf_addc(&e->out, e->shape == SHAPE_OBJECT ? '{' : '[');
+	for (size_t i = 0; i < e->nparts; i++) {
+		const char *v, *why = NULL;
+		size_t vn;
+		if (i)
+			buf_addc(&e->out, ',');
+		if (e->keys) {
+			buf_adds(&e->out, e->keys[i]);
+			buf_addc(&e->out, ':');
+		}
+		switch (path_lookup_record(&e->parts[i], rec, &v, &vn, &why)) {
+		case PATH_FOUND:
+			buf_add(&e->out, v, vn);
+			break;
+		case PATH_MISSING: /* jq gives null */
+			buf_adds(&e->out, "null");
+			break;
+		case PATH_TYPE_ERROR:
+			snprintf(err, errlen, "%s", why);
+			return EXPR_ERROR;
+		}
+	}
+	buf_addc(&e->out, e->shape == SHAPE_OBJECT ? '}' : ']');
+	*val = e->out.p;
+	*vlen = e->out.len;
+	return EXPR_VALUE;
+}
+
+/*
+ * Does the number at p[0..n) survive libjq unchanged?  libjq parses it to
+ * the nearest double and writes that back as the shortest text that
+ * reads as the same double; the number is safe when that text has its
+ * value.  15 significant digits always do (DBL_DIG), within the normal
+ * range, which is nearly every number met; the rest are checked.
+ */
+static bool number_exact(const char *p, size_t n)
+{
+	size_t i = 0, digits = 0, lead = 0;
+	long exp = 0;
+	if (p[i] == '-')
+		i++;
+	bool nonzero = false;
+	for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (p[i] != '0' || nonzero) {
+			nonzero = true;
+			digits++;
+		}
+		if (nonzero)
+			lead++;
+	}
+	if (i < n && p[i] == '.')
+		for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+			if (p[i] != '0' || nonzero) {
+				nonzero = true;
+				digits++;
+			}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		bool neg = i < n && p[i] == '-';
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+			if (exp < 100000)
+				exp = exp * 10 + (p[i] - '0');
+		if (neg)
+			exp = -exp;
+	}
+	if (!nonzero)
+		return true; /* zero, -0: exact */
+	if (digits <= 15 && exp + (long)lead < 300 && exp + (long)lead > -300)
+		return true;
+	char tmp[64], txt[400];
+	if (n >= sizeof txt)
+		return false; /* more digits than a double has */
+	memcpy(txt, p, n);
+	txt[n] = '\0';
+	double d = strtod(txt, NULL);
+	if (d != d || d - d != 0)
+		return false; /* out of range: inf */
+	for (int prec = 1; prec <= 17; prec++) {
+		int len = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+		if (strtod(tmp, NULL) == d)
+			return value_number_compare(tmp, (size_t)len, p, n) ==
+			       0;
+	}
+	return false;
+}
+
+/* The first number in the JSON text p[0..n) that libjq would change. */
+static bool inexact_number(const char *p, size_t n, const char **num,
+			   size_t *numn)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (c == '"') {
+			for (i++; i < n && p[i] != '"'; i++)
+				if (p[i] == '\\')
+					i++;
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			size_t j = i;
+			while (j < n && (p[j] == '-' || p[j] == '+' ||
+					 p[j] == '.' || p[j] == 'e' ||
+					 p[j] == 'E' || (p[j] >= '0' && p[j] <= '9')))
+				j++;
+			if (!number_exact(p + i, j - i)) {
+				*num = p + i;
+				*numn = j - i;
+				return true;
+			}
+			i = j - 1;
+		}
+	}
+	return false;
+}
+
 enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 			   const char **val, size_t *vlen, char *err,
 			   size_t errlen)
@@ -109,8 +447,20 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 			return EXPR_ERROR;
 		}
 	}
+	if (e->shape != SHAPE_JQ)
+		return eval_compound(e, rec, val, vlen, err, errlen);
 	if (n > 0x7fffffff) {
 		snprintf(err, errlen, "record too large for libjq");
+		return EXPR_ERROR;
+	}
+	const char *bad;
+	size_t badn;
+	if (inexact_number(rec->p, n, &bad, &badn)) {
+		snprintf(err, errlen, "%.*s%s would be rounded by libjq, which "
+			 "holds numbers as doubles; plain paths and arrays or "
+			 "objects of them ([.a, .b], {a: .a}) keep every digit",
+			 (int)(badn > 40 ? 40 : badn), bad,
+			 badn > 40 ? "..." : "");
 		return EXPR_ERROR;
 	}
 	jv input = jv_parse_sized(rec->p, (int)n);

@@ -7,9 +7,12 @@
  *
  * A jq program that yields several values yields them as one array (a
  * tuple), so `-k '.a, .b'` means `-k '[.a, .b]'`; one that yields nothing
- * is EXPR_EMPTY.  libjq (1.6) holds numbers as doubles: a program that
- * goes through it sees 12345678901234567891 as 12345678901234567000.
- * Plain paths keep every digit.
+ * is EXPR_EMPTY.  Plain paths, and arrays, objects and comma lists of
+ * them ([.a, .b], {a: .a}, .a, .b), are answered from the bytes and keep
+ * every digit.  libjq (1.6) holds numbers as doubles and would see
+ * 12345678901234567891 as 12345678901234567000, so a record holding a
+ * number a double cannot give back exactly is an EXPR_ERROR for a
+ * program that runs in libjq: refused, never rounded.
  */
 #ifndef IDEM_EXPR_H
 #define IDEM_EXPR_H

@@ -29,13 +29,17 @@ two_rows() {
 	assert_success
 }
 
-@test "a finer timestamp rounds the min down and the max up to the millisecond" {
+@test "a finer timestamp's stats are truncated to the millisecond, and the max still covers it" {
 	tstable
 	echo '{"id":1,"ts":"2024-01-01T08:00:00.0005Z"}' | txlog append t
 	run sh -c "jq -r 'select(.add) | .add.stats | fromjson | [.minValues.ts, .maxValues.ts] | join(\" \")' t/_delta_log/00000000000000000001.json"
-	assert_output '2024-01-01T08:00:00.000Z 2024-01-01T08:00:00.001Z'
+	assert_output '2024-01-01T08:00:00.000Z 2024-01-01T08:00:00.000Z'
 	run txlog cat t --where 'ts > "2024-01-01T08:00:00.0004Z"'
 	assert_output '{"id":1,"ts":"2024-01-01T08:00:00.0005Z"}'
+	run txlog cat t --where 'ts > "2024-01-01T08:00:00.0005Z"'
+	assert_output ''
+	run txlog verify t --deep
+	assert_success
 }
 
 @test "--where on a timestamp compares instants, and skips files by them" {
@@ -165,4 +169,102 @@ OUT
 	run txlog cat t --where 'cur = null'
 	assert_success
 	assert_output ''
+}
+
+@test "dedup -k '[.id,.t]' keeps big integers exact, as plain paths do" {
+	printf '%s\n' '{"id":12345678901234567891,"t":1}' \
+		'{"id":12345678901234567890,"t":1}' \
+		'{"id":12345678901234567891,"t":1.0}' > big.ndjson
+	for k in '[.id,.t]' '.id, .t' '{id: .id, "t": .t}' '{id, t}'; do
+		run dedup -k "$k" big.ndjson
+		assert_success
+		assert_output - <<'OUT'
+{"id":12345678901234567891,"t":1}
+{"id":12345678901234567890,"t":1}
+OUT
+	done
+}
+
+@test "a jq program that would round a number refuses it, naming option and value" {
+	printf '%s\n' '{"id":7,"t":0.1}' '{"id":12345678901234567891,"t":1}' > big.ndjson
+	run dedup -k '.id | tostring' big.ndjson
+	assert_failure 2
+	assert_output - <<'OUT'
+{"id":7,"t":0.1}
+dedup: big.ndjson:2: key .id | tostring: 12345678901234567891 would be rounded by libjq, which holds numbers as doubles; plain paths and arrays or objects of them ([.a, .b], {a: .a}) keep every digit
+OUT
+	run window --tumble 1m -t .t -g '.id + 0' --agg 'n=count(.t)' big.ndjson
+	assert_failure 2
+	assert_line -n 0 --partial 'window: big.ndjson:2: '
+	assert_line -n 0 --partial '12345678901234567891 would be rounded by libjq'
+}
+
+@test "declared types are enforced as declared: date, decimal(5,2), float, binary" {
+	cat > ty.json <<'JSON'
+{"type":"struct","fields":[{"name":"d","type":"date","nullable":true,"metadata":{}},{"name":"m","type":"decimal(5,2)","nullable":true,"metadata":{}},{"name":"f","type":"float","nullable":true,"metadata":{}},{"name":"b","type":"binary","nullable":true,"metadata":{}}]}
+JSON
+	txlog init t --schema ty.json
+	for r in '{"d":"2024-02-30"}' '{"m":1000}' '{"m":1.234}' '{"f":1e39}' \
+		'{"b":"not base64!"}' '{"b":"aGk"}'; do
+		echo "$r" | txlog append t 2>>err.txt && echo "took $r"
+	done
+	run cat err.txt
+	assert_output - <<'OUT'
+txlog: stdin:1: column .d: "2024-02-30" is not a date YYYY-MM-DD: day out of range; nothing committed
+txlog: stdin:1: column .m: 1000 does not fit decimal(5,2): more digits before the point than precision - scale; nothing committed
+txlog: stdin:1: column .m: 1.234 does not fit decimal(5,2): more digits after the point than its scale; nothing committed
+txlog: stdin:1: column .f: 1e39 does not fit float: out of range; nothing committed
+txlog: stdin:1: column .b: not base64 (binary values are base64 strings); nothing committed
+txlog: stdin:1: column .b: not base64 (binary values are base64 strings); nothing committed
+OUT
+	printf '%s\n' '{"d":"2024-02-29"}' '{"m":999.99}' '{"m":1.230}' \
+		'{"m":-0.01}' '{"f":3.4e38}' '{"b":"aGk="}' | txlog append t
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 6
+}
+
+@test "timestamps from 0001 to 9999 are taken, compared and bounded" {
+	tstable
+	printf '%s\n' '{"id":1,"ts":"0001-01-01T00:00:00Z"}' \
+		'{"id":2,"ts":"9999-12-31T23:59:59.999999Z"}' \
+		'{"id":3,"ts":"2024-01-01T00:00:00+14:00"}' | txlog append t
+	run sh -c "jq -r 'select(.add) | .add.stats | fromjson | [.minValues.ts, .maxValues.ts] | join(\" \")' t/_delta_log/00000000000000000001.json"
+	assert_output '0001-01-01T00:00:00.000Z 9999-12-31T23:59:59.999Z'
+	run txlog cat t --where 'ts > "9999-12-31T23:59:59.9999Z"'
+	assert_output '{"id":2,"ts":"9999-12-31T23:59:59.999999Z"}'
+	run txlog cat t --where 'ts < "1000-01-01"'
+	assert_output '{"id":1,"ts":"0001-01-01T00:00:00Z"}'
+	run txlog cat t --where 'ts < "2023-12-31T10:00:01Z"'
+	assert_output - <<'OUT'
+{"id":1,"ts":"0001-01-01T00:00:00Z"}
+{"id":3,"ts":"2024-01-01T00:00:00+14:00"}
+OUT
+	run txlog verify t --deep
+	assert_success
+}
+
+@test "a partition value with a NUL is refused, never cut at the NUL" {
+	cat > n.json <<'JSON'
+{"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}},{"name":"p","type":"string","nullable":true,"metadata":{}}]}
+JSON
+	txlog init t --schema n.json --partition-by p
+	run sh -c "echo '{\"id\":1,\"p\":\"a\\u0000b\"}' | txlog append t"
+	assert_failure 2
+	assert_output 'txlog: stdin:1: partition column p: the value holds a NUL (\u0000), which a partition value cannot keep'
+	[ ! -e t/_delta_log/00000000000000000001.json ]
+}
+
+@test "a NUL in a log's partition value is compared whole: p = \"a\" is not \"a\\u0000b\"" {
+	cat > n.json <<'JSON'
+{"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}},{"name":"p","type":"string","nullable":true,"metadata":{}}]}
+JSON
+	txlog init t --schema n.json --partition-by p
+	printf '%s\n' '{"id":1,"p":"a"}' '{"id":2,"p":"a\u0001b"}' | txlog append t
+	# another writer's log, as it may spell the value
+	sed -i 's/"p":"a\\u0001b"/"p":"a\\u0000b"/' t/_delta_log/00000000000000000001.json
+	run txlog cat t --where 'p = "a"'
+	assert_output '{"id":1,"p":"a"}'
+	txlog delete t --where 'p = "a"'
+	run txlog cat t
+	assert_output '{"id":2,"p":"a\u0001b"}'
 }

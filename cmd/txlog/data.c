@@ -304,19 +304,20 @@ void dfile_merge_stats(struct dfile *f, const struct dl_file *in)
 
 /*
  * A bound as the stats say it.  A timestamp's is Delta's UTC form with
- * milliseconds ("2024-01-01T08:00:00.000Z"), as Delta writers give it:
- * a finer min is rounded down and a finer max up, so the bounds still
- * hold every value (readers widen a max by a millisecond anyway).
+ * milliseconds ("2024-01-01T08:00:00.000Z"), truncated as Delta writers
+ * truncate it: the min stays a lower bound, and a max that is a whole
+ * millisecond is read as covering it (txlog_bound_cmp; Delta readers do
+ * the same), so 9999-12-31T23:59:59.9999Z needs no year 10000.
  */
 static void put_bound(struct buf *st, const struct colstat *c,
-		      const struct buf *v, bool up)
+		      const struct buf *v)
 {
 	struct instant t;
 	const char *why;
 	if (c->ord == VALUE_ORDER_INSTANT &&
 	    time_instant_from_json(v->p, v->len, &t, &why) == 0) {
 		char tb[TIME_STRMAX];
-		time_instant_trunc(&t, 1000000, up);
+		time_instant_trunc(&t, 1000000, false);
 		size_t n = time_format_instant(&t, TIME_STYLE_MILLIS, tb);
 		jw_string(st, tb, n);
 		return;
@@ -334,7 +335,7 @@ static void stats_json(const struct dfile *f, struct buf *st)
 		if (f->cols[c].unbounded || !f->cols[c].min.len)
 			continue;
 		jw_key(st, f->cols[c].name, first);
-		put_bound(st, &f->cols[c], &f->cols[c].min, false);
+		put_bound(st, &f->cols[c], &f->cols[c].min);
 		first = 0;
 	}
 	buf_adds(st, "},\"maxValues\":{");
@@ -343,7 +344,7 @@ static void stats_json(const struct dfile *f, struct buf *st)
 		if (f->cols[c].unbounded || !f->cols[c].max.len)
 			continue;
 		jw_key(st, f->cols[c].name, first);
-		put_bound(st, &f->cols[c], &f->cols[c].max, true);
+		put_bound(st, &f->cols[c], &f->cols[c].max);
 		first = 0;
 	}
 	buf_adds(st, "},\"nullCount\":{");
@@ -459,6 +460,16 @@ void dfile_abort(struct dfile *f)
 	dfile_free(f);
 }
 
+/* Does the JSON string literal p[0..n) decode to text with a NUL? */
+static bool has_nul(const char *p, size_t n)
+{
+	char *d = xmalloc(n);
+	size_t l = scan_string_decode(p, n, d);
+	bool nul = memchr(d, '\0', l) != NULL;
+	free(d);
+	return nul;
+}
+
 int dws_add(struct dws *w, const struct scan_record *r, char *err,
 	    size_t errlen)
 {
@@ -498,6 +509,18 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 			buf_adds(key, vals[i]);
 		} else if (v[0] == '"') {
 			vals[i] = dl_strdup_lit(v, vn);
+			if (memchr(v, '\\', vn) && has_nul(v, vn)) {
+				/* a folder name and the C strings of the
+				 * log's readers would cut it at the NUL,
+				 * filing the row under another value */
+				snprintf(err, errlen, "partition column %s: "
+					 "the value holds a NUL (\\u0000), "
+					 "which a partition value cannot keep",
+					 w->part[i]);
+				for (size_t j = 0; j <= i; j++)
+					free(vals[j]);
+				return -1;
+			}
 			buf_adds(key, vals[i]);
 		} else if (v[0] == '{' || v[0] == '[') {
 			snprintf(err, errlen, "partition column %s: %s is not "
@@ -952,9 +975,11 @@ bool pred_on_partitions(const struct pred *p, const struct dl_snapshot *s)
 	return true;
 }
 
-/* The partition value as JSON text, typed by the schema. */
-static void part_json(const struct dl_snapshot *s, const char *col,
-		      const char *val, struct buf *out)
+/* The partition value as JSON text, typed by the schema.  A string is
+ * the log's own literal, not the decoded C string: "a\u0000b" must not
+ * compare as "a". */
+static void part_json(const struct dl_snapshot *s, const struct dl_file *df,
+		      const char *col, const char *val, struct buf *out)
 {
 	out->len = 0;
 	if (!val) {
@@ -976,6 +1001,13 @@ static void part_json(const struct dl_snapshot *s, const char *col,
 			buf_adds(out, val);
 			return;
 		}
+	}
+	const char *pv, *lit;
+	size_t pvn, litn;
+	if (dl_get(df->action, df->action_len, "partitionValues", &pv, &pvn) &&
+	    dl_get(pv, pvn, col, &lit, &litn) && lit[0] == '"') {
+		buf_add(out, lit, litn);
+		return;
 	}
 	jw_str(out, val);
 }
@@ -1021,7 +1053,7 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 			for (size_t k = 0; k < f->npv; k++)
 				if (strcmp(f->pv[k].name, t->col) == 0)
 					val = f->pv[k].value;
-			part_json(s, t->col, val, &b);
+			part_json(s, f, t->col, val, &b);
 			may = op_holds(value_compare_as(t->ord, b.p, b.len,
 							 t->lit, ln),
 				       t->op);

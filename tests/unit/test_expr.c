@@ -232,9 +232,120 @@ TEST(jq_programs)
 	expr_free(e);
 }
 
+/* An array, object or comma list of generated paths. */
+static void gen_compound(struct buf *b)
+{
+	unsigned shape = pick(3), n = 1 + pick(3);
+	struct buf p = {0};
+	buf_adds(b, shape == 0 ? "[" : shape == 1 ? "{" : "");
+	if (shape == 2 && n == 1)
+		n = 2;
+	for (unsigned k = 0; k < n; k++) {
+		if (k)
+			buf_adds(b, pick(2) ? ", " : ",");
+		buf_reset(&p);
+		gen_path(&p);
+		if (shape == 1)
+			buf_addf(b, pick(2) ? "k%u: " : "\"k %u\":", k);
+		buf_add(b, p.p, p.len);
+	}
+	buf_adds(b, shape == 0 ? "]" : shape == 1 ? "}" : "");
+	buf_free(&p);
+}
+
+#define NCOMPOUND 40
+#define NCRECORDS 400
+
+TEST(compound_shapes_match_libjq)
+{
+	struct expr *fast[NCOMPOUND], *slow[NCOMPOUND];
+	struct buf rec = {0}, src = {0}, prog = {0}, x = {0}, y = {0};
+	char err[256];
+	int mismatches = 0, values = 0;
+	for (int q = 0; q < NCOMPOUND; q++) {
+		buf_reset(&src);
+		gen_compound(&src);
+		buf_reset(&prog);
+		buf_addf(&prog, "%s | .", src.p);
+		fast[q] = expr_compile(src.p, err, sizeof err);
+		slow[q] = expr_compile(prog.p, err, sizeof err);
+		CHECK(fast[q] && slow[q]);
+		if (!fast[q] || !slow[q])
+			return;
+	}
+	for (int r = 0; r < NCRECORDS; r++) {
+		buf_reset(&rec);
+		gen_object(&rec, 0);
+		for (int q = 0; q < NCOMPOUND; q++) {
+			answer(fast[q], rec.p, &x);
+			answer(slow[q], rec.p, &y);
+			values += strncmp(x.p, "error", 5) != 0;
+			if (x.len != y.len || memcmp(x.p, y.p, x.len)) {
+				if (mismatches++ < 5)
+					fprintf(stderr, "%s on %s: fast %s, jq %s\n",
+						expr_source(fast[q]), rec.p, x.p, y.p);
+			}
+		}
+	}
+	for (int q = 0; q < NCOMPOUND; q++) {
+		expr_free(fast[q]);
+		expr_free(slow[q]);
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(values > NCOMPOUND * NCRECORDS / 10);
+	buf_free(&rec), buf_free(&src), buf_free(&prog);
+	buf_free(&x), buf_free(&y);
+}
+
+TEST(compound_keeps_big_numbers_jq_refuses_them)
+{
+	char err[512];
+	const char *v;
+	size_t vlen;
+	static const char rec[] =
+		"{\"id\":12345678901234567891,\"t\":{\"u\":1e400},\"s\":\"9\"}";
+	struct expr *e = expr_compile("[.id, .t.u]", err, sizeof err);
+	CHECK_INT(eval(e, rec, &v, &vlen, err, sizeof err), EXPR_VALUE);
+	CHECK(vlen == 28 && !memcmp(v, "[12345678901234567891,1e400]", 28));
+	expr_free(e);
+	e = expr_compile("{id: .id, \"s s\": .s, t}", err, sizeof err);
+	CHECK_INT(eval(e, rec, &v, &vlen, err, sizeof err), EXPR_VALUE);
+	CHECK_INT((int)vlen, 53);
+	CHECK(!memcmp(v, "{\"id\":12345678901234567891,\"s s\":\"9\",\"t\":"
+		      "{\"u\":1e400}}", vlen));
+	expr_free(e);
+	e = expr_compile(".id, .nope", err, sizeof err);
+	CHECK_INT(eval(e, rec, &v, &vlen, err, sizeof err), EXPR_VALUE);
+	CHECK(vlen == 27 && !memcmp(v, "[12345678901234567891,null]", 27));
+	expr_free(e);
+	/* a program libjq runs: a number it would round is refused */
+	e = expr_compile(".s | tonumber", err, sizeof err);
+	CHECK_INT(eval(e, rec, &v, &vlen, err, sizeof err), EXPR_ERROR);
+	CHECK(strncmp(err, "12345678901234567891 would be rounded", 37) == 0);
+	CHECK_INT(eval(e, "{\"s\":\"9\",\"a\":[0.1,-0,1e300,2.5e-310,"
+		       "123456789012.25,9007199254740992]}", &v, &vlen, err,
+		       sizeof err), EXPR_VALUE);
+	CHECK_INT(eval(e, "{\"s\":\"9\",\"a\":9007199254740993}", &v,
+		       &vlen, err, sizeof err), EXPR_ERROR);
+	CHECK_INT(eval(e, "{\"s\":\"9\",\"a\":1e400}", &v, &vlen, err,
+		       sizeof err), EXPR_ERROR);
+	CHECK_INT(eval(e, "{\"s\":\"9\",\"a\":0.30000000000000001}", &v,
+		       &vlen, err, sizeof err), EXPR_ERROR);
+	expr_free(e);
+	/* not a compound of plain paths: libjq's */
+	e = expr_compile("[.a, .b | tostring]", err, sizeof err);
+	CHECK(e != NULL);
+	CHECK_INT(eval(e, "{\"a\":1,\"b\":2}", &v, &vlen, err, sizeof err),
+		  EXPR_VALUE);
+	CHECK(vlen == 9 && !memcmp(v, "[\"1\",\"2\"]", 9)); /* (.a, .b) | */
+	expr_free(e);
+}
+
 int main(void)
 {
 	RUN(plain_paths_match_libjq);
+	RUN(compound_shapes_match_libjq);
+	RUN(compound_keeps_big_numbers_jq_refuses_them);
 	RUN(jq_programs);
 	scan_record_free(&sr);
 	return unit_done();
