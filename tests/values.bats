@@ -268,3 +268,10 @@ JSON
 	run txlog cat t
 	assert_output '{"id":2,"p":"a\u0001b"}'
 }
+
+@test "window min and max of RFC 3339 times are by instant" {
+	printf '%s\n' '{"t":"2024-01-01T10:10:00+02:00"}' '{"t":"2024-01-01T08:20:00Z"}' \
+		'{"t":"2024-01-01T09:05:00+01:00"}' > in.ndjson
+	run window --tumble 1h -t .t --agg 'lo=min(.t)' --agg 'hi=max(.t)' in.ndjson
+	assert_output '{"window":{"start":"2024-01-01T08:00:00Z","end":"2024-01-01T09:00:00Z"},"lo":"2024-01-01T09:05:00+01:00","hi":"2024-01-01T08:20:00Z","pane":{"timing":"on_time","index":0,"final":true}}'
+}

@@ -143,8 +143,10 @@ int agg_add(const struct agg_spec *s, struct agg_state *st,
 		break;
 	case AGG_MIN:
 	case AGG_MAX: {
-		int c = st->n ? value_compare(in->v, in->len, st->val,
-					      st->vlen) : 0;
+		/* times as instants, whatever their offsets */
+		int c = st->n ? value_compare_as(VALUE_ORDER_INSTANT, in->v,
+						 in->len, st->val, st->vlen)
+			      : 0;
 		if (!st->n || (s->fn == AGG_MIN ? c < 0 : c > 0))
 			set_val(st, in->v, in->len);
 		st->n++;
@@ -195,8 +197,10 @@ int agg_merge(const struct agg_spec *s, struct agg_state *dst,
 		return 0;
 	case AGG_MIN:
 	case AGG_MAX: {
-		int c = dst->n ? value_compare(src->val, src->vlen, dst->val,
-					       dst->vlen) : 0;
+		int c = dst->n ? value_compare_as(VALUE_ORDER_INSTANT,
+						  src->val, src->vlen,
+						  dst->val, dst->vlen)
+			       : 0;
 		if (!dst->n || (s->fn == AGG_MIN ? c < 0 : c > 0))
 			set_val(dst, src->val, src->vlen);
 		dst->n += src->n;
