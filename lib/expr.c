@@ -269,9 +269,18 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
 		return NULL;
 	}
 	jq_set_error_cb(e->jq, collect_msg, &e->msg);
+	/* Modules are not offered: with no library path set, libjq 1.6
+	 * aborts on import/include (an assertion, exit 134).  An empty
+	 * path makes every module "not found", a compile error. */
+	jq_set_attr(e->jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
 	if (!jq_compile(e->jq, src)) {
-		snprintf(err, errlen, "'%s': %s", src,
-			 e->msg.len ? e->msg.p : "does not compile");
+		if (e->msg.len && strstr(e->msg.p, "module not found"))
+			snprintf(err, errlen, "'%s': jq modules (import, "
+				 "include) are not supported; write the "
+				 "definitions into the program", src);
+		else
+			snprintf(err, errlen, "'%s': %s", src,
+				 e->msg.len ? e->msg.p : "does not compile");
 		expr_free(e);
 		return NULL;
 	}

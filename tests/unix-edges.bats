@@ -358,3 +358,19 @@ torn_dlq() {
 	checkpoint read -s ck d > /dev/null
 	[ ! -e ck.tmp.AbC123 ]
 }
+
+# ---- jq modules ----
+
+@test "a jq program using import or include is refused, not an abort" {
+	recs > in
+	for p in 'include "x"; .id' 'import "x" as y; .id' \
+		'import "../x" as $d; .id'; do
+		for c in "dedup -k" "watermark --delay 1s -t" \
+			"window --tumble 1m -t" "dlq check -e" "reconcile -k"; do
+			run $c "$p" in /dev/null
+			[ "$status" -eq 2 ] || { echo "$c $p: exit $status: $output"; false; }
+			[[ "$output" == *"'$p': jq modules (import, include) are not supported; write the definitions into the program"* ]] || {
+				echo "$c $p: $output"; false; }
+		done
+	done
+}
