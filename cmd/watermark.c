@@ -39,6 +39,8 @@ static struct {
 	struct expr *part;
 	struct expr *ingest;
 	int64_t delay, lateness, idle;
+	enum wm_clock idle_clock;
+	size_t partitions; /* --partitions N; 0: not declared */
 	enum time_unit unit;
 	const char *late_path; /* NULL: pass through; "drop": discard */
 	const char *dlq_path;
@@ -53,6 +55,7 @@ static struct {
 	struct cli_side late; /* --late FILE */
 	struct dlq *dlq;
 	uint64_t too_late, controls;
+	bool said_behind, said_extra;
 	int64_t *lags; /* --analyze: ingest - event, ns */
 	size_t nlags, cap_lags;
 } run;
@@ -69,7 +72,11 @@ static void usage(int status)
 "      --delay DUR       watermark = newest event time - DUR (default 0s)\n"
 "      --lateness DUR    records up to DUR behind the watermark still pass\n"
 "  -p, --partition EXPR  one watermark per partition; W is their minimum\n"
-"      --idle DUR        leave out partitions DUR behind the newest one\n"
+"      --idle DUR        leave out partitions idle for DUR (see --idle-clock)\n"
+"      --idle-clock event|processing\n"
+"                        idle = DUR behind the newest event time (default),\n"
+"                        or no record for DUR of processing (wall) time\n"
+"      --partitions N    W waits until N partitions have been seen\n"
 "      --late drop|FILE  where too-late records go (default: pass, counted)\n"
 "      --emit            write {\"_watermark\":TIME} lines when W advances\n"
 "      --time-unit UNIT  epoch numbers are s (default), ms, us or ns\n"
@@ -162,6 +169,29 @@ static void too_late(const struct line *ln, const char *name, int64_t t,
 	cli_stats.records_out++;
 }
 
+/* A partition seen for the first time after W was set: say (once) when
+ * it came in behind W or beyond the declared count, since W could not
+ * wait for it. */
+static void new_partition(const struct line *ln, const char *name,
+			  struct fp128 part)
+{
+	if (opt.partitions && wm_partitions(run.wm) > opt.partitions &&
+	    !run.said_extra) {
+		run.said_extra = true;
+		cli_warn("%s:%" PRIu64 ": more partitions than --partitions "
+			 "%zu; the watermark did not wait for this one", name,
+			 ln->lineno, opt.partitions);
+	}
+	if (wm_behind(run.wm, part) && !run.said_behind) {
+		run.said_behind = true;
+		cli_warn("%s:%" PRIu64 ": a partition first seen behind the "
+			 "watermark; its records are judged by its own "
+			 "watermark until it catches up (declare the "
+			 "partitions with --partitions N so the watermark "
+			 "waits for them)", name, ln->lineno);
+	}
+}
+
 /* A {"_watermark": ...} line: the one this tool writes itself. */
 static bool is_control(void)
 {
@@ -225,8 +255,8 @@ static void record(const struct line *ln, const char *name)
 		part = value_fingerprint(v, vlen, &run.canon);
 	}
 	int64_t w;
-	bool have = wm_get(run.wm, &w);
-	if (have && t < w) {
+	int how = wm_limit(run.wm, part, &w);
+	if ((how == WM_JUDGE_W || how == WM_JUDGE_OWN) && t < w) {
 		cli_stats.late++;
 		if (t < wm_sub(w, opt.lateness)) {
 			too_late(ln, name, t, w);
@@ -236,7 +266,10 @@ static void record(const struct line *ln, const char *name)
 	}
 	cli_out_line(ln->p, ln->len);
 	cli_stats.records_out++;
-	if (wm_observe(run.wm, part, t) && opt.emit) {
+	bool advanced = wm_observe(run.wm, part, t);
+	if (how == WM_JUDGE_NEW)
+		new_partition(ln, name, part);
+	if (advanced && opt.emit) {
 		wm_get(run.wm, &w);
 		buf_reset(&run.out);
 		buf_adds(&run.out, "{\"_watermark\":");
@@ -336,6 +369,11 @@ static _Noreturn void finish(int status)
 	if (opt.analyze && status == EXIT_OK)
 		analyze_report();
 	cli_progress_done();
+	if (opt.partitions && wm_partitions(run.wm) < opt.partitions &&
+	    status == EXIT_OK && !opt.analyze)
+		cli_warn("%zu of --partitions %zu partitions seen; the "
+			 "watermark waited for the others and was never set",
+			 wm_partitions(run.wm), opt.partitions);
 	cli_out_commit();
 	cli_side_close(&run.late);
 	cli_dlq_close(&run.dlq);
@@ -368,7 +406,7 @@ static struct expr *compile(const char *opt_name, const char *src)
 
 int main(int argc, char **argv)
 {
-	enum { O_DELAY = 256, O_LATENESS, O_IDLE, O_LATE, O_EMIT, O_UNIT,
+	enum { O_DELAY = 256, O_LATENESS, O_IDLE, O_IDLE_CLOCK, O_PARTS, O_LATE, O_EMIT, O_UNIT,
 	       O_ANALYZE, O_INGEST, O_DLQ, O_MAXLINE, O_STATS, O_VERSION };
 	static const struct option longopts[] = {
 		{"time", required_argument, NULL, 't'},
@@ -376,6 +414,8 @@ int main(int argc, char **argv)
 		{"lateness", required_argument, NULL, O_LATENESS},
 		{"partition", required_argument, NULL, 'p'},
 		{"idle", required_argument, NULL, O_IDLE},
+		{"idle-clock", required_argument, NULL, O_IDLE_CLOCK},
+		{"partitions", required_argument, NULL, O_PARTS},
 		{"late", required_argument, NULL, O_LATE},
 		{"emit", no_argument, NULL, O_EMIT},
 		{"time-unit", required_argument, NULL, O_UNIT},
@@ -390,6 +430,7 @@ int main(int argc, char **argv)
 	};
 	char err[512];
 	int c;
+	bool idle_clock_given = false;
 
 	cli_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "t:p:h", longopts, NULL)) != -1) {
@@ -404,6 +445,23 @@ int main(int argc, char **argv)
 			opt.idle = cli_duration("--idle", optarg);
 			if (opt.idle <= 0)
 				cli_usage_error("--idle: must be positive");
+			break;
+		case O_IDLE_CLOCK:
+			if (!strcmp(optarg, "event"))
+				opt.idle_clock = WM_CLOCK_EVENT;
+			else if (!strcmp(optarg, "processing"))
+				opt.idle_clock = WM_CLOCK_PROCESSING;
+			else
+				cli_usage_error("--idle-clock: want event or "
+						"processing, got '%s'", optarg);
+			idle_clock_given = true;
+			break;
+		case O_PARTS:
+			opt.partitions = (size_t)cli_count("--partitions",
+							   optarg);
+			if (!opt.partitions)
+				cli_usage_error("--partitions: must be "
+						"positive");
 			break;
 		case O_LATE: opt.late_path = optarg; break;
 		case O_EMIT: opt.emit = true; break;
@@ -435,8 +493,14 @@ int main(int argc, char **argv)
 		cli_usage_error("--analyze and --ingest go together");
 	if (opt.idle && !opt.part)
 		cli_usage_error("--idle needs -p");
+	if (idle_clock_given && !opt.idle)
+		cli_usage_error("--idle-clock needs --idle");
+	if (opt.partitions && !opt.part)
+		cli_usage_error("--partitions needs -p");
 
 	run.wm = wm_new(opt.delay, opt.idle);
+	wm_set_idle_clock(run.wm, opt.idle_clock);
+	wm_expect(run.wm, opt.partitions);
 	if (opt.late_path && strcmp(opt.late_path, "drop") != 0)
 		cli_side_open(&run.late, opt.late_path, true);
 	if (opt.dlq_path)

@@ -15,9 +15,23 @@
  * An idle partition rejoins the minimum when it catches up, but since W
  * never goes back, rejoining can only hold W where it is.
  *
- * Partitions are held by 128-bit fingerprint in an open-addressing table;
- * recomputing the minimum costs O(partitions) and happens only when a
- * record raises its partition's maximum.
+ * Idleness is measured by the event clock (above) or, with
+ * WM_CLOCK_PROCESSING, by the processing clock: p is idle when its last
+ * record came more than idle ago, so a live partition that lags in event
+ * time still holds W.
+ *
+ * A partition first seen behind W (its newest time less the delay is
+ * below W) cannot pull W back; until it catches up, its own records are
+ * judged by its own watermark (wm_limit), so its in-order records are
+ * never late because other partitions ran ahead.  wm_expect(N) makes W
+ * wait until N partitions have been seen, as a source that knows its
+ * partitions up front does.
+ *
+ * Partitions are held by 128-bit fingerprint in an open-addressing table
+ * over a dense array; those not idle sit in a min-heap by newest time, so
+ * a record costs O(log partitions).  An idle partition leaves the heap
+ * when found on top and returns with its next record (both clocks only
+ * make it more idle until then).
  */
 #ifndef IDEM_WM_H
 #define IDEM_WM_H
@@ -32,6 +46,24 @@ struct wm;
 
 /* delay >= 0; idle 0 means no partition is ever idle. */
 struct wm *wm_new(int64_t delay, int64_t idle);
+
+enum wm_clock { WM_CLOCK_EVENT, WM_CLOCK_PROCESSING };
+/* Which clock idle is measured on (default: event). */
+void wm_set_idle_clock(struct wm *w, enum wm_clock c);
+/* W stays unset until this many partitions have been seen. */
+void wm_expect(struct wm *w, size_t partitions);
+
+/* How a record of partition part is judged, and by what (*out). */
+enum {
+	WM_JUDGE_NONE, /* no W yet: nothing is late */
+	WM_JUDGE_NEW,  /* a partition not seen yet: its first record is
+			* on time */
+	WM_JUDGE_W,    /* by W */
+	WM_JUDGE_OWN,  /* first seen behind W: by its own watermark */
+};
+int wm_limit(const struct wm *w, struct fp128 part, int64_t *out);
+/* Was part first seen behind W, and has it not caught up yet? */
+bool wm_behind(const struct wm *w, struct fp128 part);
 void wm_free(struct wm *w);
 
 /* Fold event time t of partition part into W.  Returns true when W

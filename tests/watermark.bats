@@ -115,13 +115,15 @@ J
 J
 }
 
-@test "a partition first seen behind W cannot pull W back" {
+@test "a partition first seen behind W cannot pull W back, nor is it late for that" {
 	printf '%s\n' '{"p":"a","t":100}' '{"p":"b","t":10}' '{"p":"a","t":200}' > in.ndjson
 	run watermark -t .t -p .p --emit --late drop in.ndjson
 	assert_success
 	assert_output - <<'J'
 {"p":"a","t":100}
 {"_watermark":"1970-01-01T00:01:40Z"}
+{"p":"b","t":10}
+watermark: in.ndjson:2: a partition first seen behind the watermark; its records are judged by its own watermark until it catches up (declare the partitions with --partitions N so the watermark waits for them)
 {"p":"a","t":200}
 J
 }

@@ -1,0 +1,69 @@
+# Growth along one dimension at a time, 4x steps (sourced by
+# tests/bench/run.sh; runs alone too, for one measurement:
+#   IDEM_BIN=$PWD/build/bin sh tests/bench/sections/growth.sh).
+# Each line is the time at three sizes and the growth factor of each 4x
+# step: about 4 is linear, 16 quadratic.  PASS when every step stays
+# under GROWTH_MAX (default 6: linear with room for caches and noise).
+
+if ! command -v record >/dev/null 2>&1; then # alone, not sourced by run.sh
+	set -u
+	LC_ALL=C
+	export LC_ALL
+	: "${IDEM_BIN:?IDEM_BIN: the folder of the idem binaries}"
+	BENCH_DIR=${BENCH_DIR:-/tmp/idem-bench}
+	mkdir -p "$BENCH_DIR"
+	PASS=0 MISS=0 SKIP=0
+	record() { :; }
+	have() { [ -x "$IDEM_BIN/$1" ]; }
+fi
+GROWTH_MAX=${GROWTH_MAX:-6}
+
+# growth_time CMD...: wall seconds of one run, stdout discarded.
+growth_time() {
+	t0=$(date +%s.%N)
+	"$@" >/dev/null 2>"$BENCH_DIR/growth.err" || {
+		echo FAIL
+		return 0
+	}
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}
+
+# growth_report NAME UNIT S1 T1 S2 T2 S3 T3
+growth_report() {
+	name=$1 unit=$2
+	shift 2
+	case "$2 $4 $6" in *FAIL*)
+		printf '%-28s FAIL (%s)\n' "$name" "$(head -c 200 "$BENCH_DIR/growth.err")"
+		SKIP=$((SKIP + 1))
+		return 0 ;;
+	esac
+	g1=$(awk -v a="$2" -v b="$4" 'BEGIN { printf "%.1f", b / (a > 0.001 ? a : 0.001) }')
+	g2=$(awk -v a="$4" -v b="$6" 'BEGIN { printf "%.1f", b / (a > 0.001 ? a : 0.001) }')
+	if awk -v x="$g1" -v y="$g2" -v m="$GROWTH_MAX" 'BEGIN { exit !(x <= m && y <= m) }'; then
+		status=PASS PASS=$((PASS + 1))
+	else
+		status=MISS MISS=$((MISS + 1))
+	fi
+	printf '%-28s %s=%s/%s/%s: %s/%s/%s s, growth %sx %sx (<= %s) %s\n' \
+		"$name" "$unit" "$1" "$3" "$5" "$2" "$4" "$6" "$g1" "$g2" "$GROWTH_MAX" "$status"
+	record --arg name "$name" --arg unit "$unit" --argjson s1 "$1" --argjson t1 "$2" \
+		--argjson s2 "$3" --argjson t2 "$4" --argjson s3 "$5" --argjson t3 "$6" \
+		--argjson g1 "$g1" --argjson g2 "$g2" --arg status "$status" \
+		'{kind:"growth", name:$name, unit:$unit, sizes:[$s1,$s2,$s3],
+		  seconds:[$t1,$t2,$t3], growth:[$g1,$g2], status:$status}'
+}
+
+printf '\n== growth (4x steps) ==\n'
+
+# watermark -p: P partitions, 4 rounds of one record each, time rising.
+if have watermark; then
+	set --
+	for P in 5000 20000 80000; do
+		f=$BENCH_DIR/growth-wm-$P.ndjson
+		[ -s "$f" ] || awk -v P="$P" 'BEGIN { for (r = 0; r < 4; r++)
+			for (i = 0; i < P; i++) printf "{\"p\":%d,\"t\":%d}\n", i, r * P + i }' >"$f"
+		set -- "$@" "$P" "$(growth_time "$IDEM_BIN/watermark" -t .t -p .p --delay 10s "$f")"
+	done
+	growth_report "watermark -p partitions" P "$@"
+fi
