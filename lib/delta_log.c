@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -316,6 +317,11 @@ int dl_open_check(const char *table, const char *path, char *err,
 		set_err(err, errlen, "%s: the log names a symlink: '%s'; "
 			"refusing", table, path);
 		rc = -1;
+	} else if (lstat(b.p, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* a FIFO would hang the reader, a device feed it anything */
+		set_err(err, errlen, "%s: the log names '%s', which is not a "
+			"regular file; refusing", table, path);
+		rc = -1;
 	}
 	buf_free(&b);
 	return rc;
@@ -455,7 +461,11 @@ static void set_pv(struct dl_file *f, const char *m, size_t mn)
 			f->pv = xrealloc(f->pv, cap * sizeof *f->pv);
 		}
 		f->pv[f->npv].name = dl_strdup_lit(k, kn);
-		f->pv[f->npv].value = x[0] == '"' ? dl_strdup_lit(x, xn) : NULL;
+		/* "An empty string for any type translates to a null
+		 * partition value" (Partition Value Serialization) */
+		f->pv[f->npv].value = x[0] == '"' && xn > 2
+					      ? dl_strdup_lit(x, xn)
+					      : NULL;
 		f->npv++;
 	}
 }
@@ -623,6 +633,42 @@ static void set_txn(struct dl_snapshot *s, const char *v, size_t vn)
 	s->txns[s->ntxns++] = (struct dl_txn){app, ver, lu};
 }
 
+/* PROTOCOL.md, Action Reconciliation: "For domainMetadata, the latest
+ * domainMetadata seen for a given domain wins. The actions with
+ * removed=true act as tombstones to suppress earlier versions." */
+static void set_domain(struct dl_snapshot *s, const char *v, size_t vn)
+{
+	char *dom = dl_get_str(v, vn, "domain");
+	if (!dom)
+		return;
+	const char *rm;
+	size_t rn;
+	bool removed = dl_get(v, vn, "removed", &rm, &rn) && rm[0] == 't';
+	size_t i;
+	for (i = 0; i < s->ndomains; i++)
+		if (strcmp(s->domains[i].domain, dom) == 0)
+			break;
+	if (i < s->ndomains) {
+		free(s->domains[i].action);
+		if (removed) {
+			free(s->domains[i].domain);
+			s->domains[i] = s->domains[--s->ndomains];
+			free(dom);
+			return;
+		}
+		s->domains[i].action = xstrndup(v, vn);
+		free(dom);
+		return;
+	}
+	if (removed) {
+		free(dom);
+		return;
+	}
+	s->domains = xrealloc(s->domains,
+			      (s->ndomains + 1) * sizeof *s->domains);
+	s->domains[s->ndomains++] = (struct dl_domain){dom, xstrndup(v, vn)};
+}
+
 int64_t dl_txn_version(const struct dl_snapshot *s, const char *app_id)
 {
 	for (size_t i = 0; i < s->ntxns; i++)
@@ -651,7 +697,7 @@ static int apply_owned(struct dl_snapshot *s, const char *text, size_t n,
 		       int64_t v, char *err, size_t errlen)
 {
 	struct scan_record rec = {0};
-	size_t i = 0;
+	size_t i = 0, nactions = 0;
 	unsigned line = 0;
 	int rc = 0;
 	while (i < n) {
@@ -665,6 +711,7 @@ static int apply_owned(struct dl_snapshot *s, const char *text, size_t n,
 			len--;
 		if (scan_ws(p, len, 0) == len)
 			continue;
+		nactions++;
 		struct scan_error se;
 		if (scan_record_nested(&rec, p, len, &se) != 0) {
 			set_err(err, errlen,
@@ -705,6 +752,14 @@ static int apply_owned(struct dl_snapshot *s, const char *text, size_t n,
 				int64_t ts;
 				if (dl_get_i64(val, vn, "timestamp", &ts))
 					s->timestamp = ts;
+			} else if (scan_string_equals(k, kn,
+						      "checkpointMetadata", 18)) {
+				int64_t cv;
+				if (dl_get_i64(val, vn, "version", &cv))
+					s->cp_meta_version = cv;
+			} else if (scan_string_equals(k, kn, "domainMetadata",
+						      14)) {
+				set_domain(s, val, vn);
 			} else if (scan_string_equals(k, kn, "sidecar", 7)) {
 				set_err(err, errlen,
 					"%s: version %lld: checkpoint sidecar "
@@ -720,6 +775,14 @@ static int apply_owned(struct dl_snapshot *s, const char *text, size_t n,
 			break;
 	}
 	scan_record_free(&rec);
+	if (rc == 0 && nactions == 0) {
+		/* PROTOCOL.md: "A Delta file, corresponding to version v,
+		 * contains an atomic set of actions": a file without one
+		 * is a torn or truncated publish, not a version */
+		set_err(err, errlen, "%s: version %lld: empty commit file (no "
+			"action); refusing", s->table, (long long)v);
+		rc = -1;
+	}
 	if (rc == 0)
 		s->version = v;
 	return rc;
@@ -773,19 +836,42 @@ char *dl_commit_path(const char *table, int64_t version)
 	return b.p;
 }
 
+/* Open a file of the log for reading: -2 when absent, -1 (err set)
+ * when it cannot be opened or is not a regular file.  O_NONBLOCK: a
+ * FIFO put in the log must not hang the open, and fstat then refuses
+ * it (and anything else that is not a plain file) before a read. */
+static int open_regular(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -2;
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		set_err(err, errlen, "%s: not a regular file; refusing to read "
+			"it as part of the log", path);
+		close(fd);
+		return -1;
+	}
+	/* a regular file never blocks; clear the flag for plain reads */
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
 /* The whole file into out; sized: once, from fstat (a checkpoint: no
  * growing copies; a small commit reads into out's room without it). */
 static int read_file(const char *path, struct buf *out, bool sized,
 		     char *err, size_t errlen)
 {
 	out->len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 1;
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
+	int fd = open_regular(path, err, errlen);
+	if (fd < 0)
+		return fd == -2 ? 1 : -1;
 	struct stat st;
 	size_t want = SIZE_MAX;
 	if (sized && fstat(fd, &st) == 0 && st.st_size > 0) {
@@ -977,6 +1063,7 @@ static struct dl_snapshot *snapshot_new(const char *table)
 	s->table = xstrdup(table);
 	s->version = -1;
 	s->checkpoint_version = -1;
+	s->cp_meta_version = -1;
 	s->checkpoint_every = 10;
 	return s;
 }
@@ -1017,6 +1104,22 @@ static bool read_all(int fd, char *t, size_t n)
 	return true;
 }
 
+/* A V2 checkpoint says which version it holds (checkpointMetadata):
+ * it must be the one its name gives, or the replay after it would
+ * skip or repeat commits. */
+static int checkpoint_loaded(struct dl_snapshot *s, const char *name,
+			     int64_t v, char *err, size_t errlen)
+{
+	if (s->cp_meta_version >= 0 && s->cp_meta_version != v) {
+		set_err(err, errlen, "%s: checkpoint %s holds version %lld "
+			"(checkpointMetadata), not %lld; refusing", s->table,
+			name, (long long)s->cp_meta_version, (long long)v);
+		return -1;
+	}
+	s->checkpoint_version = v;
+	return 0;
+}
+
 /* The checkpoint name at version v; nadd: its add count from
  * _last_checkpoint, or -1. */
 static int load_checkpoint(struct dl_snapshot *s, const char *name,
@@ -1025,7 +1128,11 @@ static int load_checkpoint(struct dl_snapshot *s, const char *name,
 {
 	struct buf p = {0};
 	buf_addf(&p, "%s/_delta_log/%s", s->table, name);
-	int fd = open(p.p, O_RDONLY | O_CLOEXEC);
+	int fd = open_regular(p.p, err, errlen);
+	if (fd == -1) {
+		buf_free(&p);
+		return -1;
+	}
 	struct stat st;
 	const char *text = NULL;
 	size_t n = 0; /* a big checkpoint's size */
@@ -1059,17 +1166,19 @@ static int load_checkpoint(struct dl_snapshot *s, const char *name,
 		buf_free(&p);
 		if (apply_owned(s, text, n, v, err, errlen) != 0)
 			return -1;
-		s->checkpoint_version = v;
-		return 0;
+		return checkpoint_loaded(s, name, v, err, errlen);
 	}
 	int rc = read_file(p.p, tmp, true, err, errlen);
 	buf_free(&p);
-	if (rc != 0)
+	if (rc != 0) {
+		if (rc == 1)
+			set_err(err, errlen, "%s: checkpoint %s is gone",
+				s->table, name);
 		return -1;
+	}
 	if (apply_buf(s, tmp, v, err, errlen) != 0)
 		return -1;
-	s->checkpoint_version = v;
-	return 0;
+	return checkpoint_loaded(s, name, v, err, errlen);
 }
 
 /* The fast way to the newest snapshot: _last_checkpoint names a JSON
@@ -1093,8 +1202,14 @@ static int load_from_hint(struct dl_snapshot *s, struct buf *tmp)
 	    !dl_get(tmp->p, tmp->len, "v2Checkpoint", &v2, &v2n))
 		return -1;
 	char *name = dl_get_str(v2, v2n, "path");
-	if (!name || strchr(name, '/') ||
-	    strncmp(name + (strlen(name) > 20 ? 20 : 0), ".checkpoint.", 12)) {
+	/* The checkpoint's own name says which version it holds; a hint
+	 * that claims another would have the replay skip the commits in
+	 * between (and the next writer publish after a gap).  PROTOCOL.md
+	 * makes _last_checkpoint a pointer "to near the end of the log",
+	 * never the authority: on any disagreement, list the log. */
+	if (!name || strchr(name, '/') || strlen(name) < 21 ||
+	    !all_digits(name, 20) ||
+	    strncmp(name + 20, ".checkpoint.", 12) || atoll(name) != v) {
 		free(name);
 		return -1;
 	}
@@ -1117,6 +1232,11 @@ static void snapshot_clear(struct dl_snapshot *s)
 	for (size_t i = 0; i < s->ntxns; i++)
 		free(s->txns[i].app_id);
 	free(s->txns);
+	for (size_t i = 0; i < s->ndomains; i++) {
+		free(s->domains[i].domain);
+		free(s->domains[i].action);
+	}
+	free(s->domains);
 	for (size_t i = 0; i < s->npart; i++)
 		free(s->part_cols[i]);
 	free(s->part_cols);
@@ -1141,6 +1261,7 @@ static void snapshot_reset(struct dl_snapshot *s)
 	s->table = t;
 	s->version = -1;
 	s->checkpoint_version = -1;
+	s->cp_meta_version = -1;
 	s->checkpoint_every = 10;
 }
 
@@ -1163,6 +1284,265 @@ static int check_paths(struct dl_snapshot *s, char *err, size_t errlen)
 		last = p;
 		last_len = dl;
 	}
+	return 0;
+}
+
+/* Why version cannot be read when the listing up to it found nothing:
+ * no table at all, or commits cleaned up below the oldest kept one. */
+static void cleaned_up(const char *table, int64_t version, char *err,
+		       size_t errlen)
+{
+	struct listing all;
+	char e[64];
+	if (list_log(table, -1, &all, e, sizeof e) == 0 && all.ncommits) {
+		set_err(err, errlen, "%s: version %lld cannot be read: its "
+			"commits were cleaned up (the oldest kept is %lld) and "
+			"no checkpoint at or below it replaces them", table,
+			(long long)version, (long long)all.commits[0]);
+	} else {
+		set_err(err, errlen, "%s: not a Delta table (no _delta_log "
+			"commits)", table);
+	}
+	free(all.commits);
+	free(all.best_cp_name);
+}
+
+/* ---- what a reader must understand ---- */
+
+/* Reader features txlog honours: v2Checkpoint (JSON V2 checkpoints are
+ * read; sidecars are refused where met), typeWidening (the changes are
+ * checked below), timestampNtz (a type it reads as text),
+ * vacuumProtocolCheck (vacuum is a write and checks the writer side),
+ * columnMapping (only in mode none: see check_snapshot). */
+static const char *const read_features[] = {
+	"v2Checkpoint", "typeWidening", "timestampNtz", "vacuumProtocolCheck",
+	"columnMapping", NULL,
+};
+
+static bool in_list(const char *s, size_t n, const char *const *l)
+{
+	for (; *l; l++)
+		if (strlen(*l) == n && memcmp(*l, s, n) == 0)
+			return true;
+	return false;
+}
+
+/* Whether the JSON array of strings a[0..an) holds name. */
+static bool array_has(const char *a, size_t an, const char *name)
+{
+	if (!an || a[0] != '[')
+		return false;
+	size_t i = scan_ws(a, an, 1), nl = strlen(name);
+	while (i < an && a[i] == '"') {
+		size_t e = scan_skip(a, an, i);
+		if (scan_string_equals(a + i, e - i, name, nl))
+			return true;
+		i = scan_ws(a, an, e);
+		if (i < an && a[i] == ',')
+			i = scan_ws(a, an, i + 1);
+	}
+	return false;
+}
+
+bool dl_has_feature(const struct dl_snapshot *s, const char *member,
+		    const char *feature)
+{
+	const char *v;
+	size_t vn;
+	return s->protocol &&
+	       dl_get(s->protocol, strlen(s->protocol), member, &v, &vn) &&
+	       array_has(v, vn, feature);
+}
+
+char *dl_config(const struct dl_snapshot *s, const char *key)
+{
+	const char *cf;
+	size_t cn;
+	if (!s->metadata ||
+	    !dl_get(s->metadata, strlen(s->metadata), "configuration", &cf, &cn))
+		return NULL;
+	return dl_get_str(cf, cn, key);
+}
+
+bool dl_config_true(const struct dl_snapshot *s, const char *key)
+{
+	char *v = dl_config(s, key);
+	bool t = v && strcasecmp(v, "true") == 0;
+	free(v);
+	return t;
+}
+
+static bool config_is(const struct dl_snapshot *s, const char *key,
+		      const char *want)
+{
+	char *v = dl_config(s, key);
+	bool t = v && strcasecmp(v, want) == 0;
+	free(v);
+	return t;
+}
+
+void dl_versions(const struct dl_snapshot *s, int64_t *r, int64_t *w)
+{
+	*r = *w = -1;
+	if (!s->protocol)
+		return;
+	size_t n = strlen(s->protocol);
+	if (!dl_get_i64(s->protocol, n, "minReaderVersion", r))
+		*r = -1;
+	if (!dl_get_i64(s->protocol, n, "minWriterVersion", w))
+		*w = -1;
+}
+
+bool dl_widening_allowed(const char *from, const char *to)
+{
+	return ds_widening_allowed(from, to);
+}
+
+/* Every delta.typeChanges entry of t (nested fields too) allowed. */
+static int check_type_changes(const struct ds_type *t, const char *table,
+			      char *err, size_t errlen)
+{
+	if (!t)
+		return 0;
+	if (t->kind == DT_ARRAY || t->kind == DT_MAP)
+		return check_type_changes(t->elem, table, err, errlen);
+	if (t->kind != DT_STRUCT)
+		return 0;
+	for (size_t i = 0; i < t->nfields; i++) {
+		const struct ds_field *f = &t->fields[i];
+		const char *tc;
+		size_t tn;
+		if (f->metadata && dl_get(f->metadata, strlen(f->metadata),
+					  "delta.typeChanges", &tc, &tn) &&
+		    tc[0] == '[') {
+			size_t j = scan_ws(tc, tn, 1);
+			while (j < tn && tc[j] == '{') {
+				size_t e = scan_skip(tc, tn, j);
+				char *from = dl_get_str(tc + j, e - j,
+							"fromType");
+				char *to = dl_get_str(tc + j, e - j, "toType");
+				bool ok = from && to &&
+					  dl_widening_allowed(from, to);
+				if (!ok)
+					set_err(err, errlen,
+						"%s: column %s: type change "
+						"%s -> %s (delta.typeChanges) "
+						"is not one the typeWidening "
+						"feature allows; refusing to "
+						"read", table, f->name,
+						from ? from : "?",
+						to ? to : "?");
+				free(from);
+				free(to);
+				if (!ok)
+					return -1;
+				j = scan_ws(tc, tn, e);
+				if (j < tn && tc[j] == ',')
+					j = scan_ws(tc, tn, j + 1);
+			}
+		}
+		if (check_type_changes(f->type, table, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * What every verb needs before it trusts a snapshot: the protocol and
+ * metaData a Delta log must have (PROTOCOL.md: "The first version of a
+ * table must contain a metaData action"; a snapshot consists of "A
+ * single protocol action" and "A single metaData action"), a reader
+ * version and reader features txlog implements ("to read a table,
+ * readers must implement and respect all features listed in
+ * readerFeatures"), a schema it can parse, and type changes it can
+ * honour.  One message naming the reason.
+ */
+static int check_snapshot(const struct dl_snapshot *s, char *err,
+			  size_t errlen)
+{
+	if (!s->protocol || !s->metadata) {
+		set_err(err, errlen, "%s: the log up to version %lld has no %s "
+			"action; not a Delta table txlog can read", s->table,
+			(long long)s->version,
+			s->protocol ? "metaData" : "protocol");
+		return -1;
+	}
+	int64_t r, w;
+	dl_versions(s, &r, &w);
+	if (r < 1 || r > 3 || w < 1) {
+		set_err(err, errlen, "%s: reader version %lld is not supported "
+			"(txlog reads protocol reader versions 1 to 3); "
+			"refusing", s->table, (long long)r);
+		return -1;
+	}
+	const char *rf = NULL, *wf = NULL;
+	size_t rfn = 0, wfn = 0;
+	size_t pn = strlen(s->protocol);
+	bool has_rf = dl_get(s->protocol, pn, "readerFeatures", &rf, &rfn) &&
+		      rf[0] == '[';
+	bool has_wf = dl_get(s->protocol, pn, "writerFeatures", &wf, &wfn) &&
+		      wf[0] == '[';
+	/* "When the table's Reader Version is 3, readerFeatures must exist
+	 * in the protocol action, and when the Writer Version is 7,
+	 * writerFeatures must exist"; "Creating a table with a Reader
+	 * Version 3 and Writer Version less than 7 is not allowed." */
+	if ((r == 3 && (!has_rf || w != 7)) || (w == 7 && !has_wf)) {
+		set_err(err, errlen, "%s: protocol (reader %lld, writer %lld) "
+			"is not a valid table-features protocol: %s; refusing",
+			s->table, (long long)r, (long long)w,
+			r == 3 && w != 7 ? "reader version 3 needs writer "
+			"version 7" : "the features list is missing");
+		return -1;
+	}
+	if (r == 3) {
+		size_t i = scan_ws(rf, rfn, 1);
+		while (i < rfn && rf[i] == '"') {
+			size_t e = scan_skip(rf, rfn, i);
+			char *f = dl_strdup_lit(rf + i, e - i);
+			if (!in_list(f, strlen(f), read_features)) {
+				set_err(err, errlen, "%s: table feature '%s' "
+					"is not supported for reading",
+					s->table, f);
+				free(f);
+				return -1;
+			}
+			free(f);
+			i = scan_ws(rf, rfn, e);
+			if (i < rfn && rf[i] == ',')
+				i = scan_ws(rf, rfn, i + 1);
+		}
+	}
+	/* "If the table is on Reader Version 2, or if the table is on
+	 * Reader Version 3 and the feature columnMapping is present in
+	 * readerFeatures, readers and writers must read the table property
+	 * delta.columnMapping.mode": data files would carry physical names
+	 * txlog does not map, so only mode none is read. */
+	if (r == 2 || (r == 3 && array_has(rf, rfn, "columnMapping"))) {
+		char *mode = dl_config(s, "delta.columnMapping.mode");
+		if (mode && strcmp(mode, "none") != 0) {
+			set_err(err, errlen, "%s: column mapping mode '%s' is "
+				"not supported (txlog does not map physical "
+				"column names); refusing", s->table, mode);
+			free(mode);
+			return -1;
+		}
+		free(mode);
+	}
+	if (!s->schema) {
+		char e[256] = "no schemaString";
+		char *ss = dl_get_str(s->metadata, strlen(s->metadata),
+				      "schemaString");
+		if (ss) {
+			struct ds_type *t = ds_parse(ss, strlen(ss), e, sizeof e);
+			ds_free(t);
+			free(ss);
+		}
+		set_err(err, errlen, "%s: metaData has no readable schema (%s); "
+			"refusing", s->table, e);
+		return -1;
+	}
+	if (check_type_changes(s->schema, s->table, err, errlen))
+		return -1;
 	return 0;
 }
 
@@ -1196,8 +1576,7 @@ struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
 		free(l.commits);
 		free(l.best_cp_name);
 		if (version >= 0) {
-			set_err(err, errlen, "%s: not a Delta table (no "
-				"_delta_log commits)", table);
+			cleaned_up(table, version, err, errlen);
 			goto fail;
 		}
 		goto done;
@@ -1220,6 +1599,12 @@ struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
 				"%s: the log starts from a Parquet checkpoint "
 				"(version %lld), which txlog cannot read",
 				table, (long long)l.parquet_cp);
+			free(l.commits);
+			free(l.best_cp_name);
+			goto fail;
+		}
+		if (version >= 0 && l.ncommits == 0) {
+			cleaned_up(table, version, err, errlen);
 			free(l.commits);
 			free(l.best_cp_name);
 			goto fail;
@@ -1261,7 +1646,8 @@ struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
 	}
 done:
 	buf_free(&tmp);
-	if (s->version >= 0 && check_paths(s, err, errlen) != 0) {
+	if (s->version >= 0 && (check_snapshot(s, err, errlen) != 0 ||
+				check_paths(s, err, errlen) != 0)) {
 		dl_snapshot_free(s);
 		return NULL;
 	}
@@ -1272,71 +1658,119 @@ fail:
 	return NULL;
 }
 
+struct dl_snapshot *dl_load_from(const char *table, const char *cp_name,
+				 int64_t version, char *err, size_t errlen)
+{
+	struct dl_snapshot *s = snapshot_new(table);
+	struct buf tmp = {0};
+	int rc = 0;
+	if (cp_name) {
+		rc = load_checkpoint(s, cp_name, version, -1, &tmp, err, errlen);
+	} else {
+		for (int64_t v = 0; rc == 0 && v <= version; v++) {
+			int r = dl_read_commit(table, v, &tmp, err, errlen);
+			if (r == 1)
+				set_err(err, errlen, "%s: version %lld is "
+					"missing from the log", table,
+					(long long)v);
+			rc = r != 0 || apply_buf(s, &tmp, v, err, errlen) != 0
+				     ? -1
+				     : 0;
+		}
+	}
+	buf_free(&tmp);
+	if (rc) {
+		dl_snapshot_free(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* ---- protocol ---- */
 
-static const char *const known_features[] = {
-	"v2Checkpoint", "typeWidening", "appendOnly", "invariants",
-	"timestampNtz", "checkConstraints", "generatedColumns",
-	"domainMetadata", "vacuumProtocolCheck", NULL,
-};
-/* features that change what a writer must do, which txlog does not */
-static const char *const write_refused[] = {
-	"appendOnly", "invariants", "checkConstraints", "generatedColumns",
-	"columnMapping", "deletionVectors", "rowTracking", "identityColumns",
-	"changeDataFeed", "inCommitTimestamp", "clustering", NULL,
+/*
+ * Writer features (writer version 7) txlog can write under: each either
+ * needs nothing of a writer that never uses it (v2Checkpoint,
+ * timestampNtz, vacuumProtocolCheck, domainMetadata: domains are kept
+ * through checkpoints), is honoured (typeWidening, appendOnly), or is
+ * refused below only when active.  The legacy writer versions 2 to 6
+ * imply the features of PROTOCOL.md's Writer Version Requirements
+ * table, checked the same way.
+ */
+static const char *const write_features[] = {
+	"v2Checkpoint", "typeWidening", "timestampNtz", "vacuumProtocolCheck",
+	"domainMetadata", "appendOnly", "invariants", "checkConstraints",
+	"generatedColumns", "changeDataFeed", "identityColumns",
+	"columnMapping", "inCommitTimestamp", NULL,
 };
 
-static bool in_list(const char *s, size_t n, const char *const *l)
+/* The first column (nested ones too) whose metadata has a key starting
+ * with prefix, or NULL. */
+static const char *meta_key(const struct ds_type *t, const char *prefix)
 {
-	for (; *l; l++)
-		if (strlen(*l) == n && memcmp(*l, s, n) == 0)
+	if (!t)
+		return NULL;
+	if (t->kind == DT_ARRAY || t->kind == DT_MAP)
+		return meta_key(t->elem, prefix);
+	if (t->kind != DT_STRUCT)
+		return NULL;
+	size_t pl = strlen(prefix);
+	for (size_t i = 0; i < t->nfields; i++) {
+		const struct ds_field *f = &t->fields[i];
+		struct dl_obj o;
+		const char *k, *v;
+		size_t kn, vn;
+		if (f->metadata &&
+		    dl_obj_begin(&o, f->metadata, strlen(f->metadata)))
+			while (dl_obj_next(&o, &k, &kn, &v, &vn))
+				if (kn >= pl + 2 && memcmp(k + 1, prefix, pl) == 0)
+					return f->name;
+		const char *in = meta_key(f->type, prefix);
+		if (in)
+			return in;
+	}
+	return NULL;
+}
+
+/* Whether the configuration has a key starting with prefix. */
+static bool config_prefix(const struct dl_snapshot *s, const char *prefix)
+{
+	const char *cf, *k, *v;
+	size_t cn, kn, vn, pl = strlen(prefix);
+	struct dl_obj o;
+	if (!s->metadata ||
+	    !dl_get(s->metadata, strlen(s->metadata), "configuration", &cf,
+		    &cn) || !dl_obj_begin(&o, cf, cn))
+		return false;
+	while (dl_obj_next(&o, &k, &kn, &v, &vn))
+		if (kn >= pl + 2 && memcmp(k + 1, prefix, pl) == 0)
 			return true;
 	return false;
 }
 
-static int check_features(const struct dl_snapshot *s, const char *member,
-			  bool write, char *err, size_t errlen)
+/* Feature name is supported by the table: listed (writer version 7) or
+ * implied by a legacy writer version at or above since (0: never). */
+static bool supports(const struct dl_snapshot *s, int64_t w,
+		     const char *name, int since)
 {
-	const char *v;
-	size_t vn;
-	if (!s->protocol ||
-	    !dl_get(s->protocol, strlen(s->protocol), member, &v, &vn) ||
-	    v[0] != '[')
-		return 0;
-	size_t i = scan_ws(v, vn, 1);
-	while (i < vn && v[i] == '"') {
-		size_t e = scan_skip(v, vn, i);
-		char *f = dl_strdup_lit(v + i, e - i);
-		size_t fl = strlen(f);
-		if (!in_list(f, fl, known_features) ||
-		    (write && in_list(f, fl, write_refused))) {
-			set_err(err, errlen,
-				"%s: table feature '%s' is not supported "
-				"for %s", s->table, f,
-				write ? "writing" : "reading");
-			free(f);
-			return -1;
-		}
-		free(f);
-		i = scan_ws(v, vn, e);
-		if (i < vn && v[i] == ',')
-			i = scan_ws(v, vn, i + 1);
-	}
-	return 0;
+	if (w == 7)
+		return dl_has_feature(s, "writerFeatures", name);
+	return since && w >= since;
+}
+
+bool dl_append_only(const struct dl_snapshot *s)
+{
+	int64_t r, w;
+	dl_versions(s, &r, &w);
+	/* "The table must be on a Writer Version starting from 2 up to 7
+	 * ... The table property delta.appendOnly must be set to true." */
+	return supports(s, w, "appendOnly", 2) &&
+	       dl_config_true(s, "delta.appendOnly");
 }
 
 int dl_can_read(const struct dl_snapshot *s, char *err, size_t errlen)
 {
-	int64_t r = 1;
-	if (s->protocol)
-		dl_get_i64(s->protocol, strlen(s->protocol), "minReaderVersion",
-			   &r);
-	if (r > 3) {
-		set_err(err, errlen, "%s: reader version %lld is not supported",
-			s->table, (long long)r);
-		return -1;
-	}
-	if (check_features(s, "readerFeatures", false, err, errlen))
+	if (check_snapshot(s, err, errlen))
 		return -1;
 	if (!s->provider || strcmp(s->provider, "json") != 0) {
 		set_err(err, errlen,
@@ -1352,34 +1786,147 @@ int dl_can_write(const struct dl_snapshot *s, char *err, size_t errlen)
 {
 	if (dl_can_read(s, err, errlen))
 		return -1;
-	int64_t w = 2;
-	if (s->protocol)
-		dl_get_i64(s->protocol, strlen(s->protocol), "minWriterVersion",
-			   &w);
-	if (w > 7 || (w > 2 && w < 7)) {
+	int64_t r, w;
+	dl_versions(s, &r, &w);
+	if (w < 1 || w > 7) {
 		set_err(err, errlen,
 			"%s: writer version %lld is not supported; refusing "
 			"to write", s->table, (long long)w);
 		return -1;
 	}
-	if (check_features(s, "writerFeatures", true, err, errlen))
-		return -1;
-	if (!s->schema) {
-		set_err(err, errlen, "%s: no readable schema", s->table);
+	if (w == 7) {
+		/* "to write a table, writers must implement and respect all
+		 * features listed in writerFeatures" */
+		const char *v;
+		size_t vn;
+		dl_get(s->protocol, strlen(s->protocol), "writerFeatures", &v,
+		       &vn);
+		size_t i = scan_ws(v, vn, 1);
+		while (i < vn && v[i] == '"') {
+			size_t e = scan_skip(v, vn, i);
+			char *f = dl_strdup_lit(v + i, e - i);
+			if (!in_list(f, strlen(f), write_features)) {
+				set_err(err, errlen, "%s: table feature '%s' "
+					"is not supported for writing",
+					s->table, f);
+				free(f);
+				return -1;
+			}
+			free(f);
+			i = scan_ws(v, vn, e);
+			if (i < vn && v[i] == ',')
+				i = scan_ws(v, vn, i + 1);
+		}
+	}
+	/* The features txlog does not implement, refused where active
+	 * (PROTOCOL.md: "A feature is active on a table when it is
+	 * supported and its metadata requirements are satisfied"). */
+	const char *col, *why = NULL;
+	char what[160] = "";
+	if (supports(s, w, "invariants", 2) &&
+	    (col = meta_key(s->schema, "delta.invariants"))) {
+		/* "Writers MUST abort any transaction that adds a row to
+		 * the table, where an invariant evaluates to false or null"
+		 * -- txlog cannot evaluate the SQL expression */
+		why = "column invariants (delta.invariants)";
+		snprintf(what, sizeof what, " on column %s", col);
+	} else if (supports(s, w, "checkConstraints", 3) &&
+		   config_prefix(s, "delta.constraints.")) {
+		why = "CHECK constraints (delta.constraints.*)";
+	} else if (w >= 3 && w < 7 &&
+		   s->metadata && (config_is(s, "delta.checkpoint."
+					      "writeStatsAsJson", "false") ||
+				   config_is(s, "delta.checkpoint."
+					     "writeStatsAsStruct", "true"))) {
+		/* writer version 3: "Enforce delta.checkpoint.
+		 * writeStatsAsJson / writeStatsAsStruct"; txlog's JSON
+		 * checkpoints always carry the stats as JSON */
+		why = "checkpoint statistics settings (delta.checkpoint."
+		      "writeStatsAs*)";
+	} else if (supports(s, w, "changeDataFeed", 4) &&
+		   dl_config_true(s, "delta.enableChangeDataFeed")) {
+		why = "the change data feed (delta.enableChangeDataFeed)";
+	} else if (supports(s, w, "generatedColumns", 4) &&
+		   (col = meta_key(s->schema, "delta.generationExpression"))) {
+		why = "generated columns (delta.generationExpression)";
+		snprintf(what, sizeof what, " on column %s", col);
+	} else if (supports(s, w, "columnMapping", 5) &&
+		   config_prefix(s, "delta.columnMapping.mode") &&
+		   !config_is(s, "delta.columnMapping.mode", "none")) {
+		why = "column mapping (delta.columnMapping.mode)";
+	} else if (supports(s, w, "identityColumns", 6) &&
+		   (col = meta_key(s->schema, "delta.identity."))) {
+		why = "identity columns (delta.identity.*)";
+		snprintf(what, sizeof what, " on column %s", col);
+	} else if (supports(s, w, "inCommitTimestamp", 0) &&
+		   dl_config_true(s, "delta.enableInCommitTimestamps")) {
+		why = "in-commit timestamps (delta.enableInCommitTimestamps)";
+	}
+	if (why) {
+		set_err(err, errlen, "%s: the table uses %s%s, which txlog "
+			"does not enforce (writer version %lld); refusing to "
+			"write", s->table, why, what, (long long)w);
 		return -1;
 	}
 	return 0;
 }
 
-void dl_protocol_action(struct buf *b, bool type_widening)
+int dl_check_commit(const struct dl_snapshot *s, const char *actions,
+		    size_t n, char *err, size_t errlen)
 {
+	if (!dl_append_only(s))
+		return 0;
+	/* Append-only Tables: "New log entries MUST NOT change or remove
+	 * data from the table. New log entries may rearrange data (i.e.
+	 * add and remove actions where dataChange=false)." */
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(actions + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - actions) : n;
+		const char *rm, *dc;
+		size_t rn, dn;
+		if (dl_get(actions + i, e - i, "remove", &rm, &rn) &&
+		    (!dl_get(rm, rn, "dataChange", &dc, &dn) || dc[0] != 'f')) {
+			set_err(err, errlen, "%s: the table is append-only "
+				"(delta.appendOnly=true): this commit would "
+				"remove data; nothing committed", s->table);
+			return -1;
+		}
+		i = e + 1;
+	}
+	return 0;
+}
+
+static bool uses_kind(const struct ds_type *t, enum dt_kind k)
+{
+	if (!t)
+		return false;
+	if (t->kind == k)
+		return true;
+	if (t->kind == DT_ARRAY || t->kind == DT_MAP)
+		return uses_kind(t->elem, k);
+	for (size_t i = 0; t->kind == DT_STRUCT && i < t->nfields; i++)
+		if (uses_kind(t->fields[i].type, k))
+			return true;
+	return false;
+}
+
+void dl_protocol_action(struct buf *b, bool type_widening,
+			const struct ds_type *schema)
+{
+	/* "timestamp without time zone ... To use this type, a table must
+	 * support a feature timestampNtz" (a reader-writer feature) */
+	const char *extra = uses_kind(schema, DT_TIMESTAMP_NTZ)
+				    ? ",\"timestampNtz\""
+				    : "";
 	buf_adds(b, "{\"protocol\":{\"minReaderVersion\":3,"
 		    "\"minWriterVersion\":7,\"readerFeatures\":[\"v2Checkpoint\"");
 	if (type_widening)
 		buf_adds(b, ",\"typeWidening\"");
+	buf_adds(b, extra);
 	buf_adds(b, "],\"writerFeatures\":[\"v2Checkpoint\"");
 	if (type_widening)
 		buf_adds(b, ",\"typeWidening\"");
+	buf_adds(b, extra);
 	buf_adds(b, "]}}\n");
 }
 
@@ -1466,6 +2013,32 @@ void dl_metadata_action(struct buf *b, const char *id,
 
 /* ---- checkpoints ---- */
 
+static const char *const tombstone_drop[] = {"tags", "stats", NULL};
+
+/* Object p[0..n) without the members named in drop. */
+static void obj_without(struct buf *b, const char *p, size_t n,
+			const char *const *drop)
+{
+	struct dl_obj o;
+	const char *k, *v;
+	size_t kn, vn, k0 = 0;
+	buf_addc(b, '{');
+	if (dl_obj_begin(&o, p, n))
+		while (dl_obj_next(&o, &k, &kn, &v, &vn)) {
+			bool skip = false;
+			for (const char *const *d = drop; *d && !skip; d++)
+				skip = scan_string_equals(k, kn, *d, strlen(*d));
+			if (skip)
+				continue;
+			if (k0++)
+				buf_addc(b, ',');
+			buf_add(b, k, kn);
+			buf_addc(b, ':');
+			buf_add(b, v, vn);
+		}
+	buf_addc(b, '}');
+}
+
 int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 		  size_t errlen)
 {
@@ -1475,6 +2048,16 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 			"checkpoint written", s->table, (long long)s->version,
 			s->protocol ? "metaData" : "protocol");
 		return -1;
+	}
+	if (!dl_has_feature(s, "writerFeatures", "v2Checkpoint")) {
+		/* PROTOCOL.md: "Writers are allowed to create v2 spec
+		 * checkpoints ... if v2 checkpoint table feature is
+		 * enabled"; the classic one would be Parquet */
+		set_err(err, errlen, "%s: the protocol lacks the v2Checkpoint "
+			"feature, and txlog writes only JSON V2 checkpoints (a "
+			"classic checkpoint is Parquet); no checkpoint written",
+			s->table);
+		return 1;
 	}
 	struct buf b = {0};
 	size_t actions = 0, adds = 0;
@@ -1494,6 +2077,14 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 			 (long long)s->txns[i].last_updated);
 		actions++;
 	}
+	/* "The checkpoint must contain all information regarding ...
+	 * Domain Metadata" */
+	for (size_t i = 0; i < s->ndomains; i++) {
+		buf_adds(&b, "{\"domainMetadata\":");
+		buf_adds(&b, s->domains[i].action);
+		buf_adds(&b, "}\n");
+		actions++;
+	}
 	int64_t now = time_now() / 1000000;
 	size_t n;
 	struct dl_file **live = dl_live_files(s, &n);
@@ -1509,8 +2100,9 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 		const struct dl_file *f = &s->files[i];
 		if (f->live || now - f->mtime > retain_ms)
 			continue;
+		/* the checkpoint schema's remove has no tags or stats */
 		buf_adds(&b, "{\"remove\":");
-		buf_add(&b, f->action, f->action_len);
+		obj_without(&b, f->action, f->action_len, tombstone_drop);
 		buf_adds(&b, "}\n");
 		actions++;
 	}

@@ -96,6 +96,11 @@ struct dl_txn {
 	int64_t version, last_updated;
 };
 
+struct dl_domain { /* a live domainMetadata action */
+	char *domain;
+	char *action; /* the action object, JSON text */
+};
+
 struct dl_snapshot {
 	char *table;
 	int64_t version;   /* -1: the table does not exist */
@@ -114,6 +119,9 @@ struct dl_snapshot {
 	struct dl_txn *txns;
 	size_t ntxns, cap_txns;
 	int64_t checkpoint_version; /* the checkpoint it started from, or -1 */
+	int64_t cp_meta_version;    /* checkpointMetadata.version read, or -1 */
+	struct dl_domain *domains;  /* live domainMetadata, one per domain */
+	size_t ndomains;
 	size_t commits_read;
 	char **texts; /* the log text read: actions point into it */
 	size_t ntexts, cap_texts;
@@ -131,6 +139,11 @@ struct dl_snapshot {
 struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
 			    size_t errlen);
 void dl_snapshot_free(struct dl_snapshot *s);
+/* For verify: the snapshot of one checkpoint alone (cp_name, the file
+ * in _delta_log holding version), or with cp_name NULL of the JSON
+ * commits 0 to version alone.  No other checks. */
+struct dl_snapshot *dl_load_from(const char *table, const char *cp_name,
+				 int64_t version, char *err, size_t errlen);
 
 /* Apply one commit's (or checkpoint's) NDJSON text at version v. */
 int dl_apply(struct dl_snapshot *s, const char *text, size_t n, int64_t v,
@@ -149,6 +162,24 @@ int64_t dl_txn_version(const struct dl_snapshot *s, const char *app_id);
  */
 int dl_can_write(const struct dl_snapshot *s, char *err, size_t errlen);
 int dl_can_read(const struct dl_snapshot *s, char *err, size_t errlen);
+/* -1 with the reason when a commit of these actions may not go to s:
+ * a remove that changes data on an append-only table. */
+int dl_check_commit(const struct dl_snapshot *s, const char *actions,
+		    size_t n, char *err, size_t errlen);
+/* delta.appendOnly is active (supported and set true). */
+bool dl_append_only(const struct dl_snapshot *s);
+/* The protocol's minReaderVersion and minWriterVersion (-1: absent). */
+void dl_versions(const struct dl_snapshot *s, int64_t *r, int64_t *w);
+/* Whether the protocol's member ("readerFeatures", "writerFeatures")
+ * lists feature. */
+bool dl_has_feature(const struct dl_snapshot *s, const char *member,
+		    const char *feature);
+/* A configuration value of the metaData (a new string), or NULL. */
+char *dl_config(const struct dl_snapshot *s, const char *key);
+bool dl_config_true(const struct dl_snapshot *s, const char *key);
+/* Whether the typeWidening feature allows the change from -> to (the
+ * protocol's type names). */
+bool dl_widening_allowed(const char *from, const char *to);
 
 /* ---- files of the log ---- */
 
@@ -167,7 +198,10 @@ int64_t *dl_list_versions(const char *table, size_t *n, char *err,
 /*
  * Write a V2 checkpoint of s (its version) in JSON,
  * NNNNNNNNNNNNNNNNNNNN.checkpoint.UUID.json, then _last_checkpoint, each
- * by atomic replace.  Tombstones younger than retain_ms are kept.
+ * by atomic replace.  Tombstones younger than retain_ms are kept
+ * (without tags and stats, as the checkpoint schema has them); live
+ * domainMetadata actions are kept.  1 (err set) when the protocol
+ * lacks the v2Checkpoint writer feature: nothing written.
  */
 int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 		  size_t errlen);
@@ -190,7 +224,10 @@ int dl_open_check(const char *table, const char *path, char *err,
 		  size_t errlen);
 
 /* The action lines the writer needs. */
-void dl_protocol_action(struct buf *b, bool type_widening);
+/* The protocol of a new table with this schema (timestampNtz declared
+ * when a column needs it). */
+void dl_protocol_action(struct buf *b, bool type_widening,
+			const struct ds_type *schema);
 /* A protocol action like protocol's (JSON text) with feature added to
  * its reader and writer features: 1 when written to b, 0 when protocol
  * has it already, -1 when protocol predates table features. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "decimal.h"
 #include "delta_log.h"
@@ -231,6 +232,31 @@ static struct ds_type *parse_type(const char *p, size_t n, int depth,
 	return t;
 }
 
+/* PROTOCOL.md, Schema Serialization Format: "All column names must be
+ * unique regardless of casing." */
+static int unique_names(const struct ds_type *t, char *err, size_t errlen)
+{
+	if (t->kind == DT_ARRAY || t->kind == DT_MAP)
+		return t->elem ? unique_names(t->elem, err, errlen) : 0;
+	if (t->kind != DT_STRUCT)
+		return 0;
+	for (size_t i = 0; i < t->nfields; i++) {
+		for (size_t j = 0; j < i; j++)
+			if (strcasecmp(t->fields[i].name,
+				       t->fields[j].name) == 0) {
+				set_err(err, errlen, "schema: columns '%s' and "
+					"'%s' differ only in case (Delta column "
+					"names must be unique regardless of "
+					"case)", t->fields[j].name,
+					t->fields[i].name);
+				return -1;
+			}
+		if (unique_names(t->fields[i].type, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
 struct ds_type *ds_parse(const char *p, size_t n, char *err, size_t errlen)
 {
 	struct scan_error se;
@@ -243,6 +269,10 @@ struct ds_type *ds_parse(const char *p, size_t n, char *err, size_t errlen)
 				       errlen);
 	if (t && t->kind != DT_STRUCT) {
 		set_err(err, errlen, "schema: the top level must be a struct");
+		ds_free(t);
+		return NULL;
+	}
+	if (t && unique_names(t, err, errlen)) {
 		ds_free(t);
 		return NULL;
 	}
@@ -377,10 +407,16 @@ static struct ds_type *infer(const char *p, size_t n)
 		ds_check(t, p, n, true, &changed, err, sizeof err);
 		return t;
 	}
-	default:
-		return prim(is_integer_text(p, n) && int_kind(p, n) != DT_DOUBLE
-				    ? DT_LONG
-				    : DT_DOUBLE);
+	default: {
+		/* integer, not long, where the value fits: Delta's type
+		 * widening takes integer on to long or to double, but long
+		 * to nothing but a decimal, so the first fraction would
+		 * find a long column stuck */
+		enum dt_kind k = is_integer_text(p, n) ? int_kind(p, n)
+						       : DT_DOUBLE;
+		return prim(k == DT_DOUBLE ? DT_DOUBLE
+			    : k <= DT_INTEGER ? DT_INTEGER : DT_LONG);
+	}
 	}
 }
 
@@ -410,6 +446,17 @@ static int mismatch(const struct ds_type *t, const char *p, struct buf *path,
 	return -1;
 }
 
+/* The field whose name equals name[0..nl) but for case, or NULL. */
+static const char *case_twin(const struct ds_type *t, const char *name,
+			     size_t nl)
+{
+	for (size_t i = 0; i < t->nfields; i++)
+		if (strlen(t->fields[i].name) == nl &&
+		    strncasecmp(t->fields[i].name, name, nl) == 0)
+			return t->fields[i].name;
+	return NULL;
+}
+
 static int check_struct(struct ds_type *t, const char *p, size_t n,
 			bool evolve, bool *changed, struct buf *path,
 			char *err, size_t errlen)
@@ -431,7 +478,15 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 		buf_addc(path, '.');
 		buf_add(path, name, nl);
 		struct ds_field *f = ds_field(t, name, nl);
-		if (!f) {
+		const char *twin = f ? NULL : case_twin(t, name, nl);
+		if (twin) {
+			/* PROTOCOL.md: "All column names must be unique
+			 * regardless of casing." */
+			set_err(err, errlen, "column %s: differs from column "
+				"%s only in case (Delta column names must be "
+				"unique regardless of case)", path->p, twin);
+			rc = -1;
+		} else if (!f) {
 			if (!evolve) {
 				set_err(err, errlen,
 					"column %s: not in the table schema "
@@ -629,7 +684,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 				p, t->name);
 			return -1;
 		}
-		retype(t, need < DT_LONG ? DT_LONG : need);
+		retype(t, need < DT_INTEGER ? DT_INTEGER : need);
 		*changed = true;
 		return 0;
 	}
@@ -718,6 +773,88 @@ int ds_check(struct ds_type *t, const char *p, size_t n, bool evolve,
 }
 
 /* ---- type changes (the protocol's typeWidening feature) ---- */
+
+/* Integer kinds by width: byte 1 .. long 4, else 0. */
+static int int_rank(const char *t)
+{
+	static const char *const r[] = {"byte", "short", "integer", "long"};
+	for (int i = 0; i < 4; i++)
+		if (strcmp(t, r[i]) == 0)
+			return i + 1;
+	return 0;
+}
+
+static bool decimal_ps(const char *t, int *p, int *sc)
+{
+	return sscanf(t, "decimal(%d,%d)", p, sc) == 2 ||
+	       sscanf(t, "decimal(%d, %d)", p, sc) == 2;
+}
+
+bool ds_widening_allowed(const char *from, const char *to)
+{
+	int fr = int_rank(from), tr = int_rank(to), p, sc, p2, s2;
+	if (fr && tr)
+		return tr > fr;
+	if (strcmp(from, "float") == 0 && strcmp(to, "double") == 0)
+		return true;
+	if (fr && fr <= 3 && strcmp(to, "double") == 0)
+		return true;
+	if (strcmp(from, "date") == 0 && strcmp(to, "timestamp_ntz") == 0)
+		return true;
+	if (decimal_ps(to, &p2, &s2)) {
+		if (decimal_ps(from, &p, &sc))
+			return p2 >= p && s2 >= sc && p2 - s2 >= p - sc &&
+			       (p2 != p || s2 != sc);
+		static const int digits[] = {0, 3, 5, 10, 20};
+		if (fr)
+			return p2 - s2 >= digits[fr];
+	}
+	return false;
+}
+
+/* The first primitive of o that became another type in n which the
+ * protocol does not allow, described in err. */
+static int refused_change(const struct ds_type *o, const struct ds_type *n,
+			  const char *col, char *err, size_t errlen)
+{
+	if ((o->kind == DT_ARRAY && n->kind == DT_ARRAY) ||
+	    (o->kind == DT_MAP && n->kind == DT_MAP))
+		return refused_change(o->elem, n->elem, col, err, errlen);
+	if (o->kind == DT_STRUCT && n->kind == DT_STRUCT) {
+		for (size_t i = 0; i < n->nfields; i++) {
+			const struct ds_field *nf = &n->fields[i];
+			const struct ds_field *of =
+				ds_field(o, nf->name, strlen(nf->name));
+			if (!of)
+				continue;
+			struct buf c = {0};
+			buf_addf(&c, "%s.%s", col, nf->name);
+			int rc = refused_change(of->type, nf->type, c.p, err,
+						errlen);
+			buf_free(&c);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	if (o->kind == DT_NULL || o->kind >= DT_STRUCT || o->kind == n->kind ||
+	    !o->name || !n->name || ds_widening_allowed(o->name, n->name))
+		return 0;
+	set_err(err, errlen, "column %s: %s cannot become %s (Delta's type "
+		"widening allows integer kinds to wider ones or to double "
+		"from byte, short and integer, not from long); to keep "
+		"fractions, make a table that declares the column %s "
+		"(txlog init NEW --schema FILE) and copy the rows over "
+		"(txlog cat OLD | txlog append NEW)", col[0] ? col : ".",
+		o->name, n->name, n->name);
+	return -1;
+}
+
+int ds_check_widening(const struct ds_type *old, const struct ds_type *evolved,
+		      char *err, size_t errlen)
+{
+	return refused_change(old, evolved, "", err, errlen);
+}
 
 /* A primitive of o that became a wider one in n, at fieldPath path (""
  * for the field's own type): one {"fromType","toType"} entry. */

@@ -20,8 +20,11 @@
  *   array / map               an array / an object of fitting values
  *
  * Evolution (ds_check with evolve set): an unknown member becomes a new
- * nullable field of the inferred type; an integer column meeting a wider
- * integer or a fraction widens (byte < short < integer < long < double).
+ * nullable field of the inferred type (an integer is inferred integer,
+ * or long when it does not fit); an integer column meeting a wider
+ * integer or a fraction widens (byte < short < integer < long < double);
+ * ds_check_widening then refuses what Delta's typeWidening does not
+ * allow (long to double).
  * Anything else -- another type, narrowing, renaming -- is refused.
  * An inferred type starts as DT_NULL ("no value seen yet") and is
  * written as "string" if it never sees one.
@@ -101,5 +104,15 @@ void ds_settle(struct ds_type *t);
  * the feature (see dl_protocol_action) and delta.enableTypeWidening.
  */
 bool ds_note_widening(const struct ds_type *old, struct ds_type *evolved);
+/* Whether the typeWidening feature allows the change from -> to (type
+ * names as the protocol spells them): integer kinds to wider ones,
+ * float to double, byte/short/integer to double, date to
+ * timestamp_ntz, a decimal to a wider one, an integer to a decimal
+ * with room for its digits. */
+bool ds_widening_allowed(const char *from, const char *to);
+/* 0, or -1 with err naming the first column whose type changed from
+ * old to evolved in a way ds_widening_allowed refuses. */
+int ds_check_widening(const struct ds_type *old, const struct ds_type *evolved,
+		      char *err, size_t errlen);
 
 #endif

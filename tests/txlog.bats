@@ -103,20 +103,29 @@ mk() {
 	assert_output 'txlog: stdin:1: column .w: not in the table schema (--merge-schema adds it); nothing committed'
 }
 
-@test "--merge-schema adds a nullable column and widens long to double" {
+@test "--merge-schema adds a nullable column and refuses long to double" {
 	mk
-	echo '{"id":4,"v":1.5,"w":true}' | txlog append t --merge-schema
+	echo '{"id":4,"v":1,"w":true}' | txlog append t --merge-schema
 	run sh -c "txlog schema t | jq -c '[.fields[] | [.name, .type, .nullable]]'"
-	assert_output '[["id","long",false],["day","string",true],["v","double",true],["w","boolean",true]]'
+	assert_output '[["id","long",false],["day","string",true],["v","long",true],["w","boolean",true]]'
+	# long to double is not among typeWidening's changes
+	run sh -c 'echo "{\"id\":5,\"v\":1.5}" | txlog append t --merge-schema'
+	assert_failure 2
+	assert_output --partial 'txlog: t: column .v: long cannot become double'
 }
 
 @test "a widened column declares typeWidening and keeps its type changes" {
-	echo '{"type":"struct","fields":[{"name":"n","type":"integer","nullable":true,"metadata":{}}]}' > w.json
+	echo '{"type":"struct","fields":[{"name":"n","type":"short","nullable":true,"metadata":{}}]}' > w.json
 	txlog init w --schema w.json
+	echo '{"n":40000}' | txlog append w --merge-schema
 	echo '{"n":5000000000}' | txlog append w --merge-schema
-	echo '{"n":0.5}' | txlog append w --merge-schema
 	run sh -c "txlog schema w | jq -c '.fields[0] | [.type, .metadata]'"
-	assert_output '["double",{"delta.typeChanges":[{"fromType":"integer","toType":"long"},{"fromType":"long","toType":"double"}]}]'
+	assert_output '["long",{"delta.typeChanges":[{"fromType":"short","toType":"integer"},{"fromType":"integer","toType":"long"}]}]'
+	# short to double is allowed too (long to double is not)
+	txlog init w2 --schema w.json
+	echo '{"n":0.5}' | txlog append w2 --merge-schema
+	run sh -c "txlog schema w2 | jq -c '.fields[0] | [.type, .metadata]'"
+	assert_output '["double",{"delta.typeChanges":[{"fromType":"short","toType":"double"}]}]'
 	run jq -c '.protocol // empty' w/_delta_log/00000000000000000001.json
 	assert_output '{"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":["v2Checkpoint","typeWidening"],"writerFeatures":["v2Checkpoint","typeWidening"]}'
 	# declared once: the second widening only adds to the history
@@ -127,14 +136,15 @@ mk() {
 }
 
 @test "a table with delta.enableTypeWidening false refuses a wider type" {
-	mk
+	echo '{"type":"struct","fields":[{"name":"n","type":"integer","nullable":true,"metadata":{}}]}' > w.json
+	txlog init t --schema w.json
 	sed 's/"configuration":{}/"configuration":{"delta.enableTypeWidening":"false"}/' \
 		t/_delta_log/00000000000000000000.json > v0 && mv v0 t/_delta_log/00000000000000000000.json
-	run sh -c 'echo "{\"id\":4,\"v\":1.5}" | txlog append t --merge-schema'
+	run sh -c 'echo "{\"n\":5000000000}" | txlog append t --merge-schema'
 	assert_failure 2
 	assert_output "txlog: t: delta.enableTypeWidening is 'false': the table refuses wider column types; nothing committed"
 	run sh -c 'ls t/_delta_log/*.json | wc -l'
-	assert_output 2
+	assert_output 1
 }
 
 @test "malformed JSON, non-object records and bad files stop with exit 2" {

@@ -39,6 +39,7 @@ struct colstat {
 	struct buf min, max;
 	uint64_t nonnull;
 	bool unbounded; /* saw a value too long or not primitive */
+	bool nested;    /* saw an object: a struct column */
 };
 
 /* One data file being written: a commit temp file until it is sealed. */
@@ -213,6 +214,7 @@ void dfile_track(struct dfile *f, const struct scan_record *r)
 		size_t vn = scan_skip(r->p, r->n, mb->val) - mb->val;
 		if (vn > STAT_MAX_LEN || v[0] == '{' || v[0] == '[' ||
 		    v[0] == 't' || v[0] == 'f') {
+			c->nested |= v[0] == '{';
 			c->unbounded = true;
 			continue;
 		}
@@ -348,9 +350,16 @@ static void stats_json(const struct dfile *f, struct buf *st)
 		first = 0;
 	}
 	buf_adds(st, "},\"nullCount\":{");
+	first = 1;
 	for (size_t c = 0; c < f->ncols; c++) {
-		jw_key(st, f->cols[c].name, c == 0);
+		/* a struct column's nullCount is a nested object of its
+		 * fields' counts ("mirroring the schema"), never a number:
+		 * it is left out (statistics are optional per column) */
+		if (f->cols[c].nested)
+			continue;
+		jw_key(st, f->cols[c].name, first);
 		buf_add_u64(st, f->nrec - f->cols[c].nonnull);
+		first = 0;
 	}
 	buf_adds(st, "}}");
 }
@@ -490,7 +499,7 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 		if (!v || v[0] == 'n') {
 			vals[i] = NULL;
 			buf_adds(key, "\x01");
-		} else if (v[0] == '"' &&
+		} else if (v[0] == '"' && vn > 2 &&
 			   is_time_type(col_type(w->schema, w->part[i]))) {
 			/* One instant, one partition, whatever the offset
 			 * it was written with: Delta's UTC form. */
@@ -507,7 +516,7 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 			time_format_instant(&t, TIME_STYLE_PARTITION, tb);
 			vals[i] = xstrdup(tb);
 			buf_adds(key, vals[i]);
-		} else if (v[0] == '"') {
+		} else if (v[0] == '"' && vn > 2) {
 			vals[i] = dl_strdup_lit(v, vn);
 			if (memchr(v, '\\', vn) && has_nul(v, vn)) {
 				/* a folder name and the C strings of the
@@ -522,9 +531,20 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 				return -1;
 			}
 			buf_adds(key, vals[i]);
-		} else if (v[0] == '{' || v[0] == '[') {
-			snprintf(err, errlen, "partition column %s: %s is not "
-				 "a primitive value", w->part[i], scan_type(v));
+		} else if (v[0] == '{' || v[0] == '[' ||
+			   (v[0] == '"' && vn == 2)) {
+			/* PROTOCOL.md: "An empty string for any type
+			 * translates to a null partition value" -- a record
+			 * that holds "" would read back as null */
+			if (v[0] == '"')
+				snprintf(err, errlen, "partition column %s: an "
+					 "empty string is a null partition "
+					 "value in Delta; write null or a "
+					 "non-empty string", w->part[i]);
+			else
+				snprintf(err, errlen, "partition column %s: %s "
+					 "is not a primitive value", w->part[i],
+					 scan_type(v));
 			for (size_t j = 0; j < i; j++)
 				free(vals[j]);
 			return -1;

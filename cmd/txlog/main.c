@@ -9,6 +9,7 @@
  * lib/delta_log.c, the schema lib/delta_schema.c.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,9 +178,17 @@ int main(int argc, char **argv)
 		case O_DELWHEN:
 			opt.delete_when = optarg;
 			break;
-		case O_VERSION:
-			opt.version = (int64_t)cli_count("--version", optarg);
+		case O_VERSION: {
+			/* a Delta version is a signed 64-bit Long: 2^63 and
+			 * up would wrap to "the newest" */
+			uint64_t v = cli_count("--version", optarg);
+			if (v > INT64_MAX)
+				cli_usage_error("--version %s: a Delta version "
+						"is at most %lld", optarg,
+						(long long)INT64_MAX);
+			opt.version = (int64_t)v;
 			break;
+		}
 		case O_ASOF:
 			opt.as_of = optarg;
 			break;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,31 +21,51 @@
 #include "txlog.h"
 #include "xalloc.h"
 
-/* The commit time of version v: commitInfo.timestamp, else the file's
- * modification time (as the protocol allows). */
-static int64_t commit_time(int64_t v, struct buf *tmp)
+/* The commitInfo action of a commit's text, or false. */
+static bool commit_info(const char *p, size_t n, const char **ci, size_t *cn)
 {
-	char err[512];
-	if (dl_read_commit(opt.table, v, tmp, err, sizeof err) != 0)
-		return -1;
-	const char *p = tmp->p;
-	size_t n = tmp->len;
 	for (size_t i = 0; i < n;) {
 		const char *nl = memchr(p + i, '\n', n - i);
 		size_t e = nl ? (size_t)(nl - p) : n;
+		struct scan_error se;
+		if (scan_ws(p + i, e - i, 0) < e - i &&
+		    scan_validate(p + i, e - i, &se) == 0 &&
+		    dl_get(p + i, e - i, "commitInfo", ci, cn) && (*ci)[0] == '{')
+			return true;
+		i = e + 1;
+	}
+	return false;
+}
+
+/*
+ * The commit timestamp of version v, as PROTOCOL.md defines it: with
+ * In-Commit Timestamps enabled (from version ict_from on), the
+ * commitInfo's inCommitTimestamp; before that, "the Delta log file's
+ * modification time" (to the millisecond).  -1: the commit is gone.
+ */
+static int64_t commit_time(int64_t v, int64_t ict_from, struct buf *tmp)
+{
+	char err[512];
+	if (v >= ict_from) {
+		if (dl_read_commit(opt.table, v, tmp, err, sizeof err) != 0)
+			return -1;
 		const char *ci;
 		size_t cn;
 		int64_t ts;
-		struct scan_error se;
-		if (scan_validate(p + i, e - i, &se) == 0 &&
-		    dl_get(p + i, e - i, "commitInfo", &ci, &cn) &&
-		    dl_get_i64(ci, cn, "timestamp", &ts))
-			return ts;
-		i = e + 1;
+		if (!commit_info(tmp->p, tmp->len, &ci, &cn) ||
+		    !dl_get_i64(ci, cn, "inCommitTimestamp", &ts))
+			cli_die(EXIT_TROUBLE, "%s: version %lld has no "
+				"commitInfo.inCommitTimestamp, which in-commit "
+				"timestamps require; --as-of refused (use "
+				"--version)", opt.table, (long long)v);
+		return ts;
 	}
 	char *path = dl_commit_path(opt.table, v);
 	struct stat st;
-	int64_t t = stat(path, &st) == 0 ? (int64_t)st.st_mtime * 1000 : -1;
+	int64_t t = stat(path, &st) == 0 ?
+			    (int64_t)st.st_mtim.tv_sec * 1000 +
+				    st.st_mtim.tv_nsec / 1000000 :
+			    -1;
 	free(path);
 	return t;
 }
@@ -56,16 +77,37 @@ static int64_t version_as_of(const char *when)
 	if (time_parse_rfc3339(when, strlen(when), &ns, &why) != 0)
 		cli_usage_error("--as-of '%s': %s", when, why);
 	int64_t ms = ns / 1000000;
+	if (ns < 0 && ns % 1000000)
+		ms--; /* floor: a time before the epoch rounds down */
+	/* In-Commit Timestamps (writer feature inCommitTimestamp, table
+	 * property delta.enableInCommitTimestamps): from the enablement
+	 * version on, commit times are the ones the writers recorded. */
+	struct dl_snapshot *s = load_table(-1);
+	int64_t ict_from = INT64_MAX;
+	if (dl_config_true(s, "delta.enableInCommitTimestamps")) {
+		char *ev = dl_config(s, "delta.inCommitTimestampEnablementVersion");
+		ict_from = ev ? atoll(ev) : 0;
+		free(ev);
+	}
+	dl_snapshot_free(s);
 	char err[512];
 	size_t n;
 	int64_t *vs = dl_list_versions(opt.table, &n, err, sizeof err);
 	if (!vs)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	struct buf tmp = {0};
-	int64_t best = -1;
+	int64_t best = -1, prev = INT64_MIN;
 	for (size_t i = 0; i < n; i++) {
-		int64_t t = commit_time(vs[i], &tmp);
-		if (t >= 0 && t <= ms)
+		int64_t t = commit_time(vs[i], ict_from, &tmp);
+		if (t < 0)
+			continue;
+		/* Out-of-order file times (clock skew between writers) are
+		 * monotonized as Delta's readers do: a commit is never
+		 * older than the one before it, it is 1 ms after it. */
+		if (prev != INT64_MIN && t <= prev)
+			t = prev + 1;
+		prev = t;
+		if (t <= ms)
 			best = vs[i];
 	}
 	buf_free(&tmp);
@@ -159,10 +201,9 @@ int verb_log(void)
 	int64_t *vs = dl_list_versions(opt.table, &n, err, sizeof err);
 	if (!vs)
 		cli_die(EXIT_TROUBLE, "%s", err);
-	if (!n) {
-		struct dl_snapshot *s = load_table(-1); /* says what is wrong */
-		dl_snapshot_free(s);
-	}
+	/* the history of a log that cannot be replayed, or that asks
+	 * for what txlog cannot read, is refused like the other verbs */
+	dl_snapshot_free(load_table(-1));
 	struct buf tmp = {0}, out = {0};
 	for (size_t k = n; k-- > 0;) {
 		int rc = dl_read_commit(opt.table, vs[k], &tmp, err, sizeof err);
@@ -178,6 +219,10 @@ int verb_log(void)
 			const char *ci;
 			size_t cn;
 			struct scan_error se;
+			if (scan_ws(tmp.p + i, e - i, 0) == e - i) {
+				i = e + 1; /* a blank line, as replay skips */
+				continue;
+			}
 			if (scan_validate(tmp.p + i, e - i, &se) != 0)
 				cli_die(EXIT_TROUBLE, "%s: version %lld: "
 					"invalid JSON: %s", opt.table,

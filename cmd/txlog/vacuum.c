@@ -15,15 +15,21 @@
  * The walk never enters _delta_log/ or hidden entries ('.' or '_' first,
  * unless a partition folder col=value), never follows a symlink (it is
  * neither followed nor deleted), and only ever unlinks a regular file it
- * reached by real folders under the table.
+ * reached by real folders under the table: it holds each folder open
+ * and works relative to it (openat with O_NOFOLLOW | O_DIRECTORY,
+ * fstatat, unlinkat), so a folder swapped for a symlink between the
+ * listing and the delete cannot lead it outside.  In _delta_log it only
+ * removes the temp files of killed commits, once they are stale.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -58,6 +64,8 @@ static int cmp_str(const void *a, const void *b)
 
 static bool kept(const char *path)
 {
+	if (!nkeep) /* no base for bsearch: keep is NULL */
+		return false;
 	return bsearch(&path, keep, nkeep, sizeof *keep, cmp_str) != NULL;
 }
 
@@ -69,6 +77,8 @@ static int cmp_file(const void *a, const void *b)
 
 static const struct dl_file *tomb(const char *path)
 {
+	if (!ntombs)
+		return NULL;
 	struct dl_file key = {.path = (char *)path}, *kp = &key;
 	struct dl_file **f = bsearch(&kp, tombs, ntombs, sizeof *tombs,
 				     cmp_file);
@@ -145,11 +155,17 @@ static int64_t protect(int64_t *oldest)
 	free(commits);
 	free(vs);
 	buf_free(&text);
-	qsort(keep, nkeep, sizeof *keep, cmp_str);
+	if (nkeep > 1) /* a table without data files has no array */
+		qsort(keep, nkeep, sizeof *keep, cmp_str);
 	return r;
 }
 
-static void candidate(const char *full, const char *rel, const struct stat *st)
+/* fd/name is the regular file rel of the table: delete it if no reader
+ * within the retention can need it.  unlinkat relative to the open
+ * folder: were the name swapped for a symlink meanwhile, the link itself
+ * would go, never what it points at. */
+static void candidate(int fd, const char *name, const char *rel,
+		      const struct stat *st)
 {
 	if (kept(rel))
 		return;
@@ -178,8 +194,9 @@ static void candidate(const char *full, const char *rel, const struct stat *st)
 			 (long long)st->st_size, why);
 		cli_out_line(b.p, b.len);
 		buf_free(&b);
-	} else if (unlink(full) != 0 && errno != ENOENT) {
-		cli_die(EXIT_TROUBLE, "%s: %s", full, strerror(errno));
+	} else if (unlinkat(fd, name, 0) != 0 && errno != ENOENT) {
+		cli_die(EXIT_TROUBLE, "%s/%s: %s", opt.table, rel,
+			strerror(errno));
 	}
 	n_deleted++;
 	bytes_deleted += (uint64_t)st->st_size;
@@ -192,48 +209,101 @@ static bool hidden(const char *name, bool dir)
 	return !(dir && strchr(name, '=')); /* a partition folder */
 }
 
-static void walk(struct buf *full, struct buf *rel)
+/* Temp files of killed commits in _delta_log (NAME.tmp.XXXXXX): one
+ * older than STALE_TMP_S is no commit in flight.  The log's own files
+ * are never candidates otherwise. */
+#define STALE_TMP_S 600
+
+static void clean_log_temps(int tfd)
 {
-	DIR *d = opendir(full->p);
+	int fd = openat(tfd, "_delta_log",
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	time_t now = time(NULL);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		struct stat st;
+		if (!strstr(e->d_name, ".tmp.") ||
+		    fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || now - st.st_mtime < STALE_TMP_S)
+			continue;
+		if (opt.dry_run) {
+			struct buf b = {0};
+			buf_adds(&b, "{\"path\":");
+			struct buf r = {0};
+			buf_addf(&r, "_delta_log/%s", e->d_name);
+			jw_str(&b, r.p);
+			buf_addf(&b, ",\"bytes\":%lld,\"reason\":"
+				 "\"stale temp\"}", (long long)st.st_size);
+			cli_out_line(b.p, b.len);
+			buf_free(&b);
+			buf_free(&r);
+		} else if (unlinkat(fd, e->d_name, 0) != 0 && errno != ENOENT) {
+			cli_die(EXIT_TROUBLE, "%s/_delta_log/%s: %s", opt.table,
+				e->d_name, strerror(errno));
+		}
+		n_deleted++;
+		bytes_deleted += (uint64_t)st.st_size;
+	}
+	closedir(d);
+}
+
+/* Walk the folder open as fd (rel: its path in the table), relative to
+ * open descriptors only: a folder is entered by openat with O_NOFOLLOW
+ * and O_DIRECTORY, so a folder swapped for a symlink after it was
+ * listed is not entered -- nothing outside the table is reached. */
+static void walk(int fd, struct buf *rel)
+{
+	DIR *d = fdopendir(fd);
 	if (!d)
-		cli_die(EXIT_TROUBLE, "%s: %s", full->p, strerror(errno));
-	size_t fl = full->len, rl = rel->len;
+		cli_die(EXIT_TROUBLE, "%s/%s: %s", opt.table, rel->p,
+			strerror(errno));
+	size_t rl = rel->len;
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		const char *name = e->d_name;
 		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 			continue;
-		full->len = fl;
 		rel->len = rl;
-		buf_addc(full, '/');
-		buf_adds(full, name);
 		if (rl)
 			buf_addc(rel, '/');
 		buf_adds(rel, name);
-		buf_addc(full, '\0');
-		full->len--;
 		buf_addc(rel, '\0');
 		rel->len--;
 		struct stat st;
-		if (lstat(full->p, &st) != 0) {
+		if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			if (errno == ENOENT)
 				continue;
-			cli_die(EXIT_TROUBLE, "%s: %s", full->p, strerror(errno));
+			cli_die(EXIT_TROUBLE, "%s/%s: %s", opt.table, rel->p,
+				strerror(errno));
 		}
 		if (S_ISDIR(st.st_mode)) {
-			if (!hidden(name, true) &&
-			    !(rl == 0 && strcmp(name, "_delta_log") == 0))
-				walk(full, rel);
+			if (hidden(name, true) ||
+			    (rl == 0 && strcmp(name, "_delta_log") == 0))
+				continue;
+			int sub = openat(fd, name, O_RDONLY | O_DIRECTORY |
+						   O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				if (errno == ENOENT || errno == ELOOP ||
+				    errno == ENOTDIR)
+					continue; /* gone, or now a symlink */
+				cli_die(EXIT_TROUBLE, "%s/%s: %s", opt.table,
+					rel->p, strerror(errno));
+			}
+			walk(sub, rel);
 		} else if (S_ISREG(st.st_mode) && !hidden(name, false)) {
-			candidate(full->p, rel->p, &st);
+			candidate(fd, name, rel->p, &st);
 		}
 		/* symlinks and the rest: never followed, never deleted */
 	}
-	closedir(d);
-	full->len = fl;
+	closedir(d); /* closes fd */
 	rel->len = rl;
-	buf_addc(full, '\0');
-	full->len--;
 	buf_addc(rel, '\0');
 	rel->len--;
 }
@@ -248,7 +318,8 @@ int verb_vacuum(void)
 	for (size_t i = 0; i < s->nfiles; i++)
 		if (!s->files[i].live)
 			tombs[ntombs++] = &s->files[i];
-	qsort(tombs, ntombs, sizeof *tombs, cmp_file);
+	if (ntombs > 1)
+		qsort(tombs, ntombs, sizeof *tombs, cmp_file);
 	horizon_ms = (time_now() - retain) / 1000000;
 	int64_t oldest;
 	int64_t r = protect(&oldest);
@@ -267,11 +338,14 @@ int verb_vacuum(void)
 			"than %s; add --force if no reader needs that",
 			opt.table, d, d);
 	}
-	struct buf full = {0}, rel = {0};
-	buf_adds(&full, opt.table);
+	struct buf rel = {0};
 	buf_addc(&rel, '\0');
 	rel.len = 0;
-	walk(&full, &rel);
+	int tfd = open(opt.table, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", opt.table, strerror(errno));
+	clean_log_temps(tfd);
+	walk(tfd, &rel);
 	if (opt.dry_run) {
 		char line[160];
 		int len = snprintf(line, sizeof line, "{\"dry_run\":true,"
@@ -294,7 +368,6 @@ int verb_vacuum(void)
 		free(keep[i]);
 	free(keep);
 	free(tombs);
-	buf_free(&full);
 	buf_free(&rel);
 	dl_snapshot_free(s);
 	return EXIT_OK;

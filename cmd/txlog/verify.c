@@ -3,6 +3,10 @@
  * standard error (one line each) before exit 1.
  *
  *   - the versions are contiguous (a gap is a lost commit);
+ *   - _delta_log holds only regular files, no stale temp files of
+ *     killed commits; _last_checkpoint names a checkpoint of the
+ *     version it says; each JSON checkpoint holds the state the commits
+ *     it replaces give (where they are all still there);
  *   - every commit parses and replays;
  *   - the newest snapshot loads, and each live data file is there, a
  *     regular file inside the table, with the size its add recorded and,
@@ -13,10 +17,15 @@
  *     and maxValues.  (Bounds that are looser than the data are true
  *     statements, so they pass; other writers may truncate them.)
  */
+#include <dirent.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "lines.h"
@@ -25,8 +34,18 @@
 #include "xalloc.h"
 
 static uint64_t bad;
+static char last_problem[1024]; /* so the load's complaint is not said twice */
 
-#define problem(...) (cli_warn(__VA_ARGS__), bad++)
+static void problem(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void problem(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_problem, sizeof last_problem, fmt, ap);
+	va_end(ap);
+	cli_warn("%s", last_problem);
+	bad++;
+}
 
 static void check_commits(void)
 {
@@ -59,6 +78,198 @@ static void check_commits(void)
 	}
 	buf_free(&tmp);
 	free(vs);
+}
+
+/* A temp file younger than this may be a commit in flight. */
+#define STALE_TMP_SECONDS 600
+
+static int cmp_cp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether the snapshots a (a checkpoint) and b (the JSON commits it
+ * replaces) hold the same state: protocol, metaData, txns, domains and
+ * live files compared by value (key order and spacing aside). */
+static bool same_state(const struct dl_snapshot *a, const struct dl_snapshot *b,
+		       char *what, size_t wn)
+{
+	struct buf x = {0}, y = {0};
+#define SAME(pa, na, pb, nb)                                           \
+	(value_fingerprint(pa, na, &x).lo == value_fingerprint(pb, nb, &y).lo && \
+	 value_fingerprint(pa, na, &x).hi == value_fingerprint(pb, nb, &y).hi)
+	bool ok = true;
+	if (!a->protocol || !b->protocol ||
+	    !SAME(a->protocol, strlen(a->protocol), b->protocol,
+		  strlen(b->protocol))) {
+		snprintf(what, wn, "its protocol differs");
+		ok = false;
+	} else if (!a->metadata || !b->metadata ||
+		   !SAME(a->metadata, strlen(a->metadata), b->metadata,
+			 strlen(b->metadata))) {
+		snprintf(what, wn, "its metaData differs");
+		ok = false;
+	} else if (a->ntxns != b->ntxns) {
+		snprintf(what, wn, "it has %zu txn actions, the commits %zu",
+			 a->ntxns, b->ntxns);
+		ok = false;
+	} else if (a->ndomains != b->ndomains) {
+		snprintf(what, wn, "it has %zu domainMetadata actions, the "
+			 "commits %zu", a->ndomains, b->ndomains);
+		ok = false;
+	}
+	for (size_t i = 0; ok && i < a->ntxns; i++)
+		if (dl_txn_version(b, a->txns[i].app_id) != a->txns[i].version) {
+			snprintf(what, wn, "txn %s differs", a->txns[i].app_id);
+			ok = false;
+		}
+	size_t na, nb;
+	struct dl_file **la = dl_live_files(a, &na), **lb = dl_live_files(b, &nb);
+	if (ok && na != nb) {
+		snprintf(what, wn, "it has %zu live files, the commits %zu", na,
+			 nb);
+		ok = false;
+	}
+	for (size_t i = 0; ok && i < na; i++)
+		if (strcmp(la[i]->path, lb[i]->path) != 0 ||
+		    !SAME(la[i]->action, la[i]->action_len, lb[i]->action,
+			  lb[i]->action_len)) {
+			snprintf(what, wn, "its add of %s differs", la[i]->path);
+			ok = false;
+		}
+#undef SAME
+	free(la);
+	free(lb);
+	buf_free(&x);
+	buf_free(&y);
+	return ok;
+}
+
+/*
+ * The log folder itself: what is not a regular file, temp files that
+ * killed commits left, a _last_checkpoint that disagrees with the
+ * checkpoint it names, and each JSON checkpoint against the commits it
+ * replaces where they are all still there (PROTOCOL.md: "A checkpoint
+ * contains the complete replay of all actions, up to and including the
+ * checkpointed table version").
+ */
+static void check_log_folder(void)
+{
+	struct buf dir = {0}, p = {0};
+	buf_addf(&dir, "%s/_delta_log", opt.table);
+	DIR *d = opendir(dir.p);
+	if (!d) {
+		buf_free(&dir);
+		return; /* the load says what is wrong */
+	}
+	char **cps = NULL;
+	size_t ncp = 0;
+	int64_t newest_commit = -1;
+	struct dirent *de;
+	time_t now = time(NULL);
+	while ((de = readdir(d))) {
+		const char *nm = de->d_name;
+		if (nm[0] == '.')
+			continue;
+		struct stat st;
+		p.len = 0;
+		buf_addf(&p, "%s/%s", dir.p, nm);
+		if (lstat(p.p, &st) != 0)
+			continue;
+		if (strstr(nm, ".tmp.")) {
+			if (now - st.st_mtime >= STALE_TMP_SECONDS)
+				problem("%s: _delta_log/%s: a temporary file "
+					"left by an interrupted commit (txlog "
+					"vacuum removes it)", opt.table, nm);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode))
+			continue; /* _sidecars, _staged_commits */
+		if (!S_ISREG(st.st_mode)) {
+			problem("%s: _delta_log/%s: not a regular file",
+				opt.table, nm);
+			continue;
+		}
+		size_t len = strlen(nm);
+		if (len > 32 && strspn(nm, "0123456789") == 20 &&
+		    strncmp(nm + 20, ".checkpoint.", 12) == 0 &&
+		    strcmp(nm + len - 5, ".json") == 0) {
+			cps = xrealloc(cps, (ncp + 1) * sizeof *cps);
+			cps[ncp++] = xstrdup(nm);
+		} else if (len == 25 && strspn(nm, "0123456789") == 20 &&
+			   strcmp(nm + 20, ".json") == 0 &&
+			   atoll(nm) > newest_commit) {
+			newest_commit = atoll(nm);
+		}
+	}
+	closedir(d);
+	/* _last_checkpoint: a hint, but a wrong one is damage */
+	p.len = 0;
+	buf_addf(&p, "%s/_last_checkpoint", dir.p);
+	struct lines *l = NULL;
+	char err[512];
+	struct stat st;
+	if (stat(p.p, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (l = lines_open(p.p, LINES_DEFAULT_MAX, err, sizeof err))) {
+		struct line ln;
+		int64_t v = -1;
+		char *name = NULL;
+		const char *v2;
+		size_t v2n;
+		struct scan_error se;
+		if (lines_next(l, &ln, err, sizeof err) == 1 &&
+		    scan_validate(ln.p, ln.len, &se) == 0) {
+			dl_get_i64(ln.p, ln.len, "version", &v);
+			if (dl_get(ln.p, ln.len, "v2Checkpoint", &v2, &v2n))
+				name = dl_get_str(v2, v2n, "path");
+		}
+		if (name && atoll(name) != v)
+			problem("%s: _delta_log/_last_checkpoint says version "
+				"%lld but names %s (readers use the checkpoint's "
+				"own version)", opt.table, (long long)v, name);
+		else if (name) {
+			p.len = 0;
+			buf_addf(&p, "%s/%s", dir.p, name);
+			if (access(p.p, F_OK) != 0)
+				problem("%s: _delta_log/_last_checkpoint names "
+					"%s, which is gone", opt.table, name);
+		}
+		if (v > newest_commit && newest_commit >= 0)
+			problem("%s: _delta_log/_last_checkpoint says version "
+				"%lld, after the newest commit %lld", opt.table,
+				(long long)v, (long long)newest_commit);
+		free(name);
+		lines_close(l);
+	}
+	if (ncp > 1)
+		qsort(cps, ncp, sizeof *cps, cmp_cp);
+	for (size_t i = 0; i < ncp; i++) {
+		int64_t v = atoll(cps[i]);
+		struct dl_snapshot *c = dl_load_from(opt.table, cps[i], v, err,
+						     sizeof err);
+		if (!c) {
+			problem("%s", err);
+		} else {
+			/* the commits it replaces, where all are kept */
+			struct dl_snapshot *j = NULL;
+			char *first = dl_commit_path(opt.table, 0);
+			if (access(first, F_OK) == 0)
+				j = dl_load_from(opt.table, NULL, v, err,
+						 sizeof err);
+			free(first);
+			char what[512];
+			if (j && !same_state(c, j, what, sizeof what))
+				problem("%s: checkpoint %s does not match the "
+					"commits 0 to %lld it replaces: %s",
+					opt.table, cps[i], (long long)v, what);
+			dl_snapshot_free(j);
+			dl_snapshot_free(c);
+		}
+		free(cps[i]);
+	}
+	free(cps);
+	buf_free(&dir);
+	buf_free(&p);
 }
 
 /* One column the stats speak of, checked against every record. */
@@ -212,13 +423,16 @@ int verb_verify(void)
 {
 	char err[1024];
 	check_commits();
+	check_log_folder();
 	struct dl_snapshot *s = dl_load(opt.table, -1, err, sizeof err);
 	if (!s || s->version < 0) {
 		if (!bad || (s && s->version < 0))
-			load_table(-1); /* not a table: say so, exit 2 */
+			load_table(-1); /* not a table, or not one txlog
+					 * can read: say so, exit 2 */
 		if (s)
 			dl_snapshot_free(s);
-		/* the load's complaint is the one already listed */
+		else if (strcmp(err, last_problem) != 0)
+			problem("%s", err);
 		return EXIT_FINDING;
 	}
 	if (opt.deep && dl_can_read(s, err, sizeof err) != 0)

@@ -61,6 +61,10 @@ static char *read_whole(const char *path)
 	return b.p;
 }
 
+/* Column metadata of a partition column init declared before its type
+ * is known (an --infer table). */
+#define INFER_PENDING "idem.inferPending"
+
 /* ---- init ---- */
 
 int verb_init(void)
@@ -85,7 +89,34 @@ int verb_init(void)
 					opt.schema_file, opt.part[i]);
 		}
 	} else {
+		/* PROTOCOL.md: partitionColumns are "names of columns" of
+		 * the schema, from version 0 on; an inferred schema has
+		 * none until the first write, and no type to give one */
 		schema = ds_new_struct();
+		for (size_t i = 0; i < opt.npart; i++) {
+			/* PROTOCOL.md: partitionColumns name columns of the
+			 * schema, from version 0 on.  Until the first write
+			 * infers its type, a partition column is a nullable
+			 * string (a partition value is a string in the log)
+			 * marked as pending: that write retypes it. */
+			struct buf f = {0};
+			buf_adds(&f, "{\"type\":\"struct\",\"fields\":[{\"name\":");
+			jw_str(&f, opt.part[i]);
+			buf_adds(&f, ",\"type\":\"string\",\"nullable\":true,"
+				     "\"metadata\":{\"" INFER_PENDING "\":true}}]}");
+			struct ds_type *one = ds_parse(f.p, f.len, err,
+						       sizeof err);
+			if (!one)
+				cli_die(EXIT_TROUBLE, "--partition-by %s: %s",
+					opt.part[i], err);
+			schema->fields = xrealloc(schema->fields,
+						  (schema->nfields + 1) *
+							  sizeof *schema->fields);
+			schema->fields[schema->nfields++] = one->fields[0];
+			one->nfields = 0;
+			ds_free(one);
+			buf_free(&f);
+		}
 	}
 	struct buf dir = {0};
 	buf_addf(&dir, "%s/_delta_log", opt.table);
@@ -115,7 +146,7 @@ int verb_init(void)
 	dl_uuid(id);
 	int64_t now = time_now() / 1000000;
 	struct buf b = {0};
-	dl_protocol_action(&b, false);
+	dl_protocol_action(&b, false, schema);
 	dl_metadata_action(&b, id, schema, (char *const *)opt.part, opt.npart,
 			   cfg.p, now);
 	buf_addf(&b, "{\"commitInfo\":{\"timestamp\":%lld,\"operation\":"
@@ -153,6 +184,8 @@ int verb_init(void)
 struct ingest {
 	struct dl_snapshot *s;
 	struct ds_type *schema; /* a copy, evolved when allowed */
+	const struct ds_type *base; /* what a type change is measured from */
+	struct ds_type *empty;      /* base of an inferring first write */
 	bool evolve, changed;
 	struct pred *must; /* overwrite: records must match */
 	uint64_t records;
@@ -171,13 +204,36 @@ static bool infer_table(const struct dl_snapshot *s)
 	return yes;
 }
 
+/* An --infer table before its first write: no column, or only the
+ * partition columns init declared as pending. */
+static bool infer_pending(const struct dl_snapshot *s)
+{
+	if (!infer_table(s))
+		return false;
+	for (size_t i = 0; i < s->schema->nfields; i++) {
+		const char *m = s->schema->fields[i].metadata;
+		if (!m || !strstr(m, "\"" INFER_PENDING "\""))
+			return false;
+	}
+	return true;
+}
+
 static void ingest_init(struct ingest *g, struct dl_snapshot *s)
 {
 	memset(g, 0, sizeof *g);
 	g->s = s;
-	g->schema = ds_copy(s->schema);
-	g->evolve = opt.merge_schema ||
-		    (infer_table(s) && s->schema->nfields == 0);
+	g->base = s->schema;
+	if (infer_pending(s)) {
+		/* the first write infers every column, the pending
+		 * partition columns included: no type change to record */
+		g->schema = ds_new_struct();
+		g->empty = ds_new_struct();
+		g->base = g->empty;
+		g->evolve = true;
+	} else {
+		g->schema = ds_copy(s->schema);
+		g->evolve = opt.merge_schema;
+	}
 }
 
 typedef void (*record_fn)(void *ctx, const struct scan_record *r,
@@ -261,7 +317,10 @@ static void ingest_finish(struct ingest *g, struct tx *t)
 	/* A wider type for an existing column is the protocol's
 	 * typeWidening: the change is recorded in the field's metadata,
 	 * the feature declared and delta.enableTypeWidening set. */
-	if (ds_note_widening(g->s->schema, g->schema)) {
+	char why[1024];
+	if (ds_check_widening(g->base, g->schema, why, sizeof why))
+		fail(EXIT_TROUBLE, "%s: %s; nothing committed", opt.table, why);
+	if (ds_note_widening(g->base, g->schema)) {
 		char *en = have_cf ? dl_get_str(cf, cn,
 						"delta.enableTypeWidening")
 				   : NULL;
@@ -360,6 +419,7 @@ int verb_append(void)
 		 (unsigned long long)bytes);
 	cli_stats.records_out = rows;
 	ds_free(g.schema);
+	ds_free(g.empty);
 	if (!rows && !t.txn_app && !g.changed) {
 		if (opt.stats)
 			cli_stats_print(",\"version\":null");
@@ -561,6 +621,7 @@ int verb_overwrite(void)
 		 (unsigned long long)g.records);
 	cli_stats.records_out = g.records;
 	ds_free(g.schema);
+	ds_free(g.empty);
 	return tx_commit(&t);
 }
 
@@ -819,6 +880,7 @@ int verb_merge(void)
 	if (m.del)
 		expr_free(m.del);
 	ds_free(g.schema);
+	ds_free(g.empty);
 	if (!removed && !added && !g.changed) {
 		tx_free(&t);
 		return EXIT_OK;

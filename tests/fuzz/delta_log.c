@@ -81,10 +81,17 @@ static void check_checkpoint(struct dl_snapshot *s)
 		FUZZ_CHECK(err[0]);
 		return;
 	}
+	/* a snapshot txlog cannot read (protocol, features, schema) is
+	 * refused at load, as it should be */
+	char e0[1024];
+	bool readable = dl_can_read(s, e0, sizeof e0) == 0;
+	bool writable = readable && dl_can_write(s, e0, sizeof e0) == 0;
 	struct dl_snapshot *t = dl_load(s->table, -1, err, sizeof err);
 	if (!t) {
-		/* refused: only for a path load does not allow */
 		FUZZ_CHECK(err[0]);
+		if (!readable)
+			return;
+		/* else refused: only for a path load does not allow */
 		bool unsafe = false;
 		for (size_t i = 0; i < s->nfiles; i++) {
 			char e2[512];
@@ -113,7 +120,7 @@ static void check_checkpoint(struct dl_snapshot *s)
 	for (size_t i = 0; i < s->ntxns; i++)
 		FUZZ_CHECK(dl_txn_version(t, s->txns[i].app_id) ==
 			   s->txns[i].version);
-	FUZZ_CHECK(dl_can_write(t, err, sizeof err) == 0);
+	FUZZ_CHECK(!writable || dl_can_write(t, err, sizeof err) == 0);
 	dl_snapshot_free(t);
 }
 

@@ -1,0 +1,473 @@
+#!/usr/bin/env bats
+# txlog against Delta's PROTOCOL.md, both ways: logs written by hand from
+# the protocol's text, each test with the sentence it checks.  What txlog
+# cannot honour it must refuse, with one message naming the reason.
+
+load helpers
+
+SCHEMA='{"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}}]}'
+SS='"{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}}]}"'
+
+# A txlog table t: version 0 (init) and 1 (one record).
+mk() {
+	echo "$SCHEMA" > s.json
+	txlog init t --schema s.json
+	echo '{"id":1}' | txlog append t
+}
+
+# hand LOGDIR VERSION LINE...: one commit file written by hand.
+hand() {
+	local d=$1 v=$2
+	shift 2
+	mkdir -p "$d/_delta_log"
+	printf '%s\n' "$@" > "$d/_delta_log/$(printf %020d "$v").json"
+}
+
+meta() { # CONFIG-MEMBERS [SCHEMASTRING]
+	printf '{"metaData":{"id":"x","format":{"provider":"json","options":{}},"schemaString":%s,"partitionColumns":[],"configuration":{%s}}}' "${2:-$SS}" "$1"
+}
+
+proto() { # READER WRITER [FEATURES-MEMBERS]
+	printf '{"protocol":{"minReaderVersion":%s,"minWriterVersion":%s%s}}' "$1" "$2" "${3:-}"
+}
+
+# ---- reading: honour it or refuse it ----
+
+# "A given snapshot of a Delta table consists of: A single protocol
+# action; A single metaData action" (Action Reconciliation)
+@test "a log without a protocol action is refused by every verb" {
+	hand h 0 "$(meta '')"
+	for verb in files cat log schema stats verify; do
+		run txlog $verb h
+		assert_failure 2
+		assert_output 'txlog: h: the log up to version 0 has no protocol action; not a Delta table txlog can read'
+	done
+	run txlog cat h --version 0
+	assert_failure 2
+}
+
+# "The first version of a table must contain a metaData action."
+@test "a log without a metaData action is refused, for reads and writes" {
+	hand h 0 "$(proto 1 2)"
+	run txlog files h
+	assert_failure 2
+	assert_output 'txlog: h: the log up to version 0 has no metaData action; not a Delta table txlog can read'
+	run txlog append h <<< '{"id":1}'
+	assert_failure 2
+	assert_output 'txlog: h: the log up to version 0 has no metaData action; not a Delta table txlog can read'
+	[ ! -e h/_delta_log/00000000000000000001.json ]
+}
+
+# "minReaderVersion: The minimum version of the Delta read protocol that
+# a client must implement in order to correctly read this table"
+@test "reader version 99 is refused by files as by cat" {
+	hand h 0 "$(proto 99 7 ',"readerFeatures":[],"writerFeatures":[]')" "$(meta '')"
+	for verb in files cat log schema verify; do
+		run txlog $verb h
+		assert_failure 2
+		assert_output 'txlog: h: reader version 99 is not supported (txlog reads protocol reader versions 1 to 3); refusing'
+	done
+}
+
+# "to read a table, readers must implement and respect all features
+# listed in readerFeatures"
+@test "an unknown reader feature is refused by files" {
+	hand h 0 "$(proto 3 7 ',"readerFeatures":["deletionVectors"],"writerFeatures":["deletionVectors"]')" "$(meta '')"
+	run txlog files h
+	assert_failure 2
+	assert_output "txlog: h: table feature 'deletionVectors' is not supported for reading"
+}
+
+# "When the table's Reader Version is 3, readerFeatures must exist in
+# the protocol action"
+@test "reader version 3 without readerFeatures is refused" {
+	hand h 0 "$(proto 3 7 ',"writerFeatures":[]')" "$(meta '')"
+	run txlog files h
+	assert_failure 2
+	assert_output 'txlog: h: protocol (reader 3, writer 7) is not a valid table-features protocol: the features list is missing; refusing'
+}
+
+# "A Delta file, corresponding to version v, contains an atomic set of
+# actions"
+@test "an empty commit file is not a version" {
+	mk
+	: > t/_delta_log/00000000000000000002.json
+	run txlog files t
+	assert_failure 2
+	assert_output 'txlog: t: version 2: empty commit file (no action); refusing'
+	run txlog verify t
+	assert_failure 1
+	assert_output 'txlog: t: version 2: empty commit file (no action); refusing'
+}
+
+@test "a FIFO in _delta_log is refused, not waited on, by every verb" {
+	mk
+	mkfifo t/_delta_log/00000000000000000002.json
+	for verb in files cat log verify; do
+		run timeout 10 txlog $verb t
+		[ "$status" -ne 124 ]
+		assert_output --partial 'not a regular file'
+	done
+	rm t/_delta_log/00000000000000000002.json
+	mkfifo t/_delta_log/_last_checkpoint
+	run timeout 10 txlog files t
+	assert_success
+}
+
+@test "a FIFO in place of a data file is refused, not waited on" {
+	mk
+	f=$(cd t && ls *.zst)
+	rm "t/$f"
+	mkfifo "t/$f"
+	run timeout 10 txlog cat t
+	assert_failure 2
+	assert_output "txlog: t: the log names '$f', which is not a regular file; refusing"
+	run timeout 10 txlog verify t
+	assert_failure 2
+}
+
+@test "--version 2^63 is refused, not wrapped to the newest" {
+	mk
+	run txlog cat t --version 9223372036854775808
+	assert_failure 2
+	assert_output --partial 'txlog: --version 9223372036854775808: a Delta version is at most 9223372036854775807'
+	run txlog cat t --version 9223372036854775807
+	assert_failure 2
+	assert_output 'txlog: t: no version 9223372036854775807 (newest is 1)'
+}
+
+# "Rather than list the entire directory, readers can locate a recent
+# checkpoint by looking at the _delta_log/_last_checkpoint file" -- a
+# pointer, not the authority: the checkpoint's name gives its version.
+@test "a _last_checkpoint claiming a later version does not hide commits" {
+	mk
+	txlog checkpoint t
+	echo '{"id":2}' | txlog append t
+	jq -c '.version = 1000' t/_delta_log/_last_checkpoint > x && mv x t/_delta_log/_last_checkpoint
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 2
+	run txlog verify t
+	assert_failure 1
+	assert_output --partial "_last_checkpoint says version 1000 but names 00000000000000000001.checkpoint."
+	echo '{"id":3}' | txlog append t
+	[ -e t/_delta_log/00000000000000000003.json ]
+	[ ! -e t/_delta_log/00000000000000001001.json ]
+}
+
+# "A checkpoint contains the complete replay of all actions, up to and
+# including the checkpointed table version"
+@test "verify compares a checkpoint with the commits it replaces" {
+	mk
+	echo '{"id":2}' | txlog append t
+	txlog checkpoint t
+	run txlog verify t
+	assert_success
+	cp=$(ls t/_delta_log/*.checkpoint.*.json)
+	grep -v '"add"' "$cp" > x
+	grep '"add"' "$cp" | head -1 >> x
+	mv x "$cp"
+	run txlog verify t
+	assert_failure 1
+	assert_output "txlog: t: checkpoint ${cp#t/_delta_log/} does not match the commits 0 to 2 it replaces: it has 1 live files, the commits 2"
+}
+
+@test "txlog log reads a commit whose first line is blank, as replay does" {
+	mk
+	printf '\n{"commitInfo":{"timestamp":5,"operation":"X"}}\n' > t/_delta_log/00000000000000000002.json
+	run sh -c 'txlog log t | head -1'
+	assert_output '{"version":2,"timestamp":5,"operation":"X"}'
+}
+
+@test "time travel to a version whose commits were cleaned up says so" {
+	mk
+	echo '{"id":2}' | txlog append t
+	txlog checkpoint t
+	rm t/_delta_log/00000000000000000000.json t/_delta_log/00000000000000000001.json
+	run txlog cat t --version 1
+	assert_failure 2
+	assert_output 'txlog: t: version 1 cannot be read: its commits were cleaned up (the oldest kept is 2) and no checkpoint at or below it replaces them'
+	run sh -c 'txlog cat t --version 2 | wc -l'
+	assert_output 2
+}
+
+# Without In-Commit Timestamps the commit time is "the Delta log file's
+# modification time"; Delta's readers monotonize out-of-order times: a
+# commit is taken as 1 ms after the one before it.
+@test "--as-of uses file times, monotonized" {
+	mk
+	echo '{"id":2}' | txlog append t
+	touch -d 2020-01-01T00:00:10Z t/_delta_log/00000000000000000000.json
+	touch -d 2020-01-01T00:00:20Z t/_delta_log/00000000000000000001.json
+	# version 2 claims an earlier time: it is taken as 00:00:20.001
+	touch -d 2020-01-01T00:00:05Z t/_delta_log/00000000000000000002.json
+	run sh -c 'txlog cat t --as-of 2020-01-01T00:00:20Z | wc -l'
+	assert_output 1
+	run sh -c 'txlog cat t --as-of 2020-01-01T00:00:20.001Z | wc -l'
+	assert_output 2
+	run txlog cat t --as-of 2020-01-01T00:00:09Z
+	assert_failure 2
+}
+
+# In-Commit Timestamps: "writers are required to include a commitInfo
+# action with every commit, which must include the inCommitTimestamp
+# field"; readers take it as the commit time.
+@test "--as-of honours inCommitTimestamp" {
+	hand h 0 '{"commitInfo":{"timestamp":9,"inCommitTimestamp":1000}}' "$(proto 1 7 ',"writerFeatures":["inCommitTimestamp"]')" "$(meta '"delta.enableInCommitTimestamps":"true"')"
+	hand h 1 '{"commitInfo":{"timestamp":1,"inCommitTimestamp":2000}}'
+	run txlog files h --as-of 1970-01-01T00:00:01.5Z --stats
+	assert_output --partial '"version":0,'
+	run txlog files h --as-of 1970-01-01T00:00:02Z --stats
+	assert_output --partial '"version":1,'
+	hand h 2 '{"commitInfo":{"timestamp":2}}'
+	run txlog files h --as-of 1970-01-01T00:00:02Z
+	assert_failure 2
+	assert_output 'txlog: h: version 2 has no commitInfo.inCommitTimestamp, which in-commit timestamps require; --as-of refused (use --version)'
+}
+
+# "In name mode, readers must resolve columns in the data files by their
+# physical names": txlog does not map names, so it refuses.
+@test "column mapping mode name is refused; mode none is read" {
+	hand h 0 "$(proto 2 5)" "$(meta '"delta.columnMapping.mode":"name"')"
+	run txlog files h
+	assert_failure 2
+	assert_output "txlog: h: column mapping mode 'name' is not supported (txlog does not map physical column names); refusing"
+	hand h 0 "$(proto 2 5)" "$(meta '"delta.columnMapping.mode":"none"')"
+	run txlog files h
+	assert_success
+}
+
+@test "a type change typeWidening does not allow is refused on read" {
+	ss='"{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{\"delta.typeChanges\":[{\"fromType\":\"string\",\"toType\":\"long\"}]}}]}"'
+	hand h 0 "$(proto 3 7 ',"readerFeatures":["typeWidening"],"writerFeatures":["typeWidening"]')" "$(meta '' "$ss")"
+	run txlog files h
+	assert_failure 2
+	assert_output 'txlog: h: column id: type change string -> long (delta.typeChanges) is not one the typeWidening feature allows; refusing to read'
+}
+
+# ---- legacy writer versions: honour or refuse ----
+
+# Append-only Tables: "The table must be on a Writer Version starting
+# from 2 up to 7 ... New log entries MUST NOT change or remove data"
+@test "writer version 2 with delta.appendOnly: appends go, deletes are refused" {
+	mk
+	hand t 2 "$(proto 1 2)" "$(jq -c 'select(.metaData) | .metaData.configuration["delta.appendOnly"]="true"' t/_delta_log/00000000000000000000.json)"
+	echo '{"id":2}' | txlog append t
+	run txlog delete t --where 'id = 1'
+	assert_failure 2
+	assert_output 'txlog: t: the table is append-only (delta.appendOnly=true): this commit would remove data; nothing committed'
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 2
+}
+
+# "If the table is on Writer Version 7, the feature appendOnly must exist
+# in the table protocol's writerFeatures" -- honoured, not refused.
+@test "writer version 7 with appendOnly: appends go, deletes are refused, optimize goes" {
+	mk
+	echo '{"id":2}' | txlog append t
+	hand t 3 "$(proto 3 7 ',"readerFeatures":["v2Checkpoint"],"writerFeatures":["v2Checkpoint","appendOnly","invariants"]')" "$(jq -c 'select(.metaData) | .metaData.configuration["delta.appendOnly"]="true"' t/_delta_log/00000000000000000000.json)"
+	echo '{"id":3}' | txlog append t
+	run txlog delete t --where 'id = 1'
+	assert_failure 2
+	assert_output 'txlog: t: the table is append-only (delta.appendOnly=true): this commit would remove data; nothing committed'
+	# "New log entries may rearrange data (i.e. add and remove actions
+	# where dataChange=false)"
+	txlog optimize t
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 3
+}
+
+# Column Invariants: "If the table is on a Writer Version starting from
+# 2 up to 6, Column Invariants are always enabled ... Writers MUST abort
+# any transaction that adds a row to the table, where an invariant
+# evaluates to false or null."
+@test "writer version 2 with a column invariant refuses to write" {
+	mk
+	hand t 2 "$(proto 1 2)" "$(jq -c 'select(.metaData) | .metaData.schemaString |= (fromjson | .fields[0].metadata["delta.invariants"] = "{\"expression\":{\"expression\":\"id > 3\"}}" | tojson)' t/_delta_log/00000000000000000000.json)"
+	run txlog append t <<< '{"id":1}'
+	assert_failure 2
+	assert_output 'txlog: t: the table uses column invariants (delta.invariants) on column id, which txlog does not enforce (writer version 2); refusing to write'
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 1
+}
+
+# Writer Version Requirements: 3 "Respect CHECK constraints", 4 "Respect
+# Change Data Feed ... Generated Columns", 6 "Respect Identity Columns".
+@test "legacy writer versions 3 to 6 refuse what they would have to enforce" {
+	mk
+	m0=$(jq -c 'select(.metaData)' t/_delta_log/00000000000000000000.json)
+	hand t 2 "$(proto 1 3)" "$(jq -c '.metaData.configuration["delta.constraints.pos"]="id > 0"' <<< "$m0")"
+	run txlog append t <<< '{"id":1}'
+	assert_failure 2
+	assert_output 'txlog: t: the table uses CHECK constraints (delta.constraints.*), which txlog does not enforce (writer version 3); refusing to write'
+	hand t 2 "$(proto 1 4)" "$(jq -c '.metaData.configuration["delta.enableChangeDataFeed"]="true"' <<< "$m0")"
+	run txlog append t <<< '{"id":1}'
+	assert_output 'txlog: t: the table uses the change data feed (delta.enableChangeDataFeed), which txlog does not enforce (writer version 4); refusing to write'
+	hand t 2 "$(proto 1 6)" "$(jq -c '.metaData.schemaString |= (fromjson | .fields[0].metadata["delta.identity.start"] = 1 | tojson)' <<< "$m0")"
+	run txlog append t <<< '{"id":1}'
+	assert_output 'txlog: t: the table uses identity columns (delta.identity.*) on column id, which txlog does not enforce (writer version 6); refusing to write'
+	# none of them active: writer version 4 writes
+	hand t 2 "$(proto 1 4)" "$m0"
+	echo '{"id":2}' | txlog append t
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 2
+}
+
+# ---- writing: only what Delta's readers accept ----
+
+# Schema Serialization Format: "All column names must be unique
+# regardless of casing."
+@test "column names that differ only in case are refused" {
+	mk
+	run txlog append t --merge-schema <<< '{"id":1,"ID":2}'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .ID: differs from column id only in case (Delta column names must be unique regardless of case); nothing committed'
+	txlog init i --infer
+	run txlog append i <<< '{"Id":1,"id":2}'
+	assert_failure 2
+	echo '{"type":"struct","fields":[{"name":"a","type":"long","nullable":true,"metadata":{}},{"name":"A","type":"long","nullable":true,"metadata":{}}]}' > d.json
+	run txlog init d --schema d.json
+	assert_failure 2
+	assert_output "txlog: d.json: schema: columns 'a' and 'A' differ only in case (Delta column names must be unique regardless of case)"
+}
+
+# Type widening allows byte, short and integer to double, not long.
+@test "--merge-schema refuses long to double and says how to rewrite" {
+	mk
+	run txlog append t --merge-schema <<< '{"id":1.5}'
+	assert_failure 2
+	assert_output 'txlog: t: column .id: long cannot become double (Delta'"'"'s type widening allows integer kinds to wider ones or to double from byte, short and integer, not from long); to keep fractions, make a table that declares the column double (txlog init NEW --schema FILE) and copy the rows over (txlog cat OLD | txlog append NEW); nothing committed'
+}
+
+@test "--infer makes integers integer, so a later fraction widens to double" {
+	txlog init i --infer
+	echo '{"n":1}' | txlog append i
+	run sh -c "txlog schema i | jq -c '.fields[0].type'"
+	assert_output '"integer"'
+	echo '{"n":0.5}' | txlog append i --merge-schema
+	run sh -c "txlog schema i | jq -c '.fields[0] | [.type, .metadata]'"
+	assert_output '["double",{"delta.typeChanges":[{"fromType":"integer","toType":"double"}]}]'
+}
+
+# metaData.partitionColumns: "An array containing the names of columns
+# by which the data should be partitioned" -- columns of the schema.
+@test "init --partition-by without a schema declares the column in version 0" {
+	txlog init p --partition-by day
+	run jq -c 'select(.metaData) | .metaData.schemaString | fromjson | [.fields[].name]' p/_delta_log/00000000000000000000.json
+	assert_output '["day"]'
+	echo '{"id":1,"day":2}' | txlog append p
+	run sh -c "txlog schema p | jq -c '[.fields[] | [.name, .type, .metadata]]'"
+	assert_output '[["id","integer",{}],["day","integer",{}]]'
+	run "$BATS_TEST_DIRNAME/delta/check.sh" p
+	assert_success
+}
+
+@test "commits label the isolation level txlog implements: Serializable" {
+	mk
+	run jq -r 'select(.commitInfo) | .commitInfo.isolationLevel' t/_delta_log/00000000000000000001.json
+	assert_output 'Serializable'
+}
+
+# Partition Value Serialization: "An empty string for any type
+# translates to a null partition value."
+@test "an empty string partition value reads as null; writing one is refused" {
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"p","type":"string","nullable":true,"metadata":{}}]}' > p.json
+	txlog init t --schema p.json --partition-by p
+	echo '{"id":1,"p":null}' | txlog append t
+	run txlog append t <<< '{"id":2,"p":""}'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: partition column p: an empty string is a null partition value in Delta; write null or a non-empty string'
+	# a log that says "" means null: --where p = null finds it
+	sed -i 's/"partitionValues":{"p":null}/"partitionValues":{"p":""}/' t/_delta_log/00000000000000000001.json
+	run txlog cat t --where 'p = null'
+	assert_output '{"id":1,"p":null}'
+}
+
+# Timestamp without timezone: "To use this type, a table must support a
+# feature timestampNtz."
+@test "a timestamp_ntz column declares the timestampNtz feature" {
+	echo '{"type":"struct","fields":[{"name":"t","type":"timestamp_ntz","nullable":true,"metadata":{}}]}' > n.json
+	txlog init t --schema n.json
+	run jq -c 'select(.protocol) | .protocol | [.readerFeatures, .writerFeatures]' t/_delta_log/00000000000000000000.json
+	assert_output '[["v2Checkpoint","timestampNtz"],["v2Checkpoint","timestampNtz"]]'
+}
+
+# Checkpoints: "The checkpoint must contain all information regarding
+# ... Domain Metadata"; the checkpoint schema's remove has no tags.
+@test "a checkpoint keeps domainMetadata and drops tombstones' tags" {
+	mk
+	sed -i 's/"writerFeatures":\["v2Checkpoint"\]/"writerFeatures":["v2Checkpoint","domainMetadata"]/' t/_delta_log/00000000000000000000.json
+	hand t 2 '{"domainMetadata":{"domain":"app.a","configuration":"{}","removed":false}}' '{"domainMetadata":{"domain":"app.b","configuration":"1","removed":false}}'
+	hand t 3 '{"domainMetadata":{"domain":"app.b","configuration":"1","removed":true}}'
+	txlog delete t --where 'id = 1'
+	txlog checkpoint t
+	cp=$(ls t/_delta_log/*.checkpoint.*.json)
+	run jq -c 'select(.domainMetadata) | .domainMetadata.domain' "$cp"
+	assert_output '"app.a"'
+	run jq -c 'select(.remove) | .remove | [has("tags"), has("stats"), has("path")]' "$cp"
+	assert_output '[false,false,true]'
+	run txlog verify t
+	assert_success
+}
+
+# "Writers are allowed to create v2 spec checkpoints ... if v2 checkpoint
+# table feature is enabled" -- a classic checkpoint would be Parquet.
+@test "no UUID-named checkpoint goes into a table without v2Checkpoint" {
+	hand h 0 "$(proto 1 2)" "$(meta '"delta.checkpointInterval":"2"')"
+	for i in 1 2 3; do echo "{\"id\":$i}" | txlog append h; done
+	run sh -c 'ls h/_delta_log | grep -c checkpoint'
+	assert_output 0
+	run txlog checkpoint h
+	assert_failure 2
+	assert_output 'txlog: h: the protocol lacks the v2Checkpoint feature, and txlog writes only JSON V2 checkpoints (a classic checkpoint is Parquet); no checkpoint written'
+}
+
+# ---- vacuum and verify (issue 17) ----
+
+@test "stale commit temp files: verify reports them, vacuum removes them" {
+	mk
+	echo '{"add"' > t/_delta_log/00000000000000000002.json.tmp.AbC123
+	touch -d '-1 hour' t/_delta_log/00000000000000000002.json.tmp.AbC123
+	echo x > t/_delta_log/00000000000000000003.json.tmp.young1
+	run txlog verify t
+	assert_failure 1
+	assert_output 'txlog: t: _delta_log/00000000000000000002.json.tmp.AbC123: a temporary file left by an interrupted commit (txlog vacuum removes it)'
+	run txlog vacuum t --dry-run
+	assert_output $'{"path":"_delta_log/00000000000000000002.json.tmp.AbC123","bytes":7,"reason":"stale temp"}\n{"dry_run":true,"files":1,"bytes":7}'
+	txlog vacuum t
+	[ ! -e t/_delta_log/00000000000000000002.json.tmp.AbC123 ]
+	[ -e t/_delta_log/00000000000000000003.json.tmp.young1 ]
+	run txlog verify t
+	assert_success
+}
+
+@test "vacuum of a table without data files" {
+	echo "$SCHEMA" > s.json
+	txlog init t --schema s.json
+	run txlog vacuum t --stats
+	assert_success
+	assert_output --partial '"files_deleted":0'
+}
+
+@test "vacuum does not enter a partition folder that is a symlink" {
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"p","type":"string","nullable":true,"metadata":{}}]}' > p.json
+	txlog init t --schema p.json --partition-by p
+	mkdir out
+	echo keep > out/old.ndjson.zst
+	touch -d '-30 days' out/old.ndjson.zst
+	ln -s ../out t/p=x
+	txlog vacuum t --retain 0s --force
+	[ -e out/old.ndjson.zst ]
+}
+
+# Per-file Statistics: "Per-column statistics record information for
+# each column in the file and they are encoded, mirroring the schema of
+# the actual data" -- a struct column's nullCount is never one number.
+@test "a struct column gets no flat nullCount" {
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}},{"name":"s","type":{"type":"struct","fields":[{"name":"a","type":"long","nullable":true,"metadata":{}}]},"nullable":true,"metadata":{}}]}' > n.json
+	txlog init t --schema n.json
+	printf '{"id":1,"s":{"a":1}}\n{"id":2,"s":null}\n' | txlog append t
+	run sh -c "txlog files t | jq -r .stats"
+	assert_output '{"numRecords":2,"minValues":{"id":1},"maxValues":{"id":2},"nullCount":{"id":0}}'
+	run txlog verify --deep t
+	assert_success
+}
