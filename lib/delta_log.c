@@ -1469,10 +1469,15 @@ static int check_snapshot(const struct dl_snapshot *s, char *err,
 	}
 	int64_t r, w;
 	dl_versions(s, &r, &w);
-	if (r < 1 || r > 3 || w < 1) {
+	if (r < 1 || r > 3) {
 		set_err(err, errlen, "%s: reader version %lld is not supported "
 			"(txlog reads protocol reader versions 1 to 3); "
 			"refusing", s->table, (long long)r);
+		return -1;
+	}
+	if (w < 1) {
+		set_err(err, errlen, "%s: the protocol has no minWriterVersion; "
+			"refusing", s->table);
 		return -1;
 	}
 	const char *rf = NULL, *wf = NULL;
