@@ -596,7 +596,8 @@ static const char why_too_large[] = "duration too large";
  * to the next digit, so "ms" is never read as "m" and "1hr" is an
  * unknown unit rather than an hour followed by garbage.
  */
-static const char *duration_pair(const char *s, int64_t *ns, const char **why)
+static const char *duration_pair(const char *s, int64_t *ns, size_t *unit_ix,
+				 const char **why)
 {
 	uint64_t whole = 0;
 	const char *p = s;
@@ -674,6 +675,7 @@ static const char *duration_pair(const char *s, int64_t *ns, const char **why)
 		}
 	}
 	*ns = v;
+	*unit_ix = (size_t)(u - duration_units);
 	return p;
 }
 
@@ -692,11 +694,20 @@ int duration_parse(const char *s, int64_t *ns, const char **why)
 		return 0;
 	}
 	int64_t total = 0;
+	unsigned seen = 0; /* bit per unit */
 	while (*s != '\0') {
 		int64_t v;
-		s = duration_pair(s, &v, why);
+		size_t ix;
+		s = duration_pair(s, &v, &ix, why);
 		if (s == NULL)
 			return -1;
+		/* "1h1h" is a typo more often than 2h: each unit once. */
+		if (seen & (1u << ix)) {
+			*why = "a unit given twice (write each once, as in "
+			       "1h30m)";
+			return -1;
+		}
+		seen |= 1u << ix;
 		if (__builtin_add_overflow(total, v, &total)) {
 			*why = why_too_large;
 			return -1;

@@ -374,3 +374,61 @@ torn_dlq() {
 		done
 	done
 }
+
+# ---- dlq oddities ----
+
+@test "an envelope whose retry_count is not a whole number is refused, not duplicated" {
+	for rc in -1 1.5 '"2"' 1e1 18446744073709551615; do
+		printf '{"original_record":{"id":1},"error_type":"x","error_message":"m","retry_count":%s,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}\n' "$rc" > q
+		cp q q.before
+		run dlq replay q -- cat
+		assert_failure 2
+		assert_output 'dlq: q:1: not a dead-letter envelope (retry_count is not a whole number 0 to 2^63-1)'
+		cmp q q.before
+	done
+}
+
+@test "retry refuses --permanent codes that are no failing status, empty codes and a zero --timeout" {
+	for a in "--permanent 256" "--permanent 0" "--permanent 1,,2" \
+		"--permanent 2," "--timeout 0s" "--timeout 0"; do
+		run dlq retry $a -- cat < /dev/null
+		assert_failure 2
+	done
+	run dlq retry --permanent 1,,2 -- cat < /dev/null
+	assert_line --index 0 "dlq: --permanent: an empty code in '1,,2'; want CODE,CODE,... (e.g. 2,65)"
+	run dlq retry --permanent 256 -- cat < /dev/null
+	assert_line --index 0 'dlq: --permanent: 256 is not a failing exit status (1-255)'
+	run dlq retry --timeout 0s -- cat < /dev/null
+	assert_line --index 0 "dlq: --timeout: '0s': must be positive (leave it out for no limit)"
+}
+
+@test "a duration that names a unit twice is refused in every tool" {
+	run window --tumble 1h1h -t .t < /dev/null
+	assert_failure 2
+	assert_line --index 0 "window: --tumble: '1h1h': a unit given twice (write each once, as in 1h30m)"
+	run watermark -t .t --delay 1m30s1m < /dev/null
+	assert_failure 2
+	run dlq retry --timeout 1s1s -- cat < /dev/null
+	assert_failure 2
+}
+
+# ---- dlq retry: jobs that do not hold each other up ----
+
+@test "retry -j 8 --timeout: fast records finish fast, none timed out" {
+	seq 1 16 | sed 's/.*/{"n":&}/' > in
+	local t0=$SECONDS
+	run dlq retry -j 8 --timeout 3s --dlq bad in -- sh -c 'sleep 0.05; cat'
+	assert_success
+	assert_output "$(cat in)"
+	[ ! -s bad ]
+	[ $((SECONDS - t0)) -lt 3 ]
+}
+
+@test "retry --timeout at -j 1 does not wait out the timeout of a finished record" {
+	seq 1 5 | sed 's/.*/{"n":&}/' > in
+	local t0=$SECONDS
+	run dlq retry --timeout 5s in -- sh -c 'sleep 0.2; cat'
+	assert_success
+	assert_output "$(cat in)"
+	[ $((SECONDS - t0)) -lt 4 ]
+}

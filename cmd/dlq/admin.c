@@ -171,8 +171,8 @@ int dlq_stats_main(int argc, char **argv)
 			if (ln.too_long ||
 			    envelope_parse(&rec, ln.p, ln.len, &e) != 0)
 				cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a "
-					"dead-letter envelope", argv[i],
-					ln.lineno);
+					"dead-letter envelope%s", argv[i],
+					ln.lineno, ln.too_long ? "" : e.bad);
 			char *type = e.error_type
 				? xstrndup(e.error_type + 1, e.error_type_len - 2)
 				: xstrdup("");
@@ -322,7 +322,8 @@ static void collect(struct pending *p, const char *path)
 		}
 		if (ln.too_long || envelope_parse(&rec, ln.p, ln.len, &e) != 0)
 			cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a dead-letter "
-				"envelope", path, ln.lineno);
+				"envelope%s", path, ln.lineno,
+				ln.too_long ? "" : e.bad);
 		p->lines++;
 		if (!e.replayable)
 			continue;

@@ -41,6 +41,7 @@ struct envelope {
 	int64_t failed_at; /* ns; INT64_MIN when absent or bad */
 	bool replayable;
 	bool raw; /* original_record is the raw line, as a string */
+	const char *bad; /* when not an envelope: why, if known, else "" */
 };
 /* 0, or -1 when line is not an envelope. */
 int envelope_parse(struct scan_record *rec, const char *line, size_t len,

@@ -56,6 +56,7 @@ int envelope_parse(struct scan_record *rec, const char *line, size_t len,
 		ready = true;
 	}
 	memset(e, 0, sizeof *e);
+	e->bad = "";
 	e->failed_at = INT64_MIN;
 	if (scan_record(rec, line, len, &se) != 0 || line[rec->start] != '{')
 		return -1;
@@ -71,8 +72,22 @@ int envelope_parse(struct scan_record *rec, const char *line, size_t len,
 		e->raw = scan_string_equals(v, vl, "invalid_json", 12) ||
 			 scan_string_equals(v, vl, "line_too_long", 13);
 	}
-	if (path_lookup_record(&p_retry, rec, &v, &vl, &why) == PATH_FOUND)
-		e->retry_count = strtoull(v, NULL, 10);
+	if (path_lookup_record(&p_retry, rec, &v, &vl, &why) == PATH_FOUND) {
+		/* A whole number of digits, nothing else: a hand-edited -1,
+		 * 1.5 or "2" read loosely would give a count the ledger
+		 * cannot match back (and UINT64_MAX is its "used" mark). */
+		uint64_t n = 0;
+		e->bad = " (retry_count is not a whole number 0 to 2^63-1)";
+		for (size_t k = 0; k < vl; k++) {
+			if (v[k] < '0' || v[k] > '9' || n > INT64_MAX / 10)
+				return -1;
+			n = n * 10 + (uint64_t)(v[k] - '0');
+		}
+		if (vl == 0 || n > INT64_MAX)
+			return -1;
+		e->bad = "";
+		e->retry_count = n;
+	}
 	if (path_lookup_record(&p_at, rec, &v, &vl, &why) == PATH_FOUND &&
 	    v[0] == '"' && vl >= 2) {
 		int64_t ns;

@@ -11,6 +11,7 @@
  * One poll(2) loop watches every child's pipes and the nearest deadline
  * (a backoff ending or a --timeout expiring).
  */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -113,7 +114,10 @@ static void nonblock(int fd)
 static void start(struct job *j)
 {
 	int pi[2], po[2], pe[2];
-	if (pipe(pi) || pipe(po) || pipe(pe))
+	/* Close-on-exec: a child holding another job's pipe ends would keep
+	 * that job's output open (no EOF) until the child exits. */
+	if (pipe2(pi, O_CLOEXEC) || pipe2(po, O_CLOEXEC) ||
+	    pipe2(pe, O_CLOEXEC))
 		cli_die(EXIT_TROUBLE, "pipe: %s", strerror(errno));
 	fflush(NULL);
 	pid_t pid = fork();
@@ -121,11 +125,10 @@ static void start(struct job *j)
 		cli_die(EXIT_TROUBLE, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		setpgid(0, 0); /* so a timeout kills its children too */
+		/* dup2 clears close-on-exec on 0-2; the rest go at exec */
 		dup2(pi[0], 0);
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
-		close(pi[0]); close(pi[1]); close(po[0]);
-		close(po[1]); close(pe[0]); close(pe[1]);
 		signal(SIGPIPE, SIG_DFL);
 		execvp(opt.cmd[0], opt.cmd);
 		fprintf(stderr, "%s: %s\n", opt.cmd[0], strerror(errno));
@@ -232,6 +235,7 @@ static void step(void)
 	int which[3 * 64];
 	nfds_t n = 0;
 	int64_t now = time_now(), next = INT64_MAX;
+	bool moved = false; /* a job ended: its record may go out now */
 	for (size_t k = 0; k < rt.n; k++) {
 		struct job *j = &rt.w[(rt.head + k) % opt.jobs];
 		if (j->state == J_WAIT) {
@@ -245,6 +249,12 @@ static void step(void)
 		}
 		if (j->state != J_RUN)
 			continue;
+		if (j->in < 0 && j->out < 0 && j->err < 0) {
+			/* Reaped at once: its deadline no longer counts. */
+			reap(j);
+			moved = true;
+			continue;
+		}
 		if (j->at && j->at <= now && j->status != -1) {
 			kill(-j->pid, SIGKILL);
 			j->status = -1; /* timed out */
@@ -261,9 +271,9 @@ static void step(void)
 			which[n] = f;
 			n++;
 		}
-		if (j->in < 0 && j->out < 0 && j->err < 0)
-			reap(j);
 	}
+	if (moved)
+		return;
 	if (n == 0) {
 		if (next != INT64_MAX && next > now) {
 			int64_t d = next - now;
@@ -273,7 +283,8 @@ static void step(void)
 		return;
 	}
 	int ms = next == INT64_MAX ? -1
-		 : (int)((next - now) / 1000000 + 1);
+		 : next <= now	   ? 0
+				   : (int)((next - now) / 1000000 + 1);
 	if (poll(pf, n, ms) < 0 && errno != EINTR)
 		cli_die(EXIT_TROUBLE, "poll: %s", strerror(errno));
 	char b[65536];
@@ -403,18 +414,30 @@ static void parse_backoff(const char *s)
 		cli_usage_error("--backoff: MAX is below MIN");
 }
 
+/* CODE,CODE...: each an exit status 1-255 (0 is success, and a status
+ * past 255 is never seen); an empty one is a typo, not nothing. */
 static void parse_permanent(const char *s)
 {
-	char *copy = xstrdup(s), *save, *tok;
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
+	const char *p = s;
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		char *tok = xstrndup(p, n);
+		if (n == 0)
+			cli_usage_error("--permanent: an empty code in '%s'; "
+					"want CODE,CODE,... (e.g. 2,65)", s);
+		uint64_t v = cli_count("--permanent", tok);
+		if (v < 1 || v > 255)
+			cli_usage_error("--permanent: %s is not a failing exit "
+					"status (1-255)", tok);
+		free(tok);
 		if (opt.npermanent == MAX_PERMANENT)
 			cli_usage_error("--permanent: at most %d codes",
 					MAX_PERMANENT);
-		opt.permanent[opt.npermanent++] =
-			(int)cli_count("--permanent", tok);
+		opt.permanent[opt.npermanent++] = (int)v;
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
 	}
-	free(copy);
 }
 
 int dlq_retry_main(int argc, char **argv)
@@ -450,6 +473,10 @@ int dlq_retry_main(int argc, char **argv)
 		case O_JITTER: opt.jitter = true; break;
 		case O_TIMEOUT:
 			opt.timeout = cli_duration("--timeout", optarg);
+			if (opt.timeout == 0)
+				cli_usage_error("--timeout: '%s': must be "
+						"positive (leave it out for no "
+						"limit)", optarg);
 			break;
 		case 'j':
 			opt.jobs = (size_t)cli_count("-j", optarg);

@@ -213,7 +213,7 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 
 struct schema *schema_load(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = fopen(path, "rbe"); /* close-on-exec */
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;

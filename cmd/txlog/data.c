@@ -371,7 +371,7 @@ void dfile_stats(const struct dfile *f, struct buf *out)
 
 bool file_xxh3(const char *path, char out[33], int64_t *size)
 {
-	FILE *fp = fopen(path, "rb");
+	FILE *fp = fopen(path, "rbe"); /* close-on-exec */
 	if (!fp)
 		return false;
 	XXH3_state_t *st = XXH3_createState();

@@ -45,7 +45,7 @@ _Noreturn static void fail(int code, const char *fmt, ...)
 
 static char *read_whole(const char *path)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = fopen(path, "rbe"); /* close-on-exec */
 	if (!f)
 		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
 	struct buf b = {0};
