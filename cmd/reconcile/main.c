@@ -170,6 +170,34 @@ static const char *tmpdir_locked(void)
 /* ---- partitions ---- */
 
 /* Index of the partition labelled v[0..n) in a table, added if new. */
+/* Bytes the partitions hold, each reader's and the merged table's. */
+static size_t part_bytes;
+
+struct part *part_new(const char *v, size_t n)
+{
+	size_t sums = opt.nsums * sizeof(struct dec);
+	size_t size = sizeof(struct part) + 2 * sums;
+	/* the block, its label, and about what the index and the pointer
+	 * array take per partition */
+	size_t cost = size + n + 1 + 64;
+	size_t total = __atomic_add_fetch(&part_bytes, cost, __ATOMIC_RELAXED);
+	/* The key tables take 70% of --memory; partitions get 20%. */
+	if (total > opt.memory / 5) {
+		pthread_mutex_lock(&lock);
+		cli_die(EXIT_TROUBLE, "--by %s: too many partitions for "
+			"--memory %" PRIu64 "K (their totals may take a fifth "
+			"of it); raise --memory or use a coarser --by",
+			opt.by_src ? opt.by_src : "", opt.memory >> 10);
+	}
+	struct part *p = xcalloc(1, size);
+	struct dec *d = (struct dec *)(p + 1);
+	p->side[0].sum = d;
+	p->side[1].sum = d + opt.nsums;
+	p->label = xstrndup(v, n);
+	p->label_len = n;
+	return p;
+}
+
 static uint32_t part_find(struct part ***parts, size_t *nparts, size_t *cap,
 			  struct fpset *ix, const char *v, size_t n)
 {
@@ -183,9 +211,7 @@ static uint32_t part_find(struct part ***parts, size_t *nparts, size_t *cap,
 			*cap = *cap ? *cap * 2 : 16;
 			*parts = xrealloc(*parts, *cap * sizeof **parts);
 		}
-		struct part *p = xcalloc(1, sizeof *p);
-		p->label = xstrndup(v, n);
-		p->label_len = n;
+		struct part *p = part_new(v, n);
 		(*parts)[*nparts] = p;
 		*pay = ++*nparts;
 	}
@@ -213,7 +239,15 @@ static void parts_merge(struct reader *r)
 		const struct part *lp = r->parts[i];
 		uint32_t g = part_find(&run.parts, &run.nparts, &run.cap_parts,
 				       run.part_ix, lp->label, lp->label_len);
-		run.parts[g]->side[r->side] = lp->side[r->side];
+		struct side_stats *to = &run.parts[g]->side[r->side];
+		const struct side_stats *from = &lp->side[r->side];
+		to->rows = from->rows;
+		to->keys = from->keys;
+		to->dups = from->dups;
+		to->fp = from->fp;
+		if (opt.nsums)
+			memcpy(to->sum, from->sum,
+			       opt.nsums * sizeof *to->sum);
 		r->to_global[i] = g;
 	}
 }
@@ -687,8 +721,31 @@ static size_t nkids;
  * output on a pipe, and return a path that reads the pipe.  A pipe is not
  * a regular file, so the first read keeps a copy for the second.
  */
+/* The txlog installed beside this reconcile (the folder of
+ * /proc/self/exe), so a table is read by the same release that reads
+ * it; the one on PATH only when there is none. */
+static const char *txlog_program(void)
+{
+	static char path[4096];
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			int k = snprintf(path, sizeof path, "%s/txlog", self);
+			if (k > 0 && (size_t)k < sizeof path &&
+			    access(path, X_OK) == 0)
+				return path;
+		}
+	}
+	return "txlog";
+}
+
 static const char *txlog_input(const char *arg)
 {
+	const char *prog = txlog_program();
 	char *path = xstrdup(arg + 6), *version = NULL;
 	char *at = strrchr(path, '@');
 	if (at && at[1] && strspn(at + 1, "0123456789") == strlen(at + 1)) {
@@ -709,10 +766,10 @@ static const char *txlog_input(const char *arg)
 		if (dup2(fd[1], STDOUT_FILENO) < 0)
 			_exit(127);
 		if (version)
-			execlp("txlog", "txlog", "cat", path, "--version",
+			execlp(prog, "txlog", "cat", path, "--version",
 			       version, (char *)NULL);
 		else
-			execlp("txlog", "txlog", "cat", path, (char *)NULL);
+			execlp(prog, "txlog", "cat", path, (char *)NULL);
 		fprintf(stderr, "reconcile: %s: cannot run txlog: %s\n", arg,
 			strerror(errno));
 		_exit(127);

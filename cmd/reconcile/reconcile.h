@@ -57,7 +57,7 @@ static inline bool fp_eq(struct fp128 a, struct fp128 b)
 struct side_stats {
 	uint64_t rows, keys, dups;
 	struct fp128 fp;
-	struct dec sum[MAX_SUMS];
+	struct dec *sum; /* opt.nsums of them, in the part's own block */
 };
 
 struct part {
@@ -155,6 +155,11 @@ extern struct rc_opts opt;
 /* main.c */
 void part_table_sorted(struct part ***out, size_t *n);
 struct part **part_table_by_index(void);
+/* A new partition labelled v (n bytes), its sums in the same block
+ * (opt.nsums a side, so a partition costs what its --sum needs, not
+ * MAX_SUMS).  Counts its bytes against --memory and dies, naming --by
+ * and --memory, when the partitions alone would pass their share. */
+struct part *part_new(const char *v, size_t n);
 extern bool report_no_keys;
 extern uint64_t report_rejected[2]; /* dead-lettered records per side */
 uint32_t bucket_of(struct fp128 key);

@@ -75,7 +75,11 @@ static bool part_match(const struct part *p)
 
 static void total_of(struct part **parts, size_t n, struct part *tot)
 {
+	static struct dec sums[2][MAX_SUMS];
 	memset(tot, 0, sizeof *tot);
+	memset(sums, 0, sizeof sums);
+	tot->side[0].sum = sums[0];
+	tot->side[1].sum = sums[1];
 	for (size_t i = 0; i < n; i++) {
 		for (int side = 0; side < 2; side++) {
 			struct side_stats *a = &tot->side[side];

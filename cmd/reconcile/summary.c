@@ -212,9 +212,7 @@ static struct part *set_part(struct sumset *set, const char *v, size_t n)
 			set->parts = xrealloc(set->parts,
 					      set->cap * sizeof *set->parts);
 		}
-		struct part *p = xcalloc(1, sizeof *p);
-		p->label = xstrndup(v, n);
-		p->label_len = n;
+		struct part *p = part_new(v, n);
 		set->parts[set->nparts] = p;
 		*pay = ++set->nparts;
 	}

@@ -67,3 +67,23 @@ if have watermark; then
 	done
 	growth_report "watermark -p partitions" P "$@"
 fi
+
+# reconcile --by: P partitions (one record each, a side), peak memory held
+# under --memory 64M (refused beyond its share, never grown past it).
+if have reconcile; then
+	set --
+	for P in 5000 20000 80000; do
+		f=$BENCH_DIR/growth-rby-$P.ndjson
+		[ -s "$f" ] || awk -v P="$P" 'BEGIN { for (i = 0; i < P; i++)
+			printf "{\"id\":%d,\"g\":%d,\"a\":%d.5}\n", i, i, i }' >"$f"
+		set -- "$@" "$P" "$(growth_time "$IDEM_BIN/reconcile" -k .id --by .g --sum .a --memory 512M "$f" "$f")"
+	done
+	growth_report "reconcile --by partitions" P "$@"
+	f=$BENCH_DIR/growth-rby-80000.ndjson
+	/usr/bin/time -f '%M' -o "$BENCH_DIR/growth-rby.rss" "$IDEM_BIN/reconcile" -k .id --by .g \
+		--sum .a --memory 16M "$f" "$f" >/dev/null 2>&1
+	kb=$(tail -n 1 "$BENCH_DIR/growth-rby.rss")
+	printf '%-28s peak %s KB under --memory 16M (80k partitions: refused within it)\n' "reconcile --by memory" "$kb"
+	record --arg name "reconcile --by memory" --argjson maxrss_kb "${kb:-0}" \
+		'{kind:"memory", name:$name, maxrss_kb:$maxrss_kb, memory_limit:"16M"}'
+fi
