@@ -423,8 +423,10 @@ int verb_verify(void)
 {
 	char err[1024];
 	check_commits();
-	check_log_folder();
 	struct dl_snapshot *s = dl_load(opt.table, -1, err, sizeof err);
+	if (s && s->version >= 0)
+		check_log_folder(); /* only once the protocol is one txlog
+				     * reads: else the refusal says it all */
 	if (!s || s->version < 0) {
 		if (!bad || (s && s->version < 0))
 			load_table(-1); /* not a table, or not one txlog
