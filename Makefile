@@ -58,7 +58,7 @@ MANS     := $(wildcard man/*.1 man/*.7)
 
 # Packages a fresh Debian 12 needs; installed by `make deps` when missing.
 DEB_BUILD := libjq-dev libonig-dev libzstd-dev libxxhash-dev pkg-config
-DEB_TEST  := bats bats-support bats-assert jq zstd mandoc parallel zsh
+DEB_TEST  := bats bats-support bats-assert jq zstd mandoc parallel zsh python3
 DEB_BENCH := miller hyperfine time
 DEB_FUZZ  := clang libclang-rt-14-dev
 DEB_VALGRIND := valgrind
@@ -167,14 +167,21 @@ $(B)/fuzz/%: $(B)/tests/fuzz/%.o $(LIBIDEM)
 
 # Crash points, I/O faults, bad input, security and concurrency: one NDJSON
 # line per check, then a summary line.  RELIABILITY=short is the CI form.
-reliability: deps all unit-bins $(B)/faults/shim.so
-	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) IDEM_SHIM=$(CURDIR)/$(B)/faults/shim.so sh tests/reliability/run.sh
+reliability: deps all unit-bins $(B)/faults/shim.so $(B)/powercut/rec.so
+	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) IDEM_SHIM=$(CURDIR)/$(B)/faults/shim.so \
+	  PC_REC=$(CURDIR)/$(B)/powercut/rec.so sh tests/reliability/run.sh
 
 # The LD_PRELOAD shim that injects ENOSPC and EIO (tests/faults/shim.c);
 # never sanitized: it is preloaded into plain builds only.
 $(B)/faults/shim.so: tests/faults/shim.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
+
+# The LD_PRELOAD recorder of the crash-state explorer (tests/powercut/);
+# never sanitized, like the shim.
+$(B)/powercut/rec.so: tests/powercut/rec.c
+	@mkdir -p $(dir $@)
+	cc -std=gnu11 $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
 
 # valgrind memcheck over the commands of the bats suites.
 valgrind: all

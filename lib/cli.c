@@ -383,6 +383,10 @@ void cli_side_close(struct cli_side *s)
 	if ((fsync(s->fd) != 0 && errno != EINVAL && errno != EROFS) ||
 	    (close(s->fd) != 0 && errno != EINTR))
 		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
+	/* the file's name too, before a state commit vouches for what the
+	 * file holds: a new name is not durable until its folder is */
+	if (commit_sync_dir(path, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
 }
 
 /* A torn letter cut off is said: its bytes are gone from the file. */

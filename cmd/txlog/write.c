@@ -120,13 +120,20 @@ int verb_init(void)
 	}
 	struct buf dir = {0};
 	buf_addf(&dir, "%s/_delta_log", opt.table);
-	/* like mkdir -p: the folders above the table may be new too */
+	/* like mkdir -p: the folders above the table may be new too.  A
+	 * new folder is a name in its parent, durable only once the parent
+	 * is fsynced: else a power cut after exit 0 takes the whole table
+	 * (tests/powercut). */
 	for (char *c = dir.p + 1; *c; c++) {
 		if (*c != '/')
 			continue;
 		*c = '\0';
-		if (mkdir(dir.p, 0777) != 0 && errno != EEXIST)
+		if (mkdir(dir.p, 0777) == 0) {
+			if (commit_sync_dir(dir.p, err, sizeof err) != 0)
+				cli_die(EXIT_TROUBLE, "%s", err);
+		} else if (errno != EEXIST) {
 			cli_die(EXIT_TROUBLE, "%s: %s", dir.p, strerror(errno));
+		}
 		*c = '/';
 	}
 	if (mkdir(dir.p, 0777) != 0 && errno != EEXIST)

@@ -3,6 +3,10 @@
 # with its figures, then one summary line:
 #
 #   crash.sh        SIGKILL at random moments and at each commit fault point
+#   powercut        the disk states a power cut could leave in each
+#                   state-changing command, read back by the tool
+#                   (tests/powercut/explore.py; short: 6 states a point,
+#                   40 a command; full: 12 and 400)
 #   concurrency.sh  16 processes on one table and one dead-letter file
 #   iofault.sh      ENOSPC, EIO and file-size limits (if present)
 #   tests/fuzz      libFuzzer harnesses, FUZZ_SECONDS each (if present and
@@ -49,6 +53,11 @@ step() {
 
 step crash bash tests/reliability/crash.sh
 step concurrency bash tests/reliability/concurrency.sh $long
+if [ "$mode" = short ]; then
+	PC_BOUND=${PC_BOUND:-6} PC_MAX=${PC_MAX:-40} step powercut python3 tests/powercut/explore.py
+else
+	step powercut python3 tests/powercut/explore.py
+fi
 if [ -f tests/reliability/iofault.sh ]; then
 	step iofault bash tests/reliability/iofault.sh
 fi
@@ -102,6 +111,7 @@ cat "$out"/* | grep '^{"check"' | jq -s -c --arg mode "$mode" --argjson secs $((
 	def sum(f): map(f // 0) | add // 0;
 	(map(select(.check == "crash"))) as $c |
 	(map(select(.check == "concurrency"))) as $k |
+	(map(select(.check == "powercut"))) as $pc |
 	(map(select(.check == "iofault"))) as $io |
 	(map(select(.check == "fuzz" and (.skipped | not)))) as $fz |
 	(map(select(.check == "bats"))) as $b |
@@ -113,6 +123,8 @@ cat "$out"/* | grep '^{"check"' | jq -s -c --arg mode "$mode" --argjson secs $((
 	 lost: ($c + $k | sum(.lost)), duplicated: ($c + $k | sum(.duplicated)),
 	 unreadable: ($c + $k | sum(.unreadable)),
 	 concurrency_tests: ($k | length),
+	 powercut_commands: ($pc | length), powercut_states: ($pc | sum(.states)),
+	 powercut_held: ($pc | sum(.held)),
 	 iofault_cases: ($io | sum(.cases)), iofault_held: ($io | sum(.held)),
 	 fuzz_harnesses: ($fz | length), fuzz_execs: ($fz | sum(.execs)),
 	 fuzz_crashes: ($fz | sum(.crashes)),
@@ -120,7 +132,9 @@ cat "$out"/* | grep '^{"check"' | jq -s -c --arg mode "$mode" --argjson secs $((
 	 bats_passed: ($b | sum(.passed)), bats_failed: ($b | sum(.failed)),
 	 jsontestsuite: (if $j then "\($j.accepted)/\($j.of_accept) accepted, \($j.rejected)/\($j.of_reject) rejected, \($j.without_crash)/\($j.of_either) without crash" else null end),
 	 ok: ($status == 0 and ($c + $k | sum(.lost) + sum(.duplicated) + sum(.unreadable)) == 0
-	      and ($io | sum(.cases)) == ($io | sum(.held)) and ($fz | sum(.crashes)) == 0
+	      and ($io | sum(.cases)) == ($io | sum(.held))
+	      and ($pc | sum(.states)) == ($pc | sum(.held))
+	      and ($pc | map(.error // empty) | length) == 0 and ($fz | sum(.crashes)) == 0
 	      and ($b | sum(.failed)) == 0 and ($p.gold_differs // 0) == 0),
 	 seconds: $secs}' > "$out/summary.json"
 cat "$out/summary.json"
