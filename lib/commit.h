@@ -1,17 +1,46 @@
 /*
- * commit: changing files so that a crash at any instant leaves either the
- * old content or the new, never a mix.
+ * commit: changing files so that a crash at any instant, SIGKILL or power
+ * cut, leaves either the old content or the new, never a mix.
  *
- * Replace (state files):
- *   1. write the new content to PATH.tmp.XXXXXX in the same folder
+ * What a power cut keeps (the model tests/powercut checks, POSIX's
+ * weakest promise): a file's bytes as of its last fsync, any part of the
+ * writes since (dropped, cut at any length, torn at a block); a folder's
+ * names as of its last fsync, any subset of the changes since, in any
+ * order (a rename may reach the disk before the data it points to, or
+ * before a name made earlier in the same folder).  fsync of a file makes
+ * neither its name nor a rename of it durable.
+ *
+ * Replace (state files), and what each step makes durable:
+ *   1. write the new content to PATH.tmp.XXXXXX in the same folder.
+ *      Nothing durable.  A cut leaves PATH as it was; the temp file may
+ *      be absent, empty, cut or torn: litter a reader never opens.
  *   2. fsync it, close it                        fault "commit.written"
+ *      The temp file's bytes, not its name.  A cut: PATH as it was.
  *   3. rename it over PATH                       fault "commit.renamed"
- *   4. fsync the folder, so the rename is durable
+ *      Nothing more is durable yet.  A cut: PATH names the old content
+ *      or the new, whole (its bytes were made durable in step 2, which
+ *      is why 2 comes before 3: the rename first would let the name
+ *      reach the disk before the data, a PATH cut short or torn).
+ *   4. fsync the folder                          fault "commit.synced"
+ *      The rename.  Only now does commit_finish return 0, so a tool
+ *      says it committed only when every crash state has the new
+ *      content.
  *
- * Put-if-absent (txlog versions): steps 1-2, then link(2) the temp file
- * to PATH, which fails with EEXIST when another writer got there first,
- * then unlink the temp file and fsync the folder.  Of two writers racing
- * for one name, exactly one wins.
+ * Put-if-absent (txlog versions and data files): steps 1-2, then link(2)
+ * the temp file to PATH ("commit.linked"), which fails with EEXIST when
+ * another writer got there first (of two racing writers exactly one
+ * wins), then unlink the temp file and fsync the folder: the link is
+ * durable only then, and commit_finish_new returns 0 only then.  A cut
+ * before: PATH absent or whole, never torn (its bytes came from step 2).
+ * A folder fsync that fails takes PATH back (unlink) before the error.
+ *
+ * What a commit does not order: names in other folders.  A caller that
+ * makes a file or folder whose name a later commit vouches for makes
+ * that name durable first: a new folder's parent is fsynced after its
+ * mkdir (txlog), a side file's and a new dead-letter file's folder at
+ * their close (lib/cli.c, lib/dlq.c), before the state commit; txlog's
+ * data files are each committed (link, folder fsync) before the log
+ * version that names them.
  *
  * Errors come back as -1 with a message "PATH: reason" in err; nothing
  * here prints or exits.  A failed commit removes its temp file.

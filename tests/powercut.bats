@@ -63,12 +63,16 @@ E
 	assert_output '["dlq check --dlq",true,0,0,0,0,null]'
 }
 
-@test "dedup --dupes: the side file's name is durable before the state commit vouches for it" {
+@test "dedup --dupes and > out: the files' names are durable before the state commit vouches for them" {
 	# before: the state's rename could reach the disk without the
-	# --dupes file's name (mixed 1: the state new, the duplicates gone)
-	PC_BOUND=$(quick 6 4) explore dedup-dupes
+	# --dupes file's name, or the name of the file stdout is (mixed 1
+	# each: the state new, the duplicates or the output gone)
+	PC_BOUND=$(quick 6 4) explore dedup-dupes dedup-stdout
 	run verdict
-	assert_output '["dedup --state --dupes",true,0,0,0,0,null]'
+	assert_output - <<'J'
+["dedup --state --dupes",true,0,0,0,0,null]
+["dedup --state > out",true,0,0,0,0,null]
+J
 }
 
 @test "txlog init: a new table's folder and the folders above it are durable" {
@@ -79,9 +83,9 @@ E
 }
 
 @test "power cuts, short form: a state commit, a checkpoint batch, a dlq rewrite and a txlog commit hold" {
-	# three states each, the last point's first (make reliability: all
+	# two states each, the last point's first (make reliability: all
 	# sixteen commands, up to 400 states each)
-	PC_BOUND=4 PC_MAX=$(quick 3 1) explore dedup checkpoint-run dlq-replay-commit txlog-append
+	PC_BOUND=4 PC_MAX=$(quick 2 1) explore dedup checkpoint-run dlq-replay-commit txlog-append
 	run verdict
 	assert_output - <<'J'
 ["dedup --state",true,0,0,0,0,null]

@@ -184,6 +184,10 @@ COMMANDS = [
         "dedup -k .order_id --state s.idx --dupes dupes.ndjson $W/part.1 > /dev/null",
         "[ -e s.idx ] && { cksum < s.idx; cksum < dupes.ndjson; } || echo none",
         "dedup -k .order_id --state s.idx /dev/null > /dev/null", idem=False),
+    cmd("dedup --state > out", ":",
+        "dedup -k .order_id --state s.idx $W/part.1 > out",
+        "[ -e s.idx ] && { cksum < s.idx; cksum < out; } || echo none",
+        "dedup -k .order_id --state s.idx /dev/null > /dev/null", idem=False),
     cmd("txlog init", ":", "txlog init data/t --partition-by currency",
         "[ -e data/t/_delta_log/00000000000000000000.json ] && txlog cat data/t | cksum || echo none",
         "[ ! -e data/t/_delta_log/00000000000000000000.json ] || txlog verify data/t > /dev/null",
@@ -316,7 +320,13 @@ class Model:
             self.ino[int(ev[1])] = len(self.files) - 1
             d, n = split(ev[2])
             self.dirs[d].set(n, ("f", len(self.files) - 1))
-        elif op == "open":
+        elif op == "stdout" and int(ev[1]) not in self.ino:
+            # made by the shell's > just before: a new name, empty
+            self.files.append(File())
+            self.ino[int(ev[1])] = len(self.files) - 1
+            d, n = split(ev[2])
+            self.dirs[d].set(n, ("f", len(self.files) - 1))
+        elif op in ("open", "stdout"):
             ino = int(ev[1])
             t = self.lookup(ev[2])
             if t is None or t[0] != "f":
@@ -661,6 +671,7 @@ def main():
         alias["txlog-" + v] = "txlog " + v
     alias["dedup-dupes"] = "dedup --state --dupes"
     alias["txlog-init"] = "txlog init"
+    alias["dedup-stdout"] = "dedup --state > out"
     del byname
     full = {c["name"]: c for c in COMMANDS}
     todo = []

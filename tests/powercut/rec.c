@@ -9,6 +9,8 @@
  *   IDEM_PC_LOG=FILE   the log, one event a line, tab-separated:
  *       creat INO PATH     a file created (open O_CREAT of a new name,
  *                          mkstemp); its content starts empty
+ *       stdout INO PATH    stdout is this file, which the shell's > made
+ *                          or truncated just before the run (or >> opened)
  *       open INO PATH      an existing file opened for writing
  *       trunc INO LEN      ftruncate, or O_TRUNC at open
  *       write INO OFF LEN BLOB   LEN bytes at OFF; BLOB: their offset
@@ -89,7 +91,33 @@ static void init(void)
 	unsetenv("IDEM_PC_LOG");
 }
 
-__attribute__((constructor)) static void rec_ctor(void) { init(); }
+static int rel_of(int dirfd, const char *path, char *out, size_t outlen);
+static void track(int fd, const char *rel);
+static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* stdout redirected to a file under root: the shell made (or truncated)
+ * it just before the tool started, so its name is as new as its bytes. */
+static void stdout_file(void)
+{
+	struct stat st;
+	char path[PATH_MAX], rel[PATH_MAX];
+	if (log_fd < 0 || fstat(1, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	ssize_t k = readlink("/proc/self/fd/1", path, sizeof path - 1);
+	if (k <= 0)
+		return;
+	path[k] = '\0';
+	if (!rel_of(AT_FDCWD, path, rel, sizeof rel))
+		return;
+	track(1, rel);
+	emit("stdout\t%llu\t%s", (unsigned long long)st.st_ino, rel);
+}
+
+__attribute__((constructor)) static void rec_ctor(void)
+{
+	init();
+	stdout_file();
+}
 
 static void emit(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
