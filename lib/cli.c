@@ -414,13 +414,15 @@ void cli_side_close(struct cli_side *s)
 	s->path = NULL;
 	if (zout_close(s->z, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s: %s", path, err);
+	struct stat st;
+	bool regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
 	/* EINVAL, EROFS: /dev/null, a pipe, a terminal; nothing to sync. */
 	if ((fsync(s->fd) != 0 && errno != EINVAL && errno != EROFS) ||
 	    (close(s->fd) != 0 && errno != EINTR))
 		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
 	/* the file's name too, before a state commit vouches for what the
 	 * file holds: a new name is not durable until its folder is */
-	if (commit_sync_dir(path, err, sizeof err) != 0)
+	if (regular && commit_sync_dir(path, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 }
 
