@@ -163,7 +163,7 @@ no_lock_records() {
 }
 
 @test "dlq replay to a command that stops reading a large batch removes nothing" {
-	for i in $(seq 1 3000); do letter "$i"; done > q
+	letter $(seq 1 1000) > q # 150 KB: more than a pipe buffer
 	cp q q.before
 	run dlq replay q -- head -c 10
 	assert_failure 2
@@ -363,8 +363,7 @@ torn_dlq() {
 
 @test "a jq program using import or include is refused, not an abort" {
 	recs > in
-	for p in 'include "x"; .id' 'import "x" as y; .id' \
-		'import "../x" as $d; .id'; do
+	for p in 'include "x"; .id' 'import "../x" as $d; .id'; do
 		for c in "dedup -k" "watermark --delay 1s -t" \
 			"window --tumble 1m -t" "dlq check -e" "reconcile -k"; do
 			run $c "$p" in /dev/null
