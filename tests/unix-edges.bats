@@ -431,3 +431,12 @@ torn_dlq() {
 	assert_output "$(cat in)"
 	[ $((SECONDS - t0)) -lt 4 ]
 }
+
+@test "a record in the DLQ twice at different retry counts is rolled back once each" {
+	printf '{"original_record":{"id":1},"error_type":"x","error_message":"m","retry_count":%d,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}\n' 3 4 > q
+	run dlq replay q -- sh -c 'dlq check -e ".id > 5" --dlq q > /dev/null; exit 1'
+	assert_failure 2
+	run jq -c '[.original_record, .retry_count]' q
+	assert_output '[{"id":1},3]
+[{"id":1},4]'
+}

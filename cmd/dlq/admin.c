@@ -387,9 +387,21 @@ static int fp_cmp(const void *a, const void *b)
 						: x->retry_count > y->retry_count;
 }
 
+/* By record fingerprint alone. */
+static int fp_only_cmp(const void *a, const void *b)
+{
+	const struct dlq_ledger_entry *x = a, *y = b;
+	if (x->fp.hi != y->fp.hi)
+		return x->fp.hi < y->fp.hi ? -1 : 1;
+	return x->fp.lo < y->fp.lo ? -1 : x->fp.lo > y->fp.lo;
+}
+
 /* Drop an entry the unfinished replay's command dead-lettered again: after
- * the base, a ledger record's fingerprint, its retry_count + 1; each
- * ledger entry accounts for one. */
+ * the base, with a ledger record's fingerprint and a retry_count above 0;
+ * each ledger entry accounts for one.  Not matched on retry_count: a
+ * record in the ledger twice (at retry_count 3 and 4, say) comes back as
+ * the highest + 1 both times (dlq_put), so an exact match would keep one
+ * of the two: a duplicate. */
 static void unreplay_line(void *vctx, const char *line, size_t len,
 			  struct buf *out)
 {
@@ -401,14 +413,14 @@ static void unreplay_line(void *vctx, const char *line, size_t len,
 		st->tmp.len = 0;
 		struct dlq_ledger_entry key = {
 			.fp = add_original(&st->tmp, &e, &st->scratch),
-			.retry_count = e.retry_count - 1,
 		};
 		struct dlq_ledger_entry *hit =
-			bsearch(&key, st->e, st->n, sizeof *st->e, fp_cmp);
+			bsearch(&key, st->e, st->n, sizeof *st->e, fp_only_cmp);
 		if (hit) {
-			while (hit > st->e && fp_cmp(hit - 1, &key) == 0)
+			while (hit > st->e && fp_only_cmp(hit - 1, &key) == 0)
 				hit--;
-			for (; hit < st->e + st->n && fp_cmp(hit, &key) == 0;
+			for (; hit < st->e + st->n &&
+			       fp_only_cmp(hit, &key) == 0;
 			     hit++)
 				if (!st->used[hit - st->e]) {
 					st->used[hit - st->e] = true;

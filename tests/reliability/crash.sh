@@ -24,10 +24,17 @@
 # nature).  A killed dlq check is run again over its input, so the entries
 # its killed run appended come twice: that is the documented at-least-once
 # of an append-only file, reported as "redelivered", and every such entry
-# must be a whole, expected envelope.
+# must be a whole, expected envelope.  Its letters are 9 KB, and after a
+# kill the last one is cut at a page boundary, as a SIGKILL inside its
+# write(2) would: "torn" counts the kills that left a cut letter, which
+# the next run must cut off.  The -slow
+# commands feed a command whose grandchild does the work; each process
+# of it must die with the killed tool (lib/feed.h), or it counts as a
+# duplicate.
 #
 # Usage: crash.sh [COMMAND...]  (dedup window checkpoint-read
-#   checkpoint-commit checkpoint-run dlq-check dlq-replay dlq-replay-commit
+#   checkpoint-commit checkpoint-run checkpoint-run-slow dlq-check
+#   dlq-replay dlq-replay-slow dlq-replay-commit
 #   dlq-purge txlog-append txlog-overwrite txlog-merge txlog-delete
 #   txlog-checkpoint txlog-vacuum txlog-optimize; default all)
 # Environment: RELIABILITY=short|full (default full; short stops each
@@ -85,6 +92,16 @@ make_inputs() {
 	"$IDEM_GEN" -n 8000 -s 11 --dup-rate 0.3 > "$W/orders.ndjson" &&
 	"$IDEM_GEN" -n 2000 -s 12 --dup-rate 0 > "$W/rows.ndjson" || exit 2
 	awk -v d="$W" '{ print > (d "/part." int((NR - 1) / 2000 + 1)) }' "$W/orders.ndjson"
+	# dlq check's parts: the records it dead-letters carry 9 KB, so each
+	# letter is one write(2) across page boundaries, which a SIGKILL can
+	# cut (a torn letter; dlq_check_settle makes it happen)
+	local k pad
+	pad=$(head -c 9000 /dev/zero | tr '\0' x)
+	for k in $(seq 1 "$NSTEPS"); do
+		awk -v pad="$pad" '/"amount":(1?[0-9](\.[0-9]*)?|-[0-9.]*),/ {
+			sub(/^\{/, "{\"pad\":\"" pad "\",") } { print }' \
+			"$W/part.$k" > "$W/big.$k"
+	done
 	awk -v d="$W" '{ print > (d "/rows." int((NR - 1) / 500 + 1)) }' "$W/rows.ndjson"
 }
 
@@ -199,16 +216,31 @@ checkpoint_run_result() {
 }
 
 # ---- dlq check --dlq: the DLQ writer ----
-dlq_check_setup() { : > good; : > bad.ndjson; : > excl; redelivered=0; }
+dlq_check_setup() { : > good; : > bad.ndjson; : > excl; redelivered=0 torn=0; }
 dlq_check_pre_attempt() { pre_lines=$(wc -l < bad.ndjson); }
-dlq_check_step() { exec dlq check -e '.amount >= 20' --dlq bad.ndjson "$W/part.$1" > "out.$attempt"; }
+dlq_check_step() { exec dlq check -e '.amount >= 20' --dlq bad.ndjson "$W/big.$1" > "out.$attempt"; }
 dlq_check_settle() {
 	if [ "$2" = 0 ]; then
 		cat "out.$attempt" >> good
 		[ "$1" -lt "$NSTEPS" ] && return 0 || return 2
 	fi
-	local n
+	local n size start cut
 	n=$(wc -l < bad.ndjson)
+	# What a SIGKILL between two pages of a letter's write(2) leaves,
+	# made to happen, not waited for (a kill rarely lands inside a
+	# write): the last letter this run appended, cut at its last page
+	# boundary.  The next run must cut it off and write it whole.
+	if [ "$n" -gt "$pre_lines" ] && [ "$(tail -c 1 bad.ndjson | wc -l)" = 1 ]; then
+		size=$(stat -c %s bad.ndjson)
+		start=$((size - $(tail -n 1 bad.ndjson | wc -c)))
+		cut=$(((size - 1) / 4096 * 4096))
+		if [ "$cut" -gt "$start" ]; then
+			truncate -s "$cut" bad.ndjson
+			n=$((n - 1))
+		fi
+	fi
+	[ -s bad.ndjson ] && [ "$(tail -c 1 bad.ndjson | wc -l)" = 0 ] &&
+		torn=$((torn + 1))
 	if [ "$n" -gt "$pre_lines" ]; then
 		seq $((pre_lines + 1)) "$n" >> excl
 		redelivered=$((redelivered + n - pre_lines))
@@ -218,10 +250,9 @@ dlq_check_settle() {
 	return 1
 }
 dlq_canon() { jq -c '[.source.file, .source.line, .error_type, .original_record]'; }
-dlq_check_read() {
-	[ ! -s bad.ndjson ] || [ "$(tail -c 1 bad.ndjson | wc -l)" = 1 ] || return 1
-	dlq stats bad.ndjson > /dev/null
-}
+# a torn last letter is allowed (the next writer cuts it): readers must
+# report it and go on
+dlq_check_read() { dlq stats bad.ndjson > /dev/null; }
 dlq_check_result() {
 	sed 's/^/good /' good
 	awk 'BEGIN { while ((getline l < "excl") > 0) x[l] } !(FNR in x)' bad.ndjson | dlq_canon
@@ -293,6 +324,75 @@ dlq_replay_commit_settle() {
 }
 dlq_replay_commit_read() { dlq stats bad.ndjson > /dev/null; }
 dlq_replay_commit_result() { cat got; jq -c .original_record bad.ndjson; }
+
+# ---- the process-group kill: a slow command whose grandchild does the
+# work must die with the tool that feeds it (lib/feed.h) ----
+# orphans_check: each process a run's command recorded in pids/ is gone
+# within a second of the run's end, or it is an orphan (it would go on
+# with a cut-off input: a torn record, a write a retry makes again),
+# counted as a duplicate.  Settle hooks call it; output goes to a file.
+orphans_check() {
+	local f p t
+	for f in pids/*; do
+		[ -e "$f" ] || continue
+		p=$(cat "$f")
+		for t in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+			kill -0 "$p" 2> /dev/null || break
+			sleep 0.05
+		done
+		if kill -0 "$p" 2> /dev/null; then
+			echo "attempt $attempt: ${f#pids/} (pid $p) outlived its run" >> orphans
+			kill -9 "$p" 2> /dev/null
+		fi
+		rm -f "$f"
+	done
+}
+orphans_extra() {
+	[ -s orphans ] || return 0
+	note "$(head -n 3 orphans)"
+	job_dup=$((job_dup + $(wc -l < orphans)))
+}
+
+# dlq replay -- CMD, where CMD's grandchild dead-letters every record
+# again (the documented replay loop): one that outlived a killed replay
+# would dead-letter its records after the roll-back, or a torn fragment.
+dlq_replay_slow_setup() {
+	mkdir pids
+	cat > rslow <<'S'
+#!/bin/sh
+echo $$ > pids/$ATTEMPT.c
+exec sh -c 'sh -c "echo \$\$ > pids/$ATTEMPT.g; sleep 0.03; exec dlq check -e \".amount >= 20\" --dlq bad.ndjson > /dev/null"; :'
+S
+	chmod +x rslow
+}
+dlq_replay_slow_pre() { dlq_bad_of "$1" >> bad.ndjson; }
+dlq_replay_slow_step() { export ATTEMPT=$attempt; exec dlq replay bad.ndjson -- ./rslow 2> /dev/null; }
+dlq_replay_slow_settle() {
+	orphans_check
+	[ "$2" = 0 ] || return 1
+	[ "$1" -lt "$NSTEPS" ] && return 0 || return 2
+}
+dlq_replay_slow_read() { dlq stats bad.ndjson > /dev/null; }
+dlq_replay_slow_result() { jq -c .original_record bad.ndjson; }
+dlq_replay_slow_extra() { orphans_extra; }
+
+# checkpoint run -- CMD, where CMD's grandchild takes the batch slowly
+checkpoint_run_slow_setup() {
+	mkdir attempts pids
+	cat > sink <<'S'
+#!/bin/sh
+echo $$ > pids/$IDEM_BATCH.$$.c
+sh -c 'echo $$ > pids/$IDEM_BATCH.$$.g; sleep 0.03
+cat > attempts/.$IDEM_BATCH.$$ && mv attempts/.$IDEM_BATCH.$$ attempts/$IDEM_BATCH.$$'
+S
+	chmod +x sink
+}
+checkpoint_run_slow_fault_attempt=1
+checkpoint_run_slow_step() { checkpoint_run_step; }
+checkpoint_run_slow_settle() { orphans_check; checkpoint_run_settle "$@"; }
+checkpoint_run_slow_read() { checkpoint_run_read; }
+checkpoint_run_slow_result() { checkpoint_run_result; }
+checkpoint_run_slow_extra() { orphans_extra; }
 
 # ---- dlq purge: old and new entries appended, the old ones purged ----
 dlq_purge_setup() { :; }
@@ -474,7 +574,7 @@ run_job() {
 crash_command() {
 	cmd=$1 fn=${1//-/_}
 	local t_start kills=0 fired=0 jobs=0 lost=0 dup=0 unread=0 l d p n
-	local redeliv=0
+	local redeliv=0 torn_all=0
 	t_start=$(now_ms)
 	kills_left=0
 	run_job clean
@@ -495,7 +595,8 @@ crash_command() {
 		d=$((d + job_dup))
 		[ "$l" = 0 ] && [ "$d" = 0 ] || note "job lost $l, duplicated $d (kept in $J)"
 		lost=$((lost + l)) dup=$((dup + d)) unread=$((unread + job_unreadable))
-		[ "$cmd" = dlq-check ] && redeliv=$((redeliv + redelivered))
+		[ "$cmd" = dlq-check ] && redeliv=$((redeliv + redelivered)) &&
+			torn_all=$((torn_all + torn))
 		[ "$l" = 0 ] && [ "$d" = 0 ] && [ "$job_unreadable" = 0 ] &&
 			rm -rf "$J"
 	}
@@ -518,13 +619,15 @@ crash_command() {
 		done
 	done
 	local extra=
-	[ "$cmd" = dlq-check ] && extra=",\"redelivered\":$redeliv"
+	[ "$cmd" = dlq-check ] && extra=",\"redelivered\":$redeliv,\"torn\":$torn_all"
 	local label=${cmd//-/ }
 	case $cmd in
 	dedup | window) label="$cmd --state" ;;
 	dlq-check) label="dlq check --dlq" ;;
 	dlq-replay) label="dlq replay -- cmd" ;;
 	dlq-replay-commit) label="dlq replay --commit" ;;
+	dlq-replay-slow) label="dlq replay -- slow cmd" ;;
+	checkpoint-run-slow) label="checkpoint run -- slow cmd" ;;
 	esac
 	printf '{"check":"crash","command":"%s","kills":%d,"faults":%d,"jobs":%d,"lost":%d,"duplicated":%d,"unreadable":%d%s,"kill_range_ms":[%d,%d],"seconds":%s}\n' \
 		"$label" "$kills" "$fired" "$jobs" "$lost" "$dup" "$unread" "$extra" \
@@ -535,7 +638,7 @@ crash_command() {
 # before it runs, so editing or checking out this file during a long run
 # cannot change what the run does.
 {
-ALL="dedup window checkpoint-read checkpoint-commit checkpoint-run dlq-check dlq-replay dlq-replay-commit dlq-purge txlog-append txlog-overwrite txlog-merge txlog-delete txlog-checkpoint"
+ALL="dedup window checkpoint-read checkpoint-commit checkpoint-run checkpoint-run-slow dlq-check dlq-replay dlq-replay-slow dlq-replay-commit dlq-purge txlog-append txlog-overwrite txlog-merge txlog-delete txlog-checkpoint"
 for v in vacuum optimize; do
 	txlog "$v" --help > /dev/null 2>&1 && ALL="$ALL txlog-$v"
 done
