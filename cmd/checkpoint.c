@@ -282,7 +282,10 @@ static void state_load(void)
 static void state_save(void)
 {
 	char err[512];
-	struct buf b = {0};
+	/* kept from save to save: run --until-empty saves once a batch,
+	 * and a fresh buffer each time costs page faults and munmaps */
+	static struct buf b;
+	buf_reset(&b);
 	unsigned char h[32];
 	le64_put(h, st.last_batch);
 	le64_put(h + 8, st.pending_batch);
@@ -836,8 +839,7 @@ static void match_sources(void)
 		/* Nothing new, and size and mtime as last seen: the start
 		 * need not be read again (a rewrite changes the mtime). */
 		uint64_t mt = mtime_ns(&cd->s);
-		bool check = size != e->size || size > e->committed ||
-			     !mt || mt != e->mtime;
+		bool check = size != e->size || !mt || mt != e->mtime;
 		if (size < e->committed) {
 			cli_warn("%s: truncated (size %" PRIu64 ", committed "
 				 "offset %" PRIu64 "); reading it from the "
@@ -927,6 +929,11 @@ static uint64_t count_lines(const char *p, size_t n)
 	return c;
 }
 
+/* plan_batch() over the sources of the batch before, not listed again:
+ * a name found on another file makes it set plan_stale instead of
+ * dying, and prepare() lists afresh. */
+static bool plan_reused, plan_stale;
+
 /* Choose every source's range for a new batch.  Returns its bytes. */
 static uint64_t plan_batch(void)
 {
@@ -939,6 +946,16 @@ static uint64_t plan_batch(void)
 		 * stat each per batch, not an open and a hash). */
 		if (!s->active || (!s->fresh && s->size <= s->committed))
 			continue;
+		if ((opt.max_records && recs >= opt.max_records) ||
+		    (opt.max_bytes && total >= opt.max_bytes)) {
+			/* The batch is full: later sources wait unopened.  A
+			 * new one (offset 0) has no start to vouch for yet. */
+			if (s->fresh) {
+				s->fp_len = 0;
+				s->fp = XXH3_64bits("", 0);
+			}
+			continue;
+		}
 		int fd = open(s->path, O_RDONLY | O_CLOEXEC);
 		struct stat sb;
 		if (fd < 0 || fstat(fd, &sb) != 0)
@@ -947,9 +964,16 @@ static uint64_t plan_batch(void)
 		/* The file listed is the file read: a name swapped (for a
 		 * symlink, say) since the listing is refused, not read. */
 		if ((uint64_t)sb.st_dev != s->dev ||
-		    (uint64_t)sb.st_ino != s->ino)
+		    (uint64_t)sb.st_ino != s->ino) {
+			if (plan_reused) { /* list again, in prepare() */
+				plan_stale = true;
+				close(fd);
+				continue;
+			}
 			cli_die(EXIT_TROUBLE, "%s: replaced while being listed; "
 				"run again", s->path);
+		}
+		s->fresh = false;
 		s->size = (uint64_t)sb.st_size;
 		s->mtime = mtime_ns(&sb);
 		s->fp_len = (uint32_t)(s->size < FP_MAX ? s->size : FP_MAX);
@@ -964,9 +988,7 @@ static uint64_t plan_batch(void)
 					"checkpoint needs plain files (offsets "
 					"are byte offsets)", s->path);
 		}
-		bool full = (opt.max_records && recs >= opt.max_records) ||
-			    (opt.max_bytes && total >= opt.max_bytes);
-		if (full || s->size <= s->committed) {
+		if (s->size <= s->committed) {
 			close(fd);
 			continue;
 		}
@@ -1129,11 +1151,27 @@ static bool prepare(char **args, int nargs)
 		return true;
 	if (nargs == 0)
 		cli_usage_error("no FILE or DIR to read");
-	list_sources(args, nargs);
-	match_sources();
-	if (plan_batch() == 0) {
-		state_save(); /* identities and sizes move on */
-		return false;
+	/* run --until-empty: the sources of the batch before are planned
+	 * again as they stand; the folder is listed afresh only when that
+	 * finds nothing (new files, growth of read ones) or a name moved, so
+	 * a batch costs what it reads, not the whole folder. */
+	plan_reused = listed_before;
+	for (;;) {
+		if (!plan_reused) {
+			list_sources(args, nargs);
+			match_sources();
+		}
+		plan_stale = false;
+		uint64_t got = plan_batch();
+		if (plan_reused && (got == 0 || plan_stale)) {
+			plan_reused = false;
+			continue;
+		}
+		if (got == 0) {
+			state_save(); /* identities and sizes move on */
+			return false;
+		}
+		break;
 	}
 	/* Never reuse a number, not even one a reset dropped. */
 	st.pending_batch = ++st.issued;

@@ -168,3 +168,22 @@ E
 	assert_success
 	assert_output 'checkpoint: a: the same file as a2 (a hard link or a second name); read once'
 }
+
+@test "run --until-empty reads each file of a folder once, and files added meanwhile at the end" {
+	mkdir d
+	echo '{"a":1}' > d/a
+	printf '{"b":1}\n{"b":2}\n' > d/b
+	run checkpoint run -s s -n 1 --until-empty d -- sh -c 'cat >> out; [ -e d/c ] || echo "{\"c\":1}" > d/c'
+	assert_success
+	assert_output ''
+	run cat out
+	assert_output - <<'E'
+{"a":1}
+{"b":1}
+{"b":2}
+{"c":1}
+E
+	run checkpoint status -s s
+	assert_line -n 0 '{"file":"d/a","offset":8,"size":8,"lag":0,"state":"ok","batch":4,"pending":null}'
+	assert_line -n 2 '{"file":"d/c","offset":8,"size":8,"lag":0,"state":"ok","batch":4,"pending":null}'
+}

@@ -87,3 +87,22 @@ if have reconcile; then
 	record --arg name "reconcile --by memory" --argjson maxrss_kb "${kb:-0}" \
 		'{kind:"memory", name:$name, maxrss_kb:$maxrss_kb, memory_limit:"16M"}'
 fi
+
+# checkpoint over a folder: F one-line files, run --until-empty -n 100
+# (F/100 batches).  Each batch still rewrites and fsyncs the whole state
+# (O(F) bytes), so the bytes written grow as F^2/100; files already read
+# are neither opened nor listed again within the run.
+if have checkpoint; then
+	set --
+	for F in 250 1000 4000; do
+		d=$BENCH_DIR/growth-ckpt-$F
+		if [ ! -d "$d" ]; then
+			mkdir -p "$d"
+			awk -v F="$F" -v d="$d" 'BEGIN { for (i = 0; i < F; i++)
+				{ f = d "/f" i ".ndjson"; printf "{\"n\":%d}\n", i > f; close(f) } }'
+		fi
+		rm -f "$d.ckpt" "$d.ckpt.lock"
+		set -- "$@" "$F" "$(growth_time "$IDEM_BIN/checkpoint" run -s "$d.ckpt" --until-empty -n 100 "$d" -- cat)"
+	done
+	growth_report "checkpoint folder files" F "$@"
+fi
