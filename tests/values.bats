@@ -275,3 +275,23 @@ JSON
 	run window --tumble 1h -t .t --agg 'lo=min(.t)' --agg 'hi=max(.t)' in.ndjson
 	assert_output '{"window":{"start":"2024-01-01T08:00:00Z","end":"2024-01-01T09:00:00Z"},"lo":"2024-01-01T09:05:00+01:00","hi":"2024-01-01T08:20:00Z","pane":{"timing":"on_time","index":0,"final":true}}'
 }
+
+@test "one number is one partition, however it is spelled" {
+	cat > np.json <<'JSON'
+{"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}},{"name":"p","type":"double","nullable":true,"metadata":{}},{"name":"q","type":"long","nullable":true,"metadata":{}}]}
+JSON
+	txlog init t --schema np.json --partition-by p --partition-by q
+	printf '%s\n' '{"id":1,"p":1,"q":5}' '{"id":2,"p":1.0,"q":5}' \
+		'{"id":3,"p":10e-1,"q":-0}' '{"id":4,"p":1,"q":0}' \
+		'{"id":5,"p":1.5e300,"q":0}' | txlog append t
+	run sh -c "jq -c 'select(.add) | .add.partitionValues | [.p, .q]' t/_delta_log/00000000000000000001.json | LC_ALL=C sort"
+	assert_output - <<'OUT'
+["1","0"]
+["1","5"]
+["1.5e+300","0"]
+OUT
+	run sh -c "txlog cat t --where 'q = 0' | jq -c .id | sort | paste -sd,"
+	assert_output '3,4,5'
+	run txlog verify t --deep
+	assert_success
+}

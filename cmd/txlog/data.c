@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "commit.h"
+#include "decimal.h"
 #include "expr.h"
 #include "jsonw.h"
 #include "lines.h"
@@ -469,6 +470,20 @@ void dfile_abort(struct dfile *f)
 	dfile_free(f);
 }
 
+/* A number partition value in one spelling per value: 1, 1.0 and 10e-1
+ * are one partition "1", -0 is "0".  Past a decimal's 38 digits the
+ * text stays as written (such a value is rarely a partition key). */
+static char *number_text(const char *v, size_t vn)
+{
+	struct dec d;
+	if (dec_parse(v, vn, &d) != 0)
+		return xstrndup(v, vn);
+	d = dec_normalize(d);
+	char b[DEC_STRMAX];
+	size_t n = dec_format(&d, b);
+	return xstrndup(b, n);
+}
+
 /* Does the JSON string literal p[0..n) decode to text with a NUL? */
 static bool has_nul(const char *p, size_t n)
 {
@@ -548,6 +563,9 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 			for (size_t j = 0; j < i; j++)
 				free(vals[j]);
 			return -1;
+		} else if (v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) {
+			vals[i] = number_text(v, vn);
+			buf_adds(key, vals[i]);
 		} else {
 			vals[i] = xstrndup(v, vn);
 			buf_adds(key, vals[i]);
