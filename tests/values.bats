@@ -264,6 +264,14 @@ JSON
 	sed -i 's/"p":"a\\u0001b"/"p":"a\\u0000b"/' t/_delta_log/00000000000000000001.json
 	run txlog cat t --where 'p = "a"'
 	assert_output '{"id":1,"p":"a"}'
+	run sh -c "txlog stats t | jq -c 'select(.partition) | [.partition.p, .records]' | LC_ALL=C sort"
+	assert_output - <<'OUT'
+["a",1]
+["a\u0000b",1]
+OUT
+	run txlog optimize t
+	assert_failure 2
+	assert_output --partial 'a partition value holds a NUL (\u0000), which txlog cannot write back; nothing optimized'
 	txlog delete t --where 'p = "a"'
 	run txlog cat t
 	assert_output '{"id":2,"p":"a\u0001b"}'

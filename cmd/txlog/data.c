@@ -494,6 +494,27 @@ static bool has_nul(const char *p, size_t n)
 	return nul;
 }
 
+bool txlog_part_key(const struct dl_snapshot *s, const struct dl_file *f,
+		    struct buf *key)
+{
+	const char *pv = "{}", *lit;
+	size_t pvn = 2, litn;
+	bool nul = false;
+	key->len = 0;
+	dl_get(f->action, f->action_len, "partitionValues", &pv, &pvn);
+	for (size_t i = 0; i < s->npart; i++) {
+		if (dl_get(pv, pvn, s->part_cols[i], &lit, &litn) &&
+		    lit[0] == '"') {
+			buf_add(key, lit, litn);
+			nul |= memchr(lit, '\\', litn) && has_nul(lit, litn);
+		} else {
+			buf_adds(key, "null");
+		}
+		buf_addc(key, '\0');
+	}
+	return nul;
+}
+
 int dws_add(struct dws *w, const struct scan_record *r, char *err,
 	    size_t errlen)
 {

@@ -84,16 +84,14 @@ static char **pvals_of(const struct dl_file *f)
 	return pv;
 }
 
+/* Group by the log's literals, never by C strings: a foreign writer's
+ * "a\u0000b" is not partition "a", and a rewrite could not keep it. */
 static void part_key(const struct dl_file *f, struct buf *b)
 {
-	b->len = 0;
-	char **pv = pvals_of(f);
-	for (size_t i = 0; i < snap->npart; i++) {
-		buf_adds(b, pv[i] ? pv[i] : "\x01");
-		buf_addc(b, '\0');
-		free(pv[i]);
-	}
-	free(pv);
+	if (txlog_part_key(snap, f, b))
+		cli_die(EXIT_TROUBLE, "%s: %s: a partition value holds a NUL "
+			"(\\u0000), which txlog cannot write back; nothing "
+			"optimized", snap->table, f->path);
 }
 
 static char *tag(const struct dl_file *f, const char *name)

@@ -24,6 +24,7 @@ static const char *const bucket_name[NBUCKETS] = {
 
 struct part {
 	char *name; /* col=value/col=value, or "" */
+	struct buf lit; /* the log's literals: what tells partitions apart */
 	struct buf pv; /* the partitionValues object */
 	uint64_t files, bytes, raw, records, small, no_stats;
 	uint64_t hist[NBUCKETS];
@@ -120,7 +121,7 @@ int verb_stats(void)
 	struct dl_file **live = dl_live_files(s, &n);
 	struct part *parts = NULL, total = {0};
 	size_t np = 0;
-	struct buf key = {0};
+	struct buf key = {0}, lit = {0};
 	for (size_t i = 0; i < n; i++) {
 		const struct dl_file *f = live[i];
 		key.len = 0;
@@ -139,27 +140,27 @@ int verb_stats(void)
 				buf_adds(&key, "__HIVE_DEFAULT_PARTITION__");
 		}
 		buf_addc(&key, '\0');
+		/* told apart by the log's literals: "a\u0000b" is not "a" */
+		txlog_part_key(s, f, &lit);
 		size_t j;
 		for (j = 0; j < np; j++)
-			if (strcmp(parts[j].name, key.p) == 0)
+			if (parts[j].lit.len == lit.len &&
+			    memcmp(parts[j].lit.p, lit.p, lit.len) == 0)
 				break;
 		if (j == np) {
 			parts = xrealloc(parts, (np + 1) * sizeof *parts);
 			memset(&parts[np], 0, sizeof *parts);
 			parts[np].name = xstrdup(key.p);
+			buf_add(&parts[np].lit, lit.p, lit.len);
 			struct buf *pv = &parts[np].pv;
 			buf_addc(pv, '{');
+			/* the literals of the key, in column order */
+			size_t at = 0;
 			for (size_t c = 0; c < s->npart; c++) {
-				const char *v = NULL;
-				for (size_t k = 0; k < f->npv; k++)
-					if (strcmp(f->pv[k].name,
-						   s->part_cols[c]) == 0)
-						v = f->pv[k].value;
+				size_t end = at + strlen(lit.p + at);
 				jw_key(pv, s->part_cols[c], c == 0);
-				if (v)
-					jw_str(pv, v);
-				else
-					buf_adds(pv, "null");
+				buf_add(pv, lit.p + at, end - at);
+				at = end + 1;
 			}
 			buf_addc(pv, '}');
 			buf_addc(pv, '\0');
@@ -209,9 +210,11 @@ int verb_stats(void)
 	for (size_t j = 0; j < np; j++) {
 		free(parts[j].name);
 		buf_free(&parts[j].pv);
+		buf_free(&parts[j].lit);
 	}
 	free(parts);
 	buf_free(&key);
+	buf_free(&lit);
 	free(live);
 	dl_snapshot_free(s);
 	return EXIT_OK;

@@ -77,6 +77,12 @@ enum value_order txlog_order(const struct ds_type *schema, const char *col);
  * before the next one: Delta writers truncate it so. */
 int txlog_bound_cmp(enum value_order o, const char *v, size_t vn,
 		    const char *bound, size_t bn, bool is_max);
+/* The partition of f as a key of bytes: each partition column's literal
+ * in the log ("a\u0000b" stays itself, not "a"), '\0' after each.
+ * Returns true when a value decodes to text with a NUL, which a
+ * partition value of txlog's writing cannot hold. */
+bool txlog_part_key(const struct dl_snapshot *s, const struct dl_file *f,
+		    struct buf *key);
 /* The partition value (decoded text) of a timestamp column as the
  * instant it names: Delta's "2024-01-01 08:00:00[.ffffff]" (UTC) or an
  * ISO 8601 time with a zone.  0, or -1 when it is neither. */
