@@ -33,6 +33,11 @@ struct expr {
 	struct path *parts; /* array, object, tuple: one path each */
 	char **keys;        /* object: each member's name as JSON text */
 	size_t nparts;
+	/* libjq: the top-level members the program can reach, when it
+	 * reaches no others (narrow), so only their numbers are checked */
+	bool narrow;
+	char **refs;
+	size_t nrefs;
 	struct path path;
 	jq_state *jq;
 	struct buf out;
@@ -250,6 +255,149 @@ static bool compound(struct expr *e, const char *src)
 	return true;
 }
 
+static bool number_exact(const char *p, size_t n);
+
+/* Words that give nothing of their input's numbers, whatever it is (a
+ * record: its shape, a truth value, or an error): a program built of
+ * these and of .name paths reaches no top-level member it does not name.
+ * select, tostring and ltrimstr are not here: on the whole record they
+ * give it back, numbers and all. */
+static const char *const narrow_words[] = {
+	"and", "or", "not", "if", "then", "elif", "else", "end", "true",
+	"false", "null", "empty", "length", "type", "keys", "keys_unsorted",
+	"utf8bytelength", "ascii_downcase", "ascii_upcase", "tonumber",
+	"floor", "ceil", "round", "sqrt", "fabs", "isnan", "isinfinite",
+	"isnormal", "test", "startswith", "endswith", "has", "split", "sub",
+	"gsub", "match", "capture", "implode", "explode", NULL,
+};
+
+static bool ident_char(char c)
+{
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
+static void add_ref(struct expr *e, const char *name, size_t n)
+{
+	for (size_t i = 0; i < e->nrefs; i++)
+		if (strlen(e->refs[i]) == n && !memcmp(e->refs[i], name, n))
+			return;
+	e->refs = xrealloc(e->refs, (e->nrefs + 1) * sizeof *e->refs);
+	e->refs[e->nrefs++] = xstrndup(name, n);
+}
+
+/*
+ * Read the program's text once: its number literals must survive libjq
+ * (the first that would not is returned), and when it reaches its input
+ * only by .name paths and the words above, e->narrow is set with the
+ * names it starts paths from.  A bare `.`, `..`, `.[`, a variable, a
+ * string interpolation and any other word leave it wide: then every
+ * number of the record is checked.
+ */
+static const char *reach(struct expr *e, const char *s)
+{
+	size_t n = strlen(s);
+	bool narrow = true;
+	char prev = '|'; /* the last significant character */
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (is_ws(c))
+			continue;
+		if (c == '"') {
+			size_t end = string_end(s, n, i);
+			if (!end) {
+				narrow = false; /* interpolation */
+				break;
+			}
+			i = end - 1;
+			prev = '"';
+			continue;
+		}
+		if (c >= '0' && c <= '9' && !ident_char(prev)) {
+			size_t j = i;
+			while (j < n && ((s[j] >= '0' && s[j] <= '9') ||
+					 s[j] == '.' || s[j] == 'e' ||
+					 s[j] == 'E' ||
+					 ((s[j] == '-' || s[j] == '+') &&
+					  (s[j - 1] == 'e' || s[j - 1] == 'E'))))
+				j++;
+			if (!number_exact(s + i, j - i))
+				return s + i;
+			i = j - 1;
+			prev = '0';
+			continue;
+		}
+		if (c == '.') {
+			bool start = !(ident_char(prev) || prev == ']' ||
+				       prev == ')' || prev == '"' || prev == '?');
+			char d = i + 1 < n ? s[i + 1] : '\0';
+			if (start && ident_char(d) && !(d >= '0' && d <= '9')) {
+				size_t j = i + 1;
+				while (j < n && ident_char(s[j]))
+					j++;
+				add_ref(e, s + i + 1, j - i - 1);
+				i = j - 1;
+				prev = 'a';
+				continue;
+			}
+			if (start && d == '"') {
+				size_t end = string_end(s, n, i + 1);
+				if (!end) {
+					narrow = false;
+					break;
+				}
+				char *name = xmalloc(end - i);
+				size_t l = scan_string_decode(s + i + 1,
+							      end - i - 1, name);
+				add_ref(e, name, l);
+				free(name);
+				i = end - 1;
+				prev = '"';
+				continue;
+			}
+			if (start || d == '.' || d == '[') {
+				narrow = false; /* `.`, `..`, `.[` */
+				break;
+			}
+			/* .b of .a.b: inside what .a reached */
+			size_t j = i + 1;
+			if (d == '"') {
+				j = string_end(s, n, i + 1);
+				if (!j) {
+					narrow = false;
+					break;
+				}
+			} else {
+				while (j < n && ident_char(s[j]))
+					j++;
+			}
+			i = j - 1;
+			prev = 'a';
+			continue;
+		}
+		if (ident_char(c) || c == '$' || c == '@') {
+			size_t j = i + 1;
+			while (j < n && ident_char(s[j]))
+				j++;
+			bool ok = false;
+			for (const char *const *w = narrow_words; *w && c != '$' &&
+			     c != '@'; w++)
+				if (strlen(*w) == j - i && !memcmp(*w, s + i, j - i))
+					ok = true;
+			if (!ok) {
+				narrow = false;
+				break;
+			}
+			i = j - 1;
+			prev = '('; /* a path may start after a word */
+			continue;
+		}
+		prev = c;
+	}
+	e->narrow = narrow;
+	return NULL;
+}
+
 struct expr *expr_compile(const char *src, char *err, size_t errlen)
 {
 	struct expr *e = xcalloc(1, sizeof *e);
@@ -262,6 +410,14 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
 	if (compound(e, src))
 		return e;
 	e->shape = SHAPE_JQ;
+	const char *bad = reach(e, src);
+	if (bad) {
+		snprintf(err, errlen, "'%s': the number %.*s would be rounded "
+			 "by libjq, which holds numbers as doubles", src,
+			 (int)strcspn(bad, " \t\n)]},|;<>=!+*/%"), bad);
+		expr_free(e);
+		return NULL;
+	}
 	e->jq = jq_init();
 	if (!e->jq) {
 		snprintf(err, errlen, "cannot initialise libjq");
@@ -295,6 +451,9 @@ void expr_free(struct expr *e)
 		jq_teardown(&e->jq);
 	path_free(&e->path);
 	free_parts(e);
+	for (size_t i = 0; i < e->nrefs; i++)
+		free(e->refs[i]);
+	free(e->refs);
 	buf_free(&e->out);
 	buf_free(&e->msg);
 	free(e->src);
@@ -462,9 +621,29 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 		snprintf(err, errlen, "record too large for libjq");
 		return EXPR_ERROR;
 	}
-	const char *bad;
-	size_t badn;
-	if (inexact_number(rec->p, n, &bad, &badn)) {
+	const char *bad = NULL;
+	size_t badn = 0;
+	bool inexact = false;
+	if (e->narrow) {
+		for (size_t m = 0; !inexact && m < rec->nmembers; m++) {
+			const struct scan_member *mb = &rec->members[m];
+			if (mb->parent != SCAN_TOP)
+				continue;
+			for (size_t r = 0; r < e->nrefs; r++)
+				if (scan_string_equals(rec->p + mb->key,
+						       mb->key_len, e->refs[r],
+						       strlen(e->refs[r]))) {
+					inexact = inexact_number(
+						rec->p + mb->val,
+						mb->val_end - mb->val, &bad,
+						&badn);
+					break;
+				}
+		}
+	} else {
+		inexact = inexact_number(rec->p, n, &bad, &badn);
+	}
+	if (inexact) {
 		snprintf(err, errlen, "%.*s%s would be rounded by libjq, which "
 			 "holds numbers as doubles; plain paths and arrays or "
 			 "objects of them ([.a, .b], {a: .a}) keep every digit",

@@ -10,9 +10,11 @@
  * is EXPR_EMPTY.  Plain paths, and arrays, objects and comma lists of
  * them ([.a, .b], {a: .a}, .a, .b), are answered from the bytes and keep
  * every digit.  libjq (1.6) holds numbers as doubles and would see
- * 12345678901234567891 as 12345678901234567000, so a record holding a
- * number a double cannot give back exactly is an EXPR_ERROR for a
- * program that runs in libjq: refused, never rounded.
+ * 12345678901234567891 as 12345678901234567000, so for a program that
+ * runs in libjq a record is an EXPR_ERROR when a number a double cannot
+ * give back exactly is in a top-level member the program names (or
+ * anywhere, when the program can read the whole record): refused, never
+ * rounded.  Such a number in the program itself fails expr_compile.
  */
 #ifndef IDEM_EXPR_H
 #define IDEM_EXPR_H

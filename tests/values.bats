@@ -303,3 +303,19 @@ OUT
 	run txlog verify t --deep
 	assert_success
 }
+
+@test "a jq program is checked on the members it names; its own big literal is refused" {
+	printf '%s\n' '{"id":12345678901234567891,"amount":5,"c":"EUR"}' > in.ndjson
+	run dlq check -e '.amount > 1 and .c != null' in.ndjson
+	assert_success
+	assert_output '{"id":12345678901234567891,"amount":5,"c":"EUR"}'
+	run dlq check -e '.id > 1 and .amount < 10' in.ndjson
+	assert_failure 2
+	assert_output --partial 'check .id > 1 and .amount < 10: 12345678901234567891 would be rounded by libjq'
+	run dedup -k 'select(.amount > 1)' in.ndjson
+	assert_failure 2
+	assert_output --partial 'key select(.amount > 1): 12345678901234567891 would be rounded by libjq'
+	run dedup -k '.amount > 12345678901234567891' in.ndjson
+	assert_failure 2
+	assert_line -n 0 "dedup: -k: '.amount > 12345678901234567891': the number 12345678901234567891 would be rounded by libjq, which holds numbers as doubles"
+}

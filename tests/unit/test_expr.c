@@ -319,7 +319,7 @@ TEST(compound_keeps_big_numbers_jq_refuses_them)
 	CHECK(vlen == 27 && !memcmp(v, "[12345678901234567891,null]", 27));
 	expr_free(e);
 	/* a program libjq runs: a number it would round is refused */
-	e = expr_compile(".s | tonumber", err, sizeof err);
+	e = expr_compile("tojson", err, sizeof err);
 	CHECK_INT(eval(e, rec, &v, &vlen, err, sizeof err), EXPR_ERROR);
 	CHECK(strncmp(err, "12345678901234567891 would be rounded", 37) == 0);
 	CHECK_INT(eval(e, "{\"s\":\"9\",\"a\":[0.1,-0,1e300,2.5e-310,"
@@ -331,6 +331,27 @@ TEST(compound_keeps_big_numbers_jq_refuses_them)
 		       sizeof err), EXPR_ERROR);
 	CHECK_INT(eval(e, "{\"s\":\"9\",\"a\":0.30000000000000001}", &v,
 		       &vlen, err, sizeof err), EXPR_ERROR);
+	expr_free(e);
+	/* a program that names the members it reads is checked on them */
+	e = expr_compile(".s | tonumber", err, sizeof err);
+	CHECK_INT(eval(e, rec, &v, &vlen, err, sizeof err), EXPR_VALUE);
+	CHECK(vlen == 1 && v[0] == '9');
+	expr_free(e);
+	e = expr_compile(".\"s\" != null and (.t.u | not)", err, sizeof err);
+	CHECK_INT(eval(e, rec, &v, &vlen, err, sizeof err), EXPR_ERROR);
+	CHECK(strncmp(err, "1e400 would be rounded", 22) == 0);
+	expr_free(e);
+	e = expr_compile("select(.s != null)", err, sizeof err);
+	CHECK_INT(eval(e, rec, &v, &vlen, err, sizeof err), EXPR_ERROR);
+	expr_free(e);
+	/* and its own literals must survive libjq */
+	CHECK(expr_compile(".s > 12345678901234567891", err, sizeof err) ==
+	      NULL);
+	CHECK_STR(err, "'.s > 12345678901234567891': the number "
+		       "12345678901234567891 would be rounded by libjq, which "
+		       "holds numbers as doubles");
+	e = expr_compile(".s > 0.1 and .s < 1e300", err, sizeof err);
+	CHECK(e != NULL);
 	expr_free(e);
 	/* not a compound of plain paths: libjq's */
 	e = expr_compile("[.a, .b | tostring]", err, sizeof err);
