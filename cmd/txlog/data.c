@@ -94,12 +94,12 @@ int txlog_part_instant(const char *v, struct instant *t)
 {
 	bool zoned;
 	const char *why;
+	size_t n = strlen(v);
 	/* Delta's own form has no zone and means UTC; the ISO 8601 form
-	 * the protocol also allows carries its zone. */
-	return time_parse_loose(v, strlen(v), t, &zoned, &why) == 0 &&
-			       strlen(v) >= 19
-		       ? 0
-		       : -1;
+	 * the protocol also allows carries its zone.  Seconds are due. */
+	if (n < 19 || time_parse_loose(v, n, t, &zoned, &why) != 0)
+		return -1;
+	return 0;
 }
 
 struct dws *dws_new(const char *table, const struct ds_type *schema,
