@@ -49,15 +49,3 @@ h: a timestamp_ntz column without the timestampNtz feature
 h: partition column p not in the schema
 h: add f: partition value p is "" (null is written null)'
 }
-
-@test "the demo pipeline's silver and gold tables pass the protocol checker" {
-	for t in checkpoint dlq dedup watermark window txlog reconcile; do
-		[ -x "$IDEM_BIN/$t" ] || skip "no $t"
-	done
-	export DEMO_DIR=$PWD/d DEMO_N=300 DEMO_BATCH=200 DEMO_WINDOW=1m
-	sh "$BATS_TEST_DIRNAME/demo.sh" prepare > /dev/null
-	sh "$BATS_TEST_DIRNAME/demo.sh" run
-	run check d/silver d/gold
-	assert_success
-	assert_output ''
-}

@@ -8,11 +8,18 @@ load helpers
 SCHEMA='{"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}}]}'
 SS='"{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}}]}"'
 
-# A txlog table t: version 0 (init) and 1 (one record).
-mk() {
+# A txlog table t: version 0 (init) and 1 (one record), made once per
+# file and copied into each test that starts from it.
+setup_file() {
+	cd "$BATS_FILE_TMPDIR" || return 1
 	echo "$SCHEMA" > s.json
 	txlog init t --schema s.json
 	echo '{"id":1}' | txlog append t
+}
+
+mk() {
+	echo "$SCHEMA" > s.json
+	cp -R "$BATS_FILE_TMPDIR/t" t
 }
 
 # hand LOGDIR VERSION LINE...: one commit file written by hand.
