@@ -61,7 +61,9 @@ committed, then a power cut took it back); then the command runs again
 and must exit 0, its dump then the new one where the command is
 idempotent (else "unrecovered").
 
-Usage: explore.py [COMMAND...]   (names as tests/reliability/crash.sh)
+Usage: explore.py [COMMAND...]   (names as tests/reliability/crash.sh,
+and dedup-dupes, txlog-init, dedup-stdout: creations beyond it; default
+all nineteen)
 Environment: IDEM_BIN, IDEM_GEN, PC_REC (the recorder .so, built from
 rec.c when unset), PC_BOUND (states per point), PC_MAX (distinct states
 checked per command, sampled evenly beyond it, the last point's states
@@ -88,7 +90,6 @@ GEN = os.environ.get("IDEM_GEN", os.path.join(TOP, "build", "bin-test", "gen"))
 BOUND = int(os.environ.get("PC_BOUND", "12"))
 MAXSTATES = int(os.environ.get("PC_MAX", "400"))
 SEED = int(os.environ.get("PC_SEED", "22"))
-VERBOSE = os.environ.get("PC_VERBOSE") == "1"
 KEEP = os.environ.get("PC_KEEP", "")
 ONLY_FINAL = os.environ.get("PC_ONLY") == "final"
 BLOCK = 4096
@@ -660,8 +661,7 @@ def explore(c, w, env, rec, work):
 
 def main():
     names = sys.argv[1:]
-    byname = {c["name"].split(" ")[0] + "-" + c["name"].split(" ")[1].lstrip("-"): c for c in COMMANDS}
-    # crash.sh's names
+    # crash.sh's names, and the three creations
     alias = {"dedup": "dedup --state", "window": "window --state",
              "checkpoint-read": "checkpoint read", "checkpoint-commit": "checkpoint commit",
              "checkpoint-run": "checkpoint run", "dlq-check": "dlq check --dlq",
@@ -672,7 +672,6 @@ def main():
     alias["dedup-dupes"] = "dedup --state --dupes"
     alias["txlog-init"] = "txlog init"
     alias["dedup-stdout"] = "dedup --state > out"
-    del byname
     full = {c["name"]: c for c in COMMANDS}
     todo = []
     for n in names or list(alias):
