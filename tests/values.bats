@@ -319,3 +319,17 @@ OUT
 	assert_failure 2
 	assert_line -n 0 "dedup: -k: '.amount > 12345678901234567891': the number 12345678901234567891 would be rounded by libjq, which holds numbers as doubles"
 }
+
+@test "cat --as-of takes the forms --where does: a date, a zone-less time (UTC)" {
+	tstable
+	two_rows | txlog append t
+	run txlog cat t --as-of 2000-01-01
+	assert_failure 2
+	assert_output 'txlog: t: no version was committed at or before 2000-01-01'
+	run txlog cat t --as-of '2999-01-01 00:00'
+	assert_success
+	assert_line -n 0 '{"id":1,"ts":"2024-01-01T10:00:00+02:00","cur":"EUR"}'
+	run txlog cat t --as-of 'yesterday'
+	assert_failure 2
+	assert_line -n 0 "txlog: --as-of 'yesterday': not an RFC 3339 time (give a date, or a time with or without a zone)"
+}

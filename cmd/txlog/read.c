@@ -72,13 +72,15 @@ static int64_t commit_time(int64_t v, int64_t ict_from, struct buf *tmp)
 
 static int64_t version_as_of(const char *when)
 {
-	int64_t ns;
+	struct instant at;
+	bool zoned;
 	const char *why;
-	if (time_parse_rfc3339(when, strlen(when), &ns, &why) != 0)
-		cli_usage_error("--as-of '%s': %s", when, why);
-	int64_t ms = ns / 1000000;
-	if (ns < 0 && ns % 1000000)
-		ms--; /* floor: a time before the epoch rounds down */
+	/* the forms --where takes: a date, no seconds, no zone (UTC) */
+	if (time_parse_loose(when, strlen(when), &at, &zoned, &why) != 0)
+		cli_usage_error("--as-of '%s': %s (give a date, or a time "
+				"with or without a zone)", when, why);
+	/* floor to the millisecond; years 0000-9999 fit an int64 */
+	int64_t ms = at.sec * 1000 + at.nsec / 1000000;
 	/* In-Commit Timestamps (writer feature inCommitTimestamp, table
 	 * property delta.enableInCommitTimestamps): from the enablement
 	 * version on, commit times are the ones the writers recorded. */
