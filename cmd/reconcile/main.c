@@ -176,7 +176,11 @@ static size_t part_bytes;
 struct part *part_new(const char *v, size_t n)
 {
 	size_t sums = opt.nsums * sizeof(struct dec);
-	size_t size = sizeof(struct part) + 2 * sums;
+	/* the sums after the struct, at struct dec's alignment (16: its
+	 * __int128); malloc's blocks are aligned for it */
+	size_t head = (sizeof(struct part) + _Alignof(struct dec) - 1) /
+		      _Alignof(struct dec) * _Alignof(struct dec);
+	size_t size = head + 2 * sums;
 	/* the block, its label, and about what the index and the pointer
 	 * array take per partition */
 	size_t cost = size + n + 1 + 64;
@@ -190,7 +194,7 @@ struct part *part_new(const char *v, size_t n)
 			opt.by_src ? opt.by_src : "", opt.memory >> 10);
 	}
 	struct part *p = xcalloc(1, size);
-	struct dec *d = (struct dec *)(p + 1);
+	struct dec *d = (struct dec *)((char *)p + head);
 	p->side[0].sum = d;
 	p->side[1].sum = d + opt.nsums;
 	p->label = xstrndup(v, n);
