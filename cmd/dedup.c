@@ -595,6 +595,9 @@ static void finish(int status)
 		status = EXIT_FINDING;
 	}
 	cli_out_close();
+	/* dropping duplicates is dedup's job, but it says how many */
+	if (status == EXIT_OK && !opt.check && !opt.dupes_path)
+		cli_dropped(cli_stats.duplicates, "duplicates", "--dupes FILE");
 	exit(status);
 }
 

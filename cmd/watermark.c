@@ -56,6 +56,7 @@ static struct {
 	struct dlq *dlq;
 	uint64_t too_late, controls;
 	bool said_behind, said_extra;
+	uint64_t late_dropped; /* --late drop: said at the end */
 	int64_t *lags; /* --analyze: ingest - event, ns */
 	size_t nlags, cap_lags;
 } run;
@@ -142,8 +143,10 @@ static void too_late(const struct line *ln, const char *name, int64_t t,
 {
 	char err[512], ts[TIME_STRMAX], ws[TIME_STRMAX];
 	run.too_late++;
-	if (opt.late_path && strcmp(opt.late_path, "drop") == 0)
+	if (opt.late_path && strcmp(opt.late_path, "drop") == 0) {
+		run.late_dropped++;
 		return;
+	}
 	if (run.late.path) {
 		cli_side_write(&run.late, ln->p, ln->len);
 		return;
@@ -392,6 +395,8 @@ static _Noreturn void finish(int status)
 		cli_stats_print(extra);
 	}
 	cli_out_close();
+	if (status == EXIT_OK)
+		cli_dropped(run.late_dropped, "too late", "--late FILE");
 	exit(status);
 }
 

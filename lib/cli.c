@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -288,6 +289,14 @@ void cli_stats_print(const char *extra)
 		extra ? extra : "", secs);
 }
 
+void cli_dropped(uint64_t n, const char *what, const char *keep)
+{
+	if (n == 0)
+		return;
+	fprintf(stderr, "%s: %" PRIu64 " record%s dropped: %s (%s keeps "
+		"them)\n", cli_prog, n, n == 1 ? "" : "s", what, keep);
+}
+
 static int progress_shown;
 static struct timespec progress_last;
 
@@ -519,4 +528,117 @@ void cli_verb_refuse(const char *verb, const char *opt,
 			opt);
 	fprintf(stderr, "Usage: %s\n", usage_line);
 	exit(EXIT_TROUBLE);
+}
+
+_Noreturn void cli_verb_usage_error(const struct cli_verb *v, const char *fmt,
+				    ...)
+{
+	va_list ap;
+	fflush(stdout);
+	fprintf(stderr, "%s: %s: ", cli_prog, v->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nUsage: %s %s\nTry '%s %s --help' for more "
+		"information.\n", cli_prog, v->usage, cli_prog, v->name);
+	exit(EXIT_TROUBLE);
+}
+
+const struct cli_verb *cli_verb_find(const struct cli_verb *verbs, size_t n,
+				     const char *name)
+{
+	const char *names[65];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(verbs[i].name, name) == 0)
+			return &verbs[i];
+		if (k < 64)
+			names[k++] = verbs[i].name;
+	}
+	names[k] = NULL;
+	const char *near = cli_nearest(name, names);
+	if (near)
+		cli_usage_error("unknown verb '%s'; did you mean '%s'?", name,
+				near);
+	cli_usage_error("unknown verb '%s'", name);
+}
+
+bool cli_verb_takes(const struct cli_verb *v, const char *longname)
+{
+	size_t n = strlen(longname);
+	for (const char *p = v->options; *p;) {
+		while (*p == ' ')
+			p++;
+		size_t len = strcspn(p, " ");
+		if (len == n && strncmp(p, longname, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+/* The verb's option names, NULL-terminated, for cli_nearest(). */
+static void verb_options(const struct cli_verb *v, char names[][40],
+			 const char **ptrs, size_t max)
+{
+	size_t k = 0;
+	for (const char *p = v->options; *p && k + 1 < max;) {
+		while (*p == ' ')
+			p++;
+		size_t len = strcspn(p, " ");
+		if (len && len < 40) {
+			snprintf(names[k], 40, "%.*s", (int)len, p);
+			ptrs[k] = names[k];
+			k++;
+		}
+		p += len;
+	}
+	ptrs[k] = NULL;
+}
+
+int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
+		    const char *shortopts, const struct option *longopts)
+{
+	char sopts[128];
+	/* a leading ':' tells a missing argument from an unknown option */
+	snprintf(sopts, sizeof sopts, ":%s", shortopts);
+	opterr = 0;
+	int longindex = -1;
+	int c = getopt_long(argc, argv, sopts, longopts, &longindex);
+	if (c == -1 || c == 'h')
+		return c;
+	const char *arg = argv[optind - 1];
+	if (c == '?' || c == ':') {
+		char word[64];
+		if (optopt && optopt < 256 && strncmp(arg, "--", 2) != 0)
+			snprintf(word, sizeof word, "-%c", optopt);
+		else
+			snprintf(word, sizeof word, "%.*s",
+				 (int)strcspn(arg, "="), arg);
+		if (c == ':')
+			cli_verb_usage_error(v, "%s needs an argument", word);
+		char names[32][40];
+		const char *ptrs[32];
+		verb_options(v, names, ptrs, 32);
+		const char *near = cli_nearest(word, ptrs);
+		if (near)
+			cli_verb_usage_error(v, "unknown option '%s'; did you "
+					     "mean '--%s'?", word, near);
+		cli_verb_usage_error(v, "unknown option '%s'", word);
+	}
+	/* the long name of what was given, -k included */
+	const char *name = NULL;
+	if (longindex >= 0) {
+		name = longopts[longindex].name;
+	} else {
+		for (const struct option *o = longopts; o->name; o++)
+			if (o->val == c && !o->flag) {
+				name = o->name;
+				break;
+			}
+	}
+	if (name && strcmp(name, "help") != 0 && !cli_verb_takes(v, name))
+		cli_verb_usage_error(v, "--%s does not apply to %s", name,
+				     v->name);
+	return c;
 }

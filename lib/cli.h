@@ -70,6 +70,14 @@ extern struct cli_stats cli_stats;
  * plus extra members (already formatted as `,"k":v...`, may be NULL). */
 void cli_stats_print(const char *extra);
 
+/*
+ * The rule every tool keeps: a record that goes neither to stdout nor to
+ * a file the user named is counted, and said at the end, once, with the
+ * option that would keep it: "PROG: 3 records dropped: too late (--late
+ * FILE keeps them)".  WHAT says why; nothing is printed when n is 0.
+ */
+void cli_dropped(uint64_t n, const char *what, const char *keep);
+
 struct line;
 struct dlq;
 
@@ -135,5 +143,30 @@ const char *cli_nearest(const char *s, const char *const *names);
 _Noreturn void cli_verb_refuse(const char *verb, const char *opt,
 			       const char *usage_line,
 			       const char *const *allowed, bool known);
+
+/*
+ * Verbs of a multi-verb tool (txlog; dlq and checkpoint may follow).  A
+ * verb names the long options it takes; cli_verb_getopt() is
+ * getopt_long() that refuses, exit 2 with the verb's usage line, an
+ * option the verb does not take ("--deep does not apply to cat"), an
+ * unknown one ("did you mean --where?") and a missing argument.  -h and
+ * --help are always taken: the caller prints the verb's help.
+ */
+struct option;
+struct cli_verb {
+	const char *name;
+	const char *usage;   /* after "PROG ": "cat TABLE [--where EXPR]" */
+	const char *options; /* long names it takes, space-separated */
+	const char *what;    /* one line: what the verb does */
+};
+/* The verb called NAME, or a usage error (with "did you mean"). */
+const struct cli_verb *cli_verb_find(const struct cli_verb *verbs, size_t n,
+				     const char *name);
+bool cli_verb_takes(const struct cli_verb *v, const char *longname);
+int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
+		    const char *shortopts, const struct option *longopts);
+/* "PROG: VERB: msg", then "Usage: PROG USAGE", exit 2. */
+_Noreturn void cli_verb_usage_error(const struct cli_verb *v, const char *fmt,
+				    ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -2,6 +2,7 @@
 # dedup: one record per key, within a run and across runs.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 orders() {
 	cat <<'J'
@@ -15,7 +16,7 @@ J
 
 @test "keeps the first record of each key, bytes unchanged" {
 	orders > in.ndjson
-	run dedup -k .id in.ndjson
+	run --separate-stderr dedup -k .id in.ndjson
 	assert_success
 	assert_output - <<'J'
 {"id":1,"v":"a"}
@@ -25,7 +26,7 @@ J
 }
 
 @test "reads stdin when no file or - is named" {
-	run sh -c 'printf "{\"k\":1}\n{\"k\":1}\n" | dedup -k .k -'
+	run --separate-stderr sh -c 'printf "{\"k\":1}\n{\"k\":1}\n" | dedup -k .k -'
 	assert_success
 	assert_output '{"k":1}'
 }
@@ -44,7 +45,7 @@ J
 {"k":12345678901234567890}
 {"k":"1"}
 J
-	run dedup -k .k in.ndjson
+	run --separate-stderr dedup -k .k in.ndjson
 	assert_success
 	assert_output - <<'J'
 {"k":"a"}
@@ -64,7 +65,7 @@ J
 {"a":1,"a":2}
 {"a":2}
 J
-	run dedup in.ndjson
+	run --separate-stderr dedup in.ndjson
 	assert_success
 	assert_output - <<'J'
 {"a":1,"b":[1,2]}
@@ -79,13 +80,13 @@ J
 {"a":1,"b":2}
 {"a":1,"b":1,"c":0}
 J
-	run dedup -k .a -k .b in.ndjson
+	run --separate-stderr dedup -k .a -k .b in.ndjson
 	assert_success
 	assert_output - <<'J'
 {"a":1,"b":1}
 {"a":1,"b":2}
 J
-	run dedup -k '[.a,.b]' in.ndjson
+	run --separate-stderr dedup -k '[.a,.b]' in.ndjson
 	assert_output - <<'J'
 {"a":1,"b":1}
 {"a":1,"b":2}
@@ -98,7 +99,7 @@ J
 {"email":"ann@x.org"}
 {"email":"bob@x.org"}
 J
-	run dedup -k '.email | ascii_downcase' in.ndjson
+	run --separate-stderr dedup -k '.email | ascii_downcase' in.ndjson
 	assert_success
 	assert_output - <<'J'
 {"email":"Ann@X.org"}
@@ -112,9 +113,9 @@ J
 {"a":{"x y":[5,7]}}
 {"a":{"x y":[5,6,7]}}
 J
-	run dedup -k '.a."x y"[0]' in.ndjson
+	run --separate-stderr dedup -k '.a."x y"[0]' in.ndjson
 	assert_output '{"a":{"x y":[5,6]}}'
-	run dedup -k '.a["x y"][-1]' in.ndjson
+	run --separate-stderr dedup -k '.a["x y"][-1]' in.ndjson
 	assert_output - <<'J'
 {"a":{"x y":[5,6]}}
 {"a":{"x y":[5,7]}}
@@ -123,7 +124,7 @@ J
 
 @test "--keep last keeps the last record, in the order of the kept records" {
 	orders > in.ndjson
-	run dedup -k .id --keep last in.ndjson
+	run --separate-stderr dedup -k .id --keep last in.ndjson
 	assert_success
 	assert_output - <<'J'
 {"id":1,"v":"c"}
@@ -141,7 +142,7 @@ J
 {"id":2,"ts":5.0,"n":5}
 {"id":2,"ts":4,"n":6}
 J
-	run dedup -k .id --order-by .ts in.ndjson
+	run --separate-stderr dedup -k .id --order-by .ts in.ndjson
 	assert_success
 	assert_output - <<'J'
 {"id":1,"ts":"2024-01-03","n":2}
@@ -190,13 +191,13 @@ J
 
 @test "--state: a second run over the same input emits nothing" {
 	orders > in.ndjson
-	run dedup -k .id --state s.idx in.ndjson
+	run --separate-stderr dedup -k .id --state s.idx in.ndjson
 	assert_output - <<'J'
 {"id":1,"v":"a"}
 {"id": 2 ,  "v":"b"}
 {"id":3,"v":"d"}
 J
-	run dedup -k .id --state s.idx in.ndjson
+	run --separate-stderr dedup -k .id --state s.idx in.ndjson
 	assert_success
 	assert_output ''
 }
@@ -205,7 +206,7 @@ J
 	orders > old.ndjson
 	dedup -k .id --state s.idx old.ndjson > /dev/null
 	printf '{"id":4}\n{"id":1}\n{"id":5}\n{"id":4}\n' > new.ndjson
-	run dedup -k .id --state s.idx new.ndjson old.ndjson
+	run --separate-stderr dedup -k .id --state s.idx new.ndjson old.ndjson
 	assert_success
 	assert_output - <<'J'
 {"id":4}
@@ -215,10 +216,10 @@ J
 
 @test "--state with --keep last never re-emits a key of an earlier run" {
 	printf '{"id":1,"v":1}\n{"id":1,"v":2}\n' > a.ndjson
-	run dedup -k .id --keep last --state s.idx a.ndjson
+	run --separate-stderr dedup -k .id --keep last --state s.idx a.ndjson
 	assert_output '{"id":1,"v":2}'
 	printf '{"id":1,"v":3}\n{"id":2,"v":1}\n{"id":2,"v":2}\n' > b.ndjson
-	run dedup -k .id --keep last --state s.idx b.ndjson
+	run --separate-stderr dedup -k .id --keep last --state s.idx b.ndjson
 	assert_output '{"id":2,"v":2}'
 }
 
@@ -272,7 +273,7 @@ J
 {"id":1,"t":"2024-01-01T02:00:00Z"}
 {"id":2,"t":"2024-01-01T01:59:00Z"}
 J
-	run dedup -k .id -t .t --ttl 1h in.ndjson
+	run --separate-stderr dedup -k .id -t .t --ttl 1h in.ndjson
 	assert_success
 	assert_output - <<'J'
 {"id":1,"t":"2024-01-01T00:00:00Z"}
@@ -285,14 +286,14 @@ J
 	# watermark - ttl would go below the nanosecond range: it saturates
 	printf '%s\n' '{"id":1,"t":"1677-09-21T00:12:43.145224192Z"}' \
 		'{"id":1,"t":"1677-09-21T00:12:43.145224192Z"}' > in.ndjson
-	run dedup -k .id -t .t --ttl 1h in.ndjson
+	run --separate-stderr dedup -k .id -t .t --ttl 1h in.ndjson
 	assert_success
 	assert_output '{"id":1,"t":"1677-09-21T00:12:43.145224192Z"}'
 }
 
 @test "-t takes epoch numbers in --time-unit" {
 	printf '{"id":1,"t":0}\n{"id":1,"t":3000}\n{"id":1,"t":7200000}\n' > in.ndjson
-	run dedup -k .id -t .t --ttl 1h --time-unit ms in.ndjson
+	run --separate-stderr dedup -k .id -t .t --ttl 1h --time-unit ms in.ndjson
 	assert_output - <<'J'
 {"id":1,"t":0}
 {"id":1,"t":7200000}
@@ -303,7 +304,7 @@ J
 	printf '{"id":1,"t":"2024-01-01T00:00:00Z"}\n' > a.ndjson
 	printf '{"id":1,"t":"2024-01-01T00:10:00Z"}\n{"id":1,"t":"2024-01-01T05:00:00Z"}\n' > b.ndjson
 	dedup -k .id -t .t --ttl 1h --state s.idx a.ndjson > /dev/null
-	run dedup -k .id -t .t --ttl 1h --state s.idx b.ndjson
+	run --separate-stderr dedup -k .id -t .t --ttl 1h --state s.idx b.ndjson
 	assert_output '{"id":1,"t":"2024-01-01T05:00:00Z"}'
 }
 
@@ -311,20 +312,20 @@ J
 	printf '{"id":1}\n{"id":2}\n' > b1.ndjson
 	printf '{"id":2}\n{"id":3}\n' > b2.ndjson
 	dedup -k .id --state s.idx --batch 1 b1.ndjson > /dev/null
-	run dedup -k .id --state s.idx --batch 2 b2.ndjson
+	run --separate-stderr dedup -k .id --state s.idx --batch 2 b2.ndjson
 	assert_output '{"id":3}'
 	# killed after the commit, before the sink took it: the same batch
 	# again, as often as it takes
-	run dedup -k .id --state s.idx --batch 2 b2.ndjson
+	run --separate-stderr dedup -k .id --state s.idx --batch 2 b2.ndjson
 	assert_output '{"id":3}'
 	run dedup -k .id --state s.idx --batch 2 --stats b2.ndjson
 	assert_line --index 0 '{"id":3}'
 	assert_line --index 1 --partial '"keys":3,"shard_skipped":0,"replay":true,'
 	printf '{"id":3}\n{"id":4}\n' > b3.ndjson
-	run dedup -k .id --state s.idx --batch 3 b3.ndjson
+	run --separate-stderr dedup -k .id --state s.idx --batch 3 b3.ndjson
 	assert_output '{"id":4}'
 	# a run without a batch (or an older batch) starts from the newest
-	run dedup -k .id --state s.idx b1.ndjson b2.ndjson b3.ndjson
+	run --separate-stderr dedup -k .id --state s.idx b1.ndjson b2.ndjson b3.ndjson
 	assert_success
 	assert_output ''
 }
@@ -332,13 +333,13 @@ J
 @test "--batch: a replay of the first batch starts from nothing; IDEM_BATCH is the default" {
 	printf '{"id":1}\n{"id":1}\n{"id":2}\n' > b1.ndjson
 	IDEM_BATCH=7 dedup -k .id --state s.idx b1.ndjson > /dev/null
-	IDEM_BATCH=7 run dedup -k .id --state s.idx b1.ndjson
+	IDEM_BATCH=7 run --separate-stderr dedup -k .id --state s.idx b1.ndjson
 	assert_output - <<'J'
 {"id":1}
 {"id":2}
 J
 	# --batch '' opts out: the newest state, a plain re-run
-	IDEM_BATCH=7 run dedup -k .id --state s.idx --batch '' b1.ndjson
+	IDEM_BATCH=7 run --separate-stderr dedup -k .id --state s.idx --batch '' b1.ndjson
 	assert_success
 	assert_output ''
 }
@@ -359,7 +360,7 @@ J
 	printf '{"id":1}\n{"id":2}\n' > b.ndjson
 	dedup -k .id --state s.idx old.ndjson > /dev/null
 	dedup -k .id --state s.idx --batch 1 b.ndjson > /dev/null
-	run dedup -k .id --state s.idx --batch 1 b.ndjson
+	run --separate-stderr dedup -k .id --state s.idx --batch 1 b.ndjson
 	assert_output '{"id":2}'
 }
 
@@ -452,14 +453,14 @@ J
 
 @test "a huge line within the default limit is fine" {
 	{ printf '{"id":1,"pad":"'; head -c 3000000 /dev/zero | tr '\0' x; printf '"}\n{"id":1}\n'; } > in.ndjson
-	run sh -c 'dedup -k .id in.ndjson | wc -c'
+	run --separate-stderr sh -c 'dedup -k .id in.ndjson | wc -c'
 	assert_success
 	assert_output 3000018
 }
 
 @test "CRLF, blank lines and a missing final newline are accepted" {
 	printf '{"id":1}\r\n\r\n\n{"id":2}\r\n{"id":1}\n{"id":3}' > in.ndjson
-	run dedup -k .id in.ndjson
+	run --separate-stderr dedup -k .id in.ndjson
 	assert_success
 	assert_output - <<'J'
 {"id":1}
@@ -487,13 +488,13 @@ J
 
 @test "zstd input is decompressed, from a file and from stdin" {
 	orders | zstd -q > in.ndjson.zst
-	run dedup -k .id in.ndjson.zst
+	run --separate-stderr dedup -k .id in.ndjson.zst
 	assert_output - <<'J'
 {"id":1,"v":"a"}
 {"id": 2 ,  "v":"b"}
 {"id":3,"v":"d"}
 J
-	run sh -c 'dedup -k .id < in.ndjson.zst | wc -l'
+	run --separate-stderr sh -c 'dedup -k .id < in.ndjson.zst | wc -l'
 	assert_output 3
 }
 
@@ -518,14 +519,17 @@ J
 	run cmp all.out shards.out
 	assert_success
 	# and no shard is empty or everything
-	run sh -c 'dedup -k .order_id --shard 1/4 in.ndjson | wc -l'
+	run --separate-stderr sh -c 'dedup -k .order_id --shard 1/4 in.ndjson | wc -l'
 	[ "$output" -gt 3000 ] && [ "$output" -lt 6000 ]
 }
 
 @test "--stats prints one JSON line on stderr" {
 	orders > in.ndjson
 	run sh -c 'dedup -k .id --stats in.ndjson 2>&1 >/dev/null | sed "s/\"seconds\":[0-9.]*/\"seconds\":S/"'
-	assert_output '{"tool":"dedup","records_in":5,"records_out":3,"duplicates":2,"late":0,"dead_lettered":0,"bytes_in":89,"bytes_out":55,"keys":3,"shard_skipped":0,"seconds":S}'
+	assert_output - <<'J'
+{"tool":"dedup","records_in":5,"records_out":3,"duplicates":2,"late":0,"dead_lettered":0,"bytes_in":89,"bytes_out":55,"keys":3,"shard_skipped":0,"seconds":S}
+dedup: 2 records dropped: duplicates (--dupes FILE keeps them)
+J
 }
 
 @test "usage errors exit 2 with a hint" {
@@ -581,7 +585,20 @@ J
 	run bash -c 'ulimit -f 1; dedup -k .id --state s.idx more.ndjson > /dev/null'
 	assert_failure
 	cmp s.idx before.idx
-	run dedup -k .id --state s.idx in.ndjson
+	run --separate-stderr dedup -k .id --state s.idx in.ndjson
 	assert_success
 	assert_output ''
+}
+
+@test "dropped duplicates are counted on stderr with the option that keeps them" {
+	orders > in.ndjson
+	run dedup -k .id in.ndjson
+	assert_success
+	assert_line --index 3 'dedup: 2 records dropped: duplicates (--dupes FILE keeps them)'
+	# kept in a file, or reported by --check: nothing to say
+	run dedup -k .id --dupes d.ndjson in.ndjson
+	refute_output --partial dropped
+	run dedup -k .id --check in.ndjson
+	assert_failure 1
+	refute_output --partial dropped
 }

@@ -42,7 +42,10 @@ prepare() {
 	txlog init gold --infer >/dev/null
 
 	# One batch: bad records aside, duplicates out (across batches
-	# too), late events aside, hourly aggregates; both tables written
+	# too), late events aside (those behind this batch's watermark by
+	# watermark, those whose window an earlier batch closed by window),
+	# hourly aggregates; window follows watermark's control lines
+	# (--emit), so no record is lost between them.  Both tables written
 	# with the batch number as txn, so a batch replayed after a crash
 	# is a no-op there.  dedup and window learn the batch from
 	# IDEM_BATCH: a replay starts from their state before the batch,
@@ -53,28 +56,55 @@ prepare() {
 set -euo pipefail
 : > "bad/\$IDEM_BATCH.ndjson"
 : > "late/\$IDEM_BATCH.ndjson"
+: > "late/\$IDEM_BATCH.window.ndjson"
 dlq check -e '.amount != null' --dlq "bad/\$IDEM_BATCH.ndjson" |
 	dedup -k .order_id --state seen.idx > batch.silver
 txlog append silver --txn "silver:\$IDEM_BATCH" batch.silver
-watermark -t .event_time --delay 10m --late "late/\$IDEM_BATCH.ndjson" < batch.silver |
+watermark -t .event_time --delay 10m --late "late/\$IDEM_BATCH.ndjson" --emit < batch.silver |
 	window --tumble $win -t .event_time -g .currency --state window.state \\
+		--late "late/\$IDEM_BATCH.window.ndjson" \\
 		--agg 'n=count()' --agg 'gmv=sum(.amount)' |
 	jq -c '{start: .window.start, currency: .key, n, gmv, pane: .pane.index}' > batch.gold
 txlog append gold --txn "gold:\$IDEM_BATCH" batch.gold
+B
+	# The bronze files are all there is: once they are read, a watermark
+	# past every event fires the windows still open in window.state.  As
+	# batch 0 of its own, a re-run after a kill fires them again for the
+	# sink, whose txn drops what it already has.
+	cat > close.sh <<B
+set -euo pipefail
+printf '{"_watermark":"2200-01-01T00:00:00Z"}\\n' |
+	window --tumble $win -t .event_time -g .currency --state window.state \\
+		--batch 0 --agg 'n=count()' --agg 'gmv=sum(.amount)' |
+	jq -c '{start: .window.start, currency: .key, n, gmv, pane: .pane.index}' > close.gold
+txlog append gold --txn gold-close:1 close.gold
 B
 }
 
 pipeline() {
 	checkpoint run -s bronze.ckpt --max-records "$per_batch" --until-empty \
 		bronze -- bash batch.sh
+	bash close.sh
 }
 
 report() {
 	say checkpoint "$(checkpoint status -s bronze.ckpt | jq -s -r '"\(length) sources, \(map(.lag) | add) bytes of lag, last batch \(.[0].batch)"')"
 	say dlq "$(lines bad/*.ndjson) bad records dead-lettered: $(dlq stats bad/*.ndjson | jq -r 'select(.error_type) | "\(.entries) \(.error_type)"' | paste -sd, -)"
 	say dedup "$(txlog cat silver | wc -l | tr -d ' ') unique orders in the silver table"
-	say watermark "$(lines late/*.ndjson) events later than 10 minutes set aside"
-	say window "$(txlog cat gold | wc -l | tr -d ' ') panes of $win (per currency) in the gold table"
+	# nothing lost: every silver row is in a gold pane or set aside late
+	# (each window fires once: no --lateness)
+	rows=$(txlog cat silver | wc -l | tr -d ' ')
+	wlate=$(lines late/*.window.ndjson)
+	mlate=$(($(lines late/*.ndjson) - wlate))
+	in_panes=$(txlog cat gold | jq -s 'map(.n) | add // 0')
+	say watermark "$mlate events later than 10 minutes set aside"
+	say window "$(txlog cat gold | wc -l | tr -d ' ') panes of $win (per currency) in the gold table, $wlate events after their window closed set aside"
+	if [ $((in_panes + mlate + wlate)) -eq "$rows" ]; then
+		say accounted "$rows silver rows = $in_panes in gold panes + $mlate + $wlate set aside late"
+	else
+		say accounted "LOST: $rows silver rows, $in_panes in panes, $((mlate + wlate)) set aside late"
+		exit 1
+	fi
 
 	# Replaying the first batch is a no-op: the txn is recorded.
 	before=$(txlog log silver | wc -l | tr -d ' ')

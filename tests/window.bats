@@ -19,19 +19,20 @@ J
 
 @test "tumbling windows fire when the watermark passes their end; too-late records are dropped" {
 	events > in.ndjson
-	run window --tumble 1m -t .t -g .c --agg 'n=count()' --agg 's=sum(.a)' --agg 'm=max(.a)' --agg 'av=avg(.a)' in.ndjson
+	run window --tumble 1m --delay 0s -t .t -g .c --agg 'n=count()' --agg 's=sum(.a)' --agg 'm=max(.a)' --agg 'av=avg(.a)' in.ndjson
 	assert_success
 	assert_output - <<'J'
 {"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"EUR","n":1,"s":1.5,"m":1.5,"av":1.5,"pane":{"timing":"on_time","index":0,"final":true}}
 {"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"USD","n":1,"s":2,"m":2,"av":2,"pane":{"timing":"on_time","index":0,"final":true}}
 {"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":"EUR","n":1,"s":3.25,"m":3.25,"av":3.25,"pane":{"timing":"on_time","index":0,"final":true}}
 {"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"key":"EUR","n":1,"s":1,"m":1,"av":1,"pane":{"timing":"on_time","index":0,"final":true}}
+window: 2 records dropped: too late (--late FILE or --lateness DUR keeps them)
 J
 }
 
 @test "with --lateness a late record re-fires its window as an accumulating late pane" {
 	events > in.ndjson
-	run window --tumble 1m -t .t -g .c --lateness 2m --agg 'n=count()' --agg 's=sum(.a)' in.ndjson
+	run window --tumble 1m --delay 0s -t .t -g .c --lateness 2m --agg 'n=count()' --agg 's=sum(.a)' in.ndjson
 	assert_success
 	assert_output - <<'J'
 {"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"EUR","n":1,"s":1.5,"pane":{"timing":"on_time","index":0,"final":false}}
@@ -45,7 +46,7 @@ J
 
 @test "too-late records go to --late FILE and are counted by --stats" {
 	events > in.ndjson
-	run sh -c 'window --tumble 1m -t .t --late late.ndjson --stats in.ndjson 2>err >/dev/null; jq -c "{records_in,late,too_late,panes,open_windows}" err; cat late.ndjson'
+	run sh -c 'window --tumble 1m --delay 0s -t .t --late late.ndjson --stats in.ndjson 2>err >/dev/null; jq -c "{records_in,late,too_late,panes,open_windows}" err; cat late.ndjson'
 	assert_success
 	assert_output - <<'J'
 {"records_in":6,"late":2,"too_late":2,"panes":3,"open_windows":1}
@@ -56,7 +57,7 @@ J
 
 @test "sliding windows: a record belongs to size/step windows" {
 	events > in.ndjson
-	run window --slide 1m --every 30s -t .t --agg 'n=count()' --agg 'p=p50(.a)' --agg 'd=distinct(.c)' in.ndjson
+	run window --slide 1m --delay 0s --every 30s -t .t --agg 'n=count()' --agg 'p=p50(.a)' --agg 'd=distinct(.c)' in.ndjson
 	assert_success
 	assert_output - <<'J'
 {"window":{"start":"1969-12-31T23:59:30Z","end":"1970-01-01T00:00:30Z"},"n":2,"p":1.5,"d":2,"pane":{"timing":"on_time","index":0,"final":true}}
@@ -65,6 +66,7 @@ J
 {"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"n":1,"p":3.25,"d":1,"pane":{"timing":"on_time","index":0,"final":true}}
 {"window":{"start":"1970-01-01T00:01:30Z","end":"1970-01-01T00:02:30Z"},"n":1,"p":1,"d":1,"pane":{"timing":"on_time","index":0,"final":true}}
 {"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"n":1,"p":1,"d":1,"pane":{"timing":"on_time","index":0,"final":true}}
+window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
 J
 }
 
@@ -76,7 +78,7 @@ J
 {"t":100,"u":"a","v":4}
 {"t":28,"u":"a","v":5}
 J
-	run window --session 20s -t .t -g .u --lateness 2m --agg 'n=count()' --agg 'f=first(.v)' --agg 'l=last(.v)' --agg 's=sum(.v)' in.ndjson
+	run window --session 20s --delay 0s -t .t -g .u --lateness 2m --agg 'n=count()' --agg 'f=first(.v)' --agg 'l=last(.v)' --agg 's=sum(.v)' in.ndjson
 	assert_success
 	assert_output - <<'J'
 {"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:30Z"},"key":"a","n":2,"f":1,"l":2,"s":3,"pane":{"timing":"on_time","index":0,"final":false}}
@@ -105,7 +107,7 @@ J
 
 @test "--emit update writes an early pane on every change, then the on-time one" {
 	printf '%s\n' '{"t":5,"v":1}' '{"t":20,"v":2}' '{"t":61,"v":3}' > in.ndjson
-	run window --tumble 1m --offset 10s -t .t --emit update --agg 's=sum(.v)' in.ndjson
+	run window --tumble 1m --delay 0s --offset 10s -t .t --emit update --agg 's=sum(.v)' in.ndjson
 	assert_success
 	assert_output - <<'J'
 {"window":{"start":"1969-12-31T23:59:10Z","end":"1970-01-01T00:00:10Z"},"s":1,"pane":{"timing":"early","index":0,"final":false}}
@@ -130,6 +132,7 @@ J
 	assert_output - <<'J'
 {"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
 {"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
 J
 }
 
@@ -157,7 +160,7 @@ J
 	events > all.ndjson
 	head -n 3 all.ndjson > part1.ndjson
 	tail -n 3 all.ndjson > part2.ndjson
-	args='--tumble 1m -t .t -g .c --lateness 2m --agg n=count() --agg s=sum(.a) --agg p=p90(.a) --agg d=distinct(.a)'
+	args='--tumble 1m --delay 0s -t .t -g .c --lateness 2m --agg n=count() --agg s=sum(.a) --agg p=p90(.a) --agg d=distinct(.a)'
 	window $args --state one.st all.ndjson > one.out
 	window $args --state two.st part1.ndjson > two.out
 	window $args --state two.st part2.ndjson >> two.out
@@ -171,7 +174,7 @@ J
 	printf '{"t":10,"v":1}\n{"t":70,"v":2}\n' > b1.ndjson
 	printf '{"t":75,"v":3}\n{"t":130,"v":4}\n' > b2.ndjson
 	printf '{"t":200,"v":5}\n' > b3.ndjson
-	args='--tumble 1m -t .t --agg s=sum(.v)'
+	args='--tumble 1m --delay 0s -t .t --agg s=sum(.v)'
 	window $args --state w.st --batch 1 b1.ndjson > /dev/null
 	run window $args --state w.st --batch 2 b2.ndjson
 	assert_output '{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"s":5,"pane":{"timing":"on_time","index":0,"final":true}}'
@@ -185,7 +188,7 @@ J
 	assert_output '{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"s":4,"pane":{"timing":"on_time","index":0,"final":true}}'
 	run window $args --state w.st --batch 1 b1.ndjson
 	assert_success
-	assert_output ''
+	assert_output 'window: 2 records dropped: too late (--late FILE or --lateness DUR keeps them)'
 }
 
 @test "--batch needs --state" {
@@ -260,6 +263,43 @@ J
 	assert_output ''
 }
 
+@test "without --delay or _watermark lines a file is one batch: no record of it is late" {
+	run sh -c "printf '{\"t\":%d}\\n' 300 10 20 30 400 | window --tumble 1m -t .t"
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":3,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:05:00Z","end":"1970-01-01T00:06:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:06:00Z","end":"1970-01-01T00:07:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	# with --state each run is a batch: W moves to its newest time at
+	# its end, fires what that closes, and judges the next run by it
+	printf '{"t":%d}\n' 300 10 70 > a.ndjson
+	printf '{"t":%d}\n' 5 310 420 > b.ndjson
+	run window --tumble 1m -t .t --state s.st a.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	run window --tumble 1m -t .t --state s.st b.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:05:00Z","end":"1970-01-01T00:06:00Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
+J
+}
+
+@test "windows with gaps: a record between them belongs to none and is counted" {
+	run sh -c "printf '{\"t\":%d}\\n' 0 3600 7300 10800 | window --slide 1h --every 2h -t .t --stats 2>err; grep '^{' err | jq -c '{records_in,records_out,too_late,gap}'; grep -v '^{' err"
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T01:00:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T02:00:00Z","end":"1970-01-01T03:00:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"records_in":4,"records_out":2,"too_late":0,"gap":2}
+window: 2 records dropped: between windows (--every no longer than --slide keeps them)
+J
+}
+
 # random_stream SEED [keyed]: 60 records "t v" (or "t k v", k a or b),
 # event times rising by up to 20 s, 30% of them up to 120 s late.
 random_stream() {
@@ -275,7 +315,7 @@ random_stream() {
 # from 0, and the too-late counts agree.
 @test "property: last panes match a brute-force model over random streams" {
 	for seed in $(seq 1 "$(quick 12 2)"); do
-		for cfg in "60 60 0 0" "60 60 30 10" "60 20 0 5" "90 30 45 0"; do
+		for cfg in "60 60 0 0" "60 60 30 10" "60 20 0 5" "90 30 45 0" "20 45 0 0" "30 50 20 5"; do
 			set -- $cfg
 			random_stream "$seed" > s.txt
 			awk '{ printf "{\"t\":%d,\"v\":%d}\n", $1, $2 }' s.txt > s.ndjson
@@ -289,7 +329,7 @@ random_stream() {
 				(map(.pane.index) == [range(length)]) as $ok
 				| last | "\(.window.start | fromdateiso8601) \(.n) \(.s) \(.mn) \(.mx)\(if $ok then "" else " BAD-INDEX" end)")
 				| sort_by(split(" ")[0] | tonumber) | .[]' out > got
-			jq -r '"too_late \(.too_late)"' err >> got
+			grep "^{" err | jq -r '"too_late \(.too_late)\ngap \(.gap)"' >> got
 			if ! diff want got > diff.txt; then
 				echo "seed $seed cfg $cfg"; cat diff.txt; return 1
 			fi
@@ -318,7 +358,7 @@ random_stream() {
 				| .[]' out | sort > panes
 			awk 'NR == FNR { if ($1 != "too_late") m[$1 " " $2 " " $3]; next }
 				($1 " " $2 " " $3) in m' want panes > got
-			jq -r '"too_late \(.too_late)"' err >> got
+			grep "^{" err | jq -r '"too_late \(.too_late)"' >> got
 			awk 'NR == FNR { if ($1 != "too_late") { n++; K[n] = $1; S[n] = $2; E[n] = $3 }; next }
 				{ for (i = 1; i <= n; i++) if (K[i] == $1 && S[i] <= $2 && $3 <= E[i]) next
 				  print "pane outside every session: " $0 }' want panes >> got

@@ -15,6 +15,14 @@
  * then W is updated, windows with end <= W fire on time (sorted by start,
  * then key), and windows with end + lateness <= W are dropped.  End of
  * input is W = +infinity, unless --state carries the windows on.
+ *
+ * W comes from --delay (newest event time - delay, moved by every record)
+ * or from upstream _watermark lines.  With neither, the input is one
+ * bounded batch, as in Flink's batch mode: no record of it is late, W
+ * moves only at its end (to +infinity, or with --state to the newest
+ * event time, so the next run judges its records against this one).
+ * A record that belongs to no window (too late, or in a gap between
+ * --slide windows) is counted and reported at the end (cli_dropped).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -114,7 +122,12 @@ static struct {
 	size_t ntouched, captouched, nbatch, capbatch;
 	struct cli_side late; /* --late FILE */
 	struct dlq *dlq;
-	uint64_t too_late, panes, shard_skipped;
+	uint64_t too_late, gap, panes, shard_skipped;
+	uint64_t late_dropped; /* too late, and no file named for them */
+	/* bounded batch (no --delay, no _watermark lines): records are
+	 * judged against the W the run started with */
+	bool have_w0;
+	int64_t w0;
 	bool foreign; /* this record belongs to another --shard */
 	char *desc;
 	struct state_gen gen; /* the batch, and the state it started from */
@@ -138,11 +151,14 @@ static void usage(int status)
 "  -g, --group EXPR        group key (repeatable)\n"
 "      --agg NAME=FUNC(EXPR)  count sum min max avg first last distinct\n"
 "                          p50 p90 p99 (repeatable; count() counts records)\n"
-"      --delay DUR         own watermark = newest event time - DUR\n"
+"      --delay DUR         own watermark = newest event time - DUR; with\n"
+"                          neither it nor _watermark lines the input is one\n"
+"                          batch: no record is late, all fire at its end\n"
 "      --lateness DUR      keep fired windows DUR longer for late records\n"
 "      --emit final|update final: on time and late panes (default);\n"
 "                          update: also an early pane on every change\n"
-"      --late drop|FILE    where too-late records go (default drop)\n"
+"      --late drop|FILE    where too-late records go (default: drop, and\n"
+"                          say how many on stderr)\n"
 "      --state FILE        carry open windows and W to the next run\n"
 "      --batch ID          the batch this run is (default: $IDEM_BATCH); a\n"
 "                          re-run of the batch that wrote the state starts\n"
@@ -526,6 +542,8 @@ static void too_late(const struct line *ln, const char *name, int64_t t,
 		if (dlq_put(run.dlq, &l, err, sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		cli_stats.dead_lettered++;
+	} else {
+		run.late_dropped++;
 	}
 }
 
@@ -587,6 +605,12 @@ static struct win *session_join(struct group *g, int64_t s, int64_t e,
 	}
 	*resched = into->end != end0;
 	return into;
+}
+
+/* No --delay and no _watermark lines: the input is one bounded batch. */
+static bool batch_mode(void)
+{
+	return !opt.delay_given && !run.upstream;
 }
 
 static bool is_control(void)
@@ -683,8 +707,15 @@ static void record(const struct line *ln, const char *name)
 
 	/* the windows of t, and which of them are still open */
 	int64_t w = 0;
-	bool have_w = wm_get(run.wm, &w);
+	bool have_w;
+	if (batch_mode()) {
+		have_w = run.have_w0;
+		w = run.w0;
+	} else {
+		have_w = wm_get(run.wm, &w);
+	}
 	int64_t starts[MAX_SPAN];
+	bool in_gap = false;
 	size_t nstarts = 0;
 	int64_t span = opt.kind == SESSION ? opt.gap : opt.size;
 	/* Near the ends of int64 nanoseconds (1677, 2262) a window's bounds
@@ -712,13 +743,22 @@ static void record(const struct line *ln, const char *name)
 		int64_t first = last;
 		while (first - step > t - opt.size)
 			first -= step;
+		/* with --every > --slide, t may lie between windows */
+		in_gap = t >= last + span;
 		for (int64_t s = first; s <= last; s += step)
-			if (!have_w || wm_add(wm_add(s, span), opt.lateness) > w)
+			if (t < s + span &&
+			    (!have_w ||
+			     wm_add(wm_add(s, span), opt.lateness) > w))
 				starts[nstarts++] = s;
 	}
 	if (opt.kind == SESSION && have_w &&
 	    wm_add(wm_add(t, span), opt.lateness) <= w)
 		nstarts = 0;
+	if (in_gap && nstarts == 0) {
+		if (!run.foreign)
+			run.gap++;
+		goto observe;
+	}
 	if (nstarts == 0) {
 		if (!run.foreign)
 			too_late(ln, name, t, w);
@@ -779,7 +819,8 @@ static void record(const struct line *ln, const char *name)
 		}
 	}
 observe:
-	if (!run.upstream && wm_observe(run.wm, (struct fp128){0, 0}, t)) {
+	if (!run.upstream && wm_observe(run.wm, (struct fp128){0, 0}, t) &&
+	    opt.delay_given) {
 		wm_get(run.wm, &w);
 		advance(w);
 	}
@@ -965,8 +1006,11 @@ static void fire_all(void)
 
 static _Noreturn void finish(int status)
 {
+	int64_t w;
 	if (status == EXIT_OK && !opt.state_path)
 		fire_all();
+	else if (status == EXIT_OK && batch_mode() && wm_get(run.wm, &w))
+		advance(w); /* the batch is over: W is its newest time */
 	cli_progress_done();
 	cli_out_commit();
 	cli_side_close(&run.late);
@@ -975,11 +1019,11 @@ static _Noreturn void finish(int status)
 		state_save();
 	if (opt.stats) {
 		struct buf b = {0};
-		int64_t w;
-		buf_addf(&b, ",\"too_late\":%" PRIu64 ",\"panes\":%" PRIu64
+		buf_addf(&b, ",\"too_late\":%" PRIu64 ",\"gap\":%" PRIu64
+			 ",\"panes\":%" PRIu64
 			 ",\"open_windows\":%zu,\"groups\":%zu"
 			 ",\"shard_skipped\":%" PRIu64,
-			 run.too_late, run.panes, run.nwins, run.ngroups,
+			 run.too_late, run.gap, run.panes, run.nwins, run.ngroups,
 			 run.shard_skipped);
 		if (wm_get(run.wm, &w)) {
 			jw_key(&b, "watermark", 0);
@@ -992,6 +1036,12 @@ static _Noreturn void finish(int status)
 		buf_free(&b);
 	}
 	cli_out_close();
+	if (status == EXIT_OK)
+		cli_dropped(run.late_dropped, "too late",
+			    "--late FILE or --lateness DUR");
+	if (status == EXIT_OK)
+		cli_dropped(run.gap, "between windows",
+			    "--every no longer than --slide");
 	exit(status);
 }
 
@@ -1170,6 +1220,7 @@ int main(int argc, char **argv)
 		opt.state_path = real;
 		state_load();
 	}
+	run.have_w0 = wm_get(run.wm, &run.w0);
 	if (opt.late_path && strcmp(opt.late_path, "drop") != 0)
 		cli_side_open(&run.late, opt.late_path, true);
 	if (opt.dlq_path)
