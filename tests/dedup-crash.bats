@@ -39,7 +39,7 @@ keys() {
 	# the finished state knows every key
 	run dedup -k .order_id --state s.idx in.ndjson
 	assert_success
-	assert_output ''
+	assert_output "dedup: $(grep -c . in.ndjson) records dropped: duplicates (--dupes FILE keeps them)"
 }
 
 @test "stopped at each step of the state commit: old state or new" {
@@ -55,8 +55,12 @@ keys() {
 		run dedup -k .id --state s.idx b.ndjson
 		assert_success
 		case $point in
-		commit.written) assert_output '{"id":3}' ;;
-		*) assert_output '' ;;
+		commit.written) assert_output - <<'J'
+{"id":3}
+dedup: 1 record dropped: duplicates (--dupes FILE keeps them)
+J
+		;;
+		*) assert_output 'dedup: 2 records dropped: duplicates (--dupes FILE keeps them)' ;;
 		esac
 	done
 }

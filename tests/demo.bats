@@ -20,9 +20,10 @@ idem demo in $PWD/demo
   bronze      60003 raw events in 2 files
   checkpoint  2 sources, 0 bytes of lag, last batch 4
   dlq         3 bad records dead-lettered: 2 invalid_json,1 missing_field
-  dedup       51000 unique orders in the silver table
+  dedup       51000 unique orders in the silver table, 9000 duplicates set aside
   watermark   449 events later than 10 minutes set aside
   window      86 panes of 1h (per currency) in the gold table, 0 events after their window closed set aside
+  accounted   60003 raw events = 3 bad + 9000 duplicates + 51000 silver rows
   accounted   51000 silver rows = 50551 in gold panes + 449 + 0 set aside late
   txlog       5 silver versions; a replayed batch added nothing
   reconcile   silver agrees with bronze: 51000 rows, amount 11620438.25, fingerprint 4ae7cacb
@@ -44,7 +45,7 @@ EOF2
 	assert_success
 	run sh "$BATS_TEST_DIRNAME/demo.sh" report
 	assert_success
-	assert_line '  dedup       510 unique orders in the silver table'
+	assert_line '  dedup       510 unique orders in the silver table, 90 duplicates set aside'
 	assert_line '  txlog       5 silver versions; a replayed batch added nothing'
 	run sh "$BATS_TEST_DIRNAME/demo.sh" walk
 	assert_failure 2

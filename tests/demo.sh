@@ -37,7 +37,7 @@ prepare() {
 	printf '{"order_id":"o-bad-2","currency":"EUR"}\n' >> bronze/part-2.ndjson
 	say bronze "$(lines bronze/*) raw events in 2 files"
 
-	mkdir -p bad late
+	mkdir -p bad dupes late
 	txlog init silver --infer >/dev/null
 	txlog init gold --infer >/dev/null
 
@@ -58,7 +58,7 @@ set -euo pipefail
 : > "late/\$IDEM_BATCH.ndjson"
 : > "late/\$IDEM_BATCH.window.ndjson"
 dlq check -e '.amount != null' --dlq "bad/\$IDEM_BATCH.ndjson" |
-	dedup -k .order_id --state seen.idx > batch.silver
+	dedup -k .order_id --state seen.idx --dupes "dupes/\$IDEM_BATCH.ndjson" > batch.silver
 txlog append silver --txn "silver:\$IDEM_BATCH" batch.silver
 watermark -t .event_time --delay 10m --late "late/\$IDEM_BATCH.ndjson" --emit < batch.silver |
 	window --tumble $win -t .event_time -g .currency --state window.state \\
@@ -90,7 +90,7 @@ pipeline() {
 report() {
 	say checkpoint "$(checkpoint status -s bronze.ckpt | jq -s -r '"\(length) sources, \(map(.lag) | add) bytes of lag, last batch \(.[0].batch)"')"
 	say dlq "$(lines bad/*.ndjson) bad records dead-lettered: $(dlq stats bad/*.ndjson | jq -r 'select(.error_type) | "\(.entries) \(.error_type)"' | paste -sd, -)"
-	say dedup "$(txlog cat silver | wc -l | tr -d ' ') unique orders in the silver table"
+	say dedup "$(txlog cat silver | wc -l | tr -d ' ') unique orders in the silver table, $(lines dupes/*.ndjson) duplicates set aside"
 	# nothing lost: every silver row is in a gold pane or set aside late
 	# (each window fires once: no --lateness)
 	rows=$(txlog cat silver | wc -l | tr -d ' ')
@@ -99,6 +99,13 @@ report() {
 	in_panes=$(txlog cat gold | jq -s 'map(.n) | add // 0')
 	say watermark "$mlate events later than 10 minutes set aside"
 	say window "$(txlog cat gold | wc -l | tr -d ' ') panes of $win (per currency) in the gold table, $wlate events after their window closed set aside"
+	raw=$(lines bronze/*) bad=$(lines bad/*.ndjson) dupes=$(lines dupes/*.ndjson)
+	if [ $((bad + dupes + rows)) -eq "$raw" ]; then
+		say accounted "$raw raw events = $bad bad + $dupes duplicates + $rows silver rows"
+	else
+		say accounted "LOST: $raw raw events, $bad bad, $dupes duplicates, $rows silver rows"
+		exit 1
+	fi
 	if [ $((in_panes + mlate + wlate)) -eq "$rows" ]; then
 		say accounted "$rows silver rows = $in_panes in gold panes + $mlate + $wlate set aside late"
 	else
@@ -119,7 +126,7 @@ report() {
 
 	# Reconcile: silver must hold exactly the good, deduplicated bronze.
 	dlq check -e '.amount != null' --dlq /dev/null bronze/* 2>/dev/null |
-		dedup -k .order_id > expected.ndjson
+		dedup -k .order_id --dupes expected.dupes > expected.ndjson
 	if reconcile -k .order_id --sum .amount --by .day --format ndjson \
 		expected.ndjson txlog:silver > reconcile.ndjson; then
 		say reconcile "silver agrees with bronze: $(tail -n 1 reconcile.ndjson | jq -r '"\(.source.rows) rows, amount \(.source.sum[".amount"]), fingerprint \(.source.fingerprint[0:8])"')"

@@ -15,10 +15,10 @@ load helpers
 	[ ! -e k.idx.lock ]
 	run dedup -k .id --state k.idx in
 	assert_success
-	assert_output ''
+	assert_output 'dedup: 2 records dropped: duplicates (--dupes FILE keeps them)'
 	run dedup -k .id --state real/k.idx in
 	assert_success
-	assert_output ''
+	assert_output 'dedup: 2 records dropped: duplicates (--dupes FILE keeps them)'
 }
 
 @test "a dangling symlink names where a window state is created" {

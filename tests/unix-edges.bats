@@ -53,7 +53,7 @@ no_lock_records() {
 	assert_output "$(recs)"
 	no_lock_records
 	run dedup -k .id --state s.idx in
-	assert_output ''
+	assert_output 'dedup: 4 records dropped: duplicates (--dupes FILE keeps them)'
 }
 
 @test "window --state with stdout closed fails and fires no window" {

@@ -132,6 +132,7 @@ OUT
 	assert_output - <<'OUT'
 {"id":1,"t":"2024-01-01T09:00:00.000+00:00","v":"tie, later"}
 {"id":2,"t":"2024-01-01T09:00:00Z","v":"newer"}
+dedup: 3 records dropped: duplicates (--dupes FILE keeps them)
 OUT
 }
 
@@ -181,6 +182,7 @@ OUT
 		assert_output - <<'OUT'
 {"id":12345678901234567891,"t":1}
 {"id":12345678901234567890,"t":1}
+dedup: 1 record dropped: duplicates (--dupes FILE keeps them)
 OUT
 	done
 }
