@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* mkostemp */
 #include "commit.h"
 
 #include <dirent.h>
@@ -145,7 +146,9 @@ int commit_open(struct commit_file *c, const char *path, char *err,
 	memcpy(c->tmp, path, n);
 	memcpy(c->tmp + n, suffix, sizeof suffix);
 
-	c->fd = mkstemp(c->tmp);
+	/* O_CLOEXEC at creation: a thread of the same process that forks
+	 * between two calls would hand the temp file to its child. */
+	c->fd = mkostemp(c->tmp, O_CLOEXEC);
 	if (c->fd < 0) {
 		set_err(err, errlen, "%s: cannot create temp file: %s", path,
 			strerror(errno));
@@ -153,9 +156,8 @@ int commit_open(struct commit_file *c, const char *path, char *err,
 		return -1;
 	}
 	tmp_remember(c->tmp);
-	/* mkstemp makes 0600; a state file should look like any other. */
-	if (fcntl(c->fd, F_SETFD, FD_CLOEXEC) < 0 ||
-	    fchmod(c->fd, file_mode()) < 0) {
+	/* mkostemp makes 0600; a state file should look like any other. */
+	if (fchmod(c->fd, file_mode()) < 0) {
 		set_err(err, errlen, "%s: cannot set up temp file: %s", path,
 			strerror(errno));
 		commit_discard(c);
