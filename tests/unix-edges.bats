@@ -456,3 +456,29 @@ torn_dlq() {
 	assert_output '[{"id":1},3]
 [{"id":1},4]'
 }
+
+@test "dlq retry: a command that exits 0 without reading its record has failed, unless --allow-unread" {
+	printf '{"id":1}\n{"id":2}\n' > in
+	run dlq retry --retries 0 in -- true
+	assert_failure 2
+	assert_output 'dlq: in:1: true exited 0 without reading its record (9 bytes unread; --allow-unread if it may) after 1 attempt'
+	run dlq retry --retries 0 --dlq dead in -- true
+	assert_success
+	assert_output ''
+	run jq -c '[.original_record.id, .error_message]' dead
+	assert_output - <<'EOF'
+[1,"true exited 0 without reading its record (9 bytes unread; --allow-unread if it may) after 1 attempt"]
+[2,"true exited 0 without reading its record (9 bytes unread; --allow-unread if it may) after 1 attempt"]
+EOF
+	# a record past the pipe buffer: no hang when nobody reads it
+	jq -nc '{id: 3, pad: ("x" * 200000)}' > big
+	run timeout 10 dlq retry --retries 0 big -- true
+	assert_failure 2
+	assert_output 'dlq: big:1: true exited 0 without reading its record (200018 bytes unread; --allow-unread if it may) after 1 attempt'
+	run dlq retry --allow-unread --retries 0 in -- true
+	assert_success
+	assert_output ''
+	run dlq retry --retries 0 in -- cat
+	assert_success
+	assert_output $'{"id":1}\n{"id":2}'
+}

@@ -10,6 +10,13 @@
  * written out, so a slow record holds the ones after it back (up to N).
  * One poll(2) loop watches every child's pipes and the nearest deadline
  * (a backoff ending or a --timeout expiring).
+ *
+ * A command that exits 0 has not handled its record unless it read it:
+ * `true` exits 0 at once, and a record that fits in the pipe buffer is
+ * "written" without anyone reading it.  So each job keeps its stdin
+ * pipe's read end (close-on-exec, never the child's): once the child is
+ * gone, FIONREAD on it counts what was never taken, and such an attempt
+ * is a failure unless --allow-unread says the command may ignore input.
  */
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
@@ -22,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +56,8 @@ struct job {
 	int64_t at; /* J_WAIT: start time; J_RUN: timeout deadline (0: none) */
 	pid_t pid;
 	int in, out, err; /* -1 when closed */
+	int peek;	  /* our copy of the stdin pipe's read end, or -1 */
+	uint64_t unread;  /* bytes of the record the last attempt never took */
 	size_t in_off;
 	struct buf stdout_buf, err_line, err_tail;
 	int status; /* last exit status, 128+sig, or -1 timed out */
@@ -64,6 +74,7 @@ static struct {
 	const char *dlq_path;
 	char **cmd;
 	bool stats;
+	bool allow_unread;
 } opt = {.retries = 3, .bmin = 100000000LL, .bmax = 30000000000LL,
 	 .jobs = 1};
 
@@ -88,6 +99,7 @@ static void usage(int status)
 "  -j, --jobs N           N records at once; output stays in input order\n"
 "      --permanent CODES  exit codes not worth retrying (e.g. 2,65)\n"
 "      --dlq FILE         dead-letter records that still fail\n"
+"      --allow-unread     CMD may exit 0 without reading its record\n"
 "      --stats            print counts as one JSON line on stderr\n"
 "  -h, --help             show this help\n");
 	exit(status);
@@ -135,7 +147,7 @@ static void start(struct job *j)
 		_exit(127);
 	}
 	setpgid(pid, pid);
-	close(pi[0]);
+	j->peek = pi[0];
 	close(po[1]);
 	close(pe[1]);
 	j->pid = pid;
@@ -150,6 +162,7 @@ static void start(struct job *j)
 	buf_reset(&j->err_tail);
 	j->state = J_RUN;
 	j->status = 0;
+	j->unread = 0;
 	j->attempt++;
 	j->at = opt.timeout ? time_now() + opt.timeout : 0;
 	rt.attempts++;
@@ -188,8 +201,17 @@ static void take_err(struct job *j, const char *p, size_t n)
 	}
 }
 
+static void drop_fd(int *fd);
+
 static void ended(struct job *j, int status)
 {
+	int left = 0;
+	if (j->peek >= 0 && ioctl(j->peek, FIONREAD, &left) == 0 && left > 0)
+		j->unread += (uint64_t)left;
+	drop_fd(&j->peek);
+	drop_fd(&j->in);
+	if (status == 0 && j->unread && !opt.allow_unread)
+		status = -2; /* exited 0 without reading its record */
 	j->status = status;
 	j->pid = 0;
 	if (status == 0) {
@@ -206,17 +228,22 @@ static void ended(struct job *j, int status)
 	j->at = time_now() + backoff(j->attempt);
 }
 
+static void reap_status(struct job *j, int st)
+{
+	if (j->status == -1) {
+		ended(j, -1);
+		return;
+	}
+	ended(j, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
 static void reap(struct job *j)
 {
 	int st;
 	while (waitpid(j->pid, &st, 0) < 0)
 		if (errno != EINTR)
 			cli_die(EXIT_TROUBLE, "wait: %s", strerror(errno));
-	if (j->status == -1) {
-		ended(j, -1);
-		return;
-	}
-	ended(j, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	reap_status(j, st);
 }
 
 static void drop_fd(int *fd)
@@ -254,6 +281,17 @@ static void step(void)
 			reap(j);
 			moved = true;
 			continue;
+		}
+		if (j->in >= 0 && j->out < 0 && j->err < 0) {
+			/* Our kept read end means no EPIPE: a child that
+			 * exited without reading is seen by waitpid. */
+			int st;
+			if (waitpid(j->pid, &st, WNOHANG) == j->pid) {
+				j->unread += j->rec.len - j->in_off;
+				reap_status(j, st);
+				moved = true;
+				continue;
+			}
 		}
 		if (j->at && j->at <= now && j->status != -1) {
 			kill(-j->pid, SIGKILL);
@@ -348,6 +386,10 @@ static bool settle_head(void)
 		struct buf msg = {0};
 		if (j->status == -1)
 			buf_addf(&msg, "%s timed out", opt.cmd[0]);
+		else if (j->status == -2)
+			buf_addf(&msg, "%s exited 0 without reading its record "
+				 "(%" PRIu64 " bytes unread; --allow-unread if "
+				 "it may)", opt.cmd[0], j->unread);
 		else
 			buf_addf(&msg, "%s exited with status %d", opt.cmd[0],
 				 j->status);
@@ -443,7 +485,7 @@ static void parse_permanent(const char *s)
 int dlq_retry_main(int argc, char **argv)
 {
 	enum { O_RETRIES = 256, O_BACKOFF, O_JITTER, O_TIMEOUT, O_PERM,
-	       O_DLQ, O_STATS };
+	       O_DLQ, O_STATS, O_UNREAD };
 	static const struct option longopts[] = {
 		{"retries", required_argument, NULL, O_RETRIES},
 		{"backoff", required_argument, NULL, O_BACKOFF},
@@ -453,6 +495,7 @@ int dlq_retry_main(int argc, char **argv)
 		{"permanent", required_argument, NULL, O_PERM},
 		{"dlq", required_argument, NULL, O_DLQ},
 		{"stats", no_argument, NULL, O_STATS},
+		{"allow-unread", no_argument, NULL, O_UNREAD},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -486,6 +529,7 @@ int dlq_retry_main(int argc, char **argv)
 		case O_PERM: parse_permanent(optarg); break;
 		case O_DLQ: opt.dlq_path = optarg; break;
 		case O_STATS: opt.stats = true; break;
+		case O_UNREAD: opt.allow_unread = true; break;
 		case 'h': usage(EXIT_OK); break;
 		default: dlq_bad_option();
 		}
@@ -498,6 +542,8 @@ int dlq_retry_main(int argc, char **argv)
 	srandom((unsigned)(time_now() ^ getpid()));
 	signal(SIGPIPE, SIG_IGN); /* a child that stops reading its stdin */
 	rt.w = xcalloc(opt.jobs, sizeof *rt.w);
+	for (size_t k = 0; k < opt.jobs; k++)
+		rt.w[k].in = rt.w[k].out = rt.w[k].err = rt.w[k].peek = -1;
 	char *stdin_only[] = {"-", NULL};
 	char **files = optind < argc ? argv + optind : stdin_only;
 	for (; *files; files++) {
