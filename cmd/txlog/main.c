@@ -20,52 +20,93 @@
 
 struct txopt opt = {.version = -1, .level = 3, .target_size = 256u << 20};
 
+/* Each verb names the options it takes; any other is refused. */
+static const struct cli_verb verbs[] = {
+	{"init", "init TABLE [--schema FILE | --infer] [--partition-by COL]...",
+	 "schema infer partition-by checkpoint-interval",
+	 "Create an empty table"},
+	{"append", "append TABLE [--txn APP:VERSION] [--merge-schema] [FILE]...",
+	 "txn merge-schema level checkpoint-interval stats",
+	 "Add records in one commit"},
+	{"overwrite", "overwrite TABLE [--where 'COL = VALUE']... [FILE]...",
+	 "where txn merge-schema level checkpoint-interval stats",
+	 "Replace the rows --where matches (or all) with the records"},
+	{"merge", "merge TABLE -k EXPR [--when-newer EXPR] [--delete-when EXPR] "
+		  "[FILE]...",
+	 "key when-newer delete-when txn merge-schema level "
+	 "checkpoint-interval stats",
+	 "Upsert records by key"},
+	{"delete", "delete TABLE --where EXPR",
+	 "where txn level checkpoint-interval stats",
+	 "Delete the rows that match"},
+	{"cat", "cat TABLE [--version N | --as-of TIME] [--where EXPR]",
+	 "version as-of where stats", "Print the rows"},
+	{"log", "log TABLE", "", "The history, newest first"},
+	{"files", "files TABLE [--version N | --as-of TIME]",
+	 "version as-of stats", "The data files of a version"},
+	{"schema", "schema TABLE", "", "The table's schema"},
+	{"checkpoint", "checkpoint TABLE", "", "Write a checkpoint now"},
+	{"verify", "verify TABLE [--deep]", "deep stats",
+	 "Check the log and every data file"},
+	{"vacuum", "vacuum TABLE [--retain DUR] [--dry-run] [--force]",
+	 "retain dry-run force stats",
+	 "Delete the data files no version within --retain needs"},
+	{"optimize", "optimize TABLE [--where EXPR] [--target-size SIZE] "
+		     "[--zorder-by COL,...]",
+	 "where target-size zorder-by level checkpoint-interval stats",
+	 "Compact small files"},
+	{"stats", "stats TABLE [--version N] [--target-size SIZE]",
+	 "version target-size", "Files, bytes, records per partition"},
+};
+#define NVERBS (sizeof verbs / sizeof verbs[0])
+
+/* The verbs that read records from FILE... (or stdin). */
+static bool reads_files(const struct cli_verb *v)
+{
+	return strstr(v->usage, "[FILE]...") != NULL;
+}
+
+static const struct {
+	const char *name, *help;
+} option_help[] = {
+	{"schema", "      --schema FILE         table schema (Delta struct JSON)\n"},
+	{"infer", "      --infer               infer the schema from the first write\n"},
+	{"partition-by", "      --partition-by COL    partition column (repeatable)\n"},
+	{"checkpoint-interval", "      --checkpoint-interval N  checkpoint every N commits (default 10)\n"},
+	{"txn", "      --txn APP:VERSION     idempotent write: skip if APP is at VERSION\n"},
+	{"merge-schema", "      --merge-schema        add new nullable columns, widen numbers\n"},
+	{"where", "      --where EXPR          predicate (repeatable, ANDed)\n"},
+	{"key", "  -k, --key EXPR            merge key (a jq path or program)\n"},
+	{"when-newer", "      --when-newer EXPR     merge: update only when EXPR grows\n"},
+	{"delete-when", "      --delete-when EXPR    merge: delete the target when EXPR is true\n"},
+	{"version", "      --version N           read version N\n"},
+	{"as-of", "      --as-of TIME          read the version current at TIME (RFC 3339)\n"},
+	{"level", "      --level N             zstd level of data files (default 3)\n"},
+	{"retain", "      --retain DUR          vacuum: keep what time travel within DUR\n"
+		   "                            needs (default 7d)\n"},
+	{"dry-run", "      --dry-run             vacuum: list what would go, delete nothing\n"},
+	{"force", "      --force               vacuum: allow --retain under 7d\n"},
+	{"target-size", "      --target-size SIZE    optimize, stats: output file size,\n"
+			"                            uncompressed (default 256M)\n"},
+	{"zorder-by", "      --zorder-by COL,...   optimize: cluster records by these columns\n"},
+	{"deep", "      --deep                verify: read every record, check statistics\n"},
+	{"stats", "      --stats               print counts as one JSON line on stderr\n"},
+};
+#define NHELP (sizeof option_help / sizeof option_help[0])
+
 static void usage(int status)
 {
 	FILE *f = status ? stderr : stdout;
+	fprintf(f, "Usage: txlog VERB TABLE [OPTION]... [FILE]...\n"
+		   "An ACID table on a folder, kept as a Delta Lake "
+		   "transaction log.\n\nVerbs:\n");
+	for (size_t i = 0; i < NVERBS; i++)
+		fprintf(f, "  %s\n", verbs[i].usage);
+	fprintf(f, "\nOptions (a verb takes only its own; 'txlog VERB "
+		   "--help' lists them):\n");
+	for (size_t i = 0; i < NHELP; i++)
+		fputs(option_help[i].help, f);
 	fprintf(f,
-"Usage: txlog VERB TABLE [OPTION]... [FILE]...\n"
-"An ACID table on a folder, kept as a Delta Lake transaction log.\n"
-"\n"
-"Verbs:\n"
-"  init TABLE [--schema FILE | --infer] [--partition-by COL]...\n"
-"  append TABLE [--txn APP:VERSION] [--merge-schema] [FILE]...\n"
-"  overwrite TABLE [--where 'COL = VALUE']... [FILE]...\n"
-"  merge TABLE -k EXPR [--when-newer EXPR] [--delete-when EXPR] [FILE]...\n"
-"  delete TABLE --where EXPR\n"
-"  cat TABLE [--version N | --as-of TIME] [--where EXPR]\n"
-"  log TABLE          history, newest first\n"
-"  files TABLE [--version N | --as-of TIME]\n"
-"  schema TABLE\n"
-"  checkpoint TABLE   write a checkpoint now\n"
-"  verify TABLE [--deep]  check the log and every data file\n"
-"  vacuum TABLE [--retain DUR] [--dry-run] [--force]\n"
-"  optimize TABLE [--where EXPR] [--target-size SIZE] [--zorder-by COL,...]\n"
-"  stats TABLE [--target-size SIZE]  files, bytes, records per partition\n"
-"\n"
-"Options:\n"
-"      --schema FILE         table schema (Delta struct JSON)\n"
-"      --infer               infer the schema from the first write\n"
-"      --partition-by COL    partition column (repeatable)\n"
-"      --checkpoint-interval N  checkpoint every N commits (default 10)\n"
-"      --txn APP:VERSION     idempotent write: skip if APP is at VERSION\n"
-"      --merge-schema        add new nullable columns, widen numbers\n"
-"      --where EXPR          predicate (repeatable, ANDed)\n"
-"  -k, --key EXPR            merge key (a jq path or program)\n"
-"      --when-newer EXPR     merge: update only when EXPR grows\n"
-"      --delete-when EXPR    merge: delete the target when EXPR is true\n"
-"      --version N           read version N\n"
-"      --as-of TIME          read the version current at TIME (RFC 3339)\n"
-"      --level N             zstd level of data files (default 3)\n"
-"      --retain DUR          vacuum: keep what time travel within DUR\n"
-"                            needs (default 7d)\n"
-"      --dry-run             vacuum: list what would go, delete nothing\n"
-"      --force               vacuum: allow --retain under 7d\n"
-"      --target-size SIZE    optimize: output file size, uncompressed\n"
-"                            (default 256M)\n"
-"      --zorder-by COL,...   optimize: cluster records by these columns\n"
-"      --deep                verify: read every record, check statistics\n"
-"      --stats               print counts as one JSON line on stderr\n"
 "  -h, --help                show this help\n"
 "      --version             (alone) show the version\n"
 "\n"
@@ -73,6 +114,20 @@ static void usage(int status)
 "75 a conflicting concurrent commit: retry.\n"
 "See txlog(1).\n");
 	exit(status);
+}
+
+/* txlog VERB --help: the verb's line, what it does, its options. */
+static _Noreturn void verb_help(const struct cli_verb *v)
+{
+	printf("Usage: txlog %s\n%s.\n\nOptions:\n", v->usage, v->what);
+	for (size_t i = 0; i < NHELP; i++)
+		if (cli_verb_takes(v, option_help[i].name))
+			fputs(option_help[i].help, stdout);
+	printf("  -h, --help                show this help\n\n"
+	       "See txlog(1).\n");
+	if (fflush(stdout) != 0 || ferror(stdout))
+		cli_die(EXIT_TROUBLE, "stdout: write error");
+	exit(EXIT_OK);
 }
 
 enum {
@@ -106,17 +161,12 @@ static const struct option longopts[] = {
 	{0, 0, 0, 0},
 };
 
-static const struct {
-	const char *name;
-	int (*fn)(void);
-} verbs[] = {
-	{"init", verb_init},       {"append", verb_append},
-	{"overwrite", verb_overwrite}, {"delete", verb_delete},
-	{"merge", verb_merge},     {"cat", verb_cat},
-	{"log", verb_log},         {"files", verb_files},
-	{"schema", verb_schema},   {"checkpoint", verb_checkpoint},
-	{"verify", verb_verify},   {"vacuum", verb_vacuum},
-	{"optimize", verb_optimize}, {"stats", verb_stats},
+/* in the order of verbs[] */
+static int (*const verb_fn[])(void) = {
+	verb_init,     verb_append, verb_overwrite, verb_merge,
+	verb_delete,   verb_cat,    verb_log,       verb_files,
+	verb_schema,   verb_checkpoint, verb_verify, verb_vacuum,
+	verb_optimize, verb_stats,
 };
 
 int main(int argc, char **argv)
@@ -128,16 +178,12 @@ int main(int argc, char **argv)
 		usage(0);
 	if (strcmp(argv[1], "--version") == 0)
 		cli_version();
-	int (*fn)(void) = NULL;
-	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (strcmp(argv[1], verbs[i].name) == 0)
-			fn = verbs[i].fn;
-	if (!fn)
-		cli_usage_error("unknown verb '%s'", argv[1]);
+	const struct cli_verb *v = cli_verb_find(verbs, NVERBS, argv[1]);
+	int (*fn)(void) = verb_fn[v - verbs];
 	argc--;
 	argv++;
 	int c;
-	while ((c = getopt_long(argc, argv, "hk:", longopts, NULL)) != -1) {
+	while ((c = cli_verb_getopt(v, argc, argv, "hk:", longopts)) != -1) {
 		switch (c) {
 		case O_SCHEMA:
 			opt.schema_file = optarg;
@@ -181,12 +227,12 @@ int main(int argc, char **argv)
 		case O_VERSION: {
 			/* a Delta version is a signed 64-bit Long: 2^63 and
 			 * up would wrap to "the newest" */
-			uint64_t v = cli_count("--version", optarg);
-			if (v > INT64_MAX)
+			uint64_t n = cli_count("--version", optarg);
+			if (n > INT64_MAX)
 				cli_usage_error("--version %s: a Delta version "
 						"is at most %lld", optarg,
 						(long long)INT64_MAX);
-			opt.version = (int64_t)v;
+			opt.version = (int64_t)n;
 			break;
 		}
 		case O_ASOF:
@@ -222,17 +268,19 @@ int main(int argc, char **argv)
 			opt.deep = true;
 			break;
 		case 'h':
-			usage(0);
-			break;
+			verb_help(v);
 		default:
-			usage(EXIT_TROUBLE);
+			cli_verb_usage_error(v, "unexpected option");
 		}
 	}
 	if (optind >= argc)
-		cli_usage_error("%s: missing TABLE", argv[0]);
+		cli_verb_usage_error(v, "missing TABLE");
 	opt.table = argv[optind++];
 	opt.files = argv + optind;
 	opt.nfiles = (size_t)(argc - optind);
+	if (opt.nfiles && !reads_files(v))
+		cli_verb_usage_error(v, "unexpected operand '%s'; %s reads "
+				     "no FILE", opt.files[0], v->name);
 	if (opt.version >= 0 && opt.as_of)
 		cli_usage_error("--version and --as-of exclude each other");
 	int rc = fn();

@@ -1,0 +1,79 @@
+#!/usr/bin/env bats
+# txlog: every verb takes only its own options; the rest are refused
+# (exit 2, the verb's usage line, "did you mean" for a near miss), and
+# `txlog VERB --help` works for every verb.
+
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	txlog init T --infer > /dev/null
+	printf '{"a":1}\n' > in.ndjson
+}
+
+@test "append --dry-run is refused and commits nothing" {
+	run txlog append T --dry-run in.ndjson
+	assert_failure 2
+	assert_output - <<'J'
+txlog: append: --dry-run does not apply to append
+Usage: txlog append TABLE [--txn APP:VERSION] [--merge-schema] [FILE]...
+Try 'txlog append --help' for more information.
+J
+	run txlog cat T
+	assert_success
+	assert_output ''
+}
+
+@test "cat refuses options of other verbs, and -k" {
+	for o in --dry-run '--zorder-by a' --deep --force '-k .a' '--retain 7d'; do
+		run txlog cat T $o
+		assert_failure 2
+		assert_line --index 1 'Usage: txlog cat TABLE [--version N | --as-of TIME] [--where EXPR]'
+	done
+	run txlog cat T --dry-run --zorder-by a --deep --force
+	assert_failure 2
+	assert_line --index 0 'txlog: cat: --dry-run does not apply to cat'
+}
+
+@test "a near miss of an option or a verb says what was meant" {
+	run txlog cat T --were 'a = 1'
+	assert_failure 2
+	assert_line --index 0 "txlog: cat: unknown option '--were'; did you mean '--where'?"
+	run txlog optimise T
+	assert_failure 2
+	assert_line --index 0 "txlog: unknown verb 'optimise'; did you mean 'optimize'?"
+	run txlog cat T --version
+	assert_failure 2
+	assert_line --index 0 'txlog: cat: --version needs an argument'
+}
+
+@test "a verb that reads no FILE refuses an operand" {
+	run txlog log T in.ndjson
+	assert_failure 2
+	assert_line --index 0 "txlog: log: unexpected operand 'in.ndjson'; log reads no FILE"
+}
+
+@test "every verb has its own --help" {
+	for v in init append overwrite merge delete cat log files schema checkpoint verify vacuum optimize stats; do
+		run txlog "$v" --help
+		assert_success
+		assert_line --index 0 --regexp "^Usage: txlog $v TABLE"
+	done
+	run txlog vacuum --help
+	assert_output --partial '--dry-run'
+	refute_output --partial '--zorder-by'
+}
+
+@test "each verb still takes its own options" {
+	run txlog append T --txn app:1 --level 5 --stats in.ndjson
+	assert_success
+	run txlog cat T --version 1 --where 'a = 1'
+	assert_success
+	assert_output '{"a":1}'
+	run txlog vacuum T --dry-run
+	assert_success
+	run txlog optimize T --target-size 1M --zorder-by a
+	assert_success
+	run txlog verify T --deep
+	assert_success
+}
