@@ -77,3 +77,20 @@ J
 	run txlog verify T --deep
 	assert_success
 }
+
+@test "a delete or optimize --where that matches nothing says so, exit 0, no commit" {
+	txlog append T in.ndjson
+	run txlog delete T --where 'a = 5'
+	assert_success
+	assert_output 'txlog: T: --where matched no row; nothing deleted, no commit'
+	run txlog log T
+	assert_line --index 0 --partial '{"version":1,'
+	txlog init P --infer --partition-by p > /dev/null
+	printf '{"a":1,"p":"x"}\n' | txlog append P
+	printf '{"a":2,"p":"x"}\n' | txlog append P
+	run txlog optimize P --where 'p = "y"'
+	assert_success
+	assert_output 'txlog: P: --where matched no file; nothing to optimize, no commit'
+	run txlog log P
+	assert_line --index 0 --partial '{"version":2,'
+}

@@ -639,6 +639,7 @@ int verb_optimize(void)
 	for (size_t i = 0; i < n; i++)
 		live[i] = kf[i].f;
 	struct dl_file **small = xcalloc(n + 1, sizeof *small);
+	size_t where_files = 0; /* files --where may match */
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n; j++)
 			if (kf[j].keylen != kf[i].keylen ||
@@ -646,6 +647,7 @@ int verb_optimize(void)
 				break;
 		if (p->n && !pred_file_may_match(p, snap, NULL, 0, live[i]))
 			continue;
+		where_files += j - i;
 		if (opt.zorder) {
 			if (!zordered(live + i, j - i, zjoined.p))
 				zorder(live + i, j - i, extra.p);
@@ -687,6 +689,9 @@ int verb_optimize(void)
 		if (opt.stats)
 			cli_stats_print(",\"version\":null,\"files_removed\":0,"
 					"\"files_added\":0");
+		if (opt.nwhere && where_files == 0)
+			cli_warn("%s: --where matched no file; nothing to "
+				 "optimize, no commit", opt.table);
 		tx_free(&t);
 		return EXIT_OK; /* nothing to compact: no commit */
 	}

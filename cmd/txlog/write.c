@@ -580,6 +580,9 @@ int verb_delete(void)
 	if (!removed && !added) {
 		if (opt.stats)
 			cli_stats_print(",\"version\":null");
+		/* said, so a mistyped predicate is not taken for done */
+		cli_warn("%s: --where matched no row; nothing deleted, no "
+			 "commit", opt.table);
 		tx_free(&t);
 		return EXIT_OK; /* nothing matched: no empty commit */
 	}
