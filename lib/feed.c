@@ -100,19 +100,52 @@ static int reap(struct feed *f, int flags, char *err, size_t errlen)
 	return 1;
 }
 
-static void dog_release(struct feed *f, bool kill_group)
+pid_t feed_guard_start(int *dogfd, char *err, size_t errlen)
 {
-	if (f->dogfd >= 0) {
-		if (!kill_group && write(f->dogfd, "d", 1) != 1) {
+	int d[2];
+	*dogfd = -1;
+	if (pipe2(d, O_CLOEXEC) != 0) {
+		set_err(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid_t dog = fork();
+	if (dog < 0) {
+		set_err(err, errlen, "fork: %s", strerror(errno));
+		close(d[0]);
+		close(d[1]);
+		return -1;
+	}
+	if (dog == 0) {
+		setpgid(0, 0);
+		watchdog(d[0]);
+	}
+	/* Both sides set the group, so it exists before the command joins
+	 * it, whichever runs first. */
+	setpgid(dog, dog);
+	close(d[0]);
+	*dogfd = d[1];
+	return dog;
+}
+
+void feed_guard_release(pid_t *dog, int *dogfd, bool kill_group)
+{
+	if (*dogfd >= 0) {
+		if (!kill_group && write(*dogfd, "d", 1) != 1) {
 			/* cannot tell it: it will kill a finished group */
 		}
-		close(f->dogfd);
-		f->dogfd = -1;
+		close(*dogfd);
+		*dogfd = -1;
 	}
-	if (f->dog > 0)
-		while (waitpid(f->dog, NULL, 0) < 0 && errno == EINTR)
+	if (*dog > 0)
+		while (waitpid(*dog, NULL, 0) < 0 && errno == EINTR)
 			;
-	f->dog = 0;
+	*dog = 0;
+}
+
+static void dog_release(struct feed *f, bool kill_group)
+{
+	feed_guard_release(&f->dog, &f->dogfd, kill_group);
 }
 
 static void feed_free(struct feed *f)
@@ -130,30 +163,12 @@ struct feed *feed_start(char **argv, const char *env_name,
 	struct feed *f = xcalloc(1, sizeof *f);
 	f->wfd = f->rfd = f->dogfd = -1;
 	f->name = argv[0];
-	int d[2], p[2];
-	if (pipe2(d, O_CLOEXEC) != 0) {
-		set_err(err, errlen, "pipe: %s", strerror(errno));
-		free(f);
-		return NULL;
-	}
-	fflush(NULL);
-	f->dog = fork();
+	int p[2];
+	f->dog = feed_guard_start(&f->dogfd, err, errlen);
 	if (f->dog < 0) {
-		set_err(err, errlen, "fork: %s", strerror(errno));
-		close(d[0]);
-		close(d[1]);
 		free(f);
 		return NULL;
 	}
-	if (f->dog == 0) {
-		setpgid(0, 0);
-		watchdog(d[0]);
-	}
-	/* Both sides set the group, so it exists before the command joins
-	 * it, whichever runs first. */
-	setpgid(f->dog, f->dog);
-	close(d[0]);
-	f->dogfd = d[1];
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		set_err(err, errlen, "pipe: %s", strerror(errno));
 		goto fail;

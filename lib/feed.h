@@ -29,8 +29,10 @@
 #ifndef IDEM_FEED_H
 #define IDEM_FEED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct feed;
 
@@ -51,5 +53,17 @@ int feed_write(struct feed *f, const void *data, size_t n, char *err,
  * or never taken).  Commit only on 0 with *unread == 0.
  */
 int feed_finish(struct feed *f, uint64_t *unread, char *err, size_t errlen);
+
+/*
+ * The watchdog alone, for a tool that runs its commands itself (dlq
+ * retry): it leads a new process group, which the caller's child joins
+ * (setpgid(0, dog) in the child, setpgid(pid, dog) in the parent), and
+ * kills that group if this process dies.  kill(-dog, SIGKILL) ends the
+ * command and its watchdog together (a timeout).  Release it once the
+ * command is reaped: kill_group false lets it go quietly.  Returns the
+ * watchdog's pid, or -1 with a message in err.
+ */
+pid_t feed_guard_start(int *dogfd, char *err, size_t errlen);
+void feed_guard_release(pid_t *dog, int *dogfd, bool kill_group);
 
 #endif

@@ -241,6 +241,16 @@ slow_cmd='echo $$ > pid; sleep 30 & echo $! > gpid; cat > /dev/null; wait'
 	assert_output "$(recs)"
 }
 
+@test "a SIGKILLed dlq retry takes its commands and their children with it" {
+	letter 1 | jq -c .original_record > in
+	(exec dlq retry --retries 0 in -- sh -c "$slow_cmd") 3>&- &
+	local r=$!
+	for i in $(seq 1 100); do [ -s gpid ] && break; sleep 0.05; done
+	[ -s gpid ]
+	kill -9 "$r"
+	wait_gone "$(cat pid)" "$(cat gpid)"
+}
+
 # ---- a pipe's unterminated last line is torn, never a record ----
 
 @test "an unterminated last line from a pipe stops a tool without --dlq" {

@@ -38,6 +38,7 @@
 #include "commit.h"
 #include "dlq.h"
 #include "dlqtool.h"
+#include "feed.h"
 #include "lines.h"
 #include "scan.h"
 #include "timefmt.h"
@@ -57,6 +58,8 @@ struct job {
 	pid_t pid;
 	int in, out, err; /* -1 when closed */
 	int peek;	  /* our copy of the stdin pipe's read end, or -1 */
+	pid_t dog;	  /* its watchdog, leader of the command's group */
+	int dogfd;	  /* the watchdog's pipe, or -1 */
 	uint64_t unread;  /* bytes of the record the last attempt never took */
 	size_t in_off;
 	struct buf stdout_buf, err_line, err_tail;
@@ -131,12 +134,17 @@ static void start(struct job *j)
 	if (pipe2(pi, O_CLOEXEC) || pipe2(po, O_CLOEXEC) ||
 	    pipe2(pe, O_CLOEXEC))
 		cli_die(EXIT_TROUBLE, "pipe: %s", strerror(errno));
-	fflush(NULL);
+	/* The command's group is led by a watchdog that kills it when this
+	 * process dies (SIGKILL included); a timeout kills the group. */
+	char err[256];
+	j->dog = feed_guard_start(&j->dogfd, err, sizeof err);
+	if (j->dog < 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
 	pid_t pid = fork();
 	if (pid < 0)
 		cli_die(EXIT_TROUBLE, "fork: %s", strerror(errno));
 	if (pid == 0) {
-		setpgid(0, 0); /* so a timeout kills its children too */
+		setpgid(0, j->dog);
 		/* dup2 clears close-on-exec on 0-2; the rest go at exec */
 		dup2(pi[0], 0);
 		dup2(po[1], 1);
@@ -146,7 +154,7 @@ static void start(struct job *j)
 		fprintf(stderr, "%s: %s\n", opt.cmd[0], strerror(errno));
 		_exit(127);
 	}
-	setpgid(pid, pid);
+	setpgid(pid, j->dog);
 	j->peek = pi[0];
 	close(po[1]);
 	close(pe[1]);
@@ -210,6 +218,7 @@ static void ended(struct job *j, int status)
 		j->unread += (uint64_t)left;
 	drop_fd(&j->peek);
 	drop_fd(&j->in);
+	feed_guard_release(&j->dog, &j->dogfd, false);
 	if (status == 0 && j->unread && !opt.allow_unread)
 		status = -2; /* exited 0 without reading its record */
 	j->status = status;
@@ -294,7 +303,7 @@ static void step(void)
 			}
 		}
 		if (j->at && j->at <= now && j->status != -1) {
-			kill(-j->pid, SIGKILL);
+			kill(-j->dog, SIGKILL);
 			j->status = -1; /* timed out */
 		}
 		if (j->at && j->at < next)
@@ -543,7 +552,8 @@ int dlq_retry_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN); /* a child that stops reading its stdin */
 	rt.w = xcalloc(opt.jobs, sizeof *rt.w);
 	for (size_t k = 0; k < opt.jobs; k++)
-		rt.w[k].in = rt.w[k].out = rt.w[k].err = rt.w[k].peek = -1;
+		rt.w[k].in = rt.w[k].out = rt.w[k].err = rt.w[k].peek =
+			rt.w[k].dogfd = -1;
 	char *stdin_only[] = {"-", NULL};
 	char **files = optind < argc ? argv + optind : stdin_only;
 	for (; *files; files++) {
