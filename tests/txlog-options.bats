@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# txlog: every verb takes only its own options; the rest are refused
-# (exit 2, the verb's usage line, "did you mean" for a near miss), and
-# `txlog VERB --help` works for every verb.
+# txlog verbs: every verb takes only its own options (the rest refused,
+# exit 2, the verb's usage line, "did you mean" for a near miss), `txlog
+# VERB --help` works for every verb, a --where that matches nothing says
+# so, and a partial merge record updates only its columns.
 
 load helpers
 
@@ -93,4 +94,24 @@ J
 	assert_output 'txlog: P: --where matched no file; nothing to optimize, no commit'
 	run txlog log P
 	assert_line --index 0 --partial '{"version":2,'
+}
+
+@test "merge with a partial record updates only the columns it gives" {
+	txlog init M --infer --partition-by p > /dev/null
+	printf '%s\n' '{"id":1,"p":"x","a":1,"b":"keep"}' '{"id":2,"p":"y","a":2,"b":"k2"}' | txlog append M
+	printf '%s\n' '{"id":1,"a":10}' '{"id":3,"p":"z","a":3}' '{"id":2,"b":null}' | txlog merge M -k .id
+	run sh -c 'txlog cat M | jq -Sc . | sort'
+	assert_success
+	assert_output - <<'J'
+{"a":10,"b":"keep","id":1,"p":"x"}
+{"a":2,"b":null,"id":2,"p":"y"}
+{"a":3,"id":3,"p":"z"}
+J
+	run sh -c 'ls M | sort'
+	assert_output - <<'J'
+_delta_log
+p=x
+p=y
+p=z
+J
 }

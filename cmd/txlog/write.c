@@ -709,6 +709,55 @@ static void src_record(struct src *m, size_t i, struct scan_record *r)
 }
 
 /* The value of --when-newer as JSON text ("null" when absent). */
+/* Whether object member m of r has a key that decodes as key[0..n). */
+static bool member_named(const struct scan_record *r,
+			 const struct scan_member *m, const char *key,
+			 size_t n)
+{
+	return scan_string_equals(r->p + m->key, m->key_len, key, n);
+}
+
+/*
+ * The row a matched source record makes: the target row with the columns
+ * the record gives replaced, the others kept.  A partial record updates
+ * only its columns; it never nulls the rest (nor moves the row to the
+ * null partition).  Give a column as null to clear it.
+ */
+static void overlay(struct buf *o, const struct scan_record *tgt,
+		    const struct scan_record *src)
+{
+	char stack[256];
+	buf_reset(o);
+	buf_addc(o, '{');
+	bool first = true;
+	for (size_t i = 0; i < tgt->nmembers; i++) {
+		const struct scan_member *m = &tgt->members[i];
+		char *key = m->key_len <= sizeof stack ? stack
+						      : xmalloc(m->key_len);
+		size_t kn = scan_string_decode(tgt->p + m->key, m->key_len,
+					       key);
+		bool given = false;
+		for (size_t j = 0; j < src->nmembers && !given; j++)
+			given = member_named(src, &src->members[j], key, kn);
+		if (key != stack)
+			free(key);
+		if (given)
+			continue;
+		if (!first)
+			buf_addc(o, ',');
+		first = false;
+		buf_add(o, tgt->p + m->key, m->val_end - m->key);
+	}
+	for (size_t j = 0; j < src->nmembers; j++) {
+		const struct scan_member *m = &src->members[j];
+		if (!first)
+			buf_addc(o, ',');
+		first = false;
+		buf_add(o, src->p + m->key, m->val_end - m->key);
+	}
+	buf_addc(o, '}');
+}
+
 static void newer_of(struct expr *e, const struct scan_record *r,
 		     struct buf *out)
 {
@@ -761,7 +810,7 @@ int verb_merge(void)
 	size_t n;
 	struct dl_file **live = dl_live_files(s, &n);
 	struct scan_record rec = {0}, srec = {0};
-	struct buf out = {0}, a = {0}, b = {0};
+	struct buf out = {0}, a = {0}, b = {0}, ov = {0};
 	size_t *offs = NULL, noffs = 0, cap = 0;
 	uint64_t updated = 0, deleted = 0, inserted = 0, copied = 0;
 	size_t removed = 0;
@@ -807,8 +856,9 @@ int verb_merge(void)
 						       b.len) > 0;
 				}
 				if (take) {
-					put = srec.p;
-					putn = srec.n;
+					overlay(&ov, &rec, &srec);
+					put = ov.p;
+					putn = ov.len;
 					updated++;
 					changed = true;
 				}
@@ -875,6 +925,7 @@ int verb_merge(void)
 	free(live);
 	free(offs);
 	buf_free(&out);
+	buf_free(&ov);
 	buf_free(&a);
 	buf_free(&b);
 	scan_record_free(&rec);
