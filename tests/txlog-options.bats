@@ -115,3 +115,20 @@ p=y
 p=z
 J
 }
+
+@test "cat, delete and merge check a data file's size and checksum: a damaged one is exit 2 naming it" {
+	printf '{"a":%d,"pad":"xxxxxxxxxxxxxxxx"}\n' $(seq 1 200) | txlog append T
+	f=$(cd T && ls *.zst)
+	run txlog cat T
+	assert_success
+	printf 'X' | dd of="T/$f" bs=1 seek=60 conv=notrunc 2>/dev/null
+	for cmd in "cat T" "delete T --where a=1" "merge T -k .a in.ndjson"; do
+		run txlog $cmd
+		assert_failure 2
+		assert_output "txlog: T: $f: damaged data file (its checksum differs from the log's); run txlog verify"
+	done
+	printf 'X' >> "T/$f"
+	run txlog cat T
+	assert_failure 2
+	assert_output "txlog: T: $f: damaged data file (its size differs from the log's); run txlog verify"
+}

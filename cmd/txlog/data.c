@@ -686,6 +686,22 @@ struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f)
 	char err[512];
 	if (dl_open_check(s->table, f->path, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
+	/* What txlog wrote it checks when reading it back: the bytes must
+	 * be those the add's size and idem.xxh3_128 tag name, or a damaged
+	 * file would come out as wrong records.  XXH3 over the compressed
+	 * bytes is a small part of decompressing them (a file of another
+	 * writer, without the tag, is read as it is; verify checks it). */
+	const char *tv;
+	size_t tn;
+	char sum[33];
+	int64_t size;
+	if (dl_get(f->action, f->action_len, "tags", &tv, &tn) &&
+	    dl_get(tv, tn, "idem.xxh3_128", &tv, &tn) && tn == 34 &&
+	    tv[0] == '"' && file_xxh3(b.p, sum, &size) &&
+	    (size != f->size || memcmp(sum, tv + 1, 32) != 0))
+		cli_die(EXIT_TROUBLE, "%s: %s: damaged data file (its %s "
+			"differs from the log's); run txlog verify", s->table,
+			f->path, size != f->size ? "size" : "checksum");
 	struct lines *l = lines_open(b.p, LINES_DEFAULT_MAX, err, sizeof err);
 	if (!l)
 		cli_die(EXIT_TROUBLE, "%s: data file of version %lld: %s",
