@@ -389,7 +389,7 @@ if have window; then
 	ratio "window vs mlr put+stats1" window-tumble mlr-stats1 40
 	printf '\n'
 	rss_flat "window 1h/10m lateness memory" 1000000 "$MEM_N" \
-		"$IDEM_BIN/window" --tumble 1h --lateness 10m -t .event_time -g .currency \
+		"$IDEM_BIN/window" --tumble 1h --delay 0s --lateness 10m -t .event_time -g .currency \
 		--agg 'n=count()' --agg 'gmv=sum(.amount)'
 fi
 
