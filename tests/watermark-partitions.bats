@@ -85,6 +85,7 @@ lagging() {
 {"p":"b","t":0}
 {"p":"a","t":100}
 {"p":"a","t":200}
+watermark: 2 records dropped: too late (--late FILE keeps them)
 E
 }
 

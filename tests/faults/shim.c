@@ -16,7 +16,7 @@
  *       the run made under DIR, so a driver knows which N exist
  *
  * OP is write pwrite fsync fdatasync rename renameat link linkat open
- * (open and openat with O_CREAT), mkstemp, close (of a descriptor
+ * (open and openat with O_CREAT), mkstemp (and mkostemp), close (of a descriptor
  * written to), ftruncate, unlink (and unlinkat: vacuum's deletes).  The
  * variables are read once and removed from the environment, so a child
  * (checkpoint run's CMD) runs unfaulted.  stdio writes go through glibc's
@@ -439,6 +439,24 @@ int mkstemp(char *tmpl)
 int mkstemp64(char *tmpl)
 {
 	return mkstemp(tmpl);
+}
+
+/* lib/commit creates its temp files with mkostemp (close-on-exec at
+ * creation); the fault point is still called mkstemp. */
+int mkostemp(char *tmpl, int flags)
+{
+	REAL(mkostemp);
+	const struct spec *s = under_path(AT_FDCWD, tmpl) ? hit(OP_MKSTEMP)
+							   : NULL;
+	if (!s)
+		return real_mkostemp(tmpl, flags);
+	errno = s->err;
+	return -1;
+}
+
+int mkostemp64(char *tmpl, int flags)
+{
+	return mkostemp(tmpl, flags);
 }
 
 int unlink(const char *path)
