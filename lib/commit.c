@@ -13,21 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "fault.h"
 #include "xalloc.h"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int write_all(int fd, const void *data, size_t n)
 {
@@ -150,7 +138,7 @@ int commit_open(struct commit_file *c, const char *path, char *err,
 	 * between two calls would hand the temp file to its child. */
 	c->fd = mkostemp(c->tmp, O_CLOEXEC);
 	if (c->fd < 0) {
-		set_err(err, errlen, "%s: cannot create temp file: %s", path,
+		errbuf_set(err, errlen, "%s: cannot create temp file: %s", path,
 			strerror(errno));
 		commit_free(c);
 		return -1;
@@ -158,7 +146,7 @@ int commit_open(struct commit_file *c, const char *path, char *err,
 	tmp_remember(c->tmp);
 	/* mkostemp makes 0600; a state file should look like any other. */
 	if (fchmod(c->fd, file_mode()) < 0) {
-		set_err(err, errlen, "%s: cannot set up temp file: %s", path,
+		errbuf_set(err, errlen, "%s: cannot set up temp file: %s", path,
 			strerror(errno));
 		commit_discard(c);
 		commit_free(c);
@@ -171,12 +159,12 @@ int commit_write(struct commit_file *c, const void *data, size_t n,
 		 char *err, size_t errlen)
 {
 	if (c->fd < 0) {
-		set_err(err, errlen, "%s: write after a failed write",
+		errbuf_set(err, errlen, "%s: write after a failed write",
 			c->path ? c->path : "(commit)");
 		return -1;
 	}
 	if (write_all(c->fd, data, n) < 0) {
-		set_err(err, errlen, "%s: write: %s", c->path,
+		errbuf_set(err, errlen, "%s: write: %s", c->path,
 			strerror(errno));
 		/* Leave c so commit_finish() refuses and commit_abort()
 		 * frees, whichever the caller does next. */
@@ -197,12 +185,12 @@ void commit_abort(struct commit_file *c)
 static int commit_seal(struct commit_file *c, char *err, size_t errlen)
 {
 	if (c->fd < 0 || !c->tmp) {
-		set_err(err, errlen, "%s: not committed: an earlier write "
+		errbuf_set(err, errlen, "%s: not committed: an earlier write "
 			"failed", c->path ? c->path : "(commit)");
 		return -1;
 	}
 	if (fsync(c->fd) < 0) {
-		set_err(err, errlen, "%s: fsync: %s", c->path,
+		errbuf_set(err, errlen, "%s: fsync: %s", c->path,
 			strerror(errno));
 		return -1;
 	}
@@ -211,7 +199,7 @@ static int commit_seal(struct commit_file *c, char *err, size_t errlen)
 	c->fd = -1;
 	/* NFS and friends report deferred write errors only at close. */
 	if (close_checked(fd) < 0) {
-		set_err(err, errlen, "%s: close: %s", c->path,
+		errbuf_set(err, errlen, "%s: close: %s", c->path,
 			strerror(errno));
 		return -1;
 	}
@@ -223,7 +211,7 @@ int commit_finish(struct commit_file *c, char *err, size_t errlen)
 	if (commit_seal(c, err, errlen) < 0)
 		goto fail;
 	if (rename(c->tmp, c->path) < 0) {
-		set_err(err, errlen, "%s: rename: %s", c->path,
+		errbuf_set(err, errlen, "%s: rename: %s", c->path,
 			strerror(errno));
 		goto fail;
 	}
@@ -252,7 +240,7 @@ int commit_finish_new(struct commit_file *c, char *err, size_t errlen)
 			commit_abort(c);
 			return 1;
 		}
-		set_err(err, errlen, "%s: link: %s", c->path,
+		errbuf_set(err, errlen, "%s: link: %s", c->path,
 			strerror(errno));
 		goto fail;
 	}
@@ -294,7 +282,7 @@ int commit_sync_dir(const char *path, char *err, size_t errlen)
 
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: cannot open folder %s: %s", path,
+		errbuf_set(err, errlen, "%s: cannot open folder %s: %s", path,
 			dir, strerror(errno));
 		free(dir);
 		return -1;
@@ -302,14 +290,14 @@ int commit_sync_dir(const char *path, char *err, size_t errlen)
 	/* Some file systems cannot fsync a folder (EINVAL); the rename is
 	 * as durable there as it will ever be. */
 	if (fsync(fd) < 0 && errno != EINVAL) {
-		set_err(err, errlen, "%s: fsync folder %s: %s", path, dir,
+		errbuf_set(err, errlen, "%s: fsync folder %s: %s", path, dir,
 			strerror(errno));
 		close(fd);
 		free(dir);
 		return -1;
 	}
 	if (close_checked(fd) < 0) {
-		set_err(err, errlen, "%s: close folder %s: %s", path, dir,
+		errbuf_set(err, errlen, "%s: close folder %s: %s", path, dir,
 			strerror(errno));
 		free(dir);
 		return -1;
@@ -370,7 +358,7 @@ int commit_clean_stale(const char *path, unsigned *removed, uint64_t *bytes,
 		free(dir);
 		if (e == ENOENT)
 			return 0;
-		set_err(err, errlen, "%s: cannot open folder: %s", path,
+		errbuf_set(err, errlen, "%s: cannot open folder: %s", path,
 			strerror(e));
 		return -1;
 	}
@@ -415,7 +403,7 @@ int commit_lock(const char *path, char *err, size_t errlen)
 	/* O_NOFOLLOW: a planted symlink must not create a file elsewhere. */
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: cannot open lock file: %s", lock,
+		errbuf_set(err, errlen, "%s: cannot open lock file: %s", lock,
 			strerror(errno));
 		free(lock);
 		return -1;
@@ -428,12 +416,12 @@ int commit_lock(const char *path, char *err, size_t errlen)
 		int e = errno;
 		close(fd);
 		if (e == EWOULDBLOCK) {
-			set_err(err, errlen, "%s: locked by another process; "
+			errbuf_set(err, errlen, "%s: locked by another process; "
 				"try again later", path);
 			free(lock);
 			return -2;
 		}
-		set_err(err, errlen, "%s: cannot lock: %s", lock,
+		errbuf_set(err, errlen, "%s: cannot lock: %s", lock,
 			strerror(e));
 		free(lock);
 		return -1;

@@ -15,21 +15,12 @@
 #include <unistd.h>
 
 #include "commit.h"
+#include "errbuf.h"
 #include "jsonw.h"
 #include "scan.h"
 #include "timefmt.h"
 #include "value.h"
 #include "xalloc.h"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- JSON walking ---- */
 
@@ -267,7 +258,7 @@ static int path_lexical(const char *table, const char *path, char *err,
 {
 	const char *why = path_outside(path);
 	if (why) {
-		set_err(err, errlen,
+		errbuf_set(err, errlen,
 			"%s: the log names a path outside the table (%s): "
 			"'%s'; refusing", table, why, path);
 		return -1;
@@ -293,7 +284,7 @@ int dl_path_check(const char *table, const char *path, char *err,
 		struct stat st;
 		buf_add(&b, path, (size_t)(c - path));
 		if (lstat(b.p, &st) == 0 && S_ISLNK(st.st_mode)) {
-			set_err(err, errlen,
+			errbuf_set(err, errlen,
 				"%s: the log names a path through a symlink: "
 				"'%s'; refusing", table, path);
 			rc = -1;
@@ -314,12 +305,12 @@ int dl_open_check(const char *table, const char *path, char *err,
 	struct stat st;
 	int rc = 0;
 	if (lstat(b.p, &st) == 0 && S_ISLNK(st.st_mode)) {
-		set_err(err, errlen, "%s: the log names a symlink: '%s'; "
+		errbuf_set(err, errlen, "%s: the log names a symlink: '%s'; "
 			"refusing", table, path);
 		rc = -1;
 	} else if (lstat(b.p, &st) == 0 && !S_ISREG(st.st_mode)) {
 		/* a FIFO would hang the reader, a device feed it anything */
-		set_err(err, errlen, "%s: the log names '%s', which is not a "
+		errbuf_set(err, errlen, "%s: the log names '%s', which is not a "
 			"regular file; refusing", table, path);
 		rc = -1;
 	}
@@ -525,20 +516,20 @@ static int apply_file(struct dl_snapshot *s, const char *p,
 		}
 	}
 	if (!pv) {
-		set_err(err, errlen, "%s: version %lld: %s without a path",
+		errbuf_set(err, errlen, "%s: version %lld: %s without a path",
 			s->table, (long long)version, add ? "add" : "remove");
 		return -1;
 	}
 	if (bad_size) {
 		/* read as 0 it would only surface as a wrong verify report */
-		set_err(err, errlen, "%s: version %lld: %s with size %.*s, not "
+		errbuf_set(err, errlen, "%s: version %lld: %s with size %.*s, not "
 			"a byte count; refusing", s->table, (long long)version,
 			add ? "add" : "remove",
 			(int)(bad_size_len > 40 ? 40 : bad_size_len), bad_size);
 		return -1;
 	}
 	if (dv) {
-		set_err(err, errlen, "%s: version %lld: deletion vectors are "
+		errbuf_set(err, errlen, "%s: version %lld: deletion vectors are "
 			"not supported", s->table, (long long)version);
 		return -1;
 	}
@@ -714,14 +705,14 @@ static int apply_owned(struct dl_snapshot *s, const char *text, size_t n,
 		nactions++;
 		struct scan_error se;
 		if (scan_record_nested(&rec, p, len, &se) != 0) {
-			set_err(err, errlen,
+			errbuf_set(err, errlen,
 				"%s: version %lld line %u: invalid JSON: %s",
 				s->table, (long long)v, line, se.what);
 			rc = -1;
 			break;
 		}
 		if (p[rec.start] != '{') {
-			set_err(err, errlen,
+			errbuf_set(err, errlen,
 				"%s: version %lld line %u: an action must be "
 				"an object", s->table, (long long)v, line);
 			rc = -1;
@@ -761,7 +752,7 @@ static int apply_owned(struct dl_snapshot *s, const char *text, size_t n,
 						      14)) {
 				set_domain(s, val, vn);
 			} else if (scan_string_equals(k, kn, "sidecar", 7)) {
-				set_err(err, errlen,
+				errbuf_set(err, errlen,
 					"%s: version %lld: checkpoint sidecar "
 					"files are not supported", s->table,
 					(long long)v);
@@ -779,7 +770,7 @@ static int apply_owned(struct dl_snapshot *s, const char *text, size_t n,
 		/* PROTOCOL.md: "A Delta file, corresponding to version v,
 		 * contains an atomic set of actions": a file without one
 		 * is a torn or truncated publish, not a version */
-		set_err(err, errlen, "%s: version %lld: empty commit file (no "
+		errbuf_set(err, errlen, "%s: version %lld: empty commit file (no "
 			"action); refusing", s->table, (long long)v);
 		rc = -1;
 	}
@@ -846,12 +837,12 @@ static int open_regular(const char *path, char *err, size_t errlen)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return -2;
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "%s: not a regular file; refusing to read "
+		errbuf_set(err, errlen, "%s: not a regular file; refusing to read "
 			"it as part of the log", path);
 		close(fd);
 		return -1;
@@ -889,7 +880,7 @@ static int read_file(const char *path, struct buf *out, bool sized,
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			set_err(err, errlen, "%s: %s", path, strerror(errno));
+			errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -994,7 +985,7 @@ static int list_log(const char *table, int64_t limit, struct listing *l,
 	struct stat st;
 	if (lstat(b.p, &st) == 0 && S_ISLNK(st.st_mode)) {
 		buf_free(&b);
-		set_err(err, errlen, "%s/_delta_log: is a symbolic link; "
+		errbuf_set(err, errlen, "%s/_delta_log: is a symbolic link; "
 			"refusing (the log must be a folder of the table)",
 			table);
 		return -1;
@@ -1005,7 +996,7 @@ static int list_log(const char *table, int64_t limit, struct listing *l,
 		buf_free(&b);
 		if (e == ENOENT)
 			return 1;
-		set_err(err, errlen, "%s/_delta_log: %s", table, strerror(e));
+		errbuf_set(err, errlen, "%s/_delta_log: %s", table, strerror(e));
 		return -1;
 	}
 	size_t cap = 0;
@@ -1111,7 +1102,7 @@ static int checkpoint_loaded(struct dl_snapshot *s, const char *name,
 			     int64_t v, char *err, size_t errlen)
 {
 	if (s->cp_meta_version >= 0 && s->cp_meta_version != v) {
-		set_err(err, errlen, "%s: checkpoint %s holds version %lld "
+		errbuf_set(err, errlen, "%s: checkpoint %s holds version %lld "
 			"(checkpointMetadata), not %lld; refusing", s->table,
 			name, (long long)s->cp_meta_version, (long long)v);
 		return -1;
@@ -1172,7 +1163,7 @@ static int load_checkpoint(struct dl_snapshot *s, const char *name,
 	buf_free(&p);
 	if (rc != 0) {
 		if (rc == 1)
-			set_err(err, errlen, "%s: checkpoint %s is gone",
+			errbuf_set(err, errlen, "%s: checkpoint %s is gone",
 				s->table, name);
 		return -1;
 	}
@@ -1295,12 +1286,12 @@ static void cleaned_up(const char *table, int64_t version, char *err,
 	struct listing all;
 	char e[64];
 	if (list_log(table, -1, &all, e, sizeof e) == 0 && all.ncommits) {
-		set_err(err, errlen, "%s: version %lld cannot be read: its "
+		errbuf_set(err, errlen, "%s: version %lld cannot be read: its "
 			"commits were cleaned up (the oldest kept is %lld) and "
 			"no checkpoint at or below it replaces them", table,
 			(long long)version, (long long)all.commits[0]);
 	} else {
-		set_err(err, errlen, "%s: not a Delta table (no _delta_log "
+		errbuf_set(err, errlen, "%s: not a Delta table (no _delta_log "
 			"commits)", table);
 	}
 	free(all.commits);
@@ -1424,7 +1415,7 @@ static int check_type_changes(const struct ds_type *t, const char *table,
 				bool ok = from && to &&
 					  dl_widening_allowed(from, to);
 				if (!ok)
-					set_err(err, errlen,
+					errbuf_set(err, errlen,
 						"%s: column %s: type change "
 						"%s -> %s (delta.typeChanges) "
 						"is not one the typeWidening "
@@ -1461,7 +1452,7 @@ static int check_snapshot(const struct dl_snapshot *s, char *err,
 			  size_t errlen)
 {
 	if (!s->protocol || !s->metadata) {
-		set_err(err, errlen, "%s: the log up to version %lld has no %s "
+		errbuf_set(err, errlen, "%s: the log up to version %lld has no %s "
 			"action; not a Delta table txlog can read", s->table,
 			(long long)s->version,
 			s->protocol ? "metaData" : "protocol");
@@ -1470,13 +1461,13 @@ static int check_snapshot(const struct dl_snapshot *s, char *err,
 	int64_t r, w;
 	dl_versions(s, &r, &w);
 	if (r < 1 || r > 3) {
-		set_err(err, errlen, "%s: reader version %lld is not supported "
+		errbuf_set(err, errlen, "%s: reader version %lld is not supported "
 			"(txlog reads protocol reader versions 1 to 3); "
 			"refusing", s->table, (long long)r);
 		return -1;
 	}
 	if (w < 1) {
-		set_err(err, errlen, "%s: the protocol has no minWriterVersion; "
+		errbuf_set(err, errlen, "%s: the protocol has no minWriterVersion; "
 			"refusing", s->table);
 		return -1;
 	}
@@ -1492,7 +1483,7 @@ static int check_snapshot(const struct dl_snapshot *s, char *err,
 	 * writerFeatures must exist"; "Creating a table with a Reader
 	 * Version 3 and Writer Version less than 7 is not allowed." */
 	if ((r == 3 && (!has_rf || w != 7)) || (w == 7 && !has_wf)) {
-		set_err(err, errlen, "%s: protocol (reader %lld, writer %lld) "
+		errbuf_set(err, errlen, "%s: protocol (reader %lld, writer %lld) "
 			"is not a valid table-features protocol: %s; refusing",
 			s->table, (long long)r, (long long)w,
 			r == 3 && w != 7 ? "reader version 3 needs writer "
@@ -1505,7 +1496,7 @@ static int check_snapshot(const struct dl_snapshot *s, char *err,
 			size_t e = scan_skip(rf, rfn, i);
 			char *f = dl_strdup_lit(rf + i, e - i);
 			if (!in_list(f, strlen(f), read_features)) {
-				set_err(err, errlen, "%s: table feature '%s' "
+				errbuf_set(err, errlen, "%s: table feature '%s' "
 					"is not supported for reading",
 					s->table, f);
 				free(f);
@@ -1525,7 +1516,7 @@ static int check_snapshot(const struct dl_snapshot *s, char *err,
 	if (r == 2 || (r == 3 && array_has(rf, rfn, "columnMapping"))) {
 		char *mode = dl_config(s, "delta.columnMapping.mode");
 		if (mode && strcmp(mode, "none") != 0) {
-			set_err(err, errlen, "%s: column mapping mode '%s' is "
+			errbuf_set(err, errlen, "%s: column mapping mode '%s' is "
 				"not supported (txlog does not map physical "
 				"column names); refusing", s->table, mode);
 			free(mode);
@@ -1542,7 +1533,7 @@ static int check_snapshot(const struct dl_snapshot *s, char *err,
 			ds_free(t);
 			free(ss);
 		}
-		set_err(err, errlen, "%s: metaData has no readable schema (%s); "
+		errbuf_set(err, errlen, "%s: metaData has no readable schema (%s); "
 			"refusing", s->table, e);
 		return -1;
 	}
@@ -1600,7 +1591,7 @@ struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
 		if (l.parquet_cp >= 0 &&
 		    (l.ncommits == 0 || l.commits[0] > l.parquet_cp + 1 ||
 		     l.commits[0] != 0)) {
-			set_err(err, errlen,
+			errbuf_set(err, errlen,
 				"%s: the log starts from a Parquet checkpoint "
 				"(version %lld), which txlog cannot read",
 				table, (long long)l.parquet_cp);
@@ -1615,7 +1606,7 @@ struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
 			goto fail;
 		}
 		if (l.ncommits == 0 || l.commits[0] != 0) {
-			set_err(err, errlen, "%s: version 0 is missing and no "
+			errbuf_set(err, errlen, "%s: version 0 is missing and no "
 				"checkpoint replaces it", table);
 			free(l.commits);
 			free(l.best_cp_name);
@@ -1627,7 +1618,7 @@ struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
 		if (l.commits[i] < start)
 			continue;
 		if (l.commits[i] != expect) {
-			set_err(err, errlen, "%s: version %lld is missing from "
+			errbuf_set(err, errlen, "%s: version %lld is missing from "
 				"the log", table, (long long)expect);
 			free(l.commits);
 			free(l.best_cp_name);
@@ -1645,7 +1636,7 @@ struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
 	free(l.commits);
 	free(l.best_cp_name);
 	if (version >= 0 && s->version != version) {
-		set_err(err, errlen, "%s: no version %lld (newest is %lld)",
+		errbuf_set(err, errlen, "%s: no version %lld (newest is %lld)",
 			table, (long long)version, (long long)s->version);
 		goto fail;
 	}
@@ -1675,7 +1666,7 @@ struct dl_snapshot *dl_load_from(const char *table, const char *cp_name,
 		for (int64_t v = 0; rc == 0 && v <= version; v++) {
 			int r = dl_read_commit(table, v, &tmp, err, errlen);
 			if (r == 1)
-				set_err(err, errlen, "%s: version %lld is "
+				errbuf_set(err, errlen, "%s: version %lld is "
 					"missing from the log", table,
 					(long long)v);
 			rc = r != 0 || apply_buf(s, &tmp, v, err, errlen) != 0
@@ -1778,7 +1769,7 @@ int dl_can_read(const struct dl_snapshot *s, char *err, size_t errlen)
 	if (check_snapshot(s, err, errlen))
 		return -1;
 	if (!s->provider || strcmp(s->provider, "json") != 0) {
-		set_err(err, errlen,
+		errbuf_set(err, errlen,
 			"%s: data files are in format '%s'; txlog reads only "
 			"its own NDJSON+zstd data files (no Parquet)", s->table,
 			s->provider ? s->provider : "?");
@@ -1794,7 +1785,7 @@ int dl_can_write(const struct dl_snapshot *s, char *err, size_t errlen)
 	int64_t r, w;
 	dl_versions(s, &r, &w);
 	if (w < 1 || w > 7) {
-		set_err(err, errlen,
+		errbuf_set(err, errlen,
 			"%s: writer version %lld is not supported; refusing "
 			"to write", s->table, (long long)w);
 		return -1;
@@ -1811,7 +1802,7 @@ int dl_can_write(const struct dl_snapshot *s, char *err, size_t errlen)
 			size_t e = scan_skip(v, vn, i);
 			char *f = dl_strdup_lit(v + i, e - i);
 			if (!in_list(f, strlen(f), write_features)) {
-				set_err(err, errlen, "%s: table feature '%s' "
+				errbuf_set(err, errlen, "%s: table feature '%s' "
 					"is not supported for writing",
 					s->table, f);
 				free(f);
@@ -1868,7 +1859,7 @@ int dl_can_write(const struct dl_snapshot *s, char *err, size_t errlen)
 		why = "in-commit timestamps (delta.enableInCommitTimestamps)";
 	}
 	if (why) {
-		set_err(err, errlen, "%s: the table uses %s%s, which txlog "
+		errbuf_set(err, errlen, "%s: the table uses %s%s, which txlog "
 			"does not enforce (writer version %lld); refusing to "
 			"write", s->table, why, what, (long long)w);
 		return -1;
@@ -1891,7 +1882,7 @@ int dl_check_commit(const struct dl_snapshot *s, const char *actions,
 		size_t rn, dn;
 		if (dl_get(actions + i, e - i, "remove", &rm, &rn) &&
 		    (!dl_get(rm, rn, "dataChange", &dc, &dn) || dc[0] != 'f')) {
-			set_err(err, errlen, "%s: the table is append-only "
+			errbuf_set(err, errlen, "%s: the table is append-only "
 				"(delta.appendOnly=true): this commit would "
 				"remove data; nothing committed", s->table);
 			return -1;
@@ -2049,7 +2040,7 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 {
 	if (!s->protocol || !s->metadata) {
 		/* a Delta log must have both: say so rather than crash */
-		set_err(err, errlen, "%s: version %lld has no %s; no "
+		errbuf_set(err, errlen, "%s: version %lld has no %s; no "
 			"checkpoint written", s->table, (long long)s->version,
 			s->protocol ? "metaData" : "protocol");
 		return -1;
@@ -2058,7 +2049,7 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 		/* PROTOCOL.md: "Writers are allowed to create v2 spec
 		 * checkpoints ... if v2 checkpoint table feature is
 		 * enabled"; the classic one would be Parquet */
-		set_err(err, errlen, "%s: the protocol lacks the v2Checkpoint "
+		errbuf_set(err, errlen, "%s: the protocol lacks the v2Checkpoint "
 			"feature, and txlog writes only JSON V2 checkpoints (a "
 			"classic checkpoint is Parquet); no checkpoint written",
 			s->table);

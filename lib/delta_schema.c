@@ -8,21 +8,12 @@
 
 #include "decimal.h"
 #include "delta_log.h"
+#include "errbuf.h"
 #include "jsonw.h"
 #include "scan.h"
 #include "timefmt.h"
 #include "value.h"
 #include "xalloc.h"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const struct {
 	const char *name;
@@ -133,7 +124,7 @@ static struct ds_type *parse_struct(const char *p, size_t n, int depth,
 	const char *v;
 	size_t vn;
 	if (!dl_get(p, n, "fields", &v, &vn) || v[0] != '[') {
-		set_err(err, errlen, "schema: struct without fields");
+		errbuf_set(err, errlen, "schema: struct without fields");
 		return NULL;
 	}
 	struct ds_type *t = ds_new_struct();
@@ -147,7 +138,7 @@ static struct ds_type *parse_struct(const char *p, size_t n, int depth,
 		size_t tn, nn, mn;
 		if (!name || !dl_get(f, fn, "type", &tv, &tn)) {
 			free(name);
-			set_err(err, errlen, "schema: field without name or type");
+			errbuf_set(err, errlen, "schema: field without name or type");
 			ds_free(t);
 			return NULL;
 		}
@@ -176,7 +167,7 @@ static struct ds_type *parse_type(const char *p, size_t n, int depth,
 				  char *err, size_t errlen)
 {
 	if (depth > 64) {
-		set_err(err, errlen, "schema: nested too deeply");
+		errbuf_set(err, errlen, "schema: nested too deeply");
 		return NULL;
 	}
 	if (p[0] == '"') {
@@ -194,7 +185,7 @@ static struct ds_type *parse_type(const char *p, size_t n, int depth,
 		return t;
 	}
 	if (p[0] != '{') {
-		set_err(err, errlen, "schema: a type must be a string or object");
+		errbuf_set(err, errlen, "schema: a type must be a string or object");
 		return NULL;
 	}
 	char *kind = dl_get_str(p, n, "type");
@@ -244,7 +235,7 @@ static int unique_names(const struct ds_type *t, char *err, size_t errlen)
 		for (size_t j = 0; j < i; j++)
 			if (strcasecmp(t->fields[i].name,
 				       t->fields[j].name) == 0) {
-				set_err(err, errlen, "schema: columns '%s' and "
+				errbuf_set(err, errlen, "schema: columns '%s' and "
 					"'%s' differ only in case (Delta column "
 					"names must be unique regardless of "
 					"case)", t->fields[j].name,
@@ -261,14 +252,14 @@ struct ds_type *ds_parse(const char *p, size_t n, char *err, size_t errlen)
 {
 	struct scan_error se;
 	if (scan_validate(p, n, &se) != 0) {
-		set_err(err, errlen, "schema: invalid JSON: %s", se.what);
+		errbuf_set(err, errlen, "schema: invalid JSON: %s", se.what);
 		return NULL;
 	}
 	size_t i = scan_ws(p, n, 0);
 	struct ds_type *t = parse_type(p + i, scan_skip(p, n, i) - i, 0, err,
 				       errlen);
 	if (t && t->kind != DT_STRUCT) {
-		set_err(err, errlen, "schema: the top level must be a struct");
+		errbuf_set(err, errlen, "schema: the top level must be a struct");
 		ds_free(t);
 		return NULL;
 	}
@@ -440,7 +431,7 @@ static int mismatch(const struct ds_type *t, const char *p, struct buf *path,
 						   : "map");
 	else
 		buf_adds(&b, t->name ? t->name : "?");
-	set_err(err, errlen, "column %s: %s where the schema has %s",
+	errbuf_set(err, errlen, "column %s: %s where the schema has %s",
 		path->len ? path->p : ".", scan_type(p), b.p);
 	buf_free(&b);
 	return -1;
@@ -482,13 +473,13 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 		if (twin) {
 			/* PROTOCOL.md: "All column names must be unique
 			 * regardless of casing." */
-			set_err(err, errlen, "column %s: differs from column "
+			errbuf_set(err, errlen, "column %s: differs from column "
 				"%s only in case (Delta column names must be "
 				"unique regardless of case)", path->p, twin);
 			rc = -1;
 		} else if (!f) {
 			if (!evolve) {
-				set_err(err, errlen,
+				errbuf_set(err, errlen,
 					"column %s: not in the table schema "
 					"(--merge-schema adds it)", path->p);
 				rc = -1;
@@ -507,7 +498,7 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 			seen[f - t->fields] = 1;
 			if (v[0] == 'n') {
 				if (!f->nullable) {
-					set_err(err, errlen,
+					errbuf_set(err, errlen,
 						"column %s: null in a "
 						"non-nullable column", path->p);
 					rc = -1;
@@ -528,7 +519,7 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 				path->len = base;
 				buf_addc(path, '.');
 				buf_adds(path, t->fields[i].name);
-				set_err(err, errlen,
+				errbuf_set(err, errlen,
 					"column %s: required member missing",
 					path->p);
 				rc = -1;
@@ -626,7 +617,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		if (p[0] != '"')
 			return mismatch(t, p, path, err, errlen);
 		if (!is_base64(p, n)) {
-			set_err(err, errlen, "column %s: not base64 (binary "
+			errbuf_set(err, errlen, "column %s: not base64 (binary "
 				"values are base64 strings)",
 				path->len ? path->p : ".");
 			return -1;
@@ -638,7 +629,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		int64_t days;
 		const char *why;
 		if (n != 12 || time_parse_date(p + 1, 10, &days, &why) != 0) {
-			set_err(err, errlen, "column %s: %.*s is not a date "
+			errbuf_set(err, errlen, "column %s: %.*s is not a date "
 				"YYYY-MM-DD%s%s", path->len ? path->p : ".",
 				(int)(n > 40 ? 40 : n), p, n == 12 ? ": " : "",
 				n == 12 ? why : "");
@@ -656,7 +647,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		size_t l = scan_string_decode(p, n < 64 ? n : 63, tmp);
 		/* any year 0000-9999, as Delta's timestamps (0001-9999) */
 		if (n >= 64 || time_parse_instant(tmp, l, &in, &why) != 0) {
-			set_err(err, errlen, "column %s: not an RFC 3339 time",
+			errbuf_set(err, errlen, "column %s: not an RFC 3339 time",
 				path->len ? path->p : ".");
 			return -1;
 		}
@@ -677,7 +668,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		if (need <= t->kind)
 			return 0;
 		if (!evolve) {
-			set_err(err, errlen,
+			errbuf_set(err, errlen,
 				"column %s: %.*s does not fit %s "
 				"(--merge-schema widens it)",
 				path->len ? path->p : ".", (int)(n > 40 ? 40 : n),
@@ -695,7 +686,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 			return mismatch(t, p, path, err, errlen);
 		const char *why = number_fits(t, p, n);
 		if (why) {
-			set_err(err, errlen, "column %s: %.*s does not fit %s: "
+			errbuf_set(err, errlen, "column %s: %.*s does not fit %s: "
 				"%s", path->len ? path->p : ".",
 				(int)(n > 40 ? 40 : n), p, t->name, why);
 			return -1;
@@ -717,7 +708,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		while (rc == 0 && i < n && p[i] != ']') {
 			size_t e = scan_skip(p, n, i);
 			if (p[i] == 'n' && !t->contains_null) {
-				set_err(err, errlen, "column %s: null element",
+				errbuf_set(err, errlen, "column %s: null element",
 					path->p);
 				rc = -1;
 			} else {
@@ -744,7 +735,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 					: check(t->elem, v, vn, evolve, changed,
 						path, err, errlen) != 0) {
 				if (v[0] == 'n')
-					set_err(err, errlen,
+					errbuf_set(err, errlen,
 						"column %s: null map value",
 						path->len ? path->p : ".");
 				return -1;
@@ -756,7 +747,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 	case DT_NULL:
 		break;
 	}
-	set_err(err, errlen, "column %s: type %s is not supported for writing",
+	errbuf_set(err, errlen, "column %s: type %s is not supported for writing",
 		path->len ? path->p : ".", t->raw ? t->raw : "?");
 	return -1;
 }
@@ -840,7 +831,7 @@ static int refused_change(const struct ds_type *o, const struct ds_type *n,
 	if (o->kind == DT_NULL || o->kind >= DT_STRUCT || o->kind == n->kind ||
 	    !o->name || !n->name || ds_widening_allowed(o->name, n->name))
 		return 0;
-	set_err(err, errlen, "column %s: %s cannot become %s (Delta's type "
+	errbuf_set(err, errlen, "column %s: %s cannot become %s (Delta's type "
 		"widening allows integer kinds to wider ones or to double "
 		"from byte, short and integer, not from long); to keep "
 		"fractions, make a table that declares the column %s "

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "commit.h"
 #include "dlq_ledger.h"
+#include "errbuf.h"
 #include "fpset.h"
 #include "jsonw.h"
 #include "timefmt.h"
@@ -32,19 +33,6 @@ struct dlq {
 	bool regular; /* a regular file at path itself: torn ends are cut */
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 struct dlq *dlq_open(const char *path, const char *tool, char *err,
 		     size_t errlen)
 {
@@ -56,7 +44,7 @@ struct dlq *dlq_open(const char *path, const char *tool, char *err,
 	    S_ISLNK(ls.st_mode) &&
 	    (stat(path, &ts) != 0 || S_ISREG(ts.st_mode) ||
 	     S_ISDIR(ts.st_mode))) {
-		set_err(err, errlen, "%s: is a symbolic link to a file; "
+		errbuf_set(err, errlen, "%s: is a symbolic link to a file; "
 			"refusing to write dead letters through it", path);
 		return NULL;
 	}
@@ -72,7 +60,7 @@ struct dlq *dlq_open(const char *path, const char *tool, char *err,
 		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 			  0644);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: cannot open dead-letter file: %s",
+		errbuf_set(err, errlen, "%s: cannot open dead-letter file: %s",
 			path, strerror(errno));
 		return NULL;
 	}
@@ -197,7 +185,7 @@ int dlq_put(struct dlq *d, const struct dlq_letter *l, char *err,
 		d->fd = dlq_append_lock(d->fd, d->path);
 	}
 	if (d->fd < 0) {
-		set_err(err, errlen, "%s: cannot reopen dead-letter file: %s",
+		errbuf_set(err, errlen, "%s: cannot reopen dead-letter file: %s",
 			d->path, strerror(errno));
 		return -1;
 	}
@@ -207,7 +195,7 @@ int dlq_put(struct dlq *d, const struct dlq_letter *l, char *err,
 	if (w >= 0 && (size_t)w != d->line.len) {
 		bool cut = cut_torn(d->fd, d->path, w);
 		flock(d->fd, LOCK_UN);
-		set_err(err, errlen, "%s: short write (%zd of %zu bytes; "
+		errbuf_set(err, errlen, "%s: short write (%zd of %zu bytes; "
 			"disk full?); %s", d->path, w, d->line.len,
 			cut ? "the torn dead letter was cut off"
 			    : "the last dead letter is torn");
@@ -215,7 +203,7 @@ int dlq_put(struct dlq *d, const struct dlq_letter *l, char *err,
 	}
 	flock(d->fd, LOCK_UN);
 	if (w < 0) {
-		set_err(err, errlen, "%s: write: %s", d->path,
+		errbuf_set(err, errlen, "%s: write: %s", d->path,
 			strerror(errno));
 		return -1;
 	}
@@ -245,7 +233,7 @@ int dlq_close(struct dlq *d, char *err, size_t errlen)
 	int rc = 0;
 	/* EINVAL: a pipe or terminal given as the DLQ; nothing to sync. */
 	if (fsync(d->fd) < 0 && errno != EINVAL) {
-		set_err(err, errlen, "%s: fsync: %s", d->path,
+		errbuf_set(err, errlen, "%s: fsync: %s", d->path,
 			strerror(errno));
 		rc = -1;
 	}
@@ -257,7 +245,7 @@ int dlq_close(struct dlq *d, char *err, size_t errlen)
 	    commit_sync_dir(d->path, err, errlen) != 0)
 		rc = -1;
 	if (close(d->fd) < 0 && errno != EINTR && rc == 0) {
-		set_err(err, errlen, "%s: close: %s", d->path,
+		errbuf_set(err, errlen, "%s: close: %s", d->path,
 			strerror(errno));
 		rc = -1;
 	}

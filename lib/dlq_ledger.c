@@ -12,23 +12,13 @@
 #include <xxhash.h>
 
 #include "commit.h"
+#include "errbuf.h"
 #include "statefile.h"
 #include "xalloc.h"
 
 #define LEDGER_KIND "dlqrply"
 #define LEDGER_VERSION 2 /* 1 had no base line count */
 #define ENTRY 32
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 char *dlq_ledger_path(const char *dlq_path)
 {
@@ -100,7 +90,7 @@ int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 	unsigned char b[ENTRY];
 	size_t head = version == 1 ? 8 : 16;
 	if (len < head) {
-		set_err(err, errlen, "%s.replay: damaged ledger", dlq_path);
+		errbuf_set(err, errlen, "%s.replay: damaged ledger", dlq_path);
 		goto fail;
 	}
 	if (state_read(r, b, head, err, errlen) != 0)
@@ -109,7 +99,7 @@ int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 	if (base_lines) /* version 1: the whole file is the base */
 		*base_lines = version == 1 ? UINT64_MAX : le64_get(b + 8);
 	if (count != (len - head) / ENTRY || (len - head) % ENTRY) {
-		set_err(err, errlen, "%s.replay: damaged ledger", dlq_path);
+		errbuf_set(err, errlen, "%s.replay: damaged ledger", dlq_path);
 		goto fail;
 	}
 	*e = xcalloc(count + 1, sizeof **e);
@@ -139,7 +129,7 @@ int dlq_ledger_remove(const char *dlq_path, char *err, size_t errlen)
 	char *path = dlq_ledger_path(dlq_path);
 	int rc = 0;
 	if (unlink(path) != 0 && errno != ENOENT) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		rc = -1;
 	}
 	free(path);
@@ -185,7 +175,7 @@ int64_t dlq_cut_torn(const char *dlq_path, char *err, size_t errlen)
 		if (errno == ENOENT || errno == ELOOP || errno == EACCES ||
 		    errno == ENXIO || errno == EISDIR)
 			return 0;
-		set_err(err, errlen, "%s: %s", dlq_path, strerror(errno));
+		errbuf_set(err, errlen, "%s: %s", dlq_path, strerror(errno));
 		return -1;
 	}
 	struct stat sb;
@@ -201,7 +191,7 @@ int64_t dlq_cut_torn(const char *dlq_path, char *err, size_t errlen)
 						       : 0;
 		ssize_t r = pread(fd, chunk, (size_t)(at - from), from);
 		if (r != at - from) {
-			set_err(err, errlen, "%s: read: %s", dlq_path,
+			errbuf_set(err, errlen, "%s: read: %s", dlq_path,
 				r < 0 ? strerror(errno) : "short read");
 			close(fd);
 			return -1;
@@ -217,7 +207,7 @@ int64_t dlq_cut_torn(const char *dlq_path, char *err, size_t errlen)
 		at = from;
 	}
 	if (ftruncate(fd, at) != 0 || fsync(fd) != 0) {
-		set_err(err, errlen, "%s: cutting a torn last line: %s",
+		errbuf_set(err, errlen, "%s: cutting a torn last line: %s",
 			dlq_path, strerror(errno));
 		close(fd);
 		return -1;
@@ -253,7 +243,7 @@ int dlq_rewrite(const char *dlq_path,
 	int fd = lock_current(dlq_path, O_RDWR | O_CREAT | O_NOFOLLOW,
 			      LOCK_EX);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: %s", dlq_path,
+		errbuf_set(err, errlen, "%s: %s", dlq_path,
 			errno == ELOOP ? "is a symbolic link; refusing to "
 					 "rewrite through it"
 				       : strerror(errno));
@@ -272,7 +262,7 @@ int dlq_rewrite(const char *dlq_path,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			set_err(err, errlen, "%s: read: %s", dlq_path,
+			errbuf_set(err, errlen, "%s: read: %s", dlq_path,
 				strerror(errno));
 			goto fail;
 		}

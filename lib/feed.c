@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "xalloc.h"
 
 struct feed {
@@ -28,19 +29,6 @@ struct feed {
 	uint64_t unread;
 	const char *name;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Everything but keep: the watchdog must hold no lock, no state file, no
  * pipe end (a held write end would keep the command from its EOF). */
@@ -90,7 +78,7 @@ static int reap(struct feed *f, int flags, char *err, size_t errlen)
 		r = waitpid(f->pid, &st, flags);
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
-		set_err(err, errlen, "%s: wait: %s", f->name, strerror(errno));
+		errbuf_set(err, errlen, "%s: wait: %s", f->name, strerror(errno));
 		return -1;
 	}
 	if (r == 0)
@@ -105,13 +93,13 @@ pid_t feed_guard_start(int *dogfd, char *err, size_t errlen)
 	int d[2];
 	*dogfd = -1;
 	if (pipe2(d, O_CLOEXEC) != 0) {
-		set_err(err, errlen, "pipe: %s", strerror(errno));
+		errbuf_set(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
 	}
 	fflush(NULL);
 	pid_t dog = fork();
 	if (dog < 0) {
-		set_err(err, errlen, "fork: %s", strerror(errno));
+		errbuf_set(err, errlen, "fork: %s", strerror(errno));
 		close(d[0]);
 		close(d[1]);
 		return -1;
@@ -170,14 +158,14 @@ struct feed *feed_start(char **argv, const char *env_name,
 		return NULL;
 	}
 	if (pipe2(p, O_CLOEXEC) != 0) {
-		set_err(err, errlen, "pipe: %s", strerror(errno));
+		errbuf_set(err, errlen, "pipe: %s", strerror(errno));
 		goto fail;
 	}
 	f->rfd = p[0];
 	f->wfd = p[1];
 	f->pid = fork();
 	if (f->pid < 0) {
-		set_err(err, errlen, "fork: %s", strerror(errno));
+		errbuf_set(err, errlen, "fork: %s", strerror(errno));
 		goto fail;
 	}
 	if (f->pid == 0) {
@@ -196,7 +184,7 @@ struct feed *feed_start(char **argv, const char *env_name,
 	/* Never block on a full pipe: a command that exits without
 	 * reading must be noticed while we wait to write. */
 	if (fcntl(f->wfd, F_SETFL, fcntl(f->wfd, F_GETFL) | O_NONBLOCK) < 0) {
-		set_err(err, errlen, "pipe: %s", strerror(errno));
+		errbuf_set(err, errlen, "pipe: %s", strerror(errno));
 		close(f->wfd);
 		f->wfd = -1;
 		reap(f, 0, NULL, 0);
@@ -227,7 +215,7 @@ int feed_write(struct feed *f, const void *data, size_t n, char *err,
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno != EAGAIN) {
-			set_err(err, errlen, "pipe to %s: %s", f->name,
+			errbuf_set(err, errlen, "pipe to %s: %s", f->name,
 				strerror(errno));
 			return -1;
 		}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "errbuf.h"
 #include "xalloc.h"
 
 #define STATE_MAGIC "IDEMSTAT"
@@ -37,19 +38,6 @@ struct state_reader {
 	bool verified;
 	uint64_t off; /* where the payload starts */
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void le64_put(unsigned char *p, uint64_t v)
 {
@@ -94,7 +82,7 @@ static struct state_writer *write_begin(const char *path, const char *kind,
 {
 	size_t kn = strlen(kind);
 	if (kn == 0 || kn > STATE_KIND) {
-		set_err(err, errlen, "%s: state kind \"%s\" must be 1 to %d "
+		errbuf_set(err, errlen, "%s: state kind \"%s\" must be 1 to %d "
 			"bytes", path, kind, STATE_KIND);
 		return NULL;
 	}
@@ -108,7 +96,7 @@ static struct state_writer *write_begin(const char *path, const char *kind,
 	struct state_writer *w = xcalloc(1, sizeof *w);
 	w->xx = hash_new();
 	if (!w->xx) {
-		set_err(err, errlen, "%s: out of memory", path);
+		errbuf_set(err, errlen, "%s: out of memory", path);
 		free(w);
 		return NULL;
 	}
@@ -150,13 +138,13 @@ static int copy_base(struct state_writer *w, const char *path,
 {
 	FILE *f = fopen(path, "rbe");
 	if (!f) {
-		set_err(err, errlen, "%s: cannot reopen: %s", path,
+		errbuf_set(err, errlen, "%s: cannot reopen: %s", path,
 			strerror(errno));
 		return -1;
 	}
 	int rc = -1;
 	if (fseeko(f, (off_t)g->base_off, SEEK_SET) != 0) {
-		set_err(err, errlen, "%s: seek: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "%s: seek: %s", path, strerror(errno));
 		goto out;
 	}
 	unsigned char chunk[1 << 16];
@@ -164,7 +152,7 @@ static int copy_base(struct state_writer *w, const char *path,
 		size_t take = left < sizeof chunk ? (size_t)left : sizeof chunk;
 		ssize_t got = read_full(f, chunk, take);
 		if (got != (ssize_t)take) {
-			set_err(err, errlen, "%s: changed while in use", path);
+			errbuf_set(err, errlen, "%s: changed while in use", path);
 			goto out;
 		}
 		if (write_extra(w, chunk, take, err, errlen) < 0)
@@ -188,7 +176,7 @@ struct state_writer *state_write_begin_gen(const char *path,
 					 err, errlen);
 	size_t bn = strlen(g->batch);
 	if (bn == 0 || bn > STATE_BATCH_MAX) {
-		set_err(err, errlen, "%s: batch must be 1 to %d bytes", path,
+		errbuf_set(err, errlen, "%s: batch must be 1 to %d bytes", path,
 			STATE_BATCH_MAX);
 		return NULL;
 	}
@@ -215,7 +203,7 @@ int state_write(struct state_writer *w, const void *data, size_t n,
 	/* Caught here, not only at the end, so a wrong size never reaches
 	 * the disk as a plausible-looking file. */
 	if (n > w->declared - w->written) {
-		set_err(err, errlen, "%s: payload longer than the %" PRIu64
+		errbuf_set(err, errlen, "%s: payload longer than the %" PRIu64
 			" bytes declared", w->c.path ? w->c.path : "(state)",
 			w->declared);
 		return -1;
@@ -231,7 +219,7 @@ int state_write_end(struct state_writer *w, char *err, size_t errlen)
 {
 	int rc = -1;
 	if (w->written != w->declared) {
-		set_err(err, errlen, "%s: payload is %" PRIu64 " bytes, "
+		errbuf_set(err, errlen, "%s: payload is %" PRIu64 " bytes, "
 			"header declared %" PRIu64,
 			w->c.path ? w->c.path : "(state)", w->written,
 			w->declared);
@@ -297,7 +285,7 @@ static int verify_upfront(struct state_reader *r, uint64_t body, uint64_t at,
 	uint64_t left = body;
 	int rc = -1;
 	if (!x) {
-		set_err(err, errlen, "%s: out of memory", r->path);
+		errbuf_set(err, errlen, "%s: out of memory", r->path);
 		goto out;
 	}
 	XXH3_copyState(x, r->xx);
@@ -305,12 +293,12 @@ static int verify_upfront(struct state_reader *r, uint64_t body, uint64_t at,
 		size_t take = left < sizeof chunk ? (size_t)left : sizeof chunk;
 		ssize_t got = read_full(r->f, chunk, take);
 		if (got < 0) {
-			set_err(err, errlen, "%s: read: %s", r->path,
+			errbuf_set(err, errlen, "%s: read: %s", r->path,
 				strerror(errno));
 			goto out;
 		}
 		if ((size_t)got < take) {
-			set_err(err, errlen, "%s: truncated (payload ends "
+			errbuf_set(err, errlen, "%s: truncated (payload ends "
 				"early)", r->path);
 			goto out;
 		}
@@ -319,12 +307,12 @@ static int verify_upfront(struct state_reader *r, uint64_t body, uint64_t at,
 	}
 	if (read_full(r->f, sum, sizeof sum) != (ssize_t)sizeof sum ||
 	    le64_get(sum) != XXH3_64bits_digest(x)) {
-		set_err(err, errlen, "%s: checksum mismatch; refusing a "
+		errbuf_set(err, errlen, "%s: checksum mismatch; refusing a "
 			"damaged state", r->path);
 		goto out;
 	}
 	if (fseeko(r->f, (off_t)at, SEEK_SET) != 0) {
-		set_err(err, errlen, "%s: seek: %s", r->path, strerror(errno));
+		errbuf_set(err, errlen, "%s: seek: %s", r->path, strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -348,7 +336,7 @@ static bool version_ok(const char *path, uint32_t v, uint32_t max_version,
 {
 	if (v <= max_version)
 		return true;
-	set_err(err, errlen, "%s: format version %" PRIu32 " is newer than "
+	errbuf_set(err, errlen, "%s: format version %" PRIu32 " is newer than "
 		"this program understands (max %" PRIu32 ")", path, v,
 		max_version);
 	return false;
@@ -364,7 +352,7 @@ static int open_gen(struct state_reader *r, uint64_t size, uint32_t v,
 	unsigned char ext[STATE_GEN];
 	char batch[STATE_BATCH_MAX + 1];
 	if (read_full(r->f, ext, sizeof ext) != (ssize_t)sizeof ext) {
-		set_err(err, errlen, "%s: truncated (header ends early)",
+		errbuf_set(err, errlen, "%s: truncated (header ends early)",
 			r->path);
 		return -1;
 	}
@@ -375,12 +363,12 @@ static int open_gen(struct state_reader *r, uint64_t size, uint32_t v,
 	if (bn == 0 || bn > STATE_BATCH_MAX || size < fixed + bn ||
 	    bsize > size - fixed - bn ||
 	    r->declared != size - fixed - bn - bsize) {
-		set_err(err, errlen, "%s: damaged state (generation sizes do "
+		errbuf_set(err, errlen, "%s: damaged state (generation sizes do "
 			"not match the file)", r->path);
 		return -1;
 	}
 	if (read_full(r->f, batch, bn) != (ssize_t)bn) {
-		set_err(err, errlen, "%s: truncated (header ends early)",
+		errbuf_set(err, errlen, "%s: truncated (header ends early)",
 			r->path);
 		return -1;
 	}
@@ -425,13 +413,13 @@ struct state_reader *state_read_begin_gen(const char *path,
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return NULL; /* a first run */
-		set_err(err, errlen, "%s: cannot open: %s", path,
+		errbuf_set(err, errlen, "%s: cannot open: %s", path,
 			strerror(errno));
 		return NULL;
 	}
 	FILE *f = fdopen(fd, "rb");
 	if (!f) {
-		set_err(err, errlen, "%s: cannot open: %s", path,
+		errbuf_set(err, errlen, "%s: cannot open: %s", path,
 			strerror(errno));
 		close(fd);
 		return NULL;
@@ -441,18 +429,18 @@ struct state_reader *state_read_begin_gen(const char *path,
 	r->path = xstrdup(path);
 	r->xx = hash_new();
 	if (!r->xx) {
-		set_err(err, errlen, "%s: out of memory", path);
+		errbuf_set(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
 
 	unsigned char hdr[STATE_HDR];
 	ssize_t got = read_full(f, hdr, sizeof hdr);
 	if (got < 0) {
-		set_err(err, errlen, "%s: read: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "%s: read: %s", path, strerror(errno));
 		goto fail;
 	}
 	if ((size_t)got < sizeof hdr || memcmp(hdr, STATE_MAGIC, 8) != 0) {
-		set_err(err, errlen, "%s: not an idem state file", path);
+		errbuf_set(err, errlen, "%s: not an idem state file", path);
 		goto fail;
 	}
 	unsigned char want[STATE_KIND] = {0};
@@ -461,14 +449,14 @@ struct state_reader *state_read_begin_gen(const char *path,
 	if (memcmp(hdr + 8, want, STATE_KIND) != 0) {
 		char have[STATE_KIND + 1];
 		kind_text(hdr + 8, have);
-		set_err(err, errlen, "%s: is a %s state, not %s", path, have,
+		errbuf_set(err, errlen, "%s: is a %s state, not %s", path, have,
 			kind);
 		goto fail;
 	}
 	uint32_t v = le32_get(hdr + 16);
 	uint32_t flags = le32_get(hdr + 20);
 	if (flags & ~FLAG_GEN) {
-		set_err(err, errlen, "%s: flags %#" PRIx32 " are newer than "
+		errbuf_set(err, errlen, "%s: flags %#" PRIx32 " are newer than "
 			"this program understands", path, flags);
 		goto fail;
 	}
@@ -481,7 +469,7 @@ struct state_reader *state_read_begin_gen(const char *path,
 	XXH3_64bits_update(r->xx, hdr, sizeof hdr);
 	if (flags & FLAG_GEN) {
 		if (!regular) {
-			set_err(err, errlen, "%s: a state with generations "
+			errbuf_set(err, errlen, "%s: a state with generations "
 				"must be a regular file", path);
 			goto fail;
 		}
@@ -503,12 +491,12 @@ struct state_reader *state_read_begin_gen(const char *path,
 			uint64_t size = (uint64_t)st.st_size;
 			uint64_t body = size - STATE_HDR;
 			if (r->declared > body) {
-				set_err(err, errlen, "%s: truncated (payload "
+				errbuf_set(err, errlen, "%s: truncated (payload "
 					"ends early)", path);
 				goto fail;
 			}
 			if (body - r->declared < STATE_SUM) {
-				set_err(err, errlen, "%s: truncated "
+				errbuf_set(err, errlen, "%s: truncated "
 					"(checksum missing)", path);
 				goto fail;
 			}
@@ -542,17 +530,17 @@ int state_read(struct state_reader *r, void *data, size_t n, char *err,
 	       size_t errlen)
 {
 	if (n > r->declared - r->read) {
-		set_err(err, errlen, "%s: read past the end of the payload",
+		errbuf_set(err, errlen, "%s: read past the end of the payload",
 			r->path);
 		return -1;
 	}
 	ssize_t got = read_full(r->f, data, n);
 	if (got < 0) {
-		set_err(err, errlen, "%s: read: %s", r->path, strerror(errno));
+		errbuf_set(err, errlen, "%s: read: %s", r->path, strerror(errno));
 		return -1;
 	}
 	if ((size_t)got < n) {
-		set_err(err, errlen, "%s: truncated (payload ends early)",
+		errbuf_set(err, errlen, "%s: truncated (payload ends early)",
 			r->path);
 		return -1;
 	}
@@ -580,26 +568,26 @@ int state_read_end(struct state_reader *r, char *err, size_t errlen)
 	unsigned char sum[STATE_SUM];
 	ssize_t got = read_full(r->f, sum, sizeof sum);
 	if (got < 0) {
-		set_err(err, errlen, "%s: read: %s", r->path, strerror(errno));
+		errbuf_set(err, errlen, "%s: read: %s", r->path, strerror(errno));
 		goto out;
 	}
 	if ((size_t)got < sizeof sum) {
-		set_err(err, errlen, "%s: truncated (checksum missing)",
+		errbuf_set(err, errlen, "%s: truncated (checksum missing)",
 			r->path);
 		goto out;
 	}
 	if (le64_get(sum) != XXH3_64bits_digest(r->xx)) {
-		set_err(err, errlen, "%s: checksum mismatch; refusing a "
+		errbuf_set(err, errlen, "%s: checksum mismatch; refusing a "
 			"damaged state", r->path);
 		goto out;
 	}
 	got = read_full(r->f, chunk, 1);
 	if (got < 0) {
-		set_err(err, errlen, "%s: read: %s", r->path, strerror(errno));
+		errbuf_set(err, errlen, "%s: read: %s", r->path, strerror(errno));
 		goto out;
 	}
 	if (got > 0) {
-		set_err(err, errlen, "%s: trailing bytes after the checksum",
+		errbuf_set(err, errlen, "%s: trailing bytes after the checksum",
 			r->path);
 		goto out;
 	}
@@ -623,7 +611,7 @@ int state_batch(const char *option, const char **batch, char *err,
 	if (!b || !b[0])
 		return 0;
 	if (strlen(b) > STATE_BATCH_MAX) {
-		set_err(err, errlen, "%s: a batch is at most %d bytes",
+		errbuf_set(err, errlen, "%s: a batch is at most %d bytes",
 			option ? "--batch" : "IDEM_BATCH", STATE_BATCH_MAX);
 		return -1;
 	}
@@ -651,7 +639,7 @@ int state_lock(const char *path, char **use, char *err, size_t errlen)
 	 * way are resolved by realpath below, for the lock's key. */
 	while (lstat(cur, &s) == 0 && S_ISLNK(s.st_mode)) {
 		if (++hops > 40) {
-			set_err(err, errlen, "%s: too many levels of symbolic "
+			errbuf_set(err, errlen, "%s: too many levels of symbolic "
 				"links", path);
 			free(cur);
 			return -1;
@@ -659,7 +647,7 @@ int state_lock(const char *path, char **use, char *err, size_t errlen)
 		char target[4096];
 		ssize_t n = readlink(cur, target, sizeof target - 1);
 		if (n < 0 || (size_t)n >= sizeof target - 1) {
-			set_err(err, errlen, "%s: %s", cur,
+			errbuf_set(err, errlen, "%s: %s", cur,
 				n < 0 ? strerror(errno) : "link too long");
 			free(cur);
 			return -1;
@@ -678,7 +666,7 @@ int state_lock(const char *path, char **use, char *err, size_t errlen)
 		cur = next;
 	}
 	if (lstat(cur, &s) == 0 && S_ISREG(s.st_mode) && s.st_nlink > 1) {
-		set_err(err, errlen, "%s: the state file has %ju names (hard "
+		errbuf_set(err, errlen, "%s: the state file has %ju names (hard "
 			"links); a commit replaces one name only and the names "
 			"would part; keep one name", path,
 			(uintmax_t)s.st_nlink);
@@ -702,7 +690,7 @@ int state_lock(const char *path, char **use, char *err, size_t errlen)
 	int lk = commit_lock(key, err, errlen);
 	free(key);
 	if (lk == -2)
-		set_err(err, errlen, "%s: locked by another process; try "
+		errbuf_set(err, errlen, "%s: locked by another process; try "
 			"again later", path);
 	if (lk < 0) {
 		free(cur);
