@@ -383,7 +383,10 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	run txlog append t <<< '{"id":2,"p":""}'
 	assert_failure 2
 	assert_output 'txlog: stdin:1: partition column p: an empty string is a null partition value in Delta; write null or a non-empty string'
-	# a log that says "" means null: --where p = null finds it
+	# a log that says "" means null: --where p = null finds it (a log
+	# edited by hand, as another writer might leave it: not txlog's, so
+	# the teardown's protocol check of txlog's tables is off)
+	IDEM_DELTA_CHECK=0
 	sed -i 's/"partitionValues":{"p":null}/"partitionValues":{"p":""}/' t/_delta_log/00000000000000000001.json
 	run txlog cat t --where 'p = null'
 	assert_output '{"id":1,"p":null}'

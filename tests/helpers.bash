@@ -26,3 +26,19 @@ quick() {
 no_time() {
 	sed -e 's/"failed_at":"[^"]*"/"failed_at":"T"/g' "$@"
 }
+
+# Every table a test leaves that txlog itself calls sound (txlog verify
+# exits 0) must pass tests/delta/check.sh, the checker written from
+# Delta's PROTOCOL.md apart from txlog: a second, independent opinion on
+# every table the suites write.  Tables a test broke on purpose fail
+# verify and are left to that test.  IDEM_DELTA_CHECK=0 turns it off;
+# the sanitized pass of make test (IDEM_QUICK) leaves it to the plain one.
+teardown() {
+	[ "${IDEM_DELTA_CHECK:-1}" = 1 ] && [ -z "${IDEM_QUICK:-}" ] || return 0
+	local log t
+	for log in $(find "$BATS_TEST_TMPDIR" -maxdepth 3 -type d -name _delta_log 2>/dev/null); do
+		t=${log%/_delta_log}
+		txlog verify "$t" > /dev/null 2>&1 || continue
+		"$BATS_TEST_DIRNAME/delta/check.sh" "$t" || return 1
+	done
+}

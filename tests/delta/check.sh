@@ -50,8 +50,27 @@ check_table() {
 	[ -n "$commits" ] || { say "$t" "no commits"; return; }
 	first=$(echo "$commits" | head -1)
 	prev=$(echo "$commits" | tail -1 | sed 's/^0*\([0-9]\)/\1/; s/\.json$//')
-	# one jq over every commit: {v, a} per action line
-	out=$(cd "$log" && jq -c '{v: (input_filename | .[0:20] | tonumber), a: .}' $commits |
+	# Commits cleaned up before the first one kept: the state starts from
+	# the newest checkpoint (at the version before the first kept commit
+	# or later), read as that version's actions, and the commits after
+	# it ("the checkpoint ... and the commits after it" reconstruct the
+	# table).
+	base= cv=-1
+	fv=$(echo "$first" | sed 's/^0*\([0-9]\)/\1/; s/\.json$//')
+	if [ "$fv" -gt 0 ]; then
+		for c in $(cd "$log" && ls | grep -E '^[0-9]{20}\.checkpoint\..*\.json$' | sort); do
+			v=$(echo "$c" | sed 's/^0*\([0-9]\)/\1/; s/\.checkpoint.*//')
+			[ "$v" -ge $((fv - 1)) ] && [ "$v" -le "$prev" ] && base=$c cv=$v
+		done
+		[ -n "$base" ] || { say "$t" "commits start at $fv with no checkpoint to start from"; return; }
+		commits=$(for c in $commits; do
+			v=$(echo "$c" | sed 's/^0*\([0-9]\)/\1/; s/\.json$//')
+			[ "$v" -gt "$cv" ] && echo "$c"
+		done)
+	fi
+	# one jq over the base checkpoint and every commit: {v, a} per action line
+	out=$(cd "$log" && { [ -z "$base" ] || jq -c --argjson v "$cv" '{v: $v, a: .} | select(.a.checkpointMetadata | not)' "$base"
+		[ -z "$commits" ] || jq -c '{v: (input_filename | .[0:20] | tonumber), a: .}' $commits; } |
 	jq -rs --arg first "$first" '
 	([.[].v] | unique) as $vs |
 	($vs | to_entries[] | select(.key > 0 and .value != $vs[.key - 1] + 1) |
