@@ -220,10 +220,12 @@ static void copy_fast(struct dfile *out, const struct dl_file *f)
 	char sum[33];
 	snprintf(sum, sizeof sum, "%016llx%016llx",
 		 (unsigned long long)h.high64, (unsigned long long)h.low64);
-	if ((int64_t)whole.len != f->size || !want || strcmp(sum, want) != 0)
+	bool damaged = (int64_t)whole.len != f->size || !want ||
+		       strcmp(sum, want) != 0;
+	free(want);
+	if (damaged)
 		cli_die(EXIT_TROUBLE, "%s: %s: damaged data file (run txlog "
 			"verify); nothing optimized", snap->table, f->path);
-	free(want);
 	buf_free(&p);
 	if (!dctx) {
 		dctx = ZSTD_createDCtx();
