@@ -301,6 +301,11 @@ static void step(void)
 				moved = true;
 				continue;
 			}
+			/* Its stdout and stderr close just before it
+			 * becomes reapable: look again soon rather than
+			 * wait on a pipe nobody will drain. */
+			if (now + 20000000 < next)
+				next = now + 20000000;
 		}
 		if (j->at && j->at <= now && j->status != -1) {
 			kill(-j->dog, SIGKILL);
