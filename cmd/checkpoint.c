@@ -148,21 +148,11 @@ static int fingerprint(int fd, uint32_t len, uint64_t *fp)
 	return 0;
 }
 
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	if (!slash)
-		return xstrdup(".");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
-}
-
 /* The path of the regular file with this identity in path's folder (a
  * rotated file renamed beside its successor), or NULL. */
 static char *find_by_inode(const char *path, uint64_t dev, uint64_t ino)
 {
-	char *dir = dir_of(path);
+	char *dir = state_path_dir(path);
 	DIR *d = opendir(dir);
 	char *found = NULL;
 	struct dirent *e;
@@ -502,7 +492,7 @@ static void siblings_scan(struct siblings *sb, const char *path)
 	if (sb->scanned)
 		return;
 	sb->scanned = true;
-	char *dir = dir_of(path);
+	char *dir = state_path_dir(path);
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
 	size_t bl = strlen(base), cap = 0;

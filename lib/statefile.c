@@ -619,8 +619,7 @@ int state_batch(const char *option, const char **batch, char *err,
 	return 0;
 }
 
-/* The folder part of path ("." when none) and its last component. */
-static char *path_dir(const char *path)
+char *state_path_dir(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	if (!slash)
@@ -657,7 +656,7 @@ int state_lock(const char *path, char **use, char *err, size_t errlen)
 		if (target[0] == '/' || !strchr(cur, '/')) {
 			next = xstrdup(target);
 		} else {
-			char *dir = path_dir(cur);
+			char *dir = state_path_dir(cur);
 			next = xmalloc(strlen(dir) + (size_t)n + 2);
 			sprintf(next, "%s/%s", dir, target);
 			free(dir);
@@ -674,7 +673,7 @@ int state_lock(const char *path, char **use, char *err, size_t errlen)
 		return -1;
 	}
 	/* The lock's key: the real folder and the file's name in it. */
-	char *dir = path_dir(cur);
+	char *dir = state_path_dir(cur);
 	const char *slash = strrchr(cur, '/');
 	const char *base = slash ? slash + 1 : cur;
 	char *rdir = realpath(dir, NULL);

@@ -77,6 +77,9 @@ int state_batch(const char *option, const char **batch, char *err,
  * part.  Returns the lock fd, -2 when another process holds it (err says
  * so with path as given), -1 on error.
  */
+/* The folder part of path ("." when none, "/" at the root); malloc'd. */
+char *state_path_dir(const char *path);
+
 int state_lock(const char *path, char **use, char *err, size_t errlen);
 
 /* payload_len must be known up front (it is in the header). */

@@ -465,44 +465,12 @@ static char *put_fixed(char *p, int64_t v, int width)
 size_t time_format(int64_t ns, char *buf)
 {
 	/* Floor division: -1 ns is 1969-12-31T23:59:59.999999999Z. */
-	int64_t secs = ns / NS_PER_S, frac = ns % NS_PER_S;
-	if (frac < 0) {
-		frac += NS_PER_S;
-		secs--;
+	struct instant t = {.sec = ns / NS_PER_S, .nsec = ns % NS_PER_S};
+	if (t.nsec < 0) {
+		t.nsec += NS_PER_S;
+		t.sec--;
 	}
-	int64_t days = secs / SEC_PER_DAY, sod = secs % SEC_PER_DAY;
-	if (sod < 0) {
-		sod += SEC_PER_DAY;
-		days--;
-	}
-	int64_t y;
-	int m, d;
-	civil_from_days(days, &y, &m, &d);
-	char *p = buf;
-	/* int64 ns spans 1677-2262: always four digits */
-	p = put_fixed(p, y, 4);
-	*p++ = '-';
-	p = put_fixed(p, m, 2);
-	*p++ = '-';
-	p = put_fixed(p, d, 2);
-	*p++ = 'T';
-	p = put_fixed(p, sod / 3600, 2);
-	*p++ = ':';
-	p = put_fixed(p, sod / 60 % 60, 2);
-	*p++ = ':';
-	p = put_fixed(p, sod % 60, 2);
-	if (frac != 0) {
-		*p++ = '.';
-		if (frac % NS_PER_MS == 0)
-			p = put_fixed(p, frac / NS_PER_MS, 3);
-		else if (frac % NS_PER_US == 0)
-			p = put_fixed(p, frac / NS_PER_US, 6);
-		else
-			p = put_fixed(p, frac, 9);
-	}
-	*p++ = 'Z';
-	*p = '\0';
-	return (size_t)(p - buf);
+	return time_format_instant(&t, TIME_STYLE_RFC3339, buf);
 }
 
 size_t time_format_instant(const struct instant *t, enum time_style style,
