@@ -71,8 +71,7 @@ static int days_in_month(int64_t y, int m)
 	return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
 
-/* Days since 1970-01-01; m in 1..12, d in 1..31. */
-static int64_t days_from_civil(int64_t y, int m, int d)
+int64_t time_days_from_civil(int64_t y, int m, int d)
 {
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -82,7 +81,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+void time_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
 	z += 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -203,7 +202,7 @@ static int parse_calendar(const char *s, size_t n, bool loose,
 		*why = "second out of range";
 		return -1;
 	}
-	t->sec = days_from_civil(y, mo, d) * SEC_PER_DAY + h * 3600 +
+	t->sec = time_days_from_civil(y, mo, d) * SEC_PER_DAY + h * 3600 +
 		 mi * 60 + sec - offset;
 	t->nsec = (int32_t)frac;
 	return 0;
@@ -239,7 +238,7 @@ int time_parse_date(const char *s, size_t n, int64_t *days, const char **why)
 		*why = "day out of range";
 		return -1;
 	}
-	*days = days_from_civil(y, mo, d);
+	*days = time_days_from_civil(y, mo, d);
 	return 0;
 }
 
@@ -483,7 +482,7 @@ size_t time_format_instant(const struct instant *t, enum time_style style,
 	}
 	int64_t y;
 	int m, d;
-	civil_from_days(days, &y, &m, &d);
+	time_civil_from_days(days, &y, &m, &d);
 	char *p = buf;
 	if (y < 0 || y > 9999) { /* not from a parse: keep the sign */
 		*p++ = y < 0 ? '-' : '+';

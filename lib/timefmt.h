@@ -76,6 +76,11 @@ int time_from_json(const char *json, size_t n, enum time_unit unit,
  * needs TIME_STRMAX bytes. */
 size_t time_format(int64_t ns, char *buf);
 
+/* Days since 1970-01-01 of the proleptic Gregorian date y-m-d (m in
+ * 1..12, d in 1..31), and back. */
+int64_t time_days_from_civil(int64_t y, int m, int d);
+void time_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+
 /* Wall clock now, as nanoseconds since the epoch. */
 int64_t time_now(void);
 

@@ -45,6 +45,7 @@
 #include "scan.h"
 #include "statefile.h"
 #include "timefmt.h"
+#include "tz.h"
 #include "value.h"
 #include "wm.h"
 #include "xalloc.h"
@@ -62,6 +63,11 @@ static struct {
 	enum kind kind;
 	bool have_kind;
 	int64_t size, step, gap, offset;
+	const char *tumble; /* as given: a duration or a calendar unit */
+	bool cal;           /* calendar windows of a zone (lib/tz) */
+	struct tz_cal calu;
+	const char *tz;     /* --tz NAME; NULL: UTC, bounds written as now */
+	int week_start;     /* --week-start, 0 Monday; -1 not given */
 	struct expr *time;
 	struct expr *groups[MAX_GROUPS];
 	size_t ngroups;
@@ -75,7 +81,7 @@ static struct {
 	bool stats;
 	struct cli_shard shard;
 	size_t max_line;
-} opt = {.unit = TIME_S, .max_line = LINES_DEFAULT_MAX};
+} opt = {.unit = TIME_S, .max_line = LINES_DEFAULT_MAX, .week_start = -1};
 
 struct group;
 
@@ -142,7 +148,11 @@ static void usage(int status)
 "       window merge [FILE]...\n"
 "Aggregate NDJSON records over event-time windows.\n"
 "\n"
-"      --tumble SIZE       fixed windows of SIZE, aligned to the epoch\n"
+"      --tumble SIZE       fixed windows of SIZE, aligned to the epoch; or\n"
+"                          calendar ones: Nd (with --tz), Nw, Nmo, Ny\n"
+"      --tz ZONE           calendar windows of an IANA zone (default UTC,\n"
+"                          DST-correct); bounds carry the zone's offset\n"
+"      --week-start mon|tue|wed|thu|fri|sat|sun  first day of Nw (mon)\n"
 "      --slide SIZE        sliding windows of SIZE ...\n"
 "      --every STEP        ... starting every STEP\n"
 "      --session GAP       per-key sessions closed by GAP of silence\n"
@@ -351,14 +361,27 @@ static void win_remove(struct win *w)
 
 /* ---- output ---- */
 
+/* With --tz a bound is written in the zone's local time and offset. */
+static void put_bound(struct buf *b, int64_t ns)
+{
+	char s[TZ_STRMAX];
+	if (!opt.tz) {
+		jw_time(b, ns);
+		return;
+	}
+	buf_addc(b, '"');
+	buf_add(b, s, tz_format(ns, s));
+	buf_addc(b, '"');
+}
+
 static void emit(struct win *w, const char *timing, bool final)
 {
 	struct buf *b = &run.out;
 	buf_reset(b);
 	buf_adds(b, "{\"window\":{\"start\":");
-	jw_time(b, w->start);
+	put_bound(b, w->start);
 	buf_adds(b, ",\"end\":");
-	jw_time(b, w->end);
+	put_bound(b, w->end);
 	buf_addc(b, '}');
 	if (opt.ngroups) {
 		buf_adds(b, ",\"key\":");
@@ -718,9 +741,27 @@ static void record(const struct line *ln, const char *name)
 	bool in_gap = false;
 	size_t nstarts = 0;
 	int64_t span = opt.kind == SESSION ? opt.gap : opt.size;
+	if (opt.cal) {
+		/* one calendar bucket of the zone; its bounds in whole
+		 * seconds, which must be nanoseconds that fit */
+		int64_t s, e, sec = floor_div(t, 1000000000LL);
+		tz_bucket(&opt.calu, sec, &s, &e);
+		if (s < INT64_MIN / 1000000000LL ||
+		    e > INT64_MAX / 1000000000LL) {
+			bad_record(ln, name, true, "wrong_type",
+				   "event time %s: out of range (its window "
+				   "reaches past 1677..2262)",
+				   expr_source(opt.time));
+			return;
+		}
+		s *= 1000000000LL;
+		span = e * 1000000000LL - s;
+		if (!have_w || wm_add(wm_add(s, span), opt.lateness) > w)
+			starts[nstarts++] = s;
+	}
 	/* Near the ends of int64 nanoseconds (1677, 2262) a window's bounds
 	 * would wrap, and the loop below with them: refuse such a time. */
-	{
+	else {
 		int64_t st = opt.kind == SLIDE ? opt.step : span;
 		__int128 off = opt.offset < 0 ? -(__int128)opt.offset
 					      : opt.offset;
@@ -734,7 +775,9 @@ static void record(const struct line *ln, const char *name)
 			return;
 		}
 	}
-	if (opt.kind == SESSION) {
+	if (opt.cal) {
+		/* the bucket is in starts[0], if it is still open */
+	} else if (opt.kind == SESSION) {
 		starts[nstarts++] = t;
 	} else {
 		int64_t step = opt.kind == TUMBLE ? opt.size : opt.step;
@@ -836,6 +879,9 @@ static void describe(void)
 		 " offset=%" PRId64 " lateness=%" PRId64 " -t %s",
 		 kinds[opt.kind], opt.size, opt.step, opt.gap, opt.offset,
 		 opt.lateness, expr_source(opt.time));
+	if (opt.cal) /* absent before calendar windows: old states load */
+		buf_addf(&b, " calendar=%s tz=%s week_start=%d", opt.tumble,
+			 opt.tz ? opt.tz : "UTC", opt.calu.week_start);
 	for (size_t k = 0; k < opt.ngroups; k++)
 		buf_addf(&b, " -g %s", expr_source(opt.groups[k]));
 	for (size_t k = 0; k < opt.naggs; k++)
@@ -1064,23 +1110,68 @@ static void set_kind(enum kind k)
 
 static int64_t positive(const char *name, const char *arg)
 {
+	struct tz_cal c;
+	if (tz_cal_parse(arg, &c) == 0 && c.unit != TZ_DAY)
+		cli_usage_error("%s: '%s': calendar units (w, mo, y) apply to "
+				"--tumble only", name, arg);
 	int64_t d = cli_duration(name, arg);
 	if (d <= 0)
 		cli_usage_error("%s: must be positive", name);
 	return d;
 }
 
+/*
+ * --tumble Nw, Nmo, Ny are calendar windows (of UTC unless --tz); Nd is
+ * one too with --tz, and otherwise the fixed duration it always was (the
+ * same windows as UTC's calendar days, bounds written as before).
+ */
+static void calendar_options(void)
+{
+	char err[512];
+	if (opt.kind == TUMBLE) {
+		opt.cal = tz_cal_parse(opt.tumble, &opt.calu) == 0 &&
+			  (opt.calu.unit != TZ_DAY || opt.tz);
+		if (!opt.cal)
+			opt.size = positive("--tumble", opt.tumble);
+	}
+	if (opt.tz && !opt.cal)
+		cli_usage_error("--tz: applies to calendar windows (--tumble "
+				"Nd, Nw, Nmo or Ny), not to %s", opt.kind ==
+				TUMBLE ? "a fixed --tumble duration" :
+				opt.kind == SLIDE ? "--slide" : "--session");
+	if (opt.week_start >= 0 && !(opt.cal && opt.calu.unit == TZ_WEEK))
+		cli_usage_error("--week-start: applies to --tumble Nw only");
+	if (!opt.cal)
+		return;
+	if (opt.offset)
+		cli_usage_error("--offset does not apply to calendar windows "
+				"(--tumble %s): they start at local "
+				"midnight", opt.tumble);
+	opt.calu.week_start = opt.week_start < 0 ? 0 : opt.week_start;
+	if (tz_open(opt.tz ? opt.tz : "UTC", err, sizeof err) != 0) {
+		char **names = tz_names();
+		const char *near = cli_nearest(opt.tz, (const char *const *)names);
+		if (near)
+			cli_usage_error("--tz: %s; did you mean '%s'?", err,
+					near);
+		cli_usage_error("--tz: %s", err);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	enum { O_TUMBLE = 256, O_SLIDE, O_EVERY, O_SESSION, O_OFFSET, O_AGG,
 	       O_DELAY, O_LATENESS, O_EMIT, O_LATE, O_STATE, O_SHARD, O_UNIT,
-	       O_DLQ, O_MAXLINE, O_STATS, O_VERSION, O_BATCH };
+	       O_DLQ, O_MAXLINE, O_STATS, O_VERSION, O_BATCH, O_TZ,
+	       O_WEEK_START };
 	static const struct option longopts[] = {
 		{"tumble", required_argument, NULL, O_TUMBLE},
 		{"slide", required_argument, NULL, O_SLIDE},
 		{"every", required_argument, NULL, O_EVERY},
 		{"session", required_argument, NULL, O_SESSION},
 		{"offset", required_argument, NULL, O_OFFSET},
+		{"tz", required_argument, NULL, O_TZ},
+		{"week-start", required_argument, NULL, O_WEEK_START},
 		{"time", required_argument, NULL, 't'},
 		{"group", required_argument, NULL, 'g'},
 		{"agg", required_argument, NULL, O_AGG},
@@ -1109,7 +1200,15 @@ int main(int argc, char **argv)
 		switch (c) {
 		case O_TUMBLE:
 			set_kind(TUMBLE);
-			opt.size = positive("--tumble", optarg);
+			opt.tumble = optarg; /* a duration or a calendar unit:
+					      * decided once --tz is known */
+			break;
+		case O_TZ: opt.tz = optarg; break;
+		case O_WEEK_START:
+			opt.week_start = tz_weekday_parse(optarg);
+			if (opt.week_start < 0)
+				cli_usage_error("--week-start: want a day, "
+						"mon .. sun, got '%s'", optarg);
 			break;
 		case O_SLIDE:
 			set_kind(SLIDE);
@@ -1187,6 +1286,7 @@ int main(int argc, char **argv)
 		cli_usage_error("want one of --tumble, --slide, --session");
 	if (!opt.time)
 		cli_usage_error("-t EXPR is required");
+	calendar_options();
 	if ((opt.kind == SLIDE) != (opt.step != 0))
 		cli_usage_error("--slide and --every go together");
 	if (opt.kind == SLIDE && opt.size / opt.step >= MAX_SPAN)
@@ -1198,7 +1298,7 @@ int main(int argc, char **argv)
 		agg_parse("count=count()", &opt.aggs[0], err, sizeof err);
 		opt.naggs = 1;
 	}
-	if (opt.kind != SESSION) {
+	if (opt.kind != SESSION && !opt.cal) {
 		int64_t step = opt.kind == TUMBLE ? opt.size : opt.step;
 		opt.offset %= step;
 	}

@@ -1,0 +1,319 @@
+#include "tz.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "timefmt.h"
+#include "xalloc.h"
+
+#define DAY 86400LL
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+int tz_cal_parse(const char *s, struct tz_cal *c)
+{
+	int64_t n = 0;
+	const char *p = s;
+	if (*p < '1' || *p > '9')
+		return -1;
+	while (*p >= '0' && *p <= '9') {
+		n = n * 10 + (*p++ - '0');
+		if (n > TZ_CAL_MAX)
+			return -1;
+	}
+	if (!strcmp(p, "d"))
+		c->unit = TZ_DAY;
+	else if (!strcmp(p, "w"))
+		c->unit = TZ_WEEK;
+	else if (!strcmp(p, "mo"))
+		c->unit = TZ_MONTH;
+	else if (!strcmp(p, "y"))
+		c->unit = TZ_YEAR;
+	else
+		return -1;
+	c->n = n;
+	return 0;
+}
+
+int tz_weekday_parse(const char *s)
+{
+	static const char *days[] = {"monday", "tuesday", "wednesday",
+				     "thursday", "friday", "saturday",
+				     "sunday"};
+	for (int i = 0; i < 7; i++)
+		if (!strcmp(s, days[i]) ||
+		    (strlen(s) == 3 && !strncmp(s, days[i], 3)))
+			return i;
+	return -1;
+}
+
+static const char *zone_dir(void)
+{
+	const char *dir = getenv("TZDIR");
+	return dir && *dir ? dir : "/usr/share/zoneinfo";
+}
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static void names_add(struct names *nm, const char *prefix, const char *name)
+{
+	if (nm->n + 2 > nm->cap) {
+		nm->cap = nm->cap ? nm->cap * 2 : 256;
+		nm->v = xrealloc(nm->v, nm->cap * sizeof *nm->v);
+	}
+	size_t len = strlen(prefix) + strlen(name) + 2;
+	char *s = xmalloc(len);
+	snprintf(s, len, "%s%s%s", prefix, *prefix ? "/" : "", name);
+	nm->v[nm->n++] = s;
+	nm->v[nm->n] = NULL;
+}
+
+static void names_walk(struct names *nm, const char *dir, const char *prefix,
+		       int depth)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s%s%s", dir, *prefix ? "/" : "", prefix);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || e->d_name[0] < 'A' ||
+		    e->d_name[0] > 'Z')
+			continue; /* zone names start upper-case */
+		if (e->d_type == DT_DIR) {
+			if (depth > 0) {
+				char sub[4096];
+				snprintf(sub, sizeof sub, "%s%s%s", prefix,
+					 *prefix ? "/" : "", e->d_name);
+				names_walk(nm, dir, sub, depth - 1);
+			}
+		} else if (!strchr(e->d_name, '.')) {
+			names_add(nm, prefix, e->d_name);
+		}
+	}
+	closedir(d);
+}
+
+char **tz_names(void)
+{
+	struct names nm = {0};
+	names_walk(&nm, zone_dir(), "", 1);
+	if (!nm.v) {
+		nm.v = xmalloc(sizeof *nm.v);
+		nm.v[0] = NULL;
+	}
+	return nm.v;
+}
+
+void tz_names_free(char **names)
+{
+	for (size_t i = 0; names && names[i]; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* An IANA name: letters, digits, '_', '-', '+', '/' between parts; no
+ * leading '/', no "." or ".." part, so it names a file under the zone
+ * folder and nothing outside it. */
+static bool name_ok(const char *name)
+{
+	if (!*name || *name == '/' || strlen(name) > 200)
+		return false;
+	for (const char *p = name; *p; p++) {
+		char ch = *p;
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+		      ch == '+' || ch == '/' || ch == '.'))
+			return false;
+		if (ch == '.' && (p == name || p[-1] == '/'))
+			return false;
+	}
+	return name[strlen(name) - 1] != '/';
+}
+
+int tz_open(const char *name, char *err, size_t errlen)
+{
+	const char *dir = zone_dir();
+	if (!name_ok(name)) {
+		snprintf(err, errlen, "'%s' is not a time zone name (want an "
+			 "IANA name such as Europe/Berlin or UTC)", name);
+		return -1;
+	}
+	char path[4096 + 8];
+	snprintf(path, sizeof path, ":%s/%s", dir, name);
+	FILE *f = fopen(path + 1, "rb");
+	if (!f && !strcmp(name, "UTC")) {
+		/* no tzdata: UTC needs none (POSIX "UTC0") */
+		snprintf(path, sizeof path, "UTC0");
+	} else if (!f) {
+		snprintf(err, errlen, "unknown time zone '%s' (%s: %s)",
+			 name, path + 1, strerror(errno));
+		return -1;
+	}
+	char magic[4];
+	size_t got = f ? fread(magic, 1, 4, f) : 4;
+	if (f)
+		fclose(f);
+	else
+		memcpy(magic, "TZif", 4);
+	if (got != 4 || memcmp(magic, "TZif", 4) != 0) {
+		snprintf(err, errlen, "'%s': %s is not a zoneinfo (TZif) "
+			 "file", name, path + 1);
+		return -1;
+	}
+	if (setenv("TZ", path, 1) != 0) {
+		snprintf(err, errlen, "setenv TZ: %s", strerror(errno));
+		return -1;
+	}
+	tzset();
+	return 0;
+}
+
+int32_t tz_offset(int64_t sec)
+{
+	time_t t = (time_t)sec;
+	struct tm tm;
+	if (!localtime_r(&t, &tm))
+		return 0; /* out of the C library's range: not in ours */
+	return (int32_t)tm.tm_gmtoff;
+}
+
+/*
+ * The first instant whose local time reaches L (local seconds: a local
+ * midnight), the local time taken as never going back.  The local time
+ * t + off(t) rises with t except at transitions; walk the hours from two
+ * days before (every offset is within a day of UTC, and Apia's jump was
+ * one day), finding each transition by bisection, and stop in the first
+ * stretch of one offset o that reaches L: at L - o, or at its start when
+ * a transition jumped over L.
+ */
+static int64_t first_at(int64_t L)
+{
+	int64_t t = L - 2 * DAY;
+	int32_t o = tz_offset(t);
+	while (t < L + 2 * DAY) {
+		int64_t nt = t + 3600;
+		int32_t no = tz_offset(nt);
+		if (no == o) {
+			if (L - o < nt)
+				return L - o > t ? L - o : t;
+			t = nt;
+			continue;
+		}
+		int64_t lo = t, hi = nt; /* off(lo) == o != off(hi) */
+		while (hi - lo > 1) {
+			int64_t mid = lo + (hi - lo) / 2;
+			if (tz_offset(mid) == o)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		if (L - o < hi)
+			return L - o > t ? L - o : t;
+		t = hi;
+		o = tz_offset(hi);
+		if (t + o >= L)
+			return t; /* the clock jumped over L */
+	}
+	return L - tz_offset(L); /* not reached: offsets are within a day */
+}
+
+/* The first local day of the bucket holding local day `day`. */
+static int64_t bucket_day(const struct tz_cal *c, int64_t day)
+{
+	int64_t y;
+	int m, d;
+	switch (c->unit) {
+	case TZ_DAY:
+		return floor_div(day, c->n) * c->n;
+	case TZ_WEEK: {
+		int64_t ref = -3 + c->week_start; /* 1969-12-29 a Monday */
+		return ref + floor_div(day - ref, 7 * c->n) * 7 * c->n;
+	}
+	case TZ_MONTH: {
+		time_civil_from_days(day, &y, &m, &d);
+		int64_t i = floor_div(y * 12 + m - 1, c->n) * c->n;
+		return time_days_from_civil(floor_div(i, 12),
+					    (int)(i - floor_div(i, 12) * 12) + 1,
+					    1);
+	}
+	case TZ_YEAR:
+		time_civil_from_days(day, &y, &m, &d);
+		return time_days_from_civil(floor_div(y, c->n) * c->n, 1, 1);
+	}
+	return day;
+}
+
+/* The first local day of the bucket after the one starting on day. */
+static int64_t next_day(const struct tz_cal *c, int64_t day)
+{
+	int64_t y;
+	int m, d;
+	switch (c->unit) {
+	case TZ_DAY:
+		return day + c->n;
+	case TZ_WEEK:
+		return day + 7 * c->n;
+	case TZ_MONTH: {
+		time_civil_from_days(day, &y, &m, &d);
+		int64_t i = y * 12 + m - 1 + c->n;
+		return time_days_from_civil(floor_div(i, 12),
+					    (int)(i - floor_div(i, 12) * 12) + 1,
+					    1);
+	}
+	case TZ_YEAR:
+		time_civil_from_days(day, &y, &m, &d);
+		return time_days_from_civil(y + c->n, 1, 1);
+	}
+	return day + 1;
+}
+
+void tz_bucket(struct tz_cal *c, int64_t sec, int64_t *start, int64_t *end)
+{
+	int64_t day = bucket_day(c, floor_div(sec + tz_offset(sec), DAY));
+	for (;;) {
+		int64_t next = next_day(c, day);
+		struct tz_memo *m = &c->memo[(uint64_t)day % 64];
+		if (!m->used || m->day != day) {
+			m->used = 1;
+			m->day = day;
+			m->start = first_at(day * DAY);
+			m->end = first_at(next * DAY);
+		}
+		*start = m->start;
+		*end = m->end;
+		/* a clock set back across the bound: the local date of sec
+		 * is behind one the zone already reached */
+		if (sec < *end)
+			return;
+		day = next;
+	}
+}
+
+size_t tz_format(int64_t ns, char *buf)
+{
+	int64_t sec = floor_div(ns, 1000000000LL), local;
+	int32_t off = tz_offset(sec);
+	if (off % 60 != 0 ||
+	    __builtin_add_overflow(ns, (int64_t)off * 1000000000LL, &local))
+		return time_format(ns, buf);
+	size_t n = time_format(local, buf); /* ends in 'Z' */
+	int32_t a = off < 0 ? -off : off;
+	snprintf(buf + n - 1, TZ_STRMAX - (n - 1), "%c%02d:%02d",
+		 off < 0 ? '-' : '+', (int)(a / 3600), (int)(a / 60 % 60));
+	return n + 5;
+}

@@ -1,0 +1,79 @@
+/*
+ * tz: local civil time in an IANA time zone, and calendar buckets (days,
+ * weeks, months, years of that zone) bounded by the instants at which the
+ * zone's calendar turns.
+ *
+ * The offsets come from the C library (localtime_r under TZ), which reads
+ * the system's zoneinfo files (Debian: tzdata).  The process has one zone
+ * at a time: tz_open sets it.  glibc silently takes a name it cannot find
+ * for UTC, so tz_open first checks that the name is a TZif file under
+ * $TZDIR (default /usr/share/zoneinfo).
+ *
+ * A bucket of local dates [D, D') holds the instants from the first one
+ * whose local date reaches D to the first one whose local date reaches D'.
+ * So a day is 23, 24 or 25 hours (23.5 or 24.5 on Lord Howe Island); a
+ * skipped midnight (America/Sao_Paulo until 2019 began DST at 00:00)
+ * starts the day at the transition; a skipped day (Pacific/Apia,
+ * 2011-12-30) has no instants and so no bucket; and where a clock is set
+ * back across midnight, the repeated minutes stay in the later day: a
+ * bucket never goes back, so the buckets tile time.
+ *
+ * Assumption, true of every zone in tzdata: the offset does not change
+ * twice within one hour.
+ */
+#ifndef IDEM_TZ_H
+#define IDEM_TZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum tz_unit { TZ_DAY, TZ_WEEK, TZ_MONTH, TZ_YEAR };
+
+/* N days, weeks, months or years.  Multiples align to the epoch's count
+ * of them: days from 1970-01-01 (as fixed UTC days always did), weeks
+ * from the week_start day before it, months from January of year 0 (so
+ * 3mo are quarters), years from year 0 (so 10y are decades). */
+struct tz_cal {
+	enum tz_unit unit;
+	int64_t n;
+	int week_start; /* 0 Monday (ISO 8601) .. 6 Sunday */
+	/* buckets found, by their first day: finding one takes ~100 calls
+	 * of localtime_r, a record in a known one takes one */
+	struct tz_memo {
+		int64_t day, start, end;
+		int used;
+	} memo[64];
+};
+
+#define TZ_CAL_MAX 100000 /* largest N accepted */
+#define TZ_STRMAX 48      /* RFC 3339 with offset, and NUL */
+
+/* "1d", "2w", "1mo", "10y": 0, or -1 when s is not N followed by one of
+ * d, w, mo, y with 1 <= N <= TZ_CAL_MAX. */
+int tz_cal_parse(const char *s, struct tz_cal *c);
+/* "mon".."sun" or "monday".."sunday": 0..6, or -1. */
+int tz_weekday_parse(const char *s);
+
+/* Make NAME (an IANA name: "Europe/Berlin", "UTC") the process's zone.
+ * 0, or -1 with err set (unknown name, not a zone file). */
+int tz_open(const char *name, char *err, size_t errlen);
+
+/* The zone names under the zone folder, two levels deep ("UTC",
+ * "Europe/Berlin"), for a "did you mean": a NULL-terminated array that
+ * tz_names_free frees. */
+char **tz_names(void);
+void tz_names_free(char **names);
+
+/* Seconds east of UTC at the instant sec (seconds since the epoch). */
+int32_t tz_offset(int64_t sec);
+
+/* The bucket holding the instant sec: [*start, *end) in seconds. */
+void tz_bucket(struct tz_cal *c, int64_t sec, int64_t *start, int64_t *end);
+
+/* ns as RFC 3339 in the zone's local time with its offset
+ * ("2024-03-31T03:00:00+02:00"); an offset with seconds (local mean time
+ * before 1900) is not RFC 3339, so such an instant is written in UTC with
+ * 'Z'.  Returns the length; buf needs TZ_STRMAX bytes. */
+size_t tz_format(int64_t ns, char *buf);
+
+#endif

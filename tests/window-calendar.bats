@@ -1,0 +1,119 @@
+#!/usr/bin/env bats
+# window's calendar windows: --tumble Nd|Nw|Nmo|Ny in an IANA zone (--tz),
+# DST-correct, weeks from Monday unless --week-start says otherwise.
+
+load helpers
+
+@test "calendar windows agree with a brute-force zoneinfo model over the DST changes of seven zones" {
+	run python3 "$BATS_TEST_DIRNAME/window/calendar_model.py" "$IDEM_BIN/window"
+	assert_success
+	assert_output --regexp ' 0 differ$'
+}
+
+@test "a Berlin day is 23 hours when the clocks go forward and 25 when they go back" {
+	printf '%s\n' '{"t":"2024-03-30T23:30:00Z"}' '{"t":"2024-03-31T21:59:59Z"}' \
+		'{"t":"2024-03-31T22:00:00Z"}' '{"t":"2024-10-26T22:00:00Z"}' \
+		'{"t":"2024-10-27T22:59:59Z"}' > in.ndjson
+	run window --tumble 1d --tz Europe/Berlin -t .t --agg 'n=count()' in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"2024-03-31T00:00:00+01:00","end":"2024-04-01T00:00:00+02:00"},"n":2,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"2024-04-01T00:00:00+02:00","end":"2024-04-02T00:00:00+02:00"},"n":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"2024-10-27T00:00:00+02:00","end":"2024-10-28T00:00:00+01:00"},"n":2,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+}
+
+@test "a skipped midnight starts the day when the clocks jump (Sao Paulo, 2018-11-04)" {
+	printf '%s\n' '{"t":"2018-11-04T03:00:00Z"}' > in.ndjson
+	run window --tumble 1d --tz America/Sao_Paulo -t .t in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"2018-11-04T01:00:00-02:00","end":"2018-11-05T00:00:00-02:00"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
+@test "Apia's skipped 2011-12-30 has no window: the 29th ends at the 31st" {
+	printf '%s\n' '{"t":"2011-12-30T09:59:59Z"}' '{"t":"2011-12-30T10:00:00Z"}' > in.ndjson
+	run window --tumble 1d --tz Pacific/Apia -t .t in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"2011-12-29T00:00:00-10:00","end":"2011-12-31T00:00:00+14:00"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"2011-12-31T00:00:00+14:00","end":"2012-01-01T00:00:00+14:00"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+}
+
+@test "1w starts on Monday (7d stays the epoch-aligned duration, from a Thursday); --week-start moves it" {
+	printf '%s\n' '{"t":"2024-05-01T12:00:00Z"}' > in.ndjson
+	run window --tumble 1w -t .t in.ndjson
+	assert_output --partial '"start":"2024-04-29T00:00:00Z","end":"2024-05-06T00:00:00Z"'
+	run window --tumble 7d -t .t in.ndjson
+	assert_output --partial '"start":"2024-04-25T00:00:00Z","end":"2024-05-02T00:00:00Z"'
+	run window --tumble 1w --week-start sunday -t .t in.ndjson
+	assert_output --partial '"start":"2024-04-28T00:00:00Z","end":"2024-05-05T00:00:00Z"'
+	run window --tumble 2w --tz Asia/Kolkata -t .t in.ndjson
+	assert_output --partial '"start":"2024-04-22T00:00:00+05:30","end":"2024-05-06T00:00:00+05:30"'
+}
+
+@test "months, quarters and years follow the calendar of the zone" {
+	printf '%s\n' '{"t":"2024-02-29T23:30:00Z"}' '{"t":"2024-12-31T23:30:00Z"}' > in.ndjson
+	run window --tumble 1mo --tz Europe/Berlin -t .t in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"2024-03-01T00:00:00+01:00","end":"2024-04-01T00:00:00+02:00"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"2025-01-01T00:00:00+01:00","end":"2025-02-01T00:00:00+01:00"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	run window --tumble 3mo -t .t in.ndjson
+	assert_output - <<'J'
+{"window":{"start":"2024-01-01T00:00:00Z","end":"2024-04-01T00:00:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"2024-10-01T00:00:00Z","end":"2025-01-01T00:00:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	run window --tumble 10y --tz UTC -t .t in.ndjson
+	assert_output '{"window":{"start":"2020-01-01T00:00:00+00:00","end":"2030-01-01T00:00:00+00:00"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
+@test "1d without --tz keeps its output; a fixed duration keeps its --offset" {
+	printf '%s\n' '{"t":"2024-05-01T12:00:00Z"}' > in.ndjson
+	run window --tumble 1d -t .t --offset 6h in.ndjson
+	assert_output '{"window":{"start":"2024-05-01T06:00:00Z","end":"2024-05-02T06:00:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
+@test "calendar windows carry their zone in the state: another zone is refused" {
+	printf '%s\n' '{"t":"2024-05-01T12:00:00Z"}' > a.ndjson
+	printf '%s\n' '{"t":"2024-05-02T12:00:00Z"}' > b.ndjson
+	run window --tumble 1d --tz Europe/Berlin -t .t --state w.st a.ndjson
+	assert_success
+	assert_output ''
+	run window --tumble 1d --tz Europe/Berlin -t .t --state w.st b.ndjson
+	assert_output '{"window":{"start":"2024-05-01T00:00:00+02:00","end":"2024-05-02T00:00:00+02:00"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	run window --tumble 1d --tz Asia/Tokyo -t .t --state w.st b.ndjson
+	assert_failure 2
+	assert_output --partial "calendar=1d tz=Europe/Berlin week_start=0"
+}
+
+@test "calendar options that do not apply are refused" {
+	run window --tumble 1h --tz Europe/Berlin -t .t
+	assert_failure 2
+	assert_output --partial "window: --tz: applies to calendar windows (--tumble Nd, Nw, Nmo or Ny), not to a fixed --tumble duration"
+	run window --session 1h --tz UTC -t .t
+	assert_failure 2
+	assert_output --partial "not to --session"
+	run window --slide 1mo --every 1d -t .t
+	assert_failure 2
+	assert_output --partial "window: --slide: '1mo': calendar units (w, mo, y) apply to --tumble only"
+	run window --tumble 1d --tz Europe/Berlinn -t .t
+	assert_failure 2
+	assert_output --partial "window: --tz: unknown time zone 'Europe/Berlinn' ("
+	assert_output --partial "did you mean 'Europe/Berlin'?"
+	run window --tumble 1d --tz ../../etc/passwd -t .t
+	assert_failure 2
+	assert_output --partial "is not a time zone name"
+	run window --tumble 1w --offset 1h -t .t
+	assert_failure 2
+	assert_output --partial "window: --offset does not apply to calendar windows (--tumble 1w)"
+	run window --tumble 1d --week-start mon -t .t
+	assert_failure 2
+	assert_output --partial "window: --week-start: applies to --tumble Nw only"
+	run window --tumble 1w --week-start funday -t .t
+	assert_failure 2
+	assert_output --partial "window: --week-start: want a day, mon .. sun, got 'funday'"
+	run window --tumble 0w -t .t
+	assert_failure 2
+}
