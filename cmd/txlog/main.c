@@ -57,6 +57,9 @@ static const struct cli_verb verbs[] = {
 	 "Compact small files"},
 	{"stats", "stats TABLE [--version N] [--target-size SIZE]",
 	 "version target-size", "Files, bytes, records per partition"},
+	{"restore", "restore TABLE --version N | --as-of TIME [--dry-run]",
+	 "version as-of dry-run stats",
+	 "Make the files of an older version current again, in one commit"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
@@ -84,7 +87,7 @@ static const struct {
 	{"level", "      --level N             zstd level of data files (default 3)\n"},
 	{"retain", "      --retain DUR          vacuum: keep what time travel within DUR\n"
 		   "                            needs (default 7d)\n"},
-	{"dry-run", "      --dry-run             vacuum: list what would go, delete nothing\n"},
+	{"dry-run", "      --dry-run             vacuum, restore: print the plan, change nothing\n"},
 	{"force", "      --force               vacuum: allow --retain under 7d\n"},
 	{"target-size", "      --target-size SIZE    optimize, stats: output file size,\n"
 			"                            uncompressed (default 256M)\n"},
@@ -166,7 +169,7 @@ static int (*const verb_fn[])(void) = {
 	verb_init,     verb_append, verb_overwrite, verb_merge,
 	verb_delete,   verb_cat,    verb_log,       verb_files,
 	verb_schema,   verb_checkpoint, verb_verify, verb_vacuum,
-	verb_optimize, verb_stats,
+	verb_optimize, verb_stats, verb_restore,
 };
 
 int main(int argc, char **argv)

@@ -61,11 +61,27 @@ int verb_verify(void);
 int verb_vacuum(void);
 int verb_optimize(void);
 int verb_stats(void);
+int verb_restore(void);
 
 /* Load the newest snapshot (or die 2); must_exist: a table is needed. */
 struct dl_snapshot *load_table(int64_t version);
 /* Die 2 unless txlog may write the table. */
 void need_write(const struct dl_snapshot *s);
+
+/* ---- history (history.c) ---- */
+
+/* The commitInfo action of a commit's text, or false. */
+bool txlog_commit_info(const char *p, size_t n, const char **ci,
+		       size_t *cn);
+/* The commit time (ms since the epoch) of each version vs[0..n)
+ * (ascending), as PROTOCOL.md defines it and monotonized as Delta's
+ * readers do; -1 for a commit that is gone.  The caller frees. */
+int64_t *txlog_commit_times(const int64_t *vs, size_t n);
+/* The newest version committed at or before TIME (--as-of), or die 2. */
+int64_t txlog_version_as_of(const char *when);
+
+/* A remove action (dataChange true, now) for the live file f. */
+void txlog_remove_action(struct buf *b, const struct dl_file *f);
 
 /* ---- the data file writer ---- */
 

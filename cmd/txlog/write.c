@@ -438,7 +438,7 @@ int verb_append(void)
 
 /* ---- removing rows ---- */
 
-static void remove_action(struct buf *b, const struct dl_file *f)
+void txlog_remove_action(struct buf *b, const struct dl_file *f)
 {
 	const char *a = f->action;
 	size_t an = f->action_len;
@@ -487,7 +487,7 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 			if (st)
 				dl_get_i64(st, strlen(st), "numRecords", &nr);
 			*rows += (uint64_t)nr;
-			remove_action(&t->actions, f);
+			txlog_remove_action(&t->actions, f);
 			(*files_removed)++;
 			continue;
 		}
@@ -519,7 +519,7 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 		if (!matched)
 			continue;
 		*rows += matched;
-		remove_action(&t->actions, f);
+		txlog_remove_action(&t->actions, f);
 		(*files_removed)++;
 		for (size_t k = 0; k < noffs; k++) {
 			size_t e = k + 1 < noffs ? offs[k + 1] : keep.len;
@@ -878,7 +878,7 @@ int verb_merge(void)
 		if (!changed)
 			continue;
 		copied += kept;
-		remove_action(&t.actions, f);
+		txlog_remove_action(&t.actions, f);
 		removed++;
 		for (size_t k = 0; k < noffs; k++) {
 			size_t e = k + 1 < noffs ? offs[k + 1] : out.len;

@@ -1,0 +1,241 @@
+/*
+ * restore: Delta's RESTORE.  One commit that makes the newest version's
+ * files those of version N again: a remove for each live file N did not
+ * have, an add for each file of N that is no longer live (its add from
+ * N's log, dataChange true as Delta writes both), and N's metaData when
+ * the schema or configuration changed since.  The protocol stays: a
+ * table never loses a feature it declared.
+ *
+ * Nothing is copied: the files N needs must still be on disk.  One that
+ * vacuum took (or whose size or checksum differs from its add) makes the
+ * restore refuse, naming the files, before anything is written; Delta
+ * would fail the same way unless told to ignore missing files, which
+ * would commit a table that is not version N.
+ *
+ * A restore reads the whole table, so like merge it conflicts with any
+ * concurrent commit that changed data (tx.c).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "jsonw.h"
+#include "txlog.h"
+#include "xalloc.h"
+
+/* The add action of f (an add of another version) with dataChange true:
+ * what a re-added file is, whatever the commit that first added it (an
+ * optimize's add has false). */
+static void readd_action(struct buf *b, const struct dl_file *f)
+{
+	struct dl_obj o;
+	const char *k, *v;
+	size_t kn, vn;
+	bool first = true, had = false;
+	buf_adds(b, "{\"add\":{");
+	dl_obj_begin(&o, f->action, f->action_len);
+	while (dl_obj_next(&o, &k, &kn, &v, &vn)) {
+		if (!first)
+			buf_addc(b, ',');
+		first = false;
+		buf_add(b, k, kn);
+		buf_addc(b, ':');
+		if (kn == 12 && memcmp(k, "\"dataChange\"", 12) == 0) {
+			buf_adds(b, "true");
+			had = true;
+		} else {
+			buf_add(b, v, vn);
+		}
+	}
+	if (!had)
+		buf_adds(b, first ? "\"dataChange\":true" : ",\"dataChange\":true");
+	buf_adds(b, "}}\n");
+}
+
+/* Whether f is on disk as its add describes it: present, its size, and
+ * the idem.xxh3_128 tag's checksum when it has one.  why says what is
+ * wrong otherwise. */
+static bool file_intact(const char *table, const struct dl_file *f,
+			const char **why)
+{
+	struct buf p = {0};
+	buf_addf(&p, "%s/%s", table, f->path);
+	struct stat st;
+	bool ok = false;
+	if (lstat(p.p, &st) != 0) {
+		*why = errno == ENOENT ? "gone (vacuumed?)" : strerror(errno);
+	} else if (st.st_size != f->size) {
+		*why = "of another size than its add";
+	} else {
+		const char *tv;
+		size_t tn;
+		char sum[33];
+		int64_t size;
+		ok = true;
+		if (dl_get(f->action, f->action_len, "tags", &tv, &tn) &&
+		    dl_get(tv, tn, "idem.xxh3_128", &tv, &tn) && tn == 34 &&
+		    tv[0] == '"' &&
+		    (!file_xxh3(p.p, sum, &size) || size != f->size ||
+		     memcmp(sum, tv + 1, 32) != 0)) {
+			*why = "damaged (its checksum differs from its add)";
+			ok = false;
+		}
+	}
+	buf_free(&p);
+	return ok;
+}
+
+/* The plan line --dry-run prints for one file. */
+static void plan_line(struct buf *b, const char *what, const struct dl_file *f)
+{
+	b->len = 0;
+	buf_adds(b, "{\"action\":");
+	jw_str(b, what);
+	buf_adds(b, ",\"path\":");
+	jw_str(b, f->path);
+	buf_addf(b, ",\"size\":%lld}", (long long)f->size);
+	cli_out_line(b->p, b->len);
+}
+
+int verb_restore(void)
+{
+	if (opt.version < 0 && !opt.as_of)
+		cli_usage_error("restore needs --version N or --as-of TIME");
+	struct dl_snapshot *cur = load_table(-1);
+	need_write(cur);
+	int64_t target = opt.as_of ? txlog_version_as_of(opt.as_of)
+				   : opt.version;
+	if (target > cur->version)
+		cli_die(EXIT_TROUBLE, "%s: version %lld does not exist (the "
+			"newest is %lld); nothing restored", opt.table,
+			(long long)target, (long long)cur->version);
+	struct dl_snapshot *old = load_table(target);
+	char err[1024];
+	if (dl_can_read(old, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	size_t nc, no;
+	struct dl_file **lc = dl_live_files(cur, &nc);
+	struct dl_file **lo = dl_live_files(old, &no);
+
+	/* Both lists are sorted by path: one merge pass finds the files to
+	 * remove (live now, not in N) and to add back (in N, not live). */
+	struct dl_file **gone = xcalloc(nc + 1, sizeof *gone);
+	struct dl_file **back = xcalloc(no + 1, sizeof *back);
+	size_t ngone = 0, nback = 0;
+	int64_t after_bytes = 0;
+	for (size_t i = 0, j = 0; i < nc || j < no;) {
+		int c = i == nc ? 1 : j == no ? -1
+					      : strcmp(lc[i]->path, lo[j]->path);
+		if (c < 0) {
+			gone[ngone++] = lc[i++];
+		} else if (c > 0) {
+			back[nback++] = lo[j++];
+		} else {
+			i++;
+			j++;
+		}
+	}
+	for (size_t j = 0; j < no; j++)
+		after_bytes += lo[j]->size;
+
+	/* every file to add back must be there, as it was: else refuse,
+	 * naming them, before anything is committed */
+	struct buf missing = {0};
+	size_t nmissing = 0;
+	for (size_t k = 0; k < nback; k++) {
+		const char *why;
+		if (file_intact(opt.table, back[k], &why))
+			continue;
+		if (nmissing < 5)
+			buf_addf(&missing, "%s%s (%s)", nmissing ? ", " : "",
+				 back[k]->path, why);
+		nmissing++;
+	}
+	if (nmissing)
+		cli_die(EXIT_TROUBLE, "%s: version %lld needs %zu file%s that "
+			"cannot be read back: %s%s; nothing restored",
+			opt.table, (long long)target, nmissing,
+			nmissing == 1 ? "" : "s", missing.p,
+			nmissing > 5 ? ", ..." : "");
+
+	bool meta = strcmp(cur->metadata, old->metadata) != 0;
+	int64_t removed_bytes = 0, restored_bytes = 0;
+	for (size_t k = 0; k < ngone; k++)
+		removed_bytes += gone[k]->size;
+	for (size_t k = 0; k < nback; k++)
+		restored_bytes += back[k]->size;
+
+	if (opt.dry_run) {
+		struct buf b = {0};
+		for (size_t k = 0; k < ngone; k++)
+			plan_line(&b, "remove", gone[k]);
+		for (size_t k = 0; k < nback; k++)
+			plan_line(&b, "add", back[k]);
+		buf_free(&b);
+		cli_warn("%s: restore to version %lld would remove %zu "
+			 "file%s (%lld bytes) and add back %zu (%lld bytes)%s; "
+			 "dry run, nothing committed", opt.table,
+			 (long long)target, ngone, ngone == 1 ? "" : "s",
+			 (long long)removed_bytes, nback,
+			 (long long)restored_bytes,
+			 meta ? ", and bring back its schema" : "");
+	}
+	if (opt.dry_run || (!ngone && !nback && !meta)) {
+		if (!opt.dry_run)
+			cli_warn("%s: version %lld has the files of the newest "
+				 "(%lld); nothing to restore, no commit",
+				 opt.table, (long long)target,
+				 (long long)cur->version);
+		free(gone);
+		free(back);
+		free(lc);
+		free(lo);
+		buf_free(&missing);
+		dl_snapshot_free(old);
+		dl_snapshot_free(cur);
+		return EXIT_OK;
+	}
+
+	struct tx t;
+	memset(&t, 0, sizeof t);
+	t.snap = cur;
+	t.op = "RESTORE";
+	t.reads_all = true;
+	for (size_t i = 0; i < nc; i++)
+		tx_read(&t, lc[i]->path);
+	if (meta) {
+		buf_adds(&t.actions, "{\"metaData\":");
+		buf_adds(&t.actions, old->metadata);
+		buf_adds(&t.actions, "}\n");
+	}
+	for (size_t k = 0; k < ngone; k++)
+		txlog_remove_action(&t.actions, gone[k]);
+	for (size_t k = 0; k < nback; k++)
+		readd_action(&t.actions, back[k]);
+	/* Delta's RestoreTableCommand: both parameters, the one not given
+	 * null */
+	if (opt.as_of) {
+		buf_adds(&t.params, ",\"version\":null,\"timestamp\":");
+		jw_str(&t.params, opt.as_of);
+	} else {
+		buf_addf(&t.params, ",\"version\":\"%lld\",\"timestamp\":null",
+			 (long long)target);
+	}
+	buf_addf(&t.metrics, ",\"numRestoredFiles\":\"%zu\","
+		 "\"restoredFilesSize\":\"%lld\",\"numRemovedFiles\":\"%zu\","
+		 "\"removedFilesSize\":\"%lld\",\"numOfFilesAfterRestore\":"
+		 "\"%zu\",\"tableSizeAfterRestore\":\"%lld\"", nback,
+		 (long long)restored_bytes, ngone, (long long)removed_bytes, no,
+		 (long long)after_bytes);
+	free(gone);
+	free(back);
+	free(lc);
+	free(lo);
+	buf_free(&missing);
+	dl_snapshot_free(old);
+	return tx_commit(&t);
+}
