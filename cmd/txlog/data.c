@@ -630,9 +630,16 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 void dws_finish(struct dws *w, struct buf *actions, char ***written,
 		size_t *nwritten, uint64_t *records, uint64_t *bytes)
 {
+	dws_finish_tagged(w, NULL, actions, written, nwritten, records, bytes);
+}
+
+void dws_finish_tagged(struct dws *w, const char *extra_tags,
+		       struct buf *actions, char ***written, size_t *nwritten,
+		       uint64_t *records, uint64_t *bytes)
+{
 	for (size_t i = 0; i < w->nfiles; i++) {
-		dfile_seal(w->files[i], true, NULL, actions, written, nwritten,
-			   records, bytes);
+		dfile_seal(w->files[i], true, extra_tags, actions, written,
+			   nwritten, records, bytes);
 		free(w->keys[i]);
 	}
 	free(w->files);

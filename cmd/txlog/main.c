@@ -60,6 +60,9 @@ static const struct cli_verb verbs[] = {
 	{"restore", "restore TABLE --version N | --as-of TIME [--dry-run]",
 	 "version as-of dry-run stats",
 	 "Make the files of an older version current again, in one commit"},
+	{"update", "update TABLE --set 'COL = VALUE'... --where EXPR",
+	 "set where level checkpoint-interval stats",
+	 "Set columns of the rows that match (copy-on-write)"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
@@ -79,6 +82,7 @@ static const struct {
 	{"txn", "      --txn APP:VERSION     idempotent write: skip if APP is at VERSION\n"},
 	{"merge-schema", "      --merge-schema        add new nullable columns, widen numbers\n"},
 	{"where", "      --where EXPR          predicate (repeatable, ANDed)\n"},
+	{"set", "      --set 'COL = VALUE'   update: the new value (repeatable)\n"},
 	{"key", "  -k, --key EXPR            merge key (a jq path or program)\n"},
 	{"when-newer", "      --when-newer EXPR     merge: update only when EXPR grows\n"},
 	{"delete-when", "      --delete-when EXPR    merge: delete the target when EXPR is true\n"},
@@ -136,7 +140,7 @@ static _Noreturn void verb_help(const struct cli_verb *v)
 enum {
 	O_SCHEMA = 256, O_INFER, O_PART, O_CPI, O_TXN, O_MERGE_SCHEMA,
 	O_WHERE, O_NEWER, O_DELWHEN, O_VERSION, O_ASOF, O_LEVEL, O_STATS,
-	O_RETAIN, O_DRY_RUN, O_FORCE, O_TARGET, O_ZORDER, O_DEEP,
+	O_RETAIN, O_DRY_RUN, O_FORCE, O_TARGET, O_ZORDER, O_DEEP, O_SET,
 };
 
 static const struct option longopts[] = {
@@ -160,6 +164,7 @@ static const struct option longopts[] = {
 	{"target-size", required_argument, 0, O_TARGET},
 	{"zorder-by", required_argument, 0, O_ZORDER},
 	{"deep", no_argument, 0, O_DEEP},
+	{"set", required_argument, 0, O_SET},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0},
 };
@@ -169,7 +174,7 @@ static int (*const verb_fn[])(void) = {
 	verb_init,     verb_append, verb_overwrite, verb_merge,
 	verb_delete,   verb_cat,    verb_log,       verb_files,
 	verb_schema,   verb_checkpoint, verb_verify, verb_vacuum,
-	verb_optimize, verb_stats, verb_restore,
+	verb_optimize, verb_stats, verb_restore, verb_update,
 };
 
 int main(int argc, char **argv)
@@ -269,6 +274,11 @@ int main(int argc, char **argv)
 			break;
 		case O_DEEP:
 			opt.deep = true;
+			break;
+		case O_SET:
+			if (opt.nset == MAX_WHERE)
+				cli_usage_error("too many --set");
+			opt.set[opt.nset++] = optarg;
 			break;
 		case 'h':
 			verb_help(v);

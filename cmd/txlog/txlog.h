@@ -30,6 +30,8 @@ extern struct txopt {
 	const char *txn;          /* APP:VERSION */
 	const char *where[MAX_WHERE];
 	size_t nwhere;
+	const char *set[MAX_WHERE]; /* update --set 'COL = VALUE' */
+	size_t nset;
 	const char *key;
 	const char *when_newer;
 	const char *delete_when;
@@ -62,6 +64,7 @@ int verb_vacuum(void);
 int verb_optimize(void);
 int verb_stats(void);
 int verb_restore(void);
+int verb_update(void);
 
 /* Load the newest snapshot (or die 2); must_exist: a table is needed. */
 struct dl_snapshot *load_table(int64_t version);
@@ -79,6 +82,10 @@ bool txlog_commit_info(const char *p, size_t n, const char **ci,
 int64_t *txlog_commit_times(const int64_t *vs, size_t n);
 /* The newest version committed at or before TIME (--as-of), or die 2. */
 int64_t txlog_version_as_of(const char *when);
+
+/* The tag update puts on the files of the rows it changed (changes
+ * reads them as update_postimage; the other files it adds are copies). */
+#define TXLOG_TAG_UPDATED "idem.updatedRows"
 
 /* A remove action (dataChange true, now) for the live file f. */
 void txlog_remove_action(struct buf *b, const struct dl_file *f);
@@ -116,6 +123,10 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
  * and their paths (relative, decoded) to *written.  Counts records. */
 void dws_finish(struct dws *w, struct buf *actions, char ***written,
 		size_t *nwritten, uint64_t *records, uint64_t *bytes);
+/* dws_finish with extra_tags (members, comma-led) in each add's tags. */
+void dws_finish_tagged(struct dws *w, const char *extra_tags,
+		       struct buf *actions, char ***written, size_t *nwritten,
+		       uint64_t *records, uint64_t *bytes);
 /* Forget unfinished files (temp files removed). */
 void dws_abort(struct dws *w);
 

@@ -1,0 +1,130 @@
+#!/usr/bin/env bats
+# txlog update: Delta's UPDATE, copy-on-write, values checked against
+# the schema before any file is read.
+
+load helpers
+
+mk() { # t: partitioned by p; x holds ids 1 and 3, y holds id 2
+	txlog init t --infer --partition-by p
+	printf '{"id":1,"p":"x","v":1}\n{"id":2,"p":"y","v":2}\n{"id":3,"p":"x","v":3}\n' | txlog append t
+}
+
+nver() { ls t/_delta_log | grep -c '^[0-9]*\.json$'; }
+
+@test "update sets the columns of the matching rows and copies the others of their files" {
+	mk
+	run txlog update t --set 'v = 10' --set 'note = "fixed"' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --set: t has no column 'note' (txlog schema t lists them)"
+	run txlog update t --set 'v = 10' --where 'id = 1'
+	assert_success
+	assert_output ''
+	run sh -c 'txlog cat t | sort'
+	assert_output - <<'J'
+{"id":1,"p":"x","v":10}
+{"id":2,"p":"y","v":2}
+{"id":3,"p":"x","v":3}
+J
+	run sh -c "txlog log t | head -n 1 | jq -c '[.operation, .operationParameters, (.operationMetrics | del(.numAddedBytes))]'"
+	assert_output '["UPDATE",{"predicate":"id = 1"},{"numRemovedFiles":"1","numAddedFiles":"2","numUpdatedRows":"1","numCopiedRows":"1"}]'
+	# the y file was not touched; the updated row is in a tagged file
+	run sh -c "txlog files t | jq -c '[.partitionValues.p, .tags[\"idem.updatedRows\"]]' | sort"
+	assert_output - <<'J'
+["x","true"]
+["x",null]
+["y",null]
+J
+	run txlog verify t --deep
+	assert_success
+}
+
+@test "update moves a row whose partition column it sets, and sets a timestamp as an instant" {
+	cat > s.json <<'J'
+{"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}},{"name":"p","type":"string","nullable":true,"metadata":{}},{"name":"ts","type":"timestamp","nullable":true,"metadata":{}}]}
+J
+	txlog init t --schema s.json --partition-by p
+	printf '{"id":1,"p":"x","ts":"2024-01-01T00:00:00Z"}\n{"id":2,"p":"x"}\n' | txlog append t
+	run txlog update t --set 'p = z' --set 'ts = 2024-05-01 08:30+02:00' --where 'id = 1'
+	assert_success
+	run sh -c 'txlog cat t --where "p = z"'
+	assert_output '{"id":1,"p":"z","ts":"2024-05-01T06:30:00Z"}'
+	run txlog update t --set 'id = null' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --set 'id = null': column id is not nullable"
+	run txlog update t --set 'ts = tomorrow' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 --partial "txlog: --set 'ts = tomorrow': column ts is timestamp: "
+}
+
+@test "update refuses a value the column's type cannot hold exactly, before reading a file" {
+	mk
+	run txlog update t --set 'v = 1.5' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --set 'v = 1.5': column v is integer: 1.5 does not fit integer"
+	run txlog update t --set 'v = "a"' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --set 'v = \"a\"': column v is integer: string where the schema has integer"
+	run txlog update t --set 'vv = 1' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --set: t has no column 'vv'; did you mean 'v'?"
+	run txlog update t --set "v = 'a'" --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --set 'v = 'a'': SQL quotes; a string takes JSON's double quotes"
+	run txlog update t --set 'v == 1' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --set 'v == 1': expected COL = VALUE"
+	run txlog update t --set 'v = {' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 --partial "txlog: --set 'v = {': invalid JSON: "
+	run txlog update t --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: update needs --set 'COL = VALUE'"
+	run txlog update t --set 'v = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: update needs --where EXPR (--where true for every row)"
+	run txlog update t --set 'v = 1' --where 'id = 1' --key .id
+	assert_failure 2
+	assert_line -n 0 --partial "txlog: update: "
+	run nver
+	assert_output 2
+}
+
+@test "an update whose --where matches nothing says so and commits nothing" {
+	mk
+	run txlog update t --set 'v = 0' --where 'id = 9'
+	assert_success
+	assert_output 'txlog: t: --where matched no row; nothing updated, no commit'
+	run nver
+	assert_output 2
+}
+
+@test "update --where true sets every row; a jq predicate works" {
+	mk
+	txlog update t --set 'v = null' --where true
+	txlog update t --set 'v = 7' --where '.id >= 2'
+	run sh -c 'txlog cat t | sort'
+	assert_output - <<'J'
+{"id":1,"p":"x","v":null}
+{"id":2,"p":"y","v":7}
+{"id":3,"p":"x","v":7}
+J
+}
+
+@test "an update stopped at each step of its commit leaves the old or the updated table" {
+	for point in commit.written commit.linked commit.renamed; do
+		rm -rf t
+		mk
+		IDEM_FAULT="$point:1" txlog update t --set 'v = 5' --where 'id = 1' || true
+		run txlog verify t
+		assert_success
+		run sh -c 'txlog cat t | jq -c "select(.id == 1) | .v"'
+		[ "$output" = 1 ] || [ "$output" = 5 ]
+		[ "$output" = 5 ] || txlog update t --set 'v = 5' --where 'id = 1'
+		run sh -c 'txlog cat t | sort'
+		assert_output - <<'J'
+{"id":1,"p":"x","v":5}
+{"id":2,"p":"y","v":2}
+{"id":3,"p":"x","v":3}
+J
+	done
+}
