@@ -15,8 +15,40 @@ static const struct {
 	{"count", AGG_COUNT}, {"sum", AGG_SUM}, {"min", AGG_MIN},
 	{"max", AGG_MAX}, {"avg", AGG_AVG}, {"first", AGG_FIRST},
 	{"last", AGG_LAST}, {"distinct", AGG_DISTINCT}, {"p50", AGG_P50},
-	{"p90", AGG_P90}, {"p99", AGG_P99},
+	{"p90", AGG_P90}, {"p99", AGG_P99}, {"p", AGG_PCT},
 };
+
+/* Q of p(EXPR, Q): 0, 1, or a decimal fraction "0.95" / ".999", held
+ * exactly as num / 10^digits. */
+static int parse_q(const char *s, uint64_t *num, uint64_t *den)
+{
+	while (*s == ' ')
+		s++;
+	uint64_t n = 0, d = 1;
+	int whole = -1, digits = 0;
+	if (*s == '0' || *s == '1')
+		whole = *s++ - '0';
+	if (*s == '.') {
+		s++;
+		while (*s >= '0' && *s <= '9') {
+			if (++digits > AGG_PCT_DIGITS)
+				return -1;
+			n = n * 10 + (uint64_t)(*s++ - '0');
+			d *= 10;
+		}
+		if (!digits)
+			return -1;
+	}
+	while (*s == ' ')
+		s++;
+	if (whole < 0 && !digits)
+		return -1;
+	if (*s || (whole == 1 && n != 0))
+		return -1;
+	*num = whole == 1 ? d : n;
+	*den = d;
+	return 0;
+}
 
 int agg_parse(const char *text, struct agg_spec *out, char *err,
 	      size_t errlen)
@@ -46,12 +78,30 @@ int agg_parse(const char *text, struct agg_spec *out, char *err,
 			break;
 	if (i == sizeof fns / sizeof fns[0]) {
 		snprintf(err, errlen, "unknown function '%.*s' (want count, "
-			 "sum, min, max, avg, first, last, distinct, p50, p90 "
-			 "or p99)", (int)flen, eq + 1);
+			 "sum, min, max, avg, first, last, distinct, p50, p90, "
+			 "p99 or p(EXPR, Q))", (int)flen, eq + 1);
 		return -1;
 	}
 	out->fn = fns[i].fn;
 	char *src = xstrndup(open + 1, (size_t)(close - open - 1));
+	if (out->fn == AGG_PCT) {
+		/* the last comma: jq's own commas come before it */
+		char *comma = strrchr(src, ',');
+		if (!comma || parse_q(comma + 1, &out->q_num, &out->q_den)) {
+			snprintf(err, errlen, "p(EXPR, Q) wants Q a fraction "
+				 "0..1 of at most %d digits (0.95 for the "
+				 "95th percentile), got '%s'", AGG_PCT_DIGITS,
+				 text);
+			free(src);
+			return -1;
+		}
+		*comma = '\0';
+	} else if (out->fn == AGG_P50 || out->fn == AGG_P90 ||
+		   out->fn == AGG_P99) {
+		out->q_num = out->fn == AGG_P50 ? 50 : out->fn == AGG_P90 ? 90
+									 : 99;
+		out->q_den = 100;
+	}
 	char *s = src;
 	while (*s == ' ')
 		s++;
@@ -167,6 +217,7 @@ int agg_add(const struct agg_spec *s, struct agg_state *st,
 	case AGG_P50:
 	case AGG_P90:
 	case AGG_P99:
+	case AGG_PCT:
 		push_val(st, in->v, in->len);
 		st->n++;
 		break;
@@ -225,11 +276,15 @@ int agg_merge(const struct agg_spec *s, struct agg_state *dst,
 
 static const struct agg_state *sort_st;
 
+/* min and max's order; equal values (1 and 1.0) in arrival order, so
+ * the spelling answered does not depend on qsort. */
 static int cmp_idx(const void *a, const void *b)
 {
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	return value_compare(sort_st->vals[i], sort_st->lens[i],
-			     sort_st->vals[j], sort_st->lens[j]);
+	int c = value_compare_as(VALUE_ORDER_INSTANT, sort_st->vals[i],
+				 sort_st->lens[i], sort_st->vals[j],
+				 sort_st->lens[j]);
+	return c ? c : (i > j) - (i < j);
 }
 
 void agg_write(const struct agg_spec *s, struct agg_state *st,
@@ -261,15 +316,17 @@ void agg_write(const struct agg_spec *s, struct agg_state *st,
 	}
 	case AGG_P50:
 	case AGG_P90:
-	case AGG_P99: {
-		unsigned pct = s->fn == AGG_P50 ? 50 : s->fn == AGG_P90 ? 90 : 99;
+	case AGG_P99:
+	case AGG_PCT: {
 		size_t *idx = xmalloc(st->nvals * sizeof *idx);
 		for (size_t i = 0; i < st->nvals; i++)
 			idx[i] = i;
 		sort_st = st;
 		qsort(idx, st->nvals, sizeof *idx, cmp_idx);
-		/* nearest rank: ceil(p/100 * n), exactly in integers */
-		size_t k = (st->nvals * pct + 99) / 100;
+		/* nearest rank: ceil(q * n), exactly in integers */
+		unsigned __int128 kq = ((unsigned __int128)st->nvals *
+					    s->q_num + s->q_den - 1) / s->q_den;
+		size_t k = (size_t)kq;
 		if (k < 1)
 			k = 1;
 		buf_add(out, st->vals[idx[k - 1]], st->lens[idx[k - 1]]);
@@ -350,7 +407,7 @@ void agg_save(const struct agg_spec *s, const struct agg_state *st,
 				put_u64(out, st->set[i].hi);
 			}
 		break;
-	case AGG_P50: case AGG_P90: case AGG_P99:
+	case AGG_P50: case AGG_P90: case AGG_P99: case AGG_PCT:
 		for (size_t i = 0; i < st->nvals; i++)
 			put_bytes(out, st->vals[i], st->lens[i]);
 		break;
@@ -391,7 +448,7 @@ int agg_load(const struct agg_spec *s, struct agg_state *st,
 			set_insert(st, (struct fp128){lo, hi});
 		}
 		return st->n == n ? 0 : -1;
-	case AGG_P50: case AGG_P90: case AGG_P99:
+	case AGG_P50: case AGG_P90: case AGG_P99: case AGG_PCT:
 		for (uint64_t i = 0; i < n; i++) {
 			char *v;
 			size_t len;

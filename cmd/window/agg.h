@@ -8,7 +8,9 @@
  * Sums and averages are exact decimals (lib/decimal.h); min, max, first,
  * last and the percentiles answer with a value exactly as it was spelled
  * in the input.  distinct counts values by canonical value (value.h
- * fingerprints); the percentiles keep every value (exact, nearest rank).
+ * fingerprints); the percentiles (p50, p90, p99, p(EXPR, Q)) keep every
+ * value and answer exactly: the nearest rank ceil(q * n) in the order of
+ * min and max, ties in arrival order.
  */
 #ifndef WINDOW_AGG_H
 #define WINDOW_AGG_H
@@ -23,14 +25,18 @@
 
 enum agg_fn {
 	AGG_COUNT, AGG_SUM, AGG_MIN, AGG_MAX, AGG_AVG, AGG_FIRST, AGG_LAST,
-	AGG_DISTINCT, AGG_P50, AGG_P90, AGG_P99
+	AGG_DISTINCT, AGG_P50, AGG_P90, AGG_P99, AGG_PCT
 };
+
+/* A percentile's fraction q = num / den, den a power of ten (q exact). */
+#define AGG_PCT_DIGITS 18
 
 struct agg_spec {
 	char *name;          /* the output member */
 	enum agg_fn fn;
 	struct expr *e;      /* NULL: count() */
 	char *text;          /* "gmv=sum(.amount)", as given */
+	uint64_t q_num, q_den; /* percentiles: q = num / den, 0 <= q <= 1 */
 };
 
 /* One record's value for one aggregate, prepared before any window is
