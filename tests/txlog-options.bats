@@ -2,7 +2,8 @@
 # txlog verbs: every verb takes only its own options (the rest refused,
 # exit 2, the verb's usage line, "did you mean" for a near miss), `txlog
 # VERB --help` works for every verb, a --where that matches nothing says
-# so, and a partial merge record updates only its columns.
+# so, a partial merge record updates only its columns, and a merge says
+# what it did not apply.
 
 load helpers
 
@@ -131,4 +132,39 @@ J
 	run txlog cat T
 	assert_failure 2
 	assert_output "txlog: T: $f: damaged data file (its size differs from the log's); run txlog verify"
+}
+
+# Every source record of a merge updates, inserts or deletes a row, or a
+# line on stderr says why it did not (issue 15: nothing dropped silently).
+@test "merge --when-newer counts the records it skips as not newer" {
+	printf '%s\n' '{"id":1,"v":5}' '{"id":2,"v":5}' | txlog merge T -k .id
+	run sh -c "printf '%s\n' '{\"id\":1,\"v\":4}' '{\"id\":2,\"v\":6}' '{\"id\":3,\"v\":1}' | txlog merge T -k .id --when-newer .v"
+	assert_success
+	assert_output 'txlog: 1 record dropped: not newer than the row in the table by --when-newer .v (merge without --when-newer keeps them)'
+	run sh -c 'txlog cat T | jq -c "select(.id)" | sort'
+	assert_output $'{"id":1,"v":5}\n{"id":2,"v":6}\n{"id":3,"v":1}'
+	run sh -c "echo '{\"id\":1,\"v\":5}' | txlog merge T -k .id --when-newer .v"
+	assert_success
+	assert_output - <<'J'
+txlog: 1 record dropped: not newer than the row in the table by --when-newer .v (merge without --when-newer keeps them)
+txlog: T: the merge changed no row; no commit
+J
+}
+
+@test "merge says when a source matches no row, deletes nothing, or is empty" {
+	txlog append T in.ndjson
+	run sh -c "echo '{\"a\":2}' | txlog merge T -k .a --delete-when true"
+	assert_success
+	assert_output - <<'J'
+txlog: T: 1 record matched no row to delete (--delete-when true); nothing inserted for it
+txlog: T: the merge changed no row; no commit
+J
+	run sh -c "echo '{\"a\":7}' | txlog merge T -k .a"
+	assert_success
+	assert_output "txlog: T: -k .a matched none of the table's 1 row; every source record was inserted"
+	run txlog merge T -k .a /dev/null
+	assert_success
+	assert_output 'txlog: T: the merge source is empty; nothing merged'
+	run sh -c 'txlog cat T | jq -c . | sort'
+	assert_output $'{"a":1}\n{"a":7}'
 }

@@ -774,6 +774,41 @@ static void newer_of(struct expr *e, const struct scan_record *r,
 		buf_adds(out, "null");
 }
 
+/*
+ * Every source record of a merge updates, inserts or deletes a row, or is
+ * said here: one not newer than its row (--when-newer), one that asks to
+ * delete a row the table does not hold (--delete-when), a source that
+ * matched no row of a table that has rows (a wrong -k is not taken for a
+ * load), and an empty source.
+ */
+static void merge_said(uint64_t nsrc, uint64_t target_rows,
+		       uint64_t inserted, uint64_t stale,
+		       uint64_t nothing_to_delete)
+{
+	if (!nsrc) {
+		cli_warn("%s: the merge source is empty; nothing merged",
+			 opt.table);
+		return;
+	}
+	if (stale) {
+		char what[512];
+		snprintf(what, sizeof what, "not newer than the row in the "
+			 "table by --when-newer %s", opt.when_newer);
+		cli_dropped(stale, what, "merge without --when-newer");
+	}
+	if (nothing_to_delete)
+		cli_warn("%s: %" PRIu64 " record%s matched no row to delete "
+			 "(--delete-when %s); nothing inserted for %s",
+			 opt.table, nothing_to_delete,
+			 nothing_to_delete == 1 ? "" : "s", opt.delete_when,
+			 nothing_to_delete == 1 ? "it" : "them");
+	if (target_rows && inserted == nsrc)
+		cli_warn("%s: -k %s matched none of the table's %" PRIu64
+			 " row%s; every source record was inserted",
+			 opt.table, opt.key, target_rows,
+			 target_rows == 1 ? "" : "s");
+}
+
 int verb_merge(void)
 {
 	if (!opt.key)
@@ -813,6 +848,7 @@ int verb_merge(void)
 	struct buf out = {0}, a = {0}, b = {0}, ov = {0};
 	size_t *offs = NULL, noffs = 0, cap = 0;
 	uint64_t updated = 0, deleted = 0, inserted = 0, copied = 0;
+	uint64_t stale = 0, nothing_to_delete = 0, target_rows = 0;
 	size_t removed = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct dl_file *f = live[i];
@@ -831,6 +867,7 @@ int verb_merge(void)
 				     "data file", opt.table, f->path, ln.lineno);
 			struct fp128 fp = key_of(m.key, &rec, &m.scratch,
 						 f->path, ln.lineno);
+			target_rows++;
 			const char *put = ln.p;
 			size_t putn = ln.len;
 			if (fpset_has(m.keys, fp)) {
@@ -861,6 +898,8 @@ int verb_merge(void)
 					putn = ov.len;
 					updated++;
 					changed = true;
+				} else {
+					stale++; /* said at the end */
 				}
 			} else {
 				kept++;
@@ -892,8 +931,10 @@ int verb_merge(void)
 		if (m.matched[i])
 			continue;
 		src_record(&m, i, &srec);
-		if (m.del && truthy(m.del, &srec))
+		if (m.del && truthy(m.del, &srec)) {
+			nothing_to_delete++;
 			continue;
+		}
 		if (dws_add(w, &srec, err, sizeof err) != 0)
 			fail(EXIT_TROUBLE, "%s", err);
 		inserted++;
@@ -942,7 +983,11 @@ int verb_merge(void)
 		expr_free(m.del);
 	ds_free(g.schema);
 	ds_free(g.empty);
+	merge_said(m.n, target_rows, inserted, stale, nothing_to_delete);
 	if (!removed && !added && !g.changed) {
+		if (m.n)
+			cli_warn("%s: the merge changed no row; no commit",
+				 opt.table);
 		tx_free(&t);
 		return EXIT_OK;
 	}
