@@ -22,103 +22,6 @@
 #include "value.h"
 #include "xalloc.h"
 
-/* ---- JSON walking ---- */
-
-bool dl_obj_begin(struct dl_obj *o, const char *p, size_t n)
-{
-	size_t i = scan_ws(p, n, 0);
-	if (i >= n || p[i] != '{')
-		return false;
-	o->p = p;
-	o->n = n;
-	o->i = scan_ws(p, n, i + 1);
-	return true;
-}
-
-bool dl_obj_next(struct dl_obj *o, const char **key, size_t *klen,
-		 const char **val, size_t *vlen)
-{
-	const char *p = o->p;
-	size_t n = o->n, i = o->i;
-	if (i >= n || p[i] != '"')
-		return false;
-	size_t ke = scan_skip(p, n, i);
-	*key = p + i;
-	*klen = ke - i;
-	i = scan_ws(p, n, ke);
-	i = scan_ws(p, n, i + 1); /* ':' */
-	size_t ve = scan_skip(p, n, i);
-	*val = p + i;
-	*vlen = ve - i;
-	i = scan_ws(p, n, ve);
-	if (i < n && p[i] == ',')
-		i = scan_ws(p, n, i + 1);
-	o->i = i;
-	return true;
-}
-
-bool dl_get(const char *p, size_t n, const char *name, const char **val,
-	    size_t *vlen)
-{
-	struct dl_obj o;
-	if (!dl_obj_begin(&o, p, n))
-		return false;
-	const char *k, *v;
-	size_t kn, vn, nl = strlen(name);
-	bool found = false;
-	while (dl_obj_next(&o, &k, &kn, &v, &vn)) {
-		if (scan_string_equals(k, kn, name, nl)) {
-			*val = v;
-			*vlen = vn;
-			found = true;
-		}
-	}
-	return found;
-}
-
-char *dl_strdup_lit(const char *lit, size_t n)
-{
-	char *s = xmalloc(n + 1);
-	size_t l = scan_string_decode(lit, n, s);
-	s[l] = '\0';
-	return s;
-}
-
-char *dl_get_str(const char *p, size_t n, const char *name)
-{
-	const char *v;
-	size_t vn;
-	if (!dl_get(p, n, name, &v, &vn) || v[0] != '"')
-		return NULL;
-	return dl_strdup_lit(v, vn);
-}
-
-static bool parse_i64(const char *v, size_t vn, int64_t *out)
-{
-	size_t i = 0;
-	bool neg = false;
-	if (vn && v[0] == '-') {
-		neg = true;
-		i = 1;
-	}
-	if (i >= vn || vn - i > 18)
-		return false;
-	int64_t x = 0;
-	for (; i < vn; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			return false;
-		x = x * 10 + (v[i] - '0');
-	}
-	*out = neg ? -x : x;
-	return true;
-}
-
-bool dl_get_i64(const char *p, size_t n, const char *name, int64_t *out)
-{
-	const char *v;
-	size_t vn;
-	return dl_get(p, n, name, &v, &vn) && parse_i64(v, vn, out);
-}
 
 /* ---- paths ---- */
 
@@ -397,7 +300,7 @@ const char *dl_file_stats(const struct dl_file *f)
 		/* a cache on a logically const file: the snapshot is
 		 * never shared between threads */
 		struct dl_file *m = (struct dl_file *)f;
-		m->stats_cache = dl_strdup_lit(f->stats_lit, f->stats_lit_len);
+		m->stats_cache = scan_strdup_lit(f->stats_lit, f->stats_lit_len);
 	}
 	return f->stats_cache;
 }
@@ -441,21 +344,21 @@ static struct dl_file *slot_for(struct dl_snapshot *s, char *path)
 
 static void set_pv(struct dl_file *f, const char *m, size_t mn)
 {
-	struct dl_obj o;
-	if (!dl_obj_begin(&o, m, mn))
+	struct scan_obj o;
+	if (!scan_obj_begin(&o, m, mn))
 		return;
 	const char *k, *x;
 	size_t kn, xn, cap = 0;
-	while (dl_obj_next(&o, &k, &kn, &x, &xn)) {
+	while (scan_obj_next(&o, &k, &kn, &x, &xn)) {
 		if (f->npv == cap) {
 			cap = cap ? cap * 2 : 4;
 			f->pv = xrealloc(f->pv, cap * sizeof *f->pv);
 		}
-		f->pv[f->npv].name = dl_strdup_lit(k, kn);
+		f->pv[f->npv].name = scan_strdup_lit(k, kn);
 		/* "An empty string for any type translates to a null
 		 * partition value" (Partition Value Serialization) */
 		f->pv[f->npv].value = x[0] == '"' && xn > 2
-					      ? dl_strdup_lit(x, xn)
+					      ? scan_strdup_lit(x, xn)
 					      : NULL;
 		f->npv++;
 	}
@@ -498,12 +401,12 @@ static int apply_file(struct dl_snapshot *s, const char *p,
 			pn = xn;
 		} else if (key_is(k, kn, esc, "size", 4)) {
 			bad_size = NULL;
-			if (!parse_i64(x, xn, &size) || size < 0) {
+			if (!scan_parse_i64(x, xn, &size) || size < 0) {
 				bad_size = x;
 				bad_size_len = xn;
 			}
 		} else if (key_is(k, kn, esc, time_name, time_len)) {
-			if (!parse_i64(x, xn, &mtime))
+			if (!scan_parse_i64(x, xn, &mtime))
 				mtime = 0;
 		} else if (add && key_is(k, kn, esc, "stats", 5)) {
 			st = x[0] == '"' ? x : NULL;
@@ -564,13 +467,13 @@ static void set_metadata(struct dl_snapshot *s, const char *v, size_t vn)
 	s->npart = 0;
 	const char *pc;
 	size_t pn;
-	if (dl_get(v, vn, "partitionColumns", &pc, &pn) && pc[0] == '[') {
+	if (scan_get(v, vn, "partitionColumns", &pc, &pn) && pc[0] == '[') {
 		size_t i = scan_ws(pc, pn, 1);
 		while (i < pn && pc[i] == '"') {
 			size_t e = scan_skip(pc, pn, i);
 			s->part_cols = xrealloc(s->part_cols, (s->npart + 1) *
 							      sizeof(char *));
-			s->part_cols[s->npart++] = dl_strdup_lit(pc + i, e - i);
+			s->part_cols[s->npart++] = scan_strdup_lit(pc + i, e - i);
 			i = scan_ws(pc, pn, e);
 			if (i < pn && pc[i] == ',')
 				i = scan_ws(pc, pn, i + 1);
@@ -580,20 +483,20 @@ static void set_metadata(struct dl_snapshot *s, const char *v, size_t vn)
 	s->provider = NULL;
 	const char *fm;
 	size_t fn;
-	if (dl_get(v, vn, "format", &fm, &fn))
-		s->provider = dl_get_str(fm, fn, "provider");
+	if (scan_get(v, vn, "format", &fm, &fn))
+		s->provider = scan_get_str(fm, fn, "provider");
 	s->checkpoint_every = 10;
 	const char *cf;
 	size_t cn;
-	if (dl_get(v, vn, "configuration", &cf, &cn)) {
-		char *ci = dl_get_str(cf, cn, "delta.checkpointInterval");
+	if (scan_get(v, vn, "configuration", &cf, &cn)) {
+		char *ci = scan_get_str(cf, cn, "delta.checkpointInterval");
 		if (ci && atoll(ci) > 0)
 			s->checkpoint_every = atoll(ci);
 		free(ci);
 	}
 	ds_free(s->schema);
 	s->schema = NULL;
-	char *ss = dl_get_str(v, vn, "schemaString");
+	char *ss = scan_get_str(v, vn, "schemaString");
 	if (ss) {
 		char e[256];
 		s->schema = ds_parse(ss, strlen(ss), e, sizeof e);
@@ -603,12 +506,12 @@ static void set_metadata(struct dl_snapshot *s, const char *v, size_t vn)
 
 static void set_txn(struct dl_snapshot *s, const char *v, size_t vn)
 {
-	char *app = dl_get_str(v, vn, "appId");
+	char *app = scan_get_str(v, vn, "appId");
 	int64_t ver = 0, lu = 0;
 	if (!app)
 		return;
-	dl_get_i64(v, vn, "version", &ver);
-	dl_get_i64(v, vn, "lastUpdated", &lu);
+	scan_get_i64(v, vn, "version", &ver);
+	scan_get_i64(v, vn, "lastUpdated", &lu);
 	for (size_t i = 0; i < s->ntxns; i++) {
 		if (strcmp(s->txns[i].app_id, app) == 0) {
 			s->txns[i].version = ver;
@@ -629,12 +532,12 @@ static void set_txn(struct dl_snapshot *s, const char *v, size_t vn)
  * removed=true act as tombstones to suppress earlier versions." */
 static void set_domain(struct dl_snapshot *s, const char *v, size_t vn)
 {
-	char *dom = dl_get_str(v, vn, "domain");
+	char *dom = scan_get_str(v, vn, "domain");
 	if (!dom)
 		return;
 	const char *rm;
 	size_t rn;
-	bool removed = dl_get(v, vn, "removed", &rm, &rn) && rm[0] == 't';
+	bool removed = scan_get(v, vn, "removed", &rm, &rn) && rm[0] == 't';
 	size_t i;
 	for (i = 0; i < s->ndomains; i++)
 		if (strcmp(s->domains[i].domain, dom) == 0)
@@ -741,12 +644,12 @@ static int apply_owned(struct dl_snapshot *s, const char *text, size_t n,
 				set_txn(s, val, vn);
 			} else if (scan_string_equals(k, kn, "commitInfo", 10)) {
 				int64_t ts;
-				if (dl_get_i64(val, vn, "timestamp", &ts))
+				if (scan_get_i64(val, vn, "timestamp", &ts))
 					s->timestamp = ts;
 			} else if (scan_string_equals(k, kn,
 						      "checkpointMetadata", 18)) {
 				int64_t cv;
-				if (dl_get_i64(val, vn, "version", &cv))
+				if (scan_get_i64(val, vn, "version", &cv))
 					s->cp_meta_version = cv;
 			} else if (scan_string_equals(k, kn, "domainMetadata",
 						      14)) {
@@ -1189,10 +1092,10 @@ static int load_from_hint(struct dl_snapshot *s, struct buf *tmp)
 	int64_t v;
 	const char *v2;
 	size_t v2n;
-	if (!dl_get_i64(tmp->p, tmp->len, "version", &v) ||
-	    !dl_get(tmp->p, tmp->len, "v2Checkpoint", &v2, &v2n))
+	if (!scan_get_i64(tmp->p, tmp->len, "version", &v) ||
+	    !scan_get(tmp->p, tmp->len, "v2Checkpoint", &v2, &v2n))
 		return -1;
-	char *name = dl_get_str(v2, v2n, "path");
+	char *name = scan_get_str(v2, v2n, "path");
 	/* The checkpoint's own name says which version it holds; a hint
 	 * that claims another would have the replay skip the commits in
 	 * between (and the next writer publish after a gap).  PROTOCOL.md
@@ -1205,7 +1108,7 @@ static int load_from_hint(struct dl_snapshot *s, struct buf *tmp)
 		return -1;
 	}
 	int64_t nadd;
-	if (!dl_get_i64(tmp->p, tmp->len, "numOfAddFiles", &nadd))
+	if (!scan_get_i64(tmp->p, tmp->len, "numOfAddFiles", &nadd))
 		nadd = -1;
 	rc = load_checkpoint(s, name, v, nadd, tmp, e, sizeof e);
 	free(name);
@@ -1341,7 +1244,7 @@ bool dl_has_feature(const struct dl_snapshot *s, const char *member,
 	const char *v;
 	size_t vn;
 	return s->protocol &&
-	       dl_get(s->protocol, strlen(s->protocol), member, &v, &vn) &&
+	       scan_get(s->protocol, strlen(s->protocol), member, &v, &vn) &&
 	       array_has(v, vn, feature);
 }
 
@@ -1350,9 +1253,9 @@ char *dl_config(const struct dl_snapshot *s, const char *key)
 	const char *cf;
 	size_t cn;
 	if (!s->metadata ||
-	    !dl_get(s->metadata, strlen(s->metadata), "configuration", &cf, &cn))
+	    !scan_get(s->metadata, strlen(s->metadata), "configuration", &cf, &cn))
 		return NULL;
-	return dl_get_str(cf, cn, key);
+	return scan_get_str(cf, cn, key);
 }
 
 bool dl_config_true(const struct dl_snapshot *s, const char *key)
@@ -1378,9 +1281,9 @@ void dl_versions(const struct dl_snapshot *s, int64_t *r, int64_t *w)
 	if (!s->protocol)
 		return;
 	size_t n = strlen(s->protocol);
-	if (!dl_get_i64(s->protocol, n, "minReaderVersion", r))
+	if (!scan_get_i64(s->protocol, n, "minReaderVersion", r))
 		*r = -1;
-	if (!dl_get_i64(s->protocol, n, "minWriterVersion", w))
+	if (!scan_get_i64(s->protocol, n, "minWriterVersion", w))
 		*w = -1;
 }
 
@@ -1403,15 +1306,16 @@ static int check_type_changes(const struct ds_type *t, const char *table,
 		const struct ds_field *f = &t->fields[i];
 		const char *tc;
 		size_t tn;
-		if (f->metadata && dl_get(f->metadata, strlen(f->metadata),
-					  "delta.typeChanges", &tc, &tn) &&
+		if (f->metadata &&
+		    scan_get(f->metadata, strlen(f->metadata),
+			     "delta.typeChanges", &tc, &tn) &&
 		    tc[0] == '[') {
 			size_t j = scan_ws(tc, tn, 1);
 			while (j < tn && tc[j] == '{') {
 				size_t e = scan_skip(tc, tn, j);
-				char *from = dl_get_str(tc + j, e - j,
-							"fromType");
-				char *to = dl_get_str(tc + j, e - j, "toType");
+				char *from = scan_get_str(tc + j, e - j,
+							  "fromType");
+				char *to = scan_get_str(tc + j, e - j, "toType");
 				bool ok = from && to &&
 					  dl_widening_allowed(from, to);
 				if (!ok)
@@ -1474,9 +1378,9 @@ static int check_snapshot(const struct dl_snapshot *s, char *err,
 	const char *rf = NULL, *wf = NULL;
 	size_t rfn = 0, wfn = 0;
 	size_t pn = strlen(s->protocol);
-	bool has_rf = dl_get(s->protocol, pn, "readerFeatures", &rf, &rfn) &&
+	bool has_rf = scan_get(s->protocol, pn, "readerFeatures", &rf, &rfn) &&
 		      rf[0] == '[';
-	bool has_wf = dl_get(s->protocol, pn, "writerFeatures", &wf, &wfn) &&
+	bool has_wf = scan_get(s->protocol, pn, "writerFeatures", &wf, &wfn) &&
 		      wf[0] == '[';
 	/* "When the table's Reader Version is 3, readerFeatures must exist
 	 * in the protocol action, and when the Writer Version is 7,
@@ -1494,7 +1398,7 @@ static int check_snapshot(const struct dl_snapshot *s, char *err,
 		size_t i = scan_ws(rf, rfn, 1);
 		while (i < rfn && rf[i] == '"') {
 			size_t e = scan_skip(rf, rfn, i);
-			char *f = dl_strdup_lit(rf + i, e - i);
+			char *f = scan_strdup_lit(rf + i, e - i);
 			if (!in_list(f, strlen(f), read_features)) {
 				errbuf_set(err, errlen, "%s: table feature '%s' "
 					"is not supported for reading",
@@ -1526,8 +1430,8 @@ static int check_snapshot(const struct dl_snapshot *s, char *err,
 	}
 	if (!s->schema) {
 		char e[256] = "no schemaString";
-		char *ss = dl_get_str(s->metadata, strlen(s->metadata),
-				      "schemaString");
+		char *ss = scan_get_str(s->metadata, strlen(s->metadata),
+					"schemaString");
 		if (ss) {
 			struct ds_type *t = ds_parse(ss, strlen(ss), e, sizeof e);
 			ds_free(t);
@@ -1713,12 +1617,12 @@ static const char *meta_key(const struct ds_type *t, const char *prefix)
 	size_t pl = strlen(prefix);
 	for (size_t i = 0; i < t->nfields; i++) {
 		const struct ds_field *f = &t->fields[i];
-		struct dl_obj o;
+		struct scan_obj o;
 		const char *k, *v;
 		size_t kn, vn;
 		if (f->metadata &&
-		    dl_obj_begin(&o, f->metadata, strlen(f->metadata)))
-			while (dl_obj_next(&o, &k, &kn, &v, &vn))
+		    scan_obj_begin(&o, f->metadata, strlen(f->metadata)))
+			while (scan_obj_next(&o, &k, &kn, &v, &vn))
 				if (kn >= pl + 2 && memcmp(k + 1, prefix, pl) == 0)
 					return f->name;
 		const char *in = meta_key(f->type, prefix);
@@ -1733,12 +1637,13 @@ static bool config_prefix(const struct dl_snapshot *s, const char *prefix)
 {
 	const char *cf, *k, *v;
 	size_t cn, kn, vn, pl = strlen(prefix);
-	struct dl_obj o;
+	struct scan_obj o;
 	if (!s->metadata ||
-	    !dl_get(s->metadata, strlen(s->metadata), "configuration", &cf,
-		    &cn) || !dl_obj_begin(&o, cf, cn))
+	    !scan_get(s->metadata, strlen(s->metadata), "configuration", &cf,
+		      &cn) ||
+	    !scan_obj_begin(&o, cf, cn))
 		return false;
-	while (dl_obj_next(&o, &k, &kn, &v, &vn))
+	while (scan_obj_next(&o, &k, &kn, &v, &vn))
 		if (kn >= pl + 2 && memcmp(k + 1, prefix, pl) == 0)
 			return true;
 	return false;
@@ -1795,12 +1700,12 @@ int dl_can_write(const struct dl_snapshot *s, char *err, size_t errlen)
 		 * features listed in writerFeatures" */
 		const char *v;
 		size_t vn;
-		dl_get(s->protocol, strlen(s->protocol), "writerFeatures", &v,
-		       &vn);
+		scan_get(s->protocol, strlen(s->protocol), "writerFeatures", &v,
+			 &vn);
 		size_t i = scan_ws(v, vn, 1);
 		while (i < vn && v[i] == '"') {
 			size_t e = scan_skip(v, vn, i);
-			char *f = dl_strdup_lit(v + i, e - i);
+			char *f = scan_strdup_lit(v + i, e - i);
 			if (!in_list(f, strlen(f), write_features)) {
 				errbuf_set(err, errlen, "%s: table feature '%s' "
 					"is not supported for writing",
@@ -1880,8 +1785,8 @@ int dl_check_commit(const struct dl_snapshot *s, const char *actions,
 		size_t e = nl ? (size_t)(nl - actions) : n;
 		const char *rm, *dc;
 		size_t rn, dn;
-		if (dl_get(actions + i, e - i, "remove", &rm, &rn) &&
-		    (!dl_get(rm, rn, "dataChange", &dc, &dn) || dc[0] != 'f')) {
+		if (scan_get(actions + i, e - i, "remove", &rm, &rn) &&
+		    (!scan_get(rm, rn, "dataChange", &dc, &dn) || dc[0] != 'f')) {
 			errbuf_set(err, errlen, "%s: the table is append-only "
 				"(delta.appendOnly=true): this commit would "
 				"remove data; nothing committed", s->table);
@@ -1960,8 +1865,8 @@ int dl_protocol_add_feature(struct buf *b, const char *protocol,
 {
 	size_t pn = strlen(protocol), rn, wn;
 	const char *r, *w;
-	if (!dl_get(protocol, pn, "readerFeatures", &r, &rn) || r[0] != '[' ||
-	    !dl_get(protocol, pn, "writerFeatures", &w, &wn) || w[0] != '[')
+	if (!scan_get(protocol, pn, "readerFeatures", &r, &rn) || r[0] != '[' ||
+	    !scan_get(protocol, pn, "writerFeatures", &w, &wn) || w[0] != '[')
 		return -1;
 	struct buf nr = {0}, nw = {0};
 	bool in_r = features_plus(&nr, r, rn, feature);
@@ -2015,12 +1920,12 @@ static const char *const tombstone_drop[] = {"tags", "stats", NULL};
 static void obj_without(struct buf *b, const char *p, size_t n,
 			const char *const *drop)
 {
-	struct dl_obj o;
+	struct scan_obj o;
 	const char *k, *v;
 	size_t kn, vn, k0 = 0;
 	buf_addc(b, '{');
-	if (dl_obj_begin(&o, p, n))
-		while (dl_obj_next(&o, &k, &kn, &v, &vn)) {
+	if (scan_obj_begin(&o, p, n))
+		while (scan_obj_next(&o, &k, &kn, &v, &vn)) {
 			bool skip = false;
 			for (const char *const *d = drop; *d && !skip; d++)
 				skip = scan_string_equals(k, kn, *d, strlen(*d));
@@ -2126,7 +2031,7 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 		int64_t ov = -1;
 		if (read_file(path.p, &old, false, e2, sizeof e2) == 0 &&
 		    scan_validate(old.p, old.len, &(struct scan_error){0}) == 0)
-			dl_get_i64(old.p, old.len, "version", &ov);
+			scan_get_i64(old.p, old.len, "version", &ov);
 		buf_free(&old);
 		if (ov < s->version)
 			rc = commit_replace(path.p, last.p, last.len, err,

@@ -44,27 +44,6 @@
 #include "delta_schema.h"
 #include "pool.h"
 
-/* ---- walking JSON objects on the raw text (valid JSON only) ---- */
-
-struct dl_obj {
-	const char *p;
-	size_t n, i;
-};
-/* p[0..n) is an object; false when it is not. */
-bool dl_obj_begin(struct dl_obj *o, const char *p, size_t n);
-/* Next member: key is the string literal (quotes included). */
-bool dl_obj_next(struct dl_obj *o, const char **key, size_t *klen,
-		 const char **val, size_t *vlen);
-/* Value of member name in object p[0..n) (the last one wins). */
-bool dl_get(const char *p, size_t n, const char *name, const char **val,
-	    size_t *vlen);
-/* A string member decoded into a new NUL-terminated string, or NULL. */
-char *dl_get_str(const char *p, size_t n, const char *name);
-/* An integer member; false when absent or not an integer. */
-bool dl_get_i64(const char *p, size_t n, const char *name, int64_t *out);
-/* Decode a JSON string literal into a new string. */
-char *dl_strdup_lit(const char *lit, size_t n);
-
 /* ---- the snapshot ---- */
 
 struct dl_pv { /* one partition value: value NULL is a null partition */

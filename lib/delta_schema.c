@@ -7,7 +7,6 @@
 #include <strings.h>
 
 #include "decimal.h"
-#include "delta_log.h"
 #include "errbuf.h"
 #include "jsonw.h"
 #include "scan.h"
@@ -123,7 +122,7 @@ static struct ds_type *parse_struct(const char *p, size_t n, int depth,
 {
 	const char *v;
 	size_t vn;
-	if (!dl_get(p, n, "fields", &v, &vn) || v[0] != '[') {
+	if (!scan_get(p, n, "fields", &v, &vn) || v[0] != '[') {
 		errbuf_set(err, errlen, "schema: struct without fields");
 		return NULL;
 	}
@@ -133,10 +132,10 @@ static struct ds_type *parse_struct(const char *p, size_t n, int depth,
 		size_t e = scan_skip(v, vn, i);
 		const char *f = v + i;
 		size_t fn = e - i;
-		char *name = dl_get_str(f, fn, "name");
+		char *name = scan_get_str(f, fn, "name");
 		const char *tv, *nv, *mv;
 		size_t tn, nn, mn;
-		if (!name || !dl_get(f, fn, "type", &tv, &tn)) {
+		if (!name || !scan_get(f, fn, "type", &tv, &tn)) {
 			free(name);
 			errbuf_set(err, errlen, "schema: field without name or type");
 			ds_free(t);
@@ -148,10 +147,10 @@ static struct ds_type *parse_struct(const char *p, size_t n, int depth,
 			ds_free(t);
 			return NULL;
 		}
-		bool nullable = !(dl_get(f, fn, "nullable", &nv, &nn) &&
+		bool nullable = !(scan_get(f, fn, "nullable", &nv, &nn) &&
 				  nv[0] == 'f');
 		char *meta = NULL;
-		if (dl_get(f, fn, "metadata", &mv, &mn))
+		if (scan_get(f, fn, "metadata", &mv, &mn))
 			meta = xstrndup(mv, mn);
 		add_field(t, name, strlen(name), ft, nullable, meta);
 		free(meta);
@@ -171,7 +170,7 @@ static struct ds_type *parse_type(const char *p, size_t n, int depth,
 		return NULL;
 	}
 	if (p[0] == '"') {
-		char *s = dl_strdup_lit(p, n);
+		char *s = scan_strdup_lit(p, n);
 		struct ds_type *t = xcalloc(1, sizeof *t);
 		t->kind = DT_OTHER;
 		for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++)
@@ -188,31 +187,33 @@ static struct ds_type *parse_type(const char *p, size_t n, int depth,
 		errbuf_set(err, errlen, "schema: a type must be a string or object");
 		return NULL;
 	}
-	char *kind = dl_get_str(p, n, "type");
+	char *kind = scan_get_str(p, n, "type");
 	struct ds_type *t = NULL;
 	const char *v;
 	size_t vn;
 	if (kind && strcmp(kind, "struct") == 0) {
 		t = parse_struct(p, n, depth, err, errlen);
 	} else if (kind && strcmp(kind, "array") == 0 &&
-		   dl_get(p, n, "elementType", &v, &vn)) {
+		   scan_get(p, n, "elementType", &v, &vn)) {
 		struct ds_type *e = parse_type(v, vn, depth + 1, err, errlen);
 		if (e) {
 			t = xcalloc(1, sizeof *t);
 			t->kind = DT_ARRAY;
 			t->elem = e;
-			t->contains_null = !(dl_get(p, n, "containsNull", &v,
-						    &vn) && v[0] == 'f');
+			t->contains_null = !(scan_get(p, n, "containsNull", &v,
+						      &vn) &&
+					     v[0] == 'f');
 		}
 	} else if (kind && strcmp(kind, "map") == 0 &&
-		   dl_get(p, n, "valueType", &v, &vn)) {
+		   scan_get(p, n, "valueType", &v, &vn)) {
 		struct ds_type *e = parse_type(v, vn, depth + 1, err, errlen);
 		if (e) {
 			t = xcalloc(1, sizeof *t);
 			t->kind = DT_MAP;
 			t->elem = e;
-			t->contains_null = !(dl_get(p, n, "valueContainsNull",
-						    &v, &vn) && v[0] == 'f');
+			t->contains_null = !(scan_get(p, n, "valueContainsNull",
+						      &v, &vn) &&
+					     v[0] == 'f');
 		}
 	} else {
 		t = xcalloc(1, sizeof *t);
@@ -456,13 +457,13 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 	unsigned char seen_small[64] = {0};
 	unsigned char *seen = t->nfields <= 64 ? seen_small
 					       : xcalloc(t->nfields, 1);
-	struct dl_obj o;
-	dl_obj_begin(&o, p, n);
+	struct scan_obj o;
+	scan_obj_begin(&o, p, n);
 	const char *k, *v;
 	size_t kn, vn;
 	char kbuf[256];
 	int rc = 0;
-	while (dl_obj_next(&o, &k, &kn, &v, &vn)) {
+	while (scan_obj_next(&o, &k, &kn, &v, &vn)) {
 		char *name = kn <= sizeof kbuf ? kbuf : xmalloc(kn);
 		size_t nl = scan_string_decode(k, kn, name);
 		path->len = base;
@@ -726,11 +727,11 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 	case DT_MAP: {
 		if (p[0] != '{')
 			return mismatch(t, p, path, err, errlen);
-		struct dl_obj o;
-		dl_obj_begin(&o, p, n);
+		struct scan_obj o;
+		scan_obj_begin(&o, p, n);
 		const char *k, *v;
 		size_t kn, vn;
-		while (dl_obj_next(&o, &k, &kn, &v, &vn)) {
+		while (scan_obj_next(&o, &k, &kn, &v, &vn)) {
 			if (v[0] == 'n' ? !t->contains_null
 					: check(t->elem, v, vn, evolve, changed,
 						path, err, errlen) != 0) {
@@ -888,11 +889,11 @@ static void add_type_changes(struct ds_field *f, const struct buf *entries)
 {
 	struct buf m = {0}, old = {0};
 	buf_addc(&m, '{');
-	struct dl_obj o;
+	struct scan_obj o;
 	const char *k, *v;
 	size_t kn, vn;
-	if (dl_obj_begin(&o, f->metadata, strlen(f->metadata))) {
-		while (dl_obj_next(&o, &k, &kn, &v, &vn)) {
+	if (scan_obj_begin(&o, f->metadata, strlen(f->metadata))) {
+		while (scan_obj_next(&o, &k, &kn, &v, &vn)) {
 			if (scan_string_equals(k, kn, "delta.typeChanges", 17)) {
 				if (v[0] == '[' && vn > 2) {
 					size_t i = scan_ws(v, vn, 1);

@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define SCAN_MAX_DEPTH 1024
 
@@ -92,6 +93,32 @@ size_t scan_string_decode(const char *p, size_t n, char *out);
  * exactly name[0..name_len). */
 bool scan_string_equals(const char *p, size_t n, const char *name,
 			size_t name_len);
+
+/*
+ * Walking the members of an object on the raw text (scan_obj.c), for
+ * code that reads known documents (the Delta log, its stats, a schema)
+ * rather than records by path.  Valid JSON only, as everything here.
+ */
+struct scan_obj {
+	const char *p;
+	size_t n, i;
+};
+/* p[0..n) is an object; false when it is not. */
+bool scan_obj_begin(struct scan_obj *o, const char *p, size_t n);
+/* Next member: key is the string literal (quotes included). */
+bool scan_obj_next(struct scan_obj *o, const char **key, size_t *klen,
+		   const char **val, size_t *vlen);
+/* Value of member name in object p[0..n) (the last one wins). */
+bool scan_get(const char *p, size_t n, const char *name, const char **val,
+	      size_t *vlen);
+/* A string member decoded into a new NUL-terminated string, or NULL. */
+char *scan_get_str(const char *p, size_t n, const char *name);
+/* An integer literal of at most 18 digits (no fraction, no exponent). */
+bool scan_parse_i64(const char *v, size_t vn, int64_t *out);
+/* An integer member; false when absent or not an integer. */
+bool scan_get_i64(const char *p, size_t n, const char *name, int64_t *out);
+/* Decode a JSON string literal into a new string. */
+char *scan_strdup_lit(const char *lit, size_t n);
 
 enum path_step_kind { PATH_MEMBER, PATH_INDEX };
 

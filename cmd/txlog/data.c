@@ -181,7 +181,7 @@ static struct colstat *col_of(struct dfile *f, const char *k, size_t kn,
 	f->cols = xrealloc(f->cols, (f->ncols + 1) * sizeof *f->cols);
 	struct colstat *c = &f->cols[f->ncols++];
 	memset(c, 0, sizeof *c);
-	c->name = literal ? dl_strdup_lit(k, kn) : xstrndup(k, kn);
+	c->name = literal ? scan_strdup_lit(k, kn) : xstrndup(k, kn);
 	c->ord = txlog_order(f->schema, c->name);
 	return c;
 }
@@ -253,13 +253,13 @@ bool dfile_stats_mergeable(const struct dl_file *in)
 	const char *st = dl_file_stats(in);
 	const char *v;
 	size_t vn;
-	if (!st || !dl_get(in->action, in->action_len, "tags", &v, &vn) ||
-	    !dl_get(v, vn, "idem.xxh3_128", &v, &vn))
+	if (!st || !scan_get(in->action, in->action_len, "tags", &v, &vn) ||
+	    !scan_get(v, vn, "idem.xxh3_128", &v, &vn))
 		return false;
 	size_t sn = strlen(st);
 	int64_t nrec;
-	return dl_get_i64(st, sn, "numRecords", &nrec) && nrec >= 0 &&
-	       dl_get(st, sn, "nullCount", &v, &vn) && v[0] == '{';
+	return scan_get_i64(st, sn, "numRecords", &nrec) && nrec >= 0 &&
+	       scan_get(st, sn, "nullCount", &v, &vn) && v[0] == '{';
 }
 
 /* As if each record of `in` had gone through dfile_track: the stats
@@ -271,20 +271,20 @@ void dfile_merge_stats(struct dfile *f, const struct dl_file *in)
 	const char *st = dl_file_stats(in);
 	size_t sn = strlen(st);
 	int64_t nrec = 0;
-	dl_get_i64(st, sn, "numRecords", &nrec);
+	scan_get_i64(st, sn, "numRecords", &nrec);
 	const char *nc, *mins = "{}", *maxs = "{}";
 	size_t ncn, minsn = 2, maxsn = 2;
-	dl_get(st, sn, "nullCount", &nc, &ncn);
-	dl_get(st, sn, "minValues", &mins, &minsn);
-	dl_get(st, sn, "maxValues", &maxs, &maxsn);
-	struct dl_obj o;
+	scan_get(st, sn, "nullCount", &nc, &ncn);
+	scan_get(st, sn, "minValues", &mins, &minsn);
+	scan_get(st, sn, "maxValues", &maxs, &maxsn);
+	struct scan_obj o;
 	const char *k, *v;
 	size_t kn, vn;
-	dl_obj_begin(&o, nc, ncn);
-	while (dl_obj_next(&o, &k, &kn, &v, &vn)) {
-		char *name = dl_strdup_lit(k, kn);
+	scan_obj_begin(&o, nc, ncn);
+	while (scan_obj_next(&o, &k, &kn, &v, &vn)) {
+		char *name = scan_strdup_lit(k, kn);
 		int64_t nulls = 0;
-		dl_get_i64(nc, ncn, name, &nulls);
+		scan_get_i64(nc, ncn, name, &nulls);
 		uint64_t nonnull = nrec > nulls ? (uint64_t)(nrec - nulls) : 0;
 		if (!nonnull) {
 			free(name);
@@ -294,8 +294,8 @@ void dfile_merge_stats(struct dfile *f, const struct dl_file *in)
 		c->nonnull += nonnull;
 		const char *mn, *mx;
 		size_t mnn, mxn;
-		if (!dl_get(mins, minsn, name, &mn, &mnn) ||
-		    !dl_get(maxs, maxsn, name, &mx, &mxn))
+		if (!scan_get(mins, minsn, name, &mn, &mnn) ||
+		    !scan_get(maxs, maxsn, name, &mx, &mxn))
 			c->unbounded = true;
 		if (!c->unbounded) {
 			col_bound(c, mn, mnn);
@@ -501,9 +501,9 @@ bool txlog_part_key(const struct dl_snapshot *s, const struct dl_file *f,
 	size_t pvn = 2, litn;
 	bool nul = false;
 	key->len = 0;
-	dl_get(f->action, f->action_len, "partitionValues", &pv, &pvn);
+	scan_get(f->action, f->action_len, "partitionValues", &pv, &pvn);
 	for (size_t i = 0; i < s->npart; i++) {
-		if (dl_get(pv, pvn, s->part_cols[i], &lit, &litn) &&
+		if (scan_get(pv, pvn, s->part_cols[i], &lit, &litn) &&
 		    lit[0] == '"') {
 			buf_add(key, lit, litn);
 			nul |= memchr(lit, '\\', litn) && has_nul(lit, litn);
@@ -553,7 +553,7 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 			vals[i] = xstrdup(tb);
 			buf_adds(key, vals[i]);
 		} else if (v[0] == '"' && vn > 2) {
-			vals[i] = dl_strdup_lit(v, vn);
+			vals[i] = scan_strdup_lit(v, vn);
 			if (memchr(v, '\\', vn) && has_nul(v, vn)) {
 				/* a folder name and the C strings of the
 				 * log's readers would cut it at the NUL,
@@ -702,8 +702,8 @@ struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f)
 	size_t tn;
 	char sum[33];
 	int64_t size;
-	if (dl_get(f->action, f->action_len, "tags", &tv, &tn) &&
-	    dl_get(tv, tn, "idem.xxh3_128", &tv, &tn) && tn == 34 &&
+	if (scan_get(f->action, f->action_len, "tags", &tv, &tn) &&
+	    scan_get(tv, tn, "idem.xxh3_128", &tv, &tn) && tn == 34 &&
 	    tv[0] == '"' && file_xxh3(b.p, sum, &size) &&
 	    (size != f->size || memcmp(sum, tv + 1, 32) != 0))
 		cli_die(EXIT_TROUBLE, "%s: %s: damaged data file (its %s "
@@ -751,7 +751,7 @@ static bool parse_term(const char **sp, struct pred_term *t)
 		struct scan_error se;
 		if (scan_validate(s, (size_t)(e + 1 - s), &se) != 0)
 			return false;
-		char *d = dl_strdup_lit(s, (size_t)(e + 1 - s));
+		char *d = scan_strdup_lit(s, (size_t)(e + 1 - s));
 		buf_adds(&col, d);
 		free(d);
 		s = e + 1;
@@ -929,7 +929,7 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 	case DT_DATE: {
 		int64_t days;
 		const char *why;
-		char *d = lc == '"' ? dl_strdup_lit(lit, ln) : NULL;
+		char *d = lc == '"' ? scan_strdup_lit(lit, ln) : NULL;
 		if (!d || time_parse_date(d, strlen(d), &days, &why) != 0)
 			want = "a date \"YYYY-MM-DD\"";
 		free(d);
@@ -940,7 +940,7 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 		struct instant in;
 		bool zoned;
 		const char *why;
-		char *d = lc == '"' ? dl_strdup_lit(lit, ln) : NULL;
+		char *d = lc == '"' ? scan_strdup_lit(lit, ln) : NULL;
 		if (!d || time_parse_loose(d, strlen(d), &in, &zoned, &why)) {
 			want = "a time: \"2024-01-01\", \"2024-01-01T08:30\" "
 			       "or RFC 3339 with a zone (none: UTC)";
@@ -1086,8 +1086,8 @@ static void part_json(const struct dl_snapshot *s, const struct dl_file *df,
 	}
 	const char *pv, *lit;
 	size_t pvn, litn;
-	if (dl_get(df->action, df->action_len, "partitionValues", &pv, &pvn) &&
-	    dl_get(pv, pvn, col, &lit, &litn) && lit[0] == '"') {
+	if (scan_get(df->action, df->action_len, "partitionValues", &pv, &pvn) &&
+	    scan_get(pv, pvn, col, &lit, &litn) && lit[0] == '"') {
 		buf_add(out, lit, litn);
 		return;
 	}
@@ -1148,16 +1148,16 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 		const char *mins, *maxs, *nc, *mn, *mx, *ncv;
 		size_t minsn, maxsn, ncn, mnn, mxn, ncvn;
 		int64_t nrec = -1, nulls = -1;
-		dl_get_i64(fst, sn, "numRecords", &nrec);
-		if (dl_get(fst, sn, "nullCount", &nc, &ncn) &&
-		    dl_get(nc, ncn, t->col, &ncv, &ncvn))
-			dl_get_i64(nc, ncn, t->col, &nulls);
+		scan_get_i64(fst, sn, "numRecords", &nrec);
+		if (scan_get(fst, sn, "nullCount", &nc, &ncn) &&
+		    scan_get(nc, ncn, t->col, &ncv, &ncvn))
+			scan_get_i64(nc, ncn, t->col, &nulls);
 		(void)ncv;
 		(void)ncvn;
-		bool have = dl_get(fst, sn, "minValues", &mins, &minsn) &&
-			    dl_get(mins, minsn, t->col, &mn, &mnn) &&
-			    dl_get(fst, sn, "maxValues", &maxs, &maxsn) &&
-			    dl_get(maxs, maxsn, t->col, &mx, &mxn);
+		bool have = scan_get(fst, sn, "minValues", &mins, &minsn) &&
+			    scan_get(mins, minsn, t->col, &mn, &mnn) &&
+			    scan_get(fst, sn, "maxValues", &maxs, &maxsn) &&
+			    scan_get(maxs, maxsn, t->col, &mx, &mxn);
 		if (!have) {
 			/* all null: only null can be there */
 			if (nrec >= 0 && nulls == nrec)

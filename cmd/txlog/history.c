@@ -33,7 +33,7 @@ bool txlog_commit_info(const char *p, size_t n, const char **ci, size_t *cn)
 		struct scan_error se;
 		if (scan_ws(p + i, e - i, 0) < e - i &&
 		    scan_validate(p + i, e - i, &se) == 0 &&
-		    dl_get(p + i, e - i, "commitInfo", ci, cn) && (*ci)[0] == '{')
+		    scan_get(p + i, e - i, "commitInfo", ci, cn) && (*ci)[0] == '{')
 			return true;
 		i = e + 1;
 	}
@@ -56,7 +56,7 @@ static int64_t commit_time(int64_t v, int64_t ict_from, struct buf *tmp)
 		size_t cn;
 		int64_t ts;
 		if (!txlog_commit_info(tmp->p, tmp->len, &ci, &cn) ||
-		    !dl_get_i64(ci, cn, "inCommitTimestamp", &ts))
+		    !scan_get_i64(ci, cn, "inCommitTimestamp", &ts))
 			cli_die(EXIT_TROUBLE, "%s: version %lld has no "
 				"commitInfo.inCommitTimestamp, which in-commit "
 				"timestamps require; --as-of refused (use "
@@ -166,7 +166,7 @@ int verb_log(void)
 				cli_die(EXIT_TROUBLE, "%s: version %lld: "
 					"invalid JSON: %s", opt.table,
 					(long long)vs[k], se.what);
-			if (dl_get(tmp.p + i, e - i, "commitInfo", &ci, &cn) &&
+			if (scan_get(tmp.p + i, e - i, "commitInfo", &ci, &cn) &&
 			    ci[0] == '{') {
 				size_t j = scan_ws(ci, cn, 1);
 				if (ci[j] != '}') {

@@ -98,9 +98,9 @@ static char *tag(const struct dl_file *f, const char *name)
 {
 	const char *tg;
 	size_t tn;
-	if (!dl_get(f->action, f->action_len, "tags", &tg, &tn))
+	if (!scan_get(f->action, f->action_len, "tags", &tg, &tn))
 		return NULL;
-	return dl_get_str(tg, tn, name);
+	return scan_get_str(tg, tn, name);
 }
 
 static uint64_t raw_size(const struct dl_file *f)
@@ -117,17 +117,17 @@ static void remove_file(const struct dl_file *f)
 	size_t vn;
 	struct buf *b = &t.actions;
 	buf_adds(b, "{\"remove\":{\"path\":");
-	dl_get(f->action, f->action_len, "path", &v, &vn);
+	scan_get(f->action, f->action_len, "path", &v, &vn);
 	buf_add(b, v, vn);
 	buf_addf(b, ",\"deletionTimestamp\":%lld,\"dataChange\":false,"
 		 "\"extendedFileMetadata\":true,\"partitionValues\":",
 		 (long long)(time_now() / 1000000));
-	if (dl_get(f->action, f->action_len, "partitionValues", &v, &vn))
+	if (scan_get(f->action, f->action_len, "partitionValues", &v, &vn))
 		buf_add(b, v, vn);
 	else
 		buf_adds(b, "{}");
 	buf_addf(b, ",\"size\":%lld", (long long)f->size);
-	if (dl_get(f->action, f->action_len, "tags", &v, &vn)) {
+	if (scan_get(f->action, f->action_len, "tags", &v, &vn)) {
 		buf_adds(b, ",\"tags\":");
 		buf_add(b, v, vn);
 	}
@@ -262,7 +262,7 @@ static void copy_fast(struct dfile *out, const struct dl_file *f)
 	records += lines;
 	const char *fst = dl_file_stats(f);
 	int64_t nrec = -1;
-	dl_get_i64(fst, strlen(fst), "numRecords", &nrec);
+	scan_get_i64(fst, strlen(fst), "numRecords", &nrec);
 	if ((int64_t)lines != nrec)
 		cli_die(EXIT_TROUBLE, "%s: %s: %" PRIu64 " lines, its statistics "
 			"say %lld records (run txlog verify --deep); nothing "

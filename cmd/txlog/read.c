@@ -137,7 +137,7 @@ int verb_schema(void)
 	struct dl_snapshot *s = load_asked();
 	if (!s->metadata)
 		cli_die(EXIT_TROUBLE, "%s: the log has no metaData", opt.table);
-	char *ss = dl_get_str(s->metadata, strlen(s->metadata), "schemaString");
+	char *ss = scan_get_str(s->metadata, strlen(s->metadata), "schemaString");
 	if (!ss)
 		cli_die(EXIT_TROUBLE, "%s: metaData without schemaString",
 			opt.table);

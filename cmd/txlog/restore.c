@@ -32,13 +32,13 @@
  * optimize's add has false). */
 static void readd_action(struct buf *b, const struct dl_file *f)
 {
-	struct dl_obj o;
+	struct scan_obj o;
 	const char *k, *v;
 	size_t kn, vn;
 	bool first = true, had = false;
 	buf_adds(b, "{\"add\":{");
-	dl_obj_begin(&o, f->action, f->action_len);
-	while (dl_obj_next(&o, &k, &kn, &v, &vn)) {
+	scan_obj_begin(&o, f->action, f->action_len);
+	while (scan_obj_next(&o, &k, &kn, &v, &vn)) {
 		if (!first)
 			buf_addc(b, ',');
 		first = false;
@@ -76,8 +76,8 @@ static bool file_intact(const char *table, const struct dl_file *f,
 		char sum[33];
 		int64_t size;
 		ok = true;
-		if (dl_get(f->action, f->action_len, "tags", &tv, &tn) &&
-		    dl_get(tv, tn, "idem.xxh3_128", &tv, &tn) && tn == 34 &&
+		if (scan_get(f->action, f->action_len, "tags", &tv, &tn) &&
+		    scan_get(tv, tn, "idem.xxh3_128", &tv, &tn) && tn == 34 &&
 		    tv[0] == '"' &&
 		    (!file_xxh3(p.p, sum, &size) || size != f->size ||
 		     memcmp(sum, tv + 1, 32) != 0)) {

@@ -51,8 +51,8 @@ static void add_file(struct part *p, const struct dl_file *f)
 	const char *tg;
 	size_t tn;
 	char *raw = NULL;
-	if (dl_get(f->action, f->action_len, "tags", &tg, &tn))
-		raw = dl_get_str(tg, tn, "idem.rawSize");
+	if (scan_get(f->action, f->action_len, "tags", &tg, &tn))
+		raw = scan_get_str(tg, tn, "idem.rawSize");
 	uint64_t r = raw ? strtoull(raw, NULL, 10) : (uint64_t)f->size;
 	free(raw);
 	p->raw += r;
@@ -60,7 +60,7 @@ static void add_file(struct part *p, const struct dl_file *f)
 		p->small++;
 	const char *st = dl_file_stats(f);
 	int64_t n;
-	if (st && dl_get_i64(st, strlen(st), "numRecords", &n) && n >= 0)
+	if (st && scan_get_i64(st, strlen(st), "numRecords", &n) && n >= 0)
 		p->records += (uint64_t)n;
 	else
 		p->no_stats++;

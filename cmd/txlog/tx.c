@@ -138,11 +138,11 @@ static bool same_schema_change(const struct tx *t, const struct dl_snapshot *w)
 	const char *mine = m + 12; /* the object after {"metaData": */
 	size_t mn = n - 13;
 	size_t wn = strlen(w->metadata);
-	return dl_get(mine, mn, "schemaString", &a, &an) &&
-	       dl_get(w->metadata, wn, "schemaString", &b, &bn) &&
+	return scan_get(mine, mn, "schemaString", &a, &an) &&
+	       scan_get(w->metadata, wn, "schemaString", &b, &bn) &&
 	       an == bn && memcmp(a, b, an) == 0 &&
-	       dl_get(mine, mn, "partitionColumns", &pa, &pan) &&
-	       dl_get(w->metadata, wn, "partitionColumns", &pb, &pbn) &&
+	       scan_get(mine, mn, "partitionColumns", &pa, &pan) &&
+	       scan_get(w->metadata, wn, "partitionColumns", &pb, &pbn) &&
 	       pan == pbn && memcmp(pa, pb, pan) == 0;
 }
 
@@ -209,8 +209,9 @@ static int judge(struct tx *t, const char *text, size_t n, int64_t v,
 		/* a file that only moved data (optimize) changes nothing */
 		const char *dc;
 		size_t dn;
-		if (dl_get(f->action, f->action_len, "dataChange", &dc,
-			   &dn) && dc[0] == 'f')
+		if (scan_get(f->action, f->action_len, "dataChange", &dc,
+			     &dn) &&
+		    dc[0] == 'f')
 			continue;
 		if (t->reads_all || (t->pred && pred_file_may_match(
 						    t->pred, t->snap, NULL, 0, f))) {

@@ -73,7 +73,7 @@ static void parse_set(const char *src, struct set *s)
 		if (*e != '"' || scan_validate(p, (size_t)(e + 1 - p), &se))
 			cli_usage_error("--set '%s': a quoted column name must "
 					"be a JSON string", src);
-		char *d = dl_strdup_lit(p, (size_t)(e + 1 - p));
+		char *d = scan_strdup_lit(p, (size_t)(e + 1 - p));
 		buf_adds(&col, d);
 		free(d);
 		p = e + 1;
@@ -139,7 +139,7 @@ static void bind_set(struct set *s, const struct dl_snapshot *snap,
 	}
 	if ((f->type->kind == DT_TIMESTAMP ||
 	     f->type->kind == DT_TIMESTAMP_NTZ) && s->val[0] == '"') {
-		char *d = dl_strdup_lit(s->val, strlen(s->val));
+		char *d = scan_strdup_lit(s->val, strlen(s->val));
 		struct instant in;
 		bool zoned;
 		const char *why;

@@ -219,9 +219,9 @@ static void check_log_folder(void)
 		struct scan_error se;
 		if (lines_next(l, &ln, err, sizeof err) == 1 &&
 		    scan_validate(ln.p, ln.len, &se) == 0) {
-			dl_get_i64(ln.p, ln.len, "version", &v);
-			if (dl_get(ln.p, ln.len, "v2Checkpoint", &v2, &v2n))
-				name = dl_get_str(v2, v2n, "path");
+			scan_get_i64(ln.p, ln.len, "version", &v);
+			if (scan_get(ln.p, ln.len, "v2Checkpoint", &v2, &v2n))
+				name = scan_get_str(v2, v2n, "path");
 		}
 		if (name && atoll(name) != v)
 			problem("%s: _delta_log/_last_checkpoint says version "
@@ -290,10 +290,10 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 	const char *mins = "{}", *maxs = "{}", *ncs = "{}";
 	size_t minsn = 2, maxsn = 2, ncsn = 2;
 	if (st) {
-		dl_get_i64(st, sn, "numRecords", &want);
-		dl_get(st, sn, "minValues", &mins, &minsn);
-		dl_get(st, sn, "maxValues", &maxs, &maxsn);
-		dl_get(st, sn, "nullCount", &ncs, &ncsn);
+		scan_get_i64(st, sn, "numRecords", &want);
+		scan_get(st, sn, "minValues", &mins, &minsn);
+		scan_get(st, sn, "maxValues", &maxs, &maxsn);
+		scan_get(st, sn, "nullCount", &ncs, &ncsn);
 	}
 	/* the columns named in any of the three maps */
 	struct scol *c = NULL;
@@ -301,13 +301,13 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 	const char *maps[3] = {mins, maxs, ncs};
 	size_t mapn[3] = {minsn, maxsn, ncsn};
 	for (int m = 0; m < 3; m++) {
-		struct dl_obj o;
+		struct scan_obj o;
 		const char *k, *v;
 		size_t kn, vn;
-		if (!dl_obj_begin(&o, maps[m], mapn[m]))
+		if (!scan_obj_begin(&o, maps[m], mapn[m]))
 			continue;
-		while (dl_obj_next(&o, &k, &kn, &v, &vn)) {
-			char *name = dl_strdup_lit(k, kn);
+		while (scan_obj_next(&o, &k, &kn, &v, &vn)) {
+			char *name = scan_strdup_lit(k, kn);
 			size_t i;
 			for (i = 0; i < nc; i++)
 				if (strcmp(c[i].name, name) == 0)
@@ -321,13 +321,13 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 			c[nc].name = name;
 			c[nc].nulls = -1;
 			/* nested (struct) bounds are not checked */
-			if (dl_get(mins, minsn, name, &c[nc].min, &c[nc].minn) &&
+			if (scan_get(mins, minsn, name, &c[nc].min, &c[nc].minn) &&
 			    c[nc].min[0] == '{')
 				c[nc].min = NULL;
-			if (dl_get(maxs, maxsn, name, &c[nc].max, &c[nc].maxn) &&
+			if (scan_get(maxs, maxsn, name, &c[nc].max, &c[nc].maxn) &&
 			    c[nc].max[0] == '{')
 				c[nc].max = NULL;
-			dl_get_i64(ncs, ncsn, name, &c[nc].nulls);
+			scan_get_i64(ncs, ncsn, name, &c[nc].nulls);
 			nc++;
 		}
 	}
@@ -460,7 +460,7 @@ int verb_verify(void)
 			/* progress in records covered, from the stats */
 			const char *st = dl_file_stats(f);
 			int64_t nr = 0;
-			if (st && dl_get_i64(st, strlen(st), "numRecords", &nr) &&
+			if (st && scan_get_i64(st, strlen(st), "numRecords", &nr) &&
 			    nr > 0)
 				cli_stats.records_in += (uint64_t)nr;
 			cli_stats.bytes_in += (uint64_t)size;
@@ -475,8 +475,8 @@ int verb_verify(void)
 		const char *tg;
 		size_t tn;
 		char *want = NULL;
-		if (dl_get(f->action, f->action_len, "tags", &tg, &tn))
-			want = dl_get_str(tg, tn, "idem.xxh3_128");
+		if (scan_get(f->action, f->action_len, "tags", &tg, &tn))
+			want = scan_get_str(tg, tn, "idem.xxh3_128");
 		bool sum_bad = want && strcmp(want, sum) != 0;
 		if (sum_bad)
 			problem("%s: %s: checksum mismatch (damaged data "

@@ -202,10 +202,10 @@ static bool infer_table(const struct dl_snapshot *s)
 {
 	const char *cf;
 	size_t cn;
-	if (!dl_get(s->metadata, strlen(s->metadata), "configuration", &cf,
-		    &cn))
+	if (!scan_get(s->metadata, strlen(s->metadata), "configuration", &cf,
+		      &cn))
 		return false;
-	char *v = dl_get_str(cf, cn, "idem.inferSchema");
+	char *v = scan_get_str(cf, cn, "idem.inferSchema");
 	bool yes = v && strcmp(v, "true") == 0;
 	free(v);
 	return yes;
@@ -314,11 +314,11 @@ static void ingest_finish(struct ingest *g, struct tx *t)
 	}
 	const char *m = g->s->metadata;
 	size_t mn = strlen(m);
-	char *id = dl_get_str(m, mn, "id");
+	char *id = scan_get_str(m, mn, "id");
 	const char *cf;
 	size_t cn;
 	struct buf cfg = {0};
-	bool have_cf = dl_get(m, mn, "configuration", &cf, &cn) && cn >= 2;
+	bool have_cf = scan_get(m, mn, "configuration", &cf, &cn) && cn >= 2;
 	if (have_cf)
 		buf_add(&cfg, cf + 1, cn - 2);
 	/* A wider type for an existing column is the protocol's
@@ -328,8 +328,8 @@ static void ingest_finish(struct ingest *g, struct tx *t)
 	if (ds_check_widening(g->base, g->schema, why, sizeof why))
 		fail(EXIT_TROUBLE, "%s: %s; nothing committed", opt.table, why);
 	if (ds_note_widening(g->base, g->schema)) {
-		char *en = have_cf ? dl_get_str(cf, cn,
-						"delta.enableTypeWidening")
+		char *en = have_cf ? scan_get_str(cf, cn,
+						  "delta.enableTypeWidening")
 				   : NULL;
 		if (en && strcmp(en, "true") != 0)
 			fail(EXIT_TROUBLE, "%s: delta.enableTypeWidening is "
@@ -349,7 +349,7 @@ static void ingest_finish(struct ingest *g, struct tx *t)
 			     opt.table);
 	}
 	int64_t created = 0;
-	dl_get_i64(m, mn, "createdTime", &created);
+	scan_get_i64(m, mn, "createdTime", &created);
 	dl_metadata_action(&t->actions, id ? id : "", g->schema,
 			   g->s->part_cols, g->s->npart, cfg.p ? cfg.p : "",
 			   created);
@@ -445,17 +445,17 @@ void txlog_remove_action(struct buf *b, const struct dl_file *f)
 	const char *v;
 	size_t vn;
 	buf_adds(b, "{\"remove\":{\"path\":");
-	dl_get(a, an, "path", &v, &vn);
+	scan_get(a, an, "path", &v, &vn);
 	buf_add(b, v, vn);
 	buf_addf(b, ",\"deletionTimestamp\":%lld,\"dataChange\":true,"
 		 "\"extendedFileMetadata\":true,\"partitionValues\":",
 		 (long long)(time_now() / 1000000));
-	if (dl_get(a, an, "partitionValues", &v, &vn))
+	if (scan_get(a, an, "partitionValues", &v, &vn))
 		buf_add(b, v, vn);
 	else
 		buf_adds(b, "{}");
 	buf_addf(b, ",\"size\":%lld", (long long)f->size);
-	if (dl_get(a, an, "tags", &v, &vn)) {
+	if (scan_get(a, an, "tags", &v, &vn)) {
 		buf_adds(b, ",\"tags\":");
 		buf_add(b, v, vn);
 	}
@@ -485,7 +485,7 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 			int64_t nr = 0;
 			const char *st = dl_file_stats(f);
 			if (st)
-				dl_get_i64(st, strlen(st), "numRecords", &nr);
+				scan_get_i64(st, strlen(st), "numRecords", &nr);
 			*rows += (uint64_t)nr;
 			txlog_remove_action(&t->actions, f);
 			(*files_removed)++;
