@@ -36,6 +36,11 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS) -MMD -MP
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 LIBIDEM  := $(B)/libidem.a
+# lib/delta/, the Delta log (txlog's), is its own archive over libidem;
+# LIBS links both, delta first (an archive resolves only later ones).
+DELTA_SRC := $(wildcard lib/delta/*.c)
+LIBDELTA  := $(B)/libdelta.a
+LIBS      := $(LIBDELTA) $(LIBIDEM)
 
 # One binary per cmd/NAME.c, or per folder cmd/NAME/ of several files.
 TOOLS_C   := $(basename $(notdir $(wildcard cmd/*.c)))
@@ -76,21 +81,25 @@ $(LIBIDEM): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/bin/%: $(B)/cmd/%.o $(LIBIDEM)
+$(LIBDELTA): $(DELTA_SRC:%.c=$(B)/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/bin/%: $(B)/cmd/%.o $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBIDEM) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 
 # Tools that are a folder: every .c in it.
 define tool_dir
-$(B)/bin/$(1): $(patsubst %.c,$(B)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBIDEM)
+$(B)/bin/$(1): $(patsubst %.c,$(B)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBS)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBIDEM) $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBS) $$(LDLIBS)
 endef
 $(foreach t,$(TOOLS_DIR),$(eval $(call tool_dir,$(t))))
 
-$(B)/unit/%: $(B)/tests/unit/%.o $(LIBIDEM)
+$(B)/unit/%: $(B)/tests/unit/%.o $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBIDEM) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 
 $(GEN): $(B)/tests/bench/gen.o
 	@mkdir -p $(dir $@)
@@ -156,14 +165,14 @@ fuzz:
 
 # The fuzz harnesses replayed over their corpus by any compiler: see below.
 
-$(B)/fuzz-replay/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(LIBIDEM)
+$(B)/fuzz-replay/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(B)/tests/fuzz/replay.o $(LIBIDEM) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/tests/fuzz/replay.o $(LIBS) $(LDLIBS)
 
 fuzz-bins: $(FUZZ_NAMES:%=$(B)/fuzz/%)
-$(B)/fuzz/%: $(B)/tests/fuzz/%.o $(LIBIDEM)
+$(B)/fuzz/%: $(B)/tests/fuzz/%.o $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBIDEM) $(LDLIBS)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBS) $(LDLIBS)
 
 # Crash points, I/O faults, bad input, security and concurrency: one NDJSON
 # line per check, then a summary line.  RELIABILITY=short is the CI form.

@@ -6,7 +6,7 @@
  * schema, checkpoint), data.c (data files and predicates), tx.c
  * (commit by put-if-absent, conflict rules), and the maintenance verbs
  * verify.c, vacuum.c, optimize.c, stats.c.  The log itself is
- * lib/delta_log.c, the schema lib/delta_schema.c.
+ * lib/delta/ (snapshot, log, protocol, checkpoint, paths, schema).
  */
 #include <getopt.h>
 #include <stdint.h>

@@ -12,7 +12,11 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "delta_log.h"
+#include "delta/checkpoint.h"
+#include "delta/log.h"
+#include "delta/paths.h"
+#include "delta/protocol.h"
+#include "delta/snapshot.h"
 #include "timefmt.h"
 #include "value.h"
 #include "scan.h"

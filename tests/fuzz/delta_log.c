@@ -12,7 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "delta_log.h"
+#include "delta/checkpoint.h"
+#include "delta/log.h"
+#include "delta/paths.h"
+#include "delta/protocol.h"
+#include "delta/snapshot.h"
 #include "fuzz.h"
 #include "xalloc.h"
 

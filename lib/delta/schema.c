@@ -1,4 +1,4 @@
-#include "delta_schema.h"
+#include "delta/schema.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * delta_schema: the table schema of a Delta table, as the protocol's
+ * delta/schema: the table schema of a Delta table, as the protocol's
  * schemaString spells it -- {"type":"struct","fields":[{"name":..,
  * "type":..,"nullable":..,"metadata":{}}]} with primitive types named by
  * a string ("string", "long", "integer", "short", "byte", "double",

@@ -1,0 +1,143 @@
+#include "delta/checkpoint.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "commit.h"
+#include "delta/log.h"
+#include "delta/paths.h"
+#include "delta/protocol.h"
+#include "errbuf.h"
+#include "jsonw.h"
+#include "scan.h"
+#include "timefmt.h"
+
+static const char *const tombstone_drop[] = {"tags", "stats", NULL};
+
+/* Object p[0..n) without the members named in drop. */
+static void obj_without(struct buf *b, const char *p, size_t n,
+			const char *const *drop)
+{
+	struct scan_obj o;
+	const char *k, *v;
+	size_t kn, vn, k0 = 0;
+	buf_addc(b, '{');
+	if (scan_obj_begin(&o, p, n))
+		while (scan_obj_next(&o, &k, &kn, &v, &vn)) {
+			bool skip = false;
+			for (const char *const *d = drop; *d && !skip; d++)
+				skip = scan_string_equals(k, kn, *d, strlen(*d));
+			if (skip)
+				continue;
+			if (k0++)
+				buf_addc(b, ',');
+			buf_add(b, k, kn);
+			buf_addc(b, ':');
+			buf_add(b, v, vn);
+		}
+	buf_addc(b, '}');
+}
+
+int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
+		  size_t errlen)
+{
+	if (!s->protocol || !s->metadata) {
+		/* a Delta log must have both: say so rather than crash */
+		errbuf_set(err, errlen, "%s: version %lld has no %s; no "
+			"checkpoint written", s->table, (long long)s->version,
+			s->protocol ? "metaData" : "protocol");
+		return -1;
+	}
+	if (!dl_has_feature(s, "writerFeatures", "v2Checkpoint")) {
+		/* PROTOCOL.md: "Writers are allowed to create v2 spec
+		 * checkpoints ... if v2 checkpoint table feature is
+		 * enabled"; the classic one would be Parquet */
+		errbuf_set(err, errlen, "%s: the protocol lacks the v2Checkpoint "
+			"feature, and txlog writes only JSON V2 checkpoints (a "
+			"classic checkpoint is Parquet); no checkpoint written",
+			s->table);
+		return 1;
+	}
+	struct buf b = {0};
+	size_t actions = 0, adds = 0;
+	buf_addf(&b, "{\"checkpointMetadata\":{\"version\":%lld}}\n",
+		 (long long)s->version);
+	buf_adds(&b, "{\"protocol\":");
+	buf_adds(&b, s->protocol);
+	buf_adds(&b, "}\n{\"metaData\":");
+	buf_adds(&b, s->metadata);
+	buf_adds(&b, "}\n");
+	actions = 3;
+	for (size_t i = 0; i < s->ntxns; i++) {
+		buf_adds(&b, "{\"txn\":{\"appId\":");
+		jw_str(&b, s->txns[i].app_id);
+		buf_addf(&b, ",\"version\":%lld,\"lastUpdated\":%lld}}\n",
+			 (long long)s->txns[i].version,
+			 (long long)s->txns[i].last_updated);
+		actions++;
+	}
+	/* "The checkpoint must contain all information regarding ...
+	 * Domain Metadata" */
+	for (size_t i = 0; i < s->ndomains; i++) {
+		buf_adds(&b, "{\"domainMetadata\":");
+		buf_adds(&b, s->domains[i].action);
+		buf_adds(&b, "}\n");
+		actions++;
+	}
+	int64_t now = time_now() / 1000000;
+	size_t n;
+	struct dl_file **live = dl_live_files(s, &n);
+	for (size_t i = 0; i < n; i++) {
+		buf_adds(&b, "{\"add\":");
+		buf_add(&b, live[i]->action, live[i]->action_len);
+		buf_adds(&b, "}\n");
+		actions++;
+		adds++;
+	}
+	free(live);
+	for (size_t i = 0; i < s->nfiles; i++) {
+		const struct dl_file *f = &s->files[i];
+		if (f->live || now - f->mtime > retain_ms)
+			continue;
+		/* the checkpoint schema's remove has no tags or stats */
+		buf_adds(&b, "{\"remove\":");
+		obj_without(&b, f->action, f->action_len, tombstone_drop);
+		buf_adds(&b, "}\n");
+		actions++;
+	}
+	char uuid[37];
+	dl_uuid(uuid);
+	struct buf name = {0}, path = {0}, last = {0};
+	buf_addf(&name, "%020lld.checkpoint.%s.json", (long long)s->version,
+		 uuid);
+	buf_addf(&path, "%s/_delta_log/%s", s->table, name.p);
+	int rc = commit_replace(path.p, b.p, b.len, err, errlen);
+	if (rc == 0) {
+		buf_addf(&last,
+			 "{\"version\":%lld,\"size\":%zu,\"sizeInBytes\":%zu,"
+			 "\"numOfAddFiles\":%zu,\"v2Checkpoint\":{\"path\":",
+			 (long long)s->version, actions, b.len, adds);
+		jw_str(&last, name.p);
+		buf_addf(&last, ",\"sizeInBytes\":%zu,\"modificationTime\":"
+			 "%lld}}\n", b.len, (long long)now);
+		path.len = 0;
+		buf_addf(&path, "%s/_delta_log/_last_checkpoint", s->table);
+		/* Never move the hint backwards: a slower writer of an
+		 * older checkpoint must not hide a newer one. */
+		struct buf old = {0};
+		char e2[64];
+		int64_t ov = -1;
+		if (dl_read_file(path.p, &old, false, e2, sizeof e2) == 0 &&
+		    scan_validate(old.p, old.len, &(struct scan_error){0}) == 0)
+			scan_get_i64(old.p, old.len, "version", &ov);
+		buf_free(&old);
+		if (ov < s->version)
+			rc = commit_replace(path.p, last.p, last.len, err,
+					    errlen);
+	}
+	buf_free(&b);
+	buf_free(&name);
+	buf_free(&path);
+	buf_free(&last);
+	return rc;
+}

@@ -1,0 +1,523 @@
+#include "delta/log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commit.h"
+#include "delta/paths.h"
+#include "delta/protocol.h"
+#include "errbuf.h"
+#include "scan.h"
+#include "xalloc.h"
+
+char *dl_commit_path(const char *table, int64_t version)
+{
+	struct buf b = {0};
+	buf_addf(&b, "%s/_delta_log/%020lld.json", table, (long long)version);
+	return b.p;
+}
+
+/* Open a file of the log for reading: -2 when absent, -1 (err set)
+ * when it cannot be opened or is not a regular file.  O_NONBLOCK: a
+ * FIFO put in the log must not hang the open, and fstat then refuses
+ * it (and anything else that is not a plain file) before a read. */
+static int open_regular(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -2;
+		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		errbuf_set(err, errlen, "%s: not a regular file; refusing to read "
+			"it as part of the log", path);
+		close(fd);
+		return -1;
+	}
+	/* a regular file never blocks; clear the flag for plain reads */
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
+/* The whole file into out; sized: once, from fstat (a checkpoint: no
+ * growing copies; a small commit reads into out's room without it). */
+int dl_read_file(const char *path, struct buf *out, bool sized,
+		 char *err, size_t errlen)
+{
+	out->len = 0;
+	int fd = open_regular(path, err, errlen);
+	if (fd < 0)
+		return fd == -2 ? 1 : -1;
+	struct stat st;
+	size_t want = SIZE_MAX;
+	if (sized && fstat(fd, &st) == 0 && st.st_size > 0) {
+		want = (size_t)st.st_size;
+		if (out->cap < want + 2) {
+			/* +2: the NUL, and room to see end-of-file */
+			out->cap = want + 2;
+			out->p = xrealloc(out->p, out->cap);
+		}
+	}
+	for (;;) {
+		if (out->cap - out->len < 2)
+			buf_reserve(out, 65536);
+		ssize_t r = read(fd, out->p + out->len, out->cap - out->len - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		out->len += (size_t)r;
+		/* a published log file never changes: once its size is in,
+		 * the read that would say end-of-file is not needed */
+		if (out->len == want)
+			break;
+	}
+	out->p[out->len] = '\0';
+	close(fd);
+	return 0;
+}
+
+int dl_read_commit(const char *table, int64_t version, struct buf *out,
+		   char *err, size_t errlen)
+{
+	char *p = dl_commit_path(table, version);
+	int rc = dl_read_file(p, out, false, err, errlen);
+	free(p);
+	return rc;
+}
+
+int dl_write_commit(const char *table, int64_t version, const char *text,
+		    size_t n, char *err, size_t errlen)
+{
+	char *p = dl_commit_path(table, version);
+	int rc = commit_create_new(p, text, n, err, errlen);
+	free(p);
+	return rc;
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return n > 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct listing {
+	int64_t *commits;
+	size_t ncommits;
+	int64_t best_cp; /* newest JSON checkpoint <= limit */
+	char *best_cp_name;
+	int64_t parquet_cp; /* newest Parquet checkpoint <= limit */
+};
+
+static int list_log(const char *table, int64_t limit, struct listing *l,
+		    char *err, size_t errlen)
+{
+	memset(l, 0, sizeof *l);
+	l->best_cp = l->parquet_cp = -1;
+	struct buf b = {0};
+	buf_addf(&b, "%s/_delta_log", table);
+	/* A log linked in from elsewhere would have us read and commit
+	 * outside the table, as a linked data file would. */
+	struct stat st;
+	if (lstat(b.p, &st) == 0 && S_ISLNK(st.st_mode)) {
+		buf_free(&b);
+		errbuf_set(err, errlen, "%s/_delta_log: is a symbolic link; "
+			"refusing (the log must be a folder of the table)",
+			table);
+		return -1;
+	}
+	DIR *d = opendir(b.p);
+	if (!d) {
+		int e = errno;
+		buf_free(&b);
+		if (e == ENOENT)
+			return 1;
+		errbuf_set(err, errlen, "%s/_delta_log: %s", table, strerror(e));
+		return -1;
+	}
+	size_t cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *nm = de->d_name;
+		size_t len = strlen(nm);
+		if (len < 21 || !all_digits(nm, 20))
+			continue;
+		int64_t v = atoll(nm);
+		if (limit >= 0 && v > limit)
+			continue;
+		if (strcmp(nm + 20, ".json") == 0) {
+			if (l->ncommits == cap) {
+				cap = cap ? cap * 2 : 64;
+				l->commits = xrealloc(l->commits,
+						      cap * sizeof(int64_t));
+			}
+			l->commits[l->ncommits++] = v;
+		} else if (strncmp(nm + 20, ".checkpoint.", 12) == 0) {
+			bool json = len > 25 && strcmp(nm + len - 5, ".json") == 0;
+			if (json && v > l->best_cp) {
+				l->best_cp = v;
+				free(l->best_cp_name);
+				l->best_cp_name = xstrdup(nm);
+			} else if (!json && strstr(nm, ".parquet") &&
+				   !strstr(nm, ".tmp") && v > l->parquet_cp) {
+				l->parquet_cp = v;
+			}
+		}
+	}
+	closedir(d);
+	buf_free(&b);
+	if (l->ncommits > 1) /* an empty log has no array to sort */
+		qsort(l->commits, l->ncommits, sizeof(int64_t), cmp_i64);
+	return 0;
+}
+
+int64_t *dl_list_versions(const char *table, size_t *n, char *err,
+			  size_t errlen)
+{
+	struct listing l;
+	int rc = list_log(table, -1, &l, err, errlen);
+	free(l.best_cp_name);
+	*n = 0;
+	if (rc < 0)
+		return NULL;
+	*n = l.ncommits;
+	return l.commits ? l.commits : xcalloc(1, sizeof(int64_t));
+}
+
+/* All of fd's n bytes into t; false on a short or failed read. */
+static bool read_all(int fd, char *t, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, t + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	return true;
+}
+
+/* A V2 checkpoint says which version it holds (checkpointMetadata):
+ * it must be the one its name gives, or the replay after it would
+ * skip or repeat commits. */
+static int checkpoint_loaded(struct dl_snapshot *s, const char *name,
+			     int64_t v, char *err, size_t errlen)
+{
+	if (s->cp_meta_version >= 0 && s->cp_meta_version != v) {
+		errbuf_set(err, errlen, "%s: checkpoint %s holds version %lld "
+			"(checkpointMetadata), not %lld; refusing", s->table,
+			name, (long long)s->cp_meta_version, (long long)v);
+		return -1;
+	}
+	s->checkpoint_version = v;
+	return 0;
+}
+
+/* The checkpoint name at version v; nadd: its add count from
+ * _last_checkpoint, or -1. */
+static int load_checkpoint(struct dl_snapshot *s, const char *name,
+			   int64_t v, int64_t nadd, struct buf *tmp,
+			   char *err, size_t errlen)
+{
+	struct buf p = {0};
+	buf_addf(&p, "%s/_delta_log/%s", s->table, name);
+	int fd = open_regular(p.p, err, errlen);
+	if (fd == -1) {
+		buf_free(&p);
+		return -1;
+	}
+	struct stat st;
+	const char *text = NULL;
+	size_t n = 0; /* a big checkpoint's size */
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size >= 1 << 16)
+		n = (size_t)st.st_size;
+	if (nadd > 0 && nadd < (1 << 24))
+		dl_snapshot_presize(s, nadd, n);
+	if (n) {
+		/* A big checkpoint is read into the pool with the file
+		 * table (a copy from the page cache costs less than
+		 * touching it through 4 KiB mappings) or else mapped where
+		 * it lies; a checkpoint is never rewritten in place (it is
+		 * published by rename), so the mapping cannot shrink. */
+		char *t = pool_alloc(&s->pool, n);
+		if (t && read_all(fd, t, n)) {
+			text = t;
+		} else {
+			void *m = mmap(NULL, n, PROT_READ,
+				       MAP_PRIVATE | MAP_POPULATE, fd, 0);
+			if (m != MAP_FAILED) {
+				s->map = m;
+				s->map_len = n;
+				text = m;
+			}
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (text) {
+		buf_free(&p);
+		if (dl_apply_owned(s, text, n, v, err, errlen) != 0)
+			return -1;
+		return checkpoint_loaded(s, name, v, err, errlen);
+	}
+	int rc = dl_read_file(p.p, tmp, true, err, errlen);
+	buf_free(&p);
+	if (rc != 0) {
+		if (rc == 1)
+			errbuf_set(err, errlen, "%s: checkpoint %s is gone",
+				s->table, name);
+		return -1;
+	}
+	if (dl_apply_buf(s, tmp, v, err, errlen) != 0)
+		return -1;
+	return checkpoint_loaded(s, name, v, err, errlen);
+}
+
+/* The fast way to the newest snapshot: _last_checkpoint names a JSON
+ * checkpoint; the commits after it are found by probing, no listing. */
+static int load_from_hint(struct dl_snapshot *s, struct buf *tmp)
+{
+	char e[256];
+	struct buf p = {0};
+	buf_addf(&p, "%s/_delta_log/_last_checkpoint", s->table);
+	int rc = dl_read_file(p.p, tmp, false, e, sizeof e);
+	buf_free(&p);
+	if (rc != 0)
+		return -1;
+	struct scan_error se;
+	if (scan_validate(tmp->p, tmp->len, &se) != 0)
+		return -1;
+	int64_t v;
+	const char *v2;
+	size_t v2n;
+	if (!scan_get_i64(tmp->p, tmp->len, "version", &v) ||
+	    !scan_get(tmp->p, tmp->len, "v2Checkpoint", &v2, &v2n))
+		return -1;
+	char *name = scan_get_str(v2, v2n, "path");
+	/* The checkpoint's own name says which version it holds; a hint
+	 * that claims another would have the replay skip the commits in
+	 * between (and the next writer publish after a gap).  PROTOCOL.md
+	 * makes _last_checkpoint a pointer "to near the end of the log",
+	 * never the authority: on any disagreement, list the log. */
+	if (!name || strchr(name, '/') || strlen(name) < 21 ||
+	    !all_digits(name, 20) ||
+	    strncmp(name + 20, ".checkpoint.", 12) || atoll(name) != v) {
+		free(name);
+		return -1;
+	}
+	int64_t nadd;
+	if (!scan_get_i64(tmp->p, tmp->len, "numOfAddFiles", &nadd))
+		nadd = -1;
+	rc = load_checkpoint(s, name, v, nadd, tmp, e, sizeof e);
+	free(name);
+	return rc;
+}
+
+static int check_paths(struct dl_snapshot *s, char *err, size_t errlen)
+{
+	/* Files of one folder come in runs: check each folder once. */
+	const char *last = NULL;
+	size_t last_len = 0;
+	for (size_t i = 0; i < s->nfiles; i++) {
+		const char *p = s->files[i].path;
+		const char *slash = strrchr(p, '/');
+		size_t dl = slash ? (size_t)(slash - p) : 0;
+		if (last && dl == last_len && memcmp(p, last, dl) == 0) {
+			if (dl_path_lexical(s->table, p, err, errlen))
+				return -1;
+			continue;
+		}
+		if (dl_path_check(s->table, p, err, errlen))
+			return -1;
+		last = p;
+		last_len = dl;
+	}
+	return 0;
+}
+
+/* Why version cannot be read when the listing up to it found nothing:
+ * no table at all, or commits cleaned up below the oldest kept one. */
+static void cleaned_up(const char *table, int64_t version, char *err,
+		       size_t errlen)
+{
+	struct listing all;
+	char e[64];
+	if (list_log(table, -1, &all, e, sizeof e) == 0 && all.ncommits) {
+		errbuf_set(err, errlen, "%s: version %lld cannot be read: its "
+			"commits were cleaned up (the oldest kept is %lld) and "
+			"no checkpoint at or below it replaces them", table,
+			(long long)version, (long long)all.commits[0]);
+	} else {
+		errbuf_set(err, errlen, "%s: not a Delta table (no _delta_log "
+			"commits)", table);
+	}
+	free(all.commits);
+	free(all.best_cp_name);
+}
+
+struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
+			    size_t errlen)
+{
+	struct dl_snapshot *s = dl_snapshot_new(table);
+	struct buf tmp = {0};
+	int64_t next;
+	if (version < 0 && load_from_hint(s, &tmp) == 0) {
+		next = s->version + 1;
+		for (;;) {
+			int rc = dl_read_commit(table, next, &tmp, err, errlen);
+			if (rc < 0)
+				goto fail;
+			if (rc == 1)
+				break;
+			if (dl_apply_buf(s, &tmp, next, err, errlen))
+				goto fail;
+			s->commits_read++;
+			next++;
+		}
+		goto done;
+	}
+	dl_snapshot_reset(s);
+	struct listing l;
+	int rc = list_log(table, version, &l, err, errlen);
+	if (rc < 0)
+		goto fail;
+	if (rc == 1 || (l.ncommits == 0 && l.best_cp < 0)) {
+		free(l.commits);
+		free(l.best_cp_name);
+		if (version >= 0) {
+			cleaned_up(table, version, err, errlen);
+			goto fail;
+		}
+		goto done;
+	}
+	int64_t start = 0;
+	if (l.best_cp >= 0 && l.best_cp >= l.parquet_cp) {
+		if (load_checkpoint(s, l.best_cp_name, l.best_cp, -1, &tmp,
+				    err, errlen) != 0) {
+			free(l.commits);
+			free(l.best_cp_name);
+			goto fail;
+		}
+		start = l.best_cp + 1;
+	} else if (l.ncommits == 0 || l.commits[0] != 0) {
+		/* a JSON-only replay from version 0 would also do */
+		if (l.parquet_cp >= 0 &&
+		    (l.ncommits == 0 || l.commits[0] > l.parquet_cp + 1 ||
+		     l.commits[0] != 0)) {
+			errbuf_set(err, errlen,
+				"%s: the log starts from a Parquet checkpoint "
+				"(version %lld), which txlog cannot read",
+				table, (long long)l.parquet_cp);
+			free(l.commits);
+			free(l.best_cp_name);
+			goto fail;
+		}
+		if (version >= 0 && l.ncommits == 0) {
+			cleaned_up(table, version, err, errlen);
+			free(l.commits);
+			free(l.best_cp_name);
+			goto fail;
+		}
+		if (l.ncommits == 0 || l.commits[0] != 0) {
+			errbuf_set(err, errlen, "%s: version 0 is missing and no "
+				"checkpoint replaces it", table);
+			free(l.commits);
+			free(l.best_cp_name);
+			goto fail;
+		}
+	}
+	int64_t expect = start;
+	for (size_t i = 0; i < l.ncommits; i++) {
+		if (l.commits[i] < start)
+			continue;
+		if (l.commits[i] != expect) {
+			errbuf_set(err, errlen, "%s: version %lld is missing from "
+				"the log", table, (long long)expect);
+			free(l.commits);
+			free(l.best_cp_name);
+			goto fail;
+		}
+		if (dl_read_commit(table, expect, &tmp, err, errlen) != 0 ||
+		    dl_apply_buf(s, &tmp, expect, err, errlen) != 0) {
+			free(l.commits);
+			free(l.best_cp_name);
+			goto fail;
+		}
+		s->commits_read++;
+		expect++;
+	}
+	free(l.commits);
+	free(l.best_cp_name);
+	if (version >= 0 && s->version != version) {
+		errbuf_set(err, errlen, "%s: no version %lld (newest is %lld)",
+			table, (long long)version, (long long)s->version);
+		goto fail;
+	}
+done:
+	buf_free(&tmp);
+	if (s->version >= 0 && (dl_check_snapshot(s, err, errlen) != 0 ||
+				check_paths(s, err, errlen) != 0)) {
+		dl_snapshot_free(s);
+		return NULL;
+	}
+	return s;
+fail:
+	buf_free(&tmp);
+	dl_snapshot_free(s);
+	return NULL;
+}
+
+struct dl_snapshot *dl_load_from(const char *table, const char *cp_name,
+				 int64_t version, char *err, size_t errlen)
+{
+	struct dl_snapshot *s = dl_snapshot_new(table);
+	struct buf tmp = {0};
+	int rc = 0;
+	if (cp_name) {
+		rc = load_checkpoint(s, cp_name, version, -1, &tmp, err, errlen);
+	} else {
+		for (int64_t v = 0; rc == 0 && v <= version; v++) {
+			int r = dl_read_commit(table, v, &tmp, err, errlen);
+			if (r == 1)
+				errbuf_set(err, errlen, "%s: version %lld is "
+					"missing from the log", table,
+					(long long)v);
+			rc = r != 0 || dl_apply_buf(s, &tmp, v, err, errlen) != 0
+				     ? -1
+				     : 0;
+		}
+	}
+	buf_free(&tmp);
+	if (rc) {
+		dl_snapshot_free(s);
+		return NULL;
+	}
+	return s;
+}

@@ -1,0 +1,580 @@
+#include "delta/protocol.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "errbuf.h"
+#include "jsonw.h"
+#include "scan.h"
+
+/* Reader features txlog honours: v2Checkpoint (JSON V2 checkpoints are
+ * read; sidecars are refused where met), typeWidening (the changes are
+ * checked below), timestampNtz (a type it reads as text),
+ * vacuumProtocolCheck (vacuum is a write and checks the writer side),
+ * columnMapping (only in mode none: see dl_check_snapshot). */
+static const char *const read_features[] = {
+	"v2Checkpoint", "typeWidening", "timestampNtz", "vacuumProtocolCheck",
+	"columnMapping", NULL,
+};
+
+static bool in_list(const char *s, size_t n, const char *const *l)
+{
+	for (; *l; l++)
+		if (strlen(*l) == n && memcmp(*l, s, n) == 0)
+			return true;
+	return false;
+}
+
+/* Whether the JSON array of strings a[0..an) holds name. */
+static bool array_has(const char *a, size_t an, const char *name)
+{
+	if (!an || a[0] != '[')
+		return false;
+	size_t i = scan_ws(a, an, 1), nl = strlen(name);
+	while (i < an && a[i] == '"') {
+		size_t e = scan_skip(a, an, i);
+		if (scan_string_equals(a + i, e - i, name, nl))
+			return true;
+		i = scan_ws(a, an, e);
+		if (i < an && a[i] == ',')
+			i = scan_ws(a, an, i + 1);
+	}
+	return false;
+}
+
+bool dl_has_feature(const struct dl_snapshot *s, const char *member,
+		    const char *feature)
+{
+	const char *v;
+	size_t vn;
+	return s->protocol &&
+	       scan_get(s->protocol, strlen(s->protocol), member, &v, &vn) &&
+	       array_has(v, vn, feature);
+}
+
+char *dl_config(const struct dl_snapshot *s, const char *key)
+{
+	const char *cf;
+	size_t cn;
+	if (!s->metadata ||
+	    !scan_get(s->metadata, strlen(s->metadata), "configuration", &cf, &cn))
+		return NULL;
+	return scan_get_str(cf, cn, key);
+}
+
+bool dl_config_true(const struct dl_snapshot *s, const char *key)
+{
+	char *v = dl_config(s, key);
+	bool t = v && strcasecmp(v, "true") == 0;
+	free(v);
+	return t;
+}
+
+static bool config_is(const struct dl_snapshot *s, const char *key,
+		      const char *want)
+{
+	char *v = dl_config(s, key);
+	bool t = v && strcasecmp(v, want) == 0;
+	free(v);
+	return t;
+}
+
+void dl_versions(const struct dl_snapshot *s, int64_t *r, int64_t *w)
+{
+	*r = *w = -1;
+	if (!s->protocol)
+		return;
+	size_t n = strlen(s->protocol);
+	if (!scan_get_i64(s->protocol, n, "minReaderVersion", r))
+		*r = -1;
+	if (!scan_get_i64(s->protocol, n, "minWriterVersion", w))
+		*w = -1;
+}
+
+bool dl_widening_allowed(const char *from, const char *to)
+{
+	return ds_widening_allowed(from, to);
+}
+
+/* Every delta.typeChanges entry of t (nested fields too) allowed. */
+static int check_type_changes(const struct ds_type *t, const char *table,
+			      char *err, size_t errlen)
+{
+	if (!t)
+		return 0;
+	if (t->kind == DT_ARRAY || t->kind == DT_MAP)
+		return check_type_changes(t->elem, table, err, errlen);
+	if (t->kind != DT_STRUCT)
+		return 0;
+	for (size_t i = 0; i < t->nfields; i++) {
+		const struct ds_field *f = &t->fields[i];
+		const char *tc;
+		size_t tn;
+		if (f->metadata &&
+		    scan_get(f->metadata, strlen(f->metadata),
+			     "delta.typeChanges", &tc, &tn) &&
+		    tc[0] == '[') {
+			size_t j = scan_ws(tc, tn, 1);
+			while (j < tn && tc[j] == '{') {
+				size_t e = scan_skip(tc, tn, j);
+				char *from = scan_get_str(tc + j, e - j,
+							  "fromType");
+				char *to = scan_get_str(tc + j, e - j, "toType");
+				bool ok = from && to &&
+					  dl_widening_allowed(from, to);
+				if (!ok)
+					errbuf_set(err, errlen,
+						"%s: column %s: type change "
+						"%s -> %s (delta.typeChanges) "
+						"is not one the typeWidening "
+						"feature allows; refusing to "
+						"read", table, f->name,
+						from ? from : "?",
+						to ? to : "?");
+				free(from);
+				free(to);
+				if (!ok)
+					return -1;
+				j = scan_ws(tc, tn, e);
+				if (j < tn && tc[j] == ',')
+					j = scan_ws(tc, tn, j + 1);
+			}
+		}
+		if (check_type_changes(f->type, table, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * What every verb needs before it trusts a snapshot: the protocol and
+ * metaData a Delta log must have (PROTOCOL.md: "The first version of a
+ * table must contain a metaData action"; a snapshot consists of "A
+ * single protocol action" and "A single metaData action"), a reader
+ * version and reader features txlog implements ("to read a table,
+ * readers must implement and respect all features listed in
+ * readerFeatures"), a schema it can parse, and type changes it can
+ * honour.  One message naming the reason.
+ */
+int dl_check_snapshot(const struct dl_snapshot *s, char *err,
+		      size_t errlen)
+{
+	if (!s->protocol || !s->metadata) {
+		errbuf_set(err, errlen, "%s: the log up to version %lld has no %s "
+			"action; not a Delta table txlog can read", s->table,
+			(long long)s->version,
+			s->protocol ? "metaData" : "protocol");
+		return -1;
+	}
+	int64_t r, w;
+	dl_versions(s, &r, &w);
+	if (r < 1 || r > 3) {
+		errbuf_set(err, errlen, "%s: reader version %lld is not supported "
+			"(txlog reads protocol reader versions 1 to 3); "
+			"refusing", s->table, (long long)r);
+		return -1;
+	}
+	if (w < 1) {
+		errbuf_set(err, errlen, "%s: the protocol has no minWriterVersion; "
+			"refusing", s->table);
+		return -1;
+	}
+	const char *rf = NULL, *wf = NULL;
+	size_t rfn = 0, wfn = 0;
+	size_t pn = strlen(s->protocol);
+	bool has_rf = scan_get(s->protocol, pn, "readerFeatures", &rf, &rfn) &&
+		      rf[0] == '[';
+	bool has_wf = scan_get(s->protocol, pn, "writerFeatures", &wf, &wfn) &&
+		      wf[0] == '[';
+	/* "When the table's Reader Version is 3, readerFeatures must exist
+	 * in the protocol action, and when the Writer Version is 7,
+	 * writerFeatures must exist"; "Creating a table with a Reader
+	 * Version 3 and Writer Version less than 7 is not allowed." */
+	if ((r == 3 && (!has_rf || w != 7)) || (w == 7 && !has_wf)) {
+		errbuf_set(err, errlen, "%s: protocol (reader %lld, writer %lld) "
+			"is not a valid table-features protocol: %s; refusing",
+			s->table, (long long)r, (long long)w,
+			r == 3 && w != 7 ? "reader version 3 needs writer "
+			"version 7" : "the features list is missing");
+		return -1;
+	}
+	if (r == 3) {
+		size_t i = scan_ws(rf, rfn, 1);
+		while (i < rfn && rf[i] == '"') {
+			size_t e = scan_skip(rf, rfn, i);
+			char *f = scan_strdup_lit(rf + i, e - i);
+			if (!in_list(f, strlen(f), read_features)) {
+				errbuf_set(err, errlen, "%s: table feature '%s' "
+					"is not supported for reading",
+					s->table, f);
+				free(f);
+				return -1;
+			}
+			free(f);
+			i = scan_ws(rf, rfn, e);
+			if (i < rfn && rf[i] == ',')
+				i = scan_ws(rf, rfn, i + 1);
+		}
+	}
+	/* "If the table is on Reader Version 2, or if the table is on
+	 * Reader Version 3 and the feature columnMapping is present in
+	 * readerFeatures, readers and writers must read the table property
+	 * delta.columnMapping.mode": data files would carry physical names
+	 * txlog does not map, so only mode none is read. */
+	if (r == 2 || (r == 3 && array_has(rf, rfn, "columnMapping"))) {
+		char *mode = dl_config(s, "delta.columnMapping.mode");
+		if (mode && strcmp(mode, "none") != 0) {
+			errbuf_set(err, errlen, "%s: column mapping mode '%s' is "
+				"not supported (txlog does not map physical "
+				"column names); refusing", s->table, mode);
+			free(mode);
+			return -1;
+		}
+		free(mode);
+	}
+	if (!s->schema) {
+		char e[256] = "no schemaString";
+		char *ss = scan_get_str(s->metadata, strlen(s->metadata),
+					"schemaString");
+		if (ss) {
+			struct ds_type *t = ds_parse(ss, strlen(ss), e, sizeof e);
+			ds_free(t);
+			free(ss);
+		}
+		errbuf_set(err, errlen, "%s: metaData has no readable schema (%s); "
+			"refusing", s->table, e);
+		return -1;
+	}
+	if (check_type_changes(s->schema, s->table, err, errlen))
+		return -1;
+	return 0;
+}
+
+/* ---- protocol ---- */
+
+
+/*
+ * Writer features (writer version 7) txlog can write under: each either
+ * needs nothing of a writer that never uses it (v2Checkpoint,
+ * timestampNtz, vacuumProtocolCheck, domainMetadata: domains are kept
+ * through checkpoints), is honoured (typeWidening, appendOnly), or is
+ * refused below only when active.  The legacy writer versions 2 to 6
+ * imply the features of PROTOCOL.md's Writer Version Requirements
+ * table, checked the same way.
+ */
+static const char *const write_features[] = {
+	"v2Checkpoint", "typeWidening", "timestampNtz", "vacuumProtocolCheck",
+	"domainMetadata", "appendOnly", "invariants", "checkConstraints",
+	"generatedColumns", "changeDataFeed", "identityColumns",
+	"columnMapping", "inCommitTimestamp", NULL,
+};
+
+/* The first column (nested ones too) whose metadata has a key starting
+ * with prefix, or NULL. */
+static const char *meta_key(const struct ds_type *t, const char *prefix)
+{
+	if (!t)
+		return NULL;
+	if (t->kind == DT_ARRAY || t->kind == DT_MAP)
+		return meta_key(t->elem, prefix);
+	if (t->kind != DT_STRUCT)
+		return NULL;
+	size_t pl = strlen(prefix);
+	for (size_t i = 0; i < t->nfields; i++) {
+		const struct ds_field *f = &t->fields[i];
+		struct scan_obj o;
+		const char *k, *v;
+		size_t kn, vn;
+		if (f->metadata &&
+		    scan_obj_begin(&o, f->metadata, strlen(f->metadata)))
+			while (scan_obj_next(&o, &k, &kn, &v, &vn))
+				if (kn >= pl + 2 && memcmp(k + 1, prefix, pl) == 0)
+					return f->name;
+		const char *in = meta_key(f->type, prefix);
+		if (in)
+			return in;
+	}
+	return NULL;
+}
+
+/* Whether the configuration has a key starting with prefix. */
+static bool config_prefix(const struct dl_snapshot *s, const char *prefix)
+{
+	const char *cf, *k, *v;
+	size_t cn, kn, vn, pl = strlen(prefix);
+	struct scan_obj o;
+	if (!s->metadata ||
+	    !scan_get(s->metadata, strlen(s->metadata), "configuration", &cf,
+		      &cn) ||
+	    !scan_obj_begin(&o, cf, cn))
+		return false;
+	while (scan_obj_next(&o, &k, &kn, &v, &vn))
+		if (kn >= pl + 2 && memcmp(k + 1, prefix, pl) == 0)
+			return true;
+	return false;
+}
+
+/* Feature name is supported by the table: listed (writer version 7) or
+ * implied by a legacy writer version at or above since (0: never). */
+static bool supports(const struct dl_snapshot *s, int64_t w,
+		     const char *name, int since)
+{
+	if (w == 7)
+		return dl_has_feature(s, "writerFeatures", name);
+	return since && w >= since;
+}
+
+bool dl_append_only(const struct dl_snapshot *s)
+{
+	int64_t r, w;
+	dl_versions(s, &r, &w);
+	/* "The table must be on a Writer Version starting from 2 up to 7
+	 * ... The table property delta.appendOnly must be set to true." */
+	return supports(s, w, "appendOnly", 2) &&
+	       dl_config_true(s, "delta.appendOnly");
+}
+
+int dl_can_read(const struct dl_snapshot *s, char *err, size_t errlen)
+{
+	if (dl_check_snapshot(s, err, errlen))
+		return -1;
+	if (!s->provider || strcmp(s->provider, "json") != 0) {
+		errbuf_set(err, errlen,
+			"%s: data files are in format '%s'; txlog reads only "
+			"its own NDJSON+zstd data files (no Parquet)", s->table,
+			s->provider ? s->provider : "?");
+		return -1;
+	}
+	return 0;
+}
+
+int dl_can_write(const struct dl_snapshot *s, char *err, size_t errlen)
+{
+	if (dl_can_read(s, err, errlen))
+		return -1;
+	int64_t r, w;
+	dl_versions(s, &r, &w);
+	if (w < 1 || w > 7) {
+		errbuf_set(err, errlen,
+			"%s: writer version %lld is not supported; refusing "
+			"to write", s->table, (long long)w);
+		return -1;
+	}
+	if (w == 7) {
+		/* "to write a table, writers must implement and respect all
+		 * features listed in writerFeatures" */
+		const char *v;
+		size_t vn;
+		scan_get(s->protocol, strlen(s->protocol), "writerFeatures", &v,
+			 &vn);
+		size_t i = scan_ws(v, vn, 1);
+		while (i < vn && v[i] == '"') {
+			size_t e = scan_skip(v, vn, i);
+			char *f = scan_strdup_lit(v + i, e - i);
+			if (!in_list(f, strlen(f), write_features)) {
+				errbuf_set(err, errlen, "%s: table feature '%s' "
+					"is not supported for writing",
+					s->table, f);
+				free(f);
+				return -1;
+			}
+			free(f);
+			i = scan_ws(v, vn, e);
+			if (i < vn && v[i] == ',')
+				i = scan_ws(v, vn, i + 1);
+		}
+	}
+	/* The features txlog does not implement, refused where active
+	 * (PROTOCOL.md: "A feature is active on a table when it is
+	 * supported and its metadata requirements are satisfied"). */
+	const char *col, *why = NULL;
+	char what[160] = "";
+	if (supports(s, w, "invariants", 2) &&
+	    (col = meta_key(s->schema, "delta.invariants"))) {
+		/* "Writers MUST abort any transaction that adds a row to
+		 * the table, where an invariant evaluates to false or null"
+		 * -- txlog cannot evaluate the SQL expression */
+		why = "column invariants (delta.invariants)";
+		snprintf(what, sizeof what, " on column %s", col);
+	} else if (supports(s, w, "checkConstraints", 3) &&
+		   config_prefix(s, "delta.constraints.")) {
+		why = "CHECK constraints (delta.constraints.*)";
+	} else if (w >= 3 && w < 7 &&
+		   s->metadata && (config_is(s, "delta.checkpoint."
+					      "writeStatsAsJson", "false") ||
+				   config_is(s, "delta.checkpoint."
+					     "writeStatsAsStruct", "true"))) {
+		/* writer version 3: "Enforce delta.checkpoint.
+		 * writeStatsAsJson / writeStatsAsStruct"; txlog's JSON
+		 * checkpoints always carry the stats as JSON */
+		why = "checkpoint statistics settings (delta.checkpoint."
+		      "writeStatsAs*)";
+	} else if (supports(s, w, "changeDataFeed", 4) &&
+		   dl_config_true(s, "delta.enableChangeDataFeed")) {
+		why = "the change data feed (delta.enableChangeDataFeed)";
+	} else if (supports(s, w, "generatedColumns", 4) &&
+		   (col = meta_key(s->schema, "delta.generationExpression"))) {
+		why = "generated columns (delta.generationExpression)";
+		snprintf(what, sizeof what, " on column %s", col);
+	} else if (supports(s, w, "columnMapping", 5) &&
+		   config_prefix(s, "delta.columnMapping.mode") &&
+		   !config_is(s, "delta.columnMapping.mode", "none")) {
+		why = "column mapping (delta.columnMapping.mode)";
+	} else if (supports(s, w, "identityColumns", 6) &&
+		   (col = meta_key(s->schema, "delta.identity."))) {
+		why = "identity columns (delta.identity.*)";
+		snprintf(what, sizeof what, " on column %s", col);
+	} else if (supports(s, w, "inCommitTimestamp", 0) &&
+		   dl_config_true(s, "delta.enableInCommitTimestamps")) {
+		why = "in-commit timestamps (delta.enableInCommitTimestamps)";
+	}
+	if (why) {
+		errbuf_set(err, errlen, "%s: the table uses %s%s, which txlog "
+			"does not enforce (writer version %lld); refusing to "
+			"write", s->table, why, what, (long long)w);
+		return -1;
+	}
+	return 0;
+}
+
+int dl_check_commit(const struct dl_snapshot *s, const char *actions,
+		    size_t n, char *err, size_t errlen)
+{
+	if (!dl_append_only(s))
+		return 0;
+	/* Append-only Tables: "New log entries MUST NOT change or remove
+	 * data from the table. New log entries may rearrange data (i.e.
+	 * add and remove actions where dataChange=false)." */
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(actions + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - actions) : n;
+		const char *rm, *dc;
+		size_t rn, dn;
+		if (scan_get(actions + i, e - i, "remove", &rm, &rn) &&
+		    (!scan_get(rm, rn, "dataChange", &dc, &dn) || dc[0] != 'f')) {
+			errbuf_set(err, errlen, "%s: the table is append-only "
+				"(delta.appendOnly=true): this commit would "
+				"remove data; nothing committed", s->table);
+			return -1;
+		}
+		i = e + 1;
+	}
+	return 0;
+}
+
+static bool uses_kind(const struct ds_type *t, enum dt_kind k)
+{
+	if (!t)
+		return false;
+	if (t->kind == k)
+		return true;
+	if (t->kind == DT_ARRAY || t->kind == DT_MAP)
+		return uses_kind(t->elem, k);
+	for (size_t i = 0; t->kind == DT_STRUCT && i < t->nfields; i++)
+		if (uses_kind(t->fields[i].type, k))
+			return true;
+	return false;
+}
+
+void dl_protocol_action(struct buf *b, bool type_widening,
+			const struct ds_type *schema)
+{
+	/* "timestamp without time zone ... To use this type, a table must
+	 * support a feature timestampNtz" (a reader-writer feature) */
+	const char *extra = uses_kind(schema, DT_TIMESTAMP_NTZ)
+				    ? ",\"timestampNtz\""
+				    : "";
+	buf_adds(b, "{\"protocol\":{\"minReaderVersion\":3,"
+		    "\"minWriterVersion\":7,\"readerFeatures\":[\"v2Checkpoint\"");
+	if (type_widening)
+		buf_adds(b, ",\"typeWidening\"");
+	buf_adds(b, extra);
+	buf_adds(b, "],\"writerFeatures\":[\"v2Checkpoint\"");
+	if (type_widening)
+		buf_adds(b, ",\"typeWidening\"");
+	buf_adds(b, extra);
+	buf_adds(b, "]}}\n");
+}
+
+/* The members of JSON array a[0..an), plus feature when absent (then
+ * false). */
+static bool features_plus(struct buf *b, const char *a, size_t an,
+			  const char *feature)
+{
+	bool has = false;
+	size_t fl = strlen(feature);
+	buf_addc(b, '[');
+	size_t i = scan_ws(a, an, 1), k = 0;
+	while (i < an && a[i] == '"') {
+		size_t e = scan_skip(a, an, i);
+		if (scan_string_equals(a + i, e - i, feature, fl))
+			has = true;
+		if (k++)
+			buf_addc(b, ',');
+		buf_add(b, a + i, e - i);
+		i = scan_ws(a, an, e);
+		if (i < an && a[i] == ',')
+			i = scan_ws(a, an, i + 1);
+	}
+	if (!has) {
+		if (k)
+			buf_addc(b, ',');
+		jw_str(b, feature);
+	}
+	buf_addc(b, ']');
+	return has;
+}
+
+int dl_protocol_add_feature(struct buf *b, const char *protocol,
+			    const char *feature)
+{
+	size_t pn = strlen(protocol), rn, wn;
+	const char *r, *w;
+	if (!scan_get(protocol, pn, "readerFeatures", &r, &rn) || r[0] != '[' ||
+	    !scan_get(protocol, pn, "writerFeatures", &w, &wn) || w[0] != '[')
+		return -1;
+	struct buf nr = {0}, nw = {0};
+	bool in_r = features_plus(&nr, r, rn, feature);
+	bool in_w = features_plus(&nw, w, wn, feature);
+	int rc = 0;
+	if (!in_r || !in_w) {
+		buf_adds(b, "{\"protocol\":{\"minReaderVersion\":3,"
+			    "\"minWriterVersion\":7,\"readerFeatures\":");
+		buf_add(b, nr.p, nr.len);
+		buf_adds(b, ",\"writerFeatures\":");
+		buf_add(b, nw.p, nw.len);
+		buf_adds(b, "}}\n");
+		rc = 1;
+	}
+	buf_free(&nr);
+	buf_free(&nw);
+	return rc;
+}
+
+void dl_metadata_action(struct buf *b, const char *id,
+			const struct ds_type *schema, char *const *part,
+			size_t npart, const char *config_members,
+			int64_t created_ms)
+{
+	struct buf ss = {0};
+	ds_write(&ss, schema);
+	buf_adds(b, "{\"metaData\":{\"id\":");
+	jw_str(b, id);
+	buf_adds(b, ",\"format\":{\"provider\":\"json\",\"options\":"
+		    "{\"compression\":\"zstd\"}},\"schemaString\":");
+	jw_string(b, ss.p, ss.len);
+	buf_adds(b, ",\"partitionColumns\":[");
+	for (size_t i = 0; i < npart; i++) {
+		if (i)
+			buf_addc(b, ',');
+		jw_str(b, part[i]);
+	}
+	buf_adds(b, "],\"configuration\":{");
+	buf_adds(b, config_members ? config_members : "");
+	buf_adds(b, "},\"createdTime\":");
+	buf_add_i64(b, created_ms);
+	buf_adds(b, "}}\n");
+	buf_free(&ss);
+}
