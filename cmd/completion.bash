@@ -93,4 +93,4 @@ _idem_complete() {
 }
 
 complete -o filenames -F _idem_complete \
-	dedup watermark window checkpoint dlq reconcile txlog
+	dedup watermark window checkpoint dlq reconcile txlog partition

@@ -1,4 +1,4 @@
-#compdef dedup watermark window checkpoint dlq reconcile txlog
+#compdef dedup watermark window checkpoint dlq reconcile txlog partition
 # zsh completion for the idem tools.  Like completion.bash (keep the two
 # in step), it reads options, verbs and option values from each tool's
 # own --help (and TOOL VERB --help once a verb is typed), so it never

@@ -116,6 +116,8 @@ static void usage(int status)
 "      --check           write nothing; exit 1 if any key repeats\n"
 "      --dlq FILE        dead-letter bad records instead of stopping\n"
 "      --shard I/N       handle only the keys of shard I of N\n"
+"      --partition I/N   the input is partition I of N (partition(1)):\n"
+"                        all of it is shard I's, which is checked\n"
 "      --max-line SIZE   longest accepted line (default 64M)\n"
 "      --stats           print counts as one JSON line on stderr\n"
 "  -h, --help            show this help\n"
@@ -435,7 +437,7 @@ static void record(const struct line *ln, const char *name)
 	struct scan_error se;
 	cli_stats.records_in++;
 	/* A record without a key is shard 0's to report. */
-	run.foreign = opt.shard.n && opt.shard.i != 0;
+	run.foreign = !cli_shard_keyless(&opt.shard);
 	if (ln->torn) {
 		bad_record(ln, name, false, "torn_line", "%s",
 		           LINES_TORN_MSG);
@@ -481,7 +483,7 @@ static void record(const struct line *ln, const char *name)
 			value_canon_tuple(&run.canon, vals, lens, opt.nkeys);
 	}
 	struct fp128 fp = value_fp(run.canon.p, run.canon.len);
-	run.foreign = !cli_shard_mine(&opt.shard, fp);
+	run.foreign = !cli_shard_take(&opt.shard, fp, name, ln->lineno);
 	if (run.foreign) {
 		run.shard_skipped++;
 		if (!opt.ttl)
@@ -627,7 +629,7 @@ int main(int argc, char **argv)
 {
 	enum { O_KEEP = 256, O_ORDER, O_STATE, O_TTL, O_UNIT, O_DUPES,
 	       O_CHECK, O_DLQ, O_STATS, O_SHARD, O_MAXLINE, O_VERSION,
-	       O_BATCH };
+	       O_BATCH, O_PARTITION };
 	static const struct option longopts[] = {
 		{"key", required_argument, NULL, 'k'},
 		{"keep", required_argument, NULL, O_KEEP},
@@ -642,6 +644,7 @@ int main(int argc, char **argv)
 		{"dlq", required_argument, NULL, O_DLQ},
 		{"stats", no_argument, NULL, O_STATS},
 		{"shard", required_argument, NULL, O_SHARD},
+		{"partition", required_argument, NULL, O_PARTITION},
 		{"max-line", required_argument, NULL, O_MAXLINE},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, O_VERSION},
@@ -687,6 +690,9 @@ int main(int argc, char **argv)
 		case O_DLQ: opt.dlq_path = optarg; break;
 		case O_STATS: opt.stats = true; break;
 		case O_SHARD: cli_shard_parse(&opt.shard, optarg); break;
+		case O_PARTITION:
+			cli_partition_parse(&opt.shard, optarg);
+			break;
 		case O_MAXLINE:
 			opt.max_line = (size_t)cli_size("--max-line", optarg);
 			if (opt.max_line == 0)
@@ -702,6 +708,11 @@ int main(int argc, char **argv)
 	}
 	if ((opt.ttl != 0) != (opt.time != NULL))
 		cli_usage_error("-t and --ttl go together");
+	if (opt.ttl && opt.shard.whole)
+		cli_usage_error("--ttl with --partition: a partition holds "
+				"only its keys' event times, so keys would "
+				"expire later than in one run; use --shard "
+				"I/N over the whole input");
 	if (opt.ttl && (opt.keep == KEEP_LAST || opt.order_by))
 		cli_usage_error("--ttl works with --keep first only");
 

@@ -156,10 +156,13 @@ uint64_t cli_count(const char *opt, const char *s)
 	return v;
 }
 
-void cli_shard_parse(struct cli_shard *sh, const char *arg)
+static void shard_parse(struct cli_shard *sh, const char *opt,
+			const char *arg)
 {
 	unsigned long i, n;
 	char *end;
+	if (sh->n)
+		cli_usage_error("%s: give one --shard or --partition", opt);
 	errno = 0;
 	i = strtoul(arg, &end, 10);
 	if (end == arg || *end != '/' || *arg == '-')
@@ -173,7 +176,31 @@ void cli_shard_parse(struct cli_shard *sh, const char *arg)
 	sh->n = (uint32_t)n;
 	return;
 bad:
-	cli_usage_error("--shard: want I/N with 0 <= I < N, got '%s'", arg);
+	cli_usage_error("%s: want I/N with 0 <= I < N, got '%s'", opt, arg);
+}
+
+void cli_shard_parse(struct cli_shard *sh, const char *arg)
+{
+	shard_parse(sh, "--shard", arg);
+}
+
+void cli_partition_parse(struct cli_shard *sh, const char *arg)
+{
+	shard_parse(sh, "--partition", arg);
+	sh->whole = true;
+}
+
+bool cli_shard_take(const struct cli_shard *s, struct fp128 fp,
+		    const char *name, uint64_t lineno)
+{
+	if (cli_shard_mine(s, fp))
+		return true;
+	if (s->whole)
+		cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": key of partition %" PRIu64
+			", not %" PRIu32 " of %" PRIu32 " (--partition): "
+			"partition the input with the same key and N",
+			name, lineno, fp.hi % s->n, s->i, s->n);
+	return false;
 }
 
 static void out_fail(void)

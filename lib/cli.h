@@ -44,12 +44,30 @@ uint64_t cli_count(const char *opt, const char *s);
 /* --shard I/N.  A key belongs to shard fp.hi % n. */
 struct cli_shard {
 	uint32_t i, n; /* n == 0: no sharding */
+	bool whole;    /* --partition: the input holds only shard i's keys */
 };
 void cli_shard_parse(struct cli_shard *s, const char *arg);
 static inline bool cli_shard_mine(const struct cli_shard *s, struct fp128 fp)
 {
 	return s->n == 0 || fp.hi % s->n == s->i;
 }
+/*
+ * --partition I/N: the input is partition I of N as partition(1) wrote
+ * it, so the shard reads only its own keys.  A key of another shard is
+ * then no record to skip but a sign of a mixed-up input (a partition of
+ * another N or another key): cli_shard_take() ends the run, "PROG:
+ * FILE:LINE: key of partition J, not I of N (--partition): ...", exit 2.
+ * A record without a key is this shard's to report: the partitioner
+ * sent it here, and no other shard sees it.
+ */
+void cli_partition_parse(struct cli_shard *s, const char *arg);
+static inline bool cli_shard_keyless(const struct cli_shard *s)
+{
+	return s->n == 0 || s->i == 0 || s->whole;
+}
+/* cli_shard_mine(), dying as above under --partition. */
+bool cli_shard_take(const struct cli_shard *s, struct fp128 fp,
+		    const char *name, uint64_t lineno);
 
 /* Buffered stdout.  An EPIPE ends the process quietly (as SIGPIPE
  * would); any other write error dies with "PROG: stdout: reason". */

@@ -107,6 +107,8 @@ static void usage(int status)
 "      --buckets N       key-hash buckets, a power of two (default 256)\n"
 "      --bucket B        check only the keys of bucket B\n"
 "      --shard I/N       summarize: only the keys of shard I of N\n"
+"      --partition I/N   summarize: the input is partition I of N\n"
+"                        (partition(1)), checked to hold only its keys\n"
 "      --dlq FILE        dead-letter bad records instead of stopping\n"
 "      --max-line SIZE   longest accepted line (default 64M)\n"
 "      --stats           print counts as one JSON line on stderr\n"
@@ -365,7 +367,7 @@ static bool read_record(struct reader *r, const struct line *ln,
 	struct scan_error se;
 	/* Under --shard, a record whose key is not known yet is shard 0's
 	 * to report, one with a key its own shard's. */
-	bool keyless = report && (opt.shard.n == 0 || opt.shard.i == 0);
+	bool keyless = report && cli_shard_keyless(&opt.shard);
 	if (ln->torn)
 		return bad_record(r, keyless, ln, name, false, "torn_line",
 				  "%s", LINES_TORN_MSG);
@@ -405,7 +407,7 @@ static bool read_record(struct reader *r, const struct line *ln,
 		buf_addc(&r->keytext, ']');
 	}
 	out->key = value_fp(r->canon.p, r->canon.len);
-	if (!cli_shard_mine(&opt.shard, out->key))
+	if (!cli_shard_take(&opt.shard, out->key, name, ln->lineno))
 		return false; /* another shard's key */
 	out->by = "";
 	out->by_len = 0;
@@ -904,7 +906,7 @@ int main(int argc, char **argv)
 	enum { O_SUM = 256, O_BY, O_TOL, O_SHOW, O_KEYSONLY, O_FORMAT,
 	       O_MEMORY, O_BUCKETS, O_BUCKET, O_SHARD, O_DLQ, O_STATS,
 	       O_MAXLINE,
-	       O_VERSION };
+	       O_VERSION, O_PARTITION };
 	static const struct option longopts[] = {
 		{"key", required_argument, NULL, 'k'},
 		{"sum", required_argument, NULL, O_SUM},
@@ -917,6 +919,7 @@ int main(int argc, char **argv)
 		{"buckets", required_argument, NULL, O_BUCKETS},
 		{"bucket", required_argument, NULL, O_BUCKET},
 		{"shard", required_argument, NULL, O_SHARD},
+		{"partition", required_argument, NULL, O_PARTITION},
 		{"dlq", required_argument, NULL, O_DLQ},
 		{"stats", no_argument, NULL, O_STATS},
 		{"max-line", required_argument, NULL, O_MAXLINE},
@@ -993,6 +996,9 @@ int main(int argc, char **argv)
 			opt.bucket = (long long)cli_count("--bucket", optarg);
 			break;
 		case O_SHARD: cli_shard_parse(&opt.shard, optarg); break;
+		case O_PARTITION:
+			cli_partition_parse(&opt.shard, optarg);
+			break;
 		case O_DLQ: opt.dlq_path = optarg; break;
 		case O_STATS: opt.stats = true; break;
 		case O_MAXLINE:
@@ -1024,8 +1030,9 @@ int main(int argc, char **argv)
 	if (opt.nkeys == 0)
 		cli_usage_error("-k EXPR is required");
 	if (opt.shard.n && !verb)
-		cli_usage_error("--shard goes with summarize (merge the "
-				"shards' summaries with reconcile merge)");
+		cli_usage_error("%s goes with summarize (merge the "
+				"shards' summaries with reconcile merge)",
+				opt.shard.whole ? "--partition" : "--shard");
 
 	run.part_ix = fpset_new(true);
 	reader_init(&rd[SRC], SRC);

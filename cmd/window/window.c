@@ -176,6 +176,8 @@ static void usage(int status)
 "                          re-run of the batch that wrote the state starts\n"
 "                          from the state before it\n"
 "      --shard I/N         handle only the groups of shard I of N\n"
+"      --partition I/N     the input is partition I of N (partition(1)):\n"
+"                          all of it is shard I's, which is checked\n"
 "      --time-unit UNIT    epoch numbers are s (default), ms, us or ns\n"
 "      --dlq FILE          dead-letter bad records instead of stopping\n"
 "      --max-line SIZE     longest accepted line (default 64M)\n"
@@ -672,7 +674,7 @@ static void record(const struct line *ln, const char *name)
 	struct scan_error se;
 	cli_stats.records_in++;
 	/* A record without a group key is shard 0's to report. */
-	run.foreign = opt.shard.n && opt.shard.i != 0;
+	run.foreign = !cli_shard_keyless(&opt.shard);
 	if (ln->torn) {
 		bad_record(ln, name, false, "torn_line", "%s",
 		           LINES_TORN_MSG);
@@ -714,7 +716,7 @@ static void record(const struct line *ln, const char *name)
 	struct fp128 fp = value_fp(run.canon.p, run.canon.len);
 	/* Another shard's record still moves the watermark (if it would
 	 * have in one process), so every shard fires as one process does. */
-	run.foreign = !cli_shard_mine(&opt.shard, fp);
+	run.foreign = !cli_shard_take(&opt.shard, fp, name, ln->lineno);
 	run.shard_skipped += run.foreign;
 
 	const char *v, *why;
@@ -1165,7 +1167,7 @@ int main(int argc, char **argv)
 	enum { O_TUMBLE = 256, O_SLIDE, O_EVERY, O_SESSION, O_OFFSET, O_AGG,
 	       O_DELAY, O_LATENESS, O_EMIT, O_LATE, O_STATE, O_SHARD, O_UNIT,
 	       O_DLQ, O_MAXLINE, O_STATS, O_VERSION, O_BATCH, O_TZ,
-	       O_WEEK_START };
+	       O_WEEK_START, O_PARTITION };
 	static const struct option longopts[] = {
 		{"tumble", required_argument, NULL, O_TUMBLE},
 		{"slide", required_argument, NULL, O_SLIDE},
@@ -1184,6 +1186,7 @@ int main(int argc, char **argv)
 		{"state", required_argument, NULL, O_STATE},
 		{"batch", required_argument, NULL, O_BATCH},
 		{"shard", required_argument, NULL, O_SHARD},
+		{"partition", required_argument, NULL, O_PARTITION},
 		{"time-unit", required_argument, NULL, O_UNIT},
 		{"dlq", required_argument, NULL, O_DLQ},
 		{"max-line", required_argument, NULL, O_MAXLINE},
@@ -1264,6 +1267,9 @@ int main(int argc, char **argv)
 		case O_STATE: opt.state_path = optarg; break;
 		case O_BATCH: opt.batch = optarg; break;
 		case O_SHARD: cli_shard_parse(&opt.shard, optarg); break;
+		case O_PARTITION:
+			cli_partition_parse(&opt.shard, optarg);
+			break;
 		case O_UNIT:
 			if (time_unit_parse(optarg, &opt.unit) != 0)
 				cli_usage_error("--time-unit: want s, ms, us "

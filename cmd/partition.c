@@ -1,0 +1,571 @@
+/*
+ * partition: the shuffle in front of `--shard I/N`.  One pass over an
+ * input (a file, a split of one, stdin) sends each record to partition
+ * fp.hi % N of its key's fingerprint: the hash and the key semantics of
+ * --shard (cli_shard_mine), so partition I holds exactly the keys shard I
+ * owns, and shard I reads its partition instead of the whole input.
+ *
+ *   -k EXPR...   the key as dedup -k and reconcile -k read it (one -k:
+ *                its value; several: their tuple; none: the whole record)
+ *   -g EXPR...   the key as window -g reads it (always the tuple)
+ *
+ * Output is PARTITION<TAB>RECORD lines on stdout (the form Hadoop
+ * Streaming's partitioner and GNU parallel --bin read), or with -o DIR a
+ * new folder DIR holding 0.ndjson .. N-1.ndjson that appears whole or not
+ * at all: the files are written in DIR.tmp.XXXXXX, fsynced, and the
+ * folder renamed into place and its parent fsynced, so a batch job that
+ * dies leaves no DIR to mistake for a finished one.
+ *
+ * Event time.  A shard that sees only its keys would see its own
+ * watermark lag.  With -t the partitioner keeps the watermark of the
+ * whole input (newest event time - --delay, lib/wm) and, before a record
+ * goes to partition p, writes {"_watermark":W} to p if W moved since p
+ * last heard it; at the end every partition gets the last W.  So each
+ * shard judges each of its records against the W one process would have
+ * had at that record, and window --shard over partitions fires the panes
+ * one process fires.  Without -t, _watermark lines in the input are that
+ * progress (with -g) and are broadcast the same way.
+ *
+ * Why a binary of its own, not an option of dedup: it serves every keyed
+ * tool (dedup's and reconcile's -k, window's -g), keeps no state, and
+ * writes N outputs; as a Streaming mapper it must be a small exec that
+ * does only this.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "commit.h"
+#include "dlq.h"
+#include "expr.h"
+#include "fault.h"
+#include "jsonw.h"
+#include "lines.h"
+#include "scan.h"
+#include "timefmt.h"
+#include "value.h"
+#include "wm.h"
+#include "xalloc.h"
+
+#define MAX_KEYS 16
+#define PART_BUF_MAX (64u << 10)
+#define PART_BUF_TOTAL (32u << 20) /* all partitions' buffers together */
+
+static struct {
+	struct expr *keys[MAX_KEYS];
+	size_t nkeys;
+	bool tuple; /* -g: the key is always the tuple, as window reads it */
+	uint32_t n;
+	const char *dir; /* -o DIR; NULL: PARTITION<TAB>RECORD on stdout */
+	struct expr *time;
+	int64_t delay;
+	enum time_unit unit;
+	const char *dlq_path;
+	bool stats;
+	size_t max_line;
+} opt = {.unit = TIME_S, .max_line = LINES_DEFAULT_MAX};
+
+/* One partition's output under -o: a file and its buffer. */
+struct part {
+	int fd;
+	char *buf;
+	size_t len;
+	uint64_t records;
+};
+
+static struct {
+	struct part *parts;
+	size_t bufsize;
+	char *tmpdir; /* -o: the folder being written, until renamed */
+	struct scan_record rec;
+	struct buf canon, line;
+	struct dlq *dlq;
+	struct wm *wm;
+	bool have_w; /* W exists (from -t, or an upstream _watermark) */
+	int64_t w;
+	int64_t *sent; /* per partition: the last W written to it */
+	bool *heard;   /* per partition: has it had one */
+	uint64_t marks, replaced;
+} run;
+
+static void usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+	fprintf(f,
+"Usage: partition -n N [-k EXPR]... [-o DIR] [OPTION]... [FILE]...\n"
+"       partition -n N -g EXPR... [-o DIR] [OPTION]... [FILE]...\n"
+"Send each NDJSON record to partition I of N by its key's hash: the hash\n"
+"of --shard I/N, so partition I holds exactly the keys shard I owns.\n"
+"\n"
+"  -n, --partitions N    how many partitions (the N of --shard I/N)\n"
+"  -k, --key EXPR        key as dedup -k and reconcile -k read it\n"
+"                        (repeatable; default: the whole record, by value)\n"
+"  -g, --group EXPR      key as window -g reads it (repeatable)\n"
+"  -o, --output DIR      write DIR/0.ndjson .. DIR/N-1.ndjson; DIR must\n"
+"                        not exist, and appears whole or not at all;\n"
+"                        default: PARTITION<TAB>RECORD lines on stdout\n"
+"  -t, --time EXPR       event time: send the watermark of the whole input\n"
+"                        to every partition as {\"_watermark\":...} lines\n"
+"      --delay DUR       watermark = newest event time - DUR (default 0)\n"
+"      --time-unit UNIT  epoch numbers are s (default), ms, us or ns\n"
+"      --dlq FILE        dead-letter bad records instead of stopping\n"
+"      --max-line SIZE   longest accepted line (default 64M)\n"
+"      --stats           print counts as one JSON line on stderr\n"
+"  -h, --help            show this help\n"
+"      --version         show the version\n"
+"\n"
+"Examples:\n"
+"  partition -n 4 -k .order_id -o parts orders.ndjson\n"
+"  dedup -k .order_id --partition 1/4 parts/1.ndjson\n"
+"  partition -n 4 -g .currency -t .event_time --delay 1m -o p in.ndjson\n"
+"\n"
+"Exit status: 0 done, 2 trouble (usage, I/O, bad input without --dlq).\n"
+"See partition(1) and idem(7), SCALE-OUT.\n");
+	exit(status);
+}
+
+/* ---- the output folder ---- */
+
+/* Remove the half-written folder of a run that did not finish. */
+static void drop_tmpdir(void)
+{
+	if (!run.tmpdir)
+		return;
+	for (uint32_t i = 0; run.parts && i < opt.n; i++) {
+		char name[PATH_MAX];
+		snprintf(name, sizeof name, "%s/%" PRIu32 ".ndjson",
+			 run.tmpdir, i);
+		unlink(name);
+	}
+	rmdir(run.tmpdir);
+	free(run.tmpdir);
+	run.tmpdir = NULL;
+}
+
+static void open_dir(void)
+{
+	struct stat st;
+	if (lstat(opt.dir, &st) == 0)
+		cli_die(EXIT_TROUBLE, "%s: exists; partition writes a new "
+			"folder (remove it, or name another)", opt.dir);
+	/* one descriptor per partition */
+	struct rlimit rl;
+	rlim_t need = (rlim_t)opt.n + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+			cli_die(EXIT_TROUBLE, "-o: %" PRIu32 " partitions need "
+				"%ju open files, the limit is %ju (ulimit -n)",
+				opt.n, (uintmax_t)need,
+				(uintmax_t)rl.rlim_max);
+		rl.rlim_cur = need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			cli_die(EXIT_TROUBLE, "-o: cannot raise the open file "
+				"limit to %ju: %s", (uintmax_t)need,
+				strerror(errno));
+	}
+	size_t len = strlen(opt.dir);
+	while (len > 1 && opt.dir[len - 1] == '/')
+		len--;
+	run.tmpdir = xmalloc(len + 16);
+	snprintf(run.tmpdir, len + 16, "%.*s.tmp.XXXXXX", (int)len, opt.dir);
+	if (!mkdtemp(run.tmpdir)) {
+		int e = errno;
+		free(run.tmpdir);
+		run.tmpdir = NULL;
+		cli_die(EXIT_TROUBLE, "%s: cannot make a folder beside it: %s",
+			opt.dir, strerror(e));
+	}
+	atexit(drop_tmpdir);
+	run.bufsize = PART_BUF_TOTAL / opt.n;
+	if (run.bufsize > PART_BUF_MAX)
+		run.bufsize = PART_BUF_MAX;
+	if (run.bufsize < 4096)
+		run.bufsize = 4096;
+	run.parts = xcalloc(opt.n, sizeof *run.parts);
+	for (uint32_t i = 0; i < opt.n; i++) {
+		char name[PATH_MAX];
+		snprintf(name, sizeof name, "%s/%" PRIu32 ".ndjson",
+			 run.tmpdir, i);
+		run.parts[i].fd = open(name, O_WRONLY | O_CREAT | O_EXCL |
+					     O_CLOEXEC, 0644);
+		if (run.parts[i].fd < 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", name, strerror(errno));
+		run.parts[i].buf = xmalloc(run.bufsize);
+	}
+}
+
+static void part_flush(uint32_t i)
+{
+	struct part *p = &run.parts[i];
+	if (p->len && write_all(p->fd, p->buf, p->len) != 0)
+		cli_die(EXIT_TROUBLE, "%s/%" PRIu32 ".ndjson: %s", opt.dir, i,
+			strerror(errno));
+	p->len = 0;
+}
+
+/* fsync every file, close it, fsync the folder, rename it to DIR, fsync
+ * DIR's parent: only then is DIR there, whole, after any crash. */
+static void close_dir(void)
+{
+	char err[512];
+	for (uint32_t i = 0; i < opt.n; i++) {
+		struct part *p = &run.parts[i];
+		part_flush(i);
+		if (fsync(p->fd) != 0 || close(p->fd) != 0)
+			cli_die(EXIT_TROUBLE, "%s/%" PRIu32 ".ndjson: %s",
+				opt.dir, i, strerror(errno));
+		free(p->buf);
+	}
+	fault_point("partition.written");
+	int dfd = open(run.tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", run.tmpdir, strerror(errno));
+	close(dfd);
+	if (rename(run.tmpdir, opt.dir) != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s%s", opt.dir, strerror(errno),
+			errno == ENOTEMPTY || errno == EEXIST
+				? " (made by someone else meanwhile)"
+				: "");
+	free(run.tmpdir);
+	run.tmpdir = NULL; /* DIR is the user's now */
+	fault_point("partition.renamed");
+	if (commit_sync_dir(opt.dir, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+}
+
+/* ---- writing ---- */
+
+static size_t put_u32(char *p, uint32_t v)
+{
+	char t[10];
+	size_t n = 0;
+	do
+		t[n++] = (char)('0' + v % 10);
+	while (v /= 10);
+	for (size_t k = 0; k < n; k++)
+		p[k] = t[n - 1 - k];
+	return n;
+}
+
+static void emit(uint32_t i, const char *rec, size_t len)
+{
+	if (!opt.dir) {
+		char lab[12];
+		size_t n = put_u32(lab, i);
+		lab[n++] = '\t';
+		cli_out(lab, n);
+		cli_out_line(rec, len);
+		return;
+	}
+	struct part *p = &run.parts[i];
+	cli_stats.bytes_out += len + 1;
+	if (p->len + len + 1 > run.bufsize) {
+		part_flush(i);
+		if (len + 1 > run.bufsize) {
+			if (write_all(p->fd, rec, len) != 0 ||
+			    write_all(p->fd, "\n", 1) != 0)
+				cli_die(EXIT_TROUBLE, "%s/%" PRIu32
+					".ndjson: %s", opt.dir, i,
+					strerror(errno));
+			return;
+		}
+	}
+	memcpy(p->buf + p->len, rec, len);
+	p->buf[p->len + len] = '\n';
+	p->len += len + 1;
+}
+
+/* Tell partition i the watermark, if it moved since i last heard it. */
+static void catch_up(uint32_t i)
+{
+	if (!run.have_w || (run.heard[i] && run.sent[i] >= run.w))
+		return;
+	run.sent[i] = run.w;
+	run.heard[i] = true;
+	buf_reset(&run.line);
+	buf_adds(&run.line, "{\"_watermark\":");
+	jw_time(&run.line, run.w);
+	buf_addc(&run.line, '}');
+	emit(i, run.line.p, run.line.len);
+	run.marks++;
+}
+
+/* ---- records ---- */
+
+static void bad_record(const struct line *ln, const char *name, bool is_json,
+		       const char *type, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void finish(int status);
+
+static void bad_record(const struct line *ln, const char *name, bool is_json,
+		       const char *type, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!cli_bad_record(run.dlq, ln, name, is_json, type, msg))
+		finish(EXIT_TROUBLE);
+}
+
+static bool eval(struct expr *e, const struct line *ln, const char *name,
+		 const char *what, const char **v, size_t *vlen)
+{
+	char err[512], msg[1024];
+	enum expr_status st = expr_eval(e, &run.rec, v, vlen, err, sizeof err);
+	if (st == EXPR_VALUE)
+		return true;
+	const char *type = expr_failure(e, st, what, err, msg, sizeof msg);
+	bad_record(ln, name, true, type, "%s", msg);
+	return false;
+}
+
+static bool is_control(void)
+{
+	return run.rec.nmembers == 1 &&
+	       scan_string_equals(run.rec.p + run.rec.members[0].key,
+				  run.rec.members[0].key_len, "_watermark", 10);
+}
+
+/* An upstream {"_watermark":T}: without -t it is the input's progress,
+ * passed on to every partition; with -t ours replaces it. */
+static void control(const struct line *ln, const char *name)
+{
+	if (opt.time) {
+		run.replaced++;
+		return;
+	}
+	const struct scan_member *m = &run.rec.members[0];
+	const char *why;
+	int64_t v;
+	if (time_from_json(run.rec.p + m->val, m->val_end - m->val, opt.unit,
+			   &v, &why) != 0) {
+		bad_record(ln, name, true, "wrong_type", "_watermark: %s", why);
+		return;
+	}
+	if (!run.have_w || v > run.w) {
+		run.w = v;
+		run.have_w = true;
+	}
+	cli_stats.records_out++; /* it goes on, to every partition */
+}
+
+static void record(const struct line *ln, const char *name)
+{
+	struct scan_error se;
+	cli_stats.records_in++;
+	if (ln->torn) {
+		bad_record(ln, name, false, "torn_line", "%s", LINES_TORN_MSG);
+		return;
+	}
+	if (ln->too_long) {
+		bad_record(ln, name, false, "line_too_long",
+			   "line of %zu bytes is longer than --max-line %zu",
+			   ln->full_len, opt.max_line);
+		return;
+	}
+	if (scan_record(&run.rec, ln->p, ln->len, &se) != 0) {
+		bad_record(ln, name, false, "invalid_json",
+			   "invalid JSON: %s at byte %zu", se.what,
+			   se.offset + 1);
+		return;
+	}
+	char c0 = ln->p[run.rec.start];
+	/* A _watermark line is progress for window's key (-g) or beside
+	 * -t; for dedup's and reconcile's it is a record like any other. */
+	if (c0 == '{' && (opt.tuple || opt.time) && is_control()) {
+		control(ln, name);
+		return;
+	}
+	if ((opt.nkeys || opt.tuple || opt.time) && c0 != '{') {
+		bad_record(ln, name, true, "wrong_type",
+			   "record is %s %s, not an object",
+			   c0 == '[' ? "an" : "a", scan_type(ln->p + run.rec.start));
+		return;
+	}
+
+	buf_reset(&run.canon);
+	if (opt.nkeys == 0) {
+		value_canon(&run.canon, ln->p, ln->len);
+	} else {
+		const char *vals[MAX_KEYS];
+		size_t lens[MAX_KEYS];
+		const char *what = opt.tuple ? "group" : "key";
+		for (size_t k = 0; k < opt.nkeys; k++)
+			if (!eval(opt.keys[k], ln, name, what, &vals[k],
+				  &lens[k]))
+				return;
+		if (opt.nkeys == 1 && !opt.tuple)
+			value_canon(&run.canon, vals[0], lens[0]);
+		else
+			value_canon_tuple(&run.canon, vals, lens, opt.nkeys);
+	}
+	struct fp128 fp = value_fp(run.canon.p, run.canon.len);
+	uint32_t i = (uint32_t)(fp.hi % opt.n);
+
+	int64_t t = 0;
+	if (opt.time) {
+		const char *v, *why;
+		size_t vlen;
+		if (!eval(opt.time, ln, name, "event time", &v, &vlen))
+			return;
+		if (time_from_json(v, vlen, opt.unit, &t, &why) != 0) {
+			bad_record(ln, name, true, "wrong_type",
+				   "event time %s: %s", expr_source(opt.time),
+				   why);
+			return;
+		}
+	}
+	/* the W of the records before this one, then the record */
+	catch_up(i);
+	emit(i, ln->p, ln->len);
+	cli_stats.records_out++;
+	if (opt.dir)
+		run.parts[i].records++;
+	if (opt.time && wm_observe(run.wm, (struct fp128){0, 0}, t))
+		run.have_w = wm_get(run.wm, &run.w);
+}
+
+static void finish(int status)
+{
+	cli_progress_done();
+	if (status == EXIT_OK)
+		for (uint32_t i = 0; i < opt.n; i++)
+			catch_up(i); /* the last W reaches every partition */
+	if (opt.dir) {
+		if (status == EXIT_OK)
+			close_dir();
+	} else {
+		cli_out_commit();
+	}
+	cli_dlq_close(&run.dlq);
+	if (opt.stats) {
+		char extra[160];
+		snprintf(extra, sizeof extra,
+			 ",\"partitions\":%" PRIu32 ",\"watermarks\":%" PRIu64
+			 ",\"watermarks_replaced\":%" PRIu64,
+			 opt.n, run.marks, run.replaced);
+		cli_stats_print(extra);
+	}
+	cli_out_close();
+	exit(status);
+}
+
+static struct expr *compile(const char *opt_name, const char *src)
+{
+	char err[512];
+	struct expr *e = expr_compile(src, err, sizeof err);
+	if (!e)
+		cli_usage_error("%s: %s", opt_name, err);
+	return e;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_DELAY = 256, O_UNIT, O_DLQ, O_STATS, O_MAXLINE, O_VERSION };
+	static const struct option longopts[] = {
+		{"partitions", required_argument, NULL, 'n'},
+		{"key", required_argument, NULL, 'k'},
+		{"group", required_argument, NULL, 'g'},
+		{"output", required_argument, NULL, 'o'},
+		{"time", required_argument, NULL, 't'},
+		{"delay", required_argument, NULL, O_DELAY},
+		{"time-unit", required_argument, NULL, O_UNIT},
+		{"dlq", required_argument, NULL, O_DLQ},
+		{"stats", no_argument, NULL, O_STATS},
+		{"max-line", required_argument, NULL, O_MAXLINE},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, O_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	char err[512];
+	int c;
+	bool have_k = false, have_g = false, have_delay = false;
+
+	cli_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "n:k:g:o:t:h", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'n': {
+			uint64_t n = cli_count("-n", optarg);
+			if (n == 0 || n > 65536)
+				cli_usage_error("-n: want 1 to 65536 "
+						"partitions (as --shard), "
+						"got '%s'", optarg);
+			opt.n = (uint32_t)n;
+			break;
+		}
+		case 'k':
+		case 'g':
+			if (opt.nkeys == MAX_KEYS)
+				cli_usage_error("at most %d -k or -g options",
+						MAX_KEYS);
+			*(c == 'k' ? &have_k : &have_g) = true;
+			opt.keys[opt.nkeys++] = compile(c == 'k' ? "-k" : "-g",
+							optarg);
+			break;
+		case 'o': opt.dir = optarg; break;
+		case 't': opt.time = compile("-t", optarg); break;
+		case O_DELAY:
+			opt.delay = cli_duration("--delay", optarg);
+			if (opt.delay < 0)
+				cli_usage_error("--delay: must not be negative");
+			have_delay = true;
+			break;
+		case O_UNIT:
+			if (time_unit_parse(optarg, &opt.unit) != 0)
+				cli_usage_error("--time-unit: want s, ms, us "
+						"or ns, got '%s'", optarg);
+			break;
+		case O_DLQ: opt.dlq_path = optarg; break;
+		case O_STATS: opt.stats = true; break;
+		case O_MAXLINE:
+			opt.max_line = (size_t)cli_size("--max-line", optarg);
+			if (opt.max_line == 0)
+				cli_usage_error("--max-line: must be positive");
+			break;
+		case 'h': usage(EXIT_OK); break;
+		case O_VERSION: cli_version(); break;
+		default:
+			fprintf(stderr, "Try '%s --help' for more "
+				"information.\n", cli_prog);
+			exit(EXIT_TROUBLE);
+		}
+	}
+	if (opt.n == 0)
+		cli_usage_error("-n N is required: the N of --shard I/N");
+	if (have_k && have_g)
+		cli_usage_error("-k and -g do not mix: -k keys as dedup and "
+				"reconcile do, -g as window does");
+	opt.tuple = have_g;
+	if (have_delay && !opt.time)
+		cli_usage_error("--delay goes with -t");
+	if (opt.time)
+		run.wm = wm_new(opt.delay, 0);
+	run.sent = xcalloc(opt.n, sizeof *run.sent);
+	run.heard = xcalloc(opt.n, sizeof *run.heard);
+	if (opt.dir)
+		open_dir();
+	if (opt.dlq_path)
+		run.dlq = cli_dlq_open(opt.dlq_path);
+	if (cli_each_line(argv + optind, opt.max_line, record, NULL, err,
+			  sizeof err) != 0) {
+		cli_warn("%s", err);
+		finish(EXIT_TROUBLE);
+	}
+	finish(EXIT_OK);
+}

@@ -1,0 +1,245 @@
+#!/usr/bin/env bats
+# partition(1): the shuffle in front of --shard.  Partition I holds exactly
+# the keys shard I owns; shards that read only their partition (with the
+# watermark of the whole input carried to each) give one process's answer.
+
+load helpers
+
+# 2,000 orders: 10% repeat an order_id, 5% arrive 5-60 min late (out of
+# order by event time).
+orders() {
+	gen -n 2000 --late-rate 0.05 > in.ndjson
+}
+
+# stat FILE MEMBER: a member of the --stats line in FILE
+stat() {
+	jq -r ".$2" "$1"
+}
+
+@test "partition I holds exactly the records shard I keeps: dedup, keep first and order-by" {
+	orders
+	partition -n 3 -k .order_id -o parts in.ndjson
+	run ls parts
+	assert_output - <<'J'
+0.ndjson
+1.ndjson
+2.ndjson
+J
+	# every record once, in input order within its partition
+	cat parts/*.ndjson | sort > all
+	sort in.ndjson | cmp - all
+	for o in '' '--order-by .amount'; do
+		for i in 0 1 2; do
+			dedup -k .order_id $o --shard $i/3 in.ndjson > want.$i
+			dedup -k .order_id $o --partition $i/3 \
+				parts/$i.ndjson > got.$i
+			run cmp want.$i got.$i
+			assert_success
+		done
+	done
+}
+
+@test "partition -g keys as window -g does, -k as dedup; several keys are a tuple" {
+	orders
+	partition -n 4 -g .currency -o g in.ndjson
+	partition -n 4 -k .currency -o k in.ndjson
+	# one group and one key hash differently ([x] is not x) ...
+	run cmp g/0.ndjson k/0.ndjson
+	assert_failure
+	# ... and each matches its tool: --partition checks every record
+	for i in 0 1 2 3; do
+		window --tumble 1h -t .event_time -g .currency \
+			--partition $i/4 g/$i.ndjson > /dev/null
+		reconcile summarize -k .currency --partition $i/4 \
+			k/$i.ndjson > /dev/null
+	done
+	partition -n 4 -k .currency -k .customer.tier -o kk in.ndjson
+	partition -n 4 -g .currency -g .customer.tier -o gg in.ndjson
+	for i in 0 1 2 3; do
+		run cmp kk/$i.ndjson gg/$i.ndjson
+		assert_success
+	done
+}
+
+@test "PARTITION<TAB>RECORD on stdout is the -o folder, line for line" {
+	orders
+	partition -n 4 -k .order_id -o parts in.ndjson
+	partition -n 4 -k .order_id in.ndjson > tabbed
+	for i in 0 1 2 3; do
+		awk -F '\t' -v i=$i '$1 == i' tabbed | cut -f2- |
+			cmp - parts/$i.ndjson
+	done
+	run cut -f1 tabbed
+	refute_line --regexp '^([^0-3]|..)'
+}
+
+@test "a record that is not its partition's stops the shard, naming both" {
+	printf '%s\n' '{"k":1}' '{"k":2}' '{"k":3}' '{"k":4}' > in.ndjson
+	partition -n 2 -k .k -o p in.ndjson
+	run dedup -k .k --partition 1/2 p/0.ndjson
+	assert_failure 2
+	assert_output 'dedup: p/0.ndjson:1: key of partition 0, not 1 of 2 (--partition): partition the input with the same key and N'
+	run window --tumble 1m -t .k -g .k --partition 0/3 p/0.ndjson
+	assert_failure 2
+	assert_line --partial '(--partition): partition the input with the same key and N'
+	run dedup -k .k --partition 0/2 --shard 0/2 in.ndjson
+	assert_failure 2
+	assert_line --index 0 'dedup: --shard: give one --shard or --partition'
+	run dedup -k .k -t .k --ttl 1m --partition 0/2 p/0.ndjson
+	assert_failure 2
+	assert_line --index 0 'dedup: --ttl with --partition: a partition holds only its keys'"'"' event times, so keys would expire later than in one run; use --shard I/N over the whole input'
+	run reconcile -k .k --partition 0/2 p/0.ndjson p/0.ndjson
+	assert_failure 2
+	assert_line --index 0 "reconcile: --partition goes with summarize (merge the shards' summaries with reconcile merge)"
+}
+
+@test "window over partitions fires one process's panes: out of order, late panes, too-late drops" {
+	orders
+	for kind in '--tumble 10m' '--slide 10m --every 5m' '--session 30s'; do
+		w="window $kind -t .event_time -g .currency -g .customer.tier"
+		w="$w --agg n=count() --agg gmv=sum(.amount) --lateness 5m"
+		$w --delay 1m in.ndjson 2> one.err > one
+		window merge one > want
+		rm -rf p
+		partition -n 3 -g .currency -g .customer.tier \
+			-t .event_time --delay 1m -o p in.ndjson
+		for i in 0 1 2; do
+			$w --partition $i/3 p/$i.ndjson > out.$i 2> err.$i
+		done
+		window merge out.* > got
+		run cmp want got
+		assert_success
+		# the drops add up to one process's
+		one=$(grep -o '^window: [0-9]*' one.err | cut -d' ' -f2)
+		sum=$(cat err.* | grep -o '^window: [0-9]*' | cut -d' ' -f2 |
+			paste -sd+ | bc)
+		[ "$one" -gt 0 ] && [ "$one" -eq "$sum" ]
+	done
+	run grep -c '"timing":"late"' want
+	refute_output 0
+}
+
+@test "window over partitions: without late panes the merge is one process's output byte for byte" {
+	orders
+	w="window --tumble 10m -t .event_time -g .currency --agg s=sum(.amount)"
+	$w --delay 1m in.ndjson > want
+	partition -n 4 -g .currency -t .event_time --delay 1m -o p in.ndjson
+	for i in 0 1 2 3; do
+		$w --partition $i/4 p/$i.ndjson > out.$i
+	done
+	window merge out.* > got
+	run cmp want got
+	assert_success
+}
+
+@test "without -t, upstream _watermark lines reach every -g partition" {
+	orders
+	watermark -t .event_time --delay 2m --emit < in.ndjson > marked
+	w="window --tumble 10m -t .event_time -g .currency --lateness 5m"
+	$w marked | window merge > want
+	partition -n 3 -g .currency -o p marked
+	for i in 0 1 2; do
+		$w --partition $i/3 p/$i.ndjson > out.$i
+		grep -q '^{"_watermark"' p/$i.ndjson
+	done
+	window merge out.* > got
+	run cmp want got
+	assert_success
+	# with -k a _watermark line is a record: it has no .order_id
+	run partition -n 3 -k .order_id marked
+	assert_failure 2
+	assert_output --partial 'marked:2: missing key .order_id'
+}
+
+@test "the watermark reaches each partition before its next record and at the end" {
+	cat > in.ndjson <<'J'
+{"t":0,"g":"c"}
+{"t":60,"g":"b"}
+{"t":30,"g":"b"}
+{"t":120,"g":"b"}
+J
+	run partition -n 2 -g .g -t .t --delay 10s in.ndjson
+	assert_success
+	# "c" is partition 1, "b" partition 0 (the --shard hash)
+	assert_output - <<'J'
+1	{"t":0,"g":"c"}
+0	{"_watermark":"1969-12-31T23:59:50Z"}
+0	{"t":60,"g":"b"}
+0	{"_watermark":"1970-01-01T00:00:50Z"}
+0	{"t":30,"g":"b"}
+0	{"t":120,"g":"b"}
+0	{"_watermark":"1970-01-01T00:01:50Z"}
+1	{"_watermark":"1970-01-01T00:01:50Z"}
+J
+}
+
+@test "bad records: file:line and no folder, or dead letters with in = out + letters" {
+	printf '%s\n' '{"k":1,"t":1}' 'not json' '[1]' '{"t":2}' \
+		'{"k":2,"t":"x"}' '{"k":3,"t":3}' > in.ndjson
+	run partition -n 2 -k .k -t .t -o p in.ndjson
+	assert_failure 2
+	assert_output 'partition: in.ndjson:2: invalid JSON: invalid literal at byte 1'
+	[ ! -e p ]
+	run ls
+	assert_output in.ndjson
+	partition -n 2 -k .k -t .t -o p --dlq bad.ndjson --stats in.ndjson \
+		2> stats
+	run jq -c '[.source.line, .error_type]' bad.ndjson
+	assert_output - <<'J'
+[2,"invalid_json"]
+[3,"wrong_type"]
+[4,"missing_field"]
+[5,"wrong_type"]
+J
+	[ "$(stat stats records_in)" -eq 6 ]
+	[ "$(stat stats records_out)" -eq 2 ]
+	[ "$(stat stats dead_lettered)" -eq 4 ]
+	run sh -c 'cat p/*.ndjson | grep -v _watermark | sort'
+	assert_output - <<'J'
+{"k":1,"t":1}
+{"k":3,"t":3}
+J
+}
+
+@test "-o refuses a folder that exists; usage errors" {
+	mkdir p
+	printf '{"k":1}\n' > in.ndjson
+	run partition -n 2 -k .k -o p in.ndjson
+	assert_failure 2
+	assert_output 'partition: p: exists; partition writes a new folder (remove it, or name another)'
+	run partition -k .k in.ndjson
+	assert_failure 2
+	assert_line --index 0 'partition: -n N is required: the N of --shard I/N'
+	run partition -n 0 -k .k in.ndjson
+	assert_failure 2
+	assert_line --index 0 "partition: -n: want 1 to 65536 partitions (as --shard), got '0'"
+	run partition -n 2 -k .k -g .k in.ndjson
+	assert_failure 2
+	assert_line --index 0 'partition: -k and -g do not mix: -k keys as dedup and reconcile do, -g as window does'
+	run partition -n 2 -k .k --delay 1m in.ndjson
+	assert_failure 2
+	assert_line --index 0 'partition: --delay goes with -t'
+}
+
+@test "a partition run killed before its rename leaves no folder; the re-run makes it" {
+	orders
+	run env IDEM_FAULT=partition.written partition -n 2 -k .order_id -o p in.ndjson
+	assert_failure 86
+	[ ! -e p ]
+	partition -n 2 -k .order_id -o p in.ndjson
+	cat p/*.ndjson | sort | cmp - <(sort in.ndjson)
+}
+
+@test "bytes parsed over N shards: the input once, then the partitions once" {
+	orders
+	partition -n 4 -k .order_id -o p --stats in.ndjson 2> pstats
+	[ "$(stat pstats bytes_in)" -eq "$(wc -c < in.ndjson)" ]
+	total=0
+	for i in 0 1 2 3; do
+		dedup -k .order_id --partition $i/4 --stats p/$i.ndjson \
+			> /dev/null 2> s.$i
+		total=$((total + $(head -n 1 s.$i | jq .bytes_in)))
+	done
+	[ "$total" -eq "$(wc -c < in.ndjson)" ]
+	[ "$(cat p/*.ndjson | wc -c)" -eq "$(stat pstats bytes_out)" ]
+}
