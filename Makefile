@@ -63,7 +63,7 @@ MANS     := $(wildcard man/*.1 man/*.7)
 
 # Packages a fresh Debian 12 needs; installed by `make deps` when missing.
 DEB_BUILD := libjq-dev libonig-dev libzstd-dev libxxhash-dev pkg-config tzdata
-DEB_TEST  := bats bats-support bats-assert jq zstd mandoc parallel zsh python3
+DEB_TEST  := bats bats-support bats-assert jq zstd mandoc parallel zsh python3 openssh-server rsync
 DEB_BENCH := miller hyperfine time
 DEB_FUZZ  := clang libclang-rt-14-dev
 DEB_VALGRIND := valgrind
