@@ -243,3 +243,36 @@ J
 	[ "$total" -eq "$(wc -c < in.ndjson)" ]
 	[ "$(cat p/*.ndjson | wc -c)" -eq "$(stat pstats bytes_out)" ]
 }
+
+# Hadoop Streaming as it runs a job: the mapper once per input split, the
+# shuffle sorting the key-prefixed lines by key (the text before the
+# first tab; the records of a key in no set order), each key's lines to
+# one reducer (here 3 reducers for 4 partitions: Hadoop's partitioner
+# hashes the key, so a reducer may get several), the reducer per
+# partition set.  The mapper and reducers are idem(7)'s.
+streaming() { # MAPPER REDUCER
+	local s r
+	rm -f split.* map.* red.* part-*
+	split -n l/3 in.ndjson split.
+	for s in split.*; do sh -c "$1" < "$s" > "map.$s"; done
+	LC_ALL=C sort -t "$(printf '\t')" -k1,1 map.* |
+		awk -F '\t' '{ print > ("red." ($1 % 3)) }'
+	for r in red.*; do sh -c "$2" < "$r" > "part-$r"; done
+}
+
+@test "Hadoop Streaming: partition is the mapper, per split; reducers per partition give one process's answer" {
+	orders
+	streaming 'partition -n 4 -k .order_id' \
+		'cut -f2- | dedup -k .order_id --order-by .event_time'
+	[ "$(ls red.* | wc -l)" -eq 3 ]
+	dedup -k .order_id --order-by .event_time in.ndjson | sort > want
+	cat part-* | sort > got
+	run cmp want got
+	assert_success
+	w="window --tumble 1h -t .event_time -g .currency --agg 'n=count()' --agg 's=sum(.amount)'"
+	streaming 'partition -n 4 -g .currency' "cut -f2- | $w"
+	eval "$w in.ndjson" | window merge > want
+	window merge part-* > got
+	run cmp want got
+	assert_success
+}
