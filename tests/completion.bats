@@ -165,6 +165,7 @@ man_verbs() {
 	run complete_words txlog c
 	assert_output - <<'J'
 cat
+changes
 checkpoint
 J
 }

@@ -18,7 +18,7 @@
 #include "timefmt.h"
 #include "txlog.h"
 
-struct txopt opt = {.version = -1, .level = 3, .target_size = 256u << 20};
+struct txopt opt = {.version = -1, .from = -1, .to = -1, .level = 3, .target_size = 256u << 20};
 
 /* Each verb names the options it takes; any other is refused. */
 static const struct cli_verb verbs[] = {
@@ -63,6 +63,8 @@ static const struct cli_verb verbs[] = {
 	{"update", "update TABLE --set 'COL = VALUE'... --where EXPR",
 	 "set where level checkpoint-interval stats",
 	 "Set columns of the rows that match (copy-on-write)"},
+	{"changes", "changes TABLE --from V1 [--to V2]", "from to stats",
+	 "The rows inserted, deleted and updated by versions V1 to V2"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
@@ -87,6 +89,8 @@ static const struct {
 	{"when-newer", "      --when-newer EXPR     merge: update only when EXPR grows\n"},
 	{"delete-when", "      --delete-when EXPR    merge: delete the target when EXPR is true\n"},
 	{"version", "      --version N           read version N\n"},
+	{"from", "      --from V1             changes: the first version\n"},
+	{"to", "      --to V2               changes: the last version (default the newest)\n"},
 	{"as-of", "      --as-of TIME          read the version current at TIME (RFC 3339)\n"},
 	{"level", "      --level N             zstd level of data files (default 3)\n"},
 	{"retain", "      --retain DUR          vacuum: keep what time travel within DUR\n"
@@ -140,7 +144,7 @@ static _Noreturn void verb_help(const struct cli_verb *v)
 enum {
 	O_SCHEMA = 256, O_INFER, O_PART, O_CPI, O_TXN, O_MERGE_SCHEMA,
 	O_WHERE, O_NEWER, O_DELWHEN, O_VERSION, O_ASOF, O_LEVEL, O_STATS,
-	O_RETAIN, O_DRY_RUN, O_FORCE, O_TARGET, O_ZORDER, O_DEEP, O_SET,
+	O_RETAIN, O_DRY_RUN, O_FORCE, O_TARGET, O_ZORDER, O_DEEP, O_SET, O_FROM, O_TO,
 };
 
 static const struct option longopts[] = {
@@ -165,6 +169,8 @@ static const struct option longopts[] = {
 	{"zorder-by", required_argument, 0, O_ZORDER},
 	{"deep", no_argument, 0, O_DEEP},
 	{"set", required_argument, 0, O_SET},
+	{"from", required_argument, 0, O_FROM},
+	{"to", required_argument, 0, O_TO},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0},
 };
@@ -174,7 +180,7 @@ static int (*const verb_fn[])(void) = {
 	verb_init,     verb_append, verb_overwrite, verb_merge,
 	verb_delete,   verb_cat,    verb_log,       verb_files,
 	verb_schema,   verb_checkpoint, verb_verify, verb_vacuum,
-	verb_optimize, verb_stats, verb_restore, verb_update,
+	verb_optimize, verb_stats, verb_restore, verb_update, verb_changes,
 };
 
 int main(int argc, char **argv)
@@ -275,6 +281,17 @@ int main(int argc, char **argv)
 		case O_DEEP:
 			opt.deep = true;
 			break;
+		case O_FROM:
+		case O_TO: {
+			const char *o = c == O_FROM ? "--from" : "--to";
+			uint64_t n = cli_count(o, optarg);
+			if (n > INT64_MAX)
+				cli_usage_error("%s %s: a Delta version is at "
+						"most %lld", o, optarg,
+						(long long)INT64_MAX);
+			*(c == O_FROM ? &opt.from : &opt.to) = (int64_t)n;
+			break;
+		}
 		case O_SET:
 			if (opt.nset == MAX_WHERE)
 				cli_usage_error("too many --set");

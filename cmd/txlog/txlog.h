@@ -40,6 +40,7 @@ extern struct txopt {
 	const char *when_newer;
 	const char *delete_when;
 	int64_t version; /* -1: newest */
+	int64_t from, to; /* changes --from, --to (-1: not given) */
 	const char *as_of;
 	bool merge_schema;
 	bool stats;
@@ -69,6 +70,7 @@ int verb_optimize(void);
 int verb_stats(void);
 int verb_restore(void);
 int verb_update(void);
+int verb_changes(void);
 
 /* Load the newest snapshot (or die 2); must_exist: a table is needed. */
 struct dl_snapshot *load_table(int64_t version);

@@ -1,0 +1,399 @@
+/*
+ * changes: the row-level change data feed between two versions, in
+ * Delta's shape -- each changed row with _change_type (insert, delete,
+ * update_preimage, update_postimage), _commit_version and
+ * _commit_timestamp -- read back from what the log already keeps.
+ *
+ * txlog writes no change data files.  A commit's changes are the rows
+ * of the files it removed and of the files it added, both with
+ * dataChange true (optimize's files say false and yield nothing):
+ *
+ *   - a row removed and added back byte for byte in the same commit is
+ *     no change: those are the copies of copy-on-write (delete, merge,
+ *     overwrite --where, update), counted as a multiset of XXH3-128
+ *     fingerprints of the row's bytes;
+ *   - the other removed rows are deletes, the other added rows inserts;
+ *   - an UPDATE puts its updated rows in files of their own (tagged
+ *     TXLOG_TAG_UPDATED): those are the postimages, and the removed rows
+ *     the copies do not account for are the preimages -- exact even for
+ *     an update that leaves a row as it was;
+ *   - in a MERGE a deleted row and an inserted row with the same merge
+ *     key (the commit's mergeKey) are one row's preimage and postimage.
+ *
+ * So the removed files must still be on disk: changes reads within
+ * vacuum's retention, and refuses, naming the file, past it.  Memory is
+ * the fingerprints of one commit's added rows plus its changed rows.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "expr.h"
+#include "fpset.h"
+#include "jsonw.h"
+#include "lines.h"
+#include "timefmt.h"
+#include "txlog.h"
+#include "value.h"
+#include "xalloc.h"
+
+static const char *const reserved[] = {"_change_type", "_commit_version",
+				       "_commit_timestamp"};
+
+/* Rows kept as lines of one buffer, each followed by '\n'. */
+struct rows {
+	struct buf text;
+	size_t n;
+};
+
+static void rows_add(struct rows *r, const char *p, size_t n)
+{
+	buf_add(&r->text, p, n);
+	buf_addc(&r->text, '\n');
+	r->n++;
+}
+
+/* The data file of a commit's add or remove, refused when it is gone. */
+static struct lines *open_changed(const struct dl_snapshot *w,
+				  const struct dl_file *f)
+{
+	struct buf b = {0};
+	buf_addf(&b, "%s/%s", w->table, f->path);
+	struct stat st;
+	if (lstat(b.p, &st) != 0 && errno == ENOENT)
+		cli_die(EXIT_TROUBLE, "%s: the changes of version %lld need "
+			"%s, which is gone (vacuumed?): changes are readable "
+			"only within vacuum's retention; nothing read",
+			w->table, (long long)f->version, f->path);
+	buf_free(&b);
+	return open_data(w, f);
+}
+
+static bool data_change(const struct dl_file *f)
+{
+	const char *v;
+	size_t vn;
+	return !(dl_get(f->action, f->action_len, "dataChange", &v, &vn) &&
+		 v[0] == 'f');
+}
+
+static bool updated_file(const struct dl_file *f)
+{
+	const char *v;
+	size_t vn;
+	return dl_get(f->action, f->action_len, "tags", &v, &vn) &&
+	       dl_get(v, vn, TXLOG_TAG_UPDATED, &v, &vn);
+}
+
+/* Each row of f to fn. */
+static void each_row(const struct dl_snapshot *w, const struct dl_file *f,
+		     void (*fn)(void *ctx, const char *p, size_t n), void *ctx)
+{
+	struct lines *l = open_changed(w, f);
+	struct line ln;
+	char err[512];
+	int rc;
+	while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
+		if (ln.too_long)
+			cli_die(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": damaged "
+				"data file", w->table, f->path, ln.lineno);
+		fn(ctx, ln.p, ln.len);
+	}
+	if (rc < 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", f->path, err);
+	lines_close(l);
+}
+
+struct commit_rows {
+	struct fpset *copies; /* added rows that may be copies: count */
+	struct rows del, ins;
+	bool counting; /* pass 1: count the added rows */
+};
+
+static void count_added(void *ctx, const char *p, size_t n)
+{
+	struct commit_rows *c = ctx;
+	uint64_t *cnt;
+	fpset_add(c->copies, value_fp(p, n), &cnt);
+	(*cnt)++;
+}
+
+/* A removed row: a copy's original when an added row not yet matched
+ * has its bytes, else a change.  The payload's low half counts the added
+ * rows not yet matched, its high half the matched ones, which
+ * take_added then skips as copies. */
+static void take_removed(void *ctx, const char *p, size_t n)
+{
+	struct commit_rows *c = ctx;
+	uint64_t *cnt;
+	struct fp128 fp = value_fp(p, n);
+	if (fpset_has(c->copies, fp)) {
+		fpset_add(c->copies, fp, &cnt);
+		if (*cnt & 0xffffffffu) {
+			*cnt = *cnt - 1 + (1ull << 32);
+			return;
+		}
+	}
+	rows_add(&c->del, p, n);
+}
+
+static void take_added(void *ctx, const char *p, size_t n)
+{
+	struct commit_rows *c = ctx;
+	uint64_t *cnt;
+	struct fp128 fp = value_fp(p, n);
+	if (fpset_has(c->copies, fp)) {
+		fpset_add(c->copies, fp, &cnt);
+		if (*cnt >> 32) {
+			*cnt -= 1ull << 32;
+			return; /* a copy */
+		}
+	}
+	rows_add(&c->ins, p, n);
+}
+
+static void keep_row(void *ctx, const char *p, size_t n)
+{
+	rows_add(ctx, p, n);
+}
+
+/* One output row: the record with the three columns after its own. */
+static void emit(struct buf *o, const char *p, size_t n, const char *type,
+		 int64_t v, const char *ts)
+{
+	size_t e = n;
+	while (e && p[e - 1] != '}')
+		e--;
+	if (!e)
+		cli_die(EXIT_TROUBLE, "%s: version %lld: a row that is not "
+			"an object", opt.table, (long long)v);
+	o->len = 0;
+	buf_add(o, p, e - 1);
+	size_t k = scan_ws(p, e - 1, 1);
+	buf_adds(o, k == e - 1 ? "\"_change_type\":\"" : ",\"_change_type\":\"");
+	buf_adds(o, type);
+	buf_addf(o, "\",\"_commit_version\":%lld,\"_commit_timestamp\":\"%s\"}",
+		 (long long)v, ts);
+	cli_out_line(o->p, o->len);
+	cli_stats.records_out++;
+}
+
+/* The merge key of a row as a fingerprint; false when it has none. */
+static bool row_key(struct expr *e, const char *p, size_t n,
+		    struct scan_record *rec, struct buf *scratch,
+		    struct fp128 *fp)
+{
+	struct scan_error se;
+	if (scan_record(rec, p, n, &se) != 0)
+		return false;
+	const char *v;
+	size_t vn;
+	char err[256];
+	if (expr_eval(e, rec, &v, &vn, err, sizeof err) != EXPR_VALUE)
+		return false;
+	scratch->len = 0;
+	*fp = value_fingerprint(v, vn, scratch);
+	return true;
+}
+
+/* Emit rows of r (delete or insert), each an update image instead when
+ * its key is in the other side's key set. */
+static void emit_side(struct buf *o, const struct rows *r, const char *plain,
+		      const char *image, struct fpset *other, struct expr *key,
+		      int64_t v, const char *ts)
+{
+	struct scan_record rec = {0};
+	struct buf scratch = {0};
+	const char *p = r->text.p;
+	for (size_t i = 0; i < r->n; i++) {
+		const char *nl = memchr(p, '\n', r->text.len - (size_t)(p - r->text.p));
+		size_t n = (size_t)(nl - p);
+		struct fp128 fp;
+		bool img = other && row_key(key, p, n, &rec, &scratch, &fp) &&
+			   fpset_has(other, fp);
+		emit(o, p, n, img ? image : plain, v, ts);
+		p = nl + 1;
+	}
+	scan_record_free(&rec);
+	buf_free(&scratch);
+}
+
+static struct fpset *key_set(const struct rows *r, struct expr *key)
+{
+	struct fpset *s = fpset_new(false);
+	struct scan_record rec = {0};
+	struct buf scratch = {0};
+	const char *p = r->text.p;
+	for (size_t i = 0; i < r->n; i++) {
+		const char *nl = memchr(p, '\n', r->text.len - (size_t)(p - r->text.p));
+		struct fp128 fp;
+		if (row_key(key, p, (size_t)(nl - p), &rec, &scratch, &fp))
+			fpset_add(s, fp, NULL);
+		p = nl + 1;
+	}
+	scan_record_free(&rec);
+	buf_free(&scratch);
+	return s;
+}
+
+/* The changes of version v (its commit text) to stdout. */
+static void version_changes(int64_t v, const char *text, size_t n,
+			    const char *ts, struct buf *o)
+{
+	const char *ci = NULL;
+	size_t cn = 0;
+	char *op = NULL, *mkey = NULL;
+	if (txlog_commit_info(text, n, &ci, &cn)) {
+		op = dl_get_str(ci, cn, "operation");
+		const char *pp;
+		size_t pn;
+		if (dl_get(ci, cn, "operationParameters", &pp, &pn) &&
+		    pp[0] == '{')
+			mkey = dl_get_str(pp, pn, "mergeKey");
+	}
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(text + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - text) : n;
+		const char *x;
+		size_t xn;
+		struct scan_error se;
+		if (scan_ws(text + i, e - i, 0) < e - i &&
+		    scan_validate(text + i, e - i, &se) == 0 &&
+		    dl_get(text + i, e - i, "cdc", &x, &xn))
+			cli_die(EXIT_TROUBLE, "%s: version %lld has change data "
+				"files (cdc actions) of another writer, which "
+				"txlog does not read; nothing read", opt.table,
+				(long long)v);
+		i = e + 1;
+	}
+	/* the commit's adds and removes, parsed as a load parses them */
+	struct dl_snapshot *w = xcalloc(1, sizeof *w);
+	w->table = xstrdup(opt.table);
+	w->version = -1;
+	w->checkpoint_version = -1;
+	char err[512];
+	if (dl_apply(w, text, n, v, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	bool update = op && strcmp(op, "UPDATE") == 0;
+	struct commit_rows c = {.copies = fpset_new(true)};
+	struct rows post = {0};
+	for (size_t i = 0; i < w->nfiles; i++) {
+		const struct dl_file *f = &w->files[i];
+		if (!f->live || !data_change(f))
+			continue;
+		if (update && updated_file(f))
+			each_row(w, f, keep_row, &post);
+		else
+			each_row(w, f, count_added, &c);
+	}
+	for (size_t i = 0; i < w->nfiles; i++) {
+		const struct dl_file *f = &w->files[i];
+		if (!f->live && data_change(f))
+			each_row(w, f, take_removed, &c);
+	}
+	for (size_t i = 0; i < w->nfiles; i++) {
+		const struct dl_file *f = &w->files[i];
+		if (f->live && data_change(f) && !(update && updated_file(f)))
+			each_row(w, f, take_added, &c);
+	}
+	if (update && post.n) {
+		emit_side(o, &c.del, "update_preimage", NULL, NULL, NULL, v, ts);
+		emit_side(o, &post, "update_postimage", NULL, NULL, NULL, v, ts);
+		emit_side(o, &c.ins, "insert", NULL, NULL, NULL, v, ts);
+	} else if (mkey && op && strcmp(op, "MERGE") == 0 && c.del.n &&
+		   c.ins.n) {
+		char kerr[512];
+		struct expr *key = expr_compile(mkey, kerr, sizeof kerr);
+		if (!key)
+			cli_die(EXIT_TROUBLE, "%s: version %lld: mergeKey %s: "
+				"%s", opt.table, (long long)v, mkey, kerr);
+		struct fpset *dk = key_set(&c.del, key);
+		struct fpset *ik = key_set(&c.ins, key);
+		emit_side(o, &c.del, "delete", "update_preimage", ik, key, v,
+			  ts);
+		emit_side(o, &c.ins, "insert", "update_postimage", dk, key, v,
+			  ts);
+		fpset_free(dk);
+		fpset_free(ik);
+		expr_free(key);
+	} else {
+		emit_side(o, &c.del, "delete", NULL, NULL, NULL, v, ts);
+		emit_side(o, &c.ins, "insert", NULL, NULL, NULL, v, ts);
+	}
+	fpset_free(c.copies);
+	buf_free(&c.del.text);
+	buf_free(&c.ins.text);
+	buf_free(&post.text);
+	dl_snapshot_free(w);
+	free(op);
+	free(mkey);
+}
+
+int verb_changes(void)
+{
+	if (opt.from < 0)
+		cli_usage_error("changes needs --from V1");
+	struct dl_snapshot *s = load_table(-1);
+	char err[1024];
+	if (dl_can_read(s, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	int64_t to = opt.to >= 0 ? opt.to : s->version;
+	if (opt.from > s->version || to > s->version)
+		cli_die(EXIT_TROUBLE, "%s: version %lld does not exist (the "
+			"newest is %lld)", opt.table,
+			(long long)(opt.from > s->version ? opt.from : to),
+			(long long)s->version);
+	if (opt.from > to)
+		cli_usage_error("--from %lld is after --to %lld",
+				(long long)opt.from, (long long)to);
+	for (size_t i = 0; s->schema && i < s->schema->nfields; i++)
+		for (size_t k = 0; k < 3; k++)
+			if (strcmp(s->schema->fields[i].name, reserved[k]) == 0)
+				cli_die(EXIT_TROUBLE, "%s: column %s is a name "
+					"the change data feed reserves (as in "
+					"Delta); changes refused", opt.table,
+					reserved[k]);
+	dl_snapshot_free(s);
+	size_t nv;
+	int64_t *vs = dl_list_versions(opt.table, &nv, err, sizeof err);
+	if (!vs)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	int64_t *times = txlog_commit_times(vs, nv);
+	struct buf text = {0}, o = {0};
+	size_t k = 0;
+	for (int64_t v = opt.from; v <= to; v++) {
+		while (k < nv && vs[k] < v)
+			k++;
+		int rc = k < nv && vs[k] == v
+				 ? dl_read_commit(opt.table, v, &text, err,
+						  sizeof err)
+				 : 1;
+		if (rc < 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		if (rc == 1 || times[k] < 0)
+			cli_die(EXIT_TROUBLE, "%s: the commit of version %lld "
+				"is gone (log cleanup): its changes cannot be "
+				"read; start --from a later version", opt.table,
+				(long long)v);
+		struct instant at = {times[k] / 1000,
+				     (int32_t)(times[k] % 1000) * 1000000};
+		char ts[TIME_STRMAX];
+		time_format_instant(&at, TIME_STYLE_MILLIS, ts);
+		version_changes(v, text.p, text.len, ts, &o);
+	}
+	buf_free(&text);
+	buf_free(&o);
+	free(times);
+	free(vs);
+	if (opt.stats) {
+		char extra[96];
+		snprintf(extra, sizeof extra, ",\"from\":%lld,\"to\":%lld",
+			 (long long)opt.from, (long long)to);
+		cli_stats_print(extra);
+	}
+	return EXIT_OK;
+}

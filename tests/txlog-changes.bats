@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# txlog changes: the row-level change data feed, against a brute-force
+# model -- each version's rows are the previous version's minus its
+# deletes and preimages plus its inserts and postimages -- over random
+# sequences of append, delete, update, merge, overwrite, optimize and
+# restore.
+
+load helpers
+
+mk() {
+	txlog init t --infer --partition-by p
+	printf '{"id":1,"p":"x","v":1}\n{"id":2,"p":"y","v":2}\n{"id":3,"p":"x","v":3}\n' | txlog append t
+}
+
+strip() { jq -c 'del(._change_type, ._commit_version, ._commit_timestamp)'; }
+
+# newest version
+newest() { ls t/_delta_log | grep '^[0-9]*\.json$' | tail -n 1 | sed 's/^0*//; s/\.json$//; s/^$/0/'; }
+
+@test "changes gives Delta's columns for append, update, delete, merge, and nothing for optimize" {
+	mk
+	txlog update t --set 'v = 10' --where 'id = 1'
+	txlog delete t --where 'id = 2'
+	printf '{"id":3,"p":"x","v":30}\n{"id":4,"p":"x"}\n' | txlog merge t -k .id
+	txlog optimize t
+	run sh -c "txlog changes t --from 1 | jq -c '[._commit_version, ._change_type, .id, .v]'"
+	assert_output - <<'J'
+[1,"insert",1,1]
+[1,"insert",3,3]
+[1,"insert",2,2]
+[2,"update_preimage",1,1]
+[2,"update_postimage",1,10]
+[3,"delete",2,2]
+[4,"update_preimage",3,3]
+[4,"update_postimage",3,30]
+[4,"insert",4,null]
+J
+	# the timestamp is the commit time log and --as-of use, in UTC
+	run sh -c "txlog changes t --from 3 --to 3 | jq -r ._commit_timestamp"
+	assert_output --regexp '^20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z$'
+	run txlog changes t --from 5
+	assert_success
+	assert_output ''
+}
+
+@test "an update that leaves a row as it was still gives its preimage and postimage" {
+	mk
+	txlog update t --set 'p = x' --where 'id = 3'
+	run sh -c "txlog changes t --from 2 | jq -c '[._change_type, .id, .v]'"
+	assert_output - <<'J'
+["update_preimage",3,3]
+["update_postimage",3,3]
+J
+}
+
+@test "changes refuses what it cannot read exactly" {
+	mk
+	txlog delete t --where 'id = 1'
+	run txlog changes t
+	assert_failure 2
+	assert_line -n 0 'txlog: changes needs --from V1'
+	run txlog changes t --from 3
+	assert_failure 2
+	assert_output 'txlog: t: version 3 does not exist (the newest is 2)'
+	run txlog changes t --from 2 --to 1
+	assert_failure 2
+	assert_line -n 0 'txlog: --from 2 is after --to 1'
+	run txlog changes t --from 1 --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 'txlog: changes: --where does not apply to changes'
+	f=$(jq -r 'select(.remove) | .remove.path' t/_delta_log/00000000000000000002.json)
+	rm "t/$f"
+	run txlog changes t --from 2
+	assert_failure 2
+	assert_output "txlog: t: the changes of version 2 need $f, which is gone (vacuumed?): changes are readable only within vacuum's retention; nothing read"
+	txlog checkpoint t
+	rm t/_delta_log/00000000000000000000.json t/_delta_log/00000000000000000001.json
+	run txlog changes t --from 1
+	assert_failure 2
+	assert_output "txlog: t: the commit of version 1 is gone (log cleanup): its changes cannot be read; start --from a later version"
+}
+
+@test "a table with a column named _change_type is refused" {
+	txlog init t --infer
+	echo '{"id":1,"_change_type":"x"}' | txlog append t
+	run txlog changes t --from 0
+	assert_failure 2
+	assert_output 'txlog: t: column _change_type is a name the change data feed reserves (as in Delta); changes refused'
+}
+
+# One random operation on t (RANDOM seeded by the caller).
+random_op() {
+	local k=$((RANDOM % 6 + 1)) r=$((RANDOM % 100)) p
+	p=$([ $((RANDOM % 2)) = 0 ] && echo x || echo y)
+	case $((RANDOM % 9)) in
+	0 | 1) printf '{"id":%d,"p":"%s","v":%d}\n{"id":%d,"p":"x","v":%d}\n' \
+		$k $p $r $((k + 1)) $r | txlog append t ;;
+	2) txlog delete t --where "id = $k" ;;
+	3) txlog update t --set "v = $r" --where "id = $k" ;;
+	4) printf '{"id":%d,"p":"%s","v":%d}\n{"id":%d,"v":%d}\n' \
+		$k $p $r $((k + 3)) $((r + 1)) | txlog merge t -k .id ;;
+	5) echo "{\"id\":$k,\"p\":\"$p\",\"v\":$r}" |
+		txlog overwrite t --where "id = $k" ;;
+	6) txlog optimize t ;;
+	7) txlog restore t --version $((RANDOM % $(newest) + 1)) ;;
+	8) txlog update t --set "p = $p" --where "p = \"$p\"" ;;
+	esac
+}
+
+@test "changes between versions agrees with the rows of each version, over random operations" {
+	for seed in $(seq 1 "$(quick 2 1)"); do
+		rm -rf t
+		RANDOM=$seed
+		mk
+		for i in $(seq 1 10); do random_op 2>/dev/null; done
+		n=$(newest)
+		txlog changes t --from 2 > all
+		txlog cat t --version 1 | jq -c . | sort > rows.1
+		for v in $(seq 2 "$n"); do
+			txlog cat t --version "$v" | jq -c . | sort > rows.$v
+			jq -c "select(._commit_version == $v)" all > ch
+			jq -c 'select(._change_type == "delete" or ._change_type == "update_preimage")' ch | strip | sort > del
+			jq -c 'select(._change_type == "insert" or ._change_type == "update_postimage")' ch | strip > ins
+			# every deleted row was there, and the rest is the next version
+			run comm -13 rows.$((v - 1)) del
+			assert_output ''
+			{ comm -23 rows.$((v - 1)) del; cat ins; } | sort > model
+			run diff model rows.$v
+			assert_success
+			# the pre- and postimages pair up
+			op=$(jq -r 'select(.commitInfo) | .commitInfo.operation' t/_delta_log/$(printf %020d "$v").json)
+			pre=$(grep -c update_preimage ch || true)
+			post=$(grep -c update_postimage ch || true)
+			[ "$pre" = "$post" ]
+			if [ "$op" = UPDATE ]; then
+				run jq -r 'select(.commitInfo) | .commitInfo.operationMetrics.numUpdatedRows' t/_delta_log/$(printf %020d "$v").json
+				assert_output "$post"
+			fi
+		done
+		# one version alone is its part of the range
+		txlog changes t --from "$n" --to "$n" > last
+		run sh -c "jq -c 'select(._commit_version == $n)' all | cmp - last"
+		assert_success
+	done
+}
