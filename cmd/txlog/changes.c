@@ -77,7 +77,7 @@ static bool data_change(const struct dl_file *f)
 {
 	const char *v;
 	size_t vn;
-	return !(dl_get(f->action, f->action_len, "dataChange", &v, &vn) &&
+	return !(scan_get(f->action, f->action_len, "dataChange", &v, &vn) &&
 		 v[0] == 'f');
 }
 
@@ -85,8 +85,8 @@ static bool updated_file(const struct dl_file *f)
 {
 	const char *v;
 	size_t vn;
-	return dl_get(f->action, f->action_len, "tags", &v, &vn) &&
-	       dl_get(v, vn, TXLOG_TAG_UPDATED, &v, &vn);
+	return scan_get(f->action, f->action_len, "tags", &v, &vn) &&
+	       scan_get(v, vn, TXLOG_TAG_UPDATED, &v, &vn);
 }
 
 /* Each row of f to fn. */
@@ -248,12 +248,12 @@ static void version_changes(int64_t v, const char *text, size_t n,
 	size_t cn = 0;
 	char *op = NULL, *mkey = NULL;
 	if (txlog_commit_info(text, n, &ci, &cn)) {
-		op = dl_get_str(ci, cn, "operation");
+		op = scan_get_str(ci, cn, "operation");
 		const char *pp;
 		size_t pn;
-		if (dl_get(ci, cn, "operationParameters", &pp, &pn) &&
+		if (scan_get(ci, cn, "operationParameters", &pp, &pn) &&
 		    pp[0] == '{')
-			mkey = dl_get_str(pp, pn, "mergeKey");
+			mkey = scan_get_str(pp, pn, "mergeKey");
 	}
 	for (size_t i = 0; i < n;) {
 		const char *nl = memchr(text + i, '\n', n - i);
@@ -263,7 +263,7 @@ static void version_changes(int64_t v, const char *text, size_t n,
 		struct scan_error se;
 		if (scan_ws(text + i, e - i, 0) < e - i &&
 		    scan_validate(text + i, e - i, &se) == 0 &&
-		    dl_get(text + i, e - i, "cdc", &x, &xn))
+		    scan_get(text + i, e - i, "cdc", &x, &xn))
 			cli_die(EXIT_TROUBLE, "%s: version %lld has change data "
 				"files (cdc actions) of another writer, which "
 				"txlog does not read; nothing read", opt.table,
