@@ -125,7 +125,11 @@ static void usage(int status)
 "commits only when CMD exits 0 having read the whole batch.\n"
 "Exit status: 0 done, 2 trouble (or CMD failed), 75 the state is locked\n"
 "or CMD exited 75.\n"
-"See checkpoint(1).\n");
+"Run 'checkpoint VERB --help' for a verb's options.  See checkpoint(1).\n");
+	cli_examples(f,
+"  printf '{\"n\":%d}\\n' 1 2 3 4 5 > events.ndjson\n"
+"  checkpoint run -s ev.ckpt -n 2 --until-empty events.ndjson -- sh -c 'cat >> sink.ndjson'\n"
+"  checkpoint status -s ev.ckpt\n");
 	exit(status);
 }
 
@@ -1399,37 +1403,66 @@ static void do_reset(char **args, int nargs)
 
 /* Each verb, its usage line and the options it takes (long names); any
  * other option is refused, so a misplaced one never goes unnoticed. */
-static const struct verb {
-	const char *name, *usage;
-	const char *const opts[8];
-} verbs[] = {
-	{"read", "checkpoint read -s STATE [-n N] [--max-bytes SIZE] "
-		 "[--glob PATTERN] [--stats] FILE|DIR...",
-	 {"state", "glob", "max-records", "max-bytes", "stats", NULL}},
-	{"commit", "checkpoint commit -s STATE", {"state", NULL}},
-	{"run", "checkpoint run -s STATE [-n N] [--max-bytes SIZE] "
-		"[--glob PATTERN] [--until-empty] [--allow-unread] [--stats] "
-		"FILE|DIR... -- CMD [ARG]...",
-	 {"state", "glob", "max-records", "max-bytes", "until-empty",
-	  "allow-unread", "stats", NULL}},
-	{"status", "checkpoint status -s STATE", {"state", NULL}},
-	{"reset", "checkpoint reset -s STATE --to start|end|OFFSET "
-		  "[--glob PATTERN] [FILE|DIR]...",
-	 {"state", "to", "glob", NULL}},
+static const struct cli_verb verbs[] = {
+	{"read", "read -s STATE [-n N] [--max-bytes SIZE] [--glob PATTERN] "
+		 "[--stats] FILE|DIR...",
+	 "state glob max-records max-bytes stats",
+	 "Print the next batch of new lines (the same one until committed)",
+	 "  printf '{\"id\":%d}\\n' 1 2 3 > app.ndjson\n"
+	 "  checkpoint read -s app.ckpt -n 2 app.ndjson\n"
+	 "  checkpoint read -s app.ckpt --max-bytes 1K --glob '*.ndjson' .\n"},
+	{"commit", "commit -s STATE", "state",
+	 "Mark the pending batch done: the next read starts after it",
+	 "  printf '{\"id\":%d}\\n' 1 2 3 > app.ndjson\n"
+	 "  checkpoint read -s app.ckpt -n 2 app.ndjson > batch.ndjson\n"
+	 "  checkpoint commit -s app.ckpt\n"},
+	{"run", "run -s STATE [-n N] [--max-bytes SIZE] [--glob PATTERN] "
+		"[--until-empty] [--allow-unread] [--stats] FILE|DIR... -- "
+		"CMD [ARG]...",
+	 "state glob max-records max-bytes until-empty allow-unread stats",
+	 "Give CMD each batch on stdin; commit when it exits 0 having read "
+	 "it all",
+	 "  printf '{\"n\":%d}\\n' 1 2 3 4 5 > events.ndjson\n"
+	 "  checkpoint run -s ev.ckpt -n 2 --until-empty events.ndjson -- "
+	 "sh -c 'cat >> sink.ndjson'\n"
+	 "  checkpoint run -s ev.ckpt events.ndjson -- wc -l\n"},
+	{"status", "status -s STATE", "state",
+	 "Print each source's committed offset and the pending batch",
+	 "  printf '{\"id\":1}\\n' > app.ndjson\n"
+	 "  checkpoint read -s app.ckpt app.ndjson > /dev/null\n"
+	 "  checkpoint status -s app.ckpt\n"},
+	{"reset", "reset -s STATE --to start|end|OFFSET [--glob PATTERN] "
+		  "[FILE|DIR]...",
+	 "state to glob",
+	 "Move the sources' offsets: to the start, the end, or a byte offset",
+	 "  printf '{\"old\":1}\\n' > live.ndjson\n"
+	 "  checkpoint reset -s live.ckpt --to end live.ndjson\n"
+	 "  checkpoint reset -s live.ckpt --to start\n"},
 };
+#define NVERBS (sizeof verbs / sizeof verbs[0])
 
-static bool verb_takes(const struct verb *v, const char *name)
-{
-	for (size_t k = 0; v->opts[k]; k++)
-		if (!strcmp(v->opts[k], name))
-			return true;
-	return false;
-}
+static const struct cli_opthelp option_help[] = {
+	{"state",
+	 "  -s, --state FILE          the checkpoint state (committed atomically)\n"},
+	{"glob",
+	 "      --glob PATTERN        files of a DIR to read (default '*')\n"},
+	{"max-records",
+	 "  -n, --max-records N       at most N lines per batch\n"},
+	{"max-bytes",
+	 "      --max-bytes SIZE      at most SIZE bytes per batch (at least one line)\n"},
+	{"until-empty",
+	 "      --until-empty         repeat batches until nothing new is left\n"},
+	{"allow-unread",
+	 "      --allow-unread        commit when CMD exits 0 without reading all\n"},
+	{"to",
+	 "      --to WHERE            start, end, or a byte OFFSET (one FILE)\n"},
+	{"stats",
+	 "      --stats               print counts as one JSON line on stderr\n"},
+};
 
 int main(int argc, char **argv)
 {
-	enum { O_GLOB = 256, O_BYTES, O_UNTIL, O_TO, O_STATS, O_VERSION,
-	       O_UNREAD };
+	enum { O_GLOB = 256, O_BYTES, O_UNTIL, O_TO, O_STATS, O_UNREAD };
 	static const struct option longopts[] = {
 		{"state", required_argument, NULL, 's'},
 		{"glob", required_argument, NULL, O_GLOB},
@@ -1440,38 +1473,16 @@ int main(int argc, char **argv)
 		{"to", required_argument, NULL, O_TO},
 		{"stats", no_argument, NULL, O_STATS},
 		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
 	};
 	cli_init(argv[0]);
-	if (argc < 2)
-		usage(EXIT_TROUBLE);
-	const char *verb = argv[1];
-	if (!strcmp(verb, "-h") || !strcmp(verb, "--help"))
-		usage(EXIT_OK);
-	if (!strcmp(verb, "--version"))
-		cli_version();
-	const struct verb *vb = NULL;
-	const char *verb_names[6];
-	for (size_t k = 0; k < sizeof verbs / sizeof *verbs; k++) {
-		verb_names[k] = verbs[k].name;
-		if (!strcmp(verb, verbs[k].name))
-			vb = &verbs[k];
-	}
-	verb_names[5] = NULL;
-	if (!vb) {
-		const char *near = cli_nearest(verb, verb_names);
-		if (near)
-			cli_usage_error("unknown command '%s'; did you mean "
-					"'%s'? (read, commit, run, status, "
-					"reset)", verb, near);
-		cli_usage_error("unknown command '%s' (read, commit, run, "
-				"status, reset)", verb);
-	}
+	const struct cli_verb *vb = cli_verb_pick(verbs, NVERBS, &argc, &argv,
+						  usage);
+	const char *verb = vb->name;
 	/* run: everything after "--" is the command. */
 	char **cmd = NULL;
-	int ac = argc - 1;
-	char **av = argv + 1;
+	int ac = argc;
+	char **av = argv;
 	if (!strcmp(verb, "run")) {
 		for (int i = 1; i < ac; i++)
 			if (!strcmp(av[i], "--")) {
@@ -1480,37 +1491,9 @@ int main(int argc, char **argv)
 				ac = i;
 				break;
 			}
-		if (!cmd || !cmd[0])
-			cli_usage_error("run: give the command after '--'");
 	}
-	int c, li;
-	opterr = 0; /* unknown options are refused below, with a hint */
-	while ((li = -1, c = getopt_long(ac, av, "+:s:n:h", longopts,
-					 &li)) != -1) {
-		if (c == '?' || c == ':') {
-			char shortopt[3] = {'-', (char)optopt, '\0'};
-			const char *tok = optopt > 0 && optopt < 256 &&
-						  av[optind - 1][1] != '-'
-					  ? shortopt
-					  : av[optind - 1];
-			if (c == ':')
-				cli_usage_error("%s: %s needs a value", verb,
-						tok);
-			cli_verb_refuse(verb, tok, vb->usage, vb->opts,
-					false);
-		}
-		if (c != 'h' && c != O_VERSION) {
-			const char *name = NULL;
-			for (size_t k = 0; longopts[k].name && !name; k++)
-				if (longopts[k].val == c)
-					name = longopts[k].name;
-			if (!verb_takes(vb, name)) {
-				char dashed[32];
-				snprintf(dashed, sizeof dashed, "--%s", name);
-				cli_verb_refuse(verb, dashed, vb->usage,
-						vb->opts, true);
-			}
-		}
+	int c;
+	while ((c = cli_verb_getopt(vb, ac, av, "+s:n:h", longopts)) != -1) {
 		switch (c) {
 		case 's': opt.state = optarg; break;
 		case O_GLOB: opt.glob = optarg; break;
@@ -1528,16 +1511,19 @@ int main(int argc, char **argv)
 		case O_UNREAD: opt.allow_unread = true; break;
 		case O_TO: opt.to = optarg; break;
 		case O_STATS: opt.stats = true; break;
-		case 'h': usage(EXIT_OK); break;
-		case O_VERSION: cli_version(); break;
+		case 'h':
+			cli_verb_help(vb, option_help,
+				      sizeof option_help / sizeof *option_help);
 		}
 	}
+	if (!strcmp(verb, "run") && (!cmd || !cmd[0]))
+		cli_verb_usage_error(vb, "give the command after '--'");
 	if (!opt.state)
-		cli_usage_error("%s: -s STATE is required", verb);
+		cli_verb_usage_error(vb, "-s STATE is required");
 	char **args = av + optind;
 	int nargs = ac - optind;
 	if ((!strcmp(verb, "commit") || !strcmp(verb, "status")) && nargs)
-		cli_usage_error("%s takes no FILE", verb);
+		cli_verb_usage_error(vb, "%s takes no FILE", verb);
 	state_load();
 	int status = EXIT_OK;
 	if (!strcmp(verb, "read")) {

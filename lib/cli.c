@@ -539,60 +539,137 @@ const char *cli_nearest(const char *s, const char *const *names)
 	return bd <= limit ? best : NULL;
 }
 
-void cli_verb_refuse(const char *verb, const char *opt,
-		     const char *usage_line, const char *const *allowed,
-		     bool known)
-{
-	const char *near = known ? NULL : cli_nearest(opt, allowed);
-	if (known)
-		fprintf(stderr, "%s: %s: %s does not apply to %s\n", cli_prog,
-			verb, opt, verb);
-	else if (near)
-		fprintf(stderr, "%s: %s: unknown option %s; did you mean "
-			"--%s?\n", cli_prog, verb, opt, near);
-	else
-		fprintf(stderr, "%s: %s: unknown option %s\n", cli_prog, verb,
-			opt);
-	fprintf(stderr, "Usage: %s\n", usage_line);
-	exit(EXIT_TROUBLE);
-}
-
 _Noreturn void cli_verb_usage_error(const struct cli_verb *v, const char *fmt,
 				    ...)
 {
 	va_list ap;
+	out_drain();
 	fflush(stdout);
-	fprintf(stderr, "%s: %s: ", cli_prog, v->name);
+	if (v->name)
+		fprintf(stderr, "%s: %s: ", cli_prog, v->name);
+	else
+		fprintf(stderr, "%s: ", cli_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nUsage: %s %s\nTry '%s %s --help' for more "
-		"information.\n", cli_prog, v->usage, cli_prog, v->name);
+	fprintf(stderr, "\nUsage: %s %s\nTry '%s%s%s --help' for more "
+		"information.\n", cli_prog, v->usage, cli_prog,
+		v->name ? " " : "", v->name ? v->name : "");
 	exit(EXIT_TROUBLE);
+}
+
+/* The named verbs, NULL-terminated, for cli_nearest(). */
+static void verb_names(const struct cli_verb *verbs, size_t n,
+		       const char **names, size_t max)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n && k + 1 < max; i++)
+		if (verbs[i].name)
+			names[k++] = verbs[i].name;
+	names[k] = NULL;
+}
+
+/* "a, b, c": the verbs, for a message. */
+static void verb_list(const struct cli_verb *verbs, size_t n, char *out,
+		      size_t len)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (!verbs[i].name)
+			continue;
+		int k = snprintf(out + used, len - used, "%s%s",
+				 used ? ", " : "", verbs[i].name);
+		if (k < 0 || (size_t)k >= len - used)
+			break;
+		used += (size_t)k;
+	}
 }
 
 const struct cli_verb *cli_verb_find(const struct cli_verb *verbs, size_t n,
 				     const char *name)
 {
 	const char *names[65];
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(verbs[i].name, name) == 0)
+	char list[512];
+	for (size_t i = 0; i < n; i++)
+		if (verbs[i].name && strcmp(verbs[i].name, name) == 0)
 			return &verbs[i];
-		if (k < 64)
-			names[k++] = verbs[i].name;
-	}
-	names[k] = NULL;
+	verb_names(verbs, n, names, 65);
+	verb_list(verbs, n, list, sizeof list);
 	const char *near = cli_nearest(name, names);
 	if (near)
 		cli_usage_error("unknown verb '%s'; did you mean '%s'?", name,
 				near);
-	cli_usage_error("unknown verb '%s'", name);
+	cli_usage_error("unknown verb '%s' (%s)", name, list);
 }
 
+const struct cli_verb *cli_verb_pick(const struct cli_verb *verbs, size_t n,
+				     int *argc, char ***argv,
+				     void (*help)(int status))
+{
+	const struct cli_verb *dflt = NULL;
+	const char *word = *argc > 1 ? (*argv)[1] : NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!verbs[i].name) {
+			dflt = &verbs[i];
+			continue;
+		}
+		if (word && strcmp(verbs[i].name, word) == 0) {
+			(*argc)--;
+			(*argv)++;
+			return &verbs[i];
+		}
+	}
+	if (dflt) {
+		/* a near miss of a verb that is no file is a typo, not an
+		 * input to read */
+		const char *names[65];
+		verb_names(verbs, n, names, 65);
+		if (word && word[0] != '-' && access(word, F_OK) != 0 &&
+		    cli_nearest(word, names))
+			cli_verb_find(verbs, n, word);
+		return dflt;
+	}
+	if (!word) {
+		char list[512];
+		verb_list(verbs, n, list, sizeof list);
+		cli_usage_error("missing verb (%s)", list);
+	}
+	if (strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0)
+		help(EXIT_OK);
+	if (strcmp(word, "--version") == 0)
+		cli_version();
+	const struct cli_verb *v = cli_verb_find(verbs, n, word);
+	(*argc)--;
+	(*argv)++;
+	return v;
+}
+
+void cli_examples(FILE *f, const char *examples)
+{
+	if (examples && *examples)
+		fprintf(f, "\nExamples:\n%s", examples);
+}
+
+void cli_verb_help(const struct cli_verb *v, const struct cli_opthelp *opts,
+		   size_t nopts)
+{
+	printf("Usage: %s %s\n%s.\n\nOptions:\n", cli_prog, v->usage,
+	       v->what);
+	for (size_t i = 0; i < nopts; i++)
+		if (cli_verb_takes(v, opts[i].name))
+			fputs(opts[i].help, stdout);
+	printf("  -h, --help                show this help\n\nSee %s(1).\n",
+	       cli_prog);
+	cli_examples(stdout, v->examples);
+	cli_out_close();
+	exit(EXIT_OK);
+}
 bool cli_verb_takes(const struct cli_verb *v, const char *longname)
 {
 	size_t n = strlen(longname);
+	if (!v->options)
+		return true;
 	for (const char *p = v->options; *p;) {
 		while (*p == ' ')
 			p++;
@@ -605,10 +682,17 @@ bool cli_verb_takes(const struct cli_verb *v, const char *longname)
 }
 
 /* The verb's option names, NULL-terminated, for cli_nearest(). */
-static void verb_options(const struct cli_verb *v, char names[][40],
-			 const char **ptrs, size_t max)
+static void verb_options(const struct cli_verb *v, const struct option *lo,
+			 char names[][40], const char **ptrs, size_t max)
 {
 	size_t k = 0;
+	if (!v->options) {
+		for (; lo->name && k + 1 < max; lo++)
+			if (strcmp(lo->name, "help") != 0)
+				ptrs[k++] = lo->name;
+		ptrs[k] = NULL;
+		return;
+	}
 	for (const char *p = v->options; *p && k + 1 < max;) {
 		while (*p == ' ')
 			p++;
@@ -627,8 +711,11 @@ int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 		    const char *shortopts, const struct option *longopts)
 {
 	char sopts[128];
-	/* a leading ':' tells a missing argument from an unknown option */
-	snprintf(sopts, sizeof sopts, ":%s", shortopts);
+	/* a leading ':' tells a missing argument from an unknown option;
+	 * it goes after a '+' (stop at the first operand) */
+	bool plus = shortopts[0] == '+';
+	snprintf(sopts, sizeof sopts, "%s:%s", plus ? "+" : "",
+		 shortopts + plus);
 	opterr = 0;
 	int longindex = -1;
 	int c = getopt_long(argc, argv, sopts, longopts, &longindex);
@@ -644,9 +731,9 @@ int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 				 (int)strcspn(arg, "="), arg);
 		if (c == ':')
 			cli_verb_usage_error(v, "%s needs an argument", word);
-		char names[32][40];
-		const char *ptrs[32];
-		verb_options(v, names, ptrs, 32);
+		char names[48][40];
+		const char *ptrs[48];
+		verb_options(v, longopts, names, ptrs, 48);
 		const char *near = cli_nearest(word, ptrs);
 		if (near)
 			cli_verb_usage_error(v, "unknown option '%s'; did you "
@@ -666,6 +753,6 @@ int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 	}
 	if (name && strcmp(name, "help") != 0 && !cli_verb_takes(v, name))
 		cli_verb_usage_error(v, "--%s does not apply to %s", name,
-				     v->name);
+				     v->name ? v->name : cli_prog);
 	return c;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "value.h"
 
@@ -148,43 +149,75 @@ struct dlq *cli_dlq_open(const char *path);
 void cli_dlq_close(struct dlq **d);
 
 /*
- * Per-verb options, for tools with verbs (checkpoint, txlog).  names is a
- * NULL-terminated list of long option names without the dashes.
- * cli_nearest: the name closest to s (edit distance at most a third of
- * its length, and at least 1 allowed), or NULL.
- * cli_verb_refuse: an option the tool knows ("PROG: VERB: OPT does not
- * apply to VERB") or does not ("PROG: VERB: unknown option OPT[; did you
- * mean --X?]", X among allowed, the verb's own options), then the verb's
- * usage line; exit 2.
+ * cli_nearest: the name closest to s (leading dashes ignored; edit
+ * distance at most a third of its length, and at least 1 allowed), or
+ * NULL.  names is NULL-terminated.  For "did you mean".
  */
 const char *cli_nearest(const char *s, const char *const *names);
-_Noreturn void cli_verb_refuse(const char *verb, const char *opt,
-			       const char *usage_line,
-			       const char *const *allowed, bool known);
 
 /*
- * Verbs of a multi-verb tool (txlog; dlq and checkpoint may follow).  A
- * verb names the long options it takes; cli_verb_getopt() is
- * getopt_long() that refuses, exit 2 with the verb's usage line, an
- * option the verb does not take ("--deep does not apply to cat"), an
- * unknown one ("did you mean --where?") and a missing argument.  -h and
- * --help are always taken: the caller prints the verb's help.
+ * The front end of every tool, verbs or not.  A tool is a table of
+ * verbs; a verb names the long options it takes, its usage line and
+ * what it does.  A tool without verbs (dedup) is one entry whose name is
+ * NULL; a tool with a default (reconcile SOURCE TARGET, window without
+ * merge) has a NULL-named entry beside its named ones.
+ *
+ *   v = cli_verb_pick(verbs, n, &argc, &argv, usage);
+ *   while ((c = cli_verb_getopt(v, argc, argv, "k:h", longopts)) != -1)
+ *           switch (c) { ... case 'h': cli_verb_help(v, ...); }
+ *
+ * cli_verb_getopt() is getopt_long() that refuses, exit 2 with the
+ * verb's usage line, an option the verb does not take ("--deep does not
+ * apply to cat"), an unknown one ("did you mean '--where'?") and a
+ * missing argument.  -h and --help are always taken: the caller prints
+ * the verb's help.
  */
 struct option;
 struct cli_verb {
-	const char *name;
+	const char *name;    /* NULL: the tool run without a verb */
 	const char *usage;   /* after "PROG ": "cat TABLE [--where EXPR]" */
-	const char *options; /* long names it takes, space-separated */
+	const char *options; /* long names it takes, space-separated;
+				NULL: every one in the longopts table */
 	const char *what;    /* one line: what the verb does */
+	const char *examples; /* "  CMD\n" lines, runnable in order in an
+				 empty folder (tests/help-examples.bats) */
 };
+/*
+ * The verb argv[1] names; argc/argv then start at the verb, so getopt
+ * sees the verb as its argv[0].  With no verb named: the NULL-named entry
+ * when there is one (argv unchanged), else -h/--help calls help(0),
+ * --version prints the version, and anything else is a usage error
+ * (missing verb; unknown verb with "did you mean").  A word that is no
+ * file and is near a verb is refused even when there is a default, so
+ * `reconcile sumarize x` is not read as two files.
+ */
+const struct cli_verb *cli_verb_pick(const struct cli_verb *verbs, size_t n,
+				     int *argc, char ***argv,
+				     void (*help)(int status));
 /* The verb called NAME, or a usage error (with "did you mean"). */
 const struct cli_verb *cli_verb_find(const struct cli_verb *verbs, size_t n,
 				     const char *name);
 bool cli_verb_takes(const struct cli_verb *v, const char *longname);
 int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 		    const char *shortopts, const struct option *longopts);
-/* "PROG: VERB: msg", then "Usage: PROG USAGE", exit 2. */
+/* "PROG: VERB: msg" (or "PROG: msg" for the tool itself), then "Usage:
+ * PROG USAGE" and "Try 'PROG [VERB] --help'", exit 2. */
 _Noreturn void cli_verb_usage_error(const struct cli_verb *v, const char *fmt,
 				    ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * A verb's --help: "Usage: PROG USAGE", what it does, the lines of
+ * opts[] for the options it takes (each a ready "  -x, --xx  text\n"),
+ * -h, "See PROG(1)." and the examples last, on stdout; exit 0.
+ */
+struct cli_opthelp {
+	const char *name; /* long name, as in cli_verb.options */
+	const char *help;
+};
+_Noreturn void cli_verb_help(const struct cli_verb *v,
+			     const struct cli_opthelp *opts, size_t nopts);
+/* The examples block a tool's own --help ends with: "\nExamples:\n" and
+ * the lines, to f. */
+void cli_examples(FILE *f, const char *examples);
 
 #endif

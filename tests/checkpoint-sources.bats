@@ -9,6 +9,7 @@ load helpers
 	assert_output - <<'E'
 checkpoint: status: --until-empty does not apply to status
 Usage: checkpoint status -s STATE
+Try 'checkpoint status --help' for more information.
 E
 	run checkpoint commit -s s --stats
 	assert_failure 2
@@ -26,16 +27,16 @@ E
 @test "a near miss of an option or a verb gets a did-you-mean" {
 	run checkpoint run -s s --until-emty f -- true
 	assert_failure 2
-	assert_line -n 0 'checkpoint: run: unknown option --until-emty; did you mean --until-empty?'
+	assert_line -n 0 "checkpoint: run: unknown option '--until-emty'; did you mean '--until-empty'?"
 	run checkpoint stauts -s s
 	assert_failure 2
-	assert_line -n 0 "checkpoint: unknown command 'stauts'; did you mean 'status'? (read, commit, run, status, reset)"
+	assert_line -n 0 "checkpoint: unknown verb 'stauts'; did you mean 'status'?"
 	run checkpoint read -s s -q f
 	assert_failure 2
-	assert_line -n 0 'checkpoint: read: unknown option -q'
+	assert_line -n 0 "checkpoint: read: unknown option '-q'"
 	run checkpoint read -s
 	assert_failure 2
-	assert_line -n 0 'checkpoint: read: -s needs a value'
+	assert_line -n 0 'checkpoint: read: -s needs an argument'
 }
 
 @test "reading an empty folder is an empty batch" {

@@ -313,7 +313,8 @@ J
 	assert_failure 2
 	assert_output - <<'J'
 dlq: check: give -e EXPR or --schema FILE
-Try 'dlq --help' for more information.
+Usage: dlq check [-e EXPR]... [--schema FILE] [--dlq FILE] [FILE]...
+Try 'dlq check --help' for more information.
 J
 }
 

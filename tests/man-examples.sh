@@ -3,10 +3,27 @@
 # in one scratch
 # folder; print "ok N" or the failing block.  The manual must not lie.
 # Usage: man-examples.sh PAGE   (with the tools under test on PATH)
+#        man-examples.sh --help TOOL [VERB]
+# The second form runs the examples TOOL [VERB] --help ends with (the
+# indented lines after "Examples:"), as one block in an empty folder.
 set -u
-page=$1
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+if [ "$1" = --help ]; then
+	shift
+	page="'$* --help'"
+	"$@" --help > "$dir/help" || { echo "$page failed"; exit 1; }
+	awk '
+		/^Examples:$/ { ex = 1; next }
+		ex && /^  / { print substr($0, 3); next }
+		ex { exit 1 }  # the examples are the end of the help
+		END { print "@@END@@" }
+	' "$dir/help" > "$dir/blocks" ||
+		{ echo "$page: the examples are not the last lines"; exit 1; }
+	[ "$(wc -l < "$dir/blocks")" -gt 1 ] ||
+		{ echo "no examples in $page"; exit 1; }
+else
+page=$1
 # Literal displays, unescaped from mdoc: \e is a backslash, \(dq a
 # quote, \& nothing.  Blocks are separated by a line "@@END@@".
 awk '
@@ -19,7 +36,8 @@ awk '
 		gsub(/\\e/, "\\");
 		print
 	}
-' "$page" > "$dir/blocks"
+'  "$page" > "$dir/blocks"
+fi
 n=0 status=0
 cd "$dir" || exit 2
 : > block

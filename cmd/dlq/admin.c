@@ -131,25 +131,25 @@ static void tally_print(const struct tally *t, bool table)
 	buf_free(&o);
 }
 
-int dlq_stats_main(int argc, char **argv)
+int dlq_stats_main(const struct cli_verb *v, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = cli_verb_getopt(v, argc, argv, "h", longopts)) != -1) {
 		if (c == 'h') {
 			printf("Usage: dlq stats FILE...\nCount dead letters by "
 			       "error type: entries, replayable, parked, oldest "
 			       "and newest.\nNDJSON, or a table on a terminal; "
 			       "the last line (error_type null) is the total.\n");
+			cli_examples(stdout, v->examples);
 			exit(EXIT_OK);
 		}
-		dlq_bad_option();
 	}
 	if (optind == argc)
-		cli_usage_error("stats: name the dead-letter FILE");
+		cli_verb_usage_error(v, "name the dead-letter FILE");
 	struct tally *t = NULL, all = {.oldest = INT64_MIN,
 				       .newest = INT64_MIN};
 	size_t nt = 0;
@@ -490,7 +490,7 @@ static void commit_replay(const char *path, struct pending *p)
 		cli_die(EXIT_TROUBLE, "%s", err);
 }
 
-int dlq_replay_main(int argc, char **argv)
+int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 {
 	enum { O_MAX = 256, O_COMMIT, O_UNREAD };
 	static const struct option longopts[] = {
@@ -512,7 +512,7 @@ int dlq_replay_main(int argc, char **argv)
 			break;
 		}
 	int c;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = cli_verb_getopt(v, argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case O_MAX: p.max_retries = cli_count("--max-retries", optarg);
 			break;
@@ -525,17 +525,17 @@ int dlq_replay_main(int argc, char **argv)
 			       "replayable originals; they leave FILE only when "
 			       "the replay commits:\nCMD exits 0 having read "
 			       "all of them (--allow-unread: read or not).\n");
+			cli_examples(stdout, v->examples);
 			exit(EXIT_OK);
-		default: dlq_bad_option();
 		}
 	}
 	if (optind + 1 != argc)
-		cli_usage_error("replay: name one dead-letter FILE");
+		cli_verb_usage_error(v, "name one dead-letter FILE");
 	if (cmd && (!cmd[0] || commit))
-		cli_usage_error("replay: give a command after '--', or "
+		cli_verb_usage_error(v, "give a command after '--', or "
 				"--commit, not both");
 	if (allow_unread && !cmd)
-		cli_usage_error("replay: --allow-unread applies to a command "
+		cli_verb_usage_error(v, "--allow-unread applies to a command "
 				"after '--'");
 	const char *path = argv[optind];
 	char err[512];
@@ -627,7 +627,7 @@ static void purge_line(void *vctx, const char *line, size_t len,
 	buf_addc(out, '\n');
 }
 
-int dlq_purge_main(int argc, char **argv)
+int dlq_purge_main(const struct cli_verb *v, int argc, char **argv)
 {
 	enum { O_OLDER = 256 };
 	static const struct option longopts[] = {
@@ -637,7 +637,7 @@ int dlq_purge_main(int argc, char **argv)
 	};
 	int64_t older = -1;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = cli_verb_getopt(v, argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case O_OLDER: older = cli_duration("--older-than", optarg);
 			break;
@@ -645,14 +645,14 @@ int dlq_purge_main(int argc, char **argv)
 			printf("Usage: dlq purge --older-than DUR FILE\nRemove "
 			       "the entries that failed more than DUR ago; "
 			       "FILE is rewritten atomically.\n");
+			cli_examples(stdout, v->examples);
 			exit(EXIT_OK);
-		default: dlq_bad_option();
 		}
 	}
 	if (older < 0)
-		cli_usage_error("purge: --older-than DUR is required");
+		cli_verb_usage_error(v, "--older-than DUR is required");
 	if (optind + 1 != argc)
-		cli_usage_error("purge: name one dead-letter FILE");
+		cli_verb_usage_error(v, "name one dead-letter FILE");
 	struct purge pg = {.before = time_now() - older};
 	char err[512];
 	if (rewrite(argv[optind], purge_line, &pg, err, sizeof err) != 0)

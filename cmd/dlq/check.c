@@ -52,10 +52,9 @@ static struct {
 	struct buf msg;
 } run;
 
-static void usage(int status)
+static _Noreturn void usage(const struct cli_verb *v)
 {
-	FILE *f = status ? stderr : stdout;
-	fprintf(f,
+	printf(
 "Usage: dlq check [-e EXPR]... [--schema FILE] [--dlq FILE] [FILE]...\n"
 "Pass the records that satisfy every check; dead-letter the others.\n"
 "\n"
@@ -68,7 +67,8 @@ static void usage(int status)
 "  -h, --help            show this help\n"
 "\n"
 "Exit status: 0 done, 2 trouble (or a failing record without --dlq).\n");
-	exit(status);
+	cli_examples(stdout, v->examples);
+	exit(EXIT_OK);
 }
 
 /* `PATH OP LITERAL` or `PATH`: split at the operator outside strings. */
@@ -288,7 +288,7 @@ static void record(const struct line *ln, const char *name)
 	cli_stats.records_out++;
 }
 
-int dlq_check_main(int argc, char **argv)
+int dlq_check_main(const struct cli_verb *v, int argc, char **argv)
 {
 	enum { O_SCHEMA = 256, O_DLQ, O_STATS, O_MAXLINE };
 	static const struct option longopts[] = {
@@ -303,7 +303,7 @@ int dlq_check_main(int argc, char **argv)
 	char err[512];
 	const char *schema_path = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "e:h", longopts, NULL)) != -1) {
+	while ((c = cli_verb_getopt(v, argc, argv, "e:h", longopts)) != -1) {
 		switch (c) {
 		case 'e': add_check(optarg); break;
 		case O_SCHEMA: schema_path = optarg; break;
@@ -314,12 +314,11 @@ int dlq_check_main(int argc, char **argv)
 			if (!opt.max_line)
 				cli_usage_error("--max-line: must be positive");
 			break;
-		case 'h': usage(EXIT_OK); break;
-		default: dlq_bad_option();
+		case 'h': usage(v);
 		}
 	}
 	if (!opt.nchecks && !schema_path)
-		cli_usage_error("check: give -e EXPR or --schema FILE");
+		cli_verb_usage_error(v, "give -e EXPR or --schema FILE");
 	if (schema_path) {
 		opt.schema = schema_load(schema_path, err, sizeof err);
 		if (!opt.schema)

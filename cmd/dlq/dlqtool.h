@@ -15,14 +15,12 @@
 #include "buf.h"
 #include "scan.h"
 
-int dlq_check_main(int argc, char **argv);
-int dlq_stats_main(int argc, char **argv);
-int dlq_replay_main(int argc, char **argv);
-int dlq_purge_main(int argc, char **argv);
-int dlq_retry_main(int argc, char **argv);
-
-/* The common tail of every verb's option switch. */
-_Noreturn void dlq_bad_option(void);
+struct cli_verb;
+int dlq_check_main(const struct cli_verb *v, int argc, char **argv);
+int dlq_stats_main(const struct cli_verb *v, int argc, char **argv);
+int dlq_replay_main(const struct cli_verb *v, int argc, char **argv);
+int dlq_purge_main(const struct cli_verb *v, int argc, char **argv);
+int dlq_retry_main(const struct cli_verb *v, int argc, char **argv);
 
 /* schema.c */
 struct schema;

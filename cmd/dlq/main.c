@@ -30,14 +30,52 @@ static void usage(int status)
 "\n"
 "Exit status: 0 done, 2 trouble, 75 the file is locked by another\n"
 "replay or the command exited 75.\n");
+	cli_examples(f,
+"  printf '{\"amount\":1}\\n{\"amount\":null}\\n' > raw.ndjson\n"
+"  dlq check -e '.amount != null' --dlq bad.ndjson raw.ndjson\n"
+"  dlq stats bad.ndjson\n");
 	exit(status);
 }
 
-_Noreturn void dlq_bad_option(void)
-{
-	fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
-	exit(EXIT_TROUBLE);
-}
+/* The verbs; each parses its own options against this entry. */
+static const struct cli_verb verbs[] = {
+	{"check", "check [-e EXPR]... [--schema FILE] [--dlq FILE] [FILE]...",
+	 NULL, "Pass the records that satisfy every check; dead-letter the "
+	 "others",
+	 "  printf '{\"amount\":1}\\n{\"amount\":null}\\nnot json\\n' > "
+	 "raw.ndjson\n"
+	 "  dlq check -e '.amount != null' --dlq bad.ndjson raw.ndjson\n"
+	 "  dlq check --stats -e '.amount > 0' raw.ndjson --dlq bad.ndjson\n"},
+	{"stats", "stats FILE...", NULL,
+	 "Count dead letters by error type",
+	 "  printf '{\"a\":1}\\nnot json\\n' | dlq check -e .a --dlq "
+	 "bad.ndjson\n"
+	 "  dlq stats bad.ndjson\n"},
+	{"replay", "replay FILE [--max-retries N] [--allow-unread] "
+		   "[-- CMD [ARG]...]",
+	 NULL, "Emit the replayable originals",
+	 "  printf '{\"a\":1}\\n{\"a\":0}\\n' | dlq check -e '.a > 0' "
+	 "--dlq bad.ndjson\n"
+	 "  dlq replay bad.ndjson > again.ndjson\n"
+	 "  dlq replay bad.ndjson --commit\n"},
+	{"retry", "retry [OPTION]... [FILE]... -- CMD [ARG]...", NULL,
+	 "Run CMD once per record, retrying failures with backoff",
+	 "  printf '{\"n\":1}\\n{\"n\":2}\\n' | dlq retry --retries 2 "
+	 "--backoff 10ms..1s -- cat\n"
+	 "  printf '{\"n\":1}\\n' | dlq retry --retries 1 --backoff "
+	 "1ms..1ms --dlq failed.ndjson -- false\n"},
+	{"purge", "purge --older-than DUR FILE", NULL,
+	 "Remove the entries that failed more than DUR ago",
+	 "  printf 'not json\\n' | dlq check -e .a --dlq bad.ndjson\n"
+	 "  dlq purge --older-than 30d bad.ndjson\n"},
+};
+#define NVERBS (sizeof verbs / sizeof verbs[0])
+
+/* in the order of verbs[] */
+static int (*const verb_fn[])(const struct cli_verb *, int, char **) = {
+	dlq_check_main, dlq_stats_main, dlq_replay_main, dlq_retry_main,
+	dlq_purge_main,
+};
 
 int envelope_parse(struct scan_record *rec, const char *line, size_t len,
 		   struct envelope *e)
@@ -101,23 +139,7 @@ int envelope_parse(struct scan_record *rec, const char *line, size_t len,
 int main(int argc, char **argv)
 {
 	cli_init(argv[0]);
-	if (argc < 2)
-		usage(EXIT_TROUBLE);
-	const char *verb = argv[1];
-	if (!strcmp(verb, "-h") || !strcmp(verb, "--help"))
-		usage(EXIT_OK);
-	if (!strcmp(verb, "--version"))
-		cli_version();
-	if (!strcmp(verb, "check"))
-		return dlq_check_main(argc - 1, argv + 1);
-	if (!strcmp(verb, "stats"))
-		return dlq_stats_main(argc - 1, argv + 1);
-	if (!strcmp(verb, "replay"))
-		return dlq_replay_main(argc - 1, argv + 1);
-	if (!strcmp(verb, "retry"))
-		return dlq_retry_main(argc - 1, argv + 1);
-	if (!strcmp(verb, "purge"))
-		return dlq_purge_main(argc - 1, argv + 1);
-	cli_usage_error("unknown command '%s' (check, stats, replay, retry, "
-			"purge)", verb);
+	const struct cli_verb *v = cli_verb_pick(verbs, NVERBS, &argc, &argv,
+						 usage);
+	return verb_fn[v - verbs](v, argc, argv);
 }

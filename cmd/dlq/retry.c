@@ -88,10 +88,9 @@ static struct {
 	uint64_t attempts, retried;
 } rt;
 
-static void usage(int status)
+static _Noreturn void usage(const struct cli_verb *v)
 {
-	FILE *f = status ? stderr : stdout;
-	fprintf(f,
+	printf(
 "Usage: dlq retry [OPTION]... [FILE]... -- CMD [ARG]...\n"
 "Run CMD once per record, retrying failures with exponential backoff.\n"
 "\n"
@@ -105,7 +104,8 @@ static void usage(int status)
 "      --allow-unread     CMD may exit 0 without reading its record\n"
 "      --stats            print counts as one JSON line on stderr\n"
 "  -h, --help             show this help\n");
-	exit(status);
+	cli_examples(stdout, v->examples);
+	exit(EXIT_OK);
 }
 
 static int64_t backoff(unsigned attempt)
@@ -496,7 +496,7 @@ static void parse_permanent(const char *s)
 	}
 }
 
-int dlq_retry_main(int argc, char **argv)
+int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 {
 	enum { O_RETRIES = 256, O_BACKOFF, O_JITTER, O_TIMEOUT, O_PERM,
 	       O_DLQ, O_STATS, O_UNREAD };
@@ -521,7 +521,7 @@ int dlq_retry_main(int argc, char **argv)
 			break;
 		}
 	int c;
-	while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
+	while ((c = cli_verb_getopt(v, argc, argv, "j:h", longopts)) != -1) {
 		switch (c) {
 		case O_RETRIES:
 			opt.retries = (unsigned)cli_count("--retries", optarg);
@@ -544,12 +544,11 @@ int dlq_retry_main(int argc, char **argv)
 		case O_DLQ: opt.dlq_path = optarg; break;
 		case O_STATS: opt.stats = true; break;
 		case O_UNREAD: opt.allow_unread = true; break;
-		case 'h': usage(EXIT_OK); break;
-		default: dlq_bad_option();
+		case 'h': usage(v);
 		}
 	}
 	if (!opt.cmd || !opt.cmd[0])
-		cli_usage_error("retry: give the command after '--'");
+		cli_verb_usage_error(v, "give the command after '--'");
 	char err[512];
 	if (opt.dlq_path)
 		rt.dlq = cli_dlq_open(opt.dlq_path);

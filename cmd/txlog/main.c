@@ -20,51 +20,80 @@
 
 struct txopt opt = {.version = -1, .from = -1, .to = -1, .level = 3, .target_size = 256u << 20};
 
+/* The examples' first lines: a table with two rows. */
+#define EX_INIT "  txlog init orders --infer\n"
+#define EX_ROWS                                                          \
+	"  printf '{\"id\":1,\"v\":1}\\n{\"id\":2,\"v\":1}\\n' | txlog "   \
+	"append orders\n"
+
 /* Each verb names the options it takes; any other is refused. */
 static const struct cli_verb verbs[] = {
 	{"init", "init TABLE [--schema FILE | --infer] [--partition-by COL]...",
 	 "schema infer partition-by checkpoint-interval",
-	 "Create an empty table"},
+	 "Create an empty table",
+	 EX_INIT "  txlog init daily --infer --partition-by day\n"},
 	{"append", "append TABLE [--txn APP:VERSION] [--merge-schema] [FILE]...",
 	 "txn merge-schema level checkpoint-interval stats",
-	 "Add records in one commit"},
+	 "Add records in one commit",
+	 EX_INIT "  printf '{\"id\":1}\\n' | txlog append orders --txn load:1\n"
+	 "  printf '{\"id\":1}\\n' | txlog append orders --txn load:1\n"},
 	{"overwrite", "overwrite TABLE [--where 'COL = VALUE']... [FILE]...",
 	 "where txn merge-schema level checkpoint-interval stats",
-	 "Replace the rows --where matches (or all) with the records"},
+	 "Replace the rows --where matches (or all) with the records",
+	 EX_INIT EX_ROWS
+	 "  printf '{\"id\":2,\"v\":5}\\n' | txlog overwrite orders --where "
+	 "'id = 2'\n"},
 	{"merge", "merge TABLE -k EXPR [--when-newer EXPR] [--delete-when EXPR] "
 		  "[FILE]...",
 	 "key when-newer delete-when txn merge-schema level "
 	 "checkpoint-interval stats",
-	 "Upsert records by key"},
+	 "Upsert records by key",
+	 EX_INIT EX_ROWS
+	 "  printf '{\"id\":2,\"v\":2}\\n' | txlog merge orders -k .id "
+	 "--when-newer .v\n"},
 	{"delete", "delete TABLE --where EXPR",
 	 "where txn level checkpoint-interval stats",
-	 "Delete the rows that match"},
+	 "Delete the rows that match",
+	 EX_INIT EX_ROWS "  txlog delete orders --where 'id = 2'\n"},
 	{"cat", "cat TABLE [--version N | --as-of TIME] [--where EXPR]",
-	 "version as-of where stats", "Print the rows"},
-	{"log", "log TABLE", "", "The history, newest first"},
+	 "version as-of where stats", "Print the rows",
+	 EX_INIT EX_ROWS "  txlog cat orders --where 'id = 2'\n"},
+	{"log", "log TABLE", "", "The history, newest first",
+	 EX_INIT EX_ROWS "  txlog log orders\n"},
 	{"files", "files TABLE [--version N | --as-of TIME]",
-	 "version as-of stats", "The data files of a version"},
-	{"schema", "schema TABLE", "", "The table's schema"},
-	{"checkpoint", "checkpoint TABLE", "", "Write a checkpoint now"},
+	 "version as-of stats", "The data files of a version",
+	 EX_INIT EX_ROWS "  txlog files orders --version 1\n"},
+	{"schema", "schema TABLE", "", "The table's schema",
+	 EX_INIT EX_ROWS "  txlog schema orders\n"},
+	{"checkpoint", "checkpoint TABLE", "", "Write a checkpoint now",
+	 EX_INIT EX_ROWS "  txlog checkpoint orders\n"},
 	{"verify", "verify TABLE [--deep]", "deep stats",
-	 "Check the log and every data file"},
+	 "Check the log and every data file",
+	 EX_INIT EX_ROWS "  txlog verify orders --deep\n"},
 	{"vacuum", "vacuum TABLE [--retain DUR] [--dry-run] [--force]",
 	 "retain dry-run force stats",
-	 "Delete the data files no version within --retain needs"},
+	 "Delete the data files no version within --retain needs",
+	 EX_INIT EX_ROWS "  txlog vacuum orders --dry-run\n"},
 	{"optimize", "optimize TABLE [--where EXPR] [--target-size SIZE] "
 		     "[--zorder-by COL,...]",
 	 "where target-size zorder-by level checkpoint-interval stats",
-	 "Compact small files"},
+	 "Compact small files",
+	 EX_INIT EX_ROWS EX_ROWS "  txlog optimize orders --zorder-by id\n"},
 	{"stats", "stats TABLE [--version N] [--target-size SIZE]",
-	 "version target-size", "Files, bytes, records per partition"},
+	 "version target-size", "Files, bytes, records per partition",
+	 EX_INIT EX_ROWS "  txlog stats orders\n"},
 	{"restore", "restore TABLE --version N | --as-of TIME [--dry-run]",
 	 "version as-of dry-run stats",
-	 "Make the files of an older version current again, in one commit"},
+	 "Make the files of an older version current again, in one commit",
+	 EX_INIT EX_ROWS "  txlog restore orders --version 0 --dry-run\n"
+	 "  txlog restore orders --version 0\n"},
 	{"update", "update TABLE --set 'COL = VALUE'... --where EXPR",
 	 "set where level checkpoint-interval stats",
-	 "Set columns of the rows that match (copy-on-write)"},
+	 "Set columns of the rows that match (copy-on-write)",
+	 EX_INIT EX_ROWS "  txlog update orders --set 'v = 7' --where 'id = 2'\n"},
 	{"changes", "changes TABLE --from V1 [--to V2]", "from to stats",
-	 "The rows inserted, deleted and updated by versions V1 to V2"},
+	 "The rows inserted, deleted and updated by versions V1 to V2",
+	 EX_INIT EX_ROWS "  txlog changes orders --from 1\n"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
@@ -74,9 +103,7 @@ static bool reads_files(const struct cli_verb *v)
 	return strstr(v->usage, "[FILE]...") != NULL;
 }
 
-static const struct {
-	const char *name, *help;
-} option_help[] = {
+static const struct cli_opthelp option_help[] = {
 	{"schema", "      --schema FILE         table schema (Delta struct JSON)\n"},
 	{"infer", "      --infer               infer the schema from the first write\n"},
 	{"partition-by", "      --partition-by COL    partition column (repeatable)\n"},
@@ -124,21 +151,8 @@ static void usage(int status)
 "Exit status: 0 done, 1 verify found damage, 2 trouble,\n"
 "75 a conflicting concurrent commit: retry.\n"
 "See txlog(1).\n");
+	cli_examples(f, EX_INIT EX_ROWS "  txlog cat orders --where 'id = 2'\n");
 	exit(status);
-}
-
-/* txlog VERB --help: the verb's line, what it does, its options. */
-static _Noreturn void verb_help(const struct cli_verb *v)
-{
-	printf("Usage: txlog %s\n%s.\n\nOptions:\n", v->usage, v->what);
-	for (size_t i = 0; i < NHELP; i++)
-		if (cli_verb_takes(v, option_help[i].name))
-			fputs(option_help[i].help, stdout);
-	printf("  -h, --help                show this help\n\n"
-	       "See txlog(1).\n");
-	if (fflush(stdout) != 0 || ferror(stdout))
-		cli_die(EXIT_TROUBLE, "stdout: write error");
-	exit(EXIT_OK);
 }
 
 enum {
@@ -186,16 +200,9 @@ static int (*const verb_fn[])(void) = {
 int main(int argc, char **argv)
 {
 	cli_init("txlog");
-	if (argc < 2)
-		cli_usage_error("missing verb");
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-		usage(0);
-	if (strcmp(argv[1], "--version") == 0)
-		cli_version();
-	const struct cli_verb *v = cli_verb_find(verbs, NVERBS, argv[1]);
+	const struct cli_verb *v = cli_verb_pick(verbs, NVERBS, &argc, &argv,
+						 usage);
 	int (*fn)(void) = verb_fn[v - verbs];
-	argc--;
-	argv++;
 	int c;
 	while ((c = cli_verb_getopt(v, argc, argv, "hk:", longopts)) != -1) {
 		switch (c) {
@@ -298,7 +305,7 @@ int main(int argc, char **argv)
 			opt.set[opt.nset++] = optarg;
 			break;
 		case 'h':
-			verb_help(v);
+			cli_verb_help(v, option_help, NHELP);
 		default:
 			cli_verb_usage_error(v, "unexpected option");
 		}

@@ -17,15 +17,17 @@ int dlq_main(int argc, char **argv);
 #undef main
 
 /* The verbs this harness does not reach. */
-int dlq_check_main(int argc, char **argv)
+int dlq_check_main(const struct cli_verb *v, int argc, char **argv)
 {
+	(void)v;
 	(void)argc;
 	(void)argv;
 	return 2;
 }
 
-int dlq_retry_main(int argc, char **argv)
+int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 {
+	(void)v;
 	(void)argc;
 	(void)argv;
 	return 2;
