@@ -36,6 +36,7 @@
 #include "fpset.h"
 #include "jsonw.h"
 #include "lines.h"
+#include "scan.h"
 #include "timefmt.h"
 #include "txlog.h"
 #include "value.h"
