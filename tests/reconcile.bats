@@ -62,7 +62,7 @@ J
 	run sh -c 'reconcile -k .id --sum .amount s.ndjson t.ndjson | jq -c "(select(.total) | [.source.sum, .target.sum, .changed]), select(.diff)"'
 	assert_output - <<'J'
 [{".amount":21.75},{".amount":21.76},1]
-{"diff":"changed","key":2,"source_rows":1,"target_rows":1}
+{"diff":"changed","key":2,"source_rows":1,"target_rows":1,"fields":{"amount":{"source":3,"target":3.01}}}
 J
 }
 
@@ -96,7 +96,7 @@ J
 {"diff":"missing","key":3}
 {"diff":"extra","key":11}
 {"diff":"extra","key":12}
-{"diff":"changed","key":2,"source_rows":1,"target_rows":1}
+{"diff":"changed","key":2,"source_rows":1,"target_rows":1,"fields":{"amount":{"source":3,"target":30}}}
 J
 }
 
@@ -115,8 +115,8 @@ J
 	sed -e 's/"amount":3,/"amount":4,/' -e 's/"amount":7,/"amount":8,/' s.ndjson > t.ndjson
 	run diffs -k .id --show 1 s.ndjson t.ndjson
 	assert_output - <<'J'
-{"diff":"changed","key":2,"source_rows":1,"target_rows":1,"source":{"id":2,"amount":3,"day":"d1"},"target":{"id":2,"amount":4,"day":"d1"}}
-{"diff":"changed","key":4,"source_rows":1,"target_rows":1}
+{"diff":"changed","key":2,"source_rows":1,"target_rows":1,"fields":{"amount":{"source":3,"target":4}},"source":{"id":2,"amount":3,"day":"d1"},"target":{"id":2,"amount":4,"day":"d1"}}
+{"diff":"changed","key":4,"source_rows":1,"target_rows":1,"fields":{"amount":{"source":7,"target":8}}}
 J
 }
 
@@ -171,11 +171,14 @@ d2        source    2     2         0         8.25  3143fe1a12a4  1 missing, 0 e
 TOTAL     source    4     4         0        21.75  b9ffbf9c5d62  1 missing, 0 extra, 1 changed
           target    3*    3*        0         21.5* d44042269170*
 
+changed fields (keys): amount 1
+
 missing in target: 1 key
   3  (d2)
 
 changed: 1 key
   2  (d1)
+    amount: 3 -> 4
 T
 }
 
@@ -376,7 +379,7 @@ E
 	reconcile summarize -k .id --sum .x a.ndjson > b.sum
 	run reconcile compare a.sum b.sum
 	assert_failure 2
-	assert_output 'reconcile: b.sum: summarized with other options (-k, --sum, --by, --buckets) than a.sum'
+	assert_output 'reconcile: b.sum: summarized with other options (-k, --sum, --by, --buckets, --columns, --ignore) than a.sum'
 }
 
 @test "property: totals and key lists match a jq/sort/join computation" {

@@ -117,3 +117,24 @@ J
 	run window --tumble 0w -t .t
 	assert_failure 2
 }
+
+@test "bash completion offers --tz, --week-start and its days, from --help" {
+	run bash -c '
+		source "$1"
+		COMP_WORDS=(window --we); COMP_CWORD=1; _idem_complete
+		printf "%s\n" "${COMPREPLY[@]}"
+		COMP_WORDS=(window --week-start s); COMP_CWORD=2; _idem_complete
+		printf "%s\n" "${COMPREPLY[@]}"
+		COMP_WORDS=(window --t); COMP_CWORD=1; _idem_complete
+		printf "%s\n" "${COMPREPLY[@]}"
+	' _ "$BATS_TEST_DIRNAME/../cmd/completion.bash"
+	assert_output - <<'O'
+--week-start
+sat
+sun
+--time
+--time-unit
+--tumble
+--tz
+O
+}

@@ -42,8 +42,10 @@ struct rc_opts opt = {.show = -1, .bucket = -1, .bucket_bits = 8,
 struct reader {
 	int side;
 	struct expr *key[MAX_KEYS], *sum[MAX_SUMS], *by;
+	struct expr *col[MAX_COLUMNS]; /* --columns */
 	struct scan_record rec;
 	struct buf canon, keytext, last_by;
+	struct buf proj; /* the compared part (--columns, --ignore) */
 	uint32_t last_part;
 	bool have_last;
 	struct part **parts;
@@ -98,6 +100,8 @@ static void usage(int status)
 "  -k, --key EXPR        key (a jq path or program; repeatable)\n"
 "      --sum EXPR        add up this number exactly (repeatable)\n"
 "      --by EXPR         report per partition of this value\n"
+"      --columns C,...   compare only these members (names or jq paths)\n"
+"      --ignore C,...    compare all members but these (names or paths)\n"
 "      --tolerance X     sums agree within X (absolute)\n"
 "      --show N          show up to N records of each kind of difference\n"
 "      --keys-only       write only the differing keys\n"
@@ -429,6 +433,11 @@ static bool read_record(struct reader *r, const struct line *ln,
 						  ? " that fits 38 digits"
 						  : "");
 	}
+	char err[512];
+	if (columns_active() &&
+	    columns_project(r->col, &r->rec, &r->proj, err, sizeof err) != 0)
+		return bad_record(r, report, ln, name, true,
+				  "expression_error", "%s", err);
 	return true;
 }
 
@@ -447,7 +456,9 @@ static void count_record(struct reader *r, const struct line *ln,
 {
 	uint32_t pi = part_of(r, v->by, v->by_len);
 	struct side_stats *st = &r->parts[pi]->side[r->side];
-	struct fp128 rfp = value_fingerprint(ln->p, ln->len, &r->canon);
+	struct fp128 rfp = columns_active()
+		? value_fingerprint(r->proj.p, r->proj.len, &r->canon)
+		: value_fingerprint(ln->p, ln->len, &r->canon);
 	for (size_t s = 0; s < opt.nsums; s++)
 		if (dec_add(&st->sum[s], &v->sum[s]) != 0)
 			rdie("%s:%" PRIu64 ": --sum %s overflows 38 digits",
@@ -682,7 +693,8 @@ static void find_keys(struct reader *r)
 	int rc = 0;
 	uint64_t ordinal = 0;
 	size_t next = 0;
-	bool want_rec = opt.show > 0;
+	/* a changed key's records give its field-level diff */
+	bool want_rec = opt.show > 0 || !opt.keys_only;
 	while (next < nw && (rc = lines_next(in, &ln, err, sizeof err)) == 1) {
 		if (++ordinal != w[next].ordinal)
 			continue;
@@ -691,7 +703,7 @@ static void find_keys(struct reader *r)
 			rdie("%s:%" PRIu64 ": changed while reconcile ran",
 			     name, ln.lineno);
 		d->key_side[r->side] = xstrndup(r->keytext.p, r->keytext.len);
-		if (want_rec)
+		if (want_rec && (opt.show > 0 || d->kind == DIFF_CHANGED))
 			d->rec[r->side] = xstrndup(ln.p, ln.len);
 	}
 	if (rc < 0)
@@ -851,6 +863,7 @@ static void reader_init(struct reader *r, int side)
 			cli_usage_error("--sum: %s", err);
 	if (opt.by_src && !(r->by = expr_compile(opt.by_src, err, sizeof err)))
 		cli_usage_error("--by: %s", err);
+	columns_compile(r->col);
 	r->part_ix = fpset_new(true);
 	ktab_init(&r->tab);
 }
@@ -863,7 +876,7 @@ static bool all_plain(const struct reader *r)
 	for (size_t s = 0; s < opt.nsums; s++)
 		if (!expr_is_plain(r->sum[s]))
 			return false;
-	return !r->by || expr_is_plain(r->by);
+	return (!r->by || expr_is_plain(r->by)) && columns_plain(r->col);
 }
 
 /* ---- main ---- */
@@ -905,12 +918,14 @@ int main(int argc, char **argv)
 {
 	enum { O_SUM = 256, O_BY, O_TOL, O_SHOW, O_KEYSONLY, O_FORMAT,
 	       O_MEMORY, O_BUCKETS, O_BUCKET, O_SHARD, O_DLQ, O_STATS,
-	       O_MAXLINE,
+	       O_MAXLINE, O_COLUMNS, O_IGNORE,
 	       O_VERSION, O_PARTITION };
 	static const struct option longopts[] = {
 		{"key", required_argument, NULL, 'k'},
 		{"sum", required_argument, NULL, O_SUM},
 		{"by", required_argument, NULL, O_BY},
+		{"columns", required_argument, NULL, O_COLUMNS},
+		{"ignore", required_argument, NULL, O_IGNORE},
 		{"tolerance", required_argument, NULL, O_TOL},
 		{"show", required_argument, NULL, O_SHOW},
 		{"keys-only", no_argument, NULL, O_KEYSONLY},
@@ -957,6 +972,8 @@ int main(int argc, char **argv)
 		case O_BY:
 			opt.by_src = optarg;
 			break;
+		case O_COLUMNS: columns_option(false, optarg); break;
+		case O_IGNORE: columns_option(true, optarg); break;
 		case O_TOL:
 			if (dec_parse(optarg, strlen(optarg), &opt.tolerance) ||
 			    opt.tolerance.coef < 0)
@@ -1086,6 +1103,23 @@ int main(int argc, char **argv)
 			struct diff *d = &run.diffs[i];
 			d->key_text = d->key_side[SRC] ? d->key_side[SRC]
 						       : d->key_side[TGT];
+			if (d->kind == DIFF_CHANGED && d->rec[SRC] &&
+			    d->rec[TGT])
+				d->fields = columns_diff(rd[SRC].col,
+							 d->rec[SRC],
+							 d->rec[TGT],
+							 &report_fields,
+							 &report_nfields);
+			if (d->fields && !strcmp(d->fields, "{}")) {
+				/* first records agree: the rows differ */
+				free(d->fields);
+				d->fields = NULL;
+			}
+			if (opt.show <= 0)
+				for (int side = 0; side < 2; side++) {
+					free(d->rec[side]);
+					d->rec[side] = NULL;
+				}
 		}
 		qsort(run.diffs, run.ndiffs, sizeof *run.diffs, diff_cmp);
 	}

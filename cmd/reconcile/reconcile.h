@@ -124,6 +124,14 @@ struct diff {
 	char *key_text;  /* filled by the second read */
 	char *key_side[2]; /* as each side spells it */
 	char *rec[2];    /* first record of the key per side (--show) */
+	char *fields;    /* changed: {"field":{"source":..,"target":..}} */
+};
+
+/* How many changed keys differ in one field (the summary's tally). */
+struct field_count {
+	char *name;
+	size_t len;
+	uint64_t keys;
 };
 
 /* ---- the run ---- */
@@ -171,6 +179,28 @@ bool report_is_table(void);
 bool sums_agree(const struct dec *a, const struct dec *b);
 void fp_hex(struct fp128 fp, char out[33]);
 int fp_unhex(const char *s, size_t n, struct fp128 *fp);
+
+/* columns.c: --columns / --ignore and the field-level diff */
+struct expr;
+struct scan_record;
+void columns_option(bool ignore, const char *arg);
+bool columns_active(void);
+/* A reader's own compiled --columns (MAX_COLUMNS of room in out). */
+void columns_compile(struct expr **out);
+bool columns_plain(struct expr *const *e);
+/* ,"columns":[...] or ,"ignore":[...] for a summary's header. */
+void columns_describe(struct buf *b);
+/* The part of rec that is compared, as an object's JSON text in out;
+ * -1 with err when a --columns program fails on it. */
+int columns_project(struct expr *const *e, const struct scan_record *rec,
+		    struct buf *out, char *err, size_t errlen);
+/* The fields in which the two records' projections differ, as a JSON
+ * object (malloc'd), each tallied in *fc. */
+char *columns_diff(struct expr *const *e, const char *src, const char *tgt,
+		   struct field_count **fc, size_t *nfc);
+#define MAX_COLUMNS 64
+extern struct field_count *report_fields;
+extern size_t report_nfields;
 
 /* summary.c: per key-hash bucket of a summary */
 struct bstat {

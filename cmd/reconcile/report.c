@@ -12,12 +12,26 @@
 #include "cli.h"
 #include "jsonw.h"
 #include "reconcile.h"
+#include "scan.h"
 #include "xalloc.h"
 
 #define TABLE_KEYS_DEFAULT 10
 
 bool report_no_keys; /* compare: summaries hold no key counts */
 uint64_t report_rejected[2];
+struct field_count *report_fields; /* changed keys per differing field */
+size_t report_nfields;
+
+/* Most keys first, then by name: the column to look at comes first. */
+static int field_cmp(const void *a, const void *b)
+{
+	const struct field_count *x = a, *y = b;
+	if (x->keys != y->keys)
+		return x->keys > y->keys ? -1 : 1;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->name, y->name, n);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
 
 void fp_hex(struct fp128 fp, char out[33])
 {
@@ -158,6 +172,18 @@ static void part_json(struct buf *b, const struct part *p, bool total)
 		buf_adds(b, ",\"changed\":");
 		jw_u64(b, p->changed);
 	}
+	if (total && report_nfields) {
+		buf_adds(b, ",\"changed_fields\":{");
+		for (size_t i = 0; i < report_nfields; i++) {
+			if (i)
+				buf_addc(b, ',');
+			jw_string(b, report_fields[i].name,
+				  report_fields[i].len);
+			buf_addc(b, ':');
+			jw_u64(b, report_fields[i].keys);
+		}
+		buf_addc(b, '}');
+	}
 	buf_addc(b, '}');
 	cli_out_line(b->p, b->len);
 }
@@ -182,6 +208,10 @@ static void diff_json(struct buf *b, const struct diff *d,
 		jw_u64(b, d->rows[SRC]);
 		buf_adds(b, ",\"target_rows\":");
 		jw_u64(b, d->rows[TGT]);
+		if (d->fields && !opt.keys_only) {
+			buf_adds(b, ",\"fields\":");
+			buf_adds(b, d->fields);
+		}
 	}
 	if (with_rec) {
 		if (d->kind != DIFF_EXTRA) {
@@ -347,6 +377,41 @@ static char *bare_label(const struct part *p)
 	return bare;
 }
 
+/* "    amount: 10 -> 12" per field of a changed key's diff ("(absent)"
+ * for a side without it). */
+static void table_fields(const char *fields, struct buf *b)
+{
+	struct scan_record r = {0}, f = {0};
+	struct scan_error se;
+	if (scan_record(&r, fields, strlen(fields), &se) != 0)
+		return;
+	for (size_t i = 0; i < r.nmembers; i++) {
+		const struct scan_member *m = &r.members[i];
+		const char *v = fields + m->val;
+		if (scan_record(&f, v, m->val_end - m->val, &se) != 0)
+			continue;
+		const char *side[2] = {"(absent)", "(absent)"};
+		int len[2] = {8, 8};
+		for (size_t k = 0; k < f.nmembers; k++) {
+			const struct scan_member *s = &f.members[k];
+			int t = scan_string_equals(v + s->key, s->key_len,
+						   "target", 6);
+			side[t] = v + s->val;
+			len[t] = (int)(s->val_end - s->val);
+		}
+		char *name = xmalloc(m->key_len + 1);
+		size_t nl = scan_string_decode(fields + m->key, m->key_len,
+					       name);
+		buf_reset(b);
+		buf_addf(b, "    %.*s: %.*s -> %.*s", (int)nl, name, len[0],
+			 side[0], len[1], side[1]);
+		free(name);
+		cli_out_line(b->p, b->len);
+	}
+	scan_record_free(&r);
+	scan_record_free(&f);
+}
+
 static void table_keys(struct diff *diffs, size_t ndiffs, struct part **byidx)
 {
 	long long limit = opt.show >= 0 ? opt.show : TABLE_KEYS_DEFAULT;
@@ -383,6 +448,8 @@ static void table_keys(struct diff *diffs, size_t ndiffs, struct part **byidx)
 				buf_addf(&b, "  rows %u -> %u", d->rows[SRC],
 					 d->rows[TGT]);
 			cli_out_line(b.p, b.len);
+			if (kind == DIFF_CHANGED && d->fields)
+				table_fields(d->fields, &b);
 			if (opt.show > 0) {
 				if (d->rec[SRC])
 					buf_reset(&b), buf_addf(&b,
@@ -432,6 +499,9 @@ void report(struct part **parts, size_t nparts, struct diff *diffs,
 	struct part tot;
 	struct buf b = {0};
 	total_of(parts, nparts, &tot);
+	if (report_nfields > 1)
+		qsort(report_fields, report_nfields, sizeof *report_fields,
+		      field_cmp);
 	/* diffs name partitions by index in the unsorted table */
 	struct part **byidx = part_table_by_index();
 	bool table = report_is_table();
@@ -463,6 +533,15 @@ void report(struct part **parts, size_t nparts, struct diff *diffs,
 	}
 	table_part(&tot, "TOTAL");
 	table_print();
+	if (report_nfields) {
+		buf_reset(&b);
+		buf_adds(&b, "\nchanged fields (keys):");
+		for (size_t i = 0; i < report_nfields; i++)
+			buf_addf(&b, "%s%.*s %" PRIu64, i ? ", " : " ",
+				 (int)report_fields[i].len,
+				 report_fields[i].name, report_fields[i].keys);
+		cli_out_line(b.p, b.len);
+	}
 	if (opt.dlq_path && (report_rejected[SRC] || report_rejected[TGT])) {
 		buf_reset(&b);
 		buf_addf(&b, "\nrejected (see %s): source %" PRIu64

@@ -43,6 +43,7 @@ void summary_write(struct part **parts, size_t n, const struct bstat *bkt)
 		buf_adds(&b, "null");
 	buf_adds(&b, ",\"buckets\":");
 	jw_u64(&b, 1u << opt.bucket_bits);
+	columns_describe(&b); /* absent without them: old summaries match */
 	buf_addc(&b, '}');
 	cli_out_line(b.p, b.len);
 	for (size_t i = 0; i < n; i++) {
@@ -170,7 +171,8 @@ static void header(struct sumset *set, const struct scan_record *r,
 		if (canon.len != first.len ||
 		    memcmp(canon.p, first.p, canon.len) != 0)
 			cli_die(EXIT_TROUBLE, "%s: summarized with other "
-				"options (-k, --sum, --by, --buckets) than %s",
+				"options (-k, --sum, --by, --buckets, --columns, "
+				"--ignore) than %s",
 				name, first_name);
 		buf_free(&canon);
 	} else {

@@ -1,0 +1,113 @@
+#!/usr/bin/env bats
+# reconcile --columns / --ignore: compare chosen columns of layers that do
+# not hold the same ones, and the field-level diff of a changed key.
+
+load helpers
+
+# bronze, and silver: the same rows with a derived column, one amount
+# changed (2) and one spelled differently but equal (1: 10 and 10.0).
+layers() {
+	printf '%s\n' '{"id":1,"amount":10,"note":"a"}' '{"id":2,"amount":5,"note":"b"}' \
+		'{"id":3,"amount":7,"note":"c","o":{"p":1,"q":2}}' > bronze.ndjson
+	printf '%s\n' '{"id":1,"amount":10.0,"note":"a","cents":1000}' \
+		'{"id":2,"amount":6,"note":"b","cents":600}' \
+		'{"id":3,"amount":7,"note":"c","cents":700,"o":{"p":1,"q":3}}' > silver.ndjson
+}
+
+@test "one extra column in silver makes every key changed, and the summary names it" {
+	layers
+	run sh -c 'reconcile -k .id bronze.ndjson silver.ndjson | jq -c "select(.total) | [.changed, .changed_fields]"'
+	assert_output '[3,{"cents":3,"amount":1,"o":1}]'
+}
+
+@test "--ignore leaves a derived column out; a changed key lists each field that differs, old and new" {
+	layers
+	run reconcile -k .id --ignore cents,.o.q bronze.ndjson silver.ndjson
+	assert_failure 1
+	assert_output - <<'J'
+{"total":true,"match":false,"source":{"rows":3,"keys":3,"duplicate_keys":0,"fingerprint":"83563724adefb0d437ec570f116c1a12"},"target":{"rows":3,"keys":3,"duplicate_keys":0,"fingerprint":"514af6c4cd7fef0fbbc40e9914db593f"},"missing":0,"extra":0,"changed":1,"changed_fields":{"amount":1}}
+{"diff":"changed","key":2,"source_rows":1,"target_rows":1,"fields":{"amount":{"source":5,"target":6}}}
+J
+}
+
+@test "--ignore of a nested member keeps its siblings compared" {
+	layers
+	run sh -c 'reconcile -k .id --ignore cents bronze.ndjson silver.ndjson | jq -c "select(.diff) | .fields"'
+	assert_output - <<'J'
+{"amount":{"source":5,"target":6}}
+{"o":{"source":{"p":1,"q":2},"target":{"p":1,"q":3}}}
+J
+}
+
+@test "--columns compares only those columns, by value; they agree and reconcile exits 0" {
+	layers
+	run reconcile -k .id --columns note,.o.p --format ndjson bronze.ndjson silver.ndjson
+	assert_success
+	assert_output --partial '"match":true'
+	run sh -c 'reconcile -k .id --columns amount bronze.ndjson silver.ndjson | jq -c "select(.diff) | [.key, .fields]"'
+	assert_output '[2,{"amount":{"source":5,"target":6}}]'
+}
+
+@test "a column absent on one side is not a null: the diff says which side lacks it" {
+	printf '%s\n' '{"id":1,"x":null}' > s.ndjson
+	printf '%s\n' '{"id":1}' > t.ndjson
+	run sh -c 'reconcile -k .id --columns x,"y" s.ndjson t.ndjson | jq -c "select(.diff) | .fields"'
+	assert_output '{"x":{"source":null}}'
+	run reconcile -k .id --format table s.ndjson t.ndjson
+	assert_line '    x: null -> (absent)'
+	assert_line 'changed fields (keys): x 1'
+}
+
+@test "a name with a comma is quoted as a jq path; jq programs are columns too" {
+	printf '%s\n' '{"id":1,"a,b":1,"c":"x"}' > s.ndjson
+	printf '%s\n' '{"id":1,"a,b":2,"c":"X"}' > t.ndjson
+	run sh -c 'reconcile -k .id --columns "c|ascii_downcase" s.ndjson t.ndjson | jq -c "select(.total) | .match"'
+	assert_output 'true'
+	run sh -c 'reconcile -k .id --columns '\''."a,b"'\'' s.ndjson t.ndjson | jq -c "select(.diff) | .fields"'
+	assert_output '{".\"a,b\"":{"source":1,"target":2}}'
+}
+
+@test "summaries carry their columns: other columns are refused by compare" {
+	layers
+	reconcile summarize -k .id --ignore cents bronze.ndjson > a.sum
+	reconcile summarize -k .id --ignore cents silver.ndjson > b.sum
+	reconcile summarize -k .id silver.ndjson > c.sum
+	run sh -c 'head -1 a.sum'
+	assert_output '{"reconcile_summary":1,"key":[".id"],"sum":[],"by":null,"buckets":256,"ignore":["cents"]}'
+	run reconcile compare a.sum c.sum
+	assert_failure 2
+	assert_output 'reconcile: c.sum: summarized with other options (-k, --sum, --by, --buckets, --columns, --ignore) than a.sum'
+	run reconcile compare a.sum b.sum
+	assert_failure 1
+}
+
+@test "--columns and --ignore refuse what they cannot mean" {
+	run reconcile -k .id --columns a --ignore b s t
+	assert_failure 2
+	assert_output --partial 'reconcile: --columns and --ignore: choose one'
+	run reconcile -k .id --ignore '.a[0]' s t
+	assert_failure 2
+	assert_output --partial "reconcile: --ignore: '.a[0]': only members can be ignored, not array elements"
+	run reconcile -k .id --ignore 'a,,b' s t
+	assert_failure 2
+	assert_output --partial 'reconcile: --ignore: an empty column name'
+	run reconcile -k .id --columns '."a' s t
+	assert_failure 2
+	assert_output --partial 'reconcile: --columns: unterminated string'
+	run reconcile -k .id --columns '.a |' s t
+	assert_failure 2
+	assert_output --partial 'reconcile: --columns: .a |:'
+}
+
+@test "a --columns program that fails on a record is a bad record (dead-lettered with --dlq)" {
+	printf '%s\n' '{"id":1,"n":"x"}' '{"id":2,"n":1}' > s.ndjson
+	printf '%s\n' '{"id":1,"n":"x"}' > t.ndjson
+	run reconcile -k .id --columns '.n | ascii_downcase' s.ndjson t.ndjson
+	assert_failure 2
+	assert_output --partial 'reconcile: s.ndjson:2: --columns .n | ascii_downcase:'
+	run sh -c 'reconcile -k .id --columns ".n | ascii_downcase" --dlq bad.ndjson s.ndjson t.ndjson >/dev/null; echo $?; jq -c "[.error_type, .source.line]" bad.ndjson'
+	assert_output - <<'J'
+1
+["expression_error",2]
+J
+}
