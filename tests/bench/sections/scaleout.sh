@@ -1,47 +1,119 @@
-# Scale-out (sourced by tests/bench/run.sh): one process against N = 2, 4
-# and 8 under GNU parallel, on the same data file, for dedup --shard,
-# window --shard (+ window merge) and reconcile summarize over N pieces
-# (+ reconcile merge).  Every dedup and window shard parses the whole
-# file, so the ratios show what sharding costs or gains on this machine's
-# cores; on a shared machine they are fair-ish, not exact (all timings
+# Scale-out (sourced by tests/bench/run.sh): 1, 2 and 4 shards under GNU
+# parallel, on the same data file, two ways:
+#   all   every shard reads the whole file with --shard I/N (dedup,
+#         window) -- N times the input parsed
+#   part  partition(1) reads it once into N partitions, then shard I
+#         reads partition I with --partition I/N -- the input once plus
+#         the partitions once
+# for dedup, window (+ window merge; the partitioner carries the
+# watermark, -t) and reconcile summarize (+ reconcile merge).  Each line
+# of the table below the timings gives the bytes parsed in total (from
+# every process's --stats) and whether the answer is one process's.
+# Also partition's own throughput against dedup -k (target >= 0.8x).
+# On a shared machine the ratios are fair-ish, not exact (all timings
 # are taken in the same run).
 
-if have dedup && have window && have reconcile && command -v parallel >/dev/null; then
+if have dedup && have window && have reconcile && have partition &&
+	command -v parallel >/dev/null; then
 	section scaleout
 	SO=$BENCH_DIR/scaleout
 	rm -rf "$SO"
 	mkdir -p "$SO"
 	# One group per customer with heavy aggregates: the per-group work
-	# that sharding divides.
-	cat >"$SO/window.sh" <<EOF
+	# that sharding divides.  WD: its own watermark (one process, or
+	# every shard reading all); W: the watermark from the partitions.
+	cat >"$SO/w.sh" <<EOF
 exec "$IDEM_BIN/window" --tumble 10m -t .event_time -g .customer.id \
 	--agg 'd=distinct(.order_id)' --agg 'p=p99(.amount)' \
-	--delay 1m --lateness 10m "\$@"
+	--lateness 10m "\$@"
 EOF
-	cat >"$SO/summarize.sh" <<EOF
+	cat >"$SO/s.sh" <<EOF
 exec "$IDEM_BIN/reconcile" summarize -k .order_id --sum .amount --by .currency "\$@"
 EOF
-	bench scale-dedup-1 "$IDEM_BIN/dedup" -k .order_id "$DATA"
-	bench scale-window-1 sh "$SO/window.sh" "$DATA"
-	bench scale-reconcile-1 sh "$SO/summarize.sh" "$DATA"
-	for so_n in 2 4 8; do
-		bench scale-dedup-$so_n sh -c 'parallel --will-cite -j "$2" \
-			"$3/dedup -k .order_id --shard {}/$2 $1 > $4/d.{}" \
-			::: $(seq 0 $(($2 - 1)))' scale-dedup "$DATA" "$so_n" "$IDEM_BIN" "$SO"
-		bench scale-window-$so_n sh -c 'rm -f "$4"/w.*
-			parallel --will-cite -j "$2" \
-				"sh $4/window.sh --shard {}/$2 $1 > $4/w.{}" \
-				::: $(seq 0 $(($2 - 1))) && "$3/window" merge "$4"/w.*' \
-			scale-window "$DATA" "$so_n" "$IDEM_BIN" "$SO"
-		bench scale-reconcile-$so_n sh -c 'rm -f "$4"/s.*
-			parallel --will-cite --pipepart -a "$1" --block -1 -j "$2" \
-				"sh $4/summarize.sh > $4/s.{#}" &&
-				"$3/reconcile" merge "$4"/s.*' \
-			scale-reconcile "$DATA" "$so_n" "$IDEM_BIN" "$SO"
-	done
+	# all.sh TOOL N [stats]: every shard reads the whole file;
+	# part.sh TOOL N [stats]: partition once, each shard its partition.
+	# With stats, each process's --stats line goes to st.*.
+	cat >"$SO/all.sh" <<EOF
+t=\$1 n=\$2
+rm -f "$SO"/out.* "$SO"/st.*
+so= se='2>/dev/null'
+[ -n "\${3:-}" ] && so=--stats se="2> '$SO'/st.{}"
+case \$t in
+dedup) c="'$IDEM_BIN'/dedup -k .order_id" ;;
+window) c="sh '$SO'/w.sh --delay 1m" ;;
+reconcile) c="sh '$SO'/s.sh" ;;
+esac
+parallel --will-cite --halt now,fail=1 -j "\$n" \\
+	"\$c --shard {}/\$n \$so '$DATA' > '$SO'/out.{} \$se" \\
+	::: \$(seq 0 \$((n - 1)))
+EOF
+	cat >"$SO/part.sh" <<EOF
+t=\$1 n=\$2
+rm -rf "$SO"/out.* "$SO"/st.* "$SO"/parts
+so= se='2>/dev/null'
+[ -n "\${3:-}" ] && so=--stats se="2> '$SO'/st.{}"
+case \$t in
+dedup) p='-k .order_id' c="'$IDEM_BIN'/dedup -k .order_id" ;;
+window) p='-g .customer.id -t .event_time --delay 1m' c="sh '$SO'/w.sh" ;;
+reconcile) p='-k .order_id' c="sh '$SO'/s.sh" ;;
+esac
+"$IDEM_BIN"/partition -n "\$n" \$p -o "$SO"/parts \$so "$DATA" \\
+	2> "$SO"/st.p || exit 1
+parallel --will-cite --halt now,fail=1 -j "\$n" \\
+	"\$c --partition {}/\$n \$so '$SO'/parts/{}.ndjson > '$SO'/out.{} \$se" \\
+	::: \$(seq 0 \$((n - 1)))
+EOF
+	# one timed run each (no warm-up): 18 runs of whole pipelines
+	so_runs=$RUNS so_warm=$WARMUP
+	RUNS=1 WARMUP=0
+	bench partition-tab "$IDEM_BIN/partition" -n 4 -k .order_id "$DATA"
+	bench partition-dir sh -c 'rm -rf "$1"/pd; "$2"/partition -n 4 -k .order_id -o "$1"/pd "$3"' \
+		partition-dir "$SO" "$IDEM_BIN" "$DATA"
+	rm -rf "$SO/pd"
 	for so_t in dedup window reconcile; do
-		for so_n in 2 4 8; do
-			ratio "$so_t: $so_n shards vs 1" scale-$so_t-$so_n scale-$so_t-1
+		for so_n in 1 2 4; do
+			bench "scale-$so_t-all-$so_n" sh "$SO/all.sh" "$so_t" "$so_n"
+			bench "scale-$so_t-part-$so_n" sh "$SO/part.sh" "$so_t" "$so_n"
+		done
+	done
+	RUNS=$so_runs WARMUP=$so_warm
+	ratio "partition (stdout) vs dedup -k" partition-tab dedup-key 0.8
+	ratio "partition -o DIR vs dedup -k" partition-dir dedup-key
+	# One process's answers, then bytes parsed and equality per way.
+	"$IDEM_BIN/dedup" -k .order_id "$DATA" 2>/dev/null | sort >"$SO/want.dedup"
+	sh "$SO/w.sh" --delay 1m "$DATA" 2>/dev/null | "$IDEM_BIN/window" merge >"$SO/want.window"
+	sh "$SO/s.sh" "$DATA" >"$SO/want.reconcile"
+	printf '\n%-26s %8s %14s %10s %8s\n' run shards bytes_parsed x_input same
+	for so_t in dedup window reconcile; do
+		for so_n in 1 2 4; do
+			for so_w in all part; do
+				sh "$SO/$so_w.sh" "$so_t" "$so_n" stats 2>/dev/null
+				case $so_t in
+				dedup) sort "$SO"/out.* >"$SO/got" ;;
+				window) "$IDEM_BIN/window" merge "$SO"/out.* >"$SO/got" ;;
+				reconcile) "$IDEM_BIN/reconcile" merge "$SO"/out.* >"$SO/got" ;;
+				esac
+				so_same=no
+				cmp -s "$SO/got" "$SO/want.$so_t" && so_same=yes
+				so_bytes=$(cat "$SO"/st.* | grep '^{' |
+					jq -s 'map(.bytes_in) | add')
+				so_x=$(awk -v b="$so_bytes" -v d="$DATA_BYTES" 'BEGIN { printf "%.2f", b / d }')
+				printf '%-26s %8s %14s %10s %8s\n' "$so_t-$so_w" "$so_n" \
+					"$so_bytes" "$so_x" "$so_same"
+				record --arg name "scale-$so_t-$so_w-$so_n" \
+					--argjson shards "$so_n" --argjson bytes "$so_bytes" \
+					--argjson x "$so_x" --arg same "$so_same" \
+					'{kind:"scaleout", name:$name, shards:$shards,
+					  bytes_parsed:$bytes, times_input:$x, same_answer:($same == "yes")}'
+				[ "$so_same" = yes ] || MISS=$((MISS + 1))
+			done
+		done
+	done
+	printf '\n'
+	for so_t in dedup window reconcile; do
+		for so_n in 2 4; do
+			ratio "$so_t: part $so_n vs all $so_n" scale-$so_t-part-$so_n scale-$so_t-all-$so_n
+			ratio "$so_t: part $so_n vs 1 process" scale-$so_t-part-$so_n scale-$so_t-all-1
 		done
 	done
 	rm -rf "$SO"
