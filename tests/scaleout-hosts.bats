@@ -26,7 +26,8 @@ setup_file() {
 		echo "$why" > "$BATS_FILE_TMPDIR/skip"
 		return 0
 	fi
-	IDEM_BIN=$IDEM_BIN "$HOSTS" up "$BATS_FILE_TMPDIR" 2 || return 1
+	# teardown_file takes them down; the watchdog too if bats is killed
+	IDEM_BIN=$IDEM_BIN "$HOSTS" up "$BATS_FILE_TMPDIR" 2 $$ || return 1
 	env_setup
 	# Each host holds half of the input, in a folder of its own (the
 	# hosts share this filesystem; each reads only its own folder).

@@ -5,9 +5,11 @@
 # filesystem, so idem is "installed" on them at IDEM_BIN (put on the
 # sessions' PATH by the sshd configuration).
 #
-#   hosts.sh up DIR N     start N hosts (host1..hostN); DIR gets the keys,
-#                         configurations, logs and DIR/ssh.conf, the
-#                         client configuration (Host host1 ...)
+#   hosts.sh up DIR N [PID]  start N hosts (host1..hostN); DIR gets the
+#                         keys, configurations, logs and DIR/ssh.conf, the
+#                         client configuration (Host host1 ...); with PID,
+#                         a watchdog takes them down when PID ends, even
+#                         killed before its own clean-up could run
 #   hosts.sh down DIR     stop and remove all that up made (idempotent:
 #                         it undoes what DIR/made lists)
 #
@@ -31,6 +33,12 @@ up() {
 		ssh-keygen -q -t ed25519 -N '' -f "$dir/userkey" &&
 		cp "$dir/userkey.pub" "$dir/authorized_keys" || return 1
 	mkdir -p /run/sshd && : > "$dir/empty" || return 1
+	# the sessions' environment: idem on PATH, and the sanitizers'
+	# options of make test's second pass
+	local env="PATH=$IDEM_BIN:/usr/local/bin:/usr/bin:/bin" v
+	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+		[ -n "${!v-}" ] && env="$env \"$v=${!v}\""
+	done
 	: > "$dir/ssh.conf"
 	for h in $(seq 1 "$n"); do
 		ns=idem$id-h$h
@@ -56,7 +64,7 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 MaxStartups 100
 MaxSessions 100
-SetEnv PATH=$IDEM_BIN:/usr/local/bin:/usr/bin:/bin
+SetEnv $env
 C
 		local hide=
 		[ -f /root/.bashrc ] &&
@@ -106,8 +114,18 @@ down() {
 	rm -f "$dir/made"
 }
 
+watch() { # DIR PID
+	while kill -0 "$2" 2> /dev/null; do sleep 1; done
+	down "$1"
+}
+
 case ${1-} in
-up) up "$2" "$3" || { down "$2"; exit 1; } ;;
+up)
+	up "$2" "$3" || { down "$2"; exit 1; }
+	if [ -n "${4-}" ]; then
+		setsid "$0" watch "$2" "$4" < /dev/null > /dev/null 2>&1 3>&- &
+	fi ;;
+watch) watch "$2" "$3" ;;
 down) down "$2" ;;
-*) echo "usage: hosts.sh up DIR N | down DIR" >&2; exit 2 ;;
+*) echo "usage: hosts.sh up DIR N [PID] | down DIR" >&2; exit 2 ;;
 esac
