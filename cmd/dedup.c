@@ -94,6 +94,16 @@ static struct {
 	struct state_gen gen; /* the batch, and the state it started from */
 } run;
 
+/* The tool and its options, for lib/cli's front end: the usage line
+ * refusals print, and the examples --help ends with (they run in an
+ * empty folder: tests/frontend.bats). */
+static const struct cli_verb self = {
+	NULL, "[OPTION]... [FILE]...", NULL,
+	"Keep one NDJSON record per key",
+	 "  printf '{\"id\":1}\\n{\"id\":2}\\n{\"id\":1,\"again\":true}\\n' > in.ndjson\n"
+	 "  dedup -k .id in.ndjson\n"
+	 "  dedup -k .id --state seen.idx --dupes dupes.ndjson in.ndjson\n"};
+
 static void usage(int status)
 {
 	FILE *f = status ? stderr : stdout;
@@ -126,6 +136,7 @@ static void usage(int status)
 "Exit status: 0 done, 1 --check found duplicates, 2 trouble,\n"
 "75 the state file is locked by another dedup.\n"
 "See dedup(1).\n");
+	cli_examples(f, self.examples);
 	exit(status);
 }
 
@@ -654,7 +665,7 @@ int main(int argc, char **argv)
 	int c;
 
 	cli_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "k:t:h", longopts, NULL)) != -1) {
+	while ((c = cli_verb_getopt(&self, argc, argv, "k:t:h", longopts)) != -1) {
 		switch (c) {
 		case 'k':
 			if (opt.nkeys == MAX_KEYS)
@@ -700,10 +711,6 @@ int main(int argc, char **argv)
 			break;
 		case 'h': usage(EXIT_OK); break;
 		case O_VERSION: cli_version(); break;
-		default:
-			fprintf(stderr, "Try '%s --help' for more "
-				"information.\n", cli_prog);
-			exit(EXIT_TROUBLE);
 		}
 	}
 	if ((opt.ttl != 0) != (opt.time != NULL))

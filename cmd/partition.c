@@ -100,6 +100,16 @@ static struct {
 	uint64_t marks, replaced;
 } run;
 
+/* The tool and its options, for lib/cli's front end: the usage line
+ * refusals print, and the examples --help ends with (they run in an
+ * empty folder: tests/frontend.bats). */
+static const struct cli_verb self = {
+	NULL, "-n N [-k EXPR]... [-o DIR] [OPTION]... [FILE]...", NULL,
+	"Send each record to partition I of N by its key",
+	 "  printf '{\"id\":%d}\\n' 1 2 3 4 > orders.ndjson\n"
+	 "  partition -n 2 -k .id -o parts orders.ndjson\n"
+	 "  dedup -k .id --partition 1/2 parts/1.ndjson\n"};
+
 static void usage(int status)
 {
 	FILE *f = status ? stderr : stdout;
@@ -126,13 +136,10 @@ static void usage(int status)
 "  -h, --help            show this help\n"
 "      --version         show the version\n"
 "\n"
-"Examples:\n"
-"  partition -n 4 -k .order_id -o parts orders.ndjson\n"
-"  dedup -k .order_id --partition 1/4 parts/1.ndjson\n"
-"  partition -n 4 -g .currency -t .event_time --delay 1m -o p in.ndjson\n"
-"\n"
+
 "Exit status: 0 done, 2 trouble (usage, I/O, bad input without --dlq).\n"
 "See partition(1) and idem(7), SCALE-OUT.\n");
+	cli_examples(f, self.examples);
 	exit(status);
 }
 
@@ -497,8 +504,7 @@ int main(int argc, char **argv)
 	bool have_k = false, have_g = false, have_delay = false;
 
 	cli_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "n:k:g:o:t:h", longopts,
-				NULL)) != -1) {
+	while ((c = cli_verb_getopt(&self, argc, argv, "n:k:g:o:t:h", longopts)) != -1) {
 		switch (c) {
 		case 'n': {
 			uint64_t n = cli_count("-n", optarg);
@@ -540,10 +546,6 @@ int main(int argc, char **argv)
 			break;
 		case 'h': usage(EXIT_OK); break;
 		case O_VERSION: cli_version(); break;
-		default:
-			fprintf(stderr, "Try '%s --help' for more "
-				"information.\n", cli_prog);
-			exit(EXIT_TROUBLE);
 		}
 	}
 	if (opt.n == 0)

@@ -61,6 +61,16 @@ static struct {
 	size_t nlags, cap_lags;
 } run;
 
+/* The tool and its options, for lib/cli's front end: the usage line
+ * refusals print, and the examples --help ends with (they run in an
+ * empty folder: tests/frontend.bats). */
+static const struct cli_verb self = {
+	NULL, "-t EXPR [OPTION]... [FILE]...", NULL,
+	"Track the event-time watermark and set late records aside",
+	 "  printf '{\"t\":\"2024-01-01T00:10:00Z\"}\\n{\"t\":\"2024-01-01T00:00:00Z\"}\\n' > ev.ndjson\n"
+	 "  watermark -t .t --delay 5m --late late.ndjson ev.ndjson\n"
+	 "  watermark -t .t --delay 5m --emit ev.ndjson\n"};
+
 static void usage(int status)
 {
 	FILE *f = status ? stderr : stdout;
@@ -90,6 +100,7 @@ static void usage(int status)
 "      --version         show the version\n"
 "\n"
 "Exit status: 0 done, 2 trouble.  See watermark(1).\n");
+	cli_examples(f, self.examples);
 	exit(status);
 }
 
@@ -438,7 +449,7 @@ int main(int argc, char **argv)
 	bool idle_clock_given = false;
 
 	cli_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "t:p:h", longopts, NULL)) != -1) {
+	while ((c = cli_verb_getopt(&self, argc, argv, "t:p:h", longopts)) != -1) {
 		switch (c) {
 		case 't': opt.time = compile("-t", optarg); break;
 		case 'p': opt.part = compile("-p", optarg); break;
@@ -486,10 +497,6 @@ int main(int argc, char **argv)
 		case O_STATS: opt.stats = true; break;
 		case 'h': usage(EXIT_OK); break;
 		case O_VERSION: cli_version(); break;
-		default:
-			fprintf(stderr, "Try '%s --help' for more "
-				"information.\n", cli_prog);
-			exit(EXIT_TROUBLE);
 		}
 	}
 	if (!opt.time)

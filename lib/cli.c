@@ -494,30 +494,31 @@ void cli_dlq_close(struct dlq **d)
 		cli_die(EXIT_TROUBLE, "%s", err);
 }
 
-/* Levenshtein distance, capped: the names compared are option names. */
+/* Edit distance with swaps of two neighbours (--kye is one step from
+ * --key), capped: the names compared are option and verb names. */
 static size_t edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	if (la > 64 || lb > 64)
 		return SIZE_MAX;
-	size_t row[65];
+	unsigned char d[65][65];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (unsigned char)i;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
+		d[0][j] = (unsigned char)j;
+	for (size_t i = 1; i <= la; i++)
 		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
+			unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1u < best)
+				best = d[i - 1][j] + 1u;
+			if (d[i][j - 1] + 1u < best)
+				best = d[i][j - 1] + 1u;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1u < best)
+				best = d[i - 2][j - 2] + 1u;
+			d[i][j] = (unsigned char)best;
 		}
-	}
-	return row[lb];
+	return d[la][lb];
 }
 
 const char *cli_nearest(const char *s, const char *const *names)

@@ -535,7 +535,8 @@ J
 @test "usage errors exit 2 with a hint" {
 	run dedup --bogus
 	assert_failure 2
-	assert_line --index 1 "Try 'dedup --help' for more information."
+	assert_line --index 1 "Usage: dedup [OPTION]... [FILE]..."
+	assert_line --index 2 "Try 'dedup --help' for more information."
 	run dedup --keep middle
 	assert_failure 2
 	assert_line --index 0 "dedup: --keep: want first or last, got 'middle'"

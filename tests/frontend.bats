@@ -5,7 +5,7 @@
 
 load helpers
 
-TOOLS="checkpoint dlq txlog"
+TOOLS="dedup watermark partition checkpoint dlq txlog"
 
 # A tool with verbs names them when none is given.
 verbs_of() {
