@@ -88,6 +88,9 @@ J
 	run dedup -k .k -t .k --ttl 1m --partition 0/2 p/0.ndjson
 	assert_failure 2
 	assert_line --index 0 'dedup: --ttl with --partition: a partition holds only its keys'"'"' event times, so keys would expire later than in one run; use --shard I/N over the whole input'
+	run window --tumble 1m -t .k -g .k --delay 1m --partition 0/2 p/0.ndjson
+	assert_failure 2
+	assert_line --index 0 "window: --delay with --partition: a partition holds only its groups' event times, so its own watermark would lag one process's; give -t and --delay to partition, which carries the watermark of the whole input"
 	run reconcile -k .k --partition 0/2 p/0.ndjson p/0.ndjson
 	assert_failure 2
 	assert_line --index 0 "reconcile: --partition goes with summarize (merge the shards' summaries with reconcile merge)"

@@ -1302,6 +1302,12 @@ int main(int argc, char **argv)
 				"record", MAX_SPAN - 1);
 	if (opt.kind == SESSION && opt.offset)
 		cli_usage_error("--offset does not apply to --session");
+	if (opt.delay_given && opt.shard.whole)
+		cli_usage_error("--delay with --partition: a partition holds "
+				"only its groups' event times, so its own "
+				"watermark would lag one process's; give -t "
+				"and --delay to partition, which carries the "
+				"watermark of the whole input");
 	if (opt.naggs == 0) {
 		agg_parse("count=count()", &opt.aggs[0], err, sizeof err);
 		opt.naggs = 1;
