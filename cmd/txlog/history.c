@@ -1,6 +1,6 @@
 /*
- * The history: log (DESCRIBE HISTORY), and the commit times that
- * --as-of, log and changes read.
+ * The history: log (DESCRIBE HISTORY: NDJSON when piped, a table on a
+ * terminal), and the commit times that --as-of, log and changes read.
  *
  * A commit's time is the one PROTOCOL.md defines: with In-Commit
  * Timestamps enabled, the commitInfo's inCommitTimestamp; before that the
@@ -17,11 +17,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "fpset.h"
 #include "jsonw.h"
 #include "timefmt.h"
 #include "txlog.h"
+#include "value.h"
 #include "xalloc.h"
 
 /* The commitInfo action of a commit's text, or false. */
@@ -133,16 +136,11 @@ int64_t txlog_version_as_of(const char *when)
 	return best;
 }
 
-int verb_log(void)
+/* The log as NDJSON, newest first: each commitInfo with its version, as
+ * DESCRIBE HISTORY gives it. */
+static void log_ndjson(const int64_t *vs, size_t n)
 {
 	char err[512];
-	size_t n;
-	int64_t *vs = dl_list_versions(opt.table, &n, err, sizeof err);
-	if (!vs)
-		cli_die(EXIT_TROUBLE, "%s", err);
-	/* the history of a log that cannot be replayed, or that asks
-	 * for what txlog cannot read, is refused like the other verbs */
-	dl_snapshot_free(load_table(-1));
 	struct buf tmp = {0}, out = {0};
 	for (size_t k = n; k-- > 0;) {
 		int rc = dl_read_commit(opt.table, vs[k], &tmp, err, sizeof err);
@@ -182,7 +180,244 @@ int verb_log(void)
 	}
 	buf_free(&tmp);
 	buf_free(&out);
+}
+
+
+/* ---- the log as a table, for a person ---- */
+
+enum { C_VERSION, C_TIME, C_OP, C_ROWS, C_FILES, C_TXN, C_PARAMS, NCOL };
+static const char *const heads[NCOL] = {
+	"VERSION", "TIME", "OPERATION", "ROWS", "FILES", "TXN", "PARAMETERS",
+};
+
+struct hrow {
+	char *col[NCOL];
+};
+
+/* The file's path (decoded JSON string) as a key of the records map. */
+static struct fp128 path_fp(const char *action, size_t an)
+{
+	char *p = scan_get_str(action, an, "path");
+	struct fp128 fp = value_fp(p ? p : "", p ? strlen(p) : 0);
+	free(p);
+	return fp;
+}
+
+/* Remember the records of an added file (payload: records + 1; 0 when
+ * its add has no statistics). */
+static void note_add(struct fpset *recs, const char *a, size_t an,
+		     uint64_t *rows, bool *known)
+{
+	uint64_t *pl;
+	fpset_add(recs, path_fp(a, an), &pl);
+	const char *st;
+	size_t sn;
+	int64_t nr = -1;
+	char *stats = scan_get(a, an, "stats", &st, &sn) && st[0] == '"'
+			      ? scan_strdup_lit(st, sn)
+			      : NULL;
+	if (stats)
+		scan_get_i64(stats, strlen(stats), "numRecords", &nr);
+	free(stats);
+	*pl = nr >= 0 ? (uint64_t)nr + 1 : 0;
+	if (nr >= 0)
+		*rows += (uint64_t)nr;
+	else
+		*known = false;
+}
+
+static void note_remove(struct fpset *recs, const char *a, size_t an,
+			uint64_t *rows, bool *known)
+{
+	struct fp128 fp = path_fp(a, an);
+	uint64_t *pl;
+	if (fpset_has(recs, fp) && (fpset_add(recs, fp, &pl), *pl > 0))
+		*rows += *pl - 1;
+	else
+		*known = false; /* added before the log's oldest commit */
+}
+
+static char *counts(uint64_t add, bool add_known, uint64_t rm, bool rm_known)
+{
+	struct buf b = {0};
+	if (add_known)
+		buf_addf(&b, "+%llu", (unsigned long long)add);
+	else
+		buf_adds(&b, "+?");
+	if (rm_known)
+		buf_addf(&b, " -%llu", (unsigned long long)rm);
+	else
+		buf_adds(&b, " -?");
+	return b.p;
+}
+
+/* The commit time ms in local time (or UTC with --utc), with its
+ * offset: 2024-05-01 10:30:00.250 +0200. */
+static char *show_time(int64_t ms)
+{
+	if (ms < 0)
+		return xstrdup("?");
+	time_t sec = (time_t)(ms / 1000);
+	struct tm tm;
+	if (!(opt.utc ? gmtime_r(&sec, &tm) : localtime_r(&sec, &tm)))
+		return xstrdup("?");
+	char d[32], z[16];
+	strftime(d, sizeof d, "%Y-%m-%d %H:%M:%S", &tm);
+	strftime(z, sizeof z, "%z", &tm);
+	struct buf b = {0};
+	buf_addf(&b, "%s.%03d %s", d, (int)(ms % 1000), opt.utc ? "+0000" : z);
+	return b.p;
+}
+
+/* One commit's row of the table; recs carries the records of files
+ * added by earlier commits. */
+static void table_row(struct hrow *r, int64_t v, int64_t ms, const char *text,
+		      size_t n, struct fpset *recs)
+{
+	uint64_t ra = 0, rr = 0, fa = 0, fr = 0;
+	bool ra_known = true, rr_known = true;
+	struct buf txn = {0}, params = {0};
+	char *op = NULL;
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(text + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - text) : n;
+		const char *line = text + i, *a;
+		size_t ln = e - i, an;
+		struct scan_error se;
+		i = e + 1;
+		if (scan_ws(line, ln, 0) == ln)
+			continue;
+		if (scan_validate(line, ln, &se) != 0)
+			cli_die(EXIT_TROUBLE, "%s: version %lld: invalid JSON: "
+				"%s", opt.table, (long long)v, se.what);
+		if (scan_get(line, ln, "add", &a, &an) && a[0] == '{') {
+			fa++;
+			note_add(recs, a, an, &ra, &ra_known);
+		} else if (scan_get(line, ln, "remove", &a, &an) &&
+			   a[0] == '{') {
+			fr++;
+			note_remove(recs, a, an, &rr, &rr_known);
+		} else if (scan_get(line, ln, "txn", &a, &an) && a[0] == '{') {
+			char *app = scan_get_str(a, an, "appId");
+			int64_t tv = -1;
+			scan_get_i64(a, an, "version", &tv);
+			buf_addf(&txn, "%s%s:%lld", txn.len ? "," : "",
+				 app ? app : "?", (long long)tv);
+			free(app);
+		} else if (scan_get(line, ln, "commitInfo", &a, &an) &&
+			   a[0] == '{') {
+			op = scan_get_str(a, an, "operation");
+			const char *pp, *k, *x;
+			size_t pn, kn, xn;
+			struct scan_obj o;
+			if (scan_get(a, an, "operationParameters", &pp, &pn) &&
+			    scan_obj_begin(&o, pp, pn)) {
+				while (scan_obj_next(&o, &k, &kn, &x, &xn)) {
+					char *key = scan_strdup_lit(k, kn);
+					buf_addf(&params, "%s%s=", params.len ?
+						 " " : "", key);
+					buf_add(&params, x, xn);
+					free(key);
+				}
+			}
+		}
+	}
+	struct buf vb = {0};
+	buf_addf(&vb, "%lld", (long long)v);
+	r->col[C_VERSION] = vb.p;
+	r->col[C_TIME] = show_time(ms);
+	r->col[C_OP] = xstrdup(op ? op : "?");
+	r->col[C_ROWS] = counts(ra, ra_known, rr, rr_known);
+	r->col[C_FILES] = counts(fa, true, fr, true);
+	r->col[C_TXN] = txn.len ? txn.p : xstrdup("-");
+	r->col[C_PARAMS] = params.len ? params.p : xstrdup("-");
+	if (!txn.len)
+		buf_free(&txn);
+	if (!params.len)
+		buf_free(&params);
+	free(op);
+}
+
+static void log_table(const int64_t *vs, size_t n)
+{
+	char err[512];
+	int64_t *ts = txlog_commit_times(vs, n);
+	struct fpset *recs = fpset_new(true);
+	/* a log whose oldest commits were cleaned up starts from the
+	 * snapshot before its oldest commit: its files' records */
+	if (n && vs[0] > 0) {
+		struct dl_snapshot *s = dl_load(opt.table, vs[0] - 1, err,
+						sizeof err);
+		size_t nl = 0;
+		struct dl_file **live = s ? dl_live_files(s, &nl) : NULL;
+		for (size_t i = 0; i < nl; i++) {
+			uint64_t rows = 0;
+			bool known = true;
+			note_add(recs, live[i]->action, live[i]->action_len,
+				 &rows, &known);
+		}
+		free(live);
+		if (s)
+			dl_snapshot_free(s);
+	}
+	struct hrow *rows = xcalloc(n + 1, sizeof *rows);
+	struct buf tmp = {0};
+	size_t nr = 0;
+	for (size_t k = 0; k < n; k++) {
+		int rc = dl_read_commit(opt.table, vs[k], &tmp, err, sizeof err);
+		if (rc < 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		if (rc == 1)
+			continue;
+		table_row(&rows[nr++], vs[k], ts[k], tmp.p, tmp.len, recs);
+	}
+	size_t w[NCOL];
+	for (size_t c = 0; c < NCOL; c++) {
+		w[c] = strlen(heads[c]);
+		for (size_t i = 0; i < nr; i++)
+			if (strlen(rows[i].col[c]) > w[c])
+				w[c] = strlen(rows[i].col[c]);
+	}
+	struct buf line = {0};
+	for (size_t i = nr + 1; i-- > 0;) {
+		/* the heading first, then the newest commit first */
+		const char *const *cells = i == nr ? heads
+					: (const char *const *)rows[i].col;
+		line.len = 0;
+		for (size_t c = 0; c < NCOL; c++) {
+			if (c == NCOL - 1)
+				buf_adds(&line, cells[c]);
+			else
+				buf_addf(&line, "%-*s  ", (int)w[c], cells[c]);
+		}
+		cli_out_line(line.p, line.len);
+	}
+	for (size_t i = 0; i < nr; i++)
+		for (size_t c = 0; c < NCOL; c++)
+			free(rows[i].col[c]);
+	free(rows);
+	buf_free(&line);
+	buf_free(&tmp);
+	fpset_free(recs);
+	free(ts);
+}
+
+int verb_log(void)
+{
+	bool table = opt.format ? strcmp(opt.format, "table") == 0
+				: isatty(STDOUT_FILENO);
+	char err[512];
+	size_t n;
+	int64_t *vs = dl_list_versions(opt.table, &n, err, sizeof err);
+	if (!vs)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	/* the history of a log that cannot be replayed, or that asks
+	 * for what txlog cannot read, is refused like the other verbs */
+	dl_snapshot_free(load_table(-1));
+	if (table)
+		log_table(vs, n);
+	else
+		log_ndjson(vs, n);
 	free(vs);
 	return EXIT_OK;
 }
-

@@ -58,8 +58,10 @@ static const struct cli_verb verbs[] = {
 	{"cat", "cat TABLE [--version N | --as-of TIME] [--where EXPR]",
 	 "version as-of where stats", "Print the rows",
 	 EX_INIT EX_ROWS "  txlog cat orders --where 'id = 2'\n"},
-	{"log", "log TABLE", "", "The history, newest first",
-	 EX_INIT EX_ROWS "  txlog log orders\n"},
+	{"log", "log TABLE [--utc] [--format table|ndjson]", "utc format",
+	 "The history, newest first: a table on a terminal, else NDJSON",
+	 EX_INIT EX_ROWS "  txlog log orders --format table --utc\n"
+	 "  txlog log orders | jq -c '[.version, .operation]'\n"},
 	{"files", "files TABLE [--version N | --as-of TIME]",
 	 "version as-of stats", "The data files of a version",
 	 EX_INIT EX_ROWS "  txlog files orders --version 1\n"},
@@ -128,6 +130,9 @@ static const struct cli_opthelp option_help[] = {
 			"                            uncompressed (default 256M)\n"},
 	{"zorder-by", "      --zorder-by COL,...   optimize: cluster records by these columns\n"},
 	{"deep", "      --deep                verify: read every record, check statistics\n"},
+	{"utc", "      --utc                 log: times in UTC, not local time\n"},
+	{"format", "      --format table|ndjson  log: a table, or NDJSON (default: a table\n"
+		   "                            on a terminal, NDJSON otherwise)\n"},
 	{"stats", "      --stats               print counts as one JSON line on stderr\n"},
 };
 #define NHELP (sizeof option_help / sizeof option_help[0])
@@ -158,7 +163,7 @@ static void usage(int status)
 enum {
 	O_SCHEMA = 256, O_INFER, O_PART, O_CPI, O_TXN, O_MERGE_SCHEMA,
 	O_WHERE, O_NEWER, O_DELWHEN, O_VERSION, O_ASOF, O_LEVEL, O_STATS,
-	O_RETAIN, O_DRY_RUN, O_FORCE, O_TARGET, O_ZORDER, O_DEEP, O_SET, O_FROM, O_TO,
+	O_RETAIN, O_DRY_RUN, O_FORCE, O_TARGET, O_ZORDER, O_DEEP, O_SET, O_FROM, O_TO, O_UTC, O_FORMAT,
 };
 
 static const struct option longopts[] = {
@@ -184,6 +189,8 @@ static const struct option longopts[] = {
 	{"deep", no_argument, 0, O_DEEP},
 	{"set", required_argument, 0, O_SET},
 	{"from", required_argument, 0, O_FROM},
+	{"utc", no_argument, 0, O_UTC},
+	{"format", required_argument, 0, O_FORMAT},
 	{"to", required_argument, 0, O_TO},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0},
@@ -299,6 +306,15 @@ int main(int argc, char **argv)
 			*(c == O_FROM ? &opt.from : &opt.to) = (int64_t)n;
 			break;
 		}
+		case O_UTC:
+			opt.utc = true;
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "table") && strcmp(optarg, "ndjson"))
+				cli_usage_error("--format '%s': give table or "
+						"ndjson", optarg);
+			opt.format = optarg;
+			break;
 		case O_SET:
 			if (opt.nset == MAX_WHERE)
 				cli_usage_error("too many --set");

@@ -41,6 +41,8 @@ extern struct txopt {
 	const char *delete_when;
 	int64_t version; /* -1: newest */
 	int64_t from, to; /* changes --from, --to (-1: not given) */
+	const char *format; /* log --format table|ndjson (NULL: by stdout) */
+	bool utc;           /* log --utc */
 	const char *as_of;
 	bool merge_schema;
 	bool stats;

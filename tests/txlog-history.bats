@@ -1,0 +1,79 @@
+#!/usr/bin/env bats
+# txlog log: DESCRIBE HISTORY -- a table for a person on a terminal,
+# NDJSON when piped.
+
+load helpers
+
+mk() {
+	txlog init t --partition-by p
+	printf '{"id":1,"p":"x"}\n{"id":2,"p":"y"}\n{"id":3,"p":"x"}\n' | txlog append t --txn loader:7
+	txlog delete t --where 'id = 1'
+	# fixed commit times, so the table can be asserted whole
+	for v in 0 1 2; do
+		touch -d "2024-05-01 08:0$v:00.250 UTC" t/_delta_log/0000000000000000000$v.json
+	done
+}
+
+@test "log --format table shows each commit's time, operation, rows and files, txn and parameters" {
+	mk
+	run env TZ=UTC txlog log t --format table
+	assert_success
+	assert_output - <<'J'
+VERSION  TIME                           OPERATION     ROWS   FILES  TXN       PARAMETERS
+2        2024-05-01 08:02:00.250 +0000  DELETE        +1 -2  +1 -1  -         predicate="id = 1"
+1        2024-05-01 08:01:00.250 +0000  WRITE         +3 -0  +2 -0  loader:7  mode="Append"
+0        2024-05-01 08:00:00.250 +0000  CREATE TABLE  +0 -0  +0 -0  -         partitionBy="[\"p\"]"
+J
+}
+
+@test "log shows local time with its offset, or UTC with --utc" {
+	mk
+	run env TZ=Asia/Tokyo txlog log t --format table
+	assert_line -n 1 --partial '2        2024-05-01 17:02:00.250 +0900  DELETE'
+	run env TZ=Asia/Tokyo txlog log t --format table --utc
+	assert_line -n 1 --partial '2        2024-05-01 08:02:00.250 +0000  DELETE'
+}
+
+@test "log is a table on a terminal and NDJSON when piped" {
+	mk
+	run script -qec "env TZ=UTC $IDEM_BIN/txlog log t" /dev/null
+	assert_success
+	assert_line -n 0 --partial 'VERSION  TIME'
+	run sh -c "txlog log t | jq -c '[.version, .operation]'"
+	assert_output - <<'J'
+[2,"DELETE"]
+[1,"WRITE"]
+[0,"CREATE TABLE"]
+J
+	run sh -c "script -qec '$IDEM_BIN/txlog log t --format ndjson' /dev/null | head -n 1 | tr -d '\r' | jq -c .version"
+	assert_output 2
+}
+
+@test "log after the oldest commits were cleaned up counts rows from the checkpoint, else says ?" {
+	mk
+	txlog checkpoint t
+	txlog delete t --where 'id = 3'
+	touch -d "2024-05-01 08:03:00.250 UTC" t/_delta_log/00000000000000000003.json
+	rm t/_delta_log/0000000000000000000[012].json
+	run env TZ=UTC txlog log t --format table
+	assert_output - <<'J'
+VERSION  TIME                           OPERATION  ROWS   FILES  TXN  PARAMETERS
+3        2024-05-01 08:03:00.250 +0000  DELETE     +0 -1  +0 -1  -    predicate="id = 3"
+J
+	rm -rf t
+	mk
+	txlog checkpoint t
+	rm t/_delta_log/0000000000000000000[01].json
+	run env TZ=UTC txlog log t --format table
+	assert_line -n 1 '2        2024-05-01 08:02:00.250 +0000  DELETE     +1 -?  +1 -1  -    predicate="id = 1"'
+}
+
+@test "log refuses a bad --format and options of other verbs" {
+	mk
+	run txlog log t --format csv
+	assert_failure 2
+	assert_line -n 0 "txlog: --format 'csv': give table or ndjson"
+	run txlog log t --version 1
+	assert_failure 2
+	assert_line -n 0 'txlog: log: --version does not apply to log'
+}
