@@ -21,7 +21,7 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wvla -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DIDEM_VERSION='"$(VERSION)"' -Ilib
-LDLIBS  += -ljq -lonig $(shell pkg-config --libs libzstd libxxhash 2>/dev/null || echo -lzstd -lxxhash) -lm
+LDLIBS  += -ljq -lonig $(shell pkg-config --libs libzstd libxxhash zlib 2>/dev/null || echo -lzstd -lxxhash -lz) -lm
 
 ifeq ($(SANITIZE),1)
 B       ?= build-san
@@ -62,7 +62,7 @@ FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz-replay/%)
 MANS     := $(wildcard man/*.1 man/*.7)
 
 # Packages a fresh Debian 12 needs; installed by `make deps` when missing.
-DEB_BUILD := libjq-dev libonig-dev libzstd-dev libxxhash-dev pkg-config tzdata
+DEB_BUILD := libjq-dev libonig-dev libzstd-dev libxxhash-dev zlib1g-dev pkg-config tzdata
 DEB_TEST  := bats bats-support bats-assert jq zstd mandoc parallel zsh python3 openssh-server rsync
 DEB_BENCH := miller hyperfine time
 DEB_FUZZ  := clang libclang-rt-14-dev

@@ -49,6 +49,7 @@
 #include "jsonw.h"
 #include "statefile.h"
 #include "xalloc.h"
+#include "zio.h"
 
 #define STATE_KIND "ckpt"
 /* 2: each source also has flags and, when rotated, the name it was
@@ -976,11 +977,12 @@ static uint64_t plan_batch(void)
 				s->path);
 		if (s->fp_len >= 4 && s->committed == 0) {
 			unsigned char m[4];
-			if (pread(fd, m, 4, 0) == 4 && m[0] == 0x28 &&
-			    m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
-				cli_die(EXIT_TROUBLE, "%s: zstd-compressed; "
+			const char *fmt = pread(fd, m, 4, 0) == 4
+						  ? zio_magic(m, 4) : NULL;
+			if (fmt)
+				cli_die(EXIT_TROUBLE, "%s: %s-compressed; "
 					"checkpoint needs plain files (offsets "
-					"are byte offsets)", s->path);
+					"are byte offsets)", s->path, fmt);
 		}
 		if (s->size <= s->committed) {
 			close(fd);

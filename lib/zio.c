@@ -1,5 +1,5 @@
 /*
- * zio: byte streams that may be zstd-compressed.
+ * zio: byte streams that may be zstd- or gzip-compressed.
  *
  * Input.  zin_open() reads until it holds four bytes (or EOF: a pipe may
  * hand out one byte at a time) and keeps them in the input buffer.  If
@@ -10,7 +10,10 @@
  *
  * A zstd stream is complete only when the last ZSTD_decompressStream()
  * returned 0 (frame done) and the input is exhausted; EOF at any other
- * point is a truncated stream, never a silently short one.
+ * point is a truncated stream, never a silently short one.  gzip (the
+ * magic 1F 8B 08) goes through zlib's inflate the same way: complete
+ * only at the end of a member (CRC-32 and length checked), members
+ * concatenated as gzip itself reads them.
  *
  * Output.  Bytes collect in a 128 KiB buffer; when it fills (and on
  * flush/close) it goes to the descriptor, either as is or through a
@@ -22,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zlib.h>
 #include <zstd.h>
 
 #include "xalloc.h"
@@ -44,6 +49,8 @@ struct zin {
 	bool frame_open; /* inside a zstd frame (last return was not 0) */
 	char *name;
 	ZSTD_DCtx *dctx;
+	z_stream *gz;    /* gzip: inflate, member after member */
+	unsigned long long members; /* gzip members read whole */
 	unsigned char *in; /* peeked bytes, then compressed input */
 	size_t in_cap, in_pos, in_len;
 	unsigned long long raw;
@@ -100,6 +107,19 @@ static ssize_t zin_fill_raw(struct zin *z, void *buf, size_t cap, char *err,
 	}
 }
 
+const char *zio_magic(const void *p, size_t n)
+{
+	const unsigned char *m = p;
+	if (n >= 4 && ((uint32_t)m[0] | (uint32_t)m[1] << 8 |
+		       (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24) == ZIO_MAGIC)
+		return "zstd";
+	/* ID1 ID2 and CM = 8 (deflate), the only method gzip defines;
+	 * no JSON text starts with a control character */
+	if (n >= 3 && m[0] == 0x1f && m[1] == 0x8b && m[2] == 8)
+		return "gzip";
+	return NULL;
+}
+
 int zin_fd(const struct zin *z)
 {
 	return z->fd;
@@ -121,13 +141,20 @@ struct zin *zin_fdopen(int fd, const char *name, char *err, size_t errlen)
 			goto fail;
 		z->in_len += (size_t)n;
 	}
-	if (z->in_len >= 4) {
-		const unsigned char *m = z->in;
-		uint32_t magic = (uint32_t)m[0] | (uint32_t)m[1] << 8 |
-				 (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
-		z->compressed = magic == ZIO_MAGIC;
-	}
-	if (z->compressed) {
+	const char *fmt = zio_magic(z->in, z->in_len);
+	z->compressed = fmt != NULL;
+	if (fmt && fmt[0] == 'g') {
+		z->gz = xcalloc(1, sizeof *z->gz);
+		/* 16 + MAX_WBITS: a gzip wrapper, its header and trailer
+		 * checked; nothing else accepted */
+		if (inflateInit2(z->gz, 16 + MAX_WBITS) != Z_OK) {
+			free(z->gz);
+			z->gz = NULL;
+			zio_err(err, errlen, z->name,
+				"gzip: cannot create an inflate context");
+			goto fail;
+		}
+	} else if (z->compressed) {
 		z->dctx = ZSTD_createDCtx();
 		if (!z->dctx) {
 			zio_err(err, errlen, z->name,
@@ -221,11 +248,78 @@ static ssize_t zin_read_zstd(struct zin *z, void *buf, size_t cap, char *err,
 	}
 }
 
+/*
+ * gzip: members one after another (what `cat a.gz b.gz` and gzip itself
+ * make).  The stream ends cleanly only between members; EOF inside one
+ * is a cut, and bytes after a member that do not start another fail
+ * inflate's header check.
+ */
+static ssize_t zin_read_gzip(struct zin *z, void *buf, size_t cap, char *err,
+			     size_t errlen)
+{
+	if (cap > UINT_MAX)
+		cap = UINT_MAX;
+	for (;;) {
+		if (z->in_pos == z->in_len && !z->eof) {
+			ssize_t n = zin_fill_raw(z, z->in, z->in_cap, err,
+						 errlen);
+			if (n < 0)
+				return -1;
+			z->in_pos = 0;
+			z->in_len = (size_t)n;
+		}
+		if (z->in_pos == z->in_len && !z->frame_open)
+			return 0;
+		if (!z->frame_open) {
+			if (inflateReset(z->gz) != Z_OK) {
+				zio_err(err, errlen, z->name,
+					"gzip: cannot reset inflate");
+				return -1;
+			}
+			z->frame_open = true;
+		}
+		z->gz->next_in = z->in + z->in_pos;
+		z->gz->avail_in = (uInt)(z->in_len - z->in_pos);
+		z->gz->next_out = buf;
+		z->gz->avail_out = (uInt)cap;
+		int r = inflate(z->gz, Z_NO_FLUSH);
+		z->in_pos = z->in_len - z->gz->avail_in;
+		size_t got = cap - z->gz->avail_out;
+		if (r == Z_STREAM_END) {
+			z->frame_open = false;
+			z->members++;
+		} else if (r != Z_OK && r != Z_BUF_ERROR) {
+			char reason[200];
+			const char *why = r == Z_MEM_ERROR ? "out of memory"
+					  : z->gz->msg ? z->gz->msg
+						       : "corrupt data";
+			if (z->members && z->gz->total_in <= 10)
+				snprintf(reason, sizeof reason, "gzip: bytes "
+					 "after member %llu are not another "
+					 "member (%s)", z->members, why);
+			else
+				snprintf(reason, sizeof reason, "gzip: %s",
+					 why);
+			zio_err(err, errlen, z->name, reason);
+			return -1;
+		}
+		if (got > 0)
+			return (ssize_t)got;
+		if (z->eof && z->in_pos == z->in_len && z->frame_open) {
+			zio_err(err, errlen, z->name,
+				"truncated gzip stream");
+			return -1;
+		}
+	}
+}
+
 ssize_t zin_read(struct zin *z, void *buf, size_t cap, char *err,
 		 size_t errlen)
 {
 	if (cap == 0)
 		return 0;
+	if (z->gz)
+		return zin_read_gzip(z, buf, cap, err, errlen);
 	if (z->compressed)
 		return zin_read_zstd(z, buf, cap, err, errlen);
 	return zin_read_plain(z, buf, cap, err, errlen);
@@ -249,6 +343,10 @@ void zin_close(struct zin *z)
 	if (!z->is_stdin)
 		close(z->fd);
 	ZSTD_freeDCtx(z->dctx);
+	if (z->gz) {
+		inflateEnd(z->gz);
+		free(z->gz);
+	}
 	free(z->in);
 	free(z->name);
 	free(z);

@@ -1,10 +1,13 @@
 /*
- * zio: byte streams that may be zstd-compressed.
+ * zio: byte streams that may be zstd- or gzip-compressed.
  *
  * Input: zin_open() looks at the first four bytes of a file or of stdin;
- * the zstd magic (28 B5 2F FD) switches decompression on (concatenated
- * frames too), anything else passes through.  No seeking is needed, so
- * pipes work.
+ * the zstd magic (28 B5 2F FD) or the gzip magic (1F 8B 08) switches
+ * decompression on (concatenated frames or members too), anything else
+ * passes through.  No seeking is needed, so pipes work.  A compressed
+ * stream cut short, corrupt (gzip's CRC-32 and length are checked) or
+ * followed by bytes that are not another frame or member is an error
+ * naming the input, never a short read taken for the end.
  *
  * Output: a buffered writer over a descriptor, plain or zstd at a level.
  * Every write error is kept and reported (ENOSPC, EIO, EPIPE); nothing is
@@ -23,10 +26,13 @@ struct zin;
 struct zin *zin_open(const char *path, char *err, size_t errlen);
 struct zin *zin_fdopen(int fd, const char *name, char *err, size_t errlen);
 /* Up to cap decompressed bytes; 0 at end; -1 with err (also for a
- * truncated or corrupt zstd frame). */
+ * truncated or corrupt zstd frame or gzip member). */
 ssize_t zin_read(struct zin *z, void *buf, size_t cap, char *err,
 		 size_t errlen);
 bool zin_compressed(const struct zin *z);
+/* "zstd" or "gzip" when p[0..n) starts with that format's magic, else
+ * NULL: for a tool that must refuse compressed input (byte offsets). */
+const char *zio_magic(const void *p, size_t n);
 /* Compressed bytes consumed so far (for progress and --stats). */
 unsigned long long zin_raw_bytes(const struct zin *z);
 int zin_fd(const struct zin *z);

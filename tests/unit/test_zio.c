@@ -1,5 +1,5 @@
 /*
- * zio: round trips plain and zstd, reads with tiny buffers, flush making
+ * zio: round trips plain, zstd and gzip, reads with tiny buffers, flush making
  * a partial frame decodable, and write errors that stick (ENOSPC from
  * /dev/full, EPIPE from a closed pipe).
  */
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zlib.h>
 #include <zstd.h>
 
 #include "buf.h"
@@ -266,6 +267,70 @@ TEST(epipe_is_reported)
 	close(fds[1]);
 }
 
+/* data as one gzip member (deflate with the gzip wrapper), appended. */
+static void gzip_member(struct buf *out, const char *p, size_t n)
+{
+	z_stream s = {0};
+	deflateInit2(&s, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+	size_t cap = deflateBound(&s, (uLong)n);
+	buf_reserve(out, cap);
+	s.next_in = (Bytef *)p;
+	s.avail_in = (uInt)n;
+	s.next_out = (Bytef *)out->p + out->len;
+	s.avail_out = (uInt)cap;
+	deflate(&s, Z_FINISH);
+	out->len += s.total_out;
+	deflateEnd(&s);
+}
+
+static void put_file(const char *p, const char *data, size_t n)
+{
+	FILE *f = fopen(p, "wb");
+	fwrite(data, 1, n, f);
+	fclose(f);
+}
+
+TEST(gzip_members_read_whole_and_every_cut_is_an_error)
+{
+	struct buf data = {0}, gz = {0}, back = {0};
+	char err[256] = "";
+	bool zc = false;
+	sample(&data, 600);
+	size_t half = data.len / 2;
+	gzip_member(&gz, data.p, half);
+	size_t boundary = gz.len;
+	gzip_member(&gz, data.p + half, data.len - half);
+	const char *p = tmp_path("g.gz");
+	put_file(p, gz.p, gz.len);
+	static const size_t caps[] = {1, 7, 4096, 1 << 20};
+	for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+		CHECK_INT(zin_all(p, caps[i], &back, &zc, err, sizeof err), 0);
+		CHECK(zc);
+		CHECK(back.len == data.len &&
+		      memcmp(back.p, data.p, data.len) == 0);
+	}
+	/* cut anywhere but between members: an error, never a short read */
+	for (size_t cut = 3; cut < gz.len; cut += 31) {
+		if (cut == boundary)
+			continue;
+		put_file(p, gz.p, cut);
+		err[0] = '\0';
+		CHECK_INT(zin_all(p, 4096, &back, &zc, err, sizeof err), -1);
+		CHECK(strncmp(err, p, strlen(p)) == 0);
+	}
+	put_file(p, gz.p, boundary);
+	CHECK_INT(zin_all(p, 4096, &back, &zc, err, sizeof err), 0);
+	CHECK(back.len == half);
+	/* a flipped byte fails the inflate or the CRC-32 */
+	memcpy(gz.p + boundary - 6, "\xff\xff", 2);
+	put_file(p, gz.p, gz.len);
+	CHECK_INT(zin_all(p, 4096, &back, &zc, err, sizeof err), -1);
+	CHECK(strstr(err, "gzip: ") != NULL);
+	buf_free(&data);
+	buf_free(&gz);
+	buf_free(&back);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -274,6 +339,7 @@ int main(void)
 	}
 	RUN(plain_round_trip);
 	RUN(zstd_round_trip_any_read_size);
+	RUN(gzip_members_read_whole_and_every_cut_is_an_error);
 	RUN(empty_output_is_an_empty_frame_or_nothing);
 	RUN(short_files_pass_through);
 	RUN(open_errors_name_the_file);
