@@ -655,13 +655,19 @@ void cli_examples(FILE *f, const char *examples)
 void cli_verb_help(const struct cli_verb *v, const struct cli_opthelp *opts,
 		   size_t nopts)
 {
+	/* -h's text in the column the tool's option texts use */
+	int col = 26;
 	printf("Usage: %s %s\n%s.\n\nOptions:\n", cli_prog, v->usage,
 	       v->what);
-	for (size_t i = 0; i < nopts; i++)
+	for (size_t i = 0; i < nopts; i++) {
+		const char *gap = strstr(opts[i].help + 6, "  ");
+		if (i == 0 && gap)
+			col = (int)(gap + strspn(gap, " ") - opts[i].help);
 		if (cli_verb_takes(v, opts[i].name))
 			fputs(opts[i].help, stdout);
-	printf("  -h, --help                show this help\n\nSee %s(1).\n",
-	       cli_prog);
+	}
+	printf("  %-*sshow this help\n\nSee %s(1).\n", col - 2,
+	       "-h, --help", cli_prog);
 	cli_examples(stdout, v->examples);
 	cli_out_close();
 	exit(EXIT_OK);

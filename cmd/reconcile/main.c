@@ -86,6 +86,84 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 /* cli_die from a reader thread: the first one to fail speaks. */
 #define rdie(...) (pthread_mutex_lock(&lock), cli_die(EXIT_TROUBLE, __VA_ARGS__))
 
+/* The examples' inputs: two files that differ in one record. */
+#define EX_FILES                                                         \
+	"  printf '{\"id\":1,\"amount\":5}\\n{\"id\":2,\"amount\":7}\\n' > "  \
+	"src.ndjson\n"                                                     \
+	"  printf '{\"id\":1,\"amount\":5}\\n{\"id\":2,\"amount\":8}\\n' > "  \
+	"tgt.ndjson\n"
+
+/* reconcile SOURCE TARGET and its verbs, for lib/cli's front end.  The
+ * comparison takes every option but --shard and --partition (refused
+ * with a reason below); each verb names its own. */
+static const struct cli_verb verbs[] = {
+	{NULL, "-k EXPR [OPTION]... SOURCE TARGET", NULL,
+	 "Prove that two NDJSON inputs hold the same records",
+	 EX_FILES "  reconcile -k .id --sum .amount --format ndjson src.ndjson "
+		  "tgt.ndjson || echo \"differ: exit $?\"\n"},
+	{"summarize", "summarize -k EXPR [OPTION]... [FILE]...",
+	 "key sum by columns ignore memory buckets bucket shard partition dlq "
+	 "max-line stats",
+	 "Write a summary of the input, to compare or merge later",
+	 EX_FILES "  reconcile summarize -k .id --sum .amount src.ndjson > "
+		  "src.sum\n"
+		  "  reconcile summarize -k .id --sum .amount --shard 0/2 "
+		  "tgt.ndjson > tgt.0.sum\n"},
+	{"merge", "merge SUMMARY...", "",
+	 "Merge the summaries of shards or parts into one",
+	 EX_FILES "  reconcile summarize -k .id --shard 0/2 src.ndjson > a.sum\n"
+		  "  reconcile summarize -k .id --shard 1/2 src.ndjson > b.sum\n"
+		  "  reconcile merge a.sum b.sum\n"},
+	{"compare", "compare SUMMARY SUMMARY", "tolerance format",
+	 "Compare two summaries as reconcile compares two inputs",
+	 EX_FILES "  reconcile summarize -k .id --sum .amount src.ndjson > "
+		  "src.sum\n"
+		  "  reconcile summarize -k .id --sum .amount tgt.ndjson > "
+		  "tgt.sum\n"
+		  "  reconcile compare --format ndjson src.sum tgt.sum || echo \"differ: exit $?\"\n"},
+};
+#define NVERBS (sizeof verbs / sizeof verbs[0])
+
+static const struct cli_opthelp option_help[] = {
+	{"key",
+	 "  -k, --key EXPR        key (a jq path or program; repeatable)\n"},
+	{"sum",
+	 "      --sum EXPR        add up this number exactly (repeatable)\n"},
+	{"by",
+	 "      --by EXPR         report per partition of this value\n"},
+	{"columns",
+	 "      --columns C,...   compare only these members (names or jq paths)\n"},
+	{"ignore",
+	 "      --ignore C,...    compare all members but these (names or paths)\n"},
+	{"tolerance",
+	 "      --tolerance X     sums agree within X (absolute)\n"},
+	{"show",
+	 "      --show N          show up to N records of each kind of difference\n"},
+	{"keys-only",
+	 "      --keys-only       write only the differing keys\n"},
+	{"format",
+	 "      --format F        ndjson or table (default: table on a terminal)\n"},
+	{"memory",
+	 "      --memory SIZE     key tables beyond SIZE spill to disk\n"
+	 "                        (default a quarter of RAM)\n"},
+	{"buckets",
+	 "      --buckets N       key-hash buckets, a power of two (default 256)\n"},
+	{"bucket",
+	 "      --bucket B        check only the keys of bucket B\n"},
+	{"shard",
+	 "      --shard I/N       summarize: only the keys of shard I of N\n"},
+	{"partition",
+	 "      --partition I/N   summarize: the input is partition I of N\n"
+	 "                        (partition(1)), checked to hold only its keys\n"},
+	{"dlq",
+	 "      --dlq FILE        dead-letter bad records instead of stopping\n"},
+	{"max-line",
+	 "      --max-line SIZE   longest accepted line (default 64M)\n"},
+	{"stats",
+	 "      --stats           print counts as one JSON line on stderr\n"},
+};
+#define NHELP (sizeof option_help / sizeof option_help[0])
+
 static void usage(int status)
 {
 	FILE *f = status ? stderr : stdout;
@@ -97,30 +175,16 @@ static void usage(int status)
 "Prove that two NDJSON inputs hold the same records.  An input is a\n"
 "file (zstd or plain), - for stdin, or a table as txlog:PATH[@VERSION].\n"
 "\n"
-"  -k, --key EXPR        key (a jq path or program; repeatable)\n"
-"      --sum EXPR        add up this number exactly (repeatable)\n"
-"      --by EXPR         report per partition of this value\n"
-"      --columns C,...   compare only these members (names or jq paths)\n"
-"      --ignore C,...    compare all members but these (names or paths)\n"
-"      --tolerance X     sums agree within X (absolute)\n"
-"      --show N          show up to N records of each kind of difference\n"
-"      --keys-only       write only the differing keys\n"
-"      --format F        ndjson or table (default: table on a terminal)\n"
-"      --memory SIZE     key tables beyond SIZE spill to disk\n"
-"                        (default a quarter of RAM)\n"
-"      --buckets N       key-hash buckets, a power of two (default 256)\n"
-"      --bucket B        check only the keys of bucket B\n"
-"      --shard I/N       summarize: only the keys of shard I of N\n"
-"      --partition I/N   summarize: the input is partition I of N\n"
-"                        (partition(1)), checked to hold only its keys\n"
-"      --dlq FILE        dead-letter bad records instead of stopping\n"
-"      --max-line SIZE   longest accepted line (default 64M)\n"
-"      --stats           print counts as one JSON line on stderr\n"
+"");
+	for (size_t i = 0; i < NHELP; i++)
+		fputs(option_help[i].help, f);
+	fprintf(f,
 "  -h, --help            show this help\n"
 "      --version         show the version\n"
 "\n"
 "Exit status: 0 the inputs agree, 1 they differ, 2 trouble.\n"
 "See reconcile(1).\n");
+	cli_examples(f, verbs[0].examples);
 	exit(status);
 }
 
@@ -945,17 +1009,11 @@ int main(int argc, char **argv)
 	int c;
 
 	cli_init("reconcile");
-	const char *verb = NULL;
-	if (argc > 1 && (!strcmp(argv[1], "summarize") ||
-			 !strcmp(argv[1], "merge") ||
-			 !strcmp(argv[1], "compare"))) {
-		verb = argv[1];
-		argv[1] = argv[0];
-		argv++;
-		argc--;
-	}
+	const struct cli_verb *v = cli_verb_pick(verbs, NVERBS, &argc, &argv,
+						 usage);
+	const char *verb = v->name;
 	opt.memory = default_memory();
-	while ((c = getopt_long(argc, argv, "k:h", longopts, NULL)) != -1) {
+	while ((c = cli_verb_getopt(v, argc, argv, "k:h", longopts)) != -1) {
 		switch (c) {
 		case 'k':
 			if (opt.nkeys == MAX_KEYS)
@@ -1023,12 +1081,12 @@ int main(int argc, char **argv)
 			if (opt.max_line == 0)
 				cli_usage_error("--max-line: must be positive");
 			break;
-		case 'h': usage(EXIT_OK); break;
+		case 'h':
+			if (verb)
+				cli_verb_help(v, option_help, NHELP);
+			usage(EXIT_OK);
+			break;
 		case O_VERSION: cli_version(); break;
-		default:
-			fprintf(stderr, "Try '%s --help' for more "
-				"information.\n", cli_prog);
-			exit(EXIT_TROUBLE);
 		}
 	}
 	if (opt.bucket >= (long long)(1u << opt.bucket_bits))
@@ -1036,12 +1094,12 @@ int main(int argc, char **argv)
 				opt.bucket, 1u << opt.bucket_bits);
 	if (verb && !strcmp(verb, "compare")) {
 		if (argc - optind != 2)
-			cli_usage_error("compare wants two summaries");
+			cli_verb_usage_error(v, "want two summaries");
 		return summary_compare(argv[optind], argv[optind + 1]);
 	}
 	if (verb && !strcmp(verb, "merge")) {
 		if (argc - optind < 1)
-			cli_usage_error("merge wants at least one summary");
+			cli_verb_usage_error(v, "want at least one summary");
 		return summary_merge(argv + optind, argc - optind);
 	}
 	if (opt.nkeys == 0)

@@ -46,10 +46,9 @@ static struct {
 	bool stats;
 } m;
 
-static void merge_usage(int status)
+static _Noreturn void merge_usage(const struct cli_verb *v)
 {
-	FILE *f = status ? stderr : stdout;
-	fprintf(f,
+	printf(
 "Usage: window merge [OPTION]... [FILE]...\n"
 "Merge the outputs of window --shard I/N into one stream: panes sorted by\n"
 "window end, start, key and pane index (the order one process fires\n"
@@ -61,7 +60,8 @@ static void merge_usage(int status)
 "\n"
 "Exit status: 0 done, 2 trouble (a line that is not a pane, or a pane\n"
 "given twice).  See window(1).\n");
-	exit(status);
+	cli_examples(stdout, v->examples);
+	exit(EXIT_OK);
 }
 
 static _Noreturn void not_pane(const struct line *ln, const char *name,
@@ -153,7 +153,7 @@ static void parse_path(struct path *pa, const char *src)
 		cli_die(EXIT_TROUBLE, "internal: bad path %s", src);
 }
 
-int window_merge(int argc, char **argv)
+int window_merge(const struct cli_verb *v, int argc, char **argv)
 {
 	enum { O_STATS = 256, O_VERSION };
 	static const struct option longopts[] = {
@@ -165,15 +165,11 @@ int window_merge(int argc, char **argv)
 	char err[512];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = cli_verb_getopt(v, argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case O_STATS: m.stats = true; break;
-		case 'h': merge_usage(EXIT_OK); break;
+		case 'h': merge_usage(v);
 		case O_VERSION: cli_version(); break;
-		default:
-			fprintf(stderr, "Try '%s merge --help' for more "
-				"information.\n", cli_prog);
-			exit(EXIT_TROUBLE);
 		}
 	}
 	parse_path(&m.start, ".window.start");

@@ -3,6 +3,7 @@
 #define WINDOW_MERGE_H
 
 /* argv[0] is "merge"; returns the exit status. */
-int window_merge(int argc, char **argv);
+struct cli_verb;
+int window_merge(const struct cli_verb *v, int argc, char **argv);
 
 #endif

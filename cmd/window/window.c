@@ -139,6 +139,32 @@ static struct {
 	struct state_gen gen; /* the batch, and the state it started from */
 } run;
 
+/* window and window merge, for lib/cli's front end: the usage line
+ * refusals print, and the examples --help ends with (they run in an
+ * empty folder: tests/frontend.bats). */
+#define EX_SALES                                                         \
+	"  printf '{\"t\":\"2024-01-01T00:01:00Z\",\"cur\":\"EUR\","       \
+	"\"amount\":2.5}\\n{\"t\":\"2024-01-01T01:05:00Z\",\"cur\":"      \
+	"\"USD\",\"amount\":3}\\n' > sales.ndjson\n"
+static const struct cli_verb verbs[] = {
+	{NULL, "(--tumble SIZE | --slide SIZE --every STEP | --session GAP) "
+	       "-t EXPR [OPTION]... [FILE]...", NULL,
+	 "Aggregate NDJSON records over event-time windows",
+	 EX_SALES
+	 "  window --tumble 1h -t .t -g .cur --agg 'n=count()' --agg "
+	 "'gmv=sum(.amount)' sales.ndjson\n"
+	 "  window --slide 1h --every 30m -t .t --agg 'n=count()' "
+	 "sales.ndjson\n"},
+	{"merge", "merge [OPTION]... [FILE]...", NULL,
+	 "Merge the outputs of window --shard I/N into one stream",
+	 EX_SALES
+	 "  window --tumble 1h -t .t --shard 0/2 -g .cur --agg 'n=count()' "
+	 "sales.ndjson > s0\n"
+	 "  window --tumble 1h -t .t --shard 1/2 -g .cur --agg 'n=count()' "
+	 "sales.ndjson > s1\n"
+	 "  window merge s0 s1\n"},
+};
+
 static void usage(int status)
 {
 	FILE *f = status ? stderr : stdout;
@@ -187,6 +213,7 @@ static void usage(int status)
 "\n"
 "Exit status: 0 done, 2 trouble, 75 the state file is locked.\n"
 "See window(1).\n");
+	cli_examples(f, verbs[0].examples);
 	exit(status);
 }
 
@@ -1199,9 +1226,11 @@ int main(int argc, char **argv)
 	int c;
 
 	cli_init(argv[0]);
-	if (argc > 1 && !strcmp(argv[1], "merge"))
-		return window_merge(argc - 1, argv + 1);
-	while ((c = getopt_long(argc, argv, "t:g:h", longopts, NULL)) != -1) {
+	const struct cli_verb *v = cli_verb_pick(verbs, 2, &argc, &argv,
+						 usage);
+	if (v->name)
+		return window_merge(v, argc, argv);
+	while ((c = cli_verb_getopt(v, argc, argv, "t:g:h", longopts)) != -1) {
 		switch (c) {
 		case O_TUMBLE:
 			set_kind(TUMBLE);
@@ -1284,10 +1313,6 @@ int main(int argc, char **argv)
 		case O_STATS: opt.stats = true; break;
 		case 'h': usage(EXIT_OK); break;
 		case O_VERSION: cli_version(); break;
-		default:
-			fprintf(stderr, "Try '%s --help' for more "
-				"information.\n", cli_prog);
-			exit(EXIT_TROUBLE);
 		}
 	}
 	if (!opt.have_kind)
