@@ -24,6 +24,7 @@
  * A record that belongs to no window (too late, or in a gap between
  * --slide windows) is counted and reported at the end (cli_dropped).
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -93,6 +94,8 @@ struct win {
 	uint32_t refs; /* heap entries pointing here */
 	bool dead;
 	struct group *g;
+	size_t gi; /* its index in g->w */
+	bool listed; /* a session in g->ss */
 	struct agg_state a[];
 };
 
@@ -102,6 +105,11 @@ struct group {
 	size_t klen;
 	struct win **w;
 	size_t n, cap;
+	/* sessions, disjoint, by start: ss[s0 .. s0 + sn), room both ends,
+	 * so a record finds the sessions it touches by binary search and the
+	 * oldest leaves in O(1) */
+	struct win **ss;
+	size_t s0, sn, scap;
 };
 
 struct hent {
@@ -119,12 +127,19 @@ static struct {
 	bool upstream; /* W follows _watermark lines */
 	struct group **gt; /* open addressing, power of two */
 	size_t gcap, ngroups;
+	/* tumble and slide windows by (group, start), open addressing: a
+	 * record finds each of its k windows in O(1), however many windows
+	 * --lateness keeps open in its group */
+	struct win **wt;
+	size_t wcap;
 	struct heap fire, expire;
 	size_t nwins;
 	struct scan_record rec;
 	struct buf canon, out, keytext;
 	struct agg_in in[MAX_AGGS];
 	struct win **touched, **batch;
+	struct win **sessrun; /* the sessions a record joins */
+	size_t caprun;
 	size_t ntouched, captouched, nbatch, capbatch;
 	struct cli_side late; /* --late FILE */
 	struct dlq *dlq;
@@ -355,7 +370,129 @@ static void group_drop(struct group *g)
 	run.ngroups--;
 	free(g->key);
 	free(g->w);
+	free(g->ss);
 	free(g);
+}
+
+/* ---- windows by (group, start) ---- */
+
+static size_t whome(const struct group *g, int64_t start)
+{
+	uint64_t h = g->fp.lo ^ ((uint64_t)start * 0x9e3779b97f4a7c15u);
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9u;
+	h ^= h >> 29;
+	return (size_t)h & (run.wcap - 1);
+}
+
+static struct win *win_find(const struct group *g, int64_t start)
+{
+	if (!run.wcap)
+		return NULL;
+	for (size_t i = whome(g, start); run.wt[i];
+	     i = (i + 1) & (run.wcap - 1))
+		if (run.wt[i]->g == g && run.wt[i]->start == start)
+			return run.wt[i];
+	return NULL;
+}
+
+/* Called with run.nwins not yet counting w. */
+static void win_index(struct win *w)
+{
+	if ((run.nwins + 1) * 4 > run.wcap * 3) {
+		size_t old = run.wcap;
+		struct win **ot = run.wt;
+		run.wcap = old ? old * 2 : 1024;
+		run.wt = xcalloc(run.wcap, sizeof *run.wt);
+		for (size_t i = 0; i < old; i++) {
+			if (!ot[i])
+				continue;
+			size_t j = whome(ot[i]->g, ot[i]->start);
+			while (run.wt[j])
+				j = (j + 1) & (run.wcap - 1);
+			run.wt[j] = ot[i];
+		}
+		free(ot);
+	}
+	size_t i = whome(w->g, w->start);
+	while (run.wt[i])
+		i = (i + 1) & (run.wcap - 1);
+	run.wt[i] = w;
+}
+
+/* Backward-shift delete, as group_drop. */
+static void win_unindex(struct win *w)
+{
+	size_t mask = run.wcap - 1, i = whome(w->g, w->start), j;
+	while (run.wt[i] != w)
+		i = (i + 1) & mask;
+	for (j = i;;) {
+		j = (j + 1) & mask;
+		if (!run.wt[j])
+			break;
+		size_t k = whome(run.wt[j]->g, run.wt[j]->start);
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			run.wt[i] = run.wt[j];
+			i = j;
+		}
+	}
+	run.wt[i] = NULL;
+}
+
+/* ---- sessions by start ---- */
+
+/* The first of g's sessions (relative index) starting at or after t. */
+static size_t ss_lower(const struct group *g, int64_t t)
+{
+	size_t lo = 0, hi = g->sn;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->ss[g->s0 + mid]->start < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void ss_insert(struct group *g, struct win *w)
+{
+	size_t i = ss_lower(g, w->start);
+	if (i < g->sn / 2 && g->s0 > 0) { /* the front half moves down */
+		g->s0--;
+		memmove(&g->ss[g->s0], &g->ss[g->s0 + 1], i * sizeof *g->ss);
+	} else {
+		if (g->s0 + g->sn == g->scap) {
+			/* recentre in an array twice the need */
+			size_t cap = g->sn < 4 ? 8 : 2 * g->sn, s0 = cap / 4;
+			struct win **a = xmalloc(cap * sizeof *a);
+			if (g->sn)
+				memcpy(&a[s0], &g->ss[g->s0],
+				       g->sn * sizeof *a);
+			free(g->ss);
+			g->ss = a;
+			g->s0 = s0;
+			g->scap = cap;
+		}
+		memmove(&g->ss[g->s0 + i + 1], &g->ss[g->s0 + i],
+			(g->sn - i) * sizeof *g->ss);
+	}
+	g->ss[g->s0 + i] = w;
+	g->sn++;
+}
+
+static void ss_erase(struct group *g, struct win *w)
+{
+	size_t i = ss_lower(g, w->start);
+	assert(i < g->sn && g->ss[g->s0 + i] == w);
+	if (i < g->sn / 2) {
+		memmove(&g->ss[g->s0 + 1], &g->ss[g->s0], i * sizeof *g->ss);
+		g->s0++;
+	} else {
+		memmove(&g->ss[g->s0 + i], &g->ss[g->s0 + i + 1],
+			(g->sn - i - 1) * sizeof *g->ss);
+	}
+	g->sn--;
 }
 
 static struct win *win_new(struct group *g, int64_t start, int64_t end)
@@ -368,20 +505,33 @@ static struct win *win_new(struct group *g, int64_t start, int64_t end)
 		g->cap = g->cap ? g->cap * 2 : 2;
 		g->w = xrealloc(g->w, g->cap * sizeof *g->w);
 	}
+	w->gi = g->n;
 	g->w[g->n++] = w;
+	if (opt.kind == SESSION) {
+		ss_insert(g, w);
+		w->listed = true;
+	} else {
+		win_index(w);
+	}
 	run.nwins++;
 	return w;
 }
 
-/* Take w out of its group (and the group out of the table when empty). */
+/* Take w out of its group (and the group out of the table when empty).
+ * The last window takes its place in g->w, as it always has: the order
+ * of g->w is the order of the state file. */
 static void win_remove(struct win *w)
 {
 	struct group *g = w->g;
-	for (size_t i = 0; i < g->n; i++)
-		if (g->w[i] == w) {
-			g->w[i] = g->w[--g->n];
-			break;
-		}
+	assert(w->gi < g->n && g->w[w->gi] == w);
+	g->w[w->gi] = g->w[--g->n];
+	g->w[w->gi]->gi = w->gi;
+	if (opt.kind == SESSION) {
+		if (w->listed)
+			ss_erase(g, w);
+	} else {
+		win_unindex(w);
+	}
 	w->dead = true;
 	run.nwins--;
 	if (g->n == 0)
@@ -608,19 +758,43 @@ static void too_late(const struct line *ln, const char *name, int64_t t,
 static struct win *session_join(struct group *g, int64_t s, int64_t e,
 				bool *resched)
 {
+	/* The sessions [s, e) overlaps are one run of g->ss: those that
+	 * start before e, of which (disjoint, so ends ascend too) the last
+	 * few end after s.  No other session touches their union. */
+	size_t hi = ss_lower(g, e), lo = hi;
+	while (lo > 0 && g->ss[g->s0 + lo - 1]->end > s)
+		lo--;
+	if (lo == hi) {
+		*resched = true;
+		return win_new(g, s, e);
+	}
+	size_t nr = hi - lo;
+	if (nr > run.caprun) {
+		run.caprun = nr;
+		run.sessrun = xrealloc(run.sessrun, nr * sizeof *run.sessrun);
+	}
+	memcpy(run.sessrun, &g->ss[g->s0 + lo], nr * sizeof *run.sessrun);
+	/* out of g->ss while their bounds change; `into` goes back after */
+	memmove(&g->ss[g->s0 + lo], &g->ss[g->s0 + hi],
+		(g->sn - hi) * sizeof *g->ss);
+	g->sn -= nr;
+	for (size_t i = 0; i < nr; i++)
+		run.sessrun[i]->listed = false;
+
+	/* They merge in the order of g->w (as they always have: the first
+	 * there takes the others, whose aggregates follow its own). */
 	struct win *into = NULL;
 	int64_t end0 = 0;
 	for (;;) {
-		struct win *o = NULL;
-		for (size_t i = 0; i < g->n; i++) {
-			struct win *c = g->w[i];
-			if (c != into && c->start < e && s < c->end) {
-				o = c;
-				break;
-			}
-		}
-		if (!o)
+		size_t at = nr;
+		for (size_t i = 0; i < nr; i++)
+			if (run.sessrun[i] && (at == nr ||
+			    run.sessrun[i]->gi < run.sessrun[at]->gi))
+				at = i;
+		if (at == nr)
 			break;
+		struct win *o = run.sessrun[at];
+		run.sessrun[at] = NULL;
 		if (!into) {
 			into = o;
 			end0 = o->end;
@@ -628,8 +802,6 @@ static struct win *session_join(struct group *g, int64_t s, int64_t e,
 				into->start = s;
 			if (e > into->end)
 				into->end = e;
-			s = into->start;
-			e = into->end;
 			continue;
 		}
 		/* fold o into `into` (the first found: its aggregates go
@@ -649,14 +821,10 @@ static struct win *session_join(struct group *g, int64_t s, int64_t e,
 		if (o->start < into->start)
 			into->start = o->start;
 		into->end = ne;
-		s = into->start;
-		e = into->end;
 		win_remove(o);
 	}
-	if (!into) {
-		*resched = true;
-		return win_new(g, s, e);
-	}
+	ss_insert(g, into);
+	into->listed = true;
 	*resched = into->end != end0;
 	return into;
 }
@@ -867,11 +1035,7 @@ static void record(const struct line *ln, const char *name)
 			if (resched)
 				schedule(win); /* stale entries are skipped */
 		} else {
-			for (size_t j = 0; j < g->n; j++)
-				if (g->w[j]->start == starts[i]) {
-					win = g->w[j];
-					break;
-				}
+			win = win_find(g, starts[i]);
 			if (!win) {
 				win = win_new(g, starts[i], starts[i] + span);
 				schedule(win);
@@ -1048,6 +1212,16 @@ static void state_load(void)
 			damaged();
 		struct group *g = group_get((struct fp128){lo, hi}, key, klen);
 		free(key);
+		if (opt.kind != SESSION && win_find(g, (int64_t)s))
+			damaged(); /* one window twice */
+		if (opt.kind == SESSION) { /* sessions are disjoint */
+			size_t at = ss_lower(g, (int64_t)s);
+			if ((int64_t)e <= (int64_t)s ||
+			    (at < g->sn &&
+			     g->ss[g->s0 + at]->start < (int64_t)e) ||
+			    (at > 0 && g->ss[g->s0 + at - 1]->end > (int64_t)s))
+				damaged();
+		}
 		struct win *x = win_new(g, (int64_t)s, (int64_t)e);
 		x->fired_end = (int64_t)fe;
 		x->fired = fired & 1;

@@ -1,0 +1,53 @@
+#!/usr/bin/env bats
+# Cost grows linearly with the work (issue 20): each test runs one
+# dimension at a size where the quadratic cost it guards against takes
+# several CPU seconds and the linear one a fraction of one, under a CPU
+# limit (ulimit -t: CPU time, so a loaded machine does not fail it), and
+# checks the answer too.  tests/bench/sections/growth.sh measures the
+# growth factor itself.
+
+load helpers
+
+# cpu_limited SECONDS CMD...: CMD dies of SIGXCPU past SECONDS of CPU.
+cpu_limited() {
+	local s=$1
+	shift
+	(ulimit -t "$s" && exec "$@")
+}
+
+@test "window --tumble with a long --lateness finds a record's window without scanning the ones kept" {
+	# 100k one-second windows kept 30 days: the old scan of every kept
+	# window per record took 9 CPU seconds here
+	awk 'BEGIN { for (i = 0; i < 100000; i++) printf "{\"t\":%d,\"g\":%d}\n", i, i % 2 }' > in.ndjson
+	run cpu_limited 3 sh -c 'exec "$@" > out' - window --tumble 1s --lateness 30d --delay 0s -t .t -g .g --agg 'n=count()' in.ndjson
+	assert_success
+	assert_equal "$(grep -c '"n":1,"pane":{"timing":"on_time","index":0,"final":false}}$' out)" 99999
+	run tail -n 1 out
+	assert_output '{"window":{"start":"1970-01-02T03:46:39Z","end":"1970-01-02T03:46:40Z"},"key":1,"n":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
+@test "window --slide finds each of a record's k windows directly" {
+	# 1024 windows a record, 4 groups, a late record now and then: the
+	# old scan of the group's windows for each of them took 6 CPU seconds
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"t\":%d,\"g\":%d}\n", (i % 97 == 0 ? i / 4 - 30 : i / 4), i % 4 }' > in.ndjson
+	cpu_limited 4 window --slide 1024s --every 1s --lateness 1m --delay 0s -t .t -g .g --agg 'n=count()' in.ndjson > out
+	# every record is counted once in each of its 1024 windows: the
+	# last pane of each window holds them all
+	run awk -F'"n":' '{ split($2, b, ","); if (b[1] + 0 > m[$1]) m[$1] = b[1] + 0 }
+		END { for (w in m) s += m[w]; print s }' out
+	assert_output $((20000 * 1024))
+}
+
+@test "window --session with a long --lateness finds the sessions a record touches by search" {
+	# 50k sessions of one record kept a day: the old scan of them all
+	# per record took 5 CPU seconds here
+	awk 'BEGIN { for (i = 0; i < 50000; i++) printf "{\"t\":%d,\"g\":0}\n", i * 2 }' > in.ndjson
+	# and a record that bridges two of them, late
+	echo '{"t":50001,"g":0}' >> in.ndjson
+	run cpu_limited 3 sh -c 'exec "$@" > out' - window --session 1500ms --lateness 1d --delay 0s -t .t -g .g --agg 'n=count()' in.ndjson
+	assert_success
+	# 50k on-time panes of one record, and the merged session's late one
+	assert_equal "$(grep -c '"n":1,"pane":{"timing":"on_time","index":0,' out)" 50000
+	run grep -v '"n":1,' out
+	assert_output '{"window":{"start":"1970-01-01T13:53:20Z","end":"1970-01-01T13:53:23.500Z"},"key":0,"n":3,"pane":{"timing":"late","index":1,"final":false}}'
+}
