@@ -23,7 +23,7 @@ old_ms() { echo $((($(date +%s) - 10 * 86400) * 1000)); }
 	mk
 	run txlog optimize t
 	assert_success
-	assert_output ''
+	assert_output --regexp '^txlog: t: optimize: version 4 removes 6 files \([0-9]+ bytes\) of versions 1 to 3 and adds 2 \([0-9]+ bytes\), 6 records$'
 	run sh -c "txlog files t | jq -c '[.partitionValues.day, .dataChange, (.stats | fromjson)]'"
 	assert_output - <<'EOF'
 ["a",false,{"numRecords":3,"minValues":{"id":1,"day":"a","v":10},"maxValues":{"id":3,"day":"a","v":30},"nullCount":{"id":0,"day":0,"v":0}}]
@@ -53,7 +53,7 @@ EOF
 	assert_output 5
 	run txlog optimize t --stats
 	assert_success
-	assert_output --partial '"version":null,"files_removed":0,"files_added":0'
+	assert_output --partial '"version":null,"files_removed":0,"bytes_removed":0,"files_added":0'
 	run nver
 	assert_output 5
 }
@@ -295,7 +295,7 @@ Try 'txlog --help' for more information."
 	assert_output ' 6 removed'
 	run txlog vacuum t --retain 0s --force
 	assert_success
-	assert_output ''
+	assert_output --regexp '^txlog: t: vacuum: deleted 6 files \([0-9]+ bytes\), added none, kept 0 too young; versions before 4 can no longer be read$'
 	run sh -c 'find t -name "*.zst" | wc -l'
 	assert_output 2
 	txlog cat t | sort > after
@@ -470,5 +470,23 @@ EOF
 	run script -qec 'txlog optimize t' /dev/null
 	assert_output --regexp 'txlog: [0-9]+ records, 0.0 MB'
 	run txlog optimize t
-	assert_output ''
+	assert_output 'txlog: t: optimize: no partition has two small files; nothing to compact, no commit'
+}
+
+@test "optimize and vacuum end with one summary line, or the same as JSON with --stats" {
+	mk
+	run txlog optimize t --stats
+	assert_success
+	run jq -c '[.version, .files_removed, .files_added, .records, .versions_compacted, (.bytes_removed > 0), (.bytes_added > 0)]' <<<"$output"
+	assert_output '[4,6,2,6,[1,3],true,true]'
+	run txlog optimize t
+	assert_success
+	assert_output 'txlog: t: optimize: no partition has two small files; nothing to compact, no commit'
+	run txlog vacuum t
+	assert_success
+	assert_output 'txlog: t: vacuum: deleted 0 files (0 bytes), added none, kept 0 too young; no version lost a file'
+	sleep 0.01
+	run txlog vacuum t --retain 0s --force --stats
+	run jq -c '[.files_deleted, .versions_unreadable_below, .dry_run]' <<<"$output"
+	assert_output '[6,4,false]'
 }

@@ -57,6 +57,7 @@ static size_t nz;
 static struct buf zjoined; /* "col,col" */
 static unsigned seq;
 static uint64_t n_removed, n_added, bytes_removed, bytes_added, records;
+static int64_t v_min = INT64_MAX, v_max = -1; /* of the files removed */
 static struct dfile *open_out; /* aborted if the run dies */
 static bool committing;        /* from then on tx_commit cleans up */
 
@@ -135,6 +136,10 @@ static void remove_file(const struct dl_file *f)
 	tx_read(&t, f->path);
 	n_removed++;
 	bytes_removed += (uint64_t)f->size;
+	if (f->version < v_min)
+		v_min = f->version;
+	if (f->version > v_max)
+		v_max = f->version;
 }
 
 /* Refuse to spread a damaged file: its bytes must match its checksum. */
@@ -690,13 +695,39 @@ int verb_optimize(void)
 	if (!n_removed) {
 		if (opt.stats)
 			cli_stats_print(",\"version\":null,\"files_removed\":0,"
-					"\"files_added\":0");
-		if (opt.nwhere && where_files == 0)
+					"\"bytes_removed\":0,\"files_added\":0,"
+					"\"bytes_added\":0,\"records\":0");
+		else if (opt.nwhere && where_files == 0)
 			cli_warn("%s: --where matched no file; nothing to "
 				 "optimize, no commit", opt.table);
+		else
+			cli_warn("%s: optimize: no partition has two small "
+				 "files%s; nothing to compact, no commit",
+				 opt.table, opt.zorder ? " or files out of "
+				 "z-order" : "");
 		tx_free(&t);
 		return EXIT_OK; /* nothing to compact: no commit */
 	}
+	/* the summary: one line, or the same as JSON with --stats */
+	buf_addf(&t.stats_extra, ",\"files_removed\":%llu,\"bytes_removed\":"
+		 "%llu,\"files_added\":%llu,\"bytes_added\":%llu,\"records\":"
+		 "%llu,\"versions_compacted\":[%lld,%lld]",
+		 (unsigned long long)n_removed, (unsigned long long)bytes_removed,
+		 (unsigned long long)n_added, (unsigned long long)bytes_added,
+		 (unsigned long long)records, (long long)v_min,
+		 (long long)v_max);
+	int64_t version = -1;
+	t.committed = &version;
 	committing = true;
-	return tx_commit(&t);
+	int rc = tx_commit(&t);
+	if (rc == EXIT_OK && version >= 0 && !opt.stats)
+		cli_warn("%s: optimize: version %lld removes %llu files "
+			 "(%llu bytes) of versions %lld to %lld and adds %llu "
+			 "(%llu bytes), %llu records", opt.table,
+			 (long long)version, (unsigned long long)n_removed,
+			 (unsigned long long)bytes_removed, (long long)v_min,
+			 (long long)v_max, (unsigned long long)n_added,
+			 (unsigned long long)bytes_added,
+			 (unsigned long long)records);
+	return rc;
 }

@@ -279,6 +279,7 @@ void tx_free(struct tx *t)
 	buf_free(&t->actions);
 	buf_free(&t->params);
 	buf_free(&t->metrics);
+	buf_free(&t->stats_extra);
 	for (size_t i = 0; i < t->nread; i++)
 		free(t->read_paths[i]);
 	free(t->read_paths);
@@ -350,11 +351,15 @@ int tx_commit(struct tx *t)
 	int64_t every = t->snap->checkpoint_every;
 	if (every > 0 && v % every == 0)
 		maybe_checkpoint(v);
+	if (t->committed)
+		*t->committed = v;
 	if (opt.stats) {
-		char extra[128];
-		snprintf(extra, sizeof extra, ",\"version\":%lld",
-			 (long long)v);
-		cli_stats_print(extra);
+		struct buf extra = {0};
+		buf_addf(&extra, ",\"version\":%lld", (long long)v);
+		if (t->stats_extra.len)
+			buf_add(&extra, t->stats_extra.p, t->stats_extra.len);
+		cli_stats_print(extra.p);
+		buf_free(&extra);
 	}
 	return tx_done(t, EXIT_OK);
 }

@@ -231,6 +231,8 @@ struct tx {
 	int64_t txn_version;
 	char **written; /* data files to remove if abandoned */
 	size_t nwritten;
+	struct buf stats_extra; /* --stats members after "version", comma-led */
+	int64_t *committed;     /* set to the version published, if not NULL */
 };
 
 void tx_read(struct tx *t, const char *path);

@@ -47,6 +47,7 @@ static size_t nkeep, capkeep;
 static int64_t horizon_ms;
 static const struct dl_snapshot *cur;
 static uint64_t n_deleted, bytes_deleted, n_kept_young;
+static int64_t lost_below = -1; /* the newest version that removed a file deleted */
 
 static void keep_add(const char *path)
 {
@@ -177,6 +178,8 @@ static void candidate(int fd, const char *name, const char *rel,
 			return;
 		}
 		why = "removed";
+		if (!opt.dry_run && f->version > lost_below)
+			lost_below = f->version;
 	} else {
 		/* not named by any kept snapshot; young: a writer's, maybe
 		 * about to commit it */
@@ -353,15 +356,31 @@ int verb_vacuum(void)
 				   "}", n_deleted, bytes_deleted);
 		cli_out_line(line, (size_t)len);
 	}
+	if (!opt.stats && !opt.dry_run) {
+		/* the summary line (a dry run's is its last line on stdout;
+		 * --stats gives the same as JSON) */
+		char lost[96];
+		if (lost_below >= 0)
+			snprintf(lost, sizeof lost, "versions before %lld can "
+				 "no longer be read", (long long)lost_below);
+		else
+			snprintf(lost, sizeof lost, "no version lost a file");
+		cli_warn("%s: vacuum: deleted %" PRIu64 " files (%" PRIu64
+			 " bytes), added none, kept %" PRIu64 " too young; %s",
+			 opt.table, n_deleted, bytes_deleted, n_kept_young,
+			 lost);
+	}
 	if (opt.stats) {
-		char extra[200];
+		char extra[320];
 		snprintf(extra, sizeof extra, ",\"version\":%lld,\"horizon_"
 			 "version\":%lld,\"files_deleted\":%" PRIu64 ",\"bytes_"
 			 "deleted\":%" PRIu64 ",\"files_too_young\":%" PRIu64
-			 ",\"dry_run\":%s", (long long)s->version,
+			 ",\"dry_run\":%s,\"versions_unreadable_below\":%lld",
+			 (long long)s->version,
 			 (long long)r, opt.dry_run ? 0 : n_deleted,
 			 opt.dry_run ? 0 : bytes_deleted, n_kept_young,
-			 opt.dry_run ? "true" : "false");
+			 opt.dry_run ? "true" : "false",
+			 (long long)(lost_below >= 0 ? lost_below : 0));
 		cli_stats_print(extra);
 	}
 	for (size_t i = 0; i < nkeep; i++)
