@@ -24,7 +24,6 @@
 #include "scan.h"
 #include "xalloc.h"
 
-#define MAX_DEPTH 16
 
 static struct {
 	bool ignore;               /* --ignore; else --columns */
@@ -63,7 +62,7 @@ static void column_add(const char *opt_name, const char *s, size_t len)
 	}
 	if (cols.ignore) {
 		struct path *p = &cols.path[cols.n];
-		if (path_parse(src, p) != 0 || p->n == 0 || p->n > MAX_DEPTH)
+		if (path_parse(src, p) != 0 || p->n == 0 || p->n > COLUMNS_DEPTH)
 			cli_usage_error("--ignore: '%s' is not a path of "
 					"members (.a, .a.b, name)", name);
 		for (size_t i = 0; i < p->n; i++)
@@ -188,11 +187,11 @@ static void drop(const struct scan_record *rec, size_t depth,
 }
 
 int columns_project(struct expr *const *e, const struct scan_record *rec,
-		    struct buf *out, char *err, size_t errlen)
+		    struct scan_record *scratch, struct buf *out, char *err,
+		    size_t errlen)
 {
 	buf_reset(out);
 	if (cols.ignore) {
-		static _Thread_local struct scan_record scratch[MAX_DEPTH];
 		size_t live[MAX_COLUMNS];
 		for (size_t i = 0; i < cols.n; i++)
 			live[i] = i;
@@ -308,6 +307,7 @@ char *columns_diff(struct expr *const *e, const char *src, const char *tgt,
 {
 	struct buf pr[2] = {{0}, {0}}, out = {0};
 	const char *rec[2] = {src, tgt};
+	struct scan_record scratch[COLUMNS_DEPTH] = {{0}};
 	struct member *m[2];
 	size_t n[2];
 	char err[512];
@@ -316,7 +316,8 @@ char *columns_diff(struct expr *const *e, const char *src, const char *tgt,
 		struct scan_error se;
 		size_t len = strlen(rec[s]);
 		if (!cols.n || scan_record(&r, rec[s], len, &se) != 0 ||
-		    columns_project(e, &r, &pr[s], err, sizeof err) != 0) {
+		    columns_project(e, &r, scratch, &pr[s], err,
+				    sizeof err) != 0) {
 			buf_reset(&pr[s]);
 			buf_add(&pr[s], rec[s], len);
 		}
@@ -359,6 +360,8 @@ char *columns_diff(struct expr *const *e, const char *src, const char *tgt,
 		j += c >= 0;
 	}
 	buf_addc(&out, '}');
+	for (size_t d = 0; d < COLUMNS_DEPTH; d++)
+		scan_record_free(&scratch[d]);
 	for (int s = 0; s < 2; s++) {
 		for (size_t k = 0; m[s] && k < n[s]; k++)
 			free(m[s][k].name);

@@ -46,6 +46,7 @@ struct reader {
 	struct scan_record rec;
 	struct buf canon, keytext, last_by;
 	struct buf proj; /* the compared part (--columns, --ignore) */
+	struct scan_record colscan[COLUMNS_DEPTH]; /* its nested scans */
 	uint32_t last_part;
 	bool have_last;
 	struct part **parts;
@@ -499,7 +500,8 @@ static bool read_record(struct reader *r, const struct line *ln,
 	}
 	char err[512];
 	if (columns_active() &&
-	    columns_project(r->col, &r->rec, &r->proj, err, sizeof err) != 0)
+	    columns_project(r->col, &r->rec, r->colscan, &r->proj, err,
+			    sizeof err) != 0)
 		return bad_record(r, report, ln, name, true,
 				  "expression_error", "%s", err);
 	return true;

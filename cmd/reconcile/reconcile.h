@@ -191,9 +191,12 @@ bool columns_plain(struct expr *const *e);
 /* ,"columns":[...] or ,"ignore":[...] for a summary's header. */
 void columns_describe(struct buf *b);
 /* The part of rec that is compared, as an object's JSON text in out;
- * -1 with err when a --columns program fails on it. */
+ * -1 with err when a --columns program fails on it.  scratch: the
+ * caller's COLUMNS_DEPTH scans, reused (--ignore of nested members). */
+#define COLUMNS_DEPTH 16
 int columns_project(struct expr *const *e, const struct scan_record *rec,
-		    struct buf *out, char *err, size_t errlen);
+		    struct scan_record *scratch, struct buf *out, char *err,
+		    size_t errlen);
 /* The fields in which the two records' projections differ, as a JSON
  * object (malloc'd), each tallied in *fc. */
 char *columns_diff(struct expr *const *e, const char *src, const char *tgt,

@@ -1354,12 +1354,13 @@ static void calendar_options(void)
 				"midnight", opt.tumble);
 	opt.calu.week_start = opt.week_start < 0 ? 0 : opt.week_start;
 	if (tz_open(opt.tz ? opt.tz : "UTC", err, sizeof err) != 0) {
-		char **names = tz_names();
+		char **names = tz_names(), hint[300] = "";
 		const char *near = cli_nearest(opt.tz, (const char *const *)names);
 		if (near)
-			cli_usage_error("--tz: %s; did you mean '%s'?", err,
-					near);
-		cli_usage_error("--tz: %s", err);
+			snprintf(hint, sizeof hint, "; did you mean '%s'?",
+				 near);
+		tz_names_free(names);
+		cli_usage_error("--tz: %s%s", err, hint);
 	}
 }
 
