@@ -929,6 +929,24 @@ static uint64_t count_lines(const char *p, size_t n)
  * dying, and prepare() lists afresh. */
 static bool plan_reused, plan_stale;
 
+/*
+ * A last line without its newline is left in the file for a later batch
+ * (its writer may be mid-line).  Said once per file and offset, so a
+ * writer that died mid-line is not taken for "all read".
+ */
+static void tail_said(const struct source *s, uint64_t at, size_t n)
+{
+	static uint64_t dev, ino, off = UINT64_MAX;
+	if (s->dev == dev && s->ino == ino && at == off)
+		return;
+	dev = s->dev;
+	ino = s->ino;
+	off = at;
+	cli_warn("%s: an unterminated last line (%zu byte%s at offset %"
+		 PRIu64 ") is left for a later batch; it is read once its "
+		 "newline is written", s->path, n, n == 1 ? "" : "s", at);
+}
+
 /* Choose every source's range for a new batch.  Returns its bytes. */
 static uint64_t plan_batch(void)
 {
@@ -993,8 +1011,11 @@ static uint64_t plan_batch(void)
 			cli_die(EXIT_TROUBLE, "%s: mmap: %s", s->path,
 				strerror(errno));
 		size_t avail = (size_t)(s->size - s->committed), take = 0;
-		if (opt.max_bytes && avail > opt.max_bytes - total)
+		bool whole = true; /* the scan below reaches the file's end */
+		if (opt.max_bytes && avail > opt.max_bytes - total) {
 			avail = (size_t)(opt.max_bytes - total);
+			whole = false;
+		}
 		if (opt.max_records) {
 			const char *p = m.p, *end = m.p + avail;
 			while (recs < opt.max_records && p < end &&
@@ -1017,6 +1038,9 @@ static uint64_t plan_batch(void)
 				recs++;
 			}
 		}
+		if (whole && take < avail &&
+		    !(opt.max_records && recs >= opt.max_records))
+			tail_said(s, s->committed + take, avail - take);
 		munmap(m.base, m.len);
 		close(fd);
 		s->end = s->committed + take;

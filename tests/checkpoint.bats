@@ -13,10 +13,16 @@ three() {
 	run checkpoint read -s s in.ndjson
 	assert_success
 	assert_output - <<'J'
+checkpoint: in.ndjson: an unterminated last line (6 bytes at offset 24) is left for a later batch; it is read once its newline is written
 {"a":1}
 {"a":2}
 {"a":3}
 J
+	checkpoint commit -s s
+	echo '}' >> in.ndjson
+	run checkpoint read -s s in.ndjson
+	assert_success
+	assert_output '{"a":4}'
 }
 
 @test "a pending batch is read again byte for byte, whatever the bounds" {
