@@ -642,6 +642,7 @@ struct src {
 	size_t *off;
 	size_t n, cap;
 	bool *matched;
+	bool *applied; /* updated or deleted at least one row */
 	struct fpset *keys; /* payload: index + 1 */
 	struct expr *key, *newer, *del;
 	struct buf scratch;
@@ -838,6 +839,7 @@ int verb_merge(void)
 	ingest_run(&g, to_src, &m);
 	ingest_finish(&g, &t);
 	m.matched = xcalloc(m.n + 1, 1);
+	m.applied = xcalloc(m.n + 1, 1);
 
 	struct dws *w = dws_new(opt.table, s->schema, s->part_cols, s->npart,
 				opt.level);
@@ -877,6 +879,7 @@ int verb_merge(void)
 				m.matched[si] = true;
 				src_record(&m, si, &srec);
 				if (m.del && truthy(m.del, &srec)) {
+					m.applied[si] = true;
 					deleted++;
 					changed = true;
 					continue;
@@ -896,10 +899,9 @@ int verb_merge(void)
 					overlay(&ov, &rec, &srec);
 					put = ov.p;
 					putn = ov.len;
+					m.applied[si] = true;
 					updated++;
 					changed = true;
-				} else {
-					stale++; /* said at the end */
 				}
 			} else {
 				kept++;
@@ -928,8 +930,11 @@ int verb_merge(void)
 		}
 	}
 	for (size_t i = 0; i < m.n; i++) {
-		if (m.matched[i])
+		if (m.matched[i]) {
+			/* not newer than any row its key matched: said */
+			stale += !m.applied[i];
 			continue;
+		}
 		src_record(&m, i, &srec);
 		if (m.del && truthy(m.del, &srec)) {
 			nothing_to_delete++;
@@ -973,6 +978,7 @@ int verb_merge(void)
 	scan_record_free(&srec);
 	free(m.off);
 	free(m.matched);
+	free(m.applied);
 	buf_free(&m.text);
 	buf_free(&m.scratch);
 	fpset_free(m.keys);
