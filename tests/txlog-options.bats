@@ -168,3 +168,17 @@ J
 	run sh -c 'txlog cat T | jq -c . | sort'
 	assert_output $'{"a":1}\n{"a":7}'
 }
+
+@test "merge --when-newer counts a source record once, whatever rows its key has" {
+	printf '%s\n' '{"id":1,"v":5}' '{"id":1,"v":7}' | txlog append T
+	run sh -c "echo '{\"id\":1,\"v\":6}' | txlog merge T -k .id --when-newer .v"
+	assert_success
+	assert_output ''
+	run sh -c "echo '{\"id\":1,\"v\":1}' | txlog merge T -k .id --when-newer .v"
+	assert_output - <<'J'
+txlog: 1 record dropped: not newer than the row in the table by --when-newer .v (merge without --when-newer keeps them)
+txlog: T: the merge changed no row; no commit
+J
+	run sh -c 'txlog cat T | jq -c . | sort'
+	assert_output $'{"id":1,"v":6}\n{"id":1,"v":7}'
+}
