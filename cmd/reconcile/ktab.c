@@ -69,11 +69,21 @@ static struct kent *probe(struct kseg *g, struct fp128 k);
  * The entries already in the table move over.  A segment that outgrows
  * its share still grows alone, onto the heap.
  */
-void ktab_reserve(struct ktab *t, uint64_t nkeys)
+static size_t reserve_cap(uint64_t nkeys)
 {
 	/* 3/4 full (where a segment grows) with 1/8 more keys than told */
 	uint64_t want = (nkeys / NSEG + nkeys / NSEG / 8 + 8) * 4 / 3 + 1;
-	size_t cap = want < SEG_MIN ? SEG_MIN : (size_t)want;
+	return want < SEG_MIN ? SEG_MIN : (size_t)want;
+}
+
+uint64_t ktab_reserve_bytes(uint64_t nkeys)
+{
+	return (uint64_t)reserve_cap(nkeys) * NSEG * sizeof(struct kent);
+}
+
+void ktab_reserve(struct ktab *t, uint64_t nkeys)
+{
+	size_t cap = reserve_cap(nkeys);
 	if (t->arena)
 		return;
 	for (size_t s = 0; s < NSEG; s++)

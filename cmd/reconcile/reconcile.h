@@ -97,6 +97,8 @@ void ktab_free(struct ktab *t);
 void ktab_clear_seg(struct ktab *t, size_t s);
 /* Presize the table for about nkeys keys (a hint). */
 void ktab_reserve(struct ktab *t, uint64_t nkeys);
+/* The memory ktab_reserve(nkeys) takes. */
+uint64_t ktab_reserve_bytes(uint64_t nkeys);
 /* The entry for key, created empty (rows 0) when absent. */
 struct kent *ktab_get(struct ktab *t, struct fp128 key);
 struct kent *ktab_find(const struct ktab *t, struct fp128 key);
