@@ -5,10 +5,10 @@
 
 load helpers
 
-# 2,000 orders: 10% repeat an order_id, 5% arrive 5-60 min late (out of
+# 2,000 orders (600 in the sanitized pass): 10% repeat an order_id, 5% arrive 5-60 min late (out of
 # order by event time).
 orders() {
-	gen -n 2000 --late-rate 0.05 > in.ndjson
+	gen -n "$(quick 2000 600)" --late-rate 0.05 > in.ndjson
 }
 
 # stat FILE MEMBER: a member of the --stats line in FILE
