@@ -469,6 +469,10 @@ static void finish(int status)
 		cli_stats_print(extra);
 	}
 	cli_out_close();
+	/* the input's own watermark lines, which -t's replace */
+	if (status == EXIT_OK)
+		cli_dropped(run.replaced, "_watermark lines replaced by -t's",
+			    "leaving out -t");
 	exit(status);
 }
 

@@ -148,6 +148,10 @@ J
 	window merge out.* > got
 	run cmp want got
 	assert_success
+	# with -t they are replaced, and said so
+	run sh -c 'partition -n 3 -g .currency -t .event_time -o q marked 2>&1 >/dev/null'
+	assert_success
+	assert_output "partition: $(grep -c _watermark marked) records dropped: _watermark lines replaced by -t's (leaving out -t keeps them)"
 	# with -k a _watermark line is a record: it has no .order_id
 	run partition -n 3 -k .order_id marked
 	assert_failure 2
