@@ -445,37 +445,18 @@ static void defer(const struct line *ln, const char *name, struct fp128 fp,
 
 static void record(const struct line *ln, const char *name)
 {
-	struct scan_error se;
 	cli_stats.records_in++;
 	/* A record without a key is shard 0's to report. */
 	run.foreign = !cli_shard_keyless(&opt.shard);
-	if (ln->torn) {
-		bad_record(ln, name, false, "torn_line", "%s",
-		           LINES_TORN_MSG);
-		return;
-	}
-	if (ln->too_long) {
-		bad_record(ln, name, false, "line_too_long",
-			   "line of %zu bytes is longer than --max-line %zu",
-			   ln->full_len, opt.max_line);
-		return;
-	}
-	if (scan_record(&run.rec, ln->p, ln->len, &se) != 0) {
-		bad_record(ln, name, false, "invalid_json",
-			   "invalid JSON: %s at byte %zu", se.what,
-			   se.offset + 1);
-		return;
-	}
 	bool reads_fields = run.key_desc[0] != '\0' || opt.time || opt.order_by;
-	if (reads_fields) {
-		size_t i = run.rec.start;
-		if (ln->p[i] != '{') {
-			bad_record(ln, name, true, "wrong_type",
-				   "record is %s %s, not an object",
-				   ln->p[i] == 'a' || ln->p[i] == '[' ? "an" : "a",
-				   scan_type(ln->p + i));
-			return;
-		}
+	char msg[512];
+	bool is_json;
+	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
+					   &run.rec, reads_fields, &is_json,
+					   msg, sizeof msg);
+	if (fault) {
+		bad_record(ln, name, is_json, fault, "%s", msg);
+		return;
 	}
 
 	buf_reset(&run.canon);

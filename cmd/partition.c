@@ -373,22 +373,15 @@ static void control(const struct line *ln, const char *name)
 
 static void record(const struct line *ln, const char *name)
 {
-	struct scan_error se;
 	cli_stats.records_in++;
-	if (ln->torn) {
-		bad_record(ln, name, false, "torn_line", "%s", LINES_TORN_MSG);
-		return;
-	}
-	if (ln->too_long) {
-		bad_record(ln, name, false, "line_too_long",
-			   "line of %zu bytes is longer than --max-line %zu",
-			   ln->full_len, opt.max_line);
-		return;
-	}
-	if (scan_record(&run.rec, ln->p, ln->len, &se) != 0) {
-		bad_record(ln, name, false, "invalid_json",
-			   "invalid JSON: %s at byte %zu", se.what,
-			   se.offset + 1);
+	char msg[512];
+	bool is_json;
+	bool reads_fields = opt.nkeys || opt.tuple || opt.time;
+	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
+					   &run.rec, reads_fields, &is_json,
+					   msg, sizeof msg);
+	if (fault) {
+		bad_record(ln, name, is_json, fault, "%s", msg);
 		return;
 	}
 	char c0 = ln->p[run.rec.start];
@@ -396,12 +389,6 @@ static void record(const struct line *ln, const char *name)
 	 * -t; for dedup's and reconcile's it is a record like any other. */
 	if (c0 == '{' && (opt.tuple || opt.time) && is_control()) {
 		control(ln, name);
-		return;
-	}
-	if ((opt.nkeys || opt.tuple || opt.time) && c0 != '{') {
-		bad_record(ln, name, true, "wrong_type",
-			   "record is %s %s, not an object",
-			   c0 == '[' ? "an" : "a", scan_type(ln->p + run.rec.start));
 		return;
 	}
 

@@ -216,30 +216,14 @@ static bool is_control(void)
 
 static void record(const struct line *ln, const char *name)
 {
-	struct scan_error se;
 	cli_stats.records_in++;
-	if (ln->torn) {
-		bad_record(ln, name, false, "torn_line", "%s",
-		           LINES_TORN_MSG);
-		return;
-	}
-	if (ln->too_long) {
-		bad_record(ln, name, false, "line_too_long",
-			   "line of %zu bytes is longer than --max-line %zu",
-			   ln->full_len, opt.max_line);
-		return;
-	}
-	if (scan_record(&run.rec, ln->p, ln->len, &se) != 0) {
-		bad_record(ln, name, false, "invalid_json",
-			   "invalid JSON: %s at byte %zu", se.what,
-			   se.offset + 1);
-		return;
-	}
-	char c0 = ln->p[run.rec.start];
-	if (c0 != '{') {
-		bad_record(ln, name, true, "wrong_type",
-			   "record is %s %s, not an object",
-			   c0 == '[' ? "an" : "a", scan_type(ln->p + run.rec.start));
+	char msg[512];
+	bool is_json;
+	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
+					   &run.rec, true, &is_json, msg,
+					   sizeof msg);
+	if (fault) {
+		bad_record(ln, name, is_json, fault, "%s", msg);
 		return;
 	}
 	if (is_control()) { /* an upstream watermark: ours replaces it */

@@ -18,6 +18,7 @@
 #include "dlq.h"
 #include "dlq_ledger.h"
 #include "lines.h"
+#include "scan.h"
 #include "timefmt.h"
 #include "zio.h"
 
@@ -382,6 +383,41 @@ int cli_each_line(char **files, size_t max_line,
 			return -1;
 	}
 	return 0;
+}
+
+const char *cli_line_fault(const struct line *ln, size_t max_line,
+			   const char *limit, struct scan_record *rec,
+			   bool want_object, bool *is_json, char *msg,
+			   size_t len)
+{
+	struct scan_error se;
+	*is_json = false;
+	if (ln->torn) {
+		snprintf(msg, len, "%s", LINES_TORN_MSG);
+		return "torn_line";
+	}
+	if (ln->too_long) {
+		if (limit)
+			snprintf(msg, len, "line of %zu bytes is longer than "
+				 "%s %zu", ln->full_len, limit, max_line);
+		else
+			snprintf(msg, len, "line of %zu bytes is longer than "
+				 "the limit of %zu", ln->full_len, max_line);
+		return "line_too_long";
+	}
+	if (scan_record(rec, ln->p, ln->len, &se) != 0) {
+		snprintf(msg, len, "invalid JSON: %s at byte %zu", se.what,
+			 se.offset + 1);
+		return "invalid_json";
+	}
+	*is_json = true;
+	char c = ln->p[rec->start];
+	if (want_object && c != '{') {
+		snprintf(msg, len, "record is %s %s, not an object",
+			 c == '[' ? "an" : "a", scan_type(ln->p + rec->start));
+		return "wrong_type";
+	}
+	return NULL;
 }
 
 bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,

@@ -99,6 +99,23 @@ void cli_dropped(uint64_t n, const char *what, const char *keep);
 
 struct line;
 struct dlq;
+struct scan_record;
+
+/*
+ * The check every record gets first, in one wording for every tool: a
+ * torn line, a line longer than the limit, invalid JSON and, when
+ * want_object, a value that is not an object.  NULL for a good line
+ * (rec holds its scan); else the error type ("torn_line",
+ * "line_too_long", "invalid_json", "wrong_type") with the message in
+ * msg and *is_json saying whether the line is JSON (a dead letter keeps
+ * it as JSON, else as a string).  limit names the option that sets the
+ * longest line ("--max-line"), or NULL when it is fixed.  Allocates
+ * nothing; msg is written only for a bad line.
+ */
+const char *cli_line_fault(const struct line *ln, size_t max_line,
+			   const char *limit, struct scan_record *rec,
+			   bool want_object, bool *is_json, char *msg,
+			   size_t len);
 
 /*
  * A bad record.  With a DLQ, dead-letter it (dying on a write error),

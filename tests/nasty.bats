@@ -70,7 +70,7 @@ watermark: exit=2 out=1 | watermark: utf8.ndjson:2: invalid JSON: invalid UTF-8 
 window: exit=2 out=0 | window: utf8.ndjson:2: invalid JSON: invalid UTF-8 at byte 22
 dlq: exit=2 out=1 | dlq: utf8.ndjson:2: invalid JSON: invalid UTF-8 at byte 22
 reconcile: exit=2 out=null | reconcile: utf8.ndjson:2: invalid JSON: invalid UTF-8 at byte 22
-txlog: exit=2 out=0 | txlog: utf8.ndjson:2: invalid JSON: invalid UTF-8
+txlog: exit=2 out=0 | txlog: utf8.ndjson:2: invalid JSON: invalid UTF-8 at byte 22; nothing committed
 checkpoint: exit=0 out=3 | 
 E
 	run run_all utf8.ndjson --dlq
@@ -93,7 +93,7 @@ watermark: exit=2 out=1 | watermark: esc.ndjson:2: invalid JSON: lone UTF-16 sur
 window: exit=2 out=0 | window: esc.ndjson:2: invalid JSON: lone UTF-16 surrogate at byte 22
 dlq: exit=2 out=1 | dlq: esc.ndjson:2: invalid JSON: lone UTF-16 surrogate at byte 22
 reconcile: exit=2 out=null | reconcile: esc.ndjson:2: invalid JSON: lone UTF-16 surrogate at byte 22
-txlog: exit=2 out=0 | txlog: esc.ndjson:2: invalid JSON: lone UTF-16 surrogate
+txlog: exit=2 out=0 | txlog: esc.ndjson:2: invalid JSON: lone UTF-16 surrogate at byte 22; nothing committed
 checkpoint: exit=0 out=3 | 
 E
 	run run_all raw.ndjson --dlq
@@ -165,7 +165,7 @@ watermark: exit=2 out=1 | watermark: deep.ndjson:2: invalid JSON: nesting too de
 window: exit=2 out=0 | window: deep.ndjson:2: invalid JSON: nesting too deep at byte 1044
 dlq: exit=2 out=1 | dlq: deep.ndjson:2: invalid JSON: nesting too deep at byte 1044
 reconcile: exit=2 out=null | reconcile: deep.ndjson:2: invalid JSON: nesting too deep at byte 1044
-txlog: exit=2 out=0 | txlog: deep.ndjson:2: invalid JSON: nesting too deep
+txlog: exit=2 out=0 | txlog: deep.ndjson:2: invalid JSON: nesting too deep at byte 1044; nothing committed
 checkpoint: exit=0 out=3 | 
 E
 	run run_all deep.ndjson --dlq
@@ -194,7 +194,7 @@ watermark: exit=2 out=1 | watermark: huge.ndjson:2: line of 104857623 bytes is l
 window: exit=2 out=0 | window: huge.ndjson:2: line of 104857623 bytes is longer than --max-line 67108864
 dlq: exit=2 out=1 | dlq: huge.ndjson:2: line of 104857623 bytes is longer than --max-line 67108864
 reconcile: exit=2 out=null | reconcile: huge.ndjson:2: line of 104857623 bytes is longer than --max-line 67108864
-txlog: exit=2 out=0 | txlog: huge.ndjson:2: line longer than 67108864 bytes
+txlog: exit=2 out=0 | txlog: huge.ndjson:2: line of 104857623 bytes is longer than the limit of 67108864; nothing committe
 checkpoint: exit=0 out=3 | 
 E
 	run run_all huge.ndjson --dlq
@@ -222,7 +222,7 @@ watermark: exit=2 out=1 | watermark: nul.ndjson:2: invalid JSON: control charact
 window: exit=2 out=0 | window: nul.ndjson:2: invalid JSON: control character in string at byte 23
 dlq: exit=2 out=1 | dlq: nul.ndjson:2: invalid JSON: control character in string at byte 23
 reconcile: exit=2 out=null | reconcile: nul.ndjson:2: invalid JSON: control character in string at byte 23
-txlog: exit=2 out=0 | txlog: nul.ndjson:2: invalid JSON: control character in string
+txlog: exit=2 out=0 | txlog: nul.ndjson:2: invalid JSON: control character in string at byte 23; nothing committed
 checkpoint: exit=0 out=3 | 
 E
 	run run_all nul.ndjson --dlq
@@ -249,7 +249,7 @@ watermark: exit=2 out=0 | watermark: bom.ndjson:1: invalid JSON: unexpected char
 window: exit=2 out=0 | window: bom.ndjson:1: invalid JSON: unexpected character at byte 1
 dlq: exit=2 out=0 | dlq: bom.ndjson:1: invalid JSON: unexpected character at byte 1
 reconcile: exit=2 out=null | reconcile: bom.ndjson:1: invalid JSON: unexpected character at byte 1
-txlog: exit=2 out=0 | txlog: bom.ndjson:1: invalid JSON: unexpected character
+txlog: exit=2 out=0 | txlog: bom.ndjson:1: invalid JSON: unexpected character at byte 1; nothing committed
 checkpoint: exit=0 out=3 | 
 E
 	run run_all bom.ndjson --dlq
@@ -271,7 +271,7 @@ watermark: exit=2 out=1 | watermark: cut.ndjson:2: invalid JSON: unexpected end 
 window: exit=2 out=0 | window: cut.ndjson:2: invalid JSON: unexpected end of input at byte 21
 dlq: exit=2 out=1 | dlq: cut.ndjson:2: invalid JSON: unexpected end of input at byte 21
 reconcile: exit=2 out=null | reconcile: cut.ndjson:2: invalid JSON: unexpected end of input at byte 21
-txlog: exit=2 out=0 | txlog: cut.ndjson:2: invalid JSON: unexpected end of input
+txlog: exit=2 out=0 | txlog: cut.ndjson:2: invalid JSON: unexpected end of input at byte 21; nothing committed
 checkpoint: exit=0 out=1 | checkpoint: cut.ndjson: an unterminated last line (20 bytes at offset 23) is left for a later batch;
 E
 	run run_all cut.ndjson --dlq

@@ -151,10 +151,10 @@ mk() {
 	mk
 	run sh -c 'printf "{\"id\":5}\n{oops\n" | txlog append t'
 	assert_failure 2
-	assert_output 'txlog: stdin:2: invalid JSON: expected a member name'
+	assert_output 'txlog: stdin:2: invalid JSON: expected a member name at byte 2; nothing committed'
 	run sh -c 'echo "[1]" | txlog append t'
 	assert_failure 2
-	assert_output 'txlog: stdin:1: a record must be an object, not array'
+	assert_output 'txlog: stdin:1: record is an array, not an object; nothing committed'
 	run txlog append t nosuch.ndjson
 	assert_failure 2
 	run txlog cat t

@@ -253,23 +253,15 @@ static void bad(const struct line *ln, const char *name, bool is_json,
 
 static void record(const struct line *ln, const char *name)
 {
-	struct scan_error se;
 	const char *type;
 	cli_stats.records_in++;
-	if (ln->torn) {
-		bad(ln, name, false, "torn_line", "%s",
-		    LINES_TORN_MSG);
-		return;
-	}
-	if (ln->too_long) {
-		bad(ln, name, false, "line_too_long",
-		    "line of %zu bytes is longer than --max-line %zu",
-		    ln->full_len, opt.max_line);
-		return;
-	}
-	if (scan_record(&run.rec, ln->p, ln->len, &se) != 0) {
-		bad(ln, name, false, "invalid_json",
-		    "invalid JSON: %s at byte %zu", se.what, se.offset + 1);
+	char msg[512];
+	bool is_json;
+	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
+					   &run.rec, false, &is_json, msg,
+					   sizeof msg);
+	if (fault) {
+		bad(ln, name, is_json, fault, "%s", msg);
 		return;
 	}
 	for (size_t k = 0; k < opt.nchecks; k++)

@@ -404,24 +404,12 @@ static bool eval(struct reader *r, struct expr *e, bool report,
 		 const struct line *ln, const char *name, const char *what,
 		 const char **v, size_t *vlen)
 {
-	char err[512];
-	switch (expr_eval(e, &r->rec, v, vlen, err, sizeof err)) {
-	case EXPR_VALUE:
+	char err[512], msg[1024];
+	enum expr_status st = expr_eval(e, &r->rec, v, vlen, err, sizeof err);
+	if (st == EXPR_VALUE)
 		return true;
-	case EXPR_MISSING:
-		return bad_record(r, report, ln, name, true, "missing_field",
-				  "missing %s %s", what, expr_source(e));
-	case EXPR_EMPTY:
-		return bad_record(r, report, ln, name, true, "missing_field",
-				  "%s %s produced no value", what,
-				  expr_source(e));
-	case EXPR_ERROR:
-		return bad_record(r, report, ln, name, true,
-				  expr_is_plain(e) ? "wrong_type"
-						   : "expression_error",
-				  "%s %s: %s", what, expr_source(e), err);
-	}
-	return false;
+	const char *type = expr_failure(e, st, what, err, msg, sizeof msg);
+	return bad_record(r, report, ln, name, true, type, "%s", msg);
 }
 
 /*
@@ -433,27 +421,17 @@ static bool eval(struct reader *r, struct expr *e, bool report,
 static bool read_record(struct reader *r, const struct line *ln,
 			const char *name, bool report, struct vals *out)
 {
-	struct scan_error se;
 	/* Under --shard, a record whose key is not known yet is shard 0's
 	 * to report, one with a key its own shard's. */
 	bool keyless = report && cli_shard_keyless(&opt.shard);
-	if (ln->torn)
-		return bad_record(r, keyless, ln, name, false, "torn_line",
-				  "%s", LINES_TORN_MSG);
-	if (ln->too_long)
-		return bad_record(r, keyless, ln, name, false, "line_too_long",
-				  "line of %zu bytes is longer than "
-				  "--max-line %zu", ln->full_len, opt.max_line);
-	if (scan_record(&r->rec, ln->p, ln->len, &se) != 0)
-		return bad_record(r, keyless, ln, name, false, "invalid_json",
-				  "invalid JSON: %s at byte %zu", se.what,
-				  se.offset + 1);
-	char c = ln->p[r->rec.start];
-	if (c != '{')
-		return bad_record(r, keyless, ln, name, true, "wrong_type",
-				  "record is %s %s, not an object",
-				  c == '[' ? "an" : "a",
-				  scan_type(ln->p + r->rec.start));
+	char msg[512];
+	bool is_json;
+	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
+					   &r->rec, true, &is_json, msg,
+					   sizeof msg);
+	if (fault)
+		return bad_record(r, keyless, ln, name, is_json, fault, "%s",
+				  msg);
 	const char *kv[MAX_KEYS];
 	size_t kl[MAX_KEYS];
 	for (size_t k = 0; k < opt.nkeys; k++)

@@ -262,21 +262,14 @@ static void ingest_run(struct ingest *g, record_fn fn, void *ctx)
 		int rc;
 		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 			cli_stats.records_in++;
-			if (ln.torn)
+			/* the shared check; a bad line fails the whole
+			 * write (all or nothing, no --dlq) */
+			char msg[512];
+			bool is_json;
+			if (cli_line_fault(&ln, LINES_DEFAULT_MAX, NULL, &rec,
+					   true, &is_json, msg, sizeof msg))
 				fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; nothing "
-				     "written", shown, ln.lineno, LINES_TORN_MSG);
-			if (ln.too_long)
-				fail(EXIT_TROUBLE, "%s:%" PRIu64 ": line longer "
-				     "than %u bytes", shown, ln.lineno,
-				     LINES_DEFAULT_MAX);
-			struct scan_error se;
-			if (scan_record(&rec, ln.p, ln.len, &se) != 0)
-				fail(EXIT_TROUBLE, "%s:%" PRIu64 ": invalid "
-				     "JSON: %s", shown, ln.lineno, se.what);
-			if (ln.p[rec.start] != '{')
-				fail(EXIT_TROUBLE, "%s:%" PRIu64 ": a record "
-				     "must be an object, not %s", shown,
-				     ln.lineno, scan_type(ln.p + rec.start));
+				     "committed", shown, ln.lineno, msg);
 			bool ch = false;
 			if (ds_check(g->schema, ln.p + rec.start,
 				     ln.len - rec.start, g->evolve, &ch, err,
