@@ -43,7 +43,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <dirent.h>
 
 #include "buf.h"
 #include "cli.h"
