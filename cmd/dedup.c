@@ -47,6 +47,7 @@ static struct {
 	const char *batch; /* --batch; NULL: $IDEM_BATCH */
 	struct expr *time;
 	int64_t ttl; /* 0: keys are kept forever */
+	const char *ttl_arg; /* as given, for messages */
 	enum time_unit unit;
 	const char *dupes_path;
 	bool check;
@@ -67,6 +68,7 @@ struct kept {
 
 static struct {
 	struct fpset *seen;
+	uint64_t late_passed; /* --ttl: passed though behind the horizon */
 	struct kept *kept; /* payload in `seen` is index + 1; 0: earlier run */
 	size_t nkept, cap_kept;
 	uint64_t seq;
@@ -386,8 +388,10 @@ static void keep_first(const struct line *ln, const char *name,
 {
 	uint64_t *pay;
 	bool had = fpset_add(run.seen, fp, &pay);
+	bool late = false;
 	if (opt.ttl) {
-		if (run.have_watermark && t < ttl_horizon())
+		late = run.have_watermark && t < ttl_horizon();
+		if (late)
 			cli_stats.late++; /* its key may be forgotten already */
 		if (!run.have_watermark || t > run.watermark)
 			run.watermark = t;
@@ -407,6 +411,7 @@ static void keep_first(const struct line *ln, const char *name,
 		duplicate(ln, name);
 		return;
 	}
+	run.late_passed += late;
 	if (!opt.check) {
 		cli_out_line(ln->p, ln->len);
 		cli_stats.records_out++;
@@ -592,6 +597,14 @@ static void finish(int status)
 	/* dropping duplicates is dedup's job, but it says how many */
 	if (status == EXIT_OK && !opt.check && !opt.dupes_path)
 		cli_dropped(cli_stats.duplicates, "duplicates", "--dupes FILE");
+	/* A key past --ttl is forgotten, so such a record may repeat one
+	 * already passed: said, not left for --stats alone. */
+	if (status == EXIT_OK && run.late_passed)
+		cli_warn("%" PRIu64 " record%s more than --ttl %s behind the "
+			 "newest event time passed unchecked (their keys may "
+			 "be forgotten; a longer --ttl checks them)",
+			 run.late_passed, run.late_passed == 1 ? "" : "s",
+			 opt.ttl_arg);
 	exit(status);
 }
 
@@ -669,6 +682,7 @@ int main(int argc, char **argv)
 		case 't': opt.time = compile("-t", optarg); break;
 		case O_TTL:
 			opt.ttl = cli_duration("--ttl", optarg);
+			opt.ttl_arg = optarg;
 			if (opt.ttl <= 0)
 				cli_usage_error("--ttl: must be positive");
 			break;

@@ -349,10 +349,23 @@ J
 	printf '{"id":2,"t":"2024-01-01T05:00:00Z"}\n{"id":1,"t":"2024-01-01T00:30:00Z"}\n' > b.ndjson
 	dedup -k .id -t .t --ttl 1h --state s.idx --batch 1 a.ndjson > /dev/null
 	# id 1 is forgotten once id 2 moves the watermark past it
-	run dedup -k .id -t .t --ttl 1h --state s.idx --batch 2 b.ndjson
+	run --separate-stderr dedup -k .id -t .t --ttl 1h --state s.idx --batch 2 b.ndjson
 	assert_output - < b.ndjson
-	run dedup -k .id -t .t --ttl 1h --state s.idx --batch 2 b.ndjson
+	run --separate-stderr dedup -k .id -t .t --ttl 1h --state s.idx --batch 2 b.ndjson
 	assert_output - < b.ndjson
+}
+
+@test "--ttl: records behind it pass, and how many is said (their keys may be forgotten)" {
+	printf '%s\n' '{"k":1,"t":10}' '{"k":2,"t":30}' '{"k":1,"t":2}' '{"k":2,"t":3}' > in.ndjson
+	run dedup -k .k -t .t --ttl 5s in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"k":1,"t":10}
+{"k":2,"t":30}
+{"k":1,"t":2}
+dedup: 1 record dropped: duplicates (--dupes FILE keeps them)
+dedup: 1 record more than --ttl 5s behind the newest event time passed unchecked (their keys may be forgotten; a longer --ttl checks them)
+J
 }
 
 @test "--batch: a state from before batches is the base of the first one" {
