@@ -77,6 +77,8 @@ static struct {
 	struct dlq *dlq;
 	struct diff *diffs;
 	size_t ndiffs, cap_diffs;
+	struct field_count *fields; /* changed keys per differing field */
+	size_t nfields;
 	struct bstat *bkt; /* summarize */
 	bool summarize;
 	bool threads;
@@ -949,7 +951,6 @@ static void finish_inputs(void)
 		cli_stats.records_in += rd[side].records;
 		cli_stats.bytes_in += rd[side].bytes;
 		cli_stats.dead_lettered += rd[side].rejected;
-		report_rejected[side] = rd[side].rejected;
 	}
 	(void)err;
 	cli_dlq_close(&run.dlq);
@@ -1154,8 +1155,8 @@ int main(int argc, char **argv)
 				d->fields = columns_diff(rd[SRC].col,
 							 d->rec[SRC],
 							 d->rec[TGT],
-							 &report_fields,
-							 &report_nfields);
+							 &run.fields,
+							 &run.nfields);
 			if (d->fields && !strcmp(d->fields, "{}")) {
 				/* first records agree: the rows differ */
 				free(d->fields);
@@ -1170,11 +1171,17 @@ int main(int argc, char **argv)
 		qsort(run.diffs, run.ndiffs, sizeof *run.diffs, diff_cmp);
 	}
 	part_table_sorted(&parts, &n);
-	report(parts, n, run.diffs, run.ndiffs, run.spilled);
+	struct report_in rin = {
+		.parts = parts, .nparts = n, .byidx = part_table_by_index(),
+		.diffs = run.diffs, .ndiffs = run.ndiffs,
+		.rejected = {rd[SRC].rejected, rd[TGT].rejected},
+		.fields = run.fields, .nfields = run.nfields,
+	};
+	report(&rin);
 	cli_out_commit();
 	print_stats();
-	bool differ = run.ndiffs > 0 || report_rejected[SRC] ||
-		      report_rejected[TGT];
+	bool differ = run.ndiffs > 0 || rin.rejected[SRC] ||
+		      rin.rejected[TGT];
 	for (size_t i = 0; i < n && !differ; i++) {
 		struct side_stats *s = &parts[i]->side[SRC],
 				  *t = &parts[i]->side[TGT];

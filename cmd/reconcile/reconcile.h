@@ -170,13 +170,21 @@ struct part **part_table_by_index(void);
  * MAX_SUMS).  Counts its bytes against --memory and dies, naming --by
  * and --memory, when the partitions alone would pass their share. */
 struct part *part_new(const char *v, size_t n);
-extern bool report_no_keys;
-extern uint64_t report_rejected[2]; /* dead-lettered records per side */
 uint32_t bucket_of(struct fp128 key);
 
-/* report.c */
-void report(struct part **parts, size_t nparts, struct diff *diffs,
-	    size_t ndiffs, bool spilled);
+/* report.c: what the report shows, handed in, not set in globals */
+struct report_in {
+	struct part **parts; /* sorted by label */
+	size_t nparts;
+	struct part **byidx; /* by index, as diffs name them (NULL: none) */
+	struct diff *diffs;
+	size_t ndiffs;
+	uint64_t rejected[2]; /* dead-lettered records per side */
+	struct field_count *fields; /* changed keys per differing field */
+	size_t nfields;
+	bool no_keys;         /* compare: summaries hold no key counts */
+};
+void report(const struct report_in *in);
 bool report_is_table(void);
 bool sums_agree(const struct dec *a, const struct dec *b);
 void fp_hex(struct fp128 fp, char out[33]);
@@ -204,8 +212,6 @@ int columns_project(struct expr *const *e, const struct scan_record *rec,
 char *columns_diff(struct expr *const *e, const char *src, const char *tgt,
 		   struct field_count **fc, size_t *nfc);
 #define MAX_COLUMNS 64
-extern struct field_count *report_fields;
-extern size_t report_nfields;
 
 /* summary.c: per key-hash bucket of a summary */
 struct bstat {

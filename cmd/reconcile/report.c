@@ -17,10 +17,6 @@
 
 #define TABLE_KEYS_DEFAULT 10
 
-bool report_no_keys; /* compare: summaries hold no key counts */
-uint64_t report_rejected[2];
-struct field_count *report_fields; /* changed keys per differing field */
-size_t report_nfields;
 
 /* Most keys first, then by name: the column to look at comes first. */
 static int field_cmp(const void *a, const void *b)
@@ -78,13 +74,13 @@ bool sums_agree(const struct dec *a, const struct dec *b)
 	return true;
 }
 
-static bool part_match(const struct part *p)
+static bool part_match(const struct report_in *in, const struct part *p)
 {
 	const struct side_stats *s = &p->side[SRC], *t = &p->side[TGT];
 	return s->rows == t->rows && fp_eq(s->fp, t->fp) &&
 	       sums_agree(s->sum, t->sum) && !p->missing && !p->extra &&
 	       !p->changed &&
-	       (report_no_keys || (s->keys == t->keys && s->dups == t->dups));
+	       (in->no_keys || (s->keys == t->keys && s->dups == t->dups));
 }
 
 static void total_of(struct part **parts, size_t n, struct part *tot)
@@ -116,13 +112,13 @@ static void total_of(struct part **parts, size_t n, struct part *tot)
 
 /* ---- NDJSON ---- */
 
-static void side_json(struct buf *b, const struct side_stats *st,
-		      const uint64_t *rejected)
+static void side_json(const struct report_in *in, struct buf *b,
+		      const struct side_stats *st, const uint64_t *rejected)
 {
 	char num[DEC_STRMAX], hex[33];
 	buf_adds(b, "{\"rows\":");
 	jw_u64(b, st->rows);
-	if (!report_no_keys) {
+	if (!in->no_keys) {
 		buf_adds(b, ",\"keys\":");
 		jw_u64(b, st->keys);
 		buf_adds(b, ",\"duplicate_keys\":");
@@ -146,7 +142,8 @@ static void side_json(struct buf *b, const struct side_stats *st,
 	buf_addc(b, '}');
 }
 
-static void part_json(struct buf *b, const struct part *p, bool total)
+static void part_json(const struct report_in *in, struct buf *b,
+		      const struct part *p, bool total)
 {
 	buf_reset(b);
 	if (total) {
@@ -157,14 +154,14 @@ static void part_json(struct buf *b, const struct part *p, bool total)
 	}
 	bool rej = total && opt.dlq_path;
 	buf_adds(b, ",\"match\":");
-	buf_adds(b, part_match(p) && !(rej && (report_rejected[SRC] ||
-					       report_rejected[TGT]))
+	buf_adds(b, part_match(in, p) && !(rej && (in->rejected[SRC] ||
+					       in->rejected[TGT]))
 			    ? "true" : "false");
 	buf_adds(b, ",\"source\":");
-	side_json(b, &p->side[SRC], rej ? &report_rejected[SRC] : NULL);
+	side_json(in, b, &p->side[SRC], rej ? &in->rejected[SRC] : NULL);
 	buf_adds(b, ",\"target\":");
-	side_json(b, &p->side[TGT], rej ? &report_rejected[TGT] : NULL);
-	if (!report_no_keys) {
+	side_json(in, b, &p->side[TGT], rej ? &in->rejected[TGT] : NULL);
+	if (!in->no_keys) {
 		buf_adds(b, ",\"missing\":");
 		jw_u64(b, p->missing);
 		buf_adds(b, ",\"extra\":");
@@ -172,15 +169,15 @@ static void part_json(struct buf *b, const struct part *p, bool total)
 		buf_adds(b, ",\"changed\":");
 		jw_u64(b, p->changed);
 	}
-	if (total && report_nfields) {
+	if (total && in->nfields) {
 		buf_adds(b, ",\"changed_fields\":{");
-		for (size_t i = 0; i < report_nfields; i++) {
+		for (size_t i = 0; i < in->nfields; i++) {
 			if (i)
 				buf_addc(b, ',');
-			jw_string(b, report_fields[i].name,
-				  report_fields[i].len);
+			jw_string(b, in->fields[i].name,
+				  in->fields[i].len);
 			buf_addc(b, ':');
-			jw_u64(b, report_fields[i].keys);
+			jw_u64(b, in->fields[i].keys);
 		}
 		buf_addc(b, '}');
 	}
@@ -266,7 +263,8 @@ static struct row *new_row(void)
 	return &rows[nrows++];
 }
 
-static void table_part(const struct part *p, const char *label)
+static void table_part(const struct report_in *in, const struct part *p,
+		       const char *label)
 {
 	const struct side_stats *sd[2] = {&p->side[SRC], &p->side[TGT]};
 	for (int side = 0; side < 2; side++) {
@@ -278,7 +276,7 @@ static void table_part(const struct part *p, const char *label)
 		r->cell[c++] = xstrdup(side == SRC ? "source" : "target");
 		r->cell[c++] = mark(fmt_u64(st->rows),
 				    t && st->rows != sd[0]->rows);
-		if (!report_no_keys) {
+		if (!in->no_keys) {
 			r->cell[c++] = mark(fmt_u64(st->keys),
 					    t && st->keys != sd[0]->keys);
 			r->cell[c++] = mark(fmt_u64(st->dups),
@@ -295,10 +293,10 @@ static void table_part(const struct part *p, const char *label)
 		hex[12] = '\0';
 		r->cell[c++] = mark(xstrdup(hex), t && !fp_eq(st->fp, sd[0]->fp));
 		if (side == SRC) {
-			if (report_no_keys) {
-				r->cell[c++] = xstrdup(part_match(p) ? "ok"
+			if (in->no_keys) {
+				r->cell[c++] = xstrdup(part_match(in, p) ? "ok"
 								     : "DIFF");
-			} else if (part_match(p)) {
+			} else if (part_match(in, p)) {
 				r->cell[c++] = xstrdup("ok");
 			} else {
 				char *s = xmalloc(96);
@@ -311,14 +309,14 @@ static void table_part(const struct part *p, const char *label)
 	}
 }
 
-static size_t ncols(void)
+static size_t ncols(const struct report_in *in)
 {
-	return 2 + 1 + (report_no_keys ? 0 : 2) + opt.nsums + 1 + 1;
+	return 2 + 1 + (in->no_keys ? 0 : 2) + opt.nsums + 1 + 1;
 }
 
-static void table_print(void)
+static void table_print(const struct report_in *in)
 {
-	size_t nc = ncols(), w[MAXCOLS] = {0};
+	size_t nc = ncols(in), w[MAXCOLS] = {0};
 	/* Number columns are right-aligned; an unmarked cell gets a space
 	 * where a marked one has its '*', so the digits line up. */
 	for (size_t i = 0; i < nrows; i++)
@@ -465,14 +463,14 @@ static void table_keys(struct diff *diffs, size_t ndiffs, struct part **byidx)
 	buf_free(&b);
 }
 
-static void table_header(void)
+static void table_header(const struct report_in *in)
 {
 	struct row *r = new_row();
 	size_t c = 0;
 	r->cell[c++] = xstrdup(opt.by_src ? "PARTITION" : "");
 	r->cell[c++] = xstrdup("SIDE");
 	r->cell[c++] = xstrdup("ROWS");
-	if (!report_no_keys) {
+	if (!in->no_keys) {
 		r->cell[c++] = xstrdup("KEYS");
 		r->cell[c++] = xstrdup("DUP KEYS");
 	}
@@ -492,18 +490,17 @@ bool report_is_table(void)
 	       (opt.format == FMT_AUTO && isatty(STDOUT_FILENO));
 }
 
-void report(struct part **parts, size_t nparts, struct diff *diffs,
-	    size_t ndiffs, bool spilled)
+void report(const struct report_in *in)
 {
-	(void)spilled;
+	struct part **parts = in->parts, **byidx = in->byidx;
+	size_t nparts = in->nparts, ndiffs = in->ndiffs;
+	struct diff *diffs = in->diffs;
 	struct part tot;
 	struct buf b = {0};
 	total_of(parts, nparts, &tot);
-	if (report_nfields > 1)
-		qsort(report_fields, report_nfields, sizeof *report_fields,
+	if (in->nfields > 1)
+		qsort(in->fields, in->nfields, sizeof *in->fields,
 		      field_cmp);
-	/* diffs name partitions by index in the unsorted table */
-	struct part **byidx = part_table_by_index();
 	bool table = report_is_table();
 	if (opt.keys_only) {
 		for (size_t i = 0; i < ndiffs; i++)
@@ -514,8 +511,8 @@ void report(struct part **parts, size_t nparts, struct diff *diffs,
 	if (!table) {
 		if (opt.by_src)
 			for (size_t i = 0; i < nparts; i++)
-				part_json(&b, parts[i], false);
-		part_json(&b, &tot, true);
+				part_json(in, &b, parts[i], false);
+		part_json(in, &b, &tot, true);
 		long long shown[3] = {0, 0, 0};
 		for (size_t i = 0; i < ndiffs; i++) {
 			bool rec = opt.show > 0 &&
@@ -525,28 +522,28 @@ void report(struct part **parts, size_t nparts, struct diff *diffs,
 		buf_free(&b);
 		return;
 	}
-	table_header();
+	table_header(in);
 	for (size_t i = 0; opt.by_src && i < nparts; i++) {
 		char *bare = bare_label(parts[i]);
-		table_part(parts[i], bare);
+		table_part(in, parts[i], bare);
 		free(bare);
 	}
-	table_part(&tot, "TOTAL");
-	table_print();
-	if (report_nfields) {
+	table_part(in, &tot, "TOTAL");
+	table_print(in);
+	if (in->nfields) {
 		buf_reset(&b);
 		buf_adds(&b, "\nchanged fields (keys):");
-		for (size_t i = 0; i < report_nfields; i++)
+		for (size_t i = 0; i < in->nfields; i++)
 			buf_addf(&b, "%s%.*s %" PRIu64, i ? ", " : " ",
-				 (int)report_fields[i].len,
-				 report_fields[i].name, report_fields[i].keys);
+				 (int)in->fields[i].len,
+				 in->fields[i].name, in->fields[i].keys);
 		cli_out_line(b.p, b.len);
 	}
-	if (opt.dlq_path && (report_rejected[SRC] || report_rejected[TGT])) {
+	if (opt.dlq_path && (in->rejected[SRC] || in->rejected[TGT])) {
 		buf_reset(&b);
 		buf_addf(&b, "\nrejected (see %s): source %" PRIu64
 			 ", target %" PRIu64, opt.dlq_path,
-			 report_rejected[SRC], report_rejected[TGT]);
+			 in->rejected[SRC], in->rejected[TGT]);
 		cli_out_line(b.p, b.len);
 	}
 	table_keys(diffs, ndiffs, byidx);

@@ -332,8 +332,9 @@ int summary_compare(const char *a, const char *b)
 	read_summary(set, b, TGT);
 	struct bstat *tgt = set->bkt;
 	sort_parts(set);
-	report_no_keys = true;
-	report(set->parts, set->nparts, NULL, 0, false);
+	report(&(struct report_in){.parts = set->parts,
+				   .nparts = set->nparts,
+				   .no_keys = true});
 	bool differ = false;
 	for (size_t i = 0; i < set->nparts; i++) {
 		const struct side_stats *s = &set->parts[i]->side[SRC],
