@@ -284,10 +284,18 @@ static int64_t next_day(const struct tz_cal *c, int64_t day)
 
 void tz_bucket(struct tz_cal *c, int64_t sec, int64_t *start, int64_t *end)
 {
+	/* the buckets tile time: an instant in the last one is in it */
+	if (c->last && c->last->start <= sec && sec < c->last->end) {
+		*start = c->last->start;
+		*end = c->last->end;
+		return;
+	}
 	int64_t day = bucket_day(c, floor_div(sec + tz_offset(sec), DAY));
 	for (;;) {
 		int64_t next = next_day(c, day);
-		struct tz_memo *m = &c->memo[(uint64_t)day % 64];
+		if (!c->memo)
+			c->memo = xcalloc(TZ_MEMO, sizeof *c->memo);
+		struct tz_memo *m = &c->memo[(uint64_t)day % TZ_MEMO];
 		if (!m->used || m->day != day) {
 			m->used = 1;
 			m->day = day;
@@ -296,6 +304,7 @@ void tz_bucket(struct tz_cal *c, int64_t sec, int64_t *start, int64_t *end)
 		}
 		*start = m->start;
 		*end = m->end;
+		c->last = m;
 		/* a clock set back across the bound: the local date of sec
 		 * is behind one the zone already reached */
 		if (sec < *end)

@@ -37,13 +37,16 @@ struct tz_cal {
 	enum tz_unit unit;
 	int64_t n;
 	int week_start; /* 0 Monday (ISO 8601) .. 6 Sunday */
-	/* buckets found, by their first day: finding one takes ~100 calls
+	/* buckets found, by their first day (TZ_MEMO of them, allocated on
+	 * first use; zeroed struct: none yet): finding one takes ~100 calls
 	 * of localtime_r, a record in a known one takes one */
 	struct tz_memo {
 		int64_t day, start, end;
 		int used;
-	} memo[64];
+	} *memo, *last; /* last: the bucket of the previous instant */
 };
+
+#define TZ_MEMO 4096 /* 11 years of days in any order */
 
 #define TZ_CAL_MAX 100000 /* largest N accepted */
 #define TZ_STRMAX 48      /* RFC 3339 with offset, and NUL */
