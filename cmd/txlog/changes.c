@@ -45,19 +45,6 @@
 static const char *const reserved[] = {"_change_type", "_commit_version",
 				       "_commit_timestamp"};
 
-/* Rows kept as lines of one buffer, each followed by '\n'. */
-struct rows {
-	struct buf text;
-	size_t n;
-};
-
-static void rows_add(struct rows *r, const char *p, size_t n)
-{
-	buf_add(&r->text, p, n);
-	buf_addc(&r->text, '\n');
-	r->n++;
-}
-
 /* The data file of a commit's add or remove, refused when it is gone. */
 static struct lines *open_changed(const struct dl_snapshot *w,
 				  const struct dl_file *f)
@@ -111,7 +98,7 @@ static void each_row(const struct dl_snapshot *w, const struct dl_file *f,
 
 struct commit_rows {
 	struct fpset *copies; /* added rows that may be copies: count */
-	struct rows del, ins;
+	struct rowbuf del, ins;
 	bool counting; /* pass 1: count the added rows */
 };
 
@@ -139,7 +126,7 @@ static void take_removed(void *ctx, const char *p, size_t n)
 			return;
 		}
 	}
-	rows_add(&c->del, p, n);
+	rowbuf_add(&c->del, p, n);
 }
 
 static void take_added(void *ctx, const char *p, size_t n)
@@ -154,12 +141,12 @@ static void take_added(void *ctx, const char *p, size_t n)
 			return; /* a copy */
 		}
 	}
-	rows_add(&c->ins, p, n);
+	rowbuf_add(&c->ins, p, n);
 }
 
 static void keep_row(void *ctx, const char *p, size_t n)
 {
-	rows_add(ctx, p, n);
+	rowbuf_add(ctx, p, n);
 }
 
 /* One output row: the record with the three columns after its own. */
@@ -203,38 +190,35 @@ static bool row_key(struct expr *e, const char *p, size_t n,
 
 /* Emit rows of r (delete or insert), each an update image instead when
  * its key is in the other side's key set. */
-static void emit_side(struct buf *o, const struct rows *r, const char *plain,
+static void emit_side(struct buf *o, const struct rowbuf *r, const char *plain,
 		      const char *image, struct fpset *other, struct expr *key,
 		      int64_t v, const char *ts)
 {
 	struct scan_record rec = {0};
 	struct buf scratch = {0};
-	const char *p = r->text.p;
 	for (size_t i = 0; i < r->n; i++) {
-		const char *nl = memchr(p, '\n', r->text.len - (size_t)(p - r->text.p));
-		size_t n = (size_t)(nl - p);
+		size_t n;
+		const char *p = rowbuf_row(r, i, &n);
 		struct fp128 fp;
 		bool img = other && row_key(key, p, n, &rec, &scratch, &fp) &&
 			   fpset_has(other, fp);
 		emit(o, p, n, img ? image : plain, v, ts);
-		p = nl + 1;
 	}
 	scan_record_free(&rec);
 	buf_free(&scratch);
 }
 
-static struct fpset *key_set(const struct rows *r, struct expr *key)
+static struct fpset *key_set(const struct rowbuf *r, struct expr *key)
 {
 	struct fpset *s = fpset_new(false);
 	struct scan_record rec = {0};
 	struct buf scratch = {0};
-	const char *p = r->text.p;
 	for (size_t i = 0; i < r->n; i++) {
-		const char *nl = memchr(p, '\n', r->text.len - (size_t)(p - r->text.p));
+		size_t n;
+		const char *p = rowbuf_row(r, i, &n);
 		struct fp128 fp;
-		if (row_key(key, p, (size_t)(nl - p), &rec, &scratch, &fp))
+		if (row_key(key, p, n, &rec, &scratch, &fp))
 			fpset_add(s, fp, NULL);
-		p = nl + 1;
 	}
 	scan_record_free(&rec);
 	buf_free(&scratch);
@@ -281,7 +265,7 @@ static void version_changes(int64_t v, const char *text, size_t n,
 		cli_die(EXIT_TROUBLE, "%s", err);
 	bool update = op && strcmp(op, "UPDATE") == 0;
 	struct commit_rows c = {.copies = fpset_new(true)};
-	struct rows post = {0};
+	struct rowbuf post = {0};
 	for (size_t i = 0; i < w->nfiles; i++) {
 		const struct dl_file *f = &w->files[i];
 		if (!f->live || !data_change(f))
@@ -326,9 +310,9 @@ static void version_changes(int64_t v, const char *text, size_t n,
 		emit_side(o, &c.ins, "insert", NULL, NULL, NULL, v, ts);
 	}
 	fpset_free(c.copies);
-	buf_free(&c.del.text);
-	buf_free(&c.ins.text);
-	buf_free(&post.text);
+	rowbuf_free(&c.del);
+	rowbuf_free(&c.ins);
+	rowbuf_free(&post);
 	dl_snapshot_free(w);
 	free(op);
 	free(mkey);

@@ -656,6 +656,51 @@ void dws_abort(struct dws *w)
 	w->nfiles = 0;
 }
 
+void rowbuf_add(struct rowbuf *b, const char *p, size_t n)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 1024;
+		b->off = xrealloc(b->off, b->cap * sizeof *b->off);
+	}
+	b->off[b->n++] = b->text.len;
+	buf_add(&b->text, p, n);
+}
+
+const char *rowbuf_row(const struct rowbuf *b, size_t i, size_t *len)
+{
+	size_t e = i + 1 < b->n ? b->off[i + 1] : b->text.len;
+	*len = e - b->off[i];
+	return b->text.p + b->off[i];
+}
+
+void rowbuf_clear(struct rowbuf *b)
+{
+	b->text.len = 0;
+	b->n = 0;
+}
+
+void rowbuf_free(struct rowbuf *b)
+{
+	buf_free(&b->text);
+	free(b->off);
+	memset(b, 0, sizeof *b);
+}
+
+int rowbuf_to_dws(const struct rowbuf *b, struct dws *w,
+		  struct scan_record *rec, char *err, size_t errlen)
+{
+	for (size_t k = 0; k < b->n; k++) {
+		size_t n;
+		const char *p = rowbuf_row(b, k, &n);
+		struct scan_error se;
+		/* each row was validated when it was kept */
+		scan_record(rec, p, n, &se);
+		if (dws_add(w, rec, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 void remove_written(const char *table, char **written, size_t n)
 {
 	struct buf b = {0};

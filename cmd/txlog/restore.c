@@ -184,37 +184,26 @@ int verb_restore(void)
 			 (long long)restored_bytes,
 			 meta ? ", and bring back its schema" : "");
 	}
-	if (opt.dry_run || (!ngone && !nback && !meta)) {
-		if (!opt.dry_run)
-			cli_warn("%s: version %lld has the files of the newest "
-				 "(%lld); nothing to restore, no commit",
-				 opt.table, (long long)target,
-				 (long long)cur->version);
-		free(gone);
-		free(back);
-		free(lc);
-		free(lo);
-		buf_free(&missing);
-		dl_snapshot_free(old);
-		dl_snapshot_free(cur);
-		return EXIT_OK;
-	}
-
+	bool commit = !opt.dry_run && (ngone || nback || meta);
+	if (!opt.dry_run && !commit)
+		cli_warn("%s: version %lld has the files of the newest (%lld); "
+			 "nothing to restore, no commit", opt.table,
+			 (long long)target, (long long)cur->version);
 	struct tx t;
 	memset(&t, 0, sizeof t);
 	t.snap = cur;
 	t.op = "RESTORE";
 	t.reads_all = true;
-	for (size_t i = 0; i < nc; i++)
+	for (size_t i = 0; commit && i < nc; i++)
 		tx_read(&t, lc[i]->path);
-	if (meta) {
+	if (commit && meta) {
 		buf_adds(&t.actions, "{\"metaData\":");
 		buf_adds(&t.actions, old->metadata);
 		buf_adds(&t.actions, "}\n");
 	}
-	for (size_t k = 0; k < ngone; k++)
+	for (size_t k = 0; commit && k < ngone; k++)
 		txlog_remove_action(&t.actions, gone[k]);
-	for (size_t k = 0; k < nback; k++)
+	for (size_t k = 0; commit && k < nback; k++)
 		readd_action(&t.actions, back[k]);
 	/* Delta's RestoreTableCommand: both parameters, the one not given
 	 * null */
@@ -237,5 +226,9 @@ int verb_restore(void)
 	free(lo);
 	buf_free(&missing);
 	dl_snapshot_free(old);
+	if (!commit) {
+		tx_free(&t); /* frees cur */
+		return EXIT_OK;
+	}
 	return tx_commit(&t);
 }

@@ -138,6 +138,23 @@ void dws_finish_tagged(struct dws *w, const char *extra_tags,
 /* Forget unfinished files (temp files removed). */
 void dws_abort(struct dws *w);
 
+/* Rows kept to be written again (copy-on-write) or emitted later: their
+ * bytes back to back and where each starts.  A zeroed struct rowbuf is
+ * an empty one. */
+struct rowbuf {
+	struct buf text;
+	size_t *off;
+	size_t n, cap;
+};
+void rowbuf_add(struct rowbuf *b, const char *p, size_t n);
+/* Row i, *len bytes. */
+const char *rowbuf_row(const struct rowbuf *b, size_t i, size_t *len);
+void rowbuf_clear(struct rowbuf *b);
+void rowbuf_free(struct rowbuf *b);
+/* Route every row to w (rec: scratch); -1 with err as dws_add. */
+int rowbuf_to_dws(const struct rowbuf *b, struct dws *w,
+		  struct scan_record *rec, char *err, size_t errlen);
+
 /* One data file written directly (optimize): dfile_open takes pvals
  * (npart strings or NULL, freed at seal); write record lines (without
  * '\n'), track each record's statistics or merge an input file's

@@ -247,8 +247,8 @@ int verb_update(void)
 	size_t n;
 	struct dl_file **live = dl_live_files(s, &n);
 	struct scan_record rec = {0};
-	struct buf keep = {0}, row = {0};
-	size_t *offs = NULL, noffs = 0, cap = 0;
+	struct rowbuf keep = {0};
+	struct buf row = {0};
 	bool seen[MAX_WHERE];
 	char err[1024];
 	uint64_t updated = 0, copied = 0;
@@ -262,21 +262,14 @@ int verb_update(void)
 		struct line ln;
 		int rc;
 		uint64_t matched = 0;
-		keep.len = 0;
-		noffs = 0;
+		rowbuf_clear(&keep);
 		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 			struct scan_error se;
 			if (ln.too_long || scan_record(&rec, ln.p, ln.len, &se))
 				fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": damaged "
 				     "data file", opt.table, f->path, ln.lineno);
 			if (!pred_match(p, &rec)) {
-				if (noffs == cap) {
-					cap = cap ? cap * 2 : 1024;
-					offs = xrealloc(offs,
-							cap * sizeof *offs);
-				}
-				offs[noffs++] = keep.len;
-				buf_add(&keep, ln.p, ln.len);
+				rowbuf_add(&keep, ln.p, ln.len);
 				continue;
 			}
 			matched++;
@@ -299,16 +292,11 @@ int verb_update(void)
 		if (!matched)
 			continue;
 		updated += matched;
-		copied += noffs;
+		copied += keep.n;
 		txlog_remove_action(&t.actions, f);
 		removed++;
-		for (size_t k = 0; k < noffs; k++) {
-			size_t e = k + 1 < noffs ? offs[k + 1] : keep.len;
-			struct scan_error se;
-			scan_record(&rec, keep.p + offs[k], e - offs[k], &se);
-			if (dws_add(w_copy, &rec, err, sizeof err) != 0)
-				fail(EXIT_TROUBLE, "%s", err);
-		}
+		if (rowbuf_to_dws(&keep, w_copy, &rec, err, sizeof err) != 0)
+			fail(EXIT_TROUBLE, "%s", err);
 	}
 	uint64_t rows = 0, bytes = 0;
 	size_t before = t.nwritten;
@@ -334,8 +322,7 @@ int verb_update(void)
 		 (unsigned long long)bytes);
 	cli_stats.records_out = updated;
 	free(live);
-	free(offs);
-	buf_free(&keep);
+	rowbuf_free(&keep);
 	buf_free(&row);
 	scan_record_free(&rec);
 	for (size_t k = 0; k < opt.nset; k++) {

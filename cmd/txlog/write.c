@@ -466,8 +466,7 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 	struct dl_file **live = dl_live_files(s, &n);
 	bool whole = pred_on_partitions(p, s);
 	struct scan_record rec = {0};
-	struct buf keep = {0};
-	size_t *offs = NULL, noffs = 0, cap = 0;
+	struct rowbuf keep = {0};
 	char err[1024];
 	for (size_t i = 0; i < n; i++) {
 		struct dl_file *f = live[i];
@@ -488,8 +487,7 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 		struct line ln;
 		int rc;
 		uint64_t matched = 0;
-		keep.len = 0;
-		noffs = 0;
+		rowbuf_clear(&keep);
 		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 			struct scan_error se;
 			if (ln.too_long || scan_record(&rec, ln.p, ln.len, &se))
@@ -499,12 +497,7 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 				matched++;
 				continue;
 			}
-			if (noffs == cap) {
-				cap = cap ? cap * 2 : 1024;
-				offs = xrealloc(offs, cap * sizeof *offs);
-			}
-			offs[noffs++] = keep.len;
-			buf_add(&keep, ln.p, ln.len);
+			rowbuf_add(&keep, ln.p, ln.len);
 		}
 		if (rc < 0)
 			fail(EXIT_TROUBLE, "%s: %s", f->path, err);
@@ -514,16 +507,10 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 		*rows += matched;
 		txlog_remove_action(&t->actions, f);
 		(*files_removed)++;
-		for (size_t k = 0; k < noffs; k++) {
-			size_t e = k + 1 < noffs ? offs[k + 1] : keep.len;
-			struct scan_error se;
-			scan_record(&rec, keep.p + offs[k], e - offs[k], &se);
-			if (dws_add(w, &rec, err, sizeof err) != 0)
-				fail(EXIT_TROUBLE, "%s", err);
-		}
+		if (rowbuf_to_dws(&keep, w, &rec, err, sizeof err) != 0)
+			fail(EXIT_TROUBLE, "%s", err);
 	}
-	free(offs);
-	buf_free(&keep);
+	rowbuf_free(&keep);
 	scan_record_free(&rec);
 	free(live);
 }
