@@ -170,6 +170,22 @@ checkpoint
 J
 }
 
+@test "completes txlog update, changes and log: their options and log's --format values" {
+	run complete_words txlog update t --se
+	assert_output '--set'
+	run complete_words txlog changes t --fr
+	assert_output '--from'
+	run complete_words txlog log t --ut
+	assert_output '--utc'
+	run complete_words txlog log t --format ''
+	assert_output - <<'J'
+table
+ndjson
+J
+	run complete_words txlog re
+	assert_output 'restore'
+}
+
 @test "zsh: options, verbs, values and files from --help" {
 	run zsh_words dedup --ke
 	assert_output - <<'J'
