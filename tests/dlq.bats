@@ -276,10 +276,14 @@ J
 @test "purge removes the entries older than the duration" {
 	orders > in.ndjson
 	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
-	dlq purge --older-than 1h bad.ndjson
+	run dlq purge --older-than 1h bad.ndjson
+	assert_success
+	assert_output 'dlq: bad.ndjson: no entry failed more than 1h ago; nothing purged'
 	[ "$(wc -l < bad.ndjson)" = 3 ]
 	sed -i '1s/"failed_at":"[^"]*"/"failed_at":"2020-01-01T00:00:00Z"/' bad.ndjson
-	dlq purge --older-than 1h bad.ndjson
+	run dlq purge --older-than 1h bad.ndjson
+	assert_success
+	assert_output 'dlq: bad.ndjson: 1 entry purged (failed more than 1h ago)'
 	run why bad.ndjson
 	assert_output - <<'J'
 ["missing_field","check failed: .amount > 0: .amount is missing",0,true]

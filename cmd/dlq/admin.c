@@ -636,10 +636,12 @@ int dlq_purge_main(const struct cli_verb *v, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	int64_t older = -1;
+	const char *older_arg = NULL;
 	int c;
 	while ((c = cli_verb_getopt(v, argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case O_OLDER: older = cli_duration("--older-than", optarg);
+			older_arg = optarg;
 			break;
 		case 'h':
 			printf("Usage: dlq purge --older-than DUR FILE\nRemove "
@@ -657,5 +659,14 @@ int dlq_purge_main(const struct cli_verb *v, int argc, char **argv)
 	char err[512];
 	if (rewrite(argv[optind], purge_line, &pg, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
+	/* entries removed for good: how many is said, none too (a wrong
+	 * duration is not taken for done) */
+	if (pg.dropped)
+		cli_warn("%s: %" PRIu64 " entr%s purged (failed more than %s "
+			 "ago)", argv[optind], pg.dropped,
+			 pg.dropped == 1 ? "y" : "ies", older_arg);
+	else
+		cli_warn("%s: no entry failed more than %s ago; nothing "
+			 "purged", argv[optind], older_arg);
 	return EXIT_OK;
 }
