@@ -106,21 +106,8 @@ static void usage(int status)
 
 static _Noreturn void finish(int status);
 
-static void bad_record(const struct line *ln, const char *name, bool is_json,
-		       const char *type, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static void bad_record(const struct line *ln, const char *name, bool is_json,
-		       const char *type, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (!cli_bad_record(run.dlq, ln, name, is_json, type, msg))
-		finish(EXIT_TROUBLE);
-}
+/* A bad record: dead-lettered, or the end of the run (exit 2). */
+#define bad_record(...) cli_reject(run.dlq, finish, __VA_ARGS__)
 
 static bool eval(struct expr *e, const struct line *ln, const char *name,
 		 const char *what, const char **v, size_t *vlen)

@@ -443,6 +443,21 @@ bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
 	return true;
 }
 
+void cli_reject(struct dlq *dlq, void (*stop)(int status),
+		const struct line *ln, const char *name, bool is_json,
+		const char *type, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!cli_bad_record(dlq, ln, name, is_json, type, msg)) {
+		stop(EXIT_TROUBLE);
+		exit(EXIT_TROUBLE); /* stop must not return */
+	}
+}
+
 /* ---- side outputs and dead letters ---- */
 
 void cli_side_open(struct cli_side *s, const char *path, bool append)

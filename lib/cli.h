@@ -124,6 +124,13 @@ const char *cli_line_fault(const struct line *ln, size_t max_line,
  */
 bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
 		    bool is_json, const char *type, const char *msg);
+/* The same with a printf message, and the end of the run when there is
+ * no DLQ: stop(EXIT_TROUBLE), the tool's own finish (it must not
+ * return). */
+void cli_reject(struct dlq *dlq, void (*stop)(int status),
+		const struct line *ln, const char *name, bool is_json,
+		const char *type, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
 
 /*
  * The input loop every filter shares: hand each line of the named files

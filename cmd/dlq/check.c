@@ -235,21 +235,8 @@ static void finish(int status)
 	exit(status);
 }
 
-static void bad(const struct line *ln, const char *name, bool is_json,
-		const char *type, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static void bad(const struct line *ln, const char *name, bool is_json,
-		const char *type, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (!cli_bad_record(run.dlq, ln, name, is_json, type, msg))
-		finish(EXIT_TROUBLE);
-}
+/* A bad record: dead-lettered, or the end of the run (exit 2). */
+#define bad(...) cli_reject(run.dlq, finish, __VA_ARGS__)
 
 static void record(const struct line *ln, const char *name)
 {
