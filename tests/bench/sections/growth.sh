@@ -165,3 +165,21 @@ if have reconcile; then
 	record --arg name "reconcile memory" --argjson maxrss_kb "${kb:-0}" \
 		'{kind:"memory", name:$name, maxrss_kb:$maxrss_kb, keys:8000000}'
 fi
+
+# txlog append with P partitions (4P records, one table each run): a
+# record finds its partition's file by hash; each partition still costs
+# a file, a folder and their fsyncs, and holds a zstd stream to the end.
+if have txlog; then
+	set --
+	for P in 250 1000 4000; do
+		f=$BENCH_DIR/growth-txp-$P.ndjson
+		[ -s "$f" ] || awk -v P="$P" 'BEGIN { for (r = 0; r < 4; r++)
+			for (i = 0; i < P; i++) printf "{\"p\":%d,\"v\":%d}\n", i, r }' >"$f"
+		t=$BENCH_DIR/growth-txp-table
+		growth_prep='rm -rf "$t" && "$IDEM_BIN/txlog" init "$t" --infer --partition-by p'
+		set -- "$@" "$P" "$(growth_time "$IDEM_BIN/txlog" append "$t" "$f")"
+	done
+	growth_prep=
+	rm -rf "$BENCH_DIR/growth-txp-table"
+	growth_report "txlog append partitions" P "$@"
+fi
