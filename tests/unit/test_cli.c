@@ -1,0 +1,90 @@
+/*
+ * cli: the front end's pure parts -- "did you mean" (cli_nearest: the
+ * edit distance with neighbour swaps, and its limit) and the one wording
+ * of the four faults every tool checks (cli_line_fault), with the JSON
+ * flag a dead letter keeps.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lines.h"
+#include "scan.h"
+#include "unit.h"
+
+static const char *const names[] = {"key", "keep", "state", "stats",
+				    "until-empty", "to", NULL};
+
+TEST(nearest_takes_one_edit_in_a_short_name)
+{
+	CHECK_STR(cli_nearest("--kye", names), "key");  /* a swap */
+	CHECK_STR(cli_nearest("--keyy", names), "key"); /* one more */
+	CHECK_STR(cli_nearest("--too", names), "to");
+	CHECK_STR(cli_nearest("ke", names), "key");
+}
+
+TEST(nearest_allows_a_third_of_the_length)
+{
+	CHECK_STR(cli_nearest("--until-emty", names), "until-empty");
+	CHECK_STR(cli_nearest("--untl-emty", names), "until-empty");
+	CHECK(cli_nearest("--frobnicate", names) == NULL);
+	CHECK(cli_nearest("--xyz", names) == NULL);
+	CHECK(cli_nearest("--k", NULL) == NULL);
+}
+
+static const char *fault(const char *text, bool object, bool *is_json,
+			 char *msg, size_t len)
+{
+	static struct scan_record rec;
+	struct line ln = {.p = text, .len = strlen(text), .lineno = 1};
+	return cli_line_fault(&ln, 100, "--max-line", &rec, object, is_json,
+			      msg, len);
+}
+
+TEST(line_faults_have_one_wording)
+{
+	char msg[256];
+	bool js;
+	CHECK(fault("{\"a\":1}", true, &js, msg, sizeof msg) == NULL);
+	CHECK(js);
+	CHECK(fault("[1]", false, &js, msg, sizeof msg) == NULL);
+	CHECK_STR(fault("[1]", true, &js, msg, sizeof msg), "wrong_type");
+	CHECK_STR(msg, "record is an array, not an object");
+	CHECK(js);
+	CHECK_STR(fault("7", true, &js, msg, sizeof msg), "wrong_type");
+	CHECK_STR(msg, "record is a number, not an object");
+	CHECK_STR(fault("{oops", true, &js, msg, sizeof msg), "invalid_json");
+	CHECK_STR(msg, "invalid JSON: expected a member name at byte 2");
+	CHECK(!js);
+}
+
+TEST(a_long_or_torn_line_is_named_before_its_json)
+{
+	char msg[256];
+	bool js = true;
+	struct scan_record rec = {0};
+	struct line ln = {.p = "{", .len = 1, .too_long = true,
+			  .full_len = 5000};
+	CHECK_STR(cli_line_fault(&ln, 100, "--max-line", &rec, true, &js, msg,
+				 sizeof msg), "line_too_long");
+	CHECK_STR(msg, "line of 5000 bytes is longer than --max-line 100");
+	CHECK(!js);
+	CHECK_STR(cli_line_fault(&ln, 100, NULL, &rec, true, &js, msg,
+				 sizeof msg), "line_too_long");
+	CHECK_STR(msg, "line of 5000 bytes is longer than the limit of 100");
+	ln.too_long = false;
+	ln.torn = true;
+	CHECK_STR(cli_line_fault(&ln, 100, NULL, &rec, true, &js, msg,
+				 sizeof msg), "torn_line");
+	scan_record_free(&rec);
+}
+
+int main(void)
+{
+	RUN(nearest_takes_one_edit_in_a_short_name);
+	RUN(nearest_allows_a_third_of_the_length);
+	RUN(line_faults_have_one_wording);
+	RUN(a_long_or_torn_line_is_named_before_its_json);
+	return unit_done();
+}
