@@ -621,15 +621,6 @@ static void describe_keys(void)
 	run.key_desc = b.p;
 }
 
-static struct expr *compile(const char *opt_name, const char *src)
-{
-	char err[512];
-	struct expr *e = expr_compile(src, err, sizeof err);
-	if (!e)
-		cli_usage_error("%s: %s", opt_name, err);
-	return e;
-}
-
 int main(int argc, char **argv)
 {
 	enum { O_KEEP = 256, O_ORDER, O_STATE, O_TTL, O_UNIT, O_DUPES,
@@ -665,7 +656,7 @@ int main(int argc, char **argv)
 			if (opt.nkeys == MAX_KEYS)
 				cli_usage_error("at most %d -k options",
 						MAX_KEYS);
-			opt.keys[opt.nkeys++] = compile("-k", optarg);
+			opt.keys[opt.nkeys++] = cli_expr("-k", optarg);
 			break;
 		case O_KEEP:
 			if (!strcmp(optarg, "first"))
@@ -676,10 +667,10 @@ int main(int argc, char **argv)
 				cli_usage_error("--keep: want first or last, "
 						"got '%s'", optarg);
 			break;
-		case O_ORDER: opt.order_by = compile("--order-by", optarg); break;
+		case O_ORDER: opt.order_by = cli_expr("--order-by", optarg); break;
 		case O_STATE: opt.state_path = optarg; break;
 		case O_BATCH: opt.batch = optarg; break;
-		case 't': opt.time = compile("-t", optarg); break;
+		case 't': opt.time = cli_expr("-t", optarg); break;
 		case O_TTL:
 			opt.ttl = cli_duration("--ttl", optarg);
 			opt.ttl_arg = optarg;

@@ -449,15 +449,6 @@ static void finish(int status)
 	exit(status);
 }
 
-static struct expr *compile(const char *opt_name, const char *src)
-{
-	char err[512];
-	struct expr *e = expr_compile(src, err, sizeof err);
-	if (!e)
-		cli_usage_error("%s: %s", opt_name, err);
-	return e;
-}
-
 int main(int argc, char **argv)
 {
 	enum { O_DELAY = 256, O_UNIT, O_DLQ, O_STATS, O_MAXLINE, O_VERSION };
@@ -498,11 +489,11 @@ int main(int argc, char **argv)
 				cli_usage_error("at most %d -k or -g options",
 						MAX_KEYS);
 			*(c == 'k' ? &have_k : &have_g) = true;
-			opt.keys[opt.nkeys++] = compile(c == 'k' ? "-k" : "-g",
+			opt.keys[opt.nkeys++] = cli_expr(c == 'k' ? "-k" : "-g",
 							optarg);
 			break;
 		case 'o': opt.dir = optarg; break;
-		case 't': opt.time = compile("-t", optarg); break;
+		case 't': opt.time = cli_expr("-t", optarg); break;
 		case O_DELAY:
 			opt.delay = cli_duration("--delay", optarg);
 			if (opt.delay < 0)

@@ -382,15 +382,6 @@ static _Noreturn void finish(int status)
 	exit(status);
 }
 
-static struct expr *compile(const char *opt_name, const char *src)
-{
-	char err[512];
-	struct expr *e = expr_compile(src, err, sizeof err);
-	if (!e)
-		cli_usage_error("%s: %s", opt_name, err);
-	return e;
-}
-
 int main(int argc, char **argv)
 {
 	enum { O_DELAY = 256, O_LATENESS, O_IDLE, O_IDLE_CLOCK, O_PARTS, O_LATE, O_EMIT, O_UNIT,
@@ -422,8 +413,8 @@ int main(int argc, char **argv)
 	cli_init(argv[0]);
 	while ((c = cli_verb_getopt(&self, argc, argv, "t:p:h", longopts)) != -1) {
 		switch (c) {
-		case 't': opt.time = compile("-t", optarg); break;
-		case 'p': opt.part = compile("-p", optarg); break;
+		case 't': opt.time = cli_expr("-t", optarg); break;
+		case 'p': opt.part = cli_expr("-p", optarg); break;
 		case O_DELAY: opt.delay = cli_duration("--delay", optarg); break;
 		case O_LATENESS:
 			opt.lateness = cli_duration("--lateness", optarg);
@@ -458,7 +449,7 @@ int main(int argc, char **argv)
 						"or ns, got '%s'", optarg);
 			break;
 		case O_ANALYZE: opt.analyze = true; break;
-		case O_INGEST: opt.ingest = compile("--ingest", optarg); break;
+		case O_INGEST: opt.ingest = cli_expr("--ingest", optarg); break;
 		case O_DLQ: opt.dlq_path = optarg; break;
 		case O_MAXLINE:
 			opt.max_line = (size_t)cli_size("--max-line", optarg);

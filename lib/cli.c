@@ -17,6 +17,7 @@
 #include "commit.h"
 #include "dlq.h"
 #include "dlq_ledger.h"
+#include "expr.h"
 #include "lines.h"
 #include "scan.h"
 #include "timefmt.h"
@@ -111,6 +112,15 @@ void cli_version(void)
 	printf("%s (idem) %s\n", cli_prog, IDEM_VERSION);
 	cli_out_close();
 	exit(EXIT_OK);
+}
+
+struct expr *cli_expr(const char *opt, const char *src)
+{
+	char err[512];
+	struct expr *e = expr_compile(src, err, sizeof err);
+	if (!e)
+		cli_usage_error("%s: %s", opt, err);
+	return e;
 }
 
 uint64_t cli_size(const char *opt, const char *s)

@@ -38,6 +38,8 @@ _Noreturn void cli_usage_error(const char *fmt, ...)
 _Noreturn void cli_version(void);
 
 /* Parsers for option values; they die with a usage error when bad. */
+struct expr;
+struct expr *cli_expr(const char *opt, const char *src); /* -k, -t ... */
 uint64_t cli_size(const char *opt, const char *s);   /* 64K, 10M, 1G */
 int64_t cli_duration(const char *opt, const char *s);
 uint64_t cli_count(const char *opt, const char *s);

@@ -1279,15 +1279,6 @@ static _Noreturn void finish(int status)
 	exit(status);
 }
 
-static struct expr *compile(const char *opt_name, const char *src)
-{
-	char err[512];
-	struct expr *e = expr_compile(src, err, sizeof err);
-	if (!e)
-		cli_usage_error("%s: %s", opt_name, err);
-	return e;
-}
-
 static void set_kind(enum kind k)
 {
 	if (opt.have_kind && opt.kind != k)
@@ -1412,12 +1403,12 @@ int main(int argc, char **argv)
 			opt.gap = positive("--session", optarg);
 			break;
 		case O_OFFSET: opt.offset = cli_duration("--offset", optarg); break;
-		case 't': opt.time = compile("-t", optarg); break;
+		case 't': opt.time = cli_expr("-t", optarg); break;
 		case 'g':
 			if (opt.ngroups == MAX_GROUPS)
 				cli_usage_error("at most %d -g options",
 						MAX_GROUPS);
-			opt.groups[opt.ngroups++] = compile("-g", optarg);
+			opt.groups[opt.ngroups++] = cli_expr("-g", optarg);
 			break;
 		case O_AGG:
 			if (opt.naggs == MAX_AGGS)
