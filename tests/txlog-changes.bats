@@ -88,11 +88,11 @@ J
 	assert_output 'txlog: t: column _change_type is a name the change data feed reserves (as in Delta); changes refused'
 }
 
-# One random operation on t (RANDOM seeded by the caller).
+# Operation $1 (0-8) on t with random rows (RANDOM seeded by the caller).
 random_op() {
 	local k=$((RANDOM % 6 + 1)) r=$((RANDOM % 100)) p
 	p=$([ $((RANDOM % 2)) = 0 ] && echo x || echo y)
-	case $((RANDOM % 9)) in
+	case $1 in
 	0 | 1) printf '{"id":%d,"p":"%s","v":%d}\n{"id":%d,"p":"x","v":%d}\n' \
 		$k $p $r $((k + 1)) $r | txlog append t ;;
 	2) txlog delete t --where "id = $k" ;;
@@ -108,38 +108,43 @@ random_op() {
 }
 
 @test "changes between versions agrees with the rows of each version, over random operations" {
-	for seed in $(seq 1 "$(quick 2 1)"); do
+	for seed in 1; do
 		rm -rf t
 		RANDOM=$seed
 		mk
-		for i in $(seq 1 10); do random_op 2>/dev/null; done
+		# every kind once, in a random order, then three at random
+		for i in $(shuf -i 0-8 --random-source=<(yes $seed)) \
+			$((RANDOM % 9)) $((RANDOM % 9)) $((RANDOM % 9)); do
+			random_op "$i" 2>/dev/null
+		done
 		n=$(newest)
-		txlog changes t --from 2 > all
-		txlog cat t --version 1 | jq -c . | sort > rows.1
+		# each change as VERSION, d (delete, preimage) or i, the row
+		txlog changes t --from 2 | jq -r '[._commit_version,
+			(if ._change_type == "delete" or ._change_type == "update_preimage" then "d" else "i" end),
+			(del(._change_type, ._commit_version, ._commit_timestamp) | tojson)] | @tsv' > all
+		txlog changes t --from 2 | jq -r '"\(._commit_version) \(._change_type)"' | sort | uniq -c > kinds
+		txlog cat t --version 1 | sort > rows.1
 		for v in $(seq 2 "$n"); do
-			txlog cat t --version "$v" | jq -c . | sort > rows.$v
-			jq -c "select(._commit_version == $v)" all > ch
-			jq -c 'select(._change_type == "delete" or ._change_type == "update_preimage")' ch | strip | sort > del
-			jq -c 'select(._change_type == "insert" or ._change_type == "update_postimage")' ch | strip > ins
+			txlog cat t --version "$v" | sort > rows.$v
+			awk -F'\t' -v v=$v '$1 == v && $2 == "d" { print $3 }' all | sort > del
+			awk -F'\t' -v v=$v '$1 == v && $2 == "i" { print $3 }' all > ins
 			# every deleted row was there, and the rest is the next version
 			run comm -13 rows.$((v - 1)) del
 			assert_output ''
 			{ comm -23 rows.$((v - 1)) del; cat ins; } | sort > model
 			run diff model rows.$v
 			assert_success
-			# the pre- and postimages pair up
-			op=$(jq -r 'select(.commitInfo) | .commitInfo.operation' t/_delta_log/$(printf %020d "$v").json)
-			pre=$(grep -c update_preimage ch || true)
-			post=$(grep -c update_postimage ch || true)
+			# the pre- and postimages pair up, as many as it updated
+			c=t/_delta_log/$(printf %020d "$v").json
+			pre=$(awk -v v=$v '$2 == v && $3 == "update_preimage" { print $1 }' kinds)
+			post=$(awk -v v=$v '$2 == v && $3 == "update_postimage" { print $1 }' kinds)
 			[ "$pre" = "$post" ]
-			if [ "$op" = UPDATE ]; then
-				run jq -r 'select(.commitInfo) | .commitInfo.operationMetrics.numUpdatedRows' t/_delta_log/$(printf %020d "$v").json
-				assert_output "$post"
+			if grep -q '"operation":"UPDATE"' "$c"; then
+				grep -q "\"numUpdatedRows\":\"$post\"" "$c"
 			fi
 		done
 		# one version alone is its part of the range
-		txlog changes t --from "$n" --to "$n" > last
-		run sh -c "jq -c 'select(._commit_version == $n)' all | cmp - last"
-		assert_success
+		run sh -c "txlog changes t --from $n --to $n | jq -r ._commit_version | sort -u"
+		[ -z "$output" ] || [ "$output" = "$n" ]
 	done
 }
