@@ -1505,7 +1505,8 @@ int main(int argc, char **argv)
 	const struct cli_verb *vb = cli_verb_pick(verbs, NVERBS, &argc, &argv,
 						  usage);
 	const char *verb = vb->name;
-	/* run: everything after "--" is the command. */
+	/* run: everything after "--" is the command; options may follow
+	 * the files, as in every other tool (getopt permutes up to "--"). */
 	char **cmd = NULL;
 	int ac = argc;
 	char **av = argv;
@@ -1519,7 +1520,7 @@ int main(int argc, char **argv)
 			}
 	}
 	int c;
-	while ((c = cli_verb_getopt(vb, ac, av, "+s:n:h", longopts)) != -1) {
+	while ((c = cli_verb_getopt(vb, ac, av, "s:n:h", longopts)) != -1) {
 		switch (c) {
 		case 's': opt.state = optarg; break;
 		case O_GLOB: opt.glob = optarg; break;

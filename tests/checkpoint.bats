@@ -25,6 +25,20 @@ J
 	assert_output '{"a":4}'
 }
 
+@test "options may follow the files, as in every tool; run's command starts after --" {
+	three > in.ndjson
+	run checkpoint read -s s in.ndjson -n 2
+	assert_success
+	assert_output - <<'J'
+{"a":1}
+{"a":2}
+J
+	checkpoint commit -s s
+	run checkpoint run -s s in.ndjson --until-empty -- wc -l
+	assert_success
+	assert_output 1
+}
+
 @test "a pending batch is read again byte for byte, whatever the bounds" {
 	three > in.ndjson
 	checkpoint read -s s -n 2 in.ndjson > first
