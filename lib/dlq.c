@@ -18,6 +18,7 @@
 #include "errbuf.h"
 #include "fpset.h"
 #include "jsonw.h"
+#include "scan.h"
 #include "timefmt.h"
 #include "xalloc.h"
 
@@ -257,4 +258,63 @@ int dlq_close(struct dlq *d, char *err, size_t errlen)
 	free(d->tool);
 	free(d);
 	return rc;
+}
+
+int dlq_envelope_parse(struct scan_record *rec, const char *line, size_t len,
+		       struct dlq_envelope *e)
+{
+	static struct path p_orig, p_type, p_retry, p_at, p_repl;
+	static bool ready;
+	struct scan_error se;
+	if (!ready) {
+		path_parse(".original_record", &p_orig);
+		path_parse(".error_type", &p_type);
+		path_parse(".retry_count", &p_retry);
+		path_parse(".failed_at", &p_at);
+		path_parse(".replayable", &p_repl);
+		ready = true;
+	}
+	memset(e, 0, sizeof *e);
+	e->bad = "";
+	e->failed_at = INT64_MIN;
+	if (scan_record(rec, line, len, &se) != 0 || line[rec->start] != '{')
+		return -1;
+	const char *v, *why;
+	size_t vl;
+	if (path_lookup_record(&p_orig, rec, &e->orig, &e->orig_len, &why) !=
+	    PATH_FOUND)
+		return -1;
+	if (path_lookup_record(&p_type, rec, &v, &vl, &why) == PATH_FOUND &&
+	    v[0] == '"') {
+		e->error_type = v;
+		e->error_type_len = vl;
+		e->raw = scan_string_equals(v, vl, "invalid_json", 12) ||
+			 scan_string_equals(v, vl, "line_too_long", 13);
+	}
+	if (path_lookup_record(&p_retry, rec, &v, &vl, &why) == PATH_FOUND) {
+		/* A whole number of digits, nothing else: a hand-edited -1,
+		 * 1.5 or "2" read loosely would give a count the ledger
+		 * cannot match back (and UINT64_MAX is its "used" mark). */
+		uint64_t n = 0;
+		e->bad = " (retry_count is not a whole number 0 to 2^63-1)";
+		for (size_t k = 0; k < vl; k++) {
+			if (v[k] < '0' || v[k] > '9' || n > INT64_MAX / 10)
+				return -1;
+			n = n * 10 + (uint64_t)(v[k] - '0');
+		}
+		if (vl == 0 || n > INT64_MAX)
+			return -1;
+		e->bad = "";
+		e->retry_count = n;
+	}
+	if (path_lookup_record(&p_at, rec, &v, &vl, &why) == PATH_FOUND &&
+	    v[0] == '"' && vl >= 2) {
+		int64_t ns;
+		if (time_parse_rfc3339(v + 1, vl - 2, &ns, &why) == 0)
+			e->failed_at = ns;
+	}
+	e->replayable = path_lookup_record(&p_repl, rec, &v, &vl, &why) ==
+				PATH_FOUND &&
+			vl == 4 && !memcmp(v, "true", 4);
+	return 0;
 }

@@ -50,4 +50,23 @@ struct buf;
 void dlq_envelope(struct buf *b, const char *tool, const struct dlq_letter *l,
 		  int64_t failed_at_ns);
 
+/* An envelope read back (dlq stats, replay, purge): its members as raw
+ * JSON text inside the line. */
+struct dlq_envelope {
+	const char *orig;
+	size_t orig_len;
+	const char *error_type; /* raw string literal, quotes included */
+	size_t error_type_len;
+	uint64_t retry_count;
+	int64_t failed_at; /* ns; INT64_MIN when absent or bad */
+	bool replayable;
+	bool raw;        /* original_record is the raw line, as a string */
+	const char *bad; /* when not an envelope: why, if known, else "" */
+};
+/* 0, or -1 when line is not an envelope (e->bad says why when known).
+ * rec is the caller's scratch, reused line after line. */
+struct scan_record;
+int dlq_envelope_parse(struct scan_record *rec, const char *line, size_t len,
+		       struct dlq_envelope *e);
+
 #endif

@@ -467,6 +467,36 @@ struct fp128 value_fp(const void *canon, size_t n)
 	return fp;
 }
 
+void value_fp_hex(struct fp128 fp, char out[33])
+{
+	static const char digit[] = "0123456789abcdef";
+	for (int i = 0; i < 16; i++) {
+		out[i] = digit[fp.hi >> (60 - 4 * i) & 0xf];
+		out[16 + i] = digit[fp.lo >> (60 - 4 * i) & 0xf];
+	}
+	out[32] = '\0';
+}
+
+int value_fp_unhex(const char *s, size_t n, struct fp128 *fp)
+{
+	uint64_t w[2] = {0, 0};
+	if (n != 32)
+		return -1;
+	for (size_t i = 0; i < 32; i++) {
+		int c = s[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else
+			return -1;
+		w[i / 16] = w[i / 16] << 4 | (uint64_t)d;
+	}
+	fp->hi = w[0];
+	fp->lo = w[1];
+	return 0;
+}
+
 struct fp128 value_fingerprint(const char *p, size_t n, struct buf *scratch)
 {
 	buf_reset(scratch);

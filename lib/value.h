@@ -40,6 +40,11 @@ void value_canon_tuple(struct buf *out, const char *const *vals,
 
 struct fp128 value_fp(const void *canon, size_t n);
 
+/* A fingerprint as 32 lowercase hex digits, hi then lo (XXH128's
+ * canonical spelling), and back: -1 unless s[0..n) is exactly that. */
+void value_fp_hex(struct fp128 fp, char out[33]);
+int value_fp_unhex(const char *s, size_t n, struct fp128 *fp);
+
 /* XXH3-128 of the canonical form of the value at p[0..n). */
 struct fp128 value_fingerprint(const char *p, size_t n, struct buf *scratch);
 

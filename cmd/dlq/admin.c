@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "commit.h"
+#include "dlq.h"
 #include "dlq_ledger.h"
 #include "dlqtool.h"
 #include "feed.h"
@@ -75,7 +76,7 @@ static int tally_cmp(const void *a, const void *b)
 		      ((const struct tally *)b)->type);
 }
 
-static void tally_add(struct tally *t, const struct envelope *e)
+static void tally_add(struct tally *t, const struct dlq_envelope *e)
 {
 	t->entries++;
 	if (e->replayable)
@@ -163,13 +164,13 @@ int dlq_stats_main(const struct cli_verb *v, int argc, char **argv)
 		struct line ln;
 		int r;
 		while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
-			struct envelope e;
+			struct dlq_envelope e;
 			if (ln.unterminated) {
 				torn_read_said(argv[i], &ln);
 				continue;
 			}
 			if (ln.too_long ||
-			    envelope_parse(&rec, ln.p, ln.len, &e) != 0)
+			    dlq_envelope_parse(&rec, ln.p, ln.len, &e) != 0)
 				cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a "
 					"dead-letter envelope%s", argv[i],
 					ln.lineno, ln.too_long ? "" : e.bad);
@@ -239,8 +240,8 @@ static void park_line(void *vctx, const char *line, size_t len,
 {
 	struct pending *p = vctx;
 	static struct scan_record rec;
-	struct envelope e;
-	if (envelope_parse(&rec, line, len, &e) == 0 && e.replayable &&
+	struct dlq_envelope e;
+	if (dlq_envelope_parse(&rec, line, len, &e) == 0 && e.replayable &&
 	    e.retry_count >= p->max_retries) {
 		static struct path rp;
 		static bool ready;
@@ -286,7 +287,7 @@ static void drop_line(void *vctx, const char *line, size_t len,
 
 /* Append the original record of e to out (a raw line decoded from its
  * string) and return its ledger fingerprint. */
-static struct fp128 add_original(struct buf *out, const struct envelope *e,
+static struct fp128 add_original(struct buf *out, const struct dlq_envelope *e,
 				 struct buf *scratch)
 {
 	size_t start = out->len;
@@ -315,12 +316,12 @@ static void collect(struct pending *p, const char *path)
 	struct line ln;
 	int r;
 	while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
-		struct envelope e;
+		struct dlq_envelope e;
 		if (ln.unterminated) { /* cut before; a writer's, in flight */
 			torn_read_said(path, &ln);
 			continue;
 		}
-		if (ln.too_long || envelope_parse(&rec, ln.p, ln.len, &e) != 0)
+		if (ln.too_long || dlq_envelope_parse(&rec, ln.p, ln.len, &e) != 0)
 			cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a dead-letter "
 				"envelope%s", path, ln.lineno,
 				ln.too_long ? "" : e.bad);
@@ -407,9 +408,9 @@ static void unreplay_line(void *vctx, const char *line, size_t len,
 {
 	struct settle *st = vctx;
 	static struct scan_record rec;
-	struct envelope e;
+	struct dlq_envelope e;
 	if (++st->lineno > st->base &&
-	    envelope_parse(&rec, line, len, &e) == 0 && e.retry_count > 0) {
+	    dlq_envelope_parse(&rec, line, len, &e) == 0 && e.retry_count > 0) {
 		st->tmp.len = 0;
 		struct dlq_ledger_entry key = {
 			.fp = add_original(&st->tmp, &e, &st->scratch),
@@ -617,8 +618,8 @@ static void purge_line(void *vctx, const char *line, size_t len,
 {
 	struct purge *pg = vctx;
 	static struct scan_record rec;
-	struct envelope e;
-	if (envelope_parse(&rec, line, len, &e) == 0 &&
+	struct dlq_envelope e;
+	if (dlq_envelope_parse(&rec, line, len, &e) == 0 &&
 	    e.failed_at != INT64_MIN && e.failed_at < pg->before) {
 		pg->dropped++;
 		return;

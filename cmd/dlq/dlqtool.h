@@ -29,20 +29,4 @@ struct schema *schema_load(const char *path, char *err, size_t errlen);
 int schema_check(const struct schema *s, const struct scan_record *rec,
 		 const char **type, struct buf *msg);
 
-/* An envelope read back: members as raw JSON text inside the line. */
-struct envelope {
-	const char *orig;
-	size_t orig_len;
-	const char *error_type; /* raw string literal, quotes included */
-	size_t error_type_len;
-	uint64_t retry_count;
-	int64_t failed_at; /* ns; INT64_MIN when absent or bad */
-	bool replayable;
-	bool raw; /* original_record is the raw line, as a string */
-	const char *bad; /* when not an envelope: why, if known, else "" */
-};
-/* 0, or -1 when line is not an envelope. */
-int envelope_parse(struct scan_record *rec, const char *line, size_t len,
-		   struct envelope *e);
-
 #endif

@@ -187,8 +187,6 @@ struct report_in {
 void report(const struct report_in *in);
 bool report_is_table(void);
 bool sums_agree(const struct dec *a, const struct dec *b);
-void fp_hex(struct fp128 fp, char out[33]);
-int fp_unhex(const char *s, size_t n, struct fp128 *fp);
 
 /* columns.c: --columns / --ignore and the field-level diff */
 struct expr;

@@ -29,31 +29,6 @@ static int field_cmp(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-void fp_hex(struct fp128 fp, char out[33])
-{
-	snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, fp.hi, fp.lo);
-}
-
-int fp_unhex(const char *s, size_t n, struct fp128 *fp)
-{
-	uint64_t w[2] = {0, 0};
-	if (n != 32)
-		return -1;
-	for (size_t i = 0; i < 32; i++) {
-		int c = s[i], d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else
-			return -1;
-		w[i / 16] = w[i / 16] << 4 | (uint64_t)d;
-	}
-	fp->hi = w[0];
-	fp->lo = w[1];
-	return 0;
-}
-
 static bool sum_agrees(const struct dec *a, const struct dec *b)
 {
 	if (!opt.have_tolerance)
@@ -132,7 +107,7 @@ static void side_json(const struct report_in *in, struct buf *b,
 		}
 		buf_addc(b, '}');
 	}
-	fp_hex(st->fp, hex);
+	value_fp_hex(st->fp, hex);
 	buf_adds(b, ",\"fingerprint\":");
 	jw_str(b, hex);
 	if (rejected) {
@@ -289,7 +264,7 @@ static void table_part(const struct report_in *in, const struct part *p,
 							       &sd[0]->sum[s]));
 		}
 		char hex[33];
-		fp_hex(st->fp, hex);
+		value_fp_hex(st->fp, hex);
 		hex[12] = '\0';
 		r->cell[c++] = mark(xstrdup(hex), t && !fp_eq(st->fp, sd[0]->fp));
 		if (side == SRC) {

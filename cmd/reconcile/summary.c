@@ -63,7 +63,7 @@ void summary_write(struct part **parts, size_t n, const struct bstat *bkt)
 			buf_add(&b, num, dec_format(&st->sum[s], num));
 		}
 		buf_adds(&b, "},\"fingerprint\":");
-		fp_hex(st->fp, hex);
+		value_fp_hex(st->fp, hex);
 		jw_str(&b, hex);
 		buf_addc(&b, '}');
 		cli_out_line(b.p, b.len);
@@ -77,7 +77,7 @@ void summary_write(struct part **parts, size_t n, const struct bstat *bkt)
 		buf_adds(&b, ",\"rows\":");
 		jw_u64(&b, bkt[k].rows);
 		buf_adds(&b, ",\"fingerprint\":");
-		fp_hex(bkt[k].fp, hex);
+		value_fp_hex(bkt[k].fp, hex);
 		jw_str(&b, hex);
 		buf_addc(&b, '}');
 		cli_out_line(b.p, b.len);
@@ -251,7 +251,7 @@ static void read_summary(struct sumset *set, const char *path, int side)
 		struct fp128 fp;
 		if (!member(&r, "rows", &v, &n) || !u64_of(v, n, &rows) ||
 		    !member(&r, "fingerprint", &fv, &fn) || fn < 2 ||
-		    fp_unhex(fv + 1, fn - 2, &fp) != 0)
+		    value_fp_unhex(fv + 1, fn - 2, &fp) != 0)
 			goto bad;
 		if (member(&r, "bucket", &v, &n)) {
 			if (!u64_of(v, n, &b) || b >= (1u << opt.bucket_bits))
@@ -351,8 +351,8 @@ int summary_compare(const char *a, const char *b)
 		if (src[k].rows == tgt[k].rows && fp_eq(src[k].fp, tgt[k].fp))
 			continue;
 		differ = true;
-		fp_hex(src[k].fp, hs);
-		fp_hex(tgt[k].fp, ht);
+		value_fp_hex(src[k].fp, hs);
+		value_fp_hex(tgt[k].fp, ht);
 		buf_reset(&out);
 		if (table) {
 			if (ndiff == 0) {

@@ -395,8 +395,7 @@ bool file_xxh3(const char *path, char out[33], int64_t *size)
 	fclose(fp);
 	XXH128_hash_t h = XXH3_128bits_digest(st);
 	XXH3_freeState(st);
-	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
-		 (unsigned long long)h.low64);
+	value_fp_hex((struct fp128){h.low64, h.high64}, out);
 	*size = n;
 	return ok;
 }

@@ -36,7 +36,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 #include <zstd.h>
 
 #include "cli.h"
@@ -221,10 +220,8 @@ static void copy_fast(struct dfile *out, const struct dl_file *f)
 	close(fd);
 	whole.len = got;
 	char *want = tag(f, "idem.xxh3_128");
-	XXH128_hash_t h = XXH3_128bits(whole.p, whole.len);
 	char sum[33];
-	snprintf(sum, sizeof sum, "%016llx%016llx",
-		 (unsigned long long)h.high64, (unsigned long long)h.low64);
+	value_fp_hex(value_fp(whole.p, whole.len), sum);
 	bool damaged = (int64_t)whole.len != f->size || !want ||
 		       strcmp(sum, want) != 0;
 	free(want);

@@ -1,9 +1,9 @@
 /*
  * fuzz dlq: dead-letter envelopes as dlq stats, replay and purge read
- * them.  The input is a DLQ file, one envelope a line.  cmd/dlq/main.c
- * (envelope_parse) and cmd/dlq/admin.c (the per-line steps of stats,
- * replay and purge) are compiled into this harness, their mains left
- * unused.  What must hold: every replayable line that replay collects
+ * them.  The input is a DLQ file, one envelope a line, read by
+ * lib/dlq.c (dlq_envelope_parse).  cmd/dlq/main.c and cmd/dlq/admin.c
+ * (the per-line steps of stats, replay and purge) are compiled into this
+ * harness, their mains left unused.  What must hold: every replayable line that replay collects
  * is removed by the commit rewrite (drop_line), once; parking keeps
  * each line an envelope, now not replayable; a purge with a cut-off
  * past every time drops exactly the lines with a readable failed_at.
@@ -65,8 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tally all = {.oldest = INT64_MIN, .newest = INT64_MIN};
 	uint64_t envelopes = 0, timed = 0;
 	for (size_t k = 0; k < n; k++) {
-		struct envelope e;
-		if (envelope_parse(&rec, ln[k].p, ln[k].n, &e) != 0)
+		struct dlq_envelope e;
+		if (dlq_envelope_parse(&rec, ln[k].p, ln[k].n, &e) != 0)
 			continue; /* stats and replay refuse the file here */
 		envelopes++;
 		FUZZ_CHECK(e.orig >= ln[k].p && e.orig_len > 0 &&
@@ -121,10 +121,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		park_line(&p, ln[k].p, ln[k].n, &parked);
 		FUZZ_CHECK(parked.len > at && parked.p[parked.len - 1] == '\n');
 		if (p.parked != before) {
-			struct envelope e;
-			FUZZ_CHECK(envelope_parse(&rec, parked.p + at,
-						  parked.len - at - 1,
-						  &e) == 0);
+			struct dlq_envelope e;
+			FUZZ_CHECK(dlq_envelope_parse(&rec, parked.p + at,
+						      parked.len - at - 1,
+						      &e) == 0);
 			FUZZ_CHECK(!e.replayable);
 		}
 	}

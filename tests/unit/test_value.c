@@ -125,6 +125,27 @@ TEST(jq_order)
 	CHECK(cmp("\"2024-05-01T10:00:00Z\"", "\"2024-05-01T09:00:00Z\"") > 0);
 }
 
+TEST(fingerprint_hex)
+{
+	/* hi then lo, as XXH128's canonical form and snprintf("%016llx"
+	 * twice) spelled it in reconcile summaries and txlog tags */
+	struct fp128 fp = {0x0123456789abcdefULL, 0xfedcba9876543210ULL}, back;
+	char hex[33];
+	value_fp_hex(fp, hex);
+	CHECK_STR(hex, "fedcba98765432100123456789abcdef");
+	CHECK_INT(value_fp_unhex(hex, 32, &back), 0);
+	CHECK(back.lo == fp.lo && back.hi == fp.hi);
+	value_fp_hex((struct fp128){0, 0}, hex);
+	CHECK_STR(hex, "00000000000000000000000000000000");
+	value_fp_hex(value_fp("abc", 3), hex);
+	CHECK_STR(hex, "06b05ab6733a618578af5f94892f3950"); /* xxhsum -H2 */
+	CHECK_INT(value_fp_unhex("FEDCBA98765432100123456789ABCDEF", 32, &back),
+		  -1);
+	CHECK_INT(value_fp_unhex(hex, 31, &back), -1);
+	CHECK_INT(value_fp_unhex("0000000000000000000000000000000g", 32, &back),
+		  -1);
+}
+
 int main(void)
 {
 	RUN(numbers_by_value);
@@ -133,6 +154,7 @@ int main(void)
 	RUN(strings_decoded);
 	RUN(objects_unordered);
 	RUN(jq_order);
+	RUN(fingerprint_hex);
 	buf_free(&sa);
 	buf_free(&sb);
 	return unit_done();

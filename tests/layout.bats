@@ -1,0 +1,51 @@
+#!/usr/bin/env bats
+# The layout lib/README writes down, checked: no include cycle between
+# files of lib/ and cmd/, lib/ layers include only downward, no file of a
+# tool calls back into the file that calls it (tests/layout/check.py).
+
+load helpers
+
+top=$BATS_TEST_DIRNAME/..
+check=$BATS_TEST_DIRNAME/layout/check.py
+
+@test "lib/ and cmd/ have no include cycle and lib/ includes only downward" {
+	run python3 "$check" "$top"
+	assert_success
+	assert_output ''
+}
+
+@test "no file of lib/ or of a tool folder calls back into its caller" {
+	run python3 "$check" "$top" "$(dirname "$IDEM_BIN")"
+	assert_success
+	assert_output ''
+}
+
+# The checker itself, on a small tree that breaks each rule once.
+@test "the layout check names a cycle, an upward include, a module in no layer and a call cycle" {
+	mkdir -p t/lib t/cmd/tool t/cmd/other o/lib o/cmd/tool
+	cat > t/lib/README <<-'R'
+	  base        a  b
+	              text
+	  cli         cli
+	R
+	printf '#include "b.h"\n' > t/lib/a.c
+	printf '#include "a.h"\n' > t/lib/b.h
+	printf '#include "cli.h"\n' > t/lib/a.h
+	: > t/lib/cli.h
+	: > t/lib/stray.c
+	printf '#include "../other/x.h"\n' > t/cmd/tool/main.c
+	: > t/cmd/other/x.h
+	printf 'int f(void);\nint g(void) { return f(); }\n' > g.c
+	printf 'int g(void);\nint f(void) { return g(); }\n' > f.c
+	cc -c -o o/cmd/tool/f.o f.c
+	cc -c -o o/cmd/tool/g.o g.c
+	run python3 "$check" t o
+	assert_failure 1
+	assert_output - <<-'E'
+	lib/a.h: includes lib/cli.h: a lower layer includes a higher one (lib/README)
+	lib/stray.c: module lib/stray is in no layer of lib/README
+	cmd/tool/main.c: includes cmd/other/x.h: a tool includes only lib/ and its own folder
+	include cycle: lib/a -> lib/b
+	call cycle: cmd/tool/f -> cmd/tool/g (each uses a symbol another defines)
+	E
+}
