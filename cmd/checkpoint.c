@@ -182,10 +182,7 @@ static char *find_by_inode(const char *path, uint64_t dev, uint64_t ino)
 
 static struct source *add_source(void)
 {
-	if (st.n == st.cap) {
-		st.cap = st.cap ? st.cap * 2 : 16;
-		st.src = xrealloc(st.src, st.cap * sizeof *st.src);
-	}
+	st.src = xgrow(st.src, &st.cap, st.n, sizeof *st.src, 16);
 	struct source *s = &st.src[st.n++];
 	memset(s, 0, sizeof *s);
 	return s;
@@ -339,10 +336,7 @@ static bool listed_before;
 
 static void add_cand(const char *path, const struct stat *s)
 {
-	if (ncands == cap_cands) {
-		cap_cands = cap_cands ? cap_cands * 2 : 16;
-		cands = xrealloc(cands, cap_cands * sizeof *cands);
-	}
+	cands = xgrow(cands, &cap_cands, ncands, sizeof *cands, 16);
 	cands[ncands].path = xstrdup(path);
 	cands[ncands].s = *s;
 	ncands++;
@@ -378,10 +372,7 @@ static void list_sources(char **args, int n)
 		while ((e = readdir(d))) {
 			if (fnmatch(opt.glob, e->d_name, FNM_PERIOD) != 0)
 				continue;
-			if (nn == cap) {
-				cap = cap ? cap * 2 : 64;
-				names = xrealloc(names, cap * sizeof *names);
-			}
+			names = xgrow(names, &cap, nn, sizeof *names, 64);
 			names[nn++] = xstrdup(e->d_name);
 		}
 		closedir(d);
@@ -520,10 +511,7 @@ static void siblings_scan(struct siblings *sb, const char *path)
 		    strspn(t + 1, "0123456789") == strlen(t + 1) &&
 		    strlen(t + 1) < 10)
 			num = strtoull(t + 1, NULL, 10);
-		if (sb->n == cap) {
-			cap = cap ? cap * 2 : 16;
-			sb->v = xrealloc(sb->v, cap * sizeof *sb->v);
-		}
+		sb->v = xgrow(sb->v, &cap, sb->n, sizeof *sb->v, 16);
 		sb->v[sb->n++] = (struct sibling){
 			xstrdup(p.p), (uint64_t)s.st_dev, (uint64_t)s.st_ino,
 			(uint64_t)s.st_size, num};
@@ -614,10 +602,7 @@ static void take_rotated(struct matching *m, const char *name,
 		struct source *e = &m->old[k];
 		if (e->matched || !e->origin || strcmp(e->origin, name))
 			continue;
-		if (np == cap) {
-			cap = cap ? cap * 2 : 8;
-			pos = xrealloc(pos, cap * sizeof *pos);
-		}
+		pos = xgrow(pos, &cap, np, sizeof *pos, 8);
 		pos[np++] = k;
 	}
 	if (np > 1)

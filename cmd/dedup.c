@@ -356,11 +356,8 @@ static void keep_last(const struct line *ln, const char *name,
 		return;
 	}
 	if (!had) {
-		if (run.nkept == run.cap_kept) {
-			run.cap_kept = run.cap_kept ? run.cap_kept * 2 : 1024;
-			run.kept = xrealloc(run.kept,
-					    run.cap_kept * sizeof *run.kept);
-		}
+		run.kept = xgrow(run.kept, &run.cap_kept, run.nkept,
+				 sizeof *run.kept, 1024);
 		hold(&run.kept[run.nkept], ln, ord, ord_len);
 		*pay = ++run.nkept;
 		return;

@@ -223,11 +223,8 @@ static void record(const struct line *ln, const char *name)
 	if (opt.analyze) {
 		if (!eval_time(opt.ingest, ln, name, "ingest time", &ing))
 			return;
-		if (run.nlags == run.cap_lags) {
-			run.cap_lags = run.cap_lags ? run.cap_lags * 2 : 4096;
-			run.lags = xrealloc(run.lags,
-					    run.cap_lags * sizeof *run.lags);
-		}
+		run.lags = xgrow(run.lags, &run.cap_lags, run.nlags,
+				 sizeof *run.lags, 4096);
 		run.lags[run.nlags++] = wm_sub(ing, t);
 		return;
 	}

@@ -71,10 +71,7 @@ static void tmp_remember(char *tmp)
 		pending_pid = getpid();
 		atexit(pending_remove);
 	}
-	if (npending == cap_pending) {
-		cap_pending = cap_pending ? 2 * cap_pending : 8;
-		pending = xrealloc(pending, cap_pending * sizeof *pending);
-	}
+	pending = xgrow(pending, &cap_pending, npending, sizeof *pending, 8);
 	pending[npending++] = tmp;
 }
 

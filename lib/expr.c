@@ -282,7 +282,7 @@ static void add_ref(struct expr *e, const char *name, size_t n)
 	for (size_t i = 0; i < e->nrefs; i++)
 		if (strlen(e->refs[i]) == n && !memcmp(e->refs[i], name, n))
 			return;
-	e->refs = xrealloc(e->refs, (e->nrefs + 1) * sizeof *e->refs);
+	e->refs = xreallocarray(e->refs, e->nrefs + 1, sizeof *e->refs);
 	e->refs[e->nrefs++] = xstrndup(name, n);
 }
 

@@ -235,10 +235,8 @@ static size_t valid_literal(const char *p, size_t n, size_t i,
 static void note_member(struct scan_record *r, size_t key, size_t key_len,
 			size_t parent)
 {
-	if (r->nmembers == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 16;
-		r->members = xrealloc(r->members, r->cap * sizeof *r->members);
-	}
+	r->members = xgrow(r->members, &r->cap, r->nmembers, sizeof *r->members,
+			   16);
 	r->members[r->nmembers].key = key;
 	r->members[r->nmembers].key_len = key_len;
 	r->members[r->nmembers].parent = parent;
@@ -573,7 +571,7 @@ static const char *const jq_keywords[] = {
 
 static void add_step(struct path *out, struct path_step st)
 {
-	out->steps = xrealloc(out->steps, (out->n + 1) * sizeof *out->steps);
+	out->steps = xreallocarray(out->steps, out->n + 1, sizeof *out->steps);
 	out->steps[out->n++] = st;
 }
 

@@ -70,10 +70,7 @@ struct names {
 
 static void names_add(struct names *nm, const char *prefix, const char *name)
 {
-	if (nm->n + 2 > nm->cap) {
-		nm->cap = nm->cap ? nm->cap * 2 : 256;
-		nm->v = xrealloc(nm->v, nm->cap * sizeof *nm->v);
-	}
+	nm->v = xgrow(nm->v, &nm->cap, nm->n + 1, sizeof *nm->v, 256);
 	size_t len = strlen(prefix) + strlen(name) + 2;
 	char *s = xmalloc(len);
 	snprintf(s, len, "%s%s%s", prefix, *prefix ? "/" : "", name);

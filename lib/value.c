@@ -342,10 +342,10 @@ static size_t canon_object(char **op, const char *base, const char *p,
 		if (nm == cap) {
 			cap *= 2;
 			if (m == stack_m) {
-				m = xmalloc(cap * sizeof *m);
+				m = xreallocarray(NULL, cap, sizeof *m);
 				memcpy(m, stack_m, sizeof stack_m);
 			} else {
-				m = xrealloc(m, cap * sizeof *m);
+				m = xreallocarray(m, cap, sizeof *m);
 			}
 		}
 		m[nm].key = (size_t)(o - base);
@@ -621,7 +621,7 @@ static struct omember *object_members(const char *p, size_t n, size_t *count)
 	size_t nm = 0, i = scan_ws(p, n, 1);
 	while (p[i] != '}') {
 		size_t kend = scan_skip(p, n, i);
-		m = xrealloc(m, (nm + 1) * sizeof *m);
+		m = xreallocarray(m, nm + 1, sizeof *m);
 		m[nm].name = xmalloc(kend - i);
 		m[nm].name_len = scan_string_decode(p + i, kend - i, m[nm].name);
 		m[nm].order = nm;

@@ -167,10 +167,10 @@ static struct part *find_or_add(struct wm *w, struct fp128 fp, bool *fresh)
 	if (*s)
 		return &w->parts[*s - 1];
 	if (w->n == w->cap_parts) {
-		w->cap_parts = w->cap_parts ? w->cap_parts * 2 : 16;
-		w->parts = xrealloc(w->parts,
-				    w->cap_parts * sizeof *w->parts);
-		w->heap = xrealloc(w->heap, w->cap_parts * sizeof *w->heap);
+		/* the heap holds at most every partition */
+		w->parts = xgrow(w->parts, &w->cap_parts, w->n,
+				 sizeof *w->parts, 16);
+		w->heap = xreallocarray(w->heap, w->cap_parts, sizeof *w->heap);
 	}
 	struct part *p = &w->parts[w->n];
 	*p = (struct part){.fp = fp, .hpos = NONE};

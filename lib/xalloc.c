@@ -1,5 +1,6 @@
 #include "xalloc.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,28 @@ void *xrealloc(void *p, size_t n)
 	if (!q)
 		out_of_memory(n);
 	return q;
+}
+
+void *xreallocarray(void *p, size_t count, size_t size)
+{
+	if (size && count > SIZE_MAX / size)
+		out_of_memory(SIZE_MAX);
+	return xrealloc(p, count * size);
+}
+
+void *xgrow(void *p, size_t *cap, size_t n, size_t size, size_t min)
+{
+	if (n < *cap)
+		return p;
+	size_t c = *cap ? *cap : (min ? min : 1);
+	while (c <= n) {
+		if (c > SIZE_MAX / 2)
+			out_of_memory(SIZE_MAX);
+		c *= 2;
+	}
+	p = xreallocarray(p, c, size);
+	*cap = c;
+	return p;
 }
 
 char *xstrdup(const char *s)

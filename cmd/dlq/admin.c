@@ -182,7 +182,7 @@ int dlq_stats_main(const struct cli_verb *v, int argc, char **argv)
 				if (!strcmp(t[k].type, type))
 					break;
 			if (k == nt) {
-				t = xrealloc(t, (nt + 1) * sizeof *t);
+				t = xreallocarray(t, nt + 1, sizeof *t);
 				t[nt] = (struct tally){.type = type,
 						       .oldest = INT64_MIN,
 						       .newest = INT64_MIN};
@@ -328,10 +328,7 @@ static void collect(struct pending *p, const char *path)
 		p->lines++;
 		if (!e.replayable)
 			continue;
-		if (p->n == p->cap) {
-			p->cap = p->cap ? p->cap * 2 : 64;
-			p->e = xrealloc(p->e, p->cap * sizeof *p->e);
-		}
+		p->e = xgrow(p->e, &p->cap, p->n, sizeof *p->e, 64);
 		p->e[p->n].line_hash = dlq_line_hash(ln.p, ln.len);
 		p->e[p->n].fp = add_original(&p->out, &e, &p->scratch);
 		p->e[p->n].retry_count = e.retry_count;

@@ -114,10 +114,10 @@ static void add_required(void *vc, const char *v, size_t vl)
 	struct schema *s = c->s;
 	if (v[0] != '"')
 		return;
-	s->required = xrealloc(s->required,
-			       (s->nrequired + 1) * sizeof *s->required);
-	s->req_names = xrealloc(s->req_names,
-				(s->nrequired + 1) * sizeof *s->req_names);
+	s->required = xreallocarray(s->required, s->nrequired + 1,
+				    sizeof *s->required);
+	s->req_names = xreallocarray(s->req_names, s->nrequired + 1,
+				     sizeof *s->req_names);
 	s->req_names[s->nrequired] = decode(v, vl);
 	member_path(&s->required[s->nrequired], s->req_names[s->nrequired]);
 	s->nrequired++;
@@ -126,9 +126,9 @@ static void add_required(void *vc, const char *v, size_t vl)
 static void add_enum(void *vc, const char *v, size_t vl)
 {
 	struct schema *s = ((struct ctx *)vc)->s;
-	s->enums = xrealloc(s->enums, (s->nenums + 1) * sizeof *s->enums);
-	s->enum_lens = xrealloc(s->enum_lens,
-				(s->nenums + 1) * sizeof *s->enum_lens);
+	s->enums = xreallocarray(s->enums, s->nenums + 1, sizeof *s->enums);
+	s->enum_lens = xreallocarray(s->enum_lens, s->nenums + 1,
+				     sizeof *s->enum_lens);
 	s->enums[s->nenums] = xstrndup(v, vl);
 	s->enum_lens[s->nenums++] = vl;
 }
@@ -196,9 +196,9 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 				buf_free(&sub);
 				if (err[0])
 					c.failed = 1;
-				s->props = xrealloc(s->props,
-						    (s->nprops + 1) *
-							    sizeof *s->props);
+				s->props = xreallocarray(s->props,
+							 s->nprops + 1,
+							 sizeof *s->props);
 				s->props[s->nprops++] = pp;
 			}
 			scan_record_free(&pr);

@@ -284,10 +284,7 @@ static uint32_t part_find(struct part ***parts, size_t *nparts, size_t *cap,
 	buf_free(&scratch);
 	uint64_t *pay;
 	if (!fpset_add(ix, fp, &pay)) {
-		if (*nparts == *cap) {
-			*cap = *cap ? *cap * 2 : 16;
-			*parts = xrealloc(*parts, *cap * sizeof **parts);
-		}
+		*parts = xgrow(*parts, cap, *nparts, sizeof **parts, 16);
 		struct part *p = part_new(v, n);
 		(*parts)[*nparts] = p;
 		*pay = ++*nparts;
@@ -630,11 +627,8 @@ static void read_input(struct reader *r, const char *path)
 static void add_diff(struct fp128 key, enum diff_kind kind, uint32_t part,
 		     const struct kent *es, const struct kent *et)
 {
-	if (run.ndiffs == run.cap_diffs) {
-		run.cap_diffs = run.cap_diffs ? run.cap_diffs * 2 : 64;
-		run.diffs = xrealloc(run.diffs,
-				     run.cap_diffs * sizeof *run.diffs);
-	}
+	run.diffs = xgrow(run.diffs, &run.cap_diffs, run.ndiffs,
+			  sizeof *run.diffs, 64);
 	struct diff *d = &run.diffs[run.ndiffs++];
 	memset(d, 0, sizeof *d);
 	d->key = key;

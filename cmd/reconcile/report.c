@@ -230,10 +230,7 @@ static char *mark(char *s, bool differs)
 
 static struct row *new_row(void)
 {
-	if (nrows == caprows) {
-		caprows = caprows ? caprows * 2 : 16;
-		rows = xrealloc(rows, caprows * sizeof *rows);
-	}
+	rows = xgrow(rows, &caprows, nrows, sizeof *rows, 16);
 	memset(&rows[nrows], 0, sizeof rows[nrows]);
 	return &rows[nrows++];
 }

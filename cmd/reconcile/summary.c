@@ -209,11 +209,8 @@ static struct part *set_part(struct sumset *set, const char *v, size_t n)
 	buf_free(&scratch);
 	uint64_t *pay;
 	if (!fpset_add(set->ix, fp, &pay)) {
-		if (set->nparts == set->cap) {
-			set->cap = set->cap ? set->cap * 2 : 16;
-			set->parts = xrealloc(set->parts,
-					      set->cap * sizeof *set->parts);
-		}
+		set->parts = xgrow(set->parts, &set->cap, set->nparts,
+				   sizeof *set->parts, 16);
 		struct part *p = part_new(v, n);
 		set->parts[set->nparts] = p;
 		*pay = ++set->nparts;

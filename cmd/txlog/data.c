@@ -183,7 +183,7 @@ static struct colstat *col_of(struct dfile *f, const char *k, size_t kn,
 			    : (strlen(name) == kn && memcmp(name, k, kn) == 0))
 			return &f->cols[i];
 	}
-	f->cols = xrealloc(f->cols, (f->ncols + 1) * sizeof *f->cols);
+	f->cols = xreallocarray(f->cols, f->ncols + 1, sizeof *f->cols);
 	struct colstat *c = &f->cols[f->ncols++];
 	memset(c, 0, sizeof *c);
 	c->name = literal ? scan_strdup_lit(k, kn) : xstrndup(k, kn);
@@ -432,7 +432,7 @@ void dfile_seal(struct dfile *f, bool data_change, const char *extra_tags,
 	if (rc != 0)
 		cli_die(EXIT_TROUBLE, "%s",
 			rc > 0 ? "data file name collision" : err);
-	*written = xrealloc(*written, (*nwritten + 1) * sizeof(char *));
+	*written = xreallocarray(*written, *nwritten + 1, sizeof(char *));
 	(*written)[(*nwritten)++] = xstrdup(f->rel);
 	*records += f->nrec;
 	*bytes += (uint64_t)size;
@@ -643,9 +643,9 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 		char **pv = xcalloc(w->npart + 1, sizeof *pv);
 		memcpy(pv, vals, w->npart * sizeof *pv);
 		size_t n = w->nfiles + 1;
-		w->files = xrealloc(w->files, n * sizeof *w->files);
-		w->keys = xrealloc(w->keys, n * sizeof *w->keys);
-		w->keylens = xrealloc(w->keylens, n * sizeof *w->keylens);
+		w->files = xreallocarray(w->files, n, sizeof *w->files);
+		w->keys = xreallocarray(w->keys, n, sizeof *w->keys);
+		w->keylens = xreallocarray(w->keylens, n, sizeof *w->keylens);
 		char *k = xmalloc(key->len + 1);
 		if (key->len)
 			memcpy(k, key->p, key->len);

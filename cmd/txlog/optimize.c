@@ -434,10 +434,7 @@ static void zorder(struct dl_file **fs, size_t n, const char *extra)
 			buf_add(&ztext, ln.p, ln.len);
 			if (scan_record(&rec, ztext.p + base, ln.len, &se) != 0)
 				damaged(f, ln.lineno);
-			if (nzr == cap) {
-				cap = cap ? cap * 2 : 4096;
-				zr = xrealloc(zr, cap * sizeof *zr);
-			}
+			zr = xgrow(zr, &cap, nzr, sizeof *zr, 4096);
 			struct zrec *z = &zr[nzr];
 			z->off = base;
 			z->len = ln.len;

@@ -148,7 +148,7 @@ int verb_stats(void)
 			    memcmp(parts[j].lit.p, lit.p, lit.len) == 0)
 				break;
 		if (j == np) {
-			parts = xrealloc(parts, (np + 1) * sizeof *parts);
+			parts = xreallocarray(parts, np + 1, sizeof *parts);
 			memset(&parts[np], 0, sizeof *parts);
 			parts[np].name = xstrdup(key.p);
 			buf_add(&parts[np].lit, lit.p, lit.len);

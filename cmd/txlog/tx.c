@@ -93,8 +93,8 @@ void drain_inputs(void)
 
 void tx_read(struct tx *t, const char *path)
 {
-	t->read_paths = xrealloc(t->read_paths,
-				 (t->nread + 1) * sizeof *t->read_paths);
+	t->read_paths = xreallocarray(t->read_paths, t->nread + 1,
+				      sizeof *t->read_paths);
 	t->read_paths[t->nread++] = xstrdup(path);
 }
 

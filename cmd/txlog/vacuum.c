@@ -51,10 +51,7 @@ static int64_t lost_below = -1; /* the newest version that removed a file delete
 
 static void keep_add(const char *path)
 {
-	if (nkeep == capkeep) {
-		capkeep = capkeep ? capkeep * 2 : 1024;
-		keep = xrealloc(keep, capkeep * sizeof *keep);
-	}
+	keep = xgrow(keep, &capkeep, nkeep, sizeof *keep, 1024);
 	keep[nkeep++] = xstrdup(path);
 }
 

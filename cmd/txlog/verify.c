@@ -194,7 +194,7 @@ static void check_log_folder(void)
 		if (len > 32 && strspn(nm, "0123456789") == 20 &&
 		    strncmp(nm + 20, ".checkpoint.", 12) == 0 &&
 		    strcmp(nm + len - 5, ".json") == 0) {
-			cps = xrealloc(cps, (ncp + 1) * sizeof *cps);
+			cps = xreallocarray(cps, ncp + 1, sizeof *cps);
 			cps[ncp++] = xstrdup(nm);
 		} else if (len == 25 && strspn(nm, "0123456789") == 20 &&
 			   strcmp(nm + 20, ".json") == 0 &&
@@ -316,7 +316,7 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 				free(name);
 				continue;
 			}
-			c = xrealloc(c, (nc + 1) * sizeof *c);
+			c = xreallocarray(c, nc + 1, sizeof *c);
 			memset(&c[nc], 0, sizeof *c);
 			c[nc].name = name;
 			c[nc].nulls = -1;

@@ -109,9 +109,9 @@ int verb_init(void)
 			if (!one)
 				cli_die(EXIT_TROUBLE, "--partition-by %s: %s",
 					opt.part[i], err);
-			schema->fields = xrealloc(schema->fields,
-						  (schema->nfields + 1) *
-							  sizeof *schema->fields);
+			schema->fields = xreallocarray(schema->fields,
+						       schema->nfields + 1,
+						       sizeof *schema->fields);
 			schema->fields[schema->nfields++] = one->fields[0];
 			one->nfields = 0;
 			ds_free(one);
@@ -657,10 +657,7 @@ static void to_src(void *ctx, const struct scan_record *r, const char *name,
 		     "record for merge key %s (first at record %llu); a "
 		     "merge source must have one record per key", name,
 		     lineno, expr_source(m->key), (unsigned long long)*pl);
-	if (m->n == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 1024;
-		m->off = xrealloc(m->off, m->cap * sizeof *m->off);
-	}
+	m->off = xgrow(m->off, &m->cap, m->n, sizeof *m->off, 1024);
 	m->off[m->n++] = m->text.len;
 	*pl = m->n;
 	buf_add(&m->text, r->p, r->n);
@@ -886,10 +883,7 @@ int verb_merge(void)
 			} else {
 				kept++;
 			}
-			if (noffs == cap) {
-				cap = cap ? cap * 2 : 1024;
-				offs = xrealloc(offs, cap * sizeof *offs);
-			}
+			offs = xgrow(offs, &cap, noffs, sizeof *offs, 1024);
 			offs[noffs++] = out.len;
 			buf_add(&out, put, putn);
 		}

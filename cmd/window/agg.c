@@ -168,9 +168,10 @@ static void set_insert(struct agg_state *st, struct fp128 f)
 static void push_val(struct agg_state *st, const char *v, size_t n)
 {
 	if (st->nvals == st->capvals) {
-		st->capvals = st->capvals ? st->capvals * 2 : 8;
-		st->vals = xrealloc(st->vals, st->capvals * sizeof *st->vals);
-		st->lens = xrealloc(st->lens, st->capvals * sizeof *st->lens);
+		st->vals = xgrow(st->vals, &st->capvals, st->nvals,
+				 sizeof *st->vals, 8);
+		st->lens = xreallocarray(st->lens, st->capvals,
+					 sizeof *st->lens);
 	}
 	st->vals[st->nvals] = xstrndup(v, n);
 	st->lens[st->nvals++] = n;

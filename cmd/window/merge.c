@@ -120,10 +120,7 @@ static void take(const struct line *ln, const char *name)
 		pn.klen = len;
 	}
 	buf_add(&m.all, ln->p, ln->len);
-	if (m.n == m.cap) {
-		m.cap = m.cap ? m.cap * 2 : 1024;
-		m.p = xrealloc(m.p, m.cap * sizeof *m.p);
-	}
+	m.p = xgrow(m.p, &m.cap, m.n, sizeof *m.p, 1024);
 	m.p[m.n++] = pn;
 }
 

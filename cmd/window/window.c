@@ -256,10 +256,7 @@ static void bad_record(const struct line *ln, const char *name, bool is_json,
 
 static void heap_push(struct heap *h, int64_t at, struct win *w)
 {
-	if (h->n == h->cap) {
-		h->cap = h->cap ? h->cap * 2 : 1024;
-		h->e = xrealloc(h->e, h->cap * sizeof *h->e);
-	}
+	h->e = xgrow(h->e, &h->cap, h->n, sizeof *h->e, 1024);
 	size_t i = h->n++;
 	while (i > 0 && h->e[(i - 1) / 2].at > at) {
 		h->e[i] = h->e[(i - 1) / 2];
@@ -501,10 +498,7 @@ static struct win *win_new(struct group *g, int64_t start, int64_t end)
 	w->start = start;
 	w->end = end;
 	w->g = g;
-	if (g->n == g->cap) {
-		g->cap = g->cap ? g->cap * 2 : 2;
-		g->w = xrealloc(g->w, g->cap * sizeof *g->w);
-	}
+	g->w = xgrow(g->w, &g->cap, g->n, sizeof *g->w, 2);
 	w->gi = g->n;
 	g->w[g->n++] = w;
 	if (opt.kind == SESSION) {
@@ -595,10 +589,8 @@ static int by_start_key(const void *a, const void *b)
 
 static void batch_add(struct win *w)
 {
-	if (run.nbatch == run.capbatch) {
-		run.capbatch = run.capbatch ? run.capbatch * 2 : 256;
-		run.batch = xrealloc(run.batch, run.capbatch * sizeof *run.batch);
-	}
+	run.batch = xgrow(run.batch, &run.capbatch, run.nbatch,
+			  sizeof *run.batch, 256);
 	run.batch[run.nbatch++] = w;
 }
 
@@ -710,11 +702,8 @@ static void add_to(struct win *w, const struct line *ln, const char *name)
 
 static void touch(struct win *w)
 {
-	if (run.ntouched == run.captouched) {
-		run.captouched = run.captouched ? run.captouched * 2 : 64;
-		run.touched = xrealloc(run.touched,
-				       run.captouched * sizeof *run.touched);
-	}
+	run.touched = xgrow(run.touched, &run.captouched, run.ntouched,
+			    sizeof *run.touched, 64);
 	run.touched[run.ntouched++] = w;
 }
 

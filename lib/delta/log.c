@@ -170,11 +170,8 @@ static int list_log(const char *table, int64_t limit, struct listing *l,
 		if (limit >= 0 && v > limit)
 			continue;
 		if (strcmp(nm + 20, ".json") == 0) {
-			if (l->ncommits == cap) {
-				cap = cap ? cap * 2 : 64;
-				l->commits = xrealloc(l->commits,
-						      cap * sizeof(int64_t));
-			}
+			l->commits = xgrow(l->commits, &cap, l->ncommits,
+					   sizeof(int64_t), 64);
 			l->commits[l->ncommits++] = v;
 		} else if (strncmp(nm + 20, ".checkpoint.", 12) == 0) {
 			bool json = len > 25 && strcmp(nm + len - 5, ".json") == 0;

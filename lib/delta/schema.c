@@ -91,10 +91,7 @@ struct ds_type *ds_copy(const struct ds_type *t)
 static void add_field(struct ds_type *t, const char *name, size_t len,
 		      struct ds_type *ft, bool nullable, const char *meta)
 {
-	if (t->nfields == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 8;
-		t->fields = xrealloc(t->fields, t->cap * sizeof *t->fields);
-	}
+	t->fields = xgrow(t->fields, &t->cap, t->nfields, sizeof *t->fields, 8);
 	struct ds_field *f = &t->fields[t->nfields++];
 	f->name = xstrndup(name, len);
 	f->type = ft;

@@ -107,11 +107,12 @@ static struct dl_file *slot_for(struct dl_snapshot *s, char *path)
 	if (s->nfiles == s->cap_files) {
 		size_t cap = s->cap_files ? s->cap_files * 2 : 64;
 		if (pool_owns(&s->pool, s->files)) {
-			struct dl_file *m = xmalloc(cap * sizeof *m);
+			struct dl_file *m = xreallocarray(NULL, cap, sizeof *m);
 			memcpy(m, s->files, s->nfiles * sizeof *m);
 			s->files = m;
 		} else {
-			s->files = xrealloc(s->files, cap * sizeof *s->files);
+			s->files = xreallocarray(s->files, cap,
+						 sizeof *s->files);
 		}
 		s->cap_files = cap;
 	}
@@ -137,10 +138,7 @@ static void set_pv(struct dl_file *f, const char *m, size_t mn)
 	const char *k, *x;
 	size_t kn, xn, cap = 0;
 	while (scan_obj_next(&o, &k, &kn, &x, &xn)) {
-		if (f->npv == cap) {
-			cap = cap ? cap * 2 : 4;
-			f->pv = xrealloc(f->pv, cap * sizeof *f->pv);
-		}
+		f->pv = xgrow(f->pv, &cap, f->npv, sizeof *f->pv, 4);
 		f->pv[f->npv].name = scan_strdup_lit(k, kn);
 		/* "An empty string for any type translates to a null
 		 * partition value" (Partition Value Serialization) */
@@ -258,8 +256,8 @@ static void set_metadata(struct dl_snapshot *s, const char *v, size_t vn)
 		size_t i = scan_ws(pc, pn, 1);
 		while (i < pn && pc[i] == '"') {
 			size_t e = scan_skip(pc, pn, i);
-			s->part_cols = xrealloc(s->part_cols, (s->npart + 1) *
-							      sizeof(char *));
+			s->part_cols = xreallocarray(s->part_cols, s->npart + 1,
+						     sizeof(char *));
 			s->part_cols[s->npart++] = scan_strdup_lit(pc + i, e - i);
 			i = scan_ws(pc, pn, e);
 			if (i < pn && pc[i] == ',')
@@ -307,10 +305,7 @@ static void set_txn(struct dl_snapshot *s, const char *v, size_t vn)
 			return;
 		}
 	}
-	if (s->ntxns == s->cap_txns) {
-		s->cap_txns = s->cap_txns ? s->cap_txns * 2 : 8;
-		s->txns = xrealloc(s->txns, s->cap_txns * sizeof *s->txns);
-	}
+	s->txns = xgrow(s->txns, &s->cap_txns, s->ntxns, sizeof *s->txns, 8);
 	s->txns[s->ntxns++] = (struct dl_txn){app, ver, lu};
 }
 
@@ -345,8 +340,8 @@ static void set_domain(struct dl_snapshot *s, const char *v, size_t vn)
 		free(dom);
 		return;
 	}
-	s->domains = xrealloc(s->domains,
-			      (s->ndomains + 1) * sizeof *s->domains);
+	s->domains = xreallocarray(s->domains, s->ndomains + 1,
+				   sizeof *s->domains);
 	s->domains[s->ndomains++] = (struct dl_domain){dom, xstrndup(v, vn)};
 }
 
@@ -361,10 +356,8 @@ int64_t dl_txn_version(const struct dl_snapshot *s, const char *app_id)
 /* Keep text (malloc'd) for the snapshot's life: actions point into it. */
 static void keep_text(struct dl_snapshot *s, char *text)
 {
-	if (s->ntexts == s->cap_texts) {
-		s->cap_texts = s->cap_texts ? s->cap_texts * 2 : 16;
-		s->texts = xrealloc(s->texts, s->cap_texts * sizeof *s->texts);
-	}
+	s->texts = xgrow(s->texts, &s->cap_texts, s->ntexts, sizeof *s->texts,
+			 16);
 	s->texts[s->ntexts++] = text;
 }
 
