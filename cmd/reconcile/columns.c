@@ -297,7 +297,7 @@ static void tally(struct field_count **fc, size_t *nfc, const char *name,
 			(*fc)[i].keys++;
 			return;
 		}
-	*fc = xrealloc(*fc, (*nfc + 1) * sizeof **fc);
+	*fc = xreallocarray(*fc, *nfc + 1, sizeof **fc);
 	(*fc)[*nfc] = (struct field_count){xstrndup(name, len), len, 1};
 	(*nfc)++;
 }
