@@ -1,6 +1,8 @@
 #include "buf.h"
 
+#include <assert.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +11,21 @@
 
 void buf_reserve(struct buf *b, size_t extra)
 {
+	/* the content is always followed by a NUL (buf.h) */
+	assert(b->cap == 0 || b->len < b->cap);
+	if (extra >= SIZE_MAX - b->len)
+		xalloc_die(SIZE_MAX);     /* len + extra + 1 would wrap */
 	size_t need = b->len + extra + 1; /* +1: the trailing NUL */
 	if (need <= b->cap)
 		return;
 	size_t cap = b->cap ? b->cap : 64;
-	while (cap < need)
+	while (cap < need) {
+		if (cap > SIZE_MAX / 2) {
+			cap = need;
+			break;
+		}
 		cap *= 2;
+	}
 	b->p = xrealloc(b->p, cap);
 	b->cap = cap;
 }

@@ -19,6 +19,7 @@
  */
 #include "lines.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +198,8 @@ int lines_next(struct lines *l, struct line *out, char *err, size_t errlen)
 			l->buf = xrealloc(l->buf, cap);
 			l->cap = cap;
 		}
+		/* one byte past end stays free for a last line's NUL */
+		assert(l->end + 1 < l->cap);
 		ssize_t n = lines_read(l, l->buf + l->end, l->cap - l->end - 1,
 				       err, errlen);
 		if (n < 0)

@@ -1,6 +1,7 @@
 #include "wm.h"
 
 #include <stdlib.h>
+#include <assert.h>
 #include <time.h>
 
 #include "xalloc.h"
@@ -104,6 +105,7 @@ static bool less(const struct wm *w, size_t a, size_t b)
 
 static void heap_place(struct wm *w, size_t at, size_t part)
 {
+	assert(at < w->nheap && part < w->n);
 	w->heap[at] = part;
 	w->parts[part].hpos = at;
 }
@@ -137,13 +139,16 @@ static void sift_down(struct wm *w, size_t at)
 
 static void heap_push(struct wm *w, size_t part)
 {
-	/* every partition fits: the heap is as large as parts */
+	/* every partition fits: the heap is as large as parts, and a
+	 * partition is in it at most once */
+	assert(w->nheap < w->cap_parts && w->parts[part].hpos == NONE);
 	heap_place(w, w->nheap++, part);
 	sift_up(w, w->nheap - 1);
 }
 
 static void heap_pop(struct wm *w)
 {
+	assert(w->nheap > 0);
 	w->parts[w->heap[0]].hpos = NONE;
 	if (--w->nheap > 0) {
 		heap_place(w, 0, w->heap[w->nheap]);

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 
-static _Noreturn void out_of_memory(size_t n)
+_Noreturn void xalloc_die(size_t n)
 {
 	/* No stdio buffering games: the heap may be what failed. */
 	fprintf(stderr, "%s: out of memory (asked for %zu bytes)\n",
@@ -20,7 +20,7 @@ void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 	if (!p)
-		out_of_memory(n);
+		xalloc_die(n);
 	return p;
 }
 
@@ -28,7 +28,7 @@ void *xcalloc(size_t count, size_t size)
 {
 	void *p = calloc(count ? count : 1, size ? size : 1);
 	if (!p)
-		out_of_memory(count * size);
+		xalloc_die(count * size);
 	return p;
 }
 
@@ -36,14 +36,14 @@ void *xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
 	if (!q)
-		out_of_memory(n);
+		xalloc_die(n);
 	return q;
 }
 
 void *xreallocarray(void *p, size_t count, size_t size)
 {
 	if (size && count > SIZE_MAX / size)
-		out_of_memory(SIZE_MAX);
+		xalloc_die(SIZE_MAX);
 	return xrealloc(p, count * size);
 }
 
@@ -54,7 +54,7 @@ void *xgrow(void *p, size_t *cap, size_t n, size_t size, size_t min)
 	size_t c = *cap ? *cap : (min ? min : 1);
 	while (c <= n) {
 		if (c > SIZE_MAX / 2)
-			out_of_memory(SIZE_MAX);
+			xalloc_die(SIZE_MAX);
 		c *= 2;
 	}
 	p = xreallocarray(p, c, size);

@@ -14,6 +14,10 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* "PROG: out of memory (asked for n bytes)", exit 2: for a size that
+ * would wrap, found before anything is allocated. */
+_Noreturn void xalloc_die(size_t n);
+
 /* realloc of count elements of size bytes; dies, as out of memory, when
  * count * size does not fit a size_t instead of wrapping to a small
  * block the caller would then overrun. */

@@ -289,7 +289,18 @@ int ktab_load(struct ktab *t, const char *dir, int side, size_t s,
 				k->first = le64_get(e + 32);
 				k->part = le32_get(e + 44);
 			}
-			k->rows += le32_get(e + 40);
+			uint32_t rows = le32_get(e + 40);
+			/* the pieces add up to what settle() let pass, but a
+			 * damaged spill file must not set KENT_SEEN */
+			if (rows >= KENT_SEEN - k->rows) {
+				snprintf(err, errlen, "%s: a key's row count "
+						      "passes %u; refusing",
+					 path,
+					 KENT_SEEN - 1);
+				zin_close(z);
+				return -1;
+			}
+			k->rows += rows;
 			k->content = fp_add(k->content, c);
 		}
 		memmove(chunk, chunk + whole, have - whole);

@@ -4,6 +4,7 @@
  * the inputs (twice: once for the counts, once more for the text of the
  * keys that differ), joins the key tables and writes summaries.
  */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -532,6 +533,12 @@ static void settle(struct reader *r)
 		e->part = r->pending.part;
 		e->first = r->pending.ordinal;
 	}
+	/* rows' top bit is KENT_SEEN: a count that reached it would read
+	 * as another count after the join; refused, never wrapped */
+	if (e->rows == KENT_SEEN - 1)
+		cli_die(EXIT_TROUBLE, "%s: more than %u records of one key; "
+				      "reconcile counts at most that many per key",
+			r->path ? r->path : "-", KENT_SEEN - 1);
 	e->rows++;
 	e->content = fp_add(e->content, r->pending.content);
 	/* Each side's table gets 35% of the budget: a segment may double
@@ -652,6 +659,7 @@ static void join_seg(size_t s)
 		struct kent *e = &gs->slot[i];
 		if (!(e->key.lo | e->key.hi))
 			continue;
+		assert(!(e->rows & KENT_SEEN)); /* only targets are marked */
 		uint32_t pi = rd[SRC].to_global[e->part];
 		struct part *p = run.parts[pi];
 		p->side[SRC].keys++;
@@ -662,6 +670,7 @@ static void join_seg(size_t s)
 			add_diff(e->key, DIFF_MISSING, pi, e, NULL);
 			continue;
 		}
+		assert(!(f->rows & KENT_SEEN)); /* one source key per target */
 		f->rows |= KENT_SEEN;
 		uint32_t rt = f->rows & ~KENT_SEEN;
 		if (rt != e->rows || !fp_eq(e->content, f->content)) {

@@ -263,11 +263,13 @@ static void heap_push(struct heap *h, int64_t at, struct win *w)
 		i = (i - 1) / 2;
 	}
 	h->e[i] = (struct hent){at, w};
+	assert(!w->dead && w->refs < UINT32_MAX);
 	w->refs++;
 }
 
 static struct hent heap_pop(struct heap *h)
 {
+	assert(h->n > 0);
 	struct hent top = h->e[0], last = h->e[--h->n];
 	size_t i = 0;
 	for (;;) {
@@ -296,6 +298,7 @@ static void win_free(struct win *w)
 /* A heap entry let go of w: free it once dead and unreferenced. */
 static void win_unref(struct win *w)
 {
+	assert(w->refs > 0); /* refs counts the heap entries and batch slots */
 	if (--w->refs == 0 && w->dead)
 		win_free(w);
 }
@@ -517,7 +520,8 @@ static struct win *win_new(struct group *g, int64_t start, int64_t end)
 static void win_remove(struct win *w)
 {
 	struct group *g = w->g;
-	assert(w->gi < g->n && g->w[w->gi] == w);
+	/* removed once, from its own group */
+	assert(!w->dead && w->gi < g->n && g->w[w->gi] == w);
 	g->w[w->gi] = g->w[--g->n];
 	g->w[w->gi]->gi = w->gi;
 	if (opt.kind == SESSION) {
@@ -606,6 +610,7 @@ static void advance(int64_t now)
 			w->fired = true; /* claimed: a duplicate entry skips */
 			w->fired_end = w->end;
 			batch_add(w);
+			assert(w->refs < UINT32_MAX);
 			w->refs++; /* held by the batch */
 		}
 		win_unref(w);
