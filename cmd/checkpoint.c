@@ -188,6 +188,11 @@ static struct source *add_source(void)
 	return s;
 }
 
+static _Noreturn void truncated_state(void)
+{
+	cli_die(EXIT_TROUBLE, "%s: truncated (payload ends early)", opt.state);
+}
+
 static void state_load(void)
 {
 	char err[512];
@@ -210,50 +215,38 @@ static void state_load(void)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		return;
 	}
-	unsigned char h[32];
-	if (state_read(r, h, sizeof h, err, sizeof err) != 0)
+	unsigned char *data = state_read_all(r, len, err, sizeof err);
+	if (!data)
 		cli_die(EXIT_TROUBLE, "%s", err);
-	st.last_batch = le64_get(h);
-	st.pending_batch = le64_get(h + 8);
-	st.issued = le64_get(h + 16);
-	uint64_t n = le64_get(h + 24);
-	size_t esize = version >= 2 ? 80 : 64;
+	const unsigned char *p = data, *end = data + len;
+	uint64_t n;
+	if (state_get_u64(&p, end, &st.last_batch) ||
+	    state_get_u64(&p, end, &st.pending_batch) ||
+	    state_get_u64(&p, end, &st.issued) || state_get_u64(&p, end, &n))
+		truncated_state();
 	for (uint64_t k = 0; k < n; k++) {
-		unsigned char e[80];
-		if (state_read(r, e, esize, err, sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s", err);
 		struct source *s = add_source();
-		s->dev = le64_get(e);
-		s->ino = le64_get(e + 8);
-		s->fp = le64_get(e + 16);
-		s->committed = le64_get(e + 24);
-		s->start = le64_get(e + 32);
-		s->end = le64_get(e + 40);
-		s->size = le64_get(e + 48);
-		s->fp_len = le32_get(e + 56);
-		uint32_t plen = le32_get(e + 60);
-		if (plen > 65536 || s->fp_len > FP_MAX)
+		uint32_t plen, flags = 0, olen = 0;
+		if (state_get_u64(&p, end, &s->dev) ||
+		    state_get_u64(&p, end, &s->ino) ||
+		    state_get_u64(&p, end, &s->fp) ||
+		    state_get_u64(&p, end, &s->committed) ||
+		    state_get_u64(&p, end, &s->start) ||
+		    state_get_u64(&p, end, &s->end) ||
+		    state_get_u64(&p, end, &s->size) ||
+		    state_get_u32(&p, end, &s->fp_len) ||
+		    state_get_u32(&p, end, &plen) ||
+		    /* version 2 added the rotation fields */
+		    (version >= 2 && (state_get_u32(&p, end, &flags) ||
+				      state_get_u32(&p, end, &olen) ||
+				      state_get_u64(&p, end, &s->mtime))))
+			truncated_state();
+		if (plen > 65536 || s->fp_len > FP_MAX || flags & ~SRC_ROTATED ||
+		    olen > 65536 || !(flags & SRC_ROTATED) != !olen)
 			cli_die(EXIT_TROUBLE, "%s: damaged state", opt.state);
-		s->path = xmalloc(plen + 1);
-		if (state_read(r, s->path, plen, err, sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s", err);
-		s->path[plen] = '\0';
-		if (esize == 80) {
-			uint32_t flags = le32_get(e + 64);
-			uint32_t olen = le32_get(e + 68);
-			s->mtime = le64_get(e + 72);
-			if (flags & ~SRC_ROTATED || olen > 65536 ||
-			    !(flags & SRC_ROTATED) != !olen)
-				cli_die(EXIT_TROUBLE, "%s: damaged state",
-					opt.state);
-			if (olen) {
-				s->origin = xmalloc(olen + 1);
-				if (state_read(r, s->origin, olen, err,
-					       sizeof err) != 0)
-					cli_die(EXIT_TROUBLE, "%s", err);
-				s->origin[olen] = '\0';
-			}
-		}
+		if (state_get_raw(&p, end, plen, &s->path) ||
+		    (olen && state_get_raw(&p, end, olen, &s->origin)))
+			truncated_state();
 		/* offsets are off_t; a range runs forwards */
 		if (s->committed > INT64_MAX || s->start > INT64_MAX ||
 		    s->end > INT64_MAX || s->size > INT64_MAX ||
@@ -261,8 +254,11 @@ static void state_load(void)
 			cli_die(EXIT_TROUBLE, "%s: damaged state (offsets out "
 				"of range); refusing it", opt.state);
 	}
-	if (state_read_end(r, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
+	if (p != end)
+		cli_die(EXIT_TROUBLE, "%s: damaged state (bytes after the "
+				      "last source); refusing it",
+			opt.state);
+	free(data);
 	/* A crafted or damaged counter would wrap ++issued to batch 0, or
 	 * hand out a number again, and IDEM_BATCH would confuse batches. */
 	if (st.issued == UINT64_MAX || st.last_batch > st.issued ||
@@ -278,30 +274,26 @@ static void state_save(void)
 	 * and a fresh buffer each time costs page faults and munmaps */
 	static struct buf b;
 	buf_reset(&b);
-	unsigned char h[32];
-	le64_put(h, st.last_batch);
-	le64_put(h + 8, st.pending_batch);
-	le64_put(h + 16, st.issued);
-	le64_put(h + 24, st.n);
-	buf_add(&b, h, sizeof h);
+	state_put_u64(&b, st.last_batch);
+	state_put_u64(&b, st.pending_batch);
+	state_put_u64(&b, st.issued);
+	state_put_u64(&b, st.n);
 	for (size_t k = 0; k < st.n; k++) {
 		struct source *s = &st.src[k];
-		unsigned char e[80];
 		size_t plen = strlen(s->path);
 		size_t olen = s->origin ? strlen(s->origin) : 0;
-		le64_put(e, s->dev);
-		le64_put(e + 8, s->ino);
-		le64_put(e + 16, s->fp);
-		le64_put(e + 24, s->committed);
-		le64_put(e + 32, s->start);
-		le64_put(e + 40, s->end);
-		le64_put(e + 48, s->size);
-		le32_put(e + 56, s->fp_len);
-		le32_put(e + 60, (uint32_t)plen);
-		le32_put(e + 64, s->origin ? SRC_ROTATED : 0);
-		le32_put(e + 68, (uint32_t)olen);
-		le64_put(e + 72, s->mtime);
-		buf_add(&b, e, sizeof e);
+		state_put_u64(&b, s->dev);
+		state_put_u64(&b, s->ino);
+		state_put_u64(&b, s->fp);
+		state_put_u64(&b, s->committed);
+		state_put_u64(&b, s->start);
+		state_put_u64(&b, s->end);
+		state_put_u64(&b, s->size);
+		state_put_u32(&b, s->fp_len);
+		state_put_u32(&b, (uint32_t)plen);
+		state_put_u32(&b, s->origin ? SRC_ROTATED : 0);
+		state_put_u32(&b, (uint32_t)olen);
+		state_put_u64(&b, s->mtime);
 		buf_add(&b, s->path, plen);
 		if (olen)
 			buf_add(&b, s->origin, olen);

@@ -185,13 +185,20 @@ static void state_load(void)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		return; /* first run */
 	}
+	/* flags u32, count u64, watermark u64, the key description as a
+	 * string; then count keys, read a chunk at a time (the set can be
+	 * far larger than one copy of it should cost) */
 	unsigned char h[28];
 	if (state_read(r, h, sizeof h, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
-	uint32_t flags = le32_get(h);
-	uint64_t count = le64_get(h + 4);
-	int64_t wm = (int64_t)le64_get(h + 12);
-	uint64_t desc_len = le64_get(h + 20);
+	const unsigned char *hp = h, *he = h + sizeof h;
+	uint32_t flags;
+	uint64_t count, wmu, desc_len;
+	state_get_u32(&hp, he, &flags);
+	state_get_u64(&hp, he, &count);
+	state_get_u64(&hp, he, &wmu);
+	state_get_u64(&hp, he, &desc_len);
+	int64_t wm = (int64_t)wmu;
 	if (desc_len > 65536)
 		cli_die(EXIT_TROUBLE, "%s: damaged state (key description)",
 			opt.state_path);
@@ -216,17 +223,20 @@ static void state_load(void)
 		size_t take = count < 1024 ? (size_t)count : 1024;
 		if (state_read(r, chunk, take * rec, err, sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
+		const unsigned char *p = chunk, *end = chunk + take * rec;
 		for (size_t k = 0; k < take; k++) {
-			const unsigned char *e = chunk + k * rec;
-			struct fp128 fp = {le64_get(e), le64_get(e + 8)};
+			struct fp128 fp;
+			uint64_t t = UINT64_MAX;
+			state_get_u64(&p, end, &fp.lo);
+			state_get_u64(&p, end, &fp.hi);
+			if (has_times)
+				state_get_u64(&p, end, &t);
 			uint64_t *pay;
 			fpset_add(run.seen, fp, &pay);
 			if (pay)
 				/* Times survive only when both runs use
 				 * --ttl; otherwise a key never expires. */
-				*pay = opt.ttl ? (has_times ? le64_get(e + 16)
-							    : UINT64_MAX)
-					       : 0;
+				*pay = opt.ttl ? t : 0;
 		}
 		count -= take;
 	}
@@ -237,22 +247,29 @@ static void state_load(void)
 
 struct save_ctx {
 	struct state_writer *w;
+	struct buf b; /* keys encoded, written 64 KiB at a time */
 	bool times;
 	int failed;
 	char err[512];
 };
 
+static void save_flush(struct save_ctx *c)
+{
+	if (!c->failed && c->b.len &&
+	    state_write(c->w, c->b.p, c->b.len, c->err, sizeof c->err))
+		c->failed = 1;
+	c->b.len = 0;
+}
+
 static void save_one(void *vctx, struct fp128 fp, uint64_t payload)
 {
 	struct save_ctx *c = vctx;
-	unsigned char e[24];
-	if (c->failed)
-		return;
-	le64_put(e, fp.lo);
-	le64_put(e + 8, fp.hi);
-	le64_put(e + 16, payload);
-	if (state_write(c->w, e, c->times ? 24 : 16, c->err, sizeof c->err))
-		c->failed = 1;
+	state_put_u64(&c->b, fp.lo);
+	state_put_u64(&c->b, fp.hi);
+	if (c->times)
+		state_put_u64(&c->b, payload);
+	if (c->b.len >= 65536)
+		save_flush(c);
 }
 
 /* The oldest event time a key may have and still be known: watermark
@@ -283,17 +300,14 @@ static void state_save(void)
 						       sizeof err);
 	if (!w)
 		cli_die(EXIT_TROUBLE, "%s", err);
-	unsigned char h[28];
-	le32_put(h, (times ? 1u : 0u) | (run.have_watermark ? 2u : 0u));
-	le64_put(h + 4, count);
-	le64_put(h + 12, (uint64_t)run.watermark);
-	le64_put(h + 20, desc_len);
 	struct save_ctx c = {.w = w, .times = times};
-	if (state_write(w, h, sizeof h, c.err, sizeof c.err) ||
-	    state_write(w, run.key_desc, desc_len, c.err, sizeof c.err))
-		c.failed = 1;
-	if (!c.failed)
-		fpset_each(run.seen, save_one, &c);
+	state_put_u32(&c.b, (times ? 1u : 0u) | (run.have_watermark ? 2u : 0u));
+	state_put_u64(&c.b, count);
+	state_put_u64(&c.b, (uint64_t)run.watermark);
+	state_put_str(&c.b, run.key_desc, desc_len);
+	fpset_each(run.seen, save_one, &c);
+	save_flush(&c);
+	buf_free(&c.b);
 	if (c.failed) {
 		state_write_abort(w);
 		cli_die(EXIT_TROUBLE, "%s", c.err);

@@ -47,31 +47,27 @@ uint64_t dlq_line_hash(const char *line, size_t len)
 int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
 		     size_t n, uint64_t base_lines, char *err, size_t errlen)
 {
+	struct buf b = {0};
+	state_put_u64(&b, n);
+	state_put_u64(&b, base_lines);
+	for (size_t k = 0; k < n; k++) {
+		state_put_u64(&b, e[k].line_hash);
+		state_put_u64(&b, e[k].fp.lo);
+		state_put_u64(&b, e[k].fp.hi);
+		state_put_u64(&b, e[k].retry_count);
+	}
 	char *path = dlq_ledger_path(dlq_path);
 	struct state_writer *w = state_write_begin(path, LEDGER_KIND,
-						   LEDGER_VERSION,
-						   16 + (uint64_t)n * ENTRY,
-						   err, errlen);
+						   LEDGER_VERSION, b.len, err,
+						   errlen);
 	free(path);
-	if (!w)
-		return -1;
-	unsigned char b[ENTRY];
-	le64_put(b, n);
-	le64_put(b + 8, base_lines);
-	if (state_write(w, b, 16, err, errlen) != 0)
-		goto fail;
-	for (size_t k = 0; k < n; k++) {
-		le64_put(b, e[k].line_hash);
-		le64_put(b + 8, e[k].fp.lo);
-		le64_put(b + 16, e[k].fp.hi);
-		le64_put(b + 24, e[k].retry_count);
-		if (state_write(w, b, ENTRY, err, errlen) != 0)
-			goto fail;
-	}
-	return state_write_end(w, err, errlen);
-fail:
-	state_write_abort(w);
-	return -1;
+	int rc = -1;
+	if (w && state_write(w, b.p, b.len, err, errlen) != 0)
+		state_write_abort(w);
+	else if (w)
+		rc = state_write_end(w, err, errlen);
+	buf_free(&b);
+	return rc;
 }
 
 int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
@@ -87,41 +83,32 @@ int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 	free(path);
 	if (!r)
 		return err[0] ? -1 : 0;
-	unsigned char b[ENTRY];
-	size_t head = version == 1 ? 8 : 16;
-	if (len < head) {
+	unsigned char *data = state_read_all(r, len, err, errlen);
+	if (!data)
+		return -1;
+	const unsigned char *p = data, *end = data + len;
+	uint64_t count, base = UINT64_MAX; /* version 1: the whole file */
+	if (state_get_u64(&p, end, &count) ||
+	    (version >= 2 && state_get_u64(&p, end, &base)) ||
+	    count != (uint64_t)(end - p) / ENTRY || (end - p) % ENTRY) {
 		errbuf_set(err, errlen, "%s.replay: damaged ledger", dlq_path);
-		goto fail;
-	}
-	if (state_read(r, b, head, err, errlen) != 0)
-		goto fail;
-	uint64_t count = le64_get(b);
-	if (base_lines) /* version 1: the whole file is the base */
-		*base_lines = version == 1 ? UINT64_MAX : le64_get(b + 8);
-	if (count != (len - head) / ENTRY || (len - head) % ENTRY) {
-		errbuf_set(err, errlen, "%s.replay: damaged ledger", dlq_path);
-		goto fail;
-	}
-	*e = xcalloc(count + 1, sizeof **e);
-	for (uint64_t k = 0; k < count; k++) {
-		if (state_read(r, b, ENTRY, err, errlen) != 0) {
-			free(*e);
-			goto fail;
-		}
-		(*e)[k].line_hash = le64_get(b);
-		(*e)[k].fp.lo = le64_get(b + 8);
-		(*e)[k].fp.hi = le64_get(b + 16);
-		(*e)[k].retry_count = le64_get(b + 24);
-	}
-	*n = (size_t)count;
-	if (state_read_end(r, err, errlen) != 0) {
-		free(*e);
+		free(data);
 		return -1;
 	}
+	if (base_lines)
+		*base_lines = base;
+	*e = xcalloc(count + 1, sizeof **e);
+	for (uint64_t k = 0; k < count; k++) {
+		struct dlq_ledger_entry *x = &(*e)[k];
+		/* the count was checked against the length: these hold */
+		state_get_u64(&p, end, &x->line_hash);
+		state_get_u64(&p, end, &x->fp.lo);
+		state_get_u64(&p, end, &x->fp.hi);
+		state_get_u64(&p, end, &x->retry_count);
+	}
+	*n = (size_t)count;
+	free(data);
 	return 1;
-fail:
-	state_read_abort(r);
-	return -1;
 }
 
 int dlq_ledger_remove(const char *dlq_path, char *err, size_t errlen)

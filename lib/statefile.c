@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "buf.h"
 #include "errbuf.h"
 #include "xalloc.h"
 
@@ -63,6 +64,70 @@ uint32_t le32_get(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
+}
+
+void state_put_u32(struct buf *b, uint32_t v)
+{
+	unsigned char e[4];
+	le32_put(e, v);
+	buf_add(b, e, 4);
+}
+
+void state_put_u64(struct buf *b, uint64_t v)
+{
+	unsigned char e[8];
+	le64_put(e, v);
+	buf_add(b, e, 8);
+}
+
+void state_put_str(struct buf *b, const void *s, size_t n)
+{
+	state_put_u64(b, n);
+	buf_add(b, s, n);
+}
+
+int state_get_u32(const unsigned char **p, const unsigned char *end,
+		  uint32_t *v)
+{
+	if (end - *p < 4)
+		return -1;
+	*v = le32_get(*p);
+	*p += 4;
+	return 0;
+}
+
+int state_get_u64(const unsigned char **p, const unsigned char *end,
+		  uint64_t *v)
+{
+	if (end - *p < 8)
+		return -1;
+	*v = le64_get(*p);
+	*p += 8;
+	return 0;
+}
+
+int state_get_raw(const unsigned char **p, const unsigned char *end,
+		  size_t n, char **out)
+{
+	if ((size_t)(end - *p) < n)
+		return -1;
+	*out = xstrndup((const char *)*p, n);
+	*p += n;
+	return 0;
+}
+
+int state_get_str(const unsigned char **p, const unsigned char *end,
+		  char **out, size_t *n)
+{
+	const unsigned char *q = *p;
+	uint64_t len;
+	if (state_get_u64(&q, end, &len) != 0 ||
+	    (uint64_t)(end - q) < len ||
+	    state_get_raw(&q, end, (size_t)len, out) != 0)
+		return -1;
+	*n = (size_t)len;
+	*p = q;
+	return 0;
 }
 
 static ssize_t read_full(FILE *f, void *data, size_t n);
@@ -547,6 +612,31 @@ int state_read(struct state_reader *r, void *data, size_t n, char *err,
 	XXH3_64bits_update(r->xx, data, n);
 	r->read += n;
 	return 0;
+}
+
+unsigned char *state_read_all(struct state_reader *r, uint64_t payload_len,
+			      char *err, size_t errlen)
+{
+	/* grown as it is read, not sized from the header: a damaged
+	 * length is then "truncated", not an allocation of it */
+	struct buf b = {0};
+	while (b.len < payload_len) {
+		uint64_t left = payload_len - b.len;
+		size_t n = left < 65536 ? (size_t)left : 65536;
+		buf_reserve(&b, n);
+		if (state_read(r, b.p + b.len, n, err, errlen) != 0) {
+			state_read_abort(r);
+			buf_free(&b);
+			return NULL;
+		}
+		b.len += n;
+	}
+	if (state_read_end(r, err, errlen) != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	buf_reserve(&b, 1);
+	return (unsigned char *)b.p;
 }
 
 int state_read_end(struct state_reader *r, char *err, size_t errlen)

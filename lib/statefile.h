@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "buf.h"
 #include "commit.h"
 
 struct state_writer;
@@ -128,7 +129,33 @@ int state_read(struct state_reader *r, void *data, size_t n, char *err,
 int state_read_end(struct state_reader *r, char *err, size_t errlen);
 void state_read_abort(struct state_reader *r);
 
-/* Little-endian helpers for payloads. */
+/* The whole payload of r (payload_len bytes, as state_read_begin()
+ * said), its checksum verified; frees r either way.  malloc'd (room for
+ * one more byte), or NULL with err set. */
+unsigned char *state_read_all(struct state_reader *r, uint64_t payload_len,
+			      char *err, size_t errlen);
+
+/*
+ * The payload codec every state file uses (dedup, window, checkpoint,
+ * the dlq ledger): little-endian u32 and u64; a string as its u64 length
+ * then its bytes; raw bytes whose length came before them.  Puts append
+ * to a buf.  Gets read at *p and never past end: -1 when the payload
+ * runs out (a damaged or truncated state), *p then left where it was.
+ * Strings and raw bytes come back as malloc'd copies with a NUL after.
+ */
+void state_put_u32(struct buf *b, uint32_t v);
+void state_put_u64(struct buf *b, uint64_t v);
+void state_put_str(struct buf *b, const void *s, size_t n);
+int state_get_u32(const unsigned char **p, const unsigned char *end,
+		  uint32_t *v);
+int state_get_u64(const unsigned char **p, const unsigned char *end,
+		  uint64_t *v);
+int state_get_str(const unsigned char **p, const unsigned char *end,
+		  char **out, size_t *n);
+int state_get_raw(const unsigned char **p, const unsigned char *end,
+		  size_t n, char **out);
+
+/* The codec's integers on a fixed buffer. */
 void le64_put(unsigned char *p, uint64_t v);
 uint64_t le64_get(const unsigned char *p);
 void le32_put(unsigned char *p, uint32_t v);

@@ -351,66 +351,33 @@ void agg_free(struct agg_state *st)
 	memset(st, 0, sizeof *st);
 }
 
-void put_u64(struct buf *b, uint64_t v)
-{
-	unsigned char e[8];
-	le64_put(e, v);
-	buf_add(b, e, 8);
-}
-
-void put_bytes(struct buf *b, const void *p, size_t n)
-{
-	put_u64(b, n);
-	buf_add(b, p, n);
-}
-
-int get_u64(const unsigned char **p, const unsigned char *end, uint64_t *v)
-{
-	if (end - *p < 8)
-		return -1;
-	*v = le64_get(*p);
-	*p += 8;
-	return 0;
-}
-
-int get_bytes(const unsigned char **p, const unsigned char *end, char **out,
-	      size_t *n)
-{
-	uint64_t len;
-	if (get_u64(p, end, &len) != 0 || (uint64_t)(end - *p) < len)
-		return -1;
-	*out = xstrndup((const char *)*p, (size_t)len);
-	*n = (size_t)len;
-	*p += len;
-	return 0;
-}
-
 void agg_save(const struct agg_spec *s, const struct agg_state *st,
 	      struct buf *out)
 {
-	put_u64(out, st->n);
+	state_put_u64(out, st->n);
 	switch (s->fn) {
 	case AGG_SUM:
 	case AGG_AVG: {
 		unsigned __int128 c = (unsigned __int128)st->sum.coef;
-		put_u64(out, (uint64_t)c);
-		put_u64(out, (uint64_t)(c >> 64));
-		put_u64(out, (uint64_t)(int64_t)st->sum.exp);
+		state_put_u64(out, (uint64_t)c);
+		state_put_u64(out, (uint64_t)(c >> 64));
+		state_put_u64(out, (uint64_t)(int64_t)st->sum.exp);
 		break;
 	}
 	case AGG_MIN: case AGG_MAX: case AGG_FIRST: case AGG_LAST:
-		put_bytes(out, st->val ? st->val : "", st->val ? st->vlen : 0);
+		state_put_str(out, st->val ? st->val : "",
+			      st->val ? st->vlen : 0);
 		break;
 	case AGG_DISTINCT:
 		for (size_t i = 0; i < st->setcap; i++)
 			if (!fp_zero(st->set[i])) {
-				put_u64(out, st->set[i].lo);
-				put_u64(out, st->set[i].hi);
+				state_put_u64(out, st->set[i].lo);
+				state_put_u64(out, st->set[i].hi);
 			}
 		break;
 	case AGG_P50: case AGG_P90: case AGG_P99: case AGG_PCT:
 		for (size_t i = 0; i < st->nvals; i++)
-			put_bytes(out, st->vals[i], st->lens[i]);
+			state_put_str(out, st->vals[i], st->lens[i]);
 		break;
 	case AGG_COUNT:
 		break;
@@ -422,7 +389,7 @@ int agg_load(const struct agg_spec *s, struct agg_state *st,
 {
 	uint64_t n, lo, hi, ex;
 	memset(st, 0, sizeof *st);
-	if (get_u64(p, end, &n) != 0)
+	if (state_get_u64(p, end, &n) != 0)
 		return -1;
 	switch (s->fn) {
 	case AGG_COUNT:
@@ -430,21 +397,22 @@ int agg_load(const struct agg_spec *s, struct agg_state *st,
 		return 0;
 	case AGG_SUM:
 	case AGG_AVG:
-		if (get_u64(p, end, &lo) || get_u64(p, end, &hi) ||
-		    get_u64(p, end, &ex))
+		if (state_get_u64(p, end, &lo) || state_get_u64(p, end, &hi) ||
+		    state_get_u64(p, end, &ex))
 			return -1;
 		st->sum.coef = (__int128)(((unsigned __int128)hi << 64) | lo);
 		st->sum.exp = (int32_t)(int64_t)ex;
 		st->n = n;
 		return 0;
 	case AGG_MIN: case AGG_MAX: case AGG_FIRST: case AGG_LAST:
-		if (get_bytes(p, end, &st->val, &st->vlen) != 0)
+		if (state_get_str(p, end, &st->val, &st->vlen) != 0)
 			return -1;
 		st->n = n;
 		return 0;
 	case AGG_DISTINCT:
 		for (uint64_t i = 0; i < n; i++) {
-			if (get_u64(p, end, &lo) || get_u64(p, end, &hi))
+			if (state_get_u64(p, end, &lo) ||
+			    state_get_u64(p, end, &hi))
 				return -1;
 			set_insert(st, (struct fp128){lo, hi});
 		}
@@ -453,7 +421,7 @@ int agg_load(const struct agg_spec *s, struct agg_state *st,
 		for (uint64_t i = 0; i < n; i++) {
 			char *v;
 			size_t len;
-			if (get_bytes(p, end, &v, &len) != 0)
+			if (state_get_str(p, end, &v, &len) != 0)
 				return -1;
 			push_val(st, v, len);
 			free(v);

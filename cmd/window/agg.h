@@ -81,11 +81,4 @@ void agg_save(const struct agg_spec *s, const struct agg_state *st,
 int agg_load(const struct agg_spec *s, struct agg_state *st,
 	     const unsigned char **p, const unsigned char *end);
 
-/* Little helpers shared with the state code of window.c. */
-void put_u64(struct buf *b, uint64_t v);
-void put_bytes(struct buf *b, const void *p, size_t n);
-int get_u64(const unsigned char **p, const unsigned char *end, uint64_t *v);
-int get_bytes(const unsigned char **p, const unsigned char *end, char **out,
-	      size_t *n);
-
 #endif

@@ -1070,7 +1070,7 @@ static void save_part(void *ctx, struct fp128 part, int64_t max)
 {
 	struct part_ctx *c = ctx;
 	(void)part;
-	put_u64(c->b, (uint64_t)max);
+	state_put_u64(c->b, (uint64_t)max);
 	c->n++;
 }
 
@@ -1080,31 +1080,31 @@ static void state_save(void)
 	struct buf b = {0};
 	int64_t w = 0;
 	bool have_w = wm_get(run.wm, &w);
-	put_bytes(&b, run.desc, strlen(run.desc));
-	put_u64(&b, (have_w ? 1u : 0u) | (run.upstream ? 2u : 0u));
-	put_u64(&b, (uint64_t)w);
+	state_put_str(&b, run.desc, strlen(run.desc));
+	state_put_u64(&b, (have_w ? 1u : 0u) | (run.upstream ? 2u : 0u));
+	state_put_u64(&b, (uint64_t)w);
 	/* the newest event time (own watermark), 0 or 1 of them */
 	struct buf parts = {0};
 	struct part_ctx pc = {&parts, 0};
 	wm_each(run.wm, save_part, &pc);
-	put_u64(&b, pc.n);
+	state_put_u64(&b, pc.n);
 	buf_add(&b, parts.p, parts.len);
 	buf_free(&parts);
-	put_u64(&b, run.nwins);
+	state_put_u64(&b, run.nwins);
 	for (size_t i = 0; i < run.gcap; i++) {
 		struct group *g = run.gt ? run.gt[i] : NULL;
 		if (!g)
 			continue;
 		for (size_t j = 0; j < g->n; j++) {
 			struct win *x = g->w[j];
-			put_u64(&b, g->fp.lo);
-			put_u64(&b, g->fp.hi);
-			put_bytes(&b, g->key, g->klen);
-			put_u64(&b, (uint64_t)x->start);
-			put_u64(&b, (uint64_t)x->end);
-			put_u64(&b, (uint64_t)x->fired_end);
-			put_u64(&b, (x->fired ? 1u : 0u));
-			put_u64(&b, x->panes);
+			state_put_u64(&b, g->fp.lo);
+			state_put_u64(&b, g->fp.hi);
+			state_put_str(&b, g->key, g->klen);
+			state_put_u64(&b, (uint64_t)x->start);
+			state_put_u64(&b, (uint64_t)x->end);
+			state_put_u64(&b, (uint64_t)x->fired_end);
+			state_put_u64(&b, (x->fired ? 1u : 0u));
+			state_put_u64(&b, x->panes);
 			for (size_t k = 0; k < opt.naggs; k++)
 				agg_save(&opt.aggs[k], &x->a[k], &b);
 		}
@@ -1150,42 +1150,44 @@ static void state_load(void)
 	}
 	if (len > ((uint64_t)1 << 40))
 		damaged();
-	unsigned char *data = xmalloc(len ? len : 1);
-	if (state_read(r, data, len, err, sizeof err) != 0 ||
-	    state_read_end(r, err, sizeof err) != 0)
+	unsigned char *data = state_read_all(r, len, err, sizeof err);
+	if (!data)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	const unsigned char *p = data, *end = data + len;
 	char *desc;
 	size_t dlen;
 	uint64_t flags, w, nparts, nw, u;
-	if (get_bytes(&p, end, &desc, &dlen) != 0)
+	if (state_get_str(&p, end, &desc, &dlen) != 0)
 		damaged();
 	if (strcmp(desc, run.desc) != 0)
 		cli_die(EXIT_TROUBLE, "%s: state was written for '%s', not "
 			"'%s'; use a new state file", opt.state_path, desc,
 			run.desc);
 	free(desc);
-	if (get_u64(&p, end, &flags) || get_u64(&p, end, &w) ||
-	    get_u64(&p, end, &nparts) || nparts > 1)
+	if (state_get_u64(&p, end, &flags) || state_get_u64(&p, end, &w) ||
+	    state_get_u64(&p, end, &nparts) || nparts > 1)
 		damaged();
 	for (uint64_t i = 0; i < nparts; i++) {
-		if (get_u64(&p, end, &u))
+		if (state_get_u64(&p, end, &u))
 			damaged();
 		wm_restore(run.wm, (struct fp128){0, 0}, (int64_t)u);
 	}
 	if (flags & 1)
 		wm_set(run.wm, (int64_t)w);
 	run.upstream = flags & 2;
-	if (get_u64(&p, end, &nw))
+	if (state_get_u64(&p, end, &nw))
 		damaged();
 	for (uint64_t i = 0; i < nw; i++) {
 		uint64_t lo, hi, s, e, fe, fired, panes;
 		char *key;
 		size_t klen;
-		if (get_u64(&p, end, &lo) || get_u64(&p, end, &hi) ||
-		    get_bytes(&p, end, &key, &klen) || get_u64(&p, end, &s) ||
-		    get_u64(&p, end, &e) || get_u64(&p, end, &fe) ||
-		    get_u64(&p, end, &fired) || get_u64(&p, end, &panes))
+		if (state_get_u64(&p, end, &lo) ||
+		    state_get_u64(&p, end, &hi) ||
+		    state_get_str(&p, end, &key, &klen) ||
+		    state_get_u64(&p, end, &s) || state_get_u64(&p, end, &e) ||
+		    state_get_u64(&p, end, &fe) ||
+		    state_get_u64(&p, end, &fired) ||
+		    state_get_u64(&p, end, &panes))
 			damaged();
 		struct group *g = group_get((struct fp128){lo, hi}, key, klen);
 		free(key);

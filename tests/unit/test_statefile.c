@@ -455,6 +455,52 @@ TEST(batch_comes_from_the_option_or_the_environment)
 	CHECK_STR(err, "--batch: a batch is at most 255 bytes");
 }
 
+TEST(payload_codec_round_trip_and_bounds)
+{
+	struct buf b = {0};
+	state_put_u32(&b, 0x01020304);
+	state_put_u64(&b, 0x1122334455667788ULL);
+	state_put_str(&b, "key", 3);
+	buf_add(&b, "raw", 3);
+	CHECK_INT(b.len, 4 + 8 + 8 + 3 + 3);
+	CHECK(memcmp(b.p, "\x04\x03\x02\x01\x88\x77\x66\x55\x44\x33\x22\x11"
+			  "\x03\0\0\0\0\0\0\0keyraw",
+		     b.len) == 0);
+	const unsigned char *p = (const unsigned char *)b.p, *end = p + b.len;
+	uint32_t u32;
+	uint64_t u64;
+	char *s, *raw;
+	size_t n;
+	CHECK_INT(state_get_u32(&p, end, &u32), 0);
+	CHECK_INT(u32, 0x01020304);
+	CHECK_INT(state_get_u64(&p, end, &u64), 0);
+	CHECK(u64 == 0x1122334455667788ULL);
+	CHECK_INT(state_get_str(&p, end, &s, &n), 0);
+	CHECK_INT(n, 3);
+	CHECK_STR(s, "key");
+	free(s);
+	/* past the end: -1 and nothing consumed */
+	const unsigned char *at = p;
+	CHECK_INT(state_get_raw(&p, end, 4, &raw), -1);
+	CHECK_INT(state_get_u64(&p, end, &u64), -1);
+	CHECK_INT(state_get_u32(&p, end, &u32), -1); /* 3 bytes left */
+	p = at;
+	CHECK_INT(state_get_raw(&p, end, 3, &raw), 0);
+	CHECK_STR(raw, "raw");
+	free(raw);
+	CHECK(p == end);
+	/* a string whose length passes the end is refused whole */
+	struct buf c = {0};
+	state_put_u64(&c, 100);
+	buf_add(&c, "short", 5);
+	p = (const unsigned char *)c.p;
+	end = p + c.len;
+	CHECK_INT(state_get_str(&p, end, &s, &n), -1);
+	CHECK(p == (const unsigned char *)c.p);
+	buf_free(&b);
+	buf_free(&c);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/idem-state-XXXXXX");
@@ -484,6 +530,7 @@ int main(void)
 	RUN(a_state_without_generations_is_the_base_of_a_batch);
 	RUN(unknown_flags_are_refused);
 	RUN(batch_comes_from_the_option_or_the_environment);
+	RUN(payload_codec_round_trip_and_bounds);
 	unlink(path);
 	rmdir(dir);
 	return unit_done();
