@@ -765,7 +765,7 @@ static struct win *session_join(struct group *g, int64_t s, int64_t e,
 	size_t nr = hi - lo;
 	if (nr > run.caprun) {
 		run.caprun = nr;
-		run.sessrun = xrealloc(run.sessrun, nr * sizeof *run.sessrun);
+		run.sessrun = xreallocarray(run.sessrun, nr, sizeof *run.sessrun);
 	}
 	memcpy(run.sessrun, &g->ss[g->s0 + lo], nr * sizeof *run.sessrun);
 	/* out of g->ss while their bounds change; `into` goes back after */
