@@ -190,7 +190,7 @@ $(B)/faults/shim.so: tests/faults/shim.c
 # never sanitized, like the shim.
 $(B)/powercut/rec.so: tests/powercut/rec.c
 	@mkdir -p $(dir $@)
-	cc -std=gnu11 $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
+	$(CC) -std=gnu11 $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
 
 # valgrind memcheck over the commands of the bats suites.
 valgrind: all
