@@ -697,10 +697,7 @@ void dws_abort(struct dws *w)
 
 void rowbuf_add(struct rowbuf *b, const char *p, size_t n)
 {
-	if (b->n == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 1024;
-		b->off = xrealloc(b->off, b->cap * sizeof *b->off);
-	}
+	b->off = xgrow(b->off, &b->cap, b->n, sizeof *b->off, 1024);
 	b->off[b->n++] = b->text.len;
 	buf_add(&b->text, p, n);
 }
