@@ -60,9 +60,12 @@ suite() { # suite NAME BUILD_DIR
 
 	echo "== $name: bats"
 	IDEM_BIN=$top/$dir/bin IDEM_GEN=$top/$dir/bin-test/gen \
-		bats --jobs 2 --no-parallelize-within-files $(suites) \
+		bats --jobs 2 --no-parallelize-within-files --timing $(suites) \
 		> "$log/bats" 2>&1 || status=1
 	grep -v '^ok ' "$log/bats" | grep -v '^1\.\.' || true
+	# the slowest tests, to keep make test inside its budget
+	sed -n 's/^ok [0-9]* \(.*\) in \([0-9]*\)ms$/\2 \1/p' "$log/bats" |
+		sort -rn | head -n 8 | sed 's/^\([0-9]*\) /slow (ms): \1 /'
 	p=$(grep -c '^ok ' "$log/bats")
 	f=$(grep -c '^not ok ' "$log/bats")
 	echo "bats ($name): $p passed, $f failed"
