@@ -218,6 +218,9 @@ static void state_load(void)
 		run.have_watermark = flags & 2;
 	}
 	size_t rec = has_times ? 24 : 16;
+	/* the keys the state says it holds, if its length holds them */
+	if (len >= 28 + desc_len && count <= (len - 28 - desc_len) / rec)
+		fpset_reserve(run.seen, (size_t)count);
 	unsigned char chunk[24 * 1024];
 	while (count > 0) {
 		size_t take = count < 1024 ? (size_t)count : 1024;

@@ -77,6 +77,17 @@ static void seg_resize(struct seg *g, size_t words, size_t cap)
 	free(old);
 }
 
+void fpset_reserve(struct fpset *s, size_t n)
+{
+	/* a segment's share, 1/8 over for the spread, at load 3/4 */
+	size_t want = (n / NSEG + n / NSEG / 8 + SEG_MIN) / 3 * 4, cap = SEG_MIN;
+	while (cap < want)
+		cap *= 2;
+	for (int k = 0; k < NSEG; k++)
+		if (s->seg[k].cap < cap)
+			seg_resize(&s->seg[k], s->words, cap);
+}
+
 bool fpset_add(struct fpset *s, struct fp128 fp, uint64_t **payload)
 {
 	fp = norm(fp);

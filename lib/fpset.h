@@ -31,6 +31,9 @@ void fpset_free(struct fpset *s);
  * valid until the next insert.
  */
 bool fpset_add(struct fpset *s, struct fp128 fp, uint64_t **payload);
+/* Size the set for n keys at once (a state about to be loaded): no
+ * segment doubles and rehashes on the way. */
+void fpset_reserve(struct fpset *s, size_t n);
 bool fpset_has(const struct fpset *s, struct fp128 fp);
 /* Start loading fp's slot into the cache: call it a record ahead of
  * fpset_add() and the probe rarely waits for memory. */

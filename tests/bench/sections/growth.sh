@@ -183,3 +183,19 @@ if have txlog; then
 	rm -rf "$BENCH_DIR/growth-txp-table"
 	growth_report "txlog append partitions" P "$@"
 fi
+
+# dedup --state: the fixed cost of a run (one new record) over a state of
+# K keys: loading into a set sized at once, saving in 64 KiB writes.
+if have dedup; then
+	set --
+	for K in 250000 1000000 4000000; do
+		s=$BENCH_DIR/growth-dedup-$K.state
+		rm -f "$s" "$s".*
+		awk -v K="$K" 'BEGIN { for (i = 0; i < K; i++) printf "{\"k\":%d}\n", i }' |
+			"$IDEM_BIN/dedup" -k .k --state "$s" >/dev/null
+		printf '{"k":-1}\n' >"$BENCH_DIR/growth-dedup-one.ndjson"
+		set -- "$@" "$K" "$(growth_time "$IDEM_BIN/dedup" -k .k --state "$s" "$BENCH_DIR/growth-dedup-one.ndjson")"
+		rm -f "$s" "$s".*
+	done
+	growth_report "dedup --state keys held" K "$@"
+fi
