@@ -30,8 +30,6 @@
 #include "xalloc.h"
 #include "zio.h"
 
-struct rc_opts opt = {.show = -1, .bucket = -1, .bucket_bits = 8,
-		      .max_line = LINES_DEFAULT_MAX};
 
 /*
  * One reader per input side.  The two sides are read at once, one
@@ -85,10 +83,9 @@ static struct {
 	bool threads;
 } run;
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* cli_die from a reader thread: the first one to fail speaks. */
-#define rdie(...) (pthread_mutex_lock(&lock), cli_die(EXIT_TROUBLE, __VA_ARGS__))
+#define rdie(...) (pthread_mutex_lock(&rc_lock), cli_die(EXIT_TROUBLE, __VA_ARGS__))
 
 /* The examples' inputs: two files that differ in one record. */
 #define EX_FILES                                                         \
@@ -218,9 +215,9 @@ static const char *tmpdir_locked(void);
 
 static const char *tmpdir(void)
 {
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&rc_lock);
 	const char *t = tmpdir_locked();
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&rc_lock);
 	return t;
 }
 
@@ -244,38 +241,6 @@ static const char *tmpdir_locked(void)
 /* ---- partitions ---- */
 
 /* Index of the partition labelled v[0..n) in a table, added if new. */
-/* Bytes the partitions hold, each reader's and the merged table's. */
-static size_t part_bytes;
-
-struct part *part_new(const char *v, size_t n)
-{
-	size_t sums = opt.nsums * sizeof(struct dec);
-	/* the sums after the struct, at struct dec's alignment (16: its
-	 * __int128); malloc's blocks are aligned for it */
-	size_t head = (sizeof(struct part) + _Alignof(struct dec) - 1) /
-		      _Alignof(struct dec) * _Alignof(struct dec);
-	size_t size = head + 2 * sums;
-	/* the block, its label, and about what the index and the pointer
-	 * array take per partition */
-	size_t cost = size + n + 1 + 64;
-	size_t total = __atomic_add_fetch(&part_bytes, cost, __ATOMIC_RELAXED);
-	/* The key tables take 70% of --memory; partitions get 20%. */
-	if (total > opt.memory / 5) {
-		pthread_mutex_lock(&lock);
-		cli_die(EXIT_TROUBLE, "--by %s: too many partitions for "
-			"--memory %" PRIu64 "K (their totals may take a fifth "
-			"of it); raise --memory or use a coarser --by",
-			opt.by_src ? opt.by_src : "", opt.memory >> 10);
-	}
-	struct part *p = xcalloc(1, size);
-	struct dec *d = (struct dec *)((char *)p + head);
-	p->side[0].sum = d;
-	p->side[1].sum = d + opt.nsums;
-	p->label = xstrndup(v, n);
-	p->label_len = n;
-	return p;
-}
-
 static uint32_t part_find(struct part ***parts, size_t *nparts, size_t *cap,
 			  struct fpset *ix, const char *v, size_t n)
 {
@@ -391,9 +356,9 @@ static bool bad_record(struct reader *r, bool report, const struct line *ln,
 		.replayable = !ln->too_long && !ln->torn, .file = name,
 		.line = ln->lineno,
 	};
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&rc_lock);
 	int rc = dlq_put(run.dlq, &l, err, sizeof err);
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&rc_lock);
 	if (rc != 0)
 		rdie("%s", err);
 	r->rejected++;

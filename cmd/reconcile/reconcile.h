@@ -23,6 +23,7 @@
 #ifndef RECONCILE_H
 #define RECONCILE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -162,15 +163,20 @@ struct rc_opts {
 
 extern struct rc_opts opt;
 
+/* part.c: held by the first thread to fail, so one message is said
+ * (cli_die then exits with it held); the temporary folder's set-up too. */
+extern pthread_mutex_t rc_lock;
+
 /* main.c */
 void part_table_sorted(struct part ***out, size_t *n);
 struct part **part_table_by_index(void);
-/* A new partition labelled v (n bytes), its sums in the same block
+uint32_t bucket_of(struct fp128 key);
+
+/* part.c: a new partition labelled v (n bytes), its sums in the same block
  * (opt.nsums a side, so a partition costs what its --sum needs, not
  * MAX_SUMS).  Counts its bytes against --memory and dies, naming --by
  * and --memory, when the partitions alone would pass their share. */
 struct part *part_new(const char *v, size_t n);
-uint32_t bucket_of(struct fp128 key);
 
 /* report.c: what the report shows, handed in, not set in globals */
 struct report_in {

@@ -18,7 +18,6 @@
 #include "timefmt.h"
 #include "txlog.h"
 
-struct txopt opt = {.version = -1, .from = -1, .to = -1, .level = 3, .target_size = 256u << 20};
 
 /* The examples' first lines: a table with two rows. */
 #define EX_INIT "  txlog init orders --infer\n"

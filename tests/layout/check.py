@@ -25,11 +25,6 @@ import sys
 # lib/README, on purpose: xalloc reads cli_prog for its out-of-memory
 # message.  The one edge allowed upward.
 ALLOWED = {("lib/xalloc", "lib/cli")}
-# Tool folders whose files still share state through the dispatcher
-# (cmd/txlog's option struct; reconcile's options and partition table in
-# main.c): named here so the rule holds for the rest, and the list can
-# only shrink.
-SYMBOL_CYCLES_KNOWN = {"cmd/txlog", "cmd/reconcile"}
 
 INC = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
@@ -171,7 +166,7 @@ def check_symbols(root, build, say):
                                   for f in sorted(os.listdir(d))
                                   if f.endswith(".o")]
     for g, objs in sorted(groups.items()):
-        if g in SYMBOL_CYCLES_KNOWN or len(objs) < 2:
+        if len(objs) < 2:
             continue
         defs, uses = {}, {}
         for o in objs:
