@@ -88,6 +88,23 @@ J
 J
 }
 
+@test "merged sessions: first() is the first record to arrive, also across --state runs" {
+	# [0,20) fires and leaves when 75 arrives, which moved the session
+	# of 60 ahead of the session of 30 in the group's list; 45 bridges
+	# 30's and 60's sessions, and 30 arrived first.
+	want='{"window":{"start":"1970-01-01T00:00:30Z","end":"1970-01-01T00:01:35Z"},"f":30,"l":45,"n":4,"pane":{"timing":"on_time","index":0,"final":true}}'
+	run sh -c 'printf "{\"t\":%d}\n" 0 30 60 75 45 |
+		window --session 20s --delay 50s -t .t --agg "f=first(.t)" --agg "l=last(.t)" --agg "n=count()"'
+	assert_success
+	assert_line --index 1 "$want"
+	printf '{"t":%d}\n' 0 30 60 75 |
+		window --session 20s --delay 50s -t .t --agg 'f=first(.t)' --agg 'l=last(.t)' --agg 'n=count()' --state s > /dev/null
+	run sh -c 'printf "{\"t\":%d}\n" 45 300 |
+		window --session 20s --delay 50s -t .t --agg "f=first(.t)" --agg "l=last(.t)" --agg "n=count()" --state s'
+	assert_success
+	assert_line --index 0 "$want"
+}
+
 @test "sessions are per key and close after the gap" {
 	cat > in.ndjson <<'J'
 {"t":0,"u":"b"}

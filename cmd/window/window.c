@@ -95,6 +95,10 @@ struct win {
 	bool dead;
 	struct group *g;
 	size_t gi; /* its index in g->w */
+	/* made when its first record arrived: which of two sessions a
+	 * record joins arrived first (first() by arrival), whatever places
+	 * g->w's swap-removes gave them */
+	uint64_t seq;
 	bool listed; /* a session in g->ss */
 	struct agg_state a[];
 };
@@ -134,6 +138,7 @@ static struct {
 	size_t wcap;
 	struct heap fire, expire;
 	size_t nwins;
+	uint64_t wseq; /* the next window's seq */
 	struct scan_record rec;
 	struct buf canon, out, keytext;
 	struct agg_in in[MAX_AGGS];
@@ -503,6 +508,7 @@ static struct win *win_new(struct group *g, int64_t start, int64_t end)
 	w->g = g;
 	g->w = xgrow(g->w, &g->cap, g->n, sizeof *g->w, 2);
 	w->gi = g->n;
+	w->seq = run.wseq++;
 	g->w[g->n++] = w;
 	if (opt.kind == SESSION) {
 		ss_insert(g, w);
@@ -775,15 +781,16 @@ static struct win *session_join(struct group *g, int64_t s, int64_t e,
 	for (size_t i = 0; i < nr; i++)
 		run.sessrun[i]->listed = false;
 
-	/* They merge in the order of g->w (as they always have: the first
-	 * there takes the others, whose aggregates follow its own). */
+	/* They merge in the order their first records arrived: the first
+	 * takes the others, whose aggregates follow its own, so first()
+	 * is the first to arrive of all of them. */
 	struct win *into = NULL;
 	int64_t end0 = 0;
 	for (;;) {
 		size_t at = nr;
 		for (size_t i = 0; i < nr; i++)
 			if (run.sessrun[i] && (at == nr ||
-			    run.sessrun[i]->gi < run.sessrun[at]->gi))
+			    run.sessrun[i]->seq < run.sessrun[at]->seq))
 				at = i;
 		if (at == nr)
 			break;
@@ -1074,6 +1081,13 @@ static void save_part(void *ctx, struct fp128 part, int64_t max)
 	c->n++;
 }
 
+static int by_seq(const void *a, const void *b)
+{
+	const struct win *x = *(struct win *const *)a;
+	const struct win *y = *(struct win *const *)b;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
 static void state_save(void)
 {
 	char err[512];
@@ -1095,6 +1109,10 @@ static void state_save(void)
 		struct group *g = run.gt ? run.gt[i] : NULL;
 		if (!g)
 			continue;
+		/* in arrival order, which the next run's seqs are made in */
+		qsort(g->w, g->n, sizeof *g->w, by_seq);
+		for (size_t j = 0; j < g->n; j++)
+			g->w[j]->gi = j;
 		for (size_t j = 0; j < g->n; j++) {
 			struct win *x = g->w[j];
 			state_put_u64(&b, g->fp.lo);
