@@ -207,17 +207,12 @@ static void state_load(void)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	opt.state = real;
 	st.lock = lk; /* held until exit */
-	struct state_reader *r = state_read_begin(opt.state, STATE_KIND,
-						  STATE_VERSION, &version,
-						  &len, err, sizeof err);
-	if (!r) {
-		if (err[0])
-			cli_die(EXIT_TROUBLE, "%s", err);
-		return;
-	}
-	unsigned char *data = state_read_all(r, len, err, sizeof err);
-	if (!data)
-		cli_die(EXIT_TROUBLE, "%s", err);
+	struct state_reader *r = cli_state_open(opt.state, STATE_KIND,
+						STATE_VERSION, NULL, &version,
+						&len);
+	if (!r)
+		return; /* first run */
+	unsigned char *data = cli_state_read_all(r, len);
 	const unsigned char *p = data, *end = data + len;
 	uint64_t n;
 	if (state_get_u64(&p, end, &st.last_batch) ||

@@ -175,16 +175,11 @@ static void state_load(void)
 	uint64_t len;
 	/* A replay of the batch that wrote the state starts from the
 	 * state before it, so it emits what the killed run emitted. */
-	struct state_reader *r = state_read_begin_gen(opt.state_path,
-						      STATE_KIND,
-						      STATE_VERSION, &run.gen,
-						      &version, &len, err,
-						      sizeof err);
-	if (!r) {
-		if (err[0])
-			cli_die(EXIT_TROUBLE, "%s", err);
+	struct state_reader *r = cli_state_open(opt.state_path, STATE_KIND,
+						STATE_VERSION, &run.gen,
+						&version, &len);
+	if (!r)
 		return; /* first run */
-	}
 	/* flags u32, count u64, watermark u64, the key description as a
 	 * string; then count keys, read a chunk at a time (the set can be
 	 * far larger than one copy of it should cost) */

@@ -20,6 +20,7 @@
 #include "expr.h"
 #include "lines.h"
 #include "scan.h"
+#include "statefile.h"
 #include "timefmt.h"
 #include "zio.h"
 
@@ -553,6 +554,32 @@ void cli_dlq_close(struct dlq **d)
 		dlq_torn_said(x);
 	if (x && dlq_close(x, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
+}
+
+struct state_reader *cli_state_open(const char *path, const char *kind,
+				    uint32_t max_version,
+				    struct state_gen *g, uint32_t *version,
+				    uint64_t *payload_len)
+{
+	char err[512];
+	struct state_reader *r = state_read_begin_gen(path, kind, max_version,
+						      g, version,
+						      payload_len, err,
+						      sizeof err);
+	if (!r && err[0])
+		cli_die(EXIT_TROUBLE, "%s", err);
+	return r;
+}
+
+unsigned char *cli_state_read_all(struct state_reader *r,
+				  uint64_t payload_len)
+{
+	char err[512];
+	unsigned char *data = state_read_all(r, payload_len, err,
+					     sizeof err);
+	if (!data)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	return data;
 }
 
 /* Edit distance with swaps of two neighbours (--kye is one step from

@@ -174,6 +174,19 @@ struct dlq *cli_dlq_open(const char *path);
 /* dlq_close(), dying with the reason; *d becomes NULL. */
 void cli_dlq_close(struct dlq **d);
 
+/* state_read_begin_gen() for the tool's --state FILE, dying with the
+ * reason; NULL on a first run (no file, or a replay of a batch that
+ * started empty). */
+struct state_reader;
+struct state_gen;
+struct state_reader *cli_state_open(const char *path, const char *kind,
+				    uint32_t max_version,
+				    struct state_gen *g, uint32_t *version,
+				    uint64_t *payload_len);
+/* state_read_all(), dying with the reason. */
+unsigned char *cli_state_read_all(struct state_reader *r,
+				  uint64_t payload_len);
+
 /*
  * cli_nearest: the name closest to s (leading dashes ignored; edit
  * distance at most a third of its length, and at least 1 allowed), or

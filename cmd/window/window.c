@@ -1151,26 +1151,18 @@ static _Noreturn void damaged(void)
 
 static void state_load(void)
 {
-	char err[512];
 	uint32_t version;
 	uint64_t len;
 	/* A replay of the batch that wrote the state starts from the
 	 * state before it, so it fires what the killed run fired. */
-	struct state_reader *r = state_read_begin_gen(opt.state_path,
-						      STATE_KIND,
-						      STATE_VERSION, &run.gen,
-						      &version, &len, err,
-						      sizeof err);
-	if (!r) {
-		if (err[0])
-			cli_die(EXIT_TROUBLE, "%s", err);
-		return;
-	}
+	struct state_reader *r = cli_state_open(opt.state_path, STATE_KIND,
+						STATE_VERSION, &run.gen,
+						&version, &len);
+	if (!r)
+		return; /* first run */
 	if (len > ((uint64_t)1 << 40))
 		damaged();
-	unsigned char *data = state_read_all(r, len, err, sizeof err);
-	if (!data)
-		cli_die(EXIT_TROUBLE, "%s", err);
+	unsigned char *data = cli_state_read_all(r, len);
 	const unsigned char *p = data, *end = data + len;
 	char *desc;
 	size_t dlen;
