@@ -687,9 +687,7 @@ int main(int argc, char **argv)
 				cli_usage_error("--ttl: must be positive");
 			break;
 		case O_UNIT:
-			if (time_unit_parse(optarg, &opt.unit) != 0)
-				cli_usage_error("--time-unit: want s, ms, us "
-						"or ns, got '%s'", optarg);
+			opt.unit = cli_time_unit(optarg);
 			break;
 		case O_DUPES: opt.dupes_path = optarg; break;
 		case O_CHECK: opt.check = true; break;
@@ -700,9 +698,7 @@ int main(int argc, char **argv)
 			cli_partition_parse(&opt.shard, optarg);
 			break;
 		case O_MAXLINE:
-			opt.max_line = (size_t)cli_size("--max-line", optarg);
-			if (opt.max_line == 0)
-				cli_usage_error("--max-line: must be positive");
+			opt.max_line = cli_max_line(optarg);
 			break;
 		case 'h': usage(EXIT_OK); break;
 		case O_VERSION: cli_version(); break;

@@ -149,6 +149,23 @@ uint64_t cli_size(const char *opt, const char *s)
 	return (uint64_t)v << shift;
 }
 
+size_t cli_max_line(const char *s)
+{
+	size_t n = (size_t)cli_size("--max-line", s);
+	if (n == 0)
+		cli_usage_error("--max-line: must be positive");
+	return n;
+}
+
+enum time_unit cli_time_unit(const char *s)
+{
+	enum time_unit u;
+	if (time_unit_parse(s, &u) != 0)
+		cli_usage_error("--time-unit: want s, ms, us or ns, got '%s'",
+				s);
+	return u;
+}
+
 int64_t cli_duration(const char *opt, const char *s)
 {
 	int64_t ns;

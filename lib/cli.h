@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "timefmt.h"
 #include "value.h"
 
 #define EXIT_OK 0
@@ -43,6 +44,10 @@ struct expr *cli_expr(const char *opt, const char *src); /* -k, -t ... */
 uint64_t cli_size(const char *opt, const char *s);   /* 64K, 10M, 1G */
 int64_t cli_duration(const char *opt, const char *s);
 uint64_t cli_count(const char *opt, const char *s);
+/* The options every record tool shares: --max-line SIZE (positive),
+ * --time-unit s|ms|us|ns. */
+size_t cli_max_line(const char *s);
+enum time_unit cli_time_unit(const char *s);
 
 /* --shard I/N.  A key belongs to shard fp.hi % n. */
 struct cli_shard {

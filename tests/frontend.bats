@@ -90,3 +90,16 @@ E
 		assert_success
 	done
 }
+
+@test "shared options: --max-line 0 and a bad --time-unit, one message everywhere" {
+	for c in dedup watermark window partition "dlq check" reconcile; do
+		run $c --max-line 0 < /dev/null
+		assert_failure 2
+		assert_line --index 0 "${c%% *}: --max-line: must be positive"
+	done
+	for c in dedup watermark window partition; do
+		run $c --time-unit xs < /dev/null
+		assert_failure 2
+		assert_line --index 0 "$c: --time-unit: want s, ms, us or ns, got 'xs'"
+	done
+}

@@ -289,9 +289,7 @@ int dlq_check_main(const struct cli_verb *v, int argc, char **argv)
 		case O_DLQ: opt.dlq_path = optarg; break;
 		case O_STATS: opt.stats = true; break;
 		case O_MAXLINE:
-			opt.max_line = (size_t)cli_size("--max-line", optarg);
-			if (!opt.max_line)
-				cli_usage_error("--max-line: must be positive");
+			opt.max_line = cli_max_line(optarg);
 			break;
 		case 'h': usage(v);
 		}

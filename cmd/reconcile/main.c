@@ -1034,9 +1034,7 @@ int main(int argc, char **argv)
 		case O_DLQ: opt.dlq_path = optarg; break;
 		case O_STATS: opt.stats = true; break;
 		case O_MAXLINE:
-			opt.max_line = (size_t)cli_size("--max-line", optarg);
-			if (opt.max_line == 0)
-				cli_usage_error("--max-line: must be positive");
+			opt.max_line = cli_max_line(optarg);
 			break;
 		case 'h':
 			if (verb)

@@ -1455,15 +1455,11 @@ int main(int argc, char **argv)
 			cli_partition_parse(&opt.shard, optarg);
 			break;
 		case O_UNIT:
-			if (time_unit_parse(optarg, &opt.unit) != 0)
-				cli_usage_error("--time-unit: want s, ms, us "
-						"or ns, got '%s'", optarg);
+			opt.unit = cli_time_unit(optarg);
 			break;
 		case O_DLQ: opt.dlq_path = optarg; break;
 		case O_MAXLINE:
-			opt.max_line = (size_t)cli_size("--max-line", optarg);
-			if (opt.max_line == 0)
-				cli_usage_error("--max-line: must be positive");
+			opt.max_line = cli_max_line(optarg);
 			break;
 		case O_STATS: opt.stats = true; break;
 		case 'h': usage(EXIT_OK); break;
