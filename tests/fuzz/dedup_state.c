@@ -35,6 +35,8 @@ static void fuzz_free(void *p)
 /* main, renamed, may end in a call that exits. */
 #pragma GCC diagnostic ignored "-Wreturn-type"
 #define cli_die fuzz_die
+#define cli_state_open fuzz_state_open
+#define cli_state_read_all fuzz_state_read_all
 #define state_read_begin(...) fuzz_track(state_read_begin(__VA_ARGS__))
 #define state_read_begin_gen(...) fuzz_track(state_read_begin_gen(__VA_ARGS__))
 #define state_read_end(...) (fuzz_reader = NULL, state_read_end(__VA_ARGS__))
@@ -49,6 +51,8 @@ int dedup_main(int argc, char **argv);
 #undef state_read_end
 #undef state_read_begin_gen
 #undef state_read_begin
+#undef cli_state_read_all
+#undef cli_state_open
 #undef cli_die
 
 static void forget(void)

@@ -40,8 +40,10 @@ static void grow_past_size_max(void)
 
 static void grow_elements_past_size_max(void)
 {
-	/* doubling the count fits a size_t; count * size does not */
-	size_t cap = SIZE_MAX / 32;
+	/* doubling the count fits a size_t; count * size does not (2^61
+	 * elements of 16 bytes; SIZE_MAX / 32 doubled times 16 still fit,
+	 * and asked the allocator for it: ASan aborts rather than fail) */
+	size_t cap = SIZE_MAX / 16 + 1;
 	char *p = xgrow(NULL, &cap, cap, 16, 16);
 	free(p);
 }
