@@ -18,6 +18,9 @@ VERSION := 0.1.0
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
+# lib/par runs records on threads (-j).
+CFLAGS  += -pthread
+LDFLAGS += -pthread
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wvla -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DIDEM_VERSION='"$(VERSION)"' -Ilib

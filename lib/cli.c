@@ -185,6 +185,19 @@ uint64_t cli_count(const char *opt, const char *s)
 	return v;
 }
 
+int cli_threads(const char *arg)
+{
+	uint64_t n = cli_count("-j", arg);
+	if (n > CLI_MAX_THREADS)
+		cli_usage_error("-j: at most %d threads, got '%s'",
+				CLI_MAX_THREADS, arg);
+	if (n == 0) { /* all online cores */
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		n = c < 1 ? 1 : c > CLI_MAX_THREADS ? CLI_MAX_THREADS : (uint64_t)c;
+	}
+	return (int)n;
+}
+
 static void shard_parse(struct cli_shard *sh, const char *opt,
 			const char *arg)
 {

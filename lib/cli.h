@@ -49,6 +49,12 @@ uint64_t cli_count(const char *opt, const char *s);
 size_t cli_max_line(const char *s);
 enum time_unit cli_time_unit(const char *s);
 
+/* -j/--threads N: N >= 1, or 0 for every online core; at most
+ * CLI_MAX_THREADS (PAR_MAX_THREADS).  Without -j a tool runs
+ * par_default_threads(). */
+#define CLI_MAX_THREADS 256
+int cli_threads(const char *arg);
+
 /* --shard I/N.  A key belongs to shard fp.hi % n. */
 struct cli_shard {
 	uint32_t i, n; /* n == 0: no sharding */

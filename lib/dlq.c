@@ -1,6 +1,7 @@
 #include "dlq.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -260,20 +261,24 @@ int dlq_close(struct dlq *d, char *err, size_t errlen)
 	return rc;
 }
 
+static struct path p_orig, p_type, p_retry, p_at, p_repl;
+static pthread_once_t paths_once = PTHREAD_ONCE_INIT;
+
+static void paths_parse(void)
+{
+	path_parse(".original_record", &p_orig);
+	path_parse(".error_type", &p_type);
+	path_parse(".retry_count", &p_retry);
+	path_parse(".failed_at", &p_at);
+	path_parse(".replayable", &p_repl);
+}
+
 int dlq_envelope_parse(struct scan_record *rec, const char *line, size_t len,
 		       struct dlq_envelope *e)
 {
-	static struct path p_orig, p_type, p_retry, p_at, p_repl;
-	static bool ready;
 	struct scan_error se;
-	if (!ready) {
-		path_parse(".original_record", &p_orig);
-		path_parse(".error_type", &p_type);
-		path_parse(".retry_count", &p_retry);
-		path_parse(".failed_at", &p_at);
-		path_parse(".replayable", &p_repl);
-		ready = true;
-	}
+	/* once, whichever of lib/par's workers comes first */
+	pthread_once(&paths_once, paths_parse);
 	memset(e, 0, sizeof *e);
 	e->bad = "";
 	e->failed_at = INT64_MIN;

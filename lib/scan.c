@@ -692,7 +692,8 @@ void path_free(struct path *p)
 	p->n = 0;
 }
 
-static char why_buf[300];
+/* per thread: path lookups run on lib/par's workers */
+static _Thread_local char why_buf[300];
 
 static enum path_result lookup_from(const struct path *path, size_t k0,
 				    const char *p, size_t n, size_t i,

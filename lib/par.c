@@ -1,0 +1,532 @@
+/*
+ * par: the chunk pipeline.
+ *
+ * Chunks live in a ring of 2 x threads + 2; chunk number s sits at
+ * ring[s % cap].  Three counters under one mutex say who owns what:
+ * chunks [applied, filled) are in flight, [next_prep, filled) wait for a
+ * worker.  The reader fills ring[filled % cap] only while filled -
+ * applied < cap, so it never overwrites a chunk not yet applied; a
+ * worker owns the chunk it claimed until it marks it DONE; the calling
+ * thread applies ring[applied % cap] once it is DONE, then frees it.
+ * While it waits it preps the oldest unclaimed chunk itself, so -j 2 on
+ * two cores is two threads preparing, not one preparing and one mostly
+ * asleep.
+ *
+ * A chunk holds copies of its lines (the lines buffer is reused by the
+ * next lines_next), one slot per line, and a keep arena for par_keep.
+ * All of it is reused chunk after chunk: no allocation per record once
+ * the buffers have grown to the input's size.
+ *
+ * The source (files, the open struct lines) is read by the calling
+ * thread until a chunk fills before its file ends; only then are
+ * threads started and the reader thread takes the source over.  So a
+ * small input never starts a thread.
+ *
+ * apply may exit() while workers run: they use only the heap (chunks,
+ * their contexts) and their own stacks, and exit() frees none of it.
+ * Spawned threads block every signal, so a tool's handlers run on the
+ * calling thread as before.
+ */
+#include "par.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "lines.h"
+#include "xalloc.h"
+
+#define PAR_CHUNK_BYTES (1u << 20)
+#define PAR_CHUNK_LINES 16384u /* bounds the slots of tiny lines */
+#define PAR_KEEP_BLOCK (64u << 10)
+
+enum chunk_state { CH_FREE, CH_FILLED, CH_PREPPING, CH_DONE };
+enum chunk_fail { FAIL_NONE, FAIL_OPEN, FAIL_READ };
+
+struct keep_block {
+	char *p;
+	size_t cap, used;
+};
+
+struct par_chunk {
+	enum chunk_state state;
+	char *bytes; /* the lines, each NUL-terminated */
+	size_t nbytes, cap_bytes;
+	struct line *lines;
+	size_t nlines, cap_lines;
+	unsigned char *slots;
+	size_t cap_slots; /* in slots */
+	struct keep_block *kb;
+	size_t nkb, kcur;
+	const char *name;
+	unsigned long long file_bytes; /* lines_bytes() at the chunk's end */
+	bool eof;  /* the last chunk of its file */
+	bool last; /* the last chunk of the input */
+	enum chunk_fail fail;
+	char errmsg[512];
+};
+
+struct par {
+	const struct par_ops *ops;
+	size_t slot_size, chunk_bytes;
+	int threads;
+	void **wctx;
+	int nwctx;
+	/* the source: the calling thread's, then the reader's */
+	char **files;
+	size_t k;
+	struct lines *in;
+	const char *name;
+	size_t max_line;
+	/* the pipeline */
+	pthread_mutex_t mu;
+	pthread_cond_t can_fill, can_prep, can_apply;
+	struct par_chunk *ring;
+	size_t cap;
+	uint64_t filled, next_prep, applied;
+	bool stop;
+	pthread_t reader;
+	pthread_t *workers;
+	int nworkers;
+	bool started;
+};
+
+/* ---- chunks ---- */
+
+static void keep_reset(struct par_chunk *ch)
+{
+	for (size_t k = 0; k < ch->nkb && k <= ch->kcur; k++)
+		ch->kb[k].used = 0;
+	ch->kcur = 0;
+}
+
+const char *par_keep(struct par_chunk *ch, const void *p, size_t n)
+{
+	for (; ch->kcur < ch->nkb; ch->kcur++) {
+		struct keep_block *b = &ch->kb[ch->kcur];
+		if (b->cap - b->used > n) {
+			char *d = b->p + b->used;
+			if (n)
+				memcpy(d, p, n);
+			d[n] = '\0';
+			b->used += n + 1;
+			return d;
+		}
+	}
+	ch->kb = xreallocarray(ch->kb, ch->nkb + 1, sizeof *ch->kb);
+	struct keep_block *b = &ch->kb[ch->nkb];
+	b->cap = n + 1 > PAR_KEEP_BLOCK ? n + 1 : PAR_KEEP_BLOCK;
+	b->p = xmalloc(b->cap);
+	b->used = 0;
+	ch->kcur = ch->nkb++;
+	return par_keep(ch, p, n);
+}
+
+static void chunk_reset(struct par_chunk *ch)
+{
+	ch->nbytes = ch->nlines = 0;
+	ch->eof = ch->last = false;
+	ch->fail = FAIL_NONE;
+	ch->errmsg[0] = '\0';
+	keep_reset(ch);
+}
+
+static void chunk_free(struct par_chunk *ch)
+{
+	free(ch->bytes);
+	free(ch->lines);
+	free(ch->slots);
+	for (size_t k = 0; k < ch->nkb; k++)
+		free(ch->kb[k].p);
+	free(ch->kb);
+}
+
+/* Copy a line in; its p is an offset until chunk_seal (the bytes may
+ * move as they grow). */
+static void chunk_add(struct par_chunk *ch, const struct line *ln)
+{
+	size_t need = ch->nbytes + ln->len + 1;
+	if (need > ch->cap_bytes) {
+		size_t cap = ch->cap_bytes ? ch->cap_bytes : 4096;
+		while (cap < need)
+			cap *= 2;
+		ch->bytes = xrealloc(ch->bytes, cap);
+		ch->cap_bytes = cap;
+	}
+	ch->lines = xgrow(ch->lines, &ch->cap_lines, ch->nlines,
+			  sizeof *ch->lines, 256);
+	struct line *d = &ch->lines[ch->nlines++];
+	*d = *ln;
+	d->p = (const char *)(uintptr_t)ch->nbytes;
+	memcpy(ch->bytes + ch->nbytes, ln->p, ln->len);
+	ch->bytes[ch->nbytes + ln->len] = '\0';
+	ch->nbytes = need;
+}
+
+static void chunk_seal(struct par_chunk *ch, size_t slot_size)
+{
+	for (size_t k = 0; k < ch->nlines; k++)
+		ch->lines[k].p = ch->bytes + (uintptr_t)ch->lines[k].p;
+	if (ch->nlines > ch->cap_slots) {
+		free(ch->slots);
+		ch->cap_slots = ch->cap_lines;
+		ch->slots = xcalloc(ch->cap_slots, slot_size);
+	}
+}
+
+/* Fill ch with the next lines of the source: up to the chunk size, or
+ * to the end of the current file (eof), or to a failure (last). */
+static void fill(struct par *P, struct par_chunk *ch)
+{
+	chunk_reset(ch);
+	if (!P->in) {
+		const char *path = P->files[P->k];
+		P->in = lines_open(path, P->max_line, ch->errmsg,
+				   sizeof ch->errmsg);
+		if (!P->in) {
+			ch->fail = FAIL_OPEN;
+			ch->last = true;
+			return;
+		}
+		/* lines_name()'s spelling, in memory that outlives it */
+		P->name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	}
+	ch->name = P->name;
+	struct line ln;
+	int r;
+	while ((r = lines_next(P->in, &ln, ch->errmsg, sizeof ch->errmsg)) ==
+	       1) {
+		chunk_add(ch, &ln);
+		if (ch->nbytes >= P->chunk_bytes ||
+		    ch->nlines >= PAR_CHUNK_LINES) {
+			ch->file_bytes = lines_bytes(P->in);
+			chunk_seal(ch, P->slot_size);
+			return;
+		}
+	}
+	ch->eof = true;
+	ch->file_bytes = lines_bytes(P->in);
+	lines_close(P->in);
+	P->in = NULL;
+	P->k++;
+	if (r < 0)
+		ch->fail = FAIL_READ;
+	ch->last = r < 0 || !P->files[P->k];
+	chunk_seal(ch, P->slot_size);
+}
+
+static void prep_chunk(struct par *P, struct par_chunk *ch, void *wctx)
+{
+	for (size_t k = 0; k < ch->nlines; k++)
+		P->ops->prep(wctx, &ch->lines[k], ch->slots + k * P->slot_size,
+			     ch);
+}
+
+/* 1 go on, 0 the input is done, -1 it failed (err set). */
+static int apply_chunk(struct par *P, struct par_chunk *ch, char *err,
+		       size_t errlen)
+{
+	for (size_t k = 0; k < ch->nlines; k++) {
+		P->ops->apply(&ch->lines[k], ch->name,
+			      ch->slots + k * P->slot_size);
+		if ((cli_stats.records_in & 0xffff) == 0)
+			cli_progress(cli_stats.records_in,
+				     cli_stats.bytes_in + ch->file_bytes);
+	}
+	if (ch->fail == FAIL_OPEN) {
+		snprintf(err, errlen, "%s", ch->errmsg);
+		return -1;
+	}
+	if (ch->eof) {
+		if (P->ops->eof)
+			P->ops->eof();
+		cli_stats.bytes_in += ch->file_bytes;
+	}
+	if (ch->fail) {
+		snprintf(err, errlen, "%s", ch->errmsg);
+		return -1;
+	}
+	return ch->last ? 0 : 1;
+}
+
+/* ---- threads ---- */
+
+struct worker_arg {
+	struct par *P;
+	int index;
+};
+
+static void *reader_main(void *arg)
+{
+	struct par *P = arg;
+	for (;;) {
+		pthread_mutex_lock(&P->mu);
+		while (!P->stop && P->filled - P->applied >= P->cap)
+			pthread_cond_wait(&P->can_fill, &P->mu);
+		if (P->stop) {
+			pthread_mutex_unlock(&P->mu);
+			break;
+		}
+		struct par_chunk *ch = &P->ring[P->filled % P->cap];
+		pthread_mutex_unlock(&P->mu);
+
+		fill(P, ch);
+
+		pthread_mutex_lock(&P->mu);
+		ch->state = CH_FILLED;
+		P->filled++;
+		pthread_cond_signal(&P->can_prep);
+		pthread_cond_signal(&P->can_apply); /* it may prep too */
+		pthread_mutex_unlock(&P->mu);
+		if (ch->last)
+			break;
+	}
+	return NULL;
+}
+
+/* Claim the oldest unprepared chunk and prep it; called and returns
+ * with the mutex held. */
+static void claim_and_prep(struct par *P, void *wctx)
+{
+	uint64_t s = P->next_prep++;
+	struct par_chunk *ch = &P->ring[s % P->cap];
+	ch->state = CH_PREPPING;
+	pthread_mutex_unlock(&P->mu);
+	prep_chunk(P, ch, wctx);
+	pthread_mutex_lock(&P->mu);
+	ch->state = CH_DONE;
+	if (s == P->applied)
+		pthread_cond_signal(&P->can_apply);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker_arg *wa = arg;
+	struct par *P = wa->P;
+	void *wctx = P->wctx[wa->index];
+	pthread_mutex_lock(&P->mu);
+	for (;;) {
+		while (!P->stop && P->next_prep == P->filled)
+			pthread_cond_wait(&P->can_prep, &P->mu);
+		if (P->stop)
+			break;
+		claim_and_prep(P, wctx);
+	}
+	pthread_mutex_unlock(&P->mu);
+	return NULL;
+}
+
+static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	int e = pthread_create(t, NULL, fn, arg);
+	if (e) {
+		/* Out of threads: nothing sensible to go on with. */
+		cli_die(EXIT_TROUBLE, "cannot start a thread: %s",
+			strerror(e));
+	}
+}
+
+/* ring[0] holds a full chunk read inline: hand the rest to threads. */
+static int run_threads(struct par *P, struct worker_arg *wa, char *err,
+		       size_t errlen)
+{
+	P->ring[0].state = CH_FILLED;
+	P->filled = 1;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	P->workers = xcalloc((size_t)P->threads, sizeof *P->workers);
+	for (int i = 1; i < P->threads; i++) {
+		wa[i].P = P;
+		wa[i].index = i;
+		start_thread(&P->workers[P->nworkers++], worker_main, &wa[i]);
+	}
+	start_thread(&P->reader, reader_main, P);
+	P->started = true;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	int r;
+	for (;;) {
+		pthread_mutex_lock(&P->mu);
+		struct par_chunk *ch = &P->ring[P->applied % P->cap];
+		while (P->applied >= P->filled || ch->state != CH_DONE) {
+			if (P->next_prep < P->filled)
+				claim_and_prep(P, P->wctx[0]);
+			else
+				pthread_cond_wait(&P->can_apply, &P->mu);
+		}
+		pthread_mutex_unlock(&P->mu);
+
+		r = apply_chunk(P, ch, err, errlen);
+
+		pthread_mutex_lock(&P->mu);
+		ch->state = CH_FREE;
+		P->applied++;
+		pthread_cond_signal(&P->can_fill);
+		pthread_mutex_unlock(&P->mu);
+		if (r <= 0)
+			break;
+	}
+	return r;
+}
+
+static void stop_threads(struct par *P)
+{
+	if (!P->started)
+		return;
+	pthread_mutex_lock(&P->mu);
+	P->stop = true;
+	pthread_cond_broadcast(&P->can_prep);
+	pthread_cond_broadcast(&P->can_fill);
+	pthread_mutex_unlock(&P->mu);
+	for (int i = 0; i < P->nworkers; i++)
+		pthread_join(P->workers[i], NULL);
+	pthread_join(P->reader, NULL);
+	free(P->workers);
+}
+
+/* ---- inline ---- */
+
+/* One thread: cli_each_line with prep before each apply, no copies. */
+static int run_lines(struct par *P, char *err, size_t errlen)
+{
+	struct par_chunk *ch = &P->ring[0];
+	ch->slots = xcalloc(1, P->slot_size);
+	ch->cap_slots = 1;
+	void *wctx = P->wctx[0];
+	for (; P->files[P->k]; P->k++) {
+		struct lines *in = lines_open(P->files[P->k], P->max_line, err,
+					      errlen);
+		if (!in)
+			return -1;
+		const char *name = lines_name(in);
+		struct line ln;
+		int r;
+		while ((r = lines_next(in, &ln, err, errlen)) == 1) {
+			keep_reset(ch);
+			P->ops->prep(wctx, &ln, ch->slots, ch);
+			P->ops->apply(&ln, name, ch->slots);
+			if ((cli_stats.records_in & 0xffff) == 0)
+				cli_progress(cli_stats.records_in,
+					     cli_stats.bytes_in +
+						     lines_bytes(in));
+		}
+		if (P->ops->eof)
+			P->ops->eof();
+		cli_stats.bytes_in += lines_bytes(in);
+		lines_close(in);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- the entry ---- */
+
+int par_online_cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	return n > PAR_MAX_THREADS ? PAR_MAX_THREADS : (int)n;
+}
+
+int par_default_threads(void)
+{
+	int n = par_online_cores();
+	return n > PAR_MAX_DEFAULT ? PAR_MAX_DEFAULT : n;
+}
+
+static size_t chunk_bytes(void)
+{
+	const char *s = getenv("IDEM_PAR_CHUNK");
+	if (s && *s) {
+		char *end;
+		unsigned long long v = strtoull(s, &end, 10);
+		if (*end == '\0' && v > 0 && v <= PAR_CHUNK_BYTES * 64ull)
+			return (size_t)v;
+	}
+	return PAR_CHUNK_BYTES;
+}
+
+static void *new_wctx(const struct par_ops *ops, int index)
+{
+	return ops->worker_new ? ops->worker_new(ops->arg, index) : ops->arg;
+}
+
+int par_each_line(char **files, size_t max_line, int threads,
+		  const struct par_ops *ops, char *err, size_t errlen)
+{
+	static char dash[] = "-";
+	char *stdin_only[] = {dash, NULL};
+	if (!files || !*files)
+		files = stdin_only;
+	if (threads < 1)
+		threads = 1;
+	if (threads > PAR_MAX_THREADS)
+		threads = PAR_MAX_THREADS;
+
+	struct par P = {
+		.ops = ops,
+		.slot_size = ops->slot_size ? ops->slot_size : 1,
+		.chunk_bytes = chunk_bytes(),
+		.threads = threads,
+		.files = files,
+		.max_line = max_line,
+		.cap = 2 * (size_t)threads + 2,
+	};
+	P.ring = xcalloc(P.cap, sizeof *P.ring);
+	P.wctx = xcalloc((size_t)threads, sizeof *P.wctx);
+	P.wctx[P.nwctx++] = new_wctx(ops, 0);
+	struct worker_arg *wa = xcalloc((size_t)threads, sizeof *wa);
+
+	int r;
+	if (threads == 1) {
+		r = run_lines(&P, err, errlen);
+	} else {
+		pthread_mutex_init(&P.mu, NULL);
+		pthread_cond_init(&P.can_fill, NULL);
+		pthread_cond_init(&P.can_prep, NULL);
+		pthread_cond_init(&P.can_apply, NULL);
+		for (;;) {
+			struct par_chunk *ch = &P.ring[0];
+			fill(&P, ch);
+			if (!ch->eof && !ch->fail) {
+				/* a full chunk: more follows */
+				while (P.nwctx < threads) {
+					P.wctx[P.nwctx] = new_wctx(ops,
+								   P.nwctx);
+					P.nwctx++;
+				}
+				r = run_threads(&P, wa, err, errlen);
+				break;
+			}
+			prep_chunk(&P, ch, P.wctx[0]);
+			r = apply_chunk(&P, ch, err, errlen);
+			if (r <= 0)
+				break;
+		}
+		stop_threads(&P);
+		pthread_cond_destroy(&P.can_apply);
+		pthread_cond_destroy(&P.can_prep);
+		pthread_cond_destroy(&P.can_fill);
+		pthread_mutex_destroy(&P.mu);
+	}
+	if (P.in)
+		lines_close(P.in);
+	for (int i = 0; i < P.nwctx; i++)
+		if (ops->worker_new && ops->worker_free)
+			ops->worker_free(P.wctx[i]);
+	for (size_t k = 0; k < P.cap; k++)
+		chunk_free(&P.ring[k]);
+	free(P.ring);
+	free(P.wctx);
+	free(wa);
+	return r < 0 ? -1 : 0;
+}

@@ -1,0 +1,82 @@
+/*
+ * par: records prepared on N threads, applied in input order on one.
+ *
+ * A tool's per-record work is split in two.  prep is the record's own
+ * work (line check, JSON scan, key/time/value evaluation, fingerprint):
+ * it reads only the line and its worker's context and writes a
+ * fixed-size result, the slot.  apply is everything that must be
+ * sequential (state, watermark, first-seen order, output): it runs on
+ * the calling thread, in input order, exactly once per line.  So the
+ * output is the same for any number of threads, byte for byte.
+ *
+ * A reader thread frames lines with lines_next() (torn, too-long, CRLF
+ * and blank lines and line numbers are exactly lines.c's, from files,
+ * pipes and gzip/zstd alike) and copies them into chunks of about 1 MiB
+ * of whole lines (never spanning two files).  Workers prep whole chunks;
+ * the calling thread applies them in order, and preps too while the
+ * chunk it waits for is not ready.  At most 2 x threads + 2 chunks are
+ * in flight, so memory is bounded whatever the input.  With threads ==
+ * 1, or while every chunk ends at the end of its file (an input that
+ * fits one chunk), no thread is started: prep and apply run inline, with
+ * the same code and the same results.
+ *
+ * IDEM_PAR_CHUNK=BYTES in the environment sets the chunk size, for tests
+ * that want many chunks in flight (documented in idem(7)).
+ */
+#ifndef IDEM_PAR_H
+#define IDEM_PAR_H
+
+#include <stddef.h>
+
+struct line;
+struct par_chunk; /* a block of whole lines, owned by lib/par */
+
+struct par_ops {
+	size_t slot_size; /* bytes of one record's prepared result */
+	/* Per worker: its own context (its own struct expr copies
+	 * compiled from the same sources, scan_record, buffers), index
+	 * 0..threads-1.  Called on the calling thread, before any prep;
+	 * index 0 is the calling thread's own (the only one with threads
+	 * == 1).  NULL: every worker's context is arg. */
+	void *(*worker_new)(void *arg, int index);
+	void (*worker_free)(void *wctx); /* may be NULL */
+	/* Any thread, any order: the record's own work.  Writes slot;
+	 * bytes it must keep past the call (messages, jq output living in
+	 * the expr's scratch) go through par_keep(), valid until the
+	 * chunk's apply calls are done.  Pointers into ln->p stay valid as
+	 * long.  Never prints, never exits, writes no global. */
+	void (*prep)(void *wctx, const struct line *ln, void *slot,
+		     struct par_chunk *ch);
+	/* The calling thread, in input order, exactly once per line.  May
+	 * exit(): the workers touch nothing exit() tears down. */
+	void (*apply)(const struct line *ln, const char *name, void *slot);
+	/* The calling thread, at the end of each input (as cli_each_line's
+	 * eof); may be NULL. */
+	void (*eof)(void);
+	void *arg;
+};
+
+/* Copy n bytes into the chunk's arena (NUL added); the copy lives until
+ * the chunk has been applied.  Only from prep, on the chunk it got. */
+const char *par_keep(struct par_chunk *ch, const void *p, size_t n);
+
+/*
+ * cli_each_line with threads: the lines of the named files (argv-style,
+ * NULL-terminated; none means stdin), each prepped then applied with the
+ * file's name; eof after each file.  Counts bytes_in and shows progress
+ * as cli_each_line does.  Returns 0, or -1 with err set when a file
+ * cannot be opened or read (what was read before a read error is
+ * applied first, and eof called, as cli_each_line does).
+ */
+int par_each_line(char **files, size_t max_line, int threads,
+		  const struct par_ops *ops, char *err, size_t errlen);
+
+/* Threads when no -j is given: the online cores, at most PAR_MAX_DEFAULT
+ * (idem(7) THREADS says why). */
+#define PAR_MAX_DEFAULT 8
+#define PAR_MAX_THREADS 256 /* CLI_MAX_THREADS */
+int par_default_threads(void);
+/* The online cores (at least 1). */
+int par_online_cores(void);
+
+#endif

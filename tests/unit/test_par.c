@@ -1,0 +1,407 @@
+/*
+ * par: the chunk pipeline against the plain line loop.  Every run logs,
+ * in apply order, each line's file, number, flags and bytes, and what
+ * its prep wrote (a slot value and a par_keep copy); the log of threads
+ * 1 and threads 2, 3, 8, with chunks of 1 byte (one line each), 50 bytes
+ * and the default, must be the same text, and the same as a reference
+ * built from lines_next alone.  Also: eof between files, empty input,
+ * a torn last line from a pipe, too-long lines, a file that cannot be
+ * opened after one that can, the worker contexts.
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "lines.h"
+#include "par.h"
+#include "unit.h"
+#include "value.h"
+
+static char tmpdir[] = "/tmp/test_par.XXXXXX";
+
+static char *tmp_file(const char *name, const void *data, size_t n)
+{
+	char *path = malloc(strlen(tmpdir) + strlen(name) + 2);
+	sprintf(path, "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "wb");
+	if (!f || (n && fwrite(data, 1, n, f) != n) || fclose(f) != 0) {
+		perror(path);
+		exit(2);
+	}
+	return path;
+}
+
+struct slot {
+	uint64_t fp;       /* of the line's bytes */
+	const char *kept;  /* par_keep copy, reversed */
+	const char *whole; /* par_keep copy of the line */
+	int worker;        /* which context prepped it */
+	uint64_t lineno;
+};
+
+struct wctx {
+	int index;
+	char scratch[64];
+};
+
+static struct buf log_buf;
+static int contexts_made, contexts_freed;
+static pthread_mutex_t ctx_mu = PTHREAD_MUTEX_INITIALIZER;
+static bool workers_seen[16];
+
+static void *w_new(void *arg, int index)
+{
+	(void)arg;
+	struct wctx *w = calloc(1, sizeof *w);
+	w->index = index;
+	contexts_made++;
+	return w;
+}
+
+static void w_free(void *v)
+{
+	contexts_freed++;
+	free(v);
+}
+
+static void prep(void *wctx, const struct line *ln, void *vslot,
+		 struct par_chunk *ch)
+{
+	struct wctx *w = wctx;
+	struct slot *s = vslot;
+	s->fp = value_fp(ln->p, ln->len).lo;
+	/* reversed into the worker's scratch, then kept: the copy must
+	 * outlive the next prep on this worker */
+	size_t n = ln->len < sizeof w->scratch ? ln->len : sizeof w->scratch;
+	for (size_t k = 0; k < n; k++)
+		w->scratch[k] = ln->p[ln->len - 1 - k];
+	s->kept = par_keep(ch, w->scratch, n);
+	s->whole = par_keep(ch, ln->p, ln->len);
+	s->worker = w->index;
+	s->lineno = ln->lineno;
+}
+
+static void apply(const struct line *ln, const char *name, void *vslot)
+{
+	struct slot *s = vslot;
+	char rev[64];
+	size_t n = ln->len < sizeof rev ? ln->len : sizeof rev;
+	for (size_t k = 0; k < n; k++)
+		rev[k] = ln->p[ln->len - 1 - k];
+	CHECK(s->fp == value_fp(ln->p, ln->len).lo);
+	CHECK(strlen(s->kept) == n && memcmp(s->kept, rev, n) == 0);
+	CHECK(s->lineno == ln->lineno);
+	CHECK(memcmp(s->whole, ln->p, ln->len + 1) == 0);
+	CHECK(ln->p[ln->len] == '\0');
+	pthread_mutex_lock(&ctx_mu);
+	if (s->worker >= 0 && s->worker < 16)
+		workers_seen[s->worker] = true;
+	pthread_mutex_unlock(&ctx_mu);
+	buf_adds(&log_buf, name);
+	buf_addc(&log_buf, ':');
+	buf_add_u64(&log_buf, ln->lineno);
+	buf_adds(&log_buf, ln->too_long ? "!" : "");
+	buf_adds(&log_buf, ln->torn ? "~" : "");
+	buf_adds(&log_buf, ln->unterminated ? "$" : "");
+	if (ln->too_long) {
+		buf_addc(&log_buf, '(');
+		buf_add_u64(&log_buf, ln->full_len);
+		buf_addc(&log_buf, ')');
+	}
+	buf_addc(&log_buf, ':');
+	buf_add(&log_buf, ln->p, ln->len);
+	buf_addc(&log_buf, '\n');
+	cli_stats.records_in++;
+}
+
+static void eof(void)
+{
+	buf_adds(&log_buf, "EOF\n");
+}
+
+static const struct par_ops ops = {
+	.slot_size = sizeof(struct slot),
+	.worker_new = w_new,
+	.worker_free = w_free,
+	.prep = prep,
+	.apply = apply,
+	.eof = eof,
+};
+
+/* The log of one run; rc and err through pointers. */
+static char *run(char **files, size_t max_line, int threads,
+		 const char *chunk, int *rc, char *err, size_t errlen)
+{
+	if (chunk)
+		setenv("IDEM_PAR_CHUNK", chunk, 1);
+	else
+		unsetenv("IDEM_PAR_CHUNK");
+	buf_reset(&log_buf);
+	buf_add(&log_buf, "", 0);
+	contexts_made = contexts_freed = 0;
+	memset(workers_seen, 0, sizeof workers_seen);
+	err[0] = '\0';
+	*rc = par_each_line(files, max_line, threads, &ops, err, errlen);
+	CHECK_INT(contexts_made, contexts_freed);
+	buf_addc(&log_buf, '\0');
+	return strdup(log_buf.p);
+}
+
+/* The same log straight from lines_next. */
+static char *reference(char **files, size_t max_line)
+{
+	struct buf b = {0};
+	buf_add(&b, "", 0);
+	for (; *files; files++) {
+		char err[256];
+		struct lines *l = lines_open(*files, max_line, err, sizeof err);
+		if (!l)
+			break;
+		struct line ln;
+		while (lines_next(l, &ln, err, sizeof err) == 1) {
+			buf_adds(&b, lines_name(l));
+			buf_addc(&b, ':');
+			buf_add_u64(&b, ln.lineno);
+			buf_adds(&b, ln.too_long ? "!" : "");
+			buf_adds(&b, ln.torn ? "~" : "");
+			buf_adds(&b, ln.unterminated ? "$" : "");
+			if (ln.too_long) {
+				buf_addc(&b, '(');
+				buf_add_u64(&b, ln.full_len);
+				buf_addc(&b, ')');
+			}
+			buf_addc(&b, ':');
+			buf_add(&b, ln.p, ln.len);
+			buf_addc(&b, '\n');
+		}
+		lines_close(l);
+		buf_adds(&b, "EOF\n");
+	}
+	buf_addc(&b, '\0');
+	return b.p;
+}
+
+/* Random lines: JSON-ish text of 0..300 bytes, CRLF, blank lines, now
+ * and then a line longer than 200 bytes (the max_line the runs use). */
+static char *random_input(unsigned seed, size_t nlines, size_t *len)
+{
+	struct buf b = {0};
+	srand(seed);
+	for (size_t k = 0; k < nlines; k++) {
+		int kind = rand() % 20;
+		if (kind == 0) {
+			buf_addc(&b, '\n');
+			continue;
+		}
+		size_t n = (size_t)(kind == 1 ? 200 + rand() % 500
+					      : rand() % 120);
+		buf_adds(&b, "{\"k\":\"");
+		for (size_t i = 0; i < n; i++)
+			buf_addc(&b, (char)('a' + rand() % 26));
+		buf_adds(&b, "\"}");
+		buf_adds(&b, kind == 2 ? "\r\n" : "\n");
+	}
+	*len = b.len;
+	return b.p;
+}
+
+static void same_for_all(char **files, size_t max_line, const char *want)
+{
+	static const int threads[] = {1, 2, 3, 8};
+	static const char *chunks[] = {"1", "50", NULL};
+	char err[512];
+	int rc;
+	for (size_t t = 0; t < sizeof threads / sizeof *threads; t++)
+		for (size_t c = 0; c < 3; c++) {
+			char *got = run(files, max_line, threads[t], chunks[c],
+					&rc, err, sizeof err);
+			CHECK_INT(rc, 0);
+			if (strcmp(got, want) != 0) {
+				fprintf(stderr, "threads %d chunk %s differ\n",
+					threads[t], chunks[c] ? chunks[c] : "-");
+				CHECK(0);
+			}
+			free(got);
+		}
+}
+
+TEST(random_files_same_as_lines)
+{
+	size_t n1, n2;
+	char *d1 = random_input(1, 3000, &n1);
+	char *d2 = random_input(2, 500, &n2);
+	char *files[] = {tmp_file("a", d1, n1), tmp_file("empty", "", 0),
+			 tmp_file("b", d2, n2 - 1) /* unterminated */, NULL};
+	char *want = reference(files, 200);
+	CHECK(strstr(want, "!(") != NULL); /* too-long lines are in it */
+	CHECK(strstr(want, "$:") != NULL); /* the unterminated last line */
+	same_for_all(files, 200, want);
+	free(want);
+	free(d1);
+	free(d2);
+	for (char **f = files; *f; f++)
+		free(*f);
+}
+
+TEST(many_chunks_use_every_worker)
+{
+	size_t n;
+	char *d = random_input(3, 20000, &n);
+	char *files[] = {tmp_file("many", d, n), NULL};
+	char err[512];
+	int rc;
+	char *got = run(files, 0, 4, "64", &rc, err, sizeof err);
+	CHECK_INT(rc, 0);
+	CHECK_INT(contexts_made, 4);
+	int used = 0;
+	for (int i = 0; i < 4; i++)
+		used += workers_seen[i];
+	CHECK(used >= 2); /* the work really split */
+	char *want = reference(files, 0);
+	CHECK(strcmp(got, want) == 0);
+	free(got);
+	free(want);
+	free(d);
+	free(files[0]);
+}
+
+TEST(small_input_starts_no_thread)
+{
+	char *files[] = {tmp_file("small", "{\"a\":1}\n\n{\"a\":2}\r\n", 18),
+			 NULL};
+	char err[512];
+	int rc;
+	char *got = run(files, 0, 8, NULL, &rc, err, sizeof err);
+	CHECK_INT(rc, 0);
+	CHECK_INT(contexts_made, 1); /* inline: only the caller's */
+	char want[512];
+	snprintf(want, sizeof want, "%s:1:{\"a\":1}\n%s:3:{\"a\":2}\nEOF\n",
+		 files[0], files[0]);
+	CHECK_STR(got, want);
+	free(got);
+	free(files[0]);
+}
+
+TEST(empty_input)
+{
+	char *files[] = {tmp_file("e", "", 0), NULL};
+	char err[512];
+	int rc;
+	for (int t = 1; t <= 4; t += 3) {
+		char *got = run(files, 0, t, "1", &rc, err, sizeof err);
+		CHECK_INT(rc, 0);
+		CHECK_STR(got, "EOF\n");
+		free(got);
+	}
+	free(files[0]);
+}
+
+/* A pipe's unterminated last line is torn, with any chunk size. */
+TEST(torn_line_from_a_pipe)
+{
+	for (int t = 1; t <= 4; t += 3) {
+		int fds[2];
+		CHECK(pipe(fds) == 0);
+		const char *data = "{\"a\":1}\n{\"a\":2}\n{\"a\"";
+		CHECK(write(fds[1], data, strlen(data)) ==
+		      (ssize_t)strlen(data));
+		close(fds[1]);
+		char path[64];
+		snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+		char *files[] = {path, NULL};
+		char err[512];
+		int rc;
+		char *got = run(files, 0, t, "1", &rc, err, sizeof err);
+		close(fds[0]);
+		CHECK_INT(rc, 0);
+		char want[256];
+		snprintf(want, sizeof want,
+			 "%s:1:{\"a\":1}\n%s:2:{\"a\":2}\n%s:3~$:{\"a\"\nEOF\n",
+			 path, path, path);
+		CHECK_STR(got, want);
+		free(got);
+	}
+}
+
+/* A file that cannot be opened: what came before is applied (eof
+ * included), then -1 with the reason, and no eof for the missing one. */
+TEST(missing_file_after_a_good_one)
+{
+	size_t n;
+	char *d = random_input(4, 2000, &n);
+	char *good = tmp_file("good", d, n);
+	char missing[256];
+	snprintf(missing, sizeof missing, "%s/missing", tmpdir);
+	char *files[] = {good, missing, NULL};
+	char *want = reference(files, 0);
+	for (int t = 1; t <= 4; t += 3) {
+		char err[512];
+		int rc;
+		char *got = run(files, 0, t, "100", &rc, err, sizeof err);
+		CHECK_INT(rc, -1);
+		CHECK(strstr(err, "missing") != NULL);
+		CHECK_STR(got, want);
+		free(got);
+	}
+	free(want);
+	free(d);
+	free(good);
+}
+
+/* A read error (a directory) after lines were read: the lines first. */
+TEST(read_error_reported)
+{
+	char *files[] = {tmpdir, NULL};
+	for (int t = 1; t <= 4; t += 3) {
+		char err[512];
+		int rc;
+		char *got = run(files, 0, t, "1", &rc, err, sizeof err);
+		CHECK_INT(rc, -1);
+		CHECK(err[0] != '\0');
+		free(got);
+	}
+}
+
+TEST(keep_outlives_big_copies)
+{
+	/* par_keep blocks: copies bigger than a block among small ones */
+	size_t n;
+	char *d = random_input(5, 5000, &n);
+	for (size_t k = 1000; k < n; k += 1500)
+		if (d[k] == '\n')
+			d[k] = ' '; /* joins lines: some long ones */
+	memset(d + 100, 'x', 200000 < n - 200 ? 200000 : n - 200);
+	char *files[] = {tmp_file("keep", d, n), NULL};
+	char *want = reference(files, 0);
+	same_for_all(files, 0, want);
+	free(want);
+	free(d);
+	free(files[0]);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 2;
+	}
+	RUN(random_files_same_as_lines);
+	RUN(many_chunks_use_every_worker);
+	RUN(small_input_starts_no_thread);
+	RUN(empty_input);
+	RUN(torn_line_from_a_pipe);
+	RUN(missing_file_after_a_good_one);
+	RUN(read_error_reported);
+	RUN(keep_outlives_big_copies);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+	return unit_done();
+}
