@@ -81,6 +81,7 @@ struct source {
 	bool matched;        /* in match_sources: taken by this call */
 	bool active;         /* read by this call (else only kept) */
 	bool fresh;          /* fp not yet taken at the current offset */
+	bool dirty;          /* changed since the last save */
 };
 
 #define SRC_ROTATED 1u /* flag in the state: origin follows the path */
@@ -99,6 +100,40 @@ static struct {
 	size_t n, cap;
 	int lock;
 } st;
+
+/*
+ * Saving.  The state is a snapshot and a log (statefile.h): a save
+ * after a listing (which may add, drop or reorder sources) writes a
+ * snapshot; one after a batch is planned or committed appends a record
+ * of the counters and the sources it changed (by position), so run
+ * --until-empty over a folder of F files commits each batch in its own
+ * bytes, not O(F) of them.  The snapshot is rewritten once the log
+ * outgrows it, so the bytes written stay linear in the work.
+ */
+static struct state_log slog = {.fd = -1};
+static bool save_full = true; /* the sources moved: next save snapshots */
+static size_t *dirty, ndirty, cap_dirty; /* positions changed since */
+/* The pending batch's sources (positions, ascending): emit and commit
+ * visit these, not every source. */
+static size_t *bat, nbat, cap_bat;
+/* Sources before this position have nothing left to plan until the
+ * next listing (read to their size, or left out of this call). */
+static size_t plan_from;
+
+static void mark_dirty(struct source *s)
+{
+	if (s->dirty)
+		return;
+	s->dirty = true;
+	dirty = xgrow(dirty, &cap_dirty, ndirty, sizeof *dirty, 64);
+	dirty[ndirty++] = (size_t)(s - st.src);
+}
+
+static void batch_add(size_t k)
+{
+	bat = xgrow(bat, &cap_bat, nbat, sizeof *bat, 64);
+	bat[nbat++] = k;
+}
 
 static void usage(int status)
 {
@@ -180,6 +215,15 @@ static char *find_by_inode(const char *path, uint64_t dev, uint64_t ino)
 
 /* ---- state ---- */
 
+/* A source read from offset 0 again (or new) has no start to vouch for
+ * until a batch opens it; what the state then holds says so. */
+static void unvouched(struct source *s)
+{
+	s->fresh = true;
+	s->fp_len = 0;
+	s->fp = XXH3_64bits("", 0);
+}
+
 static struct source *add_source(void)
 {
 	st.src = xgrow(st.src, &st.cap, st.n, sizeof *st.src, 16);
@@ -191,6 +235,97 @@ static struct source *add_source(void)
 static _Noreturn void truncated_state(void)
 {
 	cli_die(EXIT_TROUBLE, "%s: truncated (payload ends early)", opt.state);
+}
+
+/* One source as the snapshot and the log store it. */
+static void get_source(const unsigned char **p, const unsigned char *end,
+		       uint32_t version, struct source *s)
+{
+	uint32_t plen, flags = 0, olen = 0;
+	if (state_get_u64(p, end, &s->dev) ||
+	    state_get_u64(p, end, &s->ino) ||
+	    state_get_u64(p, end, &s->fp) ||
+	    state_get_u64(p, end, &s->committed) ||
+	    state_get_u64(p, end, &s->start) ||
+	    state_get_u64(p, end, &s->end) ||
+	    state_get_u64(p, end, &s->size) ||
+	    state_get_u32(p, end, &s->fp_len) ||
+	    state_get_u32(p, end, &plen) ||
+	    /* version 2 added the rotation fields */
+	    (version >= 2 && (state_get_u32(p, end, &flags) ||
+			      state_get_u32(p, end, &olen) ||
+			      state_get_u64(p, end, &s->mtime))))
+		truncated_state();
+	if (plen > 65536 || s->fp_len > FP_MAX || flags & ~SRC_ROTATED ||
+	    olen > 65536 || !(flags & SRC_ROTATED) != !olen)
+		cli_die(EXIT_TROUBLE, "%s: damaged state", opt.state);
+	if (state_get_raw(p, end, plen, &s->path) ||
+	    (olen && state_get_raw(p, end, olen, &s->origin)))
+		truncated_state();
+	/* offsets are off_t; a range runs forwards */
+	if (s->committed > INT64_MAX || s->start > INT64_MAX ||
+	    s->end > INT64_MAX || s->size > INT64_MAX ||
+	    s->start > s->end)
+		cli_die(EXIT_TROUBLE, "%s: damaged state (offsets out "
+			"of range); refusing it", opt.state);
+}
+
+static void put_source(struct buf *b, const struct source *s)
+{
+	size_t plen = strlen(s->path);
+	size_t olen = s->origin ? strlen(s->origin) : 0;
+	state_put_u64(b, s->dev);
+	state_put_u64(b, s->ino);
+	state_put_u64(b, s->fp);
+	state_put_u64(b, s->committed);
+	state_put_u64(b, s->start);
+	state_put_u64(b, s->end);
+	state_put_u64(b, s->size);
+	state_put_u32(b, s->fp_len);
+	state_put_u32(b, (uint32_t)plen);
+	state_put_u32(b, s->origin ? SRC_ROTATED : 0);
+	state_put_u32(b, (uint32_t)olen);
+	state_put_u64(b, s->mtime);
+	buf_add(b, s->path, plen);
+	if (olen)
+		buf_add(b, s->origin, olen);
+}
+
+/* The log's records over the snapshot: each the counters, then the
+ * sources it changed by position. */
+static void replay_log(const struct buf *log, uint32_t version)
+{
+	const unsigned char *q = (const unsigned char *)log->p;
+	const unsigned char *qend = q + log->len;
+	while (q < qend) {
+		uint32_t n = le32_get(q);
+		const unsigned char *p = q + 4, *end = p + n;
+		uint64_t cnt;
+		if (state_get_u64(&p, end, &st.last_batch) ||
+		    state_get_u64(&p, end, &st.pending_batch) ||
+		    state_get_u64(&p, end, &st.issued) ||
+		    state_get_u64(&p, end, &cnt))
+			truncated_state();
+		for (uint64_t j = 0; j < cnt; j++) {
+			uint64_t k;
+			struct source s = {0};
+			if (state_get_u64(&p, end, &k))
+				truncated_state();
+			if (k >= st.n)
+				cli_die(EXIT_TROUBLE, "%s: damaged state (a "
+					"logged source past the last); refusing "
+					"it", opt.state);
+			get_source(&p, end, version, &s);
+			free(st.src[k].path);
+			free(st.src[k].origin);
+			st.src[k] = s;
+		}
+		if (p != end)
+			cli_die(EXIT_TROUBLE, "%s: damaged state (bytes after a "
+				"log record's last source); refusing it",
+				opt.state);
+		q = end;
+	}
 }
 
 static void state_load(void)
@@ -212,48 +347,39 @@ static void state_load(void)
 						&len);
 	if (!r)
 		return; /* first run */
-	unsigned char *data = cli_state_read_all(r, len);
+	struct buf log = {0};
+	unsigned char *data = state_read_all_log(r, len, &log, &slog, err,
+						 sizeof err);
+	if (!data)
+		cli_die(EXIT_TROUBLE, "%s", err);
 	const unsigned char *p = data, *end = data + len;
 	uint64_t n;
 	if (state_get_u64(&p, end, &st.last_batch) ||
 	    state_get_u64(&p, end, &st.pending_batch) ||
 	    state_get_u64(&p, end, &st.issued) || state_get_u64(&p, end, &n))
 		truncated_state();
-	for (uint64_t k = 0; k < n; k++) {
-		struct source *s = add_source();
-		uint32_t plen, flags = 0, olen = 0;
-		if (state_get_u64(&p, end, &s->dev) ||
-		    state_get_u64(&p, end, &s->ino) ||
-		    state_get_u64(&p, end, &s->fp) ||
-		    state_get_u64(&p, end, &s->committed) ||
-		    state_get_u64(&p, end, &s->start) ||
-		    state_get_u64(&p, end, &s->end) ||
-		    state_get_u64(&p, end, &s->size) ||
-		    state_get_u32(&p, end, &s->fp_len) ||
-		    state_get_u32(&p, end, &plen) ||
-		    /* version 2 added the rotation fields */
-		    (version >= 2 && (state_get_u32(&p, end, &flags) ||
-				      state_get_u32(&p, end, &olen) ||
-				      state_get_u64(&p, end, &s->mtime))))
-			truncated_state();
-		if (plen > 65536 || s->fp_len > FP_MAX || flags & ~SRC_ROTATED ||
-		    olen > 65536 || !(flags & SRC_ROTATED) != !olen)
-			cli_die(EXIT_TROUBLE, "%s: damaged state", opt.state);
-		if (state_get_raw(&p, end, plen, &s->path) ||
-		    (olen && state_get_raw(&p, end, olen, &s->origin)))
-			truncated_state();
-		/* offsets are off_t; a range runs forwards */
-		if (s->committed > INT64_MAX || s->start > INT64_MAX ||
-		    s->end > INT64_MAX || s->size > INT64_MAX ||
-		    s->start > s->end)
-			cli_die(EXIT_TROUBLE, "%s: damaged state (offsets out "
-				"of range); refusing it", opt.state);
-	}
+	for (uint64_t k = 0; k < n; k++)
+		get_source(&p, end, version, add_source());
 	if (p != end)
 		cli_die(EXIT_TROUBLE, "%s: damaged state (bytes after the "
 				      "last source); refusing it",
 			opt.state);
 	free(data);
+	replay_log(&log, version);
+	buf_free(&log);
+	/* a log continues the snapshot it was read with */
+	save_full = slog.at == 0;
+	if (slog.dropped)
+		cli_warn("%s: the last %" PRIu64 " bytes are an unfinished "
+			 "commit (a run stopped while writing it, before "
+			 "acting on it); ignored", opt.state, slog.dropped);
+	for (size_t k = 0; k < st.n; k++) {
+		struct source *s = &st.src[k];
+		if (st.pending_batch && s->end > s->start)
+			batch_add(k);
+		else
+			s->start = s->end = s->committed;
+	}
 	/* A crafted or damaged counter would wrap ++issued to batch 0, or
 	 * hand out a number again, and IDEM_BATCH would confuse batches. */
 	if (st.issued == UINT64_MAX || st.last_batch > st.issued ||
@@ -262,49 +388,52 @@ static void state_load(void)
 			"of order); refusing it", opt.state);
 }
 
+static _Noreturn void save_failed(const char *err)
+{
+	cli_die(EXIT_TROUBLE, "%s", err);
+}
+
 static void state_save(void)
 {
 	char err[512];
-	/* kept from save to save: run --until-empty saves once a batch,
+	/* kept from save to save: run --until-empty saves twice a batch,
 	 * and a fresh buffer each time costs page faults and munmaps */
 	static struct buf b;
 	buf_reset(&b);
+	bool full = save_full || slog.at == 0 ||
+		    slog.bytes > slog.snapshot + 65536;
 	state_put_u64(&b, st.last_batch);
 	state_put_u64(&b, st.pending_batch);
 	state_put_u64(&b, st.issued);
-	state_put_u64(&b, st.n);
-	for (size_t k = 0; k < st.n; k++) {
-		struct source *s = &st.src[k];
-		size_t plen = strlen(s->path);
-		size_t olen = s->origin ? strlen(s->origin) : 0;
-		state_put_u64(&b, s->dev);
-		state_put_u64(&b, s->ino);
-		state_put_u64(&b, s->fp);
-		state_put_u64(&b, s->committed);
-		state_put_u64(&b, s->start);
-		state_put_u64(&b, s->end);
-		state_put_u64(&b, s->size);
-		state_put_u32(&b, s->fp_len);
-		state_put_u32(&b, (uint32_t)plen);
-		state_put_u32(&b, s->origin ? SRC_ROTATED : 0);
-		state_put_u32(&b, (uint32_t)olen);
-		state_put_u64(&b, s->mtime);
-		buf_add(&b, s->path, plen);
-		if (olen)
-			buf_add(&b, s->origin, olen);
+	if (!full) {
+		state_put_u64(&b, ndirty);
+		for (size_t j = 0; j < ndirty; j++) {
+			state_put_u64(&b, dirty[j]);
+			put_source(&b, &st.src[dirty[j]]);
+		}
+		if (state_log_append(&slog, opt.state, b.p, b.len, err,
+				     sizeof err) != 0)
+			save_failed(err);
+	} else {
+		state_put_u64(&b, st.n);
+		for (size_t k = 0; k < st.n; k++)
+			put_source(&b, &st.src[k]);
+		struct state_writer *w = state_write_begin_log(
+			opt.state, STATE_KIND, STATE_VERSION, b.len, err,
+			sizeof err);
+		if (!w)
+			save_failed(err);
+		if (state_write(w, b.p, b.len, err, sizeof err) != 0) {
+			state_write_abort(w);
+			save_failed(err);
+		}
+		if (state_write_end_log(w, &slog, err, sizeof err) != 0)
+			save_failed(err);
+		save_full = false;
 	}
-	struct state_writer *w = state_write_begin(opt.state, STATE_KIND,
-						   STATE_VERSION, b.len, err,
-						   sizeof err);
-	if (!w)
-		cli_die(EXIT_TROUBLE, "%s", err);
-	if (state_write(w, b.p, b.len, err, sizeof err) != 0) {
-		state_write_abort(w);
-		cli_die(EXIT_TROUBLE, "%s", err);
-	}
-	if (state_write_end(w, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
-	buf_free(&b);
+	for (size_t j = 0; j < ndirty; j++)
+		st.src[dirty[j]].dirty = false;
+	ndirty = 0;
 }
 
 /* ---- sources ---- */
@@ -553,6 +682,8 @@ static struct source *keep(struct source *e, bool active)
 	*s = *e;
 	s->active = active;
 	s->matched = false;
+	s->dirty = false;
+	s->start = s->end = s->committed; /* a stale plan's range goes */
 	e->path = e->origin = NULL;
 	return s;
 }
@@ -665,7 +796,7 @@ static void follow_rotation(struct matching *m, const char *name,
 			r->ino = y->ino;
 			r->size = y->size;
 			r->active = true;
-			r->fresh = true;
+			unvouched(r);
 		}
 		return;
 	}
@@ -797,7 +928,7 @@ static void match_sources(void)
 			s->size = size;
 			s->mtime = mtime_ns(&cd->s);
 			s->active = true;
-			s->fresh = true;
+			unvouched(s);
 			continue;
 		}
 		siblings_free(&sb);
@@ -834,8 +965,8 @@ static void match_sources(void)
 		s->size = size;
 		s->mtime = mt;
 		if (off != s->committed) {
-			s->committed = off;
-			s->fresh = true;
+			s->committed = s->start = s->end = off;
+			unvouched(s);
 		}
 	}
 	for (size_t k = 0; k < m.nold; k++) {
@@ -851,21 +982,48 @@ static void match_sources(void)
 	free(by);
 	free(dup);
 	listed_before = true;
+	/* the sources moved: the next save is a snapshot */
+	save_full = true;
+	ndirty = nbat = plan_from = 0;
 }
 
 /* ---- batches ---- */
 
 struct map {
-	char *base;
+	char *base; /* NULL: the range was read into a buffer */
 	size_t len;
 	const char *p; /* the range's first byte */
 };
+
+/* Below this a range is read, not mapped: a folder of small files costs
+ * a pread each, not an mmap, a munmap and its TLB shootdown. */
+#define READ_MAX (256u << 10)
 
 static int map_range(int fd, uint64_t start, uint64_t end, struct map *m)
 {
 	static long page;
 	if (!page)
 		page = sysconf(_SC_PAGESIZE);
+	if (end - start <= READ_MAX) {
+		static char *small;
+		if (!small)
+			small = xmalloc(READ_MAX);
+		size_t n = (size_t)(end - start), got = 0;
+		while (got < n) {
+			ssize_t r = pread(fd, small + got, n - got,
+					  (off_t)(start + got));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				if (r == 0)
+					errno = EIO; /* shrank under us */
+				return -1;
+			}
+			got += (size_t)r;
+		}
+		*m = (struct map){NULL, n, small};
+		return 0;
+	}
 	uint64_t a = start - start % (uint64_t)page;
 	m->len = (size_t)(end - a);
 	m->base = mmap(NULL, m->len, PROT_READ, MAP_SHARED, fd, (off_t)a);
@@ -874,6 +1032,12 @@ static int map_range(int fd, uint64_t start, uint64_t end, struct map *m)
 	madvise(m->base, m->len, MADV_SEQUENTIAL);
 	m->p = m->base + (start - a);
 	return 0;
+}
+
+static void unmap_range(struct map *m)
+{
+	if (m->base)
+		munmap(m->base, m->len);
 }
 
 /* memrchr is a GNU extension: the last '\n' in p[0..n), or NULL. */
@@ -923,24 +1087,23 @@ static void tail_said(const struct source *s, uint64_t at, size_t n)
 static uint64_t plan_batch(void)
 {
 	uint64_t total = 0, recs = 0;
-	for (size_t k = 0; k < st.n; k++) {
+	nbat = 0;
+	for (size_t k = plan_from; k < st.n; k++) {
 		struct source *s = &st.src[k];
-		s->start = s->end = s->committed;
 		/* Left out of this call, or known with nothing new: no need
 		 * to open it (a folder of thousands of read files costs one
-		 * stat each per batch, not an open and a hash). */
-		if (!s->active || (!s->fresh && s->size <= s->committed))
-			continue;
-		if ((opt.max_records && recs >= opt.max_records) ||
-		    (opt.max_bytes && total >= opt.max_bytes)) {
-			/* The batch is full: later sources wait unopened.  A
-			 * new one (offset 0) has no start to vouch for yet. */
-			if (s->fresh) {
-				s->fp_len = 0;
-				s->fp = XXH3_64bits("", 0);
-			}
+		 * stat each per listing, not an open and a hash), nor, till
+		 * the next listing, to look at it again. */
+		if (!s->active || (!s->fresh && s->size <= s->committed)) {
+			if (k == plan_from)
+				plan_from++;
 			continue;
 		}
+		/* The batch is full: later sources wait unopened (a new
+		 * one was left unvouched when it was listed). */
+		if ((opt.max_records && recs >= opt.max_records) ||
+		    (opt.max_bytes && total >= opt.max_bytes))
+			break;
 		int fd = open(s->path, O_RDONLY | O_CLOEXEC);
 		struct stat sb;
 		if (fd < 0 || fstat(fd, &sb) != 0)
@@ -958,6 +1121,8 @@ static uint64_t plan_batch(void)
 			cli_die(EXIT_TROUBLE, "%s: replaced while being listed; "
 				"run again", s->path);
 		}
+		mark_dirty(s);
+		s->start = s->end = s->committed;
 		s->fresh = false;
 		s->size = (uint64_t)sb.st_size;
 		s->mtime = mtime_ns(&sb);
@@ -980,7 +1145,7 @@ static uint64_t plan_batch(void)
 		}
 		struct map m;
 		if (map_range(fd, s->committed, s->size, &m) != 0)
-			cli_die(EXIT_TROUBLE, "%s: mmap: %s", s->path,
+			cli_die(EXIT_TROUBLE, "%s: read: %s", s->path,
 				strerror(errno));
 		size_t avail = (size_t)(s->size - s->committed), take = 0;
 		bool whole = true; /* the scan below reaches the file's end */
@@ -1013,9 +1178,11 @@ static uint64_t plan_batch(void)
 		if (whole && take < avail &&
 		    !(opt.max_records && recs >= opt.max_records))
 			tail_said(s, s->committed + take, avail - take);
-		munmap(m.base, m.len);
+		unmap_range(&m);
 		close(fd);
 		s->end = s->committed + take;
+		if (take)
+			batch_add(k);
 		total += take;
 	}
 	return total;
@@ -1087,10 +1254,8 @@ static int send_range(int fd, int out, uint64_t start, size_t n)
 static int emit_batch(struct feed *f)
 {
 	uint64_t recs = 0, bytes = 0;
-	for (size_t k = 0; k < st.n; k++) {
-		struct source *s = &st.src[k];
-		if (s->end <= s->start)
-			continue;
+	for (size_t j = 0; j < nbat; j++) {
+		struct source *s = &st.src[bat[j]];
 		int fd = open_pending(s);
 		size_t n = (size_t)(s->end - s->start);
 		int sent = opt.stats || f ? -1
@@ -1106,7 +1271,7 @@ static int emit_batch(struct feed *f)
 		}
 		struct map m;
 		if (map_range(fd, s->start, s->end, &m) != 0)
-			cli_die(EXIT_TROUBLE, "%s: mmap: %s", s->path,
+			cli_die(EXIT_TROUBLE, "%s: read: %s", s->path,
 				strerror(errno));
 		if (!f) {
 			cli_out(m.p, n);
@@ -1116,7 +1281,7 @@ static int emit_batch(struct feed *f)
 			if (r < 0)
 				cli_die(EXIT_TROUBLE, "%s", err);
 			if (r > 0) {
-				munmap(m.base, m.len);
+				unmap_range(&m);
 				close(fd);
 				return -1;
 			}
@@ -1124,7 +1289,7 @@ static int emit_batch(struct feed *f)
 		if (opt.stats)
 			recs += count_lines(m.p, n);
 		bytes += n;
-		munmap(m.base, m.len);
+		unmap_range(&m);
 		close(fd);
 	}
 	cli_stats.records_out += recs;
@@ -1175,12 +1340,12 @@ static void commit_pending(void)
 {
 	if (!st.pending_batch)
 		return; /* a second commit is a no-op */
-	for (size_t k = 0; k < st.n; k++) {
-		struct source *s = &st.src[k];
-		if (s->end > s->start)
-			s->committed = s->end;
-		s->start = s->end = s->committed;
+	for (size_t j = 0; j < nbat; j++) {
+		struct source *s = &st.src[bat[j]];
+		s->committed = s->start = s->end;
+		mark_dirty(s);
 	}
+	nbat = 0;
 	st.last_batch = st.pending_batch;
 	st.pending_batch = 0;
 	state_save();
@@ -1295,11 +1460,11 @@ static uint64_t line_end(const char *path, uint64_t size)
 	if (size > 0) {
 		struct map m;
 		if (map_range(fd, 0, size, &m) != 0)
-			cli_die(EXIT_TROUBLE, "%s: mmap: %s", path,
+			cli_die(EXIT_TROUBLE, "%s: read: %s", path,
 				strerror(errno));
 		const char *nl = last_nl(m.p, '\n', (size_t)size);
 		end = nl ? (uint64_t)(nl - m.p) + 1 : 0;
-		munmap(m.base, m.len);
+		unmap_range(&m);
 	}
 	close(fd);
 	return end;
@@ -1335,6 +1500,8 @@ static void do_reset(char **args, int nargs)
 	}
 	uint64_t dropped = st.pending_batch;
 	st.pending_batch = 0;
+	nbat = 0;
+	save_full = true; /* sources may come and go */
 	if (nargs > 0) {
 		list_sources(args, nargs);
 		if (!to_start && !to_end && ncands != 1)

@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include "buf.h"
 #include "errbuf.h"
+#include "fault.h"
 #include "xalloc.h"
 
 #define STATE_MAGIC "IDEMSTAT"
@@ -21,6 +23,7 @@
 #define STATE_SUM 8
 #define STATE_GEN 16 /* the generations header after the first 32 bytes */
 #define FLAG_GEN 1u
+#define FLAG_LOG 2u
 #define NO_BASE UINT64_MAX
 
 struct state_writer {
@@ -37,6 +40,7 @@ struct state_reader {
 	/* A file with generations was verified whole up front and its
 	 * payload is read from the middle: no streaming check at the end. */
 	bool verified;
+	bool log;     /* FLAG_LOG: records follow the checksum */
 	uint64_t off; /* where the payload starts */
 };
 
@@ -280,7 +284,9 @@ int state_write(struct state_writer *w, const void *data, size_t n,
 	return 0;
 }
 
-int state_write_end(struct state_writer *w, char *err, size_t errlen)
+/* Seal and commit; *sum (may be NULL) gets the checksum written. */
+static int write_end(struct state_writer *w, uint64_t *sum_out, char *err,
+		     size_t errlen)
 {
 	int rc = -1;
 	if (w->written != w->declared) {
@@ -293,6 +299,8 @@ int state_write_end(struct state_writer *w, char *err, size_t errlen)
 	}
 	unsigned char sum[STATE_SUM];
 	le64_put(sum, XXH3_64bits_digest(w->xx));
+	if (sum_out)
+		*sum_out = le64_get(sum);
 	if (commit_write(&w->c, sum, sizeof sum, err, errlen) < 0) {
 		commit_abort(&w->c);
 		goto out;
@@ -302,6 +310,114 @@ out:
 	XXH3_freeState(w->xx);
 	free(w);
 	return rc;
+}
+
+int state_write_end(struct state_writer *w, char *err, size_t errlen)
+{
+	return write_end(w, NULL, err, errlen);
+}
+
+struct state_writer *state_write_begin_log(const char *path,
+					   const char *kind, uint32_t version,
+					   uint64_t payload_len, char *err,
+					   size_t errlen)
+{
+	return write_begin(path, kind, version, FLAG_LOG, payload_len, err,
+			   errlen);
+}
+
+void state_log_close(struct state_log *lg)
+{
+	if (lg->fd >= 0)
+		close(lg->fd); /* every record was fdatasync'd already */
+	*lg = (struct state_log){.fd = -1};
+}
+
+int state_write_end_log(struct state_writer *w, struct state_log *lg,
+			char *err, size_t errlen)
+{
+	uint64_t len = w->declared, sum;
+	state_log_close(lg); /* the old file's: the rename replaces it */
+	if (write_end(w, &sum, err, errlen) != 0)
+		return -1;
+	lg->at = STATE_HDR + len + STATE_SUM;
+	lg->sum = sum;
+	lg->snapshot = len;
+	return 0;
+}
+
+/* A record's frame checksum: its length and bytes, seeded with the one
+ * before it, so records cannot be reordered or moved between files. */
+static uint64_t log_sum(const unsigned char len[4], const void *rec,
+			size_t n, uint64_t seed)
+{
+	return XXH3_64bits_withSeed(rec, n, XXH3_64bits_withSeed(len, 4, seed));
+}
+
+int state_log_append(struct state_log *lg, const char *path,
+		     const void *rec, size_t n, char *err, size_t errlen)
+{
+	if (lg->at == 0 || n == 0 || n > STATE_LOG_MAX) {
+		errbuf_set(err, errlen, "%s: log record of %zu bytes cannot "
+			"be appended", path, n);
+		return -1;
+	}
+	if (lg->fd < 0) {
+		lg->fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (lg->fd < 0) {
+			errbuf_set(err, errlen, "%s: cannot open: %s", path,
+				strerror(errno));
+			return -1;
+		}
+		/* what an interrupted append left goes first */
+		if (ftruncate(lg->fd, (off_t)lg->at) != 0) {
+			errbuf_set(err, errlen, "%s: truncate: %s", path,
+				strerror(errno));
+			return -1;
+		}
+		lg->dropped = 0;
+	}
+	unsigned char len[4], sum[8];
+	le32_put(len, (uint32_t)n);
+	uint64_t s = log_sum(len, rec, n, lg->sum);
+	le64_put(sum, s);
+	struct iovec v[3] = {{len, 4}, {(void *)rec, n}, {sum, 8}};
+	size_t want = 4 + n + 8, done = 0;
+	while (done < want) {
+		/* advance the vector past what was written */
+		struct iovec cur[3];
+		int nv = 0;
+		size_t skip = done;
+		for (int i = 0; i < 3; i++) {
+			if (skip >= v[i].iov_len) {
+				skip -= v[i].iov_len;
+				continue;
+			}
+			cur[nv].iov_base = (char *)v[i].iov_base + skip;
+			cur[nv++].iov_len = v[i].iov_len - skip;
+			skip = 0;
+		}
+		ssize_t w = pwritev(lg->fd, cur, nv, (off_t)(lg->at + done));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			errbuf_set(err, errlen, "%s: write: %s", path,
+				w < 0 ? strerror(errno) : "no progress");
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	fault_point("log.written");
+	if (fdatasync(lg->fd) != 0) {
+		errbuf_set(err, errlen, "%s: fdatasync: %s", path,
+			strerror(errno));
+		return -1;
+	}
+	fault_point("log.synced");
+	lg->at += want;
+	lg->bytes += want;
+	lg->sum = s;
+	return 0;
 }
 
 void state_write_abort(struct state_writer *w)
@@ -520,7 +636,8 @@ struct state_reader *state_read_begin_gen(const char *path,
 	}
 	uint32_t v = le32_get(hdr + 16);
 	uint32_t flags = le32_get(hdr + 20);
-	if (flags & ~FLAG_GEN) {
+	if (flags & ~(FLAG_GEN | FLAG_LOG) ||
+	    (flags & FLAG_GEN && flags & FLAG_LOG)) {
 		errbuf_set(err, errlen, "%s: flags %#" PRIx32 " are newer than "
 			"this program understands", path, flags);
 		goto fail;
@@ -532,6 +649,12 @@ struct state_reader *state_read_begin_gen(const char *path,
 	struct stat st;
 	bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	XXH3_64bits_update(r->xx, hdr, sizeof hdr);
+	r->log = flags & FLAG_LOG;
+	if (r->log && !regular) {
+		errbuf_set(err, errlen, "%s: a state with a log must be a "
+			"regular file", path);
+		goto fail;
+	}
 	if (flags & FLAG_GEN) {
 		if (!regular) {
 			errbuf_set(err, errlen, "%s: a state with generations "
@@ -614,8 +737,19 @@ int state_read(struct state_reader *r, void *data, size_t n, char *err,
 	return 0;
 }
 
+static int read_end(struct state_reader *r, struct buf *log,
+		    struct state_log *lg, char *err, size_t errlen);
+
 unsigned char *state_read_all(struct state_reader *r, uint64_t payload_len,
 			      char *err, size_t errlen)
+{
+	return state_read_all_log(r, payload_len, NULL, NULL, err, errlen);
+}
+
+unsigned char *state_read_all_log(struct state_reader *r,
+				  uint64_t payload_len, struct buf *log,
+				  struct state_log *lg, char *err,
+				  size_t errlen)
 {
 	/* grown as it is read, not sized from the header: a damaged
 	 * length is then "truncated", not an allocation of it */
@@ -631,7 +765,7 @@ unsigned char *state_read_all(struct state_reader *r, uint64_t payload_len,
 		}
 		b.len += n;
 	}
-	if (state_read_end(r, err, errlen) != 0) {
+	if (read_end(r, log, lg, err, errlen) != 0) {
 		buf_free(&b);
 		return NULL;
 	}
@@ -641,7 +775,78 @@ unsigned char *state_read_all(struct state_reader *r, uint64_t payload_len,
 
 int state_read_end(struct state_reader *r, char *err, size_t errlen)
 {
+	return read_end(r, NULL, NULL, err, errlen);
+}
+
+/* The records after a snapshot's checksum sum, into log; lg says where
+ * the whole ones end. */
+static int read_log(struct state_reader *r, uint64_t sum, struct buf *log,
+		    struct state_log *lg, char *err, size_t errlen)
+{
+	*lg = (struct state_log){.fd = -1,
+				 .at = STATE_HDR + r->declared + STATE_SUM,
+				 .sum = sum,
+				 .snapshot = r->declared};
+	struct buf rec = {0};
+	for (;;) {
+		unsigned char len[4], s[8];
+		ssize_t got = read_full(r->f, len, 4);
+		if (got < 0)
+			goto io;
+		if (got == 0)
+			break;
+		uint32_t n = got == 4 ? le32_get(len) : 0;
+		if (n == 0 || n > STATE_LOG_MAX) {
+			lg->dropped += (uint64_t)got;
+			break;
+		}
+		buf_reset(&rec);
+		buf_reserve(&rec, n);
+		got = read_full(r->f, rec.p, n);
+		if (got < 0)
+			goto io;
+		if ((size_t)got < n) {
+			lg->dropped += 4 + (uint64_t)got;
+			break;
+		}
+		got = read_full(r->f, s, 8);
+		if (got < 0)
+			goto io;
+		uint64_t want = log_sum(len, rec.p, n, lg->sum);
+		if (got < 8 || le64_get(s) != want) {
+			lg->dropped += 4 + (uint64_t)n + (uint64_t)got;
+			break;
+		}
+		buf_add(log, len, 4);
+		buf_add(log, rec.p, n);
+		lg->at += 4 + (uint64_t)n + 8;
+		lg->bytes += 4 + (uint64_t)n + 8;
+		lg->sum = want;
+	}
+	/* the rest of what a cut record left, whatever it is */
+	for (;;) {
+		unsigned char chunk[4096];
+		ssize_t got = read_full(r->f, chunk, sizeof chunk);
+		if (got < 0)
+			goto io;
+		if (got == 0)
+			break;
+		lg->dropped += (uint64_t)got;
+	}
+	buf_free(&rec);
+	return 0;
+io:
+	errbuf_set(err, errlen, "%s: read: %s", r->path, strerror(errno));
+	buf_free(&rec);
+	return -1;
+}
+
+static int read_end(struct state_reader *r, struct buf *log,
+		    struct state_log *lg, char *err, size_t errlen)
+{
 	int rc = -1;
+	if (lg)
+		*lg = (struct state_log){.fd = -1};
 	if (r->verified) {
 		rc = 0;
 		goto out;
@@ -671,14 +876,19 @@ int state_read_end(struct state_reader *r, char *err, size_t errlen)
 			"damaged state", r->path);
 		goto out;
 	}
+	if (lg && r->log) {
+		rc = read_log(r, le64_get(sum), log, lg, err, errlen);
+		goto out;
+	}
 	got = read_full(r->f, chunk, 1);
 	if (got < 0) {
 		errbuf_set(err, errlen, "%s: read: %s", r->path, strerror(errno));
 		goto out;
 	}
 	if (got > 0) {
-		errbuf_set(err, errlen, "%s: trailing bytes after the checksum",
-			r->path);
+		errbuf_set(err, errlen, r->log ? "%s: a state with a log; "
+			"only the tool that wrote it reads it" :
+			"%s: trailing bytes after the checksum", r->path);
 		goto out;
 	}
 	rc = 0;

@@ -28,6 +28,23 @@
  * same batch (a replay after a crash) starts from the base again, so it
  * computes exactly what the killed run did; a run of any other batch
  * starts from the newest payload.  Files without the flag still load.
+ *
+ * A log (flag bit 1 at offset 20), for a state a tool changes a little
+ * many times in one run: after the checksum come records appended in
+ * place, each
+ *
+ *         u32 length L (1..STATE_LOG_MAX), L bytes,
+ *         u64 XXH3-64 of the bytes, seeded with the XXH3-64 of the
+ *             length seeded with the checksum before it (the
+ *             snapshot's, then each record's)
+ *
+ * so a commit costs its own bytes and one fdatasync, not a rewrite of
+ * the whole state.  The tool replays the records over the snapshot, and
+ * writes a new snapshot (which drops them) when the log has grown past
+ * it.  A record is acted on only once fdatasync returned, so the one
+ * thing a crash leaves is a last record cut short or unwritten: the
+ * bytes after the last whole record are dropped (the reader says how
+ * many) and cut off at the next append.
  */
 #ifndef IDEM_STATEFILE_H
 #define IDEM_STATEFILE_H
@@ -134,6 +151,42 @@ void state_read_abort(struct state_reader *r);
  * one more byte), or NULL with err set. */
 unsigned char *state_read_all(struct state_reader *r, uint64_t payload_len,
 			      char *err, size_t errlen);
+
+#define STATE_LOG_MAX (1u << 30)
+
+/* Where a state's log stands: at == 0 when the file has no log to
+ * append to (a first run, or an older file: write a snapshot). */
+struct state_log {
+	int fd;            /* open for appending; -1: opened at first use */
+	uint64_t at;       /* where the next record goes (0: no log) */
+	uint64_t sum;      /* the checksum the next record is seeded with */
+	uint64_t bytes;    /* log bytes after the snapshot */
+	uint64_t snapshot; /* the snapshot's payload bytes */
+	uint64_t dropped;  /* bytes after the last whole record (cut off) */
+};
+
+/* state_write_begin() for a state that will take a log. */
+struct state_writer *state_write_begin_log(const char *path,
+					   const char *kind, uint32_t version,
+					   uint64_t payload_len, char *err,
+					   size_t errlen);
+/* state_write_end(), and lg then stands at the new snapshot's end (its
+ * earlier fd closed). */
+int state_write_end_log(struct state_writer *w, struct state_log *lg,
+			char *err, size_t errlen);
+/* state_read_all(), and for a state with a log its records too: into
+ * log, each as its u32 length then its bytes, in order; lg says where
+ * the next one goes.  A file without a log gives an empty one and lg
+ * with at == 0.  Frees r either way. */
+unsigned char *state_read_all_log(struct state_reader *r,
+				  uint64_t payload_len, struct buf *log,
+				  struct state_log *lg, char *err,
+				  size_t errlen);
+/* Append one record to the log of the state at path and fdatasync it.
+ * lg->at must be set (a snapshot with a log was read or written). */
+int state_log_append(struct state_log *lg, const char *path,
+		     const void *rec, size_t n, char *err, size_t errlen);
+void state_log_close(struct state_log *lg);
 
 /*
  * The payload codec every state file uses (dedup, window, checkpoint,

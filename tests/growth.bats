@@ -79,3 +79,27 @@ cpu_limited() {
 	assert_success
 	assert_output --partial '"records_in":1000001,"records_out":0'
 }
+
+@test "checkpoint run --until-empty over a folder commits each batch in its own bytes, not a rewrite of the state" {
+	# 200 files, 4 a batch: 50 batches.  Each planned and each
+	# committed batch rewrote (and renamed) the whole state, O(files)
+	# bytes, so the run cost grew as files^2 / batch size (16k files:
+	# over 60 s); now a batch appends a record of the sources it took
+	# to the state's log, and the snapshot is renamed into place only
+	# after a listing or once the log outgrows it: a third rename here
+	# is the old rewrite coming back.
+	mkdir d
+	awk 'BEGIN { for (i = 0; i < 200; i++) { f = sprintf("d/f%03d.ndjson", i); printf "{\"n\":%d}\n", i > f; close(f) } }'
+	run sh -c 'exec "$@" > out' - env IDEM_FAULT=commit.renamed:3 checkpoint run -s st -n 4 --until-empty --stats d -- cat
+	assert_success
+	assert_output --regexp '^\{"tool":"checkpoint","records_in":200,"records_out":200,.*"bytes_in":1890,"bytes_out":1890,"batches":50,'
+	run jq -s -c 'map(.n) == [range(200)]' out
+	assert_output true
+	# the log holds the batches since the last snapshot, and a new
+	# call reads them back: nothing new, all 200 at their ends
+	run checkpoint run -s st --until-empty d -- cat
+	assert_success
+	assert_output ''
+	run sh -c 'checkpoint status -s st | jq -s -c "[length, (map(.lag) | add), (map(.batch) | unique)]"'
+	assert_output '[200,0,[50]]'
+}

@@ -34,6 +34,8 @@ static int fuzz_state_lock(const char *path, char **use, char *err,
 #define state_read_begin(...) fuzz_track(state_read_begin(__VA_ARGS__))
 #define state_read_begin_gen(...) fuzz_track(state_read_begin_gen(__VA_ARGS__))
 #define state_read_end(...) (fuzz_reader = NULL, state_read_end(__VA_ARGS__))
+#define state_read_all_log(...) \
+	(fuzz_reader = NULL, state_read_all_log(__VA_ARGS__))
 #define commit_lock fuzz_lock
 #define state_lock fuzz_state_lock
 #define main checkpoint_main
@@ -42,6 +44,7 @@ int checkpoint_main(int argc, char **argv);
 #undef main
 #undef commit_lock
 #undef state_lock
+#undef state_read_all_log
 #undef state_read_end
 #undef state_read_begin_gen
 #undef state_read_begin
@@ -57,6 +60,8 @@ static void forget(void)
 	}
 	free(st.src);
 	memset(&st, 0, sizeof st);
+	state_log_close(&slog);
+	nbat = ndirty = plan_from = 0;
 	fuzz_release_reader();
 }
 
@@ -78,8 +83,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	state_load();
 	for (size_t k = 0; k < st.n; k++)
 		FUZZ_CHECK(st.src[k].path && st.src[k].fp_len <= FP_MAX);
-	/* Accepted: write it back and compare the payloads. */
+	/* Accepted: write it back, as a snapshot, and compare the
+	 * payloads. */
 	opt.state = out;
+	state_log_close(&slog);
+	save_full = true;
 	state_save();
 	size_t an, bn;
 	char *a = fuzz_slurp(in, &an), *b = fuzz_slurp(out, &bn);

@@ -429,10 +429,91 @@ TEST(a_state_without_generations_is_the_base_of_a_batch)
 TEST(unknown_flags_are_refused)
 {
 	CHECK_INT(write_state("dedup", 1), 0);
-	patch_byte(20, 0x02);
+	patch_byte(20, 0x04);
 	CHECK_INT(read_state(), -1);
-	expect("flags 0x2 are newer than this program understands");
+	expect("flags 0x4 are newer than this program understands");
 	CHECK_STR(err, want);
+}
+
+/* Read path's snapshot and log: the records joined by '|' into out. */
+static int read_log(char *out, size_t outlen, struct state_log *lg)
+{
+	uint32_t v;
+	uint64_t len;
+	struct state_reader *r = state_read_begin(path, "ckpt", 2, &v, &len,
+						  err, sizeof err);
+	if (!r)
+		return -1;
+	struct buf log = {0};
+	unsigned char *d = state_read_all_log(r, len, &log, lg, err,
+					      sizeof err);
+	if (!d)
+		return -1;
+	snprintf(out, outlen, "%.*s", (int)len, (char *)d);
+	for (size_t at = 0; at < log.len;) {
+		uint32_t n = le32_get((unsigned char *)log.p + at);
+		size_t o = strlen(out);
+		snprintf(out + o, outlen - o, "|%.*s", (int)n, log.p + at + 4);
+		at += 4 + n;
+	}
+	free(d);
+	buf_free(&log);
+	return 0;
+}
+
+TEST(a_log_appends_records_read_back_in_order)
+{
+	struct state_log lg = {.fd = -1};
+	struct state_writer *w = state_write_begin_log(path, "ckpt", 2, 4,
+						       err, sizeof err);
+	CHECK(w != NULL);
+	CHECK_INT(state_write(w, "base", 4, err, sizeof err), 0);
+	CHECK_INT(state_write_end_log(w, &lg, err, sizeof err), 0);
+	CHECK_INT(lg.at, 32 + 4 + 8);
+	CHECK_INT(state_log_append(&lg, path, "one", 3, err, sizeof err), 0);
+	CHECK_INT(state_log_append(&lg, path, "two!", 4, err, sizeof err), 0);
+	CHECK_INT(file_size(), 44 + 15 + 16);
+	state_log_close(&lg);
+	char got[128];
+	CHECK_INT(read_log(got, sizeof got, &lg), 0);
+	CHECK_STR(got, "base|one|two!");
+	CHECK_INT(lg.at, 44 + 15 + 16);
+	CHECK_INT(lg.bytes, 31);
+	CHECK_INT(lg.dropped, 0);
+	/* a plain reader refuses the records rather than skip them */
+	struct state_reader *r = state_read_begin(path, "ckpt", 2, NULL, NULL,
+						  err, sizeof err);
+	CHECK(r != NULL);
+	CHECK(state_read_all(r, 4, err, sizeof err) == NULL);
+	expect("a state with a log; only the tool that wrote it reads it");
+	CHECK_STR(err, want);
+	/* a last record cut short is dropped, said in lg, and cut off at
+	 * the next append, which goes on the chain of the whole ones */
+	CHECK_INT(truncate(path, 44 + 15 + 16 - 5), 0);
+	CHECK_INT(read_log(got, sizeof got, &lg), 0);
+	CHECK_STR(got, "base|one");
+	CHECK_INT(lg.dropped, 11);
+	CHECK_INT(state_log_append(&lg, path, "three", 5, err, sizeof err), 0);
+	state_log_close(&lg);
+	CHECK_INT(read_log(got, sizeof got, &lg), 0);
+	CHECK_STR(got, "base|one|three");
+	CHECK_INT(lg.dropped, 0);
+	state_log_close(&lg);
+	/* a flipped byte in a record fails its chained checksum: it and
+	 * what follows are dropped, never read as a record */
+	patch_byte(44 + 4, 0x01);
+	CHECK_INT(read_log(got, sizeof got, &lg), 0);
+	CHECK_STR(got, "base");
+	CHECK_INT(lg.dropped, 15 + 17);
+	/* a snapshot written anew drops the log */
+	w = state_write_begin_log(path, "ckpt", 2, 3, err, sizeof err);
+	CHECK(w != NULL);
+	CHECK_INT(state_write(w, "new", 3, err, sizeof err), 0);
+	CHECK_INT(state_write_end_log(w, &lg, err, sizeof err), 0);
+	state_log_close(&lg);
+	CHECK_INT(read_log(got, sizeof got, &lg), 0);
+	CHECK_STR(got, "new");
+	CHECK_INT(lg.bytes, 0);
 }
 
 TEST(batch_comes_from_the_option_or_the_environment)
@@ -529,6 +610,7 @@ int main(void)
 	RUN(a_replayed_batch_starts_from_the_state_before_it);
 	RUN(a_state_without_generations_is_the_base_of_a_batch);
 	RUN(unknown_flags_are_refused);
+	RUN(a_log_appends_records_read_back_in_order);
 	RUN(batch_comes_from_the_option_or_the_environment);
 	RUN(payload_codec_round_trip_and_bounds);
 	unlink(path);

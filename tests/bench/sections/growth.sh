@@ -103,12 +103,13 @@ if have reconcile; then
 fi
 
 # checkpoint over a folder: F one-line files, run --until-empty -n 100
-# (F/100 batches).  Each batch still rewrites and fsyncs the whole state
-# (O(F) bytes), so the bytes written grow as F^2/100; files already read
-# are neither opened nor listed again within the run.
+# (F/100 batches).  The folder is listed once; each batch opens only the
+# files it takes and appends a record of them to the state's log (it
+# rewrote the whole state twice a batch: 1k/4k/8k/16k took 0.43/4.21/
+# 14.68/60+ s); the snapshot is rewritten once the log outgrows it.
 if have checkpoint; then
 	set --
-	for F in 250 1000 4000; do
+	for F in 1000 4000 16000; do
 		d=$BENCH_DIR/growth-ckpt-$F
 		if [ ! -d "$d" ]; then
 			mkdir -p "$d"
