@@ -27,6 +27,7 @@
 #include "expr.h"
 #include "jsonw.h"
 #include "lines.h"
+#include "par.h"
 #include "scan.h"
 #include "timefmt.h"
 #include "value.h"
@@ -46,12 +47,12 @@ static struct {
 	const char *dlq_path;
 	bool emit, analyze, stats;
 	size_t max_line;
+	int threads;
 } opt = {.unit = TIME_S, .max_line = LINES_DEFAULT_MAX};
 
 static struct {
 	struct wm *wm;
-	struct scan_record rec;
-	struct buf canon, out;
+	struct buf out;
 	struct cli_side late; /* --late FILE */
 	struct dlq *dlq;
 	uint64_t too_late, controls;
@@ -96,6 +97,8 @@ static void usage(int status)
 "      --dlq FILE        dead-letter bad (and too-late) records\n"
 "      --max-line SIZE   longest accepted line (default 64M)\n"
 "      --stats           print counts as one JSON line on stderr\n"
+"  -j, --threads N       parse on N threads (0: every core; default: the\n"
+"                        cores, at most 8); output is the same for any N\n"
 "  -h, --help            show this help\n"
 "      --version         show the version\n"
 "\n"
@@ -108,33 +111,6 @@ static _Noreturn void finish(int status);
 
 /* A bad record: dead-lettered, or the end of the run (exit 2). */
 #define bad_record(...) cli_reject(run.dlq, finish, __VA_ARGS__)
-
-static bool eval(struct expr *e, const struct line *ln, const char *name,
-		 const char *what, const char **v, size_t *vlen)
-{
-	char err[512], msg[1024];
-	enum expr_status st = expr_eval(e, &run.rec, v, vlen, err, sizeof err);
-	if (st == EXPR_VALUE)
-		return true;
-	const char *type = expr_failure(e, st, what, err, msg, sizeof msg);
-	bad_record(ln, name, true, type, "%s", msg);
-	return false;
-}
-
-static bool eval_time(struct expr *e, const struct line *ln, const char *name,
-		      const char *what, int64_t *t)
-{
-	const char *v, *why;
-	size_t vlen;
-	if (!eval(e, ln, name, what, &v, &vlen))
-		return false;
-	if (time_from_json(v, vlen, opt.unit, t, &why) != 0) {
-		bad_record(ln, name, true, "wrong_type", "%s %s: %s", what,
-			   expr_source(e), why);
-		return false;
-	}
-	return true;
-}
 
 static void too_late(const struct line *ln, const char *name, int64_t t,
 		     int64_t w)
@@ -193,49 +169,167 @@ static void new_partition(const struct line *ln, const char *name,
 	}
 }
 
-/* A {"_watermark": ...} line: the one this tool writes itself. */
-static bool is_control(void)
+/*
+ * A record in two steps (lib/par).  prep, on any thread, does the
+ * record's own work: the line check, the scan, the event time (and the
+ * ingest time or the partition's fingerprint), writing a struct slot;
+ * apply, in input order on the calling thread, judges it against the
+ * watermark and routes it.  So the output is the same for any -j.
+ */
+enum kind { K_RECORD, K_CONTROL, K_BAD };
+
+struct slot {
+	int64_t t, ing;
+	struct fp128 part;
+	const char *type; /* K_BAD: the dead-letter type (static) */
+	const char *msg;  /* K_BAD: the message (par_keep) */
+	enum kind kind;
+	bool is_json;
+};
+
+/* A worker's own copies of what evaluation writes to. */
+struct worker {
+	struct expr *time, *part, *ingest; /* index 0: opt's own */
+	struct scan_record rec;
+	struct buf canon;
+	int index;
+};
+
+static void *worker_new(void *arg, int index)
 {
-	return run.rec.nmembers == 1 &&
-	       scan_string_equals(run.rec.p + run.rec.members[0].key,
-				  run.rec.members[0].key_len, "_watermark", 10);
+	(void)arg;
+	struct worker *w = xcalloc(1, sizeof *w);
+	w->index = index;
+	w->time = index ? cli_expr_copy(opt.time) : opt.time;
+	w->part = index ? cli_expr_copy(opt.part) : opt.part;
+	w->ingest = index ? cli_expr_copy(opt.ingest) : opt.ingest;
+	return w;
 }
 
-static void record(const struct line *ln, const char *name)
+static void worker_free(void *wctx)
 {
-	cli_stats.records_in++;
+	struct worker *w = wctx;
+	if (w->index) {
+		expr_free(w->time);
+		expr_free(w->part);
+		expr_free(w->ingest);
+	}
+	scan_record_free(&w->rec);
+	buf_free(&w->canon);
+	free(w);
+}
+
+/* Set s up as a bad record with the message fmt says. */
+static void fail(struct slot *s, struct par_chunk *ch, bool is_json,
+		 const char *type, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void fail(struct slot *s, struct par_chunk *ch, bool is_json,
+		 const char *type, const char *fmt, ...)
+{
+	char msg[1024]; /* cli_reject's bound */
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	size_t len = n < 0 ? 0 : (size_t)n >= sizeof msg ? sizeof msg - 1
+							  : (size_t)n;
+	s->kind = K_BAD;
+	s->is_json = is_json;
+	s->type = type;
+	s->msg = par_keep(ch, msg, len);
+}
+
+static bool eval(struct worker *w, struct expr *e, struct slot *s,
+		 struct par_chunk *ch, const char *what, const char **v,
+		 size_t *vlen)
+{
+	char err[512], msg[1024];
+	enum expr_status st = expr_eval(e, &w->rec, v, vlen, err, sizeof err);
+	if (st == EXPR_VALUE)
+		return true;
+	const char *type = expr_failure(e, st, what, err, msg, sizeof msg);
+	fail(s, ch, true, type, "%s", msg);
+	return false;
+}
+
+static bool eval_time(struct worker *w, struct expr *e, struct slot *s,
+		      struct par_chunk *ch, const char *what, int64_t *t)
+{
+	const char *v, *why;
+	size_t vlen;
+	if (!eval(w, e, s, ch, what, &v, &vlen))
+		return false;
+	if (time_from_json(v, vlen, opt.unit, t, &why) != 0) {
+		fail(s, ch, true, "wrong_type", "%s %s: %s", what,
+		     expr_source(e), why);
+		return false;
+	}
+	return true;
+}
+
+/* A {"_watermark": ...} line: the one this tool writes itself. */
+static bool is_control(const struct scan_record *r)
+{
+	return r->nmembers == 1 &&
+	       scan_string_equals(r->p + r->members[0].key,
+				  r->members[0].key_len, "_watermark", 10);
+}
+
+static void prep(void *wctx, const struct line *ln, void *slot,
+		 struct par_chunk *ch)
+{
+	struct worker *w = wctx;
+	struct slot *s = slot;
 	char msg[512];
 	bool is_json;
+	s->kind = K_RECORD;
 	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
-					   &run.rec, true, &is_json, msg,
+					   &w->rec, true, &is_json, msg,
 					   sizeof msg);
 	if (fault) {
-		bad_record(ln, name, is_json, fault, "%s", msg);
+		fail(s, ch, is_json, fault, "%s", msg);
 		return;
 	}
-	if (is_control()) { /* an upstream watermark: ours replaces it */
+	if (is_control(&w->rec)) { /* an upstream watermark */
+		s->kind = K_CONTROL;
+		return;
+	}
+	if (!eval_time(w, w->time, s, ch, "event time", &s->t))
+		return;
+	if (opt.analyze) {
+		eval_time(w, w->ingest, s, ch, "ingest time", &s->ing);
+		return;
+	}
+	s->part = (struct fp128){0, 0};
+	if (w->part) {
+		const char *v;
+		size_t vlen;
+		if (!eval(w, w->part, s, ch, "partition", &v, &vlen))
+			return;
+		s->part = value_fingerprint(v, vlen, &w->canon);
+	}
+}
+
+static void apply(const struct line *ln, const char *name, void *slot)
+{
+	const struct slot *s = slot;
+	cli_stats.records_in++;
+	if (s->kind == K_BAD) {
+		bad_record(ln, name, s->is_json, s->type, "%s", s->msg);
+		return;
+	}
+	if (s->kind == K_CONTROL) { /* ours replaces it */
 		run.controls++;
 		return;
 	}
-	int64_t t, ing;
-	if (!eval_time(opt.time, ln, name, "event time", &t))
-		return;
+	int64_t t = s->t;
 	if (opt.analyze) {
-		if (!eval_time(opt.ingest, ln, name, "ingest time", &ing))
-			return;
 		run.lags = xgrow(run.lags, &run.cap_lags, run.nlags,
 				 sizeof *run.lags, 4096);
-		run.lags[run.nlags++] = wm_sub(ing, t);
+		run.lags[run.nlags++] = wm_sub(s->ing, t);
 		return;
 	}
-	struct fp128 part = {0, 0};
-	if (opt.part) {
-		const char *v;
-		size_t vlen;
-		if (!eval(opt.part, ln, name, "partition", &v, &vlen))
-			return;
-		part = value_fingerprint(v, vlen, &run.canon);
-	}
+	struct fp128 part = s->part;
 	int64_t w;
 	int how = wm_limit(run.wm, part, &w);
 	if ((how == WM_JUDGE_W || how == WM_JUDGE_OWN) && t < w) {
@@ -383,6 +477,7 @@ int main(int argc, char **argv)
 {
 	enum { O_DELAY = 256, O_LATENESS, O_IDLE, O_IDLE_CLOCK, O_PARTS, O_LATE, O_EMIT, O_UNIT,
 	       O_ANALYZE, O_INGEST, O_DLQ, O_MAXLINE, O_STATS, O_VERSION };
+	opt.threads = par_default_threads();
 	static const struct option longopts[] = {
 		{"time", required_argument, NULL, 't'},
 		{"delay", required_argument, NULL, O_DELAY},
@@ -399,16 +494,17 @@ int main(int argc, char **argv)
 		{"dlq", required_argument, NULL, O_DLQ},
 		{"max-line", required_argument, NULL, O_MAXLINE},
 		{"stats", no_argument, NULL, O_STATS},
+		{"threads", required_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
 	};
 	char err[512];
 	int c;
-	bool idle_clock_given = false;
+	bool idle_clock_given = false, threads_given = false;
 
 	cli_init(argv[0]);
-	while ((c = cli_verb_getopt(&self, argc, argv, "t:p:h", longopts)) != -1) {
+	while ((c = cli_verb_getopt(&self, argc, argv, "t:p:j:h", longopts)) != -1) {
 		switch (c) {
 		case 't': opt.time = cli_expr("-t", optarg); break;
 		case 'p': opt.part = cli_expr("-p", optarg); break;
@@ -450,6 +546,10 @@ int main(int argc, char **argv)
 			opt.max_line = cli_max_line(optarg);
 			break;
 		case O_STATS: opt.stats = true; break;
+		case 'j':
+			opt.threads = cli_threads(optarg);
+			threads_given = true;
+			break;
 		case 'h': usage(EXIT_OK); break;
 		case O_VERSION: cli_version(); break;
 		}
@@ -464,6 +564,17 @@ int main(int argc, char **argv)
 		cli_usage_error("--idle-clock needs --idle");
 	if (opt.partitions && !opt.part)
 		cli_usage_error("--partitions needs -p");
+	/* The processing clock is read as each record is applied; with
+	 * threads a record waits for its chunk to fill, so the gaps between
+	 * arrivals the clock must see would be lost. */
+	if (opt.idle_clock == WM_CLOCK_PROCESSING) {
+		if (threads_given && opt.threads > 1)
+			cli_usage_error("-j %d: --idle-clock processing reads "
+					"the clock as each record arrives, on "
+					"one thread (give -j 1 or leave -j "
+					"out)", opt.threads);
+		opt.threads = 1;
+	}
 
 	run.wm = wm_new(opt.delay, opt.idle);
 	wm_set_idle_clock(run.wm, opt.idle_clock);
@@ -473,7 +584,11 @@ int main(int argc, char **argv)
 	if (opt.dlq_path)
 		run.dlq = cli_dlq_open(opt.dlq_path);
 
-	if (cli_each_line(argv + optind, opt.max_line, record, NULL, err,
+	struct par_ops ops = {
+		.slot_size = sizeof(struct slot), .worker_new = worker_new,
+		.worker_free = worker_free, .prep = prep, .apply = apply,
+	};
+	if (par_each_line(argv + optind, opt.max_line, opt.threads, &ops, err,
 			  sizeof err) != 0) {
 		cli_warn("%s", err);
 		finish(EXIT_TROUBLE);

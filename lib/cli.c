@@ -124,6 +124,17 @@ struct expr *cli_expr(const char *opt, const char *src)
 	return e;
 }
 
+struct expr *cli_expr_copy(const struct expr *e)
+{
+	char err[512];
+	if (!e)
+		return NULL;
+	struct expr *c = expr_compile(expr_source(e), err, sizeof err);
+	if (!c) /* it compiled once: only memory can fail it now */
+		cli_die(EXIT_TROUBLE, "%s", err);
+	return c;
+}
+
 uint64_t cli_size(const char *opt, const char *s)
 {
 	char *end;

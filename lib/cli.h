@@ -41,6 +41,9 @@ _Noreturn void cli_version(void);
 /* Parsers for option values; they die with a usage error when bad. */
 struct expr;
 struct expr *cli_expr(const char *opt, const char *src); /* -k, -t ... */
+/* A worker thread's own copy of e (lib/par), compiled again from its
+ * source so it has its own libjq state and scratch; NULL for NULL. */
+struct expr *cli_expr_copy(const struct expr *e);
 uint64_t cli_size(const char *opt, const char *s);   /* 64K, 10M, 1G */
 int64_t cli_duration(const char *opt, const char *s);
 uint64_t cli_count(const char *opt, const char *s);
