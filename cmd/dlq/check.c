@@ -20,6 +20,7 @@
 #include "dlqtool.h"
 #include "expr.h"
 #include "lines.h"
+#include "par.h"
 #include "scan.h"
 #include "value.h"
 #include "xalloc.h"
@@ -44,13 +45,33 @@ static struct {
 	const char *dlq_path;
 	bool stats;
 	size_t max_line;
+	int threads;
 } opt = {.max_line = LINES_DEFAULT_MAX};
 
 static struct {
 	struct dlq *dlq;
+} run;
+
+/*
+ * A record in two steps (lib/par).  prep, on any thread, checks it
+ * (line, scan, every -e, the schema) and writes a struct slot; apply,
+ * in input order on the calling thread, passes or dead-letters it.  So
+ * the output is the same for any -j.
+ */
+struct slot {
+	const char *type; /* NULL: it passes; else the dead-letter type */
+	const char *msg;  /* why (par_keep) */
+	bool is_json;
+};
+
+/* A worker's own copies of what checking writes to. */
+struct worker {
+	struct expr *jq[MAX_CHECKS]; /* index 0: opt's own */
+	struct schema *schema;
 	struct scan_record rec;
 	struct buf msg;
-} run;
+	int index;
+};
 
 static _Noreturn void usage(const struct cli_verb *v)
 {
@@ -64,6 +85,8 @@ static _Noreturn void usage(const struct cli_verb *v)
 "      --dlq FILE        dead-letter failing records instead of stopping\n"
 "      --max-line SIZE   longest accepted line (default 64M)\n"
 "      --stats           print counts as one JSON line on stderr\n"
+"  -j, --threads N       check on N threads (0: every core; default: the\n"
+"                        cores, at most 8); output is the same for any N\n"
 "  -h, --help            show this help\n"
 "\n"
 "Exit status: 0 done, 2 trouble (or a failing record without --dlq).\n");
@@ -149,39 +172,41 @@ static void show(struct buf *b, const char *v, size_t n)
 	}
 }
 
-/* 0 when the record passes c; else -1 with type and run.msg set. */
-static int eval_check(struct check *c, const char **type)
+/* 0 when the record passes check k; else -1 with type and w->msg set. */
+static int eval_check(struct worker *w, size_t k, const char **type)
 {
+	const struct check *c = &opt.checks[k];
 	const char *v, *why;
 	size_t vl;
 	char err[512];
-	buf_reset(&run.msg);
+	buf_reset(&w->msg);
 	if (c->jq) {
-		switch (expr_eval(c->jq, &run.rec, &v, &vl, err, sizeof err)) {
+		switch (expr_eval(w->jq[k], &w->rec, &v, &vl, err,
+				  sizeof err)) {
 		case EXPR_VALUE:
 			if (truthy(v, vl))
 				return 0;
-			buf_addf(&run.msg, "check failed: %s is ", c->src);
-			show(&run.msg, v, vl);
+			buf_addf(&w->msg, "check failed: %s is ", c->src);
+			show(&w->msg, v, vl);
 			break;
 		case EXPR_MISSING:
 		case EXPR_EMPTY:
-			buf_addf(&run.msg, "check failed: %s produced no value",
+			buf_addf(&w->msg, "check failed: %s produced no value",
 				 c->src);
 			break;
 		case EXPR_ERROR:
 			*type = "expression_error";
-			buf_addf(&run.msg, "check %s: %s", c->src, err);
+			buf_addf(&w->msg, "check %s: %s", c->src, err);
 			return -1;
 		}
 		*type = "check_failed";
 		return -1;
 	}
-	enum path_result r = path_lookup_record(&c->path, &run.rec, &v, &vl,
+	enum path_result r = path_lookup_record(&c->path, &w->rec, &v, &vl,
 						&why);
 	if (r == PATH_TYPE_ERROR) {
 		*type = "wrong_type";
-		buf_addf(&run.msg, "check %s: %s", c->src, why);
+		buf_addf(&w->msg, "check %s: %s", c->src, why);
 		return -1;
 	}
 	bool missing = r == PATH_MISSING;
@@ -211,13 +236,13 @@ static int eval_check(struct check *c, const char **type)
 		plen--;
 	if (missing) {
 		*type = "missing_field";
-		buf_addf(&run.msg, "check failed: %s: %.*s is missing", c->src,
+		buf_addf(&w->msg, "check failed: %s: %.*s is missing", c->src,
 			 (int)plen, c->src);
 	} else {
 		*type = "check_failed";
-		buf_addf(&run.msg, "check failed: %s: %.*s is ", c->src,
+		buf_addf(&w->msg, "check failed: %s: %.*s is ", c->src,
 			 (int)plen, c->src);
-		show(&run.msg, v, vl);
+		show(&w->msg, v, vl);
 	}
 	return -1;
 }
@@ -238,30 +263,77 @@ static void finish(int status)
 /* A bad record: dead-lettered, or the end of the run (exit 2). */
 #define bad(...) cli_reject(run.dlq, finish, __VA_ARGS__)
 
-static void record(const struct line *ln, const char *name)
+static void *worker_new(void *arg, int index)
 {
+	char err[512];
+	(void)arg;
+	struct worker *w = xcalloc(1, sizeof *w);
+	w->index = index;
+	for (size_t k = 0; k < opt.nchecks; k++)
+		w->jq[k] = index ? cli_expr_copy(opt.checks[k].jq)
+				 : opt.checks[k].jq;
+	w->schema = opt.schema;
+	if (index && opt.schema) {
+		w->schema = schema_copy(opt.schema, err, sizeof err);
+		if (!w->schema) /* it compiled once: only memory fails */
+			cli_die(EXIT_TROUBLE, "%s", err);
+	}
+	return w;
+}
+
+static void worker_free(void *wctx)
+{
+	struct worker *w = wctx;
+	if (w->index) {
+		for (size_t k = 0; k < opt.nchecks; k++)
+			expr_free(w->jq[k]);
+		schema_free(w->schema);
+	}
+	scan_record_free(&w->rec);
+	buf_free(&w->msg);
+	free(w);
+}
+
+static void prep(void *wctx, const struct line *ln, void *slot,
+		 struct par_chunk *ch)
+{
+	struct worker *w = wctx;
+	struct slot *s = slot;
 	const char *type;
-	cli_stats.records_in++;
 	char msg[512];
-	bool is_json;
+	s->type = NULL;
+	s->is_json = true;
 	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
-					   &run.rec, false, &is_json, msg,
+					   &w->rec, false, &s->is_json, msg,
 					   sizeof msg);
 	if (fault) {
-		bad(ln, name, is_json, fault, "%s", msg);
+		s->type = fault;
+		s->msg = par_keep(ch, msg, strlen(msg));
 		return;
 	}
 	for (size_t k = 0; k < opt.nchecks; k++)
-		if (eval_check(&opt.checks[k], &type) != 0) {
-			bad(ln, name, true, type, "%s", run.msg.p);
-			return;
-		}
-	if (opt.schema) {
-		buf_reset(&run.msg);
-		if (schema_check(opt.schema, &run.rec, &type, &run.msg) != 0) {
-			bad(ln, name, true, type, "%s", run.msg.p);
-			return;
-		}
+		if (eval_check(w, k, &type) != 0)
+			goto failed;
+	if (w->schema) {
+		buf_reset(&w->msg);
+		if (schema_check(w->schema, &w->rec, &type, &w->msg) != 0)
+			goto failed;
+	}
+	return;
+failed:
+	s->type = type;
+	/* cli_reject's bound */
+	s->msg = par_keep(ch, w->msg.len ? w->msg.p : "",
+			  w->msg.len < 1023 ? w->msg.len : 1023);
+}
+
+static void apply(const struct line *ln, const char *name, void *slot)
+{
+	const struct slot *s = slot;
+	cli_stats.records_in++;
+	if (s->type) {
+		bad(ln, name, s->is_json, s->type, "%s", s->msg);
+		return;
 	}
 	cli_out_line(ln->p, ln->len);
 	cli_stats.records_out++;
@@ -276,13 +348,15 @@ int dlq_check_main(const struct cli_verb *v, int argc, char **argv)
 		{"dlq", required_argument, NULL, O_DLQ},
 		{"stats", no_argument, NULL, O_STATS},
 		{"max-line", required_argument, NULL, O_MAXLINE},
+		{"threads", required_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	char err[512];
 	const char *schema_path = NULL;
 	int c;
-	while ((c = cli_verb_getopt(v, argc, argv, "e:h", longopts)) != -1) {
+	opt.threads = par_default_threads();
+	while ((c = cli_verb_getopt(v, argc, argv, "e:j:h", longopts)) != -1) {
 		switch (c) {
 		case 'e': add_check(optarg); break;
 		case O_SCHEMA: schema_path = optarg; break;
@@ -291,6 +365,7 @@ int dlq_check_main(const struct cli_verb *v, int argc, char **argv)
 		case O_MAXLINE:
 			opt.max_line = cli_max_line(optarg);
 			break;
+		case 'j': opt.threads = cli_threads(optarg); break;
 		case 'h': usage(v);
 		}
 	}
@@ -303,7 +378,11 @@ int dlq_check_main(const struct cli_verb *v, int argc, char **argv)
 	}
 	if (opt.dlq_path)
 		run.dlq = cli_dlq_open(opt.dlq_path);
-	if (cli_each_line(argv + optind, opt.max_line, record, NULL, err,
+	struct par_ops ops = {
+		.slot_size = sizeof(struct slot), .worker_new = worker_new,
+		.worker_free = worker_free, .prep = prep, .apply = apply,
+	};
+	if (par_each_line(argv + optind, opt.max_line, opt.threads, &ops, err,
 			  sizeof err) != 0) {
 		cli_warn("%s", err);
 		finish(EXIT_TROUBLE);

@@ -25,6 +25,11 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv);
 /* schema.c */
 struct schema;
 struct schema *schema_load(const char *path, char *err, size_t errlen);
+/* Another thread's own schema, compiled again from s's text (a compiled
+ * pattern is not shared between threads); NULL with err when memory
+ * fails.  schema_free() frees a copy. */
+struct schema *schema_copy(const struct schema *s, char *err, size_t errlen);
+void schema_free(struct schema *s);
 /* 0 when rec conforms; else -1 with *type (static) and msg filled. */
 int schema_check(const struct schema *s, const struct scan_record *rec,
 		 const char **type, struct buf *msg);

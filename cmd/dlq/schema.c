@@ -41,6 +41,7 @@ struct schema {
 	OnigRegex re;
 	bool has_re;
 	char *pattern;
+	struct buf text; /* the top one: the file's JSON, for schema_copy */
 };
 
 static const struct { const char *name; unsigned bit; } type_names[] = {
@@ -234,12 +235,55 @@ struct schema *schema_load(const char *path, char *err, size_t errlen)
 	static struct schema *loaded; /* lives as long as the process */
 	char why[256] = "";
 	loaded = compile(b.p, b.len, "", why, sizeof why);
-	buf_free(&b);
+	loaded->text = b;
 	if (why[0]) {
 		snprintf(err, errlen, "%s: %s", path, why);
 		return NULL;
 	}
 	return loaded;
+}
+
+struct schema *schema_copy(const struct schema *s, char *err, size_t errlen)
+{
+	char why[256] = "";
+	struct schema *c = compile(s->text.p, s->text.len, "", why,
+				   sizeof why);
+	if (why[0]) {
+		snprintf(err, errlen, "schema: %s", why);
+		schema_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void schema_free(struct schema *s)
+{
+	if (!s)
+		return;
+	for (size_t k = 0; k < s->nrequired; k++) {
+		path_free(&s->required[k]);
+		free(s->req_names[k]);
+	}
+	free(s->required);
+	free(s->req_names);
+	for (size_t k = 0; k < s->nprops; k++) {
+		path_free(&s->props[k].path);
+		free(s->props[k].name);
+		schema_free(s->props[k].s);
+	}
+	free(s->props);
+	for (size_t k = 0; k < s->nenums; k++)
+		free(s->enums[k]);
+	free(s->enums);
+	free(s->enum_lens);
+	free(s->min);
+	free(s->max);
+	free(s->at);
+	if (s->has_re)
+		onig_free(s->re);
+	free(s->pattern);
+	buf_free(&s->text);
+	free(s);
 }
 
 static bool is_integer(const char *v, size_t n)
