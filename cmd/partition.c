@@ -52,6 +52,7 @@
 #include "fault.h"
 #include "jsonw.h"
 #include "lines.h"
+#include "par.h"
 #include "scan.h"
 #include "timefmt.h"
 #include "value.h"
@@ -74,6 +75,7 @@ static struct {
 	const char *dlq_path;
 	bool stats;
 	size_t max_line;
+	int threads;
 } opt = {.unit = TIME_S, .max_line = LINES_DEFAULT_MAX};
 
 /* One partition's output under -o: a file and its buffer. */
@@ -88,8 +90,7 @@ static struct {
 	struct part *parts;
 	size_t bufsize;
 	char *tmpdir; /* -o: the folder being written, until renamed */
-	struct scan_record rec;
-	struct buf canon, line;
+	struct buf line;
 	struct dlq *dlq;
 	struct wm *wm;
 	bool have_w; /* W exists (from -t, or an upstream _watermark) */
@@ -132,6 +133,8 @@ static void usage(int status)
 "      --dlq FILE        dead-letter bad records instead of stopping\n"
 "      --max-line SIZE   longest accepted line (default 64M)\n"
 "      --stats           print counts as one JSON line on stderr\n"
+"  -j, --threads N       hash on N threads (0: every core; default: the\n"
+"                        cores, at most 8); output is the same for any N\n"
 "  -h, --help            show this help\n"
 "      --version         show the version\n"
 "\n"
@@ -315,108 +318,193 @@ static void finish(int status);
 /* A bad record: dead-lettered, or the end of the run (exit 2). */
 #define bad_record(...) cli_reject(run.dlq, finish, __VA_ARGS__)
 
-static bool eval(struct expr *e, const struct line *ln, const char *name,
-		 const char *what, const char **v, size_t *vlen)
+/*
+ * A record in two steps (lib/par).  prep, on any thread, does the
+ * record's own work: the line check, the scan, the key's canonical form
+ * and fingerprint, the event time, writing a struct slot; apply, in
+ * input order on the calling thread, keeps the watermark and writes.
+ * So the output is the same for any -j.
+ */
+enum kind { K_RECORD, K_CONTROL, K_BAD };
+
+struct slot {
+	int64_t t; /* K_RECORD: the event time (-t); K_CONTROL: its W */
+	const char *type; /* K_BAD: the dead-letter type (static) */
+	const char *msg;  /* K_BAD: the message (par_keep) */
+	uint32_t part;
+	enum kind kind;
+	bool is_json;
+};
+
+/* A worker's own copies of what evaluation writes to. */
+struct worker {
+	struct expr *keys[MAX_KEYS], *time; /* index 0: opt's own */
+	struct scan_record rec;
+	struct buf canon;
+	int index;
+};
+
+static void *worker_new(void *arg, int index)
+{
+	(void)arg;
+	struct worker *w = xcalloc(1, sizeof *w);
+	w->index = index;
+	for (size_t k = 0; k < opt.nkeys; k++)
+		w->keys[k] = index ? cli_expr_copy(opt.keys[k]) : opt.keys[k];
+	w->time = index ? cli_expr_copy(opt.time) : opt.time;
+	return w;
+}
+
+static void worker_free(void *wctx)
+{
+	struct worker *w = wctx;
+	if (w->index) {
+		for (size_t k = 0; k < opt.nkeys; k++)
+			expr_free(w->keys[k]);
+		expr_free(w->time);
+	}
+	scan_record_free(&w->rec);
+	buf_free(&w->canon);
+	free(w);
+}
+
+/* Set s up as a bad record with the message fmt says. */
+static void fail(struct slot *s, struct par_chunk *ch, bool is_json,
+		 const char *type, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void fail(struct slot *s, struct par_chunk *ch, bool is_json,
+		 const char *type, const char *fmt, ...)
+{
+	char msg[1024]; /* cli_reject's bound */
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	size_t len = n < 0 ? 0 : (size_t)n >= sizeof msg ? sizeof msg - 1
+							  : (size_t)n;
+	s->kind = K_BAD;
+	s->is_json = is_json;
+	s->type = type;
+	s->msg = par_keep(ch, msg, len);
+}
+
+static bool eval(struct worker *w, struct expr *e, struct slot *s,
+		 struct par_chunk *ch, const char *what, const char **v,
+		 size_t *vlen)
 {
 	char err[512], msg[1024];
-	enum expr_status st = expr_eval(e, &run.rec, v, vlen, err, sizeof err);
+	enum expr_status st = expr_eval(e, &w->rec, v, vlen, err, sizeof err);
 	if (st == EXPR_VALUE)
 		return true;
 	const char *type = expr_failure(e, st, what, err, msg, sizeof msg);
-	bad_record(ln, name, true, type, "%s", msg);
+	fail(s, ch, true, type, "%s", msg);
 	return false;
 }
 
-static bool is_control(void)
+static bool is_control(const struct scan_record *r)
 {
-	return run.rec.nmembers == 1 &&
-	       scan_string_equals(run.rec.p + run.rec.members[0].key,
-				  run.rec.members[0].key_len, "_watermark", 10);
+	return r->nmembers == 1 &&
+	       scan_string_equals(r->p + r->members[0].key,
+				  r->members[0].key_len, "_watermark", 10);
 }
 
 /* An upstream {"_watermark":T}: without -t it is the input's progress,
- * passed on to every partition; with -t ours replaces it. */
-static void control(const struct line *ln, const char *name)
+ * passed on to every partition (apply); with -t ours replaces it. */
+static void control(struct worker *w, struct slot *s, struct par_chunk *ch)
 {
-	if (opt.time) {
-		run.replaced++;
+	s->kind = K_CONTROL;
+	if (opt.time)
 		return;
-	}
-	const struct scan_member *m = &run.rec.members[0];
+	const struct scan_member *m = &w->rec.members[0];
 	const char *why;
-	int64_t v;
-	if (time_from_json(run.rec.p + m->val, m->val_end - m->val, opt.unit,
-			   &v, &why) != 0) {
-		bad_record(ln, name, true, "wrong_type", "_watermark: %s", why);
-		return;
-	}
-	if (!run.have_w || v > run.w) {
-		run.w = v;
-		run.have_w = true;
-	}
-	cli_stats.records_out++; /* it goes on, to every partition */
+	if (time_from_json(w->rec.p + m->val, m->val_end - m->val, opt.unit,
+			   &s->t, &why) != 0)
+		fail(s, ch, true, "wrong_type", "_watermark: %s", why);
 }
 
-static void record(const struct line *ln, const char *name)
+static void prep(void *wctx, const struct line *ln, void *slot,
+		 struct par_chunk *ch)
 {
-	cli_stats.records_in++;
+	struct worker *w = wctx;
+	struct slot *s = slot;
 	char msg[512];
 	bool is_json;
 	bool reads_fields = opt.nkeys || opt.tuple || opt.time;
+	s->kind = K_RECORD;
 	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
-					   &run.rec, reads_fields, &is_json,
+					   &w->rec, reads_fields, &is_json,
 					   msg, sizeof msg);
 	if (fault) {
-		bad_record(ln, name, is_json, fault, "%s", msg);
+		fail(s, ch, is_json, fault, "%s", msg);
 		return;
 	}
-	char c0 = ln->p[run.rec.start];
+	char c0 = ln->p[w->rec.start];
 	/* A _watermark line is progress for window's key (-g) or beside
 	 * -t; for dedup's and reconcile's it is a record like any other. */
-	if (c0 == '{' && (opt.tuple || opt.time) && is_control()) {
-		control(ln, name);
+	if (c0 == '{' && (opt.tuple || opt.time) && is_control(&w->rec)) {
+		control(w, s, ch);
 		return;
 	}
 
-	buf_reset(&run.canon);
+	buf_reset(&w->canon);
 	if (opt.nkeys == 0) {
-		value_canon(&run.canon, ln->p, ln->len);
+		value_canon(&w->canon, ln->p, ln->len);
 	} else {
 		const char *vals[MAX_KEYS];
 		size_t lens[MAX_KEYS];
 		const char *what = opt.tuple ? "group" : "key";
 		for (size_t k = 0; k < opt.nkeys; k++)
-			if (!eval(opt.keys[k], ln, name, what, &vals[k],
+			if (!eval(w, w->keys[k], s, ch, what, &vals[k],
 				  &lens[k]))
 				return;
 		if (opt.nkeys == 1 && !opt.tuple)
-			value_canon(&run.canon, vals[0], lens[0]);
+			value_canon(&w->canon, vals[0], lens[0]);
 		else
-			value_canon_tuple(&run.canon, vals, lens, opt.nkeys);
+			value_canon_tuple(&w->canon, vals, lens, opt.nkeys);
 	}
-	struct fp128 fp = value_fp(run.canon.p, run.canon.len);
-	uint32_t i = (uint32_t)(fp.hi % opt.n);
+	struct fp128 fp = value_fp(w->canon.p, w->canon.len);
+	s->part = (uint32_t)(fp.hi % opt.n);
 
-	int64_t t = 0;
+	s->t = 0;
 	if (opt.time) {
 		const char *v, *why;
 		size_t vlen;
-		if (!eval(opt.time, ln, name, "event time", &v, &vlen))
+		if (!eval(w, w->time, s, ch, "event time", &v, &vlen))
 			return;
-		if (time_from_json(v, vlen, opt.unit, &t, &why) != 0) {
-			bad_record(ln, name, true, "wrong_type",
-				   "event time %s: %s", expr_source(opt.time),
-				   why);
+		if (time_from_json(v, vlen, opt.unit, &s->t, &why) != 0)
+			fail(s, ch, true, "wrong_type", "event time %s: %s",
+			     expr_source(opt.time), why);
+	}
+}
+
+static void apply(const struct line *ln, const char *name, void *slot)
+{
+	const struct slot *s = slot;
+	cli_stats.records_in++;
+	if (s->kind == K_BAD) {
+		bad_record(ln, name, s->is_json, s->type, "%s", s->msg);
+		return;
+	}
+	if (s->kind == K_CONTROL) {
+		if (opt.time) {
+			run.replaced++;
 			return;
 		}
+		if (!run.have_w || s->t > run.w) {
+			run.w = s->t;
+			run.have_w = true;
+		}
+		cli_stats.records_out++; /* it goes on, to every partition */
+		return;
 	}
+	uint32_t i = s->part;
 	/* the W of the records before this one, then the record */
 	catch_up(i);
 	emit(i, ln->p, ln->len);
 	cli_stats.records_out++;
 	if (opt.dir)
 		run.parts[i].records++;
-	if (opt.time && wm_observe(run.wm, (struct fp128){0, 0}, t))
+	if (opt.time && wm_observe(run.wm, (struct fp128){0, 0}, s->t))
 		run.have_w = wm_get(run.wm, &run.w);
 }
 
@@ -463,6 +551,7 @@ int main(int argc, char **argv)
 		{"dlq", required_argument, NULL, O_DLQ},
 		{"stats", no_argument, NULL, O_STATS},
 		{"max-line", required_argument, NULL, O_MAXLINE},
+		{"threads", required_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
@@ -472,7 +561,8 @@ int main(int argc, char **argv)
 	bool have_k = false, have_g = false, have_delay = false;
 
 	cli_init(argv[0]);
-	while ((c = cli_verb_getopt(&self, argc, argv, "n:k:g:o:t:h", longopts)) != -1) {
+	opt.threads = par_default_threads();
+	while ((c = cli_verb_getopt(&self, argc, argv, "n:k:g:o:t:j:h", longopts)) != -1) {
 		switch (c) {
 		case 'n': {
 			uint64_t n = cli_count("-n", optarg);
@@ -508,6 +598,7 @@ int main(int argc, char **argv)
 		case O_MAXLINE:
 			opt.max_line = cli_max_line(optarg);
 			break;
+		case 'j': opt.threads = cli_threads(optarg); break;
 		case 'h': usage(EXIT_OK); break;
 		case O_VERSION: cli_version(); break;
 		}
@@ -528,7 +619,11 @@ int main(int argc, char **argv)
 		open_dir();
 	if (opt.dlq_path)
 		run.dlq = cli_dlq_open(opt.dlq_path);
-	if (cli_each_line(argv + optind, opt.max_line, record, NULL, err,
+	struct par_ops ops = {
+		.slot_size = sizeof(struct slot), .worker_new = worker_new,
+		.worker_free = worker_free, .prep = prep, .apply = apply,
+	};
+	if (par_each_line(argv + optind, opt.max_line, opt.threads, &ops, err,
 			  sizeof err) != 0) {
 		cli_warn("%s", err);
 		finish(EXIT_TROUBLE);
