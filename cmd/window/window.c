@@ -139,9 +139,7 @@ static struct {
 	struct heap fire, expire;
 	size_t nwins;
 	uint64_t wseq; /* the next window's seq */
-	struct scan_record rec;
-	struct buf canon, out, keytext;
-	struct agg_in in[MAX_AGGS];
+	struct buf out;
 	struct win **touched, **batch;
 	struct win **sessrun; /* the sessions a record joins */
 	size_t caprun;
@@ -638,38 +636,168 @@ static void advance(int64_t now)
 	}
 }
 
-/* ---- records ---- */
+/* ---- records: prep, on any thread ---- */
 
-static bool eval(struct expr *e, const struct line *ln, const char *name,
-		 const char *what, const char **v, size_t *vlen)
+/*
+ * A record is handled in two steps (lib/par.h).  prep is the record's own
+ * work: the line check, the group key and its fingerprint, the event time
+ * and the windows it falls in, each aggregate's value (sums parsed to
+ * exact decimals, distinct values fingerprinted).  It reads the line, opt
+ * and its worker's own context and writes one slot, so any thread may do
+ * it.  apply, on the calling thread in input order, does what depends on
+ * the records before: the shard's word, the watermark, the windows, the
+ * output, where a bad record goes.  A record's failures are found in the
+ * order one pass would find them, so the first one is the one reported.
+ */
+enum pkind {
+	P_FAULT,   /* bad before its key was known: reported unless shard 0
+		    * is another process's */
+	P_CONTROL, /* a _watermark line: t, or bad (msg) */
+	P_BAD,     /* bad after the key: its own shard reports it */
+	P_RECORD,
+};
+
+struct slot {
+	enum pkind kind;
+	bool is_json;       /* P_FAULT */
+	bool in_gap;        /* t lies between --slide windows */
+	const char *type;   /* P_FAULT, P_BAD, a bad P_CONTROL */
+	const char *msg;    /* its message; NULL: a good P_CONTROL */
+	struct fp128 fp;    /* the group key's */
+	const char *key;    /* its JSON text, as first spelled */
+	size_t klen;
+	int64_t t;          /* event time; a _watermark's value */
+	/* the windows of t before the watermark is asked: starts first,
+	 * first + step .. last (one of them for a calendar bucket and a
+	 * session), each span long */
+	int64_t first, last, span;
+	struct agg_in in[]; /* opt.naggs of them */
+};
+
+struct worker {
+	struct scan_record rec;
+	struct expr *time, *groups[MAX_GROUPS], *aggs[MAX_AGGS];
+	bool own; /* compiled its own exprs: worker 0 uses opt's */
+	struct tz_cal calu; /* its own memo of calendar buckets */
+	struct buf canon, keytext;
+	char msg[1024];
+};
+
+static size_t slot_size(void)
 {
-	char err[512], msg[1024];
-	enum expr_status st = expr_eval(e, &run.rec, v, vlen, err, sizeof err);
+	return sizeof(struct slot) + opt.naggs * sizeof(struct agg_in);
+}
+
+/* A copy of a compiled expression, for a worker of its own. */
+static struct expr *expr_dup(const struct expr *e)
+{
+	char err[512];
+	struct expr *c = expr_compile(expr_source(e), err, sizeof err);
+	if (!c) /* it compiled once: only memory can fail it now */
+		cli_die(EXIT_TROUBLE, "%s", err);
+	return c;
+}
+
+/* jq's libjq is one jq_state per thread: each worker compiles its own
+ * copies of -t, -g and the aggregates' expressions. */
+static void *worker_new(void *arg, int index)
+{
+	(void)arg;
+	struct worker *c = xcalloc(1, sizeof *c);
+	c->own = index > 0;
+	c->time = c->own ? expr_dup(opt.time) : opt.time;
+	for (size_t k = 0; k < opt.ngroups; k++)
+		c->groups[k] = c->own ? expr_dup(opt.groups[k])
+				      : opt.groups[k];
+	for (size_t k = 0; k < opt.naggs; k++)
+		c->aggs[k] = !opt.aggs[k].e ? NULL
+			     : c->own       ? expr_dup(opt.aggs[k].e)
+					    : opt.aggs[k].e;
+	c->calu = opt.calu;
+	c->calu.memo = c->calu.last = NULL;
+	return c;
+}
+
+static void worker_free(void *wctx)
+{
+	struct worker *c = wctx;
+	if (c->own) {
+		expr_free(c->time);
+		for (size_t k = 0; k < opt.ngroups; k++)
+			expr_free(c->groups[k]);
+		for (size_t k = 0; k < opt.naggs; k++)
+			if (c->aggs[k])
+				expr_free(c->aggs[k]);
+	}
+	free(c->calu.memo);
+	scan_record_free(&c->rec);
+	buf_free(&c->canon);
+	buf_free(&c->keytext);
+	free(c);
+}
+
+/* Bytes apply reads: those in the line stay valid as they are; those in
+ * a worker's scratch (jq's output, a message) are copied to the chunk. */
+struct par_chunk;
+static const char *par_keep(struct par_chunk *ch, const void *p, size_t n)
+{
+	(void)ch;
+	(void)n;
+	return p; /* inline: apply runs before the next prep */
+}
+
+static const char *keep(struct par_chunk *ch, const struct line *ln,
+			const char *p, size_t n)
+{
+	if (p >= ln->p && p + n <= ln->p + ln->len)
+		return p;
+	return par_keep(ch, p, n);
+}
+
+/* A bad record of kind k, its message in c->msg. */
+static void failed(struct slot *s, struct par_chunk *ch,
+		   const struct line *ln, struct worker *c, enum pkind k,
+		   const char *type)
+{
+	s->kind = k;
+	s->type = type;
+	s->is_json = true;
+	s->msg = keep(ch, ln, c->msg, strlen(c->msg));
+}
+
+static bool eval(struct worker *c, struct expr *e, const char *what,
+		 const char **v, size_t *vlen, struct slot *s,
+		 struct par_chunk *ch, const struct line *ln, enum pkind k)
+{
+	char err[512];
+	enum expr_status st = expr_eval(e, &c->rec, v, vlen, err, sizeof err);
 	if (st == EXPR_VALUE)
 		return true;
-	const char *type = expr_failure(e, st, what, err, msg, sizeof msg);
-	bad_record(ln, name, true, type, "%s", msg);
+	failed(s, ch, ln, c, k,
+	       expr_failure(e, st, what, err, c->msg, sizeof c->msg));
 	return false;
 }
 
 /* Each aggregate's value for this record, checked before any window
  * changes.  Absent and null values are skipped by the aggregates. */
-static bool prepare_aggs(const struct line *ln, const char *name)
+static bool prep_aggs(struct worker *c, const struct line *ln,
+		      struct slot *s, struct par_chunk *ch)
 {
 	char err[512];
 	for (size_t k = 0; k < opt.naggs; k++) {
-		struct agg_spec *s = &opt.aggs[k];
-		struct agg_in *in = &run.in[k];
+		struct agg_spec *a = &opt.aggs[k];
+		struct agg_in *in = &s->in[k];
 		memset(in, 0, sizeof *in);
-		if (!s->e)
+		if (!c->aggs[k])
 			continue; /* count() */
-		enum expr_status st = expr_eval(s->e, &run.rec, &in->v,
+		enum expr_status st = expr_eval(c->aggs[k], &c->rec, &in->v,
 						&in->len, err, sizeof err);
 		if (st == EXPR_ERROR) {
-			bad_record(ln, name, true,
-				   expr_is_plain(s->e) ? "wrong_type"
-						       : "expression_error",
-				   "--agg %s: %s", s->text, err);
+			snprintf(c->msg, sizeof c->msg, "--agg %s: %s",
+				 a->text, err);
+			failed(s, ch, ln, c, P_BAD,
+			       expr_is_plain(a->e) ? "wrong_type"
+						   : "expression_error");
 			return false;
 		}
 		if (st != EXPR_VALUE || (in->len == 4 &&
@@ -677,35 +805,197 @@ static bool prepare_aggs(const struct line *ln, const char *name)
 			in->null = true;
 			continue;
 		}
-		if (s->fn == AGG_SUM || s->fn == AGG_AVG) {
+		switch (a->fn) {
+		case AGG_SUM:
+		case AGG_AVG: {
 			const char *type = scan_type(in->v);
 			if (strcmp(type, "number") != 0) {
-				bad_record(ln, name, true, "wrong_type",
-					   "--agg %s: %s is not a number",
-					   s->text, type);
+				snprintf(c->msg, sizeof c->msg,
+					 "--agg %s: %s is not a number",
+					 a->text, type);
+				failed(s, ch, ln, c, P_BAD, "wrong_type");
 				return false;
 			}
 			if (dec_parse(in->v, in->len, &in->d) != 0) {
-				bad_record(ln, name, true, "wrong_type",
-					   "--agg %s: %.*s has more digits "
-					   "than an exact sum holds", s->text,
-					   (int)(in->len > 60 ? 60 : in->len),
-					   in->v);
+				snprintf(c->msg, sizeof c->msg,
+					 "--agg %s: %.*s has more digits than "
+					 "an exact sum holds", a->text,
+					 (int)(in->len > 60 ? 60 : in->len),
+					 in->v);
+				failed(s, ch, ln, c, P_BAD, "wrong_type");
 				return false;
 			}
-		} else if (s->fn == AGG_DISTINCT) {
-			in->fp = value_fingerprint(in->v, in->len, &run.canon);
+			break;
+		}
+		case AGG_DISTINCT:
+			in->fp = value_fingerprint(in->v, in->len, &c->canon);
+			break;
+		case AGG_COUNT:
+			break; /* only whether it is null */
+		default: /* min, max, first, last, percentiles keep it */
+			in->v = keep(ch, ln, in->v, in->len);
+			break;
 		}
 	}
 	return true;
 }
 
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* The windows t falls in, whatever the watermark: false (and the slot
+ * says why) when their bounds would not fit int64 nanoseconds. */
+static bool prep_windows(struct worker *c, const struct line *ln,
+			 struct slot *s, struct par_chunk *ch)
+{
+	int64_t t = s->t;
+	int64_t span = opt.kind == SESSION ? opt.gap : opt.size;
+	s->in_gap = false;
+	if (opt.cal) {
+		/* one calendar bucket of the zone; its bounds in whole
+		 * seconds, which must be nanoseconds that fit */
+		int64_t b, e, sec = floor_div(t, 1000000000LL);
+		tz_bucket(&c->calu, sec, &b, &e);
+		if (b < INT64_MIN / 1000000000LL ||
+		    e > INT64_MAX / 1000000000LL) {
+			snprintf(c->msg, sizeof c->msg, "event time %s: out "
+				 "of range (its window reaches past "
+				 "1677..2262)", expr_source(opt.time));
+			failed(s, ch, ln, c, P_BAD, "wrong_type");
+			return false;
+		}
+		s->first = s->last = b * 1000000000LL;
+		s->span = e * 1000000000LL - s->first;
+		return true;
+	}
+	/* Near the ends of int64 nanoseconds (1677, 2262) a window's bounds
+	 * would wrap, and apply's loop with them: refuse such a time. */
+	int64_t st = opt.kind == SLIDE ? opt.step : span;
+	__int128 off = opt.offset < 0 ? -(__int128)opt.offset : opt.offset;
+	__int128 lo = (__int128)t - span - st - off;
+	__int128 hi = (__int128)t + span + st + off;
+	if (lo < INT64_MIN || hi > INT64_MAX) {
+		snprintf(c->msg, sizeof c->msg, "event time %s: out of range "
+			 "(its windows reach past 1677..2262)",
+			 expr_source(opt.time));
+		failed(s, ch, ln, c, P_BAD, "wrong_type");
+		return false;
+	}
+	s->span = span;
+	if (opt.kind == SESSION) {
+		s->first = s->last = t;
+		return true;
+	}
+	int64_t step = opt.kind == TUMBLE ? opt.size : opt.step;
+	int64_t last = floor_div(t - opt.offset, step) * step + opt.offset;
+	int64_t first = last;
+	while (first - step > t - opt.size)
+		first -= step;
+	/* with --every > --slide, t may lie between windows */
+	s->in_gap = t >= last + span;
+	s->first = first;
+	s->last = last;
+	return true;
+}
+
+static bool is_control(const struct scan_record *rec)
+{
+	return rec->nmembers == 1 &&
+	       scan_string_equals(rec->p + rec->members[0].key,
+				  rec->members[0].key_len, "_watermark", 10);
+}
+
+static void prep_control(struct worker *c, const struct line *ln,
+			 struct slot *s, struct par_chunk *ch)
+{
+	const char *why;
+	const struct scan_member *m = &c->rec.members[0];
+	s->kind = P_CONTROL;
+	s->msg = NULL;
+	if (opt.delay_given)
+		return; /* our own watermark was asked for: apply skips it */
+	size_t end = scan_skip(c->rec.p, c->rec.n, m->val);
+	if (time_from_json(c->rec.p + m->val, end - m->val, opt.unit, &s->t,
+			   &why) != 0) {
+		snprintf(c->msg, sizeof c->msg, "_watermark: %s", why);
+		failed(s, ch, ln, c, P_CONTROL, "wrong_type");
+	}
+}
+
+static void prep(void *wctx, const struct line *ln, void *slot,
+		 struct par_chunk *ch)
+{
+	struct worker *c = wctx;
+	struct slot *s = slot;
+	bool is_json;
+	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
+					   &c->rec, true, &is_json, c->msg,
+					   sizeof c->msg);
+	if (fault) {
+		failed(s, ch, ln, c, P_FAULT, fault);
+		s->is_json = is_json;
+		return;
+	}
+	if (is_control(&c->rec)) {
+		prep_control(c, ln, s, ch);
+		return;
+	}
+
+	/* the group key */
+	const char *vals[MAX_GROUPS];
+	size_t lens[MAX_GROUPS];
+	for (size_t k = 0; k < opt.ngroups; k++)
+		if (!eval(c, c->groups[k], "group", &vals[k], &lens[k], s, ch,
+			  ln, P_FAULT))
+			return;
+	buf_reset(&c->canon);
+	value_canon_tuple(&c->canon, vals, lens, opt.ngroups);
+	s->fp = value_fp(c->canon.p, c->canon.len);
+	s->key = NULL;
+	s->klen = 0;
+	if (opt.ngroups == 1) {
+		s->key = keep(ch, ln, vals[0], lens[0]);
+		s->klen = lens[0];
+	} else if (opt.ngroups > 1) {
+		buf_reset(&c->keytext);
+		buf_addc(&c->keytext, '[');
+		for (size_t k = 0; k < opt.ngroups; k++) {
+			if (k)
+				buf_addc(&c->keytext, ',');
+			buf_add(&c->keytext, vals[k], lens[k]);
+		}
+		buf_addc(&c->keytext, ']');
+		s->key = keep(ch, ln, c->keytext.p, c->keytext.len);
+		s->klen = c->keytext.len;
+	}
+
+	const char *v, *why;
+	size_t vlen;
+	if (!eval(c, c->time, "event time", &v, &vlen, s, ch, ln, P_BAD))
+		return;
+	if (time_from_json(v, vlen, opt.unit, &s->t, &why) != 0) {
+		snprintf(c->msg, sizeof c->msg, "event time %s: %s",
+			 expr_source(opt.time), why);
+		failed(s, ch, ln, c, P_BAD, "wrong_type");
+		return;
+	}
+	if (!prep_aggs(c, ln, s, ch) || !prep_windows(c, ln, s, ch))
+		return;
+	s->kind = P_RECORD;
+}
+
+/* ---- records: apply, the windows a record joins ---- */
+
 /* An overflow dies rather than dead-letters: the record's other
  * aggregates are already added.  It names the record that overflowed. */
-static void add_to(struct win *w, const struct line *ln, const char *name)
+static void add_to(struct win *w, const struct line *ln, const char *name,
+		   const struct agg_in *in)
 {
 	for (size_t k = 0; k < opt.naggs; k++)
-		if (agg_add(&opt.aggs[k], &w->a[k], &run.in[k]) != 0)
+		if (agg_add(&opt.aggs[k], &w->a[k], &in[k]) != 0)
 			cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": --agg %s: exact "
 				"sum overflows 38 digits", name, ln->lineno,
 				opt.aggs[k].text);
@@ -716,12 +1006,6 @@ static void touch(struct win *w)
 	run.touched = xgrow(run.touched, &run.captouched, run.ntouched,
 			    sizeof *run.touched, 64);
 	run.touched[run.ntouched++] = w;
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
 static void too_late(const struct line *ln, const char *name, int64_t t,
@@ -836,83 +1120,49 @@ static bool batch_mode(void)
 	return !opt.delay_given && !run.upstream;
 }
 
-static bool is_control(void)
+static void control(const struct line *ln, const char *name,
+		    const struct slot *s)
 {
-	return run.rec.nmembers == 1 &&
-	       scan_string_equals(run.rec.p + run.rec.members[0].key,
-				  run.rec.members[0].key_len, "_watermark", 10);
-}
-
-static void control(const struct line *ln, const char *name)
-{
-	const char *why;
-	int64_t v;
-	const struct scan_member *m = &run.rec.members[0];
-	size_t end = scan_skip(run.rec.p, run.rec.n, m->val);
 	if (opt.delay_given)
 		return; /* our own watermark was asked for */
-	if (time_from_json(run.rec.p + m->val, end - m->val, opt.unit, &v,
-			   &why) != 0) {
-		bad_record(ln, name, true, "wrong_type", "_watermark: %s", why);
+	if (s->msg) {
+		bad_record(ln, name, true, s->type, "%s", s->msg);
 		return;
 	}
 	if (!run.upstream) {
 		run.upstream = true;
-		wm_set(run.wm, v);
-	} else if (!wm_raise(run.wm, v)) {
+		wm_set(run.wm, s->t);
+	} else if (!wm_raise(run.wm, s->t)) {
 		return;
 	}
-	advance(v);
+	advance(s->t);
 }
 
-static void record(const struct line *ln, const char *name)
+static void apply(const struct line *ln, const char *name, void *slot)
 {
+	struct slot *s = slot;
 	cli_stats.records_in++;
 	/* A record without a group key is shard 0's to report. */
 	run.foreign = !cli_shard_keyless(&opt.shard);
-	char msg[512];
-	bool is_json;
-	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
-					   &run.rec, true, &is_json, msg,
-					   sizeof msg);
-	if (fault) {
-		bad_record(ln, name, is_json, fault, "%s", msg);
+	if (s->kind == P_FAULT) {
+		bad_record(ln, name, s->is_json, s->type, "%s", s->msg);
 		return;
 	}
-	if (is_control()) {
-		control(ln, name);
+	if (s->kind == P_CONTROL) {
+		control(ln, name, s);
 		return;
 	}
-
-	/* the group key */
-	const char *vals[MAX_GROUPS];
-	size_t lens[MAX_GROUPS];
-	for (size_t k = 0; k < opt.ngroups; k++)
-		if (!eval(opt.groups[k], ln, name, "group", &vals[k], &lens[k]))
-			return;
-	buf_reset(&run.canon);
-	value_canon_tuple(&run.canon, vals, lens, opt.ngroups);
-	struct fp128 fp = value_fp(run.canon.p, run.canon.len);
 	/* Another shard's record still moves the watermark (if it would
 	 * have in one process), so every shard fires as one process does. */
-	run.foreign = !cli_shard_take(&opt.shard, fp, name, ln->lineno);
+	run.foreign = !cli_shard_take(&opt.shard, s->fp, name, ln->lineno);
 	run.shard_skipped += run.foreign;
-
-	const char *v, *why;
-	size_t vlen;
-	int64_t t;
-	if (!eval(opt.time, ln, name, "event time", &v, &vlen))
-		return;
-	if (time_from_json(v, vlen, opt.unit, &t, &why) != 0) {
-		bad_record(ln, name, true, "wrong_type", "event time %s: %s",
-			   expr_source(opt.time), why);
+	if (s->kind == P_BAD) {
+		bad_record(ln, name, true, s->type, "%s", s->msg);
 		return;
 	}
-	if (!prepare_aggs(ln, name))
-		return;
 
-	/* the windows of t, and which of them are still open */
-	int64_t w = 0;
+	/* which of the windows of t are still open */
+	int64_t t = s->t, span = s->span, w = 0;
 	bool have_w;
 	if (batch_mode()) {
 		have_w = run.have_w0;
@@ -921,66 +1171,13 @@ static void record(const struct line *ln, const char *name)
 		have_w = wm_get(run.wm, &w);
 	}
 	int64_t starts[MAX_SPAN];
-	bool in_gap = false;
 	size_t nstarts = 0;
-	int64_t span = opt.kind == SESSION ? opt.gap : opt.size;
-	if (opt.cal) {
-		/* one calendar bucket of the zone; its bounds in whole
-		 * seconds, which must be nanoseconds that fit */
-		int64_t s, e, sec = floor_div(t, 1000000000LL);
-		tz_bucket(&opt.calu, sec, &s, &e);
-		if (s < INT64_MIN / 1000000000LL ||
-		    e > INT64_MAX / 1000000000LL) {
-			bad_record(ln, name, true, "wrong_type",
-				   "event time %s: out of range (its window "
-				   "reaches past 1677..2262)",
-				   expr_source(opt.time));
-			return;
-		}
-		s *= 1000000000LL;
-		span = e * 1000000000LL - s;
-		if (!have_w || wm_add(wm_add(s, span), opt.lateness) > w)
-			starts[nstarts++] = s;
-	}
-	/* Near the ends of int64 nanoseconds (1677, 2262) a window's bounds
-	 * would wrap, and the loop below with them: refuse such a time. */
-	else {
-		int64_t st = opt.kind == SLIDE ? opt.step : span;
-		__int128 off = opt.offset < 0 ? -(__int128)opt.offset
-					      : opt.offset;
-		__int128 lo = (__int128)t - span - st - off;
-		__int128 hi = (__int128)t + span + st + off;
-		if (lo < INT64_MIN || hi > INT64_MAX) {
-			bad_record(ln, name, true, "wrong_type",
-				   "event time %s: out of range (its windows "
-				   "reach past 1677..2262)",
-				   expr_source(opt.time));
-			return;
-		}
-	}
-	if (opt.cal) {
-		/* the bucket is in starts[0], if it is still open */
-	} else if (opt.kind == SESSION) {
-		starts[nstarts++] = t;
-	} else {
-		int64_t step = opt.kind == TUMBLE ? opt.size : opt.step;
-		int64_t last = floor_div(t - opt.offset, step) * step +
-			       opt.offset;
-		int64_t first = last;
-		while (first - step > t - opt.size)
-			first -= step;
-		/* with --every > --slide, t may lie between windows */
-		in_gap = t >= last + span;
-		for (int64_t s = first; s <= last; s += step)
-			if (t < s + span &&
-			    (!have_w ||
-			     wm_add(wm_add(s, span), opt.lateness) > w))
-				starts[nstarts++] = s;
-	}
-	if (opt.kind == SESSION && have_w &&
-	    wm_add(wm_add(t, span), opt.lateness) <= w)
-		nstarts = 0;
-	if (in_gap && nstarts == 0) {
+	int64_t step = opt.kind == SLIDE ? opt.step : span;
+	for (int64_t b = s->first; b <= s->last; b += step)
+		if (t < wm_add(b, span) &&
+		    (!have_w || wm_add(wm_add(b, span), opt.lateness) > w))
+			starts[nstarts++] = b;
+	if (s->in_gap && nstarts == 0) {
 		if (!run.foreign)
 			run.gap++;
 		goto observe;
@@ -995,21 +1192,7 @@ static void record(const struct line *ln, const char *name)
 	if (have_w && t < w)
 		cli_stats.late++;
 
-	struct group *g;
-	if (opt.ngroups == 1) {
-		g = group_get(fp, vals[0], lens[0]);
-	} else {
-		buf_reset(&run.keytext);
-		buf_addc(&run.keytext, '[');
-		for (size_t k = 0; k < opt.ngroups; k++) {
-			if (k)
-				buf_addc(&run.keytext, ',');
-			buf_add(&run.keytext, vals[k], lens[k]);
-		}
-		buf_addc(&run.keytext, ']');
-		g = group_get(fp, run.keytext.p, run.keytext.len);
-	}
-
+	struct group *g = group_get(s->fp, s->key, s->klen);
 	run.ntouched = 0;
 	for (size_t i = 0; i < nstarts; i++) {
 		struct win *win = NULL;
@@ -1025,7 +1208,7 @@ static void record(const struct line *ln, const char *name)
 				schedule(win);
 			}
 		}
-		add_to(win, ln, name);
+		add_to(win, ln, name, s->in);
 		touch(win);
 	}
 	/* A window past its end re-fires now as a late pane; one not yet
@@ -1046,6 +1229,26 @@ observe:
 		wm_get(run.wm, &w);
 		advance(w);
 	}
+}
+
+/* Until lib/par: prep then apply, one record at a time. */
+static void *inline_worker;
+static void *inline_slot;
+
+static void record(const struct line *ln, const char *name)
+{
+	prep(inline_worker, ln, inline_slot, NULL);
+	apply(ln, name, inline_slot);
+}
+
+static int each_line(char **files, char *err, size_t errlen)
+{
+	inline_worker = worker_new(NULL, 0);
+	inline_slot = xmalloc(slot_size());
+	int rc = cli_each_line(files, opt.max_line, record, NULL, err, errlen);
+	worker_free(inline_worker);
+	free(inline_slot);
+	return rc;
 }
 
 /* ---- state ---- */
@@ -1516,8 +1719,7 @@ int main(int argc, char **argv)
 	if (opt.dlq_path)
 		run.dlq = cli_dlq_open(opt.dlq_path);
 
-	if (cli_each_line(argv + optind, opt.max_line, record, NULL, err,
-			  sizeof err) != 0) {
+	if (each_line(argv + optind, err, sizeof err) != 0) {
 		cli_warn("%s", err);
 		finish(EXIT_TROUBLE);
 	}
