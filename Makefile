@@ -67,7 +67,9 @@ MANS     := $(wildcard man/*.1 man/*.7)
 # Packages a fresh Debian 12 needs; installed by `make deps` when missing.
 DEB_BUILD := libjq-dev libonig-dev libzstd-dev libxxhash-dev zlib1g-dev pkg-config tzdata
 DEB_TEST  := bats bats-support bats-assert jq zstd mandoc parallel zsh python3 openssh-server rsync
-DEB_BENCH := miller hyperfine time
+# The bench's peers, and the per-core limit (tests/bench/simdjson) built
+# from Debian's simdjson with g++: both in the bench set-up only.
+DEB_BENCH := miller hyperfine time g++ libsimdjson-dev
 DEB_FUZZ  := clang libclang-rt-14-dev
 DEB_VALGRIND := valgrind
 
@@ -138,6 +140,12 @@ deps-bench:
 	      echo "make deps-bench: npm ci failed: the bench skips DuckDB"; \
 	  else echo "make deps-bench: no npm (apt-get install npm): the bench skips DuckDB"; fi; \
 	fi
+	@$(MAKE) --no-print-directory $(B)/bench/extract
+
+# simdjson On-Demand one-field extraction: make bench's per-core limit.
+$(B)/bench/extract: tests/bench/simdjson/extract.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -O3 -march=native -std=c++17 -Wall -Wextra -o $@ $< -lsimdjson
 
 unit-bins: $(UNIT_BIN)
 
@@ -157,7 +165,8 @@ demo: deps all
 	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) sh tests/demo.sh
 
 bench: deps-bench all
-	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) sh tests/bench/run.sh
+	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) \
+	  BENCH_EXTRACT=$(CURDIR)/$(B)/bench/extract sh tests/bench/run.sh
 
 # Coverage-guided fuzzing with libFuzzer (clang): every harness in
 # tests/fuzz/ for FUZZ_SECONDS each, from its seed corpus.

@@ -16,6 +16,17 @@
 #   BENCH_WARMUP  untimed runs first (default 1)
 #   BENCH_STRICT  1: exit 1 if any target is missed (default: report only)
 #   BENCH_TIMER   loop: time with the shell loop even if hyperfine is there
+#   BENCH_THREADS the "all threads" count of the -j figures (default nproc)
+#   BENCH_EXTRACT the simdjson extraction, build/bench/extract (make
+#                 deps-bench builds it; without it the per-core limit is skipped)
+#   BENCH_GROWTH_SIZES  three record counts, 4x apart, for the growth of
+#                 each tool (default "500000 2000000 8000000")
+#   BENCH_SECTIONS  the sections to run, e.g. "threads sizes" (default all:
+#                 dedup window watermark checkpoint dlq reconcile, then
+#                 those of sections/*.sh by file name)
+#   BENCH_QUICK   1: a smoke test in about a minute: small sizes, one run
+#                 each, no warm-up (the figures mean nothing; every line is
+#                 printed).  Each size above still wins when set.
 #
 # Output: a table on stdout, and $BENCH_DIR/results.ndjson with one object
 # per run header, timing, ratio and memory figure, for the README to quote:
@@ -37,18 +48,42 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 2; }
 : "${IDEM_BIN:?set IDEM_BIN to the folder of the idem binaries}"
 : "${IDEM_GEN:?set IDEM_GEN to the gen binary (build/bin-test/gen)}"
 BENCH_DIR=${BENCH_DIR:-/tmp/idem-bench}
-N=${BENCH_N:-1000000}
+QUICK=${BENCH_QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+	N=${BENCH_N:-20000}
+	MEM_N=${BENCH_MEM_N:-20000}
+	RUNS=${BENCH_RUNS:-1}
+	WARMUP=${BENCH_WARMUP:-0}
+	GROWTH_SIZES=${BENCH_GROWTH_SIZES:-2000 8000 32000}
+	RETRY_N=50
+	# the sections' own sizes (txlog-maint.sh, growth.sh, txlog.sh)
+	MAINT_COMMITS=${MAINT_COMMITS:-4} MAINT_BUCKETS=${MAINT_BUCKETS:-4}
+	GROWTH_RUNS=${GROWTH_RUNS:-1}
+	# hyperfine measures the shell's start-up before each command: more
+	# than the command takes on tiny files
+	BENCH_TIMER=${BENCH_TIMER:-loop}
+else
+	N=${BENCH_N:-1000000}
+	MEM_N=${BENCH_MEM_N:-10000000}
+	RUNS=${BENCH_RUNS:-3}
+	WARMUP=${BENCH_WARMUP:-1}
+	GROWTH_SIZES=${BENCH_GROWTH_SIZES:-500000 2000000 8000000}
+	RETRY_N=1000
+fi
 SEED=${BENCH_SEED:-1}
-MEM_N=${BENCH_MEM_N:-10000000}
-RUNS=${BENCH_RUNS:-3}
-WARMUP=${BENCH_WARMUP:-1}
 STRICT=${BENCH_STRICT:-0}
+SECTIONS=${BENCH_SECTIONS:-}
+THREADS=${BENCH_THREADS:-$(nproc 2>/dev/null || echo 2)}
+EXTRACT=${BENCH_EXTRACT:-}
 
 [ -x "$IDEM_GEN" ] || die "no gen at $IDEM_GEN (run make)"
 [ -d "$IDEM_BIN" ] || die "no folder $IDEM_BIN (run make)"
-for v in "$N" "$SEED" "$MEM_N" "$RUNS" "$WARMUP"; do
+# shellcheck disable=SC2086 # GROWTH_SIZES is three words
+for v in "$N" "$SEED" "$MEM_N" "$RUNS" "$WARMUP" "$THREADS" $GROWTH_SIZES; do
 	case $v in '' | *[!0-9]*) die "not a whole number: '$v'" ;; esac
 done
+[ "$(echo $GROWTH_SIZES | wc -w)" = 3 ] || die "BENCH_GROWTH_SIZES: three record counts, not '$GROWTH_SIZES'"
+[ "$THREADS" -ge 1 ] || die "BENCH_THREADS must be at least 1"
 [ "$RUNS" -ge 1 ] || die "BENCH_RUNS must be at least 1"
 [ "$N" -ge 10 ] || die "BENCH_N must be at least 10"
 
@@ -94,6 +129,13 @@ fi
 # are skipped, so the harness can land before them.
 have() { [ -x "$IDEM_BIN/$1" ]; }
 
+# want SECTION: is SECTION in BENCH_SECTIONS (all when that is empty)?
+want() {
+	[ -z "$SECTIONS" ] && return 0
+	case " $SECTIONS " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
 mkdir -p "$BENCH_DIR" || die "cannot create $BENCH_DIR"
 RESULTS=$BENCH_DIR/results.ndjson
 LOGS=$BENCH_DIR/logs
@@ -109,6 +151,16 @@ record() { # jq arguments building one object; appended to results.ndjson
 # Seconds recorded for a timing NAME, empty if it was not measured.
 seconds_of() {
 	jq -r --arg n "$1" 'select(.kind=="time" and .name==$n) | .seconds' "$RESULTS" | tail -n 1
+}
+
+# MB/s recorded for a timing NAME, empty if it was not measured.
+mbs_of() {
+	jq -r --arg n "$1" 'select(.kind=="time" and .name==$n) | .mb_per_s' "$RESULTS" | tail -n 1
+}
+
+# bench_once NAME CMD...: bench, unless an earlier section timed NAME.
+bench_once() {
+	[ -n "$(seconds_of "$1")" ] || bench "$@"
 }
 
 # One word of a command, quoted for sh only when it has to be (readable logs).
@@ -137,11 +189,15 @@ section() {
 # bench NAME CMD...: time CMD on the data file, best of $RUNS after
 # $WARMUP untimed runs, stdout to /dev/null.  CMD is one command and its
 # words; a pipeline goes through `sh -c '...' NAME "$DATA"` so that both
-# timers see it as one command.
+# timers see it as one command.  Set for one call: BENCH_BYTES, the bytes
+# the MB/s is of when not the data file's (reconcile reads two files);
+# BENCH_PREPARE, a shell line run untimed before every run (a fresh table).
 bench() {
 	name=$1
 	shift
 	cmd=$(cmdline "$@")
+	bytes=${BENCH_BYTES:-$DATA_BYTES}
+	prep=${BENCH_PREPARE:-}
 	log=$LOGS/$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.-' '_').log
 	if [ "$HAVE_HYPERFINE" = 1 ]; then
 		timer="hyperfine $(hyperfine --version | awk '{print $2}')"
@@ -149,6 +205,7 @@ bench() {
 		# hyperfine runs the line through sh and subtracts the shell's
 		# start-up; its own report goes to the log, not the table.
 		if ! hyperfine --runs "$RUNS" --warmup "$WARMUP" --export-json "$json" \
+			${prep:+--prepare "$prep"} \
 			--command-name "$name" "$cmd >/dev/null" >"$log" 2>&1; then
 			bench_failed "$name" "$log"
 			return 1
@@ -160,11 +217,13 @@ bench() {
 		: >"$log"
 		i=0
 		while [ "$i" -lt "$WARMUP" ]; do
+			[ -z "$prep" ] || sh -c "$prep" >>"$log" 2>&1 || { bench_failed "$name" "$log"; return 1; }
 			"$@" >/dev/null 2>>"$log" || { bench_failed "$name" "$log"; return 1; }
 			i=$((i + 1))
 		done
 		i=0 best='' sum=0
 		while [ "$i" -lt "$RUNS" ]; do
+			[ -z "$prep" ] || sh -c "$prep" >>"$log" 2>&1 || { bench_failed "$name" "$log"; return 1; }
 			t0=$(date +%s.%N)
 			"$@" >/dev/null 2>>"$log" || { bench_failed "$name" "$log"; return 1; }
 			t1=$(date +%s.%N)
@@ -176,11 +235,11 @@ bench() {
 		done
 		mean=$(awk -v s="$sum" -v n="$RUNS" 'BEGIN { printf "%.6f", s / n }')
 	fi
-	mbs=$(awk -v b="$DATA_BYTES" -v s="$best" 'BEGIN { printf "%.1f", b / 1e6 / s }')
+	mbs=$(awk -v b="$bytes" -v s="$best" 'BEGIN { printf "%.1f", b / 1e6 / (s > 1e-6 ? s : 1e-6) }')
 	printf '%-24s %10.3f %10s\n' "$name" "$best" "$mbs"
 	record --arg name "$name" --arg command "$cmd" --arg timer "$timer" \
 		--argjson seconds "$best" --argjson mean "$mean" --argjson mb_per_s "$mbs" \
-		--argjson bytes "$DATA_BYTES" --argjson records "$N" --argjson runs "$RUNS" \
+		--argjson bytes "$bytes" --argjson records "$N" --argjson runs "$RUNS" \
 		'{kind:"time", name:$name, seconds:$seconds, mb_per_s:$mb_per_s,
 		  mean_seconds:$mean, runs:$runs, bytes:$bytes, records:$records,
 		  timer:$timer, command:$command}'
@@ -271,22 +330,27 @@ rss() {
 # file pins the parameters, the size, and a checksum of a small sample of
 # gen's output, so a changed generator or an interrupted write regenerates.
 
-KEYS=$((N - N / 10)) # 10% repeats: gen's default, spelled out so the check below knows it
-DATA=$BENCH_DIR/orders-n$N-s$SEED.ndjson
-META=$DATA.meta
+# data_file N: sets DF to the file of N records (10% repeats), made once.
+data_file() {
+	df_keys=$(($1 - $1 / 10)) # 10% repeats: gen's default, spelled out so the check below knows it
+	DF=$BENCH_DIR/orders-n$1-s$SEED.ndjson
+	df_meta="n=$1 keys=$df_keys seed=$SEED probe=$probe"
+	if [ -f "$DF" ] && [ -f "$DF.meta" ] &&
+		[ "$(sed -n 1p "$DF.meta")" = "$df_meta" ] &&
+		[ "$(sed -n 2p "$DF.meta")" = "bytes=$(wc -c <"$DF" | tr -d ' ')" ]; then
+		printf 'bench: reusing %s\n' "$DF"
+	else
+		printf 'bench: generating %s records into %s\n' "$1" "$DF"
+		rm -f "$DF.meta"
+		"$IDEM_GEN" -n "$1" --keys "$df_keys" -s "$SEED" >"$DF.tmp" || die "gen failed"
+		mv "$DF.tmp" "$DF"
+		printf '%s\nbytes=%s\n' "$df_meta" "$(wc -c <"$DF" | tr -d ' ')" >"$DF.meta"
+	fi
+}
 probe=$("$IDEM_GEN" -n 1000 --keys 900 -s "$SEED" | cksum | awk '{print $1}')
-want="n=$N keys=$KEYS seed=$SEED probe=$probe"
-if [ -f "$DATA" ] && [ -f "$META" ] &&
-	[ "$(sed -n 1p "$META")" = "$want" ] &&
-	[ "$(sed -n 2p "$META")" = "bytes=$(wc -c <"$DATA" | tr -d ' ')" ]; then
-	printf 'bench: reusing %s\n' "$DATA"
-else
-	printf 'bench: generating %s records into %s\n' "$N" "$DATA"
-	rm -f "$META"
-	"$IDEM_GEN" -n "$N" --keys "$KEYS" -s "$SEED" >"$DATA.tmp" || die "gen failed"
-	mv "$DATA.tmp" "$DATA"
-	printf '%s\nbytes=%s\n' "$want" "$(wc -c <"$DATA" | tr -d ' ')" >"$META"
-fi
+KEYS=$((N - N / 10))
+data_file "$N"
+DATA=$DF
 DATA_BYTES=$(wc -c <"$DATA" | tr -d ' ')
 cat "$DATA" >/dev/null # into the page cache before anything is timed
 
@@ -310,7 +374,7 @@ printf 'bench: %s records, %s bytes, best of %s after %s warm-up; timer: %s\n' \
 
 # --- dedup -------------------------------------------------------------------
 
-if have dedup; then
+if have dedup && want dedup; then
 	section dedup
 	# A fast wrong answer is no result: the key dedup must keep exactly
 	# gen's number of distinct order_ids.
@@ -372,7 +436,7 @@ rss_flat() {
 		'{kind:"memory", name:$name, records:[$n1,$n2], maxrss_kb:[$kb1,$kb2], status:$status}'
 }
 
-if have window; then
+if have window && want window; then
 	section window
 	# Hourly GMV per currency.  Miller needs the hour bucket computed with
 	# put; DuckDB (time_bucket over read_json) runs in sections/duckdb.sh.
@@ -388,12 +452,12 @@ if have window; then
 	printf '\n%-32s %8s\n' ratio "faster"
 	ratio "window vs mlr put+stats1" window-tumble mlr-stats1 40
 	printf '\n'
-	rss_flat "window 1h/10m lateness memory" 1000000 "$MEM_N" \
+	rss_flat "window 1h/10m lateness memory" $((MEM_N / 10)) "$MEM_N" \
 		"$IDEM_BIN/window" --tumble 1h --delay 0s --lateness 10m -t .event_time -g .currency \
 		--agg 'n=count()' --agg 'gmv=sum(.amount)'
 fi
 
-if have watermark; then
+if have watermark && want watermark; then
 	section watermark
 	bench watermark-filter "$IDEM_BIN/watermark" -t .event_time --delay 10m --late drop "$DATA"
 	[ -n "$(seconds_of awk-seen)" ] || bench awk-seen awk '!seen[$0]++' "$DATA"
@@ -403,7 +467,7 @@ fi
 
 # --- checkpoint ----------------------------------------------------------------
 
-if have checkpoint; then
+if have checkpoint && want checkpoint; then
 	section checkpoint
 	# A fresh state each run: the whole file is one new batch.
 	bench checkpoint-read sh -c 'rm -f "$2".ckpt; "$1"/checkpoint read -s "$2".ckpt "$3" | cat' ckpt "$IDEM_BIN" "$BENCH_DIR/bench" "$DATA"
@@ -414,7 +478,7 @@ fi
 
 # --- dlq -------------------------------------------------------------------------
 
-if have dlq; then
+if have dlq && want dlq; then
 	section dlq
 	printf '%s\n' '{"required":["amount"],"properties":{"amount":{"type":"number","minimum":0}}}' >"$BENCH_DIR/amount.schema.json"
 	bench dlq-check-e "$IDEM_BIN/dlq" check -e '.amount > 0' --dlq /dev/null "$DATA"
@@ -422,8 +486,9 @@ if have dlq; then
 	bench jq-select jq -c 'select(.amount > 0)' "$DATA"
 	# dlq retry: per-record overhead over spawning the command directly
 	# (bin-test/spawn: fork, exec, the line on a pipe, wait; no shell),
-	# on 1000 records: a figure per record, not a throughput.
-	head -n 1000 "$DATA" >"$BENCH_DIR/retry.ndjson"
+	# on 1000 records (50 with BENCH_QUICK): a figure per record, not a
+	# throughput.
+	head -n "$RETRY_N" "$DATA" >"$BENCH_DIR/retry.ndjson"
 	spawn=$(dirname "$IDEM_GEN")/spawn
 	bench dlq-retry-1000 "$IDEM_BIN/dlq" retry --retries 3 --backoff 10ms..1s "$BENCH_DIR/retry.ndjson" -- cat
 	bench spawn-1000 "$spawn" "$BENCH_DIR/retry.ndjson" cat
@@ -432,7 +497,7 @@ if have dlq; then
 	ratio "dlq check --schema vs jq select" dlq-check-schema jq-select 20
 	a=$(seconds_of dlq-retry-1000) b=$(seconds_of spawn-1000)
 	if [ -n "$a" ] && [ -n "$b" ]; then
-		per=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", (a - b) }')
+		per=$(awk -v a="$a" -v b="$b" -v n="$RETRY_N" 'BEGIN { printf "%.3f", (a - b) * 1000 / n }')
 		if awk -v p="$per" 'BEGIN { exit !(p < 2) }'; then
 			status=PASS PASS=$((PASS + 1))
 		else
@@ -448,7 +513,6 @@ fi
 # --- reconcile -------------------------------------------------------------------
 
 if have reconcile; then
-	section reconcile
 	# Source: the data file.  Target: 1% of the lines dropped and 0.1% with
 	# a changed amount -- a silver layer that lost and altered some rows.
 	RTGT=$BENCH_DIR/recon-target-n$N-s$SEED.ndjson
@@ -480,6 +544,33 @@ comm -13 "$d/s.keys" "$d/t.keys" | sed 's/^/extra /'
 comm -12 "$d/s.keys" "$d/t.keys" >"$d/both"
 comm -3 "$d/s" "$d/t" | sed 's/^\t//' | cut -f1 | sort -u | comm -12 - "$d/both" | sed 's/^/changed /'
 SH
+	# DuckDB's reconcile (timed in sections/duckdb.sh, which says what
+	# it does, and in sections/threads.sh with DUCKDB_THREADS=1 and =N):
+	# a script, so that both time it as one command.
+	side() {
+		printf "SELECT day, count(*) AS rows, count(DISTINCT order_id) AS keys, sum(amount) AS amount FROM %s GROUP BY day" "$1"
+	}
+	DUCK_REC=$BENCH_DIR/duck-reconcile.sh
+	printf 'exec %s\n' "$(cmdline node "$(dirname "$0")/duckdb/query.mjs" \
+		"CREATE TABLE s AS SELECT * FROM read_json('$DATA')" \
+		"CREATE TABLE t AS SELECT * FROM read_json('$RTGT')" \
+		"SELECT day, s.rows AS source_rows, s.keys AS source_keys, s.amount AS source_sum,
+			t.rows AS target_rows, t.keys AS target_keys, t.amount AS target_sum
+			FROM ($(side s)) s FULL JOIN ($(side t)) t USING (day) ORDER BY day" \
+		"SELECT count(*) AS source_rows, sum(amount) AS source_sum,
+			(SELECT count(*) FROM t) AS target_rows, (SELECT sum(amount) FROM t) AS target_sum,
+			true AS total FROM s" \
+		"SELECT 'missing' AS diff, order_id FROM (SELECT order_id FROM s EXCEPT SELECT order_id FROM t) ORDER BY order_id" \
+		"SELECT 'extra' AS diff, order_id FROM (SELECT order_id FROM t EXCEPT SELECT order_id FROM s) ORDER BY order_id" \
+		"SELECT DISTINCT 'changed' AS diff, order_id FROM
+			((SELECT * FROM s EXCEPT ALL SELECT * FROM t) UNION ALL (SELECT * FROM t EXCEPT ALL SELECT * FROM s))
+			WHERE order_id IN (SELECT order_id FROM s INTERSECT SELECT order_id FROM t) ORDER BY order_id")" >"$DUCK_REC" ||
+		die "cannot write $DUCK_REC"
+	RBYTES=$((DATA_BYTES + $(wc -c <"$RTGT")))
+fi
+
+if have reconcile && want reconcile; then
+	section reconcile
 	# A fast wrong answer is no result: check the counts first.
 	got=$("$IDEM_BIN/reconcile" -k .order_id --sum .amount --by .day "$DATA" "$RTGT" |
 		jq -c 'select(.total) | [.missing, .extra, .changed]')
@@ -487,12 +578,13 @@ SH
 		END { printf "[%d,%d,%d]", m, e, c }')
 	[ "$got" = "$want" ] || printf 'bench: WARNING reconcile found %s, the jq pipeline %s\n' "$got" "$want"
 
-	# reconcile exits 1 when it finds differences, as it must here.
-	bench reconcile-by-day sh -c '"$@" || [ $? = 1 ]' reconcile \
+	# reconcile exits 1 when it finds differences, as it must here.  Its
+	# MB/s are of both files' bytes.
+	BENCH_BYTES=$RBYTES bench reconcile-by-day sh -c '"$@" || [ $? = 1 ]' reconcile \
 		"$IDEM_BIN/reconcile" -k .order_id --sum .amount --by .day "$DATA" "$RTGT"
-	bench reconcile-1-thread sh -c 'RECONCILE_NO_THREADS=1 "$@" || [ $? = 1 ]' reconcile \
+	BENCH_BYTES=$RBYTES bench reconcile-1-thread sh -c 'RECONCILE_NO_THREADS=1 "$@" || [ $? = 1 ]' reconcile \
 		"$IDEM_BIN/reconcile" -k .order_id --sum .amount --by .day "$DATA" "$RTGT"
-	bench jq-sort-comm sh "$RJQ" "$DATA" "$RTGT"
+	BENCH_BYTES=$RBYTES bench jq-sort-comm sh "$RJQ" "$DATA" "$RTGT"
 	# DuckDB (npm @duckdb/node-api) runs in sections/duckdb.sh, which
 	# also prints its double sums next to reconcile's exact ones.
 	printf '\n%-32s %8s\n' ratio "faster"
@@ -533,7 +625,7 @@ fi
 # it shares bench, ratio, rss, have and record.
 
 for f in "$(dirname "$0")"/sections/*.sh; do
-	[ -f "$f" ] && . "$f"
+	[ -f "$f" ] && want "$(basename "$f" .sh)" && . "$f"
 done
 
 # --- summary -------------------------------------------------------------------

@@ -64,23 +64,8 @@ else
 	# records differ (EXCEPT ALL both ways, whole rows, so a changed value
 	# anywhere or a lost duplicate counts, as in reconcile).
 	if have reconcile && [ -n "${RTGT:-}" ]; then
-		side() {
-			printf "SELECT day, count(*) AS rows, count(DISTINCT order_id) AS keys, sum(amount) AS amount FROM %s GROUP BY day" "$1"
-		}
-		bench duckdb-reconcile node "$DUCK_Q" \
-			"CREATE TABLE s AS SELECT * FROM read_json('$DATA')" \
-			"CREATE TABLE t AS SELECT * FROM read_json('$RTGT')" \
-			"SELECT day, s.rows AS source_rows, s.keys AS source_keys, s.amount AS source_sum,
-				t.rows AS target_rows, t.keys AS target_keys, t.amount AS target_sum
-				FROM ($(side s)) s FULL JOIN ($(side t)) t USING (day) ORDER BY day" \
-			"SELECT count(*) AS source_rows, sum(amount) AS source_sum,
-				(SELECT count(*) FROM t) AS target_rows, (SELECT sum(amount) FROM t) AS target_sum,
-				true AS total FROM s" \
-			"SELECT 'missing' AS diff, order_id FROM (SELECT order_id FROM s EXCEPT SELECT order_id FROM t) ORDER BY order_id" \
-			"SELECT 'extra' AS diff, order_id FROM (SELECT order_id FROM t EXCEPT SELECT order_id FROM s) ORDER BY order_id" \
-			"SELECT DISTINCT 'changed' AS diff, order_id FROM
-				((SELECT * FROM s EXCEPT ALL SELECT * FROM t) UNION ALL (SELECT * FROM t EXCEPT ALL SELECT * FROM s))
-				WHERE order_id IN (SELECT order_id FROM s INTERSECT SELECT order_id FROM t) ORDER BY order_id"
+		# $DUCK_REC: the query, written by run.sh with the data.
+		BENCH_BYTES=$RBYTES bench duckdb-reconcile sh "$DUCK_REC"
 		# The answer of the last timed run is not kept (stdout goes to
 		# /dev/null); one more untimed run gives the figures to compare.
 		node "$DUCK_Q" \

@@ -16,6 +16,9 @@
 if have dedup && have window && have reconcile && have partition &&
 	command -v parallel >/dev/null; then
 	section scaleout
+	# BENCH_QUICK: 1 and 2 shards (GNU parallel's start-up is most of it)
+	SO_SHARDS="1 2 4"
+	[ "$QUICK" = 0 ] || SO_SHARDS="1 2"
 	SO=$BENCH_DIR/scaleout
 	rm -rf "$SO"
 	mkdir -p "$SO"
@@ -71,7 +74,7 @@ EOF
 		partition-dir "$SO" "$IDEM_BIN" "$DATA"
 	rm -rf "$SO/pd"
 	for so_t in dedup window reconcile; do
-		for so_n in 1 2 4; do
+		for so_n in $SO_SHARDS; do
 			bench "scale-$so_t-all-$so_n" sh "$SO/all.sh" "$so_t" "$so_n"
 			bench "scale-$so_t-part-$so_n" sh "$SO/part.sh" "$so_t" "$so_n"
 		done
@@ -85,7 +88,7 @@ EOF
 	sh "$SO/s.sh" "$DATA" >"$SO/want.reconcile"
 	printf '\n%-26s %8s %14s %10s %8s\n' run shards bytes_parsed x_input same
 	for so_t in dedup window reconcile; do
-		for so_n in 1 2 4; do
+		for so_n in $SO_SHARDS; do
 			for so_w in all part; do
 				sh "$SO/$so_w.sh" "$so_t" "$so_n" stats 2>/dev/null
 				case $so_t in
@@ -111,7 +114,8 @@ EOF
 	done
 	printf '\n'
 	for so_t in dedup window reconcile; do
-		for so_n in 2 4; do
+		for so_n in $SO_SHARDS; do
+			[ "$so_n" != 1 ] || continue
 			ratio "$so_t: part $so_n vs all $so_n" scale-$so_t-part-$so_n scale-$so_t-all-$so_n
 			ratio "$so_t: part $so_n vs 1 process" scale-$so_t-part-$so_n scale-$so_t-all-1
 		done
