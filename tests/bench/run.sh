@@ -21,6 +21,8 @@
 #                 deps-bench builds it; without it the per-core limit is skipped)
 #   BENCH_GROWTH_SIZES  three record counts, 4x apart, for the growth of
 #                 each tool (default "500000 2000000 8000000")
+#   BENCH_DUCKDB  0: no DuckDB peer (it costs about a CPU second a query
+#                 to start)
 #   BENCH_SECTIONS  the sections to run, e.g. "threads sizes" (default all:
 #                 dedup window watermark checkpoint dlq reconcile, then
 #                 those of sections/*.sh by file name)
@@ -58,7 +60,7 @@ if [ "$QUICK" = 1 ]; then
 	RETRY_N=50
 	# the sections' own sizes (txlog-maint.sh, growth.sh, txlog.sh)
 	MAINT_COMMITS=${MAINT_COMMITS:-4} MAINT_BUCKETS=${MAINT_BUCKETS:-4}
-	GROWTH_RUNS=${GROWTH_RUNS:-1}
+	GROWTH_RUNS=${GROWTH_RUNS:-1} GROWTH_DIV=${GROWTH_DIV:-50} TXLOG_COMMITS=${TXLOG_COMMITS:-50}
 	# hyperfine measures the shell's start-up before each command: more
 	# than the command takes on tiny files
 	BENCH_TIMER=${BENCH_TIMER:-loop}
@@ -141,21 +143,32 @@ RESULTS=$BENCH_DIR/results.ndjson
 LOGS=$BENCH_DIR/logs
 mkdir -p "$LOGS"
 : >"$RESULTS"
+TIMES=$BENCH_DIR/times.tsv
+: >"$TIMES"
 
 # --- recording -------------------------------------------------------------
 
 record() { # jq arguments building one object; appended to results.ndjson
-	jq -nc "$@" >>"$RESULTS" || die "cannot write $RESULTS"
+	rec=$(jq -nc "$@") || die "jq failed building a result: $*"
+	printf '%s\n' "$rec" >>"$RESULTS" || die "cannot write $RESULTS"
+	case $rec in
+	'{"kind":"time",'*) # for seconds_of and mbs_of
+		printf '%s\n' "$rec" | jq -r '[.name, .seconds, (.mb_per_s // "")] | @tsv' >>"$TIMES" ||
+			die "cannot write $TIMES"
+		;;
+	esac
 }
 
-# Seconds recorded for a timing NAME, empty if it was not measured.
+# Seconds recorded for a timing NAME, empty if it was not measured.  From
+# $TIMES (record writes it: name, seconds, MB/s of each "time" object), as
+# a jq start per look-up cost seconds of CPU.
 seconds_of() {
-	jq -r --arg n "$1" 'select(.kind=="time" and .name==$n) | .seconds' "$RESULTS" | tail -n 1
+	awk -F '\t' -v n="$1" '$1 == n { s = $2 } END { printf "%s", s }' "$TIMES"
 }
 
 # MB/s recorded for a timing NAME, empty if it was not measured.
 mbs_of() {
-	jq -r --arg n "$1" 'select(.kind=="time" and .name==$n) | .mb_per_s' "$RESULTS" | tail -n 1
+	awk -F '\t' -v n="$1" '$1 == n { s = $3 } END { printf "%s", s }' "$TIMES"
 }
 
 # bench_once NAME CMD...: bench, unless an earlier section timed NAME.
@@ -235,8 +248,8 @@ bench() {
 		done
 		mean=$(awk -v s="$sum" -v n="$RUNS" 'BEGIN { printf "%.6f", s / n }')
 	fi
-	mbs=$(awk -v b="$bytes" -v s="$best" 'BEGIN { printf "%.1f", b / 1e6 / (s > 1e-6 ? s : 1e-6) }')
-	printf '%-24s %10.3f %10s\n' "$name" "$best" "$mbs"
+	mbs=$(awk -v b="$bytes" -v s="$best" 'BEGIN { printf "%.4f", b / 1e6 / (s > 1e-6 ? s : 1e-6) }')
+	printf '%-24s %10.3f %10.1f\n' "$name" "$best" "$mbs"
 	record --arg name "$name" --arg command "$cmd" --arg timer "$timer" \
 		--argjson seconds "$best" --argjson mean "$mean" --argjson mb_per_s "$mbs" \
 		--argjson bytes "$bytes" --argjson records "$N" --argjson runs "$RUNS" \
@@ -352,6 +365,7 @@ KEYS=$((N - N / 10))
 data_file "$N"
 DATA=$DF
 DATA_BYTES=$(wc -c <"$DATA" | tr -d ' ')
+DATA_N=$N DATA_FILE=$DATA DATA_FILE_BYTES=$DATA_BYTES
 cat "$DATA" >/dev/null # into the page cache before anything is timed
 
 # What the figures came from, so a quoted number can be traced back.
@@ -624,8 +638,12 @@ fi
 # One file per tool or comparison in tests/bench/sections/, sourced here so
 # it shares bench, ratio, rss, have and record.
 
+# A section's loop variable must not change the data file the next one
+# reads (growth.sh counts records in N).
 for f in "$(dirname "$0")"/sections/*.sh; do
-	[ -f "$f" ] && want "$(basename "$f" .sh)" && . "$f"
+	[ -f "$f" ] && want "$(basename "$f" .sh)" || continue
+	. "$f"
+	N=$DATA_N DATA=$DATA_FILE DATA_BYTES=$DATA_FILE_BYTES
 done
 
 # --- summary -------------------------------------------------------------------

@@ -12,7 +12,9 @@
 # sums of the idem tools, which is the point of those.
 
 DUCK_DIR=$(dirname "$0")/duckdb
-if ! command -v node >/dev/null 2>&1; then
+if [ "${BENCH_DUCKDB:-1}" = 0 ]; then
+	printf '\nbench: BENCH_DUCKDB=0: skipping the DuckDB peer\n' >&2
+elif ! command -v node >/dev/null 2>&1; then
 	printf '\nbench: node not found (apt-get install nodejs npm): skipping the DuckDB peer\n' >&2
 elif [ ! -d "$DUCK_DIR/node_modules/@duckdb/node-api" ]; then
 	printf '\nbench: no %s/node_modules (make deps-bench runs npm ci there): skipping the DuckDB peer\n' "$DUCK_DIR" >&2

@@ -20,6 +20,14 @@ fi
 GROWTH_MAX=${GROWTH_MAX:-6}
 
 GROWTH_RUNS=${GROWTH_RUNS:-3}
+# gsz SIZE...: the sizes divided by GROWTH_DIV (run.sh's BENCH_QUICK sets
+# 50: a smoke test of every line, the figures meaningless)
+GROWTH_DIV=${GROWTH_DIV:-1}
+gsz() {
+	for g in "$@"; do
+		echo $((g / GROWTH_DIV > 0 ? g / GROWTH_DIV : 1))
+	done
+}
 
 # growth_time CMD...: wall seconds, the least of GROWTH_RUNS runs (a
 # shared machine only ever adds time), stdout discarded; the shell text
@@ -73,7 +81,7 @@ printf '\n== growth (4x steps) ==\n'
 # watermark -p: P partitions, 4 rounds of one record each, time rising.
 if have watermark; then
 	set --
-	for P in 5000 20000 80000; do
+	for P in $(gsz 5000 20000 80000); do
 		f=$BENCH_DIR/growth-wm-$P.ndjson
 		[ -s "$f" ] || awk -v P="$P" 'BEGIN { for (r = 0; r < 4; r++)
 			for (i = 0; i < P; i++) printf "{\"p\":%d,\"t\":%d}\n", i, r * P + i }' >"$f"
@@ -86,18 +94,18 @@ fi
 # under --memory 64M (refused beyond its share, never grown past it).
 if have reconcile; then
 	set --
-	for P in 5000 20000 80000; do
+	for P in $(gsz 5000 20000 80000); do
 		f=$BENCH_DIR/growth-rby-$P.ndjson
 		[ -s "$f" ] || awk -v P="$P" 'BEGIN { for (i = 0; i < P; i++)
 			printf "{\"id\":%d,\"g\":%d,\"a\":%d.5}\n", i, i, i }' >"$f"
 		set -- "$@" "$P" "$(growth_time "$IDEM_BIN/reconcile" -k .id --by .g --sum .a --memory 512M "$f" "$f")"
 	done
 	growth_report "reconcile --by partitions" P "$@"
-	f=$BENCH_DIR/growth-rby-80000.ndjson
+	f=$BENCH_DIR/growth-rby-$P.ndjson
 	/usr/bin/time -f '%M' -o "$BENCH_DIR/growth-rby.rss" "$IDEM_BIN/reconcile" -k .id --by .g \
 		--sum .a --memory 16M "$f" "$f" >/dev/null 2>&1
 	kb=$(tail -n 1 "$BENCH_DIR/growth-rby.rss")
-	printf '%-28s peak %s KB under --memory 16M (80k partitions: refused within it)\n' "reconcile --by memory" "$kb"
+	printf '%-28s peak %s KB under --memory 16M (%s partitions: refused within it)\n' "reconcile --by memory" "$kb" "$P"
 	record --arg name "reconcile --by memory" --argjson maxrss_kb "${kb:-0}" \
 		'{kind:"memory", name:$name, maxrss_kb:$maxrss_kb, memory_limit:"16M"}'
 fi
@@ -109,7 +117,7 @@ fi
 # 14.68/60+ s); the snapshot is rewritten once the log outgrows it.
 if have checkpoint; then
 	set --
-	for F in 1000 4000 16000; do
+	for F in $(gsz 1000 4000 16000); do
 		d=$BENCH_DIR/growth-ckpt-$F
 		if [ ! -d "$d" ]; then
 			mkdir -p "$d"
@@ -127,8 +135,9 @@ fi
 # second each); each record finds each of its k windows in O(1), so the
 # time grows with k (the aggregates it must update), not k^2.
 if have window; then
-	f=$BENCH_DIR/growth-win.ndjson
-	[ -s "$f" ] || awk 'BEGIN { for (i = 0; i < 200000; i++)
+	WN=$(gsz 200000)
+	f=$BENCH_DIR/growth-win-$WN.ndjson
+	[ -s "$f" ] || awk -v WN="$WN" 'BEGIN { for (i = 0; i < WN; i++)
 		printf "{\"g\":%d,\"t\":%d,\"a\":%d}\n", i % 4, i / 4, i % 7 }' >"$f"
 	set --
 	for K in 16 64 256; do
@@ -152,7 +161,7 @@ fi
 # keys took 6.5x the CPU and 5.6x the memory).
 if have reconcile; then
 	set --
-	for N in 500000 2000000 8000000; do
+	for N in $(gsz 500000 2000000 8000000); do
 		f=$BENCH_DIR/growth-rec-$N.ndjson
 		[ -s "$f" ] || awk -v N="$N" 'BEGIN { for (i = 0; i < N; i++)
 			printf "{\"id\":%d,\"a\":%d.5}\n", i * 7919, i % 1000 }' >"$f"
@@ -160,11 +169,11 @@ if have reconcile; then
 	done
 	growth_report "reconcile records a side" N "$@"
 	/usr/bin/time -f '%M' -o "$BENCH_DIR/growth-rec.rss" "$IDEM_BIN/reconcile" -k .id --sum .a \
-		"$BENCH_DIR/growth-rec-8000000.ndjson" "$BENCH_DIR/growth-rec-8000000.ndjson" >/dev/null 2>&1
+		"$BENCH_DIR/growth-rec-$N.ndjson" "$BENCH_DIR/growth-rec-$N.ndjson" >/dev/null 2>&1
 	kb=$(tail -n 1 "$BENCH_DIR/growth-rec.rss")
-	printf '%-28s peak %s KB for 8M keys a side\n' "reconcile memory" "$kb"
+	printf '%-28s peak %s KB for %s keys a side\n' "reconcile memory" "$kb" "$N"
 	record --arg name "reconcile memory" --argjson maxrss_kb "${kb:-0}" \
-		'{kind:"memory", name:$name, maxrss_kb:$maxrss_kb, keys:8000000}'
+		--argjson keys "$N" '{kind:"memory", name:$name, maxrss_kb:$maxrss_kb, keys:$keys}'
 fi
 
 # txlog append with P partitions (4P records, one table each run): a
@@ -172,7 +181,7 @@ fi
 # a file, a folder and their fsyncs, and holds a zstd stream to the end.
 if have txlog; then
 	set --
-	for P in 250 1000 4000; do
+	for P in $(gsz 250 1000 4000); do
 		f=$BENCH_DIR/growth-txp-$P.ndjson
 		[ -s "$f" ] || awk -v P="$P" 'BEGIN { for (r = 0; r < 4; r++)
 			for (i = 0; i < P; i++) printf "{\"p\":%d,\"v\":%d}\n", i, r }' >"$f"
@@ -189,7 +198,7 @@ fi
 # K keys: loading into a set sized at once, saving in 64 KiB writes.
 if have dedup; then
 	set --
-	for K in 250000 1000000 4000000; do
+	for K in $(gsz 250000 1000000 4000000); do
 		s=$BENCH_DIR/growth-dedup-$K.state
 		rm -f "$s" "$s".*
 		awk -v K="$K" 'BEGIN { for (i = 0; i < K; i++) printf "{\"k\":%d}\n", i }' |

@@ -64,7 +64,7 @@ tj_report() {
 		return 0
 	fi
 	tj_share=null tj_sharetxt="no simdjson limit"
-	if [ -n "$tj_lim" ]; then
+	if [ -n "$tj_lim" ] && awk -v x="$tj_lim" 'BEGIN { exit !(x > 0) }'; then
 		tj_share=$(awk -v a="$tj_m1" -v b="$tj_lim" 'BEGIN { printf "%.2f", a / b }')
 		tj_sharetxt="${tj_share}x simdjson"
 	fi
@@ -118,7 +118,7 @@ tj_peers() {
 	for tj_p in "$@"; do
 		tj_pn=${tj_p%%=*} tj_pt=${tj_p#*=}
 		tj_mp=$(mbs_of "$tj_pt")
-		if [ -z "$tj_mp" ] || [ -z "$tj_mi" ]; then
+		if [ -z "$tj_mp" ] || [ -z "$tj_mi" ] || ! awk -v x="$tj_mp" 'BEGIN { exit !(x > 0) }'; then
 			tj_line="$tj_line  $tj_pn n/a"
 			continue
 		fi
@@ -140,7 +140,9 @@ tj_peers() {
 }
 
 THREADS_DUCK=0
-if command -v node >/dev/null 2>&1 &&
+if [ "${BENCH_DUCKDB:-1}" = 0 ]; then
+	printf 'bench: BENCH_DUCKDB=0: the thread table has no DuckDB peer\n' >&2
+elif command -v node >/dev/null 2>&1 &&
 	[ -d "$(dirname "$0")/duckdb/node_modules/@duckdb/node-api" ]; then
 	THREADS_DUCK=1
 	TJ_Q=$(dirname "$0")/duckdb/query.mjs

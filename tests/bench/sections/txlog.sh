@@ -2,7 +2,7 @@
 #
 #   1. append the data file in 100 commits (1M records by default);
 #   2. cat against zstd -dc over the same data files (target >= 80%);
-#   3. commit latency of 1000 small appends, p50 and p99 (whole process:
+#   3. commit latency of 1000 small appends (TXLOG_COMMITS), p50 and p99 (whole process:
 #      start, load, write, fsync, put-if-absent);
 #   4. the newest snapshot after those 1000 commits, replayed from the
 #      JSON commits and read from one checkpoint (target >= 10x), timed
@@ -52,7 +52,7 @@ if have txlog; then
 	lat=$TXD/latency.txt
 	: >"$lat"
 	i=0
-	while [ "$i" -lt 1000 ]; do
+	while [ "$i" -lt "${TXLOG_COMMITS:-1000}" ]; do
 		t0=$(date +%s%N)
 		echo "{\"i\":$i}" | "$TX" append "$TXD/small" || die "txlog append failed"
 		t1=$(date +%s%N)
@@ -61,7 +61,7 @@ if have txlog; then
 	done
 	p50=$(sort -n "$lat" | awk '{ v[NR] = $1 } END { printf "%.1f", v[int(NR * 0.50 + 0.5)] / 1000 }')
 	p99=$(sort -n "$lat" | awk '{ v[NR] = $1 } END { printf "%.1f", v[int(NR * 0.99 + 0.5)] / 1000 }')
-	printf '%-24s %10s ms p50, %s ms p99 (whole process, 1000 commits)\n' txlog-commit-latency "$p50" "$p99"
+	printf '%-24s %10s ms p50, %s ms p99 (whole process, %s commits)\n' txlog-commit-latency "$p50" "$p99" "${TXLOG_COMMITS:-1000}"
 	record --argjson p50 "$p50" --argjson p99 "$p99" \
 		'{kind:"latency", name:"txlog-commit", p50_ms:$p50, p99_ms:$p99, commits:1000}'
 
