@@ -153,7 +153,7 @@ record() { # jq arguments building one object; appended to results.ndjson
 	printf '%s\n' "$rec" >>"$RESULTS" || die "cannot write $RESULTS"
 	case $rec in
 	'{"kind":"time",'*) # for seconds_of and mbs_of
-		printf '%s\n' "$rec" | jq -r '[.name, .seconds, (.mb_per_s // "")] | @tsv' >>"$TIMES" ||
+		printf '%s\n' "$rec" | jq -r '[.name, .seconds, (.mb_per_s // ""), (.cpu_seconds // "")] | @tsv' >>"$TIMES" ||
 			die "cannot write $TIMES"
 		;;
 	esac
@@ -169,6 +169,12 @@ seconds_of() {
 # MB/s recorded for a timing NAME, empty if it was not measured.
 mbs_of() {
 	awk -F '\t' -v n="$1" '$1 == n { s = $3 } END { printf "%s", s }' "$TIMES"
+}
+
+# CPU seconds (user + system) of a timing NAME, empty if not measured:
+# hyperfine's mean, the shell loop's least.
+cpu_of() {
+	awk -F '\t' -v n="$1" '$1 == n { s = $4 } END { printf "%s", s }' "$TIMES"
 }
 
 # bench_once NAME CMD...: bench, unless an earlier section timed NAME.
@@ -196,11 +202,12 @@ PASS=0 MISS=0 SKIP=0
 
 section() {
 	printf '\n== %s ==\n' "$1"
-	printf '%-24s %10s %10s\n' name seconds MB/s
+	printf '%-24s %10s %10s %8s\n' name seconds MB/s cpu_s
 }
 
 # bench NAME CMD...: time CMD on the data file, best of $RUNS after
-# $WARMUP untimed runs, stdout to /dev/null.  CMD is one command and its
+# $WARMUP untimed runs, stdout to /dev/null; its CPU seconds (user +
+# system) beside, which a loaded machine blurs less than the wall clock.  CMD is one command and its
 # words; a pipeline goes through `sh -c '...' NAME "$DATA"` so that both
 # timers see it as one command.  Set for one call: BENCH_BYTES, the bytes
 # the MB/s is of when not the data file's (reconcile reads two files);
@@ -225,6 +232,7 @@ bench() {
 		fi
 		best=$(jq -r '.results[0].min' "$json")
 		mean=$(jq -r '.results[0].mean' "$json")
+		cpu=$(jq -r '.results[0] | .user + .system' "$json")
 	else
 		timer="shell loop (date +%s.%N)"
 		: >"$log"
@@ -234,28 +242,36 @@ bench() {
 			"$@" >/dev/null 2>>"$log" || { bench_failed "$name" "$log"; return 1; }
 			i=$((i + 1))
 		done
-		i=0 best='' sum=0
+		i=0 best='' sum=0 cpu=
 		while [ "$i" -lt "$RUNS" ]; do
 			[ -z "$prep" ] || sh -c "$prep" >>"$log" 2>&1 || { bench_failed "$name" "$log"; return 1; }
 			t0=$(date +%s.%N)
-			"$@" >/dev/null 2>>"$log" || { bench_failed "$name" "$log"; return 1; }
+			if [ "$HAVE_GNU_TIME" = 1 ]; then
+				/usr/bin/time -f '%U %S' -o "$log.cpu" "$@" >/dev/null 2>>"$log" ||
+					{ bench_failed "$name" "$log"; return 1; }
+			else
+				"$@" >/dev/null 2>>"$log" || { bench_failed "$name" "$log"; return 1; }
+			fi
 			t1=$(date +%s.%N)
 			d=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
 			echo "run $i: $d s" >>"$log"
 			best=$(awk -v a="$best" -v d="$d" 'BEGIN { print (a == "" || d < a) ? d : a }')
+			[ "$HAVE_GNU_TIME" = 0 ] ||
+				cpu=$(tail -n 1 "$log.cpu" | awk -v a="$cpu" '{ c = $1 + $2; print (a == "" || c < a) ? c : a }')
 			sum=$(awk -v s="$sum" -v d="$d" 'BEGIN { print s + d }')
 			i=$((i + 1))
 		done
 		mean=$(awk -v s="$sum" -v n="$RUNS" 'BEGIN { printf "%.6f", s / n }')
 	fi
 	mbs=$(awk -v b="$bytes" -v s="$best" 'BEGIN { printf "%.4f", b / 1e6 / (s > 1e-6 ? s : 1e-6) }')
-	printf '%-24s %10.3f %10.1f\n' "$name" "$best" "$mbs"
+	printf '%-24s %10.3f %10.1f %8s\n' "$name" "$best" "$mbs" "${cpu:--}"
 	record --arg name "$name" --arg command "$cmd" --arg timer "$timer" \
 		--argjson seconds "$best" --argjson mean "$mean" --argjson mb_per_s "$mbs" \
+		--argjson cpu "${cpu:-null}" \
 		--argjson bytes "$bytes" --argjson records "$N" --argjson runs "$RUNS" \
 		'{kind:"time", name:$name, seconds:$seconds, mb_per_s:$mb_per_s,
-		  mean_seconds:$mean, runs:$runs, bytes:$bytes, records:$records,
-		  timer:$timer, command:$command}'
+		  cpu_seconds:$cpu, mean_seconds:$mean, runs:$runs, bytes:$bytes,
+		  records:$records, timer:$timer, command:$command}'
 }
 
 bench_failed() {

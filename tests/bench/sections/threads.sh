@@ -69,6 +69,13 @@ tj_report() {
 		tj_sharetxt="${tj_share}x simdjson"
 	fi
 	tj_status=INFO tj_x=null tj_tj=null
+	# CPU at -j N over -j 1: about 1 when the work splits among the
+	# threads without overhead (what a loaded machine can still show)
+	tj_c1=$(cpu_of "$tj_key-j1") tj_cn=$(cpu_of "$tj_key-jN") tj_cx=null tj_cpu=
+	if [ -n "$tj_c1" ] && [ -n "$tj_cn" ] && awk -v a="$tj_c1" 'BEGIN { exit !(a > 0) }'; then
+		tj_cx=$(awk -v a="$tj_c1" -v b="$tj_cn" 'BEGIN { printf "%.2f", b / a }')
+		tj_cpu="  cpu -j $THREADS/-j 1 ${tj_cx}x"
+	fi
 	if [ -n "$tj_mn" ]; then
 		tj_x=$(awk -v a="$tj_m1" -v b="$tj_mn" 'BEGIN { printf "%.2f", b / a }')
 		tj_txt=$(printf -- '-j %-2s %9s MB/s  %5sx' "$THREADS" "$(mb1 "$tj_mn")" "$tj_x")
@@ -91,13 +98,15 @@ tj_report() {
 	else
 		tj_st="(information)"
 	fi
-	printf '%-18s -j 1 %9s MB/s  %s  %-16s  %s\n' "$tj_label" "$(mb1 "$tj_m1")" "$tj_txt" "$tj_sharetxt" "$tj_st"
+	printf '%-18s -j 1 %9s MB/s  %s  %-16s  %s%s\n' "$tj_label" "$(mb1 "$tj_m1")" "$tj_txt" "$tj_sharetxt" "$tj_st" "$tj_cpu"
 	record --arg tool "$tj_label" --argjson threads "$THREADS" --argjson m1 "$tj_m1" \
+		--argjson cpu1 "${tj_c1:-null}" --argjson cpun "${tj_cn:-null}" --argjson cx "$tj_cx" \
 		--argjson mn "${tj_mn:-null}" --argjson x "$tj_x" --argjson target "$tj_tj" \
 		--arg status "$tj_status" --argjson share "$tj_share" --argjson has_j "$([ -n "$tj_mn" ] && echo true || echo false)" \
 		'{kind:"tool", tool:$tool, threads:$threads, has_j:$has_j, mb_per_s_1:$m1,
 		  mb_per_s_n:$mn, thread_ratio:$x, target_min:$target, status:$status,
-		  simdjson_share:$share}'
+		  simdjson_share:$share, cpu_seconds_1:$cpu1, cpu_seconds_n:$cpun,
+		  cpu_ratio:$cx}'
 }
 
 # tj_peers LABEL KEY T NAME=TIMING...: one line of the peers run with T
@@ -310,6 +319,17 @@ if have txlog; then
 	tj_cost=$(printf '%s' "$tj_st" | jq -r 'to_entries | map(select((.key | endswith("seconds")) and .key != "seconds"))
 		| map("\(.key) \(.value)") | join(", ")' 2>/dev/null)
 	printf '%-32s %s\n' "txlog append own cost" "${tj_cost:-n/a (txlog append --stats gives no cost split yet)}"
+	# the scanner's pace: append's own CPU against dedup -k's whole CPU,
+	# as MB per CPU second over the same bytes
+	tj_own=$(printf '%s' "$tj_st" | jq -r '.own_cpu_seconds // empty' 2>/dev/null)
+	tj_dk=$(cpu_of dedup-k-j1)
+	if [ -n "$tj_own" ] && [ -n "$tj_dk" ] &&
+		awk -v a="$tj_own" -v b="$tj_dk" 'BEGIN { exit !(a > 0 && b > 0) }'; then
+		printf '%-32s %s MB per CPU second, dedup -k -j 1 %s: %sx its pace\n' "txlog append own pace" \
+			"$(awk -v b="$DATA_BYTES" -v c="$tj_own" 'BEGIN { printf "%.1f", b / 1e6 / c }')" \
+			"$(awk -v b="$DATA_BYTES" -v c="$tj_dk" 'BEGIN { printf "%.1f", b / 1e6 / c }')" \
+			"$(awk -v a="$tj_own" -v c="$tj_dk" 'BEGIN { printf "%.2f", c / a }')"
+	fi
 	record --argjson stats "${tj_st:-null}" '{kind:"stats", name:"txlog append --stats", stats:$stats}'
 	rm -rf "$TJ_T"
 fi
