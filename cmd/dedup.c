@@ -32,7 +32,12 @@
 #include "zio.h"
 
 #define STATE_KIND "dedup"
-#define STATE_VERSION 1
+/* 2: under --ttl, keys without a time (loaded from a state written
+ * without --ttl: they never expire) follow the timed ones, 16 bytes
+ * each, not widened to 24; written only when there are such keys, so
+ * version 1 is what every other state still is, and loads. */
+#define STATE_VERSION 2
+#define NO_TIME UINT64_MAX /* a key's payload: it never expires */
 #define MAX_KEYS 16
 #define CHECK_REPORT_MAX 10
 
@@ -168,6 +173,33 @@ static void bad_record(const struct line *ln, const char *name, bool is_json,
 
 /* ---- state ---- */
 
+/* n keys of r, 24 bytes each with a time, else 16, read a chunk at a
+ * time (the set can be far larger than one copy of it should cost). */
+static void load_keys(struct state_reader *r, uint64_t n, bool times)
+{
+	char err[512];
+	size_t rec = times ? 24 : 16;
+	unsigned char chunk[24 * 1024];
+	while (n > 0) {
+		size_t take = n < 1024 ? (size_t)n : 1024;
+		if (state_read(r, chunk, take * rec, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		const unsigned char *p = chunk;
+		for (size_t k = 0; k < take; k++, p += rec) {
+			struct fp128 fp = {le64_get(p), le64_get(p + 8)};
+			uint64_t *pay;
+			fpset_add(run.seen, fp, &pay);
+			if (pay)
+				/* Times survive only when both runs use
+				 * --ttl; otherwise a key never expires. */
+				*pay = opt.ttl ? (times ? le64_get(p + 16)
+							: NO_TIME)
+					       : 0;
+		}
+		n -= take;
+	}
+}
+
 static void state_load(void)
 {
 	char err[512];
@@ -212,31 +244,24 @@ static void state_load(void)
 		run.watermark = wm;
 		run.have_watermark = flags & 2;
 	}
+	if (flags & ~7u || (flags & 4 && (version < 2 || !has_times)))
+		cli_die(EXIT_TROUBLE, "%s: damaged state (flags %#" PRIx32 ")",
+			opt.state_path, flags);
 	size_t rec = has_times ? 24 : 16;
-	/* the keys the state says it holds, if its length holds them */
-	if (len >= 28 + desc_len && count <= (len - 28 - desc_len) / rec)
-		fpset_reserve(run.seen, (size_t)count);
-	unsigned char chunk[24 * 1024];
-	while (count > 0) {
-		size_t take = count < 1024 ? (size_t)count : 1024;
-		if (state_read(r, chunk, take * rec, err, sizeof err) != 0)
+	/* the keys the state says it holds, if its length holds them; an
+	 * untimed section's count comes later, and is then room enough */
+	uint64_t room = len >= 28 + desc_len ? len - 28 - desc_len : 0;
+	if (count <= room / rec)
+		fpset_reserve(run.seen,
+			      (size_t)(flags & 4 ? count + (room - count * rec)
+							  / 16
+						 : count));
+	load_keys(r, count, has_times);
+	if (flags & 4) {
+		unsigned char c[8];
+		if (state_read(r, c, 8, err, sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
-		const unsigned char *p = chunk, *end = chunk + take * rec;
-		for (size_t k = 0; k < take; k++) {
-			struct fp128 fp;
-			uint64_t t = UINT64_MAX;
-			state_get_u64(&p, end, &fp.lo);
-			state_get_u64(&p, end, &fp.hi);
-			if (has_times)
-				state_get_u64(&p, end, &t);
-			uint64_t *pay;
-			fpset_add(run.seen, fp, &pay);
-			if (pay)
-				/* Times survive only when both runs use
-				 * --ttl; otherwise a key never expires. */
-				*pay = opt.ttl ? t : 0;
-		}
-		count -= take;
+		load_keys(r, le64_get(c), false);
 	}
 	if (state_read_end(r, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
@@ -247,6 +272,9 @@ struct save_ctx {
 	struct state_writer *w;
 	struct buf b; /* keys encoded, written 64 KiB at a time */
 	bool times;
+	int pass; /* with times: 0 counts the untimed keys, 1 writes the
+		   * timed ones, 2 the untimed ones */
+	uint64_t untimed;
 	int failed;
 	char err[512];
 };
@@ -262,10 +290,24 @@ static void save_flush(struct save_ctx *c)
 static void save_one(void *vctx, struct fp128 fp, uint64_t payload)
 {
 	struct save_ctx *c = vctx;
-	state_put_u64(&c->b, fp.lo);
-	state_put_u64(&c->b, fp.hi);
-	if (c->times)
-		state_put_u64(&c->b, payload);
+	if (c->times) {
+		bool timed = payload != NO_TIME;
+		if (c->pass == 0) {
+			c->untimed += !timed;
+			return;
+		}
+		if (timed != (c->pass == 1))
+			return;
+	}
+	buf_reserve(&c->b, 24);
+	unsigned char *e = (unsigned char *)c->b.p + c->b.len;
+	le64_put(e, fp.lo);
+	le64_put(e + 8, fp.hi);
+	c->b.len += 16;
+	if (c->pass == 1) {
+		le64_put(e + 16, payload);
+		c->b.len += 8;
+	}
 	if (c->b.len >= 65536)
 		save_flush(c);
 }
@@ -288,22 +330,33 @@ static void state_save(void)
 		fpset_expire(run.seen,
 			     (uint64_t)ttl_horizon() ^ (1ULL << 63));
 	bool times = opt.ttl != 0;
-	uint64_t count = fpset_count(run.seen);
+	struct save_ctx c = {.times = times};
+	if (times) /* keys that never expire go apart, 16 bytes each */
+		fpset_each(run.seen, save_one, &c);
+	uint64_t count = fpset_count(run.seen) - c.untimed;
 	size_t desc_len = strlen(run.key_desc);
-	uint64_t len = 28 + desc_len + count * (times ? 24 : 16);
+	uint64_t len = 28 + desc_len + count * (times ? 24 : 16) +
+		       (c.untimed ? 8 + c.untimed * 16 : 0);
 	struct state_writer *w = state_write_begin_gen(opt.state_path,
 						       STATE_KIND,
-						       STATE_VERSION, len,
+						       c.untimed ? 2 : 1, len,
 						       &run.gen, err,
 						       sizeof err);
 	if (!w)
 		cli_die(EXIT_TROUBLE, "%s", err);
-	struct save_ctx c = {.w = w, .times = times};
-	state_put_u32(&c.b, (times ? 1u : 0u) | (run.have_watermark ? 2u : 0u));
+	c.w = w;
+	state_put_u32(&c.b, (times ? 1u : 0u) | (run.have_watermark ? 2u : 0u) |
+				    (c.untimed ? 4u : 0u));
 	state_put_u64(&c.b, count);
 	state_put_u64(&c.b, (uint64_t)run.watermark);
 	state_put_str(&c.b, run.key_desc, desc_len);
+	c.pass = times ? 1 : 3;
 	fpset_each(run.seen, save_one, &c);
+	if (c.untimed) {
+		state_put_u64(&c.b, c.untimed);
+		c.pass = 2;
+		fpset_each(run.seen, save_one, &c);
+	}
 	save_flush(&c);
 	buf_free(&c.b);
 	if (c.failed) {

@@ -103,3 +103,34 @@ cpu_limited() {
 	run sh -c 'checkpoint status -s st | jq -s -c "[length, (map(.lag) | add), (map(.batch) | unique)]"'
 	assert_output '[200,0,[50]]'
 }
+
+@test "dedup --ttl over a state written without it keeps its keys at 16 bytes, not widened to 24" {
+	# keys with no time never expire; saved with a time of 'never' they
+	# took 24 bytes each, so one --ttl run over empty input grew such a
+	# state by half (124 MB to 160 MB, with a batch's base beside it)
+	awk 'BEGIN { for (i = 0; i < 100000; i++) printf "{\"k\":%d,\"t\":%d}\n", i, i }' > in.ndjson
+	dedup -k .k --state seen in.ndjson > /dev/null
+	before=$(wc -c < seen)
+	: > empty
+	run dedup -k .k -t .t --ttl 1h --state seen empty
+	assert_success
+	assert_output ''
+	# the untimed section's count, and nothing more
+	assert_equal "$(wc -c < seen)" $((before + 8))
+	# and again: it stays put
+	dedup -k .k -t .t --ttl 1h --state seen empty
+	assert_equal "$(wc -c < seen)" $((before + 8))
+	# they still never expire: a record far past --ttl is a duplicate of
+	# the old key; a new key takes its time, 24 bytes
+	run dedup -k .k -t .t --ttl 1h --state seen --stats <<< '{"k":5,"t":99999999}
+{"k":-1,"t":99999999}'
+	assert_success
+	assert_output --partial '{"k":-1,"t":99999999}'
+	assert_output --partial '"records_in":2,"records_out":1,"duplicates":1,'
+	assert_equal "$(wc -c < seen)" $((before + 8 + 24))
+	# without --ttl the state loads as one set again, 16 bytes a key
+	run dedup -k .k --state seen --stats in.ndjson
+	assert_output --partial '"records_in":100000,"records_out":0,'
+	assert_output --partial '"keys":100001,'
+	assert_equal "$(wc -c < seen)" $((before + 16))
+}
