@@ -132,6 +132,7 @@ J
 --week-start
 sat
 sun
+--threads
 --time
 --time-unit
 --tumble

@@ -43,6 +43,7 @@
 #include "jsonw.h"
 #include "lines.h"
 #include "merge.h"
+#include "par.h"
 #include "scan.h"
 #include "statefile.h"
 #include "timefmt.h"
@@ -82,6 +83,7 @@ static struct {
 	bool stats;
 	struct cli_shard shard;
 	size_t max_line;
+	int threads; /* -j: prep's threads (lib/par) */
 } opt = {.unit = TIME_S, .max_line = LINES_DEFAULT_MAX, .week_start = -1};
 
 struct group;
@@ -114,6 +116,10 @@ struct group {
 	 * oldest leaves in O(1) */
 	struct win **ss;
 	size_t s0, sn, scap;
+	/* the window its last record joined: the next one's, mostly,
+	 * found without hashing (apply's share of a record is what -j
+	 * cannot split) */
+	struct win *last;
 };
 
 struct hent {
@@ -226,6 +232,8 @@ static void usage(int status)
 "      --dlq FILE          dead-letter bad records instead of stopping\n"
 "      --max-line SIZE     longest accepted line (default 64M)\n"
 "      --stats             print counts as one JSON line on stderr\n"
+"  -j, --threads N         parse on N threads (0: every core; default: the\n"
+"                          cores, at most 8); output is the same for any N\n"
 "  -h, --help              show this help\n"
 "      --version           show the version\n"
 "\n"
@@ -535,6 +543,8 @@ static void win_remove(struct win *w)
 		win_unindex(w);
 	}
 	w->dead = true;
+	if (g->last == w)
+		g->last = NULL;
 	run.nwins--;
 	if (g->n == 0)
 		group_drop(g);
@@ -688,16 +698,6 @@ static size_t slot_size(void)
 	return sizeof(struct slot) + opt.naggs * sizeof(struct agg_in);
 }
 
-/* A copy of a compiled expression, for a worker of its own. */
-static struct expr *expr_dup(const struct expr *e)
-{
-	char err[512];
-	struct expr *c = expr_compile(expr_source(e), err, sizeof err);
-	if (!c) /* it compiled once: only memory can fail it now */
-		cli_die(EXIT_TROUBLE, "%s", err);
-	return c;
-}
-
 /* jq's libjq is one jq_state per thread: each worker compiles its own
  * copies of -t, -g and the aggregates' expressions. */
 static void *worker_new(void *arg, int index)
@@ -705,13 +705,13 @@ static void *worker_new(void *arg, int index)
 	(void)arg;
 	struct worker *c = xcalloc(1, sizeof *c);
 	c->own = index > 0;
-	c->time = c->own ? expr_dup(opt.time) : opt.time;
+	c->time = c->own ? cli_expr_copy(opt.time) : opt.time;
 	for (size_t k = 0; k < opt.ngroups; k++)
-		c->groups[k] = c->own ? expr_dup(opt.groups[k])
+		c->groups[k] = c->own ? cli_expr_copy(opt.groups[k])
 				      : opt.groups[k];
 	for (size_t k = 0; k < opt.naggs; k++)
 		c->aggs[k] = !opt.aggs[k].e ? NULL
-			     : c->own       ? expr_dup(opt.aggs[k].e)
+			     : c->own       ? cli_expr_copy(opt.aggs[k].e)
 					    : opt.aggs[k].e;
 	c->calu = opt.calu;
 	c->calu.memo = c->calu.last = NULL;
@@ -738,14 +738,6 @@ static void worker_free(void *wctx)
 
 /* Bytes apply reads: those in the line stay valid as they are; those in
  * a worker's scratch (jq's output, a message) are copied to the chunk. */
-struct par_chunk;
-static const char *par_keep(struct par_chunk *ch, const void *p, size_t n)
-{
-	(void)ch;
-	(void)n;
-	return p; /* inline: apply runs before the next prep */
-}
-
 static const char *keep(struct par_chunk *ch, const struct line *ln,
 			const char *p, size_t n)
 {
@@ -1003,8 +995,9 @@ static void add_to(struct win *w, const struct line *ln, const char *name,
 
 static void touch(struct win *w)
 {
-	run.touched = xgrow(run.touched, &run.captouched, run.ntouched,
-			    sizeof *run.touched, 64);
+	if (run.ntouched == run.captouched)
+		run.touched = xgrow(run.touched, &run.captouched,
+				    run.ntouched, sizeof *run.touched, 64);
 	run.touched[run.ntouched++] = w;
 }
 
@@ -1202,11 +1195,14 @@ static void apply(const struct line *ln, const char *name, void *slot)
 			if (resched)
 				schedule(win); /* stale entries are skipped */
 		} else {
-			win = win_find(g, starts[i]);
+			win = g->last && g->last->start == starts[i]
+				      ? g->last
+				      : win_find(g, starts[i]);
 			if (!win) {
 				win = win_new(g, starts[i], starts[i] + span);
 				schedule(win);
 			}
+			g->last = win;
 		}
 		add_to(win, ln, name, s->in);
 		touch(win);
@@ -1229,26 +1225,6 @@ observe:
 		wm_get(run.wm, &w);
 		advance(w);
 	}
-}
-
-/* Until lib/par: prep then apply, one record at a time. */
-static void *inline_worker;
-static void *inline_slot;
-
-static void record(const struct line *ln, const char *name)
-{
-	prep(inline_worker, ln, inline_slot, NULL);
-	apply(ln, name, inline_slot);
-}
-
-static int each_line(char **files, char *err, size_t errlen)
-{
-	inline_worker = worker_new(NULL, 0);
-	inline_slot = xmalloc(slot_size());
-	int rc = cli_each_line(files, opt.max_line, record, NULL, err, errlen);
-	worker_free(inline_worker);
-	free(inline_slot);
-	return rc;
 }
 
 /* ---- state ---- */
@@ -1576,6 +1552,7 @@ int main(int argc, char **argv)
 		{"dlq", required_argument, NULL, O_DLQ},
 		{"max-line", required_argument, NULL, O_MAXLINE},
 		{"stats", no_argument, NULL, O_STATS},
+		{"threads", required_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
@@ -1588,7 +1565,8 @@ int main(int argc, char **argv)
 						 usage);
 	if (v->name)
 		return window_merge(v, argc, argv);
-	while ((c = cli_verb_getopt(v, argc, argv, "t:g:h", longopts)) != -1) {
+	opt.threads = par_default_threads();
+	while ((c = cli_verb_getopt(v, argc, argv, "t:g:j:h", longopts)) != -1) {
 		switch (c) {
 		case O_TUMBLE:
 			set_kind(TUMBLE);
@@ -1665,6 +1643,7 @@ int main(int argc, char **argv)
 			opt.max_line = cli_max_line(optarg);
 			break;
 		case O_STATS: opt.stats = true; break;
+		case 'j': opt.threads = cli_threads(optarg); break;
 		case 'h': usage(EXIT_OK); break;
 		case O_VERSION: cli_version(); break;
 		}
@@ -1719,7 +1698,12 @@ int main(int argc, char **argv)
 	if (opt.dlq_path)
 		run.dlq = cli_dlq_open(opt.dlq_path);
 
-	if (each_line(argv + optind, err, sizeof err) != 0) {
+	struct par_ops ops = {
+		.slot_size = slot_size(), .worker_new = worker_new,
+		.worker_free = worker_free, .prep = prep, .apply = apply,
+	};
+	if (par_each_line(argv + optind, opt.max_line, opt.threads, &ops, err,
+			  sizeof err) != 0) {
 		cli_warn("%s", err);
 		finish(EXIT_TROUBLE);
 	}
