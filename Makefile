@@ -157,7 +157,9 @@ bats: all
 
 # The whole suite on the plain build, then all of it again under
 # ASan+UBSan with the stress tests shortened (tests/run-all.sh says why);
-# make test SANITIZE=1: the sanitized pass alone, at full size.
+# make test SANITIZE=1: the sanitized pass alone, at full size.  The kill
+# loops and fault-point sweeps are samples of make reliability's
+# (tests/README.md lists each and where its long form runs).
 test: deps
 	@TEST_PASSES=$(if $(filter 1,$(SANITIZE)),sanitized,both) sh tests/run-all.sh build build-san
 
@@ -188,6 +190,8 @@ $(B)/fuzz/%: $(B)/tests/fuzz/%.o $(LIBS)
 
 # Crash points, I/O faults, bad input, security and concurrency: one NDJSON
 # line per check, then a summary line.  RELIABILITY=short is the CI form.
+# It runs in full what make test samples: every fault point of every
+# command, the kill suites at IDEM_LONG=1 (tests/README.md).
 reliability: deps all unit-bins $(B)/faults/shim.so $(B)/powercut/rec.so
 	@IDEM_BIN=$(CURDIR)/$(B)/bin IDEM_GEN=$(CURDIR)/$(GEN) IDEM_SHIM=$(CURDIR)/$(B)/faults/shim.so \
 	  PC_REC=$(CURDIR)/$(B)/powercut/rec.so sh tests/reliability/run.sh

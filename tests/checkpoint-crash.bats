@@ -14,12 +14,12 @@ S
 	chmod +x "$1/sink"
 }
 
-@test "killed with SIGKILL at random moments (50 trials, 5 under ASan): exactly once, replays identical" {
+@test "killed with SIGKILL at random moments (20 trials; 5 under ASan, 100 in make reliability): exactly once, replays identical" {
 	gen -n 2500 -s 5 > in.ndjson
 	mkdir attempts
 	sink .
 	finished=0
-	trials=$(quick 50 5)
+	trials=$(trials 100 20 5)
 	for trial in $(seq 1 "$trials"); do
 		checkpoint run -s st -n 50 --until-empty in.ndjson -- ./sink 2>/dev/null &
 		pid=$!

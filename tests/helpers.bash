@@ -22,6 +22,15 @@ quick() {
 	if [ -n "${IDEM_QUICK:-}" ]; then echo "$2"; else echo "$1"; fi
 }
 
+# trials LONG PLAIN SMALL: a kill loop's trials: LONG in make reliability
+# (IDEM_LONG=1, tests/reliability/run.sh), SMALL in make test's
+# sanitized pass (IDEM_QUICK=1), PLAIN in make test's plain pass.
+trials() {
+	if [ -n "${IDEM_LONG:-}" ]; then echo "$1"
+	elif [ -n "${IDEM_QUICK:-}" ]; then echo "$3"
+	else echo "$2"; fi
+}
+
 # The failed_at member changes every run; tests compare the rest.
 no_time() {
 	sed -e 's/"failed_at":"[^"]*"/"failed_at":"T"/g' "$@"

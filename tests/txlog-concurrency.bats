@@ -10,10 +10,10 @@ schema() {
 EOF
 }
 
-@test "8 processes x 50 appends (3 x 10 under ASan): contiguous versions, every record once" {
+@test "8 processes x 20 appends (3 x 10 under ASan, 8 x 100 in make reliability): contiguous versions, every record once" {
 	schema
 	txlog init t --schema s.json
-	procs=$(quick 8 3) each=$(quick 50 10)
+	procs=$(trials 8 8 3) each=$(trials 100 20 10)
 	n=$((procs * each))
 	for p in $(seq 1 "$procs"); do
 		(
@@ -62,7 +62,7 @@ EOF
 	schema
 	txlog init t --schema s.json
 	: > acked
-	trials=$(quick 200 6)
+	trials=$(trials 400 60 6)
 	awk -v n=$trials 'BEGIN { for (t = 1; t <= n; t++) for (i = 1; i <= 50; i++)
 		printf "{\"p\":%d,\"i\":%d}\n", t, i > ("in." t) }'
 	# The kills land anywhere in a writer's life: the span of the random

@@ -40,8 +40,13 @@
 # Environment: RELIABILITY=short|full (default full; short stops each
 #   point at its 3rd hit in a step, full goes on while the step reaches it),
 #   CRASH_KILLS (kills per command), CRASH_FAULT_HITS (hits of each fault
-#   point stopped at, short 3, full 64), CRASH_JOBS (commands run at once,
-#   default 2), CRASH_SEED, IDEM_BIN, IDEM_GEN.
+#   point stopped at, short 3, full 64), CRASH_FAULT_SAMPLE=N (a sample:
+#   the points' hits in an order drawn from the seed, each point's in
+#   ascending order, until N of them stopped a job; unset: every hit of
+#   every point, the sweep), CRASH_JOBS
+#   (commands run at once, default 2), CRASH_SEED (the same seed draws
+#   the same sample), IDEM_BIN, IDEM_GEN.  Each line's stopped_at lists
+#   the pairs that stopped a job.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 IDEM_BIN=${IDEM_BIN:-$top/build/bin}
@@ -53,6 +58,11 @@ case ${RELIABILITY:-full} in
 short) kills_per=${CRASH_KILLS:-15} fault_hits=${CRASH_FAULT_HITS:-3} ;;
 full) kills_per=${CRASH_KILLS:-80} fault_hits=${CRASH_FAULT_HITS:-64} ;;
 *) echo "crash.sh: RELIABILITY is short or full" >&2; exit 2 ;;
+esac
+fault_sample=${CRASH_FAULT_SAMPLE:-}
+case $fault_sample in
+'' | [1-9] | [1-9][0-9]) ;;
+*) echo "crash.sh: CRASH_FAULT_SAMPLE is a number of fault stops, 1 to 99" >&2; exit 2 ;;
 esac
 seed=${CRASH_SEED:-$$}
 RANDOM=$seed
@@ -608,15 +618,34 @@ crash_command() {
 		check_job
 	done
 	kills_left=0
+	# every hit of every point, in order; with CRASH_FAULT_SAMPLE=N the
+	# points' hit slots in an order drawn from the lane's seed (each
+	# point's hits still ascending: one its step does not reach rules
+	# out the higher ones), until N of them stopped a job
+	local slots=() i j x n stops=0 stopped=
+	local -A hit=() missed=()
 	for p in $FAULT_POINTS; do
-		n=1
-		while [ "$n" -le "$fault_hits" ]; do
-			run_job fault "$p:$n"
-			[ "$job_missed" = 1 ] && { rm -rf "$J"; break; }
-			check_job
-			fired=$((fired + job_fired))
-			n=$((n + 1))
+		for ((n = 1; n <= fault_hits; n++)); do slots+=("$p"); done
+	done
+	if [ -n "$fault_sample" ]; then
+		for ((i = ${#slots[@]} - 1; i > 0; i--)); do
+			j=$((RANDOM % (i + 1)))
+			x=${slots[i]} slots[i]=${slots[j]} slots[j]=$x
 		done
+	fi
+	for p in "${slots[@]}"; do
+		[ -z "${missed[$p]:-}" ] || continue
+		n=$((${hit[$p]:-0} + 1)) hit[$p]=$n
+		run_job fault "$p:$n"
+		if [ "$job_missed" = 1 ]; then
+			rm -rf "$J"
+			missed[$p]=1
+			continue
+		fi
+		check_job
+		fired=$((fired + job_fired))
+		stops=$((stops + 1)) stopped="$stopped${stopped:+,}\"$p:$n\""
+		[ -z "$fault_sample" ] || [ "$stops" -lt "$fault_sample" ] || break
 	done
 	local extra=
 	[ "$cmd" = dlq-check ] && extra=",\"redelivered\":$redeliv,\"torn\":$torn_all"
@@ -629,8 +658,8 @@ crash_command() {
 	dlq-replay-slow) label="dlq replay -- slow cmd" ;;
 	checkpoint-run-slow) label="checkpoint run -- slow cmd" ;;
 	esac
-	printf '{"check":"crash","command":"%s","kills":%d,"faults":%d,"jobs":%d,"lost":%d,"duplicated":%d,"unreadable":%d%s,"kill_range_ms":[%d,%d],"seconds":%s}\n' \
-		"$label" "$kills" "$fired" "$jobs" "$lost" "$dup" "$unread" "$extra" \
+	printf '{"check":"crash","command":"%s","kills":%d,"faults":%d,"stopped_at":[%s],"jobs":%d,"lost":%d,"duplicated":%d,"unreadable":%d%s,"kill_range_ms":[%d,%d],"seconds":%s}\n' \
+		"$label" "$kills" "$fired" "$stopped" "$jobs" "$lost" "$dup" "$unread" "$extra" \
 		"$range_start" "$range_ms" "$(awk -v ms=$(($(now_ms) - t_start)) 'BEGIN { printf "%.1f", ms / 1000 }')"
 }
 

@@ -15,6 +15,11 @@
 #                   times: its gold table against a clean run's
 #   nasty, security the bats suites of bad input and crafted files (if
 #                   present): passed and failed tests
+#   dedup-crash, checkpoint-crash, txlog-concurrency
+#                   the kill and concurrency suites at the size make test
+#                   samples (IDEM_LONG=1: 24 dedup kills, 100 checkpoint
+#                   run kills, 8 x 100 concurrent appends, 400 killed
+#                   appends): passed and failed tests
 #   JSONTestSuite   the scanner's conformance figures (tests/unit/test_scan)
 #
 # RELIABILITY=short (CI: a few hundred kills, fuzzing a few seconds a
@@ -81,9 +86,9 @@ awk -v f="$f" -v t="$trials" '
 	END { printf "{\"check\":\"pipeline\",\"kills\":%d,\"replays_after_state_commit\":%d,\"gold_differs\":%d}\n",
 		k, r, f }' "$out/tap.pipeline" | tee "$out/pipeline"
 
-for suite in nasty security; do
+for suite in nasty security dedup-crash checkpoint-crash txlog-concurrency; do
 	[ -f "tests/$suite.bats" ] || continue
-	bats "tests/$suite.bats" > "$out/tap.$suite" 2>&1
+	IDEM_LONG=1 bats "tests/$suite.bats" > "$out/tap.$suite" 2>&1
 	p=$(grep -c '^ok ' "$out/tap.$suite")
 	f=$(grep -c '^not ok ' "$out/tap.$suite")
 	[ "$f" = 0 ] || { grep '^not ok ' "$out/tap.$suite" >&2; status=1; }
