@@ -58,6 +58,7 @@ if [ "$QUICK" = 1 ]; then
 	WARMUP=${BENCH_WARMUP:-0}
 	GROWTH_SIZES=${BENCH_GROWTH_SIZES:-2000 8000 32000}
 	RETRY_N=50
+	TABLE_COMMITS=2 # sizes.sh and threads.sh: each commit fsyncs
 	# the sections' own sizes (txlog-maint.sh, growth.sh, txlog.sh)
 	MAINT_COMMITS=${MAINT_COMMITS:-4} MAINT_BUCKETS=${MAINT_BUCKETS:-4}
 	GROWTH_RUNS=${GROWTH_RUNS:-1} GROWTH_DIV=${GROWTH_DIV:-50} TXLOG_COMMITS=${TXLOG_COMMITS:-50}
@@ -71,6 +72,7 @@ else
 	WARMUP=${BENCH_WARMUP:-1}
 	GROWTH_SIZES=${BENCH_GROWTH_SIZES:-500000 2000000 8000000}
 	RETRY_N=1000
+	TABLE_COMMITS=8
 fi
 SEED=${BENCH_SEED:-1}
 STRICT=${BENCH_STRICT:-0}
@@ -147,6 +149,16 @@ TIMES=$BENCH_DIR/times.tsv
 : >"$TIMES"
 
 # --- recording -------------------------------------------------------------
+
+# cpu_now: CPU_NOW = user + system seconds of every command this shell
+# has waited for (the second line of `times`, as 0m1.23s 0m0.45s).  Not
+# in $(...): a subshell has waited for none of them.
+cpu_now() {
+	times >"$BENCH_DIR/times.now" || die "cannot write $BENCH_DIR/times.now"
+	CPU_NOW=$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); t += p[1] * 60 + p[2] }
+		printf "%.2f", t }' "$BENCH_DIR/times.now")
+}
+BENCH_T0=$(date +%s.%N)
 
 record() { # jq arguments building one object; appended to results.ndjson
 	rec=$(jq -nc "$@") || die "jq failed building a result: $*"
@@ -655,17 +667,28 @@ fi
 # it shares bench, ratio, rss, have and record.
 
 # A section's loop variable must not change the data file the next one
-# reads (growth.sh counts records in N).
+# reads (growth.sh counts records in N).  Each section's wall and CPU
+# seconds go to results.ndjson (kind "section"), for BENCH_QUICK's budget.
 for f in "$(dirname "$0")"/sections/*.sh; do
 	[ -f "$f" ] && want "$(basename "$f" .sh)" || continue
+	cpu_now
+	sec_t0=$(date +%s.%N) sec_c0=$CPU_NOW
 	. "$f"
 	N=$DATA_N DATA=$DATA_FILE DATA_BYTES=$DATA_FILE_BYTES
+	cpu_now
+	record --arg name "$(basename "$f" .sh)" \
+		--argjson wall "$(awk -v a="$sec_t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')" \
+		--argjson cpu "$(awk -v a="$sec_c0" -v b="$CPU_NOW" 'BEGIN { printf "%.2f", b - a }')" \
+		'{kind:"section", name:$name, wall_seconds:$wall, cpu_seconds:$cpu}'
 done
 
 # --- summary -------------------------------------------------------------------
 
 printf '\n%s targets met, %s missed, %s skipped; figures in %s\n' \
 	"$PASS" "$MISS" "$SKIP" "$RESULTS"
+cpu_now
+printf 'bench: %s s wall, %s s CPU (the commands and the harness)\n' \
+	"$(awk -v a="$BENCH_T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')" "$CPU_NOW"
 if [ "$STRICT" = 1 ] && [ "$MISS" -gt 0 ]; then
 	exit 1
 fi

@@ -7,7 +7,8 @@
 # PASS when no step grows more than 1.5x the records (6x for 4x: linear,
 # with room for caches; sections/growth.sh measures the other dimensions
 # with the same bound).  txlog cat and optimize read a table of the file
-# appended in 8 commits; reconcile reads the file against itself.
+# appended in 8 commits (2 with BENCH_QUICK: each commit fsyncs);
+# reconcile reads the file against itself.
 
 section "growth in records: $GROWTH_SIZES"
 sz_n=$N sz_bytes=$DATA_BYTES
@@ -26,7 +27,7 @@ for sz in $GROWTH_SIZES; do
 	if have txlog; then
 		rm -rf "$sz_t"
 		mkdir -p "$sz_t/chunks"
-		split -n l/8 -d -a 1 "$DF" "$sz_t/chunks/c"
+		split -n l/"$TABLE_COMMITS" -d -a 2 "$DF" "$sz_t/chunks/c"
 		"$IDEM_BIN/txlog" init "$sz_t/many" --infer || die "txlog init failed"
 		for c in "$sz_t"/chunks/c*; do
 			"$IDEM_BIN/txlog" append "$sz_t/many" "$c" || die "txlog append failed"

@@ -63,10 +63,20 @@ tj_report() {
 		SKIP=$((SKIP + 1))
 		return 0
 	fi
-	tj_share=null tj_sharetxt="no simdjson limit"
+	tj_share=null tj_sharetxt="no simdjson limit" tj_cshare=null
 	if [ -n "$tj_lim" ] && awk -v x="$tj_lim" 'BEGIN { exit !(x > 0) }'; then
 		tj_share=$(awk -v a="$tj_m1" -v b="$tj_lim" 'BEGIN { printf "%.2f", a / b }')
 		tj_sharetxt="${tj_share}x simdjson"
+		# the same share by CPU seconds (MB a CPU second), which a
+		# loaded machine blurs less; recorded, not printed
+		tj_ca=$(cpu_of "$tj_key-j1") tj_cb=$(cpu_of simdjson-extract)
+		if [ -n "$tj_ca" ] && [ -n "$tj_cb" ] &&
+			awk -v a="$tj_ca" -v b="$tj_cb" 'BEGIN { exit !(a > 0 && b > 0) }'; then
+			# MB a CPU second: MB/s x wall seconds / CPU seconds
+			tj_cshare=$(awk -v ma="$tj_m1" -v sa="$(seconds_of "$tj_key-j1")" -v ca="$tj_ca" \
+				-v mb="$tj_lim" -v sb="$(seconds_of simdjson-extract)" -v cb="$tj_cb" \
+				'BEGIN { printf "%.2f", (ma * sa / ca) / (mb * sb / cb) }')
+		fi
 	fi
 	tj_status=INFO tj_x=null tj_tj=null
 	# CPU at -j N over -j 1: about 1 when the work splits among the
@@ -100,12 +110,12 @@ tj_report() {
 	fi
 	printf '%-18s -j 1 %9s MB/s  %s  %-16s  %s%s\n' "$tj_label" "$(mb1 "$tj_m1")" "$tj_txt" "$tj_sharetxt" "$tj_st" "$tj_cpu"
 	record --arg tool "$tj_label" --argjson threads "$THREADS" --argjson m1 "$tj_m1" \
-		--argjson cpu1 "${tj_c1:-null}" --argjson cpun "${tj_cn:-null}" --argjson cx "$tj_cx" \
+		--argjson cshare "$tj_cshare" --argjson cpu1 "${tj_c1:-null}" --argjson cpun "${tj_cn:-null}" --argjson cx "$tj_cx" \
 		--argjson mn "${tj_mn:-null}" --argjson x "$tj_x" --argjson target "$tj_tj" \
 		--arg status "$tj_status" --argjson share "$tj_share" --argjson has_j "$([ -n "$tj_mn" ] && echo true || echo false)" \
 		'{kind:"tool", tool:$tool, threads:$threads, has_j:$has_j, mb_per_s_1:$m1,
 		  mb_per_s_n:$mn, thread_ratio:$x, target_min:$target, status:$status,
-		  simdjson_share:$share, cpu_seconds_1:$cpu1, cpu_seconds_n:$cpun,
+		  simdjson_share:$share, simdjson_share_cpu:$cshare, cpu_seconds_1:$cpu1, cpu_seconds_n:$cpun,
 		  cpu_ratio:$cx}'
 }
 
@@ -234,12 +244,12 @@ if have reconcile && [ -n "${RTGT:-}" ]; then
 fi
 if have txlog; then
 	# append: a fresh table before every run (untimed); cat and
-	# optimize: a table of the data file in 16 commits, optimize on a
-	# fresh copy of it each run.
+	# optimize: a table of the data file in 16 commits (4 with
+	# BENCH_QUICK), optimize on a fresh copy of it each run.
 	TJ_T=$BENCH_DIR/threads-txlog
 	rm -rf "$TJ_T"
 	mkdir -p "$TJ_T/chunks"
-	split -n l/16 -d -a 2 "$DATA" "$TJ_T/chunks/c"
+	split -n l/$((TABLE_COMMITS * 2)) -d -a 2 "$DATA" "$TJ_T/chunks/c"
 	"$IDEM_BIN/txlog" init "$TJ_T/many" --infer || die "txlog init failed"
 	for c in "$TJ_T"/chunks/c*; do
 		"$IDEM_BIN/txlog" append "$TJ_T/many" "$c" || die "txlog append failed"

@@ -83,7 +83,7 @@ if have txlog; then
 	ic=$(inproc "$TXD/small-cp")
 	record --arg name txlog-read-1000-commits-inproc --argjson seconds "$ir" '{kind:"time", name:$name, seconds:$seconds}'
 	record --arg name txlog-read-checkpoint-inproc --argjson seconds "$ic" '{kind:"time", name:$name, seconds:$seconds}'
-	printf '%-24s %10s s replaying 1000 commits, %s s from the checkpoint (load only, CPU)\n' txlog-read-inproc "$ir" "$ic"
+	printf '%-24s %10s s replaying %s commits, %s s from the checkpoint (load only, CPU)\n' txlog-read-inproc "$ir" "${TXLOG_COMMITS:-1000}" "$ic"
 
 	printf '\n%-32s %8s\n' ratio "faster"
 	ratio "txlog cat vs zstd -dc" txlog-cat zstd-dc-files 0.8
