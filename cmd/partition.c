@@ -44,6 +44,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "badrec.h"
 #include "buf.h"
 #include "cli.h"
 #include "commit.h"
@@ -325,15 +326,11 @@ static void finish(int status);
  * input order on the calling thread, keeps the watermark and writes.
  * So the output is the same for any -j.
  */
-enum kind { K_RECORD, K_CONTROL, K_BAD };
-
 struct slot {
-	int64_t t; /* K_RECORD: the event time (-t); K_CONTROL: its W */
-	const char *type; /* K_BAD: the dead-letter type (static) */
-	const char *msg;  /* K_BAD: the message (par_keep) */
+	int64_t t;         /* the event time (-t), or a control line's W */
+	struct badrec bad; /* bad.type: a bad record */
 	uint32_t part;
-	enum kind kind;
-	bool is_json;
+	bool control;      /* an upstream {"_watermark": ...} line */
 };
 
 /* A worker's own copies of what evaluation writes to. */
@@ -368,58 +365,19 @@ static void worker_free(void *wctx)
 	free(w);
 }
 
-/* Set s up as a bad record with the message fmt says. */
-static void fail(struct slot *s, struct par_chunk *ch, bool is_json,
-		 const char *type, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static void fail(struct slot *s, struct par_chunk *ch, bool is_json,
-		 const char *type, const char *fmt, ...)
-{
-	char msg[1024]; /* cli_reject's bound */
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	size_t len = n < 0 ? 0 : (size_t)n >= sizeof msg ? sizeof msg - 1
-							  : (size_t)n;
-	s->kind = K_BAD;
-	s->is_json = is_json;
-	s->type = type;
-	s->msg = par_keep(ch, msg, len);
-}
-
-static bool eval(struct worker *w, struct expr *e, struct slot *s,
-		 struct par_chunk *ch, const char *what, const char **v,
-		 size_t *vlen)
-{
-	char err[512], msg[1024];
-	enum expr_status st = expr_eval(e, &w->rec, v, vlen, err, sizeof err);
-	if (st == EXPR_VALUE)
-		return true;
-	const char *type = expr_failure(e, st, what, err, msg, sizeof msg);
-	fail(s, ch, true, type, "%s", msg);
-	return false;
-}
-
-static bool is_control(const struct scan_record *r)
-{
-	return r->nmembers == 1 &&
-	       scan_string_equals(r->p + r->members[0].key,
-				  r->members[0].key_len, "_watermark", 10);
-}
-
 /* An upstream {"_watermark":T}: without -t it is the input's progress,
  * passed on to every partition (apply); with -t ours replaces it. */
 static void control(struct worker *w, struct slot *s, struct par_chunk *ch)
 {
-	s->kind = K_CONTROL;
+	s->control = true;
 	if (opt.time)
 		return;
 	const struct scan_member *m = &w->rec.members[0];
 	const char *why;
 	if (time_from_json(w->rec.p + m->val, m->val_end - m->val, opt.unit,
 			   &s->t, &why) != 0)
-		fail(s, ch, true, "wrong_type", "_watermark: %s", why);
+		badrec_set(&s->bad, ch, true, "wrong_type", "_watermark: %s",
+			   why);
 }
 
 static void prep(void *wctx, const struct line *ln, void *slot,
@@ -427,21 +385,16 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 {
 	struct worker *w = wctx;
 	struct slot *s = slot;
-	char msg[512];
-	bool is_json;
 	bool reads_fields = opt.nkeys || opt.tuple || opt.time;
-	s->kind = K_RECORD;
-	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
-					   &w->rec, reads_fields, &is_json,
-					   msg, sizeof msg);
-	if (fault) {
-		fail(s, ch, is_json, fault, "%s", msg);
+	s->control = false;
+	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->rec,
+			 reads_fields))
 		return;
-	}
 	char c0 = ln->p[w->rec.start];
 	/* A _watermark line is progress for window's key (-g) or beside
 	 * -t; for dedup's and reconcile's it is a record like any other. */
-	if (c0 == '{' && (opt.tuple || opt.time) && is_control(&w->rec)) {
+	if (c0 == '{' && (opt.tuple || opt.time) &&
+	    wm_control_line(&w->rec)) {
 		control(w, s, ch);
 		return;
 	}
@@ -454,8 +407,8 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 		size_t lens[MAX_KEYS];
 		const char *what = opt.tuple ? "group" : "key";
 		for (size_t k = 0; k < opt.nkeys; k++)
-			if (!eval(w, w->keys[k], s, ch, what, &vals[k],
-				  &lens[k]))
+			if (!badrec_eval(&s->bad, ch, w->keys[k], &w->rec,
+					 what, &vals[k], &lens[k]))
 				return;
 		if (opt.nkeys == 1 && !opt.tuple)
 			value_canon(&w->canon, vals[0], lens[0]);
@@ -466,26 +419,21 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	s->part = (uint32_t)(fp.hi % opt.n);
 
 	s->t = 0;
-	if (opt.time) {
-		const char *v, *why;
-		size_t vlen;
-		if (!eval(w, w->time, s, ch, "event time", &v, &vlen))
-			return;
-		if (time_from_json(v, vlen, opt.unit, &s->t, &why) != 0)
-			fail(s, ch, true, "wrong_type", "event time %s: %s",
-			     expr_source(opt.time), why);
-	}
+	if (opt.time)
+		badrec_time(&s->bad, ch, w->time, &w->rec, "event time",
+			    opt.unit, &s->t);
 }
 
 static void apply(const struct line *ln, const char *name, void *slot)
 {
 	const struct slot *s = slot;
 	cli_stats.records_in++;
-	if (s->kind == K_BAD) {
-		bad_record(ln, name, s->is_json, s->type, "%s", s->msg);
+	if (s->bad.type) {
+		bad_record(ln, name, s->bad.is_json, s->bad.type, "%s",
+			   s->bad.msg);
 		return;
 	}
-	if (s->kind == K_CONTROL) {
+	if (s->control) {
 		if (opt.time) {
 			run.replaced++;
 			return;

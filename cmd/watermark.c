@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "badrec.h"
 #include "buf.h"
 #include "cli.h"
 #include "dlq.h"
@@ -176,15 +177,11 @@ static void new_partition(const struct line *ln, const char *name,
  * apply, in input order on the calling thread, judges it against the
  * watermark and routes it.  So the output is the same for any -j.
  */
-enum kind { K_RECORD, K_CONTROL, K_BAD };
-
 struct slot {
 	int64_t t, ing;
 	struct fp128 part;
-	const char *type; /* K_BAD: the dead-letter type (static) */
-	const char *msg;  /* K_BAD: the message (par_keep) */
-	enum kind kind;
-	bool is_json;
+	struct badrec bad; /* bad.type: a bad record */
+	bool control;      /* an upstream {"_watermark": ...} line */
 };
 
 /* A worker's own copies of what evaluation writes to. */
@@ -219,92 +216,33 @@ static void worker_free(void *wctx)
 	free(w);
 }
 
-/* Set s up as a bad record with the message fmt says. */
-static void fail(struct slot *s, struct par_chunk *ch, bool is_json,
-		 const char *type, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static void fail(struct slot *s, struct par_chunk *ch, bool is_json,
-		 const char *type, const char *fmt, ...)
-{
-	char msg[1024]; /* cli_reject's bound */
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	size_t len = n < 0 ? 0 : (size_t)n >= sizeof msg ? sizeof msg - 1
-							  : (size_t)n;
-	s->kind = K_BAD;
-	s->is_json = is_json;
-	s->type = type;
-	s->msg = par_keep(ch, msg, len);
-}
-
-static bool eval(struct worker *w, struct expr *e, struct slot *s,
-		 struct par_chunk *ch, const char *what, const char **v,
-		 size_t *vlen)
-{
-	char err[512], msg[1024];
-	enum expr_status st = expr_eval(e, &w->rec, v, vlen, err, sizeof err);
-	if (st == EXPR_VALUE)
-		return true;
-	const char *type = expr_failure(e, st, what, err, msg, sizeof msg);
-	fail(s, ch, true, type, "%s", msg);
-	return false;
-}
-
-static bool eval_time(struct worker *w, struct expr *e, struct slot *s,
-		      struct par_chunk *ch, const char *what, int64_t *t)
-{
-	const char *v, *why;
-	size_t vlen;
-	if (!eval(w, e, s, ch, what, &v, &vlen))
-		return false;
-	if (time_from_json(v, vlen, opt.unit, t, &why) != 0) {
-		fail(s, ch, true, "wrong_type", "%s %s: %s", what,
-		     expr_source(e), why);
-		return false;
-	}
-	return true;
-}
-
-/* A {"_watermark": ...} line: the one this tool writes itself. */
-static bool is_control(const struct scan_record *r)
-{
-	return r->nmembers == 1 &&
-	       scan_string_equals(r->p + r->members[0].key,
-				  r->members[0].key_len, "_watermark", 10);
-}
-
 static void prep(void *wctx, const struct line *ln, void *slot,
 		 struct par_chunk *ch)
 {
 	struct worker *w = wctx;
 	struct slot *s = slot;
-	char msg[512];
-	bool is_json;
-	s->kind = K_RECORD;
-	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
-					   &w->rec, true, &is_json, msg,
-					   sizeof msg);
-	if (fault) {
-		fail(s, ch, is_json, fault, "%s", msg);
+	struct badrec *b = &s->bad;
+	s->control = false;
+	if (!badrec_line(b, ch, ln, opt.max_line, &w->rec, true))
+		return;
+	if (wm_control_line(&w->rec)) { /* an upstream watermark */
+		s->control = true;
 		return;
 	}
-	if (is_control(&w->rec)) { /* an upstream watermark */
-		s->kind = K_CONTROL;
-		return;
-	}
-	if (!eval_time(w, w->time, s, ch, "event time", &s->t))
+	if (!badrec_time(b, ch, w->time, &w->rec, "event time", opt.unit,
+			 &s->t))
 		return;
 	if (opt.analyze) {
-		eval_time(w, w->ingest, s, ch, "ingest time", &s->ing);
+		badrec_time(b, ch, w->ingest, &w->rec, "ingest time", opt.unit,
+			    &s->ing);
 		return;
 	}
 	s->part = (struct fp128){0, 0};
 	if (w->part) {
 		const char *v;
 		size_t vlen;
-		if (!eval(w, w->part, s, ch, "partition", &v, &vlen))
+		if (!badrec_eval(b, ch, w->part, &w->rec, "partition", &v,
+				 &vlen))
 			return;
 		s->part = value_fingerprint(v, vlen, &w->canon);
 	}
@@ -314,11 +252,12 @@ static void apply(const struct line *ln, const char *name, void *slot)
 {
 	const struct slot *s = slot;
 	cli_stats.records_in++;
-	if (s->kind == K_BAD) {
-		bad_record(ln, name, s->is_json, s->type, "%s", s->msg);
+	if (s->bad.type) {
+		bad_record(ln, name, s->bad.is_json, s->bad.type, "%s",
+			   s->bad.msg);
 		return;
 	}
-	if (s->kind == K_CONTROL) { /* ours replaces it */
+	if (s->control) { /* ours replaces it */
 		run.controls++;
 		return;
 	}

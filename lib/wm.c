@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <time.h>
 
+#include "scan.h"
 #include "xalloc.h"
 
 #define NONE SIZE_MAX
@@ -324,4 +325,11 @@ void wm_restore(struct wm *w, struct fp128 part, int64_t max)
 		w->gmax = max;
 		w->have_g = true;
 	}
+}
+
+bool wm_control_line(const struct scan_record *rec)
+{
+	return rec->nmembers == 1 &&
+	       scan_string_equals(rec->p + rec->members[0].key,
+				  rec->members[0].key_len, "_watermark", 10);
 }

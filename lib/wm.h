@@ -82,6 +82,11 @@ bool wm_get(const struct wm *w, int64_t *out);
 size_t wm_partitions(const struct wm *w);
 
 /* a - b without wrapping past INT64_MIN / INT64_MAX. */
+/* A {"_watermark": ...} line: the one watermark --emit writes, which
+ * window honours and partition passes on; rec is its scan. */
+struct scan_record;
+bool wm_control_line(const struct scan_record *rec);
+
 int64_t wm_sub(int64_t a, int64_t b);
 int64_t wm_add(int64_t a, int64_t b);
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "badrec.h"
 #include "cli.h"
 #include "dlq.h"
 #include "dlqtool.h"
@@ -59,9 +60,7 @@ static struct {
  * the output is the same for any -j.
  */
 struct slot {
-	const char *type; /* NULL: it passes; else the dead-letter type */
-	const char *msg;  /* why (par_keep) */
-	bool is_json;
+	struct badrec bad; /* bad.type NULL: it passes */
 };
 
 /* A worker's own copies of what checking writes to. */
@@ -300,17 +299,8 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	struct worker *w = wctx;
 	struct slot *s = slot;
 	const char *type;
-	char msg[512];
-	s->type = NULL;
-	s->is_json = true;
-	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
-					   &w->rec, false, &s->is_json, msg,
-					   sizeof msg);
-	if (fault) {
-		s->type = fault;
-		s->msg = par_keep(ch, msg, strlen(msg));
+	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->rec, false))
 		return;
-	}
 	for (size_t k = 0; k < opt.nchecks; k++)
 		if (eval_check(w, k, &type) != 0)
 			goto failed;
@@ -321,18 +311,15 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	}
 	return;
 failed:
-	s->type = type;
-	/* cli_reject's bound */
-	s->msg = par_keep(ch, w->msg.len ? w->msg.p : "",
-			  w->msg.len < 1023 ? w->msg.len : 1023);
+	badrec_set(&s->bad, ch, true, type, "%s", w->msg.len ? w->msg.p : "");
 }
 
 static void apply(const struct line *ln, const char *name, void *slot)
 {
 	const struct slot *s = slot;
 	cli_stats.records_in++;
-	if (s->type) {
-		bad(ln, name, s->is_json, s->type, "%s", s->msg);
+	if (s->bad.type) {
+		bad(ln, name, s->bad.is_json, s->bad.type, "%s", s->bad.msg);
 		return;
 	}
 	cli_out_line(ln->p, ln->len);
