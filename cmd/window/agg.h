@@ -40,13 +40,19 @@ struct agg_spec {
 };
 
 /* One record's value for one aggregate, prepared before any window is
- * touched so that a bad value leaves every window as it was. */
+ * touched so that a bad value leaves every window as it was.  One of
+ * the three, by function: it is a slot of window -j's per-record result,
+ * which crosses threads, so it is kept small. */
 struct agg_in {
+	union {
+		struct {
+			const char *v; /* min, max, first, last, p* */
+			size_t len;
+		};
+		struct dec d;    /* sum, avg */
+		struct fp128 fp; /* distinct */
+	};
 	bool null;
-	const char *v;
-	size_t len;
-	struct dec d;     /* sum, avg */
-	struct fp128 fp;  /* distinct */
 };
 
 struct agg_state {

@@ -671,11 +671,17 @@ struct slot {
 	enum pkind kind;
 	bool is_json;       /* P_FAULT */
 	bool in_gap;        /* t lies between --slide windows */
-	const char *type;   /* P_FAULT, P_BAD, a bad P_CONTROL */
-	const char *msg;    /* its message; NULL: a good P_CONTROL */
 	struct fp128 fp;    /* the group key's */
-	const char *key;    /* its JSON text, as first spelled */
-	size_t klen;
+	union { /* a slot crosses threads: it is kept small */
+		struct {
+			const char *type; /* P_FAULT, P_BAD, bad P_CONTROL */
+			const char *msg;  /* NULL: a good P_CONTROL */
+		};
+		struct {
+			const char *key; /* P_RECORD: the key's JSON text, */
+			size_t klen;     /* as first spelled */
+		};
+	};
 	int64_t t;          /* event time; a _watermark's value */
 	/* the windows of t before the watermark is asked: starts first,
 	 * first + step .. last (one of them for a calendar bucket and a
@@ -779,11 +785,13 @@ static bool prep_aggs(struct worker *c, const struct line *ln,
 	for (size_t k = 0; k < opt.naggs; k++) {
 		struct agg_spec *a = &opt.aggs[k];
 		struct agg_in *in = &s->in[k];
+		const char *v;
+		size_t len;
 		memset(in, 0, sizeof *in);
 		if (!c->aggs[k])
 			continue; /* count() */
-		enum expr_status st = expr_eval(c->aggs[k], &c->rec, &in->v,
-						&in->len, err, sizeof err);
+		enum expr_status st = expr_eval(c->aggs[k], &c->rec, &v, &len,
+						err, sizeof err);
 		if (st == EXPR_ERROR) {
 			snprintf(c->msg, sizeof c->msg, "--agg %s: %s",
 				 a->text, err);
@@ -792,15 +800,14 @@ static bool prep_aggs(struct worker *c, const struct line *ln,
 						   : "expression_error");
 			return false;
 		}
-		if (st != EXPR_VALUE || (in->len == 4 &&
-					 !memcmp(in->v, "null", 4))) {
+		if (st != EXPR_VALUE || (len == 4 && !memcmp(v, "null", 4))) {
 			in->null = true;
 			continue;
 		}
 		switch (a->fn) {
 		case AGG_SUM:
 		case AGG_AVG: {
-			const char *type = scan_type(in->v);
+			const char *type = scan_type(v);
 			if (strcmp(type, "number") != 0) {
 				snprintf(c->msg, sizeof c->msg,
 					 "--agg %s: %s is not a number",
@@ -808,24 +815,24 @@ static bool prep_aggs(struct worker *c, const struct line *ln,
 				failed(s, ch, ln, c, P_BAD, "wrong_type");
 				return false;
 			}
-			if (dec_parse(in->v, in->len, &in->d) != 0) {
+			if (dec_parse(v, len, &in->d) != 0) {
 				snprintf(c->msg, sizeof c->msg,
 					 "--agg %s: %.*s has more digits than "
 					 "an exact sum holds", a->text,
-					 (int)(in->len > 60 ? 60 : in->len),
-					 in->v);
+					 (int)(len > 60 ? 60 : len), v);
 				failed(s, ch, ln, c, P_BAD, "wrong_type");
 				return false;
 			}
 			break;
 		}
 		case AGG_DISTINCT:
-			in->fp = value_fingerprint(in->v, in->len, &c->canon);
+			in->fp = value_fingerprint(v, len, &c->canon);
 			break;
 		case AGG_COUNT:
 			break; /* only whether it is null */
 		default: /* min, max, first, last, percentiles keep it */
-			in->v = keep(ch, ln, in->v, in->len);
+			in->v = keep(ch, ln, v, len);
+			in->len = len;
 			break;
 		}
 	}
