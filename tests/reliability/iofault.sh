@@ -13,7 +13,10 @@
 # envelopes of the new ones.
 #
 # One NDJSON line per command on stdout:
-#   {"check":"iofault","command":"...","cases":N,"held":N,"seconds":S}
+#   {"check":"iofault","command":"...","cases":N,"held":N,"of":N,
+#    "ran":["write:1:ENOSPC",...],"seconds":S}
+# (of: the cases the form has; cases: those run, all of them unless
+# IOFAULT_SAMPLE=N runs N of each command's, drawn from IOFAULT_SEED)
 # RELIABILITY=short (default; < 60 s) fails the last call of each kind
 # (and the first write) with one error, and ulimit -f 0; full fails every
 # call (up to 60 a kind) with both errors, short writes, and two limits.  IOFAULT_ONLY=REGEX runs only matching
@@ -26,6 +29,12 @@ BIN=${IDEM_BIN:-$here/../../build/bin}
 PATH=$BIN:$PATH
 MODE=${RELIABILITY:-short}
 ONLY=${IOFAULT_ONLY:-}
+SAMPLE=${IOFAULT_SAMPLE:-}
+case $SAMPLE in
+'' | [1-9] | [1-9][0-9]) ;;
+*) echo "iofault.sh: IOFAULT_SAMPLE is a number of cases, 1 to 99" >&2; exit 2 ;;
+esac
+RANDOM=${IOFAULT_SEED:-$$}
 
 W=$(mktemp -d) || exit 2
 W=$(cd -P "$W" && pwd)
@@ -307,7 +316,7 @@ for entry in "${COMMANDS[@]}"; do
 	fi
 	biggest=$(find "$T/clean/d" -type f -newer "$T/tpl/d" -printf '%s\n' |
 		sort -n | tail -1)
-	cases=0 held=0
+	cases=0 held=0 specs=()
 	# Counts per kind, summed over the processes of the run.
 	while read -r op n; do
 		for i in $(pick "$op" "$n"); do
@@ -315,11 +324,7 @@ for entry in "${COMMANDS[@]}"; do
 			[ "$MODE" = full ] || { [ $((i % 2)) = 1 ] && errs=ENOSPC || errs=EIO; }
 			[ "$op" = write ] && [ "$MODE" = full ] &&
 				errs="$errs ENOSPC/short"
-			for e in $errs; do
-				cases=$((cases + 1))
-				run_case "$key" "$needle" "$accept" "$op:$i:$e" &&
-					held=$((held + 1))
-			done
+			for e in $errs; do specs+=("$op:$i:$e"); done
 		done
 	done < <(awk '{c[$1] += $2} END {for (k in c) print k, c[k]}' \
 		"$T/count" 2>/dev/null | sort)
@@ -327,13 +332,23 @@ for entry in "${COMMANDS[@]}"; do
 	limits=0
 	[ "${biggest:-0}" -ge 2048 ] && [ "$MODE" = full ] &&
 		limits="0 $((biggest / 2048))"
-	for k in $limits; do
-		cases=$((cases + 1))
-		run_case "$key" "$needle" "$accept" "ulimit:$k" &&
-			held=$((held + 1))
+	for k in $limits; do specs+=("ulimit:$k"); done
+	of=${#specs[@]}
+	if [ -n "$SAMPLE" ] && [ "$of" -gt "$SAMPLE" ]; then
+		# a sample: the cases in an order drawn from the seed
+		for ((i = of - 1; i > 0; i--)); do
+			j=$((RANDOM % (i + 1)))
+			x=${specs[i]} specs[i]=${specs[j]} specs[j]=$x
+		done
+		specs=("${specs[@]:0:SAMPLE}")
+	fi
+	ran=
+	for spec in "${specs[@]}"; do
+		cases=$((cases + 1)) ran="$ran${ran:+,}\"$spec\""
+		run_case "$key" "$needle" "$accept" "$spec" && held=$((held + 1))
 	done
-	printf '{"check":"iofault","command":"%s","cases":%d,"held":%d,"seconds":%d}\n' \
-		"$NAME" "$cases" "$held" $((SECONDS - started))
+	printf '{"check":"iofault","command":"%s","cases":%d,"held":%d,"of":%d,"ran":[%s],"seconds":%d}\n' \
+		"$NAME" "$cases" "$held" "$of" "$ran" $((SECONDS - started))
 	[ "$held" -eq "$cases" ] || failed=1
 	rm -rf "$T"
 done
