@@ -4,7 +4,8 @@
 #   make test         unit tests, bats suites, then all again under ASan+UBSan
 #   make test SANITIZE=1  the suite under ASan+UBSan alone, at full size
 #   make demo         a real pipeline on generated data
-#   make bench        throughput and memory against jq, awk, sort, miller
+#   make bench        throughput (1 and all threads), memory and growth against
+#                     jq, awk, sort, miller, zstd, DuckDB and a simdjson limit
 #   make install      PREFIX=/usr/local DESTDIR=
 #   make fmt          clang-format the lines changed since HEAD (fmt-check: fail on them)
 #   make SANITIZE=1   build into build-san/ with -fsanitize=address,undefined

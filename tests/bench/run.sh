@@ -276,7 +276,8 @@ bench() {
 		mean=$(awk -v s="$sum" -v n="$RUNS" 'BEGIN { printf "%.6f", s / n }')
 	fi
 	mbs=$(awk -v b="$bytes" -v s="$best" 'BEGIN { printf "%.4f", b / 1e6 / (s > 1e-6 ? s : 1e-6) }')
-	printf '%-24s %10.3f %10.1f %8s\n' "$name" "$best" "$mbs" "${cpu:--}"
+	printf '%-24s %10.3f %10.1f %8s\n' "$name" "$best" "$mbs" \
+		"$(if [ -n "$cpu" ]; then printf '%.3f' "$cpu"; else echo -; fi)"
 	record --arg name "$name" --arg command "$cmd" --arg timer "$timer" \
 		--argjson seconds "$best" --argjson mean "$mean" --argjson mb_per_s "$mbs" \
 		--argjson cpu "${cpu:-null}" \
