@@ -338,6 +338,21 @@ E
 	assert_success
 }
 
+@test "--memory: a few keys repeated many times are added up in memory, not spilled" {
+	# 30000 records of 7 keys: 1.4 MB of entries unless repeats fold,
+	# past a side's 35% of 1M; folded they are 7 entries
+	awk 'BEGIN { for (i = 0; i < 30000; i++) printf "{\"k\":%d,\"a\":1}\n", i % 7 }' > s.ndjson
+	awk 'NR != 29999' s.ndjson > t.ndjson
+	run sh -c 'reconcile -k .k --sum .a --memory 1M --stats --format ndjson s.ndjson t.ndjson 2>stats; echo $?'
+	assert_output - <<'E'
+{"total":true,"match":false,"source":{"rows":30000,"keys":7,"duplicate_keys":7,"sum":{".a":30000},"fingerprint":"8276bc98b8f4ad9cd22cfd9250f13775"},"target":{"rows":29999,"keys":7,"duplicate_keys":7,"sum":{".a":29999},"fingerprint":"3722700e2c1adc91fa93bcf157a1c4b8"},"missing":0,"extra":0,"changed":1}
+{"diff":"changed","key":3,"source_rows":4286,"target_rows":4285}
+1
+E
+	run grep -c '"spilled":false' stats
+	assert_output 1
+}
+
 @test "summaries of shards merge into the summary of the whole" {
 	gen -n 2000 -s 5 > all.ndjson
 	split -l 700 all.ndjson part.

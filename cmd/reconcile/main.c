@@ -57,12 +57,6 @@ struct reader {
 	uint64_t records, bytes, rejected;
 	const char *path;
 	char *reread; /* where the second read finds this input */
-	struct pending {
-		bool have;
-		struct fp128 key, content;
-		uint64_t ordinal;
-		uint32_t part;
-	} pending;
 };
 
 static struct reader rd[2];
@@ -458,8 +452,6 @@ static void spill(struct reader *r)
 	r->spilled = true;
 }
 
-static void settle(struct reader *r);
-
 static void count_record(struct reader *r, const struct line *ln,
 			 const char *name, const struct vals *v)
 {
@@ -480,37 +472,21 @@ static void count_record(struct reader *r, const struct line *ln,
 		run.bkt[b].fp = fp_add(run.bkt[b].fp, rfp);
 		return;
 	}
-	/* The key table is updated one record late, so that the slot of
-	 * this key loads into the cache while the next record is parsed. */
-	ktab_prefetch(&r->tab, v->key);
-	settle(r);
-	r->pending = (struct pending){true, v->key, rfp, r->records, pi};
-}
-
-/* Add the record held back by count_record() to the key table. */
-static void settle(struct reader *r)
-{
-	if (!r->pending.have)
-		return;
-	r->pending.have = false;
-	struct kent *e = ktab_get(&r->tab, r->pending.key);
-	if (e->rows == 0) {
-		e->part = r->pending.part;
-		e->first = r->pending.ordinal;
-	}
-	/* rows' top bit is KENT_SEEN: a count that reached it would read
-	 * as another count after the join; refused, never wrapped */
-	if (e->rows == KENT_SEEN - 1)
-		cli_die(EXIT_TROUBLE, "%s: more than %u records of one key; "
-				      "reconcile counts at most that many per key",
-			r->path ? r->path : "-", KENT_SEEN - 1);
-	e->rows++;
-	e->content = fp_add(e->content, r->pending.content);
+	char err[256];
+	if (ktab_add(&r->tab, v->key, rfp, r->records, pi, err,
+		     sizeof err) != 0)
+		rdie("%s: %s", name, err);
 	/* Each side's table gets 35% of the budget: a segment may double
 	 * past it, and buffers, zstd contexts and the allocator's slack
-	 * take the rest. */
-	if (r->tab.bytes > opt.memory / 20 * 7)
-		spill(r);
+	 * take the rest.  Past it, repeated keys are added up; only when
+	 * that leaves less than a quarter free does the table spill. */
+	uint64_t limit = opt.memory / 20 * 7;
+	if (r->tab.bytes > limit) {
+		if (ktab_fold_all(&r->tab, err, sizeof err) != 0)
+			rdie("%s: %s", name, err);
+		if (r->tab.bytes > limit / 4 * 3)
+			spill(r);
+	}
 }
 
 /* First read of one input: count everything. */
@@ -545,31 +521,8 @@ static void read_input(struct reader *r, const char *path)
 	struct vals v;
 	int rc;
 	bool progress = r->side == SRC;
-	/* A regular file's size over its first lines' length tells about
-	 * how many keys are coming: presize the key table for them. */
-	bool sizing = !run.summarize && !once && opt.bucket < 0 &&
-		      st.st_size > (1 << 24);
-	uint64_t sized_bytes = 0;
 	while ((rc = lines_next(in, &ln, err, sizeof err)) == 1) {
 		r->records++;
-		if (sizing) {
-			sized_bytes += ln.len + 1;
-			if (r->records == 4096) {
-				uint64_t est = (uint64_t)st.st_size /
-					       (sized_bytes / 4096 + 1);
-				/* Within 3/4 of the side's budget, so that
-				 * an estimate a little short does not
-				 * spill: a table grown by doubling instead
-				 * would take up to twice the memory, and
-				 * rehash, fault in and miss the TLB on
-				 * small pages all the way (2M -> 8M keys:
-				 * 6.5x the CPU, 5.6x the memory) */
-				if (ktab_reserve_bytes(est) <=
-				    opt.memory / 20 * 7 / 4 * 3)
-					ktab_reserve(&r->tab, est);
-				sizing = false;
-			}
-		}
 		if (copy && (zout_write(copy, ln.p, ln.len, err, sizeof err) ||
 			     zout_write(copy, "\n", 1, err, sizeof err)))
 			rdie("%s: %s", r->reread, err);
@@ -581,7 +534,6 @@ static void read_input(struct reader *r, const char *path)
 		if (progress && (r->records & 0xffff) == 0)
 			cli_progress(r->records, r->bytes + lines_bytes(in));
 	}
-	settle(r);
 	if (rc < 0)
 		rdie("%s", err);
 	r->bytes += lines_bytes(in);
@@ -620,10 +572,8 @@ static void join_seg(size_t s)
 {
 	struct ktab *ts = &rd[SRC].tab, *tt = &rd[TGT].tab;
 	struct kseg *gs = &ts->seg[s], *gt = &tt->seg[s];
-	for (size_t i = 0; gs->slot && i <= gs->mask; i++) {
-		struct kent *e = &gs->slot[i];
-		if (!(e->key.lo | e->key.hi))
-			continue;
+	for (size_t i = 0; i < gs->n; i++) {
+		struct kent *e = &gs->v[i];
 		assert(!(e->rows & KENT_SEEN)); /* only targets are marked */
 		uint32_t pi = rd[SRC].to_global[e->part];
 		struct part *p = run.parts[pi];
@@ -643,10 +593,8 @@ static void join_seg(size_t s)
 			add_diff(e->key, DIFF_CHANGED, pi, e, f);
 		}
 	}
-	for (size_t i = 0; gt->slot && i <= gt->mask; i++) {
-		struct kent *f = &gt->slot[i];
-		if (!(f->key.lo | f->key.hi))
-			continue;
+	for (size_t i = 0; i < gt->n; i++) {
+		struct kent *f = &gt->v[i];
 		uint32_t rt = f->rows & ~KENT_SEEN;
 		uint32_t pi = rd[TGT].to_global[f->part];
 		struct part *p = run.parts[pi];
@@ -672,6 +620,12 @@ static void join(void)
 				if (ktab_load(&rd[side].tab, run.tmpdir, side,
 					      s, err, sizeof err) != 0)
 					cli_die(EXIT_TROUBLE, "%s", err);
+		for (int side = 0; side < 2; side++)
+			if (ktab_seal_seg(&rd[side].tab, s, err,
+					  sizeof err) != 0)
+				cli_die(EXIT_TROUBLE, "%s: %s",
+					rd[side].path ? rd[side].path : "-",
+					err);
 		join_seg(s);
 		ktab_clear_seg(&rd[SRC].tab, s);
 		ktab_clear_seg(&rd[TGT].tab, s);
@@ -888,6 +842,7 @@ static void reader_init(struct reader *r, int side)
 	columns_compile(r->col);
 	r->part_ix = fpset_new(true);
 	ktab_init(&r->tab);
+	ktab_arena(&r->tab, opt.memory / 20 * 7);
 }
 
 static bool all_plain(const struct reader *r)

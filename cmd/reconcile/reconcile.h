@@ -71,7 +71,7 @@ struct part {
 /* ---- key table ---- */
 
 struct kent {
-	struct fp128 key;     /* all zero: an empty slot */
+	struct fp128 key;     /* the key's fingerprint */
 	struct fp128 content; /* sum of the record fingerprints */
 	uint64_t first;       /* ordinal of the key's first record */
 	uint32_t rows;        /* top bit: seen by the join */
@@ -79,16 +79,19 @@ struct kent {
 };
 
 struct kseg {
-	struct kent *slot;
-	size_t mask; /* capacity - 1 (any capacity); slot == NULL: none */
-	size_t count;
+	struct kent *v; /* partial sums, a key possibly in several */
+	size_t n, cap;
+	bool fold_pays;    /* the last fold found repeated keys */
+	bool huge;         /* its window asks for huge pages */
+	uint32_t *ix;      /* sealed: position + 1 by key.lo; else NULL */
+	size_t ixmask;
 };
 
 struct ktab {
 	struct kseg seg[NSEG];
-	size_t bytes; /* memory held by the slots */
-	void *arena;  /* ktab_reserve(): every segment's first slots */
-	size_t arena_bytes, arena_live; /* segments still in it */
+	size_t bytes; /* memory held by the arrays and indexes */
+	char *arena;  /* ktab_arena(): NSEG windows of window bytes */
+	size_t window;
 };
 
 #define KENT_SEEN 0x80000000u
@@ -96,21 +99,26 @@ struct ktab {
 void ktab_init(struct ktab *t);
 void ktab_free(struct ktab *t);
 void ktab_clear_seg(struct ktab *t, size_t s);
-/* Presize the table for about nkeys keys (a hint). */
-void ktab_reserve(struct ktab *t, uint64_t nkeys);
-/* The memory ktab_reserve(nkeys) takes. */
-uint64_t ktab_reserve_bytes(uint64_t nkeys);
-/* The entry for key, created empty (rows 0) when absent. */
-struct kent *ktab_get(struct ktab *t, struct fp128 key);
+/* Reserve address space for the segments of a table of about limit
+ * bytes (none is used until written); without it they use the heap. */
+void ktab_arena(struct ktab *t, uint64_t limit);
+/* One record of key: appended to its segment.  0, or -1 with err (a
+ * key with KENT_SEEN - 1 records). */
+int ktab_add(struct ktab *t, struct fp128 key, struct fp128 content,
+	     uint64_t first, uint32_t part, char *err, size_t errlen);
+/* Add up the repeated keys of every segment, giving back the memory
+ * that frees.  0, or -1 with err. */
+int ktab_fold_all(struct ktab *t, char *err, size_t errlen);
+/* Fold segment s to one entry a key and index it for ktab_find. */
+int ktab_seal_seg(struct ktab *t, size_t s, char *err, size_t errlen);
+/* The entry of key in its sealed segment, or NULL. */
 struct kent *ktab_find(const struct ktab *t, struct fp128 key);
-/* Start loading key's slot into the cache, a record before ktab_get. */
-void ktab_prefetch(const struct ktab *t, struct fp128 key);
 
 /* Spill files: DIR/s-NNN.zst and DIR/t-NNN.zst, one zstd frame per
  * spill appended to each.  Both return 0, or -1 with err. */
 int ktab_spill(struct ktab *t, const char *dir, int side, char *err,
 	       size_t errlen);
-/* Load bucket s of side into t's segment s (adding repeated keys). */
+/* Append bucket s of side to t's segment s (seal it to look keys up). */
 int ktab_load(struct ktab *t, const char *dir, int side, size_t s,
 	      char *err, size_t errlen);
 
