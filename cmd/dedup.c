@@ -24,6 +24,7 @@
 #include "expr.h"
 #include "fpset.h"
 #include "lines.h"
+#include "par.h"
 #include "scan.h"
 #include "statefile.h"
 #include "timefmt.h"
@@ -60,6 +61,8 @@ static struct {
 	bool stats;
 	struct cli_shard shard;
 	size_t max_line;
+	int threads; /* -j; 0: par_default_threads() */
+	bool reads_fields; /* records must be objects */
 } opt = {.unit = TIME_S, .max_line = LINES_DEFAULT_MAX};
 
 /* A record held back by --keep last / --order-by. */
@@ -85,8 +88,6 @@ static struct {
 	uint64_t check_dupes;
 	uint64_t shard_skipped;
 	bool foreign; /* this record's key belongs to another --shard */
-	struct buf canon;
-	struct scan_record rec;
 	/* keep first: the previous record, decided one record late so its
 	 * table slot can be prefetched while this one is scanned */
 	struct {
@@ -97,6 +98,7 @@ static struct {
 		struct fp128 fp;
 		int64_t t;
 	} pending;
+	int threads; /* par_each_line's */
 	char *key_desc; /* "-k .a -k .b", kept in the state */
 	struct state_gen gen; /* the batch, and the state it started from */
 } run;
@@ -136,6 +138,8 @@ static void usage(int status)
 "      --partition I/N   the input is partition I of N (partition(1)):\n"
 "                        all of it is shard I's, which is checked\n"
 "      --max-line SIZE   longest accepted line (default 64M)\n"
+"  -j, --threads N       parse on N threads (0: every core; default: the\n"
+"                        cores, at most 8); output is the same for any N\n"
 "      --stats           print counts as one JSON line on stderr\n"
 "  -h, --help            show this help\n"
 "      --version         show the version\n"
@@ -382,18 +386,150 @@ static void duplicate(const struct line *ln, const char *name)
 	write_dupe(ln->p, ln->len);
 }
 
+/*
+ * A record's own work, done by prep() on any of lib/par's threads: the
+ * line check, the key's fingerprint, the event time, the --order-by
+ * value.  A failure is kept with the stage it happened at, and apply()
+ * reports it where record handling reached it before (a bad event time
+ * of another shard's key stays that shard's to report).
+ */
+enum stage { PREP_OK, BAD_LINE, BAD_KEY, BAD_TIME, BAD_ORDER };
+
+struct prepped {
+	enum stage bad;
+	bool is_json;
+	const char *type; /* the error type, a constant */
+	const char *msg;  /* par_keep()'s copy */
+	struct fp128 fp;
+	int64_t t;
+	const char *ord; /* --order-by value, par_keep()'s copy */
+	size_t ord_len;
+};
+
+/* One prep thread's own copies: a jq program's state, the scanner's
+ * members and the canonical key are scratch no two threads may share. */
+struct worker {
+	struct expr *keys[MAX_KEYS];
+	struct expr *time, *order_by;
+	bool owns; /* compiled its own (worker 0 uses opt's) */
+	struct scan_record rec;
+	struct buf canon;
+};
+
+static void *worker_new(void *arg, int index)
+{
+	(void)arg;
+	struct worker *w = xcalloc(1, sizeof *w);
+	w->owns = index > 0;
+	for (size_t k = 0; k < opt.nkeys; k++)
+		w->keys[k] = w->owns ? cli_expr("-k", expr_source(opt.keys[k]))
+				     : opt.keys[k];
+	if (opt.time)
+		w->time = w->owns ? cli_expr("-t", expr_source(opt.time))
+				  : opt.time;
+	if (opt.order_by)
+		w->order_by = w->owns ? cli_expr("--order-by",
+						 expr_source(opt.order_by))
+				      : opt.order_by;
+	return w;
+}
+
+static void worker_free(void *wctx)
+{
+	struct worker *w = wctx;
+	if (w->owns) {
+		for (size_t k = 0; k < opt.nkeys; k++)
+			expr_free(w->keys[k]);
+		expr_free(w->time);
+		expr_free(w->order_by);
+	}
+	scan_record_free(&w->rec);
+	buf_free(&w->canon);
+	free(w);
+}
+
+static void prep_bad(struct prepped *s, struct par_chunk *ch, enum stage at,
+		     bool is_json, const char *type, const char *msg)
+{
+	size_t n = strlen(msg);
+	s->bad = at;
+	s->is_json = is_json;
+	s->type = type;
+	/* bad_record's buffer held 511 bytes of it: the same cut */
+	s->msg = par_keep(ch, msg, n > 511 ? 511 : n);
+}
+
 /* Evaluate one expression for a record; false when the record is bad
- * (already reported). */
-static bool eval(struct expr *e, const struct line *ln, const char *name,
-		 const char *what, const char **v, size_t *vlen)
+ * (kept in s). */
+static bool eval(struct expr *e, struct scan_record *rec, const char *what,
+		 const char **v, size_t *vlen, struct prepped *s,
+		 struct par_chunk *ch, enum stage at)
 {
 	char err[512], msg[1024];
-	enum expr_status st = expr_eval(e, &run.rec, v, vlen, err, sizeof err);
+	enum expr_status st = expr_eval(e, rec, v, vlen, err, sizeof err);
 	if (st == EXPR_VALUE)
 		return true;
 	const char *type = expr_failure(e, st, what, err, msg, sizeof msg);
-	bad_record(ln, name, true, type, "%s", msg);
+	prep_bad(s, ch, at, true, type, msg);
 	return false;
+}
+
+static void prep(void *wctx, const struct line *ln, void *slot,
+		 struct par_chunk *ch)
+{
+	struct worker *w = wctx;
+	struct prepped *s = slot;
+	char msg[512];
+	bool is_json;
+	s->bad = PREP_OK;
+	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
+					   &w->rec, opt.reads_fields, &is_json,
+					   msg, sizeof msg);
+	if (fault) {
+		prep_bad(s, ch, BAD_LINE, is_json, fault, msg);
+		return;
+	}
+	buf_reset(&w->canon);
+	if (opt.nkeys == 0) {
+		value_canon(&w->canon, ln->p, ln->len);
+	} else {
+		const char *vals[MAX_KEYS];
+		size_t lens[MAX_KEYS];
+		for (size_t k = 0; k < opt.nkeys; k++)
+			if (!eval(w->keys[k], &w->rec, "key", &vals[k],
+				  &lens[k], s, ch, BAD_KEY))
+				return;
+		if (opt.nkeys == 1)
+			value_canon(&w->canon, vals[0], lens[0]);
+		else
+			value_canon_tuple(&w->canon, vals, lens, opt.nkeys);
+	}
+	s->fp = value_fp(w->canon.p, w->canon.len);
+	s->t = 0;
+	if (w->time) {
+		const char *v, *why;
+		size_t vlen;
+		if (!eval(w->time, &w->rec, "event time", &v, &vlen, s, ch,
+			  BAD_TIME))
+			return;
+		if (time_from_json(v, vlen, opt.unit, &s->t, &why) != 0) {
+			snprintf(msg, sizeof msg, "event time %s: %s",
+				 expr_source(w->time), why);
+			prep_bad(s, ch, BAD_TIME, true, "wrong_type", msg);
+			return;
+		}
+	}
+	if (w->order_by) {
+		const char *v;
+		size_t vlen;
+		if (!eval(w->order_by, &w->rec, "--order-by", &v, &vlen, s,
+			  ch, BAD_ORDER))
+			return;
+		/* v may live in the program's scratch: the next record's
+		 * evaluation on this thread overwrites it */
+		s->ord = par_keep(ch, v, vlen);
+		s->ord_len = vlen;
+	}
 }
 
 static void hold(struct kept *k, const struct line *ln, const char *ord,
@@ -407,13 +543,15 @@ static void hold(struct kept *k, const struct line *ln, const char *ord,
 }
 
 static void keep_last(const struct line *ln, const char *name,
-		      struct fp128 fp)
+		      const struct prepped *s)
 {
-	const char *ord = NULL;
-	size_t ord_len = 0;
-	if (opt.order_by &&
-	    !eval(opt.order_by, ln, name, "--order-by", &ord, &ord_len))
+	if (s->bad == BAD_ORDER) {
+		bad_record(ln, name, s->is_json, s->type, "%s", s->msg);
 		return;
+	}
+	const char *ord = opt.order_by ? s->ord : NULL;
+	size_t ord_len = opt.order_by ? s->ord_len : 0;
+	struct fp128 fp = s->fp;
 	uint64_t *pay;
 	bool had = fpset_add(run.seen, fp, &pay);
 	if (had && *pay == 0) { /* emitted by an earlier run */
@@ -510,72 +648,51 @@ static void defer(const struct line *ln, const char *name, struct fp128 fp,
 	run.pending.have = true;
 }
 
-static void record(const struct line *ln, const char *name)
+/* Some records before apply: start loading the key's table slot. */
+static void ahead(const void *slot)
 {
+	const struct prepped *s = slot;
+	if (s->bad != BAD_LINE && s->bad != BAD_KEY)
+		fpset_prefetch(run.seen, s->fp);
+}
+
+/* The sequential half of a record, in input order on one thread. */
+static void apply(const struct line *ln, const char *name, void *slot)
+{
+	const struct prepped *s = slot;
 	cli_stats.records_in++;
 	/* A record without a key is shard 0's to report. */
 	run.foreign = !cli_shard_keyless(&opt.shard);
-	bool reads_fields = run.key_desc[0] != '\0' || opt.time || opt.order_by;
-	char msg[512];
-	bool is_json;
-	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
-					   &run.rec, reads_fields, &is_json,
-					   msg, sizeof msg);
-	if (fault) {
-		bad_record(ln, name, is_json, fault, "%s", msg);
+	if (s->bad == BAD_LINE || s->bad == BAD_KEY) {
+		bad_record(ln, name, s->is_json, s->type, "%s", s->msg);
 		return;
 	}
-
-	buf_reset(&run.canon);
-	if (opt.nkeys == 0) {
-		value_canon(&run.canon, ln->p, ln->len);
-	} else {
-		const char *vals[MAX_KEYS];
-		size_t lens[MAX_KEYS];
-		for (size_t k = 0; k < opt.nkeys; k++)
-			if (!eval(opt.keys[k], ln, name, "key", &vals[k],
-				  &lens[k]))
-				return;
-		if (opt.nkeys == 1)
-			value_canon(&run.canon, vals[0], lens[0]);
-		else
-			value_canon_tuple(&run.canon, vals, lens, opt.nkeys);
-	}
-	struct fp128 fp = value_fp(run.canon.p, run.canon.len);
-	run.foreign = !cli_shard_take(&opt.shard, fp, name, ln->lineno);
+	run.foreign = !cli_shard_take(&opt.shard, s->fp, name, ln->lineno);
 	if (run.foreign) {
 		run.shard_skipped++;
 		if (!opt.ttl)
 			return;
 	}
-
-	int64_t t = 0;
-	if (opt.time) {
-		const char *v, *why;
-		size_t vlen;
-		if (!eval(opt.time, ln, name, "event time", &v, &vlen))
-			return;
-		if (time_from_json(v, vlen, opt.unit, &t, &why) != 0) {
-			bad_record(ln, name, true, "wrong_type",
-				   "event time %s: %s", expr_source(opt.time),
-				   why);
-			return;
-		}
+	if (s->bad == BAD_TIME) {
+		bad_record(ln, name, s->is_json, s->type, "%s", s->msg);
+		return;
 	}
 	if (run.foreign) {
 		/* Another shard's key still moves the watermark, so keys
 		 * expire when they would in one process. */
 		settle();
-		if (!run.have_watermark || t > run.watermark)
-			run.watermark = t;
+		if (!run.have_watermark || s->t > run.watermark)
+			run.watermark = s->t;
 		run.have_watermark = true;
 		return;
 	}
 	run.seq++;
 	if (opt.keep == KEEP_LAST || opt.order_by)
-		keep_last(ln, name, fp);
+		keep_last(ln, name, s);
+	else if (run.threads > 1)
+		keep_first(ln, name, s->fp, s->t); /* ahead() prefetched */
 	else
-		defer(ln, name, fp, t);
+		defer(ln, name, s->fp, s->t);
 }
 
 static int kept_cmp(const void *a, const void *b)
@@ -704,6 +821,7 @@ int main(int argc, char **argv)
 		{"shard", required_argument, NULL, O_SHARD},
 		{"partition", required_argument, NULL, O_PARTITION},
 		{"max-line", required_argument, NULL, O_MAXLINE},
+		{"threads", required_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
@@ -712,7 +830,7 @@ int main(int argc, char **argv)
 	int c;
 
 	cli_init(argv[0]);
-	while ((c = cli_verb_getopt(&self, argc, argv, "k:t:h", longopts)) != -1) {
+	while ((c = cli_verb_getopt(&self, argc, argv, "k:t:j:h", longopts)) != -1) {
 		switch (c) {
 		case 'k':
 			if (opt.nkeys == MAX_KEYS)
@@ -753,6 +871,7 @@ int main(int argc, char **argv)
 		case O_MAXLINE:
 			opt.max_line = cli_max_line(optarg);
 			break;
+		case 'j': opt.threads = cli_threads(optarg); break;
 		case 'h': usage(EXIT_OK); break;
 		case O_VERSION: cli_version(); break;
 		}
@@ -790,7 +909,18 @@ int main(int argc, char **argv)
 	if (opt.dlq_path)
 		run.dlq = cli_dlq_open(opt.dlq_path);
 
-	if (cli_each_line(argv + optind, opt.max_line, record, settle, err,
+	opt.reads_fields = run.key_desc[0] != '\0' || opt.time || opt.order_by;
+	const struct par_ops ops = {
+		.slot_size = sizeof(struct prepped),
+		.worker_new = worker_new,
+		.worker_free = worker_free,
+		.prep = prep,
+		.ahead = ahead,
+		.apply = apply,
+		.eof = settle,
+	};
+	run.threads = opt.threads ? opt.threads : par_default_threads();
+	if (par_each_line(argv + optind, opt.max_line, run.threads, &ops, err,
 			  sizeof err) != 0) {
 		cli_warn("%s", err);
 		finish(EXIT_TROUBLE);

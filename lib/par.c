@@ -45,6 +45,7 @@
 #define PAR_CHUNK_BYTES (1u << 20)
 #define PAR_CHUNK_LINES 16384u /* bounds the slots of tiny lines */
 #define PAR_KEEP_BLOCK (64u << 10)
+#define PAR_AHEAD 16 /* slots handed to ops->ahead before their apply */
 
 enum chunk_state { CH_FREE, CH_FILLED, CH_PREPPING, CH_DONE };
 enum chunk_fail { FAIL_NONE, FAIL_OPEN, FAIL_READ };
@@ -232,7 +233,12 @@ static void prep_chunk(struct par *P, struct par_chunk *ch, void *wctx)
 static int apply_chunk(struct par *P, struct par_chunk *ch, char *err,
 		       size_t errlen)
 {
-	for (size_t k = 0; k < ch->nlines; k++) {
+	size_t n = ch->nlines, ahead = P->ops->ahead ? PAR_AHEAD : 0;
+	for (size_t k = 0; k < ahead && k < n; k++)
+		P->ops->ahead(ch->slots + k * P->slot_size);
+	for (size_t k = 0; k < n; k++) {
+		if (k + ahead < n)
+			P->ops->ahead(ch->slots + (k + ahead) * P->slot_size);
 		P->ops->apply(&ch->lines[k], ch->name,
 			      ch->slots + k * P->slot_size);
 		if ((cli_stats.records_in & 0xffff) == 0)
@@ -256,6 +262,7 @@ static int apply_chunk(struct par *P, struct par_chunk *ch, char *err,
 }
 
 /* ---- threads ---- */
+
 
 struct worker_arg {
 	struct par *P;

@@ -50,6 +50,12 @@ struct par_ops {
 	/* The calling thread, in input order, exactly once per line.  May
 	 * exit(): the workers touch nothing exit() tears down. */
 	void (*apply)(const struct line *ln, const char *name, void *slot);
+	/* May be NULL.  The calling thread, on a slot some records before
+	 * its apply: start loading what apply will touch (a hash table's
+	 * slot), so the in-order half rarely waits for memory.  Only when
+	 * threads run (one thread prepares a record just before its
+	 * apply). */
+	void (*ahead)(const void *slot);
 	/* The calling thread, at the end of each input (as cli_each_line's
 	 * eof); may be NULL. */
 	void (*eof)(void);

@@ -120,6 +120,15 @@ static void apply(const struct line *ln, const char *name, void *vslot)
 	cli_stats.records_in++;
 }
 
+/* ahead: every slot, once, before its apply, when threads run */
+static size_t ahead_calls;
+static void ahead(const void *vslot)
+{
+	const struct slot *s = vslot;
+	(void)s;
+	ahead_calls++;
+}
+
 static void eof(void)
 {
 	buf_adds(&log_buf, "EOF\n");
@@ -130,6 +139,7 @@ static const struct par_ops ops = {
 	.worker_new = w_new,
 	.worker_free = w_free,
 	.prep = prep,
+	.ahead = ahead,
 	.apply = apply,
 	.eof = eof,
 };
@@ -256,9 +266,12 @@ TEST(many_chunks_use_every_worker)
 	char *files[] = {tmp_file("many", d, n), NULL};
 	char err[512];
 	int rc;
+	ahead_calls = 0;
+	size_t before = cli_stats.records_in;
 	char *got = run(files, 0, 4, "64", &rc, err, sizeof err);
 	CHECK_INT(rc, 0);
 	CHECK_INT(contexts_made, 4);
+	CHECK_INT(ahead_calls, cli_stats.records_in - before);
 	int used = 0;
 	for (int i = 0; i < 4; i++)
 		used += workers_seen[i];

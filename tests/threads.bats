@@ -1,0 +1,254 @@
+#!/usr/bin/env bats
+# -j/--threads: every tool that takes it gives, for any number of
+# threads, byte for byte what one thread gives (idem(7) THREADS): stdout,
+# stderr, the files it writes (--dlq, --dupes, state) and the exit status,
+# from a file and from a pipe, with chunks forced small (IDEM_PAR_CHUNK)
+# so that many are in flight.  The shared harness comes first; each
+# tool's tests sit in their own section below it.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+# ---- the harness ----
+
+# par_input FILE SEED N [torn]: N random NDJSON lines for the -j tests:
+# objects with .id (small ints, strings, 1 vs 1.0, big integers, nested
+# objects, null), .t (RFC 3339 or epoch seconds, some bad), .o and .v
+# numbers; and bad records among them: invalid JSON, arrays and strings,
+# objects without .id, CRLF line ends, blank lines, lines longer than
+# 600 bytes (run with --max-line 512 to make them too long).  "torn":
+# the last line has no newline (torn when read from a pipe).
+par_input() {
+	python3 - "$@" <<'PY'
+import json, random, sys
+path, seed, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+torn = len(sys.argv) > 4 and sys.argv[4] == "torn"
+r = random.Random(seed)
+ids = [1, 2, "1", "a", "b", 12345678901234567891, 12345678901234567892,
+       {"x": 1, "y": [1, 2]}, {"y": [1, 2], "x": 1}, None, 3, "é"]
+out = []
+for i in range(n):
+    k = r.random()
+    if k < 0.03:
+        out.append('{"id":1,"t":')                      # invalid JSON
+    elif k < 0.05:
+        out.append('[1,2]' if r.random() < .5 else '"just a string"')
+    elif k < 0.07:
+        out.append(json.dumps({"v": i}))                # no .id
+    elif k < 0.09:
+        out.append("")                                  # blank line
+    elif k < 0.10:
+        out.append(json.dumps({"id": i, "pad": "x" * 700}))  # too long
+    else:
+        rec = {"id": r.choice(ids), "v": r.randint(0, 9), "o": r.randint(0, 5)}
+        s = r.random()
+        if s < 0.05:
+            rec["t"] = "not a time"
+        elif s < 0.5:
+            rec["t"] = 1714521600 + r.randint(0, 7200) - (i % 7) * 900
+        else:
+            sec = r.randint(0, 7200) - (i % 5) * 600
+            rec["t"] = "2024-05-01T%02d:%02d:%02dZ" % (
+                max(0, 1 + sec // 3600), (sec // 60) % 60, sec % 60)
+        line = json.dumps(rec, ensure_ascii=False)
+        if r.random() < 0.3:
+            line = line.replace('"id": 1,', '"id": 1.0,')
+        out.append(line)
+data = "".join(l + ("\r\n" if i % 11 == 3 else "\n") for i, l in enumerate(out))
+if torn:
+    data = data.rstrip("\r\n")
+open(path, "w", encoding="utf-8").write(data)
+PY
+}
+
+# par_run DIR J CHUNK MODE INPUT CMD...: run CMD in DIR/work with "@J@"
+# replaced by -jJ and "@IN@" by the input (a path, or "-" with the input
+# piped in when MODE is pipe); PAR_RUNS times (default 1, 2 for a state
+# used twice).  Keeps stdout, stderr and the status of each run beside
+# the work folder, with the times that change every run (failed_at,
+# --stats seconds) masked.
+par_run() {
+	local dir=$1 j=$2 chunk=$3 mode=$4 input=$5
+	shift 5
+	mkdir -p "$dir/work"
+	local n=${PAR_RUNS:-1} k a
+	for ((k = 1; k <= n; k++)); do
+		local args=()
+		for a in "$@"; do
+			case $a in
+			@J@) args+=("-j$j") ;;
+			@IN@) if [ "$mode" = pipe ]; then args+=(-); else args+=("$input"); fi ;;
+			*) args+=("$a") ;;
+			esac
+		done
+		local rc=0
+		if [ "$mode" = pipe ]; then
+			(cd "$dir/work" && cat "$input" | IDEM_PAR_CHUNK=$chunk \
+				exec "${args[@]}") >"$dir/out$k" 2>"$dir/err$k" || rc=$?
+		else
+			(cd "$dir/work" && IDEM_PAR_CHUNK=$chunk \
+				exec "${args[@]}") >"$dir/out$k" 2>"$dir/err$k" || rc=$?
+		fi
+		echo "$rc" >"$dir/rc$k"
+	done
+	# one sed for every file: these run hundreds of times
+	find "$dir" -type f ! -name 'rc*' ! -name 'out*' -exec \
+		env LC_ALL=C sed -i -e 's/"failed_at":"[^"]*"/"failed_at":"T"/g' \
+		-e 's/"seconds":[0-9.e+-]*/"seconds":S/' {} +
+}
+
+# same_threads INPUT CMD...: CMD (with @J@ and @IN@, as par_run) gives
+# the same stdout, stderr, files and status with -j1 as with -j4 over
+# 300-byte chunks from a file and over one-line chunks from a pipe.  Prints
+# the differences when there are any.  The statuses it saw are left in
+# $PAR_STATUS (one -j1 run per mode), for the caller to check the input
+# did what it meant to.
+same_threads() {
+	local input=$1
+	shift
+	case $input in /*) ;; *) input=$PWD/$input ;; esac
+	local base=$BATS_TEST_TMPDIR/par.$RANDOM$RANDOM mode ref got
+	PAR_STATUS=
+	for mode in file pipe; do
+		ref=$base/$mode.j1
+		par_run "$ref" 1 1048576 "$mode" "$input" "$@"
+		PAR_STATUS="$PAR_STATUS $(cat "$ref/rc1")"
+		# a file over 300-byte chunks (several lines each, the keep
+		# arena reused), a pipe over one-line chunks
+		local j=4 chunk=300
+		[ "$mode" = file ] || chunk=1
+		{
+			par_run "$base/$mode.j$j" "$j" "$chunk" "$mode" "$input" "$@"
+			if ! diff -r "$ref" "$base/$mode.j$j" >"$base/diff" 2>&1; then
+				echo "-j$j (IDEM_PAR_CHUNK=$chunk, $mode) differs from -j1: $*"
+				head -40 "$base/diff"
+				return 1
+			fi
+		}
+	done
+	rm -rf "$base"
+}
+
+@test "harness: same_threads notices a difference between -j1 and -j4" {
+	# a command whose output depends on -j must fail the check
+	cat >"$BATS_TEST_TMPDIR/jdep" <<'SH'
+#!/bin/sh
+echo "$1"
+SH
+	chmod +x "$BATS_TEST_TMPDIR/jdep"
+	printf '{"id":1}\n' >in.ndjson
+	run same_threads in.ndjson "$BATS_TEST_TMPDIR/jdep" @J@ @IN@
+	assert_failure
+	assert_output --partial "-j4 (IDEM_PAR_CHUNK=300, file) differs from -j1"
+	# and a file written differently, too
+	cat >"$BATS_TEST_TMPDIR/jfile" <<'SH'
+#!/bin/sh
+echo "$1" >side.txt
+SH
+	chmod +x "$BATS_TEST_TMPDIR/jfile"
+	run same_threads in.ndjson "$BATS_TEST_TMPDIR/jfile" @J@ @IN@
+	assert_failure
+	assert_output --partial "side.txt"
+}
+
+@test "-j refuses junk, a negative count and more than 256 threads" {
+	printf '{"id":1}\n' >in.ndjson
+	run --separate-stderr dedup -k .id -j x in.ndjson
+	assert_failure 2
+	assert_equal "$stderr" "dedup: -j: not a whole number: 'x'
+Try 'dedup --help' for more information."
+	run --separate-stderr dedup -k .id --threads=-1 in.ndjson
+	assert_failure 2
+	assert_equal "$stderr" "dedup: -j: not a whole number: '-1'
+Try 'dedup --help' for more information."
+	run --separate-stderr dedup -k .id -j 257 in.ndjson
+	assert_failure 2
+	assert_equal "$stderr" "dedup: -j: at most 256 threads, got '257'
+Try 'dedup --help' for more information."
+	run --separate-stderr dedup -k .id -j 0 in.ndjson
+	assert_success
+	assert_output '{"id":1}'
+	run --separate-stderr dedup -k .id --threads 256 in.ndjson
+	assert_success
+	assert_output '{"id":1}'
+}
+
+# ---- dedup ----
+
+dedup_input() {
+	par_input in.ndjson "${1:-1}" "$(quick 800 300)"
+	par_input torn.ndjson "${1:-1}" "$(quick 200 100)" torn
+}
+
+@test "dedup -j: keys plain and jq, several -k, whole records: same as -j1" {
+	dedup_input 11
+	same_threads in.ndjson dedup @J@ --max-line 512 --dlq dlq.ndjson --dupes d.ndjson -k .id --stats @IN@
+	same_threads in.ndjson dedup @J@ --max-line 512 --dlq dlq.ndjson -k '.id|tostring' -k '.v + 1' @IN@
+	same_threads torn.ndjson dedup @J@ --dlq dlq.ndjson --dupes d.ndjson @IN@
+}
+
+@test "dedup -j: the first bad record without --dlq stops the run at the same place" {
+	dedup_input 12
+	same_threads in.ndjson dedup @J@ -k '[.id, .v]' --dupes d.ndjson @IN@
+	assert_equal "$PAR_STATUS" " 2 2"
+	same_threads torn.ndjson dedup @J@ --max-line 512 -k .id --check @IN@
+}
+
+@test "dedup -j: --keep last and --order-by: same as -j1" {
+	dedup_input 13
+	same_threads in.ndjson dedup @J@ --max-line 512 --dlq dlq.ndjson --keep last --dupes d.ndjson -k .id @IN@
+	same_threads in.ndjson dedup @J@ --max-line 512 --dlq dlq.ndjson --order-by .t --dupes d.ndjson -k .id @IN@
+	same_threads torn.ndjson dedup @J@ --max-line 512 --order-by '.o|tostring' -k .id @IN@
+}
+
+@test "dedup -j: -t/--ttl, --time-unit, late records, --state twice, --batch: same as -j1" {
+	dedup_input 14
+	same_threads in.ndjson dedup @J@ --max-line 512 --dlq dlq.ndjson -k .id -t .t --ttl 20m --time-unit ms --stats @IN@
+	same_threads torn.ndjson dedup @J@ --max-line 512 -k .id -t .t --ttl 5m @IN@
+	PAR_RUNS=2 same_threads in.ndjson dedup @J@ --max-line 512 --dlq dlq.ndjson -k .id -t .t --ttl 30m --state s.idx --stats @IN@
+	PAR_RUNS=2 same_threads in.ndjson dedup @J@ --max-line 512 --dlq dlq.ndjson -k .id --keep last --state s.idx --batch b1 @IN@
+}
+
+@test "dedup -j: --check, --shard and --partition: same as -j1" {
+	dedup_input 16
+	same_threads in.ndjson dedup @J@ --max-line 512 --dlq dlq.ndjson -k .id --check @IN@
+	assert_equal "$PAR_STATUS" " 1 1"
+	same_threads in.ndjson dedup @J@ --max-line 512 --dlq dlq.ndjson -k .id --shard 2/3 -t .t --ttl 10m --stats @IN@
+	# a partition that holds another shard's key stops at the same line
+	same_threads in.ndjson dedup @J@ --max-line 512 --dlq dlq.ndjson -k .id --partition 1/2 @IN@
+	assert_equal "$PAR_STATUS" " 2 2"
+	partition -k .id -n 2 -o parts --dlq pdlq.ndjson --max-line 512 in.ndjson
+	same_threads parts/1.ndjson dedup @J@ -k .id --partition 1/2 --dupes d.ndjson @IN@
+	assert_equal "$PAR_STATUS" " 0 0"
+}
+
+@test "dedup -j: jq programs on many threads agree with one thread" {
+	# one jq_state per thread: programs that build values, fail, and
+	# yield nothing
+	par_input in.ndjson 17 "$(quick 1500 500)"
+	same_threads in.ndjson dedup @J@ --max-line 512 --dlq dlq.ndjson -k '.id as $x | [$x, (.v * 2)] | tostring' @IN@
+	same_threads in.ndjson dedup @J@ --max-line 512 --dlq dlq.ndjson -k 'if .v > 4 then .id else error("small v") end' --order-by 'select(.v > 2) | .o' @IN@
+}
+
+@test "dedup -j: several files, a missing one, gzip and zstd: same as -j1" {
+	par_input a.ndjson 18 200
+	par_input b.ndjson 19 200
+	gzip -c a.ndjson >a.ndjson.gz
+	zstd -q -c b.ndjson >b.ndjson.zst
+	same_threads a.ndjson dedup @J@ --max-line 512 --dlq dlq.ndjson -k .id "$PWD/a.ndjson.gz" @IN@ "$PWD/b.ndjson.zst"
+	same_threads a.ndjson dedup @J@ --max-line 512 --dlq dlq.ndjson -k .id @IN@ "$PWD/missing.ndjson" "$PWD/b.ndjson"
+	assert_equal "$PAR_STATUS" " 2 2"
+}
+
+@test "dedup -j: a big input from a pipe, threads 1, 2, 8 and the default agree" {
+	gen -n "$(quick 20000 8000)" --keys 6000 -s 5 >big.ndjson
+	dedup -j1 -k .order_id --dupes d1.ndjson --stats big.ndjson >o1 2>e1
+	for j in 2 8; do
+		cat big.ndjson | dedup -j$j -k .order_id --dupes d$j.ndjson --stats >o$j 2>e$j
+		cmp o1 o$j
+		cmp d1.ndjson d$j.ndjson
+		diff <(sed 's/"seconds":.*//' e1) <(sed 's/"seconds":.*//' e$j)
+	done
+	dedup -k .order_id big.ndjson 2>/dev/null | cmp - o1
+	[ "$(wc -l <o1)" -eq 6000 ]
+}
