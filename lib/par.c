@@ -237,7 +237,7 @@ static int apply_chunk(struct par *P, struct par_chunk *ch, char *err,
 	for (size_t k = 0; k < ahead && k < n; k++)
 		P->ops->ahead(ch->slots + k * P->slot_size);
 	for (size_t k = 0; k < n; k++) {
-		if (k + ahead < n)
+		if (ahead && k + ahead < n)
 			P->ops->ahead(ch->slots + (k + ahead) * P->slot_size);
 		P->ops->apply(&ch->lines[k], ch->name,
 			      ch->slots + k * P->slot_size);

@@ -144,6 +144,16 @@ static const struct par_ops ops = {
 	.eof = eof,
 };
 
+/* The same without the optional callbacks (ahead, eof). */
+static const struct par_ops ops_bare = {
+	.slot_size = sizeof(struct slot),
+	.worker_new = w_new,
+	.worker_free = w_free,
+	.prep = prep,
+	.apply = apply,
+};
+static const struct par_ops *run_ops = &ops;
+
 /* The log of one run; rc and err through pointers. */
 static char *run(char **files, size_t max_line, int threads,
 		 const char *chunk, int *rc, char *err, size_t errlen)
@@ -157,7 +167,7 @@ static char *run(char **files, size_t max_line, int threads,
 	contexts_made = contexts_freed = 0;
 	memset(workers_seen, 0, sizeof workers_seen);
 	err[0] = '\0';
-	*rc = par_each_line(files, max_line, threads, &ops, err, errlen);
+	*rc = par_each_line(files, max_line, threads, run_ops, err, errlen);
 	CHECK_INT(contexts_made, contexts_freed);
 	buf_addc(&log_buf, '\0');
 	return strdup(log_buf.p);
@@ -278,6 +288,14 @@ TEST(many_chunks_use_every_worker)
 	CHECK(used >= 2); /* the work really split */
 	char *want = reference(files, 0);
 	CHECK(strcmp(got, want) == 0);
+	free(got);
+	/* no ahead, no eof: the same lines */
+	run_ops = &ops_bare;
+	got = run(files, 0, 4, "64", &rc, err, sizeof err);
+	run_ops = &ops;
+	CHECK_INT(rc, 0);
+	want[strlen(want) - 4] = '\0'; /* the "EOF\n" */
+	CHECK_STR(got, want);
 	free(got);
 	free(want);
 	free(d);
