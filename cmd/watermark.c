@@ -440,7 +440,8 @@ int main(int argc, char **argv)
 	};
 	char err[512];
 	int c;
-	bool idle_clock_given = false, threads_given = false;
+	bool idle_clock_given = false;
+	const char *threads_arg = NULL;
 
 	cli_init(argv[0]);
 	while ((c = cli_verb_getopt(&self, argc, argv, "t:p:j:h", longopts)) != -1) {
@@ -487,7 +488,7 @@ int main(int argc, char **argv)
 		case O_STATS: opt.stats = true; break;
 		case 'j':
 			opt.threads = cli_threads(optarg);
-			threads_given = true;
+			threads_arg = optarg;
 			break;
 		case 'h': usage(EXIT_OK); break;
 		case O_VERSION: cli_version(); break;
@@ -507,11 +508,11 @@ int main(int argc, char **argv)
 	 * threads a record waits for its chunk to fill, so the gaps between
 	 * arrivals the clock must see would be lost. */
 	if (opt.idle_clock == WM_CLOCK_PROCESSING) {
-		if (threads_given && opt.threads > 1)
-			cli_usage_error("-j %d: --idle-clock processing reads "
+		if (threads_arg && opt.threads > 1)
+			cli_usage_error("-j %s: --idle-clock processing reads "
 					"the clock as each record arrives, on "
 					"one thread (give -j 1 or leave -j "
-					"out)", opt.threads);
+					"out)", threads_arg);
 		opt.threads = 1;
 	}
 

@@ -252,3 +252,90 @@ dedup_input() {
 	dedup -k .order_id big.ndjson 2>/dev/null | cmp - o1
 	[ "$(wc -l <o1)" -eq 6000 ]
 }
+
+# ---- watermark, dlq check, partition ----
+
+# wm_input FILE SEED N [torn]: par_input's records with upstream
+# {"_watermark":...} lines among them (a good one every 37 lines, a bad
+# one every 101), which watermark drops and partition passes on or
+# dead-letters; a torn last line stays torn.
+wm_input() {
+	par_input "$@"
+	sed -i -e '37~37i {"_watermark":"2024-05-01T01:00:00Z"}' \
+		-e '101~101i {"_watermark":"soon"}' "$1"
+}
+
+# The inputs every test below reads, made once per run of this file.
+wmdlq_inputs() {
+	local c=$BATS_FILE_TMPDIR/wmdlq
+	if [ ! -e "$c/torn.ndjson" ]; then
+		mkdir -p "$c"
+		wm_input "$c/in.ndjson" 31 "$(quick 1200 400)"
+		wm_input "$c/torn.ndjson" 32 "$(quick 300 100)" torn
+	fi
+	cp "$c/in.ndjson" "$c/torn.ndjson" .
+}
+
+@test "watermark -j: every option, bad and late records, --dlq: same as -j1" {
+	wmdlq_inputs
+	same_threads in.ndjson watermark @J@ --max-line 512 --dlq dlq.ndjson -t .t --delay 10m --lateness 5m --late late.ndjson --emit --stats @IN@
+	same_threads in.ndjson watermark @J@ --max-line 512 --dlq dlq.ndjson -t 'if .v > 7 then error("big v") else .t end' -p '.o % 3' --partitions 4 --idle 20m --late drop --emit --time-unit ms --stats @IN@
+	same_threads torn.ndjson watermark @J@ --max-line 512 --dlq dlq.ndjson --analyze -t .t --ingest '.t|if type == "number" then . + 60 else . end' --stats @IN@
+	assert_equal "$PAR_STATUS" " 0 0"
+}
+
+@test "watermark -j: the first bad record without --dlq stops the run at the same place" {
+	wmdlq_inputs
+	same_threads in.ndjson watermark @J@ -t .t -p .v --delay 10m --late late.ndjson @IN@
+	assert_equal "$PAR_STATUS" " 2 2"
+}
+
+@test "watermark -j: --idle-clock processing runs on one thread; -j above 1 is refused" {
+	printf '{"p":"a","t":0}\n' >in.ndjson
+	run --separate-stderr watermark -t .t -p .p --idle 1s --idle-clock processing -j 2 in.ndjson
+	assert_failure 2
+	assert_equal "$stderr" "watermark: -j 2: --idle-clock processing reads the clock as each record arrives, on one thread (give -j 1 or leave -j out)
+Try 'watermark --help' for more information."
+	run watermark -t .t -p .p --idle 1s --idle-clock processing -j 1 in.ndjson
+	assert_success
+	assert_output '{"p":"a","t":0}'
+}
+
+@test "dlq check -j: fast paths, jq programs, --schema, --stats, no --dlq: same as -j1" {
+	wmdlq_inputs
+	cat >schema.json <<'J'
+{"type":"object","required":["id","v"],"properties":{"v":{"type":"integer","minimum":1,"maximum":8},"id":{"type":["integer","string"],"pattern":"^[a-z0-9]+$"},"t":{"enum":[1714521600,"2024-05-01T01:00:00Z"]}}}
+J
+	same_threads in.ndjson dlq check @J@ --max-line 512 --dlq dlq.ndjson -e .id -e '.v >= 2' -e '(.v * 10) % 7 != 1' -e 'if .o == 4 then error("four") else true end' --stats @IN@
+	same_threads torn.ndjson dlq check @J@ --max-line 512 --dlq dlq.ndjson --schema schema.json -e '.o != 3' --stats @IN@
+	same_threads in.ndjson dlq check @J@ --max-line 512 --schema schema.json @IN@
+	assert_equal "$PAR_STATUS" " 2 2"
+}
+
+@test "partition -j: -k, -g, whole records, -t, -o DIR, upstream watermarks: same as -j1" {
+	wmdlq_inputs
+	same_threads in.ndjson partition @J@ --max-line 512 --dlq dlq.ndjson -n 3 -k .id -k '.v|tostring' -t .t --delay 10m --time-unit ms -o parts --stats @IN@
+	same_threads in.ndjson partition @J@ --max-line 512 --dlq dlq.ndjson -n 5 -g .o --stats @IN@
+	same_threads torn.ndjson partition @J@ --max-line 512 --dlq dlq.ndjson -n 2 -o parts @IN@
+	same_threads in.ndjson partition @J@ --max-line 512 -n 2 -g .o @IN@
+	assert_equal "$PAR_STATUS" " 2 2"
+}
+
+@test "watermark, dlq check, partition -j: a big input from a pipe, threads 1, 2, 8 and the default agree" {
+	gen -n "$(quick 12000 3000)" --late-rate 0.05 -s 9 >big.ndjson
+	for j in 1 2 8 default; do
+		local jj=-j$j
+		[ $j = default ] && jj=
+		cat big.ndjson | watermark $jj -t .event_time --delay 1m --late l$j.ndjson --emit --stats >w$j 2>we$j
+		cat big.ndjson | dlq check $jj -e '.amount > 20' --dlq d$j.ndjson >c$j
+		cat big.ndjson | partition $jj -n 4 -k .order_id -t .event_time -o p$j
+		[ $j = 1 ] && continue
+		cmp w1 w$j
+		cmp l1.ndjson l$j.ndjson
+		diff <(sed 's/"seconds":.*//' we1) <(sed 's/"seconds":.*//' we$j)
+		cmp c1 c$j
+		diff <(no_time d1.ndjson) <(no_time d$j.ndjson)
+		diff -r p1 p$j
+	done
+	[ "$(wc -l <c1)" -gt 1000 ] && [ -s l1.ndjson ] && [ -s d1.ndjson ]
+}
