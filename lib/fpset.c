@@ -7,10 +7,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "xalloc.h"
 
-#define NSEG 256
+#define NSEG 32 /* chosen by the top 5 bits of fp.hi */
 #define SEG_MIN 16
 
 struct seg {
@@ -32,12 +33,50 @@ struct fpset *fpset_new(bool with_payload)
 	return s;
 }
 
+/*
+ * A segment's slots, zeroed.  A large one is mapped and populated in
+ * one call: touched a page at a time, a 100 MB table took a page fault
+ * per 4 KiB (25k of them), a third of the cost of loading a state, more
+ * where faults are dear (a paravirtualized guest).  Huge pages are
+ * asked for where the kernel gives them on request.
+ */
+#define MAP_MIN (256u << 10)
+
+static uint64_t *slots_alloc(size_t cap, size_t words)
+{
+	size_t bytes = cap * words * sizeof(uint64_t);
+	if (bytes < MAP_MIN)
+		return xcalloc(cap, words * sizeof(uint64_t));
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return xcalloc(cap, words * sizeof(uint64_t));
+#ifdef MADV_HUGEPAGE
+	madvise(p, bytes, MADV_HUGEPAGE); /* a hint: refused is fine */
+#endif
+#ifdef MADV_POPULATE_WRITE
+	madvise(p, bytes, MADV_POPULATE_WRITE); /* or faulted in later */
+#endif
+	return p;
+}
+
+static void slots_free(uint64_t *p, size_t cap, size_t words)
+{
+	size_t bytes = cap * words * sizeof(uint64_t);
+	if (!p)
+		return;
+	if (bytes < MAP_MIN)
+		free(p);
+	else
+		munmap(p, bytes);
+}
+
 void fpset_free(struct fpset *s)
 {
 	if (!s)
 		return;
 	for (int k = 0; k < NSEG; k++)
-		free(s->seg[k].slots);
+		slots_free(s->seg[k].slots, s->seg[k].cap, s->words);
 	free(s);
 }
 
@@ -64,7 +103,7 @@ static void seg_resize(struct seg *g, size_t words, size_t cap)
 {
 	uint64_t *old = g->slots;
 	size_t old_cap = g->cap;
-	g->slots = xcalloc(cap, words * sizeof(uint64_t));
+	g->slots = slots_alloc(cap, words);
 	g->cap = cap;
 	for (size_t k = 0; k < old_cap; k++) {
 		const uint64_t *sl = old + k * words;
@@ -74,7 +113,7 @@ static void seg_resize(struct seg *g, size_t words, size_t cap)
 		size_t i = probe(g, words, fp);
 		memcpy(g->slots + i * words, sl, words * sizeof(uint64_t));
 	}
-	free(old);
+	slots_free(old, old_cap, words);
 }
 
 void fpset_reserve(struct fpset *s, size_t n)
@@ -91,7 +130,7 @@ void fpset_reserve(struct fpset *s, size_t n)
 bool fpset_add(struct fpset *s, struct fp128 fp, uint64_t **payload)
 {
 	fp = norm(fp);
-	struct seg *g = &s->seg[fp.hi >> 56];
+	struct seg *g = &s->seg[fp.hi >> 59];
 	if (!g->slots)
 		seg_resize(g, s->words, SEG_MIN);
 	else if ((g->count + 1) * 4 > g->cap * 3)
@@ -113,7 +152,7 @@ bool fpset_add(struct fpset *s, struct fp128 fp, uint64_t **payload)
 bool fpset_has(const struct fpset *s, struct fp128 fp)
 {
 	fp = norm(fp);
-	const struct seg *g = &s->seg[fp.hi >> 56];
+	const struct seg *g = &s->seg[fp.hi >> 59];
 	if (!g->slots)
 		return false;
 	const uint64_t *sl = g->slots + probe(g, s->words, fp) * s->words;
@@ -123,7 +162,7 @@ bool fpset_has(const struct fpset *s, struct fp128 fp)
 void fpset_prefetch(const struct fpset *s, struct fp128 fp)
 {
 	fp = norm(fp);
-	const struct seg *g = &s->seg[fp.hi >> 56];
+	const struct seg *g = &s->seg[fp.hi >> 59];
 	if (g->slots)
 		__builtin_prefetch(g->slots + ((size_t)fp.lo & (g->cap - 1)) *
 					      s->words);
