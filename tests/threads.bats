@@ -339,3 +339,74 @@ J
 	done
 	[ "$(wc -l <c1)" -gt 1000 ] && [ -s l1.ndjson ] && [ -s d1.ndjson ]
 }
+
+# ---- window ----
+
+# in.ndjson and torn.ndjson as par_input makes them; wm.ndjson: in.ndjson
+# with upstream _watermark lines (and a bad one) among the records.
+window_input() {
+	par_input in.ndjson "$1" "$(quick 800 300)"
+	par_input torn.ndjson "$1" "$(quick 200 100)" torn
+	awk 'NR % 40 == 0 { print "{\"_watermark\":" 1714521600 + NR * 9 "}" }
+	     NR == 333 { print "{\"_watermark\":\"soon\"}" } { print }' \
+		in.ndjson >wm.ndjson
+}
+
+@test "window -j: tumble and slide, --delay, --lateness, --late, --emit update: same as -j1" {
+	window_input 31
+	same_threads in.ndjson window @J@ --tumble 10m -t .t -g .id --agg 'n=count()' --agg 's=sum(.v)' --agg 'mn=min(.t)' --max-line 512 --dlq dlq.ndjson --stats @IN@
+	same_threads in.ndjson window @J@ --tumble 10m --offset 3m -t .t -g .id --delay 5m --lateness 10m --late late.ndjson --agg 'a=avg(.v)' --agg 'l=last(.o)' --max-line 512 --dlq dlq.ndjson --stats @IN@
+	same_threads in.ndjson window @J@ --slide 30m --every 10m -t .t -g .id -g .o --delay 2m --emit update --agg 'f=first(.t)' --agg 'd=distinct(.v)' --max-line 512 --dlq dlq.ndjson @IN@
+	# --every longer than --slide: records between windows are counted
+	same_threads torn.ndjson window @J@ --slide 5m --every 20m -t .t --delay 1m --agg 'n=count(.id)' --dlq dlq.ndjson @IN@
+}
+
+@test "window -j: sessions, percentiles, too-late records to --dlq: same as -j1" {
+	window_input 32
+	same_threads in.ndjson window @J@ --session 5m -t .t -g .id --delay 10m --lateness 5m --agg 'p=p90(.v)' --agg 'q=p(.o, 0.5)' --agg 'mx=max(.o)' --max-line 512 --dlq dlq.ndjson --stats @IN@
+	same_threads torn.ndjson window @J@ --session 20m -t .t -g .id --emit update --agg 'f=first(.v)' --agg 'p=p50(.t)' --dlq dlq.ndjson @IN@
+}
+
+@test "window -j: calendar windows of a zone: same as -j1" {
+	window_input 33
+	same_threads in.ndjson window @J@ --tumble 1d --tz Europe/Berlin -t .t -g .o --agg 'n=count(.v)' --agg 's=sum(.v)' --max-line 512 --dlq dlq.ndjson @IN@
+	same_threads in.ndjson window @J@ --tumble 1w --tz America/New_York --week-start sun -t .t -g .id --delay 1h --max-line 512 --dlq dlq.ndjson @IN@
+}
+
+@test "window -j: the first bad record without --dlq stops the run at the same place" {
+	window_input 34
+	same_threads in.ndjson window @J@ --tumble 10m -t .t -g .id --agg 's=sum(.v)' @IN@
+	assert_equal "$PAR_STATUS" " 2 2"
+	same_threads torn.ndjson window @J@ --session 5m -t .t --delay 5m --max-line 512 @IN@
+	assert_equal "$PAR_STATUS" " 2 2"
+}
+
+@test "window -j: jq keys and values, upstream _watermark lines, --state twice: same as -j1" {
+	window_input 35
+	# jq's answers live in each thread's own scratch until kept
+	same_threads in.ndjson window @J@ --tumble 15m -t '.t' -g '.id | tostring' --agg 'x=max(.v * 2)' --agg 'y=first([.o, .id])' --agg 'p=p99(.v + .o)' --max-line 512 --dlq dlq.ndjson @IN@
+	same_threads wm.ndjson window @J@ --tumble 10m -t .t -g .id --lateness 20m --late late.ndjson --max-line 512 --dlq dlq.ndjson --stats @IN@
+	PAR_RUNS=2 same_threads in.ndjson window @J@ --tumble 10m -t .t -g .id --delay 5m --agg 's=sum(.v)' --state w.state --max-line 512 --dlq dlq.ndjson --stats @IN@
+	PAR_RUNS=2 same_threads in.ndjson window @J@ --session 10m -t .t -g .id --state w.state --batch b1 --max-line 512 --dlq dlq.ndjson @IN@
+}
+
+@test "window -j: --shard and --partition: same as -j1" {
+	window_input 36
+	same_threads in.ndjson window @J@ --tumble 10m -t .t -g .id --delay 5m --shard 1/3 --max-line 512 --dlq dlq.ndjson --stats @IN@
+	same_threads in.ndjson window @J@ --tumble 10m -t .t -g .id --partition 0/2 --max-line 512 --dlq dlq.ndjson @IN@
+	assert_equal "$PAR_STATUS" " 2 2"
+}
+
+@test "window -j: a big input from a pipe, threads 1, 2, 8 and the default agree" {
+	gen -n "$(quick 12000 4000)" -s 9 --late-rate 0.05 >big.ndjson
+	window -j1 --tumble 1m -t .event_time -g .currency --delay 2m --agg 'n=count()' --agg 's=sum(.amount)' --late l1 --stats big.ndjson >o1 2>e1
+	for j in 2 8; do
+		cat big.ndjson | window -j$j --tumble 1m -t .event_time -g .currency --delay 2m --agg 'n=count()' --agg 's=sum(.amount)' --late l$j --stats >o$j 2>e$j
+		cmp o1 o$j
+		cmp l1 l$j
+		diff <(sed 's/"seconds":.*//' e1) <(sed 's/"seconds":.*//' e$j)
+	done
+	window --tumble 1m -t .event_time -g .currency --delay 2m --agg 'n=count()' --agg 's=sum(.amount)' --late l0 big.ndjson | cmp - o1
+	[ "$(wc -l <l1)" -gt 0 ]
+	[ "$(wc -l <o1)" -gt 100 ]
+}
