@@ -79,6 +79,17 @@ int commit_create_new(const char *path, const void *data, size_t n,
 /* Like commit_finish but publishes with put-if-absent: 0, 1 exists, -1. */
 int commit_finish_new(struct commit_file *c, char *err, size_t errlen);
 
+/*
+ * commit_finish_new for n files at once, at a shared cost: where there
+ * are many, one syncfs(2) makes all their bytes durable (not n fsyncs),
+ * then each is linked to its name, and each folder that holds one is
+ * fsynced once.  0 all published; 1 a name existed; -1 error: then none
+ * is published (names already linked are taken back) and every c is
+ * aborted.  On 0 every c is finished (freed).
+ */
+int commit_finish_new_many(struct commit_file **c, size_t n, char *err,
+			   size_t errlen);
+
 /* fsync the folder that holds path. */
 int commit_sync_dir(const char *path, char *err, size_t errlen);
 

@@ -27,7 +27,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +59,41 @@ struct zin {
 	unsigned long long raw;
 };
 
+/* A frame: raw bytes in, compressed bytes out. */
+struct zjob {
+	unsigned char *raw;
+	size_t rawlen, rawcap;
+	unsigned char *out;
+	size_t outlen, outcap;
+	int level;
+	size_t zerr; /* a zstd error code, 0 if none */
+	bool nomem;  /* no compression context could be made */
+	bool done;
+	struct zjob *next; /* the pool's queue or free list */
+};
+
+struct zpool {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct zjob *head, *tail; /* waiting for a thread */
+	struct zjob *free;
+	pthread_t *th;
+	int nth;
+	bool stop;
+	size_t inflight, limit; /* submitted, not yet written */
+	size_t buffered;        /* caller side only */
+	size_t frame;           /* raw bytes of a frame */
+	ZSTD_CCtx *cctx;        /* the caller's, with no threads */
+	_Atomic unsigned long long cpu_ns;
+};
+
 struct zout {
 	int fd;
+	struct zpool *pool;  /* framed mode */
+	int level;
+	struct zjob *cur;    /* the frame being filled */
+	struct zjob **q;     /* submitted frames, in file order */
+	size_t qhead, qn, qcap;
 	int err_no;       /* errno of the first failed write; 0 if none */
 	char msg[128];    /* its message, repeated by every later call */
 	ZSTD_CCtx *cctx;  /* NULL when plain */
@@ -66,6 +102,11 @@ struct zout {
 	unsigned char *zbuf; /* compressed bytes not yet written */
 	size_t zcap, zlen;
 };
+
+static int zout_pool_write(struct zout *z, const unsigned char *d, size_t n,
+			   char *err, size_t errlen);
+static int zout_submit(struct zout *z, char *err, size_t errlen);
+static int zout_reap(struct zout *z, size_t keep, char *err, size_t errlen);
 
 static void zio_err(char *err, size_t errlen, const char *name,
 		    const char *reason)
@@ -465,6 +506,8 @@ int zout_write(struct zout *z, const void *data, size_t n, char *err,
 {
 	if (z->err_no)
 		return zout_failed(z, err, errlen);
+	if (z->pool)
+		return zout_pool_write(z, data, n, err, errlen);
 	if (n <= ZOUT_BUFSZ - z->len) {
 		memcpy(z->buf + z->len, data, n);
 		z->len += n;
@@ -486,6 +529,10 @@ int zout_flush(struct zout *z, char *err, size_t errlen)
 {
 	if (z->err_no)
 		return zout_failed(z, err, errlen);
+	if (z->pool)
+		return zout_submit(z, err, errlen) < 0
+			       ? -1
+			       : zout_reap(z, 0, err, errlen);
 	if (zout_drain(z, err, errlen) < 0)
 		return -1;
 	if (z->cctx)
@@ -498,6 +545,29 @@ int zout_close(struct zout *z, char *err, size_t errlen)
 	if (!z)
 		return 0;
 	int rc;
+	if (z->pool) {
+		/* every frame of z leaves the pool, written or not */
+		rc = z->err_no ? zout_failed(z, err, errlen)
+			       : zout_submit(z, err, errlen);
+		if (zout_reap(z, 0, err, errlen) < 0 && rc == 0)
+			rc = -1;
+		if (z->cur) {
+			struct zpool *p = z->pool;
+			p->buffered -= z->cur->rawlen;
+			pthread_mutex_lock(&p->mu);
+			z->cur->next = p->free;
+			p->free = z->cur;
+			pthread_mutex_unlock(&p->mu);
+		}
+		if (rc == 0 && z->err_no)
+			rc = zout_failed(z, err, errlen);
+		int e = z->err_no;
+		free(z->q);
+		free(z);
+		if (rc < 0)
+			errno = e;
+		return rc;
+	}
 	if (z->err_no)
 		rc = zout_failed(z, err, errlen);
 	else if (zout_drain(z, err, errlen) < 0)
@@ -520,4 +590,291 @@ int zout_close(struct zout *z, char *err, size_t errlen)
 int zout_errno(const struct zout *z)
 {
 	return z->err_no;
+}
+
+/* ---- framed output on a pool ---- */
+
+static unsigned long long thread_cpu_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (unsigned long long)t.tv_sec * 1000000000ull +
+	       (unsigned long long)t.tv_nsec;
+}
+
+/* Compress one frame with cctx (the thread's own). */
+static void zjob_run(struct zpool *p, ZSTD_CCtx *cctx, struct zjob *j)
+{
+	unsigned long long t0 = thread_cpu_ns();
+	size_t need = ZSTD_compressBound(j->rawlen);
+	if (j->outcap < need) {
+		free(j->out);
+		j->out = xmalloc(need);
+		j->outcap = need;
+	}
+	j->zerr = 0;
+	j->nomem = false;
+	size_t r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel,
+					  j->level);
+	if (!ZSTD_isError(r))
+		r = ZSTD_compress2(cctx, j->out, j->outcap, j->raw, j->rawlen);
+	if (ZSTD_isError(r)) {
+		j->zerr = r;
+		j->outlen = 0;
+	} else {
+		j->outlen = r;
+	}
+	atomic_fetch_add(&p->cpu_ns, thread_cpu_ns() - t0);
+}
+
+static void *zpool_main(void *arg)
+{
+	struct zpool *p = arg;
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->head && !p->stop)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (!p->head)
+			break;
+		struct zjob *j = p->head;
+		p->head = j->next;
+		if (!p->head)
+			p->tail = NULL;
+		pthread_mutex_unlock(&p->mu);
+		if (cctx) {
+			zjob_run(p, cctx, j);
+		} else {
+			j->nomem = true;
+			j->outlen = 0;
+		}
+		pthread_mutex_lock(&p->mu);
+		j->done = true;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	ZSTD_freeCCtx(cctx);
+	return NULL;
+}
+
+struct zpool *zpool_new(int threads)
+{
+	struct zpool *p = xcalloc(1, sizeof *p);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	atomic_init(&p->cpu_ns, 0);
+	p->frame = ZIO_FRAME;
+	p->limit = threads > 0 ? 2 * (size_t)threads + 2 : 0;
+	if (threads > 0) {
+		p->th = xcalloc((size_t)threads, sizeof *p->th);
+		for (int i = 0; i < threads; i++) {
+			if (pthread_create(&p->th[i], NULL, zpool_main, p) != 0)
+				break; /* fewer threads: still correct */
+			p->nth++;
+		}
+	}
+	if (!p->nth)
+		p->limit = 0;
+	return p;
+}
+
+void zpool_free(struct zpool *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->nth; i++)
+		pthread_join(p->th[i], NULL);
+	free(p->th);
+	while (p->free) {
+		struct zjob *j = p->free;
+		p->free = j->next;
+		free(j->raw);
+		free(j->out);
+		free(j);
+	}
+	ZSTD_freeCCtx(p->cctx);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+void zpool_set_frame(struct zpool *p, size_t n)
+{
+	p->frame = n ? n : ZIO_FRAME;
+}
+
+double zpool_cpu_seconds(const struct zpool *p)
+{
+	return p ? (double)atomic_load(&p->cpu_ns) / 1e9 : 0;
+}
+
+size_t zpool_buffered(const struct zpool *p)
+{
+	return p->buffered;
+}
+
+struct zout *zout_open_pool(int fd, int level, struct zpool *pool)
+{
+	struct zout *z = xcalloc(1, sizeof *z);
+	z->fd = fd;
+	z->pool = pool;
+	z->level = level;
+	return z;
+}
+
+/* Write the finished frames at the head of z's queue, in order; with
+ * wait, until the queue is down to keep frames. */
+static int zout_reap(struct zout *z, size_t keep, char *err, size_t errlen)
+{
+	struct zpool *p = z->pool;
+	int rc = 0;
+	while (z->qn) {
+		struct zjob *j = z->q[z->qhead];
+		pthread_mutex_lock(&p->mu);
+		while (!j->done && z->qn > keep)
+			pthread_cond_wait(&p->done, &p->mu);
+		bool done = j->done;
+		pthread_mutex_unlock(&p->mu);
+		if (!done)
+			break;
+		if (rc == 0 && !z->err_no) {
+			if (j->zerr || j->nomem) {
+				z->err_no = j->nomem ? ENOMEM : EIO;
+				snprintf(z->msg, sizeof z->msg, "zstd: %s",
+					 j->nomem ? "cannot create a compression "
+						    "context"
+						  : ZSTD_getErrorName(j->zerr));
+				rc = zout_failed(z, err, errlen);
+			} else {
+				rc = zout_write_fd(z, j->out, j->outlen, err,
+						   errlen);
+			}
+		}
+		z->qhead = (z->qhead + 1) % z->qcap;
+		z->qn--;
+		pthread_mutex_lock(&p->mu);
+		p->inflight--;
+		j->next = p->free;
+		p->free = j;
+		pthread_mutex_unlock(&p->mu);
+	}
+	return rc;
+}
+
+/* Hand the current frame on: to a thread, or compressed here. */
+static int zout_submit(struct zout *z, char *err, size_t errlen)
+{
+	struct zjob *j = z->cur;
+	if (!j || !j->rawlen)
+		return 0;
+	struct zpool *p = z->pool;
+	z->cur = NULL;
+	p->buffered -= j->rawlen;
+	j->level = z->level;
+	j->done = false;
+	/* a small frame is compressed here: a hand-over to a thread would
+	 * cost more, and the bytes are the same on any thread (they depend
+	 * on the level and the input only) */
+	bool here = !p->nth || j->rawlen < (64u << 10);
+	if (here) {
+		if (!p->cctx)
+			p->cctx = ZSTD_createCCtx();
+		if (p->cctx) {
+			zjob_run(p, p->cctx, j);
+		} else {
+			j->nomem = true;
+			j->outlen = 0;
+		}
+		j->done = true;
+	}
+	if (z->qn == z->qcap) {
+		/* grow the ring, unrolled to start at 0 */
+		size_t ncap = z->qcap ? 2 * z->qcap : 8;
+		struct zjob **nq = xcalloc(ncap, sizeof *nq);
+		for (size_t i = 0; i < z->qn; i++)
+			nq[i] = z->q[(z->qhead + i) % z->qcap];
+		free(z->q);
+		z->q = nq;
+		z->qcap = ncap;
+		z->qhead = 0;
+	}
+	z->q[(z->qhead + z->qn) % z->qcap] = j;
+	z->qn++;
+	pthread_mutex_lock(&p->mu);
+	p->inflight++;
+	if (!here) {
+		j->next = NULL;
+		if (p->tail)
+			p->tail->next = j;
+		else
+			p->head = j;
+		p->tail = j;
+		pthread_cond_signal(&p->work);
+	}
+	pthread_mutex_unlock(&p->mu);
+	/* write what is done; over the pool's bound, wait for this
+	 * file's oldest (every queued frame is some thread's work, so the
+	 * wait ends) */
+	size_t keep = z->qn;
+	if (p->inflight > p->limit)
+		keep = z->qn > p->inflight - p->limit
+			       ? z->qn - (p->inflight - p->limit)
+			       : 0;
+	return zout_reap(z, keep, err, errlen);
+}
+
+static int zout_pool_write(struct zout *z, const unsigned char *d, size_t n,
+			   char *err, size_t errlen)
+{
+	struct zpool *p = z->pool;
+	while (n) {
+		if (!z->cur) {
+			pthread_mutex_lock(&p->mu);
+			struct zjob *j = p->free;
+			if (j)
+				p->free = j->next;
+			pthread_mutex_unlock(&p->mu);
+			if (!j)
+				j = xcalloc(1, sizeof *j);
+			j->rawlen = 0;
+			z->cur = j;
+		}
+		struct zjob *j = z->cur;
+		size_t room = p->frame - j->rawlen;
+		size_t k = n < room ? n : room;
+		if (j->rawcap < j->rawlen + k) {
+			/* grow by doubling up to a frame: a file of a few
+			 * records holds a few records' bytes */
+			size_t c = j->rawcap ? j->rawcap : 4096;
+			while (c < j->rawlen + k)
+				c *= 2;
+			if (c > p->frame)
+				c = p->frame;
+			j->raw = xrealloc(j->raw, c);
+			j->rawcap = c;
+		}
+		memcpy(j->raw + j->rawlen, d, k);
+		j->rawlen += k;
+		p->buffered += k;
+		d += k;
+		n -= k;
+		if (j->rawlen == p->frame && zout_submit(z, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int zout_cut(struct zout *z, char *err, size_t errlen)
+{
+	if (z->err_no)
+		return zout_failed(z, err, errlen);
+	if (!z->pool)
+		return zout_flush(z, err, errlen);
+	return zout_submit(z, err, errlen);
 }

@@ -51,4 +51,32 @@ int zout_close(struct zout *z, char *err, size_t errlen);
 /* Last errno seen by a failed write (EPIPE lets tools exit quietly). */
 int zout_errno(const struct zout *z);
 
+/*
+ * Framed zstd output compressed on threads.  A zout opened on a pool
+ * writes independent zstd frames, each of ZIO_FRAME raw bytes (the last
+ * shorter, and a frame ends early at zout_cut), one after the other:
+ * any zstd reader (zin, zstd -dc) reads them as one stream.  The frames
+ * are cut where the bytes fall, never where a thread is free, so the
+ * file is byte for byte the same with any number of threads; a pool of
+ * 0 threads compresses on the caller.  The caller's thread writes the
+ * frames in order; at most about 2 x threads + 2 frames of a pool are in
+ * flight (memory bounded).  A pool serves any number of zouts, opened
+ * and used by one thread.
+ */
+#define ZIO_FRAME (4u << 20)
+struct zpool;
+struct zpool *zpool_new(int threads);
+void zpool_free(struct zpool *p); /* every zout on it closed first */
+/* Frames of n raw bytes instead of ZIO_FRAME (tests: many frames from
+ * little data).  Before any zout opens on the pool. */
+void zpool_set_frame(struct zpool *p, size_t n);
+/* CPU seconds the pool spent compressing, on every thread. */
+double zpool_cpu_seconds(const struct zpool *p);
+/* Raw bytes written to the pool's zouts and not yet in a frame. */
+size_t zpool_buffered(const struct zpool *p);
+struct zout *zout_open_pool(int fd, int level, struct zpool *pool);
+/* End the current frame here (no wait): bounds what zpool_buffered
+ * holds, e.g. over many open files. */
+int zout_cut(struct zout *z, char *err, size_t errlen);
+
 #endif

@@ -33,9 +33,14 @@
 #include "zio.h"
 
 #define STAT_MAX_LEN 128 /* longer strings get no min/max */
+#define TXLOG_MAX_DEFAULT_THREADS 8
+/* raw bytes the open files of a write may hold before their frames are
+ * cut: 16 frames, 64 MiB (txlog(1), Data files) */
+static size_t txlog_buffered_max = 16 * (size_t)ZIO_FRAME;
 
 struct colstat {
 	char *name;
+	size_t name_len;
 	enum value_order ord; /* by the schema: timestamps are instants */
 	struct buf min, max;
 	uint64_t nonnull;
@@ -53,9 +58,19 @@ struct dfile {
 	char **pvals; /* partition values (NULL: null) */
 	struct commit_file cf;
 	struct zout *z;
+	char sum[33];   /* when closed: XXH3-128 of the bytes on disk */
+	int64_t size;
 	uint64_t nrec, raw; /* records and uncompressed bytes written */
 	struct colstat *cols;
 	size_t ncols;
+	/* dfile_track's memo: the column of member i of the record before
+	 * and the raw name literal it was found by (a record shaped like
+	 * the one before finds each column by one memcmp) */
+	struct trackmemo {
+		size_t col;
+		struct buf lit;
+	} *memo;
+	size_t nmemo;
 };
 
 struct dws {
@@ -76,6 +91,11 @@ struct dws {
 	struct buf scratch;
 	unsigned seq;
 };
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static const struct ds_type *col_type(const struct ds_type *schema,
 				      const char *col)
@@ -107,6 +127,37 @@ int txlog_part_instant(const char *v, struct instant *t)
 	return 0;
 }
 
+int txlog_threads(void)
+{
+	if (opt.threads > 0)
+		return opt.threads;
+	long c = sysconf(_SC_NPROCESSORS_ONLN);
+	return c < 1 ? 1 : c > TXLOG_MAX_DEFAULT_THREADS ? TXLOG_MAX_DEFAULT_THREADS
+							  : (int)c;
+}
+
+struct zpool *txlog_pool(void)
+{
+	static struct zpool *pool;
+	if (!pool) {
+		/* -j 1: compressed on the calling thread; -j N: on N
+		 * threads while the calling thread parses */
+		int n = txlog_threads();
+		pool = zpool_new(n > 1 ? n : 0);
+		/* tests: many frames from a little data (idem(7)) */
+		const char *fs = getenv("IDEM_ZIO_FRAME");
+		if (fs && *fs) {
+			char *end;
+			unsigned long long v = strtoull(fs, &end, 10);
+			if (*end == '\0' && v >= 1 && v <= ZIO_FRAME) {
+				zpool_set_frame(pool, (size_t)v);
+				txlog_buffered_max = 16 * (size_t)v;
+			}
+		}
+	}
+	return pool;
+}
+
 struct dws *dws_new(const char *table, const struct ds_type *schema,
 		    char *const *part, size_t npart, int level)
 {
@@ -117,6 +168,31 @@ struct dws *dws_new(const char *table, const struct ds_type *schema,
 	w->npart = npart;
 	w->level = level;
 	return w;
+}
+
+/* Folders made for data files, whose parents are fsynced once before
+ * the files are published (not once a partition: 16k partitions made
+ * 16k fsyncs of the table's folder). */
+static struct {
+	char **p;
+	size_t n;
+} made;
+
+static void sync_made_dirs(bool skip)
+{
+	qsort(made.p, made.n, sizeof *made.p, cmp_cstr);
+	for (size_t i = 0; i < made.n && !skip; i++) {
+		char err[512];
+		/* made[i]'s name lives in its parent */
+		if ((i == 0 || strcmp(made.p[i], made.p[i - 1]) != 0) &&
+		    commit_sync_dir(made.p[i], err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+	}
+	for (size_t i = 0; i < made.n; i++)
+		free(made.p[i]);
+	free(made.p);
+	made.p = NULL;
+	made.n = 0;
 }
 
 static void mkdirs(const char *table, const char *rel)
@@ -131,9 +207,9 @@ static void mkdirs(const char *table, const char *rel)
 			continue;
 		b.p[i] = '\0';
 		if (mkdir(b.p, 0777) == 0) {
-			char err[512];
-			if (commit_sync_dir(b.p, err, sizeof err) != 0)
-				cli_die(EXIT_TROUBLE, "%s", err);
+			made.p = xreallocarray(made.p, made.n + 1,
+					       sizeof *made.p);
+			made.p[made.n++] = xstrdup(b.p);
 		} else if (errno != EEXIST) {
 			cli_die(EXIT_TROUBLE, "%s: %s", b.p, strerror(errno));
 		}
@@ -170,7 +246,7 @@ struct dfile *dfile_open(const char *table, const struct ds_type *schema,
 	if (commit_open(&f->cf, full.p, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	buf_free(&full);
-	f->z = zout_open(f->cf.fd, level);
+	f->z = zout_open_pool(f->cf.fd, level, txlog_pool());
 	return f;
 }
 
@@ -179,27 +255,103 @@ static struct colstat *col_of(struct dfile *f, const char *k, size_t kn,
 {
 	for (size_t i = 0; i < f->ncols; i++) {
 		const char *name = f->cols[i].name;
-		if (literal ? scan_string_equals(k, kn, name, strlen(name))
-			    : (strlen(name) == kn && memcmp(name, k, kn) == 0))
+		size_t nl = f->cols[i].name_len;
+		if (literal ? scan_string_equals(k, kn, name, nl)
+			    : (nl == kn && memcmp(name, k, kn) == 0))
 			return &f->cols[i];
 	}
 	f->cols = xreallocarray(f->cols, f->ncols + 1, sizeof *f->cols);
 	struct colstat *c = &f->cols[f->ncols++];
 	memset(c, 0, sizeof *c);
 	c->name = literal ? scan_strdup_lit(k, kn) : xstrndup(k, kn);
+	c->name_len = strlen(c->name);
 	c->ord = txlog_order(f->schema, c->name);
 	return c;
 }
 
+/* An RFC 3339 time in UTC with the zone Z, as most writers spell it:
+ * YYYY-MM-DDTHH:MM:SS[.f+]Z, no escape. */
+static bool utc_text(const char *p, size_t n)
+{
+	if (n < 22 || p[n - 2] != 'Z' || p[5] != '-' || p[8] != '-' ||
+	    p[11] != 'T' || p[14] != ':' || p[17] != ':')
+		return false;
+	return n == 22 || p[20] == '.';
+}
+
+/* A number literal with no exponent and no minus zero: [-]int[.frac]. */
+static bool plain_number(const char *p, size_t n, size_t *intlen)
+{
+	size_t i = p[0] == '-';
+	size_t s = i;
+	bool nonzero = false;
+	while (i < n && p[i] >= '0' && p[i] <= '9')
+		nonzero |= p[i++] != '0';
+	*intlen = i - s;
+	if (i < n && p[i] == '.')
+		for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+			nonzero |= p[i] != '0';
+	return i == n && (nonzero || p[0] != '-');
+}
+
+/*
+ * value_compare_as(o, a, b) on the scanned bytes where they tell: two
+ * strings without escapes compare as their bytes (the decoded text's
+ * UTF-8 order is its byte order); two UTC times of one shape (same
+ * length, zone Z: fixed-width fields) compare as their bytes too, which
+ * is their order as instants (a timestamp column's values were checked
+ * as times); two plain numbers by sign, integer digits, then digits.
+ * Anything else takes the exact typed compare.
+ */
+static int stat_cmp(enum value_order o, const char *a, size_t an,
+		    const char *b, size_t bn)
+{
+	if (a[0] == '"' && b[0] == '"' && !memchr(a + 1, '\\', an - 2) &&
+	    !memchr(b + 1, '\\', bn - 2) &&
+	    (o != VALUE_ORDER_INSTANT ||
+	     (an == bn && utc_text(a, an) && utc_text(b, bn)))) {
+		size_t m = an < bn ? an : bn;
+		int c = memcmp(a + 1, b + 1, m - 2);
+		if (c)
+			return c < 0 ? -1 : 1;
+		return an == bn ? 0 : an < bn ? -1 : 1;
+	}
+	size_t ai, bi;
+	if ((a[0] == '-' || (a[0] >= '0' && a[0] <= '9')) &&
+	    (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')) &&
+	    plain_number(a, an, &ai) && plain_number(b, bn, &bi)) {
+		bool na = a[0] == '-', nb = b[0] == '-';
+		if (na != nb)
+			return na ? -1 : 1; /* no minus zero here */
+		int sign = na ? -1 : 1, c = 0;
+		/* a leading zero is only "0" itself: more integer digits is
+		 * a larger magnitude */
+		if (ai != bi) {
+			c = ai < bi ? -1 : 1;
+		} else {
+			/* the same integer width: byte order, the shorter
+			 * fraction padded with zeros */
+			size_t m = an > bn ? an : bn;
+			for (size_t i = na; i < m && !c; i++) {
+				char x = i < an ? a[i] : '0';
+				char y = i < bn ? b[i] : '0';
+				if (x == '.' || y == '.')
+					x = y = '.'; /* a missing point */
+				c = (x > y) - (x < y);
+			}
+		}
+		return sign * c;
+	}
+	return value_compare_as(o, a, an, b, bn);
+}
+
 static void col_bound(struct colstat *c, const char *v, size_t vn)
 {
-	if (!c->min.len ||
-	    value_compare_as(c->ord, v, vn, c->min.p, c->min.len) < 0) {
+	if (!c->min.len || stat_cmp(c->ord, v, vn, c->min.p, c->min.len) < 0) {
 		c->min.len = 0;
 		buf_add(&c->min, v, vn);
 	}
-	if (!c->max.len ||
-	    value_compare_as(c->ord, v, vn, c->max.p, c->max.len) > 0) {
+	if (!c->max.len || stat_cmp(c->ord, v, vn, c->max.p, c->max.len) > 0) {
 		c->max.len = 0;
 		buf_add(&c->max, v, vn);
 	}
@@ -207,17 +359,33 @@ static void col_bound(struct colstat *c, const char *v, size_t vn)
 
 void dfile_track(struct dfile *f, const struct scan_record *r)
 {
+	if (f->nmemo < r->nmembers) {
+		f->memo = xreallocarray(f->memo, r->nmembers, sizeof *f->memo);
+		memset(f->memo + f->nmemo, 0,
+		       (r->nmembers - f->nmemo) * sizeof *f->memo);
+		f->nmemo = r->nmembers;
+	}
 	for (size_t m = 0; m < r->nmembers; m++) {
 		const struct scan_member *mb = &r->members[m];
 		const char *k = r->p + mb->key;
 		const char *v = r->p + mb->val;
 		if (v[0] == 'n')
 			continue;
-		struct colstat *c = col_of(f, k, mb->key_len, true);
+		struct trackmemo *tm = &f->memo[m];
+		struct colstat *c;
+		if (tm->lit.len == mb->key_len &&
+		    memcmp(tm->lit.p, k, mb->key_len) == 0) {
+			c = &f->cols[tm->col];
+		} else {
+			c = col_of(f, k, mb->key_len, true);
+			tm->col = (size_t)(c - f->cols);
+			tm->lit.len = 0;
+			buf_add(&tm->lit, k, mb->key_len);
+		}
 		c->nonnull++;
 		if (c->unbounded)
 			continue;
-		size_t vn = scan_skip(r->p, r->n, mb->val) - mb->val;
+		size_t vn = mb->val_end - mb->val;
 		if (vn > STAT_MAX_LEN || v[0] == '{' || v[0] == '[' ||
 		    v[0] == 't' || v[0] == 'f') {
 			c->nested |= v[0] == '{';
@@ -408,6 +576,9 @@ static void dfile_free(struct dfile *f)
 		buf_free(&f->cols[c].max);
 	}
 	free(f->cols);
+	for (size_t m = 0; m < f->nmemo; m++)
+		buf_free(&f->memo[m].lit);
+	free(f->memo);
 	for (size_t k = 0; k < f->npart; k++)
 		free(f->pvals[k]);
 	free(f->pvals);
@@ -415,27 +586,28 @@ static void dfile_free(struct dfile *f)
 	free(f);
 }
 
-void dfile_seal(struct dfile *f, bool data_change, const char *extra_tags,
-		struct buf *actions, char ***written, size_t *nwritten,
-		uint64_t *records, uint64_t *bytes)
+/* The file's frames all written; its checksum and size, of the bytes on
+ * disk (the temp read back). */
+static void dfile_close_data(struct dfile *f)
 {
 	char err[512];
 	if (zout_close(f->z, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s: %s", f->cf.path, err);
 	f->z = NULL;
-	/* the checksum is of the bytes on disk: read back the temp */
-	char sum[33];
-	int64_t size;
-	if (!file_xxh3(f->cf.tmp, sum, &size))
+	if (!file_xxh3(f->cf.tmp, f->sum, &f->size))
 		cli_die(EXIT_TROUBLE, "%s: %s", f->cf.tmp, strerror(errno));
-	int rc = commit_finish_new(&f->cf, err, sizeof err);
-	if (rc != 0)
-		cli_die(EXIT_TROUBLE, "%s",
-			rc > 0 ? "data file name collision" : err);
+}
+
+/* The add action of a published f; f freed. */
+static void dfile_add(struct dfile *f, bool data_change,
+		      const char *extra_tags, struct buf *actions,
+		      char ***written, size_t *nwritten, uint64_t *records,
+		      uint64_t *bytes)
+{
 	*written = xreallocarray(*written, *nwritten + 1, sizeof(char *));
 	(*written)[(*nwritten)++] = xstrdup(f->rel);
 	*records += f->nrec;
-	*bytes += (uint64_t)size;
+	*bytes += (uint64_t)f->size;
 
 	struct buf st = {0};
 	stats_json(f, &st);
@@ -453,15 +625,30 @@ void dfile_seal(struct dfile *f, bool data_change, const char *extra_tags,
 			buf_adds(actions, "null");
 	}
 	buf_addf(actions, "},\"size\":%lld,\"modificationTime\":%lld,"
-		 "\"dataChange\":%s,\"stats\":", (long long)size,
+		 "\"dataChange\":%s,\"stats\":", (long long)f->size,
 		 (long long)(time_now() / 1000000),
 		 data_change ? "true" : "false");
 	jw_string(actions, st.p, st.len);
 	buf_addf(actions, ",\"tags\":{\"idem.xxh3_128\":\"%s\","
-		 "\"idem.rawSize\":\"%llu\"%s}}}\n", sum,
+		 "\"idem.rawSize\":\"%llu\"%s}}}\n", f->sum,
 		 (unsigned long long)f->raw, extra_tags ? extra_tags : "");
 	buf_free(&st);
 	dfile_free(f);
+}
+
+void dfile_seal(struct dfile *f, bool data_change, const char *extra_tags,
+		struct buf *actions, char ***written, size_t *nwritten,
+		uint64_t *records, uint64_t *bytes)
+{
+	char err[512];
+	dfile_close_data(f);
+	sync_made_dirs(false);
+	int rc = commit_finish_new(&f->cf, err, sizeof err);
+	if (rc != 0)
+		cli_die(EXIT_TROUBLE, "%s",
+			rc > 0 ? "data file name collision" : err);
+	dfile_add(f, data_change, extra_tags, actions, written, nwritten,
+		  records, bytes);
 }
 
 void dfile_abort(struct dfile *f)
@@ -553,9 +740,27 @@ static void dws_index(struct dws *w, size_t fi)
 	w->idx[dws_slot(w, w->keys[fi], w->keylens[fi])] = (uint32_t)fi + 1;
 }
 
+/* Over txlog_buffered_max of records waiting for their frames to fill
+ * (many partitions each with a little): every file ends its frame here,
+ * so memory stays bounded whatever the number of partitions.  Where the
+ * cut falls depends on the bytes only: the files are the same with any
+ * -j. */
+static void dws_cut(struct dws *w)
+{
+	char e[512];
+	for (size_t i = 0; i < w->nfiles; i++)
+		if (zout_cut(w->files[i]->z, e, sizeof e) != 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", w->files[i]->cf.path, e);
+}
+
 int dws_add(struct dws *w, const struct scan_record *r, char *err,
 	    size_t errlen)
 {
+	if (!w->npart && w->nfiles) { /* one file: no key to find */
+		dfile_write(w->files[0], r->p, r->n);
+		dfile_track(w->files[0], r);
+		return 0;
+	}
 	struct buf *key = &w->scratch;
 	key->len = 0;
 	char *vals[MAX_PART];
@@ -659,6 +864,8 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 	}
 	dfile_write(f, r->p, r->n);
 	dfile_track(f, r);
+	if (zpool_buffered(txlog_pool()) > txlog_buffered_max)
+		dws_cut(w);
 	return 0;
 }
 
@@ -672,9 +879,30 @@ void dws_finish_tagged(struct dws *w, const char *extra_tags,
 		       struct buf *actions, char ***written, size_t *nwritten,
 		       uint64_t *records, uint64_t *bytes)
 {
+	/* every file complete, then all published at once: one syncfs
+	 * and one fsync a folder, not two fsyncs a partition */
+	struct commit_file **cs = xcalloc(w->nfiles ? w->nfiles : 1,
+					  sizeof *cs);
 	for (size_t i = 0; i < w->nfiles; i++) {
-		dfile_seal(w->files[i], true, extra_tags, actions, written,
-			   nwritten, records, bytes);
+		dfile_close_data(w->files[i]);
+		cs[i] = &w->files[i]->cf;
+	}
+	/* many files: commit_finish_new_many's syncfs after the links
+	 * makes the new folders durable too */
+	sync_made_dirs(w->nfiles >= 8);
+	char err[512];
+	int rc = commit_finish_new_many(cs, w->nfiles, err, sizeof err);
+	free(cs);
+	if (rc != 0) {
+		for (size_t i = 0; i < w->nfiles; i++)
+			dfile_free(w->files[i]);
+		w->nfiles = 0;
+		cli_die(EXIT_TROUBLE, "%s",
+			rc > 0 ? "data file name collision" : err);
+	}
+	for (size_t i = 0; i < w->nfiles; i++) {
+		dfile_add(w->files[i], true, extra_tags, actions, written,
+			  nwritten, records, bytes);
 		free(w->keys[i]);
 	}
 	free(w->files);
@@ -767,13 +995,17 @@ void need_files(const struct dl_snapshot *s, struct dl_file *const *live,
 	buf_free(&b);
 }
 
-struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f)
+struct lines *open_data_msg(const struct dl_snapshot *s,
+			    const struct dl_file *f, char *msg, size_t len)
 {
 	struct buf b = {0};
 	buf_addf(&b, "%s/%s", s->table, f->path);
 	char err[512];
-	if (dl_open_check(s->table, f->path, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
+	if (dl_open_check(s->table, f->path, err, sizeof err) != 0) {
+		snprintf(msg, len, "%s", err);
+		buf_free(&b);
+		return NULL;
+	}
 	/* What txlog wrote it checks when reading it back: the bytes must
 	 * be those the add's size and idem.xxh3_128 tag name, or a damaged
 	 * file would come out as wrong records.  XXH3 over the compressed
@@ -786,15 +1018,27 @@ struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f)
 	if (scan_get(f->action, f->action_len, "tags", &tv, &tn) &&
 	    scan_get(tv, tn, "idem.xxh3_128", &tv, &tn) && tn == 34 &&
 	    tv[0] == '"' && file_xxh3(b.p, sum, &size) &&
-	    (size != f->size || memcmp(sum, tv + 1, 32) != 0))
-		cli_die(EXIT_TROUBLE, "%s: %s: damaged data file (its %s "
-			"differs from the log's); run txlog verify", s->table,
-			f->path, size != f->size ? "size" : "checksum");
+	    (size != f->size || memcmp(sum, tv + 1, 32) != 0)) {
+		snprintf(msg, len, "%s: %s: damaged data file (its %s "
+			 "differs from the log's); run txlog verify", s->table,
+			 f->path, size != f->size ? "size" : "checksum");
+		buf_free(&b);
+		return NULL;
+	}
 	struct lines *l = lines_open(b.p, LINES_DEFAULT_MAX, err, sizeof err);
 	if (!l)
-		cli_die(EXIT_TROUBLE, "%s: data file of version %lld: %s",
-			s->table, (long long)f->version, err);
+		snprintf(msg, len, "%s: data file of version %lld: %s",
+			 s->table, (long long)f->version, err);
 	buf_free(&b);
+	return l;
+}
+
+struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f)
+{
+	char msg[1024];
+	struct lines *l = open_data_msg(s, f, msg, sizeof msg);
+	if (!l)
+		cli_die(EXIT_TROUBLE, "%s", msg);
 	return l;
 }
 

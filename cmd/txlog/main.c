@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "timefmt.h"
@@ -32,7 +33,7 @@ static const struct cli_verb verbs[] = {
 	 "Create an empty table",
 	 EX_INIT "  txlog init daily --infer --partition-by day\n"},
 	{"append", "append TABLE [--txn APP:VERSION] [--merge-schema] [FILE]...",
-	 "txn merge-schema level checkpoint-interval stats",
+	 "txn merge-schema level threads checkpoint-interval stats",
 	 "Add records in one commit",
 	 EX_INIT "  printf '{\"id\":1}\\n' | txlog append orders --txn load:1\n"
 	 "  printf '{\"id\":1}\\n' | txlog append orders --txn load:1\n"},
@@ -55,7 +56,7 @@ static const struct cli_verb verbs[] = {
 	 "Delete the rows that match",
 	 EX_INIT EX_ROWS "  txlog delete orders --where 'id = 2'\n"},
 	{"cat", "cat TABLE [--version N | --as-of TIME] [--where EXPR]",
-	 "version as-of where stats", "Print the rows",
+	 "version as-of where threads stats", "Print the rows",
 	 EX_INIT EX_ROWS "  txlog cat orders --where 'id = 2'\n"},
 	{"log", "log TABLE [--utc] [--format table|ndjson]", "utc format",
 	 "The history, newest first: a table on a terminal, else NDJSON",
@@ -77,7 +78,8 @@ static const struct cli_verb verbs[] = {
 	 EX_INIT EX_ROWS "  txlog vacuum orders --dry-run\n"},
 	{"optimize", "optimize TABLE [--where EXPR] [--target-size SIZE] "
 		     "[--zorder-by COL,...]",
-	 "where target-size zorder-by level checkpoint-interval stats",
+	 "where target-size zorder-by level threads checkpoint-interval "
+	 "stats",
 	 "Compact small files",
 	 EX_INIT EX_ROWS EX_ROWS "  txlog optimize orders --zorder-by id\n"},
 	{"stats", "stats TABLE [--version N] [--target-size SIZE]",
@@ -121,6 +123,8 @@ static const struct cli_opthelp option_help[] = {
 	{"to", "      --to V2               changes: the last version (default the newest)\n"},
 	{"as-of", "      --as-of TIME          read the version current at TIME (RFC 3339)\n"},
 	{"level", "      --level N             zstd level of data files (default 3)\n"},
+	{"threads", "  -j, --threads N           threads (0: all cores; default the cores, at\n"
+		    "                            most 8); the table is the same with any N\n"},
 	{"retain", "      --retain DUR          vacuum: keep what time travel within DUR\n"
 		   "                            needs (default 7d)\n"},
 	{"dry-run", "      --dry-run             vacuum, restore: print the plan, change nothing\n"},
@@ -191,6 +195,7 @@ static const struct option longopts[] = {
 	{"utc", no_argument, 0, O_UTC},
 	{"format", required_argument, 0, O_FORMAT},
 	{"to", required_argument, 0, O_TO},
+	{"threads", required_argument, 0, 'j'},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0},
 };
@@ -210,7 +215,7 @@ int main(int argc, char **argv)
 						 usage);
 	int (*fn)(void) = verb_fn[v - verbs];
 	int c;
-	while ((c = cli_verb_getopt(v, argc, argv, "hk:", longopts)) != -1) {
+	while ((c = cli_verb_getopt(v, argc, argv, "hk:j:", longopts)) != -1) {
 		switch (c) {
 		case O_SCHEMA:
 			opt.schema_file = optarg;
@@ -245,6 +250,19 @@ int main(int argc, char **argv)
 		case 'k':
 			opt.key = optarg;
 			break;
+		case 'j': {
+			uint64_t n = cli_count("-j", optarg);
+			if (n > 256)
+				cli_usage_error("-j: at most 256 threads, got "
+						"'%s'", optarg);
+			if (n == 0) { /* all online cores */
+				long cores = sysconf(_SC_NPROCESSORS_ONLN);
+				n = cores < 1 ? 1 : cores > 256 ? 256
+								: (uint64_t)cores;
+			}
+			opt.threads = (int)n;
+			break;
+		}
 		case O_NEWER:
 			opt.when_newer = optarg;
 			break;

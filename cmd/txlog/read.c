@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <pthread.h>
 
 #include "cli.h"
 #include "jsonw.h"
@@ -38,6 +39,194 @@ static int cmp_by_version(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
+/*
+ * cat -j: files read ahead on threads (checksum, decompression, lines,
+ * a --where of simple terms), written out by the calling thread in the
+ * order -j 1 writes them.  A thread fills blocks of whole output lines;
+ * at most CAT_BLOCKS of them wait per file and at most 2 x threads files
+ * are read ahead (memory bounded).  A fault a thread meets is kept with
+ * its message and said when the output gets there: what came before it
+ * is written, as with one thread.
+ */
+#define CAT_BLOCK (1u << 20)
+#define CAT_BLOCKS 4
+
+struct cat_job {
+	const struct dl_file *f;
+	bool skip;
+	struct buf q[CAT_BLOCKS]; /* ring of full blocks */
+	size_t qhead, qn;
+	bool done;
+	char *err; /* the fault that ended the file, or NULL */
+	uint64_t in, out, bytes;
+};
+
+struct cat_ctx {
+	pthread_mutex_t mu;
+	pthread_cond_t work, avail, space;
+	struct cat_job *jobs;
+	size_t n, next, consumed, window;
+	const struct dl_snapshot *s;
+	struct pred *p;
+	bool filter;
+};
+
+/* Hand block b (whole lines, '\n' after each) to the writer. */
+static void cat_push(struct cat_ctx *c, struct cat_job *j, struct buf *b)
+{
+	pthread_mutex_lock(&c->mu);
+	while (j->qn == CAT_BLOCKS)
+		pthread_cond_wait(&c->space, &c->mu);
+	struct buf *slot = &j->q[(j->qhead + j->qn) % CAT_BLOCKS];
+	struct buf t = *slot; /* an emptied block's memory, reused */
+	*slot = *b;
+	t.len = 0;
+	*b = t;
+	j->qn++;
+	pthread_cond_broadcast(&c->avail);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void cat_file(struct cat_ctx *c, struct cat_job *j)
+{
+	char msg[1024], err[512];
+	struct buf b = {0};
+	struct scan_record rec = {0};
+	struct lines *l = open_data_msg(c->s, j->f, msg, sizeof msg);
+	if (!l) {
+		j->err = xstrdup(msg);
+		goto out;
+	}
+	struct line ln;
+	int rc;
+	while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
+		j->in++;
+		if (c->filter) {
+			struct scan_error se;
+			if (ln.too_long ||
+			    scan_record(&rec, ln.p, ln.len, &se) != 0) {
+				snprintf(msg, sizeof msg, "%s: %s:%" PRIu64
+					 ": damaged data file", opt.table,
+					 j->f->path, ln.lineno);
+				j->err = xstrdup(msg);
+				break;
+			}
+			if (!pred_match(c->p, &rec))
+				continue;
+		}
+		buf_add(&b, ln.p, ln.len);
+		buf_addc(&b, '\n');
+		j->out++;
+		if (b.len >= CAT_BLOCK)
+			cat_push(c, j, &b);
+	}
+	if (rc < 0 && !j->err) {
+		snprintf(msg, sizeof msg, "%s: %s", j->f->path, err);
+		j->err = xstrdup(msg);
+	}
+	j->bytes = lines_bytes(l);
+	lines_close(l);
+	if (b.len)
+		cat_push(c, j, &b);
+out:
+	buf_free(&b);
+	scan_record_free(&rec);
+	pthread_mutex_lock(&c->mu);
+	j->done = true;
+	pthread_cond_broadcast(&c->avail);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void *cat_worker(void *arg)
+{
+	struct cat_ctx *c = arg;
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (c->next < c->n &&
+		       (c->jobs[c->next].skip ||
+			c->next >= c->consumed + c->window)) {
+			if (c->jobs[c->next].skip) {
+				c->next++;
+				continue;
+			}
+			pthread_cond_wait(&c->work, &c->mu);
+		}
+		if (c->next >= c->n)
+			break;
+		struct cat_job *j = &c->jobs[c->next++];
+		pthread_mutex_unlock(&c->mu);
+		cat_file(c, j);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* Write the files of live (skip[i]: ruled out) in order, read on
+ * threads.  Returns the files skipped. */
+static void cat_threads(const struct dl_snapshot *s, struct pred *p,
+			bool filter, struct dl_file **live, const bool *skip,
+			size_t n, int threads)
+{
+	struct cat_ctx c = {.n = n, .s = s, .p = p, .filter = filter,
+			    .window = 2 * (size_t)threads};
+	pthread_mutex_init(&c.mu, NULL);
+	pthread_cond_init(&c.work, NULL);
+	pthread_cond_init(&c.avail, NULL);
+	pthread_cond_init(&c.space, NULL);
+	c.jobs = xcalloc(n ? n : 1, sizeof *c.jobs);
+	for (size_t i = 0; i < n; i++) {
+		c.jobs[i].f = live[i];
+		c.jobs[i].skip = skip[i];
+	}
+	pthread_t *th = xcalloc((size_t)threads, sizeof *th);
+	int started = 0;
+	for (int i = 0; i < threads; i++)
+		if (pthread_create(&th[i], NULL, cat_worker, &c) == 0)
+			started++;
+	if (!started)
+		cat_worker(&c); /* no thread to be had: read here */
+	for (size_t i = 0; i < n; i++) {
+		struct cat_job *j = &c.jobs[i];
+		if (j->skip)
+			continue;
+		pthread_mutex_lock(&c.mu);
+		for (;;) {
+			while (!j->qn && !j->done)
+				pthread_cond_wait(&c.avail, &c.mu);
+			if (!j->qn)
+				break;
+			struct buf *b = &j->q[j->qhead];
+			pthread_mutex_unlock(&c.mu);
+			cli_out_line(b->p, b->len - 1); /* its last '\n' too */
+			pthread_mutex_lock(&c.mu);
+			b->len = 0;
+			j->qhead = (j->qhead + 1) % CAT_BLOCKS;
+			j->qn--;
+			pthread_cond_broadcast(&c.space);
+		}
+		c.consumed = i + 1;
+		pthread_cond_broadcast(&c.work);
+		pthread_mutex_unlock(&c.mu);
+		cli_stats.records_in += j->in;
+		cli_stats.records_out += j->out;
+		cli_stats.bytes_in += j->bytes;
+		if (j->err)
+			cli_die(EXIT_TROUBLE, "%s", j->err);
+		for (size_t k = 0; k < CAT_BLOCKS; k++)
+			buf_free(&j->q[k]);
+	}
+	for (int i = 0; i < threads; i++)
+		if (i < started)
+			pthread_join(th[i], NULL);
+	free(th);
+	free(c.jobs);
+	pthread_cond_destroy(&c.work);
+	pthread_cond_destroy(&c.avail);
+	pthread_cond_destroy(&c.space);
+	pthread_mutex_destroy(&c.mu);
+}
+
 int verb_cat(void)
 {
 	struct pred *p = pred_parse(opt.where, opt.nwhere, false);
@@ -51,8 +240,23 @@ int verb_cat(void)
 	if (opt.version >= 0 || opt.as_of)
 		need_files(s, live, n); /* vacuumed: fail before any output */
 	qsort(live, n, sizeof *live, cmp_by_version);
+	size_t nfiles = n;
 	bool filter = p->n || p->jq;
 	struct scan_record rec = {0};
+	int threads = txlog_threads();
+	/* a jq --where runs on one jq state: on this thread */
+	if (threads > 1 && !p->jq && n > 1) {
+		bool *skip = xcalloc(n, sizeof *skip);
+		for (size_t i = 0; i < n; i++)
+			if (filter && !pred_file_may_match(p, s, NULL, 0,
+							   live[i])) {
+				skip[i] = true;
+				skipped++;
+			}
+		cat_threads(s, p, filter, live, skip, n, threads);
+		free(skip);
+		n = 0; /* done */
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (filter && !pred_file_may_match(p, s, NULL, 0, live[i])) {
 			skipped++;
@@ -87,7 +291,7 @@ int verb_cat(void)
 		char extra[160];
 		snprintf(extra, sizeof extra,
 			 ",\"version\":%lld,\"files\":%zu,\"files_skipped\":%zu",
-			 (long long)s->version, n, skipped);
+			 (long long)s->version, nfiles, skipped);
 		cli_stats_print(extra);
 	}
 	scan_record_free(&rec);

@@ -51,6 +51,7 @@ extern struct txopt {
 	bool retain_set, dry_run, force, deep;
 	uint64_t target_size; /* optimize, stats: uncompressed bytes */
 	const char *zorder;   /* optimize --zorder-by COL,... */
+	int threads;          /* -j: 0 until given (the default then) */
 	char **files;
 	size_t nfiles;
 } opt;
@@ -118,6 +119,12 @@ bool txlog_part_key(const struct dl_snapshot *s, const struct dl_file *f,
  * instant it names: Delta's "2024-01-01 08:00:00[.ffffff]" (UTC) or an
  * ISO 8601 time with a zone.  0, or -1 when it is neither. */
 int txlog_part_instant(const char *v, struct instant *t);
+
+/* The threads data files are compressed on (-j), made at first use:
+ * the bytes written are the same with any number. */
+struct zpool *txlog_pool(void);
+/* -j's value, or the default. */
+int txlog_threads(void);
 
 struct dws; /* a set of open data files, one per partition */
 
@@ -193,6 +200,10 @@ void need_files(const struct dl_snapshot *s, struct dl_file *const *live,
 		size_t n);
 /* Open a data file of the snapshot for reading lines, or die 2. */
 struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f);
+/* open_data that says why (the message open_data dies with) in msg
+ * instead of dying: for a thread. */
+struct lines *open_data_msg(const struct dl_snapshot *s,
+			    const struct dl_file *f, char *msg, size_t len);
 
 /* ---- predicates ---- */
 

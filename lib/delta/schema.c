@@ -80,6 +80,7 @@ struct ds_type *ds_copy(const struct ds_type *t)
 		c->nfields = c->cap = t->nfields;
 		for (size_t i = 0; i < t->nfields; i++) {
 			c->fields[i].name = xstrdup(t->fields[i].name);
+			c->fields[i].name_len = t->fields[i].name_len;
 			c->fields[i].metadata = xstrdup(t->fields[i].metadata);
 			c->fields[i].nullable = t->fields[i].nullable;
 			c->fields[i].type = ds_copy(t->fields[i].type);
@@ -94,6 +95,7 @@ static void add_field(struct ds_type *t, const char *name, size_t len,
 	t->fields = xgrow(t->fields, &t->cap, t->nfields, sizeof *t->fields, 8);
 	struct ds_field *f = &t->fields[t->nfields++];
 	f->name = xstrndup(name, len);
+	f->name_len = len;
 	f->type = ft;
 	f->nullable = nullable;
 	f->metadata = xstrdup(meta ? meta : "{}");
@@ -103,7 +105,7 @@ struct ds_field *ds_field(const struct ds_type *t, const char *name,
 			  size_t len)
 {
 	for (size_t i = 0; i < t->nfields; i++)
-		if (strlen(t->fields[i].name) == len &&
+		if (t->fields[i].name_len == len &&
 		    memcmp(t->fields[i].name, name, len) == 0)
 			return &t->fields[i];
 	return NULL;
@@ -357,6 +359,19 @@ static enum dt_kind int_kind(const char *p, size_t n)
 				    "9223372036854775807"};
 	static const char *nlim[] = {"-128", "-32768", "-2147483648",
 				     "-9223372036854775808"};
+	size_t neg = n && p[0] == '-';
+	if (n - neg <= 18) {
+		/* 18 digits fit an int64: no digit-string compare */
+		int64_t v = 0;
+		for (size_t i = neg; i < n; i++)
+			v = v * 10 + (p[i] - '0');
+		if (neg)
+			v = -v;
+		return v >= -128 && v <= 127		 ? DT_BYTE
+		       : v >= -32768 && v <= 32767	 ? DT_SHORT
+		       : v >= INT32_MIN && v <= INT32_MAX ? DT_INTEGER
+							  : DT_LONG;
+	}
 	for (int k = 0; k < 4; k++)
 		if (value_number_compare(p, n, nlim[k], strlen(nlim[k])) >= 0 &&
 		    value_number_compare(p, n, lim[k], strlen(lim[k])) <= 0)
@@ -419,6 +434,13 @@ static void retype(struct ds_type *t, enum dt_kind k)
 static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		 bool *changed, struct buf *path, char *err, size_t errlen);
 
+/* The column path for a message; NULL: the fast walk of
+ * ds_check_record, which asks ds_check again for the message. */
+static const char *pname(const struct buf *path)
+{
+	return path && path->len ? path->p : ".";
+}
+
 static int mismatch(const struct ds_type *t, const char *p, struct buf *path,
 		    char *err, size_t errlen)
 {
@@ -430,7 +452,7 @@ static int mismatch(const struct ds_type *t, const char *p, struct buf *path,
 	else
 		buf_adds(&b, t->name ? t->name : "?");
 	errbuf_set(err, errlen, "column %s: %s where the schema has %s",
-		path->len ? path->p : ".", scan_type(p), b.p);
+		pname(path), scan_type(p), b.p);
 	buf_free(&b);
 	return -1;
 }
@@ -450,7 +472,7 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 			bool evolve, bool *changed, struct buf *path,
 			char *err, size_t errlen)
 {
-	size_t base = path->len;
+	size_t base = path ? path->len : 0;
 	unsigned char seen_small[64] = {0};
 	unsigned char *seen = t->nfields <= 64 ? seen_small
 					       : xcalloc(t->nfields, 1);
@@ -461,11 +483,16 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 	char kbuf[256];
 	int rc = 0;
 	while (scan_obj_next(&o, &k, &kn, &v, &vn)) {
-		char *name = kn <= sizeof kbuf ? kbuf : xmalloc(kn);
-		size_t nl = scan_string_decode(k, kn, name);
-		path->len = base;
-		buf_addc(path, '.');
-		buf_add(path, name, nl);
+		/* a name without an escape is its own bytes */
+		bool plain = !memchr(k + 1, '\\', kn - 2);
+		char *name = plain ? (char *)k + 1
+			     : kn <= sizeof kbuf ? kbuf : xmalloc(kn);
+		size_t nl = plain ? kn - 2 : scan_string_decode(k, kn, name);
+		if (path) {
+			path->len = base;
+			buf_addc(path, '.');
+			buf_add(path, name, nl);
+		}
 		struct ds_field *f = ds_field(t, name, nl);
 		const char *twin = f ? NULL : case_twin(t, name, nl);
 		if (twin) {
@@ -473,13 +500,13 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 			 * regardless of casing." */
 			errbuf_set(err, errlen, "column %s: differs from column "
 				"%s only in case (Delta column names must be "
-				"unique regardless of case)", path->p, twin);
+				"unique regardless of case)", pname(path), twin);
 			rc = -1;
 		} else if (!f) {
 			if (!evolve) {
 				errbuf_set(err, errlen,
 					"column %s: not in the table schema "
-					"(--merge-schema adds it)", path->p);
+					"(--merge-schema adds it)", pname(path));
 				rc = -1;
 			} else {
 				add_field(t, name, nl, infer(v, vn), true, NULL);
@@ -492,13 +519,20 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 				}
 				seen[t->nfields - 1] = 1;
 			}
+		} else if (seen[f - t->fields]) {
+			/* a row holds a column once; jq would keep the last,
+			 * the statistics would count both */
+			errbuf_set(err, errlen, "column %s: given twice in one "
+				"object (a Delta row holds a column once)",
+				pname(path));
+			rc = -1;
 		} else {
 			seen[f - t->fields] = 1;
 			if (v[0] == 'n') {
 				if (!f->nullable) {
 					errbuf_set(err, errlen,
 						"column %s: null in a "
-						"non-nullable column", path->p);
+						"non-nullable column", pname(path));
 					rc = -1;
 				}
 			} else {
@@ -506,7 +540,7 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 					   err, errlen);
 			}
 		}
-		if (name != kbuf)
+		if (!plain && name != kbuf)
 			free(name);
 		if (rc)
 			break;
@@ -514,12 +548,14 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 	if (rc == 0) {
 		for (size_t i = 0; i < t->nfields; i++) {
 			if (!seen[i] && !t->fields[i].nullable) {
-				path->len = base;
-				buf_addc(path, '.');
-				buf_adds(path, t->fields[i].name);
+				if (path) {
+					path->len = base;
+					buf_addc(path, '.');
+					buf_adds(path, t->fields[i].name);
+				}
 				errbuf_set(err, errlen,
 					"column %s: required member missing",
-					path->p);
+					pname(path));
 				rc = -1;
 				break;
 			}
@@ -527,9 +563,11 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 	}
 	if (seen != seen_small)
 		free(seen);
-	path->len = base;
-	if (path->p)
-		path->p[base] = '\0';
+	if (path) {
+		path->len = base;
+		if (path->p)
+			path->p[base] = '\0';
+	}
 	return rc;
 }
 
@@ -563,6 +601,10 @@ static const char *number_fits(const struct ds_type *t, const char *p,
 {
 	char tmp[512];
 	if (t->kind != DT_DECIMAL) {
+		/* at most 38 characters and no exponent: below 1e38, which
+		 * a float holds (no strtod on the record path) */
+		if (n <= 38 && !memchr(p, 'e', n) && !memchr(p, 'E', n))
+			return NULL;
 		if (n >= sizeof tmp)
 			return "too many digits";
 		memcpy(tmp, p, n);
@@ -617,7 +659,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		if (!is_base64(p, n)) {
 			errbuf_set(err, errlen, "column %s: not base64 (binary "
 				"values are base64 strings)",
-				path->len ? path->p : ".");
+				pname(path));
 			return -1;
 		}
 		return 0;
@@ -628,7 +670,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		const char *why;
 		if (n != 12 || time_parse_date(p + 1, 10, &days, &why) != 0) {
 			errbuf_set(err, errlen, "column %s: %.*s is not a date "
-				"YYYY-MM-DD%s%s", path->len ? path->p : ".",
+				"YYYY-MM-DD%s%s", pname(path),
 				(int)(n > 40 ? 40 : n), p, n == 12 ? ": " : "",
 				n == 12 ? why : "");
 			return -1;
@@ -646,7 +688,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		/* any year 0000-9999, as Delta's timestamps (0001-9999) */
 		if (n >= 64 || time_parse_instant(tmp, l, &in, &why) != 0) {
 			errbuf_set(err, errlen, "column %s: not an RFC 3339 time",
-				path->len ? path->p : ".");
+				pname(path));
 			return -1;
 		}
 		return 0;
@@ -669,7 +711,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 			errbuf_set(err, errlen,
 				"column %s: %.*s does not fit %s "
 				"(--merge-schema widens it)",
-				path->len ? path->p : ".", (int)(n > 40 ? 40 : n),
+				pname(path), (int)(n > 40 ? 40 : n),
 				p, t->name);
 			return -1;
 		}
@@ -685,7 +727,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		const char *why = number_fits(t, p, n);
 		if (why) {
 			errbuf_set(err, errlen, "column %s: %.*s does not fit %s: "
-				"%s", path->len ? path->p : ".",
+				"%s", pname(path),
 				(int)(n > 40 ? 40 : n), p, t->name, why);
 			return -1;
 		}
@@ -699,15 +741,16 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 	case DT_ARRAY: {
 		if (p[0] != '[')
 			return mismatch(t, p, path, err, errlen);
-		size_t base = path->len;
-		buf_adds(path, "[]");
+		size_t base = path ? path->len : 0;
+		if (path)
+			buf_adds(path, "[]");
 		size_t i = scan_ws(p, n, 1);
 		int rc = 0;
 		while (rc == 0 && i < n && p[i] != ']') {
 			size_t e = scan_skip(p, n, i);
 			if (p[i] == 'n' && !t->contains_null) {
 				errbuf_set(err, errlen, "column %s: null element",
-					path->p);
+					pname(path));
 				rc = -1;
 			} else {
 				rc = check(t->elem, p + i, e - i, evolve,
@@ -717,8 +760,10 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 			if (i < n && p[i] == ',')
 				i = scan_ws(p, n, i + 1);
 		}
-		path->len = base;
-		path->p[base] = '\0';
+		if (path) {
+			path->len = base;
+			path->p[base] = '\0';
+		}
 		return rc;
 	}
 	case DT_MAP: {
@@ -735,7 +780,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 				if (v[0] == 'n')
 					errbuf_set(err, errlen,
 						"column %s: null map value",
-						path->len ? path->p : ".");
+						pname(path));
 				return -1;
 			}
 		}
@@ -746,7 +791,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		break;
 	}
 	errbuf_set(err, errlen, "column %s: type %s is not supported for writing",
-		path->len ? path->p : ".", t->raw ? t->raw : "?");
+		pname(path), t->raw ? t->raw : "?");
 	return -1;
 }
 
@@ -759,6 +804,95 @@ int ds_check(struct ds_type *t, const char *p, size_t n, bool evolve,
 	int rc = check(t, p, n, evolve, changed, &path, err, errlen);
 	buf_free(&path);
 	return rc;
+}
+
+/*
+ * The top level of a record from its scanned members (no second walk of
+ * the object), with each member's field remembered by its position and
+ * its name's raw bytes: a record shaped like the one before finds every
+ * field by one memcmp.  No column path is built on the way; when
+ * anything fails, ds_check walks the record again and says where (the
+ * same walk in the same order meets the same first fault: what this pass
+ * widened only lets more through).
+ */
+int ds_check_record(struct ds_type *t, const struct scan_record *r,
+		    bool evolve, bool *changed, struct ds_memo *m, char *err,
+		    size_t errlen)
+{
+	const char *p = r->p;
+	if (m->cap < r->nmembers) {
+		size_t old = m->cap;
+		m->cap = r->nmembers + 8;
+		m->e = xreallocarray(m->e, m->cap, sizeof *m->e);
+		memset(m->e + old, 0, (m->cap - old) * sizeof *m->e);
+	}
+	/* room for every field this record may add, so no growth below */
+	if (m->seencap < t->nfields + r->nmembers) {
+		m->seencap = t->nfields + r->nmembers + 16;
+		m->seen = xrealloc(m->seen, m->seencap);
+	}
+	memset(m->seen, 0, t->nfields + r->nmembers);
+	int rc = 0;
+	for (size_t i = 0; i < r->nmembers && rc == 0; i++) {
+		const struct scan_member *mb = &r->members[i];
+		const char *k = p + mb->key, *v = p + mb->val;
+		size_t kn = mb->key_len, vn = mb->val_end - mb->val;
+		struct ds_memo_entry *e = &m->e[i];
+		if (e->field >= t->nfields || e->lit.len != kn ||
+		    memcmp(e->lit.p, k, kn) != 0) {
+			/* a name with an escape decodes first */
+			char kbuf[256];
+			char *name = kn <= sizeof kbuf ? kbuf : xmalloc(kn);
+			size_t nl = scan_string_decode(k, kn, name);
+			struct ds_field *f = ds_field(t, name, nl);
+			if (!f && (!evolve || case_twin(t, name, nl))) {
+				rc = -1; /* ds_check says which */
+			} else if (!f) {
+				add_field(t, name, nl, infer(v, vn), true, NULL);
+				*changed = true;
+				f = &t->fields[t->nfields - 1];
+			}
+			if (name != kbuf)
+				free(name);
+			if (rc)
+				break;
+			e->field = (size_t)(f - t->fields);
+			e->lit.len = 0;
+			buf_add(&e->lit, k, kn);
+		}
+		struct ds_field *f = &t->fields[e->field];
+		if (m->seen[e->field]) {
+			rc = -1; /* twice in the record: ds_check says so */
+			break;
+		}
+		m->seen[e->field] = 1;
+		if (v[0] == 'n')
+			rc = f->nullable ? 0 : -1;
+		else
+			rc = check(f->type, v, vn, evolve, changed, NULL, err,
+				   errlen);
+	}
+	if (rc == 0) {
+		for (size_t i = 0; i < t->nfields && rc == 0; i++)
+			if (!m->seen[i] && !t->fields[i].nullable)
+				rc = -1;
+	}
+	if (rc == 0)
+		return 0;
+	if (ds_check(t, p + r->start, r->n - r->start, evolve, changed, err,
+		     errlen) == 0)
+		errbuf_set(err, errlen, "schema check: the record passed one "
+			   "walk and failed the other (a bug)");
+	return -1;
+}
+
+void ds_memo_free(struct ds_memo *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		buf_free(&m->e[i].lit);
+	free(m->e);
+	free(m->seen);
+	memset(m, 0, sizeof *m);
 }
 
 /* ---- type changes (the protocol's typeWidening feature) ---- */

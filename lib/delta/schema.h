@@ -62,6 +62,7 @@ struct ds_type {
 
 struct ds_field {
 	char *name;
+	size_t name_len;
 	struct ds_type *type;
 	bool nullable;
 	char *metadata; /* JSON text, "{}" by default */
@@ -87,6 +88,28 @@ struct ds_field *ds_field(const struct ds_type *t, const char *name,
  */
 int ds_check(struct ds_type *t, const char *p, size_t n, bool evolve,
 	     bool *changed, char *err, size_t errlen);
+
+/*
+ * ds_check of a scanned object record, faster: the top-level members
+ * come from r (no second parse), found through m (zeroed at first, kept
+ * from record to record, ds_memo_free at the end).  Same answers and
+ * messages as ds_check on the record's text.
+ */
+struct scan_record;
+struct ds_memo_entry {
+	size_t field;    /* index in the struct's fields */
+	struct buf lit;  /* the member name's raw literal it was found by */
+};
+struct ds_memo {
+	struct ds_memo_entry *e;
+	size_t cap;
+	unsigned char *seen;
+	size_t seencap;
+};
+int ds_check_record(struct ds_type *t, const struct scan_record *r,
+		    bool evolve, bool *changed, struct ds_memo *m, char *err,
+		    size_t errlen);
+void ds_memo_free(struct ds_memo *m);
 
 /* True when type t is primitive (a partition column must be). */
 bool ds_primitive(const struct ds_type *t);

@@ -331,6 +331,122 @@ TEST(gzip_members_read_whole_and_every_cut_is_an_error)
 	buf_free(&back);
 }
 
+/* Data written through a pool of threads in frames of FRAME bytes
+ * (cut_at: zout_cut there too), from several zouts on the pool at once
+ * when nfiles > 1. */
+#define FRAME (256u << 10)
+static int write_pool(const char *p, int threads, const struct buf *data,
+		      size_t chunk, size_t cut_at, int nfiles)
+{
+	char err[256];
+	struct zpool *pool = zpool_new(threads);
+	zpool_set_frame(pool, FRAME);
+	int fds[4];
+	struct zout *z[4];
+	char name[300];
+	for (int f = 0; f < nfiles; f++) {
+		snprintf(name, sizeof name, "%s.%d", p, f);
+		fds[f] = open(f ? name : p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		z[f] = zout_open_pool(fds[f], 3, pool);
+	}
+	int rc = 0;
+	for (size_t off = 0; off < data->len && rc == 0; off += chunk) {
+		size_t n = data->len - off < chunk ? data->len - off : chunk;
+		for (int f = 0; f < nfiles && rc == 0; f++)
+			rc = zout_write(z[f], data->p + off, n, err, sizeof err);
+		if (cut_at && off <= cut_at && cut_at < off + n)
+			for (int f = 0; f < nfiles && rc == 0; f++)
+				rc = zout_cut(z[f], err, sizeof err);
+	}
+	for (int f = 0; f < nfiles; f++) {
+		if (zout_close(z[f], err, sizeof err) != 0)
+			rc = -1;
+		if (close(fds[f]) != 0)
+			rc = -1;
+	}
+	if (zpool_buffered(pool) != 0)
+		rc = -1;
+	zpool_free(pool);
+	return rc;
+}
+
+/* How many zstd frames the file holds, or -1. */
+static int frames(const struct buf *b)
+{
+	int n = 0;
+	for (size_t off = 0; off < b->len; n++) {
+		size_t fs = ZSTD_findFrameCompressedSize(b->p + off,
+							 b->len - off);
+		if (ZSTD_isError(fs))
+			return -1;
+		off += fs;
+	}
+	return n;
+}
+
+TEST(pool_frames_are_the_same_bytes_on_any_number_of_threads)
+{
+	struct buf data = {0}, one = {0}, back = {0};
+	char err[256] = "";
+	bool zc = false;
+	sample(&data, 10000);
+	CHECK(data.len > 2 * FRAME && data.len < 3 * FRAME);
+	const char *p = tmp_path("pool");
+	CHECK_INT(write_pool(p, 0, &data, 1000, 0, 1), 0);
+	slurp(p, &one);
+	CHECK_INT(frames(&one), 3);
+	CHECK_INT(zin_all(p, 65536, &back, &zc, err, sizeof err), 0);
+	CHECK(zc && back.len == data.len &&
+	      memcmp(back.p, data.p, data.len) == 0);
+	static const int threads[] = {1, 2, 4};
+	for (size_t i = 0; i < 3; i++) {
+		/* odd write sizes, several files interleaved on one pool */
+		CHECK_INT(write_pool(p, threads[i], &data, 777, 0, 3), 0);
+		for (int f = 0; f < 3; f++) {
+			char name[300];
+			snprintf(name, sizeof name, "%s.%d", p, f);
+			slurp(f ? name : p, &back);
+			CHECK(back.len == one.len &&
+			      memcmp(back.p, one.p, one.len) == 0);
+		}
+	}
+	/* a cut ends a frame where it is asked, on any thread count */
+	CHECK_INT(write_pool(p, 0, &data, 1000, 12345, 1), 0);
+	slurp(p, &one);
+	CHECK_INT(frames(&one), 4);
+	CHECK_INT(write_pool(p, 2, &data, 1000, 12345, 2), 0);
+	slurp(p, &back);
+	CHECK(back.len == one.len && memcmp(back.p, one.p, one.len) == 0);
+	CHECK_INT(zin_all(p, 4096, &back, &zc, err, sizeof err), 0);
+	CHECK(back.len == data.len && memcmp(back.p, data.p, data.len) == 0);
+	buf_free(&data);
+	buf_free(&one);
+	buf_free(&back);
+}
+
+TEST(pool_write_errors_stick)
+{
+	int fd = open("/dev/full", O_WRONLY);
+	if (fd < 0)
+		return;
+	for (int threads = 0; threads <= 2; threads += 2) {
+		char err[256] = "";
+		struct zpool *pool = zpool_new(threads);
+		struct zout *z = zout_open_pool(fd, 3, pool);
+		CHECK_INT(zout_write(z, "x\n", 2, err, sizeof err), 0);
+		CHECK_INT(zout_flush(z, err, sizeof err), -1);
+		CHECK_STR(err, "write: No space left on device");
+		err[0] = '\0';
+		CHECK_INT(zout_write(z, "y\n", 2, err, sizeof err), -1);
+		CHECK_STR(err, "write: No space left on device");
+		errno = 0;
+		CHECK_INT(zout_close(z, err, sizeof err), -1);
+		CHECK_INT(errno, ENOSPC);
+		zpool_free(pool);
+	}
+	close(fd);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -347,6 +463,8 @@ int main(void)
 	RUN(enospc_is_reported_and_sticks);
 	RUN(error_only_at_close_is_not_lost);
 	RUN(epipe_is_reported);
+	RUN(pool_frames_are_the_same_bytes_on_any_number_of_threads);
+	RUN(pool_write_errors_stick);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

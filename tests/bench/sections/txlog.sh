@@ -43,6 +43,32 @@ if have txlog; then
 	got=$("$TX" cat "$TXD/big" | wc -l | tr -d ' ')
 	[ "$got" = "$N" ] || printf 'bench: WARNING txlog cat gave %s records, expected %s\n' "$got" "$N"
 
+	# 1b. the whole file in one append, on 1 and on every core, against
+	#     zstd -3 over the same bytes with as many threads (issue 20: at
+	#     least 0.8x of zstd -3 -T<cores>); append --stats splits its own
+	#     CPU (read, parse, schema check, statistics) from compression's,
+	#     and dedup's CPU over the same bytes is the scanner's pace.
+	NCPU=$(nproc 2>/dev/null || echo 1)
+	"$TX" init "$TXD/one" --infer || die "txlog init failed"
+	"$TX" append "$TXD/one" "$DATA" || die "txlog append failed"
+	bench txlog-append-j1 "$TX" append "$TXD/one" -j 1 "$DATA"
+	bench txlog-append-jN "$TX" append "$TXD/one" -j "$NCPU" "$DATA"
+	bench zstd-3 zstd -q -3 -c "$DATA"
+	bench zstd-3-TN zstd -q -3 -T"$NCPU" -c "$DATA"
+	own=$("$TX" append "$TXD/one" -j 1 "$DATA" --stats 2>&1 >/dev/null | tail -n 1)
+	oc=$(printf '%s' "$own" | jq .own_cpu_seconds)
+	zc=$(printf '%s' "$own" | jq .compress_cpu_seconds)
+	sc=null
+	if [ "$HAVE_GNU_TIME" = 1 ] && have dedup; then
+		/usr/bin/time -f '%U %S' -o "$TXD/dedup.time" "$IDEM_BIN/dedup" -k .order_id "$DATA" >/dev/null 2>&1
+		sc=$(awk '{ printf "%.3f", $1 + $2 }' "$TXD/dedup.time")
+	fi
+	printf '%-24s %10s s own CPU, %s s compressing (-j 1); dedup -k over the same bytes %s s CPU\n' \
+		txlog-append-cost "$oc" "$zc" "$sc"
+	record --argjson own "$oc" --argjson compress "$zc" --argjson dedup "$sc" \
+		'{kind:"cost", name:"txlog-append", own_cpu_seconds:$own, compress_cpu_seconds:$compress, dedup_cpu_seconds:$dedup}'
+	rm -rf "$TXD/one"
+
 	# 2. cat against zstd -dc over the same data files
 	bench txlog-cat "$TX" cat "$TXD/big"
 	bench zstd-dc-files sh -c 'zstd -dcq "$1"/*.ndjson.zst' zstd-dc-files "$TXD/big"
@@ -86,6 +112,8 @@ if have txlog; then
 	printf '%-24s %10s s replaying %s commits, %s s from the checkpoint (load only, CPU)\n' txlog-read-inproc "$ir" "${TXLOG_COMMITS:-1000}" "$ic"
 
 	printf '\n%-32s %8s\n' ratio "faster"
+	ratio "txlog append -j 1 vs zstd -3" txlog-append-j1 zstd-3
+	ratio "txlog append -j N vs zstd -3 -T N" txlog-append-jN zstd-3-TN 0.8
 	ratio "txlog cat vs zstd -dc" txlog-cat zstd-dc-files 0.8
 	ratio "checkpoint vs replay (load)" txlog-read-checkpoint-inproc txlog-read-1000-commits-inproc 10
 	ratio "checkpoint vs replay (process)" txlog-read-checkpoint txlog-read-1000-commits

@@ -1,0 +1,184 @@
+#!/usr/bin/env bats
+# txlog -j: append, cat and optimize on threads give the tables and the
+# output of one thread, byte for byte.  IDEM_ZIO_FRAME makes frames small
+# so that a few hundred KiB of input spread over many frames in flight.
+
+load helpers
+
+# What a table holds, with what differs run to run (times, uuids in file
+# names) taken out: each commit's actions, then the data files' bytes in
+# the order the log adds them.
+table_dump() { # TABLE
+	python3 - "$1" <<'EOF'
+import hashlib, json, os, sys, urllib.parse
+t = sys.argv[1]
+log = os.path.join(t, "_delta_log")
+for name in sorted(os.listdir(log)):
+    if not name.endswith(".json"):
+        continue
+    for line in open(os.path.join(log, name)):
+        a = json.loads(line)
+        for k in ("add", "remove"):
+            if k in a:
+                p = urllib.parse.unquote(a[k].pop("path"))
+                a[k].pop("modificationTime", None)
+                a[k].pop("deletionTimestamp", None)
+                if k == "add":
+                    with open(os.path.join(t, p), "rb") as f:
+                        a[k]["bytes"] = hashlib.sha256(f.read()).hexdigest()
+                    # the folder, not the uuid'd name
+                    a[k]["dir"] = os.path.dirname(p)
+        if "commitInfo" in a:
+            a["commitInfo"].pop("timestamp", None)
+            a["commitInfo"].pop("txnId", None)
+        if "metaData" in a:
+            a["metaData"].pop("id", None)
+            a["metaData"].pop("createdTime", None)
+        print(name, json.dumps(a, sort_keys=True))
+EOF
+}
+
+setup_file() {
+	cd "$BATS_FILE_TMPDIR" || return 1
+	"$IDEM_GEN" -n "$(quick 6000 2000)" -s 7 > in.ndjson
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	cp "$BATS_FILE_TMPDIR/in.ndjson" .
+	export IDEM_ZIO_FRAME=20000
+}
+
+@test "append -j 4: the table of -j 1, frames and statistics alike" {
+	for j in 1 4; do
+		txlog init t$j --infer
+		txlog append t$j in.ndjson -j $j --stats 2> stats.$j
+		# a second commit that widens the schema, from a pipe
+		sed 's/"qty":\([0-9]*\)/"qty":\1.5/' in.ndjson | head -500 |
+			txlog append t$j --merge-schema --threads $j
+	done
+	table_dump t1 > d1
+	table_dump t4 > d4
+	run diff d1 d4
+	assert_success
+	assert_output ''
+	# many frames were written (the test is not about one frame)
+	run python3 -c 'import sys; print(sum(open(f, "rb").read().count(b"\x28\xb5\x2f\xfd") for f in sys.argv[1:]) > 20)' $(find t1 -name '*.zst')
+	assert_output True
+	run jq -c '[.threads, .records_out, (.own_cpu_seconds >= 0), (.compress_cpu_seconds > 0)]' stats.4
+	assert_output "[4,$(wc -l < in.ndjson),true,true]"
+	run sh -c 'txlog cat t4 | head -n -500 | cmp - in.ndjson'
+	assert_success
+}
+
+@test "append -j 4 --partition-by: the table of -j 1" {
+	for j in 1 4; do
+		txlog init t$j --infer --partition-by currency
+		txlog append t$j in.ndjson -j $j
+	done
+	table_dump t1 > d1
+	table_dump t4 > d4
+	run diff d1 d4
+	assert_success
+	run bash -c 'cmp <(txlog cat t4 | sort) <(sort in.ndjson)'
+	assert_success
+}
+
+@test "append to 40 partitions: frames cut over the bound, one syncfs, the table of -j 1" {
+	awk '{ sub(/^\{/, "{\"k\":" (NR % 40) ","); print }' in.ndjson > k.ndjson
+	for j in 1 4; do
+		txlog init t$j --infer --partition-by k
+		txlog append t$j k.ndjson -j $j
+	done
+	table_dump t1 > d1
+	table_dump t4 > d4
+	run diff d1 d4
+	assert_success
+	run sh -c 'grep -c "\"add\"" d1'
+	assert_output 40
+	# 40 x 20000 bytes of frames being filled is over the bound of 16
+	# frames: every file was cut, so each holds more frames than its
+	# size alone would make
+	run python3 -c 'import sys; print(min(open(f, "rb").read().count(b"\x28\xb5\x2f\xfd") for f in sys.argv[1:]) >= 5)' $(find t1 -name '*.zst')
+	assert_output True
+	run bash -c 'cmp <(txlog cat t4 | sort) <(sort k.ndjson)'
+	assert_success
+	run txlog verify t4
+	assert_success
+}
+
+@test "append -j 4 refuses a bad record as -j 1 does, commits nothing, leaves no file" {
+	awk 'NR == 1500 { print "{\"order_id\":" } NR == 1800 { print "{\"amount\":\"x\"}" } { print }' in.ndjson > bad.ndjson
+	for j in 1 4; do
+		txlog init t$j --infer
+		txlog append t$j in.ndjson -j $j
+		run txlog append t$j bad.ndjson -j $j
+		assert_failure 2
+		echo "$output" > err.$j
+		run find t$j -name '*.zst' -newer t$j/_delta_log/00000000000000000001.json
+		assert_output ''
+		run ls t$j/_delta_log
+		assert_output $'00000000000000000000.json\n00000000000000000001.json'
+	done
+	run cat err.4
+	assert_output 'txlog: bad.ndjson:1500: invalid JSON: unexpected end of input at byte 13; nothing committed'
+	run cmp err.1 err.4
+	assert_success
+}
+
+@test "-j takes a count; 0 is every core; other verbs refuse it" {
+	txlog init t --infer
+	run txlog append t in.ndjson -j x
+	assert_failure 2
+	assert_output --partial "-j"
+	run txlog append t in.ndjson -j 0 --stats
+	assert_success
+	run txlog log t -j 2
+	assert_failure 2
+	assert_output --partial "txlog: log: --threads does not apply to log"
+}
+
+@test "a -j 4 append killed with SIGKILL commits nothing" {
+	txlog init t --infer
+	for i in 1 2 3 4 5 6 7 8; do cat in.ndjson; done > big.ndjson
+	unset IDEM_ZIO_FRAME
+	for d in 0.05 0.15 0.3; do
+		txlog append t big.ndjson -j 4 &
+		pid=$!
+		sleep $d
+		kill -9 $pid 2>/dev/null || true
+		wait $pid 2>/dev/null || true
+	done
+	# a version is whole or absent: what verify reads matches the log
+	run txlog verify t
+	assert_success
+	n=$(ls t/_delta_log/*.json | wc -l)
+	run sh -c "txlog cat t | wc -l"
+	assert_output "$(( (n - 1) * $(wc -l < big.ndjson) ))"
+}
+
+@test "cat -j 4: the output of -j 1, with --where, time travel and a damaged file" {
+	txlog init t --infer --partition-by currency
+	split -l 700 in.ndjson c.
+	for c in c.*; do txlog append t "$c" -j 1; done
+	for args in "" "--where amount>100" "--where .amount>100" "--version 3" "--where currency=\"EUR\""; do
+		txlog cat t $args -j 1 --stats > out.1 2> err.1
+		txlog cat t $args -j 4 --stats > out.4 2> err.4
+		cmp out.1 out.4
+		run diff <(jq -c 'del(.seconds)' err.1) <(jq -c 'del(.seconds)' err.4)
+		assert_success
+		[ -s out.1 ]
+	done
+	# a file in the middle damaged: the rows before it, then the fault
+	f=$(jq -r '.add.path // empty' t/_delta_log/00000000000000000004.json | head -1)
+	printf 'x' >> "t/$f"
+	run txlog cat t -j 1
+	assert_failure 2
+	echo "$output" > o.1
+	run txlog cat t -j 4
+	assert_failure 2
+	echo "$output" > o.4
+	cmp o.1 o.4
+	run tail -n 1 o.4
+	assert_output "txlog: t: $f: damaged data file (its size differs from the log's); run txlog verify"
+}
