@@ -26,6 +26,7 @@
 #include "expr.h"
 #include "jsonw.h"
 #include "lines.h"
+#include "par.h"
 #include "timefmt.h"
 #include "txlog.h"
 #include "value.h"
@@ -33,7 +34,6 @@
 #include "zio.h"
 
 #define STAT_MAX_LEN 128 /* longer strings get no min/max */
-#define TXLOG_MAX_DEFAULT_THREADS 8
 /* raw bytes the open files of a write may hold before their frames are
  * cut: 16 frames, 64 MiB (txlog(1), Data files) */
 static size_t txlog_buffered_max = 16 * (size_t)ZIO_FRAME;
@@ -129,11 +129,7 @@ int txlog_part_instant(const char *v, struct instant *t)
 
 int txlog_threads(void)
 {
-	if (opt.threads > 0)
-		return opt.threads;
-	long c = sysconf(_SC_NPROCESSORS_ONLN);
-	return c < 1 ? 1 : c > TXLOG_MAX_DEFAULT_THREADS ? TXLOG_MAX_DEFAULT_THREADS
-							  : (int)c;
+	return opt.threads > 0 ? opt.threads : par_default_threads();
 }
 
 struct zpool *txlog_pool(void)

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "timefmt.h"
@@ -250,19 +249,9 @@ int main(int argc, char **argv)
 		case 'k':
 			opt.key = optarg;
 			break;
-		case 'j': {
-			uint64_t n = cli_count("-j", optarg);
-			if (n > 256)
-				cli_usage_error("-j: at most 256 threads, got "
-						"'%s'", optarg);
-			if (n == 0) { /* all online cores */
-				long cores = sysconf(_SC_NPROCESSORS_ONLN);
-				n = cores < 1 ? 1 : cores > 256 ? 256
-								: (uint64_t)cores;
-			}
-			opt.threads = (int)n;
+		case 'j':
+			opt.threads = cli_threads(optarg);
 			break;
-		}
 		case O_NEWER:
 			opt.when_newer = optarg;
 			break;
