@@ -460,6 +460,18 @@ void value_canon_tuple(struct buf *out, const char *const *vals,
 		value_canon(out, vals[k], lens[k]);
 }
 
+void value_tuple_text(struct buf *out, const char *const *vals,
+		      const size_t *lens, size_t count)
+{
+	buf_addc(out, '[');
+	for (size_t k = 0; k < count; k++) {
+		if (k)
+			buf_addc(out, ',');
+		buf_add(out, vals[k], lens[k]);
+	}
+	buf_addc(out, ']');
+}
+
 struct fp128 value_fp(const void *canon, size_t n)
 {
 	XXH128_hash_t h = XXH3_128bits(canon, n);

@@ -38,6 +38,11 @@ void value_canon(struct buf *out, const char *p, size_t n);
 void value_canon_tuple(struct buf *out, const char *const *vals,
 		       const size_t *lens, size_t count);
 
+/* Append several values as one JSON array of them as spelled,
+ * "[v1,v2]": the key a result shows for repeated -g/-k. */
+void value_tuple_text(struct buf *out, const char *const *vals,
+		      const size_t *lens, size_t count);
+
 struct fp128 value_fp(const void *canon, size_t n);
 
 /* A fingerprint as 32 lowercase hex digits, hi then lo (XXH128's

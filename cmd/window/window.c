@@ -960,13 +960,7 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 		s->klen = lens[0];
 	} else if (opt.ngroups > 1) {
 		buf_reset(&c->keytext);
-		buf_addc(&c->keytext, '[');
-		for (size_t k = 0; k < opt.ngroups; k++) {
-			if (k)
-				buf_addc(&c->keytext, ',');
-			buf_add(&c->keytext, vals[k], lens[k]);
-		}
-		buf_addc(&c->keytext, ']');
+		value_tuple_text(&c->keytext, vals, lens, opt.ngroups);
 		s->key = keep(ch, ln, c->keytext.p, c->keytext.len);
 		s->klen = c->keytext.len;
 	}

@@ -44,6 +44,18 @@ TEST(numbers_by_value)
 	CHECK(same("1e400", "10e399"));
 }
 
+TEST(tuple_text)
+{
+	const char *v[] = {"\"a\"", "1.0", "{\"x\":[1, 2]}"};
+	size_t n[] = {3, 3, 12};
+	buf_reset(&sa);
+	value_tuple_text(&sa, v, n, 3);
+	CHECK_STR(sa.p, "[\"a\",1.0,{\"x\":[1, 2]}]");
+	buf_reset(&sa);
+	value_tuple_text(&sa, v, n, 1);
+	CHECK_STR(sa.p, "[\"a\"]");
+}
+
 TEST(canonical_text)
 {
 	CHECK_STR(canon("-1.50"), "d-15e-1");
@@ -150,6 +162,7 @@ int main(void)
 {
 	RUN(numbers_by_value);
 	RUN(canonical_text);
+	RUN(tuple_text);
 	RUN(exponents_of_any_length);
 	RUN(strings_decoded);
 	RUN(objects_unordered);
