@@ -176,6 +176,8 @@ static struct {
 
 static void sync_made_dirs(bool skip)
 {
+	if (!made.n)
+		return;
 	qsort(made.p, made.n, sizeof *made.p, cmp_cstr);
 	for (size_t i = 0; i < made.n && !skip; i++) {
 		char err[512];
