@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "badrec.h"
 #include "buf.h"
 #include "cli.h"
 #include "commit.h"
@@ -162,7 +163,7 @@ static void settle(void);
 static void bad_record(const struct line *ln, const char *name, bool is_json,
 		       const char *type, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[1024]; /* cli_reject's bound, as badrec's */
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -396,10 +397,8 @@ static void duplicate(const struct line *ln, const char *name)
 enum stage { PREP_OK, BAD_LINE, BAD_KEY, BAD_TIME, BAD_ORDER };
 
 struct prepped {
-	enum stage bad;
-	bool is_json;
-	const char *type; /* the error type, a constant */
-	const char *msg;  /* par_keep()'s copy */
+	enum stage at;
+	struct badrec bad;
 	struct fp128 fp;
 	int64_t t;
 	const char *ord; /* --order-by value, par_keep()'s copy */
@@ -422,15 +421,9 @@ static void *worker_new(void *arg, int index)
 	struct worker *w = xcalloc(1, sizeof *w);
 	w->owns = index > 0;
 	for (size_t k = 0; k < opt.nkeys; k++)
-		w->keys[k] = w->owns ? cli_expr("-k", expr_source(opt.keys[k]))
-				     : opt.keys[k];
-	if (opt.time)
-		w->time = w->owns ? cli_expr("-t", expr_source(opt.time))
-				  : opt.time;
-	if (opt.order_by)
-		w->order_by = w->owns ? cli_expr("--order-by",
-						 expr_source(opt.order_by))
-				      : opt.order_by;
+		w->keys[k] = w->owns ? cli_expr_copy(opt.keys[k]) : opt.keys[k];
+	w->time = w->owns ? cli_expr_copy(opt.time) : opt.time;
+	w->order_by = w->owns ? cli_expr_copy(opt.order_by) : opt.order_by;
 	return w;
 }
 
@@ -448,47 +441,16 @@ static void worker_free(void *wctx)
 	free(w);
 }
 
-static void prep_bad(struct prepped *s, struct par_chunk *ch, enum stage at,
-		     bool is_json, const char *type, const char *msg)
-{
-	size_t n = strlen(msg);
-	s->bad = at;
-	s->is_json = is_json;
-	s->type = type;
-	/* bad_record's buffer held 511 bytes of it: the same cut */
-	s->msg = par_keep(ch, msg, n > 511 ? 511 : n);
-}
-
-/* Evaluate one expression for a record; false when the record is bad
- * (kept in s). */
-static bool eval(struct expr *e, struct scan_record *rec, const char *what,
-		 const char **v, size_t *vlen, struct prepped *s,
-		 struct par_chunk *ch, enum stage at)
-{
-	char err[512], msg[1024];
-	enum expr_status st = expr_eval(e, rec, v, vlen, err, sizeof err);
-	if (st == EXPR_VALUE)
-		return true;
-	const char *type = expr_failure(e, st, what, err, msg, sizeof msg);
-	prep_bad(s, ch, at, true, type, msg);
-	return false;
-}
-
 static void prep(void *wctx, const struct line *ln, void *slot,
 		 struct par_chunk *ch)
 {
 	struct worker *w = wctx;
 	struct prepped *s = slot;
-	char msg[512];
-	bool is_json;
-	s->bad = PREP_OK;
-	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
-					   &w->rec, opt.reads_fields, &is_json,
-					   msg, sizeof msg);
-	if (fault) {
-		prep_bad(s, ch, BAD_LINE, is_json, fault, msg);
+	s->at = BAD_LINE;
+	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->rec,
+			 opt.reads_fields))
 		return;
-	}
+	s->at = BAD_KEY;
 	buf_reset(&w->canon);
 	if (opt.nkeys == 0) {
 		value_canon(&w->canon, ln->p, ln->len);
@@ -496,8 +458,8 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 		const char *vals[MAX_KEYS];
 		size_t lens[MAX_KEYS];
 		for (size_t k = 0; k < opt.nkeys; k++)
-			if (!eval(w->keys[k], &w->rec, "key", &vals[k],
-				  &lens[k], s, ch, BAD_KEY))
+			if (!badrec_eval(&s->bad, ch, w->keys[k], &w->rec,
+					 "key", &vals[k], &lens[k]))
 				return;
 		if (opt.nkeys == 1)
 			value_canon(&w->canon, vals[0], lens[0]);
@@ -506,30 +468,23 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	}
 	s->fp = value_fp(w->canon.p, w->canon.len);
 	s->t = 0;
-	if (w->time) {
-		const char *v, *why;
-		size_t vlen;
-		if (!eval(w->time, &w->rec, "event time", &v, &vlen, s, ch,
-			  BAD_TIME))
-			return;
-		if (time_from_json(v, vlen, opt.unit, &s->t, &why) != 0) {
-			snprintf(msg, sizeof msg, "event time %s: %s",
-				 expr_source(w->time), why);
-			prep_bad(s, ch, BAD_TIME, true, "wrong_type", msg);
-			return;
-		}
-	}
+	s->at = BAD_TIME;
+	if (w->time && !badrec_time(&s->bad, ch, w->time, &w->rec,
+				    "event time", opt.unit, &s->t))
+		return;
+	s->at = BAD_ORDER;
 	if (w->order_by) {
 		const char *v;
 		size_t vlen;
-		if (!eval(w->order_by, &w->rec, "--order-by", &v, &vlen, s,
-			  ch, BAD_ORDER))
+		if (!badrec_eval(&s->bad, ch, w->order_by, &w->rec,
+				 "--order-by", &v, &vlen))
 			return;
 		/* v may live in the program's scratch: the next record's
 		 * evaluation on this thread overwrites it */
 		s->ord = par_keep(ch, v, vlen);
 		s->ord_len = vlen;
 	}
+	s->at = PREP_OK;
 }
 
 static void hold(struct kept *k, const struct line *ln, const char *ord,
@@ -545,8 +500,9 @@ static void hold(struct kept *k, const struct line *ln, const char *ord,
 static void keep_last(const struct line *ln, const char *name,
 		      const struct prepped *s)
 {
-	if (s->bad == BAD_ORDER) {
-		bad_record(ln, name, s->is_json, s->type, "%s", s->msg);
+	if (s->at == BAD_ORDER) {
+		bad_record(ln, name, s->bad.is_json, s->bad.type, "%s",
+			   s->bad.msg);
 		return;
 	}
 	const char *ord = opt.order_by ? s->ord : NULL;
@@ -652,7 +608,7 @@ static void defer(const struct line *ln, const char *name, struct fp128 fp,
 static void ahead(const void *slot)
 {
 	const struct prepped *s = slot;
-	if (s->bad != BAD_LINE && s->bad != BAD_KEY)
+	if (s->at != BAD_LINE && s->at != BAD_KEY)
 		fpset_prefetch(run.seen, s->fp);
 }
 
@@ -663,8 +619,9 @@ static void apply(const struct line *ln, const char *name, void *slot)
 	cli_stats.records_in++;
 	/* A record without a key is shard 0's to report. */
 	run.foreign = !cli_shard_keyless(&opt.shard);
-	if (s->bad == BAD_LINE || s->bad == BAD_KEY) {
-		bad_record(ln, name, s->is_json, s->type, "%s", s->msg);
+	if (s->at == BAD_LINE || s->at == BAD_KEY) {
+		bad_record(ln, name, s->bad.is_json, s->bad.type, "%s",
+			   s->bad.msg);
 		return;
 	}
 	run.foreign = !cli_shard_take(&opt.shard, s->fp, name, ln->lineno);
@@ -673,8 +630,9 @@ static void apply(const struct line *ln, const char *name, void *slot)
 		if (!opt.ttl)
 			return;
 	}
-	if (s->bad == BAD_TIME) {
-		bad_record(ln, name, s->is_json, s->type, "%s", s->msg);
+	if (s->at == BAD_TIME) {
+		bad_record(ln, name, s->bad.is_json, s->bad.type, "%s",
+			   s->bad.msg);
 		return;
 	}
 	if (run.foreign) {
