@@ -671,13 +671,14 @@ fi
 # reads (growth.sh counts records in N).  Each section's wall and CPU
 # seconds go to results.ndjson (kind "section"), for BENCH_QUICK's budget.
 for f in "$(dirname "$0")"/sections/*.sh; do
-	[ -f "$f" ] && want "$(basename "$f" .sh)" || continue
+	sec_name=$(basename "$f" .sh) # before the section: growth.sh sets f
+	[ -f "$f" ] && want "$sec_name" || continue
 	cpu_now
 	sec_t0=$(date +%s.%N) sec_c0=$CPU_NOW
 	. "$f"
 	N=$DATA_N DATA=$DATA_FILE DATA_BYTES=$DATA_FILE_BYTES
 	cpu_now
-	record --arg name "$(basename "$f" .sh)" \
+	record --arg name "$sec_name" \
 		--argjson wall "$(awk -v a="$sec_t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')" \
 		--argjson cpu "$(awk -v a="$sec_c0" -v b="$CPU_NOW" 'BEGIN { printf "%.2f", b - a }')" \
 		'{kind:"section", name:$name, wall_seconds:$wall, cpu_seconds:$cpu}'
