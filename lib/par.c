@@ -241,7 +241,7 @@ static int apply_chunk(struct par *P, struct par_chunk *ch, char *err,
 			P->ops->ahead(ch->slots + (k + ahead) * P->slot_size);
 		P->ops->apply(&ch->lines[k], ch->name,
 			      ch->slots + k * P->slot_size);
-		if ((cli_stats.records_in & 0xffff) == 0)
+		if (!P->ops->bytes_in && (cli_stats.records_in & 0xffff) == 0)
 			cli_progress(cli_stats.records_in,
 				     cli_stats.bytes_in + ch->file_bytes);
 	}
@@ -252,7 +252,8 @@ static int apply_chunk(struct par *P, struct par_chunk *ch, char *err,
 	if (ch->eof) {
 		if (P->ops->eof)
 			P->ops->eof();
-		cli_stats.bytes_in += ch->file_bytes;
+		*(P->ops->bytes_in ? P->ops->bytes_in : &cli_stats.bytes_in) +=
+			ch->file_bytes;
 	}
 	if (ch->fail) {
 		snprintf(err, errlen, "%s", ch->errmsg);
@@ -419,14 +420,16 @@ static int run_lines(struct par *P, char *err, size_t errlen)
 			keep_reset(ch);
 			P->ops->prep(wctx, &ln, ch->slots, ch);
 			P->ops->apply(&ln, name, ch->slots);
-			if ((cli_stats.records_in & 0xffff) == 0)
+			if (!P->ops->bytes_in &&
+			    (cli_stats.records_in & 0xffff) == 0)
 				cli_progress(cli_stats.records_in,
 					     cli_stats.bytes_in +
 						     lines_bytes(in));
 		}
 		if (P->ops->eof)
 			P->ops->eof();
-		cli_stats.bytes_in += lines_bytes(in);
+		*(P->ops->bytes_in ? P->ops->bytes_in : &cli_stats.bytes_in) +=
+			lines_bytes(in);
 		lines_close(in);
 		if (r < 0)
 			return -1;

@@ -27,6 +27,7 @@
 #define IDEM_PAR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct line;
 struct par_chunk; /* a block of whole lines, owned by lib/par */
@@ -60,6 +61,11 @@ struct par_ops {
 	 * eof); may be NULL. */
 	void (*eof)(void);
 	void *arg;
+	/* NULL: each file's bytes go to cli_stats.bytes_in and progress is
+	 * shown, as cli_each_line does.  Else the bytes are added here and
+	 * no progress is shown: for two par_each_line at once (reconcile's
+	 * two sides), which must not share cli_stats. */
+	uint64_t *bytes_in;
 };
 
 /* Copy n bytes into the chunk's arena (NUL added); the copy lives until

@@ -410,3 +410,66 @@ window_input() {
 	[ "$(wc -l <l1)" -gt 0 ]
 	[ "$(wc -l <o1)" -gt 100 ]
 }
+
+# ---- reconcile ----
+
+# SOURCE in.ndjson (or a pipe), TARGET tgt.ndjson: par_input's records
+# with some dropped, some changed and a few added, so every kind of
+# difference and bad records on both sides.
+rec_input() {
+	par_input in.ndjson "${1:-1}" "$(quick 600 250)"
+	awk 'NR % 9 == 4 { next } NR % 13 == 0 { sub(/"v": [0-9]/, "\"v\": 42") } { print }
+		NR % 17 == 0 { print "{\"id\": \"new" NR "\", \"v\": 1, \"o\": 2}" }' in.ndjson > tgt.ndjson
+	par_input torn.ndjson "${1:-1}" "$(quick 200 100)" torn
+	tgt=$PWD/tgt.ndjson
+}
+
+@test "reconcile -j: every option, bad records with --dlq, --columns/--ignore: same as -j1" {
+	rec_input 41
+	same_threads in.ndjson reconcile @J@ --max-line 512 --dlq dlq.ndjson -k .id --sum .v --by .o --show 3 --stats --format ndjson @IN@ "$tgt"
+	same_threads in.ndjson reconcile @J@ --max-line 512 --dlq dlq.ndjson -k '.id|tostring' -k .o --sum '.v * 2' --by '.o % 2' --format ndjson @IN@ "$tgt"
+	same_threads in.ndjson reconcile @J@ --max-line 512 --dlq dlq.ndjson -k .id --columns v,o --keys-only @IN@ "$tgt"
+	same_threads in.ndjson reconcile @J@ --max-line 512 --dlq dlq.ndjson -k .id --ignore t --show 2 --format ndjson @IN@ "$tgt"
+	same_threads torn.ndjson reconcile @J@ --dlq dlq.ndjson -k .id --sum .v --format ndjson @IN@ "$tgt"
+}
+
+@test "reconcile -j: the first bad record without --dlq stops the run at the same place" {
+	rec_input 42
+	same_threads in.ndjson reconcile @J@ -k .id --sum .v @IN@ "$tgt"
+	assert_equal "$PAR_STATUS" " 2 2"
+}
+
+@test "reconcile -j: --memory spill and --bucket: same as -j1" {
+	rec_input 43
+	same_threads in.ndjson reconcile @J@ --max-line 512 --dlq dlq.ndjson -k .id --sum .v --by .o --memory 16K --stats --format ndjson @IN@ "$tgt"
+	run sh -c 'IDEM_PAR_CHUNK=300 reconcile -j4 --max-line 512 --dlq d.ndjson -k .id --memory 16K --stats in.ndjson "$1" 2>&1 >/dev/null | grep -c "\"spilled\":true"' sh "$tgt"
+	assert_output 1
+	same_threads in.ndjson reconcile @J@ --max-line 512 --dlq dlq.ndjson -k .id --buckets 4 --bucket 1 --format ndjson @IN@ "$tgt"
+}
+
+@test "reconcile -j: summarize with --shard and --partition, then merge and compare: same as -j1" {
+	rec_input 44
+	same_threads in.ndjson reconcile summarize @J@ --max-line 512 --dlq dlq.ndjson -k .id --sum .v --by .o --stats @IN@
+	same_threads in.ndjson reconcile summarize @J@ --max-line 512 --dlq dlq.ndjson -k .id --shard 1/3 @IN@
+	reconcile summarize -j1 --max-line 512 --dlq d1.ndjson -k .id --sum .v in.ndjson > a1.sum
+	IDEM_PAR_CHUNK=300 reconcile summarize -j4 --max-line 512 --dlq d4.ndjson -k .id --sum .v in.ndjson > a4.sum
+	cmp a1.sum a4.sum
+	reconcile summarize -j4 --max-line 512 --dlq d4.ndjson -k .id --sum .v "$tgt" > b4.sum
+	run reconcile merge a4.sum
+	assert_success
+	run reconcile compare -j4 a4.sum b4.sum
+	assert_failure 2
+	assert_output --partial "does not apply to compare"
+}
+
+@test "reconcile -j: a pipe against a file, threads 1, 2, 3, 8 and the default agree" {
+	rec_input 45
+	reconcile -j1 --max-line 512 --dlq d.ndjson -k .id --sum .v --show 1 --format ndjson - "$tgt" < in.ndjson > ref.out || true
+	for j in 2 3 8; do
+		IDEM_PAR_CHUNK=200 reconcile -j$j --max-line 512 --dlq d.ndjson -k .id --sum .v --show 1 --format ndjson - "$tgt" < in.ndjson > j.out || true
+		cmp ref.out j.out
+	done
+	IDEM_PAR_CHUNK=200 reconcile --max-line 512 --dlq d.ndjson -k .id --sum .v --show 1 --format ndjson "$tgt" - < in.ndjson > j.out || true
+	run cmp ref.out j.out
+	assert_failure # source and target swapped: another report
+}

@@ -167,6 +167,7 @@ struct rc_opts {
 	const char *dlq_path;
 	bool stats;
 	size_t max_line;
+	int threads; /* -j */
 };
 
 extern struct rc_opts opt;
