@@ -70,7 +70,8 @@ char *xstrdup(const char *s)
 char *xstrndup(const char *s, size_t n)
 {
 	char *p = xmalloc(n + 1);
-	memcpy(p, s, n);
+	if (n) /* s may be NULL when n is 0 (an absent key's empty text) */
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }
