@@ -185,3 +185,22 @@ same_tables() { # INPUT INIT-ARG...
 	run tail -n 1 o.4
 	assert_output "txlog: t: $f: damaged data file (its size differs from the log's); run txlog verify"
 }
+
+@test "cat -j 2 with most files skipped by their statistics: no wait, the rows of -j 1" {
+	# The read-ahead window counted skipped files but only the files
+	# written moved it on: with more skipped files ahead than the window,
+	# every thread waited for the writer, and it for them.
+	txlog init t --infer
+	for x in $(seq 1 12); do
+		echo "{\"x\":$x}" | txlog append t
+	done
+	run timeout 20 txlog cat t --where 'x = 12' -j 2
+	assert_success
+	assert_output '{"x":12}'
+	run timeout 20 txlog cat t --where 'x >= 11' -j 1
+	assert_success
+	assert_output "$(printf '{"x":11}\n{"x":12}')"
+	run timeout 20 txlog cat t --where 'x >= 11' -j 2
+	assert_success
+	assert_output "$(printf '{"x":11}\n{"x":12}')"
+}

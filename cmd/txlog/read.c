@@ -188,9 +188,15 @@ static void cat_threads(const struct dl_snapshot *s, struct pred *p,
 		cat_worker(&c); /* no thread to be had: read here */
 	for (size_t i = 0; i < n; i++) {
 		struct cat_job *j = &c.jobs[i];
-		if (j->skip)
-			continue;
 		pthread_mutex_lock(&c.mu);
+		if (j->skip) {
+			/* the read-ahead window counts skipped files too: a
+			 * worker waits for consumed to pass them */
+			c.consumed = i + 1;
+			pthread_cond_broadcast(&c.work);
+			pthread_mutex_unlock(&c.mu);
+			continue;
+		}
 		for (;;) {
 			while (!j->qn && !j->done)
 				pthread_cond_wait(&c.avail, &c.mu);
