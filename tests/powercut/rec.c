@@ -385,6 +385,32 @@ ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 	return pwrite(fd, buf, n, off);
 }
 
+/* The state log appends its records with pwritev (lib/statefile). */
+ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	init();
+	REAL(pwritev);
+	ssize_t w = real_pwritev(fd, iov, cnt, off);
+	if (w > 0 && under_fd(fd)) {
+		int saved = errno;
+		long long at = (long long)off;
+		size_t left = (size_t)w;
+		for (int k = 0; k < cnt && left > 0; k++) {
+			size_t take = iov[k].iov_len < left ? iov[k].iov_len
+							    : left;
+			rec_write(fd, at, iov[k].iov_base, take);
+			at += (long long)take;
+			left -= take;
+		}
+		errno = saved;
+	}
+	return w;
+}
+ssize_t pwritev64(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	return pwritev(fd, iov, cnt, off);
+}
+
 static int sync_common(int fd, int data)
 {
 	init();
