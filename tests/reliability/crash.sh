@@ -66,7 +66,8 @@ case $fault_sample in
 esac
 seed=${CRASH_SEED:-$$}
 RANDOM=$seed
-FAULT_POINTS="commit.written commit.renamed commit.synced commit.linked"
+FAULT_POINTS="commit.written commit.renamed commit.synced commit.linked
+	log.written log.synced"
 FAULT_EXIT=86
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/idem-crash.XXXXXX") || exit 2
