@@ -68,7 +68,8 @@ E
 	run grep -c '^write ' count
 	assert_output 1
 	keys 4 6 >> src.ndjson
-	IDEM_IOFAULT=rename:2:EIO IDEM_IOFAULT_DIR=$PWD/d LD_PRELOAD=$SHIM \
+	# (a batch now appends to the state's log: one rename, the snapshot's)
+	IDEM_IOFAULT=rename:1:EIO IDEM_IOFAULT_DIR=$PWD/d LD_PRELOAD=$SHIM \
 		run checkpoint run -s d/c.ckpt "$PWD/src.ndjson" -- \
 		sh -c 'cat > d/out'
 	assert_failure 2

@@ -23,9 +23,18 @@ int main(int argc, char **argv)
 	unsigned long long v = strtoull(argv[3], NULL, 10), h;
 	for (int i = 0; i < 8; i++)
 		b[off + i] = (unsigned char)(v >> (8 * i));
-	h = XXH3_64bits(b, n - 8);
+	/* A state with a log (flag 2) has its checksum after the
+	 * snapshot's payload, the log's records after it. */
+	size_t end = n - 8;
+	if (b[20] & 2) {
+		unsigned long long len = 0;
+		for (int i = 0; i < 8; i++)
+			len |= (unsigned long long)b[24 + i] << (8 * i);
+		end = 32 + (size_t)len;
+	}
+	h = XXH3_64bits(b, end);
 	for (int i = 0; i < 8; i++)
-		b[n - 8 + i] = (unsigned char)(h >> (8 * i));
+		b[end + i] = (unsigned char)(h >> (8 * i));
 	rewind(f);
 	fwrite(b, 1, n, f);
 	return fclose(f) != 0;
@@ -259,7 +268,8 @@ E
 		"$CRAFT" c2 $off 18446744073709551615
 		run checkpoint read -s c2 "$PWD/in.ndjson"
 		assert_failure 2
-		assert_output "checkpoint: c2: damaged state (batch numbers out of order); refusing it"
+		# (the log record after the crafted snapshot no longer chains: said first)
+		assert_output --partial "checkpoint: c2: damaged state (batch numbers out of order); refusing it"
 	done
 	# a source's committed offset past off_t
 	cp ck c2
