@@ -58,12 +58,6 @@ if [ -n "${TEST_TMPDIR:-}" ]; then
 	echo "scratch: $TMPDIR"
 fi
 
-# A test that hangs fails after 15 minutes (the slowest takes about 90 s)
-# rather than holding the run to CI's limit: a deadlock in txlog cat -j
-# once did.
-BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-900}
-export BATS_TEST_TIMEOUT
-
 # The longest suites first (by their CPU seconds, plain pass, Dec 2026),
 # so that both bats jobs stay busy to the end: the rest are short.
 long="txlog reliability-crash txlog-maint delta-protocol dedup reconcile
