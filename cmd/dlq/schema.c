@@ -232,12 +232,12 @@ struct schema *schema_load(const char *path, char *err, size_t errlen)
 		buf_free(&b);
 		return NULL;
 	}
-	static struct schema *loaded; /* lives as long as the process */
 	char why[256] = "";
-	loaded = compile(b.p, b.len, "", why, sizeof why);
+	struct schema *loaded = compile(b.p, b.len, "", why, sizeof why);
 	loaded->text = b;
 	if (why[0]) {
 		snprintf(err, errlen, "%s: %s", path, why);
+		schema_free(loaded);
 		return NULL;
 	}
 	return loaded;
