@@ -1,7 +1,12 @@
 /*
  * fpset: see fpset.h.  A slot is 2 (or 3, with payload) uint64 words:
- * lo, hi [, payload].  The position in a segment comes from lo, the
- * segment from the top byte of hi, so the two are independent bits.
+ * lo, hi [, payload].  The position in a segment comes from the top
+ * bits of lo, the segment from the top bits of hi, so the two are
+ * independent.  Top bits, not low ones: a slot's home then keeps its
+ * order when the segment doubles (home i goes to 2i or 2i+1), so a
+ * resize walks the old table and fills the new one front to back, in
+ * the cache, where low bits scattered every move to a cold line (the
+ * resize was 23% of dedup's time over 900k keys).
  */
 #include "fpset.h"
 
@@ -17,6 +22,7 @@
 struct seg {
 	uint64_t *slots;
 	size_t cap; /* slots, a power of two */
+	unsigned shift; /* 64 - log2(cap): home = lo >> shift */
 	size_t count;
 };
 
@@ -90,7 +96,7 @@ static inline struct fp128 norm(struct fp128 fp)
 /* Slot index of fp in g, or of the empty slot where it would go. */
 static inline size_t probe(const struct seg *g, size_t words, struct fp128 fp)
 {
-	size_t mask = g->cap - 1, i = (size_t)fp.lo & mask;
+	size_t mask = g->cap - 1, i = (size_t)(fp.lo >> g->shift);
 	for (;;) {
 		const uint64_t *sl = g->slots + i * words;
 		if ((sl[0] == fp.lo && sl[1] == fp.hi) || (sl[0] | sl[1]) == 0)
@@ -105,6 +111,7 @@ static void seg_resize(struct seg *g, size_t words, size_t cap)
 	size_t old_cap = g->cap;
 	g->slots = slots_alloc(cap, words);
 	g->cap = cap;
+	g->shift = 64 - (unsigned)__builtin_ctzll(cap);
 	for (size_t k = 0; k < old_cap; k++) {
 		const uint64_t *sl = old + k * words;
 		if ((sl[0] | sl[1]) == 0)
@@ -164,7 +171,7 @@ void fpset_prefetch(const struct fpset *s, struct fp128 fp)
 	fp = norm(fp);
 	const struct seg *g = &s->seg[fp.hi >> 59];
 	if (g->slots)
-		__builtin_prefetch(g->slots + ((size_t)fp.lo & (g->cap - 1)) *
+		__builtin_prefetch(g->slots + (size_t)(fp.lo >> g->shift) *
 					      s->words);
 }
 
