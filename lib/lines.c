@@ -17,6 +17,7 @@
  * is read through buf[keep..cap) and counted, not stored, so a 10 GiB
  * line costs no more memory than a max-sized one.
  */
+#define _GNU_SOURCE /* memrchr */
 #include "lines.h"
 
 #include <assert.h>
@@ -143,6 +144,33 @@ static int lines_skip_long(struct lines *l, struct line *out, char *err,
 	return 1;
 }
 
+/* No '\n' in the unread bytes: make room after the partial line and
+ * read once more (0 bytes at the end of input sets eof). */
+static int lines_refill(struct lines *l, char *err, size_t errlen)
+{
+	size_t avail = l->end - l->start;
+	if (l->start > 0) {
+		memmove(l->buf, l->buf + l->start, avail);
+		l->start = 0;
+		l->end = avail;
+	}
+	if (l->end + 1 >= l->cap) {
+		size_t cap = l->cap * 2;
+		if (cap > l->limit)
+			cap = l->limit;
+		l->buf = xrealloc(l->buf, cap);
+		l->cap = cap;
+	}
+	/* one byte past end stays free for a last line's NUL */
+	assert(l->end + 1 < l->cap);
+	ssize_t n = lines_read(l, l->buf + l->end, l->cap - l->end - 1, err,
+			       errlen);
+	if (n < 0)
+		return -1;
+	l->end += (size_t)n;
+	return 0;
+}
+
 int lines_next(struct lines *l, struct line *out, char *err, size_t errlen)
 {
 	if (l->failed)
@@ -184,33 +212,108 @@ int lines_next(struct lines *l, struct line *out, char *err, size_t errlen)
 		}
 		if (avail > l->max + 1)
 			return lines_skip_long(l, out, err, errlen);
-
-		/* Need more bytes: make room after the partial line. */
-		if (l->start > 0) {
-			memmove(l->buf, s, avail);
-			l->start = 0;
-			l->end = avail;
-		}
-		if (l->end + 1 >= l->cap) {
-			size_t cap = l->cap * 2;
-			if (cap > l->limit)
-				cap = l->limit;
-			l->buf = xrealloc(l->buf, cap);
-			l->cap = cap;
-		}
-		/* one byte past end stays free for a last line's NUL */
-		assert(l->end + 1 < l->cap);
-		ssize_t n = lines_read(l, l->buf + l->end, l->cap - l->end - 1,
-				       err, errlen);
-		if (n < 0)
+		if (lines_refill(l, err, errlen) < 0)
 			return -1;
-		l->end += (size_t)n;
 	}
+}
+
+/* Bytes equal to '\n' in p[0..n): eight at a time, exactly (the
+ * zero-byte test below has no false positives; no popcount, which
+ * without -mpopcnt is a call a word). */
+static uint64_t count_newlines(const char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, low7 = ones * 0x7f;
+	uint64_t c = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, p + i, 8);
+		x ^= ones * '\n';
+		uint64_t z = ~(((x & low7) + low7) | x | low7) >> 7;
+		c += (z * ones) >> 56; /* a 0 or 1 a byte, summed */
+	}
+	for (; i < n; i++)
+		c += p[i] == '\n';
+	return c;
+}
+
+int lines_next_span(struct lines *l, struct lines_span *sp, uint64_t max_nl,
+		    char *err, size_t errlen)
+{
+	if (l->failed)
+		return lines_fail(l, err, errlen);
+	for (;;) {
+		char *s = l->buf + l->start;
+		size_t avail = l->end - l->start;
+		char *nl = NULL;
+		if (avail > l->scanned)
+			nl = memrchr(s + l->scanned, '\n', avail - l->scanned);
+		if (nl) {
+			size_t len = (size_t)(nl - s) + 1;
+			uint64_t n = count_newlines(s, len);
+			if (max_nl && n > max_nl) { /* cut after the max_nl-th */
+				const char *q = s;
+				for (n = 0; n < max_nl; n++)
+					q = (const char *)memchr(q, '\n',
+						len - (size_t)(q - s)) + 1;
+				len = (size_t)(q - s);
+			}
+			sp->p = s;
+			sp->len = len;
+			sp->lineno = l->lineno;
+			sp->newlines = n;
+			l->start += len;
+			l->scanned = 0;
+			l->lineno += n;
+			return 1;
+		}
+		l->scanned = avail;
+		if (l->eof)
+			return avail ? 2 : 0;
+		if (avail > l->max + 1)
+			return 2;
+		if (lines_refill(l, err, errlen) < 0)
+			return -1;
+	}
+}
+
+size_t lines_frame(char *p, size_t len, uint64_t lineno, size_t max,
+		   struct line *out)
+{
+	size_t keep = max < LINES_KEEP ? max : LINES_KEEP, k = 0;
+	char *end = p + len;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)(nl - p);
+		char *s = p;
+		p = nl + 1;
+		lineno++;
+		if (n > 0 && s[n - 1] == '\r')
+			n--;
+		if (n == 0)
+			continue;
+		struct line *o = &out[k++];
+		o->p = s;
+		o->lineno = lineno;
+		o->full_len = n;
+		o->too_long = n > max;
+		o->torn = o->unterminated = false;
+		if (o->too_long)
+			n = keep;
+		o->len = n;
+		s[n] = '\0';
+	}
+	return k;
 }
 
 unsigned long long lines_bytes(const struct lines *l)
 {
 	return zin_raw_bytes(l->z);
+}
+
+size_t lines_max(const struct lines *l)
+{
+	return l->max;
 }
 
 const char *lines_name(const struct lines *l)

@@ -43,9 +43,32 @@ struct lines *lines_open(const char *path, size_t max, char *err,
 			 size_t errlen);
 /* 1 a line, 0 end of input, -1 read error (err set). */
 int lines_next(struct lines *l, struct line *out, char *err, size_t errlen);
+/*
+ * Whole lines in bulk, for lib/par's reader: a span of every complete
+ * line buffered, as read (terminators, CR and blank lines included),
+ * framed later by lines_frame() on any thread.  The span is valid until
+ * the next call.  Returns 1 a span (at most max_nl lines; 0: no bound),
+ * 2 the next line needs lines_next() (too long, or the last line
+ * without a newline), 0 end of input, -1 read error (err set).
+ */
+struct lines_span {
+	const char *p;
+	size_t len;       /* ends with '\n' */
+	uint64_t lineno;  /* the number of the line before the span's */
+	uint64_t newlines;
+};
+int lines_next_span(struct lines *l, struct lines_span *sp, uint64_t max_nl,
+		    char *err, size_t errlen);
+/* Split a span's copy p[0..len) into out[] exactly as lines_next()
+ * would (numbers from lineno + 1, CR stripped, blank lines skipped, a
+ * line over max marked too_long), NUL-terminating each line in place.
+ * out needs room for a line per '\n'.  Returns the lines written. */
+size_t lines_frame(char *p, size_t len, uint64_t lineno, size_t max,
+		   struct line *out);
 /* Bytes consumed from the source (compressed, when it is). */
 unsigned long long lines_bytes(const struct lines *l);
 const char *lines_name(const struct lines *l);
+size_t lines_max(const struct lines *l); /* max, as lines_open set it */
 void lines_close(struct lines *l);
 
 #endif

@@ -9,10 +9,11 @@
  * the calling thread, in input order, exactly once per line.  So the
  * output is the same for any number of threads, byte for byte.
  *
- * A reader thread frames lines with lines_next() (torn, too-long, CRLF
- * and blank lines and line numbers are exactly lines.c's, from files,
- * pipes and gzip/zstd alike) and copies them into chunks of about 1 MiB
- * of whole lines (never spanning two files).  Workers prep whole chunks;
+ * A reader thread copies whole lines as read (lines_next_span) into
+ * chunks of about 128 KiB (never spanning two files); the worker that
+ * preps a chunk frames its lines with lines_frame(), so torn, too-long,
+ * CRLF and blank lines and line numbers are exactly lines_next()'s, from
+ * files, pipes and gzip/zstd alike.  Workers prep whole chunks;
  * the calling thread applies them in order, and preps too while the
  * chunk it waits for is not ready.  At most 2 x threads + 2 chunks are
  * in flight, so memory is bounded whatever the input.  With threads ==
