@@ -302,6 +302,30 @@ TEST(many_chunks_use_every_worker)
 	free(files[0]);
 }
 
+/* Lines of a few bytes: a chunk is cut at its line bound (16384) inside
+ * a span, the cut falling on blank and CRLF lines alike. */
+TEST(tiny_lines_cut_at_the_line_bound)
+{
+	struct buf b = {0};
+	for (int k = 0; k < 100000; k++)
+		buf_adds(&b, k % 7 == 0 ? "\n" : k % 5 == 0 ? "2\r\n" : "1\n");
+	char *files[] = {tmp_file("tiny", b.p, b.len), NULL};
+	char *want = reference(files, 0);
+	static const int threads[] = {1, 2, 3};
+	char err[512];
+	int rc;
+	for (size_t t = 0; t < 3; t++) {
+		char *got = run(files, 0, threads[t], NULL, &rc, err,
+				sizeof err);
+		CHECK_INT(rc, 0);
+		CHECK(strcmp(got, want) == 0);
+		free(got);
+	}
+	free(want);
+	buf_free(&b);
+	free(files[0]);
+}
+
 TEST(small_input_starts_no_thread)
 {
 	char *files[] = {tmp_file("small", "{\"a\":1}\n\n{\"a\":2}\r\n", 18),
@@ -424,6 +448,7 @@ int main(void)
 	}
 	RUN(random_files_same_as_lines);
 	RUN(many_chunks_use_every_worker);
+	RUN(tiny_lines_cut_at_the_line_bound);
 	RUN(small_input_starts_no_thread);
 	RUN(empty_input);
 	RUN(torn_line_from_a_pipe);
