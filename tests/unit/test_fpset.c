@@ -75,9 +75,47 @@ TEST(payloads_and_expiry)
 	fpset_free(s);
 }
 
+/* Big enough that segments take slices of level blocks (64 KiB and
+ * up), then leave them: an expiry rebuilds alone at the same size, the
+ * next growth takes a slice again (given back slices must read as
+ * zeros), and a reserved set starts on a level of its own. */
+TEST(level_blocks_through_expiry_and_reserve)
+{
+	struct fpset *s = fpset_new(true);
+	uint64_t *pay;
+	for (uint64_t i = 0; i < 300000; i++) {
+		CHECK(!fpset_add(s, fp_of(i), &pay) || 0);
+		*pay = i;
+	}
+	CHECK_INT(fpset_expire(s, 150000), 150000);
+	for (uint64_t i = 300000; i < 700000; i++) {
+		CHECK(!fpset_add(s, fp_of(i), &pay) || 0);
+		*pay = i;
+	}
+	CHECK_INT(fpset_count(s), 550000);
+	int found = 0;
+	for (uint64_t i = 0; i < 700000; i++)
+		found += fpset_has(s, fp_of(i));
+	CHECK_INT(found, 550000);
+	CHECK(!fpset_has(s, fp_of(149999)));
+	visited = payload_sum = 0;
+	fpset_each(s, visit, NULL);
+	CHECK_INT(visited, 550000);
+	CHECK_INT(payload_sum, (150000ULL + 699999) * 550000 / 2);
+
+	struct fpset *r = fpset_new(false);
+	fpset_reserve(r, 500000);
+	for (uint64_t i = 0; i < 900000; i++)
+		CHECK(!fpset_add(r, fp_of(i), NULL) || 0);
+	CHECK_INT(fpset_count(r), 900000);
+	fpset_free(r);
+	fpset_free(s);
+}
+
 int main(void)
 {
 	RUN(add_and_find_through_growth);
+	RUN(level_blocks_through_expiry_and_reserve);
 	RUN(zero_fingerprint_is_a_member_too);
 	RUN(payloads_and_expiry);
 	return unit_done();
