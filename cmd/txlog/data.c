@@ -13,6 +13,7 @@
  * parsing every record again.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,13 @@ struct dws {
 	size_t icap;
 	struct buf scratch;
 	unsigned seq;
+	struct dws *next; /* in live_dws */
 };
+
+/* The writers open now: txlog_fail aborts them all, so a verb that dies
+ * leaves no temp file and no allocation behind, whichever writer (an
+ * update holds two) it was filling. */
+static struct dws *live_dws;
 
 static int cmp_cstr(const void *a, const void *b)
 {
@@ -163,7 +170,27 @@ struct dws *dws_new(const char *table, const struct ds_type *schema,
 	w->part = part;
 	w->npart = npart;
 	w->level = level;
+	w->next = live_dws;
+	live_dws = w;
 	return w;
+}
+
+/* w out of live_dws and freed with its keys; its files are the
+ * caller's (published, aborted or freed already). */
+static void dws_free(struct dws *w)
+{
+	struct dws **pp = &live_dws;
+	while (*pp != w)
+		pp = &(*pp)->next;
+	*pp = w->next;
+	for (size_t i = 0; i < w->nfiles; i++)
+		free(w->keys[i]);
+	free(w->files);
+	free(w->keys);
+	free(w->keylens);
+	free(w->idx);
+	buf_free(&w->scratch);
+	free(w);
 }
 
 /* Folders made for data files, whose parents are fsynced once before
@@ -894,31 +921,34 @@ void dws_finish_tagged(struct dws *w, const char *extra_tags,
 	if (rc != 0) {
 		for (size_t i = 0; i < w->nfiles; i++)
 			dfile_free(w->files[i]);
-		w->nfiles = 0;
-		cli_die(EXIT_TROUBLE, "%s",
-			rc > 0 ? "data file name collision" : err);
+		dws_free(w);
+		txlog_fail(EXIT_TROUBLE, "%s",
+			   rc > 0 ? "data file name collision" : err);
 	}
-	for (size_t i = 0; i < w->nfiles; i++) {
+	for (size_t i = 0; i < w->nfiles; i++)
 		dfile_add(w->files[i], true, extra_tags, actions, written,
 			  nwritten, records, bytes);
-		free(w->keys[i]);
-	}
-	free(w->files);
-	free(w->keys);
-	free(w->keylens);
-	free(w->idx);
-	buf_free(&w->scratch);
-	free(w);
+	dws_free(w);
 }
 
 void dws_abort(struct dws *w)
 {
 	for (size_t i = 0; i < w->nfiles; i++)
 		dfile_abort(w->files[i]);
-	w->nfiles = 0;
-	free(w->idx);
-	w->idx = NULL;
-	w->icap = 0;
+	dws_free(w);
+}
+
+void txlog_fail(int code, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	while (live_dws)
+		dws_abort(live_dws);
+	sync_made_dirs(true); /* the list only: nothing is published */
+	cli_die(code, "%s", msg);
 }
 
 void rowbuf_add(struct rowbuf *b, const char *p, size_t n)

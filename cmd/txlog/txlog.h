@@ -142,8 +142,12 @@ void dws_finish(struct dws *w, struct buf *actions, char ***written,
 void dws_finish_tagged(struct dws *w, const char *extra_tags,
 		       struct buf *actions, char ***written, size_t *nwritten,
 		       uint64_t *records, uint64_t *bytes);
-/* Forget unfinished files (temp files removed). */
+/* Forget unfinished files (temp files removed); w freed. */
 void dws_abort(struct dws *w);
+/* Die as cli_die does, after aborting every writer dws_new made and
+ * no dws_finish or dws_abort ended: the one way a writing verb dies. */
+_Noreturn void txlog_fail(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Rows kept to be written again (copy-on-write) or emitted later: their
  * bytes back to back and where each starts.  A zeroed struct rowbuf is

@@ -21,7 +21,6 @@
  * update read, or added one its --where may match, wins (exit 75).
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,24 +36,6 @@ struct set {
 	char *col;
 	char *val; /* JSON text */
 };
-
-static struct dws *w_copy, *w_new; /* aborted when the update dies */
-
-_Noreturn static void fail(int code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-_Noreturn static void fail(int code, const char *fmt, ...)
-{
-	char msg[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (w_copy)
-		dws_abort(w_copy);
-	if (w_new)
-		dws_abort(w_new);
-	cli_die(code, "%s", msg);
-}
 
 /* `COL = VALUE` into s, or a usage error. */
 static void parse_set(const char *src, struct set *s)
@@ -240,9 +221,9 @@ int verb_update(void)
 	t.pred = p;
 	t.reads_all = p->jq != NULL;
 
-	w_copy = dws_new(opt.table, s->schema, s->part_cols, s->npart,
+	struct dws *w_copy = dws_new(opt.table, s->schema, s->part_cols, s->npart,
 			 opt.level);
-	w_new = dws_new(opt.table, s->schema, s->part_cols, s->npart,
+	struct dws *w_new = dws_new(opt.table, s->schema, s->part_cols, s->npart,
 			opt.level);
 	size_t n;
 	struct dl_file **live = dl_live_files(s, &n);
@@ -266,8 +247,9 @@ int verb_update(void)
 		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 			struct scan_error se;
 			if (ln.too_long || scan_record(&rec, ln.p, ln.len, &se))
-				fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": damaged "
-				     "data file", opt.table, f->path, ln.lineno);
+				txlog_fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": "
+					   "damaged data file", opt.table,
+					   f->path, ln.lineno);
 			if (!pred_match(p, &rec)) {
 				rowbuf_add(&keep, ln.p, ln.len);
 				continue;
@@ -277,17 +259,18 @@ int verb_update(void)
 			bool ch = false;
 			if (ds_check(s->schema, row.p, row.len, false, &ch, err,
 				     sizeof err) != 0)
-				fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": the "
-				     "updated row does not fit the schema: %s; "
-				     "nothing committed", opt.table, f->path,
-				     ln.lineno, err);
+				txlog_fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": "
+					   "the updated row does not fit the "
+					   "schema: %s; nothing committed",
+					   opt.table, f->path, ln.lineno, err);
 			if (scan_record(&rec, row.p, row.len, &se) != 0 ||
 			    dws_add(w_new, &rec, err, sizeof err) != 0)
-				fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": %s",
-				     opt.table, f->path, ln.lineno, err);
+				txlog_fail(EXIT_TROUBLE, "%s: %s:%" PRIu64
+					   ": %s", opt.table, f->path,
+					   ln.lineno, err);
 		}
 		if (rc < 0)
-			fail(EXIT_TROUBLE, "%s: %s", f->path, err);
+			txlog_fail(EXIT_TROUBLE, "%s: %s", f->path, err);
 		lines_close(l);
 		if (!matched)
 			continue;
@@ -296,15 +279,13 @@ int verb_update(void)
 		txlog_remove_action(&t.actions, f);
 		removed++;
 		if (rowbuf_to_dws(&keep, w_copy, &rec, err, sizeof err) != 0)
-			fail(EXIT_TROUBLE, "%s", err);
+			txlog_fail(EXIT_TROUBLE, "%s", err);
 	}
 	uint64_t rows = 0, bytes = 0;
 	size_t before = t.nwritten;
 	dws_finish(w_copy, &t.actions, &t.written, &t.nwritten, &rows, &bytes);
-	w_copy = NULL;
 	dws_finish_tagged(w_new, ",\"" TXLOG_TAG_UPDATED "\":\"true\"",
 			  &t.actions, &t.written, &t.nwritten, &rows, &bytes);
-	w_new = NULL;
 	size_t added = t.nwritten - before;
 	buf_adds(&t.params, ",\"predicate\":");
 	struct buf q = {0};

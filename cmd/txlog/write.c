@@ -8,7 +8,6 @@
  * file removes the file and adds a rewritten one (copy-on-write).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,22 +27,6 @@
 #include "value.h"
 #include "xalloc.h"
 #include "zio.h"
-
-static struct dws *cur_dws; /* aborted when a write dies */
-
-_Noreturn static void fail(int code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-_Noreturn static void fail(int code, const char *fmt, ...)
-{
-	char msg[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (cur_dws)
-		dws_abort(cur_dws);
-	cli_die(code, "%s", msg);
-}
 
 static char *read_whole(const char *path)
 {
@@ -259,7 +242,7 @@ static void ingest_run(struct ingest *g, record_fn fn, void *ctx)
 		struct lines *l = lines_open(name, LINES_DEFAULT_MAX, err,
 					     sizeof err);
 		if (!l)
-			fail(EXIT_TROUBLE, "%s", err);
+			txlog_fail(EXIT_TROUBLE, "%s", err);
 		const char *shown = strcmp(name, "-") ? name : "stdin";
 		struct line ln;
 		int rc;
@@ -271,24 +254,25 @@ static void ingest_run(struct ingest *g, record_fn fn, void *ctx)
 			bool is_json;
 			if (cli_line_fault(&ln, LINES_DEFAULT_MAX, NULL, &rec,
 					   true, &is_json, msg, sizeof msg))
-				fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; nothing "
-				     "committed", shown, ln.lineno, msg);
+				txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; "
+					   "nothing committed", shown,
+					   ln.lineno, msg);
 			bool ch = false;
 			if (ds_check_record(g->schema, &rec, g->evolve, &ch,
 					    &memo, err, sizeof err) != 0)
-				fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; "
-				     "nothing committed", shown, ln.lineno,
-				     err);
+				txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; "
+					   "nothing committed", shown,
+					   ln.lineno, err);
 			g->changed |= ch;
 			if (g->must && !pred_match(g->must, &rec))
-				fail(EXIT_TROUBLE, "%s:%" PRIu64 ": record "
-				     "outside --where; nothing committed",
-				     shown, ln.lineno);
+				txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": "
+					   "record outside --where; nothing "
+					   "committed", shown, ln.lineno);
 			g->records++;
 			fn(ctx, &rec, shown, ln.lineno);
 		}
 		if (rc < 0)
-			fail(EXIT_TROUBLE, "%s", err);
+			txlog_fail(EXIT_TROUBLE, "%s", err);
 		lines_close(l);
 	}
 	scan_record_free(&rec);
@@ -305,8 +289,9 @@ static void ingest_finish(struct ingest *g, struct tx *t)
 		const char *c = g->s->part_cols[i];
 		struct ds_field *f = ds_field(g->schema, c, strlen(c));
 		if (!f || !ds_primitive(f->type))
-			fail(EXIT_TROUBLE, "%s: partition column %s must be a "
-			     "primitive column of the records", opt.table, c);
+			txlog_fail(EXIT_TROUBLE, "%s: partition column %s must "
+				   "be a primitive column of the records",
+				   opt.table, c);
 	}
 	const char *m = g->s->metadata;
 	size_t mn = strlen(m);
@@ -322,15 +307,16 @@ static void ingest_finish(struct ingest *g, struct tx *t)
 	 * the feature declared and delta.enableTypeWidening set. */
 	char why[1024];
 	if (ds_check_widening(g->base, g->schema, why, sizeof why))
-		fail(EXIT_TROUBLE, "%s: %s; nothing committed", opt.table, why);
+		txlog_fail(EXIT_TROUBLE, "%s: %s; nothing committed", opt.table,
+			   why);
 	if (ds_note_widening(g->base, g->schema)) {
 		char *en = have_cf ? scan_get_str(cf, cn,
 						  "delta.enableTypeWidening")
 				   : NULL;
 		if (en && strcmp(en, "true") != 0)
-			fail(EXIT_TROUBLE, "%s: delta.enableTypeWidening is "
-			     "'%s': the table refuses wider column types; "
-			     "nothing committed", opt.table, en);
+			txlog_fail(EXIT_TROUBLE, "%s: delta.enableTypeWidening "
+				   "is '%s': the table refuses wider column "
+				   "types; nothing committed", opt.table, en);
 		if (!en) {
 			if (cfg.len)
 				buf_addc(&cfg, ',');
@@ -339,10 +325,10 @@ static void ingest_finish(struct ingest *g, struct tx *t)
 		free(en);
 		if (dl_protocol_add_feature(&t->actions, g->s->protocol,
 					    "typeWidening") < 0)
-			fail(EXIT_TROUBLE, "%s: the table's protocol has no "
-			     "table features, so typeWidening cannot be "
-			     "declared: widening refused; nothing committed",
-			     opt.table);
+			txlog_fail(EXIT_TROUBLE, "%s: the table's protocol has "
+				   "no table features, so typeWidening cannot "
+				   "be declared: widening refused; nothing "
+				   "committed", opt.table);
 	}
 	int64_t created = 0;
 	scan_get_i64(m, mn, "createdTime", &created);
@@ -358,7 +344,8 @@ static void to_dws(void *ctx, const struct scan_record *r, const char *name,
 {
 	char err[512];
 	if (dws_add(ctx, r, err, sizeof err) != 0)
-		fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s", name, lineno, err);
+		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s", name, lineno,
+			   err);
 }
 
 static void tx_begin(struct tx *t, struct dl_snapshot *s, const char *op)
@@ -389,7 +376,6 @@ static void finish_files(struct tx *t, struct dws *w, uint64_t *rows,
 {
 	size_t before = t->nwritten;
 	dws_finish(w, &t->actions, &t->written, &t->nwritten, rows, bytes);
-	cur_dws = NULL;
 	*nfiles = t->nwritten - before;
 }
 
@@ -408,7 +394,6 @@ int verb_append(void)
 	ingest_init(&g, s);
 	struct dws *w = dws_new(opt.table, s->schema, s->part_cols, s->npart,
 				opt.level);
-	cur_dws = w;
 	struct timespec c0, c1;
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 	double z0 = zpool_cpu_seconds(txlog_pool());
@@ -511,8 +496,9 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 			struct scan_error se;
 			if (ln.too_long || scan_record(&rec, ln.p, ln.len, &se))
-				fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": damaged "
-				     "data file", opt.table, f->path, ln.lineno);
+				txlog_fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": "
+					   "damaged data file", opt.table,
+					   f->path, ln.lineno);
 			if (pred_match(p, &rec)) {
 				matched++;
 				continue;
@@ -520,7 +506,7 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 			rowbuf_add(&keep, ln.p, ln.len);
 		}
 		if (rc < 0)
-			fail(EXIT_TROUBLE, "%s: %s", f->path, err);
+			txlog_fail(EXIT_TROUBLE, "%s: %s", f->path, err);
 		lines_close(l);
 		if (!matched)
 			continue;
@@ -528,7 +514,7 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 		txlog_remove_action(&t->actions, f);
 		(*files_removed)++;
 		if (rowbuf_to_dws(&keep, w, &rec, err, sizeof err) != 0)
-			fail(EXIT_TROUBLE, "%s", err);
+			txlog_fail(EXIT_TROUBLE, "%s", err);
 	}
 	rowbuf_free(&keep);
 	scan_record_free(&rec);
@@ -558,7 +544,6 @@ int verb_delete(void)
 	}
 	struct dws *w = dws_new(opt.table, s->schema, s->part_cols, s->npart,
 				opt.level);
-	cur_dws = w;
 	uint64_t deleted = 0, rows = 0, bytes = 0;
 	size_t removed = 0, added;
 	remove_rows(&t, p, w, &deleted, &removed);
@@ -604,7 +589,6 @@ int verb_overwrite(void)
 	}
 	struct dws *w = dws_new(opt.table, s->schema, s->part_cols, s->npart,
 				opt.level);
-	cur_dws = w;
 	struct ingest g;
 	ingest_init(&g, s);
 	g.must = p;
@@ -657,11 +641,11 @@ static struct fp128 key_of(struct expr *e, const struct scan_record *r,
 	char err[512];
 	enum expr_status st = expr_eval(e, r, &v, &vn, err, sizeof err);
 	if (st == EXPR_ERROR)
-		fail(EXIT_TROUBLE, "%s:%" PRIu64 ": -k %s: %s", where, lineno,
-		     expr_source(e), err);
+		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": -k %s: %s", where,
+			   lineno, expr_source(e), err);
 	if (st != EXPR_VALUE)
-		fail(EXIT_TROUBLE, "%s:%" PRIu64 ": merge key %s is missing",
-		     where, lineno, expr_source(e));
+		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": merge key %s is "
+			   "missing", where, lineno, expr_source(e));
 	scratch->len = 0;
 	return value_fingerprint(v, vn, scratch);
 }
@@ -673,10 +657,11 @@ static void to_src(void *ctx, const struct scan_record *r, const char *name,
 	struct fp128 fp = key_of(m->key, r, &m->scratch, name, lineno);
 	uint64_t *pl;
 	if (fpset_add(m->keys, fp, &pl))
-		fail(EXIT_TROUBLE, "%s:%" PRIu64 ": the source has a second "
-		     "record for merge key %s (first at record %llu); a "
-		     "merge source must have one record per key", name,
-		     lineno, expr_source(m->key), (unsigned long long)*pl);
+		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": the source has a "
+			   "second record for merge key %s (first at record "
+			   "%llu); a merge source must have one record per key",
+			   name, lineno, expr_source(m->key),
+			   (unsigned long long)*pl);
 	m->off = xgrow(m->off, &m->cap, m->n, sizeof *m->off, 1024);
 	m->off[m->n++] = m->text.len;
 	*pl = m->n;
@@ -691,7 +676,7 @@ static bool truthy(struct expr *e, const struct scan_record *r)
 	char err[512];
 	enum expr_status st = expr_eval(e, r, &v, &vn, err, sizeof err);
 	if (st == EXPR_ERROR)
-		fail(EXIT_TROUBLE, "--delete-when: %s", err);
+		txlog_fail(EXIT_TROUBLE, "--delete-when: %s", err);
 	if (st != EXPR_VALUE)
 		return false;
 	return !(vn == 5 && memcmp(v, "false", 5) == 0) &&
@@ -765,7 +750,7 @@ static void newer_of(struct expr *e, const struct scan_record *r,
 	out->len = 0;
 	enum expr_status st = expr_eval(e, r, &v, &vn, err, sizeof err);
 	if (st == EXPR_ERROR)
-		fail(EXIT_TROUBLE, "--when-newer: %s", err);
+		txlog_fail(EXIT_TROUBLE, "--when-newer: %s", err);
 	if (st == EXPR_VALUE)
 		buf_add(out, v, vn);
 	else
@@ -840,7 +825,6 @@ int verb_merge(void)
 
 	struct dws *w = dws_new(opt.table, s->schema, s->part_cols, s->npart,
 				opt.level);
-	cur_dws = w;
 	size_t n;
 	struct dl_file **live = dl_live_files(s, &n);
 	struct scan_record rec = {0}, srec = {0};
@@ -862,8 +846,9 @@ int verb_merge(void)
 		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 			struct scan_error se;
 			if (ln.too_long || scan_record(&rec, ln.p, ln.len, &se))
-				fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": damaged "
-				     "data file", opt.table, f->path, ln.lineno);
+				txlog_fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": "
+					   "damaged data file", opt.table,
+					   f->path, ln.lineno);
 			struct fp128 fp = key_of(m.key, &rec, &m.scratch,
 						 f->path, ln.lineno);
 			target_rows++;
@@ -908,7 +893,7 @@ int verb_merge(void)
 			buf_add(&out, put, putn);
 		}
 		if (rc < 0)
-			fail(EXIT_TROUBLE, "%s: %s", f->path, err);
+			txlog_fail(EXIT_TROUBLE, "%s: %s", f->path, err);
 		lines_close(l);
 		if (!changed)
 			continue;
@@ -920,7 +905,7 @@ int verb_merge(void)
 			struct scan_error se;
 			scan_record(&rec, out.p + offs[k], e - offs[k], &se);
 			if (dws_add(w, &rec, err, sizeof err) != 0)
-				fail(EXIT_TROUBLE, "%s", err);
+				txlog_fail(EXIT_TROUBLE, "%s", err);
 		}
 	}
 	for (size_t i = 0; i < m.n; i++) {
@@ -935,7 +920,7 @@ int verb_merge(void)
 			continue;
 		}
 		if (dws_add(w, &srec, err, sizeof err) != 0)
-			fail(EXIT_TROUBLE, "%s", err);
+			txlog_fail(EXIT_TROUBLE, "%s", err);
 		inserted++;
 	}
 	uint64_t rows = 0, bytes = 0;
