@@ -878,6 +878,8 @@ int main(int argc, char **argv)
 		.eof = settle,
 	};
 	run.threads = opt.threads ? opt.threads : par_default_threads();
+	if (run.threads > 1)
+		fpset_fault_ahead(run.seen); /* growing is apply's dearest part */
 	if (par_each_line(argv + optind, opt.max_line, run.threads, &ops, err,
 			  sizeof err) != 0) {
 		cli_warn("%s", err);

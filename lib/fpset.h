@@ -40,6 +40,10 @@ bool fpset_add(struct fpset *s, struct fp128 fp, uint64_t **payload);
  * segment doubles and rehashes on the way. */
 void fpset_reserve(struct fpset *s, size_t n);
 bool fpset_has(const struct fpset *s, struct fp128 fp);
+/* From now on a thread faults in the memory a segment will grow into
+ * while it fills its last sixteenth, off the caller's thread (for
+ * callers whose adding thread limits their speed: dedup -j). */
+void fpset_fault_ahead(struct fpset *s);
 /* Start loading fp's slot into the cache: call it a record ahead of
  * fpset_add() and the probe rarely waits for memory. */
 void fpset_prefetch(const struct fpset *s, struct fp128 fp);

@@ -78,7 +78,8 @@ TEST(payloads_and_expiry)
 /* Big enough that segments take slices of level blocks (64 KiB and
  * up), then leave them: an expiry rebuilds alone at the same size, the
  * next growth takes a slice again (given back slices must read as
- * zeros), and a reserved set starts on a level of its own. */
+ * zeros), and a reserved set starts on a level of its own, growing
+ * into slices a second thread faults in ahead. */
 TEST(level_blocks_through_expiry_and_reserve)
 {
 	struct fpset *s = fpset_new(true);
@@ -104,6 +105,7 @@ TEST(level_blocks_through_expiry_and_reserve)
 	CHECK_INT(payload_sum, (150000ULL + 699999) * 550000 / 2);
 
 	struct fpset *r = fpset_new(false);
+	fpset_fault_ahead(r); /* its slices faulted in on another thread */
 	fpset_reserve(r, 500000);
 	for (uint64_t i = 0; i < 900000; i++)
 		CHECK(!fpset_add(r, fp_of(i), NULL) || 0);
