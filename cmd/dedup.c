@@ -405,39 +405,30 @@ struct prepped {
 	size_t ord_len;
 };
 
-/* One prep thread's own copies: a jq program's state, the scanner's
- * members and the canonical key are scratch no two threads may share. */
+/* One prep thread's expressions and scratch (cw.scratch: the
+ * canonical key). */
 struct worker {
+	struct cli_worker cw;
 	struct expr *keys[MAX_KEYS];
 	struct expr *time, *order_by;
-	bool owns; /* compiled its own (worker 0 uses opt's) */
-	struct scan_record rec;
-	struct buf canon;
 };
 
 static void *worker_new(void *arg, int index)
 {
 	(void)arg;
 	struct worker *w = xcalloc(1, sizeof *w);
-	w->owns = index > 0;
+	cli_worker_init(&w->cw, index);
 	for (size_t k = 0; k < opt.nkeys; k++)
-		w->keys[k] = w->owns ? cli_expr_copy(opt.keys[k]) : opt.keys[k];
-	w->time = w->owns ? cli_expr_copy(opt.time) : opt.time;
-	w->order_by = w->owns ? cli_expr_copy(opt.order_by) : opt.order_by;
+		w->keys[k] = cli_worker_expr(&w->cw, opt.keys[k]);
+	w->time = cli_worker_expr(&w->cw, opt.time);
+	w->order_by = cli_worker_expr(&w->cw, opt.order_by);
 	return w;
 }
 
 static void worker_free(void *wctx)
 {
 	struct worker *w = wctx;
-	if (w->owns) {
-		for (size_t k = 0; k < opt.nkeys; k++)
-			expr_free(w->keys[k]);
-		expr_free(w->time);
-		expr_free(w->order_by);
-	}
-	scan_record_free(&w->rec);
-	buf_free(&w->canon);
+	cli_worker_free(&w->cw);
 	free(w);
 }
 
@@ -447,36 +438,36 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	struct worker *w = wctx;
 	struct prepped *s = slot;
 	s->at = BAD_LINE;
-	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->rec,
+	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->cw.rec,
 			 opt.reads_fields))
 		return;
 	s->at = BAD_KEY;
-	buf_reset(&w->canon);
+	buf_reset(&w->cw.scratch);
 	if (opt.nkeys == 0) {
-		value_canon(&w->canon, ln->p, ln->len);
+		value_canon(&w->cw.scratch, ln->p, ln->len);
 	} else {
 		const char *vals[MAX_KEYS];
 		size_t lens[MAX_KEYS];
 		for (size_t k = 0; k < opt.nkeys; k++)
-			if (!badrec_eval(&s->bad, ch, w->keys[k], &w->rec,
+			if (!badrec_eval(&s->bad, ch, w->keys[k], &w->cw.rec,
 					 "key", &vals[k], &lens[k]))
 				return;
 		if (opt.nkeys == 1)
-			value_canon(&w->canon, vals[0], lens[0]);
+			value_canon(&w->cw.scratch, vals[0], lens[0]);
 		else
-			value_canon_tuple(&w->canon, vals, lens, opt.nkeys);
+			value_canon_tuple(&w->cw.scratch, vals, lens, opt.nkeys);
 	}
-	s->fp = value_fp(w->canon.p, w->canon.len);
+	s->fp = value_fp(w->cw.scratch.p, w->cw.scratch.len);
 	s->t = 0;
 	s->at = BAD_TIME;
-	if (w->time && !badrec_time(&s->bad, ch, w->time, &w->rec,
+	if (w->time && !badrec_time(&s->bad, ch, w->time, &w->cw.rec,
 				    "event time", opt.unit, &s->t))
 		return;
 	s->at = BAD_ORDER;
 	if (w->order_by) {
 		const char *v;
 		size_t vlen;
-		if (!badrec_eval(&s->bad, ch, w->order_by, &w->rec,
+		if (!badrec_eval(&s->bad, ch, w->order_by, &w->cw.rec,
 				 "--order-by", &v, &vlen))
 			return;
 		/* v may live in the program's scratch: the next record's

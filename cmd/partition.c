@@ -333,35 +333,28 @@ struct slot {
 	bool control;      /* an upstream {"_watermark": ...} line */
 };
 
-/* A worker's own copies of what evaluation writes to. */
+/* One prep thread's expressions and scratch (cw.scratch: the
+ * canonical key). */
 struct worker {
-	struct expr *keys[MAX_KEYS], *time; /* index 0: opt's own */
-	struct scan_record rec;
-	struct buf canon;
-	int index;
+	struct cli_worker cw;
+	struct expr *keys[MAX_KEYS], *time;
 };
 
 static void *worker_new(void *arg, int index)
 {
 	(void)arg;
 	struct worker *w = xcalloc(1, sizeof *w);
-	w->index = index;
+	cli_worker_init(&w->cw, index);
 	for (size_t k = 0; k < opt.nkeys; k++)
-		w->keys[k] = index ? cli_expr_copy(opt.keys[k]) : opt.keys[k];
-	w->time = index ? cli_expr_copy(opt.time) : opt.time;
+		w->keys[k] = cli_worker_expr(&w->cw, opt.keys[k]);
+	w->time = cli_worker_expr(&w->cw, opt.time);
 	return w;
 }
 
 static void worker_free(void *wctx)
 {
 	struct worker *w = wctx;
-	if (w->index) {
-		for (size_t k = 0; k < opt.nkeys; k++)
-			expr_free(w->keys[k]);
-		expr_free(w->time);
-	}
-	scan_record_free(&w->rec);
-	buf_free(&w->canon);
+	cli_worker_free(&w->cw);
 	free(w);
 }
 
@@ -372,9 +365,9 @@ static void control(struct worker *w, struct slot *s, struct par_chunk *ch)
 	s->control = true;
 	if (opt.time)
 		return;
-	const struct scan_member *m = &w->rec.members[0];
+	const struct scan_member *m = &w->cw.rec.members[0];
 	const char *why;
-	if (time_from_json(w->rec.p + m->val, m->val_end - m->val, opt.unit,
+	if (time_from_json(w->cw.rec.p + m->val, m->val_end - m->val, opt.unit,
 			   &s->t, &why) != 0)
 		badrec_set(&s->bad, ch, true, "wrong_type", "_watermark: %s",
 			   why);
@@ -387,40 +380,40 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	struct slot *s = slot;
 	bool reads_fields = opt.nkeys || opt.tuple || opt.time;
 	s->control = false;
-	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->rec,
+	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->cw.rec,
 			 reads_fields))
 		return;
-	char c0 = ln->p[w->rec.start];
+	char c0 = ln->p[w->cw.rec.start];
 	/* A _watermark line is progress for window's key (-g) or beside
 	 * -t; for dedup's and reconcile's it is a record like any other. */
 	if (c0 == '{' && (opt.tuple || opt.time) &&
-	    wm_control_line(&w->rec)) {
+	    wm_control_line(&w->cw.rec)) {
 		control(w, s, ch);
 		return;
 	}
 
-	buf_reset(&w->canon);
+	buf_reset(&w->cw.scratch);
 	if (opt.nkeys == 0) {
-		value_canon(&w->canon, ln->p, ln->len);
+		value_canon(&w->cw.scratch, ln->p, ln->len);
 	} else {
 		const char *vals[MAX_KEYS];
 		size_t lens[MAX_KEYS];
 		const char *what = opt.tuple ? "group" : "key";
 		for (size_t k = 0; k < opt.nkeys; k++)
-			if (!badrec_eval(&s->bad, ch, w->keys[k], &w->rec,
+			if (!badrec_eval(&s->bad, ch, w->keys[k], &w->cw.rec,
 					 what, &vals[k], &lens[k]))
 				return;
 		if (opt.nkeys == 1 && !opt.tuple)
-			value_canon(&w->canon, vals[0], lens[0]);
+			value_canon(&w->cw.scratch, vals[0], lens[0]);
 		else
-			value_canon_tuple(&w->canon, vals, lens, opt.nkeys);
+			value_canon_tuple(&w->cw.scratch, vals, lens, opt.nkeys);
 	}
-	struct fp128 fp = value_fp(w->canon.p, w->canon.len);
+	struct fp128 fp = value_fp(w->cw.scratch.p, w->cw.scratch.len);
 	s->part = (uint32_t)(fp.hi % opt.n);
 
 	s->t = 0;
 	if (opt.time)
-		badrec_time(&s->bad, ch, w->time, &w->rec, "event time",
+		badrec_time(&s->bad, ch, w->time, &w->cw.rec, "event time",
 			    opt.unit, &s->t);
 }
 

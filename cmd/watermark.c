@@ -184,35 +184,28 @@ struct slot {
 	bool control;      /* an upstream {"_watermark": ...} line */
 };
 
-/* A worker's own copies of what evaluation writes to. */
+/* One prep thread's expressions and scratch (cw.scratch: the
+ * partition's canonical value). */
 struct worker {
-	struct expr *time, *part, *ingest; /* index 0: opt's own */
-	struct scan_record rec;
-	struct buf canon;
-	int index;
+	struct cli_worker cw;
+	struct expr *time, *part, *ingest;
 };
 
 static void *worker_new(void *arg, int index)
 {
 	(void)arg;
 	struct worker *w = xcalloc(1, sizeof *w);
-	w->index = index;
-	w->time = index ? cli_expr_copy(opt.time) : opt.time;
-	w->part = index ? cli_expr_copy(opt.part) : opt.part;
-	w->ingest = index ? cli_expr_copy(opt.ingest) : opt.ingest;
+	cli_worker_init(&w->cw, index);
+	w->time = cli_worker_expr(&w->cw, opt.time);
+	w->part = cli_worker_expr(&w->cw, opt.part);
+	w->ingest = cli_worker_expr(&w->cw, opt.ingest);
 	return w;
 }
 
 static void worker_free(void *wctx)
 {
 	struct worker *w = wctx;
-	if (w->index) {
-		expr_free(w->time);
-		expr_free(w->part);
-		expr_free(w->ingest);
-	}
-	scan_record_free(&w->rec);
-	buf_free(&w->canon);
+	cli_worker_free(&w->cw);
 	free(w);
 }
 
@@ -223,28 +216,28 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	struct slot *s = slot;
 	struct badrec *b = &s->bad;
 	s->control = false;
-	if (!badrec_line(b, ch, ln, opt.max_line, &w->rec, true))
+	if (!badrec_line(b, ch, ln, opt.max_line, &w->cw.rec, true))
 		return;
-	if (wm_control_line(&w->rec)) { /* an upstream watermark */
+	if (wm_control_line(&w->cw.rec)) { /* an upstream watermark */
 		s->control = true;
 		return;
 	}
-	if (!badrec_time(b, ch, w->time, &w->rec, "event time", opt.unit,
+	if (!badrec_time(b, ch, w->time, &w->cw.rec, "event time", opt.unit,
 			 &s->t))
 		return;
 	if (opt.analyze) {
-		badrec_time(b, ch, w->ingest, &w->rec, "ingest time", opt.unit,
-			    &s->ing);
+		badrec_time(b, ch, w->ingest, &w->cw.rec, "ingest time",
+			    opt.unit, &s->ing);
 		return;
 	}
 	s->part = (struct fp128){0, 0};
 	if (w->part) {
 		const char *v;
 		size_t vlen;
-		if (!badrec_eval(b, ch, w->part, &w->rec, "partition", &v,
+		if (!badrec_eval(b, ch, w->part, &w->cw.rec, "partition", &v,
 				 &vlen))
 			return;
-		s->part = value_fingerprint(v, vlen, &w->canon);
+		s->part = value_fingerprint(v, vlen, &w->cw.scratch);
 	}
 }
 

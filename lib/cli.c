@@ -22,6 +22,7 @@
 #include "scan.h"
 #include "statefile.h"
 #include "timefmt.h"
+#include "xalloc.h"
 #include "zio.h"
 
 const char *cli_prog;
@@ -133,6 +134,30 @@ struct expr *cli_expr_copy(const struct expr *e)
 	if (!c) /* it compiled once: only memory can fail it now */
 		cli_die(EXIT_TROUBLE, "%s", err);
 	return c;
+}
+
+void cli_worker_init(struct cli_worker *w, int index)
+{
+	memset(w, 0, sizeof *w);
+	w->index = index;
+}
+
+struct expr *cli_worker_expr(struct cli_worker *w, struct expr *e)
+{
+	if (!w->index || !e)
+		return e;
+	w->own = xgrow(w->own, &w->cap, w->nown, sizeof *w->own, 4);
+	return w->own[w->nown++] = cli_expr_copy(e);
+}
+
+void cli_worker_free(struct cli_worker *w)
+{
+	for (size_t i = 0; i < w->nown; i++)
+		expr_free(w->own[i]);
+	free(w->own);
+	scan_record_free(&w->rec);
+	buf_free(&w->scratch);
+	memset(w, 0, sizeof *w);
 }
 
 uint64_t cli_size(const char *opt, const char *s)

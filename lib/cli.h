@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "buf.h"
+#include "scan.h"
 #include "timefmt.h"
 #include "value.h"
 
@@ -44,6 +46,23 @@ struct expr *cli_expr(const char *opt, const char *src); /* -k, -t ... */
 /* A worker thread's own copy of e (lib/par), compiled again from its
  * source so it has its own libjq state and scratch; NULL for NULL. */
 struct expr *cli_expr_copy(const struct expr *e);
+/* A prep thread's own state (lib/par's worker_new): a jq program keeps
+ * state while it runs, and each record writes the scan record and the
+ * scratch buffer (a canonical key, a message), so no two threads may
+ * share them.  Worker 0 runs the tool's own expressions, the others
+ * copies that cli_worker_free frees. */
+struct cli_worker {
+	int index;
+	struct expr **own; /* the copies made for this worker */
+	size_t nown, cap;
+	struct scan_record rec;
+	struct buf scratch;
+};
+void cli_worker_init(struct cli_worker *w, int index);
+/* The expression worker w runs for e: e itself on worker 0 (and NULL
+ * for NULL), else a copy w owns. */
+struct expr *cli_worker_expr(struct cli_worker *w, struct expr *e);
+void cli_worker_free(struct cli_worker *w);
 uint64_t cli_size(const char *opt, const char *s);   /* 64K, 10M, 1G */
 int64_t cli_duration(const char *opt, const char *s);
 uint64_t cli_count(const char *opt, const char *s);

@@ -63,13 +63,12 @@ struct slot {
 	struct badrec bad; /* bad.type NULL: it passes */
 };
 
-/* A worker's own copies of what checking writes to. */
+/* One prep thread's checks and scratch (cw.scratch: the message of a
+ * failed check). */
 struct worker {
-	struct expr *jq[MAX_CHECKS]; /* index 0: opt's own */
-	struct schema *schema;
-	struct scan_record rec;
-	struct buf msg;
-	int index;
+	struct cli_worker cw;
+	struct expr *jq[MAX_CHECKS];
+	struct schema *schema; /* worker 0: opt's own */
 };
 
 static _Noreturn void usage(const struct cli_verb *v)
@@ -171,41 +170,43 @@ static void show(struct buf *b, const char *v, size_t n)
 	}
 }
 
-/* 0 when the record passes check k; else -1 with type and w->msg set. */
+/* 0 when the record passes check k; else -1 with type and the message
+ * in w->cw.scratch. */
 static int eval_check(struct worker *w, size_t k, const char **type)
 {
 	const struct check *c = &opt.checks[k];
 	const char *v, *why;
 	size_t vl;
 	char err[512];
-	buf_reset(&w->msg);
+	struct buf *msg = &w->cw.scratch;
+	buf_reset(msg);
 	if (c->jq) {
-		switch (expr_eval(w->jq[k], &w->rec, &v, &vl, err,
+		switch (expr_eval(w->jq[k], &w->cw.rec, &v, &vl, err,
 				  sizeof err)) {
 		case EXPR_VALUE:
 			if (truthy(v, vl))
 				return 0;
-			buf_addf(&w->msg, "check failed: %s is ", c->src);
-			show(&w->msg, v, vl);
+			buf_addf(msg, "check failed: %s is ", c->src);
+			show(msg, v, vl);
 			break;
 		case EXPR_MISSING:
 		case EXPR_EMPTY:
-			buf_addf(&w->msg, "check failed: %s produced no value",
+			buf_addf(msg, "check failed: %s produced no value",
 				 c->src);
 			break;
 		case EXPR_ERROR:
 			*type = "expression_error";
-			buf_addf(&w->msg, "check %s: %s", c->src, err);
+			buf_addf(msg, "check %s: %s", c->src, err);
 			return -1;
 		}
 		*type = "check_failed";
 		return -1;
 	}
-	enum path_result r = path_lookup_record(&c->path, &w->rec, &v, &vl,
+	enum path_result r = path_lookup_record(&c->path, &w->cw.rec, &v, &vl,
 						&why);
 	if (r == PATH_TYPE_ERROR) {
 		*type = "wrong_type";
-		buf_addf(&w->msg, "check %s: %s", c->src, why);
+		buf_addf(msg, "check %s: %s", c->src, why);
 		return -1;
 	}
 	bool missing = r == PATH_MISSING;
@@ -235,13 +236,13 @@ static int eval_check(struct worker *w, size_t k, const char **type)
 		plen--;
 	if (missing) {
 		*type = "missing_field";
-		buf_addf(&w->msg, "check failed: %s: %.*s is missing", c->src,
+		buf_addf(msg, "check failed: %s: %.*s is missing", c->src,
 			 (int)plen, c->src);
 	} else {
 		*type = "check_failed";
-		buf_addf(&w->msg, "check failed: %s: %.*s is ", c->src,
+		buf_addf(msg, "check failed: %s: %.*s is ", c->src,
 			 (int)plen, c->src);
-		show(&w->msg, v, vl);
+		show(msg, v, vl);
 	}
 	return -1;
 }
@@ -267,10 +268,9 @@ static void *worker_new(void *arg, int index)
 	char err[512];
 	(void)arg;
 	struct worker *w = xcalloc(1, sizeof *w);
-	w->index = index;
+	cli_worker_init(&w->cw, index);
 	for (size_t k = 0; k < opt.nchecks; k++)
-		w->jq[k] = index ? cli_expr_copy(opt.checks[k].jq)
-				 : opt.checks[k].jq;
+		w->jq[k] = cli_worker_expr(&w->cw, opt.checks[k].jq);
 	w->schema = opt.schema;
 	if (index && opt.schema) {
 		w->schema = schema_copy(opt.schema, err, sizeof err);
@@ -283,13 +283,9 @@ static void *worker_new(void *arg, int index)
 static void worker_free(void *wctx)
 {
 	struct worker *w = wctx;
-	if (w->index) {
-		for (size_t k = 0; k < opt.nchecks; k++)
-			expr_free(w->jq[k]);
+	if (w->cw.index)
 		schema_free(w->schema);
-	}
-	scan_record_free(&w->rec);
-	buf_free(&w->msg);
+	cli_worker_free(&w->cw);
 	free(w);
 }
 
@@ -298,20 +294,21 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 {
 	struct worker *w = wctx;
 	struct slot *s = slot;
+	struct buf *msg = &w->cw.scratch;
 	const char *type;
-	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->rec, false))
+	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->cw.rec, false))
 		return;
 	for (size_t k = 0; k < opt.nchecks; k++)
 		if (eval_check(w, k, &type) != 0)
 			goto failed;
 	if (w->schema) {
-		buf_reset(&w->msg);
-		if (schema_check(w->schema, &w->rec, &type, &w->msg) != 0)
+		buf_reset(msg);
+		if (schema_check(w->schema, &w->cw.rec, &type, msg) != 0)
 			goto failed;
 	}
 	return;
 failed:
-	badrec_set(&s->bad, ch, true, type, "%s", w->msg.len ? w->msg.p : "");
+	badrec_set(&s->bad, ch, true, type, "%s", msg->len ? msg->p : "");
 }
 
 static void apply(const struct line *ln, const char *name, void *slot)

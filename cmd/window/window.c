@@ -691,11 +691,10 @@ struct slot {
 };
 
 struct worker {
-	struct scan_record rec;
+	struct cli_worker cw; /* cw.scratch: the canonical group key */
 	struct expr *time, *groups[MAX_GROUPS], *aggs[MAX_AGGS];
-	bool own; /* compiled its own exprs: worker 0 uses opt's */
 	struct tz_cal calu; /* its own memo of calendar buckets */
-	struct buf canon, keytext;
+	struct buf keytext;
 	char msg[1024];
 };
 
@@ -710,15 +709,12 @@ static void *worker_new(void *arg, int index)
 {
 	(void)arg;
 	struct worker *c = xcalloc(1, sizeof *c);
-	c->own = index > 0;
-	c->time = c->own ? cli_expr_copy(opt.time) : opt.time;
+	cli_worker_init(&c->cw, index);
+	c->time = cli_worker_expr(&c->cw, opt.time);
 	for (size_t k = 0; k < opt.ngroups; k++)
-		c->groups[k] = c->own ? cli_expr_copy(opt.groups[k])
-				      : opt.groups[k];
+		c->groups[k] = cli_worker_expr(&c->cw, opt.groups[k]);
 	for (size_t k = 0; k < opt.naggs; k++)
-		c->aggs[k] = !opt.aggs[k].e ? NULL
-			     : c->own       ? cli_expr_copy(opt.aggs[k].e)
-					    : opt.aggs[k].e;
+		c->aggs[k] = cli_worker_expr(&c->cw, opt.aggs[k].e);
 	c->calu = opt.calu;
 	c->calu.memo = c->calu.last = NULL;
 	return c;
@@ -727,17 +723,8 @@ static void *worker_new(void *arg, int index)
 static void worker_free(void *wctx)
 {
 	struct worker *c = wctx;
-	if (c->own) {
-		expr_free(c->time);
-		for (size_t k = 0; k < opt.ngroups; k++)
-			expr_free(c->groups[k]);
-		for (size_t k = 0; k < opt.naggs; k++)
-			if (c->aggs[k])
-				expr_free(c->aggs[k]);
-	}
 	free(c->calu.memo);
-	scan_record_free(&c->rec);
-	buf_free(&c->canon);
+	cli_worker_free(&c->cw);
 	buf_free(&c->keytext);
 	free(c);
 }
@@ -768,7 +755,7 @@ static bool eval(struct worker *c, struct expr *e, const char *what,
 		 struct par_chunk *ch, const struct line *ln, enum pkind k)
 {
 	char err[512];
-	enum expr_status st = expr_eval(e, &c->rec, v, vlen, err, sizeof err);
+	enum expr_status st = expr_eval(e, &c->cw.rec, v, vlen, err, sizeof err);
 	if (st == EXPR_VALUE)
 		return true;
 	failed(s, ch, ln, c, k,
@@ -790,7 +777,7 @@ static bool prep_aggs(struct worker *c, const struct line *ln,
 		memset(in, 0, sizeof *in);
 		if (!c->aggs[k])
 			continue; /* count() */
-		enum expr_status st = expr_eval(c->aggs[k], &c->rec, &v, &len,
+		enum expr_status st = expr_eval(c->aggs[k], &c->cw.rec, &v, &len,
 						err, sizeof err);
 		if (st == EXPR_ERROR) {
 			snprintf(c->msg, sizeof c->msg, "--agg %s: %s",
@@ -826,7 +813,7 @@ static bool prep_aggs(struct worker *c, const struct line *ln,
 			break;
 		}
 		case AGG_DISTINCT:
-			in->fp = value_fingerprint(v, len, &c->canon);
+			in->fp = value_fingerprint(v, len, &c->cw.scratch);
 			break;
 		case AGG_COUNT:
 			break; /* only whether it is null */
@@ -911,13 +898,13 @@ static void prep_control(struct worker *c, const struct line *ln,
 			 struct slot *s, struct par_chunk *ch)
 {
 	const char *why;
-	const struct scan_member *m = &c->rec.members[0];
+	const struct scan_member *m = &c->cw.rec.members[0];
 	s->kind = P_CONTROL;
 	s->msg = NULL;
 	if (opt.delay_given)
 		return; /* our own watermark was asked for: apply skips it */
-	size_t end = scan_skip(c->rec.p, c->rec.n, m->val);
-	if (time_from_json(c->rec.p + m->val, end - m->val, opt.unit, &s->t,
+	size_t end = scan_skip(c->cw.rec.p, c->cw.rec.n, m->val);
+	if (time_from_json(c->cw.rec.p + m->val, end - m->val, opt.unit, &s->t,
 			   &why) != 0) {
 		snprintf(c->msg, sizeof c->msg, "_watermark: %s", why);
 		failed(s, ch, ln, c, P_CONTROL, "wrong_type");
@@ -931,14 +918,14 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	struct slot *s = slot;
 	bool is_json;
 	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
-					   &c->rec, true, &is_json, c->msg,
+					   &c->cw.rec, true, &is_json, c->msg,
 					   sizeof c->msg);
 	if (fault) {
 		failed(s, ch, ln, c, P_FAULT, fault);
 		s->is_json = is_json;
 		return;
 	}
-	if (is_control(&c->rec)) {
+	if (is_control(&c->cw.rec)) {
 		prep_control(c, ln, s, ch);
 		return;
 	}
@@ -950,9 +937,9 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 		if (!eval(c, c->groups[k], "group", &vals[k], &lens[k], s, ch,
 			  ln, P_FAULT))
 			return;
-	buf_reset(&c->canon);
-	value_canon_tuple(&c->canon, vals, lens, opt.ngroups);
-	s->fp = value_fp(c->canon.p, c->canon.len);
+	buf_reset(&c->cw.scratch);
+	value_canon_tuple(&c->cw.scratch, vals, lens, opt.ngroups);
+	s->fp = value_fp(c->cw.scratch.p, c->cw.scratch.len);
 	s->key = NULL;
 	s->klen = 0;
 	if (opt.ngroups == 1) {

@@ -2,13 +2,15 @@
  * cli: the front end's pure parts -- "did you mean" (cli_nearest: the
  * edit distance with neighbour swaps, and its limit) and the one wording
  * of the four faults every tool checks (cli_line_fault), with the JSON
- * flag a dead letter keeps.
+ * flag a dead letter keeps; a prep thread's own expressions
+ * (cli_worker).
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "expr.h"
 #include "lines.h"
 #include "scan.h"
 #include "unit.h"
@@ -80,11 +82,35 @@ TEST(a_long_or_torn_line_is_named_before_its_json)
 	scan_record_free(&rec);
 }
 
+TEST(worker_0_runs_the_tools_expressions_the_others_copies)
+{
+	char err[256];
+	struct expr *e = expr_compile(".a | ascii_downcase", err, sizeof err);
+	CHECK(e != NULL);
+	struct cli_worker w0, w1;
+	cli_worker_init(&w0, 0);
+	cli_worker_init(&w1, 1);
+	CHECK(cli_worker_expr(&w0, e) == e);
+	CHECK(cli_worker_expr(&w0, NULL) == NULL);
+	CHECK(w0.nown == 0);
+	struct expr *c = cli_worker_expr(&w1, e);
+	CHECK(c != NULL && c != e);
+	CHECK_STR(expr_source(c), ".a | ascii_downcase");
+	CHECK(cli_worker_expr(&w1, NULL) == NULL);
+	CHECK(w1.nown == 1 && w1.own[0] == c);
+	/* frees the copy, not the tool's own: e still runs */
+	cli_worker_free(&w1);
+	cli_worker_free(&w0);
+	CHECK_STR(expr_source(e), ".a | ascii_downcase");
+	expr_free(e);
+}
+
 int main(void)
 {
 	RUN(nearest_takes_one_edit_in_a_short_name);
 	RUN(nearest_allows_a_third_of_the_length);
 	RUN(line_faults_have_one_wording);
 	RUN(a_long_or_torn_line_is_named_before_its_json);
+	RUN(worker_0_runs_the_tools_expressions_the_others_copies);
 	return unit_done();
 }
