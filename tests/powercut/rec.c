@@ -334,6 +334,18 @@ static void rec_write(int fd, long long off, const void *buf, size_t n)
 	data_off += n;
 }
 
+/* The n bytes a vectored write wrote at off, iovec by iovec. */
+static void rec_iov(int fd, long long off, const struct iovec *iov, int cnt,
+		    size_t n)
+{
+	for (int k = 0; k < cnt && n > 0; k++) {
+		size_t take = iov[k].iov_len < n ? iov[k].iov_len : n;
+		rec_write(fd, off, iov[k].iov_base, take);
+		off += (long long)take;
+		n -= take;
+	}
+}
+
 ssize_t write(int fd, const void *buf, size_t n)
 {
 	init();
@@ -357,15 +369,8 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
 	if (w > 0 && under_fd(fd)) {
 		int saved = errno;
 		off_t end = lseek(fd, 0, SEEK_CUR);
-		long long off = (long long)end - w;
-		size_t left = (size_t)w;
-		for (int k = 0; k < cnt && left > 0; k++) {
-			size_t take = iov[k].iov_len < left ? iov[k].iov_len
-							    : left;
-			rec_write(fd, off, iov[k].iov_base, take);
-			off += (long long)take;
-			left -= take;
-		}
+		if (end >= 0)
+			rec_iov(fd, (long long)end - w, iov, cnt, (size_t)w);
 		errno = saved;
 	}
 	return w;
@@ -393,15 +398,7 @@ ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 	ssize_t w = real_pwritev(fd, iov, cnt, off);
 	if (w > 0 && under_fd(fd)) {
 		int saved = errno;
-		long long at = (long long)off;
-		size_t left = (size_t)w;
-		for (int k = 0; k < cnt && left > 0; k++) {
-			size_t take = iov[k].iov_len < left ? iov[k].iov_len
-							    : left;
-			rec_write(fd, at, iov[k].iov_base, take);
-			at += (long long)take;
-			left -= take;
-		}
+		rec_iov(fd, (long long)off, iov, cnt, (size_t)w);
 		errno = saved;
 	}
 	return w;
