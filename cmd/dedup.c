@@ -867,6 +867,7 @@ int main(int argc, char **argv)
 		.ahead = ahead,
 		.apply = apply,
 		.eof = settle,
+		.idle = settle,
 	};
 	run.threads = opt.threads ? opt.threads : par_default_threads();
 	if (run.threads > 1)

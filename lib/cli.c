@@ -367,6 +367,18 @@ void cli_out_commit(void)
 	out_sync_dir();
 }
 
+static struct cli_side *sides; /* open, for cli_out_flush() */
+static void side_flush(struct cli_side *s);
+
+void cli_out_flush(void)
+{
+	out_drain();
+	if (fflush(stdout) != 0)
+		out_fail();
+	for (struct cli_side *s = sides; s; s = s->next)
+		side_flush(s);
+}
+
 void cli_out_close(void)
 {
 	out_drain();
@@ -446,7 +458,12 @@ int cli_each_line(char **files, size_t max_line,
 		const char *name = lines_name(in);
 		struct line ln;
 		int r;
-		while ((r = lines_next(in, &ln, err, errlen)) == 1) {
+		lines_set_wait(in, true);
+		while ((r = lines_next(in, &ln, err, errlen)) > 0) {
+			if (r == LINES_WAIT) {
+				cli_out_flush();
+				continue;
+			}
 			fn(&ln, name);
 			if ((cli_stats.records_in & 0xffff) == 0)
 				cli_progress(cli_stats.records_in,
@@ -557,6 +574,15 @@ void cli_side_open(struct cli_side *s, const char *path, bool append)
 		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
 	s->path = path;
 	s->z = zout_open(s->fd, 0);
+	s->next = sides;
+	sides = s;
+}
+
+static void side_flush(struct cli_side *s)
+{
+	char err[512];
+	if (zout_flush(s->z, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", s->path, err);
 }
 
 void cli_side_write(struct cli_side *s, const char *rec, size_t len)
@@ -576,6 +602,11 @@ void cli_side_close(struct cli_side *s)
 		return;
 	const char *path = s->path;
 	s->path = NULL;
+	for (struct cli_side **p = &sides; *p; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
 	if (zout_close(s->z, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s: %s", path, err);
 	struct stat st;

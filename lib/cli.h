@@ -112,6 +112,12 @@ void cli_out_line(const void *data, size_t n); /* data and '\n' */
 /* Flush to the kernel, and fsync when stdout is a regular file, so state
  * committed after this never runs ahead of the output. */
 void cli_out_commit(void);
+/* Hand what stdout and the open side outputs (cli_side) buffer to the
+ * kernel: no fsync, no commit.  The input loops (cli_each_line,
+ * par_each_line) call it when the input would block (LINES_WAIT), so a
+ * live pipe's records come out as they come in.  The calling thread
+ * only. */
+void cli_out_flush(void);
 /* Flush and check at exit (close errors count). */
 void cli_out_close(void);
 
@@ -194,6 +200,7 @@ struct cli_side {
 	const char *path; /* NULL: not open */
 	int fd;
 	struct zout *z;
+	struct cli_side *next; /* the open sides, for cli_out_flush() */
 };
 /* Open PATH for appending, or truncated when !append. */
 void cli_side_open(struct cli_side *s, const char *path, bool append);

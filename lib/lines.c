@@ -16,6 +16,11 @@
  * whatever follows.  Its first bytes stay at buf[0..keep) and the rest
  * is read through buf[keep..cap) and counted, not stored, so a 10 GiB
  * line costs no more memory than a max-sized one.
+ *
+ * With lines_set_wait(), every read (the refill's and the skip's) is
+ * first probed; a read that would block returns LINES_WAIT instead,
+ * with the state as it was, so the next call takes up where this one
+ * stopped (a too-long line's skip included) and reads.
  */
 #define _GNU_SOURCE /* memrchr */
 #include "lines.h"
@@ -45,6 +50,14 @@ struct lines {
 	bool eof;
 	bool failed;
 	bool stream; /* a pipe or socket: an unterminated end is torn */
+	bool can_block; /* not a regular file: a read may wait */
+	bool wait;      /* lines_set_wait(): LINES_WAIT before such a read */
+	bool waited;    /* LINES_WAIT said since the last read: now block */
+	/* Skipping the rest of a too-long line (its head at buf[0..keep)):
+	 * its length so far and last byte, kept across a LINES_WAIT. */
+	bool skipping;
+	size_t skip_full;
+	char skip_last;
 	char errmsg[256]; /* a read error, repeated by later calls */
 };
 
@@ -67,9 +80,16 @@ struct lines *lines_open(const char *path, size_t max, char *err,
 	l->limit = max + 3 > l->cap ? max + 3 : l->cap;
 	l->buf = xmalloc(l->cap);
 	struct stat sb;
-	l->stream = !zin_compressed(z) && fstat(zin_fd(z), &sb) == 0 &&
+	bool st = fstat(zin_fd(z), &sb) == 0;
+	l->stream = !zin_compressed(z) && st &&
 		    (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode));
+	l->can_block = !st || !(S_ISREG(sb.st_mode) || S_ISBLK(sb.st_mode));
 	return l;
+}
+
+void lines_set_wait(struct lines *l, bool on)
+{
+	l->wait = on && l->can_block;
 }
 
 static int lines_fail(struct lines *l, char *err, size_t errlen)
@@ -80,10 +100,21 @@ static int lines_fail(struct lines *l, char *err, size_t errlen)
 	return -1;
 }
 
+/* LINES_WAIT before a read that would block, once: the caller flushes,
+ * calls again, and that call's read may block. */
+static bool lines_would_wait(struct lines *l)
+{
+	if (!l->wait || l->waited || !zin_would_block(l->z))
+		return false;
+	l->waited = true;
+	return true;
+}
+
 static ssize_t lines_read(struct lines *l, char *dst, size_t cap, char *err,
 			  size_t errlen)
 {
 	ssize_t n = zin_read(l->z, dst, cap, l->errmsg, sizeof l->errmsg);
+	l->waited = false;
 	if (n < 0)
 		return lines_fail(l, err, errlen);
 	if (n == 0)
@@ -105,21 +136,16 @@ static int lines_emit(struct lines *l, struct line *out, char *s, size_t len)
 	return 1;
 }
 
-/* The line at start has more than max + 1 bytes and no '\n' yet: keep
- * its head, count and drop the rest up to the '\n' (or EOF). */
-static int lines_skip_long(struct lines *l, struct line *out, char *err,
+/* Skipping a too-long line: count and drop the rest up to the '\n' (or
+ * EOF); its head is at buf[0..keep). */
+static int lines_skip_more(struct lines *l, struct line *out, char *err,
 			   size_t errlen)
 {
 	char *buf = l->buf;
 	size_t keep = l->keep;
-	size_t full = l->end - l->start;
-	char last = buf[l->end - 1];
-
-	memmove(buf, buf + l->start, keep);
-	l->start = l->end = keep;
-	l->scanned = 0;
-	l->lineno++;
 	for (;;) {
+		if (lines_would_wait(l))
+			return LINES_WAIT; /* resumed by the next call */
 		ssize_t n = lines_read(l, buf + keep, l->cap - keep - 1, err,
 				       errlen);
 		if (n < 0)
@@ -128,27 +154,44 @@ static int lines_skip_long(struct lines *l, struct line *out, char *err,
 			break;
 		char *nl = memchr(buf + keep, '\n', (size_t)n);
 		if (!nl) {
-			full += (size_t)n;
-			last = buf[keep + (size_t)n - 1];
+			l->skip_full += (size_t)n;
+			l->skip_last = buf[keep + (size_t)n - 1];
 			continue;
 		}
 		size_t k = (size_t)(nl - (buf + keep));
-		full += k;
+		l->skip_full += k;
 		if (k > 0)
-			last = nl[-1];
+			l->skip_last = nl[-1];
 		/* The rest of the read is the next lines. */
 		l->start = keep + k + 1;
 		l->end = keep + (size_t)n;
 		break;
 	}
-	if (last == '\r')
+	l->skipping = false;
+	size_t full = l->skip_full;
+	if (l->skip_last == '\r')
 		full--;
 	lines_emit(l, out, buf, full);
 	return 1;
 }
 
+/* The line at start has more than max + 1 bytes and no '\n' yet: keep
+ * its head, then skip the rest. */
+static int lines_skip_long(struct lines *l, struct line *out, char *err,
+			   size_t errlen)
+{
+	l->skip_full = l->end - l->start;
+	l->skip_last = l->buf[l->end - 1];
+	memmove(l->buf, l->buf + l->start, l->keep);
+	l->start = l->end = l->keep;
+	l->scanned = 0;
+	l->lineno++;
+	l->skipping = true;
+	return lines_skip_more(l, out, err, errlen);
+}
+
 /* No '\n' in the unread bytes: make room after the partial line and
- * read once more (0 bytes at the end of input sets eof). */
+ * read once more (0 bytes at the end of input sets eof); or LINES_WAIT. */
 static int lines_refill(struct lines *l, char *err, size_t errlen)
 {
 	size_t avail = l->end - l->start;
@@ -166,6 +209,8 @@ static int lines_refill(struct lines *l, char *err, size_t errlen)
 	}
 	/* one byte past end stays free for a last line's NUL */
 	assert(l->end + 1 < l->cap);
+	if (lines_would_wait(l))
+		return LINES_WAIT;
 	ssize_t n = lines_read(l, l->buf + l->end, l->cap - l->end - 1, err,
 			       errlen);
 	if (n < 0)
@@ -178,6 +223,8 @@ int lines_next(struct lines *l, struct line *out, char *err, size_t errlen)
 {
 	if (l->failed)
 		return lines_fail(l, err, errlen);
+	if (l->skipping)
+		return lines_skip_more(l, out, err, errlen);
 	for (;;) {
 		char *s = l->buf + l->start;
 		size_t avail = l->end - l->start;
@@ -215,8 +262,9 @@ int lines_next(struct lines *l, struct line *out, char *err, size_t errlen)
 		}
 		if (avail > l->max + 1)
 			return lines_skip_long(l, out, err, errlen);
-		if (lines_refill(l, err, errlen) < 0)
-			return -1;
+		int r = lines_refill(l, err, errlen);
+		if (r != 0)
+			return r;
 	}
 }
 
@@ -263,6 +311,8 @@ int lines_next_span(struct lines *l, struct lines_span *sp, uint64_t max_nl,
 {
 	if (l->failed)
 		return lines_fail(l, err, errlen);
+	if (l->skipping)
+		return 2;
 	for (;;) {
 		char *s = l->buf + l->start;
 		size_t avail = l->end - l->start;
@@ -293,8 +343,9 @@ int lines_next_span(struct lines *l, struct lines_span *sp, uint64_t max_nl,
 			return avail ? 2 : 0;
 		if (avail > l->max + 1)
 			return 2;
-		if (lines_refill(l, err, errlen) < 0)
-			return -1;
+		int r = lines_refill(l, err, errlen);
+		if (r != 0)
+			return r;
 	}
 }
 

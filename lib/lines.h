@@ -41,15 +41,28 @@ struct line {
 /* path "-" is stdin. */
 struct lines *lines_open(const char *path, size_t max, char *err,
 			 size_t errlen);
-/* 1 a line, 0 end of input, -1 read error (err set). */
+/* 1 a line, 0 end of input, -1 read error (err set); LINES_WAIT only
+ * after lines_set_wait(). */
 int lines_next(struct lines *l, struct line *out, char *err, size_t errlen);
+/*
+ * The input would block: a pipe, socket or terminal has no byte ready
+ * now and nothing is buffered (zin_would_block).  After
+ * lines_set_wait(l, true), lines_next() and lines_next_span() return it
+ * instead of such a read, once: the caller finishes and flushes what it
+ * has read so far, then calls again, and that call's read may block.
+ * So `tail -f log | tool` shows each record as it comes.  Never for a
+ * regular file, so files pay no poll().
+ */
+#define LINES_WAIT 3
+void lines_set_wait(struct lines *l, bool on);
 /*
  * Whole lines in bulk, for lib/par's reader: a span of every complete
  * line buffered, as read (terminators, CR and blank lines included),
  * framed later by lines_frame() on any thread.  The span is valid until
  * the next call.  Returns 1 a span (at most max_nl lines; 0: no bound),
  * 2 the next line needs lines_next() (too long, or the last line
- * without a newline), 0 end of input, -1 read error (err set).
+ * without a newline), 0 end of input, -1 read error (err set), or
+ * LINES_WAIT (above).
  */
 struct lines_span {
 	const char *p;

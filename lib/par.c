@@ -86,6 +86,7 @@ struct par_chunk {
 	unsigned long long file_bytes; /* lines_bytes() at the chunk's end */
 	bool eof;  /* the last chunk of its file */
 	bool last; /* the last chunk of the input */
+	bool waited; /* sealed because the input would block (LINES_WAIT) */
 	enum chunk_fail fail;
 	char errmsg[512];
 };
@@ -102,6 +103,7 @@ struct par {
 	struct lines *in;
 	const char *name;
 	size_t max_line;
+	bool flush; /* the tool's main input: cli_out_flush() on a wait */
 	/* the pipeline */
 	pthread_mutex_t mu;
 	pthread_cond_t can_fill, can_prep, can_apply;
@@ -151,7 +153,7 @@ static void chunk_reset(struct par_chunk *ch)
 	ch->nbytes = ch->nlines = ch->raw_len = 0;
 	ch->newlines = 0;
 	ch->has_special = false;
-	ch->eof = ch->last = false;
+	ch->eof = ch->last = ch->waited = false;
 	ch->fail = FAIL_NONE;
 	ch->errmsg[0] = '\0';
 	keep_reset(ch);
@@ -218,7 +220,10 @@ static void chunk_frame(struct par_chunk *ch, size_t slot_size)
 }
 
 /* Fill ch with the next lines of the source: up to the chunk size, or
- * to the end of the current file (eof), or to a failure (last). */
+ * to the end of the current file (eof), or to a failure (last), or to
+ * a read that would block (waited; the chunk may be empty): the lines
+ * read so far go on to be applied and flushed before the reader waits
+ * for more. */
 static void fill(struct par *P, struct par_chunk *ch)
 {
 	chunk_reset(ch);
@@ -233,6 +238,7 @@ static void fill(struct par *P, struct par_chunk *ch)
 		}
 		/* lines_name()'s spelling, in memory that outlives it */
 		P->name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+		lines_set_wait(P->in, P->flush);
 	}
 	ch->name = P->name;
 	ch->max = lines_max(P->in);
@@ -262,6 +268,10 @@ static void fill(struct par *P, struct par_chunk *ch)
 					continue; /* the end follows */
 				break;
 			}
+		}
+		if (r == LINES_WAIT) {
+			ch->waited = true;
+			break;
 		}
 		goto end; /* 0 or -1 */
 	}
@@ -317,6 +327,15 @@ static int apply_chunk(struct par *P, struct par_chunk *ch, char *err,
 		return -1;
 	}
 	return ch->last ? 0 : 1;
+}
+
+/* The input would block and every line read has been applied: let the
+ * tool settle what it holds back, and show it. */
+static void par_idle(struct par *P)
+{
+	if (P->ops->idle)
+		P->ops->idle();
+	cli_out_flush();
 }
 
 /* ---- threads ---- */
@@ -417,18 +436,29 @@ static int run_threads(struct par *P, struct worker_arg *wa, char *err,
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	int r;
+	bool flush_due = false; /* a waited chunk applied, not flushed */
 	for (;;) {
 		pthread_mutex_lock(&P->mu);
 		struct par_chunk *ch = &P->ring[P->applied % P->cap];
 		while (P->applied >= P->filled || ch->state != CH_DONE) {
-			if (P->next_prep < P->filled)
+			if (P->next_prep < P->filled) {
 				claim_and_prep(P, P->wctx[0]);
-			else
+			} else if (flush_due) {
+				/* nothing to do but wait: the reader waits
+				 * for input, so show what it had (not under
+				 * the lock: stdout may block) */
+				pthread_mutex_unlock(&P->mu);
+				par_idle(P);
+				flush_due = false;
+				pthread_mutex_lock(&P->mu);
+			} else {
 				pthread_cond_wait(&P->can_apply, &P->mu);
+			}
 		}
 		pthread_mutex_unlock(&P->mu);
 
 		r = apply_chunk(P, ch, err, errlen);
+		flush_due |= ch->waited;
 
 		pthread_mutex_lock(&P->mu);
 		ch->state = CH_FREE;
@@ -473,7 +503,12 @@ static int run_lines(struct par *P, char *err, size_t errlen)
 		const char *name = lines_name(in);
 		struct line ln;
 		int r;
-		while ((r = lines_next(in, &ln, err, errlen)) == 1) {
+		lines_set_wait(in, P->flush);
+		while ((r = lines_next(in, &ln, err, errlen)) > 0) {
+			if (r == LINES_WAIT) {
+				par_idle(P);
+				continue;
+			}
 			keep_reset(ch);
 			P->ops->prep(wctx, &ln, ch->slots, ch);
 			P->ops->apply(&ln, name, ch->slots);
@@ -546,6 +581,7 @@ int par_each_line(char **files, size_t max_line, int threads,
 		.threads = threads,
 		.files = files,
 		.max_line = max_line,
+		.flush = !ops->bytes_in,
 		.cap = 2 * (size_t)threads + 2,
 	};
 	P.ring = xcalloc(P.cap, sizeof *P.ring);
@@ -565,7 +601,8 @@ int par_each_line(char **files, size_t max_line, int threads,
 			struct par_chunk *ch = &P.ring[0];
 			fill(&P, ch);
 			if (!ch->eof && !ch->fail) {
-				/* a full chunk: more follows */
+				/* a full chunk, or a pipe that waits for its
+				 * writer: more follows */
 				while (P.nwctx < threads) {
 					P.wctx[P.nwctx] = new_wctx(ops,
 								   P.nwctx);

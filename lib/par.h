@@ -21,6 +21,11 @@
  * fits one chunk), no thread is started: prep and apply run inline, with
  * the same code and the same results.
  *
+ * A live pipe is not held back: when the input would block (LINES_WAIT)
+ * the reader seals the chunk it holds, however short (even empty), and
+ * the calling thread, once it has applied that and has nothing else to
+ * prep or apply, calls ops->idle and flushes the output before it waits.
+ *
  * IDEM_PAR_CHUNK=BYTES in the environment sets the chunk size, for tests
  * that want many chunks in flight (documented in idem(7)).
  */
@@ -61,11 +66,20 @@ struct par_ops {
 	/* The calling thread, at the end of each input (as cli_each_line's
 	 * eof); may be NULL. */
 	void (*eof)(void);
+	/* May be NULL.  The calling thread, when the input would block
+	 * (LINES_WAIT: a pipe whose writer has nothing more yet) and every
+	 * line read so far has been applied, just before the output is
+	 * flushed (cli_out_flush): decide what apply holds back for speed
+	 * (dedup's one-record-late keep-first), so it shows now.  Never
+	 * for files.  Not a commit: state is saved as without it. */
+	void (*idle)(void);
 	void *arg;
-	/* NULL: each file's bytes go to cli_stats.bytes_in and progress is
-	 * shown, as cli_each_line does.  Else the bytes are added here and
-	 * no progress is shown: for two par_each_line at once (reconcile's
-	 * two sides), which must not share cli_stats. */
+	/* NULL: each file's bytes go to cli_stats.bytes_in, progress is
+	 * shown and the output flushed whenever the input would block, as
+	 * cli_each_line does.  Else the bytes are added here, no progress
+	 * is shown and nothing flushed (nor idle called): for two
+	 * par_each_line at once (reconcile's two sides, each on its own
+	 * thread), which must not share cli_stats or stdout's buffer. */
 	uint64_t *bytes_in;
 };
 

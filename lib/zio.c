@@ -2,11 +2,14 @@
  * zio: byte streams that may be zstd- or gzip-compressed.
  *
  * Input.  zin_open() reads until it holds four bytes (or EOF: a pipe may
- * hand out one byte at a time) and keeps them in the input buffer.  If
- * they are the zstd magic the stream is decompressed with a ZSTD_DCtx,
- * frame after frame; otherwise the buffered bytes are handed out first
- * and later reads go straight from the descriptor into the caller's
- * buffer, so plain input costs one copy (the kernel's).
+ * hand out one byte at a time; or bytes no magic starts with, so a short
+ * first line from a live pipe is not held back) and keeps them in the
+ * input buffer.  If they are the zstd magic the stream is decompressed
+ * with a ZSTD_DCtx, frame after frame; otherwise the buffered bytes are
+ * handed out first and later reads go straight from the descriptor into
+ * the caller's buffer, so plain input costs one copy (the kernel's).
+ * zin_would_block() says whether the next read would wait: nothing
+ * buffered here or in the decoder, and nothing ready on the descriptor.
  *
  * A zstd stream is complete only when the last ZSTD_decompressStream()
  * returned 0 (frame done) and the input is exhausted; EOF at any other
@@ -50,6 +53,9 @@ struct zin {
 	bool compressed;
 	bool eof;        /* the descriptor said EOF */
 	bool frame_open; /* inside a zstd frame (last return was not 0) */
+	/* The decoder filled the caller's buffer inside a frame, so it may
+	 * hold more output: ask it before reading (and blocking) again. */
+	bool more;
 	char *name;
 	ZSTD_DCtx *dctx;
 	z_stream *gz;    /* gzip: inflate, member after member */
@@ -161,6 +167,15 @@ const char *zio_magic(const void *p, size_t n)
 	return NULL;
 }
 
+/* p[0..n) could still grow into the zstd or the gzip magic. */
+static bool zio_magic_prefix(const unsigned char *p, size_t n)
+{
+	static const unsigned char zstd[] = {0x28, 0xb5, 0x2f, 0xfd};
+	static const unsigned char gzip[] = {0x1f, 0x8b, 0x08};
+	return memcmp(p, zstd, n < 4 ? n : 4) == 0 ||
+	       memcmp(p, gzip, n < 3 ? n : 3) == 0;
+}
+
 int zin_fd(const struct zin *z)
 {
 	return z->fd;
@@ -175,7 +190,11 @@ struct zin *zin_fdopen(int fd, const char *name, char *err, size_t errlen)
 	z->in_cap = ZSTD_DStreamInSize();
 	z->in = xmalloc(z->in_cap);
 
-	while (z->in_len < 4 && !z->eof) {
+	/* A first line shorter than the magic (a record "{}" from a live
+	 * pipe) must not wait for more bytes: stop as soon as the bytes
+	 * held cannot start a magic. */
+	while (z->in_len < 4 && !z->eof &&
+	       zio_magic_prefix(z->in, z->in_len)) {
 		ssize_t n = zin_fill_raw(z, z->in + z->in_len,
 					 z->in_cap - z->in_len, err, errlen);
 		if (n < 0)
@@ -253,7 +272,7 @@ static ssize_t zin_read_zstd(struct zin *z, void *buf, size_t cap, char *err,
 			     size_t errlen)
 {
 	for (;;) {
-		if (z->in_pos == z->in_len && !z->eof) {
+		if (z->in_pos == z->in_len && !z->eof && !z->more) {
 			ssize_t n = zin_fill_raw(z, z->in, z->in_cap, err,
 						 errlen);
 			if (n < 0)
@@ -277,6 +296,7 @@ static ssize_t zin_read_zstd(struct zin *z, void *buf, size_t cap, char *err,
 			return -1;
 		}
 		z->frame_open = r != 0;
+		z->more = z->frame_open && out.pos == out.size;
 		if (out.pos > 0)
 			return (ssize_t)out.pos;
 		/* No output, no input left, frame unfinished: the decoder
@@ -301,7 +321,7 @@ static ssize_t zin_read_gzip(struct zin *z, void *buf, size_t cap, char *err,
 	if (cap > UINT_MAX)
 		cap = UINT_MAX;
 	for (;;) {
-		if (z->in_pos == z->in_len && !z->eof) {
+		if (z->in_pos == z->in_len && !z->eof && !z->more) {
 			ssize_t n = zin_fill_raw(z, z->in, z->in_cap, err,
 						 errlen);
 			if (n < 0)
@@ -326,8 +346,10 @@ static ssize_t zin_read_gzip(struct zin *z, void *buf, size_t cap, char *err,
 		int r = inflate(z->gz, Z_NO_FLUSH);
 		z->in_pos = z->in_len - z->gz->avail_in;
 		size_t got = cap - z->gz->avail_out;
+		z->more = z->gz->avail_out == 0;
 		if (r == Z_STREAM_END) {
 			z->frame_open = false;
+			z->more = false; /* a member's end: all output given */
 			z->members++;
 		} else if (r != Z_OK && r != Z_BUF_ERROR) {
 			char reason[200];
@@ -364,6 +386,17 @@ ssize_t zin_read(struct zin *z, void *buf, size_t cap, char *err,
 	if (z->compressed)
 		return zin_read_zstd(z, buf, cap, err, errlen);
 	return zin_read_plain(z, buf, cap, err, errlen);
+}
+
+bool zin_would_block(const struct zin *z)
+{
+	if (z->eof || z->in_pos < z->in_len || z->more)
+		return false;
+	struct pollfd p = {.fd = z->fd, .events = POLLIN};
+	int n;
+	while ((n = poll(&p, 1, 0)) < 0 && errno == EINTR)
+		;
+	return n == 0; /* an error or POLLNVAL: let read() say it */
 }
 
 bool zin_compressed(const struct zin *z)

@@ -29,6 +29,10 @@ struct zin *zin_fdopen(int fd, const char *name, char *err, size_t errlen);
  * truncated or corrupt zstd frame or gzip member). */
 ssize_t zin_read(struct zin *z, void *buf, size_t cap, char *err,
 		 size_t errlen);
+/* A zin_read() now would wait for the descriptor: nothing is buffered
+ * (bytes peeked, compressed input, decoder output) and poll() finds no
+ * byte (nor the end) ready.  Never for a regular file. */
+bool zin_would_block(const struct zin *z);
 bool zin_compressed(const struct zin *z);
 /* "zstd" or "gzip" when p[0..n) starts with that format's magic, else
  * NULL: for a tool that must refuse compressed input (byte offsets). */

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <zlib.h>
 #include <zstd.h>
 
 #include "buf.h"
@@ -407,6 +408,190 @@ TEST(zstd_pipe_input)
 	CHECK_STR(frame_pipe(z, zn + zn2, 4, 4096, 0), want);
 }
 
+/* ---- LINES_WAIT: a live pipe, its writer held open ---- */
+
+/* stdin a pipe whose write end is returned; the old stdin in *saved. */
+static int live_stdin(int *saved)
+{
+	int fds[2];
+	if (pipe(fds) != 0) {
+		perror("pipe");
+		exit(2);
+	}
+	*saved = dup(0);
+	dup2(fds[0], 0);
+	close(fds[0]);
+	return fds[1];
+}
+
+static void live_end(int saved)
+{
+	dup2(saved, 0);
+	close(saved);
+}
+
+static void put(int fd, const void *p, size_t n)
+{
+	if (write(fd, p, n) != (ssize_t)n) {
+		perror("write");
+		exit(2);
+	}
+}
+
+static void put_str(int fd, const char *s)
+{
+	put(fd, s, strlen(s));
+}
+
+/* The next line as "N:text" ("N:!head(full)" when too long), or "WAIT",
+ * "END", "ERR". */
+static const char *next_str(struct lines *l)
+{
+	static char s[256];
+	char err[256];
+	struct line ln;
+	int rc = lines_next(l, &ln, err, sizeof err);
+	if (rc == LINES_WAIT)
+		return "WAIT";
+	if (rc != 1)
+		return rc == 0 ? "END" : "ERR";
+	if (ln.too_long)
+		snprintf(s, sizeof s, "%llu:!%.*s(%zu)",
+			 (unsigned long long)ln.lineno, (int)ln.len, ln.p,
+			 ln.full_len);
+	else
+		snprintf(s, sizeof s, "%llu:%.*s",
+			 (unsigned long long)ln.lineno, (int)ln.len, ln.p);
+	return s;
+}
+
+/* Before each read that would block, once; a too-long line's skip is
+ * taken up where it stopped; the end of the pipe is no wait. */
+TEST(wait_before_a_read_that_would_block)
+{
+	alarm(20); /* a read that blocks instead would hang: end it */
+	int saved, w = live_stdin(&saved);
+	put_str(w, "a\nb");
+	char err[256];
+	struct lines *l = lines_open("-", 8, err, sizeof err);
+	CHECK(l != NULL);
+	lines_set_wait(l, true);
+	CHECK_STR(next_str(l), "1:a");
+	CHECK_STR(next_str(l), "WAIT");
+	put_str(w, "\n{}\n");
+	CHECK_STR(next_str(l), "2:b");
+	CHECK_STR(next_str(l), "3:{}");
+	CHECK_STR(next_str(l), "WAIT");
+	/* more than max + 1 bytes without a newline: the skip waits too */
+	put_str(w, "0123456789AB");
+	CHECK_STR(next_str(l), "WAIT");
+	put_str(w, "CD");
+	CHECK_STR(next_str(l), "WAIT");
+	put_str(w, "EF\r\nz\n");
+	CHECK_STR(next_str(l), "4:!01234567(16)");
+	CHECK_STR(next_str(l), "5:z");
+	CHECK_STR(next_str(l), "WAIT");
+	put_str(w, "last\n");
+	close(w);
+	CHECK_STR(next_str(l), "6:last");
+	CHECK_STR(next_str(l), "END");
+	lines_close(l);
+	live_end(saved);
+	alarm(0);
+}
+
+/* From a regular file, never a wait. */
+TEST(no_wait_from_a_file)
+{
+	char err[256];
+	struct lines *l = lines_open(tmp_str("a\nb\n"), 0, err, sizeof err);
+	CHECK(l != NULL);
+	lines_set_wait(l, true);
+	CHECK_STR(next_str(l), "1:a");
+	CHECK_STR(next_str(l), "2:b");
+	CHECK_STR(next_str(l), "END");
+	lines_close(l);
+}
+
+/* A first line shorter than the zstd magic is no reason to wait for a
+ * fourth byte. */
+TEST(short_first_line_from_a_live_pipe)
+{
+	alarm(20);
+	int saved, w = live_stdin(&saved);
+	put_str(w, "{}\n");
+	char err[256];
+	struct lines *l = lines_open("-", 0, err, sizeof err);
+	CHECK(l != NULL);
+	lines_set_wait(l, true);
+	CHECK_STR(next_str(l), "1:{}");
+	CHECK_STR(next_str(l), "WAIT");
+	close(w);
+	CHECK_STR(next_str(l), "END");
+	lines_close(l);
+	live_end(saved);
+	alarm(0);
+}
+
+/* n bytes of 10-byte lines, gzip-compressed (a member) or zstd (a
+ * frame); the size in *zn. */
+static char *packed(size_t n, bool gz, size_t *zn)
+{
+	char *raw = malloc(n);
+	for (size_t k = 0; k < n; k++)
+		raw[k] = k % 10 == 9 ? '\n' : (char)('a' + k % 10);
+	size_t cap = ZSTD_compressBound(n) + 64;
+	char *z = malloc(cap);
+	if (gz) {
+		z_stream s = {0};
+		CHECK(deflateInit2(&s, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
+				   Z_DEFAULT_STRATEGY) == Z_OK);
+		s.next_in = (unsigned char *)raw;
+		s.avail_in = (uInt)n;
+		s.next_out = (unsigned char *)z;
+		s.avail_out = (uInt)cap;
+		CHECK(deflate(&s, Z_FINISH) == Z_STREAM_END);
+		*zn = s.total_out;
+		deflateEnd(&s);
+	} else {
+		*zn = ZSTD_compress(z, cap, raw, n, 3);
+		CHECK(!ZSTD_isError(*zn));
+	}
+	free(raw);
+	return z;
+}
+
+/* A gzip member or zstd frame whose output is larger than a read: all of
+ * it comes out (the decoder holds the rest, not the pipe) before the
+ * wait. */
+TEST(compressed_input_from_a_live_pipe_comes_out_whole)
+{
+	for (int gz = 0; gz <= 1; gz++) {
+		alarm(20);
+		size_t n = 400000, zn;
+		char *z = packed(n, gz, &zn);
+		int saved, w = live_stdin(&saved);
+		put(w, z, zn);
+		char err[256];
+		struct lines *l = lines_open("-", 0, err, sizeof err);
+		CHECK(l != NULL);
+		lines_set_wait(l, true);
+		size_t got_lines = 0;
+		struct line ln;
+		int rc;
+		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1)
+			got_lines++;
+		CHECK_INT(rc, LINES_WAIT);
+		CHECK_INT(got_lines, n / 10);
+		close(w);
+		CHECK_STR(next_str(l), "END");
+		lines_close(l);
+		live_end(saved);
+		free(z);
+		alarm(0);
+	}
+}
+
 /* ---- randomized comparison with a reference splitter ---- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
@@ -514,6 +699,10 @@ int main(void)
 	RUN(corrupt_zstd_is_an_error);
 	RUN(pipe_input_with_short_reads);
 	RUN(zstd_pipe_input);
+	RUN(wait_before_a_read_that_would_block);
+	RUN(no_wait_from_a_file);
+	RUN(short_first_line_from_a_live_pipe);
+	RUN(compressed_input_from_a_live_pipe_comes_out_whole);
 	RUN(random_inputs_match_reference);
 	buf_free(&got);
 	char cmd[300];

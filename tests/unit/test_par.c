@@ -384,6 +384,78 @@ TEST(torn_line_from_a_pipe)
 	}
 }
 
+/* A live pipe: before par blocks in a read, every line written so far
+ * has been applied and ops->idle called.  idle writes the next batch
+ * (after the last, it closes the pipe), so a par that blocked first
+ * would wait forever: the alarm ends the test then. */
+static int live_w = -1, live_batch;
+static const int live_batches = 3;
+
+static void live_put(void)
+{
+	char b[64];
+	int n = snprintf(b, sizeof b, "{\"b\":%d}\n{\"b\":%d}\n", live_batch,
+			 live_batch);
+	CHECK(write(live_w, b, (size_t)n) == n);
+	live_batch++;
+}
+
+static void live_idle(void)
+{
+	buf_adds(&log_buf, "IDLE\n");
+	if (live_batch < live_batches) {
+		live_put();
+	} else if (live_w >= 0) {
+		close(live_w);
+		live_w = -1;
+	}
+}
+
+TEST(live_pipe_idle_before_each_wait)
+{
+	struct par_ops o = ops;
+	o.idle = live_idle;
+	run_ops = &o;
+	for (int t = 1; t <= 3; t++) {
+		for (int c = 0; c < 2; c++) {
+			alarm(20);
+			int fds[2];
+			CHECK(pipe(fds) == 0);
+			live_w = fds[1];
+			live_batch = 0;
+			live_put();
+			char path[64];
+			snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+			char *files[] = {path, NULL};
+			char err[512];
+			int rc;
+			char *got = run(files, 0, t, c ? "1" : NULL, &rc, err,
+					sizeof err);
+			close(fds[0]);
+			CHECK_INT(rc, 0);
+			struct buf want = {0};
+			for (int k = 0; k < live_batches; k++) {
+				for (int i = 1; i <= 2; i++) {
+					buf_adds(&want, path);
+					buf_addc(&want, ':');
+					buf_add_u64(&want, (uint64_t)(2 * k + i));
+					buf_adds(&want, ":{\"b\":");
+					buf_add_u64(&want, (uint64_t)k);
+					buf_adds(&want, "}\n");
+				}
+				buf_adds(&want, "IDLE\n");
+			}
+			buf_adds(&want, "EOF\n");
+			buf_addc(&want, '\0');
+			CHECK_STR(got, want.p);
+			buf_free(&want);
+			free(got);
+			alarm(0);
+		}
+	}
+	run_ops = &ops;
+}
+
 /* A file that cannot be opened: what came before is applied (eof
  * included), then -1 with the reason, and no eof for the missing one. */
 TEST(missing_file_after_a_good_one)
@@ -452,6 +524,7 @@ int main(void)
 	RUN(small_input_starts_no_thread);
 	RUN(empty_input);
 	RUN(torn_line_from_a_pipe);
+	RUN(live_pipe_idle_before_each_wait);
 	RUN(missing_file_after_a_good_one);
 	RUN(read_error_reported);
 	RUN(keep_outlives_big_copies);
