@@ -393,6 +393,11 @@ const char *lines_name(const struct lines *l)
 	return l->name;
 }
 
+int lines_fd(const struct lines *l)
+{
+	return zin_fd(l->z);
+}
+
 void lines_close(struct lines *l)
 {
 	if (!l)

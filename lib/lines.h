@@ -81,6 +81,8 @@ size_t lines_frame(char *p, size_t len, uint64_t lineno, size_t max,
 /* Bytes consumed from the source (compressed, when it is). */
 unsigned long long lines_bytes(const struct lines *l);
 const char *lines_name(const struct lines *l);
+/* The descriptor read, to poll it with others after a LINES_WAIT. */
+int lines_fd(const struct lines *l);
 size_t lines_max(const struct lines *l); /* max, as lines_open set it */
 void lines_close(struct lines *l);
 

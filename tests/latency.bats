@@ -42,32 +42,49 @@ now() {
 	echo "${EPOCHREALTIME//[!0-9]/}"
 }
 
-# await FILE TEXT: FILE holds exactly TEXT within 5 s of wall time.
-await() {
+# within5 TEST...: TEST succeeds within 5 s of wall time.
+within5() {
 	local end=$(($(now) + 5000000))
-	until [ "$(cat "$1" 2>/dev/null)" = "$2" ]; do
-		if (($(now) > end)); then
-			echo "after 5 s with the writer open, $1 holds:"
-			cat "$1"
-			echo "--- want:"
-			echo "$2"
-			echo "--- stderr:"
-			cat err
-			return 1
-		fi
+	until "$@"; do
+		(($(now) <= end)) || return 1
 		sleep 0.02
 	done
+}
+
+holds() {
+	[ "$(cat "$1" 2>/dev/null)" = "$2" ]
+}
+
+has_lines() {
+	[ "$(wc -l 2>/dev/null < "$1")" = "$2" ]
+}
+
+ended() {
+	! kill -0 "$pid" 2>/dev/null
+}
+
+# await FILE TEXT: FILE holds exactly TEXT within 5 s, the writer open.
+await() {
+	within5 holds "$1" "$2" && return 0
+	printf '%s\n' "after 5 s with the writer open, $1 holds:" \
+		"$(cat "$1")" "--- want:" "$2" "--- stderr:" "$(cat err)"
+	return 1
+}
+
+# await_lines FILE N: FILE has N lines within 5 s, the writer open.
+await_lines() {
+	within5 has_lines "$1" "$2" && return 0
+	printf '%s\n' "after 5 s with the writer open, $1 holds:" \
+		"$(cat "$1")" "--- want $2 lines; stderr:" "$(cat err)"
+	return 1
 }
 
 # finish: close the writer; the tool's exit status in $status (killed
 # after 5 s: a tool that does not see the end is a failure too).
 finish() {
-	local end=$(($(now) + 5000000))
 	exec {w}>&-
 	w=
-	while kill -0 "$pid" 2>/dev/null && (($(now) <= end)); do
-		sleep 0.02
-	done
+	within5 ended || true
 	kill "$pid" 2>/dev/null && echo "still running 5 s after the end"
 	status=0
 	wait "$pid" || status=$?
@@ -212,4 +229,21 @@ finish() {
 		finish
 		[ "$status" = 0 ]
 	done
+}
+
+@test "dlq retry: a record's output shows, and --timeout kills, while the input waits" {
+	live dlq retry -- cat
+	send '{"a":1}'
+	await out '{"a":1}'
+	send '{"a":2}'
+	await out $'{"a":1}\n{"a":2}'
+	finish
+	[ "$status" = 0 ]
+	live dlq retry --timeout 100ms --retries 0 --dlq bad -- sleep 30
+	send '{"a":1}'
+	await_lines bad 1
+	grep -q '"error_message":"sleep timed out after 1 attempt"' bad
+	finish
+	[ "$status" = 0 ]
+	[ ! -s out ]
 }

@@ -262,13 +262,14 @@ static void drop_fd(int *fd)
 	*fd = -1;
 }
 
-/* One round of poll over every running job; starts waiting jobs whose
- * backoff has ended and kills those past --timeout. */
-static void step(void)
+/* One round of poll over every running job, and over the input when
+ * in >= 0; starts waiting jobs whose backoff has ended and kills those
+ * past --timeout.  True when the input has a byte (or its end) ready. */
+static bool step(int in)
 {
-	struct pollfd pf[3 * 64];
-	struct job *who[3 * 64];
-	int which[3 * 64];
+	struct pollfd pf[3 * 64 + 1];
+	struct job *who[3 * 64 + 1];
+	int which[3 * 64 + 1];
 	nfds_t n = 0;
 	int64_t now = time_now(), next = INT64_MAX;
 	bool moved = false; /* a job ended: its record may go out now */
@@ -325,14 +326,20 @@ static void step(void)
 		}
 	}
 	if (moved)
-		return;
+		return false;
+	if (in >= 0) {
+		pf[n].fd = in;
+		pf[n].events = POLLIN;
+		who[n] = NULL;
+		n++;
+	}
 	if (n == 0) {
 		if (next != INT64_MAX && next > now) {
 			int64_t d = next - now;
 			struct timespec ts = {d / 1000000000, d % 1000000000};
 			nanosleep(&ts, NULL);
 		}
-		return;
+		return false;
 	}
 	int ms = next == INT64_MAX ? -1
 		 : next <= now	   ? 0
@@ -340,10 +347,15 @@ static void step(void)
 	if (poll(pf, n, ms) < 0 && errno != EINTR)
 		cli_die(EXIT_TROUBLE, "poll: %s", strerror(errno));
 	char b[65536];
+	bool ready = false;
 	for (nfds_t k = 0; k < n; k++) {
 		if (!pf[k].revents)
 			continue;
 		struct job *j = who[k];
+		if (!j) {
+			ready = true;
+			continue;
+		}
 		if (which[k] == 0) {
 			ssize_t w = write(j->in, j->rec.p + j->in_off,
 					  j->rec.len - j->in_off);
@@ -365,6 +377,7 @@ static void step(void)
 			drop_fd(fd);
 		}
 	}
+	return ready;
 }
 
 static void finish(int status)
@@ -435,10 +448,25 @@ static bool settle_head(void)
 	return true;
 }
 
+/* The input would block (LINES_WAIT): the jobs in flight go on (their
+ * output, retries, --timeout) and finished records go out, until the
+ * input has a byte ready or no job is left.  So `tail -f dlq.ndjson |
+ * dlq retry` is live, and a hung command is killed on time. */
+static void wait_input(int in)
+{
+	for (;;) {
+		while (settle_head())
+			;
+		cli_out_flush();
+		if (rt.n == 0 || step(in))
+			return;
+	}
+}
+
 static void admit(const struct line *ln, const char *name)
 {
 	while (rt.n == opt.jobs) {
-		step();
+		step(-1);
 		while (settle_head())
 			;
 	}
@@ -567,7 +595,12 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		struct line ln;
 		int r;
-		while ((r = lines_next(in, &ln, err, sizeof err)) == 1) {
+		lines_set_wait(in, true);
+		while ((r = lines_next(in, &ln, err, sizeof err)) > 0) {
+			if (r == LINES_WAIT) {
+				wait_input(lines_fd(in));
+				continue;
+			}
 			cli_stats.records_in++;
 			admit(&ln, lines_name(in));
 		}
@@ -576,7 +609,7 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 			cli_die(EXIT_TROUBLE, "%s", err);
 	}
 	while (rt.n) {
-		step();
+		step(-1);
 		while (settle_head())
 			;
 	}
