@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,24 +413,17 @@ struct worker {
 	struct expr *keys[MAX_KEYS];
 	struct expr *time, *order_by;
 };
+_Static_assert(offsetof(struct worker, cw) == 0, "cli_worker_new");
 
 static void *worker_new(void *arg, int index)
 {
 	(void)arg;
-	struct worker *w = xcalloc(1, sizeof *w);
-	cli_worker_init(&w->cw, index);
+	struct worker *w = cli_worker_new(sizeof *w, index);
 	for (size_t k = 0; k < opt.nkeys; k++)
 		w->keys[k] = cli_worker_expr(&w->cw, opt.keys[k]);
 	w->time = cli_worker_expr(&w->cw, opt.time);
 	w->order_by = cli_worker_expr(&w->cw, opt.order_by);
 	return w;
-}
-
-static void worker_free(void *wctx)
-{
-	struct worker *w = wctx;
-	cli_worker_free(&w->cw);
-	free(w);
 }
 
 static void prep(void *wctx, const struct line *ln, void *slot,
@@ -862,7 +856,7 @@ int main(int argc, char **argv)
 	const struct par_ops ops = {
 		.slot_size = sizeof(struct prepped),
 		.worker_new = worker_new,
-		.worker_free = worker_free,
+		.worker_free = cli_worker_free,
 		.prep = prep,
 		.ahead = ahead,
 		.apply = apply,

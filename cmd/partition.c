@@ -37,6 +37,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,23 +340,16 @@ struct worker {
 	struct cli_worker cw;
 	struct expr *keys[MAX_KEYS], *time;
 };
+_Static_assert(offsetof(struct worker, cw) == 0, "cli_worker_new");
 
 static void *worker_new(void *arg, int index)
 {
 	(void)arg;
-	struct worker *w = xcalloc(1, sizeof *w);
-	cli_worker_init(&w->cw, index);
+	struct worker *w = cli_worker_new(sizeof *w, index);
 	for (size_t k = 0; k < opt.nkeys; k++)
 		w->keys[k] = cli_worker_expr(&w->cw, opt.keys[k]);
 	w->time = cli_worker_expr(&w->cw, opt.time);
 	return w;
-}
-
-static void worker_free(void *wctx)
-{
-	struct worker *w = wctx;
-	cli_worker_free(&w->cw);
-	free(w);
 }
 
 /* An upstream {"_watermark":T}: without -t it is the input's progress,
@@ -562,7 +556,7 @@ int main(int argc, char **argv)
 		run.dlq = cli_dlq_open(opt.dlq_path);
 	struct par_ops ops = {
 		.slot_size = sizeof(struct slot), .worker_new = worker_new,
-		.worker_free = worker_free, .prep = prep, .apply = apply,
+		.worker_free = cli_worker_free, .prep = prep, .apply = apply,
 	};
 	if (par_each_line(argv + optind, opt.max_line, opt.threads, &ops, err,
 			  sizeof err) != 0) {

@@ -16,6 +16,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,23 +191,16 @@ struct worker {
 	struct cli_worker cw;
 	struct expr *time, *part, *ingest;
 };
+_Static_assert(offsetof(struct worker, cw) == 0, "cli_worker_new");
 
 static void *worker_new(void *arg, int index)
 {
 	(void)arg;
-	struct worker *w = xcalloc(1, sizeof *w);
-	cli_worker_init(&w->cw, index);
+	struct worker *w = cli_worker_new(sizeof *w, index);
 	w->time = cli_worker_expr(&w->cw, opt.time);
 	w->part = cli_worker_expr(&w->cw, opt.part);
 	w->ingest = cli_worker_expr(&w->cw, opt.ingest);
 	return w;
-}
-
-static void worker_free(void *wctx)
-{
-	struct worker *w = wctx;
-	cli_worker_free(&w->cw);
-	free(w);
 }
 
 static void prep(void *wctx, const struct line *ln, void *slot,
@@ -519,7 +513,7 @@ int main(int argc, char **argv)
 
 	struct par_ops ops = {
 		.slot_size = sizeof(struct slot), .worker_new = worker_new,
-		.worker_free = worker_free, .prep = prep, .apply = apply,
+		.worker_free = cli_worker_free, .prep = prep, .apply = apply,
 	};
 	if (par_each_line(argv + optind, opt.max_line, opt.threads, &ops, err,
 			  sizeof err) != 0) {

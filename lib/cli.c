@@ -136,10 +136,11 @@ struct expr *cli_expr_copy(const struct expr *e)
 	return c;
 }
 
-void cli_worker_init(struct cli_worker *w, int index)
+void *cli_worker_new(size_t size, int index)
 {
-	memset(w, 0, sizeof *w);
+	struct cli_worker *w = xcalloc(1, size);
 	w->index = index;
+	return w;
 }
 
 struct expr *cli_worker_expr(struct cli_worker *w, struct expr *e)
@@ -150,14 +151,15 @@ struct expr *cli_worker_expr(struct cli_worker *w, struct expr *e)
 	return w->own[w->nown++] = cli_expr_copy(e);
 }
 
-void cli_worker_free(struct cli_worker *w)
+void cli_worker_free(void *wctx)
 {
+	struct cli_worker *w = wctx;
 	for (size_t i = 0; i < w->nown; i++)
 		expr_free(w->own[i]);
 	free(w->own);
 	scan_record_free(&w->rec);
 	buf_free(&w->scratch);
-	memset(w, 0, sizeof *w);
+	free(w);
 }
 
 uint64_t cli_size(const char *opt, const char *s)

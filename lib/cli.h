@@ -50,7 +50,8 @@ struct expr *cli_expr_copy(const struct expr *e);
  * state while it runs, and each record writes the scan record and the
  * scratch buffer (a canonical key, a message), so no two threads may
  * share them.  Worker 0 runs the tool's own expressions, the others
- * copies that cli_worker_free frees. */
+ * copies that cli_worker_free frees.  A tool's worker struct starts
+ * with one, so the pointer to it is the pointer to the tool's. */
 struct cli_worker {
 	int index;
 	struct expr **own; /* the copies made for this worker */
@@ -58,11 +59,15 @@ struct cli_worker {
 	struct scan_record rec;
 	struct buf scratch;
 };
-void cli_worker_init(struct cli_worker *w, int index);
+/* A zeroed worker of size bytes (a struct whose first member is a
+ * struct cli_worker) for lib/par's worker index. */
+void *cli_worker_new(size_t size, int index);
 /* The expression worker w runs for e: e itself on worker 0 (and NULL
  * for NULL), else a copy w owns. */
 struct expr *cli_worker_expr(struct cli_worker *w, struct expr *e);
-void cli_worker_free(struct cli_worker *w);
+/* Free what cli_worker_new made and w's copies: lib/par's worker_free
+ * for a tool with nothing else of its own to free. */
+void cli_worker_free(void *w);
 uint64_t cli_size(const char *opt, const char *s);   /* 64K, 10M, 1G */
 int64_t cli_duration(const char *opt, const char *s);
 uint64_t cli_count(const char *opt, const char *s);

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,7 @@ struct worker {
 	struct expr *jq[MAX_CHECKS];
 	struct schema *schema; /* worker 0: opt's own */
 };
+_Static_assert(offsetof(struct worker, cw) == 0, "cli_worker_new");
 
 static _Noreturn void usage(const struct cli_verb *v)
 {
@@ -267,8 +269,7 @@ static void *worker_new(void *arg, int index)
 {
 	char err[512];
 	(void)arg;
-	struct worker *w = xcalloc(1, sizeof *w);
-	cli_worker_init(&w->cw, index);
+	struct worker *w = cli_worker_new(sizeof *w, index);
 	for (size_t k = 0; k < opt.nchecks; k++)
 		w->jq[k] = cli_worker_expr(&w->cw, opt.checks[k].jq);
 	w->schema = opt.schema;
@@ -285,8 +286,7 @@ static void worker_free(void *wctx)
 	struct worker *w = wctx;
 	if (w->cw.index)
 		schema_free(w->schema);
-	cli_worker_free(&w->cw);
-	free(w);
+	cli_worker_free(w);
 }
 
 static void prep(void *wctx, const struct line *ln, void *slot,

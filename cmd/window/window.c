@@ -29,6 +29,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -697,6 +698,7 @@ struct worker {
 	struct buf keytext;
 	char msg[1024];
 };
+_Static_assert(offsetof(struct worker, cw) == 0, "cli_worker_new");
 
 static size_t slot_size(void)
 {
@@ -708,8 +710,7 @@ static size_t slot_size(void)
 static void *worker_new(void *arg, int index)
 {
 	(void)arg;
-	struct worker *c = xcalloc(1, sizeof *c);
-	cli_worker_init(&c->cw, index);
+	struct worker *c = cli_worker_new(sizeof *c, index);
 	c->time = cli_worker_expr(&c->cw, opt.time);
 	for (size_t k = 0; k < opt.ngroups; k++)
 		c->groups[k] = cli_worker_expr(&c->cw, opt.groups[k]);
@@ -724,9 +725,8 @@ static void worker_free(void *wctx)
 {
 	struct worker *c = wctx;
 	free(c->calu.memo);
-	cli_worker_free(&c->cw);
 	buf_free(&c->keytext);
-	free(c);
+	cli_worker_free(c);
 }
 
 /* Bytes apply reads: those in the line stay valid as they are; those in

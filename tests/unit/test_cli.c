@@ -87,20 +87,23 @@ TEST(worker_0_runs_the_tools_expressions_the_others_copies)
 	char err[256];
 	struct expr *e = expr_compile(".a | ascii_downcase", err, sizeof err);
 	CHECK(e != NULL);
-	struct cli_worker w0, w1;
-	cli_worker_init(&w0, 0);
-	cli_worker_init(&w1, 1);
-	CHECK(cli_worker_expr(&w0, e) == e);
-	CHECK(cli_worker_expr(&w0, NULL) == NULL);
-	CHECK(w0.nown == 0);
-	struct expr *c = cli_worker_expr(&w1, e);
+	struct {
+		struct cli_worker cw;
+		int own;
+	} *w0 = cli_worker_new(sizeof *w0, 0),
+	  *w1 = cli_worker_new(sizeof *w1, 1);
+	CHECK(w0->cw.index == 0 && w1->cw.index == 1 && w1->own == 0);
+	CHECK(cli_worker_expr(&w0->cw, e) == e);
+	CHECK(cli_worker_expr(&w0->cw, NULL) == NULL);
+	CHECK(w0->cw.nown == 0);
+	struct expr *c = cli_worker_expr(&w1->cw, e);
 	CHECK(c != NULL && c != e);
 	CHECK_STR(expr_source(c), ".a | ascii_downcase");
-	CHECK(cli_worker_expr(&w1, NULL) == NULL);
-	CHECK(w1.nown == 1 && w1.own[0] == c);
+	CHECK(cli_worker_expr(&w1->cw, NULL) == NULL);
+	CHECK(w1->cw.nown == 1 && w1->cw.own[0] == c);
 	/* frees the copy, not the tool's own: e still runs */
-	cli_worker_free(&w1);
-	cli_worker_free(&w0);
+	cli_worker_free(w1);
+	cli_worker_free(w0);
 	CHECK_STR(expr_source(e), ".a | ascii_downcase");
 	expr_free(e);
 }
