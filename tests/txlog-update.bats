@@ -128,3 +128,24 @@ J
 J
 	done
 }
+
+@test "update, delete and merge stop at a row that is not JSON in a file another writer added, committing nothing" {
+	txlog init t --infer
+	echo '{"a":1}' | txlog append t
+	printf '{"a":5}\nnot json\n' | zstd -q > t/f.zst
+	echo "{\"add\":{\"path\":\"f.zst\",\"partitionValues\":{},\"size\":$(stat -c %s t/f.zst),\"modificationTime\":0,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":2}\"}}" \
+		> t/_delta_log/00000000000000000002.json
+	run txlog update t --set 'a = 2' --where 'a = 5'
+	assert_failure 2
+	assert_output 'txlog: t: f.zst:2: damaged data file'
+	run txlog delete t --where 'a = 5'
+	assert_failure 2
+	assert_output 'txlog: t: f.zst:2: damaged data file'
+	run sh -c 'echo "{\"a\":5}" | txlog merge t -k .a'
+	assert_failure 2
+	assert_output 'txlog: t: f.zst:2: damaged data file'
+	run nver
+	assert_output 3
+	run sh -c 'find t -type f ! -path "t/_delta_log/*" | wc -l'
+	assert_output 2
+}

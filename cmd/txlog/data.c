@@ -13,6 +13,7 @@
  * parsing every record again.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1068,6 +1069,21 @@ struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f)
 	if (!l)
 		cli_die(EXIT_TROUBLE, "%s", msg);
 	return l;
+}
+
+int txlog_next_row(struct lines *l, const struct dl_file *f,
+		   struct line *ln, struct scan_record *rec)
+{
+	char err[1024];
+	struct scan_error se;
+	int rc = lines_next(l, ln, err, sizeof err);
+	if (rc < 0)
+		txlog_fail(EXIT_TROUBLE, "%s: %s", f->path, err);
+	if (rc == 1 &&
+	    (ln->too_long || scan_record(rec, ln->p, ln->len, &se) != 0))
+		txlog_fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": damaged data "
+			   "file", opt.table, f->path, ln->lineno);
+	return rc;
 }
 
 /* ---- predicates ---- */

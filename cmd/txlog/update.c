@@ -241,15 +241,10 @@ int verb_update(void)
 		tx_read(&t, f->path);
 		struct lines *l = open_data(s, f);
 		struct line ln;
-		int rc;
 		uint64_t matched = 0;
 		rowbuf_clear(&keep);
-		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
+		while (txlog_next_row(l, f, &ln, &rec)) {
 			struct scan_error se;
-			if (ln.too_long || scan_record(&rec, ln.p, ln.len, &se))
-				txlog_fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": "
-					   "damaged data file", opt.table,
-					   f->path, ln.lineno);
 			if (!pred_match(p, &rec)) {
 				rowbuf_add(&keep, ln.p, ln.len);
 				continue;
@@ -269,8 +264,6 @@ int verb_update(void)
 					   ": %s", opt.table, f->path,
 					   ln.lineno, err);
 		}
-		if (rc < 0)
-			txlog_fail(EXIT_TROUBLE, "%s: %s", f->path, err);
 		lines_close(l);
 		if (!matched)
 			continue;

@@ -490,23 +490,15 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 		}
 		struct lines *l = open_data(s, f);
 		struct line ln;
-		int rc;
 		uint64_t matched = 0;
 		rowbuf_clear(&keep);
-		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
-			struct scan_error se;
-			if (ln.too_long || scan_record(&rec, ln.p, ln.len, &se))
-				txlog_fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": "
-					   "damaged data file", opt.table,
-					   f->path, ln.lineno);
+		while (txlog_next_row(l, f, &ln, &rec)) {
 			if (pred_match(p, &rec)) {
 				matched++;
 				continue;
 			}
 			rowbuf_add(&keep, ln.p, ln.len);
 		}
-		if (rc < 0)
-			txlog_fail(EXIT_TROUBLE, "%s: %s", f->path, err);
 		lines_close(l);
 		if (!matched)
 			continue;
@@ -838,17 +830,11 @@ int verb_merge(void)
 		tx_read(&t, f->path);
 		struct lines *l = open_data(s, f);
 		struct line ln;
-		int rc;
 		bool changed = false;
 		uint64_t kept = 0;
 		out.len = 0;
 		noffs = 0;
-		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
-			struct scan_error se;
-			if (ln.too_long || scan_record(&rec, ln.p, ln.len, &se))
-				txlog_fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": "
-					   "damaged data file", opt.table,
-					   f->path, ln.lineno);
+		while (txlog_next_row(l, f, &ln, &rec)) {
 			struct fp128 fp = key_of(m.key, &rec, &m.scratch,
 						 f->path, ln.lineno);
 			target_rows++;
@@ -892,8 +878,6 @@ int verb_merge(void)
 			offs[noffs++] = out.len;
 			buf_add(&out, put, putn);
 		}
-		if (rc < 0)
-			txlog_fail(EXIT_TROUBLE, "%s: %s", f->path, err);
 		lines_close(l);
 		if (!changed)
 			continue;
