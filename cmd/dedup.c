@@ -866,10 +866,5 @@ int main(int argc, char **argv)
 	run.threads = opt.threads ? opt.threads : par_default_threads();
 	if (run.threads > 1)
 		fpset_fault_ahead(run.seen); /* growing is apply's dearest part */
-	if (par_each_line(argv + optind, opt.max_line, run.threads, &ops, err,
-			  sizeof err) != 0) {
-		cli_warn("%s", err);
-		finish(EXIT_TROUBLE);
-	}
-	finish(EXIT_OK);
+	par_run(argv + optind, opt.max_line, run.threads, &ops, finish);
 }

@@ -425,7 +425,6 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
 	};
-	char err[512];
 	int c;
 	bool idle_clock_given = false;
 	const char *threads_arg = NULL;
@@ -515,10 +514,5 @@ int main(int argc, char **argv)
 		.slot_size = sizeof(struct slot), .worker_new = worker_new,
 		.worker_free = cli_worker_free, .prep = prep, .apply = apply,
 	};
-	if (par_each_line(argv + optind, opt.max_line, opt.threads, &ops, err,
-			  sizeof err) != 0) {
-		cli_warn("%s", err);
-		finish(EXIT_TROUBLE);
-	}
-	finish(EXIT_OK);
+	par_run(argv + optind, opt.max_line, opt.threads, &ops, finish);
 }

@@ -634,3 +634,14 @@ int par_each_line(char **files, size_t max_line, int threads,
 	free(wa);
 	return r < 0 ? -1 : 0;
 }
+
+void par_run(char **files, size_t max_line, int threads,
+	     const struct par_ops *ops, void (*finish)(int status))
+{
+	char err[1024];
+	if (par_each_line(files, max_line, threads, ops, err, sizeof err)) {
+		cli_warn("%s", err);
+		finish(EXIT_TROUBLE);
+	}
+	finish(EXIT_OK);
+}

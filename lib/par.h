@@ -97,6 +97,11 @@ const char *par_keep(struct par_chunk *ch, const void *p, size_t n);
  */
 int par_each_line(char **files, size_t max_line, int threads,
 		  const struct par_ops *ops, char *err, size_t errlen);
+/* A tool's whole loop: par_each_line, then finish(EXIT_OK); an input
+ * that cannot be read is said (cli_warn) and finish(EXIT_TROUBLE) ends
+ * the run instead.  finish is the tool's: it flushes and exits. */
+void par_run(char **files, size_t max_line, int threads,
+	     const struct par_ops *ops, void (*finish)(int status));
 
 /* Threads when no -j is given: the online cores, at most PAR_MAX_DEFAULT
  * (idem(7) THREADS says why). */

@@ -492,3 +492,24 @@ EOF
 	assert_success
 	assert_output $'{"id":1}\n{"id":2}'
 }
+
+@test "a file that cannot be read ends each tool on lib/par with exit 2 naming it, after the records before it" {
+	echo '{"id":1,"t":1}' > a
+	for cmd in "dedup -k .id" "watermark -t .t --delay 1s" "dlq check -e .id"; do
+		run $cmd a nope
+		assert_failure 2
+		assert_output - <<EOF2
+{"id":1,"t":1}
+${cmd%% *}: nope: No such file or directory
+EOF2
+	done
+	# window gives its windows at the end, partition publishes its
+	# folder at the end: neither does, for a run that failed
+	run window --tumble 10s -t .t --agg 'n=count()' a nope
+	assert_failure 2
+	assert_output 'window: nope: No such file or directory'
+	run partition -n 2 -k .id -o out a nope
+	assert_failure 2
+	assert_output 'partition: nope: No such file or directory'
+	[ ! -e out ]
+}

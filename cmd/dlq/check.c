@@ -366,11 +366,6 @@ int dlq_check_main(const struct cli_verb *v, int argc, char **argv)
 		.slot_size = sizeof(struct slot), .worker_new = worker_new,
 		.worker_free = worker_free, .prep = prep, .apply = apply,
 	};
-	if (par_each_line(argv + optind, opt.max_line, opt.threads, &ops, err,
-			  sizeof err) != 0) {
-		cli_warn("%s", err);
-		finish(EXIT_TROUBLE);
-	}
-	finish(EXIT_OK);
+	par_run(argv + optind, opt.max_line, opt.threads, &ops, finish);
 	return EXIT_OK;
 }

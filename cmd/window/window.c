@@ -1690,10 +1690,5 @@ int main(int argc, char **argv)
 		.slot_size = slot_size(), .worker_new = worker_new,
 		.worker_free = worker_free, .prep = prep, .apply = apply,
 	};
-	if (par_each_line(argv + optind, opt.max_line, opt.threads, &ops, err,
-			  sizeof err) != 0) {
-		cli_warn("%s", err);
-		finish(EXIT_TROUBLE);
-	}
-	finish(EXIT_OK);
+	par_run(argv + optind, opt.max_line, opt.threads, &ops, finish);
 }
