@@ -453,7 +453,9 @@ int cli_each_line(char **files, size_t max_line,
 	char *stdin_only[] = {dash, NULL};
 	if (!files || !*files)
 		files = stdin_only;
-	for (; *files; files++) {
+	for (char **first = files; *files; files++) {
+		if (files != first && lines_may_block(*files))
+			cli_out_flush(); /* a FIFO's open may wait */
 		struct lines *in = lines_open(*files, max_line, err, errlen);
 		if (!in)
 			return -1;

@@ -61,6 +61,12 @@ struct lines {
 	char errmsg[256]; /* a read error, repeated by later calls */
 };
 
+/* Not a regular file (or a block device): a read may wait. */
+static bool may_block(const struct stat *sb)
+{
+	return !(S_ISREG(sb->st_mode) || S_ISBLK(sb->st_mode));
+}
+
 struct lines *lines_open(const char *path, size_t max, char *err,
 			 size_t errlen)
 {
@@ -83,13 +89,20 @@ struct lines *lines_open(const char *path, size_t max, char *err,
 	bool st = fstat(zin_fd(z), &sb) == 0;
 	l->stream = !zin_compressed(z) && st &&
 		    (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode));
-	l->can_block = !st || !(S_ISREG(sb.st_mode) || S_ISBLK(sb.st_mode));
+	l->can_block = !st || may_block(&sb);
 	return l;
 }
 
 void lines_set_wait(struct lines *l, bool on)
 {
 	l->wait = on && l->can_block;
+}
+
+bool lines_may_block(const char *path)
+{
+	struct stat sb;
+	int r = strcmp(path, "-") == 0 ? fstat(0, &sb) : stat(path, &sb);
+	return r != 0 || may_block(&sb);
 }
 
 static int lines_fail(struct lines *l, char *err, size_t errlen)

@@ -55,6 +55,9 @@ int lines_next(struct lines *l, struct line *out, char *err, size_t errlen);
  */
 #define LINES_WAIT 3
 void lines_set_wait(struct lines *l, bool on);
+/* Opening or reading path ("-": stdin) may block: not a regular file.
+ * Between inputs a loop flushes first when the next one may. */
+bool lines_may_block(const char *path);
 /*
  * Whole lines in bulk, for lib/par's reader: a span of every complete
  * line buffered, as read (terminators, CR and blank lines included),

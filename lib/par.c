@@ -286,6 +286,10 @@ end:
 	if (r < 0)
 		ch->fail = FAIL_READ;
 	ch->last = r < 0 || !P->files[P->k];
+	/* the next input may keep us waiting (a FIFO's open, its first
+	 * read): show this one's output first */
+	if (!ch->last && P->flush && lines_may_block(P->files[P->k]))
+		ch->waited = true;
 }
 
 static void prep_chunk(struct par *P, struct par_chunk *ch, void *wctx)
@@ -496,6 +500,8 @@ static int run_lines(struct par *P, char *err, size_t errlen)
 	ch->cap_slots = 1;
 	void *wctx = P->wctx[0];
 	for (; P->files[P->k]; P->k++) {
+		if (P->k && P->flush && lines_may_block(P->files[P->k]))
+			par_idle(P); /* as fill() does between inputs */
 		struct lines *in = lines_open(P->files[P->k], P->max_line, err,
 					      errlen);
 		if (!in)
@@ -615,6 +621,8 @@ int par_each_line(char **files, size_t max_line, int threads,
 			r = apply_chunk(&P, ch, err, errlen);
 			if (r <= 0)
 				break;
+			if (ch->waited)
+				par_idle(&P); /* the next input may block */
 		}
 		stop_threads(&P);
 		pthread_cond_destroy(&P.can_apply);

@@ -247,3 +247,15 @@ finish() {
 	[ "$status" = 0 ]
 	[ ! -s out ]
 }
+
+@test "a file before a live pipe: its records show before the pipe's first byte" {
+	printf '{"id":1}\n{"id":2}\n' > hist
+	for j in 1 2; do
+		live dedup -j "$j" -k .id hist -
+		await out $'{"id":1}\n{"id":2}'
+		send '{"id":2}' '{"id":3}'
+		await out $'{"id":1}\n{"id":2}\n{"id":3}'
+		finish
+		[ "$status" = 0 ]
+	done
+}
