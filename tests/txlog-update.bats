@@ -149,3 +149,20 @@ J
 	run sh -c 'find t -type f ! -path "t/_delta_log/*" | wc -l'
 	assert_output 2
 }
+
+@test "update, delete and overwrite record their --where texts joined by 'and' in the commit's operationParameters" {
+	mk
+	params() { txlog log t | head -n 1 | jq -c .operationParameters; }
+	txlog update t --set 'v = 9' --where 'id = 1' --where 'p = "x"'
+	run params
+	assert_output '{"predicate":"id = 1 and p = \"x\""}'
+	txlog delete t --where 'id = 3' --where 'v = 3'
+	run params
+	assert_output '{"predicate":"id = 3 and v = 3"}'
+	echo '{"id":2,"p":"y","v":5}' | txlog overwrite t --where 'p = "y"'
+	run params
+	assert_output '{"mode":"Overwrite","replaceWhere":"p = \"y\""}'
+	echo '{"id":4,"p":"z","v":4}' | txlog overwrite t
+	run params
+	assert_output '{"mode":"Overwrite"}'
+}

@@ -1222,6 +1222,20 @@ static bool parse_conj(const char *src, struct pred *p)
 	}
 }
 
+void pred_param(struct buf *params, const char *name,
+		const char *const *src, size_t n)
+{
+	struct buf q = {0};
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_adds(&q, " and ");
+		buf_adds(&q, src[i]);
+	}
+	jw_key(params, name, false);
+	jw_string(params, q.p, q.len);
+	buf_free(&q);
+}
+
 struct pred *pred_parse(const char *const *src, size_t n, bool simple_only)
 {
 	struct pred *p = xcalloc(1, sizeof *p);

@@ -238,6 +238,10 @@ struct pred {
 /* Parse --where texts (ANDed).  simple_only: refuse what is not a
  * conjunction of `COL OP VALUE`.  NULL texts: the always-true pred. */
 struct pred *pred_parse(const char *const *src, size_t n, bool simple_only);
+/* The commit's operation parameter member ,"NAME":"W1 and W2..." of the
+ * n --where texts, onto params. */
+void pred_param(struct buf *params, const char *name,
+		const char *const *src, size_t n);
 /* Check the terms against the snapshot's schema -- the column exists
  * (else a usage error with "did you mean"), the literal has the
  * column's type -- and read a timestamp column's literal as an instant:

@@ -280,15 +280,7 @@ int verb_update(void)
 	dws_finish_tagged(w_new, ",\"" TXLOG_TAG_UPDATED "\":\"true\"",
 			  &t.actions, &t.written, &t.nwritten, &rows, &bytes);
 	size_t added = t.nwritten - before;
-	buf_adds(&t.params, ",\"predicate\":");
-	struct buf q = {0};
-	for (size_t i = 0; i < opt.nwhere; i++) {
-		if (i)
-			buf_adds(&q, " and ");
-		buf_adds(&q, opt.where[i]);
-	}
-	jw_string(&t.params, q.p, q.len);
-	buf_free(&q);
+	pred_param(&t.params, "predicate", opt.where, opt.nwhere);
 	buf_addf(&t.metrics, ",\"numRemovedFiles\":\"%zu\",\"numAddedFiles\":"
 		 "\"%zu\",\"numUpdatedRows\":\"%llu\",\"numCopiedRows\":"
 		 "\"%llu\",\"numAddedBytes\":\"%llu\"", removed, added,

@@ -540,15 +540,7 @@ int verb_delete(void)
 	size_t removed = 0, added;
 	remove_rows(&t, p, w, &deleted, &removed);
 	finish_files(&t, w, &rows, &bytes, &added);
-	buf_adds(&t.params, ",\"predicate\":");
-	struct buf q = {0};
-	for (size_t i = 0; i < opt.nwhere; i++) {
-		if (i)
-			buf_adds(&q, " and ");
-		buf_adds(&q, opt.where[i]);
-	}
-	jw_string(&t.params, q.p, q.len);
-	buf_free(&q);
+	pred_param(&t.params, "predicate", opt.where, opt.nwhere);
 	buf_addf(&t.metrics, ",\"numRemovedFiles\":\"%zu\",\"numAddedFiles\":"
 		 "\"%zu\",\"numDeletedRows\":\"%llu\",\"numCopiedRows\":"
 		 "\"%llu\"", removed, added, (unsigned long long)deleted,
@@ -591,17 +583,8 @@ int verb_overwrite(void)
 	ingest_finish(&g, &t);
 	finish_files(&t, w, &rows, &bytes, &added);
 	buf_adds(&t.params, ",\"mode\":\"Overwrite\"");
-	if (opt.nwhere) {
-		struct buf q = {0};
-		for (size_t i = 0; i < opt.nwhere; i++) {
-			if (i)
-				buf_adds(&q, " and ");
-			buf_adds(&q, opt.where[i]);
-		}
-		buf_adds(&t.params, ",\"replaceWhere\":");
-		jw_string(&t.params, q.p, q.len);
-		buf_free(&q);
-	}
+	if (opt.nwhere)
+		pred_param(&t.params, "replaceWhere", opt.where, opt.nwhere);
 	buf_addf(&t.metrics, ",\"numRemovedFiles\":\"%zu\",\"numFiles\":"
 		 "\"%zu\",\"numOutputRows\":\"%llu\"", removed, added,
 		 (unsigned long long)g.records);
