@@ -166,3 +166,18 @@ J
 	run params
 	assert_output '{"mode":"Overwrite"}'
 }
+
+@test "delete and overwrite with a --txn already committed write nothing and say so" {
+	mk
+	txlog delete t --where 'id = 3' --txn app:1
+	run txlog delete t --where 'id = 1' --txn app:1
+	assert_success
+	assert_output 'txlog: t: txn app:1 already committed (recorded version 1); nothing written'
+	run sh -c 'echo "{\"id\":5,\"p\":\"y\",\"v\":5}" | txlog overwrite t --where "p = \"y\"" --txn app:1'
+	assert_success
+	assert_output 'txlog: t: txn app:1 already committed (recorded version 1); nothing written'
+	run nver
+	assert_output 3
+	run sh -c 'txlog cat t | sort'
+	assert_output $'{"id":1,"p":"x","v":1}\n{"id":2,"p":"y","v":2}'
+}

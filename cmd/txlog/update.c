@@ -221,10 +221,10 @@ int verb_update(void)
 	t.pred = p;
 	t.reads_all = p->jq != NULL;
 
-	struct dws *w_copy = dws_new(opt.table, s->schema, s->part_cols, s->npart,
-			 opt.level);
-	struct dws *w_new = dws_new(opt.table, s->schema, s->part_cols, s->npart,
-			opt.level);
+	struct dws *w_copy = dws_new(opt.table, s->schema, s->part_cols,
+				     s->npart, opt.level);
+	struct dws *w_new = dws_new(opt.table, s->schema, s->part_cols,
+				    s->npart, opt.level);
 	size_t n;
 	struct dl_file **live = dl_live_files(s, &n);
 	struct scan_record rec = {0};

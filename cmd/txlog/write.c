@@ -513,27 +513,36 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 	free(live);
 }
 
-static void set_conflict_scope(struct tx *t, struct pred *p)
+/* The start of a verb that rewrites the rows --where selects: the
+ * table loaded for writing, t begun with the predicate as its conflict
+ * scope.  NULL when --txn is already committed (t freed, said). */
+static struct pred *begin_where(struct tx *t, const char *op,
+				bool simple_only, struct dl_snapshot **sp)
 {
+	struct pred *p = pred_parse(opt.where, opt.nwhere, simple_only);
+	struct dl_snapshot *s = load_table(-1);
+	pred_bind(p, s);
+	need_write(s);
+	tx_begin(t, s, op);
 	t->pred = p;
 	t->reads_all = p->jq != NULL;
+	if (replayed(t)) {
+		tx_free(t);
+		return NULL;
+	}
+	*sp = s;
+	return p;
 }
 
 int verb_delete(void)
 {
 	if (!opt.nwhere)
 		cli_usage_error("delete needs --where EXPR");
-	struct pred *p = pred_parse(opt.where, opt.nwhere, false);
-	struct dl_snapshot *s = load_table(-1);
-	pred_bind(p, s);
-	need_write(s);
 	struct tx t;
-	tx_begin(&t, s, "DELETE");
-	set_conflict_scope(&t, p);
-	if (replayed(&t)) {
-		tx_free(&t);
+	struct dl_snapshot *s;
+	struct pred *p = begin_where(&t, "DELETE", false, &s);
+	if (!p)
 		return EXIT_OK;
-	}
 	struct dws *w = dws_new(opt.table, s->schema, s->part_cols, s->npart,
 				opt.level);
 	uint64_t deleted = 0, rows = 0, bytes = 0;
@@ -560,17 +569,11 @@ int verb_delete(void)
 
 int verb_overwrite(void)
 {
-	struct pred *p = pred_parse(opt.where, opt.nwhere, true);
-	struct dl_snapshot *s = load_table(-1);
-	pred_bind(p, s);
-	need_write(s);
 	struct tx t;
-	tx_begin(&t, s, "WRITE");
-	set_conflict_scope(&t, p);
-	if (replayed(&t)) {
-		tx_free(&t);
+	struct dl_snapshot *s;
+	struct pred *p = begin_where(&t, "WRITE", true, &s);
+	if (!p)
 		return EXIT_OK;
-	}
 	struct dws *w = dws_new(opt.table, s->schema, s->part_cols, s->npart,
 				opt.level);
 	struct ingest g;
