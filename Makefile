@@ -199,13 +199,13 @@ reliability: deps all unit-bins $(B)/faults/shim.so $(B)/powercut/rec.so
 
 # The LD_PRELOAD shim that injects ENOSPC and EIO (tests/faults/shim.c);
 # never sanitized: it is preloaded into plain builds only.
-$(B)/faults/shim.so: tests/faults/shim.c
+$(B)/faults/shim.so: tests/faults/shim.c tests/preload.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
 
 # The LD_PRELOAD recorder of the crash-state explorer (tests/powercut/);
 # never sanitized, like the shim.
-$(B)/powercut/rec.so: tests/powercut/rec.c
+$(B)/powercut/rec.so: tests/powercut/rec.c tests/preload.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
 

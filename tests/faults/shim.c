@@ -34,6 +34,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../preload.h"
+
 enum op {
 	OP_WRITE, OP_PWRITE, OP_FSYNC, OP_FDATASYNC, OP_RENAME, OP_RENAMEAT,
 	OP_LINK, OP_LINKAT, OP_OPEN, OP_MKSTEMP, OP_CLOSE, OP_FTRUNCATE,
@@ -183,17 +185,8 @@ static int under_path(int dirfd, const char *path)
 	if (path[0] == '/')
 		return under_abs(path);
 	char base[4096], abs[8192];
-	if (dirfd == AT_FDCWD) {
-		if (!getcwd(base, sizeof base))
-			return 0;
-	} else {
-		char link[64];
-		snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
-		ssize_t n = readlink(link, base, sizeof base - 1);
-		if (n < 0)
-			return 0;
-		base[n] = '\0';
-	}
+	if (preload_base(dirfd, base, sizeof base) != 0)
+		return 0;
 	snprintf(abs, sizeof abs, "%s/%s", base, path);
 	return under_abs(abs);
 }
@@ -239,12 +232,6 @@ static const struct spec *hit(enum op op)
 			return &specs[k];
 	return NULL;
 }
-
-/* The next definition of name (glibc's), found on first use. */
-#define REAL(name) \
-	static __typeof__(name) *real_##name; \
-	if (!real_##name) \
-		real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
 
 ssize_t write(int fd, const void *buf, size_t n)
 {

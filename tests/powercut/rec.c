@@ -42,6 +42,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../preload.h"
+
 static int ready;
 static char root[PATH_MAX];
 static size_t rootlen;
@@ -147,17 +149,8 @@ static int rel_of(int dirfd, const char *path, char *out, size_t outlen)
 	if (path[0] == '/') {
 		snprintf(abs, sizeof abs, "%s", path);
 	} else {
-		if (dirfd == AT_FDCWD) {
-			if (!getcwd(base, sizeof base))
-				return 0;
-		} else {
-			char link[64];
-			snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
-			ssize_t k = readlink(link, base, sizeof base - 1);
-			if (k < 0)
-				return 0;
-			base[k] = '\0';
-		}
+		if (preload_base(dirfd, base, sizeof base) != 0)
+			return 0;
 		snprintf(abs, sizeof abs, "%s/%s", base, path);
 	}
 	/* resolve the parent; keep the last component */
@@ -192,11 +185,6 @@ static int rel_of(int dirfd, const char *path, char *out, size_t outlen)
 	strcpy(out, r);
 	return 1;
 }
-
-#define REAL(name)                                                           \
-	static __typeof__(name) *real_##name;                                 \
-	if (!real_##name)                                                     \
-		real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
 
 static void track(int fd, const char *rel)
 {
