@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,14 +47,14 @@ struct reader;
  * (copies of the reader's for the workers lib/par starts), scans and
  * buffers. */
 struct worker {
+	struct cli_worker cw; /* cw.scratch: the canonical key */
 	struct reader *r;
 	struct expr *key[MAX_KEYS], *sum[MAX_SUMS], *by;
 	struct expr *col[MAX_COLUMNS]; /* --columns */
-	struct scan_record rec;
-	struct buf canon;
 	struct buf proj; /* the compared part (--columns, --ignore) */
 	struct scan_record colscan[COLUMNS_DEPTH]; /* its nested scans */
 };
+_Static_assert(offsetof(struct worker, cw) == 0, "cli_worker_new");
 
 struct reader {
 	int side;
@@ -360,13 +361,13 @@ static void *worker_new(void *arg, int index)
 	struct reader *r = arg;
 	if (index == 0)
 		return &r->w0;
-	struct worker *w = xcalloc(1, sizeof *w);
+	struct worker *w = cli_worker_new(sizeof *w, index);
 	w->r = r;
 	for (size_t k = 0; k < opt.nkeys; k++)
-		w->key[k] = cli_expr_copy(r->w0.key[k]);
+		w->key[k] = cli_worker_expr(&w->cw, r->w0.key[k]);
 	for (size_t s = 0; s < opt.nsums; s++)
-		w->sum[s] = cli_expr_copy(r->w0.sum[s]);
-	w->by = r->w0.by ? cli_expr_copy(r->w0.by) : NULL;
+		w->sum[s] = cli_worker_expr(&w->cw, r->w0.sum[s]);
+	w->by = cli_worker_expr(&w->cw, r->w0.by);
 	columns_compile(w->col);
 	return w;
 }
@@ -376,26 +377,18 @@ static void worker_free(void *wctx)
 	struct worker *w = wctx;
 	if (w == &w->r->w0)
 		return;
-	for (size_t k = 0; k < opt.nkeys; k++)
-		expr_free(w->key[k]);
-	for (size_t s = 0; s < opt.nsums; s++)
-		expr_free(w->sum[s]);
-	if (w->by)
-		expr_free(w->by);
 	for (size_t c = 0; c < MAX_COLUMNS; c++)
 		if (w->col[c])
 			expr_free(w->col[c]);
-	scan_record_free(&w->rec);
 	for (size_t d = 0; d < COLUMNS_DEPTH; d++)
 		scan_record_free(&w->colscan[d]);
-	buf_free(&w->canon);
 	buf_free(&w->proj);
-	free(w);
+	cli_worker_free(w);
 }
 
-/* The canonical key of the record scanned in w->rec into w->canon, and
- * its JSON text into text when asked.  False with b set (b may be NULL:
- * the second read only needs to know). */
+/* The canonical key of the record scanned in w->cw.rec into
+ * w->cw.scratch, and its JSON text into text when asked.  False with b
+ * set (b may be NULL: the second read only needs to know). */
 static bool eval_key(struct worker *w, struct badrec *b, struct par_chunk *ch,
 		     struct buf *text)
 {
@@ -403,21 +396,21 @@ static bool eval_key(struct worker *w, struct badrec *b, struct par_chunk *ch,
 	size_t kl[MAX_KEYS];
 	for (size_t k = 0; k < opt.nkeys; k++) {
 		if (b) {
-			if (!badrec_eval(b, ch, w->key[k], &w->rec, "key",
+			if (!badrec_eval(b, ch, w->key[k], &w->cw.rec, "key",
 					 &kv[k], &kl[k]))
 				return false;
 		} else {
 			char err[256];
-			if (expr_eval(w->key[k], &w->rec, &kv[k], &kl[k], err,
+			if (expr_eval(w->key[k], &w->cw.rec, &kv[k], &kl[k], err,
 				      sizeof err) != EXPR_VALUE)
 				return false;
 		}
 	}
-	buf_reset(&w->canon);
+	buf_reset(&w->cw.scratch);
 	if (opt.nkeys == 1)
-		value_canon(&w->canon, kv[0], kl[0]);
+		value_canon(&w->cw.scratch, kv[0], kl[0]);
 	else
-		value_canon_tuple(&w->canon, kv, kl, opt.nkeys);
+		value_canon_tuple(&w->cw.scratch, kv, kl, opt.nkeys);
 	if (text) {
 		buf_reset(text);
 		if (opt.nkeys == 1) {
@@ -445,7 +438,7 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	bool keyless = cli_shard_keyless(&opt.shard);
 	s->skip = s->foreign = false;
 	s->bad.type = NULL;
-	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->rec, true) ||
+	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->cw.rec, true) ||
 	    !eval_key(w, &s->bad, ch, NULL)) {
 		if (!keyless) {
 			s->bad.type = NULL;
@@ -453,7 +446,7 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 		}
 		return;
 	}
-	s->key = value_fp(w->canon.p, w->canon.len);
+	s->key = value_fp(w->cw.scratch.p, w->cw.scratch.len);
 	if (!cli_shard_mine(&opt.shard, s->key)) {
 		if (opt.shard.whole)
 			s->foreign = true;
@@ -465,7 +458,7 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	s->by_len = 0;
 	if (w->by) {
 		const char *v;
-		if (!badrec_eval(&s->bad, ch, w->by, &w->rec, "--by", &v,
+		if (!badrec_eval(&s->bad, ch, w->by, &w->cw.rec, "--by", &v,
 				 &s->by_len))
 			return;
 		s->by = par_keep(ch, v, s->by_len);
@@ -473,7 +466,7 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	for (size_t k = 0; k < opt.nsums; k++) {
 		const char *v;
 		size_t n;
-		if (!badrec_eval(&s->bad, ch, w->sum[k], &w->rec, "--sum", &v,
+		if (!badrec_eval(&s->bad, ch, w->sum[k], &w->cw.rec, "--sum", &v,
 				 &n))
 			return;
 		if (dec_parse(v, n, &s->sum[k]) != 0) {
@@ -488,15 +481,16 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	}
 	char err[512];
 	if (columns_active()) {
-		if (columns_project(w->col, &w->rec, w->colscan, &w->proj, err,
-				    sizeof err) != 0) {
+		if (columns_project(w->col, &w->cw.rec, w->colscan, &w->proj,
+				    err, sizeof err) != 0) {
 			badrec_set(&s->bad, ch, true, "expression_error", "%s",
 				   err);
 			return;
 		}
-		s->rfp = value_fingerprint(w->proj.p, w->proj.len, &w->canon);
+		s->rfp = value_fingerprint(w->proj.p, w->proj.len,
+					   &w->cw.scratch);
 	} else {
-		s->rfp = value_fingerprint(ln->p, ln->len, &w->canon);
+		s->rfp = value_fingerprint(ln->p, ln->len, &w->cw.scratch);
 	}
 }
 
@@ -762,8 +756,8 @@ static void find_keys(struct reader *r)
 		struct diff *d = w[next++].d;
 		/* the first record of a key was good on the first read */
 		if (ln.torn || ln.too_long ||
-		    scan_record(&r->w0.rec, ln.p, ln.len, &se) != 0 ||
-		    ln.p[r->w0.rec.start] != '{' ||
+		    scan_record(&r->w0.cw.rec, ln.p, ln.len, &se) != 0 ||
+		    ln.p[r->w0.cw.rec.start] != '{' ||
 		    !eval_key(&r->w0, NULL, NULL, &r->keytext))
 			rdie("%s:%" PRIu64 ": changed while reconcile ran",
 			     name, ln.lineno);
