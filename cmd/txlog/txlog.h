@@ -145,7 +145,10 @@ void dws_finish_tagged(struct dws *w, const char *extra_tags,
 /* Forget unfinished files (temp files removed); w freed. */
 void dws_abort(struct dws *w);
 /* Die as cli_die does, after aborting every writer dws_new made and
- * no dws_finish or dws_abort ended: the one way a writing verb dies. */
+ * no dws_finish or dws_abort ended: how a writing verb stops at a bad
+ * record or row.  An I/O error inside a writer (a full disk) dies with
+ * cli_die where it happens; lib/commit removes the temp files at exit
+ * all the same. */
 _Noreturn void txlog_fail(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
