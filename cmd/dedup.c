@@ -78,6 +78,10 @@ struct kept {
 
 static struct {
 	struct fpset *seen;
+	/* the state being loaded: a refusal exits with it open, and here
+	 * it is still reachable (LeakSanitizer turned such exits' 2 into
+	 * 1) */
+	struct state_reader *loading;
 	uint64_t late_passed; /* --ttl: passed though behind the horizon */
 	struct kept *kept; /* payload in `seen` is index + 1; 0: earlier run */
 	size_t nkept, cap_kept;
@@ -218,6 +222,7 @@ static void state_load(void)
 						&version, &len);
 	if (!r)
 		return; /* first run */
+	run.loading = r;
 	/* flags u32, count u64, watermark u64, the key description as a
 	 * string; then count keys, read a chunk at a time (the set can be
 	 * far larger than one copy of it should cost) */
@@ -239,11 +244,14 @@ static void state_load(void)
 	if (state_read(r, desc, desc_len, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	desc[desc_len] = '\0';
-	if (strcmp(desc, run.key_desc) != 0)
-		cli_die(EXIT_TROUBLE,
-			"%s: state was written for keys '%s', not '%s'; "
-			"use a new state file", opt.state_path, desc,
-			run.key_desc);
+	if (strcmp(desc, run.key_desc) != 0) {
+		static struct buf msg; /* reachable at exit, as desc is not */
+		buf_addf(&msg, "%s: state was written for keys '%s', not "
+			 "'%s'; use a new state file", opt.state_path, desc,
+			 run.key_desc);
+		free(desc);
+		cli_die(EXIT_TROUBLE, "%s", msg.p);
+	}
 	free(desc);
 	bool has_times = flags & 1;
 	if (has_times) {
@@ -271,6 +279,7 @@ static void state_load(void)
 	}
 	if (state_read_end(r, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
+	run.loading = NULL;
 	run.live_after_expire = fpset_count(run.seen);
 }
 
