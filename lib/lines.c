@@ -135,17 +135,25 @@ static ssize_t lines_read(struct lines *l, char *dst, size_t cap, char *err,
 	return n;
 }
 
-static int lines_emit(struct lines *l, struct line *out, char *s, size_t len)
+/* Hand out s[0..len) as line lineno, as every caller frames one: a line
+ * over max keeps its first keep bytes; NUL-terminated in place. */
+static void line_set(struct line *out, char *s, size_t len, uint64_t lineno,
+		     size_t max, size_t keep)
 {
 	out->p = s;
-	out->lineno = l->lineno;
+	out->lineno = lineno;
 	out->full_len = len;
-	out->too_long = len > l->max;
+	out->too_long = len > max;
 	out->torn = out->unterminated = false;
 	if (out->too_long)
-		len = l->keep;
+		len = keep;
 	out->len = len;
 	s[len] = '\0';
+}
+
+static int lines_emit(struct lines *l, struct line *out, char *s, size_t len)
+{
+	line_set(out, s, len, l->lineno, l->max, l->keep);
 	return 1;
 }
 
@@ -377,16 +385,7 @@ size_t lines_frame(char *p, size_t len, uint64_t lineno, size_t max,
 			n--;
 		if (n == 0)
 			continue;
-		struct line *o = &out[k++];
-		o->p = s;
-		o->lineno = lineno;
-		o->full_len = n;
-		o->too_long = n > max;
-		o->torn = o->unterminated = false;
-		if (o->too_long)
-			n = keep;
-		o->len = n;
-		s[n] = '\0';
+		line_set(&out[k++], s, n, lineno, max, keep);
 	}
 	return k;
 }
