@@ -4,9 +4,9 @@
  * bits of lo, the segment from the top bits of hi, so the two are
  * independent.  Top bits, not low ones: a slot's home then keeps its
  * order when the segment doubles (home i goes to 2i or 2i+1), so a
- * resize walks the old table and fills the new one front to back, in
- * the cache, where low bits scattered every move to a cold line (the
- * resize was 23% of dedup's time over 900k keys).
+ * resize fills the new table front to back.  That alone did not make
+ * resizes cheaper: their cost was first touches of fresh memory, which
+ * the level blocks and fpset_fault_ahead() below address.
  */
 #define _GNU_SOURCE /* MADV_HUGEPAGE, MADV_POPULATE_WRITE */
 #include "fpset.h"
@@ -130,8 +130,8 @@ static void slots_free(uint64_t *p, size_t cap, size_t words)
 		munmap(p, bytes);
 }
 
-/* Segment k's slice of the level block for cap, zeroed; NULL when the
- * block cannot be mapped (the caller allocates alone). */
+/* The level block for cap, mapped (not touched) if it was not yet;
+ * NULL when it cannot be mapped. */
 static struct level *level_map(struct fpset *s, size_t cap)
 {
 	size_t bytes = cap * s->words * sizeof(uint64_t);
@@ -151,6 +151,8 @@ static struct level *level_map(struct fpset *s, size_t cap)
 	return v;
 }
 
+/* Segment k's slice of the level block for cap, zeroed; NULL when the
+ * block cannot be mapped (the caller allocates alone). */
 static uint64_t *level_take(struct fpset *s, int k, size_t cap)
 {
 	struct level *v = level_map(s, cap);
