@@ -126,16 +126,21 @@ static void keep_reset(struct par_chunk *ch)
 	ch->kcur = 0;
 }
 
+#define PAR_KEEP_ALIGN _Alignof(max_align_t)
+
 const char *par_keep(struct par_chunk *ch, const void *p, size_t n)
 {
 	for (; ch->kcur < ch->nkb; ch->kcur++) {
 		struct keep_block *b = &ch->kb[ch->kcur];
-		if (b->cap - b->used > n) {
-			char *d = b->p + b->used;
+		/* aligned for any type: a kept array of structs */
+		size_t at = (b->used + PAR_KEEP_ALIGN - 1) &
+			    ~(size_t)(PAR_KEEP_ALIGN - 1);
+		if (at < b->cap && b->cap - at > n) {
+			char *d = b->p + at;
 			if (n)
 				memcpy(d, p, n);
 			d[n] = '\0';
-			b->used += n + 1;
+			b->used = at + n + 1;
 			return d;
 		}
 	}

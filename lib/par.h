@@ -83,8 +83,9 @@ struct par_ops {
 	uint64_t *bytes_in;
 };
 
-/* Copy n bytes into the chunk's arena (NUL added); the copy lives until
- * the chunk has been applied.  Only from prep, on the chunk it got. */
+/* Copy n bytes into the chunk's arena (NUL added), aligned for any type;
+ * the copy lives until the chunk has been applied.  Only from prep, on
+ * the chunk it got. */
 const char *par_keep(struct par_chunk *ch, const void *p, size_t n);
 
 /*

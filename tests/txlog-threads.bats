@@ -129,6 +129,83 @@ same_tables() { # INPUT INIT-ARG...
 	assert_success
 }
 
+# Records whose schema keeps changing: columns that appear late, start
+# as null, widen from integer to long to double, nested ones that grow a
+# member; with bad, one record late in the input conflicts (a string
+# where a number was), so the write must stop there, naming it; with
+# more, two more columns come in.
+evolving() { # SEED N [bad|more]
+	python3 - "$@" <<'EOF'
+import json, random, sys
+rnd = random.Random(int(sys.argv[1]))
+n = int(sys.argv[2])
+mode = sys.argv[3] if len(sys.argv) > 3 else ""
+bad = mode == "bad"
+cols = ["c%d" % i for i in range(14 if mode == "more" else 12)]
+born = {c: rnd.randrange(n) for c in cols}
+wide = {c: rnd.randrange(n) for c in cols}
+bad_at = rnd.randrange(n // 2, n) if bad else -1
+for i in range(n):
+    r = {"id": i}
+    for c in cols:
+        if i < born[c] or rnd.random() < 0.3:
+            continue
+        if rnd.random() < 0.1:
+            r[c] = None
+        elif i < wide[c]:
+            r[c] = rnd.randrange(100)
+        else:
+            r[c] = rnd.choice([2**40 + i, i + 0.5, i])
+    if i > n // 3 and rnd.random() < 0.5:
+        r["nest"] = {"a": i} if i < n // 2 else {"a": i, "b": "x%d" % i}
+    if i == bad_at:
+        r["id"] = "not a number"
+    print(json.dumps(r, separators=(",", ":")))
+EOF
+}
+
+@test "append -j 4 evolves the schema as -j 1 does: same tables, same refusal, over random inputs" {
+	# Small chunks: many in flight, so the threads check records against
+	# schema snapshots older than the records before them.
+	export IDEM_PAR_CHUNK=2000
+	for seed in $(seq 1 "$(quick 8 3)"); do
+		evolving "$seed" 3000 > ev.ndjson
+		evolving $((seed + 100)) 3000 more > ev2.ndjson
+		for j in 1 4; do
+			rm -rf t$j
+			txlog init t$j --infer
+			txlog append t$j ev.ndjson -j $j
+			# a second write that must widen: refused without
+			# --merge-schema at the first record that needs it
+			txlog append t$j ev2.ndjson -j $j 2> refused.$j || true
+			txlog append t$j ev2.ndjson -j $j --merge-schema
+		done
+		table_dump t1 > d1
+		table_dump t4 > d4
+		run diff d1 d4
+		assert_success
+		run cmp refused.1 refused.4
+		assert_success
+		# a conflict late in the input: the same record named
+		evolving "$seed" 3000 bad > bad.ndjson
+		for j in 1 4; do
+			rm -rf b$j
+			txlog init b$j --infer
+			run txlog append b$j bad.ndjson -j $j
+			assert_failure 2
+			echo "$output" > bad.$j
+			run ls b$j/_delta_log
+			assert_output '00000000000000000000.json'
+		done
+		run cmp bad.1 bad.4
+		assert_success
+	done
+	# the refusals are the real ones, not two empty files
+	run cat bad.4
+	assert_output --regexp '^txlog: bad\.ndjson:[0-9]+: column \.id: string where the schema has (integer|long); nothing committed$'
+	grep -q 'merge-schema' refused.4
+}
+
 @test "-j takes a count; 0 is every core; other verbs refuse it" {
 	txlog init t --infer
 	run txlog append t in.ndjson -j x

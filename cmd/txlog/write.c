@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "fpset.h"
 #include "jsonw.h"
 #include "lines.h"
+#include "par.h"
 #include "timefmt.h"
 #include "txlog.h"
 #include "value.h"
@@ -231,52 +233,153 @@ static void ingest_init(struct ingest *g, struct dl_snapshot *s)
 typedef void (*record_fn)(void *ctx, const struct scan_record *r,
 			  const char *name, uint64_t lineno);
 
+/*
+ * The records are read on lib/par's threads: each worker checks its
+ * lines (JSON, an object) and whether the record conforms to the schema
+ * as it is (ds_conforms, on a snapshot nobody writes); the calling thread
+ * then takes them in input order: a record that did not conform is
+ * checked again against the live schema, which may widen it (or say
+ * what is wrong, with the same message as ever), and is written.  A
+ * snapshot a worker reads was published by records before its own
+ * (apply is in order, behind every prep), and a record that conforms to
+ * a schema conforms to its widenings: so the answers are the in-order
+ * ones for any -j.
+ */
+#define INGEST_MAX_SNAPSHOTS 64 /* then the rest is checked in order */
+
+struct ingest_slot {
+	const char *fault;  /* the line's fault (cli_line_fault), or NULL */
+	bool conforms;      /* passed the snapshot as it is */
+	size_t start;       /* scan_record's start */
+	const struct scan_member *members; /* in the chunk's arena */
+	size_t nmembers;
+};
+
+struct ingest_worker {
+	struct cli_worker cw;
+	struct ds_memo memo;
+	const struct ds_type *snap; /* the snapshot memo was made against */
+};
+_Static_assert(offsetof(struct ingest_worker, cw) == 0, "cli_worker_new");
+
+static struct ingest_run {
+	struct ingest *g;
+	record_fn fn;
+	void *ctx;
+	struct ds_memo memo; /* the live schema's */
+	const struct ds_type *snap; /* published: read with acquire */
+	struct ds_type **snaps; /* every one published, freed at the end */
+	size_t nsnaps;
+} run;
+
+static void publish_snapshot(void)
+{
+	if (run.nsnaps == INGEST_MAX_SNAPSHOTS)
+		return; /* a schema that keeps changing: check in order */
+	struct ds_type *c = ds_copy(run.g->schema);
+	run.snaps = xreallocarray(run.snaps, run.nsnaps + 1, sizeof *run.snaps);
+	run.snaps[run.nsnaps++] = c;
+	__atomic_store_n(&run.snap, c, __ATOMIC_RELEASE);
+}
+
+static void *ingest_worker_new(void *arg, int index)
+{
+	(void)arg;
+	return cli_worker_new(sizeof(struct ingest_worker), index);
+}
+
+static void ingest_worker_free(void *wctx)
+{
+	struct ingest_worker *w = wctx;
+	ds_memo_free(&w->memo);
+	cli_worker_free(w);
+}
+
+static void ingest_prep(void *wctx, const struct line *ln, void *slot,
+			struct par_chunk *ch)
+{
+	struct ingest_worker *w = wctx;
+	struct ingest_slot *s = slot;
+	struct scan_record *rec = &w->cw.rec;
+	char msg[512];
+	bool is_json;
+	memset(s, 0, sizeof *s);
+	if (cli_line_fault(ln, LINES_DEFAULT_MAX, NULL, rec, true, &is_json,
+			   msg, sizeof msg)) {
+		s->fault = par_keep(ch, msg, strlen(msg));
+		return;
+	}
+	s->start = rec->start;
+	s->nmembers = rec->nmembers;
+	s->members = (const struct scan_member *)par_keep(
+		ch, rec->members, rec->nmembers * sizeof *rec->members);
+	const struct ds_type *snap = __atomic_load_n(&run.snap,
+						     __ATOMIC_ACQUIRE);
+	if (!snap)
+		return;
+	if (snap != w->snap) { /* field positions may differ: forget */
+		for (size_t i = 0; i < w->memo.cap; i++)
+			w->memo.e[i].lit.len = 0;
+		w->snap = snap;
+	}
+	s->conforms = ds_conforms(snap, rec, &w->memo);
+}
+
+static void ingest_apply(const struct line *ln, const char *name, void *slot)
+{
+	const struct ingest_slot *s = slot;
+	struct ingest *g = run.g;
+	char err[1024];
+	/* lines_name's "<stdin>" as txlog has always said it */
+	const char *shown = strcmp(name, "<stdin>") ? name : "stdin";
+	cli_stats.records_in++;
+	/* the shared check; a bad line fails the whole write (all or
+	 * nothing, no --dlq) */
+	if (s->fault)
+		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; nothing committed",
+			   shown, ln->lineno, s->fault);
+	struct scan_record rec = {
+		.p = ln->p, .n = ln->len, .start = s->start,
+		.members = (struct scan_member *)s->members,
+		.nmembers = s->nmembers, .cap = s->nmembers,
+	};
+	if (!s->conforms) {
+		bool ch = false;
+		if (ds_check_record(g->schema, &rec, g->evolve, &ch, &run.memo,
+				    err, sizeof err) != 0)
+			txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; "
+				   "nothing committed", shown, ln->lineno, err);
+		if (ch) {
+			g->changed = true;
+			publish_snapshot();
+		}
+	}
+	if (g->must && !pred_match(g->must, &rec))
+		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": record outside "
+			   "--where; nothing committed", shown, ln->lineno);
+	g->records++;
+	run.fn(run.ctx, &rec, shown, ln->lineno);
+}
+
 static void ingest_run(struct ingest *g, record_fn fn, void *ctx)
 {
 	char err[1024];
-	struct scan_record rec = {0};
-	struct ds_memo memo = {0};
-	size_t n = opt.nfiles ? opt.nfiles : 1;
-	for (size_t i = 0; i < n; i++) {
-		const char *name = opt.nfiles ? opt.files[i] : "-";
-		struct lines *l = lines_open(name, LINES_DEFAULT_MAX, err,
-					     sizeof err);
-		if (!l)
-			txlog_fail(EXIT_TROUBLE, "%s", err);
-		const char *shown = strcmp(name, "-") ? name : "stdin";
-		struct line ln;
-		int rc;
-		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
-			cli_stats.records_in++;
-			/* the shared check; a bad line fails the whole
-			 * write (all or nothing, no --dlq) */
-			char msg[512];
-			bool is_json;
-			if (cli_line_fault(&ln, LINES_DEFAULT_MAX, NULL, &rec,
-					   true, &is_json, msg, sizeof msg))
-				txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; "
-					   "nothing committed", shown,
-					   ln.lineno, msg);
-			bool ch = false;
-			if (ds_check_record(g->schema, &rec, g->evolve, &ch,
-					    &memo, err, sizeof err) != 0)
-				txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; "
-					   "nothing committed", shown,
-					   ln.lineno, err);
-			g->changed |= ch;
-			if (g->must && !pred_match(g->must, &rec))
-				txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": "
-					   "record outside --where; nothing "
-					   "committed", shown, ln.lineno);
-			g->records++;
-			fn(ctx, &rec, shown, ln.lineno);
-		}
-		if (rc < 0)
-			txlog_fail(EXIT_TROUBLE, "%s", err);
-		lines_close(l);
-	}
-	scan_record_free(&rec);
-	ds_memo_free(&memo);
+	run = (struct ingest_run){.g = g, .fn = fn, .ctx = ctx};
+	publish_snapshot();
+	struct par_ops ops = {
+		.slot_size = sizeof(struct ingest_slot),
+		.worker_new = ingest_worker_new,
+		.worker_free = ingest_worker_free,
+		.prep = ingest_prep, .apply = ingest_apply,
+	};
+	if (par_each_line(opt.files, LINES_DEFAULT_MAX, txlog_threads(), &ops,
+			  err, sizeof err) != 0)
+		txlog_fail(EXIT_TROUBLE, "%s", err);
+	for (size_t i = 0; i < run.nsnaps; i++)
+		ds_free(run.snaps[i]);
+	free(run.snaps);
+	ds_memo_free(&run.memo);
+	run = (struct ingest_run){0};
 }
 
 /* After the records: a schema that changed becomes a metaData action. */

@@ -641,6 +641,8 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 	if (t->kind == DT_NULL) {
 		if (p[0] == 'n')
 			return 0;
+		if (!changed)
+			return -1; /* ds_conforms: a type to infer is a change */
 		struct ds_type *g = infer(p, n);
 		free(t->name);
 		*t = *g;
@@ -810,16 +812,15 @@ int ds_check(struct ds_type *t, const char *p, size_t n, bool evolve,
  * The top level of a record from its scanned members (no second walk of
  * the object), with each member's field remembered by its position and
  * its name's raw bytes: a record shaped like the one before finds every
- * field by one memcmp.  No column path is built on the way; when
- * anything fails, ds_check walks the record again and says where (the
- * same walk in the same order meets the same first fault: what this pass
- * widened only lets more through).
+ * field by one memcmp.  No column path is built and no message made:
+ * 0 when the record passes, -1 when anything fails.  changed NULL (and
+ * evolve false): nothing in t may change, so t is only read.
  */
-int ds_check_record(struct ds_type *t, const struct scan_record *r,
-		    bool evolve, bool *changed, struct ds_memo *m, char *err,
-		    size_t errlen)
+static int walk_record(struct ds_type *t, const struct scan_record *r,
+		       bool evolve, bool *changed, struct ds_memo *m)
 {
 	const char *p = r->p;
+	char err[8]; /* check() writes a message nobody reads */
 	if (m->cap < r->nmembers) {
 		size_t old = m->cap;
 		m->cap = r->nmembers + 8;
@@ -832,8 +833,7 @@ int ds_check_record(struct ds_type *t, const struct scan_record *r,
 		m->seen = xrealloc(m->seen, m->seencap);
 	}
 	memset(m->seen, 0, t->nfields + r->nmembers);
-	int rc = 0;
-	for (size_t i = 0; i < r->nmembers && rc == 0; i++) {
+	for (size_t i = 0; i < r->nmembers; i++) {
 		const struct scan_member *mb = &r->members[i];
 		const char *k = p + mb->key, *v = p + mb->val;
 		size_t kn = mb->key_len, vn = mb->val_end - mb->val;
@@ -845,45 +845,56 @@ int ds_check_record(struct ds_type *t, const struct scan_record *r,
 			char *name = kn <= sizeof kbuf ? kbuf : xmalloc(kn);
 			size_t nl = scan_string_decode(k, kn, name);
 			struct ds_field *f = ds_field(t, name, nl);
-			if (!f && (!evolve || case_twin(t, name, nl))) {
-				rc = -1; /* ds_check says which */
-			} else if (!f) {
+			bool fail = !f && (!evolve || case_twin(t, name, nl));
+			if (!f && !fail) {
 				add_field(t, name, nl, infer(v, vn), true, NULL);
 				*changed = true;
 				f = &t->fields[t->nfields - 1];
 			}
 			if (name != kbuf)
 				free(name);
-			if (rc)
-				break;
+			if (fail)
+				return -1;
 			e->field = (size_t)(f - t->fields);
 			e->lit.len = 0;
 			buf_add(&e->lit, k, kn);
 		}
 		struct ds_field *f = &t->fields[e->field];
-		if (m->seen[e->field]) {
-			rc = -1; /* twice in the record: ds_check says so */
-			break;
-		}
+		if (m->seen[e->field])
+			return -1; /* twice in the record */
 		m->seen[e->field] = 1;
-		if (v[0] == 'n')
-			rc = f->nullable ? 0 : -1;
-		else
-			rc = check(f->type, v, vn, evolve, changed, NULL, err,
-				   errlen);
+		if (v[0] == 'n' ? !f->nullable
+				: check(f->type, v, vn, evolve, changed, NULL,
+					err, sizeof err) != 0)
+			return -1;
 	}
-	if (rc == 0) {
-		for (size_t i = 0; i < t->nfields && rc == 0; i++)
-			if (!m->seen[i] && !t->fields[i].nullable)
-				rc = -1;
-	}
-	if (rc == 0)
+	for (size_t i = 0; i < t->nfields; i++)
+		if (!m->seen[i] && !t->fields[i].nullable)
+			return -1;
+	return 0;
+}
+
+/* The fast walk; when anything fails, ds_check walks the record again and
+ * says where (the same walk in the same order meets the same first
+ * fault: what this pass widened only lets more through). */
+int ds_check_record(struct ds_type *t, const struct scan_record *r,
+		    bool evolve, bool *changed, struct ds_memo *m, char *err,
+		    size_t errlen)
+{
+	if (walk_record(t, r, evolve, changed, m) == 0)
 		return 0;
-	if (ds_check(t, p + r->start, r->n - r->start, evolve, changed, err,
+	if (ds_check(t, r->p + r->start, r->n - r->start, evolve, changed, err,
 		     errlen) == 0)
 		errbuf_set(err, errlen, "schema check: the record passed one "
 			   "walk and failed the other (a bug)");
 	return -1;
+}
+
+bool ds_conforms(const struct ds_type *t, const struct scan_record *r,
+		 struct ds_memo *m)
+{
+	/* evolve false, changed NULL: check() only reads t */
+	return walk_record((struct ds_type *)t, r, false, NULL, m) == 0;
 }
 
 void ds_memo_free(struct ds_memo *m)

@@ -110,6 +110,15 @@ int ds_check_record(struct ds_type *t, const struct scan_record *r,
 		    bool evolve, bool *changed, struct ds_memo *m, char *err,
 		    size_t errlen);
 void ds_memo_free(struct ds_memo *m);
+/*
+ * True when r passes t as it is: nothing to add, widen or infer, no
+ * fault.  t is only read, so threads may share it (each with its own m).
+ * A record that conforms to t conforms to any widening of it, so a
+ * thread may check against a copy of a schema that has since widened;
+ * false says only "ask ds_check_record" (no message).
+ */
+bool ds_conforms(const struct ds_type *t, const struct scan_record *r,
+		 struct ds_memo *m);
 
 /* True when type t is primitive (a partition column must be). */
 bool ds_primitive(const struct ds_type *t);
