@@ -206,6 +206,30 @@ EOF
 	grep -q 'merge-schema' refused.4
 }
 
+@test "overwrite, merge, delete and update -j 4: the tables of -j 1" {
+	export IDEM_PAR_CHUNK=3000
+	head -n 1000 in.ndjson > a.ndjson
+	# half the keys again, once each, with changed amounts
+	dedup -k .order_id a.ndjson 2>/dev/null |
+		awk 'NR % 2 { sub(/"amount":[0-9.]+/, "\"amount\":" NR ".25"); print }' > b.ndjson
+	for j in 1 4; do
+		txlog init t$j --infer
+		txlog append t$j a.ndjson -j $j
+		txlog merge t$j -k .order_id b.ndjson -j $j
+		txlog overwrite t$j --where 'currency = "EUR"' -j $j < <(grep '"EUR"' b.ndjson)
+		txlog delete t$j --where 'amount < 10' -j $j
+		txlog update t$j --set 'currency = "XXX"' --where 'amount > 900' -j $j
+	done
+	table_dump t1 > d1
+	table_dump t4 > d4
+	run diff d1 d4
+	assert_success
+	run sh -c 'ls t4/_delta_log/*.json | wc -l'
+	assert_output 6
+	run sh -c 'txlog cat t4 | jq -s "[length, (map(select(.currency == \"XXX\")) | length > 0)]" -c'
+	assert_output --regexp '^\[[0-9]+,true\]$'
+}
+
 @test "-j takes a count; 0 is every core; other verbs refuse it" {
 	txlog init t --infer
 	run txlog append t in.ndjson -j x

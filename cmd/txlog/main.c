@@ -37,21 +37,21 @@ static const struct cli_verb verbs[] = {
 	 EX_INIT "  printf '{\"id\":1}\\n' | txlog append orders --txn load:1\n"
 	 "  printf '{\"id\":1}\\n' | txlog append orders --txn load:1\n"},
 	{"overwrite", "overwrite TABLE [--where 'COL = VALUE']... [FILE]...",
-	 "where txn merge-schema level checkpoint-interval stats",
+	 "where txn merge-schema level threads checkpoint-interval stats",
 	 "Replace the rows --where matches (or all) with the records",
 	 EX_INIT EX_ROWS
 	 "  printf '{\"id\":2,\"v\":5}\\n' | txlog overwrite orders --where "
 	 "'id = 2'\n"},
 	{"merge", "merge TABLE -k EXPR [--when-newer EXPR] [--delete-when EXPR] "
 		  "[FILE]...",
-	 "key when-newer delete-when txn merge-schema level "
+	 "key when-newer delete-when txn merge-schema level threads "
 	 "checkpoint-interval stats",
 	 "Upsert records by key",
 	 EX_INIT EX_ROWS
 	 "  printf '{\"id\":2,\"v\":2}\\n' | txlog merge orders -k .id "
 	 "--when-newer .v\n"},
 	{"delete", "delete TABLE --where EXPR",
-	 "where txn level checkpoint-interval stats",
+	 "where txn level threads checkpoint-interval stats",
 	 "Delete the rows that match",
 	 EX_INIT EX_ROWS "  txlog delete orders --where 'id = 2'\n"},
 	{"cat", "cat TABLE [--version N | --as-of TIME] [--where EXPR]",
@@ -90,7 +90,7 @@ static const struct cli_verb verbs[] = {
 	 EX_INIT EX_ROWS "  txlog restore orders --version 0 --dry-run\n"
 	 "  txlog restore orders --version 0\n"},
 	{"update", "update TABLE --set 'COL = VALUE'... --where EXPR",
-	 "set where level checkpoint-interval stats",
+	 "set where level threads checkpoint-interval stats",
 	 "Set columns of the rows that match (copy-on-write)",
 	 EX_INIT EX_ROWS "  txlog update orders --set 'v = 7' --where 'id = 2'\n"},
 	{"changes", "changes TABLE --from V1 [--to V2]", "from to stats",
