@@ -809,6 +809,161 @@ int ds_check(struct ds_type *t, const char *p, size_t n, bool evolve,
 }
 
 /*
+ * ds_conforms' walk of a value: the record is valid JSON (scanned), so one
+ * pass over the text both finds where a value ends and checks it, where
+ * check() finds the end first (scan_skip, scan_obj_next) and walks again.
+ * It only reads t, and only has to be sound: 0 means check() would pass
+ * the value with nothing to change; -1 means "maybe not", and the record
+ * goes to ds_check_record, which decides and says why.  So what is rare
+ * (an escaped name, a struct of more than 64 fields) just answers -1, and
+ * the types it does not walk itself go to check() with the value's end.
+ */
+static size_t conform_ws(const char *p, size_t i)
+{
+	while (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')
+		i++;
+	return i;
+}
+
+/* Past the valid string at p[i]; *esc when it holds an escape. */
+static size_t conform_str(const char *p, size_t i, bool *esc)
+{
+	for (i++;; i++) {
+		if (p[i] == '"')
+			return i + 1;
+		if (p[i] == '\\') {
+			*esc = true;
+			i++;
+		}
+	}
+}
+
+static int conform(const struct ds_type *t, const char *p, size_t n,
+		   size_t *ip);
+
+static int conform_struct(const struct ds_type *t, const char *p, size_t n,
+			  size_t *ip)
+{
+	if (t->nfields > 64)
+		return -1;
+	uint64_t seen = 0;
+	size_t next = 0; /* members mostly come in the schema's order */
+	size_t i = conform_ws(p, *ip + 1);
+	while (p[i] != '}') {
+		bool esc = false;
+		size_t ke = conform_str(p, i, &esc);
+		if (esc)
+			return -1;
+		const char *k = p + i + 1;
+		size_t kl = ke - i - 2;
+		const struct ds_field *f;
+		if (next < t->nfields && t->fields[next].name_len == kl &&
+		    memcmp(t->fields[next].name, k, kl) == 0)
+			f = &t->fields[next];
+		else if (!(f = ds_field(t, k, kl)))
+			return -1;
+		size_t fi = (size_t)(f - t->fields);
+		if (seen >> fi & 1)
+			return -1; /* twice in one object */
+		seen |= (uint64_t)1 << fi;
+		next = fi + 1;
+		i = conform_ws(p, conform_ws(p, ke) + 1); /* past ':' */
+		if (p[i] == 'n') {
+			if (!f->nullable)
+				return -1;
+			i += 4;
+		} else if (conform(f->type, p, n, &i) != 0) {
+			return -1;
+		}
+		i = conform_ws(p, i);
+		if (p[i] == ',')
+			i = conform_ws(p, i + 1);
+	}
+	for (size_t k = 0; k < t->nfields; k++)
+		if (!t->fields[k].nullable && !(seen >> k & 1))
+			return -1;
+	*ip = i + 1;
+	return 0;
+}
+
+static int conform(const struct ds_type *t, const char *p, size_t n,
+		   size_t *ip)
+{
+	size_t i = *ip;
+	char c = p[i];
+	if (c == 'n') { /* nullability is the caller's business */
+		*ip = i + 4;
+		return 0;
+	}
+	switch (t->kind) {
+	case DT_NULL:
+		return -1; /* a type still to infer: a change */
+	case DT_STRING: {
+		bool esc = false;
+		if (c != '"')
+			return -1;
+		*ip = conform_str(p, i, &esc);
+		return 0;
+	}
+	case DT_BYTE:
+	case DT_SHORT:
+	case DT_INTEGER:
+	case DT_LONG:
+	case DT_FLOAT:
+	case DT_DOUBLE: {
+		if (c != '-' && (c < '0' || c > '9'))
+			return -1;
+		size_t e = i;
+		bool integer = true, exp = false;
+		for (; e < n; e++) {
+			char d = p[e];
+			if (d >= '0' && d <= '9')
+				continue;
+			if (d == '.' || d == 'e' || d == 'E')
+				integer = false, exp |= d != '.';
+			else if (d != '-' && d != '+')
+				break;
+		}
+		*ip = e;
+		if (t->kind >= DT_FLOAT) /* number_fits' fast case */
+			return e - i <= 38 && !exp ? 0
+			       : number_fits(t, p + i, e - i) ? -1 : 0;
+		return (integer ? int_kind(p + i, e - i) : DT_DOUBLE) <= t->kind
+			       ? 0 : -1;
+	}
+	case DT_STRUCT:
+		return c == '{' ? conform_struct(t, p, n, ip) : -1;
+	case DT_ARRAY: {
+		if (c != '[')
+			return -1;
+		i = conform_ws(p, i + 1);
+		while (p[i] != ']') {
+			if (p[i] == 'n') {
+				if (!t->contains_null)
+					return -1;
+				i += 4;
+			} else if (conform(t->elem, p, n, &i) != 0) {
+				return -1;
+			}
+			i = conform_ws(p, i);
+			if (p[i] == ',')
+				i = conform_ws(p, i + 1);
+		}
+		*ip = i + 1;
+		return 0;
+	}
+	default: {
+		/* dates, times, binary, decimals, booleans, maps: check() */
+		char err[8];
+		size_t e = scan_skip(p, n, i);
+		*ip = e;
+		return check((struct ds_type *)t, p + i, e - i, false, NULL,
+			     NULL, err, sizeof err);
+	}
+	}
+}
+
+/*
  * The top level of a record from its scanned members (no second walk of
  * the object), with each member's field remembered by its position and
  * its name's raw bytes: a record shaped like the one before finds every
@@ -863,10 +1018,18 @@ static int walk_record(struct ds_type *t, const struct scan_record *r,
 		if (m->seen[e->field])
 			return -1; /* twice in the record */
 		m->seen[e->field] = 1;
-		if (v[0] == 'n' ? !f->nullable
-				: check(f->type, v, vn, evolve, changed, NULL,
-					err, sizeof err) != 0)
+		if (v[0] == 'n') {
+			if (!f->nullable)
+				return -1;
+		} else if (!changed) { /* ds_conforms: one pass */
+			size_t j = mb->val;
+			if (conform(f->type, p, mb->val_end, &j) != 0 ||
+			    j != mb->val_end)
+				return -1;
+		} else if (check(f->type, v, vn, evolve, changed, NULL, err,
+				 sizeof err) != 0) {
 			return -1;
+		}
 	}
 	for (size_t i = 0; i < t->nfields; i++)
 		if (!m->seen[i] && !t->fields[i].nullable)
