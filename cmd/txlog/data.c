@@ -40,11 +40,18 @@
  * cut: 16 frames, 64 MiB (txlog(1), Data files) */
 static size_t txlog_buffered_max = 16 * (size_t)ZIO_FRAME;
 
+/* What stat_cmp needs to know of a bound, found once per value. */
+struct vshape {
+	enum { SHAPE_OTHER, SHAPE_STRING, SHAPE_UTC, SHAPE_NUMBER } kind;
+	size_t intlen; /* SHAPE_NUMBER: integer digits */
+};
+
 struct colstat {
 	char *name;
 	size_t name_len;
 	enum value_order ord; /* by the schema: timestamps are instants */
 	struct buf min, max;
+	struct vshape min_shape, max_shape;
 	uint64_t nonnull;
 	bool unbounded; /* saw a value too long or not primitive */
 	bool nested;    /* saw an object: a struct column */
@@ -320,6 +327,18 @@ static bool plain_number(const char *p, size_t n, size_t *intlen)
 	return i == n && (nonzero || p[0] != '-');
 }
 
+static void shape_of(const char *v, size_t vn, struct vshape *s)
+{
+	s->kind = SHAPE_OTHER;
+	if (v[0] == '"') {
+		if (!memchr(v + 1, '\\', vn - 2))
+			s->kind = utc_text(v, vn) ? SHAPE_UTC : SHAPE_STRING;
+	} else if ((v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) &&
+		   plain_number(v, vn, &s->intlen)) {
+		s->kind = SHAPE_NUMBER;
+	}
+}
+
 /*
  * value_compare_as(o, a, b) on the scanned bytes where they tell: two
  * strings without escapes compare as their bytes (the decoded text's
@@ -330,22 +349,21 @@ static bool plain_number(const char *p, size_t n, size_t *intlen)
  * Anything else takes the exact typed compare.
  */
 static int stat_cmp(enum value_order o, const char *a, size_t an,
-		    const char *b, size_t bn)
+		    const struct vshape *sa, const char *b, size_t bn,
+		    const struct vshape *sb)
 {
-	if (a[0] == '"' && b[0] == '"' && !memchr(a + 1, '\\', an - 2) &&
-	    !memchr(b + 1, '\\', bn - 2) &&
+	if (sa->kind >= SHAPE_STRING && sa->kind <= SHAPE_UTC &&
+	    sb->kind >= SHAPE_STRING && sb->kind <= SHAPE_UTC &&
 	    (o != VALUE_ORDER_INSTANT ||
-	     (an == bn && utc_text(a, an) && utc_text(b, bn)))) {
+	     (an == bn && sa->kind == SHAPE_UTC && sb->kind == SHAPE_UTC))) {
 		size_t m = an < bn ? an : bn;
 		int c = memcmp(a + 1, b + 1, m - 2);
 		if (c)
 			return c < 0 ? -1 : 1;
 		return an == bn ? 0 : an < bn ? -1 : 1;
 	}
-	size_t ai, bi;
-	if ((a[0] == '-' || (a[0] >= '0' && a[0] <= '9')) &&
-	    (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')) &&
-	    plain_number(a, an, &ai) && plain_number(b, bn, &bi)) {
+	if (sa->kind == SHAPE_NUMBER && sb->kind == SHAPE_NUMBER) {
+		size_t ai = sa->intlen, bi = sb->intlen;
 		bool na = a[0] == '-', nb = b[0] == '-';
 		if (na != nb)
 			return na ? -1 : 1; /* no minus zero here */
@@ -373,13 +391,19 @@ static int stat_cmp(enum value_order o, const char *a, size_t an,
 
 static void col_bound(struct colstat *c, const char *v, size_t vn)
 {
-	if (!c->min.len || stat_cmp(c->ord, v, vn, c->min.p, c->min.len) < 0) {
+	struct vshape sv;
+	shape_of(v, vn, &sv);
+	if (!c->min.len || stat_cmp(c->ord, v, vn, &sv, c->min.p, c->min.len,
+				    &c->min_shape) < 0) {
 		c->min.len = 0;
 		buf_add(&c->min, v, vn);
+		c->min_shape = sv;
 	}
-	if (!c->max.len || stat_cmp(c->ord, v, vn, c->max.p, c->max.len) > 0) {
+	if (!c->max.len || stat_cmp(c->ord, v, vn, &sv, c->max.p, c->max.len,
+				    &c->max_shape) > 0) {
 		c->max.len = 0;
 		buf_add(&c->max, v, vn);
+		c->max_shape = sv;
 	}
 }
 

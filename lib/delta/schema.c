@@ -1021,7 +1021,9 @@ static int walk_record(struct ds_type *t, const struct scan_record *r,
 		if (v[0] == 'n') {
 			if (!f->nullable)
 				return -1;
-		} else if (!changed) { /* ds_conforms: one pass */
+		} else if (!changed && (f->type->kind == DT_STRUCT ||
+					f->type->kind == DT_ARRAY)) {
+			/* ds_conforms: one pass (a leaf's end is known) */
 			size_t j = mb->val;
 			if (conform(f->type, p, mb->val_end, &j) != 0 ||
 			    j != mb->val_end)
