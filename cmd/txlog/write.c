@@ -270,6 +270,7 @@ static struct ingest_run {
 	const struct ds_type *snap; /* published: read with acquire */
 	struct ds_type **snaps; /* every one published, freed at the end */
 	size_t nsnaps;
+	const char *name, *shown; /* the file being applied, as said */
 } run;
 
 static void publish_snapshot(void)
@@ -330,8 +331,13 @@ static void ingest_apply(const struct line *ln, const char *name, void *slot)
 	const struct ingest_slot *s = slot;
 	struct ingest *g = run.g;
 	char err[1024];
-	/* lines_name's "<stdin>" as txlog has always said it */
-	const char *shown = strcmp(name, "<stdin>") ? name : "stdin";
+	/* lines_name's "<stdin>" as txlog has always said it (one compare
+	 * per file, not per record) */
+	if (name != run.name) {
+		run.name = name;
+		run.shown = strcmp(name, "<stdin>") ? name : "stdin";
+	}
+	const char *shown = run.shown;
 	cli_stats.records_in++;
 	/* the shared check; a bad line fails the whole write (all or
 	 * nothing, no --dlq) */
