@@ -983,7 +983,7 @@ static int walk_record(struct ds_type *t, const struct scan_record *r,
 		memset(m->e + old, 0, (m->cap - old) * sizeof *m->e);
 	}
 	/* room for every field this record may add, so no growth below */
-	if (m->seencap < t->nfields + r->nmembers) {
+	if (!m->seen || m->seencap < t->nfields + r->nmembers) {
 		m->seencap = t->nfields + r->nmembers + 16;
 		m->seen = xrealloc(m->seen, m->seencap);
 	}
