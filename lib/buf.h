@@ -7,6 +7,7 @@
 #ifndef IDEM_BUF_H
 #define IDEM_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +27,33 @@ void buf_add_u64(struct buf *b, uint64_t v);
 void buf_add_i64(struct buf *b, int64_t v);
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
+
+/*
+ * True when b holds exactly p[0..n).  Inline, with the short case (a
+ * member name a memo remembers, up to 16 bytes) as two overlapping
+ * loads a side: a call to memcmp per member per record was 4% of txlog
+ * append's CPU.
+ */
+static inline bool buf_is(const struct buf *b, const char *p, size_t n)
+{
+	if (b->len != n)
+		return false;
+	if (n > 16 || n < 4)
+		return n == 0 || __builtin_memcmp(b->p, p, n) == 0;
+	if (n >= 8) {
+		uint64_t x0, x1, y0, y1;
+		__builtin_memcpy(&x0, b->p, 8);
+		__builtin_memcpy(&y0, p, 8);
+		__builtin_memcpy(&x1, b->p + n - 8, 8);
+		__builtin_memcpy(&y1, p + n - 8, 8);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
+	uint32_t x0, x1, y0, y1;
+	__builtin_memcpy(&x0, b->p, 4);
+	__builtin_memcpy(&y0, p, 4);
+	__builtin_memcpy(&x1, b->p + n - 4, 4);
+	__builtin_memcpy(&y1, p + n - 4, 4);
+	return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+}
 
 #endif

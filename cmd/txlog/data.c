@@ -393,17 +393,22 @@ static void col_bound(struct colstat *c, const char *v, size_t vn)
 {
 	struct vshape sv;
 	shape_of(v, vn, &sv);
-	if (!c->min.len || stat_cmp(c->ord, v, vn, &sv, c->min.p, c->min.len,
-				    &c->min_shape) < 0) {
-		c->min.len = 0;
-		buf_add(&c->min, v, vn);
-		c->min_shape = sv;
-	}
-	if (!c->max.len || stat_cmp(c->ord, v, vn, &sv, c->max.p, c->max.len,
-				    &c->max_shape) > 0) {
+	/* min <= max once set: a new max is no new min (a column that
+	 * grows, as ids and times do, takes one compare a value) */
+	bool first = !c->min.len;
+	if (first || stat_cmp(c->ord, v, vn, &sv, c->max.p, c->max.len,
+			      &c->max_shape) > 0) {
 		c->max.len = 0;
 		buf_add(&c->max, v, vn);
 		c->max_shape = sv;
+		if (!first)
+			return;
+	}
+	if (first || stat_cmp(c->ord, v, vn, &sv, c->min.p, c->min.len,
+			      &c->min_shape) < 0) {
+		c->min.len = 0;
+		buf_add(&c->min, v, vn);
+		c->min_shape = sv;
 	}
 }
 
@@ -423,8 +428,7 @@ void dfile_track(struct dfile *f, const struct scan_record *r)
 			continue;
 		struct trackmemo *tm = &f->memo[m];
 		struct colstat *c;
-		if (tm->lit.len == mb->key_len &&
-		    memcmp(tm->lit.p, k, mb->key_len) == 0) {
+		if (buf_is(&tm->lit, k, mb->key_len)) {
 			c = &f->cols[tm->col];
 		} else {
 			c = col_of(f, k, mb->key_len, true);

@@ -993,8 +993,7 @@ static int walk_record(struct ds_type *t, const struct scan_record *r,
 		const char *k = p + mb->key, *v = p + mb->val;
 		size_t kn = mb->key_len, vn = mb->val_end - mb->val;
 		struct ds_memo_entry *e = &m->e[i];
-		if (e->field >= t->nfields || e->lit.len != kn ||
-		    memcmp(e->lit.p, k, kn) != 0) {
+		if (e->field >= t->nfields || !buf_is(&e->lit, k, kn)) {
 			/* a name with an escape decodes first */
 			char kbuf[256];
 			char *name = kn <= sizeof kbuf ? kbuf : xmalloc(kn);
