@@ -80,6 +80,31 @@ J
 	assert_output "txlog: t: the commit of version 1 is gone (log cleanup): its changes cannot be read; start --from a later version"
 }
 
+@test "a merge that updates a row to the bytes it had shows the update, as the commit counts it" {
+	mk
+	# id 1 as it is, id 3 changed, id 9 new
+	printf '{"id":1,"p":"x","v":1}\n{"id":3,"p":"x","v":33}\n{"id":9,"p":"y","v":9}\n' |
+		txlog merge t -k .id
+	run sh -c "txlog changes t --from 2 | jq -c '[._change_type, .id, .v]' | sort"
+	assert_output - <<'J'
+["insert",9,9]
+["update_postimage",1,1]
+["update_postimage",3,33]
+["update_preimage",1,1]
+["update_preimage",3,3]
+J
+	grep -q '"numTargetRowsUpdated":"2"' t/_delta_log/00000000000000000002.json
+	# a merge that deletes and updates: preimages by key, the rest deletes
+	printf '{"id":1,"p":"x","v":-1}\n{"id":2,"p":"y","v":2}\n' |
+		txlog merge t -k .id --delete-when '.v < 0'
+	run sh -c "txlog changes t --from 3 | jq -c '[._change_type, .id, .v]' | sort"
+	assert_output - <<'J'
+["delete",1,1]
+["update_postimage",2,2]
+["update_preimage",2,2]
+J
+}
+
 @test "a table with a column named _change_type is refused" {
 	txlog init t --infer
 	echo '{"id":1,"_change_type":"x"}' | txlog append t
@@ -141,6 +166,9 @@ random_op() {
 			[ "$pre" = "$post" ]
 			if grep -q '"operation":"UPDATE"' "$c"; then
 				grep -q "\"numUpdatedRows\":\"$post\"" "$c"
+			fi
+			if grep -q '"operation":"MERGE"' "$c"; then
+				grep -q "\"numTargetRowsUpdated\":\"${post:-0}\"" "$c"
 			fi
 		done
 		# one version alone is its part of the range

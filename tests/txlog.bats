@@ -280,7 +280,8 @@ mk() {
 	mk
 	printf '%s\n' '{"id":1,"day":"a","v":11}' '{"id":2,"day":"b","v":0}' \
 		'{"id":4,"day":"b","v":40}' | txlog merge t -k .id --delete-when '.v == 0'
-	run txlog cat t
+	# updated rows go to files of their own: rows in any order
+	run sh -c 'txlog cat t | sort'
 	assert_output $'{"id":1,"day":"a","v":11}\n{"id":3,"day":"a","v":30}\n{"id":4,"day":"b","v":40}'
 }
 

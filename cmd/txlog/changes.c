@@ -225,6 +225,18 @@ static struct fpset *key_set(const struct rowbuf *r, struct expr *key)
 	return s;
 }
 
+/* A MERGE commit's mergeKey, compiled. */
+static struct expr *merge_key(const char *mkey, int64_t v)
+{
+	char kerr[512];
+	struct expr *key = mkey ? expr_compile(mkey, kerr, sizeof kerr) : NULL;
+	if (!key)
+		cli_die(EXIT_TROUBLE, "%s: version %lld: mergeKey %s: %s",
+			opt.table, (long long)v, mkey ? mkey : "(none)",
+			mkey ? kerr : "the commit names none");
+	return key;
+}
+
 /* The changes of version v (its commit text) to stdout. */
 static void version_changes(int64_t v, const char *text, size_t n,
 			    const char *ts, struct buf *o)
@@ -263,7 +275,10 @@ static void version_changes(int64_t v, const char *text, size_t n,
 	char err[512];
 	if (dl_apply(w, text, n, v, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
-	bool update = op && strcmp(op, "UPDATE") == 0;
+	/* UPDATE, and MERGE since it tags them too, put updated rows in
+	 * files of their own */
+	bool update = op && (strcmp(op, "UPDATE") == 0 ||
+			     strcmp(op, "MERGE") == 0);
 	struct commit_rows c = {.copies = fpset_new(true)};
 	struct rowbuf post = {0};
 	for (size_t i = 0; i < w->nfiles; i++) {
@@ -285,17 +300,28 @@ static void version_changes(int64_t v, const char *text, size_t n,
 		if (f->live && data_change(f) && !(update && updated_file(f)))
 			each_row(w, f, take_added, &c);
 	}
-	if (update && post.n) {
+	bool merge = op && strcmp(op, "MERGE") == 0;
+	if (update && post.n && merge) {
+		/* a removed row is an updated row's preimage when a
+		 * postimage has its key, else a delete (--delete-when) */
+		struct expr *key = merge_key(mkey, v);
+		struct fpset *pk = key_set(&post, key);
+		emit_side(o, &c.del, "delete", "update_preimage", pk, key, v,
+			  ts);
+		emit_side(o, &post, "update_postimage", NULL, NULL, NULL, v, ts);
+		emit_side(o, &c.ins, "insert", NULL, NULL, NULL, v, ts);
+		fpset_free(pk);
+		expr_free(key);
+	} else if (update && post.n) {
 		emit_side(o, &c.del, "update_preimage", NULL, NULL, NULL, v, ts);
 		emit_side(o, &post, "update_postimage", NULL, NULL, NULL, v, ts);
 		emit_side(o, &c.ins, "insert", NULL, NULL, NULL, v, ts);
 	} else if (mkey && op && strcmp(op, "MERGE") == 0 && c.del.n &&
 		   c.ins.n) {
-		char kerr[512];
-		struct expr *key = expr_compile(mkey, kerr, sizeof kerr);
-		if (!key)
-			cli_die(EXIT_TROUBLE, "%s: version %lld: mergeKey %s: "
-				"%s", opt.table, (long long)v, mkey, kerr);
+		/* a merge of an older txlog: updated rows were written
+		 * with the copies, so a row updated to its own bytes
+		 * cancels out and is not shown */
+		struct expr *key = merge_key(mkey, v);
 		struct fpset *dk = key_set(&c.del, key);
 		struct fpset *ik = key_set(&c.ins, key);
 		emit_side(o, &c.del, "delete", "update_preimage", ik, key, v,

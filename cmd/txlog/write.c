@@ -912,9 +912,14 @@ int verb_merge(void)
 
 	struct dws *w = dws_new(opt.table, s->schema, s->part_cols, s->npart,
 				opt.level);
+	/* the updated rows in files of their own, tagged as UPDATE tags
+	 * its: changes reads them as postimages, even a row updated to the
+	 * bytes it had (a copy would cancel it) */
+	struct dws *w_upd = dws_new(opt.table, s->schema, s->part_cols,
+				    s->npart, opt.level);
 	size_t n;
 	struct dl_file **live = dl_live_files(s, &n);
-	struct scan_record rec = {0}, srec = {0};
+	struct scan_record rec = {0}, srec = {0}, urec = {0};
 	struct buf out = {0}, a = {0}, b = {0}, ov = {0};
 	size_t *offs = NULL, noffs = 0, cap = 0;
 	uint64_t updated = 0, deleted = 0, inserted = 0, copied = 0;
@@ -959,12 +964,17 @@ int verb_merge(void)
 						       b.len) > 0;
 				}
 				if (take) {
+					struct scan_error se;
 					overlay(&ov, &rec, &srec);
-					put = ov.p;
-					putn = ov.len;
+					scan_record(&urec, ov.p, ov.len, &se);
+					if (dws_add(w_upd, &urec, err,
+						    sizeof err) != 0)
+						txlog_fail(EXIT_TROUBLE, "%s",
+							   err);
 					m.applied[si] = true;
 					updated++;
 					changed = true;
+					continue;
 				}
 			} else {
 				kept++;
@@ -1003,8 +1013,11 @@ int verb_merge(void)
 		inserted++;
 	}
 	uint64_t rows = 0, bytes = 0;
-	size_t added;
+	size_t added, before = t.nwritten;
 	finish_files(&t, w, &rows, &bytes, &added);
+	dws_finish_tagged(w_upd, ",\"" TXLOG_TAG_UPDATED "\":\"true\"",
+			  &t.actions, &t.written, &t.nwritten, &rows, &bytes);
+	added = t.nwritten - before;
 	buf_adds(&t.params, ",\"mergeKey\":");
 	jw_str(&t.params, opt.key);
 	if (opt.when_newer) {
@@ -1034,6 +1047,7 @@ int verb_merge(void)
 	buf_free(&b);
 	scan_record_free(&rec);
 	scan_record_free(&srec);
+	scan_record_free(&urec);
 	free(m.off);
 	free(m.matched);
 	free(m.applied);
