@@ -22,10 +22,18 @@ W_AGGS=(--agg 'n=count()' --agg 'd=distinct(.id)' --agg 's=sum(.id)' --agg 'm=p5
 	assert_equal "$(cat out)" '{"id":3,"ts":"2024-01-01T00:00:07Z"}'
 }
 
-@test "an old window state loads its open windows and is saved byte for byte" {
+@test "an old window state (format 1) loads its open windows, is saved as format 2, and that loads back to the same bytes" {
 	cp "$fx/window.state" .
 	window --tumble 10s -t .ts -g .id "${W_AGGS[@]}" --state window.state < /dev/null
-	cmp window.state "$fx/window.state"
+	# format 2 adds each kept value's arrival (first, last, min, max,
+	# percentiles): the u32 at byte 16 of the header
+	run sh -c 'od -An -tu4 -j16 -N4 window.state | tr -d " "'
+	assert_output 2
+	run sh -c 'od -An -tu4 -j16 -N4 "$1/window.state" | tr -d " "' sh "$fx"
+	assert_output 1
+	cp window.state v2.state
+	window --tumble 10s -t .ts -g .id "${W_AGGS[@]}" --state window.state < /dev/null
+	cmp window.state v2.state
 	run sh -c "printf '{\"id\":3,\"ts\":\"2024-01-01T00:00:30Z\"}\n' | window --tumble 10s -t .ts -g .id $(printf "'%s' " "${W_AGGS[@]}") --state window.state"
 	assert_success
 	assert_output - <<-'E'

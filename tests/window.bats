@@ -105,6 +105,29 @@ J
 	assert_line --index 0 "$want"
 }
 
+@test "merged sessions: first, last, and ties of min and the percentiles go by arrival, not by session" {
+	# 0 (null) and 1 (7) make one session, 15 (5) another, in between
+	# them in arrival; 10 (null) bridges them.  The first non-null to
+	# arrive is 5, the last 7; of the equal 1.0, 1, 1.00 (arrivals 1, 2,
+	# 3) min says 1.0 and the median the second, 1.
+	printf '%s\n' '{"t":0,"v":null,"x":1.0}' '{"t":15,"v":5,"x":1}' \
+		'{"t":1,"v":7,"x":1.00}' '{"t":10,"v":null,"x":null}' > in.ndjson
+	want='{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:25Z"},"f":5,"l":7,"lo":1.0,"m":1,"top":1.00,"pane":{"timing":"on_time","index":0,"final":true}}'
+	aggs=(--agg 'f=first(.v)' --agg 'l=last(.v)' --agg 'lo=min(.x)' --agg 'm=p50(.x)' --agg 'top=p(.x, 1)')
+	for j in 1 4; do
+		run window --session 10s -t .t "${aggs[@]}" -j $j in.ndjson
+		assert_success
+		assert_output "$want"
+	done
+	# the same across two runs of a --state: arrivals go on counting
+	head -n 3 in.ndjson | window --session 10s -t .t --delay 1h "${aggs[@]}" --state s > /dev/null
+	run sh -c 'tail -n 1 in.ndjson; echo "{\"t\":99999,\"v\":0,\"x\":0}"' 
+	printf '%s\n' "$output" > rest.ndjson
+	run window --session 10s -t .t --delay 1h "${aggs[@]}" --state s rest.ndjson
+	assert_success
+	assert_output "$want"
+}
+
 @test "sessions are per key and close after the gap" {
 	cat > in.ndjson <<'J'
 {"t":0,"u":"b"}
@@ -364,14 +387,17 @@ random_stream() {
 		for cfg in "10 0 0" "10 20 0" "30 0 15" "5 40 10"; do
 			set -- $cfg
 			random_stream "$seed" keyed > s.txt
-			awk '{ printf "{\"t\":%d,\"k\":\"%s\",\"v\":%d}\n", $1, $2, $3 }' s.txt > s.ndjson
+			# w: v, but null where v is even (first and
+			# last skip it)
+			awk '{ printf "{\"t\":%d,\"k\":\"%s\",\"v\":%d,\"w\":%s}\n", $1, $2, $3, ($3 % 2 ? $3 : "null") }' s.txt > s.ndjson
 			awk -v gap="$1" -v lateness="$2" -v delay="$3" \
 				-f "$BATS_TEST_DIRNAME/window/sessions.awk" s.txt > want
 			window --session "${1}s" -t .t -g .k --lateness "${2}s" --delay "${3}s" --stats \
 				--agg 'n=count()' --agg 's=sum(.v)' --agg 'mn=min(.v)' --agg 'mx=max(.v)' \
+				--agg 'f=first(.w)' --agg 'l=last(.w)' \
 				s.ndjson > out 2> err
 			jq -rs 'group_by([.key, .window.start, .window.end]) | map(last
-				| "\(.key) \(.window.start | fromdateiso8601) \(.window.end | fromdateiso8601) \(.n) \(.s) \(.mn) \(.mx)")
+				| "\(.key) \(.window.start | fromdateiso8601) \(.window.end | fromdateiso8601) \(.n) \(.s) \(.mn) \(.mx) \(.f) \(.l)")
 				| .[]' out | sort > panes
 			awk 'NR == FNR { if ($1 != "too_late") m[$1 " " $2 " " $3]; next }
 				($1 " " $2 " " $3) in m' want panes > got

@@ -165,20 +165,23 @@ static void set_insert(struct agg_state *st, struct fp128 f)
 	st->n++;
 }
 
-static void push_val(struct agg_state *st, const char *v, size_t n)
+static void push_val(struct agg_state *st, const char *v, size_t n,
+		     uint64_t at)
 {
 	if (st->nvals == st->capvals) {
 		st->vals = xgrow(st->vals, &st->capvals, st->nvals,
 				 sizeof *st->vals, 8);
 		st->lens = xreallocarray(st->lens, st->capvals,
 					 sizeof *st->lens);
+		st->ats = xreallocarray(st->ats, st->capvals, sizeof *st->ats);
 	}
 	st->vals[st->nvals] = xstrndup(v, n);
+	st->ats[st->nvals] = at;
 	st->lens[st->nvals++] = n;
 }
 
 int agg_add(const struct agg_spec *s, struct agg_state *st,
-	    const struct agg_in *in)
+	    const struct agg_in *in, uint64_t at)
 {
 	if (in->null)
 		return 0;
@@ -198,18 +201,23 @@ int agg_add(const struct agg_spec *s, struct agg_state *st,
 		int c = st->n ? value_compare_as(VALUE_ORDER_INSTANT, in->v,
 						 in->len, st->val, st->vlen)
 			      : 0;
-		if (!st->n || (s->fn == AGG_MIN ? c < 0 : c > 0))
+		if (!st->n || (s->fn == AGG_MIN ? c < 0 : c > 0)) {
 			set_val(st, in->v, in->len);
+			st->at = at;
+		}
 		st->n++;
 		break;
 	}
 	case AGG_FIRST:
-		if (!st->n)
+		if (!st->n) {
 			set_val(st, in->v, in->len);
+			st->at = at;
+		}
 		st->n++;
 		break;
 	case AGG_LAST:
 		set_val(st, in->v, in->len);
+		st->at = at;
 		st->n++;
 		break;
 	case AGG_DISTINCT:
@@ -219,7 +227,7 @@ int agg_add(const struct agg_spec *s, struct agg_state *st,
 	case AGG_P90:
 	case AGG_P99:
 	case AGG_PCT:
-		push_val(st, in->v, in->len);
+		push_val(st, in->v, in->len, at);
 		st->n++;
 		break;
 	}
@@ -248,28 +256,31 @@ int agg_merge(const struct agg_spec *s, struct agg_state *dst,
 		dst->n += src->n;
 		return 0;
 	case AGG_MIN:
-	case AGG_MAX: {
-		int c = dst->n ? value_compare_as(VALUE_ORDER_INSTANT,
-						  src->val, src->vlen,
-						  dst->val, dst->vlen)
-			       : 0;
-		if (!dst->n || (s->fn == AGG_MIN ? c < 0 : c > 0))
+	case AGG_MAX:
+	case AGG_FIRST:
+	case AGG_LAST: {
+		bool take = !dst->n;
+		if (!take && (s->fn == AGG_MIN || s->fn == AGG_MAX)) {
+			/* equal values: the first to arrive, as spelled */
+			int c = value_compare_as(VALUE_ORDER_INSTANT, src->val,
+						 src->vlen, dst->val,
+						 dst->vlen);
+			take = (s->fn == AGG_MIN ? c < 0 : c > 0) ||
+			       (c == 0 && src->at < dst->at);
+		} else if (!take) {
+			take = s->fn == AGG_FIRST ? src->at < dst->at
+						  : src->at > dst->at;
+		}
+		if (take) {
 			set_val(dst, src->val, src->vlen);
+			dst->at = src->at;
+		}
 		dst->n += src->n;
 		return 0;
 	}
-	case AGG_FIRST: /* dst holds the earlier arrivals */
-		if (!dst->n)
-			set_val(dst, src->val, src->vlen);
-		dst->n += src->n;
-		return 0;
-	case AGG_LAST:
-		set_val(dst, src->val, src->vlen);
-		dst->n += src->n;
-		return 0;
 	default:
 		for (size_t i = 0; i < src->nvals; i++)
-			push_val(dst, src->vals[i], src->lens[i]);
+			push_val(dst, src->vals[i], src->lens[i], src->ats[i]);
 		dst->n += src->n;
 		return 0;
 	}
@@ -278,14 +289,19 @@ int agg_merge(const struct agg_spec *s, struct agg_state *dst,
 static const struct agg_state *sort_st;
 
 /* min and max's order; equal values (1 and 1.0) in arrival order, so
- * the spelling answered does not depend on qsort. */
+ * the spelling answered does not depend on qsort, nor on which merged
+ * session a value was in (then the order kept, for a state without
+ * arrivals). */
 static int cmp_idx(const void *a, const void *b)
 {
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
 	int c = value_compare_as(VALUE_ORDER_INSTANT, sort_st->vals[i],
 				 sort_st->lens[i], sort_st->vals[j],
 				 sort_st->lens[j]);
-	return c ? c : (i > j) - (i < j);
+	if (c)
+		return c;
+	uint64_t x = sort_st->ats[i], y = sort_st->ats[j];
+	return x != y ? (x > y) - (x < y) : (i > j) - (i < j);
 }
 
 void agg_write(const struct agg_spec *s, struct agg_state *st,
@@ -348,6 +364,7 @@ void agg_free(struct agg_state *st)
 		free(st->vals[i]);
 	free(st->vals);
 	free(st->lens);
+	free(st->ats);
 	memset(st, 0, sizeof *st);
 }
 
@@ -367,6 +384,7 @@ void agg_save(const struct agg_spec *s, const struct agg_state *st,
 	case AGG_MIN: case AGG_MAX: case AGG_FIRST: case AGG_LAST:
 		state_put_str(out, st->val ? st->val : "",
 			      st->val ? st->vlen : 0);
+		state_put_u64(out, st->at);
 		break;
 	case AGG_DISTINCT:
 		for (size_t i = 0; i < st->setcap; i++)
@@ -376,8 +394,10 @@ void agg_save(const struct agg_spec *s, const struct agg_state *st,
 			}
 		break;
 	case AGG_P50: case AGG_P90: case AGG_P99: case AGG_PCT:
-		for (size_t i = 0; i < st->nvals; i++)
+		for (size_t i = 0; i < st->nvals; i++) {
 			state_put_str(out, st->vals[i], st->lens[i]);
+			state_put_u64(out, st->ats[i]);
+		}
 		break;
 	case AGG_COUNT:
 		break;
@@ -385,7 +405,8 @@ void agg_save(const struct agg_spec *s, const struct agg_state *st,
 }
 
 int agg_load(const struct agg_spec *s, struct agg_state *st,
-	     const unsigned char **p, const unsigned char *end)
+	     const unsigned char **p, const unsigned char *end,
+	     uint32_t version)
 {
 	uint64_t n, lo, hi, ex;
 	memset(st, 0, sizeof *st);
@@ -405,7 +426,8 @@ int agg_load(const struct agg_spec *s, struct agg_state *st,
 		st->n = n;
 		return 0;
 	case AGG_MIN: case AGG_MAX: case AGG_FIRST: case AGG_LAST:
-		if (state_get_str(p, end, &st->val, &st->vlen) != 0)
+		if (state_get_str(p, end, &st->val, &st->vlen) != 0 ||
+		    (version >= 2 && state_get_u64(p, end, &st->at) != 0))
 			return -1;
 		st->n = n;
 		return 0;
@@ -421,9 +443,14 @@ int agg_load(const struct agg_spec *s, struct agg_state *st,
 		for (uint64_t i = 0; i < n; i++) {
 			char *v;
 			size_t len;
+			uint64_t at = 0;
 			if (state_get_str(p, end, &v, &len) != 0)
 				return -1;
-			push_val(st, v, len);
+			if (version >= 2 && state_get_u64(p, end, &at) != 0) {
+				free(v);
+				return -1;
+			}
+			push_val(st, v, len, at);
 			free(v);
 		}
 		st->n = n;

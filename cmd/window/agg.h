@@ -55,25 +55,35 @@ struct agg_in {
 	bool null;
 };
 
+/*
+ * Each value min, max, first, last and the percentiles keep carries its
+ * arrival (the record's number in the input, counted across runs of a
+ * --state): merged sessions got their records interleaved, so "first",
+ * "last" and "equal values in arrival order" must compare arrivals, not
+ * which session a value was in.  0: arrival unknown (a state of
+ * format 1), before every arrival this run numbers.
+ */
 struct agg_state {
 	uint64_t n;     /* values seen (count: records) */
 	struct dec sum;
 	char *val;      /* min, max, first, last */
 	size_t vlen;
+	uint64_t at;    /* val's arrival */
 	struct fp128 *set; /* distinct: open addressing, {0,0} empty */
 	size_t setcap;
 	char **vals;       /* percentiles */
 	size_t *lens, nvals, capvals;
+	uint64_t *ats;     /* each value's arrival */
 };
 
 /* Parse "NAME=FUNC(EXPR)": 0, or -1 with err set when it is not one. */
 int agg_parse(const char *text, struct agg_spec *out, char *err,
 	      size_t errlen);
 
-/* Add one value; -1 on decimal overflow. */
+/* Add one value, of the record that arrived at; -1 on decimal overflow. */
 int agg_add(const struct agg_spec *s, struct agg_state *st,
-	    const struct agg_in *in);
-/* Fold src into dst (dst holds the earlier arrivals, for first/last); -1 on
+	    const struct agg_in *in, uint64_t at);
+/* Fold src into dst (arrivals decide first, last and ties); -1 on
  * overflow. */
 int agg_merge(const struct agg_spec *s, struct agg_state *dst,
 	      struct agg_state *src);
@@ -83,8 +93,10 @@ void agg_free(struct agg_state *st);
 
 void agg_save(const struct agg_spec *s, const struct agg_state *st,
 	      struct buf *out);
-/* -1 when the bytes run out or make no sense (damaged state). */
+/* A state of format version (1: no arrivals, taken as 0); -1 when the
+ * bytes run out or make no sense (damaged state). */
 int agg_load(const struct agg_spec *s, struct agg_state *st,
-	     const unsigned char **p, const unsigned char *end);
+	     const unsigned char **p, const unsigned char *end,
+	     uint32_t version);
 
 #endif

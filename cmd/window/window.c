@@ -55,7 +55,7 @@
 #include "zio.h"
 
 #define STATE_KIND "window"
-#define STATE_VERSION 1
+#define STATE_VERSION 2 /* 2: arrivals (agg.h) */
 #define MAX_GROUPS 16
 #define MAX_AGGS 64
 #define MAX_SPAN 4096 /* sliding windows one record may belong to */
@@ -146,6 +146,8 @@ static struct {
 	struct heap fire, expire;
 	size_t nwins;
 	uint64_t wseq; /* the next window's seq */
+	uint64_t arrival; /* the record being applied's, from 1, across
+			     runs (agg.h: 0 is a state without them) */
 	struct buf out;
 	struct win **touched, **batch;
 	struct win **sessrun; /* the sessions a record joins */
@@ -975,7 +977,7 @@ static void add_to(struct win *w, const struct line *ln, const char *name,
 		   const struct agg_in *in)
 {
 	for (size_t k = 0; k < opt.naggs; k++)
-		if (agg_add(&opt.aggs[k], &w->a[k], &in[k]) != 0)
+		if (agg_add(&opt.aggs[k], &w->a[k], &in[k], run.arrival) != 0)
 			cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": --agg %s: exact "
 				"sum overflows 38 digits", name, ln->lineno,
 				opt.aggs[k].text);
@@ -1123,6 +1125,7 @@ static void apply(const struct line *ln, const char *name, void *slot)
 {
 	struct slot *s = slot;
 	cli_stats.records_in++;
+	run.arrival++;
 	/* A record without a group key is shard 0's to report. */
 	run.foreign = !cli_shard_keyless(&opt.shard);
 	if (s->kind == P_FAULT) {
@@ -1294,6 +1297,7 @@ static void state_save(void)
 				agg_save(&opt.aggs[k], &x->a[k], &b);
 		}
 	}
+	state_put_u64(&b, run.arrival);
 	struct state_writer *sw = state_write_begin_gen(opt.state_path,
 							STATE_KIND,
 							STATE_VERSION, b.len,
@@ -1383,10 +1387,13 @@ static void state_load(void)
 		x->fired = fired & 1;
 		x->panes = (uint32_t)panes;
 		for (size_t k = 0; k < opt.naggs; k++)
-			if (agg_load(&opt.aggs[k], &x->a[k], &p, end) != 0)
+			if (agg_load(&opt.aggs[k], &x->a[k], &p, end,
+				     version) != 0)
 				damaged();
 		schedule(x);
 	}
+	if (version >= 2 && state_get_u64(&p, end, &run.arrival) != 0)
+		damaged();
 	if (p != end)
 		damaged();
 	free(data);
