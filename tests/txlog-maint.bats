@@ -351,6 +351,28 @@ EOF
 	[ -e t/day=a/part-00001-young.c000.ndjson.zst ]
 }
 
+@test "vacuum removes partition folders left empty and older than the retention, not young or non-empty ones" {
+	mk
+	# a killed writer's folders: one with an old orphan, one empty and
+	# old, one empty and young, one nested two levels, all old
+	mkdir -p t/day=x t/day=y t/day=z t/day=n/hour=1
+	printf 'junk' > t/day=x/part-00000-dead.c000.ndjson.zst.tmp.abcdef
+	touch -d '10 days ago' t/day=x/part-00000-dead.c000.ndjson.zst.tmp.abcdef
+	touch -d '10 days ago' t/day=x t/day=y t/day=n/hour=1 t/day=n
+	live=$(find t -name '*.zst' ! -name '*.tmp.*' | wc -l)
+	txlog vacuum t --dry-run > /dev/null
+	[ -d t/day=x ] && [ -d t/day=y ] # a dry run removes nothing
+	run txlog vacuum t
+	assert_success
+	assert_output --partial 'deleted 1 files (4 bytes)'
+	[ ! -e t/day=x ] && [ ! -e t/day=y ] && [ ! -e t/day=n ]
+	[ -d t/day=z ] # young: maybe a writer's, about to add its file
+	# the table's own folders and files are all there
+	[ "$(find t -name '*.zst' ! -name '*.tmp.*' | wc -l)" = "$live" ]
+	run txlog verify t
+	assert_success
+}
+
 @test "vacuum never touches _delta_log, hidden files, or what a symlink points to" {
 	mk
 	mkdir outside

@@ -19,7 +19,9 @@
  * and works relative to it (openat with O_NOFOLLOW | O_DIRECTORY,
  * fstatat, unlinkat), so a folder swapped for a symlink between the
  * listing and the delete cannot lead it outside.  In _delta_log it only
- * removes the temp files of killed commits, once they are stale.
+ * removes the temp files of killed commits, once they are stale.  A
+ * partition folder (col=value) older than the retention that is empty
+ * once its files are gone is removed too.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -297,6 +299,18 @@ static void walk(int fd, struct buf *rel)
 					rel->p, strerror(errno));
 			}
 			walk(sub, rel);
+			/* A partition folder left empty (by this vacuum, or
+			 * by a killed writer) goes too, as Delta's VACUUM
+			 * removes empty directories; one changed within the
+			 * retention may be a writer's about to add a file,
+			 * and one not empty just stays. */
+			if (!opt.dry_run && strchr(name, '=') &&
+			    (int64_t)st.st_mtime * 1000 <= horizon_ms &&
+			    unlinkat(fd, name, AT_REMOVEDIR) != 0 &&
+			    errno != ENOTEMPTY && errno != EEXIST &&
+			    errno != ENOENT && errno != ENOTDIR)
+				cli_die(EXIT_TROUBLE, "%s/%s: %s", opt.table,
+					rel->p, strerror(errno));
 		} else if (S_ISREG(st.st_mode) && !hidden(name, false)) {
 			candidate(fd, name, rel->p, &st);
 		}
