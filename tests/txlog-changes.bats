@@ -105,6 +105,21 @@ J
 J
 }
 
+@test "an overwrite that puts back a row as it was shows its delete and insert" {
+	mk
+	printf '{"id":1,"p":"x","v":1}\n{"id":7,"p":"x","v":7}\n' |
+		txlog overwrite t --where 'p = "x"'
+	run sh -c "txlog changes t --from 2 | jq -c '[._change_type, .id, .v]' | sort"
+	assert_output - <<'J'
+["delete",1,1]
+["delete",3,3]
+["insert",1,1]
+["insert",7,7]
+J
+	run sh -c 'txlog cat t | jq -c .id | sort -n | tr "\n" " "'
+	assert_output '1 2 7 '
+}
+
 @test "a table with a column named _change_type is refused" {
 	txlog init t --infer
 	echo '{"id":1,"_change_type":"x"}' | txlog append t

@@ -17,8 +17,13 @@
  *     TXLOG_TAG_UPDATED): those are the postimages, and the removed rows
  *     the copies do not account for are the preimages -- exact even for
  *     an update that leaves a row as it was;
- *   - in a MERGE a deleted row and an inserted row with the same merge
- *     key (the commit's mergeKey) are one row's preimage and postimage.
+ *   - a MERGE does the same (since December 2026): a removed row is a
+ *     preimage when a postimage has its merge key, else a delete; in an
+ *     older MERGE a deleted row and an inserted row with the same merge
+ *     key (the commit's mergeKey) are one row's preimage and postimage;
+ *   - an overwrite puts its new records in files of their own (tagged
+ *     TXLOG_TAG_INSERTED): they are inserts, even one equal to a row it
+ *     replaced.
  *
  * So the removed files must still be on disk: changes reads within
  * vacuum's retention, and refuses, naming the file, past it.  Memory is
@@ -69,12 +74,22 @@ static bool data_change(const struct dl_file *f)
 		 v[0] == 'f');
 }
 
-static bool updated_file(const struct dl_file *f)
+static bool tagged(const struct dl_file *f, const char *tag)
 {
 	const char *v;
 	size_t vn;
 	return scan_get(f->action, f->action_len, "tags", &v, &vn) &&
-	       scan_get(v, vn, TXLOG_TAG_UPDATED, &v, &vn);
+	       scan_get(v, vn, tag, &v, &vn);
+}
+
+static bool updated_file(const struct dl_file *f)
+{
+	return tagged(f, TXLOG_TAG_UPDATED);
+}
+
+static bool inserted_file(const struct dl_file *f)
+{
+	return tagged(f, TXLOG_TAG_INSERTED);
 }
 
 /* Each row of f to fn. */
@@ -287,6 +302,8 @@ static void version_changes(int64_t v, const char *text, size_t n,
 			continue;
 		if (update && updated_file(f))
 			each_row(w, f, keep_row, &post);
+		else if (inserted_file(f))
+			each_row(w, f, keep_row, &c.ins);
 		else
 			each_row(w, f, count_added, &c);
 	}
@@ -297,7 +314,8 @@ static void version_changes(int64_t v, const char *text, size_t n,
 	}
 	for (size_t i = 0; i < w->nfiles; i++) {
 		const struct dl_file *f = &w->files[i];
-		if (f->live && data_change(f) && !(update && updated_file(f)))
+		if (f->live && data_change(f) && !(update && updated_file(f)) &&
+		    !inserted_file(f))
 			each_row(w, f, take_added, &c);
 	}
 	bool merge = op && strcmp(op, "MERGE") == 0;

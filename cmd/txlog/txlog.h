@@ -92,9 +92,14 @@ int64_t *txlog_commit_times(const int64_t *vs, size_t n);
 /* The newest version committed at or before TIME (--as-of), or die 2. */
 int64_t txlog_version_as_of(const char *when);
 
-/* The tag update puts on the files of the rows it changed (changes
- * reads them as update_postimage; the other files it adds are copies). */
+/* The tag update and merge put on the files of the rows they changed
+ * (changes reads them as update_postimage; the other files they add are
+ * copies, and a merge's inserts). */
 #define TXLOG_TAG_UPDATED "idem.updatedRows"
+/* The tag overwrite puts on the files of its new records (changes reads
+ * them as inserts, even a row equal to one it replaced; the other files
+ * it adds are copies). */
+#define TXLOG_TAG_INSERTED "idem.insertedRows"
 
 /* A remove action (dataChange true, now) for the live file f. */
 void txlog_remove_action(struct buf *b, const struct dl_file *f);

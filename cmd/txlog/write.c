@@ -685,15 +685,23 @@ int verb_overwrite(void)
 		return EXIT_OK;
 	struct dws *w = dws_new(opt.table, s->schema, s->part_cols, s->npart,
 				opt.level);
+	/* the new records in files of their own, tagged: changes reads
+	 * them as inserts, even one byte for byte a row it replaced (a
+	 * copy would cancel it) */
+	struct dws *w_new = dws_new(opt.table, s->schema, s->part_cols,
+				    s->npart, opt.level);
 	struct ingest g;
 	ingest_init(&g, s);
 	g.must = p;
 	uint64_t deleted = 0, rows = 0, bytes = 0;
-	size_t removed = 0, added;
+	size_t removed = 0, added, before = t.nwritten;
 	remove_rows(&t, p, w, &deleted, &removed);
-	ingest_run(&g, to_dws, w);
+	ingest_run(&g, to_dws, w_new);
 	ingest_finish(&g, &t);
 	finish_files(&t, w, &rows, &bytes, &added);
+	dws_finish_tagged(w_new, ",\"" TXLOG_TAG_INSERTED "\":\"true\"",
+			  &t.actions, &t.written, &t.nwritten, &rows, &bytes);
+	added = t.nwritten - before;
 	buf_adds(&t.params, ",\"mode\":\"Overwrite\"");
 	if (opt.nwhere)
 		pred_param(&t.params, "replaceWhere", opt.where, opt.nwhere);
