@@ -333,5 +333,5 @@ OUT
 	assert_line -n 0 '{"id":1,"ts":"2024-01-01T10:00:00+02:00","cur":"EUR"}'
 	run txlog cat t --as-of 'yesterday'
 	assert_failure 2
-	assert_line -n 0 "txlog: --as-of 'yesterday': not an RFC 3339 time (give a date, or a time with or without a zone)"
+	assert_line -n 0 "txlog: --as-of 'yesterday': not an RFC 3339 time (give a date, a time with or without a zone, or -DUR)"
 }

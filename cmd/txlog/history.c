@@ -112,12 +112,28 @@ int64_t txlog_version_as_of(const char *when)
 	struct instant at;
 	bool zoned;
 	const char *why;
-	/* the forms --where takes: a date, no seconds, no zone (UTC) */
-	if (time_parse_loose(when, strlen(when), &at, &zoned, &why) != 0)
-		cli_usage_error("--as-of '%s': %s (give a date, or a time "
-				"with or without a zone)", when, why);
-	/* floor to the millisecond; years 0000-9999 fit an int64 */
-	int64_t ms = at.sec * 1000 + at.nsec / 1000000;
+	int64_t ms;
+	char shown[TIME_STRMAX];
+	if (when[0] == '-') {
+		/* -DUR: DUR before now, as --retain counts */
+		int64_t ago;
+		if (duration_parse(when + 1, &ago, &why) != 0)
+			cli_usage_error("--as-of '%s': %s (give -DUR, such as "
+					"-90m, for DUR before now)", when, why);
+		ms = (time_now() - ago) / 1000000;
+		at.sec = ms / 1000 - (ms % 1000 < 0);
+		at.nsec = (int32_t)((ms - at.sec * 1000) * 1000000);
+		time_format_instant(&at, TIME_STYLE_MILLIS, shown);
+		when = shown;
+	} else {
+		/* the forms --where takes: a date, no seconds, no zone (UTC) */
+		if (time_parse_loose(when, strlen(when), &at, &zoned, &why) != 0)
+			cli_usage_error("--as-of '%s': %s (give a date, a time "
+					"with or without a zone, or -DUR)",
+					when, why);
+		/* floor to the millisecond; years 0000-9999 fit an int64 */
+		ms = at.sec * 1000 + at.nsec / 1000000;
+	}
 	char err[512];
 	size_t n;
 	int64_t *vs = dl_list_versions(opt.table, &n, err, sizeof err);
