@@ -377,6 +377,16 @@ static inline size_t probe(const struct seg *g, size_t words, struct fp128 fp)
 	}
 }
 
+/* A slot's 2 or 3 words, without a call to memcpy for each (a tenth of
+ * a resize's time was that call). */
+static inline void slot_copy(uint64_t *d, const uint64_t *sl, size_t words)
+{
+	d[0] = sl[0];
+	d[1] = sl[1];
+	if (words == 3)
+		d[2] = sl[2];
+}
+
 /*
  * Move the old slots into g, whose slots are all empty.  The old ones
  * are visited in order, so their homes in g mostly rise: a home at or
@@ -403,13 +413,12 @@ static void rehash(struct seg *g, size_t words, const uint64_t *old,
 			i = probe(g, words, fp);
 		if (i >= mark)
 			mark = i + 1;
-		memcpy(g->slots + i * words, sl, words * sizeof(uint64_t));
+		slot_copy(g->slots + i * words, sl, words);
 	}
 	for (size_t j = 0; j < lead; j++) {
 		const uint64_t *sl = old + j * words;
 		struct fp128 fp = {sl[0], sl[1]};
-		memcpy(g->slots + probe(g, words, fp) * words, sl,
-		       words * sizeof(uint64_t));
+		slot_copy(g->slots + probe(g, words, fp) * words, sl, words);
 	}
 }
 
