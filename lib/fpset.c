@@ -97,23 +97,31 @@ struct level {
 
 /*
  * With fpset_fault_ahead(), a thread faults a segment's next slice in
- * while the segment fills the last 1/128 of its room: the caller's
+ * while the segment fills the last 1/512 of its room: the caller's
  * thread then finds the memory ready.  Faulting in fresh memory is the
  * dearest part of growing (zeroing huge pages, and on a paravirtualized
  * guest the host's faults: 18% of dedup -j 2's CPU, all of it on the
  * in-order thread), and the in-order thread is the one that limits -j.
- * A slice faulted ahead is memory held twice until its segment moves,
- * so the window is short: with segments staggered one or two are in it
- * at a time.  (When every segment doubled together and asked a
- * sixteenth ahead, all 32 next slices were faulted at once: dedup -j 2
- * peaked at 317-349 MB over 10M keys where -j 1 took 269.)  The requests
+ * A slice faulted ahead is its segment held twice until it moves, as
+ * a resize holds it, so one slice at a time is faulted ahead: a segment
+ * that reaches its mark while another's slice waits is asked for when
+ * that one has moved, and the set never holds more than it does at
+ * -j 1; and the window is short (1/512, a few ms of keys, time enough
+ * to fault in a slice), so that it seldom spans another segment's
+ * resize.  When every segment doubled together and asked a sixteenth
+ * ahead, all 32 next slices were faulted at once: dedup -j 2 peaked at
+ * 317-349 MB over 10M keys where -j 1 took 269.  Staggered, asking
+ * 1/128 ahead with any number at a time, 212-214 MB over 5.4M keys
+ * with --ttl where -j 1 took 206; one at a time, 1/512 ahead, 209, as
+ * much as -j 2 without fault-ahead (the rest is chunks in flight).
+ * The requests
  * are ranges of level blocks that are mapped before they are asked for
  * and unmapped only once every slice taken from them is given back; a
  * request that finds its range unmapped just fails (madvise is harmless
  * on any range).
  */
 #define AHEAD_QUEUE 64
-#define AHEAD_DIV 128
+#define AHEAD_DIV 512
 
 struct ahead {
 	pthread_t thread;
@@ -131,6 +139,8 @@ struct fpset {
 	struct seg seg[NSEG];
 	struct level level[NLEVEL]; /* by generation */
 	struct ahead *ahead;
+	int ahead_seg; /* the segment whose next slice was asked for, or -1 */
+	uint32_t ahead_waiting; /* segments past their mark, not asked for */
 	size_t words; /* per slot: 2 or 3 */
 	size_t page;
 	size_t count;
@@ -143,6 +153,7 @@ struct fpset *fpset_new(bool with_payload)
 	long pg = sysconf(_SC_PAGESIZE);
 	s->words = with_payload ? 3 : 2;
 	s->page = pg > 0 ? (size_t)pg : 4096;
+	s->ahead_seg = -1;
 	for (int k = 0; k < NSEG; k++)
 		s->seg[k].level = -1;
 	return s;
@@ -318,6 +329,37 @@ static void ahead_ask(struct fpset *s, int k, int gen)
 	pthread_mutex_unlock(&a->mu);
 }
 
+/* Segment k has passed its mark: ask for its next slice now if no
+ * other waits to be taken, else when that one is. */
+static void ahead_want(struct fpset *s, int k)
+{
+	struct seg *g = &s->seg[k];
+	if (g->gen + 1 >= NLEVEL ||
+	    slot_bytes(s, seg_cap(k, g->gen + 1)) < LEVEL_MIN_SLICE)
+		return;
+	if (s->ahead_seg >= 0) {
+		s->ahead_waiting |= 1u << k;
+		return;
+	}
+	s->ahead_seg = k;
+	ahead_ask(s, k, g->gen + 1);
+}
+
+/* Segment k has moved: it no longer waits, and if its slice was the
+ * one asked for, the next waiting segment's may be. */
+static void ahead_moved(struct fpset *s, int k)
+{
+	s->ahead_waiting &= ~(1u << k);
+	if (s->ahead_seg != k)
+		return;
+	s->ahead_seg = -1;
+	if (s->ahead_waiting) {
+		int next = __builtin_ctz(s->ahead_waiting);
+		s->ahead_waiting &= ~(1u << next);
+		ahead_want(s, next);
+	}
+}
+
 static void ahead_stop(struct fpset *s)
 {
 	struct ahead *a = s->ahead;
@@ -454,6 +496,8 @@ static void seg_resize(struct fpset *s, struct seg *g, int gen, bool grow)
 		seg_slots_free(s, &old_seg);
 		s->bytes -= slot_bytes(s, old_cap);
 	}
+	if (s->ahead)
+		ahead_moved(s, k);
 }
 
 /* The first generation of segment k that holds n keys without
@@ -505,13 +549,8 @@ bool fpset_add(struct fpset *s, struct fp128 fp, uint64_t **payload)
 		sl[1] = fp.hi;
 		g->count++;
 		s->count++;
-		if (g->count == g->ahead_at && s->ahead &&
-		    g->gen + 1 < NLEVEL) {
-			int k = (int)(g - s->seg);
-			if (slot_bytes(s, seg_cap(k, g->gen + 1)) >=
-			    LEVEL_MIN_SLICE)
-				ahead_ask(s, k, g->gen + 1);
-		}
+		if (g->count == g->ahead_at && s->ahead)
+			ahead_want(s, (int)(g - s->seg));
 	}
 	if (payload)
 		*payload = s->words == 3 ? &sl[2] : NULL;

@@ -42,8 +42,9 @@ bool fpset_add(struct fpset *s, struct fp128 fp, uint64_t **payload);
 void fpset_reserve(struct fpset *s, size_t n);
 bool fpset_has(const struct fpset *s, struct fp128 fp);
 /* From now on a thread faults in the memory a segment will grow into
- * while it fills the last 1/128 of its room, off the caller's thread
- * (for callers whose adding thread limits their speed: dedup -j). */
+ * while it fills the last 1/512 of its room, one segment at a time,
+ * off the caller's thread (for callers whose adding thread limits
+ * their speed: dedup -j). */
 void fpset_fault_ahead(struct fpset *s);
 /* Start loading fp's slot into the cache: call it a record ahead of
  * fpset_add() and the probe rarely waits for memory. */
