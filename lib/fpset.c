@@ -18,10 +18,14 @@
  * average over a step, not swinging across it: 24-byte slots cost
  * 24 / 0.8 * 0.5 / ln 1.5 = 37.0 bytes a key at any count, 16-byte ones
  * 24.7 (fpset_bytes() from 1M to 12M keys: 37.0 on average, at most
- * 37.8, 38.8 counting the segment a resize holds twice).  Of the steps
- * tried, growing by half at 4/5 was the one within 2% of doubling's
- * speed over 1M records (growing by a quarter at 3/4, 36 bytes, rehashed each key four times
- * and cost 8%; by half at 17/20, 35 bytes, probed long and cost 4%).
+ * 37.8, 38.8 counting the segment a resize holds twice).  Of the
+ * steps tried, growing by half at 4/5 cost least against doubling:
+ * dedup -k over 1M records 1% slower at -j 1, 3% at -j 2, 3-7% over
+ * 10M keys (a key is rehashed twice, not once, and the fresh memory
+ * faulted in is three times the table, not two).  Growing by a quarter
+ * at 3/4 (36 bytes) cost 8%, by half at 17/20 (35 bytes, long probes)
+ * 4%; staggered doubling at 3/4 for 16-byte slots was no faster in
+ * dedup and took 31 bytes a key.
  */
 #define _GNU_SOURCE /* MADV_HUGEPAGE, MADV_POPULATE_WRITE */
 #include "fpset.h"
