@@ -69,8 +69,8 @@ static size_t seg_cap(int k, int gen)
 	uint64_t v = (uint64_t)(SEG_MIN + SEG_MIN * GROW_NUM * k /
 					    (GROW_DEN * NSEG))
 		     << 12;
-	for (int j = 0; j < gen; j++)
-		v += v / GROW_DEN * GROW_NUM;
+	for (int j = 0; j < gen && v < (uint64_t)1 << 62; j++)
+		v += v / GROW_DEN * GROW_NUM; /* saturates past any memory */
 	return (size_t)(v >> 12);
 }
 
@@ -509,8 +509,8 @@ static void seg_resize(struct fpset *s, struct seg *g, int gen, bool grow)
 static int gen_for(int k, size_t n)
 {
 	int gen = 0;
-	while (grow_point(seg_cap(k, gen)) < n)
-		gen++;
+	while (grow_point(seg_cap(k, gen)) < n && gen < 2 * NLEVEL)
+		gen++; /* (the bound: an n past any memory fails to map) */
 	return gen;
 }
 
