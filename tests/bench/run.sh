@@ -446,6 +446,8 @@ if have dedup && want dedup; then
 
 	printf '\n'
 	rss "dedup -k memory" "$MEM_N" 40 "$IDEM_BIN/dedup" -k .order_id
+	rss "dedup -k --ttl memory" "$MEM_N" 40 "$IDEM_BIN/dedup" -k .order_id \
+		-t .event_time --ttl 1000d
 fi
 
 # --- watermark and window ----------------------------------------------------
