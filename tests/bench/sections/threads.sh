@@ -85,6 +85,9 @@ tj_report() {
 	if [ -n "$tj_c1" ] && [ -n "$tj_cn" ] && awk -v a="$tj_c1" 'BEGIN { exit !(a > 0) }'; then
 		tj_cx=$(awk -v a="$tj_c1" -v b="$tj_cn" 'BEGIN { printf "%.2f", b / a }')
 		tj_cpu="  cpu -j $THREADS/-j 1 ${tj_cx}x"
+	elif [ -n "$tj_c1" ] && [ -n "$tj_cn" ]; then
+		# a run too short for the timer's CPU clock (tiny BENCH_N)
+		tj_cpu="  cpu -j $THREADS/-j 1 n/a"
 	fi
 	if [ -n "$tj_mn" ]; then
 		tj_x=$(awk -v a="$tj_m1" -v b="$tj_mn" 'BEGIN { printf "%.2f", b / a }')
