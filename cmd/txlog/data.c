@@ -98,7 +98,6 @@ struct dws {
 	uint32_t *idx;
 	size_t icap;
 	struct buf scratch;
-	unsigned seq;
 	struct dws *next; /* in live_dws */
 };
 
@@ -167,6 +166,28 @@ struct zpool *txlog_pool(void)
 		}
 	}
 	return pool;
+}
+
+unsigned txlog_next_part(void)
+{
+	static unsigned next;
+	return next++;
+}
+
+static int cmp_committed(const void *a, const void *b)
+{
+	const struct dl_file *x = *(struct dl_file *const *)a;
+	const struct dl_file *y = *(struct dl_file *const *)b;
+	if (x->version != y->version)
+		return x->version < y->version ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+struct dl_file **txlog_live_files(const struct dl_snapshot *s, size_t *n)
+{
+	struct dl_file **live = dl_live_files(s, n);
+	qsort(live, *n, sizeof *live, cmp_committed);
+	return live;
 }
 
 struct dws *dws_new(const char *table, const struct ds_type *schema,
@@ -912,7 +933,8 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 		w->keys[w->nfiles] = k;
 		w->keylens[w->nfiles] = key->len;
 		dws_index(w, w->nfiles);
-		f = dfile_open(w->table, w->schema, w->part, w->npart, pv, w->seq++,
+		f = dfile_open(w->table, w->schema, w->part, w->npart, pv,
+			       txlog_next_part(),
 			       w->level);
 		w->files[w->nfiles++] = f;
 	}

@@ -54,7 +54,6 @@ static char *zcols[MAX_ZCOLS];
 static struct path zpaths[MAX_ZCOLS];
 static size_t nz;
 static struct buf zjoined; /* "col,col" */
-static unsigned seq;
 static uint64_t n_removed, n_added, bytes_removed, bytes_added, records;
 static int64_t v_min = INT64_MAX, v_max = -1; /* of the files removed */
 static struct dfile *open_out; /* aborted if the run dies */
@@ -163,7 +162,8 @@ static void check_input(const struct dl_file *f)
 static struct dfile *new_out(const struct dl_file *like)
 {
 	open_out = dfile_open(snap->table, snap->schema, snap->part_cols,
-			      snap->npart, pvals_of(like), seq++, opt.level);
+			      snap->npart, pvals_of(like), txlog_next_part(),
+			      opt.level);
 	return open_out;
 }
 

@@ -30,15 +30,6 @@ static struct dl_snapshot *load_asked(void)
 	return load_table(v);
 }
 
-static int cmp_by_version(const void *a, const void *b)
-{
-	const struct dl_file *x = *(struct dl_file *const *)a;
-	const struct dl_file *y = *(struct dl_file *const *)b;
-	if (x->version != y->version)
-		return x->version < y->version ? -1 : 1;
-	return strcmp(x->path, y->path);
-}
-
 /*
  * cat -j: files read ahead on threads (checksum, decompression, lines,
  * a --where of simple terms), written out by the calling thread in the
@@ -242,10 +233,9 @@ int verb_cat(void)
 	if (dl_can_read(s, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	size_t n, skipped = 0;
-	struct dl_file **live = dl_live_files(s, &n);
+	struct dl_file **live = txlog_live_files(s, &n);
 	if (opt.version >= 0 || opt.as_of)
 		need_files(s, live, n); /* vacuumed: fail before any output */
-	qsort(live, n, sizeof *live, cmp_by_version);
 	size_t nfiles = n;
 	bool filter = p->n || p->jq;
 	struct scan_record rec = {0};
