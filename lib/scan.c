@@ -38,13 +38,6 @@ static inline int is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-size_t scan_ws(const char *p, size_t n, size_t i)
-{
-	while (i < n && is_ws((unsigned char)p[i]))
-		i++;
-	return i;
-}
-
 static inline int hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')

@@ -73,7 +73,15 @@ int scan_record_nested(struct scan_record *r, const char *p, size_t n,
 void scan_record_free(struct scan_record *r);
 
 /* Index of the first non-whitespace byte at or after i. */
-size_t scan_ws(const char *p, size_t n, size_t i);
+static inline size_t scan_ws(const char *p, size_t n, size_t i)
+{
+	/* inline: the walks over scanned text call it between every two
+	 * tokens */
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
+			 p[i] == '\r'))
+		i++;
+	return i;
+}
 
 /* Index just past the (valid) value starting at p[i]. */
 size_t scan_skip(const char *p, size_t n, size_t i);
