@@ -818,13 +818,6 @@ int ds_check(struct ds_type *t, const char *p, size_t n, bool evolve,
  * (an escaped name, a struct of more than 64 fields) just answers -1, and
  * the types it does not walk itself go to check() with the value's end.
  */
-static size_t conform_ws(const char *p, size_t i)
-{
-	while (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')
-		i++;
-	return i;
-}
-
 /* Past the valid string at p[i]; *esc when it holds an escape. */
 static size_t conform_str(const char *p, size_t i, bool *esc)
 {
@@ -848,7 +841,7 @@ static int conform_struct(const struct ds_type *t, const char *p, size_t n,
 		return -1;
 	uint64_t seen = 0;
 	size_t next = 0; /* members mostly come in the schema's order */
-	size_t i = conform_ws(p, *ip + 1);
+	size_t i = scan_ws(p, n, *ip + 1);
 	while (p[i] != '}') {
 		bool esc = false;
 		size_t ke = conform_str(p, i, &esc);
@@ -867,7 +860,7 @@ static int conform_struct(const struct ds_type *t, const char *p, size_t n,
 			return -1; /* twice in one object */
 		seen |= (uint64_t)1 << fi;
 		next = fi + 1;
-		i = conform_ws(p, conform_ws(p, ke) + 1); /* past ':' */
+		i = scan_ws(p, n, scan_ws(p, n, ke) + 1); /* past ':' */
 		if (p[i] == 'n') {
 			if (!f->nullable)
 				return -1;
@@ -875,9 +868,9 @@ static int conform_struct(const struct ds_type *t, const char *p, size_t n,
 		} else if (conform(f->type, p, n, &i) != 0) {
 			return -1;
 		}
-		i = conform_ws(p, i);
+		i = scan_ws(p, n, i);
 		if (p[i] == ',')
-			i = conform_ws(p, i + 1);
+			i = scan_ws(p, n, i + 1);
 	}
 	for (size_t k = 0; k < t->nfields; k++)
 		if (!t->fields[k].nullable && !(seen >> k & 1))
@@ -936,7 +929,7 @@ static int conform(const struct ds_type *t, const char *p, size_t n,
 	case DT_ARRAY: {
 		if (c != '[')
 			return -1;
-		i = conform_ws(p, i + 1);
+		i = scan_ws(p, n, i + 1);
 		while (p[i] != ']') {
 			if (p[i] == 'n') {
 				if (!t->contains_null)
@@ -945,9 +938,9 @@ static int conform(const struct ds_type *t, const char *p, size_t n,
 			} else if (conform(t->elem, p, n, &i) != 0) {
 				return -1;
 			}
-			i = conform_ws(p, i);
+			i = scan_ws(p, n, i);
 			if (p[i] == ',')
-				i = conform_ws(p, i + 1);
+				i = scan_ws(p, n, i + 1);
 		}
 		*ip = i + 1;
 		return 0;
