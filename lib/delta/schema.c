@@ -818,6 +818,7 @@ int ds_check(struct ds_type *t, const char *p, size_t n, bool evolve,
  * (an escaped name, a struct of more than 64 fields) just answers -1, and
  * the types it does not walk itself go to check() with the value's end.
  */
+
 /* Past the valid string at p[i]; *esc when it holds an escape. */
 static size_t conform_str(const char *p, size_t i, bool *esc)
 {
