@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -221,6 +222,33 @@ uint64_t cli_count(const char *opt, const char *s)
 	if (end == s || *end || errno || *s == '-')
 		cli_usage_error("%s: not a whole number: '%s'", opt, s);
 	return v;
+}
+
+void cli_many_files(unsigned table)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	/* the kernel refuses more than fs.nr_open (2^20 by default) */
+	rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (1u << 20)
+			      ? (rlim_t)1 << 20 : rl.rlim_max;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+		    getrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < table)
+		table = (unsigned)rl.rlim_cur;
+	if (table < 2)
+		return;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)table - 1);
+	if (hi >= 0)
+		close(hi);
+	close(fd);
 }
 
 int cli_threads(const char *arg)

@@ -64,3 +64,19 @@ txlog: stdin:1: column .S: differs from column s only in case (Delta column name
 txlog: stdin:1: column .ts: not an RFC 3339 time; nothing committed
 txlog: stdin:1: column .n: 1e400 does not fit double: out of range; nothing committed"
 }
+
+@test "a partitioned append past the soft open-file limit raises it to the hard one" {
+	hard=$(ulimit -Hn)
+	[ "$hard" = unlimited ] || [ "$hard" -ge 2000 ] ||
+		skip "the hard open-file limit is $hard"
+	awk 'BEGIN { for (i = 0; i < 600; i++) printf "{\"p\":%d,\"v\":%d}\n", i, i }' > in.ndjson
+	txlog init t --infer --partition-by p
+	# a file a partition: 600 open at once, over a soft limit of 256
+	run sh -c 'ulimit -Sn 256 && txlog append t in.ndjson -j 2'
+	assert_success
+	assert_output ''
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 600
+	run sh -c 'ls -d t/p=* | wc -l'
+	assert_output 600
+}

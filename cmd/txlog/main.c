@@ -343,6 +343,9 @@ int main(int argc, char **argv)
 				     "no FILE", opt.files[0], v->name);
 	if (opt.version >= 0 && opt.as_of)
 		cli_usage_error("--version and --as-of exclude each other");
+	/* a partitioned write holds a file a partition, on threads */
+	if (v->options && strstr(v->options, "level"))
+		cli_many_files(8192);
 	int rc = fn();
 	cli_out_close();
 	return rc;
