@@ -268,8 +268,11 @@ int agg_merge(const struct agg_spec *s, struct agg_state *dst,
 			take = (s->fn == AGG_MIN ? c < 0 : c > 0) ||
 			       (c == 0 && src->at < dst->at);
 		} else if (!take) {
+			/* equal arrivals only in a format-1 state (0):
+			 * as before arrivals, first keeps dst, last takes
+			 * src */
 			take = s->fn == AGG_FIRST ? src->at < dst->at
-						  : src->at > dst->at;
+						  : src->at >= dst->at;
 		}
 		if (take) {
 			set_val(dst, src->val, src->vlen);
