@@ -835,6 +835,26 @@ static size_t conform_str(const char *p, size_t i, bool *esc)
 static int conform(const struct ds_type *t, const char *p, size_t n,
 		   size_t *ip);
 
+/* A member's value or an array's element at p[*ip], of type t, null only
+ * where nullable; *ip goes past it and the comma after it. */
+static inline int conform_item(const struct ds_type *t, bool nullable,
+			const char *p, size_t n, size_t *ip)
+{
+	size_t i = *ip;
+	if (p[i] == 'n') {
+		if (!nullable)
+			return -1;
+		i += 4;
+	} else if (conform(t, p, n, &i) != 0) {
+		return -1;
+	}
+	i = scan_ws(p, n, i);
+	if (p[i] == ',')
+		i = scan_ws(p, n, i + 1);
+	*ip = i;
+	return 0;
+}
+
 static int conform_struct(const struct ds_type *t, const char *p, size_t n,
 			  size_t *ip)
 {
@@ -862,16 +882,8 @@ static int conform_struct(const struct ds_type *t, const char *p, size_t n,
 		seen |= (uint64_t)1 << fi;
 		next = fi + 1;
 		i = scan_ws(p, n, scan_ws(p, n, ke) + 1); /* past ':' */
-		if (p[i] == 'n') {
-			if (!f->nullable)
-				return -1;
-			i += 4;
-		} else if (conform(f->type, p, n, &i) != 0) {
+		if (conform_item(f->type, f->nullable, p, n, &i) != 0)
 			return -1;
-		}
-		i = scan_ws(p, n, i);
-		if (p[i] == ',')
-			i = scan_ws(p, n, i + 1);
 	}
 	for (size_t k = 0; k < t->nfields; k++)
 		if (!t->fields[k].nullable && !(seen >> k & 1))
@@ -931,18 +943,9 @@ static int conform(const struct ds_type *t, const char *p, size_t n,
 		if (c != '[')
 			return -1;
 		i = scan_ws(p, n, i + 1);
-		while (p[i] != ']') {
-			if (p[i] == 'n') {
-				if (!t->contains_null)
-					return -1;
-				i += 4;
-			} else if (conform(t->elem, p, n, &i) != 0) {
+		while (p[i] != ']')
+			if (conform_item(t->elem, t->contains_null, p, n, &i) != 0)
 				return -1;
-			}
-			i = scan_ws(p, n, i);
-			if (p[i] == ',')
-				i = scan_ws(p, n, i + 1);
-		}
 		*ip = i + 1;
 		return 0;
 	}
