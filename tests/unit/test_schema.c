@@ -198,6 +198,38 @@ TEST(sound_on_parsed_schemas)
 	CHECK(yes > 0);
 }
 
+/* A record and whether ds_conforms must pass it. */
+struct conform_case {
+	const char *rec;
+	bool conforms;
+};
+
+/* Each case against the schema of JSON text schema. */
+static void conform_cases(const char *schema, const struct conform_case *cases,
+			  size_t n)
+{
+	char err[256];
+	struct ds_type *t = ds_parse(schema, strlen(schema), err, sizeof err);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	struct scan_record r = {0};
+	struct ds_memo m = {0};
+	for (size_t k = 0; k < n; k++) {
+		struct scan_error se;
+		CHECK_INT(scan_record(&r, cases[k].rec, strlen(cases[k].rec),
+				      &se), 0);
+		if (ds_conforms(t, &r, &m) != cases[k].conforms) {
+			CHECK(!"ds_conforms' answer");
+			fprintf(stderr, "  %s: want %d\n", cases[k].rec,
+				cases[k].conforms);
+		}
+	}
+	ds_memo_free(&m);
+	scan_record_free(&r);
+	ds_free(t);
+}
+
 /* Records shaped like the schema pass without the in-order check. */
 TEST(plain_records_conform)
 {
@@ -215,10 +247,7 @@ TEST(plain_records_conform)
 		"{\"name\":\"s\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"
 		"{\"name\":\"q\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}}]},"
 		"\"containsNull\":true},\"nullable\":true,\"metadata\":{}}]}";
-	static const struct {
-		const char *rec;
-		bool conforms;
-	} cases[] = {
+	static const struct conform_case cases[] = {
 		{"{\"id\":\"o-1\",\"c\":{\"n\":5,\"t\":\"gold\"},\"x\":1.5,"
 		 "\"at\":\"2024-05-01T10:00:00Z\",\"l\":[{\"s\":\"B\",\"q\":9},null]}",
 		 true},
@@ -233,35 +262,13 @@ TEST(plain_records_conform)
 		{"{\"l\":[{\"s\":1}]}", false},
 		{"{\"id\":\"a\",\"id\":\"b\"}", false},
 	};
-	char err[256];
-	struct ds_type *t = ds_parse(schema, strlen(schema), err, sizeof err);
-	CHECK(t != NULL);
-	if (!t)
-		return;
-	struct scan_record r = {0};
-	struct ds_memo m = {0};
-	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-		struct scan_error se;
-		CHECK_INT(scan_record(&r, cases[k].rec, strlen(cases[k].rec),
-				      &se), 0);
-		if (ds_conforms(t, &r, &m) != cases[k].conforms) {
-			CHECK(!"ds_conforms' answer");
-			fprintf(stderr, "  %s: want %d\n", cases[k].rec,
-				cases[k].conforms);
-		}
-	}
-	ds_memo_free(&m);
-	scan_record_free(&r);
-	ds_free(t);
+	conform_cases(schema, cases, sizeof cases / sizeof cases[0]);
 }
 
 /* Nullability and required members, nested: parsed[1]'s columns. */
 TEST(nested_nulls_and_required)
 {
-	static const struct {
-		const char *rec;
-		bool conforms;
-	} cases[] = {
+	static const struct conform_case cases[] = {
 		{"{\"c\":{\"a\":1}}", true},
 		{"{\"c\":{\"a\":null}}", false},   /* c.a is not nullable */
 		{"{\"c\":{\"b\":\"x\"}}", false}, /* c.a is required */
@@ -274,27 +281,7 @@ TEST(nested_nulls_and_required)
 		{"{\"a\":{\"k\":null},\"c\":{\"a\":5}}", false},
 		{"{\"c\":{\"a\":5},\"id\":1e400}", false},
 	};
-	char err[256];
-	struct ds_type *t = ds_parse(parsed[1], strlen(parsed[1]), err,
-				     sizeof err);
-	CHECK(t != NULL);
-	if (!t)
-		return;
-	struct scan_record r = {0};
-	struct ds_memo m = {0};
-	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-		struct scan_error se;
-		CHECK_INT(scan_record(&r, cases[k].rec, strlen(cases[k].rec),
-				      &se), 0);
-		if (ds_conforms(t, &r, &m) != cases[k].conforms) {
-			CHECK(!"ds_conforms' answer");
-			fprintf(stderr, "  %s: want %d\n", cases[k].rec,
-				cases[k].conforms);
-		}
-	}
-	ds_memo_free(&m);
-	scan_record_free(&r);
-	ds_free(t);
+	conform_cases(parsed[1], cases, sizeof cases / sizeof cases[0]);
 }
 
 int main(void)
