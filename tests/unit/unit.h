@@ -10,6 +10,7 @@
 #ifndef IDEM_UNIT_H
 #define IDEM_UNIT_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +58,16 @@ static const char *unit_current;
 				__FILE__, __LINE__, unit_current, #got, g_, w_); \
 		}                                                      \
 	} while (0)
+
+/* splitmix64: the next of a seeded sequence, the same on every run, for
+ * the property tests' random inputs. */
+static inline uint64_t unit_splitmix(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
 
 static inline int unit_done_named(const char *file)
 {
