@@ -292,7 +292,7 @@ static void version_changes(int64_t v, const char *text, size_t n,
 		cli_die(EXIT_TROUBLE, "%s", err);
 	/* UPDATE, and MERGE since it tags them too, put updated rows in
 	 * files of their own */
-	bool update = op && (strcmp(op, "UPDATE") == 0 ||
+	bool tags_updates = op && (strcmp(op, "UPDATE") == 0 ||
 			     strcmp(op, "MERGE") == 0);
 	struct commit_rows c = {.copies = fpset_new(true)};
 	struct rowbuf post = {0};
@@ -300,7 +300,7 @@ static void version_changes(int64_t v, const char *text, size_t n,
 		const struct dl_file *f = &w->files[i];
 		if (!f->live || !data_change(f))
 			continue;
-		if (update && updated_file(f))
+		if (tags_updates && updated_file(f))
 			each_row(w, f, keep_row, &post);
 		else if (inserted_file(f))
 			each_row(w, f, keep_row, &c.ins);
@@ -314,12 +314,12 @@ static void version_changes(int64_t v, const char *text, size_t n,
 	}
 	for (size_t i = 0; i < w->nfiles; i++) {
 		const struct dl_file *f = &w->files[i];
-		if (f->live && data_change(f) && !(update && updated_file(f)) &&
-		    !inserted_file(f))
+		if (f->live && data_change(f) &&
+		    !(tags_updates && updated_file(f)) && !inserted_file(f))
 			each_row(w, f, take_added, &c);
 	}
 	bool merge = op && strcmp(op, "MERGE") == 0;
-	if (update && post.n && merge) {
+	if (tags_updates && post.n && merge) {
 		/* a removed row is an updated row's preimage when a
 		 * postimage has its key, else a delete (--delete-when) */
 		struct expr *key = merge_key(mkey, v);
@@ -330,7 +330,7 @@ static void version_changes(int64_t v, const char *text, size_t n,
 		emit_side(o, &c.ins, "insert", NULL, NULL, NULL, v, ts);
 		fpset_free(pk);
 		expr_free(key);
-	} else if (update && post.n) {
+	} else if (tags_updates && post.n) {
 		emit_side(o, &c.del, "update_preimage", NULL, NULL, NULL, v, ts);
 		emit_side(o, &post, "update_postimage", NULL, NULL, NULL, v, ts);
 		emit_side(o, &c.ins, "insert", NULL, NULL, NULL, v, ts);
