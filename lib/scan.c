@@ -28,6 +28,12 @@ static const unsigned char str_class[256] = {
 	[0x80 ... 0xff] = S_UTF8,
 };
 
+/* The escapes that are one letter after the backslash. */
+static const unsigned char simple_escape[256] = {
+	['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1,
+	['n'] = 1, ['r'] = 1, ['t'] = 1,
+};
+
 static inline int is_ws(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -93,7 +99,7 @@ static size_t utf8_len(const unsigned char *s, size_t avail)
 
 /* Validate the string starting at the opening quote p[i]; returns the
  * index after the closing quote, or 0 with *what and *at set. */
-static size_t valid_string(const char *p, size_t n, size_t i,
+static inline __attribute__((always_inline)) size_t valid_string(const char *p, size_t n, size_t i,
 			   const char **what, size_t *at)
 {
 #define FAIL_AT(msg)          \
@@ -113,16 +119,27 @@ static size_t valid_string(const char *p, size_t n, size_t i,
 		const __m128i space = _mm_set1_epi8(0x20);
 		while (i + 16 <= n) {
 			__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+			__m128i q = _mm_cmpeq_epi8(v, quote);
 			__m128i hit = _mm_or_si128(
-				_mm_or_si128(_mm_cmpeq_epi8(v, quote),
-					     _mm_cmpeq_epi8(v, bslash)),
+				_mm_or_si128(q, _mm_cmpeq_epi8(v, bslash)),
 				_mm_cmplt_epi8(v, space));
-			int mask = _mm_movemask_epi8(hit);
-			if (mask) {
-				i += (size_t)__builtin_ctz((unsigned)mask);
-				break;
+			unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+			if (!mask) {
+				i += 16;
+				continue;
 			}
-			i += 16;
+			unsigned k = (unsigned)__builtin_ctz(mask);
+			i += k;
+			/* the first stop a quote: known from the masks, not
+			 * by loading the byte again */
+			if ((unsigned)_mm_movemask_epi8(q) >> k & 1)
+				return i + 1;
+			/* a one-letter escape (\" in the text of a Delta
+			 * stats string, \n in a message): on at once */
+			if (s[i] != '\\' || i + 1 >= n ||
+			    !simple_escape[s[i + 1]])
+				break;
+			i += 2;
 		}
 #endif
 		while (i < n && str_class[s[i]] == S_OK)
@@ -228,8 +245,9 @@ static size_t valid_literal(const char *p, size_t n, size_t i,
 static void note_member(struct scan_record *r, size_t key, size_t key_len,
 			size_t parent)
 {
-	r->members = xgrow(r->members, &r->cap, r->nmembers, sizeof *r->members,
-			   16);
+	if (r->nmembers == r->cap)
+		r->members = xgrow(r->members, &r->cap, r->nmembers,
+				   sizeof *r->members, 16);
 	r->members[r->nmembers].key = key;
 	r->members[r->nmembers].key_len = key_len;
 	r->members[r->nmembers].parent = parent;

@@ -114,6 +114,65 @@ TEST(validate_messages)
 	CHECK(valid("\"\xe2\x82\xac \xf0\x9f\x98\x80\""));
 }
 
+/* A string's escapes and stops at every offset of the scanner's 16-byte
+ * window and at the very end of the text: the validator's fast loop
+ * must give the answers of the rules, and read nothing past the text
+ * (the copy is malloc'd to its exact size, for the sanitizers). */
+TEST(string_window_offsets)
+{
+	static const struct {
+		const char *tok;
+		const char *what; /* NULL: valid */
+	} toks[] = {
+		{"\\\"", NULL}, {"\\\\", NULL}, {"\\n", NULL}, {"\\/", NULL},
+		{"\\u00e9", NULL}, {"\\ud83d\\ude00", NULL},
+		{"\xc3\xa9", NULL}, {"\xf0\x9f\x98\x80", NULL},
+		{"\\x", "bad escape in string"},
+		{"\\u00g0", "bad \\u escape"},
+		{"\\ud800", "lone UTF-16 surrogate"},
+		{"\t", "control character in string"},
+		{"\xc3", "invalid UTF-8"},
+	};
+	char text[128];
+	for (size_t t = 0; t < sizeof toks / sizeof *toks; t++) {
+		for (size_t pre = 0; pre < 40; pre++) {
+			for (size_t post = 0; post < 20; post++) {
+				size_t n = 0;
+				text[n++] = '"';
+				memset(text + n, 'a', pre);
+				n += pre;
+				size_t tl = strlen(toks[t].tok);
+				memcpy(text + n, toks[t].tok, tl);
+				n += tl;
+				memset(text + n, 'b', post);
+				n += post;
+				text[n++] = '"';
+				char *p = malloc(n);
+				memcpy(p, text, n);
+				struct scan_error e;
+				int rc = scan_validate(p, n, &e);
+				if (toks[t].what) {
+					CHECK(rc != 0);
+					if (rc)
+						CHECK_STR(e.what, toks[t].what);
+				} else {
+					CHECK(rc == 0);
+				}
+				/* cut before the closing quote: never valid */
+				CHECK(scan_validate(p, n - 1, &e) != 0);
+				free(p);
+			}
+		}
+	}
+	/* a lone backslash as the text's last byte */
+	char *p = malloc(17);
+	memcpy(p, "\"aaaaaaaaaaaaaaa\\", 17);
+	struct scan_error e;
+	CHECK(scan_validate(p, 17, &e) != 0);
+	CHECK_STR(e.what, "unterminated string");
+	free(p);
+}
+
 TEST(depth_limit)
 {
 	size_t n = 100000;
@@ -209,6 +268,7 @@ int main(void)
 {
 	RUN(json_test_suite);
 	RUN(validate_messages);
+	RUN(string_window_offsets);
 	RUN(depth_limit);
 	RUN(skip);
 	RUN(decode);
