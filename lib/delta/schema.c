@@ -6,6 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "decimal.h"
 #include "errbuf.h"
 #include "jsonw.h"
@@ -81,12 +85,24 @@ struct ds_type *ds_copy(const struct ds_type *t)
 		for (size_t i = 0; i < t->nfields; i++) {
 			c->fields[i].name = xstrdup(t->fields[i].name);
 			c->fields[i].name_len = t->fields[i].name_len;
+			c->fields[i].plain = t->fields[i].plain;
 			c->fields[i].metadata = xstrdup(t->fields[i].metadata);
 			c->fields[i].nullable = t->fields[i].nullable;
 			c->fields[i].type = ds_copy(t->fields[i].type);
 		}
 	}
 	return c;
+}
+
+/* Is the name its own JSON literal's text (nothing to escape)? */
+static bool name_is_plain(const char *name, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c == '"' || c == '\\' || c < 0x20)
+			return false;
+	}
+	return true;
 }
 
 static void add_field(struct ds_type *t, const char *name, size_t len,
@@ -96,6 +112,7 @@ static void add_field(struct ds_type *t, const char *name, size_t len,
 	struct ds_field *f = &t->fields[t->nfields++];
 	f->name = xstrndup(name, len);
 	f->name_len = len;
+	f->plain = name_is_plain(name, len);
 	f->type = ft;
 	f->nullable = nullable;
 	f->metadata = xstrdup(meta ? meta : "{}");
@@ -819,10 +836,33 @@ int ds_check(struct ds_type *t, const char *p, size_t n, bool evolve,
  * the types it does not walk itself go to check() with the value's end.
  */
 
-/* Past the valid string at p[i]; *esc when it holds an escape. */
-static size_t conform_str(const char *p, size_t i, bool *esc)
+/* Past the valid string at p[i] (of p[0..n)); *esc when it holds an
+ * escape.  Sixteen bytes at a time while there is room: keys and values
+ * are short, and a byte loop spent more on them than on the rest. */
+static size_t conform_str(const char *p, size_t n, size_t i, bool *esc)
 {
-	for (i++;; i++) {
+	i++;
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i bslash = _mm_set1_epi8('\\');
+	while (i + 16 <= n) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+		if (!m) {
+			i += 16;
+			continue;
+		}
+		i += (size_t)__builtin_ctz(m);
+		if (p[i] == '"')
+			return i + 1;
+		*esc = true;
+		i += 2;
+	}
+#else
+	(void)n;
+#endif
+	for (;; i++) {
 		if (p[i] == '"')
 			return i + 1;
 		if (p[i] == '\\') {
@@ -864,18 +904,26 @@ static int conform_struct(const struct ds_type *t, const char *p, size_t n,
 	size_t next = 0; /* members mostly come in the schema's order */
 	size_t i = scan_ws(p, n, *ip + 1);
 	while (p[i] != '}') {
-		bool esc = false;
-		size_t ke = conform_str(p, i, &esc);
-		if (esc)
-			return -1;
-		const char *k = p + i + 1;
-		size_t kl = ke - i - 2;
-		const struct ds_field *f;
-		if (next < t->nfields && t->fields[next].name_len == kl &&
-		    memcmp(t->fields[next].name, k, kl) == 0)
-			f = &t->fields[next];
-		else if (!(f = ds_field(t, k, kl)))
-			return -1;
+		const struct ds_field *f = NULL;
+		size_t ke;
+		if (next < t->nfields) {
+			/* the field expected next, by the raw bytes of its
+			 * name: a plain name is its own literal's text, so
+			 * a match is the whole name and its closing quote */
+			const struct ds_field *x = &t->fields[next];
+			size_t kl = x->name_len;
+			if (x->plain && i + 1 + kl < n && p[i + 1 + kl] == '"' &&
+			    memcmp(p + i + 1, x->name, kl) == 0) {
+				f = x;
+				ke = i + 2 + kl;
+			}
+		}
+		if (!f) {
+			bool esc = false;
+			ke = conform_str(p, n, i, &esc);
+			if (esc || !(f = ds_field(t, p + i + 1, ke - i - 2)))
+				return -1;
+		}
 		size_t fi = (size_t)(f - t->fields);
 		if (seen >> fi & 1)
 			return -1; /* twice in one object */
@@ -908,7 +956,7 @@ static int conform(const struct ds_type *t, const char *p, size_t n,
 		bool esc = false;
 		if (c != '"')
 			return -1;
-		*ip = conform_str(p, i, &esc);
+		*ip = conform_str(p, n, i, &esc);
 		return 0;
 	}
 	case DT_BYTE:

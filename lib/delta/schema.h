@@ -63,6 +63,7 @@ struct ds_type {
 struct ds_field {
 	char *name;
 	size_t name_len;
+	bool plain; /* name is its own JSON literal's text (no escapes) */
 	struct ds_type *type;
 	bool nullable;
 	char *metadata; /* JSON text, "{}" by default */
