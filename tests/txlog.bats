@@ -140,6 +140,7 @@ mk() {
 	txlog init t --schema w.json
 	sed 's/"configuration":{}/"configuration":{"delta.enableTypeWidening":"false"}/' \
 		t/_delta_log/00000000000000000000.json > v0 && mv v0 t/_delta_log/00000000000000000000.json
+	unseal t/_delta_log/00000000000000000000.json
 	run sh -c 'echo "{\"n\":5000000000}" | txlog append t --merge-schema'
 	assert_failure 2
 	assert_output "txlog: t: delta.enableTypeWidening is 'false': the table refuses wider column types; nothing committed"
@@ -414,6 +415,27 @@ mk() {
 	cmp cp.files replay.files
 	run sh -c 'txlog cat t | jq -sc "[length, (map(.v) | add)]"'
 	assert_output "[315,55880]"
+	# and in the same order: the checkpoint keeps the commit order
+	txlog cat t > cp.rows
+	txlog cat replay > replay.rows
+	cmp cp.rows replay.rows
+}
+
+@test "rows read in commit order through checkpoints, automatic and on demand" {
+	schema
+	txlog init t --schema s.json --partition-by day
+	for i in $(seq 1 12); do
+		echo "{\"id\":$i,\"day\":\"d$((i % 3))\"}" | txlog append t
+	done
+	[ -e t/_delta_log/_last_checkpoint ]
+	want=$(seq 1 12 | awk '{ printf "%d%s", $1, NR < 12 ? " " : "" }')
+	run sh -c "txlog cat t | jq -r .id | paste -sd' '"
+	assert_output "$want"
+	printf '%s\n' '{"id":13,"day":"d0"}' '{"id":14,"day":"d2"}' '{"id":15,"day":"d1"}' | txlog append t
+	txlog checkpoint t
+	# within one commit, the order its writer opened the files in
+	run sh -c "txlog cat t | jq -r .id | paste -sd' '"
+	assert_output "$want 13 14 15"
 }
 
 @test "verify passes on a good table and finds a damaged data file" {

@@ -174,22 +174,6 @@ unsigned txlog_next_part(void)
 	return next++;
 }
 
-static int cmp_committed(const void *a, const void *b)
-{
-	const struct dl_file *x = *(struct dl_file *const *)a;
-	const struct dl_file *y = *(struct dl_file *const *)b;
-	if (x->version != y->version)
-		return x->version < y->version ? -1 : 1;
-	return strcmp(x->path, y->path);
-}
-
-struct dl_file **txlog_live_files(const struct dl_snapshot *s, size_t *n)
-{
-	struct dl_file **live = dl_live_files(s, n);
-	qsort(live, *n, sizeof *live, cmp_committed);
-	return live;
-}
-
 struct dws *dws_new(const char *table, const struct ds_type *schema,
 		    char *const *part, size_t npart, int level)
 {

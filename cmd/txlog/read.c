@@ -233,7 +233,7 @@ int verb_cat(void)
 	if (dl_can_read(s, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	size_t n, skipped = 0;
-	struct dl_file **live = txlog_live_files(s, &n);
+	struct dl_file **live = dl_live_files_committed(s, &n);
 	if (opt.version >= 0 || opt.as_of)
 		need_files(s, live, n); /* vacuumed: fail before any output */
 	size_t nfiles = n;

@@ -101,12 +101,6 @@ int64_t txlog_version_as_of(const char *when);
  * it adds are copies). */
 #define TXLOG_TAG_INSERTED "idem.insertedRows"
 
-/* The live files of s in the order they were committed: by the version
- * that added them, then by path (within a commit, the order their
- * writer opened them: txlog_next_part).  So cat prints rows in commit
- * order, and a rewrite (delete, update, merge, overwrite) copies rows in
- * the same order however the files were named.  The caller frees. */
-struct dl_file **txlog_live_files(const struct dl_snapshot *s, size_t *n);
 /* The number of the next data file this process opens (part-NNNNN):
  * one count for every writer of the commit. */
 unsigned txlog_next_part(void);

@@ -226,7 +226,7 @@ int verb_update(void)
 	struct dws *w_new = dws_new(opt.table, s->schema, s->part_cols,
 				    s->npart, opt.level);
 	size_t n;
-	struct dl_file **live = txlog_live_files(s, &n);
+	struct dl_file **live = dl_live_files_committed(s, &n);
 	struct scan_record rec = {0};
 	struct rowbuf keep = {0};
 	struct buf row = {0};

@@ -577,7 +577,7 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 {
 	struct dl_snapshot *s = t->snap;
 	size_t n;
-	struct dl_file **live = txlog_live_files(s, &n);
+	struct dl_file **live = dl_live_files_committed(s, &n);
 	bool whole = pred_on_partitions(p, s);
 	struct scan_record rec = {0};
 	struct rowbuf keep = {0};
@@ -926,7 +926,7 @@ int verb_merge(void)
 	struct dws *w_upd = dws_new(opt.table, s->schema, s->part_cols,
 				    s->npart, opt.level);
 	size_t n;
-	struct dl_file **live = txlog_live_files(s, &n);
+	struct dl_file **live = dl_live_files_committed(s, &n);
 	struct scan_record rec = {0}, srec = {0}, urec = {0};
 	struct buf out = {0}, a = {0}, b = {0}, ov = {0};
 	size_t *offs = NULL, noffs = 0, cap = 0;

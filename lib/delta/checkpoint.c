@@ -86,7 +86,7 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 	}
 	int64_t now = time_now() / 1000000;
 	size_t n;
-	struct dl_file **live = dl_live_files(s, &n);
+	struct dl_file **live = dl_live_files_committed(s, &n);
 	for (size_t i = 0; i < n; i++) {
 		buf_adds(&b, "{\"add\":");
 		buf_add(&b, live[i]->action, live[i]->action_len);

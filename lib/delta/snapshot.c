@@ -231,6 +231,7 @@ static int apply_file(struct dl_snapshot *s, const char *p,
 	f->action = p + rec->members[m].val;
 	f->action_len = rec->members[m].val_end - rec->members[m].val;
 	f->version = version;
+	f->rank = s->nranked++;
 	f->live = add;
 	f->size = size;
 	f->mtime = mtime;
@@ -489,16 +490,37 @@ static int cmp_file(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-struct dl_file **dl_live_files(const struct dl_snapshot *s, size_t *n)
+static struct dl_file **live_sorted(const struct dl_snapshot *s, size_t *n,
+				    int (*cmp)(const void *, const void *))
 {
 	struct dl_file **v = xmalloc((s->nfiles + 1) * sizeof *v);
 	size_t k = 0;
 	for (size_t i = 0; i < s->nfiles; i++)
 		if (s->files[i].live)
 			v[k++] = &s->files[i];
-	qsort(v, k, sizeof *v, cmp_file);
+	qsort(v, k, sizeof *v, cmp);
 	*n = k;
 	return v;
+}
+
+struct dl_file **dl_live_files(const struct dl_snapshot *s, size_t *n)
+{
+	return live_sorted(s, n, cmp_file);
+}
+
+static int cmp_committed(const void *a, const void *b)
+{
+	const struct dl_file *x = *(struct dl_file *const *)a;
+	const struct dl_file *y = *(struct dl_file *const *)b;
+	if (x->version != y->version)
+		return x->version < y->version ? -1 : 1;
+	return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+struct dl_file **dl_live_files_committed(const struct dl_snapshot *s,
+					 size_t *n)
+{
+	return live_sorted(s, n, cmp_committed);
 }
 
 

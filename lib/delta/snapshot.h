@@ -44,6 +44,8 @@ struct dl_file {
 	size_t stats_lit_len;
 	char *stats_cache; /* decoded by dl_file_stats() on first use */
 	int64_t version; /* version that added (or removed) it */
+	uint64_t rank;   /* the order it was applied in: within a version,
+			    its line's; a checkpoint keeps commit order */
 	bool live;
 };
 
@@ -74,6 +76,7 @@ struct dl_snapshot {
 	int64_t checkpoint_every; /* delta.checkpointInterval, default 10 */
 	struct dl_file *files;    /* live adds and tombstones, see live */
 	size_t nfiles, cap_files;
+	uint64_t nranked; /* adds and removes applied so far */
 	size_t *slots; /* open-addressing index by path: file index + 1 */
 	size_t nslots;
 	struct dl_txn *txns;
@@ -101,6 +104,11 @@ int dl_apply(struct dl_snapshot *s, const char *text, size_t n, int64_t v,
 /* Live files sorted by path (an array the caller frees, of pointers
  * into s). */
 struct dl_file **dl_live_files(const struct dl_snapshot *s, size_t *n);
+/* The live files in the order they were committed: by the version that
+ * added them, then as that commit (or the checkpoint that holds them)
+ * lists them.  The order txlog reads and rewrites rows in. */
+struct dl_file **dl_live_files_committed(const struct dl_snapshot *s,
+					 size_t *n);
 struct dl_file *dl_find(const struct dl_snapshot *s, const char *path);
 int64_t dl_txn_version(const struct dl_snapshot *s, const char *app_id);
 
