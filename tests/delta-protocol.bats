@@ -173,6 +173,7 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	grep -v '"add"' "$cp" > x
 	grep '"add"' "$cp" | head -1 >> x
 	mv x "$cp"
+	unseal "$cp"
 	run txlog verify t
 	assert_failure 1
 	assert_output "txlog: t: checkpoint ${cp#t/_delta_log/} does not match the commits 0 to 2 it replaces: it has 1 live files, the commits 2"
@@ -388,6 +389,7 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	# the teardown's protocol check of txlog's tables is off)
 	IDEM_DELTA_CHECK=0
 	sed -i 's/"partitionValues":{"p":null}/"partitionValues":{"p":""}/' t/_delta_log/00000000000000000001.json
+	unseal t/_delta_log/00000000000000000001.json
 	run txlog cat t --where 'p = null'
 	assert_output '{"id":1,"p":null}'
 }
@@ -406,6 +408,7 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 @test "a checkpoint keeps domainMetadata and drops tombstones' tags" {
 	mk
 	sed -i 's/"writerFeatures":\["v2Checkpoint"\]/"writerFeatures":["v2Checkpoint","domainMetadata"]/' t/_delta_log/00000000000000000000.json
+	unseal t/_delta_log/00000000000000000000.json
 	hand t 2 '{"domainMetadata":{"domain":"app.a","configuration":"{}","removed":false}}' '{"domainMetadata":{"domain":"app.b","configuration":"1","removed":false}}'
 	hand t 3 '{"domainMetadata":{"domain":"app.b","configuration":"1","removed":true}}'
 	txlog delete t --where 'id = 1'

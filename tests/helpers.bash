@@ -36,6 +36,15 @@ no_time() {
 	sed -e 's/"failed_at":"[^"]*"/"failed_at":"T"/g' "$@"
 }
 
+# A log file a test edits by hand, made one that carries no checksum
+# (as another writer's would), so the edit is read, not refused as
+# damage: the sum at the end of commitInfo, the tags of
+# checkpointMetadata (delta/logsum.h).
+unseal() {
+	sed -i -e 's/,"idem\.xxh3_128":"[0-9a-f]*"}}$/}}/' \
+		-e 's/^\({"checkpointMetadata":{"version":[0-9]*\),"tags":{"idem\.xxh3_128":"[0-9a-f]*"}}}$/\1}}/' "$@"
+}
+
 # Every table a test leaves that txlog itself calls sound (txlog verify
 # exits 0) must pass tests/delta/check.sh, the checker written from
 # Delta's PROTOCOL.md apart from txlog: a second, independent opinion on

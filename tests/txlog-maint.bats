@@ -320,6 +320,7 @@ Try 'txlog --help' for more information."
 		f=t/_delta_log/0000000000000000000$v.json
 		jq -c --argjson t "$old" 'if .commitInfo then .commitInfo.timestamp = $t
 			elif .remove then .remove.deletionTimestamp = $t else . end' "$f" > x && mv x "$f"
+		unseal "$f"
 	done
 	size=$(stat -c %s "t/$a")
 	run txlog vacuum t --dry-run

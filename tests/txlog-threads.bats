@@ -31,6 +31,7 @@ for name in sorted(os.listdir(log)):
         if "commitInfo" in a:
             a["commitInfo"].pop("timestamp", None)
             a["commitInfo"].pop("txnId", None)
+            a["commitInfo"].pop("idem.xxh3_128", None)
         if "metaData" in a:
             a["metaData"].pop("id", None)
             a["metaData"].pop("createdTime", None)

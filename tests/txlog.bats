@@ -438,6 +438,46 @@ mk() {
 	assert_output "$want 13 14 15"
 }
 
+@test "a damaged commit or checkpoint is refused, not read as another table" {
+	mk
+	echo '{"id":4,"day":"a","v":40}' | txlog append t
+	txlog checkpoint t
+	echo '{"id":5,"day":"c","v":50}' | txlog append t
+	good=$(txlog cat t)
+	c=t/_delta_log/00000000000000000003.json
+	cp "$c" c.bak
+	# a digit of a statistic: still JSON, still a log, wrong
+	sed -i 's/\\"maxValues\\":{\\"id\\":5/\\"maxValues\\":{\\"id\\":6/' "$c"
+	grep -q '"maxValues\\":{\\"id\\":6' "$c"
+	run txlog cat t
+	assert_failure 2
+	assert_output "txlog: t: version 3: damaged commit $c (its bytes differ from the checksum txlog wrote in it); run txlog verify"
+	run txlog verify t
+	assert_failure 1
+	assert_output --partial "txlog: t: version 3: damaged commit $c"
+	# the sum's own digits, and one damaged into another byte
+	cp c.bak "$c"
+	sed -i 's/\("idem\.xxh3_128":"[0-9a-f]*\)[0-9a-f]"}}$/\1x"}}/' "$c"
+	run txlog files t
+	assert_failure 2
+	assert_output --partial "damaged commit $c"
+	cp c.bak "$c"
+	run txlog cat t
+	assert_success
+	assert_output "$good"
+	# the checkpoint: a path's letter
+	cp=$(ls t/_delta_log/*.checkpoint.*.json)
+	sed -i '0,/"path":"day=a/s//"path":"day=b/' "$cp"
+	run txlog cat t
+	assert_failure 2
+	assert_output "txlog: t: damaged checkpoint $cp (its bytes differ from the checksum txlog wrote in it); run txlog verify"
+	# the same edit in a file without a sum (another writer's) is read
+	# as written, and verify names what differs
+	unseal "$cp"
+	run txlog verify t
+	assert_failure 1
+}
+
 @test "verify passes on a good table and finds a damaged data file" {
 	mk
 	run txlog verify t

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "delta/logsum.h"
 #include "jsonw.h"
 #include "lines.h"
 #include "timefmt.h"
@@ -252,7 +253,10 @@ static void build(struct tx *t, struct buf *b)
 	char uuid[37];
 	dl_uuid(uuid);
 	jw_str(b, uuid);
+	buf_addc(b, ',');
+	size_t at = dl_sum_member(b); /* last: see delta/logsum.h */
 	buf_adds(b, "}}\n");
+	dl_sum_seal(b, at);
 }
 
 static void maybe_checkpoint(int64_t v)

@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "commit.h"
+#include "delta/logsum.h"
 #include "expr.h"
 #include "fpset.h"
 #include "jsonw.h"
@@ -159,7 +160,10 @@ int verb_init(void)
 		buf_free(&qq);
 	}
 	buf_addf(&b, "]\"},\"isBlindAppend\":true,\"engineInfo\":"
-		 "\"idem-txlog/%s\"}}\n", IDEM_VERSION);
+		 "\"idem-txlog/%s\",", IDEM_VERSION);
+	size_t at = dl_sum_member(&b);
+	buf_adds(&b, "}}\n");
+	dl_sum_seal(&b, at);
 	int rc = dl_write_commit(opt.table, 0, b.p, b.len, err, sizeof err);
 	if (rc < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);

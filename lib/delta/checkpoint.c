@@ -5,6 +5,7 @@
 
 #include "commit.h"
 #include "delta/log.h"
+#include "delta/logsum.h"
 #include "delta/paths.h"
 #include "delta/protocol.h"
 #include "errbuf.h"
@@ -60,8 +61,10 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 	}
 	struct buf b = {0};
 	size_t actions = 0, adds = 0;
-	buf_addf(&b, "{\"checkpointMetadata\":{\"version\":%lld}}\n",
+	buf_addf(&b, "{\"checkpointMetadata\":{\"version\":%lld,\"tags\":{",
 		 (long long)s->version);
+	size_t sum_at = dl_sum_member(&b);
+	buf_adds(&b, "}}}\n");
 	buf_adds(&b, "{\"protocol\":");
 	buf_adds(&b, s->protocol);
 	buf_adds(&b, "}\n{\"metaData\":");
@@ -105,6 +108,7 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 		buf_adds(&b, "}\n");
 		actions++;
 	}
+	dl_sum_seal(&b, sum_at);
 	char uuid[37];
 	dl_uuid(uuid);
 	struct buf name = {0}, path = {0}, last = {0};

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "commit.h"
+#include "delta/logsum.h"
 #include "delta/paths.h"
 #include "delta/protocol.h"
 #include "errbuf.h"
@@ -98,6 +99,13 @@ int dl_read_commit(const char *table, int64_t version, struct buf *out,
 {
 	char *p = dl_commit_path(table, version);
 	int rc = dl_read_file(p, out, false, err, errlen);
+	bool had;
+	if (rc == 0 && !dl_sum_ok(out->p, out->len, DL_SUM_COMMIT, &had)) {
+		errbuf_set(err, errlen, "%s: version %lld: damaged commit %s "
+			"(its bytes differ from the checksum txlog wrote in "
+			"it); run txlog verify", table, (long long)version, p);
+		rc = -1;
+	}
 	free(p);
 	return rc;
 }
@@ -236,6 +244,19 @@ static int checkpoint_loaded(struct dl_snapshot *s, const char *name,
 	return 0;
 }
 
+/* The checksum txlog wrote in the checkpoint at path, when it has one. */
+static int checkpoint_sum(const struct dl_snapshot *s, const char *path,
+			  const char *text, size_t n, char *err, size_t errlen)
+{
+	bool had;
+	if (dl_sum_ok(text, n, DL_SUM_CHECKPOINT, &had))
+		return 0;
+	errbuf_set(err, errlen, "%s: damaged checkpoint %s (its bytes differ "
+		"from the checksum txlog wrote in it); run txlog verify",
+		s->table, path);
+	return -1;
+}
+
 /* The checkpoint name at version v; nadd: its add count from
  * _last_checkpoint, or -1. */
 static int load_checkpoint(struct dl_snapshot *s, const char *name,
@@ -279,20 +300,20 @@ static int load_checkpoint(struct dl_snapshot *s, const char *name,
 	if (fd >= 0)
 		close(fd);
 	if (text) {
+		int rc = checkpoint_sum(s, p.p, text, n, err, errlen);
 		buf_free(&p);
-		if (dl_apply_owned(s, text, n, v, err, errlen) != 0)
+		if (rc != 0 || dl_apply_owned(s, text, n, v, err, errlen) != 0)
 			return -1;
 		return checkpoint_loaded(s, name, v, err, errlen);
 	}
 	int rc = dl_read_file(p.p, tmp, true, err, errlen);
+	if (rc == 0)
+		rc = checkpoint_sum(s, p.p, tmp->p, tmp->len, err, errlen);
+	else if (rc == 1)
+		errbuf_set(err, errlen, "%s: checkpoint %s is gone", s->table,
+			   name);
 	buf_free(&p);
-	if (rc != 0) {
-		if (rc == 1)
-			errbuf_set(err, errlen, "%s: checkpoint %s is gone",
-				s->table, name);
-		return -1;
-	}
-	if (dl_apply_buf(s, tmp, v, err, errlen) != 0)
+	if (rc != 0 || dl_apply_buf(s, tmp, v, err, errlen) != 0)
 		return -1;
 	return checkpoint_loaded(s, name, v, err, errlen);
 }
