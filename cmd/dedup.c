@@ -780,6 +780,7 @@ int main(int argc, char **argv)
 	};
 	char err[512];
 	int c;
+	bool unit_given = false;
 
 	cli_init(argv[0]);
 	while ((c = cli_verb_getopt(&self, argc, argv, "k:t:j:h", longopts)) != -1) {
@@ -811,6 +812,7 @@ int main(int argc, char **argv)
 			break;
 		case O_UNIT:
 			opt.unit = cli_time_unit(optarg);
+			unit_given = true;
 			break;
 		case O_DUPES: opt.dupes_path = optarg; break;
 		case O_CHECK: opt.check = true; break;
@@ -830,6 +832,9 @@ int main(int argc, char **argv)
 	}
 	if ((opt.ttl != 0) != (opt.time != NULL))
 		cli_usage_error("-t and --ttl go together");
+	if (unit_given && !opt.time)
+		cli_usage_error("--time-unit goes with -t (the unit of its "
+				"epoch numbers)");
 	if (opt.ttl && opt.shard.whole)
 		cli_usage_error("--ttl with --partition: a partition holds "
 				"only its keys' event times, so keys would "

@@ -493,6 +493,7 @@ int main(int argc, char **argv)
 	};
 	int c;
 	bool have_k = false, have_g = false, have_delay = false;
+	bool have_unit = false;
 
 	cli_init(argv[0]);
 	opt.threads = par_default_threads();
@@ -526,6 +527,7 @@ int main(int argc, char **argv)
 			break;
 		case O_UNIT:
 			opt.unit = cli_time_unit(optarg);
+			have_unit = true;
 			break;
 		case O_DLQ: opt.dlq_path = optarg; break;
 		case O_STATS: opt.stats = true; break;
@@ -545,6 +547,11 @@ int main(int argc, char **argv)
 	opt.tuple = have_g;
 	if (have_delay && !opt.time)
 		cli_usage_error("--delay goes with -t");
+	/* Epoch numbers are read from -t, or without it from the upstream
+	 * _watermark lines -g passes on; with neither there are none. */
+	if (have_unit && !opt.time && !have_g)
+		cli_usage_error("--time-unit goes with -t (or with -g, for "
+				"upstream _watermark lines)");
 	if (opt.time)
 		run.wm = wm_new(opt.delay, 0);
 	run.sent = xcalloc(opt.n, sizeof *run.sent);

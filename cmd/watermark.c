@@ -428,15 +428,23 @@ int main(int argc, char **argv)
 	int c;
 	bool idle_clock_given = false;
 	const char *threads_arg = NULL;
+	const char *judging = NULL; /* an option that judges records */
 
 	cli_init(argv[0]);
 	while ((c = cli_verb_getopt(&self, argc, argv, "t:p:j:h", longopts)) != -1) {
 		switch (c) {
 		case 't': opt.time = cli_expr("-t", optarg); break;
-		case 'p': opt.part = cli_expr("-p", optarg); break;
-		case O_DELAY: opt.delay = cli_duration("--delay", optarg); break;
+		case 'p':
+			opt.part = cli_expr("-p", optarg);
+			judging = "-p";
+			break;
+		case O_DELAY:
+			opt.delay = cli_duration("--delay", optarg);
+			judging = "--delay";
+			break;
 		case O_LATENESS:
 			opt.lateness = cli_duration("--lateness", optarg);
+			judging = "--lateness";
 			break;
 		case O_IDLE:
 			opt.idle = cli_duration("--idle", optarg);
@@ -460,8 +468,14 @@ int main(int argc, char **argv)
 				cli_usage_error("--partitions: must be "
 						"positive");
 			break;
-		case O_LATE: opt.late_path = optarg; break;
-		case O_EMIT: opt.emit = true; break;
+		case O_LATE:
+			opt.late_path = optarg;
+			judging = "--late";
+			break;
+		case O_EMIT:
+			opt.emit = true;
+			judging = "--emit";
+			break;
 		case O_UNIT:
 			opt.unit = cli_time_unit(optarg);
 			break;
@@ -484,6 +498,14 @@ int main(int argc, char **argv)
 		cli_usage_error("-t EXPR is required");
 	if (opt.analyze != (opt.ingest != NULL))
 		cli_usage_error("--analyze and --ingest go together");
+	/* --analyze measures lateness and passes nothing on: an option
+	 * that sets the watermark or says where late records go would be
+	 * taken and ignored. */
+	if (opt.analyze && judging)
+		cli_usage_error("%s does not apply to --analyze, which only "
+				"measures how late records arrive (it keeps "
+				"no watermark and writes no records)",
+				judging);
 	if (opt.idle && !opt.part)
 		cli_usage_error("--idle needs -p");
 	if (idle_clock_given && !opt.idle)

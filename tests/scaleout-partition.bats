@@ -228,6 +228,23 @@ J
 	assert_line --index 0 'partition: --delay goes with -t'
 }
 
+@test "--time-unit without -t or -g is refused: no epoch number is read" {
+	printf '{"k":1}\n' > in.ndjson
+	for keys in '-k .k' ''; do
+		run partition -n 2 $keys --time-unit ms in.ndjson
+		assert_failure 2
+		assert_line --index 0 'partition: --time-unit goes with -t (or with -g, for upstream _watermark lines)'
+	done
+	# with -g it reads the upstream watermark's epoch numbers
+	printf '{"k":1}\n{"_watermark":5000}\n' > in.ndjson
+	run partition -n 1 -g .k --time-unit ms in.ndjson
+	assert_success
+	assert_output - <<'J'
+0	{"k":1}
+0	{"_watermark":"1970-01-01T00:00:05Z"}
+J
+}
+
 @test "a partition run killed before its rename leaves no folder; the re-run makes it" {
 	orders
 	run env IDEM_FAULT=partition.written partition -n 2 -k .order_id -o p in.ndjson
