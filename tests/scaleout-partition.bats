@@ -122,6 +122,29 @@ J
 	refute_output 0
 }
 
+@test "window over partitions: a partition that hears W in one big step writes one process's final flags" {
+	# a and c fall in different partitions of 2; c's records move W past
+	# the end + lateness of a's first window before a's partition hears it
+	printf '%s\n' '{"t":0,"g":"a"}' '{"t":70,"g":"c"}' '{"t":130,"g":"c"}' \
+		'{"t":200,"g":"a"}' > in.ndjson
+	w="window --tumble 1m -t .t -g .g --lateness 1m"
+	$w --delay 0s in.ndjson | window merge > want
+	partition -n 2 -g .g -t .t -o p in.ndjson
+	for i in 0 1; do
+		$w --partition $i/2 p/$i.ndjson > out.$i
+	done
+	run window merge out.*
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"a","count":1,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":"c","count":1,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"key":"c","count":1,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:03:00Z","end":"1970-01-01T00:04:00Z"},"key":"a","count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	run cmp want <(window merge out.*)
+	assert_success
+}
+
 @test "window over partitions: without late panes the merge is one process's output byte for byte" {
 	orders
 	w="window --tumble 10m -t .event_time -g .currency --agg s=sum(.amount)"

@@ -44,6 +44,25 @@ J
 J
 }
 
+@test "with --lateness an on-time pane is not final, however coarsely the watermark moves" {
+	# W in fine steps, or in one step past end + lateness: the same panes
+	printf '%s\n' '{"t":0}' '{"_watermark":"1970-01-01T00:01:10Z"}' \
+		'{"_watermark":"1970-01-01T00:02:10Z"}' '{"t":200}' > fine.ndjson
+	printf '%s\n' '{"t":0}' '{"_watermark":"1970-01-01T00:02:10Z"}' \
+		'{"t":200}' > coarse.ndjson
+	for f in fine coarse; do
+		run window --tumble 1m -t .t --lateness 1m $f.ndjson
+		assert_success
+		assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:03:00Z","end":"1970-01-01T00:04:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	done
+	# without lateness the on-time pane is the window's last
+	run window --tumble 1m -t .t coarse.ndjson
+	assert_output --partial '"end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
 @test "too-late records go to --late FILE and are counted by --stats" {
 	events > in.ndjson
 	run sh -c 'window --tumble 1m --delay 0s -t .t --late late.ndjson --stats in.ndjson 2>err >/dev/null; jq -c "{records_in,late,too_late,panes,open_windows}" err; cat late.ndjson'

@@ -634,10 +634,13 @@ static void advance(int64_t now)
 	}
 	if (run.nbatch > 1)
 		qsort(run.batch, run.nbatch, sizeof *run.batch, by_start_key);
-	for (size_t i = 0; i < run.nbatch; i++) {
-		struct win *w = run.batch[i];
-		emit(w, "on_time", wm_add(w->end, opt.lateness) <= now);
-	}
+	/* With --lateness an on-time pane is not final even when W has
+	 * passed end + lateness too: whether it has depends on how finely W
+	 * moved (per record here, in coarser steps in a partition that hears
+	 * W only before its own records), and a pane must not, or window
+	 * over partitions would not write one process's panes. */
+	for (size_t i = 0; i < run.nbatch; i++)
+		emit(run.batch[i], "on_time", opt.lateness == 0);
 	for (size_t i = 0; i < run.nbatch; i++)
 		win_unref(run.batch[i]);
 	while (run.expire.n && run.expire.e[0].at <= now) {
