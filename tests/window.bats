@@ -311,6 +311,9 @@ J
 	run window --tumble 1m -t .t --agg 'x=median(.v)' < /dev/null
 	assert_failure 2
 	assert_output --partial "unknown function 'median'"
+	run window --tumble 1m -t .t --agg 'x=distnct(.v)' < /dev/null
+	assert_failure 2
+	assert_line --index 0 "window: --agg: unknown function 'distnct'; did you mean 'distinct'? (want count, sum, min, max, avg, first, last, distinct, p50, p90, p99 or p(EXPR, Q))"
 	run window --slide 1m -t .t < /dev/null
 	assert_failure 2
 	assert_output --partial '--slide and --every go together'
