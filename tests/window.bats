@@ -147,6 +147,22 @@ J
 	assert_output "$want"
 }
 
+@test "windows are half-open: a record at the end is the next one's, touching sessions stay apart" {
+	printf '{"t":%s}\n' 0 10 19.999999999 > in.ndjson
+	run window --tumble 10s -t .t in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:10Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:10Z","end":"1970-01-01T00:00:20Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	run window --session 10s -t .t in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:10Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:10Z","end":"1970-01-01T00:00:29.999999999Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+}
+
 @test "sessions are per key and close after the gap" {
 	cat > in.ndjson <<'J'
 {"t":0,"u":"b"}
