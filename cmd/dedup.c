@@ -783,6 +783,7 @@ int main(int argc, char **argv)
 	bool unit_given = false;
 
 	cli_init(argv[0]);
+	cli_refuse_twice("key");
 	while ((c = cli_verb_getopt(&self, argc, argv, "k:t:j:h", longopts)) != -1) {
 		switch (c) {
 		case 'k':

@@ -496,6 +496,7 @@ int main(int argc, char **argv)
 	bool have_unit = false;
 
 	cli_init(argv[0]);
+	cli_refuse_twice("key group");
 	opt.threads = par_default_threads();
 	while ((c = cli_verb_getopt(&self, argc, argv, "n:k:g:o:t:j:h", longopts)) != -1) {
 		switch (c) {

@@ -431,6 +431,7 @@ int main(int argc, char **argv)
 	const char *judging = NULL; /* an option that judges records */
 
 	cli_init(argv[0]);
+	cli_refuse_twice("");
 	while ((c = cli_verb_getopt(&self, argc, argv, "t:p:j:h", longopts)) != -1) {
 		switch (c) {
 		case 't': opt.time = cli_expr("-t", optarg); break;

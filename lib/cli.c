@@ -889,6 +889,58 @@ void cli_verb_help(const struct cli_verb *v, const struct cli_opthelp *opts,
 	cli_out_close();
 	exit(EXIT_OK);
 }
+/* Is name one of the space-separated words of list? */
+static bool name_listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		while (*p == ' ')
+			p++;
+		size_t len = strcspn(p, " ");
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+/*
+ * An option that takes one value, given again with another: getopt
+ * would keep the last and drop the first without a word, so that
+ * `--tumble 1m ... --tumble 5m` silently runs one of them.  The same
+ * value twice is harmless and taken.
+ */
+static const char *twice_repeats; /* NULL: not checked */
+
+void cli_refuse_twice(const char *repeats)
+{
+	twice_repeats = repeats;
+}
+
+static void refuse_twice(const struct cli_verb *v, const char *name,
+			 const char *arg)
+{
+	static struct {
+		const char *name, *arg;
+	} given[64];
+	static size_t ngiven;
+	if (!twice_repeats || !arg || name_listed(twice_repeats, name))
+		return;
+	for (size_t i = 0; i < ngiven; i++)
+		if (given[i].name == name) {
+			if (strcmp(given[i].arg, arg) != 0)
+				cli_verb_usage_error(v, "--%s given twice "
+						     "('%s', then '%s'); "
+						     "give it once",
+						     name, given[i].arg, arg);
+			return;
+		}
+	if (ngiven < sizeof given / sizeof given[0]) {
+		given[ngiven].name = name;
+		given[ngiven++].arg = arg;
+	}
+}
+
 bool cli_verb_takes(const struct cli_verb *v, const char *longname)
 {
 	size_t n = strlen(longname);
@@ -965,18 +1017,21 @@ int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 		cli_verb_usage_error(v, "unknown option '%s'", word);
 	}
 	/* the long name of what was given, -k included */
-	const char *name = NULL;
+	const struct option *given = NULL;
 	if (longindex >= 0) {
-		name = longopts[longindex].name;
+		given = &longopts[longindex];
 	} else {
 		for (const struct option *o = longopts; o->name; o++)
 			if (o->val == c && !o->flag) {
-				name = o->name;
+				given = o;
 				break;
 			}
 	}
+	const char *name = given ? given->name : NULL;
 	if (name && strcmp(name, "help") != 0 && !cli_verb_takes(v, name))
 		cli_verb_usage_error(v, "--%s does not apply to %s", name,
 				     v->name ? v->name : cli_prog);
+	if (given && given->has_arg == required_argument)
+		refuse_twice(v, name, optarg);
 	return c;
 }

@@ -296,6 +296,11 @@ const struct cli_verb *cli_verb_find(const struct cli_verb *verbs, size_t n,
 bool cli_verb_takes(const struct cli_verb *v, const char *longname);
 int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 		    const char *shortopts, const struct option *longopts);
+/* From now on cli_verb_getopt refuses an option that takes a value and
+ * is given twice with two values (getopt would silently keep the last),
+ * except the long names in repeats (space-separated: "key agg"), which
+ * add up. */
+void cli_refuse_twice(const char *repeats);
 /* "PROG: VERB: msg" (or "PROG: msg" for the tool itself), then "Usage:
  * PROG USAGE" and "Try 'PROG [VERB] --help'", exit 2. */
 _Noreturn void cli_verb_usage_error(const struct cli_verb *v, const char *fmt,

@@ -1559,6 +1559,7 @@ int main(int argc, char **argv)
 	int c;
 
 	cli_init(argv[0]);
+	cli_refuse_twice("group agg");
 	const struct cli_verb *v = cli_verb_pick(verbs, 2, &argc, &argv,
 						 usage);
 	if (v->name)
