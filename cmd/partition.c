@@ -359,7 +359,7 @@ static void control(struct worker *w, struct slot *s, struct par_chunk *ch)
 	s->control = true;
 	if (opt.time)
 		return;
-	const struct scan_member *m = &w->cw.rec.members[0];
+	const struct scan_member *m = WM_CONTROL_MEMBER(&w->cw.rec);
 	const char *why;
 	if (time_from_json(w->cw.rec.p + m->val, m->val_end - m->val, opt.unit,
 			   &s->t, &why) != 0)

@@ -211,6 +211,30 @@ window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
 J
 }
 
+@test "a _watermark line that repeats its name is one control line, its last value winning, as jq reads it" {
+	printf '%s\n' '{"t":5}' \
+		'{"_watermark":"1970-01-01T00:00:30Z","\u005fwatermark":"1970-01-01T00:01:00Z"}' \
+		'{"t":6}' '{"t":61}' > up.ndjson
+	run window --tumble 1m -t .t up.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
+J
+	# partition passes it on as the one value it holds; watermark drops it
+	run partition -n 1 -g .t up.ndjson
+	assert_success
+	assert_line --index 1 '0	{"_watermark":"1970-01-01T00:01:00Z"}'
+	run watermark -t .t up.ndjson
+	assert_success
+	assert_output - <<'J'
+{"t":5}
+{"t":6}
+{"t":61}
+J
+}
+
 @test "min, max, first and last keep the input's spelling; sums are exact" {
 	printf '%s\n' '{"t":1,"v":1.10}' '{"t":2,"v":0.2}' '{"t":3,"v":1e1}' '{"t":4,"v":null}' '{"t":5}' > in.ndjson
 	run window --tumble 1m -t .t --agg 'mn=min(.v)' --agg 'mx=max(.v)' --agg 'f=first(.v)' --agg 'l=last(.v)' --agg 's=sum(.v)' --agg 'n=count(.v)' --agg 'all=count()' in.ndjson

@@ -892,18 +892,11 @@ static bool prep_windows(struct worker *c, const struct line *ln,
 	return true;
 }
 
-static bool is_control(const struct scan_record *rec)
-{
-	return rec->nmembers == 1 &&
-	       scan_string_equals(rec->p + rec->members[0].key,
-				  rec->members[0].key_len, "_watermark", 10);
-}
-
 static void prep_control(struct worker *c, const struct line *ln,
 			 struct slot *s, struct par_chunk *ch)
 {
 	const char *why;
-	const struct scan_member *m = &c->cw.rec.members[0];
+	const struct scan_member *m = WM_CONTROL_MEMBER(&c->cw.rec);
 	s->kind = P_CONTROL;
 	s->msg = NULL;
 	if (opt.delay_given)
@@ -930,7 +923,7 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 		s->is_json = is_json;
 		return;
 	}
-	if (is_control(&c->cw.rec)) {
+	if (wm_control_line(&c->cw.rec)) {
 		prep_control(c, ln, s, ch);
 		return;
 	}
