@@ -11,9 +11,11 @@
  *   - A leap second, "23:59:60", is accepted and read as the second
  *     after :59, that is the same instant as the next minute's :00.
  *     POSIX time has no slot for it; this keeps events in order.
- *   - A number finer than a nanosecond ("1.0000000001" seconds) is
- *     refused rather than truncated: silently moving an event is worse
- *     than asking for a coarser input.
+ *   - A time finer than a nanosecond ("1.0000000001" seconds, or
+ *     ":00.0000000001Z") is refused rather than truncated: silently
+ *     moving an event is worse than asking for a coarser input.  Any
+ *     number of fractional digits is read when those past the ninth are
+ *     zeros.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, when built alone */
@@ -145,13 +147,20 @@ static int parse_calendar(const char *s, size_t n, bool loose,
 	int64_t frac = 0;
 	if (i == 19 && i < n && s[i] == '.') {
 		int k = 0;
+		bool finer = false; /* a non-zero digit past the 9th */
 		for (i++; i < n && is_digit(s[i]); i++, k++)
 			if (k < 9)
 				frac = frac * 10 + (s[i] - '0');
+			else if (s[i] != '0')
+				finer = true;
 		if (k == 0)
 			return -1;
-		if (k > 9) {
-			*why = "more than 9 fractional digits";
+		/* Any precision names an instant exactly when what lies
+		 * past the nanosecond is zeros (".1234567890" is .123456789);
+		 * anything else would be truncated, so it is refused, as
+		 * epoch numbers are. */
+		if (finer) {
+			*why = why_finer;
 			return -1;
 		}
 		for (; k < 9; k++)
