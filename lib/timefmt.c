@@ -10,6 +10,8 @@
  * Two choices worth knowing:
  *   - A leap second, "23:59:60", is accepted and read as the second
  *     after :59, that is the same instant as the next minute's :00.
+ *     Only where one can fall: 23:59:60 UTC on a month's last day
+ *     (05:29:60+05:30 too); "12:30:60Z" is refused.
  *     POSIX time has no slot for it; this keeps events in order.
  *   - A time finer than a nanosecond ("1.0000000001" seconds, or
  *     ":00.0000000001Z") is refused rather than truncated: silently
@@ -213,6 +215,25 @@ static int parse_calendar(const char *s, size_t n, bool loose,
 	}
 	t->sec = time_days_from_civil(y, mo, d) * SEC_PER_DAY + h * 3600 +
 		 mi * 60 + sec - offset;
+	if (sec == 60) {
+		/* A leap second ends a UTC month (RFC 3339, 5.7: 23:59:60Z,
+		 * 05:29:60+05:30); a :60 anywhere else names no instant. */
+		int64_t before = t->sec - 1; /* its 23:59:59Z */
+		int64_t days = before / SEC_PER_DAY;
+		int64_t sod = before % SEC_PER_DAY;
+		if (sod < 0) {
+			sod += SEC_PER_DAY;
+			days--;
+		}
+		int64_t uy;
+		int um, ud;
+		time_civil_from_days(days, &uy, &um, &ud);
+		if (sod != SEC_PER_DAY - 1 || ud != days_in_month(uy, um)) {
+			*why = "second 60 is not a leap second (23:59:60 "
+			       "UTC at the end of a month)";
+			return -1;
+		}
+	}
 	t->nsec = (int32_t)frac;
 	return 0;
 }

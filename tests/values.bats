@@ -306,6 +306,16 @@ J
 	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"lo":"1970-01-01T00:00:10.5000000000000Z","hi":"1970-01-01T00:00:10.5000000000000Z","n":2,"pane":{"timing":"on_time","index":0,"final":true}}'
 }
 
+@test "a leap second is the next minute's first instant; a :60 that is no leap second is refused" {
+	printf '%s\n' '{"t":"2016-12-31T23:59:60Z"}' '{"t":"2017-01-01T05:29:60+05:30"}' \
+		'{"t":"2016-12-31T12:30:60Z"}' '{"t":"2017-01-01T00:00:00Z"}' > in.ndjson
+	run window --tumble 1d -t .t --agg 'n=count()' --agg 'lo=min(.t)' --dlq d.ndjson in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"2017-01-01T00:00:00Z","end":"2017-01-02T00:00:00Z"},"n":3,"lo":"2016-12-31T23:59:60Z","pane":{"timing":"on_time","index":0,"final":true}}'
+	run jq -c '[.source.line, .error_message]' d.ndjson
+	assert_output '[3,"event time .t: second 60 is not a leap second (23:59:60 UTC at the end of a month)"]'
+}
+
 @test "one number is one partition, however it is spelled" {
 	cat > np.json <<'JSON'
 {"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}},{"name":"p","type":"double","nullable":true,"metadata":{}},{"name":"q","type":"long","nullable":true,"metadata":{}}]}

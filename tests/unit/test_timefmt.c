@@ -195,6 +195,18 @@ TEST(rfc3339_leap_second_is_the_next_second)
 	CHECK_INT(rfc("2017-01-01T00:00:00Z"), 1483228800000000000LL);
 	CHECK_INT(rfc("2016-12-31T23:59:60.5Z"), 1483228800500000000LL);
 	CHECK_INT(rfc("2017-01-01T05:29:60+05:30"), 1483228800000000000LL);
+	CHECK_INT(rfc("2016-12-31T18:59:60-05:00"), 1483228800000000000LL);
+	CHECK_INT(rfc("2024-02-29T23:59:60Z"), 1709251200000000000LL);
+	/* a :60 that is not 23:59:60 UTC at a month's end names nothing */
+	CHECK_STR(rfc_why("2016-12-31T12:30:60Z"),
+		  "second 60 is not a leap second (23:59:60 UTC at the end "
+		  "of a month)");
+	CHECK_STR(rfc_why("2016-12-31T23:59:60+01:00"),
+		  "second 60 is not a leap second (23:59:60 UTC at the end "
+		  "of a month)");
+	CHECK_STR(rfc_why("2016-12-30T23:59:60Z"),
+		  "second 60 is not a leap second (23:59:60 UTC at the end "
+		  "of a month)");
 }
 
 TEST(rfc3339_int64_limits)
