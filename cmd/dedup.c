@@ -849,6 +849,22 @@ int main(int argc, char **argv)
 	if (state_batch(opt.batch, &run.gen.batch, err, sizeof err) != 0)
 		cli_usage_error("%s", err);
 	describe_keys();
+	/* --check writes no records and commits no state */
+	struct cli_output outs[4];
+	size_t nouts = 0;
+	if (!opt.check)
+		outs[nouts++] = (struct cli_output){"output", NULL, false};
+	if (opt.dupes_path) /* replaced: truncated when opened */
+		outs[nouts++] = (struct cli_output){"--dupes", opt.dupes_path,
+						    false};
+	if (opt.dlq_path)
+		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
+						    true};
+	if (opt.state_path && !opt.check) /* renamed over at the end */
+		outs[nouts++] = (struct cli_output){"--state", opt.state_path,
+						    false};
+	cli_check_outputs(outs, nouts, argv + optind);
+
 	bool held = opt.keep == KEEP_LAST || opt.order_by;
 	run.seen = fpset_new(held || opt.ttl);
 	if (opt.state_path) {

@@ -553,6 +553,16 @@ int main(int argc, char **argv)
 	if (have_unit && !opt.time && !have_g)
 		cli_usage_error("--time-unit goes with -t (or with -g, for "
 				"upstream _watermark lines)");
+	/* with -o, the outputs are in a folder that must not exist yet */
+	struct cli_output outs[2];
+	size_t nouts = 0;
+	if (!opt.dir)
+		outs[nouts++] = (struct cli_output){"output", NULL, false};
+	if (opt.dlq_path)
+		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
+						    true};
+	cli_check_outputs(outs, nouts, argv + optind);
+
 	if (opt.time)
 		run.wm = wm_new(opt.delay, 0);
 	run.sent = xcalloc(opt.n, sizeof *run.sent);

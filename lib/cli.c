@@ -586,6 +586,107 @@ void cli_reject(struct dlq *dlq, void (*stop)(int status),
 
 /* ---- side outputs and dead letters ---- */
 
+/* Where path is, as a key two spellings of one file share: its device
+ * and inode when it exists, else its folder's real path and its name. */
+struct file_key {
+	bool exists;
+	dev_t dev;
+	ino_t ino;
+	char *name; /* !exists: realpath(folder) "/" base, or NULL */
+};
+
+static void file_key(const char *path, int fd, struct file_key *k)
+{
+	struct stat sb;
+	k->name = NULL;
+	k->exists = path ? stat(path, &sb) == 0 : fstat(fd, &sb) == 0;
+	if (k->exists) {
+		k->dev = sb.st_dev;
+		k->ino = sb.st_ino;
+		/* a terminal, a pipe or /dev/null is no file to lose */
+		if (!S_ISREG(sb.st_mode))
+			k->exists = false;
+		return;
+	}
+	if (!path)
+		return;
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path + 1))
+			  : xstrdup(".");
+	char *real = realpath(dir, NULL);
+	free(dir);
+	if (!real)
+		return;
+	const char *base = slash ? slash + 1 : path;
+	k->name = xmalloc(strlen(real) + strlen(base) + 2);
+	sprintf(k->name, "%s/%s", real, base);
+	free(real);
+}
+
+static bool file_same(const struct file_key *a, const struct file_key *b)
+{
+	if (a->exists && b->exists)
+		return a->dev == b->dev && a->ino == b->ino;
+	return !a->exists && !b->exists && a->name && b->name &&
+	       !strcmp(a->name, b->name);
+}
+
+/* "--late late.ndjson", or "standard output". */
+static const char *out_name(const struct cli_output *o, char *buf,
+			    size_t len)
+{
+	if (!o->path)
+		return "standard output";
+	snprintf(buf, len, "%s %s", o->what, o->path);
+	return buf;
+}
+
+void cli_check_outputs(const struct cli_output *outs, size_t n,
+		       char *const *files)
+{
+	struct file_key *k = xcalloc(n ? n : 1, sizeof *k);
+	bool *append = xcalloc(n ? n : 1, sizeof *append);
+	char b1[PATH_MAX + 64], b2[PATH_MAX + 64], msg[2 * PATH_MAX + 256];
+	msg[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		file_key(outs[i].path, 1, &k[i]);
+		/* standard output appends when the shell opened it so (>>) */
+		append[i] = outs[i].path ? outs[i].append
+					 : (fcntl(1, F_GETFL) & O_APPEND) != 0;
+	}
+	char *const stdin_only[] = {"-", NULL};
+	char *const *in = files[0] ? files : stdin_only;
+	for (size_t j = 0; in[j] && !msg[0]; j++) {
+		bool is_stdin = !strcmp(in[j], "-");
+		struct file_key f;
+		file_key(is_stdin ? NULL : in[j], 0, &f);
+		for (size_t i = 0; f.exists && i < n && !msg[0]; i++)
+			if (file_same(&f, &k[i]))
+				snprintf(msg, sizeof msg,
+					 "%s is also an input%s: a file "
+					 "written while it is read loses or "
+					 "repeats records; name another",
+					 out_name(&outs[i], b1, sizeof b1),
+					 is_stdin ? " (standard input)" : "");
+		free(f.name);
+	}
+	for (size_t i = 0; i < n && !msg[0]; i++)
+		for (size_t j = i + 1; j < n && !msg[0]; j++)
+			if (!(append[i] && append[j]) &&
+			    file_same(&k[i], &k[j]))
+				snprintf(msg, sizeof msg,
+					 "%s and %s are one file: one would "
+					 "overwrite the other; name two",
+					 out_name(&outs[i], b1, sizeof b1),
+					 out_name(&outs[j], b2, sizeof b2));
+	for (size_t i = 0; i < n; i++)
+		free(k[i].name);
+	free(k);
+	free(append);
+	if (msg[0])
+		cli_die(EXIT_TROUBLE, "%s", msg);
+}
+
 void cli_side_open(struct cli_side *s, const char *path, bool append)
 {
 	char err[512];

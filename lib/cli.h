@@ -221,6 +221,22 @@ struct cli_side {
 };
 /* Open PATH for appending, or truncated when !append. */
 void cli_side_open(struct cli_side *s, const char *path, bool append);
+
+/*
+ * The files a run writes, checked before any is opened: none may be one
+ * of the inputs (files, or standard input when files is empty or names
+ * "-"), or another output, unless both are appended to.  A truncated
+ * --dupes would empty the input before it is read; an appended --late
+ * or --dlq would be read back and written again without end; a state
+ * renamed over a dead-letter file would drop the letters.
+ */
+struct cli_output {
+	const char *what; /* "--late", "the state": for the message */
+	const char *path; /* NULL: standard output */
+	bool append;      /* appended to (stdout: opened O_APPEND) */
+};
+void cli_check_outputs(const struct cli_output *outs, size_t n,
+		       char *const *files);
 /* Write one record and its newline; nothing when not open. */
 void cli_side_write(struct cli_side *s, const char *rec, size_t len);
 void cli_side_close(struct cli_side *s);
