@@ -855,7 +855,27 @@ const char *cli_nearest(const char *s, const char *const *names)
 	size_t limit = strlen(s) / 3;
 	if (limit < 1)
 		limit = 1;
-	return bd <= limit ? best : NULL;
+	if (bd <= limit)
+		return best;
+	/* Another tool's name for an option: Beam's --allowed-lateness
+	 * is our --lateness, a --tumbling window our --tumble. */
+	size_t ls = strlen(s);
+	const char *stem = NULL;
+	size_t nstem = 0;
+	for (size_t k = 0; names && names[k]; k++) {
+		size_t ln = strlen(names[k]);
+		if (ln < ls && s[ls - ln - 1] == '-' &&
+		    !strcmp(s + ls - ln, names[k]))
+			return names[k];
+		size_t c = 0;
+		while (s[c] && s[c] == names[k][c])
+			c++;
+		if (c >= 4 && c + 1 >= ln && c < ls) {
+			stem = names[k];
+			nstem++;
+		}
+	}
+	return nstem == 1 ? stem : NULL;
 }
 
 _Noreturn void cli_verb_usage_error(const struct cli_verb *v, const char *fmt,

@@ -133,3 +133,22 @@ E
 	assert_success
 	assert_output "$(printf '0\t{"t":1,"id":1}')"
 }
+
+@test "another tool's name for an option gets a did you mean: Beam's --allowed-lateness, Flink's --tumbling" {
+	run window --tumble 1m -t .t --allowed-lateness 1m < /dev/null
+	assert_failure 2
+	assert_line --index 0 "window: unknown option '--allowed-lateness'; did you mean '--lateness'?"
+	run window --tumbling 1m -t .t < /dev/null
+	assert_failure 2
+	assert_line --index 0 "window: unknown option '--tumbling'; did you mean '--tumble'?"
+	run window --sliding 1m -t .t < /dev/null
+	assert_failure 2
+	assert_line --index 0 "window: unknown option '--sliding'; did you mean '--slide'?"
+	run watermark -t .t --allowed-lateness 1m < /dev/null
+	assert_failure 2
+	assert_line --index 0 "watermark: unknown option '--allowed-lateness'; did you mean '--lateness'?"
+	# two names it could be: no guess
+	run window --tumble 1m -t .t --state-file s < /dev/null
+	assert_failure 2
+	assert_line --index 0 "window: unknown option '--state-file'"
+}
