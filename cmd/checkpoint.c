@@ -1641,6 +1641,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	cli_init(argv[0]);
+	cli_refuse_twice("");
 	const struct cli_verb *vb = cli_verb_pick(verbs, NVERBS, &argc, &argv,
 						  usage);
 	const char *verb = vb->name;

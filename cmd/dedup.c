@@ -780,8 +780,10 @@ int main(int argc, char **argv)
 	};
 	char err[512];
 	int c;
+	bool unit_given = false;
 
 	cli_init(argv[0]);
+	cli_refuse_twice("key");
 	while ((c = cli_verb_getopt(&self, argc, argv, "k:t:j:h", longopts)) != -1) {
 		switch (c) {
 		case 'k':
@@ -811,6 +813,7 @@ int main(int argc, char **argv)
 			break;
 		case O_UNIT:
 			opt.unit = cli_time_unit(optarg);
+			unit_given = true;
 			break;
 		case O_DUPES: opt.dupes_path = optarg; break;
 		case O_CHECK: opt.check = true; break;
@@ -830,6 +833,9 @@ int main(int argc, char **argv)
 	}
 	if ((opt.ttl != 0) != (opt.time != NULL))
 		cli_usage_error("-t and --ttl go together");
+	if (unit_given && !opt.time)
+		cli_usage_error("--time-unit goes with -t (the unit of its "
+				"epoch numbers)");
 	if (opt.ttl && opt.shard.whole)
 		cli_usage_error("--ttl with --partition: a partition holds "
 				"only its keys' event times, so keys would "
@@ -843,6 +849,22 @@ int main(int argc, char **argv)
 	if (state_batch(opt.batch, &run.gen.batch, err, sizeof err) != 0)
 		cli_usage_error("%s", err);
 	describe_keys();
+	/* --check writes no records and commits no state */
+	struct cli_output outs[4];
+	size_t nouts = 0;
+	if (!opt.check)
+		outs[nouts++] = (struct cli_output){"output", NULL, false};
+	if (opt.dupes_path) /* replaced: truncated when opened */
+		outs[nouts++] = (struct cli_output){"--dupes", opt.dupes_path,
+						    false};
+	if (opt.dlq_path)
+		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
+						    true};
+	if (opt.state_path && !opt.check) /* renamed over at the end */
+		outs[nouts++] = (struct cli_output){"--state", opt.state_path,
+						    false};
+	cli_check_outputs(outs, nouts, argv + optind);
+
 	bool held = opt.keep == KEEP_LAST || opt.order_by;
 	run.seen = fpset_new(held || opt.ttl);
 	if (opt.state_path) {

@@ -359,7 +359,7 @@ static void control(struct worker *w, struct slot *s, struct par_chunk *ch)
 	s->control = true;
 	if (opt.time)
 		return;
-	const struct scan_member *m = &w->cw.rec.members[0];
+	const struct scan_member *m = WM_CONTROL_MEMBER(&w->cw.rec);
 	const char *why;
 	if (time_from_json(w->cw.rec.p + m->val, m->val_end - m->val, opt.unit,
 			   &s->t, &why) != 0)
@@ -493,8 +493,10 @@ int main(int argc, char **argv)
 	};
 	int c;
 	bool have_k = false, have_g = false, have_delay = false;
+	bool have_unit = false;
 
 	cli_init(argv[0]);
+	cli_refuse_twice("key group");
 	opt.threads = par_default_threads();
 	while ((c = cli_verb_getopt(&self, argc, argv, "n:k:g:o:t:j:h", longopts)) != -1) {
 		switch (c) {
@@ -526,6 +528,7 @@ int main(int argc, char **argv)
 			break;
 		case O_UNIT:
 			opt.unit = cli_time_unit(optarg);
+			have_unit = true;
 			break;
 		case O_DLQ: opt.dlq_path = optarg; break;
 		case O_STATS: opt.stats = true; break;
@@ -545,6 +548,21 @@ int main(int argc, char **argv)
 	opt.tuple = have_g;
 	if (have_delay && !opt.time)
 		cli_usage_error("--delay goes with -t");
+	/* Epoch numbers are read from -t, or without it from the upstream
+	 * _watermark lines -g passes on; with neither there are none. */
+	if (have_unit && !opt.time && !have_g)
+		cli_usage_error("--time-unit goes with -t (or with -g, for "
+				"upstream _watermark lines)");
+	/* with -o, the outputs are in a folder that must not exist yet */
+	struct cli_output outs[2];
+	size_t nouts = 0;
+	if (!opt.dir)
+		outs[nouts++] = (struct cli_output){"output", NULL, false};
+	if (opt.dlq_path)
+		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
+						    true};
+	cli_check_outputs(outs, nouts, argv + optind);
+
 	if (opt.time)
 		run.wm = wm_new(opt.delay, 0);
 	run.sent = xcalloc(opt.n, sizeof *run.sent);

@@ -428,15 +428,24 @@ int main(int argc, char **argv)
 	int c;
 	bool idle_clock_given = false;
 	const char *threads_arg = NULL;
+	const char *judging = NULL; /* an option that judges records */
 
 	cli_init(argv[0]);
+	cli_refuse_twice("");
 	while ((c = cli_verb_getopt(&self, argc, argv, "t:p:j:h", longopts)) != -1) {
 		switch (c) {
 		case 't': opt.time = cli_expr("-t", optarg); break;
-		case 'p': opt.part = cli_expr("-p", optarg); break;
-		case O_DELAY: opt.delay = cli_duration("--delay", optarg); break;
+		case 'p':
+			opt.part = cli_expr("-p", optarg);
+			judging = "-p";
+			break;
+		case O_DELAY:
+			opt.delay = cli_duration("--delay", optarg);
+			judging = "--delay";
+			break;
 		case O_LATENESS:
 			opt.lateness = cli_duration("--lateness", optarg);
+			judging = "--lateness";
 			break;
 		case O_IDLE:
 			opt.idle = cli_duration("--idle", optarg);
@@ -460,8 +469,14 @@ int main(int argc, char **argv)
 				cli_usage_error("--partitions: must be "
 						"positive");
 			break;
-		case O_LATE: opt.late_path = optarg; break;
-		case O_EMIT: opt.emit = true; break;
+		case O_LATE:
+			opt.late_path = optarg;
+			judging = "--late";
+			break;
+		case O_EMIT:
+			opt.emit = true;
+			judging = "--emit";
+			break;
 		case O_UNIT:
 			opt.unit = cli_time_unit(optarg);
 			break;
@@ -484,6 +499,14 @@ int main(int argc, char **argv)
 		cli_usage_error("-t EXPR is required");
 	if (opt.analyze != (opt.ingest != NULL))
 		cli_usage_error("--analyze and --ingest go together");
+	/* --analyze measures lateness and passes nothing on: an option
+	 * that sets the watermark or says where late records go would be
+	 * taken and ignored. */
+	if (opt.analyze && judging)
+		cli_usage_error("%s does not apply to --analyze, which only "
+				"measures how late records arrive (it keeps "
+				"no watermark and writes no records)",
+				judging);
 	if (opt.idle && !opt.part)
 		cli_usage_error("--idle needs -p");
 	if (idle_clock_given && !opt.idle)
@@ -501,6 +524,16 @@ int main(int argc, char **argv)
 					"out)", threads_arg);
 		opt.threads = 1;
 	}
+
+	struct cli_output outs[3] = {{"output", NULL, false}};
+	size_t nouts = 1;
+	if (opt.late_path && strcmp(opt.late_path, "drop") != 0)
+		outs[nouts++] = (struct cli_output){"--late", opt.late_path,
+						    true};
+	if (opt.dlq_path)
+		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
+						    true};
+	cli_check_outputs(outs, nouts, argv + optind);
 
 	run.wm = wm_new(opt.delay, opt.idle);
 	wm_set_idle_clock(run.wm, opt.idle_clock);

@@ -586,6 +586,107 @@ void cli_reject(struct dlq *dlq, void (*stop)(int status),
 
 /* ---- side outputs and dead letters ---- */
 
+/* Where path is, as a key two spellings of one file share: its device
+ * and inode when it exists, else its folder's real path and its name. */
+struct file_key {
+	bool exists;
+	dev_t dev;
+	ino_t ino;
+	char *name; /* !exists: realpath(folder) "/" base, or NULL */
+};
+
+static void file_key(const char *path, int fd, struct file_key *k)
+{
+	struct stat sb;
+	k->name = NULL;
+	k->exists = path ? stat(path, &sb) == 0 : fstat(fd, &sb) == 0;
+	if (k->exists) {
+		k->dev = sb.st_dev;
+		k->ino = sb.st_ino;
+		/* a terminal, a pipe or /dev/null is no file to lose */
+		if (!S_ISREG(sb.st_mode))
+			k->exists = false;
+		return;
+	}
+	if (!path)
+		return;
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path + 1))
+			  : xstrdup(".");
+	char *real = realpath(dir, NULL);
+	free(dir);
+	if (!real)
+		return;
+	const char *base = slash ? slash + 1 : path;
+	k->name = xmalloc(strlen(real) + strlen(base) + 2);
+	sprintf(k->name, "%s/%s", real, base);
+	free(real);
+}
+
+static bool file_same(const struct file_key *a, const struct file_key *b)
+{
+	if (a->exists && b->exists)
+		return a->dev == b->dev && a->ino == b->ino;
+	return !a->exists && !b->exists && a->name && b->name &&
+	       !strcmp(a->name, b->name);
+}
+
+/* "--late late.ndjson", or "standard output". */
+static const char *out_name(const struct cli_output *o, char *buf,
+			    size_t len)
+{
+	if (!o->path)
+		return "standard output";
+	snprintf(buf, len, "%s %s", o->what, o->path);
+	return buf;
+}
+
+void cli_check_outputs(const struct cli_output *outs, size_t n,
+		       char *const *files)
+{
+	struct file_key *k = xcalloc(n ? n : 1, sizeof *k);
+	bool *append = xcalloc(n ? n : 1, sizeof *append);
+	char b1[PATH_MAX + 64], b2[PATH_MAX + 64], msg[2 * PATH_MAX + 256];
+	msg[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		file_key(outs[i].path, 1, &k[i]);
+		/* standard output appends when the shell opened it so (>>) */
+		append[i] = outs[i].path ? outs[i].append
+					 : (fcntl(1, F_GETFL) & O_APPEND) != 0;
+	}
+	char *const stdin_only[] = {"-", NULL};
+	char *const *in = files[0] ? files : stdin_only;
+	for (size_t j = 0; in[j] && !msg[0]; j++) {
+		bool is_stdin = !strcmp(in[j], "-");
+		struct file_key f;
+		file_key(is_stdin ? NULL : in[j], 0, &f);
+		for (size_t i = 0; f.exists && i < n && !msg[0]; i++)
+			if (file_same(&f, &k[i]))
+				snprintf(msg, sizeof msg,
+					 "%s is also an input%s: a file "
+					 "written while it is read loses or "
+					 "repeats records; name another",
+					 out_name(&outs[i], b1, sizeof b1),
+					 is_stdin ? " (standard input)" : "");
+		free(f.name);
+	}
+	for (size_t i = 0; i < n && !msg[0]; i++)
+		for (size_t j = i + 1; j < n && !msg[0]; j++)
+			if (!(append[i] && append[j]) &&
+			    file_same(&k[i], &k[j]))
+				snprintf(msg, sizeof msg,
+					 "%s and %s are one file: one would "
+					 "overwrite the other; name two",
+					 out_name(&outs[i], b1, sizeof b1),
+					 out_name(&outs[j], b2, sizeof b2));
+	for (size_t i = 0; i < n; i++)
+		free(k[i].name);
+	free(k);
+	free(append);
+	if (msg[0])
+		cli_die(EXIT_TROUBLE, "%s", msg);
+}
+
 void cli_side_open(struct cli_side *s, const char *path, bool append)
 {
 	char err[512];
@@ -754,7 +855,27 @@ const char *cli_nearest(const char *s, const char *const *names)
 	size_t limit = strlen(s) / 3;
 	if (limit < 1)
 		limit = 1;
-	return bd <= limit ? best : NULL;
+	if (bd <= limit)
+		return best;
+	/* Another tool's name for an option: Beam's --allowed-lateness
+	 * is our --lateness, a --tumbling window our --tumble. */
+	size_t ls = strlen(s);
+	const char *stem = NULL;
+	size_t nstem = 0;
+	for (size_t k = 0; names && names[k]; k++) {
+		size_t ln = strlen(names[k]);
+		if (ln < ls && s[ls - ln - 1] == '-' &&
+		    !strcmp(s + ls - ln, names[k]))
+			return names[k];
+		size_t c = 0;
+		while (s[c] && s[c] == names[k][c])
+			c++;
+		if (c >= 4 && c + 1 >= ln && c < ls) {
+			stem = names[k];
+			nstem++;
+		}
+	}
+	return nstem == 1 ? stem : NULL;
 }
 
 _Noreturn void cli_verb_usage_error(const struct cli_verb *v, const char *fmt,
@@ -889,6 +1010,58 @@ void cli_verb_help(const struct cli_verb *v, const struct cli_opthelp *opts,
 	cli_out_close();
 	exit(EXIT_OK);
 }
+/* Is name one of the space-separated words of list? */
+static bool name_listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		while (*p == ' ')
+			p++;
+		size_t len = strcspn(p, " ");
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+/*
+ * An option that takes one value, given again with another: getopt
+ * would keep the last and drop the first without a word, so that
+ * `--tumble 1m ... --tumble 5m` silently runs one of them.  The same
+ * value twice is harmless and taken.
+ */
+static const char *twice_repeats; /* NULL: not checked */
+
+void cli_refuse_twice(const char *repeats)
+{
+	twice_repeats = repeats;
+}
+
+static void refuse_twice(const struct cli_verb *v, const char *name,
+			 const char *arg)
+{
+	static struct {
+		const char *name, *arg;
+	} given[64];
+	static size_t ngiven;
+	if (!twice_repeats || !arg || name_listed(twice_repeats, name))
+		return;
+	for (size_t i = 0; i < ngiven; i++)
+		if (given[i].name == name) {
+			if (strcmp(given[i].arg, arg) != 0)
+				cli_verb_usage_error(v, "--%s given twice "
+						     "('%s', then '%s'); "
+						     "give it once",
+						     name, given[i].arg, arg);
+			return;
+		}
+	if (ngiven < sizeof given / sizeof given[0]) {
+		given[ngiven].name = name;
+		given[ngiven++].arg = arg;
+	}
+}
+
 bool cli_verb_takes(const struct cli_verb *v, const char *longname)
 {
 	size_t n = strlen(longname);
@@ -965,18 +1138,21 @@ int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 		cli_verb_usage_error(v, "unknown option '%s'", word);
 	}
 	/* the long name of what was given, -k included */
-	const char *name = NULL;
+	const struct option *given = NULL;
 	if (longindex >= 0) {
-		name = longopts[longindex].name;
+		given = &longopts[longindex];
 	} else {
 		for (const struct option *o = longopts; o->name; o++)
 			if (o->val == c && !o->flag) {
-				name = o->name;
+				given = o;
 				break;
 			}
 	}
+	const char *name = given ? given->name : NULL;
 	if (name && strcmp(name, "help") != 0 && !cli_verb_takes(v, name))
 		cli_verb_usage_error(v, "--%s does not apply to %s", name,
 				     v->name ? v->name : cli_prog);
+	if (given && given->has_arg == required_argument)
+		refuse_twice(v, name, optarg);
 	return c;
 }

@@ -221,6 +221,22 @@ struct cli_side {
 };
 /* Open PATH for appending, or truncated when !append. */
 void cli_side_open(struct cli_side *s, const char *path, bool append);
+
+/*
+ * The files a run writes, checked before any is opened: none may be one
+ * of the inputs (files, or standard input when files is empty or names
+ * "-"), or another output, unless both are appended to.  A truncated
+ * --dupes would empty the input before it is read; an appended --late
+ * or --dlq would be read back and written again without end; a state
+ * renamed over a dead-letter file would drop the letters.
+ */
+struct cli_output {
+	const char *what; /* "--late", "the state": for the message */
+	const char *path; /* NULL: standard output */
+	bool append;      /* appended to (stdout: opened O_APPEND) */
+};
+void cli_check_outputs(const struct cli_output *outs, size_t n,
+		       char *const *files);
 /* Write one record and its newline; nothing when not open. */
 void cli_side_write(struct cli_side *s, const char *rec, size_t len);
 void cli_side_close(struct cli_side *s);
@@ -246,8 +262,11 @@ unsigned char *cli_state_read_all(struct state_reader *r,
 
 /*
  * cli_nearest: the name closest to s (leading dashes ignored; edit
- * distance at most a third of its length, and at least 1 allowed), or
- * NULL.  names is NULL-terminated.  For "did you mean".
+ * distance at most a third of its length, and at least 1 allowed);
+ * failing that, a name s ends in after a '-' (--allowed-lateness:
+ * lateness) or the one name s shares all but the last letter of (and
+ * at least 4) with (--tumbling: tumble, --sliding: slide); or NULL.
+ * names is NULL-terminated.  For "did you mean".
  */
 const char *cli_nearest(const char *s, const char *const *names);
 
@@ -296,6 +315,11 @@ const struct cli_verb *cli_verb_find(const struct cli_verb *verbs, size_t n,
 bool cli_verb_takes(const struct cli_verb *v, const char *longname);
 int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 		    const char *shortopts, const struct option *longopts);
+/* From now on cli_verb_getopt refuses an option that takes a value and
+ * is given twice with two values (getopt would silently keep the last),
+ * except the long names in repeats (space-separated: "key agg"), which
+ * add up. */
+void cli_refuse_twice(const char *repeats);
 /* "PROG: VERB: msg" (or "PROG: msg" for the tool itself), then "Usage:
  * PROG USAGE" and "Try 'PROG [VERB] --help'", exit 2. */
 _Noreturn void cli_verb_usage_error(const struct cli_verb *v, const char *fmt,

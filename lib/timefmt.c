@@ -10,10 +10,14 @@
  * Two choices worth knowing:
  *   - A leap second, "23:59:60", is accepted and read as the second
  *     after :59, that is the same instant as the next minute's :00.
+ *     Only where one can fall: 23:59:60 UTC on a month's last day
+ *     (05:29:60+05:30 too); "12:30:60Z" is refused.
  *     POSIX time has no slot for it; this keeps events in order.
- *   - A number finer than a nanosecond ("1.0000000001" seconds) is
- *     refused rather than truncated: silently moving an event is worse
- *     than asking for a coarser input.
+ *   - A time finer than a nanosecond ("1.0000000001" seconds, or
+ *     ":00.0000000001Z") is refused rather than truncated: silently
+ *     moving an event is worse than asking for a coarser input.  Any
+ *     number of fractional digits is read when those past the ninth are
+ *     zeros.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, when built alone */
@@ -145,13 +149,20 @@ static int parse_calendar(const char *s, size_t n, bool loose,
 	int64_t frac = 0;
 	if (i == 19 && i < n && s[i] == '.') {
 		int k = 0;
+		bool finer = false; /* a non-zero digit past the 9th */
 		for (i++; i < n && is_digit(s[i]); i++, k++)
 			if (k < 9)
 				frac = frac * 10 + (s[i] - '0');
+			else if (s[i] != '0')
+				finer = true;
 		if (k == 0)
 			return -1;
-		if (k > 9) {
-			*why = "more than 9 fractional digits";
+		/* Any precision names an instant exactly when what lies
+		 * past the nanosecond is zeros (".1234567890" is .123456789);
+		 * anything else would be truncated, so it is refused, as
+		 * epoch numbers are. */
+		if (finer) {
+			*why = why_finer;
 			return -1;
 		}
 		for (; k < 9; k++)
@@ -204,6 +215,25 @@ static int parse_calendar(const char *s, size_t n, bool loose,
 	}
 	t->sec = time_days_from_civil(y, mo, d) * SEC_PER_DAY + h * 3600 +
 		 mi * 60 + sec - offset;
+	if (sec == 60) {
+		/* A leap second ends a UTC month (RFC 3339, 5.7: 23:59:60Z,
+		 * 05:29:60+05:30); a :60 anywhere else names no instant. */
+		int64_t before = t->sec - 1; /* its 23:59:59Z */
+		int64_t days = before / SEC_PER_DAY;
+		int64_t sod = before % SEC_PER_DAY;
+		if (sod < 0) {
+			sod += SEC_PER_DAY;
+			days--;
+		}
+		int64_t uy;
+		int um, ud;
+		time_civil_from_days(days, &uy, &um, &ud);
+		if (sod != SEC_PER_DAY - 1 || ud != days_in_month(uy, um)) {
+			*why = "second 60 is not a leap second (23:59:60 "
+			       "UTC at the end of a month)";
+			return -1;
+		}
+	}
 	t->nsec = (int32_t)frac;
 	return 0;
 }

@@ -327,9 +327,16 @@ void wm_restore(struct wm *w, struct fp128 part, int64_t max)
 	}
 }
 
+/* Every member is _watermark: one member as jq reads the object (the
+ * last duplicate wins), however often the writer repeated the name. */
 bool wm_control_line(const struct scan_record *rec)
 {
-	return rec->nmembers == 1 &&
-	       scan_string_equals(rec->p + rec->members[0].key,
-				  rec->members[0].key_len, "_watermark", 10);
+	if (rec->nmembers == 0)
+		return false;
+	for (size_t i = 0; i < rec->nmembers; i++)
+		if (!scan_string_equals(rec->p + rec->members[i].key,
+					rec->members[i].key_len, "_watermark",
+					10))
+			return false;
+	return true;
 }

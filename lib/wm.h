@@ -86,6 +86,8 @@ size_t wm_partitions(const struct wm *w);
  * window honours and partition passes on; rec is its scan. */
 struct scan_record;
 bool wm_control_line(const struct scan_record *rec);
+/* Its value is that of the last member, as in jq. */
+#define WM_CONTROL_MEMBER(rec) (&(rec)->members[(rec)->nmembers - 1])
 
 int64_t wm_sub(int64_t a, int64_t b);
 int64_t wm_add(int64_t a, int64_t b);

@@ -300,6 +300,16 @@ J
 J
 }
 
+@test "--time-unit without -t is refused: no epoch number is read" {
+	printf '{"id":1}\n' > in.ndjson
+	run dedup -k .id --time-unit ms in.ndjson
+	assert_failure 2
+	assert_line --index 0 "dedup: --time-unit goes with -t (the unit of its epoch numbers)"
+	run dedup --order-by .id --time-unit ns in.ndjson
+	assert_failure 2
+	assert_line --index 0 "dedup: --time-unit goes with -t (the unit of its epoch numbers)"
+}
+
 @test "--ttl state carries keys and watermark to the next run" {
 	printf '{"id":1,"t":"2024-01-01T00:00:00Z"}\n' > a.ndjson
 	printf '{"id":1,"t":"2024-01-01T00:10:00Z"}\n{"id":1,"t":"2024-01-01T05:00:00Z"}\n' > b.ndjson

@@ -103,3 +103,52 @@ E
 		assert_line --index 0 "$c: --time-unit: want s, ms, us or ns, got 'xs'"
 	done
 }
+
+@test "an option with one value given twice with two values is refused; repeatable ones add up" {
+	printf '{"t":1,"id":1}\n' > in.ndjson
+	run window --tumble 1m --tumble 5m -t .t in.ndjson
+	assert_failure 2
+	assert_line --index 0 "window: --tumble given twice ('1m', then '5m'); give it once"
+	run dedup -k .id --keep first --keep last in.ndjson
+	assert_failure 2
+	assert_line --index 0 "dedup: --keep given twice ('first', then 'last'); give it once"
+	run watermark -t .t --delay 1s --delay 2s in.ndjson
+	assert_failure 2
+	assert_line --index 0 "watermark: --delay given twice ('1s', then '2s'); give it once"
+	run partition -n 2 -n 3 in.ndjson
+	assert_failure 2
+	assert_line --index 0 "partition: --partitions given twice ('2', then '3'); give it once"
+	run checkpoint read -s a.ckpt -n 1 --max-records 2 in.ndjson
+	assert_failure 2
+	assert_line --index 0 "checkpoint: read: --max-records given twice ('1', then '2'); give it once"
+	[ ! -e a.ckpt ]
+	# the same value twice is harmless; -k, -g and --agg add up
+	run window --tumble 1m --tumble 1m -t .t -g .id -g .t --agg 'n=count()' --agg 'm=count()' in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":[1,1],"n":1,"m":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	run dedup -k .id -k .t --stats --stats in.ndjson
+	assert_success
+	assert_line --index 0 '{"t":1,"id":1}'
+	run partition -n 1 -k .id -k .t in.ndjson
+	assert_success
+	assert_output "$(printf '0\t{"t":1,"id":1}')"
+}
+
+@test "another tool's name for an option gets a did you mean: Beam's --allowed-lateness, Flink's --tumbling" {
+	run window --tumble 1m -t .t --allowed-lateness 1m < /dev/null
+	assert_failure 2
+	assert_line --index 0 "window: unknown option '--allowed-lateness'; did you mean '--lateness'?"
+	run window --tumbling 1m -t .t < /dev/null
+	assert_failure 2
+	assert_line --index 0 "window: unknown option '--tumbling'; did you mean '--tumble'?"
+	run window --sliding 1m -t .t < /dev/null
+	assert_failure 2
+	assert_line --index 0 "window: unknown option '--sliding'; did you mean '--slide'?"
+	run watermark -t .t --allowed-lateness 1m < /dev/null
+	assert_failure 2
+	assert_line --index 0 "watermark: unknown option '--allowed-lateness'; did you mean '--lateness'?"
+	# two names it could be: no guess
+	run window --tumble 1m -t .t --state-file s < /dev/null
+	assert_failure 2
+	assert_line --index 0 "window: unknown option '--state-file'"
+}

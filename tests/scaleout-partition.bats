@@ -122,6 +122,29 @@ J
 	refute_output 0
 }
 
+@test "window over partitions: a partition that hears W in one big step writes one process's final flags" {
+	# a and c fall in different partitions of 2; c's records move W past
+	# the end + lateness of a's first window before a's partition hears it
+	printf '%s\n' '{"t":0,"g":"a"}' '{"t":70,"g":"c"}' '{"t":130,"g":"c"}' \
+		'{"t":200,"g":"a"}' > in.ndjson
+	w="window --tumble 1m -t .t -g .g --lateness 1m"
+	$w --delay 0s in.ndjson | window merge > want
+	partition -n 2 -g .g -t .t -o p in.ndjson
+	for i in 0 1; do
+		$w --partition $i/2 p/$i.ndjson > out.$i
+	done
+	run window merge out.*
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"a","count":1,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":"c","count":1,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"key":"c","count":1,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:03:00Z","end":"1970-01-01T00:04:00Z"},"key":"a","count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	run cmp want <(window merge out.*)
+	assert_success
+}
+
 @test "window over partitions: without late panes the merge is one process's output byte for byte" {
 	orders
 	w="window --tumble 10m -t .event_time -g .currency --agg s=sum(.amount)"
@@ -226,6 +249,23 @@ J
 	run partition -n 2 -k .k --delay 1m in.ndjson
 	assert_failure 2
 	assert_line --index 0 'partition: --delay goes with -t'
+}
+
+@test "--time-unit without -t or -g is refused: no epoch number is read" {
+	printf '{"k":1}\n' > in.ndjson
+	for keys in '-k .k' ''; do
+		run partition -n 2 $keys --time-unit ms in.ndjson
+		assert_failure 2
+		assert_line --index 0 'partition: --time-unit goes with -t (or with -g, for upstream _watermark lines)'
+	done
+	# with -g it reads the upstream watermark's epoch numbers
+	printf '{"k":1}\n{"_watermark":5000}\n' > in.ndjson
+	run partition -n 1 -g .k --time-unit ms in.ndjson
+	assert_success
+	assert_output - <<'J'
+0	{"k":1}
+0	{"_watermark":"1970-01-01T00:00:05Z"}
+J
 }
 
 @test "a partition run killed before its rename leaves no folder; the re-run makes it" {

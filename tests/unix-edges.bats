@@ -355,6 +355,60 @@ torn_dlq() {
 	assert_output '{"id":1,"t":1}'
 }
 
+@test "an output that is also an input is refused before anything is written: no truncated input, no endless loop" {
+	printf '{"id":1,"t":100}\n{"id":1,"t":1}\nbad\n' > in
+	cp in in.orig
+	msg='is also an input: a file written while it is read loses or repeats records; name another'
+	# --dupes would truncate the input before it is read
+	run dedup -k .id --dupes in in
+	assert_failure 2
+	assert_output "dedup: --dupes in $msg"
+	# an appended --late or --dlq would be read back and written again,
+	# without end (a 17 MB input grew to 4 GB in 20 s)
+	run watermark -t .t --late ./in in
+	assert_failure 2
+	assert_output "watermark: --late ./in $msg"
+	run sh -c 'window --tumble 1m -t .t --delay 0s --late late --dlq in < in'
+	assert_failure 2
+	assert_output "window: --dlq in is also an input (standard input): a file written while it is read loses or repeats records; name another"
+	run partition -n 2 -k .id --dlq in in
+	assert_failure 2
+	assert_output "partition: --dlq in $msg"
+	run sh -c 'watermark -t .t in >> in'
+	assert_failure 2
+	assert_output "watermark: standard output $msg"
+	cmp in in.orig
+	[ ! -e late ]
+}
+
+@test "two outputs that are one file are refused unless both append" {
+	printf '{"id":1,"t":100}\n{"id":1,"t":1}\nbad\n' > in
+	run dedup -k .id --dupes out --dlq out in
+	assert_failure 2
+	assert_output 'dedup: --dupes out and --dlq out are one file: one would overwrite the other; name two'
+	# the state is renamed over its path at the end: the letters would go
+	run dedup -k .id --state ./st --dlq st in
+	assert_failure 2
+	assert_output 'dedup: --dlq st and --state ./st are one file: one would overwrite the other; name two'
+	run window --tumble 1m -t .t --state st --late st in
+	assert_failure 2
+	assert_output 'window: --late st and --state st are one file: one would overwrite the other; name two'
+	run sh -c 'watermark -t .t --delay 1s --late o in > o'
+	assert_failure 2
+	assert_output 'watermark: standard output and --late o are one file: one would overwrite the other; name two'
+	[ ! -e st ]
+	# appended to both: they share the file, one whole line at a time
+	rm -f o
+	run sh -c 'watermark -t .t --late o --dlq o in >> o'
+	assert_success
+	run sh -c "jq -c 'if .error_type then .error_type else . end' o | sort"
+	assert_output - <<'J'
+"invalid_json"
+{"id":1,"t":100}
+{"id":1,"t":1}
+J
+}
+
 # ---- temp files of killed commits ----
 
 @test "the next commit under the lock removes the temps killed commits left" {

@@ -287,6 +287,36 @@ OUT
 	assert_output '{"window":{"start":"2024-01-01T08:00:00Z","end":"2024-01-01T09:00:00Z"},"lo":"2024-01-01T09:05:00+01:00","hi":"2024-01-01T08:20:00Z","pane":{"timing":"on_time","index":0,"final":true}}'
 }
 
+@test "a time's fraction of any length is exact to the nanosecond; finer is refused, not truncated" {
+	printf '%s\n' '{"t":"1970-01-01T00:00:10.5000000000000Z"}' \
+		'{"t":"1970-01-01T00:00:10.500000000Z"}' \
+		'{"t":"1970-01-01T00:00:10.4999999999Z"}' > in.ndjson
+	run sh -c 'watermark -t .t --dlq d.ndjson --stats in.ndjson 2>err &&
+		jq -c "{records_out,dead_lettered,watermark}" err'
+	assert_success
+	assert_output - <<'J'
+{"t":"1970-01-01T00:00:10.5000000000000Z"}
+{"t":"1970-01-01T00:00:10.500000000Z"}
+{"records_out":2,"dead_lettered":1,"watermark":"1970-01-01T00:00:10.500Z"}
+J
+	run jq -r .error_message d.ndjson
+	assert_output 'event time .t: finer than a nanosecond'
+	# min and max: the two spellings name one instant, the first kept
+	run window --tumble 1m -t .t --agg 'lo=min(.t)' --agg 'hi=max(.t)' --agg 'n=count()' <(head -2 in.ndjson)
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"lo":"1970-01-01T00:00:10.5000000000000Z","hi":"1970-01-01T00:00:10.5000000000000Z","n":2,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
+@test "a leap second is the next minute's first instant; a :60 that is no leap second is refused" {
+	printf '%s\n' '{"t":"2016-12-31T23:59:60Z"}' '{"t":"2017-01-01T05:29:60+05:30"}' \
+		'{"t":"2016-12-31T12:30:60Z"}' '{"t":"2017-01-01T00:00:00Z"}' > in.ndjson
+	run window --tumble 1d -t .t --agg 'n=count()' --agg 'lo=min(.t)' --dlq d.ndjson in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"2017-01-01T00:00:00Z","end":"2017-01-02T00:00:00Z"},"n":3,"lo":"2016-12-31T23:59:60Z","pane":{"timing":"on_time","index":0,"final":true}}'
+	run jq -c '[.source.line, .error_message]' d.ndjson
+	assert_output '[3,"event time .t: second 60 is not a leap second (23:59:60 UTC at the end of a month)"]'
+}
+
 @test "one number is one partition, however it is spelled" {
 	cat > np.json <<'JSON'
 {"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}},{"name":"p","type":"double","nullable":true,"metadata":{}},{"name":"q","type":"long","nullable":true,"metadata":{}}]}

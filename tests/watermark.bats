@@ -239,6 +239,20 @@ J
 	assert_output --partial 'watermark: --analyze and --ingest go together'
 }
 
+@test "--analyze refuses the options that judge records: they would be ignored" {
+	for o in '--delay 5m' '--lateness 1m' '-p .p' '--late drop' '--late late.ndjson' '--emit'; do
+		run watermark --analyze -t .e --ingest .i $o < /dev/null
+		assert_failure 2
+		assert_line --index 0 "watermark: ${o%% *} does not apply to --analyze, which only measures how late records arrive (it keeps no watermark and writes no records)"
+	done
+	[ ! -e late.ndjson ]
+	# what --analyze does use is taken
+	printf '{"e":1000,"i":3000}\n' > in.ndjson
+	run watermark --analyze -t .e --ingest .i --time-unit ms --stats --dlq d.ndjson in.ndjson
+	assert_success
+	assert_line --index 0 '{"records":1,"early":0,"p50":"2s","p90":"2s","p99":"2s","p99.9":"2s","max":"2s","suggested_delay":"3s"}'
+}
+
 @test "-t is required and --idle needs -p" {
 	run watermark < /dev/null
 	assert_failure 2

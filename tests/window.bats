@@ -44,6 +44,25 @@ J
 J
 }
 
+@test "with --lateness an on-time pane is not final, however coarsely the watermark moves" {
+	# W in fine steps, or in one step past end + lateness: the same panes
+	printf '%s\n' '{"t":0}' '{"_watermark":"1970-01-01T00:01:10Z"}' \
+		'{"_watermark":"1970-01-01T00:02:10Z"}' '{"t":200}' > fine.ndjson
+	printf '%s\n' '{"t":0}' '{"_watermark":"1970-01-01T00:02:10Z"}' \
+		'{"t":200}' > coarse.ndjson
+	for f in fine coarse; do
+		run window --tumble 1m -t .t --lateness 1m $f.ndjson
+		assert_success
+		assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:03:00Z","end":"1970-01-01T00:04:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	done
+	# without lateness the on-time pane is the window's last
+	run window --tumble 1m -t .t coarse.ndjson
+	assert_output --partial '"end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
 @test "too-late records go to --late FILE and are counted by --stats" {
 	events > in.ndjson
 	run sh -c 'window --tumble 1m --delay 0s -t .t --late late.ndjson --stats in.ndjson 2>err >/dev/null; jq -c "{records_in,late,too_late,panes,open_windows}" err; cat late.ndjson'
@@ -128,6 +147,22 @@ J
 	assert_output "$want"
 }
 
+@test "windows are half-open: a record at the end is the next one's, touching sessions stay apart" {
+	printf '{"t":%s}\n' 0 10 19.999999999 > in.ndjson
+	run window --tumble 10s -t .t in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:10Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:10Z","end":"1970-01-01T00:00:20Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	run window --session 10s -t .t in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:10Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:10Z","end":"1970-01-01T00:00:29.999999999Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+}
+
 @test "sessions are per key and close after the gap" {
 	cat > in.ndjson <<'J'
 {"t":0,"u":"b"}
@@ -173,6 +208,30 @@ J
 {"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
 {"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
 window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
+J
+}
+
+@test "a _watermark line that repeats its name is one control line, its last value winning, as jq reads it" {
+	printf '%s\n' '{"t":5}' \
+		'{"_watermark":"1970-01-01T00:00:30Z","\u005fwatermark":"1970-01-01T00:01:00Z"}' \
+		'{"t":6}' '{"t":61}' > up.ndjson
+	run window --tumble 1m -t .t up.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
+J
+	# partition passes it on as the one value it holds; watermark drops it
+	run partition -n 1 -g .t up.ndjson
+	assert_success
+	assert_line --index 1 '0	{"_watermark":"1970-01-01T00:01:00Z"}'
+	run watermark -t .t up.ndjson
+	assert_success
+	assert_output - <<'J'
+{"t":5}
+{"t":6}
+{"t":61}
 J
 }
 
@@ -292,6 +351,9 @@ J
 	run window --tumble 1m -t .t --agg 'x=median(.v)' < /dev/null
 	assert_failure 2
 	assert_output --partial "unknown function 'median'"
+	run window --tumble 1m -t .t --agg 'x=distnct(.v)' < /dev/null
+	assert_failure 2
+	assert_line --index 0 "window: --agg: unknown function 'distnct'; did you mean 'distinct'? (want count, sum, min, max, avg, first, last, distinct, p50, p90, p99 or p(EXPR, Q))"
 	run window --slide 1m -t .t < /dev/null
 	assert_failure 2
 	assert_output --partial '--slide and --every go together'

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "expr.h"
 #include "statefile.h"
 #include "xalloc.h"
@@ -77,9 +78,20 @@ int agg_parse(const char *text, struct agg_spec *out, char *err,
 		    !strncmp(fns[i].name, eq + 1, flen))
 			break;
 	if (i == sizeof fns / sizeof fns[0]) {
-		snprintf(err, errlen, "unknown function '%.*s' (want count, "
+		const char *names[sizeof fns / sizeof fns[0] + 1];
+		for (i = 0; i < sizeof fns / sizeof fns[0]; i++)
+			names[i] = fns[i].name;
+		names[i] = NULL;
+		char *fn = xstrndup(eq + 1, flen);
+		const char *near = cli_nearest(fn, names);
+		char hint[32] = "";
+		if (near)
+			snprintf(hint, sizeof hint, "; did you mean '%s'?",
+				 near);
+		snprintf(err, errlen, "unknown function '%s'%s (want count, "
 			 "sum, min, max, avg, first, last, distinct, p50, p90, "
-			 "p99 or p(EXPR, Q))", (int)flen, eq + 1);
+			 "p99 or p(EXPR, Q))", fn, hint);
+		free(fn);
 		return -1;
 	}
 	out->fn = fns[i].fn;

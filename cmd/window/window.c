@@ -634,10 +634,13 @@ static void advance(int64_t now)
 	}
 	if (run.nbatch > 1)
 		qsort(run.batch, run.nbatch, sizeof *run.batch, by_start_key);
-	for (size_t i = 0; i < run.nbatch; i++) {
-		struct win *w = run.batch[i];
-		emit(w, "on_time", wm_add(w->end, opt.lateness) <= now);
-	}
+	/* With --lateness an on-time pane is not final even when W has
+	 * passed end + lateness too: whether it has depends on how finely W
+	 * moved (per record here, in coarser steps in a partition that hears
+	 * W only before its own records), and a pane must not, or window
+	 * over partitions would not write one process's panes. */
+	for (size_t i = 0; i < run.nbatch; i++)
+		emit(run.batch[i], "on_time", opt.lateness == 0);
 	for (size_t i = 0; i < run.nbatch; i++)
 		win_unref(run.batch[i]);
 	while (run.expire.n && run.expire.e[0].at <= now) {
@@ -889,18 +892,11 @@ static bool prep_windows(struct worker *c, const struct line *ln,
 	return true;
 }
 
-static bool is_control(const struct scan_record *rec)
-{
-	return rec->nmembers == 1 &&
-	       scan_string_equals(rec->p + rec->members[0].key,
-				  rec->members[0].key_len, "_watermark", 10);
-}
-
 static void prep_control(struct worker *c, const struct line *ln,
 			 struct slot *s, struct par_chunk *ch)
 {
 	const char *why;
-	const struct scan_member *m = &c->cw.rec.members[0];
+	const struct scan_member *m = WM_CONTROL_MEMBER(&c->cw.rec);
 	s->kind = P_CONTROL;
 	s->msg = NULL;
 	if (opt.delay_given)
@@ -927,7 +923,7 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 		s->is_json = is_json;
 		return;
 	}
-	if (is_control(&c->cw.rec)) {
+	if (wm_control_line(&c->cw.rec)) {
 		prep_control(c, ln, s, ch);
 		return;
 	}
@@ -1556,6 +1552,7 @@ int main(int argc, char **argv)
 	int c;
 
 	cli_init(argv[0]);
+	cli_refuse_twice("group agg");
 	const struct cli_verb *v = cli_verb_pick(verbs, 2, &argc, &argv,
 						 usage);
 	if (v->name)
@@ -1675,6 +1672,18 @@ int main(int argc, char **argv)
 	if (state_batch(opt.batch, &run.gen.batch, err, sizeof err) != 0)
 		cli_usage_error("%s", err);
 	describe();
+	struct cli_output outs[4] = {{"output", NULL, false}};
+	size_t nouts = 1;
+	if (opt.late_path && strcmp(opt.late_path, "drop") != 0)
+		outs[nouts++] = (struct cli_output){"--late", opt.late_path,
+						    true};
+	if (opt.dlq_path)
+		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
+						    true};
+	if (opt.state_path) /* renamed over at the end */
+		outs[nouts++] = (struct cli_output){"--state", opt.state_path,
+						    false};
+	cli_check_outputs(outs, nouts, argv + optind);
 	run.wm = wm_new(opt.delay, 0);
 	if (opt.state_path) {
 		/* one real file, one lock, whatever name reaches it */

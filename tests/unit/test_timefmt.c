@@ -120,7 +120,7 @@ TEST(rfc3339_basic_forms)
 	CHECK_INT(rfc("1900-03-01T00:00:00Z"), -2203891200000000000LL);
 }
 
-TEST(rfc3339_fractions_up_to_nine_digits)
+TEST(rfc3339_fractions_exact_to_the_nanosecond)
 {
 	CHECK_INT(rfc("1970-01-01T00:00:00.5Z"), 500000000);
 	CHECK_INT(rfc("1970-01-01T00:00:00.000000001Z"), 1);
@@ -129,9 +129,14 @@ TEST(rfc3339_fractions_up_to_nine_digits)
 	CHECK_INT(rfc("1969-12-31T23:59:59.5Z"), -500000000);
 	CHECK_INT(rfc("1969-12-31T23:59:59.999999999Z"), -1);
 	CHECK_STR(rfc_why("1970-01-01T00:00:00.1234567891Z"),
-		  "more than 9 fractional digits");
-	CHECK_STR(rfc_why("1970-01-01T00:00:00.0000000000Z"),
-		  "more than 9 fractional digits");
+		  "finer than a nanosecond");
+	/* past the nanosecond, zeros: the instant is exact */
+	CHECK_INT(rfc("1970-01-01T00:00:00.0000000000Z"), 0);
+	CHECK_INT(rfc("1970-01-01T00:00:00.123456789000000000000Z"),
+		  123456789);
+	CHECK_INT(rfc("1969-12-31T23:59:59.9999999990Z"), -1);
+	CHECK_STR(rfc_why("1970-01-01T00:00:00.0000000000000000001Z"),
+		  "finer than a nanosecond");
 	CHECK_STR(rfc_why("1970-01-01T00:00:00.Z"), "not an RFC 3339 time");
 }
 
@@ -190,6 +195,18 @@ TEST(rfc3339_leap_second_is_the_next_second)
 	CHECK_INT(rfc("2017-01-01T00:00:00Z"), 1483228800000000000LL);
 	CHECK_INT(rfc("2016-12-31T23:59:60.5Z"), 1483228800500000000LL);
 	CHECK_INT(rfc("2017-01-01T05:29:60+05:30"), 1483228800000000000LL);
+	CHECK_INT(rfc("2016-12-31T18:59:60-05:00"), 1483228800000000000LL);
+	CHECK_INT(rfc("2024-02-29T23:59:60Z"), 1709251200000000000LL);
+	/* a :60 that is not 23:59:60 UTC at a month's end names nothing */
+	CHECK_STR(rfc_why("2016-12-31T12:30:60Z"),
+		  "second 60 is not a leap second (23:59:60 UTC at the end "
+		  "of a month)");
+	CHECK_STR(rfc_why("2016-12-31T23:59:60+01:00"),
+		  "second 60 is not a leap second (23:59:60 UTC at the end "
+		  "of a month)");
+	CHECK_STR(rfc_why("2016-12-30T23:59:60Z"),
+		  "second 60 is not a leap second (23:59:60 UTC at the end "
+		  "of a month)");
 }
 
 TEST(rfc3339_int64_limits)
@@ -440,7 +457,7 @@ TEST(json_reasons)
 		  "not an RFC 3339 time");
 	CHECK_STR(json_why("\"2024-13-01T10:00:00Z\""), "month out of range");
 	CHECK_STR(json_why("\"2024-05-01T10:00:00.0000000001Z\""),
-		  "more than 9 fractional digits");
+		  "finer than a nanosecond");
 	CHECK_STR(json_why("1.0000000001"), "finer than a nanosecond");
 	CHECK_STR(json_why("1e10"), "out of range");
 	CHECK_STR(json_why("-x"), "not a JSON number");
@@ -591,7 +608,7 @@ TEST(duration_format_round_trips)
 int main(void)
 {
 	RUN(rfc3339_basic_forms);
-	RUN(rfc3339_fractions_up_to_nine_digits);
+	RUN(rfc3339_fractions_exact_to_the_nanosecond);
 	RUN(rfc3339_offsets);
 	RUN(rfc3339_leap_years);
 	RUN(rfc3339_field_ranges);
