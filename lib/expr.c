@@ -42,6 +42,7 @@ struct expr {
 	jq_state *jq;
 	struct buf out;
 	struct buf msg; /* compile messages from libjq */
+	size_t count;   /* values the last evaluation gave */
 };
 
 static void collect_msg(void *ctx, jv msg)
@@ -603,6 +604,7 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 			   size_t errlen)
 {
 	size_t n = rec->n;
+	e->count = e->shape == SHAPE_TUPLE ? e->nparts : 1;
 	if (e->plain) {
 		const char *why = NULL;
 		switch (path_lookup_record(&e->path, rec, val, vlen, &why)) {
@@ -708,9 +710,15 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 		return EXPR_EMPTY;
 	if (count > 1)
 		buf_addc(&e->out, ']');
+	e->count = count;
 	*val = e->out.p;
 	*vlen = e->out.len;
 	return EXPR_VALUE;
+}
+
+size_t expr_count(const struct expr *e)
+{
+	return e->count;
 }
 
 const char *expr_failure(const struct expr *e, enum expr_status st,

@@ -51,6 +51,13 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 			   size_t errlen);
 
 /*
+ * How many values the last EXPR_VALUE of e was: 1, or more for a
+ * program that yielded several (given as one array).  A condition, which
+ * must be one true or false, refuses more than one.
+ */
+size_t expr_count(const struct expr *e);
+
+/*
  * For a status other than EXPR_VALUE: the dead-letter error type
  * (missing_field, wrong_type, expression_error) and, in msg, the reason
  * as "missing WHAT SRC", "WHAT SRC produced no value" or "WHAT SRC: err".

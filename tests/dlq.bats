@@ -60,6 +60,18 @@ J
 J
 }
 
+@test "a condition that gives several values is an expression_error, not one truthy array" {
+	printf '%s\n' '{"a":1,"b":2}' > in.ndjson
+	run dlq check -e 'false, true' -e '.a, .b' --dlq bad.ndjson in.ndjson
+	assert_success
+	assert_output ''
+	run jq -c '[.error_type, .error_message]' bad.ndjson
+	assert_output '["expression_error","check false, true: gave 2 values; a condition gives one"]'
+	run dlq check -e '[.a, .b]' in.ndjson
+	assert_success
+	assert_output '{"a":1,"b":2}'
+}
+
 @test "repeated -e must all pass; comparisons are exact on big numbers" {
 	printf '{"n":12345678901234567891}\n{"n":12345678901234567890}\n' > in.ndjson
 	run dlq check -e '.n >= 12345678901234567891' -e '.n != null' in.ndjson

@@ -197,12 +197,30 @@ TEST(jq_programs)
 	CHECK_INT(eval(e, "{\"a\":1,\"b\":\"x\"}", &v, &vlen, err,
 			    sizeof err), EXPR_VALUE);
 	CHECK(vlen == 7 && !memcmp(v, "[1,\"x\"]", 7));
+	CHECK_INT(expr_count(e), 1); /* one array */
 	expr_free(e);
 
 	e = expr_compile(".a, .b", err, sizeof err);
 	CHECK_INT(eval(e, "{\"a\":1,\"b\":2}", &v, &vlen, err,
 			    sizeof err), EXPR_VALUE);
 	CHECK(vlen == 5 && !memcmp(v, "[1,2]", 5)); /* a tuple */
+	CHECK_INT(expr_count(e), 2);
+	expr_free(e);
+
+	/* several values from libjq count as several, one as one */
+	e = expr_compile("false, true", err, sizeof err);
+	CHECK_INT(eval(e, "{}", &v, &vlen, err, sizeof err), EXPR_VALUE);
+	CHECK_INT(expr_count(e), 2);
+	expr_free(e);
+	e = expr_compile(".a | . + 1", err, sizeof err);
+	CHECK_INT(eval(e, "{\"a\":1}", &v, &vlen, err, sizeof err),
+		  EXPR_VALUE);
+	CHECK_INT(expr_count(e), 1);
+	expr_free(e);
+	e = expr_compile(".a", err, sizeof err);
+	CHECK_INT(eval(e, "{\"a\":1}", &v, &vlen, err, sizeof err),
+		  EXPR_VALUE);
+	CHECK_INT(expr_count(e), 1);
 	expr_free(e);
 
 	e = expr_compile("empty", err, sizeof err);
