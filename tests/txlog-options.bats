@@ -97,6 +97,36 @@ J
 	assert_line --index 0 --partial '{"version":2,'
 }
 
+@test "a jq condition that gives several values is refused, not taken as true" {
+	txlog init W --infer > /dev/null
+	printf '%s\n' '{"a":1,"b":2}' '{"a":3,"b":4}' | txlog append W
+	# as one array it was truthy: the delete took both rows
+	run txlog delete W --where '.a == 1, .b == 9'
+	assert_failure 2
+	assert_output 'txlog: --where: .a == 1, .b == 9 gave 2 values for one row; a condition gives one (join them with and, or, any or all)'
+	for j in 1 2; do
+		run txlog cat W -j "$j" --where '.a == 1, .a == 3'
+		assert_failure 2
+		assert_output 'txlog: --where: .a == 1, .a == 3 gave 2 values for one row; a condition gives one (join them with and, or, any or all)'
+	done
+	run txlog update W --where '.a == 1, true' --set 'b = 7'
+	assert_failure 2
+	run sh -c "echo '{\"a\":1,\"b\":1}' | txlog merge W -k .a --delete-when '.b == 1, true'"
+	assert_failure 2
+	assert_output 'txlog: --delete-when: .b == 1, true gave 2 values for one record; a condition gives one (join them with and, or, any or all)'
+	run sh -c "echo '{\"a\":1,\"b\":5}' | txlog merge W -k .a --when-newer '.b, .a'"
+	assert_failure 2
+	assert_output 'txlog: --when-newer: .b, .a gave 2 values for one record; it compares one'
+	# nothing changed, nothing left behind; one value still works
+	run txlog cat W
+	assert_output $'{"a":1,"b":2}\n{"a":3,"b":4}'
+	[ "$(ls W | wc -l)" = 2 ]
+	run txlog delete W --where '.a == 1 or .b == 9'
+	assert_success
+	run txlog cat W
+	assert_output '{"a":3,"b":4}'
+}
+
 @test "merge with a partial record updates only the columns it gives" {
 	txlog init M --infer --partition-by p > /dev/null
 	printf '%s\n' '{"id":1,"p":"x","a":1,"b":"keep"}' '{"id":2,"p":"y","a":2,"b":"k2"}' | txlog append M

@@ -778,6 +778,11 @@ static bool truthy(struct expr *e, const struct scan_record *r)
 		txlog_fail(EXIT_TROUBLE, "--delete-when: %s", err);
 	if (st != EXPR_VALUE)
 		return false;
+	if (expr_count(e) > 1)
+		txlog_fail(EXIT_TROUBLE, "--delete-when: %s gave %zu values for "
+			   "one record; a condition gives one (join them with "
+			   "and, or, any or all)", expr_source(e),
+			   expr_count(e));
 	return !(vn == 5 && memcmp(v, "false", 5) == 0) &&
 	       !(vn == 4 && memcmp(v, "null", 4) == 0);
 }
@@ -850,6 +855,10 @@ static void newer_of(struct expr *e, const struct scan_record *r,
 	enum expr_status st = expr_eval(e, r, &v, &vn, err, sizeof err);
 	if (st == EXPR_ERROR)
 		txlog_fail(EXIT_TROUBLE, "--when-newer: %s", err);
+	if (st == EXPR_VALUE && expr_count(e) > 1)
+		txlog_fail(EXIT_TROUBLE, "--when-newer: %s gave %zu values for "
+			   "one record; it compares one", expr_source(e),
+			   expr_count(e));
 	if (st == EXPR_VALUE)
 		buf_add(out, v, vn);
 	else
