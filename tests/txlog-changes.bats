@@ -128,6 +128,23 @@ J
 	assert_output 'txlog: t: column _change_type is a name the change data feed reserves (as in Delta); changes refused'
 }
 
+@test "a _change_type column a restore dropped from the schema is still refused where its rows are read" {
+	txlog init t --infer
+	echo '{"id":1}' | txlog append t
+	echo '{"id":2,"_change_type":"x"}' | txlog append t --merge-schema
+	txlog restore t --version 1
+	run txlog changes t --from 1
+	assert_failure 2
+	assert_output 'txlog: t: column _change_type is a name the change data feed reserves (as in Delta); changes refused'
+	run txlog changes t --from 3
+	assert_failure 2
+	assert_output 'txlog: t: column _change_type is a name the change data feed reserves (as in Delta); changes refused'
+	echo '{"id":3}' | txlog append t
+	run sh -c "txlog changes t --from 4 | jq -c '[._change_type, .id]'"
+	assert_success
+	assert_output '["insert",3]'
+}
+
 # Operation $1 (0-8) on t with random rows (RANDOM seeded by the caller).
 random_op() {
 	local k=$((RANDOM % 6 + 1)) r=$((RANDOM % 100)) p

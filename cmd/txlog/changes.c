@@ -50,6 +50,33 @@
 static const char *const reserved[] = {"_change_type", "_commit_version",
 				       "_commit_timestamp"};
 
+/* A schema with a column named like one of the feed's own is refused:
+ * its rows would carry the member twice. */
+static void refuse_reserved(const struct ds_type *schema)
+{
+	for (size_t i = 0; schema && i < schema->nfields; i++)
+		for (size_t k = 0; k < 3; k++)
+			if (strcmp(schema->fields[i].name, reserved[k]) == 0)
+				cli_die(EXIT_TROUBLE, "%s: column %s is a name "
+					"the change data feed reserves (as in "
+					"Delta); changes refused", opt.table,
+					reserved[k]);
+}
+
+/* The schema a commit sets, if it sets one, through refuse_reserved. */
+static void commit_schema_check(int64_t v, const char *text, size_t n)
+{
+	struct dl_snapshot *w = xcalloc(1, sizeof *w);
+	w->table = xstrdup(opt.table);
+	w->version = -1;
+	w->checkpoint_version = -1;
+	char err[512];
+	if (dl_apply(w, text, n, v, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	refuse_reserved(w->schema);
+	dl_snapshot_free(w);
+}
+
 /* The data file of a commit's add or remove, refused when it is gone. */
 static struct lines *open_changed(const struct dl_snapshot *w,
 				  const struct dl_file *f)
@@ -379,40 +406,51 @@ int verb_changes(void)
 	if (opt.from > to)
 		cli_usage_error("--from %lld is after --to %lld",
 				(long long)opt.from, (long long)to);
-	for (size_t i = 0; s->schema && i < s->schema->nfields; i++)
-		for (size_t k = 0; k < 3; k++)
-			if (strcmp(s->schema->fields[i].name, reserved[k]) == 0)
-				cli_die(EXIT_TROUBLE, "%s: column %s is a name "
-					"the change data feed reserves (as in "
-					"Delta); changes refused", opt.table,
-					reserved[k]);
+	refuse_reserved(s->schema);
 	dl_snapshot_free(s);
+	/* A restore can bring back a schema without a column that rows of
+	 * the range still hold: check the schema before the range too, and
+	 * every schema the range sets, before a row is written. */
+	if (opt.from > 0 && (s = dl_load(opt.table, opt.from - 1, err,
+					 sizeof err))) {
+		refuse_reserved(s->schema);
+		dl_snapshot_free(s);
+	}
 	size_t nv;
 	int64_t *vs = dl_list_versions(opt.table, &nv, err, sizeof err);
 	if (!vs)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	int64_t *times = txlog_commit_times(vs, nv);
 	struct buf text = {0}, o = {0};
-	size_t k = 0;
-	for (int64_t v = opt.from; v <= to; v++) {
-		while (k < nv && vs[k] < v)
-			k++;
-		int rc = k < nv && vs[k] == v
-				 ? dl_read_commit(opt.table, v, &text, err,
-						  sizeof err)
-				 : 1;
-		if (rc < 0)
-			cli_die(EXIT_TROUBLE, "%s", err);
-		if (rc == 1 || times[k] < 0)
-			cli_die(EXIT_TROUBLE, "%s: the commit of version %lld "
-				"is gone (log cleanup): its changes cannot be "
-				"read; start --from a later version", opt.table,
-				(long long)v);
-		struct instant at = {times[k] / 1000,
-				     (int32_t)(times[k] % 1000) * 1000000};
-		char ts[TIME_STRMAX];
-		time_format_instant(&at, TIME_STYLE_MILLIS, ts);
-		version_changes(v, text.p, text.len, ts, &o);
+	/* pass 0 checks the schemas, pass 1 writes the rows */
+	for (int pass = 0; pass < 2; pass++) {
+		size_t k = 0;
+		for (int64_t v = opt.from; v <= to; v++) {
+			while (k < nv && vs[k] < v)
+				k++;
+			int rc = k < nv && vs[k] == v
+					 ? dl_read_commit(opt.table, v, &text,
+							  err, sizeof err)
+					 : 1;
+			if (rc < 0)
+				cli_die(EXIT_TROUBLE, "%s", err);
+			if (rc == 1 || times[k] < 0)
+				cli_die(EXIT_TROUBLE, "%s: the commit of "
+					"version %lld is gone (log cleanup): "
+					"its changes cannot be read; start "
+					"--from a later version", opt.table,
+					(long long)v);
+			if (pass == 0) {
+				commit_schema_check(v, text.p, text.len);
+				continue;
+			}
+			struct instant at = {times[k] / 1000,
+					     (int32_t)(times[k] % 1000) *
+						     1000000};
+			char ts[TIME_STRMAX];
+			time_format_instant(&at, TIME_STYLE_MILLIS, ts);
+			version_changes(v, text.p, text.len, ts, &o);
+		}
 	}
 	buf_free(&text);
 	buf_free(&o);
