@@ -312,14 +312,22 @@ int dlq_envelope_parse(struct scan_record *rec, const char *line, size_t len,
 		e->bad = "";
 		e->retry_count = n;
 	}
-	if (path_lookup_record(&p_at, rec, &v, &vl, &why) == PATH_FOUND &&
-	    v[0] == '"' && vl >= 2) {
-		int64_t ns;
-		if (time_parse_rfc3339(v + 1, vl - 2, &ns, &why) == 0)
-			e->failed_at = ns;
-	}
-	e->replayable = path_lookup_record(&p_repl, rec, &v, &vl, &why) ==
-				PATH_FOUND &&
-			vl == 4 && !memcmp(v, "true", 4);
+	/* Every writer stamps failed_at and says replayable: an entry
+	 * without them read as "no age" or "parked" would be counted,
+	 * purged and replayed by a guess. */
+	int64_t ns;
+	e->bad = " (failed_at is not an RFC 3339 time of years 1678 to 2262)";
+	if (path_lookup_record(&p_at, rec, &v, &vl, &why) != PATH_FOUND ||
+	    v[0] != '"' || vl < 2 ||
+	    time_parse_rfc3339(v + 1, vl - 2, &ns, &why) != 0)
+		return -1;
+	e->failed_at = ns;
+	e->bad = " (replayable is not true or false)";
+	if (path_lookup_record(&p_repl, rec, &v, &vl, &why) != PATH_FOUND ||
+	    !((vl == 4 && !memcmp(v, "true", 4)) ||
+	      (vl == 5 && !memcmp(v, "false", 5))))
+		return -1;
+	e->bad = "";
+	e->replayable = v[0] == 't';
 	return 0;
 }

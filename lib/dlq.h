@@ -58,7 +58,7 @@ struct dlq_envelope {
 	const char *error_type; /* raw string literal, quotes included */
 	size_t error_type_len;
 	uint64_t retry_count;
-	int64_t failed_at; /* ns; INT64_MIN when absent or bad */
+	int64_t failed_at; /* ns; required: an entry without a readable one is not an envelope */
 	bool replayable;
 	bool raw;        /* original_record is the raw line, as a string */
 	const char *bad; /* when not an envelope: why, if known, else "" */

@@ -222,8 +222,8 @@ int dlq_append_lock(int fd, const char *path)
 }
 
 int dlq_rewrite(const char *dlq_path,
-		void (*fn)(void *ctx, const char *line, size_t len,
-			   struct buf *out),
+		bool (*fn)(void *ctx, uint64_t lineno, const char *line,
+			   size_t len, struct buf *out),
 		void *ctx, uint64_t *cut, char *err, size_t errlen)
 {
 	/* A rewrite replaces the file: never through a planted symlink. */
@@ -256,6 +256,7 @@ int dlq_rewrite(const char *dlq_path,
 		buf_add(&in, chunk, (size_t)r);
 	}
 	size_t i = 0;
+	uint64_t lineno = 0;
 	if (cut)
 		*cut = 0;
 	while (i < in.len) {
@@ -266,8 +267,13 @@ int dlq_rewrite(const char *dlq_path,
 			break;
 		}
 		size_t end = (size_t)(nl - in.p);
-		if (end > i)
-			fn(ctx, in.p + i, end - i, &out);
+		lineno++;
+		if (end > i && !fn(ctx, lineno, in.p + i, end - i, &out)) {
+			buf_free(&in);
+			buf_free(&out);
+			close(fd);
+			return 1;
+		}
 		i = end + 1;
 	}
 	if (commit_replace(dlq_path, out.p ? out.p : "", out.len, err,

@@ -65,14 +65,16 @@ int dlq_ledger_remove(const char *dlq_path, char *err, size_t errlen);
 
 /*
  * Rewrite the DLQ file by the protocol above.  fn sees each line (without
- * its newline) and appends what replaces it to out, newline included
- * (nothing: the line goes).  A missing file is an empty one.  An
- * unterminated last line is torn (see dlq_cut_torn) and dropped; *cut
- * (may be NULL) gets its length.  0, or -1 with err.
+ * its newline; lineno counts from 1, blank lines too) and appends what
+ * replaces it to out, newline included (nothing: the line goes), or
+ * returns false to abandon the rewrite: then the file stays as it was and
+ * the result is 1 (fn's ctx says why).  A missing file is an empty one.
+ * An unterminated last line is torn (see dlq_cut_torn) and dropped; *cut
+ * (may be NULL) gets its length.  0, 1, or -1 with err.
  */
 int dlq_rewrite(const char *dlq_path,
-		void (*fn)(void *ctx, const char *line, size_t len,
-			   struct buf *out),
+		bool (*fn)(void *ctx, uint64_t lineno, const char *line,
+			   size_t len, struct buf *out),
 		void *ctx, uint64_t *cut, char *err, size_t errlen);
 
 /*

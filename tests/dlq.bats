@@ -303,6 +303,56 @@ J
 J
 }
 
+# An envelope line: id, retry_count, failed_at, replayable.
+letter() {
+	printf '{"original_record":{"id":%s},"error_type":"t","error_message":"m","retry_count":%s,"failed_at":"%s","replayable":%s,"source":{"tool":"dlq","file":"f","line":1}}\n' "$@"
+}
+
+@test "purge refuses a line it cannot date or read, naming it, and purges nothing" {
+	letter 1 0 2020-01-01T00:00:00Z true > q.ndjson
+	letter 2 1.0 2020-01-01T00:00:00Z true >> q.ndjson
+	cp q.ndjson before
+	run dlq purge --older-than 1h q.ndjson
+	assert_failure 2
+	assert_output 'dlq: q.ndjson:2: not a dead-letter envelope (retry_count is not a whole number 0 to 2^63-1); nothing purged'
+	cmp q.ndjson before
+	letter 1 0 2020-01-01T00:00:00Z true > q.ndjson
+	echo >> q.ndjson
+	letter 3 0 2026-02-29T00:00:00Z true >> q.ndjson
+	run dlq purge --older-than 1h q.ndjson
+	assert_failure 2
+	assert_output 'dlq: q.ndjson:3: not a dead-letter envelope (failed_at is not an RFC 3339 time of years 1678 to 2262); nothing purged'
+	letter 4 0 2020-01-01T00:00:00Z '"yes"' > q.ndjson
+	run dlq purge --older-than 1h q.ndjson
+	assert_failure 2
+	assert_output 'dlq: q.ndjson:1: not a dead-letter envelope (replayable is not true or false); nothing purged'
+	run dlq stats q.ndjson
+	assert_failure 2
+	assert_output 'dlq: q.ndjson:1: not a dead-letter envelope (replayable is not true or false)'
+}
+
+@test "stats refuses an entry without a readable failed_at rather than leave it out of oldest and newest" {
+	letter 1 0 2026-01-01T00:00:00Z true > q.ndjson
+	letter 2 0 garbage true >> q.ndjson
+	run dlq stats q.ndjson
+	assert_failure 2
+	assert_output 'dlq: q.ndjson:2: not a dead-letter envelope (failed_at is not an RFC 3339 time of years 1678 to 2262)'
+	run dlq replay q.ndjson
+	assert_failure 2
+	assert_output 'dlq: q.ndjson:2: not a dead-letter envelope (failed_at is not an RFC 3339 time of years 1678 to 2262)'
+}
+
+@test "purge dates entries as instants, whatever their offset or case" {
+	letter 1 0 2020-01-01T00:00:00+14:00 true > q.ndjson
+	letter 2 0 2020-01-01t00:00:00.5z true >> q.ndjson
+	letter 3 0 2200-01-01T00:00:00-12:00 false >> q.ndjson
+	run dlq purge --older-than 1h q.ndjson
+	assert_success
+	assert_output 'dlq: q.ndjson: 2 entries purged (failed more than 1h ago)'
+	run jq -c .original_record.id q.ndjson
+	assert_output '3'
+}
+
 @test "concurrent writers lose no entry while replays commit and purges run" {
 	seq 1 400 | sed 's/.*/{"n":&}/' > in.ndjson
 	for w in 1 2 3 4; do

@@ -41,8 +41,8 @@ static void torn_cut_said(const char *path, uint64_t cut)
 
 /* dlq_rewrite, saying what it cut. */
 static int rewrite(const char *path,
-		   void (*fn)(void *ctx, const char *line, size_t len,
-			      struct buf *out),
+		   bool (*fn)(void *ctx, uint64_t lineno, const char *line,
+			      size_t len, struct buf *out),
 		   void *ctx, char *err, size_t errlen)
 {
 	uint64_t cut;
@@ -235,9 +235,10 @@ static int hash_cmp(const void *a, const void *b)
 
 /* Parking: every replayable entry at --max-retries or past it becomes
  * replayable false; the rest pass unchanged. */
-static void park_line(void *vctx, const char *line, size_t len,
-		      struct buf *out)
+static bool park_line(void *vctx, uint64_t lineno, const char *line,
+		      size_t len, struct buf *out)
 {
+	(void)lineno;
 	struct pending *p = vctx;
 	static struct scan_record rec;
 	struct dlq_envelope e;
@@ -256,17 +257,19 @@ static void park_line(void *vctx, const char *line, size_t len,
 			buf_add(out, v + vl, len - (size_t)(v + vl - line));
 			buf_addc(out, '\n');
 			p->parked++;
-			return;
+			return true;
 		}
 	}
 	buf_add(out, line, len);
 	buf_addc(out, '\n');
+	return true;
 }
 
 /* Drop each line named in the ledger, once per mention. */
-static void drop_line(void *vctx, const char *line, size_t len,
-		      struct buf *out)
+static bool drop_line(void *vctx, uint64_t lineno, const char *line,
+		      size_t len, struct buf *out)
 {
+	(void)lineno;
 	struct pending *p = vctx;
 	struct dlq_ledger_entry key = {.line_hash = dlq_line_hash(line, len)};
 	struct dlq_ledger_entry *hit =
@@ -278,11 +281,12 @@ static void drop_line(void *vctx, const char *line, size_t len,
 		     hit++)
 			if (hit->retry_count != UINT64_MAX) {
 				hit->retry_count = UINT64_MAX; /* used */
-				return;
+				return true;
 			}
 	}
 	buf_add(out, line, len);
 	buf_addc(out, '\n');
+	return true;
 }
 
 /* Append the original record of e to out (a raw line decoded from its
@@ -400,9 +404,10 @@ static int fp_only_cmp(const void *a, const void *b)
  * record in the ledger twice (at retry_count 3 and 4, say) comes back as
  * the highest + 1 both times (dlq_put), so an exact match would keep one
  * of the two: a duplicate. */
-static void unreplay_line(void *vctx, const char *line, size_t len,
-			  struct buf *out)
+static bool unreplay_line(void *vctx, uint64_t lineno, const char *line,
+			  size_t len, struct buf *out)
 {
+	(void)lineno;
 	struct settle *st = vctx;
 	static struct scan_record rec;
 	struct dlq_envelope e;
@@ -423,12 +428,13 @@ static void unreplay_line(void *vctx, const char *line, size_t len,
 				if (!st->used[hit - st->e]) {
 					st->used[hit - st->e] = true;
 					st->dropped++;
-					return;
+					return true;
 				}
 		}
 	}
 	buf_add(out, line, len);
 	buf_addc(out, '\n');
+	return true;
 }
 
 /*
@@ -608,21 +614,30 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 struct purge {
 	int64_t before;
 	uint64_t dropped;
+	uint64_t bad_line; /* the line that is not an envelope */
+	const char *bad;   /* why, as dlq_envelope_parse says */
 };
 
-static void purge_line(void *vctx, const char *line, size_t len,
-		       struct buf *out)
+static bool purge_line(void *vctx, uint64_t lineno, const char *line,
+		       size_t len, struct buf *out)
 {
 	struct purge *pg = vctx;
 	static struct scan_record rec;
 	struct dlq_envelope e;
-	if (dlq_envelope_parse(&rec, line, len, &e) == 0 &&
-	    e.failed_at != INT64_MIN && e.failed_at < pg->before) {
+	/* An entry whose age cannot be read is neither purged nor kept in
+	 * silence: "nothing purged" would be said of an entry never judged */
+	if (dlq_envelope_parse(&rec, line, len, &e) != 0) {
+		pg->bad_line = lineno;
+		pg->bad = e.bad;
+		return false;
+	}
+	if (e.failed_at < pg->before) {
 		pg->dropped++;
-		return;
+		return true;
 	}
 	buf_add(out, line, len);
 	buf_addc(out, '\n');
+	return true;
 }
 
 int dlq_purge_main(const struct cli_verb *v, int argc, char **argv)
@@ -655,8 +670,13 @@ int dlq_purge_main(const struct cli_verb *v, int argc, char **argv)
 		cli_verb_usage_error(v, "name one dead-letter FILE");
 	struct purge pg = {.before = time_now() - older};
 	char err[512];
-	if (rewrite(argv[optind], purge_line, &pg, err, sizeof err) != 0)
+	int rc = rewrite(argv[optind], purge_line, &pg, err, sizeof err);
+	if (rc < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
+	if (rc > 0)
+		cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a dead-letter "
+			"envelope%s; nothing purged", argv[optind], pg.bad_line,
+			pg.bad);
 	/* entries removed for good: how many is said, none too (a wrong
 	 * duration is not taken for done) */
 	if (pg.dropped)
