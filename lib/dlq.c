@@ -95,15 +95,78 @@ struct dlq *dlq_open(const char *path, const char *tool, char *err,
 	return d;
 }
 
+static const char b64_abc[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* p[0..n) as a JSON string of RFC 4648 base64. */
+static void b64_string(struct buf *b, const unsigned char *p, size_t n)
+{
+	buf_reserve(b, n / 3 * 4 + 6);
+	buf_addc(b, '"');
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		char q[4] = {b64_abc[v >> 18], b64_abc[(v >> 12) & 63],
+			     i + 1 < n ? b64_abc[(v >> 6) & 63] : '=',
+			     i + 2 < n ? b64_abc[v & 63] : '='};
+		buf_add(b, q, 4);
+	}
+	buf_addc(b, '"');
+}
+
+static int b64_value(char c)
+{
+	const char *at = c ? strchr(b64_abc, c) : NULL;
+	return at ? (int)(at - b64_abc) : -1;
+}
+
+/* The bytes of base64 text s[0..n) appended to out; false (out as it
+ * was) unless it is canonical base64: groups of four, '=' only to pad
+ * the last, no bits left over. */
+static bool b64_decode(const char *s, size_t n, struct buf *out)
+{
+	size_t start = out->len;
+	if (n % 4)
+		return false;
+	buf_reserve(out, n / 4 * 3);
+	for (size_t i = 0; i < n; i += 4) {
+		int pad = s[i + 3] == '=' ? s[i + 2] == '=' ? 2 : 1 : 0;
+		if (pad && i + 4 != n)
+			goto bad;
+		uint32_t v = 0;
+		for (int k = 0; k < 4; k++) {
+			int d = k < 4 - pad ? b64_value(s[i + k]) : 0;
+			if (d < 0)
+				goto bad;
+			v = v << 6 | (uint32_t)d;
+		}
+		if ((pad == 1 && (v & 0xff)) || (pad == 2 && (v & 0xffff)))
+			goto bad; /* bits past the last byte */
+		char q[3] = {(char)(v >> 16), (char)(v >> 8), (char)v};
+		buf_add(out, q, (size_t)(3 - pad));
+	}
+	return true;
+bad:
+	out->len = start;
+	return false;
+}
+
 void dlq_envelope(struct buf *b, const char *tool, const struct dlq_letter *l,
 		  int64_t failed_at_ns)
 {
 	buf_addc(b, '{');
 	jw_key(b, "original_record", 1);
-	if (l->is_json)
+	if (l->is_json) {
 		buf_add(b, l->record, l->len);
-	else
-		jw_string(b, l->record, l->len);
+	} else if (!jw_string(b, l->record, l->len)) {
+		/* a JSON string cannot hold bytes that are not UTF-8:
+		 * they are kept exactly beside it, for replay */
+		jw_key(b, "original_base64", 0);
+		b64_string(b, (const unsigned char *)l->record, l->len);
+	}
 	jw_key(b, "error_type", 0);
 	jw_str(b, l->error_type ? l->error_type : "");
 	jw_key(b, "error_message", 0);
@@ -261,12 +324,13 @@ int dlq_close(struct dlq *d, char *err, size_t errlen)
 	return rc;
 }
 
-static struct path p_orig, p_type, p_retry, p_at, p_repl;
+static struct path p_orig, p_type, p_retry, p_at, p_repl, p_b64;
 static pthread_once_t paths_once = PTHREAD_ONCE_INIT;
 
 static void paths_parse(void)
 {
 	path_parse(".original_record", &p_orig);
+	path_parse(".original_base64", &p_b64);
 	path_parse(".error_type", &p_type);
 	path_parse(".retry_count", &p_retry);
 	path_parse(".failed_at", &p_at);
@@ -327,7 +391,33 @@ int dlq_envelope_parse(struct scan_record *rec, const char *line, size_t len,
 	    !((vl == 4 && !memcmp(v, "true", 4)) ||
 	      (vl == 5 && !memcmp(v, "false", 5))))
 		return -1;
-	e->bad = "";
 	e->replayable = v[0] == 't';
+	if (path_lookup_record(&p_b64, rec, &v, &vl, &why) == PATH_FOUND) {
+		/* checked here, so a replay never hands out a guess */
+		struct buf tmp = {0};
+		bool ok = e->raw && v[0] == '"' &&
+			  memchr(v, '\\', vl) == NULL &&
+			  b64_decode(v + 1, vl - 2, &tmp);
+		buf_free(&tmp);
+		e->bad = " (original_base64 is not the base64 of a raw line)";
+		if (!ok)
+			return -1;
+		e->b64 = v;
+		e->b64_len = vl;
+	}
+	e->bad = "";
 	return 0;
+}
+
+void dlq_envelope_original(const struct dlq_envelope *e, struct buf *out)
+{
+	if (e->b64) {
+		b64_decode(e->b64 + 1, e->b64_len - 2, out); /* parse checked */
+	} else if (e->raw && e->orig[0] == '"') {
+		buf_reserve(out, e->orig_len);
+		out->len += scan_string_decode(e->orig, e->orig_len,
+					       out->p + out->len);
+	} else {
+		buf_add(out, e->orig, e->orig_len);
+	}
 }

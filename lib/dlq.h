@@ -45,7 +45,10 @@ const char *dlq_name(const struct dlq *d); /* the path it was opened with */
 /* fsync and close; frees d. */
 int dlq_close(struct dlq *d, char *err, size_t errlen);
 
-/* The envelope for l, without the newline, appended to b. */
+/* The envelope for l, without the newline, appended to b.  A record that
+ * is not JSON is kept as a string; when its bytes are not UTF-8, which a
+ * JSON string cannot hold, original_record shows them with U+FFFD and
+ * original_base64 keeps them exactly, for replay. */
 struct buf;
 void dlq_envelope(struct buf *b, const char *tool, const struct dlq_letter *l,
 		  int64_t failed_at_ns);
@@ -58,9 +61,14 @@ struct dlq_envelope {
 	const char *error_type; /* raw string literal, quotes included */
 	size_t error_type_len;
 	uint64_t retry_count;
-	int64_t failed_at; /* ns; required: an entry without a readable one is not an envelope */
+	int64_t failed_at; /* ns; an entry without a readable one is not
+			      an envelope */
 	bool replayable;
 	bool raw;        /* original_record is the raw line, as a string */
+	const char *b64; /* original_base64's literal, quotes included, or
+			    NULL: the raw line's bytes when they are not
+			    UTF-8 (original_record then has U+FFFD) */
+	size_t b64_len;
 	const char *bad; /* when not an envelope: why, if known, else "" */
 };
 /* 0, or -1 when line is not an envelope (e->bad says why when known).
@@ -68,5 +76,10 @@ struct dlq_envelope {
 struct scan_record;
 int dlq_envelope_parse(struct scan_record *rec, const char *line, size_t len,
 		       struct dlq_envelope *e);
+
+/* The original record of e, the bytes replay hands out, appended to
+ * out: the raw line (from original_base64 when there is one) or the
+ * record. */
+void dlq_envelope_original(const struct dlq_envelope *e, struct buf *out);
 
 #endif

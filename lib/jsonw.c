@@ -48,11 +48,12 @@ static size_t utf8_seq(const unsigned char *s, size_t n, size_t *bad)
 	return 0;
 }
 
-void jw_string(struct buf *b, const char *s, size_t n)
+bool jw_string(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
+	bool exact = true;
 
 	buf_reserve(b, n + 2);
 	buf_addc(b, '"');
@@ -78,6 +79,7 @@ void jw_string(struct buf *b, const char *s, size_t n)
 			} else {
 				buf_add(b, "\xef\xbf\xbd", 3);
 				i += bad;
+				exact = false;
 			}
 			continue;
 		}
@@ -113,6 +115,7 @@ void jw_string(struct buf *b, const char *s, size_t n)
 		}
 	}
 	buf_addc(b, '"');
+	return exact;
 }
 
 void jw_str(struct buf *b, const char *s)

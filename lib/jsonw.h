@@ -6,12 +6,14 @@
 #ifndef IDEM_JSONW_H
 #define IDEM_JSONW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
 
-void jw_string(struct buf *b, const char *s, size_t n);
+/* false when some bytes were not UTF-8 and became U+FFFD */
+bool jw_string(struct buf *b, const char *s, size_t n);
 void jw_str(struct buf *b, const char *s); /* NUL-terminated */
 /* "name": -- the key with its colon, preceded by a comma unless first */
 void jw_key(struct buf *b, const char *name, int first);

@@ -353,6 +353,36 @@ letter() {
 	assert_output '3'
 }
 
+@test "replay gives back a line that is not UTF-8 byte for byte, not its U+FFFD spelling" {
+	printf '{"a":"\377"}\n\001x\n{"a":1}\n' > in.ndjson
+	dlq check -e '.a == 1' --dlq q.ndjson in.ndjson > /dev/null
+	run jq -c '[.original_record, .original_base64]' q.ndjson
+	assert_output - <<'J'
+["{\"a\":\"�\"}","eyJhIjoi/yJ9"]
+["\u0001x",null]
+J
+	dlq replay q.ndjson > out
+	printf '{"a":"\377"}\n\001x\n' | cmp - out
+	dlq replay q.ndjson -- dlq check -e '.a == 1' --dlq q.ndjson
+	run jq -c '[.retry_count, .original_base64]' q.ndjson
+	assert_output - <<'J'
+[1,"eyJhIjoi/yJ9"]
+[1,null]
+J
+}
+
+@test "an original_base64 that is not the base64 of a raw line is not an envelope" {
+	letter 1 0 2020-01-01T00:00:00Z true > q.ndjson
+	sed -i 's/"original_record":{"id":1}/"original_record":"x","original_base64":"eA=","error_type":"invalid_json"/; s/"error_type":"t",//' q.ndjson
+	run dlq stats q.ndjson
+	assert_failure 2
+	assert_output 'dlq: q.ndjson:1: not a dead-letter envelope (original_base64 is not the base64 of a raw line)'
+	sed -i 's/"eA="/"eA=="/' q.ndjson
+	run dlq replay q.ndjson
+	assert_success
+	assert_output 'x'
+}
+
 @test "concurrent writers lose no entry while replays commit and purges run" {
 	seq 1 400 | sed 's/.*/{"n":&}/' > in.ndjson
 	for w in 1 2 3 4; do

@@ -289,19 +289,13 @@ static bool drop_line(void *vctx, uint64_t lineno, const char *line,
 	return true;
 }
 
-/* Append the original record of e to out (a raw line decoded from its
- * string) and return its ledger fingerprint. */
+/* Append the original record of e to out (a raw line: its bytes) and
+ * return its ledger fingerprint. */
 static struct fp128 add_original(struct buf *out, const struct dlq_envelope *e,
 				 struct buf *scratch)
 {
 	size_t start = out->len;
-	if (e->raw && e->orig[0] == '"') {
-		buf_reserve(out, e->orig_len);
-		out->len += scan_string_decode(e->orig, e->orig_len,
-					       out->p + out->len);
-	} else {
-		buf_add(out, e->orig, e->orig_len);
-	}
+	dlq_envelope_original(e, out);
 	return dlq_ledger_fp(out->p + start, out->len - start, !e->raw,
 			     scratch);
 }

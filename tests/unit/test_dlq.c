@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "dlq.h"
 #include "jsonw.h"
+#include "scan.h"
 #include "unit.h"
 
 #define FFFD "\xef\xbf\xbd"
@@ -140,6 +141,7 @@ TEST(envelope_of_a_line_that_is_not_json)
 	dlq_envelope(&b, "validate", &l, 0);
 	CHECK_STR(b.p,
 		  "{\"original_record\":\"{\\\"id\\\":1,\\tbad " FFFD "\","
+		  "\"original_base64\":\"eyJpZCI6MSwJYmFkIP8=\","
 		  "\"error_type\":\"invalid_json\","
 		  "\"error_message\":\"unterminated object\","
 		  "\"retry_count\":0,"
@@ -148,6 +150,39 @@ TEST(envelope_of_a_line_that_is_not_json)
 		  "\"source\":{\"tool\":\"validate\",\"file\":\"-\","
 		  "\"line\":1}}");
 	buf_free(&b);
+}
+
+/* Any bytes that are not JSON, dead-lettered and read back, are the
+ * bytes replay hands out: UTF-8 or not, every length mod 3. */
+TEST(a_raw_line_comes_back_byte_for_byte)
+{
+	uint64_t seed = 7;
+	struct scan_record rec = {0};
+	struct buf b = {0}, back = {0};
+	for (int round = 0; round < 2000; round++) {
+		char raw[40];
+		size_t n = 1 + unit_splitmix(&seed) % (sizeof raw - 1);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t r = unit_splitmix(&seed);
+			/* mostly text, some high bytes, no newline */
+			raw[i] = r % 4 ? (char)(' ' + r % 90)
+				       : (char)(0x80 + (r >> 8) % 128);
+		}
+		struct dlq_letter l = {.record = raw, .len = n,
+				       .error_type = "invalid_json",
+				       .error_message = "m", .file = "-",
+				       .line = 1, .replayable = true};
+		buf_reset(&b);
+		buf_reset(&back);
+		dlq_envelope(&b, "t", &l, 0);
+		struct dlq_envelope e;
+		CHECK_INT(dlq_envelope_parse(&rec, b.p, b.len, &e), 0);
+		dlq_envelope_original(&e, &back);
+		CHECK(back.len == n && memcmp(back.p, raw, n) == 0);
+	}
+	scan_record_free(&rec);
+	buf_free(&b);
+	buf_free(&back);
 }
 
 static char *slurp(const char *path, size_t *n)
@@ -282,6 +317,7 @@ int main(void)
 	RUN(keys_numbers_and_times);
 	RUN(envelope_of_a_json_record);
 	RUN(envelope_of_a_line_that_is_not_json);
+	RUN(a_raw_line_comes_back_byte_for_byte);
 	RUN(put_appends_one_line_per_letter);
 	RUN(open_in_a_missing_folder_is_an_error);
 	RUN(a_full_disk_is_reported);
