@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -846,6 +847,10 @@ const char *cli_nearest(const char *s, const char *const *names)
 	const char *best = NULL;
 	size_t bd = SIZE_MAX;
 	for (size_t k = 0; names && names[k]; k++) {
+		/* a name that differs only in case is the one meant (Delta
+		 * resolves columns so), before any one edit away */
+		if (strcasecmp(s, names[k]) == 0)
+			return names[k];
 		size_t d = edit_distance(s, names[k]);
 		if (d < bd) {
 			bd = d;

@@ -261,12 +261,12 @@ unsigned char *cli_state_read_all(struct state_reader *r,
 				  uint64_t payload_len);
 
 /*
- * cli_nearest: the name closest to s (leading dashes ignored; edit
- * distance at most a third of its length, and at least 1 allowed);
- * failing that, a name s ends in after a '-' (--allowed-lateness:
- * lateness) or the one name s shares all but the last letter of (and
- * at least 4) with (--tumbling: tumble, --sliding: slide); or NULL.
- * names is NULL-terminated.  For "did you mean".
+ * cli_nearest: the name closest to s (leading dashes ignored; one equal
+ * but for case first, else edit distance at most a third of its length,
+ * and at least 1 allowed); failing that, a name s ends in after a '-'
+ * (--allowed-lateness: lateness) or the one name s shares all but the
+ * last letter of (and at least 4) with (--tumbling: tumble, --sliding:
+ * slide); or NULL.  names is NULL-terminated.  For "did you mean".
  */
 const char *cli_nearest(const char *s, const char *const *names);
 

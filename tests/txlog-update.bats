@@ -67,6 +67,13 @@ J
 	run txlog update t --set 'vv = 1' --where 'id = 1'
 	assert_failure 2
 	assert_line -n 0 "txlog: --set: t has no column 'vv'; did you mean 'v'?"
+	# a column in another case is the one meant, not another one edit away
+	run txlog update t --set 'P = "x"' --where 'ID = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --where: t has no column 'ID'; did you mean 'id'?"
+	run txlog update t --set 'V = 5' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --set: t has no column 'V'; did you mean 'v'?"
 	run txlog update t --set "v = 'a'" --where 'id = 1'
 	assert_failure 2
 	assert_line -n 0 "txlog: --set 'v = 'a'': SQL quotes; a string takes JSON's double quotes"

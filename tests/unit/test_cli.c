@@ -26,6 +26,14 @@ TEST(nearest_takes_one_edit_in_a_short_name)
 	CHECK_STR(cli_nearest("ke", names), "key");
 }
 
+TEST(nearest_takes_a_name_that_differs_in_case_first)
+{
+	static const char *const cols[] = {"id", "p", "s", NULL};
+	CHECK_STR(cli_nearest("S", cols), "s"); /* not p, also one edit */
+	CHECK_STR(cli_nearest("ID", cols), "id");
+	CHECK_STR(cli_nearest("--STATS", names), "stats");
+}
+
 TEST(nearest_allows_a_third_of_the_length)
 {
 	CHECK_STR(cli_nearest("--until-emty", names), "until-empty");
@@ -111,6 +119,7 @@ TEST(worker_0_runs_the_tools_expressions_the_others_copies)
 int main(void)
 {
 	RUN(nearest_takes_one_edit_in_a_short_name);
+	RUN(nearest_takes_a_name_that_differs_in_case_first);
 	RUN(nearest_allows_a_third_of_the_length);
 	RUN(line_faults_have_one_wording);
 	RUN(a_long_or_torn_line_is_named_before_its_json);
