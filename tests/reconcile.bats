@@ -388,6 +388,25 @@ E
 	assert_output ''
 }
 
+@test "merge and compare refuse a summary cut short or with a line changed" {
+	printf '{"k":%d,"v":%d,"d":"x%d"}\n' 1 1 1 2 2 2 3 3 1 > a.ndjson
+	reconcile summarize -k .k --sum .v --by .d --buckets 4 a.ndjson > a.sum
+	head -n 4 a.sum > short.sum
+	run reconcile compare a.sum short.sum
+	assert_failure 2
+	assert_output 'reconcile: short.sum: its partitions hold 3 rows and its buckets 1: a summary cut short or damaged; refusing it'
+	sed '2d' a.sum > nopart.sum
+	run reconcile merge nopart.sum
+	assert_failure 2
+	assert_output 'reconcile: nopart.sum: its partitions hold 1 rows and its buckets 3: a summary cut short or damaged; refusing it'
+	jq -c 'if .bucket == 1 then .fingerprint = "00000000000000000000000000000001" else . end' a.sum > fp.sum
+	run reconcile merge fp.sum
+	assert_failure 2
+	assert_output 'reconcile: fp.sum: its partitions hold 3 rows and its buckets 3, with other fingerprints: a summary cut short or damaged; refusing it'
+	run reconcile compare a.sum a.sum --format ndjson
+	assert_success
+}
+
 @test "compare refuses summaries made with other options" {
 	printf '{"id":1,"x":1}\n' > a.ndjson
 	reconcile summarize -k .id a.ndjson > a.sum

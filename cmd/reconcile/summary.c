@@ -231,6 +231,11 @@ static void read_summary(struct sumset *set, const char *path, int side)
 	struct line ln;
 	int rc;
 	bool have_header = false;
+	/* The partitions and the buckets each add up every record, so a
+	 * summary cut at a line boundary (or with a line lost) shows as
+	 * totals that disagree: checked when read back, not compared. */
+	uint64_t part_rows = 0, bkt_rows = 0;
+	struct fp128 part_fp = {0, 0}, bkt_fp = {0, 0};
 	while ((rc = lines_next(in, &ln, err, sizeof err)) == 1) {
 		if (ln.too_long || ln.torn ||
 		    scan_record(&r, ln.p, ln.len, &se) != 0 ||
@@ -255,6 +260,8 @@ static void read_summary(struct sumset *set, const char *path, int side)
 				goto bad;
 			set->bkt[b].rows += rows;
 			set->bkt[b].fp = fp_add(set->bkt[b].fp, fp);
+			bkt_rows += rows;
+			bkt_fp = fp_add(bkt_fp, fp);
 			continue;
 		}
 		const char *pv = "";
@@ -265,6 +272,8 @@ static void read_summary(struct sumset *set, const char *path, int side)
 		struct side_stats *st = &p->side[side];
 		st->rows += rows;
 		st->fp = fp_add(st->fp, fp);
+		part_rows += rows;
+		part_fp = fp_add(part_fp, fp);
 		const char *sv;
 		size_t sn;
 		if (!member(&r, "sum", &sv, &sn))
@@ -288,6 +297,12 @@ bad:
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (!have_header)
 		cli_die(EXIT_TROUBLE, "%s: empty, not a summary", name);
+	if (part_rows != bkt_rows || !fp_eq(part_fp, bkt_fp))
+		cli_die(EXIT_TROUBLE, "%s: its partitions hold %" PRIu64 " rows "
+			"and its buckets %" PRIu64 "%s: a summary cut short or "
+			"damaged; refusing it", name, part_rows, bkt_rows,
+			part_rows == bkt_rows ? ", with other fingerprints"
+					      : "");
 	lines_close(in);
 	scan_record_free(&r);
 }
