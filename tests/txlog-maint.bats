@@ -322,6 +322,10 @@ Try 'txlog --help' for more information."
 			elif .remove then .remove.deletionTimestamp = $t else . end' "$f" > x && mv x "$f"
 		unseal "$f"
 	done
+	# and so were their commit files, whose times time travel reads
+	touch -d '11 days ago' t/_delta_log/00000000000000000000.json
+	touch -d '10 days ago' t/_delta_log/00000000000000000001.json \
+		t/_delta_log/00000000000000000002.json
 	size=$(stat -c %s "t/$a")
 	run txlog vacuum t --dry-run
 	assert_output - <<EOF
@@ -334,6 +338,28 @@ EOF
 	# time travel within the retention still reads everything it needs
 	run txlog cat t --version 3
 	assert_output '{"a":2}'
+}
+
+@test "vacuum keeps what time travel to the horizon reads, by the commit times --as-of reads" {
+	txlog init t
+	echo '{"a":1}' | txlog append t
+	a=$(txlog files t | jq -r .path)
+	txlog delete t --where 'a = 1'
+	# the delete's writer had a clock two hours behind: its commitInfo
+	# and remove say two hours ago, its commit file was written now
+	old=$((($(date +%s) - 7200) * 1000))
+	f=t/_delta_log/00000000000000000002.json
+	unseal "$f"
+	jq -c --argjson t "$old" 'if .commitInfo then .commitInfo.timestamp = $t
+		elif .remove then .remove.deletionTimestamp = $t else . end' "$f" > x && mv x "$f"
+	touch -d '3 hours ago' t/_delta_log/00000000000000000000.json \
+		t/_delta_log/00000000000000000001.json "t/$a"
+	run txlog vacuum t --retain 1h --force
+	assert_success
+	assert_output 'txlog: t: vacuum: deleted 0 files (0 bytes), added none, kept 0 too young; no version lost a file'
+	run txlog cat t --as-of -1h
+	assert_success
+	assert_output '{"a":1}'
 }
 
 @test "vacuum deletes orphans older than the retention, not younger ones" {

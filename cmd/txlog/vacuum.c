@@ -3,7 +3,8 @@
  *
  * The retention horizon H is now - --retain (default 7 days).  Time
  * travel within the retention reads version R, the newest committed at
- * or before H (or the oldest there is), or any later one.  So the files
+ * or before H by the commit times --as-of reads (or the oldest there
+ * is), or any later one.  So the files
  * kept are: the live files of R's snapshot, and every file added by a
  * commit after R.  Everything else under the table folder is a candidate,
  * deleted only when it is also old enough on its own terms: a file the
@@ -85,19 +86,6 @@ static const struct dl_file *tomb(const char *path)
 	return f ? *f : NULL;
 }
 
-/* Commit time of version v: commitInfo.timestamp, else the file's
- * modification time (as the protocol allows). */
-static int64_t commit_ms(const struct dl_snapshot *w, int64_t v)
-{
-	if (w->timestamp > 0)
-		return w->timestamp;
-	char *path = dl_commit_path(opt.table, v);
-	struct stat st;
-	int64_t t = stat(path, &st) == 0 ? (int64_t)st.st_mtime * 1000 : 0;
-	free(path);
-	return t;
-}
-
 static void when(int64_t ms, char out[TIME_STRMAX])
 {
 	time_format(ms * 1000000, out);
@@ -111,6 +99,10 @@ static int64_t protect(int64_t *oldest)
 	int64_t *vs = dl_list_versions(opt.table, &n, err, sizeof err);
 	if (!vs)
 		cli_die(EXIT_TROUBLE, "%s", err);
+	/* R is the version --as-of the horizon reads: by the commit times
+	 * time travel uses (history.c), not commitInfo.timestamp, which a
+	 * writer's clock sets and which may be earlier than its commit */
+	int64_t *times = txlog_commit_times(vs, n);
 	struct buf text = {0};
 	struct dl_snapshot **commits = xcalloc(n + 1, sizeof *commits);
 	int64_t r = -1;
@@ -128,7 +120,7 @@ static int64_t protect(int64_t *oldest)
 					sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		commits[k] = w;
-		if (commit_ms(w, vs[k]) <= horizon_ms) {
+		if (times[k] >= 0 && times[k] <= horizon_ms) {
 			r = vs[k];
 			ri = k;
 		}
@@ -153,6 +145,7 @@ static int64_t protect(int64_t *oldest)
 	for (size_t k = 0; k < n; k++)
 		dl_snapshot_free(commits[k]);
 	free(commits);
+	free(times);
 	free(vs);
 	buf_free(&text);
 	if (nkeep > 1) /* a table without data files has no array */
