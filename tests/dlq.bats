@@ -436,6 +436,19 @@ ok {"a":2}
 J
 }
 
+@test "retry ends a command's output with a newline when it lacks one, so outputs never merge" {
+	printf '{"n":1}\n{"n":2}\n' > in.ndjson
+	run dlq retry -j 2 -- sh -c 'jq -j .n' < in.ndjson
+	assert_success
+	assert_output - <<'E'
+1
+2
+E
+	run dlq retry -- sh -c 'cat > /dev/null' < in.ndjson
+	assert_success
+	assert_output ''
+}
+
 @test "retry dead-letters a record after its last failure with status and stderr" {
 	flaky 5
 	run sh -c 'printf "{\"a\":1}\n" | dlq retry --retries 1 --backoff 1ms..1ms --dlq bad.ndjson -- ./flaky 2>/dev/null'

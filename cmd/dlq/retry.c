@@ -406,6 +406,11 @@ static bool settle_head(void)
 		return false;
 	char err[512];
 	if (j->ok) {
+		/* an output without its last newline would run into the
+		 * next record's: one line glued from two */
+		if (j->stdout_buf.len &&
+		    j->stdout_buf.p[j->stdout_buf.len - 1] != '\n')
+			buf_addc(&j->stdout_buf, '\n');
 		cli_out(j->stdout_buf.p ? j->stdout_buf.p : "",
 			j->stdout_buf.len);
 		cli_stats.records_out++;
