@@ -118,6 +118,21 @@ J
 J
 }
 
+@test "--schema's integer is a number without a fractional part by value, whatever its spelling" {
+	echo '{"properties":{"n":{"type":"integer"}}}' > s.json
+	printf '{"n":%s}\n' 1 1.0 1e0 1.5e1 100e-2 1e400 -0.0e9 120e-1 0.5 1e-1 1.25e1 12345678901234567890.5 1e-999999999999999999999 > in.ndjson
+	run sh -c 'dlq check --schema s.json --dlq bad.ndjson in.ndjson | tr "\n" " "'
+	assert_output '{"n":1} {"n":1.0} {"n":1e0} {"n":1.5e1} {"n":100e-2} {"n":1e400} {"n":-0.0e9} {"n":120e-1} '
+	run jq -c '[.original_record.n, .error_message]' bad.ndjson
+	assert_output - <<'J'
+[0.5,".n is number, want integer"]
+[0.1,".n is number, want integer"]
+[12.5,".n is number, want integer"]
+[12345678901234567000,".n is number, want integer"]
+[0,".n is number, want integer"]
+J
+}
+
 @test "a bad schema is refused" {
 	echo '{"type":"text"}' > s.json
 	run dlq check --schema s.json

@@ -286,17 +286,43 @@ void schema_free(struct schema *s)
 	free(s);
 }
 
+/* Whether the JSON number v[0..n) has no fractional part, by value: 1,
+ * 1.0, 1e0, 1.5e1, 100e-2 and 1e400 are integers; 0.5 and 1e-1 are not.
+ * Its significant digits, trailing zeros dropped, times ten to the
+ * exponent left: an integer when that exponent is not negative. */
 static bool is_integer(const char *v, size_t n)
 {
-	const char *dot = memchr(v, '.', n);
-	if (memchr(v, 'e', n) || memchr(v, 'E', n))
-		return false;
-	if (!dot)
-		return true;
-	for (const char *q = dot + 1; q < v + n; q++)
-		if (*q != '0')
-			return false;
-	return true;
+	size_t i = v[0] == '-';
+	int64_t exp10 = 0, trailing = 0;
+	bool nonzero = false;
+	for (bool frac = false; i < n && v[i] != 'e' && v[i] != 'E'; i++) {
+		if (v[i] == '.') {
+			frac = true;
+			continue;
+		}
+		if (frac)
+			exp10--;
+		if (v[i] != '0') {
+			nonzero = true;
+			trailing = 0;
+		} else {
+			trailing++;
+		}
+	}
+	if (!nonzero)
+		return true; /* 0, -0.0, 0e-5 */
+	exp10 += trailing;
+	if (i < n) { /* the exponent, saturating: its sign decides past it */
+		bool neg = v[++i] == '-';
+		if (v[i] == '-' || v[i] == '+')
+			i++;
+		int64_t e = 0;
+		for (; i < n; i++)
+			e = e > INT64_MAX / 20 ? INT64_MAX / 2
+					       : e * 10 + (v[i] - '0');
+		exp10 += neg ? -e : e;
+	}
+	return exp10 >= 0;
 }
 
 static unsigned type_of(const char *v, size_t n)
