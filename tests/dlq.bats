@@ -133,6 +133,19 @@ J
 J
 }
 
+@test "--schema names, patterns and values with a \\u0000 are used whole, not cut at it" {
+	echo '{"required":["a\u0000b"],"properties":{"s":{"pattern":"^a.c$"}}}' > s.json
+	printf '%s\n' '{"a":1}' '{"a\u0000b":1,"s":"a\u0000c"}' '{"a\u0000b":1,"s":"a"}' > in.ndjson
+	run dlq check --schema s.json --dlq bad.ndjson in.ndjson
+	assert_success
+	assert_output '{"a\u0000b":1,"s":"a\u0000c"}'
+	run jq -c '.original_record' bad.ndjson
+	assert_output - <<'J'
+{"a":1}
+{"a\u0000b":1,"s":"a"}
+J
+}
+
 @test "a bad schema is refused" {
 	echo '{"type":"text"}' > s.json
 	run dlq check --schema s.json

@@ -50,12 +50,22 @@ static const struct { const char *name; unsigned bit; } type_names[] = {
 	{"object", T_OBJ},
 };
 
-static char *decode(const char *p, size_t n)
+/* The JSON string literal p[0..n) decoded, NUL-terminated; *len (may be
+ * NULL) gets its length, which a "\u0000" inside makes more than its
+ * strlen: names, patterns and values are used with their lengths. */
+static char *decode_n(const char *p, size_t n, size_t *len)
 {
 	char *s = xmalloc(n + 1);
 	size_t l = scan_string_decode(p, n, s);
 	s[l] = '\0';
+	if (len)
+		*len = l;
 	return s;
+}
+
+static char *decode(const char *p, size_t n)
+{
+	return decode_n(p, n, NULL);
 }
 
 /* Call fn on each element of the array at p[i]. */
@@ -73,13 +83,14 @@ static void each_elem(const char *p, size_t n, size_t i,
 	}
 }
 
-static void member_path(struct path *path, const char *name)
+static void member_path(struct path *path, const char *name, size_t len)
 {
 	path->n = 1;
 	path->steps = xcalloc(1, sizeof *path->steps);
 	path->steps[0].kind = PATH_MEMBER;
-	path->steps[0].name = xstrdup(name);
-	path->steps[0].name_len = strlen(name);
+	path->steps[0].name = xmalloc(len + 1);
+	memcpy(path->steps[0].name, name, len + 1);
+	path->steps[0].name_len = len;
 }
 
 struct ctx {
@@ -119,8 +130,10 @@ static void add_required(void *vc, const char *v, size_t vl)
 				    sizeof *s->required);
 	s->req_names = xreallocarray(s->req_names, s->nrequired + 1,
 				     sizeof *s->req_names);
-	s->req_names[s->nrequired] = decode(v, vl);
-	member_path(&s->required[s->nrequired], s->req_names[s->nrequired]);
+	size_t len;
+	s->req_names[s->nrequired] = decode_n(v, vl, &len);
+	member_path(&s->required[s->nrequired], s->req_names[s->nrequired],
+		    len);
 	s->nrequired++;
 }
 
@@ -166,10 +179,11 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 			*(key[1] == 'i' ? &s->min : &s->max) =
 				xstrndup(p + v, ve - v);
 		} else if (!strcmp(key, "pattern") && p[v] == '"') {
-			s->pattern = decode(p + v, ve - v);
+			size_t len;
+			s->pattern = decode_n(p + v, ve - v, &len);
 			OnigErrorInfo ei;
 			const UChar *pat = (const UChar *)s->pattern;
-			int rc = onig_new(&s->re, pat, pat + strlen(s->pattern),
+			int rc = onig_new(&s->re, pat, pat + len,
 					  ONIG_OPTION_CAPTURE_GROUP,
 					  ONIG_ENCODING_UTF8, ONIG_SYNTAX_PERL,
 					  &ei);
@@ -185,9 +199,10 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 			for (size_t k = 0; k < pr.nmembers && !c.failed; k++) {
 				const char *q = p + v;
 				struct prop pp;
-				pp.name = decode(q + pr.members[k].key,
-						 pr.members[k].key_len);
-				member_path(&pp.path, pp.name);
+				size_t len;
+				pp.name = decode_n(q + pr.members[k].key,
+						   pr.members[k].key_len, &len);
+				member_path(&pp.path, pp.name, len);
 				size_t pv = pr.members[k].val;
 				struct buf sub = {0};
 				buf_addf(&sub, "%s.%s", at, pp.name);
@@ -431,8 +446,9 @@ static int check_value(const struct schema *s, const char *v, size_t n,
 		}
 	}
 	if (s->has_re && v[0] == '"') {
-		char *str = decode(v, n);
-		const UChar *a = (const UChar *)str, *e = a + strlen(str);
+		size_t len;
+		char *str = decode_n(v, n, &len);
+		const UChar *a = (const UChar *)str, *e = a + len;
 		int rc = onig_search(s->re, a, e, a, e, NULL, ONIG_OPTION_NONE);
 		free(str);
 		if (rc < 0) {
