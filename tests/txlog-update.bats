@@ -56,6 +56,20 @@ J
 	assert_line -n 0 --partial "txlog: --set 'ts = tomorrow': column ts is timestamp: "
 }
 
+@test "update reads a --set value or column name whole, not cut at a \\u0000" {
+	echo '{"type":"struct","fields":[{"name":"d","type":"long","nullable":true,"metadata":{}},{"name":"ts","type":"timestamp","nullable":true,"metadata":{}}]}' > s.json
+	txlog init t --schema s.json
+	echo '{"d":1,"ts":"2024-01-01T00:00:00Z"}' | txlog append t
+	run txlog update t --set 'ts = "2024-01-05\u0000junk"' --where 'd = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --set 'ts = \"2024-01-05\\u0000junk\"': column ts is timestamp: not an RFC 3339 time"
+	run txlog update t --set '"d\u0000x" = 2' --where 'd = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --set '\"d\\u0000x\" = 2': a column name cannot hold a NUL (\\u0000)"
+	run txlog cat t
+	assert_output '{"d":1,"ts":"2024-01-01T00:00:00Z"}'
+}
+
 @test "update refuses a value the column's type cannot hold exactly, before reading a file" {
 	mk
 	run txlog update t --set 'v = 1.5' --where 'id = 1'

@@ -54,8 +54,13 @@ static void parse_set(const char *src, struct set *s)
 		if (*e != '"' || scan_validate(p, (size_t)(e + 1 - p), &se))
 			cli_usage_error("--set '%s': a quoted column name must "
 					"be a JSON string", src);
-		char *d = scan_strdup_lit(p, (size_t)(e + 1 - p));
-		buf_adds(&col, d);
+		size_t ln = (size_t)(e + 1 - p);
+		char *d = xmalloc(ln);
+		size_t dn = scan_string_decode(p, ln, d);
+		if (memchr(d, '\0', dn))
+			cli_usage_error("--set '%s': a column name cannot hold "
+					"a NUL (\\u0000)", src);
+		buf_add(&col, d, dn);
 		free(d);
 		p = e + 1;
 	} else {
@@ -120,11 +125,15 @@ static void bind_set(struct set *s, const struct dl_snapshot *snap,
 	}
 	if ((f->type->kind == DT_TIMESTAMP ||
 	     f->type->kind == DT_TIMESTAMP_NTZ) && s->val[0] == '"') {
-		char *d = scan_strdup_lit(s->val, strlen(s->val));
+		/* decoded with its length: a "\u0000" would cut it short,
+		 * and the time before it be taken for the whole value */
+		size_t vn = strlen(s->val);
+		char *d = xmalloc(vn);
+		size_t dn = scan_string_decode(s->val, vn, d);
 		struct instant in;
 		bool zoned;
 		const char *why;
-		if (time_parse_loose(d, strlen(d), &in, &zoned, &why) != 0)
+		if (time_parse_loose(d, dn, &in, &zoned, &why) != 0)
 			cli_usage_error("--set '%s': column %s is %s: %s", src,
 					s->col, f->type->name, why);
 		if (f->type->kind == DT_TIMESTAMP) {
