@@ -117,6 +117,25 @@ EOF2
 EOF2
 }
 
+@test "restore sets the --txn versions back to the version's, so a batch it removed is written again when replayed" {
+	txlog init t
+	echo '{"a":1}' | txlog append t --txn loader:41
+	echo '{"a":2}' | txlog append t --txn loader:42
+	echo '{"a":3}' | txlog append t --txn other:7
+	run txlog restore t --version 1 --dry-run
+	assert_success
+	assert_line '{"action":"txn","appId":"loader","version":41}'
+	assert_line '{"action":"txn","appId":"other","version":-1}'
+	assert_line "txlog: t: restore to version 1 would remove 2 files (34 bytes) and add back 0 (0 bytes), and set 2 --txn apps back; dry run, nothing committed"
+	txlog restore t --version 1
+	echo '{"a":2}' | txlog append t --txn loader:42
+	echo '{"a":3}' | txlog append t --txn other:7
+	run txlog append t --txn loader:41 < /dev/null
+	assert_output 'txlog: t: txn loader:41 already committed (recorded version 42); nothing written'
+	run sh -c 'txlog cat t | jq -c .a | tr "\n" " "'
+	assert_output '1 2 3 '
+}
+
 @test "restore refuses bad requests" {
 	mk
 	run txlog restore t

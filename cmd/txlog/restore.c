@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "jsonw.h"
+#include "timefmt.h"
 #include "txlog.h"
 #include "xalloc.h"
 
@@ -163,6 +164,18 @@ int verb_restore(void)
 			nmissing > 5 ? ", ..." : "");
 
 	bool meta = strcmp(cur->metadata, old->metadata) != 0;
+	/* The --txn versions come back as version N had them: its rows
+	 * gone, a batch recorded after N must be written again when it is
+	 * replayed, not skipped as committed (an app N had not seen goes
+	 * back to -1, as if never recorded). */
+	struct dl_txn *txn = xcalloc(cur->ntxns + 1, sizeof *txn);
+	size_t ntxn = 0;
+	for (size_t i = 0; i < cur->ntxns; i++) {
+		int64_t was = dl_txn_version(old, cur->txns[i].app_id);
+		if (was != cur->txns[i].version)
+			txn[ntxn++] = (struct dl_txn){cur->txns[i].app_id, was,
+						      0};
+	}
 	int64_t removed_bytes = 0, restored_bytes = 0;
 	for (size_t k = 0; k < ngone; k++)
 		removed_bytes += gone[k]->size;
@@ -175,16 +188,28 @@ int verb_restore(void)
 			plan_line(&b, "remove", gone[k]);
 		for (size_t k = 0; k < nback; k++)
 			plan_line(&b, "add", back[k]);
+		for (size_t k = 0; k < ntxn; k++) {
+			b.len = 0;
+			buf_adds(&b, "{\"action\":\"txn\",\"appId\":");
+			jw_str(&b, txn[k].app_id);
+			buf_addf(&b, ",\"version\":%lld}",
+				 (long long)txn[k].version);
+			cli_out_line(b.p, b.len);
+		}
 		buf_free(&b);
+		char txns[64] = "";
+		if (ntxn)
+			snprintf(txns, sizeof txns, ", and set %zu --txn "
+				 "app%s back", ntxn, ntxn == 1 ? "" : "s");
 		cli_warn("%s: restore to version %lld would remove %zu "
-			 "file%s (%lld bytes) and add back %zu (%lld bytes)%s; "
+			 "file%s (%lld bytes) and add back %zu (%lld bytes)%s%s; "
 			 "dry run, nothing committed", opt.table,
 			 (long long)target, ngone, ngone == 1 ? "" : "s",
 			 (long long)removed_bytes, nback,
 			 (long long)restored_bytes,
-			 meta ? ", and bring back its schema" : "");
+			 meta ? ", and bring back its schema" : "", txns);
 	}
-	bool commit = !opt.dry_run && (ngone || nback || meta);
+	bool commit = !opt.dry_run && (ngone || nback || meta || ntxn);
 	if (!opt.dry_run && !commit)
 		cli_warn("%s: version %lld has the files of the newest (%lld); "
 			 "nothing to restore, no commit", opt.table,
@@ -205,6 +230,14 @@ int verb_restore(void)
 		txlog_remove_action(&t.actions, gone[k]);
 	for (size_t k = 0; commit && k < nback; k++)
 		readd_action(&t.actions, back[k]);
+	int64_t now_ms = time_now() / 1000000;
+	for (size_t k = 0; commit && k < ntxn; k++) {
+		buf_adds(&t.actions, "{\"txn\":{\"appId\":");
+		jw_str(&t.actions, txn[k].app_id);
+		buf_addf(&t.actions, ",\"version\":%lld,\"lastUpdated\":%lld}}\n",
+			 (long long)txn[k].version, (long long)now_ms);
+	}
+	free(txn);
 	/* Delta's RestoreTableCommand: both parameters, the one not given
 	 * null */
 	if (opt.as_of) {
