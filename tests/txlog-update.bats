@@ -91,6 +91,9 @@ J
 	run txlog update t --set "v = 'a'" --where 'id = 1'
 	assert_failure 2
 	assert_line -n 0 "txlog: --set 'v = 'a'': SQL quotes; a string takes JSON's double quotes"
+	run txlog update t --set 'v = 5' --set '"v" = 6' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --set: column v is set twice ('v = 5', '\"v\" = 6')"
 	run txlog update t --set 'v == 1' --where 'id = 1'
 	assert_failure 2
 	assert_line -n 0 "txlog: --set 'v == 1': expected COL = VALUE"

@@ -222,6 +222,14 @@ int verb_update(void)
 	pred_bind(p, s);
 	for (size_t k = 0; k < opt.nset; k++)
 		bind_set(&sets[k], s, opt.set[k]);
+	/* one value a column, as Delta's UPDATE demands: a second --set
+	 * would leave the first accepted and ignored */
+	for (size_t k = 0; k < opt.nset; k++)
+		for (size_t j = k + 1; j < opt.nset; j++)
+			if (strcmp(sets[k].col, sets[j].col) == 0)
+				cli_usage_error("--set: column %s is set twice "
+						"('%s', '%s')", sets[k].col,
+						opt.set[k], opt.set[j]);
 	need_write(s);
 	struct tx t;
 	memset(&t, 0, sizeof t);
