@@ -37,6 +37,23 @@ J
 	assert_line --index 0 'txlog: cat: --dry-run does not apply to cat'
 }
 
+@test "an option that takes one value is refused when given twice; --where adds up" {
+	txlog init t
+	printf '{"a":1,"b":1}\n{"a":1,"b":2}\n' | txlog append t
+	run txlog merge t -k .a -k .b < /dev/null
+	assert_failure 2
+	assert_line --index 0 "txlog: merge: --key given twice ('.a', '.b'); it takes one value"
+	run txlog cat t --version 1 --version 0
+	assert_failure 2
+	assert_line --index 0 "txlog: cat: --version given twice ('1', '0'); it takes one value"
+	run txlog vacuum t --retain 8d --retain 7d
+	assert_failure 2
+	assert_line --index 0 "txlog: vacuum: --retain given twice ('8d', '7d'); it takes one value"
+	run txlog cat t --where 'a = 1' --where 'b = 2'
+	assert_success
+	assert_output '{"a":1,"b":2}'
+}
+
 @test "a near miss of an option or a verb says what was meant" {
 	run txlog cat T --were 'a = 1'
 	assert_failure 2
