@@ -442,6 +442,21 @@ Try 'dlq check --help' for more information.
 J
 }
 
+@test "an option that takes one value is refused when given twice; -e adds up" {
+	run dlq check -e .a --dlq a.ndjson --dlq b.ndjson
+	assert_failure 2
+	assert_line -n 0 "dlq: check: --dlq given twice ('a.ndjson', then 'b.ndjson'); give it once"
+	run dlq purge --older-than 7d --older-than 1d q.ndjson
+	assert_failure 2
+	assert_line -n 0 "dlq: purge: --older-than given twice ('7d', then '1d'); give it once"
+	run dlq retry --retries 1 --retries 2 -- cat
+	assert_failure 2
+	assert_line -n 0 "dlq: retry: --retries given twice ('1', then '2'); give it once"
+	run sh -c "printf '{\"a\":1}\n{\"a\":2}\n' | dlq check -e '.a' -e '.a == 1'"
+	assert_failure 2
+	assert_line -n 0 '{"a":1}'
+}
+
 # A command that fails the first $1 times for each record.
 flaky() {
 	cat > flaky <<S

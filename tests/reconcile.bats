@@ -407,6 +407,16 @@ E
 	assert_success
 }
 
+@test "an option that takes one value is refused when given twice; -k adds up" {
+	printf '{"k":1,"j":1,"v":1}\n' > a.ndjson
+	run reconcile -k .k --tolerance 5 --tolerance 0 --sum .v a.ndjson a.ndjson
+	assert_failure 2
+	assert_line -n 0 "reconcile: --tolerance given twice ('5', then '0'); give it once"
+	run reconcile -k .k -k .j --format ndjson --keys-only a.ndjson a.ndjson
+	assert_success
+	assert_output ''
+}
+
 @test "compare refuses summaries made with other options" {
 	printf '{"id":1,"x":1}\n' > a.ndjson
 	reconcile summarize -k .id a.ndjson > a.sum

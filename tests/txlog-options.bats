@@ -42,13 +42,13 @@ J
 	printf '{"a":1,"b":1}\n{"a":1,"b":2}\n' | txlog append t
 	run txlog merge t -k .a -k .b < /dev/null
 	assert_failure 2
-	assert_line --index 0 "txlog: merge: --key given twice ('.a', '.b'); it takes one value"
+	assert_line --index 0 "txlog: merge: --key given twice ('.a', then '.b'); give it once"
 	run txlog cat t --version 1 --version 0
 	assert_failure 2
-	assert_line --index 0 "txlog: cat: --version given twice ('1', '0'); it takes one value"
+	assert_line --index 0 "txlog: cat: --version given twice ('1', then '0'); give it once"
 	run txlog vacuum t --retain 8d --retain 7d
 	assert_failure 2
-	assert_line --index 0 "txlog: vacuum: --retain given twice ('8d', '7d'); it takes one value"
+	assert_line --index 0 "txlog: vacuum: --retain given twice ('8d', then '7d'); give it once"
 	run txlog cat t --where 'a = 1' --where 'b = 2'
 	assert_success
 	assert_output '{"a":1,"b":2}'

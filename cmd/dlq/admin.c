@@ -510,6 +510,7 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 			break;
 		}
 	int c;
+	cli_refuse_twice(""); /* each takes one value */
 	while ((c = cli_verb_getopt(v, argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case O_MAX: p.max_retries = cli_count("--max-retries", optarg);
@@ -645,6 +646,7 @@ int dlq_purge_main(const struct cli_verb *v, int argc, char **argv)
 	int64_t older = -1;
 	const char *older_arg = NULL;
 	int c;
+	cli_refuse_twice(""); /* each takes one value */
 	while ((c = cli_verb_getopt(v, argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case O_OLDER: older = cli_duration("--older-than", optarg);

@@ -349,6 +349,7 @@ int dlq_check_main(const struct cli_verb *v, int argc, char **argv)
 	const char *schema_path = NULL;
 	int c;
 	opt.threads = par_default_threads();
+	cli_refuse_twice("expr"); /* -e adds up; the rest take one value */
 	while ((c = cli_verb_getopt(v, argc, argv, "e:j:h", longopts)) != -1) {
 		switch (c) {
 		case 'e': add_check(optarg); break;

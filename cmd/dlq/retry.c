@@ -554,6 +554,7 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 			break;
 		}
 	int c;
+	cli_refuse_twice(""); /* one value each */
 	while ((c = cli_verb_getopt(v, argc, argv, "j:h", longopts)) != -1) {
 		switch (c) {
 		case O_RETRIES:

@@ -994,6 +994,9 @@ int main(int argc, char **argv)
 	const char *verb = v->name;
 	opt.memory = default_memory();
 	opt.threads = par_default_threads();
+	/* -k, --sum, --columns and --ignore add up; the rest take one
+	 * value (--tolerance 5 --tolerance 0 was 0) */
+	cli_refuse_twice("key sum columns ignore");
 	while ((c = cli_verb_getopt(v, argc, argv, "k:j:h", longopts)) != -1) {
 		switch (c) {
 		case 'k':

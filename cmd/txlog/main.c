@@ -215,26 +215,10 @@ int main(int argc, char **argv)
 						 usage);
 	int (*fn)(void) = verb_fn[v - verbs];
 	int c;
-	const char *given[O_FORMAT + 1] = {0};
+	/* merge -k .a -k .b would key on .b alone: one value an option,
+	 * but --where, --set and --partition-by add up */
+	cli_refuse_twice("where set partition-by");
 	while ((c = cli_verb_getopt(v, argc, argv, "hk:j:", longopts)) != -1) {
-		/* An option that takes one value, given twice, would have the
-		 * first accepted and ignored (merge -k .a -k .b keyed on .b
-		 * alone): refused.  --where, --set and --partition-by add up. */
-		if (c >= 0 && c <= O_FORMAT && c != O_WHERE && c != O_SET &&
-		    c != O_PART && optarg) {
-			if (given[c]) {
-				const char *name = "?";
-				for (const struct option *o = longopts; o->name;
-				     o++)
-					if (o->val == c)
-						name = o->name;
-				cli_verb_usage_error(v, "--%s given twice ('%s', "
-						     "'%s'); it takes one "
-						     "value", name, given[c],
-						     optarg);
-			}
-			given[c] = optarg;
-		}
 		switch (c) {
 		case O_SCHEMA:
 			opt.schema_file = optarg;
