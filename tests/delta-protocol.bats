@@ -179,6 +179,22 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output "txlog: t: checkpoint ${cp#t/_delta_log/} does not match the commits 0 to 2 it replaces: it has 1 live files, the commits 2"
 }
 
+@test "a commit missing after the checkpoint _last_checkpoint names is refused, not read around" {
+	mk
+	for i in 2 3 4 5 6 7 8 9 10 11 12; do echo "{\"id\":$i}" | txlog append t; done
+	[ -e t/_delta_log/_last_checkpoint ]
+	mv t/_delta_log/00000000000000000011.json v11
+	run txlog cat t
+	assert_failure 2
+	assert_output 'txlog: t: version 11 is missing from the log'
+	run txlog append t < /dev/null
+	assert_failure 2
+	assert_output 'txlog: t: version 11 is missing from the log'
+	mv v11 t/_delta_log/00000000000000000011.json
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 12
+}
+
 @test "txlog log reads a commit whose first line is blank, as replay does" {
 	mk
 	printf '\n{"commitInfo":{"timestamp":5,"operation":"X"}}\n' > t/_delta_log/00000000000000000002.json

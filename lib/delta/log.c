@@ -412,12 +412,39 @@ struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
 			int rc = dl_read_commit(table, next, &tmp, err, errlen);
 			if (rc < 0)
 				goto fail;
-			if (rc == 1)
-				break;
-			if (dl_apply_buf(s, &tmp, next, err, errlen))
+			if (rc == 0) {
+				if (dl_apply_buf(s, &tmp, next, err, errlen))
+					goto fail;
+				s->commits_read++;
+				next++;
+				continue;
+			}
+			/* Probing stops at the first version missing: one
+			 * after it is a gap (a lost commit), which the
+			 * listing path refuses; read past it, the newest
+			 * commits would be left out in silence and the next
+			 * writer publish into the gap.  Unless next was
+			 * published meanwhile (with more after it): then
+			 * read on. */
+			struct listing gl;
+			if (list_log(table, -1, &gl, err, errlen) < 0)
 				goto fail;
-			s->commits_read++;
-			next++;
+			bool later = false, now = false;
+			for (size_t i = 0; i < gl.ncommits; i++) {
+				later |= gl.commits[i] > next;
+				now |= gl.commits[i] == next;
+			}
+			free(gl.commits);
+			free(gl.best_cp_name);
+			if (now)
+				continue;
+			if (later) {
+				errbuf_set(err, errlen, "%s: version %lld is "
+					"missing from the log", table,
+					(long long)next);
+				goto fail;
+			}
+			break;
 		}
 		goto done;
 	}
