@@ -471,6 +471,10 @@ mk() {
 	run txlog cat t
 	assert_failure 2
 	assert_output "txlog: t: damaged checkpoint $cp (its bytes differ from the checksum txlog wrote in it); run txlog verify"
+	# which verify reports as a finding (exit 1), not a refusal to look
+	run txlog verify t
+	assert_failure 1
+	assert_output --partial "txlog: t: damaged checkpoint $cp"
 	# the same edit in a file without a sum (another writer's) is read
 	# as written, and verify names what differs
 	unseal "$cp"

@@ -424,9 +424,11 @@ int verb_verify(void)
 	char err[1024];
 	check_commits();
 	struct dl_snapshot *s = dl_load(opt.table, -1, err, sizeof err);
-	if (s && s->version >= 0)
-		check_log_folder(); /* only once the protocol is one txlog
-				     * reads: else the refusal says it all */
+	/* only once the protocol is one txlog reads (else the refusal says
+	 * it all), or when the load failed, which may be a damaged
+	 * checkpoint: a finding, where the folder's checks name it */
+	if (!s || s->version >= 0)
+		check_log_folder();
 	if (!s || s->version < 0) {
 		if (!bad || (s && s->version < 0))
 			load_table(-1); /* not a table, or not one txlog
