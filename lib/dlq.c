@@ -74,7 +74,7 @@ struct dlq *dlq_open(const char *path, const char *tool, char *err,
 	d->tool = xstrdup(tool);
 	struct dlq_ledger_entry *e;
 	size_t n;
-	int r = dlq_ledger_read(path, &e, &n, NULL, err, errlen);
+	int r = dlq_ledger_read(path, &e, &n, NULL, NULL, err, errlen);
 	if (r < 0) {
 		close(fd);
 		free(d->path);

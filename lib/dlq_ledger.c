@@ -17,7 +17,7 @@
 #include "xalloc.h"
 
 #define LEDGER_KIND "dlqrply"
-#define LEDGER_VERSION 2 /* 1 had no base line count */
+#define LEDGER_VERSION 3 /* 1 had no base line count, 2 no delivered */
 #define ENTRY 32
 
 char *dlq_ledger_path(const char *dlq_path)
@@ -45,11 +45,13 @@ uint64_t dlq_line_hash(const char *line, size_t len)
 }
 
 int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
-		     size_t n, uint64_t base_lines, char *err, size_t errlen)
+		     size_t n, uint64_t base_lines, bool delivered, char *err,
+		     size_t errlen)
 {
 	struct buf b = {0};
 	state_put_u64(&b, n);
 	state_put_u64(&b, base_lines);
+	state_put_u64(&b, delivered);
 	for (size_t k = 0; k < n; k++) {
 		state_put_u64(&b, e[k].line_hash);
 		state_put_u64(&b, e[k].fp.lo);
@@ -71,7 +73,8 @@ int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
 }
 
 int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
-		    size_t *n, uint64_t *base_lines, char *err, size_t errlen)
+		    size_t *n, uint64_t *base_lines, bool *delivered,
+		    char *err, size_t errlen)
 {
 	char *path = dlq_ledger_path(dlq_path);
 	uint32_t version;
@@ -88,8 +91,10 @@ int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 		return -1;
 	const unsigned char *p = data, *end = data + len;
 	uint64_t count, base = UINT64_MAX; /* version 1: the whole file */
+	uint64_t done = 1;                  /* before 3: as taken then */
 	if (state_get_u64(&p, end, &count) ||
 	    (version >= 2 && state_get_u64(&p, end, &base)) ||
+	    (version >= 3 && (state_get_u64(&p, end, &done) || done > 1)) ||
 	    count != (uint64_t)(end - p) / ENTRY || (end - p) % ENTRY) {
 		errbuf_set(err, errlen, "%s.replay: damaged ledger", dlq_path);
 		free(data);
@@ -97,6 +102,8 @@ int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 	}
 	if (base_lines)
 		*base_lines = base;
+	if (delivered)
+		*delivered = done == 1;
 	*e = xcalloc(count + 1, sizeof **e);
 	for (uint64_t k = 0; k < count; k++) {
 		struct dlq_ledger_entry *x = &(*e)[k];

@@ -19,6 +19,10 @@
  * exists, dlq_put() (dlq.h) gives a record found in it retry_count + 1,
  * so a record that fails again comes back counted, its bytes untouched.
  *
+ * A replay to standard output writes the ledger undelivered and, once
+ * its output is flushed and closed without error, again delivered:
+ * `dlq replay --commit` takes only a delivered one.
+ *
  * A replay that does not commit (its command failed, or it was killed)
  * is rolled back by the next replay (dlq replay's settle_ledger()): the entries its command
  * dead-lettered again (after the ledger's base line, with the fingerprint
@@ -53,13 +57,19 @@ struct fp128 dlq_ledger_fp(const char *rec, size_t len, bool is_json,
 
 uint64_t dlq_line_hash(const char *line, size_t len);
 
-/* base_lines: the lines FILE held when the replay read it. */
+/* base_lines: the lines FILE held when the replay read it.  delivered:
+ * the entries' originals all reached their reader (a replay to standard
+ * output writes the ledger undelivered, then again delivered once its
+ * output is flushed and closed; only then may `--commit` take them). */
 int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
-		     size_t n, uint64_t base_lines, char *err, size_t errlen);
+		     size_t n, uint64_t base_lines, bool delivered, char *err,
+		     size_t errlen);
 /* 1 and *e (malloc'd) when there is a ledger, 0 when none, -1 error.
- * base_lines may be NULL. */
+ * base_lines and delivered may be NULL (a ledger of an older format
+ * reads as delivered, as it was taken then). */
 int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
-		    size_t *n, uint64_t *base_lines, char *err, size_t errlen);
+		    size_t *n, uint64_t *base_lines, bool *delivered,
+		    char *err, size_t errlen);
 
 int dlq_ledger_remove(const char *dlq_path, char *err, size_t errlen);
 

@@ -207,6 +207,27 @@ J
 	assert_success
 }
 
+@test "--commit takes no replay whose output did not all reach standard output" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	run sh -c 'dlq replay bad.ndjson > /dev/full'
+	assert_failure 2
+	assert_output 'dlq: stdout: No space left on device'
+	run dlq replay bad.ndjson --commit
+	assert_failure 2
+	assert_output "dlq: bad.ndjson: the last replay's output did not all reach standard output (a write failed, or it was killed); nothing committed: replay again"
+	[ "$(wc -l < bad.ndjson)" = 3 ]
+	# a replay to a command that was killed is not taken by --commit either
+	run timeout -s KILL 1 dlq replay bad.ndjson -- sleep 10
+	run dlq replay bad.ndjson --commit
+	assert_failure 2
+	[ "$(wc -l < bad.ndjson)" = 3 ]
+	dlq replay bad.ndjson > out.ndjson
+	dlq replay bad.ndjson --commit
+	[ ! -s bad.ndjson ]
+	[ "$(wc -l < out.ndjson)" = 3 ]
+}
+
 @test "a failed replay leaves every entry in place" {
 	orders > in.ndjson
 	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null

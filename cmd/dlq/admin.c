@@ -442,7 +442,8 @@ static void settle_ledger(const char *path, bool quiet)
 {
 	char err[512];
 	struct settle st = {0};
-	int r = dlq_ledger_read(path, &st.e, &st.n, &st.base, err, sizeof err);
+	int r = dlq_ledger_read(path, &st.e, &st.n, &st.base, NULL, err,
+				sizeof err);
 	if (r < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (r == 0)
@@ -550,10 +551,18 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	free(ledger);
 	if (commit) {
-		int r = dlq_ledger_read(path, &p.e, &p.n, NULL, err,
-					sizeof err);
+		bool delivered;
+		int r = dlq_ledger_read(path, &p.e, &p.n, NULL, &delivered,
+					err, sizeof err);
 		if (r < 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
+		/* only what reached the reader: a replay whose output
+		 * failed or was cut (SIGPIPE, a kill) is not committed */
+		if (r > 0 && !delivered)
+			cli_die(EXIT_TROUBLE, "%s: the last replay's output did "
+				"not all reach standard output (a write failed, "
+				"or it was killed); nothing committed: replay "
+				"again", path);
 		if (r > 0)
 			commit_replay(path, &p);
 		return EXIT_OK; /* no replay pending: nothing to do */
@@ -579,11 +588,15 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 	}
 	/* The ledger first: a record that fails again while it exists is
 	 * dead-lettered with retry_count + 1. */
-	if (dlq_ledger_write(path, p.e, p.n, p.lines, err, sizeof err) != 0)
+	if (dlq_ledger_write(path, p.e, p.n, p.lines, false, err,
+			     sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (!cmd) {
 		cli_out(p.out.p, p.out.len);
-		cli_out_close();
+		cli_out_close(); /* dies on a write error: still undelivered */
+		if (dlq_ledger_write(path, p.e, p.n, p.lines, true, err,
+				     sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
 		return EXIT_OK; /* pending until dlq replay --commit */
 	}
 	uint64_t unread;

@@ -19,7 +19,7 @@ TEST(no_ledger_reads_as_none)
 {
 	struct dlq_ledger_entry *e = NULL;
 	size_t n = 99;
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, err, sizeof err), 0);
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, err, sizeof err), 0);
 	CHECK(e == NULL);
 	CHECK_INT(dlq_ledger_remove(dlq, err, sizeof err), 0);
 }
@@ -31,25 +31,34 @@ TEST(written_entries_and_base_read_back)
 		{.line_hash = UINT64_MAX, .fp = {5, 6}, .retry_count = 7},
 		{.line_hash = 1, .fp = {8, 9}, .retry_count = 1},
 	};
-	CHECK_INT(dlq_ledger_write(dlq, w, 3, 42, err, sizeof err), 0);
+	CHECK_INT(dlq_ledger_write(dlq, w, 3, 42, false, err, sizeof err), 0);
 	struct dlq_ledger_entry *e = NULL;
 	size_t n = 0;
 	uint64_t base = 0;
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, err, sizeof err), 1);
+	bool done = true;
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, &done, err, sizeof err),
+		  1);
 	CHECK_INT(n, 3);
 	CHECK_INT(base, 42);
+	CHECK(!done);
 	CHECK(e && memcmp(e, w, sizeof w) == 0);
 	free(e);
+	CHECK_INT(dlq_ledger_write(dlq, w, 3, 42, true, err, sizeof err), 0);
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, &done, err, sizeof err),
+		  1);
+	CHECK(done);
+	free(e);
 	CHECK_INT(dlq_ledger_remove(dlq, err, sizeof err), 0);
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, err, sizeof err), 0);
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, NULL, err, sizeof err),
+		  0);
 }
 
 TEST(an_empty_ledger_is_a_ledger)
 {
-	CHECK_INT(dlq_ledger_write(dlq, NULL, 0, 0, err, sizeof err), 0);
+	CHECK_INT(dlq_ledger_write(dlq, NULL, 0, 0, true, err, sizeof err), 0);
 	struct dlq_ledger_entry *e = NULL;
 	size_t n = 9;
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, err, sizeof err), 1);
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, err, sizeof err), 1);
 	CHECK_INT(n, 0);
 	free(e);
 	dlq_ledger_remove(dlq, err, sizeof err);
@@ -73,9 +82,12 @@ TEST(a_version_1_ledger_loads)
 	struct dlq_ledger_entry *e = NULL;
 	size_t n = 0;
 	uint64_t base = 0;
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, err, sizeof err), 1);
+	bool done = false;
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, &done, err, sizeof err),
+		  1);
 	CHECK_INT(n, 1);
 	CHECK(base == UINT64_MAX);
+	CHECK(done); /* taken as delivered, as it was then */
 	CHECK(e && e[0].line_hash == 11 && e[0].fp.lo == 12 &&
 	      e[0].fp.hi == 13 && e[0].retry_count == 2);
 	free(e);
@@ -96,7 +108,7 @@ TEST(a_ledger_with_a_wrong_count_is_refused)
 	CHECK_INT(state_write_end(w, err, sizeof err), 0);
 	struct dlq_ledger_entry *e = NULL;
 	size_t n = 0;
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, err, sizeof err), -1);
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, err, sizeof err), -1);
 	CHECK(strstr(err, "damaged ledger") != NULL);
 	free(path);
 	dlq_ledger_remove(dlq, err, sizeof err);
