@@ -417,6 +417,28 @@ E
 	assert_output ''
 }
 
+@test "a summary of some shards says which, and compare refuses it until every shard is merged" {
+	printf '{"k":%d}\n' 1 2 3 4 5 6 7 8 > a.ndjson
+	reconcile summarize -k .k --shard 0/2 a.ndjson > s0.sum
+	reconcile summarize -k .k --shard 1/2 a.ndjson > s1.sum
+	run sed -n 2p s0.sum
+	assert_output '{"shards":2,"have":[0]}'
+	# shard 1 lost on both sides: not "the layers agree"
+	run reconcile compare s0.sum s0.sum
+	assert_failure 2
+	assert_output "reconcile: s0.sum: holds 1 of 2 shards (--shard or --partition): merge the summaries of every shard first (reconcile merge), or the missing ones' keys go uncompared"
+	reconcile summarize -k .k --shard 0/3 a.ndjson > t0.sum
+	run reconcile merge s0.sum t0.sum
+	assert_failure 2
+	assert_output 'reconcile: t0.sum: a summary of shards of 3, not of 2 as the others; they do not add up'
+	# every shard merged is the summary of the whole, byte for byte
+	reconcile merge s1.sum s0.sum > all.sum
+	reconcile summarize -k .k a.ndjson > whole.sum
+	cmp all.sum whole.sum
+	run reconcile compare all.sum whole.sum
+	assert_success
+}
+
 @test "compare refuses summaries made with other options" {
 	printf '{"id":1,"x":1}\n' > a.ndjson
 	reconcile summarize -k .id a.ndjson > a.sum

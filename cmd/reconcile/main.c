@@ -1116,7 +1116,15 @@ int main(int argc, char **argv)
 		finish_inputs();
 		parts_merge(&rd[SRC]);
 		part_table_sorted(&parts, &n);
-		summary_write(parts, n, run.bkt);
+		/* --shard/--partition I/N: it holds shard I alone */
+		struct cover cov = {0};
+		if (opt.shard.n) {
+			cov.of = opt.shard.n;
+			cov.have = xcalloc(opt.shard.n, sizeof *cov.have);
+			cov.have[opt.shard.i] = true;
+		}
+		summary_write(parts, n, run.bkt, &cov);
+		free(cov.have);
 		cli_out_commit();
 		print_stats();
 		cli_out_close();

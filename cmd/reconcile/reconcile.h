@@ -231,7 +231,15 @@ struct bstat {
 	uint64_t rows;
 	struct fp128 fp;
 };
-void summary_write(struct part **parts, size_t n, const struct bstat *bkt);
+/* The key-hash shards a summary holds: of == 0 is every key (a summary
+ * without --shard, or a merge of every shard); else have[i] says shard
+ * i of `of` is in it. */
+struct cover {
+	uint32_t of;
+	bool *have;
+};
+void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
+		   const struct cover *cov);
 int summary_compare(const char *a, const char *b);
 int summary_merge(char **files, int n);
 

@@ -20,7 +20,8 @@
 #include "scan.h"
 #include "xalloc.h"
 
-void summary_write(struct part **parts, size_t n, const struct bstat *bkt)
+void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
+		   const struct cover *cov)
 {
 	struct buf b = {0};
 	char hex[33], num[DEC_STRMAX];
@@ -46,6 +47,17 @@ void summary_write(struct part **parts, size_t n, const struct bstat *bkt)
 	columns_describe(&b); /* absent without them: old summaries match */
 	buf_addc(&b, '}');
 	cli_out_line(b.p, b.len);
+	if (cov && cov->of) {
+		/* which shards it holds, so a lost one is not read as a
+		 * smaller layer; a summary of every key has no such line */
+		buf_reset(&b);
+		buf_addf(&b, "{\"shards\":%" PRIu32 ",\"have\":[", cov->of);
+		for (uint32_t i = 0, k = 0; i < cov->of; i++)
+			if (cov->have[i])
+				buf_addf(&b, "%s%" PRIu32, k++ ? "," : "", i);
+		buf_adds(&b, "]}");
+		cli_out_line(b.p, b.len);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct side_stats *st = &parts[i]->side[SRC];
 		buf_reset(&b);
@@ -93,6 +105,8 @@ struct sumset {
 	size_t nparts, cap;
 	struct fpset *ix;
 	struct bstat *bkt;
+	struct cover cov; /* the shards read so far (of 0: every key) */
+	bool whole;       /* a summary of every key was read */
 };
 
 static struct sumset *set_new(void)
@@ -218,6 +232,63 @@ static struct part *set_part(struct sumset *set, const char *v, size_t n)
 	return set->parts[*pay - 1];
 }
 
+/* A "shards" line: {"shards":N,"have":[i,...]}, each i under N, once. */
+static bool read_cover(const struct scan_record *r, const char *v, size_t n,
+		       struct cover *c)
+{
+	uint64_t of;
+	const char *h;
+	size_t hn;
+	if (!u64_of(v, n, &of) || of == 0 || of > UINT32_MAX ||
+	    !member(r, "have", &h, &hn) || h[0] != '[')
+		return false;
+	c->of = (uint32_t)of;
+	c->have = xcalloc(of, sizeof *c->have);
+	size_t i = scan_ws(h, hn, 1);
+	while (i < hn && h[i] != ']') {
+		size_t e = scan_skip(h, hn, i);
+		uint64_t k;
+		if (!u64_of(h + i, e - i, &k) || k >= of || c->have[k])
+			return false;
+		c->have[k] = true;
+		i = scan_ws(h, hn, e);
+		if (i < hn && h[i] == ',')
+			i = scan_ws(h, hn, i + 1);
+	}
+	return true;
+}
+
+/* Fold one summary's shards (of 0: every key) into the set's. */
+static void add_cover(struct sumset *set, const struct cover *c,
+		      const char *name)
+{
+	if (!c->of) {
+		set->whole = true;
+		return;
+	}
+	if (set->cov.of && set->cov.of != c->of)
+		cli_die(EXIT_TROUBLE, "%s: a summary of shards of %" PRIu32
+			", not of %" PRIu32 " as the others; they do not add "
+			"up", name, c->of, set->cov.of);
+	if (!set->cov.of) {
+		set->cov.of = c->of;
+		set->cov.have = xcalloc(c->of, sizeof *set->cov.have);
+	}
+	for (uint32_t i = 0; i < c->of; i++)
+		set->cov.have[i] |= c->have[i];
+}
+
+/* The set's shards: every key, or the shards it has; NULL when whole. */
+static const struct cover *set_cover(const struct sumset *set)
+{
+	if (set->whole || !set->cov.of)
+		return NULL;
+	for (uint32_t i = 0; i < set->cov.of; i++)
+		if (!set->cov.have[i])
+			return &set->cov;
+	return NULL;
+}
+
 /* Add the summary in path to set, as side `side` of its partitions. */
 static void read_summary(struct sumset *set, const char *path, int side)
 {
@@ -236,6 +307,7 @@ static void read_summary(struct sumset *set, const char *path, int side)
 	 * totals that disagree: checked when read back, not compared. */
 	uint64_t part_rows = 0, bkt_rows = 0;
 	struct fp128 part_fp = {0, 0}, bkt_fp = {0, 0};
+	struct cover file_cover = {0};
 	while ((rc = lines_next(in, &ln, err, sizeof err)) == 1) {
 		if (ln.too_long || ln.torn ||
 		    scan_record(&r, ln.p, ln.len, &se) != 0 ||
@@ -251,6 +323,11 @@ static void read_summary(struct sumset *set, const char *path, int side)
 		size_t n, fn;
 		uint64_t rows, b;
 		struct fp128 fp;
+		if (member(&r, "shards", &v, &n)) {
+			if (file_cover.of || !read_cover(&r, v, n, &file_cover))
+				goto bad;
+			continue;
+		}
 		if (!member(&r, "rows", &v, &n) || !u64_of(v, n, &rows) ||
 		    !member(&r, "fingerprint", &fv, &fn) || fn < 2 ||
 		    value_fp_unhex(fv + 1, fn - 2, &fp) != 0)
@@ -303,6 +380,8 @@ bad:
 			"damaged; refusing it", name, part_rows, bkt_rows,
 			part_rows == bkt_rows ? ", with other fingerprints"
 					      : "");
+	add_cover(set, &file_cover, name);
+	free(file_cover.have);
 	lines_close(in);
 	scan_record_free(&r);
 }
@@ -329,19 +408,41 @@ int summary_merge(char **files, int n)
 	for (int i = 0; i < n; i++)
 		read_summary(set, files[i], SRC);
 	sort_parts(set);
-	summary_write(set->parts, set->nparts, set->bkt);
+	summary_write(set->parts, set->nparts, set->bkt, set_cover(set));
 	cli_out_close();
 	return EXIT_OK;
+}
+
+/* A comparison is of every key: a summary missing a shard would be
+ * compared as if the keys of that shard were on neither side. */
+static void need_whole(struct sumset *s, const char *name)
+{
+	const struct cover *c = set_cover(s);
+	if (!c) { /* the next summary read is judged on its own */
+		s->whole = false;
+		free(s->cov.have);
+		s->cov = (struct cover){0};
+		return;
+	}
+	uint32_t have = 0;
+	for (uint32_t i = 0; i < c->of; i++)
+		have += c->have[i];
+	cli_die(EXIT_TROUBLE, "%s: holds %" PRIu32 " of %" PRIu32 " shards "
+		"(--shard or --partition): merge the summaries of every shard "
+		"first (reconcile merge), or the missing ones' keys go "
+		"uncompared", name, have, c->of);
 }
 
 int summary_compare(const char *a, const char *b)
 {
 	set = set_new();
 	read_summary(set, a, SRC);
+	need_whole(set, a);
 	static struct bstat *src;
 	src = set->bkt;
 	set->bkt = NULL;
 	read_summary(set, b, TGT);
+	need_whole(set, b);
 	struct bstat *tgt = set->bkt;
 	sort_parts(set);
 	report(&(struct report_in){.parts = set->parts,
