@@ -437,6 +437,10 @@ E
 	cmp all.sum whole.sum
 	run reconcile compare all.sum whole.sum
 	assert_success
+	# nor does a summary of one --bucket pass for the whole layer
+	run reconcile summarize -k .k --bucket 3 a.ndjson
+	assert_failure 2
+	assert_line -n 0 'reconcile: summarize: --bucket does not apply to summarize'
 }
 
 @test "compare refuses summaries made with other options" {

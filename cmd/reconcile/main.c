@@ -113,7 +113,7 @@ static const struct cli_verb verbs[] = {
 	 EX_FILES "  reconcile -k .id --sum .amount --format ndjson src.ndjson "
 		  "tgt.ndjson || echo \"differ: exit $?\"\n"},
 	{"summarize", "summarize -k EXPR [OPTION]... [FILE]...",
-	 "key sum by columns ignore memory buckets bucket shard partition dlq "
+	 "key sum by columns ignore memory buckets shard partition dlq "
 	 "max-line stats threads",
 	 "Write a summary of the input, to compare or merge later",
 	 EX_FILES "  reconcile summarize -k .id --sum .amount src.ndjson > "
