@@ -380,6 +380,38 @@ static int check_paths(struct dl_snapshot *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Whether the log has commit v (2), else one after v (1), else neither
+ * (0); -1 on error.  One pass over the folder's names, no list kept: the
+ * check the hint's probing makes once it stops. */
+static int commit_after(const char *table, int64_t v, char *err,
+			size_t errlen)
+{
+	struct buf b = {0};
+	buf_addf(&b, "%s/_delta_log", table);
+	DIR *d = opendir(b.p);
+	if (!d) {
+		errbuf_set(err, errlen, "%s: %s", b.p, strerror(errno));
+		buf_free(&b);
+		return -1;
+	}
+	buf_free(&b);
+	int r = 0;
+	struct dirent *de;
+	while (r < 2 && (de = readdir(d))) {
+		const char *nm = de->d_name;
+		if (strlen(nm) != 25 || !all_digits(nm, 20) ||
+		    strcmp(nm + 20, ".json") != 0)
+			continue;
+		int64_t c = atoll(nm);
+		if (c == v)
+			r = 2;
+		else if (c > v)
+			r = 1;
+	}
+	closedir(d);
+	return r;
+}
+
 /* Why version cannot be read when the listing up to it found nothing:
  * no table at all, or commits cleaned up below the oldest kept one. */
 static void cleaned_up(const char *table, int64_t version, char *err,
@@ -426,19 +458,12 @@ struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
 			 * writer publish into the gap.  Unless next was
 			 * published meanwhile (with more after it): then
 			 * read on. */
-			struct listing gl;
-			if (list_log(table, -1, &gl, err, errlen) < 0)
+			int after = commit_after(table, next, err, errlen);
+			if (after < 0)
 				goto fail;
-			bool later = false, now = false;
-			for (size_t i = 0; i < gl.ncommits; i++) {
-				later |= gl.commits[i] > next;
-				now |= gl.commits[i] == next;
-			}
-			free(gl.commits);
-			free(gl.best_cp_name);
-			if (now)
+			if (after == 2)
 				continue;
-			if (later) {
+			if (after == 1) {
 				errbuf_set(err, errlen, "%s: version %lld is "
 					"missing from the log", table,
 					(long long)next);
