@@ -256,6 +256,25 @@ JSON
 	[ ! -e t/_delta_log/00000000000000000001.json ]
 }
 
+@test "a --where column name or time literal with a NUL is refused, not cut at it" {
+	cat > n.json <<'JSON'
+{"type":"struct","fields":[{"name":"s","type":"string","nullable":true,"metadata":{}},{"name":"ts","type":"timestamp","nullable":true,"metadata":{}},{"name":"d","type":"date","nullable":true,"metadata":{}}]}
+JSON
+	txlog init t --schema n.json
+	echo '{"s":"a","ts":"2024-01-01T00:00:00Z","d":"2024-01-05"}' | txlog append t
+	run txlog cat t --where '"s\u0000x" = "a"'
+	assert_failure 2
+	assert_line --index 0 'txlog: --where: the column name "s\u0000x" holds a NUL (\u0000), which no column name can'
+	run txlog cat t --where 'ts = "2024-01-01T00:00:00Z\u0000x"'
+	assert_failure 2
+	assert_line --index 0 'txlog: --where: column ts is timestamp: "2024-01-01T00:00:00Z\u0000x" is not a time: "2024-01-01", "2024-01-01T08:30" or RFC 3339 with a zone (none: UTC)'
+	run txlog cat t --where 'd = "2024-01-05\u0000x"'
+	assert_failure 2
+	assert_line --index 0 'txlog: --where: column d is date: "2024-01-05\u0000x" is not a date "YYYY-MM-DD"'
+	run txlog cat t --where 'ts = "2024-01-01T01:00:00+01:00" and d = "2024-01-05"'
+	assert_output '{"s":"a","ts":"2024-01-01T00:00:00Z","d":"2024-01-05"}'
+}
+
 @test "a NUL in a log's partition value is compared whole: p = \"a\" is not \"a\\u0000b\"" {
 	cat > n.json <<'JSON'
 {"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}},{"name":"p","type":"string","nullable":true,"metadata":{}}]}

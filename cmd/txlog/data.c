@@ -1135,6 +1135,16 @@ static const char *pred_op_name(enum pred_op op)
 	return names[op];
 }
 
+/* The valid string literal lit[0..n) decoded, with its length: a NUL in
+ * it is text, not the end. */
+static char *lit_decode(const char *lit, size_t n, size_t *len)
+{
+	char *d = xmalloc(n + 1);
+	*len = scan_string_decode(lit, n, d);
+	d[*len] = '\0';
+	return d;
+}
+
 /* One `COL OP VALUE` term at *s; false when the text is not one. */
 static bool parse_term(const char **sp, struct pred_term *t)
 {
@@ -1154,8 +1164,13 @@ static bool parse_term(const char **sp, struct pred_term *t)
 		struct scan_error se;
 		if (scan_validate(s, (size_t)(e + 1 - s), &se) != 0)
 			return false;
-		char *d = scan_strdup_lit(s, (size_t)(e + 1 - s));
-		buf_adds(&col, d);
+		size_t dl;
+		char *d = lit_decode(s, (size_t)(e + 1 - s), &dl);
+		if (memchr(d, '\0', dl))
+			cli_usage_error("--where: the column name %.*s holds a "
+					"NUL (\\u0000), which no column name "
+					"can", (int)(e + 1 - s), s);
+		buf_add(&col, d, dl);
 		free(d);
 		s = e + 1;
 	} else {
@@ -1346,8 +1361,9 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 	case DT_DATE: {
 		int64_t days;
 		const char *why;
-		char *d = lc == '"' ? scan_strdup_lit(lit, ln) : NULL;
-		if (!d || time_parse_date(d, strlen(d), &days, &why) != 0)
+		size_t dl = 0;
+		char *d = lc == '"' ? lit_decode(lit, ln, &dl) : NULL;
+		if (!d || time_parse_date(d, dl, &days, &why) != 0)
 			want = "a date \"YYYY-MM-DD\"";
 		free(d);
 		break;
@@ -1357,8 +1373,9 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 		struct instant in;
 		bool zoned;
 		const char *why;
-		char *d = lc == '"' ? scan_strdup_lit(lit, ln) : NULL;
-		if (!d || time_parse_loose(d, strlen(d), &in, &zoned, &why)) {
+		size_t dl = 0;
+		char *d = lc == '"' ? lit_decode(lit, ln, &dl) : NULL;
+		if (!d || time_parse_loose(d, dl, &in, &zoned, &why)) {
 			want = "a time: \"2024-01-01\", \"2024-01-01T08:30\" "
 			       "or RFC 3339 with a zone (none: UTC)";
 		} else {
