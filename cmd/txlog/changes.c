@@ -66,10 +66,7 @@ static void refuse_reserved(const struct ds_type *schema)
 /* The schema a commit sets, if it sets one, through refuse_reserved. */
 static void commit_schema_check(int64_t v, const char *text, size_t n)
 {
-	struct dl_snapshot *w = xcalloc(1, sizeof *w);
-	w->table = xstrdup(opt.table);
-	w->version = -1;
-	w->checkpoint_version = -1;
+	struct dl_snapshot *w = dl_snapshot_new(opt.table);
 	char err[512];
 	if (dl_apply(w, text, n, v, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
@@ -310,10 +307,7 @@ static void version_changes(int64_t v, const char *text, size_t n,
 		i = e + 1;
 	}
 	/* the commit's adds and removes, parsed as a load parses them */
-	struct dl_snapshot *w = xcalloc(1, sizeof *w);
-	w->table = xstrdup(opt.table);
-	w->version = -1;
-	w->checkpoint_version = -1;
+	struct dl_snapshot *w = dl_snapshot_new(opt.table);
 	char err[512];
 	if (dl_apply(w, text, n, v, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);

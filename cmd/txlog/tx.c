@@ -166,10 +166,7 @@ static int judge(struct tx *t, const char *text, size_t n, int64_t v,
 {
 	/* The winner's actions, replayed onto an empty snapshot: that
 	 * parses adds and removes exactly as a load would. */
-	struct dl_snapshot *w = xcalloc(1, sizeof *w);
-	w->table = xstrdup(t->snap->table);
-	w->version = -1;
-	w->checkpoint_version = -1;
+	struct dl_snapshot *w = dl_snapshot_new(t->snap->table);
 	char err[512];
 	if (dl_apply(w, text, n, v, err, sizeof err) != 0) {
 		dl_snapshot_free(w);

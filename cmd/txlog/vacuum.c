@@ -112,10 +112,7 @@ static int64_t protect(int64_t *oldest)
 					sizeof err);
 		if (rc < 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
-		struct dl_snapshot *w = xcalloc(1, sizeof *w);
-		w->table = xstrdup(opt.table);
-		w->version = -1;
-		w->checkpoint_version = -1;
+		struct dl_snapshot *w = dl_snapshot_new(opt.table);
 		if (rc == 0 && dl_apply(w, text.p, text.len, vs[k], err,
 					sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);

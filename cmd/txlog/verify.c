@@ -68,10 +68,7 @@ static void check_commits(void)
 			problem("%s", rc < 0 ? err : "a commit vanished");
 			continue;
 		}
-		struct dl_snapshot *w = xcalloc(1, sizeof *w);
-		w->table = xstrdup(opt.table);
-		w->version = -1;
-		w->checkpoint_version = -1;
+		struct dl_snapshot *w = dl_snapshot_new(opt.table);
 		if (dl_apply(w, tmp.p, tmp.len, vs[k], err, sizeof err) != 0)
 			problem("%s", err);
 		dl_snapshot_free(w);
