@@ -461,6 +461,12 @@ mk() {
 	run txlog files t
 	assert_failure 2
 	assert_output --partial "damaged commit $c"
+	# a line added after the commitInfo: still under the sum
+	cp c.bak "$c"
+	grep '"add"' t/_delta_log/00000000000000000002.json >> "$c"
+	run txlog cat t
+	assert_failure 2
+	assert_output --partial "damaged commit $c"
 	cp c.bak "$c"
 	run txlog cat t
 	assert_success

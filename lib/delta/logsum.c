@@ -57,14 +57,22 @@ static bool find_sum(const char *t, size_t n, enum dl_sum_where w,
 	size_t s, e;
 	const char *head, *tail;
 	if (w == DL_SUM_COMMIT) {
-		e = n;
-		while (e && (t[e - 1] == '\n' || t[e - 1] == '\r'))
-			e--;
-		s = e;
-		while (s && t[s - 1] != '\n')
-			s--;
+		/* txlog writes commitInfo last; a line found after it (one
+		 * appended by damage) is then still covered by the sum */
 		head = "{\"commitInfo\":{";
 		tail = "\"}}";
+		e = n;
+		for (;;) {
+			while (e && (t[e - 1] == '\n' || t[e - 1] == '\r'))
+				e--;
+			s = e;
+			while (s && t[s - 1] != '\n')
+				s--;
+			if (!e || (e - s >= strlen(head) &&
+				   memcmp(t + s, head, strlen(head)) == 0))
+				break;
+			e = s;
+		}
 	} else {
 		s = 0;
 		const char *nl = memchr(t, '\n', n);
