@@ -27,12 +27,12 @@ mk() {
 	cp -R "$BATS_FILE_TMPDIR/t" t
 }
 
-@test "init writes version 0 with protocol, metaData and commitInfo" {
+@test "init writes version 0 with commitInfo, protocol and metaData" {
 	schema
 	run txlog init t --schema s.json --partition-by day
 	assert_success
 	run jq -c 'keys[0]' t/_delta_log/00000000000000000000.json
-	assert_output $'"protocol"\n"metaData"\n"commitInfo"'
+	assert_output $'"commitInfo"\n"protocol"\n"metaData"'
 	run jq -c '.protocol // empty' t/_delta_log/00000000000000000000.json
 	assert_output '{"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":["v2Checkpoint"],"writerFeatures":["v2Checkpoint"]}'
 	run jq -c '.metaData // empty | [.format.provider, .partitionColumns]' t/_delta_log/00000000000000000000.json
@@ -236,7 +236,7 @@ mk() {
 	run txlog cat t
 	assert_output $'{"id":2,"day":"b","v":20}\n{"id":9,"day":"a","v":90}'
 	run sh -c "jq -c 'keys[0]' t/_delta_log/00000000000000000002.json"
-	assert_output $'"remove"\n"add"\n"commitInfo"'
+	assert_output $'"commitInfo"\n"remove"\n"add"'
 }
 
 @test "overwrite refuses records outside the predicate" {
@@ -461,9 +461,13 @@ mk() {
 	run txlog files t
 	assert_failure 2
 	assert_output --partial "damaged commit $c"
-	# a line added after the commitInfo: still under the sum
+	# a line added, or the last one lost: still under the sum
 	cp c.bak "$c"
 	grep '"add"' t/_delta_log/00000000000000000002.json >> "$c"
+	run txlog cat t
+	assert_failure 2
+	assert_output --partial "damaged commit $c"
+	sed '$d' c.bak > "$c"
 	run txlog cat t
 	assert_failure 2
 	assert_output --partial "damaged commit $c"

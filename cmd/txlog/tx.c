@@ -222,17 +222,13 @@ static int judge(struct tx *t, const char *text, size_t n, int64_t v,
 	return verdict;
 }
 
+/* The commit's text: commitInfo first (as Delta writes it, and as
+ * in-commit timestamps require), ending with the file's checksum, which
+ * a cut anywhere after it then fails (delta/logsum.h). */
 static void build(struct tx *t, struct buf *b)
 {
 	b->len = 0;
-	buf_add(b, t->actions.p, t->actions.len);
 	int64_t now_ms = time_now() / 1000000;
-	if (t->txn_app) {
-		buf_adds(b, "{\"txn\":{\"appId\":");
-		jw_str(b, t->txn_app);
-		buf_addf(b, ",\"version\":%lld,\"lastUpdated\":%lld}}\n",
-			 (long long)t->txn_version, (long long)now_ms);
-	}
 	buf_addf(b, "{\"commitInfo\":{\"timestamp\":%lld,\"operation\":",
 		 (long long)now_ms);
 	jw_str(b, t->op);
@@ -251,8 +247,15 @@ static void build(struct tx *t, struct buf *b)
 	dl_uuid(uuid);
 	jw_str(b, uuid);
 	buf_addc(b, ',');
-	size_t at = dl_sum_member(b); /* last: see delta/logsum.h */
+	size_t at = dl_sum_member(b);
 	buf_adds(b, "}}\n");
+	buf_add(b, t->actions.p, t->actions.len);
+	if (t->txn_app) {
+		buf_adds(b, "{\"txn\":{\"appId\":");
+		jw_str(b, t->txn_app);
+		buf_addf(b, ",\"version\":%lld,\"lastUpdated\":%lld}}\n",
+			 (long long)t->txn_version, (long long)now_ms);
+	}
 	dl_sum_seal(b, at);
 }
 

@@ -141,9 +141,7 @@ int verb_init(void)
 	dl_uuid(id);
 	int64_t now = time_now() / 1000000;
 	struct buf b = {0};
-	dl_protocol_action(&b, false, schema);
-	dl_metadata_action(&b, id, schema, (char *const *)opt.part, opt.npart,
-			   cfg.p, now);
+	/* commitInfo first, with the checksum (delta/logsum.h) */
 	buf_addf(&b, "{\"commitInfo\":{\"timestamp\":%lld,\"operation\":"
 		 "\"CREATE TABLE\",\"operationParameters\":{\"partitionBy\":"
 		 "\"[", (long long)now);
@@ -163,6 +161,9 @@ int verb_init(void)
 		 "\"idem-txlog/%s\",", IDEM_VERSION);
 	size_t at = dl_sum_member(&b);
 	buf_adds(&b, "}}\n");
+	dl_protocol_action(&b, false, schema);
+	dl_metadata_action(&b, id, schema, (char *const *)opt.part, opt.npart,
+			   cfg.p, now);
 	dl_sum_seal(&b, at);
 	int rc = dl_write_commit(opt.table, 0, b.p, b.len, err, sizeof err);
 	if (rc < 0)

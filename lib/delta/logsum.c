@@ -45,7 +45,8 @@ static bool is_hex(const char *p, size_t n)
 }
 
 /*
- * Where the sum's digits are: the line that holds it must end with the
+ * Where the sum's digits are: the line that holds it (a commit's first
+ * commitInfo, a checkpoint's first line) must end with the
  * member, the digits, a quote and closers (the commitInfo line: "}}";
  * the checkpointMetadata line: "}}}", closing tags too), and begin as
  * that action.  Those are the shapes txlog writes; anything else is a
@@ -57,22 +58,21 @@ static bool find_sum(const char *t, size_t n, enum dl_sum_where w,
 	size_t s, e;
 	const char *head, *tail;
 	if (w == DL_SUM_COMMIT) {
-		/* txlog writes commitInfo last; a line found after it (one
-		 * appended by damage) is then still covered by the sum */
+		/* the first commitInfo line: txlog writes it first, so a
+		 * line added before it is still under the sum */
 		head = "{\"commitInfo\":{";
 		tail = "\"}}";
-		e = n;
-		for (;;) {
-			while (e && (t[e - 1] == '\n' || t[e - 1] == '\r'))
-				e--;
-			s = e;
-			while (s && t[s - 1] != '\n')
-				s--;
-			if (!e || (e - s >= strlen(head) &&
-				   memcmp(t + s, head, strlen(head)) == 0))
+		for (s = 0;; s = e + 1) {
+			if (s >= n)
+				return false;
+			const char *nl = memchr(t + s, '\n', n - s);
+			e = nl ? (size_t)(nl - t) : n;
+			if (e - s >= strlen(head) &&
+			    memcmp(t + s, head, strlen(head)) == 0)
 				break;
-			e = s;
 		}
+		if (e > s && t[e - 1] == '\r')
+			e--;
 	} else {
 		s = 0;
 		const char *nl = memchr(t, '\n', n);

@@ -1,9 +1,10 @@
 /*
  * delta/logsum: the checksum txlog keeps inside each log file it writes.
  *
- * What idem stored it checks when it reads it back: a commit's last
+ * What idem stored it checks when it reads it back: a commit's first
  * action, its commitInfo, ends with "idem.xxh3_128", and a checkpoint's
- * first, its checkpointMetadata, carries it in its tags.  The sum is
+ * first, its checkpointMetadata, carries it in its tags; a file cut
+ * short after that first line fails the sum.  The sum is
  * XXH3-128 over the whole file with the 32 hex digits of the sum itself
  * read as zeros, so a changed byte anywhere, the sum's own included, is
  * found.  A file without it (another writer's, or an older txlog's) is
