@@ -127,6 +127,9 @@ bool scan_parse_i64(const char *v, size_t vn, int64_t *out);
 bool scan_get_i64(const char *p, size_t n, const char *name, int64_t *out);
 /* Decode a JSON string literal into a new string. */
 char *scan_strdup_lit(const char *lit, size_t n);
+/* The same, with its decoded length in *len: a "\u0000" makes it more
+ * than the strlen, and a name, pattern or time is used whole. */
+char *scan_strdup_lit_len(const char *lit, size_t n, size_t *len);
 
 enum path_step_kind { PATH_MEMBER, PATH_INDEX };
 

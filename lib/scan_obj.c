@@ -62,12 +62,19 @@ bool scan_get(const char *p, size_t n, const char *name, const char **val,
 	return found;
 }
 
-char *scan_strdup_lit(const char *lit, size_t n)
+char *scan_strdup_lit_len(const char *lit, size_t n, size_t *len)
 {
 	char *s = xmalloc(n + 1);
 	size_t l = scan_string_decode(lit, n, s);
 	s[l] = '\0';
+	if (len)
+		*len = l;
 	return s;
+}
+
+char *scan_strdup_lit(const char *lit, size_t n)
+{
+	return scan_strdup_lit_len(lit, n, NULL);
 }
 
 char *scan_get_str(const char *p, size_t n, const char *name)

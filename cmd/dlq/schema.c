@@ -50,24 +50,6 @@ static const struct { const char *name; unsigned bit; } type_names[] = {
 	{"object", T_OBJ},
 };
 
-/* The JSON string literal p[0..n) decoded, NUL-terminated; *len (may be
- * NULL) gets its length, which a "\u0000" inside makes more than its
- * strlen: names, patterns and values are used with their lengths. */
-static char *decode_n(const char *p, size_t n, size_t *len)
-{
-	char *s = xmalloc(n + 1);
-	size_t l = scan_string_decode(p, n, s);
-	s[l] = '\0';
-	if (len)
-		*len = l;
-	return s;
-}
-
-static char *decode(const char *p, size_t n)
-{
-	return decode_n(p, n, NULL);
-}
-
 /* Call fn on each element of the array at p[i]. */
 static void each_elem(const char *p, size_t n, size_t i,
 		      void (*fn)(void *ctx, const char *v, size_t vl),
@@ -108,7 +90,7 @@ static void add_type(void *vc, const char *v, size_t vl)
 		c->failed = snprintf(c->err, c->errlen, "type: want a name") > 0;
 		return;
 	}
-	char *name = decode(v, vl);
+	char *name = scan_strdup_lit(v, vl);
 	for (size_t k = 0; k < sizeof type_names / sizeof *type_names; k++)
 		if (!strcmp(name, type_names[k].name)) {
 			c->s->types |= type_names[k].bit;
@@ -131,7 +113,7 @@ static void add_required(void *vc, const char *v, size_t vl)
 	s->req_names = xreallocarray(s->req_names, s->nrequired + 1,
 				     sizeof *s->req_names);
 	size_t len;
-	s->req_names[s->nrequired] = decode_n(v, vl, &len);
+	s->req_names[s->nrequired] = scan_strdup_lit_len(v, vl, &len);
 	member_path(&s->required[s->nrequired], s->req_names[s->nrequired],
 		    len);
 	s->nrequired++;
@@ -162,7 +144,7 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 	s->at = xstrdup(at);
 	struct ctx c = {.s = s, .err = err, .errlen = errlen};
 	for (size_t m = 0; m < r.nmembers && !c.failed; m++) {
-		char *key = decode(p + r.members[m].key, r.members[m].key_len);
+		char *key = scan_strdup_lit(p + r.members[m].key, r.members[m].key_len);
 		size_t v = r.members[m].val;
 		size_t ve = scan_skip(p, n, v);
 		if (!strcmp(key, "type")) {
@@ -180,7 +162,7 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 				xstrndup(p + v, ve - v);
 		} else if (!strcmp(key, "pattern") && p[v] == '"') {
 			size_t len;
-			s->pattern = decode_n(p + v, ve - v, &len);
+			s->pattern = scan_strdup_lit_len(p + v, ve - v, &len);
 			OnigErrorInfo ei;
 			const UChar *pat = (const UChar *)s->pattern;
 			int rc = onig_new(&s->re, pat, pat + len,
@@ -200,7 +182,7 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 				const char *q = p + v;
 				struct prop pp;
 				size_t len;
-				pp.name = decode_n(q + pr.members[k].key,
+				pp.name = scan_strdup_lit_len(q + pr.members[k].key,
 						   pr.members[k].key_len, &len);
 				member_path(&pp.path, pp.name, len);
 				size_t pv = pr.members[k].val;
@@ -447,7 +429,7 @@ static int check_value(const struct schema *s, const char *v, size_t n,
 	}
 	if (s->has_re && v[0] == '"') {
 		size_t len;
-		char *str = decode_n(v, n, &len);
+		char *str = scan_strdup_lit_len(v, n, &len);
 		const UChar *a = (const UChar *)str, *e = a + len;
 		int rc = onig_search(s->re, a, e, a, e, NULL, ONIG_OPTION_NONE);
 		free(str);

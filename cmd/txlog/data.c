@@ -1135,16 +1135,6 @@ static const char *pred_op_name(enum pred_op op)
 	return names[op];
 }
 
-/* The valid string literal lit[0..n) decoded, with its length: a NUL in
- * it is text, not the end. */
-static char *lit_decode(const char *lit, size_t n, size_t *len)
-{
-	char *d = xmalloc(n + 1);
-	*len = scan_string_decode(lit, n, d);
-	d[*len] = '\0';
-	return d;
-}
-
 /* One `COL OP VALUE` term at *s; false when the text is not one. */
 static bool parse_term(const char **sp, struct pred_term *t)
 {
@@ -1165,7 +1155,7 @@ static bool parse_term(const char **sp, struct pred_term *t)
 		if (scan_validate(s, (size_t)(e + 1 - s), &se) != 0)
 			return false;
 		size_t dl;
-		char *d = lit_decode(s, (size_t)(e + 1 - s), &dl);
+		char *d = scan_strdup_lit_len(s, (size_t)(e + 1 - s), &dl);
 		if (memchr(d, '\0', dl))
 			cli_usage_error("--where: the column name %.*s holds a "
 					"NUL (\\u0000), which no column name "
@@ -1362,7 +1352,7 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 		int64_t days;
 		const char *why;
 		size_t dl = 0;
-		char *d = lc == '"' ? lit_decode(lit, ln, &dl) : NULL;
+		char *d = lc == '"' ? scan_strdup_lit_len(lit, ln, &dl) : NULL;
 		if (!d || time_parse_date(d, dl, &days, &why) != 0)
 			want = "a date \"YYYY-MM-DD\"";
 		free(d);
@@ -1374,7 +1364,7 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 		bool zoned;
 		const char *why;
 		size_t dl = 0;
-		char *d = lc == '"' ? lit_decode(lit, ln, &dl) : NULL;
+		char *d = lc == '"' ? scan_strdup_lit_len(lit, ln, &dl) : NULL;
 		if (!d || time_parse_loose(d, dl, &in, &zoned, &why)) {
 			want = "a time: \"2024-01-01\", \"2024-01-01T08:30\" "
 			       "or RFC 3339 with a zone (none: UTC)";

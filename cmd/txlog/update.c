@@ -54,9 +54,8 @@ static void parse_set(const char *src, struct set *s)
 		if (*e != '"' || scan_validate(p, (size_t)(e + 1 - p), &se))
 			cli_usage_error("--set '%s': a quoted column name must "
 					"be a JSON string", src);
-		size_t ln = (size_t)(e + 1 - p);
-		char *d = xmalloc(ln);
-		size_t dn = scan_string_decode(p, ln, d);
+		size_t dn;
+		char *d = scan_strdup_lit_len(p, (size_t)(e + 1 - p), &dn);
 		if (memchr(d, '\0', dn))
 			cli_usage_error("--set '%s': a column name cannot hold "
 					"a NUL (\\u0000)", src);
@@ -127,9 +126,8 @@ static void bind_set(struct set *s, const struct dl_snapshot *snap,
 	     f->type->kind == DT_TIMESTAMP_NTZ) && s->val[0] == '"') {
 		/* decoded with its length: a "\u0000" would cut it short,
 		 * and the time before it be taken for the whole value */
-		size_t vn = strlen(s->val);
-		char *d = xmalloc(vn);
-		size_t dn = scan_string_decode(s->val, vn, d);
+		size_t dn;
+		char *d = scan_strdup_lit_len(s->val, strlen(s->val), &dn);
 		struct instant in;
 		bool zoned;
 		const char *why;
