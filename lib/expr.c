@@ -721,6 +721,24 @@ size_t expr_count(const struct expr *e)
 	return e->count;
 }
 
+enum expr_status expr_condition(struct expr *e, const struct scan_record *rec,
+				const char **val, size_t *vlen, bool *holds,
+				char *err, size_t errlen)
+{
+	*holds = false;
+	enum expr_status st = expr_eval(e, rec, val, vlen, err, errlen);
+	if (st != EXPR_VALUE)
+		return st;
+	if (e->count > 1) {
+		snprintf(err, errlen, "gave %zu values; a condition gives one "
+			 "(join them with and, or, any or all)", e->count);
+		return EXPR_ERROR;
+	}
+	*holds = !(*vlen == 5 && memcmp(*val, "false", 5) == 0) &&
+		 !(*vlen == 4 && memcmp(*val, "null", 4) == 0);
+	return st;
+}
+
 const char *expr_failure(const struct expr *e, enum expr_status st,
 			 const char *what, const char *err, char *msg,
 			 size_t msglen)

@@ -51,6 +51,16 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 			   size_t errlen);
 
 /*
+ * e as a condition: expr_eval, then *holds when the one value is not
+ * false or null.  A program that gives several values ('a, b', which
+ * expr_eval hands over as one array, truthy) is no condition: EXPR_ERROR
+ * with "gave N values; ..." in err.  Otherwise *holds is false.
+ */
+enum expr_status expr_condition(struct expr *e, const struct scan_record *rec,
+				const char **val, size_t *vlen, bool *holds,
+				char *err, size_t errlen);
+
+/*
  * How many values the last EXPR_VALUE of e was: 1, or more for a
  * program that yielded several (given as one array).  A condition, which
  * must be one true or false, refuses more than one.

@@ -66,7 +66,7 @@ J
 	assert_success
 	assert_output ''
 	run jq -c '[.error_type, .error_message]' bad.ndjson
-	assert_output '["expression_error","check false, true: gave 2 values; a condition gives one"]'
+	assert_output '["expression_error","check false, true: gave 2 values; a condition gives one (join them with and, or, any or all)"]'
 	run dlq check -e '[.a, .b]' in.ndjson
 	assert_success
 	assert_output '{"a":1,"b":2}'

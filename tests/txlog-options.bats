@@ -120,20 +120,20 @@ J
 	# as one array it was truthy: the delete took both rows
 	run txlog delete W --where '.a == 1, .b == 9'
 	assert_failure 2
-	assert_output 'txlog: --where: .a == 1, .b == 9 gave 2 values for one row; a condition gives one (join them with and, or, any or all)'
+	assert_output 'txlog: --where .a == 1, .b == 9: gave 2 values; a condition gives one (join them with and, or, any or all)'
 	for j in 1 2; do
 		run txlog cat W -j "$j" --where '.a == 1, .a == 3'
 		assert_failure 2
-		assert_output 'txlog: --where: .a == 1, .a == 3 gave 2 values for one row; a condition gives one (join them with and, or, any or all)'
+		assert_output 'txlog: --where .a == 1, .a == 3: gave 2 values; a condition gives one (join them with and, or, any or all)'
 	done
 	run txlog update W --where '.a == 1, true' --set 'b = 7'
 	assert_failure 2
 	run sh -c "echo '{\"a\":1,\"b\":1}' | txlog merge W -k .a --delete-when '.b == 1, true'"
 	assert_failure 2
-	assert_output 'txlog: --delete-when: .b == 1, true gave 2 values for one record; a condition gives one (join them with and, or, any or all)'
+	assert_output 'txlog: --delete-when .b == 1, true: gave 2 values; a condition gives one (join them with and, or, any or all)'
 	run sh -c "echo '{\"a\":1,\"b\":5}' | txlog merge W -k .a --when-newer '.b, .a'"
 	assert_failure 2
-	assert_output 'txlog: --when-newer: .b, .a gave 2 values for one record; it compares one'
+	assert_output 'txlog: --when-newer .b, .a: gave 2 values; it compares one'
 	# nothing changed, nothing left behind; one value still works
 	run txlog cat W
 	assert_output $'{"a":1,"b":2}\n{"a":3,"b":4}'

@@ -183,19 +183,11 @@ static int eval_check(struct worker *w, size_t k, const char **type)
 	struct buf *msg = &w->cw.scratch;
 	buf_reset(msg);
 	if (c->jq) {
-		switch (expr_eval(w->jq[k], &w->cw.rec, &v, &vl, err,
-				  sizeof err)) {
+		bool holds;
+		switch (expr_condition(w->jq[k], &w->cw.rec, &v, &vl, &holds,
+				       err, sizeof err)) {
 		case EXPR_VALUE:
-			/* 'false, true' is not a condition: as one array it
-			 * would pass every record */
-			if (expr_count(w->jq[k]) > 1) {
-				*type = "expression_error";
-				buf_addf(msg, "check %s: gave %zu values; a "
-					 "condition gives one", c->src,
-					 expr_count(w->jq[k]));
-				return -1;
-			}
-			if (truthy(v, vl))
+			if (holds)
 				return 0;
 			buf_addf(msg, "check failed: %s is ", c->src);
 			show(msg, v, vl);

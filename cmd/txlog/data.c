@@ -1452,20 +1452,12 @@ bool pred_match(struct pred *p, const struct scan_record *r)
 		const char *v;
 		size_t vn;
 		char err[512];
-		enum expr_status st = expr_eval(p->jq, r, &v, &vn, err, sizeof err);
-		if (st == EXPR_ERROR)
-			cli_die(EXIT_TROUBLE, "--where: %s", err);
-		if (st != EXPR_VALUE)
-			return false;
-		/* 'a, b' is no condition: as one array it held for every
-		 * row (a delete took them all) */
-		if (expr_count(p->jq) > 1)
-			cli_die(EXIT_TROUBLE, "--where: %s gave %zu values for "
-				"one row; a condition gives one (join them with "
-				"and, or, any or all)", expr_source(p->jq),
-				expr_count(p->jq));
-		return !(vn == 5 && memcmp(v, "false", 5) == 0) &&
-		       !(vn == 4 && memcmp(v, "null", 4) == 0);
+		bool holds;
+		if (expr_condition(p->jq, r, &v, &vn, &holds, err,
+				   sizeof err) == EXPR_ERROR)
+			cli_die(EXIT_TROUBLE, "--where %s: %s",
+				expr_source(p->jq), err);
+		return holds;
 	}
 	return true;
 }

@@ -774,18 +774,12 @@ static bool truthy(struct expr *e, const struct scan_record *r)
 	const char *v;
 	size_t vn;
 	char err[512];
-	enum expr_status st = expr_eval(e, r, &v, &vn, err, sizeof err);
-	if (st == EXPR_ERROR)
-		txlog_fail(EXIT_TROUBLE, "--delete-when: %s", err);
-	if (st != EXPR_VALUE)
-		return false;
-	if (expr_count(e) > 1)
-		txlog_fail(EXIT_TROUBLE, "--delete-when: %s gave %zu values for "
-			   "one record; a condition gives one (join them with "
-			   "and, or, any or all)", expr_source(e),
-			   expr_count(e));
-	return !(vn == 5 && memcmp(v, "false", 5) == 0) &&
-	       !(vn == 4 && memcmp(v, "null", 4) == 0);
+	bool holds;
+	if (expr_condition(e, r, &v, &vn, &holds, err, sizeof err) ==
+	    EXPR_ERROR)
+		txlog_fail(EXIT_TROUBLE, "--delete-when %s: %s", expr_source(e),
+			   err);
+	return holds;
 }
 
 static void src_record(struct src *m, size_t i, struct scan_record *r)
@@ -857,9 +851,8 @@ static void newer_of(struct expr *e, const struct scan_record *r,
 	if (st == EXPR_ERROR)
 		txlog_fail(EXIT_TROUBLE, "--when-newer: %s", err);
 	if (st == EXPR_VALUE && expr_count(e) > 1)
-		txlog_fail(EXIT_TROUBLE, "--when-newer: %s gave %zu values for "
-			   "one record; it compares one", expr_source(e),
-			   expr_count(e));
+		txlog_fail(EXIT_TROUBLE, "--when-newer %s: gave %zu values; it "
+			   "compares one", expr_source(e), expr_count(e));
 	if (st == EXPR_VALUE)
 		buf_add(out, v, vn);
 	else
