@@ -377,12 +377,59 @@ TEST(compound_keeps_big_numbers_jq_refuses_them)
 	expr_free(e);
 }
 
+/* A condition's truth, and its refusal of several values: the one
+ * judgment dlq check and txlog's --where share. */
+TEST(conditions)
+{
+	static const struct {
+		const char *src, *rec;
+		int st;
+		bool holds;
+	} cases[] = {
+		{".a == 1", "{\"a\":1}", EXPR_VALUE, true},
+		{".a", "{\"a\":0}", EXPR_VALUE, true},   /* 0 is true in jq */
+		{".a", "{\"a\":\"\"}", EXPR_VALUE, true},
+		{".a", "{\"a\":false}", EXPR_VALUE, false},
+		{".a", "{\"a\":null}", EXPR_VALUE, false},
+		{".a", "{}", EXPR_MISSING, false},
+		{"empty", "{}", EXPR_EMPTY, false},
+		{"false, true", "{}", EXPR_ERROR, false},
+		{".a == 1, .b == 9", "{\"a\":1}", EXPR_ERROR, false},
+		{"[.a, .b]", "{\"a\":false}", EXPR_VALUE, true}, /* one array */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char err[256] = "";
+		const char *v;
+		size_t vlen;
+		bool holds = true;
+		struct expr *e = expr_compile(cases[i].src, err, sizeof err);
+		CHECK(e != NULL);
+		if (!e)
+			continue;
+		struct scan_error se;
+		CHECK_INT(scan_record(&sr, cases[i].rec, strlen(cases[i].rec),
+				      &se), 0);
+		int st = (int)expr_condition(e, &sr, &v, &vlen, &holds, err,
+					     sizeof err);
+		if (st != cases[i].st || holds != cases[i].holds)
+			fprintf(stderr, "  %s on %s: %d %d\n", cases[i].src,
+				cases[i].rec, st, holds);
+		CHECK_INT(st, cases[i].st);
+		CHECK(holds == cases[i].holds);
+		if (st == EXPR_ERROR && cases[i].st == EXPR_ERROR)
+			CHECK_STR(err, "gave 2 values; a condition gives one "
+				  "(join them with and, or, any or all)");
+		expr_free(e);
+	}
+}
+
 int main(void)
 {
 	RUN(plain_paths_match_libjq);
 	RUN(compound_shapes_match_libjq);
 	RUN(compound_keeps_big_numbers_jq_refuses_them);
 	RUN(jq_programs);
+	RUN(conditions);
 	scan_record_free(&sr);
 	return unit_done();
 }
