@@ -99,8 +99,7 @@ int dl_read_commit(const char *table, int64_t version, struct buf *out,
 {
 	char *p = dl_commit_path(table, version);
 	int rc = dl_read_file(p, out, false, err, errlen);
-	bool had;
-	if (rc == 0 && !dl_sum_ok(out->p, out->len, DL_SUM_COMMIT, &had)) {
+	if (rc == 0 && !dl_sum_ok(out->p, out->len, DL_SUM_COMMIT)) {
 		errbuf_set(err, errlen, "%s: version %lld: damaged commit %s "
 			"(its bytes differ from the checksum txlog wrote in "
 			"it); run txlog verify", table, (long long)version, p);
@@ -248,8 +247,7 @@ static int checkpoint_loaded(struct dl_snapshot *s, const char *name,
 static int checkpoint_sum(const struct dl_snapshot *s, const char *path,
 			  const char *text, size_t n, char *err, size_t errlen)
 {
-	bool had;
-	if (dl_sum_ok(text, n, DL_SUM_CHECKPOINT, &had))
+	if (dl_sum_ok(text, n, DL_SUM_CHECKPOINT))
 		return 0;
 	errbuf_set(err, errlen, "%s: damaged checkpoint %s (its bytes differ "
 		"from the checksum txlog wrote in it); run txlog verify",

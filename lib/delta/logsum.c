@@ -95,11 +95,10 @@ static bool find_sum(const char *t, size_t n, enum dl_sum_where w,
 	return true;
 }
 
-bool dl_sum_ok(const char *text, size_t n, enum dl_sum_where w, bool *had)
+bool dl_sum_ok(const char *text, size_t n, enum dl_sum_where w)
 {
 	size_t at;
-	*had = find_sum(text, n, w, &at);
-	if (!*had)
+	if (!find_sum(text, n, w, &at))
 		return true;
 	if (!is_hex(text + at, DL_SUM_HEX))
 		return false; /* a digit damaged into another byte */

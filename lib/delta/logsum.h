@@ -33,7 +33,7 @@ size_t dl_sum_member(struct buf *b);
 /* b's text holds DL_SUM_HEX placeholder bytes at offset at: fill them
  * with the text's sum. */
 void dl_sum_seal(struct buf *b, size_t at);
-/* Is the sum in text[0..n) right?  *had: whether there is one. */
-bool dl_sum_ok(const char *text, size_t n, enum dl_sum_where w, bool *had);
+/* Is the sum in text[0..n) right?  True as well for a file without one. */
+bool dl_sum_ok(const char *text, size_t n, enum dl_sum_where w);
 
 #endif
