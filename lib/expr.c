@@ -734,9 +734,14 @@ enum expr_status expr_condition(struct expr *e, const struct scan_record *rec,
 			 "(join them with and, or, any or all)", e->count);
 		return EXPR_ERROR;
 	}
-	*holds = !(*vlen == 5 && memcmp(*val, "false", 5) == 0) &&
-		 !(*vlen == 4 && memcmp(*val, "null", 4) == 0);
+	*holds = expr_truthy(*val, *vlen);
 	return st;
+}
+
+bool expr_truthy(const char *v, size_t n)
+{
+	return !(n == 5 && memcmp(v, "false", 5) == 0) &&
+	       !(n == 4 && memcmp(v, "null", 4) == 0);
 }
 
 const char *expr_failure(const struct expr *e, enum expr_status st,

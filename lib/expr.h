@@ -50,6 +50,9 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 			   const char **val, size_t *vlen, char *err,
 			   size_t errlen);
 
+/* jq's truth of the JSON text v[0..n): all but false and null. */
+bool expr_truthy(const char *v, size_t n);
+
 /*
  * e as a condition: expr_eval, then *holds when the one value is not
  * false or null.  A program that gives several values ('a, b', which

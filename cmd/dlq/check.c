@@ -155,12 +155,6 @@ static void add_check(const char *src)
 		cli_usage_error("-e: %s", err);
 }
 
-static bool truthy(const char *v, size_t n)
-{
-	return !(n == 4 && !memcmp(v, "null", 4)) &&
-	       !(n == 5 && !memcmp(v, "false", 5));
-}
-
 /* A short rendering of a value for a message. */
 static void show(struct buf *b, const char *v, size_t n)
 {
@@ -219,7 +213,7 @@ static int eval_check(struct worker *w, size_t k, const char **type)
 	}
 	bool ok;
 	if (c->op == OP_TRUTHY) {
-		ok = truthy(v, vl);
+		ok = expr_truthy(v, vl);
 	} else {
 		int cmp = value_compare(v, vl, c->lit, c->lit_len);
 		switch (c->op) {
