@@ -46,6 +46,22 @@ EOF
 	assert_success
 }
 
+@test "optimize streams small files in commit order, also from a checkpoint" {
+	# twelve commits: the tenth writes a checkpoint, whose adds all carry
+	# its version; ordered by their random names, the rows would scramble
+	txlog init t --infer
+	for i in 0 1 2 3 4 5 6 7 8 9 10 11; do
+		echo "{\"i\":$i}" | txlog append t
+	done
+	run sh -c "txlog cat t | jq -c .i | paste -sd' '"
+	assert_output '0 1 2 3 4 5 6 7 8 9 10 11'
+	txlog optimize t
+	run sh -c "txlog cat t | jq -c .i | paste -sd' '"
+	assert_output '0 1 2 3 4 5 6 7 8 9 10 11'
+	run sh -c "txlog files t | wc -l"
+	assert_output 1
+}
+
 @test "a second optimize does nothing" {
 	mk
 	txlog optimize t

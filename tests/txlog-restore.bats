@@ -29,6 +29,21 @@ EOF2
 	assert_success
 }
 
+@test "restore adds files back in the order that version committed them" {
+	# eight files, each of one row; their names are random, their order
+	# is the commits'
+	txlog init t --infer
+	for i in 0 1 2 3 4 5 6 7; do
+		echo "{\"i\":$i}" | txlog append t
+	done
+	txlog delete t --where 'i >= 0'
+	run txlog cat t
+	assert_output ''
+	txlog restore t --version 8
+	run sh -c "txlog cat t | jq -c .i | paste -sd' '"
+	assert_output '0 1 2 3 4 5 6 7'
+}
+
 @test "restore writes dataChange true on the removes and on re-adds of files optimize wrote with false" {
 	mk
 	printf '{"id":4,"p":"y"}\n' | txlog append t

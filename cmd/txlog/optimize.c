@@ -577,6 +577,7 @@ struct keyed { /* a live file and its partition key, for sorting */
 	struct dl_file *f;
 	char *key;
 	size_t keylen;
+	size_t order; /* its place in commit order */
 };
 
 static int cmp_keyed(const void *a, const void *b)
@@ -586,9 +587,7 @@ static int cmp_keyed(const void *a, const void *b)
 	int c = memcmp(x->key, y->key, n);
 	if (c || x->keylen != y->keylen)
 		return c ? c : x->keylen < y->keylen ? -1 : 1;
-	if (x->f->version != y->f->version)
-		return x->f->version < y->f->version ? -1 : 1;
-	return strcmp(x->f->path, y->f->path);
+	return x->order < y->order ? -1 : x->order > y->order;
 }
 
 int verb_optimize(void)
@@ -624,8 +623,10 @@ int verb_optimize(void)
 		buf_free(&q);
 	}
 	size_t n;
-	struct dl_file **live = dl_live_files(snap, &n);
-	/* the files grouped by partition, each group in log order */
+	/* the files grouped by partition, each group in commit order (a
+	 * checkpoint's adds all carry its version: only their rank keeps
+	 * the order the commits made) */
+	struct dl_file **live = dl_live_files_committed(snap, &n);
 	struct keyed *kf = xcalloc(n + 1, sizeof *kf);
 	struct buf kb = {0};
 	for (size_t i = 0; i < n; i++) {
@@ -635,6 +636,7 @@ int verb_optimize(void)
 		if (kb.len) /* unpartitioned: an empty key, no buffer */
 			memcpy(kf[i].key, kb.p, kb.len);
 		kf[i].keylen = kb.len;
+		kf[i].order = i;
 	}
 	qsort(kf, n, sizeof *kf, cmp_keyed);
 	for (size_t i = 0; i < n; i++)

@@ -508,7 +508,7 @@ struct dl_file **dl_live_files(const struct dl_snapshot *s, size_t *n)
 	return live_sorted(s, n, cmp_file);
 }
 
-static int cmp_committed(const void *a, const void *b)
+int dl_file_cmp_committed(const void *a, const void *b)
 {
 	const struct dl_file *x = *(struct dl_file *const *)a;
 	const struct dl_file *y = *(struct dl_file *const *)b;
@@ -520,7 +520,7 @@ static int cmp_committed(const void *a, const void *b)
 struct dl_file **dl_live_files_committed(const struct dl_snapshot *s,
 					 size_t *n)
 {
-	return live_sorted(s, n, cmp_committed);
+	return live_sorted(s, n, dl_file_cmp_committed);
 }
 
 

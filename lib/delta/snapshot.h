@@ -109,6 +109,8 @@ struct dl_file **dl_live_files(const struct dl_snapshot *s, size_t *n);
  * lists them.  The order txlog reads and rewrites rows in. */
 struct dl_file **dl_live_files_committed(const struct dl_snapshot *s,
 					 size_t *n);
+/* qsort's comparison of two struct dl_file pointers in that order. */
+int dl_file_cmp_committed(const void *a, const void *b);
 struct dl_file *dl_find(const struct dl_snapshot *s, const char *path);
 int64_t dl_txn_version(const struct dl_snapshot *s, const char *app_id);
 
