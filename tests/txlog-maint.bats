@@ -288,6 +288,33 @@ Try 'txlog --help' for more information."
 	assert_output 8
 }
 
+@test "vacuum takes the table's delta.deletedFileRetentionDuration as its default and its minimum" {
+	mk
+	# another writer's commit sets 30 days
+	jq -c 'select(.metaData) | .metaData.configuration["delta.deletedFileRetentionDuration"] = "interval 30 days"' \
+		t/_delta_log/00000000000000000000.json > t/_delta_log/00000000000000000004.json
+	txlog optimize t
+	run txlog vacuum t --retain 8d
+	assert_failure 2
+	assert_output "txlog: t: --retain 8d is under the 30d (delta.deletedFileRetentionDuration) minimum: it would break time travel further back than 8d; add --force if no reader needs that"
+	# orphans 10 and 40 days old: the table's 30 days keep the first
+	printf 'junk' > t/day=a/part-00000-ten.c000.ndjson.zst.tmp.abcdef
+	touch -d '10 days ago' t/day=a/part-00000-ten.c000.ndjson.zst.tmp.abcdef
+	printf 'junk' > t/day=a/part-00000-forty.c000.ndjson.zst.tmp.abcdef
+	touch -d '40 days ago' t/day=a/part-00000-forty.c000.ndjson.zst.tmp.abcdef
+	run txlog vacuum t --dry-run
+	assert_success
+	assert_output - <<'EOF'
+{"path":"day=a/part-00000-forty.c000.ndjson.zst.tmp.abcdef","bytes":4,"reason":"orphan"}
+{"dry_run":true,"files":1,"bytes":4}
+EOF
+	jq -c '.metaData.configuration["delta.deletedFileRetentionDuration"] |= "interval 1 fortnight"' \
+		t/_delta_log/00000000000000000004.json > t/_delta_log/00000000000000000006.json
+	run txlog vacuum t
+	assert_failure 2
+	assert_output "txlog: t: delta.deletedFileRetentionDuration is not a duration txlog reads (such as 'interval 7 days'); nothing deleted"
+}
+
 @test "a retention under 7 days is refused without --force, naming the versions it breaks" {
 	mk
 	txlog optimize t
@@ -450,6 +477,133 @@ EOF
 	assert_output 'exit 2'
 	run sh -c 'txlog cat t --version 4 | wc -l'
 	assert_output 6
+}
+
+# ---- log cleanup ----
+
+ones() { # t: versions 0 to $1, one row a commit (the tenth checkpoints)
+	txlog init t --infer
+	for i in $(seq 1 "$1"); do
+		echo "{\"i\":$i}" | txlog append t
+	done
+}
+
+# config KEY VALUE: a commit of another writer that sets a table property
+config() {
+	local v
+	v=$(printf '%020d' "$(ls t/_delta_log | grep -c '^[0-9]*\.json$')")
+	jq -c --arg k "$1" --arg v "$2" \
+		'select(.metaData) | .metaData.configuration[$k] = $v' \
+		t/_delta_log/00000000000000000000.json > "t/_delta_log/$v.json"
+}
+
+age() { # age DAYS VERSION...: the commits' times, DAYS ago
+	local d=$1
+	shift
+	for v in "$@"; do
+		touch -d "$d days ago" "t/_delta_log/$(printf '%020d' "$v").json"
+	done
+}
+
+@test "a checkpoint deletes the log its checkpoint stands in for once it is older than 30 days" {
+	ones 11
+	age 40 $(seq 0 11)
+	# another writer's checksum and compaction files go too, a temp file stays
+	touch t/_delta_log/00000000000000000003.crc \
+		t/_delta_log/00000000000000000001.00000000000000000004.compacted.json \
+		t/_delta_log/00000000000000000005.json.tmp.AbC123
+	run txlog checkpoint t
+	assert_success
+	assert_output 'txlog: t: log cleanup: deleted the 14 log files below version 11, older than the log retention (30d); its checkpoint stands in for them'
+	run sh -c 'ls t/_delta_log | sed "s/checkpoint\.[-0-9a-f]*\.json/checkpoint.UUID.json/"'
+	assert_output - <<'EOF'
+00000000000000000005.json.tmp.AbC123
+00000000000000000011.checkpoint.UUID.json
+00000000000000000011.json
+_last_checkpoint
+EOF
+	run sh -c "txlog cat t | jq -c .i | paste -sd' '"
+	assert_output '1 2 3 4 5 6 7 8 9 10 11'
+	run txlog verify t
+	assert_success
+	run txlog cat t --version 5
+	assert_failure 2
+	assert_output 'txlog: t: version 5 cannot be read: its commits were cleaned up (the oldest kept is 11) and no checkpoint at or below it replaces them'
+	run txlog checkpoint t
+	assert_success
+	assert_output ''
+}
+
+@test "log cleanup keeps what time travel within the retention needs: from the newest checkpoint at or below the cutoff commit" {
+	ones 12
+	txlog checkpoint t # a second checkpoint, at 12
+	# commits 0 to 5 are old: no checkpoint at or below 5, nothing goes
+	age 40 $(seq 0 5)
+	echo '{"i":13}' | txlog append t
+	run txlog checkpoint t
+	assert_success
+	assert_output ''
+	run sh -c 'ls t/_delta_log | grep -c "^[0-9]*\.json$"'
+	assert_output 14
+	# commits 0 to 11 old: the checkpoint at 10 stands in, not the one at 12
+	age 40 $(seq 0 11)
+	run txlog checkpoint t
+	assert_success
+	assert_output 'txlog: t: log cleanup: deleted the 10 log files below version 10, older than the log retention (30d); its checkpoint stands in for them'
+	run sh -c 'ls t/_delta_log | grep "^[0-9]*\.json$" | sed "s/^0*//" | paste -sd" "'
+	assert_output '10.json 11.json 12.json 13.json'
+	run sh -c "txlog cat t --version 11 | jq -c .i | paste -sd' '"
+	assert_output '1 2 3 4 5 6 7 8 9 10 11'
+}
+
+@test "log cleanup honours delta.enableExpiredLogCleanup and delta.logRetentionDuration, and says when it cannot read it" {
+	txlog init t --infer
+	config delta.enableExpiredLogCleanup false
+	for i in $(seq 2 11); do echo "{\"i\":$i}" | txlog append t; done
+	age 40 $(seq 0 11)
+	run txlog checkpoint t
+	assert_success
+	assert_output ''
+	run sh -c 'ls t/_delta_log | grep -c "^[0-9]*\.json$"'
+	assert_output 12
+
+	rm -rf t
+	txlog init t --infer
+	config delta.logRetentionDuration 'interval 60 days'
+	for i in $(seq 2 11); do echo "{\"i\":$i}" | txlog append t; done
+	age 40 $(seq 0 11)
+	run txlog checkpoint t
+	assert_success
+	assert_output ''
+	config delta.logRetentionDuration 'INTERVAL 2 Days 12 hours'
+	age 40 12
+	run txlog checkpoint t
+	assert_success
+	assert_output 'txlog: t: log cleanup: deleted the 14 log files below version 12, older than the log retention (2d12h); its checkpoint stands in for them'
+
+	rm -rf t
+	txlog init t --infer
+	config delta.logRetentionDuration 'interval 1 month'
+	age 40 0 1
+	run txlog checkpoint t
+	assert_success
+	assert_output "txlog: t: delta.logRetentionDuration is not a duration txlog reads (such as 'interval 30 days'); the log is not cleaned up"
+	run sh -c 'ls t/_delta_log | grep -c "^[0-9]*\.json$"'
+	assert_output 2
+}
+
+@test "log cleanup leaves the log whole when the checkpoint that would stand in for it is damaged" {
+	ones 11
+	txlog checkpoint t # at 11: the newest, read by every load
+	echo '{"i":12}' | txlog append t
+	age 40 $(seq 0 10)
+	cp10=$(ls t/_delta_log/00000000000000000010.checkpoint.*.json)
+	sed -i 's/"numRecords\\":1/"numRecords\\":2/' "$cp10"
+	run txlog checkpoint t
+	assert_success
+	assert_output "txlog: t: the log is not cleaned up: t: damaged checkpoint $cp10 (its bytes differ from the checksum txlog wrote in it); run txlog verify"
+	run sh -c 'ls t/_delta_log | grep -c "^[0-9]*\.json$"'
+	assert_output 13
 }
 
 # ---- verify ----

@@ -126,9 +126,10 @@ static const struct cli_opthelp option_help[] = {
 	{"threads", "  -j, --threads N           threads (0: all cores; default the cores, at\n"
 		    "                            most 8); the table is the same with any N\n"},
 	{"retain", "      --retain DUR          vacuum: keep what time travel within DUR\n"
-		   "                            needs (default 7d)\n"},
+		   "                            needs (default the table's\n"
+		   "                            delta.deletedFileRetentionDuration, else 7d)\n"},
 	{"dry-run", "      --dry-run             vacuum, restore: print the plan, change nothing\n"},
-	{"force", "      --force               vacuum: allow --retain under 7d\n"},
+	{"force", "      --force               vacuum: allow --retain under the default\n"},
 	{"target-size", "      --target-size SIZE    optimize, stats: output file size,\n"
 			"                            uncompressed (default 256M)\n"},
 	{"zorder-by", "      --zorder-by COL,...   optimize: cluster records by these columns\n"},

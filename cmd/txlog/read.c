@@ -354,6 +354,7 @@ int verb_checkpoint(void)
 	char err[1024];
 	if (dl_checkpoint(s, 7LL * 24 * 3600 * 1000, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
+	txlog_log_cleanup(s);
 	dl_snapshot_free(s);
 	return EXIT_OK;
 }

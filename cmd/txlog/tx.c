@@ -272,9 +272,12 @@ static void maybe_checkpoint(int64_t v)
 	}
 	/* 1: the table does not allow a JSON checkpoint; checkpoints are
 	 * optional, the commit stands without one */
-	if (dl_checkpoint(s, 7LL * 24 * 3600 * 1000, err, sizeof err) < 0)
+	int rc = dl_checkpoint(s, 7LL * 24 * 3600 * 1000, err, sizeof err);
+	if (rc < 0)
 		cli_warn("%s: version %lld committed, but no checkpoint: %s",
 			 opt.table, (long long)v, err);
+	else if (rc == 0)
+		txlog_log_cleanup(s);
 	dl_snapshot_free(s);
 }
 

@@ -89,6 +89,10 @@ bool txlog_commit_info(const char *p, size_t n, const char **ci,
  * (ascending), as PROTOCOL.md defines it and monotonized as Delta's
  * readers do; -1 for a commit that is gone.  The caller frees. */
 int64_t *txlog_commit_times(const int64_t *vs, size_t n);
+/* Delta's metadata cleanup after a checkpoint of s (cleanup.c): the log
+ * entries older than delta.logRetentionDuration that a checkpoint stands
+ * in for are deleted; said on standard error, never fatal. */
+void txlog_log_cleanup(const struct dl_snapshot *s);
 /* The newest version committed at or before TIME (--as-of), or die 2. */
 int64_t txlog_version_as_of(const char *when);
 

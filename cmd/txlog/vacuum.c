@@ -314,9 +314,25 @@ static void walk(int fd, struct buf *rel)
 
 int verb_vacuum(void)
 {
-	int64_t retain = opt.retain_set ? opt.retain_ns : WEEK_NS;
 	struct dl_snapshot *s = load_table(-1);
 	need_write(s);
+	/* Delta's VACUUM: the table's delta.deletedFileRetentionDuration
+	 * (default 1 week) is the default retention and the minimum, as
+	 * other readers of the table count on it */
+	int64_t table_ms = WEEK_NS / 1000000;
+	int prop = dl_config_interval(s, "delta.deletedFileRetentionDuration",
+				      &table_ms);
+	if (prop < 0)
+		cli_die(EXIT_TROUBLE, "%s: delta.deletedFileRetentionDuration is "
+			"not a duration txlog reads (such as 'interval 7 "
+			"days'); nothing deleted", opt.table);
+	int64_t minimum = table_ms > INT64_MAX / 1000000 ? INT64_MAX
+							 : table_ms * 1000000;
+	char min_text[96];
+	duration_format(minimum, min_text);
+	if (prop == 0)
+		strcat(min_text, " (delta.deletedFileRetentionDuration)");
+	int64_t retain = opt.retain_set ? opt.retain_ns : minimum;
 	cur = s;
 	tombs = xcalloc(s->nfiles + 1, sizeof *tombs);
 	for (size_t i = 0; i < s->nfiles; i++)
@@ -327,20 +343,21 @@ int verb_vacuum(void)
 	horizon_ms = (time_now() - retain) / 1000000;
 	int64_t oldest;
 	int64_t r = protect(&oldest);
-	if (retain < WEEK_NS && !opt.force) {
+	if (retain < minimum && !opt.force) {
 		char d[48], h[TIME_STRMAX];
 		duration_format(retain, d);
 		when(horizon_ms, h);
 		if (r > oldest)
-			cli_die(EXIT_TROUBLE, "%s: --retain %s is under the 7d "
+			cli_die(EXIT_TROUBLE, "%s: --retain %s is under the %s "
 				"minimum: it would break time travel to "
 				"versions %lld to %lld (before %s); add --force "
 				"if no reader needs them", opt.table, d,
-				(long long)oldest, (long long)r - 1, h);
-		cli_die(EXIT_TROUBLE, "%s: --retain %s is under the 7d "
+				min_text, (long long)oldest, (long long)r - 1,
+				h);
+		cli_die(EXIT_TROUBLE, "%s: --retain %s is under the %s "
 			"minimum: it would break time travel further back "
 			"than %s; add --force if no reader needs that",
-			opt.table, d, d);
+			opt.table, d, min_text, d);
 	}
 	struct buf rel = {0};
 	buf_addc(&rel, '\0');

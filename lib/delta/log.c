@@ -212,6 +212,99 @@ int64_t *dl_list_versions(const char *table, size_t *n, char *err,
 	return l.commits ? l.commits : xcalloc(1, sizeof(int64_t));
 }
 
+char *dl_newest_checkpoint(const char *table, int64_t limit,
+			   int64_t *version, char *err, size_t errlen)
+{
+	struct listing l;
+	err[0] = '\0';
+	*version = -1;
+	int rc = list_log(table, limit, &l, err, errlen);
+	free(l.commits);
+	if (rc != 0 || l.best_cp < 0) {
+		free(l.best_cp_name);
+		return NULL;
+	}
+	*version = l.best_cp;
+	return l.best_cp_name;
+}
+
+/* The version a log entry's name starts with, when it is one Delta
+ * defines: NNN.json, NNN.crc, NNN.checkpoint[.*].{json,parquet},
+ * NNN.MMM.compacted.json (start version NNN); else -1. */
+static int64_t entry_version(const char *nm)
+{
+	size_t len = strlen(nm);
+	if (len < 24 || !all_digits(nm, 20))
+		return -1;
+	const char *rest = nm + 20;
+	bool ends_json = strcmp(nm + len - 5, ".json") == 0;
+	if (strcmp(rest, ".json") == 0 || strcmp(rest, ".crc") == 0 ||
+	    (strncmp(rest, ".checkpoint.", 12) == 0 &&
+	     (ends_json || strcmp(nm + len - 8, ".parquet") == 0)) ||
+	    (len == 56 && rest[0] == '.' && all_digits(rest + 1, 20) &&
+	     strcmp(rest + 21, ".compacted.json") == 0))
+		return atoll(nm);
+	return -1;
+}
+
+struct entry {
+	int64_t v;
+	char *name;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	return x->v < y->v ? -1 : x->v > y->v;
+}
+
+int dl_delete_below(const char *table, int64_t cp, size_t *deleted,
+		    char *err, size_t errlen)
+{
+	*deleted = 0;
+	struct buf b = {0};
+	buf_addf(&b, "%s/_delta_log", table);
+	DIR *d = opendir(b.p);
+	if (!d) {
+		errbuf_set(err, errlen, "%s: %s", b.p, strerror(errno));
+		buf_free(&b);
+		return -1;
+	}
+	struct entry *e = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		int64_t v = entry_version(de->d_name);
+		bool compacted = strstr(de->d_name, ".compacted.") != NULL;
+		if (v < 0 || (compacted ? v > cp : v >= cp))
+			continue;
+		e = xgrow(e, &cap, n, sizeof *e, 64);
+		e[n++] = (struct entry){v, xstrdup(de->d_name)};
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(e, n, sizeof *e, cmp_entry);
+	int rc = 0;
+	size_t dir_len = b.len;
+	for (size_t i = 0; i < n; i++) {
+		b.len = dir_len;
+		buf_addf(&b, "/%s", e[i].name);
+		if (rc == 0 && unlink(b.p) != 0 && errno != ENOENT) {
+			errbuf_set(err, errlen, "%s: %s", b.p, strerror(errno));
+			rc = -1;
+		} else if (rc == 0) {
+			(*deleted)++;
+		}
+		free(e[i].name);
+	}
+	free(e);
+	/* the unlinks durable: the folder that held them, fsynced */
+	if (rc == 0 && n)
+		rc = commit_sync_dir(b.p, err, errlen);
+	buf_free(&b);
+	return rc;
+}
+
 /* All of fd's n bytes into t; false on a short or failed read. */
 static bool read_all(int fd, char *t, size_t n)
 {

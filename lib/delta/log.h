@@ -53,6 +53,24 @@ int dl_write_commit(const char *table, int64_t version, const char *text,
 int64_t *dl_list_versions(const char *table, size_t *n, char *err,
 			  size_t errlen);
 
+/* The name of the newest JSON (V2) checkpoint at or below limit, its
+ * version in *version; NULL when there is none (err empty) or the log
+ * cannot be listed (err says why).  The caller frees. */
+char *dl_newest_checkpoint(const char *table, int64_t limit,
+			   int64_t *version, char *err, size_t errlen);
+
+/*
+ * Delta's metadata cleanup, the part that deletes (which checkpoint may
+ * stand in for the log before it is the caller's policy): every log
+ * entry of a version below cp -- commits, checkpoints of any kind,
+ * version checksums, and log compaction files that start at or below
+ * cp -- oldest first, so a crash leaves a log that still starts at or
+ * before cp.  Other names (writers' temp files, _last_checkpoint) stay.
+ * *deleted counts the files; -1 on the first that cannot be deleted.
+ */
+int dl_delete_below(const char *table, int64_t cp, size_t *deleted,
+		    char *err, size_t errlen);
+
 /* The whole file into out (NUL-terminated); 1 when absent, 0 read, -1
  * error.  sized: read once, sized by fstat (a checkpoint). */
 int dl_read_file(const char *path, struct buf *out, bool sized, char *err,

@@ -72,6 +72,76 @@ bool dl_config_true(const struct dl_snapshot *s, const char *key)
 	return t;
 }
 
+static const struct {
+	const char *unit;
+	int64_t us;
+} interval_units[] = {
+	{"week", 7LL * 86400 * 1000000}, {"day", 86400LL * 1000000},
+	{"hour", 3600LL * 1000000},      {"minute", 60LL * 1000000},
+	{"second", 1000000},             {"millisecond", 1000},
+	{"microsecond", 1},
+};
+
+/* "[interval] N unit [N unit]..." in microseconds; -1 if not that. */
+static int interval_parse(const char *s, int64_t *us)
+{
+	int64_t total = 0;
+	int parts = 0;
+	while (*s == ' ')
+		s++;
+	if (strncasecmp(s, "interval", 8) == 0 && (s[8] == ' ' || !s[8]))
+		s += 8;
+	for (;;) {
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
+		if (*s < '0' || *s > '9')
+			return -1;
+		int64_t n = 0;
+		for (; *s >= '0' && *s <= '9'; s++) {
+			if (n > (INT64_MAX - 9) / 10)
+				return -1;
+			n = n * 10 + (*s - '0');
+		}
+		while (*s == ' ')
+			s++;
+		size_t len = 0;
+		while (s[len] && s[len] != ' ')
+			len++;
+		size_t base = len && (s[len - 1] == 's' || s[len - 1] == 'S')
+				      ? len - 1
+				      : len;
+		size_t u = 0, nu = sizeof interval_units / sizeof *interval_units;
+		while (u < nu && !(strlen(interval_units[u].unit) == base &&
+				   strncasecmp(s, interval_units[u].unit, base) == 0))
+			u++;
+		if (u == nu || n > (INT64_MAX - total) / interval_units[u].us)
+			return -1;
+		total += n * interval_units[u].us;
+		s += len;
+		parts++;
+	}
+	if (!parts)
+		return -1;
+	*us = total;
+	return 0;
+}
+
+int dl_config_interval(const struct dl_snapshot *s, const char *key,
+		       int64_t *ms)
+{
+	char *v = dl_config(s, key);
+	if (!v)
+		return 1;
+	int64_t us;
+	int rc = interval_parse(v, &us);
+	free(v);
+	if (rc == 0)
+		*ms = us / 1000;
+	return rc;
+}
+
 static bool config_is(const struct dl_snapshot *s, const char *key,
 		      const char *want)
 {

@@ -40,6 +40,15 @@ bool dl_has_feature(const struct dl_snapshot *s, const char *member,
 /* A configuration value of the metaData (a new string), or NULL. */
 char *dl_config(const struct dl_snapshot *s, const char *key);
 bool dl_config_true(const struct dl_snapshot *s, const char *key);
+/*
+ * A duration property as Delta writes it ("interval 30 days", "interval
+ * 1 week 12 hours"; the word interval optional; units week, day, hour,
+ * minute, second, millisecond, microsecond, singular or plural; months
+ * and years are not durations), in *ms.  0 read, 1 absent (*ms left as
+ * the caller's default), -1 unreadable or negative.
+ */
+int dl_config_interval(const struct dl_snapshot *s, const char *key,
+		       int64_t *ms);
 /* Whether the typeWidening feature allows the change from -> to (the
  * protocol's type names). */
 bool dl_widening_allowed(const char *from, const char *to);
