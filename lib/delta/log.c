@@ -228,6 +228,19 @@ char *dl_newest_checkpoint(const char *table, int64_t limit,
 	return l.best_cp_name;
 }
 
+/* The log folder, opened for listing, its path in b (freed on error). */
+static DIR *open_log(const char *table, struct buf *b, char *err,
+		     size_t errlen)
+{
+	buf_addf(b, "%s/_delta_log", table);
+	DIR *d = opendir(b->p);
+	if (!d) {
+		errbuf_set(err, errlen, "%s: %s", b->p, strerror(errno));
+		buf_free(b);
+	}
+	return d;
+}
+
 /* The version a log entry's name starts with, when it is one Delta
  * defines: NNN.json, NNN.crc, NNN.checkpoint[.*].{json,parquet},
  * NNN.MMM.compacted.json (start version NNN); else -1. */
@@ -263,13 +276,9 @@ int dl_delete_below(const char *table, int64_t cp, size_t *deleted,
 {
 	*deleted = 0;
 	struct buf b = {0};
-	buf_addf(&b, "%s/_delta_log", table);
-	DIR *d = opendir(b.p);
-	if (!d) {
-		errbuf_set(err, errlen, "%s: %s", b.p, strerror(errno));
-		buf_free(&b);
+	DIR *d = open_log(table, &b, err, errlen);
+	if (!d)
 		return -1;
-	}
 	struct entry *e = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
@@ -478,14 +487,10 @@ static int commit_after(const char *table, int64_t v, char *err,
 			size_t errlen)
 {
 	struct buf b = {0};
-	buf_addf(&b, "%s/_delta_log", table);
-	DIR *d = opendir(b.p);
-	if (!d) {
-		errbuf_set(err, errlen, "%s: %s", b.p, strerror(errno));
-		buf_free(&b);
-		return -1;
-	}
+	DIR *d = open_log(table, &b, err, errlen);
 	buf_free(&b);
+	if (!d)
+		return -1;
 	int r = 0;
 	struct dirent *de;
 	while (r < 2 && (de = readdir(d))) {
