@@ -51,7 +51,7 @@ void txlog_log_cleanup(const struct dl_snapshot *s)
 		cli_warn("%s: the log is not cleaned up: %s", s->table, err);
 		return;
 	}
-	int64_t *ts = n ? txlog_commit_times(vs, n) : NULL;
+	int64_t *ts = n ? txlog_commit_times_of(s, vs, n) : NULL;
 	int64_t cut_commit = -1;
 	for (size_t i = 0; i < n; i++)
 		if (ts[i] >= 0 && ts[i] <= cutoff)

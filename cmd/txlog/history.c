@@ -78,17 +78,24 @@ static int64_t commit_time(int64_t v, int64_t ict_from, struct buf *tmp)
 
 int64_t *txlog_commit_times(const int64_t *vs, size_t n)
 {
+	struct dl_snapshot *s = load_table(-1);
+	int64_t *ts = txlog_commit_times_of(s, vs, n);
+	dl_snapshot_free(s);
+	return ts;
+}
+
+int64_t *txlog_commit_times_of(const struct dl_snapshot *s,
+			       const int64_t *vs, size_t n)
+{
 	/* In-Commit Timestamps (writer feature inCommitTimestamp, table
 	 * property delta.enableInCommitTimestamps): from the enablement
 	 * version on, commit times are the ones the writers recorded. */
-	struct dl_snapshot *s = load_table(-1);
 	int64_t ict_from = INT64_MAX;
 	if (dl_config_true(s, "delta.enableInCommitTimestamps")) {
 		char *ev = dl_config(s, "delta.inCommitTimestampEnablementVersion");
 		ict_from = ev ? atoll(ev) : 0;
 		free(ev);
 	}
-	dl_snapshot_free(s);
 	int64_t *ts = xcalloc(n + 1, sizeof *ts);
 	struct buf tmp = {0};
 	int64_t prev = INT64_MIN;

@@ -89,6 +89,9 @@ bool txlog_commit_info(const char *p, size_t n, const char **ci,
  * (ascending), as PROTOCOL.md defines it and monotonized as Delta's
  * readers do; -1 for a commit that is gone.  The caller frees. */
 int64_t *txlog_commit_times(const int64_t *vs, size_t n);
+/* The same by the newest snapshot s, already loaded. */
+int64_t *txlog_commit_times_of(const struct dl_snapshot *s,
+			       const int64_t *vs, size_t n);
 /* Delta's metadata cleanup after a checkpoint of s (cleanup.c): the log
  * entries older than delta.logRetentionDuration that a checkpoint stands
  * in for are deleted; said on standard error, never fatal. */
