@@ -592,6 +592,26 @@ EOF
 	assert_output 2
 }
 
+@test "a checkpoint keeps tombstones for the table's delta.deletedFileRetentionDuration, 7 days without one" {
+	for keep in '' 'interval 30 days' 'interval 1 month'; do
+		rm -rf t
+		ones 2
+		[ -z "$keep" ] || config delta.deletedFileRetentionDuration "$keep"
+		# another writer removed version 1's file ten days ago
+		v=$(printf '%020d' "$(ls t/_delta_log | grep -c '^[0-9]*\.json$')")
+		jq -c --argjson at $((($(date +%s) - 10 * 86400) * 1000)) \
+			'select(.add) | {remove: {path: .add.path, deletionTimestamp: $at, dataChange: true}}' \
+			t/_delta_log/00000000000000000001.json > "t/_delta_log/$v.json"
+		txlog checkpoint t
+		run sh -c 'cat t/_delta_log/*.checkpoint.*.json | grep -c "\"remove\""'
+		if [ -z "$keep" ]; then
+			assert_output 0
+		else # kept: within 30 days, or a retention not read
+			assert_output 1
+		fi
+	done
+}
+
 @test "log cleanup leaves the log whole when the checkpoint that would stand in for it is damaged" {
 	ones 11
 	txlog checkpoint t # at 11: the newest, read by every load

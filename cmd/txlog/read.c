@@ -352,7 +352,7 @@ int verb_checkpoint(void)
 	struct dl_snapshot *s = load_table(-1);
 	need_write(s);
 	char err[1024];
-	if (dl_checkpoint(s, 7LL * 24 * 3600 * 1000, err, sizeof err) != 0)
+	if (dl_checkpoint(s, dl_tombstone_retention_ms(s), err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	txlog_log_cleanup(s);
 	dl_snapshot_free(s);

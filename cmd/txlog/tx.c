@@ -272,7 +272,7 @@ static void maybe_checkpoint(int64_t v)
 	}
 	/* 1: the table does not allow a JSON checkpoint; checkpoints are
 	 * optional, the commit stands without one */
-	int rc = dl_checkpoint(s, 7LL * 24 * 3600 * 1000, err, sizeof err);
+	int rc = dl_checkpoint(s, dl_tombstone_retention_ms(s), err, sizeof err);
 	if (rc < 0)
 		cli_warn("%s: version %lld committed, but no checkpoint: %s",
 			 opt.table, (long long)v, err);

@@ -142,6 +142,14 @@ int dl_config_interval(const struct dl_snapshot *s, const char *key,
 	return rc;
 }
 
+int64_t dl_tombstone_retention_ms(const struct dl_snapshot *s)
+{
+	int64_t ms = 7LL * 86400 * 1000;
+	if (dl_config_interval(s, "delta.deletedFileRetentionDuration", &ms) < 0)
+		return INT64_MAX;
+	return ms;
+}
+
 static bool config_is(const struct dl_snapshot *s, const char *key,
 		      const char *want)
 {

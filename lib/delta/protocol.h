@@ -49,6 +49,10 @@ bool dl_config_true(const struct dl_snapshot *s, const char *key);
  */
 int dl_config_interval(const struct dl_snapshot *s, const char *key,
 		       int64_t *ms);
+/* How long a checkpoint keeps remove tombstones, in ms: the table's
+ * delta.deletedFileRetentionDuration, 1 week without one, and every
+ * tombstone (INT64_MAX) when it cannot be read. */
+int64_t dl_tombstone_retention_ms(const struct dl_snapshot *s);
 /* Whether the typeWidening feature allows the change from -> to (the
  * protocol's type names). */
 bool dl_widening_allowed(const char *from, const char *to);
