@@ -529,6 +529,9 @@ EOF
 	run txlog cat t --version 5
 	assert_failure 2
 	assert_output 'txlog: t: version 5 cannot be read: its commits were cleaned up (the oldest kept is 11) and no checkpoint at or below it replaces them'
+	run txlog cat t --as-of 2020-01-01
+	assert_failure 2
+	assert_output 'txlog: t: the version current at 2020-01-01 cannot be read: the log before version 11 was cleaned up'
 	run txlog checkpoint t
 	assert_success
 	assert_output ''

@@ -151,8 +151,15 @@ int64_t txlog_version_as_of(const char *when)
 	for (size_t i = 0; i < n; i++)
 		if (ts[i] >= 0 && ts[i] <= ms)
 			best = vs[i];
+	int64_t oldest = n ? vs[0] : 0;
 	free(ts);
 	free(vs);
+	/* before the oldest commit kept: with versions before it cleaned
+	 * up, which of them was current then is no longer known */
+	if (best < 0 && oldest > 0)
+		cli_die(EXIT_TROUBLE, "%s: the version current at %s cannot be "
+			"read: the log before version %lld was cleaned up",
+			opt.table, when, (long long)oldest);
 	if (best < 0)
 		cli_die(EXIT_TROUBLE, "%s: no version was committed at or "
 			"before %s", opt.table, when);
