@@ -70,13 +70,13 @@ void txlog_log_cleanup(const struct dl_snapshot *s)
 				 err);
 		return;
 	}
-	struct dl_snapshot *c = cp > oldest
-					? dl_load_from(s->table, name, cp, err,
-						       sizeof err)
-					: NULL;
-	free(name);
-	if (cp <= oldest) /* no commit below it: nothing to clean */
+	if (cp <= oldest) { /* no commit below it: nothing to clean */
+		free(name);
 		return;
+	}
+	struct dl_snapshot *c = dl_load_from(s->table, name, cp, err,
+					     sizeof err);
+	free(name);
 	if (!c) {
 		cli_warn("%s: the log is not cleaned up: %s", s->table, err);
 		return;
