@@ -390,7 +390,8 @@ static int part_cmp(const void *a, const void *b)
 {
 	const struct part *x = *(struct part *const *)a;
 	const struct part *y = *(struct part *const *)b;
-	return value_compare(x->label, x->label_len, y->label, y->label_len);
+	return value_compare_spelled(x->label, x->label_len, y->label,
+				     y->label_len);
 }
 
 static void sort_parts(struct sumset *set)

@@ -605,7 +605,8 @@ static int by_start_key(const void *a, const void *b)
 		return x->start < y->start ? -1 : 1;
 	if (x->g == y->g)
 		return 0;
-	return value_compare(x->g->key, x->g->klen, y->g->key, y->g->klen);
+	return value_compare_spelled(x->g->key, x->g->klen, y->g->key,
+				     y->g->klen);
 }
 
 static void batch_add(struct win *w)
