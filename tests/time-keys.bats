@@ -234,6 +234,19 @@ many() {
 	{"at":"2024-01-01T09:00:00Z","v":1}
 	{"at":"2024-01-01T08:10:00.000Z","v":2}
 	E
+	# 720 rows, merged with every instant spelled otherwise: 720 rows
+	many 720 | sed 's/"ts"/"at"/' > rows.ndjson
+	many 1440 | tail -n 720 | sed 's/"ts"/"at"/' > again.ndjson
+	for j in 1 2; do
+		txlog init t$j --infer
+		txlog append t$j rows.ndjson
+		IDEM_PAR_CHUNK=4096 txlog merge -j $j t$j -k .at again.ndjson
+		txlog cat t$j | sort > cat$j
+	done
+	cmp cat1 cat2
+	assert_equal "$(wc -l < cat1)" 720
+	run sh -c "sed 's/^{\"n\":\([0-9]*\),.*/\1/' cat1 | awk '\$1 >= 720' | wc -l"
+	assert_output 720
 }
 
 @test "dlq replay ledger of format 3: a record it handed out that fails again is counted again" {
