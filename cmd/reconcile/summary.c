@@ -197,8 +197,8 @@ static void header(struct sumset *set, const struct scan_record *r,
 	    f < SUMMARY_FORMAT_TEXT || f > SUMMARY_FORMAT)
 		cli_die(EXIT_TROUBLE, "%s:1: not a reconcile summary", name);
 	if (format && f != format)
-		cli_die(EXIT_TROUBLE, "%s: a summary of format %" PRIu64 " (%s) "
-			"does not compare with %s's of format %" PRIu64
+		cli_die(EXIT_TROUBLE, "%s: a summary of format %" PRIu64
+			" (%s) does not compare with %s's of format %" PRIu64
 			" (%s): summarize %s again with this reconcile",
 			name, f, f == SUMMARY_FORMAT_TEXT ? "times as text"
 							  : "times as instants",
@@ -250,8 +250,9 @@ static void header(struct sumset *set, const struct scan_record *r,
 static struct part *set_part(struct sumset *set, const char *v, size_t n)
 {
 	struct buf scratch = {0};
-	enum value_keys keys = format == SUMMARY_FORMAT_TEXT ? VALUE_KEYS_TEXT
-							     : VALUE_KEYS_INSTANT;
+	enum value_keys keys = format == SUMMARY_FORMAT_TEXT
+				       ? VALUE_KEYS_TEXT
+				       : VALUE_KEYS_INSTANT;
 	struct fp128 fp = n ? value_fingerprint_as(keys, v, n, &scratch)
 			    : (struct fp128){1, 0};
 	buf_free(&scratch);

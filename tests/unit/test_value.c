@@ -224,7 +224,8 @@ static bool spell(char *out, int64_t sec, int32_t nsec, int off, char sep,
 		t[n++] = 'z';
 	else
 		n += snprintf(t + n, sizeof t - (size_t)n, "%c%02d:%02d",
-			      off < 0 ? '-' : '+', abs(off) / 60, abs(off) % 60);
+			      off < 0 ? '-' : '+', abs(off) / 60,
+			      abs(off) % 60);
 	char *o = out;
 	*o++ = '"';
 	for (int k = 0; k < n; k++)
@@ -312,8 +313,8 @@ static void fill_pool(void)
 		add_spellings(&rng, sec, nsec, false);
 		/* its neighbours: one nanosecond and one second on */
 		if (i % 4 == 0)
-			add_spellings(&rng, sec, nsec + 1 < 1000000000 ? nsec + 1
-								      : 0,
+			add_spellings(&rng, sec,
+				      nsec + 1 < 1000000000 ? nsec + 1 : 0,
 				      false);
 		if (i % 5 == 0)
 			add_spellings(&rng, sec + 1, nsec, false);
@@ -355,12 +356,14 @@ static void fill_pool(void)
 
 TEST(times_are_instants)
 {
-	CHECK(same("\"2024-01-01T10:10:00+02:00\"", "\"2024-01-01T08:10:00Z\""));
+	CHECK(same("\"2024-01-01T10:10:00+02:00\"",
+		   "\"2024-01-01T08:10:00Z\""));
 	CHECK(same("\"2024-01-01t08:10:00.000z\"", "\"2024-01-01T08:10:00Z\""));
 	CHECK(same("\"2024-01-01 08:10:00.5000000000Z\"",
 		   "\"2024-01-01T09:10:00.5+01:00\""));
 	CHECK(same("\"2016-12-31T23:59:60Z\"", "\"2017-01-01T00:00:00Z\""));
-	CHECK(same("\"2017-01-01T05:29:60+05:30\"", "\"2017-01-01T00:00:00Z\""));
+	CHECK(same("\"2017-01-01T05:29:60+05:30\"",
+		   "\"2017-01-01T00:00:00Z\""));
 	CHECK(same("\"\\u0032024-01-01T08:10:00Z\"", "\"2024-01-01T08:10:00Z\""));
 	CHECK(same("\"2024-01-01T14:00:00+14:00\"",
 		   "\"2023-12-31T12:00:00-12:00\""));
