@@ -128,6 +128,12 @@ many() {
 	assert_equal "$(wc -l < out1)" 720
 	assert_equal "$(grep -c '"d":1,"v":7,' out1)" 720
 	assert_equal "$(head -1 out1)" '{"window":{"start":"2024-01-01T06:00:00Z","end":"2024-01-01T07:00:00Z"},"key":"2024-01-01T06:00:00Z","n":28,"d":1,"v":7,"pane":{"timing":"on_time","index":0,"final":true}}'
+	# two shards hold whole instants, and merge to the one run
+	for i in 0 1; do
+		window --tumble 1h -t .ts -g .ts --agg 'n=count()' --agg 'd=distinct(.ts)' --agg 'v=distinct(.v)' --shard $i/2 many.ndjson > shard$i
+	done
+	window merge shard1 shard0 > merged
+	cmp out1 merged
 }
 
 @test "window --state of format 2: its group keys and distinct() values stay text, saved as format 2" {
