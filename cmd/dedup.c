@@ -39,7 +39,13 @@
  * without --ttl: they never expire) follow the timed ones, 16 bytes
  * each, not widened to 24; written only when there are such keys, so
  * version 1 is what every other state still is, and loads. */
-#define STATE_VERSION 2
+#define STATE_VERSION 3
+/* 3: the keys' fingerprints are of value.h's canonical form with times
+ * as instants; 1 and 2 hold them of the text form (VALUE_KEYS_TEXT), and
+ * such a state goes on with text keys, saved as 1 or 2 again: a key it
+ * holds is never missed for being spelled as it was, and never split
+ * from itself by a change of meaning halfway through its life. */
+#define STATE_VERSION_TEXT 2
 #define NO_TIME UINT64_MAX /* a key's payload: it never expires */
 #define MAX_KEYS 16
 #define CHECK_REPORT_MAX 10
@@ -106,6 +112,8 @@ static struct {
 	} pending;
 	int threads; /* par_each_line's */
 	char *key_desc; /* "-k .a -k .b", kept in the state */
+	enum value_keys keys; /* TEXT: a state from before times were
+			       * instants, kept so (STATE_VERSION) */
 	struct state_gen gen; /* the batch, and the state it started from */
 } run;
 
@@ -261,6 +269,13 @@ static void state_load(void)
 	if (flags & ~7u || (flags & 4 && (version < 2 || !has_times)))
 		cli_die(EXIT_TROUBLE, "%s: damaged state (flags %#" PRIx32 ")",
 			opt.state_path, flags);
+	if (version <= STATE_VERSION_TEXT) {
+		run.keys = VALUE_KEYS_TEXT;
+		cli_warn("%s: a state from before keys compared times as "
+			 "instants: its keys stay text (one time spelled at "
+			 "two offsets is two keys); a new state file keys "
+			 "times as instants", opt.state_path);
+	}
 	size_t rec = has_times ? 24 : 16;
 	/* the keys the state says it holds, if its length holds them; an
 	 * untimed section's count comes later, and is then room enough */
@@ -352,9 +367,10 @@ static void state_save(void)
 	size_t desc_len = strlen(run.key_desc);
 	uint64_t len = 28 + desc_len + count * (times ? 24 : 16) +
 		       (c.untimed ? 8 + c.untimed * 16 : 0);
+	uint32_t version = run.keys == VALUE_KEYS_TEXT ? (c.untimed ? 2 : 1)
+						       : STATE_VERSION;
 	struct state_writer *w = state_write_begin_gen(opt.state_path,
-						       STATE_KIND,
-						       c.untimed ? 2 : 1, len,
+						       STATE_KIND, version, len,
 						       &run.gen, err,
 						       sizeof err);
 	if (!w)
@@ -447,7 +463,7 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	s->at = BAD_KEY;
 	buf_reset(&w->cw.scratch);
 	if (opt.nkeys == 0) {
-		value_canon(&w->cw.scratch, ln->p, ln->len);
+		value_canon_as(&w->cw.scratch, run.keys, ln->p, ln->len);
 	} else {
 		const char *vals[MAX_KEYS];
 		size_t lens[MAX_KEYS];
@@ -456,9 +472,11 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 					 "key", &vals[k], &lens[k]))
 				return;
 		if (opt.nkeys == 1)
-			value_canon(&w->cw.scratch, vals[0], lens[0]);
+			value_canon_as(&w->cw.scratch, run.keys, vals[0],
+				       lens[0]);
 		else
-			value_canon_tuple(&w->cw.scratch, vals, lens, opt.nkeys);
+			value_canon_tuple_as(&w->cw.scratch, run.keys, vals,
+					     lens, opt.nkeys);
 	}
 	s->fp = value_fp(w->cw.scratch.p, w->cw.scratch.len);
 	s->t = 0;

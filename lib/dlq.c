@@ -30,6 +30,7 @@ struct dlq {
 	struct buf line; /* reused for every envelope */
 	uint64_t count;
 	struct fpset *ledger; /* a replay in progress: fp -> retry_count + 1 */
+	enum value_keys ledger_keys; /* the form of its fingerprints */
 	struct buf scratch;
 	uint64_t cut; /* bytes of torn letters cut off, not yet reported */
 	bool regular; /* a regular file at path itself: torn ends are cut */
@@ -74,7 +75,8 @@ struct dlq *dlq_open(const char *path, const char *tool, char *err,
 	d->tool = xstrdup(tool);
 	struct dlq_ledger_entry *e;
 	size_t n;
-	int r = dlq_ledger_read(path, &e, &n, NULL, NULL, err, errlen);
+	int r = dlq_ledger_read(path, &e, &n, NULL, NULL, &d->ledger_keys, err,
+				errlen);
 	if (r < 0) {
 		close(fd);
 		free(d->path);
@@ -217,7 +219,7 @@ int dlq_put(struct dlq *d, const struct dlq_letter *l, char *err,
 	if (d->ledger) {
 		/* A record that a replay handed out failed again. */
 		struct fp128 fp = dlq_ledger_fp(l->record, l->len, l->is_json,
-						&d->scratch);
+						d->ledger_keys, &d->scratch);
 		uint64_t *pay;
 		if (fpset_has(d->ledger, fp)) {
 			fpset_add(d->ledger, fp, &pay);

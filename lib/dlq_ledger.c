@@ -17,7 +17,10 @@
 #include "xalloc.h"
 
 #define LEDGER_KIND "dlqrply"
-#define LEDGER_VERSION 3 /* 1 had no base line count, 2 no delivered */
+/* 1 had no base line count, 2 no delivered; before 4 the fingerprints
+ * were of the text form (VALUE_KEYS_TEXT): such a ledger is read with
+ * it, so a record it handed out is known again when it fails again. */
+#define LEDGER_VERSION 4
 #define ENTRY 32
 
 char *dlq_ledger_path(const char *dlq_path)
@@ -30,10 +33,10 @@ char *dlq_ledger_path(const char *dlq_path)
 }
 
 struct fp128 dlq_ledger_fp(const char *rec, size_t len, bool is_json,
-			   struct buf *scratch)
+			   enum value_keys keys, struct buf *scratch)
 {
 	if (is_json)
-		return value_fingerprint(rec, len, scratch);
+		return value_fingerprint_as(keys, rec, len, scratch);
 	XXH128_hash_t h = XXH3_128bits_withSeed(rec, len, 1);
 	struct fp128 fp = {h.low64, h.high64};
 	return fp;
@@ -74,7 +77,7 @@ int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
 
 int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 		    size_t *n, uint64_t *base_lines, bool *delivered,
-		    char *err, size_t errlen)
+		    enum value_keys *keys, char *err, size_t errlen)
 {
 	char *path = dlq_ledger_path(dlq_path);
 	uint32_t version;
@@ -104,6 +107,8 @@ int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 		*base_lines = base;
 	if (delivered)
 		*delivered = done == 1;
+	if (keys)
+		*keys = version < 4 ? VALUE_KEYS_TEXT : VALUE_KEYS_INSTANT;
 	*e = xcalloc(count + 1, sizeof **e);
 	for (uint64_t k = 0; k < count; k++) {
 		struct dlq_ledger_entry *x = &(*e)[k];

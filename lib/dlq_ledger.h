@@ -51,9 +51,11 @@ struct dlq_ledger_entry {
 char *dlq_ledger_path(const char *dlq_path);
 
 /* The fingerprint a record is known by: its canonical value when it is
- * JSON (so spelling does not matter), else its raw bytes. */
+ * JSON (so spelling does not matter), else its raw bytes.  keys: the
+ * form the ledger's fingerprints are of (dlq_ledger_read() says;
+ * VALUE_KEYS_INSTANT for a new one). */
 struct fp128 dlq_ledger_fp(const char *rec, size_t len, bool is_json,
-			   struct buf *scratch);
+			   enum value_keys keys, struct buf *scratch);
 
 uint64_t dlq_line_hash(const char *line, size_t len);
 
@@ -65,11 +67,12 @@ int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
 		     size_t n, uint64_t base_lines, bool delivered, char *err,
 		     size_t errlen);
 /* 1 and *e (malloc'd) when there is a ledger, 0 when none, -1 error.
- * base_lines and delivered may be NULL (a ledger of an older format
- * reads as delivered, as it was taken then). */
+ * base_lines, delivered and keys may be NULL (a ledger of an older
+ * format reads as delivered, as it was taken then, and before version 4
+ * with fingerprints of the text form). */
 int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 		    size_t *n, uint64_t *base_lines, bool *delivered,
-		    char *err, size_t errlen);
+		    enum value_keys *keys, char *err, size_t errlen);
 
 int dlq_ledger_remove(const char *dlq_path, char *err, size_t errlen);
 

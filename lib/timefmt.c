@@ -382,8 +382,8 @@ int time_from_number(const char *num, size_t n, enum time_unit unit,
 	return 0;
 }
 
-/* A decoded time string longer than this is not RFC 3339 anyway. */
-#define TIME_JSON_MAX 64
+/* A decoded time string longer than this is not read as one. */
+#define TIME_JSON_MAX TIME_TEXT_MAX
 
 static int hex_value(char c)
 {
@@ -480,6 +480,14 @@ int time_instant_from_json(const char *json, size_t n, struct instant *t,
 		return -1;
 	}
 	return time_parse_instant(text, len, t, why);
+}
+
+int time_instant_from_text(const char *s, size_t n, struct instant *t)
+{
+	const char *why;
+	if (n < TIME_TEXT_MIN || n > TIME_TEXT_MAX || !is_digit(s[0]))
+		return -1;
+	return time_parse_instant(s, n, t, &why);
 }
 
 static char *put_fixed(char *p, int64_t v, int width)

@@ -45,6 +45,16 @@ int time_parse_loose(const char *s, size_t n, struct instant *t,
 /* A JSON string holding an RFC 3339 time. */
 int time_instant_from_json(const char *json, size_t n, struct instant *t,
 			   const char **why);
+/*
+ * The same for a string already decoded: exactly the texts
+ * time_instant_from_json() reads as times, the strings value.h compares
+ * and canonicalises as instants.  Strict RFC 3339 of TIME_TEXT_MIN to
+ * TIME_TEXT_MAX bytes: a longer one (a fraction padded with zeros past
+ * that) is text, whatever it spells.  0, or -1.
+ */
+#define TIME_TEXT_MIN 20 /* "YYYY-MM-DDTHH:MM:SSZ" */
+#define TIME_TEXT_MAX 64
+int time_instant_from_text(const char *s, size_t n, struct instant *t);
 /* A real calendar date YYYY-MM-DD (no 2024-02-30), as days since the
  * epoch. */
 int time_parse_date(const char *s, size_t n, int64_t *days,

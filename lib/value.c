@@ -217,7 +217,34 @@ static size_t canon_number(char **op, const char *p, size_t n, size_t i)
 /* 's' length(8) decoded bytes, from the string whose opening quote is
  * p[i]; returns the index after its closing quote.  Runs without an
  * escape are copied as they are found, 16 bytes at a time. */
-static size_t canon_string(char **op, const char *p, size_t n, size_t i)
+/*
+ * The instant form of the decoded string at o + 9 (len bytes) when it
+ * is a time, written over it at o: 'i', the seconds as a big-endian u64
+ * with the sign bit flipped and the nanoseconds as a big-endian u32, so
+ * that memcmp's order is the instants' order.  13 bytes, never more than
+ * the 29 or more the text took.  False (and o untouched) when the text
+ * is not a time; the first test is one compare and one subtraction, so
+ * keys that cannot be times pay nothing measurable.
+ */
+static inline bool canon_instant(char *o, size_t len)
+{
+	struct instant t;
+	if (len - TIME_TEXT_MIN > TIME_TEXT_MAX - TIME_TEXT_MIN ||
+	    (unsigned char)(o[9] - '0') > 9 ||
+	    time_instant_from_text(o + 9, len, &t) != 0)
+		return false;
+	uint64_t s = (uint64_t)t.sec ^ (1ULL << 63);
+	uint32_t ns = (uint32_t)t.nsec;
+	o[0] = 'i';
+	for (int k = 0; k < 8; k++)
+		o[1 + k] = (char)(s >> (56 - 8 * k));
+	for (int k = 0; k < 4; k++)
+		o[9 + k] = (char)(ns >> (24 - 8 * k));
+	return true;
+}
+
+static size_t canon_string(char **op, const char *p, size_t n, size_t i,
+			   enum value_keys keys)
 {
 	char *o = *op, *c = o + 9;
 	size_t j = i + 1;
@@ -245,14 +272,23 @@ static size_t canon_string(char **op, const char *p, size_t n, size_t i)
 stop:
 #endif
 	if (p[j] == '"') {
+		size_t len = (size_t)(c - (o + 9));
+		if (keys == VALUE_KEYS_INSTANT && canon_instant(o, len)) {
+			*op = o + 13;
+			return j + 1;
+		}
 		o[0] = 's';
-		store_u64le(o + 1, (uint64_t)(c - (o + 9)));
+		store_u64le(o + 1, len);
 		*op = c;
 		return j + 1;
 	}
 	/* An escape: decode the whole literal. */
 	size_t end = scan_skip(p, n, i);
 	size_t len = scan_string_decode(p + i, end - i, o + 9);
+	if (keys == VALUE_KEYS_INSTANT && canon_instant(o, len)) {
+		*op = o + 13;
+		return end;
+	}
 	o[0] = 's';
 	store_u64le(o + 1, len);
 	*op = o + 9 + len;
@@ -311,7 +347,7 @@ static int member_qcmp(const void *a, const void *b)
 }
 
 static size_t canon_value(char **op, const char *base, const char *p,
-			  size_t n, size_t i);
+			  size_t n, size_t i, enum value_keys keys);
 
 /* Skip whitespace: none at all in most records, so test once inline. */
 static inline size_t ws(const char *p, size_t n, size_t i)
@@ -326,7 +362,7 @@ static inline size_t ws(const char *p, size_t n, size_t i)
  * the index just past it, so no value is walked twice.  base is where
  * the output starts: members are noted as offsets from it. */
 static size_t canon_object(char **op, const char *base, const char *p,
-			   size_t n, size_t i)
+			   size_t n, size_t i, enum value_keys keys)
 {
 	char *o = *op;
 	char *count_at = o + 1;
@@ -349,12 +385,13 @@ static size_t canon_object(char **op, const char *base, const char *p,
 			}
 		}
 		m[nm].key = (size_t)(o - base);
-		i = canon_string(&o, p, n, i);
+		/* a member's name is a name, never an instant */
+		i = canon_string(&o, p, n, i, VALUE_KEYS_TEXT);
 		m[nm].key_len = (size_t)(o - base) - m[nm].key;
 		m[nm].order = nm;
 		i = ws(p, n, i);
 		i = ws(p, n, i + 1); /* ':' */
-		i = canon_value(&o, base, p, n, i);
+		i = canon_value(&o, base, p, n, i, keys);
 		m[nm].end = (size_t)(o - base);
 		if (nm && sorted && key_cmp(&m[nm - 1], &m[nm], base) >= 0)
 			sorted = false; /* out of order, or a repeated name */
@@ -409,14 +446,14 @@ static size_t canon_object(char **op, const char *base, const char *p,
 }
 
 static size_t canon_value(char **op, const char *base, const char *p,
-			  size_t n, size_t i)
+			  size_t n, size_t i, enum value_keys keys)
 {
 	switch (p[i]) {
 	case 'n': *(*op)++ = 'n'; return i + 4;
 	case 't': *(*op)++ = 't'; return i + 4;
 	case 'f': *(*op)++ = 'f'; return i + 5;
 	case '"':
-		return canon_string(op, p, n, i);
+		return canon_string(op, p, n, i, keys);
 	case '[': {
 		char *count_at = *op + 1;
 		uint64_t count = 0;
@@ -424,7 +461,7 @@ static size_t canon_value(char **op, const char *base, const char *p,
 		*op += 9;
 		i = ws(p, n, i + 1);
 		while (p[i] != ']') {
-			i = ws(p, n, canon_value(op, base, p, n, i));
+			i = ws(p, n, canon_value(op, base, p, n, i, keys));
 			count++;
 			if (p[i] == ',')
 				i = ws(p, n, i + 1);
@@ -433,23 +470,30 @@ static size_t canon_value(char **op, const char *base, const char *p,
 		return i + 1;
 	}
 	case '{':
-		return canon_object(op, base, p, n, i);
+		return canon_object(op, base, p, n, i, keys);
 	default:
 		return canon_number(op, p, n, i);
 	}
 }
 
-void value_canon(struct buf *out, const char *p, size_t n)
+void value_canon_as(struct buf *out, enum value_keys keys, const char *p,
+		    size_t n)
 {
 	buf_reserve(out, CANON_MAX(n));
 	char *o = out->p + out->len;
-	canon_value(&o, o, p, n, scan_ws(p, n, 0));
+	canon_value(&o, o, p, n, scan_ws(p, n, 0), keys);
 	out->len = (size_t)(o - out->p);
 	out->p[out->len] = '\0';
 }
 
-void value_canon_tuple(struct buf *out, const char *const *vals,
-		       const size_t *lens, size_t count)
+void value_canon(struct buf *out, const char *p, size_t n)
+{
+	value_canon_as(out, VALUE_KEYS_INSTANT, p, n);
+}
+
+void value_canon_tuple_as(struct buf *out, enum value_keys keys,
+			  const char *const *vals, const size_t *lens,
+			  size_t count)
 {
 	buf_reserve(out, 9);
 	out->p[out->len] = 'a';
@@ -457,7 +501,13 @@ void value_canon_tuple(struct buf *out, const char *const *vals,
 	out->len += 9;
 	out->p[out->len] = '\0';
 	for (size_t k = 0; k < count; k++)
-		value_canon(out, vals[k], lens[k]);
+		value_canon_as(out, keys, vals[k], lens[k]);
+}
+
+void value_canon_tuple(struct buf *out, const char *const *vals,
+		       const size_t *lens, size_t count)
+{
+	value_canon_tuple_as(out, VALUE_KEYS_INSTANT, vals, lens, count);
 }
 
 void value_tuple_text(struct buf *out, const char *const *vals,
@@ -509,11 +559,17 @@ int value_fp_unhex(const char *s, size_t n, struct fp128 *fp)
 	return 0;
 }
 
-struct fp128 value_fingerprint(const char *p, size_t n, struct buf *scratch)
+struct fp128 value_fingerprint_as(enum value_keys keys, const char *p,
+				  size_t n, struct buf *scratch)
 {
 	buf_reset(scratch);
-	value_canon(scratch, p, n);
+	value_canon_as(scratch, keys, p, n);
 	return value_fp(scratch->p, scratch->len);
+}
+
+struct fp128 value_fingerprint(const char *p, size_t n, struct buf *scratch)
+{
+	return value_fingerprint_as(VALUE_KEYS_INSTANT, p, n, scratch);
 }
 
 /* ---- jq's order ---- */
@@ -593,15 +649,32 @@ int value_number_compare(const char *a, size_t an, const char *b, size_t bn)
 	return r;
 }
 
-static int string_compare(const char *a, size_t an, const char *b, size_t bn)
+/* Two strings: by code point, or (keys) times as their instants and
+ * before every string that is not one, so the order stays total. */
+static int string_compare(enum value_keys keys, const char *a, size_t an,
+			  const char *b, size_t bn)
 {
 	char *da = xmalloc(an), *db = xmalloc(bn);
 	size_t la = scan_string_decode(a, an, da);
 	size_t lb = scan_string_decode(b, bn, db);
-	size_t m = la < lb ? la : lb;
-	int c = memcmp(da, db, m);
-	if (!c && la != lb)
-		c = la < lb ? -1 : 1;
+	int c = 0;
+	bool decided = false;
+	if (keys == VALUE_KEYS_INSTANT) {
+		struct instant x, y;
+		bool tx = time_instant_from_text(da, la, &x) == 0;
+		bool ty = time_instant_from_text(db, lb, &y) == 0;
+		if (tx && ty)
+			c = time_instant_cmp(&x, &y);
+		else if (tx != ty)
+			c = tx ? -1 : 1;
+		decided = tx || ty;
+	}
+	if (!decided) {
+		size_t m = la < lb ? la : lb;
+		c = memcmp(da, db, m);
+		if (!c && la != lb)
+			c = la < lb ? -1 : 1;
+	}
 	free(da);
 	free(db);
 	return c < 0 ? -1 : c > 0;
@@ -668,7 +741,11 @@ static void free_members(struct omember *m, size_t n)
 	free(m);
 }
 
-static int object_compare(const char *a, size_t an, const char *b, size_t bn)
+static int compare(enum value_keys keys, const char *a, size_t an,
+		   const char *b, size_t bn);
+
+static int object_compare(enum value_keys keys, const char *a, size_t an,
+			  const char *b, size_t bn)
 {
 	size_t na, nb;
 	struct omember *ma = object_members(a, an, &na);
@@ -686,14 +763,15 @@ static int object_compare(const char *a, size_t an, const char *b, size_t bn)
 		c = na < nb ? -1 : 1;
 	/* ... then the values, key by key. */
 	for (size_t k = 0; k < na && !c; k++)
-		c = value_compare(ma[k].val, ma[k].val_len, mb[k].val,
-				  mb[k].val_len);
+		c = compare(keys, ma[k].val, ma[k].val_len, mb[k].val,
+			    mb[k].val_len);
 	free_members(ma, na);
 	free_members(mb, nb);
 	return c < 0 ? -1 : c > 0;
 }
 
-static int array_compare(const char *a, size_t an, const char *b, size_t bn)
+static int array_compare(enum value_keys keys, const char *a, size_t an,
+			 const char *b, size_t bn)
 {
 	size_t i = scan_ws(a, an, 1), j = scan_ws(b, bn, 1);
 	for (;;) {
@@ -701,7 +779,7 @@ static int array_compare(const char *a, size_t an, const char *b, size_t bn)
 		if (ea || eb)
 			return ea && eb ? 0 : ea ? -1 : 1;
 		size_t ie = scan_skip(a, an, i), je = scan_skip(b, bn, j);
-		int c = value_compare(a + i, ie - i, b + j, je - j);
+		int c = compare(keys, a + i, ie - i, b + j, je - j);
 		if (c)
 			return c;
 		i = scan_ws(a, an, ie);
@@ -713,7 +791,8 @@ static int array_compare(const char *a, size_t an, const char *b, size_t bn)
 	}
 }
 
-int value_compare(const char *a, size_t an, const char *b, size_t bn)
+static int compare(enum value_keys keys, const char *a, size_t an,
+		   const char *b, size_t bn)
 {
 	size_t i = scan_ws(a, an, 0), j = scan_ws(b, bn, 0);
 	a += i, an -= i, b += j, bn -= j;
@@ -723,38 +802,45 @@ int value_compare(const char *a, size_t an, const char *b, size_t bn)
 	switch (ra) {
 	case 3: return value_number_compare(a, scan_skip(a, an, 0), b,
 					    scan_skip(b, bn, 0));
-	case 4: return string_compare(a, scan_skip(a, an, 0), b,
+	case 4: return string_compare(keys, a, scan_skip(a, an, 0), b,
 				      scan_skip(b, bn, 0));
-	case 5: return array_compare(a, an, b, bn);
-	case 6: return object_compare(a, an, b, bn);
+	case 5: return array_compare(keys, a, an, b, bn);
+	case 6: return object_compare(keys, a, an, b, bn);
 	default: return 0;
 	}
 }
 
+int value_compare(const char *a, size_t an, const char *b, size_t bn)
+{
+	return compare(VALUE_KEYS_INSTANT, a, an, b, bn);
+}
+
+int value_compare_jq(const char *a, size_t an, const char *b, size_t bn)
+{
+	return compare(VALUE_KEYS_TEXT, a, an, b, bn);
+}
+
+int value_compare_keys(enum value_keys keys, const char *a, size_t an,
+		       const char *b, size_t bn)
+{
+	return compare(keys, a, an, b, bn);
+}
+
+int value_compare_spelled(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = value_compare(a, an, b, bn);
+	return c ? c : value_compare_jq(a, an, b, bn);
+}
+
 /*
- * Instants: two strings that are both RFC 3339 times compare as the
- * instants they name, whatever their offsets; a time sorts before a
- * string that is not one (which a schema-checked column never holds, but
- * the order must stay total); everything else as value_compare.
+ * A time column's order (VALUE_ORDER_INSTANT) is value_compare's; any
+ * other column's (VALUE_ORDER_JSON, and with it Delta's min and max
+ * statistics of a string column) stays jq's, strings by code point.
  */
 int value_compare_as(enum value_order o, const char *a, size_t an,
 		     const char *b, size_t bn)
 {
-	if (o == VALUE_ORDER_INSTANT) {
-		size_t i = scan_ws(a, an, 0), j = scan_ws(b, bn, 0);
-		a += i, an -= i, b += j, bn -= j;
-		if (an && bn && a[0] == '"' && b[0] == '"') {
-			struct instant x, y;
-			const char *why;
-			an = scan_skip(a, an, 0);
-			bn = scan_skip(b, bn, 0);
-			bool tx = time_instant_from_json(a, an, &x, &why) == 0;
-			bool ty = time_instant_from_json(b, bn, &y, &why) == 0;
-			if (tx && ty)
-				return time_instant_cmp(&x, &y);
-			if (tx != ty)
-				return tx ? -1 : 1;
-		}
-	}
-	return value_compare(a, an, b, bn);
+	return compare(o == VALUE_ORDER_INSTANT ? VALUE_KEYS_INSTANT
+						: VALUE_KEYS_TEXT,
+		       a, an, b, bn);
 }

@@ -26,7 +26,7 @@ idem demo in $PWD/demo
   accounted   60003 raw events = 3 bad + 9000 duplicates + 51000 silver rows
   accounted   51000 silver rows = 50551 in gold panes + 449 + 0 set aside late
   txlog       5 silver versions; a replayed batch added nothing
-  reconcile   silver agrees with bronze: 51000 rows, amount 11620438.25, fingerprint 4ae7cacb
+  reconcile   silver agrees with bronze: 51000 rows, amount 11620438.25, fingerprint 8ed71987
 files: $PWD/demo
 EOF2
 }

@@ -73,7 +73,7 @@ J
 	reconcile summarize -k .id --ignore cents silver.ndjson > b.sum
 	reconcile summarize -k .id silver.ndjson > c.sum
 	run sh -c 'head -1 a.sum'
-	assert_output '{"reconcile_summary":1,"key":[".id"],"sum":[],"by":null,"buckets":256,"ignore":["cents"]}'
+	assert_output '{"reconcile_summary":2,"key":[".id"],"sum":[],"by":null,"buckets":256,"ignore":["cents"]}'
 	run reconcile compare a.sum c.sum
 	assert_failure 2
 	assert_output 'reconcile: c.sum: summarized with other options (-k, --sum, --by, --buckets, --columns, --ignore) than a.sum'

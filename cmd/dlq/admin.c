@@ -292,11 +292,11 @@ static bool drop_line(void *vctx, uint64_t lineno, const char *line,
 /* Append the original record of e to out (a raw line: its bytes) and
  * return its ledger fingerprint. */
 static struct fp128 add_original(struct buf *out, const struct dlq_envelope *e,
-				 struct buf *scratch)
+				 enum value_keys keys, struct buf *scratch)
 {
 	size_t start = out->len;
 	dlq_envelope_original(e, out);
-	return dlq_ledger_fp(out->p + start, out->len - start, !e->raw,
+	return dlq_ledger_fp(out->p + start, out->len - start, !e->raw, keys,
 			     scratch);
 }
 
@@ -328,7 +328,8 @@ static void collect(struct pending *p, const char *path)
 			continue;
 		p->e = xgrow(p->e, &p->cap, p->n, sizeof *p->e, 64);
 		p->e[p->n].line_hash = dlq_line_hash(ln.p, ln.len);
-		p->e[p->n].fp = add_original(&p->out, &e, &p->scratch);
+		p->e[p->n].fp = add_original(&p->out, &e, VALUE_KEYS_INSTANT,
+					     &p->scratch);
 		p->e[p->n].retry_count = e.retry_count;
 		p->n++;
 		buf_addc(&p->out, '\n');
@@ -362,6 +363,7 @@ struct settle {
 	bool *used;                 /* e[k] has accounted for a line */
 	size_t n;
 	uint64_t base, lineno, originals, dropped;
+	enum value_keys keys; /* the form of the ledger's fingerprints */
 	struct buf scratch, tmp;
 };
 
@@ -409,7 +411,8 @@ static bool unreplay_line(void *vctx, uint64_t lineno, const char *line,
 	    dlq_envelope_parse(&rec, line, len, &e) == 0 && e.retry_count > 0) {
 		st->tmp.len = 0;
 		struct dlq_ledger_entry key = {
-			.fp = add_original(&st->tmp, &e, &st->scratch),
+			.fp = add_original(&st->tmp, &e, st->keys,
+					   &st->scratch),
 		};
 		struct dlq_ledger_entry *hit =
 			bsearch(&key, st->e, st->n, sizeof *st->e, fp_only_cmp);
@@ -442,8 +445,8 @@ static void settle_ledger(const char *path, bool quiet)
 {
 	char err[512];
 	struct settle st = {0};
-	int r = dlq_ledger_read(path, &st.e, &st.n, &st.base, NULL, err,
-				sizeof err);
+	int r = dlq_ledger_read(path, &st.e, &st.n, &st.base, NULL, &st.keys,
+				err, sizeof err);
 	if (r < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (r == 0)
@@ -553,7 +556,7 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 	if (commit) {
 		bool delivered;
 		int r = dlq_ledger_read(path, &p.e, &p.n, NULL, &delivered,
-					err, sizeof err);
+					NULL, err, sizeof err);
 		if (r < 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		/* only what reached the reader: a replay whose output

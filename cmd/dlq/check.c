@@ -215,7 +215,7 @@ static int eval_check(struct worker *w, size_t k, const char **type)
 	if (c->op == OP_TRUTHY) {
 		ok = expr_truthy(v, vl);
 	} else {
-		int cmp = value_compare(v, vl, c->lit, c->lit_len);
+		int cmp = value_compare_jq(v, vl, c->lit, c->lit_len);
 		switch (c->op) {
 		case OP_EQ: ok = cmp == 0; break;
 		case OP_NE: ok = cmp != 0; break;

@@ -398,7 +398,8 @@ static int check_value(const struct schema *s, const char *v, size_t n,
 	if (s->nenums) {
 		size_t k;
 		for (k = 0; k < s->nenums; k++)
-			if (value_compare(v, n, s->enums[k], s->enum_lens[k]) == 0)
+			if (value_compare_jq(v, n, s->enums[k],
+					     s->enum_lens[k]) == 0)
 				break;
 		if (k == s->nenums) {
 			*type = "schema_violation";

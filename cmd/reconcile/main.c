@@ -309,7 +309,8 @@ static int part_cmp(const void *a, const void *b)
 {
 	const struct part *x = *(struct part *const *)a;
 	const struct part *y = *(struct part *const *)b;
-	return value_compare(x->label, x->label_len, y->label, y->label_len);
+	return value_compare_spelled(x->label, x->label_len, y->label,
+				     y->label_len);
 }
 
 void part_table_sorted(struct part ***out, size_t *n)
@@ -781,8 +782,8 @@ static int diff_cmp(const void *a, const void *b)
 		return (int)x->kind - (int)y->kind;
 	if (!x->key_text || !y->key_text)
 		return !x->key_text - !y->key_text;
-	return value_compare(x->key_text, strlen(x->key_text), y->key_text,
-			     strlen(y->key_text));
+	return value_compare_spelled(x->key_text, strlen(x->key_text),
+				     y->key_text, strlen(y->key_text));
 }
 
 /* ---- txlog inputs ---- */

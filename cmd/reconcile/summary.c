@@ -6,6 +6,12 @@
  * sum -- integer, exact decimal, or 128-bit wrapping -- so the summaries
  * of disjoint shards add up to the summary of their union, in any order.
  * Distinct and duplicate key counts are not sums and are left out.
+ *
+ * The header's "reconcile_summary" is the format: 2 since keys, --by
+ * partitions and content fingerprints take times as instants (value.h);
+ * 1 took them as text.  Summaries of format 1 still merge and compare
+ * with each other (as text), never with those of format 2: the same
+ * rows would fingerprint apart, and be reported as differences.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,12 +26,21 @@
 #include "scan.h"
 #include "xalloc.h"
 
+#define SUMMARY_FORMAT 2
+#define SUMMARY_FORMAT_TEXT 1
+
+/* The format of the summaries read (0: none yet), which a merge of them
+ * writes again. */
+static uint64_t format;
+
 void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
 		   const struct cover *cov)
 {
 	struct buf b = {0};
 	char hex[33], num[DEC_STRMAX];
-	buf_adds(&b, "{\"reconcile_summary\":1,\"key\":[");
+	buf_addf(&b, "{\"reconcile_summary\":%d,\"key\":[",
+		 format == SUMMARY_FORMAT_TEXT ? SUMMARY_FORMAT_TEXT
+					       : SUMMARY_FORMAT);
 	for (size_t k = 0; k < opt.nkeys; k++) {
 		if (k)
 			buf_addc(&b, ',');
@@ -177,8 +192,25 @@ static void header(struct sumset *set, const struct scan_record *r,
 	static const char *first_name;
 	const char *v;
 	size_t n;
-	if (!member(r, "reconcile_summary", &v, &n) || n != 1 || v[0] != '1')
+	uint64_t f;
+	if (!member(r, "reconcile_summary", &v, &n) || !u64_of(v, n, &f) ||
+	    f < SUMMARY_FORMAT_TEXT || f > SUMMARY_FORMAT)
 		cli_die(EXIT_TROUBLE, "%s:1: not a reconcile summary", name);
+	if (format && f != format)
+		cli_die(EXIT_TROUBLE, "%s: a summary of format %" PRIu64
+			" (%s) does not compare with %s's of format %" PRIu64
+			" (%s): summarize %s again with this reconcile",
+			name, f, f == SUMMARY_FORMAT_TEXT ? "times as text"
+							  : "times as instants",
+			first_name, format, format == SUMMARY_FORMAT_TEXT
+					       ? "times as text"
+					       : "times as instants",
+			f == SUMMARY_FORMAT_TEXT ? name : first_name);
+	if (!format && f == SUMMARY_FORMAT_TEXT)
+		cli_warn("%s: a summary from before keys compared times as "
+			 "instants: it is read as it was made, times as text; "
+			 "summarize again to compare them as instants", name);
+	format = f;
 	struct buf canon = {0};
 	value_canon(&canon, r->p, r->n);
 	if (first_name) {
@@ -218,7 +250,10 @@ static void header(struct sumset *set, const struct scan_record *r,
 static struct part *set_part(struct sumset *set, const char *v, size_t n)
 {
 	struct buf scratch = {0};
-	struct fp128 fp = n ? value_fingerprint(v, n, &scratch)
+	enum value_keys keys = format == SUMMARY_FORMAT_TEXT
+				       ? VALUE_KEYS_TEXT
+				       : VALUE_KEYS_INSTANT;
+	struct fp128 fp = n ? value_fingerprint_as(keys, v, n, &scratch)
 			    : (struct fp128){1, 0};
 	buf_free(&scratch);
 	uint64_t *pay;
@@ -390,7 +425,8 @@ static int part_cmp(const void *a, const void *b)
 {
 	const struct part *x = *(struct part *const *)a;
 	const struct part *y = *(struct part *const *)b;
-	return value_compare(x->label, x->label_len, y->label, y->label_len);
+	return value_compare_spelled(x->label, x->label_len, y->label,
+				     y->label_len);
 }
 
 static void sort_parts(struct sumset *set)

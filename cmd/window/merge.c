@@ -132,8 +132,8 @@ static int pane_cmp(const void *a, const void *b)
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
 	if (x->klen && y->klen) {
-		int c = value_compare(m.all.p + x->koff, x->klen,
-				      m.all.p + y->koff, y->klen);
+		int c = value_compare_spelled(m.all.p + x->koff, x->klen,
+					      m.all.p + y->koff, y->klen);
 		if (c)
 			return c;
 	} else if (x->klen != y->klen) {

@@ -55,7 +55,12 @@
 #include "zio.h"
 
 #define STATE_KIND "window"
-#define STATE_VERSION 2 /* 2: arrivals (agg.h) */
+/* 2: arrivals (agg.h).  3: group keys and distinct() values are
+ * fingerprints of value.h's canonical form with times as instants; 1 and
+ * 2 hold them of the text form, and such a state goes on with text keys
+ * (saved as 2), so no group is split halfway through a window. */
+#define STATE_VERSION 3
+#define STATE_VERSION_TEXT 2
 #define MAX_GROUPS 16
 #define MAX_AGGS 64
 #define MAX_SPAN 4096 /* sliding windows one record may belong to */
@@ -164,6 +169,8 @@ static struct {
 	bool foreign; /* this record belongs to another --shard */
 	char *desc;
 	struct state_gen gen; /* the batch, and the state it started from */
+	enum value_keys keys; /* TEXT: a state from before times were
+			       * instants, kept so (STATE_VERSION) */
 } run;
 
 /* window and window merge, for lib/cli's front end: the usage line
@@ -605,7 +612,8 @@ static int by_start_key(const void *a, const void *b)
 		return x->start < y->start ? -1 : 1;
 	if (x->g == y->g)
 		return 0;
-	return value_compare(x->g->key, x->g->klen, y->g->key, y->g->klen);
+	return value_compare_spelled(x->g->key, x->g->klen, y->g->key,
+				     y->g->klen);
 }
 
 static void batch_add(struct win *w)
@@ -818,7 +826,8 @@ static bool prep_aggs(struct worker *c, const struct line *ln,
 			break;
 		}
 		case AGG_DISTINCT:
-			in->fp = value_fingerprint(v, len, &c->cw.scratch);
+			in->fp = value_fingerprint_as(run.keys, v, len,
+						      &c->cw.scratch);
 			break;
 		case AGG_COUNT:
 			break; /* only whether it is null */
@@ -936,7 +945,8 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 			  ln, P_FAULT))
 			return;
 	buf_reset(&c->cw.scratch);
-	value_canon_tuple(&c->cw.scratch, vals, lens, opt.ngroups);
+	value_canon_tuple_as(&c->cw.scratch, run.keys, vals, lens,
+			     opt.ngroups);
 	s->fp = value_fp(c->cw.scratch.p, c->cw.scratch.len);
 	s->key = NULL;
 	s->klen = 0;
@@ -1296,7 +1306,11 @@ static void state_save(void)
 	state_put_u64(&b, run.arrival);
 	struct state_writer *sw = state_write_begin_gen(opt.state_path,
 							STATE_KIND,
-							STATE_VERSION, b.len,
+							run.keys ==
+								VALUE_KEYS_TEXT
+							    ? STATE_VERSION_TEXT
+							    : STATE_VERSION,
+							b.len,
 							&run.gen, err,
 							sizeof err);
 	if (!sw)
@@ -1329,6 +1343,14 @@ static void state_load(void)
 		return; /* first run */
 	if (len > ((uint64_t)1 << 40))
 		damaged();
+	if (version <= STATE_VERSION_TEXT) {
+		run.keys = VALUE_KEYS_TEXT;
+		cli_warn("%s: a state from before keys compared times as "
+			 "instants: its group keys and distinct() values stay "
+			 "text (one time spelled at two offsets is two); a "
+			 "new state file compares them as instants",
+			 opt.state_path);
+	}
 	unsigned char *data = cli_state_read_all(r, len);
 	const unsigned char *p = data, *end = data + len;
 	char *desc;

@@ -92,7 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			p.e = xrealloc(p.e, p.cap * sizeof *p.e);
 		}
 		p.e[p.n].line_hash = dlq_line_hash(ln[k].p, ln[k].n);
-		p.e[p.n].fp = add_original(&p.out, &e, &p.scratch);
+		p.e[p.n].fp = add_original(&p.out, &e, VALUE_KEYS_INSTANT,
+					     &p.scratch);
 		p.e[p.n].retry_count = e.retry_count;
 		p.n++;
 		buf_addc(&p.out, '\n');

@@ -4,7 +4,9 @@
  * the same canonical form: canonical(json(canonical(x))) ==
  * canonical(x), and compares equal to x.  Input: X, or X NUL Y (no
  * valid JSON holds a NUL byte), when also compare(X, Y) is antisymmetric
- * and is 0 exactly when the canonical forms are equal.
+ * and is 0 exactly when the canonical forms are equal, and the same of
+ * value_compare_jq and the text form.  A time's form ('i') is written
+ * back as the instant in UTC, which is its canonical form again.
  */
 #include <stdbool.h>
 
@@ -12,6 +14,7 @@
 #include "fuzz.h"
 #include "jsonw.h"
 #include "scan.h"
+#include "timefmt.h"
 #include "value.h"
 
 static uint64_t get_u64(const char *p)
@@ -64,6 +67,22 @@ static void to_json(struct buf *out, const char *c, size_t n, size_t *i)
 		buf_add(out, c + e0, *i - e0);
 		return;
 	}
+	case 'i': {
+		FUZZ_CHECK(n - *i >= 12);
+		uint64_t sec = 0;
+		uint32_t ns = 0;
+		for (int k = 0; k < 8; k++)
+			sec = sec << 8 | (unsigned char)c[*i + (size_t)k];
+		for (int k = 8; k < 12; k++)
+			ns = ns << 8 | (unsigned char)c[*i + (size_t)k];
+		*i += 12;
+		FUZZ_CHECK(ns < 1000000000u);
+		struct instant t = {(int64_t)(sec ^ (1ULL << 63)), (int32_t)ns};
+		char tb[TIME_STRMAX];
+		size_t tn = time_format_instant(&t, TIME_STYLE_RFC3339, tb);
+		jw_string(out, tb, tn);
+		return;
+	}
 	case 's': {
 		FUZZ_CHECK(n - *i >= 8);
 		uint64_t len = get_u64(c + *i);
@@ -94,7 +113,7 @@ static void to_json(struct buf *out, const char *c, size_t n, size_t *i)
 		return;
 	}
 	default:
-		FUZZ_CHECK(!"a canonical form starts with n f t d s a o");
+		FUZZ_CHECK(!"a canonical form starts with n f t d i s a o");
 	}
 }
 
@@ -171,6 +190,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(sign(xy) == -sign(yx));
 		bool same = cx.len == cy.len && !memcmp(cx.p, cy.p, cx.len);
 		FUZZ_CHECK((xy == 0) == same);
+		struct buf tx = {0}, ty = {0};
+		value_canon_as(&tx, VALUE_KEYS_TEXT, x, xn);
+		value_canon_as(&ty, VALUE_KEYS_TEXT, y, yn);
+		int jxy = value_compare_jq(x, xn, y, yn);
+		FUZZ_CHECK(sign(jxy) == -sign(value_compare_jq(y, yn, x, xn)));
+		FUZZ_CHECK((jxy == 0) ==
+			   (tx.len == ty.len && !memcmp(tx.p, ty.p, tx.len)));
+		buf_free(&tx);
+		buf_free(&ty);
 		const char *vals[2] = {x, y};
 		size_t lens[2] = {xn, yn};
 		struct buf t = {0};

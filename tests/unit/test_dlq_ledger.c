@@ -19,7 +19,8 @@ TEST(no_ledger_reads_as_none)
 {
 	struct dlq_ledger_entry *e = NULL;
 	size_t n = 99;
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, err, sizeof err), 0);
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, NULL, err,
+				  sizeof err), 0);
 	CHECK(e == NULL);
 	CHECK_INT(dlq_ledger_remove(dlq, err, sizeof err), 0);
 }
@@ -36,7 +37,8 @@ TEST(written_entries_and_base_read_back)
 	size_t n = 0;
 	uint64_t base = 0;
 	bool done = true;
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, &done, err, sizeof err),
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, &done, NULL, err,
+				  sizeof err),
 		  1);
 	CHECK_INT(n, 3);
 	CHECK_INT(base, 42);
@@ -44,12 +46,14 @@ TEST(written_entries_and_base_read_back)
 	CHECK(e && memcmp(e, w, sizeof w) == 0);
 	free(e);
 	CHECK_INT(dlq_ledger_write(dlq, w, 3, 42, true, err, sizeof err), 0);
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, &done, err, sizeof err),
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, &done, NULL, err,
+				  sizeof err),
 		  1);
 	CHECK(done);
 	free(e);
 	CHECK_INT(dlq_ledger_remove(dlq, err, sizeof err), 0);
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, NULL, err, sizeof err),
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, NULL, NULL, err,
+				  sizeof err),
 		  0);
 }
 
@@ -58,7 +62,8 @@ TEST(an_empty_ledger_is_a_ledger)
 	CHECK_INT(dlq_ledger_write(dlq, NULL, 0, 0, true, err, sizeof err), 0);
 	struct dlq_ledger_entry *e = NULL;
 	size_t n = 9;
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, err, sizeof err), 1);
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, NULL, err,
+				  sizeof err), 1);
 	CHECK_INT(n, 0);
 	free(e);
 	dlq_ledger_remove(dlq, err, sizeof err);
@@ -83,7 +88,8 @@ TEST(a_version_1_ledger_loads)
 	size_t n = 0;
 	uint64_t base = 0;
 	bool done = false;
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, &done, err, sizeof err),
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, &done, NULL, err,
+				  sizeof err),
 		  1);
 	CHECK_INT(n, 1);
 	CHECK(base == UINT64_MAX);
@@ -108,7 +114,8 @@ TEST(a_ledger_with_a_wrong_count_is_refused)
 	CHECK_INT(state_write_end(w, err, sizeof err), 0);
 	struct dlq_ledger_entry *e = NULL;
 	size_t n = 0;
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, err, sizeof err), -1);
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, NULL, err,
+				  sizeof err), -1);
 	CHECK(strstr(err, "damaged ledger") != NULL);
 	free(path);
 	dlq_ledger_remove(dlq, err, sizeof err);
@@ -118,10 +125,12 @@ TEST(a_ledger_with_a_wrong_count_is_refused)
 TEST(fingerprints_follow_the_value_not_the_spelling)
 {
 	struct buf s = {0};
-	struct fp128 a = dlq_ledger_fp("{\"a\":1,\"b\":2}", 13, true, &s);
-	struct fp128 b = dlq_ledger_fp("{ \"b\":2.0, \"a\":1 }", 19, true, &s);
-	struct fp128 c = dlq_ledger_fp("{\"a\":1,\"b\":3}", 13, true, &s);
-	struct fp128 r = dlq_ledger_fp("{\"a\":1,\"b\":2}", 13, false, &s);
+	const enum value_keys k = VALUE_KEYS_INSTANT;
+	struct fp128 a = dlq_ledger_fp("{\"a\":1,\"b\":2}", 13, true, k, &s);
+	struct fp128 b = dlq_ledger_fp("{ \"b\":2.0, \"a\":1 }", 19, true, k,
+				       &s);
+	struct fp128 c = dlq_ledger_fp("{\"a\":1,\"b\":3}", 13, true, k, &s);
+	struct fp128 r = dlq_ledger_fp("{\"a\":1,\"b\":2}", 13, false, k, &s);
 	CHECK(a.lo == b.lo && a.hi == b.hi);
 	CHECK(a.lo != c.lo || a.hi != c.hi);
 	CHECK(a.lo != r.lo || a.hi != r.hi);
