@@ -42,6 +42,10 @@ EOF2
 	txlog restore t --version 8
 	run sh -c "txlog cat t | jq -c .i | paste -sd' '"
 	assert_output '0 1 2 3 4 5 6 7'
+	# and removes them in that order too: changes reads the commit's
+	txlog restore t --version 0
+	run sh -c "txlog changes t --from 11 | jq -c .i | paste -sd' '"
+	assert_output '0 1 2 3 4 5 6 7'
 }
 
 @test "restore writes dataChange true on the removes and on re-adds of files optimize wrote with false" {

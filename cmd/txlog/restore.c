@@ -143,8 +143,10 @@ int verb_restore(void)
 	for (size_t j = 0; j < no; j++)
 		after_bytes += lo[j]->size;
 	/* added back in the order version N had them, so cat reads their
-	 * rows as it did then, not by their random names */
+	 * rows as it did then, and removed in commit order (changes reads
+	 * them so), not by their random names */
 	qsort(back, nback, sizeof *back, dl_file_cmp_committed);
+	qsort(gone, ngone, sizeof *gone, dl_file_cmp_committed);
 
 	/* every file to add back must be there, as it was: else refuse,
 	 * naming them, before anything is committed */
