@@ -550,7 +550,6 @@ const char *cli_line_fault(const struct line *ln, size_t max_line,
 bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
 		    bool is_json, const char *type, const char *msg)
 {
-	char err[512];
 	if (!dlq) {
 		cli_warn("%s:%" PRIu64 ": %s", name, ln->lineno, msg);
 		return false;
@@ -564,10 +563,21 @@ bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
 	if (ln->torn) /* trouble upstream: say so even with a DLQ */
 		cli_warn("%s:%" PRIu64 ": %s; dead-lettered as torn_line, not "
 			 "replayable", name, ln->lineno, LINES_TORN_MSG);
-	if (dlq_put(dlq, &l, err, sizeof err) != 0)
+	cli_letter(dlq, &l);
+	return true;
+}
+
+/* The records before this one go out first: a reader that has left
+ * ends the run here (SIGPIPE), before a letter is written for a record
+ * past the last one it took, which a rerun from there would letter
+ * again. */
+void cli_letter(struct dlq *dlq, const struct dlq_letter *l)
+{
+	char err[512];
+	out_drain();
+	if (dlq_put(dlq, l, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	cli_stats.dead_lettered++;
-	return true;
 }
 
 void cli_reject(struct dlq *dlq, void (*stop)(int status),

@@ -182,6 +182,14 @@ const char *cli_line_fault(const struct line *ln, size_t max_line,
  */
 bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
 		    bool is_json, const char *type, const char *msg);
+/*
+ * Append a dead letter (dying on a write error) and count it, once what
+ * stdout buffers is handed to the kernel: nothing is committed for a
+ * record past the last one delivered.  Every tool that writes stdout
+ * letters through here.
+ */
+struct dlq_letter;
+void cli_letter(struct dlq *dlq, const struct dlq_letter *l);
 /* The same with a printf message, and the end of the run when there is
  * no DLQ: stop(EXIT_TROUBLE), the tool's own finish (it must not
  * return). */

@@ -60,3 +60,14 @@ teardown() {
 		"$BATS_TEST_DIRNAME/delta/check.sh" "$t" || return 1
 	done
 }
+
+# reader_gone CMD [ARG...]: run CMD with standard output a pipe whose
+# reader has already left, and print its exit status (-13: killed by
+# SIGPIPE), so a test can check what CMD committed before it noticed.
+reader_gone() {
+	python3 -c '
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+print(subprocess.run(sys.argv[1:], stdout=w).returncode)' "$@"
+}

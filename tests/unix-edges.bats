@@ -147,6 +147,32 @@ no_lock_records() {
 	assert_line --index 1 '{"id":1}'
 }
 
+# good records (passed, buffered), then a bad one and a late one: a
+# letter for either comes after records not yet delivered.
+undelivered() {
+	local i
+	for i in $(seq 1 ${1:-1}); do printf '{"id":%d,"t":100}\n' "$i"; done
+	printf '{"id":0,"t":300}\n{"id":2}\n{"id":4,"t":1}\n'
+}
+
+@test "no filter dead-letters a record once its reader has gone (-j 1 and -j 2)" {
+	undelivered > in
+	undelivered 2000 > big
+	for j in 1 2; do
+		for c in "dlq check -e .t" "dedup -k .t" \
+			"watermark -t .t --delay 0s" \
+			"window --tumble 1s -t .t --delay 0s --agg n=count()"; do
+			for f in in big; do
+				rm -f q
+				run reader_gone env IDEM_PAR_CHUNK=4096 \
+					$c -j $j --dlq q $f
+				[ "$output" = -13 ] || { echo "$c -j $j $f: $output"; false; }
+				[ ! -s q ] || { echo "$c -j $j $f: lettered"; cat q; false; }
+			done
+		done
+	done
+}
+
 @test "every tool with stderr closed still delivers and exits 0" {
 	recs > in
 	mkdir d

@@ -990,7 +990,7 @@ static void touch(struct win *w)
 static void too_late(const struct line *ln, const char *name, int64_t t,
 		     int64_t w)
 {
-	char err[512], ts[TIME_STRMAX], ws[TIME_STRMAX];
+	char ts[TIME_STRMAX], ws[TIME_STRMAX];
 	run.too_late++;
 	cli_stats.late++;
 	if (run.late.path) {
@@ -1006,9 +1006,7 @@ static void too_late(const struct line *ln, const char *name, int64_t t,
 			.error_type = "late", .error_message = msg,
 			.replayable = true, .file = name, .line = ln->lineno,
 		};
-		if (dlq_put(run.dlq, &l, err, sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s", err);
-		cli_stats.dead_lettered++;
+		cli_letter(run.dlq, &l);
 	} else {
 		run.late_dropped++;
 	}
