@@ -173,6 +173,15 @@ undelivered() {
 	done
 }
 
+@test "dlq retry dead-letters no record once its reader has gone" {
+	printf '{"id":1}\n{"id":2}\n{"id":3}\n' > in
+	# SIGPIPE is ignored for the commands' pipes: EPIPE, exit 2
+	run reader_gone dlq retry --retries 0 --dlq q in -- \
+		sh -c 'read r; case $r in *2*) exit 3;; esac; echo "$r"'
+	assert_output 2
+	[ ! -s q ]
+}
+
 @test "every tool with stderr closed still delivers and exits 0" {
 	recs > in
 	mkdir d

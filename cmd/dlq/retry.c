@@ -404,7 +404,6 @@ static bool settle_head(void)
 	struct job *j = &rt.w[rt.head];
 	if (j->state != J_DONE)
 		return false;
-	char err[512];
 	if (j->ok) {
 		/* an output without its last newline would run into the
 		 * next record's: one line glued from two */
@@ -443,9 +442,7 @@ static bool settle_head(void)
 			.error_type = "command_failed", .error_message = msg.p,
 			.replayable = true, .file = j->file, .line = j->line,
 		};
-		if (dlq_put(rt.dlq, &l, err, sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s", err);
-		cli_stats.dead_lettered++;
+		cli_letter(rt.dlq, &l);
 		buf_free(&msg);
 	}
 	rt.head = (rt.head + 1) % opt.jobs;
