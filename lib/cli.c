@@ -312,14 +312,18 @@ bool cli_shard_take(const struct cli_shard *s, struct fp128 fp,
 	return false;
 }
 
+void cli_out_gone(void)
+{
+	/* If SIGPIPE was blocked we got EPIPE instead of the signal: end
+	 * as quietly. */
+	raise(SIGPIPE);
+	_exit(EXIT_TROUBLE);
+}
+
 static void out_fail(void)
 {
-	if (errno == EPIPE) {
-		/* The reader left; if SIGPIPE was blocked we got EPIPE
-		 * instead of the signal: end as quietly. */
-		raise(SIGPIPE);
-		_exit(EXIT_TROUBLE);
-	}
+	if (errno == EPIPE)
+		cli_out_gone(); /* the reader left */
 	int e = errno;
 	out_len = 0;
 	cli_die(EXIT_TROUBLE, "stdout: %s", strerror(e));

@@ -137,6 +137,10 @@ void cli_out_commit(void);
 void cli_out_flush(void);
 /* Flush and check at exit (close errors count). */
 void cli_out_close(void);
+/* The reader of stdout has gone (EPIPE from a write made elsewhere, as
+ * sendfile): end as a closed pipe ends every tool, by SIGPIPE, or exit
+ * 2 without a word when it is blocked or ignored. */
+_Noreturn void cli_out_gone(void);
 
 struct cli_stats {
 	uint64_t records_in, records_out, duplicates, late, dead_lettered;
