@@ -593,7 +593,11 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (!cmd) {
 		cli_out(p.out.p, p.out.len);
-		cli_out_close(); /* dies on a write error: still undelivered */
+		/* dies on a write error: still undelivered; fsynced when a
+		 * file, so the ledger never says delivered before the
+		 * bytes are on disk */
+		cli_out_commit();
+		cli_out_close();
 		if (dlq_ledger_write(path, p.e, p.n, p.lines, true, err,
 				     sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
