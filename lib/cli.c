@@ -738,6 +738,12 @@ void cli_side_write(struct cli_side *s, const char *rec, size_t len)
 	char err[512];
 	if (!s->path)
 		return;
+	/* The file changes only after stdout's records before this one
+	 * went out, as with a dead letter (cli_letter): a late file is
+	 * appended to, and a rerun from the last record the reader took
+	 * would set these aside again. */
+	if (len >= zout_room(s->z))
+		out_drain();
 	if (zout_write(s->z, rec, len, err, sizeof err) ||
 	    zout_write(s->z, "\n", 1, err, sizeof err))
 		cli_die(EXIT_TROUBLE, "%s: %s", s->path, err);

@@ -222,7 +222,8 @@ void cli_progress_done(void);
 /*
  * A side output: --late FILE, --dupes FILE.  The records set aside go
  * through a buffer and are made durable (fsync) at close, after stdout
- * and before any state commit.  Errors die naming the file.
+ * and before any state commit; the buffer reaches the file only after
+ * what stdout buffers.  Errors die naming the file.
  */
 struct zout;
 struct cli_side {

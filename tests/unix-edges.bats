@@ -173,6 +173,20 @@ undelivered() {
 	done
 }
 
+@test "no filter appends to --late once its reader has gone (more than a buffer of late records)" {
+	{
+		printf '{"id":0,"t":100}\n{"id":0,"t":300}\n'
+		printf '{"id":1,"t":1}\n%.0s' $(seq 1 10000)
+	} > in
+	for c in "watermark -t .t --delay 0s" \
+		"window --tumble 1s -t .t --delay 0s --agg n=count()"; do
+		rm -f late
+		run reader_gone $c --late late in
+		[ "$output" = -13 ] || { echo "$c: $output"; false; }
+		[ ! -s late ] || { echo "$c: $(wc -c < late) bytes set aside"; false; }
+	done
+}
+
 @test "dlq retry dead-letters no record once its reader has gone" {
 	printf '{"id":1}\n{"id":2}\n{"id":3}\n' > in
 	# SIGPIPE is ignored for the commands' pipes: EPIPE, exit 2
