@@ -463,6 +463,22 @@ Try 'dlq check --help' for more information.
 J
 }
 
+@test "replay --commit refuses --max-retries, which it would ignore" {
+	printf '{"original_record":{"id":1},"error_type":"x","error_message":"m","retry_count":5,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}\n' > q
+	dlq replay q > /dev/null
+	run dlq replay q --max-retries 3 --commit
+	assert_failure 2
+	assert_output - <<'E'
+dlq: replay: --max-retries does not apply to --commit (give it to the replay itself)
+Usage: dlq replay FILE [--max-retries N] [--allow-unread] [-- CMD [ARG]...]
+Try 'dlq replay --help' for more information.
+E
+	[ -s q ]
+	run dlq replay q --commit
+	assert_success
+	[ ! -s q ]
+}
+
 @test "an option that takes one value is refused when given twice; -e adds up" {
 	run dlq check -e .a --dlq a.ndjson --dlq b.ndjson
 	assert_failure 2

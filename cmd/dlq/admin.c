@@ -537,6 +537,11 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 	if (allow_unread && !cmd)
 		cli_verb_usage_error(v, "--allow-unread applies to a command "
 				"after '--'");
+	/* --commit takes the replay as it was emitted: a bound now would
+	 * be ignored, not applied */
+	if (commit && p.max_retries != UINT64_MAX)
+		cli_verb_usage_error(v, "--max-retries does not apply to "
+				"--commit (give it to the replay itself)");
 	const char *path = argv[optind];
 	char err[512];
 	int lk = commit_lock(path, err, sizeof err);
