@@ -463,6 +463,36 @@ Try 'dlq check --help' for more information.
 J
 }
 
+@test "a dead-letter file with CRLF line ends replays, commits and parks as one with LF" {
+	L='{"original_record":{"id":%d},"error_type":"x","error_message":"m","retry_count":%d,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}\r\n'
+	printf "$L" 1 0 2 0 > q
+	run dlq replay q -- cat
+	assert_success
+	assert_output - <<'J'
+{"id":1}
+{"id":2}
+J
+	[ ! -s q ]
+	run dlq replay q
+	assert_success
+	assert_output ''
+	printf "$L" 1 0 2 0 > q
+	dlq replay q > /dev/null
+	run dlq replay q --commit
+	assert_success
+	[ ! -s q ]
+	# parked in place, the rest kept: with LF from then on
+	printf "$L" 1 5 2 0 > q
+	run dlq replay q --max-retries 3 -- false
+	assert_failure 2
+	run jq -c '[.original_record.id,.replayable]' q
+	assert_output - <<'J'
+[1,false]
+[2,true]
+J
+	[ "$(tr -d -c '\r' < q | wc -c)" = 0 ]
+}
+
 @test "replay --commit refuses --max-retries, which it would ignore" {
 	printf '{"original_record":{"id":1},"error_type":"x","error_message":"m","retry_count":5,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}\n' > q
 	dlq replay q > /dev/null
