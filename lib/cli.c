@@ -312,6 +312,25 @@ bool cli_shard_take(const struct cli_shard *s, struct fp128 fp,
 	return false;
 }
 
+/*
+ * Dead letters wait here while stdout holds records from before them
+ * (cli_letter): they are written right after those records reach the
+ * kernel, so a reader that has gone ends the run before a letter for a
+ * record it never got, and a run that letters often does not pay a
+ * write of stdout per letter.  Bounded: past HELD_MAX bytes, stdout is
+ * drained early.
+ */
+struct held {
+	struct dlq *dlq;
+	size_t rec, rec_len, type, msg, file; /* offsets into held_bytes */
+	bool is_json, replayable;
+	uint64_t retry_count, line;
+};
+#define HELD_MAX (1u << 20)
+static struct held *held;
+static size_t nheld, cap_held;
+static struct buf held_bytes;
+
 void cli_out_gone(void)
 {
 	/* If SIGPIPE was blocked we got EPIPE instead of the signal: end
@@ -322,11 +341,35 @@ void cli_out_gone(void)
 
 static void out_fail(void)
 {
+	nheld = 0; /* the records before them never went out */
 	if (errno == EPIPE)
 		cli_out_gone(); /* the reader left */
 	int e = errno;
 	out_len = 0;
 	cli_die(EXIT_TROUBLE, "stdout: %s", strerror(e));
+}
+
+
+static void letters_out(void)
+{
+	char err[512];
+	size_t n = nheld;
+	nheld = 0; /* first: dying below drains again */
+	for (size_t k = 0; k < n; k++) {
+		const struct held *h = &held[k];
+		const char *b = held_bytes.p;
+		struct dlq_letter l = {
+			.record = b + h->rec, .len = h->rec_len,
+			.is_json = h->is_json, .error_type = b + h->type,
+			.error_message = b + h->msg,
+			.retry_count = h->retry_count,
+			.replayable = h->replayable, .file = b + h->file,
+			.line = h->line,
+		};
+		if (dlq_put(h->dlq, &l, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+	}
+	buf_reset(&held_bytes);
 }
 
 static void out_drain(void)
@@ -335,6 +378,8 @@ static void out_drain(void)
 	out_len = 0; /* first: out_fail() prints, which drains again */
 	if (n && write_all(STDOUT_FILENO, out_buf, n) != 0)
 		out_fail();
+	if (nheld)
+		letters_out();
 }
 
 void cli_out(const void *data, size_t n)
@@ -571,17 +616,38 @@ bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
 	return true;
 }
 
-/* The records before this one go out first: a reader that has left
- * ends the run here (SIGPIPE), before a letter is written for a record
- * past the last one it took, which a rerun from there would letter
- * again. */
+static size_t held_add(const char *p, size_t n)
+{
+	size_t at = held_bytes.len;
+	buf_add(&held_bytes, p, n);
+	buf_addc(&held_bytes, '\0');
+	return at;
+}
+
+/* Written now when stdout holds nothing from before it, else held until
+ * it does not (out_drain). */
 void cli_letter(struct dlq *dlq, const struct dlq_letter *l)
 {
 	char err[512];
-	out_drain();
-	if (dlq_put(dlq, l, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
 	cli_stats.dead_lettered++;
+	if (out_len == 0 && nheld == 0) {
+		if (dlq_put(dlq, l, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		return;
+	}
+	held = xgrow(held, &cap_held, nheld, sizeof *held, 64);
+	struct held *h = &held[nheld++];
+	*h = (struct held){
+		.dlq = dlq, .rec_len = l->len, .is_json = l->is_json,
+		.replayable = l->replayable, .retry_count = l->retry_count,
+		.line = l->line,
+	};
+	h->rec = held_add(l->record, l->len);
+	h->type = held_add(l->error_type, strlen(l->error_type));
+	h->msg = held_add(l->error_message, strlen(l->error_message));
+	h->file = held_add(l->file, strlen(l->file));
+	if (held_bytes.len > HELD_MAX)
+		out_drain();
 }
 
 void cli_reject(struct dlq *dlq, void (*stop)(int status),
@@ -799,6 +865,8 @@ struct dlq *cli_dlq_open(const char *path)
 void cli_dlq_close(struct dlq **d)
 {
 	char err[512];
+	if (nheld)
+		out_drain(); /* stdout first, then the letters it held */
 	struct dlq *x = *d;
 	*d = NULL;
 	if (x)

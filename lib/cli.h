@@ -188,9 +188,11 @@ bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
 		    bool is_json, const char *type, const char *msg);
 /*
  * Append a dead letter (dying on a write error) and count it, once what
- * stdout buffers is handed to the kernel: nothing is committed for a
- * record past the last one delivered.  Every tool that writes stdout
- * letters through here.
+ * stdout buffers from before it is handed to the kernel: nothing is
+ * committed for a record past the last one delivered.  The letter waits
+ * in memory (bounded) until stdout's buffer next goes out; a failed
+ * stdout drops it, and cli_dlq_close() writes what waits.  Every tool
+ * that writes stdout letters through here.
  */
 struct dlq_letter;
 void cli_letter(struct dlq *dlq, const struct dlq_letter *l);
