@@ -335,7 +335,7 @@ TEST(little_endian_helpers)
 	CHECK(le32_get(b) == 0xdeadbeefU);
 }
 
-static int gen_run_with(struct state_gen *gp, const char *text, char *got);
+static int gen_run_with(struct state_gen *g, const char *text, char *got);
 
 /* One run as a tool makes it with --batch: load the generation g picks
  * (its text into got, "" when none), then save text as batch. */
@@ -356,12 +356,11 @@ static int gen_run(const char *batch, const char *text, char *got)
 	return gen_run_on(batch, NULL, text, got);
 }
 
-static int gen_run_with(struct state_gen *gp, const char *text, char *got)
+static int gen_run_with(struct state_gen *g, const char *text, char *got)
 {
-	struct state_gen g = *gp;
 	uint64_t len = 0;
 	got[0] = '\0';
-	struct state_reader *r = state_read_begin_gen(path, "dedup", 2, &g,
+	struct state_reader *r = state_read_begin_gen(path, "dedup", 2, g,
 						      NULL, &len, err,
 						      sizeof err);
 	if (!r && err[0])
@@ -377,7 +376,7 @@ static int gen_run_with(struct state_gen *gp, const char *text, char *got)
 			return -1;
 	}
 	struct state_writer *w = state_write_begin_gen(path, "dedup", 2,
-						       strlen(text), &g, err,
+						       strlen(text), g, err,
 						       sizeof err);
 	if (!w)
 		return -1;
@@ -385,7 +384,7 @@ static int gen_run_with(struct state_gen *gp, const char *text, char *got)
 		state_write_abort(w);
 		return -1;
 	}
-	return state_write_end(w, err, sizeof err) < 0 ? -1 : g.replay;
+	return state_write_end(w, err, sizeof err) < 0 ? -1 : g->replay;
 }
 
 TEST(a_replayed_batch_starts_from_the_state_before_it)
