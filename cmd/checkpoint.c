@@ -400,7 +400,7 @@ static void state_load(void)
 	/* A crafted or damaged counter would wrap ++issued to batch 0, or
 	 * hand out a number again, and IDEM_BATCH would confuse batches. */
 	if (st.issued == UINT64_MAX || st.last_batch > st.issued ||
-	    st.pending_batch > st.issued)
+	    st.pending_batch > st.issued || st.delivered > st.issued)
 		cli_die(EXIT_TROUBLE, "%s: damaged state (batch numbers out "
 			"of order); refusing it", opt.state);
 }

@@ -493,6 +493,22 @@ J
 	[ "$(tr -d -c '\r' < q | wc -c)" = 0 ]
 }
 
+@test "check and retry refuse a --dlq or an output that is also an input" {
+	printf '{"a":1}\n{"a":false}\n' > in
+	cp in before
+	run dlq check -e .a --dlq in in
+	assert_failure 2
+	assert_output 'dlq: --dlq in is also an input: a file written while it is read loses or repeats records; name another'
+	run sh -c 'dlq check -e .a --dlq q < in >> in'
+	assert_failure 2
+	assert_output 'dlq: standard output is also an input (standard input): a file written while it is read loses or repeats records; name another'
+	run dlq retry --dlq in in -- cat
+	assert_failure 2
+	assert_output 'dlq: --dlq in is also an input: a file written while it is read loses or repeats records; name another'
+	cmp in before
+	[ ! -s q ]
+}
+
 @test "replay --commit refuses --max-retries, which it would ignore" {
 	printf '{"original_record":{"id":1},"error_type":"x","error_message":"m","retry_count":5,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}\n' > q
 	dlq replay q > /dev/null
