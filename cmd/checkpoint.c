@@ -1426,8 +1426,58 @@ static int do_run(char **args, int nargs, char **cmd)
 
 /* read: the pending batch to stdout, and once all of it went out
  * (flushed, fsynced when a file), the state says so, for commit. */
+static _Noreturn void stdout_is_source(const char *path)
+{
+	cli_die(EXIT_TROUBLE, "standard output is also a source (%s): a file "
+		"written while it is read loses or repeats records; name "
+		"another", path);
+}
+
+/* A regular file as stdout that is a source, known or one a listing of
+ * the named files and folders would take, would be read back by a
+ * later batch: every record again, without end.  Before anything is
+ * planned, so the refusal changes nothing. */
+static void refuse_stdout_source(char **args, int nargs)
+{
+	struct stat o, s;
+	if (fstat(STDOUT_FILENO, &o) != 0 || !S_ISREG(o.st_mode))
+		return;
+	for (size_t k = 0; k < st.n; k++)
+		if (st.src[k].dev == (uint64_t)o.st_dev &&
+		    st.src[k].ino == (uint64_t)o.st_ino)
+			stdout_is_source(st.src[k].path);
+	for (int i = 0; i < nargs; i++) {
+		if (stat(args[i], &s) != 0)
+			continue; /* the listing says why */
+		if (!S_ISDIR(s.st_mode)) {
+			if (s.st_dev == o.st_dev && s.st_ino == o.st_ino)
+				stdout_is_source(args[i]);
+			continue;
+		}
+		DIR *d = opendir(args[i]);
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			if (e->d_ino != o.st_ino ||
+			    fnmatch(opt.glob, e->d_name, FNM_PERIOD) != 0)
+				continue;
+			struct buf p = {0};
+			size_t dl = strlen(args[i]);
+			buf_addf(&p, "%s%s%s", args[i],
+				 dl && args[i][dl - 1] == '/' ? "" : "/",
+				 e->d_name);
+			if (lstat(p.p, &s) == 0 && s.st_dev == o.st_dev &&
+			    s.st_ino == o.st_ino)
+				stdout_is_source(p.p);
+			buf_free(&p);
+		}
+		if (d)
+			closedir(d);
+	}
+}
+
 static void do_read(char **args, int nargs)
 {
+	refuse_stdout_source(args, nargs);
 	if (prepare(args, nargs)) {
 		if (st.delivered == st.pending_batch) {
 			/* read again: this reader must get it whole too */

@@ -322,3 +322,18 @@ J
 	run checkpoint status -s ck
 	assert_output '{"file":"d/a.ndjson","offset":248894,"size":248894,"lag":0,"state":"ok","batch":1,"pending":null}'
 }
+
+@test "read refuses a standard output that is one of its sources" {
+	mkdir d
+	printf '{"id":1}\n' > d/a.ndjson
+	run sh -c 'checkpoint read -s ck d >> d/a.ndjson'
+	assert_failure 2
+	assert_output 'checkpoint: standard output is also a source (d/a.ndjson): a file written while it is read loses or repeats records; name another'
+	run sh -c 'checkpoint read -s ck d > d/out.ndjson'
+	assert_failure 2
+	assert_output 'checkpoint: standard output is also a source (d/out.ndjson): a file written while it is read loses or repeats records; name another'
+	rm d/out.ndjson
+	run checkpoint read -s ck d
+	assert_success
+	assert_output '{"id":1}'
+}
