@@ -509,6 +509,15 @@ J
 	[ ! -s q ]
 }
 
+@test "an -e that does not compile is refused in one line" {
+	run dlq check -e '.a =='
+	assert_failure 2
+	assert_output - <<'E'
+dlq: -e: '.a ==': jq: error: syntax error, unexpected $end (Unix shell quoting issues?) at <top-level>, line 1: .a ==; jq: 1 compile error
+Try 'dlq --help' for more information.
+E
+}
+
 @test "replay --commit refuses --max-retries, which it would ignore" {
 	printf '{"original_record":{"id":1},"error_type":"x","error_message":"m","retry_count":5,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}\n' > q
 	dlq replay q > /dev/null
