@@ -518,6 +518,17 @@ Try 'dlq --help' for more information.
 E
 }
 
+@test "replay and purge refuse a dead-letter file that does not exist, as stats does" {
+	for c in "replay q.ndjson" "replay q.ndjson --commit" \
+		"purge --older-than 1d q.ndjson" "stats q.ndjson"; do
+		run dlq $c
+		assert_failure 2
+		assert_output 'dlq: q.ndjson: No such file or directory'
+	done
+	run ls
+	assert_output ''
+}
+
 @test "replay --commit refuses --max-retries, which it would ignore" {
 	printf '{"original_record":{"id":1},"error_type":"x","error_message":"m","retry_count":5,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}\n' > q
 	dlq replay q > /dev/null

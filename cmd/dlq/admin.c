@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -60,6 +61,17 @@ static void torn_read_said(const char *path, const struct line *ln)
 	cli_warn("%s:%" PRIu64 ": unterminated last line (a writer killed "
 		 "mid-write, or one writing now); not counted", path,
 		 ln->lineno);
+}
+
+/* A dead-letter file named to replay or purge exists: every writer
+ * creates it when it opens it, so a missing one is a wrong name, and
+ * "nothing to do" (or an empty file made under it) would hide that.
+ * Refused as stats refuses it, before any lock file is made. */
+static void must_exist(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
 }
 
 /* ---- stats ---- */
@@ -543,6 +555,7 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 		cli_verb_usage_error(v, "--max-retries does not apply to "
 				"--commit (give it to the replay itself)");
 	const char *path = argv[optind];
+	must_exist(path);
 	char err[512];
 	int lk = commit_lock(path, err, sizeof err);
 	if (lk == -2)
@@ -686,6 +699,7 @@ int dlq_purge_main(const struct cli_verb *v, int argc, char **argv)
 		cli_verb_usage_error(v, "--older-than DUR is required");
 	if (optind + 1 != argc)
 		cli_verb_usage_error(v, "name one dead-letter FILE");
+	must_exist(argv[optind]);
 	struct purge pg = {.before = time_now() - older};
 	char err[512];
 	int rc = rewrite(argv[optind], purge_line, &pg, err, sizeof err);
