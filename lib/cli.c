@@ -1035,10 +1035,16 @@ const struct cli_verb *cli_verb_find(const struct cli_verb *verbs, size_t n,
 	cli_usage_error("unknown verb '%s' (%s)", name, list);
 }
 
+/* The tool's verbs, for an option that belongs to another one. */
+static const struct cli_verb *picked;
+static size_t npicked;
+
 const struct cli_verb *cli_verb_pick(const struct cli_verb *verbs, size_t n,
 				     int *argc, char ***argv,
 				     void (*help)(int status))
 {
+	picked = verbs;
+	npicked = n;
 	const struct cli_verb *dflt = NULL;
 	const char *word = *argc > 1 ? (*argv)[1] : NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -1197,6 +1203,37 @@ static void verb_options(const struct cli_verb *v, const struct option *lo,
 	ptrs[k] = NULL;
 }
 
+/* An option unknown to v that another verb of the tool takes (as its
+ * options list says), or nearly: said so, exit 2.  Verbs with their own
+ * option tables (dlq's) are not in one table getopt could tell apart. */
+static void other_verbs_option(const struct cli_verb *v, const char *word)
+{
+	if (strncmp(word, "--", 2) != 0)
+		return;
+	const char *vn = v->name ? v->name : cli_prog;
+	for (size_t i = 0; i < npicked; i++) {
+		const struct cli_verb *u = &picked[i];
+		if (u == v || !u->options || !u->name)
+			continue;
+		if (cli_verb_takes(u, word + 2))
+			cli_verb_usage_error(v, "%s does not apply to %s (it is "
+					     "%s's)", word, vn, u->name);
+	}
+	for (size_t i = 0; i < npicked; i++) {
+		const struct cli_verb *u = &picked[i];
+		if (u == v || !u->options || !u->name)
+			continue;
+		char names[48][40];
+		const char *ptrs[48];
+		verb_options(u, NULL, names, ptrs, 48);
+		const char *near = cli_nearest(word, ptrs);
+		if (near)
+			cli_verb_usage_error(v, "unknown option '%s'; did you "
+					     "mean '--%s'? (it applies to %s)",
+					     word, near, u->name);
+	}
+}
+
 int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 		    const char *shortopts, const struct option *longopts)
 {
@@ -1228,6 +1265,7 @@ int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 		if (near)
 			cli_verb_usage_error(v, "unknown option '%s'; did you "
 					     "mean '--%s'?", word, near);
+		other_verbs_option(v, word);
 		cli_verb_usage_error(v, "unknown option '%s'", word);
 	}
 	/* the long name of what was given, -k included */

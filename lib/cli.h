@@ -298,7 +298,9 @@ const char *cli_nearest(const char *s, const char *const *names);
  *
  * cli_verb_getopt() is getopt_long() that refuses, exit 2 with the
  * verb's usage line, an option the verb does not take ("--deep does not
- * apply to cat"), an unknown one ("did you mean '--where'?") and a
+ * apply to cat"; from another verb's own option table, found by its
+ * options list: "(it is replay's)"), an unknown one ("did you mean
+ * '--where'?", among the verb's options, then the other verbs') and a
  * missing argument.  -h and --help are always taken: the caller prints
  * the verb's help.
  */

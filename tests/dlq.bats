@@ -529,6 +529,24 @@ E
 	assert_output ''
 }
 
+@test "an option of another verb is refused naming that verb; a near miss of one is named" {
+	run dlq check -e .a --commit
+	assert_failure 2
+	assert_line -n 0 "dlq: check: --commit does not apply to check (it is replay's)"
+	run dlq stats --jitter q
+	assert_failure 2
+	assert_line -n 0 "dlq: stats: --jitter does not apply to stats (it is retry's)"
+	run dlq retry --threads 2 -- cat
+	assert_failure 2
+	assert_line -n 0 "dlq: retry: --threads does not apply to retry (it is check's)"
+	run dlq check -e .a --older-then 1d
+	assert_failure 2
+	assert_line -n 0 "dlq: check: unknown option '--older-then'; did you mean '--older-than'? (it applies to purge)"
+	run checkpoint read -s ck --unitl-empty d
+	assert_failure 2
+	assert_line -n 0 "checkpoint: read: unknown option '--unitl-empty'; did you mean '--until-empty'? (it applies to run)"
+}
+
 @test "replay --commit refuses --max-retries, which it would ignore" {
 	printf '{"original_record":{"id":1},"error_type":"x","error_message":"m","retry_count":5,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}\n' > q
 	dlq replay q > /dev/null
