@@ -53,8 +53,9 @@
 
 #define STATE_KIND "ckpt"
 /* 2: each source also has flags and, when rotated, the name it was
- * followed from; version 1 files still load. */
-#define STATE_VERSION 2
+ * followed from; 3: the counters end with the batch a read delivered
+ * whole.  Versions 1 and 2 still load. */
+#define STATE_VERSION 3
 #define FP_MAX 1024 /* bytes of a source's start that identify it */
 
 static struct {
@@ -96,6 +97,9 @@ static struct {
 	uint64_t last_batch;    /* the last committed batch */
 	uint64_t pending_batch; /* 0: none */
 	uint64_t issued;        /* the highest batch number handed out */
+	/* The pending batch once a read's output of it went out whole
+	 * (flushed, fsynced when a file): commit takes nothing less. */
+	uint64_t delivered;
 	struct source *src;
 	size_t n, cap;
 	int lock;
@@ -291,6 +295,17 @@ static void put_source(struct buf *b, const struct source *s)
 		buf_add(b, s->origin, olen);
 }
 
+/* The fourth counter (version 3); a read by an older version did not
+ * say, and its batch is taken as delivered, as it was then. */
+static int get_delivered(const unsigned char **p, const unsigned char *end,
+			 uint32_t version)
+{
+	if (version >= 3)
+		return state_get_u64(p, end, &st.delivered);
+	st.delivered = st.pending_batch;
+	return 0;
+}
+
 /* The log's records over the snapshot: each the counters, then the
  * sources it changed by position. */
 static void replay_log(const struct buf *log, uint32_t version)
@@ -304,6 +319,7 @@ static void replay_log(const struct buf *log, uint32_t version)
 		if (state_get_u64(&p, end, &st.last_batch) ||
 		    state_get_u64(&p, end, &st.pending_batch) ||
 		    state_get_u64(&p, end, &st.issued) ||
+		    get_delivered(&p, end, version) ||
 		    state_get_u64(&p, end, &cnt))
 			truncated_state();
 		for (uint64_t j = 0; j < cnt; j++) {
@@ -356,7 +372,8 @@ static void state_load(void)
 	uint64_t n;
 	if (state_get_u64(&p, end, &st.last_batch) ||
 	    state_get_u64(&p, end, &st.pending_batch) ||
-	    state_get_u64(&p, end, &st.issued) || state_get_u64(&p, end, &n))
+	    state_get_u64(&p, end, &st.issued) ||
+	    get_delivered(&p, end, version) || state_get_u64(&p, end, &n))
 		truncated_state();
 	for (uint64_t k = 0; k < n; k++)
 		get_source(&p, end, version, add_source());
@@ -367,8 +384,8 @@ static void state_load(void)
 	free(data);
 	replay_log(&log, version);
 	buf_free(&log);
-	/* a log continues the snapshot it was read with */
-	save_full = slog.at == 0;
+	/* a log continues the snapshot it was read with, in its format */
+	save_full = slog.at == 0 || version < STATE_VERSION;
 	if (slog.dropped)
 		cli_warn("%s: the last %" PRIu64 " bytes are an unfinished "
 			 "commit (a run stopped while writing it, before "
@@ -383,7 +400,7 @@ static void state_load(void)
 	/* A crafted or damaged counter would wrap ++issued to batch 0, or
 	 * hand out a number again, and IDEM_BATCH would confuse batches. */
 	if (st.issued == UINT64_MAX || st.last_batch > st.issued ||
-	    st.pending_batch > st.issued)
+	    st.pending_batch > st.issued || st.delivered > st.issued)
 		cli_die(EXIT_TROUBLE, "%s: damaged state (batch numbers out "
 			"of order); refusing it", opt.state);
 }
@@ -405,6 +422,7 @@ static void state_save(void)
 	state_put_u64(&b, st.last_batch);
 	state_put_u64(&b, st.pending_batch);
 	state_put_u64(&b, st.issued);
+	state_put_u64(&b, st.delivered);
 	if (!full) {
 		state_put_u64(&b, ndirty);
 		for (size_t j = 0; j < ndirty; j++) {
@@ -1406,6 +1424,77 @@ static int do_run(char **args, int nargs, char **cmd)
 	return EXIT_OK;
 }
 
+/* read: the pending batch to stdout, and once all of it went out
+ * (flushed, fsynced when a file), the state says so, for commit. */
+static _Noreturn void stdout_is_source(const char *path)
+{
+	cli_die(EXIT_TROUBLE, "standard output is also a source (%s): a file "
+		"written while it is read loses or repeats records; name "
+		"another", path);
+}
+
+/* A regular file as stdout that is a source, known or one a listing of
+ * the named files and folders would take, would be read back by a
+ * later batch: every record again, without end.  Before anything is
+ * planned, so the refusal changes nothing. */
+static void refuse_stdout_source(char **args, int nargs)
+{
+	struct stat o, s;
+	if (fstat(STDOUT_FILENO, &o) != 0 || !S_ISREG(o.st_mode))
+		return;
+	for (size_t k = 0; k < st.n; k++)
+		if (st.src[k].dev == (uint64_t)o.st_dev &&
+		    st.src[k].ino == (uint64_t)o.st_ino)
+			stdout_is_source(st.src[k].path);
+	for (int i = 0; i < nargs; i++) {
+		if (stat(args[i], &s) != 0)
+			continue; /* the listing says why */
+		if (!S_ISDIR(s.st_mode)) {
+			if (s.st_dev == o.st_dev && s.st_ino == o.st_ino)
+				stdout_is_source(args[i]);
+			continue;
+		}
+		DIR *d = opendir(args[i]);
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			if (e->d_ino != o.st_ino ||
+			    fnmatch(opt.glob, e->d_name, FNM_PERIOD) != 0)
+				continue;
+			struct buf p = {0};
+			size_t dl = strlen(args[i]);
+			buf_addf(&p, "%s%s%s", args[i],
+				 dl && args[i][dl - 1] == '/' ? "" : "/",
+				 e->d_name);
+			if (lstat(p.p, &s) == 0 && s.st_dev == o.st_dev &&
+			    s.st_ino == o.st_ino)
+				stdout_is_source(p.p);
+			buf_free(&p);
+		}
+		if (d)
+			closedir(d);
+	}
+}
+
+static void do_read(char **args, int nargs)
+{
+	refuse_stdout_source(args, nargs);
+	if (prepare(args, nargs)) {
+		if (st.delivered == st.pending_batch) {
+			/* read again: this reader must get it whole too */
+			st.delivered = 0;
+			state_save();
+		}
+		if (emit_batch(NULL) != 0)
+			cli_out_gone();
+		cli_out_commit(); /* as every tool before its state */
+		st.delivered = st.pending_batch;
+		state_save();
+	}
+	cli_out_commit();
+	if (opt.stats)
+		cli_stats_print(NULL);
+}
+
 static void do_status(void)
 {
 	struct buf b = {0};
@@ -1694,12 +1783,14 @@ int main(int argc, char **argv)
 	state_load();
 	int status = EXIT_OK;
 	if (!strcmp(verb, "read")) {
-		if (prepare(args, nargs))
-			emit_batch(NULL);
-		cli_out_commit();
-		if (opt.stats)
-			cli_stats_print(NULL);
+		do_read(args, nargs);
 	} else if (!strcmp(verb, "commit")) {
+		if (st.pending_batch && st.delivered != st.pending_batch)
+			cli_die(EXIT_TROUBLE, "%s: batch %" PRIu64 " was not "
+				"delivered whole (its read was cut short: a "
+				"closed pipe, a failed write, a kill); nothing "
+				"committed: 'checkpoint read' gives the same "
+				"batch again", opt.state, st.pending_batch);
 		commit_pending();
 	} else if (!strcmp(verb, "run")) {
 		status = do_run(args, nargs, cmd);

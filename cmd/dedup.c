@@ -141,7 +141,8 @@ static void usage(int status)
 "      --state FILE      remember keys across runs (committed atomically)\n"
 "      --batch ID        the batch this run is (default: $IDEM_BATCH); a\n"
 "                        re-run of the batch that wrote the state starts\n"
-"                        from the state before it\n"
+"                        from the state before it (on the same input,\n"
+"                        or exit 2)\n"
 "  -t, --time EXPR       event time, for --ttl\n"
 "      --ttl DUR         forget a key once the watermark is DUR past it\n"
 "      --time-unit UNIT  epoch numbers are s (default), ms, us or ns\n"
@@ -429,6 +430,7 @@ struct prepped {
 	int64_t t;
 	const char *ord; /* --order-by value, par_keep()'s copy */
 	size_t ord_len;
+	struct state_line in; /* the line's hash, with a batch */
 };
 
 /* One prep thread's expressions and scratch (cw.scratch: the
@@ -456,6 +458,8 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 {
 	struct worker *w = wctx;
 	struct prepped *s = slot;
+	if (run.gen.batch)
+		s->in = state_gen_line(ln->p, ln->len);
 	s->at = BAD_LINE;
 	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->cw.rec,
 			 opt.reads_fields))
@@ -629,6 +633,8 @@ static void apply(const struct line *ln, const char *name, void *slot)
 {
 	const struct prepped *s = slot;
 	cli_stats.records_in++;
+	if (run.gen.batch) /* so a replay on other input is refused */
+		state_gen_input(&run.gen, s->in, ln->len);
 	/* A record without a key is shard 0's to report. */
 	run.foreign = !cli_shard_keyless(&opt.shard);
 	if (s->at == BAD_LINE || s->at == BAD_KEY) {
@@ -726,6 +732,7 @@ static void finish(int status)
 		}
 		state_save();
 	}
+	state_gen_free(&run.gen);
 	if (opt.stats) {
 		char extra[128];
 		snprintf(extra, sizeof extra,

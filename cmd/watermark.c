@@ -117,7 +117,7 @@ static _Noreturn void finish(int status);
 static void too_late(const struct line *ln, const char *name, int64_t t,
 		     int64_t w)
 {
-	char err[512], ts[TIME_STRMAX], ws[TIME_STRMAX];
+	char ts[TIME_STRMAX], ws[TIME_STRMAX];
 	run.too_late++;
 	if (opt.late_path && strcmp(opt.late_path, "drop") == 0) {
 		run.late_dropped++;
@@ -139,9 +139,7 @@ static void too_late(const struct line *ln, const char *name, int64_t t,
 			.error_type = "late", .error_message = msg,
 			.replayable = true, .file = name, .line = ln->lineno,
 		};
-		if (dlq_put(run.dlq, &l, err, sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s", err);
-		cli_stats.dead_lettered++;
+		cli_letter(run.dlq, &l);
 		return;
 	}
 	cli_out_line(ln->p, ln->len); /* no place given: it passes */

@@ -312,17 +312,64 @@ bool cli_shard_take(const struct cli_shard *s, struct fp128 fp,
 	return false;
 }
 
+/*
+ * Dead letters wait here while stdout holds records from before them
+ * (cli_letter): they are written right after those records reach the
+ * kernel, so a reader that has gone ends the run before a letter for a
+ * record it never got, and a run that letters often does not pay a
+ * write of stdout per letter.  Bounded: past HELD_MAX bytes, stdout is
+ * drained early.
+ */
+struct held {
+	struct dlq *dlq;
+	size_t rec, rec_len, type, msg, file; /* offsets into held_bytes */
+	bool is_json, replayable;
+	uint64_t retry_count, line;
+};
+#define HELD_MAX (1u << 20)
+static struct held *held;
+static size_t nheld, cap_held;
+static struct buf held_bytes;
+
+void cli_out_gone(void)
+{
+	/* If SIGPIPE was blocked we got EPIPE instead of the signal: end
+	 * as quietly. */
+	raise(SIGPIPE);
+	_exit(EXIT_TROUBLE);
+}
+
 static void out_fail(void)
 {
-	if (errno == EPIPE) {
-		/* The reader left; if SIGPIPE was blocked we got EPIPE
-		 * instead of the signal: end as quietly. */
-		raise(SIGPIPE);
-		_exit(EXIT_TROUBLE);
-	}
+	nheld = 0; /* the records before them never went out */
+	if (errno == EPIPE)
+		cli_out_gone(); /* the reader left */
 	int e = errno;
 	out_len = 0;
 	cli_die(EXIT_TROUBLE, "stdout: %s", strerror(e));
+}
+
+
+static void letters_out(void)
+{
+	char err[512];
+	size_t n = nheld;
+	nheld = 0; /* first: dying below drains again */
+	for (size_t k = 0; k < n; k++) {
+		const struct held *h = &held[k];
+		const char *b = held_bytes.p;
+		struct dlq_letter l = {
+			.record = b + h->rec, .len = h->rec_len,
+			.is_json = h->is_json, .error_type = b + h->type,
+			.error_message = b + h->msg,
+			.retry_count = h->retry_count,
+			.replayable = h->replayable, .file = b + h->file,
+			.line = h->line,
+		};
+		if (dlq_put(h->dlq, &l, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+	}
+	buf_reset(&held_bytes);
 }
 
 static void out_drain(void)
@@ -331,6 +378,8 @@ static void out_drain(void)
 	out_len = 0; /* first: out_fail() prints, which drains again */
 	if (n && write_all(STDOUT_FILENO, out_buf, n) != 0)
 		out_fail();
+	if (nheld)
+		letters_out();
 }
 
 void cli_out(const void *data, size_t n)
@@ -550,7 +599,6 @@ const char *cli_line_fault(const struct line *ln, size_t max_line,
 bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
 		    bool is_json, const char *type, const char *msg)
 {
-	char err[512];
 	if (!dlq) {
 		cli_warn("%s:%" PRIu64 ": %s", name, ln->lineno, msg);
 		return false;
@@ -564,10 +612,42 @@ bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
 	if (ln->torn) /* trouble upstream: say so even with a DLQ */
 		cli_warn("%s:%" PRIu64 ": %s; dead-lettered as torn_line, not "
 			 "replayable", name, ln->lineno, LINES_TORN_MSG);
-	if (dlq_put(dlq, &l, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
-	cli_stats.dead_lettered++;
+	cli_letter(dlq, &l);
 	return true;
+}
+
+static size_t held_add(const char *p, size_t n)
+{
+	size_t at = held_bytes.len;
+	buf_add(&held_bytes, p, n);
+	buf_addc(&held_bytes, '\0');
+	return at;
+}
+
+/* Written now when stdout holds nothing from before it, else held until
+ * it does not (out_drain). */
+void cli_letter(struct dlq *dlq, const struct dlq_letter *l)
+{
+	char err[512];
+	cli_stats.dead_lettered++;
+	if (out_len == 0 && nheld == 0) {
+		if (dlq_put(dlq, l, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		return;
+	}
+	held = xgrow(held, &cap_held, nheld, sizeof *held, 64);
+	struct held *h = &held[nheld++];
+	*h = (struct held){
+		.dlq = dlq, .rec_len = l->len, .is_json = l->is_json,
+		.replayable = l->replayable, .retry_count = l->retry_count,
+		.line = l->line,
+	};
+	h->rec = held_add(l->record, l->len);
+	h->type = held_add(l->error_type, strlen(l->error_type));
+	h->msg = held_add(l->error_message, strlen(l->error_message));
+	h->file = held_add(l->file, strlen(l->file));
+	if (held_bytes.len > HELD_MAX)
+		out_drain();
 }
 
 void cli_reject(struct dlq *dlq, void (*stop)(int status),
@@ -724,6 +804,12 @@ void cli_side_write(struct cli_side *s, const char *rec, size_t len)
 	char err[512];
 	if (!s->path)
 		return;
+	/* The file changes only after stdout's records before this one
+	 * went out, as with a dead letter (cli_letter): a late file is
+	 * appended to, and a rerun from the last record the reader took
+	 * would set these aside again. */
+	if (len >= zout_room(s->z))
+		out_drain();
 	if (zout_write(s->z, rec, len, err, sizeof err) ||
 	    zout_write(s->z, "\n", 1, err, sizeof err))
 		cli_die(EXIT_TROUBLE, "%s: %s", s->path, err);
@@ -779,6 +865,8 @@ struct dlq *cli_dlq_open(const char *path)
 void cli_dlq_close(struct dlq **d)
 {
 	char err[512];
+	if (nheld)
+		out_drain(); /* stdout first, then the letters it held */
 	struct dlq *x = *d;
 	*d = NULL;
 	if (x)
@@ -947,10 +1035,16 @@ const struct cli_verb *cli_verb_find(const struct cli_verb *verbs, size_t n,
 	cli_usage_error("unknown verb '%s' (%s)", name, list);
 }
 
+/* The tool's verbs, for an option that belongs to another one. */
+static const struct cli_verb *picked;
+static size_t npicked;
+
 const struct cli_verb *cli_verb_pick(const struct cli_verb *verbs, size_t n,
 				     int *argc, char ***argv,
 				     void (*help)(int status))
 {
+	picked = verbs;
+	npicked = n;
 	const struct cli_verb *dflt = NULL;
 	const char *word = *argc > 1 ? (*argv)[1] : NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -1109,6 +1203,37 @@ static void verb_options(const struct cli_verb *v, const struct option *lo,
 	ptrs[k] = NULL;
 }
 
+/* An option unknown to v that another verb of the tool takes (as its
+ * options list says), or nearly: said so, exit 2.  Verbs with their own
+ * option tables (dlq's) are not in one table getopt could tell apart. */
+static void other_verbs_option(const struct cli_verb *v, const char *word)
+{
+	if (strncmp(word, "--", 2) != 0)
+		return;
+	const char *vn = v->name ? v->name : cli_prog;
+	for (size_t i = 0; i < npicked; i++) {
+		const struct cli_verb *u = &picked[i];
+		if (u == v || !u->options || !u->name)
+			continue;
+		if (cli_verb_takes(u, word + 2))
+			cli_verb_usage_error(v, "%s does not apply to %s (it is "
+					     "%s's)", word, vn, u->name);
+	}
+	for (size_t i = 0; i < npicked; i++) {
+		const struct cli_verb *u = &picked[i];
+		if (u == v || !u->options || !u->name)
+			continue;
+		char names[48][40];
+		const char *ptrs[48];
+		verb_options(u, NULL, names, ptrs, 48);
+		const char *near = cli_nearest(word, ptrs);
+		if (near)
+			cli_verb_usage_error(v, "unknown option '%s'; did you "
+					     "mean '--%s'? (it applies to %s)",
+					     word, near, u->name);
+	}
+}
+
 int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 		    const char *shortopts, const struct option *longopts)
 {
@@ -1140,6 +1265,7 @@ int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 		if (near)
 			cli_verb_usage_error(v, "unknown option '%s'; did you "
 					     "mean '--%s'?", word, near);
+		other_verbs_option(v, word);
 		cli_verb_usage_error(v, "unknown option '%s'", word);
 	}
 	/* the long name of what was given, -k included */

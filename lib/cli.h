@@ -137,6 +137,10 @@ void cli_out_commit(void);
 void cli_out_flush(void);
 /* Flush and check at exit (close errors count). */
 void cli_out_close(void);
+/* The reader of stdout has gone (EPIPE from a write made elsewhere, as
+ * sendfile): end as a closed pipe ends every tool, by SIGPIPE, or exit
+ * 2 without a word when it is blocked or ignored. */
+_Noreturn void cli_out_gone(void);
 
 struct cli_stats {
 	uint64_t records_in, records_out, duplicates, late, dead_lettered;
@@ -182,6 +186,16 @@ const char *cli_line_fault(const struct line *ln, size_t max_line,
  */
 bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
 		    bool is_json, const char *type, const char *msg);
+/*
+ * Append a dead letter (dying on a write error) and count it, once what
+ * stdout buffers from before it is handed to the kernel: nothing is
+ * committed for a record past the last one delivered.  The letter waits
+ * in memory (bounded) until stdout's buffer next goes out; a failed
+ * stdout drops it, and cli_dlq_close() writes what waits.  Every tool
+ * that writes stdout letters through here.
+ */
+struct dlq_letter;
+void cli_letter(struct dlq *dlq, const struct dlq_letter *l);
 /* The same with a printf message, and the end of the run when there is
  * no DLQ: stop(EXIT_TROUBLE), the tool's own finish (it must not
  * return). */
@@ -210,7 +224,8 @@ void cli_progress_done(void);
 /*
  * A side output: --late FILE, --dupes FILE.  The records set aside go
  * through a buffer and are made durable (fsync) at close, after stdout
- * and before any state commit.  Errors die naming the file.
+ * and before any state commit; the buffer reaches the file only after
+ * what stdout buffers.  Errors die naming the file.
  */
 struct zout;
 struct cli_side {
@@ -283,7 +298,9 @@ const char *cli_nearest(const char *s, const char *const *names);
  *
  * cli_verb_getopt() is getopt_long() that refuses, exit 2 with the
  * verb's usage line, an option the verb does not take ("--deep does not
- * apply to cat"), an unknown one ("did you mean '--where'?") and a
+ * apply to cat"; from another verb's own option table, found by its
+ * options list: "(it is replay's)"), an unknown one ("did you mean
+ * '--where'?", among the verb's options, then the other verbs') and a
  * missing argument.  -h and --help are always taken: the caller prints
  * the verb's help.
  */

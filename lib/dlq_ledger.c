@@ -279,8 +279,11 @@ int dlq_rewrite(const char *dlq_path,
 			break;
 		}
 		size_t end = (size_t)(nl - in.p);
+		/* CRLF is a newline, as lines_next() reads it: a replay
+		 * names its lines by the hash of the bytes before it */
+		size_t stop = end > i && in.p[end - 1] == '\r' ? end - 1 : end;
 		lineno++;
-		if (end > i && !fn(ctx, lineno, in.p + i, end - i, &out)) {
+		if (stop > i && !fn(ctx, lineno, in.p + i, stop - i, &out)) {
 			buf_free(&in);
 			buf_free(&out);
 			close(fd);

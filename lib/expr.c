@@ -51,7 +51,18 @@ static void collect_msg(void *ctx, jv msg)
 	if (jv_get_kind(msg) == JV_KIND_STRING) {
 		if (b->len)
 			buf_adds(b, "; ");
-		buf_adds(b, jv_string_value(msg));
+		/* One line: jq quotes the program's line after a newline
+		 * ("at <top-level>, line 1:\n.a =="); a message is one
+		 * line on stderr. */
+		for (const char *c = jv_string_value(msg); *c; c++)
+			if (*c != '\n')
+				buf_addc(b, *c);
+			else if (b->len && b->p[b->len - 1] != ' ')
+				buf_addc(b, ' ');
+		while (b->len && b->p[b->len - 1] == ' ')
+			b->len--;
+		if (b->p)
+			b->p[b->len] = '\0';
 	}
 	jv_free(msg);
 }

@@ -24,6 +24,8 @@
 #define STATE_GEN 16 /* the generations header after the first 32 bytes */
 #define FLAG_GEN 1u
 #define FLAG_LOG 2u
+#define FLAG_INPUT 4u /* with FLAG_GEN: the batch's input follows */
+#define STATE_INPUT 24 /* its length and digest */
 #define NO_BASE UINT64_MAX
 
 struct state_writer {
@@ -234,6 +236,63 @@ out:
 	return rc;
 }
 
+#define GEN_PEND 4096 /* bytes of line hashes fed at once */
+
+struct state_line state_gen_line(const void *line, size_t n)
+{
+	return (struct state_line){XXH3_64bits(line, n)};
+}
+
+static void gen_feed(struct state_gen *g)
+{
+	if (!g->input) {
+		g->input = XXH3_createState();
+		if (!g->input)
+			xalloc_die(1);
+		XXH3_128bits_reset(g->input);
+	}
+	XXH3_128bits_update(g->input, g->pend, g->npend);
+	g->npend = 0;
+}
+
+void state_gen_input(struct state_gen *g, struct state_line h, size_t n)
+{
+	if (!g->batch)
+		return;
+	if (!g->pend)
+		g->pend = xmalloc(GEN_PEND);
+	if (g->npend == GEN_PEND)
+		gen_feed(g);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(g->pend + g->npend, &h.h, 8); /* le64_put, inlined */
+#else
+	le64_put(g->pend + g->npend, h.h);
+#endif
+	g->npend += 8;
+	g->input_len += n + 1;
+}
+
+void state_gen_free(struct state_gen *g)
+{
+	if (g->input)
+		XXH3_freeState(g->input);
+	free(g->pend);
+	g->input = NULL;
+	g->pend = NULL;
+	g->npend = 0;
+}
+
+/* This run's input as the file keeps it: length, then the digest. */
+static void input_record(struct state_gen *g, unsigned char out[STATE_INPUT])
+{
+	if (g->npend || !g->input)
+		gen_feed(g);
+	XXH128_hash_t h = XXH3_128bits_digest(g->input);
+	le64_put(out, g->input_len);
+	le64_put(out + 8, h.low64);
+	le64_put(out + 16, h.high64);
+}
+
 struct state_writer *state_write_begin_gen(const char *path,
 					   const char *kind, uint32_t version,
 					   uint64_t payload_len,
@@ -249,7 +308,26 @@ struct state_writer *state_write_begin_gen(const char *path,
 			STATE_BATCH_MAX);
 		return NULL;
 	}
-	struct state_writer *w = write_begin(path, kind, version, FLAG_GEN,
+	unsigned char in[STATE_INPUT];
+	input_record(g, in);
+	if (g->replay && g->input_known &&
+	    memcmp(in, g->known, sizeof in) != 0) {
+		uint64_t had = le64_get(g->known);
+		char what[64];
+		if (had == g->input_len)
+			snprintf(what, sizeof what, "%" PRIu64 " bytes as "
+				 "before, but others", had);
+		else
+			snprintf(what, sizeof what, "%" PRIu64 " bytes, not "
+				 "%" PRIu64, g->input_len, had);
+		errbuf_set(err, errlen, "%s: batch %s replayed on other input "
+			"than its run's (%s); state left as that run "
+			"committed it (replay the batch's own input, or name "
+			"another batch)", path, g->batch, what);
+		return NULL;
+	}
+	struct state_writer *w = write_begin(path, kind, version,
+					     FLAG_GEN | FLAG_INPUT,
 					     payload_len, err, errlen);
 	if (!w)
 		return NULL;
@@ -258,6 +336,7 @@ struct state_writer *state_write_begin_gen(const char *path,
 	le32_put(ext + 4, g->has_base ? g->base_version : 0);
 	le64_put(ext + 8, g->has_base ? g->base_len : NO_BASE);
 	if (write_extra(w, ext, sizeof ext, err, errlen) < 0 ||
+	    write_extra(w, in, sizeof in, err, errlen) < 0 ||
 	    write_extra(w, g->batch, bn, err, errlen) < 0 ||
 	    (g->has_base && copy_base(w, path, g, err, errlen) < 0)) {
 		state_write_abort(w);
@@ -527,12 +606,13 @@ static bool version_ok(const char *path, uint32_t v, uint32_t max_version,
  * sizes add up to the file exactly, verifies it whole, and leaves r at
  * the payload g asks for.  1: read it; 0: the batch started empty. */
 static int open_gen(struct state_reader *r, uint64_t size, uint32_t v,
-		    uint32_t max_version, struct state_gen *g, char *err,
-		    size_t errlen)
+		    uint32_t max_version, bool has_input, struct state_gen *g,
+		    char *err, size_t errlen)
 {
-	unsigned char ext[STATE_GEN];
+	unsigned char ext[STATE_GEN + STATE_INPUT];
 	char batch[STATE_BATCH_MAX + 1];
-	if (read_full(r->f, ext, sizeof ext) != (ssize_t)sizeof ext) {
+	size_t extn = STATE_GEN + (has_input ? STATE_INPUT : 0);
+	if (read_full(r->f, ext, extn) != (ssize_t)extn) {
 		errbuf_set(err, errlen, "%s: truncated (header ends early)",
 			r->path);
 		return -1;
@@ -540,7 +620,7 @@ static int open_gen(struct state_reader *r, uint64_t size, uint32_t v,
 	uint32_t bn = le32_get(ext), bv = le32_get(ext + 4);
 	uint64_t blen = le64_get(ext + 8);
 	uint64_t bsize = blen == NO_BASE ? 0 : blen;
-	uint64_t fixed = STATE_HDR + STATE_GEN + STATE_SUM;
+	uint64_t fixed = STATE_HDR + extn + STATE_SUM;
 	if (bn == 0 || bn > STATE_BATCH_MAX || size < fixed + bn ||
 	    bsize > size - fixed - bn ||
 	    r->declared != size - fixed - bn - bsize) {
@@ -554,9 +634,9 @@ static int open_gen(struct state_reader *r, uint64_t size, uint32_t v,
 		return -1;
 	}
 	batch[bn] = '\0';
-	XXH3_64bits_update(r->xx, ext, sizeof ext);
+	XXH3_64bits_update(r->xx, ext, extn);
 	XXH3_64bits_update(r->xx, batch, bn);
-	uint64_t base_at = STATE_HDR + STATE_GEN + bn;
+	uint64_t base_at = STATE_HDR + extn + bn;
 	bool replay = g && g->batch && strlen(g->batch) == bn &&
 		      memcmp(g->batch, batch, bn) == 0;
 	uint64_t at = replay ? base_at : base_at + bsize;
@@ -567,6 +647,9 @@ static int open_gen(struct state_reader *r, uint64_t size, uint32_t v,
 	if (!replay)
 		return version_ok(r->path, v, max_version, err, errlen) ? 1 : -1;
 	g->replay = true;
+	g->input_known = has_input;
+	if (has_input)
+		memcpy(g->known, ext + STATE_GEN, STATE_INPUT);
 	if (blen == NO_BASE)
 		return 0;
 	if (!version_ok(r->path, bv, max_version, err, errlen))
@@ -589,6 +672,7 @@ struct state_reader *state_read_begin_gen(const char *path,
 	if (g) {
 		g->replay = false;
 		g->has_base = false;
+		g->input_known = false;
 	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -636,8 +720,9 @@ struct state_reader *state_read_begin_gen(const char *path,
 	}
 	uint32_t v = le32_get(hdr + 16);
 	uint32_t flags = le32_get(hdr + 20);
-	if (flags & ~(FLAG_GEN | FLAG_LOG) ||
-	    (flags & FLAG_GEN && flags & FLAG_LOG)) {
+	if (flags & ~(FLAG_GEN | FLAG_LOG | FLAG_INPUT) ||
+	    (flags & FLAG_GEN && flags & FLAG_LOG) ||
+	    (flags & FLAG_INPUT && !(flags & FLAG_GEN))) {
 		errbuf_set(err, errlen, "%s: flags %#" PRIx32 " are newer than "
 			"this program understands", path, flags);
 		goto fail;
@@ -661,8 +746,8 @@ struct state_reader *state_read_begin_gen(const char *path,
 				"must be a regular file", path);
 			goto fail;
 		}
-		int rc = open_gen(r, (uint64_t)st.st_size, v, max_version, g,
-				  err, errlen);
+		int rc = open_gen(r, (uint64_t)st.st_size, v, max_version,
+				  flags & FLAG_INPUT, g, err, errlen);
 		if (rc < 0)
 			goto fail;
 		if (rc == 0) { /* the replayed batch started empty */

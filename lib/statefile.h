@@ -29,6 +29,19 @@
  * computes exactly what the killed run did; a run of any other batch
  * starts from the newest payload.  Files without the flag still load.
  *
+ * The batch's input (flag bit 2, with bit 0), so a replay on other
+ * input is refused rather than computed from the base as if it were the
+ * batch: after the 16 bytes above, before the batch,
+ *
+ *         48   u64 input length (bytes of the lines, a '\n' each)
+ *         56   XXH3-128 of the lines' own XXH3-64s (8 bytes each,
+ *              little-endian), low half then high, 16 bytes
+ *
+ * (a hash of hashes, so each line's is taken on a prep thread and only
+ * 8 bytes a line are left for the in-order half)
+ *
+ * and the batch starts at 72.
+ *
  * A log (flag bit 1 at offset 20), for a state a tool changes a little
  * many times in one run: after the checksum come records appended in
  * place, each
@@ -75,7 +88,33 @@ struct state_gen {
 	bool has_base;
 	uint32_t base_version;
 	uint64_t base_off, base_len;
+	/* private: the input the file's batch was run on, when it says */
+	bool input_known;
+	unsigned char known[24]; /* as at offset 48 */
+	/* private: this run's input, fed by state_gen_input() */
+	void *input; /* XXH3_state_t, NULL until the first line */
+	unsigned char *pend; /* line hashes not yet fed to it */
+	size_t npend;
+	uint64_t input_len;
 };
+
+/* A line's hash (without its terminator), for state_gen_input(): on any
+ * thread, so a tool takes it in its prep. */
+struct state_line {
+	uint64_t h;
+};
+struct state_line state_gen_line(const void *line, size_t n);
+/*
+ * One line of the run's input, n bytes with hash h, in the order the
+ * tool acts on them, when g->batch is set: the save records the batch's
+ * input, and refuses (state_write_begin_gen fails, nothing written) a
+ * replay whose input is not the one the batch's state was computed
+ * from.  A tool with a batch calls it for every line it reads, bad ones
+ * included, up to the last it acts on.
+ */
+void state_gen_input(struct state_gen *g, struct state_line h, size_t n);
+/* Frees what state_gen_input() kept. */
+void state_gen_free(struct state_gen *g);
 
 /* The batch a tool runs as, into *batch: its --batch option when given
  * ("" means none), else $IDEM_BATCH when set and not empty, else NULL.
@@ -104,8 +143,9 @@ int state_lock(const char *path, char **use, char *err, size_t errlen);
 struct state_writer *state_write_begin(const char *path, const char *kind,
 				       uint32_t version, uint64_t payload_len,
 				       char *err, size_t errlen);
-/* With g->batch set, also writes the batch and copies the base that
- * state_read_begin_gen() found (from the file still at path). */
+/* With g->batch set, also writes the batch, its input, and the base
+ * that state_read_begin_gen() found (from the file still at path);
+ * refuses a replay whose input is not the batch's. */
 struct state_writer *state_write_begin_gen(const char *path,
 					   const char *kind, uint32_t version,
 					   uint64_t payload_len,

@@ -558,6 +558,11 @@ int zout_write(struct zout *z, const void *data, size_t n, char *err,
 	return 0;
 }
 
+size_t zout_room(const struct zout *z)
+{
+	return z->pool ? 0 : ZOUT_BUFSZ - z->len;
+}
+
 int zout_flush(struct zout *z, char *err, size_t errlen)
 {
 	if (z->err_no)

@@ -48,6 +48,10 @@ struct zout;
 struct zout *zout_open(int fd, int level);
 int zout_write(struct zout *z, const void *data, size_t n, char *err,
 	       size_t errlen);
+/* Bytes zout_write() takes now without writing to the fd (0 when it
+ * cannot promise any: framed mode), so a caller can put first what must
+ * reach its own reader before this file changes. */
+size_t zout_room(const struct zout *z);
 /* Push buffered bytes to the fd (a zstd flush when compressing). */
 int zout_flush(struct zout *z, char *err, size_t errlen);
 /* Finish the frame (zstd), flush, free z.  Does not close the fd. */

@@ -289,3 +289,51 @@ J
 	assert_failure 2
 	assert_output "checkpoint: in.zst: zstd-compressed; checkpoint needs plain files (offsets are byte offsets)"
 }
+
+@test "commit refuses a batch whose read was cut short; a whole read then commits it" {
+	mkdir d
+	printf '{"id":%d}\n' $(seq 1 20000) > d/a.ndjson
+	refused="checkpoint: ck: batch 1 was not delivered whole (its read was cut short: a closed pipe, a failed write, a kill); nothing committed: 'checkpoint read' gives the same batch again"
+	run reader_gone checkpoint read -s ck d
+	assert_output -13
+	# SIGPIPE blocked: the write fails with EPIPE, and the read says
+	# so by its status too
+	READER_GONE_BLOCK=1 run reader_gone checkpoint read -s ck d
+	assert_output 2
+	if [ -w /dev/full ]; then
+		run sh -c 'checkpoint read -s ck d > /dev/full'
+		assert_failure 2
+	fi
+	run checkpoint commit -s ck
+	assert_failure 2
+	assert_output "$refused"
+	checkpoint read -s ck d > out
+	cmp out d/a.ndjson
+	# read again and cut short: this reader did not get it either
+	run reader_gone checkpoint read -s ck d
+	assert_output -13
+	run checkpoint commit -s ck
+	assert_failure 2
+	assert_output "$refused"
+	checkpoint read -s ck d | cmp - d/a.ndjson
+	run checkpoint commit -s ck
+	assert_success
+	assert_output ''
+	run checkpoint status -s ck
+	assert_output '{"file":"d/a.ndjson","offset":248894,"size":248894,"lag":0,"state":"ok","batch":1,"pending":null}'
+}
+
+@test "read refuses a standard output that is one of its sources" {
+	mkdir d
+	printf '{"id":1}\n' > d/a.ndjson
+	run sh -c 'checkpoint read -s ck d >> d/a.ndjson'
+	assert_failure 2
+	assert_output 'checkpoint: standard output is also a source (d/a.ndjson): a file written while it is read loses or repeats records; name another'
+	run sh -c 'checkpoint read -s ck d > d/out.ndjson'
+	assert_failure 2
+	assert_output 'checkpoint: standard output is also a source (d/out.ndjson): a file written while it is read loses or repeats records; name another'
+	rm d/out.ndjson
+	run checkpoint read -s ck d
+	assert_success
+	assert_output '{"id":1}'
+}

@@ -387,6 +387,31 @@ J
 	assert_output '{"id":2}'
 }
 
+@test "--batch: a replay on other input than the batch's is refused and the state kept" {
+	printf '{"id":1}\n{"id":2}\n' > b1.ndjson
+	printf '{"id":2}\n{"id":3}\n' > b2.ndjson
+	printf '{"id":2}\n{"id":4}\n' > other.ndjson
+	dedup -k .id --state s.idx --batch 1 b1.ndjson > /dev/null
+	dedup -k .id --state s.idx --batch 2 b2.ndjson > /dev/null
+	cp s.idx s.before
+	run --separate-stderr dedup -k .id --state s.idx --batch 2 other.ndjson
+	assert_failure 2
+	assert_equal "$stderr" "dedup: s.idx: batch 2 replayed on other input than its run's (18 bytes as before, but others); state left as that run committed it (replay the batch's own input, or name another batch)"
+	cmp s.idx s.before
+	cat b2.ndjson b2.ndjson > longer.ndjson
+	run --separate-stderr dedup -k .id --state s.idx --batch 2 longer.ndjson
+	assert_failure 2
+	assert_equal "$stderr" "dedup: s.idx: batch 2 replayed on other input than its run's (36 bytes, not 18); state left as that run committed it (replay the batch's own input, or name another batch)"
+	cmp s.idx s.before
+	# the batch's own input still replays, and the next batch goes on
+	run --separate-stderr dedup -k .id --state s.idx --batch 2 -j 2 b2.ndjson
+	assert_success
+	assert_output '{"id":3}'
+	run --separate-stderr dedup -k .id --state s.idx --batch 3 other.ndjson
+	assert_success
+	assert_output '{"id":4}'
+}
+
 @test "--batch needs --state and at most 255 bytes" {
 	run dedup -k .id --batch 1
 	assert_failure 2

@@ -463,6 +463,106 @@ Try 'dlq check --help' for more information.
 J
 }
 
+@test "a dead-letter file with CRLF line ends replays, commits and parks as one with LF" {
+	L='{"original_record":{"id":%d},"error_type":"x","error_message":"m","retry_count":%d,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}\r\n'
+	printf "$L" 1 0 2 0 > q
+	run dlq replay q -- cat
+	assert_success
+	assert_output - <<'J'
+{"id":1}
+{"id":2}
+J
+	[ ! -s q ]
+	run dlq replay q
+	assert_success
+	assert_output ''
+	printf "$L" 1 0 2 0 > q
+	dlq replay q > /dev/null
+	run dlq replay q --commit
+	assert_success
+	[ ! -s q ]
+	# parked in place, the rest kept: with LF from then on
+	printf "$L" 1 5 2 0 > q
+	run dlq replay q --max-retries 3 -- false
+	assert_failure 2
+	run jq -c '[.original_record.id,.replayable]' q
+	assert_output - <<'J'
+[1,false]
+[2,true]
+J
+	[ "$(tr -d -c '\r' < q | wc -c)" = 0 ]
+}
+
+@test "check and retry refuse a --dlq or an output that is also an input" {
+	printf '{"a":1}\n{"a":false}\n' > in
+	cp in before
+	run dlq check -e .a --dlq in in
+	assert_failure 2
+	assert_output 'dlq: --dlq in is also an input: a file written while it is read loses or repeats records; name another'
+	run sh -c 'dlq check -e .a --dlq q < in >> in'
+	assert_failure 2
+	assert_output 'dlq: standard output is also an input (standard input): a file written while it is read loses or repeats records; name another'
+	run dlq retry --dlq in in -- cat
+	assert_failure 2
+	assert_output 'dlq: --dlq in is also an input: a file written while it is read loses or repeats records; name another'
+	cmp in before
+	[ ! -s q ]
+}
+
+@test "an -e that does not compile is refused in one line" {
+	run dlq check -e '.a =='
+	assert_failure 2
+	assert_output - <<'E'
+dlq: -e: '.a ==': jq: error: syntax error, unexpected $end (Unix shell quoting issues?) at <top-level>, line 1: .a ==; jq: 1 compile error
+Try 'dlq --help' for more information.
+E
+}
+
+@test "replay and purge refuse a dead-letter file that does not exist, as stats does" {
+	for c in "replay q.ndjson" "replay q.ndjson --commit" \
+		"purge --older-than 1d q.ndjson" "stats q.ndjson"; do
+		run dlq $c
+		assert_failure 2
+		assert_output 'dlq: q.ndjson: No such file or directory'
+	done
+	run ls
+	assert_output ''
+}
+
+@test "an option of another verb is refused naming that verb; a near miss of one is named" {
+	run dlq check -e .a --commit
+	assert_failure 2
+	assert_line -n 0 "dlq: check: --commit does not apply to check (it is replay's)"
+	run dlq stats --jitter q
+	assert_failure 2
+	assert_line -n 0 "dlq: stats: --jitter does not apply to stats (it is retry's)"
+	run dlq retry --threads 2 -- cat
+	assert_failure 2
+	assert_line -n 0 "dlq: retry: --threads does not apply to retry (it is check's)"
+	run dlq check -e .a --older-then 1d
+	assert_failure 2
+	assert_line -n 0 "dlq: check: unknown option '--older-then'; did you mean '--older-than'? (it applies to purge)"
+	run checkpoint read -s ck --unitl-empty d
+	assert_failure 2
+	assert_line -n 0 "checkpoint: read: unknown option '--unitl-empty'; did you mean '--until-empty'? (it applies to run)"
+}
+
+@test "replay --commit refuses --max-retries, which it would ignore" {
+	printf '{"original_record":{"id":1},"error_type":"x","error_message":"m","retry_count":5,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}\n' > q
+	dlq replay q > /dev/null
+	run dlq replay q --max-retries 3 --commit
+	assert_failure 2
+	assert_output - <<'E'
+dlq: replay: --max-retries does not apply to --commit (give it to the replay itself)
+Usage: dlq replay FILE [--max-retries N] [--allow-unread] [-- CMD [ARG]...]
+Try 'dlq replay --help' for more information.
+E
+	[ -s q ]
+	run dlq replay q --commit
+	assert_success
+	[ ! -s q ]
+}
+
 @test "an option that takes one value is refused when given twice; -e adds up" {
 	run dlq check -e .a --dlq a.ndjson --dlq b.ndjson
 	assert_failure 2
@@ -570,4 +670,45 @@ J
 	# would be 300 + 600 + 1200 = 2100
 	echo "# waited $ms ms" >&3
 	[ "$ms" -ge 700 ] && [ "$ms" -lt 1800 ]
+}
+
+@test "check killed with SIGKILL at random moments: no letter for a record past the next one not delivered" {
+	# 18 MB, 3 records in 5 good: letters interleave with output
+	python3 -c '
+for i in range(200000):
+    print("{\"n\":%d,\"ok\":%s,\"pad\":\"%s\"}" % (i, "true" if i % 5 < 3 else "false", "x" * 60))' > in.ndjson
+	python3 - "$(trials 40 8 3)" <<'PY'
+import json, os, random, subprocess, sys, time
+good = [json.loads(l)["ok"] for l in open("in.ndjson")]
+for trial in range(int(sys.argv[1])):
+    for f in ("q", "out"):
+        if os.path.exists(f):
+            os.remove(f)
+    with open("out", "wb") as o:
+        p = subprocess.Popen(["dlq", "check", "-j", "2", "-e", ".ok",
+                              "--dlq", "q", "in.ndjson"], stdout=o,
+                             env=dict(os.environ, IDEM_PAR_CHUNK="4096"))
+        time.sleep(random.uniform(0.0, 0.3))
+        p.kill()
+        p.wait()
+    n = open("out", "rb").read().count(b"\n")
+    # the line of the first good record not delivered
+    seen, nextgood = 0, None
+    for i, g in enumerate(good):
+        if g:
+            seen += 1
+            if seen == n + 1:
+                nextgood = i + 1
+                break
+    q = open("q", "rb").read() if os.path.exists("q") else b""
+    # a kill can cut a write(2) short between pages: a torn last
+    # letter, which the next writer cuts off (dlq_cut_torn)
+    q = q[:q.rfind(b"\n") + 1]
+    lines = [json.loads(l)["source"]["line"] for l in q.splitlines()]
+    top = max(lines, default=0)
+    want = [i + 1 for i, g in enumerate(good) if not g and i + 1 <= top]
+    assert lines == want, "trial %d: letters are not the bad lines in order" % trial
+    assert nextgood is None or top < nextgood, \
+        "trial %d: a letter for line %d, past line %d never delivered" % (trial, top, nextgood)
+PY
 }

@@ -60,3 +60,17 @@ teardown() {
 		"$BATS_TEST_DIRNAME/delta/check.sh" "$t" || return 1
 	done
 }
+
+# reader_gone CMD [ARG...]: run CMD with standard output a pipe whose
+# reader has already left, and print its exit status (-13: killed by
+# SIGPIPE), so a test can check what CMD committed before it noticed.
+# READER_GONE_BLOCK=1: with SIGPIPE blocked, so writes fail with EPIPE.
+reader_gone() {
+	python3 -c '
+import os, signal, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+block = os.environ.get("READER_GONE_BLOCK") == "1"
+pre = (lambda: signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGPIPE])) if block else None
+print(subprocess.run(sys.argv[1:], stdout=w, preexec_fn=pre).returncode)' "$@"
+}

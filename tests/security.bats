@@ -260,10 +260,10 @@ E
 	run dedup -k .k --state s.idx in.ndjson
 	assert_failure 2
 	assert_output "dedup: s.idx: read past the end of the payload"
-	# checkpoint: last batch, pending batch, issued at 2^64-1
+	# checkpoint: last batch, pending batch, issued, delivered at 2^64-1
 	checkpoint read -s ck "$PWD/in.ndjson" > /dev/null
 	checkpoint commit -s ck
-	for off in 32 40 48; do
+	for off in 32 40 48 56; do
 		cp ck c2
 		"$CRAFT" c2 $off 18446744073709551615
 		run checkpoint read -s c2 "$PWD/in.ndjson"
@@ -273,7 +273,7 @@ E
 	done
 	# a source's committed offset past off_t
 	cp ck c2
-	"$CRAFT" c2 88 9223372036854775808
+	"$CRAFT" c2 96 9223372036854775808
 	run checkpoint status -s c2
 	assert_failure 2
 	assert_output "checkpoint: c2: damaged state (offsets out of range); refusing it"

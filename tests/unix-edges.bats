@@ -147,6 +147,55 @@ no_lock_records() {
 	assert_line --index 1 '{"id":1}'
 }
 
+# good records (passed, buffered), then a bad one and a late one: a
+# letter for either comes after records not yet delivered.
+undelivered() {
+	local i
+	for i in $(seq 1 ${1:-1}); do printf '{"id":%d,"t":100}\n' "$i"; done
+	printf '{"id":0,"t":300}\n{"id":2}\n{"id":4,"t":1}\n'
+}
+
+@test "no filter dead-letters a record once its reader has gone (-j 1 and -j 2)" {
+	undelivered > in
+	undelivered 2000 > big
+	for j in 1 2; do
+		for c in "dlq check -e .t" "dedup -k .t" \
+			"watermark -t .t --delay 0s" \
+			"window --tumble 1s -t .t --delay 0s --agg n=count()"; do
+			for f in in big; do
+				rm -f q
+				run reader_gone env IDEM_PAR_CHUNK=4096 \
+					$c -j $j --dlq q $f
+				[ "$output" = -13 ] || { echo "$c -j $j $f: $output"; false; }
+				[ ! -s q ] || { echo "$c -j $j $f: lettered"; cat q; false; }
+			done
+		done
+	done
+}
+
+@test "no filter appends to --late once its reader has gone (more than a buffer of late records)" {
+	{
+		printf '{"id":0,"t":100}\n{"id":0,"t":300}\n'
+		printf '{"id":1,"t":1}\n%.0s' $(seq 1 10000)
+	} > in
+	for c in "watermark -t .t --delay 0s" \
+		"window --tumble 1s -t .t --delay 0s --agg n=count()"; do
+		rm -f late
+		run reader_gone $c --late late in
+		[ "$output" = -13 ] || { echo "$c: $output"; false; }
+		[ ! -s late ] || { echo "$c: $(wc -c < late) bytes set aside"; false; }
+	done
+}
+
+@test "dlq retry dead-letters no record once its reader has gone" {
+	printf '{"id":1}\n{"id":2}\n{"id":3}\n' > in
+	# SIGPIPE is ignored for the commands' pipes: EPIPE, exit 2
+	run reader_gone dlq retry --retries 0 --dlq q in -- \
+		sh -c 'read r; case $r in *2*) exit 3;; esac; echo "$r"'
+	assert_output 2
+	[ ! -s q ]
+}
+
 @test "every tool with stderr closed still delivers and exits 0" {
 	recs > in
 	mkdir d

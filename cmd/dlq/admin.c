@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -60,6 +61,17 @@ static void torn_read_said(const char *path, const struct line *ln)
 	cli_warn("%s:%" PRIu64 ": unterminated last line (a writer killed "
 		 "mid-write, or one writing now); not counted", path,
 		 ln->lineno);
+}
+
+/* A dead-letter file named to replay or purge exists: every writer
+ * creates it when it opens it, so a missing one is a wrong name, and
+ * "nothing to do" (or an empty file made under it) would hide that.
+ * Refused as stats refuses it, before any lock file is made. */
+static void must_exist(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
 }
 
 /* ---- stats ---- */
@@ -540,7 +552,13 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 	if (allow_unread && !cmd)
 		cli_verb_usage_error(v, "--allow-unread applies to a command "
 				"after '--'");
+	/* --commit takes the replay as it was emitted: a bound now would
+	 * be ignored, not applied */
+	if (commit && p.max_retries != UINT64_MAX)
+		cli_verb_usage_error(v, "--max-retries does not apply to "
+				"--commit (give it to the replay itself)");
 	const char *path = argv[optind];
+	must_exist(path);
 	char err[512];
 	int lk = commit_lock(path, err, sizeof err);
 	if (lk == -2)
@@ -596,7 +614,11 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (!cmd) {
 		cli_out(p.out.p, p.out.len);
-		cli_out_close(); /* dies on a write error: still undelivered */
+		/* dies on a write error: still undelivered; fsynced when a
+		 * file, so the ledger never says delivered before the
+		 * bytes are on disk */
+		cli_out_commit();
+		cli_out_close();
 		if (dlq_ledger_write(path, p.e, p.n, p.lines, true, err,
 				     sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
@@ -680,6 +702,7 @@ int dlq_purge_main(const struct cli_verb *v, int argc, char **argv)
 		cli_verb_usage_error(v, "--older-than DUR is required");
 	if (optind + 1 != argc)
 		cli_verb_usage_error(v, "name one dead-letter FILE");
+	must_exist(argv[optind]);
 	struct purge pg = {.before = time_now() - older};
 	char err[512];
 	int rc = rewrite(argv[optind], purge_line, &pg, err, sizeof err);

@@ -39,31 +39,33 @@ static void usage(int status)
 /* The verbs; each parses its own options against this entry. */
 static const struct cli_verb verbs[] = {
 	{"check", "check [-e EXPR]... [--schema FILE] [--dlq FILE] [FILE]...",
-	 NULL, "Pass the records that satisfy every check; dead-letter the "
+	 "expr schema dlq stats max-line threads", "Pass the records that satisfy every check; dead-letter the "
 	 "others",
 	 "  printf '{\"amount\":1}\\n{\"amount\":null}\\nnot json\\n' > "
 	 "raw.ndjson\n"
 	 "  dlq check -e '.amount != null' --dlq bad.ndjson raw.ndjson\n"
 	 "  dlq check --stats -e '.amount > 0' raw.ndjson --dlq bad.ndjson\n"},
-	{"stats", "stats FILE...", NULL,
+	{"stats", "stats FILE...", "",
 	 "Count dead letters by error type",
 	 "  printf '{\"a\":1}\\nnot json\\n' | dlq check -e .a --dlq "
 	 "bad.ndjson\n"
 	 "  dlq stats bad.ndjson\n"},
 	{"replay", "replay FILE [--max-retries N] [--allow-unread] "
 		   "[-- CMD [ARG]...]",
-	 NULL, "Emit the replayable originals",
+	 "max-retries commit allow-unread", "Emit the replayable originals",
 	 "  printf '{\"a\":1}\\n{\"a\":0}\\n' | dlq check -e '.a > 0' "
 	 "--dlq bad.ndjson\n"
 	 "  dlq replay bad.ndjson > again.ndjson\n"
 	 "  dlq replay bad.ndjson --commit\n"},
-	{"retry", "retry [OPTION]... [FILE]... -- CMD [ARG]...", NULL,
+	{"retry", "retry [OPTION]... [FILE]... -- CMD [ARG]...",
+	 "retries backoff jitter timeout jobs permanent dlq stats "
+	 "allow-unread",
 	 "Run CMD once per record, retrying failures with backoff",
 	 "  printf '{\"n\":1}\\n{\"n\":2}\\n' | dlq retry --retries 2 "
 	 "--backoff 10ms..1s -- cat\n"
 	 "  printf '{\"n\":1}\\n' | dlq retry --retries 1 --backoff "
 	 "1ms..1ms --dlq failed.ndjson -- false\n"},
-	{"purge", "purge --older-than DUR FILE", NULL,
+	{"purge", "purge --older-than DUR FILE", "older-than",
 	 "Remove the entries that failed more than DUR ago",
 	 "  printf 'not json\\n' | dlq check -e .a --dlq bad.ndjson\n"
 	 "  dlq purge --older-than 30d bad.ndjson\n"},

@@ -404,7 +404,6 @@ static bool settle_head(void)
 	struct job *j = &rt.w[rt.head];
 	if (j->state != J_DONE)
 		return false;
-	char err[512];
 	if (j->ok) {
 		/* an output without its last newline would run into the
 		 * next record's: one line glued from two */
@@ -443,9 +442,7 @@ static bool settle_head(void)
 			.error_type = "command_failed", .error_message = msg.p,
 			.replayable = true, .file = j->file, .line = j->line,
 		};
-		if (dlq_put(rt.dlq, &l, err, sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s", err);
-		cli_stats.dead_lettered++;
+		cli_letter(rt.dlq, &l);
 		buf_free(&msg);
 	}
 	rt.head = (rt.head + 1) % opt.jobs;
@@ -584,6 +581,12 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 	if (!opt.cmd || !opt.cmd[0])
 		cli_verb_usage_error(v, "give the command after '--'");
 	char err[512];
+	struct cli_output outs[2] = {{"output", NULL, false}};
+	size_t nouts = 1;
+	if (opt.dlq_path)
+		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
+						    true};
+	cli_check_outputs(outs, nouts, argv + optind);
 	if (opt.dlq_path)
 		rt.dlq = cli_dlq_open(opt.dlq_path);
 	srandom((unsigned)(time_now() ^ getpid()));

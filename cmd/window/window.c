@@ -234,7 +234,8 @@ static void usage(int status)
 "      --state FILE        carry open windows and W to the next run\n"
 "      --batch ID          the batch this run is (default: $IDEM_BATCH); a\n"
 "                          re-run of the batch that wrote the state starts\n"
-"                          from the state before it\n"
+"                          from the state before it (on the same input,\n"
+"                          or exit 2)\n"
 "      --shard I/N         handle only the groups of shard I of N\n"
 "      --partition I/N     the input is partition I of N (partition(1)):\n"
 "                          all of it is shard I's, which is checked\n"
@@ -701,6 +702,7 @@ struct slot {
 	 * first + step .. last (one of them for a calendar bucket and a
 	 * session), each span long */
 	int64_t first, last, span;
+	struct state_line line; /* the line's hash, with a batch */
 	struct agg_in in[]; /* opt.naggs of them */
 };
 
@@ -924,6 +926,8 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	struct worker *c = wctx;
 	struct slot *s = slot;
 	bool is_json;
+	if (run.gen.batch)
+		s->line = state_gen_line(ln->p, ln->len);
 	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
 					   &c->cw.rec, true, &is_json, c->msg,
 					   sizeof c->msg);
@@ -1000,7 +1004,7 @@ static void touch(struct win *w)
 static void too_late(const struct line *ln, const char *name, int64_t t,
 		     int64_t w)
 {
-	char err[512], ts[TIME_STRMAX], ws[TIME_STRMAX];
+	char ts[TIME_STRMAX], ws[TIME_STRMAX];
 	run.too_late++;
 	cli_stats.late++;
 	if (run.late.path) {
@@ -1016,9 +1020,7 @@ static void too_late(const struct line *ln, const char *name, int64_t t,
 			.error_type = "late", .error_message = msg,
 			.replayable = true, .file = name, .line = ln->lineno,
 		};
-		if (dlq_put(run.dlq, &l, err, sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s", err);
-		cli_stats.dead_lettered++;
+		cli_letter(run.dlq, &l);
 	} else {
 		run.late_dropped++;
 	}
@@ -1132,6 +1134,8 @@ static void apply(const struct line *ln, const char *name, void *slot)
 	struct slot *s = slot;
 	cli_stats.records_in++;
 	run.arrival++;
+	if (run.gen.batch) /* so a replay on other input is refused */
+		state_gen_input(&run.gen, s->line, ln->len);
 	/* A record without a group key is shard 0's to report. */
 	run.foreign = !cli_shard_keyless(&opt.shard);
 	if (s->kind == P_FAULT) {
@@ -1449,6 +1453,7 @@ static _Noreturn void finish(int status)
 	cli_dlq_close(&run.dlq);
 	if (opt.state_path && status == EXIT_OK)
 		state_save();
+	state_gen_free(&run.gen);
 	if (opt.stats) {
 		struct buf b = {0};
 		buf_addf(&b, ",\"too_late\":%" PRIu64 ",\"gap\":%" PRIu64

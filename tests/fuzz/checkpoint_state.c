@@ -96,10 +96,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t blen = le64_get((const unsigned char *)b + 24);
 	FUZZ_CHECK(blen == bn - 40);
 	/* A NUL inside a stored path ends it when written back.  Version
-	 * 2 entries are 80 bytes, then the path and the origin. */
+	 * 2 entries are 80 bytes, then the path and the origin; version 3
+	 * has a fourth counter before the count. */
 	bool nul = false;
 	uint32_t ver = le32_get((const unsigned char *)a + 16);
-	size_t esz = ver >= 2 ? 80 : 64, at = 32 + 32;
+	size_t esz = ver >= 2 ? 80 : 64, at = 32 + (ver >= 3 ? 40 : 32);
 	for (size_t k = 0; k < st.n; k++) {
 		const unsigned char *e = (const unsigned char *)a + at;
 		uint32_t plen = le32_get(e + 60);

@@ -335,14 +335,32 @@ TEST(little_endian_helpers)
 	CHECK(le32_get(b) == 0xdeadbeefU);
 }
 
+static int gen_run_with(struct state_gen *g, const char *text, char *got);
+
 /* One run as a tool makes it with --batch: load the generation g picks
  * (its text into got, "" when none), then save text as batch. */
-static int gen_run(const char *batch, const char *text, char *got)
+static int gen_run_on(const char *batch, const char *input, const char *text,
+		      char *got)
 {
 	struct state_gen g = {.batch = batch};
+	if (input)
+		state_gen_input(&g, state_gen_line(input, strlen(input)),
+				strlen(input));
+	int rc = gen_run_with(&g, text, got);
+	state_gen_free(&g);
+	return rc;
+}
+
+static int gen_run(const char *batch, const char *text, char *got)
+{
+	return gen_run_on(batch, NULL, text, got);
+}
+
+static int gen_run_with(struct state_gen *g, const char *text, char *got)
+{
 	uint64_t len = 0;
 	got[0] = '\0';
-	struct state_reader *r = state_read_begin_gen(path, "dedup", 2, &g,
+	struct state_reader *r = state_read_begin_gen(path, "dedup", 2, g,
 						      NULL, &len, err,
 						      sizeof err);
 	if (!r && err[0])
@@ -358,7 +376,7 @@ static int gen_run(const char *batch, const char *text, char *got)
 			return -1;
 	}
 	struct state_writer *w = state_write_begin_gen(path, "dedup", 2,
-						       strlen(text), &g, err,
+						       strlen(text), g, err,
 						       sizeof err);
 	if (!w)
 		return -1;
@@ -366,7 +384,7 @@ static int gen_run(const char *batch, const char *text, char *got)
 		state_write_abort(w);
 		return -1;
 	}
-	return state_write_end(w, err, sizeof err) < 0 ? -1 : g.replay;
+	return state_write_end(w, err, sizeof err) < 0 ? -1 : g->replay;
 }
 
 TEST(a_replayed_batch_starts_from_the_state_before_it)
@@ -386,8 +404,9 @@ TEST(a_replayed_batch_starts_from_the_state_before_it)
 	CHECK_STR(got, "after-1");
 	CHECK_INT(gen_run("3", "after-3", got), 0);
 	CHECK_STR(got, "after-2");
-	/* header: flag, batch, base version and length, base, payload */
-	CHECK_INT(file_size(), 32 + 16 + 1 + 7 + 7 + 8);
+	/* header: flag, batch, base version and length, input, base,
+	 * payload */
+	CHECK_INT(file_size(), 32 + 16 + 24 + 1 + 7 + 7 + 8);
 	/* a reader without a batch, and old programs' calls, get the
 	 * newest */
 	CHECK_INT(read_state(), 0);
@@ -401,15 +420,46 @@ TEST(a_replayed_batch_starts_from_the_state_before_it)
 		CHECK_INT(state_read_end(r, err, sizeof err), 0);
 	}
 	/* damage anywhere, the base included, is refused */
-	patch_byte(32 + 16 + 1 + 2, 0x01);
+	patch_byte(32 + 16 + 24 + 1 + 2, 0x01);
 	CHECK_INT(gen_run("3", "after-3", got), -1);
 	expect("checksum mismatch; refusing a damaged state");
 	CHECK_STR(err, want);
-	patch_byte(32 + 16 + 1 + 2, 0x01);
+	patch_byte(32 + 16 + 24 + 1 + 2, 0x01);
 	patch_byte(44, 0x01); /* the base length */
 	CHECK_INT(gen_run("4", "x", got), -1);
 	expect("damaged state (generation sizes do not match the file)");
 	CHECK_STR(err, want);
+}
+
+TEST(a_batch_replayed_on_other_input_is_refused_and_the_state_kept)
+{
+	char got[64];
+	unlink(path);
+	CHECK_INT(gen_run_on("1", "a", "after-1", got), 0);
+	CHECK_INT(gen_run_on("2", "b", "after-2", got), 0);
+	CHECK_STR(got, "after-1");
+	long size = file_size();
+	/* the same input replays, any number of times */
+	CHECK_INT(gen_run_on("2", "b", "after-2", got), 1);
+	CHECK_STR(got, "after-1");
+	/* other bytes of the same length, more bytes, none */
+	CHECK_INT(gen_run_on("2", "c", "wrong", got), -1);
+	expect("batch 2 replayed on other input than its run's (2 bytes as "
+	       "before, but others); state left as that run committed it "
+	       "(replay the batch's own input, or name another batch)");
+	CHECK_STR(err, want);
+	CHECK_INT(gen_run_on("2", "bb", "wrong", got), -1);
+	expect("batch 2 replayed on other input than its run's (3 bytes, "
+	       "not 2); state left as that run committed it (replay the "
+	       "batch's own input, or name another batch)");
+	CHECK_STR(err, want);
+	CHECK_INT(gen_run_on("2", NULL, "wrong", got), -1);
+	CHECK_INT(file_size(), size);
+	CHECK_INT(gen_run_on("2", "b", "after-2", got), 1);
+	CHECK_STR(got, "after-1");
+	/* another batch takes any input */
+	CHECK_INT(gen_run_on("3", "c", "after-3", got), 0);
+	CHECK_STR(got, "after-2");
 }
 
 TEST(a_state_without_generations_is_the_base_of_a_batch)
@@ -608,6 +658,7 @@ int main(void)
 	RUN(empty_payload);
 	RUN(little_endian_helpers);
 	RUN(a_replayed_batch_starts_from_the_state_before_it);
+	RUN(a_batch_replayed_on_other_input_is_refused_and_the_state_kept);
 	RUN(a_state_without_generations_is_the_base_of_a_batch);
 	RUN(unknown_flags_are_refused);
 	RUN(a_log_appends_records_read_back_in_order);
