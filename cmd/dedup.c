@@ -798,7 +798,7 @@ int main(int argc, char **argv)
 	};
 	char err[512];
 	int c;
-	bool unit_given = false;
+	bool unit_given = false, keep_given = false;
 
 	cli_init(argv[0]);
 	cli_refuse_twice("key");
@@ -811,6 +811,7 @@ int main(int argc, char **argv)
 			opt.keys[opt.nkeys++] = cli_expr("-k", optarg);
 			break;
 		case O_KEEP:
+			keep_given = true;
 			if (!strcmp(optarg, "first"))
 				opt.keep = KEEP_FIRST;
 			else if (!strcmp(optarg, "last"))
@@ -861,6 +862,12 @@ int main(int argc, char **argv)
 				"I/N over the whole input");
 	if (opt.ttl && (opt.keep == KEEP_LAST || opt.order_by))
 		cli_usage_error("--ttl works with --keep first only");
+	/* --order-by decides which record stays, the later one on a tie:
+	 * a --keep first next to it would be taken and ignored. */
+	if (opt.order_by && keep_given && opt.keep == KEEP_FIRST)
+		cli_usage_error("--keep first does not apply with --order-by, "
+				"which keeps the greatest value per key (the "
+				"later record on a tie)");
 
 	if (opt.batch && !opt.state_path)
 		cli_usage_error("--batch needs --state");
