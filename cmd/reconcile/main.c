@@ -1092,6 +1092,14 @@ int main(int argc, char **argv)
 		cli_usage_error("%s goes with summarize (merge the "
 				"shards' summaries with reconcile merge)",
 				opt.shard.whole ? "--partition" : "--shard");
+	/* --keys-only writes the keys alone, as NDJSON: records or a
+	 * table next to it would be taken and never written. */
+	if (opt.keys_only && opt.show > 0)
+		cli_usage_error("--show does not apply to --keys-only, which "
+				"writes the differing keys alone");
+	if (opt.keys_only && opt.format == FMT_TABLE)
+		cli_usage_error("--format table does not apply to --keys-only, "
+				"which writes the differing keys as NDJSON");
 
 	run.part_ix = fpset_new(true);
 	reader_init(&rd[SRC], SRC);
