@@ -51,7 +51,7 @@ J
 @test "a column absent on one side is not a null: the diff says which side lacks it" {
 	printf '%s\n' '{"id":1,"x":null}' > s.ndjson
 	printf '%s\n' '{"id":1}' > t.ndjson
-	run sh -c 'reconcile -k .id --columns x,"y" s.ndjson t.ndjson | jq -c "select(.diff) | .fields"'
+	run sh -c 'reconcile -k .id --columns x,id s.ndjson t.ndjson | jq -c "select(.diff) | .fields"'
 	assert_output '{"x":{"source":null}}'
 	run reconcile -k .id --format table s.ndjson t.ndjson
 	assert_line '    x: null -> (absent)'
@@ -61,8 +61,10 @@ J
 @test "a name with a comma is quoted as a jq path; jq programs are columns too" {
 	printf '%s\n' '{"id":1,"a,b":1,"c":"x"}' > s.ndjson
 	printf '%s\n' '{"id":1,"a,b":2,"c":"X"}' > t.ndjson
-	run sh -c 'reconcile -k .id --columns "c|ascii_downcase" s.ndjson t.ndjson | jq -c "select(.total) | .match"'
+	run sh -c 'reconcile -k .id --columns ".c|ascii_downcase" s.ndjson t.ndjson | jq -c "select(.total) | .match"'
 	assert_output 'true'
+	run sh -c 'reconcile -k .id --columns c s.ndjson t.ndjson | jq -c "select(.total) | .match"'
+	assert_output 'false'
 	run sh -c 'reconcile -k .id --columns '\''."a,b"'\'' s.ndjson t.ndjson | jq -c "select(.diff) | .fields"'
 	assert_output '{".\"a,b\"":{"source":1,"target":2}}'
 }
@@ -110,4 +112,27 @@ J
 1
 ["expression_error",2]
 J
+}
+
+@test "a column no record of either input has is refused, not compared as absent on both sides" {
+	layers
+	# a misspelt --columns compared nothing: every pair of layers agreed
+	run reconcile -k .id --columns amuont bronze.ndjson silver.ndjson
+	assert_failure 2
+	assert_output "reconcile: --columns amuont: no record of either input has it, so it would compare nothing; did you mean 'amount'?"
+	run reconcile -k .id --columns 'amount,.o.r' -j 2 bronze.ndjson silver.ndjson
+	assert_failure 2
+	assert_output "reconcile: --columns .o.r: no record of either input has it, so it would compare nothing"
+	run reconcile -k .id --ignore cent bronze.ndjson silver.ndjson
+	assert_failure 2
+	assert_output "reconcile: --ignore cent: no record of either input has it, so it would leave nothing out; did you mean 'cents'?"
+	run reconcile -k .id --ignore cents,.o.q bronze.ndjson bronze.ndjson
+	assert_failure 2
+	assert_output "reconcile: --ignore cents: no record of either input has it, so it would leave nothing out"
+	# a column one side has is compared; empty inputs have none to look for
+	run sh -c 'reconcile -k .id --columns cents bronze.ndjson silver.ndjson | jq -c "select(.total) | [.match, .changed_fields]"'
+	assert_output '[false,{"cents":3}]'
+	: > empty.ndjson
+	run reconcile -k .id --columns nosuch empty.ndjson empty.ndjson
+	assert_success
 }

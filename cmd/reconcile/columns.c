@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "expr.h"
 #include "jsonw.h"
 #include "reconcile.h"
@@ -146,7 +147,8 @@ void columns_describe(struct buf *b)
  * object values.  scratch holds one scan per depth. */
 static void drop(const struct scan_record *rec, size_t depth,
 		 const size_t *live, size_t nlive,
-		 struct scan_record *scratch, struct buf *out)
+		 struct scan_record *scratch, struct buf *out,
+		 uint64_t *present)
 {
 	buf_addc(out, '{');
 	bool first = true;
@@ -161,9 +163,10 @@ static void drop(const struct scan_record *rec, size_t depth,
 			if (!scan_string_equals(key, mb->key_len, st->name,
 						st->name_len))
 				continue;
-			if (depth + 1 == p->n)
+			if (depth + 1 == p->n) {
 				gone = true;
-			else
+				*present |= 1ull << live[k];
+			} else
 				deeper[ndeeper++] = live[k];
 		}
 		if (gone)
@@ -179,7 +182,7 @@ static void drop(const struct scan_record *rec, size_t depth,
 		if (ndeeper && *v == '{' &&
 		    scan_record(&scratch[depth], v, vn, &se) == 0)
 			drop(&scratch[depth], depth + 1, deeper, ndeeper,
-			     scratch, out);
+			     scratch, out, present);
 		else
 			buf_add(out, v, vn);
 	}
@@ -187,15 +190,18 @@ static void drop(const struct scan_record *rec, size_t depth,
 }
 
 int columns_project(struct expr *const *e, const struct scan_record *rec,
-		    struct scan_record *scratch, struct buf *out, char *err,
-		    size_t errlen)
+		    struct scan_record *scratch, struct buf *out,
+		    uint64_t *present, char *err, size_t errlen)
 {
+	uint64_t none;
+	if (!present)
+		present = &none;
 	buf_reset(out);
 	if (cols.ignore) {
 		size_t live[MAX_COLUMNS];
 		for (size_t i = 0; i < cols.n; i++)
 			live[i] = i;
-		drop(rec, 0, live, cols.n, scratch, out);
+		drop(rec, 0, live, cols.n, scratch, out, present);
 		return 0;
 	}
 	buf_addc(out, '{');
@@ -206,6 +212,7 @@ int columns_project(struct expr *const *e, const struct scan_record *rec,
 		char why[400];
 		switch (expr_eval(e[i], rec, &v, &n, why, sizeof why)) {
 		case EXPR_VALUE:
+			*present |= 1ull << i;
 			jw_key(out, cols.name[i], first);
 			first = false;
 			buf_add(out, v, n);
@@ -221,6 +228,29 @@ int columns_project(struct expr *const *e, const struct scan_record *rec,
 	}
 	buf_addc(out, '}');
 	return 0;
+}
+
+/*
+ * A column that no record of either input has compares nothing: a
+ * misspelt --columns would make every pair of inputs agree, a misspelt
+ * --ignore leave in what was meant to go.  So it is refused, with the
+ * nearest member name of the first record read.
+ */
+void columns_check(uint64_t present, const char *const *names)
+{
+	for (size_t i = 0; i < cols.n; i++) {
+		if (present >> i & 1)
+			continue;
+		const char *name = cols.name[i];
+		const char *near = cli_nearest(name[0] == '.' ? name + 1 : name,
+					       names);
+		cli_die(EXIT_TROUBLE, "%s %s: no record of either input has "
+			"it, so it would %s%s%s%s",
+			cols.ignore ? "--ignore" : "--columns", name,
+			cols.ignore ? "leave nothing out" : "compare nothing",
+			near ? "; did you mean '" : "", near ? near : "",
+			near ? "'?" : "");
+	}
 }
 
 /* ---- the field-level diff ---- */
@@ -316,7 +346,7 @@ char *columns_diff(struct expr *const *e, const char *src, const char *tgt,
 		struct scan_error se;
 		size_t len = strlen(rec[s]);
 		if (!cols.n || scan_record(&r, rec[s], len, &se) != 0 ||
-		    columns_project(e, &r, scratch, &pr[s], err,
+		    columns_project(e, &r, scratch, &pr[s], NULL, err,
 				    sizeof err) != 0) {
 			buf_reset(&pr[s]);
 			buf_add(&pr[s], rec[s], len);

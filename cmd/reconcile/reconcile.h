@@ -215,11 +215,16 @@ bool columns_plain(struct expr *const *e);
 void columns_describe(struct buf *b);
 /* The part of rec that is compared, as an object's JSON text in out;
  * -1 with err when a --columns program fails on it.  scratch: the
- * caller's COLUMNS_DEPTH scans, reused (--ignore of nested members). */
+ * caller's COLUMNS_DEPTH scans, reused (--ignore of nested members).
+ * Bit i of *present (when not NULL) is set when column i is in rec (a
+ * --columns value, or a member an --ignore path takes out). */
 #define COLUMNS_DEPTH 16
 int columns_project(struct expr *const *e, const struct scan_record *rec,
-		    struct scan_record *scratch, struct buf *out, char *err,
-		    size_t errlen);
+		    struct scan_record *scratch, struct buf *out,
+		    uint64_t *present, char *err, size_t errlen);
+/* Refuse (exit 2) a column whose bit is not in present: no record had
+ * it.  names: the first record's member names, for "did you mean". */
+void columns_check(uint64_t present, const char *const *names);
 /* The fields in which the two records' projections differ, as a JSON
  * object (malloc'd), each tallied in *fc. */
 char *columns_diff(struct expr *const *e, const char *src, const char *tgt,
