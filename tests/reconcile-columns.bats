@@ -83,6 +83,26 @@ J
 	assert_failure 1
 }
 
+@test "merge keeps the columns of the summaries it merges: the shards' merge is the whole summary, byte for byte" {
+	layers
+	for opt in "--columns amount,.o.p" "--ignore cents,.o.q"; do
+		for i in 0 1 2; do
+			reconcile summarize -k .id $opt --shard $i/3 silver.ndjson > s$i.sum
+		done
+		reconcile summarize -k .id $opt silver.ndjson > whole.sum
+		reconcile merge s2.sum s0.sum s1.sum > merged.sum
+		cmp merged.sum whole.sum
+	done
+	run sh -c 'head -1 merged.sum'
+	assert_output '{"reconcile_summary":2,"key":[".id"],"sum":[],"by":null,"buckets":256,"ignore":["cents",".o.q"]}'
+	# and a merge of other columns is still refused beside it
+	reconcile summarize -k .id --ignore cents silver.ndjson > other.sum
+	reconcile merge other.sum > other-merged.sum
+	run reconcile compare merged.sum other-merged.sum
+	assert_failure 2
+	assert_output 'reconcile: other-merged.sum: summarized with other options (-k, --sum, --by, --buckets, --columns, --ignore) than merged.sum'
+}
+
 @test "--columns and --ignore refuse what they cannot mean" {
 	run reconcile -k .id --columns a --ignore b s t
 	assert_failure 2

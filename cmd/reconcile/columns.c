@@ -76,6 +76,13 @@ static void column_add(const char *opt_name, const char *s, size_t len)
 	cols.src[cols.n++] = src;
 }
 
+void columns_restore(bool ignore, const char *const *names, size_t n)
+{
+	cols.ignore = ignore;
+	for (size_t i = 0; i < n && cols.n < MAX_COLUMNS; i++)
+		cols.name[cols.n++] = (char *)names[i];
+}
+
 void columns_option(bool ignore, const char *arg)
 {
 	const char *opt_name = ignore ? "--ignore" : "--columns";

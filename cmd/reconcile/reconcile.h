@@ -211,6 +211,10 @@ bool columns_active(void);
 /* A reader's own compiled --columns (MAX_COLUMNS of room in out). */
 void columns_compile(struct expr **out);
 bool columns_plain(struct expr *const *e);
+/* The names of a summary's "columns" (or "ignore", when ignore) as
+ * they were given, taking the strings (no programs: only a summary's
+ * header is written with them). */
+void columns_restore(bool ignore, const char *const *names, size_t n);
 /* ,"columns":[...] or ,"ignore":[...] for a summary's header. */
 void columns_describe(struct buf *b);
 /* The part of rec that is compared, as an object's JSON text in out;

@@ -233,6 +233,15 @@ static void header(struct sumset *set, const struct scan_record *r,
 			s[scan_string_decode(v, n, s)] = '\0';
 			opt.by_src = s;
 		}
+		/* the columns it compared, written again by a merge */
+		for (int ig = 0; ig < 2; ig++)
+			if (member(r, ig ? "ignore" : "columns", &v, &n) &&
+			    v[0] == '[') {
+				const char *names[MAX_COLUMNS];
+				size_t nc = strings_of(v, n, names,
+						       MAX_COLUMNS);
+				columns_restore(ig, names, nc);
+			}
 		uint64_t nb = 0;
 		if (!member(r, "buckets", &v, &n) || !u64_of(v, n, &nb) ||
 		    nb == 0 || nb > 65536 || (nb & (nb - 1)))
