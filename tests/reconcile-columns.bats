@@ -103,6 +103,31 @@ J
 	assert_output 'reconcile: other-merged.sum: summarized with other options (-k, --sum, --by, --buckets, --columns, --ignore) than merged.sum'
 }
 
+@test "a summary says which columns no record had; compare refuses one that no piece of either side had" {
+	layers
+	head -2 silver.ndjson > part1.ndjson
+	tail -1 silver.ndjson > part2.ndjson
+	reconcile summarize -k .id --columns amount,amuont,.o.q part1.ndjson > p1.sum
+	reconcile summarize -k .id --columns amount,amuont,.o.q part2.ndjson > p2.sum
+	run sed -n 2p p1.sum
+	assert_output '{"columns_absent":["amuont",".o.q"]}'
+	# .o.q is in part 2: the merge of both lacks only the misspelt one
+	reconcile merge p1.sum p2.sum > silver.sum
+	reconcile summarize -k .id --columns amount,amuont,.o.q silver.ndjson > whole.sum
+	cmp silver.sum whole.sum
+	run sed -n 2p silver.sum
+	assert_output '{"columns_absent":["amuont"]}'
+	reconcile summarize -k .id --columns amount,amuont,.o.q bronze.ndjson > bronze.sum
+	run reconcile compare bronze.sum silver.sum
+	assert_failure 2
+	assert_output "reconcile: --columns amuont: no record of either input has it, so it would compare nothing"
+	# one side's is enough
+	reconcile summarize -k .id --columns amount,.o.q bronze.ndjson > b.sum
+	reconcile summarize -k .id --columns amount,.o.q part1.ndjson > s.sum
+	run sh -c 'reconcile compare b.sum s.sum | jq -c "select(.total) | .match"'
+	assert_output 'false'
+}
+
 @test "--columns and --ignore refuse what they cannot mean" {
 	run reconcile -k .id --columns a --ignore b s t
 	assert_failure 2

@@ -260,6 +260,46 @@ void columns_check(uint64_t present, const char *const *names)
 	}
 }
 
+uint64_t columns_mask(void)
+{
+	return cols.n >= 64 ? ~0ull : (1ull << cols.n) - 1;
+}
+
+void columns_absent_line(struct buf *b, uint64_t absent)
+{
+	buf_adds(b, "{\"columns_absent\":[");
+	for (size_t i = 0, k = 0; i < cols.n; i++)
+		if (absent >> i & 1) {
+			if (k++)
+				buf_addc(b, ',');
+			jw_str(b, cols.name[i]);
+		}
+	buf_adds(b, "]}");
+}
+
+int columns_absent_parse(const char *v, size_t n, uint64_t *absent)
+{
+	*absent = 0;
+	if (n < 2 || v[0] != '[')
+		return -1;
+	size_t i = scan_ws(v, n, 1);
+	while (i < n && v[i] == '"') {
+		size_t e = scan_skip(v, n, i), k = 0;
+		char *s = xmalloc(e - i + 1);
+		s[scan_string_decode(v + i, e - i, s)] = '\0';
+		while (k < cols.n && strcmp(cols.name[k], s) != 0)
+			k++;
+		free(s);
+		if (k == cols.n)
+			return -1;
+		*absent |= 1ull << k;
+		i = scan_ws(v, n, e);
+		if (i < n && v[i] == ',')
+			i = scan_ws(v, n, i + 1);
+	}
+	return i < n && v[i] == ']' ? 0 : -1;
+}
+
 /* ---- the field-level diff ---- */
 
 struct member {

@@ -229,6 +229,12 @@ int columns_project(struct expr *const *e, const struct scan_record *rec,
 /* Refuse (exit 2) a column whose bit is not in present: no record had
  * it.  names: the first record's member names, for "did you mean". */
 void columns_check(uint64_t present, const char *const *names);
+/* A bit for each column given. */
+uint64_t columns_mask(void);
+/* A summary's {"columns_absent":[...]} line, and back (-1 unless every
+ * name is one of the columns). */
+void columns_absent_line(struct buf *b, uint64_t absent);
+int columns_absent_parse(const char *v, size_t n, uint64_t *absent);
 /* The fields in which the two records' projections differ, as a JSON
  * object (malloc'd), each tallied in *fc. */
 char *columns_diff(struct expr *const *e, const char *src, const char *tgt,
@@ -247,8 +253,9 @@ struct cover {
 	uint32_t of;
 	bool *have;
 };
+/* absent: the --columns/--ignore no record of it had (columns.c). */
 void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
-		   const struct cover *cov);
+		   const struct cover *cov, uint64_t absent);
 int summary_compare(const char *a, const char *b);
 int summary_merge(char **files, int n);
 
