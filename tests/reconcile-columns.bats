@@ -144,6 +144,10 @@ J
 	run reconcile -k .id --columns '.a |' s t
 	assert_failure 2
 	assert_output --partial 'reconcile: --columns: .a |:'
+	# twice, the summary's columns_absent could not say which of the two
+	run reconcile summarize -k .id --columns a,b --columns a s
+	assert_failure 2
+	assert_line --index 0 "reconcile: --columns: 'a' given twice"
 }
 
 @test "a --columns program that fails on a record is a bad record (dead-lettered with --dlq)" {

@@ -53,6 +53,9 @@ static void column_add(const char *opt_name, const char *s, size_t len)
 		cli_usage_error("%s: at most %d columns", opt_name,
 				MAX_COLUMNS);
 	char *name = xstrndup(s, len), *src;
+	for (size_t i = 0; i < cols.n; i++)
+		if (!strcmp(cols.name[i], name))
+			cli_usage_error("%s: '%s' given twice", opt_name, name);
 	if (name[0] == '.') {
 		src = xstrdup(name);
 	} else {
