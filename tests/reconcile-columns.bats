@@ -185,3 +185,14 @@ J
 	run reconcile -k .id --columns nosuch empty.ndjson empty.ndjson
 	assert_success
 }
+
+@test "summaries of two columns named by one instant are of other options: names are text, not times" {
+	printf '%s\n' '{"id":1,"2024-01-01T00:00:00Z":5,"2024-01-01T02:00:00+02:00":6}' > piv.ndjson
+	reconcile summarize -k .id --columns 2024-01-01T00:00:00Z piv.ndjson > a.sum
+	reconcile summarize -k .id --columns 2024-01-01T02:00:00+02:00 piv.ndjson > b.sum
+	run reconcile compare a.sum b.sum
+	assert_failure 2
+	assert_output 'reconcile: b.sum: summarized with other options (-k, --sum, --by, --buckets, --columns, --ignore) than a.sum'
+	run reconcile -k .id --columns 2024-01-01T02:00:00+02:00 piv.ndjson piv.ndjson
+	assert_success
+}

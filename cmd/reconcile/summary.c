@@ -221,7 +221,8 @@ static void header(struct sumset *set, const struct scan_record *r,
 			 "summarize again to compare them as instants", name);
 	format = f;
 	struct buf canon = {0};
-	value_canon(&canon, r->p, r->n);
+	/* options are text: two columns named by one instant are two */
+	value_canon_as(&canon, VALUE_KEYS_TEXT, r->p, r->n);
 	if (first_name) {
 		if (canon.len != first.len ||
 		    memcmp(canon.p, first.p, canon.len) != 0)
