@@ -275,6 +275,13 @@ static void state_load(void)
 			 "instants: its keys stay text (one time spelled at "
 			 "two offsets is two keys); a new state file keys "
 			 "times as instants", opt.state_path);
+		/* partition(1) routes a time by its instant, and this state
+		 * its keys by their text: say so where they part */
+		opt.shard.why = "this state, from before keys compared times "
+				"as instants, keys them by their text and "
+				"partition(1) by their instant: go on with "
+				"--shard I/N over the whole input, or start a "
+				"new state file";
 	}
 	size_t rec = has_times ? 24 : 16;
 	/* the keys the state says it holds, if its length holds them; an

@@ -300,3 +300,16 @@ many() {
 		assert_equal "$(printf '%s\n' "$output" | jq -c 'select(.partition) | .partition')" "$(printf '%s\n' '"2024-01-01T10:00:00+02:00"' '"2024-01-01T09:00:00Z"' '"2024-01-01T09:30"')"
 	done
 }
+
+@test "an old state under --partition names why a time arrives in another partition: partition(1) routes instants, the state keys text" {
+	printf '{"ts":"2024-01-01T%02d:00:00Z"}\n' $(seq 0 9) > in.ndjson
+	partition -n 2 -k .ts -o p in.ndjson
+	cp "$fx/dedup.state" .
+	run --separate-stderr dedup -k .ts --state dedup.state --partition 1/2 p/1.ndjson
+	assert_failure 2
+	assert_output ''
+	assert_equal "${stderr_lines[1]}" "dedup: p/1.ndjson:1: key of partition 0, not 1 of 2 (--partition): partition the input with the same key and N; or this state, from before keys compared times as instants, keys them by their text and partition(1) by their instant: go on with --shard I/N over the whole input, or start a new state file"
+	# --shard over the whole input keys as the state does
+	run --separate-stderr dedup -k .ts --state dedup.state --shard 1/2 in.ndjson
+	assert_success
+}

@@ -1345,6 +1345,13 @@ static void state_load(void)
 		damaged();
 	if (version <= STATE_VERSION_TEXT) {
 		run.keys = VALUE_KEYS_TEXT;
+		/* partition(1) routes a time by its instant, and this state
+		 * its keys by their text: say so where they part */
+		opt.shard.why = "this state, from before keys compared times "
+				"as instants, keys them by their text and "
+				"partition(1) by their instant: go on with "
+				"--shard I/N over the whole input, or start a "
+				"new state file";
 		cli_warn("%s: a state from before keys compared times as "
 			 "instants: its group keys and distinct() values stay "
 			 "text (one time spelled at two offsets is two); a "
