@@ -501,3 +501,19 @@ E
 	run reconcile --version
 	assert_success
 }
+
+@test "a --dlq that is an input is refused: it read its own dead letters back and dead-lettered them again, without end" {
+	{ echo 'not json'; printf '{"id":%d}\n' 1 2 3; } > s.ndjson
+	cp s.ndjson before.ndjson
+	printf '{"id":1}\n' > t.ndjson
+	run reconcile -k .id --dlq s.ndjson s.ndjson t.ndjson
+	assert_failure 2
+	assert_output 'reconcile: --dlq s.ndjson is also an input: a file written while it is read loses or repeats records; name another'
+	run reconcile summarize -k .id --dlq ./s.ndjson t.ndjson s.ndjson
+	assert_failure 2
+	assert_output 'reconcile: --dlq ./s.ndjson is also an input: a file written while it is read loses or repeats records; name another'
+	run sh -c 'reconcile -k .id --dlq s.ndjson - t.ndjson < s.ndjson'
+	assert_failure 2
+	assert_output 'reconcile: --dlq s.ndjson is also an input (standard input): a file written while it is read loses or repeats records; name another'
+	cmp s.ndjson before.ndjson
+}

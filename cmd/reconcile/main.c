@@ -1132,6 +1132,14 @@ int main(int argc, char **argv)
 	if (opt.keys_only && opt.format == FMT_TABLE)
 		cli_usage_error("--format table does not apply to --keys-only, "
 				"which writes the differing keys as NDJSON");
+	/* a --dlq that is an input reads its own dead letters back, and
+	 * dead-letters them again, without end */
+	struct cli_output outs[2] = {{"output", NULL, false}};
+	size_t nouts = 1;
+	if (opt.dlq_path)
+		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
+						    true};
+	cli_check_outputs(outs, nouts, argv + optind);
 
 	run.part_ix = fpset_new(true);
 	reader_init(&rd[SRC], SRC);
