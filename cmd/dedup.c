@@ -276,6 +276,13 @@ static void state_load(void)
 			 "instants: its keys stay text (one time spelled at "
 			 "two offsets is two keys); a new state file keys "
 			 "times as instants", opt.state_path);
+		/* partition(1) routes a time by its instant, and this state
+		 * its keys by their text: say so where they part */
+		opt.shard.why = "this state, from before keys compared times "
+				"as instants, keys them by their text and "
+				"partition(1) by their instant: go on with "
+				"--shard I/N over the whole input, or start a "
+				"new state file";
 	}
 	size_t rec = has_times ? 24 : 16;
 	/* the keys the state says it holds, if its length holds them; an
@@ -805,7 +812,7 @@ int main(int argc, char **argv)
 	};
 	char err[512];
 	int c;
-	bool unit_given = false;
+	bool unit_given = false, keep_given = false;
 
 	cli_init(argv[0]);
 	cli_refuse_twice("key");
@@ -818,6 +825,7 @@ int main(int argc, char **argv)
 			opt.keys[opt.nkeys++] = cli_expr("-k", optarg);
 			break;
 		case O_KEEP:
+			keep_given = true;
 			if (!strcmp(optarg, "first"))
 				opt.keep = KEEP_FIRST;
 			else if (!strcmp(optarg, "last"))
@@ -868,6 +876,12 @@ int main(int argc, char **argv)
 				"I/N over the whole input");
 	if (opt.ttl && (opt.keep == KEEP_LAST || opt.order_by))
 		cli_usage_error("--ttl works with --keep first only");
+	/* --order-by decides which record stays, the later one on a tie:
+	 * a --keep first next to it would be taken and ignored. */
+	if (opt.order_by && keep_given && opt.keep == KEEP_FIRST)
+		cli_usage_error("--keep first does not apply with --order-by, "
+				"which keeps the greatest value per key (the "
+				"later record on a tie)");
 
 	if (opt.batch && !opt.state_path)
 		cli_usage_error("--batch needs --state");

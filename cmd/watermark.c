@@ -285,10 +285,13 @@ static int cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Nearest rank: the smallest value with at least q of them at or below. */
-static int64_t rank(double q)
+/* Nearest rank: the smallest value with at least q = per_mille / 1000
+ * of them at or below, ceil(q * n) in integers.  (In doubles, q * n +
+ * 0.999999999 rounded up to the next rank from 2^25 records on.) */
+static int64_t rank(unsigned per_mille)
 {
-	size_t k = (size_t)(q * (double)run.nlags + 0.999999999);
+	size_t k = (size_t)(((unsigned __int128)run.nlags * per_mille + 999) /
+			    1000);
 	if (k < 1)
 		k = 1;
 	if (k > run.nlags)
@@ -346,11 +349,11 @@ static void analyze_report(void)
 			early++;
 		jw_key(&b, "early", 0);
 		buf_add_u64(&b, early);
-		int64_t p99 = rank(0.99);
-		put_dur(&b, "p50", rank(0.50));
-		put_dur(&b, "p90", rank(0.90));
+		int64_t p99 = rank(990);
+		put_dur(&b, "p50", rank(500));
+		put_dur(&b, "p90", rank(900));
 		put_dur(&b, "p99", p99);
-		put_dur(&b, "p99.9", rank(0.999));
+		put_dur(&b, "p99.9", rank(999));
 		put_dur(&b, "max", run.lags[run.nlags - 1]);
 		put_dur(&b, "suggested_delay", p99 < 0 ? 0 : p99 + p99 / 2);
 	}

@@ -307,8 +307,9 @@ bool cli_shard_take(const struct cli_shard *s, struct fp128 fp,
 	if (s->whole)
 		cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": key of partition %" PRIu64
 			", not %" PRIu32 " of %" PRIu32 " (--partition): "
-			"partition the input with the same key and N",
-			name, lineno, fp.hi % s->n, s->i, s->n);
+			"partition the input with the same key and N%s%s",
+			name, lineno, fp.hi % s->n, s->i, s->n,
+			s->why ? "; or " : "", s->why ? s->why : "");
 	return false;
 }
 

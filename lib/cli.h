@@ -98,6 +98,8 @@ int cli_threads(const char *arg);
 struct cli_shard {
 	uint32_t i, n; /* n == 0: no sharding */
 	bool whole;    /* --partition: the input holds only shard i's keys */
+	const char *why; /* NULL, or what else a key of another partition
+			  * may mean, for cli_shard_take's message */
 };
 void cli_shard_parse(struct cli_shard *s, const char *arg);
 static inline bool cli_shard_mine(const struct cli_shard *s, struct fp128 fp)

@@ -16,7 +16,6 @@ typedef unsigned __int128 u128;
 
 #define I128_MAX ((__int128)(((u128)1 << 127) - 1))
 #define I128_MIN (-I128_MAX - 1)
-#define DEC_DIGITS 38
 /* Exponent digits beyond this cannot matter: saturate rather than wrap. */
 #define EXP_CAP 1000000000000000LL
 

@@ -18,6 +18,7 @@ struct dec {
 };
 
 #define DEC_ZERO ((struct dec){0, 0})
+#define DEC_DIGITS 38 /* the significant digits a struct dec holds */
 #define DEC_STRMAX 64 /* enough for any formatted struct dec */
 
 /* Parse a JSON number text.  0, or -1 when it is not a number or has

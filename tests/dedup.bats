@@ -150,6 +150,16 @@ J
 J
 }
 
+@test "--keep first with --order-by is refused, not ignored: --order-by keeps the later record on a tie" {
+	printf '{"id":1,"ts":5,"n":1}\n{"id":1,"ts":5,"n":2}\n' > in.ndjson
+	run dedup -k .id --order-by .ts --keep first in.ndjson
+	assert_failure 2
+	assert_line --index 0 "dedup: --keep first does not apply with --order-by, which keeps the greatest value per key (the later record on a tie)"
+	run --separate-stderr dedup -k .id --order-by .ts --keep last in.ndjson
+	assert_success
+	assert_output '{"id":1,"ts":5,"n":2}'
+}
+
 @test "--dupes writes the duplicates aside, bytes unchanged" {
 	orders > in.ndjson
 	run dedup -k .id --dupes d.ndjson in.ndjson

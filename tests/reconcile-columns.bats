@@ -51,7 +51,7 @@ J
 @test "a column absent on one side is not a null: the diff says which side lacks it" {
 	printf '%s\n' '{"id":1,"x":null}' > s.ndjson
 	printf '%s\n' '{"id":1}' > t.ndjson
-	run sh -c 'reconcile -k .id --columns x,"y" s.ndjson t.ndjson | jq -c "select(.diff) | .fields"'
+	run sh -c 'reconcile -k .id --columns x,id s.ndjson t.ndjson | jq -c "select(.diff) | .fields"'
 	assert_output '{"x":{"source":null}}'
 	run reconcile -k .id --format table s.ndjson t.ndjson
 	assert_line '    x: null -> (absent)'
@@ -61,8 +61,10 @@ J
 @test "a name with a comma is quoted as a jq path; jq programs are columns too" {
 	printf '%s\n' '{"id":1,"a,b":1,"c":"x"}' > s.ndjson
 	printf '%s\n' '{"id":1,"a,b":2,"c":"X"}' > t.ndjson
-	run sh -c 'reconcile -k .id --columns "c|ascii_downcase" s.ndjson t.ndjson | jq -c "select(.total) | .match"'
+	run sh -c 'reconcile -k .id --columns ".c|ascii_downcase" s.ndjson t.ndjson | jq -c "select(.total) | .match"'
 	assert_output 'true'
+	run sh -c 'reconcile -k .id --columns c s.ndjson t.ndjson | jq -c "select(.total) | .match"'
+	assert_output 'false'
 	run sh -c 'reconcile -k .id --columns '\''."a,b"'\'' s.ndjson t.ndjson | jq -c "select(.diff) | .fields"'
 	assert_output '{".\"a,b\"":{"source":1,"target":2}}'
 }
@@ -81,6 +83,51 @@ J
 	assert_failure 1
 }
 
+@test "merge keeps the columns of the summaries it merges: the shards' merge is the whole summary, byte for byte" {
+	layers
+	for opt in "--columns amount,.o.p" "--ignore cents,.o.q"; do
+		for i in 0 1 2; do
+			reconcile summarize -k .id $opt --shard $i/3 silver.ndjson > s$i.sum
+		done
+		reconcile summarize -k .id $opt silver.ndjson > whole.sum
+		reconcile merge s2.sum s0.sum s1.sum > merged.sum
+		cmp merged.sum whole.sum
+	done
+	run sh -c 'head -1 merged.sum'
+	assert_output '{"reconcile_summary":2,"key":[".id"],"sum":[],"by":null,"buckets":256,"ignore":["cents",".o.q"]}'
+	# and a merge of other columns is still refused beside it
+	reconcile summarize -k .id --ignore cents silver.ndjson > other.sum
+	reconcile merge other.sum > other-merged.sum
+	run reconcile compare merged.sum other-merged.sum
+	assert_failure 2
+	assert_output 'reconcile: other-merged.sum: summarized with other options (-k, --sum, --by, --buckets, --columns, --ignore) than merged.sum'
+}
+
+@test "a summary says which columns no record had; compare refuses one that no piece of either side had" {
+	layers
+	head -2 silver.ndjson > part1.ndjson
+	tail -1 silver.ndjson > part2.ndjson
+	reconcile summarize -k .id --columns amount,amuont,.o.q part1.ndjson > p1.sum
+	reconcile summarize -k .id --columns amount,amuont,.o.q part2.ndjson > p2.sum
+	run sed -n 2p p1.sum
+	assert_output '{"columns_absent":["amuont",".o.q"]}'
+	# .o.q is in part 2: the merge of both lacks only the misspelt one
+	reconcile merge p1.sum p2.sum > silver.sum
+	reconcile summarize -k .id --columns amount,amuont,.o.q silver.ndjson > whole.sum
+	cmp silver.sum whole.sum
+	run sed -n 2p silver.sum
+	assert_output '{"columns_absent":["amuont"]}'
+	reconcile summarize -k .id --columns amount,amuont,.o.q bronze.ndjson > bronze.sum
+	run reconcile compare bronze.sum silver.sum
+	assert_failure 2
+	assert_output "reconcile: --columns amuont: no record of either input has it, so it would compare nothing"
+	# one side's is enough
+	reconcile summarize -k .id --columns amount,.o.q bronze.ndjson > b.sum
+	reconcile summarize -k .id --columns amount,.o.q part1.ndjson > s.sum
+	run sh -c 'reconcile compare b.sum s.sum | jq -c "select(.total) | .match"'
+	assert_output 'false'
+}
+
 @test "--columns and --ignore refuse what they cannot mean" {
 	run reconcile -k .id --columns a --ignore b s t
 	assert_failure 2
@@ -97,6 +144,10 @@ J
 	run reconcile -k .id --columns '.a |' s t
 	assert_failure 2
 	assert_output --partial 'reconcile: --columns: .a |:'
+	# twice, the summary's columns_absent could not say which of the two
+	run reconcile summarize -k .id --columns a,b --columns a s
+	assert_failure 2
+	assert_line --index 0 "reconcile: --columns: 'a' given twice"
 }
 
 @test "a --columns program that fails on a record is a bad record (dead-lettered with --dlq)" {
@@ -110,4 +161,38 @@ J
 1
 ["expression_error",2]
 J
+}
+
+@test "a column no record of either input has is refused, not compared as absent on both sides" {
+	layers
+	# a misspelt --columns compared nothing: every pair of layers agreed
+	run reconcile -k .id --columns amuont bronze.ndjson silver.ndjson
+	assert_failure 2
+	assert_output "reconcile: --columns amuont: no record of either input has it, so it would compare nothing; did you mean 'amount'?"
+	run reconcile -k .id --columns 'amount,.o.r' -j 2 bronze.ndjson silver.ndjson
+	assert_failure 2
+	assert_output "reconcile: --columns .o.r: no record of either input has it, so it would compare nothing"
+	run reconcile -k .id --ignore cent bronze.ndjson silver.ndjson
+	assert_failure 2
+	assert_output "reconcile: --ignore cent: no record of either input has it, so it would leave nothing out; did you mean 'cents'?"
+	run reconcile -k .id --ignore cents,.o.q bronze.ndjson bronze.ndjson
+	assert_failure 2
+	assert_output "reconcile: --ignore cents: no record of either input has it, so it would leave nothing out"
+	# a column one side has is compared; empty inputs have none to look for
+	run sh -c 'reconcile -k .id --columns cents bronze.ndjson silver.ndjson | jq -c "select(.total) | [.match, .changed_fields]"'
+	assert_output '[false,{"cents":3}]'
+	: > empty.ndjson
+	run reconcile -k .id --columns nosuch empty.ndjson empty.ndjson
+	assert_success
+}
+
+@test "summaries of two columns named by one instant are of other options: names are text, not times" {
+	printf '%s\n' '{"id":1,"2024-01-01T00:00:00Z":5,"2024-01-01T02:00:00+02:00":6}' > piv.ndjson
+	reconcile summarize -k .id --columns 2024-01-01T00:00:00Z piv.ndjson > a.sum
+	reconcile summarize -k .id --columns 2024-01-01T02:00:00+02:00 piv.ndjson > b.sum
+	run reconcile compare a.sum b.sum
+	assert_failure 2
+	assert_output 'reconcile: b.sum: summarized with other options (-k, --sum, --by, --buckets, --columns, --ignore) than a.sum'
+	run reconcile -k .id --columns 2024-01-01T02:00:00+02:00 piv.ndjson piv.ndjson
+	assert_success
 }

@@ -128,6 +128,23 @@ J
 	assert_output '{"diff":"missing","key":1}'
 }
 
+@test "--keys-only refuses --show and --format table, which it would take and never write" {
+	source_file
+	sed -e 1d -e 's/"amount":3,/"amount":4,/' s.ndjson > t.ndjson
+	run reconcile -k .id --keys-only --show 2 s.ndjson t.ndjson
+	assert_failure 2
+	assert_line --index 0 "reconcile: --show does not apply to --keys-only, which writes the differing keys alone"
+	run reconcile -k .id --keys-only --format table s.ndjson t.ndjson
+	assert_failure 2
+	assert_line --index 0 "reconcile: --format table does not apply to --keys-only, which writes the differing keys as NDJSON"
+	run reconcile -k .id --keys-only --format ndjson --show 0 s.ndjson t.ndjson
+	assert_failure 1
+	assert_output - <<'J'
+{"diff":"missing","key":1}
+{"diff":"changed","key":2,"source_rows":1,"target_rows":1}
+J
+}
+
 @test "keys compare by value and keep the source's spelling" {
 	printf '{"k":"\\u0061","v":1}\n{"k":1.0,"v":1}\n' > s.ndjson
 	printf '{"k":"a","v":1}\n{"k":1,"v":2}\n' > t.ndjson
@@ -191,7 +208,7 @@ T
 
 @test "reads two pipes, each copied aside for the second read" {
 	source_file
-	run reconcile -k .id --show 1 --keys-only <(cat s.ndjson) <(sed -e 1d -e 's/"amount":3,/"amount":4,/' s.ndjson)
+	run reconcile -k .id --keys-only <(cat s.ndjson) <(sed -e 1d -e 's/"amount":3,/"amount":4,/' s.ndjson)
 	assert_output - <<'J'
 {"diff":"missing","key":1}
 {"diff":"changed","key":2,"source_rows":1,"target_rows":1}
@@ -483,4 +500,20 @@ E
 	assert_line --index 0 'Usage: reconcile -k EXPR [OPTION]... SOURCE TARGET'
 	run reconcile --version
 	assert_success
+}
+
+@test "a --dlq that is an input is refused: it read its own dead letters back and dead-lettered them again, without end" {
+	{ echo 'not json'; printf '{"id":%d}\n' 1 2 3; } > s.ndjson
+	cp s.ndjson before.ndjson
+	printf '{"id":1}\n' > t.ndjson
+	run reconcile -k .id --dlq s.ndjson s.ndjson t.ndjson
+	assert_failure 2
+	assert_output 'reconcile: --dlq s.ndjson is also an input: a file written while it is read loses or repeats records; name another'
+	run reconcile summarize -k .id --dlq ./s.ndjson t.ndjson s.ndjson
+	assert_failure 2
+	assert_output 'reconcile: --dlq ./s.ndjson is also an input: a file written while it is read loses or repeats records; name another'
+	run sh -c 'reconcile -k .id --dlq s.ndjson - t.ndjson < s.ndjson'
+	assert_failure 2
+	assert_output 'reconcile: --dlq s.ndjson is also an input (standard input): a file written while it is read loses or repeats records; name another'
+	cmp s.ndjson before.ndjson
 }

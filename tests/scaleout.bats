@@ -158,6 +158,25 @@ J
 	assert_output 'window: in.ndjson:2: invalid JSON: invalid literal at byte 1'
 }
 
+@test "window: a state holding another shard's groups is refused, not fired beside that shard's panes" {
+	printf '{"t":%d,"g":%d}\n' 1 1 2 2 3 3 4 4 5 5 6 6 > in.ndjson
+	run window --tumble 1h -t .t -g .g --delay 1s --state s0 --shard 0/2 in.ndjson
+	assert_success
+	assert_output ''
+	# the same file for shard 1: shard 0's open windows would fire there
+	run window --tumble 1h -t .t -g .g --delay 1s --state s0 --shard 1/2 in.ndjson
+	assert_failure 2
+	assert_output "window: s0: holds windows of a group that is not shard 1's of 2 (a state of another shard, or of a run without --shard); give each shard its own state file"
+	window --tumble 1h -t .t -g .g --delay 1s --state whole in.ndjson
+	run window --tumble 1h -t .t -g .g --delay 1s --state whole --shard 0/2 in.ndjson
+	assert_failure 2
+	assert_output "window: whole: holds windows of a group that is not shard 0's of 2 (a state of another shard, or of a run without --shard); give each shard its own state file"
+	# its own shard goes on with it
+	run sh -c 'echo "{\"t\":99999,\"g\":1}" | window --tumble 1h -t .t -g .g --delay 1s --state s0 --shard 0/2 | jq -c "[.key, .count]"'
+	assert_success
+	assert_output '[5,1]'
+}
+
 @test "window merge refuses a pane given twice" {
 	printf '%s\n' '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"a","count":1,"pane":{"timing":"on_time","index":0,"final":true}}' > a
 	run window merge a a

@@ -7,6 +7,7 @@
 # ab2d753) keep the text keys they were written with, and say so.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 fx=$BATS_TEST_DIRNAME/time-keys
 old_state='a state from before keys compared times as instants'
@@ -269,4 +270,46 @@ many() {
 	assert_output '{"ts":"2024-01-01T08:10:00Z"}'
 	run sh -c 'jq -c "select(.ts == \"2024-01-01T08:10:00Z\")" in.ndjson'
 	assert_output '{"ts":"2024-01-01T08:10:00Z"}'
+}
+
+@test "the order of keys is total: a time is its instant and comes before every other string (dedup --order-by, window min/max and key order, reconcile --by)" {
+	# jq's order with instants only between two times would be a cycle:
+	# 10:00+02:00 (08:00Z) < 09:00Z < "2024-01-01T09:30" (text) < 10:00+02:00
+	cat > in.ndjson <<-'E'
+	{"id":1,"o":"2024-01-01T09:30","n":1}
+	{"id":1,"o":"2024-01-01T10:00:00+02:00","n":2}
+	{"id":1,"o":"2024-01-01T09:00:00Z","n":3}
+	E
+	for perm in "1 2 3" "3 2 1" "2 3 1"; do
+		for k in $perm; do sed -n "${k}p" in.ndjson; done > p.ndjson
+		run --separate-stderr dedup -k .id --order-by .o p.ndjson
+		assert_success
+		assert_output '{"id":1,"o":"2024-01-01T09:30","n":1}'
+		run window --tumble 1d -t '"2024-01-01T00:00:00Z"' -g .o --agg 'mi=min(.o)' --agg 'ma=max(.o)' p.ndjson
+		assert_success
+		assert_output - <<-'E'
+		{"window":{"start":"2024-01-01T00:00:00Z","end":"2024-01-02T00:00:00Z"},"key":"2024-01-01T10:00:00+02:00","mi":"2024-01-01T10:00:00+02:00","ma":"2024-01-01T10:00:00+02:00","pane":{"timing":"on_time","index":0,"final":true}}
+		{"window":{"start":"2024-01-01T00:00:00Z","end":"2024-01-02T00:00:00Z"},"key":"2024-01-01T09:00:00Z","mi":"2024-01-01T09:00:00Z","ma":"2024-01-01T09:00:00Z","pane":{"timing":"on_time","index":0,"final":true}}
+		{"window":{"start":"2024-01-01T00:00:00Z","end":"2024-01-02T00:00:00Z"},"key":"2024-01-01T09:30","mi":"2024-01-01T09:30","ma":"2024-01-01T09:30","pane":{"timing":"on_time","index":0,"final":true}}
+		E
+		run window --tumble 1d -t '"2024-01-01T00:00:00Z"' --agg 'mi=min(.o)' --agg 'ma=max(.o)' p.ndjson
+		assert_success
+		assert_output '{"window":{"start":"2024-01-01T00:00:00Z","end":"2024-01-02T00:00:00Z"},"mi":"2024-01-01T10:00:00+02:00","ma":"2024-01-01T09:30","pane":{"timing":"on_time","index":0,"final":true}}'
+		run reconcile -k .n --by .o p.ndjson p.ndjson
+		assert_success
+		assert_equal "$(printf '%s\n' "$output" | jq -c 'select(.partition) | .partition')" "$(printf '%s\n' '"2024-01-01T10:00:00+02:00"' '"2024-01-01T09:00:00Z"' '"2024-01-01T09:30"')"
+	done
+}
+
+@test "an old state under --partition names why a time arrives in another partition: partition(1) routes instants, the state keys text" {
+	printf '{"ts":"2024-01-01T%02d:00:00Z"}\n' $(seq 0 9) > in.ndjson
+	partition -n 2 -k .ts -o p in.ndjson
+	cp "$fx/dedup.state" .
+	run --separate-stderr dedup -k .ts --state dedup.state --partition 1/2 p/1.ndjson
+	assert_failure 2
+	assert_output ''
+	assert_equal "${stderr_lines[1]}" "dedup: p/1.ndjson:1: key of partition 0, not 1 of 2 (--partition): partition the input with the same key and N; or this state, from before keys compared times as instants, keys them by their text and partition(1) by their instant: go on with --shard I/N over the whole input, or start a new state file"
+	# --shard over the whole input keys as the state does
+	run --separate-stderr dedup -k .ts --state dedup.state --shard 1/2 in.ndjson
+	assert_success
 }

@@ -30,6 +30,21 @@ window: 2 records dropped: too late (--late FILE or --lateness DUR keeps them)
 J
 }
 
+@test "avg() whose 10 more digits do not fit an exact decimal is rounded to the digits that do, never null" {
+	# sums of 30 and 1 significant digits: (2 + 2e-29)/3 and 4e50/3
+	printf '%s\n' '{"t":0,"x":1e-29}' '{"t":0,"x":1e-29}' '{"t":0,"x":2}' \
+		'{"t":60,"x":1e50}' '{"t":60,"x":1e50}' '{"t":60,"x":2e50}' > in.ndjson
+	run window --tumble 1m -t .t --agg 's=sum(.x)' --agg 'a=avg(.x)' in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":2.00000000000000000000000000002,"a":0.6666666666666666666666666666733333333,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"s":4e+50,"a":1.3333333333333333333333333333333333333e+50,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	# python3's decimal at 80 digits, rounded half-even: the same digits
+	run python3 -c 'from decimal import *; getcontext().prec = 80; print(Decimal("2.00000000000000000000000000002") / 3)'
+	assert_output 0.66666666666666666666666666667333333333333333333333333333333333333333333333333333
+}
+
 @test "with --lateness a late record re-fires its window as an accumulating late pane" {
 	events > in.ndjson
 	run window --tumble 1m --delay 0s -t .t -g .c --lateness 2m --agg 'n=count()' --agg 's=sum(.a)' in.ndjson

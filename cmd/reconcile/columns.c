@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "expr.h"
 #include "jsonw.h"
 #include "reconcile.h"
@@ -52,6 +53,9 @@ static void column_add(const char *opt_name, const char *s, size_t len)
 		cli_usage_error("%s: at most %d columns", opt_name,
 				MAX_COLUMNS);
 	char *name = xstrndup(s, len), *src;
+	for (size_t i = 0; i < cols.n; i++)
+		if (!strcmp(cols.name[i], name))
+			cli_usage_error("%s: '%s' given twice", opt_name, name);
 	if (name[0] == '.') {
 		src = xstrdup(name);
 	} else {
@@ -73,6 +77,13 @@ static void column_add(const char *opt_name, const char *s, size_t len)
 	}
 	cols.name[cols.n] = name;
 	cols.src[cols.n++] = src;
+}
+
+void columns_restore(bool ignore, const char *const *names, size_t n)
+{
+	cols.ignore = ignore;
+	for (size_t i = 0; i < n && cols.n < MAX_COLUMNS; i++)
+		cols.name[cols.n++] = (char *)names[i];
 }
 
 void columns_option(bool ignore, const char *arg)
@@ -146,7 +157,8 @@ void columns_describe(struct buf *b)
  * object values.  scratch holds one scan per depth. */
 static void drop(const struct scan_record *rec, size_t depth,
 		 const size_t *live, size_t nlive,
-		 struct scan_record *scratch, struct buf *out)
+		 struct scan_record *scratch, struct buf *out,
+		 uint64_t *present)
 {
 	buf_addc(out, '{');
 	bool first = true;
@@ -161,9 +173,10 @@ static void drop(const struct scan_record *rec, size_t depth,
 			if (!scan_string_equals(key, mb->key_len, st->name,
 						st->name_len))
 				continue;
-			if (depth + 1 == p->n)
+			if (depth + 1 == p->n) {
 				gone = true;
-			else
+				*present |= 1ull << live[k];
+			} else
 				deeper[ndeeper++] = live[k];
 		}
 		if (gone)
@@ -179,7 +192,7 @@ static void drop(const struct scan_record *rec, size_t depth,
 		if (ndeeper && *v == '{' &&
 		    scan_record(&scratch[depth], v, vn, &se) == 0)
 			drop(&scratch[depth], depth + 1, deeper, ndeeper,
-			     scratch, out);
+			     scratch, out, present);
 		else
 			buf_add(out, v, vn);
 	}
@@ -187,15 +200,18 @@ static void drop(const struct scan_record *rec, size_t depth,
 }
 
 int columns_project(struct expr *const *e, const struct scan_record *rec,
-		    struct scan_record *scratch, struct buf *out, char *err,
-		    size_t errlen)
+		    struct scan_record *scratch, struct buf *out,
+		    uint64_t *present, char *err, size_t errlen)
 {
+	uint64_t none;
+	if (!present)
+		present = &none;
 	buf_reset(out);
 	if (cols.ignore) {
 		size_t live[MAX_COLUMNS];
 		for (size_t i = 0; i < cols.n; i++)
 			live[i] = i;
-		drop(rec, 0, live, cols.n, scratch, out);
+		drop(rec, 0, live, cols.n, scratch, out, present);
 		return 0;
 	}
 	buf_addc(out, '{');
@@ -206,6 +222,7 @@ int columns_project(struct expr *const *e, const struct scan_record *rec,
 		char why[400];
 		switch (expr_eval(e[i], rec, &v, &n, why, sizeof why)) {
 		case EXPR_VALUE:
+			*present |= 1ull << i;
 			jw_key(out, cols.name[i], first);
 			first = false;
 			buf_add(out, v, n);
@@ -221,6 +238,69 @@ int columns_project(struct expr *const *e, const struct scan_record *rec,
 	}
 	buf_addc(out, '}');
 	return 0;
+}
+
+/*
+ * A column that no record of either input has compares nothing: a
+ * misspelt --columns would make every pair of inputs agree, a misspelt
+ * --ignore leave in what was meant to go.  So it is refused, with the
+ * nearest member name of the first record read.
+ */
+void columns_check(uint64_t present, const char *const *names)
+{
+	for (size_t i = 0; i < cols.n; i++) {
+		if (present >> i & 1)
+			continue;
+		const char *name = cols.name[i];
+		const char *near = cli_nearest(name[0] == '.' ? name + 1 : name,
+					       names);
+		cli_die(EXIT_TROUBLE, "%s %s: no record of either input has "
+			"it, so it would %s%s%s%s",
+			cols.ignore ? "--ignore" : "--columns", name,
+			cols.ignore ? "leave nothing out" : "compare nothing",
+			near ? "; did you mean '" : "", near ? near : "",
+			near ? "'?" : "");
+	}
+}
+
+uint64_t columns_mask(void)
+{
+	return cols.n >= 64 ? ~0ull : (1ull << cols.n) - 1;
+}
+
+void columns_absent_line(struct buf *b, uint64_t absent)
+{
+	buf_adds(b, "{\"columns_absent\":[");
+	for (size_t i = 0, k = 0; i < cols.n; i++)
+		if (absent >> i & 1) {
+			if (k++)
+				buf_addc(b, ',');
+			jw_str(b, cols.name[i]);
+		}
+	buf_adds(b, "]}");
+}
+
+int columns_absent_parse(const char *v, size_t n, uint64_t *absent)
+{
+	*absent = 0;
+	if (n < 2 || v[0] != '[')
+		return -1;
+	size_t i = scan_ws(v, n, 1);
+	while (i < n && v[i] == '"') {
+		size_t e = scan_skip(v, n, i), k = 0;
+		char *s = xmalloc(e - i + 1);
+		s[scan_string_decode(v + i, e - i, s)] = '\0';
+		while (k < cols.n && strcmp(cols.name[k], s) != 0)
+			k++;
+		free(s);
+		if (k == cols.n)
+			return -1;
+		*absent |= 1ull << k;
+		i = scan_ws(v, n, e);
+		if (i < n && v[i] == ',')
+			i = scan_ws(v, n, i + 1);
+	}
+	return i < n && v[i] == ']' ? 0 : -1;
 }
 
 /* ---- the field-level diff ---- */
@@ -316,7 +396,7 @@ char *columns_diff(struct expr *const *e, const char *src, const char *tgt,
 		struct scan_error se;
 		size_t len = strlen(rec[s]);
 		if (!cols.n || scan_record(&r, rec[s], len, &se) != 0 ||
-		    columns_project(e, &r, scratch, &pr[s], err,
+		    columns_project(e, &r, scratch, &pr[s], NULL, err,
 				    sizeof err) != 0) {
 			buf_reset(&pr[s]);
 			buf_add(&pr[s], rec[s], len);

@@ -71,6 +71,9 @@ struct reader {
 	bool spilled;
 	uint64_t records, bytes, rejected;
 	const char *path;
+	uint64_t cols_seen; /* --columns/--ignore found in some record */
+	uint64_t projected; /* records whose columns were looked at */
+	char **names; /* the first such record's member names */
 	char *reread; /* where the second read finds this input */
 	struct zout *copy; /* the copy of a pipe, for the second read */
 };
@@ -352,6 +355,7 @@ struct slot {
 		       * that shard 0 reports) */
 	bool foreign; /* --partition: a key of another partition */
 	struct fp128 key, rfp;
+	uint64_t cols; /* the columns_project bits of the record */
 	const char *by; /* in the line or the chunk */
 	size_t by_len;
 	struct dec sum[]; /* opt.nsums */
@@ -439,6 +443,7 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	bool keyless = cli_shard_keyless(&opt.shard);
 	s->skip = s->foreign = false;
 	s->bad.type = NULL;
+	s->cols = 0;
 	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->cw.rec, true) ||
 	    !eval_key(w, &s->bad, ch, NULL)) {
 		if (!keyless) {
@@ -483,7 +488,7 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	char err[512];
 	if (columns_active()) {
 		if (columns_project(w->col, &w->cw.rec, w->colscan, &w->proj,
-				    err, sizeof err) != 0) {
+				    &s->cols, err, sizeof err) != 0) {
 			badrec_set(&s->bad, ch, true, "expression_error", "%s",
 				   err);
 			return;
@@ -561,6 +566,27 @@ static void count_record(struct reader *r, const struct line *ln,
  * context argument; each side applies on its own thread). */
 static _Thread_local struct reader *applying;
 
+/* The member names of the record at ln, decoded, for "did you mean". */
+static char **member_names(const struct line *ln)
+{
+	struct scan_record rec = {0};
+	struct scan_error se;
+	char **names = NULL;
+	if (scan_record(&rec, ln->p, ln->len, &se) == 0 &&
+	    ln->p[rec.start] == '{') {
+		names = xcalloc(rec.nmembers + 1, sizeof *names);
+		for (size_t i = 0; i < rec.nmembers; i++) {
+			const struct scan_member *m = &rec.members[i];
+			char *n = xmalloc(m->key_len + 1);
+			n[scan_string_decode(ln->p + m->key, m->key_len, n)] =
+				'\0';
+			names[i] = n;
+		}
+	}
+	scan_record_free(&rec);
+	return names;
+}
+
 static void apply(const struct line *ln, const char *name, void *slot)
 {
 	struct reader *r = applying;
@@ -570,6 +596,12 @@ static void apply(const struct line *ln, const char *name, void *slot)
 	if (r->copy && (zout_write(r->copy, ln->p, ln->len, err, sizeof err) ||
 			zout_write(r->copy, "\n", 1, err, sizeof err)))
 		rdie("%s: %s", r->reread, err);
+	if (columns_active() && !s->bad.type && !s->foreign && !s->skip) {
+		/* here, in input order, so the names are -j 1's */
+		r->cols_seen |= s->cols;
+		if (!r->projected++)
+			r->names = member_names(ln);
+	}
 	if (s->bad.type) {
 		reject(r, ln, name, &s->bad);
 	} else if (s->foreign) {
@@ -1092,6 +1124,22 @@ int main(int argc, char **argv)
 		cli_usage_error("%s goes with summarize (merge the "
 				"shards' summaries with reconcile merge)",
 				opt.shard.whole ? "--partition" : "--shard");
+	/* --keys-only writes the keys alone, as NDJSON: records or a
+	 * table next to it would be taken and never written. */
+	if (opt.keys_only && opt.show > 0)
+		cli_usage_error("--show does not apply to --keys-only, which "
+				"writes the differing keys alone");
+	if (opt.keys_only && opt.format == FMT_TABLE)
+		cli_usage_error("--format table does not apply to --keys-only, "
+				"which writes the differing keys as NDJSON");
+	/* a --dlq that is an input reads its own dead letters back, and
+	 * dead-letters them again, without end */
+	struct cli_output outs[2] = {{"output", NULL, false}};
+	size_t nouts = 1;
+	if (opt.dlq_path)
+		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
+						    true};
+	cli_check_outputs(outs, nouts, argv + optind);
 
 	run.part_ix = fpset_new(true);
 	reader_init(&rd[SRC], SRC);
@@ -1124,7 +1172,7 @@ int main(int argc, char **argv)
 			cov.have = xcalloc(opt.shard.n, sizeof *cov.have);
 			cov.have[opt.shard.i] = true;
 		}
-		summary_write(parts, n, run.bkt, &cov);
+		summary_write(parts, n, run.bkt, &cov, ~rd[SRC].cols_seen);
 		free(cov.have);
 		cli_out_commit();
 		print_stats();
@@ -1152,6 +1200,20 @@ int main(int argc, char **argv)
 	read_input(&rd[TGT], rd[TGT].path);
 	txlog_wait();
 	finish_inputs();
+	if (rd[SRC].projected || rd[TGT].projected) {
+		/* the names of each side's first record, source first */
+		size_t nn = 0;
+		const char **names = NULL;
+		for (int side = 0; side < 2; side++)
+			for (char **p = rd[side].names; p && *p; p++) {
+				names = xreallocarray(names, nn + 2,
+						      sizeof *names);
+				names[nn++] = *p;
+				names[nn] = NULL;
+			}
+		columns_check(rd[SRC].cols_seen | rd[TGT].cols_seen, names);
+		free(names);
+	}
 	parts_merge(&rd[SRC]);
 	parts_merge(&rd[TGT]);
 	join();

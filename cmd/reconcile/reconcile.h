@@ -211,15 +211,30 @@ bool columns_active(void);
 /* A reader's own compiled --columns (MAX_COLUMNS of room in out). */
 void columns_compile(struct expr **out);
 bool columns_plain(struct expr *const *e);
+/* The names of a summary's "columns" (or "ignore", when ignore) as
+ * they were given, taking the strings (no programs: only a summary's
+ * header is written with them). */
+void columns_restore(bool ignore, const char *const *names, size_t n);
 /* ,"columns":[...] or ,"ignore":[...] for a summary's header. */
 void columns_describe(struct buf *b);
 /* The part of rec that is compared, as an object's JSON text in out;
  * -1 with err when a --columns program fails on it.  scratch: the
- * caller's COLUMNS_DEPTH scans, reused (--ignore of nested members). */
+ * caller's COLUMNS_DEPTH scans, reused (--ignore of nested members).
+ * Bit i of *present (when not NULL) is set when column i is in rec (a
+ * --columns value, or a member an --ignore path takes out). */
 #define COLUMNS_DEPTH 16
 int columns_project(struct expr *const *e, const struct scan_record *rec,
-		    struct scan_record *scratch, struct buf *out, char *err,
-		    size_t errlen);
+		    struct scan_record *scratch, struct buf *out,
+		    uint64_t *present, char *err, size_t errlen);
+/* Refuse (exit 2) a column whose bit is not in present: no record had
+ * it.  names: the first record's member names, for "did you mean". */
+void columns_check(uint64_t present, const char *const *names);
+/* A bit for each column given. */
+uint64_t columns_mask(void);
+/* A summary's {"columns_absent":[...]} line, and back (-1 unless every
+ * name is one of the columns). */
+void columns_absent_line(struct buf *b, uint64_t absent);
+int columns_absent_parse(const char *v, size_t n, uint64_t *absent);
 /* The fields in which the two records' projections differ, as a JSON
  * object (malloc'd), each tallied in *fc. */
 char *columns_diff(struct expr *const *e, const char *src, const char *tgt,
@@ -238,8 +253,9 @@ struct cover {
 	uint32_t of;
 	bool *have;
 };
+/* absent: the --columns/--ignore no record of it had (columns.c). */
 void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
-		   const struct cover *cov);
+		   const struct cover *cov, uint64_t absent);
 int summary_compare(const char *a, const char *b);
 int summary_merge(char **files, int n);
 

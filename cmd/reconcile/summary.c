@@ -34,7 +34,7 @@
 static uint64_t format;
 
 void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
-		   const struct cover *cov)
+		   const struct cover *cov, uint64_t absent)
 {
 	struct buf b = {0};
 	char hex[33], num[DEC_STRMAX];
@@ -71,6 +71,13 @@ void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
 			if (cov->have[i])
 				buf_addf(&b, "%s%" PRIu32, k++ ? "," : "", i);
 		buf_adds(&b, "]}");
+		cli_out_line(b.p, b.len);
+	}
+	if (absent & columns_mask()) {
+		/* which columns no record had: where no piece had one,
+		 * compare refuses it, as reconcile does (a misspelt name) */
+		buf_reset(&b);
+		columns_absent_line(&b, absent & columns_mask());
 		cli_out_line(b.p, b.len);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -122,12 +129,14 @@ struct sumset {
 	struct bstat *bkt;
 	struct cover cov; /* the shards read so far (of 0: every key) */
 	bool whole;       /* a summary of every key was read */
+	uint64_t absent[2]; /* columns no summary of a side had in a row */
 };
 
 static struct sumset *set_new(void)
 {
 	struct sumset *s = xcalloc(1, sizeof *s);
 	s->ix = fpset_new(true);
+	s->absent[0] = s->absent[1] = ~0ull;
 	return s;
 }
 
@@ -212,7 +221,8 @@ static void header(struct sumset *set, const struct scan_record *r,
 			 "summarize again to compare them as instants", name);
 	format = f;
 	struct buf canon = {0};
-	value_canon(&canon, r->p, r->n);
+	/* options are text: two columns named by one instant are two */
+	value_canon_as(&canon, VALUE_KEYS_TEXT, r->p, r->n);
 	if (first_name) {
 		if (canon.len != first.len ||
 		    memcmp(canon.p, first.p, canon.len) != 0)
@@ -233,6 +243,15 @@ static void header(struct sumset *set, const struct scan_record *r,
 			s[scan_string_decode(v, n, s)] = '\0';
 			opt.by_src = s;
 		}
+		/* the columns it compared, written again by a merge */
+		for (int ig = 0; ig < 2; ig++)
+			if (member(r, ig ? "ignore" : "columns", &v, &n) &&
+			    v[0] == '[') {
+				const char *names[MAX_COLUMNS];
+				size_t nc = strings_of(v, n, names,
+						       MAX_COLUMNS);
+				columns_restore(ig, names, nc);
+			}
 		uint64_t nb = 0;
 		if (!member(r, "buckets", &v, &n) || !u64_of(v, n, &nb) ||
 		    nb == 0 || nb > 65536 || (nb & (nb - 1)))
@@ -343,6 +362,8 @@ static void read_summary(struct sumset *set, const char *path, int side)
 	uint64_t part_rows = 0, bkt_rows = 0;
 	struct fp128 part_fp = {0, 0}, bkt_fp = {0, 0};
 	struct cover file_cover = {0};
+	uint64_t file_absent = 0; /* no line: every column was there */
+	bool have_absent = false;
 	while ((rc = lines_next(in, &ln, err, sizeof err)) == 1) {
 		if (ln.too_long || ln.torn ||
 		    scan_record(&r, ln.p, ln.len, &se) != 0 ||
@@ -361,6 +382,13 @@ static void read_summary(struct sumset *set, const char *path, int side)
 		if (member(&r, "shards", &v, &n)) {
 			if (file_cover.of || !read_cover(&r, v, n, &file_cover))
 				goto bad;
+			continue;
+		}
+		if (member(&r, "columns_absent", &v, &n)) {
+			if (have_absent ||
+			    columns_absent_parse(v, n, &file_absent) != 0)
+				goto bad;
+			have_absent = true;
 			continue;
 		}
 		if (!member(&r, "rows", &v, &n) || !u64_of(v, n, &rows) ||
@@ -417,6 +445,7 @@ bad:
 					      : "");
 	add_cover(set, &file_cover, name);
 	free(file_cover.have);
+	set->absent[side] &= file_absent;
 	lines_close(in);
 	scan_record_free(&r);
 }
@@ -444,7 +473,8 @@ int summary_merge(char **files, int n)
 	for (int i = 0; i < n; i++)
 		read_summary(set, files[i], SRC);
 	sort_parts(set);
-	summary_write(set->parts, set->nparts, set->bkt, set_cover(set));
+	summary_write(set->parts, set->nparts, set->bkt, set_cover(set),
+		      set->absent[SRC]);
 	cli_out_close();
 	return EXIT_OK;
 }
@@ -480,6 +510,12 @@ int summary_compare(const char *a, const char *b)
 	read_summary(set, b, TGT);
 	need_whole(set, b);
 	struct bstat *tgt = set->bkt;
+	bool rows = false;
+	for (size_t i = 0; i < set->nparts; i++)
+		rows |= set->parts[i]->side[SRC].rows ||
+			set->parts[i]->side[TGT].rows;
+	if (rows) /* as reconcile refuses a column neither input has */
+		columns_check(~(set->absent[SRC] & set->absent[TGT]), NULL);
 	sort_parts(set);
 	report(&(struct report_in){.parts = set->parts,
 				   .nparts = set->nparts,

@@ -1,5 +1,7 @@
 #include "agg.h"
 
+#include <assert.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,11 +338,22 @@ void agg_write(const struct agg_spec *s, struct agg_state *st,
 		buf_add(out, num, dec_format(&st->sum, num));
 		return;
 	case AGG_AVG: {
+		/* 10 digits past the sum's last, or as many as a decimal
+		 * holds: the quotient has no more integer digits than the
+		 * sum, so at the sum's own last digit it always fits.  (It
+		 * was null, as if there were no values, past 38 digits.) */
 		struct dec q;
-		int scale = st->sum.exp < 0 ? 10 - st->sum.exp : 10;
-		if (dec_div_i64(&st->sum, (int64_t)st->n, scale, &q) != 0) {
-			buf_adds(out, "null");
-			return;
+		int64_t scale = st->sum.exp < 0 ? 10 - (int64_t)st->sum.exp
+						: 10;
+		int64_t digits = 0;
+		for (__int128 c = st->sum.coef; c; c /= 10)
+			digits++;
+		if (digits + st->sum.exp + scale > DEC_DIGITS)
+			scale = DEC_DIGITS - digits - st->sum.exp;
+		while (dec_div_i64(&st->sum, (int64_t)st->n, (int)scale,
+				   &q) != 0) {
+			assert(scale > -(int64_t)st->sum.exp);
+			scale--;
 		}
 		q = dec_normalize(q);
 		buf_add(out, num, dec_format(&q, num));

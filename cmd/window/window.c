@@ -1349,6 +1349,13 @@ static void state_load(void)
 		damaged();
 	if (version <= STATE_VERSION_TEXT) {
 		run.keys = VALUE_KEYS_TEXT;
+		/* partition(1) routes a time by its instant, and this state
+		 * its keys by their text: say so where they part */
+		opt.shard.why = "this state, from before keys compared times "
+				"as instants, keys them by their text and "
+				"partition(1) by their instant: go on with "
+				"--shard I/N over the whole input, or start a "
+				"new state file";
 		cli_warn("%s: a state from before keys compared times as "
 			 "instants: its group keys and distinct() values stay "
 			 "text (one time spelled at two offsets is two); a "
@@ -1392,6 +1399,19 @@ static void state_load(void)
 		    state_get_u64(&p, end, &fired) ||
 		    state_get_u64(&p, end, &panes))
 			damaged();
+		/* Another shard's group (a state shared by two shards, or
+		 * one of a run without --shard) would fire here, beside
+		 * that shard's own panes of it. */
+		if (!cli_shard_mine(&opt.shard, (struct fp128){lo, hi})) {
+			free(key);
+			free(data);
+			cli_die(EXIT_TROUBLE, "%s: holds windows of a group "
+				"that is not shard %" PRIu32 "'s of %" PRIu32
+				" (a state of another shard, or of a run "
+				"without --shard); give each shard its own "
+				"state file", opt.state_path, opt.shard.i,
+				opt.shard.n);
+		}
 		struct group *g = group_get((struct fp128){lo, hi}, key, klen);
 		free(key);
 		if (opt.kind != SESSION && win_find(g, (int64_t)s))
