@@ -3,6 +3,7 @@
 # watermark, allowed lateness, late panes and state across runs.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 # Two currencies; EUR 30 and USD 50 arrive after the watermark passed
 # their minute.
@@ -43,6 +44,27 @@ J
 	# python3's decimal at 80 digits, rounded half-even: the same digits
 	run python3 -c 'from decimal import *; getcontext().prec = 80; print(Decimal("2.00000000000000000000000000002") / 3)'
 	assert_output 0.66666666666666666666666666667333333333333333333333333333333333333333333333333333
+}
+
+@test "an --agg no record gave a value is said at the end, with the member it is nearest to" {
+	events > e
+	run --separate-stderr window --tumble 1m -t .t --time-unit s -j 2 --agg 'n=count()' \
+		--agg 's=sum(.aa)' --agg 'x=max(.b.c)' --agg 'm=max(.a)' e
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"n":4,"s":null,"x":null,"m":7,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"n":1,"s":null,"x":null,"m":3.25,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"n":1,"s":null,"x":null,"m":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	[ "$stderr" = "window: --agg s=sum(.aa): no record read had a value for .aa (did you mean .a?)
+window: --agg x=max(.b.c): no record read had a value for .b.c" ]
+	# one record with the member is enough; no input, nothing to say
+	run --separate-stderr sh -c "{ echo '{\"t\":1,\"aa\":2}'; cat e; } | window --tumble 1m -t .t --time-unit s --agg 's=sum(.aa)' > /dev/null"
+	assert_success
+	[ "$stderr" = "" ]
+	run --separate-stderr sh -c ": | window --tumble 1m -t .t --agg 's=sum(.aa)'"
+	assert_success
+	[ "$stderr" = "" ]
 }
 
 @test "with --lateness a late record re-fires its window as an accumulating late pane" {

@@ -171,6 +171,12 @@ static struct {
 	struct state_gen gen; /* the batch, and the state it started from */
 	enum value_keys keys; /* TEXT: a state from before times were
 			       * instants, kept so (STATE_VERSION) */
+	/* which --agg found a value in some record, and the first record's
+	 * member names: an --agg whose expression no record answers (a
+	 * misspelt field) is said at the end, with a "did you mean" */
+	bool valued[MAX_AGGS];
+	uint64_t records;
+	char **names;
 } run;
 
 /* window and window merge, for lib/cli's front end: the usage line
@@ -1129,6 +1135,55 @@ static void control(const struct line *ln, const char *name,
 	advance(s->t);
 }
 
+/* The first record's top-level member names, decoded (for "did you
+ * mean"), NULL-terminated. */
+static char **member_names(const struct line *ln)
+{
+	struct scan_record r = {0};
+	struct scan_error se;
+	char **names = xcalloc(1, sizeof *names);
+	if (scan_record(&r, ln->p, ln->len, &se) == 0) {
+		names = xreallocarray(names, r.nmembers + 1, sizeof *names);
+		for (size_t i = 0; i < r.nmembers; i++)
+			names[i] = scan_strdup_lit(ln->p + r.members[i].key,
+						   r.members[i].key_len);
+		names[r.nmembers] = NULL;
+	}
+	scan_record_free(&r);
+	return names;
+}
+
+static void note_valued(const struct line *ln, const struct slot *s)
+{
+	if (!run.records++)
+		run.names = member_names(ln);
+	for (size_t k = 0; k < opt.naggs; k++)
+		run.valued[k] |= !s->in[k].null;
+}
+
+/* An --agg no record gave a value (null in the panes of this run),
+ * said once. */
+static void say_unvalued(void)
+{
+	for (size_t k = 0; run.records && k < opt.naggs; k++) {
+		if (!opt.aggs[k].e || run.valued[k])
+			continue;
+		const char *src = expr_source(opt.aggs[k].e);
+		const char *near = NULL;
+		if (src[0] == '.' && src[1] && !strpbrk(src + 1, ".[|( "))
+			near = cli_nearest(src + 1, (const char *const *)
+							    run.names);
+		cli_warn("--agg %s: no record read had a value for %s%s%s%s",
+			 opt.aggs[k].text, src,
+			 near ? " (did you mean ." : "", near ? near : "",
+			 near ? "?)" : "");
+	}
+	for (char **n = run.names; n && *n; n++)
+		free(*n);
+	free(run.names);
+	run.names = NULL;
+}
+
 static void apply(const struct line *ln, const char *name, void *slot)
 {
 	struct slot *s = slot;
@@ -1154,6 +1209,7 @@ static void apply(const struct line *ln, const char *name, void *slot)
 		bad_record(ln, name, true, s->type, "%s", s->msg);
 		return;
 	}
+	note_valued(ln, s);
 
 	/* which of the windows of t are still open */
 	int64_t t = s->t, span = s->span, w = 0;
@@ -1493,6 +1549,8 @@ static _Noreturn void finish(int status)
 		buf_free(&b);
 	}
 	cli_out_close();
+	if (status == EXIT_OK)
+		say_unvalued();
 	if (status == EXIT_OK)
 		cli_dropped(run.late_dropped, "too late",
 			    "--late FILE or --lateness DUR");
