@@ -769,6 +769,15 @@ void cli_check_outputs(const struct cli_output *outs, size_t n,
 		cli_die(EXIT_TROUBLE, "%s", msg);
 }
 
+void cli_check_output_dlq(const char *dlq_path, char *const *files)
+{
+	struct cli_output outs[2] = {{"output", NULL, false}};
+	size_t n = 1;
+	if (dlq_path)
+		outs[n++] = (struct cli_output){"--dlq", dlq_path, true};
+	cli_check_outputs(outs, n, files);
+}
+
 void cli_side_open(struct cli_side *s, const char *path, bool append)
 {
 	char err[512];

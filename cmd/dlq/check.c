@@ -356,12 +356,7 @@ int dlq_check_main(const struct cli_verb *v, int argc, char **argv)
 		if (!opt.schema)
 			cli_die(EXIT_TROUBLE, "%s", err);
 	}
-	struct cli_output outs[2] = {{"output", NULL, false}};
-	size_t nouts = 1;
-	if (opt.dlq_path)
-		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
-						    true};
-	cli_check_outputs(outs, nouts, argv + optind);
+	cli_check_output_dlq(opt.dlq_path, argv + optind);
 	if (opt.dlq_path)
 		run.dlq = cli_dlq_open(opt.dlq_path);
 	struct par_ops ops = {

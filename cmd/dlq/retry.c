@@ -581,12 +581,7 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 	if (!opt.cmd || !opt.cmd[0])
 		cli_verb_usage_error(v, "give the command after '--'");
 	char err[512];
-	struct cli_output outs[2] = {{"output", NULL, false}};
-	size_t nouts = 1;
-	if (opt.dlq_path)
-		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
-						    true};
-	cli_check_outputs(outs, nouts, argv + optind);
+	cli_check_output_dlq(opt.dlq_path, argv + optind);
 	if (opt.dlq_path)
 		rt.dlq = cli_dlq_open(opt.dlq_path);
 	srandom((unsigned)(time_now() ^ getpid()));

@@ -1134,12 +1134,7 @@ int main(int argc, char **argv)
 				"which writes the differing keys as NDJSON");
 	/* a --dlq that is an input reads its own dead letters back, and
 	 * dead-letters them again, without end */
-	struct cli_output outs[2] = {{"output", NULL, false}};
-	size_t nouts = 1;
-	if (opt.dlq_path)
-		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
-						    true};
-	cli_check_outputs(outs, nouts, argv + optind);
+	cli_check_output_dlq(opt.dlq_path, argv + optind);
 
 	run.part_ix = fpset_new(true);
 	reader_init(&rd[SRC], SRC);
