@@ -408,19 +408,36 @@ E
 @test "merge and compare refuse a summary cut short or with a line changed" {
 	printf '{"k":%d,"v":%d,"d":"x%d"}\n' 1 1 1 2 2 2 3 3 1 > a.ndjson
 	reconcile summarize -k .k --sum .v --by .d --buckets 4 a.ndjson > a.sum
+	run tail -n 1 a.sum
+	assert_output --regexp '^\{"xxh3_128":"[0-9a-f]{32}"\}$'
 	head -n 4 a.sum > short.sum
 	run reconcile compare a.sum short.sum
 	assert_failure 2
-	assert_output 'reconcile: short.sum: its partitions hold 3 rows and its buckets 1: a summary cut short or damaged; refusing it'
+	assert_output 'reconcile: short.sum: no checksum line: a summary cut short or damaged; refusing it'
 	sed '2d' a.sum > nopart.sum
 	run reconcile merge nopart.sum
 	assert_failure 2
-	assert_output 'reconcile: nopart.sum: its partitions hold 1 rows and its buckets 3: a summary cut short or damaged; refusing it'
+	assert_output 'reconcile: nopart.sum: damaged summary (its lines differ from the checksum its last line holds); refusing it'
 	jq -c 'if .bucket == 1 then .fingerprint = "00000000000000000000000000000001" else . end' a.sum > fp.sum
 	run reconcile merge fp.sum
 	assert_failure 2
-	assert_output 'reconcile: fp.sum: its partitions hold 3 rows and its buckets 3, with other fingerprints: a summary cut short or damaged; refusing it'
+	assert_output 'reconcile: fp.sum: damaged summary (its lines differ from the checksum its last line holds); refusing it'
+	# a sum edited adds up with everything else: only the checksum sees it
+	sed 's/"sum":{".v":4}/"sum":{".v":5}/' a.sum > sum.sum
+	run cmp -s a.sum sum.sum
+	assert_failure
+	run reconcile compare a.sum sum.sum
+	assert_failure 2
+	assert_output 'reconcile: sum.sum: damaged summary (its lines differ from the checksum its last line holds); refusing it'
+	{ cat a.sum; tail -n 1 a.sum; } > twice.sum
+	run reconcile merge twice.sum
+	assert_failure 2
+	assert_output 'reconcile: twice.sum:8: not a summary line'
 	run reconcile compare a.sum a.sum --format ndjson
+	assert_success
+	# a merge is sealed again
+	reconcile merge a.sum > m.sum
+	run cmp a.sum m.sum
 	assert_success
 }
 

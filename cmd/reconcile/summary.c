@@ -12,6 +12,12 @@
  * 1 took them as text.  Summaries of format 1 still merge and compare
  * with each other (as text), never with those of format 2: the same
  * rows would fingerprint apart, and be reported as differences.
+ *
+ * A summary of format 2 ends with {"xxh3_128":"..."}, the XXH3-128 of
+ * every line before it (newlines included), checked when it is read: a
+ * figure edited or damaged in transit is refused, as is a summary whose
+ * last line is lost.  (Format 1 had none; a merge of those writes none,
+ * so the readers of format 1 can read it.)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,6 +32,8 @@
 #include "scan.h"
 #include "xalloc.h"
 
+#include <xxhash.h>
+
 #define SUMMARY_FORMAT 2
 #define SUMMARY_FORMAT_TEXT 1
 
@@ -33,11 +41,37 @@
  * writes again. */
 static uint64_t format;
 
+/* The checksum's state, reset; one for the run (a static, so that a
+ * refusal's exit leaves nothing unreachable). */
+static XXH3_state_t *sum_state(void)
+{
+	static XXH3_state_t *h;
+	if (!h && !(h = XXH3_createState()))
+		cli_die(EXIT_TROUBLE, "out of memory");
+	XXH3_128bits_reset(h);
+	return h;
+}
+
+/* Each line of a summary written, into the checksum of its last. */
+static void sum_line(XXH3_state_t *h, const struct buf *b)
+{
+	cli_out_line(b->p, b->len);
+	XXH3_128bits_update(h, b->p, b->len);
+	XXH3_128bits_update(h, "\n", 1);
+}
+
+static struct fp128 sum_digest(XXH3_state_t *h)
+{
+	XXH128_hash_t d = XXH3_128bits_digest(h);
+	return (struct fp128){d.low64, d.high64};
+}
+
 void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
 		   const struct cover *cov, uint64_t absent)
 {
 	struct buf b = {0};
 	char hex[33], num[DEC_STRMAX];
+	XXH3_state_t *h = sum_state();
 	buf_addf(&b, "{\"reconcile_summary\":%d,\"key\":[",
 		 format == SUMMARY_FORMAT_TEXT ? SUMMARY_FORMAT_TEXT
 					       : SUMMARY_FORMAT);
@@ -61,7 +95,7 @@ void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
 	jw_u64(&b, 1u << opt.bucket_bits);
 	columns_describe(&b); /* absent without them: old summaries match */
 	buf_addc(&b, '}');
-	cli_out_line(b.p, b.len);
+	sum_line(h, &b);
 	if (cov && cov->of) {
 		/* which shards it holds, so a lost one is not read as a
 		 * smaller layer; a summary of every key has no such line */
@@ -71,14 +105,14 @@ void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
 			if (cov->have[i])
 				buf_addf(&b, "%s%" PRIu32, k++ ? "," : "", i);
 		buf_adds(&b, "]}");
-		cli_out_line(b.p, b.len);
+		sum_line(h, &b);
 	}
 	if (absent & columns_mask()) {
 		/* which columns no record had: where no piece had one,
 		 * compare refuses it, as reconcile does (a misspelt name) */
 		buf_reset(&b);
 		columns_absent_line(&b, absent & columns_mask());
-		cli_out_line(b.p, b.len);
+		sum_line(h, &b);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct side_stats *st = &parts[i]->side[SRC];
@@ -100,7 +134,7 @@ void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
 		value_fp_hex(st->fp, hex);
 		jw_str(&b, hex);
 		buf_addc(&b, '}');
-		cli_out_line(b.p, b.len);
+		sum_line(h, &b);
 	}
 	for (size_t k = 0; k < (1u << opt.bucket_bits); k++) {
 		if (!bkt[k].rows)
@@ -112,6 +146,14 @@ void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
 		jw_u64(&b, bkt[k].rows);
 		buf_adds(&b, ",\"fingerprint\":");
 		value_fp_hex(bkt[k].fp, hex);
+		jw_str(&b, hex);
+		buf_addc(&b, '}');
+		sum_line(h, &b);
+	}
+	if (format != SUMMARY_FORMAT_TEXT) {
+		buf_reset(&b);
+		value_fp_hex(sum_digest(h), hex);
+		buf_adds(&b, "{\"xxh3_128\":");
 		jw_str(&b, hex);
 		buf_addc(&b, '}');
 		cli_out_line(b.p, b.len);
@@ -364,21 +406,36 @@ static void read_summary(struct sumset *set, const char *path, int side)
 	struct cover file_cover = {0};
 	uint64_t file_absent = 0; /* no line: every column was there */
 	bool have_absent = false;
+	XXH3_state_t *h = sum_state();
+	bool sealed = false; /* its checksum line read (and right) */
 	while ((rc = lines_next(in, &ln, err, sizeof err)) == 1) {
-		if (ln.too_long || ln.torn ||
+		if (ln.too_long || ln.torn || sealed ||
 		    scan_record(&r, ln.p, ln.len, &se) != 0 ||
 		    ln.p[r.start] != '{')
 			cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a summary "
 				"line", name, ln.lineno);
+		const char *v, *fv;
+		size_t n, fn;
+		uint64_t rows, b;
+		struct fp128 fp;
+		if (have_header && format != SUMMARY_FORMAT_TEXT &&
+		    member(&r, "xxh3_128", &v, &n)) {
+			struct fp128 want = sum_digest(h);
+			if (n != 34 || value_fp_unhex(v + 1, 32, &fp) != 0 ||
+			    !fp_eq(fp, want))
+				cli_die(EXIT_TROUBLE, "%s: damaged summary (its "
+					"lines differ from the checksum its "
+					"last line holds); refusing it", name);
+			sealed = true;
+			continue;
+		}
+		XXH3_128bits_update(h, ln.p, ln.len);
+		XXH3_128bits_update(h, "\n", 1);
 		if (!have_header) {
 			header(set, &r, name);
 			have_header = true;
 			continue;
 		}
-		const char *v, *fv;
-		size_t n, fn;
-		uint64_t rows, b;
-		struct fp128 fp;
 		if (member(&r, "shards", &v, &n)) {
 			if (file_cover.of || !read_cover(&r, v, n, &file_cover))
 				goto bad;
@@ -437,6 +494,9 @@ bad:
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (!have_header)
 		cli_die(EXIT_TROUBLE, "%s: empty, not a summary", name);
+	if (format != SUMMARY_FORMAT_TEXT && !sealed)
+		cli_die(EXIT_TROUBLE, "%s: no checksum line: a summary cut "
+			"short or damaged; refusing it", name);
 	if (part_rows != bkt_rows || !fp_eq(part_fp, bkt_fp))
 		cli_die(EXIT_TROUBLE, "%s: its partitions hold %" PRIu64 " rows "
 			"and its buckets %" PRIu64 "%s: a summary cut short or "
