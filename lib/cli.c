@@ -1213,6 +1213,25 @@ static void verb_options(const struct cli_verb *v, const struct option *lo,
 	ptrs[k] = NULL;
 }
 
+/* Refuse word (exit 2) naming the option of u (its list, or lo) that
+ * is nearest to it, when one is; of: the verb u is, when not v. */
+static void refuse_near(const struct cli_verb *v, const struct cli_verb *u,
+			const struct option *lo, const char *word,
+			const char *of)
+{
+	char names[48][40];
+	const char *ptrs[48];
+	verb_options(u, lo, names, ptrs, 48);
+	const char *near = cli_nearest(word, ptrs);
+	if (near && of)
+		cli_verb_usage_error(v, "unknown option '%s'; did you mean "
+				     "'--%s'? (it applies to %s)", word, near,
+				     of);
+	if (near)
+		cli_verb_usage_error(v, "unknown option '%s'; did you mean "
+				     "'--%s'?", word, near);
+}
+
 /* An option unknown to v that another verb of the tool takes (as its
  * options list says), or nearly: said so, exit 2.  Verbs with their own
  * option tables (dlq's) are not in one table getopt could tell apart. */
@@ -1233,14 +1252,7 @@ static void other_verbs_option(const struct cli_verb *v, const char *word)
 		const struct cli_verb *u = &picked[i];
 		if (u == v || !u->options || !u->name)
 			continue;
-		char names[48][40];
-		const char *ptrs[48];
-		verb_options(u, NULL, names, ptrs, 48);
-		const char *near = cli_nearest(word, ptrs);
-		if (near)
-			cli_verb_usage_error(v, "unknown option '%s'; did you "
-					     "mean '--%s'? (it applies to %s)",
-					     word, near, u->name);
+		refuse_near(v, u, NULL, word, u->name);
 	}
 }
 
@@ -1268,13 +1280,7 @@ int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 				 (int)strcspn(arg, "="), arg);
 		if (c == ':')
 			cli_verb_usage_error(v, "%s needs an argument", word);
-		char names[48][40];
-		const char *ptrs[48];
-		verb_options(v, longopts, names, ptrs, 48);
-		const char *near = cli_nearest(word, ptrs);
-		if (near)
-			cli_verb_usage_error(v, "unknown option '%s'; did you "
-					     "mean '--%s'?", word, near);
+		refuse_near(v, v, longopts, word, NULL);
 		other_verbs_option(v, word);
 		cli_verb_usage_error(v, "unknown option '%s'", word);
 	}
