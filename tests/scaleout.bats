@@ -158,7 +158,7 @@ J
 	assert_output 'window: in.ndjson:2: invalid JSON: invalid literal at byte 1'
 }
 
-@test "window: a state holding another shard's groups is refused, not fired beside that shard's panes" {
+@test "window: a state of another shard, or of every group, is refused, not fired beside that shard's panes" {
 	printf '{"t":%d,"g":%d}\n' 1 1 2 2 3 3 4 4 5 5 6 6 > in.ndjson
 	run window --tumble 1h -t .t -g .g --delay 1s --state s0 --shard 0/2 in.ndjson
 	assert_success
@@ -166,11 +166,15 @@ J
 	# the same file for shard 1: shard 0's open windows would fire there
 	run window --tumble 1h -t .t -g .g --delay 1s --state s0 --shard 1/2 in.ndjson
 	assert_failure 2
-	assert_output "window: s0: holds windows of a group that is not shard 1's of 2 (a state of another shard, or of a run without --shard); give each shard its own state file"
+	assert_output "window: s0: a state of shard 0/2, not of shard 1/2; give each shard its own state file"
 	window --tumble 1h -t .t -g .g --delay 1s --state whole in.ndjson
 	run window --tumble 1h -t .t -g .g --delay 1s --state whole --shard 0/2 in.ndjson
 	assert_failure 2
-	assert_output "window: whole: holds windows of a group that is not shard 0's of 2 (a state of another shard, or of a run without --shard); give each shard its own state file"
+	assert_output "window: whole: a state of every group (no --shard), not of shard 0/2; give each shard its own state file"
+	# a run of every group would miss shard 1's earlier records
+	run window --tumble 1h -t .t -g .g --delay 1s --state s0 in.ndjson
+	assert_failure 2
+	assert_output "window: s0: a state of shard 0/2, not of every group (no --shard); give each shard its own state file"
 	# its own shard goes on with it
 	run sh -c 'echo "{\"t\":99999,\"g\":1}" | window --tumble 1h -t .t -g .g --delay 1s --state s0 --shard 0/2 | jq -c "[.key, .count]"'
 	assert_success

@@ -168,6 +168,7 @@ static struct {
 	int64_t w0;
 	bool foreign; /* this record belongs to another --shard */
 	char *desc;
+	size_t desc_base; /* desc's length before its " shard=I/N" */
 	struct state_gen gen; /* the batch, and the state it started from */
 	enum value_keys keys; /* TEXT: a state from before times were
 			       * instants, kept so (STATE_VERSION) */
@@ -1301,7 +1302,24 @@ static void describe(void)
 		buf_addf(&b, " -g %s", expr_source(opt.groups[k]));
 	for (size_t k = 0; k < opt.naggs; k++)
 		buf_addf(&b, " --agg %s", opt.aggs[k].text);
+	/* a shard's state holds its groups only: another shard, or a run
+	 * of every group, would miss the rest of the windows' records */
+	run.desc_base = b.len;
+	if (opt.shard.n)
+		buf_addf(&b, " shard=%" PRIu32 "/%" PRIu32, opt.shard.i,
+			 opt.shard.n);
+	if (!b.p)
+		buf_addc(&b, '\0');
 	run.desc = b.p;
+}
+
+/* What a description says of the shard: "shard I/N" or "every group". */
+static void shard_of(const char *desc, size_t base, char *out, size_t n)
+{
+	if (desc[base])
+		snprintf(out, n, "shard %s", desc + base + 7);
+	else
+		snprintf(out, n, "every group (no --shard)");
 }
 
 struct part_ctx {
@@ -1425,7 +1443,20 @@ static void state_load(void)
 	uint64_t flags, w, nparts, nw, u;
 	if (state_get_str(&p, end, &desc, &dlen) != 0)
 		damaged();
-	if (strcmp(desc, run.desc) != 0)
+	size_t bl = run.desc_base;
+	bool same_base = strncmp(desc, run.desc, bl) == 0 &&
+			 (!desc[bl] || strncmp(desc + bl, " shard=", 7) == 0);
+	/* a state from before it said its shard (text keys) holds any: its
+	 * groups are checked one by one below */
+	bool old_any = run.keys == VALUE_KEYS_TEXT && !desc[bl];
+	if (strcmp(desc, run.desc) != 0 && same_base && !old_any) {
+		char was[64], is[64];
+		shard_of(desc, bl, was, sizeof was);
+		shard_of(run.desc, bl, is, sizeof is);
+		cli_die(EXIT_TROUBLE, "%s: a state of %s, not of %s; give each "
+			"shard its own state file", opt.state_path, was, is);
+	}
+	if (!same_base)
 		cli_die(EXIT_TROUBLE, "%s: state was written for '%s', not "
 			"'%s'; use a new state file", opt.state_path, desc,
 			run.desc);
