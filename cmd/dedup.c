@@ -111,7 +111,8 @@ static struct {
 		int64_t t;
 	} pending;
 	int threads; /* par_each_line's */
-	char *key_desc; /* "-k .a -k .b", kept in the state */
+	char *key_desc; /* "-k .a -k .b[ shard=I/N]", kept in the state */
+	size_t key_desc_base; /* its length before the shard */
 	enum value_keys keys; /* TEXT: a state from before times were
 			       * instants, kept so (STATE_VERSION) */
 	struct state_gen gen; /* the batch, and the state it started from */
@@ -253,7 +254,11 @@ static void state_load(void)
 	if (state_read(r, desc, desc_len, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	desc[desc_len] = '\0';
-	if (strcmp(desc, run.key_desc) != 0) {
+	/* a state from before states said their shard (text keys) is
+	 * taken by any shard, as it was */
+	if (!cli_shard_desc_check(opt.state_path, desc, run.key_desc,
+				  run.key_desc_base,
+				  version <= STATE_VERSION_TEXT, "key")) {
 		static struct buf msg; /* reachable at exit, as desc is not */
 		buf_addf(&msg, "%s: state was written for keys '%s', not "
 			 "'%s'; use a new state file", opt.state_path, desc,
@@ -780,6 +785,8 @@ static void describe_keys(void)
 		buf_adds(&b, "-k ");
 		buf_adds(&b, expr_source(opt.keys[k]));
 	}
+	run.key_desc_base = b.len;
+	cli_shard_describe(&b, &opt.shard);
 	buf_addc(&b, '\0');
 	run.key_desc = b.p;
 }

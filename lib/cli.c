@@ -288,6 +288,40 @@ bad:
 	cli_usage_error("%s: want I/N with 0 <= I < N, got '%s'", opt, arg);
 }
 
+void cli_shard_describe(struct buf *b, const struct cli_shard *s)
+{
+	if (s->n)
+		buf_addf(b, " shard=%" PRIu32 "/%" PRIu32, s->i, s->n);
+}
+
+/* What a description says of its shard: "shard I/N", or every what. */
+static void shard_said(const char *desc, size_t base, const char *what,
+		       char *out, size_t n)
+{
+	if (desc[base])
+		snprintf(out, n, "shard %s", desc + base + 7);
+	else
+		snprintf(out, n, "every %s (no --shard)", what);
+}
+
+bool cli_shard_desc_check(const char *path, const char *desc,
+			  const char *want, size_t base, bool old,
+			  const char *what)
+{
+	if (strcmp(desc, want) == 0)
+		return true;
+	if (strncmp(desc, want, base) != 0 ||
+	    (desc[base] && strncmp(desc + base, " shard=", 7) != 0))
+		return false;
+	if (old && !desc[base])
+		return true;
+	char was[64], is[64];
+	shard_said(desc, base, what, was, sizeof was);
+	shard_said(want, base, what, is, sizeof is);
+	cli_die(EXIT_TROUBLE, "%s: a state of %s, not of %s; give each shard "
+		"its own state file", path, was, is);
+}
+
 void cli_shard_parse(struct cli_shard *sh, const char *arg)
 {
 	shard_parse(sh, "--shard", arg);

@@ -123,6 +123,22 @@ static inline bool cli_shard_keyless(const struct cli_shard *s)
 /* cli_shard_mine(), dying as above under --partition. */
 bool cli_shard_take(const struct cli_shard *s, struct fp128 fp,
 		    const char *name, uint64_t lineno);
+/*
+ * A state of a shard holds that shard's keys only: another shard, or a
+ * run of every key, would take the other keys for new.  So a state's
+ * description (of the options it was made with) ends with the shard,
+ * " shard=I/N", added by cli_shard_describe (nothing without --shard).
+ * cli_shard_desc_check compares a state's desc with the run's want,
+ * base being want's length before that ending: when only the shards
+ * differ it dies, exit 2, naming both ("a state of shard 0/2, not of
+ * every key (no --shard)"); when the rest differs it returns false, for
+ * the caller's message.  old: a state from before states said their
+ * shard, which any run may take (the caller checks its keys).
+ */
+void cli_shard_describe(struct buf *b, const struct cli_shard *s);
+bool cli_shard_desc_check(const char *path, const char *desc,
+			  const char *want, size_t base, bool old,
+			  const char *what);
 
 /* Buffered stdout.  An EPIPE ends the process quietly (as SIGPIPE
  * would); any other write error dies with "PROG: stdout: reason". */

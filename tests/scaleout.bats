@@ -158,6 +158,25 @@ J
 	assert_output 'window: in.ndjson:2: invalid JSON: invalid literal at byte 1'
 }
 
+@test "dedup: a state of another shard, or of every key, is refused: the keys it lacks would pass as new" {
+	printf '{"k":%d}\n' 1 2 3 4 5 6 7 8 > in.ndjson
+	dedup -k .k --shard 0/2 --state s0 in.ndjson > /dev/null
+	run dedup -k .k --shard 1/2 --state s0 in.ndjson
+	assert_failure 2
+	assert_output "dedup: s0: a state of shard 0/2, not of shard 1/2; give each shard its own state file"
+	run dedup -k .k --state s0 in.ndjson
+	assert_failure 2
+	assert_output "dedup: s0: a state of shard 0/2, not of every key (no --shard); give each shard its own state file"
+	dedup -k .k --state all in.ndjson > /dev/null
+	run dedup -k .k --shard 0/2 --state all in.ndjson
+	assert_failure 2
+	assert_output "dedup: all: a state of every key (no --shard), not of shard 0/2; give each shard its own state file"
+	# its own shard goes on with it: every key seen, nothing written
+	run dedup -k .k --shard 0/2 --state s0 in.ndjson
+	assert_success
+	assert_output --regexp '^dedup: [0-9]+ records? dropped: duplicates \(--dupes FILE keeps them\)$'
+}
+
 @test "window: a state of another shard, or of every group, is refused, not fired beside that shard's panes" {
 	printf '{"t":%d,"g":%d}\n' 1 1 2 2 3 3 4 4 5 5 6 6 > in.ndjson
 	run window --tumble 1h -t .t -g .g --delay 1s --state s0 --shard 0/2 in.ndjson

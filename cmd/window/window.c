@@ -1305,21 +1305,8 @@ static void describe(void)
 	/* a shard's state holds its groups only: another shard, or a run
 	 * of every group, would miss the rest of the windows' records */
 	run.desc_base = b.len;
-	if (opt.shard.n)
-		buf_addf(&b, " shard=%" PRIu32 "/%" PRIu32, opt.shard.i,
-			 opt.shard.n);
-	if (!b.p)
-		buf_addc(&b, '\0');
+	cli_shard_describe(&b, &opt.shard);
 	run.desc = b.p;
-}
-
-/* What a description says of the shard: "shard I/N" or "every group". */
-static void shard_of(const char *desc, size_t base, char *out, size_t n)
-{
-	if (desc[base])
-		snprintf(out, n, "shard %s", desc + base + 7);
-	else
-		snprintf(out, n, "every group (no --shard)");
 }
 
 struct part_ctx {
@@ -1443,20 +1430,11 @@ static void state_load(void)
 	uint64_t flags, w, nparts, nw, u;
 	if (state_get_str(&p, end, &desc, &dlen) != 0)
 		damaged();
-	size_t bl = run.desc_base;
-	bool same_base = strncmp(desc, run.desc, bl) == 0 &&
-			 (!desc[bl] || strncmp(desc + bl, " shard=", 7) == 0);
-	/* a state from before it said its shard (text keys) holds any: its
+	/* a state from before states said their shard (text keys): its
 	 * groups are checked one by one below */
-	bool old_any = run.keys == VALUE_KEYS_TEXT && !desc[bl];
-	if (strcmp(desc, run.desc) != 0 && same_base && !old_any) {
-		char was[64], is[64];
-		shard_of(desc, bl, was, sizeof was);
-		shard_of(run.desc, bl, is, sizeof is);
-		cli_die(EXIT_TROUBLE, "%s: a state of %s, not of %s; give each "
-			"shard its own state file", opt.state_path, was, is);
-	}
-	if (!same_base)
+	if (!cli_shard_desc_check(opt.state_path, desc, run.desc,
+				  run.desc_base, run.keys == VALUE_KEYS_TEXT,
+				  "group"))
 		cli_die(EXIT_TROUBLE, "%s: state was written for '%s', not "
 			"'%s'; use a new state file", opt.state_path, desc,
 			run.desc);
