@@ -1530,7 +1530,9 @@ static void do_status(void)
 		jw_key(&b, "pending", 0);
 		if (st.pending_batch && s->end > s->start)
 			buf_addf(&b, "{\"batch\":%" PRIu64 ",\"end\":%" PRIu64
-				 "}", st.pending_batch, s->end);
+				 ",\"delivered\":%s}", st.pending_batch, s->end,
+				 st.delivered == st.pending_batch ? "true"
+								  : "false");
 		else
 			buf_adds(&b, "null");
 		buf_addc(&b, '}');

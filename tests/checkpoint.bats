@@ -307,8 +307,13 @@ J
 	run checkpoint commit -s ck
 	assert_failure 2
 	assert_output "$refused"
+	# status says so before a commit is tried
+	run sh -c 'checkpoint status -s ck | jq -c .pending'
+	assert_output '{"batch":1,"end":248894,"delivered":false}'
 	checkpoint read -s ck d > out
 	cmp out d/a.ndjson
+	run sh -c 'checkpoint status -s ck | jq -c .pending'
+	assert_output '{"batch":1,"end":248894,"delivered":true}'
 	# read again and cut short: this reader did not get it either
 	run reader_gone checkpoint read -s ck d
 	assert_output -13
