@@ -312,7 +312,7 @@ E
 	# the half line waits: offset 23 of 43
 	checkpoint read -s ck "$PWD/cut.ndjson" > /dev/null
 	run jq -c '.pending' < <(checkpoint status -s ck)
-	assert_output '{"batch":1,"end":23}'
+	assert_output '{"batch":1,"end":23,"delivered":true}'
 }
 
 @test "an empty file is no records, for every tool" {

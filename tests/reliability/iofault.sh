@@ -104,8 +104,13 @@ op_ckrun() {
 		sh -c 'cat > /dev/null'
 }
 check_ckrun() { check_ckread; }
-# run commits the batch as pending, then as done: it may stop between.
-mid_ckrun() { op_ckread; }
+# run commits the batch as pending, then as done: it may stop between,
+# with the batch pending and not delivered (status says so), as a read
+# whose output could not be written leaves it.
+mid_ckrun() {
+	op_ckread > /dev/full 2> /dev/null
+	[ $? -eq 2 ]
+}
 
 # dlq: the writer (dlq check --dlq), replay (both forms), purge
 check_dlqfile() {
