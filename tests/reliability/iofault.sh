@@ -92,6 +92,9 @@ setup_ckread() {
 }
 op_ckread() { checkpoint read -s d/c.ckpt -n 10 "$IN/src.ndjson"; }
 check_ckread() { checkpoint status -s d/c.ckpt; }
+# read commits the batch as pending, then as delivered: it may stop
+# between (mid_ckrun's state)
+mid_ckread() { mid_ckrun; }
 setup_ckcommit() {
 	setup_ckread &&
 		checkpoint read -s d/c.ckpt -n 10 "$IN/src.ndjson" > /dev/null
