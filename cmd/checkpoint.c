@@ -310,6 +310,8 @@ static int get_delivered(const unsigned char **p, const unsigned char *end,
  * sources it changed by position. */
 static void replay_log(const struct buf *log, uint32_t version)
 {
+	if (!log->len)
+		return; /* no log (its buffer may be NULL) */
 	const unsigned char *q = (const unsigned char *)log->p;
 	const unsigned char *qend = q + log->len;
 	while (q < qend) {
@@ -363,9 +365,13 @@ static void state_load(void)
 						&len);
 	if (!r)
 		return; /* first run */
-	struct buf log = {0};
-	unsigned char *data = state_read_all_log(r, len, &log, &slog, err,
-						 sizeof err);
+	/* static, so a refusal's exit leaves them reachable (and a fuzz
+	 * harness's next load frees them) */
+	static struct buf log;
+	static unsigned char *data;
+	free(data);
+	buf_free(&log);
+	data = state_read_all_log(r, len, &log, &slog, err, sizeof err);
 	if (!data)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	const unsigned char *p = data, *end = data + len;
@@ -382,6 +388,7 @@ static void state_load(void)
 				      "last source); refusing it",
 			opt.state);
 	free(data);
+	data = NULL;
 	replay_log(&log, version);
 	buf_free(&log);
 	/* a log continues the snapshot it was read with, in its format */

@@ -95,16 +95,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t alen = le64_get((const unsigned char *)a + 24);
 	uint64_t blen = le64_get((const unsigned char *)b + 24);
 	FUZZ_CHECK(blen == bn - 40);
-	/* A NUL inside a stored path ends it when written back.  Version
+	/* A NUL inside a stored path ends it when written back (so does a
+	 * range normalized, below: nul is "not written back as read").  Version
 	 * 2 entries are 80 bytes, then the path and the origin; version 3
 	 * has a fourth counter before the count. */
 	bool nul = false;
 	uint32_t ver = le32_get((const unsigned char *)a + 16);
 	size_t esz = ver >= 2 ? 80 : 64, at = 32 + (ver >= 3 ? 40 : 32);
+	uint64_t pending = le64_get((const unsigned char *)a + 40);
 	for (size_t k = 0; k < st.n; k++) {
 		const unsigned char *e = (const unsigned char *)a + at;
 		uint32_t plen = le32_get(e + 60);
 		uint32_t olen = ver >= 2 ? le32_get(e + 68) : 0;
+		/* a source outside the pending batch is loaded with its
+		 * range at its committed offset (start = end = committed):
+		 * what a crafted range said there is not written back */
+		uint64_t c = le64_get(e + 24), s0 = le64_get(e + 32),
+			 s1 = le64_get(e + 40);
+		nul |= !(pending && s1 > s0) && (s0 != c || s1 != c);
 		nul |= memchr(e + esz, 0, plen) != NULL;
 		nul |= olen && memchr(e + esz + plen, 0, olen) != NULL;
 		at += esz + plen + olen;

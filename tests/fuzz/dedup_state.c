@@ -91,6 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		in = fuzz_file("in.state");
 		out = fuzz_file("out.state");
 		run.key_desc = desc;
+		run.key_desc_base = strlen(desc); /* no --shard */
 	}
 	bool ttl = size && (data[0] & 8);
 	fuzz_state_write(in, STATE_KIND, data, size);

@@ -116,7 +116,7 @@ def cmd(name, setup, step, dump, read, idem=True, mode="state", mid=False,
 # test; dump prints the state by meaning; read is the tool's reader;
 # idem: running step again from the new state leaves the new state; mid:
 # the step commits more than once by design (checkpoint run: the batch
-# pending, then done), so the durable state after each folder fsync is
+# pending, then done; read: pending, then delivered), so the durable state after each folder fsync is
 # a legal one too; mode append: an append-only file; again: the
 # operator's rerun, when it is not the step itself.
 # dedup's key set by meaning: which records of both parts it already
@@ -137,10 +137,11 @@ COMMANDS = [
         "window %s --state w.st $W/part.2 > /dev/null" % WOPTS,
         "[ -e w.st ] && cksum < w.st || echo none",
         "window %s --state w.st /dev/null > /dev/null" % WOPTS, idem=False),
+    # read commits the batch pending, then delivered (status says which)
     cmd("checkpoint read",
         "checkpoint read -s st -n 500 $W/orders > /dev/null && checkpoint commit -s st",
         "checkpoint read -s st -n 500 $W/orders > /dev/null",
-        STATUS, STATUS + " > /dev/null"),
+        STATUS, STATUS + " > /dev/null", mid=True),
     cmd("checkpoint commit",
         "checkpoint read -s st -n 500 $W/orders > /dev/null && checkpoint commit -s st &&"
         " checkpoint read -s st -n 500 $W/orders > /dev/null",
