@@ -526,15 +526,11 @@ int main(int argc, char **argv)
 		opt.threads = 1;
 	}
 
-	struct cli_output outs[3] = {{"output", NULL, false}};
-	size_t nouts = 1;
-	if (opt.late_path && strcmp(opt.late_path, "drop") != 0)
-		outs[nouts++] = (struct cli_output){"--late", opt.late_path,
-						    true};
-	if (opt.dlq_path)
-		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
-						    true};
-	cli_check_outputs(outs, nouts, argv + optind);
+	cli_check_common_outputs(argv + optind,
+				 opt.late_path && strcmp(opt.late_path, "drop")
+					 ? opt.late_path
+					 : NULL,
+				 opt.dlq_path, NULL);
 
 	run.wm = wm_new(opt.delay, opt.idle);
 	wm_set_idle_clock(run.wm, opt.idle_clock);

@@ -803,12 +803,17 @@ void cli_check_outputs(const struct cli_output *outs, size_t n,
 		cli_die(EXIT_TROUBLE, "%s", msg);
 }
 
-void cli_check_output_dlq(const char *dlq_path, char *const *files)
+void cli_check_common_outputs(char *const *files, const char *late,
+			      const char *dlq, const char *state)
 {
-	struct cli_output outs[2] = {{"output", NULL, false}};
+	struct cli_output outs[4] = {{"output", NULL, false}};
 	size_t n = 1;
-	if (dlq_path)
-		outs[n++] = (struct cli_output){"--dlq", dlq_path, true};
+	if (late)
+		outs[n++] = (struct cli_output){"--late", late, true};
+	if (dlq)
+		outs[n++] = (struct cli_output){"--dlq", dlq, true};
+	if (state)
+		outs[n++] = (struct cli_output){"--state", state, false};
 	cli_check_outputs(outs, n, files);
 }
 

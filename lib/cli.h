@@ -270,9 +270,11 @@ struct cli_output {
 };
 void cli_check_outputs(const struct cli_output *outs, size_t n,
 		       char *const *files);
-/* The same for standard output and, when dlq_path is not NULL, the
- * --dlq file: the outputs of a tool that has no others. */
-void cli_check_output_dlq(const char *dlq_path, char *const *files);
+/* The same for the outputs most tools have: standard output, and each
+ * of these that is not NULL: --late FILE and --dlq FILE (appended to),
+ * --state FILE (renamed over at the end). */
+void cli_check_common_outputs(char *const *files, const char *late,
+			      const char *dlq, const char *state);
 /* Write one record and its newline; nothing when not open. */
 void cli_side_write(struct cli_side *s, const char *rec, size_t len);
 void cli_side_close(struct cli_side *s);

@@ -581,7 +581,7 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 	if (!opt.cmd || !opt.cmd[0])
 		cli_verb_usage_error(v, "give the command after '--'");
 	char err[512];
-	cli_check_output_dlq(opt.dlq_path, argv + optind);
+	cli_check_common_outputs(argv + optind, NULL, opt.dlq_path, NULL);
 	if (opt.dlq_path)
 		rt.dlq = cli_dlq_open(opt.dlq_path);
 	srandom((unsigned)(time_now() ^ getpid()));

@@ -1134,7 +1134,7 @@ int main(int argc, char **argv)
 				"which writes the differing keys as NDJSON");
 	/* a --dlq that is an input reads its own dead letters back, and
 	 * dead-letters them again, without end */
-	cli_check_output_dlq(opt.dlq_path, argv + optind);
+	cli_check_common_outputs(argv + optind, NULL, opt.dlq_path, NULL);
 
 	run.part_ix = fpset_new(true);
 	reader_init(&rd[SRC], SRC);

@@ -1786,18 +1786,11 @@ int main(int argc, char **argv)
 	if (state_batch(opt.batch, &run.gen.batch, err, sizeof err) != 0)
 		cli_usage_error("%s", err);
 	describe();
-	struct cli_output outs[4] = {{"output", NULL, false}};
-	size_t nouts = 1;
-	if (opt.late_path && strcmp(opt.late_path, "drop") != 0)
-		outs[nouts++] = (struct cli_output){"--late", opt.late_path,
-						    true};
-	if (opt.dlq_path)
-		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
-						    true};
-	if (opt.state_path) /* renamed over at the end */
-		outs[nouts++] = (struct cli_output){"--state", opt.state_path,
-						    false};
-	cli_check_outputs(outs, nouts, argv + optind);
+	cli_check_common_outputs(argv + optind,
+				 opt.late_path && strcmp(opt.late_path, "drop")
+					 ? opt.late_path
+					 : NULL,
+				 opt.dlq_path, opt.state_path);
 	run.wm = wm_new(opt.delay, 0);
 	if (opt.state_path) {
 		/* one real file, one lock, whatever name reaches it */
