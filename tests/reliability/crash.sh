@@ -342,16 +342,25 @@ dlq_replay_commit_result() { cat got; jq -c .original_record bad.ndjson; }
 # within a second of the run's end, or it is an orphan (it would go on
 # with a cut-off input: a torn record, a write a retry makes again),
 # counted as a duplicate.  Settle hooks call it; output goes to a file.
+# A zombie is dead: it waits only for its reaper, and a container whose
+# pid 1 reaps nothing keeps the killed group's zombies for good, where
+# kill -0 still finds them.
+running() {
+	local st
+	kill -0 "$1" 2> /dev/null || return 1
+	st=$(sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2> /dev/null) || return 1
+	[ "$st" != Z ] && [ "$st" != X ]
+}
 orphans_check() {
 	local f p t
 	for f in pids/*; do
 		[ -e "$f" ] || continue
 		p=$(cat "$f")
 		for t in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-			kill -0 "$p" 2> /dev/null || break
+			running "$p" || break
 			sleep 0.05
 		done
-		if kill -0 "$p" 2> /dev/null; then
+		if running "$p"; then
 			echo "attempt $attempt: ${f#pids/} (pid $p) outlived its run" >> orphans
 			kill -9 "$p" 2> /dev/null
 		fi
