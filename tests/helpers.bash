@@ -74,3 +74,6 @@ block = os.environ.get("READER_GONE_BLOCK") == "1"
 pre = (lambda: signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGPIPE])) if block else None
 print(subprocess.run(sys.argv[1:], stdout=w, preexec_fn=pre).returncode)' "$@"
 }
+
+# running PID (zombie-aware), shared with the reliability scripts
+. "$BATS_TEST_DIRNAME/reliability/common.sh"

@@ -257,7 +257,7 @@ wait_gone() {
 	local i p alive
 	for i in $(seq 1 60); do
 		alive=
-		for p in "$@"; do kill -0 "$p" 2> /dev/null && alive=1; done
+		for p in "$@"; do running "$p" && alive=1; done
 		[ -z "$alive" ] && return 0
 		sleep 0.05
 	done

@@ -13,3 +13,13 @@ compare() {
 		print lost + 0, dup + 0
 	}' "$2"
 }
+
+# running PID: the process is alive and not a zombie.  A zombie is dead,
+# waiting only for its reaper, and a container's pid 1 may reap late (or
+# never): kill -0 still finds it.
+running() {
+	local st
+	kill -0 "$1" 2> /dev/null || return 1
+	st=$(sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2> /dev/null) || return 1
+	[ "$st" != Z ] && [ "$st" != X ]
+}

@@ -342,15 +342,6 @@ dlq_replay_commit_result() { cat got; jq -c .original_record bad.ndjson; }
 # within a second of the run's end, or it is an orphan (it would go on
 # with a cut-off input: a torn record, a write a retry makes again),
 # counted as a duplicate.  Settle hooks call it; output goes to a file.
-# A zombie is dead: it waits only for its reaper, and a container whose
-# pid 1 reaps nothing keeps the killed group's zombies for good, where
-# kill -0 still finds them.
-running() {
-	local st
-	kill -0 "$1" 2> /dev/null || return 1
-	st=$(sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2> /dev/null) || return 1
-	[ "$st" != Z ] && [ "$st" != X ]
-}
 orphans_check() {
 	local f p t
 	for f in pids/*; do
