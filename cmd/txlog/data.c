@@ -1213,6 +1213,15 @@ static bool parse_term(const char **sp, struct pred_term *t)
 	}
 	t->bare = *s != '"';
 	struct scan_error se;
+	if (lit.len == 4 && memcmp(lit.p, "null", 4) == 0) {
+		/* SQL's nulls: only = and != mean anything next to null */
+		if (op != OP_EQ && op != OP_NE)
+			cli_usage_error("--where: %s %s null matches no row (a "
+					"comparison with null is never true); "
+					"use %s = null or %s != null", col.p,
+					pred_op_name(op), col.p, col.p);
+		t->is_null = true;
+	}
 	if (!lit.len) {
 		buf_free(&col);
 		buf_free(&lit);
@@ -1433,6 +1442,24 @@ static bool op_holds(int c, enum pred_op op)
 	return false;
 }
 
+/*
+ * Does a row whose column is v (JSON text) satisfy t?  SQL's nulls, as
+ * Delta's DELETE, UPDATE and replaceWhere read them: a null (or absent)
+ * column makes a comparison with a value unknown, which matches no row,
+ * so `v < 10` and `s != "x"` leave the nulls; `= null` and `!= null`
+ * are IS NULL and IS NOT NULL.
+ */
+static bool term_holds(const struct pred_term *t, const char *v, size_t vn)
+{
+	bool vnull = vn == 4 && memcmp(v, "null", 4) == 0;
+	if (t->is_null)
+		return t->op == OP_EQ ? vnull : !vnull;
+	if (vnull)
+		return false;
+	return op_holds(value_compare_as(t->ord, v, vn, t->lit,
+					 strlen(t->lit)), t->op);
+}
+
 bool pred_match(struct pred *p, const struct scan_record *r)
 {
 	for (size_t i = 0; i < p->n; i++) {
@@ -1443,9 +1470,7 @@ bool pred_match(struct pred *p, const struct scan_record *r)
 			v = "null";
 			vn = 4;
 		}
-		int c = value_compare_as(p->t[i].ord, v, vn, p->t[i].lit,
-					 strlen(p->t[i].lit));
-		if (!op_holds(c, p->t[i].op))
+		if (!term_holds(&p->t[i], v, vn))
 			return false;
 	}
 	if (p->jq) {
@@ -1559,9 +1584,7 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 				if (strcmp(f->pv[k].name, t->col) == 0)
 					val = f->pv[k].value;
 			part_json(s, f, t->col, val, &b);
-			may = op_holds(value_compare_as(t->ord, b.p, b.len,
-							 t->lit, ln),
-				       t->op);
+			may = term_holds(t, b.p, b.len);
 			continue;
 		}
 		const char *fst = dl_file_stats(f);
@@ -1584,13 +1607,15 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 		if (!have) {
 			/* all null: only null can be there */
 			if (nrec >= 0 && nulls == nrec)
-				may = op_holds(value_compare("null", 4, t->lit,
-							     ln), t->op);
+				may = term_holds(t, "null", 4);
 			continue;
 		}
-		bool null_possible = nulls != 0 &&
-				     op_holds(value_compare("null", 4, t->lit, ln),
-					      t->op);
+		/* min and max are of the non-null values; = null wants a
+		 * null, != null any value, which a min is */
+		if (t->is_null) {
+			may = t->op == OP_NE || nulls != 0;
+			continue;
+		}
 		int cmin = value_compare_as(t->ord, mn, mnn, t->lit, ln);
 		int cmax = max_compare(t, mx, mxn);
 		bool range;
@@ -1602,7 +1627,7 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 		case OP_GT: range = cmax > 0; break;
 		default: range = cmax >= 0; break;
 		}
-		may = range || null_possible;
+		may = range;
 	}
 	buf_free(&b);
 	return may;

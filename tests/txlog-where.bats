@@ -1,0 +1,80 @@
+#!/usr/bin/env bats
+# txlog --where terms (cat, delete, update, overwrite, optimize and the
+# conflict check) against the column's type, with SQL's nulls: a null
+# (or absent) column matches no comparison with a value, only = null.
+
+load helpers
+
+table() {
+	cat > s.json <<'JSON'
+{"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}},{"name":"v","type":"long","nullable":true,"metadata":{}},{"name":"s","type":"string","nullable":true,"metadata":{}},{"name":"p","type":"string","nullable":true,"metadata":{}}]}
+JSON
+	txlog init t --schema s.json "$@"
+	printf '%s\n' '{"id":1,"v":5,"s":"x","p":"a"}' '{"id":2,"s":"y","p":"b"}' \
+		'{"id":3,"v":null,"s":null}' '{"id":4,"v":20,"s":"x","p":"a"}' |
+		txlog append t
+}
+
+ids() {
+	txlog "$@" | jq -c .id | paste -sd, -
+}
+
+@test "a null or absent column matches no comparison with a value" {
+	table
+	run ids cat t --where 'v < 10'
+	assert_output '1'
+	run ids cat t --where 'v <= 5'
+	assert_output '1'
+	run ids cat t --where 'v != 5'
+	assert_output '4'
+	run ids cat t --where 's != "x"'
+	assert_output '2'
+	run ids cat t --where 's < "y"'
+	assert_output '1,4'
+	run ids cat t --where 'v = null'
+	assert_output '2,3'
+	run ids cat t --where 'v != null'
+	assert_output '1,4'
+}
+
+@test "the same with the table's statistics and partition values skipping files" {
+	table --partition-by p
+	echo '{"id":5,"v":null,"s":null,"p":null}' | txlog append t
+	run ids cat t --where 'p != "a"'
+	assert_output '2'
+	run ids cat t --where 'p < "b"'
+	assert_output '1,4'
+	run ids cat t --where 'p = null'
+	assert_output '3,5'
+	run ids cat t --where 'v < 10'
+	assert_output '1'
+	run ids cat t --where 'v = null'
+	assert_output '2,3,5'
+	run ids cat t --where 's != "x"'
+	assert_output '2'
+	run ids cat t --where 's = null'
+	assert_output '3,5'
+}
+
+@test "delete and update --where leave the null rows a comparison does not match" {
+	table
+	txlog delete t --where 'v < 10'
+	run ids cat t
+	assert_output '2,3,4'
+	txlog update t --set 's = "z"' --where 's != "x"'
+	run sh -c "txlog cat t | jq -c '[.id,.s]' | paste -sd, -"
+	assert_output '[3,null],[4,"x"],[2,"z"]'
+}
+
+@test "an order comparison with null is refused: it would match no row" {
+	table
+	run txlog cat t --where 'v < null'
+	assert_failure 2
+	assert_output - <<'OUT'
+txlog: --where: v < null matches no row (a comparison with null is never true); use v = null or v != null
+Try 'txlog --help' for more information.
+OUT
+	run txlog delete t --where 's >= null'
+	assert_failure 2
+	assert_line -n 0 'txlog: --where: s >= null matches no row (a comparison with null is never true); use s = null or s != null'
+}
