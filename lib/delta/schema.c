@@ -710,6 +710,15 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 				pname(path));
 			return -1;
 		}
+		/* Delta's timestamps are microseconds: a finer one would
+		 * be cut by every other reader, and its partition value
+		 * would not be the protocol's .ffffff */
+		if (in.nsec % 1000 != 0) {
+			errbuf_set(err, errlen, "column %s: %.*s is finer than "
+				"a microsecond, the most a %s holds",
+				pname(path), (int)n, p, t->name);
+			return -1;
+		}
 		return 0;
 	}
 	case DT_BOOLEAN:
