@@ -78,3 +78,20 @@ OUT
 	assert_failure 2
 	assert_line -n 0 'txlog: --where: s >= null matches no row (a comparison with null is never true); use s = null or s != null'
 }
+
+@test "a timestamp_ntz takes no offset, in records, --set or --where" {
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"nt","type":"timestamp_ntz","nullable":true,"metadata":{}}]}' > n.json
+	txlog init t --schema n.json
+	run txlog append t <<< '{"id":1,"nt":"2024-01-01T10:00:00+02:00"}'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .nt: "2024-01-01T10:00:00+02:00" has an offset, which a timestamp_ntz (no zone) cannot keep; give its wall-clock time with Z; nothing committed'
+	printf '%s\n' '{"id":1,"nt":"2024-01-01T10:00:00Z"}' '{"id":2,"nt":"2024-01-01T11:00:00+00:00"}' | txlog append t
+	run ids cat t --where 'nt >= "2024-01-01T10:30"'
+	assert_output '2'
+	run txlog cat t --where 'nt < "2024-01-01T12:00:00+02:00"'
+	assert_failure 2
+	assert_line -n 0 'txlog: --where: column nt is timestamp_ntz: "2024-01-01T12:00:00+02:00" is not a time without a zone (a timestamp_ntz has none; an offset names an instant)'
+	run txlog update t --set 'nt = "2024-01-01T12:00:00-05:00"' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 'txlog: --set '\''nt = "2024-01-01T12:00:00-05:00"'\'': column nt is timestamp_ntz: "2024-01-01T12:00:00-05:00" has an offset, which a timestamp_ntz (no zone) cannot keep; give its wall-clock time with Z'
+}

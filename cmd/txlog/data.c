@@ -1377,6 +1377,10 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 		if (!d || time_parse_loose(d, dl, &in, &zoned, &why)) {
 			want = "a time: \"2024-01-01\", \"2024-01-01T08:30\" "
 			       "or RFC 3339 with a zone (none: UTC)";
+		} else if (ty->kind == DT_TIMESTAMP_NTZ &&
+			   !ds_ntz_zone_ok(d, dl)) {
+			want = "a time without a zone (a timestamp_ntz has "
+			       "none; an offset names an instant)";
 		} else {
 			/* the instant, in the one spelling compare reads */
 			char tb[TIME_STRMAX];

@@ -448,6 +448,16 @@ static void retype(struct ds_type *t, enum dt_kind k)
 	t->name = xstrdup(kind_name(k));
 }
 
+bool ds_ntz_zone_ok(const char *s, size_t n)
+{
+	if (n && (s[n - 1] == 'Z' || s[n - 1] == 'z'))
+		return true;
+	if (n >= 6 && (s[n - 6] == '+' || s[n - 6] == '-') &&
+	    s[n - 3] == ':')
+		return memcmp(s + n - 5, "00:00", 5) == 0;
+	return true; /* no zone */
+}
+
 static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		 bool *changed, struct buf *path, char *err, size_t errlen);
 
@@ -708,6 +718,13 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		if (n >= 64 || time_parse_instant(tmp, l, &in, &why) != 0) {
 			errbuf_set(err, errlen, "column %s: not an RFC 3339 time",
 				pname(path));
+			return -1;
+		}
+		if (t->kind == DT_TIMESTAMP_NTZ && !ds_ntz_zone_ok(tmp, l)) {
+			errbuf_set(err, errlen, "column %s: %.*s has an offset, "
+				"which a timestamp_ntz (no zone) cannot keep; "
+				"give its wall-clock time with Z", pname(path),
+				(int)n, p);
 			return -1;
 		}
 		/* Delta's timestamps are microseconds: a finer one would
