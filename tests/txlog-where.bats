@@ -95,3 +95,18 @@ OUT
 	assert_failure 2
 	assert_line -n 0 'txlog: --set '\''nt = "2024-01-01T12:00:00-05:00"'\'': column nt is timestamp_ntz: "2024-01-01T12:00:00-05:00" has an offset, which a timestamp_ntz (no zone) cannot keep; give its wall-clock time with Z'
 }
+
+@test "merge refuses a source record whose key is null: it matches no row" {
+	table
+	run txlog merge t -k .v <<'EOF2'
+{"id":7,"v":5,"s":"new"}
+{"id":8,"v":null,"s":"keyless"}
+EOF2
+	assert_failure 2
+	assert_output 'txlog: stdin:2: merge key .v is null, which matches no row (SQL'\''s nulls, as Delta'\''s MERGE); give the record a key'
+	run ls t/_delta_log
+	assert_output $'00000000000000000000.json\n00000000000000000001.json'
+	echo '{"id":7,"v":5,"s":"new"}' | txlog merge t -k .v
+	run ids cat t
+	assert_output '2,3,4,7'
+}
