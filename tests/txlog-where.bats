@@ -110,3 +110,15 @@ EOF2
 	run ids cat t
 	assert_output '2,3,4,7'
 }
+
+@test "a binary column takes = and !=, not an order its base64 text does not have" {
+	echo '{"type":"struct","fields":[{"name":"b","type":"binary","nullable":true,"metadata":{}}]}' > b.json
+	txlog init t --schema b.json
+	# bytes 0x00 < 0xff, base64 "AA==" < "/w==" is false by text
+	printf '%s\n' '{"b":"AA=="}' '{"b":"/w=="}' | txlog append t
+	run txlog cat t --where 'b = "/w=="'
+	assert_output '{"b":"/w=="}'
+	run txlog cat t --where 'b < "/w=="'
+	assert_failure 2
+	assert_line -n 0 'txlog: --where: column b is binary: b < would order the base64 text, not the bytes; only = and != compare it'
+}

@@ -1347,6 +1347,12 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 	case DT_BINARY:
 		if (lc != '"')
 			want = "a string in double quotes";
+		else if (ty->kind == DT_BINARY && t->op != OP_EQ &&
+			 t->op != OP_NE)
+			cli_usage_error("--where: column %s is binary: %s %s "
+					"would order the base64 text, not the "
+					"bytes; only = and != compare it",
+					t->col, t->col, pred_op_name(t->op));
 		break;
 	case DT_BYTE: case DT_SHORT: case DT_INTEGER: case DT_LONG:
 	case DT_FLOAT: case DT_DOUBLE: case DT_DECIMAL:
