@@ -1156,10 +1156,13 @@ static bool parse_term(const char **sp, struct pred_term *t)
 			return false;
 		size_t dl;
 		char *d = scan_strdup_lit_len(s, (size_t)(e + 1 - s), &dl);
-		if (memchr(d, '\0', dl))
+		if (memchr(d, '\0', dl)) {
+			free(d); /* LSan: nothing held on the way out */
+			buf_free(&col);
 			cli_usage_error("--where: the column name %.*s holds a "
 					"NUL (\\u0000), which no column name "
 					"can", (int)(e + 1 - s), s);
+		}
 		buf_add(&col, d, dl);
 		free(d);
 		s = e + 1;
@@ -1201,25 +1204,34 @@ static bool parse_term(const char **sp, struct pred_term *t)
 		while (*e && *e != ' ' && *e != '\t' && *e != ')')
 			e++;
 		buf_add(&lit, s, (size_t)(e - s));
-		if (*s == '\'')
-			cli_usage_error("--where: %.*s: SQL quotes; a string "
-					"takes JSON's double quotes: %s %s \"%.*s\"",
-					(int)(e - s), s, col.p,
-					pred_op_name(op),
-					(int)(e - s > 1 && e[-1] == '\''
-						      ? e - s - 2
-						      : e - s - 1),
-					s + 1);
+		if (*s == '\'') {
+			char msg[1024];
+			snprintf(msg, sizeof msg, "--where: %.*s: SQL quotes; "
+				 "a string takes JSON's double quotes: %s %s "
+				 "\"%.*s\"", (int)(e - s), s, col.p,
+				 pred_op_name(op),
+				 (int)(e - s > 1 && e[-1] == '\'' ? e - s - 2
+								  : e - s - 1),
+				 s + 1);
+			buf_free(&col);
+			buf_free(&lit);
+			cli_usage_error("%s", msg);
+		}
 	}
 	t->bare = *s != '"';
 	struct scan_error se;
 	if (lit.len == 4 && memcmp(lit.p, "null", 4) == 0) {
 		/* SQL's nulls: only = and != mean anything next to null */
-		if (op != OP_EQ && op != OP_NE)
-			cli_usage_error("--where: %s %s null matches no row (a "
-					"comparison with null is never true); "
-					"use %s = null or %s != null", col.p,
-					pred_op_name(op), col.p, col.p);
+		if (op != OP_EQ && op != OP_NE) {
+			char msg[1024];
+			snprintf(msg, sizeof msg, "--where: %s %s null matches "
+				 "no row (a comparison with null is never "
+				 "true); use %s = null or %s != null", col.p,
+				 pred_op_name(op), col.p, col.p);
+			buf_free(&col);
+			buf_free(&lit);
+			cli_usage_error("%s", msg);
+		}
 		t->is_null = true;
 	}
 	if (!lit.len) {
