@@ -268,6 +268,28 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output 'txlog: h: column id: type change string -> long (delta.typeChanges) is not one the typeWidening feature allows; refusing to read'
 }
 
+# Type Widening: "Byte, Short or Int -> Decimal(10 + k1, k2) where
+# k1 >= k2 >= 0; Long -> Decimal(20 + k1, k2)": a decimal(5,0) holds
+# every byte, but is not a change the protocol lists
+@test "an integer to decimal type change is read only with the protocol's 10 or 20 digits" {
+	for ch in 'byte decimal(5,0) refused' 'short decimal(9,0) refused' \
+		'integer decimal(12,3) refused' 'long decimal(21,2) refused' \
+		'byte decimal(10,0) ok' 'integer decimal(13,3) ok' \
+		'long decimal(22,2) ok'; do
+		set -- $ch
+		rm -rf h
+		ss="\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"id\\\",\\\"type\\\":\\\"$2\\\",\\\"nullable\\\":true,\\\"metadata\\\":{\\\"delta.typeChanges\\\":[{\\\"fromType\\\":\\\"$1\\\",\\\"toType\\\":\\\"$2\\\"}]}}]}\""
+		hand h 0 "$(proto 3 7 ',"readerFeatures":["typeWidening"],"writerFeatures":["typeWidening"]')" "$(meta '' "$ss")"
+		run txlog files h
+		if [ "$3" = ok ]; then
+			assert_success
+		else
+			assert_failure 2
+			assert_output "txlog: h: column id: type change $1 -> $2 (delta.typeChanges) is not one the typeWidening feature allows; refusing to read"
+		fi
+	done
+}
+
 # ---- legacy writer versions: honour or refuse ----
 
 # Append-only Tables: "The table must be on a Writer Version starting

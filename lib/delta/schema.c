@@ -1174,9 +1174,12 @@ bool ds_widening_allowed(const char *from, const char *to)
 		if (decimal_ps(from, &p, &sc))
 			return p2 >= p && s2 >= sc && p2 - s2 >= p - sc &&
 			       (p2 != p || s2 != sc);
-		static const int digits[] = {0, 3, 5, 10, 20};
+		/* the protocol's Decimal(10 + k1, k2) for byte, short
+		 * and integer alike (all INT32 in Parquet), and
+		 * Decimal(20 + k1, k2) for long, k1 >= k2 >= 0: not the
+		 * digits the narrower type needs */
 		if (fr)
-			return p2 - s2 >= digits[fr];
+			return s2 >= 0 && p2 - s2 >= (fr == 4 ? 20 : 10);
 	}
 	return false;
 }
