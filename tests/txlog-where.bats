@@ -122,3 +122,20 @@ EOF2
 	assert_failure 2
 	assert_line -n 0 'txlog: --where: column b is binary: b < would order the base64 text, not the bytes; only = and != compare it'
 }
+
+@test "a binary column is no partition column: its partition value would be base64, not its bytes" {
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"b","type":"binary","nullable":true,"metadata":{}}]}' > b.json
+	run txlog init t --schema b.json --partition-by b
+	assert_failure 2
+	assert_output "txlog: b.json: partition column b is binary: PROTOCOL.md's partition value is its bytes, and txlog holds binary as base64 text; partition by another column"
+	[ ! -e t ]
+	# one made so by hand (or by an older txlog) takes no write
+	txlog init t --schema b.json
+	sed -i 's/"partitionColumns":\[\]/"partitionColumns":["b"]/' t/_delta_log/00000000000000000000.json
+	unseal t/_delta_log/00000000000000000000.json
+	run txlog append t <<< '{"id":1,"b":"aGk="}'
+	assert_failure 2
+	assert_output "txlog: t: partition column b is binary: PROTOCOL.md's partition value is its bytes, and txlog holds binary as base64 text; refusing to write"
+	run ls t/_delta_log
+	assert_output '00000000000000000000.json'
+}

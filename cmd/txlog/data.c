@@ -177,6 +177,17 @@ unsigned txlog_next_part(void)
 struct dws *dws_new(const char *table, const struct ds_type *schema,
 		    char *const *part, size_t npart, int level)
 {
+	/* a table another writer (or an older txlog) partitioned by a
+	 * binary column: the partition values written would be base64
+	 * text, which readers take for the bytes themselves */
+	for (size_t i = 0; i < npart; i++) {
+		const struct ds_type *t = col_type(schema, part[i]);
+		if (t && t->kind == DT_BINARY)
+			cli_die(EXIT_TROUBLE, "%s: partition column %s is "
+				"binary: PROTOCOL.md's partition value is its "
+				"bytes, and txlog holds binary as base64 text; "
+				"refusing to write", table, part[i]);
+	}
 	struct dws *w = xcalloc(1, sizeof *w);
 	w->table = table;
 	w->schema = schema;

@@ -75,6 +75,13 @@ int verb_init(void)
 					"%s: partition column %s must be a "
 					"primitive column of the schema",
 					opt.schema_file, opt.part[i]);
+			if (f->type->kind == DT_BINARY)
+				cli_die(EXIT_TROUBLE, "%s: partition column %s "
+					"is binary: PROTOCOL.md's partition "
+					"value is its bytes, and txlog holds "
+					"binary as base64 text; partition by "
+					"another column", opt.schema_file,
+					opt.part[i]);
 		}
 	} else {
 		/* PROTOCOL.md: partitionColumns are "names of columns" of
