@@ -94,6 +94,10 @@ OUT
 	run txlog update t --set 'nt = "2024-01-01T12:00:00-05:00"' --where 'id = 1'
 	assert_failure 2
 	assert_line -n 0 'txlog: --set '\''nt = "2024-01-01T12:00:00-05:00"'\'': column nt is timestamp_ntz: "2024-01-01T12:00:00-05:00" has an offset, which a timestamp_ntz (no zone) cannot keep; give its wall-clock time with Z'
+	# the forms --where takes, written with Z
+	txlog update t --set 'nt = "2024-01-02 10:30"' --where 'id = 1'
+	run txlog cat t --where 'nt = "2024-01-02T10:30"'
+	assert_output '{"id":1,"nt":"2024-01-02T10:30:00Z"}'
 }
 
 @test "merge refuses a source record whose key is null: it matches no row" {
