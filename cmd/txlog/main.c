@@ -232,14 +232,18 @@ int main(int argc, char **argv)
 				cli_usage_error("too many --partition-by");
 			opt.part[opt.npart++] = optarg;
 			break;
-		case O_CPI:
-			opt.checkpoint_every =
-				(int64_t)cli_count("--checkpoint-interval",
-						   optarg);
+		case O_CPI: {
+			uint64_t n = cli_count("--checkpoint-interval", optarg);
+			if (n > INT64_MAX)
+				cli_usage_error("--checkpoint-interval %s: at "
+						"most %lld", optarg,
+						(long long)INT64_MAX);
+			opt.checkpoint_every = (int64_t)n;
 			if (opt.checkpoint_every < 1)
 				cli_usage_error("--checkpoint-interval must "
 						"be at least 1");
 			break;
+		}
 		case O_TXN:
 			opt.txn = optarg;
 			break;
@@ -278,9 +282,13 @@ int main(int argc, char **argv)
 			opt.as_of = optarg;
 			break;
 		case O_LEVEL:
-			opt.level = (int)cli_count("--level", optarg);
-			if (opt.level < 1 || opt.level > 19)
+		{
+			/* checked before the cast: 2^32 + 3 is no level 3 */
+			uint64_t n = cli_count("--level", optarg);
+			if (n < 1 || n > 19)
 				cli_usage_error("--level must be 1 to 19");
+			opt.level = (int)n;
+		}
 			break;
 		case O_STATS:
 			opt.stats = true;
