@@ -290,6 +290,21 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	done
 }
 
+# Transaction Identifiers: "version: An application-specific numeric
+# identifier for this transaction" (a long in the checkpoint schema):
+# one not read as a Long is refused, never taken for 0
+@test "a txn whose version is not a whole number is refused, not read as 0" {
+	mk
+	for bad in '"5"' '1e3' '9223372036854775808' 'null'; do
+		hand t 2 "{\"txn\":{\"appId\":\"app\",\"version\":$bad}}"
+		run txlog append t --txn app:3 <<< '{"id":2}'
+		assert_failure 2
+		assert_output "txlog: t: version 2: a txn action without a string appId and a whole-number version (a Long): {\"appId\":\"app\",\"version\":$bad}; refusing"
+	done
+	run ls t/_delta_log
+	assert_output $'00000000000000000000.json\n00000000000000000001.json\n00000000000000000002.json'
+}
+
 # ---- legacy writer versions: honour or refuse ----
 
 # Append-only Tables: "The table must be on a Writer Version starting
