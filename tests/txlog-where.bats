@@ -85,6 +85,9 @@ OUT
 	run txlog append t <<< '{"id":1,"nt":"2024-01-01T10:00:00+02:00"}'
 	assert_failure 2
 	assert_output 'txlog: stdin:1: column .nt: "2024-01-01T10:00:00+02:00" has an offset, which a timestamp_ntz (no zone) cannot keep; give its wall-clock time with Z; nothing committed'
+	run txlog append t <<< '{"id":1,"nt":"2024-01-01T10:00:00"}'
+	assert_failure 2
+	assert_output "txlog: stdin:1: column .nt: not an RFC 3339 time (a timestamp_ntz's wall-clock time is written with Z); nothing committed"
 	printf '%s\n' '{"id":1,"nt":"2024-01-01T10:00:00Z"}' '{"id":2,"nt":"2024-01-01T11:00:00+00:00"}' | txlog append t
 	run ids cat t --where 'nt >= "2024-01-01T10:30"'
 	assert_output '2'

@@ -716,8 +716,12 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		size_t l = scan_string_decode(p, n < 64 ? n : 63, tmp);
 		/* any year 0000-9999, as Delta's timestamps (0001-9999) */
 		if (n >= 64 || time_parse_instant(tmp, l, &in, &why) != 0) {
-			errbuf_set(err, errlen, "column %s: not an RFC 3339 time",
-				pname(path));
+			errbuf_set(err, errlen, "column %s: not an RFC 3339 "
+				"time%s", pname(path),
+				t->kind == DT_TIMESTAMP_NTZ
+					? " (a timestamp_ntz's wall-clock "
+					  "time is written with Z)"
+					: "");
 			return -1;
 		}
 		if (t->kind == DT_TIMESTAMP_NTZ && !ds_ntz_zone_ok(tmp, l)) {
