@@ -305,6 +305,27 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output $'00000000000000000000.json\n00000000000000000001.json\n00000000000000000002.json'
 }
 
+# Add File: "Values for all partition columns present in the schema
+# MUST be present for all files in the table."
+@test "a file without a value for a partition column is refused, not read as null" {
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"p","type":"string","nullable":true,"metadata":{}}]}' > p.json
+	txlog init t --schema p.json --partition-by p
+	echo '{"id":1,"p":"a"}' | txlog append t
+	unseal t/_delta_log/00000000000000000001.json
+	cp t/_delta_log/00000000000000000001.json c1
+	sed -i 's/"partitionValues":{"p":"a"}/"partitionValues":{}/' t/_delta_log/00000000000000000001.json
+	path=$(jq -r 'select(.add) | .add.path' c1)
+	for verb in 'cat --where p=null' files verify; do
+		run txlog $verb t
+		assert_failure 2
+		assert_output "txlog: t: version 1: $path has no partition value for p, which every file must have; refusing"
+	done
+	sed 's/"partitionValues":{"p":"a"}/"partitionValues":{"p":"a","q":"b"}/' c1 > t/_delta_log/00000000000000000001.json
+	run txlog cat t
+	assert_failure 2
+	assert_output "txlog: t: version 1: $path has partition values for columns that are not the table's partition columns; refusing"
+}
+
 # ---- legacy writer versions: honour or refuse ----
 
 # Append-only Tables: "The table must be on a Writer Version starting
