@@ -36,21 +36,22 @@ static const struct cli_verb verbs[] = {
 	 "Add records in one commit",
 	 EX_INIT "  printf '{\"id\":1}\\n' | txlog append orders --txn load:1\n"
 	 "  printf '{\"id\":1}\\n' | txlog append orders --txn load:1\n"},
-	{"overwrite", "overwrite TABLE [--where 'COL = VALUE']... [FILE]...",
+	{"overwrite", "overwrite TABLE [--where 'COL = VALUE']... "
+		      "[--txn APP:VERSION] [--merge-schema] [FILE]...",
 	 "where txn merge-schema level threads checkpoint-interval stats",
 	 "Replace the rows --where matches (or all) with the records",
 	 EX_INIT EX_ROWS
 	 "  printf '{\"id\":2,\"v\":5}\\n' | txlog overwrite orders --where "
 	 "'id = 2'\n"},
 	{"merge", "merge TABLE -k EXPR [--when-newer EXPR] [--delete-when EXPR] "
-		  "[FILE]...",
+		  "[--txn APP:VERSION] [--merge-schema] [FILE]...",
 	 "key when-newer delete-when txn merge-schema level threads "
 	 "checkpoint-interval stats",
 	 "Upsert records by key",
 	 EX_INIT EX_ROWS
 	 "  printf '{\"id\":2,\"v\":2}\\n' | txlog merge orders -k .id "
 	 "--when-newer .v\n"},
-	{"delete", "delete TABLE --where EXPR",
+	{"delete", "delete TABLE --where EXPR [--txn APP:VERSION]",
 	 "where txn level threads checkpoint-interval stats",
 	 "Delete the rows that match",
 	 EX_INIT EX_ROWS "  txlog delete orders --where 'id = 2'\n"},
