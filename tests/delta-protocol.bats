@@ -326,6 +326,27 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output "txlog: t: version 1: $path has partition values for columns that are not the table's partition columns; refusing"
 }
 
+# Add File and Remove File: deletionTimestamp and modificationTime are
+# "milliseconds since the epoch" (a Long): another value is refused,
+# never read as 0 (a tombstone of 1970, which the next checkpoint drops)
+@test "a remove whose deletionTimestamp is not a Long is refused, by vacuum too" {
+	mk
+	f=$(jq -r 'select(.add) | .add.path' t/_delta_log/00000000000000000001.json)
+	for ts in '"1700000000000"' '1.7e12' '99999999999999999999'; do
+		hand t 2 "{\"remove\":{\"path\":\"$f\",\"deletionTimestamp\":$ts,\"dataChange\":true}}"
+		run txlog vacuum t
+		assert_failure 2
+		assert_output "txlog: t: version 2: remove with deletionTimestamp $ts, not milliseconds since the epoch; refusing"
+	done
+	run test -e "t/$f"
+	assert_success
+	# absent or null is 0, as Delta reads it
+	hand t 2 "{\"remove\":{\"path\":\"$f\",\"deletionTimestamp\":null,\"dataChange\":true}}"
+	run txlog cat t
+	assert_success
+	assert_output ''
+}
+
 # ---- legacy writer versions: honour or refuse ----
 
 # Append-only Tables: "The table must be on a Writer Version starting

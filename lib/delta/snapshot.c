@@ -173,6 +173,8 @@ static int apply_file(struct dl_snapshot *s, const char *p,
 	int64_t size = 0, mtime = 0;
 	const char *bad_size = NULL; /* a size that is not a byte count */
 	size_t bad_size_len = 0;
+	const char *bad_time = NULL; /* a time that is not milliseconds */
+	size_t bad_time_len = 0;
 	const char *time_name = add ? "modificationTime" : "deletionTimestamp";
 	size_t time_len = add ? 16 : 17;
 	for (size_t c = m + 1; c < rec->nmembers && rec->members[c].parent == m;
@@ -191,8 +193,15 @@ static int apply_file(struct dl_snapshot *s, const char *p,
 				bad_size_len = xn;
 			}
 		} else if (key_is(k, kn, esc, time_name, time_len)) {
-			if (!scan_parse_i64(x, xn, &mtime))
-				mtime = 0;
+			/* absent or null is 0, as Delta reads it; another
+			 * value is no time, and a remove's read as 0 would
+			 * be a tombstone of 1970, dropped by a checkpoint */
+			bad_time = NULL;
+			mtime = 0;
+			if (x[0] != 'n' && !scan_parse_i64(x, xn, &mtime)) {
+				bad_time = x;
+				bad_time_len = xn;
+			}
 		} else if (add && key_is(k, kn, esc, "stats", 5)) {
 			st = x[0] == '"' ? x : NULL;
 			stn = xn;
@@ -214,6 +223,13 @@ static int apply_file(struct dl_snapshot *s, const char *p,
 			"a byte count; refusing", s->table, (long long)version,
 			add ? "add" : "remove",
 			(int)(bad_size_len > 40 ? 40 : bad_size_len), bad_size);
+		return -1;
+	}
+	if (bad_time) {
+		errbuf_set(err, errlen, "%s: version %lld: %s with %s %.*s, not "
+			"milliseconds since the epoch; refusing", s->table,
+			(long long)version, add ? "add" : "remove", time_name,
+			(int)(bad_time_len > 40 ? 40 : bad_time_len), bad_time);
 		return -1;
 	}
 	if (dv) {
