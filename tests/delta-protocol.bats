@@ -347,6 +347,25 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output ''
 }
 
+# Change Metadata: "partitionColumns: An array containing the names of
+# columns by which the data should be partitioned"
+@test "a partition column the schema does not have, or a struct, is refused" {
+	hand h 0 "$(proto 1 2)" "$(meta '' | jq -c '.metaData.partitionColumns = ["q"]')"
+	for verb in files cat schema; do
+		run txlog $verb h
+		assert_failure 2
+		assert_output "txlog: h: partition column 'q' is not a column of the schema; refusing"
+	done
+	run txlog append h <<< '{"id":1}'
+	assert_failure 2
+	[ ! -e h/_delta_log/00000000000000000001.json ]
+	ss='"{\"type\":\"struct\",\"fields\":[{\"name\":\"s\",\"type\":{\"type\":\"struct\",\"fields\":[]},\"nullable\":true,\"metadata\":{}}]}"'
+	hand h 0 "$(proto 1 2)" "$(meta '' "$ss" | jq -c '.metaData.partitionColumns = ["s"]')"
+	run txlog files h
+	assert_failure 2
+	assert_output "txlog: h: partition column 's' is not a primitive column of the schema; refusing"
+}
+
 # ---- legacy writer versions: honour or refuse ----
 
 # Append-only Tables: "The table must be on a Writer Version starting

@@ -327,6 +327,21 @@ int dl_check_snapshot(const struct dl_snapshot *s, char *err,
 	}
 	if (check_type_changes(s->schema, s->table, err, errlen))
 		return -1;
+	/* partitionColumns name "columns by which the data should be
+	 * partitioned": a name the schema lacks has no type to read its
+	 * values by, and a struct has no partition value (a schema with
+	 * no column at all is an --infer table of an older txlog before
+	 * its first write, which declares them) */
+	for (size_t i = 0; s->schema->nfields && i < s->npart; i++) {
+		const char *c = s->part_cols[i];
+		const struct ds_field *f = ds_field(s->schema, c, strlen(c));
+		if (!f || !ds_primitive(f->type)) {
+			errbuf_set(err, errlen, "%s: partition column '%s' is %s "
+				"of the schema; refusing", s->table, c,
+				f ? "not a primitive column" : "not a column");
+			return -1;
+		}
+	}
 	return 0;
 }
 
