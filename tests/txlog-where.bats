@@ -146,3 +146,15 @@ EOF2
 	run ls t/_delta_log
 	assert_output '00000000000000000000.json'
 }
+
+@test "the first overwrite --where of an --infer table takes the type its records give the partition column" {
+	txlog init t --infer --partition-by day
+	echo '{"id":1,"day":5}' | txlog overwrite t --where 'day = 5'
+	echo '{"id":2,"day":5}' | txlog overwrite t --where 'day = 5'
+	run txlog cat t
+	assert_output '{"id":2,"day":5}'
+	run sh -c "txlog schema t | jq -c '.fields[] | select(.name == \"day\") | .type'"
+	assert_output '"integer"'
+	run txlog cat t --where 'day = "5"'
+	assert_failure 2
+}
