@@ -99,3 +99,19 @@ EOF2
 	run ls t/_delta_log
 	assert_output $'00000000000000000000.json\n00000000000000000001.json'
 }
+
+@test "a date spelled with a JSON escape is the date it decodes to" {
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"d","type":"date","nullable":true,"metadata":{}}]}' > d.json
+	txlog init t --schema d.json --partition-by d
+	printf '%s\n' '{"id":1,"d":"\u0032024-01-01"}' '{"id":2,"d":"2024-01-01"}' | txlog append t
+	run sh -c "jq -c '.add.partitionValues // empty' t/_delta_log/00000000000000000001.json"
+	assert_output '{"d":"2024-01-01"}'
+	run txlog cat t --where 'd = "2024-01-01"'
+	assert_output - <<'EOF2'
+{"id":1,"d":"\u0032024-01-01"}
+{"id":2,"d":"2024-01-01"}
+EOF2
+	run txlog append t <<< '{"id":3,"d":"\u0032024-02-30"}'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .d: "\u0032024-02-30" is not a date YYYY-MM-DD; nothing committed'
+}

@@ -697,6 +697,14 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 			return mismatch(t, p, path, err, errlen);
 		int64_t days;
 		const char *why;
+		/* a date spelled with escapes is the date it decodes to */
+		char dtmp[64];
+		if (n != 12 && n < sizeof dtmp && memchr(p, '\\', n)) {
+			size_t l = scan_string_decode(p, n, dtmp);
+			if (l == 10 && time_parse_date(dtmp, 10, &days,
+						       &why) == 0)
+				return 0;
+		}
 		if (n != 12 || time_parse_date(p + 1, 10, &days, &why) != 0) {
 			errbuf_set(err, errlen, "column %s: %.*s is not a date "
 				"YYYY-MM-DD%s%s", pname(path),
