@@ -115,3 +115,14 @@ EOF2
 	assert_failure 2
 	assert_output 'txlog: stdin:1: column .d: "\u0032024-02-30" is not a date YYYY-MM-DD; nothing committed'
 }
+
+@test "a binary value spelled with a JSON escape is the base64 it decodes to" {
+	echo '{"type":"struct","fields":[{"name":"b","type":"binary","nullable":true,"metadata":{}}]}' > b.json
+	txlog init t --schema b.json
+	echo '{"b":"\u0061Gk="}' | txlog append t
+	run txlog cat t --where 'b = "aGk="'
+	assert_output '{"b":"\u0061Gk="}'
+	run txlog append t <<< '{"b":"\u0061Gk"}'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .b: not base64 (binary values are base64 strings); nothing committed'
+}

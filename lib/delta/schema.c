@@ -598,14 +598,14 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 	return rc;
 }
 
-/* The JSON string at p[0..n) is standard base64 (RFC 4648, padded). */
-static bool is_base64(const char *p, size_t n)
+/* The decoded text s[0..len) is standard base64 (RFC 4648, padded). */
+static bool base64_text(const char *s, size_t len)
 {
-	size_t len = n - 2, pad = 0;
+	size_t pad = 0;
 	if (len % 4)
 		return false;
-	for (size_t i = 1; i < n - 1; i++) {
-		char c = p[i];
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
 		if (c == '=') {
 			pad++;
 			continue;
@@ -615,6 +615,19 @@ static bool is_base64(const char *p, size_t n)
 			return false;
 	}
 	return pad <= 2;
+}
+
+/* The JSON string at p[0..n) is base64, read as the text it decodes
+ * to: "\u0061Gk=" is "aGk=". */
+static bool is_base64(const char *p, size_t n)
+{
+	if (!memchr(p, '\\', n))
+		return base64_text(p + 1, n - 2);
+	char *d = xmalloc(n);
+	size_t l = scan_string_decode(p, n, d);
+	bool ok = base64_text(d, l);
+	free(d);
+	return ok;
 }
 
 /*
