@@ -1150,6 +1150,8 @@ static const char *pred_op_name(enum pred_op op)
 static bool parse_term(const char **sp, struct pred_term *t)
 {
 	const char *s = skip_sp(*sp);
+	t->is_null = false; /* the slot may hold a term given up on */
+	t->ord = VALUE_ORDER_JSON;
 	struct buf col = {0};
 	if (*s == '.')
 		s++;
