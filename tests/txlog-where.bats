@@ -158,3 +158,14 @@ EOF2
 	run txlog cat t --where 'day = "5"'
 	assert_failure 2
 }
+
+@test "a timestamp literal finer than a microsecond is refused: Delta would cut it, an exact compare would not" {
+	echo '{"type":"struct","fields":[{"name":"ts","type":"timestamp","nullable":true,"metadata":{}}]}' > ts.json
+	txlog init t --schema ts.json
+	echo '{"ts":"2024-01-01T08:00:00Z"}' | txlog append t
+	run txlog delete t --where 'ts = "2024-01-01T08:00:00.0000001Z"'
+	assert_failure 2
+	assert_line -n 0 'txlog: --where: column ts is timestamp: "2024-01-01T08:00:00.0000001Z" is not a time to the microsecond (a timestamp holds none finer)'
+	run txlog cat t --where 'ts >= "2024-01-01T08:00:00.000000Z"'
+	assert_output '{"ts":"2024-01-01T08:00:00Z"}'
+}

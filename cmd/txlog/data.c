@@ -1416,6 +1416,12 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 			   !ds_ntz_zone_ok(d, dl)) {
 			want = "a time without a zone (a timestamp_ntz has "
 			       "none; an offset names an instant)";
+		} else if (in.nsec % 1000 != 0) {
+			/* Delta casts such a literal to the microsecond,
+			 * txlog would compare it exactly: neither is sure
+			 * to be what was meant */
+			want = "a time to the microsecond (a timestamp holds "
+			       "none finer)";
 		} else {
 			/* the instant, in the one spelling compare reads */
 			char tb[TIME_STRMAX];
