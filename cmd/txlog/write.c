@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -434,7 +435,7 @@ static void ingest_finish(struct ingest *g, struct tx *t)
 		char *en = have_cf ? scan_get_str(cf, cn,
 						  "delta.enableTypeWidening")
 				   : NULL;
-		if (en && strcmp(en, "true") != 0)
+		if (en && strcasecmp(en, "true") != 0)
 			txlog_fail(EXIT_TROUBLE, "%s: delta.enableTypeWidening "
 				   "is '%s': the table refuses wider column "
 				   "types; nothing committed", opt.table, en);
