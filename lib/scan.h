@@ -121,7 +121,7 @@ bool scan_get(const char *p, size_t n, const char *name, const char **val,
 	      size_t *vlen);
 /* A string member decoded into a new NUL-terminated string, or NULL. */
 char *scan_get_str(const char *p, size_t n, const char *name);
-/* An integer literal of at most 18 digits (no fraction, no exponent). */
+/* An integer literal that fits an int64 (no fraction, no exponent). */
 bool scan_parse_i64(const char *v, size_t vn, int64_t *out);
 /* An integer member; false when absent or not an integer. */
 bool scan_get_i64(const char *p, size_t n, const char *name, int64_t *out);

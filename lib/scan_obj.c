@@ -94,15 +94,20 @@ bool scan_parse_i64(const char *v, size_t vn, int64_t *out)
 		neg = true;
 		i = 1;
 	}
-	if (i >= vn || vn - i > 18)
+	if (i >= vn || vn - i > 19)
 		return false;
-	int64_t x = 0;
+	/* every int64: a Delta Long (a txn version from epoch
+	 * nanoseconds has 19 digits) must not read as absent */
+	uint64_t x = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
 	for (; i < vn; i++) {
 		if (v[i] < '0' || v[i] > '9')
 			return false;
-		x = x * 10 + (v[i] - '0');
+		unsigned d = (unsigned)(v[i] - '0');
+		if (x > (lim - d) / 10)
+			return false;
+		x = x * 10 + d;
 	}
-	*out = neg ? -x : x;
+	*out = neg ? (int64_t)(0 - x) : (int64_t)x;
 	return true;
 }
 

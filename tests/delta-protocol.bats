@@ -268,6 +268,104 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output 'txlog: h: column id: type change string -> long (delta.typeChanges) is not one the typeWidening feature allows; refusing to read'
 }
 
+# Type Widening: "Byte, Short or Int -> Decimal(10 + k1, k2) where
+# k1 >= k2 >= 0; Long -> Decimal(20 + k1, k2)": a decimal(5,0) holds
+# every byte, but is not a change the protocol lists
+@test "an integer to decimal type change is read only with the protocol's 10 or 20 digits" {
+	for ch in 'byte decimal(5,0) refused' 'short decimal(9,0) refused' \
+		'integer decimal(12,3) refused' 'long decimal(21,2) refused' \
+		'byte decimal(10,0) ok' 'integer decimal(13,3) ok' \
+		'long decimal(22,2) ok'; do
+		set -- $ch
+		rm -rf h
+		ss="\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"id\\\",\\\"type\\\":\\\"$2\\\",\\\"nullable\\\":true,\\\"metadata\\\":{\\\"delta.typeChanges\\\":[{\\\"fromType\\\":\\\"$1\\\",\\\"toType\\\":\\\"$2\\\"}]}}]}\""
+		hand h 0 "$(proto 3 7 ',"readerFeatures":["typeWidening"],"writerFeatures":["typeWidening"]')" "$(meta '' "$ss")"
+		run txlog files h
+		if [ "$3" = ok ]; then
+			assert_success
+		else
+			assert_failure 2
+			assert_output "txlog: h: column id: type change $1 -> $2 (delta.typeChanges) is not one the typeWidening feature allows; refusing to read"
+		fi
+	done
+}
+
+# Transaction Identifiers: "version: An application-specific numeric
+# identifier for this transaction" (a long in the checkpoint schema):
+# one not read as a Long is refused, never taken for 0
+@test "a txn whose version is not a whole number is refused, not read as 0" {
+	mk
+	for bad in '"5"' '1e3' '9223372036854775808' 'null'; do
+		hand t 2 "{\"txn\":{\"appId\":\"app\",\"version\":$bad}}"
+		run txlog append t --txn app:3 <<< '{"id":2}'
+		assert_failure 2
+		assert_output "txlog: t: version 2: a txn action without a string appId and a whole-number version (a Long): {\"appId\":\"app\",\"version\":$bad}; refusing"
+	done
+	run ls t/_delta_log
+	assert_output $'00000000000000000000.json\n00000000000000000001.json\n00000000000000000002.json'
+}
+
+# Add File: "Values for all partition columns present in the schema
+# MUST be present for all files in the table."
+@test "a file without a value for a partition column is refused, not read as null" {
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"p","type":"string","nullable":true,"metadata":{}}]}' > p.json
+	txlog init t --schema p.json --partition-by p
+	echo '{"id":1,"p":"a"}' | txlog append t
+	unseal t/_delta_log/00000000000000000001.json
+	cp t/_delta_log/00000000000000000001.json c1
+	sed -i 's/"partitionValues":{"p":"a"}/"partitionValues":{}/' t/_delta_log/00000000000000000001.json
+	path=$(jq -r 'select(.add) | .add.path' c1)
+	for verb in 'cat --where p=null' files verify; do
+		run txlog $verb t
+		assert_failure 2
+		assert_output "txlog: t: version 1: $path has no partition value for p, which every file must have; refusing"
+	done
+	sed 's/"partitionValues":{"p":"a"}/"partitionValues":{"p":"a","q":"b"}/' c1 > t/_delta_log/00000000000000000001.json
+	run txlog cat t
+	assert_failure 2
+	assert_output "txlog: t: version 1: $path has partition values for columns that are not the table's partition columns; refusing"
+}
+
+# Add File and Remove File: deletionTimestamp and modificationTime are
+# "milliseconds since the epoch" (a Long): another value is refused,
+# never read as 0 (a tombstone of 1970, which the next checkpoint drops)
+@test "a remove whose deletionTimestamp is not a Long is refused, by vacuum too" {
+	mk
+	f=$(jq -r 'select(.add) | .add.path' t/_delta_log/00000000000000000001.json)
+	for ts in '"1700000000000"' '1.7e12' '99999999999999999999'; do
+		hand t 2 "{\"remove\":{\"path\":\"$f\",\"deletionTimestamp\":$ts,\"dataChange\":true}}"
+		run txlog vacuum t
+		assert_failure 2
+		assert_output "txlog: t: version 2: remove with deletionTimestamp $ts, not milliseconds since the epoch; refusing"
+	done
+	run test -e "t/$f"
+	assert_success
+	# absent or null is 0, as Delta reads it
+	hand t 2 "{\"remove\":{\"path\":\"$f\",\"deletionTimestamp\":null,\"dataChange\":true}}"
+	run txlog cat t
+	assert_success
+	assert_output ''
+}
+
+# Change Metadata: "partitionColumns: An array containing the names of
+# columns by which the data should be partitioned"
+@test "a partition column the schema does not have, or a struct, is refused" {
+	hand h 0 "$(proto 1 2)" "$(meta '' | jq -c '.metaData.partitionColumns = ["q"]')"
+	for verb in files cat schema; do
+		run txlog $verb h
+		assert_failure 2
+		assert_output "txlog: h: partition column 'q' is not a column of the schema; refusing"
+	done
+	run txlog append h <<< '{"id":1}'
+	assert_failure 2
+	[ ! -e h/_delta_log/00000000000000000001.json ]
+	ss='"{\"type\":\"struct\",\"fields\":[{\"name\":\"s\",\"type\":{\"type\":\"struct\",\"fields\":[]},\"nullable\":true,\"metadata\":{}}]}"'
+	hand h 0 "$(proto 1 2)" "$(meta '' "$ss" | jq -c '.metaData.partitionColumns = ["s"]')"
+	run txlog files h
+	assert_failure 2
+	assert_output "txlog: h: partition column 's' is not a primitive column of the schema; refusing"
+}
+
 # ---- legacy writer versions: honour or refuse ----
 
 # Append-only Tables: "The table must be on a Writer Version starting

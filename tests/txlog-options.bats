@@ -229,3 +229,22 @@ J
 	run sh -c 'txlog cat T | jq -c . | sort'
 	assert_output $'{"id":1,"v":6}\n{"id":1,"v":7}'
 }
+
+@test "a number option past its range is refused, not wrapped: --txn 2^63 was a replay, --level 2^32+3 level 3" {
+	run txlog append T --txn app:9223372036854775808 in.ndjson
+	assert_failure 2
+	assert_line -n 0 'txlog: --txn app:9223372036854775808: VERSION is at most 9223372036854775807 (a Delta txn version is a signed 64-bit Long)'
+	run txlog append T --level 4294967299 in.ndjson
+	assert_failure 2
+	assert_line -n 0 'txlog: --level must be 1 to 19'
+	run txlog append T --checkpoint-interval 18446744073709551615 in.ndjson
+	assert_failure 2
+	assert_line -n 0 'txlog: --checkpoint-interval 18446744073709551615: at most 9223372036854775807'
+	run ls T/_delta_log
+	assert_output '00000000000000000000.json'
+	txlog append T --txn app:9223372036854775807 in.ndjson
+	run grep -o '"txn":{"appId":"app","version":[0-9]*' T/_delta_log/00000000000000000001.json
+	assert_output '"txn":{"appId":"app","version":9223372036854775807'
+	run txlog append T --txn app:9223372036854775807 in.ndjson
+	assert_output 'txlog: T: txn app:9223372036854775807 already committed (recorded version 9223372036854775807); nothing written'
+}

@@ -80,3 +80,49 @@ txlog: stdin:1: column .n: 1e400 does not fit double: out of range; nothing comm
 	run sh -c 'ls -d t/p=* | wc -l'
 	assert_output 600
 }
+
+@test "a timestamp finer than a microsecond is refused, on append and update --set" {
+	schema
+	txlog init t --schema s.json --partition-by ts
+	run txlog append t <<'EOF2'
+{"ts":"2024-01-01T08:00:00.1234560Z","i":1}
+{"ts":"2024-01-01T08:00:00.0000005Z","i":2}
+EOF2
+	assert_failure 2
+	assert_output 'txlog: stdin:2: column .ts: "2024-01-01T08:00:00.0000005Z" is finer than a microsecond, the most a timestamp holds; nothing committed'
+	echo '{"ts":"2024-01-01T08:00:00.1234560+01:00","i":1}' | txlog append t
+	run sh -c "jq -c '.add.partitionValues // empty' t/_delta_log/00000000000000000001.json"
+	assert_output '{"ts":"2024-01-01 07:00:00.123456"}'
+	run txlog update t --set 'ts = "2024-01-01T08:00:00.123456789Z"' --where 'i = 1'
+	assert_failure 2
+	assert_line -n 0 'txlog: --set '\''ts = "2024-01-01T08:00:00.123456789Z"'\'': column ts is timestamp: "2024-01-01T08:00:00.123456789Z" is finer than a microsecond, the most a timestamp holds'
+	run ls t/_delta_log
+	assert_output $'00000000000000000000.json\n00000000000000000001.json'
+}
+
+@test "a date spelled with a JSON escape is the date it decodes to" {
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"d","type":"date","nullable":true,"metadata":{}}]}' > d.json
+	txlog init t --schema d.json --partition-by d
+	printf '%s\n' '{"id":1,"d":"\u0032024-01-01"}' '{"id":2,"d":"2024-01-01"}' | txlog append t
+	run sh -c "jq -c '.add.partitionValues // empty' t/_delta_log/00000000000000000001.json"
+	assert_output '{"d":"2024-01-01"}'
+	run txlog cat t --where 'd = "2024-01-01"'
+	assert_output - <<'EOF2'
+{"id":1,"d":"\u0032024-01-01"}
+{"id":2,"d":"2024-01-01"}
+EOF2
+	run txlog append t <<< '{"id":3,"d":"\u0032024-02-30"}'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .d: "\u0032024-02-30" is not a date YYYY-MM-DD; nothing committed'
+}
+
+@test "a binary value spelled with a JSON escape is the base64 it decodes to" {
+	echo '{"type":"struct","fields":[{"name":"b","type":"binary","nullable":true,"metadata":{}}]}' > b.json
+	txlog init t --schema b.json
+	echo '{"b":"\u0061Gk="}' | txlog append t
+	run txlog cat t --where 'b = "aGk="'
+	assert_output '{"b":"\u0061Gk="}'
+	run txlog append t <<< '{"b":"\u0061Gk"}'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .b: not base64 (binary values are base64 strings); nothing committed'
+}

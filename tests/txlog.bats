@@ -706,3 +706,14 @@ finish_blocked() { # RECORD: feed it, close, wait; sets status
 	assert_failure 2
 	assert_output 'txlog: stdin:1: column .v: not in the table schema (--merge-schema adds it); nothing committed'
 }
+
+@test "delta.enableTypeWidening TRUE is true, as Delta reads a boolean property" {
+	echo '{"type":"struct","fields":[{"name":"n","type":"integer","nullable":true,"metadata":{}}]}' > w.json
+	txlog init t --schema w.json
+	sed 's/"configuration":{}/"configuration":{"delta.enableTypeWidening":"TRUE"}/' \
+		t/_delta_log/00000000000000000000.json > v0 && mv v0 t/_delta_log/00000000000000000000.json
+	unseal t/_delta_log/00000000000000000000.json
+	echo '{"n":5000000000}' | txlog append t --merge-schema
+	run sh -c "txlog schema t | jq -c '.fields[0].type'"
+	assert_output '"long"'
+}

@@ -36,21 +36,22 @@ static const struct cli_verb verbs[] = {
 	 "Add records in one commit",
 	 EX_INIT "  printf '{\"id\":1}\\n' | txlog append orders --txn load:1\n"
 	 "  printf '{\"id\":1}\\n' | txlog append orders --txn load:1\n"},
-	{"overwrite", "overwrite TABLE [--where 'COL = VALUE']... [FILE]...",
+	{"overwrite", "overwrite TABLE [--where 'COL = VALUE']... "
+		      "[--txn APP:VERSION] [--merge-schema] [FILE]...",
 	 "where txn merge-schema level threads checkpoint-interval stats",
 	 "Replace the rows --where matches (or all) with the records",
 	 EX_INIT EX_ROWS
 	 "  printf '{\"id\":2,\"v\":5}\\n' | txlog overwrite orders --where "
 	 "'id = 2'\n"},
 	{"merge", "merge TABLE -k EXPR [--when-newer EXPR] [--delete-when EXPR] "
-		  "[FILE]...",
+		  "[--txn APP:VERSION] [--merge-schema] [FILE]...",
 	 "key when-newer delete-when txn merge-schema level threads "
 	 "checkpoint-interval stats",
 	 "Upsert records by key",
 	 EX_INIT EX_ROWS
 	 "  printf '{\"id\":2,\"v\":2}\\n' | txlog merge orders -k .id "
 	 "--when-newer .v\n"},
-	{"delete", "delete TABLE --where EXPR",
+	{"delete", "delete TABLE --where EXPR [--txn APP:VERSION]",
 	 "where txn level threads checkpoint-interval stats",
 	 "Delete the rows that match",
 	 EX_INIT EX_ROWS "  txlog delete orders --where 'id = 2'\n"},
@@ -232,14 +233,18 @@ int main(int argc, char **argv)
 				cli_usage_error("too many --partition-by");
 			opt.part[opt.npart++] = optarg;
 			break;
-		case O_CPI:
-			opt.checkpoint_every =
-				(int64_t)cli_count("--checkpoint-interval",
-						   optarg);
+		case O_CPI: {
+			uint64_t n = cli_count("--checkpoint-interval", optarg);
+			if (n > INT64_MAX)
+				cli_usage_error("--checkpoint-interval %s: at "
+						"most %lld", optarg,
+						(long long)INT64_MAX);
+			opt.checkpoint_every = (int64_t)n;
 			if (opt.checkpoint_every < 1)
 				cli_usage_error("--checkpoint-interval must "
 						"be at least 1");
 			break;
+		}
 		case O_TXN:
 			opt.txn = optarg;
 			break;
@@ -278,9 +283,13 @@ int main(int argc, char **argv)
 			opt.as_of = optarg;
 			break;
 		case O_LEVEL:
-			opt.level = (int)cli_count("--level", optarg);
-			if (opt.level < 1 || opt.level > 19)
+		{
+			/* checked before the cast: 2^32 + 3 is no level 3 */
+			uint64_t n = cli_count("--level", optarg);
+			if (n < 1 || n > 19)
 				cli_usage_error("--level must be 1 to 19");
+			opt.level = (int)n;
+		}
 			break;
 		case O_STATS:
 			opt.stats = true;

@@ -50,7 +50,15 @@ bool parse_txn(const char **app, int64_t *version)
 	memcpy(buf, opt.txn, n);
 	buf[n] = '\0';
 	*app = buf;
-	*version = (int64_t)cli_count("--txn", c + 1);
+	/* a Delta txn version is a signed Long: 2^63 and up would wrap
+	 * negative, below any recorded version, and the write be taken
+	 * for a replay and dropped */
+	uint64_t v = cli_count("--txn", c + 1);
+	if (v > INT64_MAX)
+		cli_usage_error("--txn %s: VERSION is at most %lld (a Delta "
+				"txn version is a signed 64-bit Long)",
+				opt.txn, (long long)INT64_MAX);
+	*version = (int64_t)v;
 	return true;
 }
 

@@ -245,6 +245,7 @@ struct pred_term {
 	char *lit; /* JSON text (a timestamp's: RFC 3339 in UTC) */
 	bool bare; /* the value was a bare word, not JSON */
 	enum value_order ord; /* by the column's type (pred_bind) */
+	bool is_null; /* = null (IS NULL) or != null (IS NOT NULL) */
 };
 
 struct pred {

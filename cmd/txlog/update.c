@@ -134,7 +134,11 @@ static void bind_set(struct set *s, const struct dl_snapshot *snap,
 		if (time_parse_loose(d, dn, &in, &zoned, &why) != 0)
 			cli_usage_error("--set '%s': column %s is %s: %s", src,
 					s->col, f->type->name, why);
-		if (f->type->kind == DT_TIMESTAMP) {
+		/* a timestamp_ntz's wall clock is written with Z, as
+		 * --where reads it; one with an offset is left for
+		 * ds_check below to refuse */
+		if (f->type->kind == DT_TIMESTAMP ||
+		    ds_ntz_zone_ok(d, dn)) {
 			/* one instant, one spelling: RFC 3339 in UTC */
 			char tb[TIME_STRMAX];
 			size_t tn = time_format_instant(&in, TIME_STYLE_RFC3339,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,6 +76,13 @@ int verb_init(void)
 					"%s: partition column %s must be a "
 					"primitive column of the schema",
 					opt.schema_file, opt.part[i]);
+			if (f->type->kind == DT_BINARY)
+				cli_die(EXIT_TROUBLE, "%s: partition column %s "
+					"is binary: PROTOCOL.md's partition "
+					"value is its bytes, and txlog holds "
+					"binary as base64 text; partition by "
+					"another column", opt.schema_file,
+					opt.part[i]);
 		}
 	} else {
 		/* PROTOCOL.md: partitionColumns are "names of columns" of
@@ -427,7 +435,7 @@ static void ingest_finish(struct ingest *g, struct tx *t)
 		char *en = have_cf ? scan_get_str(cf, cn,
 						  "delta.enableTypeWidening")
 				   : NULL;
-		if (en && strcmp(en, "true") != 0)
+		if (en && strcasecmp(en, "true") != 0)
 			txlog_fail(EXIT_TROUBLE, "%s: delta.enableTypeWidening "
 				   "is '%s': the table refuses wider column "
 				   "types; nothing committed", opt.table, en);
@@ -732,9 +740,14 @@ struct src {
 	struct buf scratch;
 };
 
-static struct fp128 key_of(struct expr *e, const struct scan_record *r,
-			   struct buf *scratch, const char *where,
-			   uint64_t lineno)
+/* The merge key of r into *fp; false for a row of the table that has
+ * none (its key column absent), which matches no source record.  A
+ * source record must have one, and not null: in Delta's MERGE a null
+ * key equals nothing, not even the table's null keys, so the record
+ * would be inserted again by every replay of the merge. */
+static bool key_of(struct expr *e, const struct scan_record *r,
+		   struct buf *scratch, const char *where, uint64_t lineno,
+		   bool source, struct fp128 *fp)
 {
 	const char *v;
 	size_t vn;
@@ -743,18 +756,27 @@ static struct fp128 key_of(struct expr *e, const struct scan_record *r,
 	if (st == EXPR_ERROR)
 		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": -k %s: %s", where,
 			   lineno, expr_source(e), err);
+	if (st != EXPR_VALUE && !source)
+		return false;
 	if (st != EXPR_VALUE)
 		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": merge key %s is "
 			   "missing", where, lineno, expr_source(e));
+	if (source && vn == 4 && memcmp(v, "null", 4) == 0)
+		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": merge key %s is "
+			   "null, which matches no row (SQL's nulls, as "
+			   "Delta's MERGE); give the record a key", where,
+			   lineno, expr_source(e));
 	scratch->len = 0;
-	return value_fingerprint(v, vn, scratch);
+	*fp = value_fingerprint(v, vn, scratch);
+	return true;
 }
 
 static void to_src(void *ctx, const struct scan_record *r, const char *name,
 		   uint64_t lineno)
 {
 	struct src *m = ctx;
-	struct fp128 fp = key_of(m->key, r, &m->scratch, name, lineno);
+	struct fp128 fp;
+	key_of(m->key, r, &m->scratch, name, lineno, true, &fp);
 	uint64_t *pl;
 	if (fpset_add(m->keys, fp, &pl))
 		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": the source has a "
@@ -950,12 +972,13 @@ int verb_merge(void)
 		out.len = 0;
 		noffs = 0;
 		while (txlog_next_row(l, f, &ln, &rec)) {
-			struct fp128 fp = key_of(m.key, &rec, &m.scratch,
-						 f->path, ln.lineno);
+			struct fp128 fp;
+			bool keyed = key_of(m.key, &rec, &m.scratch, f->path,
+					    ln.lineno, false, &fp);
 			target_rows++;
 			const char *put = ln.p;
 			size_t putn = ln.len;
-			if (fpset_has(m.keys, fp)) {
+			if (keyed && fpset_has(m.keys, fp)) {
 				uint64_t *pl;
 				fpset_add(m.keys, fp, &pl);
 				size_t si = (size_t)*pl - 1;

@@ -649,7 +649,8 @@ struct dl_snapshot *dl_load(const char *table, int64_t version, char *err,
 done:
 	buf_free(&tmp);
 	if (s->version >= 0 && (dl_check_snapshot(s, err, errlen) != 0 ||
-				check_paths(s, err, errlen) != 0)) {
+				check_paths(s, err, errlen) != 0 ||
+				dl_check_partition_values(s, err, errlen) != 0)) {
 		dl_snapshot_free(s);
 		return NULL;
 	}

@@ -327,6 +327,58 @@ int dl_check_snapshot(const struct dl_snapshot *s, char *err,
 	}
 	if (check_type_changes(s->schema, s->table, err, errlen))
 		return -1;
+	/* partitionColumns name "columns by which the data should be
+	 * partitioned": a name the schema lacks has no type to read its
+	 * values by, and a struct has no partition value (a schema with
+	 * no column at all is an --infer table of an older txlog before
+	 * its first write, which declares them) */
+	for (size_t i = 0; s->schema->nfields && i < s->npart; i++) {
+		const char *c = s->part_cols[i];
+		const struct ds_field *f = ds_field(s->schema, c, strlen(c));
+		if (!f || !ds_primitive(f->type)) {
+			errbuf_set(err, errlen, "%s: partition column '%s' is %s "
+				"of the schema; refusing", s->table, c,
+				f ? "not a primitive column" : "not a column");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int dl_check_partition_values(const struct dl_snapshot *s, char *err,
+			      size_t errlen)
+{
+	/* "Values for all partition columns present in the schema MUST
+	 * be present for all files in the table": a file without one was
+	 * read as null, its rows then matching neither p = null (by their
+	 * own column) nor p = "a" (by the file's); one naming a column
+	 * that is no partition column has values of another layout */
+	for (size_t i = 0; i < s->nfiles; i++) {
+		const struct dl_file *f = &s->files[i];
+		if (!f->live)
+			continue;
+		for (size_t c = 0; c < s->npart; c++) {
+			size_t k = 0;
+			while (k < f->npv &&
+			       strcmp(f->pv[k].name, s->part_cols[c]) != 0)
+				k++;
+			if (k == f->npv) {
+				errbuf_set(err, errlen, "%s: version %lld: %s "
+					"has no partition value for %s, which "
+					"every file must have; refusing",
+					s->table, (long long)f->version,
+					f->path, s->part_cols[c]);
+				return -1;
+			}
+		}
+		if (f->npv > s->npart) {
+			errbuf_set(err, errlen, "%s: version %lld: %s has "
+				"partition values for columns that are not "
+				"the table's partition columns; refusing",
+				s->table, (long long)f->version, f->path);
+			return -1;
+		}
+	}
 	return 0;
 }
 

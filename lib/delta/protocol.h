@@ -61,6 +61,10 @@ bool dl_widening_allowed(const char *from, const char *to);
  * column mapping mode, a readable schema, allowed type changes). */
 int dl_check_snapshot(const struct dl_snapshot *s, char *err,
 		      size_t errlen);
+/* Every live file has a partition value for each partition column and
+ * for no other column (PROTOCOL.md, Add File); -1 with err set. */
+int dl_check_partition_values(const struct dl_snapshot *s, char *err,
+			      size_t errlen);
 
 /* The action lines the writer needs. */
 /* The protocol of a new table with this schema (timestampNtz declared

@@ -448,6 +448,16 @@ static void retype(struct ds_type *t, enum dt_kind k)
 	t->name = xstrdup(kind_name(k));
 }
 
+bool ds_ntz_zone_ok(const char *s, size_t n)
+{
+	if (n && (s[n - 1] == 'Z' || s[n - 1] == 'z'))
+		return true;
+	if (n >= 6 && (s[n - 6] == '+' || s[n - 6] == '-') &&
+	    s[n - 3] == ':')
+		return memcmp(s + n - 5, "00:00", 5) == 0;
+	return true; /* no zone */
+}
+
 static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		 bool *changed, struct buf *path, char *err, size_t errlen);
 
@@ -588,14 +598,14 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 	return rc;
 }
 
-/* The JSON string at p[0..n) is standard base64 (RFC 4648, padded). */
-static bool is_base64(const char *p, size_t n)
+/* The decoded text s[0..len) is standard base64 (RFC 4648, padded). */
+static bool base64_text(const char *s, size_t len)
 {
-	size_t len = n - 2, pad = 0;
+	size_t pad = 0;
 	if (len % 4)
 		return false;
-	for (size_t i = 1; i < n - 1; i++) {
-		char c = p[i];
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
 		if (c == '=') {
 			pad++;
 			continue;
@@ -605,6 +615,19 @@ static bool is_base64(const char *p, size_t n)
 			return false;
 	}
 	return pad <= 2;
+}
+
+/* The JSON string at p[0..n) is base64, read as the text it decodes
+ * to: "\u0061Gk=" is "aGk=". */
+static bool is_base64(const char *p, size_t n)
+{
+	if (!memchr(p, '\\', n))
+		return base64_text(p + 1, n - 2);
+	char *d = xmalloc(n);
+	size_t l = scan_string_decode(p, n, d);
+	bool ok = base64_text(d, l);
+	free(d);
+	return ok;
 }
 
 /*
@@ -687,6 +710,14 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 			return mismatch(t, p, path, err, errlen);
 		int64_t days;
 		const char *why;
+		/* a date spelled with escapes is the date it decodes to */
+		char dtmp[64];
+		if (n != 12 && n < sizeof dtmp && memchr(p, '\\', n)) {
+			size_t l = scan_string_decode(p, n, dtmp);
+			if (l == 10 && time_parse_date(dtmp, 10, &days,
+						       &why) == 0)
+				return 0;
+		}
 		if (n != 12 || time_parse_date(p + 1, 10, &days, &why) != 0) {
 			errbuf_set(err, errlen, "column %s: %.*s is not a date "
 				"YYYY-MM-DD%s%s", pname(path),
@@ -706,8 +737,28 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		size_t l = scan_string_decode(p, n < 64 ? n : 63, tmp);
 		/* any year 0000-9999, as Delta's timestamps (0001-9999) */
 		if (n >= 64 || time_parse_instant(tmp, l, &in, &why) != 0) {
-			errbuf_set(err, errlen, "column %s: not an RFC 3339 time",
-				pname(path));
+			errbuf_set(err, errlen, "column %s: not an RFC 3339 "
+				"time%s", pname(path),
+				t->kind == DT_TIMESTAMP_NTZ
+					? " (a timestamp_ntz's wall-clock "
+					  "time is written with Z)"
+					: "");
+			return -1;
+		}
+		if (t->kind == DT_TIMESTAMP_NTZ && !ds_ntz_zone_ok(tmp, l)) {
+			errbuf_set(err, errlen, "column %s: %.*s has an offset, "
+				"which a timestamp_ntz (no zone) cannot keep; "
+				"give its wall-clock time with Z", pname(path),
+				(int)n, p);
+			return -1;
+		}
+		/* Delta's timestamps are microseconds: a finer one would
+		 * be cut by every other reader, and its partition value
+		 * would not be the protocol's .ffffff */
+		if (in.nsec % 1000 != 0) {
+			errbuf_set(err, errlen, "column %s: %.*s is finer than "
+				"a microsecond, the most a %s holds",
+				pname(path), (int)n, p, t->name);
 			return -1;
 		}
 		return 0;
@@ -1148,9 +1199,12 @@ bool ds_widening_allowed(const char *from, const char *to)
 		if (decimal_ps(from, &p, &sc))
 			return p2 >= p && s2 >= sc && p2 - s2 >= p - sc &&
 			       (p2 != p || s2 != sc);
-		static const int digits[] = {0, 3, 5, 10, 20};
+		/* the protocol's Decimal(10 + k1, k2) for byte, short
+		 * and integer alike (all INT32 in Parquet), and
+		 * Decimal(20 + k1, k2) for long, k1 >= k2 >= 0: not the
+		 * digits the narrower type needs */
 		if (fr)
-			return p2 - s2 >= digits[fr];
+			return s2 >= 0 && p2 - s2 >= (fr == 4 ? 20 : 10);
 	}
 	return false;
 }

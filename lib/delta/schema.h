@@ -125,6 +125,10 @@ bool ds_conforms(const struct ds_type *t, const struct scan_record *r,
 bool ds_primitive(const struct ds_type *t);
 /* True when the type is an integer or floating kind. */
 bool ds_numeric(const struct ds_type *t);
+/* Does the decoded time text s[0..n) say a wall-clock time a
+ * timestamp_ntz can hold: no zone, Z or a zero offset?  (An offset
+ * names an instant whose wall-clock time is another's guess.) */
+bool ds_ntz_zone_ok(const char *s, size_t n);
 /* Replace every DT_NULL left by inference with "string". */
 void ds_settle(struct ds_type *t);
 

@@ -173,6 +173,8 @@ static int apply_file(struct dl_snapshot *s, const char *p,
 	int64_t size = 0, mtime = 0;
 	const char *bad_size = NULL; /* a size that is not a byte count */
 	size_t bad_size_len = 0;
+	const char *bad_time = NULL; /* a time that is not milliseconds */
+	size_t bad_time_len = 0;
 	const char *time_name = add ? "modificationTime" : "deletionTimestamp";
 	size_t time_len = add ? 16 : 17;
 	for (size_t c = m + 1; c < rec->nmembers && rec->members[c].parent == m;
@@ -191,8 +193,15 @@ static int apply_file(struct dl_snapshot *s, const char *p,
 				bad_size_len = xn;
 			}
 		} else if (key_is(k, kn, esc, time_name, time_len)) {
-			if (!scan_parse_i64(x, xn, &mtime))
-				mtime = 0;
+			/* absent or null is 0, as Delta reads it; another
+			 * value is no time, and a remove's read as 0 would
+			 * be a tombstone of 1970, dropped by a checkpoint */
+			bad_time = NULL;
+			mtime = 0;
+			if (x[0] != 'n' && !scan_parse_i64(x, xn, &mtime)) {
+				bad_time = x;
+				bad_time_len = xn;
+			}
 		} else if (add && key_is(k, kn, esc, "stats", 5)) {
 			st = x[0] == '"' ? x : NULL;
 			stn = xn;
@@ -214,6 +223,13 @@ static int apply_file(struct dl_snapshot *s, const char *p,
 			"a byte count; refusing", s->table, (long long)version,
 			add ? "add" : "remove",
 			(int)(bad_size_len > 40 ? 40 : bad_size_len), bad_size);
+		return -1;
+	}
+	if (bad_time) {
+		errbuf_set(err, errlen, "%s: version %lld: %s with %s %.*s, not "
+			"milliseconds since the epoch; refusing", s->table,
+			(long long)version, add ? "add" : "remove", time_name,
+			(int)(bad_time_len > 40 ? 40 : bad_time_len), bad_time);
 		return -1;
 	}
 	if (dv) {
@@ -290,24 +306,36 @@ static void set_metadata(struct dl_snapshot *s, const char *v, size_t vn)
 	}
 }
 
-static void set_txn(struct dl_snapshot *s, const char *v, size_t vn)
+/* A txn action; -1 when its appId or version cannot be read: taken
+ * as absent or 0, a replayed batch would be written again. */
+static int set_txn(struct dl_snapshot *s, const char *v, size_t vn,
+		   int64_t version, char *err, size_t errlen)
 {
 	char *app = scan_get_str(v, vn, "appId");
 	int64_t ver = 0, lu = 0;
-	if (!app)
-		return;
-	scan_get_i64(v, vn, "version", &ver);
+	const char *x;
+	size_t xn;
+	if (!app || !scan_get(v, vn, "version", &x, &xn) ||
+	    !scan_parse_i64(x, xn, &ver)) {
+		errbuf_set(err, errlen, "%s: version %lld: a txn action "
+			"without a string appId and a whole-number version "
+			"(a Long): %.*s; refusing", s->table,
+			(long long)version, (int)(vn > 120 ? 120 : vn), v);
+		free(app);
+		return -1;
+	}
 	scan_get_i64(v, vn, "lastUpdated", &lu);
 	for (size_t i = 0; i < s->ntxns; i++) {
 		if (strcmp(s->txns[i].app_id, app) == 0) {
 			s->txns[i].version = ver;
 			s->txns[i].last_updated = lu;
 			free(app);
-			return;
+			return 0;
 		}
 	}
 	s->txns = xgrow(s->txns, &s->cap_txns, s->ntxns, sizeof *s->txns, 8);
 	s->txns[s->ntxns++] = (struct dl_txn){app, ver, lu};
+	return 0;
 }
 
 /* PROTOCOL.md, Action Reconciliation: "For domainMetadata, the latest
@@ -422,7 +450,7 @@ int dl_apply_owned(struct dl_snapshot *s, const char *text, size_t n,
 				free(s->protocol);
 				s->protocol = xstrndup(val, vn);
 			} else if (scan_string_equals(k, kn, "txn", 3)) {
-				set_txn(s, val, vn);
+				rc = set_txn(s, val, vn, v, err, errlen);
 			} else if (scan_string_equals(k, kn, "commitInfo", 10)) {
 				int64_t ts;
 				if (scan_get_i64(val, vn, "timestamp", &ts))

@@ -264,6 +264,26 @@ TEST(paths)
 	CHECK_STR(look(".[0]", "[\"z\"]"), "\"z\"");
 }
 
+/* every int64, and nothing past it: a 19-digit Delta Long (a txn
+ * version) once read as absent, so a replay was written again */
+TEST(parse_i64)
+{
+	int64_t v = 0;
+	CHECK(scan_parse_i64("9223372036854775807", 19, &v));
+	CHECK(v == INT64_MAX);
+	CHECK(scan_parse_i64("-9223372036854775808", 20, &v));
+	CHECK(v == INT64_MIN);
+	CHECK(scan_parse_i64("1733150000000000000", 19, &v));
+	CHECK(v == 1733150000000000000LL);
+	CHECK(!scan_parse_i64("9223372036854775808", 19, &v));
+	CHECK(!scan_parse_i64("-9223372036854775809", 20, &v));
+	CHECK(!scan_parse_i64("99999999999999999999", 20, &v));
+	CHECK(!scan_parse_i64("-", 1, &v));
+	CHECK(!scan_parse_i64("1.0", 3, &v));
+	CHECK(scan_parse_i64("-0", 2, &v));
+	CHECK(v == 0);
+}
+
 int main(void)
 {
 	RUN(json_test_suite);
@@ -273,5 +293,6 @@ int main(void)
 	RUN(skip);
 	RUN(decode);
 	RUN(paths);
+	RUN(parse_i64);
 	return unit_done();
 }

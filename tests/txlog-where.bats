@@ -1,0 +1,171 @@
+#!/usr/bin/env bats
+# txlog --where terms (cat, delete, update, overwrite, optimize and the
+# conflict check) against the column's type, with SQL's nulls: a null
+# (or absent) column matches no comparison with a value, only = null.
+
+load helpers
+
+table() {
+	cat > s.json <<'JSON'
+{"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}},{"name":"v","type":"long","nullable":true,"metadata":{}},{"name":"s","type":"string","nullable":true,"metadata":{}},{"name":"p","type":"string","nullable":true,"metadata":{}}]}
+JSON
+	txlog init t --schema s.json "$@"
+	printf '%s\n' '{"id":1,"v":5,"s":"x","p":"a"}' '{"id":2,"s":"y","p":"b"}' \
+		'{"id":3,"v":null,"s":null}' '{"id":4,"v":20,"s":"x","p":"a"}' |
+		txlog append t
+}
+
+ids() {
+	txlog "$@" | jq -c .id | paste -sd, -
+}
+
+@test "a null or absent column matches no comparison with a value" {
+	table
+	run ids cat t --where 'v < 10'
+	assert_output '1'
+	run ids cat t --where 'v <= 5'
+	assert_output '1'
+	run ids cat t --where 'v != 5'
+	assert_output '4'
+	run ids cat t --where 's != "x"'
+	assert_output '2'
+	run ids cat t --where 's < "y"'
+	assert_output '1,4'
+	run ids cat t --where 'v = null'
+	assert_output '2,3'
+	run ids cat t --where 'v != null'
+	assert_output '1,4'
+}
+
+@test "the same with the table's statistics and partition values skipping files" {
+	table --partition-by p
+	echo '{"id":5,"v":null,"s":null,"p":null}' | txlog append t
+	run ids cat t --where 'p != "a"'
+	assert_output '2'
+	run ids cat t --where 'p < "b"'
+	assert_output '1,4'
+	run ids cat t --where 'p = null'
+	assert_output '3,5'
+	run ids cat t --where 'v < 10'
+	assert_output '1'
+	run ids cat t --where 'v = null'
+	assert_output '2,3,5'
+	run ids cat t --where 's != "x"'
+	assert_output '2'
+	run ids cat t --where 's = null'
+	assert_output '3,5'
+}
+
+@test "delete and update --where leave the null rows a comparison does not match" {
+	table
+	txlog delete t --where 'v < 10'
+	run ids cat t
+	assert_output '2,3,4'
+	txlog update t --set 's = "z"' --where 's != "x"'
+	run sh -c "txlog cat t | jq -c '[.id,.s]' | paste -sd, -"
+	assert_output '[3,null],[4,"x"],[2,"z"]'
+}
+
+@test "an order comparison with null is refused: it would match no row" {
+	table
+	run txlog cat t --where 'v < null'
+	assert_failure 2
+	assert_output - <<'OUT'
+txlog: --where: v < null matches no row (a comparison with null is never true); use v = null or v != null
+Try 'txlog --help' for more information.
+OUT
+	run txlog delete t --where 's >= null'
+	assert_failure 2
+	assert_line -n 0 'txlog: --where: s >= null matches no row (a comparison with null is never true); use s = null or s != null'
+}
+
+@test "a timestamp_ntz takes no offset, in records, --set or --where" {
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"nt","type":"timestamp_ntz","nullable":true,"metadata":{}}]}' > n.json
+	txlog init t --schema n.json
+	run txlog append t <<< '{"id":1,"nt":"2024-01-01T10:00:00+02:00"}'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .nt: "2024-01-01T10:00:00+02:00" has an offset, which a timestamp_ntz (no zone) cannot keep; give its wall-clock time with Z; nothing committed'
+	run txlog append t <<< '{"id":1,"nt":"2024-01-01T10:00:00"}'
+	assert_failure 2
+	assert_output "txlog: stdin:1: column .nt: not an RFC 3339 time (a timestamp_ntz's wall-clock time is written with Z); nothing committed"
+	printf '%s\n' '{"id":1,"nt":"2024-01-01T10:00:00Z"}' '{"id":2,"nt":"2024-01-01T11:00:00+00:00"}' | txlog append t
+	run ids cat t --where 'nt >= "2024-01-01T10:30"'
+	assert_output '2'
+	run txlog cat t --where 'nt < "2024-01-01T12:00:00+02:00"'
+	assert_failure 2
+	assert_line -n 0 'txlog: --where: column nt is timestamp_ntz: "2024-01-01T12:00:00+02:00" is not a time without a zone (a timestamp_ntz has none; an offset names an instant)'
+	run txlog update t --set 'nt = "2024-01-01T12:00:00-05:00"' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 'txlog: --set '\''nt = "2024-01-01T12:00:00-05:00"'\'': column nt is timestamp_ntz: "2024-01-01T12:00:00-05:00" has an offset, which a timestamp_ntz (no zone) cannot keep; give its wall-clock time with Z'
+	# the forms --where takes, written with Z
+	txlog update t --set 'nt = "2024-01-02 10:30"' --where 'id = 1'
+	run txlog cat t --where 'nt = "2024-01-02T10:30"'
+	assert_output '{"id":1,"nt":"2024-01-02T10:30:00Z"}'
+}
+
+@test "merge refuses a source record whose key is null: it matches no row" {
+	table
+	run txlog merge t -k .v <<'EOF2'
+{"id":7,"v":5,"s":"new"}
+{"id":8,"v":null,"s":"keyless"}
+EOF2
+	assert_failure 2
+	assert_output 'txlog: stdin:2: merge key .v is null, which matches no row (SQL'\''s nulls, as Delta'\''s MERGE); give the record a key'
+	run ls t/_delta_log
+	assert_output $'00000000000000000000.json\n00000000000000000001.json'
+	echo '{"id":7,"v":5,"s":"new"}' | txlog merge t -k .v
+	run ids cat t
+	assert_output '2,3,4,7'
+}
+
+@test "a binary column takes = and !=, not an order its base64 text does not have" {
+	echo '{"type":"struct","fields":[{"name":"b","type":"binary","nullable":true,"metadata":{}}]}' > b.json
+	txlog init t --schema b.json
+	# bytes 0x00 < 0xff, base64 "AA==" < "/w==" is false by text
+	printf '%s\n' '{"b":"AA=="}' '{"b":"/w=="}' | txlog append t
+	run txlog cat t --where 'b = "/w=="'
+	assert_output '{"b":"/w=="}'
+	run txlog cat t --where 'b < "/w=="'
+	assert_failure 2
+	assert_line -n 0 'txlog: --where: column b is binary: b < would order the base64 text, not the bytes; only = and != compare it'
+}
+
+@test "a binary column is no partition column: its partition value would be base64, not its bytes" {
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"b","type":"binary","nullable":true,"metadata":{}}]}' > b.json
+	run txlog init t --schema b.json --partition-by b
+	assert_failure 2
+	assert_output "txlog: b.json: partition column b is binary: PROTOCOL.md's partition value is its bytes, and txlog holds binary as base64 text; partition by another column"
+	[ ! -e t ]
+	# one made so by hand (or by an older txlog) takes no write
+	txlog init t --schema b.json
+	sed -i 's/"partitionColumns":\[\]/"partitionColumns":["b"]/' t/_delta_log/00000000000000000000.json
+	unseal t/_delta_log/00000000000000000000.json
+	run txlog append t <<< '{"id":1,"b":"aGk="}'
+	assert_failure 2
+	assert_output "txlog: t: partition column b is binary: PROTOCOL.md's partition value is its bytes, and txlog holds binary as base64 text; refusing to write"
+	run ls t/_delta_log
+	assert_output '00000000000000000000.json'
+}
+
+@test "the first overwrite --where of an --infer table takes the type its records give the partition column" {
+	txlog init t --infer --partition-by day
+	echo '{"id":1,"day":5}' | txlog overwrite t --where 'day = 5'
+	echo '{"id":2,"day":5}' | txlog overwrite t --where 'day = 5'
+	run txlog cat t
+	assert_output '{"id":2,"day":5}'
+	run sh -c "txlog schema t | jq -c '.fields[] | select(.name == \"day\") | .type'"
+	assert_output '"integer"'
+	run txlog cat t --where 'day = "5"'
+	assert_failure 2
+}
+
+@test "a timestamp literal finer than a microsecond is refused: Delta would cut it, an exact compare would not" {
+	echo '{"type":"struct","fields":[{"name":"ts","type":"timestamp","nullable":true,"metadata":{}}]}' > ts.json
+	txlog init t --schema ts.json
+	echo '{"ts":"2024-01-01T08:00:00Z"}' | txlog append t
+	run txlog delete t --where 'ts = "2024-01-01T08:00:00.0000001Z"'
+	assert_failure 2
+	assert_line -n 0 'txlog: --where: column ts is timestamp: "2024-01-01T08:00:00.0000001Z" is not a time to the microsecond (a timestamp holds none finer)'
+	run txlog cat t --where 'ts >= "2024-01-01T08:00:00.000000Z"'
+	assert_output '{"ts":"2024-01-01T08:00:00Z"}'
+}
