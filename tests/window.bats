@@ -450,6 +450,49 @@ window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
 J
 }
 
+@test "a state's watermark never goes back: the first _watermark line of a run behind it only raises it" {
+	# run 1 (own watermark) fires 00:00..00:01 with W at 00:02:10
+	printf '{"t":%d}\n' 10 130 > a.ndjson
+	run window --tumble 1m -t .t --delay 0s --state s.st a.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	# run 2 follows control lines: its first, at 00:00:30, is behind the
+	# state's W, so the record at 20 is too late, not a second final pane
+	printf '%s\n' '{"_watermark":"1970-01-01T00:00:30Z"}' '{"t":20}' \
+		'{"_watermark":"1970-01-01T00:03:30Z"}' > b.ndjson
+	run window --tumble 1m -t .t --state s.st b.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
+J
+	# the same after a batch run (no --delay): its W is its newest time
+	printf '{"t":%d}\n' 10 130 > a.ndjson
+	window --tumble 1m -t .t --state t.st a.ndjson > /dev/null
+	run window --tumble 1m -t .t --state t.st b.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
+J
+}
+
+@test "--delay after a state that followed _watermark lines is the watermark from then on, not ignored" {
+	printf '%s\n' '{"t":0}' '{"_watermark":"1970-01-01T00:00:30Z"}' > a.ndjson
+	run window --tumble 1m -t .t --state s.st a.ndjson
+	assert_success
+	assert_output ''
+	printf '{"t":%d}\n' 70 190 310 > b.ndjson
+	run --separate-stderr window --tumble 1m -t .t --delay 0s --state s.st --stats b.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:03:00Z","end":"1970-01-01T00:04:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	[ "$(jq -c '{open_windows,watermark}' <<< "$stderr")" = '{"open_windows":1,"watermark":"1970-01-01T00:05:10Z"}' ]
+}
+
 @test "windows with gaps: a record between them belongs to none and is counted" {
 	run sh -c "printf '{\"t\":%d}\\n' 0 3600 7300 10800 | window --slide 1h --every 2h -t .t --stats 2>err; grep '^{' err | jq -c '{records_in,records_out,too_late,gap}'; grep -v '^{' err"
 	assert_success

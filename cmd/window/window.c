@@ -1128,12 +1128,20 @@ static void control(const struct line *ln, const char *name,
 		return;
 	}
 	if (!run.upstream) {
+		/* The first line replaces what this run's records made of W
+		 * (a batch's newest time, which fired nothing), but not the
+		 * W a state carried in: windows fired and closed by it would
+		 * take their records again and fire twice. */
 		run.upstream = true;
 		wm_set(run.wm, s->t);
+		if (run.have_w0)
+			wm_raise(run.wm, run.w0);
 	} else if (!wm_raise(run.wm, s->t)) {
 		return;
 	}
-	advance(s->t);
+	int64_t w;
+	wm_get(run.wm, &w);
+	advance(w);
 }
 
 /* The first record's top-level member names, decoded (for "did you
@@ -1802,6 +1810,10 @@ int main(int argc, char **argv)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		opt.state_path = real;
 		state_load();
+		/* --delay: our own W from now on, which only rises from the
+		 * one a run that followed _watermark lines left */
+		if (opt.delay_given)
+			run.upstream = false;
 	}
 	run.have_w0 = wm_get(run.wm, &run.w0);
 	if (opt.late_path && strcmp(opt.late_path, "drop") != 0)
