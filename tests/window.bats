@@ -123,6 +123,7 @@ J
 {"window":{"start":"1970-01-01T00:01:30Z","end":"1970-01-01T00:02:30Z"},"n":1,"p":1,"d":1,"pane":{"timing":"on_time","index":0,"final":true}}
 {"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"n":1,"p":1,"d":1,"pane":{"timing":"on_time","index":0,"final":true}}
 window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
+window: 1 record left out of 1 window that had closed (on time for its others, which have it; --lateness DUR keeps those windows open)
 J
 }
 
@@ -491,6 +492,27 @@ J
 {"window":{"start":"1970-01-01T00:03:00Z","end":"1970-01-01T00:04:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
 J
 	[ "$(jq -c '{open_windows,watermark}' <<< "$stderr")" = '{"open_windows":1,"watermark":"1970-01-01T00:05:10Z"}' ]
+}
+
+@test "a sliding record too late for some of its windows joins the open ones, and the closed ones it missed are said" {
+	# 00:07 belongs to [00:00, 00:10), closed by W 00:12, and to
+	# [00:05, 00:15), still open
+	printf '{"t":%d}\n' 0 720 420 > in.ndjson
+	run --separate-stderr window --slide 10m --every 5m --delay 0s -t .t --stats in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1969-12-31T23:55:00Z","end":"1970-01-01T00:05:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:10:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:05:00Z","end":"1970-01-01T00:15:00Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:10:00Z","end":"1970-01-01T00:20:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	[ "$(grep '^{' <<< "$stderr" | jq -c '{late,too_late,partly_late}')" = '{"late":1,"too_late":0,"partly_late":1}' ]
+	[ "$(grep -v '^{' <<< "$stderr")" = 'window: 1 record left out of 1 window that had closed (on time for its others, which have it; --lateness DUR keeps those windows open)' ]
+	# with the lateness to keep them, none is left out
+	run window --slide 10m --every 5m --delay 0s --lateness 5m -t .t in.ndjson
+	assert_success
+	assert_line --index 2 '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:10:00Z"},"count":2,"pane":{"timing":"late","index":1,"final":false}}'
+	refute_output --partial 'left out'
 }
 
 @test "windows with gaps: a record between them belongs to none and is counted" {

@@ -22,7 +22,9 @@
  * moves only at its end (to +infinity, or with --state to the newest
  * event time, so the next run judges its records against this one).
  * A record that belongs to no window (too late, or in a gap between
- * --slide windows) is counted and reported at the end (cli_dropped).
+ * --slide windows) is counted and reported at the end (cli_dropped);
+ * so is one that joined only some of its --slide windows, the others
+ * being too late for it.
  */
 #include <assert.h>
 #include <errno.h>
@@ -162,6 +164,10 @@ static struct {
 	struct dlq *dlq;
 	uint64_t too_late, gap, panes, shard_skipped;
 	uint64_t late_dropped; /* too late, and no file named for them */
+	/* records that joined some of their windows but were too late for
+	 * others (sliding), and how many windows they missed: said at the
+	 * end, since those windows' panes lack them */
+	uint64_t partly_late, partly_windows;
 	/* bounded batch (no --delay, no _watermark lines): records are
 	 * judged against the W the run started with */
 	bool have_w0;
@@ -1230,12 +1236,15 @@ static void apply(const struct line *ln, const char *name, void *slot)
 		have_w = wm_get(run.wm, &w);
 	}
 	int64_t starts[MAX_SPAN];
-	size_t nstarts = 0;
+	size_t nstarts = 0, nwins = 0;
 	int64_t step = opt.kind == SLIDE ? opt.step : span;
-	for (int64_t b = s->first; b <= s->last; b += step)
-		if (t < wm_add(b, span) &&
-		    (!have_w || wm_add(wm_add(b, span), opt.lateness) > w))
+	for (int64_t b = s->first; b <= s->last; b += step) {
+		if (!(t < wm_add(b, span)))
+			continue;
+		nwins++;
+		if (!have_w || wm_add(wm_add(b, span), opt.lateness) > w)
 			starts[nstarts++] = b;
+	}
 	if (s->in_gap && nstarts == 0) {
 		if (!run.foreign)
 			run.gap++;
@@ -1250,6 +1259,10 @@ static void apply(const struct line *ln, const char *name, void *slot)
 		goto observe;
 	if (have_w && t < w)
 		cli_stats.late++;
+	if (nstarts < nwins) {
+		run.partly_late++;
+		run.partly_windows += nwins - nstarts;
+	}
 
 	struct group *g = group_get(s->fp, s->key, s->klen);
 	run.ntouched = 0;
@@ -1552,9 +1565,9 @@ static _Noreturn void finish(int status)
 		buf_addf(&b, ",\"too_late\":%" PRIu64 ",\"gap\":%" PRIu64
 			 ",\"panes\":%" PRIu64
 			 ",\"open_windows\":%zu,\"groups\":%zu"
-			 ",\"shard_skipped\":%" PRIu64,
+			 ",\"shard_skipped\":%" PRIu64 ",\"partly_late\":%" PRIu64,
 			 run.too_late, run.gap, run.panes, run.nwins, run.ngroups,
-			 run.shard_skipped);
+			 run.shard_skipped, run.partly_late);
 		if (wm_get(run.wm, &w)) {
 			jw_key(&b, "watermark", 0);
 			jw_time(&b, w);
@@ -1574,6 +1587,15 @@ static _Noreturn void finish(int status)
 	if (status == EXIT_OK)
 		cli_dropped(run.gap, "between windows",
 			    "--every no longer than --slide");
+	if (status == EXIT_OK && run.partly_late)
+		cli_warn("%" PRIu64 " record%s left out of %" PRIu64
+			 " window%s that had closed (on time for %s others, "
+			 "which have %s; --lateness DUR keeps those windows "
+			 "open)", run.partly_late,
+			 run.partly_late == 1 ? "" : "s", run.partly_windows,
+			 run.partly_windows == 1 ? "" : "s",
+			 run.partly_late == 1 ? "its" : "their",
+			 run.partly_late == 1 ? "it" : "them");
 	exit(status);
 }
 
