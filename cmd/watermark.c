@@ -248,9 +248,18 @@ static void apply(const struct line *ln, const char *name, void *slot)
 	}
 	int64_t t = s->t;
 	if (opt.analyze) {
+		int64_t lag;
+		/* ingest and event time ~292 years apart: a lag int64 ns
+		 * cannot hold, which a saturated one would have understated */
+		if (__builtin_sub_overflow(s->ing, t, &lag)) {
+			bad_record(ln, name, true, "wrong_type", "ingest time "
+				   "less event time: out of range (over 292 "
+				   "years)");
+			return;
+		}
 		run.lags = xgrow(run.lags, &run.cap_lags, run.nlags,
 				 sizeof *run.lags, 4096);
-		run.lags[run.nlags++] = wm_sub(s->ing, t);
+		run.lags[run.nlags++] = lag;
 		return;
 	}
 	struct fp128 part = s->part;
@@ -299,11 +308,13 @@ static int64_t rank(unsigned per_mille)
 	return run.lags[k - 1];
 }
 
+/* A lag below zero (a record ingested before its event time, clocks
+ * apart) is written as it is, "-5s": as 0s it read as on time. */
 static void put_dur(struct buf *b, const char *key, int64_t ns)
 {
 	char d[48];
 	jw_key(b, key, 0);
-	jw_string(b, d, duration_format(ns < 0 ? 0 : ns, d));
+	jw_string(b, d, duration_format(ns, d));
 }
 
 static void histogram(void)
@@ -355,7 +366,18 @@ static void analyze_report(void)
 		put_dur(&b, "p99", p99);
 		put_dur(&b, "p99.9", rank(999));
 		put_dur(&b, "max", run.lags[run.nlags - 1]);
-		put_dur(&b, "suggested_delay", p99 < 0 ? 0 : p99 + p99 / 2);
+		/* past int64 ns no --delay can say it: null */
+		int64_t sug;
+		if (p99 < 0)
+			sug = 0;
+		else if (__builtin_add_overflow(p99, p99 / 2, &sug))
+			sug = -1;
+		if (sug < 0) {
+			jw_key(&b, "suggested_delay", 0);
+			buf_adds(&b, "null");
+		} else {
+			put_dur(&b, "suggested_delay", sug);
+		}
 	}
 	buf_addc(&b, '}');
 	cli_out_line(b.p, b.len);

@@ -248,6 +248,28 @@ A
 	assert_output '{"records":33554432,"early":0,"p50":"194d4h20m16s","p90":"349d12h36m29s","p99":"384d11h28m8s","p99.9":"387d23h21m18s","max":"388d8h40m32s","suggested_delay":"576d17h12m12s"}'
 }
 
+@test "--analyze writes a lateness below zero (records that arrived before their event time) as it is, not as 0s" {
+	# lags -5s, -8s and 1s: the p50 is -5s; all early, the max is -2s
+	printf '{"e":%d,"i":%d}\n' 10 5 20 12 30 31 > in.ndjson
+	run watermark --analyze -t .e --ingest .i in.ndjson
+	assert_success
+	assert_output '{"records":3,"early":2,"p50":"-5s","p90":"1s","p99":"1s","p99.9":"1s","max":"1s","suggested_delay":"1s500ms"}'
+	printf '{"e":%d,"i":%d}\n' 10 5 20 18 > in.ndjson
+	run watermark --analyze -t .e --ingest .i in.ndjson
+	assert_success
+	assert_output '{"records":2,"early":2,"p50":"-5s","p90":"-2s","p99":"-2s","p99.9":"-2s","max":"-2s","suggested_delay":"0s"}'
+	# a lag past int64 nanoseconds is refused, not cut to 292 years; a
+	# p99 whose +50% no --delay holds suggests none
+	printf '%s\n' '{"e":"1800-01-01T00:00:00Z","i":"2200-01-01T00:00:00Z"}' > far.ndjson
+	run watermark --analyze -t .e --ingest .i far.ndjson
+	assert_failure 2
+	assert_output 'watermark: far.ndjson:1: ingest time less event time: out of range (over 292 years)'
+	printf '%s\n' '{"e":"1900-01-01T00:00:00Z","i":"2150-01-01T00:00:00Z"}' > far.ndjson
+	run watermark --analyze -t .e --ingest .i far.ndjson
+	assert_success
+	assert_output '{"records":1,"early":0,"p50":"91311d","p90":"91311d","p99":"91311d","p99.9":"91311d","max":"91311d","suggested_delay":null}'
+}
+
 @test "--analyze needs --ingest" {
 	run watermark --analyze -t .e < /dev/null
 	assert_failure 2
