@@ -555,7 +555,7 @@ random_stream() {
 				(map(.pane.index) == [range(length)]) as $ok
 				| last | "\(.window.start | fromdateiso8601) \(.n) \(.s) \(.mn) \(.mx)\(if $ok then "" else " BAD-INDEX" end)")
 				| sort_by(split(" ")[0] | tonumber) | .[]' out > got
-			grep "^{" err | jq -r '"too_late \(.too_late)\ngap \(.gap)"' >> got
+			grep "^{" err | jq -r '"too_late \(.too_late)\ngap \(.gap)\npartly_late \(.partly_late)"' >> got
 			if ! diff want got > diff.txt; then
 				echo "seed $seed cfg $cfg"; cat diff.txt; return 1
 			fi
