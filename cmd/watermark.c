@@ -6,7 +6,8 @@
  * event time is before W, and too late when it is before W - lateness;
  * too-late records go to --late or --dlq, everything else passes through
  * byte for byte.  --emit adds {"_watermark":"<RFC 3339>"} control lines
- * after a record that advanced W, which window(1) honours.
+ * after a record that advanced W, which window(1) honours, and replaces
+ * upstream ones (said at the end); without it they pass, checked.
  *
  * --analyze reads the whole input instead and reports how late records
  * arrive (ingest time - event time): the percentiles and the delay that
@@ -212,6 +213,16 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 		return;
 	if (wm_control_line(&w->cw.rec)) { /* an upstream watermark */
 		s->control = true;
+		if (opt.emit || opt.analyze)
+			return; /* replaced, or not a record to measure */
+		/* passed on: checked as window(1) will read it */
+		const struct scan_member *m = WM_CONTROL_MEMBER(&w->cw.rec);
+		const char *why;
+		int64_t t;
+		if (time_from_json(w->cw.rec.p + m->val, m->val_end - m->val,
+				   opt.unit, &t, &why) != 0)
+			badrec_set(b, ch, true, "wrong_type", "_watermark: %s",
+				   why);
 		return;
 	}
 	if (!badrec_time(b, ch, w->time, &w->cw.rec, "event time", opt.unit,
@@ -242,8 +253,13 @@ static void apply(const struct line *ln, const char *name, void *slot)
 			   s->bad.msg);
 		return;
 	}
-	if (s->control) { /* ours replaces it */
-		run.controls++;
+	if (s->control) {
+		if (opt.emit) { /* ours replaces it */
+			run.controls++;
+		} else if (!opt.analyze) { /* we write none: it goes on */
+			cli_out_line(ln->p, ln->len);
+			cli_stats.records_out++;
+		}
 		return;
 	}
 	int64_t t = s->t;
@@ -412,6 +428,8 @@ static _Noreturn void finish(int status)
 			jw_key(&b, "watermark", 0);
 			jw_time(&b, w);
 		}
+		buf_addf(&b, ",\"watermarks_replaced\":%" PRIu64,
+			 run.controls);
 		snprintf(extra, sizeof extra, "%s", b.p);
 		buf_free(&b);
 		cli_stats_print(extra);
@@ -419,6 +437,9 @@ static _Noreturn void finish(int status)
 	cli_out_close();
 	if (status == EXIT_OK)
 		cli_dropped(run.late_dropped, "too late", "--late FILE");
+	if (status == EXIT_OK)
+		cli_dropped(run.controls, "_watermark lines replaced by "
+			    "--emit's", "leaving out --emit");
 	exit(status);
 }
 

@@ -74,7 +74,7 @@ watermark: 1 record dropped: too late (--late FILE keeps them)
 J
 }
 
-@test "upstream control lines are replaced, not forwarded" {
+@test "upstream control lines are replaced under --emit, and said; without it they pass, checked" {
 	printf '{"t":10}\n{"_watermark":"2030-01-01T00:00:00Z"}\n{"t":11}\n' > in.ndjson
 	run watermark -t .t --emit in.ndjson
 	assert_success
@@ -83,6 +83,23 @@ J
 {"_watermark":"1970-01-01T00:00:10Z"}
 {"t":11}
 {"_watermark":"1970-01-01T00:00:11Z"}
+watermark: 1 record dropped: _watermark lines replaced by --emit's (leaving out --emit keeps them)
+J
+	# without --emit this watermark writes none: the upstream one goes
+	# on, byte for byte, for window(1) downstream to follow
+	run watermark -t .t in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"t":10}
+{"_watermark":"2030-01-01T00:00:00Z"}
+{"t":11}
+J
+	printf '{"t":10}\n{"_watermark":"soon"}\n{"t":11}\n' > bad.ndjson
+	run watermark -t .t bad.ndjson
+	assert_failure 2
+	assert_output - <<'J'
+{"t":10}
+watermark: bad.ndjson:2: _watermark: not an RFC 3339 time
 J
 }
 

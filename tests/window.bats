@@ -249,6 +249,22 @@ window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
 J
 }
 
+@test "with --delay, _watermark lines from upstream give way to window's own watermark, and it is said" {
+	printf '%s\n' '{"t":5}' '{"_watermark":"1970-01-01T00:01:00Z"}' '{"t":6}' '{"t":61}' > up.ndjson
+	run --separate-stderr window --tumble 1m -t .t --delay 0s --stats up.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	[ "$(grep -v '^{' <<< "$stderr")" = "window: 1 record dropped: _watermark lines replaced by --delay's (leaving out --delay keeps them)" ]
+	[ "$(grep '^{' <<< "$stderr" | jq -c '{records_in,watermarks_replaced}')" = '{"records_in":4,"watermarks_replaced":1}' ]
+	# shard 0 says it, once for all the shards
+	run --separate-stderr window --tumble 1m -t .t -g .t --delay 0s --shard 1/2 up.ndjson
+	assert_success
+	[ -z "$stderr" ]
+}
+
 @test "a _watermark line that repeats its name is one control line, its last value winning, as jq reads it" {
 	printf '%s\n' '{"t":5}' \
 		'{"_watermark":"1970-01-01T00:00:30Z","\u005fwatermark":"1970-01-01T00:01:00Z"}' \
@@ -260,17 +276,14 @@ J
 {"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
 window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
 J
-	# partition passes it on as the one value it holds; watermark drops it
+	# partition passes it on as the one value it holds; watermark
+	# without --emit as it came, and window downstream reads it so
 	run partition -n 1 -g .t up.ndjson
 	assert_success
 	assert_line --index 1 '0	{"_watermark":"1970-01-01T00:01:00Z"}'
 	run watermark -t .t up.ndjson
 	assert_success
-	assert_output - <<'J'
-{"t":5}
-{"t":6}
-{"t":61}
-J
+	assert_output "$(cat up.ndjson)"
 }
 
 @test "min, max, first and last keep the input's spelling; sums are exact" {

@@ -163,6 +163,7 @@ static struct {
 	struct cli_side late; /* --late FILE */
 	struct dlq *dlq;
 	uint64_t too_late, gap, panes, shard_skipped;
+	uint64_t replaced; /* _watermark lines --delay's W replaced */
 	uint64_t late_dropped; /* too late, and no file named for them */
 	/* records that joined some of their windows but were too late for
 	 * others (sliding), and how many windows they missed: said at the
@@ -1127,8 +1128,10 @@ static bool batch_mode(void)
 static void control(const struct line *ln, const char *name,
 		    const struct slot *s)
 {
-	if (opt.delay_given)
-		return; /* our own watermark was asked for */
+	if (opt.delay_given) { /* our own watermark was asked for */
+		run.replaced += !run.foreign;
+		return;
+	}
 	if (s->msg) {
 		bad_record(ln, name, true, s->type, "%s", s->msg);
 		return;
@@ -1565,9 +1568,10 @@ static _Noreturn void finish(int status)
 		buf_addf(&b, ",\"too_late\":%" PRIu64 ",\"gap\":%" PRIu64
 			 ",\"panes\":%" PRIu64
 			 ",\"open_windows\":%zu,\"groups\":%zu"
-			 ",\"shard_skipped\":%" PRIu64 ",\"partly_late\":%" PRIu64,
+			 ",\"shard_skipped\":%" PRIu64 ",\"partly_late\":%" PRIu64
+			 ",\"watermarks_replaced\":%" PRIu64,
 			 run.too_late, run.gap, run.panes, run.nwins, run.ngroups,
-			 run.shard_skipped, run.partly_late);
+			 run.shard_skipped, run.partly_late, run.replaced);
 		if (wm_get(run.wm, &w)) {
 			jw_key(&b, "watermark", 0);
 			jw_time(&b, w);
@@ -1587,6 +1591,9 @@ static _Noreturn void finish(int status)
 	if (status == EXIT_OK)
 		cli_dropped(run.gap, "between windows",
 			    "--every no longer than --slide");
+	if (status == EXIT_OK)
+		cli_dropped(run.replaced, "_watermark lines replaced by "
+			    "--delay's", "leaving out --delay");
 	if (status == EXIT_OK && run.partly_late)
 		cli_warn("%" PRIu64 " record%s left out of %" PRIu64
 			 " window%s that had closed (on time for %s others, "
