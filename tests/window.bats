@@ -341,6 +341,34 @@ J
 	assert_output 'window: 2 records dropped: too late (--late FILE or --lateness DUR keeps them)'
 }
 
+@test "--batch: a replay writes the batch's too-late records and dead letters no second time" {
+	printf '{"t":10}\n{"t":130}\n' > b1.ndjson
+	printf '{"t":20}\n{"t":"soon"}\n{"t":190}\n' > b2.ndjson
+	args='--tumble 1m --delay 0s -t .t --late late.ndjson --dlq dlq.ndjson'
+	window $args --state w.st --batch 1 b1.ndjson > /dev/null
+	window $args --state w.st --batch 2 b2.ndjson > want
+	[ "$(cat want)" = '{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}' ]
+	# the state was committed after both files were synced: a replay
+	# (the sink failed, checkpoint run tries again) finds them there
+	run window $args --state w.st --batch 2 --stats b2.ndjson
+	assert_success
+	assert_line --index 0 "$(cat want)"
+	assert_line --index 1 --partial '"dead_lettered":1,'
+	assert_line --index 1 --partial '"too_late":1,'
+	run cat late.ndjson
+	assert_output '{"t":20}'
+	run jq -c '.original_record' dlq.ndjson
+	assert_output '{"t":"soon"}'
+	# the next batch writes its own
+	printf '{"t":30}\n' > b3.ndjson
+	window $args --state w.st --batch 3 b3.ndjson
+	run cat late.ndjson
+	assert_output - <<'J'
+{"t":20}
+{"t":30}
+J
+}
+
 @test "--batch: a replay on other input than the batch's is refused and the state kept" {
 	printf '{"t":10,"v":1}\n{"t":70,"v":2}\n' > b1.ndjson
 	printf '{"t":75,"v":3}\n{"t":130,"v":4}\n' > b2.ndjson

@@ -270,6 +270,14 @@ static void usage(int status)
 
 static _Noreturn void finish(int status);
 
+/*
+ * A replay of the batch that wrote the state (run.gen.replay) writes its
+ * panes again, for the sink that may not have taken them, but not its
+ * too-late records (--late) nor its dead letters (--dlq): the batch's
+ * run closed and synced those files before its state was committed, so
+ * they are there already, and a retried batch would add them twice.
+ * They are counted as the batch's run counted them.
+ */
 static void bad_record(const struct line *ln, const char *name, bool is_json,
 		       const char *type, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -284,6 +292,10 @@ static void bad_record(const struct line *ln, const char *name, bool is_json,
 	va_end(ap);
 	if (run.foreign)
 		return; /* its own shard reports it */
+	if (run.dlq && run.gen.replay) {
+		cli_stats.dead_lettered++; /* as the batch's run did */
+		return;
+	}
 	if (!cli_bad_record(run.dlq, ln, name, is_json, type, msg))
 		finish(EXIT_TROUBLE);
 }
@@ -1022,7 +1034,10 @@ static void too_late(const struct line *ln, const char *name, int64_t t,
 	run.too_late++;
 	cli_stats.late++;
 	if (run.late.path) {
-		cli_side_write(&run.late, ln->p, ln->len);
+		if (!run.gen.replay) /* written by the batch's run */
+			cli_side_write(&run.late, ln->p, ln->len);
+	} else if (run.dlq && !opt.late_path && run.gen.replay) {
+		cli_stats.dead_lettered++; /* as the batch's run did */
 	} else if (run.dlq && !opt.late_path) {
 		time_format(t, ts);
 		time_format(w, ws);
