@@ -58,10 +58,12 @@ J
 J
 	[ "$stderr" = "window: --agg s=sum(.aa): no record read had a value for .aa (did you mean .a?)
 window: --agg x=max(.b.c): no record read had a value for .b.c" ]
-	# one record with the member is enough; no input, nothing to say
+	# one record with the member is enough for no "did you mean"; the
+	# records without it are left out of the sum, and that is said; no
+	# input, nothing to say
 	run --separate-stderr sh -c "{ echo '{\"t\":1,\"aa\":2}'; cat e; } | window --tumble 1m -t .t --time-unit s --agg 's=sum(.aa)' > /dev/null"
 	assert_success
-	[ "$stderr" = "" ]
+	[ "$stderr" = "window: --agg s: 6 records left out, their .aa null or absent" ]
 	run --separate-stderr sh -c ": | window --tumble 1m -t .t --agg 's=sum(.aa)'"
 	assert_success
 	[ "$stderr" = "" ]
@@ -172,15 +174,17 @@ J
 	want='{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:25Z"},"f":5,"l":7,"lo":1.0,"m":1,"top":1.00,"pane":{"timing":"on_time","index":0,"final":true}}'
 	aggs=(--agg 'f=first(.v)' --agg 'l=last(.v)' --agg 'lo=min(.x)' --agg 'm=p50(.x)' --agg 'top=p(.x, 1)')
 	for j in 1 4; do
-		run window --session 10s -t .t "${aggs[@]}" -j $j in.ndjson
+		run --separate-stderr window --session 10s -t .t "${aggs[@]}" -j $j in.ndjson
 		assert_success
 		assert_output "$want"
+		[ "$stderr" = "window: --agg f, l: 2 records left out, their .v null or absent
+window: --agg lo, m, top: 1 record left out, its .x null or absent" ]
 	done
 	# the same across two runs of a --state: arrivals go on counting
 	head -n 3 in.ndjson | window --session 10s -t .t --delay 1h "${aggs[@]}" --state s > /dev/null
 	run sh -c 'tail -n 1 in.ndjson; echo "{\"t\":99999,\"v\":0,\"x\":0}"' 
 	printf '%s\n' "$output" > rest.ndjson
-	run window --session 10s -t .t --delay 1h "${aggs[@]}" --state s rest.ndjson
+	run --separate-stderr window --session 10s -t .t --delay 1h "${aggs[@]}" --state s rest.ndjson
 	assert_success
 	assert_output "$want"
 }
@@ -290,10 +294,34 @@ J
 	printf '%s\n' '{"t":1,"v":1.10}' '{"t":2,"v":0.2}' '{"t":3,"v":1e1}' '{"t":4,"v":null}' '{"t":5}' > in.ndjson
 	run window --tumble 1m -t .t --agg 'mn=min(.v)' --agg 'mx=max(.v)' --agg 'f=first(.v)' --agg 'l=last(.v)' --agg 's=sum(.v)' --agg 'n=count(.v)' --agg 'all=count()' in.ndjson
 	assert_success
-	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"mn":0.2,"mx":1e1,"f":1.10,"l":1e1,"s":11.3,"n":3,"all":5,"pane":{"timing":"on_time","index":0,"final":true}}'
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"mn":0.2,"mx":1e1,"f":1.10,"l":1e1,"s":11.3,"n":3,"all":5,"pane":{"timing":"on_time","index":0,"final":true}}
+window: --agg mn, mx, f, l, s: 2 records left out, their .v null or absent
+J
 	printf '%s\n' '{"t":1,"v":0.1}' '{"t":1,"v":0.2}' '{"t":1,"v":12345678901234567891}' > b.ndjson
 	run window --tumble 1m -t .t --agg 's=sum(.v)' b.ndjson
 	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":12345678901234567891.3,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
+@test "records whose --agg value is null or absent are left out of it, and how many is said, as SQL's 01003 warning does" {
+	printf '%s\n' '{"t":1,"v":2,"w":1}' '{"t":2,"v":null,"w":2}' '{"t":3,"w":3}' \
+		'{"t":4,"v":3}' > in.ndjson
+	run --separate-stderr window --tumble 1m -t .t --agg 's=sum(.v)' --agg 'a=avg(.v)' \
+		--agg 'n=count(.v)' --agg 'all=count()' --agg 'p=p50(.w)' --agg 'd=distinct(.w)' \
+		--stats in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":5,"a":2.5,"n":2,"all":4,"p":2,"d":3,"pane":{"timing":"on_time","index":0,"final":true}}'
+	# count(.v) counts the values there are: nothing is left out of it
+	[ "$(grep -v '^{' <<< "$stderr")" = "window: --agg s, a: 2 records left out, their .v null or absent
+window: --agg p, d: 1 record left out, its .w null or absent" ]
+	# only records that joined a window: a too-late one is said as such
+	printf '%s\n' '{"t":100,"v":1}' '{"t":1}' > late.ndjson
+	run window --tumble 1m -t .t --delay 0s --agg 's=sum(.v)' late.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"s":1,"pane":{"timing":"on_time","index":0,"final":true}}
+window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
+J
 }
 
 @test "several -g make the key an array; keys group by value" {

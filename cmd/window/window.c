@@ -183,6 +183,10 @@ static struct {
 	 * member names: an --agg whose expression no record answers (a
 	 * misspelt field) is said at the end, with a "did you mean" */
 	bool valued[MAX_AGGS];
+	/* records that joined a window with no value for the --agg (null
+	 * or absent), left out of it: said at the end, as SQL's warning
+	 * 01003 "null value eliminated in set function" says it */
+	uint64_t nulls[MAX_AGGS];
 	uint64_t records;
 	char **names;
 } run;
@@ -1194,6 +1198,39 @@ static void note_valued(const struct line *ln, const struct slot *s)
 		run.valued[k] |= !s->in[k].null;
 }
 
+/* Records left out of an --agg for want of a value, one line for the
+ * aggregates of one expression: "--agg s, a: 2 records left out, their
+ * .v null or absent".  count(EXPR) counts the values there are, so
+ * nothing is left out of it; an --agg no record answered is said by
+ * say_unvalued instead. */
+static void say_nulls(void)
+{
+	bool done[MAX_AGGS] = {false};
+	for (size_t k = 0; k < opt.naggs; k++) {
+		const struct agg_spec *a = &opt.aggs[k];
+		if (done[k] || !a->e || a->fn == AGG_COUNT || !run.valued[k] ||
+		    !run.nulls[k])
+			continue;
+		const char *src = expr_source(a->e);
+		struct buf names = {0};
+		for (size_t j = k; j < opt.naggs; j++) {
+			const struct agg_spec *b = &opt.aggs[j];
+			if (!b->e || b->fn == AGG_COUNT || !run.valued[j] ||
+			    strcmp(expr_source(b->e), src) != 0)
+				continue;
+			done[j] = true;
+			buf_adds(&names, names.len ? ", " : "");
+			buf_adds(&names, b->name);
+		}
+		buf_addc(&names, '\0');
+		cli_warn("--agg %s: %" PRIu64 " record%s left out, %s %s null "
+			 "or absent", names.p, run.nulls[k],
+			 run.nulls[k] == 1 ? "" : "s",
+			 run.nulls[k] == 1 ? "its" : "their", src);
+		buf_free(&names);
+	}
+}
+
 /* An --agg no record gave a value (null in the panes of this run),
  * said once. */
 static void say_unvalued(void)
@@ -1215,6 +1252,7 @@ static void say_unvalued(void)
 		free(*n);
 	free(run.names);
 	run.names = NULL;
+	say_nulls();
 }
 
 static void apply(const struct line *ln, const char *name, void *slot)
@@ -1282,6 +1320,8 @@ static void apply(const struct line *ln, const char *name, void *slot)
 		run.partly_windows += nwins - nstarts;
 	}
 
+	for (size_t k = 0; k < opt.naggs; k++)
+		run.nulls[k] += s->in[k].null;
 	struct group *g = group_get(s->fp, s->key, s->klen);
 	run.ntouched = 0;
 	for (size_t i = 0; i < nstarts; i++) {
