@@ -204,6 +204,14 @@ J
 {"t":1}
 watermark: in.ndjson:2: missing event time .t
 J
+	# a misspelt -t or -p says what it is near in the record
+	printf '{"time":1,"region":"eu"}\n' > typo.ndjson
+	run watermark -t .tiem typo.ndjson
+	assert_failure 2
+	assert_output 'watermark: typo.ndjson:1: missing event time .tiem (did you mean .time?)'
+	run watermark -t .time -p .regoin typo.ndjson
+	assert_failure 2
+	assert_output 'watermark: typo.ndjson:1: missing partition .regoin (did you mean .region?)'
 }
 
 @test "an unparsable event time is a bad record" {
