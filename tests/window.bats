@@ -454,6 +454,18 @@ J
 	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
 	run jq -r .error_type dlq.ndjson
 	assert_output missing_field
+	# a misspelt -t or -g says what it is near in the record
+	printf '{"time":1,"currency":"EUR"}\n' > typo.ndjson
+	run window --tumble 1m -t .tme typo.ndjson
+	assert_failure 2
+	assert_output 'window: typo.ndjson:1: missing event time .tme (did you mean .time?)'
+	run window --tumble 1m -t .time -g .curency typo.ndjson
+	assert_failure 2
+	assert_output 'window: typo.ndjson:1: missing group .curency (did you mean .currency?)'
+	# nothing near, or a name too short to tell: no guess
+	run window --tumble 1m -t .when -g .x typo.ndjson
+	assert_failure 2
+	assert_output 'window: typo.ndjson:1: missing group .x'
 }
 
 @test "unparsable times, malformed JSON and non-number sums are bad records" {

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "agg.h"
+#include "badrec.h"
 #include "buf.h"
 #include "cli.h"
 #include "commit.h"
@@ -799,12 +800,18 @@ static bool eval(struct worker *c, struct expr *e, const char *what,
 		 const char **v, size_t *vlen, struct slot *s,
 		 struct par_chunk *ch, const struct line *ln, enum pkind k)
 {
-	char err[512];
+	char err[512], near[300] = "";
 	enum expr_status st = expr_eval(e, &c->cw.rec, v, vlen, err, sizeof err);
 	if (st == EXPR_VALUE)
 		return true;
-	failed(s, ch, ln, c, k,
-	       expr_failure(e, st, what, err, c->msg, sizeof c->msg));
+	const char *type = expr_failure(e, st, what, err, c->msg,
+					sizeof c->msg);
+	if (st == EXPR_MISSING) {
+		badrec_near(e, &c->cw.rec, near, sizeof near);
+		size_t n = strlen(c->msg);
+		snprintf(c->msg + n, sizeof c->msg - n, "%s", near);
+	}
+	failed(s, ch, ln, c, k, type);
 	return false;
 }
 
