@@ -249,6 +249,31 @@ J
 	assert_output ''
 }
 
+@test "--late FILE gets each record with its newline in one write: a write that fails, or another writer, finds whole lines" {
+	# late1 leaves late2's exact length in the 128 KiB buffer: its
+	# newline does not fit, and was written apart from it
+	python3 - <<'P'
+B = 131072
+r1 = '{"t":1,"p":"' + 'a' * 1000 + '"}'
+room = B - (len(r1) + 1)
+r2 = '{"t":2,"p":"' + 'b' * (room - len('{"t":2,"p":""}')) + '"}'
+assert len(r2) == room
+open("in.ndjson", "w").write('{"t":1000}\n' + r1 + '\n' + r2 + '\n{"t":3}\n')
+P
+	cc -O2 -shared -fPIC -o shim.so "$BATS_TEST_DIRNAME/faults/shim.c" -ldl
+	[ -z "${IDEM_SANITIZED:-}" ] ||
+		export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	mkdir d
+	IDEM_IOFAULT=write:2:EIO IDEM_IOFAULT_DIR=$PWD/d LD_PRELOAD=$PWD/shim.so \
+		run watermark -t .t --late d/late.ndjson in.ndjson
+	assert_failure 2
+	# what reached the file before the failed write is whole lines
+	run sh -c 'tail -c 1 d/late.ndjson | od -An -c | tr -d " "'
+	assert_output '\n'
+	run jq -c .t d/late.ndjson
+	assert_output 1
+}
+
 @test "--analyze reports lateness percentiles and a suggested delay" {
 	for i in $(seq 1 100); do
 		printf '{"e":%d,"i":%d}\n' "$((i * 10))" "$((i * 10 + i))"
