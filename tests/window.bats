@@ -203,6 +203,16 @@ J
 {"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:10Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
 {"window":{"start":"1970-01-01T00:00:10Z","end":"1970-01-01T00:00:29.999999999Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
 J
+	# at nanoseconds across offsets and fraction lengths, and a leap
+	# second, which is the next minute's first second (idem(7))
+	printf '{"t":"%s"}\n' 2016-12-31T23:59:59.999999999Z 2017-01-01T01:59:59.9+02:00 \
+		2016-12-31T23:59:60Z 2017-01-01T02:00:00.000000000+02:00 > leap.ndjson
+	run window --tumble 1d -t .t leap.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"2016-12-31T00:00:00Z","end":"2017-01-01T00:00:00Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"2017-01-01T00:00:00Z","end":"2017-01-02T00:00:00Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+J
 }
 
 @test "sessions are per key and close after the gap" {
