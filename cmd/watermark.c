@@ -6,7 +6,8 @@
  * event time is before W, and too late when it is before W - lateness;
  * too-late records go to --late or --dlq, everything else passes through
  * byte for byte.  --emit adds {"_watermark":"<RFC 3339>"} control lines
- * after a record that advanced W, which window(1) honours.
+ * after a record that advanced W, which window(1) honours, and replaces
+ * upstream ones (said at the end); without it they pass, checked.
  *
  * --analyze reads the whole input instead and reports how late records
  * arrive (ingest time - event time): the percentiles and the delay that
@@ -92,7 +93,8 @@ static void usage(int status)
 "                        or no record for DUR of processing (wall) time\n"
 "      --partitions N    W waits until N partitions have been seen\n"
 "      --late drop|FILE  where too-late records go (default: pass, counted)\n"
-"      --emit            write {\"_watermark\":TIME} lines when W advances\n"
+"      --emit            write {\"_watermark\":TIME} lines when W advances,\n"
+"                        in place of upstream ones (passed on without it)\n"
 "      --time-unit UNIT  epoch numbers are s (default), ms, us or ns\n"
 "      --analyze         report lateness percentiles and a suggested delay\n"
 "      --ingest EXPR     ingest (arrival) time, for --analyze\n"
@@ -212,6 +214,16 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 		return;
 	if (wm_control_line(&w->cw.rec)) { /* an upstream watermark */
 		s->control = true;
+		if (opt.emit || opt.analyze)
+			return; /* replaced, or not a record to measure */
+		/* passed on: checked as window(1) will read it */
+		const struct scan_member *m = WM_CONTROL_MEMBER(&w->cw.rec);
+		const char *why;
+		int64_t t;
+		if (time_from_json(w->cw.rec.p + m->val, m->val_end - m->val,
+				   opt.unit, &t, &why) != 0)
+			badrec_set(b, ch, true, "wrong_type", "_watermark: %s",
+				   why);
 		return;
 	}
 	if (!badrec_time(b, ch, w->time, &w->cw.rec, "event time", opt.unit,
@@ -242,15 +254,29 @@ static void apply(const struct line *ln, const char *name, void *slot)
 			   s->bad.msg);
 		return;
 	}
-	if (s->control) { /* ours replaces it */
-		run.controls++;
+	if (s->control) {
+		if (opt.emit) { /* ours replaces it */
+			run.controls++;
+		} else if (!opt.analyze) { /* we write none: it goes on */
+			cli_out_line(ln->p, ln->len);
+			cli_stats.records_out++;
+		}
 		return;
 	}
 	int64_t t = s->t;
 	if (opt.analyze) {
+		int64_t lag;
+		/* ingest and event time ~292 years apart: a lag int64 ns
+		 * cannot hold, which a saturated one would have understated */
+		if (__builtin_sub_overflow(s->ing, t, &lag)) {
+			bad_record(ln, name, true, "wrong_type", "ingest time "
+				   "less event time: out of range (over 292 "
+				   "years)");
+			return;
+		}
 		run.lags = xgrow(run.lags, &run.cap_lags, run.nlags,
 				 sizeof *run.lags, 4096);
-		run.lags[run.nlags++] = wm_sub(s->ing, t);
+		run.lags[run.nlags++] = lag;
 		return;
 	}
 	struct fp128 part = s->part;
@@ -299,11 +325,13 @@ static int64_t rank(unsigned per_mille)
 	return run.lags[k - 1];
 }
 
+/* A lag below zero (a record ingested before its event time, clocks
+ * apart) is written as it is, "-5s": as 0s it read as on time. */
 static void put_dur(struct buf *b, const char *key, int64_t ns)
 {
 	char d[48];
 	jw_key(b, key, 0);
-	jw_string(b, d, duration_format(ns < 0 ? 0 : ns, d));
+	jw_string(b, d, duration_format(ns, d));
 }
 
 static void histogram(void)
@@ -355,7 +383,18 @@ static void analyze_report(void)
 		put_dur(&b, "p99", p99);
 		put_dur(&b, "p99.9", rank(999));
 		put_dur(&b, "max", run.lags[run.nlags - 1]);
-		put_dur(&b, "suggested_delay", p99 < 0 ? 0 : p99 + p99 / 2);
+		/* past int64 ns no --delay can say it: null */
+		int64_t sug;
+		if (p99 < 0)
+			sug = 0;
+		else if (__builtin_add_overflow(p99, p99 / 2, &sug))
+			sug = -1;
+		if (sug < 0) {
+			jw_key(&b, "suggested_delay", 0);
+			buf_adds(&b, "null");
+		} else {
+			put_dur(&b, "suggested_delay", sug);
+		}
 	}
 	buf_addc(&b, '}');
 	cli_out_line(b.p, b.len);
@@ -390,6 +429,8 @@ static _Noreturn void finish(int status)
 			jw_key(&b, "watermark", 0);
 			jw_time(&b, w);
 		}
+		buf_addf(&b, ",\"watermarks_replaced\":%" PRIu64,
+			 run.controls);
 		snprintf(extra, sizeof extra, "%s", b.p);
 		buf_free(&b);
 		cli_stats_print(extra);
@@ -397,6 +438,9 @@ static _Noreturn void finish(int status)
 	cli_out_close();
 	if (status == EXIT_OK)
 		cli_dropped(run.late_dropped, "too late", "--late FILE");
+	if (status == EXIT_OK)
+		cli_dropped(run.controls, "_watermark lines replaced by "
+			    "--emit's", "leaving out --emit");
 	exit(status);
 }
 

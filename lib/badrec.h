@@ -45,6 +45,13 @@ bool badrec_eval(struct badrec *b, struct par_chunk *ch, struct expr *e,
 		 const struct scan_record *rec, const char *what,
 		 const char **v, size_t *vlen);
 
+/* " (did you mean .time?)" in out when e is a plain path .NAME (three
+ * letters or more) that rec lacks and one of rec's own members is near
+ * NAME (cli_nearest), else "": a misspelt -t, -k or -g stops the run at
+ * its first record, and this says what was meant. */
+void badrec_near(const struct expr *e, const struct scan_record *rec,
+		 char *out, size_t outlen);
+
 /* badrec_eval() of a time (time_from_json() in unit), or b set as
  * "wrong_type", "WHAT SRC: why" and false. */
 bool badrec_time(struct badrec *b, struct par_chunk *ch, struct expr *e,

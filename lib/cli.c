@@ -856,11 +856,28 @@ void cli_side_write(struct cli_side *s, const char *rec, size_t len)
 	/* The file changes only after stdout's records before this one
 	 * went out, as with a dead letter (cli_letter): a late file is
 	 * appended to, and a rerun from the last record the reader took
-	 * would set these aside again. */
-	if (len >= zout_room(s->z))
+	 * would set these aside again.
+	 * A record reaches the file with its newline in one write(2): the
+	 * buffer goes out before a record that would not fit whole, and a
+	 * record longer than the buffer goes out alone.  So another
+	 * process appending to the same file (shards given one --late)
+	 * lands between whole lines, and a failed write leaves them. */
+	if (len + 1 > zout_room(s->z)) {
 		out_drain();
-	if (zout_write(s->z, rec, len, err, sizeof err) ||
-	    zout_write(s->z, "\n", 1, err, sizeof err))
+		side_flush(s);
+	}
+	int rc;
+	if (len + 1 <= zout_room(s->z)) {
+		rc = zout_write(s->z, rec, len, err, sizeof err) ||
+		     zout_write(s->z, "\n", 1, err, sizeof err);
+	} else {
+		char *line = xmalloc(len + 1);
+		memcpy(line, rec, len);
+		line[len] = '\n';
+		rc = zout_write(s->z, line, len + 1, err, sizeof err);
+		free(line);
+	}
+	if (rc)
 		cli_die(EXIT_TROUBLE, "%s: %s", s->path, err);
 }
 

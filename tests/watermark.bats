@@ -74,7 +74,7 @@ watermark: 1 record dropped: too late (--late FILE keeps them)
 J
 }
 
-@test "upstream control lines are replaced, not forwarded" {
+@test "upstream control lines are replaced under --emit, and said; without it they pass, checked" {
 	printf '{"t":10}\n{"_watermark":"2030-01-01T00:00:00Z"}\n{"t":11}\n' > in.ndjson
 	run watermark -t .t --emit in.ndjson
 	assert_success
@@ -83,6 +83,23 @@ J
 {"_watermark":"1970-01-01T00:00:10Z"}
 {"t":11}
 {"_watermark":"1970-01-01T00:00:11Z"}
+watermark: 1 record dropped: _watermark lines replaced by --emit's (leaving out --emit keeps them)
+J
+	# without --emit this watermark writes none: the upstream one goes
+	# on, byte for byte, for window(1) downstream to follow
+	run watermark -t .t in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"t":10}
+{"_watermark":"2030-01-01T00:00:00Z"}
+{"t":11}
+J
+	printf '{"t":10}\n{"_watermark":"soon"}\n{"t":11}\n' > bad.ndjson
+	run watermark -t .t bad.ndjson
+	assert_failure 2
+	assert_output - <<'J'
+{"t":10}
+watermark: bad.ndjson:2: _watermark: not an RFC 3339 time
 J
 }
 
@@ -187,6 +204,14 @@ J
 {"t":1}
 watermark: in.ndjson:2: missing event time .t
 J
+	# a misspelt -t or -p says what it is near in the record
+	printf '{"time":1,"region":"eu"}\n' > typo.ndjson
+	run watermark -t .tiem typo.ndjson
+	assert_failure 2
+	assert_output 'watermark: typo.ndjson:1: missing event time .tiem (did you mean .time?)'
+	run watermark -t .time -p .regoin typo.ndjson
+	assert_failure 2
+	assert_output 'watermark: typo.ndjson:1: missing partition .regoin (did you mean .region?)'
 }
 
 @test "an unparsable event time is a bad record" {
@@ -224,6 +249,31 @@ J
 	assert_output ''
 }
 
+@test "--late FILE gets each record with its newline in one write: a write that fails, or another writer, finds whole lines" {
+	# late1 leaves late2's exact length in the 128 KiB buffer: its
+	# newline does not fit, and was written apart from it
+	python3 - <<'P'
+B = 131072
+r1 = '{"t":1,"p":"' + 'a' * 1000 + '"}'
+room = B - (len(r1) + 1)
+r2 = '{"t":2,"p":"' + 'b' * (room - len('{"t":2,"p":""}')) + '"}'
+assert len(r2) == room
+open("in.ndjson", "w").write('{"t":1000}\n' + r1 + '\n' + r2 + '\n{"t":3}\n')
+P
+	cc -O2 -shared -fPIC -o shim.so "$BATS_TEST_DIRNAME/faults/shim.c" -ldl
+	[ -z "${IDEM_SANITIZED:-}" ] ||
+		export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	mkdir d
+	IDEM_IOFAULT=write:2:EIO IDEM_IOFAULT_DIR=$PWD/d LD_PRELOAD=$PWD/shim.so \
+		run watermark -t .t --late d/late.ndjson in.ndjson
+	assert_failure 2
+	# what reached the file before the failed write is whole lines
+	run sh -c 'tail -c 1 d/late.ndjson | od -An -c | tr -d " "'
+	assert_output '\n'
+	run jq -c .t d/late.ndjson
+	assert_output 1
+}
+
 @test "--analyze reports lateness percentiles and a suggested delay" {
 	for i in $(seq 1 100); do
 		printf '{"e":%d,"i":%d}\n' "$((i * 10))" "$((i * 10 + i))"
@@ -246,6 +296,28 @@ A
 	assert_success
 	# 2^24 s, ceil(.9n), ceil(.99n), ceil(.999n), n s; python3 agrees:
 	assert_output '{"records":33554432,"early":0,"p50":"194d4h20m16s","p90":"349d12h36m29s","p99":"384d11h28m8s","p99.9":"387d23h21m18s","max":"388d8h40m32s","suggested_delay":"576d17h12m12s"}'
+}
+
+@test "--analyze writes a lateness below zero (records that arrived before their event time) as it is, not as 0s" {
+	# lags -5s, -8s and 1s: the p50 is -5s; all early, the max is -2s
+	printf '{"e":%d,"i":%d}\n' 10 5 20 12 30 31 > in.ndjson
+	run watermark --analyze -t .e --ingest .i in.ndjson
+	assert_success
+	assert_output '{"records":3,"early":2,"p50":"-5s","p90":"1s","p99":"1s","p99.9":"1s","max":"1s","suggested_delay":"1s500ms"}'
+	printf '{"e":%d,"i":%d}\n' 10 5 20 18 > in.ndjson
+	run watermark --analyze -t .e --ingest .i in.ndjson
+	assert_success
+	assert_output '{"records":2,"early":2,"p50":"-5s","p90":"-2s","p99":"-2s","p99.9":"-2s","max":"-2s","suggested_delay":"0s"}'
+	# a lag past int64 nanoseconds is refused, not cut to 292 years; a
+	# p99 whose +50% no --delay holds suggests none
+	printf '%s\n' '{"e":"1800-01-01T00:00:00Z","i":"2200-01-01T00:00:00Z"}' > far.ndjson
+	run watermark --analyze -t .e --ingest .i far.ndjson
+	assert_failure 2
+	assert_output 'watermark: far.ndjson:1: ingest time less event time: out of range (over 292 years)'
+	printf '%s\n' '{"e":"1900-01-01T00:00:00Z","i":"2150-01-01T00:00:00Z"}' > far.ndjson
+	run watermark --analyze -t .e --ingest .i far.ndjson
+	assert_success
+	assert_output '{"records":1,"early":0,"p50":"91311d","p90":"91311d","p99":"91311d","p99.9":"91311d","max":"91311d","suggested_delay":null}'
 }
 
 @test "--analyze needs --ingest" {

@@ -58,10 +58,12 @@ J
 J
 	[ "$stderr" = "window: --agg s=sum(.aa): no record read had a value for .aa (did you mean .a?)
 window: --agg x=max(.b.c): no record read had a value for .b.c" ]
-	# one record with the member is enough; no input, nothing to say
+	# one record with the member is enough for no "did you mean"; the
+	# records without it are left out of the sum, and that is said; no
+	# input, nothing to say
 	run --separate-stderr sh -c "{ echo '{\"t\":1,\"aa\":2}'; cat e; } | window --tumble 1m -t .t --time-unit s --agg 's=sum(.aa)' > /dev/null"
 	assert_success
-	[ "$stderr" = "" ]
+	[ "$stderr" = "window: --agg s: 6 records left out, their .aa null or absent" ]
 	run --separate-stderr sh -c ": | window --tumble 1m -t .t --agg 's=sum(.aa)'"
 	assert_success
 	[ "$stderr" = "" ]
@@ -123,6 +125,7 @@ J
 {"window":{"start":"1970-01-01T00:01:30Z","end":"1970-01-01T00:02:30Z"},"n":1,"p":1,"d":1,"pane":{"timing":"on_time","index":0,"final":true}}
 {"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"n":1,"p":1,"d":1,"pane":{"timing":"on_time","index":0,"final":true}}
 window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
+window: 1 record left out of 1 window that had closed (on time for its others, which have it; --lateness DUR keeps those windows open)
 J
 }
 
@@ -171,15 +174,17 @@ J
 	want='{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:25Z"},"f":5,"l":7,"lo":1.0,"m":1,"top":1.00,"pane":{"timing":"on_time","index":0,"final":true}}'
 	aggs=(--agg 'f=first(.v)' --agg 'l=last(.v)' --agg 'lo=min(.x)' --agg 'm=p50(.x)' --agg 'top=p(.x, 1)')
 	for j in 1 4; do
-		run window --session 10s -t .t "${aggs[@]}" -j $j in.ndjson
+		run --separate-stderr window --session 10s -t .t "${aggs[@]}" -j $j in.ndjson
 		assert_success
 		assert_output "$want"
+		[ "$stderr" = "window: --agg f, l: 2 records left out, their .v null or absent
+window: --agg lo, m, top: 1 record left out, its .x null or absent" ]
 	done
 	# the same across two runs of a --state: arrivals go on counting
 	head -n 3 in.ndjson | window --session 10s -t .t --delay 1h "${aggs[@]}" --state s > /dev/null
 	run sh -c 'tail -n 1 in.ndjson; echo "{\"t\":99999,\"v\":0,\"x\":0}"' 
 	printf '%s\n' "$output" > rest.ndjson
-	run window --session 10s -t .t --delay 1h "${aggs[@]}" --state s rest.ndjson
+	run --separate-stderr window --session 10s -t .t --delay 1h "${aggs[@]}" --state s rest.ndjson
 	assert_success
 	assert_output "$want"
 }
@@ -197,6 +202,16 @@ J
 	assert_output - <<'J'
 {"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:10Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
 {"window":{"start":"1970-01-01T00:00:10Z","end":"1970-01-01T00:00:29.999999999Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	# at nanoseconds across offsets and fraction lengths, and a leap
+	# second, which is the next minute's first second (idem(7))
+	printf '{"t":"%s"}\n' 2016-12-31T23:59:59.999999999Z 2017-01-01T01:59:59.9+02:00 \
+		2016-12-31T23:59:60Z 2017-01-01T02:00:00.000000000+02:00 > leap.ndjson
+	run window --tumble 1d -t .t leap.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"2016-12-31T00:00:00Z","end":"2017-01-01T00:00:00Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"2017-01-01T00:00:00Z","end":"2017-01-02T00:00:00Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
 J
 }
 
@@ -248,6 +263,22 @@ window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
 J
 }
 
+@test "with --delay, _watermark lines from upstream give way to window's own watermark, and it is said" {
+	printf '%s\n' '{"t":5}' '{"_watermark":"1970-01-01T00:01:00Z"}' '{"t":6}' '{"t":61}' > up.ndjson
+	run --separate-stderr window --tumble 1m -t .t --delay 0s --stats up.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	[ "$(grep -v '^{' <<< "$stderr")" = "window: 1 record dropped: _watermark lines replaced by --delay's (leaving out --delay keeps them)" ]
+	[ "$(grep '^{' <<< "$stderr" | jq -c '{records_in,watermarks_replaced}')" = '{"records_in":4,"watermarks_replaced":1}' ]
+	# shard 0 says it, once for all the shards
+	run --separate-stderr window --tumble 1m -t .t -g .t --delay 0s --shard 1/2 up.ndjson
+	assert_success
+	[ -z "$stderr" ]
+}
+
 @test "a _watermark line that repeats its name is one control line, its last value winning, as jq reads it" {
 	printf '%s\n' '{"t":5}' \
 		'{"_watermark":"1970-01-01T00:00:30Z","\u005fwatermark":"1970-01-01T00:01:00Z"}' \
@@ -259,27 +290,48 @@ J
 {"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
 window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
 J
-	# partition passes it on as the one value it holds; watermark drops it
+	# partition passes it on as the one value it holds; watermark
+	# without --emit as it came, and window downstream reads it so
 	run partition -n 1 -g .t up.ndjson
 	assert_success
 	assert_line --index 1 '0	{"_watermark":"1970-01-01T00:01:00Z"}'
 	run watermark -t .t up.ndjson
 	assert_success
-	assert_output - <<'J'
-{"t":5}
-{"t":6}
-{"t":61}
-J
+	assert_output "$(cat up.ndjson)"
 }
 
 @test "min, max, first and last keep the input's spelling; sums are exact" {
 	printf '%s\n' '{"t":1,"v":1.10}' '{"t":2,"v":0.2}' '{"t":3,"v":1e1}' '{"t":4,"v":null}' '{"t":5}' > in.ndjson
 	run window --tumble 1m -t .t --agg 'mn=min(.v)' --agg 'mx=max(.v)' --agg 'f=first(.v)' --agg 'l=last(.v)' --agg 's=sum(.v)' --agg 'n=count(.v)' --agg 'all=count()' in.ndjson
 	assert_success
-	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"mn":0.2,"mx":1e1,"f":1.10,"l":1e1,"s":11.3,"n":3,"all":5,"pane":{"timing":"on_time","index":0,"final":true}}'
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"mn":0.2,"mx":1e1,"f":1.10,"l":1e1,"s":11.3,"n":3,"all":5,"pane":{"timing":"on_time","index":0,"final":true}}
+window: --agg mn, mx, f, l, s: 2 records left out, their .v null or absent
+J
 	printf '%s\n' '{"t":1,"v":0.1}' '{"t":1,"v":0.2}' '{"t":1,"v":12345678901234567891}' > b.ndjson
 	run window --tumble 1m -t .t --agg 's=sum(.v)' b.ndjson
 	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":12345678901234567891.3,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
+@test "records whose --agg value is null or absent are left out of it, and how many is said, as SQL's 01003 warning does" {
+	printf '%s\n' '{"t":1,"v":2,"w":1}' '{"t":2,"v":null,"w":2}' '{"t":3,"w":3}' \
+		'{"t":4,"v":3}' > in.ndjson
+	run --separate-stderr window --tumble 1m -t .t --agg 's=sum(.v)' --agg 'a=avg(.v)' \
+		--agg 'n=count(.v)' --agg 'all=count()' --agg 'p=p50(.w)' --agg 'd=distinct(.w)' \
+		--stats in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":5,"a":2.5,"n":2,"all":4,"p":2,"d":3,"pane":{"timing":"on_time","index":0,"final":true}}'
+	# count(.v) counts the values there are: nothing is left out of it
+	[ "$(grep -v '^{' <<< "$stderr")" = "window: --agg s, a: 2 records left out, their .v null or absent
+window: --agg p, d: 1 record left out, its .w null or absent" ]
+	# only records that joined a window: a too-late one is said as such
+	printf '%s\n' '{"t":100,"v":1}' '{"t":1}' > late.ndjson
+	run window --tumble 1m -t .t --delay 0s --agg 's=sum(.v)' late.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"s":1,"pane":{"timing":"on_time","index":0,"final":true}}
+window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
+J
 }
 
 @test "several -g make the key an array; keys group by value" {
@@ -325,6 +377,34 @@ J
 	run window $args --state w.st --batch 1 b1.ndjson
 	assert_success
 	assert_output 'window: 2 records dropped: too late (--late FILE or --lateness DUR keeps them)'
+}
+
+@test "--batch: a replay writes the batch's too-late records and dead letters no second time" {
+	printf '{"t":10}\n{"t":130}\n' > b1.ndjson
+	printf '{"t":20}\n{"t":"soon"}\n{"t":190}\n' > b2.ndjson
+	args='--tumble 1m --delay 0s -t .t --late late.ndjson --dlq dlq.ndjson'
+	window $args --state w.st --batch 1 b1.ndjson > /dev/null
+	window $args --state w.st --batch 2 b2.ndjson > want
+	[ "$(cat want)" = '{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}' ]
+	# the state was committed after both files were synced: a replay
+	# (the sink failed, checkpoint run tries again) finds them there
+	run window $args --state w.st --batch 2 --stats b2.ndjson
+	assert_success
+	assert_line --index 0 "$(cat want)"
+	assert_line --index 1 --partial '"dead_lettered":1,'
+	assert_line --index 1 --partial '"too_late":1,'
+	run cat late.ndjson
+	assert_output '{"t":20}'
+	run jq -c '.original_record' dlq.ndjson
+	assert_output '{"t":"soon"}'
+	# the next batch writes its own
+	printf '{"t":30}\n' > b3.ndjson
+	window $args --state w.st --batch 3 b3.ndjson
+	run cat late.ndjson
+	assert_output - <<'J'
+{"t":20}
+{"t":30}
+J
 }
 
 @test "--batch: a replay on other input than the batch's is refused and the state kept" {
@@ -384,6 +464,18 @@ J
 	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
 	run jq -r .error_type dlq.ndjson
 	assert_output missing_field
+	# a misspelt -t or -g says what it is near in the record
+	printf '{"time":1,"currency":"EUR"}\n' > typo.ndjson
+	run window --tumble 1m -t .tme typo.ndjson
+	assert_failure 2
+	assert_output 'window: typo.ndjson:1: missing event time .tme (did you mean .time?)'
+	run window --tumble 1m -t .time -g .curency typo.ndjson
+	assert_failure 2
+	assert_output 'window: typo.ndjson:1: missing group .curency (did you mean .currency?)'
+	# nothing near, or a name too short to tell: no guess
+	run window --tumble 1m -t .when -g .x typo.ndjson
+	assert_failure 2
+	assert_output 'window: typo.ndjson:1: missing group .x'
 }
 
 @test "unparsable times, malformed JSON and non-number sums are bad records" {
@@ -450,6 +542,70 @@ window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
 J
 }
 
+@test "a state's watermark never goes back: the first _watermark line of a run behind it only raises it" {
+	# run 1 (own watermark) fires 00:00..00:01 with W at 00:02:10
+	printf '{"t":%d}\n' 10 130 > a.ndjson
+	run window --tumble 1m -t .t --delay 0s --state s.st a.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	# run 2 follows control lines: its first, at 00:00:30, is behind the
+	# state's W, so the record at 20 is too late, not a second final pane
+	printf '%s\n' '{"_watermark":"1970-01-01T00:00:30Z"}' '{"t":20}' \
+		'{"_watermark":"1970-01-01T00:03:30Z"}' > b.ndjson
+	run window --tumble 1m -t .t --state s.st b.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
+J
+	# the same after a batch run (no --delay): its W is its newest time
+	printf '{"t":%d}\n' 10 130 > a.ndjson
+	window --tumble 1m -t .t --state t.st a.ndjson > /dev/null
+	run window --tumble 1m -t .t --state t.st b.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
+J
+}
+
+@test "--delay after a state that followed _watermark lines is the watermark from then on, not ignored" {
+	printf '%s\n' '{"t":0}' '{"_watermark":"1970-01-01T00:00:30Z"}' > a.ndjson
+	run window --tumble 1m -t .t --state s.st a.ndjson
+	assert_success
+	assert_output ''
+	printf '{"t":%d}\n' 70 190 310 > b.ndjson
+	run --separate-stderr window --tumble 1m -t .t --delay 0s --state s.st --stats b.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:03:00Z","end":"1970-01-01T00:04:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	[ "$(jq -c '{open_windows,watermark}' <<< "$stderr")" = '{"open_windows":1,"watermark":"1970-01-01T00:05:10Z"}' ]
+}
+
+@test "a sliding record too late for some of its windows joins the open ones, and the closed ones it missed are said" {
+	# 00:07 belongs to [00:00, 00:10), closed by W 00:12, and to
+	# [00:05, 00:15), still open
+	printf '{"t":%d}\n' 0 720 420 > in.ndjson
+	run --separate-stderr window --slide 10m --every 5m --delay 0s -t .t --stats in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1969-12-31T23:55:00Z","end":"1970-01-01T00:05:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:10:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:05:00Z","end":"1970-01-01T00:15:00Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:10:00Z","end":"1970-01-01T00:20:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	[ "$(grep '^{' <<< "$stderr" | jq -c '{late,too_late,partly_late}')" = '{"late":1,"too_late":0,"partly_late":1}' ]
+	[ "$(grep -v '^{' <<< "$stderr")" = 'window: 1 record left out of 1 window that had closed (on time for its others, which have it; --lateness DUR keeps those windows open)' ]
+	# with the lateness to keep them, none is left out
+	run window --slide 10m --every 5m --delay 0s --lateness 5m -t .t in.ndjson
+	assert_success
+	assert_line --index 2 '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:10:00Z"},"count":2,"pane":{"timing":"late","index":1,"final":false}}'
+	refute_output --partial 'left out'
+}
+
 @test "windows with gaps: a record between them belongs to none and is counted" {
 	run sh -c "printf '{\"t\":%d}\\n' 0 3600 7300 10800 | window --slide 1h --every 2h -t .t --stats 2>err; grep '^{' err | jq -c '{records_in,records_out,too_late,gap}'; grep -v '^{' err"
 	assert_success
@@ -490,7 +646,7 @@ random_stream() {
 				(map(.pane.index) == [range(length)]) as $ok
 				| last | "\(.window.start | fromdateiso8601) \(.n) \(.s) \(.mn) \(.mx)\(if $ok then "" else " BAD-INDEX" end)")
 				| sort_by(split(" ")[0] | tonumber) | .[]' out > got
-			grep "^{" err | jq -r '"too_late \(.too_late)\ngap \(.gap)"' >> got
+			grep "^{" err | jq -r '"too_late \(.too_late)\ngap \(.gap)\npartly_late \(.partly_late)"' >> got
 			if ! diff want got > diff.txt; then
 				echo "seed $seed cfg $cfg"; cat diff.txt; return 1
 			fi

@@ -22,7 +22,9 @@
  * moves only at its end (to +infinity, or with --state to the newest
  * event time, so the next run judges its records against this one).
  * A record that belongs to no window (too late, or in a gap between
- * --slide windows) is counted and reported at the end (cli_dropped).
+ * --slide windows) is counted and reported at the end (cli_dropped);
+ * so is one that joined only some of its --slide windows, the others
+ * being too late for it.
  */
 #include <assert.h>
 #include <errno.h>
@@ -36,6 +38,7 @@
 #include <unistd.h>
 
 #include "agg.h"
+#include "badrec.h"
 #include "buf.h"
 #include "cli.h"
 #include "commit.h"
@@ -161,7 +164,12 @@ static struct {
 	struct cli_side late; /* --late FILE */
 	struct dlq *dlq;
 	uint64_t too_late, gap, panes, shard_skipped;
+	uint64_t replaced; /* _watermark lines --delay's W replaced */
 	uint64_t late_dropped; /* too late, and no file named for them */
+	/* records that joined some of their windows but were too late for
+	 * others (sliding), and how many windows they missed: said at the
+	 * end, since those windows' panes lack them */
+	uint64_t partly_late, partly_windows;
 	/* bounded batch (no --delay, no _watermark lines): records are
 	 * judged against the W the run started with */
 	bool have_w0;
@@ -176,6 +184,10 @@ static struct {
 	 * member names: an --agg whose expression no record answers (a
 	 * misspelt field) is said at the end, with a "did you mean" */
 	bool valued[MAX_AGGS];
+	/* records that joined a window with no value for the --agg (null
+	 * or absent), left out of it: said at the end, as SQL's warning
+	 * 01003 "null value eliminated in set function" says it */
+	uint64_t nulls[MAX_AGGS];
 	uint64_t records;
 	char **names;
 } run;
@@ -263,6 +275,14 @@ static void usage(int status)
 
 static _Noreturn void finish(int status);
 
+/*
+ * A replay of the batch that wrote the state (run.gen.replay) writes its
+ * panes again, for the sink that may not have taken them, but not its
+ * too-late records (--late) nor its dead letters (--dlq): the batch's
+ * run closed and synced those files before its state was committed, so
+ * they are there already, and a retried batch would add them twice.
+ * They are counted as the batch's run counted them.
+ */
 static void bad_record(const struct line *ln, const char *name, bool is_json,
 		       const char *type, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -277,6 +297,10 @@ static void bad_record(const struct line *ln, const char *name, bool is_json,
 	va_end(ap);
 	if (run.foreign)
 		return; /* its own shard reports it */
+	if (run.dlq && run.gen.replay) {
+		cli_stats.dead_lettered++; /* as the batch's run did */
+		return;
+	}
 	if (!cli_bad_record(run.dlq, ln, name, is_json, type, msg))
 		finish(EXIT_TROUBLE);
 }
@@ -776,12 +800,18 @@ static bool eval(struct worker *c, struct expr *e, const char *what,
 		 const char **v, size_t *vlen, struct slot *s,
 		 struct par_chunk *ch, const struct line *ln, enum pkind k)
 {
-	char err[512];
+	char err[512], near[300] = "";
 	enum expr_status st = expr_eval(e, &c->cw.rec, v, vlen, err, sizeof err);
 	if (st == EXPR_VALUE)
 		return true;
-	failed(s, ch, ln, c, k,
-	       expr_failure(e, st, what, err, c->msg, sizeof c->msg));
+	const char *type = expr_failure(e, st, what, err, c->msg,
+					sizeof c->msg);
+	if (st == EXPR_MISSING) {
+		badrec_near(e, &c->cw.rec, near, sizeof near);
+		size_t n = strlen(c->msg);
+		snprintf(c->msg + n, sizeof c->msg - n, "%s", near);
+	}
+	failed(s, ch, ln, c, k, type);
 	return false;
 }
 
@@ -1015,7 +1045,10 @@ static void too_late(const struct line *ln, const char *name, int64_t t,
 	run.too_late++;
 	cli_stats.late++;
 	if (run.late.path) {
-		cli_side_write(&run.late, ln->p, ln->len);
+		if (!run.gen.replay) /* written by the batch's run */
+			cli_side_write(&run.late, ln->p, ln->len);
+	} else if (run.dlq && !opt.late_path && run.gen.replay) {
+		cli_stats.dead_lettered++; /* as the batch's run did */
 	} else if (run.dlq && !opt.late_path) {
 		time_format(t, ts);
 		time_format(w, ws);
@@ -1121,19 +1154,29 @@ static bool batch_mode(void)
 static void control(const struct line *ln, const char *name,
 		    const struct slot *s)
 {
-	if (opt.delay_given)
-		return; /* our own watermark was asked for */
+	if (opt.delay_given) { /* our own watermark was asked for */
+		run.replaced += !run.foreign;
+		return;
+	}
 	if (s->msg) {
 		bad_record(ln, name, true, s->type, "%s", s->msg);
 		return;
 	}
 	if (!run.upstream) {
+		/* The first line replaces what this run's records made of W
+		 * (a batch's newest time, which fired nothing), but not the
+		 * W a state carried in: windows fired and closed by it would
+		 * take their records again and fire twice. */
 		run.upstream = true;
 		wm_set(run.wm, s->t);
+		if (run.have_w0)
+			wm_raise(run.wm, run.w0);
 	} else if (!wm_raise(run.wm, s->t)) {
 		return;
 	}
-	advance(s->t);
+	int64_t w;
+	wm_get(run.wm, &w);
+	advance(w);
 }
 
 /* The first record's top-level member names, decoded (for "did you
@@ -1162,6 +1205,39 @@ static void note_valued(const struct line *ln, const struct slot *s)
 		run.valued[k] |= !s->in[k].null;
 }
 
+/* Records left out of an --agg for want of a value, one line for the
+ * aggregates of one expression: "--agg s, a: 2 records left out, their
+ * .v null or absent".  count(EXPR) counts the values there are, so
+ * nothing is left out of it; an --agg no record answered is said by
+ * say_unvalued instead. */
+static void say_nulls(void)
+{
+	bool done[MAX_AGGS] = {false};
+	for (size_t k = 0; k < opt.naggs; k++) {
+		const struct agg_spec *a = &opt.aggs[k];
+		if (done[k] || !a->e || a->fn == AGG_COUNT || !run.valued[k] ||
+		    !run.nulls[k])
+			continue;
+		const char *src = expr_source(a->e);
+		struct buf names = {0};
+		for (size_t j = k; j < opt.naggs; j++) {
+			const struct agg_spec *b = &opt.aggs[j];
+			if (!b->e || b->fn == AGG_COUNT || !run.valued[j] ||
+			    strcmp(expr_source(b->e), src) != 0)
+				continue;
+			done[j] = true;
+			buf_adds(&names, names.len ? ", " : "");
+			buf_adds(&names, b->name);
+		}
+		buf_addc(&names, '\0');
+		cli_warn("--agg %s: %" PRIu64 " record%s left out, %s %s null "
+			 "or absent", names.p, run.nulls[k],
+			 run.nulls[k] == 1 ? "" : "s",
+			 run.nulls[k] == 1 ? "its" : "their", src);
+		buf_free(&names);
+	}
+}
+
 /* An --agg no record gave a value (null in the panes of this run),
  * said once. */
 static void say_unvalued(void)
@@ -1183,6 +1259,7 @@ static void say_unvalued(void)
 		free(*n);
 	free(run.names);
 	run.names = NULL;
+	say_nulls();
 }
 
 static void apply(const struct line *ln, const char *name, void *slot)
@@ -1222,12 +1299,15 @@ static void apply(const struct line *ln, const char *name, void *slot)
 		have_w = wm_get(run.wm, &w);
 	}
 	int64_t starts[MAX_SPAN];
-	size_t nstarts = 0;
+	size_t nstarts = 0, nwins = 0;
 	int64_t step = opt.kind == SLIDE ? opt.step : span;
-	for (int64_t b = s->first; b <= s->last; b += step)
-		if (t < wm_add(b, span) &&
-		    (!have_w || wm_add(wm_add(b, span), opt.lateness) > w))
+	for (int64_t b = s->first; b <= s->last; b += step) {
+		if (!(t < wm_add(b, span)))
+			continue;
+		nwins++;
+		if (!have_w || wm_add(wm_add(b, span), opt.lateness) > w)
 			starts[nstarts++] = b;
+	}
 	if (s->in_gap && nstarts == 0) {
 		if (!run.foreign)
 			run.gap++;
@@ -1242,7 +1322,13 @@ static void apply(const struct line *ln, const char *name, void *slot)
 		goto observe;
 	if (have_w && t < w)
 		cli_stats.late++;
+	if (nstarts < nwins) {
+		run.partly_late++;
+		run.partly_windows += nwins - nstarts;
+	}
 
+	for (size_t k = 0; k < opt.naggs; k++)
+		run.nulls[k] += s->in[k].null;
 	struct group *g = group_get(s->fp, s->key, s->klen);
 	run.ntouched = 0;
 	for (size_t i = 0; i < nstarts; i++) {
@@ -1544,9 +1630,10 @@ static _Noreturn void finish(int status)
 		buf_addf(&b, ",\"too_late\":%" PRIu64 ",\"gap\":%" PRIu64
 			 ",\"panes\":%" PRIu64
 			 ",\"open_windows\":%zu,\"groups\":%zu"
-			 ",\"shard_skipped\":%" PRIu64,
+			 ",\"shard_skipped\":%" PRIu64 ",\"partly_late\":%" PRIu64
+			 ",\"watermarks_replaced\":%" PRIu64,
 			 run.too_late, run.gap, run.panes, run.nwins, run.ngroups,
-			 run.shard_skipped);
+			 run.shard_skipped, run.partly_late, run.replaced);
 		if (wm_get(run.wm, &w)) {
 			jw_key(&b, "watermark", 0);
 			jw_time(&b, w);
@@ -1566,6 +1653,18 @@ static _Noreturn void finish(int status)
 	if (status == EXIT_OK)
 		cli_dropped(run.gap, "between windows",
 			    "--every no longer than --slide");
+	if (status == EXIT_OK)
+		cli_dropped(run.replaced, "_watermark lines replaced by "
+			    "--delay's", "leaving out --delay");
+	if (status == EXIT_OK && run.partly_late)
+		cli_warn("%" PRIu64 " record%s left out of %" PRIu64
+			 " window%s that had closed (on time for %s others, "
+			 "which have %s; --lateness DUR keeps those windows "
+			 "open)", run.partly_late,
+			 run.partly_late == 1 ? "" : "s", run.partly_windows,
+			 run.partly_windows == 1 ? "" : "s",
+			 run.partly_late == 1 ? "its" : "their",
+			 run.partly_late == 1 ? "it" : "them");
 	exit(status);
 }
 
@@ -1802,6 +1901,10 @@ int main(int argc, char **argv)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		opt.state_path = real;
 		state_load();
+		/* --delay: our own W from now on, which only rises from the
+		 * one a run that followed _watermark lines left */
+		if (opt.delay_given)
+			run.upstream = false;
 	}
 	run.have_w0 = wm_get(run.wm, &run.w0);
 	if (opt.late_path && strcmp(opt.late_path, "drop") != 0)
