@@ -534,3 +534,63 @@ E
 	assert_output 'reconcile: --dlq s.ndjson is also an input (standard input): a file written while it is read loses or repeats records; name another'
 	cmp s.ndjson before.ndjson
 }
+
+@test "merge refuses a summary given twice, or a copy of it: its records would count twice" {
+	printf '{"k":%d,"v":1}\n' 1 2 3 > a.ndjson
+	printf '{"k":%d,"v":1}\n' 4 5 > b.ndjson
+	reconcile summarize -k .k --sum .v a.ndjson > a.sum
+	reconcile summarize -k .k --sum .v b.ndjson > b.sum
+	cp a.sum copy.sum
+	run reconcile merge a.sum b.sum a.sum
+	assert_failure 2
+	assert_output "reconcile: a.sum: the same summary as a.sum (its lines are the same): merged twice, its 3 rows would count twice; if two pieces really hold the same records, summarize them in one run (reconcile summarize FILE FILE)"
+	run reconcile merge a.sum copy.sum
+	assert_failure 2
+	assert_output "reconcile: copy.sum: the same summary as a.sum (its lines are the same): merged twice, its 3 rows would count twice; if two pieces really hold the same records, summarize them in one run (reconcile summarize FILE FILE)"
+	# pieces that differ merge; empty ones add nothing and merge too
+	: > e.ndjson
+	reconcile summarize -k .k --sum .v e.ndjson > e1.sum
+	cp e1.sum e2.sum
+	run sh -c 'reconcile merge a.sum b.sum e1.sum e2.sum | sed -n 2p'
+	assert_success
+	assert_output '{"rows":5,"sum":{".v":5},"fingerprint":"'"$(reconcile summarize -k .k --sum .v a.ndjson b.ndjson | sed -n 2p | jq -r .fingerprint)"'"}'
+}
+
+@test "merge refuses a shard given twice, and says when the shards merged are not all" {
+	printf '{"k":%d}\n' 1 2 3 4 5 6 7 8 > a.ndjson
+	printf '{"k":%d}\n' 11 12 13 14 15 16 > b.ndjson
+	for i in 0 1 2; do
+		reconcile summarize -k .k --shard $i/3 a.ndjson > a$i.sum
+		reconcile summarize -k .k --shard $i/3 b.ndjson > b$i.sum
+	done
+	# shard 0 of a and shard 0 of b: the union says 0 once, b's 1 and 2 lost
+	run reconcile merge a0.sum a1.sum a2.sum b0.sum
+	assert_failure 2
+	assert_output "reconcile: b0.sum: shard 0 of 3 again (a0.sum has it): shards of two inputs cannot say which one lacks a shard; merge each input's shards first (each into a summary of every key), then merge those"
+	# a merged summary that has it already
+	reconcile merge a0.sum a1.sum > a01.sum 2>/dev/null
+	run reconcile merge a01.sum a1.sum
+	assert_failure 2
+	assert_output "reconcile: a1.sum: shard 1 of 3 again (a01.sum has it): shards of two inputs cannot say which one lacks a shard; merge each input's shards first (each into a summary of every key), then merge those"
+	# a summary of every key beside shards: the shards' keys are in it, or
+	# it is another input's and theirs may lack a shard
+	reconcile summarize -k .k b.ndjson > b.sum
+	run reconcile merge b.sum a0.sum a1.sum a2.sum
+	assert_failure 2
+	assert_output "reconcile: a0.sum: a summary of shards (0 of 3) beside b.sum, a summary of every key: merge the shards of one input first (into a summary of every key), then merge that with the others"
+	run reconcile merge a0.sum b.sum
+	assert_failure 2
+	assert_output "reconcile: b.sum: a summary of every key beside a0.sum, a summary of shards (0 of 3): merge the shards of one input first (into a summary of every key), then merge that with the others"
+	# the way that works: each input's shards, then the inputs
+	reconcile merge a0.sum a1.sum a2.sum > a.sum
+	reconcile merge b2.sum b0.sum b1.sum > bb.sum
+	cmp bb.sum b.sum
+	run sh -c 'reconcile merge a.sum b.sum | sed -n 2p | jq -c .rows'
+	assert_output 14
+	# an incomplete merge is said, and compare refuses it
+	run reconcile merge a0.sum a2.sum
+	assert_success
+	assert_line -n 0 "reconcile: the merged summary holds 2 of 3 shards (not 1): compare refuses it until they are merged in"
+	assert_line -n 1 '{"reconcile_summary":2,"key":[".k"],"sum":[],"by":null,"buckets":256}'
+	assert_line -n 2 '{"shards":3,"have":[0,2]}'
+}
