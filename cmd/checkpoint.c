@@ -837,6 +837,22 @@ static void follow_rotation(struct matching *m, const char *name,
 		cli_warn("%s: rotated, and the old file is gone (read to "
 			 "offset %" PRIu64 "; anything written to it later was "
 			 "not read)", name, e->committed);
+	/* A file replaced by a rename (an editor, an atomic writer) may
+	 * hold the old content and more: read from its start, what was
+	 * read is read again.  Its first bytes tell; say it. */
+	if (!d && e->committed && e->fp_len && same_start(name, e)) {
+		if (e->committed <= e->fp_len)
+			cli_warn("%s: the new file starts with the %" PRIu64
+				 " bytes read from the old one (rewritten and "
+				 "renamed?): read from its start, they are "
+				 "read again", name, e->committed);
+		else
+			cli_warn("%s: the new file starts as the old one did "
+				 "(its first %" PRIu32 " bytes; %" PRIu64 " were "
+				 "read; rewritten and renamed?): read from its "
+				 "start, what was read may be read again", name,
+				 e->fp_len, e->committed);
+	}
 	/* Without the old file, which rotations came after it is unknown:
 	 * say so rather than guess. */
 	for (size_t k = 0; k < sb->n; k++)

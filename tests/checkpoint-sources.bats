@@ -188,3 +188,30 @@ E
 	assert_line -n 0 '{"file":"d/a","offset":8,"size":8,"lag":0,"state":"ok","batch":4,"pending":null}'
 	assert_line -n 2 '{"file":"d/c","offset":8,"size":8,"lag":0,"state":"ok","batch":4,"pending":null}'
 }
+
+@test "a file replaced by a rename with the old content and more says the old part is read again" {
+	printf '{"a":%d}\n' 1 2 > f.ndjson
+	checkpoint read -s s f.ndjson > /dev/null
+	checkpoint commit -s s
+	printf '{"a":%d}\n' 1 2 3 > tmp
+	mv tmp f.ndjson
+	run checkpoint read -s s f.ndjson
+	assert_success
+	assert_output - <<'E'
+checkpoint: f.ndjson: rotated, and the old file is gone (read to offset 16; anything written to it later was not read)
+checkpoint: f.ndjson: the new file starts with the 16 bytes read from the old one (rewritten and renamed?): read from its start, they are read again
+{"a":1}
+{"a":2}
+{"a":3}
+E
+	checkpoint commit -s s
+	# a new file of other content is only the rotation it is
+	echo '{"b":1}' > tmp
+	mv tmp f.ndjson
+	run checkpoint read -s s f.ndjson
+	assert_success
+	assert_output - <<'E'
+checkpoint: f.ndjson: rotated, and the old file is gone (read to offset 24; anything written to it later was not read)
+{"b":1}
+E
+}
