@@ -760,6 +760,14 @@ static const char *out_name(const struct cli_output *o, char *buf,
 void cli_check_outputs(const struct cli_output *outs, size_t n,
 		       char *const *files)
 {
+	/* '-' is standard input as an input: as an output it would be a
+	 * file of that name the user never sees, or stdout's records and
+	 * these mixed; neither is what was asked */
+	for (size_t i = 0; i < n; i++)
+		if (outs[i].path && !strcmp(outs[i].path, "-"))
+			cli_die(EXIT_TROUBLE, "%s -: '-' names standard input "
+				"or output, not a file; name a file (./- for "
+				"one called -)", outs[i].what);
 	struct file_key *k = xcalloc(n ? n : 1, sizeof *k);
 	bool *append = xcalloc(n ? n : 1, sizeof *append);
 	char b1[PATH_MAX + 64], b2[PATH_MAX + 64], msg[2 * PATH_MAX + 256];

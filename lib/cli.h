@@ -256,7 +256,8 @@ struct cli_side {
 void cli_side_open(struct cli_side *s, const char *path, bool append);
 
 /*
- * The files a run writes, checked before any is opened: none may be one
+ * The files a run writes, checked before any is opened: none may be
+ * "-" (standard input among the inputs, not a file), nor one
  * of the inputs (files, or standard input when files is empty or names
  * "-"), or another output, unless both are appended to.  A truncated
  * --dupes would empty the input before it is read; an appended --late

@@ -661,3 +661,30 @@ J
 	assert_failure 1
 	refute_output --partial dropped
 }
+
+@test "an output option given - is refused, not written to a file named -, in every tool that takes one" {
+	printf '{"k":1}\n{"k":1}\nnot json\n' > in.ndjson
+	run dedup -k .k --dupes - in.ndjson
+	assert_failure 2
+	assert_output "dedup: --dupes -: '-' names standard input or output, not a file; name a file (./- for one called -)"
+	run dedup -k .k --dlq - in.ndjson
+	assert_failure 2
+	assert_output "dedup: --dlq -: '-' names standard input or output, not a file; name a file (./- for one called -)"
+	run partition -n 2 --dlq - in.ndjson
+	assert_failure 2
+	assert_output "partition: --dlq -: '-' names standard input or output, not a file; name a file (./- for one called -)"
+	run dlq check -e .k --dlq - in.ndjson
+	assert_failure 2
+	assert_output "dlq: --dlq -: '-' names standard input or output, not a file; name a file (./- for one called -)"
+	run reconcile -k .k --dlq - in.ndjson in.ndjson
+	assert_failure 2
+	assert_output "reconcile: --dlq -: '-' names standard input or output, not a file; name a file (./- for one called -)"
+	run ls -- -
+	assert_failure
+	# a file that is called - is ./-
+	run dedup -k .k --dupes ./- --dlq bad.ndjson in.ndjson
+	assert_success
+	assert_output '{"k":1}'
+	run cat ./-
+	assert_output '{"k":1}'
+}
