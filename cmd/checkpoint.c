@@ -1801,6 +1801,10 @@ int main(int argc, char **argv)
 		cli_verb_usage_error(vb, "give the command after '--'");
 	if (!opt.state)
 		cli_verb_usage_error(vb, "-s STATE is required");
+	if (!strcmp(opt.state, "-")) /* as every tool's side files */
+		cli_die(EXIT_TROUBLE, "-s -: '-' names standard input or "
+			"output, not a file; name a file (./- for one called "
+			"-)");
 	char **args = av + optind;
 	int nargs = ac - optind;
 	if ((!strcmp(verb, "commit") || !strcmp(verb, "status")) && nargs)

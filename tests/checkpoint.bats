@@ -342,3 +342,14 @@ J
 	assert_success
 	assert_output '{"id":1}'
 }
+
+@test "a state given as - is refused, not kept in a file called -" {
+	echo '{"a":1}' > f
+	for verb in read status commit; do
+		run checkpoint $verb -s - $([ $verb = read ] && echo f)
+		assert_failure 2
+		assert_output "checkpoint: -s -: '-' names standard input or output, not a file; name a file (./- for one called -)"
+	done
+	run ls -- - -.lock
+	assert_failure
+}
