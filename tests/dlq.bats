@@ -712,3 +712,36 @@ for trial in range(int(sys.argv[1])):
         "trial %d: a letter for line %d, past line %d never delivered" % (trial, top, nextgood)
 PY
 }
+
+@test "a schema keyword dlq check does not check is refused, with the nearest one; annotations pass" {
+	printf '{"name":"toolong"}\n' > in.ndjson
+	echo '{"properties":{"name":{"type":"string","maxLength":3}}}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output "dlq: s.json: .name: maxLength is not a keyword dlq check checks (type, required, properties, enum, minimum, maximum, pattern): a record it should fail would pass"
+	echo '{"requried":["id"]}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output "dlq: s.json: requried is not a keyword dlq check checks (type, required, properties, enum, minimum, maximum, pattern): a record it should fail would pass; did you mean required?"
+	echo '{"type":"object","additionalProperties":false}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output "dlq: s.json: additionalProperties is not a keyword dlq check checks (type, required, properties, enum, minimum, maximum, pattern): a record it should fail would pass"
+	# a keyword it checks, with a value of the wrong type, is no check
+	for bad in '{"required":"name"}' '{"required":["name",1]}' '{"minimum":"5"}' '{"enum":"a"}' '{"properties":[]}' '{"pattern":5}'; do
+		echo "$bad" > s.json
+		run dlq check --schema s.json in.ndjson
+		assert_failure 2
+	done
+	echo '{"minimum":"5"}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_output 'dlq: s.json: minimum: want a number, not string'
+	echo '{"required":["name",1]}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_output 'dlq: s.json: required: want an array of member names, not number in it'
+	# what only describes is no check, and passes
+	echo '{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"x","title":"t","description":"d","$comment":"c","examples":[{}],"default":{},"properties":{"name":{"type":"string","description":"who"}}}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_success
+	assert_output '{"name":"toolong"}'
+}
