@@ -739,6 +739,15 @@ PY
 	echo '{"required":["name",1]}' > s.json
 	run dlq check --schema s.json in.ndjson
 	assert_output 'dlq: s.json: required: want an array of member names, not number in it'
+	# an empty enum passes nothing; a keyword twice is not two checks
+	echo '{"properties":{"name":{"enum":[]}}}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output 'dlq: s.json: .name: enum: empty, so no record could pass'
+	echo '{"type":"string","type":"object"}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output 'dlq: s.json: type given twice: give it once'
 	# what only describes is no check, and passes
 	echo '{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"x","title":"t","description":"d","$comment":"c","examples":[{}],"default":{},"properties":{"name":{"type":"string","description":"who"}}}' > s.json
 	run dlq check --schema s.json in.ndjson

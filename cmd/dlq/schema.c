@@ -206,7 +206,18 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 		char *key = scan_strdup_lit(p + r.members[m].key, r.members[m].key_len);
 		size_t v = r.members[m].val;
 		size_t ve = scan_skip(p, n, v);
-		if (!keyword_usable(key, p[v], at, err, errlen)) {
+		bool twice = false;
+		for (size_t o = 0; o < m && !twice; o++)
+			twice = r.members[o].key_len == r.members[m].key_len &&
+				!memcmp(p + r.members[o].key,
+					p + r.members[m].key,
+					r.members[m].key_len);
+		if (twice) {
+			/* JSON keeps the last; this subset would add them up */
+			snprintf(err, errlen, "%s%s%s given twice: give it once",
+				 at, *at ? ": " : "", key);
+			c.failed = 1;
+		} else if (!keyword_usable(key, p[v], at, err, errlen)) {
 			c.failed = 1;
 		} else if (!strcmp(key, "type")) {
 			if (p[v] == '[')
@@ -217,6 +228,12 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 			each_elem(p, n, v, add_required, &c);
 		} else if (!strcmp(key, "enum") && p[v] == '[') {
 			each_elem(p, n, v, add_enum, &c);
+			if (!s->nenums) { /* no value is one of none */
+				snprintf(err, errlen, "%s%senum: empty, so no "
+					 "record could pass", at,
+					 *at ? ": " : "");
+				c.failed = 1;
+			}
 		} else if ((!strcmp(key, "minimum") || !strcmp(key, "maximum")) &&
 			   (p[v] == '-' || (p[v] >= '0' && p[v] <= '9'))) {
 			*(key[1] == 'i' ? &s->min : &s->max) =
