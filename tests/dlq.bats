@@ -748,6 +748,14 @@ PY
 	run dlq check --schema s.json in.ndjson
 	assert_failure 2
 	assert_output 'dlq: s.json: type given twice: give it once'
+	echo '{"type":"object","\u0074ype":"string"}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output 'dlq: s.json: type given twice: give it once'
+	echo '{"properties":{"name":{"type":"string"},"n\u0061me":{"type":"number"}}}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output 'dlq: s.json: .name: given twice in properties: give it once'
 	# what only describes is no check, and passes
 	echo '{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"x","title":"t","description":"d","$comment":"c","examples":[{}],"default":{},"properties":{"name":{"type":"string","description":"who"}}}' > s.json
 	run dlq check --schema s.json in.ndjson

@@ -206,12 +206,13 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 		char *key = scan_strdup_lit(p + r.members[m].key, r.members[m].key_len);
 		size_t v = r.members[m].val;
 		size_t ve = scan_skip(p, n, v);
-		bool twice = false;
-		for (size_t o = 0; o < m && !twice; o++)
-			twice = r.members[o].key_len == r.members[m].key_len &&
-				!memcmp(p + r.members[o].key,
-					p + r.members[m].key,
-					r.members[m].key_len);
+		bool twice = false; /* by name, not spelling: \u0074ype */
+		for (size_t o = 0; o < m && !twice; o++) {
+			char *ok = scan_strdup_lit(p + r.members[o].key,
+						   r.members[o].key_len);
+			twice = !strcmp(ok, key);
+			free(ok);
+		}
 		if (twice) {
 			/* JSON keeps the last; this subset would add them up */
 			snprintf(err, errlen, "%s%s%s given twice: give it once",
@@ -256,6 +257,7 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 		} else if (!strcmp(key, "properties") && p[v] == '{') {
 			struct scan_record pr = {0};
 			scan_record(&pr, p + v, ve - v, &se);
+			size_t first = s->nprops;
 			for (size_t k = 0; k < pr.nmembers && !c.failed; k++) {
 				const char *q = p + v;
 				struct prop pp;
@@ -263,6 +265,17 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 				pp.name = scan_strdup_lit_len(q + pr.members[k].key,
 						   pr.members[k].key_len, &len);
 				member_path(&pp.path, pp.name, len);
+				for (size_t o = first; o < s->nprops; o++)
+					if (s->props[o].path.steps[0].name_len ==
+						    len &&
+					    !memcmp(s->props[o].name, pp.name,
+						    len)) {
+						snprintf(err, errlen, "%s.%s: "
+							 "given twice in "
+							 "properties: give it "
+							 "once", at, pp.name);
+						c.failed = 1;
+					}
 				size_t pv = pr.members[k].val;
 				struct buf sub = {0};
 				buf_addf(&sub, "%s.%s", at, pp.name);
