@@ -587,6 +587,10 @@ E
 	cmp bb.sum b.sum
 	run sh -c 'reconcile merge a.sum b.sum | sed -n 2p | jq -c .rows'
 	assert_output 14
+	# shard 0 of 1 is every key
+	reconcile summarize -k .k --shard 0/1 a.ndjson > one.sum
+	run sh -c 'reconcile merge one.sum b.sum | sed -n 2p | jq -c .rows'
+	assert_output 14
 	# an incomplete merge is said, and compare refuses it
 	run reconcile merge a0.sum a2.sum
 	assert_success

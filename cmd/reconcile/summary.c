@@ -389,7 +389,10 @@ static void add_cover(struct sumset *set, const struct cover *c,
 		"(into a summary of every key), then merge that with the "
 		"others";
 	static struct buf t; /* reachable when a refusal exits */
-	if (!c->of) {
+	bool all = c->of > 0; /* --shard 0/1: every key */
+	for (uint32_t i = 0; i < c->of && all; i++)
+		all = c->have[i];
+	if (!c->of || all) {
 		if (set->cov.of) {
 			cover_text(&t, &set->cov);
 			cli_die(EXIT_TROUBLE, "%s: a summary of every key beside "
