@@ -762,3 +762,29 @@ PY
 	assert_success
 	assert_output '{"name":"toolong"}'
 }
+
+@test "retry gives its command no torn last line and no line that is not JSON: stopped, or dead-lettered" {
+	run sh -c 'printf "{\"a\":1}\n{\"a\":2" | dlq retry --retries 0 -- cat'
+	assert_failure 2
+	assert_output - <<'E'
+{"a":1}
+dlq: <stdin>:2: unterminated last line from a pipe (its writer stopped mid-line)
+E
+	run sh -c 'printf "{\"a\":1}\nnot json\n{\"a\":3}\n" | dlq retry --retries 0 -- cat'
+	assert_failure 2
+	assert_output - <<'E'
+{"a":1}
+dlq: <stdin>:2: invalid JSON: invalid literal at byte 1
+E
+	run sh -c 'printf "{\"a\":1}\nnot json\n{\"a\":3}\n{\"a\":4" | dlq retry -j 4 --retries 0 --dlq bad.ndjson -- cat 2>/dev/null'
+	assert_success
+	assert_output - <<'E'
+{"a":1}
+{"a":3}
+E
+	run jq -c '[.original_record, .error_type, .replayable, .source.line]' bad.ndjson
+	assert_output - <<'E'
+["not json","invalid_json",true,2]
+["{\"a\":4","torn_line",false,4]
+E
+}

@@ -487,6 +487,29 @@ static void admit(const struct line *ln, const char *name)
 	start(j);
 }
 
+/* A line is a record when it is whole and JSON: a torn last line (a
+ * writer killed mid-line) or a line cut at the limit is no record to
+ * hand a command.  A bad one waits for the records before it, so the
+ * output, the letters and the record that stops the run are in input
+ * order, whatever -j. */
+static bool good_line(const struct line *ln, const char *name)
+{
+	static struct scan_record rec; /* reused; reachable at exit */
+	char msg[512];
+	bool is_json;
+	const char *type = cli_line_fault(ln, LINES_DEFAULT_MAX, NULL, &rec,
+					  false, &is_json, msg, sizeof msg);
+	if (!type)
+		return true;
+	while (rt.n) {
+		step(-1);
+		while (settle_head())
+			;
+	}
+	cli_reject(rt.dlq, finish, ln, name, is_json, type, "%s", msg);
+	return false;
+}
+
 static void parse_backoff(const char *s)
 {
 	const char *dots = strstr(s, "..");
@@ -606,6 +629,8 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 				continue;
 			}
 			cli_stats.records_in++;
+			if (!good_line(&ln, lines_name(in)))
+				continue;
 			admit(&ln, lines_name(in));
 		}
 		lines_close(in);
