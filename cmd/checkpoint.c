@@ -61,6 +61,7 @@
 static struct {
 	const char *state;
 	const char *glob;
+	bool glob_given; /* --glob: refused when no source is a folder */
 	uint64_t max_records; /* 0: no bound */
 	uint64_t max_bytes;
 	bool until_empty;
@@ -488,12 +489,22 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* --glob chooses among a folder's files: with none named it would
+ * choose nothing, and a pattern the user meant to apply would not. */
+static void glob_unused(void)
+{
+	cli_die(EXIT_TROUBLE, "--glob %s: no source named is a folder, and "
+		"--glob chooses among a folder's files; name a folder, or "
+		"leave --glob out", opt.glob);
+}
+
 /* FILE, or the regular files of DIR matching --glob in name order. */
 static void list_sources(char **args, int n)
 {
 	for (size_t k = 0; k < ncands; k++)
 		free(cands[k].path);
 	ncands = 0;
+	bool folder = false;
 	for (int i = 0; i < n; i++) {
 		struct stat s;
 		if (stat(args[i], &s) != 0)
@@ -503,6 +514,7 @@ static void list_sources(char **args, int n)
 			add_cand(args[i], &s);
 			continue;
 		}
+		folder = true;
 		DIR *d = opendir(args[i]);
 		if (!d)
 			cli_die(EXIT_TROUBLE, "%s: %s", args[i],
@@ -543,6 +555,8 @@ static void list_sources(char **args, int n)
 		}
 		free(names);
 	}
+	if (opt.glob_given && !folder)
+		glob_unused();
 }
 
 /* ---- matching sources to the state ---- */
@@ -1602,6 +1616,8 @@ static void do_reset(char **args, int nargs)
 	if (!opt.to)
 		cli_usage_error("reset: say where: --to start, --to end or "
 				"--to OFFSET");
+	if (nargs == 0 && opt.glob_given)
+		glob_unused();
 	bool to_start = !strcmp(opt.to, "start"), to_end = !strcmp(opt.to, "end");
 	uint64_t off = 0;
 	if (!to_start && !to_end) {
@@ -1777,7 +1793,10 @@ int main(int argc, char **argv)
 	while ((c = cli_verb_getopt(vb, ac, av, "s:n:h", longopts)) != -1) {
 		switch (c) {
 		case 's': opt.state = optarg; break;
-		case O_GLOB: opt.glob = optarg; break;
+		case O_GLOB:
+			opt.glob = optarg;
+			opt.glob_given = true;
+			break;
 		case 'n':
 			opt.max_records = cli_count("--max-records", optarg);
 			if (!opt.max_records)

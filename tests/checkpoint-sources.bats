@@ -215,3 +215,21 @@ checkpoint: f.ndjson: rotated, and the old file is gone (read to offset 24; anyt
 {"b":1}
 E
 }
+
+@test "--glob with no folder among the sources is refused, not passed over" {
+	echo '{"a":1}' > f.ndjson
+	mkdir d
+	for verb in read run reset; do
+		case $verb in
+		read) args="read -s s --glob *.x f.ndjson" ;;
+		run) args="run -s s --glob *.x f.ndjson -- cat" ;;
+		reset) args="reset -s s --to start --glob *.x" ;;
+		esac
+		run checkpoint $args
+		assert_failure 2
+		assert_output "checkpoint: --glob *.x: no source named is a folder, and --glob chooses among a folder's files; name a folder, or leave --glob out"
+	done
+	run checkpoint read -s s --glob '*.ndjson' f.ndjson d
+	assert_success
+	assert_output '{"a":1}'
+}
