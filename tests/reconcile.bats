@@ -598,3 +598,17 @@ E
 	assert_line -n 1 '{"reconcile_summary":2,"key":[".k"],"sum":[],"by":null,"buckets":256}'
 	assert_line -n 2 '{"shards":3,"have":[0,2]}'
 }
+
+@test "--tolerance without a --sum to apply to is refused, in reconcile and compare" {
+	printf '{"id":1,"v":1}\n' > a.ndjson
+	run reconcile -k .id --tolerance 1 a.ndjson a.ndjson
+	assert_failure 2
+	assert_line -n 0 'reconcile: --tolerance applies to the sums of --sum, and none is given: records and keys are compared exactly'
+	reconcile summarize -k .id a.ndjson > a.sum
+	run reconcile compare --tolerance 1 a.sum a.sum
+	assert_failure 2
+	assert_output 'reconcile: --tolerance applies to the sums of --sum, and a.sum has none: records and keys are compared exactly'
+	reconcile summarize -k .id --sum .v a.ndjson > v.sum
+	run reconcile compare --tolerance 1 --format ndjson v.sum v.sum
+	assert_success
+}

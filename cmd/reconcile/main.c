@@ -1120,6 +1120,10 @@ int main(int argc, char **argv)
 	}
 	if (opt.nkeys == 0)
 		cli_usage_error("-k EXPR is required");
+	if (opt.have_tolerance && opt.nsums == 0)
+		cli_usage_error("--tolerance applies to the sums of --sum, and "
+				"none is given: records and keys are compared "
+				"exactly");
 	if (opt.shard.n && !verb)
 		cli_usage_error("%s goes with summarize (merge the "
 				"shards' summaries with reconcile merge)",

@@ -683,6 +683,10 @@ int summary_compare(const char *a, const char *b)
 	set = set_new();
 	read_summary(set, a, SRC);
 	need_whole(set, a);
+	if (opt.have_tolerance && opt.nsums == 0)
+		cli_die(EXIT_TROUBLE, "--tolerance applies to the sums of --sum, "
+			"and %s has none: records and keys are compared exactly",
+			a);
 	static struct bstat *src;
 	src = set->bkt;
 	set->bkt = NULL;
