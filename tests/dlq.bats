@@ -788,3 +788,13 @@ E
 ["{\"a\":4","torn_line",false,4]
 E
 }
+
+@test "retry refuses --backoff, --jitter and --permanent with --retries 0: there is no retry for them to shape" {
+	for o in "--backoff 1ms..2ms" --jitter "--permanent 2"; do
+		run dlq retry --retries 0 $o -- cat < /dev/null
+		assert_failure 2
+		assert_line -n 0 "dlq: retry: ${o%% *} shapes the retries, and --retries 0 makes none"
+	done
+	run dlq retry --retries 1 --jitter --backoff 1ms..2ms -- cat < /dev/null
+	assert_success
+}

@@ -612,3 +612,12 @@ E
 	run reconcile compare --tolerance 1 --format ndjson v.sum v.sum
 	assert_success
 }
+
+@test "--buckets in a comparison without --bucket is refused: it chooses nothing there" {
+	printf '{"id":1}\n' > a.ndjson
+	run reconcile -k .id --buckets 16 a.ndjson a.ndjson
+	assert_failure 2
+	assert_line -n 0 'reconcile: --buckets goes with --bucket B (which bucket of how many to read) or with summarize; alone it changes nothing'
+	run reconcile -k .id --buckets 16 --bucket 3 --format ndjson a.ndjson a.ndjson
+	assert_success
+}

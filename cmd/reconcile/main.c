@@ -996,6 +996,7 @@ int main(int argc, char **argv)
 	       O_MEMORY, O_BUCKETS, O_BUCKET, O_SHARD, O_DLQ, O_STATS,
 	       O_MAXLINE, O_COLUMNS, O_IGNORE,
 	       O_VERSION, O_PARTITION, O_THREADS };
+	bool have_buckets = false; /* --buckets given */
 	static const struct option longopts[] = {
 		{"key", required_argument, NULL, 'k'},
 		{"sum", required_argument, NULL, O_SUM},
@@ -1082,6 +1083,7 @@ int main(int argc, char **argv)
 						"two from 1 to 65536, got '%s'",
 						optarg);
 			opt.bucket_bits = bits;
+			have_buckets = true;
 			break;
 		}
 		case O_BUCKET:
@@ -1120,6 +1122,11 @@ int main(int argc, char **argv)
 	}
 	if (opt.nkeys == 0)
 		cli_usage_error("-k EXPR is required");
+	/* in a comparison, the buckets only choose what --bucket reads */
+	if (have_buckets && !verb && opt.bucket < 0)
+		cli_usage_error("--buckets goes with --bucket B (which bucket "
+				"of how many to read) or with summarize; alone "
+				"it changes nothing");
 	if (opt.have_tolerance && opt.nsums == 0)
 		cli_usage_error("--tolerance applies to the sums of --sum, and "
 				"none is given: records and keys are compared "
