@@ -703,6 +703,25 @@ static struct sibling *sibling_by_num(struct siblings *sb, uint64_t num)
 }
 
 /* Does the file at path still start as source e did? */
+/* Offsets are line ends: a file whose byte before off is no newline
+ * was rewritten (past the first bytes that identify it), and going on
+ * at off would start mid-line and skip what changed before it. */
+static bool line_end_at(int fd, uint64_t off)
+{
+	char c;
+	return off == 0 || (pread(fd, &c, 1, (off_t)(off - 1)) == 1 &&
+			    c == '\n');
+}
+
+static bool ends_line_at(const char *path, uint64_t off)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && line_end_at(fd, off);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 static bool same_start(const char *path, const struct source *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -712,6 +731,13 @@ static bool same_start(const char *path, const struct source *e)
 	if (fd >= 0)
 		close(fd);
 	return ok;
+}
+
+/* Does the file at path start as e did, with a line ending at e's
+ * committed offset, so that it goes on from there? */
+static bool goes_on(const char *path, const struct source *e)
+{
+	return same_start(path, e) && ends_line_at(path, e->committed);
 }
 
 /* Move old entry e into the new list (it gives up its strings). */
@@ -784,7 +810,7 @@ static void take_rotated(struct matching *m, const char *name,
 			}
 		}
 		if (at && size >= e->committed &&
-		    same_start(at, e)) {
+		    goes_on(at, e)) {
 			char *p = xstrdup(at);
 			struct source *n = keep(e, true);
 			free(n->path);
@@ -811,7 +837,7 @@ static void follow_rotation(struct matching *m, const char *name,
 	siblings_scan(sb, name);
 	struct sibling *d = sibling_by_id(sb, e->dev, e->ino);
 	if (d && d->size >= e->committed &&
-	    same_start(d->path, e)) {
+	    goes_on(d->path, e)) {
 		uint64_t num = d->num, size = d->size;
 		char *p = xstrdup(d->path);
 		cli_warn("%s: rotated; finishing the old file as %s first",
@@ -1010,6 +1036,11 @@ static void match_sources(void)
 				cli_warn("%s: replaced (its first bytes "
 					 "changed); reading it from the start",
 					 cd->path);
+			off = 0;
+		} else if (check && !ends_line_at(cd->path, e->committed)) {
+			cli_warn("%s: rewritten (no line ends before its "
+				 "committed offset %" PRIu64 "); reading it "
+				 "from the start", cd->path, e->committed);
 			off = 0;
 		}
 		struct source *s = keep(e, true);
@@ -1264,7 +1295,8 @@ static int open_pending(struct source *s)
 check:;
 	uint64_t fp;
 	if ((uint64_t)sb.st_size < s->end ||
-	    fingerprint(fd, s->fp_len, &fp) != 0 || fp != s->fp)
+	    fingerprint(fd, s->fp_len, &fp) != 0 || fp != s->fp ||
+	    !line_end_at(fd, s->start) || !line_end_at(fd, s->end))
 		cli_die(EXIT_TROUBLE, "%s: truncated or rewritten since batch %"
 			PRIu64 " was read; it cannot be replayed ('checkpoint "
 			"reset' to drop it)", s->path, st.pending_batch);
