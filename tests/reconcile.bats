@@ -621,3 +621,14 @@ E
 	run reconcile -k .id --buckets 16 --bucket 3 --format ndjson a.ndjson a.ndjson
 	assert_success
 }
+
+@test "summarize refuses a file named twice, or by a second name: its records would count twice" {
+	printf '{"k":1}\n' > a.ndjson
+	ln a.ndjson b.ndjson
+	run reconcile summarize -k .k a.ndjson a.ndjson
+	assert_failure 2
+	assert_output 'reconcile: a.ndjson: named twice: its records would count twice in the summary; name each file once'
+	run reconcile summarize -k .k a.ndjson ./b.ndjson
+	assert_failure 2
+	assert_output 'reconcile: ./b.ndjson: the same file as a.ndjson (a hard link or a second name): its records would count twice in the summary; name each file once'
+}
