@@ -811,6 +811,26 @@ void cli_check_outputs(const struct cli_output *outs, size_t n,
 		cli_die(EXIT_TROUBLE, "%s", msg);
 }
 
+void cli_inputs_once(char *const *files, const char *where)
+{
+	for (size_t i = 0; files[i]; i++) {
+		struct stat a, b;
+		bool file = stat(files[i], &a) == 0 && S_ISREG(a.st_mode);
+		for (size_t j = 0; j < i; j++) {
+			if (!strcmp(files[i], files[j]) && strcmp(files[i], "-"))
+				cli_die(EXIT_TROUBLE, "%s: named twice: its "
+					"records would count twice %s; name "
+					"each once", files[i], where);
+			if (file && stat(files[j], &b) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+				cli_die(EXIT_TROUBLE, "%s: the same file as %s "
+					"(a hard link or a second name): its "
+					"records would count twice %s; name "
+					"each once", files[i], files[j], where);
+		}
+	}
+}
+
 void cli_check_common_outputs(char *const *files, const char *late,
 			      const char *dlq, const char *state)
 {

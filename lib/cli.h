@@ -276,6 +276,11 @@ void cli_check_outputs(const struct cli_output *outs, size_t n,
  * --state FILE (renamed over at the end). */
 void cli_check_common_outputs(char *const *files, const char *late,
 			      const char *dlq, const char *state);
+/* For a tool that adds up what it reads (reconcile summarize, dlq
+ * stats): die when an input (NULL-terminated) is named twice, or is the
+ * same file as another (a hard link, a second path), since its records
+ * would count twice `where` ("in the summary").  "-" may repeat. */
+void cli_inputs_once(char *const *files, const char *where);
 /* Write one record and its newline; nothing when not open. */
 void cli_side_write(struct cli_side *s, const char *rec, size_t len);
 void cli_side_close(struct cli_side *s);
