@@ -798,3 +798,14 @@ E
 	run dlq retry --retries 1 --jitter --backoff 1ms..2ms -- cat < /dev/null
 	assert_success
 }
+
+@test "stats refuses a file named twice, or by a second name: its entries would count twice" {
+	printf '{"a":1}\n' | dlq check -e '.a > 1' --dlq bad.ndjson
+	ln bad.ndjson again.ndjson
+	run dlq stats bad.ndjson bad.ndjson
+	assert_failure 2
+	assert_output 'dlq: bad.ndjson: named twice: its records would count twice in the stats; name each once'
+	run dlq stats bad.ndjson again.ndjson
+	assert_failure 2
+	assert_output 'dlq: again.ndjson: the same file as bad.ndjson (a hard link or a second name): its records would count twice in the stats; name each once'
+}

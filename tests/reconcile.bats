@@ -627,8 +627,8 @@ E
 	ln a.ndjson b.ndjson
 	run reconcile summarize -k .k a.ndjson a.ndjson
 	assert_failure 2
-	assert_output 'reconcile: a.ndjson: named twice: its records would count twice in the summary; name each file once'
+	assert_output 'reconcile: a.ndjson: named twice: its records would count twice in the summary; name each once'
 	run reconcile summarize -k .k a.ndjson ./b.ndjson
 	assert_failure 2
-	assert_output 'reconcile: ./b.ndjson: the same file as a.ndjson (a hard link or a second name): its records would count twice in the summary; name each file once'
+	assert_output 'reconcile: ./b.ndjson: the same file as a.ndjson (a hard link or a second name): its records would count twice in the summary; name each once'
 }

@@ -990,40 +990,6 @@ static void print_stats(void)
 	cli_stats_print(extra);
 }
 
-/* summarize adds up what it reads: a file named twice (or by a link)
- * would count its records twice in the summary of the layer. */
-static void once_each(char **files)
-{
-	for (size_t i = 0; files[i]; i++) {
-		struct stat a, b;
-		for (size_t j = 0; j < i; j++)
-			if (!strncmp(files[i], "txlog:", 6) &&
-			    !strcmp(files[i], files[j]))
-				cli_die(EXIT_TROUBLE, "%s: named twice: its "
-					"records would count twice in the "
-					"summary; name each table once",
-					files[i]);
-		if (strncmp(files[i], "txlog:", 6) == 0 ||
-		    stat(files[i], &a) != 0 || !S_ISREG(a.st_mode))
-			continue; /* read says why; a pipe is read once */
-		for (size_t j = 0; j < i; j++)
-			if (strncmp(files[j], "txlog:", 6) != 0 &&
-			    stat(files[j], &b) == 0 && a.st_dev == b.st_dev &&
-			    a.st_ino == b.st_ino) {
-				if (!strcmp(files[i], files[j]))
-					cli_die(EXIT_TROUBLE, "%s: named twice: "
-						"its records would count twice "
-						"in the summary; name each file "
-						"once", files[i]);
-				cli_die(EXIT_TROUBLE, "%s: the same file as %s (a "
-					"hard link or a second name): its "
-					"records would count twice in the "
-					"summary; name each file once",
-					files[i], files[j]);
-			}
-	}
-}
-
 int main(int argc, char **argv)
 {
 	enum { O_SUM = 256, O_BY, O_TOL, O_SHOW, O_KEYSONLY, O_FORMAT,
@@ -1194,7 +1160,7 @@ int main(int argc, char **argv)
 				  sizeof *run.bkt);
 		char *stdin_only[] = {"-", NULL};
 		char **files = optind < argc ? argv + optind : stdin_only;
-		once_each(files);
+		cli_inputs_once(files, "in the summary");
 		rd[SRC].threads = opt.threads;
 		for (; *files; files++) {
 			const char *f = *files;
