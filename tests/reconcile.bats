@@ -632,3 +632,11 @@ E
 	assert_failure 2
 	assert_output 'reconcile: ./b.ndjson: the same file as a.ndjson (a hard link or a second name): its records would count twice in the summary; name each once'
 }
+
+@test "merge and compare of format 1 summaries say that their shards cannot be checked" {
+	old="$BATS_TEST_DIRNAME/time-keys/summary.ndjson"
+	run sh -c "reconcile compare --format ndjson '$old' '$old' 2>&1 >/dev/null"
+	assert_line -n 1 'reconcile: summaries of format 1 made before they named their shards read as summaries of every key: for those, a shard given twice or lacking cannot be checked'
+	run sh -c "reconcile merge '$old' 2>&1 >/dev/null"
+	assert_line -n 1 'reconcile: summaries of format 1 made before they named their shards read as summaries of every key: for those, a shard given twice or lacking cannot be checked'
+}

@@ -619,6 +619,14 @@ static void sort_parts(struct sumset *set)
 		qsort(set->parts, set->nparts, sizeof *set->parts, part_cmp);
 }
 
+/* Format 1 summaries may be older than the "shards" line. */
+static void format1_shards_unchecked(void)
+{
+	cli_warn("summaries of format 1 made before they named their shards "
+		 "read as summaries of every key: for those, a shard given "
+		 "twice or lacking cannot be checked");
+}
+
 /* The set lives till exit (a static keeps it reachable). */
 static struct sumset *set;
 
@@ -646,9 +654,7 @@ int summary_merge(char **files, int n)
 		buf_free(&t);
 	}
 	if (format == SUMMARY_FORMAT_TEXT)
-		cli_warn("summaries of format 1 made before they named their "
-			 "shards read as summaries of every key: for those, a "
-			 "shard given twice or lacking cannot be checked");
+		format1_shards_unchecked();
 	summary_write(set->parts, set->nparts, set->bkt, c,
 		      set->absent[SRC]);
 	cli_out_close();
@@ -693,6 +699,8 @@ int summary_compare(const char *a, const char *b)
 	read_summary(set, b, TGT);
 	need_whole(set, b);
 	struct bstat *tgt = set->bkt;
+	if (format == SUMMARY_FORMAT_TEXT)
+		format1_shards_unchecked();
 	bool rows = false;
 	for (size_t i = 0; i < set->nparts; i++)
 		rows |= set->parts[i]->side[SRC].rows ||
