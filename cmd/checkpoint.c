@@ -1579,7 +1579,7 @@ static void do_status(void)
 			if ((uint64_t)sb.st_dev != s->dev ||
 			    (uint64_t)sb.st_ino != s->ino)
 				state = "rotated";
-			else if (size < s->committed || !same_start(s->path, s))
+			else if (size < s->committed || !goes_on(s->path, s))
 				state = "truncated";
 		}
 		buf_reset(&b);

@@ -362,6 +362,8 @@ J
 	{ head -c 1100 f; for i in 1 2; do printf '{"m":%d}\n' $i; done; } > f.new
 	{ cat f.new; for i in $(seq 3 100); do printf '{"m":%d,"pad":"yyyyyyyyyyyyyyyy"}\n' $i; done; } > f.new2
 	cat f.new2 > f
+	run sh -c 'checkpoint status -s s | jq -r .state'
+	assert_output truncated
 	run sh -c 'checkpoint read -s s f 2>&1 >/dev/null'
 	assert_output "checkpoint: f: rewritten (no line ends before its committed offset 2792); reading it from the start"
 	run sh -c 'checkpoint read -s s f 2>/dev/null | head -n 1'
