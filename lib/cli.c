@@ -365,6 +365,8 @@ struct held {
 static struct held *held;
 static size_t nheld, cap_held;
 static struct buf held_bytes;
+/* cli_letters_hold(): every letter waits for cli_letters_release() */
+static bool hold_all;
 
 void cli_out_gone(void)
 {
@@ -413,6 +415,18 @@ static void out_drain(void)
 	out_len = 0; /* first: out_fail() prints, which drains again */
 	if (n && write_all(STDOUT_FILENO, out_buf, n) != 0)
 		out_fail();
+	if (nheld && !hold_all)
+		letters_out();
+}
+
+void cli_letters_hold(void)
+{
+	hold_all = true;
+}
+
+void cli_letters_release(void)
+{
+	hold_all = false;
 	if (nheld)
 		letters_out();
 }
@@ -665,7 +679,7 @@ void cli_letter(struct dlq *dlq, const struct dlq_letter *l)
 {
 	char err[512];
 	cli_stats.dead_lettered++;
-	if (out_len == 0 && nheld == 0) {
+	if (out_len == 0 && nheld == 0 && !hold_all) {
 		if (dlq_put(dlq, l, err, sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		return;
@@ -681,8 +695,12 @@ void cli_letter(struct dlq *dlq, const struct dlq_letter *l)
 	h->type = held_add(l->error_type, strlen(l->error_type));
 	h->msg = held_add(l->error_message, strlen(l->error_message));
 	h->file = held_add(l->file, strlen(l->file));
-	if (held_bytes.len > HELD_MAX)
-		out_drain();
+	if (held_bytes.len > HELD_MAX) {
+		if (hold_all) /* bounded: past it they go as they come */
+			letters_out();
+		else
+			out_drain();
+	}
 }
 
 void cli_reject(struct dlq *dlq, void (*stop)(int status),

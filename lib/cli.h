@@ -214,6 +214,13 @@ bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
  */
 struct dlq_letter;
 void cli_letter(struct dlq *dlq, const struct dlq_letter *l);
+/* For a tool whose output is published at the end (partition -o DIR):
+ * hold every letter, whatever stdout holds, until cli_letters_release()
+ * writes them; a run that dies before it writes none, as it publishes
+ * nothing.  Past 1 MiB of held letters they are written as they come
+ * (memory stays bounded). */
+void cli_letters_hold(void);
+void cli_letters_release(void);
 /* The same with a printf message, and the end of the run when there is
  * no DLQ: stop(EXIT_TROUBLE), the tool's own finish (it must not
  * return). */
