@@ -640,3 +640,23 @@ E
 	run sh -c "reconcile merge '$old' 2>&1 >/dev/null"
 	assert_line -n 1 'reconcile: summaries of format 1 made before they named their shards read as summaries of every key: for those, a shard given twice or lacking cannot be checked'
 }
+
+@test "a run that dies on a later input letters nothing, so its re-run letters each bad record once" {
+	printf '{"k":1}\nnot json\n{"k":2}\n' > a.ndjson
+	run reconcile -k .k --dlq bad.ndjson a.ndjson missing.ndjson
+	assert_failure 2
+	assert_output 'reconcile: missing.ndjson: No such file or directory'
+	run cat bad.ndjson
+	assert_output ''
+	run reconcile summarize -k .k --dlq bad.ndjson a.ndjson missing.ndjson
+	assert_failure 2
+	run cat bad.ndjson
+	assert_output ''
+	run reconcile -k .k --dlq bad.ndjson --format ndjson a.ndjson a.ndjson
+	assert_failure 1
+	run jq -c '[.original_record, .source.line]' bad.ndjson
+	assert_output - <<'J'
+["not json",2]
+["not json",2]
+J
+}

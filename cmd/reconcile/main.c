@@ -503,7 +503,6 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 static void reject(struct reader *r, const struct line *ln, const char *name,
 		   const struct badrec *b)
 {
-	char err[512];
 	if (!run.dlq)
 		rdie("%s:%" PRIu64 ": %s", name, ln->lineno, b->msg);
 	struct dlq_letter l = {
@@ -512,11 +511,11 @@ static void reject(struct reader *r, const struct line *ln, const char *name,
 		.replayable = !ln->too_long && !ln->torn, .file = name,
 		.line = ln->lineno,
 	};
+	/* held until every input is read (finish_inputs): a run that
+	 * dies on a later input letters nothing its re-run letters again */
 	pthread_mutex_lock(&rc_lock);
-	int rc = dlq_put(run.dlq, &l, err, sizeof err);
+	cli_letter(run.dlq, &l);
 	pthread_mutex_unlock(&rc_lock);
-	if (rc != 0)
-		rdie("%s", err);
 	r->rejected++;
 }
 
@@ -624,6 +623,8 @@ static void read_input(struct reader *r, const char *path)
 	bool once = strcmp(path, "-") == 0 || stat(path, &st) != 0 ||
 		    !S_ISREG(st.st_mode);
 	int copy_fd = -1;
+	free(r->reread); /* summarize reads its files into one reader */
+	r->reread = NULL;
 	if (!run.summarize && once) {
 		/* stdin or a pipe cannot be read twice: keep a copy */
 		const char *dir = tmpdir();
@@ -973,9 +974,9 @@ static void finish_inputs(void)
 	for (int side = 0; side < 2; side++) {
 		cli_stats.records_in += rd[side].records;
 		cli_stats.bytes_in += rd[side].bytes;
-		cli_stats.dead_lettered += rd[side].rejected;
 	}
 	(void)err;
+	cli_letters_release(); /* every input read whole: now they count */
 	cli_dlq_close(&run.dlq);
 }
 
@@ -1150,8 +1151,10 @@ int main(int argc, char **argv)
 	run.part_ix = fpset_new(true);
 	reader_init(&rd[SRC], SRC);
 	reader_init(&rd[TGT], TGT);
-	if (opt.dlq_path)
+	if (opt.dlq_path) {
 		run.dlq = cli_dlq_open(opt.dlq_path);
+		cli_letters_hold();
+	}
 	struct part **parts;
 	size_t n;
 	if (verb) { /* summarize */
