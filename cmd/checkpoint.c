@@ -476,8 +476,28 @@ static size_t ncands, cap_cands;
  * is said for the first batch only. */
 static bool listed_before;
 
+/* The state and its lock are no source: read, their own bytes would
+ * come out as records, and the next commit would rewrite a file being
+ * read. */
+static void not_the_state(const char *path, const struct stat *s)
+{
+	struct stat x;
+	if (st.lock >= 0 && fstat(st.lock, &x) == 0 && x.st_dev == s->st_dev &&
+	    x.st_ino == s->st_ino)
+		cli_die(EXIT_TROUBLE, "%s: the lock of the state %s is among the "
+			"sources; keep the state out of the folders read (or "
+			"choose the files with --glob)", path, opt.state);
+	if (stat(opt.state, &x) == 0 && x.st_dev == s->st_dev &&
+	    x.st_ino == s->st_ino)
+		cli_die(EXIT_TROUBLE, "%s: the state file is among the sources: "
+			"its own bytes would be read as records; keep it out "
+			"of the folders read (or choose the files with --glob)",
+			path);
+}
+
 static void add_cand(const char *path, const struct stat *s)
 {
+	not_the_state(path, s);
 	cands = xgrow(cands, &cap_cands, ncands, sizeof *cands, 16);
 	cands[ncands].path = xstrdup(path);
 	cands[ncands].s = *s;

@@ -233,3 +233,18 @@ E
 	assert_success
 	assert_output '{"a":1}'
 }
+
+@test "a state kept in the folder it reads is refused, not read as records; --glob may leave it out" {
+	mkdir d
+	echo '{"a":1}' > d/f.ndjson
+	run checkpoint read -s d/st d
+	assert_failure 2
+	assert_output "checkpoint: d/st.lock: the lock of the state d/st is among the sources; keep the state out of the folders read (or choose the files with --glob)"
+	run checkpoint read -s d/st --glob '*.ndjson' d
+	assert_success
+	assert_output '{"a":1}'
+	checkpoint commit -s d/st
+	run checkpoint read -s d/st d/f.ndjson d/st
+	assert_failure 2
+	assert_output "checkpoint: d/st: the state file is among the sources: its own bytes would be read as records; keep it out of the folders read (or choose the files with --glob)"
+}
