@@ -660,3 +660,28 @@ E
 ["not json",2]
 J
 }
+
+@test "a summary counts its dead-lettered records, and compare does not call a layer with any in agreement" {
+	printf '{"k":1}\nbad\n' > s.ndjson
+	printf '{"k":1}\n' > t.ndjson
+	reconcile summarize -k .k --dlq bad.ndjson s.ndjson > s.sum
+	reconcile summarize -k .k t.ndjson > t.sum
+	run sed -n 2p s.sum
+	assert_output '{"rejected":1}'
+	run reconcile compare --format ndjson s.sum t.sum
+	assert_failure 1
+	assert_output '{"total":true,"match":false,"source":{"rows":1,"fingerprint":"a3e95dd3d178dafbf1ee5dcc5870241a","rejected":1},"target":{"rows":1,"fingerprint":"a3e95dd3d178dafbf1ee5dcc5870241a","rejected":0}}'
+	# as reconcile itself says
+	run reconcile -k .k --dlq bad2.ndjson --format ndjson s.ndjson t.ndjson
+	assert_failure 1
+	# merged, they add up; a summary without any has no such line
+	run sh -c 'reconcile merge s.sum t.sum | sed -n 2p'
+	assert_output '{"rejected":1}'
+	run grep -c rejected t.sum
+	assert_output 0
+	# the shards of one input count each bad record once, as the whole
+	for i in 0 1; do reconcile summarize -k .k --shard $i/2 --dlq b$i.ndjson s.ndjson > sh$i.sum; done
+	reconcile merge sh0.sum sh1.sum > sh.sum
+	run cmp sh.sum s.sum
+	assert_success
+}

@@ -1182,7 +1182,8 @@ int main(int argc, char **argv)
 			cov.have = xcalloc(opt.shard.n, sizeof *cov.have);
 			cov.have[opt.shard.i] = true;
 		}
-		summary_write(parts, n, run.bkt, &cov, ~rd[SRC].cols_seen);
+		summary_write(parts, n, run.bkt, &cov, ~rd[SRC].cols_seen,
+			      rd[SRC].rejected);
 		free(cov.have);
 		cli_out_commit();
 		print_stats();

@@ -67,7 +67,7 @@ static struct fp128 sum_digest(XXH3_state_t *h)
 }
 
 void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
-		   const struct cover *cov, uint64_t absent)
+		   const struct cover *cov, uint64_t absent, uint64_t rejected)
 {
 	struct buf b = {0};
 	char hex[33], num[DEC_STRMAX];
@@ -112,6 +112,13 @@ void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
 		 * compare refuses it, as reconcile does (a misspelt name) */
 		buf_reset(&b);
 		columns_absent_line(&b, absent & columns_mask());
+		sum_line(h, &b);
+	}
+	if (rejected) {
+		/* records it dead-lettered: a layer with any does not agree
+		 * with another, as reconcile says of its inputs */
+		buf_reset(&b);
+		buf_addf(&b, "{\"rejected\":%" PRIu64 "}", rejected);
 		sum_line(h, &b);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -184,6 +191,7 @@ struct sumset {
 	size_t nseen, cap_seen;
 	bool merging;
 	uint64_t absent[2]; /* columns no summary of a side had in a row */
+	uint64_t rejected[2]; /* records dead-lettered, per side */
 };
 
 static struct sumset *set_new(void)
@@ -498,7 +506,7 @@ static void read_summary(struct sumset *set, const char *path, int side)
 	struct fp128 part_fp = {0, 0}, bkt_fp = {0, 0};
 	struct cover file_cover = {0};
 	uint64_t file_absent = 0; /* no line: every column was there */
-	bool have_absent = false;
+	bool have_absent = false, have_rejected = false;
 	XXH3_state_t *h = sum_state();
 	bool sealed = false; /* its checksum line read (and right) */
 	while ((rc = lines_next(in, &ln, err, sizeof err)) == 1) {
@@ -532,6 +540,14 @@ static void read_summary(struct sumset *set, const char *path, int side)
 		if (member(&r, "shards", &v, &n)) {
 			if (file_cover.of || !read_cover(&r, v, n, &file_cover))
 				goto bad;
+			continue;
+		}
+		if (member(&r, "rejected", &v, &n)) {
+			uint64_t x;
+			if (have_rejected || !u64_of(v, n, &x) || x == 0)
+				goto bad;
+			have_rejected = true;
+			set->rejected[side] += x;
 			continue;
 		}
 		if (member(&r, "columns_absent", &v, &n)) {
@@ -656,7 +672,7 @@ int summary_merge(char **files, int n)
 	if (format == SUMMARY_FORMAT_TEXT)
 		format1_shards_unchecked();
 	summary_write(set->parts, set->nparts, set->bkt, c,
-		      set->absent[SRC]);
+		      set->absent[SRC], set->rejected[SRC]);
 	cli_out_close();
 	return EXIT_OK;
 }
@@ -708,10 +724,14 @@ int summary_compare(const char *a, const char *b)
 	if (rows) /* as reconcile refuses a column neither input has */
 		columns_check(~(set->absent[SRC] & set->absent[TGT]), NULL);
 	sort_parts(set);
+	bool rejects = set->rejected[SRC] || set->rejected[TGT];
 	report(&(struct report_in){.parts = set->parts,
 				   .nparts = set->nparts,
-				   .no_keys = true});
-	bool differ = false;
+				   .no_keys = true,
+				   .rejected = {set->rejected[SRC],
+						set->rejected[TGT]},
+				   .summary_rejects = rejects});
+	bool differ = rejects;
 	for (size_t i = 0; i < set->nparts; i++) {
 		const struct side_stats *s = &set->parts[i]->side[SRC],
 					*t = &set->parts[i]->side[TGT];
