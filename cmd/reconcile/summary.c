@@ -477,7 +477,7 @@ static void once_only(struct sumset *set, const char *name, struct fp128 id,
 		if (rows && fp_eq(set->seen[i].id, id))
 			cli_die(EXIT_TROUBLE, "%s: the same summary as %s (its "
 				"lines are the same): merged twice, its %" PRIu64
-				" rows would count twice; if two pieces really "
+				" records would count twice; if two pieces really "
 				"hold the same records, summarize them in one "
 				"run (reconcile summarize FILE FILE)",
 				name, set->seen[i].name, rows);
@@ -507,6 +507,7 @@ static void read_summary(struct sumset *set, const char *path, int side)
 	struct cover file_cover = {0};
 	uint64_t file_absent = 0; /* no line: every column was there */
 	bool have_absent = false, have_rejected = false;
+	uint64_t file_rejected = 0;
 	XXH3_state_t *h = sum_state();
 	bool sealed = false; /* its checksum line read (and right) */
 	while ((rc = lines_next(in, &ln, err, sizeof err)) == 1) {
@@ -547,6 +548,7 @@ static void read_summary(struct sumset *set, const char *path, int side)
 			if (have_rejected || !u64_of(v, n, &x) || x == 0)
 				goto bad;
 			have_rejected = true;
+			file_rejected = x;
 			set->rejected[side] += x;
 			continue;
 		}
@@ -613,7 +615,7 @@ bad:
 			part_rows == bkt_rows ? ", with other fingerprints"
 					      : "");
 	if (set->merging)
-		once_only(set, name, sum_digest(h), part_rows);
+		once_only(set, name, sum_digest(h), part_rows + file_rejected);
 	add_cover(set, &file_cover, name);
 	free(file_cover.have);
 	set->absent[side] &= file_absent;
