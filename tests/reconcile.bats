@@ -543,10 +543,10 @@ E
 	cp a.sum copy.sum
 	run reconcile merge a.sum b.sum a.sum
 	assert_failure 2
-	assert_output "reconcile: a.sum: the same summary as a.sum (its lines are the same): merged twice, its 3 records would count twice; if two pieces really hold the same records, summarize them in one run (reconcile summarize FILE FILE)"
+	assert_output "reconcile: a.sum: the same summary as a.sum (its lines are the same): merged twice, its 3 records would count twice; if two pieces really hold the same records, summarize them in one run (reconcile summarize A B)"
 	run reconcile merge a.sum copy.sum
 	assert_failure 2
-	assert_output "reconcile: copy.sum: the same summary as a.sum (its lines are the same): merged twice, its 3 records would count twice; if two pieces really hold the same records, summarize them in one run (reconcile summarize FILE FILE)"
+	assert_output "reconcile: copy.sum: the same summary as a.sum (its lines are the same): merged twice, its 3 records would count twice; if two pieces really hold the same records, summarize them in one run (reconcile summarize A B)"
 	# pieces that differ merge; empty ones add nothing and merge too
 	: > e.ndjson
 	reconcile summarize -k .k --sum .v e.ndjson > e1.sum

@@ -479,7 +479,7 @@ static void once_only(struct sumset *set, const char *name, struct fp128 id,
 				"lines are the same): merged twice, its %" PRIu64
 				" records would count twice; if two pieces really "
 				"hold the same records, summarize them in one "
-				"run (reconcile summarize FILE FILE)",
+				"run (reconcile summarize A B)",
 				name, set->seen[i].name, rows);
 	set->seen = xgrow(set->seen, &set->cap_seen, set->nseen,
 			  sizeof *set->seen, 16);
