@@ -744,6 +744,10 @@ PY
 	run dlq check --schema s.json in.ndjson
 	assert_failure 2
 	assert_output 'dlq: s.json: .name: enum: empty, so no record could pass'
+	echo '{"type":[]}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output 'dlq: s.json: type: an empty list, so no record could pass'
 	echo '{"type":"string","type":"object"}' > s.json
 	run dlq check --schema s.json in.ndjson
 	assert_failure 2

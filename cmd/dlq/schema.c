@@ -225,6 +225,12 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 				each_elem(p, n, v, add_type, &c);
 			else
 				add_type(&c, p + v, ve - v);
+			if (!c.failed && !s->types) { /* 0 would be any */
+				snprintf(err, errlen, "%s%stype: an empty list, "
+					 "so no record could pass", at,
+					 *at ? ": " : "");
+				c.failed = 1;
+			}
 		} else if (!strcmp(key, "required") && p[v] == '[') {
 			each_elem(p, n, v, add_required, &c);
 		} else if (!strcmp(key, "enum") && p[v] == '[') {
