@@ -816,3 +816,9 @@ E
 	assert_failure 2
 	assert_output 'dlq: again.ndjson: the same file as bad.ndjson (a hard link or a second name): its records would count twice in the stats; name each once'
 }
+
+@test "retry --stats counts the bytes it read, as every tool does" {
+	printf '{"k":1}\n{"k":22}\n' > in.ndjson
+	run sh -c 'dlq retry --retries 0 --stats in.ndjson -- cat 2>&1 >/dev/null | jq -c "[.records_in, .records_out, .bytes_in]"'
+	assert_output '[2,2,17]'
+}

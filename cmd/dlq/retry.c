@@ -646,6 +646,7 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 				continue;
 			admit(&ln, lines_name(in));
 		}
+		cli_stats.bytes_in += lines_bytes(in);
 		lines_close(in);
 		if (r < 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
