@@ -688,3 +688,25 @@ J
 	run cat ./-
 	assert_output '{"k":1}'
 }
+
+@test "a key, time or sum the record lacks names the member a typo away, in every tool that reads one" {
+	printf '{"order_id":1,"amount":2,"t":1}\n' > in.ndjson
+	run dedup -k .order_i in.ndjson
+	assert_failure 2
+	assert_output 'dedup: in.ndjson:1: missing key .order_i (did you mean .order_id?)'
+	run partition -n 2 -k .ordr_id in.ndjson
+	assert_failure 2
+	assert_output 'partition: in.ndjson:1: missing key .ordr_id (did you mean .order_id?)'
+	run reconcile -k .order_id --sum .amout in.ndjson in.ndjson
+	assert_failure 2
+	assert_output 'reconcile: in.ndjson:1: missing --sum .amout (did you mean .amount?)'
+	# with --dlq the letter says it too
+	run dedup -k .order_id --order-by .amout --dlq bad.ndjson in.ndjson
+	assert_success
+	run jq -r .error_message bad.ndjson
+	assert_output 'missing --order-by .amout (did you mean .amount?)'
+	# a short name is no typo of another: .x is not .t
+	run dedup -k .x in.ndjson
+	assert_failure 2
+	assert_output 'dedup: in.ndjson:1: missing key .x'
+}
