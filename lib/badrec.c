@@ -39,24 +39,19 @@ bool badrec_line(struct badrec *b, struct par_chunk *ch,
 	return false;
 }
 
-/* A member .NAME the record lacks, with one of its own members a typo
- * away (.order_i: .order_id): " (did you mean .order_id?)" after msg.
- * Names shorter than 4 are left alone: .t and .x are not typos of one
- * another.  On the stack: this is the bad record's path only. */
-static void near_member(const struct expr *e, const struct scan_record *rec,
-			char *msg, size_t len)
+const char *badrec_near_name(const char *name,
+			     const struct scan_record *rec, char *pool,
+			     size_t poolsz)
 {
-	const char *src = expr_source(e);
-	size_t sl = strlen(src);
-	if (src[0] != '.' || sl < 5 || strspn(src + 1, "abcdefghijklmnopqrstu"
-		"vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != sl - 1)
-		return;
-	char pool[4096];
+	size_t sl = strlen(name);
+	if (sl < 4 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
+			     "NOPQRSTUVWXYZ0123456789_") != sl)
+		return NULL;
 	const char *names[65];
 	size_t nn = 0, used = 0;
 	for (size_t i = 0; i < rec->nmembers && nn < 64; i++) {
 		const struct scan_member *m = &rec->members[i];
-		if (m->parent != SCAN_TOP || m->key_len + 1 > sizeof pool - used)
+		if (m->parent != SCAN_TOP || m->key_len + 1 > poolsz - used)
 			continue;
 		char *n = pool + used;
 		size_t dl = scan_string_decode(rec->p + m->key, m->key_len, n);
@@ -65,9 +60,20 @@ static void near_member(const struct expr *e, const struct scan_record *rec,
 		names[nn++] = n;
 	}
 	names[nn] = NULL;
-	const char *near = nn ? cli_nearest(src + 1, names) : NULL;
+	const char *near = nn ? cli_nearest(name, names) : NULL;
+	return near && strcmp(near, name) ? near : NULL;
+}
+
+/* " (did you mean .order_id?)" after msg, for a missing .NAME. */
+static void near_member(const struct expr *e, const struct scan_record *rec,
+			char *msg, size_t len)
+{
+	const char *src = expr_source(e);
+	char pool[4096];
+	const char *near = src[0] == '.'
+		? badrec_near_name(src + 1, rec, pool, sizeof pool) : NULL;
 	size_t ml = strlen(msg);
-	if (near && strcmp(near, src + 1) && ml < len)
+	if (near && ml < len)
 		snprintf(msg + ml, len - ml, " (did you mean .%s?)", near);
 }
 
