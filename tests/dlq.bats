@@ -822,3 +822,13 @@ E
 	run sh -c 'dlq retry --retries 0 --stats in.ndjson -- cat 2>&1 >/dev/null | jq -c "[.records_in, .records_out, .bytes_in]"'
 	assert_output '[2,2,17]'
 }
+
+@test "check names the member a typo away from one a record lacks" {
+	printf '{"amount":2}\n' > in.ndjson
+	run dlq check -e '.amout > 1' in.ndjson
+	assert_failure 2
+	assert_output 'dlq: in.ndjson:1: check failed: .amout > 1: .amout is missing (did you mean .amount?)'
+	run dlq check -e '.amount > 1' -e '.note' in.ndjson
+	assert_failure 2
+	assert_output 'dlq: in.ndjson:1: check failed: .note: .note is missing'
+}
