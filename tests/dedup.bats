@@ -710,3 +710,23 @@ J
 	assert_failure 2
 	assert_output 'dedup: in.ndjson:1: missing key .x'
 }
+
+@test "--keep last and --order-by letter nothing when the run dies before its records go out" {
+	printf '{"k":1}\nnot json\n{"k":2}\n' > in.ndjson
+	for o in "--keep last" "--order-by .k"; do
+		rm -f bad.ndjson
+		run dedup -k .k $o --dlq bad.ndjson in.ndjson missing.ndjson
+		assert_failure 2
+		assert_output 'dedup: missing.ndjson: No such file or directory'
+		run cat bad.ndjson
+		assert_output ''
+		run dedup -k .k $o --dlq bad.ndjson in.ndjson
+		assert_success
+		assert_output - <<'J'
+{"k":1}
+{"k":2}
+J
+		run jq -c '[.original_record, .source.line]' bad.ndjson
+		assert_output '["not json",2]'
+	done
+}
