@@ -61,6 +61,7 @@
 static struct {
 	const char *state;
 	const char *glob;
+	bool glob_given; /* --glob: refused when no source is a folder */
 	uint64_t max_records; /* 0: no bound */
 	uint64_t max_bytes;
 	bool until_empty;
@@ -475,8 +476,28 @@ static size_t ncands, cap_cands;
  * is said for the first batch only. */
 static bool listed_before;
 
+/* The state and its lock are no source: read, their own bytes would
+ * come out as records, and the next commit would rewrite a file being
+ * read. */
+static void not_the_state(const char *path, const struct stat *s)
+{
+	struct stat x;
+	if (st.lock >= 0 && fstat(st.lock, &x) == 0 && x.st_dev == s->st_dev &&
+	    x.st_ino == s->st_ino)
+		cli_die(EXIT_TROUBLE, "%s: the lock of the state %s is among the "
+			"sources; keep the state out of the folders read (or "
+			"choose the files with --glob)", path, opt.state);
+	if (stat(opt.state, &x) == 0 && x.st_dev == s->st_dev &&
+	    x.st_ino == s->st_ino)
+		cli_die(EXIT_TROUBLE, "%s: the state file is among the sources: "
+			"its own bytes would be read as records; keep it out "
+			"of the folders read (or choose the files with --glob)",
+			path);
+}
+
 static void add_cand(const char *path, const struct stat *s)
 {
+	not_the_state(path, s);
 	cands = xgrow(cands, &cap_cands, ncands, sizeof *cands, 16);
 	cands[ncands].path = xstrdup(path);
 	cands[ncands].s = *s;
@@ -488,12 +509,22 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* --glob chooses among a folder's files: with none named it would
+ * choose nothing, and a pattern the user meant to apply would not. */
+static void glob_unused(void)
+{
+	cli_die(EXIT_TROUBLE, "--glob %s: no source named is a folder, and "
+		"--glob chooses among a folder's files; name a folder, or "
+		"leave --glob out", opt.glob);
+}
+
 /* FILE, or the regular files of DIR matching --glob in name order. */
 static void list_sources(char **args, int n)
 {
 	for (size_t k = 0; k < ncands; k++)
 		free(cands[k].path);
 	ncands = 0;
+	bool folder = false;
 	for (int i = 0; i < n; i++) {
 		struct stat s;
 		if (stat(args[i], &s) != 0)
@@ -503,6 +534,7 @@ static void list_sources(char **args, int n)
 			add_cand(args[i], &s);
 			continue;
 		}
+		folder = true;
 		DIR *d = opendir(args[i]);
 		if (!d)
 			cli_die(EXIT_TROUBLE, "%s: %s", args[i],
@@ -543,6 +575,8 @@ static void list_sources(char **args, int n)
 		}
 		free(names);
 	}
+	if (opt.glob_given && !folder)
+		glob_unused();
 }
 
 /* ---- matching sources to the state ---- */
@@ -689,6 +723,25 @@ static struct sibling *sibling_by_num(struct siblings *sb, uint64_t num)
 }
 
 /* Does the file at path still start as source e did? */
+/* Offsets are line ends: a file whose byte before off is no newline
+ * was rewritten (past the first bytes that identify it), and going on
+ * at off would start mid-line and skip what changed before it. */
+static bool line_end_at(int fd, uint64_t off)
+{
+	char c;
+	return off == 0 || (pread(fd, &c, 1, (off_t)(off - 1)) == 1 &&
+			    c == '\n');
+}
+
+static bool ends_line_at(const char *path, uint64_t off)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && line_end_at(fd, off);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 static bool same_start(const char *path, const struct source *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -698,6 +751,13 @@ static bool same_start(const char *path, const struct source *e)
 	if (fd >= 0)
 		close(fd);
 	return ok;
+}
+
+/* Does the file at path start as e did, with a line ending at e's
+ * committed offset, so that it goes on from there? */
+static bool goes_on(const char *path, const struct source *e)
+{
+	return same_start(path, e) && ends_line_at(path, e->committed);
 }
 
 /* Move old entry e into the new list (it gives up its strings). */
@@ -770,7 +830,7 @@ static void take_rotated(struct matching *m, const char *name,
 			}
 		}
 		if (at && size >= e->committed &&
-		    same_start(at, e)) {
+		    goes_on(at, e)) {
 			char *p = xstrdup(at);
 			struct source *n = keep(e, true);
 			free(n->path);
@@ -797,7 +857,7 @@ static void follow_rotation(struct matching *m, const char *name,
 	siblings_scan(sb, name);
 	struct sibling *d = sibling_by_id(sb, e->dev, e->ino);
 	if (d && d->size >= e->committed &&
-	    same_start(d->path, e)) {
+	    goes_on(d->path, e)) {
 		uint64_t num = d->num, size = d->size;
 		char *p = xstrdup(d->path);
 		cli_warn("%s: rotated; finishing the old file as %s first",
@@ -837,6 +897,22 @@ static void follow_rotation(struct matching *m, const char *name,
 		cli_warn("%s: rotated, and the old file is gone (read to "
 			 "offset %" PRIu64 "; anything written to it later was "
 			 "not read)", name, e->committed);
+	/* A file replaced by a rename (an editor, an atomic writer) may
+	 * hold the old content and more: read from its start, what was
+	 * read is read again.  Its first bytes tell; say it. */
+	if (!d && e->committed && e->fp_len && same_start(name, e)) {
+		if (e->committed <= e->fp_len)
+			cli_warn("%s: the new file starts with the %" PRIu64
+				 " bytes read from the old one (rewritten and "
+				 "renamed?): read from its start, they are "
+				 "read again", name, e->committed);
+		else
+			cli_warn("%s: the new file starts as the old one did "
+				 "(its first %" PRIu32 " bytes; %" PRIu64 " were "
+				 "read; rewritten and renamed?): read from its "
+				 "start, what was read may be read again", name,
+				 e->fp_len, e->committed);
+	}
 	/* Without the old file, which rotations came after it is unknown:
 	 * say so rather than guess. */
 	for (size_t k = 0; k < sb->n; k++)
@@ -980,6 +1056,11 @@ static void match_sources(void)
 				cli_warn("%s: replaced (its first bytes "
 					 "changed); reading it from the start",
 					 cd->path);
+			off = 0;
+		} else if (check && !ends_line_at(cd->path, e->committed)) {
+			cli_warn("%s: rewritten (no line ends before its "
+				 "committed offset %" PRIu64 "); reading it "
+				 "from the start", cd->path, e->committed);
 			off = 0;
 		}
 		struct source *s = keep(e, true);
@@ -1234,7 +1315,8 @@ static int open_pending(struct source *s)
 check:;
 	uint64_t fp;
 	if ((uint64_t)sb.st_size < s->end ||
-	    fingerprint(fd, s->fp_len, &fp) != 0 || fp != s->fp)
+	    fingerprint(fd, s->fp_len, &fp) != 0 || fp != s->fp ||
+	    !line_end_at(fd, s->start) || !line_end_at(fd, s->end))
 		cli_die(EXIT_TROUBLE, "%s: truncated or rewritten since batch %"
 			PRIu64 " was read; it cannot be replayed ('checkpoint "
 			"reset' to drop it)", s->path, st.pending_batch);
@@ -1517,7 +1599,7 @@ static void do_status(void)
 			if ((uint64_t)sb.st_dev != s->dev ||
 			    (uint64_t)sb.st_ino != s->ino)
 				state = "rotated";
-			else if (size < s->committed || !same_start(s->path, s))
+			else if (size < s->committed || !goes_on(s->path, s))
 				state = "truncated";
 		}
 		buf_reset(&b);
@@ -1586,6 +1668,8 @@ static void do_reset(char **args, int nargs)
 	if (!opt.to)
 		cli_usage_error("reset: say where: --to start, --to end or "
 				"--to OFFSET");
+	if (nargs == 0 && opt.glob_given)
+		glob_unused();
 	bool to_start = !strcmp(opt.to, "start"), to_end = !strcmp(opt.to, "end");
 	uint64_t off = 0;
 	if (!to_start && !to_end) {
@@ -1761,7 +1845,10 @@ int main(int argc, char **argv)
 	while ((c = cli_verb_getopt(vb, ac, av, "s:n:h", longopts)) != -1) {
 		switch (c) {
 		case 's': opt.state = optarg; break;
-		case O_GLOB: opt.glob = optarg; break;
+		case O_GLOB:
+			opt.glob = optarg;
+			opt.glob_given = true;
+			break;
 		case 'n':
 			opt.max_records = cli_count("--max-records", optarg);
 			if (!opt.max_records)
@@ -1785,6 +1872,10 @@ int main(int argc, char **argv)
 		cli_verb_usage_error(vb, "give the command after '--'");
 	if (!opt.state)
 		cli_verb_usage_error(vb, "-s STATE is required");
+	if (!strcmp(opt.state, "-")) /* as every tool's side files */
+		cli_die(EXIT_TROUBLE, "-s -: '-' names standard input or "
+			"output, not a file; name a file (./- for one called "
+			"-)");
 	char **args = av + optind;
 	int nargs = ac - optind;
 	if ((!strcmp(verb, "commit") || !strcmp(verb, "status")) && nargs)

@@ -732,6 +732,8 @@ static void finish(int status)
 		flush_kept();
 	cli_progress_done();
 	cli_out_commit();
+	if (held && status == EXIT_OK)
+		cli_letters_release(); /* after the records they follow */
 	cli_side_close(&run.dupes);
 	cli_dlq_close(&run.dlq);
 	if (opt.state_path && !opt.check && (status == EXIT_OK || !held)) {
@@ -928,6 +930,11 @@ int main(int argc, char **argv)
 		cli_side_open(&run.dupes, opt.dupes_path, false);
 	if (opt.dlq_path)
 		run.dlq = cli_dlq_open(opt.dlq_path);
+	/* --keep last and --order-by write their records at the end: their
+	 * letters wait for them, so a run that dies first letters nothing
+	 * its re-run letters again */
+	if (opt.dlq_path && held)
+		cli_letters_hold();
 
 	opt.reads_fields = run.key_desc[0] != '\0' || opt.time || opt.order_by;
 	const struct par_ops ops = {

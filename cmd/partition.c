@@ -244,6 +244,11 @@ static void close_dir(void)
 	if (dfd < 0 || fsync(dfd) != 0)
 		cli_die(EXIT_TROUBLE, "%s: %s", run.tmpdir, strerror(errno));
 	close(dfd);
+	/* the dead letters, held till now so that a run that dies before
+	 * DIR appears letters nothing a re-run would letter again; before
+	 * the rename, since a letter written twice loses nothing */
+	cli_letters_release();
+	cli_dlq_close(&run.dlq);
 	if (rename(run.tmpdir, opt.dir) != 0)
 		cli_die(EXIT_TROUBLE, "%s: %s%s", opt.dir, strerror(errno),
 			errno == ENOTEMPTY || errno == EEXIST
@@ -571,6 +576,8 @@ int main(int argc, char **argv)
 		open_dir();
 	if (opt.dlq_path)
 		run.dlq = cli_dlq_open(opt.dlq_path);
+	if (opt.dlq_path && opt.dir) /* written when DIR is, not before */
+		cli_letters_hold();
 	struct par_ops ops = {
 		.slot_size = sizeof(struct slot), .worker_new = worker_new,
 		.worker_free = cli_worker_free, .prep = prep, .apply = apply,

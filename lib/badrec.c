@@ -2,14 +2,12 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "expr.h"
 #include "par.h"
 #include "scan.h"
-#include "xalloc.h"
 
 void badrec_set(struct badrec *b, struct par_chunk *ch, bool is_json,
 		const char *type, const char *fmt, ...)
@@ -42,29 +40,41 @@ bool badrec_line(struct badrec *b, struct par_chunk *ch,
 	return false;
 }
 
+const char *badrec_near_name(const char *name,
+			     const struct scan_record *rec, char *pool,
+			     size_t poolsz)
+{
+	size_t sl = strlen(name);
+	if (sl < 3 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
+			     "NOPQRSTUVWXYZ0123456789_") != sl)
+		return NULL;
+	const char *names[65];
+	size_t nn = 0, used = 0;
+	for (size_t i = 0; i < rec->nmembers && nn < 64; i++) {
+		const struct scan_member *m = &rec->members[i];
+		if (m->parent != SCAN_TOP || m->key_len + 1 > poolsz - used)
+			continue;
+		char *n = pool + used;
+		size_t dl = scan_string_decode(rec->p + m->key, m->key_len, n);
+		n[dl] = '\0';
+		used += dl + 1;
+		names[nn++] = n;
+	}
+	names[nn] = NULL;
+	const char *near = nn ? cli_nearest(name, names) : NULL;
+	return near && strcmp(near, name) ? near : NULL;
+}
+
 void badrec_near(const struct expr *e, const struct scan_record *rec,
 		 char *out, size_t outlen)
 {
 	const char *src = expr_source(e);
+	char pool[4096];
+	const char *near = expr_is_plain(e) && src[0] == '.'
+		? badrec_near_name(src + 1, rec, pool, sizeof pool) : NULL;
 	out[0] = '\0';
-	/* names of one or two letters are each one edit from any other:
-	 * no hint says more than noise there */
-	if (!expr_is_plain(e) || src[0] != '.' || strlen(src + 1) < 3 ||
-	    strspn(src + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789_") != strlen(src + 1))
-		return;
-	char **names = xcalloc(rec->nmembers + 1, sizeof *names);
-	size_t n = 0;
-	for (size_t i = 0; i < rec->nmembers; i++)
-		if (rec->members[i].parent == SCAN_TOP)
-			names[n++] = scan_strdup_lit(rec->p + rec->members[i].key,
-						     rec->members[i].key_len);
-	const char *near = cli_nearest(src + 1, (const char *const *)names);
 	if (near)
 		snprintf(out, outlen, " (did you mean .%s?)", near);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
 }
 
 bool badrec_eval(struct badrec *b, struct par_chunk *ch, struct expr *e,

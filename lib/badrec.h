@@ -45,6 +45,14 @@ bool badrec_eval(struct badrec *b, struct par_chunk *ch, struct expr *e,
 		 const struct scan_record *rec, const char *what,
 		 const char **v, size_t *vlen);
 
+/* The top-level member of rec a typo away from name (3 letters or
+ * more, [A-Za-z0-9_]), for "did you mean", or NULL.  pool (poolsz
+ * bytes, 4K will do) holds the names; on the bad record's path only. */
+struct scan_record;
+const char *badrec_near_name(const char *name,
+			     const struct scan_record *rec, char *pool,
+			     size_t poolsz);
+
 /* " (did you mean .time?)" in out when e is a plain path .NAME (three
  * letters or more) that rec lacks and one of rec's own members is near
  * NAME (cli_nearest), else "": a misspelt -t, -k or -g stops the run at

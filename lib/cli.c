@@ -365,6 +365,8 @@ struct held {
 static struct held *held;
 static size_t nheld, cap_held;
 static struct buf held_bytes;
+/* cli_letters_hold(): every letter waits for cli_letters_release() */
+static bool hold_all;
 
 void cli_out_gone(void)
 {
@@ -413,6 +415,18 @@ static void out_drain(void)
 	out_len = 0; /* first: out_fail() prints, which drains again */
 	if (n && write_all(STDOUT_FILENO, out_buf, n) != 0)
 		out_fail();
+	if (nheld && !hold_all)
+		letters_out();
+}
+
+void cli_letters_hold(void)
+{
+	hold_all = true;
+}
+
+void cli_letters_release(void)
+{
+	hold_all = false;
 	if (nheld)
 		letters_out();
 }
@@ -665,7 +679,7 @@ void cli_letter(struct dlq *dlq, const struct dlq_letter *l)
 {
 	char err[512];
 	cli_stats.dead_lettered++;
-	if (out_len == 0 && nheld == 0) {
+	if (out_len == 0 && nheld == 0 && !hold_all) {
 		if (dlq_put(dlq, l, err, sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		return;
@@ -681,8 +695,12 @@ void cli_letter(struct dlq *dlq, const struct dlq_letter *l)
 	h->type = held_add(l->error_type, strlen(l->error_type));
 	h->msg = held_add(l->error_message, strlen(l->error_message));
 	h->file = held_add(l->file, strlen(l->file));
-	if (held_bytes.len > HELD_MAX)
-		out_drain();
+	if (held_bytes.len > HELD_MAX) {
+		if (hold_all) /* bounded: past it they go as they come */
+			letters_out();
+		else
+			out_drain();
+	}
 }
 
 void cli_reject(struct dlq *dlq, void (*stop)(int status),
@@ -760,6 +778,14 @@ static const char *out_name(const struct cli_output *o, char *buf,
 void cli_check_outputs(const struct cli_output *outs, size_t n,
 		       char *const *files)
 {
+	/* '-' is standard input as an input: as an output it would be a
+	 * file of that name the user never sees, or stdout's records and
+	 * these mixed; neither is what was asked */
+	for (size_t i = 0; i < n; i++)
+		if (outs[i].path && !strcmp(outs[i].path, "-"))
+			cli_die(EXIT_TROUBLE, "%s -: '-' names standard input "
+				"or output, not a file; name a file (./- for "
+				"one called -)", outs[i].what);
 	struct file_key *k = xcalloc(n ? n : 1, sizeof *k);
 	bool *append = xcalloc(n ? n : 1, sizeof *append);
 	char b1[PATH_MAX + 64], b2[PATH_MAX + 64], msg[2 * PATH_MAX + 256];
@@ -801,6 +827,26 @@ void cli_check_outputs(const struct cli_output *outs, size_t n,
 	free(append);
 	if (msg[0])
 		cli_die(EXIT_TROUBLE, "%s", msg);
+}
+
+void cli_inputs_once(char *const *files, const char *where)
+{
+	for (size_t i = 0; files[i]; i++) {
+		struct stat a, b;
+		bool file = stat(files[i], &a) == 0 && S_ISREG(a.st_mode);
+		for (size_t j = 0; j < i; j++) {
+			if (!strcmp(files[i], files[j]) && strcmp(files[i], "-"))
+				cli_die(EXIT_TROUBLE, "%s: named twice: its "
+					"records would count twice %s; name "
+					"each once", files[i], where);
+			if (file && stat(files[j], &b) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+				cli_die(EXIT_TROUBLE, "%s: the same file as %s "
+					"(a hard link or a second name): its "
+					"records would count twice %s; name "
+					"each once", files[i], files[j], where);
+		}
+	}
 }
 
 void cli_check_common_outputs(char *const *files, const char *late,

@@ -214,6 +214,13 @@ bool cli_bad_record(struct dlq *dlq, const struct line *ln, const char *name,
  */
 struct dlq_letter;
 void cli_letter(struct dlq *dlq, const struct dlq_letter *l);
+/* For a tool whose output is published at the end (partition -o DIR):
+ * hold every letter, whatever stdout holds, until cli_letters_release()
+ * writes them; a run that dies before it writes none, as it publishes
+ * nothing.  Past 1 MiB of held letters they are written as they come
+ * (memory stays bounded). */
+void cli_letters_hold(void);
+void cli_letters_release(void);
 /* The same with a printf message, and the end of the run when there is
  * no DLQ: stop(EXIT_TROUBLE), the tool's own finish (it must not
  * return). */
@@ -256,7 +263,8 @@ struct cli_side {
 void cli_side_open(struct cli_side *s, const char *path, bool append);
 
 /*
- * The files a run writes, checked before any is opened: none may be one
+ * The files a run writes, checked before any is opened: none may be
+ * "-" (standard input among the inputs, not a file), nor one
  * of the inputs (files, or standard input when files is empty or names
  * "-"), or another output, unless both are appended to.  A truncated
  * --dupes would empty the input before it is read; an appended --late
@@ -275,6 +283,11 @@ void cli_check_outputs(const struct cli_output *outs, size_t n,
  * --state FILE (renamed over at the end). */
 void cli_check_common_outputs(char *const *files, const char *late,
 			      const char *dlq, const char *state);
+/* For a tool that adds up what it reads (reconcile summarize, dlq
+ * stats): die when an input (NULL-terminated) is named twice, or is the
+ * same file as another (a hard link, a second path), since its records
+ * would count twice `where` ("in the summary").  "-" may repeat. */
+void cli_inputs_once(char *const *files, const char *where);
 /* Write one record and its newline; nothing when not open. */
 void cli_side_write(struct cli_side *s, const char *rec, size_t len);
 void cli_side_close(struct cli_side *s);

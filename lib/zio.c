@@ -526,6 +526,10 @@ struct zout *zout_open(int fd, int level)
 	}
 	size_t r = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel,
 					  level);
+	/* each frame ends with a checksum of its content, which the reader
+	 * checks: what is read back is what was written, or an error */
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1);
 	if (ZSTD_isError(r)) {
 		z->err_no = EINVAL;
 		snprintf(z->msg, sizeof z->msg, "zstd: level %d: %s", level,

@@ -44,7 +44,8 @@ void zin_close(struct zin *z); /* closes the fd unless it was stdin */
 
 struct zout;
 
-/* level 0: plain; 1..19: zstd.  The fd stays the caller's. */
+/* level 0: plain; 1..19: zstd, each frame with a content checksum that
+ * zin checks.  The fd stays the caller's. */
 struct zout *zout_open(int fd, int level);
 int zout_write(struct zout *z, const void *data, size_t n, char *err,
 	       size_t errlen);

@@ -188,3 +188,63 @@ E
 	assert_line -n 0 '{"file":"d/a","offset":8,"size":8,"lag":0,"state":"ok","batch":4,"pending":null}'
 	assert_line -n 2 '{"file":"d/c","offset":8,"size":8,"lag":0,"state":"ok","batch":4,"pending":null}'
 }
+
+@test "a file replaced by a rename with the old content and more says the old part is read again" {
+	printf '{"a":%d}\n' 1 2 > f.ndjson
+	checkpoint read -s s f.ndjson > /dev/null
+	checkpoint commit -s s
+	printf '{"a":%d}\n' 1 2 3 > tmp
+	mv tmp f.ndjson
+	run checkpoint read -s s f.ndjson
+	assert_success
+	assert_output - <<'E'
+checkpoint: f.ndjson: rotated, and the old file is gone (read to offset 16; anything written to it later was not read)
+checkpoint: f.ndjson: the new file starts with the 16 bytes read from the old one (rewritten and renamed?): read from its start, they are read again
+{"a":1}
+{"a":2}
+{"a":3}
+E
+	checkpoint commit -s s
+	# a new file of other content is only the rotation it is
+	echo '{"b":1}' > tmp
+	mv tmp f.ndjson
+	run checkpoint read -s s f.ndjson
+	assert_success
+	assert_output - <<'E'
+checkpoint: f.ndjson: rotated, and the old file is gone (read to offset 24; anything written to it later was not read)
+{"b":1}
+E
+}
+
+@test "--glob with no folder among the sources is refused, not passed over" {
+	echo '{"a":1}' > f.ndjson
+	mkdir d
+	for verb in read run reset; do
+		case $verb in
+		read) args="read -s s --glob *.x f.ndjson" ;;
+		run) args="run -s s --glob *.x f.ndjson -- cat" ;;
+		reset) args="reset -s s --to start --glob *.x" ;;
+		esac
+		run checkpoint $args
+		assert_failure 2
+		assert_output "checkpoint: --glob *.x: no source named is a folder, and --glob chooses among a folder's files; name a folder, or leave --glob out"
+	done
+	run checkpoint read -s s --glob '*.ndjson' f.ndjson d
+	assert_success
+	assert_output '{"a":1}'
+}
+
+@test "a state kept in the folder it reads is refused, not read as records; --glob may leave it out" {
+	mkdir d
+	echo '{"a":1}' > d/f.ndjson
+	run checkpoint read -s d/st d
+	assert_failure 2
+	assert_output "checkpoint: d/st.lock: the lock of the state d/st is among the sources; keep the state out of the folders read (or choose the files with --glob)"
+	run checkpoint read -s d/st --glob '*.ndjson' d
+	assert_success
+	assert_output '{"a":1}'
+	checkpoint commit -s d/st
+	run checkpoint read -s d/st d/f.ndjson d/st
+	assert_failure 2
+	assert_output "checkpoint: d/st: the state file is among the sources: its own bytes would be read as records; keep it out of the folders read (or choose the files with --glob)"
+}

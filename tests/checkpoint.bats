@@ -342,3 +342,38 @@ J
 	assert_success
 	assert_output '{"id":1}'
 }
+
+@test "a state given as - is refused, not kept in a file called -" {
+	echo '{"a":1}' > f
+	for verb in read status commit; do
+		run checkpoint $verb -s - $([ $verb = read ] && echo f)
+		assert_failure 2
+		assert_output "checkpoint: -s -: '-' names standard input or output, not a file; name a file (./- for one called -)"
+	done
+	run ls -- - -.lock
+	assert_failure
+}
+
+@test "a long file rewritten in place past its first bytes is read again, not resumed mid-line" {
+	# the first 1024 bytes (what identifies it) stay; the rest changes
+	for i in $(seq 1 100); do printf '{"n":%d,"pad":"xxxxxxxxxx"}\n' $i; done > f
+	checkpoint read -s s f > /dev/null
+	checkpoint commit -s s
+	{ head -c 1100 f; for i in 1 2; do printf '{"m":%d}\n' $i; done; } > f.new
+	{ cat f.new; for i in $(seq 3 100); do printf '{"m":%d,"pad":"yyyyyyyyyyyyyyyy"}\n' $i; done; } > f.new2
+	cat f.new2 > f
+	run sh -c 'checkpoint status -s s | jq -r .state'
+	assert_output truncated
+	run sh -c 'checkpoint read -s s f 2>&1 >/dev/null'
+	assert_output "checkpoint: f: rewritten (no line ends before its committed offset 2792); reading it from the start"
+	run sh -c 'checkpoint read -s s f 2>/dev/null | head -n 1'
+	assert_output '{"n":1,"pad":"xxxxxxxxxx"}'
+	# a pending batch of it is refused the same way
+	checkpoint reset -s s --to start f
+	checkpoint read -s s f > /dev/null
+	{ head -c 1100 f; printf '{"q":1}\n'; tail -c +1101 f; } > f.new3
+	cat f.new3 > f
+	run checkpoint read -s s f
+	assert_failure 2
+	assert_output "checkpoint: f: truncated or rewritten since batch 3 was read; it cannot be replayed ('checkpoint reset' to drop it)"
+}

@@ -661,3 +661,72 @@ J
 	assert_failure 1
 	refute_output --partial dropped
 }
+
+@test "an output option given - is refused, not written to a file named -, in every tool that takes one" {
+	printf '{"k":1}\n{"k":1}\nnot json\n' > in.ndjson
+	run dedup -k .k --dupes - in.ndjson
+	assert_failure 2
+	assert_output "dedup: --dupes -: '-' names standard input or output, not a file; name a file (./- for one called -)"
+	run dedup -k .k --dlq - in.ndjson
+	assert_failure 2
+	assert_output "dedup: --dlq -: '-' names standard input or output, not a file; name a file (./- for one called -)"
+	run partition -n 2 --dlq - in.ndjson
+	assert_failure 2
+	assert_output "partition: --dlq -: '-' names standard input or output, not a file; name a file (./- for one called -)"
+	run dlq check -e .k --dlq - in.ndjson
+	assert_failure 2
+	assert_output "dlq: --dlq -: '-' names standard input or output, not a file; name a file (./- for one called -)"
+	run reconcile -k .k --dlq - in.ndjson in.ndjson
+	assert_failure 2
+	assert_output "reconcile: --dlq -: '-' names standard input or output, not a file; name a file (./- for one called -)"
+	run ls -- -
+	assert_failure
+	# a file that is called - is ./-
+	run dedup -k .k --dupes ./- --dlq bad.ndjson in.ndjson
+	assert_success
+	assert_output '{"k":1}'
+	run cat ./-
+	assert_output '{"k":1}'
+}
+
+@test "a key, time or sum the record lacks names the member a typo away, in every tool that reads one" {
+	printf '{"order_id":1,"amount":2,"t":1}\n' > in.ndjson
+	run dedup -k .order_i in.ndjson
+	assert_failure 2
+	assert_output 'dedup: in.ndjson:1: missing key .order_i (did you mean .order_id?)'
+	run partition -n 2 -k .ordr_id in.ndjson
+	assert_failure 2
+	assert_output 'partition: in.ndjson:1: missing key .ordr_id (did you mean .order_id?)'
+	run reconcile -k .order_id --sum .amout in.ndjson in.ndjson
+	assert_failure 2
+	assert_output 'reconcile: in.ndjson:1: missing --sum .amout (did you mean .amount?)'
+	# with --dlq the letter says it too
+	run dedup -k .order_id --order-by .amout --dlq bad.ndjson in.ndjson
+	assert_success
+	run jq -r .error_message bad.ndjson
+	assert_output 'missing --order-by .amout (did you mean .amount?)'
+	# a short name is no typo of another: .x is not .t
+	run dedup -k .x in.ndjson
+	assert_failure 2
+	assert_output 'dedup: in.ndjson:1: missing key .x'
+}
+
+@test "--keep last and --order-by letter nothing when the run dies before its records go out" {
+	printf '{"k":1}\nnot json\n{"k":2}\n' > in.ndjson
+	for o in "--keep last" "--order-by .k"; do
+		rm -f bad.ndjson
+		run dedup -k .k $o --dlq bad.ndjson in.ndjson missing.ndjson
+		assert_failure 2
+		assert_output 'dedup: missing.ndjson: No such file or directory'
+		run cat bad.ndjson
+		assert_output ''
+		run dedup -k .k $o --dlq bad.ndjson in.ndjson
+		assert_success
+		assert_output - <<'J'
+{"k":1}
+{"k":2}
+J
+		run jq -c '[.original_record, .source.line]' bad.ndjson
+		assert_output '["not json",2]'
+	done
+}

@@ -434,6 +434,9 @@ J
 
 @test "concurrent writers lose no entry while replays commit and purges run" {
 	seq 1 400 | sed 's/.*/{"n":&}/' > in.ndjson
+	# there before the first purge, which refuses a missing file, may
+	# run: the writers start in the background
+	: > q.ndjson
 	for w in 1 2 3 4; do
 		( for i in $(seq 1 6); do
 			dlq check -e '.n < 0' --dlq q.ndjson in.ndjson > /dev/null
@@ -711,4 +714,121 @@ for trial in range(int(sys.argv[1])):
     assert nextgood is None or top < nextgood, \
         "trial %d: a letter for line %d, past line %d never delivered" % (trial, top, nextgood)
 PY
+}
+
+@test "a schema keyword dlq check does not check is refused, with the nearest one; annotations pass" {
+	printf '{"name":"toolong"}\n' > in.ndjson
+	echo '{"properties":{"name":{"type":"string","maxLength":3}}}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output "dlq: s.json: .name: maxLength is not a keyword dlq check checks (type, required, properties, enum, minimum, maximum, pattern): a record it should fail would pass"
+	echo '{"requried":["id"]}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output "dlq: s.json: requried is not a keyword dlq check checks (type, required, properties, enum, minimum, maximum, pattern): a record it should fail would pass; did you mean required?"
+	echo '{"type":"object","additionalProperties":false}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output "dlq: s.json: additionalProperties is not a keyword dlq check checks (type, required, properties, enum, minimum, maximum, pattern): a record it should fail would pass"
+	# a keyword it checks, with a value of the wrong type, is no check
+	for bad in '{"required":"name"}' '{"required":["name",1]}' '{"minimum":"5"}' '{"enum":"a"}' '{"properties":[]}' '{"pattern":5}'; do
+		echo "$bad" > s.json
+		run dlq check --schema s.json in.ndjson
+		assert_failure 2
+	done
+	echo '{"minimum":"5"}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_output 'dlq: s.json: minimum: want a number, not string'
+	echo '{"required":["name",1]}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_output 'dlq: s.json: required: want an array of member names, not number in it'
+	# an empty enum passes nothing; a keyword twice is not two checks
+	echo '{"properties":{"name":{"enum":[]}}}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output 'dlq: s.json: .name: enum: empty, so no record could pass'
+	echo '{"type":[]}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output 'dlq: s.json: type: an empty list, so no record could pass'
+	echo '{"type":"string","type":"object"}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output 'dlq: s.json: type given twice: give it once'
+	echo '{"type":"object","\u0074ype":"string"}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output 'dlq: s.json: type given twice: give it once'
+	echo '{"properties":{"name":{"type":"string"},"n\u0061me":{"type":"number"}}}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output 'dlq: s.json: .name: given twice in properties: give it once'
+	# what only describes is no check, and passes
+	echo '{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"x","title":"t","description":"d","$comment":"c","examples":[{}],"default":{},"properties":{"name":{"type":"string","description":"who"}}}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_success
+	assert_output '{"name":"toolong"}'
+}
+
+@test "retry gives its command no torn last line and no line that is not JSON: stopped, or dead-lettered" {
+	run sh -c 'printf "{\"a\":1}\n{\"a\":2" | dlq retry --retries 0 -- cat'
+	assert_failure 2
+	assert_output - <<'E'
+{"a":1}
+dlq: <stdin>:2: unterminated last line from a pipe (its writer stopped mid-line)
+E
+	run sh -c 'printf "{\"a\":1}\nnot json\n{\"a\":3}\n" | dlq retry --retries 0 -- cat'
+	assert_failure 2
+	assert_output - <<'E'
+{"a":1}
+dlq: <stdin>:2: invalid JSON: invalid literal at byte 1
+E
+	run sh -c 'printf "{\"a\":1}\nnot json\n{\"a\":3}\n{\"a\":4" | dlq retry -j 4 --retries 0 --dlq bad.ndjson -- cat 2>/dev/null'
+	assert_success
+	assert_output - <<'E'
+{"a":1}
+{"a":3}
+E
+	run jq -c '[.original_record, .error_type, .replayable, .source.line]' bad.ndjson
+	assert_output - <<'E'
+["not json","invalid_json",true,2]
+["{\"a\":4","torn_line",false,4]
+E
+}
+
+@test "retry refuses --backoff, --jitter and --permanent with --retries 0: there is no retry for them to shape" {
+	for o in "--backoff 1ms..2ms" --jitter "--permanent 2"; do
+		run dlq retry --retries 0 $o -- cat < /dev/null
+		assert_failure 2
+		assert_line -n 0 "dlq: retry: ${o%% *} shapes the retries, and --retries 0 makes none"
+	done
+	run dlq retry --retries 1 --jitter --backoff 1ms..2ms -- cat < /dev/null
+	assert_success
+}
+
+@test "stats refuses a file named twice, or by a second name: its entries would count twice" {
+	printf '{"a":1}\n' | dlq check -e '.a > 1' --dlq bad.ndjson
+	ln bad.ndjson again.ndjson
+	run dlq stats bad.ndjson bad.ndjson
+	assert_failure 2
+	assert_output 'dlq: bad.ndjson: named twice: its records would count twice in the stats; name each once'
+	run dlq stats bad.ndjson again.ndjson
+	assert_failure 2
+	assert_output 'dlq: again.ndjson: the same file as bad.ndjson (a hard link or a second name): its records would count twice in the stats; name each once'
+}
+
+@test "retry --stats counts the bytes it read, as every tool does" {
+	printf '{"k":1}\n{"k":22}\n' > in.ndjson
+	run sh -c 'dlq retry --retries 0 --stats in.ndjson -- cat 2>&1 >/dev/null | jq -c "[.records_in, .records_out, .bytes_in]"'
+	assert_output '[2,2,17]'
+}
+
+@test "check names the member a typo away from one a record lacks" {
+	printf '{"amount":2}\n' > in.ndjson
+	run dlq check -e '.amout > 1' in.ndjson
+	assert_failure 2
+	assert_output 'dlq: in.ndjson:1: check failed: .amout > 1: .amout is missing (did you mean .amount?)'
+	run dlq check -e '.amount > 1' -e '.note' in.ndjson
+	assert_failure 2
+	assert_output 'dlq: in.ndjson:1: check failed: .note: .note is missing'
 }

@@ -24,3 +24,10 @@ load helpers
 	assert_success
 	assert_output ''
 }
+
+@test "a --memory too small for one partition's totals names --memory, not a --by that was not given" {
+	printf '{"k":1}\n' > a.ndjson
+	run reconcile -k .k --memory 1 a.ndjson a.ndjson
+	assert_failure 2
+	assert_output 'reconcile: --memory of 1 bytes: too small for the totals of even one partition (they may take a fifth of it); raise --memory'
+}

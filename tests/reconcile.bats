@@ -534,3 +534,154 @@ E
 	assert_output 'reconcile: --dlq s.ndjson is also an input (standard input): a file written while it is read loses or repeats records; name another'
 	cmp s.ndjson before.ndjson
 }
+
+@test "merge refuses a summary given twice, or a copy of it: its records would count twice" {
+	printf '{"k":%d,"v":1}\n' 1 2 3 > a.ndjson
+	printf '{"k":%d,"v":1}\n' 4 5 > b.ndjson
+	reconcile summarize -k .k --sum .v a.ndjson > a.sum
+	reconcile summarize -k .k --sum .v b.ndjson > b.sum
+	cp a.sum copy.sum
+	run reconcile merge a.sum b.sum a.sum
+	assert_failure 2
+	assert_output "reconcile: a.sum: the same summary as a.sum (its lines are the same): merged twice, its 3 records would count twice; if two pieces really hold the same records, summarize them in one run (reconcile summarize A B)"
+	run reconcile merge a.sum copy.sum
+	assert_failure 2
+	assert_output "reconcile: copy.sum: the same summary as a.sum (its lines are the same): merged twice, its 3 records would count twice; if two pieces really hold the same records, summarize them in one run (reconcile summarize A B)"
+	# pieces that differ merge; empty ones add nothing and merge too
+	: > e.ndjson
+	reconcile summarize -k .k --sum .v e.ndjson > e1.sum
+	cp e1.sum e2.sum
+	run sh -c 'reconcile merge a.sum b.sum e1.sum e2.sum | sed -n 2p'
+	assert_success
+	assert_output '{"rows":5,"sum":{".v":5},"fingerprint":"'"$(reconcile summarize -k .k --sum .v a.ndjson b.ndjson | sed -n 2p | jq -r .fingerprint)"'"}'
+}
+
+@test "merge refuses a shard given twice, and says when the shards merged are not all" {
+	printf '{"k":%d}\n' 1 2 3 4 5 6 7 8 > a.ndjson
+	printf '{"k":%d}\n' 11 12 13 14 15 16 > b.ndjson
+	for i in 0 1 2; do
+		reconcile summarize -k .k --shard $i/3 a.ndjson > a$i.sum
+		reconcile summarize -k .k --shard $i/3 b.ndjson > b$i.sum
+	done
+	# shard 0 of a and shard 0 of b: the union says 0 once, b's 1 and 2 lost
+	run reconcile merge a0.sum a1.sum a2.sum b0.sum
+	assert_failure 2
+	assert_output "reconcile: b0.sum: shard 0 of 3 again (a0.sum has it): shards of two inputs cannot say which one lacks a shard; merge each input's shards first (each into a summary of every key), then merge those"
+	# a merged summary that has it already
+	reconcile merge a0.sum a1.sum > a01.sum 2>/dev/null
+	run reconcile merge a01.sum a1.sum
+	assert_failure 2
+	assert_output "reconcile: a1.sum: shard 1 of 3 again (a01.sum has it): shards of two inputs cannot say which one lacks a shard; merge each input's shards first (each into a summary of every key), then merge those"
+	# a summary of every key beside shards: the shards' keys are in it, or
+	# it is another input's and theirs may lack a shard
+	reconcile summarize -k .k b.ndjson > b.sum
+	run reconcile merge b.sum a0.sum a1.sum a2.sum
+	assert_failure 2
+	assert_output "reconcile: a0.sum: a summary of shards (0 of 3) beside b.sum, a summary of every key: merge the shards of one input first (into a summary of every key), then merge that with the others"
+	run reconcile merge a0.sum b.sum
+	assert_failure 2
+	assert_output "reconcile: b.sum: a summary of every key beside a0.sum, a summary of shards (0 of 3): merge the shards of one input first (into a summary of every key), then merge that with the others"
+	# the way that works: each input's shards, then the inputs
+	reconcile merge a0.sum a1.sum a2.sum > a.sum
+	reconcile merge b2.sum b0.sum b1.sum > bb.sum
+	cmp bb.sum b.sum
+	run sh -c 'reconcile merge a.sum b.sum | sed -n 2p | jq -c .rows'
+	assert_output 14
+	# shard 0 of 1 is every key
+	reconcile summarize -k .k --shard 0/1 a.ndjson > one.sum
+	run sh -c 'reconcile merge one.sum b.sum | sed -n 2p | jq -c .rows'
+	assert_output 14
+	# an incomplete merge is said, and compare refuses it
+	run reconcile merge a0.sum a2.sum
+	assert_success
+	assert_line -n 0 "reconcile: the merged summary holds 2 of 3 shards (not 1): compare refuses it until they are merged in"
+	assert_line -n 1 '{"reconcile_summary":2,"key":[".k"],"sum":[],"by":null,"buckets":256}'
+	assert_line -n 2 '{"shards":3,"have":[0,2]}'
+}
+
+@test "--tolerance without a --sum to apply to is refused, in reconcile and compare" {
+	printf '{"id":1,"v":1}\n' > a.ndjson
+	run reconcile -k .id --tolerance 1 a.ndjson a.ndjson
+	assert_failure 2
+	assert_line -n 0 'reconcile: --tolerance applies to the sums of --sum, and none is given: records and keys are compared exactly'
+	reconcile summarize -k .id a.ndjson > a.sum
+	run reconcile compare --tolerance 1 a.sum a.sum
+	assert_failure 2
+	assert_output 'reconcile: --tolerance applies to the sums of --sum, and a.sum has none: records and keys are compared exactly'
+	reconcile summarize -k .id --sum .v a.ndjson > v.sum
+	run reconcile compare --tolerance 1 --format ndjson v.sum v.sum
+	assert_success
+}
+
+@test "--buckets in a comparison without --bucket is refused: it chooses nothing there" {
+	printf '{"id":1}\n' > a.ndjson
+	run reconcile -k .id --buckets 16 a.ndjson a.ndjson
+	assert_failure 2
+	assert_line -n 0 'reconcile: --buckets goes with --bucket B (which bucket of how many to read) or with summarize; alone it changes nothing'
+	run reconcile -k .id --buckets 16 --bucket 3 --format ndjson a.ndjson a.ndjson
+	assert_success
+}
+
+@test "summarize refuses a file named twice, or by a second name: its records would count twice" {
+	printf '{"k":1}\n' > a.ndjson
+	ln a.ndjson b.ndjson
+	run reconcile summarize -k .k a.ndjson a.ndjson
+	assert_failure 2
+	assert_output 'reconcile: a.ndjson: named twice: its records would count twice in the summary; name each once'
+	run reconcile summarize -k .k a.ndjson ./b.ndjson
+	assert_failure 2
+	assert_output 'reconcile: ./b.ndjson: the same file as a.ndjson (a hard link or a second name): its records would count twice in the summary; name each once'
+}
+
+@test "merge and compare of format 1 summaries say that their shards cannot be checked" {
+	old="$BATS_TEST_DIRNAME/time-keys/summary.ndjson"
+	run sh -c "reconcile compare --format ndjson '$old' '$old' 2>&1 >/dev/null"
+	assert_line -n 1 'reconcile: summaries of format 1 made before they named their shards read as summaries of every key: for those, a shard given twice or lacking cannot be checked'
+	run sh -c "reconcile merge '$old' 2>&1 >/dev/null"
+	assert_line -n 1 'reconcile: summaries of format 1 made before they named their shards read as summaries of every key: for those, a shard given twice or lacking cannot be checked'
+}
+
+@test "a run that dies on a later input letters nothing, so its re-run letters each bad record once" {
+	printf '{"k":1}\nnot json\n{"k":2}\n' > a.ndjson
+	run reconcile -k .k --dlq bad.ndjson a.ndjson missing.ndjson
+	assert_failure 2
+	assert_output 'reconcile: missing.ndjson: No such file or directory'
+	run cat bad.ndjson
+	assert_output ''
+	run reconcile summarize -k .k --dlq bad.ndjson a.ndjson missing.ndjson
+	assert_failure 2
+	run cat bad.ndjson
+	assert_output ''
+	run reconcile -k .k --dlq bad.ndjson --format ndjson a.ndjson a.ndjson
+	assert_failure 1
+	run jq -c '[.original_record, .source.line]' bad.ndjson
+	assert_output - <<'J'
+["not json",2]
+["not json",2]
+J
+}
+
+@test "a summary counts its dead-lettered records, and compare does not call a layer with any in agreement" {
+	printf '{"k":1}\nbad\n' > s.ndjson
+	printf '{"k":1}\n' > t.ndjson
+	reconcile summarize -k .k --dlq bad.ndjson s.ndjson > s.sum
+	reconcile summarize -k .k t.ndjson > t.sum
+	run sed -n 2p s.sum
+	assert_output '{"rejected":1}'
+	run reconcile compare --format ndjson s.sum t.sum
+	assert_failure 1
+	assert_output '{"total":true,"match":false,"source":{"rows":1,"fingerprint":"a3e95dd3d178dafbf1ee5dcc5870241a","rejected":1},"target":{"rows":1,"fingerprint":"a3e95dd3d178dafbf1ee5dcc5870241a","rejected":0}}'
+	# as reconcile itself says
+	run reconcile -k .k --dlq bad2.ndjson --format ndjson s.ndjson t.ndjson
+	assert_failure 1
+	# merged, they add up; a summary without any has no such line
+	run sh -c 'reconcile merge s.sum t.sum | sed -n 2p'
+	assert_output '{"rejected":1}'
+	run grep -c rejected t.sum
+	assert_output 0
+	# the shards of one input count each bad record once, as the whole
+	for i in 0 1; do reconcile summarize -k .k --shard $i/2 --dlq b$i.ndjson s.ndjson > sh$i.sum; done
+	reconcile merge sh0.sum sh1.sum > sh.sum
+	run cmp sh.sum s.sum
+	assert_success
+}

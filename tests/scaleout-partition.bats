@@ -231,6 +231,20 @@ J
 J
 }
 
+@test "-o with --dlq letters nothing when the folder never appears, so a re-run letters each bad record once" {
+	printf '%s\n' '{"k":1}' 'not json' '{"k":2}' > in.ndjson
+	run partition -n 2 -k .k -o p --dlq bad.ndjson in.ndjson missing.ndjson
+	assert_failure 2
+	assert_output 'partition: missing.ndjson: No such file or directory'
+	[ ! -e p ]
+	run cat bad.ndjson
+	assert_output ''
+	run partition -n 2 -k .k -o p --dlq bad.ndjson in.ndjson
+	assert_success
+	run jq -c '[.original_record, .source.line]' bad.ndjson
+	assert_output '["not json",2]'
+}
+
 @test "-o refuses a folder that exists; usage errors" {
 	mkdir p
 	printf '{"k":1}\n' > in.ndjson

@@ -163,6 +163,7 @@ int dlq_stats_main(const struct cli_verb *v, int argc, char **argv)
 	}
 	if (optind == argc)
 		cli_verb_usage_error(v, "name the dead-letter FILE");
+	cli_inputs_once(argv + optind, "in the stats");
 	struct tally *t = NULL, all = {.oldest = INT64_MIN,
 				       .newest = INT64_MIN};
 	size_t nt = 0;

@@ -235,6 +235,14 @@ static int eval_check(struct worker *w, size_t k, const char **type)
 		*type = "missing_field";
 		buf_addf(msg, "check failed: %s: %.*s is missing", c->src,
 			 (int)plen, c->src);
+		char pool[4096];
+		const char *near = c->path.n == 1 &&
+			c->path.steps[0].kind == PATH_MEMBER
+			? badrec_near_name(c->path.steps[0].name, &w->cw.rec,
+					   pool, sizeof pool)
+			: NULL;
+		if (near)
+			buf_addf(msg, " (did you mean .%s?)", near);
 	} else {
 		*type = "check_failed";
 		buf_addf(msg, "check failed: %s: %.*s is ", c->src,

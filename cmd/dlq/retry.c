@@ -487,6 +487,29 @@ static void admit(const struct line *ln, const char *name)
 	start(j);
 }
 
+/* A line is a record when it is whole and JSON: a torn last line (a
+ * writer killed mid-line) or a line cut at the limit is no record to
+ * hand a command.  A bad one waits for the records before it, so the
+ * output, the letters and the record that stops the run are in input
+ * order, whatever -j. */
+static bool good_line(const struct line *ln, const char *name)
+{
+	static struct scan_record rec; /* reused; reachable at exit */
+	char msg[512];
+	bool is_json;
+	const char *type = cli_line_fault(ln, LINES_DEFAULT_MAX, NULL, &rec,
+					  false, &is_json, msg, sizeof msg);
+	if (!type)
+		return true;
+	while (rt.n) {
+		step(-1);
+		while (settle_head())
+			;
+	}
+	cli_reject(rt.dlq, finish, ln, name, is_json, type, "%s", msg);
+	return false;
+}
+
 static void parse_backoff(const char *s)
 {
 	const char *dots = strstr(s, "..");
@@ -551,14 +574,21 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 			break;
 		}
 	int c;
+	const char *shaping = NULL; /* an option only retries use */
 	cli_refuse_twice(""); /* one value each */
 	while ((c = cli_verb_getopt(v, argc, argv, "j:h", longopts)) != -1) {
 		switch (c) {
 		case O_RETRIES:
 			opt.retries = (unsigned)cli_count("--retries", optarg);
 			break;
-		case O_BACKOFF: parse_backoff(optarg); break;
-		case O_JITTER: opt.jitter = true; break;
+		case O_BACKOFF:
+			parse_backoff(optarg);
+			shaping = "--backoff";
+			break;
+		case O_JITTER:
+			opt.jitter = true;
+			shaping = "--jitter";
+			break;
 		case O_TIMEOUT:
 			opt.timeout = cli_duration("--timeout", optarg);
 			if (opt.timeout == 0)
@@ -571,7 +601,10 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 			if (opt.jobs < 1 || opt.jobs > 64)
 				cli_usage_error("-j: want 1 to 64");
 			break;
-		case O_PERM: parse_permanent(optarg); break;
+		case O_PERM:
+			parse_permanent(optarg);
+			shaping = "--permanent";
+			break;
 		case O_DLQ: opt.dlq_path = optarg; break;
 		case O_STATS: opt.stats = true; break;
 		case O_UNREAD: opt.allow_unread = true; break;
@@ -580,6 +613,9 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 	}
 	if (!opt.cmd || !opt.cmd[0])
 		cli_verb_usage_error(v, "give the command after '--'");
+	if (opt.retries == 0 && shaping)
+		cli_verb_usage_error(v, "%s shapes the retries, and --retries 0 "
+				     "makes none", shaping);
 	char err[512];
 	cli_check_common_outputs(argv + optind, NULL, opt.dlq_path, NULL);
 	if (opt.dlq_path)
@@ -606,8 +642,11 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 				continue;
 			}
 			cli_stats.records_in++;
+			if (!good_line(&ln, lines_name(in)))
+				continue;
 			admit(&ln, lines_name(in));
 		}
+		cli_stats.bytes_in += lines_bytes(in);
 		lines_close(in);
 		if (r < 0)
 			cli_die(EXIT_TROUBLE, "%s", err);

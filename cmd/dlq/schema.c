@@ -2,7 +2,9 @@
  * The JSON Schema subset of dlq check: type (a name or a list; "integer"
  * is a number without a fractional part), required, properties (nested),
  * enum, minimum, maximum, pattern (Oniguruma with Perl syntax, the
- * engine jq uses and close to JSON Schema's ECMA 262; unanchored).  The schema is read with libidem's own scanner, so its
+ * engine jq uses and close to JSON Schema's ECMA 262; unanchored); the
+ * annotations that check nothing pass, any other keyword is refused.
+ * The schema is read with libidem's own scanner, so its
  * numbers and enum values keep every digit, and each record is checked
  * on its raw bytes.
  */
@@ -106,8 +108,15 @@ static void add_required(void *vc, const char *v, size_t vl)
 {
 	struct ctx *c = vc;
 	struct schema *s = c->s;
-	if (v[0] != '"')
+	if (v[0] != '"') {
+		if (!c->failed)
+			c->failed = snprintf(c->err, c->errlen, "%s%s"
+					     "required: want an array of member "
+					     "names, not %s in it", c->what,
+					     *c->what ? ": " : "",
+					     scan_type(v)) > 0;
 		return;
+	}
 	s->required = xreallocarray(s->required, s->nrequired + 1,
 				    sizeof *s->required);
 	s->req_names = xreallocarray(s->req_names, s->nrequired + 1,
@@ -129,6 +138,56 @@ static void add_enum(void *vc, const char *v, size_t vl)
 	s->enum_lens[s->nenums++] = vl;
 }
 
+/* The keywords checked, and what each one's value must start with. */
+static const char *const checked[] = {
+	"type", "required", "properties", "enum", "minimum", "maximum",
+	"pattern", NULL,
+};
+static const char *const checked_start[] = {
+	"[\"", "[", "{", "[", "-0123456789", "-0123456789", "\"",
+};
+static const char *const checked_want[] = {
+	"a type name or an array of them", "an array of member names",
+	"an object", "an array", "a number", "a number", "a string",
+};
+/* Keywords that only describe (JSON Schema's annotations): no check is
+ * lost by passing over them.  $defs and definitions hold schemas only a
+ * $ref would use, and $ref is refused. */
+static const char *const annotations[] = {
+	"$schema", "$id", "$comment", "$defs", "definitions", "title",
+	"description", "default", "examples", "deprecated", "readOnly",
+	"writeOnly", NULL,
+};
+
+/* A keyword this subset checks, with a value of the right type, or one
+ * that only describes: any other (maxLength, additionalProperties, a
+ * misspelt required) would let pass a record the schema fails, so it is
+ * refused, with err set.  first: the value's first byte. */
+static bool keyword_usable(const char *key, char first, const char *at,
+			   char *err, size_t errlen)
+{
+	const char *sep = *at ? ": " : "";
+	for (size_t k = 0; annotations[k]; k++)
+		if (!strcmp(key, annotations[k]))
+			return true;
+	for (size_t k = 0; checked[k]; k++) {
+		if (strcmp(key, checked[k]))
+			continue;
+		if (first && strchr(checked_start[k], first))
+			return true;
+		snprintf(err, errlen, "%s%s%s: want %s, not %s", at, sep, key,
+			 checked_want[k], scan_type(&first));
+		return false;
+	}
+	const char *near = cli_nearest(key, checked);
+	snprintf(err, errlen, "%s%s%s is not a keyword dlq check checks "
+		 "(type, required, properties, enum, minimum, maximum, "
+		 "pattern): a record it should fail would pass%s%s%s", at,
+		 sep, key, near ? "; did you mean " : "", near ? near : "",
+		 near ? "?" : "");
+	return false;
+}
+
 static struct schema *compile(const char *p, size_t n, const char *at,
 			      char *err, size_t errlen)
 {
@@ -142,20 +201,46 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 		return s;
 	}
 	s->at = xstrdup(at);
-	struct ctx c = {.s = s, .err = err, .errlen = errlen};
+	struct ctx c = {.s = s, .what = at, .err = err, .errlen = errlen};
 	for (size_t m = 0; m < r.nmembers && !c.failed; m++) {
 		char *key = scan_strdup_lit(p + r.members[m].key, r.members[m].key_len);
 		size_t v = r.members[m].val;
 		size_t ve = scan_skip(p, n, v);
-		if (!strcmp(key, "type")) {
+		bool twice = false; /* by name, not spelling: \u0074ype */
+		for (size_t o = 0; o < m && !twice; o++) {
+			char *ok = scan_strdup_lit(p + r.members[o].key,
+						   r.members[o].key_len);
+			twice = !strcmp(ok, key);
+			free(ok);
+		}
+		if (twice) {
+			/* JSON keeps the last; this subset would add them up */
+			snprintf(err, errlen, "%s%s%s given twice: give it once",
+				 at, *at ? ": " : "", key);
+			c.failed = 1;
+		} else if (!keyword_usable(key, p[v], at, err, errlen)) {
+			c.failed = 1;
+		} else if (!strcmp(key, "type")) {
 			if (p[v] == '[')
 				each_elem(p, n, v, add_type, &c);
 			else
 				add_type(&c, p + v, ve - v);
+			if (!c.failed && !s->types) { /* 0 would be any */
+				snprintf(err, errlen, "%s%stype: an empty list, "
+					 "so no record could pass", at,
+					 *at ? ": " : "");
+				c.failed = 1;
+			}
 		} else if (!strcmp(key, "required") && p[v] == '[') {
 			each_elem(p, n, v, add_required, &c);
 		} else if (!strcmp(key, "enum") && p[v] == '[') {
 			each_elem(p, n, v, add_enum, &c);
+			if (!s->nenums) { /* no value is one of none */
+				snprintf(err, errlen, "%s%senum: empty, so no "
+					 "record could pass", at,
+					 *at ? ": " : "");
+				c.failed = 1;
+			}
 		} else if ((!strcmp(key, "minimum") || !strcmp(key, "maximum")) &&
 			   (p[v] == '-' || (p[v] >= '0' && p[v] <= '9'))) {
 			*(key[1] == 'i' ? &s->min : &s->max) =
@@ -178,6 +263,7 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 		} else if (!strcmp(key, "properties") && p[v] == '{') {
 			struct scan_record pr = {0};
 			scan_record(&pr, p + v, ve - v, &se);
+			size_t first = s->nprops;
 			for (size_t k = 0; k < pr.nmembers && !c.failed; k++) {
 				const char *q = p + v;
 				struct prop pp;
@@ -185,6 +271,17 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 				pp.name = scan_strdup_lit_len(q + pr.members[k].key,
 						   pr.members[k].key_len, &len);
 				member_path(&pp.path, pp.name, len);
+				for (size_t o = first; o < s->nprops; o++)
+					if (s->props[o].path.steps[0].name_len ==
+						    len &&
+					    !memcmp(s->props[o].name, pp.name,
+						    len)) {
+						snprintf(err, errlen, "%s.%s: "
+							 "given twice in "
+							 "properties: give it "
+							 "once", at, pp.name);
+						c.failed = 1;
+					}
 				size_t pv = pr.members[k].val;
 				struct buf sub = {0};
 				buf_addf(&sub, "%s.%s", at, pp.name);

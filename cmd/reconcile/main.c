@@ -503,7 +503,6 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 static void reject(struct reader *r, const struct line *ln, const char *name,
 		   const struct badrec *b)
 {
-	char err[512];
 	if (!run.dlq)
 		rdie("%s:%" PRIu64 ": %s", name, ln->lineno, b->msg);
 	struct dlq_letter l = {
@@ -512,11 +511,11 @@ static void reject(struct reader *r, const struct line *ln, const char *name,
 		.replayable = !ln->too_long && !ln->torn, .file = name,
 		.line = ln->lineno,
 	};
+	/* held until every input is read (finish_inputs): a run that
+	 * dies on a later input letters nothing its re-run letters again */
 	pthread_mutex_lock(&rc_lock);
-	int rc = dlq_put(run.dlq, &l, err, sizeof err);
+	cli_letter(run.dlq, &l);
 	pthread_mutex_unlock(&rc_lock);
-	if (rc != 0)
-		rdie("%s", err);
 	r->rejected++;
 }
 
@@ -624,6 +623,8 @@ static void read_input(struct reader *r, const char *path)
 	bool once = strcmp(path, "-") == 0 || stat(path, &st) != 0 ||
 		    !S_ISREG(st.st_mode);
 	int copy_fd = -1;
+	free(r->reread); /* summarize reads its files into one reader */
+	r->reread = NULL;
 	if (!run.summarize && once) {
 		/* stdin or a pipe cannot be read twice: keep a copy */
 		const char *dir = tmpdir();
@@ -973,9 +974,9 @@ static void finish_inputs(void)
 	for (int side = 0; side < 2; side++) {
 		cli_stats.records_in += rd[side].records;
 		cli_stats.bytes_in += rd[side].bytes;
-		cli_stats.dead_lettered += rd[side].rejected;
 	}
 	(void)err;
+	cli_letters_release(); /* every input read whole: now they count */
 	cli_dlq_close(&run.dlq);
 }
 
@@ -996,6 +997,7 @@ int main(int argc, char **argv)
 	       O_MEMORY, O_BUCKETS, O_BUCKET, O_SHARD, O_DLQ, O_STATS,
 	       O_MAXLINE, O_COLUMNS, O_IGNORE,
 	       O_VERSION, O_PARTITION, O_THREADS };
+	bool have_buckets = false; /* --buckets given */
 	static const struct option longopts[] = {
 		{"key", required_argument, NULL, 'k'},
 		{"sum", required_argument, NULL, O_SUM},
@@ -1082,6 +1084,7 @@ int main(int argc, char **argv)
 						"two from 1 to 65536, got '%s'",
 						optarg);
 			opt.bucket_bits = bits;
+			have_buckets = true;
 			break;
 		}
 		case O_BUCKET:
@@ -1120,6 +1123,15 @@ int main(int argc, char **argv)
 	}
 	if (opt.nkeys == 0)
 		cli_usage_error("-k EXPR is required");
+	/* in a comparison, the buckets only choose what --bucket reads */
+	if (have_buckets && !verb && opt.bucket < 0)
+		cli_usage_error("--buckets goes with --bucket B (which bucket "
+				"of how many to read) or with summarize; alone "
+				"it changes nothing");
+	if (opt.have_tolerance && opt.nsums == 0)
+		cli_usage_error("--tolerance applies to the sums of --sum, and "
+				"none is given: records and keys are compared "
+				"exactly");
 	if (opt.shard.n && !verb)
 		cli_usage_error("%s goes with summarize (merge the "
 				"shards' summaries with reconcile merge)",
@@ -1139,8 +1151,10 @@ int main(int argc, char **argv)
 	run.part_ix = fpset_new(true);
 	reader_init(&rd[SRC], SRC);
 	reader_init(&rd[TGT], TGT);
-	if (opt.dlq_path)
+	if (opt.dlq_path) {
 		run.dlq = cli_dlq_open(opt.dlq_path);
+		cli_letters_hold();
+	}
 	struct part **parts;
 	size_t n;
 	if (verb) { /* summarize */
@@ -1149,6 +1163,7 @@ int main(int argc, char **argv)
 				  sizeof *run.bkt);
 		char *stdin_only[] = {"-", NULL};
 		char **files = optind < argc ? argv + optind : stdin_only;
+		cli_inputs_once(files, "in the summary");
 		rd[SRC].threads = opt.threads;
 		for (; *files; files++) {
 			const char *f = *files;
@@ -1167,7 +1182,8 @@ int main(int argc, char **argv)
 			cov.have = xcalloc(opt.shard.n, sizeof *cov.have);
 			cov.have[opt.shard.i] = true;
 		}
-		summary_write(parts, n, run.bkt, &cov, ~rd[SRC].cols_seen);
+		summary_write(parts, n, run.bkt, &cov, ~rd[SRC].cols_seen,
+			      rd[SRC].rejected);
 		free(cov.have);
 		cli_out_commit();
 		print_stats();

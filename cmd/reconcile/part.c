@@ -36,6 +36,11 @@ struct part *part_new(const char *v, size_t n)
 	/* The key tables take 70% of --memory; partitions get 20%. */
 	if (total > opt.memory / 5) {
 		pthread_mutex_lock(&rc_lock);
+		if (!opt.by_src) /* one partition, and no --by to blame */
+			cli_die(EXIT_TROUBLE, "--memory of %" PRIu64 " bytes: "
+				"too small for the totals of even one partition "
+				"(they may take a fifth of it); raise --memory",
+				opt.memory);
 		cli_die(EXIT_TROUBLE, "--by %s: too many partitions for "
 			"--memory %" PRIu64 "K (their totals may take a fifth "
 			"of it); raise --memory or use a coarser --by",

@@ -198,6 +198,7 @@ struct report_in {
 	struct field_count *fields; /* changed keys per differing field */
 	size_t nfields;
 	bool no_keys;         /* compare: summaries hold no key counts */
+	bool summary_rejects; /* compare: a summary counted dead letters */
 };
 void report(const struct report_in *in);
 bool report_is_table(void);
@@ -254,8 +255,10 @@ struct cover {
 	bool *have;
 };
 /* absent: the --columns/--ignore no record of it had (columns.c). */
+/* rejected: the records it dead-lettered ({"rejected":N}, when any). */
 void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
-		   const struct cover *cov, uint64_t absent);
+		   const struct cover *cov, uint64_t absent,
+		   uint64_t rejected);
 int summary_compare(const char *a, const char *b);
 int summary_merge(char **files, int n);
 

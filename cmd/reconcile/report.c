@@ -127,7 +127,7 @@ static void part_json(const struct report_in *in, struct buf *b,
 		buf_adds(b, "{\"partition\":");
 		buf_add(b, p->label, p->label_len);
 	}
-	bool rej = total && opt.dlq_path;
+	bool rej = total && (opt.dlq_path || in->summary_rejects);
 	buf_adds(b, ",\"match\":");
 	buf_adds(b, part_match(in, p) && !(rej && (in->rejected[SRC] ||
 					       in->rejected[TGT]))
@@ -511,10 +511,13 @@ void report(const struct report_in *in)
 				 in->fields[i].name, in->fields[i].keys);
 		cli_out_line(b.p, b.len);
 	}
-	if (opt.dlq_path && (in->rejected[SRC] || in->rejected[TGT])) {
+	if ((opt.dlq_path || in->summary_rejects) &&
+	    (in->rejected[SRC] || in->rejected[TGT])) {
 		buf_reset(&b);
-		buf_addf(&b, "\nrejected (see %s): source %" PRIu64
-			 ", target %" PRIu64, opt.dlq_path,
+		buf_addf(&b, "\nrejected (%s%s): source %" PRIu64
+			 ", target %" PRIu64,
+			 opt.dlq_path ? "see " : "dead-lettered when summarized",
+			 opt.dlq_path ? opt.dlq_path : "",
 			 in->rejected[SRC], in->rejected[TGT]);
 		cli_out_line(b.p, b.len);
 	}

@@ -67,7 +67,7 @@ static struct fp128 sum_digest(XXH3_state_t *h)
 }
 
 void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
-		   const struct cover *cov, uint64_t absent)
+		   const struct cover *cov, uint64_t absent, uint64_t rejected)
 {
 	struct buf b = {0};
 	char hex[33], num[DEC_STRMAX];
@@ -112,6 +112,13 @@ void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
 		 * compare refuses it, as reconcile does (a misspelt name) */
 		buf_reset(&b);
 		columns_absent_line(&b, absent & columns_mask());
+		sum_line(h, &b);
+	}
+	if (rejected) {
+		/* records it dead-lettered: a layer with any does not agree
+		 * with another, as reconcile says of its inputs */
+		buf_reset(&b);
+		buf_addf(&b, "{\"rejected\":%" PRIu64 "}", rejected);
 		sum_line(h, &b);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -171,7 +178,20 @@ struct sumset {
 	struct bstat *bkt;
 	struct cover cov; /* the shards read so far (of 0: every key) */
 	bool whole;       /* a summary of every key was read */
+	/* merge: who gave each shard, or the first summary of every key,
+	 * and what each summary read was (the digest of its lines), so
+	 * that a summary given twice is not added up twice */
+	char **shard_from;
+	char *shards_first, *whole_from;
+	struct seen {
+		char *name;
+		struct fp128 id;
+		uint64_t rows;
+	} *seen;
+	size_t nseen, cap_seen;
+	bool merging;
 	uint64_t absent[2]; /* columns no summary of a side had in a row */
+	uint64_t rejected[2]; /* records dead-lettered, per side */
 };
 
 static struct sumset *set_new(void)
@@ -354,13 +374,51 @@ static bool read_cover(const struct scan_record *r, const char *v, size_t n,
 	return true;
 }
 
-/* Fold one summary's shards (of 0: every key) into the set's. */
+/* "0,2 of 3": the shards a cover has. */
+static void cover_text(struct buf *b, const struct cover *c)
+{
+	for (uint32_t i = 0, k = 0; i < c->of; i++)
+		if (c->have[i])
+			buf_addf(b, "%s%" PRIu32, k++ ? "," : "", i);
+	buf_addf(b, " of %" PRIu32, c->of);
+}
+
+/* Fold one summary's shards (of 0: every key) into the set's.  The
+ * union of the shards read says which are lacking only when no shard
+ * comes twice and no summary of every key is among them: shard 0 of two
+ * inputs, or a whole input beside one's shards, would hide one input's
+ * lacking shard behind the other's (and a shard given twice adds up its
+ * records twice).  Each input's shards merge first, into a summary of
+ * every key, which then merges with the others. */
 static void add_cover(struct sumset *set, const struct cover *c,
 		      const char *name)
 {
-	if (!c->of) {
+	static const char first[] = "merge the shards of one input first "
+		"(into a summary of every key), then merge that with the "
+		"others";
+	static struct buf t; /* reachable when a refusal exits */
+	bool all = c->of > 0; /* --shard 0/1: every key */
+	for (uint32_t i = 0; i < c->of && all; i++)
+		all = c->have[i];
+	if (!c->of || all) {
+		if (set->cov.of) {
+			cover_text(&t, &set->cov);
+			cli_die(EXIT_TROUBLE, "%s: a summary of every key beside "
+				"%s, a summary of shards (%s): %s", name,
+				set->shards_first, t.p, first);
+		}
 		set->whole = true;
+		/* names are kept for a merge's messages (a comparison
+		 * judges each summary on its own) */
+		if (!set->whole_from && set->merging)
+			set->whole_from = xstrdup(name);
 		return;
+	}
+	if (set->whole) {
+		cover_text(&t, c);
+		cli_die(EXIT_TROUBLE, "%s: a summary of shards (%s) beside %s, "
+			"a summary of every key: %s", name, t.p,
+			set->whole_from, first);
 	}
 	if (set->cov.of && set->cov.of != c->of)
 		cli_die(EXIT_TROUBLE, "%s: a summary of shards of %" PRIu32
@@ -369,9 +427,31 @@ static void add_cover(struct sumset *set, const struct cover *c,
 	if (!set->cov.of) {
 		set->cov.of = c->of;
 		set->cov.have = xcalloc(c->of, sizeof *set->cov.have);
+		set->shard_from = xcalloc(c->of, sizeof *set->shard_from);
 	}
 	for (uint32_t i = 0; i < c->of; i++)
-		set->cov.have[i] |= c->have[i];
+		if (c->have[i] && set->cov.have[i])
+			cli_die(EXIT_TROUBLE, "%s: shard %" PRIu32 " of %" PRIu32
+				" again (%s has it): shards of two inputs "
+				"cannot say which one lacks a shard; merge "
+				"each input's shards first (each into a "
+				"summary of every key), then merge those",
+				name, i, c->of, set->shard_from[i]);
+	char *who = set->merging ? xstrdup(name) : NULL;
+	bool kept = false;
+	for (uint32_t i = 0; i < c->of; i++) {
+		if (!c->have[i])
+			continue;
+		set->cov.have[i] = true;
+		set->shard_from[i] = who;
+		kept = true;
+	}
+	if (!set->shards_first) {
+		set->shards_first = who;
+		kept = true;
+	}
+	if (!kept)
+		free(who);
 }
 
 /* The set's shards: every key, or the shards it has; NULL when whole. */
@@ -383,6 +463,27 @@ static const struct cover *set_cover(const struct sumset *set)
 		if (!set->cov.have[i])
 			return &set->cov;
 	return NULL;
+}
+
+/* A merge adds up what it is given: a summary given twice (or a copy
+ * of it) would count its rows twice.  Its lines, checksum aside, are
+ * its identity; two pieces of a layer with the same lines hold the same
+ * records, which a run over both counts as it should.  An empty one
+ * adds nothing, twice or not. */
+static void once_only(struct sumset *set, const char *name, struct fp128 id,
+		      uint64_t rows)
+{
+	for (size_t i = 0; i < set->nseen; i++)
+		if (rows && fp_eq(set->seen[i].id, id))
+			cli_die(EXIT_TROUBLE, "%s: the same summary as %s (its "
+				"lines are the same): merged twice, its %" PRIu64
+				" records would count twice; if two pieces really "
+				"hold the same records, summarize them in one "
+				"run (reconcile summarize A B)",
+				name, set->seen[i].name, rows);
+	set->seen = xgrow(set->seen, &set->cap_seen, set->nseen,
+			  sizeof *set->seen, 16);
+	set->seen[set->nseen++] = (struct seen){xstrdup(name), id, rows};
 }
 
 /* Add the summary in path to set, as side `side` of its partitions. */
@@ -405,7 +506,8 @@ static void read_summary(struct sumset *set, const char *path, int side)
 	struct fp128 part_fp = {0, 0}, bkt_fp = {0, 0};
 	struct cover file_cover = {0};
 	uint64_t file_absent = 0; /* no line: every column was there */
-	bool have_absent = false;
+	bool have_absent = false, have_rejected = false;
+	uint64_t file_rejected = 0;
 	XXH3_state_t *h = sum_state();
 	bool sealed = false; /* its checksum line read (and right) */
 	while ((rc = lines_next(in, &ln, err, sizeof err)) == 1) {
@@ -439,6 +541,15 @@ static void read_summary(struct sumset *set, const char *path, int side)
 		if (member(&r, "shards", &v, &n)) {
 			if (file_cover.of || !read_cover(&r, v, n, &file_cover))
 				goto bad;
+			continue;
+		}
+		if (member(&r, "rejected", &v, &n)) {
+			uint64_t x;
+			if (have_rejected || !u64_of(v, n, &x) || x == 0)
+				goto bad;
+			have_rejected = true;
+			file_rejected = x;
+			set->rejected[side] += x;
 			continue;
 		}
 		if (member(&r, "columns_absent", &v, &n)) {
@@ -503,6 +614,8 @@ bad:
 			"damaged; refusing it", name, part_rows, bkt_rows,
 			part_rows == bkt_rows ? ", with other fingerprints"
 					      : "");
+	if (set->merging)
+		once_only(set, name, sum_digest(h), part_rows + file_rejected);
 	add_cover(set, &file_cover, name);
 	free(file_cover.have);
 	set->absent[side] &= file_absent;
@@ -524,17 +637,44 @@ static void sort_parts(struct sumset *set)
 		qsort(set->parts, set->nparts, sizeof *set->parts, part_cmp);
 }
 
+/* Format 1 summaries may be older than the "shards" line. */
+static void format1_shards_unchecked(void)
+{
+	cli_warn("summaries of format 1 made before they named their shards "
+		 "read as summaries of every key: for those, a shard given "
+		 "twice or lacking cannot be checked");
+}
+
 /* The set lives till exit (a static keeps it reachable). */
 static struct sumset *set;
 
 int summary_merge(char **files, int n)
 {
 	set = set_new();
+	set->merging = true;
 	for (int i = 0; i < n; i++)
 		read_summary(set, files[i], SRC);
 	sort_parts(set);
-	summary_write(set->parts, set->nparts, set->bkt, set_cover(set),
-		      set->absent[SRC]);
+	const struct cover *c = set_cover(set);
+	if (c) { /* merged in steps, or a shard lost: say which */
+		struct buf t = {0};
+		uint32_t have = 0;
+		for (uint32_t i = 0; i < c->of; i++)
+			have += c->have[i];
+		for (uint32_t i = 0, k = 0; i < c->of && k < 10; i++)
+			if (!c->have[i])
+				buf_addf(&t, "%s%" PRIu32, k++ ? "," : "", i);
+		if (c->of - have > 10)
+			buf_adds(&t, ",...");
+		cli_warn("the merged summary holds %" PRIu32 " of %" PRIu32
+			 " shards (not %s): compare refuses it until they are "
+			 "merged in", have, c->of, t.p);
+		buf_free(&t);
+	}
+	if (format == SUMMARY_FORMAT_TEXT)
+		format1_shards_unchecked();
+	summary_write(set->parts, set->nparts, set->bkt, c,
+		      set->absent[SRC], set->rejected[SRC]);
 	cli_out_close();
 	return EXIT_OK;
 }
@@ -548,6 +688,9 @@ static void need_whole(struct sumset *s, const char *name)
 		s->whole = false;
 		free(s->cov.have);
 		s->cov = (struct cover){0};
+		free(s->shard_from);
+		s->shard_from = NULL;
+		s->shards_first = s->whole_from = NULL;
 		return;
 	}
 	uint32_t have = 0;
@@ -564,12 +707,18 @@ int summary_compare(const char *a, const char *b)
 	set = set_new();
 	read_summary(set, a, SRC);
 	need_whole(set, a);
+	if (opt.have_tolerance && opt.nsums == 0)
+		cli_die(EXIT_TROUBLE, "--tolerance applies to the sums of --sum, "
+			"and %s has none: records and keys are compared exactly",
+			a);
 	static struct bstat *src;
 	src = set->bkt;
 	set->bkt = NULL;
 	read_summary(set, b, TGT);
 	need_whole(set, b);
 	struct bstat *tgt = set->bkt;
+	if (format == SUMMARY_FORMAT_TEXT)
+		format1_shards_unchecked();
 	bool rows = false;
 	for (size_t i = 0; i < set->nparts; i++)
 		rows |= set->parts[i]->side[SRC].rows ||
@@ -577,10 +726,14 @@ int summary_compare(const char *a, const char *b)
 	if (rows) /* as reconcile refuses a column neither input has */
 		columns_check(~(set->absent[SRC] & set->absent[TGT]), NULL);
 	sort_parts(set);
+	bool rejects = set->rejected[SRC] || set->rejected[TGT];
 	report(&(struct report_in){.parts = set->parts,
 				   .nparts = set->nparts,
-				   .no_keys = true});
-	bool differ = false;
+				   .no_keys = true,
+				   .rejected = {set->rejected[SRC],
+						set->rejected[TGT]},
+				   .summary_rejects = rejects});
+	bool differ = rejects;
 	for (size_t i = 0; i < set->nparts; i++) {
 		const struct side_stats *s = &set->parts[i]->side[SRC],
 					*t = &set->parts[i]->side[TGT];

@@ -447,6 +447,35 @@ TEST(pool_write_errors_stick)
 	close(fd);
 }
 
+/* What zout compresses is read back checked: a byte changed anywhere
+ * in a frame's blocks is an error, never other bytes (reconcile's spill
+ * files and its copy of standard input are read back this way). */
+TEST(a_changed_byte_is_an_error_not_other_data)
+{
+	struct buf data = {0}, back = {0}, file = {0};
+	char err[256];
+	sample(&data, 300);
+	const char *p = tmp_path("flip"), *q = tmp_path("flipped");
+	CHECK_INT(write_with(p, 1, &data, 4096), 0);
+	slurp(p, &file);
+	size_t silent = 0;
+	for (size_t at = 12; at + 8 < file.len; at++) {
+		file.p[at] ^= 0x10;
+		FILE *f = fopen(q, "wb");
+		fwrite(file.p, 1, file.len, f);
+		fclose(f);
+		file.p[at] ^= 0x10;
+		if (zin_all(q, 65536, &back, NULL, err, sizeof err) == 0 &&
+		    (back.len != data.len ||
+		     memcmp(back.p, data.p, data.len) != 0))
+			silent++;
+	}
+	CHECK_INT((long long)silent, 0);
+	buf_free(&data);
+	buf_free(&back);
+	buf_free(&file);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -465,6 +494,7 @@ int main(void)
 	RUN(epipe_is_reported);
 	RUN(pool_frames_are_the_same_bytes_on_any_number_of_threads);
 	RUN(pool_write_errors_stick);
+	RUN(a_changed_byte_is_an_error_not_other_data);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
