@@ -169,7 +169,7 @@ uint64_t cli_size(const char *opt, const char *s)
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (end == s || errno || *s == '-')
+	if (end == s || errno || *s < '0' || *s > '9')
 		cli_usage_error("%s: not a size: '%s'", opt, s);
 	unsigned shift = 0;
 	switch (*end) {
@@ -220,7 +220,7 @@ uint64_t cli_count(const char *opt, const char *s)
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (end == s || *end || errno || *s == '-')
+	if (end == s || *end || errno || *s < '0' || *s > '9')
 		cli_usage_error("%s: not a whole number: '%s'", opt, s);
 	return v;
 }
@@ -274,11 +274,11 @@ static void shard_parse(struct cli_shard *sh, const char *opt,
 		cli_usage_error("%s: give one --shard or --partition", opt);
 	errno = 0;
 	i = strtoul(arg, &end, 10);
-	if (end == arg || *end != '/' || *arg == '-')
+	if (end == arg || *end != '/' || *arg < '0' || *arg > '9')
 		goto bad;
 	const char *ns = end + 1;
 	n = strtoul(ns, &end, 10);
-	if (end == ns || *end || errno || *ns == '-' || n == 0 ||
+	if (end == ns || *end || errno || *ns < '0' || *ns > '9' || n == 0 ||
 	    n > 65536 || i >= n)
 		goto bad;
 	sh->i = (uint32_t)i;

@@ -4,6 +4,7 @@
 # with its own usage line and a "did you mean" for a near miss.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 TOOLS="dedup watermark window reconcile partition checkpoint dlq txlog"
 
@@ -101,6 +102,28 @@ E
 		run $c --time-unit xs < /dev/null
 		assert_failure 2
 		assert_line --index 0 "$c: --time-unit: want s, ms, us or ns, got 'xs'"
+	done
+}
+
+@test "a count, a size or a shard with a sign or a leading blank is refused, not wrapped to 2^64-1" {
+	# strtoull skips blanks and negates: ' -1' read as 18446744073709551615
+	for v in ' -1' ' 2' '+2'; do
+		run --separate-stderr dedup -k .id -j "$v" < /dev/null
+		assert_failure 2
+		assert_equal "$stderr" "dedup: -j: not a whole number: '$v'
+Try 'dedup --help' for more information."
+		run --separate-stderr reconcile --memory "$v" a b
+		assert_failure 2
+		assert_equal "$stderr" "reconcile: --memory: not a size: '$v'
+Try 'reconcile --help' for more information."
+		run --separate-stderr dedup -k .id --shard "$v/4" < /dev/null
+		assert_failure 2
+		assert_equal "$stderr" "dedup: --shard: want I/N with 0 <= I < N, got '$v/4'
+Try 'dedup --help' for more information."
+		run --separate-stderr dedup -k .id --shard "0/$v" < /dev/null
+		assert_failure 2
+		assert_equal "$stderr" "dedup: --shard: want I/N with 0 <= I < N, got '0/$v'
+Try 'dedup --help' for more information."
 	done
 }
 

@@ -93,22 +93,6 @@ static void part_key(const struct dl_file *f, struct buf *b)
 			"optimized", snap->table, f->path);
 }
 
-static char *tag(const struct dl_file *f, const char *name)
-{
-	const char *tg;
-	size_t tn;
-	if (!scan_get(f->action, f->action_len, "tags", &tg, &tn))
-		return NULL;
-	return scan_get_str(tg, tn, name);
-}
-
-static uint64_t raw_size(const struct dl_file *f)
-{
-	char *v = tag(f, "idem.rawSize");
-	uint64_t n = v ? strtoull(v, NULL, 10) : (uint64_t)f->size;
-	free(v);
-	return n;
-}
 
 static void remove_file(const struct dl_file *f)
 {
@@ -143,7 +127,7 @@ static void remove_file(const struct dl_file *f)
 /* Refuse to spread a damaged file: its bytes must match its checksum. */
 static void check_input(const struct dl_file *f)
 {
-	char *want = tag(f, "idem.xxh3_128");
+	char *want = dl_file_tag(f, "idem.xxh3_128");
 	if (!want)
 		return;
 	struct buf p = {0};
@@ -219,7 +203,7 @@ static void copy_fast(struct dfile *out, const struct dl_file *f)
 	}
 	close(fd);
 	whole.len = got;
-	char *want = tag(f, "idem.xxh3_128");
+	char *want = dl_file_tag(f, "idem.xxh3_128");
 	char sum[33];
 	value_fp_hex(value_fp(whole.p, whole.len), sum);
 	bool damaged = (int64_t)whole.len != f->size || !want ||
@@ -564,7 +548,7 @@ static void parse_zorder(struct buf *extra)
 static bool zordered(struct dl_file **fs, size_t n, const char *cols)
 {
 	for (size_t i = 0; i < n; i++) {
-		char *v = tag(fs[i], "idem.zorder");
+		char *v = dl_file_tag(fs[i], "idem.zorder");
 		bool same = v && strcmp(v, cols) == 0;
 		free(v);
 		if (!same)
@@ -658,7 +642,7 @@ int verb_optimize(void)
 		}
 		size_t ns = 0;
 		for (size_t k = i; k < j; k++)
-			if (raw_size(live[k]) < opt.target_size)
+			if (dl_file_raw_size(live[k]) < opt.target_size)
 				small[ns++] = live[k];
 		if (ns >= 2)
 			compact(small, ns);

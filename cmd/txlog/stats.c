@@ -48,13 +48,7 @@ static void add_file(struct part *p, const struct dl_file *f)
 	p->files++;
 	p->bytes += (uint64_t)f->size;
 	p->hist[bucket(f->size)]++;
-	const char *tg;
-	size_t tn;
-	char *raw = NULL;
-	if (scan_get(f->action, f->action_len, "tags", &tg, &tn))
-		raw = scan_get_str(tg, tn, "idem.rawSize");
-	uint64_t r = raw ? strtoull(raw, NULL, 10) : (uint64_t)f->size;
-	free(raw);
+	uint64_t r = dl_file_raw_size(f);
 	p->raw += r;
 	if (r < opt.target_size)
 		p->small++;

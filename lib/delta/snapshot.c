@@ -1,5 +1,6 @@
 #include "delta/snapshot.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -45,6 +46,29 @@ static struct dl_file *find(const struct dl_snapshot *s, const char *path)
 		h = (h + 1) & (s->nslots - 1);
 	}
 	return NULL;
+}
+
+char *dl_file_tag(const struct dl_file *f, const char *name)
+{
+	const char *tg;
+	size_t tn;
+	if (!scan_get(f->action, f->action_len, "tags", &tg, &tn))
+		return NULL;
+	return scan_get_str(tg, tn, name);
+}
+
+uint64_t dl_file_raw_size(const struct dl_file *f)
+{
+	char *v = dl_file_tag(f, "idem.rawSize"), *end = NULL;
+	uint64_t n = (uint64_t)f->size;
+	errno = 0;
+	if (v && *v >= '0' && *v <= '9') {
+		unsigned long long r = strtoull(v, &end, 10);
+		if (!*end && !errno)
+			n = r;
+	}
+	free(v);
+	return n;
 }
 
 struct dl_file *dl_find(const struct dl_snapshot *s, const char *path)

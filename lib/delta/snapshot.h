@@ -53,6 +53,14 @@ struct dl_file {
  * or NULL when the add has none.  Owned by the file. */
 const char *dl_file_stats(const struct dl_file *f);
 
+/* The add's tags[name], decoded and malloc'd, or NULL. */
+char *dl_file_tag(const struct dl_file *f, const char *name);
+
+/* The uncompressed size txlog wrote in tags["idem.rawSize"], or the
+ * file's size when the tag is absent or not a plain whole number (another
+ * writer's add, or a hand-edited log). */
+uint64_t dl_file_raw_size(const struct dl_file *f);
+
 struct dl_txn {
 	char *app_id;
 	int64_t version, last_updated;
