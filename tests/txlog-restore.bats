@@ -73,6 +73,9 @@ EOF2
 	assert_failure 2
 	assert_output "txlog: t: no version was committed at or before 2000-01-01"
 	run txlog restore t --as-of "$(date -u -d '+1 day' +%Y-%m-%d)"
+	assert_failure 2
+	assert_output --partial "txlog: --as-of '$(date -u -d '+1 day' +%Y-%m-%d)': in the future (now is "
+	run txlog restore t --as-of "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"
 	assert_success
 	assert_output 'txlog: t: version 3 has the files of the newest (3); nothing to restore, no commit'
 	touch -d '2001-01-01 00:00:00 UTC' t/_delta_log/00000000000000000000.json t/_delta_log/00000000000000000001.json

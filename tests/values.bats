@@ -378,9 +378,13 @@ OUT
 	run txlog cat t --as-of 2000-01-01
 	assert_failure 2
 	assert_output 'txlog: t: no version was committed at or before 2000-01-01'
-	run txlog cat t --as-of '2999-01-01 00:00'
+	run txlog cat t --as-of "$(date -u '+%Y-%m-%d %H:%M:%S.%3N')"
 	assert_success
 	assert_line -n 0 '{"id":1,"ts":"2024-01-01T10:00:00+02:00","cur":"EUR"}'
+	# a time to come: the version current then is not known yet
+	run txlog cat t --as-of '2999-01-01 00:00'
+	assert_failure 2
+	assert_output --regexp "^txlog: --as-of '2999-01-01 00:00': in the future \(now is 20[0-9-]{8}T[0-9:.]{12}Z\): which version will be current then is not known yet; leave --as-of out to read the newest\$"
 	run txlog cat t --as-of 'yesterday'
 	assert_failure 2
 	assert_line -n 0 "txlog: --as-of 'yesterday': not an RFC 3339 time (give a date, a time with or without a zone, or -DUR)"

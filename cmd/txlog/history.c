@@ -140,6 +140,19 @@ int64_t txlog_version_as_of(const char *when)
 					when, why);
 		/* floor to the millisecond; years 0000-9999 fit an int64 */
 		ms = at.sec * 1000 + at.nsec / 1000000;
+		/* what will be current then is not known yet: the newest
+		 * version now would be an answer a later commit makes wrong
+		 * (Delta refuses a time after the newest commit) */
+		int64_t now_ms = time_now() / 1000000;
+		if (ms > now_ms) {
+			struct instant nw = {now_ms / 1000,
+					     (int32_t)(now_ms % 1000 * 1000000)};
+			time_format_instant(&nw, TIME_STYLE_MILLIS, shown);
+			cli_die(EXIT_TROUBLE, "--as-of '%s': in the future (now "
+				"is %s): which version will be current then is "
+				"not known yet; leave --as-of out to read the "
+				"newest", when, shown);
+		}
 	}
 	char err[512];
 	size_t n;
