@@ -8,11 +8,15 @@
  * exactly is refused with a reason, never rounded.
  *
  * Two choices worth knowing:
- *   - A leap second, "23:59:60", is accepted and read as the second
- *     after :59, that is the same instant as the next minute's :00.
- *     Only where one can fall: 23:59:60 UTC on a month's last day
- *     (05:29:60+05:30 too); "12:30:60Z" is refused.
- *     POSIX time has no slot for it; this keeps events in order.
+ *   - A leap second, "23:59:60" UTC on a month's last day (05:29:60+05:30
+ *     too), names an instant POSIX time has no slot for: read as the
+ *     next minute's :00 it would be a second that instant is not, and
+ *     fall in the next day's window.  So an event time (int64
+ *     nanoseconds), a stored timestamp and a --where literal refuse it,
+ *     saying why; only time_instant_from_text(), which compares strings
+ *     as the instants they name, holds it, as nsec 1e9 and up past the
+ *     :59 second: after 23:59:59.999999999, before the next :00, equal
+ *     to itself at any offset.  A :60 anywhere else names nothing.
  *   - A time finer than a nanosecond ("1.0000000001" seconds, or
  *     ":00.0000000001Z") is refused rather than truncated: silently
  *     moving an event is worse than asking for a coarser input.  Any
@@ -44,6 +48,9 @@ static const char why_rfc3339[] = "not an RFC 3339 time";
 static const char why_number[] = "not a JSON number";
 static const char why_range[] = "out of range";
 static const char why_finer[] = "finer than a nanosecond";
+static const char why_leap[] = "a leap second (23:59:60 UTC), which idem's "
+			       "times cannot hold: POSIX time has no slot "
+			       "for it, and the next :00 is another instant";
 
 static int is_digit(char c)
 {
@@ -122,7 +129,7 @@ static int seconds_to_ns(int64_t secs, int64_t frac, int64_t *ns)
  * all, which *zoned reports.  Years 0000-9999 only, so the seconds stay
  * within +-3.2e11 and nothing here can overflow.
  */
-static int parse_calendar(const char *s, size_t n, bool loose,
+static int parse_calendar(const char *s, size_t n, bool loose, bool leap,
 			  struct instant *t, bool *zoned, const char **why)
 {
 	int y, mo, d, h = 0, mi = 0, sec = 0;
@@ -233,6 +240,13 @@ static int parse_calendar(const char *s, size_t n, bool loose,
 			       "UTC at the end of a month)";
 			return -1;
 		}
+		if (!leap) {
+			*why = why_leap;
+			return -1;
+		}
+		t->sec = before;
+		t->nsec = (int32_t)(NS_PER_S + frac);
+		return 0;
 	}
 	t->nsec = (int32_t)frac;
 	return 0;
@@ -242,13 +256,13 @@ int time_parse_instant(const char *s, size_t n, struct instant *t,
 		       const char **why)
 {
 	bool zoned;
-	return parse_calendar(s, n, false, t, &zoned, why);
+	return parse_calendar(s, n, false, false, t, &zoned, why);
 }
 
 int time_parse_loose(const char *s, size_t n, struct instant *t,
 		     bool *zoned, const char **why)
 {
-	return parse_calendar(s, n, true, t, zoned, why);
+	return parse_calendar(s, n, true, false, t, zoned, why);
 }
 
 int time_parse_date(const char *s, size_t n, int64_t *days, const char **why)
@@ -485,9 +499,10 @@ int time_instant_from_json(const char *json, size_t n, struct instant *t,
 int time_instant_from_text(const char *s, size_t n, struct instant *t)
 {
 	const char *why;
+	bool zoned;
 	if (n < TIME_TEXT_MIN || n > TIME_TEXT_MAX || !is_digit(s[0]))
 		return -1;
-	return time_parse_instant(s, n, t, &why);
+	return parse_calendar(s, n, false, true, t, &zoned, &why);
 }
 
 static char *put_fixed(char *p, int64_t v, int width)

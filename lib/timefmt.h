@@ -27,7 +27,8 @@ int time_parse_rfc3339(const char *s, size_t n, int64_t *ns,
 /*
  * An instant on the calendar, for values (a timestamp column, a --where
  * literal) that need years 0000-9999 rather than int64 nanoseconds'
- * 1677-2262: seconds since the epoch and 0 <= nsec < 1e9.
+ * 1677-2262: seconds since the epoch and 0 <= nsec < 1e9 (up to 2e9 for
+ * a leap second, from time_instant_from_text() only).
  */
 struct instant {
 	int64_t sec;
@@ -50,7 +51,10 @@ int time_instant_from_json(const char *json, size_t n, struct instant *t,
  * time_instant_from_json() reads as times, the strings value.h compares
  * and canonicalises as instants.  Strict RFC 3339 of TIME_TEXT_MIN to
  * TIME_TEXT_MAX bytes: a longer one (a fraction padded with zeros past
- * that) is text, whatever it spells.  0, or -1.
+ * that) is text, whatever it spells.  0, or -1.  The one parser that
+ * takes a leap second (23:59:60 UTC): its instant is the :59 second with
+ * nsec 1e9 + the fraction, so it orders between :59 and the next :00
+ * and equals only itself.
  */
 #define TIME_TEXT_MIN 20 /* "YYYY-MM-DDTHH:MM:SSZ" */
 #define TIME_TEXT_MAX 64

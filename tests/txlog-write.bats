@@ -61,7 +61,7 @@ EOF
 txlog: stdin:1: column .i: 1.5 does not fit long (--merge-schema widens it); nothing committed
 txlog: stdin:1: column .zz: not in the table schema (--merge-schema adds it); nothing committed
 txlog: stdin:1: column .S: differs from column s only in case (Delta column names must be unique regardless of case); nothing committed
-txlog: stdin:1: column .ts: not an RFC 3339 time; nothing committed
+txlog: stdin:1: column .ts: \"2024-13-01T00:00:00Z\": month out of range; nothing committed
 txlog: stdin:1: column .n: 1e400 does not fit double: out of range; nothing committed"
 }
 

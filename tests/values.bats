@@ -326,14 +326,37 @@ J
 	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"lo":"1970-01-01T00:00:10.5000000000000Z","hi":"1970-01-01T00:00:10.5000000000000Z","n":2,"pane":{"timing":"on_time","index":0,"final":true}}'
 }
 
-@test "a leap second is the next minute's first instant; a :60 that is no leap second is refused" {
+@test "a leap second is refused as an event time, and a key of its own; a :60 that is no leap second is refused" {
 	printf '%s\n' '{"t":"2016-12-31T23:59:60Z"}' '{"t":"2017-01-01T05:29:60+05:30"}' \
 		'{"t":"2016-12-31T12:30:60Z"}' '{"t":"2017-01-01T00:00:00Z"}' > in.ndjson
-	run window --tumble 1d -t .t --agg 'n=count()' --agg 'lo=min(.t)' --dlq d.ndjson in.ndjson
+	# read as the next :00 it would count in the next day's window
+	run window --tumble 1d -t .t --agg 'n=count()' --dlq d.ndjson in.ndjson
 	assert_success
-	assert_output '{"window":{"start":"2017-01-01T00:00:00Z","end":"2017-01-02T00:00:00Z"},"n":3,"lo":"2016-12-31T23:59:60Z","pane":{"timing":"on_time","index":0,"final":true}}'
+	assert_output '{"window":{"start":"2017-01-01T00:00:00Z","end":"2017-01-02T00:00:00Z"},"n":1,"pane":{"timing":"on_time","index":0,"final":true}}'
 	run jq -c '[.source.line, .error_message]' d.ndjson
-	assert_output '[3,"event time .t: second 60 is not a leap second (23:59:60 UTC at the end of a month)"]'
+	assert_output - <<'J'
+[1,"event time .t: a leap second (23:59:60 UTC), which idem's times cannot hold: POSIX time has no slot for it, and the next :00 is another instant"]
+[2,"event time .t: a leap second (23:59:60 UTC), which idem's times cannot hold: POSIX time has no slot for it, and the next :00 is another instant"]
+[3,"event time .t: second 60 is not a leap second (23:59:60 UTC at the end of a month)"]
+J
+	# as a key it is the instant it names: one at any offset, not the
+	# next :00
+	run dedup -k .t in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"t":"2016-12-31T23:59:60Z"}
+{"t":"2016-12-31T12:30:60Z"}
+{"t":"2017-01-01T00:00:00Z"}
+dedup: 1 record dropped: duplicates (--dupes FILE keeps them)
+J
+	# a timestamp column cannot store it, nor --where compare with it
+	tstable
+	run sh -c 'echo "{\"id\":2,\"ts\":\"2016-12-31T23:59:60Z\"}" | txlog append t'
+	assert_failure 2
+	assert_output --partial "a leap second (23:59:60 UTC), which idem's times cannot hold"
+	run txlog cat t --where 'ts < "2016-12-31T23:59:60Z"'
+	assert_failure 2
+	assert_output --partial "a leap second (23:59:60 UTC), which idem's times cannot hold"
 }
 
 @test "one number is one partition, however it is spelled" {

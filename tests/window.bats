@@ -203,16 +203,21 @@ J
 {"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:10Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
 {"window":{"start":"1970-01-01T00:00:10Z","end":"1970-01-01T00:00:29.999999999Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
 J
-	# at nanoseconds across offsets and fraction lengths, and a leap
-	# second, which is the next minute's first second (idem(7))
+	# at nanoseconds across offsets and fraction lengths; a leap second
+	# is no event time (idem(7)): said, and set aside with --dlq
 	printf '{"t":"%s"}\n' 2016-12-31T23:59:59.999999999Z 2017-01-01T01:59:59.9+02:00 \
 		2016-12-31T23:59:60Z 2017-01-01T02:00:00.000000000+02:00 > leap.ndjson
 	run window --tumble 1d -t .t leap.ndjson
+	assert_failure 2
+	assert_output "window: leap.ndjson:3: event time .t: a leap second (23:59:60 UTC), which idem's times cannot hold: POSIX time has no slot for it, and the next :00 is another instant"
+	run window --tumble 1d -t .t --dlq d.ndjson leap.ndjson
 	assert_success
 	assert_output - <<'J'
 {"window":{"start":"2016-12-31T00:00:00Z","end":"2017-01-01T00:00:00Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
-{"window":{"start":"2017-01-01T00:00:00Z","end":"2017-01-02T00:00:00Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"2017-01-01T00:00:00Z","end":"2017-01-02T00:00:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
 J
+	run jq -r .source.line d.ndjson
+	assert_output 3
 }
 
 @test "sessions are per key and close after the gap" {

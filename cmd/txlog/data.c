@@ -1409,7 +1409,12 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 		const char *why;
 		size_t dl = 0;
 		char *d = lc == '"' ? scan_strdup_lit_len(lit, ln, &dl) : NULL;
-		if (!d || time_parse_loose(d, dl, &in, &zoned, &why)) {
+		if (d && time_parse_loose(d, dl, &in, &zoned, &why) &&
+		    strcmp(why, "not an RFC 3339 time") != 0) {
+			/* a time no timestamp holds: say which */
+			cli_usage_error("--where: column %s is %s: %.*s: %s",
+					t->col, ty->name, (int)ln, lit, why);
+		} else if (!d || time_parse_loose(d, dl, &in, &zoned, &why)) {
 			want = "a time: \"2024-01-01\", \"2024-01-01T08:30\" "
 			       "or RFC 3339 with a zone (none: UTC)";
 		} else if (ty->kind == DT_TIMESTAMP_NTZ &&

@@ -736,7 +736,16 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		struct instant in;
 		size_t l = scan_string_decode(p, n < 64 ? n : 63, tmp);
 		/* any year 0000-9999, as Delta's timestamps (0001-9999) */
+		why = "not an RFC 3339 time";
 		if (n >= 64 || time_parse_instant(tmp, l, &in, &why) != 0) {
+			/* a time, but one no timestamp holds: say which
+			 * (a day out of range, a leap second, ...) */
+			if (strcmp(why, "not an RFC 3339 time") != 0 &&
+			    strncmp(why, "missing time zone", 17) != 0) {
+				errbuf_set(err, errlen, "column %s: %.*s: %s",
+					   pname(path), (int)n, p, why);
+				return -1;
+			}
 			errbuf_set(err, errlen, "column %s: not an RFC 3339 "
 				"time%s", pname(path),
 				t->kind == DT_TIMESTAMP_NTZ

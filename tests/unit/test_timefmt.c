@@ -189,14 +189,27 @@ TEST(rfc3339_field_ranges)
 	CHECK_STR(rfc_why("2024-05-01T23:59:59Z"), "ok");
 }
 
-TEST(rfc3339_leap_second_is_the_next_second)
+#define LEAP_WHY "a leap second (23:59:60 UTC), which idem's times cannot " \
+		 "hold: POSIX time has no slot for it, and the next :00 is " \
+		 "another instant"
+
+/* text compared as the instant it names: a leap second is its own */
+static struct instant text_instant(const char *s)
 {
-	CHECK_INT(rfc("2016-12-31T23:59:60Z"), 1483228800000000000LL);
+	struct instant t = {-1, -1};
+	if (time_instant_from_text(s, strlen(s), &t) != 0)
+		t.nsec = -2;
+	return t;
+}
+
+TEST(rfc3339_leap_second_is_refused_as_an_event_time)
+{
+	CHECK_STR(rfc_why("2016-12-31T23:59:60Z"), LEAP_WHY);
+	CHECK_STR(rfc_why("2016-12-31T23:59:60.5Z"), LEAP_WHY);
+	CHECK_STR(rfc_why("2017-01-01T05:29:60+05:30"), LEAP_WHY);
+	CHECK_STR(rfc_why("2016-12-31T18:59:60-05:00"), LEAP_WHY);
+	CHECK_STR(rfc_why("2024-02-29T23:59:60Z"), LEAP_WHY);
 	CHECK_INT(rfc("2017-01-01T00:00:00Z"), 1483228800000000000LL);
-	CHECK_INT(rfc("2016-12-31T23:59:60.5Z"), 1483228800500000000LL);
-	CHECK_INT(rfc("2017-01-01T05:29:60+05:30"), 1483228800000000000LL);
-	CHECK_INT(rfc("2016-12-31T18:59:60-05:00"), 1483228800000000000LL);
-	CHECK_INT(rfc("2024-02-29T23:59:60Z"), 1709251200000000000LL);
 	/* a :60 that is not 23:59:60 UTC at a month's end names nothing */
 	CHECK_STR(rfc_why("2016-12-31T12:30:60Z"),
 		  "second 60 is not a leap second (23:59:60 UTC at the end "
@@ -207,6 +220,23 @@ TEST(rfc3339_leap_second_is_the_next_second)
 	CHECK_STR(rfc_why("2016-12-30T23:59:60Z"),
 		  "second 60 is not a leap second (23:59:60 UTC at the end "
 		  "of a month)");
+}
+
+TEST(text_leap_second_is_its_own_instant)
+{
+	struct instant a = text_instant("2016-12-31T23:59:60Z");
+	struct instant b = text_instant("2017-01-01T05:29:60.000+05:30");
+	struct instant c = text_instant("2016-12-31T23:59:60.5Z");
+	struct instant before = text_instant("2016-12-31T23:59:59.999999999Z");
+	struct instant after = text_instant("2017-01-01T00:00:00Z");
+	CHECK_INT(a.sec, 1483228799);
+	CHECK_INT(a.nsec, 1000000000);
+	CHECK_INT(c.nsec, 1500000000);
+	CHECK_INT(time_instant_cmp(&a, &b), 0);
+	CHECK_INT(time_instant_cmp(&before, &a), -1);
+	CHECK_INT(time_instant_cmp(&a, &c), -1);
+	CHECK_INT(time_instant_cmp(&c, &after), -1);
+	CHECK_INT(text_instant("2016-12-31T12:30:60Z").nsec, -2);
 }
 
 TEST(rfc3339_int64_limits)
@@ -612,7 +642,8 @@ int main(void)
 	RUN(rfc3339_offsets);
 	RUN(rfc3339_leap_years);
 	RUN(rfc3339_field_ranges);
-	RUN(rfc3339_leap_second_is_the_next_second);
+	RUN(rfc3339_leap_second_is_refused_as_an_event_time);
+	RUN(text_leap_second_is_its_own_instant);
 	RUN(rfc3339_int64_limits);
 	RUN(rfc3339_rejects_malformed_text);
 	RUN(rfc3339_uses_only_the_given_length);
