@@ -185,6 +185,12 @@ static void bad_record(const struct line *ln, const char *name, bool is_json,
 	va_end(ap);
 	if (run.foreign)
 		return; /* its own shard reports it */
+	if (run.dlq && run.gen.replay) {
+		/* the batch's run synced its dead letters before it
+		 * committed the state: adding them again would double them */
+		cli_stats.dead_lettered++; /* as the batch's run did */
+		return;
+	}
 	if (!run.dlq)
 		settle(); /* the records before it go out first */
 	if (!cli_bad_record(run.dlq, ln, name, is_json, type, msg))

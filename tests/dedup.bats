@@ -350,6 +350,34 @@ J
 	assert_output ''
 }
 
+@test "--batch: a replay writes the batch's dead letters no second time, and --dupes anew" {
+	printf '{"id":1}\n{"id":1}\n' > b1.ndjson
+	printf '{"id":2}\n{"nope":1}\n{"id":2}\n' > b2.ndjson
+	args='-k .id --dlq dlq.ndjson --dupes dupes.ndjson --state s.idx'
+	dedup $args --batch 1 b1.ndjson > /dev/null
+	dedup $args --batch 2 b2.ndjson > want
+	[ "$(cat want)" = '{"id":2}' ]
+	# the state was committed after the dead letters were synced: a
+	# replay (the sink failed, checkpoint run tries again) finds them
+	run dedup $args --batch 2 --stats b2.ndjson
+	assert_success
+	assert_line --index 0 '{"id":2}'
+	assert_line --index 1 --partial '"duplicates":1,"late":0,"dead_lettered":1,'
+	assert_line --index 1 --partial '"replay":true'
+	run jq -c '[.source.line, .original_record]' dlq.ndjson
+	assert_output '[2,{"nope":1}]'
+	run cat dupes.ndjson
+	assert_output '{"id":2}'
+	# the next batch writes its own
+	printf '{"x":3}\n' > b3.ndjson
+	dedup $args --batch 3 b3.ndjson
+	run jq -c '.original_record' dlq.ndjson
+	assert_output - <<'J'
+{"nope":1}
+{"x":3}
+J
+}
+
 @test "--batch: a replay of the first batch starts from nothing; IDEM_BATCH is the default" {
 	printf '{"id":1}\n{"id":1}\n{"id":2}\n' > b1.ndjson
 	IDEM_BATCH=7 dedup -k .id --state s.idx b1.ndjson > /dev/null
