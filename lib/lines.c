@@ -62,6 +62,22 @@ struct lines {
 };
 
 /* Not a regular file (or a block device): a read may wait. */
+/* A line of nothing but JSON whitespace (space, tab, CR) holds no
+ * record: it is skipped as an empty one is, not read as a document.
+ * Only a line that starts with whitespace is looked at further; one
+ * longer than max is too long, whatever it holds, on every path. */
+static inline bool blank(const char *s, size_t n, size_t max)
+{
+	if (n > max)
+		return false;
+	if (n && s[0] != ' ' && s[0] != '\t' && s[0] != '\r')
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return false;
+	return true;
+}
+
 static bool may_block(const struct stat *sb)
 {
 	return !(S_ISREG(sb->st_mode) || S_ISBLK(sb->st_mode));
@@ -259,7 +275,7 @@ int lines_next(struct lines *l, struct line *out, char *err, size_t errlen)
 			l->lineno++;
 			if (len > 0 && s[len - 1] == '\r')
 				len--;
-			if (len == 0)
+			if (blank(s, len, l->max))
 				continue;
 			return lines_emit(l, out, s, len);
 		}
@@ -274,7 +290,7 @@ int lines_next(struct lines *l, struct line *out, char *err, size_t errlen)
 			l->lineno++;
 			if (s[avail - 1] == '\r')
 				avail--;
-			if (avail == 0)
+			if (blank(s, avail, l->max))
 				return 0;
 			lines_emit(l, out, s, avail);
 			out->torn = l->stream;
@@ -383,7 +399,7 @@ size_t lines_frame(char *p, size_t len, uint64_t lineno, size_t max,
 		lineno++;
 		if (n > 0 && s[n - 1] == '\r')
 			n--;
-		if (n == 0)
+		if (blank(s, n, max))
 			continue;
 		line_set(&out[k++], s, n, lineno, max, keep);
 	}

@@ -555,6 +555,22 @@ J
 J
 }
 
+@test "a line of spaces, tabs and CRs is blank too, with -j 1 and -j 2, a file and a pipe" {
+	printf '{"id":1}\n   \n\t \r\n {"id":2}\n\r\n{"id":1}\n \t' > in.ndjson
+	for j in 1 2; do
+		run --separate-stderr dedup -k .id -j $j in.ndjson
+		assert_success
+		assert_output $'{"id":1}\n {"id":2}'
+		run --separate-stderr sh -c "head -c 45 in.ndjson | dedup -k .id -j $j"
+		assert_success
+		assert_output $'{"id":1}\n {"id":2}'
+	done
+	printf '{"id":1}\n \n\t\nbad\n' > in.ndjson
+	run dedup -k .id in.ndjson
+	assert_failure 2
+	assert_line --index 1 'dedup: in.ndjson:4: invalid JSON: unexpected character at byte 1'
+}
+
 @test "line numbers count blank lines" {
 	printf '{"id":1}\n\n\nbad\n' > in.ndjson
 	run dedup -k .id in.ndjson

@@ -36,7 +36,7 @@ for i in range(n):
     elif k < 0.07:
         out.append(json.dumps({"v": i}))                # no .id
     elif k < 0.09:
-        out.append("")                                  # blank line
+        out.append(r.choice(["", " ", "\t \r"]))           # blank line
     elif k < 0.10:
         out.append(json.dumps({"id": i, "pad": "x" * 700}))  # too long
     else:

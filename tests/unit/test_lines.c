@@ -105,7 +105,9 @@ TEST(crlf_loses_one_cr_only)
 TEST(blank_lines_count_but_are_skipped)
 {
 	CHECK_STR(frame("\n\na\n\r\n\nb\n\n"), "3:a|6:b|");
-	CHECK_STR(frame(" \n"), "1: |");
+	/* only whitespace is blank too */
+	CHECK_STR(frame(" \n\t\r\n \r\t\r\na\n \t"), "4:a|");
+	CHECK_STR(frame(" a\n"), "1: a|");
 }
 
 TEST(last_line_without_newline_is_a_line)
@@ -616,7 +618,11 @@ static void reference(const char *s, size_t n, size_t max, struct buf *out)
 		no++;
 		if (len && p[len - 1] == '\r')
 			len--;
-		if (!len)
+		size_t ws = 0;
+		while (ws < len && (p[ws] == ' ' || p[ws] == '\t' ||
+				    p[ws] == '\r'))
+			ws++;
+		if (len <= max && ws == len)
 			continue;
 		buf_add_u64(out, no);
 		buf_addc(out, ':');
@@ -648,8 +654,10 @@ TEST(random_inputs_match_reference)
 			case 2: len = (size_t)(r >> 8) % 5000; break;
 			default: len = (size_t)(r >> 8) % 300; break;
 			}
+			bool white = (r >> 44) % 6 == 0; /* a blank line */
 			for (size_t k = 0; k < len; k++)
-				buf_addc(&in, (char)('a' + (rnd() % 26)));
+				buf_addc(&in, white ? " \t\r"[rnd() % 3]
+						    : (char)('a' + (rnd() % 26)));
 			if (len && (r >> 40) % 4 == 0)
 				in.p[in.len - 1] = '\r';
 			if ((r >> 50) % 5 == 0)
