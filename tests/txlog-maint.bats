@@ -190,8 +190,16 @@ read_of() { # TABLE PRED: "read N of M files"
 	mk
 	run txlog optimize t --zorder-by nope
 	assert_failure 2
-	assert_output "txlog: --zorder-by: nope is not a column of the table
+	assert_output "txlog: --zorder-by: nope is not a column of the table (txlog schema lists them)
 Try 'txlog --help' for more information."
+	run txlog optimize t --zorder-by vv
+	assert_failure 2
+	assert_output "txlog: --zorder-by: vv is not a column of the table; did you mean 'v'?
+Try 'txlog --help' for more information."
+	# a merge key a record lacks names the record's member it is near
+	run sh -c 'echo "{\"id\":1,\"day\":\"a\",\"v\":5}" | txlog merge t -k .idd'
+	assert_failure 2
+	assert_output "txlog: stdin:1: merge key .idd is missing (did you mean .id?)"
 	run txlog optimize t --zorder-by v,day
 	assert_failure 2
 	assert_output "txlog: --zorder-by: day is a partition column (already one value per file)

@@ -1335,24 +1335,12 @@ struct pred *pred_parse(const char *const *src, size_t n, bool simple_only)
 	return p;
 }
 
-/* The schema's column nearest to col, for "did you mean". */
-static const char *closest_column(const struct ds_type *schema,
-				  const char *col)
-{
-	const char **names = xcalloc(schema->nfields + 1, sizeof *names);
-	for (size_t i = 0; i < schema->nfields; i++)
-		names[i] = schema->fields[i].name;
-	const char *near = cli_nearest(col, names);
-	free(names);
-	return near;
-}
-
 static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 {
 	const struct ds_type *schema = s->schema;
 	struct ds_field *f = ds_field(schema, t->col, strlen(t->col));
 	if (!f) {
-		const char *near = closest_column(schema, t->col);
+		const char *near = ds_nearest_field(schema, t->col);
 		if (near)
 			cli_usage_error("--where: %s has no column '%s'; did "
 					"you mean '%s'?", s->table, t->col,

@@ -501,9 +501,15 @@ static void parse_zorder(struct buf *extra)
 			c++;
 		struct ds_field *f = snap->schema ?
 			ds_field(snap->schema, c, strlen(c)) : NULL;
+		const char *near = f ? NULL : ds_nearest_field(snap->schema, c);
+		if (!f && near)
+			cli_usage_error("--zorder-by: %s is not a column of "
+					"the table; did you mean '%s'?", c,
+					near);
 		if (!f)
 			cli_usage_error("--zorder-by: %s is not a column of "
-					"the table", c);
+					"the table (txlog schema lists them)",
+					c);
 		for (size_t i = 0; i < snap->npart; i++)
 			if (strcmp(snap->part_cols[i], c) == 0)
 				cli_usage_error("--zorder-by: %s is a "

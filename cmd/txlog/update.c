@@ -104,12 +104,7 @@ static void bind_set(struct set *s, const struct dl_snapshot *snap,
 	struct ds_field *f = schema ? ds_field(schema, s->col, strlen(s->col))
 				    : NULL;
 	if (!f) {
-		const char **names = xcalloc(schema ? schema->nfields + 1 : 1,
-					     sizeof *names);
-		for (size_t i = 0; schema && i < schema->nfields; i++)
-			names[i] = schema->fields[i].name;
-		const char *near = cli_nearest(s->col, names);
-		free(names);
+		const char *near = ds_nearest_field(schema, s->col);
 		if (near)
 			cli_usage_error("--set: %s has no column '%s'; did you "
 					"mean '%s'?", snap->table, s->col, near);

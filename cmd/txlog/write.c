@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "badrec.h"
 #include "cli.h"
 #include "commit.h"
 #include "delta/logsum.h"
@@ -758,9 +759,12 @@ static bool key_of(struct expr *e, const struct scan_record *r,
 			   lineno, expr_source(e), err);
 	if (st != EXPR_VALUE && !source)
 		return false;
-	if (st != EXPR_VALUE)
+	if (st != EXPR_VALUE) {
+		char near[300];
+		badrec_near(e, r, near, sizeof near);
 		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": merge key %s is "
-			   "missing", where, lineno, expr_source(e));
+			   "missing%s", where, lineno, expr_source(e), near);
+	}
 	if (source && vn == 4 && memcmp(v, "null", 4) == 0)
 		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": merge key %s is "
 			   "null, which matches no row (SQL's nulls, as "
