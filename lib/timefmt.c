@@ -555,6 +555,11 @@ size_t time_format_instant(const struct instant *t, enum time_style style,
 	*p++ = ':';
 	p = put_fixed(p, sod % 60, 2);
 	int64_t frac = t->nsec;
+	if (frac >= NS_PER_S) { /* a leap second: its :59 second, + 1 s */
+		p[-2] = '6';
+		p[-1] = '0';
+		frac -= NS_PER_S;
+	}
 	if (frac != 0 || style == TIME_STYLE_MILLIS) {
 		*p++ = '.';
 		if (frac % NS_PER_MS == 0 && style != TIME_STYLE_PARTITION)

@@ -73,7 +73,8 @@ enum time_style {
 	TIME_STYLE_PARTITION  /* 2024-01-01 08:00:00[.ffffff]: UTC, Delta's
 			       * timestamp partition value */
 };
-/* Returns the length; buf needs TIME_STRMAX bytes. */
+/* Returns the length; buf needs TIME_STRMAX bytes.  A leap second's
+ * instant (nsec 1e9 and up) is written back as 23:59:60. */
 size_t time_format_instant(const struct instant *t, enum time_style style,
 			   char *buf);
 

@@ -76,7 +76,8 @@ static void to_json(struct buf *out, const char *c, size_t n, size_t *i)
 		for (int k = 8; k < 12; k++)
 			ns = ns << 8 | (unsigned char)c[*i + (size_t)k];
 		*i += 12;
-		FUZZ_CHECK(ns < 1000000000u);
+		/* 1e9 and up: a leap second, written back as :60 */
+		FUZZ_CHECK(ns < 2000000000u);
 		struct instant t = {(int64_t)(sec ^ (1ULL << 63)), (int32_t)ns};
 		char tb[TIME_STRMAX];
 		size_t tn = time_format_instant(&t, TIME_STYLE_RFC3339, tb);

@@ -237,6 +237,12 @@ TEST(text_leap_second_is_its_own_instant)
 	CHECK_INT(time_instant_cmp(&a, &c), -1);
 	CHECK_INT(time_instant_cmp(&c, &after), -1);
 	CHECK_INT(text_instant("2016-12-31T12:30:60Z").nsec, -2);
+	/* and written back as the leap second it is */
+	char tb[TIME_STRMAX];
+	time_format_instant(&c, TIME_STYLE_RFC3339, tb);
+	CHECK_STR(tb, "2016-12-31T23:59:60.500Z");
+	time_format_instant(&b, TIME_STYLE_RFC3339, tb);
+	CHECK_STR(tb, "2016-12-31T23:59:60Z");
 }
 
 TEST(rfc3339_int64_limits)
