@@ -210,6 +210,17 @@ static int (*const verb_fn[])(void) = {
 	verb_optimize, verb_stats, verb_restore, verb_update, verb_changes,
 };
 
+/* A count that is a Delta Long (a version, an interval): 2^63 and up
+ * would wrap negative, which means "the newest" or "never". */
+static int64_t delta_long(const char *o, const char *arg, const char *what)
+{
+	uint64_t n = cli_count(o, arg);
+	if (n > INT64_MAX)
+		cli_usage_error("%s %s: %sat most %lld", o, arg, what,
+				(long long)INT64_MAX);
+	return (int64_t)n;
+}
+
 int main(int argc, char **argv)
 {
 	cli_init("txlog");
@@ -233,18 +244,13 @@ int main(int argc, char **argv)
 				cli_usage_error("too many --partition-by");
 			opt.part[opt.npart++] = optarg;
 			break;
-		case O_CPI: {
-			uint64_t n = cli_count("--checkpoint-interval", optarg);
-			if (n > INT64_MAX)
-				cli_usage_error("--checkpoint-interval %s: at "
-						"most %lld", optarg,
-						(long long)INT64_MAX);
-			opt.checkpoint_every = (int64_t)n;
+		case O_CPI:
+			opt.checkpoint_every = delta_long(
+				"--checkpoint-interval", optarg, "");
 			if (opt.checkpoint_every < 1)
 				cli_usage_error("--checkpoint-interval must "
 						"be at least 1");
 			break;
-		}
 		case O_TXN:
 			opt.txn = optarg;
 			break;
@@ -268,17 +274,10 @@ int main(int argc, char **argv)
 		case O_DELWHEN:
 			opt.delete_when = optarg;
 			break;
-		case O_VERSION: {
-			/* a Delta version is a signed 64-bit Long: 2^63 and
-			 * up would wrap to "the newest" */
-			uint64_t n = cli_count("--version", optarg);
-			if (n > INT64_MAX)
-				cli_usage_error("--version %s: a Delta version "
-						"is at most %lld", optarg,
-						(long long)INT64_MAX);
-			opt.version = (int64_t)n;
+		case O_VERSION:
+			opt.version = delta_long("--version", optarg,
+						 "a Delta version is ");
 			break;
-		}
 		case O_ASOF:
 			opt.as_of = optarg;
 			break;
@@ -316,16 +315,11 @@ int main(int argc, char **argv)
 			opt.deep = true;
 			break;
 		case O_FROM:
-		case O_TO: {
-			const char *o = c == O_FROM ? "--from" : "--to";
-			uint64_t n = cli_count(o, optarg);
-			if (n > INT64_MAX)
-				cli_usage_error("%s %s: a Delta version is at "
-						"most %lld", o, optarg,
-						(long long)INT64_MAX);
-			*(c == O_FROM ? &opt.from : &opt.to) = (int64_t)n;
+		case O_TO:
+			*(c == O_FROM ? &opt.from : &opt.to) = delta_long(
+				c == O_FROM ? "--from" : "--to", optarg,
+				"a Delta version is ");
 			break;
-		}
 		case O_UTC:
 			opt.utc = true;
 			break;
