@@ -716,53 +716,43 @@ for trial in range(int(sys.argv[1])):
 PY
 }
 
+# dlq check --schema SCHEMA over in.ndjson exits 2 saying MESSAGE
+schema_refused() {
+	echo "$1" > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output "$2"
+}
+
 @test "a schema keyword dlq check does not check is refused, with the nearest one; annotations pass" {
 	printf '{"name":"toolong"}\n' > in.ndjson
-	echo '{"properties":{"name":{"type":"string","maxLength":3}}}' > s.json
-	run dlq check --schema s.json in.ndjson
-	assert_failure 2
-	assert_output "dlq: s.json: .name: maxLength is not a keyword dlq check checks (type, required, properties, enum, minimum, maximum, pattern): a record it should fail would pass"
-	echo '{"requried":["id"]}' > s.json
-	run dlq check --schema s.json in.ndjson
-	assert_failure 2
-	assert_output "dlq: s.json: requried is not a keyword dlq check checks (type, required, properties, enum, minimum, maximum, pattern): a record it should fail would pass; did you mean required?"
-	echo '{"type":"object","additionalProperties":false}' > s.json
-	run dlq check --schema s.json in.ndjson
-	assert_failure 2
-	assert_output "dlq: s.json: additionalProperties is not a keyword dlq check checks (type, required, properties, enum, minimum, maximum, pattern): a record it should fail would pass"
+	schema_refused '{"properties":{"name":{"type":"string","maxLength":3}}}' \
+		"dlq: s.json: .name: maxLength is not a keyword dlq check checks (type, required, properties, enum, minimum, maximum, pattern): a record it should fail would pass"
+	schema_refused '{"requried":["id"]}' \
+		"dlq: s.json: requried is not a keyword dlq check checks (type, required, properties, enum, minimum, maximum, pattern): a record it should fail would pass; did you mean required?"
+	schema_refused '{"type":"object","additionalProperties":false}' \
+		"dlq: s.json: additionalProperties is not a keyword dlq check checks (type, required, properties, enum, minimum, maximum, pattern): a record it should fail would pass"
 	# a keyword it checks, with a value of the wrong type, is no check
 	for bad in '{"required":"name"}' '{"required":["name",1]}' '{"minimum":"5"}' '{"enum":"a"}' '{"properties":[]}' '{"pattern":5}'; do
 		echo "$bad" > s.json
 		run dlq check --schema s.json in.ndjson
 		assert_failure 2
 	done
-	echo '{"minimum":"5"}' > s.json
-	run dlq check --schema s.json in.ndjson
-	assert_output 'dlq: s.json: minimum: want a number, not string'
-	echo '{"required":["name",1]}' > s.json
-	run dlq check --schema s.json in.ndjson
-	assert_output 'dlq: s.json: required: want an array of member names, not number in it'
+	schema_refused '{"minimum":"5"}' \
+		'dlq: s.json: minimum: want a number, not string'
+	schema_refused '{"required":["name",1]}' \
+		'dlq: s.json: required: want an array of member names, not number in it'
 	# an empty enum passes nothing; a keyword twice is not two checks
-	echo '{"properties":{"name":{"enum":[]}}}' > s.json
-	run dlq check --schema s.json in.ndjson
-	assert_failure 2
-	assert_output 'dlq: s.json: .name: enum: empty, so no record could pass'
-	echo '{"type":[]}' > s.json
-	run dlq check --schema s.json in.ndjson
-	assert_failure 2
-	assert_output 'dlq: s.json: type: an empty list, so no record could pass'
-	echo '{"type":"string","type":"object"}' > s.json
-	run dlq check --schema s.json in.ndjson
-	assert_failure 2
-	assert_output 'dlq: s.json: type given twice: give it once'
-	echo '{"type":"object","\u0074ype":"string"}' > s.json
-	run dlq check --schema s.json in.ndjson
-	assert_failure 2
-	assert_output 'dlq: s.json: type given twice: give it once'
-	echo '{"properties":{"name":{"type":"string"},"n\u0061me":{"type":"number"}}}' > s.json
-	run dlq check --schema s.json in.ndjson
-	assert_failure 2
-	assert_output 'dlq: s.json: .name: given twice in properties: give it once'
+	schema_refused '{"properties":{"name":{"enum":[]}}}' \
+		'dlq: s.json: .name: enum: empty, so no record could pass'
+	schema_refused '{"type":[]}' \
+		'dlq: s.json: type: an empty list, so no record could pass'
+	schema_refused '{"type":"string","type":"object"}' \
+		'dlq: s.json: type given twice: give it once'
+	schema_refused '{"type":"object","\u0074ype":"string"}' \
+		'dlq: s.json: type given twice: give it once'
+	schema_refused '{"properties":{"name":{"type":"string"},"n\u0061me":{"type":"number"}}}' \
+		'dlq: s.json: .name: given twice in properties: give it once'
 	# what only describes is no check, and passes
 	echo '{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"x","title":"t","description":"d","$comment":"c","examples":[{}],"default":{},"properties":{"name":{"type":"string","description":"who"}}}' > s.json
 	run dlq check --schema s.json in.ndjson
