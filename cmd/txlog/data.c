@@ -1335,12 +1335,24 @@ struct pred *pred_parse(const char *const *src, size_t n, bool simple_only)
 	return p;
 }
 
+const char *txlog_nearest_column(const struct ds_type *t, const char *name)
+{
+	if (!t)
+		return NULL;
+	const char **names = xcalloc(t->nfields + 1, sizeof *names);
+	for (size_t i = 0; i < t->nfields; i++)
+		names[i] = t->fields[i].name;
+	const char *near = cli_nearest(name, names);
+	free(names);
+	return near;
+}
+
 static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 {
 	const struct ds_type *schema = s->schema;
 	struct ds_field *f = ds_field(schema, t->col, strlen(t->col));
 	if (!f) {
-		const char *near = ds_nearest_field(schema, t->col);
+		const char *near = txlog_nearest_column(schema, t->col);
 		if (near)
 			cli_usage_error("--where: %s has no column '%s'; did "
 					"you mean '%s'?", s->table, t->col,

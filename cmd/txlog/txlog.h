@@ -222,6 +222,9 @@ void remove_written(const char *table, char **written, size_t n);
 void need_files(const struct dl_snapshot *s, struct dl_file *const *live,
 		size_t n);
 /* Open a data file of the snapshot for reading lines, or die 2. */
+/* The column of struct t a typo away from name (cli_nearest), for "did
+ * you mean", or NULL.  t may be NULL. */
+const char *txlog_nearest_column(const struct ds_type *t, const char *name);
 struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f);
 /* open_data that says why (the message open_data dies with) in msg
  * instead of dying: for a thread. */

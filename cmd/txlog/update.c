@@ -104,7 +104,7 @@ static void bind_set(struct set *s, const struct dl_snapshot *snap,
 	struct ds_field *f = schema ? ds_field(schema, s->col, strlen(s->col))
 				    : NULL;
 	if (!f) {
-		const char *near = ds_nearest_field(schema, s->col);
+		const char *near = txlog_nearest_column(schema, s->col);
 		if (near)
 			cli_usage_error("--set: %s has no column '%s'; did you "
 					"mean '%s'?", snap->table, s->col, near);

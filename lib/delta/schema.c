@@ -10,7 +10,6 @@
 #include <emmintrin.h>
 #endif
 
-#include "cli.h"
 #include "decimal.h"
 #include "errbuf.h"
 #include "jsonw.h"
@@ -117,18 +116,6 @@ static void add_field(struct ds_type *t, const char *name, size_t len,
 	f->type = ft;
 	f->nullable = nullable;
 	f->metadata = xstrdup(meta ? meta : "{}");
-}
-
-const char *ds_nearest_field(const struct ds_type *t, const char *name)
-{
-	if (!t)
-		return NULL;
-	const char **names = xcalloc(t->nfields + 1, sizeof *names);
-	for (size_t i = 0; i < t->nfields; i++)
-		names[i] = t->fields[i].name;
-	const char *near = cli_nearest(name, names);
-	free(names);
-	return near;
 }
 
 struct ds_field *ds_field(const struct ds_type *t, const char *name,

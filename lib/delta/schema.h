@@ -81,9 +81,6 @@ void ds_write(struct buf *b, const struct ds_type *t);
 /* Field of a struct by name, or NULL. */
 struct ds_field *ds_field(const struct ds_type *t, const char *name,
 			  size_t len);
-/* The field of struct t a typo away from name (cli_nearest), for "did
- * you mean", or NULL.  t may be NULL. */
-const char *ds_nearest_field(const struct ds_type *t, const char *name);
 
 /*
  * Check the valid JSON value p[0..n) against t.  evolve: extend or widen
