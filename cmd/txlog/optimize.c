@@ -501,7 +501,8 @@ static void parse_zorder(struct buf *extra)
 			c++;
 		struct ds_field *f = snap->schema ?
 			ds_field(snap->schema, c, strlen(c)) : NULL;
-		const char *near = f ? NULL : txlog_nearest_column(snap->schema, c);
+		const char *near =
+			f ? NULL : txlog_nearest_column(snap->schema, c);
 		if (!f && near)
 			cli_usage_error("--zorder-by: %s is not a column of "
 					"the table; did you mean '%s'?", c,
