@@ -364,6 +364,15 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	run txlog files h
 	assert_failure 2
 	assert_output "txlog: h: partition column 's' is not a primitive column of the schema; refusing"
+	# a required field: without it, or with a non-name in it, which
+	# columns partition the files is not known
+	for pc in 'del(.metaData.partitionColumns)' '.metaData.partitionColumns = "p"' \
+		'.metaData.partitionColumns = ["id", 1]'; do
+		hand h 0 "$(proto 1 2)" "$(meta '' | jq -c "$pc")"
+		run txlog files h
+		assert_failure 2
+		assert_output "txlog: h: metaData has no partitionColumns array of column names, which the protocol requires; refusing"
+	done
 }
 
 # ---- legacy writer versions: honour or refuse ----

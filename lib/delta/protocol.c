@@ -236,6 +236,25 @@ static int check_type_changes(const struct ds_type *t, const char *table,
  * readerFeatures"), a schema it can parse, and type changes it can
  * honour.  One message naming the reason.
  */
+/* Is the JSON value p[0..n) an array of strings only? */
+static bool string_array(const char *p, size_t n)
+{
+	if (n == 0 || p[0] != '[')
+		return false;
+	size_t i = scan_ws(p, n, 1);
+	if (i < n && p[i] == ']')
+		return true;
+	while (i < n && p[i] == '"') {
+		i = scan_ws(p, n, scan_skip(p, n, i));
+		if (i < n && p[i] == ']')
+			return true;
+		if (i >= n || p[i] != ',')
+			return false;
+		i = scan_ws(p, n, i + 1);
+	}
+	return false;
+}
+
 int dl_check_snapshot(const struct dl_snapshot *s, char *err,
 		      size_t errlen)
 {
@@ -327,6 +346,18 @@ int dl_check_snapshot(const struct dl_snapshot *s, char *err,
 	}
 	if (check_type_changes(s->schema, s->table, err, errlen))
 		return -1;
+	/* PROTOCOL.md: partitionColumns is a required field of metaData,
+	 * an array of column names; without it, or with anything but
+	 * names in it, which columns partition the files is not known */
+	const char *pcols;
+	size_t pcn;
+	if (!scan_get(s->metadata, strlen(s->metadata), "partitionColumns",
+		      &pcols, &pcn) || !string_array(pcols, pcn)) {
+		errbuf_set(err, errlen, "%s: metaData has no partitionColumns "
+			"array of column names, which the protocol requires; "
+			"refusing", s->table);
+		return -1;
+	}
 	/* partitionColumns name "columns by which the data should be
 	 * partitioned": a name the schema lacks has no type to read its
 	 * values by, and a struct has no partition value (a schema with

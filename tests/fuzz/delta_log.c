@@ -88,7 +88,9 @@ static void check_checkpoint(struct dl_snapshot *s)
 	/* a snapshot txlog cannot read (protocol, features, schema) is
 	 * refused at load, as it should be */
 	char e0[1024];
-	bool readable = dl_can_read(s, e0, sizeof e0) == 0;
+	/* dl_load also checks every live file's partition values */
+	bool readable = dl_can_read(s, e0, sizeof e0) == 0 &&
+			dl_check_partition_values(s, e0, sizeof e0) == 0;
 	bool writable = readable && dl_can_write(s, e0, sizeof e0) == 0;
 	struct dl_snapshot *t = dl_load(s->table, -1, err, sizeof err);
 	if (!t) {
