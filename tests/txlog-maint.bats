@@ -645,6 +645,11 @@ EOF
 	run txlog verify t
 	assert_failure 1
 	assert_output 'txlog: t: version 2 is missing from the log'
+	cp t/_delta_log/00000000000000000003.json t/_delta_log/00000000000000000004.json
+	rm t/_delta_log/00000000000000000003.json
+	run txlog verify t
+	assert_failure 1
+	assert_line 'txlog: t: versions 2 to 3 are missing from the log'
 }
 
 @test "verify --deep checks every record against the add's statistics" {
