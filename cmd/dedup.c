@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -262,13 +263,18 @@ static void state_load(void)
 	desc[desc_len] = '\0';
 	/* a state from before states said their shard (text keys) is
 	 * taken by any shard, as it was */
+	char why[PATH_MAX + 256];
 	if (!cli_shard_desc_check(opt.state_path, desc, run.key_desc,
 				  run.key_desc_base,
-				  version <= STATE_VERSION_TEXT, "key")) {
+				  version <= STATE_VERSION_TEXT, "key",
+				  why, sizeof why)) {
 		static struct buf msg; /* reachable at exit, as desc is not */
-		buf_addf(&msg, "%s: state was written for keys '%s', not "
-			 "'%s'; use a new state file", opt.state_path, desc,
-			 run.key_desc);
+		if (why[0])
+			buf_adds(&msg, why);
+		else
+			buf_addf(&msg, "%s: state was written for keys '%s', "
+				 "not '%s'; use a new state file",
+				 opt.state_path, desc, run.key_desc);
 		free(desc);
 		cli_die(EXIT_TROUBLE, "%s", msg.p);
 	}

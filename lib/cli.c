@@ -306,8 +306,9 @@ static void shard_said(const char *desc, size_t base, const char *what,
 
 bool cli_shard_desc_check(const char *path, const char *desc,
 			  const char *want, size_t base, bool old,
-			  const char *what)
+			  const char *what, char *why, size_t whylen)
 {
+	why[0] = '\0';
 	if (strcmp(desc, want) == 0)
 		return true;
 	if (strncmp(desc, want, base) != 0 ||
@@ -318,8 +319,9 @@ bool cli_shard_desc_check(const char *path, const char *desc,
 	char was[64], is[64];
 	shard_said(desc, base, what, was, sizeof was);
 	shard_said(want, base, what, is, sizeof is);
-	cli_die(EXIT_TROUBLE, "%s: a state of %s, not of %s; give each shard "
-		"its own state file", path, was, is);
+	snprintf(why, whylen, "%s: a state of %s, not of %s; give each shard "
+		 "its own state file", path, was, is);
+	return false;
 }
 
 void cli_shard_parse(struct cli_shard *sh, const char *arg)

@@ -129,16 +129,18 @@ bool cli_shard_take(const struct cli_shard *s, struct fp128 fp,
  * description (of the options it was made with) ends with the shard,
  * " shard=I/N", added by cli_shard_describe (nothing without --shard).
  * cli_shard_desc_check compares a state's desc with the run's want,
- * base being want's length before that ending: when only the shards
- * differ it dies, exit 2, naming both ("a state of shard 0/2, not of
- * every key (no --shard)"); when the rest differs it returns false, for
- * the caller's message.  old: a state from before states said their
- * shard, which any run may take (the caller checks its keys).
+ * base being want's length before that ending.  On a mismatch it
+ * returns false: when only the shards differ, why says so, naming both
+ * ("a state of shard 0/2, not of every key (no --shard)"); when the rest
+ * differs, why is "" for the caller's own message.  It does not exit, so
+ * a loader under test can be given any state.  old: a state from before
+ * states said their shard, which any run may take (the caller checks its
+ * keys).
  */
 void cli_shard_describe(struct buf *b, const struct cli_shard *s);
 bool cli_shard_desc_check(const char *path, const char *desc,
 			  const char *want, size_t base, bool old,
-			  const char *what);
+			  const char *what, char *why, size_t whylen);
 
 /* Buffered stdout.  An EPIPE ends the process quietly (as SIGPIPE
  * would); any other write error dies with "PROG: stdout: reason". */

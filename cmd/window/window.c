@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -1518,12 +1519,16 @@ static void state_load(void)
 		damaged();
 	/* a state from before states said their shard (text keys): its
 	 * groups are checked one by one below */
+	char why[PATH_MAX + 256];
 	if (!cli_shard_desc_check(opt.state_path, desc, run.desc,
 				  run.desc_base, run.keys == VALUE_KEYS_TEXT,
-				  "group"))
+				  "group", why, sizeof why)) {
+		if (why[0])
+			cli_die(EXIT_TROUBLE, "%s", why);
 		cli_die(EXIT_TROUBLE, "%s: state was written for '%s', not "
 			"'%s'; use a new state file", opt.state_path, desc,
 			run.desc);
+	}
 	free(desc);
 	if (state_get_u64(&p, end, &flags) || state_get_u64(&p, end, &w) ||
 	    state_get_u64(&p, end, &nparts) || nparts > 1)
