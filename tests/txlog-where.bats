@@ -169,3 +169,35 @@ EOF2
 	run txlog cat t --where 'ts >= "2024-01-01T08:00:00.000000Z"'
 	assert_output '{"ts":"2024-01-01T08:00:00Z"}'
 }
+
+@test "SQL a predicate does not take is refused with how it is written here" {
+	table
+	run txlog cat t --where 'v IS NULL'
+	assert_failure 2
+	assert_line -n 0 "txlog: --where 'v IS NULL': SQL's IS NULL is written 'v = null'"
+	run txlog delete t --where 'v is not null'
+	assert_failure 2
+	assert_line -n 0 "txlog: --where 'v is not null': SQL's IS NOT NULL is written 'v != null'"
+	run txlog cat t --where 'v = 5 or id = 4'
+	assert_failure 2
+	assert_line -n 0 "txlog: --where 'v = 5 or id = 4': terms join by 'and' only; OR is a jq program, as '.a == 1 or .b == \"x\"'"
+	run txlog cat t --where 'id in (1, 2)'
+	assert_failure 2
+	assert_line -n 0 "txlog: --where 'id in (1, 2)': IN is a jq program, as '.a | IN(1, 2)'"
+	run txlog cat t --where 'id between 1 and 2'
+	assert_failure 2
+	assert_line -n 0 "txlog: --where 'id between 1 and 2': BETWEEN is written 'col >= A and col <= B'"
+	run txlog optimize t --where 'p <> "a"'
+	assert_failure 2
+	assert_line -n 0 "txlog: --where 'p <> \"a\"': SQL's <> is written '!='"
+	# what it says is what runs; a jq program with or stays one
+	run ids cat t --where 'v = null'
+	assert_output '2,3'
+	run ids cat t --where '.v == 5 or .id == 4'
+	assert_output '1,4'
+	run ids cat t --where 's = "x" AND v > 10'
+	assert_output '4'
+	# nothing was deleted by the refused delete
+	run ids cat t
+	assert_output '1,2,3,4'
+}

@@ -1289,7 +1289,8 @@ static bool parse_conj(const char *src, struct pred *p)
 		s = skip_sp(s);
 		if (!*s)
 			return true;
-		if (strncmp(s, "and", 3) != 0 || (s[3] != ' ' && s[3] != '\t'))
+		if (strncasecmp(s, "and", 3) != 0 ||
+		    (s[3] != ' ' && s[3] != '\t'))
 			return false;
 		s += 3;
 	}
@@ -1309,6 +1310,48 @@ void pred_param(struct buf *params, const char *name,
 	buf_free(&q);
 }
 
+/* The word w (lower case) in s, as a word, ignoring case: where, or NULL. */
+static const char *find_word(const char *s, const char *w)
+{
+	size_t n = strlen(w);
+	for (const char *p = s; *p; p++)
+		if (strncasecmp(p, w, n) == 0 &&
+		    (p == s || p[-1] == ' ' || p[-1] == '\t') &&
+		    (!p[n] || p[n] == ' ' || p[n] == '\t' || p[n] == '('))
+			return p;
+	return NULL;
+}
+
+/*
+ * SQL a predicate does not take, said as what it is written as here (a
+ * jq error about an undefined 'amt/0' helps nobody who wrote
+ * 'amt IS NULL').  Empty when src does not look like SQL.
+ */
+static void sql_hint(const char *src, char *out, size_t n)
+{
+	const char *is = find_word(src, "is"), *w;
+	out[0] = '\0';
+	if (is) {
+		int cl = (int)(is - src);
+		while (cl && (src[cl - 1] == ' ' || src[cl - 1] == '\t'))
+			cl--;
+		const char *rest = skip_sp(is + 2);
+		bool not = strncasecmp(rest, "not", 3) == 0;
+		snprintf(out, n, "SQL's IS %sNULL is written '%.*s %s null'",
+			 not ? "NOT " : "", cl, src, not ? "!=" : "=");
+	} else if (find_word(src, "or")) {
+		snprintf(out, n, "terms join by 'and' only; OR is a jq "
+			 "program, as '.a == 1 or .b == \"x\"'");
+	} else if ((w = find_word(src, "in")) || find_word(src, "like")) {
+		snprintf(out, n, "%s is a jq program, as %s", w ? "IN" : "LIKE",
+			 w ? "'.a | IN(1, 2)'" : "'.a | test(\"^x\")'");
+	} else if (find_word(src, "between")) {
+		snprintf(out, n, "BETWEEN is written 'col >= A and col <= B'");
+	} else if (strstr(src, "<>")) {
+		snprintf(out, n, "SQL's <> is written '!='");
+	}
+}
+
 struct pred *pred_parse(const char *const *src, size_t n, bool simple_only)
 {
 	struct pred *p = xcalloc(1, sizeof *p);
@@ -1322,14 +1365,23 @@ struct pred *pred_parse(const char *const *src, size_t n, bool simple_only)
 			path_free(&p->t[j].path);
 		}
 		p->n = keep;
-		if (simple_only || n > 1 || p->jq)
+		char err[512], hint[256];
+		struct expr *jq = expr_compile(src[i], err, sizeof err);
+		if (!jq) {
+			sql_hint(src[i], hint, sizeof hint);
+			if (hint[0])
+				cli_usage_error("--where '%s': %s", src[i],
+						hint);
+		}
+		if (simple_only || n > 1 || p->jq) {
+			expr_free(jq);
 			cli_usage_error("--where '%s': expected COL = VALUE "
 					"(or COL OP VALUE ... joined by and)",
 					src[i]);
-		char err[512];
-		p->jq = expr_compile(src[i], err, sizeof err);
-		if (!p->jq)
+		}
+		if (!jq)
 			cli_usage_error("--where: %s", err);
+		p->jq = jq;
 		p->src = src[i];
 	}
 	return p;
