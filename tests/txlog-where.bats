@@ -201,3 +201,19 @@ EOF2
 	run ids cat t
 	assert_output '1,2,3,4'
 }
+
+@test "a bare word naming a column is refused: SQL's a = b compares two columns, not a column with a string" {
+	table
+	run txlog cat t --where 's = p'
+	assert_failure 2
+	assert_line -n 0 "txlog: --where: s = p: p is a column of t, and a term compares a column with a value: write \"p\" for the string; '.s == .p' (a jq program) compares two columns"
+	run txlog delete t --where 'id = 1 and s != p'
+	assert_failure 2
+	assert_line -n 0 "txlog: --where: s != p: p is a column of t, and a term compares a column with a value: write \"p\" for the string; '.s != .p' (a jq program) compares two columns"
+	run ids cat t --where 's = "p"'
+	assert_output ''
+	run ids cat t --where 's = x'
+	assert_output '1,4'
+	run ids cat t
+	assert_output '1,2,3,4'
+}

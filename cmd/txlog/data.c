@@ -1417,6 +1417,23 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 	char lc = lit[0];
 	if (lc == 'n')
 		return; /* = null: any column may be null */
+	if (t->bare && lc == '"') {
+		/* SQL's a = b compares two columns: a bare word naming one
+		 * is no string to compare with */
+		size_t wn;
+		char *w = scan_strdup_lit_len(lit, ln, &wn);
+		if (ds_field(schema, w, wn))
+			cli_usage_error("--where: %s %s %s: %s is a column of "
+					"%s, and a term compares a column with "
+					"a value: write \"%s\" for the string; "
+					"'.%s %s .%s' (a jq program) compares "
+					"two columns", t->col,
+					pred_op_name(t->op), w, w, s->table,
+					w, t->col,
+					t->op == OP_EQ ? "==" : pred_op_name(t->op),
+					w);
+		free(w);
+	}
 	/* a partition column of an --infer table before its first write
 	 * is a string only until that write infers its type */
 	if (f->metadata && strstr(f->metadata, "\"idem.inferPending\""))

@@ -35,6 +35,7 @@
 struct set {
 	char *col;
 	char *val; /* JSON text */
+	bool bare; /* val was a bare word, made a JSON string */
 };
 
 /* `COL = VALUE` into s, or a usage error. */
@@ -91,8 +92,40 @@ static void parse_set(const char *src, struct set *s)
 		cli_usage_error("--set '%s': invalid JSON: %s", src, se.what);
 	else
 		jw_string(&val, p, n); /* a bare word is a string */
+	s->bare = val.p[0] == '"' && p[0] != '"';
 	s->col = col.p;
 	s->val = val.p;
+}
+
+/*
+ * A bare word is a string only where it cannot be read as SQL's SET
+ * would read it: a column's name (SET a = b copies b), an expression
+ * (amt + 1, upper(name)) and words with spaces (a string with spaces is
+ * quoted; a time may have one between date and time) are refused, not
+ * stored as the text they are.
+ */
+static void check_word(const struct set *s, const struct ds_field *f,
+		       const struct ds_type *schema, const char *src)
+{
+	size_t wn;
+	char *w = scan_strdup_lit_len(s->val, strlen(s->val), &wn);
+	enum dt_kind k = f->type->kind;
+	bool timeish = k == DT_TIMESTAMP || k == DT_TIMESTAMP_NTZ ||
+		       k == DT_DATE;
+	const char *why = NULL;
+	if (ds_field(schema, w, wn))
+		why = "is a column of the table, and --set takes values, not "
+		      "expressions";
+	else if (!timeish && strpbrk(w, " \t"))
+		why = "has spaces, which a string takes in JSON's double "
+		      "quotes";
+	else if (wn > 2 && w[wn - 1] == ')' && strchr(w, '('))
+		why = "reads as a call, and --set takes values, not "
+		      "expressions";
+	if (why)
+		cli_usage_error("--set '%s': %s %s; write \"%s\" for the "
+				"string", src, w, why, w);
+	free(w);
 }
 
 /* Check s against the schema: the column exists, the value fits its
@@ -111,6 +144,8 @@ static void bind_set(struct set *s, const struct dl_snapshot *snap,
 		cli_usage_error("--set: %s has no column '%s' (txlog schema %s "
 				"lists them)", snap->table, s->col, snap->table);
 	}
+	if (s->bare)
+		check_word(s, f, schema, src);
 	if (strcmp(s->val, "null") == 0) {
 		if (!f->nullable)
 			cli_usage_error("--set '%s': column %s is not nullable",
