@@ -77,3 +77,13 @@ print(subprocess.run(sys.argv[1:], stdout=w, preexec_fn=pre).returncode)' "$@"
 
 # running PID (zombie-aware), shared with the reliability scripts
 . "$BATS_TEST_DIRNAME/reliability/common.sh"
+
+# refused MESSAGE CMD [ARG...]: CMD is a usage error (exit 2) whose
+# first line is MESSAGE.
+refused() {
+	local msg=$1
+	shift
+	run "$@"
+	assert_failure 2
+	assert_line -n 0 "$msg"
+}
