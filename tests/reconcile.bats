@@ -403,6 +403,11 @@ E
 	run reconcile -k .order_id --buckets 16 --bucket "$other" --keys-only a.ndjson b.ndjson
 	assert_success
 	assert_output ''
+	# the answer of one bucket says so: its match is not the inputs'
+	run sh -c "reconcile -k .order_id --buckets 16 --bucket $other --format ndjson a.ndjson b.ndjson | jq -c '[.total, .bucket, .buckets, .match]'"
+	assert_output "[true,$other,16,true]"
+	run sh -c "reconcile -k .order_id --buckets 16 --bucket $other --format table a.ndjson b.ndjson | tail -n 1"
+	assert_output "only the keys of bucket $other of 16 (--bucket): the others were not compared"
 }
 
 @test "merge and compare refuse a summary cut short or with a line changed" {

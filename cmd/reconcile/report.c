@@ -123,6 +123,9 @@ static void part_json(const struct report_in *in, struct buf *b,
 	buf_reset(b);
 	if (total) {
 		buf_adds(b, "{\"total\":true");
+		if (opt.bucket >= 0) /* the total of one bucket's keys */
+			buf_addf(b, ",\"bucket\":%lld,\"buckets\":%u",
+				 opt.bucket, 1u << opt.bucket_bits);
 	} else {
 		buf_adds(b, "{\"partition\":");
 		buf_add(b, p->label, p->label_len);
@@ -502,6 +505,13 @@ void report(const struct report_in *in)
 	}
 	table_part(in, &tot, "TOTAL");
 	table_print(in);
+	if (opt.bucket >= 0) {
+		buf_reset(&b);
+		buf_addf(&b, "\nonly the keys of bucket %lld of %u (--bucket): "
+			 "the others were not compared", opt.bucket,
+			 1u << opt.bucket_bits);
+		cli_out_line(b.p, b.len);
+	}
 	if (in->nfields) {
 		buf_reset(&b);
 		buf_adds(&b, "\nchanged fields (keys):");
