@@ -1330,19 +1330,23 @@ static const char *find_word(const char *s, const char *w)
 static void sql_hint(const char *src, char *out, size_t n)
 {
 	const char *is = find_word(src, "is"), *w;
+	const char *rest = is ? skip_sp(is + 2) : NULL;
+	bool not = rest && find_word(rest, "not") == rest;
+	if (not)
+		rest = skip_sp(rest + 3);
 	out[0] = '\0';
-	if (is) {
+	if (rest && find_word(rest, "null") == rest) {
 		int cl = (int)(is - src);
 		while (cl && (src[cl - 1] == ' ' || src[cl - 1] == '\t'))
 			cl--;
-		const char *rest = skip_sp(is + 2);
-		bool not = strncasecmp(rest, "not", 3) == 0;
 		snprintf(out, n, "SQL's IS %sNULL is written '%.*s %s null'",
 			 not ? "NOT " : "", cl, src, not ? "!=" : "=");
 	} else if (find_word(src, "or")) {
 		snprintf(out, n, "terms join by 'and' only; OR is a jq "
 			 "program, as '.a == 1 or .b == \"x\"'");
-	} else if ((w = find_word(src, "in")) || find_word(src, "like")) {
+	} else if (((w = find_word(src, "in")) &&
+		    strchr("([", *skip_sp(w + 2))) ||
+		   (w = NULL, find_word(src, "like"))) {
 		snprintf(out, n, "%s is a jq program, as %s", w ? "IN" : "LIKE",
 			 w ? "'.a | IN(1, 2)'" : "'.a | test(\"^x\")'");
 	} else if (find_word(src, "between")) {
