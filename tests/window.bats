@@ -703,3 +703,19 @@ random_stream() {
 		assert_success
 	done
 }
+
+@test "a state whose window ends at or before its start is refused, though its checksum holds" {
+	printf '{"t":"2024-01-01T00:00:10Z"}\n' | window --tumble 1m -t .t --delay 1h --state s.st
+	cp s.st good.st
+	for d in 0 -5; do
+		cp good.st s.st
+		python3 "$BATS_TEST_DIRNAME/window/set_end.py" s.st "$d"
+		run sh -c 'printf "{\"t\":\"2024-01-01T00:00:20Z\"}\n" | window --tumble 1m -t .t --delay 1h --state s.st'
+		assert_failure 2
+		assert_output 'window: s.st: damaged state; refusing it'
+	done
+	# the editor itself: the window's own end (60 s) loads
+	cp good.st s.st
+	python3 "$BATS_TEST_DIRNAME/window/set_end.py" s.st 60000000000
+	cmp s.st good.st
+}

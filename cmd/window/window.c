@@ -1568,14 +1568,15 @@ static void state_load(void)
 				"state file", opt.state_path, opt.shard.i,
 				opt.shard.n);
 		}
+		if ((int64_t)e <= (int64_t)s)
+			damaged(); /* every window holds time */
 		struct group *g = group_get((struct fp128){lo, hi}, key, klen);
 		free(key);
 		if (opt.kind != SESSION && win_find(g, (int64_t)s))
 			damaged(); /* one window twice */
 		if (opt.kind == SESSION) { /* sessions are disjoint */
 			size_t at = ss_lower(g, (int64_t)s);
-			if ((int64_t)e <= (int64_t)s ||
-			    (at < g->sn &&
+			if ((at < g->sn &&
 			     g->ss[g->s0 + at]->start < (int64_t)e) ||
 			    (at > 0 && g->ss[g->s0 + at - 1]->end > (int64_t)s))
 				damaged();
