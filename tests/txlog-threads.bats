@@ -292,6 +292,29 @@ EOF
 	assert_output "txlog: t: $f: damaged data file (its size differs from the log's); run txlog verify"
 }
 
+@test "cat -j: files of many blocks each, the ring of waiting blocks wrapping, give the bytes of -j 1" {
+	# 1 MiB blocks, 4 to 16 of them waiting a file: 12 MB files fill
+	# and wrap the ring at -j 2 (16) and -j 8 (4); a damaged last file
+	# still ends the output where -j 1 ends it
+	gen -n 90000 > big.ndjson
+	split -n l/2 big.ndjson b.
+	txlog init t --infer
+	for c in b.*; do txlog append t "$c" -j 1; done
+	txlog cat t -j 1 > out.1
+	cmp out.1 big.ndjson
+	for j in 2 8; do
+		txlog cat t -j $j > out.$j
+		cmp out.1 out.$j
+	done
+	f=$(jq -r '.add.path // empty' t/_delta_log/00000000000000000002.json | head -1)
+	printf 'x' >> "t/$f"
+	run sh -c 'txlog cat t -j 2 > out.bad 2> err.bad'
+	assert_failure 2
+	cmp out.bad b.aa # the first file's rows, then the fault
+	run cat err.bad
+	assert_output "txlog: t: $f: damaged data file (its size differs from the log's); run txlog verify"
+}
+
 @test "cat -j 2 with most files skipped by their statistics: no wait, the rows of -j 1" {
 	# The read-ahead window counted skipped files but only the files
 	# written moved it on: with more skipped files ahead than the window,
