@@ -19,6 +19,8 @@
 #include "errbuf.h"
 #include "xalloc.h"
 
+#define FEED_INPUT_WHOLE 'e' /* the watchdog's word: close your copy */
+
 struct feed {
 	pid_t pid;     /* the command */
 	pid_t dog;     /* the watchdog, leader of the command's group */
@@ -30,10 +32,15 @@ struct feed {
 	const char *name;
 };
 
-/* Everything but keep: the watchdog must hold no lock, no state file, no
- * pipe end (a held write end would keep the command from its EOF). */
-static void close_all_but(int keep)
+/* Everything but a and b (-1: none): the watchdog must hold no lock, no
+ * state file, no pipe end but the one it is given to hold. */
+static void close_all_but(int a, int b)
 {
+	if (a > b) {
+		int t = a;
+		a = b;
+		b = t;
+	}
 	struct rlimit rl;
 	long max = 1024;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
@@ -41,33 +48,53 @@ static void close_all_but(int keep)
 	if (max > 65536)
 		max = 65536;
 #ifdef SYS_close_range
-	if (keep > 0)
-		syscall(SYS_close_range, 0u, (unsigned)keep - 1, 0u);
-	if (syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) == 0)
+	int lo = 0;
+	int keep[2] = {a, b};
+	for (int k = 0; k < 2; k++) {
+		if (keep[k] < 0)
+			continue;
+		if (keep[k] > lo)
+			syscall(SYS_close_range, (unsigned)lo,
+				(unsigned)keep[k] - 1, 0u);
+		lo = keep[k] + 1;
+	}
+	if (syscall(SYS_close_range, (unsigned)lo, ~0u, 0u) == 0)
 		return;
 #endif
 	for (int fd = 0; fd < max; fd++)
-		if (fd != keep)
+		if (fd != a && fd != b)
 			close(fd);
 }
 
-/* The watchdog: wait for a word from the parent; end-of-file means the
- * parent died, so the command's group dies too. */
-static _Noreturn void watchdog(int rfd)
+/*
+ * The watchdog: wait for a word from the parent; end-of-file means the
+ * parent died, so the command's group dies too.  hold (or -1) is a copy
+ * of the write end of the command's stdin, kept open until the parent
+ * says its input is whole ('e'): a parent that dies mid-feed must not
+ * look to the command like the end of its input, which it could act on
+ * (commit a batch cut short) before the kill reaches it.  Any other
+ * word: go quietly.
+ */
+static _Noreturn void watchdog(int rfd, int hold)
 {
 	static const int quiet[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
 				    SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU};
 	for (size_t k = 0; k < sizeof quiet / sizeof *quiet; k++)
 		signal(quiet[k], SIG_IGN);
-	close_all_but(rfd);
-	char c;
-	ssize_t r;
-	do
-		r = read(rfd, &c, 1);
-	while (r < 0 && errno == EINTR);
-	if (r != 1)
-		kill(0, SIGKILL); /* the group, this process last */
-	_exit(0);
+	close_all_but(rfd, hold);
+	for (;;) {
+		char c;
+		ssize_t r = read(rfd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != 1)
+			kill(0, SIGKILL); /* the group, this process last */
+		if (c != FEED_INPUT_WHOLE)
+			_exit(0);
+		if (hold >= 0)
+			close(hold);
+		hold = -1;
+	}
 }
 
 static int reap(struct feed *f, int flags, char *err, size_t errlen)
@@ -88,7 +115,7 @@ static int reap(struct feed *f, int flags, char *err, size_t errlen)
 	return 1;
 }
 
-pid_t feed_guard_start(int *dogfd, char *err, size_t errlen)
+pid_t feed_guard_start(int *dogfd, int hold, char *err, size_t errlen)
 {
 	int d[2];
 	*dogfd = -1;
@@ -106,7 +133,7 @@ pid_t feed_guard_start(int *dogfd, char *err, size_t errlen)
 	}
 	if (dog == 0) {
 		setpgid(0, 0);
-		watchdog(d[0]);
+		watchdog(d[0], hold);
 	}
 	/* Both sides set the group, so it exists before the command joins
 	 * it, whichever runs first. */
@@ -114,6 +141,14 @@ pid_t feed_guard_start(int *dogfd, char *err, size_t errlen)
 	close(d[0]);
 	*dogfd = d[1];
 	return dog;
+}
+
+void feed_guard_input_whole(int dogfd)
+{
+	static const char word = FEED_INPUT_WHOLE;
+	if (dogfd >= 0 && write(dogfd, &word, 1) != 1) {
+		/* it is gone: so is its copy of the input's write end */
+	}
 }
 
 void feed_guard_release(pid_t *dog, int *dogfd, bool kill_group)
@@ -152,17 +187,18 @@ struct feed *feed_start(char **argv, const char *env_name,
 	f->wfd = f->rfd = f->dogfd = -1;
 	f->name = argv[0];
 	int p[2];
-	f->dog = feed_guard_start(&f->dogfd, err, errlen);
-	if (f->dog < 0) {
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		errbuf_set(err, errlen, "pipe: %s", strerror(errno));
 		free(f);
 		return NULL;
 	}
-	if (pipe2(p, O_CLOEXEC) != 0) {
-		errbuf_set(err, errlen, "pipe: %s", strerror(errno));
-		goto fail;
-	}
 	f->rfd = p[0];
 	f->wfd = p[1];
+	f->dog = feed_guard_start(&f->dogfd, p[1], err, errlen);
+	if (f->dog < 0) {
+		feed_free(f);
+		return NULL;
+	}
 	f->pid = fork();
 	if (f->pid < 0) {
 		errbuf_set(err, errlen, "fork: %s", strerror(errno));
@@ -230,6 +266,7 @@ int feed_finish(struct feed *f, uint64_t *unread, char *err, size_t errlen)
 {
 	close(f->wfd);
 	f->wfd = -1;
+	feed_guard_input_whole(f->dogfd); /* now the command's EOF is real */
 	if (!f->reaped && reap(f, 0, err, errlen) < 0) {
 		dog_release(f, true);
 		feed_free(f);

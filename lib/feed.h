@@ -19,7 +19,12 @@
  * whose write end only this process holds: when this process dies in any
  * way (SIGKILL included) the pipe reads end-of-file and the watchdog
  * kills the whole group, grandchildren too (PR_SET_PDEATHSIG would reach
- * only the child).  A finished feed tells the watchdog to go quietly.
+ * only the child).  The watchdog also holds a copy of the write end of
+ * the command's stdin until the feed is whole: this process dying
+ * mid-feed closes its own copy, and without the watchdog's the command
+ * would read a clean end of input and could finish (commit a batch cut
+ * short) before the kill reached it.  A finished feed tells the watchdog
+ * to go quietly.
  * The watchdog ignores the terminal's signals: ^C kills this process,
  * and through the watchdog the command.
  *
@@ -58,12 +63,16 @@ int feed_finish(struct feed *f, uint64_t *unread, char *err, size_t errlen);
  * The watchdog alone, for a tool that runs its commands itself (dlq
  * retry): it leads a new process group, which the caller's child joins
  * (setpgid(0, dog) in the child, setpgid(pid, dog) in the parent), and
- * kills that group if this process dies.  kill(-dog, SIGKILL) ends the
- * command and its watchdog together (a timeout).  Release it once the
- * command is reaped: kill_group false lets it go quietly.  Returns the
- * watchdog's pid, or -1 with a message in err.
+ * kills that group if this process dies.  hold (or -1) is the write end
+ * of the command's stdin, which the watchdog keeps open until
+ * feed_guard_input_whole: call it once the input is written and closed.
+ * kill(-dog, SIGKILL) ends the command and its watchdog together (a
+ * timeout).  Release it once the command is reaped: kill_group false
+ * lets it go quietly.  Returns the watchdog's pid, or -1 with a message
+ * in err.
  */
-pid_t feed_guard_start(int *dogfd, char *err, size_t errlen);
+pid_t feed_guard_start(int *dogfd, int hold, char *err, size_t errlen);
+void feed_guard_input_whole(int dogfd);
 void feed_guard_release(pid_t *dog, int *dogfd, bool kill_group);
 
 #endif

@@ -300,6 +300,51 @@ slow_cmd='echo $$ > pid; sleep 30 & echo $! > gpid; cat > /dev/null; wait'
 	wait_gone "$(cat pid)" "$(cat gpid)"
 }
 
+# feeder_dies TOOL-ARGS...: the tool feeds `sh -c "$held_cmd"` more than
+# a pipe holds; the command's watchdog (the leader of its group) is
+# stopped, then the tool is SIGKILLed and the command told to read on.
+# The tool's death must not read as the end of the command's input:
+# the command stays blocked (no "finished") until the watchdog, let go,
+# kills it.  Without the watchdog's copy of the pipe's write end, cat
+# read a clean EOF and the command finished a batch cut short.
+held_cmd='echo $$ > pid; while [ ! -e go ]; do sleep 0.02; done; cat > got; echo done > finished'
+feeder_dies() {
+	(exec "$@" -- sh -c "$held_cmd") 3>&- &
+	local r=$! i
+	for i in $(seq 1 200); do [ -s pid ] && break; sleep 0.05; done
+	[ -s pid ]
+	local dog
+	dog=$(ps -o pgid= -p "$(cat pid)" | tr -d ' ')
+	[ "$dog" != "$(cat pid)" ] # its own group, led by the watchdog
+	kill -STOP "$dog"
+	kill -9 "$r"
+	wait "$r" 2>/dev/null || true
+	touch go
+	sleep 0.5
+	[ ! -e finished ] || { echo "the command read EOF from a dead feeder"; kill -CONT "$dog"; return 1; }
+	kill -CONT "$dog"
+	wait_gone "$(cat pid)" "$dog"
+	[ ! -e finished ]
+}
+
+@test "a SIGKILLed feeder is no end of input: checkpoint run, dlq replay and dlq retry" {
+	mkdir d
+	seq 1 20000 | sed 's/.*/{"id":&,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}/' > d/a.ndjson
+	feeder_dies checkpoint run -s ck d
+	# nothing committed: the whole batch is read again
+	run sh -c 'checkpoint read -s ck d | wc -l'
+	assert_output 20000
+	rm -f pid go got finished
+	sed 's/.*/{"original_record":&,"error_type":"x","error_message":"m","retry_count":0,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}/' d/a.ndjson > q
+	feeder_dies dlq replay q
+	run sh -c 'wc -l < q'
+	assert_output 20000
+	rm -f pid go got finished
+	# retry feeds one record: a record bigger than a pipe holds
+	printf '{"big":"%s"}\n' "$(head -c 200000 /dev/zero | tr '\0' x)" > one
+	feeder_dies dlq retry --retries 0 one
+}
+
 # ---- a pipe's unterminated last line is torn, never a record ----
 
 @test "an unterminated last line from a pipe stops a tool without --dlq" {

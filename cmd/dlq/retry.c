@@ -137,7 +137,7 @@ static void start(struct job *j)
 	/* The command's group is led by a watchdog that kills it when this
 	 * process dies (SIGKILL included); a timeout kills the group. */
 	char err[256];
-	j->dog = feed_guard_start(&j->dogfd, err, sizeof err);
+	j->dog = feed_guard_start(&j->dogfd, pi[1], err, sizeof err);
 	if (j->dog < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	pid_t pid = fork();
@@ -362,8 +362,11 @@ static bool step(int in)
 			if (w > 0)
 				j->in_off += (size_t)w;
 			if ((w < 0 && errno != EAGAIN && errno != EINTR) ||
-			    j->in_off == j->rec.len)
+			    j->in_off == j->rec.len) {
 				drop_fd(&j->in);
+				/* the watchdog's copy too: now EOF */
+				feed_guard_input_whole(j->dogfd);
+			}
 			continue;
 		}
 		int *fd = which[k] == 1 ? &j->out : &j->err;
