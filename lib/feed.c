@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -143,20 +144,48 @@ pid_t feed_guard_start(int *dogfd, int hold, char *err, size_t errlen)
 	return dog;
 }
 
+/*
+ * A word to the watchdog.  One killed with its group (kill -9 -PGID, a
+ * timeout) has no reader left: the write's SIGPIPE is blocked and taken
+ * back on this thread, so it cannot end this process, which still has
+ * to say what became of the command.
+ */
+static void tell_watchdog(int dogfd, char word)
+{
+	if (dogfd < 0)
+		return;
+	sigset_t pipe_only, old;
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+	bool was_pending = false;
+	sigset_t pending;
+	if (sigpending(&pending) == 0)
+		was_pending = sigismember(&pending, SIGPIPE);
+	ssize_t w;
+	do
+		w = write(dogfd, &word, 1);
+	while (w < 0 && errno == EINTR);
+	if (w < 0 && errno == EPIPE && !was_pending) {
+		static const struct timespec now = {0, 0};
+		while (sigtimedwait(&pipe_only, NULL, &now) < 0 &&
+		       errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 void feed_guard_input_whole(int dogfd)
 {
-	static const char word = FEED_INPUT_WHOLE;
-	if (dogfd >= 0 && write(dogfd, &word, 1) != 1) {
-		/* it is gone: so is its copy of the input's write end */
-	}
+	/* a watchdog gone took its copy of the input's write end along */
+	tell_watchdog(dogfd, FEED_INPUT_WHOLE);
 }
 
 void feed_guard_release(pid_t *dog, int *dogfd, bool kill_group)
 {
 	if (*dogfd >= 0) {
-		if (!kill_group && write(*dogfd, "d", 1) != 1) {
-			/* cannot tell it: it will kill a finished group */
-		}
+		if (!kill_group)
+			tell_watchdog(*dogfd, 'd'); /* go quietly */
 		close(*dogfd);
 		*dogfd = -1;
 	}

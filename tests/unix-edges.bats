@@ -345,6 +345,41 @@ feeder_dies() {
 	feeder_dies dlq retry --retries 0 one
 }
 
+# group_killed TOOL-ARGS...: the command's whole group, its watchdog
+# included, is SIGKILLed while the tool feeds it; prints the tool's exit
+# status and stderr.  Telling a watchdog that is gone raised SIGPIPE:
+# the tool died of it (141) without a word.
+group_killed() {
+	(exec "$@" -- sh -c 'echo $$ > pid; sleep 0.3; cat > /dev/null') 2> err &
+	local r=$! i rc=0
+	for i in $(seq 1 200); do [ -s pid ] && break; sleep 0.05; done
+	kill -9 -- "-$(ps -o pgid= -p "$(cat pid)" | tr -d ' ')"
+	wait "$r" || rc=$?
+	echo "$rc"
+	cat err
+}
+
+@test "a command whose whole group is killed, watchdog too, is said (exit 2), not a silent SIGPIPE" {
+	mkdir d
+	seq 1 20000 | sed 's/.*/{"id":&,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}/' > d/a.ndjson
+	run group_killed checkpoint run -s ck d
+	assert_output - <<'OUT'
+2
+checkpoint: batch 1: sh exited with status 137; left pending
+OUT
+	run sh -c 'checkpoint read -s ck d | wc -l'
+	assert_output 20000
+	rm -f pid
+	sed 's/.*/{"original_record":&,"error_type":"x","error_message":"m","retry_count":0,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}/' d/a.ndjson > q
+	run group_killed dlq replay q
+	assert_output - <<'OUT'
+2
+dlq: sh exited with status 137; nothing removed from q
+OUT
+	run sh -c 'wc -l < q'
+	assert_output 20000
+}
+
 # ---- a pipe's unterminated last line is torn, never a record ----
 
 @test "an unterminated last line from a pipe stops a tool without --dlq" {
