@@ -1426,16 +1426,15 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 		 * is no string to compare with */
 		size_t wn;
 		char *w = scan_strdup_lit_len(lit, ln, &wn);
+		const char *op = pred_op_name(t->op);
+		const char *jq_op = t->op == OP_EQ ? "==" : op;
 		if (ds_field(schema, w, wn))
 			cli_usage_error("--where: %s %s %s: %s is a column of "
 					"%s, and a term compares a column with "
 					"a value: write \"%s\" for the string; "
 					"'.%s %s .%s' (a jq program) compares "
-					"two columns", t->col,
-					pred_op_name(t->op), w, w, s->table,
-					w, t->col,
-					t->op == OP_EQ ? "==" : pred_op_name(t->op),
-					w);
+					"two columns", t->col, op, w, w,
+					s->table, w, t->col, jq_op, w);
 		free(w);
 	}
 	/* a partition column of an --infer table before its first write

@@ -37,12 +37,12 @@ static struct dl_snapshot *load_asked(void)
  * at most 2 x threads files are read ahead, and the blocks waiting are
  * at most CAT_AHEAD bytes in all (CAT_BLOCKS a file at most): a thread
  * runs ahead of the writer by megabytes, not by the 4 MiB that kept
- * -j 2 at -j 1's pace on files of tens of megabytes.  A fault a thread meets is kept with
- * its message and said when the output gets there: what came before it
- * is written, as with one thread.  Blocks go back to a shared spare list
- * when their file is written, so memory is touched once, not once a file
- * (fresh blocks for every file cost the threads more in page faults than
- * they saved).
+ * -j 2 at -j 1's pace on files of tens of megabytes.  A fault a thread
+ * meets is kept with its message and said when the output gets there:
+ * what came before it is written, as with one thread.  Blocks go back
+ * to a shared spare list when their file is written, so memory is
+ * touched once, not once a file (fresh blocks for every file cost the
+ * threads more in page faults than they saved).
  */
 #define CAT_BLOCK (1u << 20)
 #define CAT_BLOCKS 16
