@@ -666,7 +666,12 @@ static void apply(const struct line *ln, const char *name, void *slot)
 			   s->bad.msg);
 		return;
 	}
-	run.foreign = !cli_shard_take(&opt.shard, s->fp, name, ln->lineno);
+	/* Under --partition a key of another shard ends the run as a bad
+	 * record does: the records before it go out (the one -j 1 holds
+	 * too) and their keys are committed, so a re-run writes none of
+	 * them again. */
+	run.foreign = !cli_shard_take(&opt.shard, s->fp, name, ln->lineno,
+				      finish);
 	if (run.foreign) {
 		run.shard_skipped++;
 		if (!opt.ttl)

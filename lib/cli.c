@@ -336,16 +336,21 @@ void cli_partition_parse(struct cli_shard *sh, const char *arg)
 }
 
 bool cli_shard_take(const struct cli_shard *s, struct fp128 fp,
-		    const char *name, uint64_t lineno)
+		    const char *name, uint64_t lineno,
+		    void (*stop)(int status))
 {
 	if (cli_shard_mine(s, fp))
 		return true;
-	if (s->whole)
-		cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": key of partition %" PRIu64
-			", not %" PRIu32 " of %" PRIu32 " (--partition): "
-			"partition the input with the same key and N%s%s",
-			name, lineno, fp.hi % s->n, s->i, s->n,
-			s->why ? "; or " : "", s->why ? s->why : "");
+	if (s->whole) {
+		cli_warn("%s:%" PRIu64 ": key of partition %" PRIu64
+			 ", not %" PRIu32 " of %" PRIu32 " (--partition): "
+			 "partition the input with the same key and N%s%s",
+			 name, lineno, fp.hi % s->n, s->i, s->n,
+			 s->why ? "; or " : "", s->why ? s->why : "");
+		if (stop)
+			stop(EXIT_TROUBLE);
+		exit(EXIT_TROUBLE);
+	}
 	return false;
 }
 

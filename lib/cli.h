@@ -120,9 +120,13 @@ static inline bool cli_shard_keyless(const struct cli_shard *s)
 {
 	return s->n == 0 || s->i == 0 || s->whole;
 }
-/* cli_shard_mine(), dying as above under --partition. */
+/* cli_shard_mine(), ending the run as above under --partition: the
+ * message, then stop(EXIT_TROUBLE), the tool's own finish (it must not
+ * return), so what the run wrote before is flushed and vouched for as
+ * after a bad record; NULL: exit(EXIT_TROUBLE) at once. */
 bool cli_shard_take(const struct cli_shard *s, struct fp128 fp,
-		    const char *name, uint64_t lineno);
+		    const char *name, uint64_t lineno,
+		    void (*stop)(int status));
 /*
  * A state of a shard holds that shard's keys only: another shard, or a
  * run of every key, would take the other keys for new.  So a state's

@@ -4,6 +4,7 @@
 # watermark of the whole input carried to each) give one process's answer.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 # 2,000 orders (600 in the sanitized pass): 10% repeat an order_id, 5% arrive 5-60 min late (out of
 # order by event time).
@@ -94,6 +95,23 @@ J
 	run reconcile -k .k --partition 0/2 p/0.ndjson p/0.ndjson
 	assert_failure 2
 	assert_line --index 0 "reconcile: --partition goes with summarize (merge the shards' summaries with reconcile merge)"
+}
+
+@test "dedup --partition stopped by another partition's key writes and commits the records before it, with -j 1 as with -j 2" {
+	printf '%s\n' '{"k":1}' '{"k":2}' '{"k":7}' '{"k":3}' > in.ndjson
+	partition -n 2 -k .k -o p in.ndjson
+	head -n 1 p/1.ndjson > other
+	cat p/0.ndjson other > mixed
+	for j in 1 2; do
+		rm -f s.idx
+		run --separate-stderr dedup -j $j -k .k --partition 0/2 --state s.idx mixed
+		assert_failure 2
+		assert_output "$(cat p/0.ndjson)"
+		# the run committed what it wrote: a re-run writes none of it again
+		run --separate-stderr dedup -j $j -k .k --partition 0/2 --state s.idx p/0.ndjson
+		assert_success
+		assert_output ''
+	done
 }
 
 @test "window over partitions fires one process's panes: out of order, late panes, too-late drops" {

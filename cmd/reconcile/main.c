@@ -605,7 +605,7 @@ static void apply(const struct line *ln, const char *name, void *slot)
 		reject(r, ln, name, &s->bad);
 	} else if (s->foreign) {
 		pthread_mutex_lock(&rc_lock); /* it dies, and speaks once */
-		cli_shard_take(&opt.shard, s->key, name, ln->lineno);
+		cli_shard_take(&opt.shard, s->key, name, ln->lineno, NULL);
 		pthread_mutex_unlock(&rc_lock);
 	} else if (!s->skip && (opt.bucket < 0 ||
 				bucket_of(s->key) == (uint64_t)opt.bucket)) {

@@ -1282,7 +1282,8 @@ static void apply(const struct line *ln, const char *name, void *slot)
 	}
 	/* Another shard's record still moves the watermark (if it would
 	 * have in one process), so every shard fires as one process does. */
-	run.foreign = !cli_shard_take(&opt.shard, s->fp, name, ln->lineno);
+	run.foreign = !cli_shard_take(&opt.shard, s->fp, name, ln->lineno,
+				      NULL);
 	run.shard_skipped += run.foreign;
 	if (s->kind == P_BAD) {
 		bad_record(ln, name, true, s->type, "%s", s->msg);
