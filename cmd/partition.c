@@ -117,7 +117,8 @@ static void usage(int status)
 	FILE *f = status ? stderr : stdout;
 	fprintf(f,
 "Usage: partition -n N [-k EXPR]... [-o DIR] [OPTION]... [FILE]...\n"
-"       partition -n N -g EXPR... [-o DIR] [OPTION]... [FILE]...\n"
+"       partition -n N -g EXPR... [-t EXPR [--delay DUR]] [-o DIR] [OPTION]...\n"
+"                 [FILE]...\n"
 "Send each NDJSON record to partition I of N by its key's hash: the hash\n"
 "of --shard I/N, so partition I holds exactly the keys shard I owns.\n"
 "\n"
@@ -130,6 +131,7 @@ static void usage(int status)
 "                        default: PARTITION<TAB>RECORD lines on stdout\n"
 "  -t, --time EXPR       event time: send the watermark of the whole input\n"
 "                        to every partition as {\"_watermark\":...} lines\n"
+"                        (with -g)\n"
 "      --delay DUR       watermark = newest event time - DUR (default 0)\n"
 "      --time-unit UNIT  epoch numbers are s (default), ms, us or ns\n"
 "      --dlq FILE        dead-letter bad records instead of stopping\n"
@@ -551,6 +553,14 @@ int main(int argc, char **argv)
 		cli_usage_error("-k and -g do not mix: -k keys as dedup and "
 				"reconcile do, -g as window does");
 	opt.tuple = have_g;
+	/* Only window reads _watermark lines: dedup and reconcile, which
+	 * key by -k (or the whole record), would stop at each one -t
+	 * writes, a record without their key. */
+	if (opt.time && !have_g)
+		cli_usage_error("-t goes with -g: the _watermark lines it "
+				"writes are read by window; dedup and "
+				"reconcile (-k, or no key) would take them "
+				"for records");
 	if (have_delay && !opt.time)
 		cli_usage_error("--delay goes with -t");
 	/* Epoch numbers are read from -t, or without it from the upstream

@@ -224,13 +224,13 @@ J
 @test "bad records: file:line and no folder, or dead letters with in = out + letters" {
 	printf '%s\n' '{"k":1,"t":1}' 'not json' '[1]' '{"t":2}' \
 		'{"k":2,"t":"x"}' '{"k":3,"t":3}' > in.ndjson
-	run partition -n 2 -k .k -t .t -o p in.ndjson
+	run partition -n 2 -g .k -t .t -o p in.ndjson
 	assert_failure 2
 	assert_output 'partition: in.ndjson:2: invalid JSON: invalid literal at byte 1'
 	[ ! -e p ]
 	run ls
 	assert_output in.ndjson
-	partition -n 2 -k .k -t .t -o p --dlq bad.ndjson --stats in.ndjson \
+	partition -n 2 -g .k -t .t -o p --dlq bad.ndjson --stats in.ndjson \
 		2> stats
 	run jq -c '[.source.line, .error_type]' bad.ndjson
 	assert_output - <<'J'
@@ -281,6 +281,15 @@ J
 	run partition -n 2 -k .k --delay 1m in.ndjson
 	assert_failure 2
 	assert_line --index 0 'partition: --delay goes with -t'
+}
+
+@test "-t without -g is refused: dedup and reconcile would stop at the _watermark lines it writes" {
+	printf '{"k":1,"t":1}\n' > in.ndjson
+	for keys in '-k .k' ''; do
+		refused 'partition: -t goes with -g: the _watermark lines it writes are read by window; dedup and reconcile (-k, or no key) would take them for records' \
+			partition -n 2 $keys -t .t -o p in.ndjson
+		[ ! -e p ]
+	done
 }
 
 @test "--time-unit without -t or -g is refused: no epoch number is read" {

@@ -314,7 +314,7 @@ J
 
 @test "partition -j: -k, -g, whole records, -t, -o DIR, upstream watermarks: same as -j1" {
 	wmdlq_inputs
-	same_threads in.ndjson partition @J@ --max-line 512 --dlq dlq.ndjson -n 3 -k .id -k '.v|tostring' -t .t --delay 10m --time-unit ms -o parts --stats @IN@
+	same_threads in.ndjson partition @J@ --max-line 512 --dlq dlq.ndjson -n 3 -g .id -g '.v|tostring' -t .t --delay 10m --time-unit ms -o parts --stats @IN@
 	same_threads in.ndjson partition @J@ --max-line 512 --dlq dlq.ndjson -n 5 -g .o --stats @IN@
 	same_threads torn.ndjson partition @J@ --max-line 512 --dlq dlq.ndjson -n 2 -o parts @IN@
 	same_threads in.ndjson partition @J@ --max-line 512 -n 2 -g .o @IN@
@@ -328,7 +328,7 @@ J
 		[ $j = default ] && jj=
 		cat big.ndjson | watermark $jj -t .event_time --delay 1m --late l$j.ndjson --emit --stats >w$j 2>we$j
 		cat big.ndjson | dlq check $jj -e '.amount > 20' --dlq d$j.ndjson >c$j
-		cat big.ndjson | partition $jj -n 4 -k .order_id -t .event_time -o p$j
+		cat big.ndjson | partition $jj -n 4 -g .order_id -t .event_time -o p$j
 		[ $j = 1 ] && continue
 		cmp w1 w$j
 		cmp l1.ndjson l$j.ndjson
