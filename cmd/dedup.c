@@ -662,6 +662,7 @@ static void apply(const struct line *ln, const char *name, void *slot)
 	/* A record without a key is shard 0's to report. */
 	run.foreign = !cli_shard_keyless(&opt.shard);
 	if (s->at == BAD_LINE || s->at == BAD_KEY) {
+		run.shard_skipped += run.foreign; /* so in = out + the rest */
 		bad_record(ln, name, s->bad.is_json, s->bad.type, "%s",
 			   s->bad.msg);
 		return;

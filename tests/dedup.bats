@@ -625,6 +625,18 @@ J
 	[ "$output" -gt 3000 ] && [ "$output" -lt 6000 ]
 }
 
+@test "--shard --stats: every record read is out, a duplicate, a dead letter or skipped, in every shard" {
+	printf '%s\n' '{"id":1}' '{"x":1}' 'bad' '{"id":2}' '{"id":1}' '{"id":"7"}' > in.ndjson
+	for i in 0 1 2; do
+		dedup -k .id --shard $i/3 --dlq dl$i --stats in.ndjson 2> st$i > /dev/null
+		head -n 1 st$i > s$i
+		run jq -c '.records_in - .records_out - .duplicates - .dead_lettered - .shard_skipped' s$i
+		assert_output 0
+	done
+	run jq -s -c 'map(.dead_lettered) | add' s0 s1 s2
+	assert_output 2
+}
+
 @test "--stats prints one JSON line on stderr" {
 	orders > in.ndjson
 	run sh -c 'dedup -k .id --stats in.ndjson 2>&1 >/dev/null | sed "s/\"seconds\":[0-9.]*/\"seconds\":S/"'
