@@ -71,6 +71,24 @@ many() {
 	E
 }
 
+@test "dedup -k: a time finer than a nanosecond, or of more than 64 bytes, is a key as spelled, as dedup(1) says" {
+	printf '%s\n' '{"ts":"2024-01-01T08:10:00.0000000001Z"}' \
+		'{"ts":"2024-01-01T09:10:00.0000000001+01:00"}' \
+		'{"ts":"2024-01-01T08:10:00.0000000001Z"}' \
+		'{"ts":"2024-01-01T08:10:00.00000000000000000000000000000000000000000000Z"}' \
+		'{"ts":"2024-01-01T08:10:00Z"}' > in.ndjson
+	run dedup -k .ts in.ndjson
+	assert_output - <<-'E'
+	{"ts":"2024-01-01T08:10:00.0000000001Z"}
+	{"ts":"2024-01-01T09:10:00.0000000001+01:00"}
+	{"ts":"2024-01-01T08:10:00.00000000000000000000000000000000000000000000Z"}
+	{"ts":"2024-01-01T08:10:00Z"}
+	dedup: 1 record dropped: duplicates (--dupes FILE keeps them)
+	E
+	run grep -c 'finer than a nanosecond (a digit other than 0' "$BATS_TEST_DIRNAME/../man/dedup.1"
+	assert_output 1
+}
+
 @test "dedup -k and repeated -k: -j 1 and -j 2 write the same bytes" {
 	many 20000 > in.ndjson
 	IDEM_PAR_CHUNK=4096 dedup -j 1 -k .ts in.ndjson > one 2> /dev/null
