@@ -954,7 +954,9 @@ int main(int argc, char **argv)
 	if (opt.dlq_path && held)
 		cli_letters_hold();
 
-	opt.reads_fields = run.key_desc[0] != '\0' || opt.time || opt.order_by;
+	/* -k, not the key's description, which names a --shard too: the
+	 * whole record is a key of any type in every shard, as in one run */
+	opt.reads_fields = opt.nkeys || opt.time || opt.order_by;
 	const struct par_ops ops = {
 		.slot_size = sizeof(struct prepped),
 		.worker_new = worker_new,

@@ -625,6 +625,18 @@ J
 	[ "$output" -gt 3000 ] && [ "$output" -lt 6000 ]
 }
 
+@test "--shard and --partition without -k take any JSON value, as one run does" {
+	printf '%s\n' '5' '[1]' '"x"' '5' 'null' '{"a":1}' > in.ndjson
+	dedup in.ndjson | sort > all.out
+	for i in 0 1; do dedup --shard $i/2 in.ndjson; done | sort > shards.out
+	run cmp all.out shards.out
+	assert_success
+	partition -n 2 -o p in.ndjson
+	for i in 0 1; do dedup --partition $i/2 p/$i.ndjson; done | sort > parts.out
+	run cmp all.out parts.out
+	assert_success
+}
+
 @test "--shard --stats: every record read is out, a duplicate, a dead letter or skipped, in every shard" {
 	printf '%s\n' '{"id":1}' '{"x":1}' 'bad' '{"id":2}' '{"id":1}' '{"id":"7"}' > in.ndjson
 	for i in 0 1 2; do
