@@ -387,7 +387,17 @@ fail:
 /* Errors name path first: the user knows the file, not its folder. */
 int commit_sync_dir(const char *path, char *err, size_t errlen)
 {
-	const char *slash = strrchr(path, '/');
+	/* "out/" names the folder out, which its parent holds: the last
+	 * slash that counts is the one before the name, not after it */
+	size_t end = strlen(path);
+	while (end > 1 && path[end - 1] == '/')
+		end--;
+	const char *slash = NULL;
+	for (size_t i = end; i-- > 0;)
+		if (path[i] == '/') {
+			slash = path + i;
+			break;
+		}
 	char *dir;
 	if (!slash)
 		dir = xstrdup(".");

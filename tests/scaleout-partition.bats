@@ -318,6 +318,25 @@ J
 	cat p/*.ndjson | sort | cmp - <(sort in.ndjson)
 }
 
+@test "-o DIR/ with a trailing slash: the folder that holds DIR is fsynced after the rename, not DIR" {
+	cc -O2 -shared -fPIC -o shim.so "$BATS_TEST_DIRNAME/faults/shim.c" -ldl
+	[ -z "${IDEM_SANITIZED:-}" ] ||
+		export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	mkdir top
+	printf '{"k":%d}\n' 1 2 3 > in.ndjson
+	# the fourth fsync (two files, the new folder, then the rename's
+	# folder) fails: its message names the folder it was
+	IDEM_IOFAULT=fsync:4:EIO IDEM_IOFAULT_DIR=$PWD LD_PRELOAD=$PWD/shim.so \
+		run partition -n 2 -k .k -o top/p/ in.ndjson
+	assert_failure 2
+	assert_output 'partition: top/p/: fsync folder top: Input/output error'
+	rm -rf top/p
+	IDEM_IOFAULT=fsync:4:EIO IDEM_IOFAULT_DIR=$PWD LD_PRELOAD=$PWD/shim.so \
+		run partition -n 2 -k .k -o top/p in.ndjson
+	assert_failure 2
+	assert_output 'partition: top/p: fsync folder top: Input/output error'
+}
+
 @test "bytes parsed over N shards: the input once, then the partitions once" {
 	orders
 	partition -n 4 -k .order_id -o p --stats in.ndjson 2> pstats

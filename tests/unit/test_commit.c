@@ -204,6 +204,16 @@ TEST(sync_dir_of_a_bare_name_uses_the_current_folder)
 	CHECK_INT(commit_sync_dir("/top", err, sizeof err), 0);
 }
 
+TEST(sync_dir_of_a_folder_named_with_a_slash_is_its_parent)
+{
+	/* "no-such/x/" is the folder x in no-such: the parent is named */
+	CHECK_INT(commit_sync_dir("no-such/x/", err, sizeof err), -1);
+	CHECK_STR(err, "no-such/x/: cannot open folder no-such: No such file "
+		       "or directory");
+	CHECK_INT(commit_sync_dir("x//", err, sizeof err), 0);
+	CHECK_INT(commit_sync_dir("/top/", err, sizeof err), 0);
+}
+
 TEST(write_all_writes_everything)
 {
 	int fds[2];
@@ -344,6 +354,7 @@ int main(int argc, char **argv)
 	RUN(path_under_a_regular_file_is_an_error);
 	RUN(rename_onto_a_folder_fails_and_cleans_up);
 	RUN(sync_dir_of_a_bare_name_uses_the_current_folder);
+	RUN(sync_dir_of_a_folder_named_with_a_slash_is_its_parent);
 	RUN(write_all_writes_everything);
 	RUN(lock_is_exclusive_across_processes);
 	RUN(lock_in_a_missing_folder_is_an_error);
