@@ -562,12 +562,16 @@ int main(int argc, char **argv)
 				"reconcile (-k, or no key) would take them "
 				"for records");
 	if (have_delay && !opt.time)
-		cli_usage_error("--delay goes with -t");
+		cli_usage_error(have_g ? "--delay goes with -t"
+				       : "--delay goes with -g and -t: the "
+					 "watermark they carry is read by "
+					 "window, not by dedup or reconcile");
 	/* Epoch numbers are read from -t, or without it from the upstream
-	 * _watermark lines -g passes on; with neither there are none. */
-	if (have_unit && !opt.time && !have_g)
-		cli_usage_error("--time-unit goes with -t (or with -g, for "
-				"upstream _watermark lines)");
+	 * _watermark lines -g passes on; without -g there are none. */
+	if (have_unit && !have_g)
+		cli_usage_error("--time-unit goes with -g: the unit of the "
+				"epoch numbers of -t and of upstream "
+				"_watermark lines");
 	/* with -o, the outputs are in a folder that must not exist yet */
 	struct cli_output outs[2];
 	size_t nouts = 0;

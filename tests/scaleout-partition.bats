@@ -280,7 +280,8 @@ J
 	assert_line --index 0 'partition: -k and -g do not mix: -k keys as dedup and reconcile do, -g as window does'
 	run partition -n 2 -k .k --delay 1m in.ndjson
 	assert_failure 2
-	assert_line --index 0 'partition: --delay goes with -t'
+	assert_line --index 0 'partition: --delay goes with -g and -t: the watermark they carry is read by window, not by dedup or reconcile'
+	refused 'partition: --delay goes with -t' partition -n 2 -g .k --delay 1m in.ndjson
 }
 
 @test "-t without -g is refused: dedup and reconcile would stop at the _watermark lines it writes" {
@@ -292,12 +293,12 @@ J
 	done
 }
 
-@test "--time-unit without -t or -g is refused: no epoch number is read" {
+@test "--time-unit without -g is refused: no epoch number is read" {
 	printf '{"k":1}\n' > in.ndjson
 	for keys in '-k .k' ''; do
 		run partition -n 2 $keys --time-unit ms in.ndjson
 		assert_failure 2
-		assert_line --index 0 'partition: --time-unit goes with -t (or with -g, for upstream _watermark lines)'
+		assert_line --index 0 'partition: --time-unit goes with -g: the unit of the epoch numbers of -t and of upstream _watermark lines'
 	done
 	# with -g it reads the upstream watermark's epoch numbers
 	printf '{"k":1}\n{"_watermark":5000}\n' > in.ndjson
