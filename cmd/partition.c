@@ -117,8 +117,8 @@ static void usage(int status)
 	FILE *f = status ? stderr : stdout;
 	fprintf(f,
 "Usage: partition -n N [-k EXPR]... [-o DIR] [OPTION]... [FILE]...\n"
-"       partition -n N -g EXPR... [-t EXPR [--delay DUR]] [-o DIR] [OPTION]...\n"
-"                 [FILE]...\n"
+"       partition -n N -g EXPR... [-t EXPR [--delay DUR]] [-o DIR]\n"
+"                 [OPTION]... [FILE]...\n"
 "Send each NDJSON record to partition I of N by its key's hash: the hash\n"
 "of --shard I/N, so partition I holds exactly the keys shard I owns.\n"
 "\n"
