@@ -174,6 +174,65 @@ J
 	assert_output '      target    1     1         0   1.004  9474289aba37*'
 }
 
+@test "the same records in another order count a key in the same partition on both sides, and agree" {
+	printf '%s\n' '{"id":1,"d":"A"}' '{"id":1,"d":"B"}' > s.ndjson
+	printf '%s\n' '{"id":1,"d":"B"}' '{"id":1,"d":"A"}' > t.ndjson
+	run sh -c 'reconcile -k .id --by .d s.ndjson t.ndjson | jq -c "[.partition, .match, .source.keys, .target.keys, .target.duplicate_keys]"'
+	assert_output - <<'J'
+["A",true,1,1,1]
+["B",true,0,0,0]
+[null,true,1,1,1]
+J
+	run reconcile -k .id --by .d s.ndjson t.ndjson
+	assert_success
+}
+
+@test "a partition that differs makes the total line's match false and exit 1, though the totals add up alike" {
+	printf '{"id":1,"d":"A"}\n' > s.ndjson
+	printf '{"id":1,"d":"B"}\n' > t.ndjson
+	run sh -c 'reconcile -k .id --by .d --ignore d s.ndjson t.ndjson | jq -c "[.partition, .match]"'
+	assert_output - <<'J'
+["A",false]
+["B",false]
+[null,false]
+J
+	run reconcile -k .id --by .d --ignore d s.ndjson t.ndjson
+	assert_failure 1
+	run sh -c 'reconcile -k .id --by .d --ignore d --format table s.ndjson t.ndjson | tail -n 2'
+	assert_output - <<'T'
+TOTAL     source    1     1         0  4d35b43134af  0 missing, 0 extra, 0 changed
+          target    1     1         0  4d35b43134af
+T
+}
+
+@test "sums within --tolerance in every partition but not in total do not agree: exit 1" {
+	printf '%s\n' '{"id":1,"d":"A","x":1}' '{"id":2,"d":"B","x":1}' > s.ndjson
+	printf '%s\n' '{"id":1,"d":"A","x":2}' '{"id":2,"d":"B","x":2}' > t.ndjson
+	run sh -c 'reconcile -k .id --by .d --ignore x --sum .x --tolerance 1 s.ndjson t.ndjson | jq -c "[.partition, .match]"'
+	assert_output - <<'J'
+["A",true]
+["B",true]
+[null,false]
+J
+	run reconcile -k .id --by .d --ignore x --sum .x --tolerance 1 s.ndjson t.ndjson
+	assert_failure 1
+}
+
+@test "compare: a bucket that differs makes the total line's match false, though the partitions add up alike" {
+	printf '%s\n' '{"id":1,"x":1}' '{"id":2,"x":2}' > s.ndjson
+	printf '%s\n' '{"id":1,"x":2}' '{"id":2,"x":1}' > t.ndjson
+	reconcile summarize -k .id --ignore id s.ndjson > s.sum
+	reconcile summarize -k .id --ignore id t.ndjson > t.sum
+	run sh -c 'reconcile compare s.sum t.sum | jq -c "[.total, .match, .bucket]"'
+	assert_output - <<'J'
+[true,false,null]
+[null,null,35]
+[null,null,207]
+J
+	run reconcile compare s.sum t.sum
+	assert_failure 1
+}
+
 @test "a table on request, with the differing cells marked" {
 	source_file
 	sed -e '/"id":3/d' -e 's/"amount":3,/"amount":4,/' s.ndjson > t.ndjson

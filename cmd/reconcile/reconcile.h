@@ -199,10 +199,11 @@ struct report_in {
 	size_t nfields;
 	bool no_keys;         /* compare: summaries hold no key counts */
 	bool summary_rejects; /* compare: a summary counted dead letters */
+	bool buckets_differ;  /* compare: a key-hash bucket differs */
 };
-void report(const struct report_in *in);
+/* Writes the report; true when the inputs agree (the exit status). */
+bool report(const struct report_in *in);
 bool report_is_table(void);
-bool sums_agree(const struct dec *a, const struct dec *b);
 
 /* columns.c: --columns / --ignore and the field-level diff */
 struct expr;

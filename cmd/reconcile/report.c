@@ -41,7 +41,7 @@ static bool sum_agrees(const struct dec *a, const struct dec *b)
 	return dec_cmp(&d, &opt.tolerance) <= 0;
 }
 
-bool sums_agree(const struct dec *a, const struct dec *b)
+static bool sums_agree(const struct dec *a, const struct dec *b)
 {
 	for (size_t s = 0; s < opt.nsums; s++)
 		if (!sum_agrees(&a[s], &b[s]))
@@ -56,6 +56,22 @@ static bool part_match(const struct report_in *in, const struct part *p)
 	       sums_agree(s->sum, t->sum) && !p->missing && !p->extra &&
 	       !p->changed &&
 	       (in->no_keys || (s->keys == t->keys && s->dups == t->dups));
+}
+
+/* The answer: every partition and the total match, no record was
+ * dead-lettered and no key-hash bucket differs.  The total line's match,
+ * the table's TOTAL status and the exit status all say this, so none of
+ * them says agree where another line differs (a --by column left out by
+ * --ignore, sums within --tolerance per partition but not in total). */
+static bool inputs_agree(const struct report_in *in, const struct part *tot)
+{
+	if (!part_match(in, tot) || in->rejected[SRC] || in->rejected[TGT] ||
+	    in->buckets_differ)
+		return false;
+	for (size_t i = 0; i < in->nparts; i++)
+		if (!part_match(in, in->parts[i]))
+			return false;
+	return true;
 }
 
 static void total_of(struct part **parts, size_t n, struct part *tot)
@@ -118,7 +134,7 @@ static void side_json(const struct report_in *in, struct buf *b,
 }
 
 static void part_json(const struct report_in *in, struct buf *b,
-		      const struct part *p, bool total)
+		      const struct part *p, bool total, bool match)
 {
 	buf_reset(b);
 	if (total) {
@@ -132,9 +148,7 @@ static void part_json(const struct report_in *in, struct buf *b,
 	}
 	bool rej = total && (opt.dlq_path || in->summary_rejects);
 	buf_adds(b, ",\"match\":");
-	buf_adds(b, part_match(in, p) && !(rej && (in->rejected[SRC] ||
-					       in->rejected[TGT]))
-			    ? "true" : "false");
+	buf_adds(b, match ? "true" : "false");
 	buf_adds(b, ",\"source\":");
 	side_json(in, b, &p->side[SRC], rej ? &in->rejected[SRC] : NULL);
 	buf_adds(b, ",\"target\":");
@@ -239,7 +253,7 @@ static struct row *new_row(void)
 }
 
 static void table_part(const struct report_in *in, const struct part *p,
-		       const char *label)
+		       const char *label, bool match)
 {
 	const struct side_stats *sd[2] = {&p->side[SRC], &p->side[TGT]};
 	for (int side = 0; side < 2; side++) {
@@ -269,9 +283,8 @@ static void table_part(const struct report_in *in, const struct part *p,
 		r->cell[c++] = mark(xstrdup(hex), t && !fp_eq(st->fp, sd[0]->fp));
 		if (side == SRC) {
 			if (in->no_keys) {
-				r->cell[c++] = xstrdup(part_match(in, p) ? "ok"
-								     : "DIFF");
-			} else if (part_match(in, p)) {
+				r->cell[c++] = xstrdup(match ? "ok" : "DIFF");
+			} else if (match) {
 				r->cell[c++] = xstrdup("ok");
 			} else {
 				char *s = xmalloc(96);
@@ -465,7 +478,7 @@ bool report_is_table(void)
 	       (opt.format == FMT_AUTO && isatty(STDOUT_FILENO));
 }
 
-void report(const struct report_in *in)
+bool report(const struct report_in *in)
 {
 	struct part **parts = in->parts, **byidx = in->byidx;
 	size_t nparts = in->nparts, ndiffs = in->ndiffs;
@@ -473,6 +486,7 @@ void report(const struct report_in *in)
 	struct part tot;
 	struct buf b = {0};
 	total_of(parts, nparts, &tot);
+	bool agree = inputs_agree(in, &tot);
 	if (in->nfields > 1)
 		qsort(in->fields, in->nfields, sizeof *in->fields,
 		      field_cmp);
@@ -481,13 +495,14 @@ void report(const struct report_in *in)
 		for (size_t i = 0; i < ndiffs; i++)
 			diff_json(&b, &diffs[i], byidx, false);
 		buf_free(&b);
-		return;
+		return agree;
 	}
 	if (!table) {
 		if (opt.by_src)
 			for (size_t i = 0; i < nparts; i++)
-				part_json(in, &b, parts[i], false);
-		part_json(in, &b, &tot, true);
+				part_json(in, &b, parts[i], false,
+					  part_match(in, parts[i]));
+		part_json(in, &b, &tot, true, agree);
 		long long shown[3] = {0, 0, 0};
 		for (size_t i = 0; i < ndiffs; i++) {
 			bool rec = opt.show > 0 &&
@@ -495,15 +510,15 @@ void report(const struct report_in *in)
 			diff_json(&b, &diffs[i], byidx, rec);
 		}
 		buf_free(&b);
-		return;
+		return agree;
 	}
 	table_header(in);
 	for (size_t i = 0; opt.by_src && i < nparts; i++) {
 		char *bare = bare_label(parts[i]);
-		table_part(in, parts[i], bare);
+		table_part(in, parts[i], bare, part_match(in, parts[i]));
 		free(bare);
 	}
-	table_part(in, &tot, "TOTAL");
+	table_part(in, &tot, "TOTAL", agree);
 	table_print(in);
 	if (opt.bucket >= 0) {
 		buf_reset(&b);
@@ -533,4 +548,5 @@ void report(const struct report_in *in)
 	}
 	table_keys(diffs, ndiffs, byidx);
 	buf_free(&b);
+	return agree;
 }
