@@ -836,17 +836,27 @@ void cli_check_outputs(const struct cli_output *outs, size_t n,
 		cli_die(EXIT_TROUBLE, "%s", msg);
 }
 
+/* "-" is what standard input is: a regular file there is read from its
+ * start by /dev/stdin or its own path as well. */
+static int input_stat(const char *f, struct stat *st)
+{
+	return strcmp(f, "-") ? stat(f, st) : fstat(STDIN_FILENO, st);
+}
+
 void cli_inputs_once(char *const *files, const char *where)
 {
 	for (size_t i = 0; files[i]; i++) {
 		struct stat a, b;
-		bool file = stat(files[i], &a) == 0 && S_ISREG(a.st_mode);
+		bool file = input_stat(files[i], &a) == 0 && S_ISREG(a.st_mode);
 		for (size_t j = 0; j < i; j++) {
-			if (!strcmp(files[i], files[j]) && strcmp(files[i], "-"))
+			bool dash = !strcmp(files[i], "-");
+			if (!strcmp(files[i], files[j]) && !dash)
 				cli_die(EXIT_TROUBLE, "%s: named twice: its "
 					"records would count twice %s; name "
 					"each once", files[i], where);
-			if (file && stat(files[j], &b) == 0 &&
+			if (dash && !strcmp(files[j], "-"))
+				continue; /* read once: then at its end */
+			if (file && input_stat(files[j], &b) == 0 &&
 			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
 				cli_die(EXIT_TROUBLE, "%s: the same file as %s "
 					"(a hard link or a second name): its "

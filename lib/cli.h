@@ -292,7 +292,9 @@ void cli_check_common_outputs(char *const *files, const char *late,
 /* For a tool that adds up what it reads (reconcile summarize, dlq
  * stats): die when an input (NULL-terminated) is named twice, or is the
  * same file as another (a hard link, a second path), since its records
- * would count twice `where` ("in the summary").  "-" may repeat. */
+ * would count twice `where` ("in the summary").  "-" may repeat; it is
+ * the file on standard input, so "- /dev/stdin" (or its path) is one
+ * file named twice. */
 void cli_inputs_once(char *const *files, const char *where);
 /* Write one record and its newline; nothing when not open. */
 void cli_side_write(struct cli_side *s, const char *rec, size_t len);

@@ -280,6 +280,16 @@ J
 	assert_output --partial 'only one of SOURCE and TARGET can be -'
 }
 
+@test "one pipe named as both sides (- and /dev/stdin) is refused, not read as an empty target" {
+	printf '{"id":1}\n' > s.ndjson
+	run sh -c 'cat s.ndjson | reconcile -k .id - /dev/stdin'
+	assert_failure 2
+	assert_line -n 0 "reconcile: - and /dev/stdin are one stream (a pipe): the target would read only what the source left; save it to a file, or give it once"
+	# a regular file on stdin is read afresh by each side
+	run sh -c 'reconcile -k .id - /dev/stdin < s.ndjson'
+	assert_success
+}
+
 @test "requires -k and two inputs" {
 	run reconcile s.ndjson t.ndjson
 	assert_failure 2
@@ -695,6 +705,19 @@ E
 	run reconcile summarize -k .k a.ndjson ./b.ndjson
 	assert_failure 2
 	assert_output 'reconcile: ./b.ndjson: the same file as a.ndjson (a hard link or a second name): its records would count twice in the summary; name each once'
+}
+
+@test "summarize refuses - beside the file standard input is: its records would count twice" {
+	printf '{"k":1}\n' > a.ndjson
+	run sh -c 'reconcile summarize -k .k - /dev/stdin < a.ndjson'
+	assert_failure 2
+	assert_output 'reconcile: /dev/stdin: the same file as - (a hard link or a second name): its records would count twice in the summary; name each once'
+	run sh -c 'reconcile summarize -k .k a.ndjson - < a.ndjson'
+	assert_failure 2
+	assert_output 'reconcile: -: the same file as a.ndjson (a hard link or a second name): its records would count twice in the summary; name each once'
+	# stdin read to its end gives nothing the second time
+	run sh -c 'reconcile summarize -k .k - - < a.ndjson | sed -n 2p'
+	assert_output '{"rows":1,"sum":{},"fingerprint":"'"$(reconcile summarize -k .k a.ndjson | sed -n 2p | jq -r .fingerprint)"'"}'
 }
 
 @test "merge and compare of format 1 summaries say that their shards cannot be checked" {

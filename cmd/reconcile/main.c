@@ -963,6 +963,24 @@ static void reader_init(struct reader *r, int side)
 
 /* ---- main ---- */
 
+/* A pipe, a FIFO or a socket named as both sides (- and /dev/stdin,
+ * one FIFO twice) is one stream: the target would read what the source
+ * left of it, nothing, and every key would be missing.  A regular file
+ * is read afresh by each side (a file against itself agrees), and a
+ * device (/dev/null, a terminal) gives each its own reads. */
+static void same_stream(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if ((strcmp(a, "-") ? stat(a, &sa) : fstat(STDIN_FILENO, &sa)) != 0 ||
+	    (strcmp(b, "-") ? stat(b, &sb) : fstat(STDIN_FILENO, &sb)) != 0 ||
+	    !(S_ISFIFO(sa.st_mode) || S_ISSOCK(sa.st_mode)) ||
+	    sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino)
+		return;
+	cli_usage_error("%s and %s are one stream (a pipe): "
+			"the target would read only what the source left; "
+			"save it to a file, or give it once", a, b);
+}
+
 static uint64_t default_memory(void)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
@@ -1204,6 +1222,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(rd[SRC].path, "-") && !strcmp(rd[TGT].path, "-"))
 		cli_usage_error("only one of SOURCE and TARGET can be -");
+	same_stream(rd[SRC].path, rd[TGT].path);
 	/* One side after the other, each parsed on every thread: read at
 	 * once, the sides' dead letters would interleave and which side's
 	 * bad record stops the run would depend on timing; this way -j N
