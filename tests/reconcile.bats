@@ -290,6 +290,35 @@ J
 	assert_success
 }
 
+@test "a source replaced or rewritten before the second read stops the run, not names keys never compared" {
+	printf '%s\n' '{"id":1,"v":1}' '{"id":3,"v":4}' > t.ndjson
+	mkfifo tgt
+	# the target is read after the whole source: the source changes
+	# before the target ends, so before the second read
+	for how in 'mv new.ndjson s.ndjson' 'cat new.ndjson > s.ndjson' \
+		'echo "{\"id\":4}" >> s.ndjson'; do
+		printf '%s\n' '{"id":1,"v":1}' '{"id":2,"v":2}' '{"id":3,"v":3}' > s.ndjson
+		printf '%s\n' '{"id":7,"v":1}' '{"id":8,"v":2}' '{"id":9,"v":3}' > new.ndjson
+		sh -c "exec 3>tgt; cat t.ndjson >&3; $how; exec 3>&-" &
+		run reconcile -k .id --keys-only s.ndjson tgt
+		wait
+		case $how in
+		mv*)
+			assert_failure 2
+			assert_output 'reconcile: s.ndjson: replaced or cut short while reconcile ran; run it again on inputs that hold still' ;;
+		cat*)
+			assert_failure 2
+			assert_output 'reconcile: s.ndjson:2: changed while reconcile ran' ;;
+		*)	# a line added at the end changes nothing read
+			assert_failure 1
+			assert_output - <<'J'
+{"diff":"missing","key":2}
+{"diff":"changed","key":3,"source_rows":1,"target_rows":1}
+J
+		esac
+	done
+}
+
 @test "requires -k and two inputs" {
 	run reconcile s.ndjson t.ndjson
 	assert_failure 2

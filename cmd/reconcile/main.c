@@ -76,6 +76,8 @@ struct reader {
 	char **names; /* the first such record's member names */
 	char *reread; /* where the second read finds this input */
 	struct zout *copy; /* the copy of a pipe, for the second read */
+	struct stat file; /* a regular file as the first read found it */
+	bool have_file;
 };
 
 static struct reader rd[2];
@@ -639,6 +641,8 @@ static void read_input(struct reader *r, const char *path)
 		r->copy = zout_open(copy_fd, 1);
 	} else {
 		r->reread = xstrdup(path);
+		r->file = st;
+		r->have_file = !once;
 	}
 	char *files[] = {(char *)path, NULL};
 	struct par_ops ops = {
@@ -781,6 +785,16 @@ static void find_keys(struct reader *r)
 	if (!in)
 		rdie("%s", err);
 	const char *name = lines_name(in);
+	/* A file replaced (renamed over) or cut short since the first read
+	 * holds other records at the ordinals kept: the keys and records
+	 * reported would be ones that were never compared.  Lines added at
+	 * its end are no matter (a growing log). */
+	struct stat now;
+	if (r->have_file &&
+	    (stat(r->reread, &now) != 0 || now.st_dev != r->file.st_dev ||
+	     now.st_ino != r->file.st_ino || now.st_size < r->file.st_size))
+		rdie("%s: replaced or cut short while reconcile ran; run it "
+		     "again on inputs that hold still", name);
 	struct line ln;
 	struct scan_error se;
 	int rc = 0;
@@ -796,7 +810,9 @@ static void find_keys(struct reader *r)
 		if (ln.torn || ln.too_long ||
 		    scan_record(&r->w0.cw.rec, ln.p, ln.len, &se) != 0 ||
 		    ln.p[r->w0.cw.rec.start] != '{' ||
-		    !eval_key(&r->w0, NULL, NULL, &r->keytext))
+		    !eval_key(&r->w0, NULL, NULL, &r->keytext) ||
+		    !fp_eq(value_fp(r->w0.cw.scratch.p, r->w0.cw.scratch.len),
+			   d->key))
 			rdie("%s:%" PRIu64 ": changed while reconcile ran",
 			     name, ln.lineno);
 		d->key_side[r->side] = xstrndup(r->keytext.p, r->keytext.len);
