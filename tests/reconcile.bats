@@ -440,6 +440,16 @@ reconcile: txlog:tbl@9: txlog cat failed (exit 2)
 E
 }
 
+@test "summarize refuses a txlog table named twice, by another path or at another version" {
+	txlog_table
+	run reconcile summarize -k .id txlog:tbl txlog:./tbl
+	assert_failure 2
+	assert_output 'reconcile: txlog:./tbl: the same table as txlog:tbl: its records would count twice in the summary; name each table once'
+	run reconcile summarize -k .id txlog:tbl@1 all.ndjson txlog:tbl
+	assert_failure 2
+	assert_output 'reconcile: txlog:tbl: the same table as txlog:tbl@1: its records would count twice in the summary; name each table once'
+}
+
 @test "--memory spills to disk and gives the same answer" {
 	n=$(quick 3000 600)
 	gen -n "$n" --keys "$n" -s 3 > s.ndjson

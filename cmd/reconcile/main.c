@@ -874,15 +874,55 @@ static const char *txlog_program(void)
 	return "txlog";
 }
 
+/* The table's path in "txlog:PATH[@VERSION]" (malloc'd), and in the
+ * same block its version, or NULL. */
+static char *txlog_split(const char *arg, char **version)
+{
+	char *path = xstrdup(arg + 6);
+	char *at = strrchr(path, '@');
+	*version = NULL;
+	if (at && at[1] && strspn(at + 1, "0123456789") == strlen(at + 1)) {
+		*at = '\0';
+		*version = at + 1;
+	}
+	return path;
+}
+
+/* summarize: a table named twice, by a second path or at two versions
+ * (one holds the other's records), would count its records twice, as a
+ * file named twice would. */
+static void tables_once(char *const *files)
+{
+	for (size_t i = 0; files[i]; i++) {
+		char *vi, *pi;
+		struct stat a, b;
+		if (strncmp(files[i], "txlog:", 6) != 0)
+			continue;
+		pi = txlog_split(files[i], &vi);
+		bool ok = stat(pi, &a) == 0;
+		free(pi);
+		for (size_t j = 0; ok && j < i; j++) {
+			char *vj, *pj;
+			if (strncmp(files[j], "txlog:", 6) != 0)
+				continue;
+			pj = txlog_split(files[j], &vj);
+			bool same = stat(pj, &b) == 0 && a.st_dev == b.st_dev &&
+				    a.st_ino == b.st_ino;
+			free(pj);
+			if (same)
+				cli_die(EXIT_TROUBLE, "%s: the same table as %s: "
+					"its records would count twice in the "
+					"summary; name each table once",
+					files[i], files[j]);
+		}
+	}
+}
+
 static const char *txlog_input(const char *arg)
 {
 	const char *prog = txlog_program();
-	char *path = xstrdup(arg + 6), *version = NULL;
-	char *at = strrchr(path, '@');
-	if (at && at[1] && strspn(at + 1, "0123456789") == strlen(at + 1)) {
-		*at = '\0';
-		version = at + 1;
-	}
+	char *version;
+	char *path = txlog_split(arg, &version);
 	if (!*path)
 		cli_usage_error("%s: want txlog:PATH[@VERSION]", arg);
 	int fd[2];
@@ -1202,6 +1242,7 @@ int main(int argc, char **argv)
 		char *stdin_only[] = {"-", NULL};
 		char **files = optind < argc ? argv + optind : stdin_only;
 		cli_inputs_once(files, "in the summary");
+		tables_once(files);
 		rd[SRC].threads = opt.threads;
 		for (; *files; files++) {
 			const char *f = *files;
