@@ -787,6 +787,22 @@ E
 J
 }
 
+@test "a report or summary that cannot be written letters nothing, so its re-run letters each bad record once" {
+	printf '{"k":1}\nnot json\n' > a.ndjson
+	run sh -c 'reconcile -k .k --dlq bad.ndjson a.ndjson a.ndjson > /dev/full'
+	assert_failure 2
+	assert_output 'reconcile: stdout: No space left on device'
+	run cat bad.ndjson
+	assert_output ''
+	run sh -c 'reconcile summarize -k .k --dlq bad.ndjson a.ndjson > /dev/full'
+	assert_failure 2
+	run cat bad.ndjson
+	assert_output ''
+	reconcile summarize -k .k --dlq bad.ndjson a.ndjson > a.sum
+	run jq -c '[.original_record, .source.line]' bad.ndjson
+	assert_output '["not json",2]'
+}
+
 @test "a summary counts its dead-lettered records, and compare does not call a layer with any in agreement" {
 	printf '{"k":1}\nbad\n' > s.ndjson
 	printf '{"k":1}\n' > t.ndjson

@@ -513,8 +513,8 @@ static void reject(struct reader *r, const struct line *ln, const char *name,
 		.replayable = !ln->too_long && !ln->torn, .file = name,
 		.line = ln->lineno,
 	};
-	/* held until every input is read (finish_inputs): a run that
-	 * dies on a later input letters nothing its re-run letters again */
+	/* held until the report is out (release_letters): a run that
+	 * dies first letters nothing its re-run letters again */
 	pthread_mutex_lock(&rc_lock);
 	cli_letter(run.dlq, &l);
 	pthread_mutex_unlock(&rc_lock);
@@ -1047,14 +1047,20 @@ static uint64_t default_memory(void)
 
 static void finish_inputs(void)
 {
-	char err[512];
 	cli_progress_done();
 	for (int side = 0; side < 2; side++) {
 		cli_stats.records_in += rd[side].records;
 		cli_stats.bytes_in += rd[side].bytes;
 	}
-	(void)err;
-	cli_letters_release(); /* every input read whole: now they count */
+}
+
+/* The dead letters go out once the report (or summary) that counts them
+ * has: a run that dies before, on an input or on stdout, letters
+ * nothing, so its re-run letters each bad record once.  A report said
+ * twice is no harm; a letter appended twice is replayed twice. */
+static void release_letters(void)
+{
+	cli_letters_release();
 	cli_dlq_close(&run.dlq);
 }
 
@@ -1265,6 +1271,7 @@ int main(int argc, char **argv)
 			      rd[SRC].rejected);
 		free(cov.have);
 		cli_out_commit();
+		release_letters();
 		print_stats();
 		cli_out_close();
 		return EXIT_OK;
@@ -1343,6 +1350,7 @@ int main(int argc, char **argv)
 	};
 	bool agree = report(&rin);
 	cli_out_commit();
+	release_letters();
 	print_stats();
 	cli_out_close();
 	return agree ? EXIT_OK : EXIT_FINDING;
