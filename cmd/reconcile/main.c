@@ -272,6 +272,9 @@ static uint32_t part_find(struct part ***parts, size_t *nparts, size_t *cap,
 		struct part *p = part_new(v, n);
 		(*parts)[*nparts] = p;
 		*pay = ++*nparts;
+	} else if (run.summarize) {
+		/* a report labels it as the source first spelled it */
+		part_spelling((*parts)[*pay - 1], v, n);
 	}
 	return (uint32_t)(*pay - 1);
 }

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "lines.h"
@@ -55,3 +56,12 @@ struct part *part_new(const char *v, size_t n)
 	return p;
 }
 
+void part_spelling(struct part *p, const char *v, size_t n)
+{
+	if (n > p->label_len ||
+	    (n == p->label_len && memcmp(v, p->label, n) >= 0))
+		return;
+	free(p->label);
+	p->label = xstrndup(v, n);
+	p->label_len = n;
+}

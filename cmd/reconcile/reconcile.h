@@ -186,6 +186,11 @@ uint32_t bucket_of(struct fp128 key);
  * MAX_SUMS).  Counts its bytes against --memory and dies, naming --by
  * and --memory, when the partitions alone would pass their share. */
 struct part *part_new(const char *v, size_t n);
+/* v (n bytes), another spelling of p's value, in a summary: p keeps the
+ * least of them (the shortest, then by bytes), so that the label does not
+ * depend on which record, shard or summary came first ("d" and "\u0064",
+ * one instant at two offsets): shards merge into the whole byte for byte. */
+void part_spelling(struct part *p, const char *v, size_t n);
 
 /* report.c: what the report shows, handed in, not set in globals */
 struct report_in {

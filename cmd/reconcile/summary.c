@@ -344,6 +344,8 @@ static struct part *set_part(struct sumset *set, const char *v, size_t n)
 		struct part *p = part_new(v, n);
 		set->parts[set->nparts] = p;
 		*pay = ++set->nparts;
+	} else {
+		part_spelling(set->parts[*pay - 1], v, n);
 	}
 	return set->parts[*pay - 1];
 }
