@@ -605,6 +605,20 @@ E
 	reconcile merge s1.sum s2.sum s0.sum | cmp - whole.sum
 }
 
+@test "merge and compare refuse a summary that is also their standard output" {
+	printf '{"id":1}\n' > a.ndjson
+	reconcile summarize -k .id a.ndjson > a.sum
+	cp a.sum keep.sum
+	run sh -c 'reconcile merge a.sum >> a.sum'
+	assert_failure 2
+	assert_output 'reconcile: standard output is also an input: a file written while it is read loses or repeats records; name another'
+	cmp a.sum keep.sum
+	run sh -c 'reconcile compare keep.sum a.sum >> a.sum'
+	assert_failure 2
+	assert_output 'reconcile: standard output is also an input: a file written while it is read loses or repeats records; name another'
+	cmp a.sum keep.sum
+}
+
 @test "compare refuses summaries made with other options" {
 	printf '{"id":1,"x":1}\n' > a.ndjson
 	reconcile summarize -k .id a.ndjson > a.sum

@@ -1201,11 +1201,15 @@ int main(int argc, char **argv)
 	if (verb && !strcmp(verb, "compare")) {
 		if (argc - optind != 2)
 			cli_verb_usage_error(v, "want two summaries");
+		cli_check_common_outputs(argv + optind, NULL, NULL, NULL);
 		return summary_compare(argv[optind], argv[optind + 1]);
 	}
 	if (verb && !strcmp(verb, "merge")) {
 		if (argc - optind < 1)
 			cli_verb_usage_error(v, "want at least one summary");
+		/* merge >> a.sum of a.sum: a.sum read, then two summaries in
+		 * it, which no reader takes */
+		cli_check_common_outputs(argv + optind, NULL, NULL, NULL);
 		return summary_merge(argv + optind, argc - optind);
 	}
 	if (opt.nkeys == 0)
