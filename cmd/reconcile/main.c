@@ -178,8 +178,8 @@ static const struct cli_opthelp option_help[] = {
 	{"stats",
 	 "      --stats           print counts as one JSON line on stderr\n"},
 	{"threads",
-	 "  -j, --threads N       parse on N threads, half a side (0: every\n"
-	 "                        core; default every core up to 8)\n"},
+	 "  -j, --threads N       parse each side in turn on N threads (0:\n"
+	 "                        every core; default every core up to 8)\n"},
 };
 #define NHELP (sizeof option_help / sizeof option_help[0])
 
