@@ -440,6 +440,27 @@ reconcile: txlog:tbl@9: txlog cat failed (exit 2)
 E
 }
 
+@test "a bad record of a txlog table is named by the table, not by the pipe it is read from" {
+	txlog_table
+	run reconcile -k .id --sum .x txlog:tbl all.ndjson
+	assert_failure 2
+	assert_output 'reconcile: txlog:tbl:1: missing --sum .x'
+	run reconcile summarize -k .id --sum .x txlog:tbl@1
+	assert_failure 2
+	assert_output 'reconcile: txlog:tbl@1:1: missing --sum .x'
+	run reconcile -k .id --sum .v --by .x --dlq bad.ndjson txlog:tbl all.ndjson
+	assert_failure 1
+	run jq -c .source bad.ndjson
+	assert_output - <<'J'
+{"tool":"reconcile","file":"txlog:tbl","line":1}
+{"tool":"reconcile","file":"txlog:tbl","line":2}
+{"tool":"reconcile","file":"txlog:tbl","line":3}
+{"tool":"reconcile","file":"all.ndjson","line":1}
+{"tool":"reconcile","file":"all.ndjson","line":2}
+{"tool":"reconcile","file":"all.ndjson","line":3}
+J
+}
+
 @test "summarize refuses a txlog table named twice, by another path or at another version" {
 	txlog_table
 	run reconcile summarize -k .id txlog:tbl txlog:./tbl

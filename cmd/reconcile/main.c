@@ -71,6 +71,7 @@ struct reader {
 	bool spilled;
 	uint64_t records, bytes, rejected;
 	const char *path;
+	const char *name; /* the input as messages and dead letters name it */
 	uint64_t cols_seen; /* --columns/--ignore found in some record */
 	uint64_t projected; /* records whose columns were looked at */
 	char **names; /* the first such record's member names */
@@ -596,6 +597,7 @@ static void apply(const struct line *ln, const char *name, void *slot)
 	struct reader *r = applying;
 	const struct slot *s = slot;
 	char err[512];
+	name = r->name; /* txlog:PATH, not the pipe it is read from */
 	r->records++;
 	if (r->copy && (zout_write(r->copy, ln->p, ln->len, err, sizeof err) ||
 			zout_write(r->copy, "\n", 1, err, sizeof err)))
@@ -620,8 +622,9 @@ static void apply(const struct line *ln, const char *name, void *slot)
 		cli_progress(r->records, r->bytes);
 }
 
-/* First read of one input: count everything. */
-static void read_input(struct reader *r, const char *path)
+/* First read of one input: count everything.  shown: how the user
+ * named it, when path is not that (txlog:PATH read from a pipe). */
+static void read_input(struct reader *r, const char *path, const char *shown)
 {
 	char err[512];
 	struct stat st;
@@ -630,6 +633,9 @@ static void read_input(struct reader *r, const char *path)
 	int copy_fd = -1;
 	free(r->reread); /* summarize reads its files into one reader */
 	r->reread = NULL;
+	if (!shown)
+		shown = path;
+	r->name = strcmp(shown, "-") ? shown : "<stdin>";
 	if (!run.summarize && once) {
 		/* stdin or a pipe cannot be read twice: keep a copy */
 		const char *dir = tmpdir();
@@ -748,8 +754,7 @@ static void join(void)
 			if (ktab_seal_seg(&rd[side].tab, s, err,
 					  sizeof err) != 0)
 				cli_die(EXIT_TROUBLE, "%s: %s",
-					rd[side].path ? rd[side].path : "-",
-					err);
+					rd[side].name, err);
 		join_seg(s);
 		ktab_clear_seg(&rd[SRC].tab, s);
 		ktab_clear_seg(&rd[TGT].tab, s);
@@ -787,7 +792,8 @@ static void find_keys(struct reader *r)
 				      sizeof err);
 	if (!in)
 		rdie("%s", err);
-	const char *name = lines_name(in);
+	/* the input's name, not that of a pipe's copy */
+	const char *name = r->name;
 	/* A file replaced (renamed over) or cut short since the first read
 	 * holds other records at the ordinals kept: the keys and records
 	 * reported would be ones that were never compared.  Lines added at
@@ -1261,7 +1267,7 @@ int main(int argc, char **argv)
 			const char *f = *files;
 			if (!strncmp(f, "txlog:", 6))
 				f = txlog_input(f);
-			read_input(&rd[SRC], f);
+			read_input(&rd[SRC], f, *files);
 			txlog_wait();
 		}
 		finish_inputs();
@@ -1286,8 +1292,9 @@ int main(int argc, char **argv)
 
 	if (argc - optind != 2)
 		cli_usage_error("want SOURCE and TARGET");
+	const char *shown[2];
 	for (int side = 0; side < 2; side++) {
-		rd[side].path = argv[optind + side];
+		rd[side].path = shown[side] = argv[optind + side];
 		if (!strncmp(rd[side].path, "txlog:", 6))
 			rd[side].path = txlog_input(rd[side].path);
 	}
@@ -1301,8 +1308,8 @@ int main(int argc, char **argv)
 	if (getenv("RECONCILE_NO_THREADS")) /* the bench's old spelling */
 		opt.threads = 1;
 	rd[SRC].threads = rd[TGT].threads = opt.threads;
-	read_input(&rd[SRC], rd[SRC].path);
-	read_input(&rd[TGT], rd[TGT].path);
+	read_input(&rd[SRC], rd[SRC].path, shown[SRC]);
+	read_input(&rd[TGT], rd[TGT].path, shown[TGT]);
 	txlog_wait();
 	finish_inputs();
 	if (rd[SRC].projected || rd[TGT].projected) {
