@@ -319,6 +319,34 @@ J
 	done
 }
 
+@test "a run killed by a signal leaves nothing in TMPDIR: the reader of its output gone, or SIGTERM" {
+	mkdir tmp
+	seq 1 6000 | awk '{ printf "{\"id\":%d}\n", $1 }' > s.ndjson
+	# a report of 6000 missing keys outgrows the pipe: SIGPIPE, with
+	# the copy of stdin and the spilled key tables in the folder
+	printf '{"id":1}\n' > t.ndjson
+	TMPDIR=$PWD/tmp sh -c 'cat t.ndjson | reconcile -k .id --memory 64K s.ndjson - | head -c 1 > /dev/null'
+	run ls -A tmp
+	assert_output ''
+	# stdin a FIFO this shell holds open: reconcile waits in the target
+	mkfifo in
+	exec 4<> in
+	cat t.ndjson >&4
+	TMPDIR=$PWD/tmp reconcile -k .id s.ndjson - < in > /dev/null &
+	pid=$!
+	for i in $(seq 100); do
+		[ -n "$(ls tmp/*/t-input.zst 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	kill -TERM $pid
+	status=0
+	wait $pid || status=$?
+	exec 4>&-
+	[ "$status" -eq 143 ]
+	run ls -A tmp
+	assert_output ''
+}
+
 @test "requires -k and two inputs" {
 	run reconcile s.ndjson t.ndjson
 	assert_failure 2

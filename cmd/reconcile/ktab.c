@@ -327,6 +327,7 @@ struct kent *ktab_find(const struct ktab *t, struct fp128 key)
 	}
 }
 
+/* main.c's on_signal removes these names too: keep them in step */
 static void bucket_path(char *out, size_t cap, const char *dir, int side,
 			size_t s)
 {

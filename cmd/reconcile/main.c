@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -230,6 +231,63 @@ static void tmp_cleanup(void)
 	rmdir(run.tmpdir);
 }
 
+/*
+ * A run killed by a signal (the reader of stdout gone, ^C, kill) ran no
+ * atexit: the folder, which may hold a copy of standard input and the
+ * spilled key tables, stayed in TMPDIR.  The handler removes what the
+ * folder can hold (its names are those of read_input and ktab.c's
+ * bucket_path), formatting nothing, then dies of the signal as before.
+ */
+static char sig_dir[4096]; /* the folder and a '/' */
+static volatile sig_atomic_t sig_dir_len;
+
+static void on_signal(int sig)
+{
+	size_t n = (size_t)sig_dir_len;
+	if (n) {
+		char p[sizeof sig_dir + 16];
+		memcpy(p, sig_dir, n);
+		for (int side = 0; side < 2; side++) {
+			memcpy(p + n, "s-input.zst", 12);
+			p[n] = side ? 't' : 's';
+			unlink(p);
+			for (int b = 0; b < NSEG; b++) {
+				memcpy(p + n + 2, "000.zst", 8);
+				p[n + 2] = (char)('0' + b / 100);
+				p[n + 3] = (char)('0' + b / 10 % 10);
+				p[n + 4] = (char)('0' + b % 10);
+				unlink(p);
+			}
+		}
+		p[n - 1] = '\0';
+		rmdir(p);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void on_signals(const char *dir)
+{
+	static const int sigs[] = {SIGPIPE, SIGINT, SIGTERM, SIGHUP};
+	size_t n = strlen(dir);
+	if (n + 1 >= sizeof sig_dir)
+		return;
+	memcpy(sig_dir, dir, n);
+	sig_dir[n] = '/';
+	sig_dir_len = (sig_atomic_t)(n + 1);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		struct sigaction sa = {0}, old;
+		/* a signal ignored by whoever started us (nohup) stays so;
+		 * SIGPIPE cli_init has set to its default */
+		if (sigaction(sigs[i], NULL, &old) != 0 ||
+		    old.sa_handler == SIG_IGN)
+			continue;
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
 static const char *tmpdir_locked(void);
 
 static const char *tmpdir(void)
@@ -254,6 +312,7 @@ static const char *tmpdir_locked(void)
 		cli_die(EXIT_TROUBLE, "%s: %s", t, strerror(errno));
 	run.tmpdir = t;
 	atexit(tmp_cleanup);
+	on_signals(t);
 	return t;
 }
 
