@@ -859,7 +859,7 @@ static void find_keys(struct reader *r)
 	 * its end are no matter (a growing log). */
 	struct stat now;
 	if (r->have_file &&
-	    (stat(r->reread, &now) != 0 || now.st_dev != r->file.st_dev ||
+	    (fstat(lines_fd(in), &now) != 0 || now.st_dev != r->file.st_dev ||
 	     now.st_ino != r->file.st_ino || now.st_size < r->file.st_size))
 		rdie("%s: replaced or cut short while reconcile ran; run it "
 		     "again on inputs that hold still", name);
