@@ -6,6 +6,7 @@
 # restore.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 mk() {
 	txlog init t --infer --partition-by p
@@ -78,6 +79,18 @@ J
 	run txlog changes t --from 1
 	assert_failure 2
 	assert_output "txlog: t: the commit of version 1 is gone (log cleanup): its changes cannot be read; start --from a later version"
+}
+
+@test "a file gone at a later version of the range refuses before the rows of the earlier ones" {
+	mk
+	echo '{"id":4,"p":"y","v":4}' | txlog append t
+	txlog delete t --where 'id = 1'
+	f=$(jq -r 'select(.remove) | .remove.path' t/_delta_log/00000000000000000003.json)
+	rm "t/$f"
+	run --separate-stderr txlog changes t --from 2
+	assert_failure 2
+	assert_output ''
+	[ "$stderr" = "txlog: t: the changes of version 3 need $f, which is gone (vacuumed?): changes are readable only within vacuum's retention; nothing read" ]
 }
 
 @test "a merge that updates a row to the bytes it had shows the update, as the commit counts it" {

@@ -63,20 +63,8 @@ static void refuse_reserved(const struct ds_type *schema)
 					reserved[k]);
 }
 
-/* The schema a commit sets, if it sets one, through refuse_reserved. */
-static void commit_schema_check(int64_t v, const char *text, size_t n)
-{
-	struct dl_snapshot *w = dl_snapshot_new(opt.table);
-	char err[512];
-	if (dl_apply(w, text, n, v, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
-	refuse_reserved(w->schema);
-	dl_snapshot_free(w);
-}
-
-/* The data file of a commit's add or remove, refused when it is gone. */
-static struct lines *open_changed(const struct dl_snapshot *w,
-				  const struct dl_file *f)
+/* Die 2 when the data file of a commit's add or remove is gone. */
+static void need_changed(const struct dl_snapshot *w, const struct dl_file *f)
 {
 	struct buf b = {0};
 	buf_addf(&b, "%s/%s", w->table, f->path);
@@ -87,6 +75,13 @@ static struct lines *open_changed(const struct dl_snapshot *w,
 			"only within vacuum's retention; nothing read",
 			w->table, (long long)f->version, f->path);
 	buf_free(&b);
+}
+
+/* The data file of a commit's add or remove, refused when it is gone. */
+static struct lines *open_changed(const struct dl_snapshot *w,
+				  const struct dl_file *f)
+{
+	need_changed(w, f);
 	return open_data(w, f);
 }
 
@@ -96,6 +91,23 @@ static bool data_change(const struct dl_file *f)
 	size_t vn;
 	return !(scan_get(f->action, f->action_len, "dataChange", &v, &vn) &&
 		 v[0] == 'f');
+}
+
+/* Before any row is written: the schema a commit sets, if it sets one,
+ * through refuse_reserved, and every data file its changes read still
+ * there -- a vacuumed one found at version 9 after the rows of 2 to 8
+ * were written is no "nothing read". */
+static void commit_precheck(int64_t v, const char *text, size_t n)
+{
+	struct dl_snapshot *w = dl_snapshot_new(opt.table);
+	char err[512];
+	if (dl_apply(w, text, n, v, err, sizeof err) != 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	refuse_reserved(w->schema);
+	for (size_t i = 0; i < w->nfiles; i++)
+		if (data_change(&w->files[i]))
+			need_changed(w, &w->files[i]);
+	dl_snapshot_free(w);
 }
 
 static bool tagged(const struct dl_file *f, const char *tag)
@@ -416,7 +428,7 @@ int verb_changes(void)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	int64_t *times = txlog_commit_times(vs, nv);
 	struct buf text = {0}, o = {0};
-	/* pass 0 checks the schemas, pass 1 writes the rows */
+	/* pass 0 checks the schemas and files, pass 1 writes the rows */
 	for (int pass = 0; pass < 2; pass++) {
 		size_t k = 0;
 		for (int64_t v = opt.from; v <= to; v++) {
@@ -435,7 +447,7 @@ int verb_changes(void)
 					"--from a later version", opt.table,
 					(long long)v);
 			if (pass == 0) {
-				commit_schema_check(v, text.p, text.len);
+				commit_precheck(v, text.p, text.len);
 				continue;
 			}
 			struct instant at = {times[k] / 1000,
