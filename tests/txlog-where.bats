@@ -209,3 +209,33 @@ EOF2
 	run ids cat t
 	assert_output '1,2,3,4'
 }
+
+# another writer's statistics, put in place of txlog's in commit 1
+foreign_stats() {
+	jq -c --arg st "$1" 'if .add then .add.stats = $st
+		elif .commitInfo then .commitInfo |= del(.["idem.xxh3_128"])
+		else . end' t/_delta_log/00000000000000000001.json > c.json
+	mv c.json t/_delta_log/00000000000000000001.json
+}
+
+@test "statistics of another writer skip files only where txlog reads them as the column's type" {
+	cat > s.json <<'JSON'
+{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"n","type":"timestamp_ntz","nullable":true,"metadata":{}},{"name":"ts","type":"timestamp","nullable":true,"metadata":{}}]}
+JSON
+	txlog init t --schema s.json
+	echo '{"id":1,"n":"2024-01-01T08:00:00Z","ts":"2024-01-01T08:00:00Z"}' | txlog append t
+	echo '{"id":2,"n":"2024-01-02T08:00:00Z","ts":"2024-01-02T08:00:00Z"}' | txlog append t
+	# Delta's writers give a timestamp_ntz's bounds without a zone
+	foreign_stats '{"numRecords":1,"minValues":{"id":"1","n":"2024-01-01T08:00:00.000","ts":"2024-01-01T08:00:00.000"},"maxValues":{"id":"1","n":"2024-01-01T08:00:00.000","ts":"2024-01-01T08:00:00.000"},"nullCount":{"id":0,"n":0,"ts":0}}'
+	run ids cat t --where 'n = "2024-01-01T08:00:00"'
+	assert_output '1'
+	run ids cat t --where 'n < "2024-01-02"'
+	assert_output '1'
+	run sh -c "txlog cat t --where 'n > \"2024-01-01T09:00:00\"' --stats 2>&1 >/dev/null | jq -c '[.records_out, .files_skipped]'"
+	assert_output '[1,1]'
+	# a number as a string, a timestamp's bound without a zone: no bound
+	run ids cat t --where 'id < 2'
+	assert_output '1'
+	run ids cat t --where 'ts <= "2024-01-01T08:00:00Z"'
+	assert_output '1'
+}

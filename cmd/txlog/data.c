@@ -1689,13 +1689,64 @@ int txlog_bound_cmp(enum value_order o, const char *v, size_t vn,
 	return value_compare_as(o, v, vn, bound, bn);
 }
 
+/* A JSON value's kind, by its first byte: null, boolean, number,
+ * string, array, object. */
+static int json_kind(char c)
+{
+	switch (c) {
+	case 'n': return 0;
+	case 't': case 'f': return 1;
+	case '"': return 3;
+	case '[': return 4;
+	case '{': return 5;
+	default: return 2;
+	}
+}
+
+/*
+ * A statistics bound as term t compares it, or false when it is none
+ * t can read (another writer's: a string for a number, a NaN, a time
+ * txlog cannot place), and then it rules nothing out: only a bound of
+ * the literal's kind, and on a timestamp column one that names an
+ * instant.  Delta's writers give a timestamp_ntz's bound without a zone
+ * (2024-01-01T08:00:00.000): that one is the wall-clock time, which
+ * txlog holds as UTC, and is put into tmp in the spelling compare reads.
+ */
+static bool usable_bound(const struct pred_term *t, bool ntz,
+			 const char **b, size_t *bn, struct buf *tmp)
+{
+	if (json_kind(**b) != json_kind(t->lit[0]))
+		return false;
+	if (t->ord != VALUE_ORDER_INSTANT)
+		return true;
+	struct instant x;
+	const char *why;
+	if (time_instant_from_json(*b, *bn, &x, &why) == 0)
+		return true;
+	size_t dl;
+	bool zoned;
+	char *d = scan_strdup_lit_len(*b, *bn, &dl);
+	bool ok = ntz && time_parse_loose(d, dl, &x, &zoned, &why) == 0 &&
+		  !zoned && dl >= 19;
+	free(d);
+	if (!ok)
+		return false;
+	char tb[TIME_STRMAX];
+	size_t n = time_format_instant(&x, TIME_STYLE_RFC3339, tb);
+	tmp->len = 0;
+	jw_string(tmp, tb, n);
+	*b = tmp->p;
+	*bn = tmp->len;
+	return true;
+}
+
 bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 			 const char *unused, size_t unused_n,
 			 const struct dl_file *f)
 {
 	(void)unused;
 	(void)unused_n;
-	struct buf b = {0};
+	struct buf b = {0}, bmin = {0}, bmax = {0};
 	bool may = true;
 	for (size_t i = 0; may && i < p->n; i++) {
 		const struct pred_term *t = &p->t[i];
@@ -1738,6 +1789,13 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 			may = t->op == OP_NE || nulls != 0;
 			continue;
 		}
+		const struct ds_field *fd =
+			s->schema ? ds_field(s->schema, t->col, strlen(t->col))
+				  : NULL;
+		bool ntz = fd && fd->type->kind == DT_TIMESTAMP_NTZ;
+		if (!usable_bound(t, ntz, &mn, &mnn, &bmin) ||
+		    !usable_bound(t, ntz, &mx, &mxn, &bmax))
+			continue;
 		int cmin = value_compare_as(t->ord, mn, mnn, t->lit, ln);
 		int cmax = max_compare(t, mx, mxn);
 		bool range;
@@ -1752,5 +1810,7 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 		may = range;
 	}
 	buf_free(&b);
+	buf_free(&bmin);
+	buf_free(&bmax);
 	return may;
 }
