@@ -714,6 +714,19 @@ EOF
 	assert_line --index 3 --regexp '^total +6 '
 }
 
+@test "stats says the records of a file without statistics are not known" {
+	mk
+	jq -c 'if .add then .add |= del(.stats)
+		elif .commitInfo then .commitInfo |= del(.["idem.xxh3_128"])
+		else . end' t/_delta_log/00000000000000000001.json > c.json
+	mv c.json t/_delta_log/00000000000000000001.json
+	run sh -c "txlog stats t | tail -n 1 | jq -c '[.records, .files_without_stats]'"
+	assert_output '[4,2]'
+	run script -qec 'txlog stats t' /dev/null
+	assert_success
+	assert_line --index 3 --regexp '^total +6 +[0-9]+B +[0-9]+B +4\+\? +6'
+}
+
 # ---- progress ----
 
 @test "optimize and verify are quiet off a terminal and show progress on one" {

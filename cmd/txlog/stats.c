@@ -99,12 +99,16 @@ static void human(char *out, size_t n, uint64_t v)
 
 static void table_line(const char *name, const struct part *p)
 {
-	char b[32], r[32], line[512];
+	char b[32], r[32], rec[32], line[512];
 	human(b, sizeof b, p->bytes);
 	human(r, sizeof r, p->raw);
+	/* the records of files without statistics are not known: the
+	 * count is a floor, and says so, as NDJSON's files_without_stats */
+	snprintf(rec, sizeof rec, "%" PRIu64 "%s", p->records,
+		 p->no_stats ? "+?" : "");
 	int n = snprintf(line, sizeof line, "%-32s %7" PRIu64 " %10s %10s "
-			 "%11" PRIu64 " %7" PRIu64, name, p->files, b, r,
-			 p->records, p->small);
+			 "%11s %7" PRIu64, name, p->files, b, r, rec,
+			 p->small);
 	cli_out_line(line, (size_t)n);
 }
 
