@@ -290,6 +290,27 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	done
 }
 
+# Type Widening: "Date -> Timestamp without timezone"; the values written
+# before read as their midnight, so --where and the statistics compare
+# them so
+@test "a date column widened to timestamp_ntz compares its dates as their midnight" {
+	echo '{"type":"struct","fields":[{"name":"d","type":"date","nullable":true,"metadata":{}}]}' > s.json
+	txlog init h --schema s.json
+	echo '{"d":"2024-01-01"}' | txlog append h
+	ss='"{\"type\":\"struct\",\"fields\":[{\"name\":\"d\",\"type\":\"timestamp_ntz\",\"nullable\":true,\"metadata\":{\"delta.typeChanges\":[{\"fromType\":\"date\",\"toType\":\"timestamp_ntz\"}]}}]}"'
+	hand h 2 "$(proto 3 7 ',"readerFeatures":["v2Checkpoint","typeWidening","timestampNtz"],"writerFeatures":["v2Checkpoint","typeWidening","timestampNtz"]')" \
+		"$(meta '"delta.enableTypeWidening":"true"' "$ss")"
+	echo '{"d":"2024-01-01T00:00:00Z"}' | txlog append h
+	run txlog cat h --where 'd = "2024-01-01"'
+	assert_output $'{"d":"2024-01-01"}\n{"d":"2024-01-01T00:00:00Z"}'
+	run txlog cat h --where 'd < "2024-01-01T00:00:01"'
+	assert_output $'{"d":"2024-01-01"}\n{"d":"2024-01-01T00:00:00Z"}'
+	run txlog cat h --where 'd != "2024-01-01"'
+	assert_output ''
+	run sh -c "txlog cat h --where 'd > \"2024-01-01T00:00:00.001\"' --stats 2>&1 | jq -c .files_skipped"
+	assert_output '2'
+}
+
 # Transaction Identifiers: "version: An application-specific numeric
 # identifier for this transaction" (a long in the checkpoint schema):
 # one not read as a Long is refused, never taken for 0

@@ -1151,6 +1151,7 @@ static bool parse_term(const char **sp, struct pred_term *t)
 {
 	const char *s = skip_sp(*sp);
 	t->is_null = false; /* the slot may hold a term given up on */
+	t->ntz = false;
 	t->ord = VALUE_ORDER_JSON;
 	struct buf col = {0};
 	if (*s == '.')
@@ -1509,6 +1510,7 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 			free(t->lit);
 			t->lit = q.p;
 			t->ord = VALUE_ORDER_INSTANT;
+			t->ntz = ty->kind == DT_TIMESTAMP_NTZ;
 		}
 		free(d);
 		break;
@@ -1578,6 +1580,17 @@ static bool term_holds(const struct pred_term *t, const char *v, size_t vn)
 		return t->op == OP_EQ ? vnull : !vnull;
 	if (vnull)
 		return false;
+	char mid[24];
+	if (t->ntz && vn == 12 && v[0] == '"' && v[5] == '-' && v[8] == '-' &&
+	    v[11] == '"') {
+		/* a value from before the protocol's typeWidening made a
+		 * date column timestamp_ntz: Delta reads it as its midnight
+		 * (compared as the date text, it was no time at all) */
+		memcpy(mid, v, 11);
+		memcpy(mid + 11, "T00:00:00Z\"", 11);
+		v = mid;
+		vn = 22;
+	}
 	return op_holds(value_compare_as(t->ord, v, vn, t->lit,
 					 strlen(t->lit)), t->op);
 }
@@ -1726,8 +1739,10 @@ static bool usable_bound(const struct pred_term *t, bool ntz,
 	size_t dl;
 	bool zoned;
 	char *d = scan_strdup_lit_len(*b, *bn, &dl);
+	/* (a bound of a file from before a date column was widened to
+	 * timestamp_ntz is a date: its midnight, as its values are) */
 	bool ok = ntz && time_parse_loose(d, dl, &x, &zoned, &why) == 0 &&
-		  !zoned && dl >= 19;
+		  !zoned;
 	free(d);
 	if (!ok)
 		return false;

@@ -249,6 +249,8 @@ struct pred_term {
 	bool bare; /* the value was a bare word, not JSON */
 	enum value_order ord; /* by the column's type (pred_bind) */
 	bool is_null; /* = null (IS NULL) or != null (IS NOT NULL) */
+	bool ntz; /* a timestamp_ntz column: a date in it (typeWidening's
+		   * date to timestamp_ntz) is its midnight */
 };
 
 struct pred {
