@@ -239,3 +239,22 @@ JSON
 	run ids cat t --where 'ts <= "2024-01-01T08:00:00Z"'
 	assert_output '1'
 }
+
+@test "verify --deep reads another writer's bounds as --where does, and still finds a value outside them" {
+	cat > s.json <<'JSON'
+{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"n","type":"timestamp_ntz","nullable":true,"metadata":{}}]}
+JSON
+	txlog init t --schema s.json
+	echo '{"id":1,"n":"2024-01-01T08:00:00Z"}' | txlog append t
+	cp t/_delta_log/00000000000000000001.json c1.json
+	foreign_stats '{"numRecords":1,"minValues":{"id":"1","n":"2024-01-01T08:00:00.000"},"maxValues":{"id":"1","n":"2024-01-01T08:00:00.000"},"nullCount":{"id":0,"n":0}}'
+	run txlog verify t --deep
+	assert_success
+	assert_output ''
+	cp c1.json t/_delta_log/00000000000000000001.json
+	foreign_stats '{"numRecords":1,"minValues":{"n":"2024-01-01T07:00:00.000"},"maxValues":{"n":"2024-01-01T07:00:00.000"},"nullCount":{"n":0}}'
+	f=$(jq -r 'select(.add) | .add.path' t/_delta_log/00000000000000000001.json)
+	run txlog verify t --deep
+	assert_failure 1
+	assert_output "txlog: t: $f: column n has a value above its maxValues \"2024-01-01T07:00:00.000\""
+}

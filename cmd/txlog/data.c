@@ -1566,6 +1566,19 @@ static bool op_holds(int c, enum pred_op op)
 	return false;
 }
 
+void txlog_ntz_value(const char **v, size_t *vn, char mid[TXLOG_MIDNIGHT])
+{
+	const char *p = *v;
+	if (*vn != 12 || p[0] != '"' || p[5] != '-' || p[8] != '-' ||
+	    p[11] != '"')
+		return;
+	/* compared as the date text, it was no time at all */
+	memcpy(mid, p, 11);
+	memcpy(mid + 11, "T00:00:00Z\"", 11);
+	*v = mid;
+	*vn = 22;
+}
+
 /*
  * Does a row whose column is v (JSON text) satisfy t?  SQL's nulls, as
  * Delta's DELETE, UPDATE and replaceWhere read them: a null (or absent)
@@ -1580,17 +1593,9 @@ static bool term_holds(const struct pred_term *t, const char *v, size_t vn)
 		return t->op == OP_EQ ? vnull : !vnull;
 	if (vnull)
 		return false;
-	char mid[24];
-	if (t->ntz && vn == 12 && v[0] == '"' && v[5] == '-' && v[8] == '-' &&
-	    v[11] == '"') {
-		/* a value from before the protocol's typeWidening made a
-		 * date column timestamp_ntz: Delta reads it as its midnight
-		 * (compared as the date text, it was no time at all) */
-		memcpy(mid, v, 11);
-		memcpy(mid + 11, "T00:00:00Z\"", 11);
-		v = mid;
-		vn = 22;
-	}
+	char mid[TXLOG_MIDNIGHT];
+	if (t->ntz)
+		txlog_ntz_value(&v, &vn, mid);
 	return op_holds(value_compare_as(t->ord, v, vn, t->lit,
 					 strlen(t->lit)), t->op);
 }
@@ -1702,9 +1707,7 @@ int txlog_bound_cmp(enum value_order o, const char *v, size_t vn,
 	return value_compare_as(o, v, vn, bound, bn);
 }
 
-/* A JSON value's kind, by its first byte: null, boolean, number,
- * string, array, object. */
-static int json_kind(char c)
+int txlog_json_kind(char c)
 {
 	switch (c) {
 	case 'n': return 0;
@@ -1716,33 +1719,23 @@ static int json_kind(char c)
 	}
 }
 
-/*
- * A statistics bound as term t compares it, or false when it is none
- * t can read (another writer's: a string for a number, a NaN, a time
- * txlog cannot place), and then it rules nothing out: only a bound of
- * the literal's kind, and on a timestamp column one that names an
- * instant.  Delta's writers give a timestamp_ntz's bound without a zone
- * (2024-01-01T08:00:00.000): that one is the wall-clock time, which
- * txlog holds as UTC, and is put into tmp in the spelling compare reads.
- */
-static bool usable_bound(const struct pred_term *t, bool ntz,
-			 const char **b, size_t *bn, struct buf *tmp)
+bool txlog_bound_read(enum value_order o, bool ntz, const char **b,
+		      size_t *bn, struct buf *tmp)
 {
-	if (json_kind(**b) != json_kind(t->lit[0]))
-		return false;
-	if (t->ord != VALUE_ORDER_INSTANT)
+	if (o != VALUE_ORDER_INSTANT)
 		return true;
 	struct instant x;
 	const char *why;
 	if (time_instant_from_json(*b, *bn, &x, &why) == 0)
 		return true;
+	if (!ntz || **b != '"')
+		return false;
 	size_t dl;
 	bool zoned;
 	char *d = scan_strdup_lit_len(*b, *bn, &dl);
 	/* (a bound of a file from before a date column was widened to
 	 * timestamp_ntz is a date: its midnight, as its values are) */
-	bool ok = ntz && time_parse_loose(d, dl, &x, &zoned, &why) == 0 &&
-		  !zoned;
+	bool ok = time_parse_loose(d, dl, &x, &zoned, &why) == 0 && !zoned;
 	free(d);
 	if (!ok)
 		return false;
@@ -1753,6 +1746,15 @@ static bool usable_bound(const struct pred_term *t, bool ntz,
 	*b = tmp->p;
 	*bn = tmp->len;
 	return true;
+}
+
+/* A statistics bound as term t compares it (txlog_bound_read), or false
+ * when it is none t can read: only a bound of the literal's kind. */
+static bool usable_bound(const struct pred_term *t, bool ntz,
+			 const char **b, size_t *bn, struct buf *tmp)
+{
+	return txlog_json_kind(**b) == txlog_json_kind(t->lit[0]) &&
+	       txlog_bound_read(t->ord, ntz, b, bn, tmp);
 }
 
 bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,

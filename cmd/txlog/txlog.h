@@ -125,6 +125,24 @@ enum value_order txlog_order(const struct ds_type *schema, const char *col);
  * before the next one: Delta writers truncate it so. */
 int txlog_bound_cmp(enum value_order o, const char *v, size_t vn,
 		    const char *bound, size_t bn, bool is_max);
+/* A JSON value's kind by its first byte: null, boolean, number,
+ * string, array, object (0 to 5). */
+int txlog_json_kind(char c);
+/* A statistics bound *b of a column compared in the order o, read as
+ * txlog compares it: on a timestamp column it must name an instant;
+ * Delta's writers give a timestamp_ntz's (ntz) without a zone
+ * (2024-01-01T08:00:00.000), which is its wall-clock time and is put in
+ * tmp, with *b pointing there, in the spelling compare reads.  False
+ * when it is no bound txlog can read (another writer's): it rules
+ * nothing out, and is no finding. */
+bool txlog_bound_read(enum value_order o, bool ntz, const char **b,
+		      size_t *bn, struct buf *tmp);
+/* A value v (JSON text) of a timestamp_ntz column: a date there, from
+ * before the protocol's typeWidening made a date column timestamp_ntz,
+ * is its midnight as Delta reads it, respelled into mid (v then points
+ * there); any other value is left as it is. */
+#define TXLOG_MIDNIGHT 24
+void txlog_ntz_value(const char **v, size_t *vn, char mid[TXLOG_MIDNIGHT]);
 /* The partition of f as a key of bytes: each partition column's literal
  * in the log ("a\u0000b" stays itself, not "a"), '\0' after each.
  * Returns true when a value decodes to text with a NUL, which a

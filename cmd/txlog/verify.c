@@ -287,6 +287,11 @@ struct scol {
 	char *name;
 	const char *min, *max; /* JSON text in the stats, or NULL */
 	size_t minn, maxn;
+	const char *min0, *max0; /* as the stats spell them, for messages */
+	size_t min0n, max0n;
+	struct buf minb, maxb; /* a bound txlog_bound_read respelled */
+	enum value_order ord;
+	bool ntz;
 	int64_t nulls; /* -1: not recorded */
 	uint64_t nonnull;
 	bool min_broken, max_broken;
@@ -338,6 +343,27 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 			    c[nc].max[0] == '{')
 				c[nc].max = NULL;
 			scan_get_i64(ncs, ncsn, name, &c[nc].nulls);
+			/* a bound txlog cannot read rules nothing out when
+			 * --where reads it, and is no finding here */
+			const struct ds_field *fd =
+				s->schema ? ds_field(s->schema, name,
+						     strlen(name))
+					  : NULL;
+			bool ntz = fd && fd->type->kind == DT_TIMESTAMP_NTZ;
+			c[nc].ord = txlog_order(s->schema, name);
+			c[nc].ntz = ntz;
+			c[nc].min0 = c[nc].min;
+			c[nc].min0n = c[nc].minn;
+			c[nc].max0 = c[nc].max;
+			c[nc].max0n = c[nc].maxn;
+			if (c[nc].min &&
+			    !txlog_bound_read(c[nc].ord, ntz, &c[nc].min,
+					      &c[nc].minn, &c[nc].minb))
+				c[nc].min = NULL;
+			if (c[nc].max &&
+			    !txlog_bound_read(c[nc].ord, ntz, &c[nc].max,
+					      &c[nc].maxn, &c[nc].maxb))
+				c[nc].max = NULL;
 			nc++;
 		}
 	}
@@ -375,13 +401,18 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 				c[i].nonnull++;
 				size_t vn = scan_skip(rec.p, rec.n, mb->val) -
 					    mb->val;
-				enum value_order o = txlog_order(s->schema,
-								 name);
+				enum value_order o = c[i].ord;
+				char mid[TXLOG_MIDNIGHT];
+				if (c[i].ntz)
+					txlog_ntz_value(&v, &vn, mid);
+				int k = txlog_json_kind(v[0]);
 				if (c[i].min &&
+				    k == txlog_json_kind(c[i].min[0]) &&
 				    txlog_bound_cmp(o, v, vn, c[i].min,
 						    c[i].minn, false) < 0)
 					c[i].min_broken = true;
 				if (c[i].max &&
+				    k == txlog_json_kind(c[i].max[0]) &&
 				    txlog_bound_cmp(o, v, vn, c[i].max,
 						    c[i].maxn, true) > 0)
 					c[i].max_broken = true;
@@ -415,17 +446,20 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 			if (c[i].min_broken)
 				problem("%s: %s: column %s has a value below "
 					"its minValues %.*s", opt.table,
-					f->path, c[i].name, (int)c[i].minn,
-					c[i].min);
+					f->path, c[i].name, (int)c[i].min0n,
+					c[i].min0);
 			if (c[i].max_broken)
 				problem("%s: %s: column %s has a value above "
 					"its maxValues %.*s", opt.table,
-					f->path, c[i].name, (int)c[i].maxn,
-					c[i].max);
+					f->path, c[i].name, (int)c[i].max0n,
+					c[i].max0);
 		}
 	}
-	for (size_t i = 0; i < nc; i++)
+	for (size_t i = 0; i < nc; i++) {
 		free(c[i].name);
+		buf_free(&c[i].minb);
+		buf_free(&c[i].maxb);
+	}
 	free(c);
 }
 
