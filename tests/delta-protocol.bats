@@ -347,6 +347,24 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output "txlog: t: version 1: $path has partition values for columns that are not the table's partition columns; refusing"
 }
 
+# Add File: "partitionValues: Map[String, String] -- A map from partition
+# column to value for this logical file"; a number there is no value the
+# protocol has, and read as null it filed the rows under null
+@test "a partition value that is not a string is refused, not read as null" {
+	txlog init t --partition-by p
+	echo '{"id":1,"p":1}' | txlog append t
+	unseal t/_delta_log/00000000000000000001.json
+	sed -i 's/"partitionValues":{"p":"1"}/"partitionValues":{"p":1}/' t/_delta_log/00000000000000000001.json
+	for verb in 'cat --where p=1' 'cat --where p=null' files; do
+		run txlog $verb t
+		assert_failure 2
+		assert_output 'txlog: t: version 1: partition value "p": 1 is not a string (PROTOCOL.md: a map of strings); refusing'
+	done
+	run txlog verify t
+	assert_failure 1
+	assert_line -n 0 'txlog: t: version 1: partition value "p": 1 is not a string (PROTOCOL.md: a map of strings); refusing'
+}
+
 # Add File and Remove File: deletionTimestamp and modificationTime are
 # "milliseconds since the epoch" (a Long): another value is refused,
 # never read as 0 (a tombstone of 1970, which the next checkpoint drops)

@@ -261,6 +261,23 @@ static int apply_file(struct dl_snapshot *s, const char *p,
 			"not supported", s->table, (long long)version);
 		return -1;
 	}
+	/* partitionValues is a map from column to string (null: a null
+	 * value); another value read as null would file the rows under a
+	 * partition they are not in, and a --where would skip them */
+	struct scan_obj po;
+	const char *pk, *px;
+	size_t pkn, pxn;
+	if (parts && scan_obj_begin(&po, parts, partn))
+		while (scan_obj_next(&po, &pk, &pkn, &px, &pxn))
+			if (px[0] != '"' && px[0] != 'n') {
+				errbuf_set(err, errlen, "%s: version %lld: "
+					"partition value %.*s: %.*s is not a "
+					"string (PROTOCOL.md: a map of "
+					"strings); refusing", s->table,
+					(long long)version, (int)pkn, pk,
+					(int)(pxn > 40 ? 40 : pxn), px);
+				return -1;
+			}
 	/* the literal decodes in place into a scratch copy, then the
 	 * percent-decoding makes the path the slot keeps */
 	char stack[512], *lit = pn < sizeof stack ? stack : xmalloc(pn + 1);
