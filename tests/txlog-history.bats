@@ -80,4 +80,8 @@ J
 	run txlog log t --version 1
 	assert_failure 2
 	assert_line -n 0 'txlog: log: --version does not apply to log'
+	for fmt in '--format ndjson' ''; do
+		refused "txlog: log: --utc applies to the table (--format table, or a terminal); NDJSON gives each commit's times in milliseconds since the epoch" \
+			txlog log t --utc $fmt
+	done
 }

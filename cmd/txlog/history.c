@@ -449,6 +449,14 @@ int verb_log(void)
 {
 	bool table = opt.format ? strcmp(opt.format, "table") == 0
 				: isatty(STDOUT_FILENO);
+	/* NDJSON has no shown time for --utc to change (each commitInfo's
+	 * timestamp is milliseconds): taken and ignored, it would leave a
+	 * piped log --utc a table nowhere */
+	if (opt.utc && !table)
+		cli_usage_error("log: --utc applies to the table (--format "
+				"table, or a terminal); NDJSON gives each "
+				"commit's times in milliseconds since the "
+				"epoch");
 	char err[512];
 	size_t n;
 	int64_t *vs = dl_list_versions(opt.table, &n, err, sizeof err);
