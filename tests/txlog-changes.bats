@@ -133,6 +133,17 @@ J
 	assert_output '1 2 7 '
 }
 
+@test "a restore that adds back an overwrite's file shows only the rows it changed" {
+	txlog init t
+	echo '{"id":1}' | txlog append t
+	echo '{"id":2}' | txlog overwrite t
+	echo '{"id":3}' | txlog append t
+	txlog optimize t 2>/dev/null
+	txlog restore t --version 2
+	run sh -c "txlog changes t --from 5 | jq -c '[._change_type, .id]'"
+	assert_output '["delete",3]'
+}
+
 @test "a table with a column named _change_type is refused" {
 	txlog init t --infer
 	echo '{"id":1,"_change_type":"x"}' | txlog append t

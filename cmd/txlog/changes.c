@@ -23,7 +23,8 @@
  *     key (the commit's mergeKey) are one row's preimage and postimage;
  *   - an overwrite puts its new records in files of their own (tagged
  *     TXLOG_TAG_INSERTED): they are inserts, even one equal to a row it
- *     replaced.
+ *     replaced (in that commit only: a RESTORE adds the file back with
+ *     its tags, and its rows are copies or inserts as any other's).
  *
  * So the removed files must still be on disk: changes reads within
  * vacuum's retention, and refuses, naming the file, past it.  Memory is
@@ -327,6 +328,10 @@ static void version_changes(int64_t v, const char *text, size_t n,
 	 * files of their own */
 	bool tags_updates = op && (strcmp(op, "UPDATE") == 0 ||
 			     strcmp(op, "MERGE") == 0);
+	/* overwrite (WRITE) puts its new records in files of their own;
+	 * a RESTORE adds such a file back with its tags, and there its
+	 * rows are rows like any other: copies where it removed them */
+	bool tags_inserts = op && strcmp(op, "WRITE") == 0;
 	struct commit_rows c = {.copies = fpset_new(true)};
 	struct rowbuf post = {0};
 	for (size_t i = 0; i < w->nfiles; i++) {
@@ -335,7 +340,7 @@ static void version_changes(int64_t v, const char *text, size_t n,
 			continue;
 		if (tags_updates && updated_file(f))
 			each_row(w, f, keep_row, &post);
-		else if (inserted_file(f))
+		else if (tags_inserts && inserted_file(f))
 			each_row(w, f, keep_row, &c.ins);
 		else
 			each_row(w, f, count_added, &c);
@@ -348,7 +353,8 @@ static void version_changes(int64_t v, const char *text, size_t n,
 	for (size_t i = 0; i < w->nfiles; i++) {
 		const struct dl_file *f = &w->files[i];
 		if (f->live && data_change(f) &&
-		    !(tags_updates && updated_file(f)) && !inserted_file(f))
+		    !(tags_updates && updated_file(f)) &&
+		    !(tags_inserts && inserted_file(f)))
 			each_row(w, f, take_added, &c);
 	}
 	bool merge = op && strcmp(op, "MERGE") == 0;
