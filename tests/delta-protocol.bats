@@ -4,6 +4,7 @@
 # cannot honour it must refuse, with one message naming the reason.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 SCHEMA='{"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}}]}'
 SS='"{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}}]}"'
@@ -363,6 +364,30 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	run txlog verify t
 	assert_failure 1
 	assert_line -n 0 'txlog: t: version 1: partition value "p": 1 is not a string (PROTOCOL.md: a map of strings); refusing'
+}
+
+# Another writer's data file carries no idem.xxh3_128 to check: its rows
+# are read as JSON objects before they are written, so a last line cut
+# short (or one past the 64 MiB lines hold) is no record
+@test "another writer's data file with a line cut short is refused, not passed on as a record" {
+	mk
+	printf '{"id":2}\n{"id":3' | zstd -q > t/f.zst
+	hand t 2 "{\"add\":{\"path\":\"f.zst\",\"partitionValues\":{},\"size\":$(stat -c %s t/f.zst),\"modificationTime\":0,\"dataChange\":true}}"
+	for j in 1 2; do
+		run --separate-stderr txlog cat t -j $j
+		assert_failure 2
+		assert_output $'{"id":1}\n{"id":2}'
+		[ "$stderr" = 'txlog: t: f.zst:2: damaged data file' ]
+	done
+	run txlog changes t --from 2
+	assert_failure 2
+	assert_output 'txlog: t: f.zst:2: damaged data file'
+	python3 -c 'print("{\"id\":4,\"s\":\"" + "a" * (65 << 20) + "\"}")' | zstd -q > t/f.zst
+	hand t 2 "{\"add\":{\"path\":\"f.zst\",\"partitionValues\":{},\"size\":$(stat -c %s t/f.zst),\"modificationTime\":0,\"dataChange\":true}}"
+	run --separate-stderr txlog cat t
+	assert_failure 2
+	assert_output '{"id":1}'
+	[ "$stderr" = 'txlog: t: f.zst:1: a row longer than the 64 MiB txlog reads' ]
 }
 
 # Add File and Remove File: deletionTimestamp and modificationTime are

@@ -31,6 +31,35 @@ static struct dl_snapshot *load_asked(void)
 }
 
 /*
+ * Whether the rows of f need reading as JSON before they are written: a
+ * file txlog wrote carries its checksum (idem.xxh3_128), checked when it
+ * is opened, and its rows were checked when they were written; another
+ * writer's file has no such seal, and a row that is not a JSON object
+ * there (a last line cut short, a fragment) must not pass for a record.
+ */
+static bool unsealed(const struct dl_file *f)
+{
+	char *sum = dl_file_tag(f, "idem.xxh3_128");
+	free(sum);
+	return !sum;
+}
+
+/* What is wrong with a row of a data file that is to be written, or
+ * NULL: it is longer than lines hold (only its first bytes are at
+ * hand), or, when check, not one JSON object (scanned into rec). */
+static const char *row_bad(const struct line *ln, bool check,
+			   struct scan_record *rec)
+{
+	struct scan_error se;
+	if (ln->too_long)
+		return "a row longer than the 64 MiB txlog reads";
+	if (check && (scan_record(rec, ln->p, ln->len, &se) != 0 ||
+		      ln->p[rec->start] != '{'))
+		return "damaged data file";
+	return NULL;
+}
+
+/*
  * cat -j: files read ahead on threads (checksum, decompression, lines,
  * a --where of simple terms), written out by the calling thread in the
  * order -j 1 writes them.  A thread fills blocks of whole output lines;
@@ -126,21 +155,18 @@ static void cat_file(struct cat_ctx *c, struct cat_job *j)
 	}
 	struct line ln;
 	int rc;
+	bool check = c->filter || unsealed(j->f);
 	while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 		j->in++;
-		if (c->filter) {
-			struct scan_error se;
-			if (ln.too_long ||
-			    scan_record(&rec, ln.p, ln.len, &se) != 0) {
-				snprintf(msg, sizeof msg, "%s: %s:%" PRIu64
-					 ": damaged data file", opt.table,
-					 j->f->path, ln.lineno);
-				j->err = xstrdup(msg);
-				break;
-			}
-			if (!pred_match(c->p, &rec))
-				continue;
+		const char *bad = row_bad(&ln, check, &rec);
+		if (bad) {
+			snprintf(msg, sizeof msg, "%s: %s:%" PRIu64 ": %s",
+				 opt.table, j->f->path, ln.lineno, bad);
+			j->err = xstrdup(msg);
+			break;
 		}
+		if (c->filter && !pred_match(c->p, &rec))
+			continue;
 		buf_add(&b, ln.p, ln.len);
 		buf_addc(&b, '\n');
 		j->out++;
@@ -303,19 +329,16 @@ int verb_cat(void)
 		struct lines *l = open_data(s, live[i]);
 		struct line ln;
 		int rc;
+		bool check = filter || unsealed(live[i]);
 		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 			cli_stats.records_in++;
-			if (filter) {
-				struct scan_error se;
-				if (ln.too_long ||
-				    scan_record(&rec, ln.p, ln.len, &se) != 0)
-					cli_die(EXIT_TROUBLE, "%s: %s:%" PRIu64
-						": damaged data file",
-						opt.table, live[i]->path,
-						ln.lineno);
-				if (!pred_match(p, &rec))
-					continue;
-			}
+			const char *bad = row_bad(&ln, check, &rec);
+			if (bad)
+				cli_die(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": %s",
+					opt.table, live[i]->path, ln.lineno,
+					bad);
+			if (filter && !pred_match(p, &rec))
+				continue;
 			cli_out_line(ln.p, ln.len);
 			cli_stats.records_out++;
 		}
