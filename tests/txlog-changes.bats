@@ -142,6 +142,9 @@ J
 	txlog restore t --version 2
 	run sh -c "txlog changes t --from 5 | jq -c '[._change_type, .id]'"
 	assert_output '["delete",3]'
+	# --stats: the rows of the removed file (2, 3) and the added one (2)
+	run sh -c "txlog changes t --from 5 --stats 2>&1 >/dev/null | jq -c '[.records_in, .records_out]'"
+	assert_output '[3,1]'
 }
 
 @test "a table with a column named _change_type is refused" {

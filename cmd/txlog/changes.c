@@ -129,6 +129,8 @@ static bool inserted_file(const struct dl_file *f)
 	return tagged(f, TXLOG_TAG_INSERTED);
 }
 
+static void take_added(void *ctx, const char *p, size_t n);
+
 /* Each row of f to fn. */
 static void each_row(const struct dl_snapshot *w, const struct dl_file *f,
 		     void (*fn)(void *ctx, const char *p, size_t n), void *ctx)
@@ -144,8 +146,12 @@ static void each_row(const struct dl_snapshot *w, const struct dl_file *f,
 	bool check = !sum;
 	free(sum);
 	struct scan_record rec = {0};
+	/* --stats: each row read once (take_added reads a file twice) */
+	bool count = fn != take_added;
 	while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 		struct scan_error se;
+		if (count)
+			cli_stats.records_in++;
 		if (ln.too_long ||
 		    (check && (scan_record(&rec, ln.p, ln.len, &se) != 0 ||
 			       ln.p[rec.start] != '{')))
@@ -156,6 +162,8 @@ static void each_row(const struct dl_snapshot *w, const struct dl_file *f,
 	scan_record_free(&rec);
 	if (rc < 0)
 		cli_die(EXIT_TROUBLE, "%s: %s", f->path, err);
+	if (count)
+		cli_stats.bytes_in += lines_bytes(l);
 	lines_close(l);
 }
 
