@@ -86,6 +86,30 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output "txlog: h: table feature 'deletionVectors' is not supported for reading"
 }
 
+# Deletion Vectors: a table that uses them is one txlog cannot read,
+# not a damaged one: verify says so as the other verbs do (exit 2); a
+# deletion vector where the protocol does not declare them is damage
+@test "deletion vectors in use are refused by verify as by files, exit 2, not reported as damage" {
+	dv='{"add":{"path":"a.parquet","partitionValues":{},"size":1,"modificationTime":0,"dataChange":true,"deletionVector":{"storageType":"u","pathOrInlineDv":"ab","offset":1,"sizeInBytes":36,"cardinality":2}}}'
+	hand h 0 "$(proto 3 7 ',"readerFeatures":["deletionVectors"],"writerFeatures":["deletionVectors"]')" "$(meta '')"
+	hand h 1 "$dv"
+	for verb in files verify; do
+		run txlog $verb h
+		assert_failure 2
+		assert_output 'txlog: h: version 1: deletion vectors are not supported'
+	done
+	# made with its first rows: the protocol in the same commit
+	hand h 0 "$(proto 3 7 ',"readerFeatures":["deletionVectors"],"writerFeatures":["deletionVectors"]')" "$(meta '')" "$dv"
+	rm h/_delta_log/00000000000000000001.json
+	run txlog verify h
+	assert_failure 2
+	assert_output 'txlog: h: version 0: deletion vectors are not supported'
+	hand h 0 "$(proto 1 2)" "$(meta '')" "$dv"
+	run txlog verify h
+	assert_failure 1
+	assert_output 'txlog: h: version 0: deletion vectors are not supported'
+}
+
 # "When the table's Reader Version is 3, readerFeatures must exist in
 # the protocol action"
 @test "reader version 3 without readerFeatures is refused" {

@@ -47,6 +47,25 @@ static void problem(const char *fmt, ...)
 	bad++;
 }
 
+/* The protocol action of a commit's text, if it has one, into pv. */
+static void note_protocol(struct dl_snapshot *pv, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - p) : n;
+		const char *a;
+		size_t an;
+		struct scan_error se;
+		if (scan_ws(p + i, e - i, 0) < e - i &&
+		    scan_validate(p + i, e - i, &se) == 0 &&
+		    scan_get(p + i, e - i, "protocol", &a, &an) && a[0] == '{') {
+			free(pv->protocol);
+			pv->protocol = xstrndup(a, an);
+		}
+		i = e + 1;
+	}
+}
+
 static void check_commits(void)
 {
 	char err[1024];
@@ -55,6 +74,8 @@ static void check_commits(void)
 	if (!vs)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	struct buf tmp = {0};
+	/* the newest protocol action seen so far */
+	struct dl_snapshot *pv = dl_snapshot_new(opt.table);
 	for (size_t k = 0; k < n; k++) {
 		/* a listing taken while writers commit can miss N and show
 		 * N+1: a version is missing only when it is not there by
@@ -82,10 +103,23 @@ static void check_commits(void)
 			continue;
 		}
 		struct dl_snapshot *w = dl_snapshot_new(opt.table);
-		if (dl_apply(w, tmp.p, tmp.len, vs[k], err, sizeof err) != 0)
-			problem("%s", err);
+		if (dl_apply(w, tmp.p, tmp.len, vs[k], err, sizeof err) != 0) {
+			/* a deletion vector where the protocol declares them
+			 * (this commit's own protocol too: a table can be
+			 * made with its first rows) is no damage: a table
+			 * txlog cannot read, which the load then refuses
+			 * (exit 2) */
+			note_protocol(pv, tmp.p, tmp.len);
+			if (!dl_has_feature(pv, "readerFeatures",
+					    "deletionVectors"))
+				problem("%s", err);
+		} else if (w->protocol) {
+			free(pv->protocol);
+			pv->protocol = xstrdup(w->protocol);
+		}
 		dl_snapshot_free(w);
 	}
+	dl_snapshot_free(pv);
 	buf_free(&tmp);
 	free(vs);
 }
