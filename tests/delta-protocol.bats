@@ -110,6 +110,24 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output 'txlog: h: version 0: deletion vectors are not supported'
 }
 
+# V2 Checkpoints: "sidecar" actions name Parquet files of the
+# checkpoint's adds, which txlog does not read: refused, not damage
+@test "a V2 checkpoint with sidecars is refused by verify as by files, exit 2" {
+	mk
+	{
+		echo '{"checkpointMetadata":{"version":1}}'
+		grep -h '"protocol"' t/_delta_log/00000000000000000000.json
+		grep -h '"metaData"' t/_delta_log/00000000000000000000.json
+		echo '{"sidecar":{"path":"x.parquet","sizeInBytes":1,"modificationTime":0}}'
+	} > t/_delta_log/00000000000000000001.checkpoint.0000-abc.json
+	echo '{"version":1,"size":4,"v2Checkpoint":{"path":"00000000000000000001.checkpoint.0000-abc.json","sizeInBytes":1,"modificationTime":0}}' > t/_delta_log/_last_checkpoint
+	for verb in files verify; do
+		run txlog $verb t
+		assert_failure 2
+		assert_output 'txlog: t: version 1: checkpoint sidecar files are not supported'
+	done
+}
+
 # "When the table's Reader Version is 3, readerFeatures must exist in
 # the protocol action"
 @test "reader version 3 without readerFeatures is refused" {
