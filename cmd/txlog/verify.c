@@ -318,8 +318,11 @@ static void check_log_folder(void)
 			size_t an;
 			p.len = 0;
 			buf_addf(&p, "%s/%s", dir.p, cps[i]);
-			if (!(dl_read_file(p.p, &t, false, e2, sizeof e2) == 0 &&
-			      last_action(t.p, t.len, "sidecar", &a, &an)))
+			bool sidecars =
+				dl_read_file(p.p, &t, false, e2, sizeof e2) ==
+					0 &&
+				last_action(t.p, t.len, "sidecar", &a, &an);
+			if (!sidecars)
 				problem("%s", err);
 			buf_free(&t);
 		} else {
