@@ -121,10 +121,12 @@ J
 	run txlog delete W --where '.a == 1, .b == 9'
 	assert_failure 2
 	assert_output 'txlog: --where .a == 1, .b == 9: gave 2 values; a condition gives one (join them with and, or, any or all)'
+	# cat names the row it met it at
+	f=$(txlog files W | jq -r .path)
 	for j in 1 2; do
 		run txlog cat W -j "$j" --where '.a == 1, .a == 3'
 		assert_failure 2
-		assert_output 'txlog: --where .a == 1, .a == 3: gave 2 values; a condition gives one (join them with and, or, any or all)'
+		assert_output "txlog: W: $f:1: --where .a == 1, .a == 3: gave 2 values; a condition gives one (join them with and, or, any or all)"
 	done
 	run txlog update W --where '.a == 1, true' --set 'b = 7'
 	assert_failure 2

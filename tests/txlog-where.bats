@@ -4,6 +4,7 @@
 # (or absent) column matches no comparison with a value, only = null.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 table() {
 	cat > s.json <<'JSON'
@@ -257,4 +258,13 @@ JSON
 	run txlog verify t --deep
 	assert_failure 1
 	assert_output "txlog: t: $f: column n has a value above its maxValues \"2024-01-01T07:00:00.000\""
+}
+
+@test "a jq --where that fails on a row names the data file and line of the row" {
+	table
+	f=$(txlog files t | jq -r .path)
+	run --separate-stderr txlog cat t --where '.s | test("x")'
+	assert_failure 2
+	assert_output '{"id":1,"v":5,"s":"x","p":"a"}'
+	[ "$stderr" = "txlog: t: $f:3: --where .s | test(\"x\"): null (null) cannot be matched, as it is not a string" ]
 }

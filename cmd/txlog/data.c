@@ -1602,6 +1602,12 @@ static bool term_holds(const struct pred_term *t, const char *v, size_t vn)
 
 bool pred_match(struct pred *p, const struct scan_record *r)
 {
+	return pred_match_at(p, r, NULL, 0);
+}
+
+bool pred_match_at(struct pred *p, const struct scan_record *r,
+		   const char *file, uint64_t line)
+{
 	for (size_t i = 0; i < p->n; i++) {
 		const char *v, *why;
 		size_t vn;
@@ -1619,10 +1625,14 @@ bool pred_match(struct pred *p, const struct scan_record *r)
 		char err[512];
 		bool holds;
 		if (expr_condition(p->jq, r, &v, &vn, &holds, err,
-				   sizeof err) == EXPR_ERROR)
-			cli_die(EXIT_TROUBLE, "--where %s: %s",
+				   sizeof err) != EXPR_ERROR)
+			return holds;
+		if (file)
+			cli_die(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": --where %s: "
+				"%s", opt.table, file, line,
 				expr_source(p->jq), err);
-		return holds;
+		cli_die(EXIT_TROUBLE, "--where %s: %s", expr_source(p->jq),
+			err);
 	}
 	return true;
 }

@@ -165,6 +165,8 @@ static void cat_file(struct cat_ctx *c, struct cat_job *j)
 			j->err = xstrdup(msg);
 			break;
 		}
+		/* (simple terms only: a jq program, which can fail, runs
+		 * on the calling thread) */
 		if (c->filter && !pred_match(c->p, &rec))
 			continue;
 		buf_add(&b, ln.p, ln.len);
@@ -337,7 +339,8 @@ int verb_cat(void)
 				cli_die(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": %s",
 					opt.table, live[i]->path, ln.lineno,
 					bad);
-			if (filter && !pred_match(p, &rec))
+			if (filter && !pred_match_at(p, &rec, live[i]->path,
+						     ln.lineno))
 				continue;
 			cli_out_line(ln.p, ln.len);
 			cli_stats.records_out++;

@@ -292,6 +292,10 @@ void pred_param(struct buf *params, const char *name,
 void pred_bind(struct pred *p, const struct dl_snapshot *s);
 void pred_free(struct pred *p);
 bool pred_match(struct pred *p, const struct scan_record *r);
+/* pred_match of the row at file:line of the table, which a jq program's
+ * error names. */
+bool pred_match_at(struct pred *p, const struct scan_record *r,
+		   const char *file, uint64_t line);
 /* False only when no record of f can match (partitions, statistics). */
 bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 			 const char *partvalues_obj, size_t pvn,
