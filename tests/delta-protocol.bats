@@ -424,6 +424,11 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	run txlog changes t --from 2
 	assert_failure 2
 	assert_output 'txlog: t: f.zst:2: damaged data file'
+	# a tag of txlog's name that is no checksum seals nothing
+	hand t 2 "{\"add\":{\"path\":\"f.zst\",\"partitionValues\":{},\"size\":$(stat -c %s t/f.zst),\"modificationTime\":0,\"dataChange\":true,\"tags\":{\"idem.xxh3_128\":\"x\"}}}"
+	run --separate-stderr txlog cat t
+	assert_failure 2
+	[ "$stderr" = 'txlog: t: f.zst:2: damaged data file' ]
 	python3 -c 'print("{\"id\":4,\"s\":\"" + "a" * (65 << 20) + "\"}")' | zstd -q > t/f.zst
 	hand t 2 "{\"add\":{\"path\":\"f.zst\",\"partitionValues\":{},\"size\":$(stat -c %s t/f.zst),\"modificationTime\":0,\"dataChange\":true}}"
 	run --separate-stderr txlog cat t

@@ -142,9 +142,7 @@ static void each_row(const struct dl_snapshot *w, const struct dl_file *f,
 	/* a file txlog wrote is sealed by its checksum, checked at open;
 	 * another writer's rows are read as JSON objects first, so that a
 	 * line cut short is no row */
-	char *sum = dl_file_tag(f, "idem.xxh3_128");
-	bool check = !sum;
-	free(sum);
+	bool check = !txlog_file_sealed(f);
 	struct scan_record rec = {0};
 	/* --stats: each row read once (take_added reads a file twice) */
 	bool count = fn != take_added;

@@ -1107,6 +1107,15 @@ struct lines *open_data_msg(const struct dl_snapshot *s,
 	return l;
 }
 
+bool txlog_file_sealed(const struct dl_file *f)
+{
+	char *sum = dl_file_tag(f, "idem.xxh3_128");
+	bool sealed = sum && strlen(sum) == 32 &&
+		      strspn(sum, "0123456789abcdef") == 32;
+	free(sum);
+	return sealed;
+}
+
 struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f)
 {
 	char msg[1024];

@@ -30,20 +30,6 @@ static struct dl_snapshot *load_asked(void)
 	return load_table(v);
 }
 
-/*
- * Whether the rows of f need reading as JSON before they are written: a
- * file txlog wrote carries its checksum (idem.xxh3_128), checked when it
- * is opened, and its rows were checked when they were written; another
- * writer's file has no such seal, and a row that is not a JSON object
- * there (a last line cut short, a fragment) must not pass for a record.
- */
-static bool unsealed(const struct dl_file *f)
-{
-	char *sum = dl_file_tag(f, "idem.xxh3_128");
-	free(sum);
-	return !sum;
-}
-
 /* What is wrong with a row of a data file that is to be written, or
  * NULL: it is longer than lines hold (only its first bytes are at
  * hand), or, when check, not one JSON object (scanned into rec). */
@@ -155,7 +141,7 @@ static void cat_file(struct cat_ctx *c, struct cat_job *j)
 	}
 	struct line ln;
 	int rc;
-	bool check = c->filter || unsealed(j->f);
+	bool check = c->filter || !txlog_file_sealed(j->f);
 	while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 		j->in++;
 		const char *bad = row_bad(&ln, check, &rec);
@@ -331,7 +317,7 @@ int verb_cat(void)
 		struct lines *l = open_data(s, live[i]);
 		struct line ln;
 		int rc;
-		bool check = filter || unsealed(live[i]);
+		bool check = filter || !txlog_file_sealed(live[i]);
 		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 			cli_stats.records_in++;
 			const char *bad = row_bad(&ln, check, &rec);

@@ -244,6 +244,12 @@ void need_files(const struct dl_snapshot *s, struct dl_file *const *live,
  * you mean", or NULL.  t may be NULL. */
 const char *txlog_nearest_column(const struct ds_type *t, const char *name);
 struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f);
+/* Whether f carries the checksum txlog writes (idem.xxh3_128, 32 hex
+ * digits), which open_data checks: its rows were checked when they were
+ * written.  Another writer's file has no such seal, and a reader that
+ * writes its rows out reads each as a JSON object first, so that a line
+ * cut short never passes for a record. */
+bool txlog_file_sealed(const struct dl_file *f);
 /* open_data that says why (the message open_data dies with) in msg
  * instead of dying: for a thread. */
 struct lines *open_data_msg(const struct dl_snapshot *s,
