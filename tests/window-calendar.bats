@@ -88,6 +88,27 @@ J
 	assert_output --partial "calendar=1d tz=Europe/Berlin week_start=0"
 }
 
+@test "a calendar window stored under other zone data is refused, not split in two beside the new bucket" {
+	# one zone name, its rules changed between runs (a tzdata update):
+	# Berlin's day starts 22:00Z, Kolkata's 18:30Z
+	mkdir -p old/Test new/Test
+	cp /usr/share/zoneinfo/Europe/Berlin old/Test/Zone
+	cp /usr/share/zoneinfo/Asia/Kolkata new/Test/Zone
+	printf '{"t":"2024-05-01T10:00:00Z"}\n' |
+		TZDIR=$PWD/old window --tumble 1d --tz Test/Zone -t .t --state z.st
+	cp z.st z0.st
+	run sh -c 'printf "{\"t\":\"2024-05-01T12:00:00Z\"}\n" |
+		TZDIR=$PWD/new window --tumble 1d --tz Test/Zone -t .t --state z.st'
+	assert_failure 2
+	assert_output "window: z.st: holds the window 2024-04-30T22:00:00Z .. 2024-05-01T22:00:00Z, which is no --tumble 1d window of Test/Zone by this system's zone data (it changed since the state was written?); finish the state with the zone data it was written with (TZDIR), or start a new state file"
+	cmp z.st z0.st
+	# with the data it was written with, it goes on
+	run sh -c 'printf "{\"t\":\"2024-05-01T12:00:00Z\"}\n" |
+		TZDIR=$PWD/old window --tumble 1d --tz Test/Zone -t .t --state z.st --stats'
+	assert_success
+	assert_output --partial '"open_windows":1,'
+}
+
 @test "calendar options that do not apply are refused" {
 	run window --tumble 1h --tz Europe/Berlin -t .t
 	assert_failure 2

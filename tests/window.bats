@@ -719,3 +719,17 @@ random_stream() {
 	python3 "$BATS_TEST_DIRNAME/window/set_end.py" s.st 60000000000
 	cmp s.st good.st
 }
+
+@test "a stored window off this run's grid is refused: a tumbling window of another size, a session shorter than its gap" {
+	printf '{"t":"2024-01-01T00:00:10Z"}\n' | window --tumble 1m -t .t --delay 1h --state t.st
+	# [00:00, 00:30) of a 1m grid: a record at 00:40 joined it
+	python3 "$BATS_TEST_DIRNAME/window/set_end.py" t.st 30000000000
+	run sh -c 'printf "{\"t\":\"2024-01-01T00:00:40Z\"}\n" | window --tumble 1m -t .t --delay 0s --state t.st'
+	assert_failure 2
+	assert_output 'window: t.st: damaged state; refusing it'
+	printf '{"t":"2024-01-01T00:00:10Z"}\n' | window --session 1m -t .t --delay 1h --state s.st
+	python3 "$BATS_TEST_DIRNAME/window/set_end.py" s.st 59999999999
+	run sh -c 'printf "{\"t\":\"2024-01-01T00:00:40Z\"}\n" | window --session 1m -t .t --delay 1h --state s.st'
+	assert_failure 2
+	assert_output 'window: s.st: damaged state; refusing it'
+}

@@ -1483,6 +1483,48 @@ static _Noreturn void damaged(void)
 		opt.state_path);
 }
 
+/*
+ * Whether [s, e) is one of this run's windows: the options match (the
+ * state says them), yet a stored window off this run's grid would stand
+ * beside the run's own window of that time, and the records of one
+ * window would split between two panes.  A calendar bucket moves when
+ * the system's zone data changes a zone's rules between runs; anything
+ * else off the grid is damage.  cal is a memo of the calendar buckets.
+ */
+static bool win_fits(struct tz_cal *cal, int64_t s, int64_t e)
+{
+	const int64_t ns = 1000000000LL;
+	if (e <= s)
+		return false; /* every window holds time */
+	if (opt.kind == SESSION) /* [first event, last event + gap) */
+		return (__int128)e - s >= opt.gap;
+	if (opt.cal) {
+		int64_t b, be;
+		if (s % ns || e % ns)
+			return false;
+		tz_bucket(cal, s / ns, &b, &be);
+		return b == s / ns && be == e / ns;
+	}
+	int64_t step = opt.kind == TUMBLE ? opt.size : opt.step;
+	__int128 r = ((__int128)s - opt.offset) % step;
+	return (__int128)e - s == opt.size && r == 0;
+}
+
+static _Noreturn void off_grid(int64_t s, int64_t e)
+{
+	char a[TIME_STRMAX], b[TIME_STRMAX];
+	if (!opt.cal)
+		damaged();
+	time_format(s, a);
+	time_format(e, b);
+	cli_die(EXIT_TROUBLE, "%s: holds the window %s .. %s, which is no "
+		"--tumble %s window of %s by this system's zone data (it "
+		"changed since the state was written?); finish the state "
+		"with the zone data it was written with (TZDIR), or start a "
+		"new state file", opt.state_path, a, b, opt.tumble,
+		opt.tz ? opt.tz : "UTC");
+}
+
 static void state_load(void)
 {
 	uint32_t version;
@@ -1544,6 +1586,8 @@ static void state_load(void)
 	run.upstream = flags & 2;
 	if (state_get_u64(&p, end, &nw))
 		damaged();
+	struct tz_cal cal = opt.calu; /* its own memo */
+	cal.memo = cal.last = NULL;
 	for (uint64_t i = 0; i < nw; i++) {
 		uint64_t lo, hi, s, e, fe, fired, panes;
 		char *key;
@@ -1569,8 +1613,8 @@ static void state_load(void)
 				"state file", opt.state_path, opt.shard.i,
 				opt.shard.n);
 		}
-		if ((int64_t)e <= (int64_t)s)
-			damaged(); /* every window holds time */
+		if (!win_fits(&cal, (int64_t)s, (int64_t)e))
+			off_grid((int64_t)s, (int64_t)e);
 		struct group *g = group_get((struct fp128){lo, hi}, key, klen);
 		free(key);
 		if (opt.kind != SESSION && win_find(g, (int64_t)s))
@@ -1592,6 +1636,7 @@ static void state_load(void)
 				damaged();
 		schedule(x);
 	}
+	free(cal.memo);
 	if (version >= 2 && state_get_u64(&p, end, &run.arrival) != 0)
 		damaged();
 	if (p != end)
