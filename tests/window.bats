@@ -733,3 +733,30 @@ random_stream() {
 	assert_failure 2
 	assert_output 'window: s.st: damaged state; refusing it'
 }
+
+@test "a record that would take an exact sum past 38 digits is a bad record: with --dlq it is dead-lettered, in no window, and the run goes on" {
+	printf '%s\n' '{"t":1,"v":1}' '{"t":2,"v":1e400}' '{"t":3,"v":2}' '{"t":70,"v":1e400}' > in.ndjson
+	run window --tumble 1m -t .t --agg 's=sum(.v)' --agg 'n=count()' --agg 'a=avg(.v)' --dlq q.ndjson in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":3,"n":2,"a":1.5,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"s":1e+400,"n":1,"a":1e+400,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	run jq -c '[.error_type, .error_message, .source.line]' q.ndjson
+	assert_output '["wrong_type","--agg s=sum(.v): exact sum overflows 38 digits",2]'
+	grep -q '^{"original_record":{"t":2,"v":1e400},' q.ndjson
+	# a record with no value of its own still merges the sessions it
+	# bridges, whose sums together do not fit
+	printf '%s\n' '{"t":0,"v":1e-20}' '{"t":100,"v":1e20}' '{"t":50}' > s.ndjson
+	run window --session 60s -t .t --agg 's=sum(.v)' --agg 'n=count()' --dlq sq.ndjson s.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":0.00000000000000000001,"n":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:40Z","end":"1970-01-01T00:02:40Z"},"s":100000000000000000000,"n":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	run jq -c '[.original_record, .error_message]' sq.ndjson
+	assert_output '[{"t":50},"--agg s=sum(.v): exact sum overflows 38 digits"]'
+	run window --session 60s -t .t --agg 's=sum(.v)' s.ndjson
+	assert_failure 2
+	assert_output 'window: s.ndjson:3: --agg s=sum(.v): exact sum overflows 38 digits'
+}

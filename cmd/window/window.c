@@ -371,6 +371,17 @@ static size_t ghome(struct fp128 fp)
 	return (size_t)fp.lo & (run.gcap - 1);
 }
 
+/* The group of fp, or NULL when it has no window open. */
+static struct group *group_find(struct fp128 fp)
+{
+	if (!run.gcap)
+		return NULL;
+	for (size_t i = ghome(fp); run.gt[i]; i = (i + 1) & (run.gcap - 1))
+		if (run.gt[i]->fp.lo == fp.lo && run.gt[i]->fp.hi == fp.hi)
+			return run.gt[i];
+	return NULL;
+}
+
 static struct group *group_get(struct fp128 fp, const char *key, size_t klen)
 {
 	if ((run.ngroups + 1) * 4 > run.gcap * 3) {
@@ -1019,8 +1030,9 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 
 /* ---- records: apply, the windows a record joins ---- */
 
-/* An overflow dies rather than dead-letters: the record's other
- * aggregates are already added.  It names the record that overflowed. */
+/* overflows() asked first, so a sum past 38 digits is a bad record and
+ * this dies only if the two disagree: the record's other aggregates
+ * would be added already.  It names the record that overflowed. */
 static void add_to(struct win *w, const struct line *ln, const char *name,
 		   const struct agg_in *in)
 {
@@ -1263,6 +1275,60 @@ static void say_unvalued(void)
 	say_nulls();
 }
 
+/*
+ * The --agg whose exact sum the record would take past 38 digits in one
+ * of the windows it joins, or NULL.  Asked before any window changes, so
+ * that such a record is a bad record (dead-lettered with --dlq) and never
+ * one added to some windows or aggregates and not to others.  A session
+ * is summed in the order session_join folds it: the first to arrive of
+ * the sessions the record bridges, the others, then the record.
+ */
+static const struct agg_spec *overflows(const struct slot *s,
+					const int64_t *starts, size_t nstarts)
+{
+	struct group *g = group_find(s->fp);
+	if (!g)
+		return NULL; /* new windows hold the record's values alone */
+	for (size_t k = 0; k < opt.naggs; k++) {
+		const struct agg_spec *a = &opt.aggs[k];
+		if (a->fn != AGG_SUM && a->fn != AGG_AVG)
+			continue;
+		if (opt.kind != SESSION) {
+			if (s->in[k].null)
+				continue;
+			for (size_t i = 0; i < nstarts; i++) {
+				struct win *w = win_find(g, starts[i]);
+				struct dec acc = w ? w->a[k].sum : DEC_ZERO;
+				if (dec_add(&acc, &s->in[k].d) != 0)
+					return a;
+			}
+			continue;
+		}
+		int64_t e = wm_add(s->t, s->span);
+		size_t hi = ss_lower(g, e), lo = hi;
+		while (lo > 0 && g->ss[g->s0 + lo - 1]->end > s->t)
+			lo--;
+		struct dec acc = DEC_ZERO;
+		uint64_t after = 0; /* the seqs folded so far are below it */
+		for (size_t n = lo; n < hi; n++) {
+			struct win *next = NULL;
+			for (size_t i = lo; i < hi; i++) {
+				struct win *w = g->ss[g->s0 + i];
+				if (w->seq >= after &&
+				    (!next || w->seq < next->seq))
+					next = w;
+			}
+			after = next->seq + 1;
+			if (dec_add(&acc, &next->a[k].sum) != 0)
+				return a;
+		}
+		/* the sessions it bridges merge, whatever its own value */
+		if (!s->in[k].null && dec_add(&acc, &s->in[k].d) != 0)
+			return a;
+	}
+	return NULL;
+}
+
 static void apply(const struct line *ln, const char *name, void *slot)
 {
 	struct slot *s = slot;
@@ -1322,6 +1388,14 @@ static void apply(const struct line *ln, const char *name, void *slot)
 	}
 	if (run.foreign)
 		goto observe;
+	const struct agg_spec *big = overflows(s, starts, nstarts);
+	if (big) {
+		/* its event time is good: it moves W as in the shards that
+		 * do not hold its group, and cannot know its sums */
+		bad_record(ln, name, true, "wrong_type", "--agg %s: exact sum "
+			   "overflows 38 digits", big->text);
+		goto observe;
+	}
 	if (have_w && t < w)
 		cli_stats.late++;
 	if (nstarts < nwins) {
