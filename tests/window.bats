@@ -32,18 +32,30 @@ J
 }
 
 @test "avg() whose 10 more digits do not fit an exact decimal is rounded to the digits that do, never null" {
-	# sums of 30 and 1 significant digits: (2 + 2e-29)/3 and 4e50/3
+	# sums of 30 and 1 significant digits: (2 + 2e-29)/3 and 4e50/3;
+	# the first quotient has no integer digit, so all 38 are decimals
 	printf '%s\n' '{"t":0,"x":1e-29}' '{"t":0,"x":1e-29}' '{"t":0,"x":2}' \
 		'{"t":60,"x":1e50}' '{"t":60,"x":1e50}' '{"t":60,"x":2e50}' > in.ndjson
 	run window --tumble 1m -t .t --agg 's=sum(.x)' --agg 'a=avg(.x)' in.ndjson
 	assert_success
 	assert_output - <<'J'
-{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":2.00000000000000000000000000002,"a":0.6666666666666666666666666666733333333,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":2.00000000000000000000000000002,"a":0.66666666666666666666666666667333333333,"pane":{"timing":"on_time","index":0,"final":true}}
 {"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"s":4e+50,"a":1.3333333333333333333333333333333333333e+50,"pane":{"timing":"on_time","index":0,"final":true}}
 J
 	# python3's decimal at 80 digits, rounded half-even: the same digits
 	run python3 -c 'from decimal import *; getcontext().prec = 80; print(Decimal("2.00000000000000000000000000002") / 3)'
 	assert_output 0.66666666666666666666666666667333333333333333333333333333333333333333333333333333
+	# a count of 1001 leaves the quotient 3 integer digits fewer than
+	# the sum of 20, so 21 places of its 38 (python3: ...778789|0)
+	for i in $(seq 1000); do echo '{"t":0,"x":0}'; done > k.ndjson
+	echo '{"t":0,"x":12345678901234567890.123456789012345678}' >> k.ndjson
+	run window --tumble 1m -t .t --agg 'a=avg(.x)' k.ndjson
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"a":12333345555678889.00112233445455778789,"pane":{"timing":"on_time","index":0,"final":true}}'
+	# 10 places past the values' last, however the sum is written: 0.5
+	# and 0.5 make 1, and 1/3 gets 11
+	printf '{"t":0,"x":%s}\n' 0.5 0.5 0 > h.ndjson
+	run window --tumble 1m -t .t --agg 's=sum(.x)' --agg 'a=avg(.x)' h.ndjson
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":1,"a":0.33333333333,"pane":{"timing":"on_time","index":0,"final":true}}'
 }
 
 @test "an --agg no record gave a value is said at the end, with the member it is nearest to" {

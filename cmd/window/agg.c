@@ -303,6 +303,16 @@ int agg_merge(const struct agg_spec *s, struct agg_state *dst,
 	}
 }
 
+/* The significant digits of q written to `scale` places (trailing zeros
+ * count: 0.50 has 2); q is normalized, as dec_div_i64 gives it. */
+static int64_t sig_digits(const struct dec *q, int64_t scale)
+{
+	int64_t n = 0;
+	for (__int128 c = q->coef; c; c /= 10)
+		n++;
+	return n ? n + q->exp + scale : 0;
+}
+
 static const struct agg_state *sort_st;
 
 /* min and max's order; equal values (1 and 1.0) in arrival order, so
@@ -340,12 +350,14 @@ void agg_write(const struct agg_spec *s, struct agg_state *st,
 	case AGG_AVG: {
 		/* 10 digits past the sum's last, or as many as a decimal
 		 * holds: the quotient has no more integer digits than the
-		 * sum, so at the sum's own last digit it always fits.  (It
+		 * sum, so at the sum's own last digit it always fits; it
+		 * may have fewer (a count of 10^k takes k), so from there one
+		 * more digit at a time while the quotient's 38 hold it.  (It
 		 * was null, as if there were no values, past 38 digits.) */
-		struct dec q;
-		int64_t scale = st->sum.exp < 0 ? 10 - (int64_t)st->sum.exp
-						: 10;
-		int64_t digits = 0;
+		struct dec q, more;
+		int64_t want = st->sum.exp < 0 ? 10 - (int64_t)st->sum.exp
+					       : 10;
+		int64_t scale = want, digits = 0;
 		for (__int128 c = st->sum.coef; c; c /= 10)
 			digits++;
 		if (digits + st->sum.exp + scale > DEC_DIGITS)
@@ -354,6 +366,13 @@ void agg_write(const struct agg_spec *s, struct agg_state *st,
 				   &q) != 0) {
 			assert(scale > -(int64_t)st->sum.exp);
 			scale--;
+		}
+		while (scale < want &&
+		       dec_div_i64(&st->sum, (int64_t)st->n, (int)scale + 1,
+				   &more) == 0 &&
+		       sig_digits(&more, scale + 1) <= DEC_DIGITS) {
+			q = more;
+			scale++;
 		}
 		q = dec_normalize(q);
 		buf_add(out, num, dec_format(&q, num));
