@@ -129,6 +129,10 @@ J
 	run window --tumble 1w --offset 1h -t .t
 	assert_failure 2
 	assert_output --partial "window: --offset does not apply to calendar windows (--tumble 1w)"
+	# given, it is refused, even as 0: never taken and ignored
+	run window --tumble 1mo --offset 0s -t .t
+	assert_failure 2
+	assert_output --partial "window: --offset does not apply to calendar windows (--tumble 1mo)"
 	run window --tumble 1d --week-start mon -t .t
 	assert_failure 2
 	assert_output --partial "window: --week-start: applies to --tumble Nw only"

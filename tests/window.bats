@@ -525,6 +525,11 @@ J
 	run window --slide 1m -t .t < /dev/null
 	assert_failure 2
 	assert_output --partial '--slide and --every go together'
+	# an --offset that does not apply is refused, even 0s
+	for o in 10s 0s; do
+		refused 'window: --offset does not apply to --session' \
+			window --session 1m --offset $o -t .t
+	done
 }
 
 @test "empty input writes nothing" {

@@ -87,6 +87,7 @@ static struct {
 	size_t naggs;
 	int64_t delay, lateness;
 	bool delay_given, update;
+	bool offset_given; /* --offset, 0s too: refused where it does not apply */
 	enum time_unit unit;
 	const char *late_path, *dlq_path, *state_path;
 	const char *batch; /* --batch; NULL: $IDEM_BATCH */
@@ -1837,7 +1838,7 @@ static void calendar_options(void)
 		cli_usage_error("--week-start: applies to --tumble Nw only");
 	if (!opt.cal)
 		return;
-	if (opt.offset)
+	if (opt.offset_given)
 		cli_usage_error("--offset does not apply to calendar windows "
 				"(--tumble %s): they start at local "
 				"midnight", opt.tumble);
@@ -1920,7 +1921,10 @@ int main(int argc, char **argv)
 			set_kind(SESSION);
 			opt.gap = positive("--session", optarg);
 			break;
-		case O_OFFSET: opt.offset = cli_duration("--offset", optarg); break;
+		case O_OFFSET:
+			opt.offset = cli_duration("--offset", optarg);
+			opt.offset_given = true;
+			break;
 		case 't': opt.time = cli_expr("-t", optarg); break;
 		case 'g':
 			if (opt.ngroups == MAX_GROUPS)
@@ -1989,7 +1993,7 @@ int main(int argc, char **argv)
 	if (opt.kind == SLIDE && opt.size / opt.step >= MAX_SPAN)
 		cli_usage_error("--slide/--every: at most %d windows per "
 				"record", MAX_SPAN - 1);
-	if (opt.kind == SESSION && opt.offset)
+	if (opt.kind == SESSION && opt.offset_given)
 		cli_usage_error("--offset does not apply to --session");
 	if (opt.delay_given && opt.shard.whole)
 		cli_usage_error("--delay with --partition: a partition holds "
