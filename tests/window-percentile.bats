@@ -48,3 +48,17 @@ load helpers
 	assert_failure 2
 	assert_output --partial "unknown function 'pct' (want count, sum, min, max, avg, first, last, distinct, p50, p90, p99 or p(EXPR, Q))"
 }
+
+@test "a Q given to p50, p90 or p99 is refused with the p(EXPR, Q) it means, not taken as jq's pair" {
+	# '.ms, 0.95' is jq for two values, which came as the pair [.ms, 0.95]:
+	# the percentile of pairs, [12,0.95], without a word
+	refused "window: --agg: p90(EXPR) takes no Q (it is p(EXPR, 0.9)); did you mean 'p(.ms, 0.95)'?" \
+		window --tumble 1m -t .t --agg 'a=p90(.ms, 0.95)'
+	refused "window: --agg: p50(EXPR) takes no Q (it is p(EXPR, 0.5)); did you mean 'p(.ms,1)'?" \
+		window --tumble 1m -t .t --agg 'a=p50(.ms,1)'
+	# a comma of jq's own, or a second expression, is jq's
+	printf '{"t":%d,"ms":%d}\n' 1 12 2 480 3 15 > in.ndjson
+	run window --tumble 1m -t .t --agg 'a=p50([.ms, 0.5])' --agg 'b=p99(.ms, .t)' in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"a":[15,0.5],"b":[480,2],"pane":{"timing":"on_time","index":0,"final":true}}'
+}

@@ -115,6 +115,21 @@ int agg_parse(const char *text, struct agg_spec *out, char *err,
 		out->q_num = out->fn == AGG_P50 ? 50 : out->fn == AGG_P90 ? 90
 									 : 99;
 		out->q_den = 100;
+		/* p90(.ms, 0.95) is jq's '.ms, 0.95', the percentile of
+		 * the pairs [.ms, 0.95]: a Q given where none is taken */
+		char *comma = strrchr(src, ',');
+		uint64_t num, den;
+		if (comma && parse_q(comma + 1, &num, &den) == 0) {
+			*comma = '\0';
+			snprintf(err, errlen, "%s(EXPR) takes no Q (it is p(EXPR, "
+				 "%s)); did you mean 'p(%s,%s)'?", fns[i].name,
+				 out->fn == AGG_P50   ? "0.5"
+				 : out->fn == AGG_P90 ? "0.9"
+						      : "0.99",
+				 src, comma + 1);
+			free(src);
+			return -1;
+		}
 	}
 	char *s = src;
 	while (*s == ' ')
