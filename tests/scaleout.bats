@@ -204,7 +204,13 @@ J
 	printf '%s\n' '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"a","count":1,"pane":{"timing":"on_time","index":0,"final":true}}' > a
 	run window merge a a
 	assert_failure 2
-	assert_output 'window: a pane is given twice (a shard named twice?): {"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"a","count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	assert_output 'window: a:1: a pane given twice, first at a:1 (a shard named twice?): {"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"a","count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	# which line of which input: the second read names the first
+	printf '%s\n' '{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":"b","count":1,"pane":{"timing":"on_time","index":0,"final":true}}' > b
+	cat b a > ba
+	run window merge a b ba
+	assert_failure 2
+	assert_output --partial 'window: ba:2: a pane given twice, first at a:1 (a shard named twice?): {"window":{"start":"1970-01-01T00:00:00Z",'
 }
 
 @test "window merge refuses a line that is not a window result" {

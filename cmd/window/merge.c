@@ -35,12 +35,17 @@ struct pane {
 	uint64_t index;
 	size_t off, len;   /* the line, in all */
 	size_t koff, klen; /* the key's bytes, in all; klen 0: no key */
+	size_t file;       /* its input, in names */
+	uint64_t lineno;
+	size_t seq;        /* read order: a pane given twice names both */
 };
 
 static struct {
 	struct buf all;
 	struct pane *p;
 	size_t n, cap;
+	char **names; /* the inputs read, in order */
+	size_t nnames, capnames;
 	struct scan_record rec;
 	struct path start, end, key, index;
 	bool stats;
@@ -119,6 +124,14 @@ static void take(const struct line *ln, const char *name)
 		pn.koff = pn.off + (size_t)(v - ln->p);
 		pn.klen = len;
 	}
+	if (!m.nnames || strcmp(m.names[m.nnames - 1], name) != 0) {
+		m.names = xgrow(m.names, &m.capnames, m.nnames,
+				sizeof *m.names, 8);
+		m.names[m.nnames++] = xstrdup(name);
+	}
+	pn.file = m.nnames - 1;
+	pn.lineno = ln->lineno;
+	pn.seq = m.n;
 	buf_add(&m.all, ln->p, ln->len);
 	m.p = xgrow(m.p, &m.cap, m.n, sizeof *m.p, 1024);
 	m.p[m.n++] = pn;
@@ -142,6 +155,15 @@ static int pane_cmp(const void *a, const void *b)
 	if (x->index != y->index)
 		return x->index < y->index ? -1 : 1;
 	return 0;
+}
+
+/* pane_cmp, then read order, so that of a pane given twice the first
+ * read comes first, whatever qsort does with equals. */
+static int pane_sort(const void *a, const void *b)
+{
+	const struct pane *x = a, *y = b;
+	int c = pane_cmp(a, b);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 static void parse_path(struct path *pa, const char *src)
@@ -178,11 +200,14 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	cli_progress_done();
 	if (m.n > 1)
-		qsort(m.p, m.n, sizeof *m.p, pane_cmp);
+		qsort(m.p, m.n, sizeof *m.p, pane_sort);
 	for (size_t i = 1; i < m.n; i++)
 		if (pane_cmp(&m.p[i - 1], &m.p[i]) == 0)
-			cli_die(EXIT_TROUBLE, "a pane is given twice (a shard "
-				"named twice?): %.*s", (int)m.p[i].len,
+			cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": a pane given "
+				"twice, first at %s:%" PRIu64 " (a shard named "
+				"twice?): %.*s", m.names[m.p[i].file],
+				m.p[i].lineno, m.names[m.p[i - 1].file],
+				m.p[i - 1].lineno, (int)m.p[i].len,
 				m.all.p + m.p[i].off);
 	for (size_t i = 0; i < m.n; i++) {
 		cli_out_line(m.all.p + m.p[i].off, m.p[i].len);
@@ -193,6 +218,9 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 	cli_out_close();
 	buf_free(&m.all);
 	free(m.p);
+	for (size_t i = 0; i < m.nnames; i++)
+		free(m.names[i]);
+	free(m.names);
 	scan_record_free(&m.rec);
 	path_free(&m.start);
 	path_free(&m.end);
