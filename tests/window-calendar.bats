@@ -50,6 +50,13 @@ J
 	assert_output --partial '"start":"2024-04-28T00:00:00Z","end":"2024-05-05T00:00:00Z"'
 	run window --tumble 2w --tz Asia/Kolkata -t .t in.ndjson
 	assert_output --partial '"start":"2024-04-22T00:00:00+05:30","end":"2024-05-06T00:00:00+05:30"'
+	# Nw counts from the Monday 1969-12-29, or the --week-start day after
+	# it: 2w of Sundays from 1970-01-04 (as window(1) says)
+	run sh -c "printf '{\"t\":\"%s\"}\n' 1970-01-03T12:00:00Z 1970-01-17T12:00:00Z | window --tumble 2w --week-start sun -t .t | jq -r .window.start"
+	assert_output - <<'E'
+1969-12-21T00:00:00Z
+1970-01-04T00:00:00Z
+E
 }
 
 @test "months, quarters and years follow the calendar of the zone" {
