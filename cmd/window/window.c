@@ -1278,16 +1278,18 @@ static void say_unvalued(void)
 
 /*
  * The --agg whose exact sum the record would take past 38 digits in one
- * of the windows it joins, or NULL.  Asked before any window changes, so
- * that such a record is a bad record (dead-lettered with --dlq) and never
- * one added to some windows or aggregates and not to others.  A session
- * is summed in the order session_join folds it: the first to arrive of
- * the sessions the record bridges, the others, then the record.
+ * of the windows it joins (found: g's windows at its starts, NULL where
+ * none is open yet), or NULL.  Asked before any window changes, so that
+ * such a record is a bad record (dead-lettered with --dlq) and never one
+ * added to some windows or aggregates and not to others.  A session is
+ * summed in the order session_join folds it: the first to arrive of the
+ * sessions the record bridges, the others, then the record.
  */
 static const struct agg_spec *overflows(const struct slot *s,
-					const int64_t *starts, size_t nstarts)
+					const struct group *g,
+					struct win *const *found,
+					size_t nstarts)
 {
-	struct group *g = group_find(s->fp);
 	if (!g)
 		return NULL; /* new windows hold the record's values alone */
 	for (size_t k = 0; k < opt.naggs; k++) {
@@ -1298,8 +1300,8 @@ static const struct agg_spec *overflows(const struct slot *s,
 			if (s->in[k].null)
 				continue;
 			for (size_t i = 0; i < nstarts; i++) {
-				struct win *w = win_find(g, starts[i]);
-				struct dec acc = w ? w->a[k].sum : DEC_ZERO;
+				struct dec acc = found[i] ? found[i]->a[k].sum
+							  : DEC_ZERO;
 				if (dec_add(&acc, &s->in[k].d) != 0)
 					return a;
 			}
@@ -1389,7 +1391,17 @@ static void apply(const struct line *ln, const char *name, void *slot)
 	}
 	if (run.foreign)
 		goto observe;
-	const struct agg_spec *big = overflows(s, starts, nstarts);
+	/* the windows of its group it joins, looked up once: the last one
+	 * this group joined, mostly, found without hashing (apply's share
+	 * of a record is what -j cannot split) */
+	struct group *g = group_find(s->fp);
+	struct win *found[MAX_SPAN];
+	for (size_t i = 0; opt.kind != SESSION && i < nstarts; i++)
+		found[i] = !g ? NULL
+			   : g->last && g->last->start == starts[i]
+				   ? g->last
+				   : win_find(g, starts[i]);
+	const struct agg_spec *big = overflows(s, g, found, nstarts);
 	if (big) {
 		/* its event time is good: it moves W as in the shards that
 		 * do not hold its group, and cannot know its sums */
@@ -1406,7 +1418,8 @@ static void apply(const struct line *ln, const char *name, void *slot)
 
 	for (size_t k = 0; k < opt.naggs; k++)
 		run.nulls[k] += s->in[k].null;
-	struct group *g = group_get(s->fp, s->key, s->klen);
+	if (!g)
+		g = group_get(s->fp, s->key, s->klen);
 	run.ntouched = 0;
 	for (size_t i = 0; i < nstarts; i++) {
 		struct win *win = NULL;
@@ -1416,9 +1429,8 @@ static void apply(const struct line *ln, const char *name, void *slot)
 			if (resched)
 				schedule(win); /* stale entries are skipped */
 		} else {
-			win = g->last && g->last->start == starts[i]
-				      ? g->last
-				      : win_find(g, starts[i]);
+			win = found[i]; /* windows made below stay where
+					 * they are; only the index moves */
 			if (!win) {
 				win = win_new(g, starts[i], starts[i] + span);
 				schedule(win);
