@@ -564,6 +564,34 @@ window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
 J
 }
 
+@test "--lateness and --late FILE on one batch (no --delay, no _watermark lines, no --state) are said to have done nothing" {
+	printf '{"t":%d}\n' 10 70 30 > in.ndjson
+	run window --tumble 1m -t .t --lateness 10m --late l.ndjson in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+window: --lateness 10m and --late l.ndjson did nothing: without --delay or _watermark lines the input was one batch, in which no record is late (--delay DUR gives it a watermark)
+J
+	# with a watermark they act, and nothing is said
+	run window --tumble 1m -t .t --delay 0s --lateness 10m in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":2,"pane":{"timing":"late","index":1,"final":false}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+	# so they do with --state (the next run is judged by this one's W)
+	# and with a control line, even the last one
+	run window --tumble 1m -t .t --lateness 10m --state s.st in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":false}}'
+	echo '{"_watermark":"1970-01-01T00:00:00Z"}' >> in.ndjson
+	run --separate-stderr window --tumble 1m -t .t --lateness 10m --late l.ndjson in.ndjson
+	assert_success
+	[ -z "$stderr" ]
+}
+
 @test "a state's watermark never goes back: the first _watermark line of a run behind it only raises it" {
 	# run 1 (own watermark) fires 00:00..00:01 with W at 00:02:10
 	printf '{"t":%d}\n' 10 130 > a.ndjson

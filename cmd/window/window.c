@@ -86,6 +86,7 @@ static struct {
 	struct agg_spec aggs[MAX_AGGS];
 	size_t naggs;
 	int64_t delay, lateness;
+	const char *lateness_arg; /* --lateness as given */
 	bool delay_given, update;
 	bool offset_given; /* --offset, 0s too: refused where it does not apply */
 	enum time_unit unit;
@@ -1750,6 +1751,31 @@ static void fire_all(void)
 		emit(run.batch[i], "on_time", true);
 }
 
+/*
+ * --lateness and --late FILE act on records behind the watermark, and a
+ * run without --delay, _watermark lines or --state has none: its input
+ * is one batch, in which no record is late.  Which of them it has is
+ * known at its end only (a control line may come last), so they are
+ * taken, and said at the end to have done nothing, not left to look as
+ * if they had kept late records.
+ */
+static void say_batch_only(void)
+{
+	if (opt.state_path || !batch_mode() || !cli_stats.records_in)
+		return;
+	bool lateness = opt.lateness > 0;
+	bool late = opt.late_path && strcmp(opt.late_path, "drop") != 0;
+	if (!lateness && !late)
+		return;
+	cli_warn("%s%s%s%s%s did nothing: without --delay or _watermark "
+		 "lines the input was one batch, in which no record is late "
+		 "(--delay DUR gives it a watermark)",
+		 lateness ? "--lateness " : "",
+		 lateness ? opt.lateness_arg : "",
+		 lateness && late ? " and " : "", late ? "--late " : "",
+		 late ? opt.late_path : "");
+}
+
 static _Noreturn void finish(int status)
 {
 	int64_t w;
@@ -1795,6 +1821,8 @@ static _Noreturn void finish(int status)
 	if (status == EXIT_OK)
 		cli_dropped(run.replaced, "_watermark lines replaced by "
 			    "--delay's", "leaving out --delay");
+	if (status == EXIT_OK)
+		say_batch_only();
 	if (status == EXIT_OK && run.partly_late)
 		cli_warn("%" PRIu64 " record%s left out of %" PRIu64
 			 " window%s that had closed (on time for %s others, "
@@ -1965,6 +1993,7 @@ int main(int argc, char **argv)
 			break;
 		case O_LATENESS:
 			opt.lateness = cli_duration("--lateness", optarg);
+			opt.lateness_arg = optarg;
 			break;
 		case O_EMIT:
 			if (!strcmp(optarg, "final"))
