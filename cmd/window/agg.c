@@ -121,8 +121,9 @@ int agg_parse(const char *text, struct agg_spec *out, char *err,
 		uint64_t num, den;
 		if (comma && parse_q(comma + 1, &num, &den) == 0) {
 			*comma = '\0';
-			snprintf(err, errlen, "%s(EXPR) takes no Q (it is p(EXPR, "
-				 "%s)); did you mean 'p(%s,%s)'?", fns[i].name,
+			snprintf(err, errlen, "%s(EXPR) takes no Q (it is "
+				 "p(EXPR, %s)); did you mean 'p(%s,%s)'?",
+				 fns[i].name,
 				 out->fn == AGG_P50   ? "0.5"
 				 : out->fn == AGG_P90 ? "0.9"
 						      : "0.99",

@@ -88,7 +88,7 @@ static struct {
 	int64_t delay, lateness;
 	const char *lateness_arg; /* --lateness as given */
 	bool delay_given, update;
-	bool offset_given; /* --offset, 0s too: refused where it does not apply */
+	bool offset_given; /* 0s too: refused where it does not apply */
 	enum time_unit unit;
 	const char *late_path, *dlq_path, *state_path;
 	const char *batch; /* --batch; NULL: $IDEM_BATCH */
