@@ -532,6 +532,19 @@ J
 	done
 }
 
+@test "a file named twice, or by a hard link, is refused: its records would add up twice" {
+	printf '{"t":1,"v":2}\n' > a.ndjson
+	ln a.ndjson b.ndjson
+	refused 'window: a.ndjson: named twice: its records would count twice in the panes; name each once' \
+		window --tumble 1m -t .t --agg 's=sum(.v)' a.ndjson a.ndjson
+	refused 'window: b.ndjson: the same file as a.ndjson (a hard link or a second name): its records would count twice in the panes; name each once' \
+		window --tumble 1m -t .t --agg 's=sum(.v)' a.ndjson b.ndjson
+	# standard input twice is read once: the second '-' is at its end
+	run sh -c 'window --tumble 1m -t .t --agg "s=sum(.v)" - - < a.ndjson'
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":2,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
 @test "empty input writes nothing" {
 	run window --tumble 1m -t .t < /dev/null
 	assert_success

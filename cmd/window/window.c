@@ -2056,6 +2056,8 @@ int main(int argc, char **argv)
 	if (state_batch(opt.batch, &run.gen.batch, err, sizeof err) != 0)
 		cli_usage_error("%s", err);
 	describe();
+	/* a file named twice would add its records up twice */
+	cli_inputs_once(argv + optind, "in the panes");
 	cli_check_common_outputs(argv + optind,
 				 opt.late_path && strcmp(opt.late_path, "drop")
 					 ? opt.late_path
