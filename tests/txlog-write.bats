@@ -126,3 +126,12 @@ EOF2
 	assert_failure 2
 	assert_output 'txlog: stdin:1: column .b: not base64 (binary values are base64 strings); nothing committed'
 }
+
+@test "a null partition value is its own partition, not the one of a string holding U+0001" {
+	txlog init t --partition-by k
+	printf '%s\n' '{"k":"\u0001","v":1}' '{"k":null,"v":2}' '{"v":3}' | txlog append t
+	run sh -c "txlog files t | jq -c '[.partitionValues, (.stats | fromjson | .numRecords)]'"
+	assert_output $'[{"k":"\\u0001"},1]\n[{"k":null},2]'
+	run sh -c "txlog cat t --where 'k = null' | jq -c .v"
+	assert_output $'2\n3'
+}

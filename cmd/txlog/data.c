@@ -846,8 +846,10 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 			}
 		}
 		if (!v || v[0] == 'n') {
+			/* null: an empty key, which no value has (an empty
+			 * string is refused below); a marker byte would be
+			 * the key of a string holding it ("\u0001") */
 			vals[i] = NULL;
-			buf_adds(key, "\x01");
 		} else if (v[0] == '"' && vn > 2 &&
 			   is_time_type(col_type(w->schema, w->part[i]))) {
 			/* One instant, one partition, whatever the offset
