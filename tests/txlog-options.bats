@@ -200,6 +200,14 @@ txlog: T: the merge changed no row; no commit
 J
 }
 
+@test "merge counts a row its not-newer source record left as it was among the copied rows" {
+	printf '%s\n' '{"id":1,"v":5}' '{"id":2,"v":5}' '{"id":3,"v":5}' | txlog append T
+	printf '%s\n' '{"id":1,"v":4}' '{"id":2,"v":6}' | txlog merge T -k .id --when-newer .v 2>/dev/null
+	# the file of 3 rows was rewritten: 1 updated, 2 copied
+	run sh -c "txlog log T | head -n 1 | jq -c '.operationMetrics | [.numTargetRowsUpdated, .numTargetRowsCopied]'"
+	assert_output '["1","2"]'
+}
+
 @test "merge says when a source matches no row, deletes nothing, or is empty" {
 	txlog append T in.ndjson
 	run sh -c "echo '{\"a\":2}' | txlog merge T -k .a --delete-when true"

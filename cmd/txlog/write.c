@@ -1018,9 +1018,10 @@ int verb_merge(void)
 					changed = true;
 					continue;
 				}
-			} else {
-				kept++;
 			}
+			/* copied as it is: a row no key matched, or one
+			 * its source record was not newer than */
+			kept++;
 			offs = xgrow(offs, &cap, noffs, sizeof *offs, 1024);
 			offs[noffs++] = out.len;
 			buf_add(&out, put, putn);
