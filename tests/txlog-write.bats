@@ -135,3 +135,22 @@ EOF2
 	run sh -c "txlog cat t --where 'k = null' | jq -c .v"
 	assert_output $'2\n3'
 }
+
+@test "a map keeps its keyType, and a map value with a key twice, or keys that are not strings, is refused" {
+	cat > m.json <<'J'
+{"type":"struct","fields":[{"name":"m","type":{"type":"map","keyType":"string","valueType":"integer","valueContainsNull":true},"nullable":true,"metadata":{}},{"name":"mi","type":{"type":"map","keyType":"integer","valueType":"integer","valueContainsNull":true},"nullable":true,"metadata":{}}]}
+J
+	txlog init t --schema m.json
+	run sh -c "txlog schema t | jq -c '[.fields[].type.keyType]'"
+	assert_output '["string","integer"]'
+	run sh -c "echo '{\"m\":{\"k\":1,\"\\\\u006b\":2}}' | txlog append t"
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .m: a key given twice in one map; nothing committed'
+	run sh -c "echo '{\"mi\":{\"1\":1}}' | txlog append t"
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .mi: a map whose keyType is "integer" is not supported for writing (JSON object keys are strings); nothing committed'
+	# keys alike up to a NUL are two keys; a new column keeps mi's keyType
+	echo '{"m":{"a\u0000b":1,"a\u0000c":2},"mi":null,"n":1}' | txlog append t --merge-schema
+	run sh -c "txlog schema t | jq -c '[.fields[].type | if type == \"object\" then .keyType else . end]'"
+	assert_output '["string","integer","integer"]'
+}

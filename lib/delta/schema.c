@@ -66,6 +66,7 @@ void ds_free(struct ds_type *t)
 	ds_free(t->elem);
 	free(t->name);
 	free(t->raw);
+	free(t->key);
 	free(t);
 }
 
@@ -77,6 +78,7 @@ struct ds_type *ds_copy(const struct ds_type *t)
 	c->kind = t->kind;
 	c->name = t->name ? xstrdup(t->name) : NULL;
 	c->raw = t->raw ? xstrdup(t->raw) : NULL;
+	c->key = t->key ? xstrdup(t->key) : NULL;
 	c->contains_null = t->contains_null;
 	c->elem = ds_copy(t->elem);
 	if (t->nfields) {
@@ -227,6 +229,11 @@ static struct ds_type *parse_type(const char *p, size_t n, int depth,
 			t = xcalloc(1, sizeof *t);
 			t->kind = DT_MAP;
 			t->elem = e;
+			/* kept as given: a schema txlog writes back (a new
+			 * column, a widening) must not turn map<int,...>
+			 * into map<string,...> */
+			if (scan_get(p, n, "keyType", &v, &vn))
+				t->key = xstrndup(v, vn);
 			t->contains_null = !(scan_get(p, n, "valueContainsNull",
 						      &v, &vn) &&
 					     v[0] == 'f');
@@ -317,8 +324,9 @@ void ds_write(struct buf *b, const struct ds_type *t)
 					     : ",\"containsNull\":false}");
 		break;
 	case DT_MAP:
-		buf_adds(b, "{\"type\":\"map\",\"keyType\":\"string\","
-			    "\"valueType\":");
+		buf_adds(b, "{\"type\":\"map\",\"keyType\":");
+		buf_adds(b, t->key ? t->key : "\"string\"");
+		buf_adds(b, ",\"valueType\":");
 		ds_write(b, t->elem);
 		buf_adds(b, t->contains_null ? ",\"valueContainsNull\":true}"
 					     : ",\"valueContainsNull\":false}");
@@ -493,6 +501,31 @@ static const char *case_twin(const struct ds_type *t, const char *name,
 		    strncasecmp(t->fields[i].name, name, nl) == 0)
 			return t->fields[i].name;
 	return NULL;
+}
+
+/* A map's keys, decoded, with their lengths (a key may hold a NUL). */
+struct map_key {
+	size_t off, len;
+	const char *base;
+};
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct map_key *x = a, *y = b;
+	size_t m = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->base + x->off, y->base + y->off, m);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static bool map_key_twice(struct map_key *ks, size_t nkeys, const char *base)
+{
+	for (size_t i = 0; i < nkeys; i++)
+		ks[i].base = base;
+	qsort(ks, nkeys, sizeof *ks, cmp_key);
+	for (size_t i = 1; i < nkeys; i++)
+		if (cmp_key(&ks[i - 1], &ks[i]) == 0)
+			return true;
+	return false;
 }
 
 static int check_struct(struct ds_type *t, const char *p, size_t n,
@@ -848,11 +881,23 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 	case DT_MAP: {
 		if (p[0] != '{')
 			return mismatch(t, p, path, err, errlen);
+		/* a JSON object's keys are strings: a map of other keys
+		 * would hold "01" and "1" as two keys of one integer */
+		if (t->key && strcmp(t->key, "\"string\"") != 0) {
+			errbuf_set(err, errlen, "column %s: a map whose keyType "
+				"is %s is not supported for writing (JSON "
+				"object keys are strings)", pname(path), t->key);
+			return -1;
+		}
 		struct scan_obj o;
 		scan_obj_begin(&o, p, n);
 		const char *k, *v;
 		size_t kn, vn;
-		while (scan_obj_next(&o, &k, &kn, &v, &vn)) {
+		int rc = 0;
+		struct buf keys = {0}; /* the decoded keys, end to end */
+		struct map_key *ks = NULL;
+		size_t nkeys = 0, kcap = 0;
+		while (rc == 0 && scan_obj_next(&o, &k, &kn, &v, &vn)) {
 			if (v[0] == 'n' ? !t->contains_null
 					: check(t->elem, v, vn, evolve, changed,
 						path, err, errlen) != 0) {
@@ -860,10 +905,25 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 					errbuf_set(err, errlen,
 						"column %s: null map value",
 						pname(path));
-				return -1;
+				rc = -1;
 			}
+			buf_reserve(&keys, kn);
+			ks = xgrow(ks, &kcap, nkeys, sizeof *ks, 16);
+			ks[nkeys].off = keys.len;
+			ks[nkeys].len = scan_string_decode(k, kn,
+							   keys.p + keys.len);
+			keys.len += ks[nkeys++].len;
 		}
-		return 0;
+		if (rc == 0 && nkeys > 1 && map_key_twice(ks, nkeys, keys.p)) {
+			/* jq keeps the last, Spark refuses the row: no one
+			 * value a reader would take */
+			errbuf_set(err, errlen, "column %s: a key given twice in "
+				"one map", pname(path));
+			rc = -1;
+		}
+		buf_free(&keys);
+		free(ks);
+		return rc;
 	}
 	case DT_OTHER:
 	case DT_NULL:

@@ -17,7 +17,9 @@
  *   boolean                   true or false
  *   struct                    an object: no member outside the fields, no
  *                             non-nullable field absent or null
- *   array / map               an array / an object of fitting values
+ *   array / map               an array / an object of fitting values;
+ *                             a map's keys are strings (its keyType
+ *                             must be string to take one), each once
  *
  * Evolution (ds_check with evolve set): an unknown member becomes a new
  * nullable field of the inferred type (an integer is inferred integer,
@@ -58,6 +60,7 @@ struct ds_type {
 	struct ds_type *elem; /* array element, map value */
 	bool contains_null;   /* array containsNull / map valueContainsNull */
 	char *raw;            /* DT_OTHER: the type's JSON text */
+	char *key;            /* map: keyType's JSON text, kept as given */
 };
 
 struct ds_field {
