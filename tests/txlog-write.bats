@@ -154,3 +154,16 @@ J
 	run sh -c "txlog schema t | jq -c '[.fields[].type | if type == \"object\" then .keyType else . end]'"
 	assert_output '["string","integer","integer"]'
 }
+
+@test "a float column takes what rounds to a float: Java's 3.4028235E38 is Float.MAX_VALUE" {
+	cat > f.json <<'J'
+{"type":"struct","fields":[{"name":"f","type":"float","nullable":true,"metadata":{}}]}
+J
+	txlog init t --schema f.json
+	printf '%s\n' '{"f":3.4028235E38}' '{"f":-3.4028235e38}' '{"f":1e-60}' | txlog append t
+	run sh -c "echo '{\"f\":3.4028236e38}' | txlog append t"
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .f: 3.4028236e38 does not fit float: out of range; nothing committed'
+	run txlog cat t
+	assert_output $'{"f":3.4028235E38}\n{"f":-3.4028235e38}\n{"f":1e-60}'
+}

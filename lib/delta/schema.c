@@ -1,5 +1,6 @@
 #include "delta/schema.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -682,12 +683,12 @@ static const char *number_fits(const struct ds_type *t, const char *p,
 			return "too many digits";
 		memcpy(tmp, p, n);
 		tmp[n] = '\0';
-		double d = strtod(tmp, NULL);
-		double lim = t->kind == DT_FLOAT ? 3.4028234663852886e38
-						 : 1.7976931348623157e308;
-		if (d > lim || d < -lim)
-			return "out of range";
-		return NULL;
+		/* by the type's own rounding: 3.4028235e38, Java's
+		 * spelling of Float.MAX_VALUE, rounds to it; a double's
+		 * FLT_MAX bound refused it */
+		bool inf = t->kind == DT_FLOAT ? isinf(strtof(tmp, NULL))
+					       : isinf(strtod(tmp, NULL));
+		return inf ? "out of range" : NULL;
 	}
 	int prec = 10, scale = 0;
 	if (t->name && sscanf(t->name, "decimal(%d,%d)", &prec, &scale) != 2)
