@@ -386,6 +386,14 @@ mk() {
 	assert_output '[3,2,1]'
 }
 
+@test "--checkpoint-interval on a write checkpoints at its multiples, in place of the table's" {
+	schema
+	txlog init t --schema s.json
+	for i in 1 2 3; do echo "{\"id\":$i}" | txlog append t --checkpoint-interval 3; done
+	run jq -c .version t/_delta_log/_last_checkpoint
+	assert_output 3
+}
+
 @test "txlog checkpoint writes one on demand" {
 	mk
 	txlog checkpoint t

@@ -248,8 +248,6 @@ static void build(struct tx *t, struct buf *b)
 
 static void maybe_checkpoint(int64_t v)
 {
-	int64_t every = opt.checkpoint_every ? opt.checkpoint_every : 0;
-	(void)every;
 	char err[1024];
 	struct dl_snapshot *s = dl_load(opt.table, v, err, sizeof err);
 	if (!s) {
@@ -342,7 +340,10 @@ int tx_commit(struct tx *t)
 	}
 	buf_free(&text);
 	buf_free(&winner);
-	int64_t every = t->snap->checkpoint_every;
+	/* --checkpoint-interval on a write: this write's, in place of the
+	 * table's (it was accepted and ignored) */
+	int64_t every = opt.checkpoint_every ? opt.checkpoint_every
+					     : t->snap->checkpoint_every;
 	if (every > 0 && v % every == 0)
 		maybe_checkpoint(v);
 	if (t->committed)
