@@ -167,3 +167,15 @@ J
 	run txlog cat t
 	assert_output $'{"f":3.4028235E38}\n{"f":-3.4028235e38}\n{"f":1e-60}'
 }
+
+@test "a partition column's name is escaped in its folder: ../x stays inside the table, a=b is one column" {
+	mkdir d
+	txlog init d/t --partition-by '../x' --partition-by 'a=b'
+	echo '{"../x":"v","a=b":"w/z","n":1}' | txlog append d/t
+	run ls d
+	assert_output t
+	run sh -c "cd d/t && find . -name '*.zst' | sed 's/part-.*/part/'"
+	assert_output './..%2Fx=v/a%3Db=w%2Fz/part'
+	run txlog cat d/t
+	assert_output '{"../x":"v","a=b":"w/z","n":1}'
+}

@@ -279,7 +279,10 @@ struct dfile *dfile_open(const char *table, const struct ds_type *schema,
 	f->pvals = pvals;
 	struct buf rel = {0};
 	for (size_t i = 0; i < npart; i++) {
-		buf_adds(&rel, part[i]);
+		/* the column's name is escaped as its value is (Hive's
+		 * col=value, as Spark writes it): a column "../x" made a
+		 * folder outside the table, "a/b" one folder too many */
+		dl_part_escape(&rel, part[i]);
 		buf_addc(&rel, '=');
 		dl_part_escape(&rel, pvals[i]);
 		buf_addc(&rel, '/');

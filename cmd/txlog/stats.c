@@ -130,7 +130,7 @@ int verb_stats(void)
 					v = f->pv[k].value;
 			if (c)
 				buf_addc(&key, '/');
-			buf_adds(&key, s->part_cols[c]);
+			dl_part_escape(&key, s->part_cols[c]);
 			buf_addc(&key, '=');
 			if (v)
 				dl_part_escape(&key, v);
