@@ -39,6 +39,13 @@ mk() {
 	assert_output '["json",["day"]]'
 }
 
+@test "init refuses a partition column given twice, or twice but for case, and makes no table" {
+	schema
+	refused 'txlog: --partition-by day: given twice' txlog init t --schema s.json --partition-by day --partition-by day
+	refused 'txlog: --partition-by Day and day differ only in case (Delta column names are unique regardless of case)' txlog init t --partition-by Day --partition-by day
+	[ ! -e t ]
+}
+
 @test "init refuses a table that already exists" {
 	mk
 	run txlog init t --schema s.json

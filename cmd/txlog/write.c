@@ -61,6 +61,21 @@ int verb_init(void)
 {
 	if (opt.schema_file && opt.infer)
 		cli_usage_error("--schema and --infer exclude each other");
+	/* a column twice (or twice but for case) made a version 0 every
+	 * later verb refused as unreadable, or folders i=1/i=1/ */
+	for (size_t i = 0; i < opt.npart; i++) {
+		for (size_t j = 0; j < i; j++) {
+			const char *a = opt.part[j], *b = opt.part[i];
+			if (strcmp(a, b) == 0)
+				cli_usage_error("--partition-by %s: given twice",
+						a);
+			if (strcasecmp(a, b) == 0)
+				cli_usage_error("--partition-by %s and %s differ "
+						"only in case (Delta column names "
+						"are unique regardless of case)",
+						a, b);
+		}
+	}
 	struct ds_type *schema;
 	char err[1024];
 	if (opt.schema_file) {
