@@ -258,3 +258,19 @@ J
 	run txlog append T --txn app:9223372036854775807 in.ndjson
 	assert_output 'txlog: T: txn app:9223372036854775807 already committed (recorded version 9223372036854775807); nothing written'
 }
+
+@test "a delete or merge with --txn that changes no row records the txn: its replay deletes no row written since" {
+	txlog append T in.ndjson
+	run txlog delete T --where 'a = 9' --txn app:5
+	assert_success
+	assert_output 'txlog: T: --where matched no row; nothing deleted, the commit records --txn app:5 only'
+	run sh -c "echo '{\"a\":2}' | txlog merge T -k .a --delete-when true --txn m:1"
+	assert_line -n 1 'txlog: T: the merge changed no row; the commit records --txn m:1 only'
+	printf '%s\n' '{"a":9}' '{"a":2}' | txlog append T
+	run txlog delete T --where 'a = 9' --txn app:5
+	assert_output 'txlog: T: txn app:5 already committed (recorded version 5); nothing written'
+	run sh -c "echo '{\"a\":2}' | txlog merge T -k .a --delete-when true --txn m:1"
+	assert_output 'txlog: T: txn m:1 already committed (recorded version 1); nothing written'
+	run sh -c 'txlog cat T | jq -c .a'
+	assert_output $'1\n9\n2'
+}

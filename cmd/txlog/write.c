@@ -694,9 +694,18 @@ int verb_delete(void)
 		 (unsigned long long)rows);
 	cli_stats.records_out = deleted;
 	if (!removed && !added) {
+		/* said, so a mistyped predicate is not taken for done */
+		if (t.txn_app) {
+			/* the batch is done all the same: a replay after
+			 * another writer added a matching row must not
+			 * delete it, so the txn is committed alone */
+			cli_warn("%s: --where matched no row; nothing deleted, "
+				 "the commit records --txn %s only", opt.table,
+				 opt.txn);
+			return tx_commit(&t);
+		}
 		if (opt.stats)
 			cli_stats_print(",\"version\":null");
-		/* said, so a mistyped predicate is not taken for done */
 		cli_warn("%s: --where matched no row; nothing deleted, no "
 			 "commit", opt.table);
 		tx_free(&t);
@@ -1121,6 +1130,13 @@ int verb_merge(void)
 	ds_free(g.empty);
 	merge_said(m.n, target_rows, inserted, stale, nothing_to_delete);
 	if (!removed && !added && !g.changed) {
+		if (t.txn_app) {
+			/* recorded all the same, as delete does: a replay
+			 * must not find rows written since */
+			cli_warn("%s: the merge changed no row; the commit "
+				 "records --txn %s only", opt.table, opt.txn);
+			return tx_commit(&t);
+		}
 		if (m.n)
 			cli_warn("%s: the merge changed no row; no commit",
 				 opt.table);
