@@ -140,12 +140,18 @@ EOF2
 	cat > m.json <<'J'
 {"type":"struct","fields":[{"name":"m","type":{"type":"map","keyType":"string","valueType":"integer","valueContainsNull":true},"nullable":true,"metadata":{}},{"name":"mi","type":{"type":"map","keyType":"integer","valueType":"integer","valueContainsNull":true},"nullable":true,"metadata":{}}]}
 J
-	txlog init t --schema m.json
-	run sh -c "txlog schema t | jq -c '[.fields[].type.keyType]'"
-	assert_output '["string","integer"]'
-	run sh -c "echo '{\"m\":{\"k\":1,\"\\\\u006b\":2}}' | txlog append t"
+	# init makes no table it cannot write
+	refused 'txlog: m.json: column .mi: a map keyed by "integer" is not a type txlog writes (JSON object keys are strings); nothing created' txlog init t --schema m.json
+	[ ! -e t ]
+	# another writer's table with such a map
+	mkdir -p t/_delta_log
+	jq -c '{protocol:{minReaderVersion:1,minWriterVersion:2}}, {metaData:{id:"x",format:{provider:"json",options:{}},schemaString:tojson,partitionColumns:[],configuration:{},createdTime:0}}' m.json > t/_delta_log/00000000000000000000.json
+	cat > twice.ndjson <<'J'
+{"m":{"k":1,"\u006b":2}}
+J
+	run txlog append t twice.ndjson
 	assert_failure 2
-	assert_output 'txlog: stdin:1: column .m: a key given twice in one map; nothing committed'
+	assert_output 'txlog: twice.ndjson:1: column .m: a key given twice in one map; nothing committed'
 	run sh -c "echo '{\"mi\":{\"1\":1}}' | txlog append t"
 	assert_failure 2
 	assert_output 'txlog: stdin:1: column .mi: a map whose keyType is "integer" is not supported for writing (JSON object keys are strings); nothing committed'
@@ -153,6 +159,12 @@ J
 	echo '{"m":{"a\u0000b":1,"a\u0000c":2},"mi":null,"n":1}' | txlog append t --merge-schema
 	run sh -c "txlog schema t | jq -c '[.fields[].type | if type == \"object\" then .keyType else . end]'"
 	assert_output '["string","integer","integer"]'
+}
+
+@test "init refuses a schema with a type txlog does not write" {
+	echo '{"type":"struct","fields":[{"name":"a","type":{"type":"array","elementType":{"type":"struct","fields":[{"name":"q","type":"variant","nullable":true,"metadata":{}}]},"containsNull":true},"nullable":true,"metadata":{}}]}' > v.json
+	refused 'txlog: v.json: column .a[].q: type "variant" is not a type txlog writes; nothing created' txlog init t --schema v.json
+	[ ! -e t ]
 }
 
 @test "a float column takes what rounds to a float: Java's 3.4028235E38 is Float.MAX_VALUE" {

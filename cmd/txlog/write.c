@@ -57,6 +57,35 @@ static char *read_whole(const char *path)
 
 /* ---- init ---- */
 
+/* The first type under t (a column path in path) that txlog cannot
+ * write: one it does not know ("variant", which would also need its
+ * table feature), or a map whose keys are not strings.  NULL: none. */
+static const char *unwritable(const struct ds_type *t, struct buf *path,
+			      bool *key)
+{
+	if (t->kind == DT_OTHER)
+		return t->raw;
+	if (t->kind == DT_MAP && t->key && strcmp(t->key, "\"string\"") != 0) {
+		*key = true;
+		return t->key;
+	}
+	if (t->kind == DT_ARRAY || t->kind == DT_MAP) {
+		buf_adds(path, "[]");
+		return unwritable(t->elem, path, key);
+	}
+	size_t at = path->len;
+	for (size_t i = 0; t->kind == DT_STRUCT && i < t->nfields; i++) {
+		path->len = at;
+		buf_addc(path, '.');
+		buf_adds(path, t->fields[i].name);
+		const char *why = unwritable(t->fields[i].type, path, key);
+		if (why)
+			return why;
+	}
+	path->len = at;
+	return NULL;
+}
+
 int verb_init(void)
 {
 	if (opt.schema_file && opt.infer)
@@ -84,6 +113,21 @@ int verb_init(void)
 		if (!schema)
 			cli_die(EXIT_TROUBLE, "%s: %s", opt.schema_file, err);
 		free(text);
+		/* refused before version 0: a table txlog cannot write to
+		 * (and a "variant" column without its table feature is no
+		 * Delta table) */
+		struct buf col = {0};
+		bool key = false;
+		const char *bad = unwritable(schema, &col, &key);
+		if (bad) {
+			buf_addc(&col, '\0');
+			cli_die(EXIT_TROUBLE, "%s: column %s: %s%s is not a type "
+				"txlog writes%s; nothing created",
+				opt.schema_file, col.p, key ? "a map keyed by "
+							    : "type ", bad,
+				key ? " (JSON object keys are strings)" : "");
+		}
+		buf_free(&col);
 		for (size_t i = 0; i < opt.npart; i++) {
 			struct ds_field *f = ds_field(schema, opt.part[i],
 						      strlen(opt.part[i]));
