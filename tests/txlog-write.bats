@@ -191,3 +191,16 @@ J
 	run txlog cat d/t
 	assert_output '{"../x":"v","a=b":"w/z","n":1}'
 }
+
+@test "a decimal type is decimal(P,S) with P up to 38 and S up to P; another spelling is no unchecked decimal" {
+	for ty in decimal 'decimal(40,2)' 'decimal(5,6)' 'decimal(5,-1)' 'decimal(5,2)x'; do
+		echo "{\"type\":\"struct\",\"fields\":[{\"name\":\"d\",\"type\":\"$ty\",\"nullable\":true,\"metadata\":{}}]}" > d.json
+		refused "txlog: d.json: column .d: type \"$ty\" is not a type txlog writes; nothing created" txlog init t --schema d.json
+	done
+	echo '{"type":"struct","fields":[{"name":"d","type":"decimal(5, 2)","nullable":true,"metadata":{}}]}' > d.json
+	txlog init t --schema d.json
+	echo '{"d":123.45}' | txlog append t
+	run sh -c "echo '{\"d\":1234.5}' | txlog append t"
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .d: 1234.5 does not fit decimal(5, 2): more digits before the point than precision - scale; nothing committed'
+}

@@ -195,7 +195,15 @@ static struct ds_type *parse_type(const char *p, size_t n, int depth,
 		for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++)
 			if (strcmp(s, prims[i].name) == 0)
 				t->kind = prims[i].kind;
-		if (strncmp(s, "decimal", 7) == 0)
+		/* decimal(P,S), 1 <= P <= 38 and 0 <= S <= P, spaces as
+		 * Spark's parser allows: any other spelling ("decimal",
+		 * "decimal(40,2)") is a type this reader does not know,
+		 * not a decimal whose digits go unchecked */
+		int prec, scale, end = 0;
+		if (sscanf(s, "decimal ( %d , %d )%n", &prec, &scale,
+			   &end) == 2 && s[end] == '\0' && prec >= 1 &&
+		    prec <= 38 && scale >= 0 && scale <= prec &&
+		    !strchr(s, '+'))
 			t->kind = DT_DECIMAL;
 		t->name = s;
 		if (t->kind == DT_OTHER)
@@ -691,8 +699,10 @@ static const char *number_fits(const struct ds_type *t, const char *p,
 		return inf ? "out of range" : NULL;
 	}
 	int prec = 10, scale = 0;
-	if (t->name && sscanf(t->name, "decimal(%d,%d)", &prec, &scale) != 2)
-		return NULL; /* a spelling this reader does not know */
+	if (!t->name || sscanf(t->name, "decimal ( %d , %d )", &prec,
+				&scale) != 2)
+		return "its precision and scale are unknown"; /* parse_type
+							       * knew them */
 	struct dec d;
 	if (dec_parse(p, n, &d) != 0)
 		return "more digits than a decimal holds";
