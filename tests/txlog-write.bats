@@ -204,3 +204,16 @@ J
 	assert_failure 2
 	assert_output 'txlog: stdin:1: column .d: 1234.5 does not fit decimal(5, 2): more digits before the point than precision - scale; nothing committed'
 }
+
+@test "a timestamp is in the years 0000 to 9999 in UTC, not as written: 9999-12-31T23:00-02:00 is refused" {
+	echo '{"type":"struct","fields":[{"name":"ts","type":"timestamp","nullable":true,"metadata":{}}]}' > ts.json
+	txlog init t --schema ts.json --partition-by ts
+	run sh -c "echo '{\"ts\":\"9999-12-31T23:00:00-02:00\"}' | txlog append t"
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .ts: "9999-12-31T23:00:00-02:00" is outside the years 0000 to 9999 in UTC, which a timestamp holds; nothing committed'
+	run sh -c "echo '{\"ts\":\"0000-01-01T00:00:00+01:00\"}' | txlog append t"
+	assert_failure 2
+	printf '%s\n' '{"ts":"0000-01-01T00:00:00-01:00"}' '{"ts":"9999-12-31T23:59:59.999999Z"}' | txlog append t
+	run txlog cat t --where 'ts < "0001-01-01"'
+	assert_output '{"ts":"0000-01-01T00:00:00-01:00"}'
+}

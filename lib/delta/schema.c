@@ -805,6 +805,16 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 				(int)n, p);
 			return -1;
 		}
+		/* the years 0000 to 9999 in UTC, not as written: at
+		 * 9999-12-31T23:00:00-02:00 it is year 10000, whose
+		 * partition value (+010000-...) and statistics no reader
+		 * parses back, so a --where skipped its file */
+		if (in.sec < -62167219200LL || in.sec >= 253402300800LL) {
+			errbuf_set(err, errlen, "column %s: %.*s is outside the "
+				"years 0000 to 9999 in UTC, which a %s holds",
+				pname(path), (int)n, p, t->name);
+			return -1;
+		}
 		/* Delta's timestamps are microseconds: a finer one would
 		 * be cut by every other reader, and its partition value
 		 * would not be the protocol's .ffffff */
