@@ -1672,38 +1672,65 @@ bool pred_on_partitions(const struct pred *p, const struct dl_snapshot *s)
 /* The partition value as JSON text, typed by the schema.  A string is
  * the log's own literal, not the decoded C string: "a\u0000b" must not
  * compare as "a". */
-static void part_json(const struct dl_snapshot *s, const struct dl_file *df,
+static bool part_json(const struct dl_snapshot *s, const struct dl_file *df,
 		      const char *col, const char *val, struct buf *out)
 {
 	out->len = 0;
 	if (!val) {
 		buf_adds(out, "null");
-		return;
+		return true;
 	}
 	struct ds_field *f = s->schema ? ds_field(s->schema, col, strlen(col))
 				       : NULL;
 	struct instant t;
-	if (f && is_time_type(f->type) && txlog_part_instant(val, &t) == 0) {
+	if (f && is_time_type(f->type)) {
+		/* one no reader parses (txlog once wrote +010000-...) is
+		 * unknown, never compared as the text it is */
+		if (txlog_part_instant(val, &t) != 0)
+			return false;
 		char tb[TIME_STRMAX];
 		size_t n = time_format_instant(&t, TIME_STYLE_RFC3339, tb);
 		jw_string(out, tb, n);
-		return;
+		return true;
 	}
 	if (f && (ds_numeric(f->type) || f->type->kind == DT_BOOLEAN)) {
 		struct scan_error se;
-		if (scan_validate(val, strlen(val), &se) == 0) {
-			buf_adds(out, val);
-			return;
-		}
+		if (scan_validate(val, strlen(val), &se) != 0)
+			return false;
+		buf_adds(out, val);
+		return true;
 	}
 	const char *pv, *lit;
 	size_t pvn, litn;
 	if (scan_get(df->action, df->action_len, "partitionValues", &pv, &pvn) &&
 	    scan_get(pv, pvn, col, &lit, &litn) && lit[0] == '"') {
 		buf_add(out, lit, litn);
-		return;
+		return true;
 	}
 	jw_str(out, val);
+	return true;
+}
+
+/* The value of partition column col in f (NULL: null). */
+static const char *part_value(const struct dl_file *f, const char *col)
+{
+	for (size_t k = 0; k < f->npv; k++)
+		if (strcmp(f->pv[k].name, col) == 0)
+			return f->pv[k].value;
+	return NULL;
+}
+
+bool pred_part_values_known(const struct pred *p, const struct dl_snapshot *s,
+			    const struct dl_file *f)
+{
+	struct buf b = {0};
+	bool known = true;
+	for (size_t i = 0; known && i < p->n; i++)
+		if (is_part(s, p->t[i].col))
+			known = part_json(s, f, p->t[i].col,
+					  part_value(f, p->t[i].col), &b);
+	buf_free(&b);
+	return known;
 }
 
 /*
@@ -1793,12 +1820,9 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 		const struct pred_term *t = &p->t[i];
 		size_t ln = strlen(t->lit);
 		if (is_part(s, t->col)) {
-			const char *val = NULL;
-			for (size_t k = 0; k < f->npv; k++)
-				if (strcmp(f->pv[k].name, t->col) == 0)
-					val = f->pv[k].value;
-			part_json(s, f, t->col, val, &b);
-			may = term_holds(t, b.p, b.len);
+			/* a value of unknown meaning may be any: read */
+			if (part_json(s, f, t->col, part_value(f, t->col), &b))
+				may = term_holds(t, b.p, b.len);
 			continue;
 		}
 		const char *fst = dl_file_stats(f);

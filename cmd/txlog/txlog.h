@@ -308,6 +308,11 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 			 const struct dl_file *f);
 /* True when every term is on a partition column (whole files match). */
 bool pred_on_partitions(const struct pred *p, const struct dl_snapshot *s);
+/* True when f's partition values of p's columns all read as their
+ * column's type: then pred_file_may_match of partition terms is exact,
+ * and a file that may match holds only matching rows. */
+bool pred_part_values_known(const struct pred *p, const struct dl_snapshot *s,
+			    const struct dl_file *f);
 
 /* ---- transactions ---- */
 

@@ -660,7 +660,7 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 		if (!pred_file_may_match(p, s, NULL, 0, f))
 			continue;
 		tx_read(t, f->path);
-		if (whole) {
+		if (whole && pred_part_values_known(p, s, f)) {
 			int64_t nr = 0;
 			const char *st = dl_file_stats(f);
 			if (st)
