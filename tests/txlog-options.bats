@@ -274,3 +274,17 @@ J
 	run sh -c 'txlog cat T | jq -c .a'
 	assert_output $'1\n9\n2'
 }
+
+@test "a merge source record refused for its partition value is named by file:line, and a second key by where the first was" {
+	txlog init P --partition-by k
+	echo '{"id":1,"k":"a"}' | txlog append P
+	printf '%s\n' '{"id":7,"k":"c"}' '{"id":1,"k":""}' > upd.ndjson
+	printf '%s\n' '{"id":9,"k":"e"}' > first.ndjson
+	printf '%s\n' '{"id":8,"k":"b"}' '{"id":2,"k":""}' > ins.ndjson
+	refused 'txlog: upd.ndjson:2: partition column k: an empty string is a null partition value in Delta; write null or a non-empty string; nothing committed' txlog merge P -k .id upd.ndjson
+	refused 'txlog: ins.ndjson:2: partition column k: an empty string is a null partition value in Delta; write null or a non-empty string; nothing committed' txlog merge P -k .id first.ndjson ins.ndjson -j 1
+	printf '%s\n' '{"id":2,"k":"d"}' > again.ndjson
+	refused 'txlog: again.ndjson:1: the source has a second record for merge key .id (first at ins.ndjson:2); a merge source must have one record per key' txlog merge P -k .id ins.ndjson again.ndjson -j 1
+	run sh -c 'ls P/_delta_log | wc -l'
+	assert_output 2
+}

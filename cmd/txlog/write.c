@@ -801,6 +801,11 @@ int verb_overwrite(void)
 struct src {
 	struct buf text; /* the source records, each followed by '\n' */
 	size_t *off;
+	size_t *file;   /* where each came from: an index in names */
+	uint64_t *line;
+	char **names;   /* the inputs, as said (copies: a reader's own
+			 * copy goes with its file) */
+	size_t nnames;
 	size_t n, cap;
 	bool *matched;
 	bool *applied; /* updated or deleted at least one row */
@@ -852,11 +857,23 @@ static void to_src(void *ctx, const struct scan_record *r, const char *name,
 	uint64_t *pl;
 	if (fpset_add(m->keys, fp, &pl))
 		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": the source has a "
-			   "second record for merge key %s (first at record "
-			   "%llu); a merge source must have one record per key",
-			   name, lineno, expr_source(m->key),
-			   (unsigned long long)*pl);
+			   "second record for merge key %s (first at %s:%"
+			   PRIu64 "); a merge source must have one record per "
+			   "key", name, lineno, expr_source(m->key),
+			   m->names[m->file[*pl - 1]], m->line[*pl - 1]);
+	size_t cap = m->cap;
 	m->off = xgrow(m->off, &m->cap, m->n, sizeof *m->off, 1024);
+	if (m->cap != cap) {
+		m->file = xreallocarray(m->file, m->cap, sizeof *m->file);
+		m->line = xreallocarray(m->line, m->cap, sizeof *m->line);
+	}
+	if (!m->nnames || strcmp(m->names[m->nnames - 1], name) != 0) {
+		m->names = xreallocarray(m->names, m->nnames + 1,
+					 sizeof *m->names);
+		m->names[m->nnames++] = xstrdup(name);
+	}
+	m->file[m->n] = m->nnames - 1;
+	m->line[m->n] = lineno;
 	m->off[m->n++] = m->text.len;
 	*pl = m->n;
 	buf_add(&m->text, r->p, r->n);
@@ -1079,8 +1096,11 @@ int verb_merge(void)
 					scan_record(&urec, ov.p, ov.len, &se);
 					if (dws_add(w_upd, &urec, err,
 						    sizeof err) != 0)
-						txlog_fail(EXIT_TROUBLE, "%s",
-							   err);
+						txlog_fail(EXIT_TROUBLE, "%s:%"
+							   PRIu64 ": %s; "
+							   "nothing committed",
+							   m.names[m.file[si]],
+							   m.line[si], err);
 					m.applied[si] = true;
 					updated++;
 					changed = true;
@@ -1120,7 +1140,9 @@ int verb_merge(void)
 			continue;
 		}
 		if (dws_add(w, &srec, err, sizeof err) != 0)
-			txlog_fail(EXIT_TROUBLE, "%s", err);
+			txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; nothing "
+				   "committed", m.names[m.file[i]], m.line[i],
+				   err);
 		inserted++;
 	}
 	uint64_t rows = 0, bytes = 0;
@@ -1160,6 +1182,11 @@ int verb_merge(void)
 	scan_record_free(&srec);
 	scan_record_free(&urec);
 	free(m.off);
+	free(m.file);
+	free(m.line);
+	for (size_t i = 0; i < m.nnames; i++)
+		free(m.names[i]);
+	free(m.names);
 	free(m.matched);
 	free(m.applied);
 	buf_free(&m.text);
