@@ -53,6 +53,19 @@ mk() {
 	assert_output 'txlog: t: already a table (version 0 exists)'
 }
 
+@test "init refuses a table whose first versions log cleanup deleted" {
+	schema
+	txlog init t --schema s.json --checkpoint-interval 2
+	for i in 1 2 3; do echo "{\"id\":$i}" | txlog append t; done
+	# as log cleanup leaves it: the checkpoint stands in for 0 and 1
+	rm t/_delta_log/0000000000000000000[01].json
+	refused 'txlog: t: already a table (version 2 exists)' txlog init t --schema s.json
+	run ls t/_delta_log
+	refute_output --partial 00000000000000000000.json
+	run txlog verify t
+	assert_success
+}
+
 @test "append then cat gives the records back byte for byte" {
 	mk
 	run txlog cat t

@@ -7,6 +7,7 @@
  * never changed in place: a delete or merge that touches some rows of a
  * file removes the file and adds a rewritten one (copy-on-write).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -84,6 +85,36 @@ static const char *unwritable(const struct ds_type *t, struct buf *path,
 	}
 	path->len = at;
 	return NULL;
+}
+
+/* A log with any version in it is a table, even without version 0:
+ * log cleanup deletes the commits a checkpoint stands in for, and a new
+ * version 0 put beside them would be another table's start. */
+static void refuse_a_log(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		cli_die(EXIT_TROUBLE, "%s: %s", dir, strerror(errno));
+	struct dirent *e;
+	long long oldest = -1;
+	bool hint = false;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		size_t k = strspn(n, "0123456789");
+		if (k == 20 && n[k] == '.') {
+			long long v = strtoll(n, NULL, 10);
+			if (oldest < 0 || v < oldest)
+				oldest = v;
+		}
+		hint |= strcmp(n, "_last_checkpoint") == 0;
+	}
+	closedir(d);
+	if (oldest >= 0)
+		cli_die(EXIT_TROUBLE, "%s: already a table (version %lld "
+			"exists)", opt.table, oldest);
+	if (hint)
+		cli_die(EXIT_TROUBLE, "%s: already a table (_delta_log/"
+			"_last_checkpoint exists)", opt.table);
 }
 
 int verb_init(void)
@@ -196,6 +227,7 @@ int verb_init(void)
 		cli_die(EXIT_TROUBLE, "%s: %s", dir.p, strerror(errno));
 	if (commit_sync_dir(dir.p, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
+	refuse_a_log(dir.p);
 	struct buf cfg = {0};
 	if (opt.checkpoint_every)
 		buf_addf(&cfg, "\"delta.checkpointInterval\":\"%lld\"",
