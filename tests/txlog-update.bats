@@ -211,6 +211,8 @@ J
 	txlog update t --set 'p = "q"' --where 'id = 2' # a string column
 	refused "txlog: --set 'p = id': id is a column of the table, and --set takes values, not expressions; write \"id\" for the string" \
 		txlog update t --set 'p = id' --where 'id = 2'
+	refused "txlog: --set 'p = ID': ID is a column of the table, and --set takes values, not expressions; write \"ID\" for the string" \
+		txlog update t --set 'p = ID' --where 'id = 2'
 	refused "txlog: --set 'p = v + 1': v + 1 has spaces, which a string takes in JSON's double quotes; write \"v + 1\" for the string" \
 		txlog update t --set 'p = v + 1' --where 'id = 2'
 	refused "txlog: --set 'p = upper(p)': upper(p) reads as a call, and --set takes values, not expressions; write \"upper(p)\" for the string" \

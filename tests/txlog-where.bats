@@ -203,6 +203,9 @@ EOF2
 		txlog cat t --where 's = p'
 	refused "txlog: --where: s != p: p is a column of t, and a term compares a column with a value: write \"p\" for the string; '.s != .p' (a jq program) compares two columns" \
 		txlog delete t --where 'id = 1 and s != p'
+	# Delta's column names ignore case: P is column p to SQL
+	refused "txlog: --where: s = P: P is a column of t, and a term compares a column with a value: write \"P\" for the string; '.s == .p' (a jq program) compares two columns" \
+		txlog cat t --where 's = P'
 	run ids cat t --where 's = "p"'
 	assert_output ''
 	run ids cat t --where 's = x'

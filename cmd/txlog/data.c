@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -1418,6 +1419,17 @@ const char *txlog_nearest_column(const struct ds_type *t, const char *name)
 	return near;
 }
 
+const struct ds_field *txlog_column_nocase(const struct ds_type *t,
+					   const char *w, size_t n)
+{
+	for (size_t i = 0; t && i < t->nfields; i++)
+		if (t->fields[i].name_len == n &&
+		    strncasecmp(t->fields[i].name, w, n) == 0 &&
+		    !memchr(w, '\0', n))
+			return &t->fields[i];
+	return NULL;
+}
+
 static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 {
 	const struct ds_type *schema = s->schema;
@@ -1443,13 +1455,17 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 		char *w = scan_strdup_lit_len(lit, ln, &wn);
 		const char *op = pred_op_name(t->op);
 		const char *jq_op = t->op == OP_EQ ? "==" : op;
-		if (ds_field(schema, w, wn))
+		/* Delta's names ignore case: SQL reads ID as column id */
+		const struct ds_field *named = txlog_column_nocase(schema, w,
+								   wn);
+		if (named)
 			cli_usage_error("--where: %s %s %s: %s is a column of "
 					"%s, and a term compares a column with "
 					"a value: write \"%s\" for the string; "
 					"'.%s %s .%s' (a jq program) compares "
 					"two columns", t->col, op, w, w,
-					s->table, w, t->col, jq_op, w);
+					s->table, w, t->col, jq_op,
+					named->name);
 		free(w);
 	}
 	/* a partition column of an --infer table before its first write

@@ -306,6 +306,11 @@ bool pred_match_at(struct pred *p, const struct scan_record *r,
 bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 			 const char *partvalues_obj, size_t pvn,
 			 const struct dl_file *f);
+/* The top-level column named w[0..n) ignoring (ASCII) case, as Delta's
+ * names are: a bare word that names one is no string (SQL reads it as
+ * the column).  NULL: none. */
+const struct ds_field *txlog_column_nocase(const struct ds_type *t,
+					   const char *w, size_t n);
 /* True when every term is on a partition column (whole files match). */
 bool pred_on_partitions(const struct pred *p, const struct dl_snapshot *s);
 /* True when f's partition values of p's columns all read as their

@@ -113,7 +113,8 @@ static void check_word(const struct set *s, const struct ds_field *f,
 	bool timeish = k == DT_TIMESTAMP || k == DT_TIMESTAMP_NTZ ||
 		       k == DT_DATE;
 	const char *why = NULL;
-	if (ds_field(schema, w, wn))
+	/* Delta's names ignore case: SQL's SET s = ID copies column id */
+	if (txlog_column_nocase(schema, w, wn))
 		why = "is a column of the table, and --set takes values, not "
 		      "expressions";
 	else if (!timeish && strpbrk(w, " \t"))
