@@ -288,3 +288,11 @@ J
 	run sh -c 'ls P/_delta_log | wc -l'
 	assert_output 2
 }
+
+@test "a delete --txn replay reads no stdin: a shell loop's lines are left to the loop" {
+	txlog append T in.ndjson
+	txlog delete T --where 'a = 1' --txn app:1
+	printf '%s\n' l1 l2 l3 > lines
+	run sh -c 'while read l; do echo "$l"; txlog delete T --where "a = 1" --txn app:1 2>/dev/null; done < lines'
+	assert_output $'l1\nl2\nl3'
+}

@@ -570,15 +570,19 @@ static void tx_begin(struct tx *t, struct dl_snapshot *s, const char *op)
 	parse_txn(&t->txn_app, &t->txn_version);
 }
 
-/* --txn at or below the recorded version: a replay, nothing to do. */
-static bool replayed(const struct tx *t)
+/* --txn at or below the recorded version: a replay, nothing to do.
+ * A verb that reads records (drain) reads them to the end, so that the
+ * writer feeding it sees them taken; delete reads none, and must not
+ * swallow a stdin that is someone else's (a shell loop's lines). */
+static bool replayed(const struct tx *t, bool drain)
 {
 	if (!t->txn_app)
 		return false;
 	int64_t have = dl_txn_version(t->snap, t->txn_app);
 	if (have < t->txn_version)
 		return false;
-	drain_inputs();
+	if (drain)
+		drain_inputs();
 	cli_warn("%s: txn %s:%lld already committed (recorded version "
 		 "%lld); nothing written", opt.table, t->txn_app,
 		 (long long)t->txn_version, (long long)have);
@@ -599,7 +603,7 @@ int verb_append(void)
 	need_write(s);
 	struct tx t;
 	tx_begin(&t, s, "WRITE");
-	if (replayed(&t)) {
+	if (replayed(&t, true)) {
 		tx_free(&t);
 		return EXIT_OK;
 	}
@@ -731,7 +735,8 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
  * table loaded for writing, t begun with the predicate as its conflict
  * scope.  NULL when --txn is already committed (t freed, said). */
 static struct pred *begin_where(struct tx *t, const char *op,
-				bool simple_only, struct dl_snapshot **sp)
+				bool simple_only, bool has_input,
+				struct dl_snapshot **sp)
 {
 	struct pred *p = pred_parse(opt.where, opt.nwhere, simple_only);
 	struct dl_snapshot *s = load_table(-1);
@@ -740,7 +745,7 @@ static struct pred *begin_where(struct tx *t, const char *op,
 	tx_begin(t, s, op);
 	t->pred = p;
 	t->reads_all = p->jq != NULL;
-	if (replayed(t)) {
+	if (replayed(t, has_input)) {
 		tx_free(t);
 		return NULL;
 	}
@@ -754,7 +759,7 @@ int verb_delete(void)
 		cli_usage_error("delete needs --where EXPR");
 	struct tx t;
 	struct dl_snapshot *s;
-	struct pred *p = begin_where(&t, "DELETE", false, &s);
+	struct pred *p = begin_where(&t, "DELETE", false, false, &s);
 	if (!p)
 		return EXIT_OK;
 	struct dws *w = dws_new(opt.table, s->schema, s->part_cols, s->npart,
@@ -794,7 +799,7 @@ int verb_overwrite(void)
 {
 	struct tx t;
 	struct dl_snapshot *s;
-	struct pred *p = begin_where(&t, "WRITE", true, &s);
+	struct pred *p = begin_where(&t, "WRITE", true, true, &s);
 	if (!p)
 		return EXIT_OK;
 	struct dws *w = dws_new(opt.table, s->schema, s->part_cols, s->npart,
@@ -1056,7 +1061,7 @@ int verb_merge(void)
 	need_write(s);
 	struct tx t;
 	tx_begin(&t, s, "MERGE");
-	if (replayed(&t)) {
+	if (replayed(&t, true)) {
 		tx_free(&t);
 		return EXIT_OK;
 	}
