@@ -296,3 +296,16 @@ J
 	run sh -c 'while read l; do echo "$l"; txlog delete T --where "a = 1" --txn app:1 2>/dev/null; done < lines'
 	assert_output $'l1\nl2\nl3'
 }
+
+@test "--stats gives its line, version null, when a write commits nothing: a --txn replay, a merge that changed nothing, a restore to the newest" {
+	txlog append T in.ndjson --txn app:1
+	stats_version() { "$@" 2>&1 >/dev/null | grep '^{' | jq -c .version; }
+	run stats_version txlog append T in.ndjson --txn app:1 --stats
+	assert_output null
+	run stats_version txlog delete T --where 'a = 1' --txn app:1 --stats
+	assert_output null
+	run stats_version txlog merge T -k .a /dev/null --stats
+	assert_output null
+	run stats_version txlog restore T --version 1 --stats
+	assert_output null
+}

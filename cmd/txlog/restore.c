@@ -265,6 +265,7 @@ int verb_restore(void)
 	buf_free(&missing);
 	dl_snapshot_free(old);
 	if (!commit) {
+		tx_stats_none();
 		tx_free(&t); /* frees cur */
 		return EXIT_OK;
 	}

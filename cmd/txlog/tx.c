@@ -283,6 +283,12 @@ void tx_free(struct tx *t)
 	memset(t, 0, sizeof *t);
 }
 
+void tx_stats_none(void)
+{
+	if (opt.stats)
+		cli_stats_print(",\"version\":null");
+}
+
 static int tx_done(struct tx *t, int rc)
 {
 	tx_free(t);
@@ -325,6 +331,7 @@ int tx_commit(struct tx *t)
 				 (long long)v);
 			buf_free(&text);
 			buf_free(&winner);
+			tx_stats_none();
 			return tx_done(t, EXIT_OK);
 		}
 		if (verdict == CONFLICT) {

@@ -346,6 +346,9 @@ void tx_read(struct tx *t, const char *path);
 int tx_commit(struct tx *t);
 /* Free what t holds (snapshot and predicate included). */
 void tx_free(struct tx *t);
+/* --stats of a write that commits nothing (a --txn replay, no change):
+ * the line --stats promises, with "version":null. */
+void tx_stats_none(void);
 
 /* The txn option parsed; false when absent. */
 bool parse_txn(const char **app, int64_t *version);

@@ -586,6 +586,7 @@ static bool replayed(const struct tx *t, bool drain)
 	cli_warn("%s: txn %s:%lld already committed (recorded version "
 		 "%lld); nothing written", opt.table, t->txn_app,
 		 (long long)t->txn_version, (long long)have);
+	tx_stats_none();
 	return true;
 }
 
@@ -785,8 +786,7 @@ int verb_delete(void)
 				 opt.txn);
 			return tx_commit(&t);
 		}
-		if (opt.stats)
-			cli_stats_print(",\"version\":null");
+		tx_stats_none();
 		cli_warn("%s: --where matched no row; nothing deleted, no "
 			 "commit", opt.table);
 		tx_free(&t);
@@ -1248,6 +1248,7 @@ int verb_merge(void)
 		if (m.n)
 			cli_warn("%s: the merge changed no row; no commit",
 				 opt.table);
+		tx_stats_none();
 		tx_free(&t);
 		return EXIT_OK;
 	}
