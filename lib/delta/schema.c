@@ -915,9 +915,12 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		const char *k, *v;
 		size_t kn, vn;
 		int rc = 0;
+		/* the keys as their bytes in p when none has an escape and
+		 * they fit here (no allocation a record), else decoded */
+		struct map_key small[32], *ks = small;
 		struct buf keys = {0}; /* the decoded keys, end to end */
-		struct map_key *ks = NULL;
 		size_t nkeys = 0, kcap = 0;
+		bool plain = true;
 		while (rc == 0 && scan_obj_next(&o, &k, &kn, &v, &vn)) {
 			if (v[0] == 'n' ? !t->contains_null
 					: check(t->elem, v, vn, evolve, changed,
@@ -928,14 +931,28 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 						pname(path));
 				rc = -1;
 			}
-			buf_reserve(&keys, kn);
-			ks = xgrow(ks, &kcap, nkeys, sizeof *ks, 16);
-			ks[nkeys].off = keys.len;
-			ks[nkeys].len = scan_string_decode(k, kn,
-							   keys.p + keys.len);
-			keys.len += ks[nkeys++].len;
+			plain &= nkeys < 32 && !memchr(k, '\\', kn);
+			if (plain) {
+				small[nkeys].off = (size_t)(k + 1 - p);
+				small[nkeys].len = kn - 2;
+			}
+			nkeys++;
 		}
-		if (rc == 0 && nkeys > 1 && map_key_twice(ks, nkeys, keys.p)) {
+		if (rc == 0 && !plain) {
+			ks = NULL;
+			nkeys = 0;
+			scan_obj_begin(&o, p, n);
+			while (scan_obj_next(&o, &k, &kn, &v, &vn)) {
+				buf_reserve(&keys, kn);
+				ks = xgrow(ks, &kcap, nkeys, sizeof *ks, 16);
+				ks[nkeys].off = keys.len;
+				ks[nkeys].len = scan_string_decode(
+					k, kn, keys.p + keys.len);
+				keys.len += ks[nkeys++].len;
+			}
+		}
+		if (rc == 0 && nkeys > 1 &&
+		    map_key_twice(ks, nkeys, plain ? p : keys.p)) {
 			/* jq keeps the last, Spark refuses the row: no one
 			 * value a reader would take */
 			errbuf_set(err, errlen, "column %s: a key given twice in "
@@ -943,7 +960,8 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 			rc = -1;
 		}
 		buf_free(&keys);
-		free(ks);
+		if (!plain)
+			free(ks);
 		return rc;
 	}
 	case DT_OTHER:
