@@ -960,7 +960,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 			rc = -1;
 		}
 		buf_free(&keys);
-		if (!plain)
+		if (ks != small)
 			free(ks);
 		return rc;
 	}
