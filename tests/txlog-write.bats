@@ -216,6 +216,8 @@ J
 	printf '%s\n' '{"ts":"0000-01-01T00:00:00-01:00"}' '{"ts":"9999-12-31T23:59:59.999999Z"}' | txlog append t
 	run txlog cat t --where 'ts < "0001-01-01"'
 	assert_output '{"ts":"0000-01-01T00:00:00-01:00"}'
+	refused "txlog: --set 'ts = \"9999-12-31T23:00:00-02:00\"': column ts is timestamp: outside the years 0000 to 9999 in UTC" \
+		txlog update t --set 'ts = "9999-12-31T23:00:00-02:00"' --where true
 }
 
 @test "a timestamp partition value or bound no reader parses skips no file: its rows are read and matched" {

@@ -165,6 +165,12 @@ static void bind_set(struct set *s, const struct dl_snapshot *snap,
 		if (time_parse_loose(d, dn, &in, &zoned, &why) != 0)
 			cli_usage_error("--set '%s': column %s is %s: %s", src,
 					s->col, f->type->name, why);
+		/* said here: once in UTC it would be +010000-..., which
+		 * the check below calls no time at all */
+		if (!ds_timestamp_in_range(in.sec))
+			cli_usage_error("--set '%s': column %s is %s: outside "
+					"the years 0000 to 9999 in UTC", src,
+					s->col, f->type->name);
 		/* a timestamp_ntz's wall clock is written with Z, as
 		 * --where reads it; one with an offset is left for
 		 * ds_check below to refuse */

@@ -719,6 +719,12 @@ static const char *number_fits(const struct ds_type *t, const char *p,
 	return NULL;
 }
 
+bool ds_timestamp_in_range(int64_t sec)
+{
+	/* 0000-01-01T00:00:00Z to 10000-01-01T00:00:00Z */
+	return sec >= -62167219200LL && sec < 253402300800LL;
+}
+
 static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		 bool *changed, struct buf *path, char *err, size_t errlen)
 {
@@ -809,7 +815,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		 * 9999-12-31T23:00:00-02:00 it is year 10000, whose
 		 * partition value (+010000-...) and statistics no reader
 		 * parses back, so a --where skipped its file */
-		if (in.sec < -62167219200LL || in.sec >= 253402300800LL) {
+		if (!ds_timestamp_in_range(in.sec)) {
 			errbuf_set(err, errlen, "column %s: %.*s is outside the "
 				"years 0000 to 9999 in UTC, which a %s holds",
 				pname(path), (int)n, p, t->name);

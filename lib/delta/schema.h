@@ -36,6 +36,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -132,6 +133,9 @@ bool ds_numeric(const struct ds_type *t);
  * timestamp_ntz can hold: no zone, Z or a zero offset?  (An offset
  * names an instant whose wall-clock time is another's guess.) */
 bool ds_ntz_zone_ok(const char *s, size_t n);
+/* Is the instant of sec seconds since the epoch in the years 0000 to
+ * 9999 UTC, which a timestamp column holds? */
+bool ds_timestamp_in_range(int64_t sec);
 /* Replace every DT_NULL left by inference with "string". */
 void ds_settle(struct ds_type *t);
 
