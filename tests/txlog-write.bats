@@ -241,3 +241,13 @@ J
 	run txlog cat t
 	assert_output ''
 }
+
+@test "the first write of an --infer table whose records lack the partition column files them under null, as any write does" {
+	txlog init t --partition-by day
+	echo '{"a":1}' | txlog append t
+	run sh -c "txlog schema t | jq -c '[.fields[] | [.name, .type, .metadata]]'"
+	assert_output '[["a","integer",{}],["day","string",{}]]'
+	echo '{"a":2,"day":"x"}' | txlog append t
+	run txlog cat t --where 'day = null'
+	assert_output '{"a":1}'
+}

@@ -498,6 +498,25 @@ static void ingest_finish(struct ingest *g, struct tx *t)
 {
 	if (!g->changed)
 		return;
+	/* the first write of an --infer table whose records all lack a
+	 * partition column: null in every row, as in any other table's
+	 * write, so the nullable string init declared, now settled */
+	for (size_t i = 0; g->empty && i < g->s->npart; i++) {
+		const char *c = g->s->part_cols[i];
+		const struct ds_field *was = ds_field(g->s->schema, c,
+						      strlen(c));
+		if (ds_field(g->schema, c, strlen(c)) || !was)
+			continue;
+		struct ds_type *sch = g->schema;
+		sch->fields = xreallocarray(sch->fields, sch->nfields + 1,
+					    sizeof *sch->fields);
+		struct ds_field *f = &sch->fields[sch->nfields++];
+		*f = *was;
+		f->name = xstrdup(was->name);
+		f->type = ds_copy(was->type);
+		f->metadata = xstrdup("{}");
+		sch->cap = sch->nfields;
+	}
 	ds_settle(g->schema);
 	for (size_t i = 0; i < g->s->npart; i++) {
 		const char *c = g->s->part_cols[i];
