@@ -251,3 +251,20 @@ J
 	run txlog cat t --where 'day = null'
 	assert_output '{"a":1}'
 }
+
+@test "a column name holding a NUL is refused, in records and in --schema, not cut to the name before it" {
+	txlog init t
+	cat > top.ndjson <<'J'
+{"a\u0000b":1}
+J
+	cat > nested.ndjson <<'J'
+{"s":{"x\u0000":1}}
+J
+	refused 'txlog: top.ndjson:1: column .a: a column name cannot hold a NUL (\u0000); nothing committed' txlog append t top.ndjson
+	echo '{"a":1,"s":{"x":1}}' | txlog append t
+	refused 'txlog: nested.ndjson:1: column .s.x: a column name cannot hold a NUL (\u0000); nothing committed' txlog append t --merge-schema nested.ndjson
+	run sh -c "txlog schema t | jq -c '[.fields[].name]'"
+	assert_output '["a","s"]'
+	echo '{"type":"struct","fields":[{"name":"a\u0000b","type":"long","nullable":true,"metadata":{}}]}' > z.json
+	refused 'txlog: z.json: schema: column name a holds a NUL (\u0000)' txlog init u --schema z.json
+}

@@ -160,6 +160,18 @@ static struct ds_type *parse_struct(const char *p, size_t n, int depth,
 			ds_free(t);
 			return NULL;
 		}
+		const char *lit;
+		size_t litn, dn = 0;
+		if (scan_get(f, fn, "name", &lit, &litn) && lit[0] == '"')
+			free(scan_strdup_lit_len(lit, litn, &dn));
+		if (dn != strlen(name)) {
+			/* held as a C string, "a\u0000b" would be column "a" */
+			errbuf_set(err, errlen, "schema: column name %s holds a "
+				"NUL (\\u0000)", name);
+			free(name);
+			ds_free(t);
+			return NULL;
+		}
 		struct ds_type *ft = parse_type(tv, tn, depth + 1, err, errlen);
 		if (!ft) {
 			free(name);
@@ -564,7 +576,13 @@ static int check_struct(struct ds_type *t, const char *p, size_t n,
 		}
 		struct ds_field *f = ds_field(t, name, nl);
 		const char *twin = f ? NULL : case_twin(t, name, nl);
-		if (twin) {
+		if (!plain && memchr(name, '\0', nl)) {
+			/* a schema's names are C strings here, and "a\u0000b"
+			 * became column "a", which no row then held */
+			errbuf_set(err, errlen, "column %s: a column name cannot "
+				"hold a NUL (\\u0000)", pname(path));
+			rc = -1;
+		} else if (twin) {
 			/* PROTOCOL.md: "All column names must be unique
 			 * regardless of casing." */
 			errbuf_set(err, errlen, "column %s: differs from column "
@@ -1209,7 +1227,8 @@ static int walk_record(struct ds_type *t, const struct scan_record *r,
 			char *name = kn <= sizeof kbuf ? kbuf : xmalloc(kn);
 			size_t nl = scan_string_decode(k, kn, name);
 			struct ds_field *f = ds_field(t, name, nl);
-			bool fail = !f && (!evolve || case_twin(t, name, nl));
+			bool fail = (!f && (!evolve || case_twin(t, name, nl))) ||
+				    memchr(name, '\0', nl); /* check_struct says */
 			if (!f && !fail) {
 				add_field(t, name, nl, infer(v, vn), true, NULL);
 				*changed = true;
