@@ -271,3 +271,15 @@ JSON
 	assert_output '{"id":1,"v":5,"s":"x","p":"a"}'
 	[ "$stderr" = "txlog: t: $f:3: --where .s | test(\"x\"): null (null) cannot be matched, as it is not a string" ]
 }
+
+@test "a timestamp literal outside the years 0000 to 9999 in UTC is refused: compared as its text, ts > year -1 matched no row" {
+	echo '{"type":"struct","fields":[{"name":"ts","type":"timestamp","nullable":true,"metadata":{}}]}' > ts.json
+	txlog init u --schema ts.json
+	echo '{"ts":"2024-01-01T00:00:00Z"}' | txlog append u
+	refused 'txlog: --where: column ts is timestamp: "0000-01-01T00:00:00+01:00" is not a time in the years 0000 to 9999 in UTC (a timestamp holds none outside)' \
+		txlog cat u --where 'ts > "0000-01-01T00:00:00+01:00"'
+	refused 'txlog: --where: column ts is timestamp: "9999-12-31T23:00:00-02:00" is not a time in the years 0000 to 9999 in UTC (a timestamp holds none outside)' \
+		txlog delete u --where 'ts < "9999-12-31T23:00:00-02:00"'
+	run txlog cat u --where 'ts > "0000-01-01T00:00:00Z"'
+	assert_output '{"ts":"2024-01-01T00:00:00Z"}'
+}

@@ -1524,6 +1524,11 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 			   !ds_ntz_zone_ok(d, dl)) {
 			want = "a time without a zone (a timestamp_ntz has "
 			       "none; an offset names an instant)";
+		} else if (!ds_timestamp_in_range(in.sec)) {
+			/* its UTC spelling (+010000-..., -0001-...) is no
+			 * time to the compare, which then went by text */
+			want = "a time in the years 0000 to 9999 in UTC (a "
+			       "timestamp holds none outside)";
 		} else if (in.nsec % 1000 != 0) {
 			/* Delta casts such a literal to the microsecond,
 			 * txlog would compare it exactly: neither is sure
