@@ -1227,6 +1227,21 @@ static uint64_t plan_batch(void)
 			cli_die(EXIT_TROUBLE, "%s: replaced while being listed; "
 				"run again", s->path);
 		}
+		/* Planned again without a listing: the file must still go
+		 * on from its committed offset.  One truncated and written
+		 * past it, or rewritten, since the batch before is listed
+		 * afresh, where match_sources says so and reads it from
+		 * the start; planned from the offset, its first bytes
+		 * would be skipped without a word. */
+		uint64_t was;
+		if (plan_reused && !s->fresh && s->committed &&
+		    ((uint64_t)sb.st_size < s->committed ||
+		     fingerprint(fd, s->fp_len, &was) != 0 || was != s->fp ||
+		     !line_end_at(fd, s->committed))) {
+			plan_stale = true;
+			close(fd);
+			continue;
+		}
 		mark_dirty(s);
 		s->start = s->end = s->committed;
 		s->fresh = false;

@@ -248,3 +248,54 @@ E
 	assert_failure 2
 	assert_output "checkpoint: d/st: the state file is among the sources: its own bytes would be read as records; keep it out of the folders read (or choose the files with --glob)"
 }
+
+@test "run --until-empty notices a file truncated and written past its offset between batches" {
+	printf '{"old":%d}\n' 1 2 3 4 > f.ndjson
+	# batch 1 takes 20 bytes; then the file is cut and refilled in place
+	# (copytruncate) with more than that, a newline at byte 20 as well
+	cat > step.sh <<'S'
+cat >> out
+if [ "$IDEM_BATCH" = 1 ]; then
+	: > f.ndjson
+	printf '{"new":%d}\n' 1 2 3 4 5 >> f.ndjson
+fi
+S
+	run checkpoint run -s s -n 2 --until-empty f.ndjson -- sh step.sh
+	assert_success
+	assert_output 'checkpoint: f.ndjson: replaced (its first bytes changed); 20 unread bytes of the old content are lost; reading it from the start'
+	run cat out
+	assert_output - <<'E'
+{"old":1}
+{"old":2}
+{"new":1}
+{"new":2}
+{"new":3}
+{"new":4}
+{"new":5}
+E
+}
+
+@test "run --until-empty notices a file rewritten past its first bytes between batches" {
+	long=$(printf 'x%.0s' $(seq 1100))
+	printf '{"p":"%s"}\n{"a":1}\n' "$long" > f.ndjson
+	# batch 1 is the long line (1109 bytes); then the file is rewritten
+	# in place, its first KiB kept, its first line longer, so no line
+	# ends where batch 1 did
+	cat > step.sh <<'S'
+cat >> out
+if [ "$IDEM_BATCH" = 1 ]; then
+	python3 -c '
+b = open("f.ndjson", "rb").read()
+open("f.ndjson", "wb").write(b[:1100] + b"xxxxxxxxxxxx\"}\n{\"b\":1}\n")'
+fi
+S
+	run checkpoint run -s s -n 1 --until-empty f.ndjson -- sh step.sh
+	assert_success
+	assert_output 'checkpoint: f.ndjson: rewritten (no line ends before its committed offset 1109); reading it from the start'
+	run cut -c 1-8,1100- out
+	assert_output - <<'E'
+{"p":"xxxxxxxxx"}
+{"p":"xxxxxxxxxxxxxxx"}
+{"b":1}
+E
+}
