@@ -1705,24 +1705,41 @@ static void do_reset(char **args, int nargs)
 			cli_usage_error("--to OFFSET takes exactly one FILE");
 	}
 	/* Name the sources to move: the given ones (added when new), or
-	 * all. */
+	 * all.  A source is its identity, whatever name reaches it (as in
+	 * read): matched by name only, ./f or a hard link would add a
+	 * second entry for f and move that one, and the next read would
+	 * go on from f's old offset as if no reset had been asked. */
+	bool *named = xcalloc(st.n + ncands + 1, sizeof *named);
 	for (size_t c = 0; c < ncands; c++) {
-		size_t k;
-		for (k = 0; k < st.n; k++)
-			if (!strcmp(st.src[k].path, cands[c].path))
+		size_t k, by_name = SIZE_MAX;
+		for (k = 0; k < st.n; k++) {
+			struct source *s = &st.src[k];
+			if (s->dev == (uint64_t)cands[c].s.st_dev &&
+			    s->ino == (uint64_t)cands[c].s.st_ino)
 				break;
-		if (k == st.n)
+			if (by_name == SIZE_MAX &&
+			    !strcmp(s->path, cands[c].path))
+				by_name = k;
+		}
+		if (k == st.n && by_name != SIZE_MAX)
+			k = by_name;
+		if (k == st.n) {
 			add_source()->path = xstrdup(cands[c].path);
+		} else if (strcmp(st.src[k].path, cands[c].path)) {
+			/* named now: under this name, no longer followed */
+			free(st.src[k].path);
+			free(st.src[k].origin);
+			st.src[k].origin = NULL;
+			st.src[k].path = xstrdup(cands[c].path);
+		}
+		named[k] = true;
 	}
 	if (nargs == 0 && !to_start && !to_end)
 		cli_usage_error("--to OFFSET takes exactly one FILE");
 	for (size_t k = 0; k < st.n; k++) {
 		struct source *s = &st.src[k];
-		bool named = nargs == 0;
-		for (size_t c = 0; c < ncands && !named; c++)
-			named = !strcmp(s->path, cands[c].path);
 		s->start = s->end = s->committed;
-		if (!named)
+		if (nargs && !named[k])
 			continue;
 		struct stat sb;
 		int fd = open(s->path, O_RDONLY | O_CLOEXEC);
@@ -1732,6 +1749,7 @@ static void do_reset(char **args, int nargs)
 			 * drop nothing). */
 			cli_warn("%s: gone; removed from the state", s->path);
 			free(s->path);
+			free(s->origin);
 			memmove(s, s + 1, (--st.n - k) * sizeof *s);
 			k--; /* wraps at 0; the loop's k++ brings it back */
 			continue;
@@ -1757,6 +1775,7 @@ static void do_reset(char **args, int nargs)
 				"the start of a line", s->path, off);
 		s->committed = s->start = s->end = off;
 	}
+	free(named);
 	state_save();
 	/* Said once it is true: the state without the batch is committed. */
 	if (dropped)

@@ -299,3 +299,31 @@ S
 {"b":1}
 E
 }
+
+@test "reset moves a known source whatever name reaches it (./f, a hard link), not a second entry" {
+	printf '{"id":%d}\n' 1 2 3 > f.ndjson
+	checkpoint read -s s f.ndjson > /dev/null
+	checkpoint commit -s s
+	run checkpoint reset -s s --to start ./f.ndjson
+	assert_success
+	assert_output ''
+	run checkpoint status -s s
+	assert_output '{"file":"./f.ndjson","offset":0,"size":27,"lag":27,"state":"ok","batch":1,"pending":null}'
+	run checkpoint read -s s f.ndjson
+	assert_success
+	assert_output - <<'E'
+{"id":1}
+{"id":2}
+{"id":3}
+E
+	checkpoint commit -s s
+	ln f.ndjson link.ndjson
+	run checkpoint reset -s s --to 9 link.ndjson
+	assert_success
+	run checkpoint read -s s f.ndjson
+	assert_success
+	assert_output - <<'E'
+{"id":2}
+{"id":3}
+E
+}
