@@ -118,6 +118,25 @@ J
 J
 }
 
+@test "a pattern the regex engine gives up on is no answer, not a failed match" {
+	# (a+)+$ backtracks without end on a's before a c: Oniguruma stops at
+	# its retry limit, though the string matches the pattern (its b)
+	echo '{"properties":{"s":{"pattern":"(a+)+$|b"}}}' > s.json
+	printf '{"s":"%scb"}\n' aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa > in.ndjson
+	echo '{"s":"ac"}' >> in.ndjson
+	run dlq check --schema s.json --dlq bad.ndjson in.ndjson
+	assert_success
+	assert_output ''
+	run jq -c '[.error_type, .error_message]' bad.ndjson
+	assert_output - <<'J'
+["expression_error",".s: pattern (a+)+$|b could not be decided: retry-limit-in-match over"]
+["schema_violation",".s: does not match pattern (a+)+$|b"]
+J
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output 'dlq: in.ndjson:1: .s: pattern (a+)+$|b could not be decided: retry-limit-in-match over'
+}
+
 @test "--schema's integer is a number without a fractional part by value, whatever its spelling" {
 	echo '{"properties":{"n":{"type":"integer"}}}' > s.json
 	printf '{"n":%s}\n' 1 1.0 1e0 1.5e1 100e-2 1e400 -0.0e9 120e-1 0.5 1e-1 1.25e1 12345678901234567890.5 1e-999999999999999999999 > in.ndjson

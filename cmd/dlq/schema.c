@@ -531,6 +531,18 @@ static int check_value(const struct schema *s, const char *v, size_t n,
 		const UChar *a = (const UChar *)str, *e = a + len;
 		int rc = onig_search(s->re, a, e, a, e, NULL, ONIG_OPTION_NONE);
 		free(str);
+		if (rc < 0 && rc != ONIG_MISMATCH) {
+			/* The engine gave up (its retry limit on a pattern
+			 * that backtracks without end): no answer, which is
+			 * not "does not match", as jq's test() says too. */
+			UChar ew[ONIG_MAX_ERROR_MESSAGE_LEN];
+			onig_error_code_to_str(ew, rc);
+			*type = "expression_error";
+			where(msg, at);
+			buf_addf(msg, ": pattern %s could not be decided: %s",
+				 s->pattern, (const char *)ew);
+			return -1;
+		}
 		if (rc < 0) {
 			*type = "schema_violation";
 			where(msg, at);
