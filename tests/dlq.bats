@@ -667,6 +667,21 @@ J
 	assert_output '["command_failed","sleep timed out after 2 attempts",0,true]'
 }
 
+@test "retry takes a --timeout or backoff of centuries as never reached, and refuses --retries it cannot count" {
+	# now + 106751 days is past the largest time: it wrapped to a
+	# deadline long gone, and every attempt was killed at once
+	run sh -c 'printf "{\"a\":1}\n" | dlq retry --timeout 106751d -- cat'
+	assert_success
+	assert_output '{"a":1}'
+	# a first retry after 106751 days is still waited for, not run now
+	echo '{"a":1}' > in.ndjson
+	run timeout 1 dlq retry --retries 1 --backoff 106751d..106751d in.ndjson -- false
+	assert_failure 124
+	# 2^32 + 1 retries wrapped to 1, and 2^32 to 0
+	refused "dlq: --retries: 4294967297 is more than 4294967294" dlq retry --retries 4294967297 -- cat
+	refused "dlq: --retries: 4294967296 is more than 4294967294" dlq retry --retries 4294967296 --backoff 1ms..1ms -- cat
+}
+
 @test "retry -j keeps the output in input order" {
 	seq 1 8 | sed 's/.*/{"n":&}/' > in.ndjson
 	run dlq retry -j 4 in.ndjson -- sh -c 'r=$(cat); n=${r#*:}; n=${n%\}}; sleep 0.0$((9 - n)); echo "$r"'

@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -108,11 +109,19 @@ static _Noreturn void usage(const struct cli_verb *v)
 	exit(EXIT_OK);
 }
 
+/* now + d, held at the largest time instead of wrapping: a --timeout
+ * or backoff of centuries is a deadline never reached, not one passed. */
+static int64_t later(int64_t d)
+{
+	int64_t now = time_now();
+	return d > INT64_MAX - now ? INT64_MAX : now + d;
+}
+
 static int64_t backoff(unsigned attempt)
 {
 	int64_t d = opt.bmin;
 	for (unsigned k = 1; k < attempt && d < opt.bmax; k++)
-		d *= 2;
+		d = d > opt.bmax / 2 ? opt.bmax : d * 2;
 	if (d > opt.bmax)
 		d = opt.bmax;
 	if (opt.jitter && d > 0)
@@ -172,7 +181,7 @@ static void start(struct job *j)
 	j->status = 0;
 	j->unread = 0;
 	j->attempt++;
-	j->at = opt.timeout ? time_now() + opt.timeout : 0;
+	j->at = opt.timeout ? later(opt.timeout) : 0;
 	rt.attempts++;
 }
 
@@ -234,7 +243,7 @@ static void ended(struct job *j, int status)
 	}
 	rt.retried++;
 	j->state = J_WAIT;
-	j->at = time_now() + backoff(j->attempt);
+	j->at = later(backoff(j->attempt));
 }
 
 static void reap_status(struct job *j, int st)
@@ -581,9 +590,15 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 	cli_refuse_twice(""); /* one value each */
 	while ((c = cli_verb_getopt(v, argc, argv, "j:h", longopts)) != -1) {
 		switch (c) {
-		case O_RETRIES:
-			opt.retries = (unsigned)cli_count("--retries", optarg);
+		case O_RETRIES: {
+			/* an attempt count must pass it: no wrap to a few */
+			uint64_t n = cli_count("--retries", optarg);
+			if (n > UINT_MAX - 1)
+				cli_usage_error("--retries: %s is more than %u",
+						optarg, UINT_MAX - 1);
+			opt.retries = (unsigned)n;
 			break;
+		}
 		case O_BACKOFF:
 			parse_backoff(optarg);
 			shaping = "--backoff";
