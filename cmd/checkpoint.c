@@ -1496,6 +1496,7 @@ static int run_cmd(char **cmd)
 static int do_run(char **args, int nargs, char **cmd)
 {
 	uint64_t batches = 0;
+	int status = EXIT_OK;
 	for (;;) {
 		if (!prepare(args, nargs))
 			break;
@@ -1511,8 +1512,11 @@ static int do_run(char **args, int nargs, char **cmd)
 				cli_warn("batch %" PRIu64 ": %s exited with "
 					 "status %d; left pending",
 					 st.pending_batch, cmd[0], rc);
-			return rc == EXIT_TEMPFAIL ? EXIT_TEMPFAIL
-						   : EXIT_TROUBLE;
+			/* the counts still go out: batches committed
+			 * before this one are done */
+			status = rc == EXIT_TEMPFAIL ? EXIT_TEMPFAIL
+						     : EXIT_TROUBLE;
+			break;
 		}
 		commit_pending();
 		batches++;
@@ -1525,7 +1529,7 @@ static int do_run(char **args, int nargs, char **cmd)
 			 batches);
 		cli_stats_print(extra);
 	}
-	return EXIT_OK;
+	return status;
 }
 
 /* read: the pending batch to stdout, and once all of it went out

@@ -132,6 +132,16 @@ batch 1
 J
 }
 
+@test "run --stats says its counts when a batch fails too" {
+	three > in.ndjson
+	run checkpoint run -s s -n 2 --until-empty --stats in.ndjson -- sh -c 'cat > /dev/null; [ $IDEM_BATCH = 1 ]'
+	assert_failure 2
+	assert_line -n 0 'checkpoint: batch 2: sh exited with status 1; left pending'
+	assert_line -n 1 --regexp '^\{"tool":"checkpoint","records_in":3,"records_out":3,"duplicates":0,"late":0,"dead_lettered":0,"bytes_in":24,"bytes_out":24,"batches":1,"seconds":[0-9.]+\}$'
+	run checkpoint status -s s
+	assert_output '{"file":"in.ndjson","offset":16,"size":24,"lag":8,"state":"ok","batch":1,"pending":{"batch":2,"end":24,"delivered":false}}'
+}
+
 @test "run passes exit 75 on, so a conflict can be retried" {
 	three > in.ndjson
 	run checkpoint run -s s in.ndjson -- sh -c 'cat >/dev/null; exit 75'
