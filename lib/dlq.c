@@ -420,6 +420,16 @@ void dlq_envelope_original(const struct dlq_envelope *e, struct buf *out)
 		out->len += scan_string_decode(e->orig, e->orig_len,
 					       out->p + out->len);
 	} else {
-		buf_add(out, e->orig, e->orig_len);
+		/* The record's own spaces around its value: the writer put
+		 * the line in whole, and a replay gives it back byte for
+		 * byte.  Between the member's ':' and the ',' after it,
+		 * nothing but JSON whitespace can stand. */
+		const char *a = e->orig, *z = e->orig + e->orig_len;
+		while (a[-1] == ' ' || a[-1] == '\t' || a[-1] == '\r' ||
+		       a[-1] == '\n')
+			a--;
+		while (*z == ' ' || *z == '\t' || *z == '\r' || *z == '\n')
+			z++;
+		buf_add(out, a, (size_t)(z - a));
 	}
 }

@@ -439,6 +439,22 @@ J
 J
 }
 
+@test "replay gives back a record's own spaces around it byte for byte, as check passes them" {
+	printf '  {"a":0 }\t\n\t[0] \n{"a":0}\n' > in.ndjson
+	dlq check -e '.a > 0' --dlq q.ndjson in.ndjson > /dev/null
+	dlq replay q.ndjson > out
+	cmp in.ndjson out
+	dlq replay q.ndjson -- dlq check -e '.a > 0' --dlq q.ndjson
+	run jq -c '[.original_record, .retry_count]' q.ndjson
+	assert_output - <<'J'
+[{"a":0},1]
+[[0],1]
+[{"a":0},1]
+J
+	dlq replay q.ndjson > out
+	cmp in.ndjson out
+}
+
 @test "an original_base64 that is not the base64 of a raw line is not an envelope" {
 	letter 1 0 2020-01-01T00:00:00Z true > q.ndjson
 	sed -i 's/"original_record":{"id":1}/"original_record":"x","original_base64":"eA=","error_type":"invalid_json"/; s/"error_type":"t",//' q.ndjson
