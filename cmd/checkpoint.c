@@ -531,6 +531,13 @@ static void list_sources(char **args, int n)
 			cli_die(EXIT_TROUBLE, "%s: %s", args[i],
 				strerror(errno));
 		if (!S_ISDIR(s.st_mode)) {
+			/* A pipe, a terminal or a device has no offsets to
+			 * keep: a FIFO would hang the read, and a pipe's
+			 * bytes (/dev/stdin) would go unread and unsaid. */
+			if (!S_ISREG(s.st_mode))
+				cli_die(EXIT_TROUBLE, "%s: not a regular file "
+					"(a pipe or a device); checkpoint keeps "
+					"byte offsets of regular files", args[i]);
 			add_cand(args[i], &s);
 			continue;
 		}
@@ -570,6 +577,14 @@ static void list_sources(char **args, int n)
 				cli_warn("%s: a symbolic link; skipped (only a "
 					 "folder's own files are read; name "
 					 "the target to read it)", p.p);
+			else if (r == 0 && S_ISDIR(s.st_mode) &&
+				 !listed_before)
+				cli_warn("%s: a folder; skipped (a folder's "
+					 "regular files are read, not its "
+					 "folders; name it to read it)", p.p);
+			else if (r == 0 && !listed_before)
+				cli_warn("%s: not a regular file (a pipe or a "
+					 "device); skipped", p.p);
 			buf_free(&p);
 			free(names[k]);
 		}

@@ -327,3 +327,24 @@ E
 {"id":3}
 E
 }
+
+@test "a pipe or a device named as a source is refused; a folder's own folders and pipes are skipped, said" {
+	mkfifo fifo
+	refused 'checkpoint: fifo: not a regular file (a pipe or a device); checkpoint keeps byte offsets of regular files' timeout 5 checkpoint read -s s fifo
+	run sh -c 'echo "{\"x\":1}" | checkpoint read -s s /dev/stdin'
+	assert_failure 2
+	assert_output 'checkpoint: /dev/stdin: not a regular file (a pipe or a device); checkpoint keeps byte offsets of regular files'
+	refused 'checkpoint: /dev/null: not a regular file (a pipe or a device); checkpoint keeps byte offsets of regular files' checkpoint reset -s s --to start /dev/null
+	[ ! -e s ]
+	mkdir -p d/sub
+	echo '{"a":1}' > d/a
+	echo '{"b":1}' > d/sub/b
+	mkfifo d/p
+	run timeout 5 checkpoint run -s s --until-empty d -- cat
+	assert_success
+	assert_output - <<'E'
+checkpoint: d/p: not a regular file (a pipe or a device); skipped
+checkpoint: d/sub: a folder; skipped (a folder's regular files are read, not its folders; name it to read it)
+{"a":1}
+E
+}
