@@ -567,6 +567,25 @@ E
 	assert_output ''
 }
 
+@test "replay and purge refuse a FIFO or a folder, which they could not rewrite, and make no lock for it" {
+	mkfifo q.ndjson
+	mkdir d
+	for c in "replay q.ndjson" "replay q.ndjson --commit" \
+		"purge --older-than 1d q.ndjson"; do
+		run timeout 5 dlq $c
+		assert_failure 2
+		assert_output 'dlq: q.ndjson: not a regular file; replay and purge rewrite the dead-letter file they name'
+		run timeout 5 dlq ${c/q.ndjson/d}
+		assert_failure 2
+		assert_output 'dlq: d: not a regular file; replay and purge rewrite the dead-letter file they name'
+	done
+	run ls
+	assert_output - <<'E'
+d
+q.ndjson
+E
+}
+
 @test "an option of another verb is refused naming that verb; a near miss of one is named" {
 	run dlq check -e .a --commit
 	assert_failure 2

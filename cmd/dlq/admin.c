@@ -72,6 +72,12 @@ static void must_exist(const char *path)
 	struct stat st;
 	if (stat(path, &st) != 0)
 		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
+	/* Rewritten by rename: a FIFO would hang the read, a folder or
+	 * a device has no entries to take out. */
+	if (!S_ISREG(st.st_mode))
+		cli_die(EXIT_TROUBLE, "%s: not a regular file; replay and "
+			"purge rewrite the dead-letter file they name",
+			path);
 }
 
 /* ---- stats ---- */
