@@ -1933,6 +1933,16 @@ int main(int argc, char **argv)
 	int nargs = ac - optind;
 	if ((!strcmp(verb, "commit") || !strcmp(verb, "status")) && nargs)
 		cli_verb_usage_error(vb, "%s takes no FILE", verb);
+	/* read, run and reset start a state; commit only finds one: of a
+	 * missing one, "nothing to commit" (exit 0) would hide a wrong
+	 * name, and the batch read under the right one would stay pending
+	 * unsaid.  Before the lock, which would make a file. */
+	struct stat sst;
+	if (!strcmp(verb, "commit") && stat(opt.state, &sst) != 0 &&
+	    errno == ENOENT)
+		cli_die(EXIT_TROUBLE, "%s: no such state (no read or reset "
+			"made it; a wrong name?); nothing committed",
+			opt.state);
 	state_load();
 	int status = EXIT_OK;
 	if (!strcmp(verb, "read")) {

@@ -293,6 +293,16 @@ J
 	assert_failure 2
 }
 
+@test "commit of a state that does not exist is refused, not a commit of nothing" {
+	refused "checkpoint: typo.ckpt: no such state (no read or reset made it; a wrong name?); nothing committed" checkpoint commit -s typo.ckpt
+	run ls
+	assert_output ''
+	printf '{"a":1}\n' > in.ndjson
+	checkpoint read -s s in.ndjson > /dev/null
+	run checkpoint commit -s s
+	assert_success
+}
+
 @test "a zstd file is refused: offsets are byte offsets" {
 	three | zstd -q > in.zst
 	run checkpoint read -s s in.zst
