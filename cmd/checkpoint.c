@@ -1899,6 +1899,17 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 's': opt.state = optarg; break;
 		case O_GLOB:
+			/* matched against names in a folder, which hold no
+			 * '/': such a pattern would choose nothing, unsaid */
+			if (!*optarg)
+				cli_usage_error("--glob: an empty pattern "
+						"matches no file");
+			if (strchr(optarg, '/'))
+				cli_usage_error("--glob '%s': a pattern for the "
+						"names of a folder's files, which "
+						"hold no '/' (name the folder "
+						"itself: --glob '*.ndjson' d/sub)",
+						optarg);
 			opt.glob = optarg;
 			opt.glob_given = true;
 			break;

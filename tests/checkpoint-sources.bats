@@ -348,3 +348,11 @@ checkpoint: d/sub: a folder; skipped (a folder's regular files are read, not its
 {"a":1}
 E
 }
+
+@test "a --glob that no name in a folder can match (a '/', nothing) is refused, not a batch of nothing" {
+	mkdir d
+	echo '{"a":1}' > d/a.ndjson
+	refused "checkpoint: --glob 'd/*.ndjson': a pattern for the names of a folder's files, which hold no '/' (name the folder itself: --glob '*.ndjson' d/sub)" checkpoint read -s s --glob 'd/*.ndjson' d
+	refused "checkpoint: --glob: an empty pattern matches no file" checkpoint run -s s --glob '' d -- cat
+	[ ! -e s ]
+}
