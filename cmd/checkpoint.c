@@ -1309,6 +1309,8 @@ static uint64_t plan_batch(void)
 			if (nl) {
 				take = (size_t)(nl - m.p) + 1;
 				recs++;
+			} else { /* longer than --max-bytes, and unended */
+				tail_said(s, s->committed, all);
 			}
 		}
 		if (whole && take < avail &&
