@@ -176,6 +176,15 @@ J
 	assert_output --partial 'dlq: s.json: invalid JSON'
 }
 
+@test "a bad type in a nested schema is named where it is, with the type meant" {
+	echo '{"properties":{"a":{"properties":{"b":{"type":["string","int"]}}}}}' > s.json
+	refused "dlq: s.json: .a.b: type: unknown type 'int'; did you mean integer?" dlq check --schema s.json
+	echo '{"properties":{"a":{"type":"bool"}}}' > s.json
+	refused "dlq: s.json: .a: type: unknown type 'bool'; did you mean boolean?" dlq check --schema s.json
+	echo '{"properties":{"a":{"type":["null",1]}}}' > s.json
+	refused "dlq: s.json: .a: type: want a name, not number" dlq check --schema s.json
+}
+
 @test "check of empty input writes nothing" {
 	run dlq check -e .a < /dev/null
 	assert_success

@@ -88,18 +88,32 @@ struct ctx {
 static void add_type(void *vc, const char *v, size_t vl)
 {
 	struct ctx *c = vc;
+	const char *sep = *c->what ? ": " : "";
+	if (c->failed)
+		return; /* the first error is the one said */
 	if (v[0] != '"') {
-		c->failed = snprintf(c->err, c->errlen, "type: want a name") > 0;
+		c->failed = snprintf(c->err, c->errlen, "%s%stype: want a "
+				     "name, not %s", c->what, sep,
+				     scan_type(v)) > 0;
 		return;
 	}
 	char *name = scan_strdup_lit(v, vl);
+	static const char *const names[] = {"null", "boolean", "number",
+					    "integer", "string", "array",
+					    "object", NULL};
 	for (size_t k = 0; k < sizeof type_names / sizeof *type_names; k++)
 		if (!strcmp(name, type_names[k].name)) {
 			c->s->types |= type_names[k].bit;
 			free(name);
 			return;
 		}
-	snprintf(c->err, c->errlen, "type: unknown type '%s'", name);
+	const char *near = cli_nearest(name, names);
+	for (size_t k = 0; !near && strlen(name) >= 3 && names[k]; k++)
+		if (!strncmp(names[k], name, strlen(name)))
+			near = names[k]; /* int, bool, str: shortened */
+	snprintf(c->err, c->errlen, "%s%stype: unknown type '%s'%s%s%s",
+		 c->what, sep, name, near ? "; did you mean " : "",
+		 near ? near : "", near ? "?" : "");
 	c->failed = 1;
 	free(name);
 }
