@@ -183,6 +183,8 @@ J
 	refused "dlq: s.json: .a: type: unknown type 'bool'; did you mean boolean?" dlq check --schema s.json
 	echo '{"properties":{"a":{"type":["null",1]}}}' > s.json
 	refused "dlq: s.json: .a: type: want a name, not number" dlq check --schema s.json
+	echo '{"properties":{"a":{"properties":{"b":true}}}}' > s.json
+	refused "dlq: s.json: .a.b: a schema must be an object" dlq check --schema s.json
 }
 
 @test "check of empty input writes nothing" {

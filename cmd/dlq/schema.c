@@ -209,7 +209,8 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 	struct scan_error se;
 	struct schema *s = xcalloc(1, sizeof *s);
 	if (scan_record(&r, p, n, &se) != 0 || p[r.start] != '{') {
-		snprintf(err, errlen, "a schema must be an object");
+		snprintf(err, errlen, "%s%sa schema must be an object", at,
+			 *at ? ": " : "");
 		scan_record_free(&r);
 		s->at = xstrdup(at);
 		return s;
