@@ -1055,9 +1055,18 @@ static void match_sources(void)
 		uint64_t mt = mtime_ns(&cd->s);
 		bool check = size != e->size || !mt || mt != e->mtime;
 		if (size < e->committed) {
-			cli_warn("%s: truncated (size %" PRIu64 ", committed "
-				 "offset %" PRIu64 "); reading it from the "
-				 "start", cd->path, size, e->committed);
+			if (e->committed < e->size) /* as "replaced" says */
+				cli_warn("%s: truncated (size %" PRIu64
+					 ", committed offset %" PRIu64 "); %"
+					 PRIu64 " unread bytes of the old "
+					 "content are lost; reading it from "
+					 "the start", cd->path, size,
+					 e->committed, e->size - e->committed);
+			else
+				cli_warn("%s: truncated (size %" PRIu64
+					 ", committed offset %" PRIu64 "); "
+					 "reading it from the start", cd->path,
+					 size, e->committed);
 			off = 0;
 		} else if (check && !same_start(cd->path, e)) {
 			/* A rewrite, or a new file on a reused inode */

@@ -230,6 +230,18 @@ checkpoint: in.ndjson: truncated (size 8, committed offset 24); reading it from 
 J
 }
 
+@test "a file truncated with bytes unread says how many it lost, as a replaced one does" {
+	three > in.ndjson
+	checkpoint read -s s -n 1 in.ndjson > /dev/null
+	checkpoint commit -s s
+	printf '{}\n' > in.ndjson
+	run checkpoint read -s s in.ndjson
+	assert_output - <<'J'
+checkpoint: in.ndjson: truncated (size 3, committed offset 8); 16 unread bytes of the old content are lost; reading it from the start
+{}
+J
+}
+
 @test "a pending batch whose file was rewritten is refused, not replayed wrong" {
 	three > in.ndjson
 	checkpoint read -s s in.ndjson > /dev/null
