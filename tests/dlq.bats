@@ -558,6 +558,24 @@ J
 	[ ! -s q ]
 }
 
+@test "replay refuses a standard output that is the dead-letter file, by any name" {
+	printf '{"a":0}\n' | dlq check -e '.a > 0' --dlq q
+	cp q before
+	ln q q2
+	for out in q q2; do
+		run sh -c "dlq replay q >> $out"
+		assert_failure 2
+		assert_output 'dlq: standard output is also an input: a file written while it is read loses or repeats records; name another'
+		run sh -c "dlq replay q -- cat >> $out"
+		assert_failure 2
+		assert_output 'dlq: standard output is also an input: a file written while it is read loses or repeats records; name another'
+	done
+	cmp q before
+	[ ! -e q.replay ]
+	run dlq stats q
+	assert_success
+}
+
 @test "an -e that does not compile is refused in one line" {
 	run dlq check -e '.a =='
 	assert_failure 2

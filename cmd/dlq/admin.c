@@ -566,6 +566,15 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 				"--commit (give it to the replay itself)");
 	const char *path = argv[optind];
 	must_exist(path);
+	if (!commit) {
+		/* `dlq replay q >> q`: originals (or the command's output)
+		 * written into the file of envelopes would make it no
+		 * dead-letter file, as check and retry refuse too */
+		static const struct cli_output out = {"standard output", NULL,
+						      true};
+		char *const files[] = {(char *)path, NULL};
+		cli_check_outputs(&out, 1, files);
+	}
 	char err[512];
 	int lk = commit_lock(path, err, sizeof err);
 	if (lk == -2)
