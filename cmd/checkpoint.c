@@ -1978,6 +1978,9 @@ int main(int argc, char **argv)
 				"batch again", opt.state, st.pending_batch);
 		commit_pending();
 	} else if (!strcmp(verb, "run")) {
+		/* the command's output goes there: read back by the next
+		 * batch, --until-empty would never end */
+		refuse_stdout_source(args, nargs);
 		status = do_run(args, nargs, cmd);
 	} else if (!strcmp(verb, "status")) {
 		do_status();

@@ -384,6 +384,20 @@ J
 	assert_output '{"id":1}'
 }
 
+@test "run refuses a standard output that is one of its sources: its command's output would be read back without end" {
+	printf '{"a":1}\n' > f
+	run sh -c 'timeout 5 checkpoint run -s ck --until-empty f -- cat >> f'
+	assert_failure 2
+	assert_output 'checkpoint: standard output is also a source (f): a file written while it is read loses or repeats records; name another'
+	mkdir d
+	printf '{"b":1}\n' > d/x
+	run sh -c 'timeout 5 checkpoint run -s ck2 --until-empty d -- cat > d/y'
+	assert_failure 2
+	assert_output 'checkpoint: standard output is also a source (d/y): a file written while it is read loses or repeats records; name another'
+	run cat f
+	assert_output '{"a":1}'
+}
+
 @test "a state given as - is refused, not kept in a file called -" {
 	echo '{"a":1}' > f
 	for verb in read status commit; do
