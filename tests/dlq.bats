@@ -387,6 +387,22 @@ letter() {
 	printf '{"original_record":{"id":%s},"error_type":"t","error_message":"m","retry_count":%s,"failed_at":"%s","replayable":%s,"source":{"tool":"dlq","file":"f","line":1}}\n' "$@"
 }
 
+@test "stats takes error types by value and counts an entry of the earliest time there is" {
+	letter 1 0 2024-01-01T00:00:00Z true | sed 's/"error_type":"t"/"error_type":"check_failed"/' > q.ndjson
+	letter 2 0 2024-01-02T00:00:00Z true | sed 's/"error_type":"t"/"error_type":"check\\u005ffailed"/' >> q.ndjson
+	letter 3 0 2024-01-03T00:00:00Z false | sed 's/"error_type":"t"/"error_type":"a\\"b\\u0000c"/' >> q.ndjson
+	# INT64_MIN nanoseconds: no "no time" mark, a time like any other
+	letter 4 0 1677-09-21T00:12:43.145224192Z true >> q.ndjson
+	run dlq stats q.ndjson
+	assert_success
+	assert_output - <<'J'
+{"error_type":"a\"b\u0000c","entries":1,"replayable":0,"parked":1,"oldest":"2024-01-03T00:00:00Z","newest":"2024-01-03T00:00:00Z"}
+{"error_type":"check_failed","entries":2,"replayable":2,"parked":0,"oldest":"2024-01-01T00:00:00Z","newest":"2024-01-02T00:00:00Z"}
+{"error_type":"t","entries":1,"replayable":1,"parked":0,"oldest":"1677-09-21T00:12:43.145224192Z","newest":"1677-09-21T00:12:43.145224192Z"}
+{"error_type":null,"entries":4,"replayable":3,"parked":1,"oldest":"1677-09-21T00:12:43.145224192Z","newest":"2024-01-03T00:00:00Z"}
+J
+}
+
 @test "purge refuses a line it cannot date or read, naming it, and purges nothing" {
 	letter 1 0 2020-01-01T00:00:00Z true > q.ndjson
 	letter 2 1.0 2020-01-01T00:00:00Z true >> q.ndjson

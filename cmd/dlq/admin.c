@@ -83,15 +83,18 @@ static void must_exist(const char *path)
 /* ---- stats ---- */
 
 struct tally {
-	char *type;
+	char *type;      /* decoded: "check\u005ffailed" is check_failed */
+	size_t type_len; /* it may hold a NUL */
 	uint64_t entries, replayable, parked;
 	int64_t oldest, newest;
 };
 
 static int tally_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct tally *)a)->type,
-		      ((const struct tally *)b)->type);
+	const struct tally *x = a, *y = b;
+	int c = memcmp(x->type, y->type,
+		       x->type_len < y->type_len ? x->type_len : y->type_len);
+	return c ? c : (x->type_len > y->type_len) - (x->type_len < y->type_len);
 }
 
 static void tally_add(struct tally *t, const struct dlq_envelope *e)
@@ -101,18 +104,19 @@ static void tally_add(struct tally *t, const struct dlq_envelope *e)
 		t->replayable++;
 	else
 		t->parked++;
-	if (e->failed_at != INT64_MIN) {
-		if (t->oldest == INT64_MIN || e->failed_at < t->oldest)
-			t->oldest = e->failed_at;
-		if (t->newest == INT64_MIN || e->failed_at > t->newest)
-			t->newest = e->failed_at;
-	}
+	/* Every envelope is dated (dlq_envelope_parse): the first one sets
+	 * both; no value stands for "none", since the earliest time there
+	 * is, INT64_MIN ns, is a time an entry may carry. */
+	if (t->entries == 1 || e->failed_at < t->oldest)
+		t->oldest = e->failed_at;
+	if (t->entries == 1 || e->failed_at > t->newest)
+		t->newest = e->failed_at;
 }
 
 static void tally_print(const struct tally *t, bool table)
 {
 	char a[TIME_STRMAX] = "-", b[TIME_STRMAX] = "-";
-	if (t->oldest != INT64_MIN) {
+	if (t->entries) {
 		time_format(t->oldest, a);
 		time_format(t->newest, b);
 	}
@@ -121,11 +125,12 @@ static void tally_print(const struct tally *t, bool table)
 		buf_addf(&o, "%-20s %8" PRIu64 " %10" PRIu64 " %7" PRIu64
 			 "  %-24s %s", t->type ? t->type : "(all)", t->entries,
 			 t->replayable, t->parked, a, b);
+		/* a NUL in the type ends it here; the NDJSON keeps it */
 	} else {
 		buf_addc(&o, '{');
 		jw_key(&o, "error_type", 1);
 		if (t->type)
-			jw_str(&o, t->type);
+			jw_string(&o, t->type, t->type_len);
 		else
 			buf_adds(&o, "null");
 		jw_key(&o, "entries", 0);
@@ -135,12 +140,12 @@ static void tally_print(const struct tally *t, bool table)
 		jw_key(&o, "parked", 0);
 		jw_u64(&o, t->parked);
 		jw_key(&o, "oldest", 0);
-		if (t->oldest != INT64_MIN)
+		if (t->entries)
 			jw_str(&o, a);
 		else
 			buf_adds(&o, "null");
 		jw_key(&o, "newest", 0);
-		if (t->newest != INT64_MIN)
+		if (t->entries)
 			jw_str(&o, b);
 		else
 			buf_adds(&o, "null");
@@ -170,8 +175,7 @@ int dlq_stats_main(const struct cli_verb *v, int argc, char **argv)
 	if (optind == argc)
 		cli_verb_usage_error(v, "name the dead-letter FILE");
 	cli_inputs_once(argv + optind, "in the stats");
-	struct tally *t = NULL, all = {.oldest = INT64_MIN,
-				       .newest = INT64_MIN};
+	struct tally *t = NULL, all = {0};
 	size_t nt = 0;
 	struct scan_record rec = {0};
 	char err[512];
@@ -193,18 +197,20 @@ int dlq_stats_main(const struct cli_verb *v, int argc, char **argv)
 				cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a "
 					"dead-letter envelope%s", argv[i],
 					ln.lineno, ln.too_long ? "" : e.bad);
+			size_t len = 0;
 			char *type = e.error_type
-				? xstrndup(e.error_type + 1, e.error_type_len - 2)
+				? scan_strdup_lit_len(e.error_type,
+						      e.error_type_len, &len)
 				: xstrdup("");
 			size_t k;
 			for (k = 0; k < nt; k++)
-				if (!strcmp(t[k].type, type))
+				if (t[k].type_len == len &&
+				    !memcmp(t[k].type, type, len))
 					break;
 			if (k == nt) {
 				t = xreallocarray(t, nt + 1, sizeof *t);
 				t[nt] = (struct tally){.type = type,
-						       .oldest = INT64_MIN,
-						       .newest = INT64_MIN};
+						       .type_len = len};
 				nt++;
 			} else {
 				free(type);
