@@ -1800,7 +1800,11 @@ static void do_reset(char **args, int nargs)
 			off = 0;
 		else if (to_end)
 			off = line_end(s->path, s->size);
-		else if (off > s->size || !at_line_start(s->path, off))
+		else if (off > s->size)
+			cli_die(EXIT_TROUBLE, "%s: offset %" PRIu64 " is past "
+				"its end (size %" PRIu64 ")", s->path, off,
+				s->size);
+		else if (!at_line_start(s->path, off))
 			cli_die(EXIT_TROUBLE, "%s: offset %" PRIu64 " is not "
 				"the start of a line", s->path, off);
 		s->committed = s->start = s->end = off;

@@ -281,6 +281,7 @@ J
 	run checkpoint reset -s s --to 3 in.ndjson
 	assert_failure 2
 	assert_output 'checkpoint: in.ndjson: offset 3 is not the start of a line'
+	refused 'checkpoint: in.ndjson: offset 100 is past its end (size 24)' checkpoint reset -s s --to 100 in.ndjson
 }
 
 @test "a damaged state file is refused" {

@@ -231,7 +231,7 @@ E
 	assert_line --index 0 "checkpoint: --to: want start, end or a byte offset, got '99999999999999999999'"
 	run checkpoint reset -s ck --to 18446744073709551615 "$PWD/src.ndjson"
 	assert_failure 2
-	assert_output "checkpoint: $PWD/src.ndjson: offset 18446744073709551615 is not the start of a line"
+	assert_output "checkpoint: $PWD/src.ndjson: offset 18446744073709551615 is past its end (size 16)"
 	run checkpoint reset -s ck --to -1 "$PWD/src.ndjson"
 	assert_failure 2
 }
