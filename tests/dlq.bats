@@ -165,6 +165,15 @@ J
 J
 }
 
+@test "a schema keyword or type with a \\u0000 in its name is none, not the one before the NUL" {
+	echo '{"type\u0000x":"string"}' > s.json
+	refused 'dlq: s.json: type\u0000...: a name with a NUL is not a keyword dlq check checks: a record it should fail would pass' dlq check --schema s.json
+	echo '{"type":"number","type\u0000":"string"}' > s.json
+	refused 'dlq: s.json: type\u0000...: a name with a NUL is not a keyword dlq check checks: a record it should fail would pass' dlq check --schema s.json
+	echo '{"properties":{"a":{"type":["null","string\u0000"]}}}' > s.json
+	refused "dlq: s.json: .a: type: unknown type 'string\u0000...'" dlq check --schema s.json
+}
+
 @test "a bad schema is refused" {
 	echo '{"type":"text"}' > s.json
 	run dlq check --schema s.json

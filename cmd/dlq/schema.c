@@ -97,23 +97,27 @@ static void add_type(void *vc, const char *v, size_t vl)
 				     scan_type(v)) > 0;
 		return;
 	}
-	char *name = scan_strdup_lit(v, vl);
+	size_t len;
+	char *name = scan_strdup_lit_len(v, vl, &len);
 	static const char *const names[] = {"null", "boolean", "number",
 					    "integer", "string", "array",
 					    "object", NULL};
 	for (size_t k = 0; k < sizeof type_names / sizeof *type_names; k++)
-		if (!strcmp(name, type_names[k].name)) {
+		if (strlen(name) == len && /* "string\u0000" is none */
+		    !strcmp(name, type_names[k].name)) {
 			c->s->types |= type_names[k].bit;
 			free(name);
 			return;
 		}
-	const char *near = cli_nearest(name, names);
-	for (size_t k = 0; !near && strlen(name) >= 3 && names[k]; k++)
+	bool nul = strlen(name) != len;
+	const char *near = nul ? NULL : cli_nearest(name, names);
+	for (size_t k = 0; !nul && !near && strlen(name) >= 3 && names[k]; k++)
 		if (!strncmp(names[k], name, strlen(name)))
 			near = names[k]; /* int, bool, str: shortened */
-	snprintf(c->err, c->errlen, "%s%stype: unknown type '%s'%s%s%s",
-		 c->what, sep, name, near ? "; did you mean " : "",
-		 near ? near : "", near ? "?" : "");
+	snprintf(c->err, c->errlen, "%s%stype: unknown type '%s%s'%s%s%s",
+		 c->what, sep, name, nul ? "\\u0000..." : "",
+		 near ? "; did you mean " : "", near ? near : "",
+		 near ? "?" : "");
 	c->failed = 1;
 	free(name);
 }
@@ -218,17 +222,27 @@ static struct schema *compile(const char *p, size_t n, const char *at,
 	s->at = xstrdup(at);
 	struct ctx c = {.s = s, .what = at, .err = err, .errlen = errlen};
 	for (size_t m = 0; m < r.nmembers && !c.failed; m++) {
-		char *key = scan_strdup_lit(p + r.members[m].key, r.members[m].key_len);
+		size_t klen, olen;
+		char *key = scan_strdup_lit_len(p + r.members[m].key,
+						r.members[m].key_len, &klen);
 		size_t v = r.members[m].val;
 		size_t ve = scan_skip(p, n, v);
 		bool twice = false; /* by name, not spelling: \u0074ype */
 		for (size_t o = 0; o < m && !twice; o++) {
-			char *ok = scan_strdup_lit(p + r.members[o].key,
-						   r.members[o].key_len);
-			twice = !strcmp(ok, key);
+			char *ok = scan_strdup_lit_len(p + r.members[o].key,
+						       r.members[o].key_len,
+						       &olen);
+			twice = olen == klen && !memcmp(ok, key, klen);
 			free(ok);
 		}
-		if (twice) {
+		if (strlen(key) != klen) {
+			/* "type\u0000x" is no keyword, not type */
+			snprintf(err, errlen, "%s%s%s\\u0000...: a name with a "
+				 "NUL is not a keyword dlq check checks: a "
+				 "record it should fail would pass", at,
+				 *at ? ": " : "", key);
+			c.failed = 1;
+		} else if (twice) {
 			/* JSON keeps the last; this subset would add them up */
 			snprintf(err, errlen, "%s%s%s given twice: give it once",
 				 at, *at ? ": " : "", key);
