@@ -356,3 +356,19 @@ E
 	refused "checkpoint: --glob: an empty pattern matches no file" checkpoint run -s s --glob '' d -- cat
 	[ ! -e s ]
 }
+
+@test "run --until-empty over a folder goes on past a file deleted between batches, saying what it held unread" {
+	mkdir d
+	printf '{"a":%d}\n' 1 2 3 > d/a
+	printf '{"b":%d}\n' 1 2 > d/b
+	run checkpoint run -s s -n 2 --until-empty d -- sh -c 'cat >> out; [ "$IDEM_BATCH" != 1 ] || rm d/a'
+	assert_success
+	assert_output 'checkpoint: d/a: gone with 8 unread bytes'
+	run cat out
+	assert_output - <<'E'
+{"a":1}
+{"a":2}
+{"b":1}
+{"b":2}
+E
+}
