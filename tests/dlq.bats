@@ -412,6 +412,25 @@ letter() {
 J
 }
 
+@test "a letter longer than 64M, for a record check let through, is read back: counted, replayed, purged" {
+	# a line just under check's 64M limit; its envelope is over it
+	{ printf '{"a":0,"p":"'; head -c 67108700 /dev/zero | tr '\0' x; printf '"}\n'; } > big.ndjson
+	dlq check -e '.a > 0' --dlq q big.ndjson
+	[ "$(wc -c < q)" -gt 67108864 ]
+	run sh -c 'dlq stats q | jq -c "[.error_type, .entries]"'
+	assert_output - <<'J'
+["check_failed",1]
+[null,1]
+J
+	dlq replay q | cmp - big.ndjson
+	dlq replay q --commit
+	[ ! -s q ]
+	dlq check -e '.a > 0' --dlq q big.ndjson
+	run dlq purge --older-than 0s q
+	assert_success
+	assert_output 'dlq: q: 1 entry purged (failed more than 0s ago)'
+}
+
 @test "purge refuses a line it cannot date or read, naming it, and purges nothing" {
 	letter 1 0 2020-01-01T00:00:00Z true > q.ndjson
 	letter 2 1.0 2020-01-01T00:00:00Z true >> q.ndjson

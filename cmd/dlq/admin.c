@@ -30,6 +30,12 @@
 #include "timefmt.h"
 #include "xalloc.h"
 
+/* The longest envelope read: no bound of its own.  A letter holds a
+ * record as long as its writer's --max-line let through, plus its
+ * fields, so 64M (LINES_DEFAULT_MAX) refused a file whose record was
+ * just under it; a rewrite (dlq_rewrite) reads the whole file anyway. */
+#define ENVELOPE_MAX (SIZE_MAX / 4)
+
 /* ---- torn tails (dlq_ledger.h) ---- */
 
 static void torn_cut_said(const char *path, uint64_t cut)
@@ -180,7 +186,7 @@ int dlq_stats_main(const struct cli_verb *v, int argc, char **argv)
 	struct scan_record rec = {0};
 	char err[512];
 	for (int i = optind; i < argc; i++) {
-		struct lines *in = lines_open(argv[i], LINES_DEFAULT_MAX, err,
+		struct lines *in = lines_open(argv[i], ENVELOPE_MAX, err,
 					      sizeof err);
 		if (!in)
 			cli_die(EXIT_TROUBLE, "%s", err);
@@ -328,7 +334,7 @@ static struct fp128 add_original(struct buf *out, const struct dlq_envelope *e,
 static void collect(struct pending *p, const char *path)
 {
 	char err[512];
-	struct lines *in = lines_open(path, LINES_DEFAULT_MAX, err,
+	struct lines *in = lines_open(path, ENVELOPE_MAX, err,
 				      sizeof err);
 	if (!in) {
 		if (access(path, F_OK) != 0)
@@ -477,7 +483,7 @@ static void settle_ledger(const char *path, bool quiet)
 	if (r == 0)
 		return;
 	qsort(st.e, st.n, sizeof *st.e, hash_cmp);
-	struct lines *in = lines_open(path, LINES_DEFAULT_MAX, err,
+	struct lines *in = lines_open(path, ENVELOPE_MAX, err,
 				      sizeof err);
 	if (in) {
 		struct line ln;
