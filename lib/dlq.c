@@ -359,8 +359,11 @@ int dlq_envelope_parse(struct scan_record *rec, const char *line, size_t len,
 	    v[0] == '"') {
 		e->error_type = v;
 		e->error_type_len = vl;
+		/* the types whose original is the raw line, as a string
+		 * (cli_line_fault: not JSON, cut, or torn) */
 		e->raw = scan_string_equals(v, vl, "invalid_json", 12) ||
-			 scan_string_equals(v, vl, "line_too_long", 13);
+			 scan_string_equals(v, vl, "line_too_long", 13) ||
+			 scan_string_equals(v, vl, "torn_line", 9);
 	}
 	if (path_lookup_record(&p_retry, rec, &v, &vl, &why) == PATH_FOUND) {
 		/* A whole number of digits, nothing else: a hand-edited -1,

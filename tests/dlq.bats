@@ -510,6 +510,23 @@ J
 	cmp in.ndjson out
 }
 
+@test "a torn last line's letter is read back as its raw bytes, base64 and all" {
+	# not UTF-8, so the letter keeps its bytes in original_base64
+	printf '{"a":1}\n{"a":"\377' | dlq check -e .a --dlq q > /dev/null 2>&1
+	run sh -c 'dlq stats q | jq -c "[.error_type, .entries, .parked]"'
+	assert_output - <<'J'
+["torn_line",1,1]
+[null,1,1]
+J
+	# made replayable by hand: its bytes come back, not a JSON string
+	printf '{"a":1}\n{"a":2' | dlq check -e .a --dlq q2 > /dev/null 2>&1
+	sed -i 's/"replayable":false/"replayable":true/' q q2
+	dlq replay q2 > out
+	printf '{"a":2\n' | cmp - out
+	dlq replay q > out
+	printf '{"a":"\377\n' | cmp - out
+}
+
 @test "an original_base64 that is not the base64 of a raw line is not an envelope" {
 	letter 1 0 2020-01-01T00:00:00Z true > q.ndjson
 	sed -i 's/"original_record":{"id":1}/"original_record":"x","original_base64":"eA=","error_type":"invalid_json"/; s/"error_type":"t",//' q.ndjson
