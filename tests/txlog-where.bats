@@ -270,6 +270,13 @@ JSON
 	assert_failure 2
 	assert_output '{"id":1,"v":5,"s":"x","p":"a"}'
 	[ "$stderr" = "txlog: t: $f:3: --where .s | test(\"x\"): null (null) cannot be matched, as it is not a string" ]
+	# update and delete name it too, and commit nothing
+	refused "txlog: t: $f:3: --where .s | test(\"x\"): null (null) cannot be matched, as it is not a string; nothing committed" \
+		txlog update t --where '.s | test("x")' --set 'v = 1'
+	refused "txlog: t: $f:3: --where .s | test(\"x\"): null (null) cannot be matched, as it is not a string; nothing committed" \
+		txlog delete t --where '.s | test("x")'
+	[ "$(ls t/_delta_log | grep -c 'json$')" = 2 ]
+	[ "$(ls t | grep -c part-)" = 1 ]
 }
 
 @test "a timestamp literal outside the years 0000 to 9999 in UTC is refused: compared as its text, ts > year -1 matched no row" {

@@ -1637,11 +1637,11 @@ static bool term_holds(const struct pred_term *t, const char *v, size_t vn)
 
 bool pred_match(struct pred *p, const struct scan_record *r)
 {
-	return pred_match_at(p, r, NULL, 0);
+	return pred_match_at(p, r, NULL, 0, "");
 }
 
 bool pred_match_at(struct pred *p, const struct scan_record *r,
-		   const char *file, uint64_t line)
+		   const char *file, uint64_t line, const char *end)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		const char *v, *why;
@@ -1663,11 +1663,11 @@ bool pred_match_at(struct pred *p, const struct scan_record *r,
 				   sizeof err) != EXPR_ERROR)
 			return holds;
 		if (file)
-			cli_die(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": --where %s: "
-				"%s", opt.table, file, line,
-				expr_source(p->jq), err);
-		cli_die(EXIT_TROUBLE, "--where %s: %s", expr_source(p->jq),
-			err);
+			txlog_fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": --where "
+				   "%s: %s%s", opt.table, file, line,
+				   expr_source(p->jq), err, end);
+		txlog_fail(EXIT_TROUBLE, "--where %s: %s%s",
+			   expr_source(p->jq), err, end);
 	}
 	return true;
 }

@@ -326,7 +326,7 @@ int verb_cat(void)
 					opt.table, live[i]->path, ln.lineno,
 					bad);
 			if (filter && !pred_match_at(p, &rec, live[i]->path,
-						     ln.lineno))
+						     ln.lineno, ""))
 				continue;
 			cli_out_line(ln.p, ln.len);
 			cli_stats.records_out++;

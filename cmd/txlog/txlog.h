@@ -299,9 +299,9 @@ void pred_bind(struct pred *p, const struct dl_snapshot *s);
 void pred_free(struct pred *p);
 bool pred_match(struct pred *p, const struct scan_record *r);
 /* pred_match of the row at file:line of the table, which a jq program's
- * error names. */
+ * error names, followed by end ("; nothing committed" in a write). */
 bool pred_match_at(struct pred *p, const struct scan_record *r,
-		   const char *file, uint64_t line);
+		   const char *file, uint64_t line, const char *end);
 /* False only when no record of f can match (partitions, statistics). */
 bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 			 const char *partvalues_obj, size_t pvn,

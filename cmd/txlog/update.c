@@ -301,7 +301,8 @@ int verb_update(void)
 		rowbuf_clear(&keep);
 		while (txlog_next_row(l, f, &ln, &rec)) {
 			struct scan_error se;
-			if (!pred_match(p, &rec)) {
+			if (!pred_match_at(p, &rec, f->path, ln.lineno,
+					   "; nothing committed")) {
 				rowbuf_add(&keep, ln.p, ln.len);
 				continue;
 			}

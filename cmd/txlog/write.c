@@ -731,7 +731,8 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 		uint64_t matched = 0;
 		rowbuf_clear(&keep);
 		while (txlog_next_row(l, f, &ln, &rec)) {
-			if (pred_match(p, &rec)) {
+			if (pred_match_at(p, &rec, f->path, ln.lineno,
+					  "; nothing committed")) {
 				matched++;
 				continue;
 			}
