@@ -471,6 +471,21 @@ J
 	assert_success
 }
 
+@test "--shard --stats: every record read is in a pane, a dead letter or shard_skipped, in every shard" {
+	printf '%s\n' '{"t":60,"g":"a"}' '{"t":61}' 'nope' '{"t":62,"g":"b"}' '{"t":63,"g":"c"}' > in.ndjson
+	for i in 0 1; do
+		window --shard $i/2 -g .g -t .t --tumble 5m --agg 'n=count()' --dlq d$i --stats in.ndjson 2> s$i | jq -s 'map(.n) | add' > n$i
+		# records in = counted in the shard's panes + dead letters + skipped
+		run jq -c --argjson n "$(cat n$i)" '.records_in - $n - .dead_lettered - .shard_skipped' s$i
+		assert_output 0
+	done
+	# the two bad records without a group: shard 0 dead-letters them
+	run jq -c '[.dead_lettered, .shard_skipped]' s1
+	assert_output '[0,4]'
+	run wc -l < d0
+	assert_output 2
+}
+
 @test "a missing event time is a bad record: exit 2, or the DLQ" {
 	printf '{"t":1}\n{"x":2}\n' > in.ndjson
 	run window --tumble 1m -t .t in.ndjson

@@ -1343,6 +1343,7 @@ static void apply(const struct line *ln, const char *name, void *slot)
 	/* A record without a group key is shard 0's to report. */
 	run.foreign = !cli_shard_keyless(&opt.shard);
 	if (s->kind == P_FAULT) {
+		run.shard_skipped += run.foreign;
 		bad_record(ln, name, s->is_json, s->type, "%s", s->msg);
 		return;
 	}
