@@ -172,12 +172,32 @@ J
 {"type":"struct","fields":[{"name":"f","type":"float","nullable":true,"metadata":{}}]}
 J
 	txlog init t --schema f.json
-	printf '%s\n' '{"f":3.4028235E38}' '{"f":-3.4028235e38}' '{"f":1e-60}' | txlog append t
+	printf '%s\n' '{"f":3.4028235E38}' '{"f":-3.4028235e38}' '{"f":1e-45}' '{"f":0e-60}' | txlog append t
 	run sh -c "echo '{\"f\":3.4028236e38}' | txlog append t"
 	assert_failure 2
 	assert_output 'txlog: stdin:1: column .f: 3.4028236e38 does not fit float: out of range; nothing committed'
 	run txlog cat t
-	assert_output $'{"f":3.4028235E38}\n{"f":-3.4028235e38}\n{"f":1e-60}'
+	assert_output $'{"f":3.4028235E38}\n{"f":-3.4028235e38}\n{"f":1e-45}\n{"f":0e-60}'
+}
+
+@test "a float or double column refuses a value every reader reads as 0: an exact compare held 1e-400 above 0" {
+	cat > f.json <<'J'
+{"type":"struct","fields":[{"name":"f","type":"float","nullable":true,"metadata":{}},{"name":"d","type":"double","nullable":true,"metadata":{}}]}
+J
+	txlog init t --schema f.json
+	refused 'txlog: stdin:1: column .f: 1e-46 does not fit float: too small: it rounds to 0; nothing committed' \
+		sh -c "echo '{\"f\":1e-46}' | txlog append t"
+	refused 'txlog: stdin:2: column .d: -1e-400 does not fit double: too small: it rounds to 0; nothing committed' \
+		sh -c "printf '%s\n' '{\"d\":1e-300}' '{\"d\":-1e-400}' | txlog append t"
+	refused 'txlog: stdin:1: column .d: 2e-324 does not fit double: too small: it rounds to 0; nothing committed' \
+		sh -c "echo '{\"d\":2e-324}' | txlog append t"
+	# the least of each, and zero however spelt, go in
+	printf '%s\n' '{"f":1e-45,"d":4.9e-324}' '{"f":0.0e-99,"d":-0e-400}' | txlog append t
+	run txlog cat t --where 'd > 0'
+	assert_output '{"f":1e-45,"d":4.9e-324}'
+	run txlog update t --where true --set 'd = 1e-999'
+	assert_failure 2
+	assert_output --partial 'does not fit double: too small: it rounds to 0'
 }
 
 @test "a partition column's name is escaped in its folder: ../x stays inside the table, a=b is one column" {

@@ -712,9 +712,19 @@ static const char *number_fits(const struct ds_type *t, const char *p,
 		/* by the type's own rounding: 3.4028235e38, Java's
 		 * spelling of Float.MAX_VALUE, rounds to it; a double's
 		 * FLT_MAX bound refused it */
-		bool inf = t->kind == DT_FLOAT ? isinf(strtof(tmp, NULL))
-					       : isinf(strtod(tmp, NULL));
-		return inf ? "out of range" : NULL;
+		double v = t->kind == DT_FLOAT ? strtof(tmp, NULL)
+					       : strtod(tmp, NULL);
+		if (isinf(v))
+			return "out of range";
+		/* 1e-400 is read as 0 by every reader, where an exact
+		 * compare (--where x > 0) holds it above 0 */
+		if (v == 0) {
+			const char *e = strpbrk(tmp, "eE");
+			if (strcspn(tmp, "123456789") < (e ? (size_t)(e - tmp)
+							    : n))
+				return "too small: it rounds to 0";
+		}
+		return NULL;
 	}
 	int prec = 10, scale = 0;
 	if (!t->name || sscanf(t->name, "decimal ( %d , %d )", &prec,
