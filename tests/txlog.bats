@@ -66,6 +66,16 @@ mk() {
 	assert_success
 }
 
+@test "init after a crash that left version 0's temporary file makes the table: a temporary file is no version" {
+	schema
+	mkdir -p t/_delta_log
+	echo '{"commitInfo":{' > t/_delta_log/00000000000000000000.json.tmp.Wbhuwk
+	txlog init t --schema s.json
+	echo '{"id":1}' | txlog append t
+	run txlog cat t
+	assert_output '{"id":1}'
+}
+
 @test "append then cat gives the records back byte for byte" {
 	mk
 	run txlog cat t

@@ -99,14 +99,11 @@ static void refuse_a_log(const char *dir)
 	long long oldest = -1;
 	bool hint = false;
 	while ((e = readdir(d))) {
-		const char *n = e->d_name;
-		size_t k = strspn(n, "0123456789");
-		if (k == 20 && n[k] == '.') {
-			long long v = strtoll(n, NULL, 10);
-			if (oldest < 0 || v < oldest)
-				oldest = v;
-		}
-		hint |= strcmp(n, "_last_checkpoint") == 0;
+		/* (not a commit's temporary file, which a crash leaves) */
+		long long v = dl_entry_version(e->d_name);
+		if (v >= 0 && (oldest < 0 || v < oldest))
+			oldest = v;
+		hint |= strcmp(e->d_name, "_last_checkpoint") == 0;
 	}
 	closedir(d);
 	if (oldest >= 0)

@@ -241,10 +241,7 @@ static DIR *open_log(const char *table, struct buf *b, char *err,
 	return d;
 }
 
-/* The version a log entry's name starts with, when it is one Delta
- * defines: NNN.json, NNN.crc, NNN.checkpoint[.*].{json,parquet},
- * NNN.MMM.compacted.json (start version NNN); else -1. */
-static int64_t entry_version(const char *nm)
+int64_t dl_entry_version(const char *nm)
 {
 	size_t len = strlen(nm);
 	if (len < 24 || !all_digits(nm, 20))
@@ -283,7 +280,7 @@ int dl_delete_below(const char *table, int64_t cp, size_t *deleted,
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		int64_t v = entry_version(de->d_name);
+		int64_t v = dl_entry_version(de->d_name);
 		bool compacted = strstr(de->d_name, ".compacted.") != NULL;
 		if (v < 0 || (compacted ? v > cp : v >= cp))
 			continue;

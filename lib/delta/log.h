@@ -49,6 +49,11 @@ int dl_read_commit(const char *table, int64_t version, struct buf *out,
 /* Publish a commit by put-if-absent: 0 won, 1 the version exists. */
 int dl_write_commit(const char *table, int64_t version, const char *text,
 		    size_t n, char *err, size_t errlen);
+/* The version a log entry's name starts with, when it is one Delta
+ * defines: NNN.json, NNN.crc, NNN.checkpoint[.*].{json,parquet},
+ * NNN.MMM.compacted.json (start version NNN); else -1 (a temporary
+ * file, NNN.json.tmp.XXXXXX, is none). */
+int64_t dl_entry_version(const char *nm);
 /* Versions of the JSON commits in the log, ascending (caller frees). */
 int64_t *dl_list_versions(const char *table, size_t *n, char *err,
 			  size_t errlen);
