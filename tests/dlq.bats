@@ -747,6 +747,20 @@ ok {"a":2}
 J
 }
 
+@test "retry takes --max-line as check does: a record check let through under a bound past 64M is not refused by the retry" {
+	python3 -c "print('{\"a\":\"' + 'x' * 2000 + '\"}')" > long
+	dlq check --max-line 4K -e '.a' long > passed
+	run sh -c 'dlq retry --max-line 4K -- cat < passed | wc -c'
+	assert_output 2009
+	# under a lower bound it is a bad record, dead-lettered as too long
+	run dlq retry --max-line 1K --dlq bad -- cat < passed
+	assert_success
+	assert_output ''
+	run jq -r .error_type bad
+	assert_output line_too_long
+	refused 'dlq: <stdin>:1: line of 2008 bytes is longer than --max-line 1024' dlq retry --max-line 1K -- cat < passed
+}
+
 @test "retry ends a command's output with a newline when it lacks one, so outputs never merge" {
 	printf '{"n":1}\n{"n":2}\n' > in.ndjson
 	run dlq retry -j 2 -- sh -c 'jq -j .n' < in.ndjson

@@ -59,7 +59,7 @@ static const struct cli_verb verbs[] = {
 	 "  dlq replay bad.ndjson --commit\n"},
 	{"retry", "retry [OPTION]... [FILE]... -- CMD [ARG]...",
 	 "retries backoff jitter timeout jobs permanent dlq stats "
-	 "allow-unread",
+	 "allow-unread max-line",
 	 "Run CMD once per record, retrying failures with backoff",
 	 "  printf '{\"n\":1}\\n{\"n\":2}\\n' | dlq retry --retries 2 "
 	 "--backoff 10ms..1s -- cat\n"

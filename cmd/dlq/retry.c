@@ -79,8 +79,9 @@ static struct {
 	char **cmd;
 	bool stats;
 	bool allow_unread;
+	size_t max_line;
 } opt = {.retries = 3, .bmin = 100000000LL, .bmax = 30000000000LL,
-	 .jobs = 1};
+	 .jobs = 1, .max_line = LINES_DEFAULT_MAX};
 
 static struct {
 	struct job *w; /* window, a ring of opt.jobs */
@@ -103,6 +104,7 @@ static _Noreturn void usage(const struct cli_verb *v)
 "      --permanent CODES  exit codes not worth retrying (e.g. 2,65)\n"
 "      --dlq FILE         dead-letter records that still fail\n"
 "      --allow-unread     CMD may exit 0 without reading its record\n"
+"      --max-line SIZE    longest accepted line (default 64M)\n"
 "      --stats            print counts as one JSON line on stderr\n"
 "  -h, --help             show this help\n");
 	cli_examples(stdout, v->examples);
@@ -509,7 +511,7 @@ static bool good_line(const struct line *ln, const char *name)
 	static struct scan_record rec; /* reused; reachable at exit */
 	char msg[512];
 	bool is_json;
-	const char *type = cli_line_fault(ln, LINES_DEFAULT_MAX, NULL, &rec,
+	const char *type = cli_line_fault(ln, opt.max_line, "--max-line", &rec,
 					  false, &is_json, msg, sizeof msg);
 	if (!type)
 		return true;
@@ -564,7 +566,7 @@ static void parse_permanent(const char *s)
 int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 {
 	enum { O_RETRIES = 256, O_BACKOFF, O_JITTER, O_TIMEOUT, O_PERM,
-	       O_DLQ, O_STATS, O_UNREAD };
+	       O_DLQ, O_STATS, O_UNREAD, O_MAXLINE };
 	static const struct option longopts[] = {
 		{"retries", required_argument, NULL, O_RETRIES},
 		{"backoff", required_argument, NULL, O_BACKOFF},
@@ -575,6 +577,7 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 		{"dlq", required_argument, NULL, O_DLQ},
 		{"stats", no_argument, NULL, O_STATS},
 		{"allow-unread", no_argument, NULL, O_UNREAD},
+		{"max-line", required_argument, NULL, O_MAXLINE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -626,6 +629,7 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 		case O_DLQ: opt.dlq_path = optarg; break;
 		case O_STATS: opt.stats = true; break;
 		case O_UNREAD: opt.allow_unread = true; break;
+		case O_MAXLINE: opt.max_line = cli_max_line(optarg); break;
 		case 'h': usage(v);
 		}
 	}
@@ -647,7 +651,7 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 	char *stdin_only[] = {"-", NULL};
 	char **files = optind < argc ? argv + optind : stdin_only;
 	for (; *files; files++) {
-		struct lines *in = lines_open(*files, LINES_DEFAULT_MAX, err,
+		struct lines *in = lines_open(*files, opt.max_line, err,
 					      sizeof err);
 		if (!in)
 			cli_die(EXIT_TROUBLE, "%s", err);
