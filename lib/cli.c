@@ -820,14 +820,26 @@ void cli_check_outputs(const struct cli_output *outs, size_t n,
 		free(f.name);
 	}
 	for (size_t i = 0; i < n && !msg[0]; i++)
-		for (size_t j = i + 1; j < n && !msg[0]; j++)
-			if (!(append[i] && append[j]) &&
-			    file_same(&k[i], &k[j]))
-				snprintf(msg, sizeof msg,
-					 "%s and %s are one file: one would "
-					 "overwrite the other; name two",
-					 out_name(&outs[i], b1, sizeof b1),
-					 out_name(&outs[j], b2, sizeof b2));
+		for (size_t j = i + 1; j < n && !msg[0]; j++) {
+			if (!file_same(&k[i], &k[j]))
+				continue;
+			/* two appends may share a file, but for a dead-letter
+			 * file: records among its envelopes, dlq stats, replay
+			 * and purge refuse the whole file */
+			bool both = append[i] && append[j];
+			bool dlq = !strcmp(outs[i].what, "--dlq") ||
+				   !strcmp(outs[j].what, "--dlq");
+			if (both && !dlq)
+				continue;
+			snprintf(msg, sizeof msg,
+				 both ? "%s and %s are one file: a dead-letter "
+				       "file holds dead letters alone, or dlq "
+				       "refuses it; name two"
+				     : "%s and %s are one file: one would "
+				       "overwrite the other; name two",
+				 out_name(&outs[i], b1, sizeof b1),
+				 out_name(&outs[j], b2, sizeof b2));
+		}
 	for (size_t i = 0; i < n; i++)
 		free(k[i].name);
 	free(k);
