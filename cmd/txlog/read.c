@@ -321,18 +321,22 @@ int verb_cat(void)
 		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 			cli_stats.records_in++;
 			const char *bad = row_bad(&ln, check, &rec);
-			if (bad)
+			if (bad) {
+				lines_close(l); /* (nothing held at exit) */
 				cli_die(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": %s",
 					opt.table, live[i]->path, ln.lineno,
 					bad);
+			}
 			if (filter && !pred_match_at(p, &rec, live[i]->path,
 						     ln.lineno, ""))
 				continue;
 			cli_out_line(ln.p, ln.len);
 			cli_stats.records_out++;
 		}
-		if (rc < 0)
+		if (rc < 0) {
+			lines_close(l);
 			cli_die(EXIT_TROUBLE, "%s: %s", live[i]->path, err);
+		}
 		cli_stats.bytes_in += lines_bytes(l);
 		lines_close(l);
 	}

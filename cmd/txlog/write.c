@@ -138,9 +138,9 @@ int verb_init(void)
 	if (opt.schema_file) {
 		char *text = read_whole(opt.schema_file);
 		schema = ds_parse(text, strlen(text), err, sizeof err);
+		free(text);
 		if (!schema)
 			cli_die(EXIT_TROUBLE, "%s: %s", opt.schema_file, err);
-		free(text);
 		/* refused before version 0: a table txlog cannot write to
 		 * (and a "variant" column without its table feature is no
 		 * Delta table) */
