@@ -455,6 +455,105 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
 	return e;
 }
 
+/*
+ * Where the value of jq program s is made by an assignment ('.a = 1',
+ * '.x | .a |= 2'): one of = |= += -= *= /= %= //= outside brackets and
+ * strings after the last top-level pipe (or definition).  Its value is the record with
+ * the member set, always true: a condition the user meant with ==.
+ * Returns the operator's offset (its length in *len), or -1.
+ */
+static long top_assignment(const char *s, size_t *len)
+{
+	char stack[64]; /* '(' '[' '{', or '"' for a string's \( ... ) */
+	size_t depth = 0;
+	long found = -1;
+	bool in_str = false;
+	for (size_t i = 0; s[i]; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\' && s[i + 1] == '(') {
+				if (depth == sizeof stack)
+					return -1;
+				stack[depth++] = '"';
+				in_str = false;
+				i++;
+			} else if (c == '\\' && s[i + 1]) {
+				i++;
+			} else if (c == '"') {
+				in_str = false;
+			}
+			continue;
+		}
+		switch (c) {
+		case '"':
+			in_str = true;
+			break;
+		case '#':
+			i += strcspn(s + i, "\n");
+			if (!s[i])
+				return found;
+			break;
+		case '(': case '[': case '{':
+			if (depth == sizeof stack)
+				return -1;
+			stack[depth++] = c;
+			break;
+		case ')': case ']': case '}':
+			if (depth && stack[--depth] == '"')
+				in_str = true; /* back into the string */
+			break;
+		case '|':
+			if (depth == 0 && s[i + 1] != '=')
+				found = -1; /* the value is the next part's */
+			break;
+		case ';': /* def f: ...; the program */
+			if (depth == 0)
+				found = -1;
+			break;
+		case '=':
+			if (s[i + 1] == '=') {
+				i++; /* == */
+				break;
+			}
+			if (i > 0 && strchr("!<>=", s[i - 1]))
+				break;
+			if (depth == 0) {
+				size_t at = i;
+				if (at > 0 && strchr("|+-*%", s[at - 1]))
+					at--;
+				else if (at > 0 && s[at - 1] == '/')
+					at -= at > 1 && s[at - 2] == '/' ? 2 : 1;
+				found = (long)at;
+				*len = i + 1 - at;
+			}
+			break;
+		}
+	}
+	return found;
+}
+
+struct expr *expr_condition_compile(const char *src, char *err,
+				    size_t errlen)
+{
+	size_t n = 0;
+	long at = top_assignment(src, &n);
+	if (at >= 0) {
+		if (n == 1)
+			snprintf(err, errlen, "'%s': '=' sets a member, and the "
+				 "record it gives is always true; did you mean "
+				 "'%.*s==%s'? (in parentheses the assignment is "
+				 "taken as written)", src, (int)at, src,
+				 src + at + 1);
+		else
+			snprintf(err, errlen, "'%s': '%.*s' updates a member, "
+				 "and the record it gives is always true (in "
+				 "parentheses it is taken as written)", src,
+				 (int)n, src + at);
+		return NULL;
+	}
+	return expr_compile(src, err, errlen);
+}
+
 void expr_free(struct expr *e)
 {
 	if (!e)

@@ -33,6 +33,11 @@ enum expr_status {
 
 /* NULL on a compile error, with the reason in err. */
 struct expr *expr_compile(const char *src, char *err, size_t errlen);
+/* expr_compile of a program used as a condition (dlq check -e, txlog
+ * --where): one whose value an assignment makes ('.a = 1', always true)
+ * is refused too, with the == it likely meant. */
+struct expr *expr_condition_compile(const char *src, char *err,
+				    size_t errlen);
 void expr_free(struct expr *e);
 
 /* The source text as given, e.g. ".order_id" (for messages). */

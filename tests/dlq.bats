@@ -47,6 +47,19 @@ dlq: in.ndjson:2: check failed: .amount > 0: .amount is -1
 J
 }
 
+@test "check -e refuses a program whose value an assignment makes: '.a = 1' passed every record" {
+	printf '{"a":1}\n{"a":2}\n' > in
+	refused "dlq: -e: '.a = 1': '=' sets a member, and the record it gives is always true; did you mean '.a == 1'? (in parentheses the assignment is taken as written)" \
+		dlq check -e '.a = 1' in
+	refused "dlq: -e: '.a //= 3': '//=' updates a member, and the record it gives is always true (in parentheses it is taken as written)" \
+		dlq check -e '.a //= 3' in
+	# what is compared, or set out of the value's way, or in parentheses, runs
+	run dlq check -e 'def f: .a = 1; f | .a == 1' -e '.a != 2 # a=b' -e '(.a = 1)' in --dlq bad
+	assert_output '{"a":1}'
+	run jq -c .error_type bad
+	assert_output '"check_failed"'
+}
+
 @test "check -e runs other programs in jq, false and null failing" {
 	orders > in.ndjson
 	run dlq check -e '(.amount | type) == "number"' --dlq bad.ndjson in.ndjson

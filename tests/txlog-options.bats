@@ -114,13 +114,29 @@ J
 	assert_line --index 0 --partial '{"version":2,'
 }
 
+@test "a jq condition made by an assignment is refused, not taken as true: '.a |= 1' matched every row" {
+	txlog init W --infer > /dev/null
+	printf '%s\n' '{"a":1,"b":2}' '{"a":3,"b":4}' | txlog append W
+	refused "txlog: --where: '.a |= 1': '|=' updates a member, and the record it gives is always true (in parentheses it is taken as written)" \
+		txlog delete W --where '.a |= 1'
+	refused "txlog: --where: '.b > 1 | .a = 1': '=' sets a member, and the record it gives is always true; did you mean '.b > 1 | .a == 1'? (in parentheses the assignment is taken as written)" \
+		txlog cat W --where '.b > 1 | .a = 1'
+	refused "txlog: --delete-when: '.b += 1': '+=' updates a member, and the record it gives is always true (in parentheses it is taken as written)" \
+		sh -c "echo '{\"a\":1,\"b\":5}' | txlog merge W -k .a --delete-when '.b += 1'"
+	run txlog cat W
+	assert_output $'{"a":1,"b":2}\n{"a":3,"b":4}'
+	# == and the rest compare; an assignment whose value is not the answer runs
+	run txlog cat W --where '.a == 1 and (.b = 3 | .b) >= 3 and "x=\(.a)" != "" and .b <= 2'
+	assert_output '{"a":1,"b":2}'
+}
+
 @test "a jq condition that gives several values is refused, not taken as true" {
 	txlog init W --infer > /dev/null
 	printf '%s\n' '{"a":1,"b":2}' '{"a":3,"b":4}' | txlog append W
 	# as one array it was truthy: the delete took both rows
 	run txlog delete W --where '.a == 1, .b == 9'
 	assert_failure 2
-	assert_output 'txlog: --where .a == 1, .b == 9: gave 2 values; a condition gives one (join them with and, or, any or all)'
+	assert_output "txlog: W: $(txlog files W | jq -r .path):1: --where .a == 1, .b == 9: gave 2 values; a condition gives one (join them with and, or, any or all); nothing committed"
 	# cat names the row it met it at
 	f=$(txlog files W | jq -r .path)
 	for j in 1 2; do

@@ -150,7 +150,7 @@ static void add_check(const char *src)
 	c->src = src;
 	if (parse_fast(c, src))
 		return;
-	c->jq = expr_compile(src, err, sizeof err);
+	c->jq = expr_condition_compile(src, err, sizeof err);
 	if (!c->jq)
 		cli_usage_error("-e: %s", err);
 }

@@ -1386,7 +1386,8 @@ struct pred *pred_parse(const char *const *src, size_t n, bool simple_only)
 		}
 		p->n = keep;
 		char err[512], hint[256];
-		struct expr *jq = expr_compile(src[i], err, sizeof err);
+		struct expr *jq = expr_condition_compile(src[i], err,
+							 sizeof err);
 		if (!jq) {
 			sql_hint(src[i], hint, sizeof hint);
 			if (hint[0])

@@ -1092,7 +1092,8 @@ int verb_merge(void)
 	    !(m.newer = expr_compile(opt.when_newer, err, sizeof err)))
 		cli_usage_error("--when-newer: %s", err);
 	if (opt.delete_when &&
-	    !(m.del = expr_compile(opt.delete_when, err, sizeof err)))
+	    !(m.del = expr_condition_compile(opt.delete_when, err,
+					     sizeof err)))
 		cli_usage_error("--delete-when: %s", err);
 	struct dl_snapshot *s = load_table(-1);
 	need_write(s);
