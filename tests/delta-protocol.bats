@@ -718,3 +718,16 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	run txlog verify --deep t
 	assert_success
 }
+
+@test "a new metaData keeps another writer's table name and description" {
+	txlog init t --infer
+	f=t/_delta_log/00000000000000000000.json
+	jq -c 'if .metaData then .metaData |= ({id} + {name:"orders",description:"the \"gold\" orders"} + del(.id))
+		elif .commitInfo then .commitInfo |= del(.["idem.xxh3_128"]) else . end' $f > c.json
+	mv c.json $f
+	echo '{"a":1}' | txlog append t
+	echo '{"a":2,"b":"x"}' | txlog append t --merge-schema
+	txlog checkpoint t
+	run sh -c "cat t/_delta_log/*.json | jq -c 'select(.metaData) | .metaData | [.name, .description]' | uniq -c | sed 's/^ *//'"
+	assert_output '4 ["orders","the \"gold\" orders"]'
+}

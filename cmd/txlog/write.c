@@ -259,8 +259,8 @@ int verb_init(void)
 	size_t at = dl_sum_member(&b);
 	buf_adds(&b, "}}\n");
 	dl_protocol_action(&b, false, schema);
-	dl_metadata_action(&b, id, schema, (char *const *)opt.part, opt.npart,
-			   cfg.p, now);
+	dl_metadata_action(&b, id, NULL, schema, (char *const *)opt.part,
+			   opt.npart, cfg.p, now);
 	dl_sum_seal(&b, at);
 	int rc = dl_write_commit(opt.table, 0, b.p, b.len, err, sizeof err);
 	if (rc < 0)
@@ -562,10 +562,26 @@ static void ingest_finish(struct ingest *g, struct tx *t)
 	}
 	int64_t created = 0;
 	scan_get_i64(m, mn, "createdTime", &created);
-	dl_metadata_action(&t->actions, id ? id : "", g->schema,
+	/* another writer's name and description stay with the table */
+	struct buf kept = {0};
+	static const char *const keep[] = {"name", "description"};
+	for (size_t i = 0; i < 2; i++) {
+		const char *v;
+		size_t vn;
+		if (!scan_get(m, mn, keep[i], &v, &vn))
+			continue;
+		if (kept.len)
+			buf_addc(&kept, ',');
+		jw_str(&kept, keep[i]);
+		buf_addc(&kept, ':');
+		buf_add(&kept, v, vn);
+	}
+	buf_addc(&kept, '\0');
+	dl_metadata_action(&t->actions, id ? id : "", kept.p, g->schema,
 			   g->s->part_cols, g->s->npart, cfg.p ? cfg.p : "",
 			   created);
 	free(id);
+	buf_free(&kept);
 	buf_free(&cfg);
 }
 

@@ -715,6 +715,7 @@ int dl_protocol_add_feature(struct buf *b, const char *protocol,
 }
 
 void dl_metadata_action(struct buf *b, const char *id,
+			const char *kept_members,
 			const struct ds_type *schema, char *const *part,
 			size_t npart, const char *config_members,
 			int64_t created_ms)
@@ -723,6 +724,10 @@ void dl_metadata_action(struct buf *b, const char *id,
 	ds_write(&ss, schema);
 	buf_adds(b, "{\"metaData\":{\"id\":");
 	jw_str(b, id);
+	if (kept_members && *kept_members) {
+		buf_addc(b, ',');
+		buf_adds(b, kept_members);
+	}
 	buf_adds(b, ",\"format\":{\"provider\":\"json\",\"options\":"
 		    "{\"compression\":\"zstd\"}},\"schemaString\":");
 	jw_string(b, ss.p, ss.len);

@@ -76,7 +76,10 @@ void dl_protocol_action(struct buf *b, bool type_widening,
  * has it already, -1 when protocol predates table features. */
 int dl_protocol_add_feature(struct buf *b, const char *protocol,
 			    const char *feature);
+/* A metaData action; kept_members (NULL: none) are the name and
+ * description of the metaData it replaces, as JSON members. */
 void dl_metadata_action(struct buf *b, const char *id,
+			const char *kept_members,
 			const struct ds_type *schema, char *const *part,
 			size_t npart, const char *config_members,
 			int64_t created_ms);
