@@ -731,3 +731,29 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	run sh -c "cat t/_delta_log/*.json | jq -c 'select(.metaData) | .metaData | [.name, .description]' | uniq -c | sed 's/^ *//'"
 	assert_output '4 ["orders","the \"gold\" orders"]'
 }
+
+@test "verify --deep finds a row whose partition column is not its file's partition value, compared by meaning" {
+	echo '{"type":"struct","fields":[{"name":"k","type":"string","nullable":true,"metadata":{}},{"name":"ts","type":"timestamp","nullable":true,"metadata":{}},{"name":"n","type":"long","nullable":true,"metadata":{}}]}' > pv.json
+	txlog init t --schema pv.json --partition-by k --partition-by ts
+	echo '{"k":"a","ts":"2024-01-01T08:00:00Z","n":1}' | txlog append t
+	mkdir t/x
+	# the same instant at another offset, a row without the columns,
+	# a null for a null: no finding
+	printf '%s\n' '{"k":"a","ts":"2024-01-01T10:00:00+02:00","n":2}' '{"n":3}' | zstd -q > t/x/f.zst
+	printf '%s\n' '{"k":null,"ts":"2024-01-01T08:00:00Z","n":4}' | zstd -q > t/x/g.zst
+	hand t 2 "{\"add\":{\"path\":\"x/f.zst\",\"partitionValues\":{\"k\":\"a\",\"ts\":\"2024-01-01 08:00:00\"},\"size\":$(stat -c %s t/x/f.zst),\"modificationTime\":0,\"dataChange\":true}}" \
+		"{\"add\":{\"path\":\"x/g.zst\",\"partitionValues\":{\"k\":null,\"ts\":\"2024-01-01 08:00:00\"},\"size\":$(stat -c %s t/x/g.zst),\"modificationTime\":0,\"dataChange\":true}}"
+	run txlog verify t --deep
+	assert_success
+	# a row of b in a's file, a time an hour off, a value for a null
+	printf '%s\n' '{"k":"a","n":2}' '{"k":"b","n":5}' '{"k":"b","n":6}' | zstd -q > t/x/f.zst
+	printf '%s\n' '{"k":"c","ts":"2024-01-01T09:00:00+02:00","n":4}' | zstd -q > t/x/g.zst
+	hand t 2 "{\"add\":{\"path\":\"x/f.zst\",\"partitionValues\":{\"k\":\"a\",\"ts\":\"2024-01-01 08:00:00\"},\"size\":$(stat -c %s t/x/f.zst),\"modificationTime\":0,\"dataChange\":true}}" \
+		"{\"add\":{\"path\":\"x/g.zst\",\"partitionValues\":{\"k\":null,\"ts\":\"2024-01-01 08:00:00\"},\"size\":$(stat -c %s t/x/g.zst),\"modificationTime\":0,\"dataChange\":true}}"
+	run txlog verify t --deep
+	assert_failure 1
+	assert_output - <<'E'
+txlog: t: x/f.zst:2: column k is not the file's partition value
+txlog: t: x/g.zst:1: column k is not the file's partition value
+E
+}

@@ -1755,6 +1755,35 @@ bool pred_part_values_known(const struct pred *p, const struct dl_snapshot *s,
 	return known;
 }
 
+const char *txlog_row_off_partition(const struct dl_snapshot *s,
+				    const struct dl_file *f,
+				    const struct scan_record *r)
+{
+	struct buf b = {0};
+	const char *off = NULL;
+	for (size_t i = 0; !off && i < s->npart; i++) {
+		const char *col = s->part_cols[i], *v;
+		size_t vn;
+		if (!scan_get(r->p, r->n, col, &v, &vn))
+			continue; /* another writer's row may leave it out */
+		const char *pv = part_value(f, col);
+		if (!part_json(s, f, col, pv, &b))
+			continue; /* a value of unknown meaning */
+		bool vnull = v[0] == 'n', pnull = !pv;
+		char mid[TXLOG_MIDNIGHT];
+		const struct ds_field *fd =
+			s->schema ? ds_field(s->schema, col, strlen(col)) : NULL;
+		if (!vnull && fd && fd->type->kind == DT_TIMESTAMP_NTZ)
+			txlog_ntz_value(&v, &vn, mid);
+		if (vnull != pnull ||
+		    (!vnull && value_compare_as(txlog_order(s->schema, col), v,
+						vn, b.p, b.len) != 0))
+			off = col;
+	}
+	buf_free(&b);
+	return off;
+}
+
 /*
  * The stats max against the literal.  Delta writers (and txlog) give a
  * timestamp's max to the millisecond, truncated by some: a max that is a

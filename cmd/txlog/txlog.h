@@ -318,6 +318,12 @@ bool pred_on_partitions(const struct pred *p, const struct dl_snapshot *s);
  * and a file that may match holds only matching rows. */
 bool pred_part_values_known(const struct pred *p, const struct dl_snapshot *s,
 			    const struct dl_file *f);
+/* The partition column whose value in row r is not f's partition value
+ * (compared as the column's type; null is null), or NULL.  A row without
+ * the column, or a partition value of unknown meaning, is no finding. */
+const char *txlog_row_off_partition(const struct dl_snapshot *s,
+				    const struct dl_file *f,
+				    const struct scan_record *r);
 
 /* ---- transactions ---- */
 

@@ -439,7 +439,7 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 	char err[512];
 	int rc;
 	uint64_t nrec = 0;
-	bool damaged = false;
+	bool damaged = false, off_part = false;
 	while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 		struct scan_error se;
 		nrec++;
@@ -452,6 +452,14 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 					f->path, ln.lineno);
 			damaged = true;
 			continue;
+		}
+		const char *off = off_part ? NULL
+					   : txlog_row_off_partition(s, f, &rec);
+		if (off) {
+			problem("%s: %s:%" PRIu64 ": column %s is not the "
+				"file's partition value", opt.table, f->path,
+				ln.lineno, off);
+			off_part = true; /* once a file */
 		}
 		for (size_t m = 0; m < rec.nmembers; m++) {
 			const struct scan_member *mb = &rec.members[m];
