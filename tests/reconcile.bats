@@ -128,6 +128,25 @@ J
 	assert_output '{"diff":"missing","key":1}'
 }
 
+@test "--keys-only that exits 1 with no key to list says why on stderr" {
+	printf '{"id":1,"d":"A"}\n{"id":2,"d":"B"}\n' > a
+	printf '{"id":1,"d":"A"}\n{"id":2,"d":"A"}\n' > b
+	run --separate-stderr reconcile -k .id --by .d --ignore d --keys-only a b
+	assert_failure 1
+	assert_output ''
+	[ "$stderr" = "reconcile: no key differs, but the partitions, sums or row counts do: the inputs do not agree (exit 1); the report without --keys-only shows where" ]
+	printf '{"id":1,"d":"A"}\n{"id":2,"d":"B"}\nbad\n' > c
+	run --separate-stderr reconcile -k .id --keys-only --dlq dl a c
+	assert_failure 1
+	assert_output ''
+	[ "$stderr" = "reconcile: no key differs, but 0 source and 1 target records were rejected: the inputs do not agree (exit 1)" ]
+	# a key listed is the answer: nothing more said
+	run --separate-stderr reconcile -k .id --keys-only a b
+	assert_failure 1
+	assert_output '{"diff":"changed","key":2,"source_rows":1,"target_rows":1}'
+	[ -z "$stderr" ]
+}
+
 @test "--keys-only refuses --show and --format table, which it would take and never write" {
 	source_file
 	sed -e 1d -e 's/"amount":3,/"amount":4,/' s.ndjson > t.ndjson

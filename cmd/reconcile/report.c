@@ -495,6 +495,19 @@ bool report(const struct report_in *in)
 		for (size_t i = 0; i < ndiffs; i++)
 			diff_json(&b, &diffs[i], byidx, false);
 		buf_free(&b);
+		/* exit 1 with no key listed says why */
+		if (!agree && !ndiffs && (in->rejected[SRC] || in->rejected[TGT]))
+			cli_warn("no key differs, but %" PRIu64 " source and %"
+				 PRIu64 " target records were rejected: the "
+				 "inputs do not agree (exit 1)",
+				 in->rejected[SRC], in->rejected[TGT]);
+		else if (!agree && !ndiffs)
+			cli_warn("no key differs, but %s: the inputs do not "
+				 "agree (exit 1); the report without "
+				 "--keys-only shows where",
+				 in->buckets_differ ? "the buckets do"
+						    : "the partitions, sums or "
+						      "row counts do");
 		return agree;
 	}
 	if (!table) {
