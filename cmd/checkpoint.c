@@ -527,6 +527,13 @@ static void list_sources(char **args, int n)
 	bool folder = false;
 	for (int i = 0; i < n; i++) {
 		struct stat s;
+		/* '-' is standard input to every other tool: taken here as a
+		 * file of that name it read a stray ./- or said "No such
+		 * file", never what was meant */
+		if (!strcmp(args[i], "-"))
+			cli_die(EXIT_TROUBLE, "-: standard input has no offsets "
+				"to keep; checkpoint keeps byte offsets of "
+				"regular files (./- for one called -)");
 		if (stat(args[i], &s) != 0)
 			cli_die(EXIT_TROUBLE, "%s: %s", args[i],
 				strerror(errno));

@@ -702,3 +702,16 @@ EOF2
 	assert_output 'partition: nope: No such file or directory'
 	[ ! -e out ]
 }
+
+@test "checkpoint takes - for standard input, refused, never for a stray file called -" {
+	recs > ./-
+	refused "checkpoint: -: standard input has no offsets to keep; checkpoint keeps byte offsets of regular files (./- for one called -)" \
+		checkpoint read -s st - < /dev/null
+	[ ! -e st ]
+	refused "checkpoint: -: standard input has no offsets to keep; checkpoint keeps byte offsets of regular files (./- for one called -)" \
+		checkpoint run -s st - -- cat
+	[ ! -e st ]
+	run checkpoint read -s st ./-
+	assert_success
+	assert_output "$(recs)"
+}
