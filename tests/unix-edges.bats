@@ -715,3 +715,16 @@ EOF2
 	assert_success
 	assert_output "$(recs)"
 }
+
+@test "dlq replay and purge refuse - (standard input), never rewrite a stray file called -" {
+	letter 1 2 > ./-
+	cp ./- before
+	refused "dlq: -: standard input cannot be rewritten; replay and purge rewrite the dead-letter file they name (./- for one called -)" \
+		dlq replay - < /dev/null
+	refused "dlq: -: standard input cannot be rewritten; replay and purge rewrite the dead-letter file they name (./- for one called -)" \
+		dlq purge --older-than 1d - < /dev/null
+	cmp before ./-
+	run dlq replay ./-
+	assert_success
+	assert_output $'{"id":1}\n{"id":2}'
+}

@@ -76,6 +76,12 @@ static void torn_read_said(const char *path, const struct line *ln)
 static void must_exist(const char *path)
 {
 	struct stat st;
+	/* '-' is standard input to stats and every reader: taken here as
+	 * a file of that name it rewrote a stray ./- */
+	if (!strcmp(path, "-"))
+		cli_die(EXIT_TROUBLE, "-: standard input cannot be rewritten; "
+			"replay and purge rewrite the dead-letter file they "
+			"name (./- for one called -)");
 	if (stat(path, &st) != 0)
 		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
 	/* Rewritten by rename: a FIFO would hang the read, a folder or
