@@ -624,6 +624,12 @@ const char *cli_line_fault(const struct line *ln, size_t max_line,
 {
 	struct scan_error se;
 	*is_json = false;
+	if (ln->torn && ln->too_long) { /* the letter keeps a prefix */
+		snprintf(msg, len, "%s; %zu bytes, longer than %s %zu",
+			 LINES_TORN_MSG, ln->full_len,
+			 limit ? limit : "the limit of", max_line);
+		return "torn_line";
+	}
 	if (ln->torn) {
 		snprintf(msg, len, "%s", LINES_TORN_MSG);
 		return "torn_line";

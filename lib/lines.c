@@ -180,6 +180,7 @@ static int lines_skip_more(struct lines *l, struct line *out, char *err,
 {
 	char *buf = l->buf;
 	size_t keep = l->keep;
+	bool at_eof = false; /* no '\n' ended it: the last line */
 	for (;;) {
 		if (lines_would_wait(l))
 			return LINES_WAIT; /* resumed by the next call */
@@ -187,8 +188,10 @@ static int lines_skip_more(struct lines *l, struct line *out, char *err,
 				       errlen);
 		if (n < 0)
 			return -1;
-		if (n == 0)
+		if (n == 0) {
+			at_eof = true;
 			break;
+		}
 		char *nl = memchr(buf + keep, '\n', (size_t)n);
 		if (!nl) {
 			l->skip_full += (size_t)n;
@@ -209,6 +212,10 @@ static int lines_skip_more(struct lines *l, struct line *out, char *err,
 	if (l->skip_last == '\r')
 		full--;
 	lines_emit(l, out, buf, full);
+	/* too long and torn: a pipe's writer stopped mid-line, which is
+	 * said as for a short one, not hidden behind the length */
+	out->torn = at_eof && l->stream;
+	out->unterminated = at_eof;
 	return 1;
 }
 

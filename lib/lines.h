@@ -30,7 +30,8 @@ struct line {
 	size_t len;      /* when too_long: the bytes kept (a prefix) */
 	uint64_t lineno; /* 1-based */
 	bool too_long;
-	bool torn;       /* a pipe's last line, without its newline */
+	bool torn;       /* a pipe's last line, without its newline
+			  * (too long or not) */
 	bool unterminated; /* the last line, without its newline */
 	size_t full_len; /* when too_long: the whole length */
 };

@@ -405,6 +405,26 @@ OUT
 	assert_output ''
 }
 
+@test "an unterminated last line from a pipe that is also too long is said torn, with its length" {
+	printf '{"id":1}\n{"id":"%03000d"}' 0 > in
+	for j in 1 2; do
+		run sh -c "cat in | dedup -j $j -k .id --max-line 100"
+		assert_failure 2
+		assert_line '{"id":1}'
+		assert_line 'dedup: <stdin>:2: unterminated last line from a pipe (its writer stopped mid-line); 3009 bytes, longer than --max-line 100'
+		rm -f bad
+		run sh -c "cat in | dlq check -j $j -e true --max-line 100 --dlq bad"
+		assert_success
+		assert_line 'dlq: <stdin>:2: unterminated last line from a pipe (its writer stopped mid-line); dead-lettered as torn_line, not replayable'
+		run jq -c '[.error_type, .error_message, .replayable]' bad
+		assert_output '["torn_line","unterminated last line from a pipe (its writer stopped mid-line); 3009 bytes, longer than --max-line 100",false]'
+	done
+	# from a regular file it is a line too long, as before
+	run dedup -k .id --max-line 100 in
+	assert_failure 2
+	assert_line 'dedup: in:2: line of 3009 bytes is longer than --max-line 100'
+}
+
 @test "an unterminated last line of a regular file is still a record" {
 	printf '{"id":1}\n{"id":2}' > in
 	run dedup -k .id in
