@@ -28,6 +28,7 @@
 #include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1394,6 +1395,13 @@ static int send_range(int fd, int out, uint64_t start, size_t n)
 		ssize_t w = sendfile(out, fd, &off, n - done);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* a non-blocking pipe that is full: wait for room */
+			struct pollfd pf = {.fd = out, .events = POLLOUT};
+			while (poll(&pf, 1, -1) < 0 && errno == EINTR)
+				;
+			continue;
+		}
 		if (w < 0 && errno == EPIPE)
 			return -2;
 		if (w <= 0 && done == 0 && (errno == EINVAL || errno == ENOSYS))

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,6 +27,15 @@ int write_all(int fd, const void *data, size_t n)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			/* an inherited O_NONBLOCK stdout (a pipe another
+			 * process set so) is full: wait, as lib/zio does,
+			 * rather than fail a run its reader would finish */
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				struct pollfd pf = {.fd = fd, .events = POLLOUT};
+				while (poll(&pf, 1, -1) < 0 && errno == EINTR)
+					;
+				continue;
+			}
 			return -1;
 		}
 		if (w == 0) {

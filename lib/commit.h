@@ -93,7 +93,8 @@ int commit_finish_new_many(struct commit_file **c, size_t n, char *err,
 /* fsync the folder that holds path. */
 int commit_sync_dir(const char *path, char *err, size_t errlen);
 
-/* Write all of data to fd, retrying short writes and EINTR. */
+/* Write all of data to fd, retrying short writes and EINTR, and waiting
+ * out EAGAIN (a non-blocking descriptor that is full). */
 int write_all(int fd, const void *data, size_t n);
 
 /*

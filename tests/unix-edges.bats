@@ -122,6 +122,42 @@ no_lock_records() {
 	[ ! -e t/_delta_log/00000000000000000001.json ]
 }
 
+# nonblock_out CMD...: run CMD with stdout a pipe set O_NONBLOCK (as a
+# parent may leave it) that a slow reader drains; prints CMD's exit
+# status, then what came through.
+nonblock_out() {
+	python3 -c '
+import fcntl, os, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+p = subprocess.Popen(sys.argv[1:], stdout=w)
+os.close(w)
+time.sleep(0.3)
+data = b""
+while True:
+    b = os.read(r, 65536)
+    if not b:
+        break
+    data += b
+print(p.wait())
+sys.stdout.flush()
+os.write(1, data)
+' "$@"
+}
+
+@test "a full non-blocking stdout is waited on, not an error: every tool delivers all" {
+	seq 1 20000 | sed 's/.*/{"id":&}/' > in
+	for cmd in "dedup -k .id" "dedup -j 2 -k .id" "dlq check -e true" \
+		   "watermark -t .id --delay 1s" "checkpoint read -s st"; do
+		rm -f st
+		run nonblock_out $cmd in
+		assert_success
+		assert_line -n 0 0
+		[ "${#lines[@]}" -eq 20001 ] || { echo "$cmd: ${#lines[@]}"; return 1; }
+		assert_line -n 20000 '{"id":20000}'
+	done
+}
+
 @test "output to /dev/full fails with exit 2 and commits nothing" {
 	[ -w /dev/full ] || skip "no /dev/full"
 	recs > in
