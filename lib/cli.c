@@ -922,11 +922,26 @@ void cli_side_open(struct cli_side *s, const char *path, bool append)
 	sides = s;
 }
 
+/* A failed write (a full disk) may have left part of a record at the
+ * end: cut it off now, as the dead-letter writer does, not at the next
+ * run, so no reader meanwhile takes the fragment for a last line. */
+static void side_die(const char *path, const char *err)
+{
+	char cerr[512];
+	int64_t cut = dlq_cut_torn(path, cerr, sizeof cerr);
+	if (cut > 0)
+		cli_die(EXIT_TROUBLE, "%s: %s; the torn last line (%" PRId64
+			" bytes) was cut off", path, err, cut);
+	if (cut < 0)
+		cli_warn("%s", cerr);
+	cli_die(EXIT_TROUBLE, "%s: %s", path, err);
+}
+
 static void side_flush(struct cli_side *s)
 {
 	char err[512];
 	if (zout_flush(s->z, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s: %s", s->path, err);
+		side_die(s->path, err);
 }
 
 void cli_side_write(struct cli_side *s, const char *rec, size_t len)
@@ -959,7 +974,7 @@ void cli_side_write(struct cli_side *s, const char *rec, size_t len)
 		free(line);
 	}
 	if (rc)
-		cli_die(EXIT_TROUBLE, "%s: %s", s->path, err);
+		side_die(s->path, err);
 }
 
 void cli_side_close(struct cli_side *s)
@@ -975,7 +990,7 @@ void cli_side_close(struct cli_side *s)
 			break;
 		}
 	if (zout_close(s->z, err, sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s: %s", path, err);
+		side_die(path, err);
 	struct stat st;
 	bool regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
 	/* EINVAL, EROFS: /dev/null, a pipe, a terminal; nothing to sync. */

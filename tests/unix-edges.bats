@@ -519,6 +519,28 @@ torn_dlq() {
 
 # ---- side files that are not regular files ----
 
+@test "a --late or --dupes file a full disk tore is cut back to its last whole line at once" {
+	cc -O2 -shared -fPIC -o shim.so "$BATS_TEST_DIRNAME/faults/shim.c" -ldl
+	[ -z "${IDEM_SANITIZED:-}" ] ||
+		export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	mkdir d
+	seq 1000 -1 1 | sed 's/.*/{"t":&,"pad":"0123456789"}/' > in
+	IDEM_IOFAULT=write:1:ENOSPC/short IDEM_IOFAULT_DIR=$PWD/d LD_PRELOAD=$PWD/shim.so \
+		run watermark -t .t --delay 0s --late d/late in
+	assert_failure 2
+	assert_line --regexp '^watermark: d/late: write: No space left on device; the torn last line \([0-9]+ bytes\) was cut off$'
+	[ "$(tail -c 1 d/late | od -An -c | tr -d ' ')" = '\n' ]
+	run jq -c .t d/late
+	assert_success
+	IDEM_IOFAULT=write:1:ENOSPC/short IDEM_IOFAULT_DIR=$PWD/d LD_PRELOAD=$PWD/shim.so \
+		run dedup --dupes d/dupes in in
+	assert_failure 2
+	assert_line --regexp '^dedup: d/dupes: write: No space left on device; the torn last line \([0-9]+ bytes\) was cut off$'
+	[ "$(tail -c 1 d/dupes | od -An -c | tr -d ' ')" = '\n' ]
+	run jq -c .t d/dupes
+	assert_success
+}
+
 @test "--late, --dupes and --dlq take /dev/null, a FIFO and /dev/stderr" {
 	printf '{"id":1,"t":100}\n{"id":1,"t":1}\nbad\n' > in
 	run dedup -k .id --dupes /dev/null --dlq /dev/null in
