@@ -45,6 +45,7 @@
 #include "xalloc.h"
 
 #define ZIO_MAGIC 0xFD2FB528u /* zstd frame magic, little-endian */
+#define ZIO_SKIPPABLE 0x184D2A50u /* a skippable frame's, low 4 bits any */
 #define ZOUT_BUFSZ (128u << 10)
 
 struct zin {
@@ -157,8 +158,13 @@ static ssize_t zin_fill_raw(struct zin *z, void *buf, size_t cap, char *err,
 const char *zio_magic(const void *p, size_t n)
 {
 	const unsigned char *m = p;
-	if (n >= 4 && ((uint32_t)m[0] | (uint32_t)m[1] << 8 |
-		       (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24) == ZIO_MAGIC)
+	uint32_t w = n >= 4 ? (uint32_t)m[0] | (uint32_t)m[1] << 8 |
+				      (uint32_t)m[2] << 16 |
+				      (uint32_t)m[3] << 24
+			    : 0;
+	/* or a skippable frame (184D2A50..5F), which the zstd format puts
+	 * in a stream and pzstd writes first: zstd -d reads it, so do we */
+	if (n >= 4 && (w == ZIO_MAGIC || (w & ~0xFu) == ZIO_SKIPPABLE))
 		return "zstd";
 	/* ID1 ID2 and CM = 8 (deflate), the only method gzip defines;
 	 * no JSON text starts with a control character */
@@ -171,8 +177,12 @@ const char *zio_magic(const void *p, size_t n)
 static bool zio_magic_prefix(const unsigned char *p, size_t n)
 {
 	static const unsigned char zstd[] = {0x28, 0xb5, 0x2f, 0xfd};
+	static const unsigned char skip[] = {0x50, 0x2a, 0x4d, 0x18};
 	static const unsigned char gzip[] = {0x1f, 0x8b, 0x08};
-	return memcmp(p, zstd, n < 4 ? n : 4) == 0 ||
+	bool skippable = n == 0 || ((p[0] & 0xf0) == 0x50 &&
+				    memcmp(p + 1, skip + 1, n < 4 ? n - 1 : 3)
+					    == 0);
+	return memcmp(p, zstd, n < 4 ? n : 4) == 0 || skippable ||
 	       memcmp(p, gzip, n < 3 ? n : 3) == 0;
 }
 

@@ -2,7 +2,8 @@
  * zio: byte streams that may be zstd- or gzip-compressed.
  *
  * Input: zin_open() looks at the first four bytes of a file or of stdin;
- * the zstd magic (28 B5 2F FD) or the gzip magic (1F 8B 08) switches
+ * the zstd magic (28 B5 2F FD, or 5x 2A 4D 18: a skippable frame, as
+ * pzstd starts) or the gzip magic (1F 8B 08) switches
  * decompression on (concatenated frames or members too), anything else
  * passes through.  No seeking is needed, so pipes work.  A compressed
  * stream cut short, corrupt (gzip's CRC-32 and length are checked) or

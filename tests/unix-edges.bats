@@ -806,3 +806,23 @@ EOF2
 	assert_success
 	assert_output $'{"id":1}\n{"id":2}'
 }
+
+@test "a zstd stream that starts with a skippable frame (pzstd's) is zstd, from a file and a pipe" {
+	printf '{"id":1}\n{"id":2}\n' | zstd -q > z
+	python3 -c '
+import struct, sys
+sk = struct.pack("<II", 0x184D2A5E, 4) + b"abcd"
+z = open("z", "rb").read()
+open("pz", "wb").write(sk + z + sk)
+'
+	run dedup pz
+	assert_success
+	assert_output $'{"id":1}\n{"id":2}'
+	run sh -c 'cat pz | dlq check -j 2 -e true'
+	assert_success
+	assert_output $'{"id":1}\n{"id":2}'
+	refused 'checkpoint: pz: zstd-compressed; checkpoint needs plain files (offsets are byte offsets)' \
+		checkpoint read -s st pz
+	head -c 6 pz > cut
+	refused 'dedup: cut: truncated zstd stream' dedup cut
+}
