@@ -34,3 +34,62 @@ pages() {
 		grep -q '^\.Sh EXAMPLES' "$page"
 	done
 }
+
+# The page of TOOL as plain text, wide enough that no line wraps.
+page_text() {
+	mandoc -Tascii -O width=300 "$BATS_TEST_DIRNAME/../man/$1.1" | col -b
+}
+
+# TOOL's verbs, as frontend.bats finds them (none: the tool alone).
+verbs() {
+	case $1 in
+	window) echo merge ;;
+	reconcile) echo summarize merge compare ;;
+	*) "$1" < /dev/null 2>&1 |
+		sed -n 's/^.*: missing verb (\(.*\))$/\1/p' | tr -d , ;;
+	esac
+}
+
+@test "every option a tool's or verb's --help lists is in its man page" {
+	for t in dedup watermark window reconcile partition checkpoint dlq \
+		txlog; do
+		text=$(page_text "$t")
+		helps=$("$t" --help)
+		for v in $(verbs "$t"); do
+			helps+=$'\n'$("$t" "$v" --help)
+		done
+		for o in $(printf '%s\n' "$helps" |
+			grep -E '^  (-[a-zA-Z], )?--[a-z]' |
+			grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+			grep -qe "$o" <<< "$text" ||
+				{ echo "$t: $o is in --help, not in $t(1)"; false; }
+		done
+	done
+}
+
+@test "a verb's usage line and its SYNOPSIS line name the same options" {
+	for t in checkpoint dlq txlog reconcile window; do
+		syn=$(page_text "$t" | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p')
+		for v in $(verbs "$t"); do
+			help=$("$t" "$v" --help)
+			usage=${help%%$'\n'*}
+			# the SYNOPSIS lines of the verb ("schema | checkpoint"
+			# shares one)
+			line=$(awk -v t="$t" -v v="$v" '
+				{ s = $0; sub(/^ +/, "", s) }
+				s ~ "^" t " " { on = index(s, t " " v " ") == 1 ||
+					index(s, "| " v " ") > 0 }
+				on' <<< "$syn")
+			for o in $(grep -oE -- '--[a-z][a-z0-9-]*' <<< "$usage" |
+				sort -u); do
+				grep -qe "$o" <<< "$line" || { echo "$t $v: $o" \
+					"is in its usage, not its SYNOPSIS"; false; }
+			done
+			for o in $(grep -oE -- '--[a-z][a-z0-9-]*' <<< "$line" |
+				sort -u); do
+				grep -qe "$o" <<< "$help" || { echo "$t $v: $o" \
+					"is in its SYNOPSIS, not its --help"; false; }
+			done
+		done
+	done
+}
