@@ -1016,6 +1016,13 @@ char *state_path_dir(const char *path)
 
 int state_lock(const char *path, char **use, char *err, size_t errlen)
 {
+	/* An empty name (an unset shell variable) would lock ".lock" and
+	 * fail only at the commit, after the run's output went out. */
+	if (!*path) {
+		errbuf_set(err, errlen, "--state: an empty file name; name "
+			   "the state file");
+		return -1;
+	}
 	char *cur = xstrdup(path);
 	struct stat s;
 	int hops = 0;
@@ -1048,6 +1055,15 @@ int state_lock(const char *path, char **use, char *err, size_t errlen)
 		}
 		free(cur);
 		cur = next;
+	}
+	/* A folder is no state: refused before its lock is made beside
+	 * it (or, for "dir/", in it). */
+	if (cur[strlen(cur) - 1] == '/' ||
+	    (stat(cur, &s) == 0 && S_ISDIR(s.st_mode))) {
+		errbuf_set(err, errlen, "%s: a folder, not a state file; name "
+			   "a file in it", path);
+		free(cur);
+		return -1;
 	}
 	if (lstat(cur, &s) == 0 && S_ISREG(s.st_mode) && s.st_nlink > 1) {
 		errbuf_set(err, errlen, "%s: the state file has %ju names (hard "

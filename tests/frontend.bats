@@ -175,3 +175,34 @@ Try 'dedup --help' for more information."
 	assert_failure 2
 	assert_line --index 0 "window: unknown option '--state-file'"
 }
+
+@test "an empty or folder state name is refused before any output, and no lock is left" {
+	printf '{"t":1,"id":1}\n' > in.ndjson
+	mkdir d
+	for s in '' d d/ ./ nodir/; do
+		case $s in
+		'') msg='--state: an empty file name; name the state file' ;;
+		*) msg="$s: a folder, not a state file; name a file in it" ;;
+		esac
+		for c in "dedup -k .id --state" \
+			"window --tumble 1m -t .t --state" \
+			"checkpoint read -s"; do
+			run --separate-stderr $c "$s" in.ndjson
+			assert_failure 2
+			assert_output ''
+			assert_equal "$stderr" "${c%% *}: $msg"
+		done
+	done
+	# no lock beside or in the folder, none for "" (".lock")
+	[ -z "$(ls -A d)" ]
+	[ ! -e .lock ] && [ ! -e d.lock ] && [ ! -e ..lock ]
+}
+
+@test "txlog refuses an empty TABLE, which would be a table at / (\"/_delta_log\")" {
+	# read-only verbs: without the check they read "/_delta_log"
+	for v in cat verify log; do
+		run txlog $v ''
+		assert_failure 2
+		assert_line --index 0 "txlog: $v: an empty TABLE name; name the table's folder"
+	done
+}

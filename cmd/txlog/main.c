@@ -343,6 +343,11 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		cli_verb_usage_error(v, "missing TABLE");
 	opt.table = argv[optind++];
+	/* "" (an unset shell variable) would make "/_delta_log": a table
+	 * at the root of the file system */
+	if (!*opt.table)
+		cli_verb_usage_error(v, "an empty TABLE name; name the table's "
+				     "folder");
 	opt.files = argv + optind;
 	opt.nfiles = (size_t)(argc - optind);
 	if (opt.nfiles && !reads_files(v))
