@@ -412,6 +412,13 @@ static const char *reach(struct expr *e, const char *s)
 
 struct expr *expr_compile(const char *src, char *err, size_t errlen)
 {
+	/* jq runs an empty program as '.', so -k "$UNSET" keyed on the
+	 * whole record and delete --where "$UNSET" matched every row */
+	if (!src[strspn(src, " \t\r\n")]) {
+		snprintf(err, errlen, "an empty expression; write . for the "
+			 "whole record");
+		return NULL;
+	}
 	struct expr *e = xcalloc(1, sizeof *e);
 	e->src = xstrdup(src);
 	if (path_parse(src, &e->path) == 0) {

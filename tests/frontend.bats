@@ -206,3 +206,27 @@ Try 'dedup --help' for more information."
 		assert_line --index 0 "txlog: $v: an empty TABLE name; name the table's folder"
 	done
 }
+
+@test "an empty expression is refused, not run as jq runs it ('.'): delete --where \"\$UNSET\" deleted every row" {
+	printf '{"a":1,"t":1}\n{"a":2,"t":1}\n' > in.ndjson
+	for c in "dedup -k" "dedup -k .a --order-by" "watermark -t .t -p" \
+		"window --tumble 1h -t .t -g" "partition -n 2 -k" \
+		"reconcile -k" "dlq check -e"; do
+		set -- $c
+		opt=${!#}
+		[ "$opt" != -e ] || opt=-e
+		run $c ' ' in.ndjson in.ndjson
+		assert_failure 2
+		assert_line --index 0 "$1: $opt: an empty expression; write . for the whole record"
+	done
+	txlog init t
+	txlog append t in.ndjson
+	run txlog delete t --where ''
+	assert_failure 2
+	assert_line --index 0 "txlog: --where: an empty expression; write . for the whole record"
+	run txlog merge t -k '' in.ndjson
+	assert_failure 2
+	assert_line --index 0 "txlog: -k: an empty expression; write . for the whole record"
+	run txlog cat t
+	assert_output "$(cat in.ndjson)"
+}
