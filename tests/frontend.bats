@@ -230,3 +230,9 @@ Try 'dedup --help' for more information."
 	run txlog cat t
 	assert_output "$(cat in.ndjson)"
 }
+
+@test "txlog init --partition-by '' is refused: it made a column named \"\" and folders %00=..." {
+	refused "txlog: --partition-by: an empty column name" \
+		txlog init t --partition-by ''
+	[ ! -e t ]
+}

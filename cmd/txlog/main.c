@@ -242,6 +242,10 @@ int main(int argc, char **argv)
 		case O_PART:
 			if (opt.npart == MAX_PART)
 				cli_usage_error("too many --partition-by");
+			/* "" made a column named "" and folders '%00=...' */
+			if (!*optarg)
+				cli_usage_error("--partition-by: an empty column "
+						"name");
 			opt.part[opt.npart++] = optarg;
 			break;
 		case O_CPI:
