@@ -145,6 +145,12 @@ Try 'dedup --help' for more information."
 	assert_failure 2
 	assert_line --index 0 "checkpoint: read: --max-records given twice ('1', then '2'); give it once"
 	[ ! -e a.ckpt ]
+	refused "reconcile: --show given twice ('1', then '2'); give it once" \
+		reconcile -k .id --show 1 --show 2 in.ndjson in.ndjson
+	refused "dlq: retry: --retries given twice ('1', then '2'); give it once" \
+		dlq retry --retries 1 --retries 2 -- cat
+	refused "txlog: cat: --version given twice ('0', then '1'); give it once" \
+		txlog cat t --version 0 --version 1
 	# the same value twice is harmless; -k, -g and --agg add up
 	run window --tumble 1m --tumble 1m -t .t -g .id -g .t --agg 'n=count()' --agg 'm=count()' in.ndjson
 	assert_success
