@@ -242,3 +242,13 @@ Try 'dedup --help' for more information."
 		txlog init t --partition-by ''
 	[ ! -e t ]
 }
+
+@test "reconcile --help says what exit 1 also means: records were dead-lettered" {
+	printf '{"id":1}\nnot json\n' > s
+	printf '{"id":1}\n' > t
+	run reconcile -k .id --dlq d s t
+	assert_failure 1
+	run reconcile --help
+	assert_line "Exit status: 0 the inputs agree, 1 they differ (or records were"
+	assert_line "dead-lettered), 2 trouble."
+}

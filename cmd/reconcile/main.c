@@ -203,7 +203,8 @@ static void usage(int status)
 "  -h, --help            show this help\n"
 "      --version         show the version\n"
 "\n"
-"Exit status: 0 the inputs agree, 1 they differ, 2 trouble.\n"
+"Exit status: 0 the inputs agree, 1 they differ (or records were\n"
+"dead-lettered), 2 trouble.\n"
 "See reconcile(1).\n");
 	cli_examples(f, verbs[0].examples);
 	exit(status);
