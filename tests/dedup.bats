@@ -674,7 +674,7 @@ J
 	assert_line --index 0 --partial "dedup: -k: '.a |': "
 	run dedup --shard 4/4
 	assert_failure 2
-	assert_line --index 0 "dedup: --shard: want I/N with 0 <= I < N, got '4/4'"
+	assert_line --index 0 "dedup: --shard: want I/N with 0 <= I < N <= 65536, got '4/4'"
 	run dedup -t .t --ttl 1x
 	assert_failure 2
 }

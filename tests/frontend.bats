@@ -118,13 +118,18 @@ Try 'dedup --help' for more information."
 Try 'reconcile --help' for more information."
 		run --separate-stderr dedup -k .id --shard "$v/4" < /dev/null
 		assert_failure 2
-		assert_equal "$stderr" "dedup: --shard: want I/N with 0 <= I < N, got '$v/4'
+		assert_equal "$stderr" "dedup: --shard: want I/N with 0 <= I < N <= 65536, got '$v/4'
 Try 'dedup --help' for more information."
 		run --separate-stderr dedup -k .id --shard "0/$v" < /dev/null
 		assert_failure 2
-		assert_equal "$stderr" "dedup: --shard: want I/N with 0 <= I < N, got '0/$v'
+		assert_equal "$stderr" "dedup: --shard: want I/N with 0 <= I < N <= 65536, got '0/$v'
 Try 'dedup --help' for more information."
 	done
+	# past the most shards: the message says the bound it broke
+	refused "dedup: --shard: want I/N with 0 <= I < N <= 65536, got '0/65537'" \
+		dedup -k .id --shard 0/65537
+	refused "window: --partition: want I/N with 0 <= I < N <= 65536, got '1/65537'" \
+		window --tumble 1m -t .t --partition 1/65537
 }
 
 @test "an option with one value given twice with two values is refused; repeatable ones add up" {
