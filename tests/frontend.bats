@@ -257,3 +257,15 @@ Try 'dedup --help' for more information."
 	assert_line "Exit status: 0 the inputs agree, 1 they differ (or records were"
 	assert_line "dead-lettered), 2 trouble."
 }
+
+@test "a compressed pipe's last line needs no newline, as idem(7) says; a plain pipe's is torn" {
+	run sh -c "printf '{\"a\":1}\n{\"a\":2}' | zstd -q | dedup"
+	assert_success
+	assert_output "$(printf '{"a":1}\n{"a":2}')"
+	run sh -c "printf '{\"a\":1}\n{\"a\":2}' | gzip | dedup"
+	assert_success
+	assert_output "$(printf '{"a":1}\n{"a":2}')"
+	run sh -c "printf '{\"a\":1}\n{\"a\":2}' | dedup"
+	assert_failure 2
+	assert_line --index 1 "dedup: <stdin>:2: unterminated last line from a pipe (its writer stopped mid-line)"
+}
