@@ -13,6 +13,7 @@
  * arrive (ingest time - event time): the percentiles and the delay that
  * would have kept 99% of them on time, with 50% margin.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -481,6 +482,16 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 't': opt.time = cli_expr("-t", optarg); break;
 		case 'p':
+			/* --partition 3 meant --partitions 3, or I/N as
+			 * dedup's and window's --partition: a number is one
+			 * partition for every record, no -p at all */
+			if (optarg[strspn(optarg, "0123456789/")] == '\0' &&
+			    isdigit((unsigned char)optarg[0]))
+				cli_usage_error("-p '%s': a constant, one "
+						"partition for every record "
+						"(--partitions N waits for N; "
+						"I/N is another tool's "
+						"--partition)", optarg);
 			opt.part = cli_expr("-p", optarg);
 			judging = "-p";
 			break;

@@ -269,3 +269,14 @@ Try 'dedup --help' for more information."
 	assert_failure 2
 	assert_line --index 1 "dedup: <stdin>:2: unterminated last line from a pipe (its writer stopped mid-line)"
 }
+
+@test "watermark -p with a number is refused: --partition 0/4 (another tool's I/N) or 3 (--partitions) ran as one partition" {
+	printf '{"t":1}\n' > in.ndjson
+	refused "watermark: -p '0/4': a constant, one partition for every record (--partitions N waits for N; I/N is another tool's --partition)" \
+		watermark -t .t --partition 0/4 in.ndjson
+	refused "watermark: -p '3': a constant, one partition for every record (--partitions N waits for N; I/N is another tool's --partition)" \
+		watermark -t .t -p 3 in.ndjson
+	run watermark -t .t -p .t in.ndjson
+	assert_success
+	assert_output '{"t":1}'
+}
