@@ -285,7 +285,8 @@ static void shard_parse(struct cli_shard *sh, const char *opt,
 	sh->n = (uint32_t)n;
 	return;
 bad:
-	cli_usage_error("%s: want I/N with 0 <= I < N <= 65536, got '%s'", opt, arg);
+	cli_usage_error("%s: want I/N with 0 <= I < N <= 65536, got '%s'",
+			opt, arg);
 }
 
 void cli_shard_describe(struct buf *b, const struct cli_shard *s)

@@ -244,8 +244,8 @@ int main(int argc, char **argv)
 				cli_usage_error("too many --partition-by");
 			/* "" made a column named "" and folders '%00=...' */
 			if (!*optarg)
-				cli_usage_error("--partition-by: an empty column "
-						"name");
+				cli_usage_error("--partition-by: an empty "
+						"column name");
 			opt.part[opt.npart++] = optarg;
 			break;
 		case O_CPI:
