@@ -299,14 +299,78 @@ static void add_ref(struct expr *e, const char *name, size_t n)
 }
 
 /*
- * Read the program's text once: its number literals must survive libjq
- * (the first that would not is returned), and when it reaches its input
- * only by .name paths and the words above, e->narrow is set with the
- * names it starts paths from.  A bare `.`, `..`, `.[`, a variable, a
- * string interpolation and any other word leave it wide: then every
- * number of the record is checked.
+ * The first number literal of program s that libjq would round, or NULL.
+ * Every literal is read wherever it stands (after a variable, a word or a
+ * bare `.`, and inside a string's \( )), so it is its own walk: reach()
+ * stops at the first thing it cannot follow.  The text of strings and
+ * comments is skipped; `.5` and `1.` are literals, as jq lexes them.
  */
-static const char *reach(struct expr *e, const char *s)
+static const char *inexact_literal(const char *s)
+{
+	size_t n = strlen(s), depth = 0; /* open '(' outside strings */
+	size_t *interp = NULL, ninterp = 0; /* depth at each \( */
+	bool in_str = false;
+	const char *bad = NULL;
+	for (size_t i = 0; i < n && !bad; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\' && s[i + 1] == '(') {
+				interp = xreallocarray(interp, ninterp + 1,
+						       sizeof *interp);
+				interp[ninterp++] = depth++;
+				in_str = false;
+				i++;
+			} else if (c == '\\' && s[i + 1]) {
+				i++;
+			} else if (c == '"') {
+				in_str = false;
+			}
+			continue;
+		}
+		if (c == '"') {
+			in_str = true;
+		} else if (c == '#') {
+			i += strcspn(s + i, "\n");
+		} else if (c == '(') {
+			depth++;
+		} else if (c == ')' && depth) {
+			if (ninterp && interp[ninterp - 1] == --depth) {
+				ninterp--;
+				in_str = true; /* back into the string */
+			}
+		} else if (c >= '0' && c <= '9' && !(i && ident_char(s[i - 1]))) {
+			size_t a = i && s[i - 1] == '.' ? i - 1 : i, j = i;
+			while (j < n && s[j] >= '0' && s[j] <= '9')
+				j++;
+			if (a == i && j < n && s[j] == '.')
+				for (j++; j < n && s[j] >= '0' && s[j] <= '9';)
+					j++;
+			if (j < n && (s[j] == 'e' || s[j] == 'E')) {
+				size_t k = j + 1;
+				if (k < n && (s[k] == '+' || s[k] == '-'))
+					k++;
+				if (k < n && s[k] >= '0' && s[k] <= '9')
+					for (j = k; j < n && s[j] >= '0' &&
+						    s[j] <= '9';)
+						j++;
+			}
+			if (!number_exact(s + a, j - a))
+				bad = s + a;
+			i = j - 1;
+		}
+	}
+	free(interp);
+	return bad;
+}
+
+/*
+ * Read the program's text once: when it reaches its input only by .name
+ * paths and the words above, e->narrow is set with the names it starts
+ * paths from.  A bare `.`, `..`, `.[`, a variable, a string
+ * interpolation and any other word leave it wide: then every number of
+ * the record is checked.
+ */
+static void reach(struct expr *e, const char *s)
 {
 	size_t n = strlen(s);
 	bool narrow = true;
@@ -333,8 +397,6 @@ static const char *reach(struct expr *e, const char *s)
 					 ((s[j] == '-' || s[j] == '+') &&
 					  (s[j - 1] == 'e' || s[j - 1] == 'E'))))
 				j++;
-			if (!number_exact(s + i, j - i))
-				return s + i;
 			i = j - 1;
 			prev = '0';
 			continue;
@@ -407,7 +469,6 @@ static const char *reach(struct expr *e, const char *s)
 		prev = c;
 	}
 	e->narrow = narrow;
-	return NULL;
 }
 
 struct expr *expr_compile(const char *src, char *err, size_t errlen)
@@ -429,7 +490,8 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
 	if (compound(e, src))
 		return e;
 	e->shape = SHAPE_JQ;
-	const char *bad = reach(e, src);
+	reach(e, src);
+	const char *bad = inexact_literal(src);
 	if (bad) {
 		snprintf(err, errlen, "'%s': the number %.*s would be rounded "
 			 "by libjq, which holds numbers as doubles", src,

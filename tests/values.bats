@@ -395,6 +395,19 @@ OUT
 	assert_line -n 0 "dedup: -k: '.amount > 12345678901234567891': the number 12345678901234567891 would be rounded by libjq, which holds numbers as doubles"
 }
 
+@test "a program's big literal is refused wherever it stands: after a bare ., a variable, in a string's \\( )" {
+	printf '%s\n' '{"a":9007199254740992}' > in.ndjson
+	refused "dlq: -e: '.a | . == 9007199254740993': the number 9007199254740993 would be rounded by libjq, which holds numbers as doubles" \
+		dlq check -e '.a | . == 9007199254740993' in.ndjson
+	refused "dlq: -e: '. as \$r | \$r.a == 9007199254740993': the number 9007199254740993 would be rounded by libjq, which holds numbers as doubles" \
+		dlq check -e '. as $r | $r.a == 9007199254740993' in.ndjson
+	refused "dedup: -k: '\"\\(.a == 9007199254740993)\"': the number 9007199254740993 would be rounded by libjq, which holds numbers as doubles" \
+		dedup -k '"\(.a == 9007199254740993)"' in.ndjson
+	run dlq check -e '.a | . == 9007199254740992 # not 9007199254740993' in.ndjson
+	assert_success
+	assert_output '{"a":9007199254740992}'
+}
+
 @test "cat --as-of takes the forms --where does: a date, a zone-less time (UTC)" {
 	tstable
 	two_rows | txlog append t

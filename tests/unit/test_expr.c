@@ -368,6 +368,38 @@ TEST(compound_keeps_big_numbers_jq_refuses_them)
 	e = expr_compile(".s > 0.1 and .s < 1e300", err, sizeof err);
 	CHECK(e != NULL);
 	expr_free(e);
+	/* wherever they stand: after a bare `.`, a variable or a word, in
+	 * a string's \( ), or spelt .5 */
+	static const char *const rounded[] = {
+		".a | . == 9007199254740993",
+		". as $r | $r.a == 9007199254740993",
+		"select(.a == 1e400) | true",
+		"\"x\\(.a == 12345678901234567891)\" == \"xtrue\"",
+		"\"\\(\"\\(.a)\") \\(.a > 9007199254740993)\" != \"\"",
+		"(.a | tostring) == \"1\" or .b == .30000000000000000001",
+		".[0] > 0 and .b == 1e-400",
+	};
+	for (size_t k = 0; k < sizeof rounded / sizeof *rounded; k++) {
+		e = expr_compile(rounded[k], err, sizeof err);
+		if (e)
+			fprintf(stderr, "  compiled: %s\n", rounded[k]);
+		CHECK(e == NULL && strstr(err, "would be rounded by libjq"));
+		expr_free(e);
+	}
+	/* digits in strings, comments and names are no literals */
+	static const char *const kept[] = {
+		"\"12345678901234567891\" | length > 0",
+		".a # 12345678901234567891\n== 1",
+		"$__loc__.line == 1 and .a1 == 2.5e3 and .[0] == .5",
+		"\"\\(.a)12345678901234567891\" != \"\"",
+	};
+	for (size_t k = 0; k < sizeof kept / sizeof *kept; k++) {
+		e = expr_compile(kept[k], err, sizeof err);
+		if (!e)
+			fprintf(stderr, "  refused: %s: %s\n", kept[k], err);
+		CHECK(e != NULL);
+		expr_free(e);
+	}
 	/* not a compound of plain paths: libjq's */
 	e = expr_compile("[.a, .b | tostring]", err, sizeof err);
 	CHECK(e != NULL);
