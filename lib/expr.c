@@ -364,6 +364,22 @@ static const char *inexact_literal(const char *s)
 }
 
 /*
+ * Whether the string or word that ends at s[end] names an object's
+ * member by itself, as in {"id"} or {length, "b"}: jq reads .id, .length
+ * and .b of the input for them, with no dot to show it.  After '{' or
+ * ',' and before ',' or '}' (or a comment); a string of an array or a
+ * comma list that looks the same only adds a name to check.
+ */
+static bool shorthand_member(char last, const char *s, size_t n, size_t end)
+{
+	if (last != '{' && last != ',')
+		return false;
+	while (end < n && is_ws(s[end]))
+		end++;
+	return end == n || s[end] == ',' || s[end] == '}' || s[end] == '#';
+}
+
+/*
  * Read the program's text once: when it reaches its input only by .name
  * paths and the words above, e->narrow is set with the names it starts
  * paths from.  A bare `.`, `..`, `.[`, a variable, a string
@@ -375,15 +391,31 @@ static void reach(struct expr *e, const char *s)
 	size_t n = strlen(s);
 	bool narrow = true;
 	char prev = '|'; /* the last significant character */
-	for (size_t i = 0; i < n; i++) {
+	char last = '|'; /* the same, as written (prev is '(' after a word) */
+	for (size_t i = 0; i < n; i++, last = prev == '(' ? 'a' : prev) {
 		char c = s[i];
 		if (is_ws(c))
 			continue;
+		if (c == '#') { /* a comment, to the end of the line */
+			i += strcspn(s + i, "\n");
+			continue;
+		}
 		if (c == '"') {
 			size_t end = string_end(s, n, i);
 			if (!end) {
 				narrow = false; /* interpolation */
 				break;
+			}
+			if (shorthand_member(last, s, n, end)) {
+				if (scan_validate(s + i, end - i, NULL) != 0) {
+					narrow = false; /* jq's own escapes */
+					break;
+				}
+				char *name = xmalloc(end - i);
+				size_t l = scan_string_decode(s + i, end - i,
+							      name);
+				add_ref(e, name, l);
+				free(name);
 			}
 			i = end - 1;
 			prev = '"';
@@ -416,7 +448,8 @@ static void reach(struct expr *e, const char *s)
 			}
 			if (start && d == '"') {
 				size_t end = string_end(s, n, i + 1);
-				if (!end) {
+				if (!end || scan_validate(s + i + 1, end - i - 1,
+							  NULL) != 0) {
 					narrow = false;
 					break;
 				}
@@ -462,6 +495,8 @@ static void reach(struct expr *e, const char *s)
 				narrow = false;
 				break;
 			}
+			if (shorthand_member(last, s, n, j))
+				add_ref(e, s + i, j - i); /* {length} */
 			i = j - 1;
 			prev = '('; /* a path may start after a word */
 			continue;

@@ -408,6 +408,15 @@ OUT
 	assert_output '{"a":9007199254740992}'
 }
 
+@test "a member a jq object names by itself ({\"id\"}, {not}) is checked as one it reads with a dot" {
+	printf '%s\n' '{"id":12345678901234567891}' '{"id":12345678901234567892}' > in.ndjson
+	refused 'dedup: in.ndjson:1: key {"id"}: 12345678901234567891 would be rounded by libjq, which holds numbers as doubles; plain paths and arrays or objects of them ([.a, .b], {a: .a}) keep every digit' \
+		dedup -k '{"id"}' in.ndjson
+	printf '%s\n' '{"not":9007199254740993}' > not.ndjson
+	refused 'dedup: not.ndjson:1: key {not}: 9007199254740993 would be rounded by libjq, which holds numbers as doubles; plain paths and arrays or objects of them ([.a, .b], {a: .a}) keep every digit' \
+		dedup -k '{not}' not.ndjson
+}
+
 @test "cat --as-of takes the forms --where does: a date, a zone-less time (UTC)" {
 	tstable
 	two_rows | txlog append t
