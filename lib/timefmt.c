@@ -335,6 +335,39 @@ static int unit_digits(enum time_unit unit)
 }
 
 /*
+ * Where the leading digit of the non-zero JSON number num[0..n) stands:
+ * 10^(k-1) <= |num| < 10^k.  An exponent of more than 18 digits counts
+ * as +-10^18, which is as far from any int64 as its whole value.
+ */
+static int64_t leading_digit(const char *num, size_t n)
+{
+	size_t i = num[0] == '-';
+	int64_t k = 0, e = 0;
+	while (i < n && num[i] == '0')
+		i++;
+	for (; i < n && is_digit(num[i]); i++)
+		k++;
+	if (i < n && num[i] == '.' && k == 0) /* 0.00ddd: k <= 0 */
+		for (i++; i < n && num[i] == '0'; i++)
+			k--;
+	while (i < n && num[i] != 'e' && num[i] != 'E')
+		i++;
+	if (i < n) {
+		bool neg = num[++i] == '-';
+		i += num[i] == '-' || num[i] == '+';
+		while (i < n && num[i] == '0')
+			i++;
+		if (n - i > 18)
+			return neg ? -1000000000000000000LL
+				   : 1000000000000000000LL;
+		for (; i < n; i++)
+			e = e * 10 + (num[i] - '0');
+		k += neg ? -e : e;
+	}
+	return k;
+}
+
+/*
  * The number is D * 10^(E - fraction digits) units, and a unit is
  * 10^unit_digits ns.  With D's trailing zeros folded into the exponent
  * the value is a whole number of ns exactly when that exponent is not
@@ -358,14 +391,11 @@ int time_from_number(const char *num, size_t n, enum time_unit unit,
 		return -1;
 	}
 	if (dec_parse(num, n, &d) != 0) {
-		/* Too many digits or too large an exponent: tiny or huge. */
-		const char *dot = memchr(num, '.', n);
-		size_t e = 0;
-		while (e < n && num[e] != 'e' && num[e] != 'E')
-			e++;
-		bool tiny = (e < n && num[e + 1] == '-') ||
-			    (dot && (size_t)(num + e - dot) > 10);
-		*why = tiny ? why_finer : why_range;
+		/* Too many digits or too large an exponent: huge when its
+		 * leading digit is past int64's 19 digits of nanoseconds,
+		 * else it has digits finer than one. */
+		*why = leading_digit(num, n) + udigits > 19 ? why_range
+							    : why_finer;
 		return -1;
 	}
 	d = dec_normalize(d);

@@ -429,6 +429,27 @@ TEST(number_finer_than_a_nanosecond_is_refused)
 	CHECK_STR(num_why("1e-99999999999", TIME_S), "finer than a nanosecond");
 	/* trailing zeros past the ninth digit are not finer */
 	CHECK_INT(num("1.0000000010000", TIME_S), 1000000001);
+	/* too many digits or too big an exponent for an exact decimal:
+	 * finer only when it is within int64's nanoseconds at all */
+	CHECK_STR(num_why("1.00000000000000000000000000000000000000001",
+			  TIME_S), "finer than a nanosecond");
+	CHECK_STR(num_why("0.000000000000000000000000000000000000000012345"
+			  "67890123456789012345678901234567890", TIME_MS),
+		  "finer than a nanosecond");
+	CHECK_STR(num_why("-1e-3000000000", TIME_NS), "finer than a nanosecond");
+}
+
+TEST(number_too_large_is_out_of_range_whatever_its_digits)
+{
+	CHECK_STR(num_why("0.095190984319E+99999999999", TIME_NS),
+		  "out of range");
+	CHECK_STR(num_why("1.2345678901e3000000000", TIME_S), "out of range");
+	CHECK_STR(num_why("-1.2345678901e99999999999999999999999", TIME_S),
+		  "out of range");
+	CHECK_STR(num_why("1234567890123456789012345678901234567890e-1",
+			  TIME_S), "out of range");
+	CHECK_STR(num_why("1.2345678901234567890123456789012345678901e30",
+			  TIME_NS), "out of range");
 }
 
 TEST(number_int64_limits)
@@ -661,6 +682,7 @@ int main(void)
 	RUN(number_seconds_with_fraction_and_exponent);
 	RUN(number_other_units);
 	RUN(number_finer_than_a_nanosecond_is_refused);
+	RUN(number_too_large_is_out_of_range_whatever_its_digits);
 	RUN(number_int64_limits);
 	RUN(number_rejects_non_json_numbers);
 	RUN(json_strings_and_numbers);
