@@ -31,8 +31,10 @@
 
 #include "decimal.h"
 #include "scan.h"
+#include "xalloc.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -441,11 +443,12 @@ static int hex_value(char c)
 }
 
 /*
- * Decode the JSON string at s[0..n) (quotes included) into out.  Only
- * ASCII can be part of an RFC 3339 time, so \u escapes beyond it (and
- * anything too long) are reported as not a time rather than decoded.
+ * Decode the JSON string at s[0..n) (quotes included) into out, of cap
+ * bytes.  Only ASCII can be part of an RFC 3339 time, so \u escapes
+ * beyond it are reported as not a time (-1) rather than decoded; -2 when
+ * it is longer than cap.
  */
-static int json_string_ascii(const char *s, size_t n, char *out,
+static int json_string_ascii(const char *s, size_t n, char *out, size_t cap,
 			     size_t *out_len)
 {
 	size_t len = 0;
@@ -487,8 +490,8 @@ static int json_string_ascii(const char *s, size_t n, char *out,
 				return -1;
 			}
 		}
-		if (len == TIME_JSON_MAX)
-			return -1;
+		if (len == cap)
+			return -2;
 		out[len++] = c;
 	}
 	*out_len = len;
@@ -501,7 +504,20 @@ int time_from_json(const char *json, size_t n, enum time_unit unit,
 	if (n > 0 && json[0] == '"') {
 		char text[TIME_JSON_MAX];
 		size_t len;
-		if (json_string_ascii(json, n, text, &len) != 0) {
+		int rc = json_string_ascii(json, n, text, sizeof text, &len);
+		if (rc == -2) {
+			/* a fraction of any length, as idem(7) says: a time
+			 * as a key or a column is text past 64 bytes, while
+			 * an event time is only ever this instant */
+			char *long_text = xmalloc(n);
+			if (json_string_ascii(json, n, long_text, n, &len) == 0)
+				rc = time_parse_rfc3339(long_text, len, ns, why);
+			else
+				*why = why_rfc3339;
+			free(long_text);
+			return rc == 0 ? 0 : -1;
+		}
+		if (rc != 0) {
 			*why = why_rfc3339;
 			return -1;
 		}
@@ -518,9 +534,16 @@ int time_instant_from_json(const char *json, size_t n, struct instant *t,
 {
 	char text[TIME_JSON_MAX];
 	size_t len;
-	if (n == 0 || json[0] != '"' ||
-	    json_string_ascii(json, n, text, &len) != 0) {
-		*why = why_rfc3339;
+	int rc = n && json[0] == '"'
+			 ? json_string_ascii(json, n, text, sizeof text, &len)
+			 : -1;
+	if (rc != 0) {
+		/* value.h's times end at TIME_TEXT_MAX: a longer one sorts
+		 * and matches as text, so it is no stored time either */
+		*why = rc == -2 ? "longer than 64 bytes, which no time needs "
+				  "(a fraction's digits past the ninth must "
+				  "be zeros: drop them)"
+				: why_rfc3339;
 		return -1;
 	}
 	return time_parse_instant(text, len, t, why);

@@ -408,6 +408,19 @@ OUT
 	assert_output '{"a":9007199254740992}'
 }
 
+@test "an event time's fraction of any length is read when its digits past the ninth are zeros, as idem(7) says" {
+	z=00000000000000000000000000000000000000000000000000
+	printf '{"t":"1970-01-01T00:00:10.5%sZ"}\n{"t":"1970-01-01T00:00:10.5%s1Z"}\n' "$z" "$z" > in.ndjson
+	run sh -c 'watermark -t .t --dlq d.ndjson --stats in.ndjson 2>err &&
+		jq -c "{records_out,dead_lettered,watermark}" err && jq -r .error_message d.ndjson'
+	assert_success
+	assert_output - <<J
+{"t":"1970-01-01T00:00:10.5${z}Z"}
+{"records_out":1,"dead_lettered":1,"watermark":"1970-01-01T00:00:10.500Z"}
+event time .t: finer than a nanosecond
+J
+}
+
 @test "a member a jq object names by itself ({\"id\"}, {not}) is checked as one it reads with a dot" {
 	printf '%s\n' '{"id":12345678901234567891}' '{"id":12345678901234567892}' > in.ndjson
 	refused 'dedup: in.ndjson:1: key {"id"}: 12345678901234567891 would be rounded by libjq, which holds numbers as doubles; plain paths and arrays or objects of them ([.a, .b], {a: .a}) keep every digit' \

@@ -439,6 +439,34 @@ TEST(number_finer_than_a_nanosecond_is_refused)
 	CHECK_STR(num_why("-1e-3000000000", TIME_NS), "finer than a nanosecond");
 }
 
+/* idem(7): an event time's fraction of any length is read exactly when
+ * its digits past the ninth are zeros, however long the string runs */
+TEST(event_time_fraction_of_any_length)
+{
+	CHECK_INT(json("\"2024-01-01T00:00:00.1234567890000000000000000000"
+		       "000000000000000000000000+02:00\"", TIME_S),
+		  1704060000123456789LL);
+	CHECK_INT(json("\"1970-01-01T00:00:00.0000000000000000000000000000"
+		       "000000000000000000000000000000000000000000000000"
+		       "00000000\\u005a\"", TIME_S), 0);
+	CHECK_STR(json_why("\"2024-01-01T00:00:00.0000000000000000000000000"
+			   "0000000000000000000000000000000000000001Z\""),
+		  "finer than a nanosecond");
+	CHECK_STR(json_why("\"2024-01-01T00:00:00.0000000000000000000000000"
+			   "00000000000000000000000000000000000000000\""),
+		  "missing time zone (Z or +HH:MM)");
+	CHECK_STR(json_why("\"2024-01-01T00:00:00.0000000000000000000000000"
+			   "000000000000000000000000\\u00e9000000000000Z\""),
+		  "not an RFC 3339 time");
+	/* a stored time is value.h's, which ends at 64 bytes */
+	struct instant t;
+	const char *why = NULL;
+	static const char lit[] = "\"2024-01-01T00:00:00.000000000000000"
+				  "00000000000000000000000000000000000Z\"";
+	CHECK_INT(time_instant_from_json(lit, strlen(lit), &t, &why), -1);
+	CHECK(why && strncmp(why, "longer than 64 bytes", 20) == 0);
+}
+
 TEST(number_too_large_is_out_of_range_whatever_its_digits)
 {
 	CHECK_STR(num_why("0.095190984319E+99999999999", TIME_NS),
@@ -683,6 +711,7 @@ int main(void)
 	RUN(number_other_units);
 	RUN(number_finer_than_a_nanosecond_is_refused);
 	RUN(number_too_large_is_out_of_range_whatever_its_digits);
+	RUN(event_time_fraction_of_any_length);
 	RUN(number_int64_limits);
 	RUN(number_rejects_non_json_numbers);
 	RUN(json_strings_and_numbers);
