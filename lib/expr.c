@@ -202,6 +202,19 @@ static void free_parts(struct expr *e)
 	e->nparts = 0;
 }
 
+/* Whether two names, as JSON string texts, decode to the same. */
+static bool same_name(const char *a, const char *b)
+{
+	size_t an = strlen(a), bn = strlen(b);
+	char *da = xmalloc(an), *db = xmalloc(bn);
+	size_t la = scan_string_decode(a, an, da);
+	size_t lb = scan_string_decode(b, bn, db);
+	bool same = la == lb && memcmp(da, db, la) == 0;
+	free(da);
+	free(db);
+	return same;
+}
+
 /* Recognise an array, object or comma list of plain paths. */
 static bool compound(struct expr *e, const char *src)
 {
@@ -252,9 +265,10 @@ static bool compound(struct expr *e, const char *src)
 					buf_free(&t);
 				}
 			}
-			/* a repeated name: leave jq's rules to jq */
+			/* a repeated name, however spelt ("a", "\u0061"):
+			 * leave jq's rules to jq */
 			for (size_t j = 0; ok && j < i; j++)
-				if (strcmp(e->keys[j], e->keys[i]) == 0)
+				if (same_name(e->keys[j], e->keys[i]))
 					ok = false;
 		}
 		e->nparts = i + 1;

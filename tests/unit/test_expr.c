@@ -415,6 +415,12 @@ TEST(compound_keeps_big_numbers_jq_refuses_them)
 	lone = strdup("{\"\\ud800\"}");
 	CHECK(lone && expr_compile(lone, err, sizeof err) == NULL);
 	free(lone);
+	/* a name given twice, however spelt, is jq's: the last one wins */
+	e = expr_compile("{\"a\": .s, \"\\u0061\": .y}", err, sizeof err);
+	CHECK_INT(eval(e, "{\"s\":1,\"y\":2}", &v, &vlen, err, sizeof err),
+		  EXPR_VALUE);
+	CHECK(vlen == 7 && !memcmp(v, "{\"a\":2}", 7));
+	expr_free(e);
 	/* and a string that is a value names nothing */
 	e = expr_compile("{\"a\": \"id\"} | has(\"a\")", err, sizeof err);
 	CHECK_INT(eval(e, big, &v, &vlen, err, sizeof err), EXPR_VALUE);
