@@ -36,6 +36,7 @@ struct expr {
 	/* libjq: the top-level members the program can reach, when it
 	 * reaches no others (narrow), so only their numbers are checked */
 	bool narrow;
+	bool strings; /* tonumber or fromjson: strings' numbers count */
 	char **refs;
 	size_t nrefs;
 	struct path path;
@@ -294,7 +295,7 @@ static const char *const narrow_words[] = {
 	"utf8bytelength", "ascii_downcase", "ascii_upcase", "tonumber",
 	"floor", "ceil", "round", "sqrt", "fabs", "isnan", "isinfinite",
 	"isnormal", "test", "startswith", "endswith", "has", "split", "sub",
-	"gsub", "match", "capture", "implode", "explode", NULL,
+	"gsub", "match", "capture", "implode", "explode", "fromjson", NULL,
 };
 
 static bool ident_char(char c)
@@ -520,6 +521,17 @@ static void reach(struct expr *e, const char *s)
 	e->narrow = narrow;
 }
 
+/* Whether word w is in program s as an identifier of its own (in a
+ * string or a comment too, which only costs a check). */
+static bool has_word(const char *s, const char *w)
+{
+	size_t wn = strlen(w);
+	for (const char *p = strstr(s, w); p; p = strstr(p + 1, w))
+		if ((p == s || !ident_char(p[-1])) && !ident_char(p[wn]))
+			return true;
+	return false;
+}
+
 struct expr *expr_compile(const char *src, char *err, size_t errlen)
 {
 	/* jq runs an empty program as '.', so -k "$UNSET" keyed on the
@@ -540,6 +552,7 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
 		return e;
 	e->shape = SHAPE_JQ;
 	reach(e, src);
+	e->strings = has_word(src, "tonumber") || has_word(src, "fromjson");
 	const char *bad = inexact_literal(src);
 	if (bad) {
 		snprintf(err, errlen, "'%s': the number %.*s would be rounded "
@@ -801,15 +814,28 @@ static bool number_exact(const char *p, size_t n)
 }
 
 /* The first number in the JSON text p[0..n) that libjq would change. */
-static bool inexact_number(const char *p, size_t n, const char **num,
-			   size_t *numn)
+static bool inexact_number(const char *p, size_t n, bool strings, char *num,
+			   size_t numcap)
 {
 	for (size_t i = 0; i < n; i++) {
 		char c = p[i];
 		if (c == '"') {
+			size_t a = i;
 			for (i++; i < n && p[i] != '"'; i++)
 				if (p[i] == '\\')
 					i++;
+			/* tonumber and fromjson make numbers of a string's
+			 * text: its numbers are checked too */
+			if (strings && i < n &&
+			    scan_validate(p + a, i + 1 - a, NULL) == 0) {
+				char *d = xmalloc(i + 1 - a);
+				size_t dn = scan_string_decode(p + a, i + 1 - a, d);
+				bool found = inexact_number(d, dn, true, num,
+							    numcap);
+				free(d);
+				if (found)
+					return true;
+			}
 		} else if (c == '-' || (c >= '0' && c <= '9')) {
 			size_t j = i;
 			while (j < n && (p[j] == '-' || p[j] == '+' ||
@@ -817,8 +843,10 @@ static bool inexact_number(const char *p, size_t n, const char **num,
 					 p[j] == 'E' || (p[j] >= '0' && p[j] <= '9')))
 				j++;
 			if (!number_exact(p + i, j - i)) {
-				*num = p + i;
-				*numn = j - i;
+				size_t k = j - i;
+				snprintf(num, numcap, "%.*s%s",
+					 (int)(k > 40 ? 40 : k), p + i,
+					 k > 40 ? "..." : "");
 				return true;
 			}
 			i = j - 1;
@@ -851,8 +879,7 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 		snprintf(err, errlen, "record too large for libjq");
 		return EXPR_ERROR;
 	}
-	const char *bad = NULL;
-	size_t badn = 0;
+	char bad[48];
 	bool inexact = false;
 	if (e->narrow) {
 		for (size_t m = 0; !inexact && m < rec->nmembers; m++) {
@@ -865,20 +892,20 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 						       strlen(e->refs[r]))) {
 					inexact = inexact_number(
 						rec->p + mb->val,
-						mb->val_end - mb->val, &bad,
-						&badn);
+						mb->val_end - mb->val,
+						e->strings, bad, sizeof bad);
 					break;
 				}
 		}
 	} else {
-		inexact = inexact_number(rec->p, n, &bad, &badn);
+		inexact = inexact_number(rec->p, n, e->strings, bad,
+					 sizeof bad);
 	}
 	if (inexact) {
-		snprintf(err, errlen, "%.*s%s would be rounded by libjq, which "
+		snprintf(err, errlen, "%s would be rounded by libjq, which "
 			 "holds numbers as doubles; plain paths and arrays or "
 			 "objects of them ([.a, .b], {a: .a}) keep every digit",
-			 (int)(badn > 40 ? 40 : badn), bad,
-			 badn > 40 ? "..." : "");
+			 bad);
 		return EXPR_ERROR;
 	}
 	jv input = jv_parse_sized(rec->p, (int)n);

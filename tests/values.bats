@@ -408,6 +408,17 @@ OUT
 	assert_output '{"a":9007199254740992}'
 }
 
+@test "a number written in a string that tonumber or fromjson would round is refused, as one written as a number is" {
+	printf '%s\n' '{"id":"12345678901234567891"}' '{"id":"12345678901234567892"}' > in.ndjson
+	refused 'dedup: in.ndjson:1: key .id | tonumber: 12345678901234567891 would be rounded by libjq, which holds numbers as doubles; plain paths and arrays or objects of them ([.a, .b], {a: .a}) keep every digit' \
+		dedup -k '.id | tonumber' in.ndjson
+	printf '%s\n' '{"j":"{\"a\":1e400}","note":"12345678901234567891"}' > j.ndjson
+	refused 'dedup: j.ndjson:1: key .j | fromjson: 1e400 would be rounded by libjq, which holds numbers as doubles; plain paths and arrays or objects of them ([.a, .b], {a: .a}) keep every digit' \
+		dedup -k '.j | fromjson' j.ndjson
+	run dedup -k '.note | length' j.ndjson
+	assert_success
+}
+
 @test "an event time's fraction of any length is read when its digits past the ninth are zeros, as idem(7) says" {
 	z=00000000000000000000000000000000000000000000000000
 	printf '{"t":"1970-01-01T00:00:10.5%sZ"}\n{"t":"1970-01-01T00:00:10.5%s1Z"}\n' "$z" "$z" > in.ndjson

@@ -421,6 +421,39 @@ TEST(compound_keeps_big_numbers_jq_refuses_them)
 		  EXPR_VALUE);
 	CHECK(vlen == 7 && !memcmp(v, "{\"a\":2}", 7));
 	expr_free(e);
+	/* tonumber and fromjson make numbers of text: a string's number
+	 * that libjq would round is refused as one written as a number */
+	static const struct {
+		const char *src, *rec;
+		int st;
+	} text[] = {
+		{".s | tonumber", "{\"s\":\"12345678901234567891\"}", EXPR_ERROR},
+		{".s | tonumber", "{\"s\":\"\\u0039007199254740993\"}",
+		 EXPR_ERROR},
+		{".s | fromjson | .a", "{\"s\":\"{\\\"a\\\":1e400}\"}", EXPR_ERROR},
+		{".s | fromjson | .t | fromjson",
+		 "{\"s\":\"{\\\"t\\\":\\\"[0.30000000000000001]\\\"}\"}",
+		 EXPR_ERROR},
+		{".s | tonumber", "{\"s\":\"12.5\",\"x\":\"12345678901234567891\"}",
+		 EXPR_VALUE},
+		{".s | ascii_downcase", "{\"s\":\"12345678901234567891\"}",
+		 EXPR_VALUE},
+	};
+	for (size_t k = 0; k < sizeof text / sizeof *text; k++) {
+		e = expr_compile(text[k].src, err, sizeof err);
+		CHECK(e != NULL);
+		if (!e)
+			continue;
+		int st = eval(e, text[k].rec, &v, &vlen, err, sizeof err);
+		if (st != text[k].st)
+			fprintf(stderr, "  %s on %s: %d %.*s\n", text[k].src,
+				text[k].rec, st, st == EXPR_VALUE ? (int)vlen : 0,
+				st == EXPR_VALUE ? v : "");
+		CHECK_INT(st, text[k].st);
+		if (text[k].st == EXPR_ERROR)
+			CHECK(strstr(err, "would be rounded by libjq") != NULL);
+		expr_free(e);
+	}
 	/* and a string that is a value names nothing */
 	e = expr_compile("{\"a\": \"id\"} | has(\"a\")", err, sizeof err);
 	CHECK_INT(eval(e, big, &v, &vlen, err, sizeof err), EXPR_VALUE);
