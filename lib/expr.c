@@ -314,6 +314,64 @@ static void add_ref(struct expr *e, const char *name, size_t n)
 }
 
 /*
+ * A walk over a jq program's code: the characters outside strings' text
+ * and comments, a string's \( ... ) being code.  depth counts the
+ * brackets ( [ { open around the character (a \( counts as one).
+ * The caller frees open.
+ */
+struct code_walk {
+	const char *s;
+	size_t i, depth, cap;
+	bool in_str;
+	char *open; /* '(' '[' '{', or '"' for a string's \( */
+};
+
+static void code_open(struct code_walk *w, char c)
+{
+	w->open = xgrow(w->open, &w->cap, w->depth, 1, 16);
+	w->open[w->depth++] = c;
+}
+
+/* The offset of the next code character, or -1 at the end. */
+static long code_next(struct code_walk *w)
+{
+	const char *s = w->s;
+	for (; s[w->i]; w->i++) {
+		char c = s[w->i];
+		if (w->in_str) {
+			if (c == '\\' && s[w->i + 1] == '(') {
+				code_open(w, '"');
+				w->in_str = false;
+				w->i++;
+			} else if (c == '\\' && s[w->i + 1]) {
+				w->i++;
+			} else if (c == '"') {
+				w->in_str = false;
+			}
+			continue;
+		}
+		if (c == '"') {
+			w->in_str = true;
+		} else if (c == '#') {
+			w->i += strcspn(s + w->i, "\n");
+			if (!s[w->i])
+				return -1;
+		} else if (c == '(' || c == '[' || c == '{') {
+			code_open(w, c);
+			return (long)w->i++;
+		} else if (c == ')' || c == ']' || c == '}') {
+			if (w->depth && w->open[--w->depth] == '"')
+				w->in_str = true; /* back into the string */
+			else
+				return (long)w->i++;
+		} else {
+			return (long)w->i++;
+		}
+	}
+	return -1;
+}
+
+/*
  * The first number literal of program s that libjq would round, or NULL.
  * Every literal is read wherever it stands (after a variable, a word or a
  * bare `.`, and inside a string's \( )), so it is its own walk: reach()
@@ -322,60 +380,36 @@ static void add_ref(struct expr *e, const char *name, size_t n)
  */
 static const char *inexact_literal(const char *s)
 {
-	size_t n = strlen(s), depth = 0; /* open '(' outside strings */
-	size_t *interp = NULL, ninterp = 0; /* depth at each \( */
-	bool in_str = false;
-	const char *bad = NULL;
-	for (size_t i = 0; i < n && !bad; i++) {
+	size_t n = strlen(s);
+	struct code_walk w = {.s = s};
+	long at;
+	while ((at = code_next(&w)) >= 0) {
+		size_t i = (size_t)at;
 		char c = s[i];
-		if (in_str) {
-			if (c == '\\' && s[i + 1] == '(') {
-				interp = xreallocarray(interp, ninterp + 1,
-						       sizeof *interp);
-				interp[ninterp++] = depth++;
-				in_str = false;
-				i++;
-			} else if (c == '\\' && s[i + 1]) {
-				i++;
-			} else if (c == '"') {
-				in_str = false;
-			}
+		if (!(c >= '0' && c <= '9') || (i && ident_char(s[i - 1])))
 			continue;
-		}
-		if (c == '"') {
-			in_str = true;
-		} else if (c == '#') {
-			i += strcspn(s + i, "\n");
-		} else if (c == '(') {
-			depth++;
-		} else if (c == ')' && depth) {
-			if (ninterp && interp[ninterp - 1] == --depth) {
-				ninterp--;
-				in_str = true; /* back into the string */
-			}
-		} else if (c >= '0' && c <= '9' && !(i && ident_char(s[i - 1]))) {
-			size_t a = i && s[i - 1] == '.' ? i - 1 : i, j = i;
-			while (j < n && s[j] >= '0' && s[j] <= '9')
+		size_t a = i && s[i - 1] == '.' ? i - 1 : i, j = i;
+		while (j < n && s[j] >= '0' && s[j] <= '9')
+			j++;
+		if (a == i && j < n && s[j] == '.')
+			for (j++; j < n && s[j] >= '0' && s[j] <= '9';)
 				j++;
-			if (a == i && j < n && s[j] == '.')
-				for (j++; j < n && s[j] >= '0' && s[j] <= '9';)
+		if (j < n && (s[j] == 'e' || s[j] == 'E')) {
+			size_t k = j + 1;
+			if (k < n && (s[k] == '+' || s[k] == '-'))
+				k++;
+			if (k < n && s[k] >= '0' && s[k] <= '9')
+				for (j = k; j < n && s[j] >= '0' && s[j] <= '9';)
 					j++;
-			if (j < n && (s[j] == 'e' || s[j] == 'E')) {
-				size_t k = j + 1;
-				if (k < n && (s[k] == '+' || s[k] == '-'))
-					k++;
-				if (k < n && s[k] >= '0' && s[k] <= '9')
-					for (j = k; j < n && s[j] >= '0' &&
-						    s[j] <= '9';)
-						j++;
-			}
-			if (!number_exact(s + a, j - a))
-				bad = s + a;
-			i = j - 1;
 		}
+		if (!number_exact(s + a, j - a)) {
+			free(w.open);
+			return s + a;
+		}
+		w.i = j;
 	}
-	free(interp);
-	return bad;
+	free(w.open);
+	return NULL;
 }
 
 /*
@@ -595,71 +629,27 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
  */
 static long top_assignment(const char *s, size_t *len)
 {
-	char stack[64]; /* '(' '[' '{', or '"' for a string's \( ... ) */
-	size_t depth = 0;
-	long found = -1;
-	bool in_str = false;
-	for (size_t i = 0; s[i]; i++) {
-		char c = s[i];
-		if (in_str) {
-			if (c == '\\' && s[i + 1] == '(') {
-				if (depth == sizeof stack)
-					return -1;
-				stack[depth++] = '"';
-				in_str = false;
-				i++;
-			} else if (c == '\\' && s[i + 1]) {
-				i++;
-			} else if (c == '"') {
-				in_str = false;
-			}
-			continue;
-		}
-		switch (c) {
-		case '"':
-			in_str = true;
-			break;
-		case '#':
-			i += strcspn(s + i, "\n");
-			if (!s[i])
-				return found;
-			break;
-		case '(': case '[': case '{':
-			if (depth == sizeof stack)
-				return -1;
-			stack[depth++] = c;
-			break;
-		case ')': case ']': case '}':
-			if (depth && stack[--depth] == '"')
-				in_str = true; /* back into the string */
-			break;
-		case '|':
-			if (depth == 0 && s[i + 1] != '=')
-				found = -1; /* the value is the next part's */
-			break;
-		case ';': /* def f: ...; the program */
-			if (depth == 0)
-				found = -1;
-			break;
-		case '=':
-			if (s[i + 1] == '=') {
-				i++; /* == */
-				break;
-			}
-			if (i > 0 && strchr("!<>=", s[i - 1]))
-				break;
-			if (depth == 0) {
-				size_t at = i;
-				if (at > 0 && strchr("|+-*%", s[at - 1]))
-					at--;
-				else if (at > 0 && s[at - 1] == '/')
-					at -= at > 1 && s[at - 2] == '/' ? 2 : 1;
-				found = (long)at;
-				*len = i + 1 - at;
-			}
-			break;
+	struct code_walk w = {.s = s};
+	long found = -1, at;
+	while ((at = code_next(&w)) >= 0) {
+		size_t i = (size_t)at;
+		if (w.depth != 0)
+			continue; /* (an open bracket counts itself) */
+		if ((s[i] == '|' && s[i + 1] != '=') || s[i] == ';') {
+			found = -1; /* the value is the next part's (or def's) */
+		} else if (s[i] == '=' && s[i + 1] == '=') {
+			w.i++; /* == */
+		} else if (s[i] == '=' && !(i > 0 && strchr("!<>=", s[i - 1]))) {
+			size_t a = i;
+			if (a > 0 && strchr("|+-*%", s[a - 1]))
+				a--;
+			else if (a > 0 && s[a - 1] == '/')
+				a -= a > 1 && s[a - 2] == '/' ? 2 : 1;
+			found = (long)a;
+			*len = i + 1 - a;
 		}
 	}
+	free(w.open);
 	return found;
 }
 
