@@ -187,9 +187,11 @@ int dlq_stats_main(const struct cli_verb *v, int argc, char **argv)
 	if (optind == argc)
 		cli_verb_usage_error(v, "name the dead-letter FILE");
 	cli_inputs_once(argv + optind, "in the stats");
-	struct tally *t = NULL, all = {0};
+	/* static: reachable when a bad envelope ends the run (LSan) */
+	static struct tally *t;
+	static struct scan_record rec;
+	struct tally all = {0};
 	size_t nt = 0;
-	struct scan_record rec = {0};
 	char err[512];
 	for (int i = optind; i < argc; i++) {
 		struct lines *in = lines_open(argv[i], ENVELOPE_MAX, err,
@@ -205,10 +207,14 @@ int dlq_stats_main(const struct cli_verb *v, int argc, char **argv)
 				continue;
 			}
 			if (ln.too_long ||
-			    dlq_envelope_parse(&rec, ln.p, ln.len, &e) != 0)
+			    dlq_envelope_parse(&rec, ln.p, ln.len, &e) != 0) {
+				uint64_t at = ln.lineno;
+				const char *why = ln.too_long ? "" : e.bad;
+				lines_close(in);
 				cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a "
-					"dead-letter envelope%s", argv[i],
-					ln.lineno, ln.too_long ? "" : e.bad);
+					"dead-letter envelope%s", argv[i], at,
+					why);
+			}
 			size_t len = 0;
 			char *type = e.error_type
 				? scan_strdup_lit_len(e.error_type,
