@@ -27,20 +27,33 @@
 #include "value.h"
 #include "xalloc.h"
 
-/* The commitInfo action of a commit's text, or false. */
-bool txlog_commit_info(const char *p, size_t n, const char **ci, size_t *cn)
+bool txlog_action(const char *p, size_t n, const char *name, bool last,
+		  const char **a, size_t *an)
 {
+	bool found = false;
 	for (size_t i = 0; i < n;) {
 		const char *nl = memchr(p + i, '\n', n - i);
 		size_t e = nl ? (size_t)(nl - p) : n;
+		const char *x;
+		size_t xn;
 		struct scan_error se;
 		if (scan_ws(p + i, e - i, 0) < e - i &&
 		    scan_validate(p + i, e - i, &se) == 0 &&
-		    scan_get(p + i, e - i, "commitInfo", ci, cn) && (*ci)[0] == '{')
-			return true;
+		    scan_get(p + i, e - i, name, &x, &xn) && x[0] == '{') {
+			*a = x;
+			*an = xn;
+			found = true;
+			if (!last)
+				break;
+		}
 		i = e + 1;
 	}
-	return false;
+	return found;
+}
+
+bool txlog_commit_info(const char *p, size_t n, const char **ci, size_t *cn)
+{
+	return txlog_action(p, n, "commitInfo", false, ci, cn);
 }
 
 /*

@@ -82,6 +82,10 @@ void need_write(const struct dl_snapshot *s);
 
 /* ---- history (history.c) ---- */
 
+/* The first (or, with last, the last) action named name in a log file's
+ * text p[0..n): its object text in *a; false when there is none. */
+bool txlog_action(const char *p, size_t n, const char *name, bool last,
+		  const char **a, size_t *an);
 /* The commitInfo action of a commit's text, or false. */
 bool txlog_commit_info(const char *p, size_t n, const char **ci,
 		       size_t *cn);

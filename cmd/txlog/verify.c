@@ -47,36 +47,12 @@ static void problem(const char *fmt, ...)
 	bad++;
 }
 
-/* The last action named name in a log file's text p[0..n) (its object
- * text in *a), or false. */
-static bool last_action(const char *p, size_t n, const char *name,
-			const char **a, size_t *an)
-{
-	bool found = false;
-	for (size_t i = 0; i < n;) {
-		const char *nl = memchr(p + i, '\n', n - i);
-		size_t e = nl ? (size_t)(nl - p) : n;
-		const char *x;
-		size_t xn;
-		struct scan_error se;
-		if (scan_ws(p + i, e - i, 0) < e - i &&
-		    scan_validate(p + i, e - i, &se) == 0 &&
-		    scan_get(p + i, e - i, name, &x, &xn) && x[0] == '{') {
-			*a = x;
-			*an = xn;
-			found = true;
-		}
-		i = e + 1;
-	}
-	return found;
-}
-
 /* The protocol action of a commit's text, if it has one, into pv. */
 static void note_protocol(struct dl_snapshot *pv, const char *p, size_t n)
 {
 	const char *a;
 	size_t an;
-	if (last_action(p, n, "protocol", &a, &an)) {
+	if (txlog_action(p, n, "protocol", true, &a, &an)) {
 		free(pv->protocol);
 		pv->protocol = xstrndup(a, an);
 	}
@@ -321,7 +297,8 @@ static void check_log_folder(void)
 			bool sidecars =
 				dl_read_file(p.p, &t, false, e2, sizeof e2) ==
 					0 &&
-				last_action(t.p, t.len, "sidecar", &a, &an);
+				txlog_action(t.p, t.len, "sidecar", true, &a,
+					     &an);
 			if (!sidecars)
 				problem("%s", err);
 			buf_free(&t);
