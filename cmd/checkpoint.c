@@ -172,7 +172,7 @@ static void usage(int status)
 "  printf '{\"n\":%d}\\n' 1 2 3 4 5 > events.ndjson\n"
 "  checkpoint run -s ev.ckpt -n 2 --until-empty events.ndjson -- sh -c 'cat >> sink.ndjson'\n"
 "  checkpoint status -s ev.ckpt\n");
-	exit(status);
+	cli_exit(status);
 }
 
 /* ---- identity ---- */

@@ -165,7 +165,7 @@ static void usage(int status)
 "75 the state file is locked by another dedup.\n"
 "See dedup(1).\n");
 	cli_examples(f, self.examples);
-	exit(status);
+	cli_exit(status);
 }
 
 /* A bad record: dead-letter it, or stop the run (exit 2). */
@@ -793,7 +793,7 @@ static void finish(int status)
 			 "be forgotten; a longer --ttl checks them)",
 			 run.late_passed, run.late_passed == 1 ? "" : "s",
 			 opt.ttl_arg);
-	exit(status);
+	cli_exit(status);
 }
 
 static void describe_keys(void)

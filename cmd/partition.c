@@ -146,7 +146,7 @@ static void usage(int status)
 "Exit status: 0 done, 2 trouble (usage, I/O, bad input without --dlq).\n"
 "See partition(1) and idem(7), SCALE-OUT.\n");
 	cli_examples(f, self.examples);
-	exit(status);
+	cli_exit(status);
 }
 
 /* ---- the output folder ---- */
@@ -476,7 +476,7 @@ static void finish(int status)
 	if (status == EXIT_OK)
 		cli_dropped(run.replaced, "_watermark lines replaced by -t's",
 			    "leaving out -t");
-	exit(status);
+	cli_exit(status);
 }
 
 int main(int argc, char **argv)

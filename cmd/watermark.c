@@ -109,7 +109,7 @@ static void usage(int status)
 "\n"
 "Exit status: 0 done, 2 trouble.  See watermark(1).\n");
 	cli_examples(f, self.examples);
-	exit(status);
+	cli_exit(status);
 }
 
 static _Noreturn void finish(int status);
@@ -442,7 +442,7 @@ static _Noreturn void finish(int status)
 	if (status == EXIT_OK)
 		cli_dropped(run.controls, "_watermark lines replaced by "
 			    "--emit's", "leaving out --emit");
-	exit(status);
+	cli_exit(status);
 }
 
 int main(int argc, char **argv)

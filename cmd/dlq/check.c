@@ -262,7 +262,7 @@ static void finish(int status)
 	if (opt.stats)
 		cli_stats_print(NULL);
 	cli_out_close();
-	exit(status);
+	cli_exit(status);
 }
 
 /* A bad record: dead-lettered, or the end of the run (exit 2). */

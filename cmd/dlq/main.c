@@ -37,7 +37,7 @@ static void usage(int status)
 "  printf '{\"amount\":1}\\n{\"amount\":null}\\n' > raw.ndjson\n"
 "  dlq check -e '.amount != null' --dlq bad.ndjson raw.ndjson\n"
 "  dlq stats bad.ndjson\n");
-	exit(status);
+	cli_exit(status);
 }
 
 /* The verbs; each parses its own options against this entry. */

@@ -407,7 +407,7 @@ static void finish(int status)
 		cli_stats_print(extra);
 	}
 	cli_out_close();
-	exit(status);
+	cli_exit(status);
 }
 
 /* Write out the oldest job when it is done. */

@@ -207,7 +207,7 @@ static void usage(int status)
 "dead-lettered), 2 trouble.\n"
 "See reconcile(1).\n");
 	cli_examples(f, verbs[0].examples);
-	exit(status);
+	cli_exit(status);
 }
 
 /* ---- temporary files ---- */

@@ -162,7 +162,7 @@ static void usage(int status)
 "75 a conflicting concurrent commit: retry.\n"
 "See txlog(1).\n");
 	cli_examples(f, EX_INIT EX_ROWS "  txlog cat orders --where 'id = 2'\n");
-	exit(status);
+	cli_exit(status);
 }
 
 enum {

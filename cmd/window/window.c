@@ -273,7 +273,7 @@ static void usage(int status)
 "Exit status: 0 done, 2 trouble, 75 the state file is locked.\n"
 "See window(1).\n");
 	cli_examples(f, verbs[0].examples);
-	exit(status);
+	cli_exit(status);
 }
 
 static _Noreturn void finish(int status);
@@ -1833,7 +1833,7 @@ static _Noreturn void finish(int status)
 			 run.partly_windows == 1 ? "" : "s",
 			 run.partly_late == 1 ? "its" : "their",
 			 run.partly_late == 1 ? "it" : "them");
-	exit(status);
+	cli_exit(status);
 }
 
 static void set_kind(enum kind k)
