@@ -266,6 +266,92 @@ int dec_sub(struct dec *acc, const struct dec *x)
 	return add_coef(acc, -x->coef, x->exp);
 }
 
+static int exp_sum(int64_t e, struct dec *out)
+{
+	if (e < INT32_MIN || e > INT32_MAX)
+		return -1;
+	out->exp = (int32_t)e;
+	return 0;
+}
+
+int dec_mul(const struct dec *a, const struct dec *b, struct dec *out)
+{
+	struct dec x = dec_normalize(*a), y = dec_normalize(*b);
+	if (x.coef == 0 || y.coef == 0) {
+		*out = DEC_ZERO;
+		return 0;
+	}
+	/* A 2 of one and a 5 of the other make a trailing zero: move
+	 * each such pair into the exponent first, so that the product
+	 * overflows only when its value has too many digits. */
+	u128 m = mag(x.coef), n = mag(y.coef), c;
+	int64_t e = (int64_t)x.exp + y.exp;
+	for (int k = 0; k < 2; k++) {
+		while (m % 2 == 0 && n % 5 == 0)
+			m /= 2, n /= 5, e++;
+		u128 t = m; /* the other way round: 5s of x, 2s of y */
+		m = n;
+		n = t;
+	}
+	if (__builtin_mul_overflow(m, n, &c) || c > (u128)I128_MAX)
+		return -1;
+	int neg = (x.coef < 0) != (y.coef < 0);
+	out->coef = neg ? -(__int128)c : (__int128)c;
+	return exp_sum(e, out);
+}
+
+int dec_fits(const struct dec *d)
+{
+	struct dec n = dec_normalize(*d);
+	return mag(n.coef) < pow10_u128(DEC_DIGITS);
+}
+
+static u128 gcd_u128(u128 a, u128 b)
+{
+	while (b) {
+		u128 t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/*
+ * a / b ends when b's coefficient, stripped of what it shares with a's,
+ * is 2^i 5^j: then a/b = a' * 2^(k-i) 5^(k-j) / 10^k with k = max(i, j).
+ */
+int dec_div(const struct dec *a, const struct dec *b, struct dec *out)
+{
+	if (b->coef == 0)
+		return DEC_BY_ZERO;
+	if (a->coef == 0) {
+		*out = DEC_ZERO;
+		return 0;
+	}
+	u128 n = mag(a->coef), d = mag(b->coef), g = gcd_u128(n, d);
+	n /= g;
+	d /= g;
+	int i = 0, j = 0;
+	for (; d % 2 == 0; d /= 2)
+		i++;
+	for (; d % 5 == 0; d /= 5)
+		j++;
+	if (d != 1)
+		return DEC_ENDLESS;
+	int k = i > j ? i : j;
+	for (int t = i; t < k; t++)
+		if (__builtin_mul_overflow(n, (u128)2, &n))
+			return DEC_OVERFLOW;
+	for (int t = j; t < k; t++)
+		if (__builtin_mul_overflow(n, (u128)5, &n))
+			return DEC_OVERFLOW;
+	if (n > (u128)I128_MAX)
+		return DEC_OVERFLOW;
+	int neg = (a->coef < 0) != (b->coef < 0);
+	out->coef = neg ? -(__int128)n : (__int128)n;
+	return exp_sum((int64_t)a->exp - b->exp - k, out) ? DEC_OVERFLOW : 0;
+}
+
 /* Compare magnitudes without aligning first: 1e300 vs 1 must not
  * overflow.  The position of the leading digit decides unless equal,
  * and then the exponents differ by at most 38, so one scale suffices. */

@@ -32,12 +32,25 @@ int dec_add(struct dec *acc, const struct dec *x);
 /* *acc -= x exactly; -1 on overflow (acc unchanged). */
 int dec_sub(struct dec *acc, const struct dec *x);
 
+/* *out = a * b exactly; -1 on overflow. */
+int dec_mul(const struct dec *a, const struct dec *b, struct dec *out);
+
+/* Why dec_div gave no quotient. */
+enum { DEC_OVERFLOW = -1, DEC_ENDLESS = -2, DEC_BY_ZERO = -3 };
+/* *out = a / b exactly: 0, or DEC_BY_ZERO, DEC_OVERFLOW, or DEC_ENDLESS
+ * when the quotient has no finite decimal expansion (1 / 3). */
+int dec_div(const struct dec *a, const struct dec *b, struct dec *out);
+
 /* Compare by value: 1.0 equals 1. */
 int dec_cmp(const struct dec *a, const struct dec *b);
 
 /* a / n rounded half-even to at most `scale` digits after the point;
  * -1 when n == 0 or on overflow. */
 int dec_div_i64(const struct dec *a, int64_t n, int scale, struct dec *out);
+
+/* Whether d has at most DEC_DIGITS significant digits, as dec_parse
+ * takes them (a coefficient may reach 39 digits on the way). */
+int dec_fits(const struct dec *d);
 
 /* Strip trailing zeros of the coefficient into the exponent. */
 struct dec dec_normalize(struct dec d);

@@ -14,6 +14,7 @@
 #include <jq.h>
 #include <jv.h>
 
+#include "arith.h"
 #include "buf.h"
 #include "scan.h"
 #include "value.h"
@@ -39,6 +40,7 @@ struct expr {
 	bool strings; /* tonumber or fromjson: strings' numbers count */
 	char **refs;
 	size_t nrefs;
+	struct arith *arith; /* + - * / of paths and numbers: exact */
 	struct path path;
 	jq_state *jq;
 	struct buf out;
@@ -585,6 +587,7 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
 	if (compound(e, src))
 		return e;
 	e->shape = SHAPE_JQ;
+	e->arith = arith_parse(src);
 	reach(e, src);
 	e->strings = has_word(src, "tonumber") || has_word(src, "fromjson");
 	const char *bad = inexact_literal(src);
@@ -682,6 +685,7 @@ void expr_free(struct expr *e)
 	if (e->jq)
 		jq_teardown(&e->jq);
 	path_free(&e->path);
+	arith_free(e->arith);
 	free_parts(e);
 	for (size_t i = 0; i < e->nrefs; i++)
 		free(e->refs[i]);
@@ -865,6 +869,18 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 	}
 	if (e->shape != SHAPE_JQ)
 		return eval_compound(e, rec, val, vlen, err, errlen);
+	if (e->arith) {
+		switch (arith_eval(e->arith, rec, &e->out, err, errlen)) {
+		case ARITH_VALUE:
+			*val = e->out.p;
+			*vlen = e->out.len;
+			return EXPR_VALUE;
+		case ARITH_ERROR:
+			return EXPR_ERROR;
+		case ARITH_OTHER: /* strings, objects...: jq's own rules */
+			break;
+		}
+	}
 	if (n > 0x7fffffff) {
 		snprintf(err, errlen, "record too large for libjq");
 		return EXPR_ERROR;

@@ -22,6 +22,7 @@ replay() {
 @test "path: plain paths and their lookups" { replay path; }
 @test "value: canonical forms, fingerprints, order" { replay value; }
 @test "decimal: parse, format, add, subtract, divide" { replay decimal; }
+@test "arith: exact + - * / and comparisons of paths and numbers" { replay arith; }
 @test "timefmt: RFC 3339, epoch numbers, durations" { replay timefmt; }
 @test "checkpoint_state: checkpoint's state file" { replay checkpoint_state; }
 @test "dedup_state: dedup's state file" { replay dedup_state; }

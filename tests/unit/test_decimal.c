@@ -525,9 +525,75 @@ TEST(format_output_reparses_to_an_equal_value)
 	}
 }
 
+static struct dec d(const char *s)
+{
+	struct dec x = DEC_ZERO;
+	CHECK(dec_parse(s, strlen(s), &x) == 0);
+	return x;
+}
+
+TEST(mul_is_exact_and_overflows_only_on_too_many_digits)
+{
+	struct dec r, a = d("0.1"), b = d("3");
+	CHECK(dec_mul(&a, &b, &r) == 0);
+	CHECK_STR(fmt(r), "0.3");
+	a = d("-1.50"), b = d("0.02");
+	CHECK(dec_mul(&a, &b, &r) == 0);
+	CHECK_STR(fmt(r), "-0.03");
+	/* 5^40 * 2^40: 41 digits as coefficients, 1e40 as a value */
+	a = d("9094947017729282379150390625");
+	b = d("1099511627776");
+	CHECK(dec_mul(&a, &b, &r) == 0);
+	CHECK_STR(fmt(r), "1e+40");
+	CHECK(dec_mul(&b, &a, &r) == 0);
+	CHECK_STR(fmt(r), "1e+40");
+	a = d("99999999999999999999"), b = d("99999999999999999999");
+	CHECK(dec_mul(&a, &b, &r) == -1);
+	/* 39 digits below 2^127: held, but past what dec_parse reads */
+	a = d("15000000000000000000001"), b = d("10000000000000001");
+	CHECK(dec_mul(&a, &b, &r) == 0);
+	CHECK(!dec_fits(&r));
+	CHECK(dec_fits(&a));
+	a = d("0"), b = d("1e-2147483648");
+	CHECK(dec_mul(&a, &b, &r) == 0);
+	CHECK_STR(fmt(r), "0");
+	a = d("1e2147483647"), b = d("10");
+	CHECK(dec_mul(&a, &b, &r) == -1); /* the exponent */
+}
+
+TEST(div_is_exact_or_says_why_not)
+{
+	struct dec r, a = d("1"), b = d("8");
+	CHECK(dec_div(&a, &b, &r) == 0);
+	CHECK_STR(fmt(r), "0.125");
+	a = d("-0.3"), b = d("0.12");
+	CHECK(dec_div(&a, &b, &r) == 0);
+	CHECK_STR(fmt(r), "-2.5");
+	a = d("6"), b = d("3");
+	CHECK(dec_div(&a, &b, &r) == 0);
+	CHECK_STR(fmt(r), "2");
+	a = d("1"), b = d("3");
+	CHECK(dec_div(&a, &b, &r) == DEC_ENDLESS);
+	a = d("2"), b = d("0.6"); /* 10/3 */
+	CHECK(dec_div(&a, &b, &r) == DEC_ENDLESS);
+	b = d("0");
+	CHECK(dec_div(&a, &b, &r) == DEC_BY_ZERO);
+	a = d("0"), b = d("7");
+	CHECK(dec_div(&a, &b, &r) == 0);
+	CHECK_STR(fmt(r), "0");
+	/* 1 / 2^126 ends, but in 5^126, far past 38 digits */
+	a = d("1"), b = d("85070591730234615865843651857942052864");
+	CHECK(dec_div(&a, &b, &r) == DEC_OVERFLOW);
+	a = d("1"), b = d("1024");
+	CHECK(dec_div(&a, &b, &r) == 0);
+	CHECK_STR(fmt(r), "0.0009765625");
+}
+
 int main(void)
 {
 	RUN(parse_keeps_exact_coefficient_and_exponent);
+	RUN(mul_is_exact_and_overflows_only_on_too_many_digits);
+	RUN(div_is_exact_or_says_why_not);
 	RUN(parse_uses_only_the_given_length);
 	RUN(parse_reads_within_bounds);
 	RUN(parse_zero_in_every_spelling_is_zero);

@@ -1,0 +1,54 @@
+/*
+ * fuzz arith: exact arithmetic programs, parsed and evaluated.  Input:
+ * PROGRAM NUL JSON (no NUL: the program runs on a fixed record).  A
+ * program taken evaluates the same twice; a value is one valid JSON
+ * value, a number one lib/decimal reads back; an error says something.
+ */
+#include "arith.h"
+#include "buf.h"
+#include "decimal.h"
+#include "fuzz.h"
+#include "scan.h"
+
+static const char doc[] =
+	"{\"a\":0.1,\"b\":3,\"c\":-2.5e3,\"n\":null,\"s\":\"x\",\"t\":true,"
+	"\"z\":0,\"big\":99999999999999999999,\"o\":{\"p\":[1,2.25]}}";
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *ps, *js;
+	size_t pn, jn;
+	if (!fuzz_split(data, size, &ps, &pn, &js, &jn)) {
+		js = doc;
+		jn = sizeof doc - 1;
+	}
+	char *src = fuzz_cstr((const uint8_t *)ps, pn);
+	struct arith *a = arith_parse(src);
+	free(src);
+	if (!a)
+		return 0;
+	static struct scan_record r;
+	struct scan_error se;
+	if (scan_record(&r, js, jn, &se) == 0) {
+		struct buf out = {0}, again = {0};
+		char err[256] = "", err2[256] = "";
+		enum arith_status st = arith_eval(a, &r, &out, err, sizeof err);
+		enum arith_status st2 = arith_eval(a, &r, &again, err2,
+						   sizeof err2);
+		FUZZ_CHECK(st == st2);
+		if (st == ARITH_VALUE) {
+			FUZZ_CHECK(out.len == again.len &&
+				   !memcmp(out.p, again.p, out.len));
+			FUZZ_CHECK(scan_validate(out.p, out.len, &se) == 0);
+			struct dec d;
+			if (out.p[0] == '-' || (out.p[0] >= '0' && out.p[0] <= '9'))
+				FUZZ_CHECK(dec_parse(out.p, out.len, &d) == 0);
+		} else if (st == ARITH_ERROR) {
+			FUZZ_CHECK(err[0] && !strcmp(err, err2));
+		}
+		buf_free(&out);
+		buf_free(&again);
+	}
+	arith_free(a);
+	return 0;
+}
