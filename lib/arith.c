@@ -245,34 +245,32 @@ static bool word(struct parser *p, const char *w)
 	return true;
 }
 
-static struct node *parse_and(struct parser *p)
+/* next (w next)...: the operands of and (w "and") or of or, left first. */
+static struct node *parse_joined(struct parser *p, const char *w,
+				 enum kind k,
+				 struct node *(*next)(struct parser *))
 {
-	struct node *n = parse_cmp(p);
+	struct node *n = next(p);
 	while (!p->bad) {
 		skip_ws(p);
-		if (!word(p, "and"))
+		if (!word(p, w))
 			break;
 		struct node *l = n;
-		n = node_new(K_AND);
+		n = node_new(k);
 		n->l = l;
-		n->r = parse_cmp(p);
+		n->r = next(p);
 	}
 	return n;
 }
 
+static struct node *parse_and(struct parser *p)
+{
+	return parse_joined(p, "and", K_AND, parse_cmp);
+}
+
 static struct node *parse_or(struct parser *p)
 {
-	struct node *n = parse_and(p);
-	while (!p->bad) {
-		skip_ws(p);
-		if (!word(p, "or"))
-			break;
-		struct node *l = n;
-		n = node_new(K_OR);
-		n->l = l;
-		n->r = parse_and(p);
-	}
-	return n;
+	return parse_joined(p, "or", K_OR, parse_and);
 }
 
 struct arith *arith_parse(const char *src)
