@@ -1446,6 +1446,28 @@ static void other_verbs_option(const struct cli_verb *v, const char *word)
 	}
 }
 
+/* getopt_long takes a prefix of one option's name (--dup for --dupes)
+ * and refuses a prefix of several: say which, exit 2. */
+static void refuse_ambiguous(const struct cli_verb *v,
+			     const struct option *lo, const char *word)
+{
+	if (strncmp(word, "--", 2) != 0 || !word[2])
+		return;
+	size_t n = strlen(word + 2), k = 0;
+	char list[256] = "";
+	for (; lo->name; lo++) {
+		if (strncmp(lo->name, word + 2, n) != 0)
+			continue;
+		size_t len = strlen(list);
+		snprintf(list + len, sizeof list - len, "%s--%s",
+			 k ? ", " : "", lo->name);
+		k++;
+	}
+	if (k > 1)
+		cli_verb_usage_error(v, "option '%s' is ambiguous (%s)", word,
+				     list);
+}
+
 int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 		    const char *shortopts, const struct option *longopts)
 {
@@ -1470,6 +1492,7 @@ int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 				 (int)strcspn(arg, "="), arg);
 		if (c == ':')
 			cli_verb_usage_error(v, "%s needs an argument", word);
+		refuse_ambiguous(v, longopts, word);
 		refuse_near(v, v, longopts, word, NULL);
 		other_verbs_option(v, word);
 		cli_verb_usage_error(v, "unknown option '%s'", word);

@@ -187,6 +187,23 @@ Try 'dedup --help' for more information."
 	assert_line --index 0 "window: unknown option '--state-file'"
 }
 
+@test "a prefix of one option is that option; a prefix of several is refused, naming them" {
+	printf '%s\n' '{"a":1}' '{"a":1}' > in
+	run dedup -k .a --dup d in
+	assert_success
+	assert_output '{"a":1}'
+	assert_equal "$(cat d)" '{"a":1}'
+	run dedup -k .a --stat in
+	assert_failure 2
+	assert_line --index 0 "dedup: option '--stat' is ambiguous (--state, --stats)"
+	run window --tumble 1m -t .a --s in
+	assert_failure 2
+	assert_line --index 0 "window: option '--s' is ambiguous (--slide, --session, --state, --shard, --stats)"
+	run txlog cat t --as 2>&1
+	assert_failure 2
+	assert_line --index 0 "txlog: cat: --as needs an argument"
+}
+
 @test "an empty or folder state name is refused before any output, and no lock is left" {
 	printf '{"t":1,"id":1}\n' > in.ndjson
 	mkdir d
