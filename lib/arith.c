@@ -2,7 +2,8 @@
  * arith: parse once into a small tree, evaluate per record on the
  * scanner's bytes with lib/decimal.  Precedence as jq's: unary minus,
  * then * /, then + -, then comparisons (not chained), then and, then
- * or; left to right within a level, and and or stop early as jq's do.
+ * or, then a pipe into floor, ceil, round, trunc or fabs; left to right
+ * within a level, and and or stop early as jq's do.
  */
 #include "arith.h"
 
@@ -16,11 +17,12 @@
 #include "scan.h"
 #include "xalloc.h"
 
-enum kind { K_NUM, K_PATH, K_NEG, K_BIN, K_AND, K_OR };
+enum kind { K_NUM, K_PATH, K_NEG, K_BIN, K_AND, K_OR, K_INT };
 
 struct node {
 	enum kind kind;
 	char op; /* K_BIN: + - * /, or = ! < l > g for == != < <= > >= */
+	enum dec_to_int how; /* K_INT: floor ceil round trunc */
 	struct dec num;
 	struct path path;
 	struct node *l, *r;
@@ -68,7 +70,7 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static struct node *parse_or(struct parser *p);
+static struct node *parse_pipe(struct parser *p);
 
 /* A number literal as jq lexes one with digits before any point. */
 static struct node *parse_number(struct parser *p)
@@ -154,7 +156,7 @@ static struct node *parse_unary(struct parser *p)
 	if (c == '(') {
 		p->i++;
 		p->depth++;
-		struct node *x = parse_or(p);
+		struct node *x = parse_pipe(p);
 		p->depth--;
 		skip_ws(p);
 		if (p->s[p->i] != ')')
@@ -273,10 +275,46 @@ static struct node *parse_or(struct parser *p)
 	return parse_joined(p, "or", K_OR, parse_and);
 }
 
+/* A value piped to floor, ceil, round, trunc or fabs (jq's math on one
+ * number), each exact on a decimal: 0.57 * 100 | floor is 57, where
+ * libjq's 56.99999999999999 floors to 56. */
+static struct node *parse_pipe(struct parser *p)
+{
+	static const struct {
+		const char *name;
+		enum dec_to_int how;
+		bool abs;
+	} fns[] = {{"floor", DEC_FLOOR, false}, {"ceil", DEC_CEIL, false},
+		   {"round", DEC_ROUND, false}, {"trunc", DEC_TRUNC, false},
+		   {"fabs", DEC_TRUNC, true}};
+	struct node *n = parse_or(p);
+	while (!p->bad) {
+		skip_ws(p);
+		if (p->s[p->i] != '|' || p->s[p->i + 1] == '=')
+			break; /* |= is an update */
+		p->i++;
+		skip_ws(p);
+		size_t k = 0;
+		while (k < sizeof fns / sizeof *fns && !word(p, fns[k].name))
+			k++;
+		if (k == sizeof fns / sizeof *fns) {
+			p->bad = true;
+			break;
+		}
+		struct node *x = n;
+		n = node_new(fns[k].abs ? K_NEG : K_INT);
+		n->how = fns[k].how;
+		n->op = fns[k].abs ? 'a' : 0;
+		n->l = x;
+		p->computes = true;
+	}
+	return n;
+}
+
 struct arith *arith_parse(const char *src)
 {
 	struct parser p = {.s = src};
-	struct node *root = parse_or(&p);
+	struct node *root = parse_pipe(&p);
 	skip_ws(&p);
 	if (p.bad || p.s[p.i] || !p.computes) {
 		node_free(root);
@@ -375,10 +413,13 @@ static struct val eval(struct ctx *c, const struct node *n)
 		t = y.kind == V_BOOL ? y.truth : y.kind == V_NUM;
 		return (struct val){.kind = V_BOOL, .truth = t};
 	}
-	if (n->kind == K_NEG) {
+	if (n->kind == K_NEG || n->kind == K_INT) {
 		if (x.kind != V_NUM)
-			return other();
-		x.num.coef = -x.num.coef;
+			return other(); /* libjq says "number required" */
+		if (n->kind == K_INT)
+			x.num = dec_integral(&x.num, n->how);
+		else if (n->op != 'a' || x.num.coef < 0)
+			x.num.coef = -x.num.coef; /* minus, or fabs of one */
 		return x;
 	}
 	struct val y = eval(c, n->r);

@@ -1,8 +1,9 @@
 /*
  * arith: a jq program of plain paths and number literals joined by
- * + - * / and at most one comparison (.price * .qty, .ms / 1000,
- * .a + .b > 100), evaluated in exact decimal where libjq would use
- * doubles and answer 0.1 * 3 with 0.30000000000000004.
+ * + - * / and compared, joined by and/or, piped into floor, ceil, round,
+ * trunc or fabs (.price * .qty, .ms / 1000, .a + .b > 100,
+ * .pct * 100 | floor), evaluated in exact decimal where libjq would use
+ * doubles: 0.1 * 3 is 0.3, not 0.30000000000000004.
  *
  * Only numbers (and null for +, as jq has it) are computed here; any
  * other operand (a string to concatenate, an object to merge) is left

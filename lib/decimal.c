@@ -306,6 +306,37 @@ int dec_fits(const struct dec *d)
 	return mag(n.coef) < pow10_u128(DEC_DIGITS);
 }
 
+struct dec dec_integral(const struct dec *a, enum dec_to_int how)
+{
+	struct dec d = dec_normalize(*a);
+	if (d.exp >= 0)
+		return d;
+	/* |a| = q + f / 10^k with 0 <= f < 10^k; past 38 places q is 0 */
+	u128 m = mag(d.coef), q = 0, f = m, unit;
+	int k = d.exp < -DEC_DIGITS ? -1 : -d.exp;
+	if (k >= 0) {
+		unit = pow10_u128(k);
+		q = m / unit;
+		f = m % unit;
+	}
+	int neg = d.coef < 0, up; /* up: away from zero by one */
+	switch (how) {
+	case DEC_FLOOR:
+		up = neg && f;
+		break;
+	case DEC_CEIL:
+		up = !neg && f;
+		break;
+	case DEC_ROUND: /* half away from zero: f >= unit / 2 */
+		up = k >= 0 && f >= pow10_u128(k) / 2;
+		break;
+	default:
+		up = 0;
+	}
+	q += (u128)up;
+	return (struct dec){neg ? -(__int128)q : (__int128)q, 0};
+}
+
 static u128 gcd_u128(u128 a, u128 b)
 {
 	while (b) {

@@ -41,6 +41,11 @@ enum { DEC_OVERFLOW = -1, DEC_ENDLESS = -2, DEC_BY_ZERO = -3 };
  * when the quotient has no finite decimal expansion (1 / 3). */
 int dec_div(const struct dec *a, const struct dec *b, struct dec *out);
 
+/* To an integer, as C's floor, ceil, round (half away from zero) and
+ * trunc do. */
+enum dec_to_int { DEC_FLOOR, DEC_CEIL, DEC_ROUND, DEC_TRUNC };
+struct dec dec_integral(const struct dec *a, enum dec_to_int how);
+
 /* Compare by value: 1.0 equals 1. */
 int dec_cmp(const struct dec *a, const struct dec *b);
 

@@ -589,11 +589,37 @@ TEST(div_is_exact_or_says_why_not)
 	CHECK_STR(fmt(r), "0.0009765625");
 }
 
+TEST(integral_floors_ceils_rounds_and_truncates_exactly)
+{
+	static const struct {
+		const char *in, *floor, *ceil, *round, *trunc;
+	} c[] = {
+		{"56.99999999999999", "56", "57", "57", "56"},
+		{"57", "57", "57", "57", "57"},
+		{"2.5", "2", "3", "3", "2"},
+		{"-2.5", "-3", "-2", "-3", "-2"},
+		{"-0.4", "-1", "0", "0", "0"},
+		{"0.5", "0", "1", "1", "0"},
+		{"1.5e300", "1.5e+300", "1.5e+300", "1.5e+300", "1.5e+300"},
+		{"1e-50", "0", "1", "0", "0"},
+		{"-1e-50", "-1", "0", "0", "0"},
+		{"0.49999999999999999999999999999999999999", "0", "1", "0", "0"},
+	};
+	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+		struct dec a = d(c[i].in);
+		CHECK_STR(fmt(dec_integral(&a, DEC_FLOOR)), c[i].floor);
+		CHECK_STR(fmt(dec_integral(&a, DEC_CEIL)), c[i].ceil);
+		CHECK_STR(fmt(dec_integral(&a, DEC_ROUND)), c[i].round);
+		CHECK_STR(fmt(dec_integral(&a, DEC_TRUNC)), c[i].trunc);
+	}
+}
+
 int main(void)
 {
 	RUN(parse_keeps_exact_coefficient_and_exponent);
 	RUN(mul_is_exact_and_overflows_only_on_too_many_digits);
 	RUN(div_is_exact_or_says_why_not);
+	RUN(integral_floors_ceils_rounds_and_truncates_exactly);
 	RUN(parse_uses_only_the_given_length);
 	RUN(parse_reads_within_bounds);
 	RUN(parse_zero_in_every_spelling_is_zero);
