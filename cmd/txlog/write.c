@@ -31,6 +31,7 @@
 #include "timefmt.h"
 #include "txlog.h"
 #include "value.h"
+#include "wm.h"
 #include "xalloc.h"
 #include "zio.h"
 
@@ -410,6 +411,15 @@ static void ingest_prep(void *wctx, const struct line *ln, void *slot,
 	if (cli_line_fault(ln, LINES_DEFAULT_MAX, NULL, rec, true, &is_json,
 			   msg, sizeof msg)) {
 		s->fault = par_keep(ch, msg, strlen(msg));
+		return;
+	}
+	/* watermark --emit's progress, which window consumes: stored, it
+	 * would be a row of nulls and a _watermark column no one asked for */
+	if (wm_control_line(rec)) {
+		static const char ctl[] = "a _watermark line is watermark "
+			"--emit's progress, not a row (window consumes it; "
+			"leave out --emit)";
+		s->fault = ctl;
 		return;
 	}
 	s->start = rec->start;
