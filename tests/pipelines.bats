@@ -3,6 +3,17 @@
 # output (watermark's _watermark lines, window's panes, dead letters).
 
 load helpers
+bats_require_minimum_version 1.5.0
+
+# stops MESSAGE CMD...: CMD exits 2 with MESSAGE, the one line on
+# standard error, after the records before the bad one
+stops() {
+	local msg=$1
+	shift
+	run --separate-stderr "$@"
+	assert_failure 2
+	assert_equal "$stderr" "$msg"
+}
 
 # records with watermark --emit's lines among them
 emitted() {
@@ -33,4 +44,40 @@ emitted() {
 	emitted | window --tumble 1m -t .t --agg 'n=count()' | txlog append w
 	run sh -c "txlog cat w | jq -c '[.window.start, .n]'"
 	assert_output '["1970-01-01T00:00:00Z",3]'
+}
+
+@test "dlq check passes _watermark lines on unchecked, so window downstream keeps its watermark" {
+	printf '%s\n' '{"id":1,"t":10,"a":1}' '{"id":2,"t":70,"a":2}' \
+		'{"id":3,"t":20,"a":3}' '{"id":4,"t":130}' '{"id":5,"t":30,"a":5}' |
+		watermark -t .t --emit > in.ndjson
+	grep -v '"id":4' in.ndjson |
+		window --tumble 1m -t .t --agg 'n=count()' --late late.want > want
+	# .a > 0 is false for a _watermark line (.a is null): it went to
+	# the dead letters, and window fell back to one batch
+	dlq check -e '.a > 0' --dlq bad.ndjson --stats in.ndjson 2> stats > got.ndjson
+	run jq -c '[.original_record.id, .error_type]' bad.ndjson
+	assert_output '[4,"missing_field"]'
+	run cat stats
+	assert_output --partial '"records_in":8,"records_out":7,"duplicates":0,"late":0,"dead_lettered":1,'
+	grep -v '"id":4' in.ndjson | cmp - got.ndjson
+	window --tumble 1m -t .t --agg 'n=count()' --late late.got got.ndjson > got
+	cmp want got
+	cmp late.want late.got
+	run jq -c .t late.got
+	assert_output '20
+30'
+	# a value that is no time is a bad record, in window's words
+	for s in '{"_watermark":"soon"}' '{"_watermark":null}'; do
+		printf '%s\n' "$s" '{"t":1,"a":1}' > bad.ndjson
+		run window --tumble 1m -t .t bad.ndjson
+		assert_failure 2
+		refused "dlq${output#window}" dlq check -e .a bad.ndjson
+	done
+	run window --tumble 1m -t .t bad.ndjson
+	assert_output 'window: bad.ndjson:1: _watermark: event time must be an RFC 3339 string or a number'
+	# a number is epoch units in window's --time-unit: it passes
+	echo '{"required":["a"]}' > s.json
+	run dlq check --schema s.json <<< '{"_watermark":1714521600123}'
+	assert_success
+	assert_output '{"_watermark":1714521600123}'
 }

@@ -24,7 +24,9 @@
 #include "lines.h"
 #include "par.h"
 #include "scan.h"
+#include "timefmt.h"
 #include "value.h"
+#include "wm.h"
 #include "xalloc.h"
 
 #define MAX_CHECKS 32
@@ -301,6 +303,22 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	const char *type;
 	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->cw.rec, false))
 		return;
+	/* watermark --emit's progress is no record to check: it passes on
+	 * in its place, for window(1), as watermark without --emit passes
+	 * it; checked, its fate would hang on how -e reads null */
+	if (wm_control_line(&w->cw.rec)) {
+		const struct scan_member *m = WM_CONTROL_MEMBER(&w->cw.rec);
+		const char *v = w->cw.rec.p + m->val, *why;
+		int64_t t;
+		/* checked as window will read it, but for a number, whose
+		 * unit (window --time-unit) is not known here */
+		if (*v != '-' && (*v < '0' || *v > '9') &&
+		    time_from_json(v, m->val_end - m->val, TIME_S, &t,
+				   &why) != 0)
+			badrec_set(&s->bad, ch, true, "wrong_type",
+				   "_watermark: %s", why);
+		return;
+	}
 	for (size_t k = 0; k < opt.nchecks; k++)
 		if (eval_check(w, k, &type) != 0)
 			goto failed;
