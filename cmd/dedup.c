@@ -32,6 +32,7 @@
 #include "statefile.h"
 #include "timefmt.h"
 #include "value.h"
+#include "wm.h"
 #include "xalloc.h"
 #include "zio.h"
 
@@ -489,6 +490,15 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 			 opt.reads_fields))
 		return;
 	s->at = BAD_KEY;
+	/* watermark --emit's progress, keyed, was a record: its key
+	 * missing, or [null] or the whole line, kept once and the rest
+	 * counted as duplicates, and window downstream lost them */
+	if (ln->p[w->cw.rec.start] == '{' && wm_control_line(&w->cw.rec)) {
+		badrec_set(&s->bad, ch, true, "wrong_type", "a _watermark "
+			   "line is watermark --emit's progress for window, "
+			   "not a record: run dedup before watermark --emit");
+		return;
+	}
 	buf_reset(&w->cw.scratch);
 	if (opt.nkeys == 0) {
 		value_canon_as(&w->cw.scratch, run.keys, ln->p, ln->len);

@@ -81,3 +81,31 @@ emitted() {
 	assert_success
 	assert_output '{"_watermark":1714521600123}'
 }
+
+@test "dedup and reconcile refuse a _watermark line whatever the key, never key it as a record" {
+	emitted > in.ndjson
+	msg="in.ndjson:2: a _watermark line is watermark --emit's progress for window, not a record: run dedup before watermark --emit"
+	# [.id,.t] read it as [null,null]: kept once, the next ones counted
+	# as duplicates; the whole line was a key --state remembered
+	for k in "-k .id" "-k [.id,.t]" "-k .id -k .t" "" "--keep last" "-k .id --order-by .t"; do
+		stops "dedup: $msg" dedup $k in.ndjson
+	done
+	stops "dedup: $msg" dedup --state s.idx in.ndjson
+	# shard 0 reports it, as a record without a key
+	run dedup -k '[.id]' --shard 1/2 in.ndjson
+	assert_success
+	run dedup -k '[.id]' --dlq bad.ndjson --stats in.ndjson
+	assert_success
+	assert_output --partial '"records_in":6,"records_out":3,"duplicates":0,"late":0,"dead_lettered":3,'
+	run jq -c '[.original_record._watermark, .error_type]' bad.ndjson
+	assert_output '["1970-01-01T00:00:05Z","wrong_type"]
+["1970-01-01T00:00:15Z","wrong_type"]
+["1970-01-01T00:00:25Z","wrong_type"]'
+	grep -v _watermark in.ndjson > plain.ndjson
+	for k in "-k .id" "-k [.id,.t]"; do
+		stops "reconcile: in.ndjson:2: a _watermark line is watermark --emit's progress for window, not a row: compare the records before watermark --emit" \
+			reconcile $k in.ndjson plain.ndjson
+	done
+	refused "reconcile: in.ndjson:2: a _watermark line is watermark --emit's progress for window, not a row: compare the records before watermark --emit" \
+		reconcile summarize -k '[.id]' in.ndjson
+}

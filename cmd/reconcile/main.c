@@ -31,6 +31,7 @@
 #include "par.h"
 #include "reconcile.h"
 #include "scan.h"
+#include "wm.h"
 #include "xalloc.h"
 #include "zio.h"
 
@@ -499,6 +500,18 @@ static bool eval_key(struct worker *w, struct badrec *b, struct par_chunk *ch,
 	return true;
 }
 
+/* watermark --emit's progress is no row: keyed, it was one (its key
+ * missing, or a [null] counted among the rows and the keys). */
+static bool row_line(struct worker *w, struct badrec *b, struct par_chunk *ch)
+{
+	if (!wm_control_line(&w->cw.rec))
+		return true;
+	badrec_set(b, ch, true, "wrong_type", "a _watermark line is "
+		   "watermark --emit's progress for window, not a row: "
+		   "compare the records before watermark --emit");
+	return false;
+}
+
 static void prep(void *wctx, const struct line *ln, void *slot,
 		 struct par_chunk *ch)
 {
@@ -511,7 +524,7 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	s->bad.type = NULL;
 	s->cols = 0;
 	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->cw.rec, true) ||
-	    !eval_key(w, &s->bad, ch, NULL)) {
+	    !row_line(w, &s->bad, ch) || !eval_key(w, &s->bad, ch, NULL)) {
 		if (!keyless) {
 			s->bad.type = NULL;
 			s->skip = true;
