@@ -109,3 +109,18 @@ emitted() {
 	refused "reconcile: in.ndjson:2: a _watermark line is watermark --emit's progress for window, not a row: compare the records before watermark --emit" \
 		reconcile summarize -k '[.id]' in.ndjson
 }
+
+@test "-k .a -k .b keys as -k '[.a,.b]' but for a missing member, as dedup(1) and reconcile(1) say" {
+	printf '%s\n' '{"a":1,"b":2}' '{"b":2,"a":1.0}' '{"a":2,"b":2}' > in.ndjson
+	run dedup -k .a -k .b in.ndjson
+	assert_output - < <(dedup -k '[.a,.b]' in.ndjson 2>&1)
+	printf '%s\n' '{"b":2}' '{"a":null,"b":2}' > gap.ndjson
+	stops 'dedup: gap.ndjson:1: missing key .a' dedup -k .a -k .b gap.ndjson
+	run dedup -k '[.a,.b]' gap.ndjson
+	assert_success
+	assert_output '{"b":2}
+dedup: 1 record dropped: duplicates (--dupes FILE keeps them)'
+	stops 'reconcile: gap.ndjson:1: missing key .a' reconcile -k .a -k .b gap.ndjson gap.ndjson
+	run reconcile -k '[.a,.b]' gap.ndjson gap.ndjson
+	assert_success
+}
