@@ -124,3 +124,32 @@ dedup: 1 record dropped: duplicates (--dupes FILE keeps them)'
 	run reconcile -k '[.a,.b]' gap.ndjson gap.ndjson
 	assert_success
 }
+
+@test "dlq retry passes _watermark lines on in their place, never to the command" {
+	emitted > in.ndjson
+	for j in 1 3; do
+		# the command would fail on one: none reaches it
+		run dlq retry -j $j --retries 0 -- sh -c 'grep -q _watermark && exit 9; echo ok' < in.ndjson
+		assert_success
+		assert_output 'ok
+{"_watermark":"1970-01-01T00:00:05Z"}
+ok
+{"_watermark":"1970-01-01T00:00:15Z"}
+ok
+{"_watermark":"1970-01-01T00:00:25Z"}'
+		run --separate-stderr dlq retry -j $j --stats -- sh -c 'jq -c .id; sleep 0.0$((RANDOM % 5))' < in.ndjson
+		assert_success
+		assert_equal "${stderr%%,\"seconds\"*}" '{"tool":"dlq","records_in":6,"records_out":6,"duplicates":0,"late":0,"dead_lettered":0,"bytes_in":162,"bytes_out":120,"attempts":3,"retried":0'
+		assert_output - <<'E'
+1
+{"_watermark":"1970-01-01T00:00:05Z"}
+2
+{"_watermark":"1970-01-01T00:00:15Z"}
+3
+{"_watermark":"1970-01-01T00:00:25Z"}
+E
+	done
+	printf '%s\n' '{"_watermark":"soon"}' > bad.ndjson
+	refused 'dlq: <stdin>:1: _watermark: not an RFC 3339 time' \
+		dlq retry -- cat < bad.ndjson
+}

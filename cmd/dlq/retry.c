@@ -43,6 +43,7 @@
 #include "lines.h"
 #include "scan.h"
 #include "timefmt.h"
+#include "wm.h"
 #include "xalloc.h"
 
 #define MAX_PERMANENT 32
@@ -479,7 +480,10 @@ static void wait_input(int in)
 	}
 }
 
-static void admit(const struct line *ln, const char *name)
+/* A record joins the window, its command started; a control line
+ * (watermark --emit's progress) joins it done, its output itself, so it
+ * goes on in its place among the outputs. */
+static void admit(const struct line *ln, const char *name, bool control)
 {
 	while (rt.n == opt.jobs) {
 		step(-1);
@@ -498,6 +502,13 @@ static void admit(const struct line *ln, const char *name)
 	j->ok = false;
 	j->status = 0;
 	buf_reset(&j->err_line);
+	if (control) {
+		buf_reset(&j->stdout_buf);
+		buf_add(&j->stdout_buf, j->rec.p, j->rec.len);
+		j->ok = true;
+		j->state = J_DONE;
+		return;
+	}
 	start(j);
 }
 
@@ -506,13 +517,27 @@ static void admit(const struct line *ln, const char *name)
  * hand a command.  A bad one waits for the records before it, so the
  * output, the letters and the record that stops the run are in input
  * order, whatever -j. */
-static bool good_line(const struct line *ln, const char *name)
+static bool good_line(const struct line *ln, const char *name, bool *control)
 {
 	static struct scan_record rec; /* reused; reachable at exit */
 	char msg[512];
 	bool is_json;
 	const char *type = cli_line_fault(ln, opt.max_line, "--max-line", &rec,
 					  false, &is_json, msg, sizeof msg);
+	*control = !type && wm_control_line(&rec);
+	if (*control) { /* no record for command: passed on, as check does */
+		const struct scan_member *m = WM_CONTROL_MEMBER(&rec);
+		const char *v = rec.p + m->val, *why;
+		int64_t t;
+		/* a number is epoch units in window's --time-unit */
+		if (*v != '-' && (*v < '0' || *v > '9') &&
+		    time_from_json(v, m->val_end - m->val, TIME_S, &t,
+				   &why) != 0) {
+			*control = false;
+			type = "wrong_type";
+			snprintf(msg, sizeof msg, "_watermark: %s", why);
+		}
+	}
 	if (!type)
 		return true;
 	while (rt.n) {
@@ -664,9 +689,10 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 				continue;
 			}
 			cli_stats.records_in++;
-			if (!good_line(&ln, lines_name(in)))
+			bool control;
+			if (!good_line(&ln, lines_name(in), &control))
 				continue;
-			admit(&ln, lines_name(in));
+			admit(&ln, lines_name(in), control);
 		}
 		cli_stats.bytes_in += lines_bytes(in);
 		lines_close(in);
