@@ -153,3 +153,13 @@ E
 	refused 'dlq: <stdin>:1: _watermark: not an RFC 3339 time' \
 		dlq retry -- cat < bad.ndjson
 }
+
+@test "window(1)'s Results display is what window writes, byte for byte" {
+	awk '/^\.Ss Results/ { r = 1; next } r && /^\.Bd/ { b = 1; next }
+	     b && /^\.Ed/ { exit } b { printf "%s", substr($0, $0 ~ /^ / ? 2 : 1) }
+	     END { print "" }' "$BATS_TEST_DIRNAME/../man/window.1" > shown
+	printf '%s\n' '{"t":"2024-05-01T10:05:00Z","c":"EUR","a":1234.00}' \
+		'{"t":"2024-05-01T10:59:59Z","c":"EUR","a":0.50}' |
+		window --tumble 1h -t .t -g .c --agg 'gmv=sum(.a)' > got
+	cmp shown got
+}
