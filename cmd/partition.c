@@ -386,10 +386,17 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 		return;
 	char c0 = ln->p[w->cw.rec.start];
 	/* A _watermark line is progress for window's key (-g) or beside
-	 * -t; for dedup's and reconcile's it is a record like any other. */
-	if (c0 == '{' && (opt.tuple || opt.time) &&
-	    wm_control_line(&w->cw.rec)) {
-		control(w, s, ch);
+	 * -t; dedup and reconcile, whose keys -k is, refuse it as a
+	 * record, so it is a bad record here, before any partition. */
+	if (c0 == '{' && wm_control_line(&w->cw.rec)) {
+		if (opt.tuple || opt.time)
+			control(w, s, ch);
+		else
+			badrec_set(&s->bad, ch, true, "wrong_type", "a "
+				   "_watermark line is watermark --emit's "
+				   "progress for window, not a record for "
+				   "dedup or reconcile: give -g for window's "
+				   "partitions");
 		return;
 	}
 

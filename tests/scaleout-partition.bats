@@ -193,10 +193,13 @@ J
 	run sh -c 'partition -n 3 -g .currency -t .event_time -o q marked 2>&1 >/dev/null'
 	assert_success
 	assert_output "partition: $(grep -c _watermark marked) records dropped: _watermark lines replaced by -t's (leaving out -t keeps them)"
-	# with -k a _watermark line is a record: it has no .order_id
-	run partition -n 3 -k .order_id marked
-	assert_failure 2
-	assert_output --partial 'marked:2: missing key .order_id'
+	# with -k, or no key, a _watermark line is no record: dedup and
+	# reconcile would refuse it in their partitions, whatever the key
+	for k in '-k .order_id' "-k [.order_id]" ''; do
+		run partition -n 3 $k marked
+		assert_failure 2
+		assert_output --partial "partition: marked:2: a _watermark line is watermark --emit's progress for window, not a record for dedup or reconcile: give -g for window's partitions"
+	done
 }
 
 @test "the watermark reaches each partition before its next record and at the end" {
