@@ -294,6 +294,20 @@ static void worker_free(void *wctx)
 	cli_worker_free(w);
 }
 
+const char *dlq_control_fault(const struct scan_record *rec, char *msg,
+			      size_t len)
+{
+	const struct scan_member *m = WM_CONTROL_MEMBER(rec);
+	const char *v = rec->p + m->val, *why;
+	int64_t t;
+	if (*v == '-' || (*v >= '0' && *v <= '9'))
+		return NULL;
+	if (time_from_json(v, m->val_end - m->val, TIME_S, &t, &why) == 0)
+		return NULL;
+	snprintf(msg, len, "_watermark: %s", why);
+	return "wrong_type";
+}
+
 static void prep(void *wctx, const struct line *ln, void *slot,
 		 struct par_chunk *ch)
 {
@@ -307,16 +321,9 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	 * in its place, for window(1), as watermark without --emit passes
 	 * it; checked, its fate would hang on how -e reads null */
 	if (wm_control_line(&w->cw.rec)) {
-		const struct scan_member *m = WM_CONTROL_MEMBER(&w->cw.rec);
-		const char *v = w->cw.rec.p + m->val, *why;
-		int64_t t;
-		/* checked as window will read it, but for a number, whose
-		 * unit (window --time-unit) is not known here */
-		if (*v != '-' && (*v < '0' || *v > '9') &&
-		    time_from_json(v, m->val_end - m->val, TIME_S, &t,
-				   &why) != 0)
-			badrec_set(&s->bad, ch, true, "wrong_type",
-				   "_watermark: %s", why);
+		char m[256];
+		if ((type = dlq_control_fault(&w->cw.rec, m, sizeof m)))
+			badrec_set(&s->bad, ch, true, type, "%s", m);
 		return;
 	}
 	for (size_t k = 0; k < opt.nchecks; k++)

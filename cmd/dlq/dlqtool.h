@@ -22,6 +22,14 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv);
 int dlq_purge_main(const struct cli_verb *v, int argc, char **argv);
 int dlq_retry_main(const struct cli_verb *v, int argc, char **argv);
 
+/* check.c: a {"_watermark":...} line (wm_control_line) is watermark
+ * --emit's progress, which check and retry pass on in its place, not a
+ * record: NULL when its value is a time as window reads one (a number
+ * is epoch units in window's --time-unit, unknown here), else the
+ * error type with "_watermark: why" in msg. */
+const char *dlq_control_fault(const struct scan_record *rec, char *msg,
+			      size_t len);
+
 /* schema.c */
 struct schema;
 struct schema *schema_load(const char *path, char *err, size_t errlen);

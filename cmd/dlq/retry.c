@@ -524,20 +524,10 @@ static bool good_line(const struct line *ln, const char *name, bool *control)
 	bool is_json;
 	const char *type = cli_line_fault(ln, opt.max_line, "--max-line", &rec,
 					  false, &is_json, msg, sizeof msg);
+	/* no record for command: passed on, as check passes it */
 	*control = !type && wm_control_line(&rec);
-	if (*control) { /* no record for command: passed on, as check does */
-		const struct scan_member *m = WM_CONTROL_MEMBER(&rec);
-		const char *v = rec.p + m->val, *why;
-		int64_t t;
-		/* a number is epoch units in window's --time-unit */
-		if (*v != '-' && (*v < '0' || *v > '9') &&
-		    time_from_json(v, m->val_end - m->val, TIME_S, &t,
-				   &why) != 0) {
-			*control = false;
-			type = "wrong_type";
-			snprintf(msg, sizeof msg, "_watermark: %s", why);
-		}
-	}
+	if (*control && (type = dlq_control_fault(&rec, msg, sizeof msg)))
+		*control = false;
 	if (!type)
 		return true;
 	while (rt.n) {
