@@ -60,6 +60,7 @@ static struct {
 	struct cli_side late; /* --late FILE */
 	struct dlq *dlq;
 	uint64_t too_late, controls;
+	uint64_t emitted; /* --emit's own _watermark lines */
 	bool said_behind, said_extra;
 	uint64_t late_dropped; /* --late drop: said at the end */
 	int64_t *lags; /* --analyze: ingest - event, ns */
@@ -303,6 +304,7 @@ static void apply(const struct line *ln, const char *name, void *slot)
 		jw_time(&run.out, w);
 		buf_addc(&run.out, '}');
 		cli_out_line(run.out.p, run.out.len);
+		run.emitted++;
 	}
 }
 
@@ -430,7 +432,8 @@ static _Noreturn void finish(int status)
 			jw_key(&b, "watermark", 0);
 			jw_time(&b, w);
 		}
-		buf_addf(&b, ",\"watermarks_replaced\":%" PRIu64,
+		buf_addf(&b, ",\"watermarks\":%" PRIu64
+			 ",\"watermarks_replaced\":%" PRIu64, run.emitted,
 			 run.controls);
 		snprintf(extra, sizeof extra, "%s", b.p);
 		buf_free(&b);

@@ -209,3 +209,22 @@ print(sum(json.loads(l, parse_float=decimal.Decimal)["gmv"] for l in sys.stdin))
 	assert_success
 	assert_output ''
 }
+
+@test "--stats add up from tool to tool: watermark's records_out and watermarks are window's records_in" {
+	gen -n 2000 -s 3 > raw.ndjson
+	dedup -k .order_id --stats raw.ndjson 2> s.dedup |
+		watermark -t .event_time --delay 1m --late late.ndjson --emit --stats 2> s.wm |
+		window --tumble 10m -t .event_time -g .currency --agg 'n=count()' --stats 2> s.win > panes
+	st() { grep '^{' "$1" | jq -r "$2"; }
+	[ "$(st s.dedup .records_in)" = 2000 ]
+	[ "$(st s.dedup '.records_out + .duplicates')" = 2000 ]
+	[ "$(st s.wm .records_in)" = "$(st s.dedup .records_out)" ]
+	[ "$(st s.wm '.records_out + .too_late')" = "$(st s.wm .records_in)" ]
+	[ "$(st s.wm .too_late)" = "$(wc -l < late.ndjson)" ]
+	[ "$(st s.wm .watermarks)" = "$(grep -c '^{"_watermark"' <(dedup -k .order_id raw.ndjson 2>/dev/null | watermark -t .event_time --delay 1m --late drop --emit 2>/dev/null))" ]
+	[ "$(st s.win .records_in)" = "$(st s.wm '.records_out + .watermarks')" ]
+	# every record the watermark passed is in one pane (none too late
+	# for window: its watermark is watermark's)
+	[ "$(st s.win .too_late)" = 0 ]
+	[ "$(jq -s 'map(.n) | add' panes)" = "$(st s.wm .records_out)" ]
+}
