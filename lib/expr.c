@@ -849,6 +849,87 @@ static bool inexact_number(const char *p, size_t n, bool strings, char *num,
 	return false;
 }
 
+/* Whether s[0..n) occurs in p[0..pn). */
+static bool holds(const char *p, size_t pn, const char *s, size_t n)
+{
+	for (const char *q = p; n && (size_t)(p + pn - q) >= n; q++) {
+		q = memchr(q, s[0], (size_t)(p + pn - q) - n + 1);
+		if (!q)
+			return false;
+		if (!memcmp(q, s, n))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether the number t[0..n) carries a double's noise: more than 15
+ * significant digits (DBL_DIG: every decimal of 15 survives a double),
+ * as 0.1 + 0.2 gives 0.30000000000000004, unless it is an integer below
+ * 2^53.
+ */
+static bool noisy(const char *t, size_t n)
+{
+	size_t sig = 0, zeros = 0;
+	bool lead = true, integer = true;
+	for (size_t i = 0; i < n; i++) {
+		char c = t[i];
+		if (c == 'e' || c == 'E')
+			return sig > 15;
+		if (c == '.')
+			integer = false;
+		if (c < '0' || c > '9' || (c == '0' && lead))
+			continue;
+		lead = false;
+		if (c == '0') {
+			zeros++;
+		} else {
+			sig += zeros + 1;
+			zeros = 0;
+		}
+	}
+	if (sig <= 15)
+		return false;
+	if (!integer || n > 17)
+		return true;
+	double v = strtod(t, NULL);
+	return v >= 9007199254740992.0 || v <= -9007199254740992.0;
+}
+
+/*
+ * A number libjq computed with a double's noise in its value p[0..n),
+ * written as a number or as a string (tostring) -- unless the record or
+ * the program holds it as written, a value passed through.  Its text in
+ * num.
+ */
+static bool double_noise(const char *p, size_t n, const char *rec,
+			 size_t rn, const char *src, char *num, size_t numcap)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t a = i, len;
+		if (p[i] == '"') {
+			for (i++; i < n && p[i] != '"'; i++)
+				if (p[i] == '\\')
+					i++;
+			a++;
+			len = i - a;
+			if (!len || len != strspn(p + a, "-+.eE0123456789"))
+				continue; /* not a number's text */
+		} else if (p[i] == '-' || (p[i] >= '0' && p[i] <= '9')) {
+			len = strspn(p + a, "-+.eE0123456789");
+			i += len - 1;
+		} else {
+			continue;
+		}
+		if (!noisy(p + a, len) || holds(rec, rn, p + a, len) ||
+		    holds(src, strlen(src), p + a, len))
+			continue;
+		snprintf(num, numcap, "%.*s", (int)(len > 40 ? 40 : len), p + a);
+		return true;
+	}
+	return false;
+}
+
 enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 			   const char **val, size_t *vlen, char *err,
 			   size_t errlen)
@@ -971,6 +1052,13 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 		return EXPR_EMPTY;
 	if (count > 1)
 		buf_addc(&e->out, ']');
+	if (double_noise(e->out.p, e->out.len, rec->p, n, e->src, bad,
+			 sizeof bad)) {
+		snprintf(err, errlen, "libjq computed %s in doubles, which "
+			 "may not be the exact value; + - * / of paths and "
+			 "numbers alone are exact (idem(7))", bad);
+		return EXPR_ERROR;
+	}
 	e->count = count;
 	*val = e->out.p;
 	*vlen = e->out.len;

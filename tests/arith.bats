@@ -68,6 +68,25 @@ load helpers
 	assert_output 'dedup: s:1: key .a - .b: string ("x") and number (1) cannot be subtracted'
 }
 
+@test "other programs: a number libjq computed with a double's noise is refused, one passed through is not" {
+	printf '%s\n' '{"t":1,"items":[{"p":0.1},{"p":0.2}],"n":1234567890123456}' > in
+	run window --tumble 1h -t .t --agg 'v=sum(.items | map(.p) | add)' in
+	assert_failure 2
+	assert_output "window: in:1: --agg v=sum(.items | map(.p) | add): libjq computed 0.30000000000000004 in doubles, which may not be the exact value; + - * / of paths and numbers alone are exact (idem(7))"
+	run dedup -k '.items | map(.p) | add | tostring' in
+	assert_failure 2
+	assert_output --partial 'libjq computed 0.30000000000000004 in doubles'
+	run dedup -k '[.n * 10]' in # past 2^53: no longer sure
+	assert_failure 2
+	assert_output --partial 'libjq computed 12345678901234560 in doubles'
+	# an integer below 2^53, the record's own numbers, the program's
+	# own text, and 15 digits or fewer pass
+	printf '%s\n' '{"t":1,"items":[{"p":0.1},{"p":0.2}],"n":1234567890123456,"f":0.30000000000000004}' > in
+	run window --tumble 1h -t .t -g '[.n * 1, (.f | tostring), "12345678901234567890123", (.items | map(.p * 10) | add)]' --agg 'n=count()' in
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T01:00:00Z"},"key":[1234567890123456,"0.30000000000000004","12345678901234567890123",3],"n":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
 @test "precedence and pipes are jq's: unary minus, * /, + -, comparisons, and, or, |" {
 	printf '%s\n' '{"t":1,"a":1.5,"b":4,"c":0.57}' > in
 	agg() { window --tumble 1h -t .t --agg "x=max($1)" in | jq -c .x; }
