@@ -863,8 +863,36 @@ int state_read_end(struct state_reader *r, char *err, size_t errlen)
 	return read_end(r, NULL, NULL, err, errlen);
 }
 
+/* Whether a whole log record follows at r's position, chained to a
+ * record whose checksum was stored or, its bytes intact, computed: 1
+ * yes, 0 no, -1 on an I/O error.  Leaves the position where it was. */
+static int chained_next(struct state_reader *r, uint64_t stored,
+			uint64_t computed)
+{
+	long at = ftell(r->f);
+	if (at < 0)
+		return -1;
+	int rc = 0;
+	unsigned char len[4], s[8];
+	struct buf rec = {0};
+	uint32_t n = read_full(r->f, len, 4) == 4 ? le32_get(len) : 0;
+	if (n > 0 && n <= STATE_LOG_MAX) {
+		buf_reserve(&rec, n);
+		if (read_full(r->f, rec.p, n) == (ssize_t)n &&
+		    read_full(r->f, s, 8) == 8)
+			rc = le64_get(s) == log_sum(len, rec.p, n, stored) ||
+			     le64_get(s) == log_sum(len, rec.p, n, computed);
+	}
+	buf_free(&rec);
+	if (ferror(r->f) || fseek(r->f, at, SEEK_SET) != 0)
+		return -1;
+	return rc;
+}
+
 /* The records after a snapshot's checksum sum, into log; lg says where
- * the whole ones end. */
+ * the whole ones end.  Bytes after the last whole record are what a
+ * crash left of the next (dropped, and said in lg); a record that fails
+ * its checksum with a whole one after it is damage (refused). */
 static int read_log(struct state_reader *r, uint64_t sum, struct buf *log,
 		    struct state_log *lg, char *err, size_t errlen)
 {
@@ -900,6 +928,26 @@ static int read_log(struct state_reader *r, uint64_t sum, struct buf *log,
 		uint64_t want = log_sum(len, rec.p, n, lg->sum);
 		if (got < 8 || le64_get(s) != want) {
 			lg->dropped += 4 + (uint64_t)n + (uint64_t)got;
+			/* A crash cuts the last record only: the next is
+			 * appended once this one was synced.  A whole
+			 * record after this one, chained to it, proves it
+			 * was written whole and damaged since: dropping
+			 * it would undo commits acted on. */
+			int later = got == 8 ? chained_next(r, le64_get(s),
+							    want)
+					     : 0;
+			if (later < 0)
+				goto io;
+			if (later) {
+				errbuf_set(err, errlen, "%s: damaged state: the "
+					   "log record at byte %" PRIu64 " fails "
+					   "its checksum, and whole records "
+					   "follow it (a crash cuts only the "
+					   "last); refusing it", r->path,
+					   lg->at);
+				buf_free(&rec);
+				return -1;
+			}
 			break;
 		}
 		buf_add(log, len, 4);

@@ -57,7 +57,9 @@
  * it.  A record is acted on only once fdatasync returned, so the one
  * thing a crash leaves is a last record cut short or unwritten: the
  * bytes after the last whole record are dropped (the reader says how
- * many) and cut off at the next append.
+ * many) and cut off at the next append.  A record that fails its
+ * checksum with a whole record chained to it after it is damage, and
+ * the reader refuses the file.
  */
 #ifndef IDEM_STATEFILE_H
 #define IDEM_STATEFILE_H

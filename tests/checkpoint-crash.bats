@@ -121,3 +121,25 @@ S
 	assert_failure 2
 	assert_output --partial 'checksum mismatch'
 }
+
+@test "a flipped byte in a log record with a commit after it is refused, not taken for a crash and undone" {
+	printf '{"a":1}\n{"a":2}\n' > in.ndjson
+	checkpoint read -s st in.ndjson > /dev/null
+	checkpoint commit -s st
+	# the snapshot, then the read's records and the commit's: a crash
+	# cuts only the last, so a bad first one with whole ones after it
+	# is damage; dropping them would hand batch 1 out again
+	cp st good
+	at=$((32 + $(od -An -tu8 -j 24 -N8 st | tr -d ' ') + 8))
+	printf 'X' | dd of=st bs=1 seek=$((at + 6)) conv=notrunc 2>/dev/null
+	cp st flipped
+	refused "checkpoint: st: damaged state: the log record at byte $at fails its checksum, and whole records follow it (a crash cuts only the last); refusing it" \
+		checkpoint read -s st in.ndjson
+	cmp st flipped
+	# the last record flipped is what a crash can leave: dropped, said
+	cp good st
+	printf 'X' | dd of=st bs=1 seek=$(($(wc -c < st) - 9)) conv=notrunc 2>/dev/null
+	run checkpoint status -s st
+	assert_success
+	assert_line -n 0 --partial 'are an unfinished commit'
+}

@@ -263,13 +263,14 @@ E
 	# checkpoint: last batch, pending batch, issued, delivered at 2^64-1
 	checkpoint read -s ck "$PWD/in.ndjson" > /dev/null
 	checkpoint commit -s ck
+	# a read of nothing new leaves a snapshot without a log (records
+	# after a crafted snapshot would no longer chain: damage, refused)
+	checkpoint read -s ck "$PWD/in.ndjson"
 	for off in 32 40 48 56; do
 		cp ck c2
 		"$CRAFT" c2 $off 18446744073709551615
-		run checkpoint read -s c2 "$PWD/in.ndjson"
-		assert_failure 2
-		# (the log record after the crafted snapshot no longer chains: said first)
-		assert_output --partial "checkpoint: c2: damaged state (batch numbers out of order); refusing it"
+		refused "checkpoint: c2: damaged state (batch numbers out of order); refusing it" \
+			checkpoint read -s c2 "$PWD/in.ndjson"
 	done
 	# a source's committed offset past off_t
 	cp ck c2

@@ -549,12 +549,27 @@ TEST(a_log_appends_records_read_back_in_order)
 	CHECK_STR(got, "base|one|three");
 	CHECK_INT(lg.dropped, 0);
 	state_log_close(&lg);
-	/* a flipped byte in a record fails its chained checksum: it and
-	 * what follows are dropped, never read as a record */
+	/* a flipped byte in a record with a whole record after it is
+	 * damage, not a crash (which cuts only the last): refused, not
+	 * dropped with the commits after it */
 	patch_byte(44 + 4, 0x01);
+	CHECK_INT(read_log(got, sizeof got, &lg), -1);
+	expect("damaged state: the log record at byte 44 fails its "
+	       "checksum, and whole records follow it (a crash cuts only "
+	       "the last); refusing it");
+	CHECK_STR(err, want);
+	/* so is one whose stored checksum flipped */
+	patch_byte(44 + 4, 0x01);
+	patch_byte(44 + 4 + 3, 0x80);
+	CHECK_INT(read_log(got, sizeof got, &lg), -1);
+	CHECK_STR(err, want);
+	patch_byte(44 + 4 + 3, 0x80);
+	/* a flipped byte in the last record fails its chained checksum:
+	 * as a crash would leave it, dropped, never read as a record */
+	patch_byte(44 + 15 + 4, 0x01);
 	CHECK_INT(read_log(got, sizeof got, &lg), 0);
-	CHECK_STR(got, "base");
-	CHECK_INT(lg.dropped, 15 + 17);
+	CHECK_STR(got, "base|one");
+	CHECK_INT(lg.dropped, 17);
 	/* a snapshot written anew drops the log */
 	w = state_write_begin_log(path, "ckpt", 2, 3, err, sizeof err);
 	CHECK(w != NULL);
