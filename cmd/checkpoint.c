@@ -55,8 +55,9 @@
 #define STATE_KIND "ckpt"
 /* 2: each source also has flags and, when rotated, the name it was
  * followed from; 3: the counters end with the batch a read delivered
- * whole.  Versions 1 and 2 still load. */
-#define STATE_VERSION 3
+ * whole; 4: the snapshot ends with the folder relative names are
+ * relative to (check_cwd).  Versions 1 to 3 still load. */
+#define STATE_VERSION 4
 #define FP_MAX 1024 /* bytes of a source's start that identify it */
 
 static struct {
@@ -105,6 +106,11 @@ static struct {
 	struct source *src;
 	size_t n, cap;
 	int lock;
+	/* The working folder of the run that saved the snapshot, as
+	 * getcwd() said and as device and inode (version 4; NULL: an
+	 * older state, the folder unknown). */
+	char *cwd;
+	uint64_t cwd_dev, cwd_ino;
 } st;
 
 /*
@@ -385,6 +391,18 @@ static void state_load(void)
 		truncated_state();
 	for (uint64_t k = 0; k < n; k++)
 		get_source(&p, end, version, add_source());
+	free(st.cwd);
+	st.cwd = NULL;
+	if (version >= 4) {
+		size_t clen;
+		if (state_get_str(&p, end, &st.cwd, &clen) ||
+		    state_get_u64(&p, end, &st.cwd_dev) ||
+		    state_get_u64(&p, end, &st.cwd_ino))
+			truncated_state();
+		if (memchr(st.cwd, '\0', clen))
+			cli_die(EXIT_TROUBLE, "%s: damaged state (a NUL in "
+				"its folder's name); refusing it", opt.state);
+	}
 	if (p != end)
 		cli_die(EXIT_TROUBLE, "%s: damaged state (bytes after the "
 				      "last source); refusing it",
@@ -412,6 +430,52 @@ static void state_load(void)
 	    st.pending_batch > st.issued || st.delivered > st.issued)
 		cli_die(EXIT_TROUBLE, "%s: damaged state (batch numbers out "
 			"of order); refusing it", opt.state);
+}
+
+/*
+ * Names are kept as given, so a relative one names a file of the folder
+ * the state was used from; from another folder it names another file or
+ * none, and a known source was taken as rotated or gone (its offset
+ * forgotten, its lines read again when it was named again).  So while
+ * any name is relative, a verb that reaches sources by name runs in the
+ * state's folder (by its name or, moved, by its identity) or is
+ * refused; otherwise this run's folder becomes the state's.  An older
+ * state's folder is unknown: this run's is taken.
+ */
+static void check_cwd(void)
+{
+	char *here = getcwd(NULL, 0);
+	struct stat hs;
+	if (!here || stat(".", &hs) != 0)
+		cli_die(EXIT_TROUBLE, "the working folder: %s",
+			strerror(errno));
+	bool same = st.cwd && (!strcmp(st.cwd, here) ||
+			       ((uint64_t)hs.st_dev == st.cwd_dev &&
+				(uint64_t)hs.st_ino == st.cwd_ino));
+	if (st.cwd && st.cwd[0] && !same) {
+		for (size_t k = 0; k < st.n; k++) {
+			const char *rel = st.src[k].path;
+			if (rel[0] == '/')
+				rel = st.src[k].origin;
+			if (!rel || rel[0] == '/')
+				continue;
+			cli_die(EXIT_TROUBLE, "%s: names its sources relative "
+				"to %s (%s, for one), and this run is in %s, "
+				"where they name other files; run it from %s",
+				opt.state, st.cwd, rel, here, st.cwd);
+		}
+	}
+	if (st.cwd && !strcmp(st.cwd, here) &&
+	    (uint64_t)hs.st_dev == st.cwd_dev &&
+	    (uint64_t)hs.st_ino == st.cwd_ino) {
+		free(here);
+		return;
+	}
+	free(st.cwd);
+	st.cwd = here;
+	st.cwd_dev = (uint64_t)hs.st_dev;
+	st.cwd_ino = (uint64_t)hs.st_ino;
+	save_full = true; /* the next snapshot says so */
 }
 
 static _Noreturn void save_failed(const char *err)
@@ -445,6 +509,10 @@ static void state_save(void)
 		state_put_u64(&b, st.n);
 		for (size_t k = 0; k < st.n; k++)
 			put_source(&b, &st.src[k]);
+		state_put_str(&b, st.cwd ? st.cwd : "",
+			      st.cwd ? strlen(st.cwd) : 0);
+		state_put_u64(&b, st.cwd_dev);
+		state_put_u64(&b, st.cwd_ino);
 		struct state_writer *w = state_write_begin_log(
 			opt.state, STATE_KIND, STATE_VERSION, b.len, err,
 			sizeof err);
@@ -1991,6 +2059,8 @@ int main(int argc, char **argv)
 			"made it; a wrong name?); nothing committed",
 			opt.state);
 	state_load();
+	if (strcmp(verb, "commit") != 0) /* commit names no source */
+		check_cwd();
 	int status = EXIT_OK;
 	if (!strcmp(verb, "read")) {
 		do_read(args, nargs);

@@ -372,3 +372,33 @@ E
 {"b":2}
 E
 }
+
+@test "a state whose sources are named relative to its folder is refused from another folder, not read as other files" {
+	mkdir d1 d2
+	printf '{"n":%d}\n' 1 2 > d1/a.ndjson
+	echo '{"m":1}' > d2/a.ndjson
+	(cd d1 && checkpoint run -s ../st a.ndjson -- cat > /dev/null)
+	# from d2, a.ndjson is another file: taken as a rotation, d1's
+	# offset was forgotten and its lines read again from d1 later
+	cd d2
+	refused "checkpoint: ../st: names its sources relative to $BATS_TEST_TMPDIR/d1 (a.ndjson, for one), and this run is in $BATS_TEST_TMPDIR/d2, where they name other files; run it from $BATS_TEST_TMPDIR/d1" \
+		checkpoint read -s ../st a.ndjson
+	refused "checkpoint: ../st: names its sources relative to $BATS_TEST_TMPDIR/d1 (a.ndjson, for one), and this run is in $BATS_TEST_TMPDIR/d2, where they name other files; run it from $BATS_TEST_TMPDIR/d1" \
+		checkpoint status -s ../st
+	# the folder moved is still the folder: it goes on where it stopped
+	cd ..
+	mv d1 moved
+	echo '{"n":3}' >> moved/a.ndjson
+	cd moved
+	run checkpoint run -s ../st a.ndjson -- cat
+	assert_success
+	assert_output '{"n":3}'
+	# names given whole reach the same files from anywhere
+	cd ..
+	checkpoint run -s abs "$PWD/moved/a.ndjson" -- cat > /dev/null
+	echo '{"n":4}' >> moved/a.ndjson
+	cd d2
+	run checkpoint run -s ../abs "$BATS_TEST_TMPDIR/moved/a.ndjson" -- cat
+	assert_success
+	assert_output '{"n":4}'
+}

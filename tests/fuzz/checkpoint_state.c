@@ -59,6 +59,7 @@ static void forget(void)
 		free(st.src[k].origin);
 	}
 	free(st.src);
+	free(st.cwd);
 	memset(&st, 0, sizeof st);
 	state_log_close(&slog);
 	nbat = ndirty = plan_from = 0;
