@@ -41,8 +41,12 @@
  * without --ttl: they never expire) follow the timed ones, 16 bytes
  * each, not widened to 24; written only when there are such keys, so
  * version 1 is what every other state still is, and loads. */
-#define STATE_VERSION 3
-/* 3: the keys' fingerprints are of value.h's canonical form with times
+#define STATE_VERSION 4
+/* 4: as 3, and the -t its keys' times are of follows the keys, so a
+ * run of another -t (whose times are of another clock) is refused, not
+ * judged against them; written only with --ttl, so 3 is what every
+ * other state still is.
+ * 3: the keys' fingerprints are of value.h's canonical form with times
  * as instants; 1 and 2 hold them of the text form (VALUE_KEYS_TEXT), and
  * such a state goes on with text keys, saved as 1 or 2 again: a key it
  * holds is never missed for being spelled as it was, and never split
@@ -318,8 +322,34 @@ static void state_load(void)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		load_keys(r, le64_get(c), false);
 	}
+	char *was = NULL; /* the -t of the keys' times (format 4) */
+	if (version >= 4 && has_times) {
+		unsigned char c[8];
+		if (state_read(r, c, 8, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		if (le64_get(c) > 65536)
+			cli_die(EXIT_TROUBLE, "%s: damaged state (-t)",
+				opt.state_path);
+		size_t tlen = (size_t)le64_get(c);
+		was = xmalloc(tlen + 1);
+		if (state_read(r, was, tlen, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+		was[tlen] = '\0';
+	}
 	if (state_read_end(r, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
+	/* Both runs keep times: they must be of one -t.  (A run without
+	 * --ttl drops them; a state without them never expires a key.) */
+	if (was && opt.ttl && strcmp(was, expr_source(opt.time)) != 0) {
+		static struct buf msg; /* reachable at exit, as was is not */
+		buf_addf(&msg, "%s: state was written with -t '%s', not '%s' "
+			 "(its keys' times and watermark are of that -t); "
+			 "use a new state file", opt.state_path, was,
+			 expr_source(opt.time));
+		free(was);
+		cli_die(EXIT_TROUBLE, "%s", msg.p);
+	}
+	free(was);
 	run.loading = NULL;
 	run.live_after_expire = fpset_count(run.seen);
 }
@@ -391,10 +421,13 @@ static void state_save(void)
 		fpset_each(run.seen, save_one, &c);
 	uint64_t count = fpset_count(run.seen) - c.untimed;
 	size_t desc_len = strlen(run.key_desc);
-	uint64_t len = 28 + desc_len + count * (times ? 24 : 16) +
-		       (c.untimed ? 8 + c.untimed * 16 : 0);
 	uint32_t version = run.keys == VALUE_KEYS_TEXT ? (c.untimed ? 2 : 1)
-						       : STATE_VERSION;
+			   : times ? STATE_VERSION
+				   : STATE_VERSION - 1;
+	const char *tsrc = version >= 4 ? expr_source(opt.time) : NULL;
+	uint64_t len = 28 + desc_len + count * (times ? 24 : 16) +
+		       (c.untimed ? 8 + c.untimed * 16 : 0) +
+		       (tsrc ? 8 + strlen(tsrc) : 0);
 	struct state_writer *w = state_write_begin_gen(opt.state_path,
 						       STATE_KIND, version, len,
 						       &run.gen, err,
@@ -414,6 +447,8 @@ static void state_save(void)
 		c.pass = 2;
 		fpset_each(run.seen, save_one, &c);
 	}
+	if (tsrc)
+		state_put_str(&c.b, tsrc, strlen(tsrc));
 	save_flush(&c);
 	buf_free(&c.b);
 	if (c.failed) {

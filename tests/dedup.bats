@@ -258,6 +258,32 @@ J
 	assert_output "dedup: s.idx: state was written for keys '-k .id', not '-k .v'; use a new state file"
 }
 
+@test "--state with --ttl refuses a run of another -t, whose times are of another clock; --ttl and --time-unit may change" {
+	printf '{"id":1,"t":100,"u":9000}\n{"id":2,"t":200,"u":9000}\n' > a.ndjson
+	dedup -k .id -t .t --ttl 150s --state s.idx a.ndjson > /dev/null
+	cp s.idx kept
+	# judged by .u, id 1's time (100 of .t) is far behind .u's 9000:
+	# it was forgotten and passed again, without a word
+	refused "dedup: s.idx: state was written with -t '.t', not '.u' (its keys' times and watermark are of that -t); use a new state file" \
+		dedup -k .id -t .u --ttl 150s --state s.idx a.ndjson
+	cmp s.idx kept
+	# the times are instants: another unit or a longer --ttl reads them
+	run dedup -k .id -t .t --ttl 1h --time-unit ms --state s.idx <<-'E'
+	{"id":1,"t":210000}
+	{"id":3,"t":210000}
+	E
+	assert_success
+	assert_output - <<-'E'
+	{"id":3,"t":210000}
+	dedup: 1 record dropped: duplicates (--dupes FILE keeps them)
+	E
+	# without --ttl the times go, and a later -t may start them anew
+	dedup -k .id --state s.idx /dev/null
+	run dedup -k .id -t .u --ttl 1h --state s.idx a.ndjson
+	assert_success
+	assert_output "dedup: 2 records dropped: duplicates (--dupes FILE keeps them)"
+}
+
 @test "--state held by another process exits 75" {
 	orders > in.ndjson
 	flock s.idx.lock sleep 3 &

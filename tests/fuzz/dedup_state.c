@@ -4,8 +4,8 @@
  * cli_die unwinds back here instead of exiting, and what the decoder
  * allocated on the way is freed).  An accepted state is written back by
  * state_save() and read again: the same keys, of the same form (a state
- * of format 1 or 2 keeps text keys, 3 instants).  Keys are "-k .id"; bit 3
- * of the first byte turns --ttl on.  See state.h for bits 0-2.
+ * of format 1 or 2 keeps text keys, 3 and 4 instants).  Keys are "-k .id";
+ * bit 3 of the first byte turns --ttl on (-t .t).  See state.h for bits 0-2.
  */
 #include "cli.h"
 #include "state.h"
@@ -92,6 +92,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		out = fuzz_file("out.state");
 		run.key_desc = desc;
 		run.key_desc_base = strlen(desc); /* no --shard */
+		char err[256];
+		opt.time = expr_compile(".t", err, sizeof err); /* --ttl's -t */
+		FUZZ_CHECK(opt.time != NULL);
 	}
 	bool ttl = size && (data[0] & 8);
 	fuzz_state_write(in, STATE_KIND, data, size);
