@@ -375,6 +375,18 @@ J
 	assert_output 5
 }
 
+@test "a state is of instants: a next run may read its epoch numbers in another --time-unit" {
+	printf '{"t":10}\n{"t":70}\n' | window --tumble 1m -t .t --state w.st > out
+	printf '{"t":100000}\n{"t":130000}\n' | window --tumble 1m -t .t --time-unit ms --state w.st >> out
+	printf '{"t":"1970-01-01T00:03:00Z"}\n' | window --tumble 1m -t .t --state w.st >> out
+	run cat out
+	assert_output - <<-'E'
+	{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+	{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+	{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+	E
+}
+
 @test "--batch: a replay of the batch that wrote the state fires what it fired; the next batch goes on" {
 	printf '{"t":10,"v":1}\n{"t":70,"v":2}\n' > b1.ndjson
 	printf '{"t":75,"v":3}\n{"t":130,"v":4}\n' > b2.ndjson
