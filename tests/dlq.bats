@@ -431,6 +431,33 @@ letter() {
 J
 }
 
+@test "purge refuses while a replay is pending, and waits for one running: purged lines would leave a record's new letter beside its original" {
+	L='{"original_record":{"id":%d},"error_type":"x","error_message":"m","retry_count":0,"failed_at":"%s","replayable":true,"source":{"tool":"t","file":"f","line":1}}\n'
+	printf "$L" 1 2020-01-01T00:00:00Z 2 2099-01-01T00:00:00Z 3 2099-01-01T00:00:00Z > q
+	dlq replay q > out
+	# ids 2 and 3 fail again: their letters follow the three read
+	dlq check -e '.id == 1' --dlq q < out > /dev/null
+	cp q before
+	refused "dlq: q: a replay is pending (q.replay); nothing purged: commit it ('dlq replay q --commit'), or replay again, first" \
+		dlq purge --older-than 1d q
+	cmp q before
+	# the replay not committed rolls back whole: each record once
+	run dlq replay q
+	assert_success
+	assert_output - <<-'E'
+	dlq: q: an unfinished replay rolled back: 2 entries it dead-lettered again removed, the originals kept
+	{"id":1}
+	{"id":2}
+	{"id":3}
+	E
+	dlq replay q --commit
+	flock q.lock sleep 3 &
+	sleep 0.3
+	run dlq purge --older-than 1d q
+	assert_failure 75
+	wait
+}
+
 @test "a letter longer than 64M, for a record check let through, is read back: counted, replayed, purged" {
 	# a line just under check's 64M limit; its envelope is over it
 	{ printf '{"a":0,"p":"'; head -c 67108700 /dev/zero | tr '\0' x; printf '"}\n'; } > big.ndjson

@@ -743,8 +743,32 @@ int dlq_purge_main(const struct cli_verb *v, int argc, char **argv)
 	if (optind + 1 != argc)
 		cli_verb_usage_error(v, "name one dead-letter FILE");
 	must_exist(argv[optind]);
-	struct purge pg = {.before = time_now() - older};
 	char err[512];
+	/* A pending replay's ledger counts the lines FILE held when it
+	 * read them: its rollback takes the lines after that many for
+	 * what its command dead-lettered again.  Lines purged from before
+	 * them would move re-letters in front of that count, to be kept
+	 * beside their originals (a record twice).  So a purge waits for
+	 * a replay running (the replay lock) and refuses a pending one. */
+	const char *path = argv[optind];
+	int lk = commit_lock(path, err, sizeof err);
+	if (lk == -2)
+		cli_die(EXIT_TEMPFAIL, "%s", err);
+	if (lk < 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	struct dlq_ledger_entry *pend;
+	size_t npend;
+	int lr = dlq_ledger_read(path, &pend, &npend, NULL, NULL, NULL, err,
+				 sizeof err);
+	if (lr < 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	if (lr > 0) {
+		free(pend);
+		cli_die(EXIT_TROUBLE, "%s: a replay is pending (%s.replay); "
+			"nothing purged: commit it ('dlq replay %s --commit'), "
+			"or replay again, first", path, path, path);
+	}
+	struct purge pg = {.before = time_now() - older};
 	int rc = rewrite(argv[optind], purge_line, &pg, err, sizeof err);
 	if (rc < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
