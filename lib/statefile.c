@@ -704,6 +704,13 @@ struct state_reader *state_read_begin_gen(const char *path,
 		errbuf_set(err, errlen, "%s: read: %s", path, strerror(errno));
 		goto fail;
 	}
+	if ((size_t)got < sizeof hdr && got >= 8 &&
+	    memcmp(hdr, STATE_MAGIC, 8) == 0) {
+		/* the magic says it is one: damage, not a wrong file */
+		errbuf_set(err, errlen, "%s: truncated (header cut short); "
+			   "refusing a damaged state", path);
+		goto fail;
+	}
 	if ((size_t)got < sizeof hdr || memcmp(hdr, STATE_MAGIC, 8) != 0) {
 		errbuf_set(err, errlen, "%s: not an idem state file", path);
 		goto fail;

@@ -250,6 +250,14 @@ J
 	assert_output 'dedup: s.idx: not an idem state file'
 }
 
+@test "--state cut inside its header is refused as damaged, not as some other file" {
+	echo '{"id":1}' > in.ndjson
+	dedup -k .id --state s.idx in.ndjson > /dev/null
+	truncate -s 20 s.idx
+	refused "dedup: s.idx: truncated (header cut short); refusing a damaged state" \
+		dedup -k .id --state s.idx in.ndjson
+}
+
 @test "--state refuses a state written for other keys" {
 	orders > in.ndjson
 	dedup -k .id --state s.idx in.ndjson > /dev/null

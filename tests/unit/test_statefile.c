@@ -163,6 +163,21 @@ TEST(truncated_payload)
 	CHECK_STR(err, want);
 }
 
+TEST(truncated_header)
+{
+	/* the magic there, the rest of the header cut: damage, said so */
+	CHECK_INT(write_state("dedup", 1), 0);
+	CHECK_INT(truncate(path, 20), 0);
+	CHECK_INT(read_state(), -1);
+	expect("truncated (header cut short); refusing a damaged state");
+	CHECK_STR(err, want);
+	/* cut inside the magic: no telling it was one */
+	CHECK_INT(truncate(path, 5), 0);
+	CHECK_INT(read_state(), -1);
+	expect("not an idem state file");
+	CHECK_STR(err, want);
+}
+
 TEST(truncated_checksum)
 {
 	CHECK_INT(write_state("dedup", 1), 0);
@@ -662,6 +677,7 @@ int main(void)
 	RUN(flipped_payload_byte_is_a_checksum_mismatch);
 	RUN(flipped_checksum_byte_is_a_checksum_mismatch);
 	RUN(truncated_payload);
+	RUN(truncated_header);
 	RUN(truncated_checksum);
 	RUN(wrong_kind);
 	RUN(newer_version);
