@@ -14,8 +14,9 @@
  *
  * The replay ledger, PATH.replay (a statefile of kind "dlqrply"), lists
  * the entries a replay has handed out: the XXH3-64 of each envelope line
- * (so a commit removes exactly those lines, even after a purge moved
- * them) and the fingerprint and retry_count of its record.  While it
+ * (so a commit removes exactly those lines, wherever a rewrite moved
+ * them; dlq purge waits for the commit, since the rollback below counts
+ * lines) and the fingerprint and retry_count of its record.  While it
  * exists, dlq_put() (dlq.h) gives a record found in it retry_count + 1,
  * so a record that fails again comes back counted, its bytes untouched.
  *
