@@ -75,8 +75,10 @@ struct dlq *dlq_open(const char *path, const char *tool, char *err,
 	d->tool = xstrdup(tool);
 	struct dlq_ledger_entry *e;
 	size_t n;
-	int r = dlq_ledger_read(path, &e, &n, NULL, NULL, &d->ledger_keys, err,
-				errlen);
+	bool orphan; /* another file's (this one was made or replaced
+		      * since): its records were not handed out from here */
+	int r = dlq_ledger_read(path, &e, &n, NULL, NULL, &d->ledger_keys,
+				&orphan, err, errlen);
 	if (r < 0) {
 		close(fd);
 		free(d->path);
@@ -84,7 +86,9 @@ struct dlq *dlq_open(const char *path, const char *tool, char *err,
 		free(d);
 		return NULL;
 	}
-	if (r > 0) {
+	if (r > 0 && orphan)
+		free(e);
+	if (r > 0 && !orphan) {
 		d->ledger = fpset_new(true);
 		for (size_t k = 0; k < n; k++) {
 			uint64_t *pay;

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memrchr */
 #include "dlq_ledger.h"
 
 #include <errno.h>
@@ -19,9 +20,55 @@
 #define LEDGER_KIND "dlqrply"
 /* 1 had no base line count, 2 no delivered; before 4 the fingerprints
  * were of the text form (VALUE_KEYS_TEXT): such a ledger is read with
- * it, so a record it handed out is known again when it fails again. */
-#define LEDGER_VERSION 4
+ * it, so a record it handed out is known again when it fails again.
+ * 5: which file it is of, after delivered (struct file_id). */
+#define LEDGER_VERSION 5
 #define ENTRY 32
+#define ID_PREFIX 4096
+
+/*
+ * The file a ledger is of: its device and inode, and its first bytes up
+ * to its last newline within ID_PREFIX (whole lines, which only appends
+ * follow while the replay is pending: a torn tail a killed writer left
+ * may be cut, never a line before it).  The bytes tell a file removed
+ * and made again on the same inode number; the inode, a copy.
+ */
+struct file_id {
+	uint64_t dev, ino, len, hash; /* all 0: unknown */
+};
+
+static struct file_id file_id_of(const char *path, uint64_t want_len)
+{
+	struct file_id id = {0};
+	char b[ID_PREFIX];
+	struct stat fs;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return id;
+	size_t got = 0;
+	size_t want = want_len == UINT64_MAX ? sizeof b : (size_t)want_len;
+	while (got < want) {
+		ssize_t r = read(fd, b + got, want - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	if (fstat(fd, &fs) == 0) {
+		id.dev = (uint64_t)fs.st_dev;
+		id.ino = (uint64_t)fs.st_ino;
+		if (want_len == UINT64_MAX) { /* whole lines */
+			const char *nl = got ? memrchr(b, '\n', got) : NULL;
+			got = nl ? (size_t)(nl - b) + 1
+				 : got == sizeof b ? got : 0;
+		}
+		id.len = got;
+		id.hash = XXH3_64bits(b, got);
+	}
+	close(fd);
+	return id;
+}
 
 char *dlq_ledger_path(const char *dlq_path)
 {
@@ -52,9 +99,14 @@ int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
 		     size_t errlen)
 {
 	struct buf b = {0};
+	struct file_id id = file_id_of(dlq_path, UINT64_MAX);
 	state_put_u64(&b, n);
 	state_put_u64(&b, base_lines);
 	state_put_u64(&b, delivered);
+	state_put_u64(&b, id.dev);
+	state_put_u64(&b, id.ino);
+	state_put_u64(&b, id.len);
+	state_put_u64(&b, id.hash);
 	for (size_t k = 0; k < n; k++) {
 		state_put_u64(&b, e[k].line_hash);
 		state_put_u64(&b, e[k].fp.lo);
@@ -77,7 +129,8 @@ int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
 
 int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 		    size_t *n, uint64_t *base_lines, bool *delivered,
-		    enum value_keys *keys, char *err, size_t errlen)
+		    enum value_keys *keys, bool *orphan, char *err,
+		    size_t errlen)
 {
 	char *path = dlq_ledger_path(dlq_path);
 	uint32_t version;
@@ -95,9 +148,15 @@ int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 	const unsigned char *p = data, *end = data + len;
 	uint64_t count, base = UINT64_MAX; /* version 1: the whole file */
 	uint64_t done = 1;                  /* before 3: as taken then */
+	struct file_id was = {0};           /* before 5: unknown */
 	if (state_get_u64(&p, end, &count) ||
 	    (version >= 2 && state_get_u64(&p, end, &base)) ||
 	    (version >= 3 && (state_get_u64(&p, end, &done) || done > 1)) ||
+	    (version >= 5 && (state_get_u64(&p, end, &was.dev) ||
+			      state_get_u64(&p, end, &was.ino) ||
+			      state_get_u64(&p, end, &was.len) ||
+			      state_get_u64(&p, end, &was.hash) ||
+			      was.len > ID_PREFIX)) ||
 	    count != (uint64_t)(end - p) / ENTRY || (end - p) % ENTRY) {
 		errbuf_set(err, errlen, "%s.replay: damaged ledger", dlq_path);
 		free(data);
@@ -109,6 +168,12 @@ int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 		*delivered = done == 1;
 	if (keys)
 		*keys = version < 4 ? VALUE_KEYS_TEXT : VALUE_KEYS_INSTANT;
+	if (orphan) {
+		struct file_id is = was.dev || was.ino
+					    ? file_id_of(dlq_path, was.len)
+					    : was;
+		*orphan = memcmp(&is, &was, sizeof is) != 0;
+	}
 	*e = xcalloc(count + 1, sizeof **e);
 	for (uint64_t k = 0; k < count; k++) {
 		struct dlq_ledger_entry *x = &(*e)[k];

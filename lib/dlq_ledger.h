@@ -68,12 +68,17 @@ int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
 		     size_t n, uint64_t base_lines, bool delivered, char *err,
 		     size_t errlen);
 /* 1 and *e (malloc'd) when there is a ledger, 0 when none, -1 error.
- * base_lines, delivered and keys may be NULL (a ledger of an older
- * format reads as delivered, as it was taken then, and before version 4
- * with fingerprints of the text form). */
+ * base_lines, delivered, keys and orphan may be NULL (a ledger of an
+ * older format reads as delivered, as it was taken then, and before
+ * version 4 with fingerprints of the text form).  *orphan: the ledger
+ * was written for another file than the one now at dlq_path (it was
+ * removed or replaced since the replay, or a commit's rename was
+ * not followed by the ledger's removal); a ledger from before version 5
+ * does not say, and is taken as this file's. */
 int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 		    size_t *n, uint64_t *base_lines, bool *delivered,
-		    enum value_keys *keys, char *err, size_t errlen);
+		    enum value_keys *keys, bool *orphan, char *err,
+		    size_t errlen);
 
 int dlq_ledger_remove(const char *dlq_path, char *err, size_t errlen);
 

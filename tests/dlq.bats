@@ -372,9 +372,38 @@ J
 J
 	run dlq replay bad.ndjson -- sh -c 'cat > got'
 	assert_success
-	assert_output 'dlq: bad.ndjson: the last replay had committed; its ledger removed'
+	assert_output 'dlq: bad.ndjson: the last replay had committed (or the file was replaced since); its ledger removed'
 	[ "$(wc -l < got)" = 3 ]
 	[ ! -s bad.ndjson ]
+}
+
+@test "a replay's ledger is of its file: one replaced since is not rolled back by it, nor does it count a new file's letters as retries" {
+	L='{"original_record":{"id":%d},"error_type":"x","error_message":"m","retry_count":%d,"failed_at":"2024-01-01T00:00:0%dZ","replayable":true,"source":{"tool":"t","file":"f","line":1}}\n'
+	printf "$L" 1 0 1 2 0 2 > q
+	dlq replay q > /dev/null
+	# q replaced by a copy kept elsewhere: its lines past the ledger's
+	# count are no letters of that replay's command, and stay
+	{ printf "$L" 1 0 1 3 0 3 4 0 4; printf "$L" 1 2 5; } > other
+	cp other q.new
+	mv q.new q
+	run dlq replay q -- false
+	assert_failure 2
+	assert_line -n 0 "dlq: q: replaced since the last replay (its ledger is of the file there before); ledger removed, nothing rolled back"
+	cmp q other
+	printf "$L" 7 0 7 > q
+	dlq replay q > /dev/null
+	# removed and made again (on the same inode number, often): a
+	# record failing now is a first failure here, not a retry
+	rm q
+	echo '{"id":7}' | dlq check -e '.id != 7' --dlq q > /dev/null
+	run jq -c .retry_count q
+	assert_output 0
+	run dlq replay q -- cat
+	assert_success
+	assert_output - <<-'E'
+	dlq: q: the last replay had committed (or the file was replaced since); its ledger removed
+	{"id":7}
+	E
 }
 
 @test "a replay that succeeds removes the replayed entries only" {

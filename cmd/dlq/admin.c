@@ -488,8 +488,9 @@ static void settle_ledger(const char *path, bool quiet)
 {
 	char err[512];
 	struct settle st = {0};
+	bool orphan;
 	int r = dlq_ledger_read(path, &st.e, &st.n, &st.base, NULL, &st.keys,
-				err, sizeof err);
+				&orphan, err, sizeof err);
 	if (r < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (r == 0)
@@ -504,7 +505,16 @@ static void settle_ledger(const char *path, bool quiet)
 				st.originals++;
 		lines_close(in);
 	}
-	if (st.originals > 0) {
+	if (st.originals > 0 && orphan) {
+		/* FILE was replaced since the replay (its ledger says which
+		 * file it was of): the ledger's base counts the old file's
+		 * lines, and a rollback by it would take this file's
+		 * entries for re-letters */
+		if (!quiet)
+			cli_warn("%s: replaced since the last replay (its "
+				 "ledger is of the file there before); ledger "
+				 "removed, nothing rolled back", path);
+	} else if (st.originals > 0) {
 		qsort(st.e, st.n, sizeof *st.e, fp_cmp);
 		st.used = xcalloc(st.n + 1, sizeof *st.used);
 		if (rewrite(path, unreplay_line, &st, err, sizeof err) != 0)
@@ -515,8 +525,9 @@ static void settle_ledger(const char *path, bool quiet)
 				 "the originals kept", path, st.dropped,
 				 st.dropped == 1 ? "y" : "ies");
 	} else if (!quiet) {
-		cli_warn("%s: the last replay had committed; its ledger "
-			 "removed", path);
+		cli_warn("%s: the last replay had committed%s; its ledger "
+			 "removed", path, orphan ? " (or the file was replaced "
+			 "since)" : "");
 	}
 	if (dlq_ledger_remove(path, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
@@ -614,7 +625,7 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 	if (commit) {
 		bool delivered;
 		int r = dlq_ledger_read(path, &p.e, &p.n, NULL, &delivered,
-					NULL, err, sizeof err);
+					NULL, NULL, err, sizeof err);
 		if (r < 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		/* only what reached the reader: a replay whose output
@@ -758,12 +769,14 @@ int dlq_purge_main(const struct cli_verb *v, int argc, char **argv)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	struct dlq_ledger_entry *pend;
 	size_t npend;
-	int lr = dlq_ledger_read(path, &pend, &npend, NULL, NULL, NULL, err,
-				 sizeof err);
+	bool orphan;
+	int lr = dlq_ledger_read(path, &pend, &npend, NULL, NULL, NULL,
+				 &orphan, err, sizeof err);
 	if (lr < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
-	if (lr > 0) {
+	if (lr > 0)
 		free(pend);
+	if (lr > 0 && !orphan) {
 		cli_die(EXIT_TROUBLE, "%s: a replay is pending (%s.replay); "
 			"nothing purged: commit it ('dlq replay %s --commit'), "
 			"or replay again, first", path, path, path);
