@@ -1539,10 +1539,49 @@ static int emit_batch(struct feed *f)
 
 /* Make a batch pending: the one already pending, or a new one.  Returns
  * false when there is nothing new. */
+/* Whether the call's FILE|DIR args name source s: the file itself (by
+ * name or identity), a folder it is in, or the name it was rotated
+ * from. */
+static bool named_by(const struct source *s, char **args, int nargs)
+{
+	char *dir = state_path_dir(s->path);
+	struct stat d, o;
+	bool have_dir = stat(dir, &d) == 0;
+	bool have_origin = s->origin && stat(s->origin, &o) == 0;
+	free(dir);
+	for (int i = 0; i < nargs; i++) {
+		struct stat a;
+		if (!strcmp(s->path, args[i]) ||
+		    (s->origin && !strcmp(s->origin, args[i])))
+			return true;
+		if (stat(args[i], &a) != 0)
+			continue;
+		if ((uint64_t)a.st_dev == s->dev && (uint64_t)a.st_ino == s->ino)
+			return true;
+		if (have_origin && a.st_dev == o.st_dev && a.st_ino == o.st_ino)
+			return true; /* the name it was rotated from, reached */
+		if (S_ISDIR(a.st_mode) && have_dir && a.st_dev == d.st_dev &&
+		    a.st_ino == d.st_ino)
+			return true;
+	}
+	return false;
+}
+
 static bool prepare(char **args, int nargs)
 {
-	if (st.pending_batch)
+	if (st.pending_batch) {
+		/* The pending batch goes out again as it was, whatever this
+		 * call names: say so of a source it does not name, whose
+		 * lines the caller would not look for. */
+		for (size_t j = 0; nargs && j < nbat; j++)
+			if (!named_by(&st.src[bat[j]], args, nargs))
+				cli_warn("%s: not named in this call, but its "
+					 "lines are in batch %" PRIu64 ", pending "
+					 "since an earlier call: emitted again "
+					 "with it ('checkpoint reset' drops it)",
+					 st.src[bat[j]].path, st.pending_batch);
 		return true;
+	}
 	if (nargs == 0)
 		cli_usage_error("no FILE or DIR to read");
 	/* run --until-empty: the sources of the batch before are planned

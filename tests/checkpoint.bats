@@ -433,3 +433,38 @@ J
 	assert_failure 2
 	assert_output "checkpoint: f: truncated or rewritten since batch 3 was read; it cannot be replayed ('checkpoint reset' to drop it)"
 }
+
+@test "a pending batch goes out again whatever the call names, and a source it does not name is said" {
+	echo '{"a":1}' > a
+	echo '{"b":1}' > b
+	checkpoint read -s st a > /dev/null
+	run checkpoint read -s st b
+	assert_success
+	assert_output - <<-'E'
+	checkpoint: a: not named in this call, but its lines are in batch 1, pending since an earlier call: emitted again with it ('checkpoint reset' drops it)
+	{"a":1}
+	E
+	# named by another name, or by its folder: nothing to say
+	run checkpoint read -s st ./a
+	assert_output '{"a":1}'
+	run checkpoint read -s st "$PWD"
+	assert_output '{"a":1}'
+	checkpoint commit -s st
+	run checkpoint read -s st b
+	assert_output - <<-'E'
+	checkpoint: a: a known source not named in this call; left at offset 8 of 8
+	{"b":1}
+	E
+	checkpoint commit -s st
+	# a file rotated away is named by the name it was rotated from
+	echo '{"a":2}' >> a
+	mv a a.1
+	echo '{"a":3}' > a
+	checkpoint read -s st a b > /dev/null 2>&1
+	run checkpoint read -s st ./a b
+	assert_success
+	assert_output - <<-'E'
+	{"a":2}
+	{"a":3}
+	E
+}
