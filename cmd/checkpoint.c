@@ -730,9 +730,46 @@ static size_t idx_get(const struct idx *x, uint64_t a, uint64_t b)
 	return idx_next(x, a, b, &pos);
 }
 
+static const char *base_name(const char *s)
+{
+	const char *slash = strrchr(s, '/');
+	return slash ? slash + 1 : s;
+}
+
+/* A name is its folder and its last part: "./a", "a" and "d/../a" name
+ * one file, and a source named one way in a call is the one named the
+ * other way in the next (its rotation followed, not lost).  Hashed by
+ * the last part and the folder's identity (one stat a name, so that
+ * same_name() meets only names that are likely the same); by its text
+ * when the folder is gone. */
 static uint64_t name_hash(const char *s)
 {
-	return XXH3_64bits(s, strlen(s));
+	const char *b = base_name(s);
+	char *d = state_path_dir(s);
+	struct stat x;
+	uint64_t h = stat(d, &x) == 0
+			     ? XXH3_64bits_withSeed(b, strlen(b),
+						    (uint64_t)x.st_ino ^
+							((uint64_t)x.st_dev
+							 << 32))
+			     : XXH3_64bits(s, strlen(s));
+	free(d);
+	return h;
+}
+
+static bool same_name(const char *a, const char *b)
+{
+	if (!strcmp(a, b))
+		return true;
+	if (strcmp(base_name(a), base_name(b)) != 0)
+		return false;
+	char *da = state_path_dir(a), *db = state_path_dir(b);
+	struct stat x, y;
+	bool same = stat(da, &x) == 0 && stat(db, &y) == 0 &&
+		    x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+	free(da);
+	free(db);
+	return same;
 }
 
 /* The regular files beside a path (symlinks are not followed): where a
@@ -894,7 +931,7 @@ static void take_rotated(struct matching *m, const char *name,
 	uint64_t h = name_hash(name);
 	while ((k = idx_next(&m->oname, h, 0, &it)) != SIZE_MAX) {
 		struct source *e = &m->old[k];
-		if (e->matched || !e->origin || strcmp(e->origin, name))
+		if (e->matched || !e->origin || !same_name(e->origin, name))
 			continue;
 		pos = xgrow(pos, &cap, np, sizeof *pos, 8);
 		pos[np++] = k;
@@ -1021,7 +1058,7 @@ static struct source *named_at(struct matching *m, const char *name)
 	uint64_t h = name_hash(name);
 	while ((k = idx_next(&m->oname, h, 0, &it)) != SIZE_MAX) {
 		struct source *e = &m->old[k];
-		if (!e->matched && !e->origin && !strcmp(e->path, name))
+		if (!e->matched && !e->origin && same_name(e->path, name))
 			return e;
 	}
 	return NULL;

@@ -402,3 +402,19 @@ E
 	assert_success
 	assert_output '{"n":4}'
 }
+
+@test "a rotation is followed whatever spelling names the file (a, ./a): its old file is finished first" {
+	printf '{"a":%d}\n' 1 2 > a
+	checkpoint read -s st a > /dev/null
+	checkpoint commit -s st
+	echo '{"a":3}' >> a
+	mv a a.1
+	echo '{"b":1}' > a
+	run checkpoint read -s st ./a
+	assert_success
+	assert_output - <<-'E'
+	checkpoint: ./a: rotated; finishing the old file as ./a.1 first
+	{"a":3}
+	{"b":1}
+	E
+}
