@@ -775,6 +775,8 @@ void cli_reject(struct dlq *dlq, void (*stop)(int status),
  * and inode when it exists, else its folder's real path and its name. */
 struct file_key {
 	bool exists;
+	bool pipe; /* a pipe or socket: exists, and carries records on */
+	bool sock; /* a socket, which may be read and written both */
 	dev_t dev;
 	ino_t ino;
 	char *name; /* !exists: realpath(folder) "/" base, or NULL */
@@ -784,12 +786,17 @@ static void file_key(const char *path, int fd, struct file_key *k)
 {
 	struct stat sb;
 	k->name = NULL;
+	k->pipe = k->sock = false;
 	k->exists = path ? stat(path, &sb) == 0 : fstat(fd, &sb) == 0;
 	if (k->exists) {
 		k->dev = sb.st_dev;
 		k->ino = sb.st_ino;
-		/* a terminal, a pipe or /dev/null is no file to lose */
-		if (!S_ISREG(sb.st_mode))
+		/* A pipe or socket is one too: --dlq /dev/stdout when stdout
+		 * is a pipe would mix dead letters into the records its
+		 * reader takes.  A terminal or /dev/null is no file to lose. */
+		k->sock = S_ISSOCK(sb.st_mode);
+		k->pipe = S_ISFIFO(sb.st_mode) || k->sock;
+		if (!S_ISREG(sb.st_mode) && !k->pipe)
 			k->exists = false;
 		return;
 	}
@@ -853,7 +860,10 @@ void cli_check_outputs(const struct cli_output *outs, size_t n,
 		bool is_stdin = !strcmp(in[j], "-");
 		struct file_key f;
 		file_key(is_stdin ? NULL : in[j], 0, &f);
-		for (size_t i = 0; f.exists && i < n && !msg[0]; i++)
+		/* (a socket on stdin and stdout, as under inetd, is one
+		 * connection read and written, not an input overwritten) */
+		for (size_t i = 0; f.exists && !f.sock && i < n && !msg[0];
+		     i++)
 			if (file_same(&f, &k[i]))
 				snprintf(msg, sizeof msg,
 					 "%s is also an input%s: a file "
@@ -875,6 +885,15 @@ void cli_check_outputs(const struct cli_output *outs, size_t n,
 				   !strcmp(outs[j].what, "--dlq");
 			if (both && !dlq)
 				continue;
+			if (k[i].pipe) {
+				snprintf(msg, sizeof msg,
+					 "%s and %s are one pipe: its reader "
+					 "would get the records of both mixed; "
+					 "name two",
+					 out_name(&outs[i], b1, sizeof b1),
+					 out_name(&outs[j], b2, sizeof b2));
+				break;
+			}
 			snprintf(msg, sizeof msg,
 				 both ? "%s and %s are one file: a dead-letter "
 				       "file holds dead letters alone, or dlq "
