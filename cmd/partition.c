@@ -466,6 +466,8 @@ static void finish(int status)
 	if (opt.dir) {
 		if (status == EXIT_OK)
 			close_dir();
+		else /* DIR never appears: --stats says none went out */
+			cli_stats.records_out = cli_stats.bytes_out = 0;
 	} else {
 		cli_out_commit();
 	}
@@ -480,7 +482,8 @@ static void finish(int status)
 	}
 	cli_out_close();
 	/* the input's own watermark lines, which -t's replace */
-	if (status == EXIT_OK)
+	/* at a stop too, unless DIR, which a stop never publishes */
+	if (status == EXIT_OK || !opt.dir)
 		cli_dropped(run.replaced, "_watermark lines replaced by -t's",
 			    "leaving out -t");
 	cli_exit(status);

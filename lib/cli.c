@@ -562,13 +562,30 @@ void cli_out_close(void)
 		out_fail();
 }
 
+/* The input a loop is inside of, whose bytes join bytes_in only at its
+ * end: read at print time (reading) or as last told (reading_bytes). */
+static const struct lines *reading;
+static uint64_t reading_bytes;
+
+void cli_stats_reading(const struct lines *in, uint64_t bytes)
+{
+	reading = in;
+	reading_bytes = bytes;
+}
+
 void cli_stats_print(const char *extra)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double secs = (double)(now.tv_sec - started.tv_sec) +
 		      (double)(now.tv_nsec - started.tv_nsec) / 1e9;
-	const struct cli_stats *s = &cli_stats;
+	struct cli_stats now_s = cli_stats, *s = &now_s;
+	/* a run stopped inside an input has read part of it */
+	s->bytes_in += reading ? lines_bytes(reading) : reading_bytes;
+	/* letters held for a release that a stopped run never makes are
+	 * never written (cli_letters_hold) */
+	if (hold_all)
+		s->dead_lettered -= nheld;
 	fprintf(stderr,
 		"{\"tool\":\"%s\",\"records_in\":%" PRIu64
 		",\"records_out\":%" PRIu64 ",\"duplicates\":%" PRIu64
@@ -635,6 +652,7 @@ int cli_each_line(char **files, size_t max_line,
 		struct line ln;
 		int r;
 		lines_set_wait(in, true);
+		cli_stats_reading(in, 0);
 		while ((r = lines_next(in, &ln, err, errlen)) > 0) {
 			if (r == LINES_WAIT) {
 				cli_out_flush();
@@ -648,6 +666,7 @@ int cli_each_line(char **files, size_t max_line,
 		if (eof)
 			eof();
 		cli_stats.bytes_in += lines_bytes(in);
+		cli_stats_reading(NULL, 0);
 		lines_close(in);
 		if (r < 0)
 			return -1;

@@ -175,8 +175,17 @@ struct cli_stats {
 };
 extern struct cli_stats cli_stats;
 /* One JSON line on stderr: {"tool":...,"records_in":...,"seconds":...}
- * plus extra members (already formatted as `,"k":v...`, may be NULL). */
+ * plus extra members (already formatted as `,"k":v...`, may be NULL).
+ * Printed at a stop too (a bad record, exit 2), it counts what was read
+ * up to there -- the input being read included, as far as it was read
+ * (cli_stats_reading) -- and as dead-lettered only the letters written,
+ * not those cli_letters_hold() kept back and the stop drops. */
 void cli_stats_print(const char *extra);
+/* The input loops: the input now being read (in, asked at print time,
+ * or its bytes read so far), not yet added to bytes_in; NULL and 0 once
+ * it is. */
+struct lines;
+void cli_stats_reading(const struct lines *in, uint64_t bytes);
 
 /*
  * The rule every tool keeps: a record that goes neither to stdout nor to

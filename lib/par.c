@@ -157,6 +157,7 @@ static void chunk_reset(struct par_chunk *ch)
 {
 	ch->nbytes = ch->nlines = ch->raw_len = 0;
 	ch->newlines = 0;
+	ch->file_bytes = 0; /* a failed open reads nothing */
 	ch->has_special = false;
 	ch->eof = ch->last = ch->waited = false;
 	ch->fail = FAIL_NONE;
@@ -312,6 +313,7 @@ static int apply_chunk(struct par *P, struct par_chunk *ch, char *err,
 	size_t n = ch->nlines, ahead = P->ops->ahead ? PAR_AHEAD : 0;
 	for (size_t k = 0; k < ahead && k < n; k++)
 		P->ops->ahead(ch->slots + k * P->slot_size);
+	cli_stats_reading(NULL, ch->file_bytes);
 	for (size_t k = 0; k < n; k++) {
 		if (ahead && k + ahead < n)
 			P->ops->ahead(ch->slots + (k + ahead) * P->slot_size);
@@ -331,6 +333,7 @@ static int apply_chunk(struct par *P, struct par_chunk *ch, char *err,
 		*(P->ops->bytes_in ? P->ops->bytes_in : &cli_stats.bytes_in) +=
 			ch->file_bytes;
 	}
+	cli_stats_reading(NULL, ch->eof ? 0 : ch->file_bytes);
 	if (ch->fail) {
 		snprintf(err, errlen, "%s", ch->errmsg);
 		return -1;
@@ -515,6 +518,7 @@ static int run_lines(struct par *P, char *err, size_t errlen)
 		struct line ln;
 		int r;
 		lines_set_wait(in, P->flush);
+		cli_stats_reading(in, 0);
 		while ((r = lines_next(in, &ln, err, errlen)) > 0) {
 			if (r == LINES_WAIT) {
 				par_idle(P);
@@ -533,6 +537,7 @@ static int run_lines(struct par *P, char *err, size_t errlen)
 			P->ops->eof();
 		*(P->ops->bytes_in ? P->ops->bytes_in : &cli_stats.bytes_in) +=
 			lines_bytes(in);
+		cli_stats_reading(NULL, 0);
 		lines_close(in);
 		if (r < 0)
 			return -1;

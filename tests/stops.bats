@@ -34,3 +34,83 @@ load helpers
 	assert_line '{"a":1}'
 	assert_line --partial '"original_record":"bad"'
 }
+
+# ---- --stats at a stop ----
+
+# stats_at_stop EXIT CMD...: run CMD, which must exit EXIT, and print
+# the counts of its --stats line (the last line of stderr) that a stop
+# must keep: records in and out, dead letters, bytes in.
+stats_at_stop() {
+	local want=$1
+	shift
+	"$@" 2> err > /dev/null
+	local rc=$?
+	[ "$rc" = "$want" ] || { echo "exit $rc, not $want"; cat err; return 1; }
+	grep '^{"tool"' err | tail -n 1 |
+		jq -c '[.records_in, .records_out, .dead_lettered, .bytes_in]'
+}
+
+@test "--stats is said at a stop on a bad record, in every tool, counting up to it and every byte read" {
+	printf '{"a":1}\n' > a                                  # 8 bytes
+	printf '{"a":1}\n{"a":2}\nbad\n{"a":3}\n' > b           # 28 bytes
+	txlog init t > /dev/null
+	# the stop is b:3; records_in counts it; bytes_in counts b too
+	# (@ where --stats a b go: at the end without one)
+	while IFS='|' read -r want cmd; do
+		case $cmd in *@*) ;; *) cmd="$cmd @" ;; esac
+		run stats_at_stop 2 sh -c "${cmd/@/--stats a b}"
+		assert_success
+		assert_output "$want" || { echo "in: $cmd"; return 1; }
+	done <<'T'
+[4,2,0,36]|dedup -k .a
+[4,2,0,36]|dedup -k .a -j 1
+[4,2,0,36]|dedup -k .a -j 2
+[4,0,0,36]|dedup -k .a --keep last
+[4,3,0,36]|watermark -t .a
+[4,3,0,36]|watermark -t .a -j 2
+[4,0,0,36]|window --tumble 1h -t .a
+[4,3,0,36]|partition -n 2 -k .a
+[4,0,0,36]|partition -n 2 -k .a -o dir
+[4,3,0,36]|dlq check -e .a
+[4,3,0,36]|dlq retry -j 1 @ -- cat
+[4,0,0,36]|reconcile summarize -k .a
+[4,0,0,36]|reconcile summarize -k .a -j 1
+[4,0,0,36]|txlog append t
+[4,0,0,36]|txlog append t -j 1
+[4,0,0,36]|txlog overwrite t
+T
+	[ ! -e dir ] # partition -o publishes nothing at a stop
+	# reconcile's two sides: a bad record in the target
+	run stats_at_stop 2 reconcile -k .a --stats a b
+	assert_output '[4,0,0,36]'
+	# an input that cannot be opened stops the run as a bad record does
+	run stats_at_stop 2 reconcile summarize -k .a --stats a nope
+	assert_output '[1,0,0,8]'
+	run stats_at_stop 2 dedup -k .a --stats a nope
+	assert_output '[1,1,0,8]'
+	run stats_at_stop 2 txlog append t --stats a nope
+	assert_output '[1,0,0,8]'
+	# window merge: a line that is no pane
+	run stats_at_stop 2 window merge --stats a
+	assert_output '[1,0,0,8]'
+	[ "$(txlog log t | wc -l)" = 1 ] # nothing committed
+}
+
+@test "a letter held for output a stop never writes is not counted as dead-lettered" {
+	seq 1 8 | sed 's/.*/{"a":&}/' | partition -n 2 -k .a |
+		awk -F'\t' '$1 == 1 { print $2; exit }' > other
+	# dedup --keep last writes its records, and their letters, at the end
+	{ echo bad; cat other; } > in
+	run stats_at_stop 2 dedup -k .a --keep last --dlq d --partition 0/2 --stats in
+	assert_output '[2,0,0,12]'
+	[ ! -s d ]
+}
+
+@test "dlq retry: an input that cannot be opened ends the run once the records taken before it are done, none left in flight" {
+	printf '{"a":1}\n' > a
+	run dlq retry --retries 0 --stats a nope -- sh -c 'sleep 0.2; cat'
+	assert_failure 2
+	assert_line -n 0 '{"a":1}'
+	assert_line -n 1 'dlq: nope: No such file or directory'
+	assert_line -n 2 --partial '{"tool":"dlq","records_in":1,"records_out":1,"duplicates":0,"late":0,"dead_lettered":0,"bytes_in":8,'
+}

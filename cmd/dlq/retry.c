@@ -512,6 +512,27 @@ static void admit(const struct line *ln, const char *name, bool control)
 	start(j);
 }
 
+/* Every record taken so far, run to its end (written or dead-lettered):
+ * a stop leaves none in flight, unsaid. */
+static void drain_jobs(void)
+{
+	while (rt.n) {
+		step(-1);
+		while (settle_head())
+			;
+	}
+}
+
+/* An input that cannot be opened or read ends the run as a bad record
+ * does: the records before it done, then --stats. */
+static _Noreturn void input_fails(const char *err)
+{
+	drain_jobs();
+	cli_warn("%s", err);
+	finish(EXIT_TROUBLE);
+	cli_exit(EXIT_TROUBLE); /* finish does not return */
+}
+
 /* A line is a record when it is whole and JSON: a torn last line (a
  * writer killed mid-line) or a line cut at the limit is no record to
  * hand a command.  A bad one waits for the records before it, so the
@@ -530,11 +551,7 @@ static bool good_line(const struct line *ln, const char *name, bool *control)
 		*control = false;
 	if (!type)
 		return true;
-	while (rt.n) {
-		step(-1);
-		while (settle_head())
-			;
-	}
+	drain_jobs();
 	cli_reject(rt.dlq, finish, ln, name, is_json, type, "%s", msg);
 	return false;
 }
@@ -669,10 +686,11 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 		struct lines *in = lines_open(*files, opt.max_line, err,
 					      sizeof err);
 		if (!in)
-			cli_die(EXIT_TROUBLE, "%s", err);
+			input_fails(err);
 		struct line ln;
 		int r;
 		lines_set_wait(in, true);
+		cli_stats_reading(in, 0);
 		while ((r = lines_next(in, &ln, err, sizeof err)) > 0) {
 			if (r == LINES_WAIT) {
 				wait_input(lines_fd(in));
@@ -685,15 +703,12 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 			admit(&ln, lines_name(in), control);
 		}
 		cli_stats.bytes_in += lines_bytes(in);
+		cli_stats_reading(NULL, 0);
 		lines_close(in);
 		if (r < 0)
-			cli_die(EXIT_TROUBLE, "%s", err);
+			input_fails(err);
 	}
-	while (rt.n) {
-		step(-1);
-		while (settle_head())
-			;
-	}
+	drain_jobs();
 	finish(EXIT_OK);
 	return EXIT_OK;
 }

@@ -104,6 +104,12 @@ static struct {
 
 /* cli_die from a reader thread: the first one to fail speaks. */
 #define rdie(...) (pthread_mutex_lock(&rc_lock), cli_die(EXIT_TROUBLE, __VA_ARGS__))
+/* The same for a stop on a record (a bad one without --dlq, a --sum past
+ * 38 digits): the message, then --stats counts up to it, as every tool
+ * says at such a stop. */
+static _Noreturn void stop_on_record(int status);
+#define rstop(...) (pthread_mutex_lock(&rc_lock), cli_warn(__VA_ARGS__), \
+		    stop_on_record(EXIT_TROUBLE))
 
 /* The examples' inputs: two files that differ in one record. */
 #define EX_FILES                                                         \
@@ -583,7 +589,7 @@ static void reject(struct reader *r, const struct line *ln, const char *name,
 		   const struct badrec *b)
 {
 	if (!run.dlq)
-		rdie("%s:%" PRIu64 ": %s", name, ln->lineno, b->msg);
+		rstop("%s:%" PRIu64 ": %s", name, ln->lineno, b->msg);
 	struct dlq_letter l = {
 		.record = ln->p, .len = ln->len, .is_json = b->is_json,
 		.error_type = b->type, .error_message = b->msg,
@@ -613,7 +619,7 @@ static void count_record(struct reader *r, const struct line *ln,
 	struct side_stats *st = &r->parts[pi]->side[r->side];
 	for (size_t s = 0; s < opt.nsums; s++)
 		if (dec_add(&st->sum[s], &v->sum[s]) != 0)
-			rdie("%s:%" PRIu64 ": --sum %s overflows 38 digits",
+			rstop("%s:%" PRIu64 ": --sum %s overflows 38 digits",
 			     name, ln->lineno, opt.sum_src[s]);
 	st->rows++;
 	st->fp = fp_add(st->fp, v->rfp);
@@ -685,7 +691,8 @@ static void apply(const struct line *ln, const char *name, void *slot)
 		reject(r, ln, name, &s->bad);
 	} else if (s->foreign) {
 		pthread_mutex_lock(&rc_lock); /* it dies, and speaks once */
-		cli_shard_take(&opt.shard, s->key, name, ln->lineno, NULL);
+		cli_shard_take(&opt.shard, s->key, name, ln->lineno,
+			       stop_on_record);
 		pthread_mutex_unlock(&rc_lock);
 	} else if (!s->skip && (opt.bucket < 0 ||
 				bucket_of(s->key) == (uint64_t)opt.bucket)) {
@@ -735,7 +742,7 @@ static void read_input(struct reader *r, const char *path, const char *shown)
 	applying = r;
 	if (par_each_line(files, opt.max_line, r->threads, &ops, err,
 			  sizeof err) != 0)
-		rdie("%s", err);
+		rstop("%s", err); /* an input that cannot be opened or read */
 	if (r->copy) {
 		if (zout_close(r->copy, err, sizeof err) != 0)
 			rdie("%s: %s", r->reread, err);
@@ -1155,6 +1162,13 @@ static void print_stats(void)
 		 ",\"partitions\":%zu,\"differences\":%zu,\"spilled\":%s",
 		 run.nparts, run.ndiffs, run.spilled ? "true" : "false");
 	cli_stats_print(extra);
+}
+
+static void stop_on_record(int status)
+{
+	finish_inputs();
+	print_stats();
+	cli_exit(status);
 }
 
 int main(int argc, char **argv)

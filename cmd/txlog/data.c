@@ -990,6 +990,8 @@ void dws_abort(struct dws *w)
 	dws_free(w);
 }
 
+bool txlog_reading;
+
 void txlog_fail(int code, const char *fmt, ...)
 {
 	char msg[2048];
@@ -1000,7 +1002,11 @@ void txlog_fail(int code, const char *fmt, ...)
 	while (live_dws)
 		dws_abort(live_dws);
 	sync_made_dirs(true); /* the list only: nothing is published */
-	cli_die(code, "%s", msg);
+	if (!txlog_reading)
+		cli_die(code, "%s", msg);
+	cli_warn("%s", msg);
+	tx_stats_none();
+	cli_exit(code);
 }
 
 void rowbuf_add(struct rowbuf *b, const char *p, size_t n)

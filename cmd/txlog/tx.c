@@ -285,6 +285,7 @@ void tx_free(struct tx *t)
 
 void tx_stats_none(void)
 {
+	cli_stats.records_out = 0; /* read, perhaps written, not committed */
 	if (opt.stats)
 		cli_stats_print(",\"version\":null");
 }
@@ -341,6 +342,7 @@ int tx_commit(struct tx *t)
 				 "retry", opt.table, (long long)v, why);
 			buf_free(&text);
 			buf_free(&winner);
+			tx_stats_none();
 			return tx_done(t, EXIT_TEMPFAIL);
 		}
 		v++;

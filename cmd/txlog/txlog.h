@@ -187,6 +187,10 @@ void dws_abort(struct dws *w);
  * record or row.  An I/O error inside a writer (a full disk) dies with
  * cli_die where it happens; lib/commit removes the temp files at exit
  * all the same. */
+/* Once a write has begun reading its records (txlog_reading), a stop
+ * there says --stats too, as every tool's stop on a record does: the
+ * records read, none out, "version":null. */
+extern bool txlog_reading;
 _Noreturn void txlog_fail(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -356,8 +360,9 @@ void tx_read(struct tx *t, const char *path);
 int tx_commit(struct tx *t);
 /* Free what t holds (snapshot and predicate included). */
 void tx_free(struct tx *t);
-/* --stats of a write that commits nothing (a --txn replay, no change):
- * the line --stats promises, with "version":null. */
+/* --stats of a write that commits nothing (a --txn replay, no change,
+ * a conflict): the line --stats promises, with "version":null and no
+ * record out. */
 void tx_stats_none(void);
 
 /* The txn option parsed; false when absent. */

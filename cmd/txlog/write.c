@@ -483,6 +483,7 @@ static void ingest_run(struct ingest *g, record_fn fn, void *ctx)
 {
 	char err[1024];
 	run = (struct ingest_run){.g = g, .fn = fn, .ctx = ctx};
+	txlog_reading = true;
 	publish_snapshot();
 	struct par_ops ops = {
 		.slot_size = sizeof(struct ingest_slot),

@@ -17,6 +17,7 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,11 +70,28 @@ static _Noreturn void merge_usage(const struct cli_verb *v)
 	exit(EXIT_OK);
 }
 
+/* A stop on the input (a line that is no pane, a pane given twice, an
+ * input that cannot be read): the message, and --stats as every tool
+ * says it at such a stop. */
+static _Noreturn __attribute__((format(printf, 1, 2))) void
+merge_stop(const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cli_warn("%s", msg);
+	if (m.stats)
+		cli_stats_print(NULL);
+	cli_exit(EXIT_TROUBLE);
+}
+
 static _Noreturn void not_pane(const struct line *ln, const char *name,
 			       const char *what)
 {
-	cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": not a window result: %s",
-		name, ln->lineno, what);
+	merge_stop("%s:%" PRIu64 ": not a window result: %s", name,
+		   ln->lineno, what);
 }
 
 static const char *member(const struct path *pa, const struct line *ln,
@@ -197,13 +215,13 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 	parse_path(&m.index, ".pane.index");
 	if (cli_each_line(argv + optind, LINES_DEFAULT_MAX, take, NULL, err,
 			  sizeof err) != 0)
-		cli_die(EXIT_TROUBLE, "%s", err);
+		merge_stop("%s", err);
 	cli_progress_done();
 	if (m.n > 1)
 		qsort(m.p, m.n, sizeof *m.p, pane_sort);
 	for (size_t i = 1; i < m.n; i++)
 		if (pane_cmp(&m.p[i - 1], &m.p[i]) == 0)
-			cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": a pane given "
+			merge_stop("%s:%" PRIu64 ": a pane given "
 				"twice, first at %s:%" PRIu64 " (a shard named "
 				"twice?): %.*s", m.names[m.p[i].file],
 				m.p[i].lineno, m.names[m.p[i - 1].file],
