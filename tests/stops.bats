@@ -114,3 +114,15 @@ T
 	assert_line -n 1 'dlq: nope: No such file or directory'
 	assert_line -n 2 --partial '{"tool":"dlq","records_in":1,"records_out":1,"duplicates":0,"late":0,"dead_lettered":0,"bytes_in":8,'
 }
+
+@test "window merge refuses a shard's last line without its newline from a pipe, even when it parses: a shard killed mid-write" {
+	pane='{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":null,"pane":{"index":0}}'
+	run sh -c "printf '%s' '$pane' | window merge"
+	assert_failure 2
+	assert_output 'window: <stdin>:1: unterminated last line from a pipe (its writer stopped mid-line)'
+	# from a file, a last line without a newline is a line
+	printf '%s' "$pane" > f
+	run window merge f
+	assert_success
+	assert_output "$pane"
+}

@@ -18,6 +18,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,11 +117,13 @@ static int64_t time_member(const struct path *pa, const struct line *ln,
 
 static void take(const struct line *ln, const char *name)
 {
-	struct scan_error se;
+	char msg[512];
+	bool is_json;
 	cli_stats.records_in++;
-	if (ln->too_long || scan_record(&m.rec, ln->p, ln->len, &se) != 0 ||
-	    ln->p[m.rec.start] != '{')
-		not_pane(ln, name, "not a JSON object");
+	/* a torn last line is no pane, even when it parses */
+	if (cli_line_fault(ln, LINES_DEFAULT_MAX, NULL, &m.rec, true,
+			   &is_json, msg, sizeof msg))
+		merge_stop("%s:%" PRIu64 ": %s", name, ln->lineno, msg);
 	struct pane pn = {0};
 	pn.start = time_member(&m.start, ln, name, "no .window.start time");
 	pn.end = time_member(&m.end, ln, name, "no .window.end time");
