@@ -93,7 +93,8 @@ E
 }
 
 @test "shared options: --max-line 0 and a bad --time-unit, one message everywhere" {
-	for c in dedup watermark window partition "dlq check" reconcile; do
+	for c in dedup watermark window partition "dlq check" reconcile \
+		"txlog append t" "txlog merge t -k .a"; do
 		run $c --max-line 0 < /dev/null
 		assert_failure 2
 		assert_line --index 0 "${c%% *}: --max-line: must be positive"

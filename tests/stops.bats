@@ -115,6 +115,23 @@ T
 	assert_line -n 2 --partial '{"tool":"dlq","records_in":1,"records_out":1,"duplicates":0,"late":0,"dead_lettered":0,"bytes_in":8,'
 }
 
+@test "txlog's writes take --max-line as every tool does: a longer record fails the write in their words, and past 64M the table's readers could not take it" {
+	txlog init t > /dev/null
+	printf '{"a":"1"}\n{"a":"%s"}\n' "$(head -c 2000 /dev/zero | tr '\0' x)" > in
+	for v in append overwrite "merge -k .a"; do
+		run txlog $v t --max-line 1K --stats in
+		assert_failure 2
+		assert_line -n 0 'txlog: in:2: line of 2008 bytes is longer than --max-line 1024; nothing committed'
+		assert_line -n 1 --partial '{"tool":"txlog","records_in":2,"records_out":0,'
+	done
+	refused 'txlog: --max-line 65M: at most 64M, the longest row the table'"'"'s readers take' \
+		txlog append t --max-line 65M in
+	refused 'txlog: cat: --max-line does not apply to cat' txlog cat t --max-line 1K
+	run txlog append t --max-line 4K in
+	assert_success
+	[ "$(txlog cat t | wc -l)" = 2 ]
+}
+
 @test "window merge refuses a shard's last line without its newline from a pipe, even when it parses: a shard killed mid-write" {
 	pane='{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":null,"pane":{"index":0}}'
 	run sh -c "printf '%s' '$pane' | window merge"

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lines.h"
 #include "timefmt.h"
 #include "txlog.h"
 
@@ -32,13 +33,14 @@ static const struct cli_verb verbs[] = {
 	 "Create an empty table",
 	 EX_INIT "  txlog init daily --infer --partition-by day\n"},
 	{"append", "append TABLE [--txn APP:VERSION] [--merge-schema] [FILE]...",
-	 "txn merge-schema level threads checkpoint-interval stats",
+	 "txn merge-schema level threads checkpoint-interval max-line stats",
 	 "Add records in one commit",
 	 EX_INIT "  printf '{\"id\":1}\\n' | txlog append orders --txn load:1\n"
 	 "  printf '{\"id\":1}\\n' | txlog append orders --txn load:1\n"},
 	{"overwrite", "overwrite TABLE [--where 'COL = VALUE']... "
 		      "[--txn APP:VERSION] [--merge-schema] [FILE]...",
-	 "where txn merge-schema level threads checkpoint-interval stats",
+	 "where txn merge-schema level threads checkpoint-interval max-line "
+	 "stats",
 	 "Replace the rows --where matches (or all) with the records",
 	 EX_INIT EX_ROWS
 	 "  printf '{\"id\":2,\"v\":5}\\n' | txlog overwrite orders --where "
@@ -46,7 +48,7 @@ static const struct cli_verb verbs[] = {
 	{"merge", "merge TABLE -k EXPR [--when-newer EXPR] [--delete-when EXPR] "
 		  "[--txn APP:VERSION] [--merge-schema] [FILE]...",
 	 "key when-newer delete-when txn merge-schema level threads "
-	 "checkpoint-interval stats",
+	 "checkpoint-interval max-line stats",
 	 "Upsert records by key",
 	 EX_INIT EX_ROWS
 	 "  printf '{\"id\":2,\"v\":2}\\n' | txlog merge orders -k .id "
@@ -138,6 +140,7 @@ static const struct cli_opthelp option_help[] = {
 	{"utc", "      --utc                 log: times in UTC, not local time\n"},
 	{"format", "      --format table|ndjson  log: a table, or NDJSON (default: a table\n"
 		   "                            on a terminal, NDJSON otherwise)\n"},
+	{"max-line", "      --max-line SIZE       longest accepted record (default and at most 64M)\n"},
 	{"stats", "      --stats               print counts as one JSON line on stderr\n"},
 };
 #define NHELP (sizeof option_help / sizeof option_help[0])
@@ -169,6 +172,7 @@ enum {
 	O_SCHEMA = 256, O_INFER, O_PART, O_CPI, O_TXN, O_MERGE_SCHEMA,
 	O_WHERE, O_NEWER, O_DELWHEN, O_VERSION, O_ASOF, O_LEVEL, O_STATS,
 	O_RETAIN, O_DRY_RUN, O_FORCE, O_TARGET, O_ZORDER, O_DEEP, O_SET, O_FROM, O_TO, O_UTC, O_FORMAT,
+	O_MAXLINE,
 };
 
 static const struct option longopts[] = {
@@ -186,6 +190,7 @@ static const struct option longopts[] = {
 	{"as-of", required_argument, 0, O_ASOF},
 	{"level", required_argument, 0, O_LEVEL},
 	{"stats", no_argument, 0, O_STATS},
+	{"max-line", required_argument, 0, O_MAXLINE},
 	{"retain", required_argument, 0, O_RETAIN},
 	{"dry-run", no_argument, 0, O_DRY_RUN},
 	{"force", no_argument, 0, O_FORCE},
@@ -296,6 +301,16 @@ int main(int argc, char **argv)
 			break;
 		case O_STATS:
 			opt.stats = true;
+			break;
+		case O_MAXLINE:
+			/* the table's readers (cat, update, optimize) hold a
+			 * row whole up to LINES_DEFAULT_MAX, and would take a
+			 * longer one for a damaged file */
+			opt.max_line = cli_max_line(optarg);
+			if (opt.max_line > LINES_DEFAULT_MAX)
+				cli_usage_error("--max-line %s: at most 64M, the "
+						"longest row the table's readers "
+						"take", optarg);
 			break;
 		case O_RETAIN:
 			opt.retain_ns = cli_duration("--retain", optarg);

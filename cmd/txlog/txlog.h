@@ -52,6 +52,7 @@ extern struct txopt {
 	uint64_t target_size; /* optimize, stats: uncompressed bytes */
 	const char *zorder;   /* optimize --zorder-by COL,... */
 	int threads;          /* -j: 0 until given (the default then) */
+	size_t max_line;      /* --max-line: the longest record written */
 	char **files;
 	size_t nfiles;
 } opt;

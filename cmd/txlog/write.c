@@ -408,7 +408,7 @@ static void ingest_prep(void *wctx, const struct line *ln, void *slot,
 	char msg[512];
 	bool is_json;
 	memset(s, 0, sizeof *s);
-	if (cli_line_fault(ln, LINES_DEFAULT_MAX, NULL, rec, true, &is_json,
+	if (cli_line_fault(ln, opt.max_line, "--max-line", rec, true, &is_json,
 			   msg, sizeof msg)) {
 		s->fault = par_keep(ch, msg, strlen(msg));
 		return;
@@ -491,7 +491,7 @@ static void ingest_run(struct ingest *g, record_fn fn, void *ctx)
 		.worker_free = ingest_worker_free,
 		.prep = ingest_prep, .apply = ingest_apply,
 	};
-	if (par_each_line(opt.files, LINES_DEFAULT_MAX, txlog_threads(), &ops,
+	if (par_each_line(opt.files, opt.max_line, txlog_threads(), &ops,
 			  err, sizeof err) != 0)
 		txlog_fail(EXIT_TROUBLE, "%s", err);
 	for (size_t i = 0; i < run.nsnaps; i++)
