@@ -827,8 +827,9 @@ static void finish(int status)
 		status = EXIT_FINDING;
 	}
 	cli_out_close();
-	/* dropping duplicates is dedup's job, but it says how many */
-	if (status == EXIT_OK && !opt.check && !opt.dupes_path)
+	/* dropping duplicates is dedup's job, but it says how many; at a
+	 * stop too, when the records before it went out (not held) */
+	if ((status == EXIT_OK || !held) && !opt.check && !opt.dupes_path)
 		cli_dropped(cli_stats.duplicates, "duplicates", "--dupes FILE");
 	/* A key past --ttl is forgotten, so such a record may repeat one
 	 * already passed: said, not left for --stats alone. */

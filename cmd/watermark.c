@@ -440,10 +440,9 @@ static _Noreturn void finish(int status)
 		cli_stats_print(extra);
 	}
 	cli_out_close();
-	if (status == EXIT_OK)
-		cli_dropped(run.late_dropped, "too late", "--late FILE");
-	if (status == EXIT_OK)
-		cli_dropped(run.controls, "_watermark lines replaced by "
+	/* at a stop too: the records before it went out, these did not */
+	cli_dropped(run.late_dropped, "too late", "--late FILE");
+	cli_dropped(run.controls, "_watermark lines replaced by "
 			    "--emit's", "leaving out --emit");
 	cli_exit(status);
 }

@@ -143,3 +143,32 @@ T
 	assert_success
 	assert_output "$pane"
 }
+
+# ---- drops said at a stop ----
+
+@test "at a stop on a bad record, the records dropped before it are said, as at the end: their stop left the output before it standing" {
+	printf '{"a":1}\n{"a":1}\nbad\n' > dup
+	run dedup -k .a dup
+	assert_failure 2
+	assert_output '{"a":1}
+dedup: dup:3: invalid JSON: unexpected character at byte 1
+dedup: 1 record dropped: duplicates (--dupes FILE keeps them)'
+	# --keep last writes nothing at a stop: nothing said dropped
+	run dedup -k .a --keep last dup
+	assert_failure 2
+	assert_output 'dedup: dup:3: invalid JSON: unexpected character at byte 1'
+	printf '{"t":100}\n{"t":1}\nbad\n' > late
+	run watermark -t .t --delay 0s --late drop late
+	assert_failure 2
+	assert_output '{"t":100}
+watermark: late:3: invalid JSON: unexpected character at byte 1
+watermark: 1 record dropped: too late (--late FILE keeps them)'
+	run window --tumble 10s -t .t --delay 0s --agg 'n=count()' late
+	assert_failure 2
+	assert_line 'window: late:3: invalid JSON: unexpected character at byte 1'
+	assert_line 'window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)'
+	printf '{"_watermark":"1970-01-01T00:00:05Z"}\n{"a":1,"t":1}\nbad\n' > wm
+	run partition -n 2 -g .a -t .t wm
+	assert_failure 2
+	assert_line 'partition: 1 record dropped: _watermark lines replaced by -t'"'"'s (leaving out -t keeps them)'
+}

@@ -1813,14 +1813,13 @@ static _Noreturn void finish(int status)
 	cli_out_close();
 	if (status == EXIT_OK)
 		say_unvalued();
-	if (status == EXIT_OK)
-		cli_dropped(run.late_dropped, "too late",
-			    "--late FILE or --lateness DUR");
-	if (status == EXIT_OK)
-		cli_dropped(run.gap, "between windows",
-			    "--every no longer than --slide");
-	if (status == EXIT_OK)
-		cli_dropped(run.replaced, "_watermark lines replaced by "
+	/* at a stop too: the panes fired before it went out, and these
+	 * records are in none of them */
+	cli_dropped(run.late_dropped, "too late",
+		    "--late FILE or --lateness DUR");
+	cli_dropped(run.gap, "between windows",
+		    "--every no longer than --slide");
+	cli_dropped(run.replaced, "_watermark lines replaced by "
 			    "--delay's", "leaving out --delay");
 	if (status == EXIT_OK)
 		say_batch_only();
