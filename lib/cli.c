@@ -432,6 +432,20 @@ static void out_fail(void)
 }
 
 
+/* A letter that could not be written (a full disk): the record is in no
+ * output now, so the message names it, and the letters held after it,
+ * which go unwritten too. */
+static _Noreturn void letter_lost(const struct dlq_letter *l, size_t after,
+				  const char *err)
+{
+	char more[64] = "";
+	if (after)
+		snprintf(more, sizeof more, " (nor the %zu held after it)",
+			 after);
+	cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": dead letter not written%s: %s",
+		l->file, l->line, more, err);
+}
+
 static void letters_out(void)
 {
 	char err[512];
@@ -449,7 +463,7 @@ static void letters_out(void)
 			.line = h->line,
 		};
 		if (dlq_put(h->dlq, &l, err, sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s", err);
+			letter_lost(&l, n - k - 1, err);
 	}
 	buf_reset(&held_bytes);
 }
@@ -751,7 +765,7 @@ void cli_letter(struct dlq *dlq, const struct dlq_letter *l)
 	cli_stats.dead_lettered++;
 	if (out_len == 0 && nheld == 0 && !hold_all) {
 		if (dlq_put(dlq, l, err, sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s", err);
+			letter_lost(l, 0, err);
 		return;
 	}
 	held = xgrow(held, &cap_held, nheld, sizeof *held, 64);

@@ -172,3 +172,17 @@ watermark: 1 record dropped: too late (--late FILE keeps them)'
 	assert_failure 2
 	assert_line 'partition: 1 record dropped: _watermark lines replaced by -t'"'"'s (leaving out -t keeps them)'
 }
+
+@test "a dead letter a full disk refuses names the record it was for, and the letters held after it" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	printf '{"a":1}\nbad\n{"a":2}\nbad2\n' > in
+	# held until the records before them are out, then refused
+	run dedup -k .a --dlq /dev/full in
+	assert_failure 2
+	assert_line 'dedup: in:2: dead letter not written (nor the 1 held after it): /dev/full: write: No space left on device'
+	# written at once (nothing out before it), and refused
+	printf 'bad\n{"a":1}\n' > first
+	run sh -c 'dlq check -e .a --dlq /dev/full < first > /dev/null'
+	assert_failure 2
+	assert_output 'dlq: <stdin>:1: dead letter not written: /dev/full: write: No space left on device'
+}
