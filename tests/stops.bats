@@ -186,3 +186,25 @@ watermark: 1 record dropped: too late (--late FILE keeps them)'
 	assert_failure 2
 	assert_output 'dlq: <stdin>:1: dead letter not written: /dev/full: write: No space left on device'
 }
+
+@test "a txlog write that loses its commit to a concurrent one says --stats too: 75, nothing committed" {
+	txlog init t > /dev/null
+	printf '{"id":1,"v":1}\n' | txlog append t
+	mkfifo fifo
+	txlog merge t -k .id --stats fifo > out 2> err &
+	local pid=$! i
+	# it has read the table and waits for its input
+	for i in $(seq 100); do
+		[ "$(cat /proc/$pid/wchan 2>/dev/null)" = wait_for_partner ] && break
+		sleep 0.1
+	done
+	printf '{"id":1,"v":3}\n' | txlog merge t -k .id
+	printf '{"id":1,"v":2}\n' > fifo
+	local rc=0
+	wait $pid || rc=$?
+	[ "$rc" = 75 ]
+	run jq -c '[.records_in, .records_out, .version]' <(grep '^{"tool"' err)
+	assert_output '[1,0,null]'
+	run txlog cat t
+	assert_output '{"id":1,"v":3}'
+}
