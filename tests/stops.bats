@@ -167,6 +167,13 @@ watermark: 1 record dropped: too late (--late FILE keeps them)'
 	assert_failure 2
 	assert_line 'window: late:3: invalid JSON: unexpected character at byte 1'
 	assert_line 'window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)'
+	# a sliding record left out of a window that had closed (its pane
+	# went out before the stop)
+	printf '{"t":100}\n{"t":97}\nbad\n' > slide
+	run window --slide 10s --every 5s -t .t --delay 0s --agg 'n=count()' slide
+	assert_failure 2
+	assert_line 'window: slide:3: invalid JSON: unexpected character at byte 1'
+	assert_line 'window: 1 record left out of 1 window that had closed (on time for its others, which have it; --lateness DUR keeps those windows open)'
 	printf '{"_watermark":"1970-01-01T00:00:05Z"}\n{"a":1,"t":1}\nbad\n' > wm
 	run partition -n 2 -g .a -t .t wm
 	assert_failure 2

@@ -1823,7 +1823,7 @@ static _Noreturn void finish(int status)
 			    "--delay's", "leaving out --delay");
 	if (status == EXIT_OK)
 		say_batch_only();
-	if (status == EXIT_OK && run.partly_late)
+	if (run.partly_late) /* at a stop too, as the drops above */
 		cli_warn("%" PRIu64 " record%s left out of %" PRIu64
 			 " window%s that had closed (on time for %s others, "
 			 "which have %s; --lateness DUR keeps those windows "
