@@ -1005,7 +1005,9 @@ void txlog_fail(int code, const char *fmt, ...)
 	if (!txlog_reading)
 		cli_die(code, "%s", msg);
 	cli_warn("%s", msg);
-	tx_stats_none();
+	cli_stats.records_out = 0; /* as tx_stats_none (tx.c) says it */
+	if (opt.stats)
+		cli_stats_print(",\"version\":null");
 	cli_exit(code);
 }
 
