@@ -99,7 +99,7 @@ static struct {
 	int64_t w;
 	int64_t *sent; /* per partition: the last W written to it */
 	bool *heard;   /* per partition: has it had one */
-	uint64_t marks, replaced;
+	uint64_t marks, replaced, carried;
 } run;
 
 /* The tool and its options, for lib/cli's front end: the usage line
@@ -443,7 +443,9 @@ static void apply(const struct line *ln, const char *name, void *slot)
 			run.w = s->t;
 			run.have_w = true;
 		}
-		cli_stats.records_out++; /* it goes on, to every partition */
+		/* no record: its W goes on, to every partition, counted in
+		 * watermarks as written */
+		run.carried++;
 		return;
 	}
 	uint32_t i = s->part;
@@ -473,11 +475,12 @@ static void finish(int status)
 	}
 	cli_dlq_close(&run.dlq);
 	if (opt.stats) {
-		char extra[160];
+		char extra[200];
 		snprintf(extra, sizeof extra,
 			 ",\"partitions\":%" PRIu32 ",\"watermarks\":%" PRIu64
+			 ",\"watermarks_carried\":%" PRIu64
 			 ",\"watermarks_replaced\":%" PRIu64,
-			 opt.n, run.marks, run.replaced);
+			 opt.n, run.marks, run.carried, run.replaced);
 		cli_stats_print(extra);
 	}
 	cli_out_close();

@@ -387,3 +387,19 @@ streaming() { # MAPPER REDUCER
 	run cmp want got
 	assert_success
 }
+
+@test "--stats adds up with _watermark lines carried: records_in = records_out + dead_lettered + watermarks_carried + watermarks_replaced" {
+	printf '%s\n' '{"id":1,"t":10}' '{"id":2,"t":20}' '{"id":3,"t":30}' |
+		watermark -t .t --emit > wm.ndjson
+	printf '%s\n' 'not json' >> wm.ndjson
+	partition -n 2 -g .id -o p --dlq bad.ndjson --stats wm.ndjson 2> st
+	run jq -c 'del(.seconds, .bytes_in, .bytes_out)' st
+	assert_output '{"tool":"partition","records_in":7,"records_out":3,"duplicates":0,"late":0,"dead_lettered":1,"partitions":2,"watermarks":4,"watermarks_carried":3,"watermarks_replaced":0}'
+	# what was written: the 3 records and the 4 lines watermarks counts
+	assert_equal "$(cat p/*.ndjson | grep -c '^{"id"')" 3
+	assert_equal "$(cat p/*.ndjson | grep -c '^{"_watermark"')" 4
+	partition -n 2 -g .id -t .t -o q --stats wm.ndjson --dlq bad2.ndjson 2> st
+	run sh -c "grep '^{' st | jq -c '[.records_in, .records_out, .dead_lettered, .watermarks_carried, .watermarks_replaced]'"
+	assert_output '[7,3,1,0,3]'
+	assert_equal "$(grep -v '^{' st)" 'partition: 3 records dropped: _watermark lines replaced by -t'"'"'s (leaving out -t keeps them)'
+}
