@@ -110,6 +110,29 @@ mk() {
 	assert_output '{"type":"struct","fields":[{"name":"a","type":"double","nullable":true,"metadata":{}},{"name":"b","type":"string","nullable":true,"metadata":{}},{"name":"c","type":"string","nullable":true,"metadata":{}}]}'
 }
 
+@test "an integer past 64 bits is inferred, and widened, as decimal(38,0), never as a double that rounds it" {
+	txlog init t --infer
+	printf '%s\n' '{"a":1,"b":[2,-9223372036854775809]}' \
+		'{"a":12345678901234567891}' | txlog append t
+	run sh -c "txlog schema t | jq -c '[.fields[] | .type]'"
+	assert_output '["decimal(38,0)",{"type":"array","elementType":"decimal(38,0)","containsNull":true}]'
+	run txlog cat t --where 'a = 12345678901234567891'
+	assert_output '{"a":12345678901234567891}'
+	run txlog cat t --where 'a = 12345678901234567168'
+	assert_output ''
+	# a fraction then is refused, and 39 digits no Delta type holds
+	refused 'txlog: stdin:1: column .a: 1.5 does not fit decimal(38,0): more digits after the point than its scale; nothing committed' \
+		sh -c 'echo "{\"a\":1.5}" | txlog append t --merge-schema'
+	txlog init u --infer
+	refused 'txlog: stdin:1: column .a: 123456789012345678901234567890123456789 does not fit decimal(38,0): more digits than a decimal holds; nothing committed' \
+		sh -c 'echo "{\"a\":123456789012345678901234567890123456789}" | txlog append u'
+	# a long column meeting one widens to it, as typeWidening allows
+	echo '{"a":3000000000}' | txlog append u
+	echo '{"a":-12345678901234567891}' | txlog append u --merge-schema
+	run sh -c "txlog schema u | jq -c '.fields[0] | [.type, .metadata]'"
+	assert_output '["decimal(38,0)",{"delta.typeChanges":[{"fromType":"long","toType":"decimal(38,0)"}]}]'
+}
+
 @test "a value of the wrong type is refused and nothing is committed" {
 	mk
 	run sh -c 'echo "{\"id\":4,\"day\":\"a\",\"v\":\"x\"}" | txlog append t'

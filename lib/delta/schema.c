@@ -31,12 +31,18 @@ static const struct {
 	{"timestamp_ntz", DT_TIMESTAMP_NTZ}, {"binary", DT_BINARY},
 };
 
+/* The decimal an integer beyond 64 bits is inferred as: the widest
+ * Delta has, which holds any integer of up to 38 digits exactly (a
+ * double would round 12345678901234567891 to ...7168) and which
+ * typeWidening allows byte to long to widen to. */
+#define DS_BIG_INTEGER "decimal(38,0)"
+
 static const char *kind_name(enum dt_kind k)
 {
 	for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++)
 		if (prims[i].kind == k)
 			return prims[i].name;
-	return "string";
+	return k == DT_DECIMAL ? DS_BIG_INTEGER : "string";
 }
 
 static struct ds_type *prim(enum dt_kind k)
@@ -397,8 +403,10 @@ static bool is_integer_text(const char *p, size_t n)
 	return true;
 }
 
-/* The narrowest integer kind that holds the integer p[0..n), or DT_DOUBLE
- * beyond 64 bits. */
+/* The narrowest integer kind that holds the integer p[0..n), or
+ * DT_DECIMAL (DS_BIG_INTEGER) beyond 64 bits: never a double, which
+ * would not hold its digits.  One of more than 38 digits then fails
+ * the decimal's check, refused rather than rounded. */
 static enum dt_kind int_kind(const char *p, size_t n)
 {
 	static const char *lim[] = {"127", "32767", "2147483647",
@@ -422,7 +430,7 @@ static enum dt_kind int_kind(const char *p, size_t n)
 		if (value_number_compare(p, n, nlim[k], strlen(nlim[k])) >= 0 &&
 		    value_number_compare(p, n, lim[k], strlen(lim[k])) <= 0)
 			return (enum dt_kind)(DT_BYTE + k);
-	return DT_DOUBLE;
+	return DT_DECIMAL;
 }
 
 /* The type a value suggests on its own. */
@@ -464,8 +472,9 @@ static struct ds_type *infer(const char *p, size_t n)
 		 * find a long column stuck */
 		enum dt_kind k = is_integer_text(p, n) ? int_kind(p, n)
 						       : DT_DOUBLE;
-		return prim(k == DT_DOUBLE ? DT_DOUBLE
-			    : k <= DT_INTEGER ? DT_INTEGER : DT_LONG);
+		return prim(k >= DT_DOUBLE    ? k
+			    : k <= DT_INTEGER ? DT_INTEGER
+					      : DT_LONG);
 	}
 	}
 }

@@ -23,8 +23,10 @@
  *
  * Evolution (ds_check with evolve set): an unknown member becomes a new
  * nullable field of the inferred type (an integer is inferred integer,
- * or long when it does not fit); an integer column meeting a wider
- * integer or a fraction widens (byte < short < integer < long < double);
+ * or long when it does not fit, or decimal(38,0) past 64 bits); an
+ * integer column meeting a wider integer or a fraction widens (byte <
+ * short < integer < long < double, or to decimal(38,0) for an integer
+ * past 64 bits);
  * ds_check_widening then refuses what Delta's typeWidening does not
  * allow (long to double).
  * Anything else -- another type, narrowing, renaming -- is refused.
