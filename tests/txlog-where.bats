@@ -244,6 +244,30 @@ JSON
 	assert_output '1'
 }
 
+@test "a timestamp_ntz's statistics are its wall-clock time without a zone, as Delta writes them, and optimize merges them" {
+	cat > s.json <<'JSON'
+{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"n","type":"timestamp_ntz","nullable":true,"metadata":{}},{"name":"ts","type":"timestamp","nullable":true,"metadata":{}}]}
+JSON
+	txlog init t --schema s.json
+	printf '%s\n' '{"id":1,"n":"2024-01-01T08:00:00.123456Z","ts":"2024-01-01T10:00:00+02:00"}' \
+		'{"id":2,"n":"2024-01-01T09:00:00+00:00"}' | txlog append t
+	echo '{"id":3,"n":"2024-01-02T00:00:00Z"}' | txlog append t
+	stats() {
+		jq -c "select(.add) | .add.stats | fromjson | [.minValues.n, .maxValues.n, .minValues.ts]" "$1"
+	}
+	run stats t/_delta_log/00000000000000000001.json
+	assert_output '["2024-01-01T08:00:00.123","2024-01-01T09:00:00.000","2024-01-01T08:00:00.000Z"]'
+	run sh -c "txlog cat t --where 'n > \"2024-01-01T12:00:00\"' --stats 2>&1 >/dev/null | jq -c '[.records_out, .files_skipped]'"
+	assert_output '[1,1]'
+	txlog optimize t 2>/dev/null
+	run stats t/_delta_log/00000000000000000003.json
+	assert_output '["2024-01-01T08:00:00.123","2024-01-02T00:00:00.000","2024-01-01T08:00:00.000Z"]'
+	run ids cat t --where 'n >= "2024-01-01T09:00:00"'
+	assert_output '2,3'
+	run txlog verify t --deep
+	assert_success
+}
+
 @test "verify --deep reads another writer's bounds as --where does, and still finds a value outside them" {
 	cat > s.json <<'JSON'
 {"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"n","type":"timestamp_ntz","nullable":true,"metadata":{}}]}

@@ -51,6 +51,7 @@ struct colstat {
 	char *name;
 	size_t name_len;
 	enum value_order ord; /* by the schema: timestamps are instants */
+	bool ntz;             /* a timestamp_ntz: its bounds have no zone */
 	struct buf min, max;
 	struct vshape min_shape, max_shape;
 	uint64_t nonnull;
@@ -319,6 +320,8 @@ static struct colstat *col_of(struct dfile *f, const char *k, size_t kn,
 	c->name = literal ? scan_strdup_lit(k, kn) : xstrndup(k, kn);
 	c->name_len = strlen(c->name);
 	c->ord = txlog_order(f->schema, c->name);
+	const struct ds_type *ty = col_type(f->schema, c->name);
+	c->ntz = ty && ty->kind == DT_TIMESTAMP_NTZ;
 	return c;
 }
 
@@ -527,6 +530,7 @@ void dfile_merge_stats(struct dfile *f, const struct dl_file *in)
 	struct scan_obj o;
 	const char *k, *v;
 	size_t kn, vn;
+	struct buf bmin = {0}, bmax = {0};
 	scan_obj_begin(&o, nc, ncn);
 	while (scan_obj_next(&o, &k, &kn, &v, &vn)) {
 		char *name = scan_strdup_lit(k, kn);
@@ -541,8 +545,13 @@ void dfile_merge_stats(struct dfile *f, const struct dl_file *in)
 		c->nonnull += nonnull;
 		const char *mn, *mx;
 		size_t mnn, mxn;
+		/* read as --where reads them: a timestamp_ntz's bound has
+		 * no zone (txlog before wrote one with Z), and col_bound
+		 * compares instants */
 		if (!scan_get(mins, minsn, name, &mn, &mnn) ||
-		    !scan_get(maxs, maxsn, name, &mx, &mxn))
+		    !scan_get(maxs, maxsn, name, &mx, &mxn) ||
+		    !txlog_bound_read(c->ord, c->ntz, &mn, &mnn, &bmin) ||
+		    !txlog_bound_read(c->ord, c->ntz, &mx, &mxn, &bmax))
 			c->unbounded = true;
 		if (!c->unbounded) {
 			col_bound(c, mn, mnn);
@@ -550,6 +559,8 @@ void dfile_merge_stats(struct dfile *f, const struct dl_file *in)
 		}
 		free(name);
 	}
+	buf_free(&bmin);
+	buf_free(&bmax);
 }
 
 /*
@@ -557,7 +568,10 @@ void dfile_merge_stats(struct dfile *f, const struct dl_file *in)
  * milliseconds ("2024-01-01T08:00:00.000Z"), truncated as Delta writers
  * truncate it: the min stays a lower bound, and a max that is a whole
  * millisecond is read as covering it (txlog_bound_cmp; Delta readers do
- * the same), so 9999-12-31T23:59:59.9999Z needs no year 10000.
+ * the same), so 9999-12-31T23:59:59.9999Z needs no year 10000.  A
+ * timestamp_ntz's is its wall-clock time without a zone, as Delta writes
+ * it ("2024-01-01T08:00:00.000"): with Z, a reader that takes the zone
+ * at its word would shift it by its own offset.
  */
 static void put_bound(struct buf *st, const struct colstat *c,
 		      const struct buf *v)
@@ -569,6 +583,8 @@ static void put_bound(struct buf *st, const struct colstat *c,
 		char tb[TIME_STRMAX];
 		time_instant_trunc(&t, 1000000, false);
 		size_t n = time_format_instant(&t, TIME_STYLE_MILLIS, tb);
+		if (c->ntz)
+			n--; /* the Z */
 		jw_string(st, tb, n);
 		return;
 	}
