@@ -322,6 +322,10 @@ static struct colstat *col_of(struct dfile *f, const char *k, size_t kn,
 	c->ord = txlog_order(f->schema, c->name);
 	const struct ds_type *ty = col_type(f->schema, c->name);
 	c->ntz = ty && ty->kind == DT_TIMESTAMP_NTZ;
+	/* a binary's value is base64 text here, but the bytes to Delta
+	 * (whose writers keep no min/max of binary): its bounds would
+	 * be in neither one's order */
+	c->unbounded = ty && ty->kind == DT_BINARY;
 	return c;
 }
 
@@ -1933,6 +1937,10 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 			s->schema ? ds_field(s->schema, t->col, strlen(t->col))
 				  : NULL;
 		bool ntz = fd && fd->type->kind == DT_TIMESTAMP_NTZ;
+		/* a binary's bounds are the bytes (another writer's) or
+		 * base64 (an older txlog's), never the literal's text */
+		if (fd && fd->type->kind == DT_BINARY)
+			continue;
 		if (!usable_bound(t, ntz, &mn, &mnn, &bmin) ||
 		    !usable_bound(t, ntz, &mx, &mxn, &bmax))
 			continue;
