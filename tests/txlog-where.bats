@@ -286,6 +286,45 @@ JSON
 	assert_success
 }
 
+@test "another writer's string max, cut to a prefix as PROTOCOL.md allows, skips no file holding a longer value" {
+	table
+	a32=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+	printf '%s\n' "{\"id\":5,\"s\":\"${a32}zz\"}" "{\"id\":6,\"s\":\"${a32}\\ud83d\\ude00\"}" \
+		"{\"id\":7,\"s\":\"${a32%a}\\ud83d\\ude00\"}" > more.ndjson
+	# each row a commit of its own, whose stats another writer gave
+	for i in 1 2 3; do
+		sed -n "${i}p" more.ndjson | txlog append t
+	done
+	foreign() {
+		f=t/_delta_log/0000000000000000000$1.json
+		jq -c --arg st "$2" 'if .add then .add.stats = $st | .add |= del(.tags)
+			elif .commitInfo then .commitInfo |= del(.["idem.xxh3_128"])
+			else . end' "$f" > c.json
+		mv c.json "$f"
+	}
+	# a plain cut; Delta's U+FFFD after it, below a character past
+	# U+FFFF; and after a '?' where the cut split a surrogate pair
+	foreign 2 "{\"numRecords\":1,\"minValues\":{\"s\":\"$a32\"},\"maxValues\":{\"s\":\"$a32\"},\"nullCount\":{\"s\":0}}"
+	foreign 3 "{\"numRecords\":1,\"minValues\":{\"s\":\"$a32\"},\"maxValues\":{\"s\":\"$a32\\ufffd\"},\"nullCount\":{\"s\":0}}"
+	foreign 4 "{\"numRecords\":1,\"minValues\":{\"s\":\"${a32%a}\"},\"maxValues\":{\"s\":\"${a32%a}?\\ufffd\"},\"nullCount\":{\"s\":0}}"
+	run ids cat t --where "s = \"${a32}zz\""
+	assert_output '5'
+	run ids cat t --where "s != \"$a32\""
+	assert_output '1,2,4,5,6,7'
+	run ids cat t --where "s > \"${a32}\\uffff\" and s < \"b\""
+	assert_output '6,7'
+	run ids cat t --where "s >= \"${a32%a}\\ud83d\\ude00\" and s < \"b\""
+	assert_output '7'
+	# a value the prefix rules out is still skipped
+	run sh -c "txlog cat t --where 's > \"b\"' --stats 2>&1 >/dev/null | jq -c '[.records_out, .files_skipped]'"
+	assert_output '[3,3]'
+	run txlog verify t --deep
+	assert_success
+	txlog delete t --where "s = \"${a32}zz\""
+	run ids cat t
+	assert_output '1,2,3,4,6,7'
+}
+
 @test "verify --deep reads another writer's bounds as --where does, and still finds a value outside them" {
 	cat > s.json <<'JSON'
 {"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"n","type":"timestamp_ntz","nullable":true,"metadata":{}}]}

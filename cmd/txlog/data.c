@@ -1817,16 +1817,50 @@ const char *txlog_row_off_partition(const struct dl_snapshot *s,
  * timestamp's max to the millisecond, truncated by some: a max that is a
  * whole millisecond stands for anything before the next one.
  */
-static int max_compare(const struct pred_term *t, const char *mx, size_t mxn)
+static int max_compare(const struct pred_term *t, const char *mx, size_t mxn,
+		       bool cut)
 {
-	return -txlog_bound_cmp(t->ord, t->lit, strlen(t->lit), mx, mxn, true);
+	return -txlog_bound_cmp(t->ord, t->lit, strlen(t->lit), mx, mxn, true,
+				cut);
+}
+
+/*
+ * Does the string v start with what a string max b stands for, cut to
+ * a prefix?  PROTOCOL.md lets a writer cut a string's bounds to a
+ * prefix ("String columns are cut off at a fixed prefix length"): a
+ * plain cut, "abc" for "abcz", is below the value it stands for, and
+ * Delta's own, the prefix and then U+FFFD, is below one whose next
+ * character is past U+FFFF, or whose cut split a surrogate pair (a '?'
+ * before the U+FFFD).  Any value that starts with the prefix, the U+FFFD
+ * and that '?' left out, may be in the file.
+ */
+static bool starts_with_cut(const char *v, size_t vn, const char *b,
+			    size_t bn)
+{
+	size_t dn, pn;
+	char *d = scan_strdup_lit_len(v, vn, &dn);
+	char *p = scan_strdup_lit_len(b, bn, &pn);
+	bool tie = false;
+	while (pn >= 3 && memcmp(p + pn - 3, "\xef\xbf\xbd", 3) == 0) {
+		pn -= 3;
+		tie = true;
+	}
+	if (tie && pn && p[pn - 1] == '?')
+		pn--;
+	bool may = pn <= dn && memcmp(d, p, pn) == 0;
+	free(d);
+	free(p);
+	return may;
 }
 
 int txlog_bound_cmp(enum value_order o, const char *v, size_t vn,
-		    const char *bound, size_t bn, bool is_max)
+		    const char *bound, size_t bn, bool is_max, bool cut)
 {
 	struct instant b, x;
 	const char *why;
+	if (is_max && cut && v[0] == '"' && bound[0] == '"' &&
+	    starts_with_cut(v, vn, bound, bn))
+		return -1; /* the max may be above v */
 	if (is_max && o == VALUE_ORDER_INSTANT &&
 	    time_instant_from_json(bound, bn, &b, &why) == 0 &&
 	    time_instant_from_json(v, vn, &x, &why) == 0) {
@@ -1944,8 +1978,11 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 		if (!usable_bound(t, ntz, &mn, &mnn, &bmin) ||
 		    !usable_bound(t, ntz, &mx, &mxn, &bmax))
 			continue;
+		/* another writer's string max may be a cut prefix */
+		bool cut = fd && fd->type->kind == DT_STRING &&
+			   !txlog_file_sealed(f);
 		int cmin = value_compare_as(t->ord, mn, mnn, t->lit, ln);
-		int cmax = max_compare(t, mx, mxn);
+		int cmax = max_compare(t, mx, mxn, cut);
 		bool range;
 		switch (t->op) {
 		case OP_EQ: range = cmin <= 0 && cmax >= 0; break;

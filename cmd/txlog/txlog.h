@@ -127,9 +127,12 @@ void txlog_remove_action(struct buf *b, const struct dl_file *f);
 enum value_order txlog_order(const struct ds_type *schema, const char *col);
 /* A value against a stats bound (min, or max when is_max) in the order
  * o.  A timestamp max that is a whole millisecond stands for anything
- * before the next one: Delta writers truncate it so. */
+ * before the next one: Delta writers truncate it so.  cut: the bound is
+ * another writer's on a string column, which may be a prefix of the
+ * values it stands for; a string max then is above any v that starts
+ * with that prefix. */
 int txlog_bound_cmp(enum value_order o, const char *v, size_t vn,
-		    const char *bound, size_t bn, bool is_max);
+		    const char *bound, size_t bn, bool is_max, bool cut);
 /* A JSON value's kind by its first byte: null, boolean, number,
  * string, array, object (0 to 5). */
 int txlog_json_kind(char c);

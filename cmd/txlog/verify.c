@@ -335,6 +335,7 @@ struct scol {
 	struct buf minb, maxb; /* a bound txlog_bound_read respelled */
 	enum value_order ord;
 	bool ntz;
+	bool cut;      /* another writer's string bounds: maybe cut prefixes */
 	int64_t nulls; /* -1: not recorded */
 	uint64_t nonnull;
 	bool min_broken, max_broken;
@@ -399,6 +400,8 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 				c[nc].min = c[nc].max = NULL;
 			c[nc].ord = txlog_order(s->schema, name);
 			c[nc].ntz = ntz;
+			c[nc].cut = fd && fd->type->kind == DT_STRING &&
+				    !txlog_file_sealed(f);
 			c[nc].min0 = c[nc].min;
 			c[nc].min0n = c[nc].minn;
 			c[nc].max0 = c[nc].max;
@@ -464,12 +467,12 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 				if (c[i].min &&
 				    k == txlog_json_kind(c[i].min[0]) &&
 				    txlog_bound_cmp(o, v, vn, c[i].min,
-						    c[i].minn, false) < 0)
+						    c[i].minn, false, false) < 0)
 					c[i].min_broken = true;
 				if (c[i].max &&
 				    k == txlog_json_kind(c[i].max[0]) &&
 				    txlog_bound_cmp(o, v, vn, c[i].max,
-						    c[i].maxn, true) > 0)
+						    c[i].maxn, true, c[i].cut) > 0)
 					c[i].max_broken = true;
 				break;
 			}
