@@ -85,3 +85,18 @@ J
 			txlog log t --utc $fmt
 	done
 }
+
+@test "a commit before 1970 has a time: log, --as-of, changes and restore read it, not a commit gone" {
+	mk
+	for v in 0 1 2; do
+		touch -d "1969-12-31 23:0$v:00.250 UTC" t/_delta_log/0000000000000000000$v.json
+	done
+	run env TZ=UTC txlog log t --format table
+	assert_line -n 2 --partial '1        1969-12-31 23:01:00.250 +0000  WRITE'
+	run sh -c "txlog cat t --as-of '1969-12-31T23:01:30Z' | jq -c .id | paste -sd, -"
+	assert_output '1,3,2'
+	run sh -c "txlog changes t --from 2 | jq -c '[.id, ._change_type, ._commit_timestamp]'"
+	assert_output '[1,"delete","1969-12-31T23:02:00.250Z"]'
+	run txlog restore t --as-of '1969-12-31T23:01:30Z' --dry-run
+	assert_success
+}

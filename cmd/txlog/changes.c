@@ -463,7 +463,7 @@ int verb_changes(void)
 					 : 1;
 			if (rc < 0)
 				cli_die(EXIT_TROUBLE, "%s", err);
-			if (rc == 1 || times[k] < 0)
+			if (rc == 1 || times[k] == TXLOG_TIME_GONE)
 				cli_die(EXIT_TROUBLE, "%s: the commit of "
 					"version %lld is gone (log cleanup): "
 					"its changes cannot be read; start "
@@ -473,9 +473,10 @@ int verb_changes(void)
 				commit_precheck(v, text.p, text.len);
 				continue;
 			}
-			struct instant at = {times[k] / 1000,
-					     (int32_t)(times[k] % 1000) *
-						     1000000};
+			/* floored: a time before 1970 is negative */
+			int64_t msec = (times[k] % 1000 + 1000) % 1000;
+			struct instant at = {(times[k] - msec) / 1000,
+					     (int32_t)msec * 1000000};
 			char ts[TIME_STRMAX];
 			time_format_instant(&at, TIME_STYLE_MILLIS, ts);
 			version_changes(v, text.p, text.len, ts, &o);

@@ -61,7 +61,7 @@ void txlog_log_cleanup(const struct dl_snapshot *s)
 	ts = n ? txlog_commit_times_of(s, vs, n) : NULL;
 	int64_t cut_commit = -1;
 	for (size_t i = 0; i < n; i++)
-		if (ts[i] >= 0 && ts[i] <= cutoff)
+		if (ts[i] != TXLOG_TIME_GONE && ts[i] <= cutoff)
 			cut_commit = vs[i];
 	int64_t oldest = n ? vs[0] : -1;
 	free(ts);

@@ -60,14 +60,15 @@ bool txlog_commit_info(const char *p, size_t n, const char **ci, size_t *cn)
  * The commit timestamp of version v, as PROTOCOL.md defines it: with
  * In-Commit Timestamps enabled (from version ict_from on), the
  * commitInfo's inCommitTimestamp; before that, "the Delta log file's
- * modification time" (to the millisecond).  -1: the commit is gone.
+ * modification time" (to the millisecond).  TXLOG_TIME_GONE: the commit
+ * is gone.  A time before 1970 is negative, and a time all the same.
  */
 static int64_t commit_time(int64_t v, int64_t ict_from, struct buf *tmp)
 {
 	char err[512];
 	if (v >= ict_from) {
 		if (dl_read_commit(opt.table, v, tmp, err, sizeof err) != 0)
-			return -1;
+			return TXLOG_TIME_GONE;
 		const char *ci;
 		size_t cn;
 		int64_t ts;
@@ -81,10 +82,10 @@ static int64_t commit_time(int64_t v, int64_t ict_from, struct buf *tmp)
 	}
 	char *path = dl_commit_path(opt.table, v);
 	struct stat st;
-	int64_t t = stat(path, &st) == 0 ?
-			    (int64_t)st.st_mtim.tv_sec * 1000 +
-				    st.st_mtim.tv_nsec / 1000000 :
-			    -1;
+	int64_t t = TXLOG_TIME_GONE;
+	if (stat(path, &st) == 0)
+		t = (int64_t)st.st_mtim.tv_sec * 1000 +
+		    st.st_mtim.tv_nsec / 1000000;
 	free(path);
 	return t;
 }
@@ -111,13 +112,13 @@ int64_t *txlog_commit_times_of(const struct dl_snapshot *s,
 	}
 	int64_t *ts = xcalloc(n + 1, sizeof *ts);
 	struct buf tmp = {0};
-	int64_t prev = INT64_MIN;
+	int64_t prev = TXLOG_TIME_GONE;
 	for (size_t i = 0; i < n; i++) {
 		int64_t t = commit_time(vs[i], ict_from, &tmp);
-		if (t >= 0) {
+		if (t != TXLOG_TIME_GONE) {
 			/* a commit is never older than the one before it: it
 			 * is 1 ms after it */
-			if (prev != INT64_MIN && t <= prev)
+			if (prev != TXLOG_TIME_GONE && t <= prev)
 				t = prev + 1;
 			prev = t;
 		}
@@ -175,7 +176,7 @@ int64_t txlog_version_as_of(const char *when)
 	int64_t *ts = txlog_commit_times(vs, n);
 	int64_t best = -1;
 	for (size_t i = 0; i < n; i++)
-		if (ts[i] >= 0 && ts[i] <= ms)
+		if (ts[i] != TXLOG_TIME_GONE && ts[i] <= ms)
 			best = vs[i];
 	int64_t oldest = n ? vs[0] : 0;
 	free(ts);
@@ -311,9 +312,11 @@ static char *counts(uint64_t add, bool add_known, uint64_t rm, bool rm_known)
  * offset: 2024-05-01 10:30:00.250 +0200. */
 static char *show_time(int64_t ms)
 {
-	if (ms < 0)
+	if (ms == TXLOG_TIME_GONE)
 		return xstrdup("?");
-	time_t sec = (time_t)(ms / 1000);
+	/* floored: 1969-12-31 23:59:59.750 is -250 ms */
+	int64_t msec = (ms % 1000 + 1000) % 1000;
+	time_t sec = (time_t)((ms - msec) / 1000);
 	struct tm tm;
 	if (!(opt.utc ? gmtime_r(&sec, &tm) : localtime_r(&sec, &tm)))
 		return xstrdup("?");
@@ -321,7 +324,7 @@ static char *show_time(int64_t ms)
 	strftime(d, sizeof d, "%Y-%m-%d %H:%M:%S", &tm);
 	strftime(z, sizeof z, "%z", &tm);
 	struct buf b = {0};
-	buf_addf(&b, "%s.%03d %s", d, (int)(ms % 1000), opt.utc ? "+0000" : z);
+	buf_addf(&b, "%s.%03d %s", d, (int)msec, opt.utc ? "+0000" : z);
 	return b.p;
 }
 

@@ -92,7 +92,9 @@ bool txlog_commit_info(const char *p, size_t n, const char **ci,
 		       size_t *cn);
 /* The commit time (ms since the epoch) of each version vs[0..n)
  * (ascending), as PROTOCOL.md defines it and monotonized as Delta's
- * readers do; -1 for a commit that is gone.  The caller frees. */
+ * readers do; TXLOG_TIME_GONE for a commit that is gone (any other
+ * value is a time: one before 1970 is negative).  The caller frees. */
+#define TXLOG_TIME_GONE INT64_MIN
 int64_t *txlog_commit_times(const int64_t *vs, size_t n);
 /* The same by the newest snapshot s, already loaded. */
 int64_t *txlog_commit_times_of(const struct dl_snapshot *s,

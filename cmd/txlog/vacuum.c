@@ -117,7 +117,7 @@ static int64_t protect(int64_t *oldest)
 					sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		commits[k] = w;
-		if (times[k] >= 0 && times[k] <= horizon_ms) {
+		if (times[k] != TXLOG_TIME_GONE && times[k] <= horizon_ms) {
 			r = vs[k];
 			ri = k;
 		}
