@@ -325,6 +325,21 @@ JSON
 	assert_output '1,2,3,4,6,7'
 }
 
+@test "a delete by partition of a file without statistics counts the rows it deletes, not 0" {
+	table --partition-by p
+	# another writer's adds, without stats
+	jq -c 'if .add then .add |= del(.stats)
+		elif .commitInfo then .commitInfo |= del(.["idem.xxh3_128"])
+		else . end' t/_delta_log/00000000000000000001.json > c.json
+	mv c.json t/_delta_log/00000000000000000001.json
+	run sh -c "txlog delete t --where 'p = \"a\"' --stats 2>&1 | jq -c .records_out"
+	assert_output '2'
+	run sh -c "jq -c 'select(.commitInfo) | .commitInfo.operationMetrics.numDeletedRows' t/_delta_log/00000000000000000002.json"
+	assert_output '"2"'
+	run ids cat t
+	assert_output '2,3'
+}
+
 @test "verify --deep reads another writer's bounds as --where does, and still finds a value outside them" {
 	cat > s.json <<'JSON'
 {"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"n","type":"timestamp_ntz","nullable":true,"metadata":{}}]}

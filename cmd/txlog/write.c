@@ -740,11 +740,14 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 		if (!pred_file_may_match(p, s, NULL, 0, f))
 			continue;
 		tx_read(t, f->path);
-		if (whole && pred_part_values_known(p, s, f)) {
-			int64_t nr = 0;
-			const char *st = dl_file_stats(f);
-			if (st)
-				scan_get_i64(st, strlen(st), "numRecords", &nr);
+		/* a whole file goes by its numRecords; one without (another
+		 * writer's) is read, so the rows deleted are counted, not
+		 * said to be 0 */
+		int64_t nr = -1;
+		const char *st = dl_file_stats(f);
+		if (st)
+			scan_get_i64(st, strlen(st), "numRecords", &nr);
+		if (whole && nr >= 0 && pred_part_values_known(p, s, f)) {
 			*rows += (uint64_t)nr;
 			txlog_remove_action(&t->actions, f);
 			(*files_removed)++;
