@@ -340,6 +340,30 @@ JSON
 	assert_output '2,3'
 }
 
+@test "another writer's timestamp partition value without a zone, in its own time zone, skips no file and deletes no file whole" {
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"ts","type":"timestamp","nullable":true,"metadata":{}}]}' > s.json
+	txlog init t --schema s.json --partition-by ts
+	echo '{"id":1,"ts":"2024-01-01T08:00:00Z"}' | txlog append t
+	echo '{"id":2,"ts":"2024-01-01T09:00:00Z"}' | txlog append t
+	# commit 1 as a writer in Paris (UTC+1) writes it
+	jq -c 'if .add then .add |= (del(.tags) | .partitionValues.ts = "2024-01-01 09:00:00")
+		elif .commitInfo then .commitInfo |= del(.["idem.xxh3_128"])
+		else . end' t/_delta_log/00000000000000000001.json > c.json
+	mv c.json t/_delta_log/00000000000000000001.json
+	run ids cat t --where 'ts = "2024-01-01T08:00:00Z"'
+	assert_output '1'
+	run sh -c "txlog delete t --where 'ts = \"2024-01-01T09:00:00Z\"' --stats 2>&1 | jq -c .records_out"
+	assert_output '1'
+	run ids cat t
+	assert_output '1'
+	# with a zone, it is the instant it names
+	jq -c 'if .add then .add.partitionValues.ts = "2024-01-01T08:00:00.000000Z" else . end' \
+		t/_delta_log/00000000000000000001.json > c.json
+	mv c.json t/_delta_log/00000000000000000001.json
+	run sh -c "txlog cat t --where 'ts = \"2024-01-01T09:00:00Z\"' --stats 2>&1 >/dev/null | jq -c .files_skipped"
+	assert_output '1'
+}
+
 @test "verify --deep reads another writer's bounds as --where does, and still finds a value outside them" {
 	cat > s.json <<'JSON'
 {"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"n","type":"timestamp_ntz","nullable":true,"metadata":{}}]}

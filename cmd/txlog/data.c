@@ -1738,6 +1738,16 @@ static bool part_json(const struct dl_snapshot *s, const struct dl_file *df,
 		 * unknown, never compared as the text it is */
 		if (txlog_part_instant(val, &t) != 0)
 			return false;
+		/* a timestamp's value without a zone is "interpreted using
+		 * the time zone of the system which wrote to the table"
+		 * (PROTOCOL.md): UTC in txlog's files, unknown in another
+		 * writer's (Spark's is its session's zone) */
+		bool zoned;
+		const char *why;
+		if (f->type->kind == DT_TIMESTAMP && !txlog_file_sealed(df) &&
+		    (time_parse_loose(val, strlen(val), &t, &zoned, &why) != 0 ||
+		     !zoned))
+			return false;
 		char tb[TIME_STRMAX];
 		size_t n = time_format_instant(&t, TIME_STYLE_RFC3339, tb);
 		jw_string(out, tb, n);
