@@ -383,6 +383,20 @@ JSON
 	assert_output "txlog: t: $f: column n has a value above its maxValues \"2024-01-01T07:00:00.000\""
 }
 
+@test "verify --deep takes another writer's statistics without numRecords, which the protocol makes optional" {
+	table
+	foreign_stats '{"minValues":{"id":1,"v":5},"maxValues":{"id":4,"v":20},"nullCount":{"id":0,"v":2}}'
+	run txlog verify t --deep
+	assert_success
+	assert_output ''
+	# a count given is still checked
+	foreign_stats '{"numRecords":3,"minValues":{"id":1},"maxValues":{"id":4},"nullCount":{"id":0}}'
+	f=$(jq -r 'select(.add) | .add.path' t/_delta_log/00000000000000000001.json)
+	run txlog verify t --deep
+	assert_failure 1
+	assert_output "txlog: t: $f: 4 records, its statistics say numRecords 3"
+}
+
 @test "a jq --where that fails on a row names the data file and line of the row" {
 	table
 	f=$(txlog files t | jq -r .path)
