@@ -104,4 +104,18 @@ static inline const char *fuzz_dir(void)
 	return fuzz_tmp;
 }
 
+/* PROGRAM NUL JSON, or the whole input a program run on doc: the
+ * program as a string (malloc'd), the JSON in *js. */
+static inline char *fuzz_program(const uint8_t *data, size_t n,
+				 const char *doc, const char **js, size_t *jn)
+{
+	const char *ps;
+	size_t pn;
+	if (!fuzz_split(data, n, &ps, &pn, js, jn)) {
+		*js = doc;
+		*jn = strlen(doc);
+	}
+	return fuzz_cstr((const uint8_t *)ps, pn);
+}
+
 #endif

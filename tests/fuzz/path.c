@@ -13,13 +13,9 @@ static const char doc[] =
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *ps, *js;
-	size_t pn, jn;
-	if (!fuzz_split(data, size, &ps, &pn, &js, &jn)) {
-		js = doc;
-		jn = sizeof doc - 1;
-	}
-	char *src = fuzz_cstr((const uint8_t *)ps, pn);
+	const char *js;
+	size_t jn;
+	char *src = fuzz_program(data, size, doc, &js, &jn);
 	struct path path;
 	if (path_parse(src, &path) != 0) {
 		free(src);
