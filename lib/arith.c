@@ -17,7 +17,7 @@
 #include "scan.h"
 #include "xalloc.h"
 
-enum kind { K_NUM, K_PATH, K_NEG, K_BIN, K_AND, K_OR, K_INT };
+enum kind { K_NUM, K_PATH, K_NEG, K_ABS, K_INT, K_BIN, K_AND, K_OR };
 
 struct node {
 	enum kind kind;
@@ -286,7 +286,7 @@ static struct node *parse_pipe(struct parser *p)
 		bool abs;
 	} fns[] = {{"floor", DEC_FLOOR, false}, {"ceil", DEC_CEIL, false},
 		   {"round", DEC_ROUND, false}, {"trunc", DEC_TRUNC, false},
-		   {"fabs", DEC_TRUNC, true}};
+		   {"fabs", DEC_TRUNC, true}}; /* how: unused by fabs */
 	struct node *n = parse_or(p);
 	while (!p->bad) {
 		skip_ws(p);
@@ -302,9 +302,8 @@ static struct node *parse_pipe(struct parser *p)
 			break;
 		}
 		struct node *x = n;
-		n = node_new(fns[k].abs ? K_NEG : K_INT);
+		n = node_new(fns[k].abs ? K_ABS : K_INT);
 		n->how = fns[k].how;
-		n->op = fns[k].abs ? 'a' : 0;
 		n->l = x;
 		p->computes = true;
 	}
@@ -413,13 +412,13 @@ static struct val eval(struct ctx *c, const struct node *n)
 		t = y.kind == V_BOOL ? y.truth : y.kind == V_NUM;
 		return (struct val){.kind = V_BOOL, .truth = t};
 	}
-	if (n->kind == K_NEG || n->kind == K_INT) {
+	if (n->kind == K_NEG || n->kind == K_ABS || n->kind == K_INT) {
 		if (x.kind != V_NUM)
 			return other(); /* libjq says "number required" */
 		if (n->kind == K_INT)
 			x.num = dec_integral(&x.num, n->how);
-		else if (n->op != 'a' || x.num.coef < 0)
-			x.num.coef = -x.num.coef; /* minus, or fabs of one */
+		else if (n->kind == K_NEG || x.num.coef < 0)
+			x.num.coef = -x.num.coef;
 		return x;
 	}
 	struct val y = eval(c, n->r);
