@@ -1487,7 +1487,8 @@ check:;
  * memory: faster than cat.  0 when sent, -2 when the reader went away
  * (EPIPE), -1 to fall back to mmap (not Linux, or an output sendfile
  * cannot take). */
-static int send_range(int fd, int out, uint64_t start, size_t n)
+static int send_range(const char *path, int fd, int out, uint64_t start,
+		      size_t n)
 {
 #ifdef __linux__
 	if (out < 0) {
@@ -1512,8 +1513,8 @@ static int send_range(int fd, int out, uint64_t start, size_t n)
 		if (w <= 0 && done == 0 && (errno == EINVAL || errno == ENOSYS))
 			return -1;
 		if (w <= 0)
-			cli_die(EXIT_TROUBLE, "write: %s",
-				w < 0 ? strerror(errno) : "file shrank");
+			cli_die(EXIT_TROUBLE, "sending %s to stdout: %s", path,
+				w < 0 ? strerror(errno) : "the file shrank");
 		done += (size_t)w;
 	}
 	return 0;
@@ -1533,7 +1534,8 @@ static int emit_batch(struct feed *f)
 		int fd = open_pending(s);
 		size_t n = (size_t)(s->end - s->start);
 		int sent = opt.stats || f ? -1
-					  : send_range(fd, -1, s->start, n);
+					  : send_range(s->path, fd, -1,
+							       s->start, n);
 		if (sent == -2) {
 			close(fd);
 			return -1;

@@ -72,6 +72,7 @@ no_lock_records() {
 	recs > d/a.ndjson
 	run sh -c 'checkpoint read -s ck d >&-'
 	assert_failure 2
+	assert_line --index 0 'checkpoint: sending d/a.ndjson to stdout: Bad file descriptor'
 	no_lock_records
 	run checkpoint read -s ck d
 	assert_success
