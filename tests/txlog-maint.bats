@@ -199,7 +199,7 @@ Try 'txlog --help' for more information."
 	# a merge key a record lacks names the record's member it is near
 	run sh -c 'echo "{\"id\":1,\"day\":\"a\",\"v\":5}" | txlog merge t -k .idd'
 	assert_failure 2
-	assert_output "txlog: stdin:1: merge key .idd is missing (did you mean .id?)"
+	assert_output "txlog: stdin:1: merge key .idd is missing (did you mean .id?); nothing committed"
 	run txlog optimize t --zorder-by v,day
 	assert_failure 2
 	assert_output "txlog: --zorder-by: day is a partition column (already one value per file)

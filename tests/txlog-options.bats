@@ -300,7 +300,7 @@ J
 	refused 'txlog: upd.ndjson:2: partition column k: an empty string is a null partition value in Delta; write null or a non-empty string; nothing committed' txlog merge P -k .id upd.ndjson
 	refused 'txlog: ins.ndjson:2: partition column k: an empty string is a null partition value in Delta; write null or a non-empty string; nothing committed' txlog merge P -k .id first.ndjson ins.ndjson -j 1
 	printf '%s\n' '{"id":2,"k":"d"}' > again.ndjson
-	refused 'txlog: again.ndjson:1: the source has a second record for merge key .id (first at ins.ndjson:2); a merge source must have one record per key' txlog merge P -k .id ins.ndjson again.ndjson -j 1
+	refused 'txlog: again.ndjson:1: the source has a second record for merge key .id (first at ins.ndjson:2); a merge source must have one record per key; nothing committed' txlog merge P -k .id ins.ndjson again.ndjson -j 1
 	run sh -c 'ls P/_delta_log | wc -l'
 	assert_output 2
 }

@@ -111,7 +111,7 @@ OUT
 {"id":8,"v":null,"s":"keyless"}
 EOF2
 	assert_failure 2
-	assert_output 'txlog: stdin:2: merge key .v is null, which matches no row (SQL'\''s nulls, as Delta'\''s MERGE); give the record a key'
+	assert_output 'txlog: stdin:2: merge key .v is null, which matches no row (SQL'\''s nulls, as Delta'\''s MERGE); give the record a key; nothing committed'
 	run ls t/_delta_log
 	assert_output $'00000000000000000000.json\n00000000000000000001.json'
 	echo '{"id":7,"v":5,"s":"new"}' | txlog merge t -k .v

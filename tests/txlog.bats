@@ -352,7 +352,7 @@ mk() {
 	mk
 	run sh -c 'printf "%s\n" "{\"id\":1,\"day\":\"a\"}" "{\"id\":1,\"day\":\"b\"}" | txlog merge t -k .id'
 	assert_failure 2
-	assert_output 'txlog: stdin:2: the source has a second record for merge key .id (first at stdin:1); a merge source must have one record per key'
+	assert_output 'txlog: stdin:2: the source has a second record for merge key .id (first at stdin:1); a merge source must have one record per key; nothing committed'
 }
 
 @test "merge leaves untouched files alone" {

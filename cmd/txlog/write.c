@@ -912,20 +912,22 @@ static bool key_of(struct expr *e, const struct scan_record *r,
 	char err[512];
 	enum expr_status st = expr_eval(e, r, &v, &vn, err, sizeof err);
 	if (st == EXPR_ERROR)
-		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": -k %s: %s", where,
-			   lineno, expr_source(e), err);
+		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": -k %s: %s; nothing "
+			   "committed", where, lineno, expr_source(e), err);
 	if (st != EXPR_VALUE && !source)
 		return false;
 	if (st != EXPR_VALUE) {
 		char near[300];
 		badrec_near(e, r, near, sizeof near);
 		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": merge key %s is "
-			   "missing%s", where, lineno, expr_source(e), near);
+			   "missing%s; nothing committed", where, lineno,
+			   expr_source(e), near);
 	}
 	if (source && vn == 4 && memcmp(v, "null", 4) == 0)
 		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": merge key %s is "
 			   "null, which matches no row (SQL's nulls, as "
-			   "Delta's MERGE); give the record a key", where,
+			   "Delta's MERGE); give the record a key; nothing "
+			   "committed", where,
 			   lineno, expr_source(e));
 	scratch->len = 0;
 	*fp = value_fingerprint(v, vn, scratch);
@@ -943,7 +945,7 @@ static void to_src(void *ctx, const struct scan_record *r, const char *name,
 		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": the source has a "
 			   "second record for merge key %s (first at %s:%"
 			   PRIu64 "); a merge source must have one record per "
-			   "key", name, lineno, expr_source(m->key),
+			   "key; nothing committed", name, lineno, expr_source(m->key),
 			   m->names[m->file[*pl - 1]], m->line[*pl - 1]);
 	size_t cap = m->cap;
 	m->off = xgrow(m->off, &m->cap, m->n, sizeof *m->off, 1024);
