@@ -2,6 +2,8 @@
 # PATH, bats-support and bats-assert loaded, a scratch folder per test.
 IDEM_BIN=${IDEM_BIN:-$BATS_TEST_DIRNAME/../build/bin}
 IDEM_GEN=${IDEM_GEN:-$BATS_TEST_DIRNAME/../build/bin-test/gen}
+# exported: scripts a test runs (tests/demo.sh) take the build under test
+export IDEM_BIN IDEM_GEN
 PATH=$IDEM_BIN:$PATH
 export IDEM_SHARED_DATA=${IDEM_SHARED_DATA:-$BATS_TEST_DIRNAME/../../shared/data}
 
