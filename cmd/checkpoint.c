@@ -440,9 +440,11 @@ static void state_load(void)
  * any name is relative, a verb that reaches sources by name runs in the
  * state's folder (by its name or, moved, by its identity) or is
  * refused; otherwise this run's folder becomes the state's.  An older
- * state's folder is unknown: this run's is taken.
+ * state's folder is unknown: this run's is taken.  status, which only
+ * looks at the sources, looks from the state's folder (visit): a lag
+ * check from cron runs anywhere.
  */
-static void check_cwd(void)
+static void check_cwd(bool visit)
 {
 	char *here = getcwd(NULL, 0);
 	struct stat hs;
@@ -452,6 +454,15 @@ static void check_cwd(void)
 	bool same = st.cwd && (!strcmp(st.cwd, here) ||
 			       ((uint64_t)hs.st_dev == st.cwd_dev &&
 				(uint64_t)hs.st_ino == st.cwd_ino));
+	if (visit && st.cwd && st.cwd[0] && !same && chdir(st.cwd) == 0) {
+		if (stat(".", &hs) == 0 && (uint64_t)hs.st_dev == st.cwd_dev &&
+		    (uint64_t)hs.st_ino == st.cwd_ino) {
+			free(here);
+			return;
+		}
+		if (chdir(here) != 0) /* another folder by that name now */
+			cli_die(EXIT_TROUBLE, "%s: %s", here, strerror(errno));
+	}
 	if (st.cwd && st.cwd[0] && !same) {
 		for (size_t k = 0; k < st.n; k++) {
 			const char *rel = st.src[k].path;
@@ -2138,7 +2149,7 @@ int main(int argc, char **argv)
 			opt.state);
 	state_load();
 	if (strcmp(verb, "commit") != 0) /* commit names no source */
-		check_cwd();
+		check_cwd(!strcmp(verb, "status"));
 	int status = EXIT_OK;
 	if (!strcmp(verb, "read")) {
 		do_read(args, nargs);
