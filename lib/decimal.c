@@ -311,11 +311,11 @@ struct dec dec_integral(const struct dec *a, enum dec_to_int how)
 	struct dec d = dec_normalize(*a);
 	if (d.exp >= 0)
 		return d;
-	/* |a| = q + f / 10^k with 0 <= f < 10^k; past 38 places q is 0 */
-	u128 m = mag(d.coef), q = 0, f = m, unit;
-	int k = d.exp < -DEC_DIGITS ? -1 : -d.exp;
-	if (k >= 0) {
-		unit = pow10_u128(k);
+	/* |a| = q + f / unit with 0 <= f < unit = 10^-exp; past 38 places
+	 * q is 0 and |a| < 0.2 (unit left 0: no half to reach) */
+	u128 m = mag(d.coef), q = 0, f = m, unit = 0;
+	if (d.exp >= -DEC_DIGITS) {
+		unit = pow10_u128(-d.exp);
 		q = m / unit;
 		f = m % unit;
 	}
@@ -327,8 +327,8 @@ struct dec dec_integral(const struct dec *a, enum dec_to_int how)
 	case DEC_CEIL:
 		up = !neg && f;
 		break;
-	case DEC_ROUND: /* half away from zero: f >= unit / 2 */
-		up = k >= 0 && f >= pow10_u128(k) / 2;
+	case DEC_ROUND: /* half away from zero */
+		up = unit && f >= unit / 2;
 		break;
 	default:
 		up = 0;
