@@ -785,6 +785,15 @@ E
 	[ ! -s q ]
 }
 
+@test "replay --commit on a removed file names the pending ledger left behind" {
+	printf '{"original_record":{"id":1},"error_type":"x","error_message":"m","retry_count":0,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}\n' > q
+	dlq replay q > /dev/null
+	rm q
+	refused "dlq: q: No such file or directory; a replay of it is pending in q.replay, which nothing can commit or roll back now (remove it)" dlq replay q --commit
+	rm q.replay
+	refused "dlq: q: No such file or directory" dlq replay q --commit
+}
+
 @test "an option that takes one value is refused when given twice; -e adds up" {
 	run dlq check -e .a --dlq a.ndjson --dlq b.ndjson
 	assert_failure 2

@@ -82,8 +82,20 @@ static void must_exist(const char *path)
 		cli_die(EXIT_TROUBLE, "-: standard input cannot be rewritten; "
 			"replay and purge rewrite the dead-letter file they "
 			"name (./- for one called -)");
-	if (stat(path, &st) != 0)
-		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
+	if (stat(path, &st) != 0) {
+		int e = errno;
+		/* a replay pending on a file since removed: say what the
+		 * leftover ledger is and that nothing can be committed */
+		char *ledger = dlq_ledger_path(path);
+		bool pending = e == ENOENT && access(ledger, F_OK) == 0;
+		if (pending)
+			cli_die(EXIT_TROUBLE, "%s: %s; a replay of it is "
+				"pending in %s, which nothing can commit or "
+				"roll back now (remove it)", path, strerror(e),
+				ledger);
+		free(ledger);
+		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(e));
+	}
 	/* Rewritten by rename: a FIFO would hang the read, a folder or
 	 * a device has no entries to take out. */
 	if (!S_ISREG(st.st_mode))
