@@ -1007,31 +1007,75 @@ void cli_side_open(struct cli_side *s, const char *path, bool append)
 	if (s->fd < 0)
 		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
 	s->path = path;
+	s->records = s->flushed = 0;
+	struct stat st;
+	s->start = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) ?
+			   st.st_size : -1;
 	s->z = zout_open(s->fd, 0);
 	s->next = sides;
 	sides = s;
 }
 
+/* The whole lines PATH holds past START: the records of this run that
+ * reached it.  -1 when it cannot be read back. */
+static int64_t side_lines_since(const char *path, off_t start)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char b[65536];
+	int64_t lines = 0;
+	ssize_t n;
+	while ((n = pread(fd, b, sizeof b, start)) > 0) {
+		for (const char *p = b;
+		     (p = memchr(p, '\n', (size_t)(b + n - p))); p++)
+			lines++;
+		start += n;
+	}
+	close(fd);
+	return n < 0 ? -1 : lines;
+}
+
 /* A failed write (a full disk) may have left part of a record at the
  * end: cut it off now, as the dead-letter writer does, not at the next
- * run, so no reader meanwhile takes the fragment for a last line. */
-static void side_die(const char *path, const char *err)
+ * run, so no reader meanwhile takes the fragment for a last line.  The
+ * message says how many of the records set aside the file lacks: they
+ * are in no output, and no count of drops says them. */
+static void side_die(const struct cli_side *s, const char *err)
 {
-	char cerr[512];
-	int64_t cut = dlq_cut_torn(path, cerr, sizeof cerr);
+	char cerr[512], torn[96] = "", lost[192];
+	int64_t cut = s->start >= 0 ?
+			      dlq_cut_torn(s->path, cerr, sizeof cerr) : 0;
 	if (cut > 0)
-		cli_die(EXIT_TROUBLE, "%s: %s; the torn last line (%" PRId64
-			" bytes) was cut off", path, err, cut);
+		snprintf(torn, sizeof torn, "; the torn last line (%" PRId64
+			 " bytes) was cut off", cut);
 	if (cut < 0)
 		cli_warn("%s", cerr);
-	cli_die(EXIT_TROUBLE, "%s: %s", path, err);
+	int64_t kept = s->start >= 0 ? side_lines_since(s->path, s->start)
+				     : -1;
+	if (kept >= 0 && (uint64_t)kept <= s->records)
+		snprintf(lost, sizeof lost, "; %" PRIu64 " of the %" PRIu64
+			 " records set aside for it did not reach it",
+			 s->records - (uint64_t)kept, s->records);
+	else /* a pipe or device: part of the last write may have gone */
+		snprintf(lost, sizeof lost, "; up to %" PRIu64 " of the %"
+			 PRIu64 " records set aside for it did not reach it",
+			 s->records - s->flushed, s->records);
+	cli_die(EXIT_TROUBLE, "%s: %s%s%s", s->path, err, torn, lost);
+}
+
+/* Flush the buffer, which holds the records set aside up to UPTO. */
+static void side_flush_upto(struct cli_side *s, uint64_t upto)
+{
+	char err[512];
+	if (zout_flush(s->z, err, sizeof err) != 0)
+		side_die(s, err);
+	s->flushed = upto;
 }
 
 static void side_flush(struct cli_side *s)
 {
-	char err[512];
-	if (zout_flush(s->z, err, sizeof err) != 0)
-		side_die(s->path, err);
+	side_flush_upto(s, s->records);
 }
 
 void cli_side_write(struct cli_side *s, const char *rec, size_t len)
@@ -1039,6 +1083,7 @@ void cli_side_write(struct cli_side *s, const char *rec, size_t len)
 	char err[512];
 	if (!s->path)
 		return;
+	s->records++;
 	/* The file changes only after stdout's records before this one
 	 * went out, as with a dead letter (cli_letter): a late file is
 	 * appended to, and a rerun from the last record the reader took
@@ -1050,7 +1095,7 @@ void cli_side_write(struct cli_side *s, const char *rec, size_t len)
 	 * lands between whole lines, and a failed write leaves them. */
 	if (len + 1 > zout_room(s->z)) {
 		out_drain();
-		side_flush(s);
+		side_flush_upto(s, s->records - 1);
 	}
 	int rc;
 	if (len + 1 <= zout_room(s->z)) {
@@ -1064,7 +1109,7 @@ void cli_side_write(struct cli_side *s, const char *rec, size_t len)
 		free(line);
 	}
 	if (rc)
-		side_die(s->path, err);
+		side_die(s, err);
 }
 
 void cli_side_close(struct cli_side *s)
@@ -1073,14 +1118,14 @@ void cli_side_close(struct cli_side *s)
 	if (!s->path)
 		return;
 	const char *path = s->path;
-	s->path = NULL;
 	for (struct cli_side **p = &sides; *p; p = &(*p)->next)
 		if (*p == s) {
 			*p = s->next;
 			break;
 		}
 	if (zout_close(s->z, err, sizeof err) != 0)
-		side_die(path, err);
+		side_die(s, err);
+	s->path = NULL;
 	struct stat st;
 	bool regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
 	/* EINVAL, EROFS: /dev/null, a pipe, a terminal; nothing to sync. */

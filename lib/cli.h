@@ -276,6 +276,9 @@ struct cli_side {
 	int fd;
 	struct zout *z;
 	struct cli_side *next; /* the open sides, for cli_out_flush() */
+	uint64_t records;      /* handed to cli_side_write() */
+	uint64_t flushed;      /* of them, written out by a good flush */
+	off_t start;           /* a regular file's size when opened, else -1 */
 };
 /* Open PATH for appending, or truncated when !append. */
 void cli_side_open(struct cli_side *s, const char *path, bool append);

@@ -529,17 +529,36 @@ torn_dlq() {
 	IDEM_IOFAULT=write:1:ENOSPC/short IDEM_IOFAULT_DIR=$PWD/d LD_PRELOAD=$PWD/shim.so \
 		run watermark -t .t --delay 0s --late d/late in
 	assert_failure 2
-	assert_line --regexp '^watermark: d/late: write: No space left on device; the torn last line \([0-9]+ bytes\) was cut off$'
+	assert_line --regexp '^watermark: d/late: write: No space left on device; the torn last line \([0-9]+ bytes\) was cut off; [0-9]+ of the 999 records set aside for it did not reach it$'
 	[ "$(tail -c 1 d/late | od -An -c | tr -d ' ')" = '\n' ]
+	# the records it says are missing are the ones the file lacks
+	[[ "$output" == *"; $((999 - $(wc -l < d/late))) of the 999 records"* ]]
 	run jq -c .t d/late
 	assert_success
 	IDEM_IOFAULT=write:1:ENOSPC/short IDEM_IOFAULT_DIR=$PWD/d LD_PRELOAD=$PWD/shim.so \
 		run dedup --dupes d/dupes in in
 	assert_failure 2
-	assert_line --regexp '^dedup: d/dupes: write: No space left on device; the torn last line \([0-9]+ bytes\) was cut off$'
+	assert_line --regexp '^dedup: d/dupes: write: No space left on device; the torn last line \([0-9]+ bytes\) was cut off; [0-9]+ of the [0-9]+ records set aside for it did not reach it$'
 	[ "$(tail -c 1 d/dupes | od -An -c | tr -d ' ')" = '\n' ]
+	n=$(sed -n 's/.* of the \([0-9]*\) records set aside.*/\1/p' <<< "$output")
+	[[ "$output" == *"; $((n - $(wc -l < d/dupes))) of the $n records"* ]]
+	[ "$n" -gt "$(wc -l < d/dupes)" ]
 	run jq -c .t d/dupes
 	assert_success
+}
+
+@test "a --dupes or --late write that fails on a device says how many records it lost" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	printf '{"id":1,"t":100}\n{"id":1,"t":1}\n{"id":1,"t":2}\n' > in
+	run dedup -k .id --dupes /dev/full in
+	assert_failure 2
+	assert_line 'dedup: /dev/full: write: No space left on device; up to 2 of the 2 records set aside for it did not reach it'
+	run watermark -t .t --delay 1s --late /dev/full in
+	assert_failure 2
+	assert_line 'watermark: /dev/full: write: No space left on device; up to 2 of the 2 records set aside for it did not reach it'
+	run window --tumble 1m -t .t --delay 1s --late /dev/full in
+	assert_failure 2
+	assert_line 'window: /dev/full: write: No space left on device; up to 2 of the 2 records set aside for it did not reach it'
 }
 
 @test "--late, --dupes and --dlq take /dev/null, a FIFO and /dev/stderr" {
