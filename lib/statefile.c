@@ -896,6 +896,44 @@ static int chained_next(struct state_reader *r, uint64_t stored,
 	return rc;
 }
 
+/*
+ * Whether the bytes from AT to the end, which do not start with a whole
+ * record, hold one anywhere, chained to the checksum stored just
+ * before it: 1 yes, 0 no, -1 on an I/O error.  A crash leaves only a
+ * prefix of the one record being appended; a whole record behind a bad
+ * one means the bad one was written whole and damaged since (a flipped
+ * length field makes it look cut).  Reads the bytes into *scratch.
+ */
+static int chained_in_rest(struct state_reader *r, uint64_t at,
+			   struct buf *scratch)
+{
+	if (fseek(r->f, (long)at, SEEK_SET) != 0)
+		return -1;
+	buf_reset(scratch);
+	for (;;) {
+		buf_reserve(scratch, 65536);
+		ssize_t got = read_full(r->f, scratch->p + scratch->len, 65536);
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			break;
+		scratch->len += (size_t)got;
+	}
+	const unsigned char *b = (const unsigned char *)scratch->p;
+	size_t len = scratch->len;
+	/* the first record behind the bad one starts after at least its
+	 * length, one byte and its checksum */
+	for (size_t p = 4 + 1 + 8; p + 4 + 1 + 8 <= len; p++) {
+		uint32_t n = le32_get(b + p);
+		if (n == 0 || n > len - p - 4 - 8)
+			continue;
+		if (le64_get(b + p + 4 + n) ==
+		    log_sum(b + p, b + p + 4, n, le64_get(b + p - 8)))
+			return 1;
+	}
+	return 0;
+}
+
 /* The records after a snapshot's checksum sum, into log; lg says where
  * the whole ones end.  Bytes after the last whole record are what a
  * crash left of the next (dropped, and said in lg); a record that fails
@@ -972,6 +1010,20 @@ static int read_log(struct state_reader *r, uint64_t sum, struct buf *log,
 		if (got == 0)
 			break;
 		lg->dropped += (uint64_t)got;
+	}
+	if (lg->dropped) {
+		int later = chained_in_rest(r, lg->at, &rec);
+		if (later < 0)
+			goto io;
+		if (later) {
+			errbuf_set(err, errlen, "%s: damaged state: the log "
+				   "record at byte %" PRIu64 " is not whole, "
+				   "and a whole record follows it (a crash "
+				   "cuts only the last); refusing it", r->path,
+				   lg->at);
+			buf_free(&rec);
+			return -1;
+		}
 	}
 	buf_free(&rec);
 	return 0;

@@ -136,6 +136,14 @@ S
 	refused "checkpoint: st: damaged state: the log record at byte $at fails its checksum, and whole records follow it (a crash cuts only the last); refusing it" \
 		checkpoint read -s st in.ndjson
 	cmp st flipped
+	# so is a flipped length field, which makes the record look cut
+	# short (longer than the file) or misplaces its checksum
+	for b in 3 0; do
+		cp good st
+		printf '\177' | dd of=st bs=1 seek=$((at + b)) conv=notrunc 2>/dev/null
+		refused "checkpoint: st: damaged state: the log record at byte $at is not whole, and a whole record follows it (a crash cuts only the last); refusing it" \
+			checkpoint status -s st
+	done
 	# the last record flipped is what a crash can leave: dropped, said
 	cp good st
 	printf 'X' | dd of=st bs=1 seek=$(($(wc -c < st) - 9)) conv=notrunc 2>/dev/null
