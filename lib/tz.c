@@ -161,16 +161,33 @@ int tz_open(const char *name, char *err, size_t errlen)
 			 name, path + 1, strerror(errno));
 		return -1;
 	}
-	char magic[4];
-	size_t got = f ? fread(magic, 1, 4, f) : 4;
+	/* the TZif header: magic, version, 15 reserved bytes, then six
+	 * big-endian counts, the third the leap second records */
+	unsigned char head[44];
+	size_t got = f ? fread(head, 1, sizeof head, f) : sizeof head;
 	if (f)
 		fclose(f);
 	else
-		memcpy(magic, "TZif", 4);
-	if (got != 4 || memcmp(magic, "TZif", 4) != 0) {
+		memcpy(memset(head, 0, sizeof head), "TZif", 4);
+	if (got != sizeof head || memcmp(head, "TZif", 4) != 0) {
 		snprintf(err, errlen, "'%s': %s is not a zoneinfo (TZif) "
 			 "file", name, path + 1);
 		return -1;
+	}
+	/* A zone with leap seconds ("right/...") reads a time_t as
+	 * counting them, where idem's instants are POSIX time: each
+	 * offset would change 27 seconds late (in 2017 on), and a
+	 * midnight next to one would bound a day at the wrong instant. */
+	if (head[28] | head[29] | head[30] | head[31]) {
+		const char *plain = strncmp(name, "right/", 6) == 0
+					    ? name + 6 : NULL;
+		snprintf(err, errlen, "'%s': its zoneinfo counts leap "
+			 "seconds, which idem's times (POSIX time) do not, "
+			 "so its offsets would change at the wrong instants; "
+			 "%s%s%s", name, plain ? "use '" : "use the zone "
+			 "without leap seconds", plain ? plain : "",
+			 plain ? "'" : "");
+		return -2;
 	}
 	if (setenv("TZ", path, 1) != 0) {
 		snprintf(err, errlen, "setenv TZ: %s", strerror(errno));

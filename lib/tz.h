@@ -58,7 +58,9 @@ int tz_cal_parse(const char *s, struct tz_cal *c);
 int tz_weekday_parse(const char *s);
 
 /* Make NAME (an IANA name: "Europe/Berlin", "UTC") the process's zone.
- * 0, or -1 with err set (unknown name, not a zone file). */
+ * 0, or -1 with err set (unknown name, not a zone file), or -2 with err
+ * set, naming the zone to use, for a zone whose clock counts leap
+ * seconds ("right/UTC"), which POSIX instants cannot be read in. */
 int tz_open(const char *name, char *err, size_t errlen);
 
 /* The zone names under the zone folder, two levels deep ("UTC",

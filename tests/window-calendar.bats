@@ -116,6 +116,29 @@ J
 	assert_output --partial '"open_windows":1,'
 }
 
+@test "a zone whose clock counts leap seconds (right/) is refused: its offsets change 27 seconds late" {
+	# right/America/Sao_Paulo put 02:30Z on 2019-02-17 (23:30 on the
+	# 16th there, after the clocks went back at 02:00Z) in the 17th's day
+	# its zoneinfo counts leap seconds (the TZif header's third count),
+	# which POSIX instants do not: refused, wherever it lies
+	mkdir -p z/right/America z/Test
+	head -c 31 /usr/share/zoneinfo/America/Sao_Paulo > z/right/America/Sao_Paulo
+	printf '\033' >> z/right/America/Sao_Paulo
+	tail -c +33 /usr/share/zoneinfo/America/Sao_Paulo >> z/right/America/Sao_Paulo
+	cp z/right/America/Sao_Paulo z/Test/Leaps
+	export TZDIR=$PWD/z
+	refused "window: --tz: 'right/America/Sao_Paulo': its zoneinfo counts leap seconds, which idem's times (POSIX time) do not, so its offsets would change at the wrong instants; use 'America/Sao_Paulo'" \
+		window --tumble 1d --tz right/America/Sao_Paulo -t .t
+	refused "window: --tz: 'Test/Leaps': its zoneinfo counts leap seconds, which idem's times (POSIX time) do not, so its offsets would change at the wrong instants; use the zone without leap seconds" \
+		window --tumble 1d --tz Test/Leaps -t .t
+	# the zone it stands for is read as it is
+	unset TZDIR
+	printf '{"t":"2019-02-17T02:30:00Z"}\n' > in.ndjson
+	run window --tumble 1d --tz America/Sao_Paulo -t .t in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"2019-02-16T00:00:00-02:00","end":"2019-02-17T00:00:00-03:00"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
 @test "calendar options that do not apply are refused" {
 	run window --tumble 1h --tz Europe/Berlin -t .t
 	assert_failure 2

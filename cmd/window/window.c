@@ -1883,10 +1883,11 @@ static void calendar_options(void)
 				"(--tumble %s): they start at local "
 				"midnight", opt.tumble);
 	opt.calu.week_start = opt.week_start < 0 ? 0 : opt.week_start;
-	if (tz_open(opt.tz ? opt.tz : "UTC", err, sizeof err) != 0) {
+	int rc = tz_open(opt.tz ? opt.tz : "UTC", err, sizeof err);
+	if (rc != 0) {
 		char **names = tz_names(), hint[300] = "";
 		const char *near = cli_nearest(opt.tz, (const char *const *)names);
-		if (near)
+		if (near && rc == -1) /* -2 names the zone to use */
 			snprintf(hint, sizeof hint, "; did you mean '%s'?",
 				 near);
 		tz_names_free(names);
