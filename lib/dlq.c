@@ -391,8 +391,7 @@ int dlq_envelope_parse(struct scan_record *rec, const char *line, size_t len,
 	int64_t ns;
 	e->bad = " (failed_at is not an RFC 3339 time of years 1678 to 2262)";
 	if (path_lookup_record(&p_at, rec, &v, &vl, &why) != PATH_FOUND ||
-	    v[0] != '"' || vl < 2 ||
-	    time_parse_rfc3339(v + 1, vl - 2, &ns, &why) != 0)
+	    v[0] != '"' || time_from_json(v, vl, TIME_S, &ns, &why) != 0)
 		return -1;
 	e->failed_at = ns;
 	e->bad = " (replayable is not true or false)";

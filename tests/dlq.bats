@@ -551,6 +551,25 @@ J
 	assert_output '3'
 }
 
+@test "failed_at is read as the string it decodes to: an escaped digit is the digit" {
+	# a JSON writer may spell any character as \uXXXX: the entry was
+	# refused as 'failed_at is not an RFC 3339 time'
+	letter 1 0 '\u0032020-01-01T00:00:00Z' true > q.ndjson
+	letter 2 0 '2020-01-01T00:00:00\u002b01:00' true >> q.ndjson
+	letter 3 0 2200-01-01T00:00:00Z true >> q.ndjson
+	run dlq stats q.ndjson
+	assert_success
+	assert_line -n 0 '{"error_type":"t","entries":3,"replayable":3,"parked":0,"oldest":"2019-12-31T23:00:00Z","newest":"2200-01-01T00:00:00Z"}'
+	run dlq purge --older-than 1h q.ndjson
+	assert_success
+	assert_output 'dlq: q.ndjson: 2 entries purged (failed more than 1h ago)'
+	# an escape that decodes to no time is still none
+	letter 4 0 '2020-01-01T00:00:00Z\u0000' true > q.ndjson
+	run dlq stats q.ndjson
+	assert_failure 2
+	assert_output 'dlq: q.ndjson:1: not a dead-letter envelope (failed_at is not an RFC 3339 time of years 1678 to 2262)'
+}
+
 @test "replay gives back a line that is not UTF-8 byte for byte, not its U+FFFD spelling" {
 	printf '{"a":"\377"}\n\001x\n{"a":1}\n' > in.ndjson
 	dlq check -e '.a == 1' --dlq q.ndjson in.ndjson > /dev/null
