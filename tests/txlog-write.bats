@@ -116,6 +116,27 @@ EOF2
 	assert_output 'txlog: stdin:1: column .d: "\u0032024-02-30" is not a date YYYY-MM-DD; nothing committed'
 }
 
+@test "a timestamp is the string it decodes to: escapes may spell it in more than 64 bytes" {
+	schema
+	txlog init t --schema s.json --partition-by ts
+	# 86 bytes as written, 27 decoded: it was 'not an RFC 3339 time'
+	printf '%s\n' '{"ts":"\u0032\u0030\u0032\u0034-\u0030\u0031-\u0030\u0031T08:00:00.5Z","i":1}' \
+		'{"ts":"2024-01-01T08:00:00.500000000000000000000000000000000000000000Z","i":2}' |
+		txlog append t
+	run sh -c "jq -c '.add.partitionValues // empty' t/_delta_log/00000000000000000001.json"
+	assert_output '{"ts":"2024-01-01 08:00:00.500000"}'
+	run txlog cat t --where 'ts = "2024-01-01T09:00:00.5+01:00"'
+	assert_output - <<'EOF2'
+{"ts":"\u0032\u0030\u0032\u0034-\u0030\u0031-\u0030\u0031T08:00:00.5Z","i":1}
+{"ts":"2024-01-01T08:00:00.500000000000000000000000000000000000000000Z","i":2}
+EOF2
+	# past 64 bytes decoded a time is compared as text (idem(7)), so
+	# none is stored: said, not called no time
+	run txlog append t <<< '{"ts":"2024-01-01T08:00:00.5000000000000000000000000000000000000000000000Z","i":3}'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .ts: "2024-01-01T08:00:00.5000000000000000000000000000000000000000000000Z": longer than 64 bytes, which no time needs (a fraction'\''s digits past the ninth must be zeros: drop them); nothing committed'
+}
+
 @test "a binary value spelled with a JSON escape is the base64 it decodes to" {
 	echo '{"type":"struct","fields":[{"name":"b","type":"binary","nullable":true,"metadata":{}}]}' > b.json
 	txlog init t --schema b.json

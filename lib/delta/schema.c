@@ -818,13 +818,26 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 	case DT_TIMESTAMP_NTZ: {
 		if (p[0] != '"')
 			return mismatch(t, p, path, err, errlen);
-		char tmp[64];
+		char tmp[TIME_TEXT_MAX];
 		const char *why;
 		struct instant in;
-		size_t l = scan_string_decode(p, n < 64 ? n : 63, tmp);
+		/* the string it decodes to is the time: "\u0032024-..."
+		 * spells one in more bytes; past TIME_TEXT_MAX decoded,
+		 * value.h compares it as text, so it is no time to store */
+		char *d = n - 2 <= sizeof tmp ? tmp : xmalloc(n);
+		size_t l = scan_string_decode(p, n, d);
+		if (d != tmp) {
+			if (l <= sizeof tmp)
+				memcpy(tmp, d, l);
+			free(d);
+		}
 		/* any year 0000-9999, as Delta's timestamps (0001-9999) */
-		why = "not an RFC 3339 time";
-		if (n >= 64 || time_parse_instant(tmp, l, &in, &why) != 0) {
+		why = l > sizeof tmp ? "longer than 64 bytes, which no time "
+				       "needs (a fraction's digits past the "
+				       "ninth must be zeros: drop them)"
+				     : "not an RFC 3339 time";
+		if (l > sizeof tmp ||
+		    time_parse_instant(tmp, l, &in, &why) != 0) {
 			/* a time, but one no timestamp holds: say which
 			 * (a day out of range, a leap second, ...) */
 			if (strcmp(why, "not an RFC 3339 time") != 0 &&
