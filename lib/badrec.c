@@ -100,6 +100,12 @@ bool badrec_time(struct badrec *b, struct par_chunk *ch, struct expr *e,
 	size_t vlen;
 	if (!badrec_eval(b, ch, e, rec, what, &v, &vlen))
 		return false;
+	if (expr_count(e) > 1) { /* handed over as one array */
+		badrec_set(b, ch, true, "wrong_type", "%s %s: gave %zu "
+			   "values; a time is one", what, expr_source(e),
+			   expr_count(e));
+		return false;
+	}
 	if (time_from_json(v, vlen, unit, t, &why) == 0)
 		return true;
 	badrec_set(b, ch, true, "wrong_type", "%s %s: %s", what,

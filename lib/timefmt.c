@@ -525,7 +525,7 @@ int time_from_json(const char *json, size_t n, enum time_unit unit,
 	}
 	if (n > 0 && (json[0] == '-' || is_digit(json[0])))
 		return time_from_number(json, n, unit, ns, why);
-	*why = "event time must be an RFC 3339 string or a number";
+	*why = "must be an RFC 3339 string or a number";
 	return -1;
 }
 

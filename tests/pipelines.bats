@@ -74,7 +74,7 @@ emitted() {
 		refused "dlq${output#window}" dlq check -e .a bad.ndjson
 	done
 	run window --tumble 1m -t .t bad.ndjson
-	assert_output 'window: bad.ndjson:1: _watermark: event time must be an RFC 3339 string or a number'
+	assert_output 'window: bad.ndjson:1: _watermark: must be an RFC 3339 string or a number'
 	# a number is epoch units in window's --time-unit: it passes
 	echo '{"required":["a"]}' > s.json
 	run dlq check --schema s.json <<< '{"_watermark":1714521600123}'

@@ -221,6 +221,22 @@ J
 	assert_output --partial 'watermark: in.ndjson:1: event time .t: '
 }
 
+@test "a time expression that gives several values says so, and a value of no time says it is none" {
+	echo '{"t":1,"u":2,"n":null}' > in.ndjson
+	# the values come as one array: it said the time must be a string
+	# or a number, and an --ingest time was called an event time
+	refused 'watermark: in.ndjson:1: event time .t, .u: gave 2 values; a time is one' \
+		watermark -t '.t, .u' in.ndjson
+	refused 'watermark: in.ndjson:1: ingest time .t, .u: gave 2 values; a time is one' \
+		watermark --analyze -t .t --ingest '.t, .u' in.ndjson
+	refused 'watermark: in.ndjson:1: ingest time .n: must be an RFC 3339 string or a number' \
+		watermark --analyze -t .t --ingest .n in.ndjson
+	refused 'window: in.ndjson:1: event time .t, .u: gave 2 values; a time is one' \
+		window --tumble 1h -t '.t, .u' in.ndjson
+	refused 'dedup: in.ndjson:1: event time .t, .u: gave 2 values; a time is one' \
+		dedup -t '.t, .u' --ttl 1h in.ndjson
+}
+
 @test "malformed JSON, non-objects and bad times go to the DLQ with --dlq" {
 	printf '{"t":1\n[1]\n{"t":true}\n{"t":2}\n' > in.ndjson
 	run watermark -t .t --dlq dlq.ndjson in.ndjson

@@ -1019,6 +1019,13 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	size_t vlen;
 	if (!eval(c, c->time, "event time", &v, &vlen, s, ch, ln, P_BAD))
 		return;
+	if (expr_count(c->time) > 1) { /* handed over as one array */
+		snprintf(c->msg, sizeof c->msg, "event time %s: gave %zu "
+			 "values; a time is one", expr_source(opt.time),
+			 expr_count(c->time));
+		failed(s, ch, ln, c, P_BAD, "wrong_type");
+		return;
+	}
 	if (time_from_json(v, vlen, opt.unit, &s->t, &why) != 0) {
 		snprintf(c->msg, sizeof c->msg, "event time %s: %s",
 			 expr_source(opt.time), why);

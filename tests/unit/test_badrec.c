@@ -107,7 +107,7 @@ static const char want[] =
 	"4 wrong_type 1 event time if .e then error(\"boom\") else .t end: "
 	"not an RFC 3339 time\n"
 	"5 wrong_type 1 event time if .e then error(\"boom\") else .t end: "
-	"event time must be an RFC 3339 string or a number\n"
+	"must be an RFC 3339 string or a number\n"
 	"6 expression_error 1 event time if .e then error(\"boom\") else .t "
 	"end: boom\n"
 	"7 long 1 len 1023\n"

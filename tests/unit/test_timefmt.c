@@ -522,7 +522,7 @@ TEST(json_strings_and_numbers)
 
 TEST(json_reasons)
 {
-	const char *ev = "event time must be an RFC 3339 string or a number";
+	const char *ev = "must be an RFC 3339 string or a number";
 	CHECK_STR(json_why("true"), ev);
 	CHECK_STR(json_why("null"), ev);
 	CHECK_STR(json_why("{}"), ev);
