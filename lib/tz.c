@@ -150,8 +150,22 @@ int tz_open(const char *name, char *err, size_t errlen)
 			 "IANA name such as Europe/Berlin or UTC)", name);
 		return -1;
 	}
-	char path[4096 + 8];
-	snprintf(path, sizeof path, ":%s/%s", dir, name);
+	/* TZ=":FILE" with a relative FILE is looked up under $TZDIR by the
+	 * C library, so a relative TZDIR would be read twice over ("d/d/
+	 * Europe/Berlin"), not found, and taken for UTC without a word:
+	 * the file checked here must be the one the C library reads */
+	char cwd[4096] = "", path[2 * 4096 + 16];
+	if (dir[0] != '/' && !getcwd(cwd, sizeof cwd)) {
+		snprintf(err, errlen, "time zone folder %s: getcwd: %s", dir,
+			 strerror(errno));
+		return -1;
+	}
+	if ((size_t)snprintf(path, sizeof path, ":%s%s%s/%s", cwd,
+			     *cwd ? "/" : "", dir, name) >= sizeof path) {
+		snprintf(err, errlen, "time zone folder %s: name too long",
+			 dir);
+		return -1;
+	}
 	FILE *f = fopen(path + 1, "rb");
 	if (!f && !strcmp(name, "UTC")) {
 		/* no tzdata: UTC needs none (POSIX "UTC0") */

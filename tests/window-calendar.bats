@@ -139,6 +139,20 @@ J
 	assert_output '{"window":{"start":"2019-02-16T00:00:00-02:00","end":"2019-02-17T00:00:00-03:00"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
 }
 
+@test "a relative TZDIR is read from the folder it names: the zone checked is the zone used" {
+	# the C library looks a relative TZ=":FILE" up under $TZDIR, so the
+	# zone was read from z/z/Test/Zone, not found, and taken for UTC
+	mkdir -p z/Test
+	cp /usr/share/zoneinfo/Asia/Kolkata z/Test/Zone
+	printf '{"t":"2024-05-01T20:00:00Z"}\n' > in.ndjson
+	TZDIR=z run window --tumble 1d --tz Test/Zone -t .t in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"2024-05-02T00:00:00+05:30","end":"2024-05-03T00:00:00+05:30"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	TZDIR=z run window --tumble 1d --tz Asia/Tokyo -t .t in.ndjson
+	assert_failure 2
+	assert_line -n 0 "window: --tz: unknown time zone 'Asia/Tokyo' ($PWD/z/Asia/Tokyo: No such file or directory)"
+}
+
 @test "calendar options that do not apply are refused" {
 	run window --tumble 1h --tz Europe/Berlin -t .t
 	assert_failure 2
