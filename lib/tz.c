@@ -142,6 +142,36 @@ static bool name_ok(const char *name)
 	return name[strlen(name) - 1] != '/';
 }
 
+/* Whether the TZif file f has leap second records: 1, 0, or -1 when it
+ * is no TZif file.  The version 1 header and data come first, then
+ * (version 2 on) a second header for 64-bit data; a "slim" file (zic -b
+ * slim) leaves the first with no counts at all, so both are read.  A
+ * header: magic, version, 15 reserved bytes, then six big-endian counts
+ * (UT indicators, standard/wall indicators, leap seconds, transitions,
+ * types, abbreviation bytes). */
+static int tzif_leaps(FILE *f)
+{
+	unsigned char h[44];
+	if (fread(h, 1, sizeof h, f) != sizeof h || memcmp(h, "TZif", 4) != 0)
+		return -1;
+	uint32_t c[6];
+	for (int i = 0; i < 6; i++)
+		c[i] = (uint32_t)h[20 + 4 * i] << 24 |
+		       (uint32_t)h[21 + 4 * i] << 16 |
+		       (uint32_t)h[22 + 4 * i] << 8 | h[23 + 4 * i];
+	if (c[2] || h[4] < '2')
+		return c[2] != 0;
+	/* version 1 data: 4-byte transition times and their type indices,
+	 * 6-byte types, the abbreviations, 8-byte leap records, and the
+	 * two indicator arrays */
+	long skip = (long)c[3] * 5 + (long)c[4] * 6 + (long)c[5] +
+		    (long)c[2] * 8 + (long)c[1] + (long)c[0];
+	if (fseek(f, skip, SEEK_CUR) != 0 ||
+	    fread(h, 1, sizeof h, f) != sizeof h || memcmp(h, "TZif", 4) != 0)
+		return -1;
+	return (h[28] | h[29] | h[30] | h[31]) != 0;
+}
+
 int tz_open(const char *name, char *err, size_t errlen)
 {
 	const char *dir = zone_dir();
@@ -175,15 +205,10 @@ int tz_open(const char *name, char *err, size_t errlen)
 			 name, path + 1, strerror(errno));
 		return -1;
 	}
-	/* the TZif header: magic, version, 15 reserved bytes, then six
-	 * big-endian counts, the third the leap second records */
-	unsigned char head[44];
-	size_t got = f ? fread(head, 1, sizeof head, f) : sizeof head;
+	int leaps = f ? tzif_leaps(f) : 0;
 	if (f)
 		fclose(f);
-	else
-		memcpy(memset(head, 0, sizeof head), "TZif", 4);
-	if (got != sizeof head || memcmp(head, "TZif", 4) != 0) {
+	if (leaps < 0) {
 		snprintf(err, errlen, "'%s': %s is not a zoneinfo (TZif) "
 			 "file", name, path + 1);
 		return -1;
@@ -192,7 +217,7 @@ int tz_open(const char *name, char *err, size_t errlen)
 	 * counting them, where idem's instants are POSIX time: each
 	 * offset would change 27 seconds late (in 2017 on), and a
 	 * midnight next to one would bound a day at the wrong instant. */
-	if (head[28] | head[29] | head[30] | head[31]) {
+	if (leaps) {
 		const char *plain = strncmp(name, "right/", 6) == 0
 					    ? name + 6 : NULL;
 		snprintf(err, errlen, "'%s': its zoneinfo counts leap "
