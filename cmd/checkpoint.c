@@ -80,7 +80,9 @@ struct source {
 	uint64_t committed;
 	uint64_t start, end; /* the pending range; start == end: none */
 	uint64_t size;       /* size when last seen */
-	uint64_t mtime;      /* its mtime then, in ns (0: unknown) */
+	uint64_t ctime;      /* its change time then, in ns (0: unknown;
+			      * older states held the mtime here, which
+			      * costs one needless check) */
 	char *origin;        /* rotated: the name it was followed from */
 	bool matched;        /* in match_sources: taken by this call */
 	bool active;         /* read by this call (else only kept) */
@@ -90,10 +92,13 @@ struct source {
 
 #define SRC_ROTATED 1u /* flag in the state: origin follows the path */
 
-static uint64_t mtime_ns(const struct stat *s)
+/* The change time, not the mtime: every write moves it, and no one can
+ * set it back (cp -p and touch -r set an mtime, so a rewrite of the same
+ * size could look untouched). */
+static uint64_t ctime_ns(const struct stat *s)
 {
-	return (uint64_t)s->st_mtim.tv_sec * 1000000000u +
-	       (uint64_t)s->st_mtim.tv_nsec;
+	return (uint64_t)s->st_ctim.tv_sec * 1000000000u +
+	       (uint64_t)s->st_ctim.tv_nsec;
 }
 
 static struct {
@@ -266,7 +271,7 @@ static void get_source(const unsigned char **p, const unsigned char *end,
 	    /* version 2 added the rotation fields */
 	    (version >= 2 && (state_get_u32(p, end, &flags) ||
 			      state_get_u32(p, end, &olen) ||
-			      state_get_u64(p, end, &s->mtime))))
+			      state_get_u64(p, end, &s->ctime))))
 		truncated_state();
 	if (plen > 65536 || s->fp_len > FP_MAX || flags & ~SRC_ROTATED ||
 	    olen > 65536 || !(flags & SRC_ROTATED) != !olen)
@@ -297,7 +302,7 @@ static void put_source(struct buf *b, const struct source *s)
 	state_put_u32(b, (uint32_t)plen);
 	state_put_u32(b, s->origin ? SRC_ROTATED : 0);
 	state_put_u32(b, (uint32_t)olen);
-	state_put_u64(b, s->mtime);
+	state_put_u64(b, s->ctime);
 	buf_add(b, s->path, plen);
 	if (olen)
 		buf_add(b, s->origin, olen);
@@ -1166,7 +1171,7 @@ static void match_sources(void)
 			s->dev = (uint64_t)cd->s.st_dev;
 			s->ino = (uint64_t)cd->s.st_ino;
 			s->size = size;
-			s->mtime = mtime_ns(&cd->s);
+			s->ctime = ctime_ns(&cd->s);
 			s->active = true;
 			unvouched(s);
 			continue;
@@ -1174,10 +1179,11 @@ static void match_sources(void)
 		siblings_free(&sb);
 		struct source *e = &m.old[by[c]];
 		uint64_t off = e->committed;
-		/* Nothing new, and size and mtime as last seen: the start
-		 * need not be read again (a rewrite changes the mtime). */
-		uint64_t mt = mtime_ns(&cd->s);
-		bool check = size != e->size || !mt || mt != e->mtime;
+		/* Nothing new, and size and change time as last seen: the
+		 * start need not be read again (a rewrite, even one whose
+		 * mtime was set back, moves the change time). */
+		uint64_t mt = ctime_ns(&cd->s);
+		bool check = size != e->size || !mt || mt != e->ctime;
 		if (size < e->committed) {
 			if (e->committed < e->size) /* as "replaced" says */
 				cli_warn("%s: truncated (size %" PRIu64
@@ -1217,7 +1223,7 @@ static void match_sources(void)
 		s->origin = NULL;
 		s->path = xstrdup(cd->path);
 		s->size = size;
-		s->mtime = mt;
+		s->ctime = mt;
 		if (off != s->committed) {
 			s->committed = s->start = s->end = off;
 			unvouched(s);
@@ -1400,7 +1406,7 @@ static uint64_t plan_batch(void)
 		s->start = s->end = s->committed;
 		s->fresh = false;
 		s->size = (uint64_t)sb.st_size;
-		s->mtime = mtime_ns(&sb);
+		s->ctime = ctime_ns(&sb);
 		s->fp_len = (uint32_t)(s->size < FP_MAX ? s->size : FP_MAX);
 		if (fingerprint(fd, s->fp_len, &s->fp) != 0)
 			cli_die(EXIT_TROUBLE, "%s: changed while being read",
@@ -1968,7 +1974,7 @@ static void do_reset(char **args, int nargs)
 		s->dev = (uint64_t)sb.st_dev;
 		s->ino = (uint64_t)sb.st_ino;
 		s->size = (uint64_t)sb.st_size;
-		s->mtime = mtime_ns(&sb);
+		s->ctime = ctime_ns(&sb);
 		s->fp_len = (uint32_t)(s->size < FP_MAX ? s->size : FP_MAX);
 		if (fingerprint(fd, s->fp_len, &s->fp) != 0)
 			cli_die(EXIT_TROUBLE, "%s: changed while being read",

@@ -421,3 +421,21 @@ E
 	{"b":1}
 	E
 }
+
+@test "a file rewritten in place at its size with its mtime set back (cp -p, touch -r) is still seen as replaced" {
+	printf '{"a":1}\n{"a":2}\n' > in.ndjson
+	touch -d 2026-01-01 in.ndjson
+	checkpoint read -s st in.ndjson > /dev/null
+	checkpoint commit -s st
+	cp -p in.ndjson ref
+	printf '{"a":7}\n{"a":8}\n' > in.ndjson
+	touch -r ref in.ndjson
+	[ "$(stat -c '%s %Y' in.ndjson)" = "$(stat -c '%s %Y' ref)" ]
+	run checkpoint read -s st in.ndjson
+	assert_success
+	assert_output - <<'E'
+checkpoint: in.ndjson: replaced (its first bytes changed); reading it from the start
+{"a":7}
+{"a":8}
+E
+}
