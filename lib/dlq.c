@@ -160,6 +160,19 @@ bad:
 	return false;
 }
 
+/* b64_decode() of the JSON string literal p[0..n) (quotes included) as
+ * it decodes: another writer may spell a '/' as "\/". */
+static bool b64_literal(const char *p, size_t n, struct buf *out)
+{
+	if (!memchr(p, '\\', n))
+		return b64_decode(p + 1, n - 2, out);
+	char *text = xmalloc(n);
+	size_t len = scan_string_decode(p, n, text);
+	bool ok = b64_decode(text, len, out);
+	free(text);
+	return ok;
+}
+
 void dlq_envelope(struct buf *b, const char *tool, const struct dlq_letter *l,
 		  int64_t failed_at_ns)
 {
@@ -403,9 +416,7 @@ int dlq_envelope_parse(struct scan_record *rec, const char *line, size_t len,
 	if (path_lookup_record(&p_b64, rec, &v, &vl, &why) == PATH_FOUND) {
 		/* checked here, so a replay never hands out a guess */
 		struct buf tmp = {0};
-		bool ok = e->raw && v[0] == '"' &&
-			  memchr(v, '\\', vl) == NULL &&
-			  b64_decode(v + 1, vl - 2, &tmp);
+		bool ok = e->raw && v[0] == '"' && b64_literal(v, vl, &tmp);
 		buf_free(&tmp);
 		e->bad = " (original_base64 is not the base64 of a raw line)";
 		if (!ok)
@@ -420,7 +431,7 @@ int dlq_envelope_parse(struct scan_record *rec, const char *line, size_t len,
 void dlq_envelope_original(const struct dlq_envelope *e, struct buf *out)
 {
 	if (e->b64) {
-		b64_decode(e->b64 + 1, e->b64_len - 2, out); /* parse checked */
+		b64_literal(e->b64, e->b64_len, out); /* parse checked */
 	} else if (e->raw && e->orig[0] == '"') {
 		buf_reserve(out, e->orig_len);
 		out->len += scan_string_decode(e->orig, e->orig_len,

@@ -633,6 +633,17 @@ J
 	assert_output 'x'
 }
 
+@test "an original_base64 another writer spelled with escaped slashes is read as the string it decodes to" {
+	printf '\377??\n' | dlq check -e . --dlq q.ndjson
+	grep -q '"original_base64":"/z8/"' q.ndjson
+	sed -i 's|"/z8/"|"\\/z8\\u002f"|' q.ndjson
+	grep -q '"original_base64":"\\/z8\\u002f"' q.ndjson
+	run dlq stats q.ndjson
+	assert_success
+	dlq replay q.ndjson > out
+	printf '\377??\n' | cmp - out
+}
+
 @test "concurrent writers lose no entry while replays commit and purges run" {
 	seq 1 400 | sed 's/.*/{"n":&}/' > in.ndjson
 	# there before the first purge, which refuses a missing file, may
