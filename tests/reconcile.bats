@@ -632,6 +632,16 @@ E
 	assert_output ''
 }
 
+@test "a --sum given twice is refused: every sum object would hold its name twice" {
+	printf '{"k":1,"v":1}\n' > a.ndjson
+	refused "reconcile: --sum: '.v' given twice" \
+		reconcile -k .k --sum .v --sum .v a.ndjson a.ndjson
+	refused "reconcile: --sum: '.v' given twice" \
+		reconcile summarize -k .k --sum .v --sum .v a.ndjson
+	run reconcile -k .k --sum .v --sum '(.v)' a.ndjson a.ndjson
+	assert_success
+}
+
 @test "a summary of some shards says which, and compare refuses it until every shard is merged" {
 	printf '{"k":%d}\n' 1 2 3 4 5 6 7 8 > a.ndjson
 	reconcile summarize -k .k --shard 0/2 a.ndjson > s0.sum

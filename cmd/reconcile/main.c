@@ -1224,6 +1224,11 @@ int main(int argc, char **argv)
 			if (opt.nsums == MAX_SUMS)
 				cli_usage_error("at most %d --sum options",
 						MAX_SUMS);
+			/* one name, two members in every "sum" object */
+			for (size_t i = 0; i < opt.nsums; i++)
+				if (!strcmp(opt.sum_src[i], optarg))
+					cli_usage_error("--sum: '%s' given "
+							"twice", optarg);
 			opt.sum_src[opt.nsums++] = optarg;
 			break;
 		case O_BY:
