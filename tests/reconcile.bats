@@ -642,6 +642,24 @@ E
 	assert_success
 }
 
+@test "--bucket B reports the bad records of its keys, and those without a key, not another bucket's" {
+	printf '{"id":%d,"v":1}\n' 1 2 3 4 5 6 7 8 > a.ndjson
+	printf '{"id":%d,"v":1}\n' 1 2 3 4 5 6 7 8 > b.ndjson
+	# key 9 is bucket 1's of 2
+	printf '{"id":9,"v":"x"}\n' >> b.ndjson
+	run reconcile -k .id --sum .v --buckets 2 --bucket 0 a.ndjson b.ndjson
+	assert_success
+	assert_output --partial '"bucket":0,"buckets":2,"match":true'
+	run reconcile -k .id --sum .v --buckets 2 --bucket 1 a.ndjson b.ndjson
+	assert_failure 2
+	assert_output 'reconcile: b.ndjson:9: --sum .v: string is not a number'
+	printf 'garbage\n' >> b.ndjson
+	run reconcile -k .id --sum .v --buckets 2 --bucket 0 --dlq d0 a.ndjson b.ndjson
+	assert_failure 1
+	run jq -c '[.error_type, .source.line]' d0
+	assert_output '["invalid_json",10]'
+}
+
 @test "a summary of some shards says which, and compare refuses it until every shard is merged" {
 	printf '{"k":%d}\n' 1 2 3 4 5 6 7 8 > a.ndjson
 	reconcile summarize -k .k --shard 0/2 a.ndjson > s0.sum

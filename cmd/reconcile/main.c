@@ -427,6 +427,7 @@ struct slot {
 	bool skip;    /* not this run's (another --shard's key; a bad key
 		       * that shard 0 reports) */
 	bool foreign; /* --partition: a key of another partition */
+	bool keyed;   /* key holds the record's key (bad or not) */
 	struct fp128 key, rfp;
 	uint64_t cols; /* the columns_project bits of the record */
 	const char *by; /* in the line or the chunk */
@@ -526,7 +527,7 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	/* Under --shard, a record whose key is not known yet is shard 0's
 	 * to report, one with a key its own shard's. */
 	bool keyless = cli_shard_keyless(&opt.shard);
-	s->skip = s->foreign = false;
+	s->skip = s->foreign = s->keyed = false;
 	s->bad.type = NULL;
 	s->cols = 0;
 	if (!badrec_line(&s->bad, ch, ln, opt.max_line, &w->cw.rec, true) ||
@@ -538,6 +539,7 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 		return;
 	}
 	s->key = value_fp(w->cw.scratch.p, w->cw.scratch.len);
+	s->keyed = true;
 	if (!cli_shard_mine(&opt.shard, s->key)) {
 		if (opt.shard.whole)
 			s->foreign = true;
@@ -687,15 +689,19 @@ static void apply(const struct line *ln, const char *name, void *slot)
 		if (!r->projected++)
 			r->names = member_names(ln);
 	}
+	/* --bucket: a bad record whose key is another bucket's is that
+	 * bucket's to report; one without a key is every bucket's */
+	bool other = opt.bucket >= 0 && s->keyed &&
+		     bucket_of(s->key) != (uint64_t)opt.bucket;
 	if (s->bad.type) {
-		reject(r, ln, name, &s->bad);
+		if (!other)
+			reject(r, ln, name, &s->bad);
 	} else if (s->foreign) {
 		pthread_mutex_lock(&rc_lock); /* it dies, and speaks once */
 		cli_shard_take(&opt.shard, s->key, name, ln->lineno,
 			       stop_on_record);
 		pthread_mutex_unlock(&rc_lock);
-	} else if (!s->skip && (opt.bucket < 0 ||
-				bucket_of(s->key) == (uint64_t)opt.bucket)) {
+	} else if (!s->skip && !other) {
 		count_record(r, ln, name, s);
 	}
 	if (r->side == SRC && (r->records & 0xffff) == 0)
