@@ -845,3 +845,19 @@ J
 	assert_failure 2
 	assert_output 'window: s.ndjson:3: --agg s=sum(.v): exact sum overflows 38 digits'
 }
+
+@test "window merge refuses panes of runs with other -g or --agg: the merge would mix two answers" {
+	printf '{"t":%d,"c":"%s"}\n' 5 EUR 20 USD 30 JPY 61 GBP > o.ndjson
+	window --tumble 1m -t .t -g .c --shard 0/2 o.ndjson > p0
+	window --tumble 1m -t .t -g .c --agg 'n=count()' --shard 1/2 o.ndjson > p1
+	run window merge p0 p1
+	assert_failure 2
+	assert_output "window: p1:1: a pane of other members (window, key, n, pane) than p0:1's (window, key, count, pane): the outputs of window runs with other -g or --agg do not merge"
+	printf '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}\n' > nokey
+	run window merge p0 nokey
+	assert_failure 2
+	assert_output --partial "window: nokey:1: a pane of other members (window, count, pane) than p0:1's"
+	window --tumble 1m -t .t -g .c --shard 1/2 o.ndjson > p1
+	run window merge p0 p1
+	assert_success
+}

@@ -13,7 +13,10 @@
  *
  * The panes are held in memory (one buffer, no allocation per pane):
  * results are aggregates, far fewer than the records they summarise.
- * A pane seen twice means a shard was given twice: refused.
+ * A pane seen twice means a shard was given twice: refused.  So is a
+ * pane whose members (window, key, the --agg names, pane) are not the
+ * first pane's: the output of a run with other -g or --agg options,
+ * which would leave the merged stream a mix of two answers.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -50,6 +53,9 @@ static struct {
 	size_t nnames, capnames;
 	struct scan_record rec;
 	struct path start, end, key, index;
+	struct buf shape, cur; /* member names: the first pane's, this one's */
+	size_t shape_file;
+	uint64_t shape_line;
 	bool stats;
 } m;
 
@@ -115,6 +121,20 @@ static int64_t time_member(const struct path *pa, const struct line *ln,
 	return t;
 }
 
+/* The record's member names, decoded, as "window, key, n, pane". */
+static void shape_of(const struct line *ln, struct buf *b)
+{
+	buf_reset(b);
+	for (size_t i = 0; i < m.rec.nmembers; i++) {
+		const struct scan_member *sm = &m.rec.members[i];
+		if (i)
+			buf_adds(b, ", ");
+		buf_reserve(b, sm->key_len);
+		b->len += scan_string_decode(ln->p + sm->key, sm->key_len,
+					     b->p + b->len);
+	}
+}
+
 static void take(const struct line *ln, const char *name)
 {
 	char msg[512];
@@ -152,6 +172,22 @@ static void take(const struct line *ln, const char *name)
 	}
 	pn.file = m.nnames - 1;
 	pn.lineno = ln->lineno;
+	if (m.n == 0) {
+		shape_of(ln, &m.shape);
+		m.shape_file = pn.file;
+		m.shape_line = pn.lineno;
+	} else {
+		shape_of(ln, &m.cur);
+		if (m.cur.len != m.shape.len ||
+		    memcmp(m.cur.p, m.shape.p, m.cur.len) != 0)
+			merge_stop("%s:%" PRIu64 ": a pane of other members "
+				   "(%.*s) than %s:%" PRIu64 "'s (%.*s): the "
+				   "outputs of window runs with other -g or "
+				   "--agg do not merge", name, pn.lineno,
+				   (int)m.cur.len, m.cur.p,
+				   m.names[m.shape_file], m.shape_line,
+				   (int)m.shape.len, m.shape.p);
+	}
 	pn.seq = m.n;
 	buf_add(&m.all, ln->p, ln->len);
 	m.p = xgrow(m.p, &m.cap, m.n, sizeof *m.p, 1024);
@@ -238,6 +274,8 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 		cli_stats_print(NULL);
 	cli_out_close();
 	buf_free(&m.all);
+	buf_free(&m.shape);
+	buf_free(&m.cur);
 	free(m.p);
 	for (size_t i = 0; i < m.nnames; i++)
 		free(m.names[i]);
