@@ -58,6 +58,23 @@ J
 	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":1,"a":0.33333333333,"pane":{"timing":"on_time","index":0,"final":true}}'
 }
 
+@test "avg() takes its places from the values, in any order: a sum through zero or a trailing zero does not change them" {
+	# 1.5 has one place, so 1/3 gets 11 whichever comes first; 1.50
+	# has one too
+	for order in '1 1.5 -1.5' '1.5 -1.5 1' '-1.5 1 1.5'; do
+		printf '{"t":0,"x":%s}\n' $order > o.ndjson
+		run window --tumble 1m -t .t --agg 'a=avg(.x)' o.ndjson
+		assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"a":0.33333333333,"pane":{"timing":"on_time","index":0,"final":true}}'
+	done
+	printf '{"t":0,"x":%s}\n' 1.50 0 0.1 > z.ndjson
+	run window --tumble 1m -t .t --agg 'a=avg(.x)' z.ndjson
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"a":0.53333333333,"pane":{"timing":"on_time","index":0,"final":true}}'
+	# two sessions, 1.25 and -1.25, bridged by 1: merged sums too
+	printf '{"t":%s,"x":%s}\n' 0 1.25 100 -1.25 50 1 > s.ndjson
+	run window --session 1m -t .t --agg 'a=avg(.x)' s.ndjson
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:02:40Z"},"a":0.333333333333,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
 @test "an --agg no record gave a value is said at the end, with the member it is nearest to" {
 	events > e
 	run --separate-stderr window --tumble 1m -t .t --time-unit s -j 2 --agg 'n=count()' \

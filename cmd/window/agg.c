@@ -210,6 +210,52 @@ static void push_val(struct agg_state *st, const char *v, size_t n,
 	st->lens[st->nvals++] = n;
 }
 
+/*
+ * avg answers to 10 places past the most any of its values has, trailing
+ * zeros not counted, so avg(1.5, -1.5, 1) is 0.33333333333 in any order.
+ * Its sum's exponent is where that is kept (and saved in --state), but
+ * dec_add alone does not keep it: a zero sum takes the next value's
+ * exponent (1.5 - 1.5 + 1 came out 0.3333333333), 1.50 keeps its zero,
+ * and a sum that overflows at its scale is normalized.  So after each
+ * add the sum is put back at the finest of the exponents, when its
+ * coefficient holds it (one that does not has more digits than the
+ * average can show past its point anyway).
+ */
+static int32_t places_exp(const struct dec *d)
+{
+	__int128 c = d->coef;
+	int32_t e = d->exp;
+	if (c == 0)
+		return 0;
+	while (e < 0 && c % 10 == 0) {
+		c /= 10;
+		e++;
+	}
+	return e < 0 ? e : 0;
+}
+
+static int avg_add(struct dec *sum, const struct dec *x, int32_t x_exp)
+{
+	int32_t want = sum->exp < x_exp ? sum->exp : x_exp;
+	if (want > 0)
+		want = 0;
+	if (dec_add(sum, x) != 0)
+		return -1;
+	__int128 c = sum->coef, lim = 1;
+	int32_t e = sum->exp;
+	for (int i = 0; i < DEC_DIGITS - 1; i++)
+		lim *= 10;
+	while (e > want && c < lim && c > -lim) {
+		c *= 10;
+		e--;
+	}
+	if (e == want) {
+		sum->coef = c;
+		sum->exp = e;
+	}
+	return 0;
+}
+
 int agg_add(const struct agg_spec *s, struct agg_state *st,
 	    const struct agg_in *in, uint64_t at)
 {
@@ -220,8 +266,12 @@ int agg_add(const struct agg_spec *s, struct agg_state *st,
 		st->n++;
 		break;
 	case AGG_SUM:
-	case AGG_AVG:
 		if (dec_add(&st->sum, &in->d) != 0)
+			return -1;
+		st->n++;
+		break;
+	case AGG_AVG:
+		if (avg_add(&st->sum, &in->d, places_exp(&in->d)) != 0)
 			return -1;
 		st->n++;
 		break;
@@ -280,8 +330,12 @@ int agg_merge(const struct agg_spec *s, struct agg_state *dst,
 		dst->n += src->n;
 		return 0;
 	case AGG_SUM:
-	case AGG_AVG:
 		if (dec_add(&dst->sum, &src->sum) != 0)
+			return -1;
+		dst->n += src->n;
+		return 0;
+	case AGG_AVG:
+		if (avg_add(&dst->sum, &src->sum, src->sum.exp) != 0)
 			return -1;
 		dst->n += src->n;
 		return 0;
