@@ -186,6 +186,19 @@ J
 	assert_success
 }
 
+@test "a misspelt nested column is refused with the path it is nearest to" {
+	printf '%s\n' '{"id":1,"o":{"amount":1,"note":"a"},"x y":{"z w":1}}' > a.ndjson
+	refused "reconcile: --columns .o.amuont: no record of either input has it, so it would compare nothing; did you mean '.o.amount'?" \
+		reconcile -k .id --columns .o.amuont a.ndjson a.ndjson
+	refused "reconcile: --ignore o.note: no record of either input has it, so it would leave nothing out; did you mean '.o.note'?" \
+		reconcile -k .id --ignore o.note a.ndjson a.ndjson
+	refused "reconcile: --ignore .\"x y\".zw: no record of either input has it, so it would leave nothing out; did you mean '.\"x y\".\"z w\"'?" \
+		reconcile -k .id --ignore '."x y".zw' a.ndjson a.ndjson
+	# a name, dotted or not, is still matched against names
+	refused "reconcile: --ignore .oo: no record of either input has it, so it would leave nothing out; did you mean 'o'?" \
+		reconcile -k .id --ignore .oo a.ndjson a.ndjson
+}
+
 @test "summaries of two columns named by one instant are of other options: names are text, not times" {
 	printf '%s\n' '{"id":1,"2024-01-01T00:00:00Z":5,"2024-01-01T02:00:00+02:00":6}' > piv.ndjson
 	reconcile summarize -k .id --columns 2024-01-01T00:00:00Z piv.ndjson > a.sum

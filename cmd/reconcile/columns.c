@@ -252,8 +252,14 @@ void columns_check(uint64_t present, const char *const *names)
 		if (present >> i & 1)
 			continue;
 		const char *name = cols.name[i];
-		const char *near = cli_nearest(name[0] == '.' ? name + 1 : name,
-					       names);
+		/* .cc is a name (c); .c.dd a path (.c.d), among the paths
+		 * of the first records' nested members */
+		const char *near = NULL;
+		if (name[0] != '.' || !strpbrk(name + 1, ".[\""))
+			near = cli_nearest(name[0] == '.' ? name + 1 : name,
+					   names);
+		if (!near)
+			near = cli_nearest(name, names);
 		cli_die(EXIT_TROUBLE, "%s %s: no record of either input has "
 			"it, so it would %s%s%s%s",
 			cols.ignore ? "--ignore" : "--columns", name,

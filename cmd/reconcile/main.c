@@ -652,22 +652,53 @@ static void count_record(struct reader *r, const struct line *ln,
  * context argument; each side applies on its own thread). */
 static _Thread_local struct reader *applying;
 
-/* The member names of the record at ln, decoded, for "did you mean". */
+/* A decoded member name as a step of a jq path: .name, or ."a b". */
+static void path_step(struct buf *b, const char *n)
+{
+	bool plain = (*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') ||
+		     *n == '_';
+	for (const char *c = n; plain && *c; c++)
+		plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			(*c >= '0' && *c <= '9') || *c == '_';
+	buf_addc(b, '.');
+	if (plain)
+		buf_adds(b, n);
+	else
+		jw_str(b, n);
+}
+
+/* The member names of the record at ln, decoded, for "did you mean":
+ * each top-level name, then the path (.a.b) of each member of an object
+ * that is a top-level value, so a misspelt nested column is named too. */
 static char **member_names(const struct line *ln)
 {
 	struct scan_record rec = {0};
 	struct scan_error se;
 	char **names = NULL;
-	if (scan_record(&rec, ln->p, ln->len, &se) == 0 &&
+	if (scan_record_nested(&rec, ln->p, ln->len, &se) == 0 &&
 	    ln->p[rec.start] == '{') {
 		names = xcalloc(rec.nmembers + 1, sizeof *names);
+		char **top = xcalloc(rec.nmembers, sizeof *top);
+		size_t k = 0;
 		for (size_t i = 0; i < rec.nmembers; i++) {
 			const struct scan_member *m = &rec.members[i];
 			char *n = xmalloc(m->key_len + 1);
 			n[scan_string_decode(ln->p + m->key, m->key_len, n)] =
 				'\0';
-			names[i] = n;
+			top[i] = n;
+			if (m->parent == SCAN_TOP) {
+				names[k++] = n;
+				continue;
+			}
+			struct buf b = {0};
+			path_step(&b, top[m->parent]);
+			path_step(&b, n);
+			buf_addc(&b, '\0');
+			names[k++] = b.p;
+			free(n);
+			top[i] = NULL;
 		}
+		free(top);
 	}
 	scan_record_free(&rec);
 	return names;
