@@ -660,6 +660,29 @@ E
 	assert_output '["invalid_json",10]'
 }
 
+@test "--tolerance holds sums whose difference has more digits than a decimal holds" {
+	# 1e30 - 1e-10 is 999999999999999999999999999999.9999999999 (40
+	# digits): within 1e30, not within 999999999999999999999999999999.9
+	printf '{"id":1,"v":1e30}\n' > a.ndjson
+	printf '{"id":1,"v":1e-10}\n' > b.ndjson
+	run sh -c 'reconcile -k .id --sum .v --columns id --tolerance 1e30 a.ndjson b.ndjson | jq -c .match'
+	assert_success
+	assert_output true
+	run sh -c 'reconcile -k .id --sum .v --columns id --tolerance 999999999999999999999999999999.9 a.ndjson b.ndjson | jq -c .match'
+	assert_output false
+	# of opposite signs the difference is 1e30 + 1e-10
+	printf '{"id":1,"v":-1e-10}\n' > c.ndjson
+	run reconcile -k .id --sum .v --columns id --tolerance 1e30 a.ndjson c.ndjson
+	assert_failure 1
+	run reconcile -k .id --sum .v --columns id --tolerance 1000000000000000000000000000000.0000001 a.ndjson c.ndjson
+	assert_success
+	# and summaries compare the same way
+	reconcile summarize -k .id --sum .v --columns id a.ndjson > a.sum
+	reconcile summarize -k .id --sum .v --columns id b.ndjson > b.sum
+	run reconcile compare --tolerance 1e30 a.sum b.sum
+	assert_success
+}
+
 @test "a summary of some shards says which, and compare refuses it until every shard is merged" {
 	printf '{"k":%d}\n' 1 2 3 4 5 6 7 8 > a.ndjson
 	reconcile summarize -k .k --shard 0/2 a.ndjson > s0.sum

@@ -29,16 +29,71 @@ static int field_cmp(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+static int dec_sign(const struct dec *d)
+{
+	return (d->coef > 0) - (d->coef < 0);
+}
+
+static struct dec dec_neg(const struct dec *d)
+{
+	return (struct dec){-d->coef, d->exp}; /* never INT128_MIN */
+}
+
+/* |u| against |v|, exactly. */
+static int mag_cmp(const struct dec *u, const struct dec *v)
+{
+	struct dec x = *u, y = *v;
+	if (x.coef < 0)
+		x = dec_neg(&x);
+	if (y.coef < 0)
+		y = dec_neg(&y);
+	return dec_cmp(&x, &y);
+}
+
+/* The sign of u + v without adding them: the larger magnitude's. */
+static int sign2(const struct dec *u, const struct dec *v)
+{
+	int c = mag_cmp(u, v);
+	if (c)
+		return c > 0 ? dec_sign(u) : dec_sign(v);
+	return dec_sign(u) == dec_sign(v) ? dec_sign(u) : 0;
+}
+
+/*
+ * The sign of x + y + z, where x + y has more digits than a decimal
+ * holds: add z to one of them, then compare.  When neither fits either,
+ * the largest term decides: two terms overflow together only when they
+ * have one sign, or when the smaller is under a tenth of the larger.
+ */
+static int sign3(const struct dec *x, const struct dec *y,
+		 const struct dec *z)
+{
+	struct dec u = *x;
+	if (dec_add(&u, z) == 0)
+		return sign2(&u, y);
+	u = *y;
+	if (dec_add(&u, z) == 0)
+		return sign2(&u, x);
+	const struct dec *m = mag_cmp(x, y) >= 0 ? x : y;
+	return dec_sign(mag_cmp(m, z) >= 0 ? m : z);
+}
+
 static bool sum_agrees(const struct dec *a, const struct dec *b)
 {
 	if (!opt.have_tolerance)
 		return dec_cmp(a, b) == 0;
 	struct dec d = *a;
-	if (dec_sub(&d, b) != 0)
-		return false;
-	if (d.coef < 0)
-		d.coef = -d.coef;
-	return dec_cmp(&d, &opt.tolerance) <= 0;
+	if (dec_sub(&d, b) == 0) {
+		if (d.coef < 0)
+			d.coef = -d.coef;
+		return dec_cmp(&d, &opt.tolerance) <= 0;
+	}
+	/* a - b has more digits than a decimal holds (1e30 and 1e-10):
+	 * |a - b| <= t is a - b - t <= 0 and b - a - t <= 0, told by
+	 * signs.  (It was taken as out of tolerance, whatever t was.) */
+	struct dec na = dec_neg(a), nb = dec_neg(b);
+	struct dec nt = dec_neg(&opt.tolerance);
+	return sign3(a, &nb, &nt) <= 0 && sign3(b, &na, &nt) <= 0;
 }
 
 static bool sums_agree(const struct dec *a, const struct dec *b)
