@@ -878,3 +878,12 @@ J
 	run window merge p0 p1
 	assert_success
 }
+
+@test "an --agg program that yields several values gives them as one array, one value a record" {
+	printf '{"t":1,"items":[]}\n{"t":1,"items":[1,2]}\n{"t":1,"items":[5]}\n' > in.ndjson
+	run --separate-stderr window --tumble 1m -t .t --agg 'c=count(.items[])' --agg 'm=max(.items[])' in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"c":2,"m":[1,2],"pane":{"timing":"on_time","index":0,"final":true}}'
+	refused 'window: in.ndjson:2: --agg s=sum(.items[]): array is not a number' \
+		window --tumble 1m -t .t --agg 's=sum(.items[])' in.ndjson
+}
