@@ -887,3 +887,11 @@ J
 	refused 'window: in.ndjson:2: --agg s=sum(.items[]): array is not a number' \
 		window --tumble 1m -t .t --agg 's=sum(.items[])' in.ndjson
 }
+
+@test "--slide over --every of 4096 windows a record or more is refused, as window(1) says" {
+	refused 'window: --slide/--every: at most 4095 windows per record' \
+		window --slide 4096s --every 1s -t .t
+	printf '{"t":0}\n' > in.ndjson
+	run sh -c 'window --slide 4095s --every 1s -t .t in.ndjson | wc -l'
+	assert_output 4095
+}
