@@ -895,3 +895,10 @@ J
 	run sh -c 'window --slide 4095s --every 1s -t .t in.ndjson | wc -l'
 	assert_output 4095
 }
+
+@test "a --tumble size that is neither a duration nor a calendar unit is refused naming both kinds" {
+	refused "window: --tumble: '1M': unknown unit (use ns, us, ms, s, m, h, d); or a calendar unit: Nd, Nw, Nmo, Ny" \
+		window --tumble 1M -t .t
+	refused "window: --slide: '1M': unknown unit (use ns, us, ms, s, m, h, d)" \
+		window --slide 1M --every 1s -t .t
+}

@@ -1873,6 +1873,15 @@ static void calendar_options(void)
 	if (opt.kind == TUMBLE) {
 		opt.cal = tz_cal_parse(opt.tumble, &opt.calu) == 0 &&
 			  (opt.calu.unit != TZ_DAY || opt.tz);
+		int64_t ns;
+		const char *why;
+		/* '1M' for a month: name the calendar units too, which
+		 * the message of a duration alone leaves out */
+		if (!opt.cal && tz_cal_parse(opt.tumble, &opt.calu) != 0 &&
+		    duration_parse(opt.tumble, &ns, &why) != 0)
+			cli_usage_error("--tumble: '%s': %s; or a calendar "
+					"unit: Nd, Nw, Nmo, Ny", opt.tumble,
+					why);
 		if (!opt.cal)
 			opt.size = positive("--tumble", opt.tumble);
 	}
