@@ -291,6 +291,29 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output 'txlog: h: version 2 has no commitInfo.inCommitTimestamp, which in-commit timestamps require; --as-of refused (use --version)'
 }
 
+# In-Commit Timestamps enabled on an existing table: versions before the
+# enablement keep their file times, and "a time at or after the
+# enablement" is looked up in the in-commit timestamps; a file time that
+# moved later (a copied log) is no reason to push those after it.
+@test "--as-of after in-commit timestamps were enabled is answered by them, whatever the file times before" {
+	hand h 0 '{"commitInfo":{"timestamp":100}}' "$(proto 1 7 ',"writerFeatures":["inCommitTimestamp"]')" "$(meta '')"
+	hand h 1 '{"commitInfo":{"timestamp":900}}'
+	hand h 2 '{"commitInfo":{"timestamp":1000,"inCommitTimestamp":1000}}' "$(meta '"delta.enableInCommitTimestamps":"true","delta.inCommitTimestampEnablementVersion":"2","delta.inCommitTimestampEnablementTimestamp":"1000"')"
+	hand h 3 '{"commitInfo":{"timestamp":2000,"inCommitTimestamp":2000}}'
+	hand h 4 '{"commitInfo":{"timestamp":6000,"inCommitTimestamp":6000}}'
+	touch -d 1970-01-01T00:00:00.100Z h/_delta_log/00000000000000000000.json
+	# version 1's file, copied back later: its time is now 00:00:05
+	touch -d 1970-01-01T00:00:05Z h/_delta_log/00000000000000000001.json
+	run txlog files h --as-of 1970-01-01T00:00:03Z --stats
+	assert_output --partial '"version":3,'
+	run txlog files h --as-of 1970-01-01T00:00:00.999Z --stats
+	assert_output --partial '"version":0,'
+	run txlog files h --as-of 1970-01-01T00:00:01Z --stats
+	assert_output --partial '"version":2,'
+	run sh -c 'txlog log h --format table --utc | awk "NR > 1 {print \$1, \$3}"'
+	assert_output "$(printf '%s\n' '4 00:00:06.000' '3 00:00:02.000' '2 00:00:01.000' '1 00:00:05.000' '0 00:00:00.100')"
+}
+
 # "In name mode, readers must resolve columns in the data files by their
 # physical names": txlog does not map names, so it refuses.
 @test "column mapping mode name is refused; mode none is read" {

@@ -53,7 +53,9 @@ void txlog_log_cleanup(const struct dl_snapshot *s)
 	}
 	/* times only rise (each commit is at least 1 ms after the one
 	 * before): an oldest commit younger than the cutoff ends it, for
-	 * one stat, where most checkpoints find nothing to clean */
+	 * one stat, where most checkpoints find nothing to clean (file
+	 * times before in-commit timestamps were enabled may be later
+	 * than those: then the log is left whole, more kept, never less) */
 	int64_t *ts = n ? txlog_commit_times_of(s, vs, 1) : NULL;
 	if (n && ts[0] > cutoff)
 		n = 0;

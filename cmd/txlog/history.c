@@ -7,7 +7,9 @@
  * log file's modification time, to the millisecond.  File times can go
  * backwards (clock skew between writers); they are monotonized as
  * Delta's readers do, each commit at least 1 ms after the one before, so
- * the same table gives the same answer to --as-of, log and changes.
+ * the same table gives the same answer to --as-of, log and changes.  The
+ * in-commit timestamps are a clock of their own, never raised to the
+ * file times before them.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -115,6 +117,16 @@ int64_t *txlog_commit_times_of(const struct dl_snapshot *s,
 	int64_t prev = TXLOG_TIME_GONE;
 	for (size_t i = 0; i < n; i++) {
 		int64_t t = commit_time(vs[i], ict_from, &tmp);
+		/* The in-commit timestamps are a clock of their own: file
+		 * times before the enablement version are monotonized
+		 * among themselves, never carried into them.  A file time
+		 * moved later (a copied or restored log) would otherwise
+		 * push every in-commit timestamp after it, and --as-of
+		 * answer an old version where Delta's readers, which look
+		 * a time at or after the enablement up in the in-commit
+		 * timestamps alone, answer by them. */
+		if (vs[i] >= ict_from && (i == 0 || vs[i - 1] < ict_from))
+			prev = TXLOG_TIME_GONE;
 		if (t != TXLOG_TIME_GONE) {
 			/* a commit is never older than the one before it: it
 			 * is 1 ms after it */
