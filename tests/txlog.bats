@@ -678,6 +678,21 @@ finish_blocked() { # RECORD: feed it, close, wait; sets status
 	assert_output $'{"id":2,"day":"b","v":20}\n{"id":3,"day":"a","v":30}'
 }
 
+@test "a write that cannot read the concurrent winner's commit removes its files and commits nothing" {
+	mk
+	start_blocked append t
+	# another writer's version 2, with a deletion vector txlog cannot read
+	printf '%s\n' '{"commitInfo":{"timestamp":1}}' '{"add":{"path":"x.zst","partitionValues":{"day":"a"},"size":1,"modificationTime":1,"dataChange":true,"deletionVector":{"storageType":"u","pathOrInlineDv":"ab","offset":1,"sizeInBytes":1,"cardinality":1}}}' > t/_delta_log/00000000000000000002.json
+	finish_blocked '{"id":9,"day":"a"}'
+	[ "$status" = 2 ]
+	run cat err.txt
+	assert_output 'txlog: t: version 2: deletion vectors are not supported; nothing committed'
+	# only the table's own data files are left
+	run sh -c 'find t -name "part-*" | wc -l'
+	assert_output "$(find "$BATS_FILE_TMPDIR/t" -name 'part-*' | wc -l)"
+	rm t/_delta_log/00000000000000000002.json
+}
+
 @test "an overwrite of one partition does not conflict with an append to another" {
 	mk
 	start_blocked overwrite t --where 'day = a'

@@ -156,8 +156,11 @@ static int judge(struct tx *t, const char *text, size_t n, int64_t v,
 	struct dl_snapshot *w = dl_snapshot_new(t->snap->table);
 	char err[512];
 	if (dl_apply(w, text, n, v, err, sizeof err) != 0) {
+		/* a winner txlog cannot read: this write's files go, as
+		 * on every other way out before its commit */
 		dl_snapshot_free(w);
-		cli_die(EXIT_TROUBLE, "%s", err);
+		remove_written(opt.table, t->written, t->nwritten);
+		cli_die(EXIT_TROUBLE, "%s; nothing committed", err);
 	}
 	int verdict = NO_CONFLICT;
 	if (w->metadata && !w->protocol && same_schema_change(t, w)) {
