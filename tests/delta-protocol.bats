@@ -314,6 +314,23 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output "$(printf '%s\n' '4 00:00:06.000' '3 00:00:02.000' '2 00:00:01.000' '1 00:00:05.000' '0 00:00:00.100')"
 }
 
+# The in-commit timestamp is in the commit: a damaged one before the
+# newest checkpoint (which a load of the newest never reads) has a time
+# that is not known, and --as-of must not answer the version before it.
+@test "--as-of refuses an in-commit timestamp in a damaged commit, not taken for a cleaned up one" {
+	P="$(proto 1 7 ',"writerFeatures":["inCommitTimestamp"]')"
+	M="$(meta '"delta.enableInCommitTimestamps":"true"')"
+	hand h 0 '{"commitInfo":{"timestamp":9,"inCommitTimestamp":1000}}' "$P" "$M"
+	hand h 1 '{"commitInfo":{"timestamp":1,"inCommitTimestamp":2000,"idem.xxh3_128":"00000000000000000000000000000000"}}'
+	hand h 2 '{"commitInfo":{"timestamp":1,"inCommitTimestamp":3000}}'
+	printf '%s\n' '{"checkpointMetadata":{"version":2}}' "$P" "$M" > h/_delta_log/00000000000000000002.checkpoint.0a0a0a0a-0000-0000-0000-000000000000.json
+	run txlog files h --stats
+	assert_success
+	run txlog files h --as-of 1970-01-01T00:00:02.5Z
+	assert_failure 2
+	assert_output 'txlog: h: version 1: damaged commit h/_delta_log/00000000000000000001.json (its bytes differ from the checksum txlog wrote in it); run txlog verify'
+}
+
 # "In name mode, readers must resolve columns in the data files by their
 # physical names": txlog does not map names, so it refuses.
 @test "column mapping mode name is refused; mode none is read" {

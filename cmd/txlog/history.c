@@ -69,8 +69,15 @@ static int64_t commit_time(int64_t v, int64_t ict_from, struct buf *tmp)
 {
 	char err[512];
 	if (v >= ict_from) {
-		if (dl_read_commit(opt.table, v, tmp, err, sizeof err) != 0)
+		/* gone is gone (cleaned up); a commit that cannot be read
+		 * (damaged, unreadable) has a time all the same, which is
+		 * not known: taken for gone, --as-of would answer the
+		 * version before it */
+		int rc = dl_read_commit(opt.table, v, tmp, err, sizeof err);
+		if (rc == 1)
 			return TXLOG_TIME_GONE;
+		if (rc < 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
 		const char *ci;
 		size_t cn;
 		int64_t ts;
