@@ -164,6 +164,26 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_success
 }
 
+@test "a symbolic link in _delta_log is refused, not followed nor read again for ever, by every verb" {
+	mk
+	txlog checkpoint t # a _last_checkpoint: loads probe the commits after it
+	ln -s nowhere t/_delta_log/00000000000000000002.json
+	for verb in files cat log verify; do
+		run timeout 10 txlog $verb t
+		[ "$status" -ne 124 ]
+		assert_output --partial 'not a regular file'
+	done
+	rm t/_delta_log/00000000000000000002.json
+	# one that leads to a commit of the log is not read as this version
+	ln -s 00000000000000000001.json t/_delta_log/00000000000000000002.json
+	for verb in files cat log verify; do
+		run timeout 10 txlog $verb t
+		assert_failure
+		assert_output --partial 'not a regular file'
+	done
+	rm t/_delta_log/00000000000000000002.json
+}
+
 @test "a FIFO in place of a data file is refused, not waited on" {
 	mk
 	f=$(cd t && ls *.zst)

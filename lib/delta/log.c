@@ -27,13 +27,23 @@ char *dl_commit_path(const char *table, int64_t version)
 /* Open a file of the log for reading: -2 when absent, -1 (err set)
  * when it cannot be opened or is not a regular file.  O_NONBLOCK: a
  * FIFO put in the log must not hang the open, and fstat then refuses
- * it (and anything else that is not a plain file) before a read. */
+ * it (and anything else that is not a plain file) before a read.
+ * O_NOFOLLOW: a symbolic link is no file of the log either -- followed,
+ * it read a commit from elsewhere as this version, and one that led
+ * nowhere looked absent while its name was listed, so the probing
+ * after a checkpoint read it again for ever. */
 static int open_regular(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return -2;
+		if (errno == ELOOP) {
+			errbuf_set(err, errlen, "%s: not a regular file (a "
+				"symbolic link); refusing to read it as part "
+				"of the log", path);
+			return -1;
+		}
 		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
