@@ -429,6 +429,24 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output $'00000000000000000000.json\n00000000000000000001.json\n00000000000000000002.json'
 }
 
+# Transaction Identifiers: appId is "a unique identifier for the
+# application": another writer's "x\u0000y" is no app x, and a checkpoint
+# keeps it whole.
+@test "a txn appId holding a NUL is not a shorter app's, and a checkpoint keeps it whole" {
+	mk
+	hand t 2 '{"commitInfo":{"timestamp":1}}' '{"txn":{"appId":"x\u0000y","version":9}}'
+	run txlog append t --txn x:1 <<< '{"id":2}'
+	assert_success
+	assert_output ''
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 2
+	txlog checkpoint t
+	run sh -c 'grep -h "\"txn\"" t/_delta_log/*.checkpoint.*.json | jq -c ".txn | [.appId, .version]"'
+	assert_output $'["x\\u0000y",9]\n["x",1]'
+	run txlog append t --txn x:1 <<< '{"id":3}'
+	assert_output 'txlog: t: txn x:1 already committed (recorded version 1); nothing written'
+}
+
 # Add File: "Values for all partition columns present in the schema
 # MUST be present for all files in the table."
 @test "a file without a value for a partition column is refused, not read as null" {

@@ -176,10 +176,11 @@ int verb_restore(void)
 	struct dl_txn *txn = xcalloc(cur->ntxns + 1, sizeof *txn);
 	size_t ntxn = 0;
 	for (size_t i = 0; i < cur->ntxns; i++) {
-		int64_t was = dl_txn_version(old, cur->txns[i].app_id);
+		int64_t was = dl_txn_version_n(old, cur->txns[i].app_id,
+					       cur->txns[i].app_len);
 		if (was != cur->txns[i].version)
 			txn[ntxn++] = (struct dl_txn){cur->txns[i].app_id, was,
-						      0};
+						      0, cur->txns[i].app_len};
 	}
 	int64_t removed_bytes = 0, restored_bytes = 0;
 	for (size_t k = 0; k < ngone; k++)
@@ -196,7 +197,7 @@ int verb_restore(void)
 		for (size_t k = 0; k < ntxn; k++) {
 			b.len = 0;
 			buf_adds(&b, "{\"action\":\"txn\",\"appId\":");
-			jw_str(&b, txn[k].app_id);
+			jw_string(&b, txn[k].app_id, txn[k].app_len);
 			buf_addf(&b, ",\"version\":%lld}",
 				 (long long)txn[k].version);
 			cli_out_line(b.p, b.len);
@@ -238,7 +239,7 @@ int verb_restore(void)
 	int64_t now_ms = time_now() / 1000000;
 	for (size_t k = 0; commit && k < ntxn; k++) {
 		buf_adds(&t.actions, "{\"txn\":{\"appId\":");
-		jw_str(&t.actions, txn[k].app_id);
+		jw_string(&t.actions, txn[k].app_id, txn[k].app_len);
 		buf_addf(&t.actions, ",\"version\":%lld,\"lastUpdated\":%lld}}\n",
 			 (long long)txn[k].version, (long long)now_ms);
 	}

@@ -155,7 +155,8 @@ static bool same_state(const struct dl_snapshot *a, const struct dl_snapshot *b,
 		ok = false;
 	}
 	for (size_t i = 0; ok && i < a->ntxns; i++)
-		if (dl_txn_version(b, a->txns[i].app_id) != a->txns[i].version) {
+		if (dl_txn_version_n(b, a->txns[i].app_id,
+				     a->txns[i].app_len) != a->txns[i].version) {
 			snprintf(what, wn, "txn %s differs", a->txns[i].app_id);
 			ok = false;
 		}

@@ -73,7 +73,7 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 	actions = 3;
 	for (size_t i = 0; i < s->ntxns; i++) {
 		buf_adds(&b, "{\"txn\":{\"appId\":");
-		jw_str(&b, s->txns[i].app_id);
+		jw_string(&b, s->txns[i].app_id, s->txns[i].app_len);
 		buf_addf(&b, ",\"version\":%lld,\"lastUpdated\":%lld}}\n",
 			 (long long)s->txns[i].version,
 			 (long long)s->txns[i].last_updated);

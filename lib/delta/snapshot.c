@@ -352,7 +352,16 @@ static void set_metadata(struct dl_snapshot *s, const char *v, size_t vn)
 static int set_txn(struct dl_snapshot *s, const char *v, size_t vn,
 		   int64_t version, char *err, size_t errlen)
 {
-	char *app = scan_get_str(v, vn, "appId");
+	/* the appId by its bytes, not as a C string: "x\u0000y" is not
+	 * app x, whose --txn would be taken for a replay of it */
+	const char *al;
+	size_t aln, alen = 0;
+	char *app = NULL;
+	if (scan_get(v, vn, "appId", &al, &aln) && al[0] == '"') {
+		app = xmalloc(aln + 1);
+		alen = scan_string_decode(al, aln, app);
+		app[alen] = '\0';
+	}
 	int64_t ver = 0, lu = 0;
 	const char *x;
 	size_t xn;
@@ -367,7 +376,8 @@ static int set_txn(struct dl_snapshot *s, const char *v, size_t vn,
 	}
 	scan_get_i64(v, vn, "lastUpdated", &lu);
 	for (size_t i = 0; i < s->ntxns; i++) {
-		if (strcmp(s->txns[i].app_id, app) == 0) {
+		if (s->txns[i].app_len == alen &&
+		    memcmp(s->txns[i].app_id, app, alen) == 0) {
 			s->txns[i].version = ver;
 			s->txns[i].last_updated = lu;
 			free(app);
@@ -375,7 +385,7 @@ static int set_txn(struct dl_snapshot *s, const char *v, size_t vn,
 		}
 	}
 	s->txns = xgrow(s->txns, &s->cap_txns, s->ntxns, sizeof *s->txns, 8);
-	s->txns[s->ntxns++] = (struct dl_txn){app, ver, lu};
+	s->txns[s->ntxns++] = (struct dl_txn){app, ver, lu, alen};
 	return 0;
 }
 
@@ -415,12 +425,19 @@ static void set_domain(struct dl_snapshot *s, const char *v, size_t vn)
 	s->domains[s->ndomains++] = (struct dl_domain){dom, xstrndup(v, vn)};
 }
 
-int64_t dl_txn_version(const struct dl_snapshot *s, const char *app_id)
+int64_t dl_txn_version_n(const struct dl_snapshot *s, const char *app_id,
+			 size_t len)
 {
 	for (size_t i = 0; i < s->ntxns; i++)
-		if (strcmp(s->txns[i].app_id, app_id) == 0)
+		if (s->txns[i].app_len == len &&
+		    memcmp(s->txns[i].app_id, app_id, len) == 0)
 			return s->txns[i].version;
 	return -1;
+}
+
+int64_t dl_txn_version(const struct dl_snapshot *s, const char *app_id)
+{
+	return dl_txn_version_n(s, app_id, strlen(app_id));
 }
 
 /* Keep text (malloc'd) for the snapshot's life: actions point into it. */

@@ -62,8 +62,9 @@ char *dl_file_tag(const struct dl_file *f, const char *name);
 uint64_t dl_file_raw_size(const struct dl_file *f);
 
 struct dl_txn {
-	char *app_id;
+	char *app_id;   /* decoded; app_len bytes (a NUL may be one) */
 	int64_t version, last_updated;
+	size_t app_len;
 };
 
 struct dl_domain { /* a live domainMetadata action */
@@ -121,6 +122,9 @@ struct dl_file **dl_live_files_committed(const struct dl_snapshot *s,
 int dl_file_cmp_committed(const void *a, const void *b);
 struct dl_file *dl_find(const struct dl_snapshot *s, const char *path);
 int64_t dl_txn_version(const struct dl_snapshot *s, const char *app_id);
+/* The same for an appId of len bytes, which may hold a NUL. */
+int64_t dl_txn_version_n(const struct dl_snapshot *s, const char *app_id,
+			 size_t len);
 
 
 /* For the loader (delta/log): an empty snapshot of table, and back to

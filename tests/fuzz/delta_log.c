@@ -73,7 +73,8 @@ static void check_snapshot(const struct dl_snapshot *s)
 	}
 	free(live);
 	for (size_t i = 0; i < s->ntxns; i++)
-		FUZZ_CHECK(dl_txn_version(s, s->txns[i].app_id) ==
+		FUZZ_CHECK(dl_txn_version_n(s, s->txns[i].app_id,
+					     s->txns[i].app_len) ==
 			   s->txns[i].version);
 }
 
@@ -124,7 +125,8 @@ static void check_checkpoint(struct dl_snapshot *s)
 	free(b);
 	FUZZ_CHECK(t->ntxns == s->ntxns);
 	for (size_t i = 0; i < s->ntxns; i++)
-		FUZZ_CHECK(dl_txn_version(t, s->txns[i].app_id) ==
+		FUZZ_CHECK(dl_txn_version_n(t, s->txns[i].app_id,
+					     s->txns[i].app_len) ==
 			   s->txns[i].version);
 	FUZZ_CHECK(!writable || dl_can_write(t, err, sizeof err) == 0);
 	dl_snapshot_free(t);
