@@ -734,6 +734,19 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_success
 }
 
+@test "a domain holding a NUL is not a shorter domain: a checkpoint keeps it past the shorter one's tombstone" {
+	mk
+	sed -i 's/"writerFeatures":\["v2Checkpoint"\]/"writerFeatures":["v2Checkpoint","domainMetadata"]/' t/_delta_log/00000000000000000000.json
+	unseal t/_delta_log/00000000000000000000.json
+	hand t 2 '{"domainMetadata":{"domain":"app\u0000a","configuration":"{}","removed":false}}' '{"domainMetadata":{"domain":"app","configuration":"1","removed":false}}'
+	hand t 3 '{"domainMetadata":{"domain":"app","configuration":"1","removed":true}}'
+	txlog checkpoint t
+	run jq -c 'select(.domainMetadata) | .domainMetadata.domain' t/_delta_log/*.checkpoint.*.json
+	assert_output '"app\u0000a"'
+	run txlog verify t
+	assert_success
+}
+
 # "Writers are allowed to create v2 spec checkpoints ... if v2 checkpoint
 # table feature is enabled" -- a classic checkpoint would be Parquet.
 @test "no UUID-named checkpoint goes into a table without v2Checkpoint" {

@@ -394,15 +394,22 @@ static int set_txn(struct dl_snapshot *s, const char *v, size_t vn,
  * removed=true act as tombstones to suppress earlier versions." */
 static void set_domain(struct dl_snapshot *s, const char *v, size_t vn)
 {
-	char *dom = scan_get_str(v, vn, "domain");
-	if (!dom)
+	/* the domain by its bytes, as a txn's appId: "x\u0000y" is not
+	 * domain x, whose tombstone would drop it from checkpoints */
+	const char *dl;
+	size_t dln;
+	if (!scan_get(v, vn, "domain", &dl, &dln) || dl[0] != '"')
 		return;
+	char *dom = xmalloc(dln + 1);
+	size_t len = scan_string_decode(dl, dln, dom);
+	dom[len] = '\0';
 	const char *rm;
 	size_t rn;
 	bool removed = scan_get(v, vn, "removed", &rm, &rn) && rm[0] == 't';
 	size_t i;
 	for (i = 0; i < s->ndomains; i++)
-		if (strcmp(s->domains[i].domain, dom) == 0)
+		if (s->domains[i].len == len &&
+		    memcmp(s->domains[i].domain, dom, len) == 0)
 			break;
 	if (i < s->ndomains) {
 		free(s->domains[i].action);
@@ -422,7 +429,8 @@ static void set_domain(struct dl_snapshot *s, const char *v, size_t vn)
 	}
 	s->domains = xreallocarray(s->domains, s->ndomains + 1,
 				   sizeof *s->domains);
-	s->domains[s->ndomains++] = (struct dl_domain){dom, xstrndup(v, vn)};
+	s->domains[s->ndomains++] =
+		(struct dl_domain){dom, xstrndup(v, vn), len};
 }
 
 int64_t dl_txn_version_n(const struct dl_snapshot *s, const char *app_id,

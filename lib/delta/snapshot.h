@@ -68,8 +68,9 @@ struct dl_txn {
 };
 
 struct dl_domain { /* a live domainMetadata action */
-	char *domain;
+	char *domain; /* decoded; len bytes (a NUL may be one) */
 	char *action; /* the action object, JSON text */
+	size_t len;
 };
 
 struct dl_snapshot {
