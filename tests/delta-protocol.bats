@@ -747,6 +747,22 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_success
 }
 
+# _last_checkpoint never moves backwards: a checkpoint reads the hint and
+# replaces it under an exclusive flock on _delta_log, so a slower writer
+# of an older checkpoint cannot read the old hint beside a newer writer
+# and replace the newer hint last.  Here the lock is held by flock(1):
+# the checkpoint waits for it.
+@test "a checkpoint replaces _last_checkpoint only under the log's lock" {
+	mk
+	flock t/_delta_log sh -c 'touch held; sleep 1; touch released' &
+	while [ ! -e held ]; do sleep 0.05; done
+	txlog checkpoint t
+	[ -e released ]
+	wait
+	run jq -c .version t/_delta_log/_last_checkpoint
+	assert_output 1
+}
+
 # "Writers are allowed to create v2 spec checkpoints ... if v2 checkpoint
 # table feature is enabled" -- a classic checkpoint would be Parquet.
 @test "no UUID-named checkpoint goes into a table without v2Checkpoint" {

@@ -1,7 +1,11 @@
 #include "delta/checkpoint.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "commit.h"
 #include "delta/log.h"
@@ -124,10 +128,20 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 		jw_str(&last, name.p);
 		buf_addf(&last, ",\"sizeInBytes\":%zu,\"modificationTime\":"
 			 "%lld}}\n", b.len, (long long)now);
+		/* Never move the hint backwards: a slower writer of an
+		 * older checkpoint must not hide a newer one.  The read and
+		 * the replace are one step under an exclusive flock on the
+		 * log folder (released by close, or by a kill), else two
+		 * writers could both read the old hint and the older one
+		 * replace it last.  Without flock (some network file
+		 * systems), the hint is written as before: it is a hint. */
+		path.len = 0;
+		buf_addf(&path, "%s/_delta_log", s->table);
+		int lk = open(path.p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		while (lk >= 0 && flock(lk, LOCK_EX) < 0 && errno == EINTR)
+			;
 		path.len = 0;
 		buf_addf(&path, "%s/_delta_log/_last_checkpoint", s->table);
-		/* Never move the hint backwards: a slower writer of an
-		 * older checkpoint must not hide a newer one. */
 		struct buf old = {0};
 		char e2[64];
 		int64_t ov = -1;
@@ -138,6 +152,8 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 		if (ov < s->version)
 			rc = commit_replace(path.p, last.p, last.len, err,
 					    errlen);
+		if (lk >= 0)
+			close(lk);
 	}
 	buf_free(&b);
 	buf_free(&name);
