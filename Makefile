@@ -25,7 +25,17 @@ LDFLAGS += -pthread
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wvla -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DIDEM_VERSION='"$(VERSION)"' -Ilib
-LDLIBS  += -ljq -lonig $(shell pkg-config --libs libzstd libxxhash zlib 2>/dev/null || echo -lzstd -lxxhash -lz) -lm
+# zstd, xxHash and zlib come from their archives when the system has all
+# three (Debian's are position-independent): three shared objects fewer
+# for the loader at every start, which a tool run per commit pays each
+# time (txlog --version: 1.39 ms CPU -> 1.18 ms).  libjq and libonig have
+# no archive in Debian: they stay shared.
+ZLIBS   := $(shell pkg-config --libs libzstd libxxhash zlib 2>/dev/null || echo -lzstd -lxxhash -lz)
+ZSTATIC := $(shell for l in zstd xxhash z; do f=$$($(CC) -print-file-name=lib$$l.a); [ -f "$$f" ] || exit 0; done; echo yes)
+ifeq ($(ZSTATIC),yes)
+ZLIBS   := -Wl,-Bstatic $(ZLIBS) -Wl,-Bdynamic
+endif
+LDLIBS  += -ljq -lonig $(ZLIBS) -lm
 
 ifeq ($(SANITIZE),1)
 B       ?= build-san
