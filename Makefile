@@ -28,14 +28,15 @@ CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DIDEM_VERSION='"$(VERSI
 # zstd, xxHash and zlib come from their archives when the system has all
 # three (Debian's are position-independent): three shared objects fewer
 # for the loader at every start, which a tool run per commit pays each
-# time (txlog --version: 1.39 ms CPU -> 1.18 ms).  libjq and libonig have
-# no archive in Debian: they stay shared.
+# time (txlog --version: 1.39 ms CPU -> 1.18 ms).
 ZLIBS   := $(shell pkg-config --libs libzstd libxxhash zlib 2>/dev/null || echo -lzstd -lxxhash -lz)
 ZSTATIC := $(shell for l in zstd xxhash z; do f=$$($(CC) -print-file-name=lib$$l.a); [ -f "$$f" ] || exit 0; done; echo yes)
 ifeq ($(ZSTATIC),yes)
 ZLIBS   := -Wl,-Bstatic $(ZLIBS) -Wl,-Bdynamic
 endif
-LDLIBS  += -ljq -lonig $(ZLIBS) -lm
+# libjq (and its libonig) is opened by lib/expr.c when a jq program is
+# compiled, not linked: -ldl for a libc older than glibc 2.34.
+LDLIBS  += $(ZLIBS) -lm -ldl
 
 ifeq ($(SANITIZE),1)
 B       ?= build-san
@@ -112,6 +113,8 @@ $(B)/bin/$(1): $(patsubst %.c,$(B)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBS)
 	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBS) $$(LDLIBS)
 endef
 $(foreach t,$(TOOLS_DIR),$(eval $(call tool_dir,$(t))))
+# dlq's schema patterns are Oniguruma's own (cmd/dlq/schema.c)
+$(B)/bin/dlq: LDLIBS += -lonig
 
 $(B)/unit/%: $(B)/tests/unit/%.o $(LIBS)
 	@mkdir -p $(dir $@)

@@ -7,6 +7,8 @@
  */
 #include "expr.h"
 
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,78 @@
 #include "scan.h"
 #include "value.h"
 #include "xalloc.h"
+
+/*
+ * libjq is opened when the first jq program is compiled, not at every
+ * start: most runs use plain paths only, and loading libjq with its
+ * libonig cost each start of each tool about 0.3 ms, more than txlog
+ * takes to read a checkpointed table.  Every entry point used here is
+ * called through a pointer of its own declared type (so a changed
+ * prototype in jq.h still fails to compile), named as in jq.h.
+ */
+#ifndef IDEM_LIBJQ
+#define IDEM_LIBJQ "libjq.so.1"
+#endif
+#define JQ_FUNCS(X)                                                     \
+	X(jq_init) X(jq_set_error_cb) X(jq_set_attr) X(jq_compile)      \
+	X(jq_start) X(jq_next) X(jq_teardown) X(jv_array) X(jv_copy)    \
+	X(jv_dump_string) X(jv_free) X(jv_get_kind)                     \
+	X(jv_invalid_get_msg) X(jv_invalid_has_msg) X(jv_parse_sized)   \
+	X(jv_string) X(jv_string_value)
+#define JQ_MEMBER(f) __typeof__(&f) f;
+static struct {
+	JQ_FUNCS(JQ_MEMBER)
+} jqlib;
+static char jqlib_err[256]; /* why it did not load; "" when it did */
+static pthread_once_t jqlib_once = PTHREAD_ONCE_INIT;
+
+static void jqlib_open(void)
+{
+	void *h = dlopen(IDEM_LIBJQ, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(jqlib_err, sizeof jqlib_err, "%s", dlerror());
+		return;
+	}
+#define JQ_LOAD(f)                                                      \
+	if (!jqlib_err[0] && !(*(void **)&jqlib.f = dlsym(h, #f)))      \
+		snprintf(jqlib_err, sizeof jqlib_err, "%s: no %s",      \
+			 IDEM_LIBJQ, #f);
+	JQ_FUNCS(JQ_LOAD)
+#undef JQ_LOAD
+}
+
+/* 0 once libjq is loaded; else -1 with why in err. */
+static int jqlib_load(char *err, size_t errlen)
+{
+	pthread_once(&jqlib_once, jqlib_open);
+	if (!jqlib_err[0])
+		return 0;
+	snprintf(err, errlen, "cannot load libjq, which a jq program needs: "
+		 "%s", jqlib_err);
+	return -1;
+}
+
+/* From here on each name is its pointer (a macro does not expand
+ * itself again, so jqlib.jq_init stays the member). */
+#define jq_init jqlib.jq_init
+#define jq_set_error_cb jqlib.jq_set_error_cb
+#define jq_set_attr jqlib.jq_set_attr
+#define jq_compile jqlib.jq_compile
+#define jq_start jqlib.jq_start
+#define jq_next jqlib.jq_next
+#define jq_teardown jqlib.jq_teardown
+#define jv_array jqlib.jv_array
+#define jv_copy jqlib.jv_copy
+#define jv_dump_string jqlib.jv_dump_string
+#define jv_free jqlib.jv_free
+#define jv_get_kind jqlib.jv_get_kind
+#define jv_invalid_get_msg jqlib.jv_invalid_get_msg
+#define jv_invalid_has_msg jqlib.jv_invalid_has_msg
+/* jv.h's own is a static function calling jv_get_kind by its symbol */
+#define jv_is_valid(x) (jv_get_kind(x) != JV_KIND_INVALID)
+#define jv_parse_sized jqlib.jv_parse_sized
+#define jv_string jqlib.jv_string
+#define jv_string_value jqlib.jv_string_value
 
 /*
  * The shapes answered from the bytes, so numbers keep every digit: one
@@ -595,6 +669,10 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
 		snprintf(err, errlen, "'%s': the number %.*s would be rounded "
 			 "by libjq, which holds numbers as doubles", src,
 			 (int)strcspn(bad, " \t\n)]},|;<>=!+*/%"), bad);
+		expr_free(e);
+		return NULL;
+	}
+	if (jqlib_load(err, errlen) != 0) {
 		expr_free(e);
 		return NULL;
 	}
