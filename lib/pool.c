@@ -26,7 +26,11 @@ bool pool_init(struct pool *p, size_t bytes)
 	p->map = m;
 	p->map_len = map_len;
 #ifdef MADV_HUGEPAGE
-	(void)madvise(p->base, len, MADV_HUGEPAGE); /* a hint only */
+	/* not for a pool of one huge page: its first touch would clear
+	 * 2 MiB where the few hundred KiB used fault in for less (a
+	 * 1000-file table's load) */
+	if (len > HUGE)
+		(void)madvise(p->base, len, MADV_HUGEPAGE); /* a hint only */
 #endif
 	return true;
 }

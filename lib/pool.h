@@ -1,10 +1,12 @@
 /*
  * pool: one zeroed region that many small allocations are cut from and
- * that is given back whole.  It asks the kernel for transparent huge
- * pages, so that a process building a big table at start-up takes a
- * fault per 2 MiB rather than per 4 KiB: on a virtual machine a fresh
- * page costs microseconds, more than parsing what goes into it.  Where
- * huge pages are off, it is an ordinary anonymous mapping.
+ * that is given back whole.  One of more than a huge page asks the
+ * kernel for transparent huge pages, so that a process building a big
+ * table at start-up takes a fault per 2 MiB rather than per 4 KiB: on a
+ * virtual machine a fresh page costs microseconds, more than parsing
+ * what goes into it.  Where huge pages are off, or the pool is smaller
+ * (the first touch would clear 2 MiB), it is an ordinary anonymous
+ * mapping.
  */
 #ifndef IDEM_POOL_H
 #define IDEM_POOL_H

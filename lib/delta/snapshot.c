@@ -668,17 +668,17 @@ struct dl_snapshot *dl_snapshot_new(const char *table)
 /*
  * Size the file table and its index once, for nadd files, rather than
  * grow and rehash them while a checkpoint is read.  A big table's table,
- * index, paths (~128 bytes a path; more spill to malloc) and the
- * checkpoint's text (text bytes) come from one pool.
+ * index and paths (~128 bytes a path; more spill to malloc) come from
+ * one pool.
  */
-void dl_snapshot_presize(struct dl_snapshot *s, int64_t nadd, size_t text)
+void dl_snapshot_presize(struct dl_snapshot *s, int64_t nadd)
 {
 	size_t cap = (size_t)nadd + 16, slots = 128;
 	while (slots < 2 * cap)
 		slots *= 2;
 	if (nadd >= 256)
 		pool_init(&s->pool, cap * (sizeof *s->files + 128) +
-					    slots * sizeof *s->slots + text + 64);
+					    slots * sizeof *s->slots + 64);
 	s->cap_files = cap;
 	s->files = pool_alloc(&s->pool, cap * sizeof *s->files);
 	if (!s->files)
