@@ -96,9 +96,21 @@ bool scan_parse_i64(const char *v, size_t vn, int64_t *out)
 	}
 	if (i >= vn || vn - i > 19)
 		return false;
+	uint64_t x = 0;
+	if (vn - i <= 18) {
+		/* 18 digits fit: no bound to test a digit (a checkpoint
+		 * reads a size and a time per file) */
+		for (; i < vn; i++) {
+			if (v[i] < '0' || v[i] > '9')
+				return false;
+			x = x * 10 + (unsigned)(v[i] - '0');
+		}
+		*out = neg ? (int64_t)(0 - x) : (int64_t)x;
+		return true;
+	}
 	/* every int64: a Delta Long (a txn version from epoch
 	 * nanoseconds has 19 digits) must not read as absent */
-	uint64_t x = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
+	uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
 	for (; i < vn; i++) {
 		if (v[i] < '0' || v[i] > '9')
 			return false;

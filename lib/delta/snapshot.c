@@ -34,11 +34,13 @@ static void index_rebuild(struct dl_snapshot *s, size_t nslots)
 	}
 }
 
-static struct dl_file *find(const struct dl_snapshot *s, const char *path)
+/* The file of path, whose hash_path is hash, or NULL. */
+static struct dl_file *find_hashed(const struct dl_snapshot *s,
+				   const char *path, uint64_t hash)
 {
 	if (!s->nslots)
 		return NULL;
-	size_t h = (size_t)hash_path(path) & (s->nslots - 1);
+	size_t h = (size_t)hash & (s->nslots - 1);
 	while (s->slots[h]) {
 		struct dl_file *f = &s->files[s->slots[h] - 1];
 		if (strcmp(f->path, path) == 0)
@@ -46,6 +48,11 @@ static struct dl_file *find(const struct dl_snapshot *s, const char *path)
 		h = (h + 1) & (s->nslots - 1);
 	}
 	return NULL;
+}
+
+static struct dl_file *find(const struct dl_snapshot *s, const char *path)
+{
+	return find_hashed(s, path, hash_path(path));
 }
 
 char *dl_file_tag(const struct dl_file *f, const char *name)
@@ -119,7 +126,10 @@ const char *dl_file_stats(const struct dl_file *f)
 /* The slot of path (taken over), cleared for a new action. */
 static struct dl_file *slot_for(struct dl_snapshot *s, char *path)
 {
-	struct dl_file *f = find(s, path);
+	/* hashed once, for the look-up and the insertion after it (a
+	 * checkpoint's every add is both) */
+	uint64_t hash = hash_path(path);
+	struct dl_file *f = find_hashed(s, path, hash);
 	if (f) {
 		snap_path_free(s, path);
 		char *keep = f->path;
@@ -146,7 +156,7 @@ static struct dl_file *slot_for(struct dl_snapshot *s, char *path)
 	if (s->nfiles * 2 > s->nslots)
 		index_rebuild(s, s->nslots ? s->nslots * 2 : 128);
 	else {
-		size_t h = (size_t)hash_path(path) & (s->nslots - 1);
+		size_t h = (size_t)hash & (s->nslots - 1);
 		while (s->slots[h])
 			h = (h + 1) & (s->nslots - 1);
 		s->slots[h] = s->nfiles;
