@@ -8,6 +8,7 @@
 #include "expr.h"
 
 #include <dlfcn.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 
 #include "arith.h"
 #include "buf.h"
+#include "decimal.h"
 #include "scan.h"
 #include "value.h"
 #include "xalloc.h"
@@ -35,10 +37,13 @@
 #endif
 #define JQ_FUNCS(X)                                                     \
 	X(jq_init) X(jq_set_error_cb) X(jq_set_attr) X(jq_compile)      \
+	X(jq_set_debug_cb) X(jq_set_input_cb)                           \
 	X(jq_start) X(jq_next) X(jq_teardown) X(jv_array) X(jv_copy)    \
-	X(jv_dump_string) X(jv_free) X(jv_get_kind)                     \
-	X(jv_invalid_get_msg) X(jv_invalid_has_msg) X(jv_parse_sized)   \
-	X(jv_string) X(jv_string_value)
+	X(jv_array_get) X(jv_array_length)                              \
+	X(jv_dump_string) X(jv_free) X(jv_get_kind) X(jv_invalid)       \
+	X(jv_invalid_get_msg) X(jv_invalid_has_msg)                     \
+	X(jv_invalid_with_msg) X(jv_number) X(jv_number_value)          \
+	X(jv_parse_sized) X(jv_string) X(jv_string_value)
 #define JQ_MEMBER(f) __typeof__(&f) f;
 static struct {
 	JQ_FUNCS(JQ_MEMBER)
@@ -78,6 +83,14 @@ static int jqlib_load(char *err, size_t errlen)
 #define jq_set_error_cb jqlib.jq_set_error_cb
 #define jq_set_attr jqlib.jq_set_attr
 #define jq_compile jqlib.jq_compile
+#define jq_set_debug_cb jqlib.jq_set_debug_cb
+#define jq_set_input_cb jqlib.jq_set_input_cb
+#define jv_array_get jqlib.jv_array_get
+#define jv_array_length jqlib.jv_array_length
+#define jv_invalid jqlib.jv_invalid
+#define jv_invalid_with_msg jqlib.jv_invalid_with_msg
+#define jv_number jqlib.jv_number
+#define jv_number_value jqlib.jv_number_value
 #define jq_start jqlib.jq_start
 #define jq_next jqlib.jq_next
 #define jq_teardown jqlib.jq_teardown
@@ -117,6 +130,17 @@ struct expr {
 	struct arith *arith; /* + - * / of paths and numbers: exact */
 	struct path path;
 	jq_state *jq;
+	/* the operation the prelude handed over (debug), answered by
+	 * exact_input; a failure no catch in the program may hide */
+	jv pending;
+	bool exact_failed;
+	char exact_err[384];
+	/* this record's text, and " v " for each value of more than 15
+	 * digits the prelude computed exactly: not a double's noise */
+	const char *rec;
+	size_t rec_n;
+	struct buf vouched;
+	struct buf folded; /* the same for the constants jq folded */
 	struct buf out;
 	struct buf msg; /* compile messages from libjq */
 	size_t count;   /* values the last evaluation gave */
@@ -359,6 +383,8 @@ static bool compound(struct expr *e, const char *src)
 }
 
 static bool number_exact(const char *p, size_t n);
+static bool holds(const char *p, size_t pn, const char *s, size_t n);
+static bool noisy(const char *t, size_t n);
 
 /* Words that give nothing of their input's numbers, whatever it is (a
  * record: its shape, a truth value, or an error): a program built of
@@ -642,6 +668,455 @@ static bool has_word(const char *s, const char *w)
 	return false;
 }
 
+/*
+ * Exact arithmetic inside any program libjq runs.  jq compiles a + b to
+ * a call of _plus(a; b) (and - * / % to _minus, _multiply, _divide,
+ * _mod), bound like any function: a definition in the program comes
+ * first.  The prelude defines them to compute jq's own double, then
+ * hand both operands and it to exact_input (through debug, the only way
+ * a value reaches C), which answers with the exact decimal value when a
+ * double holds it, or fails.  So every number in the program stays the
+ * decimal it reads as -- the record's and the program's numbers are
+ * checked to be so before the run -- and [.p * 100 | floor],
+ * {v: (.a * .b)}, tostring, comparisons, $x * 3 and map(.p) | add are
+ * exact, not 56, 0.30000000000000004 or false.  add and range/3, which
+ * jq defines with +, are defined again here so that their + is this
+ * one.  Operands that are not two numbers are jq's business as before.
+ * The prelude is one line, so the program's lines keep their numbers.
+ */
+static const char prelude[] =
+	"def _idem_plus(a; b): _plus(a; b); "
+	"def _idem_minus(a; b): _minus(a; b); "
+	"def _idem_multiply(a; b): _multiply(a; b); "
+	"def _idem_divide(a; b): _divide(a; b); "
+	"def _idem_mod(a; b): _mod(a; b); "
+	"def _idem_exact($x; $op; $y; f): "
+	"if ($x | type) == \"number\" and ($y | type) == \"number\" "
+	"then f as $r | [\"idem:exact\", $x, $op, $y, $r] | debug | input "
+	"else f end; "
+	"def _plus(a; b): b as $y | a as $x | "
+	"_idem_exact($x; \"+\"; $y; _idem_plus($x; $y)); "
+	"def _minus(a; b): b as $y | a as $x | "
+	"_idem_exact($x; \"-\"; $y; _idem_minus($x; $y)); "
+	"def _multiply(a; b): b as $y | a as $x | "
+	"_idem_exact($x; \"*\"; $y; _idem_multiply($x; $y)); "
+	"def _divide(a; b): b as $y | a as $x | "
+	"_idem_exact($x; \"/\"; $y; _idem_divide($x; $y)); "
+	"def _mod(a; b): b as $y | a as $x | "
+	"_idem_exact($x; \"%\"; $y; _idem_mod($x; $y)); "
+	"def add: reduce .[] as $x (null; . + $x); "
+	"def range($init; $upto; $by): "
+	"def _range: if ($by > 0 and . < $upto) or ($by < 0 and . > $upto) "
+	"then ., ((. + $by) | _range) else . end; "
+	"if $by == 0 then $init else $init | _range end | "
+	"select(($by > 0 and . < $upto) or ($by < 0 and . > $upto)); ";
+
+#define EXACT_TAG "idem:exact"
+
+/* Whether v is the prelude's ["idem:exact", x, op, y, r]. */
+static bool exact_tagged(jv v)
+{
+	if (jv_get_kind(v) != JV_KIND_ARRAY || jv_array_length(jv_copy(v)) != 5)
+		return false;
+	jv tag = jv_array_get(jv_copy(v), 0);
+	bool ok = jv_get_kind(tag) == JV_KIND_STRING &&
+		  !strcmp(jv_string_value(tag), EXACT_TAG);
+	jv_free(tag);
+	return ok;
+}
+
+/* debug's message: the value itself (libjq 1.6; jq's main.c writes the
+ * "DEBUG:" before it).  The program's own debug says nothing, as before. */
+static void exact_debug(void *ctx, jv msg)
+{
+	struct expr *e = ctx;
+	if (exact_tagged(msg)) {
+		jv_free(e->pending);
+		e->pending = msg;
+	} else {
+		jv_free(msg);
+	}
+}
+
+/* The decimal a finite double reads as: jq's shortest text of it. */
+static bool double_dec(double d, struct dec *out, char *t, size_t cap)
+{
+	jv s = jv_dump_string(jv_number(d), 0);
+	snprintf(t, cap, "%s", jv_string_value(s));
+	jv_free(s);
+	return dec_parse(t, strlen(t), out) == 0;
+}
+
+static jv exact_fail(struct expr *e, const char *fmt, const char *x,
+		     char op, const char *y, const char *z)
+{
+	char why[160];
+	snprintf(why, sizeof why, fmt, z);
+	snprintf(e->exact_err, sizeof e->exact_err, "%s %c %s %s", x, op, y,
+		 why);
+	e->exact_failed = true;
+	return jv_invalid_with_msg(jv_string(e->exact_err));
+}
+
+/* Whether the number text t is no double's noise: 15 digits or fewer,
+ * or written so in the record, the program, or by this arithmetic. */
+static bool exact_vouched_n(const struct expr *e, const char *t, size_t n)
+{
+	if (n > 1 && t[0] == '-')
+		t++, n--; /* -x and fabs are exact: either sign will do */
+	if (!noisy(t, n) || holds(e->rec, e->rec_n, t, n) ||
+	    holds(e->src, strlen(e->src), t, n))
+		return true;
+	char k[DEC_STRMAX + 2];
+	if (n > DEC_STRMAX - 1)
+		return false;
+	int kn = snprintf(k, sizeof k, " %.*s ", (int)n, t);
+	return holds(e->vouched.p, e->vouched.len, k, (size_t)kn) ||
+	       holds(e->folded.p, e->folded.len, k, (size_t)kn);
+}
+
+static bool exact_vouched(const struct expr *e, const char *t)
+{
+	return exact_vouched_n(e, t, strlen(t));
+}
+
+static void vouch(struct buf *b, const char *t)
+{
+	if (t[0] == '-')
+		t++;
+	if (!noisy(t, strlen(t)))
+		return;
+	buf_addc(b, ' ');
+	buf_adds(b, t);
+	buf_addc(b, ' ');
+}
+
+static void exact_vouch(struct expr *e, const char *t)
+{
+	vouch(&e->vouched, t);
+}
+
+static void exact_vouch_folded(struct expr *e, const char *t)
+{
+	vouch(&e->folded, t);
+}
+
+/* input's answer to the prelude: the exact value of x op y, as the
+ * double r libjq computed when r is it, else as the double that is it;
+ * or a failure when no double is. */
+static jv exact_input(jq_state *jq, void *ctx)
+{
+	(void)jq;
+	struct expr *e = ctx;
+	if (!jv_is_valid(e->pending))
+		return jv_invalid(); /* the program's own input: none */
+	jv v = e->pending;
+	e->pending = jv_invalid();
+	jv jop = jv_array_get(jv_copy(v), 2);
+	char op = jv_string_value(jop)[0];
+	jv_free(jop);
+	jv jx = jv_array_get(jv_copy(v), 1), jy = jv_array_get(jv_copy(v), 3);
+	jv r = jv_array_get(v, 4);
+	double x = jv_number_value(jx), y = jv_number_value(jy);
+	jv_free(jx);
+	jv_free(jy);
+	char xt[DEC_STRMAX], yt[DEC_STRMAX], rt[DEC_STRMAX], dt[DEC_STRMAX];
+	struct dec dx, dy, d, dr;
+	if (!isfinite(x) || !isfinite(y)) {
+		jv_free(r);
+		snprintf(xt, sizeof xt, "%s", isnan(x) ? "nan" : isinf(x) ?
+			 "infinite" : "x");
+		snprintf(yt, sizeof yt, "%s", isnan(y) ? "nan" : isinf(y) ?
+			 "infinite" : "y");
+		return exact_fail(e, "has no exact value: nan and infinite "
+				  "are not numbers a record holds%s", xt, op,
+				  yt, "");
+	}
+	if (!double_dec(x, &dx, xt, sizeof xt) ||
+	    !double_dec(y, &dy, yt, sizeof yt)) {
+		jv_free(r);
+		return exact_fail(e, "has an operand past %s digits", xt, op,
+				  yt, "38");
+	}
+	/* an operand of more than 15 digits that neither the record,
+	 * the program nor this arithmetic wrote came from jq's other math
+	 * (sqrt, pow): its noise would pass as exact from here on */
+	const char *noise = !exact_vouched(e, xt) ? xt
+			  : !exact_vouched(e, yt) ? yt : NULL;
+	if (noise) {
+		jv_free(r);
+		snprintf(e->exact_err, sizeof e->exact_err, "libjq computed %s "
+			 "in doubles, which may not be the exact value; + - * "
+			 "/ are exact, jq's other math (sqrt, pow, log...) is "
+			 "not (idem(7))", noise);
+		e->exact_failed = true;
+		return jv_invalid_with_msg(jv_string(e->exact_err));
+	}
+	int rc = 0;
+	switch (op) {
+	case '+':
+		d = dx;
+		rc = dec_add(&d, &dy);
+		break;
+	case '-':
+		d = dx;
+		rc = dec_sub(&d, &dy);
+		break;
+	case '*':
+		rc = dec_mul(&dx, &dy, &d);
+		break;
+	case '/':
+		rc = dec_div(&dx, &dy, &d);
+		if (rc == DEC_ENDLESS) {
+			jv_free(r);
+			return exact_fail(e, "has no exact decimal value (libjq "
+					  "would round it to a double%s)", xt,
+					  op, yt, "");
+		}
+		break;
+	default: { /* %: jq's is of integers, truncating what is not one */
+		struct dec big = dec_from_i64(9007199254740992);
+		struct dec ax = dx, ay = dy;
+		ax.coef = ax.coef < 0 ? -ax.coef : ax.coef;
+		ay.coef = ay.coef < 0 ? -ay.coef : ay.coef;
+		struct dec ix = dec_integral(&dx, DEC_TRUNC);
+		struct dec iy = dec_integral(&dy, DEC_TRUNC);
+		if (dec_cmp(&ix, &dx) || dec_cmp(&iy, &dy) ||
+		    dec_cmp(&ax, &big) >= 0 || dec_cmp(&ay, &big) >= 0) {
+			jv_free(r);
+			return exact_fail(e, "is jq's %% of integers, which "
+					  "truncates its operands first; use "
+					  "integers below 2^53%s", xt, op, yt,
+					  "");
+		}
+		return r;
+	}
+	}
+	if (rc != 0 || !dec_fits(&d)) {
+		jv_free(r);
+		return exact_fail(e, "cannot be computed exactly in %s digits",
+				  xt, op, yt, "38");
+	}
+	double rv = jv_number_value(r);
+	if (isfinite(rv) && double_dec(rv, &dr, rt, sizeof rt) &&
+	    dec_cmp(&d, &dr) == 0) {
+		exact_vouch(e, rt);
+		return r; /* libjq's double is the exact value (and its -0) */
+	}
+	size_t n = dec_format(&d, dt);
+	if (number_exact(dt, n)) {
+		jv_free(r);
+		jv v2 = jv_number(strtod(dt, NULL));
+		double_dec(jv_number_value(v2), &dr, rt, sizeof rt);
+		exact_vouch(e, rt);
+		return v2;
+	}
+	jv_free(r);
+	return exact_fail(e, "is %s, which a double cannot hold (libjq "
+			  "holds numbers as doubles)", xt, op, yt, dt);
+}
+
+/*
+ * A token of a jq program for folded(): a number literal, one of the
+ * operators + - * / (not += //, not a comparison), a bracket, or other.
+ */
+struct ftok {
+	char kind; /* 'n' number, the operator or bracket itself, 'x' other */
+	size_t a, b;
+};
+
+static int fold_prec(char c)
+{
+	return c == '*' || c == '/' || c == '%' ? 2 : c == '+' || c == '-' ? 1
+									   : 0;
+}
+
+/* Tokens of s: those folded() looks at, the rest as 'x' (one per code
+ * character; a word's letters, which never stand by a number, count as
+ * several). The caller frees the array. */
+static struct ftok *fold_tokens(const char *s, size_t *count)
+{
+	size_t n = strlen(s), k = 0, cap = 0;
+	struct ftok *t = NULL;
+	struct code_walk w = {.s = s};
+	long at;
+	while ((at = code_next(&w)) >= 0) {
+		size_t i = (size_t)at;
+		char c = s[i];
+		if (is_ws(c))
+			continue;
+		t = xgrow(t, &cap, k, sizeof *t, 16);
+		struct ftok *x = &t[k++];
+		x->kind = 'x';
+		x->a = i;
+		x->b = i + 1;
+		bool digit = c >= '0' && c <= '9';
+		bool dot_num = c == '.' && s[i + 1] >= '0' && s[i + 1] <= '9' &&
+			       !(i && (ident_char(s[i - 1]) || s[i - 1] == ']' ||
+				       s[i - 1] == ')' || s[i - 1] == '"'));
+		if ((digit && !(i && (ident_char(s[i - 1]) || s[i - 1] == '.'))) ||
+		    dot_num) {
+			size_t j = i + 1;
+			while (j < n && ((s[j] >= '0' && s[j] <= '9') ||
+					 (s[j] == '.' && c != '.')))
+				j++;
+			if (j < n && (s[j] == 'e' || s[j] == 'E')) {
+				size_t e = j + 1;
+				if (e < n && (s[e] == '+' || s[e] == '-'))
+					e++;
+				if (e < n && s[e] >= '0' && s[e] <= '9')
+					for (j = e; j < n && s[j] >= '0' &&
+						    s[j] <= '9';)
+						j++;
+			}
+			x->kind = 'n';
+			x->b = j;
+			w.i = j;
+		} else if (fold_prec(c) && s[i + 1] != '=' &&
+			   !(c == '/' && (s[i + 1] == '/' ||
+					  (i && s[i - 1] == '/')))) {
+			x->kind = c;
+		} else if (strchr("()", c)) {
+			x->kind = c;
+		}
+	}
+	free(w.open);
+	*count = k;
+	return t;
+}
+
+/*
+ * jq computes an operation of two constants (0.57 * 100, and 2 * 3 * 0.1
+ * step by step) when it parses the program, in doubles, before any
+ * definition is bound: the prelude never sees it.  So the program's
+ * + - * / are read here as jq's grammar groups them -- * / % before + -,
+ * left to right, a unary minus taking what * / take, parentheses --
+ * with anything else an operand that is no constant, and each operation
+ * of two constants checked as exact_input checks the others.  A result
+ * of more than 15 digits that is exact is vouched for, as the record's
+ * own numbers are.
+ */
+struct fold {
+	const char *s;
+	struct ftok *t;
+	size_t k, i;
+	struct expr *e;
+	char *err;
+	size_t errlen;
+	bool bad;
+};
+
+struct fval {
+	bool constant;
+	double d;
+};
+
+static struct fval fold_expr(struct fold *f, int min);
+
+/* Expressions up to the ')' that closes the caller's '(' (or the end):
+ * a constant when it is one expression that is one. */
+static struct fval fold_seq(struct fold *f)
+{
+	struct fval v = {0};
+	size_t n = 0;
+	while (!f->bad && f->i < f->k && f->t[f->i].kind != ')') {
+		size_t at = f->i;
+		v = fold_expr(f, 0);
+		n++;
+		if (f->i == at)
+			f->i++, v.constant = false; /* a lone operator */
+	}
+	if (n != 1)
+		v.constant = false;
+	return v;
+}
+
+static struct fval fold_primary(struct fold *f)
+{
+	struct ftok *x = &f->t[f->i++];
+	struct fval v = {0};
+	if (x->kind == 'n') {
+		v.constant = true;
+		v.d = strtod(f->s + x->a, NULL);
+	} else if (x->kind == '(') {
+		v = fold_seq(f);
+		if (f->i < f->k)
+			f->i++; /* ) */
+	} else if (x->kind == '-' && f->i < f->k) {
+		fold_expr(f, 2); /* jq's _negate: a call, no constant */
+	}
+	return v;
+}
+
+static bool fold_check(struct fold *f, double x, char op, double y,
+		       double v)
+{
+	char xt[DEC_STRMAX], yt[DEC_STRMAX], vt[DEC_STRMAX], dt[DEC_STRMAX];
+	struct dec dx, dy, d, dv;
+	if (!double_dec(x, &dx, xt, sizeof xt) ||
+	    !double_dec(y, &dy, yt, sizeof yt) || (op == '/' && y == 0 && x != 0))
+		return true; /* libjq's own "Division by zero?" */
+	int rc = op == '+' ? (d = dx, dec_add(&d, &dy))
+	       : op == '-' ? (d = dx, dec_sub(&d, &dy))
+	       : op == '*' ? dec_mul(&dx, &dy, &d)
+			   : dec_div(&dx, &dy, &d);
+	bool exact = rc == 0 && dec_fits(&d);
+	if (!isfinite(v)) {
+		snprintf(vt, sizeof vt, "%s", isnan(v) ? "nan" : "infinity");
+	} else if (double_dec(v, &dv, vt, sizeof vt) && exact &&
+		   dec_cmp(&d, &dv) == 0) {
+		exact_vouch_folded(f->e, vt);
+		return true;
+	}
+	if (exact && number_exact(dt, dec_format(&d, dt)))
+		snprintf(f->err, f->errlen, "'%s': libjq computes %s %c %s in "
+			 "doubles as it compiles the program, giving %s; write "
+			 "its exact value, %s", f->s, xt, op, yt, vt, dt);
+	else
+		snprintf(f->err, f->errlen, "'%s': libjq computes %s %c %s in "
+			 "doubles as it compiles the program, giving %s, and no "
+			 "double holds its exact value", f->s, xt, op, yt, vt);
+	f->bad = true;
+	return false;
+}
+
+static struct fval fold_expr(struct fold *f, int min)
+{
+	struct fval l = fold_primary(f);
+	while (!f->bad && f->i < f->k) {
+		char op = f->t[f->i].kind;
+		int prec = fold_prec(op);
+		if (!prec || prec < min)
+			break;
+		f->i++;
+		if (f->i >= f->k)
+			break;
+		struct fval r = fold_expr(f, prec + 1);
+		if (!l.constant || !r.constant || op == '%') {
+			l.constant = false;
+			continue;
+		}
+		double v = op == '+' ? l.d + r.d : op == '-' ? l.d - r.d
+			 : op == '*' ? l.d * r.d : l.d / r.d;
+		fold_check(f, l.d, op, r.d, v);
+		l.d = v;
+	}
+	return l;
+}
+
+static bool folded_exact(struct expr *e, const char *s, char *err,
+			 size_t errlen)
+{
+	struct fold f = {.s = s, .e = e, .err = err, .errlen = errlen};
+	f.t = fold_tokens(s, &f.k);
+	while (!f.bad && f.i < f.k) {
+		fold_seq(&f);
+		f.i++; /* a ')' without its '(' */
+	}
+	free(f.t);
+	return !f.bad;
+}
+
 struct expr *expr_compile(const char *src, char *err, size_t errlen)
 {
 	/* jq runs an empty program as '.', so -k "$UNSET" keyed on the
@@ -653,6 +1128,7 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
 	}
 	struct expr *e = xcalloc(1, sizeof *e);
 	e->src = xstrdup(src);
+	e->pending = jv_invalid();
 	if (path_parse(src, &e->path) == 0) {
 		e->plain = true;
 		e->shape = SHAPE_PLAIN;
@@ -676,6 +1152,10 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
 		expr_free(e);
 		return NULL;
 	}
+	if (!e->arith && !folded_exact(e, src, err, errlen)) {
+		expr_free(e);
+		return NULL;
+	}
 	e->jq = jq_init();
 	if (!e->jq) {
 		snprintf(err, errlen, "cannot initialise libjq");
@@ -683,11 +1163,34 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
 		return NULL;
 	}
 	jq_set_error_cb(e->jq, collect_msg, &e->msg);
+	jq_set_debug_cb(e->jq, exact_debug, e);
+	jq_set_input_cb(e->jq, exact_input, e);
 	/* Modules are not offered: with no library path set, libjq 1.6
 	 * aborts on import/include (an assertion, exit 134).  An empty
 	 * path makes every module "not found", a compile error. */
 	jq_set_attr(e->jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
-	if (!jq_compile(e->jq, src)) {
+	struct buf full = {0};
+	buf_adds(&full, prelude);
+	buf_adds(&full, src);
+	bool compiled = jq_compile(e->jq, full.p);
+	buf_free(&full);
+	if (!compiled) {
+		/* the program's own words, without the prelude's text */
+		buf_reset(&e->msg);
+		jq_teardown(&e->jq);
+		e->jq = jq_init();
+		if (e->jq) {
+			jq_set_error_cb(e->jq, collect_msg, &e->msg);
+			jq_set_attr(e->jq, jv_string("JQ_LIBRARY_PATH"),
+				    jv_array());
+			if (jq_compile(e->jq, src)) {
+				buf_reset(&e->msg);
+				buf_adds(&e->msg, "does not compile with "
+					 "idem's exact arithmetic (a "
+					 "definition of _plus, _minus, "
+					 "_multiply, _divide or _mod?)");
+			}
+		}
 		if (e->msg.len && strstr(e->msg.p, "module not found"))
 			snprintf(err, errlen, "'%s': jq modules (import, "
 				 "include) are not supported; write the "
@@ -762,6 +1265,9 @@ void expr_free(struct expr *e)
 		return;
 	if (e->jq)
 		jq_teardown(&e->jq);
+	jv_free(e->pending);
+	buf_free(&e->vouched);
+	buf_free(&e->folded);
 	path_free(&e->path);
 	arith_free(e->arith);
 	free_parts(e);
@@ -980,8 +1486,8 @@ static bool noisy(const char *t, size_t n)
  * the program holds it as written, a value passed through.  Its text in
  * num.
  */
-static bool double_noise(const char *p, size_t n, const char *rec,
-			 size_t rn, const char *src, char *num, size_t numcap)
+static bool double_noise(const struct expr *e, const char *p, size_t n,
+			 char *num, size_t numcap)
 {
 	for (size_t i = 0; i < n; i++) {
 		size_t a = i, len;
@@ -999,8 +1505,7 @@ static bool double_noise(const char *p, size_t n, const char *rec,
 		} else {
 			continue;
 		}
-		if (!noisy(p + a, len) || holds(rec, rn, p + a, len) ||
-		    holds(src, strlen(src), p + a, len))
+		if (exact_vouched_n(e, p + a, len))
 			continue;
 		snprintf(num, numcap, "%.*s", (int)(len > 40 ? 40 : len), p + a);
 		return true;
@@ -1082,6 +1587,12 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 		jv_free(msg);
 		return EXPR_ERROR;
 	}
+	e->exact_failed = false;
+	jv_free(e->pending);
+	e->pending = jv_invalid();
+	e->rec = rec->p;
+	e->rec_n = n;
+	buf_reset(&e->vouched);
 	jq_start(e->jq, input, 0);
 	buf_reset(&e->out);
 	size_t count = 0, first_end = 0;
@@ -1124,17 +1635,22 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 		}
 		count++;
 	}
+	if (e->exact_failed) {
+		/* said even when the program caught it (try, ?, //): its
+		 * value would be a double's guess */
+		snprintf(err, errlen, "%s", e->exact_err);
+		return EXPR_ERROR;
+	}
 	if (st == EXPR_ERROR)
 		return st;
 	if (count == 0)
 		return EXPR_EMPTY;
 	if (count > 1)
 		buf_addc(&e->out, ']');
-	if (double_noise(e->out.p, e->out.len, rec->p, n, e->src, bad,
-			 sizeof bad)) {
+	if (double_noise(e, e->out.p, e->out.len, bad, sizeof bad)) {
 		snprintf(err, errlen, "libjq computed %s in doubles, which "
-			 "may not be the exact value; + - * / of paths and "
-			 "numbers alone are exact (idem(7))", bad);
+			 "may not be the exact value; + - * / are exact, jq's "
+			 "other math (sqrt, pow, log...) is not (idem(7))", bad);
 		return EXPR_ERROR;
 	}
 	e->count = count;

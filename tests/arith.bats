@@ -70,21 +70,121 @@ load helpers
 
 @test "other programs: a number libjq computed with a double's noise is refused, one passed through is not" {
 	printf '%s\n' '{"t":1,"items":[{"p":0.1},{"p":0.2}],"n":1234567890123456}' > in
-	run window --tumble 1h -t .t --agg 'v=sum(.items | map(.p) | add)' in
+	run window --tumble 1h -t .t --agg 'v=sum(pow(.items[0].p; 2))' in
 	assert_failure 2
-	assert_output "window: in:1: --agg v=sum(.items | map(.p) | add): libjq computed 0.30000000000000004 in doubles, which may not be the exact value; + - * / of paths and numbers alone are exact (idem(7))"
-	run dedup -k '.items | map(.p) | add | tostring' in
+	assert_output "window: in:1: --agg v=sum(pow(.items[0].p; 2)): libjq computed 0.010000000000000002 in doubles, which may not be the exact value; + - * / are exact, jq's other math (sqrt, pow, log...) is not (idem(7))"
+	run dedup -k '.items[1].p | sqrt | tostring' in
 	assert_failure 2
-	assert_output --partial 'libjq computed 0.30000000000000004 in doubles'
-	run dedup -k '[.n * 10]' in # past 2^53: no longer sure
+	assert_output --partial 'libjq computed 0.4472135954999579 in doubles'
+	# noise hidden by arithmetic after it is refused at the operation
+	run dedup -k '[.items[1].p | sqrt * 100 | floor]' in
 	assert_failure 2
-	assert_output --partial 'libjq computed 12345678901234560 in doubles'
+	assert_output "dedup: in:1: key [.items[1].p | sqrt * 100 | floor]: libjq computed 0.4472135954999579 in doubles, which may not be the exact value; + - * / are exact, jq's other math (sqrt, pow, log...) is not (idem(7))"
+	# a value of more than 15 digits the exact arithmetic computed is no
+	# noise: 1234567890123456 * 10 past 2^53, 0.1234567 * 0.123456789
+	printf '%s\n' '{"t":1,"n":1234567890123456,"a":0.1234567,"b":0.123456789}' > big
+	run window --tumble 1h -t .t -g '[.n * 10, .a * .b, (.a * .b | tostring)]' --agg 'n=count()' big
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T01:00:00Z"},"key":[12345678901234560,0.0152415677625363,"0.0152415677625363"],"n":1,"pane":{"timing":"on_time","index":0,"final":true}}'
 	# an integer below 2^53, the record's own numbers, the program's
 	# own text, and 15 digits or fewer pass
 	printf '%s\n' '{"t":1,"items":[{"p":0.1},{"p":0.2}],"n":1234567890123456,"f":0.30000000000000004}' > in
 	run window --tumble 1h -t .t -g '[.n * 1, (.f | tostring), "12345678901234567890123", (.items | map(.p * 10) | add)]' --agg 'n=count()' in
 	assert_success
 	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T01:00:00Z"},"key":[1234567890123456,"0.30000000000000004","12345678901234567890123",3],"n":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
+@test "arithmetic inside arrays, objects, strings, conditions and variables is exact" {
+	printf '%s\n' '{"t":1,"id":7,"pct":0.57,"a":0.1,"b":3,"x":1e16,"p":[{"p":0.1,"q":3},{"p":0.2,"q":1}]}' > in
+	key() { window --tumble 1h -t .t -g "$1" --agg 'n=count()' in | jq -c .key; }
+	run jq -c '[.pct * 100 | floor]' in
+	assert_output '[56]' # what libjq alone gives
+	run key '[.pct * 100 | floor]'
+	assert_output '[57]'
+	run key '[.id, .pct*100|floor]'
+	assert_output '[7,57]'
+	run key '{v: (.a * .b)}'
+	assert_output '{"v":0.3}'
+	run key '[.a * .b, .b]'
+	assert_output '[0.3,3]'
+	run key '(.a * .b | tostring)'
+	assert_output '"0.3"'
+	run key '"\(.a*.b)"'
+	assert_output '"0.3"'
+	run key '.a * .b | . * 10 | floor'
+	assert_output 3 # jq: 3.0000000000000004 floors to 3, 0.30000000000000004 * 10 ...
+	run key 'if .a*.b > 0.3 then "more" else "not" end'
+	assert_output '"not"' # jq: "more"
+	run key '.a as $x | [$x * 3]'
+	assert_output '[0.3]'
+	run key '[.p[] | select(.p * .q == 0.3) | .q]'
+	assert_output '[3]' # jq: []
+	run key '[(.p | map(.p * .q) | add), ([.p[] | .p + .q] | add)]'
+	assert_output '[0.5,4.3]'
+	run key '[.a + .b | tostring]'
+	assert_output '["3.1"]'
+	run key '[range(0; 0.5; .a)]'
+	assert_output '[0,0.1,0.2,0.3,0.4]' # jq: ... 0.30000000000000004 ...
+	run key '[.p[].p |= . * 3 | .p[].p]'
+	assert_output '[0.3,0.6]'
+	run key '[-.a * 0, .b - 3]'
+	assert_output '[-0,0]' # the sign of a zero is libjq's
+}
+
+@test "a value no double holds is a bad record, even inside try, ? or //" {
+	printf '%s\n' '{"t":1,"a":0.1,"b":3,"x":1e16}' > in
+	for k in '[.a / .b]' '[(.a / .b)? // 0]' '[try (.a / .b) catch 0]'; do
+		run dedup -k "$k" in
+		assert_failure 2
+		assert_output "dedup: in:1: key $k: 0.1 / 3 has no exact decimal value (libjq would round it to a double)"
+	done
+	run dedup -k '[.x + 1]' in
+	assert_failure 2
+	assert_output 'dedup: in:1: key [.x + 1]: 1e+16 + 1 is 10000000000000001, which a double cannot hold (libjq holds numbers as doubles)'
+	run dedup -k '[.b / 0]' in # jq's own error, as before
+	assert_failure 2
+	assert_output 'dedup: in:1: key [.b / 0]: number (3) and number (0) cannot be divided because the divisor is zero'
+	run dedup -k '[(.b / 0)? // "none"]' in
+	assert_success
+}
+
+@test "% is of integers below 2^53; a fraction it would truncate is refused" {
+	printf '%s\n' '{"t":1,"n":7,"m":-7,"f":5.5,"g":2}' > in
+	key() { window --tumble 1h -t .t -g "$1" --agg 'n=count()' in | jq -c .key; }
+	run key '[.n % 2, .m % 2, .n % -3]'
+	assert_output '[1,-1,1]'
+	run jq -c '[.f % .g]' in
+	assert_output '[1]' # what libjq alone gives
+	run dedup -k '[.f % .g]' in
+	assert_failure 2
+	assert_output "dedup: in:1: key [.f % .g]: 5.5 % 2 is jq's % of integers, which truncates its operands first; use integers below 2^53"
+}
+
+@test "an operation of two literals, which libjq computes as it compiles, must be exact" {
+	printf '%s\n' '{"t":1,"a":0.1}' > in
+	run jq -c '[0.57 * 100 | floor]' in
+	assert_output '[56]'
+	refused "dedup: -k: '[0.57 * 100 | floor]': libjq computes 0.57 * 100 in doubles as it compiles the program, giving 56.99999999999999; write its exact value, 57" \
+		dedup -k '[0.57 * 100 | floor]' in
+	run dedup -k '[.a + (0.1 + 0.2)]' in
+	assert_failure 2
+	assert_output --partial 'libjq computes 0.1 + 0.2 in doubles as it compiles the program, giving 0.30000000000000004; write its exact value, 0.3'
+	run dedup -k '[.a * (1 / 3)]' in
+	assert_failure 2
+	assert_output --partial 'libjq computes 1 / 3 in doubles as it compiles the program, giving 0.3333333333333333, and no double holds its exact value'
+	# not an operation of two literals: (.a * 0.1) * 3, .a + (0.2 * .a)
+	key() { window --tumble 1h -t .t -g "$1" --agg 'n=count()' in | jq -c .key; }
+	run key '[.a * 0.1 * 3, .a - 0.1 + 0.2, 0.1 + 0.2 * .a, 2 * 0.5]'
+	assert_output '[0.03,0.2,0.12,1]'
+}
+
+@test "other operands keep jq's rules inside any program" {
+	printf '%s\n' '{"t":1,"s":"ab","o":{"x":1},"l":[1,2,1],"n":null}' > in
+	key() { window --tumble 1h -t .t -g "$1" --agg 'n=count()' in | jq -c .key; }
+	k='[.s + "c", .o + {y: 2}, .l - [1], .n + 1, .s * 2, (.s / "b"), .o * {x: {z: 1}}, (.l | length) * 2, (.s - 1)?]'
+	run key "$k"
+	assert_output '["abc",{"x":1,"y":2},[2],1,"abab",["a",""],{"x":{"z":1}},6]'
+	assert_equal "$(jq -c "$k" in)" "$output"
 }
 
 @test "precedence and pipes are jq's: unary minus, * /, + -, comparisons, and, or, |" {
@@ -223,6 +323,136 @@ for t in range(trials):
 		if not ok:
 			bad += 1
 			print("MISMATCH", e, r, "want", want, "got", got.get(i), dead.get(i))
+print("checked", trials, "programs,", bad, "wrong")
+sys.exit(1 if bad else 0)
+PY
+}
+
+# The same oracle for programs libjq runs: a random arithmetic program in
+# an array, an object, a string, a variable or a condition.  Every
+# operation must give the exact value when a double holds it (the value
+# jq writes back), and be refused when none does.
+@test "random compound programs give the exact value or refuse: Python's fractions agree" {
+	python3 - "$(quick 40 10)" <<'PY'
+import fractions, json, math, os, random, subprocess, sys
+from decimal import Decimal
+F = fractions.Fraction
+rnd = random.Random(20261204)
+
+def num():
+	if rnd.random() < .1:
+		return "0"
+	digits = "".join(rnd.choice("0123456789") for _ in range(rnd.randint(1, 9)))
+	s = str(int(digits))
+	if rnd.random() < .6:
+		p = rnd.randint(0, len(s))
+		s = (s[:p] or "0") + "." + (s[p:] or "0")
+	if rnd.random() < .2:
+		s += "e" + str(rnd.randint(-5, 5))
+	return ("-" if rnd.random() < .3 else "") + s
+
+class Refused(Exception):
+	pass
+
+def held(v):
+	"""v, when the double nearest it is written back as v (jq's shortest
+	text); refused otherwise"""
+	try:
+		d = float(v)
+	except OverflowError:
+		raise Refused("past a double")
+	if math.isinf(d) or F(Decimal(repr(d))) != v:
+		raise Refused("which a double cannot hold")
+	return v
+
+def div(l, r):
+	if r == 0:
+		raise Refused("cannot be divided because the divisor is zero")
+	return l / r
+
+def rnd_half_away(x):
+	return (1 if x >= 0 else -1) * math.floor(abs(x) + F(1, 2))
+
+ops = {"+": lambda l, r: l + r, "-": lambda l, r: l - r,
+       "*": lambda l, r: l * r, "/": div}
+fns = {"floor": math.floor, "ceil": math.ceil, "round": rnd_half_away,
+       "trunc": math.trunc, "fabs": abs}
+
+def expr(d):
+	if d == 0 or rnd.random() < .3:
+		leaf = rnd.choice([".a", ".b", ".c", num()])
+		if leaf[0] == ".":
+			return leaf, lambda env, k=leaf[1]: env[k]
+		return leaf, lambda env, v=F(Decimal(leaf)): v
+	if rnd.random() < .15:
+		t, f = expr(d - 1)
+		name = rnd.choice(list(fns))
+		return "(%s | %s)" % (t, name), lambda env: F(fns[name](f(env)))
+	op = rnd.choice("+-*/")
+	(lt, lf), (rt, rf) = expr(d - 1), expr(d - 1)
+	return "(%s %s %s)" % (lt, op, rt), \
+		lambda env: held(ops[op](lf(env), rf(env)))
+
+# shape: (program around E, the key it gives of E's value v)
+shapes = [
+	("[%s]", lambda v: [v]),
+	("{v: %s}", lambda v: {"v": v}),
+	("(%s | tostring)", lambda v: ("s", v)),
+	("\"x\\(%s)\"", lambda v: ("x", v)),
+	("(%s) as $v | [$v, $v * 2]", lambda v: [v, held(2 * v)]),
+	("[if %s >= 0 then \"p\" else \"n\" end]", lambda v: ["p" if v >= 0 else "n"]),
+	("[%s] | .[0] | [. - 1]", lambda v: [held(v - 1)]),
+]
+
+def same(got, want):
+	if isinstance(want, tuple):
+		pre, v = want
+		if pre == "x":
+			return isinstance(got, str) and got[:1] == "x" and F(Decimal(got[1:])) == v
+		return isinstance(got, str) and F(Decimal(got)) == v
+	if isinstance(want, list):
+		return isinstance(got, list) and len(got) == len(want) and all(same(g, w) for g, w in zip(got, want))
+	if isinstance(want, dict):
+		return isinstance(got, dict) and got.keys() == want.keys() and all(same(got[k], want[k]) for k in want)
+	if isinstance(want, str):
+		return got == want
+	return isinstance(got, Decimal) and F(got) == want
+
+trials = int(sys.argv[1])
+bad = 0
+for t in range(trials):
+	e, value = expr(3)
+	shape, wrap = rnd.choice(shapes)
+	prog = shape % e
+	recs = [{"a": num(), "b": num(), "c": num()} for _ in range(20)]
+	if os.path.exists("d"):
+		os.unlink("d")
+	with open("in", "w") as f:
+		for i, r in enumerate(recs):
+			f.write('{"t":%d,"a":%s,"b":%s,"c":%s}\n' % (i * 3600, r["a"], r["b"], r["c"]))
+	p = subprocess.run(["window", "--tumble", "1h", "-t", ".t", "-g", prog,
+			    "--agg", "n=count()", "--dlq", "d", "in"],
+			   capture_output=True, text=True)
+	if p.returncode == 2 and ("Division by zero?" in p.stderr or
+				  "as it compiles the program" in p.stderr):
+		continue # literals libjq computes as it compiles: refused
+	if p.returncode != 0:
+		print("exit", p.returncode, prog, p.stderr); bad += 1; continue
+	got = {int(json.loads(l)["window"]["start"][11:13]):
+	       json.loads(l, parse_float=Decimal, parse_int=Decimal)["key"]
+	       for l in p.stdout.splitlines()}
+	dead = {json.loads(l)["original_record"]["t"] // 3600: json.loads(l)["error_message"]
+		for l in open("d")}
+	for i, r in enumerate(recs):
+		try:
+			want = wrap(value({k: F(Decimal(v)) for k, v in r.items()}))
+			ok = i in got and i not in dead and same(got[i], want)
+		except Refused as why:
+			want = str(why)
+			ok = i in dead
+		if not ok:
+			bad += 1
+			print("MISMATCH", prog, r, "want", want, "got", got.get(i), dead.get(i))
 print("checked", trials, "programs,", bad, "wrong")
 sys.exit(1 if bad else 0)
 PY

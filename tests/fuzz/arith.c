@@ -3,12 +3,45 @@
  * PROGRAM NUL JSON (no NUL: the program runs on a fixed record).  A
  * program taken evaluates the same twice; a value is one valid JSON
  * value, a number one lib/decimal reads back; an error says something.
+ * And the two exact engines agree: the program in brackets, which libjq
+ * runs with idem's exact operators (lib/expr.c), gives the same value
+ * or refuses.
  */
 #include "arith.h"
 #include "buf.h"
 #include "decimal.h"
+#include "expr.h"
 #include "fuzz.h"
 #include "scan.h"
+#include "value.h"
+
+/* libjq's answer to [src] on r agrees with arith's value v[0..n). */
+static void same_in_libjq(const char *src, const struct scan_record *r,
+			  const char *v, size_t n)
+{
+	size_t sn = strlen(src);
+	char *wrapped = malloc(sn + 3), err[256];
+	if (!wrapped)
+		abort();
+	wrapped[0] = '[';
+	memcpy(wrapped + 1, src, sn);
+	memcpy(wrapped + 1 + sn, "]", 2);
+	struct expr *e = expr_compile(wrapped, err, sizeof err);
+	free(wrapped);
+	if (!e)
+		return; /* a literal libjq folds inexactly, a jq syntax... */
+	const char *w;
+	size_t wn;
+	if (expr_eval(e, r, &w, &wn, err, sizeof err) == EXPR_VALUE &&
+	    wn >= 2 && w[0] == '[' && w[wn - 1] == ']') {
+		w++, wn -= 2;
+		if (v[0] == '-' || (v[0] >= '0' && v[0] <= '9'))
+			FUZZ_CHECK(value_number_compare(w, wn, v, n) == 0);
+		else
+			FUZZ_CHECK(wn == n && !memcmp(w, v, n));
+	}
+	expr_free(e);
+}
 
 static const char doc[] =
 	"{\"a\":0.1,\"b\":3,\"c\":-2.5e3,\"n\":null,\"s\":\"x\",\"t\":true,"
@@ -20,9 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t jn;
 	char *src = fuzz_program(data, size, doc, &js, &jn);
 	struct arith *a = arith_parse(src);
-	free(src);
-	if (!a)
+	if (!a) {
+		free(src);
 		return 0;
+	}
 	static struct scan_record r;
 	struct scan_error se;
 	if (scan_record(&r, js, jn, &se) == 0) {
@@ -39,6 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct dec d;
 			if (out.p[0] == '-' || (out.p[0] >= '0' && out.p[0] <= '9'))
 				FUZZ_CHECK(dec_parse(out.p, out.len, &d) == 0);
+			same_in_libjq(src, &r, out.p, out.len);
 		} else if (st == ARITH_ERROR) {
 			FUZZ_CHECK(err[0] && !strcmp(err, err2));
 		}
@@ -46,5 +81,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_free(&again);
 	}
 	arith_free(a);
+	free(src);
 	return 0;
 }
