@@ -672,16 +672,17 @@ static bool has_word(const char *s, const char *w)
  * Exact arithmetic inside any program libjq runs.  jq compiles a + b to
  * a call of _plus(a; b) (and - * / % to _minus, _multiply, _divide,
  * _mod), bound like any function: a definition in the program comes
- * first.  The prelude defines them to compute jq's own double, then
- * hand both operands and it to exact_input (through debug, the only way
- * a value reaches C), which answers with the exact decimal value when a
- * double holds it, or fails.  So every number in the program stays the
+ * first.  The prelude defines them to compute jq's own answer (an error
+ * stops there, as jq's), then hand both operands and it to exact_input
+ * (through debug, the only way a value reaches C), which answers with
+ * the exact decimal value when a double holds it, or fails.  So every number in the program stays the
  * decimal it reads as -- the record's and the program's numbers are
  * checked to be so before the run -- and [.p * 100 | floor],
  * {v: (.a * .b)}, tostring, comparisons, $x * 3 and map(.p) | add are
  * exact, not 56, 0.30000000000000004 or false.  add and range/3, which
  * jq defines with +, are defined again here so that their + is this
- * one.  Operands that are not two numbers are jq's business as before.
+ * one, and range/2 from a fraction (its bytecode adds 1 in doubles:
+ * 0.01 + 16 is 16.009999999999998).  Operands that are not two numbers are jq's business as before.
  * The prelude is one line, so the program's lines keep their numbers.
  */
 static const char prelude[] =
@@ -690,21 +691,23 @@ static const char prelude[] =
 	"def _idem_multiply(a; b): _multiply(a; b); "
 	"def _idem_divide(a; b): _divide(a; b); "
 	"def _idem_mod(a; b): _mod(a; b); "
-	"def _idem_exact($x; $op; $y; f): "
-	"if ($x | type) == \"number\" and ($y | type) == \"number\" "
-	"then f as $r | [\"idem:exact\", $x, $op, $y, $r] | debug | input "
-	"else f end; "
+	"def _idem_range(a; b): range(a; b); "
 	"def _plus(a; b): b as $y | a as $x | "
-	"_idem_exact($x; \"+\"; $y; _idem_plus($x; $y)); "
+	"[\"idem:exact\", $x, \"+\", $y, _idem_plus($x; $y)] | debug | _input; "
 	"def _minus(a; b): b as $y | a as $x | "
-	"_idem_exact($x; \"-\"; $y; _idem_minus($x; $y)); "
+	"[\"idem:exact\", $x, \"-\", $y, _idem_minus($x; $y)] | debug | _input; "
 	"def _multiply(a; b): b as $y | a as $x | "
-	"_idem_exact($x; \"*\"; $y; _idem_multiply($x; $y)); "
+	"[\"idem:exact\", $x, \"*\", $y, _idem_multiply($x; $y)] | debug | "
+	"_input; "
 	"def _divide(a; b): b as $y | a as $x | "
-	"_idem_exact($x; \"/\"; $y; _idem_divide($x; $y)); "
+	"[\"idem:exact\", $x, \"/\", $y, _idem_divide($x; $y)] | debug | "
+	"_input; "
 	"def _mod(a; b): b as $y | a as $x | "
-	"_idem_exact($x; \"%\"; $y; _idem_mod($x; $y)); "
+	"[\"idem:exact\", $x, \"%\", $y, _idem_mod($x; $y)] | debug | _input; "
 	"def add: reduce .[] as $x (null; . + $x); "
+	"def range($from; $upto): if ($from | type) == \"number\" and "
+	"($upto | type) == \"number\" and ($from | floor) != $from then "
+	"$from | while(. < $upto; . + 1) else _idem_range($from; $upto) end; "
 	"def range($init; $upto; $by): "
 	"def _range: if ($by > 0 and . < $upto) or ($by < 0 and . > $upto) "
 	"then ., ((. + $by) | _range) else . end; "
@@ -817,6 +820,12 @@ static jv exact_input(jq_state *jq, void *ctx)
 	jv_free(jop);
 	jv jx = jv_array_get(jv_copy(v), 1), jy = jv_array_get(jv_copy(v), 3);
 	jv r = jv_array_get(v, 4);
+	if (jv_get_kind(jx) != JV_KIND_NUMBER ||
+	    jv_get_kind(jy) != JV_KIND_NUMBER) {
+		jv_free(jx);
+		jv_free(jy);
+		return r; /* strings, arrays, objects, null: jq's own */
+	}
 	double x = jv_number_value(jx), y = jv_number_value(jy);
 	jv_free(jx);
 	jv_free(jy);
@@ -1436,6 +1445,8 @@ static bool inexact_number(const char *p, size_t n, bool strings, char *num,
 /* Whether s[0..n) occurs in p[0..pn). */
 static bool holds(const char *p, size_t pn, const char *s, size_t n)
 {
+	if (!p)
+		return false; /* an empty buf */
 	for (const char *q = p; n && (size_t)(p + pn - q) >= n; q++) {
 		q = memchr(q, s[0], (size_t)(p + pn - q) - n + 1);
 		if (!q)

@@ -125,6 +125,8 @@ load helpers
 	assert_output '["3.1"]'
 	run key '[range(0; 0.5; .a)]'
 	assert_output '[0,0.1,0.2,0.3,0.4]' # jq: ... 0.30000000000000004 ...
+	run key '[range(.a / 10; 17) | select(. == 16.01)]'
+	assert_output '[16.01]' # jq's range adds 1 in doubles: 16.009999999999998
 	run key '[.p[].p |= . * 3 | .p[].p]'
 	assert_output '[0.3,0.6]'
 	run key '[-.a * 0, .b - 3]'
