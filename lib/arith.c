@@ -1,9 +1,11 @@
 /*
  * arith: parse once into a small tree, evaluate per record on the
- * scanner's bytes with lib/decimal.  Precedence as jq's: unary minus,
- * then * /, then + -, then comparisons (not chained), then and, then
- * or, then a pipe into floor, ceil, round, trunc or fabs; left to right
- * within a level, and and or stop early as jq's do.
+ * scanner's bytes with lib/decimal.  Precedence as jq's: * /, then + -,
+ * then comparisons (not chained), then and, then or, then a pipe into
+ * floor, ceil, round, trunc or fabs; left to right within a level, and
+ * and or stop early as jq's do.  A unary minus is jq 1.6's: of all the
+ * * / after it (-a / b / c is -((a / b) / c), and 10 / -2 / -5 is
+ * 10 / -(2 / -5), 25).
  */
 #include "arith.h"
 
@@ -131,6 +133,8 @@ static struct node *parse_path(struct parser *p)
 	return n;
 }
 
+static struct node *parse_mul(struct parser *p);
+
 static struct node *parse_unary(struct parser *p)
 {
 	skip_ws(p);
@@ -142,7 +146,7 @@ static struct node *parse_unary(struct parser *p)
 	if (c == '-') {
 		p->i++;
 		p->depth++;
-		struct node *x = parse_unary(p);
+		struct node *x = parse_mul(p); /* jq's '-' Exp */
 		p->depth--;
 		if (x->kind == K_NUM) { /* a negative literal */
 			x->num.coef = -x->num.coef;

@@ -15,6 +15,11 @@
  * give back exactly is in a top-level member the program names (or
  * anywhere, when the program can read the whole record): refused, never
  * rounded.  Such a number in the program itself fails expr_compile.
+ * The + - * / (and %) of two numbers are exact in every program: arith.h
+ * computes a program of arithmetic alone, and libjq runs the others with
+ * operators that give the exact decimal value or an EXPR_ERROR that says
+ * why (expr.c's prelude); an operation of two literals, which libjq
+ * computes as it compiles, must be exact, or expr_compile fails.
  */
 #ifndef IDEM_EXPR_H
 #define IDEM_EXPR_H

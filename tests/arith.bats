@@ -198,6 +198,10 @@ load helpers
 	assert_output 1.5
 	run agg '12 / .b / 2'
 	assert_output 1.5
+	run agg '12 / -.b / 2' # jq 1.6's minus takes the * / after it
+	assert_output -6
+	run agg '12 / -.b * 3 - 1'
+	assert_output -2
 	run agg '.c * 100 | floor'
 	assert_output 57 # jq: 56
 	run agg '-.a | round'
@@ -209,8 +213,8 @@ load helpers
 	run agg '.a * 2 == 3 and (.b > 4 or .c > 1)'
 	assert_output false
 	# the same programs through libjq, for the shapes it agrees on
-	run jq -c '[.a + .b * .c - .a / .b, 10 - .b - 3 + -.a, 12 / .b / 2, (-.a | round)]' in
-	assert_output '[3.405,1.5,1.5,-2]'
+	run jq -c '[.a + .b * .c - .a / .b, 10 - .b - 3 + -.a, 12 / .b / 2, (-.a | round), 12 / -.b / 2, 12 / -.b * 3 - 1]' in
+	assert_output '[3.405,1.5,1.5,-2,-6,-2]'
 }
 
 # The oracle: Python's exact fractions.  Random programs over random
