@@ -682,7 +682,8 @@ static bool has_word(const char *s, const char *w)
  * exact, not 56, 0.30000000000000004 or false.  add and range/3, which
  * jq defines with +, are defined again here so that their + is this
  * one, and range/2 from a fraction (its bytecode adds 1 in doubles:
- * 0.01 + 16 is 16.009999999999998).  Operands that are not two numbers are jq's business as before.
+ * 0.01 + 16 is 16.009999999999998).  now is vouched for: its 16 or 17
+ * digits are the clock's, not a double's noise.  Operands that are not two numbers are jq's business as before.
  * The prelude is one line, so the program's lines keep their numbers.
  */
 static const char prelude[] =
@@ -692,6 +693,8 @@ static const char prelude[] =
 	"def _idem_divide(a; b): _divide(a; b); "
 	"def _idem_mod(a; b): _mod(a; b); "
 	"def _idem_range(a; b): range(a; b); "
+	"def _idem_now: now; "
+	"def now: [\"idem:clock\", _idem_now] | debug | _input; "
 	"def _plus(a; b): b as $y | a as $x | "
 	"[\"idem:exact\", $x, \"+\", $y, _idem_plus($x; $y)] | debug | _input; "
 	"def _minus(a; b): b as $y | a as $x | "
@@ -716,14 +719,17 @@ static const char prelude[] =
 
 #define EXACT_TAG "idem:exact"
 
-/* Whether v is the prelude's ["idem:exact", x, op, y, r]. */
+/* Whether v is the prelude's ["idem:exact", x, op, y, r] or
+ * ["idem:clock", now]. */
 static bool exact_tagged(jv v)
 {
-	if (jv_get_kind(v) != JV_KIND_ARRAY || jv_array_length(jv_copy(v)) != 5)
+	if (jv_get_kind(v) != JV_KIND_ARRAY)
 		return false;
+	int n = jv_array_length(jv_copy(v));
 	jv tag = jv_array_get(jv_copy(v), 0);
 	bool ok = jv_get_kind(tag) == JV_KIND_STRING &&
-		  !strcmp(jv_string_value(tag), EXACT_TAG);
+		  ((n == 5 && !strcmp(jv_string_value(tag), EXACT_TAG)) ||
+		   (n == 2 && !strcmp(jv_string_value(tag), "idem:clock")));
 	jv_free(tag);
 	return ok;
 }
@@ -815,6 +821,18 @@ static jv exact_input(jq_state *jq, void *ctx)
 		return jv_invalid(); /* the program's own input: none */
 	jv v = e->pending;
 	e->pending = jv_invalid();
+	if (jv_array_length(jv_copy(v)) == 2) {
+		/* now: the clock's double is the instant it names, digits
+		 * and all, not a computation's noise */
+		jv t = jv_array_get(v, 1);
+		char tt[DEC_STRMAX];
+		struct dec dt0;
+		if (jv_get_kind(t) == JV_KIND_NUMBER &&
+		    isfinite(jv_number_value(t)) &&
+		    double_dec(jv_number_value(t), &dt0, tt, sizeof tt))
+			exact_vouch(e, tt);
+		return t;
+	}
 	jv jop = jv_array_get(jv_copy(v), 2);
 	char op = jv_string_value(jop)[0];
 	jv_free(jop);

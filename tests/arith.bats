@@ -150,6 +150,18 @@ load helpers
 	assert_success
 }
 
+@test "now is the clock's value, not noise: now - 86400 compares" {
+	printf '%s\n' '{"ts":1}' '{"ts":4000000000}' > in
+	run dlq check -e '.ts < now - 86400' --dlq d in
+	assert_success
+	assert_output '{"ts":1}'
+	run jq -r .error_message d
+	assert_output 'check failed: .ts < now - 86400 is false'
+	run dedup -k '[now | sqrt * 2]' in # jq's other math still is
+	assert_failure 2
+	assert_output --partial 'in doubles, which may not be the exact value'
+}
+
 @test "% is of integers below 2^53; a fraction it would truncate is refused" {
 	printf '%s\n' '{"t":1,"n":7,"m":-7,"f":5.5,"g":2}' > in
 	key() { window --tumble 1h -t .t -g "$1" --agg 'n=count()' in | jq -c .key; }
