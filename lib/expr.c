@@ -683,7 +683,9 @@ static bool has_word(const char *s, const char *w)
  * jq defines with +, are defined again here so that their + is this
  * one, and range/2 from a fraction (its bytecode adds 1 in doubles:
  * 0.01 + 16 is 16.009999999999998).  now is vouched for: its 16 or 17
- * digits are the clock's, not a double's noise.  Operands that are not two numbers are jq's business as before.
+ * digits are the clock's, not a double's noise.  floor, ceil, round,
+ * trunc, nearbyint and rint refuse a number with a noise they would
+ * hide (drem(0.3; 0.1) | floor is -1, where the exact remainder is 0).  Operands that are not two numbers are jq's business as before.
  * The prelude is one line, so the program's lines keep their numbers.
  */
 static const char prelude[] =
@@ -694,6 +696,18 @@ static const char prelude[] =
 	"def _idem_mod(a; b): _mod(a; b); "
 	"def _idem_range(a; b): range(a; b); "
 	"def _idem_now: now; "
+	"def _idem_floor: floor; "
+	"def floor: [\"idem:round\", ., _idem_floor] | debug | _input; "
+	"def _idem_ceil: ceil; "
+	"def ceil: [\"idem:round\", ., _idem_ceil] | debug | _input; "
+	"def _idem_round: round; "
+	"def round: [\"idem:round\", ., _idem_round] | debug | _input; "
+	"def _idem_trunc: trunc; "
+	"def trunc: [\"idem:round\", ., _idem_trunc] | debug | _input; "
+	"def _idem_nearbyint: nearbyint; "
+	"def nearbyint: [\"idem:round\", ., _idem_nearbyint] | debug | _input; "
+	"def _idem_rint: rint; "
+	"def rint: [\"idem:round\", ., _idem_rint] | debug | _input; "
 	"def now: [\"idem:clock\", _idem_now] | debug | _input; "
 	"def _plus(a; b): b as $y | a as $x | "
 	"[\"idem:exact\", $x, \"+\", $y, _idem_plus($x; $y)] | debug | _input; "
@@ -719,7 +733,8 @@ static const char prelude[] =
 
 #define EXACT_TAG "idem:exact"
 
-/* Whether v is the prelude's ["idem:exact", x, op, y, r] or
+/* Whether v is the prelude's ["idem:exact", x, op, y, r],
+ * ["idem:round", x, floor(x)] (and ceil, round...) or
  * ["idem:clock", now]. */
 static bool exact_tagged(jv v)
 {
@@ -729,6 +744,7 @@ static bool exact_tagged(jv v)
 	jv tag = jv_array_get(jv_copy(v), 0);
 	bool ok = jv_get_kind(tag) == JV_KIND_STRING &&
 		  ((n == 5 && !strcmp(jv_string_value(tag), EXACT_TAG)) ||
+		   (n == 3 && !strcmp(jv_string_value(tag), "idem:round")) ||
 		   (n == 2 && !strcmp(jv_string_value(tag), "idem:clock")));
 	jv_free(tag);
 	return ok;
@@ -810,6 +826,36 @@ static void exact_vouch_folded(struct expr *e, const char *t)
 	vouch(&e->folded, t);
 }
 
+static jv noise_fail(struct expr *e, const char *t)
+{
+	snprintf(e->exact_err, sizeof e->exact_err, "libjq computed %s in "
+		 "doubles, which may not be the exact value; + - * / are "
+		 "exact, jq's other math (sqrt, pow, log...) is not (idem(7))",
+		 t);
+	e->exact_failed = true;
+	return jv_invalid_with_msg(jv_string(e->exact_err));
+}
+
+/* floor, ceil, round, trunc, nearbyint, rint of x (v is [tag, x, r]):
+ * r, unless x carries a double's noise that r would hide
+ * (pow(0.1; 2) * 100 | floor, sqrt | floor). */
+static jv exact_rounded(struct expr *e, jv v)
+{
+	jv x = jv_array_get(jv_copy(v), 1);
+	jv r = jv_array_get(v, 2);
+	char xt[DEC_STRMAX];
+	struct dec dx;
+	if (jv_get_kind(x) == JV_KIND_NUMBER && isfinite(jv_number_value(x)) &&
+	    double_dec(jv_number_value(x), &dx, xt, sizeof xt) &&
+	    !exact_vouched(e, xt)) {
+		jv_free(x);
+		jv_free(r);
+		return noise_fail(e, xt);
+	}
+	jv_free(x);
+	return r;
+}
+
 /* input's answer to the prelude: the exact value of x op y, as the
  * double r libjq computed when r is it, else as the double that is it;
  * or a failure when no double is. */
@@ -833,6 +879,8 @@ static jv exact_input(jq_state *jq, void *ctx)
 			exact_vouch(e, tt);
 		return t;
 	}
+	if (jv_array_length(jv_copy(v)) == 3)
+		return exact_rounded(e, v);
 	jv jop = jv_array_get(jv_copy(v), 2);
 	char op = jv_string_value(jop)[0];
 	jv_free(jop);
@@ -872,12 +920,7 @@ static jv exact_input(jq_state *jq, void *ctx)
 			  : !exact_vouched(e, yt) ? yt : NULL;
 	if (noise) {
 		jv_free(r);
-		snprintf(e->exact_err, sizeof e->exact_err, "libjq computed %s "
-			 "in doubles, which may not be the exact value; + - * "
-			 "/ are exact, jq's other math (sqrt, pow, log...) is "
-			 "not (idem(7))", noise);
-		e->exact_failed = true;
-		return jv_invalid_with_msg(jv_string(e->exact_err));
+		return noise_fail(e, noise);
 	}
 	int rc = 0;
 	switch (op) {

@@ -80,6 +80,19 @@ load helpers
 	run dedup -k '[.items[1].p | sqrt * 100 | floor]' in
 	assert_failure 2
 	assert_output "dedup: in:1: key [.items[1].p | sqrt * 100 | floor]: libjq computed 0.4472135954999579 in doubles, which may not be the exact value; + - * / are exact, jq's other math (sqrt, pow, log...) is not (idem(7))"
+	# and so is noise floor, ceil, round... would hide
+	printf '%s\n' '{"t":1,"a":0.3,"b":0.1,"n":1000}' > m
+	run jq -c '[drem(.a; .b) | floor]' m
+	assert_output '[-1]' # the exact remainder is 0
+	run dedup -k '[drem(.a; .b) | floor]' m
+	assert_failure 2
+	assert_output "dedup: m:1: key [drem(.a; .b) | floor]: libjq computed -2.7755575615628914e-17 in doubles, which may not be the exact value; + - * / are exact, jq's other math (sqrt, pow, log...) is not (idem(7))"
+	run dedup -k '[pow(.b; 2) | ceil]' m
+	assert_failure 2
+	assert_output --partial 'libjq computed 0.010000000000000002 in doubles'
+	run window --tumble 1h -t .t -g '[(.n | log10 | floor), (.a * 10 | round)]' --agg 'n=count()' m
+	assert_success
+	assert_output --partial '"key":[3,3]'
 	# a value of more than 15 digits the exact arithmetic computed is no
 	# noise: 1234567890123456 * 10 past 2^53, 0.1234567 * 0.123456789
 	printf '%s\n' '{"t":1,"n":1234567890123456,"a":0.1234567,"b":0.123456789}' > big
