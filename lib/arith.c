@@ -395,8 +395,56 @@ static struct val fail(struct ctx *c, const struct dec *x, char op,
 	return other();
 }
 
+static struct val eval(struct ctx *c, const struct node *n);
+
+/* The quotient under a floor (ceil, round, trunc) node n, and whether
+ * a minus stands between them, or NULL. */
+static const struct node *int_div(const struct node *n, bool *neg)
+{
+	const struct node *d = n->l;
+	*neg = d->kind == K_NEG;
+	if (*neg)
+		d = d->l;
+	return d->kind == K_BIN && d->op == '/' ? d : NULL;
+}
+
+/* x / y | floor (ceil, round, trunc), and -(x / y) | floor: the
+ * integer of the exact quotient, which has one even when the quotient
+ * has no end -- .ts / 3600 | floor is an hour's number, not a refusal. */
+static struct val eval_int_div(struct ctx *c, const struct node *n,
+			       const struct node *d, bool neg)
+{
+	struct val x = eval(c, d->l);
+	if (c->failed || x.kind == V_OTHER)
+		return other();
+	struct val y = eval(c, d->r);
+	if (c->failed || y.kind == V_OTHER)
+		return other();
+	if (x.kind != V_NUM || y.kind != V_NUM)
+		return other(); /* null / 2, 2 / null: jq's error */
+	struct val r = {.kind = V_NUM};
+	struct dec nx = x.num;
+	if (neg)
+		nx.coef = -nx.coef;
+	int rc = dec_div_integral(&nx, &y.num, n->how, &r.num);
+	if (rc == DEC_BY_ZERO)
+		return fail(c, &x.num, '/', &y.num,
+			    "cannot be divided because the divisor is zero");
+	if (rc != 0) {
+		char why[96];
+		snprintf(why, sizeof why, "cannot be divided exactly in %d "
+			 "digits", DEC_DIGITS);
+		return fail(c, &x.num, '/', &y.num, why);
+	}
+	return r;
+}
+
 static struct val eval(struct ctx *c, const struct node *n)
 {
+	bool neg;
+	const struct node *d = n->kind == K_INT ? int_div(n, &neg) : NULL;
+	if (d)
+		return eval_int_div(c, n, d, neg);
 	if (n->kind == K_NUM)
 		return (struct val){.kind = V_NUM, .num = n->num};
 	if (n->kind == K_PATH)

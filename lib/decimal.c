@@ -10,6 +10,7 @@
  */
 #include "decimal.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 typedef unsigned __int128 u128;
@@ -335,6 +336,52 @@ struct dec dec_integral(const struct dec *a, enum dec_to_int how)
 	}
 	q += (u128)up;
 	return (struct dec){neg ? -(__int128)q : (__int128)q, 0};
+}
+
+int dec_div_integral(const struct dec *a, const struct dec *b,
+		     enum dec_to_int how, struct dec *out)
+{
+	if (b->coef == 0)
+		return DEC_BY_ZERO;
+	/* |a / b| = n / d with both integers: the smaller exponent's
+	 * power of ten moves to the other side.  Once d passes n the
+	 * integer part is 0, and more tens only push the half further
+	 * away. */
+	u128 n = mag(a->coef), d = mag(b->coef), lim = (~(u128)0) / 20;
+	int64_t k = (int64_t)a->exp - (int64_t)b->exp;
+	bool more = false; /* d would still grow: f < d / 2 surely */
+	for (; k > 0 && n; k--) {
+		if (n > lim)
+			return DEC_OVERFLOW;
+		n *= 10;
+	}
+	for (; k < 0; k++) {
+		if (d > n) {
+			more = true;
+			break;
+		}
+		if (d > lim)
+			return DEC_OVERFLOW;
+		d *= 10;
+	}
+	u128 q = n / d, f = n % d;
+	int neg = (a->coef < 0) != (b->coef < 0), up;
+	switch (how) {
+	case DEC_FLOOR:
+		up = neg && f;
+		break;
+	case DEC_CEIL:
+		up = !neg && f;
+		break;
+	case DEC_ROUND: /* half away from zero: f / d >= 1/2 */
+		up = !more && f >= d - f;
+		break;
+	default:
+		up = 0;
+	}
+	q += (u128)up;
+	*out = (struct dec){neg ? -(__int128)q : (__int128)q, 0};
+	return dec_fits(out) ? 0 : DEC_OVERFLOW;
 }
 
 static u128 gcd_u128(u128 a, u128 b)

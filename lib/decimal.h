@@ -46,6 +46,12 @@ int dec_div(const struct dec *a, const struct dec *b, struct dec *out);
 enum dec_to_int { DEC_FLOOR, DEC_CEIL, DEC_ROUND, DEC_TRUNC };
 struct dec dec_integral(const struct dec *a, enum dec_to_int how);
 
+/* *out = a / b taken to an integer as dec_integral takes a value, exact
+ * even when the quotient has no end (7 / 15 | floor is 0): 0, or
+ * DEC_BY_ZERO, or DEC_OVERFLOW. */
+int dec_div_integral(const struct dec *a, const struct dec *b,
+		     enum dec_to_int how, struct dec *out);
+
 /* Compare by value: 1.0 equals 1. */
 int dec_cmp(const struct dec *a, const struct dec *b);
 

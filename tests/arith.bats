@@ -214,6 +214,22 @@ load helpers
 	assert_equal "$(jq -c "$k" in)" "$output"
 }
 
+@test "floor, ceil, round and trunc of a quotient are exact integers, even of one without end" {
+	printf '%s\n' '{"t":1,"id":"x1","ts":1700000123,"m":7}' > in
+	agg() { window --tumble 1h -t .t --agg "x=max($1)" in | jq -c .x; }
+	run agg '.ts / 3600 | floor'
+	assert_output 472222
+	run agg '.ts / 3600 | ceil'
+	assert_output 472223
+	run agg '-.ts / 3600 | floor'
+	assert_output -472223
+	run agg '(.m / 14 | round) + (.m / 15 | round) + (.m / 15 | trunc)'
+	assert_output 1 # 0.5 rounds away from zero, 0.466... to 0
+	run dedup -k '.ts / 3600 * 2 | floor' in # not floor's own quotient
+	assert_failure 2
+	assert_output 'dedup: in:1: key .ts / 3600 * 2 | floor: 1700000123 / 3600 has no exact decimal value (libjq would round it to a double)'
+}
+
 @test "precedence and pipes are jq's: unary minus, * /, + -, comparisons, and, or, |" {
 	printf '%s\n' '{"t":1,"a":1.5,"b":4,"c":0.57}' > in
 	agg() { window --tumble 1h -t .t --agg "x=max($1)" in | jq -c .x; }
@@ -290,10 +306,13 @@ def checked(v):
 		raise Refused("exactly in 38 digits")
 	return v
 
-def div(l, r):
+def div_raw(l, r):
 	if r == 0:
 		raise Refused("cannot be divided because the divisor is zero")
-	if not ends(l / r):
+	return l / r
+
+def div(l, r):
+	if not ends(div_raw(l, r)):
 		raise Refused("has no exact decimal value")
 	return l / r
 
@@ -305,28 +324,35 @@ ops = {"+": lambda l, r: l + r, "-": lambda l, r: l - r,
 fns = {"floor": math.floor, "ceil": math.ceil, "round": rnd_half_away,
        "trunc": math.trunc, "fabs": abs}
 
-# expr(d): (jq text, its exact value of an env), refusing as idem must:
-# a quotient without end, a division by 0, a value past 38 digits
+# expr(d): (jq text, its exact value of an env, and for a quotient its
+# value with or without end), refusing as idem must: a quotient without
+# end (but floor and the rest take an integer of any quotient), a
+# division by 0, a value past 38 digits
 def expr(d):
 	if d == 0 or rnd.random() < .3:
 		leaf = rnd.choice([".a", ".b", ".c", num()])
 		if leaf[0] == ".":
-			return leaf, lambda env, k=leaf[1]: env[k]
-		return leaf, lambda env, v=F(Decimal(leaf)): v
+			return leaf, lambda env, k=leaf[1]: env[k], None
+		return leaf, lambda env, v=F(Decimal(leaf)): v, None
 	if rnd.random() < .15:
-		t, f = expr(d - 1)
+		t, f, raw = expr(d - 1)
 		name = rnd.choice(list(fns))
+		g = raw or f
 		return "(%s | %s)" % (t, name), \
-			lambda env: F(fns[name](f(env)))
+			lambda env: checked(F(fns[name](g(env)))), None
 	op = rnd.choice("+-*/")
-	(lt, lf), (rt, rf) = expr(d - 1), expr(d - 1)
+	(lt, lf, _), (rt, rf, _) = expr(d - 1), expr(d - 1)
+	raw = (lambda env: checked_raw(div_raw(lf(env), rf(env)))) if op == "/" else None
 	return "(%s %s %s)" % (lt, op, rt), \
-		lambda env: checked(ops[op](lf(env), rf(env)))
+		lambda env: checked(ops[op](lf(env), rf(env))), raw
+
+def checked_raw(v):
+	return v
 
 trials = int(sys.argv[1])
 bad = 0
 for t in range(trials):
-	e, value = expr(3)
+	e, value, _ = expr(3)
 	recs = [{"a": num(), "b": num(), "c": num()} for _ in range(20)]
 	if os.path.exists("d"):
 		os.unlink("d")
