@@ -119,6 +119,9 @@ struct expr {
 	bool plain;
 	enum shape shape;
 	struct path *parts; /* array, object, tuple: one path each */
+	struct arith **aparts; /* or, where not NULL, an arith program */
+	bool mixed;            /* an arith part: libjq when it gives up */
+	struct buf piece;      /* an arith part's value */
 	char **keys;        /* object: each member's name as JSON text */
 	size_t nparts;
 	/* libjq: the top-level members the program can reach, when it
@@ -295,12 +298,17 @@ static void free_parts(struct expr *e)
 		path_free(&e->parts[i]);
 		if (e->keys)
 			free(e->keys[i]);
+		if (e->aparts)
+			arith_free(e->aparts[i]);
 	}
 	free(e->parts);
 	free(e->keys);
+	free(e->aparts);
 	e->parts = NULL;
 	e->keys = NULL;
+	e->aparts = NULL;
 	e->nparts = 0;
+	e->mixed = false;
 }
 
 /* Whether two names, as JSON string texts, decode to the same. */
@@ -316,7 +324,80 @@ static bool same_name(const char *a, const char *b)
 	return same;
 }
 
-/* Recognise an array, object or comma list of plain paths. */
+/* Whether s[a..b) has a '|' outside brackets and strings. */
+static bool top_pipe(const char *s, size_t a, size_t b)
+{
+	int depth = 0;
+	for (size_t i = a; i < b; i++) {
+		char c = s[i];
+		if (c == '"') {
+			size_t e = string_end(s, b, i);
+			if (!e)
+				return true;
+			i = e - 1;
+		} else if (c == '(' || c == '[' || c == '{') {
+			depth++;
+		} else if (c == ')' || c == ']' || c == '}') {
+			depth--;
+		} else if (c == '|' && depth == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether s[a..b), blanks aside, is one parenthesised group. */
+static bool one_group(const char *s, size_t a, size_t b)
+{
+	while (a < b && is_ws(s[a]))
+		a++;
+	while (b > a && is_ws(s[b - 1]))
+		b--;
+	if (b - a < 2 || s[a] != '(' || s[b - 1] != ')')
+		return false;
+	int depth = 0;
+	for (size_t i = a; i < b; i++) {
+		char c = s[i];
+		if (c == '"') {
+			size_t e = string_end(s, b, i);
+			if (!e)
+				return false;
+			i = e - 1;
+		} else if (c == '(' || c == '[' || c == '{') {
+			depth++;
+		} else if ((c == ')' || c == ']' || c == '}') && --depth == 0) {
+			return i == b - 1; /* the first '(' closes last */
+		}
+	}
+	return false;
+}
+
+/*
+ * A part of an array, object or comma list that is arithmetic (.p * .q,
+ * .ts / 3600 | floor), computed exact by arith.  jq reads a '|' in a
+ * list as piping the whole list ([.a, .b | floor] floors .a too), and
+ * an object's value as a term ({v: .a * 2} does not compile), so such a
+ * part must stand alone or in parentheses.
+ */
+static bool arith_piece(struct expr *e, const char *s, size_t a, size_t b,
+			size_t i, size_t k, bool object)
+{
+	if (object ? !one_group(s, a, b) : k > 1 && top_pipe(s, a, b))
+		return false;
+	char *t = xstrndup(s + a, b - a);
+	struct arith *ar = arith_parse(t);
+	free(t);
+	if (!ar)
+		return false;
+	if (!e->aparts)
+		e->aparts = xcalloc(k, sizeof *e->aparts);
+	e->aparts[i] = ar;
+	e->mixed = true;
+	return true;
+}
+
+/* Recognise an array, object or comma list of plain paths (or of
+ * arithmetic, see arith_piece). */
 static bool compound(struct expr *e, const char *src)
 {
 	size_t n = strlen(src), a = 0;
@@ -343,13 +424,16 @@ static bool compound(struct expr *e, const char *src)
 		size_t pa = a + at[2 * i], pb = a + at[2 * i + 1];
 		bool ok;
 		if (sh != SHAPE_OBJECT) {
-			ok = plain_piece(src, pa, pb, &e->parts[i]);
+			ok = plain_piece(src, pa, pb, &e->parts[i]) ||
+			     arith_piece(e, src, pa, pb, i, k, false);
 		} else {
 			size_t colon = member_colon(src, pa, pb);
 			if (colon) {
 				ok = member_name(src, pa, colon, &e->keys[i]) &&
-				     plain_piece(src, colon + 1, pb,
-						 &e->parts[i]);
+				     (plain_piece(src, colon + 1, pb,
+						  &e->parts[i]) ||
+				      arith_piece(e, src, colon + 1, pb, i, k,
+						  true));
 			} else {
 				/* {a} is {a: .a} */
 				ok = member_name(src, pa, pb, &e->keys[i]) &&
@@ -1204,10 +1288,14 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
 		e->shape = SHAPE_PLAIN;
 		return e;
 	}
-	if (compound(e, src))
-		return e;
-	e->shape = SHAPE_JQ;
-	e->arith = arith_parse(src);
+	if (compound(e, src)) {
+		if (!e->mixed)
+			return e;
+		/* arith parts: libjq answers when an operand is no number */
+	} else {
+		e->shape = SHAPE_JQ;
+		e->arith = arith_parse(src);
+	}
 	reach(e, src);
 	e->strings = has_word(src, "tonumber") || has_word(src, "fromjson");
 	const char *bad = inexact_literal(src);
@@ -1338,6 +1426,7 @@ void expr_free(struct expr *e)
 	jv_free(e->pending);
 	buf_free(&e->vouched);
 	buf_free(&e->folded);
+	buf_free(&e->piece);
 	path_free(&e->path);
 	arith_free(e->arith);
 	free_parts(e);
@@ -1382,6 +1471,17 @@ static enum expr_status eval_compound(struct expr *e,
 		if (e->keys) {
 			buf_adds(&e->out, e->keys[i]);
 			buf_addc(&e->out, ':');
+		}
+		if (e->aparts && e->aparts[i]) {
+			enum arith_status as = arith_eval(e->aparts[i], rec,
+							  &e->piece, err, errlen);
+			if (as == ARITH_VALUE)
+				buf_add(&e->out, e->piece.p, e->piece.len);
+			if (as == ARITH_ERROR)
+				return EXPR_ERROR;
+			if (as == ARITH_OTHER)
+				return EXPR_MISSING; /* to libjq: see expr_eval */
+			continue;
 		}
 		switch (path_lookup_record(&e->parts[i], rec, &v, &vn, &why)) {
 		case PATH_FOUND:
@@ -1603,8 +1703,13 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 			return EXPR_ERROR;
 		}
 	}
-	if (e->shape != SHAPE_JQ)
-		return eval_compound(e, rec, val, vlen, err, errlen);
+	if (e->shape != SHAPE_JQ) {
+		enum expr_status st = eval_compound(e, rec, val, vlen, err,
+						    errlen);
+		if (st != EXPR_MISSING)
+			return st;
+		/* an arith part met an operand that is no number: jq's */
+	}
 	if (e->arith) {
 		switch (arith_eval(e->arith, rec, &e->out, err, errlen)) {
 		case ARITH_VALUE:

@@ -143,7 +143,9 @@ load helpers
 	run key '[.p[].p |= . * 3 | .p[].p]'
 	assert_output '[0.3,0.6]'
 	run key '[-.a * 0, .b - 3]'
-	assert_output '[-0,0]' # the sign of a zero is libjq's
+	assert_output '[0,0]' # an exact zero has no sign
+	run key '[(-.a * 0 | tostring)]'
+	assert_output '["-0"]' # libjq's has, as before
 }
 
 @test "a value no double holds is a bad record, even inside try, ? or //" {
@@ -153,12 +155,17 @@ load helpers
 		assert_failure 2
 		assert_output "dedup: in:1: key $k: 0.1 / 3 has no exact decimal value (libjq would round it to a double)"
 	done
-	run dedup -k '[.x + 1]' in
+	run dedup -k '.x + 1 | tostring' in
 	assert_failure 2
-	assert_output 'dedup: in:1: key [.x + 1]: 1e+16 + 1 is 10000000000000001, which a double cannot hold (libjq holds numbers as doubles)'
-	run dedup -k '[.b / 0]' in # jq's own error, as before
+	assert_output 'dedup: in:1: key .x + 1 | tostring: 1e+16 + 1 is 10000000000000001, which a double cannot hold (libjq holds numbers as doubles)'
+	run window --tumble 1h -t .t -g '[.x + 1]' --agg 'n=count()' in # arith's
+	assert_output --partial '"key":[10000000000000001]'
+	run dedup -k '.b / 0 | tostring' in # jq's own error, as before
 	assert_failure 2
-	assert_output 'dedup: in:1: key [.b / 0]: number (3) and number (0) cannot be divided because the divisor is zero'
+	assert_output 'dedup: in:1: key .b / 0 | tostring: number (3) and number (0) cannot be divided because the divisor is zero'
+	run dedup -k '[.b / 0]' in
+	assert_failure 2
+	assert_output 'dedup: in:1: key [.b / 0]: 3 / 0 cannot be divided because the divisor is zero'
 	run dedup -k '[(.b / 0)? // "none"]' in
 	assert_success
 }
@@ -228,6 +235,25 @@ load helpers
 	run dedup -k '.ts / 3600 * 2 | floor' in # not floor's own quotient
 	assert_failure 2
 	assert_output 'dedup: in:1: key .ts / 3600 * 2 | floor: 1700000123 / 3600 has no exact decimal value (libjq would round it to a double)'
+}
+
+@test "arrays and objects of paths and arithmetic are idem's: an hour key, every digit" {
+	printf '%s\n' '{"t":1,"id":"x1","ts":1700000123,"x":1e16,"s":"ab"}' > in
+	key() { window --tumble 1h -t .t -g "$1" --agg 'n=count()' in | jq -c .key; }
+	run key '[.id, (.ts / 3600 | floor)]'
+	assert_output '["x1",472222]' # libjq refuses 472222.25638888887...
+	run window --tumble 1h -t .t -g '{h: (.ts / 3600 | floor), id, big: (.x + 1)}' --agg 'n=count()' in
+	assert_output --partial '"key":{"h":472222,"id":"x1","big":10000000000000001}'
+	run key '[.s * 2, (.x * 3)]' # a string part: all of it is libjq's
+	assert_output '["abab",3e+16]'
+	# jq pipes a whole list ([.id, .ts / 3600] | floor), and an
+	# object's value must be a term: both as jq has them
+	run dedup -k '[.id, .ts / 3600 | floor]' in
+	assert_failure 2
+	assert_output 'dedup: in:1: key [.id, .ts / 3600 | floor]: string ("x1") number required'
+	run dedup -k '{h: .ts / 3600}' in
+	assert_failure 2
+	assert_output --partial "syntax error, unexpected '/'"
 }
 
 @test "precedence and pipes are jq's: unary minus, * /, + -, comparisons, and, or, |" {
@@ -427,6 +453,33 @@ def div(l, r):
 		raise Refused("cannot be divided because the divisor is zero")
 	return l / r
 
+def ends(f):
+	d = f.denominator
+	for p in (2, 5):
+		while d % p == 0:
+			d //= p
+	return d == 1
+
+def digits(f):
+	n, d = abs(f.numerator), f.denominator
+	while d != 1:
+		n *= 10
+		g = math.gcd(n, d)
+		n, d = n // g, d // g
+	s = str(n).rstrip("0")
+	return len(s) if s else 1
+
+def exact(v, mode):
+	"""v as idem computes it: arith (an array's or object's part) to 38
+	digits, libjq's operators to what a double holds"""
+	if not ends(v):
+		raise Refused("has no exact decimal value")
+	if mode == "arith":
+		if digits(v) > 38:
+			raise Refused("exactly in 38 digits")
+		return v
+	return held(v)
+
 def rnd_half_away(x):
 	return (1 if x >= 0 else -1) * math.floor(abs(x) + F(1, 2))
 
@@ -435,30 +488,38 @@ ops = {"+": lambda l, r: l + r, "-": lambda l, r: l - r,
 fns = {"floor": math.floor, "ceil": math.ceil, "round": rnd_half_away,
        "trunc": math.trunc, "fabs": abs}
 
+# expr(d): (jq text, f(env, mode)): its value as idem computes it in
+# mode "arith" (floor and the rest take an integer of any quotient) or
+# "jq" (a quotient without end is refused before floor sees it)
 def expr(d):
 	if d == 0 or rnd.random() < .3:
 		leaf = rnd.choice([".a", ".b", ".c", num()])
 		if leaf[0] == ".":
-			return leaf, lambda env, k=leaf[1]: env[k]
-		return leaf, lambda env, v=F(Decimal(leaf)): v
+			return leaf, lambda env, mode, k=leaf[1]: env[k], None
+		return leaf, lambda env, mode, v=F(Decimal(leaf)): v, None
 	if rnd.random() < .15:
-		t, f = expr(d - 1)
+		t, f, raw = expr(d - 1)
 		name = rnd.choice(list(fns))
-		return "(%s | %s)" % (t, name), lambda env: F(fns[name](f(env)))
+		def g(env, mode):
+			x = raw(env, mode) if raw and mode == "arith" else f(env, mode)
+			return exact(F(fns[name](x)), mode)
+		return "(%s | %s)" % (t, name), g, None
 	op = rnd.choice("+-*/")
-	(lt, lf), (rt, rf) = expr(d - 1), expr(d - 1)
+	(lt, lf, _), (rt, rf, _) = expr(d - 1), expr(d - 1)
+	raw = (lambda env, mode: div(lf(env, mode), rf(env, mode))) if op == "/" else None
 	return "(%s %s %s)" % (lt, op, rt), \
-		lambda env: held(ops[op](lf(env), rf(env)))
+		lambda env, mode: exact(ops[op](lf(env, mode), rf(env, mode)), mode), raw
 
-# shape: (program around E, the key it gives of E's value v)
+# shape: (program around E, the key it gives of E's value v, the way it
+# runs: an array or object of arithmetic is arith's, the rest libjq's)
 shapes = [
-	("[%s]", lambda v: [v]),
-	("{v: %s}", lambda v: {"v": v}),
-	("(%s | tostring)", lambda v: ("s", v)),
-	("\"x\\(%s)\"", lambda v: ("x", v)),
-	("(%s) as $v | [$v, $v * 2]", lambda v: [v, held(2 * v)]),
-	("[if %s >= 0 then \"p\" else \"n\" end]", lambda v: ["p" if v >= 0 else "n"]),
-	("[%s] | .[0] | [. - 1]", lambda v: [held(v - 1)]),
+	("[%s]", lambda v: [v], "arith"),
+	("{v: %s}", lambda v: {"v": v}, "arith"),
+	("(%s | tostring)", lambda v: ("s", v), "jq"),
+	("\"x\\(%s)\"", lambda v: ("x", v), "jq"),
+	("(%s) as $v | [$v, $v * 2]", lambda v: [v, held(2 * v)], "jq"),
+	("[if %s >= 0 then \"p\" else \"n\" end]", lambda v: ["p" if v >= 0 else "n"], "jq"),
+	("[%s] | .[0] | [. - 1]", lambda v: [held(v - 1)], "jq"),
 ]
 
 def same(got, want):
@@ -478,8 +539,8 @@ def same(got, want):
 trials = int(sys.argv[1])
 bad = 0
 for t in range(trials):
-	e, value = expr(3)
-	shape, wrap = rnd.choice(shapes)
+	e, value, _ = expr(3)
+	shape, wrap, mode = rnd.choice(shapes)
 	prog = shape % e
 	recs = [{"a": num(), "b": num(), "c": num()} for _ in range(20)]
 	if os.path.exists("d"):
@@ -502,7 +563,7 @@ for t in range(trials):
 		for l in open("d")}
 	for i, r in enumerate(recs):
 		try:
-			want = wrap(value({k: F(Decimal(v)) for k, v in r.items()}))
+			want = wrap(value({k: F(Decimal(v)) for k, v in r.items()}, mode))
 			ok = i in got and i not in dead and same(got[i], want)
 		except Refused as why:
 			want = str(why)
