@@ -769,7 +769,9 @@ static bool has_word(const char *s, const char *w)
  * 0.01 + 16 is 16.009999999999998).  now is vouched for: its 16 or 17
  * digits are the clock's, not a double's noise.  floor, ceil, round,
  * trunc, nearbyint and rint refuse a number with a noise they would
- * hide (drem(0.3; 0.1) | floor is -1, where the exact remainder is 0).  Operands that are not two numbers are jq's business as before.
+ * hide (drem(0.3; 0.1) | floor is -1, where the exact remainder is 0),
+ * and tonumber and fromjson a text whose number a double would round
+ * ($ENV.RATE of 0.10000000000000001 is 0.1 to libjq).  Operands that are not two numbers are jq's business as before.
  * The prelude is one line, so the program's lines keep their numbers.
  */
 static const char prelude[] =
@@ -780,6 +782,10 @@ static const char prelude[] =
 	"def _idem_mod(a; b): _mod(a; b); "
 	"def _idem_range(a; b): range(a; b); "
 	"def _idem_now: now; "
+	"def _idem_tonumber: tonumber; "
+	"def tonumber: [\"idem:text\", ., _idem_tonumber] | debug | _input; "
+	"def _idem_fromjson: fromjson; "
+	"def fromjson: [\"idem:text\", ., _idem_fromjson] | debug | _input; "
 	"def _idem_floor: floor; "
 	"def floor: [\"idem:round\", ., _idem_floor] | debug | _input; "
 	"def _idem_ceil: ceil; "
@@ -818,8 +824,8 @@ static const char prelude[] =
 #define EXACT_TAG "idem:exact"
 
 /* Whether v is the prelude's ["idem:exact", x, op, y, r],
- * ["idem:round", x, floor(x)] (and ceil, round...) or
- * ["idem:clock", now]. */
+ * ["idem:round", x, floor(x)] (and ceil, round...),
+ * ["idem:text", s, tonumber(s)] (and fromjson) or ["idem:clock", now]. */
 static bool exact_tagged(jv v)
 {
 	if (jv_get_kind(v) != JV_KIND_ARRAY)
@@ -829,6 +835,7 @@ static bool exact_tagged(jv v)
 	bool ok = jv_get_kind(tag) == JV_KIND_STRING &&
 		  ((n == 5 && !strcmp(jv_string_value(tag), EXACT_TAG)) ||
 		   (n == 3 && !strcmp(jv_string_value(tag), "idem:round")) ||
+		   (n == 3 && !strcmp(jv_string_value(tag), "idem:text")) ||
 		   (n == 2 && !strcmp(jv_string_value(tag), "idem:clock")));
 	jv_free(tag);
 	return ok;
@@ -940,6 +947,34 @@ static jv exact_rounded(struct expr *e, jv v)
 	return r;
 }
 
+static bool inexact_number(const char *p, size_t n, bool strings, char *num,
+			   size_t numcap);
+
+/* tonumber or fromjson of s (v is [tag, s, r]): r, unless a number in s
+ * is one libjq would round ("0.10000000000000001" is 0.1 to it).  The
+ * record's strings are checked before the run; this is for the rest:
+ * $ENV, the program's own strings, text the program built. */
+static jv exact_text(struct expr *e, jv v)
+{
+	jv s = jv_array_get(jv_copy(v), 1);
+	jv r = jv_array_get(v, 2);
+	char bad[48];
+	if (jv_get_kind(s) == JV_KIND_STRING &&
+	    inexact_number(jv_string_value(s),
+			   (size_t)jv_string_length_bytes(jv_copy(s)), false,
+			   bad, sizeof bad)) {
+		jv_free(s);
+		jv_free(r);
+		snprintf(e->exact_err, sizeof e->exact_err, "%s would be "
+			 "rounded by libjq, which holds numbers as doubles "
+			 "(a number made of text by tonumber or fromjson)", bad);
+		e->exact_failed = true;
+		return jv_invalid_with_msg(jv_string(e->exact_err));
+	}
+	jv_free(s);
+	return r;
+}
+
 /* input's answer to the prelude: the exact value of x op y, as the
  * double r libjq computed when r is it, else as the double that is it;
  * or a failure when no double is. */
@@ -963,8 +998,12 @@ static jv exact_input(jq_state *jq, void *ctx)
 			exact_vouch(e, tt);
 		return t;
 	}
-	if (jv_array_length(jv_copy(v)) == 3)
-		return exact_rounded(e, v);
+	if (jv_array_length(jv_copy(v)) == 3) {
+		jv tag = jv_array_get(jv_copy(v), 0);
+		bool text = !strcmp(jv_string_value(tag), "idem:text");
+		jv_free(tag);
+		return text ? exact_text(e, v) : exact_rounded(e, v);
+	}
 	jv jop = jv_array_get(jv_copy(v), 2);
 	char op = jv_string_value(jop)[0];
 	jv_free(jop);

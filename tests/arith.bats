@@ -182,6 +182,21 @@ load helpers
 	assert_output --partial 'in doubles, which may not be the exact value'
 }
 
+@test "a number made of text (tonumber, fromjson) that a double would round is refused, from \$ENV and the program too" {
+	printf '%s\n' '{"a":3}' > in
+	run env R=0.10000000000000001 jq -c '[.a * ($ENV.R | tonumber)]' in
+	assert_output '[0.30000000000000004]' # libjq read R as 0.1
+	run env R=0.10000000000000001 dedup -k '[.a * ($ENV.R | tonumber)]' in
+	assert_failure 2
+	assert_output 'dedup: in:1: key [.a * ($ENV.R | tonumber)]: 0.10000000000000001 would be rounded by libjq, which holds numbers as doubles (a number made of text by tonumber or fromjson)'
+	run dedup -k '["{\"x\":12345678901234567891}" | fromjson]' in
+	assert_failure 2
+	assert_output --partial ': 12345678901234567891 would be rounded by libjq'
+	run env R=0.5 window --tumble 1h -t .a -g '[.a * (env.R | tonumber), ("[1,2.5]" | fromjson)]' --agg 'n=count()' in
+	assert_success
+	assert_output --partial '"key":[1.5,[1,2.5]]'
+}
+
 @test "% is of integers below 2^53; a fraction it would truncate is refused" {
 	printf '%s\n' '{"t":1,"n":7,"m":-7,"f":5.5,"g":2}' > in
 	key() { window --tumble 1h -t .t -g "$1" --agg 'n=count()' in | jq -c .key; }
