@@ -43,7 +43,8 @@
 	X(jv_dump_string) X(jv_free) X(jv_get_kind) X(jv_invalid)       \
 	X(jv_invalid_get_msg) X(jv_invalid_has_msg)                     \
 	X(jv_invalid_with_msg) X(jv_number) X(jv_number_value)          \
-	X(jv_parse_sized) X(jv_string) X(jv_string_value)
+	X(jv_parse_sized) X(jv_string) X(jv_string_length_bytes)        \
+	X(jv_string_value)
 #define JQ_MEMBER(f) __typeof__(&f) f;
 static struct {
 	JQ_FUNCS(JQ_MEMBER)
@@ -105,6 +106,7 @@ static int jqlib_load(char *err, size_t errlen)
 #define jv_is_valid(x) (jv_get_kind(x) != JV_KIND_INVALID)
 #define jv_parse_sized jqlib.jv_parse_sized
 #define jv_string jqlib.jv_string
+#define jv_string_length_bytes jqlib.jv_string_length_bytes
 #define jv_string_value jqlib.jv_string_value
 
 /*
