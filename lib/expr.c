@@ -1323,7 +1323,8 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
 	}
 	struct expr *e = xcalloc(1, sizeof *e);
 	e->src = xstrdup(src);
-	e->pending = jv_invalid();
+	/* e->pending, all zero bytes, is jv_invalid(): libjq is not
+	 * loaded yet, and a plain path never loads it */
 	if (path_parse(src, &e->path) == 0) {
 		e->plain = true;
 		e->shape = SHAPE_PLAIN;
@@ -1462,9 +1463,10 @@ void expr_free(struct expr *e)
 {
 	if (!e)
 		return;
-	if (e->jq)
+	if (e->jq) { /* else pending never left its zero bytes */
 		jq_teardown(&e->jq);
-	jv_free(e->pending);
+		jv_free(e->pending);
+	}
 	buf_free(&e->vouched);
 	buf_free(&e->folded);
 	buf_free(&e->piece);
