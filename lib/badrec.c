@@ -65,16 +65,66 @@ const char *badrec_near_name(const char *name,
 	return near && strcmp(near, name) ? near : NULL;
 }
 
+/* The member of the object rec reads named name[0..n), or NULL. */
+static const struct scan_member *member_named(const struct scan_record *rec,
+					      const char *name, size_t n)
+{
+	char dec[256];
+	for (size_t i = 0; i < rec->nmembers; i++) {
+		const struct scan_member *m = &rec->members[i];
+		if (m->parent != SCAN_TOP || m->key_len > sizeof dec)
+			continue;
+		size_t dl = scan_string_decode(rec->p + m->key, m->key_len, dec);
+		if (dl == n && !memcmp(dec, name, n))
+			return m;
+	}
+	return NULL;
+}
+
+/*
+ * A plain path of names (.o.amuont) the record lacks: the path with the
+ * first missing name replaced by the nearest name its object has
+ * (.o.amount), the names after it kept.  Objects below the top are
+ * scanned here, on this error path only.
+ */
 void badrec_near(const struct expr *e, const struct scan_record *rec,
 		 char *out, size_t outlen)
 {
 	const char *src = expr_source(e);
-	char pool[4096];
-	const char *near = expr_is_plain(e) && src[0] == '.'
-		? badrec_near_name(src + 1, rec, pool, sizeof pool) : NULL;
 	out[0] = '\0';
-	if (near)
-		snprintf(out, outlen, " (did you mean .%s?)", near);
+	if (!expr_is_plain(e) || src[0] != '.')
+		return;
+	struct scan_record sub = {0};
+	const struct scan_record *at = rec;
+	char pool[4096], name[256];
+	const char *p = src + 1;
+	for (;;) {
+		size_t n = strcspn(p, ".");
+		if (n == 0 || n >= sizeof name)
+			break;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		const struct scan_member *m = member_named(at, name, n);
+		if (!m) {
+			const char *near = badrec_near_name(name, at, pool,
+							    sizeof pool);
+			if (near)
+				snprintf(out, outlen, " (did you mean %.*s%s%s?)",
+					 (int)(p - src), src, near, p + n);
+			break;
+		}
+		if (!p[n] || at->p[m->val] != '{')
+			break;
+		struct scan_error se;
+		scan_record_free(&sub);
+		sub = (struct scan_record){0};
+		if (scan_record(&sub, at->p + m->val, m->val_end - m->val,
+				&se) != 0)
+			break;
+		at = &sub;
+		p += n + 1;
+	}
+	scan_record_free(&sub);
 }
 
 bool badrec_eval(struct badrec *b, struct par_chunk *ch, struct expr *e,

@@ -811,6 +811,17 @@ J
 	run dedup -k .x in.ndjson
 	assert_failure 2
 	assert_output 'dedup: in.ndjson:1: missing key .x'
+	# a nested name is looked for in its own object, the rest kept
+	printf '{"o":{"amount":1,"cust":{"name":"a"}},"t":1}\n' > nested.ndjson
+	run dedup -k .o.amuont nested.ndjson
+	assert_failure 2
+	assert_output 'dedup: nested.ndjson:1: missing key .o.amuont (did you mean .o.amount?)'
+	run window --tumble 1h -t .t -g .o.cutt.name nested.ndjson
+	assert_failure 2
+	assert_output 'window: nested.ndjson:1: missing group .o.cutt.name (did you mean .o.cust.name?)'
+	run dedup -k .order.amount nested.ndjson
+	assert_failure 2
+	assert_output 'dedup: nested.ndjson:1: missing key .order.amount'
 }
 
 @test "--keep last and --order-by letter nothing when the run dies before its records go out" {
