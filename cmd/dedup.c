@@ -272,7 +272,10 @@ static void state_load(void)
 	if (!cli_shard_desc_check(opt.state_path, desc, run.key_desc,
 				  run.key_desc_base,
 				  version <= STATE_VERSION_TEXT, "key",
-				  why, sizeof why)) {
+				  why, sizeof why) &&
+	    !cli_pre_exact_state(opt.state_path, desc, run.key_desc,
+				 run.key_desc_base,
+				 version <= STATE_VERSION_TEXT, "key")) {
 		static struct buf msg; /* reachable at exit, as desc is not */
 		if (why[0])
 			buf_adds(&msg, why);
@@ -845,12 +848,15 @@ static void finish(int status)
 static void describe_keys(void)
 {
 	struct buf b = {0};
+	bool arith = false;
 	for (size_t k = 0; k < opt.nkeys; k++) {
 		if (k)
 			buf_addc(&b, ' ');
 		buf_adds(&b, "-k ");
 		buf_adds(&b, expr_source(opt.keys[k]));
+		arith |= expr_text_has_arith(expr_source(opt.keys[k]));
 	}
+	cli_exact_describe(&b, arith);
 	run.key_desc_base = b.len;
 	cli_shard_describe(&b, &opt.shard);
 	buf_addc(&b, '\0');

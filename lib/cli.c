@@ -362,6 +362,35 @@ bool cli_shard_desc_check(const char *path, const char *desc,
 	return false;
 }
 
+void cli_exact_describe(struct buf *b, bool any)
+{
+	if (any)
+		buf_adds(b, CLI_EXACT_MARK);
+}
+
+bool cli_pre_exact_state(const char *path, const char *desc,
+			 const char *want, size_t base, bool old,
+			 const char *what)
+{
+	size_t m = strlen(CLI_EXACT_MARK);
+	if (base < m || strncmp(want + base - m, CLI_EXACT_MARK, m) != 0)
+		return false;
+	struct buf w = {0};
+	buf_add(&w, want, base - m);
+	buf_adds(&w, want + base);
+	char why[512];
+	bool pre = cli_shard_desc_check(path, desc, w.p, base - m, old, what,
+					why, sizeof why);
+	buf_free(&w);
+	if (pre)
+		cli_warn("%s: written when + - * / in jq programs were binary "
+			 "floating point: where that rounded (.pct * 100 | floor "
+			 "of 0.57 was 56, is 57) a %s now differs from the one "
+			 "the state holds; what this run saves is exact "
+			 "(idem(7))", path, what);
+	return pre;
+}
+
 void cli_shard_parse(struct cli_shard *sh, const char *arg)
 {
 	shard_parse(sh, "--shard", arg);

@@ -1487,6 +1487,24 @@ const char *expr_source(const struct expr *e)
 	return e->src;
 }
 
+bool expr_text_has_arith(const char *src)
+{
+	bool in_str = false;
+	for (const char *p = src; *p; p++) {
+		if (in_str) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '"')
+				in_str = false;
+		} else if (*p == '"') {
+			in_str = true;
+		} else if (strchr("+-*/%", *p)) {
+			return true;
+		}
+	}
+	return false;
+}
+
 bool expr_is_plain(const struct expr *e)
 {
 	return e->plain;

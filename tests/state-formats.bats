@@ -72,3 +72,33 @@ W_AGGS=(--agg 'n=count()' --agg 'd=distinct(.id)' --agg 's=sum(.id)' --agg 'm=p5
 	[ ! -s dlq.ndjson ]
 	[ ! -e dlq.ndjson.replay ]
 }
+
+@test "a state from before arithmetic in jq programs was exact says so once, and its next save is marked" {
+	cp "$fx/dedup-arith.state" "$fx/window-arith.state" .
+	# the old run keyed 0.57 as [56]: the record is new to [57]
+	run dedup -k '[.pct*100|floor]' --state dedup-arith.state "$fx/arith.ndjson"
+	assert_success
+	assert_output - <<'E'
+dedup: dedup-arith.state: written when + - * / in jq programs were binary floating point: where that rounded (.pct * 100 | floor of 0.57 was 56, is 57) a key now differs from the one the state holds; what this run saves is exact (idem(7))
+{"id":1,"pct":0.57}
+dedup: 1 record dropped: duplicates (--dupes FILE keeps them)
+E
+	run dedup -k '[.pct*100|floor]' --state dedup-arith.state "$fx/arith.ndjson"
+	assert_success
+	assert_output 'dedup: 2 records dropped: duplicates (--dupes FILE keeps them)'
+	# another program is still another state
+	run dedup -k '[.pct*10|floor]' --state dedup-arith.state "$fx/arith.ndjson"
+	assert_failure 2
+	assert_output "dedup: dedup-arith.state: state was written for keys '-k [.pct*100|floor] arith=exact', not '-k [.pct*10|floor] arith=exact'; use a new state file"
+	printf '{"t":2,"pct":0.57}\n' > w.ndjson
+	run window --tumble 1h -t .t -g '[.pct*100|floor]' --delay 1s --state window-arith.state w.ndjson
+	assert_success
+	assert_output 'window: window-arith.state: written when + - * / in jq programs were binary floating point: where that rounded (.pct * 100 | floor of 0.57 was 56, is 57) a group now differs from the one the state holds; what this run saves is exact (idem(7))'
+	printf '{"t":7200,"pct":0.57}\n' > w.ndjson
+	run window --tumble 1h -t .t -g '[.pct*100|floor]' --delay 1s --state window-arith.state w.ndjson
+	assert_success
+	assert_output - <<'E'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T01:00:00Z"},"key":[56],"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T01:00:00Z"},"key":[57],"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+E
+}

@@ -1482,10 +1482,16 @@ static void describe(void)
 	if (opt.cal) /* absent before calendar windows: old states load */
 		buf_addf(&b, " calendar=%s tz=%s week_start=%d", opt.tumble,
 			 opt.tz ? opt.tz : "UTC", opt.calu.week_start);
-	for (size_t k = 0; k < opt.ngroups; k++)
+	bool arith = expr_text_has_arith(expr_source(opt.time));
+	for (size_t k = 0; k < opt.ngroups; k++) {
 		buf_addf(&b, " -g %s", expr_source(opt.groups[k]));
-	for (size_t k = 0; k < opt.naggs; k++)
+		arith |= expr_text_has_arith(expr_source(opt.groups[k]));
+	}
+	for (size_t k = 0; k < opt.naggs; k++) {
 		buf_addf(&b, " --agg %s", opt.aggs[k].text);
+		arith |= expr_text_has_arith(opt.aggs[k].text);
+	}
+	cli_exact_describe(&b, arith);
 	/* a shard's state holds its groups only: another shard, or a run
 	 * of every group, would miss the rest of the windows' records */
 	run.desc_base = b.len;
@@ -1661,7 +1667,10 @@ static void state_load(void)
 	char why[PATH_MAX + 256];
 	if (!cli_shard_desc_check(opt.state_path, desc, run.desc,
 				  run.desc_base, run.keys == VALUE_KEYS_TEXT,
-				  "group", why, sizeof why)) {
+				  "group", why, sizeof why) &&
+	    !cli_pre_exact_state(opt.state_path, desc, run.desc,
+				 run.desc_base, run.keys == VALUE_KEYS_TEXT,
+				 "group")) {
 		if (why[0])
 			cli_die(EXIT_TROUBLE, "%s", why);
 		cli_die(EXIT_TROUBLE, "%s: state was written for '%s', not "
