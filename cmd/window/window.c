@@ -1885,9 +1885,11 @@ static void calendar_options(void)
 		int64_t ns;
 		const char *why;
 		/* '1M' for a month: name the calendar units too, which
-		 * the message of a duration alone leaves out */
+		 * the message of a duration alone leaves out (only for a
+		 * unit it does not know: '1h1h' or '-1h' is no month) */
 		if (!opt.cal && tz_cal_parse(opt.tumble, &opt.calu) != 0 &&
-		    duration_parse(opt.tumble, &ns, &why) != 0)
+		    duration_parse(opt.tumble, &ns, &why) != 0 &&
+		    (strstr(why, "unknown unit") || strstr(why, "missing unit")))
 			cli_usage_error("--tumble: '%s': %s; or a calendar "
 					"unit: Nd, Nw, Nmo, Ny", opt.tumble,
 					why);
