@@ -93,3 +93,22 @@ verbs() {
 		done
 	done
 }
+
+@test "every page that gives IDEM_PAR_CHUNK's default gives lib/par.c's" {
+	# PAR_CHUNK_BYTES (128u << 10): the chunk -j cuts the input into
+	shift=$(sed -n 's/^#define PAR_CHUNK_BYTES (\([0-9]*\)u << \([0-9]*\)).*/\1 \2/p' \
+		"$BATS_TEST_DIRNAME/../lib/par.c")
+	[ -n "$shift" ]
+	want=$(( ${shift% *} << ${shift#* } ))
+	[ "$want" = 131072 ]
+	n=0
+	for page in $(pages); do
+		for d in $(grep -A3 'IDEM_PAR_CHUNK' "$page" |
+			sed -n 's/.*(default \([0-9]*\)).*/\1/p'); do
+			n=$((n + 1))
+			[ "$d" = "$want" ] ||
+				{ echo "$page: IDEM_PAR_CHUNK default $d, lib/par.c's $want"; false; }
+		done
+	done
+	[ "$n" -ge 2 ]
+}
