@@ -371,3 +371,19 @@ A
 	assert_success
 	assert_output "$(events)"
 }
+
+@test "an event time runs from 1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z, as idem(7) says" {
+	printf '%s\n' '{"t":"1677-09-21T00:12:43.145224192Z"}' \
+		'{"t":"2262-04-11T23:47:16.854775807Z"}' > in.ndjson
+	run watermark -t .t in.ndjson
+	assert_success
+	assert_output "$(cat in.ndjson)"
+	for t in 1677-09-21T00:12:43.145224191Z 2262-04-11T23:47:16.854775808Z; do
+		printf '{"t":"%s"}\n' "$t" > out.ndjson
+		run watermark -t .t out.ndjson
+		assert_failure 2
+		assert_output "watermark: out.ndjson:1: event time .t: out of range"
+	done
+	grep -q '1677-09-21T00:12:43.145224192Z' "$BATS_TEST_DIRNAME/../man/idem.7"
+	grep -q '2262-04-11T23:47:16.854775807Z' "$BATS_TEST_DIRNAME/../man/idem.7"
+}
