@@ -603,6 +603,47 @@ static void glob_unused(void)
 		"leave --glob out", opt.glob);
 }
 
+/* A FILE or DIR argument, stat'ed into *s: '-', a name that is not
+ * there, and what is neither a regular file nor a folder are refused,
+ * whether the call plans a batch or replays a pending one. */
+static void named_stat(const char *arg, struct stat *s)
+{
+	/* '-' is standard input to every other tool: taken here as a
+	 * file of that name it read a stray ./- or said "No such
+	 * file", never what was meant */
+	if (!strcmp(arg, "-"))
+		cli_die(EXIT_TROUBLE, "-: standard input has no offsets "
+			"to keep; checkpoint keeps byte offsets of "
+			"regular files (./- for one called -)");
+	if (stat(arg, s) != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", arg, strerror(errno));
+	/* A pipe, a terminal or a device has no offsets to keep: a FIFO
+	 * would hang the read, and a pipe's bytes (/dev/stdin) would go
+	 * unread and unsaid. */
+	if (!S_ISDIR(s->st_mode) && !S_ISREG(s->st_mode))
+		cli_die(EXIT_TROUBLE, "%s: not a regular file "
+			"(a pipe or a device); checkpoint keeps "
+			"byte offsets of regular files", arg);
+}
+
+/* The arguments of a call that replays its pending batch, checked as a
+ * call that plans one checks them; but a name no longer there (a file
+ * rotated away, or removed) is left to the replay, which reads the
+ * batch from the sources it knows. */
+static void check_named(char **args, int n)
+{
+	bool folder = false;
+	for (int i = 0; i < n; i++) {
+		struct stat s;
+		if (strcmp(args[i], "-") && stat(args[i], &s) != 0)
+			continue;
+		named_stat(args[i], &s);
+		folder |= S_ISDIR(s.st_mode);
+	}
+	if (opt.glob_given && !folder)
+		glob_unused();
+}
+
 /* FILE, or the regular files of DIR matching --glob in name order. */
 static void list_sources(char **args, int n)
 {
@@ -612,24 +653,8 @@ static void list_sources(char **args, int n)
 	bool folder = false;
 	for (int i = 0; i < n; i++) {
 		struct stat s;
-		/* '-' is standard input to every other tool: taken here as a
-		 * file of that name it read a stray ./- or said "No such
-		 * file", never what was meant */
-		if (!strcmp(args[i], "-"))
-			cli_die(EXIT_TROUBLE, "-: standard input has no offsets "
-				"to keep; checkpoint keeps byte offsets of "
-				"regular files (./- for one called -)");
-		if (stat(args[i], &s) != 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", args[i],
-				strerror(errno));
+		named_stat(args[i], &s);
 		if (!S_ISDIR(s.st_mode)) {
-			/* A pipe, a terminal or a device has no offsets to
-			 * keep: a FIFO would hang the read, and a pipe's
-			 * bytes (/dev/stdin) would go unread and unsaid. */
-			if (!S_ISREG(s.st_mode))
-				cli_die(EXIT_TROUBLE, "%s: not a regular file "
-					"(a pipe or a device); checkpoint keeps "
-					"byte offsets of regular files", args[i]);
 			add_cand(args[i], &s);
 			continue;
 		}
@@ -1628,7 +1653,10 @@ static bool prepare(char **args, int nargs)
 	if (st.pending_batch) {
 		/* The pending batch goes out again as it was, whatever this
 		 * call names: say so of a source it does not name, whose
-		 * lines the caller would not look for. */
+		 * lines the caller would not look for.  What the call names
+		 * is checked all the same: '-', a pipe or an unused --glob
+		 * is refused with a batch pending as without one. */
+		check_named(args, nargs);
 		for (size_t j = 0; nargs && j < nbat; j++)
 			if (!named_by(&st.src[bat[j]], args, nargs))
 				cli_warn("%s: not named in this call, but its "

@@ -234,6 +234,32 @@ E
 	assert_output '{"a":1}'
 }
 
+@test "with a batch pending, a call is refused as without one: --glob with no folder, '-', a pipe" {
+	echo '{"a":1}' > f.ndjson
+	run checkpoint read -s s f.ndjson
+	assert_success
+	for args in "read -s s --glob *.x f.ndjson" "run -s s --glob *.x f.ndjson -- cat"; do
+		run checkpoint $args
+		assert_failure 2
+		assert_output "checkpoint: --glob *.x: no source named is a folder, and --glob chooses among a folder's files; name a folder, or leave --glob out"
+	done
+	run checkpoint read -s s -
+	assert_failure 2
+	assert_output "checkpoint: -: standard input has no offsets to keep; checkpoint keeps byte offsets of regular files (./- for one called -)"
+	run checkpoint read -s s /dev/null
+	assert_failure 2
+	assert_output "checkpoint: /dev/null: not a regular file (a pipe or a device); checkpoint keeps byte offsets of regular files"
+	# the batch is still pending, and goes out again when asked right
+	run checkpoint read -s s f.ndjson
+	assert_success
+	assert_output '{"a":1}'
+	# a name no longer there is left to the replay, which knows its sources
+	mv f.ndjson g.ndjson
+	run checkpoint read -s s f.ndjson
+	assert_success
+	assert_line '{"a":1}'
+}
+
 @test "a state kept in the folder it reads is refused, not read as records; --glob may leave it out" {
 	mkdir d
 	echo '{"a":1}' > d/f.ndjson
