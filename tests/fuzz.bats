@@ -52,3 +52,15 @@ replay() {
 	assert_failure 2
 	assert_output "usage: $REPLAY/scan FILE|DIR..."
 }
+
+@test "README counts the harnesses there are" {
+	local n words=(zero one two three four five six seven eight nine ten
+		eleven twelve thirteen fourteen fifteen sixteen)
+	n=$(ls "$BATS_TEST_DIRNAME"/fuzz/*.c | grep -vc '/replay\.c$')
+	run grep -oE '\b[a-z]+ libFuzzer harnesses' "$BATS_TEST_DIRNAME/../README.md"
+	assert_success
+	for l in "${lines[@]}"; do
+		[ "$l" = "${words[$n]} libFuzzer harnesses" ] ||
+			fail "README says '$l'; tests/fuzz has $n"
+	done
+}
