@@ -96,6 +96,11 @@ vg "dedup --check" dedup -k .order_id --check in.ndjson
 vg "dedup --dlq (bad input)" dedup -k .id --dlq bad1.ndjson mixed.ndjson
 vg "dedup --shard" dedup -k .order_id --shard 1/3 --stats in.ndjson
 vg "dedup bad input" dedup -k .id mixed.ndjson
+vg "partition -k" partition -n 4 -k .order_id in.ndjson
+vg "partition -o -g -t --delay" partition -n 3 -g .currency -t .event_time --delay 1m -o wparts in.ndjson
+vg "partition -k -o" partition -n 4 -k .order_id -o kparts in.ndjson
+vg "dedup --partition" dedup -k .order_id --partition 1/4 kparts/1.ndjson
+vg "partition --dlq (bad input)" partition -n 2 -k .id --dlq bad5.ndjson mixed.ndjson
 
 # ---- watermark ----
 vg "watermark --emit --late" watermark -t .event_time --delay 10s --late late.ndjson --emit in.ndjson
