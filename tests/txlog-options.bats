@@ -325,3 +325,17 @@ J
 	run stats_version txlog restore T --version 1 --stats
 	assert_output null
 }
+
+@test "a write's --checkpoint-interval defaults to the table's interval, as its --help says" {
+	rm -rf T
+	txlog init T --infer --checkpoint-interval 3
+	for i in 1 2 3; do echo "{\"id\":$i}" | txlog append T; done
+	run ls T/_delta_log
+	assert_line --regexp '^00000000000000000003\.checkpoint\..*\.json$'
+	for v in append overwrite merge delete update optimize; do
+		run txlog "$v" --help
+		assert_success
+		assert_output --partial "--checkpoint-interval N  checkpoint every N commits (default: the
+                            table's delta.checkpointInterval, else 10)"
+	done
+}

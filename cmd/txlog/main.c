@@ -112,7 +112,8 @@ static const struct cli_opthelp option_help[] = {
 	{"schema", "      --schema FILE         table schema (Delta struct JSON)\n"},
 	{"infer", "      --infer               infer the schema from the first write\n"},
 	{"partition-by", "      --partition-by COL    partition column (repeatable)\n"},
-	{"checkpoint-interval", "      --checkpoint-interval N  checkpoint every N commits (default 10)\n"},
+	{"checkpoint-interval", "      --checkpoint-interval N  checkpoint every N commits (default: the\n"
+				"                            table's delta.checkpointInterval, else 10)\n"},
 	{"txn", "      --txn APP:VERSION     idempotent write: skip if APP is at VERSION\n"},
 	{"merge-schema", "      --merge-schema        add new nullable columns, widen numbers\n"},
 	{"where", "      --where EXPR          predicate (repeatable, ANDed)\n"},
