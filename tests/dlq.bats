@@ -131,6 +131,29 @@ J
 J
 }
 
+@test "a schema's missing required member names the member a typo away, as every tool's missing key does" {
+	echo '{"required":["amout","xyzzy"]}' > s1.json
+	echo '{"required":["xyzzy"]}' > s2.json
+	echo '{"properties":{"o":{"required":["amout"]}}}' > s3.json
+	echo '{"amount":1,"xyzzy":1,"o":{"amount":1}}' > in.ndjson
+	run dlq check --schema s1.json in.ndjson
+	assert_failure 2
+	assert_output 'dlq: in.ndjson:1: missing required member .amout (did you mean .amount?)'
+	echo '{"amount":1,"o":{"amount":1}}' > in.ndjson
+	run dlq check --schema s2.json in.ndjson
+	assert_failure 2
+	assert_output 'dlq: in.ndjson:1: missing required member .xyzzy'
+	# a nested member is named by its path, as -e's and the keys' are
+	run dlq check --schema s3.json in.ndjson
+	assert_failure 2
+	assert_output 'dlq: in.ndjson:1: missing required member .o.amout'
+	# the same in the letter, and on threads
+	run dlq check -j 2 --schema s1.json --dlq bad.ndjson in.ndjson
+	assert_success
+	run jq -r .error_message bad.ndjson
+	assert_output 'missing required member .amout (did you mean .amount?)'
+}
+
 @test "a pattern the regex engine gives up on is no answer, not a failed match" {
 	# (a+)+$ backtracks without end on a's before a c: Oniguruma stops at
 	# its retry limit, though the string matches the pattern (its b)

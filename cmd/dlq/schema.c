@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "badrec.h"
 #include "cli.h"
 #include "dlqtool.h"
 #include "xalloc.h"
@@ -505,6 +506,15 @@ static int check_value(const struct schema *s, const char *v, size_t n,
 				*type = "missing_field";
 				buf_addf(msg, "missing required member %s.%s",
 					 at, s->req_names[k]);
+				/* a top-level member a typo away is named, as
+				 * every tool names it for a missing key */
+				char pool[4096];
+				const char *near = rec ? badrec_near_name(
+					s->req_names[k], rec, pool, sizeof pool)
+					: NULL;
+				if (near)
+					buf_addf(msg, " (did you mean .%s?)",
+						 near);
 				return -1;
 			}
 		}
