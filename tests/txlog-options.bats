@@ -339,3 +339,17 @@ J
                             table's delta.checkpointInterval, else 10)"
 	done
 }
+
+@test "--level takes 1 to 19, as its --help and txlog(1) say" {
+	for l in 0 20; do
+		run txlog append T --level "$l" in.ndjson
+		assert_failure 2
+		assert_line -n 0 'txlog: --level must be 1 to 19'
+	done
+	run txlog append T --level 19 in.ndjson
+	assert_success
+	run txlog append --help
+	assert_line '      --level N             zstd level of data files, 1 to 19 (default 3)'
+	grep -q 'zstd level of new data files, 1 to 19 (default 3)' \
+		"$BATS_TEST_DIRNAME/../man/txlog.1"
+}

@@ -126,7 +126,7 @@ static const struct cli_opthelp option_help[] = {
 	{"to", "      --to V2               changes: the last version (default the newest)\n"},
 	{"as-of", "      --as-of TIME          read the version current at TIME (RFC 3339,\n"
 		  "                            or -DUR: DUR before now, as -90m)\n"},
-	{"level", "      --level N             zstd level of data files (default 3)\n"},
+	{"level", "      --level N             zstd level of data files, 1 to 19 (default 3)\n"},
 	{"threads", "  -j, --threads N           threads (0: all cores; default the cores, at\n"
 		    "                            most 8); the table is the same with any N\n"},
 	{"retain", "      --retain DUR          vacuum: keep what time travel within DUR\n"
