@@ -1848,16 +1848,30 @@ static void do_status(void)
 		struct source *s = &st.src[k];
 		struct stat sb;
 		const char *state = "ok";
-		uint64_t size = 0;
+		uint64_t size = 0, lag = 0;
 		if (stat(s->path, &sb) != 0) {
 			state = "missing";
 		} else {
 			size = (uint64_t)sb.st_size;
+			lag = size > s->committed ? size - s->committed : 0;
 			if ((uint64_t)sb.st_dev != s->dev ||
-			    (uint64_t)sb.st_ino != s->ino)
+			    (uint64_t)sb.st_ino != s->ino) {
+				/* read next: the rest of the old file, where
+				 * it was renamed beside, then all of the new */
 				state = "rotated";
-			else if (size < s->committed || !goes_on(s->path, s))
-				state = "truncated";
+				lag = size;
+				char *old = find_by_inode(s->path, s->dev,
+							  s->ino);
+				struct stat ob;
+				if (old && stat(old, &ob) == 0 &&
+				    (uint64_t)ob.st_size > s->committed)
+					lag += (uint64_t)ob.st_size - s->committed;
+				free(old);
+			} else if (size < s->committed ||
+				   !goes_on(s->path, s)) {
+				state = "truncated"; /* read again from 0 */
+				lag = size;
+			}
 		}
 		buf_reset(&b);
 		buf_addc(&b, '{');
@@ -1868,7 +1882,7 @@ static void do_status(void)
 		jw_key(&b, "size", 0);
 		jw_u64(&b, size);
 		jw_key(&b, "lag", 0);
-		jw_u64(&b, size > s->committed ? size - s->committed : 0);
+		jw_u64(&b, lag);
 		jw_key(&b, "state", 0);
 		jw_str(&b, state);
 		jw_key(&b, "batch", 0);

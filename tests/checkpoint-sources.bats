@@ -465,3 +465,25 @@ checkpoint: in.ndjson: replaced (its first bytes changed); reading it from the s
 {"a":8}
 E
 }
+
+@test "status's lag is what the next read takes: a truncated or rotated file is read from its start" {
+	printf '{"a":1}\n{"a":2}\n' > a.ndjson
+	printf '{"c":1}\n{"c":2}\n' > c.ndjson
+	printf '{"g":1}\n' > g.ndjson
+	checkpoint read -s s a.ndjson c.ndjson g.ndjson > /dev/null
+	checkpoint commit -s s
+	printf '{"a":1}\n' > a.ndjson
+	printf '{"c":3}\n' >> c.ndjson
+	mv c.ndjson c.ndjson.1
+	printf '{"c":4}\n{"c":5}\n' > c.ndjson
+	printf '{"g":2}\n' >> g.ndjson
+	run checkpoint status -s s
+	assert_success
+	assert_output - <<'E'
+{"file":"a.ndjson","offset":16,"size":8,"lag":8,"state":"truncated","batch":1,"pending":null}
+{"file":"c.ndjson","offset":16,"size":16,"lag":24,"state":"rotated","batch":1,"pending":null}
+{"file":"g.ndjson","offset":8,"size":16,"lag":8,"state":"ok","batch":1,"pending":null}
+E
+	run sh -c 'checkpoint read -s s a.ndjson c.ndjson g.ndjson 2> /dev/null | wc -c'
+	assert_output 40
+}
