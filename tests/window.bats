@@ -902,3 +902,19 @@ J
 	refused "window: --slide: '1M': unknown unit (use ns, us, ms, s, m, h, d)" \
 		window --slide 1M --every 1s -t .t
 }
+
+@test "--offset of a window's step or more shifts the windows as its remainder does" {
+	echo '{"t":3700}' > in.ndjson
+	run window --tumble 1h --offset 90m -t .t in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:30:00Z","end":"1970-01-01T01:30:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	run window --tumble 1h --offset 2h -t .t in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T01:00:00Z","end":"1970-01-01T02:00:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	run window --slide 1h --every 30m --offset 45m -t .t in.ndjson
+	assert_success
+	assert_output - <<'E'
+{"window":{"start":"1970-01-01T00:15:00Z","end":"1970-01-01T01:15:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:45:00Z","end":"1970-01-01T01:45:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+E
+}
