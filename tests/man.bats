@@ -112,3 +112,14 @@ verbs() {
 	done
 	[ "$n" -ge 2 ]
 }
+
+@test "txlog(1)'s table of protocol features keeps its cells apart under groff (man(1) on Debian), not only under mandoc" {
+	command -v nroff > /dev/null || skip "no groff"
+	run sh -c 'nroff -mdoc -rLL=80n "$1" 2> /dev/null | col -bx' sh \
+		"$BATS_TEST_DIRNAME/../man/txlog.1"
+	assert_success
+	assert_line --regexp '^ +minReaderVersion 4\+ +refused +refused$'
+	assert_line --regexp '^ +‘v2Checkpoint’ +read \(JSON; sidecars refused\) +written$'
+	assert_line --regexp '^ +‘deletionVectors’ +refused +refused$'
+	refute_output --partial 'refusedrefused'
+}
