@@ -123,3 +123,14 @@ verbs() {
 	assert_line --regexp '^ +‘deletionVectors’ +refused +refused$'
 	refute_output --partial 'refusedrefused'
 }
+
+@test "no quoted word in a page swallows the words after it (.Ql a , Ql b nests: ‘a, ‘b’’)" {
+	command -v nroff > /dev/null || skip "no groff"
+	for page in $(pages); do
+		for r in "mandoc -Tutf8" "nroff -mdoc -rLL=78n"; do
+			run sh -c '$1 "$2" 2> /dev/null | col -bx | tr "\n" " " |
+				grep -oE "‘[^’]*‘" | head -n 3' sh "$r" "$page"
+			assert_output ''
+		done
+	done
+}
