@@ -134,3 +134,11 @@ verbs() {
 		done
 	done
 }
+
+@test "txlog(1) names vacuum's --dry-run with both dashes under groff too" {
+	command -v nroff > /dev/null || skip "no groff"
+	run sh -c 'nroff -mdoc -rLL=200n "$1" 2> /dev/null | col -bx' sh \
+		"$BATS_TEST_DIRNAME/../man/txlog.1"
+	assert_output --partial '(--dry-run lists files only)'
+	refute_output --partial '(-dry-run'
+}
