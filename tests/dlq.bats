@@ -1132,3 +1132,16 @@ E
 	assert_failure 2
 	assert_output 'dlq: in.ndjson:1: check failed: .note: .note is missing'
 }
+
+@test "retry runs one record at a time unless -j says more, as its --help and dlq(1) say" {
+	printf '{"n":%d}\n' 1 2 3 > in.ndjson
+	run dlq retry in.ndjson -- sh -c 'echo s >> log; sleep 0.1; echo e >> log; cat'
+	assert_success
+	assert_output "$(cat in.ndjson)"
+	run cat log
+	assert_output $'s\ne\ns\ne\ns\ne'
+	run dlq retry --help
+	assert_line '  -j, --jobs N           N records at once (default 1); output stays in'
+	grep -q 'records in flight, 1 to 64 (default 1: one record at a time)' \
+		"$BATS_TEST_DIRNAME/../man/dlq.1"
+}
