@@ -154,6 +154,10 @@ mk() {
 	run sh -c 'echo "{\"id\":4,\"w\":true}" | txlog append t'
 	assert_failure 2
 	assert_output 'txlog: stdin:1: column .w: not in the table schema (--merge-schema adds it); nothing committed'
+	# a typo of a column is named, not offered to --merge-schema
+	run sh -c 'echo "{\"idd\":4}" | txlog append t'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: column .idd: not in the table schema; did you mean .id?; nothing committed'
 }
 
 @test "--merge-schema adds a nullable column and refuses long to double" {

@@ -438,6 +438,37 @@ static void ingest_prep(void *wctx, const struct line *ln, void *slot,
 	s->conforms = ds_conforms(snap, rec, &w->memo);
 }
 
+/* A top-level member of rec the schema lacks, which err refuses, that is
+ * a typo of one of its columns: "; did you mean .amount?" into out, else
+ * nothing.  A misspelt member refused with "--merge-schema adds it"
+ * alone would be added as a column of its own by a user who took the
+ * advice. */
+static void unknown_column_near(const struct ds_type *schema,
+				const struct scan_record *rec, const char *err,
+				char *out, size_t outlen)
+{
+	char name[256];
+	for (size_t i = 0; i < rec->nmembers; i++) {
+		const struct scan_member *m = &rec->members[i];
+		if (m->parent != SCAN_TOP || m->key_len > sizeof name)
+			continue;
+		size_t n = scan_string_decode(rec->p + m->key, m->key_len, name);
+		if (memchr(name, '\0', n) || ds_field(schema, name, n))
+			continue;
+		name[n] = '\0';
+		/* only of the column the refusal names: a nested one's
+		 * may come first */
+		char said[300];
+		snprintf(said, sizeof said, "column .%s: not in", name);
+		/* a short name is no typo of another (.w is not .v) */
+		const char *near = n >= 3 ? txlog_nearest_column(schema, name)
+					  : NULL;
+		if (near && !strncmp(err, said, strlen(said)))
+			snprintf(out, outlen, "; did you mean .%s?", near);
+		return;
+	}
+}
+
 static void ingest_apply(const struct line *ln, const char *name, void *slot)
 {
 	const struct ingest_slot *s = slot;
@@ -464,9 +495,20 @@ static void ingest_apply(const struct line *ln, const char *name, void *slot)
 	if (!s->conforms) {
 		bool ch = false;
 		if (ds_check_record(g->schema, &rec, g->evolve, &ch, &run.memo,
-				    err, sizeof err) != 0)
-			txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; "
-				   "nothing committed", shown, ln->lineno, err);
+				    err, sizeof err) != 0) {
+			char near[300] = "";
+			static const char adds[] = " (--merge-schema adds it)";
+			size_t el = strlen(err), al = sizeof adds - 1;
+			if (!g->evolve)
+				unknown_column_near(g->schema, &rec, err, near,
+						    sizeof near);
+			/* the typo named first: its advice would add it */
+			if (near[0] && el > al && !strcmp(err + el - al, adds))
+				err[el - al] = '\0';
+			txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s%s; "
+				   "nothing committed", shown, ln->lineno, err,
+				   near);
+		}
 		if (ch) {
 			g->changed = true;
 			publish_snapshot();
