@@ -1486,12 +1486,19 @@ static uint64_t plan_batch(void)
 		if (whole && take < avail &&
 		    !(opt.max_records && recs >= opt.max_records))
 			tail_said(s, s->committed + take, avail - take);
+		/* A complete line --max-bytes left in this source ends the
+		 * batch: a later source's lines (the new file's, after a
+		 * rotated one) must not come out before it. */
+		size_t rest = (size_t)(s->size - s->committed) - take;
+		bool full = !whole && memchr(m.p + take, '\n', rest) != NULL;
 		unmap_range(&m);
 		close(fd);
 		s->end = s->committed + take;
 		if (take)
 			batch_add(k);
 		total += take;
+		if (full)
+			break;
 	}
 	return total;
 }

@@ -487,3 +487,18 @@ E
 	run sh -c 'checkpoint read -s s a.ndjson c.ndjson g.ndjson 2> /dev/null | wc -c'
 	assert_output 40
 }
+
+@test "--max-bytes that leaves a line of one source ends the batch: no later source's line comes before it" {
+	printf '%s\n' '{"a":"xxxxxxxxxxxx1"}' '{"a":"xxxxxxxxxxxx2"}' > a
+	echo '{"b":1}' > b
+	run checkpoint read -s st --max-bytes 30 a b
+	assert_success
+	assert_output '{"a":"xxxxxxxxxxxx1"}'
+	checkpoint commit -s st
+	run checkpoint read -s st --max-bytes 30 a b
+	assert_success
+	assert_output - <<-'E'
+	{"a":"xxxxxxxxxxxx2"}
+	{"b":1}
+	E
+}
