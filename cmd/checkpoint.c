@@ -1136,6 +1136,83 @@ static void left_out(struct source *e)
 			 e->size - e->committed);
 }
 
+/* Do paths a and b lie in one folder (by its identity)? */
+static bool same_folder(const char *a, const char *b)
+{
+	char *da = state_path_dir(a), *db = state_path_dir(b);
+	struct stat x, y;
+	bool same = !strcmp(da, db) ||
+		    (stat(da, &x) == 0 && stat(db, &y) == 0 &&
+		     x.st_dev == y.st_dev && x.st_ino == y.st_ino);
+	free(da);
+	free(db);
+	return same;
+}
+
+/* Files this call reads that were rotated away from cand c's name,
+ * placed in the batch order before c: a folder read holds them beside
+ * c, so they matched by identity and follow_rotation and take_rotated
+ * never saw them, and name order ("a" before "a.1") put c's lines
+ * before their unread ones.  First those known as rotated from c (in
+ * state order); then, when c is new to the state, the known source of
+ * its name (rotated since), with the rotations of the name newer than
+ * it (BASE.N down to BASE.1) that are new to the state, as
+ * follow_rotation orders them for a file named alone.  Each keeps c's
+ * name as the one it was rotated from (from[]), so later calls order it
+ * so too. */
+static void place(size_t r, size_t c, size_t *order, size_t *no,
+		  bool *placed, size_t *from)
+{
+	order[(*no)++] = r;
+	placed[r] = true;
+	from[r] = c;
+}
+
+static void rotated_first(struct matching *m, size_t c, const size_t *by,
+			  const bool *dup, size_t *order, size_t *no,
+			  bool *placed, size_t *from)
+{
+	const char *name = cands[c].path;
+	size_t it = SIZE_MAX, k, old = SIZE_MAX;
+	uint64_t h = name_hash(name);
+	while ((k = idx_next(&m->oname, h, 0, &it)) != SIZE_MAX) {
+		struct source *e = &m->old[k];
+		size_t r = idx_get(&m->cid, e->dev, e->ino);
+		if (r == SIZE_MAX || r < c || placed[r] ||
+		    !same_name(e->origin ? e->origin : e->path, name))
+			continue;
+		if (e->origin)
+			place(r, c, order, no, placed, from);
+		else if (by[c] == SIZE_MAX && same_folder(cands[r].path, name))
+			old = r;
+	}
+	if (old == SIZE_MAX)
+		return;
+	cli_warn("%s: rotated; finishing the old file as %s first", name,
+		 cands[old].path);
+	place(old, c, order, no, placed, from);
+	const char *base = base_name(name), *ob = base_name(cands[old].path);
+	size_t bl = strlen(base);
+	if (strncmp(ob, base, bl) != 0 || ob[bl] != '.' || ob[bl + 1] < '1' ||
+	    ob[bl + 1] > '9' || strlen(ob + bl + 1) >= 10 ||
+	    strspn(ob + bl + 1, "0123456789") != strlen(ob + bl + 1))
+		return;
+	for (uint64_t num = strtoull(ob + bl + 1, NULL, 10); num-- > 1;) {
+		char want[32];
+		snprintf(want, sizeof want, ".%" PRIu64, num);
+		for (size_t r = c + 1; r < ncands; r++) {
+			const char *rb = base_name(cands[r].path);
+			if (placed[r] || dup[r] || by[r] != SIZE_MAX ||
+			    strncmp(rb, base, bl) != 0 ||
+			    strcmp(rb + bl, want) != 0 ||
+			    !same_folder(cands[r].path, name))
+				continue;
+			place(r, c, order, no, placed, from);
+			break;
+		}
+	}
+}
+
 /* The new source list: this call's files in batch order, each going on
  * where the state says its identity stopped (after the files rotated away
  * from its name), then the known sources this call left out.  One file
@@ -1177,9 +1254,21 @@ static void match_sources(void)
 		if (by[c] != SIZE_MAX)
 			m.old[by[c]].matched = true;
 	}
+	/* the batch order: the order given, but for rotated_first */
+	size_t *order = xmalloc((ncands + 1) * sizeof *order), no = 0;
+	size_t *from = xmalloc((ncands + 1) * sizeof *from);
+	bool *placed = xcalloc(ncands + 1, sizeof *placed);
+	for (size_t c = 0; c < ncands; c++) {
+		if (placed[c])
+			continue;
+		if (!dup[c])
+			rotated_first(&m, c, by, dup, order, &no, placed, from);
+		place(c, SIZE_MAX, order, &no, placed, from);
+	}
 	st.src = NULL;
 	st.n = st.cap = 0;
-	for (size_t c = 0; c < ncands; c++) {
+	for (size_t o = 0; o < no; o++) {
+		size_t c = order[o];
 		if (dup[c])
 			continue;
 		const struct cand *cd = &cands[c];
@@ -1198,6 +1287,8 @@ static void match_sources(void)
 			s->size = size;
 			s->ctime = ctime_ns(&cd->s);
 			s->active = true;
+			if (from[c] != SIZE_MAX) /* a rotation of that name */
+				s->origin = xstrdup(cands[from[c]].path);
 			unvouched(s);
 			continue;
 		}
@@ -1246,6 +1337,8 @@ static void match_sources(void)
 		free(s->path);
 		free(s->origin); /* named now: no longer followed */
 		s->origin = NULL;
+		if (from[c] != SIZE_MAX) /* unless beside its successor */
+			s->origin = xstrdup(cands[from[c]].path);
 		s->path = xstrdup(cd->path);
 		s->size = size;
 		s->ctime = mt;
@@ -1266,6 +1359,9 @@ static void match_sources(void)
 	free(m.cid.slot);
 	free(by);
 	free(dup);
+	free(order);
+	free(from);
+	free(placed);
 	listed_before = true;
 	/* the sources moved: the next save is a snapshot */
 	save_full = true;

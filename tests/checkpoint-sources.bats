@@ -488,6 +488,33 @@ E
 	assert_output 40
 }
 
+@test "a rotation inside a folder read is followed: the old file is finished first, in this batch and the next" {
+	mkdir logs
+	printf '{"a":%d}\n' 1 > logs/app.log
+	checkpoint read -s st logs > /dev/null
+	checkpoint commit -s st
+	printf '{"a":%d}\n' 2 3 >> logs/app.log
+	mv logs/app.log logs/app.log.1
+	echo '{"b":1}' > logs/app.log
+	# name order puts app.log before app.log.1: the new file's lines
+	# came out before the old file's unread ones
+	run checkpoint read -s st -n 1 logs
+	assert_success
+	assert_output - <<-'E'
+	checkpoint: logs/app.log: rotated; finishing the old file as logs/app.log.1 first
+	{"a":2}
+	E
+	checkpoint commit -s st
+	echo '{"b":2}' >> logs/app.log
+	run checkpoint read -s st logs
+	assert_success
+	assert_output - <<-'E'
+	{"a":3}
+	{"b":1}
+	{"b":2}
+	E
+}
+
 @test "--max-bytes that leaves a line of one source ends the batch: no later source's line comes before it" {
 	printf '%s\n' '{"a":"xxxxxxxxxxxx1"}' '{"a":"xxxxxxxxxxxx2"}' > a
 	echo '{"b":1}' > b
