@@ -175,6 +175,18 @@ S
 	declare -A n=([app]=0 [web]=0) open=([app]=0 [web]=0) rot=([app]=0 [web]=0)
 	(
 	cd "$d" || exit 1
+	# 75: a killed run's command, forked but not yet exec'd, may hold
+	# the lock for an instant
+	ckrun() {
+		local rc try
+		for try in $(seq 1 40); do
+			checkpoint run -s st "$@" -- ./sink 2>/dev/null && return 0 ||
+				rc=$?
+			[ "$rc" = 75 ] || return "$rc"
+			sleep 0.05
+		done
+		return "$rc"
+	}
 	bounds() {
 		case $((RANDOM % 4)) in
 		0) printf '%s\n' '-n 2' ;; 1) printf '%s\n' '--max-bytes 40' ;;
@@ -206,9 +218,7 @@ S
 			# killed run's batch, which lists nothing), then it is
 			# rotated: a file no call listed has no place in its
 			# rotation, and a folder's files go in name order
-			checkpoint run -s st $(bounds) logs -- ./sink 2>/dev/null &&
-				checkpoint run -s st $(bounds) logs -- ./sink 2>/dev/null ||
-				exit 1
+			ckrun $(bounds) logs && ckrun $(bounds) logs || exit 1
 			[ "${open[$log]}" = 1 ] && echo >> "logs/$log.log"
 			open[$log]=0
 			for ((i = rot[$log]; i >= 1; i--)); do
@@ -231,7 +241,7 @@ S
 		[ "${open[$log]}" = 1 ] && echo >> "logs/$log.log"
 	done
 	sleep 0.1 # a killed run's sink ends with it
-	checkpoint run -s st --until-empty logs -- ./sink 2>/dev/null || exit 1
+	ckrun --until-empty logs || exit 1
 	for b in $(ls out | sort -n); do cat "out/$b"; done > delivered
 	for log in app web; do
 		[ "$(grep -c "^$log " delivered)" = "${n[$log]}" ] || exit 1
