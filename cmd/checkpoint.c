@@ -965,11 +965,10 @@ static bool known_id(const struct matching *m, uint64_t dev, uint64_t ino)
 /* Files rotated away from name in earlier calls, in state order: read
  * what was added to them since (a writer may still hold one open), keep
  * them while they exist, forget them once gone. */
-static void take_rotated(struct matching *m, const char *name,
+static void take_rotated(struct matching *m, const char *name, uint64_t h,
 			 struct siblings *sb)
 {
 	size_t *pos = NULL, np = 0, cap = 0, it = SIZE_MAX, k;
-	uint64_t h = name_hash(name);
 	while ((k = idx_next(&m->oname, h, 0, &it)) != SIZE_MAX) {
 		struct source *e = &m->old[k];
 		if (e->matched || !e->origin || !same_name(e->origin, name))
@@ -1168,13 +1167,12 @@ static void place(size_t r, size_t c, size_t *order, size_t *no,
 	from[r] = c;
 }
 
-static void rotated_first(struct matching *m, size_t c, const size_t *by,
-			  const bool *dup, size_t *order, size_t *no,
-			  bool *placed, size_t *from)
+static void rotated_first(struct matching *m, size_t c, uint64_t h,
+			  const size_t *by, const bool *dup, size_t *order,
+			  size_t *no, bool *placed, size_t *from)
 {
 	const char *name = cands[c].path;
 	size_t it = SIZE_MAX, k, old = SIZE_MAX;
-	uint64_t h = name_hash(name);
 	while ((k = idx_next(&m->oname, h, 0, &it)) != SIZE_MAX) {
 		struct source *e = &m->old[k];
 		size_t r = idx_get(&m->cid, e->dev, e->ino);
@@ -1257,12 +1255,16 @@ static void match_sources(void)
 	/* the batch order: the order given, but for rotated_first */
 	size_t *order = xmalloc((ncands + 1) * sizeof *order), no = 0;
 	size_t *from = xmalloc((ncands + 1) * sizeof *from);
+	uint64_t *hc = xmalloc((ncands + 1) * sizeof *hc); /* name_hash */
 	bool *placed = xcalloc(ncands + 1, sizeof *placed);
+	for (size_t c = 0; c < ncands; c++)
+		hc[c] = dup[c] ? 0 : name_hash(cands[c].path);
 	for (size_t c = 0; c < ncands; c++) {
 		if (placed[c])
 			continue;
 		if (!dup[c])
-			rotated_first(&m, c, by, dup, order, &no, placed, from);
+			rotated_first(&m, c, hc[c], by, dup, order, &no, placed,
+				      from);
 		place(c, SIZE_MAX, order, &no, placed, from);
 	}
 	st.src = NULL;
@@ -1274,7 +1276,7 @@ static void match_sources(void)
 		const struct cand *cd = &cands[c];
 		struct siblings sb = {0};
 		uint64_t size = (uint64_t)cd->s.st_size;
-		take_rotated(&m, cd->path, &sb);
+		take_rotated(&m, cd->path, hc[c], &sb);
 		if (by[c] == SIZE_MAX) {
 			struct source *e = named_at(&m, cd->path);
 			if (e)
@@ -1361,6 +1363,7 @@ static void match_sources(void)
 	free(dup);
 	free(order);
 	free(from);
+	free(hc);
 	free(placed);
 	listed_before = true;
 	/* the sources moved: the next save is a snapshot */
