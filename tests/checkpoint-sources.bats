@@ -529,3 +529,29 @@ E
 	{"b":1}
 	E
 }
+
+@test "run --until-empty over a folder follows a rotation between its batches: the old file's lines come first" {
+	mkdir logs
+	printf '{"old":%d}\n' 1 2 3 4 5 > logs/app.log
+	touch rotate
+	run checkpoint run -s st -n 2 --until-empty logs -- sh -c '
+		cat >> out
+		if [ -e rotate ]; then
+			rm rotate
+			mv logs/app.log logs/app.log.1
+			printf "{\"new\":%d}\n" 1 2 3 > logs/app.log
+		fi'
+	assert_success
+	assert_output 'checkpoint: logs/app.log: rotated; finishing the old file as logs/app.log.1 first'
+	run cat out
+	assert_output - <<-'E'
+	{"old":1}
+	{"old":2}
+	{"old":3}
+	{"old":4}
+	{"old":5}
+	{"new":1}
+	{"new":2}
+	{"new":3}
+	E
+}
