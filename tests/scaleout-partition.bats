@@ -403,3 +403,28 @@ streaming() { # MAPPER REDUCER
 	assert_output '[7,3,1,0,3]'
 	assert_equal "$(grep -v '^{' st)" 'partition: 3 records dropped: _watermark lines replaced by -t'"'"'s (leaving out -t keeps them)'
 }
+
+@test "-o: a stop removes the folder beside DIR; a run killed by a signal leaves it, as partition(1) says, and never DIR" {
+	printf '{"id":1}\nbad\n' > in.ndjson
+	run partition -n 2 -k .id -o p in.ndjson
+	assert_failure 2
+	run ls -a
+	refute_output --partial p.tmp.
+	mkfifo feed
+	partition -n 2 -k .id -o p feed &
+	pid=$!
+	exec 5> feed
+	echo '{"id":1}' >&5
+	for i in $(seq 1 50); do ls -d p.tmp.* > /dev/null 2>&1 && break; sleep 0.1; done
+	kill -TERM "$pid"
+	wait "$pid" || :
+	exec 5>&-
+	[ ! -e p ]
+	ls -d p.tmp.*
+	run partition -n 2 -k .id -o p in.ndjson
+	assert_failure 2
+	printf '{"id":1}\n' > ok.ndjson
+	run partition -n 2 -k .id -o p ok.ndjson
+	assert_success
+	[ -d p ]
+}
