@@ -157,7 +157,7 @@ mk() {
 	# a typo of a column is named, not offered to --merge-schema
 	run sh -c 'echo "{\"idd\":4}" | txlog append t'
 	assert_failure 2
-	assert_output 'txlog: stdin:1: column .idd: not in the table schema; did you mean .id?; nothing committed'
+	assert_output 'txlog: stdin:1: column .idd: not in the table schema: did you mean .id? (--merge-schema adds .idd as a new column); nothing committed'
 }
 
 @test "--merge-schema adds a nullable column and refuses long to double" {

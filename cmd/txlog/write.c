@@ -439,8 +439,8 @@ static void ingest_prep(void *wctx, const struct line *ln, void *slot,
 }
 
 /* A top-level member of rec the schema lacks, which err refuses, that is
- * a typo of one of its columns: "; did you mean .amount?" into out, else
- * nothing.  A misspelt member refused with "--merge-schema adds it"
+ * a typo of one of its columns: ": did you mean .amount? (--merge-schema
+ * adds .amuont as a new column)" into out, else nothing.  A misspelt member refused with "--merge-schema adds it"
  * alone would be added as a column of its own by a user who took the
  * advice. */
 static void unknown_column_near(const struct ds_type *schema,
@@ -464,7 +464,9 @@ static void unknown_column_near(const struct ds_type *schema,
 		const char *near = n >= 3 ? txlog_nearest_column(schema, name)
 					  : NULL;
 		if (near && !strncmp(err, said, strlen(said)))
-			snprintf(out, outlen, "; did you mean .%s?", near);
+			snprintf(out, outlen, ": did you mean .%s? "
+				 "(--merge-schema adds .%s as a new column)",
+				 near, name);
 		return;
 	}
 }
@@ -496,13 +498,13 @@ static void ingest_apply(const struct line *ln, const char *name, void *slot)
 		bool ch = false;
 		if (ds_check_record(g->schema, &rec, g->evolve, &ch, &run.memo,
 				    err, sizeof err) != 0) {
-			char near[300] = "";
+			char near[640] = "";
 			static const char adds[] = " (--merge-schema adds it)";
 			size_t el = strlen(err), al = sizeof adds - 1;
 			if (!g->evolve)
 				unknown_column_near(g->schema, &rec, err, near,
 						    sizeof near);
-			/* the typo named first: its advice would add it */
+			/* the typo named first, then what the advice does */
 			if (near[0] && el > al && !strcmp(err + el - al, adds))
 				err[el - al] = '\0';
 			txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s%s; "
