@@ -307,6 +307,23 @@ int dec_fits(const struct dec *d)
 	return mag(n.coef) < pow10_u128(DEC_DIGITS);
 }
 
+/* Whether the integer part of a value moves one away from zero when how
+ * takes it to an integer: neg its sign, frac whether it has a fraction,
+ * half whether that is a half or more (trunc never moves it). */
+static int away_from_zero(enum dec_to_int how, int neg, bool frac, bool half)
+{
+	switch (how) {
+	case DEC_FLOOR:
+		return neg && frac;
+	case DEC_CEIL:
+		return !neg && frac;
+	case DEC_ROUND: /* half away from zero */
+		return half;
+	default:
+		return 0;
+	}
+}
+
 struct dec dec_integral(const struct dec *a, enum dec_to_int how)
 {
 	struct dec d = dec_normalize(*a);
@@ -320,21 +337,8 @@ struct dec dec_integral(const struct dec *a, enum dec_to_int how)
 		q = m / unit;
 		f = m % unit;
 	}
-	int neg = d.coef < 0, up; /* up: away from zero by one */
-	switch (how) {
-	case DEC_FLOOR:
-		up = neg && f;
-		break;
-	case DEC_CEIL:
-		up = !neg && f;
-		break;
-	case DEC_ROUND: /* half away from zero */
-		up = unit && f >= unit / 2;
-		break;
-	default:
-		up = 0;
-	}
-	q += (u128)up;
+	int neg = d.coef < 0;
+	q += (u128)away_from_zero(how, neg, f != 0, unit && f >= unit / 2);
 	return (struct dec){neg ? -(__int128)q : (__int128)q, 0};
 }
 
@@ -365,21 +369,9 @@ int dec_div_integral(const struct dec *a, const struct dec *b,
 		d *= 10;
 	}
 	u128 q = n / d, f = n % d;
-	int neg = (a->coef < 0) != (b->coef < 0), up;
-	switch (how) {
-	case DEC_FLOOR:
-		up = neg && f;
-		break;
-	case DEC_CEIL:
-		up = !neg && f;
-		break;
-	case DEC_ROUND: /* half away from zero: f / d >= 1/2 */
-		up = !more && f >= d - f;
-		break;
-	default:
-		up = 0;
-	}
-	q += (u128)up;
+	int neg = (a->coef < 0) != (b->coef < 0);
+	/* half: f / d >= 1/2 */
+	q += (u128)away_from_zero(how, neg, f != 0, !more && f >= d - f);
 	*out = (struct dec){neg ? -(__int128)q : (__int128)q, 0};
 	return dec_fits(out) ? 0 : DEC_OVERFLOW;
 }
