@@ -132,7 +132,8 @@ static int seconds_to_ns(int64_t secs, int64_t frac, int64_t *ns)
  * within +-3.2e11 and nothing here can overflow.
  */
 static int parse_calendar(const char *s, size_t n, bool loose, bool leap,
-			  struct instant *t, bool *zoned, const char **why)
+			  struct instant *t, bool *zoned, const char **why,
+			  const char **finer_at, size_t *finer_n)
 {
 	int y, mo, d, h = 0, mi = 0, sec = 0;
 	*why = why_rfc3339;
@@ -156,21 +157,30 @@ static int parse_calendar(const char *s, size_t n, bool loose, bool leap,
 		}
 	}
 	int64_t frac = 0;
+	const char *past = NULL; /* the digits past the 9th ... */
+	size_t npast = 0;        /* ... up to the last non-zero one */
+	if (finer_n)
+		*finer_n = 0;
 	if (i == 19 && i < n && s[i] == '.') {
-		int k = 0;
-		bool finer = false; /* a non-zero digit past the 9th */
+		size_t k = 0;
 		for (i++; i < n && is_digit(s[i]); i++, k++)
 			if (k < 9)
 				frac = frac * 10 + (s[i] - '0');
-			else if (s[i] != '0')
-				finer = true;
+			else if (k == 9)
+				past = s + i;
 		if (k == 0)
 			return -1;
+		for (size_t q = past ? (size_t)(s + i - past) : 0; q; q--)
+			if (past[q - 1] != '0') {
+				npast = q;
+				break;
+			}
 		/* Any precision names an instant exactly when what lies
 		 * past the nanosecond is zeros (".1234567890" is .123456789);
 		 * anything else would be truncated, so it is refused, as
-		 * epoch numbers are. */
-		if (finer) {
+		 * epoch numbers are, unless the caller takes those digits
+		 * (finer_at: a string compared as the instant it names). */
+		if (npast && !finer_n) {
 			*why = why_finer;
 			return -1;
 		}
@@ -248,9 +258,13 @@ static int parse_calendar(const char *s, size_t n, bool loose, bool leap,
 		}
 		t->sec = before;
 		t->nsec = (int32_t)(NS_PER_S + frac);
-		return 0;
+	} else {
+		t->nsec = (int32_t)frac;
 	}
-	t->nsec = (int32_t)frac;
+	if (finer_n) {
+		*finer_at = past;
+		*finer_n = npast;
+	}
 	return 0;
 }
 
@@ -258,13 +272,13 @@ int time_parse_instant(const char *s, size_t n, struct instant *t,
 		       const char **why)
 {
 	bool zoned;
-	return parse_calendar(s, n, false, false, t, &zoned, why);
+	return parse_calendar(s, n, false, false, t, &zoned, why, NULL, NULL);
 }
 
 int time_parse_loose(const char *s, size_t n, struct instant *t,
 		     bool *zoned, const char **why)
 {
-	return parse_calendar(s, n, true, false, t, zoned, why);
+	return parse_calendar(s, n, true, false, t, zoned, why, NULL, NULL);
 }
 
 int time_parse_date(const char *s, size_t n, int64_t *days, const char **why)
@@ -538,8 +552,9 @@ int time_instant_from_json(const char *json, size_t n, struct instant *t,
 			 ? json_string_ascii(json, n, text, sizeof text, &len)
 			 : -1;
 	if (rc != 0) {
-		/* value.h's times end at TIME_TEXT_MAX: a longer one sorts
-		 * and matches as text, so it is no stored time either */
+		/* a stored time is at most TIME_TEXT_MAX bytes: no time
+		 * needs more unless finer than a nanosecond, which no
+		 * timestamp holds */
 		*why = rc == -2 ? "longer than 64 bytes, which no time needs "
 				  "(a fraction's digits past the ninth must "
 				  "be zeros: drop them)"
@@ -549,13 +564,15 @@ int time_instant_from_json(const char *json, size_t n, struct instant *t,
 	return time_parse_instant(text, len, t, why);
 }
 
-int time_instant_from_text(const char *s, size_t n, struct instant *t)
+int time_instant_from_text(const char *s, size_t n, struct instant *t,
+			   const char **finer, size_t *finer_n)
 {
 	const char *why;
 	bool zoned;
-	if (n < TIME_TEXT_MIN || n > TIME_TEXT_MAX || !is_digit(s[0]))
+	if (n < TIME_TEXT_MIN || !is_digit(s[0]))
 		return -1;
-	return parse_calendar(s, n, false, true, t, &zoned, &why);
+	return parse_calendar(s, n, false, true, t, &zoned, &why, finer,
+			      finer_n);
 }
 
 static char *put_fixed(char *p, int64_t v, int width)

@@ -47,18 +47,22 @@ int time_parse_loose(const char *s, size_t n, struct instant *t,
 int time_instant_from_json(const char *json, size_t n, struct instant *t,
 			   const char **why);
 /*
- * The same for a string already decoded: exactly the texts
- * time_instant_from_json() reads as times, the strings value.h compares
- * and canonicalises as instants.  Strict RFC 3339 of TIME_TEXT_MIN to
- * TIME_TEXT_MAX bytes: a longer one (a fraction padded with zeros past
- * that) is text, whatever it spells.  0, or -1.  The one parser that
- * takes a leap second (23:59:60 UTC): its instant is the :59 second with
- * nsec 1e9 + the fraction, so it orders between :59 and the next :00
- * and equals only itself.
+ * The same for a string already decoded: the texts value.h compares and
+ * canonicalises as instants.  Strict RFC 3339 of TIME_TEXT_MIN bytes or
+ * more, a fraction of any length.  0, or -1.  The one parser that takes
+ * a leap second (23:59:60 UTC): its instant is the :59 second with nsec
+ * 1e9 + the fraction, so it orders between :59 and the next :00 and
+ * equals only itself.  With finer NULL, a time finer than a nanosecond
+ * is refused; otherwise it is read, and *finer, *finer_n are the
+ * fraction's digits past the ninth up to its last non-zero one (within
+ * s; *finer_n 0 when there are none), the instant being t plus them.
+ * TIME_TEXT_MAX bounds a stored timestamp (time_instant_from_json),
+ * not this.
  */
 #define TIME_TEXT_MIN 20 /* "YYYY-MM-DDTHH:MM:SSZ" */
 #define TIME_TEXT_MAX 64
-int time_instant_from_text(const char *s, size_t n, struct instant *t);
+int time_instant_from_text(const char *s, size_t n, struct instant *t,
+			   const char **finer, size_t *finer_n);
 /* A real calendar date YYYY-MM-DD (no 2024-02-30), as days since the
  * epoch. */
 int time_parse_date(const char *s, size_t n, int64_t *days,

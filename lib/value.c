@@ -221,18 +221,26 @@ static size_t canon_number(char **op, const char *p, size_t n, size_t i)
  * The instant form of the decoded string at o + 9 (len bytes) when it
  * is a time, written over it at o: 'i', the seconds as a big-endian u64
  * with the sign bit flipped and the nanoseconds as a big-endian u32, so
- * that memcmp's order is the instants' order.  13 bytes, never more than
- * the 29 or more the text took.  False (and o untouched) when the text
- * is not a time; the first test is one compare and one subtraction, so
- * keys that cannot be times pay nothing measurable.
+ * that memcmp's order is the instants' order, then, for a time finer
+ * than a nanosecond, the fraction's digits past the ninth as ASCII up to
+ * the last non-zero one (no type byte is a digit, so an array's next
+ * element still starts where it did; with a byte-wise order where a
+ * prefix comes first, that is their order too).  13 bytes and those
+ * digits, never more than the 29 and the digits the text took.  Returns
+ * the form's length, or 0 (and o untouched) when the text is not a
+ * time; the first test is one compare and one subtraction, so keys that
+ * cannot be times pay nothing measurable.
  */
-static inline bool canon_instant(char *o, size_t len)
+static inline size_t canon_instant(char *o, size_t len)
 {
 	struct instant t;
-	if (len - TIME_TEXT_MIN > TIME_TEXT_MAX - TIME_TEXT_MIN ||
-	    (unsigned char)(o[9] - '0') > 9 ||
-	    time_instant_from_text(o + 9, len, &t) != 0)
-		return false;
+	const char *finer;
+	size_t nf;
+	if (len < TIME_TEXT_MIN || (unsigned char)(o[9] - '0') > 9 ||
+	    time_instant_from_text(o + 9, len, &t, &finer, &nf) != 0)
+		return 0;
+	if (nf)
+		memmove(o + 13, finer, nf); /* finer >= o + 9 + 29 */
 	uint64_t s = (uint64_t)t.sec ^ (1ULL << 63);
 	uint32_t ns = (uint32_t)t.nsec;
 	o[0] = 'i';
@@ -240,7 +248,7 @@ static inline bool canon_instant(char *o, size_t len)
 		o[1 + k] = (char)(s >> (56 - 8 * k));
 	for (int k = 0; k < 4; k++)
 		o[9 + k] = (char)(ns >> (24 - 8 * k));
-	return true;
+	return 13 + nf;
 }
 
 static size_t canon_string(char **op, const char *p, size_t n, size_t i,
@@ -272,9 +280,11 @@ static size_t canon_string(char **op, const char *p, size_t n, size_t i,
 stop:
 #endif
 	if (p[j] == '"') {
-		size_t len = (size_t)(c - (o + 9));
-		if (keys == VALUE_KEYS_INSTANT && canon_instant(o, len)) {
-			*op = o + 13;
+		size_t len = (size_t)(c - (o + 9)), il = 0;
+		if (keys == VALUE_KEYS_INSTANT)
+			il = canon_instant(o, len);
+		if (il) {
+			*op = o + il;
 			return j + 1;
 		}
 		o[0] = 's';
@@ -284,9 +294,11 @@ stop:
 	}
 	/* An escape: decode the whole literal. */
 	size_t end = scan_skip(p, n, i);
-	size_t len = scan_string_decode(p + i, end - i, o + 9);
-	if (keys == VALUE_KEYS_INSTANT && canon_instant(o, len)) {
-		*op = o + 13;
+	size_t len = scan_string_decode(p + i, end - i, o + 9), il = 0;
+	if (keys == VALUE_KEYS_INSTANT)
+		il = canon_instant(o, len);
+	if (il) {
+		*op = o + il;
 		return end;
 	}
 	o[0] = 's';
@@ -661,12 +673,22 @@ static int string_compare(enum value_keys keys, const char *a, size_t an,
 	bool decided = false;
 	if (keys == VALUE_KEYS_INSTANT) {
 		struct instant x, y;
-		bool tx = time_instant_from_text(da, la, &x) == 0;
-		bool ty = time_instant_from_text(db, lb, &y) == 0;
-		if (tx && ty)
+		const char *fx, *fy;
+		size_t nx, ny;
+		bool tx = time_instant_from_text(da, la, &x, &fx, &nx) == 0;
+		bool ty = time_instant_from_text(db, lb, &y, &fy, &ny) == 0;
+		if (tx && ty) {
+			/* then the digits past the nanosecond, trailing
+			 * zeros gone: byte-wise, a prefix first */
 			c = time_instant_cmp(&x, &y);
-		else if (tx != ty)
+			size_t m = nx < ny ? nx : ny;
+			if (!c && m)
+				c = memcmp(fx, fy, m);
+			if (!c && nx != ny)
+				c = nx < ny ? -1 : 1;
+		} else if (tx != ty) {
 			c = tx ? -1 : 1;
+		}
 		decided = tx || ty;
 	}
 	if (!decided) {

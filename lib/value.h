@@ -10,11 +10,15 @@
  *           leading and trailing zeros stripped (1 = 1.0 = 1e0 = 10e-1;
  *           -0 = 0; 12345678901234567891 stays itself)
  *   time    'i' seconds(8 bytes BE, sign bit flipped) nanoseconds(4 BE)
- *           -- a string whose decoded text is an RFC 3339 time as
- *           time_instant_from_text() reads it (timefmt.h), at any offset:
- *           "2024-01-01T10:10:00+02:00" = "2024-01-01T08:10:00Z" =
- *           "2024-01-01t08:10:00.000z"; a leap second 23:59:60 is the
- *           next minute's :00.  Never a member's name.
+ *           [digits] -- a string whose decoded text is an RFC 3339 time
+ *           as time_instant_from_text() reads it (timefmt.h), at any
+ *           offset: "2024-01-01T10:10:00+02:00" = "2024-01-01T08:10:00Z"
+ *           = "2024-01-01t08:10:00.000z"; a leap second 23:59:60 is its
+ *           own instant, after :59.  A fraction of any length: its
+ *           digits past the ninth, up to the last non-zero one, follow
+ *           as ASCII (none, so 13 bytes as ever, unless finer than a
+ *           nanosecond); no type byte is a digit.  Never a member's
+ *           name.
  *   string  's' length(8 bytes LE) decoded UTF-8 -- every other string
  *   array   'a' count(8) element...
  *   object  'o' count(8) (key-string value)... sorted by decoded key,

@@ -130,8 +130,9 @@ EOF2
 {"ts":"\u0032\u0030\u0032\u0034-\u0030\u0031-\u0030\u0031T08:00:00.5Z","i":1}
 {"ts":"2024-01-01T08:00:00.500000000000000000000000000000000000000000Z","i":2}
 EOF2
-	# past 64 bytes decoded a time is compared as text (idem(7)), so
-	# none is stored: said, not called no time
+	# past 64 bytes decoded no timestamp is stored (a key compares it
+	# as its instant, but no stored time needs that many): said, not
+	# called no time
 	run txlog append t <<< '{"ts":"2024-01-01T08:00:00.5000000000000000000000000000000000000000000000Z","i":3}'
 	assert_failure 2
 	assert_output 'txlog: stdin:1: column .ts: "2024-01-01T08:00:00.5000000000000000000000000000000000000000000000Z": longer than 64 bytes, which no time needs (a fraction'\''s digits past the ninth must be zeros: drop them); nothing committed'

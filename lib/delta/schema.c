@@ -822,8 +822,9 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		const char *why;
 		struct instant in;
 		/* the string it decodes to is the time: "\u0032024-..."
-		 * spells one in more bytes; past TIME_TEXT_MAX decoded,
-		 * value.h compares it as text, so it is no time to store */
+		 * spells one in more bytes; past TIME_TEXT_MAX decoded it
+		 * is refused: a key compares it as its instant, but no
+		 * time a timestamp holds needs those bytes */
 		char *d = n - 2 <= sizeof tmp ? tmp : xmalloc(n);
 		size_t l = scan_string_decode(p, n, d);
 		if (d != tmp) {

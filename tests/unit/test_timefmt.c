@@ -197,7 +197,7 @@ TEST(rfc3339_field_ranges)
 static struct instant text_instant(const char *s)
 {
 	struct instant t = {-1, -1};
-	if (time_instant_from_text(s, strlen(s), &t) != 0)
+	if (time_instant_from_text(s, strlen(s), &t, NULL, NULL) != 0)
 		t.nsec = -2;
 	return t;
 }

@@ -180,16 +180,19 @@ static bool canon_eq(enum value_keys k, const char *a, const char *b)
 }
 
 /*
- * The instant sec.nsec spelled as a JSON string at an offset of off
- * minutes: sep 'T', 't' or ' '; zone "Z", "z" or the offset; fdig
- * fraction digits (at least what nsec needs, past 9 padded with zeros);
+ * The instant sec.nsec.past spelled as a JSON string at an offset of
+ * off minutes (past: digits beyond the nanosecond): sep 'T', 't' or ' ';
+ * zone "Z", "z" or the offset; fdig fraction digits (at least what nsec
+ * and past need, padded with zeros);
  * esc: spell the characters whose bit is set as \u00XX.  Returns false
  * when the local year is not four digits.
  */
-static bool spell(char *out, int64_t sec, int32_t nsec, int off, char sep,
-		  int zone, int fdig, uint64_t esc, bool leap)
+static bool spell(char *out, int64_t sec, int32_t nsec, const char *past,
+		  int off, char sep, int zone, int fdig, uint64_t esc,
+		  bool leap)
 {
-	char t[96];
+	char t[160];
+	size_t np = strlen(past);
 	int64_t local = sec + off * 60, days = local / 86400,
 		sod = local % 86400, y;
 	int m, d;
@@ -216,7 +219,9 @@ static bool spell(char *out, int64_t sec, int32_t nsec, int off, char sep,
 		snprintf(f, sizeof f, "%09d", (int)nsec);
 		t[n++] = '.';
 		for (int k = 0; k < fdig; k++)
-			t[n++] = k < 9 ? f[k] : '0';
+			t[n++] = k < 9			 ? f[k]
+				 : (size_t)k - 9 < np ? past[k - 9]
+						      : '0';
 	}
 	if (zone == 0)
 		t[n++] = 'Z';
@@ -251,7 +256,7 @@ static int frac_need(int32_t nsec)
 	return k;
 }
 
-#define POOL 900
+#define POOL 1500
 static char *pool[POOL];
 static size_t npool;
 
@@ -261,7 +266,8 @@ static void pool_add(const char *v)
 		pool[npool++] = strdup(v);
 }
 
-static void add_spellings(uint64_t *rng, int64_t sec, int32_t nsec, bool leap)
+static void add_spellings(uint64_t *rng, int64_t sec, int32_t nsec,
+			  const char *past, bool leap)
 {
 	static const int offs[] = {0, 14 * 60, -12 * 60, 5 * 60 + 45, -90,
 				   23 * 60 + 59, -(23 * 60 + 59), 60};
@@ -272,14 +278,17 @@ static void add_spellings(uint64_t *rng, int64_t sec, int32_t nsec, bool leap)
 		if (leap && off % 60 && off != 5 * 60 + 45)
 			off = 5 * 60 + 30; /* 05:29:60+05:30 */
 		char sep = "TTt "[r / 24 % 4];
-		int need = frac_need(nsec);
+		int need = *past ? 9 + (int)strlen(past) : frac_need(nsec);
 		int fdig = need + (int)(r / 96 % 4) * (r / 384 % 2 ? 1 : 3);
 		if (fdig > 0 && fdig < 3 && r / 768 % 2)
 			fdig = 3;
+		if (r / 46080 % 4 == 0) /* past 64 bytes */
+			fdig += 45;
 		uint64_t esc = r / 1536 % 5 == 0 ? unit_splitmix(rng) &
 							  unit_splitmix(rng)
 						   : 0;
-		if (!spell(v, sec, nsec, off, sep, zone, fdig, esc, leap))
+		if (!spell(v, sec, nsec, past, off, sep, zone, fdig, esc,
+			   leap))
 			continue;
 		switch (r / 7680 % 6) {
 		case 0:
@@ -310,32 +319,48 @@ static void fill_pool(void)
 				     : 1704067200 + (int64_t)(r % 7200);
 		int32_t nsec = r / 7 % 2 ? fracs[r / 14 % 8]
 					 : (int32_t)(r / 200 % 1000000000);
-		add_spellings(&rng, sec, nsec, false);
+		add_spellings(&rng, sec, nsec, "", false);
 		/* its neighbours: one nanosecond and one second on */
 		if (i % 4 == 0)
 			add_spellings(&rng, sec,
-				      nsec + 1 < 1000000000 ? nsec + 1 : 0,
+				      nsec + 1 < 1000000000 ? nsec + 1 : 0, "",
 				      false);
 		if (i % 5 == 0)
-			add_spellings(&rng, sec + 1, nsec, false);
+			add_spellings(&rng, sec + 1, nsec, "", false);
+		/* finer than a nanosecond, and its neighbours there */
+		static const char *pasts[] = {"1", "5", "05", "0000000001",
+					      "9999999999", "15", "50001"};
+		if (i % 3 == 0) {
+			add_spellings(&rng, sec, nsec, pasts[r / 11 % 7],
+				      false);
+			add_spellings(&rng, sec, nsec, pasts[r / 77 % 7],
+				      false);
+		}
 	}
 	/* leap seconds: the next minute's :00, at any offset */
 	int64_t leaps[] = {time_days_from_civil(2017, 1, 1) * 86400,
 			   time_days_from_civil(2024, 3, 1) * 86400};
 	for (int i = 0; i < 2; i++) {
-		add_spellings(&rng, leaps[i], 0, true);
-		add_spellings(&rng, leaps[i], 0, false);
+		add_spellings(&rng, leaps[i], 0, "", true);
+		add_spellings(&rng, leaps[i], 0, "", false);
+		add_spellings(&rng, leaps[i], 999999999, "9", true);
 	}
 	static const char *fixed[] = {
 		/* not times: text, whatever they look like */
 		"\"2024-01-01T08:10:00\"", "\"2024-01-01 08:10\"",
 		"\"2024-02-30T00:00:00Z\"", "\"2024-01-01T12:30:60Z\"",
 		"\"2024-01-01T08:10:00+24:00\"", "\"2024-01-01T08:10:00.Z\"",
-		"\"2024-01-01T08:10:00.0000000001Z\"", "\"2024-01-01\"",
+		"\"2024-01-01\"", "\"2024-01-01T08:10:00.0000000001\"",
 		"\"x2024-01-01T08:10:00Z\"", "\"2024-01-01T08:10:00Z \"",
-		/* 64 bytes is a time, 65 is text */
+		/* times: finer than a nanosecond, and 64 bytes or more */
+		"\"2024-01-01T08:10:00.0000000001Z\"",
+		"\"2024-01-01T10:10:00.0000000001+02:00\"",
 		"\"2024-01-01T08:10:00.000000000000000000000000000000000000000000000Z\"",
 		"\"2024-01-01T08:10:00.0000000000000000000000000000000000000000000000Z\"",
+		"\"2024-01-01T08:10:00.0000000000000000000000000000000000000000000001Z\"",
+		"[\"2024-01-01T08:10:00.0000000001Z\",\"2024-01-01T08:10:00Z\"]",
+		"[\"2024-01-01T08:10:00Z\",\"2024-01-01T08:10:00.0000000001Z\"]",
+		"[\"2024-01-01T08:10:00.0000000001Z\",1]",
 		"\"2024-01-01T08:10:00Z\"", "\"2024-01-01T08:10:00.0Z\"",
 		"\"\\u0032024-01-01T08:10:00Z\"", "\"2024-01-01T10:10:00+02:00\"",
 		/* other values */
@@ -383,6 +408,30 @@ TEST(times_are_instants)
 	value_canon(&sa, "\"1970-01-01T00:00:01.5Z\"", 24);
 	CHECK_INT(sa.len, 13);
 	CHECK(memcmp(sa.p, "i\x80\0\0\0\0\0\0\x01\x1d\xcd\x65\0", 13) == 0);
+	/* finer than a nanosecond, at any offset and length: its instant */
+	CHECK(same("\"2024-01-01T10:10:00.0000000001+02:00\"",
+		   "\"2024-01-01T08:10:00.00000000010000Z\""));
+	CHECK(!same("\"2024-01-01T08:10:00.0000000001Z\"",
+		    "\"2024-01-01T08:10:00Z\""));
+	CHECK(!same("\"2024-01-01T08:10:00.0000000001Z\"",
+		    "\"2024-01-01T08:10:00.00000000001Z\""));
+	CHECK(cmp("\"2024-01-01T10:10:00.0000000001+02:00\"",
+		  "\"2024-01-01T08:10:00.00000000009Z\"") > 0);
+	CHECK(cmp("\"2024-01-01T10:10:00.0000000001+02:00\"",
+		  "\"2024-01-01T08:10:00.000000001Z\"") < 0);
+	CHECK(cmp("\"2024-01-01T10:10:00.00000000010001+02:00\"",
+		  "\"2024-01-01T08:10:00.0000000001Z\"") > 0);
+	CHECK(cmp("\"2024-01-01T09:00:00.0000000001+01:00\"",
+		  "\"2024-01-01T08:00:00Z\"") > 0);
+	CHECK(same("\"2024-01-01T08:10:00.000000000000000000000000000000000"
+		   "00000000000000000000000000000000000000000000005Z\"",
+		   "\"2024-01-01T09:10:00.000000000000000000000000000000000"
+		   "0000000000000000000000000000000000000000000000500+01:00\""));
+	buf_reset(&sa);
+	value_canon(&sa, "\"1970-01-01T00:00:01.5000000000250Z\"", 34);
+	CHECK_INT(sa.len, 16);
+	CHECK(memcmp(sa.p, "i\x80\0\0\0\0\0\0\x01\x1d\xcd\x65\0"
+			   "025", 16) == 0);
 	/* as text, for states written before */
 	CHECK(!canon_eq(VALUE_KEYS_TEXT, "\"2024-01-01T10:10:00+02:00\"",
 			"\"2024-01-01T08:10:00Z\""));
@@ -422,7 +471,7 @@ TEST(canonical_equal_iff_compare_equal)
 {
 	fill_pool();
 	CHECK(npool > 400);
-	size_t times = 0, merged = 0;
+	size_t times = 0, merged = 0, fine = 0;
 	for (size_t i = 0; i < npool; i++) {
 		const char *a = pool[i];
 		size_t an = strlen(a);
@@ -432,11 +481,44 @@ TEST(canonical_equal_iff_compare_equal)
 		if (a[0] == '"') {
 			size_t tl = scan_string_decode(a, an, text);
 			bool j = time_instant_from_json(a, an, &t, &why) == 0;
-			bool x = time_instant_from_text(text, tl, &u) == 0;
-			/* a leap second: compared as itself, never an event
-			 * time or a stored timestamp */
+			const char *f;
+			size_t nf;
+			bool x = time_instant_from_text(text, tl, &u, &f,
+							&nf) == 0;
+			/* a leap second, a time finer than a nanosecond or
+			 * one spelled past 64 bytes: compared as itself,
+			 * never an event time or a stored timestamp */
 			bool leap = x && u.nsec >= 1000000000;
-			CHECK(j == (x && !leap));
+			CHECK(j == (x && !leap && !nf && tl <= TIME_TEXT_MAX));
+			fine += x && nf;
+			/* the form, built here: 'i' sec nsec, 13 bytes as
+			 * before for every time not finer than a
+			 * nanosecond (states hold fingerprints of it), then
+			 * the digits past the ninth; 's' len text else */
+			unsigned char want[1100];
+			size_t wl;
+			if (x) {
+				uint64_t s = (uint64_t)u.sec ^ 1ULL << 63;
+				want[0] = 'i';
+				for (int k = 0; k < 8; k++)
+					want[1 + k] = (unsigned char)(s >>
+							(56 - 8 * k));
+				for (int k = 0; k < 4; k++)
+					want[9 + k] = (unsigned char)((uint32_t)
+						u.nsec >> (24 - 8 * k));
+				memcpy(want + 13, f, nf);
+				wl = 13 + nf;
+			} else {
+				want[0] = 's';
+				for (int k = 0; k < 8; k++)
+					want[1 + k] =
+						(unsigned char)(tl >> (8 * k));
+				memcpy(want + 9, text, tl);
+				wl = 9 + tl;
+			}
+			buf_reset(&sa);
+			value_canon(&sa, a, an);
+			CHECK(sa.len == wl && memcmp(sa.p, want, wl) == 0);
 			times += j;
 			if (j && x)
 				CHECK(time_instant_cmp(&t, &u) == 0);
@@ -461,6 +543,7 @@ TEST(canonical_equal_iff_compare_equal)
 		}
 	}
 	CHECK(times > 200);
+	CHECK(fine > 60);
 	CHECK(merged > 200); /* spellings apart as text, one as instants */
 	qsort(pool, npool, sizeof *pool, pool_cmp);
 	for (size_t i = 0; i < npool; i++)
