@@ -108,6 +108,27 @@ many() {
 	assert_failure
 }
 
+@test "dedup --state of format 3 from before sub-nanosecond keys: every time it holds is found again at any spelling; one finer than a nanosecond passes once more, as idem(7) says" {
+	# instants3.state: written by main at c6c0c1f from instants.ndjson
+	cp "$fx/instants3.state" s.state
+	printf '%s\n' '{"ts":"2024-01-01T08:10:00Z"}' \
+		'{"ts":"2024-01-01T09:10:00.123456789+01:00"}' \
+		'{"ts":"2017-01-01T05:29:60+05:30"}' \
+		'{"ts":"2024-01-01T08:10:00.5Z"}' \
+		'{"ts":["2024-01-01t10:10:00.000+02:00",1.0]}' \
+		'{"ts":"0001-01-01T00:00:00.000Z"}' \
+		'{"ts":"9999-12-31T23:59:59.999999999Z"}' \
+		'{"ts":"2024-01-01T08:10:00.0000000001Z"}' > again.ndjson
+	run dedup -k .ts --state s.state again.ndjson
+	assert_success
+	assert_output - <<-'E'
+	{"ts":"2024-01-01T08:10:00.0000000001Z"}
+	dedup: 7 records dropped: duplicates (--dupes FILE keeps them)
+	E
+	run grep -c 'a state of that idem' "$BATS_TEST_DIRNAME/../man/idem.7"
+	assert_output 1
+}
+
 @test "dedup -k and repeated -k: -j 1 and -j 2 write the same bytes" {
 	many 20000 > in.ndjson
 	IDEM_PAR_CHUNK=4096 dedup -j 1 -k .ts in.ndjson > one 2> /dev/null
