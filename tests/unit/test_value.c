@@ -219,9 +219,10 @@ static bool spell(char *out, int64_t sec, int32_t nsec, const char *past,
 		snprintf(f, sizeof f, "%09d", (int)nsec);
 		t[n++] = '.';
 		for (int k = 0; k < fdig; k++)
-			t[n++] = k < 9			 ? f[k]
-				 : (size_t)k - 9 < np ? past[k - 9]
-						      : '0';
+			if (k < 9)
+				t[n++] = f[k];
+			else
+				t[n++] = (size_t)k - 9 < np ? past[k - 9] : '0';
 	}
 	if (zone == 0)
 		t[n++] = 'Z';
@@ -430,8 +431,9 @@ TEST(times_are_instants)
 	buf_reset(&sa);
 	value_canon(&sa, "\"1970-01-01T00:00:01.5000000000250Z\"", 34);
 	CHECK_INT(sa.len, 16);
-	CHECK(memcmp(sa.p, "i\x80\0\0\0\0\0\0\x01\x1d\xcd\x65\0"
-			   "025", 16) == 0);
+	static const char fine[] = "i\x80\0\0\0\0\0\0\x01\x1d\xcd\x65\0"
+				   "025";
+	CHECK(memcmp(sa.p, fine, 16) == 0);
 	/* as text, for states written before */
 	CHECK(!canon_eq(VALUE_KEYS_TEXT, "\"2024-01-01T10:10:00+02:00\"",
 			"\"2024-01-01T08:10:00Z\""));
@@ -499,13 +501,12 @@ TEST(canonical_equal_iff_compare_equal)
 			size_t wl;
 			if (x) {
 				uint64_t s = (uint64_t)u.sec ^ 1ULL << 63;
+				uint32_t ns = (uint32_t)u.nsec;
 				want[0] = 'i';
 				for (int k = 0; k < 8; k++)
-					want[1 + k] = (unsigned char)(s >>
-							(56 - 8 * k));
+					want[1 + k] = s >> (56 - 8 * k) & 0xff;
 				for (int k = 0; k < 4; k++)
-					want[9 + k] = (unsigned char)((uint32_t)
-						u.nsec >> (24 - 8 * k));
+					want[9 + k] = ns >> (24 - 8 * k) & 0xff;
 				memcpy(want + 13, f, nf);
 				wl = 13 + nf;
 			} else {
