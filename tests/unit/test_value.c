@@ -507,7 +507,8 @@ TEST(canonical_equal_iff_compare_equal)
 					want[1 + k] = s >> (56 - 8 * k) & 0xff;
 				for (int k = 0; k < 4; k++)
 					want[9 + k] = ns >> (24 - 8 * k) & 0xff;
-				memcpy(want + 13, f, nf);
+				if (nf)
+					memcpy(want + 13, f, nf);
 				wl = 13 + nf;
 			} else {
 				want[0] = 's';
