@@ -6,7 +6,8 @@
  * valid JSON holds a NUL byte), when also compare(X, Y) is antisymmetric
  * and is 0 exactly when the canonical forms are equal, and the same of
  * value_compare_jq and the text form.  A time's form ('i') is written
- * back as the instant in UTC, which is its canonical form again.
+ * back as the instant in UTC, which is its canonical form again, with
+ * the digits past the nanosecond it holds for a finer one.
  */
 #include <stdbool.h>
 
@@ -79,9 +80,34 @@ static void to_json(struct buf *out, const char *c, size_t n, size_t *i)
 		/* 1e9 and up: a leap second, written back as :60 */
 		FUZZ_CHECK(ns < 2000000000u);
 		struct instant t = {(int64_t)(sec ^ (1ULL << 63)), (int32_t)ns};
+		/* then the fraction's digits past the ninth, if finer than
+		 * a nanosecond: ASCII, the last one not 0 */
+		size_t f0 = *i;
+		while (*i < n && c[*i] >= '0' && c[*i] <= '9')
+			(*i)++;
+		FUZZ_CHECK(*i == f0 || c[*i - 1] != '0');
 		char tb[TIME_STRMAX];
 		size_t tn = time_format_instant(&t, TIME_STYLE_RFC3339, tb);
-		jw_string(out, tb, tn);
+		if (*i == f0) {
+			jw_string(out, tb, tn);
+			return;
+		}
+		/* 'Z' off, the fraction padded to nine digits, the rest */
+		struct buf w = {0};
+		size_t dot = 0;
+		for (size_t k = 0; k + 1 < tn; k++)
+			if (tb[k] == '.')
+				dot = k;
+		buf_add(&w, tb, tn - 1);
+		size_t have = dot ? tn - 2 - dot : 0; /* fraction digits */
+		if (!dot)
+			buf_addc(&w, '.');
+		for (size_t k = have; k < 9; k++)
+			buf_addc(&w, '0');
+		buf_add(&w, c + f0, *i - f0);
+		buf_addc(&w, 'Z');
+		jw_string(out, w.p, w.len);
+		buf_free(&w);
 		return;
 	}
 	case 's': {
