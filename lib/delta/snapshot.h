@@ -129,8 +129,9 @@ int64_t dl_txn_version_n(const struct dl_snapshot *s, const char *app_id,
 
 
 /* For the loader (delta/log): an empty snapshot of table, and back to
- * one; size the file table for nadd files once; apply text the snapshot now owns (read-only: it may be mapped),
- * or the text read into b (packed into shared blocks; b kept or taken). */
+ * one; size the file table for nadd files once; apply text the snapshot
+ * now owns (read-only: it may be mapped), or the text read into b
+ * (packed into shared blocks; b kept or taken). */
 struct dl_snapshot *dl_snapshot_new(const char *table);
 void dl_snapshot_reset(struct dl_snapshot *s);
 void dl_snapshot_presize(struct dl_snapshot *s, int64_t nadd);
