@@ -815,6 +815,11 @@ static void finish(int status)
 	state_gen_free(&run.gen);
 	if (opt.stats) {
 		char extra[128];
+		/* keys held: under --ttl those within it of the watermark,
+		 * as a state saves them, sweeps or not */
+		if (opt.ttl)
+			fpset_expire(run.seen,
+				     (uint64_t)ttl_horizon() ^ (1ULL << 63));
 		snprintf(extra, sizeof extra,
 			 ",\"keys\":%zu,\"shard_skipped\":%" PRIu64 "%s",
 			 fpset_count(run.seen), run.shard_skipped,

@@ -843,3 +843,13 @@ J
 		assert_output '["not json",2]'
 	done
 }
+
+@test "--stats keys under --ttl are the keys held within it, with or without --state" {
+	printf '{"id":1,"t":0}\n{"id":2,"t":10}\n{"id":3,"t":7200}\n' > in.ndjson
+	run sh -c 'dedup -k .id -t .t --ttl 1h --stats in.ndjson 2>&1 >/dev/null | jq -c "[.keys, .records_out]"'
+	assert_output '[1,3]'
+	run sh -c 'dedup -k .id -t .t --ttl 1h --stats --state st in.ndjson 2>&1 >/dev/null | jq -c "[.keys, .records_out]"'
+	assert_output '[1,3]'
+	run sh -c 'dedup -k .id --stats in.ndjson 2>&1 >/dev/null | jq -c .keys'
+	assert_output '3'
+}
