@@ -1489,16 +1489,15 @@ const char *expr_source(const struct expr *e)
 
 bool expr_text_has_arith(const char *src)
 {
-	bool in_str = false;
-	for (const char *p = src; *p; p++) {
-		if (in_str) {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == '"')
-				in_str = false;
-		} else if (*p == '"') {
-			in_str = true;
-		} else if (strchr("+-*/%", *p)) {
+	size_t n = strlen(src);
+	for (size_t i = 0; i < n; i++) {
+		if (src[i] == '"') {
+			size_t e = string_end(src, n, i);
+			/* an interpolation holds code: look at all the rest */
+			if (!e)
+				return strpbrk(src + i, "+-*/%") != NULL;
+			i = e - 1;
+		} else if (strchr("+-*/%", src[i])) {
 			return true;
 		}
 	}

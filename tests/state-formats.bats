@@ -90,6 +90,16 @@ E
 	run dedup -k '[.pct*10|floor]' --state dedup-arith.state "$fx/arith.ndjson"
 	assert_failure 2
 	assert_output "dedup: dedup-arith.state: state was written for keys '-k [.pct*100|floor] arith=exact', not '-k [.pct*10|floor] arith=exact'; use a new state file"
+	# arithmetic in a string's interpolation computes too; a '-' in a
+	# string does not
+	dedup -k '"\(.pct*100)"' --state interp.state "$fx/arith.ndjson" > /dev/null
+	run dedup -k '"\(.pct*10)"' --state interp.state "$fx/arith.ndjson"
+	assert_failure 2
+	assert_output "dedup: interp.state: state was written for keys '-k \"\\(.pct*100)\" arith=exact', not '-k \"\\(.pct*10)\" arith=exact'; use a new state file"
+	dedup -k '"a-b"' --state text.state "$fx/arith.ndjson" > /dev/null
+	run dedup -k '"a-c"' --state text.state "$fx/arith.ndjson"
+	assert_failure 2
+	assert_output "dedup: text.state: state was written for keys '-k \"a-b\"', not '-k \"a-c\"'; use a new state file"
 	printf '{"t":2,"pct":0.57}\n' > w.ndjson
 	run window --tumble 1h -t .t -g '[.pct*100|floor]' --delay 1s --state window-arith.state w.ndjson
 	assert_success
