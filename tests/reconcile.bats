@@ -403,6 +403,14 @@ J
 	assert_output 'reconcile: t.ndjson:1: --sum .x: string is not a number'
 }
 
+@test "a sum value past 38 digits is refused, said as window says it" {
+	# it read "number is not a number that fits 38 digits"
+	printf '{"id":1,"x":100000000000000000000000000000000000001}\n' > t.ndjson
+	run reconcile -k .id --sum .x t.ndjson t.ndjson
+	assert_failure 2
+	assert_output 'reconcile: t.ndjson:1: --sum .x: 100000000000000000000000000000000000001 has more digits than an exact sum holds'
+}
+
 @test "a record that is not an object is reported" {
 	printf '[1]\n' > t.ndjson
 	run reconcile -k .id t.ndjson t.ndjson

@@ -563,12 +563,15 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 				 &n))
 			return;
 		if (dec_parse(v, n, &s->sum[k]) != 0) {
-			badrec_set(&s->bad, ch, true, "wrong_type",
-				   "--sum %s: %s is not a number%s",
-				   opt.sum_src[k], scan_type(v),
-				   v[0] == '-' || (v[0] >= '0' && v[0] <= '9')
-					   ? " that fits 38 digits"
-					   : "");
+			if (strcmp(scan_type(v), "number") == 0)
+				badrec_set(&s->bad, ch, true, "wrong_type",
+					   "--sum %s: %.*s has more digits than "
+					   "an exact sum holds", opt.sum_src[k],
+					   (int)(n > 60 ? 60 : n), v);
+			else
+				badrec_set(&s->bad, ch, true, "wrong_type",
+					   "--sum %s: %s is not a number",
+					   opt.sum_src[k], scan_type(v));
 			return;
 		}
 	}
