@@ -1189,6 +1189,17 @@ static const char *pred_op_name(enum pred_op op)
 	return names[op];
 }
 
+/* Is the JSON string lit a time to value_compare (its canonical form
+ * an instant's)? */
+static bool lit_is_time(const char *lit, size_t ln)
+{
+	struct buf c = {0};
+	value_canon(&c, lit, ln);
+	bool time = c.len && c.p[0] == 'i';
+	buf_free(&c);
+	return time;
+}
+
 /* One `COL OP VALUE` term at *s; false when the text is not one. */
 static bool parse_term(const char **sp, struct pred_term *t)
 {
@@ -1311,6 +1322,15 @@ static bool parse_term(const char **sp, struct pred_term *t)
 	t->col = col.p;
 	t->op = op;
 	t->lit = lit.p;
+	/* A string that is a time (as value.h reads keys: strict RFC 3339
+	 * with a zone, a fraction of any length) compares in idem's key
+	 * order: two times as instants, a time before every other string.
+	 * By code point, "2024-01-01T01:00:00+01:00" (00:00Z) would be
+	 * after "2024-01-01T00:30:00Z".  Only a string or timestamp column
+	 * takes a string that can be one (pred_bind), and a timestamp's
+	 * compare is by instant anyway. */
+	if (lit.p[0] == '"' && lit_is_time(lit.p, lit.len))
+		t->ord = VALUE_ORDER_INSTANT;
 	struct buf pth = {0};
 	buf_adds(&pth, ".");
 	jw_str(&pth, t->col);
@@ -1984,6 +2004,13 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 		/* a binary's bounds are the bytes (another writer's) or
 		 * base64 (an older txlog's), never the literal's text */
 		if (fd && fd->type->kind == DT_BINARY)
+			continue;
+		/* a string column's bounds are in code point order, a time
+		 * term compares instants: "2024-01-02T00:00:00+09:00" is
+		 * above a max "2024-01-01T20:00:00Z" as text and before it
+		 * as a time, so no bound rules a file out (nulls did) */
+		if (t->ord == VALUE_ORDER_INSTANT && !(fd && is_time_type(
+						 fd->type)))
 			continue;
 		if (!usable_bound(t, ntz, &mn, &mnn, &bmin) ||
 		    !usable_bound(t, ntz, &mx, &mxn, &bmax))
