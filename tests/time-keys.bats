@@ -234,8 +234,8 @@ many() {
 		window --tumble 1h -t .ts -g .ts --agg 'n=count()' --partition $i/4 p1-g/$i.ndjson > w$i
 	done
 	assert_equal "$(cat d0 d1 d2 d3 | wc -l)" 720
-	assert_equal "$(cat w0 w1 w2 w3 | wc -l)" 720
-	assert_equal "$(cat w0 w1 w2 w3 | grep -c '"n":2[78],')" 720
+	assert_equal "$(window merge w0 w1 w2 w3 | wc -l)" 720
+	assert_equal "$(window merge w0 w1 w2 w3 | grep -c '"n":2[78],')" 720
 }
 
 @test "reconcile: keys and row fingerprints take times as instants; -j 1 and -j 2 agree" {

@@ -492,12 +492,18 @@ J
 	assert_failure 2
 }
 
-@test "--shard splits groups so that the shards concatenate to the whole" {
+@test "--shard splits groups so that the shards' panes are the whole's, each output ending with its _shard line" {
 	gen -n 2000 > in.ndjson
-	window --tumble 1h -t .event_time -g .customer.tier --agg 's=sum(.amount)' in.ndjson | sort > whole
-	for i in 0 1 2; do window --tumble 1h -t .event_time -g .customer.tier --agg 's=sum(.amount)' --shard $i/3 in.ndjson; done | sort > parts
-	run diff whole parts
+	window --tumble 1h -t .event_time -g .customer.tier --agg 's=sum(.amount)' in.ndjson > whole
+	for i in 0 1 2; do window --tumble 1h -t .event_time -g .customer.tier --agg 's=sum(.amount)' --shard $i/3 in.ndjson > part$i; done
+	cat part0 part1 part2 | grep -v '^{"_shard":' | sort > parts
+	run diff <(sort whole) parts
 	assert_success
+	for i in 0 1 2; do
+		run jq -c --argjson k "$(grep -vc '^{"_shard":' part$i)" '[._shard.index, ._shard.of, ._shard.panes == $k]' <(tail -n 1 part$i)
+		assert_output "[$i,3,true]"
+	done
+	window merge part2 part0 part1 | cmp - whole
 }
 
 @test "--shard --stats: every record read is in a pane, a dead letter or shard_skipped, in every shard" {

@@ -17,7 +17,19 @@
  * pane whose members (window, key, the --agg names, pane) are not the
  * first pane's: the output of a run with other -g or --agg options,
  * which would leave the merged stream a mix of two answers.
+ *
+ * A shard's output ends with its _shard line (window.c, shard_trailer):
+ * its index of N, its K panes, the run's fingerprint.  An input is whole
+ * runs' outputs one after the other (a shard resumed with --state, or
+ * `cat part-*`): each K panes then their _shard line.  So a shard left
+ * out, one cut short at a line's end, and one of other options are
+ * seen: every index 0..N-1 as often as every other (as many runs), one
+ * N and one fingerprint, every pane before a _shard line that counts
+ * it.  Inputs with no _shard line at all (a run without --shard, or of
+ * an older window) merge as they always did, unchecked; a mix of both
+ * is refused.  Merge writes none: its output is one process's.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -45,6 +57,14 @@ struct pane {
 	size_t seq;        /* read order: a pane given twice names both */
 };
 
+/* A _shard line: the end of one run's output of one shard. */
+struct trailer {
+	uint32_t index, of;
+	char run[33];
+	size_t file;
+	uint64_t lineno;
+};
+
 static struct {
 	struct buf all;
 	struct pane *p;
@@ -57,6 +77,16 @@ static struct {
 	size_t shape_file;
 	uint64_t shape_line;
 	bool stats;
+	struct path sh_index, sh_of, sh_panes, sh_run;
+	struct trailer *t;
+	size_t nt, capt;
+	/* the input being read: its name, panes since its last _shard
+	 * line (the first of them at line seg_line), _shard lines */
+	const char *in_name;
+	uint64_t seg_panes, seg_line, in_trailers, last_trailer;
+	/* the first input that ended without a _shard line */
+	char *bare;
+	uint64_t bare_panes;
 } m;
 
 static _Noreturn void merge_usage(const struct cli_verb *v)
@@ -71,8 +101,11 @@ static _Noreturn void merge_usage(const struct cli_verb *v)
 "  -h, --help            show this help\n"
 "      --version         show the version\n"
 "\n"
-"Exit status: 0 done, 2 trouble (a line that is not a pane, or a pane\n"
-"given twice).  See window(1).\n");
+"The outputs of --shard runs end with a _shard line, by which merge\n"
+"refuses a shard left out, cut short or run with other options.\n"
+"\n"
+"Exit status: 0 done, 2 trouble (a line that is not a pane, a pane\n"
+"given twice, shards that are not one run's whole set).  See window(1).\n");
 	cli_examples(stdout, v->examples);
 	exit(EXIT_OK);
 }
@@ -135,15 +168,128 @@ static void shape_of(const struct line *ln, struct buf *b)
 	}
 }
 
+/* Its index in m.names, which holds each input's name once. */
+static size_t name_index(const char *name)
+{
+	if (!m.nnames || strcmp(m.names[m.nnames - 1], name) != 0) {
+		m.names = xgrow(m.names, &m.capnames, m.nnames,
+				sizeof *m.names, 8);
+		m.names[m.nnames++] = xstrdup(name);
+	}
+	return m.nnames - 1;
+}
+
+/* A line of one member, "_shard" (the last one, as jq, when repeated). */
+static bool shard_line(const struct line *ln)
+{
+	if (m.rec.nmembers == 0)
+		return false;
+	for (size_t i = 0; i < m.rec.nmembers; i++)
+		if (!scan_string_equals(ln->p + m.rec.members[i].key,
+					m.rec.members[i].key_len, "_shard", 6))
+			return false;
+	return true;
+}
+
+static _Noreturn void bad_trailer(const struct line *ln, const char *name,
+				  const char *what)
+{
+	merge_stop("%s:%" PRIu64 ": not a _shard line of window --shard: %s",
+		   name, ln->lineno, what);
+}
+
+static uint64_t trailer_u64(const struct path *pa, const struct line *ln,
+			    const char *name, const char *what)
+{
+	const char *v, *why;
+	size_t len;
+	char num[24], *e;
+	if (path_lookup_record(pa, &m.rec, &v, &len, &why) != PATH_FOUND ||
+	    len == 0 || len >= sizeof num || *v < '0' || *v > '9' ||
+	    (len > 1 && *v == '0'))
+		bad_trailer(ln, name, what);
+	memcpy(num, v, len);
+	num[len] = '\0';
+	errno = 0;
+	uint64_t u = strtoull(num, &e, 10);
+	if (*e || errno)
+		bad_trailer(ln, name, what);
+	return u;
+}
+
+/* The _shard line that ends one run's output in this input: it must
+ * count the panes before it, back to the input's start or its last
+ * _shard line. */
+static void take_trailer(const struct line *ln, const char *name)
+{
+	struct trailer t = {0};
+	const struct scan_member *sm = &m.rec.members[m.rec.nmembers - 1];
+	struct scan_record in = {0};
+	struct scan_error se;
+	size_t vend = scan_skip(ln->p, ln->len, sm->val);
+	if (scan_record(&in, ln->p + sm->val, vend - sm->val, &se) != 0) {
+		scan_record_free(&in);
+		bad_trailer(ln, name, "its value is no object");
+	}
+	for (size_t i = 0; i < in.nmembers; i++) {
+		const char *k = in.p + in.members[i].key;
+		size_t kl = in.members[i].key_len;
+		if (!scan_string_equals(k, kl, "index", 5) &&
+		    !scan_string_equals(k, kl, "of", 2) &&
+		    !scan_string_equals(k, kl, "panes", 5) &&
+		    !scan_string_equals(k, kl, "run", 3)) {
+			scan_record_free(&in);
+			bad_trailer(ln, name, "a member other than index, "
+				    "of, panes and run");
+		}
+	}
+	scan_record_free(&in);
+	uint64_t index = trailer_u64(&m.sh_index, ln, name, "no .index");
+	uint64_t of = trailer_u64(&m.sh_of, ln, name, "no .of");
+	uint64_t panes = trailer_u64(&m.sh_panes, ln, name, "no .panes");
+	const char *v, *why;
+	size_t len;
+	if (of == 0 || of > 65536 || index >= of) /* --shard's bounds */
+		bad_trailer(ln, name, "want index < of <= 65536");
+	if (path_lookup_record(&m.sh_run, &m.rec, &v, &len, &why) !=
+		    PATH_FOUND || len != 34 || v[0] != '"' ||
+	    strspn(v + 1, "0123456789abcdef") < 32 || v[33] != '"')
+		bad_trailer(ln, name, "no .run of 32 hex digits");
+	if (panes != m.seg_panes)
+		merge_stop("%s:%" PRIu64 ": the _shard line of shard %" PRIu64
+			   " of %" PRIu64 " counts %" PRIu64 " pane%s, and %"
+			   PRIu64 " come%s before it: a pane lost, added or "
+			   "out of its place", name, ln->lineno, index, of,
+			   panes, panes == 1 ? "" : "s", m.seg_panes,
+			   m.seg_panes == 1 ? "s" : "");
+	t.index = (uint32_t)index;
+	t.of = (uint32_t)of;
+	memcpy(t.run, v + 1, 32);
+	t.file = name_index(name);
+	t.lineno = ln->lineno;
+	m.t = xgrow(m.t, &m.capt, m.nt, sizeof *m.t, 16);
+	m.t[m.nt++] = t;
+	m.seg_panes = 0;
+	m.in_trailers++;
+	m.last_trailer = ln->lineno;
+}
+
 static void take(const struct line *ln, const char *name)
 {
 	char msg[512];
 	bool is_json;
 	cli_stats.records_in++;
+	m.in_name = name;
 	/* a torn last line is no pane, even when it parses */
 	if (cli_line_fault(ln, LINES_DEFAULT_MAX, NULL, &m.rec, true,
 			   &is_json, msg, sizeof msg))
 		merge_stop("%s:%" PRIu64 ": %s", name, ln->lineno, msg);
+	if (shard_line(ln)) {
+		take_trailer(ln, name);
+		return;
+	}
+	if (m.seg_panes++ == 0)
+		m.seg_line = ln->lineno;
 	struct pane pn = {0};
 	pn.start = time_member(&m.start, ln, name, "no .window.start time");
 	pn.end = time_member(&m.end, ln, name, "no .window.end time");
@@ -165,12 +311,7 @@ static void take(const struct line *ln, const char *name)
 		pn.koff = pn.off + (size_t)(v - ln->p);
 		pn.klen = len;
 	}
-	if (!m.nnames || strcmp(m.names[m.nnames - 1], name) != 0) {
-		m.names = xgrow(m.names, &m.capnames, m.nnames,
-				sizeof *m.names, 8);
-		m.names[m.nnames++] = xstrdup(name);
-	}
-	pn.file = m.nnames - 1;
+	pn.file = name_index(name);
 	pn.lineno = ln->lineno;
 	if (m.n == 0) {
 		shape_of(ln, &m.shape);
@@ -229,6 +370,106 @@ static void parse_path(struct path *pa, const char *src)
 		cli_die(EXIT_TROUBLE, "internal: bad path %s", src);
 }
 
+/* The end of one input: panes after its last _shard line are the output
+ * of a run cut short; an input without one is remembered. */
+static void input_end(void)
+{
+	if (m.in_trailers && m.seg_panes)
+		merge_stop("%s:%" PRIu64 ": %" PRIu64 " pane%s after the last "
+			   "_shard line (line %" PRIu64 ") and none after "
+			   "them: the output of a shard's run cut short",
+			   m.in_name, m.seg_line, m.seg_panes,
+			   m.seg_panes == 1 ? "" : "s", m.last_trailer);
+	if (!m.in_trailers && !m.bare) {
+		m.bare = xstrdup(m.in_name);
+		m.bare_panes = m.seg_panes;
+	}
+	m.seg_panes = m.in_trailers = 0;
+}
+
+/*
+ * With _shard lines: one N and one run of options, no input without a
+ * _shard line, every index of 0..N-1 there (check_set, before the panes
+ * are compared), then every index ended as many runs as every other
+ * (check_runs, after: a pane seen twice says better which input was
+ * given twice), so that no shard, and no run of a shard resumed with
+ * --state, is missing or given twice.
+ */
+static void check_set(void)
+{
+	if (!m.nt)
+		return;
+	const struct trailer *t0 = &m.t[0];
+	if (m.bare)
+		merge_stop("%s: ends without a _shard line (%" PRIu64
+			   " pane%s), where %s:%" PRIu64 " has one: the "
+			   "output of a shard cut short, or of a run without "
+			   "--shard; give the whole outputs of one command "
+			   "line's shards", m.bare, m.bare_panes,
+			   m.bare_panes == 1 ? "" : "s", m.names[t0->file],
+			   t0->lineno);
+	for (size_t i = 1; i < m.nt; i++) {
+		const struct trailer *t = &m.t[i];
+		if (t->of != t0->of)
+			merge_stop("%s:%" PRIu64 ": a shard of %" PRIu32
+				   ", and %s:%" PRIu64 " one of %" PRIu32
+				   ": the shards of other command lines",
+				   m.names[t->file], t->lineno, t->of,
+				   m.names[t0->file], t0->lineno, t0->of);
+		if (memcmp(t->run, t0->run, 32) != 0)
+			merge_stop("%s:%" PRIu64 ": shard %" PRIu32 " of a run "
+				   "with other window options than %s:%" PRIu64
+				   "'s shard %" PRIu32 " (run %.32s, not %.32s):"
+				   " merge the shards of one command line",
+				   m.names[t->file], t->lineno, t->index,
+				   m.names[t0->file], t0->lineno, t0->index,
+				   t->run, t0->run);
+	}
+	uint64_t *runs = xcalloc(t0->of, sizeof *runs);
+	for (size_t i = 0; i < m.nt; i++)
+		runs[m.t[i].index]++;
+	for (uint32_t i = 0; i < t0->of; i++) {
+		if (!runs[i]) {
+			free(runs);
+			merge_stop("shard %" PRIu32 " of %" PRIu32 " is missing:"
+				   " no input has its _shard line; give the "
+				   "outputs of all %" PRIu32 " shards", i,
+				   t0->of, t0->of);
+		}
+	}
+	free(runs);
+}
+
+static void check_runs(void)
+{
+	if (!m.nt)
+		return;
+	const struct trailer *t0 = &m.t[0];
+	uint64_t *runs = xcalloc(t0->of, sizeof *runs);
+	size_t *last = xcalloc(t0->of, sizeof *last);
+	for (size_t i = 0; i < m.nt; i++) {
+		runs[m.t[i].index]++;
+		last[m.t[i].index] = i;
+	}
+	for (uint32_t i = 1; i < t0->of; i++) {
+		if (runs[i] == runs[0])
+			continue;
+		uint32_t more = runs[i] > runs[0] ? i : 0;
+		const struct trailer *t = &m.t[last[more]];
+		uint64_t a = runs[more], b = runs[more ? 0 : i];
+		free(runs);
+		free(last);
+		merge_stop("%s:%" PRIu64 ": the _shard line of run %" PRIu64
+			   " of shard %" PRIu32 " of %" PRIu32 ", and shard %"
+			   PRIu32 " has %" PRIu64 ": a run's output left out "
+			   "or given twice (each shard runs every batch)",
+			   m.names[t->file], t->lineno, a, more, t0->of,
+			   more ? 0 : i, b);
+	}
+	free(runs);
+	free(last);
+}
+
 int window_merge(const struct cli_verb *v, int argc, char **argv)
 {
 	enum { O_STATS = 256, O_VERSION };
@@ -252,10 +493,24 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 	parse_path(&m.end, ".window.\"end\"");
 	parse_path(&m.key, ".key");
 	parse_path(&m.index, ".pane.index");
-	if (cli_each_line(argv + optind, LINES_DEFAULT_MAX, take, NULL, err,
-			  sizeof err) != 0)
-		merge_stop("%s", err);
+	parse_path(&m.sh_index, "._shard.index");
+	parse_path(&m.sh_of, "._shard.of");
+	parse_path(&m.sh_panes, "._shard.panes");
+	parse_path(&m.sh_run, "._shard.run");
+	/* one input at a time: each ends whole, an empty one too */
+	static char dash[] = "-";
+	char **files = argv + optind, *stdin_only[] = {dash, NULL};
+	if (!*files)
+		files = stdin_only;
+	for (; *files; files++) {
+		char *one[] = {*files, NULL};
+		m.in_name = strcmp(*files, "-") == 0 ? "<stdin>" : *files;
+		if (cli_each_line(one, LINES_DEFAULT_MAX, take, input_end, err,
+				  sizeof err) != 0)
+			merge_stop("%s", err);
+	}
 	cli_progress_done();
+	check_set();
 	if (m.n > 1)
 		qsort(m.p, m.n, sizeof *m.p, pane_sort);
 	for (size_t i = 1; i < m.n; i++)
@@ -266,6 +521,7 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 				m.p[i].lineno, m.names[m.p[i - 1].file],
 				m.p[i - 1].lineno, (int)m.p[i].len,
 				m.all.p + m.p[i].off);
+	check_runs();
 	for (size_t i = 0; i < m.n; i++) {
 		cli_out_line(m.all.p + m.p[i].off, m.p[i].len);
 		cli_stats.records_out++;
@@ -285,5 +541,11 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 	path_free(&m.end);
 	path_free(&m.key);
 	path_free(&m.index);
+	path_free(&m.sh_index);
+	path_free(&m.sh_of);
+	path_free(&m.sh_panes);
+	path_free(&m.sh_run);
+	free(m.t);
+	free(m.bare);
 	return EXIT_OK;
 }

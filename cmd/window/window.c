@@ -258,9 +258,11 @@ static void usage(int status)
 "                          re-run of the batch that wrote the state starts\n"
 "                          from the state before it (on the same input,\n"
 "                          or exit 2)\n"
-"      --shard I/N         handle only the groups of shard I of N\n"
+"      --shard I/N         handle only the groups of shard I of N; the\n"
+"                          output ends with a _shard line for window merge\n"
 "      --partition I/N     the input is partition I of N (partition(1)):\n"
-"                          all of it is shard I's, which is checked\n"
+"                          all of it is shard I's, which is checked; a\n"
+"                          _shard line ends the output too\n"
 "      --time-unit UNIT    epoch numbers are s (default), ms, us or ns\n"
 "      --dlq FILE          dead-letter bad records instead of stopping\n"
 "      --max-line SIZE     longest accepted line (default 64M)\n"
@@ -1751,6 +1753,86 @@ static void state_load(void)
 
 /* ---- the end ---- */
 
+/*
+ * The last line of a --shard or --partition run that ends well:
+ *
+ *   {"_shard":{"index":I,"of":N,"panes":K,"run":"<32 hex digits>"}}
+ *
+ * K is the panes this output holds; run an XXH3-128 fingerprint of every
+ * option that shapes a pane, in a canonical form (durations as
+ * nanoseconds, an --offset as its place in the step, p50(.x) as
+ * p(.x, 0.5)), so that their order and spelling do not matter.  window
+ * merge checks by it that the shards are all there, each whole, and of
+ * one command line.  A run that stopped (exit 2) writes none: what it
+ * wrote is not vouched for.  Not part of run: the index, which differs
+ * from shard to shard, and what leaves the panes as they are (--late,
+ * --dlq, --stats, -j, --batch).
+ */
+static void put_str(struct buf *b, const char *s)
+{
+	buf_addf(b, " %zu:%s", strlen(s), s);
+}
+
+static uint64_t gcd_u64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+static void shard_trailer(void)
+{
+	static const char *kinds[] = {"tumble", "slide", "session"};
+	struct buf b = {0};
+	int64_t step = opt.kind == SLIDE ? opt.step : opt.size, off = 0;
+	if (opt.kind != SESSION && !opt.cal && step > 0)
+		off = ((opt.offset % step) + step) % step;
+	buf_addf(&b, "window-shard-run 1 %s size=%" PRId64 " step=%" PRId64
+		 " gap=%" PRId64 " offset=%" PRId64 " lateness=%" PRId64,
+		 kinds[opt.kind], opt.cal ? 0 : opt.size, opt.step, opt.gap,
+		 off, opt.lateness);
+	if (opt.cal) {
+		buf_addf(&b, " calendar=%d/%" PRId64 " week_start=%d tz",
+			 (int)opt.calu.unit, opt.calu.n, opt.calu.week_start);
+		put_str(&b, opt.tz ? opt.tz : "UTC");
+	}
+	buf_addf(&b, " unit=%d delay=%" PRId64 " emit=%s state=%d "
+		 "partition=%d keys=%d max_line=%zu of=%" PRIu32 " -t",
+		 (int)opt.unit, opt.delay_given ? opt.delay : -1,
+		 opt.update ? "update" : "final", opt.state_path != NULL,
+		 opt.shard.whole, (int)run.keys, opt.max_line, opt.shard.n);
+	put_str(&b, expr_source(opt.time));
+	for (size_t k = 0; k < opt.ngroups; k++) {
+		buf_adds(&b, " -g");
+		put_str(&b, expr_source(opt.groups[k]));
+	}
+	for (size_t k = 0; k < opt.naggs; k++) {
+		const struct agg_spec *a = &opt.aggs[k];
+		bool pct = a->fn == AGG_P50 || a->fn == AGG_P90 ||
+			   a->fn == AGG_P99 || a->fn == AGG_PCT;
+		uint64_t g = pct ? gcd_u64(a->q_num, a->q_den) : 1;
+		buf_adds(&b, " --agg");
+		put_str(&b, a->name);
+		buf_addf(&b, " fn=%d", pct ? (int)AGG_PCT : (int)a->fn);
+		put_str(&b, a->e ? expr_source(a->e) : "");
+		if (pct)
+			buf_addf(&b, " q=%" PRIu64 "/%" PRIu64, a->q_num / g,
+				 a->q_den / g);
+	}
+	char hex[33];
+	value_fp_hex(value_fp(b.p, b.len), hex);
+	buf_reset(&b);
+	buf_addf(&b, "{\"_shard\":{\"index\":%" PRIu32 ",\"of\":%" PRIu32
+		 ",\"panes\":%" PRIu64 ",\"run\":\"%s\"}}", opt.shard.i,
+		 opt.shard.n, run.panes, hex);
+	cli_out_line(b.p, b.len);
+	buf_free(&b);
+}
+
+
 static void fire_all(void)
 {
 	run.nbatch = 0;
@@ -1800,6 +1882,8 @@ static _Noreturn void finish(int status)
 		fire_all();
 	else if (status == EXIT_OK && batch_mode() && wm_get(run.wm, &w))
 		advance(w); /* the batch is over: W is its newest time */
+	if (status == EXIT_OK && opt.shard.n)
+		shard_trailer(); /* after the last pane, before the commit */
 	cli_progress_done();
 	cli_out_commit();
 	cli_side_close(&run.late);
