@@ -153,7 +153,7 @@ J
 	run window --tumble 1m -t .t -g .g --shard 1/2 in.ndjson
 	assert_success
 	assert_line --index 0 '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"c","count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
-	assert_line --index 1 --regexp '^\{"_shard":\{"index":1,"of":2,"panes":1,"run":"[0-9a-f]{32}"\}\}$'
+	assert_line --index 1 --regexp '^\{"_shard":\{"index":1,"of":2,"panes":1,"run":"[0-9a-f]{32}","input":"[0-9a-f]{32}"\}\}$'
 	# the stopped shard writes no _shard line: window merge refuses it
 	run window --tumble 1m -t .t -g .g --shard 0/2 in.ndjson
 	assert_failure 2
@@ -183,7 +183,7 @@ J
 	printf '{"t":%d,"g":%d}\n' 1 1 2 2 3 3 4 4 5 5 6 6 > in.ndjson
 	run window --tumble 1h -t .t -g .g --delay 1s --state s0 --shard 0/2 in.ndjson
 	assert_success
-	assert_output --regexp '^\{"_shard":\{"index":0,"of":2,"panes":0,"run":"[0-9a-f]{32}"\}\}$'
+	assert_output --regexp '^\{"_shard":\{"index":0,"of":2,"panes":0,"run":"[0-9a-f]{32}","input":"[0-9a-f]{32}"\}\}$'
 	# the same file for shard 1: shard 0's open windows would fire there
 	run window --tumble 1h -t .t -g .g --delay 1s --state s0 --shard 1/2 in.ndjson
 	assert_failure 2

@@ -19,15 +19,28 @@ shards() {
 	for ((i = 0; i < n; i++)); do $W "$@" --shard $i/$n in > s$i; done
 }
 
-@test "a --shard run ends with one _shard line: its index, N, its panes and the run's fingerprint" {
+@test "a --shard run ends with one _shard line: its index, N, its panes, the run's fingerprint and its input's" {
 	shards 2
 	for i in 0 1; do
 		run tail -n 1 s$i
-		assert_output --regexp "^\{\"_shard\":\{\"index\":$i,\"of\":2,\"panes\":$(grep -c '"window"' s$i),\"run\":\"[0-9a-f]{32}\"\}\}$"
+		assert_output --regexp "^\{\"_shard\":\{\"index\":$i,\"of\":2,\"panes\":$(grep -c '"window"' s$i),\"run\":\"[0-9a-f]{32}\",\"input\":\"[0-9a-f]{32}\"\}\}$"
 	done
 	# one fingerprint for both, and nothing else but panes before it
 	assert_equal "$(tail -qn 1 s0 s1 | jq -r ._shard.run | sort -u | wc -l)" 1
+	assert_equal "$(tail -qn 1 s0 s1 | jq -r ._shard.input | sort -u | wc -l)" 1
 	assert_equal "$(grep -c _shard s0 s1 | tr '\n' ' ')" "s0:1 s1:1 "
+}
+
+@test "window merge refuses a --shard run over other input: every shard reads every record" {
+	shards 3
+	head -n 6 in > less
+	$W --shard 1/3 less > other
+	refused "window: other:4: shard 1 of 3 read other input than shard 0: every --shard reads the same records, run by run; give the outputs of one run's shards" \
+		window merge s0 other s2
+	# the same lines from a compressed file, or on more threads, are the same input
+	zstd -q -c in > in.zst
+	$W --shard 1/3 -j 3 in.zst > same
+	window merge s0 same s2 | cmp - <($W in)
 }
 
 @test "window merge refuses a shard left out" {
@@ -43,15 +56,15 @@ shards() {
 @test "window merge refuses a shard cut short at a line's end, and an empty one" {
 	shards 2
 	head -n 1 s1 > cut
-	refused "window: cut: ends without a _shard line (1 pane), where s0:3 has one: the output of a shard cut short, or of a run without --shard; give the whole outputs of one command line's shards" \
+	refused "window: cut: ends without a _shard line (1 pane), where s0:3 has one: the output of a shard cut short, of a run without --shard or of an older window; give the whole outputs of one command line's shards" \
 		window merge s0 cut
 	: > empty
-	refused "window: empty: ends without a _shard line (0 panes), where s0:3 has one: the output of a shard cut short, or of a run without --shard; give the whole outputs of one command line's shards" \
+	refused "window: empty: ends without a _shard line (0 panes), where s0:3 has one: the output of a shard cut short, of a run without --shard or of an older window; give the whole outputs of one command line's shards" \
 		window merge s0 s1 empty
 	# from a pipe too
 	run sh -c 'cat cut | window merge s0 -'
 	assert_failure 2
-	assert_output "window: <stdin>: ends without a _shard line (1 pane), where s0:3 has one: the output of a shard cut short, or of a run without --shard; give the whole outputs of one command line's shards"
+	assert_output "window: <stdin>: ends without a _shard line (1 pane), where s0:3 has one: the output of a shard cut short, of a run without --shard or of an older window; give the whole outputs of one command line's shards"
 }
 
 @test "window merge refuses a _shard line that does not count the panes before it" {
@@ -108,7 +121,7 @@ shards() {
 @test "window merge refuses inputs with _shard lines beside inputs without" {
 	shards 2
 	$W in > whole
-	refused "window: whole: ends without a _shard line (7 panes), where s0:3 has one: the output of a shard cut short, or of a run without --shard; give the whole outputs of one command line's shards" \
+	refused "window: whole: ends without a _shard line (7 panes), where s0:3 has one: the output of a shard cut short, of a run without --shard or of an older window; give the whole outputs of one command line's shards" \
 		window merge s0 whole
 	# without any _shard line, as before: unchecked (a missing shard unseen)
 	grep -hv _shard s0 > bare0

@@ -61,6 +61,7 @@ struct pane {
 struct trailer {
 	uint32_t index, of;
 	char run[33];
+	char input[33]; /* "": none (--partition) */
 	size_t file;
 	uint64_t lineno;
 };
@@ -77,7 +78,7 @@ static struct {
 	size_t shape_file;
 	uint64_t shape_line;
 	bool stats;
-	struct path sh_index, sh_of, sh_panes, sh_run;
+	struct path sh_index, sh_of, sh_panes, sh_run, sh_input;
 	struct trailer *t;
 	size_t nt, capt;
 	/* the input being read: its name, panes since its last _shard
@@ -217,6 +218,22 @@ static uint64_t trailer_u64(const struct path *pa, const struct line *ln,
 	return u;
 }
 
+/* A member of 32 lowercase hex digits, into out (33 bytes); false when
+ * it is absent or otherwise. */
+static bool hex_member(const struct path *pa, char *out)
+{
+	const char *v, *why;
+	size_t len;
+	out[0] = '\0';
+	if (path_lookup_record(pa, &m.rec, &v, &len, &why) != PATH_FOUND ||
+	    len != 34 || v[0] != '"' ||
+	    strspn(v + 1, "0123456789abcdef") < 32 || v[33] != '"')
+		return false;
+	memcpy(out, v + 1, 32);
+	out[32] = '\0';
+	return true;
+}
+
 /* The _shard line that ends one run's output in this input: it must
  * count the panes before it, back to the input's start or its last
  * _shard line. */
@@ -237,10 +254,11 @@ static void take_trailer(const struct line *ln, const char *name)
 		if (!scan_string_equals(k, kl, "index", 5) &&
 		    !scan_string_equals(k, kl, "of", 2) &&
 		    !scan_string_equals(k, kl, "panes", 5) &&
-		    !scan_string_equals(k, kl, "run", 3)) {
+		    !scan_string_equals(k, kl, "run", 3) &&
+		    !scan_string_equals(k, kl, "input", 5)) {
 			scan_record_free(&in);
 			bad_trailer(ln, name, "a member other than index, "
-				    "of, panes and run");
+				    "of, panes, run and input");
 		}
 	}
 	scan_record_free(&in);
@@ -251,10 +269,12 @@ static void take_trailer(const struct line *ln, const char *name)
 	size_t len;
 	if (of == 0 || of > 65536 || index >= of) /* --shard's bounds */
 		bad_trailer(ln, name, "want index < of <= 65536");
-	if (path_lookup_record(&m.sh_run, &m.rec, &v, &len, &why) !=
-		    PATH_FOUND || len != 34 || v[0] != '"' ||
-	    strspn(v + 1, "0123456789abcdef") < 32 || v[33] != '"')
+	if (!hex_member(&m.sh_run, t.run))
 		bad_trailer(ln, name, "no .run of 32 hex digits");
+	if (!hex_member(&m.sh_input, t.input) &&
+	    path_lookup_record(&m.sh_input, &m.rec, &v, &len, &why) ==
+		    PATH_FOUND)
+		bad_trailer(ln, name, "an .input not of 32 hex digits");
 	if (panes != m.seg_panes)
 		merge_stop("%s:%" PRIu64 ": the _shard line of shard %" PRIu64
 			   " of %" PRIu64 " counts %" PRIu64 " pane%s, and %"
@@ -264,7 +284,6 @@ static void take_trailer(const struct line *ln, const char *name)
 			   m.seg_panes == 1 ? "s" : "");
 	t.index = (uint32_t)index;
 	t.of = (uint32_t)of;
-	memcpy(t.run, v + 1, 32);
 	t.file = name_index(name);
 	t.lineno = ln->lineno;
 	m.t = xgrow(m.t, &m.capt, m.nt, sizeof *m.t, 16);
@@ -403,9 +422,9 @@ static void check_set(void)
 	if (m.bare)
 		merge_stop("%s: ends without a _shard line (%" PRIu64
 			   " pane%s), where %s:%" PRIu64 " has one: the "
-			   "output of a shard cut short, or of a run without "
-			   "--shard; give the whole outputs of one command "
-			   "line's shards", m.bare, m.bare_panes,
+			   "output of a shard cut short, of a run without "
+			   "--shard or of an older window; give the whole "
+			   "outputs of one command line's shards", m.bare, m.bare_panes,
 			   m.bare_panes == 1 ? "" : "s", m.names[t0->file],
 			   t0->lineno);
 	for (size_t i = 1; i < m.nt; i++) {
@@ -416,7 +435,8 @@ static void check_set(void)
 				   ": the shards of other command lines",
 				   m.names[t->file], t->lineno, t->of,
 				   m.names[t0->file], t0->lineno, t0->of);
-		if (memcmp(t->run, t0->run, 32) != 0)
+		if (memcmp(t->run, t0->run, 32) != 0 ||
+		    !t->input[0] != !t0->input[0])
 			merge_stop("%s:%" PRIu64 ": shard %" PRIu32 " of a run "
 				   "with other window options than %s:%" PRIu64
 				   "'s shard %" PRIu32 " (run %.32s, not %.32s):"
@@ -438,6 +458,14 @@ static void check_set(void)
 		}
 	}
 	free(runs);
+}
+
+static int by_index_input(const void *a, const void *b)
+{
+	const struct trailer *x = a, *y = b;
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	return strcmp(x->input, y->input);
 }
 
 static void check_runs(void)
@@ -468,6 +496,27 @@ static void check_runs(void)
 	}
 	free(runs);
 	free(last);
+	if (!t0->input[0])
+		return; /* --partition: each read its own records */
+	struct trailer *c = xmalloc(m.nt * sizeof *c);
+	memcpy(c, m.t, m.nt * sizeof *c);
+	qsort(c, m.nt, sizeof *c, by_index_input);
+	size_t k = m.nt / t0->of; /* runs of each shard */
+	for (size_t i = k; i < m.nt; i++) {
+		const struct trailer *t = &c[i], *z = &c[i % k];
+		if (strcmp(t->input, z->input) == 0)
+			continue;
+		const char *name = m.names[t->file];
+		uint64_t line = t->lineno;
+		uint32_t ti = t->index, zi = z->index;
+		free(c);
+		merge_stop("%s:%" PRIu64 ": shard %" PRIu32 " of %" PRIu32
+			   " read other input than shard %" PRIu32 "%s: every "
+			   "--shard reads the same records, run by run; give "
+			   "the outputs of one run's shards", name, line, ti,
+			   t0->of, zi, k == 1 ? "" : " in one of its runs");
+	}
+	free(c);
 }
 
 int window_merge(const struct cli_verb *v, int argc, char **argv)
@@ -497,6 +546,7 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 	parse_path(&m.sh_of, "._shard.of");
 	parse_path(&m.sh_panes, "._shard.panes");
 	parse_path(&m.sh_run, "._shard.run");
+	parse_path(&m.sh_input, "._shard.input");
 	/* one input at a time: each ends whole, an empty one too */
 	static char dash[] = "-";
 	char **files = argv + optind, *stdin_only[] = {dash, NULL};
@@ -545,6 +595,7 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 	path_free(&m.sh_of);
 	path_free(&m.sh_panes);
 	path_free(&m.sh_run);
+	path_free(&m.sh_input);
 	free(m.t);
 	free(m.bare);
 	return EXIT_OK;

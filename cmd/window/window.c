@@ -180,6 +180,10 @@ static struct {
 	bool foreign; /* this record belongs to another --shard */
 	char *desc;
 	size_t desc_base; /* desc's length before its " shard=I/N" */
+	/* --shard: a digest of the lines read, in order, for the _shard
+	 * line (input_feed); every shard of one run reads the same */
+	unsigned char *in_buf;
+	size_t in_n;
 	struct state_gen gen; /* the batch, and the state it started from */
 	enum value_keys keys; /* TEXT: a state from before times were
 			       * instants, kept so (STATE_VERSION) */
@@ -708,6 +712,43 @@ static void advance(int64_t now)
 	}
 }
 
+/* ---- the input a shard read ---- */
+
+/*
+ * Every --shard reads every record (--partition only its own), so the
+ * shards of one run read the same lines, and their _shard lines say so
+ * by a digest of them: each line's XXH3-64, taken in prep, appended in
+ * input order to a block that starts with the digest so far, and the
+ * block folded into it (value_fp) when full.  Little-endian, so that
+ * hosts of either byte order agree.
+ */
+#define IN_HASHES 4096
+
+static bool shard_reads_all(void)
+{
+	return opt.shard.n && !opt.shard.whole;
+}
+
+static void input_fold(void)
+{
+	if (!run.in_buf) {
+		run.in_buf = xcalloc(1, 16 + 8 * IN_HASHES);
+		run.in_n = 16;
+	}
+	struct fp128 fp = value_fp(run.in_buf, run.in_n);
+	le64_put(run.in_buf, fp.lo);
+	le64_put(run.in_buf + 8, fp.hi);
+	run.in_n = 16;
+}
+
+static void input_feed(uint64_t h)
+{
+	if (!run.in_buf || run.in_n == 16 + 8 * IN_HASHES)
+		input_fold();
+	le64_put(run.in_buf + run.in_n, h);
+	run.in_n += 8;
+}
+
 /* ---- records: prep, on any thread ---- */
 
 /*
@@ -979,7 +1020,7 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	struct worker *c = wctx;
 	struct slot *s = slot;
 	bool is_json;
-	if (run.gen.batch)
+	if (run.gen.batch || shard_reads_all())
 		s->line = state_gen_line(ln->p, ln->len);
 	const char *fault = cli_line_fault(ln, opt.max_line, "--max-line",
 					   &c->cw.rec, true, &is_json, c->msg,
@@ -1349,6 +1390,8 @@ static void apply(const struct line *ln, const char *name, void *slot)
 	run.arrival++;
 	if (run.gen.batch) /* so a replay on other input is refused */
 		state_gen_input(&run.gen, s->line, ln->len);
+	if (shard_reads_all())
+		input_feed(s->line.h);
 	/* A record without a group key is shard 0's to report. */
 	run.foreign = !cli_shard_keyless(&opt.shard);
 	if (s->kind == P_FAULT) {
@@ -1756,9 +1799,11 @@ static void state_load(void)
 /*
  * The last line of a --shard or --partition run that ends well:
  *
- *   {"_shard":{"index":I,"of":N,"panes":K,"run":"<32 hex digits>"}}
+ *   {"_shard":{"index":I,"of":N,"panes":K,"run":"<hex>","input":"<hex>"}}
  *
- * K is the panes this output holds; run an XXH3-128 fingerprint of every
+ * input (--shard only) the digest of the lines read (input_feed), the
+ * same in every shard of one run; K is the panes this output holds; run
+ * an XXH3-128 fingerprint of every
  * option that shapes a pane, in a canonical form (durations as
  * nanoseconds, an --offset as its place in the step, p50(.x) as
  * p(.x, 0.5)), so that their order and spelling do not matter.  window
@@ -1826,10 +1871,21 @@ static void shard_trailer(void)
 	value_fp_hex(value_fp(b.p, b.len), hex);
 	buf_reset(&b);
 	buf_addf(&b, "{\"_shard\":{\"index\":%" PRIu32 ",\"of\":%" PRIu32
-		 ",\"panes\":%" PRIu64 ",\"run\":\"%s\"}}", opt.shard.i,
+		 ",\"panes\":%" PRIu64 ",\"run\":\"%s\"", opt.shard.i,
 		 opt.shard.n, run.panes, hex);
+	if (shard_reads_all()) {
+		input_fold();
+		struct fp128 in;
+		in.lo = le64_get(run.in_buf);
+		in.hi = le64_get(run.in_buf + 8);
+		value_fp_hex(in, hex);
+		buf_addf(&b, ",\"input\":\"%s\"", hex);
+	}
+	buf_adds(&b, "}}");
 	cli_out_line(b.p, b.len);
 	buf_free(&b);
+	free(run.in_buf);
+	run.in_buf = NULL;
 }
 
 
