@@ -102,6 +102,12 @@ shards() {
 		assert_failure 2
 		assert_output --partial 'with other window options'
 	done
+	# calendar bounds written with --tz UTC are "+00:00", without it "Z"
+	window --tumble 1w -t .t --shard 0/2 in > w0
+	window --tumble 1w -t .t --tz UTC --shard 1/2 in > w1
+	run window merge w0 w1
+	assert_failure 2
+	assert_output --partial 'with other window options'
 	window -g .g -t .t --tumble 1m --agg 'm=count()' --shard 1/2 in > other
 	run window merge s0 other
 	assert_failure 2

@@ -1842,7 +1842,9 @@ static void shard_trailer(void)
 	if (opt.cal) {
 		buf_addf(&b, " calendar=%d/%" PRId64 " week_start=%d tz",
 			 (int)opt.calu.unit, opt.calu.n, opt.calu.week_start);
-		put_str(&b, opt.tz ? opt.tz : "UTC");
+		/* without --tz bounds are written as UTC's "Z", with
+		 * --tz UTC as "+00:00": two spellings of one pane */
+		put_str(&b, opt.tz ? opt.tz : "");
 	}
 	buf_addf(&b, " unit=%d delay=%" PRId64 " emit=%s state=%d "
 		 "partition=%d keys=%d max_line=%zu of=%" PRIu32 " -t",
