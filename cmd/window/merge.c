@@ -81,8 +81,9 @@ static struct {
 	struct path sh_index, sh_of, sh_panes, sh_run, sh_input;
 	struct trailer *t;
 	size_t nt, capt;
-	/* the input being read: its name, panes since its last _shard
-	 * line (the first of them at line seg_line), _shard lines */
+	/* the input being read: its name (as lines_name says it), panes
+	 * since its last _shard line (the first of them at line
+	 * seg_line), _shard lines */
 	const char *in_name;
 	uint64_t seg_panes, seg_line, in_trailers, last_trailer;
 	/* the first input that ended without a _shard line */
@@ -298,7 +299,6 @@ static void take(const struct line *ln, const char *name)
 	char msg[512];
 	bool is_json;
 	cli_stats.records_in++;
-	m.in_name = name;
 	/* a torn last line is no pane, even when it parses */
 	if (cli_line_fault(ln, LINES_DEFAULT_MAX, NULL, &m.rec, true,
 			   &is_json, msg, sizeof msg))
@@ -555,9 +555,10 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 	for (; *files; files++) {
 		char *one[] = {*files, NULL};
 		m.in_name = strcmp(*files, "-") == 0 ? "<stdin>" : *files;
-		if (cli_each_line(one, LINES_DEFAULT_MAX, take, input_end, err,
+		if (cli_each_line(one, LINES_DEFAULT_MAX, take, NULL, err,
 				  sizeof err) != 0)
 			merge_stop("%s", err);
+		input_end(); /* read whole: an I/O error is said as such */
 	}
 	cli_progress_done();
 	check_set();
