@@ -424,8 +424,9 @@ static void check_set(void)
 			   " pane%s), where %s:%" PRIu64 " has one: the "
 			   "output of a shard cut short, of a run without "
 			   "--shard or of an older window; give the whole "
-			   "outputs of one command line's shards", m.bare, m.bare_panes,
-			   m.bare_panes == 1 ? "" : "s", m.names[t0->file],
+			   "outputs of one command line's shards", m.bare,
+			   m.bare_panes, m.bare_panes == 1 ? "" : "s",
+			   m.names[t0->file],
 			   t0->lineno);
 	for (size_t i = 1; i < m.nt; i++) {
 		const struct trailer *t = &m.t[i];
@@ -437,10 +438,11 @@ static void check_set(void)
 				   m.names[t0->file], t0->lineno, t0->of);
 		if (memcmp(t->run, t0->run, 32) != 0 ||
 		    !t->input[0] != !t0->input[0])
-			merge_stop("%s:%" PRIu64 ": shard %" PRIu32 " of a run "
-				   "with other window options than %s:%" PRIu64
-				   "'s shard %" PRIu32 " (run %.32s, not %.32s):"
-				   " merge the shards of one command line",
+			merge_stop("%s:%" PRIu64 ": shard %" PRIu32 " of a "
+				   "run with other window options than "
+				   "%s:%" PRIu64 "'s shard %" PRIu32 " (run "
+				   "%.32s, not %.32s): merge the shards of one "
+				   "command line",
 				   m.names[t->file], t->lineno, t->index,
 				   m.names[t0->file], t0->lineno, t0->index,
 				   t->run, t0->run);
@@ -451,9 +453,10 @@ static void check_set(void)
 	for (uint32_t i = 0; i < t0->of; i++) {
 		if (!runs[i]) {
 			free(runs);
-			merge_stop("shard %" PRIu32 " of %" PRIu32 " is missing:"
-				   " no input has its _shard line; give the "
-				   "outputs of all %" PRIu32 " shards", i,
+			merge_stop("shard %" PRIu32 " of %" PRIu32 " is "
+				   "missing: no input has its _shard line; "
+				   "give the outputs of all %" PRIu32 " shards",
+				   i,
 				   t0->of, t0->of);
 		}
 	}
