@@ -160,6 +160,10 @@ shards() {
 	run window merge s0 s1 s2
 	assert_success
 	refute_output --partial _shard
+	# --stats: every line read is a pane written or a _shard line
+	window merge --stats s0 s1 s2 2> st > /dev/null
+	run jq -c '[.records_in, .records_out, .shard_lines]' st
+	assert_output '[10,7,3]'
 	printf 'nope\n' >> in
 	run $W --shard 0/2 in
 	assert_failure 2

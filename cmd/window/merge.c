@@ -112,6 +112,15 @@ static _Noreturn void merge_usage(const struct cli_verb *v)
 	exit(EXIT_OK);
 }
 
+/* records_in counts the _shard lines too, which are no pane: said, so
+ * that records_in is records_out + shard_lines. */
+static void print_stats(void)
+{
+	char extra[64];
+	snprintf(extra, sizeof extra, ",\"shard_lines\":%zu", m.nt);
+	cli_stats_print(extra);
+}
+
 /* A stop on the input (a line that is no pane, a pane given twice, an
  * input that cannot be read): the message, and --stats as every tool
  * says it at such a stop. */
@@ -125,7 +134,7 @@ merge_stop(const char *fmt, ...)
 	va_end(ap);
 	cli_warn("%s", msg);
 	if (m.stats)
-		cli_stats_print(NULL);
+		print_stats();
 	cli_exit(EXIT_TROUBLE);
 }
 
@@ -581,7 +590,7 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 		cli_stats.records_out++;
 	}
 	if (m.stats)
-		cli_stats_print(NULL);
+		print_stats();
 	cli_out_close();
 	buf_free(&m.all);
 	buf_free(&m.shape);
