@@ -1817,9 +1817,9 @@ static void commit_pending(void)
 	state_save();
 }
 
-/* Run CMD on the pending batch (lib/feed.h); its exit status (or
- * 128+signal), or -1 when it exited 0 without reading the whole batch
- * and --allow-unread was not given. */
+/* Run CMD on the pending batch (lib/feed.h); its wait(2) status (0:
+ * exited 0), or -1 when it exited 0 without reading the whole batch and
+ * --allow-unread was not given. */
 static int run_cmd(char **cmd)
 {
 	char num[32], err[512];
@@ -1852,14 +1852,18 @@ static int do_run(char **args, int nargs, char **cmd)
 					 "(--allow-unread for a command that may "
 					 "ignore its input)", st.pending_batch,
 					 cmd[0]);
-			else
-				cli_warn("batch %" PRIu64 ": %s exited with "
-					 "status %d; left pending",
-					 st.pending_batch, cmd[0], rc);
+			else {
+				char how[96];
+				feed_status_describe(rc, how, sizeof how);
+				cli_warn("batch %" PRIu64 ": %s %s; left "
+					 "pending", st.pending_batch, cmd[0],
+					 how);
+			}
 			/* the counts still go out: batches committed
 			 * before this one are done */
-			status = rc == EXIT_TEMPFAIL ? EXIT_TEMPFAIL
-						     : EXIT_TROUBLE;
+			status = feed_status_exited(rc, EXIT_TEMPFAIL)
+					 ? EXIT_TEMPFAIL
+					 : EXIT_TROUBLE;
 			break;
 		}
 		commit_pending();

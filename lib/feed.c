@@ -1,4 +1,4 @@
-#define _GNU_SOURCE /* pipe2 */
+#define _GNU_SOURCE /* pipe2, sigabbrev_np */
 #include "feed.h"
 
 #include <errno.h>
@@ -28,7 +28,7 @@ struct feed {
 	int wfd, rfd;  /* the pipe: our write end, our copy of the read end */
 	int dogfd;     /* write end of the watchdog's pipe */
 	bool reaped;   /* the command has exited: status is its status */
-	int status;
+	int status;    /* its wait(2) status word */
 	uint64_t unread;
 	const char *name;
 };
@@ -112,8 +112,31 @@ static int reap(struct feed *f, int flags, char *err, size_t errlen)
 	if (r == 0)
 		return 0;
 	f->reaped = true;
-	f->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	f->status = st;
 	return 1;
+}
+
+void feed_status_describe(int wstatus, char *buf, size_t len)
+{
+	if (WIFEXITED(wstatus)) {
+		snprintf(buf, len, "exited with status %d",
+			 WEXITSTATUS(wstatus));
+		return;
+	}
+	if (WIFSIGNALED(wstatus)) {
+		int sig = WTERMSIG(wstatus);
+		const char *abbrev = sigabbrev_np(sig);
+		snprintf(buf, len, "was killed by signal %d (%s%s)%s", sig,
+			 abbrev ? "SIG" : "", abbrev ? abbrev : "unknown",
+			 WCOREDUMP(wstatus) ? ", core dumped" : "");
+		return;
+	}
+	snprintf(buf, len, "ended with wait status %#x", (unsigned)wstatus);
+}
+
+bool feed_status_exited(int wstatus, int code)
+{
+	return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == code;
 }
 
 pid_t feed_guard_start(int *dogfd, int hold, char *err, size_t errlen)

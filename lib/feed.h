@@ -53,11 +53,21 @@ int feed_write(struct feed *f, const void *data, size_t n, char *err,
 
 /*
  * End of input: close the pipe, wait for the command, free f.  Returns
- * its exit status (128 + signal number when a signal ended it), or -1 on
- * error; *unread is the number of bytes it never read (left in the pipe
- * or never taken).  Commit only on 0 with *unread == 0.
+ * its wait(2) status word as waitpid gave it (0: exited 0; read it with
+ * WIFEXITED and the rest, or feed_status_describe), or -1 on error;
+ * *unread is the number of bytes it never read (left in the pipe or
+ * never taken).  Commit only on 0 with *unread == 0.  The word, not an
+ * exit code with 128 + signal folded in: a command killed by SIGKILL
+ * and one that exited 137 are different stories for the user.
  */
 int feed_finish(struct feed *f, uint64_t *unread, char *err, size_t errlen);
+
+/* A wait(2) status in words, for a message: "exited with status 3" or
+ * "was killed by signal 9 (SIGKILL)" (", core dumped" when it did). */
+void feed_status_describe(int wstatus, char *buf, size_t len);
+
+/* The command exited (not killed) with this exit code. */
+bool feed_status_exited(int wstatus, int code);
 
 /*
  * The watchdog alone, for a tool that runs its commands itself (dlq

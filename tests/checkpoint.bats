@@ -141,6 +141,19 @@ batch 1
 J
 }
 
+@test "run says a command killed by a signal was killed, not that it exited 128 + the signal" {
+	three > in.ndjson
+	run checkpoint run -s s in.ndjson -- sh -c 'cat > /dev/null; kill -9 $$'
+	assert_failure 2
+	assert_output 'checkpoint: batch 1: sh was killed by signal 9 (SIGKILL); left pending'
+	run checkpoint run -s s in.ndjson -- sh -c 'cat > /dev/null; exit 137'
+	assert_failure 2
+	assert_output 'checkpoint: batch 1: sh exited with status 137; left pending'
+	run checkpoint run -s s in.ndjson -- sh -c 'cat > /dev/null; kill -TERM $$'
+	assert_failure 2
+	assert_output 'checkpoint: batch 1: sh was killed by signal 15 (SIGTERM); left pending'
+}
+
 @test "run --stats says its counts when a batch fails too" {
 	three > in.ndjson
 	run checkpoint run -s s -n 2 --until-empty --stats in.ndjson -- sh -c 'cat > /dev/null; [ $IDEM_BATCH = 1 ]'

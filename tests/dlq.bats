@@ -319,6 +319,16 @@ J
 	cmp before bad.ndjson
 }
 
+@test "a replay whose command was killed says the signal, not an exit status of 128 + it" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	cp bad.ndjson before
+	run dlq replay bad.ndjson -- sh -c 'cat > /dev/null; kill -TERM $$'
+	assert_failure 2
+	assert_output 'dlq: sh was killed by signal 15 (SIGTERM); nothing removed from bad.ndjson'
+	cmp before bad.ndjson
+}
+
 @test "a record that fails again comes back with retry_count + 1, then is parked" {
 	orders > in.ndjson
 	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
@@ -934,6 +944,18 @@ J
 	assert_success
 	run why bad.ndjson
 	assert_output '["command_failed","sh exited with status 4 after 1 attempt",0,true]'
+}
+
+@test "retry says a command killed by a signal was killed, and retries it even when 128 + the signal is --permanent" {
+	run sh -c 'printf "{\"a\":1}\n" | dlq retry --permanent 137 --retries 1 --backoff 1ms..1ms --dlq bad.ndjson -- sh -c "cat > /dev/null; kill -9 \$\$"'
+	assert_success
+	run why bad.ndjson
+	assert_output '["command_failed","sh was killed by signal 9 (SIGKILL) after 2 attempts",0,true]'
+	rm bad.ndjson
+	run sh -c 'printf "{\"a\":1}\n" | dlq retry --permanent 137 --retries 1 --backoff 1ms..1ms --dlq bad.ndjson -- sh -c "cat > /dev/null; exit 137"'
+	assert_success
+	run why bad.ndjson
+	assert_output '["command_failed","sh exited with status 137 after 1 attempt",0,true]'
 }
 
 @test "retry kills an attempt past --timeout" {

@@ -491,7 +491,7 @@ txlog_table() {
 	assert_failure 2
 	assert_output - <<'E'
 txlog: tbl: no version 9 (newest is 2)
-reconcile: txlog:tbl@9: txlog cat failed (exit 2)
+reconcile: txlog:tbl@9: txlog cat exited with status 2
 E
 }
 

@@ -402,7 +402,7 @@ group_killed() {
 	run group_killed checkpoint run -s ck d
 	assert_output - <<'OUT'
 2
-checkpoint: batch 1: sh exited with status 137; left pending
+checkpoint: batch 1: sh was killed by signal 9 (SIGKILL); left pending
 OUT
 	run sh -c 'checkpoint read -s ck d | wc -l'
 	assert_output 20000
@@ -411,7 +411,7 @@ OUT
 	run group_killed dlq replay q
 	assert_output - <<'OUT'
 2
-dlq: sh exited with status 137; nothing removed from q
+dlq: sh was killed by signal 9 (SIGKILL); nothing removed from q
 OUT
 	run sh -c 'wc -l < q'
 	assert_output 20000

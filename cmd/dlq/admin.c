@@ -395,8 +395,9 @@ static void collect(struct pending *p, const char *path)
 		cli_die(EXIT_TROUBLE, "%s", err);
 }
 
-/* Feed the originals to cmd: its exit status, or -1 when it exited 0
- * without reading all of them (--allow-unread: that is fine). */
+/* Feed the originals to cmd: its wait(2) status (0: exited 0), or -1
+ * when it exited 0 without reading all of them (--allow-unread: that is
+ * fine). */
 static int run_replay(char **cmd, const struct pending *p, bool allow_unread,
 		      uint64_t *unread)
 {
@@ -696,10 +697,14 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 				 "unread; nothing removed from %s "
 				 "(--allow-unread for a command that may ignore "
 				 "its input)", cmd[0], unread, p.out.len, path);
-		else
-			cli_warn("%s exited with status %d; nothing removed "
-				 "from %s", cmd[0], rc, path);
-		return rc == EXIT_TEMPFAIL ? EXIT_TEMPFAIL : EXIT_TROUBLE;
+		else {
+			char how[96];
+			feed_status_describe(rc, how, sizeof how);
+			cli_warn("%s %s; nothing removed from %s", cmd[0], how,
+				 path);
+		}
+		return feed_status_exited(rc, EXIT_TEMPFAIL) ? EXIT_TEMPFAIL
+							      : EXIT_TROUBLE;
 	}
 	commit_replay(path, &p);
 	return EXIT_OK;

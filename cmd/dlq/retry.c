@@ -3,7 +3,8 @@
  * stdout passed on), retrying a failure after an exponential backoff
  * (MIN, 2 MIN, 4 MIN ... capped at MAX; with --jitter a uniform draw in
  * [0, that], "full jitter"), and dead-letter the record after its last
- * failure with the exit status and the last line of CMD's stderr.
+ * failure with how it ended (its exit status, or the signal that killed
+ * it) and the last line of CMD's stderr.
  *
  * With -j N up to N records are in flight; outputs leave in input order:
  * the jobs form a window in input order and only the oldest one is ever
@@ -65,7 +66,7 @@ struct job {
 	uint64_t unread;  /* bytes of the record the last attempt never took */
 	size_t in_off;
 	struct buf stdout_buf, err_line, err_tail;
-	int status; /* last exit status, 128+sig, or -1 timed out */
+	int status; /* last wait(2) status, -1 timed out, -2 unread */
 	bool ok;
 };
 
@@ -189,10 +190,13 @@ static void start(struct job *j)
 	rt.attempts++;
 }
 
+/* --permanent names exit codes: a command killed by a signal is
+ * retried, even when 128 + the signal is one of them (137 is an exit
+ * code; SIGKILL is not). */
 static bool is_permanent(int status)
 {
 	for (size_t k = 0; k < opt.npermanent; k++)
-		if (opt.permanent[k] == status)
+		if (feed_status_exited(status, opt.permanent[k]))
 			return true;
 	return false;
 }
@@ -256,7 +260,7 @@ static void reap_status(struct job *j, int st)
 		ended(j, -1);
 		return;
 	}
-	ended(j, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	ended(j, st);
 }
 
 static void reap(struct job *j)
@@ -437,9 +441,11 @@ static bool settle_head(void)
 			buf_addf(&msg, "%s exited 0 without reading its record "
 				 "(%" PRIu64 " bytes unread; --allow-unread if "
 				 "it may)", opt.cmd[0], j->unread);
-		else
-			buf_addf(&msg, "%s exited with status %d", opt.cmd[0],
-				 j->status);
+		else {
+			char how[96];
+			feed_status_describe(j->status, how, sizeof how);
+			buf_addf(&msg, "%s %s", opt.cmd[0], how);
+		}
 		buf_addf(&msg, " after %u attempt%s", j->attempt,
 			 j->attempt == 1 ? "" : "s");
 		if (j->err_line.len) {

@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "dlq.h"
 #include "expr.h"
+#include "feed.h"
 #include "fpset.h"
 #include "jsonw.h"
 #include "lines.h"
@@ -1091,12 +1092,12 @@ static void txlog_wait(void)
 		if (waitpid(kids[i].pid, &st, 0) < 0)
 			cli_die(EXIT_TROUBLE, "%s: %s", kids[i].what,
 				strerror(errno));
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			cli_die(EXIT_TROUBLE, "%s: txlog cat failed (%s %d)",
-				kids[i].what,
-				WIFEXITED(st) ? "exit" : "signal",
-				WIFEXITED(st) ? WEXITSTATUS(st)
-					      : WTERMSIG(st));
+		if (st != 0) {
+			char how[96];
+			feed_status_describe(st, how, sizeof how);
+			cli_die(EXIT_TROUBLE, "%s: txlog cat %s",
+				kids[i].what, how);
+		}
 	}
 	nkids = 0;
 }
