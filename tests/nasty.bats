@@ -120,16 +120,14 @@ watermark: exit=0 out=3 |
 window: exit=0 out=3 | 
 dlq: exit=0 out=3 | 
 reconcile: exit=1 out=3 | 
-txlog: exit=0 out=3 | 
+txlog: exit=2 out=0 | txlog: big.ndjson:2: column .v: 1e400 does not fit double: out of range; nothing committed
 checkpoint: exit=0 out=3 | 
 E
-	# the bytes pass through unchanged, and the table keeps the number
+	# the bytes pass through unchanged; no Delta type holds 1e400, so
+	# the integer column it would widen to double refuses it, as a
+	# column it starts does
 	run dedup -k .v big.ndjson
 	assert_line --index 1 '{"k":2,"t":2000,"v":1e400}'
-	txlog init tb --infer > /dev/null
-	txlog append tb big.ndjson
-	run txlog cat tb --where 'k = 2'
-	assert_output '{"k":2,"t":2000,"v":1e400}'
 	corpus x '{"k":2,"t":2000,"v":-0}'$'\n' > negz.ndjson
 	run dedup -k .v negz.ndjson
 	assert_line --index 1 '{"k":2,"t":2000,"v":-0}'

@@ -133,6 +133,60 @@ mk() {
 	assert_output '["decimal(38,0)",{"delta.typeChanges":[{"fromType":"long","toType":"decimal(38,0)"}]}]'
 }
 
+@test "--infer gives a column no type that changes a value: a fraction after an integer no double holds is refused, naming both" {
+	txlog init t --infer
+	refused 'txlog: stdin:2: column .v: 1.5 would make it double, which does not hold its integer 9007199254740993 (a double holds it as 9007199254740992); give the column a decimal(P,S) type with room for both (txlog init --schema FILE); nothing committed' \
+		sh -c 'printf "%s\n" "{\"v\":9007199254740993}" "{\"v\":1.5}" | txlog append t'
+	# the other order, and a big integer after any fraction
+	refused 'txlog: stdin:2: column .v: 9007199254740993 does not fit double: a double holds it as 9007199254740992 (a decimal(P,S) column keeps every digit); nothing committed' \
+		sh -c 'printf "%s\n" "{\"v\":1.5}" "{\"v\":9007199254740993}" | txlog append t'
+	refused 'txlog: stdin:2: column .v: 12345678901234567891 does not fit double: a double holds it as 12345678901234567168 (a decimal(P,S) column keeps every digit); nothing committed' \
+		sh -c 'printf "%s\n" "{\"v\":0.1}" "{\"v\":12345678901234567891}" | txlog append t'
+	# in an array, after an int widened to long, past 64 bits
+	refused 'txlog: stdin:1: column .a[]: 1.5 would make it double, which does not hold its integer 9007199254740993 (a double holds it as 9007199254740992); give the column a decimal(P,S) type with room for both (txlog init --schema FILE); nothing committed' \
+		sh -c 'echo "{\"a\":[1,9007199254740993,1.5]}" | txlog append t'
+	refused 'txlog: stdin:2: column .v: 1.5 does not fit decimal(38,0): more digits after the point than its scale (inferred for an integer past 64 bits; give the column a decimal(P,S) type with room for both: txlog init --schema FILE); nothing committed' \
+		sh -c 'printf "%s\n" "{\"v\":12345678901234567891}" "{\"v\":1.5}" | txlog append t'
+	# a value the widened or inferred type cannot hold is not let in
+	refused 'txlog: stdin:2: column .v: 1e400 does not fit double: out of range; nothing committed' \
+		sh -c 'printf "%s\n" "{\"v\":1}" "{\"v\":1e400}" | txlog append t'
+	refused 'txlog: stdin:2: column .v: 1e400 does not fit double: out of range; nothing committed' \
+		sh -c 'printf "%s\n" "{\"v\":null}" "{\"v\":1e400}" | txlog append t'
+	run txlog schema t
+	assert_output '{"type":"struct","fields":[]}'
+	# integers a double holds widen to it: 2^53, 10^18, -2^63, -0
+	printf '%s\n' '{"v":9007199254740992}' '{"v":1000000000000000000}' \
+		'{"v":-9223372036854775808}' '{"v":-0}' '{"v":0.1}' | txlog append t
+	run sh -c "txlog schema t | jq -c '[.fields[] | .type]'"
+	assert_output '["double"]'
+}
+
+@test "a new column of a --merge-schema write widens to double only while a double holds its integers" {
+	txlog init t --infer
+	echo '{"a":1}' | txlog append t
+	refused 'txlog: stdin:2: column .w: 0.5 would make it double, which does not hold its integer 9007199254740993 (a double holds it as 9007199254740992); give the column a decimal(P,S) type with room for both (txlog init --schema FILE); nothing committed' \
+		sh -c 'printf "%s\n" "{\"w\":9007199254740993}" "{\"w\":0.5}" | txlog append t --merge-schema'
+	# an integer column of the log widened to long in this write too
+	refused 'txlog: stdin:2: column .a: 0.5 would make it double, which does not hold its integer 9007199254740993 (a double holds it as 9007199254740992); give the column a decimal(P,S) type with room for both (txlog init --schema FILE); nothing committed' \
+		sh -c 'printf "%s\n" "{\"a\":9007199254740993}" "{\"a\":0.5}" | txlog append t --merge-schema'
+	run sh -c "txlog schema t | jq -c '[.fields[] | .type]'"
+	assert_output '["integer"]'
+}
+
+@test "a double or float column takes a number only when it holds it at the number's own digits" {
+	echo '{"type":"struct","fields":[{"name":"d","type":"double","nullable":true,"metadata":{}},{"name":"f","type":"float","nullable":true,"metadata":{}}]}' > d.json
+	txlog init t --schema d.json
+	printf '%s\n' '{"d":0.1,"f":0.1}' '{"d":9223372036854775808,"f":16777216}' \
+		'{"d":5e-324,"f":3.4028235e38}' '{"d":1.7976931348623157e308}' \
+		'{"d":134.36424411240122,"f":-0}' '{"d":0.29999999999999999}' | txlog append t
+	refused 'txlog: stdin:1: column .d: 0.30000000000000001 does not fit double: a double holds it as 0.29999999999999999 (a decimal(P,S) column keeps every digit); nothing committed' \
+		sh -c 'echo "{\"d\":0.30000000000000001}" | txlog append t'
+	refused 'txlog: stdin:1: column .f: 16777217 does not fit float: a float holds it as 16777216 (a decimal(P,S) column keeps every digit); nothing committed' \
+		sh -c 'echo "{\"f\":16777217}" | txlog append t'
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 6
+}
+
 @test "a value of the wrong type is refused and nothing is committed" {
 	mk
 	run sh -c 'echo "{\"id\":4,\"day\":\"a\",\"v\":\"x\"}" | txlog append t'

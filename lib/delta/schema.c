@@ -74,6 +74,7 @@ void ds_free(struct ds_type *t)
 	free(t->name);
 	free(t->raw);
 	free(t->key);
+	free(t->inexact);
 	free(t);
 }
 
@@ -87,6 +88,8 @@ struct ds_type *ds_copy(const struct ds_type *t)
 	c->raw = t->raw ? xstrdup(t->raw) : NULL;
 	c->key = t->key ? xstrdup(t->key) : NULL;
 	c->contains_null = t->contains_null;
+	c->inferred = t->inferred;
+	c->inexact = t->inexact ? xstrdup(t->inexact) : NULL;
 	c->elem = ds_copy(t->elem);
 	if (t->nfields) {
 		c->fields = xcalloc(t->nfields, sizeof *c->fields);
@@ -472,9 +475,11 @@ static struct ds_type *infer(const char *p, size_t n)
 		 * find a long column stuck */
 		enum dt_kind k = is_integer_text(p, n) ? int_kind(p, n)
 						       : DT_DOUBLE;
-		return prim(k >= DT_DOUBLE    ? k
-			    : k <= DT_INTEGER ? DT_INTEGER
-					      : DT_LONG);
+		struct ds_type *t = prim(k >= DT_DOUBLE    ? k
+					 : k <= DT_INTEGER ? DT_INTEGER
+							   : DT_LONG);
+		t->inferred = true; /* check() notes an inexact value */
+		return t;
 	}
 	}
 }
@@ -699,42 +704,87 @@ static bool is_base64(const char *p, size_t n)
 	return ok;
 }
 
+/* The significant digits of the JSON number p[0..n) (leading and
+ * trailing zeros not counted: 0 for a zero); *exp set when it has an
+ * exponent. */
+static size_t sig_digits(const char *p, size_t n, bool *exp)
+{
+	size_t first = 0, last = 0, k = 0, i = 0;
+	bool seen = false;
+	*exp = false;
+	for (; i < n; i++) {
+		char c = p[i];
+		if (c == 'e' || c == 'E') {
+			*exp = true;
+			break;
+		}
+		if (c < '0' || c > '9')
+			continue;
+		k++;
+		if (c != '0') {
+			if (!seen)
+				first = k;
+			seen = true;
+			last = k;
+		}
+	}
+	return seen ? last - first + 1 : 0;
+}
+
+/*
+ * Does a double (a float when is_float) hold the number p[0..n) as
+ * written: written back to as many significant digits as p has, does
+ * the nearest one give p again?  0.1 and 9223372036854775808 do;
+ * 9007199254740993 does not (a double holds it as 9007199254740992, and
+ * every reader gives that back).  held gets what it holds, spelled so.
+ * NULL when it holds it, else a reason.  A number of at most 15 digits
+ * (a float: 6) and no exponent always comes back (DBL_DIG, FLT_DIG).
+ */
+static const char *binary_holds(bool is_float, const char *p, size_t n,
+				char *held, size_t heldlen)
+{
+	bool exp;
+	size_t k = sig_digits(p, n, &exp);
+	if (k == 0 || (!exp && n <= 38 && k <= (is_float ? 6u : 15u)))
+		return NULL;
+	char tmp[512];
+	if (n >= sizeof tmp)
+		return "too many digits";
+	memcpy(tmp, p, n);
+	tmp[n] = '\0';
+	/* by the type's own rounding: 3.4028235e38, Java's spelling of
+	 * Float.MAX_VALUE, rounds to it; a double's FLT_MAX bound refused
+	 * it */
+	double v = is_float ? strtof(tmp, NULL) : strtod(tmp, NULL);
+	if (isinf(v))
+		return "out of range";
+	/* 1e-400 is read as 0 by every reader, where an exact compare
+	 * (--where x > 0) holds it above 0 */
+	if (v == 0)
+		return "too small: it rounds to 0";
+	char back[600];
+	snprintf(back, sizeof back, "%.*g", (int)k, v);
+	if (value_number_compare(back, strlen(back), p, n) == 0)
+		return NULL;
+	snprintf(held, heldlen, "a %s holds it as %s",
+		 is_float ? "float" : "double", back);
+	return held;
+}
+
+static const char past_scale[] = "more digits after the point than its scale";
+
 /*
  * Why the number at p[0..n) does not fit a float, double or
  * decimal(P,S) column, or NULL: a float or double holds the number's
- * magnitude (1e39 is no float), a decimal holds at most S digits after
- * the point and P - S before it, exactly.
+ * magnitude (1e39 is no float) and its digits (binary_holds), a decimal
+ * holds at most S digits after the point and P - S before it, exactly.
+ * held: room for a reason that names the value held instead.
  */
 static const char *number_fits(const struct ds_type *t, const char *p,
-			       size_t n)
+			       size_t n, char *held, size_t heldlen)
 {
-	char tmp[512];
-	if (t->kind != DT_DECIMAL) {
-		/* at most 38 characters and no exponent: below 1e38, which
-		 * a float holds (no strtod on the record path) */
-		if (n <= 38 && !memchr(p, 'e', n) && !memchr(p, 'E', n))
-			return NULL;
-		if (n >= sizeof tmp)
-			return "too many digits";
-		memcpy(tmp, p, n);
-		tmp[n] = '\0';
-		/* by the type's own rounding: 3.4028235e38, Java's
-		 * spelling of Float.MAX_VALUE, rounds to it; a double's
-		 * FLT_MAX bound refused it */
-		double v = t->kind == DT_FLOAT ? strtof(tmp, NULL)
-					       : strtod(tmp, NULL);
-		if (isinf(v))
-			return "out of range";
-		/* 1e-400 is read as 0 by every reader, where an exact
-		 * compare (--where x > 0) holds it above 0 */
-		if (v == 0) {
-			const char *e = strpbrk(tmp, "eE");
-			if (strcspn(tmp, "123456789") < (e ? (size_t)(e - tmp)
-							    : n))
-				return "too small: it rounds to 0";
-		}
-		return NULL;
-	}
+	if (t->kind != DT_DECIMAL)
+		return binary_holds(t->kind == DT_FLOAT, p, n, held, heldlen);
 	int prec = 10, scale = 0;
 	if (!t->name || sscanf(t->name, "decimal ( %d , %d )", &prec,
 				&scale) != 2)
@@ -747,7 +797,7 @@ static const char *number_fits(const struct ds_type *t, const char *p,
 	if (d.coef == 0)
 		return NULL;
 	if (d.exp < 0 && -(long)d.exp > scale)
-		return "more digits after the point than its scale";
+		return past_scale;
 	int digits = 0;
 	for (__int128 c = d.coef < 0 ? -d.coef : d.coef; c; c /= 10)
 		digits++;
@@ -760,6 +810,23 @@ bool ds_timestamp_in_range(int64_t sec)
 {
 	/* 0000-01-01T00:00:00Z to 10000-01-01T00:00:00Z */
 	return sec >= -62167219200LL && sec < 253402300800LL;
+}
+
+/* A long this write's evolution made takes the integer p[0..n): note
+ * the first one no double holds, which keeps it from becoming double.
+ * changed NULL (ds_conforms): -1 when there is one to note. */
+static int note_inexact(struct ds_type *t, const char *p, size_t n,
+			bool *changed)
+{
+	char held[8];
+	if (t->kind != DT_LONG || !t->inferred || t->inexact ||
+	    !binary_holds(false, p, n, held, sizeof held))
+		return 0;
+	if (!changed)
+		return -1;
+	t->inexact = xstrndup(p, n);
+	*changed = true;
+	return 0;
 }
 
 static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
@@ -775,7 +842,9 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		*t = *g;
 		free(g);
 		*changed = true;
-		return 0;
+		/* and the value must fit what it suggested: a null
+		 * column's first 1e400 is no double */
+		return check(t, p, n, evolve, changed, path, err, errlen);
 	}
 	if (p[0] == 'n')
 		return 0; /* nullability is the caller's business */
@@ -896,7 +965,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		enum dt_kind need = is_integer_text(p, n) ? int_kind(p, n)
 							  : DT_DOUBLE;
 		if (need <= t->kind)
-			return 0;
+			return note_inexact(t, p, n, changed);
 		if (!evolve) {
 			errbuf_set(err, errlen,
 				"column %s: %.*s does not fit %s "
@@ -905,20 +974,50 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 				p, t->name);
 			return -1;
 		}
+		if (need == DT_DOUBLE && t->inexact) {
+			char held[256];
+			binary_holds(false, t->inexact, strlen(t->inexact),
+				     held, sizeof held);
+			errbuf_set(err, errlen,
+				"column %s: %.*s would make it double, which "
+				"does not hold its integer %.*s (%s); give "
+				"the column a decimal(P,S) type with room for "
+				"both (txlog init --schema FILE)",
+				pname(path), (int)(n > 40 ? 40 : n), p,
+				(int)(strlen(t->inexact) > 40
+					      ? 40 : strlen(t->inexact)),
+				t->inexact, held);
+			return -1;
+		}
+		/* a long or decimal(38,0) from an integer kind: it held
+		 * only what a double holds until now */
 		retype(t, need < DT_INTEGER ? DT_INTEGER : need);
+		t->inferred = true;
 		*changed = true;
-		return 0;
+		/* the value must fit the new type: 1e400 is no double */
+		return check(t, p, n, evolve, changed, path, err, errlen);
 	}
 	case DT_FLOAT:
 	case DT_DOUBLE:
 	case DT_DECIMAL: {
 		if (p[0] != '-' && (p[0] < '0' || p[0] > '9'))
 			return mismatch(t, p, path, err, errlen);
-		const char *why = number_fits(t, p, n);
+		char held[256];
+		const char *why = number_fits(t, p, n, held, sizeof held);
 		if (why) {
+			/* what to give instead, where a type could take it */
+			const char *hint =
+				why == held ? " (a decimal(P,S) column keeps "
+					      "every digit)"
+				: why == past_scale && t->inferred
+					? " (inferred for an integer past 64 "
+					  "bits; give the column a "
+					  "decimal(P,S) type with room for "
+					  "both: txlog init --schema FILE)"
+					: "";
 			errbuf_set(err, errlen, "column %s: %.*s does not fit %s: "
-				"%s", pname(path),
-				(int)(n > 40 ? 40 : n), p, t->name, why);
+				"%s%s", pname(path),
+				(int)(n > 40 ? 40 : n), p, t->name, why, hint);
 			return -1;
 		}
 		return 0;
@@ -1195,11 +1294,13 @@ static int conform(const struct ds_type *t, const char *p, size_t n,
 				break;
 		}
 		*ip = e;
-		if (t->kind >= DT_FLOAT) /* number_fits' fast case */
-			return e - i <= 38 && !exp ? 0
-			       : number_fits(t, p + i, e - i) ? -1 : 0;
-		return (integer ? int_kind(p + i, e - i) : DT_DOUBLE) <= t->kind
-			       ? 0 : -1;
+		char held[8];
+		if (t->kind >= DT_FLOAT) /* binary_holds has a fast case */
+			return number_fits(t, p + i, e - i, held, sizeof held)
+				       ? -1 : 0;
+		if ((integer ? int_kind(p + i, e - i) : DT_DOUBLE) > t->kind)
+			return -1;
+		return note_inexact((struct ds_type *)t, p + i, e - i, NULL);
 	}
 	case DT_STRUCT:
 		return c == '{' ? conform_struct(t, p, n, ip) : -1;

@@ -26,7 +26,10 @@
  * or long when it does not fit, or decimal(38,0) past 64 bits); an
  * integer column meeting a wider integer or a fraction widens (byte <
  * short < integer < long < double, or to decimal(38,0) for an integer
- * past 64 bits);
+ * past 64 bits), but not to double once it took an integer no double
+ * holds (9007199254740993: double has 53 bits), and a double or float
+ * takes only a number it holds at the number's own digits (0.1, not
+ * 9007199254740993);
  * ds_check_widening then refuses what Delta's typeWidening does not
  * allow (long to double).
  * Anything else -- another type, narrowing, renaming -- is refused.
@@ -64,6 +67,14 @@ struct ds_type {
 	bool contains_null;   /* array containsNull / map valueContainsNull */
 	char *raw;            /* DT_OTHER: the type's JSON text */
 	char *key;            /* map: keyType's JSON text, kept as given */
+	/* A number type this write's evolution made (inferred or
+	 * widened), not one read from the log, whose long may hold
+	 * anything: inexact is the first integer it took that no double
+	 * holds ("9007199254740993"), NULL while none.  Such a column
+	 * does not become double (ds_check refuses the fraction): its
+	 * integers would change. */
+	bool inferred;
+	char *inexact;
 };
 
 struct ds_field {
