@@ -112,3 +112,33 @@ E
 {"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T01:00:00Z"},"key":[57],"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
 E
 }
+
+@test "a reconcile summary from before arithmetic in jq programs was exact is refused beside one made now, and compares with its like" {
+	cp "$fx/reconcile-arith.sum" old.sum
+	reconcile summarize -k '[.pct*100|floor]' --sum '.pct*100' "$fx/arith.ndjson" > new.sum
+	run head -1 new.sum
+	assert_output '{"reconcile_summary":2,"key":["[.pct*100|floor]"],"sum":[".pct*100"],"by":null,"buckets":256,"arith":"exact"}'
+	# the same records: the old one's key of 0.57 was [56], another
+	# bucket, which compare reported as a difference
+	run reconcile compare old.sum new.sum
+	assert_failure 2
+	assert_output - <<'E'
+reconcile: old.sum: a summary from before + - * / in jq programs were exact: it is read as it was made, binary floating point; where that rounded (.pct * 100 | floor of 0.57 was 56, is 57) it differs from one made now: summarize again
+reconcile: old.sum: summarized when + - * / in jq programs were binary floating point, new.sum since they are exact: where that rounded, their keys, partitions and sums differ with no difference in the records; summarize old.sum again with this reconcile
+E
+	refused 'reconcile: old.sum: summarized when + - * / in jq programs were binary floating point, new.sum since they are exact: where that rounded, their keys, partitions and sums differ with no difference in the records; summarize old.sum again with this reconcile' \
+		reconcile compare new.sum old.sum
+	# two of before compare as they were made; a merge of them stays
+	# unmarked
+	cp old.sum old2.sum
+	run reconcile compare old.sum old2.sum
+	assert_success
+	assert_line -n 0 --partial 'reconcile: old.sum: a summary from before + - * / in jq programs were exact'
+	reconcile merge old.sum 2> /dev/null > merged.sum
+	run head -1 merged.sum
+	assert_output '{"reconcile_summary":2,"key":["[.pct*100|floor]"],"sum":[".pct*100"],"by":null,"buckets":256}'
+	# a summary whose programs do not compute is as it was
+	reconcile summarize -k '[.pct]' "$fx/arith.ndjson" > plain.sum
+	run head -1 plain.sum
+	assert_output '{"reconcile_summary":2,"key":["[.pct]"],"sum":[],"by":null,"buckets":256}'
+}

@@ -18,6 +18,12 @@
  * figure edited or damaged in transit is refused, as is a summary whose
  * last line is lost.  (Format 1 had none; a merge of those writes none,
  * so the readers of format 1 can read it.)
+ *
+ * A header whose -k, --sum or --by program computes (+ - * /) says
+ * "arith":"exact": before arithmetic in every jq program was exact, such
+ * a program's keys, partitions and sums were binary floating point's
+ * (.pct*100|floor of 0.57 was 56), so a summary without the mark
+ * compares with those like it, never with one that has it.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,6 +31,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "expr.h"
 #include "fpset.h"
 #include "jsonw.h"
 #include "lines.h"
@@ -41,6 +48,23 @@
 /* The format of the summaries read (0: none yet), which a merge of them
  * writes again. */
 static uint64_t format;
+
+/* The summaries read are from before arithmetic was exact (their
+ * programs compute, their header has no mark): a merge of them writes
+ * none either. */
+static bool pre_exact;
+
+/* Whether a -k, --sum or --by program computes: its values depend on
+ * how arithmetic was done. */
+static bool programs_compute(void)
+{
+	bool any = opt.by_src && expr_text_has_arith(opt.by_src);
+	for (size_t k = 0; k < opt.nkeys; k++)
+		any |= expr_text_has_arith(opt.key_src[k]);
+	for (size_t s = 0; s < opt.nsums; s++)
+		any |= expr_text_has_arith(opt.sum_src[s]);
+	return any;
+}
 
 /* The checksum's state, reset; one for the run, in static storage (the
  * static-linking API): XXH3_createState's block, reached only through
@@ -94,6 +118,8 @@ void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
 		buf_adds(&b, "null");
 	buf_adds(&b, ",\"buckets\":");
 	jw_u64(&b, 1u << opt.bucket_bits);
+	if (programs_compute() && !pre_exact)
+		buf_adds(&b, ",\"arith\":\"exact\"");
 	columns_describe(&b); /* absent without them: old summaries match */
 	buf_addc(&b, '}');
 	sum_line(h, &b);
@@ -255,8 +281,35 @@ static size_t strings_of(const char *v, size_t n, const char **list,
 	return count;
 }
 
+/* The header's canonical form, its arith mark left out: a summary from
+ * before the mark has the options of one with it. */
+static void header_canon(const struct scan_record *r, struct buf *canon)
+{
+	struct buf j = {0};
+	char name[16];
+	buf_addc(&j, '{');
+	for (size_t i = 0; i < r->nmembers; i++) {
+		const struct scan_member *m = &r->members[i];
+		if (m->parent != SCAN_TOP)
+			continue;
+		if (m->key_len <= sizeof name &&
+		    scan_string_decode(r->p + m->key, m->key_len, name) == 5 &&
+		    memcmp(name, "arith", 5) == 0)
+			continue;
+		if (j.len > 1)
+			buf_addc(&j, ',');
+		buf_add(&j, r->p + m->key, m->key_len);
+		buf_addc(&j, ':');
+		buf_add(&j, r->p + m->val, m->val_end - m->val);
+	}
+	buf_addc(&j, '}');
+	value_canon_as(canon, VALUE_KEYS_TEXT, j.p, j.len);
+	buf_free(&j);
+}
+
 /* The header: the first one read sets opt's key, sums, by and buckets;
- * every later one must say the same (compared by value). */
+ * every later one must say the same (compared by value), and be from the
+ * same side of exact arithmetic when its programs compute. */
 static void header(struct sumset *set, const struct scan_record *r,
 		   const char *name)
 {
@@ -283,9 +336,13 @@ static void header(struct sumset *set, const struct scan_record *r,
 			 "instants: it is read as it was made, times as text; "
 			 "summarize again to compare them as instants", name);
 	format = f;
+	bool marked = member(r, "arith", &v, &n);
+	if (marked && (n != 7 || memcmp(v, "\"exact\"", 7) != 0))
+		cli_die(EXIT_TROUBLE, "%s:1: not a reconcile summary (arith "
+			"%.*s)", name, (int)(n > 40 ? 40 : n), v);
 	struct buf canon = {0};
 	/* options are text: two columns named by one instant are two */
-	value_canon_as(&canon, VALUE_KEYS_TEXT, r->p, r->n);
+	header_canon(r, &canon);
 	if (first_name) {
 		if (canon.len != first.len ||
 		    memcmp(canon.p, first.p, canon.len) != 0)
@@ -294,6 +351,16 @@ static void header(struct sumset *set, const struct scan_record *r,
 				"--ignore) than %s",
 				name, first_name);
 		buf_free(&canon);
+		if (programs_compute() && !marked != pre_exact)
+			cli_die(EXIT_TROUBLE, "%s: summarized when + - * / in "
+				"jq programs were binary floating point, %s "
+				"since they are exact: where that rounded, "
+				"their keys, partitions and sums differ with "
+				"no difference in the records; summarize %s "
+				"again with this reconcile",
+				pre_exact ? first_name : name,
+				pre_exact ? name : first_name,
+				pre_exact ? first_name : name);
 	} else {
 		first = canon;
 		first_name = xstrdup(name);
@@ -323,6 +390,14 @@ static void header(struct sumset *set, const struct scan_record *r,
 		while ((1ull << bits) < nb)
 			bits++;
 		opt.bucket_bits = bits;
+		pre_exact = programs_compute() && !marked;
+		if (pre_exact)
+			cli_warn("%s: a summary from before + - * / in jq "
+				 "programs were exact: it is read as it was "
+				 "made, binary floating point; where that "
+				 "rounded (.pct * 100 | floor of 0.57 was 56, "
+				 "is 57) it differs from one made now: "
+				 "summarize again", name);
 	}
 	if (!set->bkt)
 		set->bkt = xcalloc((size_t)1 << opt.bucket_bits,
