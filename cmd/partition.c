@@ -16,6 +16,15 @@
  * folder renamed into place and its parent fsynced, so a batch job that
  * dies leaves no DIR to mistake for a finished one.
  *
+ * A run killed by a signal cannot remove its DIR.tmp.XXXXXX; the next
+ * run over DIR does, once it knows for sure that no one writes it: the
+ * writer holds a flock on a file in it, LOCK_FILE, for its whole life
+ * (the kernel lets go when it dies), and the file gets that name only
+ * once it is locked (made under another, locked, renamed), so a folder
+ * holding LOCK_FILE whose lock can be taken is a dead run's.  A folder
+ * without it (a run's first instant, an older partition's, anyone's
+ * folder of that name) is never touched.
+ *
  * Event time.  A shard that sees only its keys would see its own
  * watermark lag.  With -t the partitioner keeps the watermark of the
  * whole input (newest event time - --delay, lib/wm) and, before a record
@@ -41,6 +50,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,6 +75,8 @@
 #define MAX_KEYS 16
 #define PART_BUF_MAX (64u << 10)
 #define PART_BUF_TOTAL (32u << 20) /* all partitions' buffers together */
+#define LOCK_FILE ".partition.lock"  /* in DIR.tmp.XXXXXX: held by its run */
+#define LOCK_FILE_NEW ".partition.lock.new"
 
 static struct {
 	struct expr *keys[MAX_KEYS];
@@ -92,6 +105,7 @@ static struct {
 	struct part *parts;
 	size_t bufsize;
 	char *tmpdir; /* -o: the folder being written, until renamed */
+	int lockfd;   /* its LOCK_FILE, flocked for the run's life, or -1 */
 	struct buf line;
 	struct dlq *dlq;
 	struct wm *wm;
@@ -162,9 +176,205 @@ static void drop_tmpdir(void)
 			 run.tmpdir, i);
 		unlink(name);
 	}
+	char name[PATH_MAX];
+	snprintf(name, sizeof name, "%s/" LOCK_FILE, run.tmpdir);
+	unlink(name);
 	rmdir(run.tmpdir);
 	free(run.tmpdir);
 	run.tmpdir = NULL;
+}
+
+/* This kernel's boot: a flock is known for sure only on the kernel that
+ * holds it (a folder on a file system shared by hosts may have been
+ * written by another's run, whose lock some file systems keep from
+ * this one).  "" when it cannot be read. */
+static void boot_id(char out[64])
+{
+	out[0] = '\0';
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, out, 63);
+	close(fd);
+	out[n > 0 ? n : 0] = '\0';
+}
+
+/* NAME is partition's own: N.ndjson, the numbers it writes. */
+static bool part_file_name(const char *name)
+{
+	size_t d = strspn(name, "0123456789");
+	return d > 0 && d <= 10 && strcmp(name + d, ".ndjson") == 0;
+}
+
+/*
+ * The folder at parent/name, a DIR.tmp.XXXXXX: if it holds LOCK_FILE and
+ * its lock is free, its run is dead: remove what it wrote, then the
+ * folder.  Anything else in it (not partition's) is left, and so is it.
+ */
+static void drop_stale(int parent, const char *shown, const char *name)
+{
+	int dfd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					       O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	int lfd = openat(dfd, LOCK_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat ls, ds, now;
+	/* its lock taken, the lock file still linked (a run that finished
+	 * unlinks it before its rename), the folder still at the name */
+	if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB) != 0 ||
+	    fstat(lfd, &ls) != 0 || ls.st_nlink == 0 ||
+	    fstat(dfd, &ds) != 0 ||
+	    fstatat(parent, name, &now, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    now.st_dev != ds.st_dev || now.st_ino != ds.st_ino) {
+		if (lfd >= 0)
+			close(lfd);
+		close(dfd);
+		return;
+	}
+	/* the run was on this kernel: its free lock says it is gone */
+	char mine[64], its[64];
+	boot_id(mine);
+	ssize_t got = pread(lfd, its, sizeof its - 1, 0);
+	its[got > 0 ? got : 0] = '\0';
+	if (!mine[0] || strcmp(mine, its) != 0) {
+		cli_warn("%s: the unfinished folder of a run on another host "
+			 "or before a reboot, left: its lock says nothing "
+			 "here (remove it if no run writes it)", shown);
+		close(lfd);
+		close(dfd);
+		return;
+	}
+	/* two passes: anything partition did not write leaves it all */
+	bool foreign = false;
+	for (int pass = 0; pass < 2 && !foreign; pass++) {
+		int lister = dup(dfd);
+		DIR *d = lister >= 0 ? fdopendir(lister) : NULL;
+		if (!d) {
+			if (lister >= 0)
+				close(lister);
+			foreign = true;
+			break;
+		}
+		rewinddir(d); /* a dup shares the offset the last pass moved */
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			struct stat fs;
+			const char *nm = e->d_name;
+			if (!strcmp(nm, ".") || !strcmp(nm, "..") ||
+			    !strcmp(nm, LOCK_FILE))
+				continue;
+			if (!part_file_name(e->d_name) ||
+			    fstatat(dfd, e->d_name, &fs,
+				    AT_SYMLINK_NOFOLLOW) != 0 ||
+			    !S_ISREG(fs.st_mode) ||
+			    (pass == 1 && unlinkat(dfd, e->d_name, 0) != 0))
+				foreign = true;
+		}
+		closedir(d);
+	}
+	if (!foreign && unlinkat(dfd, LOCK_FILE, 0) == 0 &&
+	    unlinkat(parent, name, AT_REMOVEDIR) == 0)
+		cli_warn("%s: removed, the unfinished folder of a run that was "
+			 "killed", shown);
+	else
+		cli_warn("%s: the unfinished folder of a run that was killed, "
+			 "left: it holds what partition did not write, or "
+			 "cannot be removed", shown);
+	close(lfd); /* the lock goes last: no one else had it meanwhile */
+	close(dfd);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Remove the DIR.tmp.XXXXXX that dead runs left beside DIR. */
+static void drop_stale_runs(size_t len)
+{
+	const char *slash = NULL;
+	for (size_t i = 0; i < len; i++)
+		if (opt.dir[i] == '/')
+			slash = opt.dir + i;
+	char *parent = slash ? xstrndup(opt.dir, slash == opt.dir
+						 ? 1
+						 : (size_t)(slash - opt.dir))
+			     : xstrdup(".");
+	const char *base = slash ? slash + 1 : opt.dir;
+	size_t blen = len - (size_t)(base - opt.dir);
+	int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = pfd >= 0 ? fdopendir(dup(pfd)) : NULL;
+	struct dirent *e;
+	char **names = NULL;
+	size_t nnames = 0;
+	while (d && (e = readdir(d)) != NULL) {
+		/* BASE.tmp.XXXXXX, as mkdtemp makes them */
+		if (strlen(e->d_name) != blen + 11 ||
+		    strncmp(e->d_name, base, blen) != 0 ||
+		    strncmp(e->d_name + blen, ".tmp.", 5) != 0 ||
+		    strspn(e->d_name + blen + 5, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						 "abcdefghijklmnopqrstuvwxyz"
+						 "0123456789") != 6)
+			continue;
+		names = xreallocarray(names, nnames + 1, sizeof *names);
+		names[nnames++] = xstrdup(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	/* in name order, so what it says does not hang on readdir's */
+	if (nnames)
+		qsort(names, nnames, sizeof *names, name_cmp);
+	for (size_t i = 0; i < nnames; i++) {
+		char shown[PATH_MAX];
+		snprintf(shown, sizeof shown, "%.*s%s", (int)(base - opt.dir),
+			 opt.dir, names[i]);
+		drop_stale(pfd, shown, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	if (pfd >= 0)
+		close(pfd);
+	free(parent);
+}
+
+/*
+ * Make DIR.tmp.XXXXXX and take its lock: LOCK_FILE_NEW made and flocked,
+ * then renamed to LOCK_FILE, so LOCK_FILE is never seen unlocked while
+ * this run lives.  The lock is held till exit (never closed).
+ */
+static void make_tmpdir(size_t len)
+{
+	run.tmpdir = xmalloc(len + 16);
+	snprintf(run.tmpdir, len + 16, "%.*s.tmp.XXXXXX", (int)len, opt.dir);
+	if (!mkdtemp(run.tmpdir)) {
+		int e = errno;
+		free(run.tmpdir);
+		run.tmpdir = NULL;
+		cli_die(EXIT_TROUBLE, "%s: cannot make a folder beside it: %s",
+			opt.dir, strerror(e));
+	}
+	atexit(drop_tmpdir);
+	int dfd = open(run.tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = dfd < 0 ? -1
+			 : openat(dfd, LOCK_FILE_NEW, O_WRONLY | O_CREAT |
+						      O_EXCL | O_CLOEXEC, 0644);
+	char id[64];
+	boot_id(id);
+	if (fd >= 0 && (write_all(fd, id, strlen(id)) != 0 ||
+			flock(fd, LOCK_EX) != 0)) {
+		/* no room, or a file system without locks: no lock
+		 * file, so a later run leaves this folder alone if this
+		 * one is killed */
+		close(fd);
+		unlinkat(dfd, LOCK_FILE_NEW, 0);
+		fd = -2;
+	}
+	if (fd == -1 || (fd >= 0 && renameat(dfd, LOCK_FILE_NEW, dfd,
+					     LOCK_FILE) != 0))
+		cli_die(EXIT_TROUBLE, "%s/" LOCK_FILE ": %s", run.tmpdir,
+			strerror(errno));
+	close(dfd);
+	run.lockfd = fd;
 }
 
 static void open_dir(void)
@@ -191,16 +401,8 @@ static void open_dir(void)
 	size_t len = strlen(opt.dir);
 	while (len > 1 && opt.dir[len - 1] == '/')
 		len--;
-	run.tmpdir = xmalloc(len + 16);
-	snprintf(run.tmpdir, len + 16, "%.*s.tmp.XXXXXX", (int)len, opt.dir);
-	if (!mkdtemp(run.tmpdir)) {
-		int e = errno;
-		free(run.tmpdir);
-		run.tmpdir = NULL;
-		cli_die(EXIT_TROUBLE, "%s: cannot make a folder beside it: %s",
-			opt.dir, strerror(e));
-	}
-	atexit(drop_tmpdir);
+	drop_stale_runs(len);
+	make_tmpdir(len);
 	run.bufsize = PART_BUF_TOTAL / opt.n;
 	if (run.bufsize > PART_BUF_MAX)
 		run.bufsize = PART_BUF_MAX;
@@ -243,7 +445,11 @@ static void close_dir(void)
 	}
 	fault_point("partition.written");
 	int dfd = open(run.tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) != 0)
+	/* the lock file goes before the folder is made durable, so DIR
+	 * never holds it; the lock itself is held till exit, and a folder
+	 * without the file is never taken for a dead run's */
+	if (dfd < 0 || (run.lockfd >= 0 && unlinkat(dfd, LOCK_FILE, 0) != 0) ||
+	    fsync(dfd) != 0)
 		cli_die(EXIT_TROUBLE, "%s: %s", run.tmpdir, strerror(errno));
 	close(dfd);
 	/* the dead letters, held till now so that a run that dies before

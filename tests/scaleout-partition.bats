@@ -428,3 +428,50 @@ streaming() { # MAPPER REDUCER
 	assert_success
 	[ -d p ]
 }
+
+@test "-o: the next run over DIR removes a killed run's folder, and never a live run's, another host's or one it did not make" {
+	printf '{"id":1}\n{"id":2}\n' > ok.ndjson
+	mkfifo feed
+	partition -n 2 -k .id -o p feed &
+	pid=$!
+	exec 5> feed
+	echo '{"id":1}' >&5
+	for i in $(seq 1 50); do ls p.tmp.*/.partition.lock > /dev/null 2>&1 && break; sleep 0.1; done
+	live=$(ls -d p.tmp.*)
+	# a run over DIR while another writes it leaves its folder alone
+	run partition -n 2 -k .id -o p ok.ndjson
+	assert_success
+	assert_output ''
+	[ -d "$live" ]
+	rm -r p
+	kill -KILL "$pid"
+	wait "$pid" || :
+	exec 5>&-
+	# not partition's: no lock file, or a file it did not write
+	mkdir p.tmp.AAAAAA p.tmp.BBBBBB p.tmp.CCCCCC
+	: > p.tmp.AAAAAA/0.ndjson
+	cat /proc/sys/kernel/random/boot_id > p.tmp.BBBBBB/.partition.lock
+	: > p.tmp.BBBBBB/notes.txt
+	echo another-boot > p.tmp.CCCCCC/.partition.lock
+	run partition -n 2 -k .id -o p ok.ndjson
+	assert_success
+	# in name order; the killed run's name is random
+	assert_equal "${#lines[@]}" 3
+	assert_line 'partition: p.tmp.BBBBBB: the unfinished folder of a run that was killed, left: it holds what partition did not write, or cannot be removed'
+	assert_line 'partition: p.tmp.CCCCCC: the unfinished folder of a run on another host or before a reboot, left: its lock says nothing here (remove it if no run writes it)'
+	assert_line "partition: $live: removed, the unfinished folder of a run that was killed"
+	[ ! -e "$live" ]
+	run ls -a p p.tmp.AAAAAA
+	assert_output - <<'E'
+p:
+.
+..
+0.ndjson
+1.ndjson
+
+p.tmp.AAAAAA:
+.
+..
+0.ndjson
+E
+}
