@@ -247,6 +247,24 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 	}
 }
 
+/* Fold a record's time into W, and with --emit say W when it advanced:
+ * a too-late record moves it too (with --idle-clock processing, a
+ * partition found idle at its arrival leaves the minimum), and a W not
+ * said held window(1) downstream behind the --stats watermark. */
+static void observe(struct fp128 part, int64_t t)
+{
+	int64_t w;
+	if (!wm_observe(run.wm, part, t) || !opt.emit)
+		return;
+	wm_get(run.wm, &w);
+	buf_reset(&run.out);
+	buf_adds(&run.out, "{\"_watermark\":");
+	jw_time(&run.out, w);
+	buf_addc(&run.out, '}');
+	cli_out_line(run.out.p, run.out.len);
+	run.emitted++;
+}
+
 static void apply(const struct line *ln, const char *name, void *slot)
 {
 	const struct slot *s = slot;
@@ -288,24 +306,15 @@ static void apply(const struct line *ln, const char *name, void *slot)
 		cli_stats.late++;
 		if (t < wm_sub(w, opt.lateness)) {
 			too_late(ln, name, t, w);
-			wm_observe(run.wm, part, t);
+			observe(part, t);
 			return;
 		}
 	}
 	cli_out_line(ln->p, ln->len);
 	cli_stats.records_out++;
-	bool advanced = wm_observe(run.wm, part, t);
+	observe(part, t);
 	if (how == WM_JUDGE_NEW)
 		new_partition(ln, name, part);
-	if (advanced && opt.emit) {
-		wm_get(run.wm, &w);
-		buf_reset(&run.out);
-		buf_adds(&run.out, "{\"_watermark\":");
-		jw_time(&run.out, w);
-		buf_addc(&run.out, '}');
-		cli_out_line(run.out.p, run.out.len);
-		run.emitted++;
-	}
 }
 
 static int cmp_i64(const void *a, const void *b)

@@ -116,3 +116,17 @@ E
 	assert_failure 2
 	assert_line -n 0 "watermark: --idle-clock: want event or processing, got 'wall'"
 }
+
+@test "--idle-clock processing: a too-late record that finds a partition idle says the W it advanced with --emit" {
+	run sh -c '{ printf "%s\n" "{\"p\":\"a\",\"t\":100}" "{\"p\":\"b\",\"t\":50}"; sleep 0.5;
+		printf "%s\n" "{\"p\":\"a\",\"t\":10}"; } |
+		watermark -t .t -p .p --partitions 2 --idle 200ms --idle-clock processing --emit --late late.ndjson --stats'
+	assert_success
+	assert_line -n 0 '{"p":"a","t":100}'
+	assert_line -n 1 '{"p":"b","t":50}'
+	assert_line -n 2 '{"_watermark":"1970-01-01T00:00:50Z"}'
+	assert_line -n 3 '{"_watermark":"1970-01-01T00:01:40Z"}'
+	assert_line -n 4 --regexp '"too_late":1,"partitions":2,"watermark":"1970-01-01T00:01:40Z","watermarks":2,'
+	assert_equal "${#lines[@]}" 5
+	assert_equal "$(cat late.ndjson)" '{"p":"a","t":10}'
+}
