@@ -930,6 +930,14 @@ E
 	assert_output '["command_failed","./flaky exited with status 1 after 2 attempts: try 1 failed",0,true]'
 }
 
+@test "retry's letter says the last attempt's stderr line, not an earlier attempt's" {
+	run sh -c 'printf "{\"a\":1}\n" | dlq retry --retries 1 --backoff 1ms..1ms --dlq bad.ndjson -- sh -c "cat > /dev/null; [ -e n ] && exit 3; touch n; echo boom >&2; exit 1"'
+	assert_success
+	assert_output 'boom'
+	run why bad.ndjson
+	assert_output '["command_failed","sh exited with status 3 after 2 attempts",0,true]'
+}
+
 @test "retry without --dlq stops at a record that still fails" {
 	run sh -c 'printf "{\"a\":1}\n" | dlq retry --retries 0 -- sh -c "echo boom >&2; exit 3" 2>&1'
 	assert_failure 2

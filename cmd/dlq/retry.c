@@ -181,7 +181,10 @@ static void start(struct job *j)
 	nonblock(j->err);
 	j->in_off = 0;
 	buf_reset(&j->stdout_buf);
+	/* the letter pairs the last attempt's status with its own stderr,
+	 * never with a line an earlier attempt wrote */
 	buf_reset(&j->err_tail);
+	buf_reset(&j->err_line);
 	j->state = J_RUN;
 	j->status = 0;
 	j->unread = 0;
