@@ -2295,16 +2295,24 @@ int main(int argc, char **argv)
 	int nargs = ac - optind;
 	if ((!strcmp(verb, "commit") || !strcmp(verb, "status")) && nargs)
 		cli_verb_usage_error(vb, "%s takes no FILE", verb);
-	/* read, run and reset start a state; commit only finds one: of a
-	 * missing one, "nothing to commit" (exit 0) would hide a wrong
-	 * name, and the batch read under the right one would stay pending
-	 * unsaid.  Before the lock, which would make a file. */
+	/* read, run and a reset of named sources start a state; commit,
+	 * status and a reset of every known source only find one: of a
+	 * missing one, "nothing to commit", a status of no source (no lag)
+	 * or a reset of none (exit 0) would hide a wrong name, and the
+	 * state under the right one would stay as it was, unsaid.  Before
+	 * the lock, which would make a file.  (A reset's unused --glob is
+	 * said by do_reset.) */
+	const char *none = !strcmp(verb, "commit") ? "nothing committed"
+			   : !strcmp(verb, "status") ? "no source to show"
+			   : !strcmp(verb, "reset") && !nargs &&
+				     !opt.glob_given
+				   ? "nothing reset (name the sources to "
+				     "start a state at --to)"
+				   : NULL;
 	struct stat sst;
-	if (!strcmp(verb, "commit") && stat(opt.state, &sst) != 0 &&
-	    errno == ENOENT)
+	if (none && stat(opt.state, &sst) != 0 && errno == ENOENT)
 		cli_die(EXIT_TROUBLE, "%s: no such state (no read or reset "
-			"made it; a wrong name?); nothing committed",
-			opt.state);
+			"made it; a wrong name?); %s", opt.state, none);
 	state_load();
 	if (strcmp(verb, "commit") != 0) /* commit names no source */
 		check_cwd(!strcmp(verb, "status"));

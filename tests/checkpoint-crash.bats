@@ -31,8 +31,11 @@ S
 		# whatever the moment, the state loads (old or new)
 		# (75: the killed run's command, forked but not yet exec'd,
 		# still held the lock for an instant)
+		# (none yet: killed before its first commit, and status
+		# refuses a state that does not exist)
 		rc=0
 		for try in 1 2 3 4 5; do
+			[ -e st ] || break
 			checkpoint status -s st > /dev/null 2>&1 && rc=0 || rc=$?
 			[ "$rc" = 75 ] || break
 			sleep 0.05

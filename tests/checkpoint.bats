@@ -328,6 +328,20 @@ J
 	assert_failure 2
 }
 
+@test "status, and reset of every source, of a state that does not exist are refused, not an empty answer" {
+	refused "checkpoint: typo.ckpt: no such state (no read or reset made it; a wrong name?); no source to show" checkpoint status -s typo.ckpt
+	refused "checkpoint: typo.ckpt: no such state (no read or reset made it; a wrong name?); nothing reset (name the sources to start a state at --to)" checkpoint reset -s typo.ckpt --to start
+	run ls
+	assert_output ''
+	# naming the sources starts one, as the man page's example does
+	printf '{"a":1}\n' > in.ndjson
+	run checkpoint reset -s s --to end in.ndjson
+	assert_success
+	run checkpoint status -s s
+	assert_success
+	assert_output '{"file":"in.ndjson","offset":8,"size":8,"lag":0,"state":"ok","batch":0,"pending":null}'
+}
+
 @test "commit of a state that does not exist is refused, not a commit of nothing" {
 	refused "checkpoint: typo.ckpt: no such state (no read or reset made it; a wrong name?); nothing committed" checkpoint commit -s typo.ckpt
 	run ls
