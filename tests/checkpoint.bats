@@ -328,6 +328,18 @@ J
 	assert_failure 2
 }
 
+@test "status counts an unterminated last line in the lag, which a read leaves" {
+	printf '{"a":1}\n{"a":' > in.ndjson
+	checkpoint read -s s in.ndjson > /dev/null 2>&1
+	checkpoint commit -s s
+	run checkpoint status -s s
+	assert_success
+	assert_output '{"file":"in.ndjson","offset":8,"size":13,"lag":5,"state":"ok","batch":1,"pending":null}'
+	run checkpoint read -s s in.ndjson
+	assert_success
+	assert_output 'checkpoint: in.ndjson: an unterminated last line (5 bytes at offset 8) is left for a later batch; it is read once its newline is written'
+}
+
 @test "status, and reset of every source, of a state that does not exist are refused, not an empty answer" {
 	refused "checkpoint: typo.ckpt: no such state (no read or reset made it; a wrong name?); no source to show" checkpoint status -s typo.ckpt
 	refused "checkpoint: typo.ckpt: no such state (no read or reset made it; a wrong name?); nothing reset (name the sources to start a state at --to)" checkpoint reset -s typo.ckpt --to start
