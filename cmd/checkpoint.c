@@ -667,7 +667,10 @@ static void list_sources(char **args, int n)
 		size_t nn = 0, cap = 0;
 		struct dirent *e;
 		while ((e = readdir(d))) {
-			if (fnmatch(opt.glob, e->d_name, FNM_PERIOD) != 0)
+			/* the folder itself and its parent are no files of
+			 * it, whatever --glob '.*' matches */
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+			    fnmatch(opt.glob, e->d_name, FNM_PERIOD) != 0)
 				continue;
 			names = xgrow(names, &cap, nn, sizeof *names, 64);
 			names[nn++] = xstrdup(e->d_name);

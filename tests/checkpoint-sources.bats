@@ -383,6 +383,15 @@ E
 	[ ! -e s ]
 }
 
+@test "--glob '.*' reads a folder's hidden files, and takes its . and .. for no folder in it" {
+	mkdir d
+	echo '{"h":1}' > d/.hidden
+	echo '{"a":1}' > d/a
+	run checkpoint read -s s --glob '.*' d
+	assert_success
+	assert_output '{"h":1}'
+}
+
 @test "run --until-empty over a folder goes on past a file deleted between batches, saying what it held unread" {
 	mkdir d
 	printf '{"a":%d}\n' 1 2 3 > d/a
