@@ -947,6 +947,19 @@ dlq: <stdin>:1: sh exited with status 3 after 1 attempt: boom
 J
 }
 
+@test "retry's stop counts the records up to the failing one, and says those -j had started after it" {
+	run sh -c 'printf "{\"n\":%d}\n" 1 2 3 | dlq retry --retries 0 --stats -- sh -c "cat > /dev/null; exit 3"'
+	assert_failure 2
+	assert_line -n 0 'dlq: <stdin>:1: sh exited with status 3 after 1 attempt'
+	assert_line -n 1 --partial '{"tool":"dlq","records_in":1,"records_out":0,"duplicates":0,"late":0,"dead_lettered":0,'
+	run sh -c 'printf "{\"n\":%d}\n" 1 2 3 4 5 | dlq retry -j 3 --retries 0 --stats -- sh -c "r=\$(cat); case \$r in *1*) sleep 0.2; exit 3;; esac; echo \$r"'
+	assert_failure 2
+	assert_line -n 0 'dlq: <stdin>:1: sh exited with status 3 after 1 attempt'
+	assert_line -n 1 'dlq: 2 records after it had their command started; their output is not passed on (--dlq FILE goes on past a failure)'
+	assert_line -n 2 --partial '{"tool":"dlq","records_in":1,"records_out":0,"duplicates":0,"late":0,"dead_lettered":0,'
+	assert_equal "${#lines[@]}" 3
+}
+
 @test "retry does not retry --permanent exit codes" {
 	run sh -c 'printf "{\"a\":1}\n" | dlq retry --permanent 3,4 --retries 5 --backoff 1ms..1ms --dlq bad.ndjson -- sh -c "exit 4"'
 	assert_success

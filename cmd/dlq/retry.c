@@ -419,6 +419,23 @@ static void finish(int status)
 	cli_exit(status);
 }
 
+/* A stop at the oldest job: with -j the records after it may have run
+ * (their commands' effects done, or cut off as this process ends), and
+ * their output goes nowhere, so say how many. */
+static void stopped_after(void)
+{
+	size_t ran = 0;
+	for (size_t k = 1; k < rt.n; k++) {
+		const struct job *j = &rt.w[(rt.head + k) % opt.jobs];
+		ran += j->attempt > 0;
+	}
+	if (ran)
+		cli_warn("%zu record%s after it had %s command started; %s "
+			 "output is not passed on (--dlq FILE goes on past a "
+			 "failure)", ran, ran == 1 ? "" : "s",
+			 ran == 1 ? "its" : "their", ran == 1 ? "its" : "their");
+}
+
 /* Write out the oldest job when it is done. */
 static bool settle_head(void)
 {
@@ -427,6 +444,9 @@ static bool settle_head(void)
 	struct job *j = &rt.w[rt.head];
 	if (j->state != J_DONE)
 		return false;
+	/* Counted as it is settled, in input order: a stop counts the
+	 * record that stopped it, not those read or run after it. */
+	cli_stats.records_in++;
 	if (j->ok) {
 		/* an output without its last newline would run into the
 		 * next record's: one line glued from two */
@@ -457,6 +477,7 @@ static bool settle_head(void)
 		}
 		if (!rt.dlq) {
 			cli_warn("%s:%" PRIu64 ": %s", j->file, j->line, msg.p);
+			stopped_after();
 			finish(EXIT_TROUBLE);
 		}
 		struct scan_error se;
@@ -562,6 +583,7 @@ static bool good_line(const struct line *ln, const char *name, bool *control)
 	if (!type)
 		return true;
 	drain_jobs();
+	cli_stats.records_in++; /* after the records before it */
 	cli_reject(rt.dlq, finish, ln, name, is_json, type, "%s", msg);
 	return false;
 }
@@ -706,7 +728,6 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 				wait_input(lines_fd(in));
 				continue;
 			}
-			cli_stats.records_in++;
 			bool control;
 			if (!good_line(&ln, lines_name(in), &control))
 				continue;
