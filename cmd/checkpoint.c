@@ -1116,7 +1116,15 @@ static void left_out(struct source *e)
 		keep(e, false); /* followed when its name is read again */
 		return;
 	}
-	if (lstat(e->path, &s) == 0) {
+	char *moved = NULL;
+	/* Its name on another file, and it nowhere beside (a rotation
+	 * undone left the file that had taken its name, since removed):
+	 * gone, not kept under a name that reads another file. */
+	bool named = lstat(e->path, &s) == 0;
+	if (named &&
+	    (((uint64_t)s.st_dev == e->dev && (uint64_t)s.st_ino == e->ino) ||
+	     (moved = find_by_inode(e->path, e->dev, e->ino)))) {
+		free(moved);
 		if (listed_before)
 			;
 		else if ((uint64_t)s.st_dev == e->dev &&
@@ -1134,7 +1142,9 @@ static void left_out(struct source *e)
 		return;
 	}
 	if (e->committed < e->size)
-		cli_warn("%s: gone with %" PRIu64 " unread bytes", e->path,
+		cli_warn("%s: %s with %" PRIu64 " unread bytes", e->path,
+			 !named ? "gone" : "another file has its name "
+			 "now, and the file read under it is gone",
 			 e->size - e->committed);
 }
 
@@ -1179,7 +1189,10 @@ static void rotated_first(struct matching *m, size_t c, uint64_t h,
 	while ((k = idx_next(&m->oname, h, 0, &it)) != SIZE_MAX) {
 		struct source *e = &m->old[k];
 		size_t r = idx_get(&m->cid, e->dev, e->ino);
-		if (r == SIZE_MAX || r < c || placed[r] ||
+		/* r == c: the file rotated away from name is back under it
+		 * (a rotation undone, a link pointed back): it is c itself,
+		 * read once, as the named source it is again */
+		if (r == SIZE_MAX || r <= c || placed[r] ||
 		    !same_name(e->origin ? e->origin : e->path, name))
 			continue;
 		if (e->origin)

@@ -564,3 +564,20 @@ E
 	{"new":3}
 	E
 }
+
+@test "a rotation undone (the old file renamed back) is read once, not twice under two entries" {
+	printf '1\n' > app.log
+	checkpoint run -s s app.log -- cat > out
+	mv app.log app.log.1
+	printf 'n1\n' > app.log
+	printf '2\n' >> app.log.1
+	checkpoint run -s s app.log -- cat >> out 2>/dev/null
+	rm app.log
+	mv app.log.1 app.log
+	printf '3\n' >> app.log
+	run checkpoint run -s s app.log -- cat
+	assert_success
+	assert_output '3'
+	run checkpoint status -s s
+	assert_output '{"file":"app.log","offset":6,"size":6,"lag":0,"state":"ok","batch":3,"pending":null}'
+}
