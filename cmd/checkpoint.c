@@ -205,13 +205,23 @@ static int fingerprint(int fd, uint32_t len, uint64_t *fp)
 	return 0;
 }
 
+static char *link_target(const char *path);
+
 /* The path of the regular file with this identity in path's folder (a
- * rotated file renamed beside its successor), or NULL. */
+ * rotated file renamed beside its successor), or, when path is a
+ * symbolic link, beside its target, or NULL. */
 static char *find_by_inode(const char *path, uint64_t dev, uint64_t ino)
 {
+	char *target = link_target(path);
+	char *found = NULL;
+	if (target) {
+		found = find_by_inode(target, dev, ino);
+		free(target);
+		if (found)
+			return found;
+	}
 	char *dir = state_path_dir(path);
 	DIR *d = opendir(dir);
-	char *found = NULL;
 	struct dirent *e;
 	while (d && !found && (e = readdir(d))) {
 		struct stat s;
@@ -816,6 +826,18 @@ static bool same_name(const char *a, const char *b)
 	return same;
 }
 
+/* A source named by a symbolic link (current -> logs/app-0501.log) is
+ * rotated by pointing the link at a new file, most often beside the old
+ * one: the folder to look in is the target's.  Its absolute path, or
+ * NULL when path is no link (or a dangling one). */
+static char *link_target(const char *path)
+{
+	struct stat s;
+	if (lstat(path, &s) != 0 || !S_ISLNK(s.st_mode))
+		return NULL;
+	return realpath(path, NULL);
+}
+
 /* The regular files beside a path (symlinks are not followed): where a
  * rotated file is looked for.  num is N for "BASE.N" (logrotate's
  * numbering, 1 the newest), else 0. */
@@ -1027,6 +1049,15 @@ static void follow_rotation(struct matching *m, const char *name,
 	e->matched = true;
 	siblings_scan(sb, name);
 	struct sibling *d = sibling_by_id(sb, e->dev, e->ino);
+	/* a link pointed at a new file: the old one is beside the new */
+	struct siblings beside = {0};
+	char *target = d ? NULL : link_target(name);
+	if (target) {
+		siblings_scan(&beside, target);
+		if ((d = sibling_by_id(&beside, e->dev, e->ino)))
+			sb = &beside;
+		free(target);
+	}
 	if (d && d->size >= e->committed &&
 	    goes_on(d->path, e)) {
 		uint64_t num = d->num, size = d->size;
@@ -1054,6 +1085,7 @@ static void follow_rotation(struct matching *m, const char *name,
 			r->active = true;
 			unvouched(r);
 		}
+		siblings_free(&beside);
 		return;
 	}
 	if (d)
@@ -1092,6 +1124,7 @@ static void follow_rotation(struct matching *m, const char *name,
 				 "the old file gone its place in the rotation "
 				 "is unknown; name it to read it", name,
 				 sb->v[k].path);
+	siblings_free(&beside);
 }
 
 /* The old entry answering to name that was read under that name. */

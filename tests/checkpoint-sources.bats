@@ -581,3 +581,53 @@ E
 	run checkpoint status -s s
 	assert_output '{"file":"app.log","offset":6,"size":6,"lag":0,"state":"ok","batch":3,"pending":null}'
 }
+
+@test "a source named by a symbolic link pointed at another file finishes the old one, beside its new target, and flipping back reads nothing twice" {
+	mkdir a
+	printf '1\n2\n' > a/f1
+	printf 'x\n' > a/f2
+	ln -s a/f1 cur
+	checkpoint run -s s cur -- cat > out
+	printf '3\n' >> a/f1
+	ln -sfn a/f2 cur
+	run checkpoint run -s s cur -- cat
+	assert_success
+	assert_output - <<E
+checkpoint: cur: rotated; finishing the old file as $PWD/a/f1 first
+3
+x
+E
+	printf '4\n' >> a/f1
+	printf 'y\n' >> a/f2
+	ln -sfn a/f1 cur
+	checkpoint run -s s cur -- cat >> out 2>/dev/null
+	ln -sfn a/f2 cur
+	checkpoint run -s s cur -- cat >> out 2>/dev/null
+	run cat out
+	assert_output - <<'E'
+1
+2
+4
+y
+E
+}
+
+@test "a batch pending on a file named by a symbolic link is replayed after the link points at another file" {
+	mkdir a
+	printf '1\n2\n' > a/f1
+	printf 'x\n' > a/f2
+	ln -s a/f1 cur
+	run checkpoint run -s s cur -- sh -c 'cat > /dev/null; exit 1'
+	assert_failure 2
+	ln -sfn a/f2 cur
+	run checkpoint status -s s
+	assert_output '{"file":"cur","offset":0,"size":2,"lag":6,"state":"rotated","batch":0,"pending":{"batch":1,"end":4,"delivered":false}}'
+	run checkpoint run -s s --until-empty cur -- cat
+	assert_success
+	assert_output - <<E
+1
+2
+checkpoint: cur: rotated; finishing the old file as $PWD/a/f1 first
+x
+E
+}
