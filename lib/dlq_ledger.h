@@ -85,7 +85,8 @@ int dlq_ledger_remove(const char *dlq_path, char *err, size_t errlen);
 /*
  * Rewrite the DLQ file by the protocol above.  fn sees each line (without
  * its newline, LF or CRLF, as lines_next() reads it; lineno counts from
- * 1, blank lines too, which go) and appends what
+ * 1, blank lines too: empty or only spaces, tabs and CRs, which
+ * lines_next() skips; they go, unseen by fn) and appends what
  * replaces it to out, newline included (nothing: the line goes), or
  * returns false to abandon the rewrite: then the file stays as it was and
  * the result is 1 (fn's ctx says why).  A missing file is an empty one.

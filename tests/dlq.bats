@@ -368,6 +368,30 @@ J
 	[ ! -e bad.ndjson.replay ]
 }
 
+@test "a failed replay's rollback counts lines as the replay did: a whitespace-only line loses no entry, and purge takes it as blank" {
+	printf '%s\n' '{"id":1,"amount":-1}' '{"id":2,"amount":-1}' |
+		dlq check -e '.amount > 0' --dlq bad.ndjson
+	# a line of spaces (a hand edit) between entries replayed before
+	sed -i -e '1a\   ' -e 's/"retry_count":0/"retry_count":1/' bad.ndjson
+	run dlq replay bad.ndjson -- sh -c 'cat > /dev/null; exit 1'
+	assert_failure 2
+	assert_output 'dlq: sh exited with status 1; nothing removed from bad.ndjson'
+	run jq -c '[.retry_count, .original_record.id]' bad.ndjson
+	assert_output - <<'J'
+[1,1]
+[1,2]
+J
+	sed -i '1a\	 ' bad.ndjson
+	run dlq purge --older-than 1d bad.ndjson
+	assert_success
+	assert_output 'dlq: bad.ndjson: no entry failed more than 1d ago; nothing purged'
+	run jq -c '.original_record.id' bad.ndjson
+	assert_output - <<'J'
+1
+2
+J
+}
+
 @test "a killed replay is rolled back by the next one: each record once" {
 	orders > in.ndjson
 	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
