@@ -537,6 +537,12 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 			   "not a record: run dedup before watermark --emit");
 		return;
 	}
+	if (ln->p[w->cw.rec.start] == '{' && wm_shard_line(&w->cw.rec)) {
+		badrec_set(&s->bad, ch, true, "wrong_type", "a _shard line "
+			   "ends a window --shard run's output, for window "
+			   "merge, not a record: dedup window merge's output");
+		return;
+	}
 	buf_reset(&w->cw.scratch);
 	if (opt.nkeys == 0) {
 		value_canon_as(&w->cw.scratch, run.keys, ln->p, ln->len);

@@ -327,16 +327,26 @@ void wm_restore(struct wm *w, struct fp128 part, int64_t max)
 	}
 }
 
-/* Every member is _watermark: one member as jq reads the object (the
- * last duplicate wins), however often the writer repeated the name. */
-bool wm_control_line(const struct scan_record *rec)
+/* Every member is name: one member as jq reads the object (the last
+ * duplicate wins), however often the writer repeated the name. */
+static bool only_member(const struct scan_record *rec, const char *name,
+			size_t len)
 {
 	if (rec->nmembers == 0)
 		return false;
 	for (size_t i = 0; i < rec->nmembers; i++)
 		if (!scan_string_equals(rec->p + rec->members[i].key,
-					rec->members[i].key_len, "_watermark",
-					10))
+					rec->members[i].key_len, name, len))
 			return false;
 	return true;
+}
+
+bool wm_control_line(const struct scan_record *rec)
+{
+	return only_member(rec, "_watermark", 10);
+}
+
+bool wm_shard_line(const struct scan_record *rec)
+{
+	return only_member(rec, "_shard", 6);
 }

@@ -81,14 +81,17 @@ bool wm_get(const struct wm *w, int64_t *out);
 
 size_t wm_partitions(const struct wm *w);
 
-/* a - b without wrapping past INT64_MIN / INT64_MAX. */
 /* A {"_watermark": ...} line: the one watermark --emit writes, which
  * window honours and partition passes on; rec is its scan. */
 struct scan_record;
 bool wm_control_line(const struct scan_record *rec);
+/* The {"_shard":...} line that ends a window --shard run's output (for
+ * window merge, which checks that no shard is missing). */
+bool wm_shard_line(const struct scan_record *rec);
 /* Its value is that of the last member, as in jq. */
 #define WM_CONTROL_MEMBER(rec) (&(rec)->members[(rec)->nmembers - 1])
 
+/* a - b without wrapping past INT64_MIN / INT64_MAX. */
 int64_t wm_sub(int64_t a, int64_t b);
 int64_t wm_add(int64_t a, int64_t b);
 

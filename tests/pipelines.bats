@@ -21,6 +21,25 @@ emitted() {
 		watermark -t .t --delay 5s --emit
 }
 
+@test "txlog append, overwrite, merge, dedup and reconcile refuse window --shard's _shard line, never a row of it" {
+	printf '%s\n' '{"g":"a","t":"2024-01-01T00:00:01Z"}' '{"g":"b","t":"2024-01-01T00:00:02Z"}' > in.ndjson
+	window -g .g -t .t --tumble 1m --agg 'n=count()' --shard 0/2 in.ndjson > s0.ndjson
+	run tail -n 1 s0.ndjson
+	assert_output --partial '{"_shard":{"index":0,"of":2,'
+	n=$(wc -l < s0.ndjson | tr -d ' ')
+	msg="a _shard line ends a window --shard run's output, for window merge, not a row (append window merge's output); nothing committed"
+	txlog init t --infer > /dev/null
+	refused "txlog: s0.ndjson:$n: $msg" txlog append t s0.ndjson
+	refused "txlog: stdin:$n: $msg" txlog overwrite t < s0.ndjson
+	refused "txlog: stdin:$n: $msg" txlog merge t -k .key < s0.ndjson
+	run txlog cat t
+	assert_output ''
+	refused "dedup: s0.ndjson:$n: a _shard line ends a window --shard run's output, for window merge, not a record: dedup window merge's output" \
+		sh -c 'dedup s0.ndjson > /dev/null'
+	refused "reconcile: s0.ndjson:$n: a _shard line ends a window --shard run's output, for window merge, not a row: compare window merge's output" \
+		reconcile -k .key s0.ndjson s0.ndjson
+}
+
 @test "txlog append, overwrite and merge refuse a _watermark line, never a row of it" {
 	txlog init t --infer > /dev/null
 	emitted > in.ndjson

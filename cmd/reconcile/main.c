@@ -509,9 +509,16 @@ static bool eval_key(struct worker *w, struct badrec *b, struct par_chunk *ch,
 }
 
 /* watermark --emit's progress is no row: keyed, it was one (its key
- * missing, or a [null] counted among the rows and the keys). */
+ * missing, or a [null] counted among the rows and the keys); nor is
+ * the end line of a window shard's output. */
 static bool row_line(struct worker *w, struct badrec *b, struct par_chunk *ch)
 {
+	if (wm_shard_line(&w->cw.rec)) {
+		badrec_set(b, ch, true, "wrong_type", "a _shard line ends a "
+			   "window --shard run's output, for window merge, "
+			   "not a row: compare window merge's output");
+		return false;
+	}
 	if (!wm_control_line(&w->cw.rec))
 		return true;
 	badrec_set(b, ch, true, "wrong_type", "a _watermark line is "

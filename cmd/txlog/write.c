@@ -422,6 +422,13 @@ static void ingest_prep(void *wctx, const struct line *ln, void *slot,
 		s->fault = ctl;
 		return;
 	}
+	if (wm_shard_line(rec)) {
+		static const char ctl[] = "a _shard line ends a window --shard "
+			"run's output, for window merge, not a row (append "
+			"window merge's output)";
+		s->fault = ctl;
+		return;
+	}
 	s->start = rec->start;
 	s->nmembers = rec->nmembers;
 	s->members = (const struct scan_member *)par_keep(
