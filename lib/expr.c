@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "arith.h"
 #include "buf.h"
 #include "decimal.h"
+#include "decmath.h"
 #include "scan.h"
 #include "value.h"
 #include "xalloc.h"
@@ -39,7 +41,7 @@
 	X(jq_init) X(jq_set_error_cb) X(jq_set_attr) X(jq_compile)      \
 	X(jq_set_debug_cb) X(jq_set_input_cb)                           \
 	X(jq_start) X(jq_next) X(jq_teardown) X(jv_array) X(jv_copy)    \
-	X(jv_array_get) X(jv_array_length)                              \
+	X(jv_array_get) X(jv_array_length) X(jv_array_set)             \
 	X(jv_dump_string) X(jv_free) X(jv_get_kind) X(jv_invalid)       \
 	X(jv_invalid_get_msg) X(jv_invalid_has_msg)                     \
 	X(jv_invalid_with_msg) X(jv_number) X(jv_number_value)          \
@@ -88,6 +90,7 @@ static int jqlib_load(char *err, size_t errlen)
 #define jq_set_input_cb jqlib.jq_set_input_cb
 #define jv_array_get jqlib.jv_array_get
 #define jv_array_length jqlib.jv_array_length
+#define jv_array_set jqlib.jv_array_set
 #define jv_invalid jqlib.jv_invalid
 #define jv_invalid_with_msg jqlib.jv_invalid_with_msg
 #define jv_number jqlib.jv_number
@@ -769,11 +772,12 @@ static bool has_word(const char *s, const char *w)
  * jq defines with +, are defined again here so that their + is this
  * one, and range/2 from a fraction (its bytecode adds 1 in doubles:
  * 0.01 + 16 is 16.009999999999998).  now is vouched for: its 16 or 17
- * digits are the clock's, not a double's noise.  floor, ceil, round,
- * trunc, nearbyint and rint refuse a number with a noise they would
- * hide (drem(0.3; 0.1) | floor is -1, where the exact remainder is 0),
- * and tonumber and fromjson a text whose number a double would round
- * ($ENV.RATE of 0.10000000000000001 is 0.1 to libjq).  Operands that are not two numbers are jq's business as before.
+ * digits are the clock's, not a double's noise.  jq's other math
+ * (sqrt, pow, log10...) is exact or refused the same way (math_fns).
+ * floor, ceil, round, trunc, nearbyint and rint refuse a number with a
+ * noise they would hide (what libjq still computes in doubles: gmtime's
+ * seconds), and tonumber and fromjson a text whose number a double
+ * would round ($ENV.RATE of 0.10000000000000001 is 0.1 to libjq).  Operands that are not two numbers are jq's business as before.
  * The prelude is one line, so the program's lines keep their numbers.
  */
 static const char prelude[] =
@@ -823,11 +827,65 @@ static const char prelude[] =
 	"if $by == 0 then $init else $init | _range end | "
 	"select(($by > 0 and . < $upto) or ($by < 0 and . > $upto)); ";
 
+/*
+ * jq 1.6's math (jq -n 'builtins'), but floor, ceil, round, trunc,
+ * nearbyint and rint, which the prelude answers with idem:round: libm's
+ * doubles (pow(0.1; 2) is 0.010000000000000002, exp10(4)
+ * 10000.000000000002) would otherwise be compared, sorted and keyed
+ * before any output shows their noise.  Each one the program names is
+ * defined again after the prelude, as _plus is: jq's own first (its
+ * errors stay its own: "a" | sqrt), then exact_math answers with the
+ * exact decimal value or refuses the record.  Arguments are taken in
+ * jq's order for a C function: the last one outermost.  A program that
+ * names none of them gets none of this.
+ */
+static const struct {
+	const char *name;
+	int argc;
+} math_fns[] = {
+	{"sqrt", 1},     {"cbrt", 1},     {"pow", 2},      {"hypot", 2},
+	{"exp", 1},      {"exp2", 1},     {"exp10", 1},    {"pow10", 1},
+	{"expm1", 1},    {"log", 1},      {"log2", 1},     {"log10", 1},
+	{"log1p", 1},    {"logb", 1},     {"significand", 1},
+	{"frexp", 1},    {"modf", 1},     {"ldexp", 2},    {"scalb", 2},
+	{"scalbln", 2},  {"fabs", 1},     {"fmin", 2},     {"fmax", 2},
+	{"fdim", 2},     {"copysign", 2}, {"fmod", 2},     {"drem", 2},
+	{"remainder", 2}, {"fma", 3},     {"nextafter", 2},
+	{"nexttoward", 2}, {"sin", 1},    {"cos", 1},      {"tan", 1},
+	{"asin", 1},     {"acos", 1},     {"atan", 1},     {"atan2", 2},
+	{"sinh", 1},     {"cosh", 1},     {"tanh", 1},     {"asinh", 1},
+	{"acosh", 1},    {"atanh", 1},    {"erf", 1},      {"erfc", 1},
+	{"gamma", 1},    {"lgamma", 1},   {"tgamma", 1},   {"lgamma_r", 1},
+	{"j0", 1},       {"j1", 1},       {"y0", 1},       {"y1", 1},
+	{"jn", 2},       {"yn", 2},
+};
+
+/* The definitions of the math functions program src names, one line. */
+static void math_defs(struct buf *b, const char *src)
+{
+	static const char *const params[] = {"", "(a; b)", "(a; b; c)"};
+	static const char *const args[] = {"", "($x; $y)", "($x; $y; $z)"};
+	static const char *const binds[] = {
+		"", "b as $y | a as $x | ", "c as $z | b as $y | a as $x | "};
+	static const char *const vals[] = {".", "$x, $y", "$x, $y, $z"};
+	for (size_t i = 0; i < sizeof math_fns / sizeof *math_fns; i++) {
+		const char *f = math_fns[i].name;
+		int k = math_fns[i].argc - 1;
+		if (!has_word(src, f))
+			continue;
+		buf_addf(b, "def _idem_%s%s: %s%s; def %s%s: %s"
+			   "[\"idem:math\", \"%s\", %s, _idem_%s%s] | debug | "
+			   "_input; ", f, params[k], f, params[k], f, params[k],
+			   binds[k], f, vals[k], f, args[k]);
+	}
+}
+
 #define EXACT_TAG "idem:exact"
 
 /* Whether v is the prelude's ["idem:exact", x, op, y, r],
  * ["idem:round", x, floor(x)] (and ceil, round...),
- * ["idem:text", s, tonumber(s)] (and fromjson) or ["idem:clock", now]. */
+ * ["idem:text", s, tonumber(s)] (and fromjson), ["idem:clock", now] or
+ * ["idem:math", name, x, (y, (z,)) name(x; y; z)] (math_defs). */
 static bool exact_tagged(jv v)
 {
 	if (jv_get_kind(v) != JV_KIND_ARRAY)
@@ -838,7 +896,9 @@ static bool exact_tagged(jv v)
 		  ((n == 5 && !strcmp(jv_string_value(tag), EXACT_TAG)) ||
 		   (n == 3 && !strcmp(jv_string_value(tag), "idem:round")) ||
 		   (n == 3 && !strcmp(jv_string_value(tag), "idem:text")) ||
-		   (n == 2 && !strcmp(jv_string_value(tag), "idem:clock")));
+		   (n == 2 && !strcmp(jv_string_value(tag), "idem:clock")) ||
+		   (n >= 4 && n <= 6 &&
+		    !strcmp(jv_string_value(tag), "idem:math")));
 	jv_free(tag);
 	return ok;
 }
@@ -922,9 +982,7 @@ static void exact_vouch_folded(struct expr *e, const char *t)
 static jv noise_fail(struct expr *e, const char *t)
 {
 	snprintf(e->exact_err, sizeof e->exact_err, "libjq computed %s in "
-		 "doubles, which may not be the exact value; + - * / are "
-		 "exact, jq's other math (sqrt, pow, log...) is not (idem(7))",
-		 t);
+		 "doubles, which may not be the exact value (idem(7))", t);
 	e->exact_failed = true;
 	return jv_invalid_with_msg(jv_string(e->exact_err));
 }
@@ -977,6 +1035,275 @@ static jv exact_text(struct expr *e, jv v)
 	return r;
 }
 
+static jv math_fail(struct expr *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->exact_err, sizeof e->exact_err, fmt, ap);
+	va_end(ap);
+	e->exact_failed = true;
+	return jv_invalid_with_msg(jv_string(e->exact_err));
+}
+
+/* r when libjq's double r reads as d (its -0 too), else the double
+ * that does; NULL-valued (invalid, *ok false) when no double does. */
+static jv math_value(struct expr *e, const struct dec *d, jv r, bool *ok,
+		     char *dt)
+{
+	char rt[DEC_STRMAX];
+	struct dec dr;
+	*ok = true;
+	if (jv_get_kind(r) == JV_KIND_NUMBER &&
+	    isfinite(jv_number_value(r)) &&
+	    double_dec(jv_number_value(r), &dr, rt, sizeof rt) &&
+	    dec_cmp(d, &dr) == 0) {
+		exact_vouch(e, rt);
+		return r;
+	}
+	jv_free(r);
+	size_t n = dec_format(d, dt);
+	if (!number_exact(dt, n)) {
+		*ok = false;
+		return jv_invalid();
+	}
+	jv v = jv_number(strtod(dt, NULL));
+	double_dec(jv_number_value(v), &dr, rt, sizeof rt);
+	exact_vouch(e, rt);
+	return v;
+}
+
+/*
+ * A math function's answer (v is ["idem:math", name, x, (y, (z,)) r]):
+ * its exact value, as libjq's r when r is it, else as the double that
+ * is it; or a failure naming the call.  Roots, powers, remainders, fma
+ * and the like are computed (decmath); a transcendental function has a
+ * decimal value only at its exact points (sin 0, cos 0, log 1, exp 0):
+ * anywhere else its value is irrational and libjq's only a double near
+ * it.
+ */
+static jv exact_math(struct expr *e, jv v)
+{
+	int argc = jv_array_length(jv_copy(v)) - 3;
+	jv jname = jv_array_get(jv_copy(v), 1);
+	char f[16];
+	snprintf(f, sizeof f, "%s", jv_string_value(jname));
+	jv_free(jname);
+	jv r = jv_array_get(jv_copy(v), argc + 2);
+	double x[3] = {0, 0, 0};
+	struct dec d[3];
+	char t[3][DEC_STRMAX];
+	for (int i = 0; i < argc; i++) {
+		jv a = jv_array_get(jv_copy(v), 2 + i);
+		if (jv_get_kind(a) != JV_KIND_NUMBER) {
+			jv_free(a);
+			jv_free(v);
+			return r; /* jq's own (its function failed first) */
+		}
+		x[i] = jv_number_value(a);
+		jv_free(a);
+		if (!isfinite(x[i]))
+			snprintf(t[i], sizeof t[i], "%s", isnan(x[i]) ? "nan" :
+				 x[i] > 0 ? "infinite" : "-infinite");
+		else if (!double_dec(x[i], &d[i], t[i], sizeof t[i]))
+			snprintf(t[i], sizeof t[i], "%g", x[i]);
+	}
+	jv_free(v);
+	char call[3 * DEC_STRMAX + 32];
+	if (argc == 1)
+		snprintf(call, sizeof call, "%s | %s", t[0], f);
+	else
+		snprintf(call, sizeof call, "%s(%s; %s%s%s)", f, t[0], t[1],
+			 argc == 3 ? "; " : "", argc == 3 ? t[2] : "");
+	for (int i = 0; i < argc; i++) {
+		if (!isfinite(x[i])) {
+			jv_free(r);
+			return math_fail(e, "%s has no exact value: nan and "
+					 "infinite are not numbers a record "
+					 "holds", call);
+		}
+		if (!exact_vouched(e, t[i])) {
+			jv_free(r);
+			return noise_fail(e, t[i]);
+		}
+	}
+	struct dec out = DEC_ZERO, out2 = DEC_ZERO, one = dec_from_i64(1);
+	struct dec zero = DEC_ZERO, two = dec_from_i64(2);
+	bool pair = false; /* frexp, modf, lgamma_r: [out, out2] */
+	int rc = DM_EXACT;
+	int64_t n = 0;
+	int fits = 0;
+	bool isint = argc == 2 && dm_integer(&d[1], &n, &fits);
+	int c0 = dec_cmp(&d[0], &zero);
+#define IS(name) (!strcmp(f, name))
+#define AT(point, value)                                                \
+	(dec_cmp(&d[0], &(point)) == 0 ? (out = (value), DM_EXACT) : DM_NODEC)
+	if (IS("sqrt")) {
+		rc = dm_root(&d[0], 2, &out);
+	} else if (IS("cbrt")) {
+		rc = dm_root(&d[0], 3, &out);
+	} else if (IS("pow")) {
+		rc = dm_pow(&d[0], &d[1], &out);
+	} else if (IS("hypot")) {
+		struct dec a, b;
+		rc = dec_mul(&d[0], &d[0], &a) || dec_mul(&d[1], &d[1], &b) ||
+		     dec_add(&a, &b) ? DM_OVERFLOW : dm_root(&a, 2, &out);
+	} else if (IS("exp2") || IS("exp10") || IS("pow10")) {
+		int64_t k;
+		if (!dm_integer(&d[0], &k, &fits))
+			rc = DM_NODEC; /* 2^(p/q) is irrational */
+		else if (!fits || k > 100000 || k < -100000)
+			rc = DM_OVERFLOW;
+		else if (IS("exp2"))
+			rc = dm_ldexp(&one, k, &out);
+		else
+			out = (struct dec){1, (int32_t)k};
+	} else if (IS("log2")) {
+		int64_t k;
+		rc = dm_log2(&d[0], &k);
+		out = dec_from_i64(k);
+	} else if (IS("log10")) {
+		struct dec m = dec_normalize(d[0]);
+		rc = c0 <= 0 ? DM_DOMAIN : m.coef != 1 ? DM_NODEC : DM_EXACT;
+		out = dec_from_i64(m.exp);
+	} else if (IS("logb")) {
+		/* the double's exponent is the decimal's: both sit on the
+		 * same side of every power of 2, a double itself */
+		rc = c0 == 0 ? DM_DOMAIN : DM_EXACT;
+		out = dec_from_i64(c0 ? ilogb(x[0]) : 0);
+	} else if (IS("significand") || IS("frexp")) {
+		int64_t k;
+		rc = dm_frexp(&d[0], &out, &k);
+		out2 = dec_from_i64(k);
+		pair = IS("frexp");
+		if (!pair && rc == DM_EXACT && dec_mul(&out, &two, &out))
+			rc = DM_OVERFLOW;
+	} else if (IS("modf")) {
+		out2 = dec_integral(&d[0], DEC_TRUNC);
+		out = d[0];
+		rc = dec_sub(&out, &out2) ? DM_OVERFLOW : DM_EXACT;
+		pair = true;
+	} else if (IS("ldexp") || IS("scalb") || IS("scalbln")) {
+		if (!isint) /* ldexp and scalbln: jq truncates it */
+			rc = IS("scalb") ? DM_DOMAIN : -10;
+		else if (!fits)
+			rc = c0 ? DM_OVERFLOW : (out = zero, DM_EXACT);
+		else
+			rc = dm_ldexp(&d[0], n, &out);
+	} else if (IS("fabs")) {
+		out = d[0];
+		out.coef = c0 < 0 ? -out.coef : out.coef;
+	} else if (IS("fmin") || IS("fmax")) {
+		int c = dec_cmp(&d[0], &d[1]);
+		out = (c < 0) == IS("fmin") ? d[0] : d[1];
+	} else if (IS("copysign")) {
+		out = d[0];
+		out.coef = (out.coef < 0) != (signbit(x[1]) != 0) ? -out.coef
+								  : out.coef;
+	} else if (IS("fdim")) {
+		out = d[0];
+		if (dec_cmp(&d[0], &d[1]) <= 0)
+			out = zero;
+		else if (dec_sub(&out, &d[1]))
+			rc = DM_OVERFLOW;
+	} else if (IS("fmod")) {
+		rc = dm_fmod(&d[0], &d[1], &out);
+	} else if (IS("drem") || IS("remainder")) {
+		rc = dm_remainder(&d[0], &d[1], &out);
+	} else if (IS("fma")) {
+		rc = dec_mul(&d[0], &d[1], &out) || dec_add(&out, &d[2]) ||
+		     !dec_fits(&out) ? DM_OVERFLOW : DM_EXACT;
+	} else if (IS("nextafter") || IS("nexttoward")) {
+		out = d[1];
+		rc = dec_cmp(&d[0], &d[1]) ? -11 : DM_EXACT;
+	} else if (IS("sin") || IS("tan") || IS("asin") || IS("atan") ||
+		   IS("sinh") || IS("tanh") || IS("asinh") || IS("atanh") ||
+		   IS("erf") || IS("expm1") || IS("log1p") || IS("j1")) {
+		rc = AT(zero, zero);
+	} else if (IS("cos") || IS("cosh") || IS("erfc") || IS("j0") ||
+		   IS("exp")) {
+		rc = AT(zero, one);
+	} else if (IS("acos") || IS("acosh") || IS("log")) {
+		rc = AT(one, zero);
+	} else if (IS("gamma") || IS("lgamma") || IS("lgamma_r")) {
+		rc = dec_cmp(&d[0], &one) && dec_cmp(&d[0], &two) ? DM_NODEC
+								 : DM_EXACT;
+		out2 = one; /* lgamma_r's sign of gamma(1) and gamma(2) */
+		pair = IS("lgamma_r");
+	} else if (IS("tgamma")) {
+		/* (k-1)! at a positive integer k */
+		int64_t k;
+		rc = DM_NODEC;
+		if (c0 > 0 && dm_integer(&d[0], &k, &fits) && fits && k < 40)
+			for (rc = DM_EXACT, out = one; rc == DM_EXACT && --k > 0;) {
+				struct dec m = dec_from_i64(k);
+				rc = dec_mul(&out, &m, &out) ? DM_OVERFLOW : rc;
+			}
+	} else if (IS("atan2")) {
+		/* atan2(±0; x) is ±0 for x > 0 and +0, else ±pi */
+		rc = c0 == 0 && !signbit(x[1]) ? DM_EXACT : DM_NODEC;
+	} else if (IS("jn") || IS("yn")) {
+		/* jn(n; 0) is 1 for n = 0, else 0; yn(n; 0) is -infinite */
+		bool ok = dm_integer(&d[0], &n, &fits);
+		rc = !ok ? -10 : IS("jn") && dec_cmp(&d[1], &zero) == 0 ?
+			DM_EXACT : DM_NODEC;
+		out = d[0].coef == 0 ? one : zero;
+	} else { /* y0, y1: -infinite at 0, irrational elsewhere */
+		rc = DM_NODEC;
+	}
+#undef AT
+#undef IS
+	char dt[DEC_STRMAX], rt[DEC_STRMAX];
+	/* libjq's value: a number, or frexp's [m, e]: its first */
+	jv r0 = jv_get_kind(r) == JV_KIND_ARRAY ? jv_array_get(jv_copy(r), 0)
+						: jv_copy(r);
+	double rv = jv_get_kind(r0) == JV_KIND_NUMBER ? jv_number_value(r0) : 0;
+	jv_free(r0);
+	if (rc == DM_EXACT && pair) {
+		bool ok = true, ok2 = true;
+		jv a = math_value(e, &out, jv_array_get(jv_copy(r), 0), &ok, dt);
+		if (ok) {
+			r = jv_array_set(r, 0, a);
+			a = math_value(e, &out2, jv_array_get(jv_copy(r), 1),
+				       &ok2, dt);
+			if (ok2)
+				return jv_array_set(r, 1, a);
+		}
+		jv_free(r);
+		return math_fail(e, "%s has %s, which a double cannot hold "
+				 "(libjq holds numbers as doubles)", call, dt);
+	}
+	if (rc == DM_EXACT) {
+		bool ok;
+		jv a = math_value(e, &out, r, &ok, dt);
+		if (ok)
+			return a;
+		return math_fail(e, "%s is %s, which a double cannot hold "
+				 "(libjq holds numbers as doubles)", call, dt);
+	}
+	jv_free(r);
+	if (rc == -10)
+		return math_fail(e, "%s: jq would take %s as an integer, "
+				 "dropping its fraction; write an integer",
+				 call, t[strcmp(f, "jn") && strcmp(f, "yn") ? 1 : 0]);
+	if (rc == -11)
+		return math_fail(e, "%s is the double next to %s, and a "
+				 "decimal has no next number (idem(7))", call,
+				 t[0]);
+	if (rc == DM_OVERFLOW)
+		return math_fail(e, "%s cannot be computed exactly in %d "
+				 "digits", call, DEC_DIGITS);
+	if (!isfinite(rv))
+		return math_fail(e, "%s has no finite value (libjq gives %s)",
+				 call, isnan(rv) ? "nan" : rv > 0 ?
+				 "infinite" : "-infinite");
+	if (rc == DM_DOMAIN)
+		return math_fail(e, "%s has no real value", call);
+	double_dec(rv, &out, rt, sizeof rt);
+	return math_fail(e, "%s has no exact decimal value (libjq would give "
+			 "%s%s, a double near it); jq's math is exact or "
+			 "refused (idem(7))", call, rt, pair ? ", ..." : "");
+}
+
 /* input's answer to the prelude: the exact value of x op y, as the
  * double r libjq computed when r is it, else as the double that is it;
  * or a failure when no double is. */
@@ -988,6 +1315,11 @@ static jv exact_input(jq_state *jq, void *ctx)
 		return jv_invalid(); /* the program's own input: none */
 	jv v = e->pending;
 	e->pending = jv_invalid();
+	jv tag0 = jv_array_get(jv_copy(v), 0);
+	bool math = !strcmp(jv_string_value(tag0), "idem:math");
+	jv_free(tag0);
+	if (math)
+		return exact_math(e, v);
 	if (jv_array_length(jv_copy(v)) == 2) {
 		/* now: the clock's double is the instant it names, digits
 		 * and all, not a computation's noise */
@@ -1039,8 +1371,8 @@ static jv exact_input(jq_state *jq, void *ctx)
 				  yt, "38");
 	}
 	/* an operand of more than 15 digits that neither the record,
-	 * the program nor this arithmetic wrote came from jq's other math
-	 * (sqrt, pow): its noise would pass as exact from here on */
+	 * the program nor this arithmetic wrote came from a computation
+	 * in doubles: its noise would pass as exact from here on */
 	const char *noise = !exact_vouched(e, xt) ? xt
 			  : !exact_vouched(e, yt) ? yt : NULL;
 	if (noise) {
@@ -1371,6 +1703,7 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
 	jq_set_attr(e->jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
 	struct buf full = {0};
 	buf_adds(&full, prelude);
+	math_defs(&full, src);
 	buf_adds(&full, src);
 	bool compiled = jq_compile(e->jq, full.p);
 	buf_free(&full);
@@ -1886,8 +2219,7 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 		buf_addc(&e->out, ']');
 	if (double_noise(e, e->out.p, e->out.len, bad, sizeof bad)) {
 		snprintf(err, errlen, "libjq computed %s in doubles, which "
-			 "may not be the exact value; + - * / are exact, jq's "
-			 "other math (sqrt, pow, log...) is not (idem(7))", bad);
+			 "may not be the exact value (idem(7))", bad);
 		return EXPR_ERROR;
 	}
 	e->count = count;
