@@ -383,11 +383,11 @@ bool cli_pre_exact_state(const char *path, const char *desc,
 					why, sizeof why);
 	buf_free(&w);
 	if (pre)
-		cli_warn("%s: written when + - * / in jq programs were binary "
-			 "floating point: where that rounded (.pct * 100 | floor "
-			 "of 0.57 was 56, is 57) a %s now differs from the one "
-			 "the state holds; what this run saves is exact "
-			 "(idem(7))", path, what);
+		cli_warn("%s: written when + - * / and jq's math (sqrt, pow...) "
+			 "in jq programs were binary floating point: where that "
+			 "rounded (.pct * 100 | floor of 0.57 was 56, is 57) a "
+			 "%s now differs from the one the state holds; what this "
+			 "run saves is exact (idem(7))", path, what);
 	return pre;
 }
 

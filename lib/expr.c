@@ -842,22 +842,25 @@ static const char prelude[] =
 static const struct {
 	const char *name;
 	int argc;
+	/* libm's double is the exact value wherever idem answers (a
+	 * scaling by 2, a sign, one of the operands): a state whose
+	 * programs call only these keeps its keys (expr_text_has_arith) */
+	bool scales;
 } math_fns[] = {
-	{"sqrt", 1},     {"cbrt", 1},     {"pow", 2},      {"hypot", 2},
-	{"exp", 1},      {"exp2", 1},     {"exp10", 1},    {"pow10", 1},
-	{"expm1", 1},    {"log", 1},      {"log2", 1},     {"log10", 1},
-	{"log1p", 1},    {"logb", 1},     {"significand", 1},
-	{"frexp", 1},    {"modf", 1},     {"ldexp", 2},    {"scalb", 2},
-	{"scalbln", 2},  {"fabs", 1},     {"fmin", 2},     {"fmax", 2},
-	{"fdim", 2},     {"copysign", 2}, {"fmod", 2},     {"drem", 2},
-	{"remainder", 2}, {"fma", 3},     {"nextafter", 2},
-	{"nexttoward", 2}, {"sin", 1},    {"cos", 1},      {"tan", 1},
-	{"asin", 1},     {"acos", 1},     {"atan", 1},     {"atan2", 2},
-	{"sinh", 1},     {"cosh", 1},     {"tanh", 1},     {"asinh", 1},
-	{"acosh", 1},    {"atanh", 1},    {"erf", 1},      {"erfc", 1},
-	{"gamma", 1},    {"lgamma", 1},   {"tgamma", 1},   {"lgamma_r", 1},
-	{"j0", 1},       {"j1", 1},       {"y0", 1},       {"y1", 1},
-	{"jn", 2},       {"yn", 2},
+	{"sqrt", 1, 0}, {"cbrt", 1, 0}, {"pow", 2, 0}, {"hypot", 2, 0},
+	{"exp", 1, 0}, {"exp2", 1, 0}, {"exp10", 1, 0}, {"pow10", 1, 0},
+	{"expm1", 1, 0}, {"log", 1, 0}, {"log2", 1, 0}, {"log10", 1, 0},
+	{"log1p", 1, 0}, {"logb", 1, 1}, {"significand", 1, 1}, {"frexp", 1, 1},
+	{"modf", 1, 0}, {"ldexp", 2, 1}, {"scalb", 2, 1}, {"scalbln", 2, 1},
+	{"fabs", 1, 1}, {"fmin", 2, 1}, {"fmax", 2, 1}, {"fdim", 2, 0},
+	{"copysign", 2, 1}, {"fmod", 2, 0}, {"drem", 2, 0}, {"remainder", 2, 0},
+	{"fma", 3, 0}, {"nextafter", 2, 1}, {"nexttoward", 2, 1}, {"sin", 1, 0},
+	{"cos", 1, 0}, {"tan", 1, 0}, {"asin", 1, 0}, {"acos", 1, 0},
+	{"atan", 1, 0}, {"atan2", 2, 0}, {"sinh", 1, 0}, {"cosh", 1, 0},
+	{"tanh", 1, 0}, {"asinh", 1, 0}, {"acosh", 1, 0}, {"atanh", 1, 0},
+	{"erf", 1, 0}, {"erfc", 1, 0}, {"gamma", 1, 0}, {"lgamma", 1, 0},
+	{"tgamma", 1, 0}, {"lgamma_r", 1, 0}, {"j0", 1, 0}, {"j1", 1, 0},
+	{"y0", 1, 0}, {"y1", 1, 0}, {"jn", 2, 0}, {"yn", 2, 0},
 };
 
 /* The definitions of the math functions program src names, one line. */
@@ -1820,8 +1823,35 @@ const char *expr_source(const struct expr *e)
 	return e->src;
 }
 
+/* Whether program s calls one of jq's math functions whose value libm
+ * gave inexactly: a word of its code, not a .member, a $variable or a
+ * string's text. */
+static bool calls_inexact_math(const char *s)
+{
+	struct code_walk w = {.s = s};
+	long at;
+	bool found = false;
+	while (!found && (at = code_next(&w)) >= 0) {
+		size_t i = (size_t)at, n = 0;
+		if (!ident_char(s[i]) || (i && (ident_char(s[i - 1]) ||
+						 s[i - 1] == '.' || s[i - 1] == '$')))
+			continue;
+		while (ident_char(s[i + n]))
+			n++;
+		w.i = i + n;
+		for (size_t k = 0; k < sizeof math_fns / sizeof *math_fns; k++)
+			if (!math_fns[k].scales && strlen(math_fns[k].name) == n &&
+			    !memcmp(math_fns[k].name, s + i, n))
+				found = true;
+	}
+	free(w.open);
+	return found;
+}
+
 bool expr_text_has_arith(const char *src)
 {
+	if (calls_inexact_math(src))
+		return true;
 	size_t n = strlen(src);
 	for (size_t i = 0; i < n; i++) {
 		if (src[i] == '"') {
