@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jq.h>
 #include <jv.h>
@@ -775,8 +776,8 @@ static bool has_word(const char *s, const char *w)
  * digits are the clock's, not a double's noise.  jq's other math
  * (sqrt, pow, log10...) is exact or refused the same way (math_fns).
  * floor, ceil, round, trunc, nearbyint and rint refuse a number with a
- * noise they would hide (what libjq still computes in doubles: gmtime's
- * seconds), and tonumber and fromjson a text whose number a double
+ * noise they would hide (what libjq still gives as a double's:
+ * infinite), and tonumber and fromjson a text whose number a double
  * would round ($ENV.RATE of 0.10000000000000001 is 0.1 to libjq).  Operands that are not two numbers are jq's business as before.
  * The prelude is one line, so the program's lines keep their numbers.
  */
@@ -863,9 +864,40 @@ static const struct {
 	{"y0", 1, 0}, {"y1", 1, 0}, {"jn", 2, 0}, {"yn", 2, 0},
 };
 
+/*
+ * gmtime and localtime give the seconds of x truncated toward zero plus
+ * x - floor(x) in doubles: 1234567.3 has 7.300000000046566 seconds and
+ * -0.5 is 1970-01-01T00:00:00.5, a second late.  They are answered as
+ * the math is (exact_broken_down), and strftime, strflocaltime, todate
+ * and todateiso8601, which call them inside libjq, are given them.
+ */
+static const char time_defs[] =
+	"def _idem_gmtime: gmtime; "
+	"def gmtime: [\"idem:math\", \"gmtime\", ., _idem_gmtime] | debug | "
+	"_input; "
+	"def _idem_localtime: localtime; "
+	"def localtime: [\"idem:math\", \"localtime\", ., _idem_localtime] | "
+	"debug | _input; "
+	"def _idem_strftime(f): strftime(f); "
+	"def strftime(f): if type == \"number\" then gmtime | _idem_strftime(f) "
+	"else _idem_strftime(f) end; "
+	"def _idem_strflocaltime(f): strflocaltime(f); "
+	"def strflocaltime(f): if type == \"number\" then localtime | "
+	"_idem_strflocaltime(f) else _idem_strflocaltime(f) end; "
+	"def todate: strftime(\"%Y-%m-%dT%H:%M:%SZ\"); "
+	"def todateiso8601: strftime(\"%Y-%m-%dT%H:%M:%SZ\"); ";
+
 /* The definitions of the math functions program src names, one line. */
 static void math_defs(struct buf *b, const char *src)
 {
+	static const char *const time_words[] = {
+		"gmtime", "localtime", "strftime", "strflocaltime", "todate",
+		"todateiso8601"};
+	for (size_t i = 0; i < sizeof time_words / sizeof *time_words; i++)
+		if (has_word(src, time_words[i])) {
+			buf_adds(b, time_defs);
+			break;
+		}
 	static const char *const params[] = {"", "(a; b)", "(a; b; c)"};
 	static const char *const args[] = {"", "($x; $y)", "($x; $y; $z)"};
 	static const char *const binds[] = {
@@ -1084,6 +1116,48 @@ static jv math_value(struct expr *e, const struct dec *d, jv r, bool *ok,
  * anywhere else its value is irrational and libjq's only a double near
  * it.
  */
+/*
+ * gmtime or localtime of x (call names it; r is libjq's): the fields of
+ * floor(x), with x's fraction added to the seconds exactly.
+ */
+static jv exact_broken_down(struct expr *e, const char *call,
+			    const struct dec *dx, bool local, jv r)
+{
+	struct dec n = dec_integral(dx, DEC_FLOOR), frac = *dx;
+	int64_t t = 0;
+	int fits = 0;
+	struct tm tm;
+	time_t tt;
+	if (jv_get_kind(r) != JV_KIND_ARRAY ||
+	    jv_array_length(jv_copy(r)) != 8)
+		return r;
+	if (dec_sub(&frac, &n) || !dm_integer(&n, &t, &fits) || !fits ||
+	    (tt = (time_t)t, !(local ? localtime_r(&tt, &tm)
+				     : gmtime_r(&tt, &tm)))) {
+		jv_free(r);
+		return math_fail(e, "%s has no date the C library gives", call);
+	}
+	int64_t f[8] = {tm.tm_year + 1900LL, tm.tm_mon, tm.tm_mday,
+			tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_wday,
+			tm.tm_yday};
+	for (int i = 0; i < 8; i++) {
+		struct dec d = dec_from_i64(f[i]);
+		char dt[DEC_STRMAX];
+		bool ok = i != 5 || dec_add(&d, &frac) == 0;
+		jv a = ok ? math_value(e, &d, jv_array_get(jv_copy(r), i), &ok,
+				       dt)
+			  : jv_invalid();
+		if (!ok) {
+			jv_free(r);
+			return math_fail(e, "%s has %s seconds, which a double "
+					 "cannot hold (libjq holds numbers as "
+					 "doubles)", call, dt);
+		}
+		r = jv_array_set(r, i, a);
+	}
+	return r;
+}
+
 static jv exact_math(struct expr *e, jv v)
 {
 	int argc = jv_array_length(jv_copy(v)) - 3;
@@ -1129,6 +1203,8 @@ static jv exact_math(struct expr *e, jv v)
 			return noise_fail(e, t[i]);
 		}
 	}
+	if (!strcmp(f, "gmtime") || !strcmp(f, "localtime"))
+		return exact_broken_down(e, call, &d[0], f[0] == 'l', r);
 	struct dec out = DEC_ZERO, out2 = DEC_ZERO, one = dec_from_i64(1);
 	struct dec zero = DEC_ZERO, two = dec_from_i64(2);
 	bool pair = false; /* frexp, modf, lgamma_r: [out, out2] */

@@ -156,3 +156,26 @@ key() { window --tumble 1h -t .t -g "$1" --agg 'n=count()' in | jq -c .key; }
 	run key '[.n * 0.1, (.n | floor), (.n | tostring)]'
 	assert_output '[0.4,4,"4"]'
 }
+
+@test "gmtime and localtime give the exact seconds, and the second before 1970 that floor(x) names" {
+	printf '%s\n' '{"t":1,"a":1234567.3,"b":-0.5,"c":-86400.25}' > in
+	run jq -c '[(.a, .b, .c) | gmtime], [.b, .c | todate]' in
+	assert_output - <<'E'
+[[1970,0,15,6,56,7.300000000046566,4,14],[1970,0,1,0,0,0.5,4,0],[1969,11,31,0,0,0.75,3,364]]
+["1970-01-01T00:00:00Z","1969-12-31T00:00:00Z"]
+E
+	run key '[(.a, .b, .c) | gmtime]'
+	assert_output '[[1970,0,15,6,56,7.3,4,14],[1969,11,31,23,59,59.5,3,364],[1969,11,30,23,59,59.75,2,363]]'
+	run key '[(.b, .c) | todate, todateiso8601, strftime("%T")]'
+	assert_output '["1969-12-31T23:59:59Z","1969-12-31T23:59:59Z","23:59:59","1969-12-30T23:59:59Z","1969-12-30T23:59:59Z","23:59:59"]'
+	run key '[.a | gmtime | .[5] > 7.3, .[5] == 7.3]'
+	assert_output '[false,true]' # libjq alone: [true,false]
+	run env TZ=America/New_York window --tumble 1h -t .t -g '[.b | localtime, strflocaltime("%T")]' --agg 'n=count()' in
+	assert_output --partial '"key":[[1969,11,31,18,59,59.5,3,364],"18:59:59"]'
+	# an array is strftime's own; what is no time stays jq's error
+	run key '[[1970,0,1,5,0,0,4,0] | strftime("%H"), todate]'
+	assert_output '["05","1970-01-01T05:00:00Z"]'
+	run dedup -k '[.x | gmtime]' in
+	assert_failure 2
+	assert_output 'dedup: in:1: key [.x | gmtime]: gmtime() requires numeric inputs'
+}
