@@ -1,9 +1,9 @@
 /*
  * decmath: a value's root, power or remainder as an exact decimal.
  *
- * A root is taken on the coefficient: x = c * 10^e with e a multiple of
- * k (c takes the rest), and x^(1/k) is r * 10^(e/k) when r^k == c for
- * an integer r, or no decimal at all.  Powers multiply exactly by
+ * A root is taken on the coefficient: x = c * 10^e with no factor 10 in
+ * c, and x^(1/k) is r * 10^(e/k) when k divides e and r^k == c for an
+ * integer r, or no decimal at all.  Powers multiply exactly by
  * squaring; a struct dec refuses what passes 38 digits, so the loop
  * stops within a few steps of any base but a power of ten.
  */
@@ -92,16 +92,16 @@ int dm_root(const struct dec *x, int64_t k, struct dec *out)
 	}
 	if (x->coef < 0 && k % 2 == 0)
 		return DM_DOMAIN;
+	/* c has no factor 10.  If r^k = c * 10^-s with 0 < s < k, both 2
+	 * and 5 divide r, so 2^k and 5^k divide r^k, and 10 would divide
+	 * c: an exponent that is no multiple of k leaves no decimal root
+	 * (0.4 and 1000 have no square root, 0.04 and 1e4 do). */
 	struct dec n = dec_normalize(*x);
 	u128 c = mag(n.coef), r;
-	int64_t e = n.exp, s = ((e % k) + k) % k;
-	for (int64_t i = 0; i < s; i++)
-		if (__builtin_mul_overflow(c, (u128)10, &c))
-			return DM_OVERFLOW;
-	if (!exact_iroot(c, k, &r))
+	if (n.exp % k != 0 || !exact_iroot(c, k, &r))
 		return DM_NODEC;
 	out->coef = x->coef < 0 ? -(__int128)r : (__int128)r;
-	out->exp = (int32_t)((e - s) / k);
+	out->exp = (int32_t)(n.exp / k);
 	return DM_EXACT;
 }
 

@@ -53,6 +53,7 @@ key() { window --tumble 1h -t .t -g "$1" --agg 'n=count()' in | jq -c .key; }
 	}
 	near '[2 | cbrt]' '2 \| cbrt'
 	near '[pow(2; 0.1)]' 'pow\(2; 0.1\)'
+	near '[pow(0.5; 0.01)]' 'pow\(0.5; 0.01\)'
 	near '[hypot(1; 1)]' 'hypot\(1; 1\)'
 	near '[0.5 | exp2]' '0.5 \| exp2'
 	near '[3 | log2]' '3 \| log2'

@@ -59,6 +59,7 @@ TEST(roots_are_exact_or_no_decimal)
 	CHECK_STR(root("0", 2), "0");
 	CHECK_STR(root("1e100", 2), "1e+50");
 	CHECK_STR(root("1e-5", 5), "0.1");
+	CHECK_STR(root("0.5", 100), "nodec"); /* 5e-1: 100 does not divide -1 */
 	/* a square of 38 digits, and one past it */
 	CHECK_STR(root("99999999999999999980000000000000000001", 2),
 		  "9999999999999999999");
