@@ -149,9 +149,10 @@ void cli_shard_describe(struct buf *b, const struct cli_shard *s);
  * Arithmetic and math in every jq program became exact decimal
  * (idem(7)): a state whose programs compute (expr_text_has_arith) says
  * so in its desc, by CLI_EXACT_MARK at the end of its base, added by
- * cli_exact_describe when any is true.  cli_pre_exact_state: whether desc is want without
- * that mark, a state written when those programs computed in binary
- * floating point; the caller says so and goes on, its next save marked.
+ * cli_exact_describe when any is true.  cli_pre_exact_state: whether
+ * desc is want without that mark, a state written when those programs
+ * computed in binary floating point; the caller says so and goes on,
+ * its next save marked.
  */
 #define CLI_EXACT_MARK " arith=exact"
 void cli_exact_describe(struct buf *b, bool any);

@@ -51,7 +51,8 @@ bool expr_is_plain(const struct expr *e);
 /* Whether the program text src has an arithmetic operator (+ - * / %)
  * outside its string literals (an interpolation's code counts), or calls
  * one of jq's math functions that libm computed inexactly (sqrt, pow):
- * its values depend on how arithmetic is done.  May say yes of a '-' in 1e-5 or of '//': it only marks states. */
+ * its values depend on how arithmetic is done.  May say yes of a '-' in
+ * 1e-5 or of '//': it only marks states. */
 bool expr_text_has_arith(const char *src);
 
 struct scan_record;
