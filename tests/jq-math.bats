@@ -107,6 +107,7 @@ key() { window --tumble 1h -t .t -g "$1" --agg 'n=count()' in | jq -c .key; }
 	no '[yn(0.5; 1)]' 'yn(0.5; 1): jq would take 0.5 as an integer, dropping its fraction; write an integer'
 	no '[scalbln(3; 1.5)]' 'scalbln(3; 1.5): jq would take 1.5 as an integer, dropping its fraction; write an integer'
 	no '[nextafter(1; 2)]' 'nextafter(1; 2) is the double next to 1, and a decimal has no next number (idem(7))'
+	no '[nexttoward(0.1; 0)]' 'nexttoward(0.1; 0) is the double next to 0.1, and a decimal has no next number (idem(7))'
 }
 
 @test "comparisons, sorts, groups and text of jq's math see the exact value, not libjq's double" {
@@ -147,6 +148,15 @@ key() { window --tumble 1h -t .t -g "$1" --agg 'n=count()' in | jq -c .key; }
 	run dedup -k '[pow(.a; 2)]' in
 	assert_failure 2
 	assert_output 'dedup: in:1: key [pow(.a; 2)]: string ("x") number required'
+	# pow10 is exp10 where libjq has it; Debian's was built without
+	if jq -n '1 | pow10' > /dev/null 2>&1; then
+		run key '[.n | pow10]'
+		assert_output '[10000]'
+	else
+		run dedup -k '[.n | pow10]' in
+		assert_failure 2
+		assert_output 'dedup: in:1: key [.n | pow10]: Error: pow10/0 not found at build time'
+	fi
 	run jq -c -n '[pow(1, 2; 3, 4), fma(1, 2; 3; 0, 10)]'
 	assert_output '[1,8,1,16,3,6,13,16]'
 	run key '[pow(1, 2; 3, 4), fma(1, 2; 3; 0, 10)]'
