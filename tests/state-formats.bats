@@ -123,17 +123,17 @@ E
 	run reconcile compare old.sum new.sum
 	assert_failure 2
 	assert_output - <<'E'
-reconcile: old.sum: a summary from before + - * / in jq programs were exact: it is read as it was made, binary floating point; where that rounded (.pct * 100 | floor of 0.57 was 56, is 57) it differs from one made now: summarize again
-reconcile: old.sum: summarized when + - * / in jq programs were binary floating point, new.sum since they are exact: where that rounded, their keys, partitions and sums differ with no difference in the records; summarize old.sum again with this reconcile
+reconcile: old.sum: a summary from before + - * / and jq's math (sqrt, pow...) in jq programs were exact: it is read as it was made, binary floating point; where that rounded (.pct * 100 | floor of 0.57 was 56, is 57) it differs from one made now: summarize again
+reconcile: old.sum: summarized when + - * / and jq's math (sqrt, pow...) in jq programs were binary floating point, new.sum since they are exact: where that rounded, their keys, partitions and sums differ with no difference in the records; summarize old.sum again with this reconcile
 E
-	refused 'reconcile: old.sum: summarized when + - * / in jq programs were binary floating point, new.sum since they are exact: where that rounded, their keys, partitions and sums differ with no difference in the records; summarize old.sum again with this reconcile' \
+	refused 'reconcile: old.sum: summarized when + - * / and jq'"'"'s math (sqrt, pow...) in jq programs were binary floating point, new.sum since they are exact: where that rounded, their keys, partitions and sums differ with no difference in the records; summarize old.sum again with this reconcile' \
 		reconcile compare new.sum old.sum
 	# two of before compare as they were made; a merge of them stays
 	# unmarked
 	cp old.sum old2.sum
 	run reconcile compare old.sum old2.sum
 	assert_success
-	assert_line -n 0 --partial 'reconcile: old.sum: a summary from before + - * / in jq programs were exact'
+	assert_line -n 0 --partial 'reconcile: old.sum: a summary from before + - * / and jq'"'"'s math (sqrt, pow...) in jq programs were exact'
 	reconcile merge old.sum 2> /dev/null > merged.sum
 	run head -1 merged.sum
 	assert_output '{"reconcile_summary":2,"key":["[.pct*100|floor]"],"sum":[".pct*100"],"by":null,"buckets":256}'

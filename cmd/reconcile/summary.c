@@ -352,8 +352,9 @@ static void header(struct sumset *set, const struct scan_record *r,
 				name, first_name);
 		buf_free(&canon);
 		if (programs_compute() && !marked != pre_exact)
-			cli_die(EXIT_TROUBLE, "%s: summarized when + - * / in "
-				"jq programs were binary floating point, %s "
+			cli_die(EXIT_TROUBLE, "%s: summarized when + - * / and "
+				"jq's math (sqrt, pow...) in jq programs were "
+				"binary floating point, %s "
 				"since they are exact: where that rounded, "
 				"their keys, partitions and sums differ with "
 				"no difference in the records; summarize %s "
@@ -392,8 +393,9 @@ static void header(struct sumset *set, const struct scan_record *r,
 		opt.bucket_bits = bits;
 		pre_exact = programs_compute() && !marked;
 		if (pre_exact)
-			cli_warn("%s: a summary from before + - * / in jq "
-				 "programs were exact: it is read as it was "
+			cli_warn("%s: a summary from before + - * / and jq's "
+				 "math (sqrt, pow...) in jq programs were "
+				 "exact: it is read as it was "
 				 "made, binary floating point; where that "
 				 "rounded (.pct * 100 | floor of 0.57 was 56, "
 				 "is 57) it differs from one made now: "
