@@ -83,15 +83,11 @@ static bool may_block(const struct stat *sb)
 	return !(S_ISREG(sb->st_mode) || S_ISBLK(sb->st_mode));
 }
 
-struct lines *lines_open(const char *path, size_t max, char *err,
-			 size_t errlen)
+static struct lines *lines_over(struct zin *z, const char *name, size_t max)
 {
-	struct zin *z = zin_open(path, err, errlen);
-	if (!z)
-		return NULL;
 	struct lines *l = xcalloc(1, sizeof *l);
 	l->z = z;
-	l->name = xstrdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
+	l->name = xstrdup(name);
 	if (max == 0)
 		max = LINES_DEFAULT_MAX;
 	if (max > SIZE_MAX / 4) /* keeps max + 3 and doubling in range */
@@ -107,6 +103,24 @@ struct lines *lines_open(const char *path, size_t max, char *err,
 		    (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode));
 	l->can_block = !st || may_block(&sb);
 	return l;
+}
+
+struct lines *lines_open(const char *path, size_t max, char *err,
+			 size_t errlen)
+{
+	struct zin *z = zin_open(path, err, errlen);
+	if (!z)
+		return NULL;
+	return lines_over(z, strcmp(path, "-") == 0 ? "<stdin>" : path, max);
+}
+
+struct lines *lines_fdopen(int fd, const char *name, size_t max, char *err,
+			   size_t errlen)
+{
+	struct zin *z = zin_fdopen(fd, name, err, errlen);
+	if (!z)
+		return NULL;
+	return lines_over(z, name, max);
 }
 
 void lines_set_wait(struct lines *l, bool on)

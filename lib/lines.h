@@ -42,6 +42,11 @@ struct line {
 /* path "-" is stdin. */
 struct lines *lines_open(const char *path, size_t max, char *err,
 			 size_t errlen);
+/* The same over fd (above 0), read from where it stands and closed by
+ * lines_close (not on failure: the caller still owns it then); name is
+ * what messages call it. */
+struct lines *lines_fdopen(int fd, const char *name, size_t max, char *err,
+			   size_t errlen);
 /* 1 a line, 0 end of input, -1 read error (err set); LINES_WAIT only
  * after lines_set_wait(). */
 int lines_next(struct lines *l, struct line *out, char *err, size_t errlen);

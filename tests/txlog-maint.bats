@@ -487,6 +487,162 @@ EOF
 	assert_output 6
 }
 
+# big: six appends of 3000 rows (180 KB of output a file), optimized, so
+# that a cat of version 6 blocks on a pipe inside the first file
+big() {
+	txlog init t --infer
+	for i in 1 2 3 4 5 6; do
+		seq $((i * 10000)) $((i * 10000 + 2999)) |
+			sed 's/.*/{"id":&,"pad":"0123456789012345678901234567890123456789"}/' |
+			txlog append t
+	done
+	txlog optimize t 2>/dev/null
+}
+
+# cat_vacuumed ARGS: txlog cat t ARGS into got (exit status in rc), with
+# a vacuum --retain 0s --force run once the first row is out
+cat_vacuumed() {
+	rm -f reading vacuumed
+	( if txlog cat t "$@" 2>err; then echo 0 > rc; else echo $? > rc; fi ) | {
+		read -r l || true
+		echo "$l"
+		touch reading
+		while [ ! -e vacuumed ]; do sleep 0.01; done
+		cat
+	} > got &
+	while [ ! -e reading ]; do sleep 0.01; done
+	txlog vacuum t --retain 0s --force 2>/dev/null
+	touch vacuumed
+	wait
+}
+
+@test "a cat of an old version that a vacuum deletes midway gives every row of it, with any -j" {
+	for j in 1 2; do
+		rm -rf t
+		big
+		txlog cat t --version 6 | sort > want
+		cat_vacuumed --version 6 -j $j
+		# the files were deleted under it
+		run sh -c 'ls t | grep -c zst'
+		assert_output 1
+		run cat rc err
+		assert_output 0
+		sort got | cmp - want
+	done
+}
+
+@test "a cat refuses before any row when a data file of its version is gone" {
+	txlog init t --infer
+	echo '{"id":1}' | txlog append t
+	echo '{"id":2}' | txlog append t
+	rm "t/$(txlog files t --version 2 | jq -r 'select(.stats | fromjson | .minValues.id == 2) | .path')"
+	run sh -c 'txlog cat t 2>/dev/null; echo "exit $?"'
+	assert_output 'exit 2'
+	refused "txlog: t: version 2 needs $(txlog files t | jq -r 'select(.stats | fromjson | .minValues.id == 2) | .path'), which is gone (vacuumed after a newer version removed it, or deleted: txlog verify says); nothing read" \
+		txlog cat t -j 1
+}
+
+@test "a cat of more files than the open-file limit lets it hold says so and reads them one at a time" {
+	txlog init t --infer
+	for i in $(seq 1 20); do echo "{\"id\":$i}"; done > in
+	while read -r l; do echo "$l" | txlog append t; done < in
+	# 24 descriptors: a quarter kept for the rest, and those open
+	run sh -c 'ulimit -n 24 && txlog cat t -j 1 2>err | jq -c .id | tr "\n" " "; cat err'
+	assert_output "$(seq 1 20 | tr '\n' ' ')txlog: t: 20 data files to read, more than the open-file limit (24) lets txlog hold open at once; reading them one at a time: a vacuum meanwhile may stop this read after some rows"
+	run sh -c 'ulimit -n 24 && txlog cat t -j 1 --where "id <= 10" | wc -l'
+	assert_success
+	assert_output 10
+}
+
+@test "changes gives every row of its range when a vacuum deletes its files midway" {
+	big
+	echo '{"id":10000,"pad":"x"}' | txlog merge t -k .id 2>/dev/null
+	txlog changes t --from 1 | sort > want
+	rm -f reading vacuumed
+	( if txlog changes t --from 1 2>err; then echo 0 > rc; else echo $? > rc; fi ) | {
+		read -r l || true
+		echo "$l"
+		touch reading
+		while [ ! -e vacuumed ]; do sleep 0.01; done
+		cat
+	} > got &
+	while [ ! -e reading ]; do sleep 0.01; done
+	txlog vacuum t --retain 0s --force 2>/dev/null
+	touch vacuumed
+	wait
+	run cat rc err
+	assert_output 0
+	sort got | cmp - want
+	run sh -c 'wc -l < want'
+	assert_output 18002
+}
+
+@test "a merge whose file a concurrent delete removed and a vacuum took exits 75, and its retry commits" {
+	txlog init t --infer
+	echo '{"id":1,"v":1}' | txlog append t
+	echo '{"id":2,"v":2}' | txlog append t
+	mkfifo src
+	( if txlog merge t -k .id src 2>err; then echo 0 > rc; else echo $? > rc; fi ) &
+	pid=$!
+	# the merge opens its source once its snapshot is loaded
+	exec 4> src
+	txlog delete t --where 'id = 1'
+	txlog vacuum t --retain 0s --force 2>/dev/null
+	echo '{"id":2,"v":5}' >&4
+	exec 4>&-
+	wait $pid
+	run cat rc err
+	assert_output --regexp '^75
+txlog: t: part-00000-[-0-9a-f]*\.c000\.ndjson\.zst, which this MERGE reads, was removed by a concurrent writer \(version 3 is the newest\) and vacuumed; nothing written, retry$'
+	run sh -c 'txlog cat t | jq -c .'
+	assert_output '{"id":2,"v":2}'
+	echo '{"id":2,"v":5}' | txlog merge t -k .id
+	run sh -c 'txlog cat t | jq -c .'
+	assert_output '{"id":2,"v":5}'
+}
+
+@test "cats of old versions beside appends, optimize and vacuum --retain 0s give their exact rows or nothing" {
+	txlog init t --infer
+	: > expected
+	(
+		for k in $(seq 1 12); do
+			for a in 1 2 3; do
+				seq 1 2000 | sed "s/.*/{\"id\":$((k * 10 + a))&,\"pad\":\"0123456789012345678901234567890123456789\"}/" > in.$k
+				v=$(txlog append t --stats in.$k 2>&1 | jq .version)
+				echo "$v $((k * 10 + a))" >> expected
+			done
+			txlog optimize t 2>/dev/null
+			txlog vacuum t --retain 0s --force 2>/dev/null
+		done
+		touch done
+	) &
+	: > bad
+	n=0 whole=0
+	while [ ! -e done ]; do
+		last=$(tail -n 1 expected | cut -d' ' -f1)
+		[ -n "$last" ] || continue
+		v=$((last - RANDOM % 3))
+		[ $v -ge 1 ] || continue
+		j=$((RANDOM % 2 + 1))
+		n=$((n + 1))
+		if txlog cat t --version $v -j $j > out 2> err; then
+			want=$(awk -v v=$v '$1 <= v {print $2}' expected |
+				jq -s -c '[.[] as $p | range(1; 2001) | "\($p)\(.)" | tonumber] | sort')
+			got=$(jq -s -c 'map(.id) | sort' out)
+			[ "$got" = "$want" ] || echo "version $v -j $j: $(wc -l < out) rows, not its own" >> bad
+			whole=$((whole + 1))
+		else
+			rc=$?
+			[ $rc = 2 ] && [ ! -s out ] ||
+				echo "version $v -j $j: exit $rc after $(wc -l < out) rows: $(cat err)" >> bad
+		fi
+	done
+	wait
+	echo "# $n cats, $whole whole, $((n - whole)) refused" >&3
+	run cat bad
+	assert_output ''
+}
+
 # ---- log cleanup ----
 
 ones() { # t: versions 0 to $1, one row a commit (the tenth checkpoints)

@@ -65,25 +65,36 @@ static void refuse_reserved(const struct ds_type *schema)
 }
 
 /* Die 2 when the data file of a commit's add or remove is gone. */
-static void need_changed(const struct dl_snapshot *w, const struct dl_file *f)
+static _Noreturn void gone_changed(const struct dl_file *f)
 {
+	cli_die(EXIT_TROUBLE, "%s: the changes of version %lld need %s, "
+		"which is gone (vacuumed?): changes are readable only within "
+		"vacuum's retention; nothing read", opt.table,
+		(long long)f->version, f->path);
+}
+
+/* The data files the range reads (path and version each), found by
+ * pass 0 and held open before pass 1 writes a row: a vacuum meanwhile
+ * cannot stop the feed midway. */
+static struct dl_file *needed;
+static size_t nneeded, needed_cap;
+
+/* The data file of a commit's add or remove: held since pass 0; one
+ * not held (more files than descriptors) that is gone now is refused
+ * in the words of pass 0. */
+static struct lines *open_changed(const struct dl_snapshot *w,
+				  const struct dl_file *f)
+{
+	char msg[1024];
+	struct lines *l = open_data_msg(w, f, msg, sizeof msg);
+	if (l)
+		return l;
 	struct buf b = {0};
 	buf_addf(&b, "%s/%s", w->table, f->path);
 	struct stat st;
 	if (lstat(b.p, &st) != 0 && errno == ENOENT)
-		cli_die(EXIT_TROUBLE, "%s: the changes of version %lld need "
-			"%s, which is gone (vacuumed?): changes are readable "
-			"only within vacuum's retention; nothing read",
-			w->table, (long long)f->version, f->path);
-	buf_free(&b);
-}
-
-/* The data file of a commit's add or remove, refused when it is gone. */
-static struct lines *open_changed(const struct dl_snapshot *w,
-				  const struct dl_file *f)
-{
-	need_changed(w, f);
-	return open_data(w, f);
+		gone_changed(f);
+	cli_die(EXIT_TROUBLE, "%s", msg);
 }
 
 static bool data_change(const struct dl_file *f)
@@ -106,9 +117,26 @@ static void commit_precheck(int64_t v, const char *text, size_t n)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	refuse_reserved(w->schema);
 	for (size_t i = 0; i < w->nfiles; i++)
-		if (data_change(&w->files[i]))
-			need_changed(w, &w->files[i]);
+		if (data_change(&w->files[i])) {
+			needed = xgrow(needed, &needed_cap, nneeded,
+				       sizeof *needed, 64);
+			needed[nneeded++] = (struct dl_file){
+				.path = xstrdup(w->files[i].path),
+				.version = v};
+		}
 	dl_snapshot_free(w);
+}
+
+/* Hold every file pass 0 found, or die 2 naming the first one gone. */
+static void hold_needed(void)
+{
+	struct dl_file **fs = xcalloc(nneeded + 1, sizeof *fs);
+	for (size_t i = 0; i < nneeded; i++)
+		fs[i] = &needed[i];
+	const struct dl_file *gone = txlog_hold(opt.table, fs, nneeded);
+	if (gone)
+		gone_changed(gone);
+	free(fs);
 }
 
 static bool tagged(const struct dl_file *f, const char *tag)
@@ -454,6 +482,8 @@ int verb_changes(void)
 	/* pass 0 checks the schemas and files, pass 1 writes the rows */
 	for (int pass = 0; pass < 2; pass++) {
 		size_t k = 0;
+		if (pass == 1)
+			hold_needed();
 		for (int64_t v = opt.from; v <= to; v++) {
 			while (k < nv && vs[k] < v)
 				k++;
@@ -482,6 +512,10 @@ int verb_changes(void)
 			version_changes(v, text.p, text.len, ts, &o);
 		}
 	}
+	txlog_release();
+	for (size_t i = 0; i < nneeded; i++)
+		free(needed[i].path);
+	free(needed);
 	buf_free(&text);
 	buf_free(&o);
 	free(times);

@@ -637,31 +637,6 @@ void dfile_stats(const struct dfile *f, struct buf *out)
 	stats_json(f, out);
 }
 
-bool file_xxh3(const char *path, char out[33], int64_t *size)
-{
-	FILE *fp = fopen(path, "rbe"); /* close-on-exec */
-	if (!fp)
-		return false;
-	XXH3_state_t *st = XXH3_createState();
-	if (!st)
-		cli_die(EXIT_TROUBLE, "out of memory");
-	XXH3_128bits_reset(st);
-	char b[65536];
-	size_t r;
-	int64_t n = 0;
-	while ((r = fread(b, 1, sizeof b, fp)) > 0) {
-		XXH3_128bits_update(st, b, r);
-		n += (int64_t)r;
-	}
-	bool ok = !ferror(fp);
-	fclose(fp);
-	XXH128_hash_t h = XXH3_128bits_digest(st);
-	XXH3_freeState(st);
-	value_fp_hex((struct fp128){h.low64, h.high64}, out);
-	*size = n;
-	return ok;
-}
-
 static void dfile_free(struct dfile *f)
 {
 	for (size_t c = 0; c < f->ncols; c++) {
@@ -1082,81 +1057,6 @@ void remove_written(const char *table, char **written, size_t n)
 		unlink(b.p);
 	}
 	buf_free(&b);
-}
-
-void need_files(const struct dl_snapshot *s, struct dl_file *const *live,
-		size_t n)
-{
-	struct buf b = {0};
-	for (size_t i = 0; i < n; i++) {
-		b.len = 0;
-		buf_addf(&b, "%s/%s", s->table, live[i]->path);
-		struct stat st;
-		if (lstat(b.p, &st) == 0 || errno != ENOENT)
-			continue; /* other trouble is open_data's to report */
-		cli_die(EXIT_TROUBLE, "%s: version %lld needs %s, which is "
-			"gone (vacuumed?): time travel to version %lld is no "
-			"longer possible; nothing read", s->table,
-			(long long)s->version, live[i]->path,
-			(long long)s->version);
-	}
-	buf_free(&b);
-}
-
-struct lines *open_data_msg(const struct dl_snapshot *s,
-			    const struct dl_file *f, char *msg, size_t len)
-{
-	struct buf b = {0};
-	buf_addf(&b, "%s/%s", s->table, f->path);
-	char err[512];
-	if (dl_open_check(s->table, f->path, err, sizeof err) != 0) {
-		snprintf(msg, len, "%s", err);
-		buf_free(&b);
-		return NULL;
-	}
-	/* What txlog wrote it checks when reading it back: the bytes must
-	 * be those the add's size and idem.xxh3_128 tag name, or a damaged
-	 * file would come out as wrong records.  XXH3 over the compressed
-	 * bytes is a small part of decompressing them (a file of another
-	 * writer, without the tag, is read as it is; verify checks it). */
-	const char *tv;
-	size_t tn;
-	char sum[33];
-	int64_t size;
-	if (scan_get(f->action, f->action_len, "tags", &tv, &tn) &&
-	    scan_get(tv, tn, "idem.xxh3_128", &tv, &tn) && tn == 34 &&
-	    tv[0] == '"' && file_xxh3(b.p, sum, &size) &&
-	    (size != f->size || memcmp(sum, tv + 1, 32) != 0)) {
-		snprintf(msg, len, "%s: %s: damaged data file (its %s "
-			 "differs from the log's); run txlog verify", s->table,
-			 f->path, size != f->size ? "size" : "checksum");
-		buf_free(&b);
-		return NULL;
-	}
-	struct lines *l = lines_open(b.p, LINES_DEFAULT_MAX, err, sizeof err);
-	if (!l)
-		snprintf(msg, len, "%s: data file of version %lld: %s",
-			 s->table, (long long)f->version, err);
-	buf_free(&b);
-	return l;
-}
-
-bool txlog_file_sealed(const struct dl_file *f)
-{
-	char *sum = dl_file_tag(f, "idem.xxh3_128");
-	bool sealed = sum && strlen(sum) == 32 &&
-		      strspn(sum, "0123456789abcdef") == 32;
-	free(sum);
-	return sealed;
-}
-
-struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f)
-{
-	char msg[1024];
-	struct lines *l = open_data_msg(s, f, msg, sizeof msg);
-	if (!l)
-		cli_die(EXIT_TROUBLE, "%s", msg);
-	return l;
 }
 
 int txlog_next_row(struct lines *l, const struct dl_file *f,

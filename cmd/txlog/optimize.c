@@ -130,17 +130,16 @@ static void check_input(const struct dl_file *f)
 	char *want = dl_file_tag(f, "idem.xxh3_128");
 	if (!want)
 		return;
-	struct buf p = {0};
-	buf_addf(&p, "%s/%s", snap->table, f->path);
-	char sum[33];
+	char sum[33], msg[1024];
 	int64_t size;
-	if (!file_xxh3(p.p, sum, &size) || size != f->size ||
+	int fd = txlog_data_fd(snap, f, msg, sizeof msg);
+	if (fd < 0 || !file_xxh3_fd(fd, sum, &size) || size != f->size ||
 	    strcmp(sum, want) != 0)
 		cli_die(EXIT_TROUBLE, "%s: %s: damaged or missing data file "
 			"(run txlog verify); nothing optimized", snap->table,
 			f->path);
+	close(fd);
 	free(want);
-	buf_free(&p);
 }
 
 static struct dfile *new_out(const struct dl_file *like)
@@ -182,13 +181,14 @@ static void copy_fast(struct dfile *out, const struct dl_file *f)
 {
 	struct buf p = {0};
 	buf_addf(&p, "%s/%s", snap->table, f->path);
-	/* O_NOFOLLOW: a data file that is a symlink is never opened */
-	int fd = open(p.p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* the held descriptor (a data file that is a symlink is never
+	 * opened) */
+	char msg[1024];
+	int fd = txlog_data_fd(snap, f, msg, sizeof msg);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		cli_die(EXIT_TROUBLE, "%s: %s: %s; nothing optimized",
-			snap->table, f->path, fd < 0 ? strerror(errno) :
-			"not a regular file");
+	if (fd < 0 || fstat(fd, &st) != 0)
+		cli_die(EXIT_TROUBLE, "%s; nothing optimized",
+			fd < 0 ? msg : strerror(errno));
 	whole.len = 0;
 	buf_reserve(&whole, (size_t)st.st_size + 1);
 	size_t got = 0;
@@ -202,6 +202,7 @@ static void copy_fast(struct dfile *out, const struct dl_file *f)
 			break;
 	}
 	close(fd);
+	txlog_unhold(f);
 	whole.len = got;
 	char *want = dl_file_tag(f, "idem.xxh3_128");
 	char sum[33];
@@ -278,6 +279,7 @@ static void copy_parsed(struct dfile *out, const struct dl_file *f,
 	cli_stats.bytes_in += lines_bytes(l);
 	cli_progress(records, cli_stats.bytes_in);
 	lines_close(l);
+	txlog_unhold(f);
 }
 
 /* Stream the small files of one partition into new files. */
@@ -456,6 +458,7 @@ static void zorder(struct dl_file **fs, size_t n, const char *extra)
 		cli_stats.bytes_in += lines_bytes(l);
 		cli_progress(records + nzr, cli_stats.bytes_in);
 		lines_close(l);
+		txlog_unhold(f);
 	}
 	unsigned keybits = morton_keys();
 	qsort(zr, nzr, sizeof *zr, cmp_key);
@@ -633,27 +636,59 @@ int verb_optimize(void)
 	for (size_t i = 0; i < n; i++)
 		live[i] = kf[i].f;
 	struct dl_file **small = xcalloc(n + 1, sizeof *small);
+	struct dl_file **reads = xcalloc(n + 1, sizeof *reads);
 	size_t where_files = 0; /* files --where may match */
-	for (size_t i = 0, j; i < n; i = j) {
+	/* pass 0 finds the files to read and holds them all open before
+	 * the first is read (a vacuum cannot take one midway: a file a
+	 * concurrent commit removed is then a conflict, exit 75, not a
+	 * read error); pass 1 rewrites them */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0, j; i < n; i = j) {
+			for (j = i + 1; j < n; j++)
+				if (kf[j].keylen != kf[i].keylen ||
+				    memcmp(kf[j].key, kf[i].key,
+					   kf[i].keylen) != 0)
+					break;
+			if (p->n &&
+			    !pred_file_may_match(p, snap, NULL, 0, live[i]))
+				continue;
+			if (opt.zorder) {
+				if (zordered(live + i, j - i, zjoined.p))
+					continue;
+				if (pass == 0)
+					memcpy(reads + i, live + i,
+					       (j - i) * sizeof *reads);
+				else
+					zorder(live + i, j - i, extra.p);
+				continue;
+			}
+			size_t ns = 0;
+			for (size_t k = i; k < j; k++)
+				if (dl_file_raw_size(live[k]) < opt.target_size)
+					small[ns++] = live[k];
+			if (ns < 2)
+				continue;
+			if (pass == 1)
+				compact(small, ns);
+			else
+				for (size_t k = i; k < j; k++)
+					if (dl_file_raw_size(live[k]) <
+					    opt.target_size)
+						reads[k] = live[k];
+		}
+		if (pass == 0)
+			tx_hold(&t, reads, n);
+	}
+	for (size_t i = 0, j; i < n; i = j) { /* (counted once) */
 		for (j = i + 1; j < n; j++)
 			if (kf[j].keylen != kf[i].keylen ||
 			    memcmp(kf[j].key, kf[i].key, kf[i].keylen) != 0)
 				break;
-		if (p->n && !pred_file_may_match(p, snap, NULL, 0, live[i]))
-			continue;
-		where_files += j - i;
-		if (opt.zorder) {
-			if (!zordered(live + i, j - i, zjoined.p))
-				zorder(live + i, j - i, extra.p);
-			continue;
-		}
-		size_t ns = 0;
-		for (size_t k = i; k < j; k++)
-			if (dl_file_raw_size(live[k]) < opt.target_size)
-				small[ns++] = live[k];
-		if (ns >= 2)
-			compact(small, ns);
+		if (!p->n || pred_file_may_match(p, snap, NULL, 0, live[i]))
+			where_files += j - i;
 	}
+	txlog_release();
+	free(reads);
 	cli_progress_done();
 	for (size_t i = 0; i < n; i++)
 		free(kf[i].key);

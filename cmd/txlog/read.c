@@ -167,6 +167,7 @@ static void cat_file(struct cat_ctx *c, struct cat_job *j)
 	}
 	j->bytes = lines_bytes(l);
 	lines_close(l);
+	txlog_unhold(j->f); /* (its own slot: no other thread's) */
 	if (b.len)
 		cat_push(c, j, &b);
 out:
@@ -290,30 +291,43 @@ int verb_cat(void)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	size_t n, skipped = 0;
 	struct dl_file **live = dl_live_files_committed(s, &n);
-	if (opt.version >= 0 || opt.as_of)
-		need_files(s, live, n); /* vacuumed: fail before any output */
 	size_t nfiles = n;
 	bool filter = p->n || p->jq;
+	bool *skip = xcalloc(n + 1, sizeof *skip);
+	struct dl_file **reads = xcalloc(n + 1, sizeof *reads);
+	for (size_t i = 0; i < n; i++) {
+		skip[i] = filter && !pred_file_may_match(p, s, NULL, 0,
+							 live[i]);
+		skipped += skip[i];
+		reads[i] = skip[i] ? NULL : live[i];
+	}
+	/* Every file it reads open before the first row: a vacuum that
+	 * deletes one meanwhile (a version older than the retention, or a
+	 * newest one a concurrent commit replaced) cannot cut the output
+	 * short; whole, or refused before anything. */
+	const struct dl_file *gone = txlog_hold(s->table, reads, n);
+	if (gone && (opt.version >= 0 || opt.as_of))
+		cli_die(EXIT_TROUBLE, "%s: version %lld needs %s, which is "
+			"gone (vacuumed?): time travel to version %lld is no "
+			"longer possible; nothing read", s->table,
+			(long long)s->version, gone->path,
+			(long long)s->version);
+	if (gone)
+		cli_die(EXIT_TROUBLE, "%s: version %lld needs %s, which is "
+			"gone (vacuumed after a newer version removed it, or "
+			"deleted: txlog verify says); nothing read", s->table,
+			(long long)s->version, gone->path);
+	free(reads);
 	struct scan_record rec = {0};
 	int threads = txlog_threads();
 	/* a jq --where runs on one jq state: on this thread */
 	if (threads > 1 && !p->jq && n > 1) {
-		bool *skip = xcalloc(n, sizeof *skip);
-		for (size_t i = 0; i < n; i++)
-			if (filter && !pred_file_may_match(p, s, NULL, 0,
-							   live[i])) {
-				skip[i] = true;
-				skipped++;
-			}
 		cat_threads(s, p, filter, live, skip, n, threads);
-		free(skip);
 		n = 0; /* done */
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (filter && !pred_file_may_match(p, s, NULL, 0, live[i])) {
-			skipped++;
+		if (skip[i])
 			continue;
-		}
 		struct lines *l = open_data(s, live[i]);
 		struct line ln;
 		int rc;
@@ -339,7 +353,10 @@ int verb_cat(void)
 		}
 		cli_stats.bytes_in += lines_bytes(l);
 		lines_close(l);
+		txlog_unhold(live[i]);
 	}
+	free(skip);
+	txlog_release();
 	cli_out_close();
 	if (opt.stats) {
 		char extra[160];

@@ -79,6 +79,33 @@ void drain_inputs(void)
 	}
 }
 
+void tx_hold(struct tx *t, struct dl_file *const *fs, size_t n)
+{
+	const struct dl_file *gone = txlog_hold(t->snap->table, fs, n);
+	if (!gone)
+		return;
+	/* A file of the snapshot this write read that is gone: a commit
+	 * since removed it and a vacuum took it (a conflict: run again
+	 * and it reads the table without it), or it was lost. */
+	char err[1024];
+	struct dl_snapshot *now = dl_load(opt.table, -1, err, sizeof err);
+	const struct dl_file *f = now ? dl_find(now, gone->path) : NULL;
+	bool removed = now && now->version > t->snap->version &&
+		       !(f && f->live);
+	char *path = xstrdup(gone->path);
+	int64_t v = now ? now->version : -1;
+	dl_snapshot_free(now);
+	remove_written(opt.table, t->written, t->nwritten);
+	if (removed)
+		txlog_fail(EXIT_TEMPFAIL, "%s: %s, which this %s reads, was "
+			   "removed by a concurrent writer (version %lld is "
+			   "the newest) and vacuumed; nothing written, retry",
+			   opt.table, path, t->op, (long long)v);
+	txlog_fail(EXIT_TROUBLE, "%s: version %lld needs %s, which is gone "
+		   "(run txlog verify); nothing committed", opt.table,
+		   (long long)t->snap->version, path);
+}
+
 void tx_read(struct tx *t, const char *path)
 {
 	t->read_paths = xreallocarray(t->read_paths, t->nread + 1,

@@ -245,6 +245,9 @@ void dfile_abort(struct dfile *f);
 /* XXH3-128 of a file's bytes as 32 hex digits, and its size; false
  * (errno set) when it cannot be read. */
 bool file_xxh3(const char *path, char out[33], int64_t *size);
+/* The same of the file open as fd, from its start (pread: fd's offset
+ * stays). */
+bool file_xxh3_fd(int fd, char out[33], int64_t *size);
 
 /* Remove the data files of an abandoned transaction. */
 void remove_written(const char *table, char **written, size_t n);
@@ -253,10 +256,33 @@ void remove_written(const char *table, char **written, size_t n);
  * (vacuumed): time travel never gives partial data. */
 void need_files(const struct dl_snapshot *s, struct dl_file *const *live,
 		size_t n);
-/* Open a data file of the snapshot for reading lines, or die 2. */
 /* The column of struct t a typo away from name (cli_nearest), for "did
  * you mean", or NULL.  t may be NULL. */
 const char *txlog_nearest_column(const struct ds_type *t, const char *name);
+/* ---- reading data files (hold.c) ---- */
+
+/* Open now, and hold open until txlog_unhold or txlog_release, each
+ * data file of table in fs[0..n) (a NULL is skipped; only each file's
+ * path and version are read, for a message): the readers below
+ * then read it through that descriptor, even once a vacuum has unlinked
+ * it.  A reader holds its files before it writes its first row, so it
+ * gives all of them or refuses before any.  Returns NULL, or the first
+ * file that is gone (nothing held then: the caller names it).  Other
+ * trouble (a symlink, not a regular file, no permission) dies 2 naming
+ * the file.  More files than the open-file limit lets a process hold
+ * are said on standard error and not held (NULL): each is then opened
+ * when it is read, as before. */
+const struct dl_file *txlog_hold(const char *table,
+				 struct dl_file *const *fs, size_t n);
+/* Close what txlog_hold holds of f (read, not to be read again). */
+void txlog_unhold(const struct dl_file *f);
+void txlog_release(void);
+/* A descriptor of f of its own, at the file's start: a copy of the
+ * held one, else f opened now (regular, no symlink).  -1 with msg. */
+int txlog_data_fd(const struct dl_snapshot *s, const struct dl_file *f,
+		  char *msg, size_t len);
+/* Open a data file of the snapshot for reading lines (checked against
+ * its checksum when txlog wrote it), or die 2. */
 struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f);
 /* Whether f carries the checksum txlog writes (idem.xxh3_128, 32 hex
  * digits), which open_data checks: its rows were checked when they were
@@ -361,6 +387,11 @@ struct tx {
 };
 
 void tx_read(struct tx *t, const char *path);
+/* txlog_hold of the files fs[0..n) t will read (NULL: skipped), before
+ * it reads any.  One that is gone fails the write: exit 75 when a newer
+ * version no longer has it (a concurrent commit removed it and a vacuum
+ * took it; a retry reads that version), else 2. */
+void tx_hold(struct tx *t, struct dl_file *const *fs, size_t n);
 /* Commit; on a lost race re-read the winners and retry or give up.
  * Returns the exit status (after the message, when not 0). */
 int tx_commit(struct tx *t);

@@ -290,9 +290,14 @@ int verb_update(void)
 	char err[1024];
 	uint64_t updated = 0, copied = 0;
 	size_t removed = 0;
+	/* the files to read, all open before the first is read */
+	for (size_t i = 0; i < n; i++)
+		if (!pred_file_may_match(p, s, NULL, 0, live[i]))
+			live[i] = NULL;
+	tx_hold(&t, live, n);
 	for (size_t i = 0; i < n; i++) {
 		struct dl_file *f = live[i];
-		if (!pred_file_may_match(p, s, NULL, 0, f))
+		if (!f)
 			continue;
 		tx_read(&t, f->path);
 		struct lines *l = open_data(s, f);
@@ -322,6 +327,7 @@ int verb_update(void)
 					   ln.lineno, err);
 		}
 		lines_close(l);
+		txlog_unhold(f);
 		if (!matched)
 			continue;
 		updated += matched;
@@ -344,6 +350,7 @@ int verb_update(void)
 		 (unsigned long long)updated, (unsigned long long)copied,
 		 (unsigned long long)bytes);
 	cli_stats.records_out = updated;
+	txlog_release();
 	free(live);
 	rowbuf_free(&keep);
 	buf_free(&row);

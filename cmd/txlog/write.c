@@ -786,19 +786,37 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 	struct scan_record rec = {0};
 	struct rowbuf keep = {0};
 	char err[1024];
+	/* a whole file goes by its numRecords; one without (another
+	 * writer's) is read, so the rows deleted are counted, not said to
+	 * be 0.  The files to read are held open before the first is
+	 * read (a vacuum cannot take one midway). */
+	bool *by_count = xcalloc(n + 1, sizeof *by_count);
+	struct dl_file **reads = xcalloc(n + 1, sizeof *reads);
 	for (size_t i = 0; i < n; i++) {
 		struct dl_file *f = live[i];
-		if (!pred_file_may_match(p, s, NULL, 0, f))
+		if (!pred_file_may_match(p, s, NULL, 0, f)) {
+			live[i] = NULL;
 			continue;
-		tx_read(t, f->path);
-		/* a whole file goes by its numRecords; one without (another
-		 * writer's) is read, so the rows deleted are counted, not
-		 * said to be 0 */
+		}
 		int64_t nr = -1;
 		const char *st = dl_file_stats(f);
 		if (st)
 			scan_get_i64(st, strlen(st), "numRecords", &nr);
-		if (whole && nr >= 0 && pred_part_values_known(p, s, f)) {
+		by_count[i] = whole && nr >= 0 &&
+			      pred_part_values_known(p, s, f);
+		reads[i] = by_count[i] ? NULL : f;
+	}
+	tx_hold(t, reads, n);
+	free(reads);
+	for (size_t i = 0; i < n; i++) {
+		struct dl_file *f = live[i];
+		if (!f)
+			continue;
+		tx_read(t, f->path);
+		if (by_count[i]) {
+			int64_t nr = -1;
+			const char *st = dl_file_stats(f);
+			scan_get_i64(st, strlen(st), "numRecords", &nr);
 			*rows += (uint64_t)nr;
 			txlog_remove_action(&t->actions, f);
 			(*files_removed)++;
@@ -817,6 +835,7 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 			rowbuf_add(&keep, ln.p, ln.len);
 		}
 		lines_close(l);
+		txlog_unhold(f);
 		if (!matched)
 			continue;
 		*rows += matched;
@@ -825,6 +844,8 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 		if (rowbuf_to_dws(&keep, w, &rec, err, sizeof err) != 0)
 			txlog_fail(EXIT_TROUBLE, "%s", err);
 	}
+	free(by_count);
+	txlog_release();
 	rowbuf_free(&keep);
 	scan_record_free(&rec);
 	free(live);
@@ -1210,6 +1231,7 @@ int verb_merge(void)
 	uint64_t updated = 0, deleted = 0, inserted = 0, copied = 0;
 	uint64_t stale = 0, nothing_to_delete = 0, target_rows = 0;
 	size_t removed = 0;
+	tx_hold(&t, live, n); /* all open before the first is read */
 	for (size_t i = 0; i < n; i++) {
 		struct dl_file *f = live[i];
 		tx_read(&t, f->path);
@@ -1274,6 +1296,7 @@ int verb_merge(void)
 			buf_add(&out, put, putn);
 		}
 		lines_close(l);
+		txlog_unhold(f);
 		if (!changed)
 			continue;
 		copied += kept;
@@ -1331,6 +1354,7 @@ int verb_merge(void)
 		 (unsigned long long)updated, (unsigned long long)deleted,
 		 (unsigned long long)copied, removed, added);
 	cli_stats.records_out = inserted + updated;
+	txlog_release();
 	free(live);
 	free(offs);
 	buf_free(&out);
