@@ -114,6 +114,14 @@ Try 'txlog --help' for more information."
 	printf 'x' >> "$f"
 	run txlog optimize t
 	assert_failure 2
+	assert_output "txlog: t: day=b/$(basename "$f"): damaged data file (its size differs from the log's); run txlog verify"
+	run nver
+	assert_output 4
+	# the same size, another byte: its checksum
+	printf '\001' | dd of="$f" bs=1 seek=12 count=1 conv=notrunc status=none
+	truncate -s -1 "$f"
+	run txlog optimize t
+	assert_failure 2
 	assert_output "txlog: t: day=b/$(basename "$f"): damaged data file (run txlog verify); nothing optimized"
 	run nver
 	assert_output 4

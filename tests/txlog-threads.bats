@@ -278,18 +278,20 @@ EOF
 		assert_success
 		[ -s out.1 ]
 	done
-	# a file in the middle damaged: the rows before it, then the fault
+	# a file in the middle damaged in place: the rows before it, then
+	# the fault
 	f=$(jq -r '.add.path // empty' t/_delta_log/00000000000000000002.json | head -1)
-	printf 'x' >> "t/$f"
+	printf '\001' | dd of="t/$f" bs=1 seek=20 count=1 conv=notrunc status=none
 	run txlog cat t -j 1
 	assert_failure 2
 	echo "$output" > o.1
+	[ "$(wc -l < o.1)" -gt 1 ]
 	run txlog cat t -j 4
 	assert_failure 2
 	echo "$output" > o.4
 	cmp o.1 o.4
 	run tail -n 1 o.4
-	assert_output "txlog: t: $f: damaged data file (its size differs from the log's); run txlog verify"
+	assert_output "txlog: t: $f: damaged data file (its checksum differs from the log's); run txlog verify"
 }
 
 @test "cat -j: files of many blocks each, the ring of waiting blocks wrapping, give the bytes of -j 1" {
@@ -307,10 +309,18 @@ EOF
 		cmp out.1 out.$j
 	done
 	f=$(jq -r '.add.path // empty' t/_delta_log/00000000000000000002.json | head -1)
-	printf 'x' >> "t/$f"
+	# a byte changed in place: found by the checksum, when the output
+	# gets there (a size that differs is refused before any row)
+	printf '\001' | dd of="t/$f" bs=1 seek=100 count=1 conv=notrunc status=none
 	run sh -c 'txlog cat t -j 2 > out.bad 2> err.bad'
 	assert_failure 2
 	cmp out.bad b.aa # the first file's rows, then the fault
+	run cat err.bad
+	assert_output "txlog: t: $f: damaged data file (its checksum differs from the log's); run txlog verify"
+	printf 'x' >> "t/$f"
+	run sh -c 'txlog cat t -j 2 > out.bad 2> err.bad'
+	assert_failure 2
+	[ ! -s out.bad ]
 	run cat err.bad
 	assert_output "txlog: t: $f: damaged data file (its size differs from the log's); run txlog verify"
 }

@@ -622,6 +622,29 @@ mk() {
 	assert_output --partial 'the log says'
 }
 
+@test "another writer's data file cut between two zstd frames, or added to, is refused before any row" {
+	txlog init t --infer
+	echo '{"a":1}' | txlog append t
+	{ echo '{"a":5}' | zstd -q; echo '{"a":6}' | zstd -q; } > t/f.zst
+	echo "{\"add\":{\"path\":\"f.zst\",\"partitionValues\":{},\"size\":$(stat -c %s t/f.zst),\"modificationTime\":0,\"dataChange\":true}}" \
+		> t/_delta_log/00000000000000000002.json
+	run sh -c 'txlog cat t | jq -c .a | tr "\n" " "'
+	assert_output '1 5 6 '
+	cp t/f.zst whole
+	# the first frame alone: a whole zstd stream, one row short
+	echo '{"a":5}' | zstd -q > t/f.zst
+	for verb in "cat t" "cat t -j 1" "changes t --from 1"; do
+		run sh -c "txlog $verb 2>err | wc -l; cat err"
+		assert_output "0
+txlog: t: f.zst: damaged data file (its size differs from the log's); run txlog verify"
+	done
+	{ cat whole; echo '{"a":7}' | zstd -q; } > t/f.zst
+	refused "txlog: t: f.zst: damaged data file (its size differs from the log's); run txlog verify" \
+		txlog cat t
+	refused "txlog: t: f.zst: damaged data file (its size differs from the log's); run txlog verify" \
+		txlog delete t --where 'a = 5'
+}
+
 @test "a log path outside the table is refused by every verb" {
 	mk
 	mkdir outside

@@ -73,9 +73,9 @@ static _Noreturn void gone_changed(const struct dl_file *f)
 		(long long)f->version, f->path);
 }
 
-/* The data files the range reads (path and version each), found by
- * pass 0 and held open before pass 1 writes a row: a vacuum meanwhile
- * cannot stop the feed midway. */
+/* The data files the range reads (path, version, size and action
+ * each), found by pass 0 and held open, their sizes checked, before
+ * pass 1 writes a row: a vacuum meanwhile cannot stop the feed midway. */
 static struct dl_file *needed;
 static size_t nneeded, needed_cap;
 
@@ -120,8 +120,13 @@ static void commit_precheck(int64_t v, const char *text, size_t n)
 		if (data_change(&w->files[i])) {
 			needed = xgrow(needed, &needed_cap, nneeded,
 				       sizeof *needed, 64);
+			const struct dl_file *f = &w->files[i];
+			char *a = xmalloc(f->action_len + 1);
+			memcpy(a, f->action, f->action_len);
+			a[f->action_len] = '\0';
 			needed[nneeded++] = (struct dl_file){
-				.path = xstrdup(w->files[i].path),
+				.path = xstrdup(f->path), .action = a,
+				.action_len = f->action_len, .size = f->size,
 				.version = v};
 		}
 	dl_snapshot_free(w);
@@ -513,8 +518,10 @@ int verb_changes(void)
 		}
 	}
 	txlog_release();
-	for (size_t i = 0; i < nneeded; i++)
+	for (size_t i = 0; i < nneeded; i++) {
 		free(needed[i].path);
+		free((char *)needed[i].action);
+	}
 	free(needed);
 	buf_free(&text);
 	buf_free(&o);

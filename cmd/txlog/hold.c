@@ -14,7 +14,9 @@
  * several versions) until txlog_unhold or the end of the process; each
  * read gets its own descriptor (txlog_data_fd), rewound, so that a file
  * can be read twice.  The checksum is taken on the descriptor read, so
- * the bytes checked are the bytes read.  Memory: a path and an int a
+ * the bytes checked are the bytes read; the size, which every add gives
+ * and which alone tells another writer's file cut between two zstd
+ * frames, is checked when a file is held, so before any row.  Memory: a path and an int a
  * file.  More files than the open-file limit lets a process hold (with
  * room kept for the rest of the run) are not held: that is said, and
  * they are opened one at a time when read, as before.
@@ -140,7 +142,7 @@ void txlog_unhold(const struct dl_file *f)
  * above 2 (lines_fdopen takes 0 for stdin).  -1 with errno, or with
  * errno 0 and msg set for what is no data file. */
 static int open_regular(const char *table, const char *path, char *msg,
-			size_t len)
+			size_t len, int64_t *size)
 {
 	struct buf b = {0};
 	buf_addf(&b, "%s/%s", table, path);
@@ -165,6 +167,7 @@ static int open_regular(const char *table, const char *path, char *msg,
 		errno = 0;
 		return -1;
 	}
+	*size = (int64_t)st.st_size;
 	(void)fcntl(fd, F_SETFL, 0); /* O_NONBLOCK off */
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (fd <= 2) {
@@ -175,6 +178,17 @@ static int open_regular(const char *table, const char *path, char *msg,
 		fd = hi;
 	}
 	return fd;
+}
+
+/* Whether f's add gives a size that is not the file's: the file was cut
+ * short or added to.  Another writer's file has no checksum, and a cut
+ * between two zstd frames reads as a whole stream of fewer rows. */
+static bool size_differs(const struct dl_file *f, int64_t size)
+{
+	const char *v;
+	size_t vn;
+	return f->action && scan_get(f->action, f->action_len, "size", &v,
+				     &vn) && size != f->size;
 }
 
 static void say_unheld(const char *table, size_t n, long long lim)
@@ -216,7 +230,15 @@ const struct dl_file *txlog_hold(const char *table,
 		struct held *h = &held[held_slot(f->path)];
 		if (h->path)
 			continue; /* named twice: held once */
-		int fd = open_regular(table, f->path, msg, sizeof msg);
+		int64_t size;
+		int fd = open_regular(table, f->path, msg, sizeof msg, &size);
+		if (fd >= 0 && size_differs(f, size)) {
+			close(fd);
+			txlog_release();
+			cli_die(EXIT_TROUBLE, "%s: %s: damaged data file (its "
+				"size differs from the log's); run txlog verify",
+				table, f->path);
+		}
 		if (fd < 0) {
 			int e = errno;
 			txlog_release();
@@ -257,7 +279,8 @@ int txlog_data_fd(const struct dl_snapshot *s, const struct dl_file *f,
 		}
 		return fd;
 	}
-	int fd = open_regular(s->table, f->path, msg, len);
+	int64_t size;
+	int fd = open_regular(s->table, f->path, msg, len, &size);
 	if (fd < 0 && errno)
 		snprintf(msg, len, "%s: data file of version %lld: %s/%s: %s",
 			 s->table, (long long)f->version, s->table, f->path,
@@ -271,6 +294,14 @@ struct lines *open_data_msg(const struct dl_snapshot *s,
 	int fd = txlog_data_fd(s, f, msg, len);
 	if (fd < 0)
 		return NULL;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && size_differs(f, (int64_t)st.st_size)) {
+		snprintf(msg, len, "%s: %s: damaged data file (its size "
+			 "differs from the log's); run txlog verify", s->table,
+			 f->path);
+		close(fd);
+		return NULL;
+	}
 	/* What txlog wrote it checks when reading it back: the bytes must
 	 * be those the add's size and idem.xxh3_128 tag name, or a damaged
 	 * file would come out as wrong records.  XXH3 over the compressed

@@ -268,8 +268,8 @@ const char *txlog_nearest_column(const struct ds_type *t, const char *name);
  * it.  A reader holds its files before it writes its first row, so it
  * gives all of them or refuses before any.  Returns NULL, or the first
  * file that is gone (nothing held then: the caller names it).  Other
- * trouble (a symlink, not a regular file, no permission) dies 2 naming
- * the file.  More files than the open-file limit lets a process hold
+ * trouble (a symlink, not a regular file, no permission, a size that is
+ * not its add's) dies 2 naming the file.  More files than the open-file limit lets a process hold
  * are said on standard error and not held (NULL): each is then opened
  * when it is read, as before. */
 const struct dl_file *txlog_hold(const char *table,
@@ -282,7 +282,7 @@ void txlog_release(void);
 int txlog_data_fd(const struct dl_snapshot *s, const struct dl_file *f,
 		  char *msg, size_t len);
 /* Open a data file of the snapshot for reading lines (checked against
- * its checksum when txlog wrote it), or die 2. */
+ * its add's size, and its checksum when txlog wrote it), or die 2. */
 struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f);
 /* Whether f carries the checksum txlog writes (idem.xxh3_128, 32 hex
  * digits), which open_data checks: its rows were checked when they were
