@@ -211,10 +211,15 @@ const struct dl_file *txlog_hold(const char *table,
 	/* room kept for what the run opens besides: threads' reads, the
 	 * files a rewrite writes, the log */
 	cli_many_files(count > (1u << 20) ? 1u << 20 : (unsigned)count + 64);
-	struct rlimit rl;
+	/* descriptors are numbered from the lowest free one: a held one
+	 * numbered past the limit less the spare is one too many (the
+	 * process holds others already) */
+	struct rlimit rl = {0};
+	rlim_t top = RLIM_INFINITY;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
 		rlim_t spare = rl.rlim_cur / 4 > 1024 ? 1024 : rl.rlim_cur / 4;
-		if (count > rl.rlim_cur - spare) {
+		top = rl.rlim_cur - spare;
+		if (count > top) {
 			say_unheld(table, count, (long long)rl.rlim_cur);
 			return NULL;
 		}
@@ -257,6 +262,11 @@ const struct dl_file *txlog_hold(const char *table,
 		}
 		h->path = xstrdup(f->path);
 		h->fd = fd;
+		if (top != RLIM_INFINITY && (rlim_t)fd >= top) {
+			txlog_release();
+			say_unheld(table, count, (long long)rl.rlim_cur);
+			return NULL;
+		}
 	}
 	return NULL;
 }
