@@ -495,6 +495,16 @@ EOF
 	assert_output 6
 }
 
+@test "a cat of a vacuumed version reads the files its --where needs, and refuses when it needs a gone one" {
+	mk
+	txlog optimize t --where 'day = b' 2>/dev/null
+	txlog vacuum t --retain 0s --force 2>/dev/null
+	run sh -c "txlog cat t --version 3 --where 'day = a' | jq -c .id | tr '\n' ' '"
+	assert_output '1 2 3 '
+	run sh -c 'txlog cat t --version 3 2>/dev/null; echo "exit $?"'
+	assert_output 'exit 2'
+}
+
 # big: six appends of 3000 rows (180 KB of output a file), optimized, so
 # that a cat of version 6 blocks on a pipe inside the first file
 big() {
