@@ -645,6 +645,29 @@ txlog: t: f.zst: damaged data file (its size differs from the log's); run txlog 
 		txlog delete t --where 'a = 5'
 }
 
+@test "a checksum tag spelled with an escape is checked as the value it is: a swapped data file is refused, not read" {
+	txlog init t --infer
+	echo '{"id":1}' | txlog append t
+	echo '{"id":2}' | txlog append t
+	# commit 1 as another writer might spell it: no commit checksum, the
+	# tag's first digit as \u00XX
+	c=t/_delta_log/00000000000000000001.json
+	sed -E -i -e '/^\{"commitInfo"/s/,"idem\.xxh3_128":"[0-9a-f]{32}"//' \
+		-e '/^\{"add"/s/"idem\.xxh3_128":"([0-9])/"idem.xxh3_128":"\\u003\1/' $c
+	grep -q '"idem.xxh3_128":"\\u003' $c
+	f1=$(txlog files t --version 1 | jq -r .path)
+	f2=$(txlog files t | jq -r .path | grep -v "$f1")
+	txlog delete t --where 'id = 1'
+	[ "$(stat -c %s "t/$f1")" = "$(stat -c %s "t/$f2")" ]
+	cp "t/$f2" "t/$f1"
+	run sh -c 'txlog cat t --version 2 2>&1; echo "exit $?"'
+	assert_output "txlog: t: $f1: damaged data file (its checksum differs from the log's); run txlog verify
+exit 2"
+	run txlog restore t --version 2 --dry-run
+	assert_failure 2
+	assert_output --partial "$f1 (damaged (its checksum differs from its add))"
+}
+
 @test "a log path outside the table is refused by every verb" {
 	mk
 	mkdir outside

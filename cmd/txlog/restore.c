@@ -72,19 +72,17 @@ static bool file_intact(const char *table, const struct dl_file *f,
 	} else if (st.st_size != f->size) {
 		*why = "of another size than its add";
 	} else {
-		const char *tv;
-		size_t tn;
+		/* the tag decoded, as the readers and verify read it */
+		char *want = dl_file_tag(f, "idem.xxh3_128");
 		char sum[33];
 		int64_t size;
 		ok = true;
-		if (scan_get(f->action, f->action_len, "tags", &tv, &tn) &&
-		    scan_get(tv, tn, "idem.xxh3_128", &tv, &tn) && tn == 34 &&
-		    tv[0] == '"' &&
-		    (!file_xxh3(p.p, sum, &size) || size != f->size ||
-		     memcmp(sum, tv + 1, 32) != 0)) {
+		if (want && (!file_xxh3(p.p, sum, &size) || size != f->size ||
+			     strcmp(sum, want) != 0)) {
 			*why = "damaged (its checksum differs from its add)";
 			ok = false;
 		}
+		free(want);
 	}
 	buf_free(&p);
 	return ok;
