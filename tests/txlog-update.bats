@@ -174,6 +174,32 @@ J
 	assert_output 2
 }
 
+@test "update, delete, merge and optimize stop at a row that is JSON but no object in a file another writer added, and copy it nowhere" {
+	txlog init t --infer
+	echo '{"a":1}' | txlog append t
+	printf '{"a":5}\n[1]\n' | zstd -q > t/f.zst
+	echo "{\"add\":{\"path\":\"f.zst\",\"partitionValues\":{},\"size\":$(stat -c %s t/f.zst),\"modificationTime\":0,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":2}\"}}" \
+		> t/_delta_log/00000000000000000002.json
+	refused 'txlog: t: f.zst:2: damaged data file' \
+		txlog update t --set 'a = 2' --where 'a = 5'
+	refused 'txlog: t: f.zst:2: damaged data file' \
+		txlog delete t --where 'a = 5'
+	refused 'txlog: t: f.zst:2: damaged data file' \
+		sh -c 'echo "{\"a\":5}" | txlog merge t -k .a'
+	refused 'txlog: t: f.zst:2: damaged data file (run txlog verify --deep); nothing optimized' \
+		txlog optimize t
+	refused 'txlog: t: f.zst:2: damaged data file (run txlog verify --deep); nothing optimized' \
+		txlog optimize t --zorder-by a
+	run nver
+	assert_output 3
+	# cat refuses it too, after the rows before it
+	run txlog cat t
+	assert_failure 2
+	assert_output '{"a":1}
+{"a":5}
+txlog: t: f.zst:2: damaged data file'
+}
+
 @test "update, delete and overwrite record their --where texts joined by 'and' in the commit's operationParameters" {
 	mk
 	params() { txlog log t | head -n 1 | jq -c .operationParameters; }

@@ -1067,8 +1067,11 @@ int txlog_next_row(struct lines *l, const struct dl_file *f,
 	int rc = lines_next(l, ln, err, sizeof err);
 	if (rc < 0)
 		txlog_fail(EXIT_TROUBLE, "%s: %s", f->path, err);
+	/* not an object (another writer's file): a row no rewrite may
+	 * copy into a file of its own, which cat would not check again */
 	if (rc == 1 &&
-	    (ln->too_long || scan_record(rec, ln->p, ln->len, &se) != 0))
+	    (ln->too_long || scan_record(rec, ln->p, ln->len, &se) != 0 ||
+	     ln->p[rec->start] != '{'))
 		txlog_fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": damaged data "
 			   "file", opt.table, f->path, ln->lineno);
 	return rc;

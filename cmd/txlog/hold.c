@@ -16,10 +16,11 @@
  * can be read twice.  The checksum is taken on the descriptor read, so
  * the bytes checked are the bytes read; the size, which every add gives
  * and which alone tells another writer's file cut between two zstd
- * frames, is checked when a file is held, so before any row.  Memory: a path and an int a
- * file.  More files than the open-file limit lets a process hold (with
- * room kept for the rest of the run) are not held: that is said, and
- * they are opened one at a time when read, as before.
+ * frames, is checked when a file is held, so before any row.  Memory: a
+ * path and an int a file.  More files than the open-file limit lets a
+ * process hold (with room kept for the rest of the run, and counting
+ * the descriptors open already) are not held: that is said, and they
+ * are opened one at a time when read, as before.
  */
 #include <errno.h>
 #include <fcntl.h>

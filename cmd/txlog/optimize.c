@@ -268,7 +268,8 @@ static void copy_parsed(struct dfile *out, const struct dl_file *f,
 	int rc;
 	while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 		struct scan_error se;
-		if (ln.too_long || scan_record(rec, ln.p, ln.len, &se) != 0)
+		if (ln.too_long || scan_record(rec, ln.p, ln.len, &se) != 0 ||
+		    ln.p[rec->start] != '{')
 			damaged(f, ln.lineno);
 		dfile_track(out, rec);
 		dfile_write(out, ln.p, ln.len);
@@ -418,7 +419,9 @@ static void zorder(struct dl_file **fs, size_t n, const char *extra)
 				damaged(f, ln.lineno);
 			size_t base = ztext.len;
 			buf_add(&ztext, ln.p, ln.len);
-			if (scan_record(&rec, ztext.p + base, ln.len, &se) != 0)
+			if (scan_record(&rec, ztext.p + base, ln.len,
+					&se) != 0 ||
+			    ztext.p[base + rec.start] != '{')
 				damaged(f, ln.lineno);
 			zr = xgrow(zr, &cap, nzr, sizeof *zr, 4096);
 			struct zrec *z = &zr[nzr];

@@ -296,8 +296,8 @@ struct lines *open_data_msg(const struct dl_snapshot *s,
 			    const struct dl_file *f, char *msg, size_t len);
 struct line;
 /* The next row of f (l: open_data's) scanned into rec: 1, or 0 at the
- * end; a row too long or not JSON, or a read error, fails the verb
- * (txlog_fail): the file is damaged. */
+ * end; a row too long, not JSON or not an object, or a read error, fails
+ * the verb (txlog_fail): the file is damaged. */
 int txlog_next_row(struct lines *l, const struct dl_file *f,
 		   struct line *ln, struct scan_record *rec);
 
