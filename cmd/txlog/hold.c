@@ -318,9 +318,9 @@ struct lines *open_data_msg(const struct dl_snapshot *s,
 	 * file would come out as wrong records.  XXH3 over the compressed
 	 * bytes is a small part of decompressing them (a file of another
 	 * writer, without the tag, is read as it is; verify checks it). */
-	/* (the tag decoded, as txlog_file_sealed reads it: a spelling
-	 * with escapes must not pass for sealed and go unchecked) */
-	char *want = dl_file_tag(f, "idem.xxh3_128");
+	/* (the tag decoded: a spelling with escapes must not pass for
+	 * sealed and go unchecked) */
+	char *want = txlog_file_seal(f);
 	char sum[33];
 	int64_t size;
 	bool bad = want && file_xxh3_fd(fd, sum, &size) &&
@@ -347,11 +347,21 @@ struct lines *open_data_msg(const struct dl_snapshot *s,
 	return l;
 }
 
-bool txlog_file_sealed(const struct dl_file *f)
+char *txlog_file_seal(const struct dl_file *f)
 {
 	char *sum = dl_file_tag(f, "idem.xxh3_128");
-	bool sealed = sum && strlen(sum) == 32 &&
-		      strspn(sum, "0123456789abcdef") == 32;
+	if (sum && (strlen(sum) != 32 ||
+		    strspn(sum, "0123456789abcdef") != 32)) {
+		free(sum);
+		sum = NULL;
+	}
+	return sum;
+}
+
+bool txlog_file_sealed(const struct dl_file *f)
+{
+	char *sum = txlog_file_seal(f);
+	bool sealed = sum != NULL;
 	free(sum);
 	return sealed;
 }

@@ -72,8 +72,8 @@ static bool file_intact(const char *table, const struct dl_file *f,
 	} else if (st.st_size != f->size) {
 		*why = "of another size than its add";
 	} else {
-		/* the tag decoded, as the readers and verify read it */
-		char *want = dl_file_tag(f, "idem.xxh3_128");
+		/* the checksum decoded, as the readers read it */
+		char *want = txlog_file_seal(f);
 		char sum[33];
 		int64_t size;
 		ok = true;

@@ -290,6 +290,9 @@ struct lines *open_data(const struct dl_snapshot *s, const struct dl_file *f);
  * writes its rows out reads each as a JSON object first, so that a line
  * cut short never passes for a record. */
 bool txlog_file_sealed(const struct dl_file *f);
+/* That checksum, decoded (malloc'd), or NULL when f has none: a tag of
+ * that name that is no such checksum seals nothing. */
+char *txlog_file_seal(const struct dl_file *f);
 /* open_data that says why (the message open_data dies with) in msg
  * instead of dying: for a thread. */
 struct lines *open_data_msg(const struct dl_snapshot *s,
