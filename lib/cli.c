@@ -1618,6 +1618,19 @@ int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 				 (int)strcspn(arg, "="), arg);
 		if (c == ':')
 			cli_verb_usage_error(v, "%s needs an argument", word);
+		/* --check=1: getopt found the option (optopt is its val)
+		 * but it takes no argument; "unknown option '--check'; did
+		 * you mean '--check'?" said the opposite of the trouble */
+		if (optopt && strncmp(arg, "--", 2) == 0 && strchr(arg, '='))
+			for (const struct option *o = longopts; o->name; o++)
+				if (o->val == optopt && !o->flag &&
+				    o->has_arg == no_argument &&
+				    cli_verb_takes(v, o->name) &&
+				    strncmp(o->name, word + 2,
+					    strlen(word + 2)) == 0)
+					cli_verb_usage_error(
+						v, "--%s takes no argument, "
+						"got '%s'", o->name, arg);
 		refuse_ambiguous(v, longopts, word);
 		refuse_near(v, v, longopts, word, NULL);
 		other_verbs_option(v, word);

@@ -169,6 +169,25 @@ Try 'dedup --help' for more information."
 	assert_output "$(printf '0\t{"t":1,"id":1}')"
 }
 
+@test "a flag given a value (--check=1) is refused as taking none, not as an unknown option near itself" {
+	# it said: unknown option '--check'; did you mean '--check'?
+	refused "dedup: --check takes no argument, got '--check=1'" \
+		dedup -k .id --check=1
+	refused "dedup: --check takes no argument, got '--chec=yes'" \
+		dedup --chec=yes
+	refused "partition: --help takes no argument, got '--help=1'" \
+		partition --help=1
+	refused "window: --stats takes no argument, got '--stats=1'" \
+		window --tumble 1m -t .t --stats=1
+	refused "dlq: check: --stats takes no argument, got '--stats=1'" \
+		dlq check -e .a --stats=1
+	refused "txlog: log: --utc takes no argument, got '--utc=1'" \
+		txlog log t --utc=1
+	# another verb's flag is still said to be that verb's
+	refused "txlog: log: --stats does not apply to log (it is append's)" \
+		txlog log t --stats=1
+}
+
 @test "another tool's name for an option gets a did you mean: Beam's --allowed-lateness, Flink's --tumbling" {
 	run window --tumble 1m -t .t --allowed-lateness 1m < /dev/null
 	assert_failure 2
