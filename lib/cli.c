@@ -81,8 +81,33 @@ static void fatal_skip_leak_check(void)
 }
 #endif
 
+static int exit_code; /* cli_exit's; a plain exit() is taken for 0 */
+
+/*
+ * What stdio still holds for stdout at a successful exit (a --help, a
+ * version, a verb's report) must reach it, as coreutils' close_stdout
+ * sees to: `dedup --help > /dev/full` said nothing and exited 0.  A
+ * failing exit has said its trouble already.  Registered first, so it
+ * runs after the tool's own exit handlers.
+ */
+static void out_check_at_exit(void)
+{
+	if (exit_code != EXIT_OK)
+		return;
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return;
+	int e = errno;
+	if (e == EPIPE)
+		cli_out_gone(); /* the reader left: quietly, as ever */
+	fprintf(stderr, "%s: stdout: %s\n", cli_prog ? cli_prog : "idem",
+		e ? strerror(e) : "write error");
+	_exit(EXIT_TROUBLE);
+}
+
 void cli_exit(int code)
 {
+	exit_code = code;
 #if defined(__SANITIZE_ADDRESS__)
 	if (code != EXIT_OK)
 		fatal_code = code;
@@ -96,6 +121,7 @@ void cli_init(const char *prog)
 #if defined(__SANITIZE_ADDRESS__)
 	atexit(fatal_skip_leak_check);
 #endif
+	atexit(out_check_at_exit);
 	const char *slash = strrchr(prog, '/');
 	cli_prog = slash ? slash + 1 : prog;
 	/* A pipeline's reader going away is not an error worth a message:

@@ -92,6 +92,24 @@ E
 	done
 }
 
+@test "every tool and verb: --help or --version to a full or closed stdout is exit 2, not a silent 0" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	every > all
+	while read -r tv; do
+		run sh -c "$tv --help > /dev/full"
+		assert_failure 2
+		assert_output "${tv%% *}: stdout: No space left on device"
+		run sh -c "$tv --help >&-"
+		assert_failure 2
+		assert_output "${tv%% *}: stdout: Bad file descriptor"
+	done < all
+	for t in $TOOLS; do
+		run sh -c "$t --version > /dev/full"
+		assert_failure 2
+		assert_output "$t: stdout: No space left on device"
+	done
+}
+
 @test "shared options: --max-line 0 and a bad --time-unit, one message everywhere" {
 	for c in dedup watermark window partition "dlq check" reconcile \
 		"txlog append t" "txlog merge t -k .a"; do
