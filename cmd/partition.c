@@ -791,6 +791,11 @@ int main(int argc, char **argv)
 		cli_usage_error("--time-unit goes with -g: the unit of the "
 				"epoch numbers of -t and of upstream "
 				"_watermark lines");
+	/* an unset shell variable: read the whole input, then fail at the
+	 * rename as "partition: : No such file or directory" */
+	if (opt.dir && !opt.dir[0])
+		cli_usage_error("-o: an empty folder name; name the folder "
+				"to write");
 	/* with -o, the outputs are in a folder that must not exist yet */
 	struct cli_output outs[2];
 	size_t nouts = 0;

@@ -927,6 +927,14 @@ void cli_check_outputs(const struct cli_output *outs, size_t n,
 	/* '-' is standard input as an input: as an output it would be a
 	 * file of that name the user never sees, or stdout's records and
 	 * these mixed; neither is what was asked */
+	/* an empty name (an unset shell variable) failed at its open as
+	 * "dedup: : No such file or directory", naming no option */
+	for (size_t i = 0; i < n; i++)
+		if (outs[i].path && !outs[i].path[0])
+			cli_die(EXIT_TROUBLE, "%s: an empty file name; name the "
+				"%s", outs[i].what,
+				strcmp(outs[i].what, "--state") ? "file"
+								: "state file");
 	for (size_t i = 0; i < n; i++)
 		if (outs[i].path && !strcmp(outs[i].path, "-"))
 			cli_die(EXIT_TROUBLE, "%s -: '-' names standard input "

@@ -264,6 +264,25 @@ Try 'dedup --help' for more information."
 	[ ! -e .lock ] && [ ! -e d.lock ] && [ ! -e ..lock ]
 }
 
+@test "an empty output name (--dupes, --dlq, --late, -o) is refused naming its option, before anything is read" {
+	# it was "dedup: : No such file or directory"; partition -o '' read
+	# all of its input, then failed at the rename
+	printf '{"t":1,"id":1}\n' > in.ndjson
+	for c in "dedup --dupes" "dedup -k .id --dlq" "partition -n 2 --dlq" \
+		"watermark -t .t --delay 1s --late" \
+		"window --tumble 1m -t .t --late" "dlq check -e .t --dlq"; do
+		opt=${c##* }
+		run --separate-stderr $c '' in.ndjson
+		assert_failure 2
+		assert_output ''
+		assert_equal "$stderr" "${c%% *}: $opt: an empty file name; name the file"
+	done
+	run partition -n 2 -o '' in.ndjson
+	assert_failure 2
+	assert_line -n 0 "partition: -o: an empty folder name; name the folder to write"
+	[ -z "$(ls -A | grep -v -e "^in.ndjson$" -e "^separate-stderr-")" ] # no .tmp.XXXXXX
+}
+
 @test "txlog refuses an empty TABLE, which would be a table at / (\"/_delta_log\")" {
 	# read-only verbs: without the check they read "/_delta_log"
 	for v in cat verify log; do
