@@ -462,3 +462,20 @@ J
 	assert_failure 2
 	assert_line -n 0 "txlog: --as-of 'yesterday': not an RFC 3339 time (give a date, a time with or without a zone, or -DUR)"
 }
+
+@test "a string key is its decoded code points, with no Unicode normalisation, as dedup(1) says" {
+	# "\u00e9" and the raw é are U+00E9, one key; the NFD spelling, e and
+	# a combining acute (raw or escaped), is another, as jq's == has it
+	printf '{"k":"\\u00e9"}\n{"k":"\303\251"}\n{"k":"e\\u0301"}\n{"k":"e\314\201"}\n' > in
+	run dedup -k .k --dupes d in
+	assert_success
+	assert_output - <<'E'
+{"k":"\u00e9"}
+{"k":"e\u0301"}
+E
+	assert_equal "$(jq -c '.k == "é"' in | tr '\n' ' ')" "true true false false "
+	run partition -n 64 -k .k in
+	assert_success
+	[ "$(sed -n 3p <<< "$output" | cut -f1)" = "$(sed -n 4p <<< "$output" | cut -f1)" ]
+	[ "$(sed -n 1p <<< "$output" | cut -f1)" = "$(sed -n 2p <<< "$output" | cut -f1)" ]
+}
