@@ -1645,26 +1645,36 @@ int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 	const char *arg = argv[optind - 1];
 	if (c == '?' || c == ':') {
 		char word[64];
-		if (optopt && optopt < 256 && strncmp(arg, "--", 2) != 0)
+		/* --check=1: getopt found the option (optopt is its val)
+		 * but it takes no argument; "unknown option '--check'; did
+		 * you mean '--check'?" said the opposite of the trouble.
+		 * Only then does a long option leave optopt set with '?'. */
+		const struct option *flag = NULL;
+		if (c == '?' && optopt && strncmp(arg, "--", 2) == 0 &&
+		    strchr(arg, '='))
+			for (const struct option *o = longopts; o->name; o++)
+				if (o->val == optopt &&
+				    o->has_arg == no_argument &&
+				    strncmp(o->name, arg + 2,
+					    strcspn(arg + 2, "=")) == 0) {
+					flag = o;
+					break;
+				}
+		/* Any other '?' with optopt set is a short option, whose
+		 * cluster getopt may not have passed yet: argv[optind - 1]
+		 * is then the argument before it (--stats -Zq said
+		 * "unknown option '--stats'"). */
+		if (optopt && optopt < 256 && !flag &&
+		    (c == '?' || strncmp(arg, "--", 2) != 0))
 			snprintf(word, sizeof word, "-%c", optopt);
 		else
 			snprintf(word, sizeof word, "%.*s",
 				 (int)strcspn(arg, "="), arg);
 		if (c == ':')
 			cli_verb_usage_error(v, "%s needs an argument", word);
-		/* --check=1: getopt found the option (optopt is its val)
-		 * but it takes no argument; "unknown option '--check'; did
-		 * you mean '--check'?" said the opposite of the trouble */
-		if (optopt && strncmp(arg, "--", 2) == 0 && strchr(arg, '='))
-			for (const struct option *o = longopts; o->name; o++)
-				if (o->val == optopt && !o->flag &&
-				    o->has_arg == no_argument &&
-				    cli_verb_takes(v, o->name) &&
-				    strncmp(o->name, word + 2,
-					    strlen(word + 2)) == 0)
-					cli_verb_usage_error(
-						v, "--%s takes no argument, "
-						"got '%s'", o->name, arg);
+		if (flag && cli_verb_takes(v, flag->name))
+			cli_verb_usage_error(v, "--%s takes no argument, got "
+					     "'%s'", flag->name, arg);
 		refuse_ambiguous(v, longopts, word);
 		refuse_near(v, v, longopts, word, NULL);
 		other_verbs_option(v, word);

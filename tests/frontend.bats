@@ -187,6 +187,18 @@ Try 'dedup --help' for more information."
 	assert_output "$(printf '0\t{"t":1,"id":1}')"
 }
 
+@test "an unknown short option at the head of a cluster is named itself, not the argument before it" {
+	# getopt has not passed -Zq yet: argv[optind - 1] was --stats, and
+	# it said "unknown option '--stats'; did you mean '--stats'?"
+	refused "dedup: unknown option '-Z'" dedup --stats -Zq
+	refused "dedup: unknown option '-Z'" dedup --dupes=d -Z
+	refused "partition: unknown option '-x'" partition --stats -xn 2
+	refused "window: unknown option '-Z'" window --tumble 1m -t .t --stats -Zg .a
+	refused "dedup: unknown option '-x'" dedup -x
+	refused "dedup: -k needs an argument" dedup --stats -k
+	refused "dedup: --key needs an argument" dedup --key
+}
+
 @test "a flag given a value (--check=1) is refused as taking none, not as an unknown option near itself" {
 	# it said: unknown option '--check'; did you mean '--check'?
 	refused "dedup: --check takes no argument, got '--check=1'" \
