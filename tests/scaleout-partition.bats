@@ -388,6 +388,20 @@ streaming() { # MAPPER REDUCER
 	assert_success
 }
 
+@test "a reducer's --order-by keeps one record whatever the shuffle's order only with a tiebreak, as idem(7) says" {
+	a='{"order_id":1,"event_time":"2024-05-01T10:00:00Z","seq":1}'
+	b='{"order_id":1,"event_time":"2024-05-01T12:00:00+02:00","seq":2}'
+	# one instant: the later record wins, so the order decides
+	run dedup -k .order_id --dupes d --order-by .event_time <<< "$a"$'\n'"$b"
+	assert_output "$b"
+	run dedup -k .order_id --dupes d --order-by .event_time <<< "$b"$'\n'"$a"
+	assert_output "$a"
+	for o in "$a"$'\n'"$b" "$b"$'\n'"$a"; do
+		run dedup -k .order_id --dupes d --order-by '[.event_time, .seq]' <<< "$o"
+		assert_output "$b"
+	done
+}
+
 @test "--stats adds up with _watermark lines carried: records_in = records_out + dead_lettered + watermarks_carried + watermarks_replaced" {
 	printf '%s\n' '{"id":1,"t":10}' '{"id":2,"t":20}' '{"id":3,"t":30}' |
 		watermark -t .t --emit > wm.ndjson
