@@ -333,8 +333,6 @@ static void shard_parse(struct cli_shard *sh, const char *opt,
 {
 	unsigned long i, n;
 	char *end;
-	if (sh->n)
-		cli_usage_error("%s: give one --shard or --partition", opt);
 	errno = 0;
 	i = strtoul(arg, &end, 10);
 	if (end == arg || *end != '/' || *arg < '0' || *arg > '9')
@@ -344,6 +342,11 @@ static void shard_parse(struct cli_shard *sh, const char *opt,
 	if (end == ns || *end || errno || *ns < '0' || *ns > '9' || n == 0 ||
 	    n > 65536 || i >= n)
 		goto bad;
+	/* the same option with the same value again is taken, as any
+	 * option's is (cli_verb_getopt refuses two values) */
+	bool whole = !strcmp(opt, "--partition");
+	if (sh->n && (sh->whole != whole || sh->i != i || sh->n != n))
+		cli_usage_error("%s: give one --shard or --partition", opt);
 	sh->i = (uint32_t)i;
 	sh->n = (uint32_t)n;
 	return;

@@ -185,6 +185,14 @@ Try 'dedup --help' for more information."
 	run partition -n 1 -k .id -k .t in.ndjson
 	assert_success
 	assert_output "$(printf '0\t{"t":1,"id":1}')"
+	# --shard and --partition too (they said "give one --shard or
+	# --partition" to the same one twice); the two mixed stay refused
+	run dedup -k .id --shard 1/2 --shard 1/2 in.ndjson
+	assert_success
+	run window --tumble 1m -t .t --partition 0/1 --partition 0/1 in.ndjson
+	assert_success
+	refused "dedup: --partition: give one --shard or --partition" \
+		dedup -k .id --shard 0/2 --partition 0/2 in.ndjson
 }
 
 @test "an unknown short option at the head of a cluster is named itself, not the argument before it" {
