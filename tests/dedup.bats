@@ -496,6 +496,26 @@ J
 	assert_line --index 0 'dedup: IDEM_BATCH: a batch is at most 255 bytes'
 }
 
+@test "IDEM_BATCH without --state names no batch, in dedup and window: no replay in --stats, no refusal of its length" {
+	# a plain run under checkpoint run said "replay":false, and refused
+	# an IDEM_BATCH of 256 bytes it had no use for
+	printf '{"id":1,"t":1}\n' > in
+	IDEM_BATCH=7 run --separate-stderr dedup -k .id --stats in
+	assert_success
+	[[ $stderr != *replay* ]]
+	IDEM_BATCH=7 run --separate-stderr window --tumble 1m -t .t --stats in
+	assert_success
+	[[ $stderr != *replay* ]]
+	IDEM_BATCH=$(printf '%0256d' 0) run dedup -k .id in
+	assert_success
+	assert_output '{"id":1,"t":1}'
+	IDEM_BATCH=$(printf '%0256d' 0) run window --tumble 1m -t .t --agg 'n=count()' in
+	assert_success
+	# with --state it is the batch, as ever
+	IDEM_BATCH=7 run --separate-stderr dedup -k .id --state s.idx --stats in
+	[[ $stderr == *'"replay":false'* ]]
+}
+
 @test "a malformed line stops the run with file, line and reason, exit 2" {
 	printf '{"id":1}\n{"id":2\n{"id":3}\n' > in.ndjson
 	run dedup -k .id in.ndjson
