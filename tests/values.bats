@@ -479,3 +479,17 @@ E
 	[ "$(sed -n 3p <<< "$output" | cut -f1)" = "$(sed -n 4p <<< "$output" | cut -f1)" ]
 	[ "$(sed -n 1p <<< "$output" | cut -f1)" = "$(sed -n 2p <<< "$output" | cut -f1)" ]
 }
+
+@test "nesting past 1024 and a lone surrogate escape are invalid JSON, as idem(7) says, not keys" {
+	python3 -c "print('[' * 1024 + ']' * 1024)" > ok
+	python3 -c "print('[' * 1025 + ']' * 1025)" > deep
+	run dedup ok
+	assert_success
+	refused 'dedup: deep:1: invalid JSON: nesting too deep at byte 1025' dedup deep
+	refused 'partition: deep:1: invalid JSON: nesting too deep at byte 1025' partition -n 2 deep
+	printf '{"k":"\\ud800"}\n{"k":"\\udbff"}\n' > lone
+	refused 'dedup: lone:1: invalid JSON: lone UTF-16 surrogate at byte 7' dedup -k .k lone
+	printf '{"k":"\\ud83d\\ude00"}\n{"k":"\360\237\230\200"}\n' > pair
+	run dedup -k .k --dupes d pair
+	assert_output '{"k":"\ud83d\ude00"}'
+}
