@@ -805,6 +805,9 @@ int main(int argc, char **argv)
 		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
 						    true};
 	cli_check_outputs(outs, nouts, argv + optind);
+	/* window and reconcile, which read the partitions, refuse a file
+	 * named twice; its records twice in the partitions went round it */
+	cli_inputs_once(argv + optind, "in the partitions");
 
 	if (opt.time)
 		run.wm = wm_new(opt.delay, 0);

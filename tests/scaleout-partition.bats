@@ -489,3 +489,19 @@ p.tmp.AAAAAA:
 0.ndjson
 E
 }
+
+@test "a file named twice, or by a hard link, is refused, as window and reconcile refuse it: its records twice in the partitions" {
+	printf '{"c":"EUR","t":1}\n' > ev
+	ln ev ev2
+	refused "partition: ev: named twice: its records would count twice in the partitions; name each once" \
+		partition -n 2 -g .c -o p ev ev
+	[ ! -e p ]
+	refused "partition: ev2: the same file as ev (a hard link or a second name): its records would count twice in the partitions; name each once" \
+		partition -n 2 -k .c ev ev2
+	refused "window: ev: named twice: its records would count twice in the panes; name each once" \
+		window --tumble 1m -t .t -g .c ev ev
+	# standard input named twice is read once, as everywhere
+	run partition -n 1 -k .c - - < ev
+	assert_success
+	assert_output "$(printf '0\t{"c":"EUR","t":1}')"
+}
