@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1068,15 +1069,32 @@ void cli_side_open(struct cli_side *s, const char *path, bool append)
 				 "had not finished)", path, cut);
 	}
 	s->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC |
-				   (append ? O_APPEND : O_TRUNC),
+				   (append ? O_APPEND : 0),
 		     0644);
 	if (s->fd < 0)
 		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
+	struct stat st;
+	bool regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
+	/* A file replaced has one writer: shards given one --dupes each
+	 * truncated it and wrote from their own offset, over each other,
+	 * so most records and a line's end were lost, exit 0.  The lock
+	 * is the file's own, held till it is closed, taken before the
+	 * truncation that would cut another's records. */
+	if (!append && regular) {
+		if (flock(s->fd, LOCK_EX | LOCK_NB) != 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", path,
+				errno == EWOULDBLOCK
+					? "another run is writing it (shards "
+					  "given one file?); give each run its "
+					  "own"
+					: strerror(errno));
+		if (ftruncate(s->fd, 0) != 0)
+			cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
+		st.st_size = 0;
+	}
 	s->path = path;
 	s->records = s->flushed = 0;
-	struct stat st;
-	s->start = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) ?
-			   st.st_size : -1;
+	s->start = regular ? st.st_size : -1;
 	s->z = zout_open(s->fd, 0);
 	s->next = sides;
 	sides = s;
@@ -1110,6 +1128,9 @@ static int64_t side_lines_since(const char *path, off_t start)
 static void side_die(const struct cli_side *s, const char *err)
 {
 	char cerr[512], torn[96] = "", lost[192];
+	/* dlq_cut_torn locks the file anew: our own writer's lock
+	 * (cli_side_open) would make it wait for ever */
+	flock(s->fd, LOCK_UN);
 	int64_t cut = s->start >= 0 ?
 			      dlq_cut_torn(s->path, cerr, sizeof cerr) : 0;
 	if (cut > 0)

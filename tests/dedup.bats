@@ -771,6 +771,29 @@ J
 	assert_output ''
 }
 
+@test "--dupes has one writer at a time: a run that finds another writing the file stops before it reads, and cuts nothing" {
+	# shards given one --dupes truncated it and wrote over each other:
+	# most duplicates and a line's end lost, exit 0 everywhere
+	printf '{"id":1}\n{"id":1}\n' > in
+	printf '{"id":9}\n' > d
+	# flock(1) holds the file's lock as a running dedup does
+	run --separate-stderr flock d dedup -k .id --dupes d in
+	assert_failure 2
+	assert_output ''
+	assert_equal "$stderr" "dedup: d: another run is writing it (shards given one file?); give each run its own"
+	assert_equal "$(cat d)" '{"id":9}'
+	run dedup -k .id --dupes d in
+	assert_success
+	assert_equal "$(cat d)" '{"id":1}'
+	# four shards at once, each its own file: every duplicate kept once
+	seq 1 3000 | awk '{ print "{\"id\":" $1 % 700 "}" }' > many
+	for i in 0 1 2 3; do
+		dedup -k .id --shard $i/4 --dupes d.$i many > /dev/null &
+	done
+	wait
+	[ "$(cat d.0 d.1 d.2 d.3 | wc -l)" -eq 2300 ]
+}
+
 @test "dropped duplicates are counted on stderr with the option that keeps them" {
 	orders > in.ndjson
 	run dedup -k .id in.ndjson
