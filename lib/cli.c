@@ -233,8 +233,9 @@ uint64_t cli_size(const char *opt, const char *s)
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (end == s || errno || *s < '0' || *s > '9')
+	if (end == s || (errno && errno != ERANGE) || *s < '0' || *s > '9')
 		cli_usage_error("%s: not a size: '%s'", opt, s);
+	bool big = errno == ERANGE;
 	unsigned shift = 0;
 	switch (*end) {
 	case '\0': break;
@@ -248,8 +249,11 @@ uint64_t cli_size(const char *opt, const char *s)
 		end++;
 	if (*end == 'B' || *end == 'b')
 		end++;
-	if (*end != '\0' || (shift && v > (UINT64_MAX >> shift)))
+	if (*end != '\0')
 		cli_usage_error("%s: not a size: '%s'", opt, s);
+	/* a size, if past 2^64 - 1 bytes */
+	if (big || (shift && v > (UINT64_MAX >> shift)))
+		cli_usage_error("%s: too large: '%s'", opt, s);
 	return (uint64_t)v << shift;
 }
 
@@ -284,8 +288,12 @@ uint64_t cli_count(const char *opt, const char *s)
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (end == s || *end || errno || *s < '0' || *s > '9')
+	if (end == s || *end || (errno && errno != ERANGE) || *s < '0' ||
+	    *s > '9')
 		cli_usage_error("%s: not a whole number: '%s'", opt, s);
+	/* a whole number, if past 2^64 - 1 */
+	if (errno == ERANGE)
+		cli_usage_error("%s: too large: '%s'", opt, s);
 	return v;
 }
 

@@ -149,6 +149,16 @@ Try 'dedup --help' for more information."
 		dedup -k .id --shard 0/65537
 	refused "window: --partition: want I/N with 0 <= I < N <= 65536, got '1/65537'" \
 		window --tumble 1m -t .t --partition 1/65537
+	# a whole number or a size past 2^64 - 1 is too large, not "not a
+	# whole number" (or "not a size"), which it is
+	refused "partition: -n: too large: '18446744073709551616'" \
+		partition -n 18446744073709551616
+	refused "dedup: -j: too large: '99999999999999999999'" \
+		dedup -j 99999999999999999999
+	refused "dedup: --max-line: too large: '17179869184G'" \
+		dedup --max-line 17179869184G
+	refused "reconcile: --memory: too large: '99999999999999999999K'" \
+		reconcile --memory 99999999999999999999K a b
 }
 
 @test "an option with one value given twice with two values is refused; repeatable ones add up" {
