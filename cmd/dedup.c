@@ -197,8 +197,12 @@ static void bad_record(const struct line *ln, const char *name, bool is_json,
 		cli_stats.dead_lettered++; /* as the batch's run did */
 		return;
 	}
-	if (!run.dlq)
-		settle(); /* the records before it go out first */
+	/* The records before it go out first: the one -j 1 holds back
+	 * too, with --dlq as well, or its letter, finding stdout empty,
+	 * went to the file before that record reached a reader that may
+	 * have gone (a rerun from the last record it took lettered it
+	 * again; -j 2, which holds none, did not). */
+	settle();
 	if (!cli_bad_record(run.dlq, ln, name, is_json, type, msg))
 		finish(EXIT_TROUBLE);
 }

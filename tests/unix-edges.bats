@@ -195,11 +195,18 @@ undelivered() {
 @test "no filter dead-letters a record once its reader has gone (-j 1 and -j 2)" {
 	undelivered > in
 	undelivered 2000 > big
+	# a bad record right after the first, with nothing else buffered:
+	# dedup -j 1 holds that record back a step, and lettered the bad
+	# one before it, stdout being empty
+	printf '{"id":1,"t":300}\n{"id":2}\n' > first
 	for j in 1 2; do
 		for c in "dlq check -e .t" "dedup -k .t" \
 			"watermark -t .t --delay 0s" \
 			"window --tumble 1s -t .t --delay 0s --agg n=count()"; do
-			for f in in big; do
+			for f in in big first; do
+				# window has passed nothing on before it
+				[ "$f" != first ] || [ "${c%% *}" != window ] ||
+					continue
 				rm -f q
 				run reader_gone env IDEM_PAR_CHUNK=4096 \
 					$c -j $j --dlq q $f
