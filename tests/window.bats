@@ -698,6 +698,29 @@ J
 	[ "$(jq -c '{open_windows,watermark}' <<< "$stderr")" = '{"open_windows":1,"watermark":"1970-01-01T00:05:10Z"}' ]
 }
 
+@test "a shorter --delay, or a batch, after a state of a longer --delay takes W to the newest time less its own delay" {
+	# the state: newest 65, W 55 (--delay 10s); [0,60) has not fired
+	printf '{"t":%d}\n' 5 65 > a.ndjson
+	printf '{"t":%d}\n' 30 40 > b.ndjson
+	run window --tumble 1m -t .t --delay 10s --state s.st a.ndjson
+	assert_output ''
+	# --delay 0s: W is 65 before 30 is judged, as in one run with it
+	run --separate-stderr window --tumble 1m -t .t --delay 0s --state s.st --stats b.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	[ "$(grep '^{' <<< "$stderr" | jq -c '{too_late,watermark}')" = '{"too_late":2,"watermark":"1970-01-01T00:01:05Z"}' ]
+	run --separate-stderr window --tumble 1m -t .t --delay 0s --state one.st <(cat a.ndjson b.ndjson)
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	# a batch after it: its records are judged against the state's W,
+	# and at its end W is the newest time seen so far, which fires [0,60)
+	rm -f s.st
+	run window --tumble 1m -t .t --delay 10s --state s.st a.ndjson
+	run --separate-stderr window --tumble 1m -t .t --state s.st --stats b.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":3,"pane":{"timing":"on_time","index":0,"final":true}}'
+	[ "$(grep '^{' <<< "$stderr" | jq -c '{too_late,watermark}')" = '{"too_late":0,"watermark":"1970-01-01T00:01:05Z"}' ]
+}
+
 @test "a sliding record too late for some of its windows joins the open ones, and the closed ones it missed are said" {
 	# 00:07 belongs to [00:00, 00:10), closed by W 00:12, and to
 	# [00:05, 00:15), still open

@@ -1624,6 +1624,33 @@ static void state_save(void)
 	buf_free(&b);
 }
 
+static void newest_of(void *ctx, struct fp128 part, int64_t max)
+{
+	(void)part;
+	*(int64_t *)ctx = max;
+}
+
+/*
+ * W is the newest event time less --delay (0 for a batch), but the
+ * state keeps both, and wm moves W only when a newer time comes: after
+ * a run with a longer --delay (or a batch run after a --delay one), W
+ * stayed behind the newest time less this run's delay, and windows due
+ * by it did not fire, at a batch's end neither.  So W is raised to it
+ * now, and with --delay what that makes due fires before the first
+ * record is judged.  A batch judges its records against the W the state
+ * carried (run.w0, taken before) and fires at its end.
+ */
+static void catch_up(void)
+{
+	int64_t newest = 0, w;
+	if (run.upstream || !wm_partitions(run.wm))
+		return;
+	wm_each(run.wm, newest_of, &newest);
+	if (wm_raise(run.wm, wm_sub(newest, opt.delay)) && opt.delay_given &&
+	    wm_get(run.wm, &w))
+		advance(w);
+}
+
 static _Noreturn void damaged(void)
 {
 	cli_die(EXIT_TROUBLE, "%s: damaged state; refusing it",
@@ -2258,6 +2285,8 @@ int main(int argc, char **argv)
 		cli_side_open(&run.late, opt.late_path, true);
 	if (opt.dlq_path)
 		run.dlq = cli_dlq_open(opt.dlq_path);
+	if (opt.state_path)
+		catch_up();
 
 	struct par_ops ops = {
 		.slot_size = slot_size(), .worker_new = worker_new,
