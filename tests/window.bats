@@ -218,6 +218,30 @@ window: --agg lo, m, top: 1 record left out, its .x null or absent" ]
 	assert_output "$want"
 }
 
+@test "sessions: a record is too late by its own [t, t + gap), as in Beam, and a merged session's panes contain those it absorbed" {
+	# [0,34) fired at W 40 and is kept open to 44; 5's own [5,15) was
+	# past at 25, so it is too late although it falls inside [0,34)
+	printf '{"k":"%s","t":%d}\n' a 0 a 8 a 16 a 24 b 40 a 5 > in.ndjson
+	run window --session 10s --delay 0s --lateness 10s -t .t -g .k in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:34Z"},"key":"a","count":4,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:00:40Z","end":"1970-01-01T00:00:50Z"},"key":"b","count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
+J
+	# [0,10) fires, grows to [0,18) (late), then merges with [25,35):
+	# each pane lies inside the next, at a higher index, and only the
+	# last holds the result (4 records, not 1 + 2 + 4)
+	printf '{"t":%d}\n' 0 25 8 17 > s.ndjson
+	run window --session 10s --delay 0s --lateness 1m -t .t --agg 'n=count()' s.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:10Z"},"n":1,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:18Z"},"n":2,"pane":{"timing":"late","index":1,"final":false}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:35Z"},"n":4,"pane":{"timing":"on_time","index":2,"final":true}}
+J
+}
+
 @test "windows are half-open: a record at the end is the next one's, touching sessions stay apart" {
 	printf '{"t":%s}\n' 0 10 19.999999999 > in.ndjson
 	run window --tumble 10s -t .t in.ndjson
