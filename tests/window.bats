@@ -971,3 +971,32 @@ J
 {"window":{"start":"1970-01-01T00:45:00Z","end":"1970-01-01T01:45:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
 E
 }
+
+@test "an event time near 1677 or 2262 is refused only when one of its windows does not fit, not two sizes ahead" {
+	# [2262-04-10, 2262-04-11) ends before 2262-04-11T23:47:16.854775807Z:
+	# taken, as --tz UTC's day of it always was
+	echo '{"t":"2262-04-10T12:00:00Z"}' > in.ndjson
+	run window --tumble 1d -t .t in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"2262-04-10T00:00:00Z","end":"2262-04-11T00:00:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	run window --tumble 1d --tz UTC -t .t in.ndjson
+	assert_output '{"window":{"start":"2262-04-10T00:00:00+00:00","end":"2262-04-11T00:00:00+00:00"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	echo '{"t":"1677-09-22T00:00:00Z"}' > lo.ndjson
+	run window --tumble 1d -t .t lo.ndjson
+	assert_output '{"window":{"start":"1677-09-22T00:00:00Z","end":"1677-09-23T00:00:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	# the next day's window ends past 2262-04-11T23:47:16Z; the day
+	# before 1677-09-22 starts before 1677-09-21T00:12:43Z; sessions
+	# need their gap
+	echo '{"t":"2262-04-11T00:00:00Z"}' > hi.ndjson
+	refused 'window: hi.ndjson:1: event time .t: out of range (its windows reach past 1677..2262)' \
+		window --tumble 1d -t .t hi.ndjson
+	echo '{"t":"1677-09-21T12:00:00Z"}' > lo2.ndjson
+	refused 'window: lo2.ndjson:1: event time .t: out of range (its windows reach past 1677..2262)' \
+		window --tumble 1d -t .t lo2.ndjson
+	echo '{"t":"2262-04-11T23:40:00Z"}' > s.ndjson
+	run window --session 5m -t .t s.ndjson
+	assert_output '{"window":{"start":"2262-04-11T23:40:00Z","end":"2262-04-11T23:45:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	refused 'window: s.ndjson:1: event time .t: out of range (its windows reach past 1677..2262)' \
+		window --session 10m -t .t s.ndjson
+}
+
