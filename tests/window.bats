@@ -1000,3 +1000,14 @@ E
 		window --session 10m -t .t s.ndjson
 }
 
+@test "a calendar --tumble whose N is 0 or past 100000 is refused as that, not as an unknown unit" {
+	refused "window: --tumble: '0w': a calendar window takes N from 1 to 100000" \
+		window --tumble 0w -t .t
+	refused "window: --tumble: '200000mo': a calendar window takes N from 1 to 100000" \
+		window --tumble 200000mo -t .t
+	# Nd with --tz is a calendar day, not a fixed duration --tz refuses
+	refused "window: --tumble: '106751d': a calendar window takes N from 1 to 100000" \
+		window --tumble 106751d --tz UTC -t .t
+	refused "window: --slide: '0y': calendar units (w, mo, y) apply to --tumble only" \
+		window --slide 0y --every 1d -t .t
+}

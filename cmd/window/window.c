@@ -2032,10 +2032,21 @@ static void set_kind(enum kind k)
 	opt.have_kind = true;
 }
 
+/* N then d, w, mo or y, whatever N: a calendar unit as spelled, so that
+ * one tz_cal_parse refuses for its N (0, or past TZ_CAL_MAX) is said to
+ * be that, not an unknown unit.  *day: the unit is d. */
+static bool cal_spelled(const char *s, bool *day)
+{
+	size_t n = strspn(s, "0123456789");
+	*day = n && !strcmp(s + n, "d");
+	return n && (*day || !strcmp(s + n, "w") || !strcmp(s + n, "mo") ||
+		     !strcmp(s + n, "y"));
+}
+
 static int64_t positive(const char *name, const char *arg)
 {
-	struct tz_cal c;
-	if (tz_cal_parse(arg, &c) == 0 && c.unit != TZ_DAY)
+	bool day;
+	if (cal_spelled(arg, &day) && !day)
 		cli_usage_error("%s: '%s': calendar units (w, mo, y) apply to "
 				"--tumble only", name, arg);
 	int64_t d = cli_duration(name, arg);
@@ -2053,8 +2064,16 @@ static void calendar_options(void)
 {
 	char err[512];
 	if (opt.kind == TUMBLE) {
+		bool day;
 		opt.cal = tz_cal_parse(opt.tumble, &opt.calu) == 0 &&
 			  (opt.calu.unit != TZ_DAY || opt.tz);
+		/* '0w' or '200000mo' was said to be an unknown unit, and
+		 * '106751d --tz UTC' a fixed duration --tz does not take */
+		if (!opt.cal && cal_spelled(opt.tumble, &day) &&
+		    (!day || opt.tz))
+			cli_usage_error("--tumble: '%s': a calendar window "
+					"takes N from 1 to %d", opt.tumble,
+					TZ_CAL_MAX);
 		int64_t ns;
 		const char *why;
 		/* '1M' for a month: name the calendar units too, which
