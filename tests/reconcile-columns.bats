@@ -25,7 +25,7 @@ layers() {
 	run reconcile -k .id --ignore cents,.o.q bronze.ndjson silver.ndjson
 	assert_failure 1
 	assert_output - <<'J'
-{"total":true,"match":false,"source":{"rows":3,"keys":3,"duplicate_keys":0,"fingerprint":"83563724adefb0d437ec570f116c1a12"},"target":{"rows":3,"keys":3,"duplicate_keys":0,"fingerprint":"514af6c4cd7fef0fbbc40e9914db593f"},"missing":0,"extra":0,"changed":1,"changed_fields":{"amount":1}}
+{"total":true,"match":false,"source":{"rows":3,"keys":3,"duplicate_keys":0,"fingerprint":"4f0e896ef27d5ebda36fea738204f35a"},"target":{"rows":3,"keys":3,"duplicate_keys":0,"fingerprint":"b6ddc3b9cb387a5204ad76b4a36cadc6"},"missing":0,"extra":0,"changed":1,"changed_fields":{"amount":1}}
 {"diff":"changed","key":2,"source_rows":1,"target_rows":1,"fields":{"amount":{"source":5,"target":6}}}
 J
 }
@@ -75,7 +75,7 @@ J
 	reconcile summarize -k .id --ignore cents silver.ndjson > b.sum
 	reconcile summarize -k .id silver.ndjson > c.sum
 	run sh -c 'head -1 a.sum'
-	assert_output '{"reconcile_summary":2,"key":[".id"],"sum":[],"by":null,"buckets":256,"ignore":["cents"]}'
+	assert_output '{"reconcile_summary":2,"key":[".id"],"sum":[],"by":null,"buckets":256,"keyed":true,"ignore":["cents"]}'
 	run reconcile compare a.sum c.sum
 	assert_failure 2
 	assert_output 'reconcile: c.sum: summarized with other options (-k, --sum, --by, --buckets, --columns, --ignore) than a.sum'
@@ -94,7 +94,7 @@ J
 		cmp merged.sum whole.sum
 	done
 	run sh -c 'head -1 merged.sum'
-	assert_output '{"reconcile_summary":2,"key":[".id"],"sum":[],"by":null,"buckets":256,"ignore":["cents",".o.q"]}'
+	assert_output '{"reconcile_summary":2,"key":[".id"],"sum":[],"by":null,"buckets":256,"keyed":true,"ignore":["cents",".o.q"]}'
 	# and a merge of other columns is still refused beside it
 	reconcile summarize -k .id --ignore cents silver.ndjson > other.sum
 	reconcile merge other.sum > other-merged.sum
@@ -208,4 +208,47 @@ J
 	assert_output 'reconcile: b.sum: summarized with other options (-k, --sum, --by, --buckets, --columns, --ignore) than a.sum'
 	run reconcile -k .id --columns 2024-01-01T02:00:00+02:00 piv.ndjson piv.ndjson
 	assert_success
+}
+
+@test "two keys that swap their compared values differ in summaries too, even in one bucket" {
+	printf '%s\n' '{"id":1,"v":5}' '{"id":2,"v":6}' > a.ndjson
+	printf '%s\n' '{"id":1,"v":6}' '{"id":2,"v":5}' > b.ndjson
+	run reconcile -k .id --columns v --keys-only a.ndjson b.ndjson
+	assert_failure 1
+	for opt in --columns=v --ignore=id; do
+		for n in 1 256; do
+			reconcile summarize -k .id $opt --buckets $n a.ndjson > a.sum
+			reconcile summarize -k .id $opt --buckets $n b.ndjson > b.sum
+			run sh -c 'reconcile compare a.sum b.sum | jq -c "select(.total) | .match"'
+			assert_output false
+			run reconcile compare a.sum b.sum
+			assert_failure 1
+		done
+	done
+	reconcile summarize -k .id --ignore id a.ndjson > a.sum
+	run head -n 1 a.sum
+	assert_output '{"reconcile_summary":2,"key":[".id"],"sum":[],"by":null,"buckets":256,"keyed":true,"ignore":["id"]}'
+}
+
+@test "a --columns summary from before its fingerprints held the key compares with its like, with a word, and not with one made now" {
+	# a.ndjson of the test above, summarized before: the swap unseen
+	cat > old.sum <<'S'
+{"reconcile_summary":2,"key":[".id"],"sum":[],"by":null,"buckets":1,"columns":["v"]}
+{"rows":2,"sum":{},"fingerprint":"e134c69972ef0c4f0b5b6b7b68c6caf5"}
+{"bucket":0,"rows":2,"fingerprint":"e134c69972ef0c4f0b5b6b7b68c6caf5"}
+{"xxh3_128":"93a02b4b3340a895e30c852ad1fa83aa"}
+S
+	cp old.sum old2.sum
+	run reconcile compare old.sum old2.sum
+	assert_success
+	assert_line -n 0 "reconcile: old.sum: a summary from before the fingerprints of --columns and --ignore held the key: it is read as it was made, and two keys of one bucket that swapped their values go unseen in it: summarize again"
+	run sh -c 'reconcile merge old.sum 2>/dev/null | head -n 1'
+	assert_output '{"reconcile_summary":2,"key":[".id"],"sum":[],"by":null,"buckets":1,"columns":["v"]}'
+	printf '%s\n' '{"id":1,"v":6}' '{"id":2,"v":5}' > b.ndjson
+	reconcile summarize -k .id --columns v --buckets 1 b.ndjson > new.sum
+	run reconcile compare old.sum new.sum
+	assert_failure 2
+	assert_line "reconcile: old.sum: summarized before the fingerprints of --columns and --ignore held the key, new.sum since they do: every bucket would differ with no difference in the records; summarize old.sum again with this reconcile"
+	refused "reconcile: old.sum: summarized before the fingerprints of --columns and --ignore held the key, new.sum since they do: every bucket would differ with no difference in the records; summarize old.sum again with this reconcile" \
+		reconcile merge new.sum old.sum
 }

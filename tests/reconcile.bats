@@ -219,8 +219,8 @@ J
 	assert_failure 1
 	run sh -c 'reconcile -k .id --by .d --ignore d --format table s.ndjson t.ndjson | tail -n 2'
 	assert_output - <<'T'
-TOTAL     source    1     1         0  4d35b43134af  0 missing, 0 extra, 0 changed
-          target    1     1         0  4d35b43134af
+TOTAL     source    1     1         0  0fae53db2360  0 missing, 0 extra, 0 changed
+          target    1     1         0  0fae53db2360
 T
 }
 

@@ -32,6 +32,7 @@
 #include "par.h"
 #include "reconcile.h"
 #include "scan.h"
+#include "statefile.h"
 #include "wm.h"
 #include "xalloc.h"
 #include "zio.h"
@@ -527,6 +528,25 @@ static bool row_line(struct worker *w, struct badrec *b, struct par_chunk *ch)
 	return false;
 }
 
+/*
+ * The fingerprint of a record's compared part, with its key's folded in.
+ * --columns or --ignore may leave the key out of that part, and then two
+ * keys that swapped their values ({"id":1,"v":5} {"id":2,"v":6} against
+ * {"id":1,"v":6} {"id":2,"v":5}) give the same partitions and, in a
+ * summary, the same buckets when they share one (--buckets 1: always):
+ * compare said agree, exit 0.  Little-endian bytes, so a summary made on
+ * one host compares with another's.
+ */
+static struct fp128 keyed_fp(struct fp128 key, struct fp128 part)
+{
+	unsigned char b[32];
+	le64_put(b, key.lo);
+	le64_put(b + 8, key.hi);
+	le64_put(b + 16, part.lo);
+	le64_put(b + 24, part.hi);
+	return value_fp(b, sizeof b);
+}
+
 static void prep(void *wctx, const struct line *ln, void *slot,
 		 struct par_chunk *ch)
 {
@@ -591,8 +611,9 @@ static void prep(void *wctx, const struct line *ln, void *slot,
 				   err);
 			return;
 		}
-		s->rfp = value_fingerprint(w->proj.p, w->proj.len,
-					   &w->cw.scratch);
+		s->rfp = keyed_fp(s->key, value_fingerprint(w->proj.p,
+							    w->proj.len,
+							    &w->cw.scratch));
 	} else {
 		s->rfp = value_fingerprint(ln->p, ln->len, &w->cw.scratch);
 	}

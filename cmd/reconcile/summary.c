@@ -24,6 +24,11 @@
  * a program's keys, partitions and sums were binary floating point's
  * (.pct*100|floor of 0.57 was 56), so a summary without the mark
  * compares with those like it, never with one that has it.
+ *
+ * A header with --columns or --ignore says "keyed":true: each record's
+ * fingerprint folds in its key's (main.c's keyed_fp), so two keys that
+ * swap their compared values change the buckets they are in.  One
+ * without it compares with those like it, never with one that has it.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -53,6 +58,13 @@ static uint64_t format;
  * programs compute, their header has no mark): a merge of them writes
  * none either. */
 static bool pre_exact;
+
+/* The summaries read are from before a record's fingerprint under
+ * --columns or --ignore held its key (their header has no "keyed"): a
+ * value moved from one key to another of its bucket was unseen in them.
+ * They still merge and compare with each other, with a word; a merge of
+ * them writes no mark either. */
+static bool pre_keyed;
 
 /* Whether a -k, --sum or --by program computes: its values depend on
  * how arithmetic was done. */
@@ -120,6 +132,8 @@ void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
 	jw_u64(&b, 1u << opt.bucket_bits);
 	if (programs_compute() && !pre_exact)
 		buf_adds(&b, ",\"arith\":\"exact\"");
+	if (columns_active() && !pre_keyed)
+		buf_adds(&b, ",\"keyed\":true");
 	columns_describe(&b); /* absent without them: old summaries match */
 	buf_addc(&b, '}');
 	sum_line(h, &b);
@@ -281,8 +295,8 @@ static size_t strings_of(const char *v, size_t n, const char **list,
 	return count;
 }
 
-/* The header's canonical form, its arith mark left out: a summary from
- * before the mark has the options of one with it. */
+/* The header's canonical form, its arith and keyed marks left out: a
+ * summary from before a mark has the options of one with it. */
 static void header_canon(const struct scan_record *r, struct buf *canon)
 {
 	struct buf j = {0};
@@ -294,7 +308,8 @@ static void header_canon(const struct scan_record *r, struct buf *canon)
 			continue;
 		if (m->key_len <= sizeof name &&
 		    scan_string_decode(r->p + m->key, m->key_len, name) == 5 &&
-		    memcmp(name, "arith", 5) == 0)
+		    (memcmp(name, "arith", 5) == 0 ||
+		     memcmp(name, "keyed", 5) == 0))
 			continue;
 		if (j.len > 1)
 			buf_addc(&j, ',');
@@ -340,6 +355,10 @@ static void header(struct sumset *set, const struct scan_record *r,
 	if (marked && (n != 7 || memcmp(v, "\"exact\"", 7) != 0))
 		cli_die(EXIT_TROUBLE, "%s:1: not a reconcile summary (arith "
 			"%.*s)", name, (int)(n > 40 ? 40 : n), v);
+	bool keyed = member(r, "keyed", &v, &n);
+	if (keyed && (n != 4 || memcmp(v, "true", 4) != 0))
+		cli_die(EXIT_TROUBLE, "%s:1: not a reconcile summary (keyed "
+			"%.*s)", name, (int)(n > 40 ? 40 : n), v);
 	struct buf canon = {0};
 	/* options are text: two columns named by one instant are two */
 	header_canon(r, &canon);
@@ -362,6 +381,15 @@ static void header(struct sumset *set, const struct scan_record *r,
 				pre_exact ? first_name : name,
 				pre_exact ? name : first_name,
 				pre_exact ? first_name : name);
+		if (columns_active() && !keyed != pre_keyed)
+			cli_die(EXIT_TROUBLE, "%s: summarized before the "
+				"fingerprints of --columns and --ignore held "
+				"the key, %s since they do: every bucket would "
+				"differ with no difference in the records; "
+				"summarize %s again with this reconcile",
+				pre_keyed ? first_name : name,
+				pre_keyed ? name : first_name,
+				pre_keyed ? first_name : name);
 	} else {
 		first = canon;
 		first_name = xstrdup(name);
@@ -391,6 +419,13 @@ static void header(struct sumset *set, const struct scan_record *r,
 		while ((1ull << bits) < nb)
 			bits++;
 		opt.bucket_bits = bits;
+		pre_keyed = columns_active() && !keyed;
+		if (pre_keyed)
+			cli_warn("%s: a summary from before the fingerprints "
+				 "of --columns and --ignore held the key: it is "
+				 "read as it was made, and two keys of one bucket "
+				 "that swapped their values go unseen in it: "
+				 "summarize again", name);
 		pre_exact = programs_compute() && !marked;
 		if (pre_exact)
 			cli_warn("%s: a summary from before + - * / and jq's "
