@@ -444,6 +444,15 @@ J
 	assert_output 'rejected (see bad.ndjson): source 0, target 1'
 }
 
+@test "--stats counts every differing key, those a table leaves out too" {
+	seq 12 | sed 's/.*/{"id":&}/' > s.ndjson
+	: > t.ndjson
+	run sh -c 'reconcile -k .id --format table --stats s.ndjson t.ndjson 2>stats >/dev/null; jq -c .differences stats'
+	assert_output 12
+	run sh -c 'reconcile -k .id --format table s.ndjson t.ndjson | grep -c "^  [0-9]"'
+	assert_output 10
+}
+
 @test "compare exits 1 and prints a table of buckets on request" {
 	printf '{"id":1}\n{"id":2}\n' > a.ndjson
 	printf '{"id":1}\n' > b.ndjson
