@@ -277,6 +277,21 @@ changed: 1 key
 T
 }
 
+@test "a table drops a partition's quotes only where it cannot then be read as another: 7 and \"7\", \"TOTAL\"" {
+	printf '%s\n' '{"id":1,"d":7}' '{"id":2,"d":"7"}' '{"id":3,"d":"TOTAL"}' \
+		'{"id":4,"d":"2024-05-01"}' '{"id":5,"d":" a"}' > s.ndjson
+	run sh -c 'reconcile -k .id --by .d --format table s.ndjson s.ndjson | cut -c1-10 | sed "s/ *\$//" | grep .'
+	assert_output - <<'T'
+PARTITION
+7
+" a"
+2024-05-01
+"7"
+"TOTAL"
+TOTAL
+T
+}
+
 @test "reads - for one input and zstd-compressed files" {
 	source_file
 	zstd -q -c s.ndjson > s.ndjson.zst

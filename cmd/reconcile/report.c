@@ -405,13 +405,25 @@ static void table_print(const struct report_in *in)
 	nrows = caprows = 0;
 }
 
-/* A plain string partition reads better without its quotes. */
+/* A plain string partition reads better without its quotes, but only
+ * when bare it cannot be read as another partition: "7" beside 7,
+ * "true", "[1]", "TOTAL" beside the total row, "" or " a" (the
+ * alignment hides its space) keep them. */
+static bool reads_bare(const char *s, size_t n)
+{
+	struct scan_error se;
+	return n && s[0] != ' ' && s[n - 1] != ' ' &&
+	       !(n == 5 && memcmp(s, "TOTAL", 5) == 0) &&
+	       scan_validate(s, n, &se) != 0;
+}
+
 static char *bare_label(const struct part *p)
 {
 	const char *l = p->label;
 	size_t n = p->label_len;
 	char *bare = xstrndup(l, n);
-	if (n >= 2 && l[0] == '"' && !memchr(l, '\\', n)) {
+	if (n >= 2 && l[0] == '"' && !memchr(l, '\\', n) &&
+	    reads_bare(l + 1, n - 2)) {
 		memmove(bare, l + 1, n - 2);
 		bare[n - 2] = '\0';
 	}
