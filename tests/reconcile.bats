@@ -193,6 +193,19 @@ J
 	assert_output '      target    1     1         0   1.004  9474289aba37*'
 }
 
+@test "a --tolerance past 38 digits is refused as that, not as a number below 0" {
+	printf '{"id":1,"x":1}\n' > s.ndjson
+	refused "reconcile: --tolerance: '0.99999999999999999999999999999999999999999' is past what an exact decimal holds (38 digits)" \
+		reconcile -k .id --sum .x --tolerance 0.99999999999999999999999999999999999999999 s.ndjson s.ndjson
+	refused "reconcile: --tolerance: want a number >= 0, got '-1'" \
+		reconcile -k .id --sum .x --tolerance -1 s.ndjson s.ndjson
+	refused "reconcile: --tolerance: want a number >= 0, got '1 '" \
+		reconcile -k .id --sum .x --tolerance '1 ' s.ndjson s.ndjson
+	reconcile summarize -k .id --sum .x s.ndjson > s.sum
+	refused "reconcile: --tolerance: '1e99999999999' is past what an exact decimal holds (38 digits)" \
+		reconcile compare --tolerance 1e99999999999 s.sum s.sum
+}
+
 @test "the same records in another order count a key in the same partition on both sides, and agree" {
 	printf '%s\n' '{"id":1,"d":"A"}' '{"id":1,"d":"B"}' > s.ndjson
 	printf '%s\n' '{"id":1,"d":"B"}' '{"id":1,"d":"A"}' > t.ndjson

@@ -1305,13 +1305,23 @@ int main(int argc, char **argv)
 			break;
 		case O_COLUMNS: columns_option(false, optarg); break;
 		case O_IGNORE: columns_option(true, optarg); break;
-		case O_TOL:
-			if (dec_parse(optarg, strlen(optarg), &opt.tolerance) ||
-			    opt.tolerance.coef < 0)
+		case O_TOL: {
+			struct scan_error se;
+			size_t n = strlen(optarg);
+			int bad = dec_parse(optarg, n, &opt.tolerance);
+			/* a number past 38 digits is one, and not below 0 */
+			if (bad && n && optarg[0] >= '0' && optarg[0] <= '9' &&
+			    optarg[n - 1] >= '0' && optarg[n - 1] <= '9' &&
+			    scan_validate(optarg, n, &se) == 0)
+				cli_usage_error("--tolerance: '%s' is past what "
+						"an exact decimal holds (%d "
+						"digits)", optarg, DEC_DIGITS);
+			if (bad || opt.tolerance.coef < 0)
 				cli_usage_error("--tolerance: want a number "
 						">= 0, got '%s'", optarg);
 			opt.have_tolerance = true;
 			break;
+		}
 		case O_SHOW:
 			opt.show = (long long)cli_count("--show", optarg);
 			break;
