@@ -252,3 +252,20 @@ S
 	refused "reconcile: old.sum: summarized before the fingerprints of --columns and --ignore held the key, new.sum since they do: every bucket would differ with no difference in the records; summarize old.sum again with this reconcile" \
 		reconcile merge new.sum old.sum
 }
+
+@test "a table names a field with a newline, a NUL or an escape as a JSON string, on its own line" {
+	printf '%s\n' '{"id":1,"a\nb":1}' '{"id":2,"a\u0000b":1,"\u001b[2J":1,"":1}' > s.ndjson
+	printf '%s\n' '{"id":1,"a\nb":2}' '{"id":2,"a\u0000b":2,"\u001b[2J":2,"":2}' > t.ndjson
+	run sh -c 'reconcile -k .id --format table s.ndjson t.ndjson | sed -n "/^changed fields/,\$p"'
+	assert_output - <<'T'
+changed fields (keys): "" 1, "\u001b[2J" 1, "a\u0000b" 1, "a\nb" 1
+
+changed: 2 keys
+  1
+    "a\nb": 1 -> 2
+  2
+    "": 1 -> 2
+    "\u001b[2J": 1 -> 2
+    "a\u0000b": 1 -> 2
+T
+}

@@ -430,6 +430,20 @@ static char *bare_label(const struct part *p)
 	return bare;
 }
 
+/* A field's name in a table: as it is, or as a JSON string where bare it
+ * would not show as itself on one line: a newline would start a line of
+ * its own, a NUL end it, an escape sequence drive the terminal. */
+static void table_name(struct buf *b, const char *name, size_t len)
+{
+	bool bare = len > 0;
+	for (size_t i = 0; bare && i < len; i++)
+		bare = (unsigned char)name[i] >= 0x20 && name[i] != 0x7f;
+	if (bare)
+		buf_add(b, name, len);
+	else
+		jw_string(b, name, len);
+}
+
 /* "    amount: 10 -> 12" per field of a changed key's diff ("(absent)"
  * for a side without it). */
 static void table_fields(const char *fields, struct buf *b)
@@ -456,8 +470,10 @@ static void table_fields(const char *fields, struct buf *b)
 		size_t nl = scan_string_decode(fields + m->key, m->key_len,
 					       name);
 		buf_reset(b);
-		buf_addf(b, "    %.*s: %.*s -> %.*s", (int)nl, name, len[0],
-			 side[0], len[1], side[1]);
+		buf_adds(b, "    ");
+		table_name(b, name, nl);
+		buf_addf(b, ": %.*s -> %.*s", len[0], side[0], len[1],
+			 side[1]);
 		free(name);
 		cli_out_line(b->p, b->len);
 	}
@@ -610,10 +626,11 @@ bool report(const struct report_in *in)
 	if (in->nfields) {
 		buf_reset(&b);
 		buf_adds(&b, "\nchanged fields (keys):");
-		for (size_t i = 0; i < in->nfields; i++)
-			buf_addf(&b, "%s%.*s %" PRIu64, i ? ", " : " ",
-				 (int)in->fields[i].len,
-				 in->fields[i].name, in->fields[i].keys);
+		for (size_t i = 0; i < in->nfields; i++) {
+			buf_adds(&b, i ? ", " : " ");
+			table_name(&b, in->fields[i].name, in->fields[i].len);
+			buf_addf(&b, " %" PRIu64, in->fields[i].keys);
+		}
 		cli_out_line(b.p, b.len);
 	}
 	if ((opt.dlq_path || in->summary_rejects) &&
