@@ -705,6 +705,18 @@ E
 	assert_output '["invalid_json",10]'
 }
 
+@test "a --bucket or --show past 2^63 is not read as no --bucket or no --show" {
+	printf '%s\n' '{"id":1}' '{"id":2}' > s.ndjson
+	printf '%s\n' '{"id":1}' > t.ndjson
+	refused "reconcile: --bucket: 9223372036854775808 is not below --buckets 256" \
+		reconcile -k .id --bucket 9223372036854775808 s.ndjson t.ndjson
+	refused "reconcile: --bucket: 18446744073709551615 is not below --buckets 256" \
+		reconcile -k .id --bucket 18446744073709551615 s.ndjson t.ndjson
+	run reconcile -k .id --show 18446744073709551615 s.ndjson t.ndjson
+	assert_failure 1
+	assert_line '{"diff":"missing","key":2,"source":{"id":2}}'
+}
+
 @test "--tolerance holds sums whose difference has more digits than a decimal holds" {
 	# 1e30 - 1e-10 is 999999999999999999999999999999.9999999999 (40
 	# digits): within 1e30, not within 999999999999999999999999999999.9

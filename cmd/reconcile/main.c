@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1247,6 +1248,8 @@ int main(int argc, char **argv)
 	       O_MAXLINE, O_COLUMNS, O_IGNORE,
 	       O_VERSION, O_PARTITION, O_THREADS };
 	bool have_buckets = false; /* --buckets given */
+	uint64_t bucket = 0;          /* --bucket, as given */
+	const char *bucket_text = NULL;
 	static const struct option longopts[] = {
 		{"key", required_argument, NULL, 'k'},
 		{"sum", required_argument, NULL, O_SUM},
@@ -1322,9 +1325,13 @@ int main(int argc, char **argv)
 			opt.have_tolerance = true;
 			break;
 		}
-		case O_SHOW:
-			opt.show = (long long)cli_count("--show", optarg);
+		case O_SHOW: {
+			/* past LLONG_MAX is every key (cast, it was -1:
+			 * no --show) */
+			uint64_t n = cli_count("--show", optarg);
+			opt.show = n > LLONG_MAX ? LLONG_MAX : (long long)n;
 			break;
+		}
 		case O_KEYSONLY: opt.keys_only = true; break;
 		case O_FORMAT:
 			if (!strcmp(optarg, "ndjson"))
@@ -1352,7 +1359,10 @@ int main(int argc, char **argv)
 			break;
 		}
 		case O_BUCKET:
-			opt.bucket = (long long)cli_count("--bucket", optarg);
+			/* checked against --buckets below, which may come
+			 * later: cast, 2^63 and up were -1, no --bucket */
+			bucket = cli_count("--bucket", optarg);
+			bucket_text = optarg;
 			break;
 		case O_SHARD: cli_shard_parse(&opt.shard, optarg); break;
 		case O_PARTITION:
@@ -1372,9 +1382,11 @@ int main(int argc, char **argv)
 		case O_VERSION: cli_version(); break;
 		}
 	}
-	if (opt.bucket >= (long long)(1u << opt.bucket_bits))
-		cli_usage_error("--bucket: %lld is not below --buckets %u",
-				opt.bucket, 1u << opt.bucket_bits);
+	if (bucket_text && bucket >= (1u << opt.bucket_bits))
+		cli_usage_error("--bucket: %s is not below --buckets %u",
+				bucket_text, 1u << opt.bucket_bits);
+	if (bucket_text)
+		opt.bucket = (long long)bucket;
 	if (verb && !strcmp(verb, "compare")) {
 		if (argc - optind != 2)
 			cli_verb_usage_error(v, "want two summaries");
