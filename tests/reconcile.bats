@@ -703,6 +703,16 @@ E
 	assert_failure 1
 	run jq -c '[.error_type, .source.line]' d0
 	assert_output '["invalid_json",10]'
+	# a keyless record is every bucket's: one shared --dlq gets it from
+	# each run, and the key's bad record from its bucket's only
+	reconcile -k .id --sum .v --buckets 2 --bucket 0 --dlq d a.ndjson b.ndjson || true
+	reconcile -k .id --sum .v --buckets 2 --bucket 1 --dlq d a.ndjson b.ndjson || true
+	run jq -c '[.error_type, .source.line]' d
+	assert_output - <<'J'
+["invalid_json",10]
+["wrong_type",9]
+["invalid_json",10]
+J
 }
 
 @test "a --bucket or --show past 2^63 is not read as no --bucket or no --show" {
