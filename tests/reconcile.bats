@@ -631,6 +631,32 @@ E
 	assert_output "only the keys of bucket $other of 16 (--bucket): the others were not compared"
 }
 
+@test "property: the answers of --bucket b for every b of n add up to the whole one" {
+	gen -n 700 --keys 400 -s 8 > a.ndjson
+	awk 'NR % 23 == 0 { next } NR % 31 == 0 { sub(/"amount":[0-9.]+/, "\"amount\":0.5") }
+		{ print } NR % 97 == 0 { print }' a.ndjson > b.ndjson
+	counts='select(.total) | [.source.rows, .target.rows, .source.keys, .target.keys,
+		.source.duplicate_keys, .target.duplicate_keys, .missing, .extra, .changed,
+		(.source.sum.".amount" * 100 | round), (.target.sum.".amount" * 100 | round)]'
+	add='[inputs] | transpose | map(add)'
+	for opts in "" "--by .day" "--columns amount"; do
+		reconcile -k .order_id --sum .amount $opts a.ndjson b.ndjson > whole || true
+		jq -c "$counts" whole > want
+		jq -c 'select(.diff)' whole | sort > want-diffs
+		: > parts
+		: > got-diffs
+		for b in 0 1 2 3; do
+			reconcile -k .order_id --sum .amount $opts --buckets 4 --bucket $b \
+				a.ndjson b.ndjson > one || true
+			jq -c "$counts" one >> parts
+			jq -c 'select(.diff)' one >> got-diffs
+		done
+		run jq -nc "$add" parts
+		assert_output "$(cat want)"
+		sort got-diffs | cmp - want-diffs
+	done
+}
+
 @test "merge and compare refuse a summary cut short or with a line changed" {
 	printf '{"k":%d,"v":%d,"d":"x%d"}\n' 1 1 1 2 2 2 3 3 1 > a.ndjson
 	reconcile summarize -k .k --sum .v --by .d --buckets 4 a.ndjson > a.sum
