@@ -321,6 +321,18 @@ T
 J
 }
 
+@test "a line too long that starts with blanks, from a pipe, keeps its place for the second read" {
+	# its copy was its first --max-line bytes, all spaces: a blank line
+	# to the second read, which then found key 3 where key 2 had been
+	{ echo '{"id":1}'; printf '%2000s{"id":9}\n' ''; echo '{"id":2}'; echo '{"id":3}'; } > s.ndjson
+	printf '%s\n' '{"id":1}' '{"id":3}' > t.ndjson
+	run sh -c 'cat s.ndjson | reconcile -k .id --max-line 1K --dlq bad.ndjson --keys-only - t.ndjson'
+	assert_failure 1
+	assert_output '{"diff":"missing","key":2}'
+	run jq -c '[.error_type, .source.line]' bad.ndjson
+	assert_output '["line_too_long",2]'
+}
+
 @test "refuses - for both inputs" {
 	run reconcile -k .id - -
 	assert_failure 2
