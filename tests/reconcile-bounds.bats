@@ -8,6 +8,10 @@ load helpers
 	run reconcile -k .id --by .g --sum .a --memory 1M in.ndjson in.ndjson
 	assert_failure 2
 	assert_output 'reconcile: --by .g: too many partitions for --memory 1024K (their totals may take a fifth of it); raise --memory or use a coarser --by'
+	# a size that is no whole K is said in bytes, not rounded down
+	run reconcile -k .id --by .g --sum .a --memory 1000000 in.ndjson in.ndjson
+	assert_failure 2
+	assert_output 'reconcile: --by .g: too many partitions for --memory of 1000000 bytes (their totals may take a fifth of it); raise --memory or use a coarser --by'
 	run reconcile -k .id --by .g --sum .a --memory 64M in.ndjson in.ndjson
 	assert_success
 	assert_line --partial '"missing":0,"extra":0,"changed":0'

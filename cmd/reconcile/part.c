@@ -42,10 +42,19 @@ struct part *part_new(const char *v, size_t n)
 				"too small for the totals of even one partition "
 				"(they may take a fifth of it); raise --memory",
 				opt.memory);
+		/* in K only when that is exact: 1500 bytes was "1K", and
+		 * 500 "0K" */
+		char said[32];
+		if (opt.memory % 1024 == 0)
+			snprintf(said, sizeof said, "%" PRIu64 "K",
+				 opt.memory >> 10);
+		else
+			snprintf(said, sizeof said, "of %" PRIu64 " bytes",
+				 opt.memory);
 		cli_die(EXIT_TROUBLE, "--by %s: too many partitions for "
-			"--memory %" PRIu64 "K (their totals may take a fifth "
+			"--memory %s (their totals may take a fifth "
 			"of it); raise --memory or use a coarser --by",
-			opt.by_src ? opt.by_src : "", opt.memory >> 10);
+			opt.by_src ? opt.by_src : "", said);
 	}
 	struct part *p = xcalloc(1, size);
 	struct dec *d = (struct dec *)((char *)p + head);
