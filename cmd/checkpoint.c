@@ -2103,12 +2103,12 @@ static void do_reset(char **args, int nargs)
 	bool to_start = !strcmp(opt.to, "start"), to_end = !strcmp(opt.to, "end");
 	uint64_t off = 0;
 	if (!to_start && !to_end) {
-		char *e;
-		errno = 0;
-		off = strtoull(opt.to, &e, 10);
-		if (errno || e == opt.to || *e || opt.to[0] == '-')
+		/* strtoull alone skips blanks and takes a sign: ' -1' read
+		 * as 2^64 - 1 and was refused later as past the end */
+		if (opt.to[0] < '0' || opt.to[0] > '9')
 			cli_usage_error("--to: want start, end or a byte offset, "
 					"got '%s'", opt.to);
+		off = cli_count("--to", opt.to);
 	}
 	uint64_t dropped = st.pending_batch;
 	st.pending_batch = 0;

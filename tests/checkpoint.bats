@@ -297,6 +297,17 @@ J
 	refused 'checkpoint: in.ndjson: offset 100 is past its end (size 24)' checkpoint reset -s s --to 100 in.ndjson
 }
 
+@test "reset refuses a signed, blank, hex or too large offset at once" {
+	three > in.ndjson
+	refused "checkpoint: --to: want start, end or a byte offset, got ' -1'" checkpoint reset -s s --to ' -1' in.ndjson
+	refused "checkpoint: --to: want start, end or a byte offset, got '+8'" checkpoint reset -s s --to '+8' in.ndjson
+	refused "checkpoint: --to: want start, end or a byte offset, got ''" checkpoint reset -s s --to '' in.ndjson
+	refused "checkpoint: --to: not a whole number: '8x'" checkpoint reset -s s --to 8x in.ndjson
+	refused "checkpoint: --to: not a whole number: '0x10'" checkpoint reset -s s --to 0x10 in.ndjson
+	refused "checkpoint: --to: too large: '18446744073709551616'" checkpoint reset -s s --to 18446744073709551616 in.ndjson
+	[ ! -e s ]
+}
+
 @test "a damaged state file is refused" {
 	three > in.ndjson
 	checkpoint read -s s in.ndjson > /dev/null

@@ -228,7 +228,7 @@ E
 	printf '{"k":1}\n{"k":2}\n' > src.ndjson
 	run checkpoint reset -s ck --to 99999999999999999999 "$PWD/src.ndjson"
 	assert_failure 2
-	assert_line --index 0 "checkpoint: --to: want start, end or a byte offset, got '99999999999999999999'"
+	assert_line --index 0 "checkpoint: --to: too large: '99999999999999999999'"
 	run checkpoint reset -s ck --to 18446744073709551615 "$PWD/src.ndjson"
 	assert_failure 2
 	assert_output "checkpoint: $PWD/src.ndjson: offset 18446744073709551615 is past its end (size 16)"
