@@ -1660,6 +1660,47 @@ static void refuse_ambiguous(const struct cli_verb *v,
 				     list);
 }
 
+/* The whole names of idem options that are a proper prefix of another
+ * tool's (or verb's) option.  getopt_long takes an unambiguous prefix
+ * as the option it begins, so partition --partition 0/2 became
+ * --partitions and txlog init --check 5 --checkpoint-interval: a whole
+ * name of another tool's option never silently becomes one of this
+ * tool's.  Keep in step when an option is added (tests/frontend.bats
+ * checks each). */
+static const struct {
+	const char *name, *whose;
+} other_tools_whole[] = {
+	{"bucket", "reconcile's"},
+	{"check", "dedup's"},
+	{"idle", "watermark's"},
+	{"key", "dedup's, partition's, reconcile's and txlog's"},
+	{"late", "watermark's and window's"},
+	{"partition", "dedup's, reconcile's, watermark's and window's"},
+	{"time", "dedup's, partition's, watermark's and window's"},
+	{"to", "checkpoint's and txlog's"},
+};
+
+/* word (n bytes, after the "--") was taken by getopt_long as a prefix
+ * of given: refuse it when it is the whole name of another option. */
+static void refuse_other_whole(const struct cli_verb *v, const char *word,
+			       size_t n, const char *given)
+{
+	const char *vn = v->name ? v->name : cli_prog;
+	for (size_t i = 0; i < sizeof other_tools_whole /
+				    sizeof *other_tools_whole; i++) {
+		const char *w = other_tools_whole[i].name;
+		if (strlen(w) != n || strncmp(w, word, n) != 0)
+			continue;
+		if (cli_verb_takes(v, given))
+			cli_verb_usage_error(v, "--%s is %s option, not %s's; "
+					     "%s takes --%s", w,
+					     other_tools_whole[i].whose, vn,
+					     vn, given);
+		cli_verb_usage_error(v, "--%s is %s option, not %s's", w,
+				     other_tools_whole[i].whose, vn);
+	}
+}
+
 int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 		    const char *shortopts, const struct option *longopts)
 {
@@ -1724,6 +1765,15 @@ int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 			}
 	}
 	const char *name = given ? given->name : NULL;
+	if (longindex >= 0) {
+		/* the word given: before its argument when that is apart */
+		const char *w = argv[optind - 1];
+		if (given->has_arg != no_argument && optarg == w && optind >= 2)
+			w = argv[optind - 2];
+		size_t n = strncmp(w, "--", 2) ? 0 : strcspn(w + 2, "=");
+		if (n && n < strlen(name))
+			refuse_other_whole(v, w + 2, n, name);
+	}
 	if (name && strcmp(name, "help") != 0 && !cli_verb_takes(v, name))
 		cli_verb_usage_error(v, "--%s does not apply to %s", name,
 				     v->name ? v->name : cli_prog);

@@ -272,6 +272,39 @@ Try 'dedup --help' for more information."
 	assert_line --index 0 "txlog: cat: --as needs an argument"
 }
 
+@test "a prefix that is the whole name of another tool's option is refused, not taken as this tool's longer one" {
+	# partition --partition 0/2 was read as --partitions 0/2
+	refused "partition: --partition is dedup's, reconcile's, watermark's and window's option, not partition's; partition takes --partitions" \
+		partition --partition 0/2
+	refused "partition: --partition is dedup's, reconcile's, watermark's and window's option, not partition's; partition takes --partitions" \
+		partition --partition=2
+	refused "txlog: init: --check is dedup's option, not init's; init takes --checkpoint-interval" \
+		txlog init t --check 5
+	refused "txlog: cat: --partition is dedup's, reconcile's, watermark's and window's option, not cat's" \
+		txlog cat t --partition x
+	refused "dlq: retry: --time is dedup's, partition's, watermark's and window's option, not retry's; retry takes --timeout" \
+		dlq retry --time 5 -- true
+	refused "reconcile: --to is checkpoint's and txlog's option, not reconcile's; reconcile takes --tolerance" \
+		reconcile -k .a --to 1 a b
+	[ ! -e t ]
+	# a whole name of the tool's own is that option; other prefixes still work
+	printf '%s\n' '{"a":1}' '{"a":1}' > in
+	run dedup -k .a --dup d --partition 0/1 in
+	assert_success
+	assert_output '{"a":1}'
+}
+
+@test "every option name that begins a longer one of another tool is in lib/cli.c's table" {
+	src=$BATS_TEST_DIRNAME/..
+	names=$(grep -rhoE '\{ *"[a-z][a-z0-9-]*", *(no|required|optional)_argument' "$src/cmd" |
+		sed -E 's/\{ *"([^"]*)".*/\1/' | sort -u)
+	for n in $names; do
+		if printf '%s\n' $names | grep -q "^$n."; then
+			grep -q "^	{\"$n\", \"" "$src/lib/cli.c" || fail "--$n is missing from other_tools_whole"
+		fi
+	done
+}
+
 @test "an empty or folder state name is refused before any output, and no lock is left" {
 	printf '{"t":1,"id":1}\n' > in.ndjson
 	mkdir d
