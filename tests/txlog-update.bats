@@ -174,6 +174,32 @@ J
 	assert_output 2
 }
 
+@test "a data file of another writer cut short is named once, after its table, by every reader" {
+	# it said: txlog: f.zst: t/f.zst: truncated zstd stream
+	txlog init t --infer
+	echo '{"a":1}' | txlog append t
+	seq 1 500 | sed 's/.*/{"a":&}/' | zstd -q > f.zst
+	head -c 300 f.zst > t/f.zst
+	echo "{\"add\":{\"path\":\"f.zst\",\"partitionValues\":{},\"size\":300,\"modificationTime\":0,\"dataChange\":true}}" \
+		> t/_delta_log/00000000000000000002.json
+	msg='txlog: t: f.zst: truncated zstd stream'
+	for v in 'cat' 'cat --where a=5' 'cat -j 2' 'changes --from 2' \
+		'delete --where a=5' 'update --set a=2 --where a=5' \
+		'optimize --zorder-by a'; do
+		run txlog $v t
+		assert_failure 2
+		assert_line "$msg"
+	done
+	run sh -c 'echo "{\"a\":5}" | txlog merge t -k .a'
+	assert_failure 2
+	assert_output "$msg"
+	run txlog verify --deep t
+	assert_failure 1
+	assert_line "$msg"
+	run nver
+	assert_output 3
+}
+
 @test "update, delete, merge and optimize stop at a row that is JSON but no object in a file another writer added, and copy it nowhere" {
 	txlog init t --infer
 	echo '{"a":1}' | txlog append t

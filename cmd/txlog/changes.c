@@ -192,7 +192,7 @@ static void each_row(const struct dl_snapshot *w, const struct dl_file *f,
 	}
 	scan_record_free(&rec);
 	if (rc < 0)
-		cli_die(EXIT_TROUBLE, "%s: %s", f->path, err);
+		cli_die(EXIT_TROUBLE, "%s", err);
 	if (count)
 		cli_stats.bytes_in += lines_bytes(l);
 	lines_close(l);

@@ -1066,7 +1066,7 @@ int txlog_next_row(struct lines *l, const struct dl_file *f,
 	struct scan_error se;
 	int rc = lines_next(l, ln, err, sizeof err);
 	if (rc < 0)
-		txlog_fail(EXIT_TROUBLE, "%s: %s", f->path, err);
+		txlog_fail(EXIT_TROUBLE, "%s", err);
 	/* not an object (another writer's file): a row no rewrite may
 	 * copy into a file of its own, which cat would not check again */
 	if (rc == 1 &&

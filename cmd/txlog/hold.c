@@ -255,10 +255,10 @@ const struct dl_file *txlog_hold(const char *table,
 				return NULL;
 			}
 			if (e)
-				snprintf(msg, sizeof msg, "%s: data file of "
-					 "version %lld: %s/%s: %s", table,
-					 (long long)f->version, table,
-					 f->path, strerror(e));
+				snprintf(msg, sizeof msg, "%s: %s: %s (data "
+					 "file of version %lld)", table,
+					 f->path, strerror(e),
+					 (long long)f->version);
 			cli_die(EXIT_TROUBLE, "%s", msg);
 		}
 		h->path = xstrdup(f->path);
@@ -281,9 +281,9 @@ int txlog_data_fd(const struct dl_snapshot *s, const struct dl_file *f,
 		 * offset, and no two threads read one file */
 		int fd = fcntl(h->fd, F_DUPFD_CLOEXEC, 3);
 		if (fd < 0 || lseek(fd, 0, SEEK_SET) != 0) {
-			snprintf(msg, len, "%s: data file of version %lld: "
-				 "%s/%s: %s", s->table, (long long)f->version,
-				 s->table, f->path, strerror(errno));
+			snprintf(msg, len, "%s: %s: %s (data file of version "
+				 "%lld)", s->table, f->path, strerror(errno),
+				 (long long)f->version);
 			if (fd >= 0)
 				close(fd);
 			return -1;
@@ -293,9 +293,9 @@ int txlog_data_fd(const struct dl_snapshot *s, const struct dl_file *f,
 	int64_t size;
 	int fd = open_regular(s->table, f->path, msg, len, &size);
 	if (fd < 0 && errno)
-		snprintf(msg, len, "%s: data file of version %lld: %s/%s: %s",
-			 s->table, (long long)f->version, s->table, f->path,
-			 strerror(errno));
+		snprintf(msg, len, "%s: %s: %s (data file of version %lld)",
+			 s->table, f->path, strerror(errno),
+			 (long long)f->version);
 	return fd;
 }
 
@@ -333,14 +333,17 @@ struct lines *open_data_msg(const struct dl_snapshot *s,
 		close(fd);
 		return NULL;
 	}
+	/* the stream's name starts its errors: "TABLE: FILE: what", the
+	 * form of every other message about a data file (a path made of
+	 * the two named the file twice and hid the table) */
 	struct buf b = {0};
-	buf_addf(&b, "%s/%s", s->table, f->path);
+	buf_addf(&b, "%s: %s", s->table, f->path);
 	char err[512];
 	struct lines *l = lines_fdopen(fd, b.p, LINES_DEFAULT_MAX, err,
 				       sizeof err);
 	if (!l) {
-		snprintf(msg, len, "%s: data file of version %lld: %s",
-			 s->table, (long long)f->version, err);
+		snprintf(msg, len, "%s (data file of version %lld)", err,
+			 (long long)f->version);
 		close(fd);
 	}
 	buf_free(&b);

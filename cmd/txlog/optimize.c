@@ -276,7 +276,7 @@ static void copy_parsed(struct dfile *out, const struct dl_file *f,
 		records++;
 	}
 	if (rc < 0)
-		cli_die(EXIT_TROUBLE, "%s: %s", f->path, err);
+		cli_die(EXIT_TROUBLE, "%s", err);
 	cli_stats.bytes_in += lines_bytes(l);
 	cli_progress(records, cli_stats.bytes_in);
 	lines_close(l);
@@ -457,7 +457,7 @@ static void zorder(struct dl_file **fs, size_t n, const char *extra)
 			}
 		}
 		if (rc < 0)
-			cli_die(EXIT_TROUBLE, "%s: %s", f->path, err);
+			cli_die(EXIT_TROUBLE, "%s", err);
 		cli_stats.bytes_in += lines_bytes(l);
 		cli_progress(records + nzr, cli_stats.bytes_in);
 		lines_close(l);

@@ -162,7 +162,7 @@ static void cat_file(struct cat_ctx *c, struct cat_job *j)
 			cat_push(c, j, &b);
 	}
 	if (rc < 0 && !j->err) {
-		snprintf(msg, sizeof msg, "%s: %s", j->f->path, err);
+		snprintf(msg, sizeof msg, "%s", err);
 		j->err = xstrdup(msg);
 	}
 	j->bytes = lines_bytes(l);
@@ -349,7 +349,7 @@ int verb_cat(void)
 		}
 		if (rc < 0) {
 			lines_close(l);
-			cli_die(EXIT_TROUBLE, "%s: %s", live[i]->path, err);
+			cli_die(EXIT_TROUBLE, "%s", err);
 		}
 		cli_stats.bytes_in += lines_bytes(l);
 		lines_close(l);

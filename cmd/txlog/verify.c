@@ -483,7 +483,7 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 				     lines_bytes(l));
 	}
 	if (rc < 0)
-		problem("%s: %s: %s", opt.table, f->path, err);
+		problem("%s", err);
 	cli_stats.bytes_in += lines_bytes(l);
 	lines_close(l);
 	scan_record_free(&rec);
