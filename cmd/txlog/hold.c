@@ -200,8 +200,10 @@ static void say_unheld(const char *table, size_t n, long long lim)
 		 table, n, lim);
 }
 
-const struct dl_file *txlog_hold(const char *table,
-				 struct dl_file *const *fs, size_t n)
+/* strict: a reader's hold (txlog_hold); else verify's (txlog_hold_found) */
+static const struct dl_file *hold(const char *table,
+				  struct dl_file *const *fs, size_t n,
+				  bool strict)
 {
 	txlog_release();
 	size_t count = 0;
@@ -238,7 +240,9 @@ const struct dl_file *txlog_hold(const char *table,
 			continue; /* named twice: held once */
 		int64_t size;
 		int fd = open_regular(table, f->path, msg, sizeof msg, &size);
-		if (fd >= 0 && size_differs(f, size)) {
+		if (fd < 0 && !strict && errno != EMFILE && errno != ENFILE)
+			continue; /* verify opens it again, and says why */
+		if (fd >= 0 && strict && size_differs(f, size)) {
 			close(fd);
 			txlog_release();
 			cli_die(EXIT_TROUBLE, "%s: %s: damaged data file (its "
@@ -270,6 +274,18 @@ const struct dl_file *txlog_hold(const char *table,
 		}
 	}
 	return NULL;
+}
+
+const struct dl_file *txlog_hold(const char *table,
+				 struct dl_file *const *fs, size_t n)
+{
+	return hold(table, fs, n, true);
+}
+
+void txlog_hold_found(const char *table, struct dl_file *const *fs,
+		      size_t n)
+{
+	(void)hold(table, fs, n, false);
 }
 
 int txlog_data_fd(const struct dl_snapshot *s, const struct dl_file *f,

@@ -274,6 +274,11 @@ const char *txlog_nearest_column(const struct ds_type *t, const char *name);
  * when it is read, as before. */
 const struct dl_file *txlog_hold(const char *table,
 				 struct dl_file *const *fs, size_t n);
+/* verify's hold: each file of fs[0..n) that opens is held, whatever
+ * its size; one that does not is left for the check that reads it to
+ * open again and name (missing, unreadable). */
+void txlog_hold_found(const char *table, struct dl_file *const *fs,
+		      size_t n);
 /* Close what txlog_hold holds of f (read, not to be read again). */
 void txlog_unhold(const struct dl_file *f);
 void txlog_release(void);

@@ -10,7 +10,10 @@
  *   - every commit parses and replays;
  *   - the newest snapshot loads, and each live data file is there, a
  *     regular file inside the table, with the size its add recorded and,
- *     when txlog wrote it, the XXH3-128 of its tags;
+ *     when txlog wrote it, the XXH3-128 of its tags; all of them held
+ *     open first (txlog_hold_found), so a vacuum meanwhile cannot make
+ *     one look missing, and one it deleted before the hold is said as
+ *     that (exit 75 when nothing else is wrong), not as damage;
  *   - with --deep, every record of every live file is read: it must be a
  *     JSON object, and the add's statistics must hold for the data --
  *     numRecords and each nullCount exact, every value within minValues
@@ -18,6 +21,7 @@
  *     statements, so they pass; other writers may truncate them.)
  */
 #include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -524,6 +528,39 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 	free(c);
 }
 
+/* Whether f, live in s but not found now, went away under verify: a
+ * newer version (loaded now) no longer has it, so a vacuum may delete
+ * it; that is no damage of the table.  Sets *newer to that version. */
+static bool went_away(const struct dl_snapshot *s, const struct dl_file *f,
+		      int64_t *newer)
+{
+	static struct dl_snapshot *now;
+	static struct dl_file **live;
+	static size_t n;
+	if (!now) {
+		char err[1024];
+		now = dl_load(opt.table, -1, err, sizeof err);
+		if (!now)
+			return false;
+		live = dl_live_files(now, &n);
+	}
+	*newer = now->version;
+	if (now->version <= s->version)
+		return false;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(live[mid]->path, f->path);
+		if (c == 0)
+			return false;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return true;
+}
+
 int verb_verify(void)
 {
 	char err[1024];
@@ -548,16 +585,35 @@ int verb_verify(void)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	size_t nf;
 	struct dl_file **live = dl_live_files(s, &nf);
-	struct buf path = {0};
+	/* Every file of the snapshot held open before any is checked, as
+	 * the readers hold theirs: a vacuum meanwhile cannot make a file of
+	 * this snapshot look missing, nor cut one --deep reads. */
+	for (size_t i = 0; i < nf; i++)
+		if (dl_open_check(opt.table, live[i]->path, err,
+				  sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s", err);
+	txlog_hold_found(opt.table, live, nf);
+	uint64_t away = 0;
 	for (size_t i = 0; i < nf; i++) {
 		const struct dl_file *f = live[i];
-		path.len = 0;
-		buf_addf(&path, "%s/%s", opt.table, f->path);
 		char sum[33];
 		int64_t size;
-		if (dl_open_check(opt.table, f->path, err, sizeof err) != 0)
-			cli_die(EXIT_TROUBLE, "%s", err);
-		if (!file_xxh3(path.p, sum, &size)) {
+		int fd = txlog_data_fd(s, f, err, sizeof err);
+		bool ok = fd >= 0 && file_xxh3_fd(fd, sum, &size);
+		int e = fd >= 0 ? 0 : errno;
+		if (fd >= 0)
+			close(fd);
+		int64_t newer;
+		if (!ok && e == ENOENT && went_away(s, f, &newer)) {
+			/* gone before it could be held: no damage */
+			cli_warn("%s: %s: deleted while verify ran (version "
+				 "%lld no longer has it: a vacuum); not "
+				 "checked, not damage", opt.table, f->path,
+				 (long long)newer);
+			away++;
+			continue;
+		}
+		if (!ok) {
 			problem("%s: %s: data file missing or unreadable "
 				"(added in version %lld)", opt.table, f->path,
 				(long long)f->version);
@@ -593,7 +649,7 @@ int verb_verify(void)
 			deep(s, f);
 	}
 	cli_progress_done();
-	buf_free(&path);
+	txlog_release();
 	free(live);
 	if (opt.stats) {
 		char extra[160];
@@ -602,6 +658,12 @@ int verb_verify(void)
 			 (long long)s->version, nf, (unsigned long long)bad);
 		cli_stats_print(extra);
 	}
+	int64_t s_version = s->version;
 	dl_snapshot_free(s);
-	return bad ? EXIT_FINDING : EXIT_OK;
+	if (!bad && away)
+		cli_warn("%s: version %lld checked but for %llu file%s a "
+			 "vacuum deleted meanwhile; run verify again to check "
+			 "the newest version", opt.table, (long long)s_version,
+			 (unsigned long long)away, away == 1 ? "" : "s");
+	return bad ? EXIT_FINDING : away ? EXIT_TEMPFAIL : EXIT_OK;
 }
