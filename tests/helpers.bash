@@ -82,6 +82,43 @@ print(subprocess.run(sys.argv[1:], stdout=w, preexec_fn=pre).returncode)' "$@"
 
 # refused MESSAGE CMD [ARG...]: CMD is a usage error (exit 2) whose
 # first line is MESSAGE.
+# stopped_at_message CMD... -- SH: run CMD with its standard error a full
+# pipe, so that it stops at its first message, run SH meanwhile, then let
+# CMD go on; print CMD's standard error and exit with its status
+stopped_at_message() {
+	python3 - "$@" <<'PY'
+import fcntl, os, subprocess, sys, time
+i = sys.argv.index('--')
+cmd, then = sys.argv[1:i], ' '.join(sys.argv[i + 1:])
+r, w = os.pipe()
+fcntl.fcntl(w, 1031, 4096)  # F_SETPIPE_SZ: one page
+os.set_blocking(w, False)
+n = 0
+try:
+    while True:
+        n += os.write(w, b'x' * 4096)
+except BlockingIOError:
+    pass
+os.set_blocking(w, True)
+p = subprocess.Popen(cmd, stderr=w)
+os.close(w)
+while p.poll() is None:
+    with open('/proc/%d/syscall' % p.pid) as f:
+        if f.read().split()[:2] == ['1', '0x2']:  # in write(2, ...)
+            break
+    time.sleep(0.01)
+subprocess.run(then, shell=True, check=True)
+out = b''
+while True:
+    b = os.read(r, 65536)
+    if not b:
+        break
+    out += b
+sys.stdout.buffer.write(out[n:])
+sys.exit(p.wait())
+PY
+}
+
 refused() {
 	local msg=$1
 	shift

@@ -197,3 +197,16 @@ EOF2
 EOF2
 	done
 }
+
+@test "a restore whose file added back is deleted under it (a vacuum that loaded the log before its commit) says so and exits 2, not 0" {
+	txlog init t --infer
+	echo '{"id":1}' | txlog append t
+	echo '{"id":2}' | txlog append t
+	f2=$(txlog files t --version 2 | jq -r 'select(.stats | fromjson | .minValues.id == 2) | .path')
+	txlog delete t --where 'id = 2'
+	# stopped at its --stats line, after the commit, while the file goes
+	run stopped_at_message txlog restore t --version 2 --stats -- "rm t/$f2"
+	assert_failure 2
+	assert_line -n 1 "txlog: t: $f2, added back by version 4, was deleted meanwhile (a vacuum that ran during the restore)"
+	assert_line -n 2 "txlog: t: version 4 is not version 2: 1 file it added back is gone; reads of it refuse (txlog verify names them)"
+}
