@@ -424,3 +424,72 @@ JSON
 	run txlog cat u --where 'ts > "0000-01-01T00:00:00Z"'
 	assert_output '{"ts":"2024-01-01T00:00:00Z"}'
 }
+
+# a file of another writer in partition p=a whose rows leave p out, as
+# Delta's Parquet writers do (PROTOCOL.md: the values are the add's)
+foreign_part() { # ROWS
+	txlog init t --infer --partition-by p
+	echo '{"id":1,"p":"a"}' | txlog append t
+	echo '{"id":2,"p":"b"}' | txlog append t
+	mkdir -p t/p=a
+	printf "$1" | zstd -q > t/p=a/f.zst
+	echo "{\"add\":{\"path\":\"p=a/f.zst\",\"partitionValues\":{\"p\":\"a\"},\"size\":$(stat -c %s t/p=a/f.zst),\"modificationTime\":0,\"dataChange\":true}}" \
+		> t/_delta_log/00000000000000000003.json
+}
+
+@test "a row of another writer without its partition column takes it from its file's add, in every reader" {
+	# cat --where 'p = "a"' showed neither row, which delete removed
+	foreign_part '{"id":5}\n{"id":6}\n'
+	run txlog cat t --where 'p = "a"'
+	assert_output '{"id":1,"p":"a"}
+{"id":5,"p":"a"}
+{"id":6,"p":"a"}'
+	run txlog cat t -j 2 --where 'id >= 5'
+	assert_output '{"id":5,"p":"a"}
+{"id":6,"p":"a"}'
+	run sh -c "txlog changes t --from 3 | jq -c '[.id, .p, ._change_type]'"
+	assert_output '[5,"a","insert"]
+[6,"a","insert"]'
+	cp -r t t0
+	txlog update t --where 'id = 5' --set 'id = 50'
+	run sh -c "txlog cat t --where 'p = \"a\"' | jq -c '[.id, .p]' | sort"
+	assert_output '[1,"a"]
+[50,"a"]
+[6,"a"]'
+	run sh -c "txlog changes t --from 4 | jq -c '[.id, .p, ._change_type]' | sort"
+	assert_output '[5,"a","update_preimage"]
+[50,"a","update_postimage"]'
+	rm -rf t && cp -r t0 t
+	echo '{"id":6,"p":"a"}' | txlog merge t -k .id
+	run sh -c "txlog cat t --where 'p = \"a\"' | jq -c '[.id, .p]' | sort"
+	assert_output '[1,"a"]
+[5,"a"]
+[6,"a"]'
+	rm -rf t && cp -r t0 t
+	txlog optimize t --zorder-by id 2>/dev/null
+	run sh -c "txlog cat t --where 'p = \"a\"' | jq -c '[.id, .p]' | sort"
+	assert_output '[1,"a"]
+[5,"a"]
+[6,"a"]'
+	txlog delete t --where 'p = "a"'
+	run txlog cat t
+	assert_output '{"id":2,"p":"b"}'
+}
+
+@test "a row of another writer whose partition column is not its file's is refused by every reader" {
+	foreign_part '{"id":5}\n{"id":6,"p":"b"}\n'
+	msg='txlog: t: p=a/f.zst:2: column p is not the file'"'"'s partition value'
+	for v in 'cat' 'cat -j 2' "cat --where id>=5" 'changes --from 3' \
+		'delete --where id=5' 'update --where id=5 --set id=7'; do
+		run txlog $v t
+		assert_failure 2
+		assert_line "$msg"
+	done
+	refused "$msg; nothing optimized" txlog optimize t --zorder-by id
+	run sh -c 'echo "{\"id\":1,\"p\":\"a\"}" | txlog merge t -k .id'
+	assert_failure 2
+	assert_output "$msg"
+	run txlog verify --deep t
+	assert_failure 1
+	assert_output "$msg"
+}

@@ -164,6 +164,44 @@ static bool inserted_file(const struct dl_file *f)
 
 static void take_added(void *ctx, const char *p, size_t n);
 
+/* The table at version v (its partition columns and schema), for the
+ * rows of another writer's file, which may leave partition columns out:
+ * w holds one commit only.  Loaded once a version that has such rows. */
+static const struct dl_snapshot *table_at(int64_t v)
+{
+	/* two: a commit's removes are read at v - 1, its adds at v */
+	static struct dl_snapshot *at[2];
+	static int next;
+	for (int i = 0; i < 2; i++)
+		if (at[i] && at[i]->version == v)
+			return at[i];
+	if (at[next])
+		dl_snapshot_free(at[next]);
+	char err[1024];
+	at[next] = dl_load(opt.table, v, err, sizeof err);
+	if (!at[next])
+		cli_die(EXIT_TROUBLE, "%s", err);
+	const struct dl_snapshot *s = at[next];
+	next ^= 1;
+	return s;
+}
+
+/* What another writer's row of f (a file commit w adds or removes) is
+ * read with: the table and the add that gives its partition values (a
+ * remove's own may leave them out: the add before it is the file's). */
+static const struct dl_file *file_at(const struct dl_snapshot *w,
+				     const struct dl_file *f,
+				     const struct dl_snapshot **t)
+{
+	if (f->live) {
+		*t = table_at(w->version);
+		return f;
+	}
+	*t = table_at(w->version - 1);
+	const struct dl_file *g = dl_find(*t, f->path);
+	return g ? g : f;
+}
+
 /* Each row of f to fn. */
 static void each_row(const struct dl_snapshot *w, const struct dl_file *f,
 		     void (*fn)(void *ctx, const char *p, size_t n), void *ctx)
@@ -177,6 +215,7 @@ static void each_row(const struct dl_snapshot *w, const struct dl_file *f,
 	 * line cut short is no row */
 	bool check = !txlog_file_sealed(f);
 	struct scan_record rec = {0};
+	struct buf filled = {0};
 	/* --stats: each row read once (take_added reads a file twice) */
 	bool count = fn != take_added;
 	while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
@@ -188,9 +227,20 @@ static void each_row(const struct dl_snapshot *w, const struct dl_file *f,
 			       ln.p[rec.start] != '{')))
 			cli_die(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": damaged "
 				"data file", w->table, f->path, ln.lineno);
+		/* and given the partition columns they leave out */
+		const char *why = NULL;
+		if (check) {
+			const struct dl_snapshot *t;
+			const struct dl_file *g = file_at(w, f, &t);
+			why = txlog_row_fill(t, g, &ln, &rec, &filled);
+		}
+		if (why)
+			cli_die(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": %s",
+				w->table, f->path, ln.lineno, why);
 		fn(ctx, ln.p, ln.len);
 	}
 	scan_record_free(&rec);
+	buf_free(&filled);
 	if (rc < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (count)

@@ -1059,9 +1059,17 @@ void remove_written(const char *table, char **written, size_t n)
 	buf_free(&b);
 }
 
-int txlog_next_row(struct lines *l, const struct dl_file *f,
-		   struct line *ln, struct scan_record *rec)
+int txlog_next_row(const struct dl_snapshot *s, struct lines *l,
+		   const struct dl_file *f, struct line *ln,
+		   struct scan_record *rec)
 {
+	static struct buf filled;
+	static const struct dl_file *last; /* whose rows: txlog's (sealed) */
+	static bool foreign;               /* have their partition columns */
+	if (f != last) {
+		last = f;
+		foreign = !txlog_file_sealed(f);
+	}
 	char err[1024];
 	struct scan_error se;
 	int rc = lines_next(l, ln, err, sizeof err);
@@ -1074,6 +1082,12 @@ int txlog_next_row(struct lines *l, const struct dl_file *f,
 	     ln->p[rec->start] != '{'))
 		txlog_fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": damaged data "
 			   "file", opt.table, f->path, ln->lineno);
+	const char *why = rc == 1 && foreign
+				  ? txlog_row_fill(s, f, ln, rec, &filled)
+				  : NULL;
+	if (why)
+		txlog_fail(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": %s", opt.table,
+			   f->path, ln->lineno, why);
 	return rc;
 }
 
@@ -1743,6 +1757,75 @@ const char *txlog_row_off_partition(const struct dl_snapshot *s,
 	}
 	buf_free(&b);
 	return off;
+}
+
+const char *txlog_row_fill(const struct dl_snapshot *s,
+			   const struct dl_file *f, struct line *ln,
+			   struct scan_record *rec, struct buf *b)
+{
+	static _Thread_local char why[320];
+	if (!s->npart)
+		return NULL;
+	const char *off = txlog_row_off_partition(s, f, rec);
+	if (off) {
+		snprintf(why, sizeof why, "column %.200s is not the file's "
+			 "partition value", off);
+		return why;
+	}
+	struct buf v = {0};
+	bool any = false;
+	size_t end = 0;
+	for (size_t i = 0; i < s->npart; i++) {
+		const char *col = s->part_cols[i], *x;
+		size_t xn;
+		if (scan_get(rec->p, rec->n, col, &x, &xn))
+			continue;
+		const char *pv = part_value(f, col);
+		const struct ds_field *fd =
+			s->schema ? ds_field(s->schema, col, strlen(col)) : NULL;
+		struct instant t;
+		if (pv && fd && fd->type->kind == DT_TIMESTAMP_NTZ) {
+			v.len = 0; /* no zone to add: the value as given */
+			if (txlog_part_instant(pv, &t) != 0) {
+				buf_free(&v);
+				snprintf(why, sizeof why, "the row has no column "
+					 "%.200s, and its file's partition value "
+					 "is no time", col);
+				return why;
+			}
+			jw_str(&v, pv);
+		} else if (!part_json(s, f, col, pv, &v)) {
+			buf_free(&v);
+			snprintf(why, sizeof why, "the row has no column %.200s, "
+				 "and its file's partition value is of unknown "
+				 "meaning", col);
+			return why;
+		}
+		if (!any) {
+			end = scan_skip(rec->p, rec->n, rec->start);
+			b->len = 0;
+			buf_add(b, rec->p, end - 1); /* up to its '}' */
+		}
+		if (any || rec->nmembers)
+			buf_addc(b, ',');
+		jw_str(b, col);
+		buf_addc(b, ':');
+		buf_add(b, v.p, v.len);
+		any = true;
+	}
+	buf_free(&v);
+	if (!any)
+		return NULL;
+	buf_addc(b, '}');
+	struct scan_error se;
+	if (scan_record(rec, b->p, b->len, &se) != 0) {
+		snprintf(why, sizeof why, "internal: a row with its partition "
+			 "columns added is not JSON: %s", se.what);
+		return why;
+	}
+	ln->p = b->p;
+	ln->len = b->len;
+	return NULL;
 }
 
 /*

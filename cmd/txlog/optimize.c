@@ -168,6 +168,19 @@ static _Noreturn void damaged(const struct dl_file *f, uint64_t lineno)
 		f->path, lineno);
 }
 
+/* Another writer's row (scanned into rec) given the partition columns
+ * it leaves out, from f's add (txlog_row_fill), into ln and rec; one
+ * whose own value is not f's stops the optimize. */
+static void fill(const struct dl_file *f, struct line *ln,
+		 struct scan_record *rec)
+{
+	static struct buf filled;
+	const char *why = txlog_row_fill(snap, f, ln, rec, &filled);
+	if (why)
+		cli_die(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": %s; nothing "
+			"optimized", snap->table, f->path, ln->lineno, why);
+}
+
 /* A file txlog wrote, compacted without parsing: read it whole (one
  * open, one read), check its checksum on those bytes, and stream its
  * decompressed lines into out, counting them.  This is most of the cost
@@ -266,11 +279,14 @@ static void copy_parsed(struct dfile *out, const struct dl_file *f,
 	struct lines *l = open_data(snap, f);
 	struct line ln;
 	int rc;
+	bool foreign = !txlog_file_sealed(f);
 	while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 		struct scan_error se;
 		if (ln.too_long || scan_record(rec, ln.p, ln.len, &se) != 0 ||
 		    ln.p[rec->start] != '{')
 			damaged(f, ln.lineno);
+		if (foreign)
+			fill(f, &ln, rec);
 		dfile_track(out, rec);
 		dfile_write(out, ln.p, ln.len);
 		records++;
@@ -413,10 +429,17 @@ static void zorder(struct dl_file **fs, size_t n, const char *extra)
 		struct lines *l = open_data(snap, f);
 		struct line ln;
 		int rc;
+		bool foreign = !txlog_file_sealed(f);
 		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 			struct scan_error se;
 			if (ln.too_long)
 				damaged(f, ln.lineno);
+			if (foreign) {
+				if (scan_record(&rec, ln.p, ln.len, &se) != 0 ||
+				    ln.p[rec.start] != '{')
+					damaged(f, ln.lineno);
+				fill(f, &ln, &rec);
+			}
 			size_t base = ztext.len;
 			buf_add(&ztext, ln.p, ln.len);
 			if (scan_record(&rec, ztext.p + base, ln.len,

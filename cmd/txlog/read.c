@@ -134,6 +134,7 @@ static void cat_file(struct cat_ctx *c, struct cat_job *j)
 	struct buf b = cat_block(c);
 	pthread_mutex_unlock(&c->mu);
 	struct scan_record rec = {0};
+	struct buf filled = {0};
 	struct lines *l = open_data_msg(c->s, j->f, msg, sizeof msg);
 	if (!l) {
 		j->err = xstrdup(msg);
@@ -141,10 +142,15 @@ static void cat_file(struct cat_ctx *c, struct cat_job *j)
 	}
 	struct line ln;
 	int rc;
-	bool check = c->filter || !txlog_file_sealed(j->f);
+	/* another writer's rows: checked, and given the partition
+	 * columns they leave out (txlog's have them, sealed) */
+	bool foreign = !txlog_file_sealed(j->f);
+	bool check = c->filter || foreign;
 	while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 		j->in++;
 		const char *bad = row_bad(&ln, check, &rec);
+		if (!bad && foreign)
+			bad = txlog_row_fill(c->s, j->f, &ln, &rec, &filled);
 		if (bad) {
 			snprintf(msg, sizeof msg, "%s: %s:%" PRIu64 ": %s",
 				 opt.table, j->f->path, ln.lineno, bad);
@@ -172,6 +178,7 @@ static void cat_file(struct cat_ctx *c, struct cat_job *j)
 		cat_push(c, j, &b);
 out:
 	scan_record_free(&rec);
+	buf_free(&filled);
 	pthread_mutex_lock(&c->mu);
 	cat_spare(c, &b);
 	j->done = true;
@@ -319,6 +326,7 @@ int verb_cat(void)
 			(long long)s->version, gone->path);
 	free(reads);
 	struct scan_record rec = {0};
+	struct buf filled = {0}; /* a row given its partition columns */
 	int threads = txlog_threads();
 	/* a jq --where runs on one jq state: on this thread */
 	if (threads > 1 && !p->jq && n > 1) {
@@ -331,10 +339,14 @@ int verb_cat(void)
 		struct lines *l = open_data(s, live[i]);
 		struct line ln;
 		int rc;
-		bool check = filter || !txlog_file_sealed(live[i]);
+		bool foreign = !txlog_file_sealed(live[i]);
+		bool check = filter || foreign;
 		while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 			cli_stats.records_in++;
 			const char *bad = row_bad(&ln, check, &rec);
+			if (!bad && foreign)
+				bad = txlog_row_fill(s, live[i], &ln, &rec,
+						     &filled);
 			if (bad) {
 				lines_close(l); /* (nothing held at exit) */
 				cli_die(EXIT_TROUBLE, "%s: %s:%" PRIu64 ": %s",
@@ -366,6 +378,7 @@ int verb_cat(void)
 		cli_stats_print(extra);
 	}
 	scan_record_free(&rec);
+	buf_free(&filled);
 	free(live);
 	pred_free(p);
 	dl_snapshot_free(s);

@@ -305,8 +305,11 @@ struct lines *open_data_msg(const struct dl_snapshot *s,
 struct line;
 /* The next row of f (l: open_data's) scanned into rec: 1, or 0 at the
  * end; a row too long, not JSON or not an object, or a read error, fails
- * the verb (txlog_fail): the file is damaged. */
-int txlog_next_row(struct lines *l, const struct dl_file *f,
+ * the verb (txlog_fail): the file is damaged.  A row without a partition
+ * column is given f's value of it (txlog_row_fill); one whose own value
+ * is not f's fails the verb. */
+int txlog_next_row(const struct dl_snapshot *s, struct lines *l,
+		   const struct dl_file *f,
 		   struct line *ln, struct scan_record *rec);
 
 /* ---- predicates ---- */
@@ -372,6 +375,17 @@ bool pred_part_values_known(const struct pred *p, const struct dl_snapshot *s,
 const char *txlog_row_off_partition(const struct dl_snapshot *s,
 				    const struct dl_file *f,
 				    const struct scan_record *r);
+/* A row of f (ln, scanned into rec) that lacks a partition column gets
+ * it from f's add, as PROTOCOL.md says partition values come (another
+ * writer's files may leave the column out): the row is rebuilt in b
+ * with the columns added at its end, and ln and rec then point at b.
+ * Returns NULL, or why the row cannot be read as a row of f: its own
+ * value is not f's partition value, or that value's meaning is unknown
+ * (a timestamp of another writer without a zone). */
+struct buf;
+const char *txlog_row_fill(const struct dl_snapshot *s,
+			   const struct dl_file *f, struct line *ln,
+			   struct scan_record *rec, struct buf *b);
 
 /* ---- transactions ---- */
 

@@ -304,7 +304,7 @@ int verb_update(void)
 		struct line ln;
 		uint64_t matched = 0;
 		rowbuf_clear(&keep);
-		while (txlog_next_row(l, f, &ln, &rec)) {
+		while (txlog_next_row(s, l, f, &ln, &rec)) {
 			struct scan_error se;
 			if (!pred_match_at(p, &rec, f->path, ln.lineno,
 					   "; nothing committed")) {

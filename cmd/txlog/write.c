@@ -826,7 +826,7 @@ static void remove_rows(struct tx *t, struct pred *p, struct dws *w,
 		struct line ln;
 		uint64_t matched = 0;
 		rowbuf_clear(&keep);
-		while (txlog_next_row(l, f, &ln, &rec)) {
+		while (txlog_next_row(s, l, f, &ln, &rec)) {
 			if (pred_match_at(p, &rec, f->path, ln.lineno,
 					  "; nothing committed")) {
 				matched++;
@@ -1241,7 +1241,7 @@ int verb_merge(void)
 		uint64_t kept = 0;
 		out.len = 0;
 		noffs = 0;
-		while (txlog_next_row(l, f, &ln, &rec)) {
+		while (txlog_next_row(s, l, f, &ln, &rec)) {
 			struct fp128 fp;
 			bool keyed = key_of(m.key, &rec, &m.scratch, f->path,
 					    ln.lineno, false, &fp);
