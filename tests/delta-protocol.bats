@@ -86,6 +86,21 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output "txlog: h: table feature 'deletionVectors' is not supported for reading"
 }
 
+# readerFeatures and writerFeatures are arrays of feature names: a list
+# read only up to its first non-name would leave the features after it
+# unseen, a rowTracking table written as if it had none
+@test "a features list with anything but names in it is refused, not read up to it" {
+	hand h 0 "$(proto 1 7 ',"writerFeatures":[null,"rowTracking"]')" "$(meta '')"
+	run txlog append h <<< '{"id":1}'
+	assert_failure 2
+	assert_output "txlog: h: the protocol's writerFeatures is not an array of feature names; refusing"
+	[ ! -e h/_delta_log/00000000000000000001.json ]
+	hand h 0 "$(proto 3 7 ',"readerFeatures":[1,"deletionVectors"],"writerFeatures":["deletionVectors"]')" "$(meta '')"
+	run txlog files h
+	assert_failure 2
+	assert_output "txlog: h: the protocol's readerFeatures is not an array of feature names; refusing"
+}
+
 # Deletion Vectors: a table that uses them is one txlog cannot read,
 # not a damaged one: verify says so as the other verbs do (exit 2); a
 # deletion vector where the protocol does not declare them is damage

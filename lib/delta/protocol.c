@@ -297,6 +297,17 @@ int dl_check_snapshot(const struct dl_snapshot *s, char *err,
 			"version 7" : "the features list is missing");
 		return -1;
 	}
+	/* a list with anything but names in it ([null, "rowTracking"]) is
+	 * no list of features: read up to the first non-name, the
+	 * features after it would go unseen, and unrefused */
+	if ((r == 3 && !string_array(rf, rfn)) ||
+	    (w == 7 && !string_array(wf, wfn))) {
+		errbuf_set(err, errlen, "%s: the protocol's %s is not an array "
+			"of feature names; refusing", s->table,
+			r == 3 && !string_array(rf, rfn) ? "readerFeatures"
+							 : "writerFeatures");
+		return -1;
+	}
 	if (r == 3) {
 		size_t i = scan_ws(rf, rfn, 1);
 		while (i < rfn && rf[i] == '"') {
