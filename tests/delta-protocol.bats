@@ -647,6 +647,20 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output 2
 }
 
+# Change Metadata: configuration is a Map[String, String]; Spark reads
+# "delta.appendOnly": true as "true", so a lookup of strings only would
+# take the table for one that allows deletes
+@test "a configuration value that is not a string is refused, not taken for absent" {
+	mk
+	hand t 2 "$(proto 1 2)" "$(meta '"delta.appendOnly":true')"
+	run txlog delete t --where 'id = 1'
+	assert_failure 2
+	assert_output 'txlog: t: metaData configuration delta.appendOnly is true, not a string (the protocol'"'"'s configuration is a map of strings); refusing'
+	run txlog files t
+	assert_failure 2
+	[ ! -e t/_delta_log/00000000000000000003.json ]
+}
+
 # ---- writing: only what Delta's readers accept ----
 
 # Schema Serialization Format: "All column names must be unique

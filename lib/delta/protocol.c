@@ -369,6 +369,32 @@ int dl_check_snapshot(const struct dl_snapshot *s, char *err,
 			"refusing", s->table);
 		return -1;
 	}
+	/* configuration is a Map[String, String] (null: none): a value of
+	 * another type ("delta.appendOnly": true) is what Spark reads as
+	 * the string, and what a string lookup here would miss, so that a
+	 * table its owner made append-only would take deletes */
+	const char *cf, *ck, *cv;
+	size_t cfn, ckn, cvn;
+	struct scan_obj co;
+	if (scan_get(s->metadata, strlen(s->metadata), "configuration", &cf,
+		     &cfn) && cf[0] != 'n') {
+		if (!scan_obj_begin(&co, cf, cfn)) {
+			errbuf_set(err, errlen, "%s: metaData configuration is "
+				"not an object of strings; refusing", s->table);
+			return -1;
+		}
+		while (scan_obj_next(&co, &ck, &ckn, &cv, &cvn))
+			if (cv[0] != '"') {
+				char *k = scan_strdup_lit(ck, ckn);
+				errbuf_set(err, errlen, "%s: metaData configuration "
+					"%s is %.*s, not a string (the protocol's "
+					"configuration is a map of strings); "
+					"refusing", s->table, k,
+					cvn > 40 ? 40 : (int)cvn, cv);
+				free(k);
+				return -1;
+			}
+	}
 	/* partitionColumns name "columns by which the data should be
 	 * partitioned": a name the schema lacks has no type to read its
 	 * values by, and a struct has no partition value (a schema with
