@@ -661,6 +661,22 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	[ ! -e t/_delta_log/00000000000000000003.json ]
 }
 
+# A key is its meaning: "delta\u002einvariants" is delta.invariants, and
+# a writer that compared bytes would not see the invariant it must check
+@test "an escaped delta.invariants or delta.constraints key is refused like the plain one" {
+	mk
+	hand t 2 "$(proto 1 3)" "$(meta '' '"{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{\"delta\\u002einvariants\":\"{}\"}}]}"')"
+	run txlog append t <<< '{"id":1}'
+	assert_failure 2
+	assert_output 'txlog: t: the table uses column invariants (delta.invariants) on column id, which txlog does not enforce (writer version 3); refusing to write'
+	hand t 2 "$(proto 1 3)" "$(meta '"delta\u002econstraints.pos":"id > 0"')"
+	run txlog append t <<< '{"id":1}'
+	assert_failure 2
+	assert_output 'txlog: t: the table uses CHECK constraints (delta.constraints.*), which txlog does not enforce (writer version 3); refusing to write'
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 1
+}
+
 # ---- writing: only what Delta's readers accept ----
 
 # Schema Serialization Format: "All column names must be unique

@@ -469,6 +469,17 @@ static const char *const write_features[] = {
 	"columnMapping", "inCommitTimestamp", NULL,
 };
 
+/* Whether the key literal k[0..kn) starts with prefix once decoded: a
+ * key is its meaning, "delta\u002einvariants" is delta.invariants. */
+static bool key_has_prefix(const char *k, size_t kn, const char *prefix)
+{
+	size_t len, pl = strlen(prefix);
+	char *d = scan_strdup_lit_len(k, kn, &len);
+	bool has = len >= pl && memcmp(d, prefix, pl) == 0;
+	free(d);
+	return has;
+}
+
 /* The first column (nested ones too) whose metadata has a key starting
  * with prefix, or NULL. */
 static const char *meta_key(const struct ds_type *t, const char *prefix)
@@ -479,7 +490,6 @@ static const char *meta_key(const struct ds_type *t, const char *prefix)
 		return meta_key(t->elem, prefix);
 	if (t->kind != DT_STRUCT)
 		return NULL;
-	size_t pl = strlen(prefix);
 	for (size_t i = 0; i < t->nfields; i++) {
 		const struct ds_field *f = &t->fields[i];
 		struct scan_obj o;
@@ -488,7 +498,7 @@ static const char *meta_key(const struct ds_type *t, const char *prefix)
 		if (f->metadata &&
 		    scan_obj_begin(&o, f->metadata, strlen(f->metadata)))
 			while (scan_obj_next(&o, &k, &kn, &v, &vn))
-				if (kn >= pl + 2 && memcmp(k + 1, prefix, pl) == 0)
+				if (key_has_prefix(k, kn, prefix))
 					return f->name;
 		const char *in = meta_key(f->type, prefix);
 		if (in)
@@ -501,7 +511,7 @@ static const char *meta_key(const struct ds_type *t, const char *prefix)
 static bool config_prefix(const struct dl_snapshot *s, const char *prefix)
 {
 	const char *cf, *k, *v;
-	size_t cn, kn, vn, pl = strlen(prefix);
+	size_t cn, kn, vn;
 	struct scan_obj o;
 	if (!s->metadata ||
 	    !scan_get(s->metadata, strlen(s->metadata), "configuration", &cf,
@@ -509,7 +519,7 @@ static bool config_prefix(const struct dl_snapshot *s, const char *prefix)
 	    !scan_obj_begin(&o, cf, cn))
 		return false;
 	while (scan_obj_next(&o, &k, &kn, &v, &vn))
-		if (kn >= pl + 2 && memcmp(k + 1, prefix, pl) == 0)
+		if (key_has_prefix(k, kn, prefix))
 			return true;
 	return false;
 }
