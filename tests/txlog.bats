@@ -873,6 +873,31 @@ finish_blocked() { # RECORD: feed it, close, wait; sets status
 	assert_output $'[]\n["id","day"]'
 }
 
+# The same schema is not the same metaData: a winner that also set a
+# CHECK constraint the table supports (checkConstraints) made a table
+# txlog must not write to, and the loser must not commit past it.
+@test "a schema change whose winner set the same schema and a constraint exits 75" {
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}}]}' > w.json
+	txlog init t --schema w.json
+	sed 's/"writerFeatures":\["v2Checkpoint"\]/"writerFeatures":["v2Checkpoint","checkConstraints"]/' \
+		t/_delta_log/00000000000000000000.json > v0 && mv v0 t/_delta_log/00000000000000000000.json
+	unseal t/_delta_log/00000000000000000000.json
+	cp -R t same
+	echo '{"id":1,"b":"x"}' | txlog append same --merge-schema
+	start_blocked append t --merge-schema
+	{ echo '{"commitInfo":{"timestamp":1}}'
+	  jq -c 'select(.metaData) | .metaData.configuration["delta.constraints.big"] = "id > 5"' same/_delta_log/00000000000000000001.json
+	} > t/_delta_log/00000000000000000001.json
+	finish_blocked '{"id":1,"b":"x"}'
+	[ "$status" = 75 ]
+	run cat err.txt
+	assert_output 'txlog: t: version 1 was committed by a concurrent writer and it changed the table'"'"'s metadata (schema); nothing written, retry'
+	[ ! -e t/_delta_log/00000000000000000002.json ]
+	run sh -c 'echo "{\"id\":1,\"b\":\"x\"}" | txlog append t'
+	assert_failure 2
+	assert_output 'txlog: t: the table uses CHECK constraints (delta.constraints.*), which txlog does not enforce (writer version 7); refusing to write'
+}
+
 @test "a first write that inferred another schema than the winner's exits 75" {
 	txlog init t --infer
 	start_blocked append t

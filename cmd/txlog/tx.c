@@ -140,25 +140,20 @@ static const char *own_metadata(const struct tx *t, size_t *len)
 	return NULL;
 }
 
-/* Did the winner w commit the schema and partitioning this transaction
- * was going to commit (and no protocol change of its own)? */
-static bool same_schema_change(const struct tx *t, const struct dl_snapshot *w)
+/* Did the winner w commit the very metaData this transaction was going
+ * to commit (and no protocol change of its own)?  The whole of it, not
+ * the schema alone: a winner with this schema and a configuration of
+ * its own (a CHECK constraint, the change data feed, append-only) or
+ * another format changed what this write must honour. */
+static bool same_metadata(const struct tx *t, const struct dl_snapshot *w)
 {
 	size_t n;
 	const char *m = own_metadata(t, &n);
 	if (!m)
 		return false;
-	const char *a, *b, *pa, *pb;
-	size_t an, bn, pan, pbn;
 	const char *mine = m + 12; /* the object after {"metaData": */
 	size_t mn = n - 13;
-	size_t wn = strlen(w->metadata);
-	return scan_get(mine, mn, "schemaString", &a, &an) &&
-	       scan_get(w->metadata, wn, "schemaString", &b, &bn) &&
-	       an == bn && memcmp(a, b, an) == 0 &&
-	       scan_get(mine, mn, "partitionColumns", &pa, &pan) &&
-	       scan_get(w->metadata, wn, "partitionColumns", &pb, &pbn) &&
-	       pan == pbn && memcmp(pa, pb, pan) == 0;
+	return strlen(w->metadata) == mn && memcmp(mine, w->metadata, mn) == 0;
 }
 
 static void drop_metadata(struct tx *t)
@@ -190,7 +185,7 @@ static int judge(struct tx *t, const char *text, size_t n, int64_t v,
 		cli_die(EXIT_TROUBLE, "%s; nothing committed", err);
 	}
 	int verdict = NO_CONFLICT;
-	if (w->metadata && !w->protocol && same_schema_change(t, w)) {
+	if (w->metadata && !w->protocol && same_metadata(t, w)) {
 		/* Two first writes to an inferred table that inferred the
 		 * same schema (or two identical schema changes): the
 		 * winner's metaData is this one's, so drop ours and go on
