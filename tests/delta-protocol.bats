@@ -810,6 +810,37 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 
 # "Writers are allowed to create v2 spec checkpoints ... if v2 checkpoint
 # table feature is enabled" -- a classic checkpoint would be Parquet.
+# Checkpoints: stats "should be omitted from the checkpoint" when
+# delta.checkpoint.writeStatsAsJson is false (stats_parsed "needs to be
+# written" when writeStatsAsStruct is true), at any writer version: a
+# JSON checkpoint of the adds as committed is neither, so none is written
+@test "a table whose checkpoint stats settings txlog cannot keep gets no checkpoint" {
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}}]}' > s.json
+	txlog init t --schema s.json --checkpoint-interval 2
+	sed -i 's/"configuration":{/"configuration":{"delta.checkpoint.writeStatsAsJson":"false",/' t/_delta_log/00000000000000000000.json
+	unseal t/_delta_log/00000000000000000000.json
+	for i in 1 2 3; do echo "{\"id\":$i}" | txlog append t; done
+	run txlog checkpoint t
+	assert_failure 2
+	assert_output "txlog: t: delta.checkpoint.writeStatsAsJson is false, and txlog's JSON checkpoints keep each add's stats as JSON; no checkpoint written"
+	run sh -c 'ls t/_delta_log | grep -c checkpoint'
+	assert_output 0
+	sed -i 's/"delta.checkpoint.writeStatsAsJson":"false"/"delta.checkpoint.writeStatsAsStruct":"TRUE"/' t/_delta_log/00000000000000000000.json
+	run txlog checkpoint t
+	assert_failure 2
+	assert_output "txlog: t: delta.checkpoint.writeStatsAsStruct is true, and txlog's JSON checkpoints keep each add's stats as JSON; no checkpoint written"
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 3
+	# writer version 3 "Enforce delta.checkpoint.writeStatsAsJson": kept
+	# by writing no checkpoint, so the writes themselves go
+	rm -r t
+	mk
+	hand t 2 "$(proto 1 3)" "$(meta '"delta.checkpoint.writeStatsAsJson":"false"')"
+	echo '{"id":2}' | txlog append t
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 2
+}
+
 @test "no UUID-named checkpoint goes into a table without v2Checkpoint" {
 	hand h 0 "$(proto 1 2)" "$(meta '"delta.checkpointInterval":"2"')"
 	for i in 1 2 3; do echo "{\"id\":$i}" | txlog append h; done

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -62,6 +63,30 @@ int dl_checkpoint(const struct dl_snapshot *s, int64_t retain_ms, char *err,
 			"classic checkpoint is Parquet); no checkpoint written",
 			s->table);
 		return 1;
+	}
+	/* Checkpoints: stats "should be omitted from the checkpoint" when
+	 * delta.checkpoint.writeStatsAsJson is false, and stats_parsed
+	 * (partitionValues_parsed too) "needs to be written" when
+	 * writeStatsAsStruct is true, whatever the writer version.  A
+	 * JSON checkpoint carries the adds as the commits made them: none
+	 * is written rather than one the table's settings forbid. */
+	static const struct {
+		const char *key, *value;
+	} stats_cfg[] = {
+		{"delta.checkpoint.writeStatsAsJson", "false"},
+		{"delta.checkpoint.writeStatsAsStruct", "true"},
+	};
+	for (size_t i = 0; i < 2; i++) {
+		char *v = dl_config(s, stats_cfg[i].key);
+		bool set = v && strcasecmp(v, stats_cfg[i].value) == 0;
+		free(v);
+		if (set) {
+			errbuf_set(err, errlen, "%s: %s is %s, and txlog's JSON "
+				"checkpoints keep each add's stats as JSON; no "
+				"checkpoint written", s->table,
+				stats_cfg[i].key, stats_cfg[i].value);
+			return 1;
+		}
 	}
 	struct buf b = {0};
 	size_t actions = 0, adds = 0;

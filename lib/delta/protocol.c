@@ -609,16 +609,6 @@ int dl_can_write(const struct dl_snapshot *s, char *err, size_t errlen)
 	} else if (supports(s, w, "checkConstraints", 3) &&
 		   config_prefix(s, "delta.constraints.")) {
 		why = "CHECK constraints (delta.constraints.*)";
-	} else if (w >= 3 && w < 7 &&
-		   s->metadata && (config_is(s, "delta.checkpoint."
-					      "writeStatsAsJson", "false") ||
-				   config_is(s, "delta.checkpoint."
-					     "writeStatsAsStruct", "true"))) {
-		/* writer version 3: "Enforce delta.checkpoint.
-		 * writeStatsAsJson / writeStatsAsStruct"; txlog's JSON
-		 * checkpoints always carry the stats as JSON */
-		why = "checkpoint statistics settings (delta.checkpoint."
-		      "writeStatsAs*)";
 	} else if (supports(s, w, "changeDataFeed", 4) &&
 		   dl_config_true(s, "delta.enableChangeDataFeed")) {
 		why = "the change data feed (delta.enableChangeDataFeed)";
