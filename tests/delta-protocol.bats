@@ -703,6 +703,23 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output 'txlog: t: column .id: long cannot become double (Delta'"'"'s type widening allows integer kinds to wider ones or to double from byte, short and integer, not from long); to keep fractions, make a table that declares the column double (txlog init NEW --schema FILE) and copy the rows over (txlog cat OLD | txlog append NEW); nothing committed'
 }
 
+# Type Widening: "The table must be on Reader version 3 and Writer
+# Version 7" with typeWidening in both lists: a table with writer
+# features only has no readerFeatures to declare it in, and the message
+# says that, not that it has no table features
+@test "a wider type is refused on a protocol without reader features, saying which" {
+	I='"{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"integer\",\"nullable\":true,\"metadata\":{}}]}"'
+	hand h 0 "$(proto 1 7 ',"writerFeatures":["appendOnly"]')" "$(meta '' "$I")"
+	run txlog append h --merge-schema <<< '{"id":5000000000}'
+	assert_failure 2
+	assert_output 'txlog: h: the table'"'"'s protocol (minReaderVersion 1, minWriterVersion 7) has no reader features, so the typeWidening reader and writer feature cannot be declared: widening refused; nothing committed'
+	hand h 0 "$(proto 1 2)" "$(meta '' "$I")"
+	run txlog append h --merge-schema <<< '{"id":5000000000}'
+	assert_failure 2
+	assert_output 'txlog: h: the table'"'"'s protocol (minReaderVersion 1, minWriterVersion 2) has no table features, so the typeWidening reader and writer feature cannot be declared: widening refused; nothing committed'
+	[ ! -e h/_delta_log/00000000000000000001.json ]
+}
+
 @test "--infer makes integers integer, so a later fraction widens to double" {
 	txlog init i --infer
 	echo '{"n":1}' | txlog append i

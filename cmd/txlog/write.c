@@ -615,12 +615,20 @@ static void ingest_finish(struct ingest *g, struct tx *t)
 			buf_adds(&cfg, "\"delta.enableTypeWidening\":\"true\"");
 		}
 		free(en);
+		int64_t rv, wv;
+		dl_versions(g->s, &rv, &wv);
+		/* a reader and writer feature needs both lists: a
+		 * minReaderVersion 1 table with writer features only has
+		 * no readerFeatures to declare it in */
 		if (dl_protocol_add_feature(&t->actions, g->s->protocol,
 					    "typeWidening") < 0)
-			txlog_fail(EXIT_TROUBLE, "%s: the table's protocol has "
-				   "no table features, so typeWidening cannot "
-				   "be declared: widening refused; nothing "
-				   "committed", opt.table);
+			txlog_fail(EXIT_TROUBLE, "%s: the table's protocol "
+				   "(minReaderVersion %lld, minWriterVersion "
+				   "%lld) has no %s, so the typeWidening reader "
+				   "and writer feature cannot be declared: "
+				   "widening refused; nothing committed",
+				   opt.table, (long long)rv, (long long)wv,
+				   wv == 7 ? "reader features" : "table features");
 	}
 	int64_t created = 0;
 	scan_get_i64(m, mn, "createdTime", &created);
