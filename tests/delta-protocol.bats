@@ -625,6 +625,31 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output 1
 }
 
+# Supported Features: the metadata of a feature is inactive unless the
+# protocol supports it, but a table with delta.appendOnly=true and no
+# appendOnly feature is inconsistent (Delta refuses it) and its owner's
+# word is plain: refused, not written as if the setting were absent
+@test "metadata that needs a feature the protocol lacks is refused for writing" {
+	mk
+	hand t 2 "$(proto 1 7 ',"writerFeatures":["v2Checkpoint"]')" "$(meta '"delta.appendOnly":"true"')"
+	run txlog delete t --where 'id = 1'
+	assert_failure 2
+	assert_output "txlog: t: the metaData has delta.appendOnly=true, but the protocol (writer version 7) does not support the 'appendOnly' feature it needs: an inconsistent table; refusing to write"
+	hand t 2 "$(proto 1 2)" "$(meta '"delta.constraints.pos":"id > 5"')"
+	run txlog append t <<< '{"id":1}'
+	assert_failure 2
+	assert_output "txlog: t: the metaData has delta.constraints.*, but the protocol (writer version 2) does not support the 'checkConstraints' feature it needs: an inconsistent table; refusing to write"
+	hand t 2 "$(proto 1 7 ',"writerFeatures":[]')" "$(meta '' '"{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"timestamp_ntz\",\"nullable\":true,\"metadata\":{}}]}"')"
+	run txlog append t <<< '{"id":"2024-01-01T00:00:00Z"}'
+	assert_failure 2
+	assert_output "txlog: t: the metaData has a timestamp_ntz column, but the protocol (writer version 7) does not support the 'timestampNtz' feature it needs: an inconsistent table; refusing to write"
+	# the same settings off, or the features listed: written
+	hand t 2 "$(proto 1 7 ',"writerFeatures":["appendOnly"]')" "$(meta '"delta.appendOnly":"true"')"
+	echo '{"id":2}' | txlog append t
+	run sh -c 'txlog cat t | wc -l'
+	assert_output 2
+}
+
 # Writer Version Requirements: 3 "Respect CHECK constraints", 4 "Respect
 # Change Data Feed ... Generated Columns", 6 "Respect Identity Columns".
 @test "legacy writer versions 3 to 6 refuse what they would have to enforce" {

@@ -524,6 +524,8 @@ static bool config_prefix(const struct dl_snapshot *s, const char *prefix)
 	return false;
 }
 
+static bool uses_kind(const struct ds_type *t, enum dt_kind k);
+
 /* Feature name is supported by the table: listed (writer version 7) or
  * implied by a legacy writer version at or above since (0: never). */
 static bool supports(const struct dl_snapshot *s, int64_t w,
@@ -593,6 +595,68 @@ int dl_can_write(const struct dl_snapshot *s, char *err, size_t errlen)
 			if (i < vn && v[i] == ',')
 				i = scan_ws(v, vn, i + 1);
 		}
+	}
+	/* Metadata that needs a feature the protocol does not support: by
+	 * the letter not active, so no rule binds, but the owner's word
+	 * (delta.appendOnly=true on a table whose writer features lack
+	 * appendOnly) is plain, and Delta refuses such a table ("table
+	 * features enabled in metadata but not listed in protocol"):
+	 * refused too, never written as if the setting were absent. */
+	const char *unlisted = NULL, *col0;
+	char set[160] = "";
+	if (dl_config_true(s, "delta.appendOnly") &&
+	    !supports(s, w, "appendOnly", 2)) {
+		unlisted = "appendOnly";
+		snprintf(set, sizeof set, "delta.appendOnly=true");
+	} else if ((col0 = meta_key(s->schema, "delta.invariants")) &&
+		   !supports(s, w, "invariants", 2)) {
+		unlisted = "invariants";
+		snprintf(set, sizeof set, "delta.invariants on column %s", col0);
+	} else if (config_prefix(s, "delta.constraints.") &&
+		   !supports(s, w, "checkConstraints", 3)) {
+		unlisted = "checkConstraints";
+		snprintf(set, sizeof set, "delta.constraints.*");
+	} else if (dl_config_true(s, "delta.enableChangeDataFeed") &&
+		   !supports(s, w, "changeDataFeed", 4)) {
+		unlisted = "changeDataFeed";
+		snprintf(set, sizeof set, "delta.enableChangeDataFeed=true");
+	} else if ((col0 = meta_key(s->schema, "delta.generationExpression")) &&
+		   !supports(s, w, "generatedColumns", 4)) {
+		unlisted = "generatedColumns";
+		snprintf(set, sizeof set, "delta.generationExpression on column "
+			 "%s", col0);
+	} else if (config_prefix(s, "delta.columnMapping.mode") &&
+		   !config_is(s, "delta.columnMapping.mode", "none") &&
+		   !supports(s, w, "columnMapping", 5)) {
+		unlisted = "columnMapping";
+		snprintf(set, sizeof set, "delta.columnMapping.mode");
+	} else if ((col0 = meta_key(s->schema, "delta.identity.")) &&
+		   !supports(s, w, "identityColumns", 6)) {
+		unlisted = "identityColumns";
+		snprintf(set, sizeof set, "delta.identity.* on column %s", col0);
+	} else if (dl_config_true(s, "delta.enableInCommitTimestamps") &&
+		   !supports(s, w, "inCommitTimestamp", 0)) {
+		unlisted = "inCommitTimestamp";
+		snprintf(set, sizeof set, "delta.enableInCommitTimestamps=true");
+	} else if (dl_config_true(s, "delta.enableDeletionVectors") &&
+		   !supports(s, w, "deletionVectors", 0)) {
+		unlisted = "deletionVectors";
+		snprintf(set, sizeof set, "delta.enableDeletionVectors=true");
+	} else if (dl_config_true(s, "delta.enableRowTracking") &&
+		   !supports(s, w, "rowTracking", 0)) {
+		unlisted = "rowTracking";
+		snprintf(set, sizeof set, "delta.enableRowTracking=true");
+	} else if (uses_kind(s->schema, DT_TIMESTAMP_NTZ) &&
+		   !supports(s, w, "timestampNtz", 0)) {
+		unlisted = "timestampNtz";
+		snprintf(set, sizeof set, "a timestamp_ntz column");
+	}
+	if (unlisted) {
+		errbuf_set(err, errlen, "%s: the metaData has %s, but the "
+			"protocol (writer version %lld) does not support the "
+			"'%s' feature it needs: an inconsistent table; refusing "
+			"to write", s->table, set, (long long)w, unlisted);
+		return -1;
 	}
 	/* The features txlog does not implement, refused where active
 	 * (PROTOCOL.md: "A feature is active on a table when it is
