@@ -650,6 +650,29 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output 2
 }
 
+# Column Invariants: "Writers MUST abort any transaction that adds a row
+# to the table, where an invariant evaluates to false or null": a schema
+# file that carries one (or a generation expression, an identity, a type
+# change) would make a table whose rules txlog never checks
+@test "init --schema refuses column metadata a writer must enforce, creating nothing" {
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{"delta.invariants":"{\"expression\":{\"expression\":\"id > 3\"}}"}}]}' > iv.json
+	run txlog init t --schema iv.json
+	assert_failure 2
+	assert_output "txlog: iv.json: the metaData has delta.invariants on column id, but the protocol (writer version 7) does not support the 'invariants' feature it needs: an inconsistent table; refusing to write; nothing created"
+	[ ! -e t ]
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{"delta.typeChanges":[{"fromType":"integer","toType":"long"}]}}]}' > tc.json
+	run txlog init t --schema tc.json
+	assert_failure 2
+	assert_output "txlog: tc.json: the metaData has delta.typeChanges on column id, but the protocol (writer version 7) does not support the 'typeWidening' feature it needs: an inconsistent table; refusing to write; nothing created"
+	[ ! -e t ]
+	# other column metadata is kept
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{"comment":"the id"}}]}' > c.json
+	txlog init t --schema c.json
+	echo '{"id":1}' | txlog append t
+	run txlog cat t
+	assert_output '{"id":1}'
+}
+
 # Writer Version Requirements: 3 "Respect CHECK constraints", 4 "Respect
 # Change Data Feed ... Generated Columns", 6 "Respect Identity Columns".
 @test "legacy writer versions 3 to 6 refuse what they would have to enforce" {

@@ -173,6 +173,25 @@ int verb_init(void)
 					"another column", opt.schema_file,
 					opt.part[i]);
 		}
+		/* column metadata a writer must enforce (delta.invariants,
+		 * delta.generationExpression, delta.identity.*, a type
+		 * change) makes a table no write could go to, its rules
+		 * never checked: refused before anything is created */
+		struct buf trial = {0};
+		dl_protocol_action(&trial, false, schema);
+		dl_metadata_action(&trial, "trial", NULL, schema,
+				   (char *const *)opt.part, opt.npart, NULL, 0);
+		struct dl_snapshot *ts = dl_snapshot_new(opt.table);
+		size_t tl = strlen(opt.table);
+		if (dl_apply(ts, trial.p, trial.len, 0, err, sizeof err) == 0 &&
+		    dl_can_write(ts, err, sizeof err) != 0)
+			cli_die(EXIT_TROUBLE, "%s: %s; nothing created",
+				opt.schema_file,
+				strncmp(err, opt.table, tl) == 0 &&
+				strncmp(err + tl, ": ", 2) == 0 ? err + tl + 2
+								: err);
+		dl_snapshot_free(ts);
+		buf_free(&trial);
 	} else {
 		/* PROTOCOL.md: partitionColumns are "names of columns" of
 		 * the schema, from version 0 on; an inferred schema has
