@@ -665,6 +665,13 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_failure 2
 	assert_output "txlog: tc.json: the metaData has delta.typeChanges on column id, but the protocol (writer version 7) does not support the 'typeWidening' feature it needs: an inconsistent table; refusing to write; nothing created"
 	[ ! -e t ]
+	# Default Columns: "Writers MUST enforce that ... the writing system
+	# will assign the result of evaluating the default value expression"
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{"CURRENT_DEFAULT":"42"}}]}' > dv.json
+	run txlog init t --schema dv.json
+	assert_failure 2
+	assert_output "txlog: dv.json: the metaData has CURRENT_DEFAULT on column id, but the protocol (writer version 7) does not support the 'allowColumnDefaults' feature it needs: an inconsistent table; refusing to write; nothing created"
+	[ ! -e t ]
 	# other column metadata is kept
 	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{"comment":"the id"}}]}' > c.json
 	txlog init t --schema c.json

@@ -646,6 +646,10 @@ int dl_can_write(const struct dl_snapshot *s, char *err, size_t errlen)
 		   !supports(s, w, "rowTracking", 0)) {
 		unlisted = "rowTracking";
 		snprintf(set, sizeof set, "delta.enableRowTracking=true");
+	} else if ((col0 = meta_key(s->schema, "CURRENT_DEFAULT")) &&
+		   !supports(s, w, "allowColumnDefaults", 0)) {
+		unlisted = "allowColumnDefaults";
+		snprintf(set, sizeof set, "CURRENT_DEFAULT on column %s", col0);
 	} else if ((col0 = meta_key(s->schema, "delta.typeChanges")) &&
 		   !supports(s, w, "typeWidening", 0)) {
 		unlisted = "typeWidening";
