@@ -268,6 +268,8 @@ int verb_restore(void)
 	buf_free(&missing);
 	dl_snapshot_free(old);
 	if (!commit) {
+		for (size_t k = 0; k < nback; k++)
+			free(backs[k]);
 		free(backs);
 		tx_stats_none();
 		tx_free(&t); /* frees cur */
