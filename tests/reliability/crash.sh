@@ -165,7 +165,9 @@ checkpoint_read_settle() {
 	checkpoint commit -s st || note "commit after read failed"
 	return 0
 }
-checkpoint_read_read() { checkpoint status -s st > /dev/null; }
+# No state yet (killed before its first save) is the state before the
+# first batch: status refuses a state that does not exist (a wrong name).
+checkpoint_read_read() { [ ! -e st ] || checkpoint status -s st > /dev/null; }
 checkpoint_read_result() { cat got; }
 
 # ---- checkpoint commit: the commit killed, then run again ----
@@ -180,7 +182,7 @@ checkpoint_commit_settle() {
 	# done when nothing is left to read
 	[ "$(checkpoint status -s st | jq .lag)" = 0 ] && return 2 || return 0
 }
-checkpoint_commit_read() { checkpoint status -s st > /dev/null; }
+checkpoint_commit_read() { [ ! -e st ] || checkpoint status -s st > /dev/null; }
 checkpoint_commit_result() { cat got; }
 
 # ---- checkpoint run: a sink that keeps every attempt of every batch ----
@@ -201,6 +203,7 @@ checkpoint_run_settle() {
 # 75: the killed run's sink, forked but not yet exec'd, held the lock
 checkpoint_run_read() {
 	local rc try
+	[ -e st ] || return 0 # killed before its first save
 	for try in 1 2 3 4 5 6 7 8; do
 		checkpoint status -s st > /dev/null 2>&1 && return 0 || rc=$?
 		[ "$rc" = 75 ] || return 1
