@@ -432,20 +432,19 @@ static void ingest_prep(void *wctx, const struct line *ln, void *slot,
 		s->fault = par_keep(ch, msg, strlen(msg));
 		return;
 	}
-	/* watermark --emit's progress, which window consumes: stored, it
-	 * would be a row of nulls and a _watermark column no one asked for */
+	/* watermark --emit's progress, which window consumes, and the end
+	 * line of a window shard's output, which window merge checks:
+	 * stored, either would be a row of nulls and a column no one asked
+	 * for */
 	if (wm_control_line(rec)) {
-		static const char ctl[] = "a _watermark line is watermark "
-			"--emit's progress, not a row (window consumes it; "
-			"leave out --emit)";
-		s->fault = ctl;
+		s->fault = "a _watermark line is watermark --emit's progress, "
+			   "not a row (window consumes it; leave out --emit)";
 		return;
 	}
 	if (wm_shard_line(rec)) {
-		static const char ctl[] = "a _shard line ends a window --shard "
-			"run's output, for window merge, not a row (append "
-			"window merge's output)";
-		s->fault = ctl;
+		s->fault = "a _shard line ends a window --shard run's output, "
+			   "for window merge, not a row (append window "
+			   "merge's output)";
 		return;
 	}
 	s->start = rec->start;
