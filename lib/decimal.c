@@ -376,7 +376,7 @@ int dec_div_integral(const struct dec *a, const struct dec *b,
 	return dec_fits(out) ? 0 : DEC_OVERFLOW;
 }
 
-static u128 gcd_u128(u128 a, u128 b)
+u128 dec_gcd(u128 a, u128 b)
 {
 	while (b) {
 		u128 t = a % b;
@@ -398,7 +398,7 @@ int dec_div(const struct dec *a, const struct dec *b, struct dec *out)
 		*out = DEC_ZERO;
 		return 0;
 	}
-	u128 n = mag(a->coef), d = mag(b->coef), g = gcd_u128(n, d);
+	u128 n = mag(a->coef), d = mag(b->coef), g = dec_gcd(n, d);
 	n /= g;
 	d /= g;
 	int i = 0, j = 0;

@@ -32,6 +32,9 @@ int dec_add(struct dec *acc, const struct dec *x);
 /* *acc -= x exactly; -1 on overflow (acc unchanged). */
 int dec_sub(struct dec *acc, const struct dec *x);
 
+/* The greatest common divisor of a and b (a when b is 0). */
+unsigned __int128 dec_gcd(unsigned __int128 a, unsigned __int128 b);
+
 /* *out = a * b exactly; -1 on overflow. */
 int dec_mul(const struct dec *a, const struct dec *b, struct dec *out);
 

@@ -172,14 +172,10 @@ int dm_pow(const struct dec *a, const struct dec *b, struct dec *out)
 	u128 m = mag(nb.coef);
 	if (f > 38) /* q >= 2^39: only 1 has a root of that order */
 		return one ? (*out = dec_from_i64(1), DM_EXACT) : DM_NODEC;
-	u128 q = 1, g, t;
+	u128 q = 1;
 	for (int64_t i = 0; i < f; i++)
 		q *= 10;
-	for (g = m, t = q; t;) {
-		u128 r = g % t;
-		g = t;
-		t = r;
-	}
+	u128 g = dec_gcd(m, q);
 	u128 p = m / g;
 	q /= g;
 	struct dec root;

@@ -43,6 +43,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "commit.h"
+#include "decimal.h"
 #include "dlq.h"
 #include "expr.h"
 #include "jsonw.h"
@@ -1849,16 +1850,6 @@ static void put_str(struct buf *b, const char *s)
 	buf_addf(b, " %zu:%s", strlen(s), s);
 }
 
-static uint64_t gcd_u64(uint64_t a, uint64_t b)
-{
-	while (b) {
-		uint64_t t = a % b;
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 static void shard_trailer(void)
 {
 	static const char *kinds[] = {"tumble", "slide", "session"};
@@ -1891,7 +1882,7 @@ static void shard_trailer(void)
 		const struct agg_spec *a = &opt.aggs[k];
 		bool pct = a->fn == AGG_P50 || a->fn == AGG_P90 ||
 			   a->fn == AGG_P99 || a->fn == AGG_PCT;
-		uint64_t g = pct ? gcd_u64(a->q_num, a->q_den) : 1;
+		uint64_t g = pct ? (uint64_t)dec_gcd(a->q_num, a->q_den) : 1;
 		buf_adds(&b, " --agg");
 		put_str(&b, a->name);
 		buf_addf(&b, " fn=%d", pct ? (int)AGG_PCT : (int)a->fn);
