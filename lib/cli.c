@@ -760,8 +760,20 @@ const char *cli_line_fault(const struct line *ln, size_t max_line,
 			   bool want_object, bool *is_json, char *msg,
 			   size_t len)
 {
+	return cli_line_fault_typed(ln, max_line, limit, rec, want_object,
+				    is_json, msg, len, NULL, NULL);
+}
+
+const char *cli_line_fault_typed(const struct line *ln, size_t max_line,
+				 const char *limit, struct scan_record *rec,
+				 bool want_object, bool *is_json, char *msg,
+				 size_t len, const struct scan_typer *ty,
+				 bool *fits)
+{
 	struct scan_error se;
 	*is_json = false;
+	if (fits)
+		*fits = false;
 	if (ln->torn && ln->too_long) { /* the letter keeps a prefix */
 		snprintf(msg, len, "%s; %zu bytes, longer than %s %zu",
 			 LINES_TORN_MSG, ln->full_len,
@@ -781,7 +793,8 @@ const char *cli_line_fault(const struct line *ln, size_t max_line,
 				 "the limit of %zu", ln->full_len, max_line);
 		return "line_too_long";
 	}
-	if (scan_record(rec, ln->p, ln->len, &se) != 0) {
+	if ((ty ? scan_record_typed(rec, ln->p, ln->len, &se, ty, fits)
+		: scan_record(rec, ln->p, ln->len, &se)) != 0) {
 		snprintf(msg, len, "invalid JSON: %s at byte %zu", se.what,
 			 se.offset + 1);
 		return "invalid_json";

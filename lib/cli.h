@@ -229,6 +229,14 @@ const char *cli_line_fault(const struct line *ln, size_t max_line,
 			   bool want_object, bool *is_json, char *msg,
 			   size_t len);
 
+/* cli_line_fault that also asks ty in the same scan (scan_record_typed):
+ * *fits says whether a good line had ty's shape (false for a bad one). */
+const char *cli_line_fault_typed(const struct line *ln, size_t max_line,
+				 const char *limit, struct scan_record *rec,
+				 bool want_object, bool *is_json, char *msg,
+				 size_t len, const struct scan_typer *ty,
+				 bool *fits);
+
 /*
  * A bad record.  With a DLQ, dead-letter it (dying on a write error),
  * count it, and return true: the run goes on.  Without one, print

@@ -254,10 +254,20 @@ static void note_member(struct scan_record *r, size_t key, size_t key_len,
 	r->nmembers++;
 }
 
+/* Ask the typer while it still takes the record (ty: a constant NULL
+ * in the plain scans, so the asking compiles away there). */
+#define TYPER(call)                       \
+	do {                              \
+		if (ty && *fits && !(call)) \
+			*fits = false;    \
+	} while (0)
+
 /* top: members to note, of objects up to `noted` levels deep (1: the
- * top-level object's own). */
-static int validate(const char *p, size_t n, struct scan_error *err,
-		    struct scan_record *top, size_t noted)
+ * top-level object's own).  ty: scan_record_typed()'s typer, or NULL. */
+static inline __attribute__((always_inline)) int
+validate_as(const char *p, size_t n, struct scan_error *err,
+	    struct scan_record *top, size_t noted,
+	    const struct scan_typer *ty, bool *fits)
 {
 	unsigned char stack[SCAN_MAX_DEPTH]; /* '{' or '[' per level */
 	size_t depth = 0, i, j;
@@ -281,9 +291,11 @@ value:
 			what = "nesting too deep";
 			goto fail;
 		}
+		TYPER(ty->open(ty->ctx, depth, '{'));
 		stack[depth++] = '{';
 		i = scan_ws(p, n, i + 1);
 		if (i < n && p[i] == '}') {
+			TYPER(ty->close(ty->ctx, depth));
 			depth--;
 			i++;
 			goto after;
@@ -294,9 +306,11 @@ value:
 			what = "nesting too deep";
 			goto fail;
 		}
+		TYPER(ty->open(ty->ctx, depth, '['));
 		stack[depth++] = '[';
 		i = scan_ws(p, n, i + 1);
 		if (i < n && p[i] == ']') {
+			TYPER(ty->close(ty->ctx, depth));
 			depth--;
 			i++;
 			goto after;
@@ -324,6 +338,7 @@ value:
 	}
 	if (!j)
 		goto fail;
+	TYPER(ty->scalar(ty->ctx, depth, p + i, j - i));
 	i = j;
 after:
 	if (top && depth && depth <= noted && stack[depth - 1] == '{' &&
@@ -348,6 +363,7 @@ after:
 		goto value;
 	}
 	if (p[i] == (stack[depth - 1] == '{' ? '}' : ']')) {
+		TYPER(ty->close(ty->ctx, depth));
 		depth--;
 		i++;
 		goto after;
@@ -363,6 +379,7 @@ member:
 	j = valid_string(p, n, i, &what, &i);
 	if (!j)
 		goto fail;
+	TYPER(ty->key(ty->ctx, depth, p + i, j - i));
 	if (top && depth <= noted && (depth == 1 || stack[0] == '{')) {
 		note_member(top, i, j - i, open[depth - 1]);
 		open[depth] = top->nmembers - 1;
@@ -383,6 +400,13 @@ fail:
 	}
 	return -1;
 }
+#undef TYPER
+
+static int validate(const char *p, size_t n, struct scan_error *err,
+		    struct scan_record *top, size_t noted)
+{
+	return validate_as(p, n, err, top, noted, NULL, NULL);
+}
 
 int scan_validate(const char *p, size_t n, struct scan_error *err)
 {
@@ -397,6 +421,22 @@ static int record(struct scan_record *r, const char *p, size_t n,
 	r->nmembers = 0;
 	if (validate(p, n, err, r, noted) != 0)
 		return -1;
+	r->start = scan_ws(p, n, 0);
+	return 0;
+}
+
+int scan_record_typed(struct scan_record *r, const char *p, size_t n,
+		      struct scan_error *err, const struct scan_typer *ty,
+		      bool *fits)
+{
+	r->p = p;
+	r->n = n;
+	r->nmembers = 0;
+	*fits = true;
+	if (validate_as(p, n, err, r, 1, ty, fits) != 0) {
+		*fits = false;
+		return -1;
+	}
 	r->start = scan_ws(p, n, 0);
 	return 0;
 }

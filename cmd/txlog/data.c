@@ -384,9 +384,9 @@ static int stat_cmp(enum value_order o, const char *a, size_t an,
 	    (o != VALUE_ORDER_INSTANT ||
 	     (an == bn && sa->kind == SHAPE_UTC && sb->kind == SHAPE_UTC))) {
 		size_t m = an < bn ? an : bn;
-		int c = memcmp(a + 1, b + 1, m - 2);
+		int c = mem_order(a + 1, b + 1, m - 2);
 		if (c)
-			return c < 0 ? -1 : 1;
+			return c;
 		return an == bn ? 0 : an < bn ? -1 : 1;
 	}
 	if (sa->kind == SHAPE_NUMBER && sb->kind == SHAPE_NUMBER) {
@@ -416,6 +416,20 @@ static int stat_cmp(enum value_order o, const char *a, size_t an,
 	return value_compare_as(o, a, an, b, bn);
 }
 
+/* b = v[0..vn): a bound replaced, as ids and times do on most records,
+ * without a call while it fits */
+static void bound_set(struct buf *b, const char *v, size_t vn)
+{
+	if (vn < b->cap) {
+		memcpy(b->p, v, vn);
+		b->p[vn] = '\0';
+		b->len = vn;
+		return;
+	}
+	b->len = 0;
+	buf_add(b, v, vn);
+}
+
 static void col_bound(struct colstat *c, const char *v, size_t vn)
 {
 	struct vshape sv;
@@ -425,16 +439,14 @@ static void col_bound(struct colstat *c, const char *v, size_t vn)
 	bool first = !c->min.len;
 	if (first || stat_cmp(c->ord, v, vn, &sv, c->max.p, c->max.len,
 			      &c->max_shape) > 0) {
-		c->max.len = 0;
-		buf_add(&c->max, v, vn);
+		bound_set(&c->max, v, vn);
 		c->max_shape = sv;
 		if (!first)
 			return;
 	}
 	if (first || stat_cmp(c->ord, v, vn, &sv, c->min.p, c->min.len,
 			      &c->min_shape) < 0) {
-		c->min.len = 0;
-		buf_add(&c->min, v, vn);
+		bound_set(&c->min, v, vn);
 		c->min_shape = sv;
 	}
 }

@@ -379,8 +379,8 @@ struct ingest_slot {
 
 struct ingest_worker {
 	struct cli_worker cw;
-	struct ds_memo memo;
-	const struct ds_type *snap; /* the snapshot memo was made against */
+	struct ds_typer typer; /* of the snapshot ty was made for */
+	struct scan_typer ty;
 };
 _Static_assert(offsetof(struct ingest_worker, cw) == 0, "cli_worker_new");
 
@@ -413,9 +413,7 @@ static void *ingest_worker_new(void *arg, int index)
 
 static void ingest_worker_free(void *wctx)
 {
-	struct ingest_worker *w = wctx;
-	ds_memo_free(&w->memo);
-	cli_worker_free(w);
+	cli_worker_free(wctx);
 }
 
 static void ingest_prep(void *wctx, const struct line *ln, void *slot,
@@ -425,10 +423,17 @@ static void ingest_prep(void *wctx, const struct line *ln, void *slot,
 	struct ingest_slot *s = slot;
 	struct scan_record *rec = &w->cw.rec;
 	char msg[512];
-	bool is_json;
+	bool is_json, fits;
 	memset(s, 0, sizeof *s);
-	if (cli_line_fault(ln, opt.max_line, "--max-line", rec, true, &is_json,
-			   msg, sizeof msg)) {
+	/* the line is checked, and typed against the snapshot, in one
+	 * pass; a record the typer does not follow is checked in order */
+	const struct ds_type *snap = __atomic_load_n(&run.snap,
+						     __ATOMIC_ACQUIRE);
+	if (snap && snap != w->typer.root)
+		ds_typer_init(&w->typer, snap, &w->ty);
+	if (cli_line_fault_typed(ln, opt.max_line, "--max-line", rec, true,
+				 &is_json, msg, sizeof msg,
+				 snap ? &w->ty : NULL, &fits)) {
 		s->fault = par_keep(ch, msg, strlen(msg));
 		return;
 	}
@@ -451,16 +456,7 @@ static void ingest_prep(void *wctx, const struct line *ln, void *slot,
 	s->nmembers = rec->nmembers;
 	s->members = (const struct scan_member *)par_keep(
 		ch, rec->members, rec->nmembers * sizeof *rec->members);
-	const struct ds_type *snap = __atomic_load_n(&run.snap,
-						     __ATOMIC_ACQUIRE);
-	if (!snap)
-		return;
-	if (snap != w->snap) { /* field positions may differ: forget */
-		for (size_t i = 0; i < w->memo.cap; i++)
-			w->memo.e[i].lit.len = 0;
-		w->snap = snap;
-	}
-	s->conforms = ds_conforms(snap, rec, &w->memo);
+	s->conforms = fits;
 }
 
 /* A top-level member of rec the schema lacks, which err refuses, that is

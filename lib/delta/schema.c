@@ -1424,6 +1424,156 @@ bool ds_conforms(const struct ds_type *t, const struct scan_record *r,
 	return walk_record((struct ds_type *)t, r, false, NULL, m) == 0;
 }
 
+/*
+ * The typer of scan_record_typed(): ds_conforms' answer in the scan's
+ * one pass over the bytes.  Each level keeps the container it is in: a
+ * struct with the field being read (found, as conform_struct does, first
+ * as the field after the one before by its name's raw bytes), the
+ * fields seen, or an array.  Anything it does not follow (a map, a
+ * struct of more than 64 fields, an escaped name, nesting past
+ * DS_TYPER_DEPTH) answers false: the caller's full check decides.
+ */
+/* The fields a struct must have (not nullable), by index: from d's
+ * table of the schema's structs, made once by ds_typer_init. */
+static uint64_t typer_required(const struct ds_typer *d,
+			       const struct ds_type *t)
+{
+	for (size_t i = 0; i < d->nreq; i++)
+		if (d->req[i].t == t)
+			return d->req[i].mask;
+	uint64_t m = 0; /* past the table: counted again */
+	for (size_t k = 0; k < t->nfields; k++)
+		if (!t->fields[k].nullable)
+			m |= (uint64_t)1 << k;
+	return m;
+}
+
+static bool typer_open(void *ctx, size_t level, char kind)
+{
+	struct ds_typer *d = ctx;
+	const struct ds_typer_frame *f = &d->fr[level];
+	const struct ds_type *t = f->exp;
+	if (level >= DS_TYPER_DEPTH)
+		return false;
+	struct ds_typer_frame *in = &d->fr[level + 1];
+	if (kind == '{') {
+		if (t->kind != DT_STRUCT || t->nfields > 64)
+			return false;
+		*in = (struct ds_typer_frame){
+			.t = t, .req = typer_required(d, t),
+		};
+	} else {
+		if (t->kind != DT_ARRAY)
+			return false;
+		*in = (struct ds_typer_frame){
+			.t = t, .exp = t->elem,
+			.exp_nullable = t->contains_null,
+		};
+	}
+	return true;
+}
+
+/* The field of a member not in the schema's order, or NULL (apart, so
+ * the common case pays for no call it does not make) */
+static __attribute__((noinline)) const struct ds_field *
+typer_find(const struct ds_type *t, const char *lit, size_t n)
+{
+	return memchr(lit, '\\', n) ? NULL : ds_field(t, lit + 1, n - 2);
+}
+
+static bool typer_key(void *ctx, size_t level, const char *lit, size_t n)
+{
+	struct ds_typer_frame *f = &((struct ds_typer *)ctx)->fr[level];
+	const struct ds_type *t = f->t;
+	size_t fi = f->next;
+	const struct ds_field *x = fi < t->nfields ? &t->fields[fi] : NULL;
+	if (!x || !x->plain || x->name_len + 2 != n ||
+	    !mem_same(lit + 1, x->name, n - 2)) {
+		if (!(x = typer_find(t, lit, n)))
+			return false;
+		fi = (size_t)(x - t->fields);
+	}
+	uint64_t bit = (uint64_t)1 << fi;
+	if (f->seen & bit)
+		return false; /* twice in one object */
+	f->seen |= bit;
+	f->exp = x->type;
+	f->exp_nullable = x->nullable;
+	f->next = fi + 1;
+	return true;
+}
+
+static __attribute__((noinline)) bool typer_check(struct ds_type *t,
+						   const char *p, size_t n)
+{
+	char err[8]; /* check() writes a message nobody reads */
+	/* changed NULL: check() only reads t */
+	return check(t, p, n, false, NULL, NULL, err, sizeof err) == 0;
+}
+
+static bool typer_scalar(void *ctx, size_t level, const char *p, size_t n)
+{
+	const struct ds_typer_frame *f = &((struct ds_typer *)ctx)->fr[level];
+	struct ds_type *t = (struct ds_type *)f->exp;
+	if (p[0] == 'n')
+		return f->exp_nullable;
+	switch (t->kind) { /* check()'s answer for the common ones */
+	case DT_STRING:
+		return p[0] == '"';
+	case DT_INTEGER:
+	case DT_LONG:
+		if (p[0] != '-' && (p[0] < '0' || p[0] > '9'))
+			return false;
+		if ((t->kind == DT_LONG && t->inferred) ||
+		    !is_integer_text(p, n))
+			break; /* note_inexact's, or a fraction's, answer */
+		return int_kind(p, n) <= t->kind;
+	default:
+		break;
+	}
+	return typer_check(t, p, n);
+}
+
+static bool typer_close(void *ctx, size_t level)
+{
+	const struct ds_typer_frame *f = &((struct ds_typer *)ctx)->fr[level];
+	return (f->seen & f->req) == f->req; /* an array's: 0 */
+}
+
+/* Every struct of t into d's table of required fields, while room. */
+static void typer_note_structs(struct ds_typer *d, const struct ds_type *t)
+{
+	if (!t)
+		return;
+	if (t->kind == DT_STRUCT) {
+		if (d->nreq < DS_TYPER_STRUCTS) {
+			uint64_t m = 0;
+			for (size_t k = 0; k < t->nfields && k < 64; k++)
+				if (!t->fields[k].nullable)
+					m |= (uint64_t)1 << k;
+			d->req[d->nreq++] = (struct ds_typer_req){t, m};
+		}
+		for (size_t k = 0; k < t->nfields; k++)
+			typer_note_structs(d, t->fields[k].type);
+	} else {
+		typer_note_structs(d, t->elem);
+	}
+}
+
+void ds_typer_init(struct ds_typer *d, const struct ds_type *t,
+		   struct scan_typer *ty)
+{
+	d->root = t;
+	d->nreq = 0;
+	typer_note_structs(d, t);
+	/* level 0: the record itself, never null */
+	d->fr[0] = (struct ds_typer_frame){.exp = t};
+	*ty = (struct scan_typer){
+		.open = typer_open, .key = typer_key,
+		.scalar = typer_scalar, .close = typer_close, .ctx = d,
+	};
+}
+
 void ds_memo_free(struct ds_memo *m)
 {
 	for (size_t i = 0; i < m->cap; i++)

@@ -138,6 +138,37 @@ void ds_memo_free(struct ds_memo *m);
 bool ds_conforms(const struct ds_type *t, const struct scan_record *r,
 		 struct ds_memo *m);
 
+/*
+ * ds_conforms in the scan's own pass: ds_typer_init(d, t, &ty) makes ty
+ * a typer for scan_record_typed(), whose *fits is then ds_conforms' answer
+ * for t, or false where the typer does not follow the record (a map,
+ * an escaped name, a struct of more than 64 fields: ask ds_conforms).
+ * t is only read; one d per thread.
+ */
+#define DS_TYPER_DEPTH 32
+#define DS_TYPER_STRUCTS 16
+struct ds_typer_frame {
+	const struct ds_type *t;   /* the struct or array the level is in */
+	const struct ds_type *exp; /* the type of the value being read */
+	bool exp_nullable;
+	uint64_t seen;             /* struct: fields met, by index */
+	uint64_t req;              /* struct: fields that must be met */
+	size_t next;               /* struct: the field expected next */
+};
+struct ds_typer_req {
+	const struct ds_type *t;
+	uint64_t mask;
+};
+struct ds_typer {
+	const struct ds_type *root;
+	struct ds_typer_frame fr[DS_TYPER_DEPTH + 1];
+	struct ds_typer_req req[DS_TYPER_STRUCTS]; /* required fields */
+	size_t nreq;
+};
+struct scan_typer;
+void ds_typer_init(struct ds_typer *d, const struct ds_type *t,
+		   struct scan_typer *ty);
+
 /* True when type t is primitive (a partition column must be). */
 bool ds_primitive(const struct ds_type *t);
 /* True when the type is an integer or floating kind. */
