@@ -793,7 +793,7 @@ const char *cli_line_fault_typed(const struct line *ln, size_t max_line,
 				 "the limit of %zu", ln->full_len, max_line);
 		return "line_too_long";
 	}
-	if ((ty ? scan_record_typed(rec, ln->p, ln->len, &se, ty, fits)
+	if ((ty ? ty->scan(rec, ln->p, ln->len, &se, ty->ctx, fits)
 		: scan_record(rec, ln->p, ln->len, &se)) != 0) {
 		snprintf(msg, len, "invalid JSON: %s at byte %zu", se.what,
 			 se.offset + 1);

@@ -73,29 +73,16 @@ int scan_record_nested(struct scan_record *r, const char *p, size_t n,
 void scan_record_free(struct scan_record *r);
 
 /*
- * scan_record() that also asks a typer, as it validates, whether the
- * record has the caller's shape (txlog's schema): one pass over the
- * bytes for both.  A level is the number of containers around a value
- * (the record itself: 0, its members: 1).  Each hook answers false when
- * the record is not of the shape; the scan then stops asking and goes
- * on validating, and *fits says false.  The JSON answer (0 or -1 with
- * *err) is scan_record()'s, whatever the typer says.
+ * A scan that also types the record as it validates (txlog's schema
+ * check, in the same pass: lib/delta/schema.c's ds_typer makes one).
+ * scan answers as scan_record() does, and *fits whether the record had
+ * the shape (false for a line that is no JSON).
  */
 struct scan_typer {
-	/* a '{' or '[' opens as a value at level */
-	bool (*open)(void *ctx, size_t level, char kind);
-	/* the name literal (quotes included) of a member at level */
-	bool (*key)(void *ctx, size_t level, const char *lit, size_t n);
-	/* a string, number, true, false or null at level: p[0..n) */
-	bool (*scalar)(void *ctx, size_t level, const char *p, size_t n);
-	/* the container whose values were at level closes */
-	bool (*close)(void *ctx, size_t level);
+	int (*scan)(struct scan_record *r, const char *p, size_t n,
+		    struct scan_error *err, void *ctx, bool *fits);
 	void *ctx;
 };
-
-int scan_record_typed(struct scan_record *r, const char *p, size_t n,
-		      struct scan_error *err, const struct scan_typer *ty,
-		      bool *fits);
 
 
 /* Index of the first non-whitespace byte at or after i. */

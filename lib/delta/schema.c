@@ -15,6 +15,7 @@
 #include "errbuf.h"
 #include "jsonw.h"
 #include "scan.h"
+#include "scan_walk.h"
 #include "timefmt.h"
 #include "value.h"
 #include "xalloc.h"
@@ -1560,6 +1561,18 @@ static void typer_note_structs(struct ds_typer *d, const struct ds_type *t)
 	}
 }
 
+static const struct scan_hooks typer_hooks = {
+	.open = typer_open, .key = typer_key,
+	.scalar = typer_scalar, .close = typer_close,
+};
+
+/* scan_walk.h's validator with the typer's hooks inlined in it */
+static int typed_scan(struct scan_record *r, const char *p, size_t n,
+		      struct scan_error *err, void *ctx, bool *fits)
+{
+	return scan_record_with(r, p, n, err, &typer_hooks, ctx, fits);
+}
+
 void ds_typer_init(struct ds_typer *d, const struct ds_type *t,
 		   struct scan_typer *ty)
 {
@@ -1568,10 +1581,7 @@ void ds_typer_init(struct ds_typer *d, const struct ds_type *t,
 	typer_note_structs(d, t);
 	/* level 0: the record itself, never null */
 	d->fr[0] = (struct ds_typer_frame){.exp = t};
-	*ty = (struct scan_typer){
-		.open = typer_open, .key = typer_key,
-		.scalar = typer_scalar, .close = typer_close, .ctx = d,
-	};
+	*ty = (struct scan_typer){.scan = typed_scan, .ctx = d};
 }
 
 void ds_memo_free(struct ds_memo *m)
