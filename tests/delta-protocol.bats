@@ -716,6 +716,41 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	[ ! -e t/_delta_log/00000000000000000003.json ]
 }
 
+# A setting txlog reads is read as Delta writes it (Spark's toBoolean,
+# toInt, toLong) or refused: atoll took "10x" for 10, and a boolean that
+# was not "true" ("yes", "true\u0000") was taken for false, so a table its
+# owner made append-only took a delete
+@test "a table setting txlog reads that does not parse is refused, not read as something near it" {
+	mk
+	hand t 2 "$(proto 1 2)" "$(meta '"delta.appendOnly":"yes"')"
+	refused 'txlog: t: metaData configuration delta.appendOnly is "yes", not true or false; refusing' \
+		txlog delete t --where 'id = 1'
+	[ ! -e t/_delta_log/00000000000000000003.json ]
+	for c in '"delta.checkpointInterval":"10x"' '"delta.checkpointInterval":" 7"' \
+		'"delta.checkpointInterval":"1e3"' '"delta.checkpointInterval":"-5"' \
+		'"delta.checkpointInterval":"0"' '"delta.checkpointInterval":"99999999999999999999"' \
+		'"delta.appendOnly":"true\u0000"' '"delta.enableExpiredLogCleanup":"off"' \
+		'"delta.checkpoint.writeStatsAsJson":"0"' \
+		'"delta.inCommitTimestampEnablementVersion":"x"'; do
+		hand t 2 "$(proto 1 2)" "$(meta "$c")"
+		for verb in files cat log; do
+			run txlog $verb t
+			assert_failure 2
+			assert_output --partial 'txlog: t: metaData configuration delta.'
+		done
+	done
+	hand t 2 "$(proto 1 2)" "$(meta '"delta.checkpointInterval":"10x"')"
+	refused 'txlog: t: metaData configuration delta.checkpointInterval is "10x", not a positive integer; refusing' \
+		txlog log t
+	hand t 2 "$(proto 1 2)" "$(meta '"delta.inCommitTimestampEnablementVersion":"-1"')"
+	refused 'txlog: t: metaData configuration delta.inCommitTimestampEnablementVersion is "-1", not a version (an integer from 0); refusing' \
+		txlog files t
+	# what Delta writes is read, booleans in any case
+	hand t 2 "$(proto 1 2)" "$(meta '"delta.appendOnly":"False","delta.checkpointInterval":"7","delta.enableExpiredLogCleanup":"TRUE"')"
+	run txlog files t
+	assert_success
+}
+
 # A key is its meaning: "delta\u002einvariants" is delta.invariants, and
 # a writer that compared bytes would not see the invariant it must check
 @test "an escaped delta.invariants or delta.constraints key is refused like the plain one" {

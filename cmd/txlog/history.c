@@ -116,7 +116,9 @@ int64_t *txlog_commit_times_of(const struct dl_snapshot *s,
 	int64_t ict_from = INT64_MAX;
 	if (dl_config_true(s, "delta.enableInCommitTimestamps")) {
 		char *ev = dl_config(s, "delta.inCommitTimestampEnablementVersion");
-		ict_from = ev ? atoll(ev) : 0;
+		/* one that does not parse is refused at load */
+		if (!ev || !dl_setting_long(ev, &ict_from))
+			ict_from = 0;
 		free(ev);
 	}
 	int64_t *ts = xcalloc(n + 1, sizeof *ts);

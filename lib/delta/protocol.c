@@ -142,6 +142,80 @@ int dl_config_interval(const struct dl_snapshot *s, const char *key,
 	return rc;
 }
 
+bool dl_setting_long(const char *v, int64_t *out)
+{
+	int64_t n = 0;
+	if (!v || !*v)
+		return false;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9' || n > (INT64_MAX - (*v - '0')) / 10)
+			return false;
+		n = n * 10 + (*v - '0');
+	}
+	*out = n;
+	return true;
+}
+
+/* The table settings txlog reads, each by the syntax Delta gives it
+ * (Spark's toBoolean, toInt, toLong): one that does not parse is
+ * refused, never read as something near it ("10x" as 10, "yes" as
+ * not true, so that a table its owner made append-only took deletes).
+ * The retention intervals are not here: each verb that reads one says
+ * what it does when it cannot (see dl_config_interval's callers). */
+static const struct {
+	const char *key;
+	char kind; /* b: true or false, p: a positive integer, n: >= 0 */
+} settings[] = {
+	{"delta.appendOnly", 'b'},
+	{"delta.enableChangeDataFeed", 'b'},
+	{"delta.enableDeletionVectors", 'b'},
+	{"delta.enableExpiredLogCleanup", 'b'},
+	{"delta.enableInCommitTimestamps", 'b'},
+	{"delta.enableRowTracking", 'b'},
+	{"delta.enableTypeWidening", 'b'},
+	{"delta.checkpoint.writeStatsAsJson", 'b'},
+	{"delta.checkpoint.writeStatsAsStruct", 'b'},
+	{"delta.checkpointInterval", 'p'},
+	{"delta.inCommitTimestampEnablementVersion", 'n'},
+};
+
+static int check_settings(const struct dl_snapshot *s, char *err,
+			  size_t errlen)
+{
+	const char *cf, *lit;
+	size_t cn, ln, len = 0;
+	if (!scan_get(s->metadata, strlen(s->metadata), "configuration", &cf,
+		      &cn))
+		return 0;
+	for (size_t i = 0; i < sizeof settings / sizeof *settings; i++) {
+		/* by its bytes: "true\u0000x" is not true */
+		char *v = scan_get(cf, cn, settings[i].key, &lit, &ln)
+				  ? scan_strdup_lit_len(lit, ln, &len)
+				  : NULL;
+		int64_t n;
+		bool ok = !v;
+		if (v && strlen(v) == len)
+			ok = settings[i].kind == 'b'
+				     ? !strcasecmp(v, "true") ||
+					       !strcasecmp(v, "false")
+				     : dl_setting_long(v, &n) &&
+					       (settings[i].kind == 'n' || n > 0);
+		if (!ok) {
+			errbuf_set(err, errlen, "%s: metaData configuration "
+				"%s is %.*s, not %s; refusing", s->table,
+				settings[i].key, ln > 40 ? 40 : (int)ln, lit,
+				settings[i].kind == 'b' ? "true or false"
+				: settings[i].kind == 'p'
+					? "a positive integer"
+					: "a version (an integer from 0)");
+			free(v);
+			return -1;
+		}
+		free(v);
+	}
+	return 0;
+}
+
 int64_t dl_tombstone_retention_ms(const struct dl_snapshot *s)
 {
 	int64_t ms = 7LL * 86400 * 1000;
@@ -395,6 +469,8 @@ int dl_check_snapshot(const struct dl_snapshot *s, char *err,
 				return -1;
 			}
 	}
+	if (check_settings(s, err, errlen))
+		return -1;
 	/* partitionColumns name "columns by which the data should be
 	 * partitioned": a name the schema lacks has no type to read its
 	 * values by, and a struct has no partition value (a schema with

@@ -49,6 +49,9 @@ bool dl_config_true(const struct dl_snapshot *s, const char *key);
  */
 int dl_config_interval(const struct dl_snapshot *s, const char *key,
 		       int64_t *ms);
+/* A numeric table setting as Delta writes one: decimal digits only, to
+ * INT64_MAX; false for anything else ("10x", " 7", "-5", "1e3"). */
+bool dl_setting_long(const char *v, int64_t *out);
 /* How long a checkpoint keeps remove tombstones, in ms: the table's
  * delta.deletedFileRetentionDuration, 1 week without one, and every
  * tombstone (INT64_MAX) when it cannot be read. */
@@ -58,7 +61,8 @@ int64_t dl_tombstone_retention_ms(const struct dl_snapshot *s);
 bool dl_widening_allowed(const char *from, const char *to);
 
 /* The checks every load makes: what a reader must understand (features,
- * column mapping mode, a readable schema, allowed type changes). */
+ * column mapping mode, a readable schema, allowed type changes, the
+ * table settings txlog reads in the syntax Delta gives them). */
 int dl_check_snapshot(const struct dl_snapshot *s, char *err,
 		      size_t errlen);
 /* Every live file has a partition value for each partition column and

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include "delta/paths.h"
+#include "delta/protocol.h"
 #include "errbuf.h"
 #include "scan.h"
 #include "value.h"
@@ -343,8 +344,10 @@ static void set_metadata(struct dl_snapshot *s, const char *v, size_t vn)
 	size_t cn;
 	if (scan_get(v, vn, "configuration", &cf, &cn)) {
 		char *ci = scan_get_str(cf, cn, "delta.checkpointInterval");
-		if (ci && atoll(ci) > 0)
-			s->checkpoint_every = atoll(ci);
+		int64_t n;
+		/* one that does not parse is refused at load */
+		if (dl_setting_long(ci, &n) && n > 0)
+			s->checkpoint_every = n;
 		free(ci);
 	}
 	ds_free(s->schema);
