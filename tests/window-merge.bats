@@ -155,6 +155,23 @@ shards() {
 	window merge a | cmp - <(window -g .g -t .t --tumble 1m --agg '_shard=count()' in)
 }
 
+# a pane index is a uint64: past it strtoull gave 2^64-1, and two panes
+# of a crafted shard output (2^64 and 2^64+1) merged as if one number
+@test "window merge refuses a pane index past 2^64-1 with its file and line, never taken for 2^64-1" {
+	shards 1
+	sed '2s/"index":0/"index":18446744073709551616/' s0 > big
+	refused "window: big:2: not a window result: a .pane.index past 2^64-1" \
+		window merge big
+	sed '1s/"index":0/"index":1000000000000000000000000000000/' s0 > huge
+	refused "window: huge:1: not a window result: a .pane.index past 2^64-1" \
+		window merge huge
+	# 2^64-1 itself is a pane index
+	sed '1s/"index":0/"index":18446744073709551615/' s0 > max
+	run window merge max
+	assert_success
+	assert_line -n 0 --partial '"index":18446744073709551615,'
+}
+
 @test "window merge writes no _shard line, and a stopped shard writes none" {
 	shards 3
 	run window merge s0 s1 s2

@@ -325,13 +325,23 @@ static void take(const struct line *ln, const char *name)
 	const char *v = member(&m.index, ln, name, "no .pane.index", &len);
 	char *e;
 	char num[24];
-	if (len == 0 || len >= sizeof num || *v < '0' || *v > '9')
+	if (len == 0 || *v < '0' || *v > '9')
+		not_pane(ln, name, "no .pane.index");
+	/* past 2^64-1 strtoull would give 2^64-1: two panes of a crafted
+	 * or damaged shard output taken for one, or sorted by a number
+	 * neither has */
+	if (len >= sizeof num && strspn(v, "0123456789") >= len)
+		not_pane(ln, name, "a .pane.index past 2^64-1");
+	if (len >= sizeof num)
 		not_pane(ln, name, "no .pane.index");
 	memcpy(num, v, len);
 	num[len] = '\0';
+	errno = 0;
 	pn.index = strtoull(num, &e, 10);
 	if (*e)
 		not_pane(ln, name, "no .pane.index");
+	if (errno)
+		not_pane(ln, name, "a .pane.index past 2^64-1");
 	pn.off = m.all.len;
 	pn.len = ln->len;
 	const char *why;
