@@ -731,7 +731,9 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 		'"delta.checkpointInterval":"0"' '"delta.checkpointInterval":"99999999999999999999"' \
 		'"delta.appendOnly":"true\u0000"' '"delta.enableExpiredLogCleanup":"off"' \
 		'"delta.checkpoint.writeStatsAsJson":"0"' \
-		'"delta.inCommitTimestampEnablementVersion":"x"'; do
+		'"delta.inCommitTimestampEnablementVersion":"x"' \
+		'"delta.logRetentionDuration":"interval 7 days\u0000x"' \
+		'"delta.columnMapping.mode":"none\u0000"'; do
 		hand t 2 "$(proto 1 2)" "$(meta "$c")"
 		for verb in files cat log; do
 			run txlog $verb t

@@ -160,11 +160,13 @@ bool dl_setting_long(const char *v, int64_t *out)
  * (Spark's toBoolean, toInt, toLong): one that does not parse is
  * refused, never read as something near it ("10x" as 10, "yes" as
  * not true, so that a table its owner made append-only took deletes).
- * The retention intervals are not here: each verb that reads one says
- * what it does when it cannot (see dl_config_interval's callers). */
+ * The retention intervals are here only for a \u0000, which would cut
+ * the C string short: each verb that reads one says what it does when
+ * it cannot parse it (see dl_config_interval's callers). */
 static const struct {
 	const char *key;
-	char kind; /* b: true or false, p: a positive integer, n: >= 0 */
+	char kind; /* b: true or false, p: a positive integer, n: >= 0,
+		    * s: any string without a \u0000 to cut it short */
 } settings[] = {
 	{"delta.appendOnly", 'b'},
 	{"delta.enableChangeDataFeed", 'b'},
@@ -177,6 +179,9 @@ static const struct {
 	{"delta.checkpoint.writeStatsAsStruct", 'b'},
 	{"delta.checkpointInterval", 'p'},
 	{"delta.inCommitTimestampEnablementVersion", 'n'},
+	{"delta.columnMapping.mode", 's'},
+	{"delta.deletedFileRetentionDuration", 's'},
+	{"delta.logRetentionDuration", 's'},
 };
 
 static int check_settings(const struct dl_snapshot *s, char *err,
@@ -195,19 +200,21 @@ static int check_settings(const struct dl_snapshot *s, char *err,
 		int64_t n;
 		bool ok = !v;
 		if (v && strlen(v) == len)
-			ok = settings[i].kind == 'b'
-				     ? !strcasecmp(v, "true") ||
-					       !strcasecmp(v, "false")
-				     : dl_setting_long(v, &n) &&
-					       (settings[i].kind == 'n' || n > 0);
+			ok = settings[i].kind == 's' ||
+			     (settings[i].kind == 'b'
+				      ? !strcasecmp(v, "true") ||
+						!strcasecmp(v, "false")
+				      : dl_setting_long(v, &n) &&
+						(settings[i].kind == 'n' || n > 0));
 		if (!ok) {
 			errbuf_set(err, errlen, "%s: metaData configuration "
 				"%s is %.*s, not %s; refusing", s->table,
 				settings[i].key, ln > 40 ? 40 : (int)ln, lit,
 				settings[i].kind == 'b' ? "true or false"
-				: settings[i].kind == 'p'
-					? "a positive integer"
-					: "a version (an integer from 0)");
+				: settings[i].kind == 'p' ? "a positive integer"
+				: settings[i].kind == 'n'
+					? "a version (an integer from 0)"
+					: "a string without \\u0000");
 			free(v);
 			return -1;
 		}
