@@ -26,25 +26,50 @@ else
 page=$1
 # Literal displays, unescaped from mdoc: \e is a backslash, \(dq a
 # quote, \& nothing.  Blocks are separated by a line "@@END@@".
+# A command line (not continued) whose comment says what it prints is
+# held to it: "CMD  # nothing ..." must write nothing on standard output,
+# "CMD  # {...}" (or "[...]", an optional " again" after it) exactly that
+# line; any other comment is prose.
 awk '
+	function q(s) { gsub(/\047/, "\047\\\047\047", s); return "\047" s "\047" }
 	/^\.Sh / { ex = ($0 == ".Sh EXAMPLES"); next }
-	/^\.Bd -literal/ { inb = ex; next }
+	/^\.Bd -literal/ { inb = ex; cont = 0; next }
 	/^\.Ed/ { if (inb) print "@@END@@"; inb = 0; next }
 	inb {
 		gsub(/\\\(dq/, "\"");
 		gsub(/\\&/, "");
 		gsub(/\\e/, "\\");
+		was = cont
+		cont = /\\$/
+		if (!was && !cont && match($0, / +# /)) {
+			cmd = substr($0, 1, RSTART - 1)
+			say = substr($0, RSTART + RLENGTH)
+			fail = "{ echo " q("line " NR ": not what its comment says: " say) " >&2; exit 1; }"
+			if (say ~ /^nothing/) {
+				print "{ " cmd "; } > .said; cat .said; test ! -s .said || " fail
+				next
+			}
+			if (say ~ /^[[{]/) {
+				sub(/ again$/, "", say)
+				print "{ " cmd "; } > .said; cat .said; printf \047%s\\n\047 " q(say) " | cmp -s - .said || " fail
+				next
+			}
+		}
 		print
 	}
 '  "$page" > "$dir/blocks"
 fi
+# Under bash when there is one, with pipefail: a failing first stage of
+# "txlog changes ... | jq" would otherwise pass as jq's success.
+run="sh -e"
+command -v bash > /dev/null && run="bash -e -o pipefail"
 n=0 status=0
 cd "$dir" || exit 2
 : > block
 while IFS= read -r line; do
 	if [ "$line" = "@@END@@" ]; then
 		n=$((n + 1))
-		if sh -e block > out 2>&1 </dev/null; then
+		if $run block > out 2>&1 </dev/null; then
 			echo "ok $n"
 		else
 			echo "FAILED example $n of $page:"

@@ -27,6 +27,32 @@ pages() {
 	done
 }
 
+# The checker itself: a comment that says what a line prints is held
+# to it, and a pipeline whose first stage fails is no example that runs
+# (sh -e looked at the last stage only).
+@test "man-examples.sh fails an example that prints other than its comment says, or whose pipeline fails early" {
+	cd "$BATS_TEST_TMPDIR"
+	page() {
+		printf '.Sh EXAMPLES\n.Bd -literal -offset indent\n%s\n.Ed\n' "$1" > p.1
+		run sh "$BATS_TEST_DIRNAME/man-examples.sh" p.1
+	}
+	page 'echo \(dq{\e\(dqid\e\(dq:3}\(dq   # {"id":3}'
+	assert_success
+	page 'echo \(dq{\e\(dqid\e\(dq:4}\(dq   # {"id":3} again'
+	assert_failure
+	assert_output --partial 'line 3: not what its comment says: {"id":3} again'
+	page 'echo "x" >&2   # nothing (stderr only)'
+	assert_success
+	page 'echo x   # nothing'
+	assert_failure
+	assert_output --partial 'line 3: not what its comment says: nothing'
+	page 'echo x   # prose, not checked'
+	assert_success
+	command -v bash > /dev/null || skip "no bash for pipefail"
+	page 'false | cat'
+	assert_failure
+}
+
 @test "every page documents exit status and examples" {
 	for page in $(pages); do
 		case $page in *.7) continue ;; esac
