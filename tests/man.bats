@@ -168,3 +168,10 @@ verbs() {
 	assert_output --partial '(--dry-run lists files only)'
 	refute_output --partial '(-dry-run'
 }
+
+# mdoc reads an argument that starts with a quote as a quoted group:
+# .Ql "records_out":0 rendered as 'records_out :0'; \&" keeps the quote
+@test "no macro argument opens a quoted group that text runs on from (write \\&\" for a literal quote)" {
+	run grep -nE '^\.[A-Z][a-z].* "[^"]*"[^ ]' $(pages)
+	assert_output ''
+}
