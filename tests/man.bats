@@ -175,3 +175,11 @@ verbs() {
 	run grep -nE '^\.[A-Z][a-z].* "[^"]*"[^ ]' $(pages)
 	assert_output ''
 }
+
+# .Ql, .Dq and the like enclose the rest of their line: a No after them
+# does not close them, so .Pq Ql gap No in Fl Fl stats printed
+# "('gap in --stats')"; .Po, the word on a line of its own, .Pc does
+@test "no quote macro runs on past a No meant to end it" {
+	run grep -nE '(^\.| )(Ql|Dq|Sq|Qq|Aq|Bq) .* No ' $(pages)
+	assert_output ''
+}
