@@ -330,10 +330,10 @@ static void take(const struct line *ln, const char *name)
 	/* past 2^64-1 strtoull would give 2^64-1: two panes of a crafted
 	 * or damaged shard output taken for one, or sorted by a number
 	 * neither has */
-	if (len >= sizeof num && strspn(v, "0123456789") >= len)
-		not_pane(ln, name, "a .pane.index past 2^64-1");
 	if (len >= sizeof num)
-		not_pane(ln, name, "no .pane.index");
+		not_pane(ln, name, strspn(v, "0123456789") >= len
+					   ? "a .pane.index past 2^64-1"
+					   : "no .pane.index");
 	memcpy(num, v, len);
 	num[len] = '\0';
 	errno = 0;
