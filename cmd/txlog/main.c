@@ -37,7 +37,7 @@ static const struct cli_verb verbs[] = {
 	 "Add records in one commit",
 	 EX_INIT "  printf '{\"id\":1}\\n' | txlog append orders --txn load:1\n"
 	 "  printf '{\"id\":1}\\n' | txlog append orders --txn load:1\n"},
-	{"overwrite", "overwrite TABLE [--where 'COL = VALUE']... "
+	{"overwrite", "overwrite TABLE [--where EXPR]... "
 		      "[--txn APP:VERSION] [--merge-schema] [FILE]...",
 	 "where txn merge-schema level threads checkpoint-interval max-line "
 	 "stats",
