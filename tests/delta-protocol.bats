@@ -239,6 +239,28 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	[ ! -e t/_delta_log/00000000000000001001.json ]
 }
 
+# verify read the hint's path with atoll: a path naming a commit file
+# ("...01.json"), "1" or "../x" passed as long as its number matched and
+# a file was there; loads ignore such a hint, other readers would open it
+@test "verify calls a _last_checkpoint that names no checkpoint file damage" {
+	mk
+	txlog checkpoint t
+	cp t/_delta_log/_last_checkpoint hint
+	for p in 00000000000000000001.json 1 ../_delta_log/00000000000000000001.json; do
+		jq -c --arg p "$p" '.v2Checkpoint.path = $p' hint > t/_delta_log/_last_checkpoint
+		touch t/_delta_log/1
+		run txlog verify t
+		assert_failure 1
+		assert_output "txlog: t: _delta_log/_last_checkpoint names $p, which is not a V2 checkpoint's name (NNNNNNNNNNNNNNNNNNNN.checkpoint.UUID.json)"
+		run sh -c 'txlog cat t | wc -l'
+		assert_output 1
+	done
+	rm t/_delta_log/1
+	cp hint t/_delta_log/_last_checkpoint
+	run txlog verify t
+	assert_success
+}
+
 # "A checkpoint contains the complete replay of all actions, up to and
 # including the checkpointed table version"
 @test "verify compares a checkpoint with the commits it replaces" {

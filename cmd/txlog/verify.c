@@ -264,7 +264,20 @@ static void check_log_folder(void)
 			if (scan_get(ln.p, ln.len, "v2Checkpoint", &v2, &v2n))
 				name = scan_get_str(v2, v2n, "path");
 		}
-		if (name && atoll(name) != v)
+		size_t nl = name ? strlen(name) : 0;
+		/* a name no checkpoint has (a commit's, "1", "../x"): the
+		 * load ignores the hint and lists the log, where another
+		 * reader would open that file as the checkpoint */
+		if (name && (strchr(name, '/') || nl < 33 ||
+			     strspn(name, "0123456789") != 20 ||
+			     strncmp(name + 20, ".checkpoint.", 12) != 0 ||
+			     (strcmp(name + nl - 5, ".json") != 0 &&
+			      strcmp(name + nl - 8, ".parquet") != 0)))
+			problem("%s: _delta_log/_last_checkpoint names %s, "
+				"which is not a V2 checkpoint's name "
+				"(NNNNNNNNNNNNNNNNNNNN.checkpoint.UUID.json)",
+				opt.table, name);
+		else if (name && atoll(name) != v)
 			problem("%s: _delta_log/_last_checkpoint says version "
 				"%lld but names %s (readers use the checkpoint's "
 				"own version)", opt.table, (long long)v, name);
