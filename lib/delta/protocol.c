@@ -199,22 +199,20 @@ static int check_settings(const struct dl_snapshot *s, char *err,
 				  : NULL;
 		int64_t n;
 		bool ok = !v;
-		if (v && strlen(v) == len)
-			ok = settings[i].kind == 's' ||
-			     (settings[i].kind == 'b'
-				      ? !strcasecmp(v, "true") ||
-						!strcasecmp(v, "false")
-				      : dl_setting_long(v, &n) &&
-						(settings[i].kind == 'n' || n > 0));
+		char kind = settings[i].kind;
+		if (v && strlen(v) == len && kind == 'b')
+			ok = !strcasecmp(v, "true") || !strcasecmp(v, "false");
+		else if (v && strlen(v) == len)
+			ok = kind == 's' || (dl_setting_long(v, &n) &&
+					     (kind == 'n' || n > 0));
 		if (!ok) {
 			errbuf_set(err, errlen, "%s: metaData configuration "
 				"%s is %.*s, not %s; refusing", s->table,
 				settings[i].key, ln > 40 ? 40 : (int)ln, lit,
-				settings[i].kind == 'b' ? "true or false"
-				: settings[i].kind == 'p' ? "a positive integer"
-				: settings[i].kind == 'n'
-					? "a version (an integer from 0)"
-					: "a string without \\u0000");
+				kind == 'b'   ? "true or false"
+				: kind == 'p' ? "a positive integer"
+				: kind == 'n' ? "a version (an integer from 0)"
+					      : "a string without \\u0000");
 			free(v);
 			return -1;
 		}
