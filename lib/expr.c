@@ -5,6 +5,8 @@
  * per record jq_start + jq_next until an invalid jv; every jv consumed
  * exactly once.  Results are dumped to compact JSON text in e->out.
  */
+#define _XOPEN_SOURCE 700 /* strptime, as libjq calls it (exact_date) */
+
 #include "expr.h"
 
 #include <dlfcn.h>
@@ -24,6 +26,7 @@
 #include "decimal.h"
 #include "decmath.h"
 #include "scan.h"
+#include "timefmt.h"
 #include "value.h"
 #include "xalloc.h"
 
@@ -870,6 +873,11 @@ static const struct {
  * -0.5 is 1970-01-01T00:00:00.5, a second late.  They are answered as
  * the math is (exact_broken_down), and strftime, strflocaltime, todate
  * and todateiso8601, which call them inside libjq, are given them.
+ * strptime and mktime (and fromdate, fromdateiso8601: strptime | mktime)
+ * are libjq's own but checked (exact_date): an offset or a zone name
+ * strptime read and libjq's broken-down time drops, and fields mktime
+ * would carry into the next one (2023-02-29, a second 60) or truncate,
+ * are refused rather than read as another instant.
  */
 static const char time_defs[] =
 	"def _idem_gmtime: gmtime; "
@@ -885,14 +893,23 @@ static const char time_defs[] =
 	"def strflocaltime(f): if type == \"number\" then localtime | "
 	"_idem_strflocaltime(f) else _idem_strflocaltime(f) end; "
 	"def todate: strftime(\"%Y-%m-%dT%H:%M:%SZ\"); "
-	"def todateiso8601: strftime(\"%Y-%m-%dT%H:%M:%SZ\"); ";
+	"def todateiso8601: strftime(\"%Y-%m-%dT%H:%M:%SZ\"); "
+	"def _idem_strptime(f): strptime(f); "
+	"def strptime(f): f as $f | [\"idem:math\", \"strptime\", ., $f, "
+	"_idem_strptime($f)] | debug | _input; "
+	"def _idem_mktime: mktime; "
+	"def mktime: [\"idem:math\", \"mktime\", ., _idem_mktime] | debug | "
+	"_input; "
+	"def fromdateiso8601: strptime(\"%Y-%m-%dT%H:%M:%SZ\") | mktime; "
+	"def fromdate: fromdateiso8601; ";
 
 /* The definitions of the math functions program src names, one line. */
 static void math_defs(struct buf *b, const char *src)
 {
 	static const char *const time_words[] = {
 		"gmtime", "localtime", "strftime", "strflocaltime", "todate",
-		"todateiso8601"};
+		"todateiso8601", "strptime", "mktime", "fromdate",
+		"fromdateiso8601"};
 	for (size_t i = 0; i < sizeof time_words / sizeof *time_words; i++)
 		if (has_word(src, time_words[i])) {
 			buf_adds(b, time_defs);
@@ -1158,6 +1175,200 @@ static jv exact_broken_down(struct expr *e, const char *call,
 	return r;
 }
 
+/* x's JSON text for a message, cut to fit one. */
+static void date_text(jv x, char *out, size_t cap)
+{
+	jv s = jv_dump_string(x, 0);
+	const char *t = jv_string_value(s);
+	size_t n = strlen(t);
+	if (n < cap)
+		memcpy(out, t, n + 1);
+	else
+		snprintf(out, cap, "%.*s...", (int)(cap - 4), t);
+	jv_free(s);
+}
+
+/* The zone names a %Z may read without moving the time: UTC's. */
+static bool utc_name(const char *w, size_t n)
+{
+	static const char *const names[] = {"UTC", "GMT", "UT", "Z"};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (strlen(names[i]) == n && !strncasecmp(w, names[i], n))
+			return true;
+	return false;
+}
+
+/*
+ * strptime(f) of s (libjq's answer r): r, unless s held what r cannot
+ * say.  libjq's broken-down time is UTC and has no offset: glibc's
+ * strptime reads a %z offset into tm_gmtoff, which libjq drops, and
+ * skips a %Z name without reading it, so "13:55:36 -0700" and "... PST"
+ * would be read 7 or 8 hours off by mktime.  strptime is run again here
+ * as libjq ran it, to see them.
+ */
+static jv exact_strptime(struct expr *e, jv s, jv f, jv r)
+{
+	char call[160], st[96], ft[48];
+	if (jv_get_kind(s) != JV_KIND_STRING ||
+	    jv_get_kind(f) != JV_KIND_STRING ||
+	    jv_get_kind(r) != JV_KIND_ARRAY) {
+		jv_free(s);
+		jv_free(f);
+		return r;
+	}
+	const char *in = jv_string_value(s), *fmt = jv_string_value(f);
+	date_text(jv_copy(s), st, sizeof st);
+	date_text(jv_copy(f), ft, sizeof ft);
+	snprintf(call, sizeof call, "%s | strptime(%s)", st, ft);
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	const char *why = NULL;
+	char what[64];
+	if (strptime(in, fmt, &tm) && tm.tm_gmtoff != 0) {
+		long off = tm.tm_gmtoff < 0 ? -tm.tm_gmtoff : tm.tm_gmtoff;
+		snprintf(what, sizeof what, "the offset %c%02ld:%02ld",
+			 tm.tm_gmtoff < 0 ? '-' : '+', off / 3600,
+			 off / 60 % 60);
+		why = what;
+	}
+	/* each %Z: where its name starts is where the format before it
+	 * ends */
+	for (size_t i = 0; !why && fmt[i]; i++) {
+		if (fmt[i] != '%' || !fmt[i + 1])
+			continue;
+		if (fmt[++i] != 'Z')
+			continue;
+		char *head = xmalloc(i);
+		memcpy(head, fmt, i - 1);
+		head[i - 1] = '\0';
+		memset(&tm, 0, sizeof tm);
+		const char *w = strptime(in, head, &tm);
+		free(head);
+		if (!w)
+			continue;
+		while (*w == ' ' || (*w >= '\t' && *w <= '\r'))
+			w++;
+		size_t n = 0;
+		while (w[n] && w[n] != ' ' && !(w[n] >= '\t' && w[n] <= '\r'))
+			n++;
+		if (n && !utc_name(w, n)) {
+			snprintf(what, sizeof what, "the zone name %.*s",
+				 (int)(n < 32 ? n : 32), w);
+			why = what;
+		}
+	}
+	jv_free(s);
+	jv_free(f);
+	if (!why)
+		return r;
+	jv_free(r);
+	return math_fail(e, "%s read %s, which libjq's broken-down time "
+			 "(UTC fields, no offset) drops: mktime would take the "
+			 "time as UTC, another instant (idem reads an RFC 3339 "
+			 "string at its offset itself: give it as it is)",
+			 call, why);
+}
+
+/*
+ * mktime of x (libjq's answer r): r, when x's first six fields name a
+ * time exactly as they are.  libjq takes each field toward zero (7.3
+ * seconds, as gmtime gives them, are 7) and timegm carries any field
+ * past its range into the next (2023-02-29 is March 1st, a leap second
+ * :60 the next minute's :00, a day 0 the month before's last): another
+ * instant, said by nothing.
+ */
+static jv exact_mktime(struct expr *e, jv x, jv r)
+{
+	static const char *const names[6] = {"year", "month", "day", "hour",
+					     "minute", "second"};
+	char call[160], xt[140];
+	double fv[6];
+	if (jv_get_kind(x) != JV_KIND_ARRAY ||
+	    jv_array_length(jv_copy(x)) < 6 ||
+	    jv_get_kind(r) != JV_KIND_NUMBER) {
+		jv_free(x);
+		return r;
+	}
+	for (int i = 0; i < 6; i++) {
+		jv a = jv_array_get(jv_copy(x), i);
+		bool num = jv_get_kind(a) == JV_KIND_NUMBER;
+		fv[i] = num ? jv_number_value(a) : 0;
+		jv_free(a);
+		if (!num) {
+			jv_free(x);
+			return r; /* jq's own */
+		}
+	}
+	date_text(x, xt, sizeof xt);
+	snprintf(call, sizeof call, "%s | mktime", xt);
+	for (int i = 0; i < 6; i++)
+		if (!isfinite(fv[i]) || fv[i] != floor(fv[i]) ||
+		    fabs(fv[i]) > 1e8) {
+			char ft[40];
+			date_text(jv_number(fv[i]), ft, sizeof ft);
+			jv_free(r);
+			return math_fail(e, "%s: its %s %s is not a whole number "
+					 "in range, which libjq would take "
+					 "toward zero: another instant "
+					 "(floor it first)", call, names[i],
+					 ft);
+		}
+	int64_t y = (int64_t)fv[0];
+	int64_t v[6];
+	for (int i = 0; i < 6; i++)
+		v[i] = (int64_t)fv[i];
+	int64_t days_in = 0;
+	if (v[1] >= 0 && v[1] <= 11)
+		days_in = (v[1] == 11 ? time_days_from_civil(y + 1, 1, 1)
+				      : time_days_from_civil(y, (int)v[1] + 2,
+							     1)) -
+			  time_days_from_civil(y, (int)v[1] + 1, 1);
+	const int64_t lo[6] = {INT64_MIN, 0, 1, 0, 0, 0};
+	const int64_t hi[6] = {INT64_MAX, 11, days_in, 23, 59, 59};
+	for (int i = 1; i < 6; i++)
+		if (v[i] < lo[i] || v[i] > hi[i]) {
+			jv_free(r);
+			if (i == 5 && v[i] == 60)
+				return math_fail(e, "%s: a second 60 (a leap "
+						 "second) has no epoch second "
+						 "of its own: libjq would give "
+						 "the next minute's :00",
+						 call);
+			return math_fail(e, "%s: %s %lld is outside %lld to "
+					 "%lld, which libjq would carry into "
+					 "the next field: another instant",
+					 call, names[i],
+					 (long long)v[i], (long long)lo[i],
+					 (long long)hi[i]);
+		}
+	int64_t t = time_days_from_civil(y, (int)v[1] + 1, (int)v[2]) *
+			    86400 +
+		    v[3] * 3600 + v[4] * 60 + v[5];
+	if ((double)t != jv_number_value(r) || t > (1LL << 53) ||
+	    t < -(1LL << 53)) {
+		jv_free(r);
+		return math_fail(e, "%s is %lld seconds, which libjq does not "
+				 "give", call, (long long)t);
+	}
+	return r;
+}
+
+/* ["idem:math", "strptime", s, f, r] or ["idem:math", "mktime", x, r] */
+static jv exact_date(struct expr *e, jv v)
+{
+	jv name = jv_array_get(jv_copy(v), 1);
+	bool mk = !strcmp(jv_string_value(name), "mktime");
+	jv_free(name);
+	if (mk) {
+		jv x = jv_array_get(jv_copy(v), 2);
+		jv r = jv_array_get(v, 3);
+		return exact_mktime(e, x, r);
+	}
+	jv s = jv_array_get(jv_copy(v), 2), f = jv_array_get(jv_copy(v), 3);
+	jv r = jv_array_get(v, 4);
+	return exact_strptime(e, s, f, r);
+}
+
 static jv exact_math(struct expr *e, jv v)
 {
 	int argc = jv_array_length(jv_copy(v)) - 3;
@@ -1165,6 +1376,8 @@ static jv exact_math(struct expr *e, jv v)
 	char f[16];
 	snprintf(f, sizeof f, "%s", jv_string_value(jname));
 	jv_free(jname);
+	if (!strcmp(f, "strptime") || !strcmp(f, "mktime"))
+		return exact_date(e, v);
 	jv r = jv_array_get(jv_copy(v), argc + 2);
 	double x[3] = {0, 0, 0};
 	struct dec d[3];

@@ -1,0 +1,209 @@
+#!/usr/bin/env bats
+# One meaning for a time and a number across the tools: a table of
+# spellings run through every tool that reads an event time (window,
+# watermark, partition, dedup --ttl) or keys by value (dedup -k, window
+# -g, partition -k, reconcile -k), directly and through the jq date
+# functions a program may use to read them (strptime, mktime, fromdate),
+# which must name the same instant or refuse the record (idem(7),
+# Values, Time and the math of jq programs).
+
+load helpers
+
+# Nine spellings of 2024-01-01T08:10:00Z.
+one_instant() {
+	cat <<-'E'
+	2024-01-01T08:10:00Z
+	2024-01-01t08:10:00z
+	2024-01-01 08:10:00Z
+	2024-01-01T08:10:00+00:00
+	2024-01-01T08:10:00-00:00
+	2024-01-01T22:10:00+14:00
+	2023-12-31T20:10:00-12:00
+	2024-01-01T08:10:00.0000000000Z
+	\u0032024-01-01T10:10:00.000+02:00
+	E
+}
+
+# Strings that are no RFC 3339 time, each with why an event time is
+# refused.
+no_instant() {
+	cat <<-'E'
+	2024-01-01T08:10:00+24:00	time zone offset out of range
+	2024-01-01T08:10:00+99:99	time zone offset out of range
+	2024-01-01T08:10Z	not an RFC 3339 time
+	2024-01-01T08:10:00	missing time zone (Z or +HH:MM)
+	2023-02-29T08:10:00Z	day out of range
+	10000-01-01T00:00:00Z	not an RFC 3339 time
+	2024-01-01T08:10:00+0000	not an RFC 3339 time
+	2024-01-01T08:10:00,5Z	not an RFC 3339 time
+	E
+}
+
+rec() { printf '{"id":%s,"t":"%s"}\n' "$1" "$2"; }
+
+# the event time each tool read, as the instant it names
+event_times() { # FILE EXPR
+	watermark -t "$2" --delay 0s --emit "$1" | grep _watermark
+	window --tumble 1m -t "$2" --agg 'n=count()' "$1" | jq -r .window.start
+	partition -n 2 -g .id -t "$2" "$1" | grep -c _watermark
+	dedup -k .id -t "$2" --ttl 1h "$1" | wc -l
+}
+
+@test "every spelling of one instant is that instant as an event time, in every tool, directly and through a jq program" {
+	while IFS= read -r s; do
+		rec 1 "$s" > in
+		run event_times in .t
+		assert_success
+		assert_output - <<-'E'
+		{"_watermark":"2024-01-01T08:10:00Z"}
+		2024-01-01T08:10:00Z
+		2
+		1
+		E
+		run event_times in '.t | ascii_downcase'
+		assert_output --partial '{"_watermark":"2024-01-01T08:10:00Z"}'
+	done < <(one_instant)
+}
+
+@test "a string that is no time is refused as an event time by every tool with one reason, and is a key of its own" {
+	while IFS=$'\t' read -r s why; do
+		rec 1 "$s" > in
+		for tool in "watermark -t .t --delay 0s" "window --tumble 1m -t .t --agg n=count()" "partition -n 2 -g .id -t .t" "dedup -t .t --ttl 1h"; do
+			run $tool in
+			assert_failure 2
+			assert_output "${tool%% *}: in:1: event time .t: $why"
+		done
+	done < <(no_instant)
+	i=0
+	{ one_instant; no_instant | cut -f1; } | while IFS= read -r s; do rec $((i += 1)) "$s"; done > keys
+	run sh -c 'dedup -k .t keys 2>/dev/null | jq -r .id | paste -sd" "'
+	assert_output '1 10 11 12 13 14 15 16 17'
+	run sh -c 'window --tumble 1h -t "\"2024-01-01T00:00:00Z\"" -g .t --agg "n=count()" keys | jq -r .n | paste -sd" "'
+	assert_output '9 1 1 1 1 1 1 1 1'
+	run sh -c 'partition -n 5 -k .t keys | head -9 | cut -f1 | sort -u | wc -l'
+	assert_output 1
+	# reconcile: one row each side, keyed and fingerprinted as instants
+	one_instant | while IFS= read -r s; do printf '{"t":"%s"}\n' "$s"; done > spelled
+	for k in $(seq 2 9); do
+		run reconcile -k .t <(head -1 spelled) <(sed -n ${k}p spelled)
+		assert_success
+	done
+	run reconcile -k .t <(head -1 spelled) <(rec 1 2024-01-01T08:10:00.000000001Z | jq -c '{t}')
+	assert_failure 1
+}
+
+@test "one number spelled nine ways is one key in every tool; its neighbours are others" {
+	for n in 1 1.0 1e0 10E-1 0.1e1 100e-2 1.000000000000000000000000000000000000000000 1E+0 100000000000000000000000000000000000000000e-41; do
+		printf '{"n":%s,"t":0}\n' "$n"
+	done > ones
+	printf '{"n":%s,"t":0}\n' 123456789012345678901234567890 123456789012345678901234567891 1e400 1e-400 0 -0 0.0 -0E-5 > others
+	cat ones others > all
+	run sh -c 'dedup -k .n all 2>/dev/null | cut -d, -f1 | paste -sd" "'
+	assert_output '{"n":1 {"n":123456789012345678901234567890 {"n":123456789012345678901234567891 {"n":1e400 {"n":1e-400 {"n":0'
+	run sh -c 'dedup -k .n all 2>/dev/null | wc -l'
+	assert_output 6
+	run sh -c 'window --tumble 1h -t .t -g .n --agg "n=count()" all | jq -r .n | paste -sd" "'
+	assert_output '4 1 9 1 1 1'
+	run sh -c 'partition -n 7 -k .n ones | cut -f1 | sort -u | wc -l'
+	assert_output 1
+	for k in $(seq 2 9); do
+		run reconcile -k .n <(head -1 ones) <(sed -n ${k}p ones)
+		assert_success
+	done
+}
+
+# strptime | mktime and fromdate in every tool that reads a program
+through_jq() { # EXPR FILE: each tool's answer, one line each
+	watermark -t "$1" --delay 0s --emit "$2" 2>&1 | grep -v '"t"'
+	window --tumble 1m -t "$1" --agg 'n=count()' "$2" 2>&1 | jq -Rr '(fromjson? | .window.start) // .'
+	dedup -k "$1" "$2" 2>&1 >/dev/null || :
+	partition -n 2 -k "$1" "$2" 2>&1 >/dev/null || :
+}
+
+@test "strptime with an offset gives the instant or refuses it, the same in every tool: libjq drops %z and %Z" {
+	echo '{"t":"10/Oct/2000:13:55:36 -0700"}' > in
+	p='.t | strptime("%d/%b/%Y:%H:%M:%S %z") | mktime'
+	run through_jq "$p" in
+	assert_output - <<-'E'
+	watermark: in:1: event time .t | strptime("%d/%b/%Y:%H:%M:%S %z") | mktime: "10/Oct/2000:13:55:36 -0700" | strptime("%d/%b/%Y:%H:%M:%S %z") read the offset -07:00, which libjq's broken-down time (UTC fields, no offset) drops: mktime would take the time as UTC, another instant (idem reads an RFC 3339 string at its offset itself: give it as it is)
+	window: in:1: event time .t | strptime("%d/%b/%Y:%H:%M:%S %z") | mktime: "10/Oct/2000:13:55:36 -0700" | strptime("%d/%b/%Y:%H:%M:%S %z") read the offset -07:00, which libjq's broken-down time (UTC fields, no offset) drops: mktime would take the time as UTC, another instant (idem reads an RFC 3339 string at its offset itself: give it as it is)
+	dedup: in:1: key .t | strptime("%d/%b/%Y:%H:%M:%S %z") | mktime: "10/Oct/2000:13:55:36 -0700" | strptime("%d/%b/%Y:%H:%M:%S %z") read the offset -07:00, which libjq's broken-down time (UTC fields, no offset) drops: mktime would take the time as UTC, another instant (idem reads an RFC 3339 string at its offset itself: give it as it is)
+	partition: in:1: key .t | strptime("%d/%b/%Y:%H:%M:%S %z") | mktime: "10/Oct/2000:13:55:36 -0700" | strptime("%d/%b/%Y:%H:%M:%S %z") read the offset -07:00, which libjq's broken-down time (UTC fields, no offset) drops: mktime would take the time as UTC, another instant (idem reads an RFC 3339 string at its offset itself: give it as it is)
+	E
+	run jq -c "$p" in
+	assert_output 971186136 # libjq alone: 13:55:36Z, 7 hours early
+	# at +0000 (or Z) nothing is dropped: libjq's answer stands
+	echo '{"t":"10/Oct/2000:13:55:36 +0000"}' > utc
+	run through_jq "$p" utc
+	assert_output - <<-'E'
+	{"_watermark":"2000-10-10T13:55:36Z"}
+	2000-10-10T13:55:00Z
+	E
+	# a zone name is skipped by glibc's %Z: only UTC's are taken
+	printf '%s\n' '{"t":"Tue Dec  3 18:41:44 UTC 2026"}' '{"t":"Tue Dec  3 18:41:44 gmt 2026"}' > z
+	run dedup -k '.t | strptime("%a %b %d %H:%M:%S %Z %Y") | mktime' z
+	assert_success
+	assert_line --index 0 '{"t":"Tue Dec  3 18:41:44 UTC 2026"}'
+	assert_line --index 1 'dedup: 1 record dropped: duplicates (--dupes FILE keeps them)'
+	echo '{"t":"Tue Dec  3 18:41:44 PST 2026"}' > pst
+	run window --tumble 1h -t '.t | strptime("%a %b %d %H:%M:%S %Z %Y") | mktime' --agg 'n=count()' pst
+	assert_failure 2
+	assert_output --partial 'strptime("%a %b %d %H:%M:%S %Z %Y") read the zone name PST, which'
+	# %s gives glibc's local fields: its offset is TZ's
+	echo '{"t":"1700000000"}' > s
+	run env TZ=Europe/Paris dedup -k '.t | strptime("%s") | mktime' s
+	assert_failure 2
+	assert_output --partial 'read the offset +01:00, which'
+	run env TZ=UTC watermark -t '.t | strptime("%s") | mktime' --delay 0s --emit s
+	assert_output --partial '{"_watermark":"2023-11-14T22:13:20Z"}'
+}
+
+@test "fromdate and mktime of a date that does not exist, a leap second or a fraction refuse the record in every tool, where libjq moved it" {
+	for t in 2023-02-29T00:00:00Z 2023-04-31T12:00:00Z 2016-12-31T23:59:60Z; do
+		echo "{\"t\":\"$t\"}" > in
+		run through_jq '.t | fromdate' in
+		assert_equal "$(grep -c '^[a-z]*: in:1: [a-z ]*\.t | fromdate: \[.*\] | mktime: ' <<< "$output")" 4
+	done
+	run jq -c '.t | fromdate | todate' in
+	assert_output '"2017-01-01T00:00:00Z"' # libjq alone: the next minute
+	echo '{"t":"2023-02-29T00:00:00Z"}' > in
+	run dedup -k '.t | fromdate' in
+	assert_failure 2
+	assert_output 'dedup: in:1: key .t | fromdate: [2023,1,29,0,0,0,3,59] | mktime: day 29 is outside 1 to 28, which libjq would carry into the next field: another instant'
+	echo '{"t":"2016-12-31T23:59:60Z"}' > in
+	run dedup -k '.t | fromdateiso8601' in
+	assert_output 'dedup: in:1: key .t | fromdateiso8601: [2016,11,31,23,59,60,6,365] | mktime: a second 60 (a leap second) has no epoch second of its own: libjq would give the next minute'"'"'s :00'
+	# a strptime without %d has day 0: the month before's last to libjq
+	echo '{"t":"2024-01"}' > in
+	run jq -c '.t | strptime("%Y-%m") | mktime | todate' in
+	assert_output '"2023-12-31T00:00:00Z"'
+	run window --tumble 1h -t '.t | strptime("%Y-%m") | mktime' --agg 'n=count()' in
+	assert_failure 2
+	assert_output --partial 'mktime: day 0 is outside 1 to 31'
+	# gmtime's exact fraction is not truncated by mktime without a word
+	echo '{"t":1234567.3}' > in
+	run dedup -k '.t | gmtime | mktime' in
+	assert_output 'dedup: in:1: key .t | gmtime | mktime: [1970,0,15,6,56,7.3,4,14] | mktime: its second 7.3 is not a whole number in range, which libjq would take toward zero: another instant (floor it first)'
+	run dedup -k '.t | gmtime | .[5] |= floor | mktime' in
+	assert_success
+}
+
+@test "fromdate, strptime and mktime of a real date stay libjq's, in every tool, and name the instant the string does" {
+	for t in 2024-02-29T23:59:59Z 1969-12-31T00:00:00Z 2024-12-31T23:59:59Z 1970-01-01T00:00:00Z; do
+		echo "{\"t\":\"$t\"}" > in
+		run through_jq '.t | fromdate' in
+		assert_success
+		direct=$(watermark -t .t --delay 0s --emit in | grep _watermark)
+		assert_line --index 0 "$direct"
+		run jq -c '.t | fromdate' in
+		want=$output
+		run sh -c "dedup -k '[.t | fromdate, strptime(\"%Y-%m-%dT%H:%M:%SZ\")]' in >/dev/null && window --tumble 1h -t 0 -g '.t | fromdate' --agg 'n=count()' in | jq -c .key"
+		assert_output "$want"
+	done
+	# jq's own errors stay jq's
+	echo '{"t":"x","a":[2024,0,1]}' > in
+	run dedup -k '.t | fromdate' in
+	assert_output 'dedup: in:1: key .t | fromdate: date "x" does not match format "%Y-%m-%dT%H:%M:%SZ"'
+	run dedup -k '.a | mktime' in
+	assert_output 'dedup: in:1: key .a | mktime: mktime requires parsed datetime inputs'
+}
