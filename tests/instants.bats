@@ -207,3 +207,26 @@ through_jq() { # EXPR FILE: each tool's answer, one line each
 	run dedup -k '.a | mktime' in
 	assert_output 'dedup: in:1: key .a | mktime: mktime requires parsed datetime inputs'
 }
+
+@test "dlq check and retry stop a _watermark number that window reads as a time in no --time-unit, and pass one it reads in some" {
+	for w in 1e400 -1e400 1e-400 -1e-400 0.0000000000001; do
+		printf '{"_watermark":%s}\n{"t":1,"a":1}\n' "$w" > in
+		for u in s ms us ns; do
+			run window --tumble 1m -t .t --time-unit $u in
+			assert_failure 2
+		done
+		refused "dlq: in:1: _watermark: no --time-unit reads it as a time (in seconds: $(window --tumble 1m -t .t in 2>&1 | sed 's/.*_watermark: //'))" dlq check -e .a in
+		refused "dlq: <stdin>:1: _watermark: no --time-unit reads it as a time (in seconds: $(window --tumble 1m -t .t in 2>&1 | sed 's/.*_watermark: //'))" dlq retry -- cat < in
+		run dlq check -e .a --dlq bad in
+		assert_success
+		assert_output '{"t":1,"a":1}'
+	done
+	# 1e12 + 0.5 is out of range in seconds, finer than one in ns, a
+	# time in ms: window --time-unit ms takes it, so dlq passes it on
+	printf '{"_watermark":1000000000000.5}\n{"t":1,"a":1}\n' > in
+	run window --tumble 1m -t .t --time-unit ms --agg 'n=count()' in
+	assert_success
+	run dlq check -e .a in
+	assert_success
+	assert_output - < in
+}

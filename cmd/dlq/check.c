@@ -300,10 +300,22 @@ const char *dlq_control_fault(const struct scan_record *rec, char *msg,
 	const struct scan_member *m = WM_CONTROL_MEMBER(rec);
 	const char *v = rec->p + m->val, *why;
 	int64_t t;
-	if (*v == '-' || (*v >= '0' && *v <= '9'))
-		return NULL;
 	if (time_from_json(v, m->val_end - m->val, TIME_S, &t, &why) == 0)
 		return NULL;
+	if (*v == '-' || (*v >= '0' && *v <= '9')) {
+		/* epoch units are the reader's --time-unit: a number is a
+		 * time when one of them reads it (1e400 and 1e-400 none) */
+		static const enum time_unit units[] = {TIME_MS, TIME_US,
+						       TIME_NS};
+		const char *w;
+		for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+			if (time_from_json(v, m->val_end - m->val, units[i], &t,
+					   &w) == 0)
+				return NULL;
+		snprintf(msg, len, "_watermark: no --time-unit reads it as a "
+			 "time (in seconds: %s)", why);
+		return "wrong_type";
+	}
 	snprintf(msg, len, "_watermark: %s", why);
 	return "wrong_type";
 }
