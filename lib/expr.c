@@ -1188,14 +1188,29 @@ static void date_text(jv x, char *out, size_t cap)
 	jv_free(s);
 }
 
-/* The zone names a %Z may read without moving the time: UTC's. */
+/* The zone names a %Z may read without moving the time: UTC's, and
+ * a zero offset ("+00:00", "GMT+0"). */
 static bool utc_name(const char *w, size_t n)
 {
 	static const char *const names[] = {"UTC", "GMT", "UT", "Z"};
-	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		if (strlen(names[i]) == n && !strncasecmp(w, names[i], n))
-			return true;
-	return false;
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		size_t k = strlen(names[i]);
+		if (k <= n && !strncasecmp(w, names[i], k)) {
+			w += k;
+			n -= k;
+			break;
+		}
+	}
+	if (n && (*w == '+' || *w == '-')) {
+		size_t zeros = 0;
+		for (size_t i = 1; i < n; i++)
+			if (w[i] == '0')
+				zeros++;
+			else if (w[i] != ':')
+				return false;
+		return zeros > 0;
+	}
+	return n == 0;
 }
 
 /*

@@ -140,11 +140,17 @@ through_jq() { # EXPR FILE: each tool's answer, one line each
 	2000-10-10T13:55:00Z
 	E
 	# a zone name is skipped by glibc's %Z: only UTC's are taken
-	printf '%s\n' '{"t":"Tue Dec  3 18:41:44 UTC 2026"}' '{"t":"Tue Dec  3 18:41:44 gmt 2026"}' > z
+	printf '{"t":"Tue Dec  3 18:41:44 %s 2026"}\n' UTC gmt Z +00:00 -0000 GMT+0 > z
 	run dedup -k '.t | strptime("%a %b %d %H:%M:%S %Z %Y") | mktime' z
 	assert_success
 	assert_line --index 0 '{"t":"Tue Dec  3 18:41:44 UTC 2026"}'
-	assert_line --index 1 'dedup: 1 record dropped: duplicates (--dupes FILE keeps them)'
+	assert_line --index 1 'dedup: 5 records dropped: duplicates (--dupes FILE keeps them)'
+	for zone in +01:00 GMT+1 CET Zulu; do
+		echo "{\"t\":\"Tue Dec  3 18:41:44 $zone 2026\"}" > z
+		run dedup -k '.t | strptime("%a %b %d %H:%M:%S %Z %Y") | mktime' z
+		assert_failure 2
+		assert_output --partial ") read the zone name $zone, which"
+	done
 	echo '{"t":"Tue Dec  3 18:41:44 PST 2026"}' > pst
 	run window --tumble 1h -t '.t | strptime("%a %b %d %H:%M:%S %Z %Y") | mktime' --agg 'n=count()' pst
 	assert_failure 2
