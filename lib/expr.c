@@ -887,11 +887,14 @@ static const char time_defs[] =
 	"def localtime: [\"idem:math\", \"localtime\", ., _idem_localtime] | "
 	"debug | _input; "
 	"def _idem_strftime(f): strftime(f); "
-	"def strftime(f): if type == \"number\" then gmtime | _idem_strftime(f) "
-	"else _idem_strftime(f) end; "
+	"def strftime(f): f as $f | [\"idem:math\", \"strftime\", ., $f, "
+	"if type == \"number\" then gmtime | _idem_strftime($f) "
+	"else _idem_strftime($f) end] | debug | _input; "
 	"def _idem_strflocaltime(f): strflocaltime(f); "
-	"def strflocaltime(f): if type == \"number\" then localtime | "
-	"_idem_strflocaltime(f) else _idem_strflocaltime(f) end; "
+	"def strflocaltime(f): f as $f | [\"idem:math\", \"strflocaltime\", "
+	"., $f, if type == \"number\" then localtime | "
+	"_idem_strflocaltime($f) else _idem_strflocaltime($f) end] | debug | "
+	"_input; "
 	"def todate: strftime(\"%Y-%m-%dT%H:%M:%SZ\"); "
 	"def todateiso8601: strftime(\"%Y-%m-%dT%H:%M:%SZ\"); "
 	"def _idem_strptime(f): strptime(f); "
@@ -1368,20 +1371,167 @@ static jv exact_mktime(struct expr *e, jv x, jv r)
 	return r;
 }
 
-/* ["idem:math", "strptime", s, f, r] or ["idem:math", "mktime", x, r] */
+/*
+ * f formatted over tm as strftime does, but %z, %Z and %s, which glibc
+ * takes from tm_gmtoff, tm_zone (else TZ's standard name) and a local
+ * mktime, written from what the time is: the offset off, the zone name
+ * zone, the epoch second sec.  0 when it does not fit out.
+ */
+static size_t zoned_strftime(char *out, size_t cap, const char *f,
+			     const struct tm *tm, long off, const char *zone,
+			     long long sec)
+{
+	size_t n = 0;
+	for (size_t i = 0; f[i]; i++) {
+		char piece[64];
+		size_t k;
+		if (f[i] != '%' || !f[i + 1]) {
+			piece[0] = f[i];
+			piece[1] = '\0';
+		} else {
+			size_t j = i + 1; /* flags, width, E and O */
+			while (f[j] && j - i < 16 && strchr("_-0^#", f[j]))
+				j++;
+			while (f[j] >= '0' && f[j] <= '9' && j - i < 16)
+				j++;
+			if (f[j] == 'E' || f[j] == 'O')
+				j++;
+			if (!f[j] || j - i >= 16)
+				return 0;
+			if (f[j] == 'z')
+				snprintf(piece, sizeof piece, "%c%02ld%02ld",
+					 off < 0 ? '-' : '+', labs(off) / 3600,
+					 labs(off) / 60 % 60);
+			else if (f[j] == 'Z')
+				snprintf(piece, sizeof piece, "%s", zone);
+			else if (f[j] == 's')
+				snprintf(piece, sizeof piece, "%lld", sec);
+			else {
+				char spec[20];
+				memcpy(spec, f + i, j - i + 1);
+				spec[j - i + 1] = '\0';
+				/* "%p" of some locales is empty: 0 is no error */
+				if (strftime(piece, sizeof piece, spec, tm) == 0)
+					piece[0] = '\0';
+			}
+			i = j;
+		}
+		k = strlen(piece);
+		if (n + k >= cap)
+			return 0;
+		memcpy(out + n, piece, k + 1);
+		n += k;
+	}
+	return n;
+}
+
+/*
+ * strftime or strflocaltime(f) of x (libjq's text r): r, unless f asks
+ * for the zone (%z, %Z) or the epoch second (%s), which glibc takes from
+ * the struct tm libjq makes of the broken-down time: no offset, no zone
+ * name (so TZ's standard one) and a local mktime.  So under TZ=CET,
+ * strftime("%Z") of a UTC time said CET, and strflocaltime("%H:%M%z")
+ * 23:13+0000 for 22:13Z, another instant.
+ */
+static jv exact_strftime(struct expr *e, bool local, jv x, jv f, jv r)
+{
+	if (jv_get_kind(f) != JV_KIND_STRING ||
+	    jv_get_kind(r) != JV_KIND_STRING) {
+		jv_free(x);
+		jv_free(f);
+		return r;
+	}
+	const char *fmt = jv_string_value(f);
+	bool zoned = false;
+	for (size_t i = 0; fmt[i]; i++)
+		if (fmt[i] == '%' && fmt[i + 1]) {
+			size_t j = i + 1;
+			while (fmt[j] && strchr("_-0^#123456789EO", fmt[j]))
+				j++;
+			zoned |= fmt[j] == 'z' || fmt[j] == 'Z' || fmt[j] == 's';
+			i = fmt[j] ? j : j - 1;
+		}
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	bool ok = zoned;
+	long long sec = 0;
+	if (ok && jv_get_kind(x) == JV_KIND_NUMBER) {
+		/* the fields idem's gmtime and localtime give: floor(x)'s */
+		time_t tt = (time_t)floor(jv_number_value(x));
+		sec = (long long)tt;
+		ok = local ? localtime_r(&tt, &tm) != NULL
+			   : gmtime_r(&tt, &tm) != NULL;
+	} else if (ok && jv_get_kind(x) == JV_KIND_ARRAY &&
+		   jv_array_length(jv_copy(x)) >= 6) {
+		int *fld[8] = {&tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			       &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+			       &tm.tm_wday, &tm.tm_yday};
+		int n = jv_array_length(jv_copy(x));
+		for (int i = 0; ok && i < 8 && i < n; i++) {
+			jv a = jv_array_get(jv_copy(x), i);
+			ok = jv_get_kind(a) == JV_KIND_NUMBER &&
+			     fabs(jv_number_value(a)) < 1e9;
+			if (ok) /* toward zero, as libjq's jv2tm */
+				*fld[i] = (int)jv_number_value(a);
+			jv_free(a);
+		}
+		tm.tm_year -= 1900;
+		struct tm z = tm;
+		z.tm_isdst = -1;
+		time_t tt = local ? mktime(&z) : timegm(&z);
+		sec = (long long)tt;
+		if (ok && local) {
+			tm.tm_gmtoff = z.tm_gmtoff;
+			tm.tm_zone = z.tm_zone;
+			tm.tm_isdst = z.tm_isdst;
+		}
+	} else {
+		ok = false;
+	}
+	jv_free(x);
+	char want[512], want_gmt[512];
+	size_t n = 0, n_gmt = 0;
+	if (ok) {
+		const char *zone = local && tm.tm_zone ? tm.tm_zone : "UTC";
+		long off = local ? tm.tm_gmtoff : 0;
+		n = zoned_strftime(want, sizeof want, fmt, &tm, off, zone, sec);
+		n_gmt = local ? 0
+			      : zoned_strftime(want_gmt, sizeof want_gmt, fmt,
+					       &tm, 0, "GMT", sec);
+	}
+	const char *got = jv_string_value(r);
+	if (!ok || (n && !strcmp(got, want)) ||
+	    (n_gmt && !strcmp(got, want_gmt)) || !n) {
+		jv_free(f);
+		return r;
+	}
+	char ft[48], gt[96];
+	date_text(f, ft, sizeof ft);
+	date_text(r, gt, sizeof gt);
+	return math_fail(e, "%s(%s) gives %s in libjq, whose broken-down time "
+			 "has no zone (%%z, %%Z and %%s come from TZ's standard "
+			 "time or a local mktime): the time is \"%.96s\"",
+			 local ? "strflocaltime" : "strftime", ft, gt, want);
+}
+
+/* ["idem:math", "strptime", s, f, r], ["idem:math", "mktime", x, r] or
+ * ["idem:math", "strftime" or "strflocaltime", x, f, r] */
 static jv exact_date(struct expr *e, jv v)
 {
 	jv name = jv_array_get(jv_copy(v), 1);
-	bool mk = !strcmp(jv_string_value(name), "mktime");
+	char f[16];
+	snprintf(f, sizeof f, "%s", jv_string_value(name));
 	jv_free(name);
-	if (mk) {
+	if (!strcmp(f, "mktime")) {
 		jv x = jv_array_get(jv_copy(v), 2);
 		jv r = jv_array_get(v, 3);
 		return exact_mktime(e, x, r);
 	}
-	jv s = jv_array_get(jv_copy(v), 2), f = jv_array_get(jv_copy(v), 3);
+	jv s = jv_array_get(jv_copy(v), 2), fm = jv_array_get(jv_copy(v), 3);
 	jv r = jv_array_get(v, 4);
-	return exact_strptime(e, s, f, r);
+	if (!strcmp(f, "strptime"))
+		return exact_strptime(e, s, fm, r);
+	return exact_strftime(e, !strcmp(f, "strflocaltime"), s, fm, r);
 }
 
 static jv exact_math(struct expr *e, jv v)
@@ -1391,7 +1541,8 @@ static jv exact_math(struct expr *e, jv v)
 	char f[16];
 	snprintf(f, sizeof f, "%s", jv_string_value(jname));
 	jv_free(jname);
-	if (!strcmp(f, "strptime") || !strcmp(f, "mktime"))
+	if (!strcmp(f, "strptime") || !strcmp(f, "mktime") ||
+	    !strcmp(f, "strftime") || !strcmp(f, "strflocaltime"))
 		return exact_date(e, v);
 	jv r = jv_array_get(jv_copy(v), argc + 2);
 	double x[3] = {0, 0, 0};

@@ -236,3 +236,40 @@ through_jq() { # EXPR FILE: each tool's answer, one line each
 	assert_success
 	assert_output - < in
 }
+
+@test "strftime and strflocaltime with %z, %Z or %s say the time's offset, zone and second, or refuse the record, in every tool" {
+	echo '{"t":1700000000}' > in
+	run env TZ=Europe/Paris jq -c '.t | strflocaltime("%FT%T%z"), strftime("%H:%M %Z %s")' in
+	assert_output '"2023-11-14T23:13:20+0000"
+"22:13 CET 1699996400"' # libjq alone: an hour late, CET, an hour early
+	msg='strflocaltime("%FT%T%z") gives "2023-11-14T23:13:20+0000" in libjq, whose broken-down time has no zone (%z, %Z and %s come from TZ'"'"'s standard time or a local mktime): the time is "2023-11-14T23:13:20+0100"'
+	p='.t | strflocaltime("%FT%T%z")'
+	run env TZ=Europe/Paris window --tumble 1h -t .t -g "$p" --agg 'n=count()' in
+	assert_failure 2
+	assert_output "window: in:1: group $p: $msg"
+	run env TZ=Europe/Paris partition -n 2 -k "$p" in
+	assert_failure 2
+	assert_output "partition: in:1: key $p: $msg"
+	run env TZ=Europe/Paris reconcile -k "$p" in in
+	assert_failure 2
+	assert_output "reconcile: in:1: key $p: $msg"
+	run env TZ=Europe/Paris watermark -t "$p | strptime(\"%FT%T%z\") | mktime" --delay 0s in
+	assert_failure 2
+	assert_output --partial "$msg"
+	run env TZ=Europe/Paris dedup -k '.t | strflocaltime("%FT%T%z")' in
+	assert_failure 2
+	assert_output 'dedup: in:1: key .t | strflocaltime("%FT%T%z"): strflocaltime("%FT%T%z") gives "2023-11-14T23:13:20+0000" in libjq, whose broken-down time has no zone (%z, %Z and %s come from TZ'"'"'s standard time or a local mktime): the time is "2023-11-14T23:13:20+0100"'
+	for p in 'strftime("%Z")' 'strftime("%s")' 'gmtime | strftime("%s")' 'localtime | strflocaltime("%z")' 'strflocaltime("%Z %z")'; do
+		run env TZ=Europe/Paris window --tumble 1h -t .t -g ".t | $p" --agg 'n=count()' in
+		assert_failure 2
+		assert_output --partial 'in libjq, whose broken-down time has no zone'
+	done
+	# what libjq says right stands: a UTC time's +0000, any zone under
+	# TZ=UTC, formats without a zone
+	run env TZ=Europe/Paris window --tumble 1h -t .t -g '[.t | strftime("%FT%T%z"), todate, strflocaltime("%T %A"), strftime("%%z")]' --agg 'n=count()' in
+	assert_output --partial '"key":["2023-11-14T22:13:20+0000","2023-11-14T22:13:20Z","23:13:20 Tuesday","%z"]'
+	for tz in UTC GMT ""; do
+		run env TZ=$tz dedup -k '[.t | strftime("%Z %z %s"), strflocaltime("%Z %z %s")]' in
+		assert_success
+	done
+}
