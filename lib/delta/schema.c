@@ -1449,7 +1449,8 @@ static uint64_t typer_required(const struct ds_typer *d,
 	return m;
 }
 
-static bool typer_open(void *ctx, size_t level, char kind)
+static inline __attribute__((always_inline)) bool
+typer_open(void *ctx, size_t level, char kind)
 {
 	struct ds_typer *d = ctx;
 	const struct ds_typer_frame *f = &d->fr[level];
