@@ -58,11 +58,36 @@ EOF
 	done > got
 	run cat got
 	assert_output "txlog: stdin:1: column .n: string where the schema has double; nothing committed
-txlog: stdin:1: column .i: 1.5 does not fit long (--merge-schema widens it); nothing committed
+txlog: stdin:1: column .i: 1.5 does not fit long (declare the column double or decimal(P,S) in a new table: Delta widens no long to double); nothing committed
 txlog: stdin:1: column .zz: not in the table schema (--merge-schema adds it); nothing committed
 txlog: stdin:1: column .S: differs from column s only in case (Delta column names must be unique regardless of case); nothing committed
 txlog: stdin:1: column .ts: \"2024-13-01T00:00:00Z\": month out of range; nothing committed
 txlog: stdin:1: column .n: 1e400 does not fit double: out of range; nothing committed"
+}
+
+@test "a number an integer column refuses is told what would take it: the integer's own spelling, --merge-schema only where it widens to a type that holds it" {
+	cat > s.json <<'EOF2'
+{"type":"struct","fields":[{"name":"i","type":"integer","nullable":true,"metadata":{}},{"name":"l","type":"long","nullable":true,"metadata":{}}]}
+EOF2
+	txlog init t --schema s.json
+	for rec in '{"i":2.0}' '{"i":-3.00e2}' '{"i":40000.0}' '{"i":1.5}' '{"i":1e400}' '{"i":1.0000000000000000000000001}' \
+		'{"l":2.0}' '{"l":1.5}' '{"l":9223372036854775808.0}'; do
+		echo "$rec" | txlog append t 2>&1 || true
+	done | sed 's/; nothing committed$//' > got
+	run cat got
+	assert_output "txlog: stdin:1: column .i: 2.0 does not fit integer (write the integer as 2, or --merge-schema widens it)
+txlog: stdin:1: column .i: -3.00e2 does not fit integer (write the integer as -300, or --merge-schema widens it)
+txlog: stdin:1: column .i: 40000.0 does not fit integer (write the integer as 40000, or --merge-schema widens it)
+txlog: stdin:1: column .i: 1.5 does not fit integer (--merge-schema widens it)
+txlog: stdin:1: column .i: 1e400 does not fit integer (no Delta number type holds it)
+txlog: stdin:1: column .i: 1.0000000000000000000000001 does not fit integer (declare the column decimal(P,S) in a new table: no double holds it)
+txlog: stdin:1: column .l: 2.0 does not fit long (write the integer as 2, or declare the column double or decimal(P,S) in a new table: Delta widens no long to double)
+txlog: stdin:1: column .l: 1.5 does not fit long (declare the column double or decimal(P,S) in a new table: Delta widens no long to double)
+txlog: stdin:1: column .l: 9223372036854775808.0 does not fit long (declare the column double or decimal(P,S) in a new table: Delta widens no long to double)"
+	# the hint holds: --merge-schema takes 2.0 into a double column
+	echo '{"i":2.0}' | txlog append t --merge-schema
+	run txlog cat t
+	assert_output '{"i":2.0}'
 }
 
 @test "a partitioned append past the soft open-file limit raises it to the hard one" {

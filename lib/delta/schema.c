@@ -968,11 +968,51 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 		if (need <= t->kind)
 			return note_inexact(t, p, n, changed);
 		if (!evolve) {
+			/* 2.0 and 1e0 are integers in another spelling,
+			 * which an integer column's readers do not take:
+			 * say how to write them, not only how to widen */
+			struct dec d;
+			char whole[DEC_STRMAX + 40] = "", held[8];
+			/* a decimal(38,S) holds it: digits before and after
+			 * the point at most 38 */
+			bool parsed = dec_parse(p, n, &d) == 0;
+			if (parsed) {
+				struct dec z = dec_normalize(d);
+				int digits = 0;
+				for (__int128 c = z.coef; c; c /= 10)
+					digits++;
+				parsed = z.exp >= 0 ? digits + (long)z.exp <= 38
+						    : digits <= 38 &&
+							      -(long)z.exp <= 38;
+			}
+			if (need == DT_DOUBLE && parsed &&
+			    (d = dec_normalize(d)).exp >= 0 && d.exp <= 38) {
+				char digits[DEC_STRMAX];
+				size_t dl = dec_format(&d, digits);
+				if (int_kind(digits, dl) <= t->kind)
+					snprintf(whole, sizeof whole,
+						 "write the integer as %s, or ",
+						 digits);
+			}
+			/* widening makes a double: only where one holds it */
+			const char *how =
+				need == DT_DOUBLE &&
+						binary_holds(false, p, n, held,
+							     sizeof held)
+					? parsed ? "declare the column "
+						   "decimal(P,S) in a new "
+						   "table: no double holds it"
+						 : "no Delta number type holds "
+						   "it"
+				: need == DT_DOUBLE && t->kind == DT_LONG
+					? "declare the column double or "
+					  "decimal(P,S) in a new table: Delta "
+					  "widens no long to double"
+					: "--merge-schema widens it";
 			errbuf_set(err, errlen,
-				"column %s: %.*s does not fit %s "
-				"(--merge-schema widens it)",
-				pname(path), (int)(n > 40 ? 40 : n),
-				p, t->name);
+				"column %s: %.*s does not fit %s (%s%s)",
+				pname(path), (int)(n > 40 ? 40 : n), p, t->name,
+				whole, how);
 			return -1;
 		}
 		if (need == DT_DOUBLE && t->inexact) {
