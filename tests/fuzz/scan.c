@@ -2,11 +2,15 @@
  * fuzz scan: the validating scanner.  Whatever the bytes, validation and
  * scan_record agree; on accepted text every walk the tools do stays
  * inside it, and every string decodes to what scan_string_equals and a
- * re-escaped copy agree on.
+ * re-escaped copy agree on.  txlog's typed scan (the same validator with
+ * a schema's hooks inlined) fails where scan_record fails, at the same
+ * byte, and passes a record only where ds_conforms does: against fixed
+ * schemas and against the schema inferred from the record itself.
  */
 #include <stdbool.h>
 
 #include "buf.h"
+#include "delta/schema.h"
 #include "fuzz.h"
 #include "jsonw.h"
 #include "scan.h"
@@ -117,6 +121,75 @@ static void check_nested(const char *p, size_t size, size_t s)
 	FUZZ_CHECK(m == r.nmembers);
 }
 
+/* The typed scan of p against t agrees with scan_record (rc, err, r)
+ * and with ds_conforms. */
+static void check_typed(const struct ds_type *t, const char *p, size_t size,
+			int rc, const struct scan_error *e,
+			const struct scan_record *r)
+{
+	static struct scan_record tr;
+	struct ds_memo m = {0}; /* a memo holds one schema's field indexes */
+	struct ds_typer d;
+	struct scan_typer ty;
+	struct scan_error te = {0};
+	bool fits;
+	ds_typer_init(&d, t, &ty);
+	FUZZ_CHECK(ty.scan(&tr, p, size, &te, ty.ctx, &fits) == rc);
+	if (rc != 0) {
+		FUZZ_CHECK(!fits && te.offset == e->offset &&
+			   !strcmp(te.what, e->what));
+		return;
+	}
+	FUZZ_CHECK(tr.start == r->start && tr.nmembers == r->nmembers);
+	for (size_t i = 0; i < r->nmembers; i++)
+		FUZZ_CHECK(!memcmp(&tr.members[i], &r->members[i],
+				   sizeof r->members[i]));
+	if (fits)
+		FUZZ_CHECK(p[r->start] == '{' && ds_conforms(t, r, &m));
+	ds_memo_free(&m);
+}
+
+static const char *const schemas[] = {
+	"{\"type\":\"struct\",\"fields\":["
+	"{\"name\":\"a\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"
+	"{\"name\":\"b\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"
+	"{\"name\":\"c\",\"type\":{\"type\":\"struct\",\"fields\":["
+	"{\"name\":\"x\",\"type\":\"integer\",\"nullable\":true,\"metadata\":{}},"
+	"{\"name\":\"y\",\"type\":\"timestamp\",\"nullable\":false,\"metadata\":{}}]},"
+	"\"nullable\":true,\"metadata\":{}},"
+	"{\"name\":\"d\",\"type\":{\"type\":\"array\",\"elementType\":\"double\","
+	"\"containsNull\":false},\"nullable\":true,\"metadata\":{}},"
+	"{\"name\":\"e\",\"type\":\"decimal(6,2)\",\"nullable\":true,\"metadata\":{}},"
+	"{\"name\":\"f\",\"type\":{\"type\":\"map\",\"keyType\":\"string\","
+	"\"valueType\":\"date\",\"valueContainsNull\":true},\"nullable\":true,\"metadata\":{}}]}",
+};
+
+static void check_typed_all(const char *p, size_t size, int rc,
+			    const struct scan_error *e,
+			    const struct scan_record *r)
+{
+	static struct ds_type *fixed[sizeof schemas / sizeof schemas[0]];
+	for (size_t k = 0; k < sizeof schemas / sizeof schemas[0]; k++) {
+		if (!fixed[k]) {
+			char err[256];
+			fixed[k] = ds_parse(schemas[k], strlen(schemas[k]), err,
+					    sizeof err);
+			FUZZ_CHECK(fixed[k]);
+		}
+		check_typed(fixed[k], p, size, rc, e, r);
+	}
+	if (rc != 0 || p[r->start] != '{')
+		return;
+	/* the record's own schema, as txlog --infer makes it */
+	struct ds_type *t = ds_new_struct();
+	bool changed = false;
+	char err[256];
+	if (ds_check(t, p + r->start, size - r->start, true, &changed, err,
+		     sizeof err) == 0)
+		check_typed(t, p, size, rc, e, r);
+	ds_free(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct scan_record r; /* reused, as the tools do */
@@ -125,6 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int a = scan_validate(p, size, &e1);
 	int b = scan_record(&r, p, size, &e2);
 	FUZZ_CHECK(a == b);
+	check_typed_all(p, size, b, &e2, &r);
 	if (a != 0) {
 		FUZZ_CHECK(a == -1);
 		FUZZ_CHECK(e1.what && e1.what[0]);
