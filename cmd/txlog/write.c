@@ -381,6 +381,8 @@ struct ingest_worker {
 	struct cli_worker cw;
 	struct ds_typer typer; /* of the snapshot ty was made for */
 	struct scan_typer ty;
+	struct ds_memo memo; /* ds_conforms', for what the typer declines */
+	const struct ds_type *memo_snap; /* the snapshot memo was made by */
 };
 _Static_assert(offsetof(struct ingest_worker, cw) == 0, "cli_worker_new");
 
@@ -413,7 +415,9 @@ static void *ingest_worker_new(void *arg, int index)
 
 static void ingest_worker_free(void *wctx)
 {
-	cli_worker_free(wctx);
+	struct ingest_worker *w = wctx;
+	ds_memo_free(&w->memo);
+	cli_worker_free(w);
 }
 
 static void ingest_prep(void *wctx, const struct line *ln, void *slot,
@@ -456,6 +460,17 @@ static void ingest_prep(void *wctx, const struct line *ln, void *slot,
 	s->nmembers = rec->nmembers;
 	s->members = (const struct scan_member *)par_keep(
 		ch, rec->members, rec->nmembers * sizeof *rec->members);
+	/* what the typer does not follow (a map, an escaped name, a table
+	 * of more than 64 columns) is still checked here, off the calling
+	 * thread */
+	if (!fits && snap) {
+		if (snap != w->memo_snap) { /* field positions may differ */
+			for (size_t i = 0; i < w->memo.cap; i++)
+				w->memo.e[i].lit.len = 0;
+			w->memo_snap = snap;
+		}
+		fits = ds_conforms(snap, rec, &w->memo);
+	}
 	s->conforms = fits;
 }
 
