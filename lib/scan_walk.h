@@ -13,8 +13,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "scan.h"
 #include "xalloc.h"
+/* and scan.h before it: its module's own types (scan.c includes this
+ * file, so including scan.h from here would make a cycle of the two) */
 
 #ifdef __SSE2__
 #include <emmintrin.h>

@@ -142,20 +142,6 @@ int dl_config_interval(const struct dl_snapshot *s, const char *key,
 	return rc;
 }
 
-bool dl_setting_long(const char *v, int64_t *out)
-{
-	int64_t n = 0;
-	if (!v || !*v)
-		return false;
-	for (; *v; v++) {
-		if (*v < '0' || *v > '9' || n > (INT64_MAX - (*v - '0')) / 10)
-			return false;
-		n = n * 10 + (*v - '0');
-	}
-	*out = n;
-	return true;
-}
-
 /* The table settings txlog reads, each by the syntax Delta gives it
  * (Spark's toBoolean, toInt, toLong): one that does not parse is
  * refused, never read as something near it ("10x" as 10, "yes" as

@@ -49,9 +49,6 @@ bool dl_config_true(const struct dl_snapshot *s, const char *key);
  */
 int dl_config_interval(const struct dl_snapshot *s, const char *key,
 		       int64_t *ms);
-/* A numeric table setting as Delta writes one: decimal digits only, to
- * INT64_MAX; false for anything else ("10x", " 7", "-5", "1e3"). */
-bool dl_setting_long(const char *v, int64_t *out);
 /* How long a checkpoint keeps remove tombstones, in ms: the table's
  * delta.deletedFileRetentionDuration, 1 week without one, and every
  * tombstone (INT64_MAX) when it cannot be read. */

@@ -6,11 +6,24 @@
 #include <sys/mman.h>
 
 #include "delta/paths.h"
-#include "delta/protocol.h"
 #include "errbuf.h"
 #include "scan.h"
 #include "value.h"
 #include "xalloc.h"
+
+bool dl_setting_long(const char *v, int64_t *out)
+{
+	int64_t n = 0;
+	if (!v || !*v)
+		return false;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9' || n > (INT64_MAX - (*v - '0')) / 10)
+			return false;
+		n = n * 10 + (*v - '0');
+	}
+	*out = n;
+	return true;
+}
 
 static void snapshot_clear(struct dl_snapshot *s);
 

@@ -140,4 +140,8 @@ int dl_apply_owned(struct dl_snapshot *s, const char *text, size_t n,
 int dl_apply_buf(struct dl_snapshot *s, struct buf *b, int64_t v, char *err,
 		 size_t errlen);
 
+/* A numeric table setting as Delta writes one: decimal digits only, to
+ * INT64_MAX; false for anything else ("10x", " 7", "-5", "1e3"). */
+bool dl_setting_long(const char *v, int64_t *out);
+
 #endif
