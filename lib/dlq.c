@@ -31,6 +31,7 @@ struct dlq {
 	uint64_t count;
 	struct fpset *ledger; /* a replay in progress: fp -> retry_count + 1 */
 	enum value_keys ledger_keys; /* the form of its fingerprints */
+	uint64_t replay_id; /* its run id, said in each letter of its records */
 	struct buf scratch;
 	uint64_t cut; /* bytes of torn letters cut off, not yet reported */
 	bool regular; /* a regular file at path itself: torn ends are cut */
@@ -77,8 +78,9 @@ struct dlq *dlq_open(const char *path, const char *tool, char *err,
 	size_t n;
 	bool orphan; /* another file's (this one was made or replaced
 		      * since): its records were not handed out from here */
+	struct dlq_ledger_run run;
 	int r = dlq_ledger_read(path, &e, &n, NULL, NULL, &d->ledger_keys,
-				&orphan, err, errlen);
+				&orphan, &run, err, errlen);
 	if (r < 0) {
 		close(fd);
 		free(d->path);
@@ -86,9 +88,20 @@ struct dlq *dlq_open(const char *path, const char *tool, char *err,
 		free(d);
 		return NULL;
 	}
+	/* A replay to a command: only that command (and its children) has
+	 * its run id; any other writer's letter is a failure of its own,
+	 * not a retry, and no rollback of that replay may take it. */
+	if (r > 0 && !orphan && run.fed) {
+		char want[17];
+		const char *have = getenv(DLQ_REPLAY_ENV);
+		dlq_ledger_run_hex(run.id, want);
+		if (!have || strcmp(have, want) != 0)
+			orphan = true;
+	}
 	if (r > 0 && orphan)
 		free(e);
 	if (r > 0 && !orphan) {
+		d->replay_id = run.id;
 		d->ledger = fpset_new(true);
 		for (size_t k = 0; k < n; k++) {
 			uint64_t *pay;
@@ -207,7 +220,14 @@ void dlq_envelope(struct buf *b, const char *tool, const struct dlq_letter *l,
 		buf_adds(b, "null");
 	jw_key(b, "line", 0);
 	jw_u64(b, l->line);
-	buf_adds(b, "}}");
+	buf_addc(b, '}');
+	if (l->replay_id) {
+		char hex[17];
+		dlq_ledger_run_hex(l->replay_id, hex);
+		jw_key(b, "replay_id", 0);
+		jw_str(b, hex);
+	}
+	buf_addc(b, '}');
 }
 
 /*
@@ -240,11 +260,11 @@ int dlq_put(struct dlq *d, const struct dlq_letter *l, char *err,
 		uint64_t *pay;
 		if (fpset_has(d->ledger, fp)) {
 			fpset_add(d->ledger, fp, &pay);
-			if (*pay > l->retry_count) {
-				again = *l;
+			again = *l;
+			if (*pay > l->retry_count)
 				again.retry_count = *pay;
-				l = &again;
-			}
+			again.replay_id = d->replay_id;
+			l = &again;
 		}
 	}
 	buf_reset(&d->line);
@@ -343,7 +363,7 @@ int dlq_close(struct dlq *d, char *err, size_t errlen)
 	return rc;
 }
 
-static struct path p_orig, p_type, p_retry, p_at, p_repl, p_b64;
+static struct path p_orig, p_type, p_retry, p_at, p_repl, p_b64, p_run;
 static pthread_once_t paths_once = PTHREAD_ONCE_INIT;
 
 static void paths_parse(void)
@@ -354,6 +374,7 @@ static void paths_parse(void)
 	path_parse(".retry_count", &p_retry);
 	path_parse(".failed_at", &p_at);
 	path_parse(".replayable", &p_repl);
+	path_parse(".replay_id", &p_run);
 }
 
 int dlq_envelope_parse(struct scan_record *rec, const char *line, size_t len,
@@ -423,6 +444,25 @@ int dlq_envelope_parse(struct scan_record *rec, const char *line, size_t len,
 			return -1;
 		e->b64 = v;
 		e->b64_len = vl;
+	}
+	if (path_lookup_record(&p_run, rec, &v, &vl, &why) == PATH_FOUND) {
+		/* dlq_ledger_run_hex's 16 digits, as dlq_put wrote them: a
+		 * rollback takes a letter by it, never by a guess */
+		uint64_t id = 0;
+		e->bad = " (replay_id is not 16 lowercase hex digits)";
+		if (vl != 18 || v[0] != '"' || v[17] != '"')
+			return -1;
+		for (size_t k = 1; k < 17; k++) {
+			int d = v[k] >= '0' && v[k] <= '9'   ? v[k] - '0'
+				: v[k] >= 'a' && v[k] <= 'f' ? v[k] - 'a' + 10
+							     : -1;
+			if (d < 0)
+				return -1;
+			id = id << 4 | (uint64_t)d;
+		}
+		if (id == 0)
+			return -1;
+		e->replay_id = id;
 	}
 	e->bad = "";
 	return 0;

@@ -31,6 +31,8 @@ struct dlq_letter {
 	bool replayable;
 	const char *file; /* source file name ("-" for stdin) */
 	uint64_t line;
+	uint64_t replay_id; /* the replay whose record failed again, said as
+			       "replay_id" (dlq_ledger.h); 0: none */
 };
 
 struct dlq *dlq_open(const char *path, const char *tool, char *err,
@@ -69,6 +71,7 @@ struct dlq_envelope {
 			    NULL: the raw line's bytes when they are not
 			    UTF-8 (original_record then has U+FFFD) */
 	size_t b64_len;
+	uint64_t replay_id; /* 0: none (dlq_ledger.h, "Whose letters") */
 	const char *bad; /* when not an envelope: why, if known, else "" */
 };
 /* 0, or -1 when line is not an envelope (e->bad says why when known).

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -21,8 +23,9 @@
 /* 1 had no base line count, 2 no delivered; before 4 the fingerprints
  * were of the text form (VALUE_KEYS_TEXT): such a ledger is read with
  * it, so a record it handed out is known again when it fails again.
- * 5: which file it is of, after delivered (struct file_id). */
-#define LEDGER_VERSION 5
+ * 5: which file it is of, after delivered (struct file_id).  6: the run
+ * (struct dlq_ledger_run), after the file. */
+#define LEDGER_VERSION 6
 #define ENTRY 32
 #define ID_PREFIX 4096
 
@@ -89,13 +92,41 @@ struct fp128 dlq_ledger_fp(const char *rec, size_t len, bool is_json,
 	return fp;
 }
 
+uint64_t dlq_ledger_run_id(void)
+{
+	uint64_t id = 0;
+	size_t got = 0;
+	while (got < sizeof id) {
+		ssize_t r = getrandom((char *)&id + got, sizeof id - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	if (got < sizeof id) { /* no getrandom: still unlike any other run */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t seed[3] = {(uint64_t)ts.tv_sec, (uint64_t)ts.tv_nsec,
+				    (uint64_t)getpid()};
+		id = XXH3_64bits(seed, sizeof seed);
+	}
+	return id ? id : 1;
+}
+
+void dlq_ledger_run_hex(uint64_t id, char out[17])
+{
+	snprintf(out, 17, "%016llx", (unsigned long long)id);
+}
+
 uint64_t dlq_line_hash(const char *line, size_t len)
 {
 	return XXH3_64bits(line, len);
 }
 
 int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
-		     size_t n, uint64_t base_lines, bool delivered, char *err,
+		     size_t n, uint64_t base_lines, bool delivered,
+		     const struct dlq_ledger_run *run, char *err,
 		     size_t errlen)
 {
 	struct buf b = {0};
@@ -107,6 +138,8 @@ int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
 	state_put_u64(&b, id.ino);
 	state_put_u64(&b, id.len);
 	state_put_u64(&b, id.hash);
+	state_put_u64(&b, run ? run->id : 0);
+	state_put_u64(&b, run && run->fed);
 	for (size_t k = 0; k < n; k++) {
 		state_put_u64(&b, e[k].line_hash);
 		state_put_u64(&b, e[k].fp.lo);
@@ -129,8 +162,8 @@ int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
 
 int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 		    size_t *n, uint64_t *base_lines, bool *delivered,
-		    enum value_keys *keys, bool *orphan, char *err,
-		    size_t errlen)
+		    enum value_keys *keys, bool *orphan,
+		    struct dlq_ledger_run *run, char *err, size_t errlen)
 {
 	char *path = dlq_ledger_path(dlq_path);
 	uint32_t version;
@@ -149,6 +182,7 @@ int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 	uint64_t count, base = UINT64_MAX; /* version 1: the whole file */
 	uint64_t done = 1;                  /* before 3: as taken then */
 	struct file_id was = {0};           /* before 5: unknown */
+	uint64_t run_id = 0, fed = 0;       /* before 6: no id */
 	if (state_get_u64(&p, end, &count) ||
 	    (version >= 2 && state_get_u64(&p, end, &base)) ||
 	    (version >= 3 && (state_get_u64(&p, end, &done) || done > 1)) ||
@@ -157,6 +191,8 @@ int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 			      state_get_u64(&p, end, &was.len) ||
 			      state_get_u64(&p, end, &was.hash) ||
 			      was.len > ID_PREFIX)) ||
+	    (version >= 6 && (state_get_u64(&p, end, &run_id) ||
+			      state_get_u64(&p, end, &fed) || fed > 1)) ||
 	    count != (uint64_t)(end - p) / ENTRY || (end - p) % ENTRY) {
 		errbuf_set(err, errlen, "%s.replay: damaged ledger", dlq_path);
 		free(data);
@@ -166,6 +202,8 @@ int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 		*base_lines = base;
 	if (delivered)
 		*delivered = done == 1;
+	if (run)
+		*run = (struct dlq_ledger_run){run_id, fed == 1};
 	if (keys)
 		*keys = version < 4 ? VALUE_KEYS_TEXT : VALUE_KEYS_INSTANT;
 	if (orphan) {

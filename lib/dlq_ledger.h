@@ -28,7 +28,18 @@
  * is rolled back by the next replay (dlq replay's settle_ledger()): the entries its command
  * dead-lettered again (after the ledger's base line, with the fingerprint
  * of a ledger entry and its retry_count + 1) go, since their originals
- * are still there.  A replay killed after its commit's rename but before
+ * are still there.
+ *
+ * Whose letters.  Another writer may letter the same record while the
+ * replay runs; the rollback must not take its letter for the command's.
+ * So a ledger carries a run id, and every letter dlq_put() writes of a
+ * ledger record says it ("replay_id"); the rollback takes only letters
+ * with its own.  A replay to a command hands the id to it (and its
+ * children) in DLQ_REPLAY_ENV: a writer without it is not that command,
+ * and neither counts its letters as retries nor marks them.  A replay to
+ * standard output cannot tell its reader from anyone (the reader is no
+ * child of it): every writer marks, as the reader would.  A ledger from
+ * before version 6 has no id: its rollback matches by fingerprint alone.  A replay killed after its commit's rename but before
  * the ledger went is told apart by its originals being gone: then only
  * the ledger goes.
  */
@@ -41,6 +52,20 @@
 
 #include "buf.h"
 #include "value.h"
+
+/* The environment variable a replay's command finds its run id in. */
+#define DLQ_REPLAY_ENV "IDEM_DLQ_REPLAY"
+
+/* Who a ledger's re-letters are from (see "Whose letters" above). */
+struct dlq_ledger_run {
+	uint64_t id; /* random, not 0; 0: none (a ledger before version 6) */
+	bool fed;    /* handed to a command, which alone has the id */
+};
+
+/* A new run id: random, never 0. */
+uint64_t dlq_ledger_run_id(void);
+/* id as the 16 lowercase hex digits a letter and DLQ_REPLAY_ENV carry. */
+void dlq_ledger_run_hex(uint64_t id, char out[17]);
 
 struct dlq_ledger_entry {
 	uint64_t line_hash;   /* XXH3-64 of the envelope line */
@@ -65,10 +90,11 @@ uint64_t dlq_line_hash(const char *line, size_t len);
  * output writes the ledger undelivered, then again delivered once its
  * output is flushed and closed; only then may `--commit` take them). */
 int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
-		     size_t n, uint64_t base_lines, bool delivered, char *err,
+		     size_t n, uint64_t base_lines, bool delivered,
+		     const struct dlq_ledger_run *run, char *err,
 		     size_t errlen);
 /* 1 and *e (malloc'd) when there is a ledger, 0 when none, -1 error.
- * base_lines, delivered, keys and orphan may be NULL (a ledger of an
+ * base_lines, delivered, keys, orphan and run may be NULL (a ledger of an
  * older format reads as delivered, as it was taken then, and before
  * version 4 with fingerprints of the text form).  *orphan: the ledger
  * was written for another file than the one now at dlq_path (it was
@@ -77,8 +103,8 @@ int dlq_ledger_write(const char *dlq_path, const struct dlq_ledger_entry *e,
  * does not say, and is taken as this file's. */
 int dlq_ledger_read(const char *dlq_path, struct dlq_ledger_entry **e,
 		    size_t *n, uint64_t *base_lines, bool *delivered,
-		    enum value_keys *keys, bool *orphan, char *err,
-		    size_t errlen);
+		    enum value_keys *keys, bool *orphan,
+		    struct dlq_ledger_run *run, char *err, size_t errlen);
 
 int dlq_ledger_remove(const char *dlq_path, char *err, size_t errlen);
 

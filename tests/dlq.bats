@@ -413,6 +413,51 @@ J
 	[ ! -e bad.ndjson.replay ]
 }
 
+@test "a failed or killed replay's rollback takes its command's letters only, not another writer's of the same record" {
+	echo '{"id":1,"amount":-1}' > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	cp bad.ndjson before
+	# the command letters the record again; so does a writer that is no
+	# child of the replay (without its IDEM_DLQ_REPLAY), meanwhile
+	other='env -u IDEM_DLQ_REPLAY dlq check -e ".amount > 0" --dlq bad.ndjson in.ndjson'
+	own='dlq check -e ".amount > 0" --dlq bad.ndjson in.ndjson'
+	run dlq replay bad.ndjson -- sh -c "cat > /dev/null; $other; $own; exit 1"
+	assert_failure 2
+	assert_output 'dlq: sh exited with status 1; nothing removed from bad.ndjson'
+	# the other writer's letter stays, a first failure of its own
+	run jq -c '[.retry_count, has("replay_id")]' bad.ndjson
+	assert_output - <<'J'
+[0,false]
+[0,false]
+J
+	head -n 1 bad.ndjson | cmp - before
+	cp bad.ndjson before
+	run dlq replay bad.ndjson -- sh -c "cat > /dev/null; $own; $other; kill -9 \$PPID"
+	assert_failure 137
+	run jq -c '[.retry_count, has("replay_id")]' bad.ndjson
+	assert_output - <<'J'
+[0,false]
+[0,false]
+[1,true]
+[0,false]
+J
+	run dlq replay bad.ndjson -- cat
+	assert_success
+	assert_line -n 0 'dlq: bad.ndjson: an unfinished replay rolled back: 1 entry it dead-lettered again removed, the originals kept'
+	# all three letters were replayed, the other writer's among them
+	[ "${#lines[@]}" = 4 ]
+	[ ! -s bad.ndjson ]
+}
+
+@test "a letter whose replay_id is not a run id is no envelope" {
+	L='{"original_record":{"id":1},"error_type":"x","error_message":"m","retry_count":1,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1},"replay_id":%s}\n'
+	printf "$L" '"00000000000000ff"' > q
+	run dlq stats q
+	assert_success
+	printf "$L" '"FF"' > q
+	refused 'dlq: q:1: not a dead-letter envelope (replay_id is not 16 lowercase hex digits)' dlq stats q
+}
+
 @test "a replay killed after its commit keeps the new entries" {
 	orders > in.ndjson
 	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null

@@ -276,6 +276,7 @@ struct pending {
 	size_t n, cap;
 	uint64_t max_retries;
 	uint64_t lines;     /* FILE's lines when collected: the ledger's base */
+	struct dlq_ledger_run run; /* this replay's, in its ledger */
 	struct buf out;     /* the originals, one per line */
 	struct buf scratch;
 	uint64_t parked;
@@ -401,8 +402,10 @@ static void collect(struct pending *p, const char *path)
 static int run_replay(char **cmd, const struct pending *p, bool allow_unread,
 		      uint64_t *unread)
 {
-	char err[512];
-	struct feed *f = feed_start(cmd, NULL, NULL, err, sizeof err);
+	char err[512], id[17];
+	/* its letters of these records say this run: see dlq_ledger.h */
+	dlq_ledger_run_hex(p->run.id, id);
+	struct feed *f = feed_start(cmd, DLQ_REPLAY_ENV, id, err, sizeof err);
 	if (!f || feed_write(f, p->out.p ? p->out.p : "", p->out.len, err,
 			     sizeof err) < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
@@ -420,6 +423,7 @@ struct settle {
 	size_t n;
 	uint64_t base, lineno, originals, dropped;
 	enum value_keys keys; /* the form of the ledger's fingerprints */
+	struct dlq_ledger_run run; /* id 0: an old ledger, letters unmarked */
 	struct buf scratch, tmp;
 };
 
@@ -451,8 +455,10 @@ static int fp_only_cmp(const void *a, const void *b)
 }
 
 /* Drop an entry the unfinished replay's command dead-lettered again: after
- * the base, with a ledger record's fingerprint and a retry_count above 0;
- * each ledger entry accounts for one.  Not matched on retry_count: a
+ * the base, with a ledger record's fingerprint, a retry_count above 0 and
+ * the replay's run id (another writer's letter of the record has none, or
+ * another; a ledger before version 6 has none to match); each ledger
+ * entry accounts for one.  Not matched on retry_count: a
  * record in the ledger twice (at retry_count 3 and 4, say) comes back as
  * the highest + 1 both times (dlq_put), so an exact match would keep one
  * of the two: a duplicate. */
@@ -464,7 +470,8 @@ static bool unreplay_line(void *vctx, uint64_t lineno, const char *line,
 	static struct scan_record rec;
 	struct dlq_envelope e;
 	if (++st->lineno > st->base &&
-	    dlq_envelope_parse(&rec, line, len, &e) == 0 && e.retry_count > 0) {
+	    dlq_envelope_parse(&rec, line, len, &e) == 0 && e.retry_count > 0 &&
+	    (st->run.id == 0 || e.replay_id == st->run.id)) {
 		st->tmp.len = 0;
 		struct dlq_ledger_entry key = {
 			.fp = add_original(&st->tmp, &e, st->keys,
@@ -503,7 +510,7 @@ static void settle_ledger(const char *path, bool quiet)
 	struct settle st = {0};
 	bool orphan;
 	int r = dlq_ledger_read(path, &st.e, &st.n, &st.base, NULL, &st.keys,
-				&orphan, err, sizeof err);
+				&orphan, &st.run, err, sizeof err);
 	if (r < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (r == 0)
@@ -638,7 +645,7 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 	if (commit) {
 		bool delivered;
 		int r = dlq_ledger_read(path, &p.e, &p.n, NULL, &delivered,
-					NULL, NULL, err, sizeof err);
+					NULL, NULL, NULL, err, sizeof err);
 		if (r < 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		/* only what reached the reader: a replay whose output
@@ -673,7 +680,8 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 	}
 	/* The ledger first: a record that fails again while it exists is
 	 * dead-lettered with retry_count + 1. */
-	if (dlq_ledger_write(path, p.e, p.n, p.lines, false, err,
+	p.run = (struct dlq_ledger_run){dlq_ledger_run_id(), cmd != NULL};
+	if (dlq_ledger_write(path, p.e, p.n, p.lines, false, &p.run, err,
 			     sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (!cmd) {
@@ -683,8 +691,8 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 		 * bytes are on disk */
 		cli_out_commit();
 		cli_out_close();
-		if (dlq_ledger_write(path, p.e, p.n, p.lines, true, err,
-				     sizeof err) != 0)
+		if (dlq_ledger_write(path, p.e, p.n, p.lines, true, &p.run,
+				     err, sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		return EXIT_OK; /* pending until dlq replay --commit */
 	}
@@ -788,7 +796,7 @@ int dlq_purge_main(const struct cli_verb *v, int argc, char **argv)
 	size_t npend;
 	bool orphan;
 	int lr = dlq_ledger_read(path, &pend, &npend, NULL, NULL, NULL,
-				 &orphan, err, sizeof err);
+				 &orphan, NULL, err, sizeof err);
 	if (lr < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (lr > 0)

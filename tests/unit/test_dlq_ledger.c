@@ -19,7 +19,7 @@ TEST(no_ledger_reads_as_none)
 {
 	struct dlq_ledger_entry *e = NULL;
 	size_t n = 99;
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, NULL, NULL, err,
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, NULL, NULL, NULL, err,
 				  sizeof err), 0);
 	CHECK(e == NULL);
 	CHECK_INT(dlq_ledger_remove(dlq, err, sizeof err), 0);
@@ -32,12 +32,12 @@ TEST(written_entries_and_base_read_back)
 		{.line_hash = UINT64_MAX, .fp = {5, 6}, .retry_count = 7},
 		{.line_hash = 1, .fp = {8, 9}, .retry_count = 1},
 	};
-	CHECK_INT(dlq_ledger_write(dlq, w, 3, 42, false, err, sizeof err), 0);
+	CHECK_INT(dlq_ledger_write(dlq, w, 3, 42, false, NULL, err, sizeof err), 0);
 	struct dlq_ledger_entry *e = NULL;
 	size_t n = 0;
 	uint64_t base = 0;
 	bool done = true;
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, &done, NULL, NULL, err,
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, &done, NULL, NULL, NULL, err,
 				  sizeof err),
 		  1);
 	CHECK_INT(n, 3);
@@ -45,24 +45,24 @@ TEST(written_entries_and_base_read_back)
 	CHECK(!done);
 	CHECK(e && memcmp(e, w, sizeof w) == 0);
 	free(e);
-	CHECK_INT(dlq_ledger_write(dlq, w, 3, 42, true, err, sizeof err), 0);
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, &done, NULL, NULL, err,
+	CHECK_INT(dlq_ledger_write(dlq, w, 3, 42, true, NULL, err, sizeof err), 0);
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, &done, NULL, NULL, NULL, err,
 				  sizeof err),
 		  1);
 	CHECK(done);
 	free(e);
 	CHECK_INT(dlq_ledger_remove(dlq, err, sizeof err), 0);
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, NULL, NULL, NULL, err,
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, NULL, NULL, NULL, NULL, err,
 				  sizeof err),
 		  0);
 }
 
 TEST(an_empty_ledger_is_a_ledger)
 {
-	CHECK_INT(dlq_ledger_write(dlq, NULL, 0, 0, true, err, sizeof err), 0);
+	CHECK_INT(dlq_ledger_write(dlq, NULL, 0, 0, true, NULL, err, sizeof err), 0);
 	struct dlq_ledger_entry *e = NULL;
 	size_t n = 9;
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, NULL, NULL, err,
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, NULL, NULL, NULL, err,
 				  sizeof err), 1);
 	CHECK_INT(n, 0);
 	free(e);
@@ -88,7 +88,7 @@ TEST(a_version_1_ledger_loads)
 	size_t n = 0;
 	uint64_t base = 0;
 	bool done = false;
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, &done, NULL, NULL, err,
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, &base, &done, NULL, NULL, NULL, err,
 				  sizeof err),
 		  1);
 	CHECK_INT(n, 1);
@@ -114,7 +114,7 @@ TEST(a_ledger_with_a_wrong_count_is_refused)
 	CHECK_INT(state_write_end(w, err, sizeof err), 0);
 	struct dlq_ledger_entry *e = NULL;
 	size_t n = 0;
-	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, NULL, NULL, err,
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, NULL, NULL, NULL, err,
 				  sizeof err), -1);
 	CHECK(strstr(err, "damaged ledger") != NULL);
 	free(path);
