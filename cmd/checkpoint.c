@@ -1992,6 +1992,11 @@ static void do_read(char **args, int nargs)
 		if (emit_batch(NULL) != 0)
 			cli_out_gone();
 		cli_out_commit(); /* as every tool before its state */
+		/* a pipe's reader that left the batch's end in it (`| head
+		 * -c 10`, the batch in the pipe buffer) never got it */
+		uint64_t unread;
+		if (feed_out_taken(STDOUT_FILENO, &unread))
+			cli_out_gone();
 		st.delivered = st.pending_batch;
 		state_save();
 	}

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -332,4 +333,29 @@ int feed_finish(struct feed *f, uint64_t *unread, char *err, size_t errlen)
 	dog_release(f, false);
 	feed_free(f);
 	return status;
+}
+
+int feed_out_taken(int fd, uint64_t *unread)
+{
+	struct stat st;
+	*unread = 0;
+	if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode))
+		return 0;
+	int ms = 1;
+	for (;;) {
+		int left = 0;
+		if (ioctl(fd, FIONREAD, &left) != 0 || left <= 0)
+			return 0;
+		/* no events asked: a write end reports POLLERR alone, once
+		 * the last reader has closed */
+		struct pollfd pf = {.fd = fd, .events = 0};
+		if (poll(&pf, 1, ms) > 0 && (pf.revents & POLLERR)) {
+			if (ioctl(fd, FIONREAD, &left) != 0 || left <= 0)
+				return 0;
+			*unread = (uint64_t)left;
+			return 1;
+		}
+		if (ms < 8) /* a reader's last read is seen within 8 ms */
+			ms *= 2;
+	}
 }

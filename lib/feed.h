@@ -70,6 +70,18 @@ void feed_status_describe(int wstatus, char *buf, size_t len);
 bool feed_status_exited(int wstatus, int code);
 
 /*
+ * Standard output's reader, as the fed command's: bytes written into a
+ * pipe are not yet read, and a reader that exits (`| head -c 10`)
+ * leaves the rest in it, never delivered, though every write succeeded
+ * (a batch that fits in the pipe buffer raises no EPIPE).  When fd is a
+ * pipe, wait until its reader has taken every byte (0) or has gone
+ * leaving *unread bytes (1).  0 at once for any other file, or when the
+ * pipe cannot say.  Call it after the last write, before committing
+ * what was written as delivered.
+ */
+int feed_out_taken(int fd, uint64_t *unread);
+
+/*
  * The watchdog alone, for a tool that runs its commands itself (dlq
  * retry): it leads a new process group, which the caller's child joins
  * (setpgid(0, dog) in the child, setpgid(pid, dog) in the parent), and

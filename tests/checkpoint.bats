@@ -382,6 +382,21 @@ J
 	assert_output "checkpoint: in.zst: zstd-compressed; checkpoint needs plain files (offsets are byte offsets)"
 }
 
+@test "a batch that fits in the pipe is not delivered to a reader that left it there (| head -c 10)" {
+	three > in.ndjson
+	# every write succeeds (the pipe holds the batch), but head takes
+	# 10 bytes and goes: the rest never reached anyone
+	run bash -c 'set -o pipefail; checkpoint read -s s in.ndjson | head -c 10'
+	assert_failure 141
+	assert_output '{"a":1}
+{"'
+	refused "checkpoint: s: batch 1 was not delivered whole (its read was cut short: a closed pipe, a failed write, a kill); nothing committed: 'checkpoint read' gives the same batch again" checkpoint commit -s s
+	# a reader slower than the read, which takes it all, gets it
+	checkpoint read -s s in.ndjson | { sleep 0.3; cat; } > out
+	checkpoint commit -s s
+	cmp out in.ndjson
+}
+
 @test "commit refuses a batch whose read was cut short; a whole read then commits it" {
 	mkdir d
 	printf '{"id":%d}\n' $(seq 1 20000) > d/a.ndjson

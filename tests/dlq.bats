@@ -309,6 +309,20 @@ J
 	[ "$(wc -l < out.ndjson)" = 3 ]
 }
 
+@test "--commit takes no replay a reader left in the pipe (| head -c 10), though every write succeeded" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	run bash -c 'set -o pipefail; dlq replay bad.ndjson | head -c 10'
+	assert_failure 141
+	assert_output '{"id":2,"a'
+	refused "dlq: bad.ndjson: the last replay's output did not all reach standard output (a write failed, or it was killed); nothing committed: replay again" dlq replay bad.ndjson --commit
+	[ "$(wc -l < bad.ndjson)" = 3 ]
+	dlq replay bad.ndjson 2>/dev/null | { sleep 0.3; cat; } > out
+	dlq replay bad.ndjson --commit
+	[ ! -s bad.ndjson ]
+	[ "$(wc -l < out)" = 3 ]
+}
+
 @test "a failed replay leaves every entry in place" {
 	orders > in.ndjson
 	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null

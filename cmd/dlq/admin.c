@@ -690,6 +690,11 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 		 * file, so the ledger never says delivered before the
 		 * bytes are on disk */
 		cli_out_commit();
+		/* a pipe's reader that left some in it (`| head -c 10`, all
+		 * of it in the pipe buffer) did not get them */
+		uint64_t unread;
+		if (feed_out_taken(STDOUT_FILENO, &unread))
+			cli_out_gone();
 		cli_out_close();
 		if (dlq_ledger_write(path, p.e, p.n, p.lines, true, &p.run,
 				     err, sizeof err) != 0)
