@@ -1260,6 +1260,52 @@ static void rotated_first(struct matching *m, size_t c, uint64_t h,
 	}
 }
 
+/*
+ * copytruncate: a rotation that copies the file (to NAME.1, say) and
+ * truncates it in place keeps the inode, so no rename tells; the lines
+ * written after the last read are in the copy only.  Known source e,
+ * truncated or replaced in place (the caller says), is looked for among
+ * the regular files beside name that no call has read: one that starts
+ * as e did (its first bytes) with a line ending at e's committed offset
+ * and more after it is its copy, to be finished from that offset before name is read from
+ * its start.  Of several, the lowest-numbered rotation (NAME.N); several
+ * unnumbered are not guessed between: said, none taken.  0 when none.
+ */
+static int find_copy(struct matching *m, const char *name,
+		     const struct source *e, struct sibling *out)
+{
+	struct siblings sb = {0};
+	struct sibling *best = NULL;
+	size_t plain = 0;
+	if (!e->committed || !e->fp_len)
+		return 0;
+	siblings_scan(&sb, name);
+	for (size_t k = 0; k < sb.n; k++) {
+		struct sibling *v = &sb.v[k];
+		if ((v->dev == e->dev && v->ino == e->ino) ||
+		    idx_get(&m->oid, v->dev, v->ino) != SIZE_MAX ||
+		    v->size <= e->committed || !goes_on(v->path, e))
+			continue; /* a copy with nothing unread is no matter */
+		if (!v->num)
+			plain++;
+		if (!best || (v->num && (!best->num || v->num < best->num)))
+			best = v;
+	}
+	if (best && !best->num && plain > 1) {
+		cli_warn("%s: truncated or replaced in place, and %zu files "
+			 "beside it start as it did (copies?); none is taken "
+			 "for its old content: name the one to read",
+			 name, plain);
+		best = NULL;
+	}
+	if (best) {
+		*out = *best;
+		out->path = xstrdup(best->path);
+	}
+	siblings_free(&sb);
+	return best != NULL;
+}
+
 /* The new source list: this call's files in batch order, each going on
  * where the state says its identity stopped (after the files rotated away
  * from its name), then the known sources this call left out.  One file
@@ -1301,6 +1347,37 @@ static void match_sources(void)
 		if (by[c] != SIZE_MAX)
 			m.old[by[c]].matched = true;
 	}
+	/* copytruncate (find_copy): a known file cut back or rewritten in
+	 * place whose copy lies beside it; copy_in[c], that copy among
+	 * this call's files (a folder read lists it), copy_at[] its
+	 * offset; copy_out[c] one the call does not name */
+	size_t *copy_in = xmalloc((ncands + 1) * sizeof *copy_in);
+	uint64_t *copy_at = xcalloc(ncands + 1, sizeof *copy_at);
+	struct sibling *copy_out = xcalloc(ncands + 1, sizeof *copy_out);
+	for (size_t c = 0; c < ncands; c++) {
+		copy_in[c] = SIZE_MAX;
+		if (dup[c] || by[c] == SIZE_MAX)
+			continue;
+		const struct source *e = &m.old[by[c]];
+		uint64_t size = (uint64_t)cands[c].s.st_size;
+		uint64_t mt = ctime_ns(&cands[c].s);
+		bool check = size != e->size || !mt || mt != e->ctime;
+		struct sibling v;
+		if (!(size < e->committed ||
+		      (check && !same_start(cands[c].path, e))) ||
+		    !find_copy(&m, cands[c].path, e, &v))
+			continue;
+		size_t c2 = idx_get(&m.cid, v.dev, v.ino);
+		if (c2 == SIZE_MAX) {
+			copy_out[c] = v;
+			continue;
+		}
+		free(v.path);
+		if (dup[c2] || by[c2] != SIZE_MAX || copy_at[c2])
+			continue;
+		copy_in[c] = c2;
+		copy_at[c2] = e->committed;
+	}
 	/* the batch order: the order given, but for rotated_first */
 	size_t *order = xmalloc((ncands + 1) * sizeof *order), no = 0;
 	size_t *from = xmalloc((ncands + 1) * sizeof *from);
@@ -1314,6 +1391,8 @@ static void match_sources(void)
 		if (!dup[c])
 			rotated_first(&m, c, hc[c], by, dup, order, &no, placed,
 				      from);
+		if (copy_in[c] != SIZE_MAX && !placed[copy_in[c]])
+			place(copy_in[c], c, order, &no, placed, from);
 		place(c, SIZE_MAX, order, &no, placed, from);
 	}
 	st.src = NULL;
@@ -1341,6 +1420,8 @@ static void match_sources(void)
 			if (from[c] != SIZE_MAX) /* a rotation of that name */
 				s->origin = xstrdup(cands[from[c]].path);
 			unvouched(s);
+			if (copy_at[c]) /* a copy: on from where it was cut */
+				s->committed = s->start = s->end = copy_at[c];
 			continue;
 		}
 		siblings_free(&sb);
@@ -1351,7 +1432,18 @@ static void match_sources(void)
 		 * mtime was set back, moves the change time). */
 		uint64_t mt = ctime_ns(&cd->s);
 		bool check = size != e->size || !mt || mt != e->ctime;
-		if (size < e->committed) {
+		const char *copy = copy_in[c] != SIZE_MAX
+					   ? cands[copy_in[c]].path
+					   : copy_out[c].path;
+		if (copy) {
+			cli_warn("%s: %s in place (copytruncate?); its old "
+				 "content goes on in %s, which starts as it "
+				 "did: finishing that from offset %" PRIu64
+				 " first, then %s from the start", cd->path,
+				 size < e->committed ? "truncated" : "replaced",
+				 copy, e->committed, cd->path);
+			off = 0;
+		} else if (size < e->committed) {
 			if (e->committed < e->size) /* as "replaced" says */
 				cli_warn("%s: truncated (size %" PRIu64
 					 ", committed offset %" PRIu64 "); %"
@@ -1384,6 +1476,18 @@ static void match_sources(void)
 				 "from the start", cd->path, e->committed);
 			off = 0;
 		}
+		if (copy_out[c].path) { /* not named: read as its rotation */
+			struct source *r = add_source();
+			r->path = copy_out[c].path;
+			copy_out[c].path = NULL;
+			r->origin = xstrdup(cd->path);
+			r->dev = copy_out[c].dev;
+			r->ino = copy_out[c].ino;
+			r->size = copy_out[c].size;
+			r->active = true;
+			unvouched(r);
+			r->committed = r->start = r->end = e->committed;
+		}
 		struct source *s = keep(e, true);
 		free(s->path);
 		free(s->origin); /* named now: no longer followed */
@@ -1414,6 +1518,11 @@ static void match_sources(void)
 	free(from);
 	free(hc);
 	free(placed);
+	for (size_t c = 0; c < ncands; c++)
+		free(copy_out[c].path);
+	free(copy_out);
+	free(copy_in);
+	free(copy_at);
 	listed_before = true;
 	/* the sources moved: the next save is a snapshot */
 	save_full = true;
@@ -2035,6 +2144,18 @@ static void do_status(void)
 				   !goes_on(s->path, s)) {
 				state = "truncated"; /* read again from 0 */
 				lag = size;
+				/* after the rest of its copy (copytruncate) */
+				struct matching m = {.old = st.src, .nold = st.n};
+				struct sibling v;
+				idx_init(&m.oid, st.n);
+				for (size_t j = 0; j < st.n; j++)
+					idx_put(&m.oid, st.src[j].dev,
+						st.src[j].ino, j);
+				if (find_copy(&m, s->path, s, &v)) {
+					lag += v.size - s->committed;
+					free(v.path);
+				}
+				free(m.oid.slot);
 			}
 		}
 		buf_reset(&b);

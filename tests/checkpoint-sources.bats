@@ -457,6 +457,51 @@ E
 	E
 }
 
+@test "a file rotated by copytruncate is finished from its copy first: no line lost, none twice, named or in a folder" {
+	for how in file folder; do
+		rm -rf d st
+		mkdir d
+		printf '{"n":%d}\n' 1 2 3 > d/f
+		src=d/f
+		[ "$how" = folder ] && src=d
+		checkpoint read -s st "$src" > /dev/null
+		checkpoint commit -s st
+		# written after the last read, then copied and cut (logrotate)
+		printf '{"n":%d}\n' 4 5 >> d/f
+		cp d/f d/f.1
+		: > d/f
+		printf '{"n":6}\n' >> d/f
+		run sh -c 'checkpoint status -s st | jq -c "[.file,.lag,.state]"'
+		assert_output '["d/f",24,"truncated"]'
+		run checkpoint read -s st "$src"
+		assert_success
+		assert_output - <<-'E'
+		checkpoint: d/f: truncated in place (copytruncate?); its old content goes on in d/f.1, which starts as it did: finishing that from offset 24 first, then d/f from the start
+		{"n":4}
+		{"n":5}
+		{"n":6}
+		E
+		checkpoint commit -s st
+		# the next rotation: the old copy moves on, a new one is made
+		printf '{"n":7}\n' >> d/f
+		mv d/f.1 d/f.2
+		cp d/f d/f.1
+		: > d/f
+		printf '{"n":8}\n' >> d/f
+		run checkpoint read -s st "$src"
+		assert_success
+		assert_output - <<-'E'
+		checkpoint: d/f: replaced in place (copytruncate?); its old content goes on in d/f.1, which starts as it did: finishing that from offset 8 first, then d/f from the start
+		{"n":7}
+		{"n":8}
+		E
+		checkpoint commit -s st
+		run checkpoint read -s st "$src"
+		assert_success
+		assert_output ''
+	done
+}
+
 @test "a file rewritten in place at its size with its mtime set back (cp -p, touch -r) is still seen as replaced" {
 	printf '{"a":1}\n{"a":2}\n' > in.ndjson
 	touch -d 2026-01-01 in.ndjson
