@@ -205,6 +205,40 @@ static int fingerprint(int fd, uint32_t len, uint64_t *fp)
 	return 0;
 }
 
+/*
+ * How many first bytes identify the file: up to FP_MAX, but only bytes
+ * of complete lines.  A torn last line (a writer that died mid-line) is
+ * no content yet: a writer that recovers by cutting it off, or a
+ * rewrite of it, must not make the file look replaced, which would read
+ * every line before it again.  Bytes before committed (a line end) are
+ * whole; past it, those before the file's last newline.
+ */
+static const char *last_nl(const char *p, int c, size_t n);
+
+static uint32_t whole_lines_len(int fd, uint64_t committed, uint64_t size)
+{
+	uint64_t len = size < FP_MAX ? size : FP_MAX;
+	if (len <= committed)
+		return (uint32_t)len;
+	/* the file's last newline, looked for from its end */
+	char b[4096];
+	uint64_t at = size;
+	while (at > committed) {
+		uint64_t from = at - committed > sizeof b ? at - sizeof b
+							 : committed;
+		ssize_t r = pread(fd, b, (size_t)(at - from), (off_t)from);
+		if (r != (ssize_t)(at - from))
+			return (uint32_t)len; /* the fingerprint's read says */
+		const char *nl = last_nl(b, '\n', (size_t)r);
+		if (nl) {
+			uint64_t end = from + (uint64_t)(nl - b) + 1;
+			return (uint32_t)(end < len ? end : len);
+		}
+		at = from;
+	}
+	return (uint32_t)committed; /* no newline past it: all torn */
+}
+
 static char *link_target(const char *path);
 
 /* The path of the regular file with this identity in path's folder (a
@@ -1689,11 +1723,11 @@ static uint64_t plan_batch(void)
 		s->fresh = false;
 		s->size = (uint64_t)sb.st_size;
 		s->ctime = ctime_ns(&sb);
-		s->fp_len = (uint32_t)(s->size < FP_MAX ? s->size : FP_MAX);
+		s->fp_len = whole_lines_len(fd, s->committed, s->size);
 		if (fingerprint(fd, s->fp_len, &s->fp) != 0)
 			cli_die(EXIT_TROUBLE, "%s: changed while being read",
 				s->path);
-		if (s->fp_len >= 4 && s->committed == 0) {
+		if (s->size >= 4 && s->committed == 0) {
 			unsigned char m[4];
 			const char *fmt = pread(fd, m, 4, 0) == 4
 						  ? zio_magic(m, 4) : NULL;
@@ -2302,7 +2336,7 @@ static void do_reset(char **args, int nargs)
 		s->ino = (uint64_t)sb.st_ino;
 		s->size = (uint64_t)sb.st_size;
 		s->ctime = ctime_ns(&sb);
-		s->fp_len = (uint32_t)(s->size < FP_MAX ? s->size : FP_MAX);
+		s->fp_len = whole_lines_len(fd, 0, s->size);
 		if (fingerprint(fd, s->fp_len, &s->fp) != 0)
 			cli_die(EXIT_TROUBLE, "%s: changed while being read",
 				s->path);

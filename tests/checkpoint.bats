@@ -375,6 +375,30 @@ J
 	assert_success
 }
 
+@test "a torn last line cut off by its writer is no replacement: no line read twice" {
+	printf '{"a":1}\n{"a":' > in.ndjson
+	checkpoint read -s s in.ndjson 2> /dev/null
+	checkpoint commit -s s
+	# the writer restarts: cuts its torn line, writes another
+	truncate -s 8 in.ndjson
+	run checkpoint read -s s in.ndjson
+	assert_success
+	assert_output ''
+	printf '{"b":9}\n' >> in.ndjson
+	run checkpoint read -s s in.ndjson
+	assert_success
+	assert_output '{"b":9}'
+	checkpoint commit -s s
+	# a reset to the end of a file with a torn line: the same
+	printf '{"c":1}\n{"c":' > r.ndjson
+	checkpoint reset -s s2 --to end r.ndjson
+	truncate -s 8 r.ndjson
+	printf '{"d":2}\n' >> r.ndjson
+	run checkpoint read -s s2 r.ndjson
+	assert_success
+	assert_output '{"d":2}'
+}
+
 @test "a zstd file is refused: offsets are byte offsets" {
 	three | zstd -q > in.zst
 	run checkpoint read -s s in.zst
