@@ -2011,7 +2011,8 @@ static void commit_pending(void)
 
 /* Run CMD on the pending batch (lib/feed.h); its wait(2) status (0:
  * exited 0), or -1 when it exited 0 without reading the whole batch and
- * --allow-unread was not given. */
+ * --allow-unread was not given, or -2 when what it wrote to our standard
+ * output, a pipe, was left in it by its reader. */
 static int run_cmd(char **cmd)
 {
 	char num[32], err[512];
@@ -2024,7 +2025,13 @@ static int run_cmd(char **cmd)
 	int rc = feed_finish(f, &unread, err, sizeof err);
 	if (rc < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
-	return rc == 0 && unread > 0 && !opt.allow_unread ? -1 : rc;
+	if (rc == 0 && unread > 0 && !opt.allow_unread)
+		return -1;
+	/* the command's output, when it writes to our standard output and
+	 * that is a pipe: a reader that left some in it never got it */
+	if (rc == 0 && feed_out_taken(STDOUT_FILENO, &unread))
+		return -2;
+	return rc;
 }
 
 /* ---- verbs ---- */
@@ -2038,7 +2045,13 @@ static int do_run(char **args, int nargs, char **cmd)
 			break;
 		int rc = run_cmd(cmd);
 		if (rc != 0) {
-			if (rc < 0)
+			if (rc == -2)
+				cli_warn("batch %" PRIu64 ": %s exited 0, but "
+					 "the reader of standard output left "
+					 "some of its output unread in the pipe; "
+					 "left pending", st.pending_batch,
+					 cmd[0]);
+			else if (rc < 0)
 				cli_warn("batch %" PRIu64 ": %s exited 0 without "
 					 "reading the whole batch; left pending "
 					 "(--allow-unread for a command that may "

@@ -323,6 +323,20 @@ J
 	[ "$(wc -l < out)" = 3 ]
 }
 
+@test "a replay whose command's output a pipe's reader left unread (| head -c 5) removes nothing" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	cp bad.ndjson before
+	run bash -c 'set -o pipefail; dlq replay bad.ndjson -- cat | head -c 5'
+	assert_failure 2
+	assert_output '{"id"dlq: cat exited 0, but the reader of standard output left some of its output unread in the pipe; nothing removed from bad.ndjson'
+	cmp before bad.ndjson
+	[ ! -e bad.ndjson.replay ]
+	dlq replay bad.ndjson -- cat | { sleep 0.3; cat; } > out
+	[ ! -s bad.ndjson ]
+	[ "$(wc -l < out)" = 3 ]
+}
+
 @test "a failed replay leaves every entry in place" {
 	orders > in.ndjson
 	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null

@@ -398,7 +398,8 @@ static void collect(struct pending *p, const char *path)
 
 /* Feed the originals to cmd: its wait(2) status (0: exited 0), or -1
  * when it exited 0 without reading all of them (--allow-unread: that is
- * fine). */
+ * fine), or -2 when its output to our standard output, a pipe, was left
+ * in it by its reader. */
 static int run_replay(char **cmd, const struct pending *p, bool allow_unread,
 		      uint64_t *unread)
 {
@@ -412,7 +413,14 @@ static int run_replay(char **cmd, const struct pending *p, bool allow_unread,
 	int rc = feed_finish(f, unread, err, sizeof err);
 	if (rc < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
-	return rc == 0 && *unread > 0 && !allow_unread ? -1 : rc;
+	if (rc == 0 && *unread > 0 && !allow_unread)
+		return -1;
+	/* its output, when it writes to our standard output and that is
+	 * a pipe: a reader that left some in it never got it */
+	uint64_t left;
+	if (rc == 0 && feed_out_taken(STDOUT_FILENO, &left))
+		return -2;
+	return rc;
 }
 
 /* ---- a replay that did not finish ---- */
@@ -705,7 +713,11 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 	int rc = run_replay(cmd, &p, allow_unread, &unread);
 	if (rc != 0) {
 		settle_ledger(path, true);
-		if (rc < 0)
+		if (rc == -2)
+			cli_warn("%s exited 0, but the reader of standard "
+				 "output left some of its output unread in the "
+				 "pipe; nothing removed from %s", cmd[0], path);
+		else if (rc < 0)
 			cli_warn("%s exited 0 leaving %" PRIu64 " of %zu bytes "
 				 "unread; nothing removed from %s "
 				 "(--allow-unread for a command that may ignore "
