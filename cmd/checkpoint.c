@@ -1388,6 +1388,9 @@ static void match_sources(void)
 	size_t *copy_in = xmalloc((ncands + 1) * sizeof *copy_in);
 	uint64_t *copy_at = xcalloc(ncands + 1, sizeof *copy_at);
 	struct sibling *copy_out = xcalloc(ncands + 1, sizeof *copy_out);
+	/* replaced[c]: known c, not truncated, whose first bytes changed
+	 * (looked at once, here, for the loop below too) */
+	bool *replaced = xcalloc(ncands + 1, sizeof *replaced);
 	for (size_t c = 0; c < ncands; c++) {
 		copy_in[c] = SIZE_MAX;
 		if (dup[c] || by[c] == SIZE_MAX)
@@ -1396,9 +1399,10 @@ static void match_sources(void)
 		uint64_t size = (uint64_t)cands[c].s.st_size;
 		uint64_t mt = ctime_ns(&cands[c].s);
 		bool check = size != e->size || !mt || mt != e->ctime;
+		replaced[c] = size >= e->committed && check &&
+			      !same_start(cands[c].path, e);
 		struct sibling v;
-		if (!(size < e->committed ||
-		      (check && !same_start(cands[c].path, e))) ||
+		if (!(size < e->committed || replaced[c]) ||
 		    !find_copy(&m, cands[c].path, e, &v))
 			continue;
 		size_t c2 = idx_get(&m.cid, v.dev, v.ino);
@@ -1491,7 +1495,7 @@ static void match_sources(void)
 					 "reading it from the start", cd->path,
 					 size, e->committed);
 			off = 0;
-		} else if (check && !same_start(cd->path, e)) {
+		} else if (replaced[c]) {
 			/* A rewrite, or a new file on a reused inode */
 			if (e->committed < e->size)
 				cli_warn("%s: replaced (its first bytes "
@@ -1557,6 +1561,7 @@ static void match_sources(void)
 	free(copy_out);
 	free(copy_in);
 	free(copy_at);
+	free(replaced);
 	listed_before = true;
 	/* the sources moved: the next save is a snapshot */
 	save_full = true;
