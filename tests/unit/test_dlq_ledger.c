@@ -57,6 +57,32 @@ TEST(written_entries_and_base_read_back)
 		  0);
 }
 
+/* The run a ledger is of reads back; none written reads as id 0. */
+TEST(the_run_id_reads_back)
+{
+	struct dlq_ledger_entry w = {.line_hash = 1, .fp = {2, 3}};
+	struct dlq_ledger_run run = {0xfeedface12345678u, true}, got;
+	CHECK_INT(dlq_ledger_write(dlq, &w, 1, 1, false, &run, err,
+				   sizeof err), 0);
+	struct dlq_ledger_entry *e = NULL;
+	size_t n = 0;
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, NULL, NULL, &got,
+				  err, sizeof err), 1);
+	CHECK(got.id == run.id && got.fed);
+	free(e);
+	CHECK_INT(dlq_ledger_write(dlq, &w, 1, 1, true, NULL, err,
+				   sizeof err), 0);
+	CHECK_INT(dlq_ledger_read(dlq, &e, &n, NULL, NULL, NULL, NULL, &got,
+				  err, sizeof err), 1);
+	CHECK(got.id == 0 && !got.fed);
+	free(e);
+	char hex[17];
+	dlq_ledger_run_hex(run.id, hex);
+	CHECK(strcmp(hex, "feedface12345678") == 0);
+	CHECK(dlq_ledger_run_id() != 0);
+	dlq_ledger_remove(dlq, err, sizeof err);
+}
+
 TEST(an_empty_ledger_is_a_ledger)
 {
 	CHECK_INT(dlq_ledger_write(dlq, NULL, 0, 0, true, NULL, err, sizeof err), 0);
@@ -152,6 +178,7 @@ int main(void)
 	snprintf(dlq, sizeof dlq, "%s/bad.ndjson", dir);
 	RUN(no_ledger_reads_as_none);
 	RUN(written_entries_and_base_read_back);
+	RUN(the_run_id_reads_back);
 	RUN(an_empty_ledger_is_a_ledger);
 	RUN(a_version_1_ledger_loads);
 	RUN(a_ledger_with_a_wrong_count_is_refused);
