@@ -1305,6 +1305,15 @@ static void rotated_first(struct matching *m, size_t c, uint64_t h,
  * its start.  Of several, the lowest-numbered rotation (NAME.N); several
  * unnumbered are not guessed between: said, none taken.  0 when none.
  */
+/* v is a file a call has read, at its offset still: a known identity
+ * that no longer starts as it did is a new file on a reused inode. */
+static bool read_before(struct matching *m, const struct sibling *v)
+{
+	size_t k = idx_get(&m->oid, v->dev, v->ino);
+	return k != SIZE_MAX && v->size >= m->old[k].committed &&
+	       goes_on(v->path, &m->old[k]);
+}
+
 static int find_copy(struct matching *m, const char *name,
 		     const struct source *e, struct sibling *out)
 {
@@ -1317,8 +1326,8 @@ static int find_copy(struct matching *m, const char *name,
 	for (size_t k = 0; k < sb.n; k++) {
 		struct sibling *v = &sb.v[k];
 		if ((v->dev == e->dev && v->ino == e->ino) ||
-		    idx_get(&m->oid, v->dev, v->ino) != SIZE_MAX ||
-		    v->size <= e->committed || !goes_on(v->path, e))
+		    v->size <= e->committed || read_before(m, v) ||
+		    !goes_on(v->path, e))
 			continue; /* a copy with nothing unread is no matter */
 		if (!v->num)
 			plain++;
@@ -1338,6 +1347,31 @@ static int find_copy(struct matching *m, const char *name,
 	}
 	siblings_free(&sb);
 	return best != NULL;
+}
+
+/* The rotations of name newer than its copy NAME.num (NAME.num-1 down to
+ * NAME.1) that no call has read: each copied and cut since the copy,
+ * read in full after it, as follow_rotation reads those of a rename.
+ * malloc'd, *n of them, newest last. */
+static struct sibling *newer_copies(struct matching *m, const char *name,
+				    uint64_t num, size_t *n)
+{
+	struct siblings sb = {0};
+	struct sibling *v = NULL;
+	*n = 0;
+	if (num < 2)
+		return NULL;
+	siblings_scan(&sb, name);
+	v = xcalloc(num, sizeof *v);
+	for (uint64_t k = num; k-- > 1;) {
+		struct sibling *y = sibling_by_num(&sb, k);
+		if (!y || read_before(m, y))
+			continue;
+		v[*n] = *y;
+		v[(*n)++].path = xstrdup(y->path);
+	}
+	siblings_free(&sb);
+	return v;
 }
 
 /* The new source list: this call's files in batch order, each going on
@@ -1391,6 +1425,9 @@ static void match_sources(void)
 	/* replaced[c]: known c, not truncated, whose first bytes changed
 	 * (looked at once, here, for the loop below too) */
 	bool *replaced = xcalloc(ncands + 1, sizeof *replaced);
+	/* newer[c]: the copies made after c's (newer_copies) */
+	struct sibling **newer = xcalloc(ncands + 1, sizeof *newer);
+	size_t *nnewer = xcalloc(ncands + 1, sizeof *nnewer);
 	for (size_t c = 0; c < ncands; c++) {
 		copy_in[c] = SIZE_MAX;
 		if (dup[c] || by[c] == SIZE_MAX)
@@ -1406,6 +1443,7 @@ static void match_sources(void)
 		    !find_copy(&m, cands[c].path, e, &v))
 			continue;
 		size_t c2 = idx_get(&m.cid, v.dev, v.ino);
+		newer[c] = newer_copies(&m, cands[c].path, v.num, &nnewer[c]);
 		if (c2 == SIZE_MAX) {
 			copy_out[c] = v;
 			continue;
@@ -1431,6 +1469,13 @@ static void match_sources(void)
 				      from);
 		if (copy_in[c] != SIZE_MAX && !placed[copy_in[c]])
 			place(copy_in[c], c, order, &no, placed, from);
+		for (size_t j = 0; j < nnewer[c]; j++) {
+			size_t r = idx_get(&m.cid, newer[c][j].dev,
+					   newer[c][j].ino);
+			if (r != SIZE_MAX && !placed[r] && !dup[r] &&
+			    by[r] == SIZE_MAX && !copy_at[r])
+				place(r, c, order, &no, placed, from);
+		}
 		place(c, SIZE_MAX, order, &no, placed, from);
 	}
 	st.src = NULL;
@@ -1526,6 +1571,23 @@ static void match_sources(void)
 			unvouched(r);
 			r->committed = r->start = r->end = e->committed;
 		}
+		for (size_t j = 0; j < nnewer[c]; j++) {
+			struct sibling *y = &newer[c][j];
+			if (idx_get(&m.cid, y->dev, y->ino) != SIZE_MAX)
+				continue; /* this call's: placed above */
+			cli_warn("%s: copied and cut more than once; reading "
+				 "%s, a copy no call has read, in full",
+				 cd->path, y->path);
+			struct source *r = add_source();
+			r->path = y->path;
+			y->path = NULL;
+			r->origin = xstrdup(cd->path);
+			r->dev = y->dev;
+			r->ino = y->ino;
+			r->size = y->size;
+			r->active = true;
+			unvouched(r);
+		}
 		struct source *s = keep(e, true);
 		free(s->path);
 		free(s->origin); /* named now: no longer followed */
@@ -1562,6 +1624,13 @@ static void match_sources(void)
 	free(copy_in);
 	free(copy_at);
 	free(replaced);
+	for (size_t c = 0; c < ncands; c++) {
+		for (size_t j = 0; j < nnewer[c]; j++)
+			free(newer[c][j].path);
+		free(newer[c]);
+	}
+	free(newer);
+	free(nnewer);
 	listed_before = true;
 	/* the sources moved: the next save is a snapshot */
 	save_full = true;
@@ -2205,6 +2274,14 @@ static void do_status(void)
 						st.src[j].ino, j);
 				if (find_copy(&m, s->path, s, &v)) {
 					lag += v.size - s->committed;
+					size_t nn;
+					struct sibling *nv = newer_copies(
+						&m, s->path, v.num, &nn);
+					for (size_t j = 0; j < nn; j++) {
+						lag += nv[j].size;
+						free(nv[j].path);
+					}
+					free(nv);
 					free(v.path);
 				}
 				free(m.oid.slot);
