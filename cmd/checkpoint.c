@@ -205,6 +205,8 @@ static int fingerprint(int fd, uint32_t len, uint64_t *fp)
 	return 0;
 }
 
+static const char *last_nl(const char *p, int c, size_t n);
+
 /*
  * How many first bytes identify the file: up to FP_MAX, but only bytes
  * of complete lines.  A torn last line (a writer that died mid-line) is
@@ -213,8 +215,6 @@ static int fingerprint(int fd, uint32_t len, uint64_t *fp)
  * every line before it again.  Bytes before committed (a line end) are
  * whole; past it, those before the file's last newline.
  */
-static const char *last_nl(const char *p, int c, size_t n);
-
 static uint32_t whole_lines_len(int fd, uint64_t committed, uint64_t size)
 {
 	uint64_t len = size < FP_MAX ? size : FP_MAX;
@@ -1294,17 +1294,6 @@ static void rotated_first(struct matching *m, size_t c, uint64_t h,
 	}
 }
 
-/*
- * copytruncate: a rotation that copies the file (to NAME.1, say) and
- * truncates it in place keeps the inode, so no rename tells; the lines
- * written after the last read are in the copy only.  Known source e,
- * truncated or replaced in place (the caller says), is looked for among
- * the regular files beside name that no call has read: one that starts
- * as e did (its first bytes) with a line ending at e's committed offset
- * and more after it is its copy, to be finished from that offset before name is read from
- * its start.  Of several, the lowest-numbered rotation (NAME.N); several
- * unnumbered are not guessed between: said, none taken.  0 when none.
- */
 /* v is a file a call has read, at its offset still: a known identity
  * that no longer starts as it did is a new file on a reused inode. */
 static bool read_before(struct matching *m, const struct sibling *v)
@@ -1314,6 +1303,18 @@ static bool read_before(struct matching *m, const struct sibling *v)
 	       goes_on(v->path, &m->old[k]);
 }
 
+/*
+ * copytruncate: a rotation that copies the file (to NAME.1, say) and
+ * truncates it in place keeps the inode, so no rename tells; the lines
+ * written after the last read are in the copy only.  Known source e,
+ * truncated or replaced in place (the caller says), is looked for among
+ * the regular files beside name that no call has read: one that starts
+ * as e did (its first bytes) with a line ending at e's committed offset
+ * and more after it is its copy, to be finished from that offset before
+ * name is read from its start.  Of several, the lowest-numbered rotation
+ * (NAME.N); several unnumbered are not guessed between: said, none
+ * taken.  0 when none.
+ */
 static int find_copy(struct matching *m, const char *name,
 		     const struct source *e, struct sibling *out)
 {
@@ -2122,9 +2123,9 @@ static int do_run(char **args, int nargs, char **cmd)
 			if (rc == -2)
 				cli_warn("batch %" PRIu64 ": %s exited 0, but "
 					 "the reader of standard output left "
-					 "some of its output unread in the pipe; "
-					 "left pending", st.pending_batch,
-					 cmd[0]);
+					 "some of its output unread in the "
+					 "pipe; left pending",
+					 st.pending_batch, cmd[0]);
 			else if (rc < 0)
 				cli_warn("batch %" PRIu64 ": %s exited 0 without "
 					 "reading the whole batch; left pending "
@@ -2266,7 +2267,8 @@ static void do_status(void)
 				state = "truncated"; /* read again from 0 */
 				lag = size;
 				/* after the rest of its copy (copytruncate) */
-				struct matching m = {.old = st.src, .nold = st.n};
+				struct matching m = {.old = st.src,
+						     .nold = st.n};
 				struct sibling v;
 				idx_init(&m.oid, st.n);
 				for (size_t j = 0; j < st.n; j++)

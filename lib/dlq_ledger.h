@@ -21,14 +21,17 @@
  * so a record that fails again comes back counted, its bytes untouched.
  *
  * A replay to standard output writes the ledger undelivered and, once
- * its output is flushed and closed without error, again delivered:
- * `dlq replay --commit` takes only a delivered one.
+ * its output is flushed and closed without error (and taken from a pipe
+ * by its reader: feed_out_taken), again delivered: `dlq replay
+ * --commit` takes only a delivered one.
  *
  * A replay that does not commit (its command failed, or it was killed)
  * is rolled back by the next replay (dlq replay's settle_ledger()): the entries its command
  * dead-lettered again (after the ledger's base line, with the fingerprint
  * of a ledger entry and its retry_count + 1) go, since their originals
- * are still there.
+ * are still there.  A replay killed after its commit's rename but before
+ * the ledger went is told apart by its originals being gone: then only
+ * the ledger goes.
  *
  * Whose letters.  Another writer may letter the same record while the
  * replay runs; the rollback must not take its letter for the command's.
@@ -39,9 +42,7 @@
  * and neither counts its letters as retries nor marks them.  A replay to
  * standard output cannot tell its reader from anyone (the reader is no
  * child of it): every writer marks, as the reader would.  A ledger from
- * before version 6 has no id: its rollback matches by fingerprint alone.  A replay killed after its commit's rename but before
- * the ledger went is told apart by its originals being gone: then only
- * the ledger goes.
+ * before version 6 has no id: its rollback matches by fingerprint alone.
  */
 #ifndef IDEM_DLQ_LEDGER_H
 #define IDEM_DLQ_LEDGER_H
