@@ -89,19 +89,20 @@ struct dlq *dlq_open(const char *path, const char *tool, char *err,
 		return NULL;
 	}
 	/* A replay to a command: only that command (and its children) has
-	 * its run id; any other writer's letter is a failure of its own,
-	 * not a retry, and no rollback of that replay may take it. */
+	 * its run id, and only its letters say it, for its rollback to
+	 * take; another writer's letter of a record it handed out still
+	 * counts as a retry (the record failed again), unmarked, kept. */
+	bool own = true;
 	if (r > 0 && !orphan && run.fed) {
 		char want[17];
 		const char *have = getenv(DLQ_REPLAY_ENV);
 		dlq_ledger_run_hex(run.id, want);
-		if (!have || strcmp(have, want) != 0)
-			orphan = true;
+		own = have && !strcmp(have, want);
 	}
 	if (r > 0 && orphan)
 		free(e);
 	if (r > 0 && !orphan) {
-		d->replay_id = run.id;
+		d->replay_id = own ? run.id : 0;
 		d->ledger = fpset_new(true);
 		for (size_t k = 0; k < n; k++) {
 			uint64_t *pay;

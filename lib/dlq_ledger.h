@@ -39,7 +39,7 @@
  * ledger record says it ("replay_id"); the rollback takes only letters
  * with its own.  A replay to a command hands the id to it (and its
  * children) in DLQ_REPLAY_ENV: a writer without it is not that command,
- * and neither counts its letters as retries nor marks them.  A replay to
+ * and does not mark (its letter still counts the retry).  A replay to
  * standard output cannot tell its reader from anyone (the reader is no
  * child of it): every writer marks, as the reader would.  A ledger from
  * before version 6 has no id: its rollback matches by fingerprint alone.

@@ -449,27 +449,29 @@ J
 	cp bad.ndjson before
 	# the command letters the record again; so does a writer that is no
 	# child of the replay (without its IDEM_DLQ_REPLAY), meanwhile
-	other='env -u IDEM_DLQ_REPLAY dlq check -e ".amount > 0" --dlq bad.ndjson in.ndjson'
+	cp in.ndjson other.ndjson
+	other='env -u IDEM_DLQ_REPLAY dlq check -e ".amount > 0" --dlq bad.ndjson other.ndjson'
 	own='dlq check -e ".amount > 0" --dlq bad.ndjson in.ndjson'
 	run dlq replay bad.ndjson -- sh -c "cat > /dev/null; $other; $own; exit 1"
 	assert_failure 2
 	assert_output 'dlq: sh exited with status 1; nothing removed from bad.ndjson'
-	# the other writer's letter stays, a first failure of its own
-	run jq -c '[.retry_count, has("replay_id")]' bad.ndjson
+	# the other writer's letter stays (the record failed again: a
+	# retry), the command's goes
+	run jq -c '[.source.file, .retry_count, has("replay_id")]' bad.ndjson
 	assert_output - <<'J'
-[0,false]
-[0,false]
+["in.ndjson",0,false]
+["other.ndjson",1,false]
 J
 	head -n 1 bad.ndjson | cmp - before
 	cp bad.ndjson before
 	run dlq replay bad.ndjson -- sh -c "cat > /dev/null; $own; $other; kill -9 \$PPID"
 	assert_failure 137
-	run jq -c '[.retry_count, has("replay_id")]' bad.ndjson
+	run jq -c '[.source.file, .retry_count, has("replay_id")]' bad.ndjson
 	assert_output - <<'J'
-[0,false]
-[0,false]
-[1,true]
-[0,false]
+["in.ndjson",0,false]
+["other.ndjson",1,false]
+["in.ndjson",2,true]
+["other.ndjson",2,false]
 J
 	run dlq replay bad.ndjson -- cat
 	assert_success
