@@ -2216,7 +2216,12 @@ static void do_read(char **args, int nargs)
 	refuse_stdout_source(args, nargs);
 	if (prepare(args, nargs)) {
 		if (st.delivered == st.pending_batch) {
-			/* read again: this reader must get it whole too */
+			/* read again: this reader must get it whole too.
+			 * But first, that it can be given again: a read
+			 * refused (a file rewritten since) emits nothing,
+			 * and the batch stays delivered, for commit. */
+			for (size_t j = 0; j < nbat; j++)
+				close(open_pending(&st.src[bat[j]]));
 			st.delivered = 0;
 			state_save();
 		}

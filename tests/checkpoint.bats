@@ -399,6 +399,23 @@ J
 	assert_output '{"d":2}'
 }
 
+@test "a read refused for a file rewritten since leaves a batch delivered before committable, as checkpoint(1) says" {
+	three > in.ndjson
+	checkpoint read -s s in.ndjson > out
+	# the job is done with out; the file is rewritten before the commit
+	printf '{"b":1}\n' > in.ndjson
+	refused "checkpoint: in.ndjson: truncated or rewritten since batch 1 was read; it cannot be replayed ('checkpoint reset' to drop it)" checkpoint read -s s in.ndjson
+	run sh -c 'checkpoint status -s s | jq -c .pending.delivered'
+	assert_output true
+	checkpoint commit -s s
+	run checkpoint read -s s in.ndjson
+	assert_success
+	assert_output - <<-'E'
+	checkpoint: in.ndjson: truncated (size 8, committed offset 24); reading it from the start
+	{"b":1}
+	E
+}
+
 @test "a zstd file is refused: offsets are byte offsets" {
 	three | zstd -q > in.zst
 	run checkpoint read -s s in.zst
