@@ -148,10 +148,10 @@ J
 	assert_failure 2
 	run sh -c "echo '{\"a\":1,\"b\":1}' | txlog merge W -k .a --delete-when '.b == 1, true'"
 	assert_failure 2
-	assert_output 'txlog: --delete-when .b == 1, true: gave 2 values; a condition gives one (join them with and, or, any or all)'
+	assert_output 'txlog: stdin:1: --delete-when .b == 1, true: gave 2 values; a condition gives one (join them with and, or, any or all); nothing committed'
 	run sh -c "echo '{\"a\":1,\"b\":5}' | txlog merge W -k .a --when-newer '.b, .a'"
 	assert_failure 2
-	assert_output 'txlog: --when-newer .b, .a: gave 2 values; it compares one'
+	assert_output 'txlog: stdin:1: --when-newer .b, .a: gave 2 values; it compares one; nothing committed'
 	# nothing changed, nothing left behind; one value still works
 	run txlog cat W
 	assert_output $'{"a":1,"b":2}\n{"a":3,"b":4}'
@@ -160,6 +160,23 @@ J
 	assert_success
 	run txlog cat W
 	assert_output '{"a":3,"b":4}'
+}
+
+@test "merge names the record or row a failing --when-newer or --delete-when met" {
+	printf '%s\n' '{"a":1,"b":"2"}' '{"a":3,"b":"x"}' | txlog append T
+	f=$(txlog files T | jq -r .path)
+	bad="Invalid numeric literal at EOF at line 1, column 1"
+	run sh -c "printf '%s\n' '{\"a\":1,\"b\":\"1\"}' '{\"a\":3,\"b\":\"1\"}' | txlog merge T -k .a --when-newer '.b | tonumber'"
+	assert_failure 2
+	assert_output "txlog: $f:2: --when-newer .b | tonumber: $bad (while parsing 'x'); nothing committed"
+	run sh -c "printf '%s\n' '{\"a\":1,\"b\":\"1\"}' '{\"a\":3,\"b\":\"y\"}' | txlog merge T -k .a --when-newer '.b | tonumber'"
+	assert_failure 2
+	assert_output "txlog: stdin:2: --when-newer .b | tonumber: $bad (while parsing 'y'); nothing committed"
+	run sh -c "printf '%s\n' '{\"a\":1,\"b\":\"1\"}' '{\"a\":7,\"b\":\"y\"}' | txlog merge T -k .a --delete-when '(.b | tonumber) > 2'"
+	assert_failure 2
+	assert_output "txlog: stdin:2: --delete-when (.b | tonumber) > 2: $bad (while parsing 'y'); nothing committed"
+	run txlog cat T
+	assert_output $'{"a":1,"b":"2"}\n{"a":3,"b":"x"}'
 }
 
 @test "merge with a partial record updates only the columns it gives" {

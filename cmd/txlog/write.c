@@ -1075,7 +1075,10 @@ static void to_src(void *ctx, const struct scan_record *r, const char *name,
 	buf_addc(&m->text, '\n');
 }
 
-static bool truthy(struct expr *e, const struct scan_record *r)
+/* --delete-when on source record r, read at where:lineno (said when
+ * the program fails, as -k's failure is). */
+static bool truthy(struct expr *e, const struct scan_record *r,
+		   const char *where, uint64_t lineno)
 {
 	const char *v;
 	size_t vn;
@@ -1083,8 +1086,9 @@ static bool truthy(struct expr *e, const struct scan_record *r)
 	bool holds;
 	if (expr_condition(e, r, &v, &vn, &holds, err, sizeof err) ==
 	    EXPR_ERROR)
-		txlog_fail(EXIT_TROUBLE, "--delete-when %s: %s", expr_source(e),
-			   err);
+		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": --delete-when %s: "
+			   "%s; nothing committed", where, lineno,
+			   expr_source(e), err);
 	return holds;
 }
 
@@ -1096,7 +1100,6 @@ static void src_record(struct src *m, size_t i, struct scan_record *r)
 	scan_record(r, m->text.p + e, end - e, &se);
 }
 
-/* The value of --when-newer as JSON text ("null" when absent). */
 /* Whether object member m of r has a key that decodes as key[0..n). */
 static bool member_named(const struct scan_record *r,
 			 const struct scan_member *m, const char *key,
@@ -1146,8 +1149,10 @@ static void overlay(struct buf *o, const struct scan_record *tgt,
 	buf_addc(o, '}');
 }
 
+/* The value of --when-newer on r (a source record or a row of the
+ * table, read at where:lineno) as JSON text ("null" when absent). */
 static void newer_of(struct expr *e, const struct scan_record *r,
-		     struct buf *out)
+		     const char *where, uint64_t lineno, struct buf *out)
 {
 	const char *v;
 	size_t vn;
@@ -1155,10 +1160,13 @@ static void newer_of(struct expr *e, const struct scan_record *r,
 	out->len = 0;
 	enum expr_status st = expr_eval(e, r, &v, &vn, err, sizeof err);
 	if (st == EXPR_ERROR)
-		txlog_fail(EXIT_TROUBLE, "--when-newer: %s", err);
+		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": --when-newer %s: %s; "
+			   "nothing committed", where, lineno, expr_source(e),
+			   err);
 	if (st == EXPR_VALUE && expr_count(e) > 1)
-		txlog_fail(EXIT_TROUBLE, "--when-newer %s: gave %zu values; it "
-			   "compares one", expr_source(e), expr_count(e));
+		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": --when-newer %s: gave "
+			   "%zu values; it compares one; nothing committed",
+			   where, lineno, expr_source(e), expr_count(e));
 	if (st == EXPR_VALUE)
 		buf_add(out, v, vn);
 	else
@@ -1291,7 +1299,9 @@ int verb_merge(void)
 				size_t si = (size_t)*pl - 1;
 				m.matched[si] = true;
 				src_record(&m, si, &srec);
-				if (m.del && truthy(m.del, &srec)) {
+				if (m.del && truthy(m.del, &srec,
+						     m.names[m.file[si]],
+						     m.line[si])) {
 					m.applied[si] = true;
 					deleted++;
 					changed = true;
@@ -1299,8 +1309,11 @@ int verb_merge(void)
 				}
 				bool take = true;
 				if (m.newer) {
-					newer_of(m.newer, &srec, &a);
-					newer_of(m.newer, &rec, &b);
+					newer_of(m.newer, &srec,
+						 m.names[m.file[si]],
+						 m.line[si], &a);
+					newer_of(m.newer, &rec, f->path,
+						 ln.lineno, &b);
 					/* times as instants, whatever
 					 * their offsets */
 					take = value_compare_as(
@@ -1354,7 +1367,8 @@ int verb_merge(void)
 			continue;
 		}
 		src_record(&m, i, &srec);
-		if (m.del && truthy(m.del, &srec)) {
+		if (m.del && truthy(m.del, &srec, m.names[m.file[i]],
+				    m.line[i])) {
 			nothing_to_delete++;
 			continue;
 		}
