@@ -214,6 +214,20 @@ Try 'txlog --help' for more information."
 Try 'txlog --help' for more information."
 }
 
+@test "--zorder-by refuses a column without min/max statistics, as Delta does, and rewrites nothing" {
+	txlog init t
+	printf '%s\n' '{"id":1,"b":true,"s":{"x":1},"a":[1]}' \
+		'{"id":2,"b":false,"s":{"x":2},"a":[2]}' | txlog append t
+	for c in b:boolean s:struct a:array; do
+		refused "txlog: --zorder-by: ${c%%:*} is of type ${c#*:}, which has no min/max statistics: z-ordered by it, no file would be skipped" \
+			txlog optimize t --zorder-by "id,${c%%:*}"
+	done
+	run nver
+	assert_output 2
+	run txlog optimize t --zorder-by id
+	assert_success
+}
+
 @test "optimize and vacuum beside concurrent appends keep every record exactly once" {
 	txlog init t --partition-by p
 	for i in $(seq 1 10); do echo "{\"p\":$((i % 2)),\"i\":$i}"; done > seed

@@ -545,6 +545,21 @@ static void parse_zorder(struct buf *extra)
 				cli_usage_error("--zorder-by: %s is a "
 						"partition column (already "
 						"one value per file)", c);
+		/* what the clustering buys is file skipping by min/max,
+		 * which txlog keeps of no such column (nor Delta: its
+		 * OPTIMIZE refuses it, DELTA_ZORDERING_ON_COLUMN_WITHOUT_
+		 * STATS); rewritten in its order, no read would skip more */
+		enum dt_kind k = f->type->kind;
+		if (k == DT_BOOLEAN || k == DT_BINARY || k == DT_STRUCT ||
+		    k == DT_ARRAY || k == DT_MAP || k == DT_OTHER)
+			cli_usage_error("--zorder-by: %s is of type %s, which "
+					"has no min/max statistics: z-ordered "
+					"by it, no file would be skipped", c,
+					k == DT_STRUCT ? "struct"
+					: k == DT_ARRAY ? "array"
+					: k == DT_MAP ? "map"
+					: f->type->name ? f->type->name
+							: "nested");
 		zcols[nz] = xstrdup(c);
 		struct buf p = {0};
 		buf_adds(&p, ".");
