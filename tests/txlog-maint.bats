@@ -214,6 +214,18 @@ Try 'txlog --help' for more information."
 Try 'txlog --help' for more information."
 }
 
+@test "--zorder-by refuses a column given twice or an empty name, not taken as one column" {
+	mk
+	refused "txlog: --zorder-by: v is given twice" \
+		txlog optimize t --zorder-by v,id,.v
+	for z in v, ,v v,,id .; do
+		refused "txlog: --zorder-by '$z': an empty column name" \
+			txlog optimize t --zorder-by "$z"
+	done
+	run nver
+	assert_output 4
+}
+
 @test "--zorder-by refuses a column without min/max statistics, as Delta does, and rewrites nothing" {
 	txlog init t
 	printf '%s\n' '{"id":1,"b":true,"s":{"x":1},"a":[1]}' \

@@ -522,12 +522,26 @@ static void zorder(struct dl_file **fs, size_t n, const char *extra)
 static void parse_zorder(struct buf *extra)
 {
 	char *list = xstrdup(opt.zorder);
-	for (char *c = strtok(list, ","); c; c = strtok(NULL, ",")) {
+	/* every name between the commas, an empty one too: strtok would
+	 * skip it, and take 'id,' for 'id' */
+	for (char *c = list, *next; c; c = next) {
+		next = strchr(c, ',');
+		if (next)
+			*next++ = '\0';
 		if (nz == MAX_ZCOLS)
 			cli_usage_error("--zorder-by: at most %d columns",
 					MAX_ZCOLS);
 		if (*c == '.')
 			c++;
+		if (!*c)
+			cli_usage_error("--zorder-by '%s': an empty column "
+					"name", opt.zorder);
+		/* twice is no second dimension, and its tag would not be
+		 * the one's: a later --zorder-by id rewrote it again */
+		for (size_t i = 0; i < nz; i++)
+			if (strcmp(zcols[i], c) == 0)
+				cli_usage_error("--zorder-by: %s is given twice",
+						c);
 		struct ds_field *f = snap->schema ?
 			ds_field(snap->schema, c, strlen(c)) : NULL;
 		const char *near =
