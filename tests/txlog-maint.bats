@@ -204,10 +204,14 @@ Try 'txlog --help' for more information."
 	assert_failure 2
 	assert_output "txlog: --zorder-by: vv is not a column of the table; did you mean 'v'?
 Try 'txlog --help' for more information."
-	# a merge key a record lacks names the record's member it is near
+	# a merge key no column holds is named with the column it is near
 	run sh -c 'echo "{\"id\":1,\"day\":\"a\",\"v\":5}" | txlog merge t -k .idd'
 	assert_failure 2
-	assert_output "txlog: stdin:1: merge key .idd is missing (did you mean .id?); nothing committed"
+	assert_output "txlog: -k .idd: t has no column 'idd' (did you mean .id?); nothing committed"
+	# and one a record leaves out, by the record
+	run sh -c 'echo "{\"id\":1,\"day\":\"a\"}" | txlog merge t -k .v'
+	assert_failure 2
+	assert_output "txlog: stdin:1: merge key .v is missing; nothing committed"
 	run txlog optimize t --zorder-by v,day
 	assert_failure 2
 	assert_output "txlog: --zorder-by: day is a partition column (already one value per file)

@@ -179,6 +179,32 @@ J
 	assert_output $'{"a":1,"b":"2"}\n{"a":3,"b":"x"}'
 }
 
+@test "merge refuses a -k, --when-newer or --delete-when path no column of the table starts" {
+	# an --infer table's columns are known from its first write on
+	run sh -c ": | txlog merge T -k .a --when-newer .b"
+	assert_success
+	run sh -c "echo '{\"a\":1,\"b\":2,\"gone\":false}' | txlog merge T -k .a --when-newer .b"
+	assert_success
+	# a typo read null everywhere: nothing newer, nothing deleted (the
+	# records meant to delete upserted), no key
+	refused "txlog: --when-newer .bb: T has no column 'bb' (did you mean .b?); nothing committed" \
+		sh -c "echo '{\"a\":1,\"b\":3}' | txlog merge T -k .a --when-newer .bb"
+	refused "txlog: --delete-when .gon: T has no column 'gon' (did you mean .gone?); nothing committed" \
+		sh -c "echo '{\"a\":1,\"gone\":true}' | txlog merge T -k .a --delete-when .gon"
+	refused "txlog: -k .zzzz: T has no column 'zzzz' (txlog schema T lists them); nothing committed" \
+		txlog merge T -k .zzzz /dev/null
+	run txlog cat T
+	assert_output '{"a":1,"b":2,"gone":false}'
+	# a column the source adds with --merge-schema is one; a jq program
+	# is read as jq reads it
+	run sh -c "echo '{\"a\":1,\"c\":3}' | txlog merge T -k .a --when-newer .c --merge-schema"
+	assert_success
+	run sh -c "echo '{\"a\":1,\"c\":4}' | txlog merge T -k .a --when-newer '.c // .zz'"
+	assert_success
+	run txlog cat T
+	assert_output '{"b":2,"gone":false,"a":1,"c":4}'
+}
+
 @test "merge with a partial record updates only the columns it gives" {
 	txlog init M --infer --partition-by p > /dev/null
 	printf '%s\n' '{"id":1,"p":"x","a":1,"b":"keep"}' '{"id":2,"p":"y","a":2,"b":"k2"}' | txlog append M

@@ -1208,6 +1208,52 @@ static void merge_said(uint64_t nsrc, uint64_t target_rows,
 			 target_rows == 1 ? "" : "s");
 }
 
+/*
+ * A plain path of -k, --when-newer or --delete-when must start at a
+ * column of the table: one that does not reads null in every row and
+ * record, so a typo would key nothing, never find a record newer, or
+ * never delete (the records meant to delete a row upserted instead).
+ * A jq program is taken as jq takes it.  schema: the one the rows and
+ * the source fit (with --merge-schema, after the source evolved it).
+ */
+static void need_column(const struct expr *e, const char *what,
+			const struct ds_type *schema)
+{
+	struct path p;
+	if (!e || !schema || !schema->nfields ||
+	    path_parse(expr_source(e), &p) != 0)
+		return;
+	bool known = !p.n || p.steps[0].kind != PATH_MEMBER ||
+		     ds_field(schema, p.steps[0].name, p.steps[0].name_len);
+	if (!known) {
+		const struct path_step *c = &p.steps[0];
+		bool nul = memchr(c->name, '\0', c->name_len) != NULL;
+		const char *near = nul ? NULL
+				       : txlog_nearest_column(schema, c->name);
+		char hint[300];
+		if (near)
+			snprintf(hint, sizeof hint, "did you mean .%s?", near);
+		else
+			snprintf(hint, sizeof hint, "txlog schema %s lists "
+				 "them", opt.table);
+		if (nul)
+			txlog_fail(EXIT_TROUBLE, "%s %s: %s has no column it "
+				   "names (%s); nothing committed", what,
+				   expr_source(e), opt.table, hint);
+		txlog_fail(EXIT_TROUBLE, "%s %s: %s has no column '%s' (%s); "
+			   "nothing committed", what, expr_source(e),
+			   opt.table, c->name, hint);
+	}
+	path_free(&p);
+}
+
+static void need_columns(const struct src *m, const struct ds_type *schema)
+{
+	need_column(m->key, "-k", schema);
+	need_column(m->newer, "--when-newer", schema);
+	need_column(m->del, "--delete-when", schema);
+}
+
 static void src_free(struct src *m)
 {
 	free(m->off);
@@ -1256,8 +1302,16 @@ int verb_merge(void)
 	t.reads_all = true; /* a merge reads every file for its keys */
 	struct ingest g;
 	ingest_init(&g, s);
+	/* a source that cannot add a column (no --merge-schema, no first
+	 * write of an --infer table) is checked before it is read; one
+	 * that can, once its columns are known (a first write with no
+	 * record leaves them unknown) */
+	if (!g.evolve)
+		need_columns(&m, s->schema);
 	ingest_run(&g, to_src, &m);
 	ingest_finish(&g, &t);
+	if (g.evolve && (g.changed || !infer_pending(s)))
+		need_columns(&m, g.schema);
 	m.matched = xcalloc(m.n + 1, 1);
 	m.applied = xcalloc(m.n + 1, 1);
 
