@@ -70,6 +70,14 @@ J
 	assert_output 0
 	run env TZ=UTC txlog log t --format table
 	assert_line -n 1 '2        2024-05-01 08:02:00.250 +0000  DELETE     +1 -?  +1 -1  -    predicate="id = 1"'
+	# a file of version 1 still live at the checkpoint is known from it
+	txlog delete t --where 'id = 2'
+	run sh -c 'TZ=UTC txlog log t --format table | cut -c 1-9,52-'
+	assert_output - <<'J'
+VERSION  ROWS   FILES  TXN  PARAMETERS
+3        +0 -1  +0 -1  -    predicate="id = 2"
+2        +1 -?  +1 -1  -    predicate="id = 1"
+J
 }
 
 @test "log refuses a bad --format and options of other verbs" {

@@ -424,10 +424,15 @@ static void log_table(const int64_t *vs, size_t n)
 	int64_t *ts = txlog_commit_times(vs, n);
 	struct fpset *recs = fpset_new(true);
 	/* a log whose oldest commits were cleaned up starts from the
-	 * snapshot before its oldest commit: its files' records */
+	 * snapshot before its oldest commit: its files' records.  Cleanup
+	 * keeps the commit of the checkpoint that stands in for the rest,
+	 * so there is none before it, but the snapshot at it knows every
+	 * file it kept live (not those it removed: "-?") */
 	if (n && vs[0] > 0) {
 		struct dl_snapshot *s = dl_load(opt.table, vs[0] - 1, err,
 						sizeof err);
+		if (!s)
+			s = dl_load(opt.table, vs[0], err, sizeof err);
 		size_t nl = 0;
 		struct dl_file **live = s ? dl_live_files(s, &nl) : NULL;
 		for (size_t i = 0; i < nl; i++) {
