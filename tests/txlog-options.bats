@@ -257,6 +257,9 @@ J
 txlog: 1 record dropped: not newer than the row in the table by --when-newer .v (merge without --when-newer keeps them)
 txlog: T: the merge changed no row; no commit
 J
+	# --stats counts them as late, the rows written as out
+	run sh -c "printf '%s\n' '{\"id\":1,\"v\":4}' '{\"id\":2,\"v\":7}' '{\"id\":4,\"v\":1}' | txlog merge T -k .id --when-newer .v --stats 2>&1 >/dev/null | tail -n 1 | jq -c '[.records_in, .records_out, .late]'"
+	assert_output '[3,2,1]'
 }
 
 @test "merge counts a row its not-newer source record left as it was among the copied rows" {

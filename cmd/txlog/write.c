@@ -1459,6 +1459,9 @@ int verb_merge(void)
 		 (unsigned long long)updated, (unsigned long long)deleted,
 		 (unsigned long long)copied, removed, added);
 	cli_stats.records_out = inserted + updated;
+	/* the records --when-newer dropped are late data, as txlog(1)
+	 * files them: --stats counts them with the other tools' late */
+	cli_stats.late = stale;
 	txlog_release();
 	free(live);
 	free(offs);
