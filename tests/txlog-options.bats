@@ -262,6 +262,19 @@ J
 	assert_output '[3,2,1]'
 }
 
+@test "merge --when-newer keeps a row newer than its source record's delete, and counts the stale delete" {
+	printf '%s\n' '{"id":1,"ts":5,"del":false}' '{"id":2,"ts":5,"del":false}' | txlog append T
+	# id 1's delete (ts 3) is older than the row: applied, it lost the
+	# row's newer state without a word
+	run sh -c "printf '%s\n' '{\"id\":1,\"ts\":3,\"del\":true}' '{\"id\":2,\"ts\":7,\"del\":true}' | txlog merge T -k .id --when-newer .ts --delete-when .del"
+	assert_success
+	assert_output 'txlog: 1 record dropped: not newer than the row in the table by --when-newer .ts (merge without --when-newer keeps them)'
+	run txlog cat T
+	assert_output '{"id":1,"ts":5,"del":false}'
+	run sh -c "txlog changes T --from 2 | jq -c '[._change_type, .id]'"
+	assert_output '["delete",2]'
+}
+
 @test "merge counts a row its not-newer source record left as it was among the copied rows" {
 	printf '%s\n' '{"id":1,"v":5}' '{"id":2,"v":5}' '{"id":3,"v":5}' | txlog append T
 	printf '%s\n' '{"id":1,"v":4}' '{"id":2,"v":6}' | txlog merge T -k .id --when-newer .v 2>/dev/null

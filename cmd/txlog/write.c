@@ -1353,14 +1353,9 @@ int verb_merge(void)
 				size_t si = (size_t)*pl - 1;
 				m.matched[si] = true;
 				src_record(&m, si, &srec);
-				if (m.del && truthy(m.del, &srec,
-						     m.names[m.file[si]],
-						     m.line[si])) {
-					m.applied[si] = true;
-					deleted++;
-					changed = true;
-					continue;
-				}
+				bool del = m.del && truthy(m.del, &srec,
+							   m.names[m.file[si]],
+							   m.line[si]);
 				bool take = true;
 				if (m.newer) {
 					newer_of(m.newer, &srec,
@@ -1374,6 +1369,15 @@ int verb_merge(void)
 						       VALUE_ORDER_INSTANT,
 						       a.p, a.len, b.p,
 						       b.len) > 0;
+				}
+				/* a delete is a change like an update:
+				 * one not newer than the row is stale, and
+				 * the newer row stays (counted below) */
+				if (take && del) {
+					m.applied[si] = true;
+					deleted++;
+					changed = true;
+					continue;
 				}
 				if (take) {
 					struct scan_error se;
@@ -1393,7 +1397,8 @@ int verb_merge(void)
 				}
 			}
 			/* copied as it is: a row no key matched, or one
-			 * its source record was not newer than */
+			 * its source record (an update or a delete) was not
+			 * newer than */
 			kept++;
 			offs = xgrow(offs, &cap, noffs, sizeof *offs, 1024);
 			offs[noffs++] = out.len;
