@@ -262,6 +262,15 @@ J
 	assert_output '[3,2,1]'
 }
 
+@test "merge --when-newer compares in idem's key order: a time before every other string, as txlog(1) says" {
+	printf '%s\n' '{"id":1,"ts":"2024-01-01T00:00:00Z"}' '{"id":2,"ts":"9"}' '{"id":3,"ts":"2024-01-01T00:00:00Z"}' | txlog append T
+	run sh -c "printf '%s\n' '{\"id\":1,\"ts\":\"10:00\"}' '{\"id\":2,\"ts\":\"2024-01-01T00:00:00Z\"}' '{\"id\":3,\"ts\":\"2024-01-01T02:00:00.5+02:00\"}' | txlog merge T -k .id --when-newer .ts"
+	assert_success
+	assert_output 'txlog: 1 record dropped: not newer than the row in the table by --when-newer .ts (merge without --when-newer keeps them)'
+	run sh -c 'txlog cat T | sort'
+	assert_output $'{"id":1,"ts":"10:00"}\n{"id":2,"ts":"9"}\n{"id":3,"ts":"2024-01-01T02:00:00.5+02:00"}'
+}
+
 @test "merge --when-newer keeps a row newer than its source record's delete, and counts the stale delete" {
 	printf '%s\n' '{"id":1,"ts":5,"del":false}' '{"id":2,"ts":5,"del":false}' | txlog append T
 	# id 1's delete (ts 3) is older than the row: applied, it lost the
