@@ -113,6 +113,18 @@ J
 	assert_output 2
 }
 
+@test "update refuses a partition value no row can hold before reading a file, also when no row matches" {
+	mk
+	for w in 'id = 1' 'id = 9'; do
+		refused "txlog: --set 'p = \"\"': partition column p: an empty string is a null partition value in Delta; write null or a non-empty string" \
+			txlog update t --set 'p = ""' --where "$w"
+		refused "txlog: --set 'p = \"a\\u0000b\"': partition column p: the value holds a NUL (\\u0000), which a partition value cannot keep" \
+			txlog update t --set 'p = "a\u0000b"' --where "$w"
+	done
+	run nver
+	assert_output 2
+}
+
 @test "an update whose --where matches nothing says so and commits nothing" {
 	mk
 	run txlog update t --set 'v = 0' --where 'id = 9'

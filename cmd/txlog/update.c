@@ -202,6 +202,27 @@ static void bind_set(struct set *s, const struct dl_snapshot *snap,
 		cli_usage_error("--set '%s': column %s is %s: %s", src, s->col,
 				f->type->name ? f->type->name : "nested", why);
 	}
+	/* a partition value no row can hold is said here, before any
+	 * file is read, not at the first row it would have moved */
+	for (size_t i = 0; i < snap->npart; i++) {
+		if (strcmp(snap->part_cols[i], s->col) != 0 ||
+		    s->val[0] != '"')
+			continue;
+		size_t dn;
+		char *d = scan_strdup_lit_len(s->val, strlen(s->val), &dn);
+		bool nul = memchr(d, '\0', dn) != NULL;
+		free(d);
+		if (!dn)
+			cli_usage_error("--set '%s': partition column %s: an "
+					"empty string is a null partition value "
+					"in Delta; write null or a non-empty "
+					"string", src, s->col);
+		if (nul)
+			cli_usage_error("--set '%s': partition column %s: the "
+					"value holds a NUL (\\u0000), which a "
+					"partition value cannot keep", src,
+					s->col);
+	}
 }
 
 /* The row r with the columns of sets given their new values: members
