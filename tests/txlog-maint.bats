@@ -982,6 +982,21 @@ EOF
 	assert_output 'txlog: t: optimize: no partition has two small files; nothing to compact, no commit'
 }
 
+@test "optimize names the versions that added the files it compacts, also those a checkpoint gave" {
+	txlog init t --checkpoint-interval 4
+	for i in 1 2 3 4 5; do echo "{\"id\":$i}" | txlog append t; done
+	cp -r t u
+	# the checkpoint's adds carry its version, 4: it said 4 to 5
+	run sh -c 'txlog optimize t --stats 2>&1 | jq -c .versions_compacted'
+	assert_output '[1,5]'
+	# with the commits before the checkpoint cleaned up, the first is
+	# not known: said so, not taken for the checkpoint's
+	rm u/_delta_log/0000000000000000000[0-2].json
+	run txlog optimize u
+	assert_success
+	assert_output --regexp '^txlog: u: optimize: version 6 removes 5 files \([0-9]+ bytes\) of versions up to 5 and adds 1 '
+}
+
 @test "optimize and vacuum end with one summary line, or the same as JSON with --stats" {
 	mk
 	run txlog optimize t --stats

@@ -39,6 +39,7 @@
 #include <zstd.h>
 
 #include "cli.h"
+#include "fpset.h"
 #include "jsonw.h"
 #include "lines.h"
 #include "timefmt.h"
@@ -56,6 +57,10 @@ static size_t nz;
 static struct buf zjoined; /* "col,col" */
 static uint64_t n_removed, n_added, bytes_removed, bytes_added, records;
 static int64_t v_min = INT64_MAX, v_max = -1; /* of the files removed */
+/* The removed files a checkpoint gave: their adds carry its version,
+ * not the one that added them (their paths as the log spells them). */
+static char **from_cp;
+static size_t nfrom_cp;
 static struct dfile *open_out; /* aborted if the run dies */
 static bool committing;        /* from then on tx_commit cleans up */
 
@@ -118,10 +123,103 @@ static void remove_file(const struct dl_file *f)
 	tx_read(&t, f->path);
 	n_removed++;
 	bytes_removed += (uint64_t)f->size;
+	if (snap->checkpoint_version >= 0 &&
+	    f->version <= snap->checkpoint_version) {
+		from_cp = xreallocarray(from_cp, nfrom_cp + 1,
+					sizeof *from_cp);
+		char *lit = scan_get_str(f->action, f->action_len, "path");
+		from_cp[nfrom_cp++] = lit ? lit : xstrdup("");
+		return;
+	}
 	if (f->version < v_min)
 		v_min = f->version;
 	if (f->version > v_max)
 		v_max = f->version;
+}
+
+/* How far below a checkpoint optimize looks for the commits that
+ * added the files it gave: a summary is not worth reading a log of
+ * years of streaming commits. */
+#define CP_VERSIONS_LOOKBACK 10000
+
+/*
+ * The versions that added the removed files a checkpoint gave, from
+ * the commits at or below it still in the log, newest first (the last
+ * add of each path, as a replay would find it), until every one is
+ * found or CP_VERSIONS_LOOKBACK commits were read.  One not found
+ * (added by a commit log cleanup removed, or further back) is older
+ * than every one found: *first_known is then false, and v_max, when
+ * no file's version is known, is unknown too (-1).
+ */
+static void checkpoint_versions(bool *first_known)
+{
+	*first_known = true;
+	if (!nfrom_cp)
+		return;
+	struct fpset *added = fpset_new(true); /* payload: version + 1 */
+	for (size_t i = 0; i < nfrom_cp; i++) {
+		uint64_t *pl;
+		fpset_add(added, value_fp(from_cp[i], strlen(from_cp[i])),
+			  &pl);
+		*pl = 0;
+	}
+	char err[512];
+	size_t nv = 0, found = 0, read = 0;
+	int64_t *vs = dl_list_versions(opt.table, &nv, err, sizeof err);
+	struct buf text = {0};
+	for (size_t k = vs ? nv : 0; k-- > 0 && found < nfrom_cp &&
+				     read < CP_VERSIONS_LOOKBACK;) {
+		if (vs[k] > snap->checkpoint_version)
+			continue;
+		read++;
+		if (dl_read_commit(opt.table, vs[k], &text, err,
+				   sizeof err) != 0)
+			continue; /* gone meanwhile: as if cleaned up */
+		for (size_t i = 0; i < text.len;) {
+			const char *nl = memchr(text.p + i, '\n', text.len - i);
+			size_t e = nl ? (size_t)(nl - text.p) : text.len;
+			const char *a;
+			size_t an;
+			struct scan_error se;
+			if (scan_ws(text.p + i, e - i, 0) < e - i &&
+			    scan_validate(text.p + i, e - i, &se) == 0 &&
+			    scan_get(text.p + i, e - i, "add", &a, &an) &&
+			    a[0] == '{') {
+				char *path = scan_get_str(a, an, "path");
+				struct fp128 fp = value_fp(path ? path : "",
+							   path ? strlen(path)
+								: 0);
+				uint64_t *pl;
+				if (fpset_has(added, fp) &&
+				    (fpset_add(added, fp, &pl), !*pl)) {
+					*pl = (uint64_t)vs[k] + 1;
+					found++;
+				}
+				free(path);
+			}
+			i = e + 1;
+		}
+	}
+	for (size_t i = 0; i < nfrom_cp; i++) {
+		uint64_t *pl;
+		fpset_add(added, value_fp(from_cp[i], strlen(from_cp[i])),
+			  &pl);
+		if (!*pl) {
+			*first_known = false;
+			continue;
+		}
+		int64_t v = (int64_t)(*pl - 1);
+		if (v < v_min)
+			v_min = v;
+		if (v > v_max)
+			v_max = v;
+	}
+	for (size_t i = 0; i < nfrom_cp; i++)
+		free(from_cp[i]);
+	free(from_cp);
+	free(vs);
+	buf_free(&text);
+	fpset_free(added);
 }
 
 /* Refuse to spread a damaged file: its bytes must match its checksum. */
@@ -785,25 +883,43 @@ int verb_optimize(void)
 		tx_free(&t);
 		return EXIT_OK; /* nothing to compact: no commit */
 	}
-	/* the summary: one line, or the same as JSON with --stats */
+	/* the summary: one line, or the same as JSON with --stats; the
+	 * versions of files a checkpoint gave read from the commits (a
+	 * first one cleaned up from the log is not known: null) */
+	bool first_known;
+	checkpoint_versions(&first_known);
+	char vjson[64], vtext[96];
+	if (first_known) {
+		snprintf(vjson, sizeof vjson, "[%lld,%lld]", (long long)v_min,
+			 (long long)v_max);
+		snprintf(vtext, sizeof vtext, "versions %lld to %lld",
+			 (long long)v_min, (long long)v_max);
+	} else if (v_max >= 0) {
+		snprintf(vjson, sizeof vjson, "[null,%lld]", (long long)v_max);
+		snprintf(vtext, sizeof vtext, "versions up to %lld",
+			 (long long)v_max);
+	} else {
+		snprintf(vjson, sizeof vjson, "[null,null]");
+		snprintf(vtext, sizeof vtext, "versions the log no longer "
+			 "has");
+	}
 	buf_addf(&t.stats_extra, ",\"files_removed\":%llu,\"bytes_removed\":"
 		 "%llu,\"files_added\":%llu,\"bytes_added\":%llu,\"records\":"
-		 "%llu,\"versions_compacted\":[%lld,%lld]",
+		 "%llu,\"versions_compacted\":%s",
 		 (unsigned long long)n_removed, (unsigned long long)bytes_removed,
 		 (unsigned long long)n_added, (unsigned long long)bytes_added,
-		 (unsigned long long)records, (long long)v_min,
-		 (long long)v_max);
+		 (unsigned long long)records, vjson);
 	int64_t version = -1;
 	t.committed = &version;
 	committing = true;
 	int rc = tx_commit(&t);
 	if (rc == EXIT_OK && version >= 0 && !opt.stats)
 		cli_warn("%s: optimize: version %lld removes %llu files "
-			 "(%llu bytes) of versions %lld to %lld and adds %llu "
-			 "(%llu bytes), %llu records", opt.table,
-			 (long long)version, (unsigned long long)n_removed,
-			 (unsigned long long)bytes_removed, (long long)v_min,
-			 (long long)v_max, (unsigned long long)n_added,
+			 "(%llu bytes) of %s and adds %llu (%llu bytes), %llu "
+			 "records", opt.table, (long long)version,
+			 (unsigned long long)n_removed,
+			 (unsigned long long)bytes_removed, vtext,
+			 (unsigned long long)n_added,
 			 (unsigned long long)bytes_added,
 			 (unsigned long long)records);
 	return rc;
