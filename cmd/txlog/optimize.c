@@ -638,8 +638,8 @@ static void parse_zorder(struct buf *extra)
 		 * the one's: a later --zorder-by id rewrote it again */
 		for (size_t i = 0; i < nz; i++)
 			if (strcmp(zcols[i], c) == 0)
-				cli_usage_error("--zorder-by: %s is given twice",
-						c);
+				cli_usage_error("--zorder-by: %s is given "
+						"twice", c);
 		struct ds_field *f = snap->schema ?
 			ds_field(snap->schema, c, strlen(c)) : NULL;
 		const char *near =

@@ -214,9 +214,9 @@ static void bind_set(struct set *s, const struct dl_snapshot *snap,
 		free(d);
 		if (!dn)
 			cli_usage_error("--set '%s': partition column %s: an "
-					"empty string is a null partition value "
-					"in Delta; write null or a non-empty "
-					"string", src, s->col);
+					"empty string is a null partition "
+					"value in Delta; write null or a "
+					"non-empty string", src, s->col);
 		if (nul)
 			cli_usage_error("--set '%s': partition column %s: the "
 					"value holds a NUL (\\u0000), which a "

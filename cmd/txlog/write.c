@@ -1164,9 +1164,10 @@ static void newer_of(struct expr *e, const struct scan_record *r,
 			   "nothing committed", where, lineno, expr_source(e),
 			   err);
 	if (st == EXPR_VALUE && expr_count(e) > 1)
-		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": --when-newer %s: gave "
-			   "%zu values; it compares one; nothing committed",
-			   where, lineno, expr_source(e), expr_count(e));
+		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": --when-newer %s: "
+			   "gave %zu values; it compares one; nothing "
+			   "committed", where, lineno, expr_source(e),
+			   expr_count(e));
 	if (st == EXPR_VALUE)
 		buf_add(out, v, vn);
 	else
