@@ -114,6 +114,28 @@ J
 	assert_line --index 0 --partial '{"version":2,'
 }
 
+@test "an overwrite that replaces no row and writes no record says so, exit 0, and commits at most its --txn" {
+	txlog init P --infer --partition-by p > /dev/null
+	printf '{"a":1,"p":"x"}\n' | txlog append P
+	# a mistyped partition: it committed an empty version, silently
+	run txlog overwrite P --where 'p = "xx"' /dev/null
+	assert_success
+	assert_output 'txlog: P: the overwrite replaced no row and wrote no record (--where matched none); no commit'
+	run sh -c 'txlog log P | head -n 1 | jq .version'
+	assert_output 1
+	run txlog overwrite P --where 'p = "xx"' --txn app:1 /dev/null
+	assert_success
+	assert_output 'txlog: P: the overwrite replaced no row and wrote no record; the commit records --txn app:1 only'
+	run sh -c 'txlog log P | head -n 1 | jq -c "[.version, .operation]"'
+	assert_output '[2,"WRITE"]'
+	# one that replaced rows with nothing commits, as before
+	run txlog overwrite P --where 'p = "x"' /dev/null
+	assert_success
+	assert_output ''
+	run txlog cat P
+	assert_output ''
+}
+
 @test "a jq condition made by an assignment is refused, not taken as true: '.a |= 1' matched every row" {
 	txlog init W --infer > /dev/null
 	printf '%s\n' '{"a":1,"b":2}' '{"a":3,"b":4}' | txlog append W

@@ -984,8 +984,25 @@ int verb_overwrite(void)
 		 "\"%zu\",\"numOutputRows\":\"%llu\"", removed, added,
 		 (unsigned long long)g.records);
 	cli_stats.records_out = g.records;
+	bool changed = g.changed;
 	ds_free(g.schema);
 	ds_free(g.empty);
+	if (!removed && !added && !changed) {
+		/* no row matched and no record came: said, as delete says
+		 * it, so a mistyped --where is not taken for done */
+		if (t.txn_app) {
+			cli_warn("%s: the overwrite replaced no row and wrote "
+				 "no record; the commit records --txn %s only",
+				 opt.table, opt.txn);
+			return tx_commit(&t);
+		}
+		tx_stats_none();
+		cli_warn("%s: the overwrite replaced no row and wrote no record"
+			 "%s; no commit", opt.table, opt.nwhere ? " (--where "
+			 "matched none)" : "");
+		tx_free(&t);
+		return EXIT_OK;
+	}
 	return tx_commit(&t);
 }
 
