@@ -1423,6 +1423,28 @@ static void verb_list(const struct cli_verb *verbs, size_t n, char *out,
 	}
 }
 
+/* Another tool's word for one of ours (Delta's DESCRIBE HISTORY is
+ * txlog log): the verb of verbs it names, or NULL.  Spelling alone does
+ * not find these. */
+static const char *verb_synonym(const struct cli_verb *verbs, size_t n,
+				const char *name)
+{
+	static const char *const syn[][2] = {
+		{"history", "log"},    {"describe", "schema"},
+		{"compact", "optimize"}, {"insert", "append"},
+		{"upsert", "merge"},   {"select", "cat"},
+		{"rollback", "restore"}, {"cdf", "changes"},
+	};
+	for (size_t k = 0; k < sizeof syn / sizeof syn[0]; k++) {
+		if (strcmp(syn[k][0], name) != 0)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (verbs[i].name && !strcmp(verbs[i].name, syn[k][1]))
+				return verbs[i].name;
+	}
+	return NULL;
+}
+
 const struct cli_verb *cli_verb_find(const struct cli_verb *verbs, size_t n,
 				     const char *name)
 {
@@ -1434,6 +1456,8 @@ const struct cli_verb *cli_verb_find(const struct cli_verb *verbs, size_t n,
 	verb_names(verbs, n, names, 65);
 	verb_list(verbs, n, list, sizeof list);
 	const char *near = cli_nearest(name, names);
+	if (!near)
+		near = verb_synonym(verbs, n, name);
 	if (near)
 		cli_usage_error("unknown verb '%s'; did you mean '%s'?", name,
 				near);

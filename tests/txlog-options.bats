@@ -422,7 +422,7 @@ J
 	for i in 1 2 3; do echo "{\"id\":$i}" | txlog append T; done
 	run ls T/_delta_log
 	assert_line --regexp '^00000000000000000003\.checkpoint\..*\.json$'
-	for v in append overwrite merge delete update optimize; do
+	for v in append overwrite merge delete update optimize restore; do
 		run txlog "$v" --help
 		assert_success
 		assert_output --partial "--checkpoint-interval N  checkpoint every N commits (default: the
@@ -442,4 +442,23 @@ J
 	assert_line '      --level N             zstd level of data files, 1 to 19 (default 3)'
 	grep -q 'zstd level of new data files, 1 to 19 (default 3)' \
 		"$BATS_TEST_DIRNAME/../man/txlog.1"
+}
+
+@test "restore takes --checkpoint-interval, as every verb that commits does" {
+	rm -rf T
+	txlog init T --infer
+	for i in 1 2 3; do echo "{\"id\":$i}" | txlog append T; done
+	txlog restore T --version 1 --checkpoint-interval 4
+	run ls T/_delta_log
+	assert_line --regexp '^00000000000000000004\.checkpoint\..*\.json$'
+	run txlog cat T
+	assert_output '{"id":1}'
+}
+
+@test "another tool's word for a verb is answered with the verb: history is log, upsert is merge" {
+	refused "txlog: unknown verb 'history'; did you mean 'log'?" txlog history T
+	refused "txlog: unknown verb 'upsert'; did you mean 'merge'?" txlog upsert T
+	refused "txlog: unknown verb 'compact'; did you mean 'optimize'?" txlog compact T
+	# only where the tool has the verb
+	refused "dlq: unknown verb 'history' (check, stats, replay, retry, purge)" dlq history q
 }

@@ -88,7 +88,7 @@ static const struct cli_verb verbs[] = {
 	 "version target-size", "Files, bytes, records per partition",
 	 EX_INIT EX_ROWS "  txlog stats orders\n"},
 	{"restore", "restore TABLE --version N | --as-of TIME [--dry-run]",
-	 "version as-of dry-run stats",
+	 "version as-of dry-run checkpoint-interval stats",
 	 "Make the files of an older version current again, in one commit",
 	 EX_INIT EX_ROWS "  txlog restore orders --version 0 --dry-run\n"
 	 "  txlog restore orders --version 0\n"},
