@@ -807,7 +807,10 @@ static void finish(int status)
 	if (held && status == EXIT_OK)
 		flush_kept();
 	cli_progress_done();
-	cli_out_commit();
+	if (opt.state_path && !opt.check && (status == EXIT_OK || !held))
+		cli_out_delivered(); /* the state vouches for them */
+	else
+		cli_out_commit();
 	if (held && status == EXIT_OK)
 		cli_letters_release(); /* after the records they follow */
 	cli_side_close(&run.dupes);

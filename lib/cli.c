@@ -21,6 +21,7 @@
 #include "dlq.h"
 #include "dlq_ledger.h"
 #include "expr.h"
+#include "feed.h"
 #include "lines.h"
 #include "scan.h"
 #include "statefile.h"
@@ -620,6 +621,14 @@ void cli_out_commit(void)
 	if (fsync(STDOUT_FILENO) != 0 && errno != EINVAL)
 		cli_die(EXIT_TROUBLE, "stdout: fsync: %s", strerror(errno));
 	out_sync_dir();
+}
+
+void cli_out_delivered(void)
+{
+	uint64_t unread;
+	cli_out_commit();
+	if (feed_out_taken(STDOUT_FILENO, &unread))
+		cli_out_gone(); /* as if the next write had met SIGPIPE */
 }
 
 static struct cli_side *sides; /* open, for cli_out_flush() */

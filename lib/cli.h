@@ -170,6 +170,14 @@ void cli_out_line(const void *data, size_t n); /* data and '\n' */
 /* Flush to the kernel, and fsync when stdout is a regular file, so state
  * committed after this never runs ahead of the output. */
 void cli_out_commit(void);
+/*
+ * cli_out_commit() before a state commit that vouches for the records
+ * gone to stdout: when stdout is a pipe, wait until its reader took
+ * every byte; a reader that left bytes unread (`| head -c 10` over a
+ * batch that fits in the pipe) ends the run as SIGPIPE would have,
+ * before the commit.
+ */
+void cli_out_delivered(void);
 /* Hand what stdout and the open side outputs (cli_side) buffer to the
  * kernel: no fsync, no commit.  The input loops (cli_each_line,
  * par_each_line) call it when the input would block (LINES_WAIT), so a

@@ -853,3 +853,21 @@ open("pz", "wb").write(sk + z + sk)
 	head -c 6 pz > cut
 	refused 'dedup: cut: truncated zstd stream' dedup cut
 }
+
+@test "dedup and window --state behind a reader that leaves with records unread save no state: those records are not taken as delivered" {
+	seq 1 50 | sed 's/.*/{"id":&,"t":"2024-01-01T00:00:&Z"}/' | sed 's/:\([0-9]\)Z/:0\1Z/' > in
+	# 50 short lines fit in the pipe: the writes all succeed
+	run bash -c 'dedup -k .id --state st in | head -c 10 >/dev/null; echo "${PIPESTATUS[0]}"'
+	assert_output 141
+	[ ! -e st ]
+	run bash -c 'head -n 49 in | window --tumble 1s -t .t --state ws | head -c 5 >/dev/null; echo "${PIPESTATUS[1]}"'
+	assert_output 141
+	[ ! -e ws ]
+	# read to the end: the state is saved, and holds every key
+	dedup -k .id --state st in | cat > /dev/null
+	run sh -c 'dedup -k .id --state st in 2>/dev/null | wc -l'
+	assert_output 0
+	head -n 49 in | window --tumble 1s -t .t --state ws | cat > got
+	[ "$(wc -l < got)" = 48 ]
+	[ -e ws ]
+}

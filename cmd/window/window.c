@@ -1965,7 +1965,10 @@ static _Noreturn void finish(int status)
 	if (status == EXIT_OK && opt.shard.n)
 		shard_trailer(); /* after the last pane, before the commit */
 	cli_progress_done();
-	cli_out_commit();
+	if (opt.state_path && status == EXIT_OK)
+		cli_out_delivered(); /* the state vouches for the panes */
+	else
+		cli_out_commit();
 	cli_side_close(&run.late);
 	cli_dlq_close(&run.dlq);
 	if (opt.state_path && status == EXIT_OK)
