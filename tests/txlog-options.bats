@@ -462,3 +462,24 @@ J
 	# only where the tool has the verb
 	refused "dlq: unknown verb 'history' (check, stats, replay, retry, purge)" dlq history q
 }
+
+@test "merge: a record updating a row may leave out a non-nullable column; one inserting a row, or giving null, is refused" {
+	rm -rf M
+	cat > ms.json <<'EOF2'
+{"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}},{"name":"v","type":"long","nullable":false,"metadata":{}},{"name":"w","type":"long","nullable":true,"metadata":{}}]}
+EOF2
+	txlog init M --schema ms.json
+	echo '{"id":1,"v":10,"w":1}' | txlog append M
+	echo '{"id":1,"w":5}' | txlog merge M -k .id
+	run txlog cat M
+	assert_output '{"v":10,"id":1,"w":5}'
+	refused 'txlog: stdin:2: column .v: required member missing (a record that inserts a row gives every non-nullable column); nothing committed' \
+		sh -c "printf '%s\n' '{\"id\":1,\"w\":6}' '{\"id\":2,\"w\":5}' | txlog merge M -k .id"
+	refused 'txlog: stdin:1: column .v: null in a non-nullable column; nothing committed' \
+		sh -c "echo '{\"id\":1,\"v\":null}' | txlog merge M -k .id"
+	run txlog cat M
+	assert_output '{"v":10,"id":1,"w":5}'
+	# the schema's flags are the table's still
+	run txlog schema M
+	assert_output "$(tr -d '\n' < ms.json)"
+}

@@ -1022,7 +1022,66 @@ struct src {
 	struct fpset *keys; /* payload: index + 1 */
 	struct expr *key, *newer, *del;
 	struct buf scratch;
+	const struct ds_type *table; /* the table's schema (NULL: none yet) */
 };
+
+/*
+ * A merge record gives the top-level columns it changes: a matched row
+ * keeps the others (txlog(1)), so the source is checked with every
+ * top-level column nullable (merge_relax), and what that let through is
+ * refused here: a null given for a non-nullable column, and, for a
+ * record that inserts a row, a non-nullable column left out.  NULL, or
+ * the fault into msg.
+ */
+static const char *merge_required(const struct ds_type *t,
+				  const struct scan_record *r, bool inserts,
+				  char *msg, size_t len)
+{
+	for (size_t i = 0; t && i < t->nfields; i++) {
+		const struct ds_field *f = &t->fields[i];
+		if (f->nullable)
+			continue;
+		const struct scan_member *mb = NULL;
+		for (size_t k = 0; k < r->nmembers && !mb; k++)
+			if (scan_string_equals(r->p + r->members[k].key,
+					       r->members[k].key_len, f->name,
+					       f->name_len))
+				mb = &r->members[k];
+		if (mb && r->p[mb->val] == 'n') {
+			snprintf(msg, len, "column .%s: null in a non-nullable "
+				 "column", f->name);
+			return msg;
+		}
+		if (!mb && inserts) {
+			snprintf(msg, len, "column .%s: required member missing "
+				 "(a record that inserts a row gives every "
+				 "non-nullable column)", f->name);
+			return msg;
+		}
+	}
+	return NULL;
+}
+
+/* Every top-level column of t nullable while the source is read, each
+ * one's own flag kept in was (NULL: t has none); merge_unrelax puts them
+ * back before the schema is compared or written. */
+static bool *merge_relax(struct ds_type *t, size_t *n)
+{
+	*n = t ? t->nfields : 0;
+	bool *was = *n ? xcalloc(*n, sizeof *was) : NULL;
+	for (size_t i = 0; i < *n; i++) {
+		was[i] = t->fields[i].nullable;
+		t->fields[i].nullable = true;
+	}
+	return was;
+}
+
+static void merge_unrelax(struct ds_type *t, bool *was, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		t->fields[i].nullable = was[i];
+	free(was);
+}
 
 /* The merge key of r into *fp; false for a row of the table that has
  * none (its key column absent), which matches no source record.  A
@@ -1065,6 +1124,10 @@ static void to_src(void *ctx, const struct scan_record *r, const char *name,
 {
 	struct src *m = ctx;
 	struct fp128 fp;
+	char msg[300];
+	if (merge_required(m->table, r, false, msg, sizeof msg))
+		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; nothing committed",
+			   name, lineno, msg);
 	key_of(m->key, r, &m->scratch, name, lineno, true, &fp);
 	uint64_t *pl;
 	if (fpset_add(m->keys, fp, &pl))
@@ -1326,7 +1389,11 @@ int verb_merge(void)
 	 * record leaves them unknown) */
 	if (!g.evolve)
 		need_columns(&m, s->schema);
+	m.table = s->schema;
+	size_t nrelaxed;
+	bool *was = merge_relax(g.schema, &nrelaxed);
 	ingest_run(&g, to_src, &m);
+	merge_unrelax(g.schema, was, nrelaxed);
 	ingest_finish(&g, &t);
 	if (g.evolve && (g.changed || !infer_pending(s)))
 		need_columns(&m, g.schema);
@@ -1449,6 +1516,10 @@ int verb_merge(void)
 			nothing_to_delete++;
 			continue;
 		}
+		if (merge_required(m.table, &srec, true, err, sizeof err))
+			txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; nothing "
+				   "committed", m.names[m.file[i]], m.line[i],
+				   err);
 		if (dws_add(w, &srec, err, sizeof err) != 0)
 			txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; nothing "
 				   "committed", m.names[m.file[i]], m.line[i],
