@@ -1563,13 +1563,34 @@ static bool typer_scalar(void *ctx, size_t level, const char *p, size_t n)
 	case DT_STRING:
 		return p[0] == '"';
 	case DT_INTEGER:
-	case DT_LONG:
+	case DT_LONG: {
 		if (p[0] != '-' && (p[0] < '0' || p[0] > '9'))
 			return false;
-		if ((t->kind == DT_LONG && t->inferred) ||
-		    !is_integer_text(p, n))
-			break; /* note_inexact's, or a fraction's, answer */
+		if (t->kind == DT_LONG && t->inferred)
+			break; /* note_inexact's answer */
+		size_t neg = p[0] == '-', i = neg;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i < n)
+			break; /* a fraction or an exponent: check()'s */
+		/* 9 digits fit an integer, 18 a long (no leading zeros in
+		 * JSON); more are counted */
+		if (n - neg <= (t->kind == DT_INTEGER ? 9u : 18u))
+			return true;
 		return int_kind(p, n) <= t->kind;
+	}
+	case DT_DOUBLE: {
+		/* binary_holds' own first case: at most 15 digits and no
+		 * exponent always come back from a double */
+		size_t digits = 0, i = p[0] == '-';
+		if (i == n || p[i] < '0' || p[i] > '9' || n > 38)
+			break;
+		for (; i < n && p[i] != 'e' && p[i] != 'E'; i++)
+			digits += p[i] != '.';
+		if (i == n && digits <= 15)
+			return true;
+		break;
+	}
 	default:
 		break;
 	}
