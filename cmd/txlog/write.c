@@ -358,7 +358,8 @@ typedef void (*record_fn)(void *ctx, const struct scan_record *r,
 /*
  * The records are read on lib/par's threads: each worker checks its
  * lines (JSON, an object) and whether the record conforms to the schema
- * as it is (ds_conforms, on a snapshot nobody writes); the calling thread
+ * as it is (ds_typer in the same scan, else ds_conforms, on a snapshot
+ * nobody writes); the calling thread
  * then takes them in input order: a record that did not conform is
  * checked again against the live schema, which may widen it (or say
  * what is wrong, with the same message as ever), and is written.  A
@@ -430,7 +431,7 @@ static void ingest_prep(void *wctx, const struct line *ln, void *slot,
 	bool is_json, fits;
 	memset(s, 0, sizeof *s);
 	/* the line is checked, and typed against the snapshot, in one
-	 * pass; a record the typer does not follow is checked in order */
+	 * pass (ds_typer: ds_conforms' answer where it follows the record) */
 	const struct ds_type *snap = __atomic_load_n(&run.snap,
 						     __ATOMIC_ACQUIRE);
 	if (snap && snap != w->typer.root)
