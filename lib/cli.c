@@ -1660,6 +1660,32 @@ static void refuse_near(const struct cli_verb *v, const struct cli_verb *u,
 				     "'--%s'?", word, near);
 }
 
+/* An option v does not take (long name name): refused, exit 2, naming
+ * every other verb that takes it ("it is check's and retry's"); the
+ * first one alone sent a user of retry to check. */
+static void refuse_not_verbs(const struct cli_verb *v, const char *name)
+{
+	const char *vn = v->name ? v->name : cli_prog;
+	const char *who[48];
+	size_t k = 0;
+	for (size_t i = 0; i < npicked && k < 48; i++) {
+		const struct cli_verb *u = &picked[i];
+		if (u != v && u->options && u->name &&
+		    cli_verb_takes(u, name))
+			who[k++] = u->name;
+	}
+	if (!k)
+		return;
+	char list[512] = "";
+	for (size_t i = 0; i < k; i++) {
+		size_t len = strlen(list);
+		snprintf(list + len, sizeof list - len, "%s%s's",
+			 !i ? "" : i + 1 < k ? ", " : " and ", who[i]);
+	}
+	cli_verb_usage_error(v, "--%s does not apply to %s (it is %s)", name,
+			     vn, list);
+}
+
 /* An option unknown to v that another verb of the tool takes (as its
  * options list says), or nearly: said so, exit 2.  Verbs with their own
  * option tables (dlq's) are not in one table getopt could tell apart. */
@@ -1667,15 +1693,7 @@ static void other_verbs_option(const struct cli_verb *v, const char *word)
 {
 	if (strncmp(word, "--", 2) != 0)
 		return;
-	const char *vn = v->name ? v->name : cli_prog;
-	for (size_t i = 0; i < npicked; i++) {
-		const struct cli_verb *u = &picked[i];
-		if (u == v || !u->options || !u->name)
-			continue;
-		if (cli_verb_takes(u, word + 2))
-			cli_verb_usage_error(v, "%s does not apply to %s (it is "
-					     "%s's)", word, vn, u->name);
-	}
+	refuse_not_verbs(v, word + 2);
 	for (size_t i = 0; i < npicked; i++) {
 		const struct cli_verb *u = &picked[i];
 		if (u == v || !u->options || !u->name)
@@ -1820,9 +1838,11 @@ int cli_verb_getopt(const struct cli_verb *v, int argc, char **argv,
 		if (n && n < strlen(name))
 			refuse_other_whole(v, w + 2, n, name);
 	}
-	if (name && strcmp(name, "help") != 0 && !cli_verb_takes(v, name))
+	if (name && strcmp(name, "help") != 0 && !cli_verb_takes(v, name)) {
+		refuse_not_verbs(v, name);
 		cli_verb_usage_error(v, "--%s does not apply to %s", name,
 				     v->name ? v->name : cli_prog);
+	}
 	if (given && given->has_arg == required_argument)
 		refuse_twice(v, name, optarg);
 	return c;

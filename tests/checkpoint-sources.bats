@@ -7,19 +7,19 @@ load helpers
 	run checkpoint status -s s --until-empty
 	assert_failure 2
 	assert_output - <<'E'
-checkpoint: status: --until-empty does not apply to status
+checkpoint: status: --until-empty does not apply to status (it is run's)
 Usage: checkpoint status -s STATE
 Try 'checkpoint status --help' for more information.
 E
 	run checkpoint commit -s s --stats
 	assert_failure 2
-	assert_line -n 0 'checkpoint: commit: --stats does not apply to commit'
+	assert_line -n 0 "checkpoint: commit: --stats does not apply to commit (it is read's and run's)"
 	run checkpoint read -s s --to start f
 	assert_failure 2
-	assert_line -n 0 'checkpoint: read: --to does not apply to read'
+	assert_line -n 0 "checkpoint: read: --to does not apply to read (it is reset's)"
 	run checkpoint reset -s s --to start -n 3
 	assert_failure 2
-	assert_line -n 0 'checkpoint: reset: --max-records does not apply to reset'
+	assert_line -n 0 "checkpoint: reset: --max-records does not apply to reset (it is read's and run's)"
 	assert_line -n 1 'Usage: checkpoint reset -s STATE --to start|end|OFFSET [--glob PATTERN] [FILE|DIR]...'
 	[ ! -e s ]
 }

@@ -925,6 +925,10 @@ E
 	run dlq retry --threads 2 -- cat
 	assert_failure 2
 	assert_line -n 0 "dlq: retry: --threads does not apply to retry (it is check's)"
+	# every verb that takes it, not the first alone
+	run dlq purge --older-than 1d x --stats
+	assert_failure 2
+	assert_line -n 0 "dlq: purge: --stats does not apply to purge (it is check's and retry's)"
 	run dlq check -e .a --older-then 1d
 	assert_failure 2
 	assert_line -n 0 "dlq: check: unknown option '--older-then'; did you mean '--older-than'? (it applies to purge)"

@@ -232,8 +232,13 @@ Try 'dedup --help' for more information."
 	refused "txlog: log: --utc takes no argument, got '--utc=1'" \
 		txlog log t --utc=1
 	# another verb's flag is still said to be that verb's
-	refused "txlog: log: --stats does not apply to log (it is append's)" \
+	refused "txlog: log: --stats does not apply to log (it is append's, overwrite's, merge's, delete's, cat's, files's, verify's, vacuum's, optimize's, restore's, update's and changes's)" \
 		txlog log t --stats=1
+	# and the plain flag says the same, every verb that takes it
+	refused "txlog: log: --stats does not apply to log (it is append's, overwrite's, merge's, delete's, cat's, files's, verify's, vacuum's, optimize's, restore's, update's and changes's)" \
+		txlog log t --stats
+	refused "checkpoint: commit: --stats does not apply to commit (it is read's and run's)" \
+		checkpoint commit -s s --stats
 }
 
 @test "another tool's name for an option gets a did you mean: Beam's --allowed-lateness, Flink's --tumbling" {

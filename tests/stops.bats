@@ -126,7 +126,7 @@ T
 	done
 	refused 'txlog: --max-line 65M: at most 64M, the longest row the table'"'"'s readers take' \
 		txlog append t --max-line 65M in
-	refused 'txlog: cat: --max-line does not apply to cat' txlog cat t --max-line 1K
+	refused "txlog: cat: --max-line does not apply to cat (it is append's, overwrite's and merge's)" txlog cat t --max-line 1K
 	run txlog append t --max-line 4K in
 	assert_success
 	[ "$(txlog cat t | wc -l)" = 2 ]

@@ -68,7 +68,7 @@ J
 	assert_line -n 0 'txlog: --from 2 is after --to 1'
 	run txlog changes t --from 1 --where 'id = 1'
 	assert_failure 2
-	assert_line -n 0 'txlog: changes: --where does not apply to changes'
+	assert_line -n 0 "txlog: changes: --where does not apply to changes (it is overwrite's, delete's, cat's, optimize's and update's)"
 	f=$(jq -r 'select(.remove) | .remove.path' t/_delta_log/00000000000000000002.json)
 	rm "t/$f"
 	run txlog changes t --from 2

@@ -87,7 +87,7 @@ J
 	assert_line -n 0 "txlog: --format 'csv': give table or ndjson"
 	run txlog log t --version 1
 	assert_failure 2
-	assert_line -n 0 'txlog: log: --version does not apply to log'
+	assert_line -n 0 "txlog: log: --version does not apply to log (it is cat's, files's, stats's and restore's)"
 	for fmt in '--format ndjson' ''; do
 		refused "txlog: log: --utc applies to the table (--format table, or a terminal); NDJSON gives each commit's times in milliseconds since the epoch" \
 			txlog log t --utc $fmt

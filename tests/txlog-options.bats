@@ -17,7 +17,7 @@ setup() {
 	run txlog append T --dry-run in.ndjson
 	assert_failure 2
 	assert_output - <<'J'
-txlog: append: --dry-run does not apply to append
+txlog: append: --dry-run does not apply to append (it is vacuum's and restore's)
 Usage: txlog append TABLE [--txn APP:VERSION] [--merge-schema] [FILE]...
 Try 'txlog append --help' for more information.
 J
@@ -34,7 +34,7 @@ J
 	done
 	run txlog cat T --dry-run --zorder-by a --deep --force
 	assert_failure 2
-	assert_line --index 0 'txlog: cat: --dry-run does not apply to cat'
+	assert_line --index 0 "txlog: cat: --dry-run does not apply to cat (it is vacuum's and restore's)"
 }
 
 @test "an option that takes one value is refused when given twice; --where adds up" {

@@ -171,7 +171,7 @@ EOF2
 	assert_line -n 0 'txlog: --version and --as-of exclude each other'
 	run txlog restore t --version 1 --where 'id = 1'
 	assert_failure 2
-	assert_line -n 0 'txlog: restore: --where does not apply to restore'
+	assert_line -n 0 "txlog: restore: --where does not apply to restore (it is overwrite's, delete's, cat's, optimize's and update's)"
 	run txlog restore t --as-of yesterday
 	assert_failure 2
 	assert_line -n 0 --partial "txlog: --as-of 'yesterday': "
