@@ -411,11 +411,16 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 # Type Widening: "Byte, Short or Int -> Decimal(10 + k1, k2) where
 # k1 >= k2 >= 0; Long -> Decimal(20 + k1, k2)": a decimal(5,0) holds
 # every byte, but is not a change the protocol lists
-@test "an integer to decimal type change is read only with the protocol's 10 or 20 digits" {
+@test "an integer to decimal type change is read only with the protocol's 10 or 20 digits, and a decimal(P,S) only as spelt" {
 	for ch in 'byte decimal(5,0) refused' 'short decimal(9,0) refused' \
 		'integer decimal(12,3) refused' 'long decimal(21,2) refused' \
 		'byte decimal(10,0) ok' 'integer decimal(13,3) ok' \
-		'long decimal(22,2) ok'; do
+		'long decimal(22,2) ok' 'byte decimal(10,0)junk refused' \
+		'decimal(5,2)junk decimal(6,2) refused' \
+		'decimal(5,2) decimal(6,2)x refused' \
+		'decimal(39,2) decimal(40,2) refused' \
+		'decimal(5,2) decimal(6,2) ok' \
+		'decimal(5,2) decimal(7,3) ok'; do
 		set -- $ch
 		rm -rf h
 		ss="\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"id\\\",\\\"type\\\":\\\"$2\\\",\\\"nullable\\\":true,\\\"metadata\\\":{\\\"delta.typeChanges\\\":[{\\\"fromType\\\":\\\"$1\\\",\\\"toType\\\":\\\"$2\\\"}]}}]}\""

@@ -1667,10 +1667,14 @@ static int int_rank(const char *t)
 	return 0;
 }
 
+/* decimal(P,S) as parse_type reads a column's type: nothing after the
+ * ')' ("decimal(12,2)junk" is no decimal), 1 <= P <= 38, 0 <= S <= P. */
 static bool decimal_ps(const char *t, int *p, int *sc)
 {
-	return sscanf(t, "decimal(%d,%d)", p, sc) == 2 ||
-	       sscanf(t, "decimal(%d, %d)", p, sc) == 2;
+	int end = 0;
+	return sscanf(t, "decimal ( %d , %d )%n", p, sc, &end) == 2 &&
+	       t[end] == '\0' && *p >= 1 && *p <= 38 && *sc >= 0 &&
+	       *sc <= *p && !strchr(t, '+');
 }
 
 bool ds_widening_allowed(const char *from, const char *to)
