@@ -896,6 +896,36 @@ E
 	assert_output ''
 }
 
+@test "replay and purge refuse a second name of the file before handing anything out: two replays ran at once, and a rewrite parted the names" {
+	printf '{"id":%d}\n' 1 2 | dlq check -e 'false' --dlq q.ndjson > /dev/null
+	ln -s q.ndjson l.ndjson
+	ln q.ndjson h.ndjson
+	for c in "replay l.ndjson -- cat" "replay l.ndjson" \
+		"replay l.ndjson --commit" "purge --older-than 0s l.ndjson"; do
+		run dlq $c
+		assert_failure 2
+		assert_output 'dlq: l.ndjson: a symbolic link; replay and purge rewrite the dead-letter file they name: name the file itself'
+	done
+	for f in q.ndjson h.ndjson; do
+		for c in "replay $f -- cat" "replay $f" \
+			"purge --older-than 0s $f"; do
+			run dlq $c
+			assert_failure 2
+			assert_output "dlq: $f: the dead-letter file has 2 names (hard links); a rewrite replaces one name only and the names would part: keep one name"
+		done
+	done
+	run ls
+	assert_output - <<'E'
+h.ndjson
+l.ndjson
+q.ndjson
+E
+	rm h.ndjson
+	run dlq replay q.ndjson -- cat
+	assert_success
+	assert_output $'{"id":1}\n{"id":2}'
+}
+
 @test "replay and purge refuse a FIFO or a folder, which they could not rewrite, and make no lock for it" {
 	mkfifo q.ndjson
 	mkdir d

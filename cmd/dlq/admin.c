@@ -104,6 +104,26 @@ static void must_exist(const char *path)
 			path);
 }
 
+/* Before anything is handed out: the rewrite refuses a symbolic link
+ * (after a replay through one had delivered its records), and another
+ * name of the file (a link, a hard link) is another replay lock, so two
+ * replays ran at once and handed the same records out twice, and a
+ * rewrite through a hard link parted the names, leaving the replayed
+ * entries in the other. */
+static void must_be_one_name(const char *path)
+{
+	struct stat ls, st;
+	if (lstat(path, &ls) == 0 && S_ISLNK(ls.st_mode))
+		cli_die(EXIT_TROUBLE, "%s: a symbolic link; replay and purge "
+			"rewrite the dead-letter file they name: name the "
+			"file itself", path);
+	if (stat(path, &st) == 0 && st.st_nlink > 1)
+		cli_die(EXIT_TROUBLE, "%s: the dead-letter file has %ju names "
+			"(hard links); a rewrite replaces one name only and "
+			"the names would part: keep one name", path,
+			(uintmax_t)st.st_nlink);
+}
+
 /* ---- stats ---- */
 
 struct tally {
@@ -638,6 +658,7 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 		char *const files[] = {(char *)path, NULL};
 		cli_check_outputs(&out, 1, files);
 	}
+	must_be_one_name(path);
 	char err[512];
 	int lk = commit_lock(path, err, sizeof err);
 	if (lk == -2)
@@ -796,6 +817,7 @@ int dlq_purge_main(const struct cli_verb *v, int argc, char **argv)
 	if (optind + 1 != argc)
 		cli_verb_usage_error(v, "name one dead-letter FILE");
 	must_exist(argv[optind]);
+	must_be_one_name(argv[optind]);
 	char err[512];
 	/* A pending replay's ledger counts the lines FILE held when it
 	 * read them: its rollback takes the lines after that many for
