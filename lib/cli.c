@@ -1098,9 +1098,13 @@ void cli_side_open(struct cli_side *s, const char *path, bool append)
 				 " bytes (a writer killed mid-write; its run "
 				 "had not finished)", path, cut);
 	}
-	s->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC |
-				   (append ? O_APPEND : 0),
+	/* readable when appended to, to see a torn end (side_lock) */
+	s->fd = open(path, (append ? O_RDWR | O_APPEND : O_WRONLY) | O_CREAT |
+				   O_CLOEXEC,
 		     0644);
+	if (s->fd < 0 && append && errno == EACCES)
+		s->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+			     0644);
 	if (s->fd < 0)
 		cli_die(EXIT_TROUBLE, "%s: %s", path, strerror(errno));
 	struct stat st;
@@ -1125,6 +1129,7 @@ void cli_side_open(struct cli_side *s, const char *path, bool append)
 	s->path = path;
 	s->records = s->flushed = 0;
 	s->start = regular ? st.st_size : -1;
+	s->shared = append && regular;
 	s->z = zout_open(s->fd, 0);
 	s->next = sides;
 	sides = s;
@@ -1181,12 +1186,50 @@ static void side_die(const struct cli_side *s, const char *err)
 	cli_die(EXIT_TROUBLE, "%s: %s%s%s", s->path, err, torn, lost);
 }
 
+/*
+ * Writes to an appended side file (shards given one --late) go out under
+ * its shared lock, which dlq_cut_torn takes exclusively: a run starting
+ * took another's line half written for a killed writer's torn one and
+ * cut it, with all that was appended meanwhile, records lost while
+ * their run said exit 0.  Under the lock, a torn end is a killed
+ * writer's: cut off before our lines are glued to it, as dlq_put does.
+ */
+static void side_lock(struct cli_side *s)
+{
+	int r;
+	if (!s->shared)
+		return;
+	while ((r = flock(s->fd, LOCK_SH)) < 0 && errno == EINTR)
+		;
+	if (r < 0 || !dlq_tail_torn(s->fd))
+		return; /* no flock here: no protocol */
+	char err[512];
+	flock(s->fd, LOCK_UN);
+	int64_t cut = dlq_cut_torn(s->path, err, sizeof err);
+	if (cut < 0)
+		cli_die(EXIT_TROUBLE, "%s", err);
+	if (cut)
+		cli_warn("%s: cut off a torn last line of %" PRId64 " bytes "
+			 "(a writer killed mid-write; its run had not "
+			 "finished)", s->path, cut);
+	while (flock(s->fd, LOCK_SH) < 0 && errno == EINTR)
+		;
+}
+
+static void side_unlock(struct cli_side *s)
+{
+	if (s->shared)
+		flock(s->fd, LOCK_UN);
+}
+
 /* Flush the buffer, which holds the records set aside up to UPTO. */
 static void side_flush_upto(struct cli_side *s, uint64_t upto)
 {
 	char err[512];
+	side_lock(s);
 	if (zout_flush(s->z, err, sizeof err) != 0)
 		side_die(s, err);
+	side_unlock(s);
 	s->flushed = upto;
 }
 
@@ -1222,7 +1265,9 @@ void cli_side_write(struct cli_side *s, const char *rec, size_t len)
 		char *line = xmalloc(len + 1);
 		memcpy(line, rec, len);
 		line[len] = '\n';
+		side_lock(s);
 		rc = zout_write(s->z, line, len + 1, err, sizeof err);
+		side_unlock(s);
 		free(line);
 	}
 	if (rc)
@@ -1240,8 +1285,10 @@ void cli_side_close(struct cli_side *s)
 			*p = s->next;
 			break;
 		}
+	side_lock(s);
 	if (zout_close(s->z, err, sizeof err) != 0)
 		side_die(s, err);
+	side_unlock(s);
 	s->path = NULL;
 	struct stat st;
 	bool regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);

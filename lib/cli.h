@@ -309,6 +309,7 @@ struct cli_side {
 	uint64_t records;      /* handed to cli_side_write() */
 	uint64_t flushed;      /* of them, written out by a good flush */
 	off_t start;           /* a regular file's size when opened, else -1 */
+	bool shared;           /* appended to: written under its shared lock */
 };
 /* Open PATH for appending, or truncated when !append. */
 void cli_side_open(struct cli_side *s, const char *path, bool append);

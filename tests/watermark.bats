@@ -387,3 +387,37 @@ A
 	grep -q '1677-09-21T00:12:43.145224192Z' "$BATS_TEST_DIRNAME/../man/idem.7"
 	grep -q '2262-04-11T23:47:16.854775807Z' "$BATS_TEST_DIRNAME/../man/idem.7"
 }
+
+@test "a --late file shared by runs: a torn line a killed writer left mid-run is cut, not glued to the next line" {
+	mkfifo f
+	( printf '{"t":2000000000}\n{"t":1}\n'; sleep 0.5; printf '{"t":2}\n' ) > f &
+	watermark -t .t --late L f > out 2> err &
+	sleep 0.3
+	# what a writer killed in the middle of a line leaves
+	printf '{"t":99' >> L
+	wait
+	run cat L
+	assert_output $'{"t":1}\n{"t":2}'
+	run cat err
+	assert_output 'watermark: L: cut off a torn last line of 7 bytes (a writer killed mid-write; its run had not finished)'
+}
+
+@test "runs sharing a --late file lose none of each other's lines: one starting never cuts a line another is writing" {
+	awk 'BEGIN { print "{\"t\":2000000000}"
+		for (i = 0; i < 200000; i++)
+			printf "{\"t\":%d,\"pad\":\"%040d\"}\n", 1000 + i, i }' > a.ndjson
+	printf '{"t":2000000000}\n{"t":5}\n' > b.ndjson
+	for round in 1 2 3; do
+		rm -f L
+		watermark -t .t --late L a.ndjson > /dev/null &
+		a=$! n=0
+		while kill -0 $a 2> /dev/null; do
+			watermark -t .t --late L b.ndjson > /dev/null
+			n=$((n + 1))
+		done
+		wait $a
+		[ "$(wc -l < L)" -eq $((200000 + n)) ]
+		run grep -c '"pad"' L
+		assert_output 200000
+	done
+}
