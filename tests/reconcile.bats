@@ -406,6 +406,43 @@ J
 	assert_output ''
 }
 
+@test "a run killed by SIGKILL leaves its TMPDIR folder to the next run, which removes it; a live run's is left" {
+	mkdir tmp
+	seq 1 600 | awk '{ printf "{\"id\":%d}\n", $1 }' > s.ndjson
+	mkfifo in
+	exec 4<> in
+	printf '{"id":1}\n' >&4
+	TMPDIR=$PWD/tmp reconcile -k .id s.ndjson - < in > /dev/null &
+	pid=$!
+	for i in $(seq 100); do
+		[ -n "$(ls tmp/*/t-input.zst 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	kill -KILL $pid
+	wait $pid || true
+	dead=$(ls tmp)
+	# the next run removes it, and waits on its input
+	TMPDIR=$PWD/tmp reconcile -k .id s.ndjson - < in > /dev/null 2> live.err 4>&- &
+	live=$!
+	for i in $(seq 100); do
+		[ ! -e "tmp/$dead" ] && [ -n "$(ls tmp/*/t-input.zst 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	run cat live.err
+	assert_output "reconcile: $PWD/tmp/$dead: removed, the temporary folder of a run that was killed"
+	# one more beside it leaves the live run's folder alone
+	run sh -c "printf '{\"id\":1}\n' | TMPDIR=$PWD/tmp reconcile -k .id s.ndjson - 2>&1 >/dev/null"
+	assert_failure 1
+	assert_output ''
+	[ "$(ls tmp | wc -l)" -eq 1 ]
+	exec 4>&-
+	status=0
+	wait $live || status=$?
+	[ "$status" -eq 1 ]
+	run ls -A tmp
+	assert_output ''
+}
+
 @test "requires -k and two inputs" {
 	run reconcile s.ndjson t.ndjson
 	assert_failure 2

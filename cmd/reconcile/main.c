@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -222,6 +223,9 @@ static void usage(int status)
 
 /* ---- temporary files ---- */
 
+#define TMP_LOCK ".reconcile.lock" /* in the folder: held by its run */
+#define TMP_LOCK_NEW ".reconcile.lock.new"
+
 static void tmp_cleanup(void)
 {
 	if (!run.tmpdir)
@@ -231,7 +235,7 @@ static void tmp_cleanup(void)
 		struct dirent *e;
 		char path[4096];
 		while ((e = readdir(d)) != NULL) {
-			if (e->d_name[0] == '.')
+			if (e->d_name[0] == '.' && strcmp(e->d_name, TMP_LOCK))
 				continue;
 			snprintf(path, sizeof path, "%s/%s", run.tmpdir,
 				 e->d_name);
@@ -240,6 +244,123 @@ static void tmp_cleanup(void)
 		closedir(d);
 	}
 	rmdir(run.tmpdir);
+}
+
+/* This kernel's boot ("" when unknown): a free flock says its holder is
+ * dead only on the kernel that held it. */
+static void boot_id(char out[64])
+{
+	out[0] = '\0';
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, out, 63);
+	close(fd);
+	out[n > 0 ? n : 0] = '\0';
+}
+
+/* A name a run writes in its folder: [st]-input.zst, [st]-NNN.zst. */
+static bool tmp_file_name(const char *n)
+{
+	return (n[0] == 's' || n[0] == 't') && n[1] == '-' &&
+	       (!strcmp(n + 2, "input.zst") ||
+		(strspn(n + 2, "0123456789") == 3 && !strcmp(n + 5, ".zst")));
+}
+
+/*
+ * SIGKILL (the OOM killer, kill -9, timeout -s KILL) runs no handler:
+ * the folder, with its copy of standard input and the spilled tables,
+ * stayed in TMPDIR for ever.  Each run holds a flock on TMP_LOCK in its
+ * folder (named so only once locked), so a folder of ours whose lock is
+ * free, taken on this boot, is a dead run's: remove it, and say so.  A
+ * folder without the lock, with anything else in it, or another user's
+ * is left alone.
+ */
+static void tmp_drop_stale(const char *base)
+{
+	int pfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int lister = pfd >= 0 ? dup(pfd) : -1;
+	DIR *d = lister >= 0 ? fdopendir(lister) : NULL;
+	if (!d) {
+		if (lister >= 0)
+			close(lister);
+		if (pfd >= 0)
+			close(pfd);
+		return;
+	}
+	char mine[64];
+	boot_id(mine);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		const char *nm = e->d_name;
+		if (strncmp(nm, "reconcile.", 10) || strlen(nm) != 16 ||
+		    strspn(nm + 10, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+				    "opqrstuvwxyz0123456789") != 6)
+			continue;
+		int dfd = openat(pfd, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						  O_CLOEXEC);
+		if (dfd < 0)
+			continue;
+		struct stat ds, ls;
+		int lfd = openat(dfd, TMP_LOCK, O_RDONLY | O_NOFOLLOW |
+						       O_CLOEXEC);
+		char its[64];
+		ssize_t got = lfd < 0 ? -1 : pread(lfd, its, sizeof its - 1, 0);
+		its[got > 0 ? got : 0] = '\0';
+		if (lfd < 0 || fstat(dfd, &ds) != 0 || ds.st_uid != getuid() ||
+		    flock(lfd, LOCK_EX | LOCK_NB) != 0 ||
+		    fstat(lfd, &ls) != 0 || ls.st_nlink == 0 || !mine[0] ||
+		    strcmp(mine, its) != 0) {
+			if (lfd >= 0)
+				close(lfd);
+			close(dfd);
+			continue;
+		}
+		bool foreign = false;
+		int l2 = dup(dfd);
+		DIR *f = l2 >= 0 ? fdopendir(l2) : NULL;
+		struct dirent *g;
+		while (f && (g = readdir(f)) != NULL)
+			if (strcmp(g->d_name, ".") && strcmp(g->d_name, "..") &&
+			    strcmp(g->d_name, TMP_LOCK) &&
+			    (!tmp_file_name(g->d_name) ||
+			     unlinkat(dfd, g->d_name, 0) != 0))
+				foreign = true;
+		if (f)
+			closedir(f);
+		else
+			foreign = true;
+		if (!foreign && unlinkat(dfd, TMP_LOCK, 0) == 0 &&
+		    unlinkat(pfd, nm, AT_REMOVEDIR) == 0)
+			cli_warn("%s/%s: removed, the temporary folder of a run "
+				 "that was killed", base, nm);
+		close(lfd); /* the lock goes last */
+		close(dfd);
+	}
+	closedir(d);
+	close(pfd);
+}
+
+/* Take the folder's lock for the run's life: made under another name,
+ * locked, then renamed, so TMP_LOCK is never seen unlocked while the
+ * run lives.  No lock (no room, no flock): a killed run's folder stays. */
+static void tmp_lock(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = dfd < 0 ? -1
+			 : openat(dfd, TMP_LOCK_NEW, O_WRONLY | O_CREAT |
+						     O_EXCL | O_CLOEXEC, 0600);
+	char id[64];
+	boot_id(id);
+	if (fd >= 0 && (write(fd, id, strlen(id)) != (ssize_t)strlen(id) ||
+			flock(fd, LOCK_EX) != 0 ||
+			renameat(dfd, TMP_LOCK_NEW, dfd, TMP_LOCK) != 0)) {
+		close(fd);
+		unlinkat(dfd, TMP_LOCK_NEW, 0);
+	}
+	/* fd stays open, and locked, till exit */
+	if (dfd >= 0)
+		close(dfd);
 }
 
 /*
@@ -270,6 +391,8 @@ static void on_signal(int sig)
 				unlink(p);
 			}
 		}
+		memcpy(p + n, TMP_LOCK, sizeof TMP_LOCK);
+		unlink(p);
 		p[n - 1] = '\0';
 		rmdir(p);
 	}
@@ -318,12 +441,14 @@ static const char *tmpdir_locked(void)
 		base = "/tmp";
 	size_t n = strlen(base) + 32;
 	char *t = xmalloc(n);
+	tmp_drop_stale(base);
 	snprintf(t, n, "%s/reconcile.XXXXXX", base);
 	if (!mkdtemp(t))
 		cli_die(EXIT_TROUBLE, "%s: %s", t, strerror(errno));
 	run.tmpdir = t;
 	atexit(tmp_cleanup);
 	on_signals(t);
+	tmp_lock(t);
 	return t;
 }
 
