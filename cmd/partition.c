@@ -67,6 +67,7 @@
 #include "lines.h"
 #include "par.h"
 #include "scan.h"
+#include "statefile.h"
 #include "timefmt.h"
 #include "value.h"
 #include "wm.h"
@@ -184,21 +185,6 @@ static void drop_tmpdir(void)
 	run.tmpdir = NULL;
 }
 
-/* This kernel's boot: a flock is known for sure only on the kernel that
- * holds it (a folder on a file system shared by hosts may have been
- * written by another's run, whose lock some file systems keep from
- * this one).  "" when it cannot be read. */
-static void boot_id(char out[64])
-{
-	out[0] = '\0';
-	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ssize_t n = read(fd, out, 63);
-	close(fd);
-	out[n > 0 ? n : 0] = '\0';
-}
-
 /* NAME is partition's own: N.ndjson, the numbers it writes. */
 static bool part_file_name(const char *name)
 {
@@ -233,7 +219,7 @@ static void drop_stale(int parent, const char *shown, const char *name)
 	}
 	/* the run was on this kernel: its free lock says it is gone */
 	char mine[64], its[64];
-	boot_id(mine);
+	state_boot_id(mine);
 	ssize_t got = pread(lfd, its, sizeof its - 1, 0);
 	its[got > 0 ? got : 0] = '\0';
 	if (!mine[0] || strcmp(mine, its) != 0) {
@@ -359,7 +345,7 @@ static void make_tmpdir(size_t len)
 			 : openat(dfd, LOCK_FILE_NEW, O_WRONLY | O_CREAT |
 						      O_EXCL | O_CLOEXEC, 0644);
 	char id[64];
-	boot_id(id);
+	state_boot_id(id);
 	if (fd >= 0 && (write_all(fd, id, strlen(id)) != 0 ||
 			flock(fd, LOCK_EX) != 0)) {
 		/* no room, or a file system without locks: no lock

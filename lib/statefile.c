@@ -1212,3 +1212,14 @@ int state_lock(const char *path, char **use, char *err, size_t errlen)
 	*use = cur;
 	return lk;
 }
+
+void state_boot_id(char out[64])
+{
+	out[0] = '\0';
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, out, 63);
+	close(fd);
+	out[n > 0 ? n : 0] = '\0';
+}

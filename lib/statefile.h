@@ -139,6 +139,12 @@ int state_batch(const char *option, const char **batch, char *err,
 /* The folder part of path ("." when none, "/" at the root); malloc'd. */
 char *state_path_dir(const char *path);
 
+/* This kernel's boot id into out ("" when it cannot be read): a free
+ * flock says its holder is dead only on the kernel that held it, so a
+ * run's leftovers marked with another boot's id (a folder on a file
+ * system shared by hosts) are never taken for a dead run's. */
+void state_boot_id(char out[64]);
+
 int state_lock(const char *path, char **use, char *err, size_t errlen);
 
 /* payload_len must be known up front (it is in the header). */

@@ -246,19 +246,6 @@ static void tmp_cleanup(void)
 	rmdir(run.tmpdir);
 }
 
-/* This kernel's boot ("" when unknown): a free flock says its holder is
- * dead only on the kernel that held it. */
-static void boot_id(char out[64])
-{
-	out[0] = '\0';
-	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ssize_t n = read(fd, out, 63);
-	close(fd);
-	out[n > 0 ? n : 0] = '\0';
-}
-
 /* A name a run writes in its folder: [st]-input.zst, [st]-NNN.zst. */
 static bool tmp_file_name(const char *n)
 {
@@ -289,7 +276,7 @@ static void tmp_drop_stale(const char *base)
 		return;
 	}
 	char mine[64];
-	boot_id(mine);
+	state_boot_id(mine);
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		const char *nm = e->d_name;
@@ -351,7 +338,7 @@ static void tmp_lock(const char *dir)
 			 : openat(dfd, TMP_LOCK_NEW, O_WRONLY | O_CREAT |
 						     O_EXCL | O_CLOEXEC, 0600);
 	char id[64];
-	boot_id(id);
+	state_boot_id(id);
 	if (fd >= 0 && (write(fd, id, strlen(id)) != (ssize_t)strlen(id) ||
 			flock(fd, LOCK_EX) != 0 ||
 			renameat(dfd, TMP_LOCK_NEW, dfd, TMP_LOCK) != 0)) {
