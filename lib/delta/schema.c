@@ -772,6 +772,15 @@ static const char *binary_holds(bool is_float, const char *p, size_t n,
 	return held;
 }
 
+/* The digits of a decimal's coefficient (0 for 0). */
+static long coef_digits(__int128 c)
+{
+	long digits = 0;
+	for (c = c < 0 ? -c : c; c; c /= 10)
+		digits++;
+	return digits;
+}
+
 static const char past_scale[] = "more digits after the point than its scale";
 
 /*
@@ -799,10 +808,7 @@ static const char *number_fits(const struct ds_type *t, const char *p,
 		return NULL;
 	if (d.exp < 0 && -(long)d.exp > scale)
 		return past_scale;
-	int digits = 0;
-	for (__int128 c = d.coef < 0 ? -d.coef : d.coef; c; c /= 10)
-		digits++;
-	if ((long)digits + d.exp > (long)(prec - scale))
+	if (coef_digits(d.coef) + d.exp > (long)(prec - scale))
 		return "more digits before the point than precision - scale";
 	return NULL;
 }
@@ -975,18 +981,15 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 			char whole[DEC_STRMAX + 40] = "", held[8];
 			/* a decimal(38,S) holds it: digits before and after
 			 * the point at most 38 */
-			bool parsed = dec_parse(p, n, &d) == 0;
-			if (parsed) {
-				struct dec z = dec_normalize(d);
-				int digits = 0;
-				for (__int128 c = z.coef; c; c /= 10)
-					digits++;
-				parsed = z.exp >= 0 ? digits + (long)z.exp <= 38
-						    : digits <= 38 &&
-							      -(long)z.exp <= 38;
+			bool decimal = dec_parse(p, n, &d) == 0;
+			if (decimal) {
+				d = dec_normalize(d);
+				long digits = coef_digits(d.coef);
+				decimal = d.exp >= 0 ? digits + d.exp <= 38
+						     : digits <= 38 &&
+							       -(long)d.exp <= 38;
 			}
-			if (need == DT_DOUBLE && parsed &&
-			    (d = dec_normalize(d)).exp >= 0 && d.exp <= 38) {
+			if (need == DT_DOUBLE && decimal && d.exp >= 0) {
 				char digits[DEC_STRMAX];
 				size_t dl = dec_format(&d, digits);
 				if (int_kind(digits, dl) <= t->kind)
@@ -999,7 +1002,7 @@ static int check(struct ds_type *t, const char *p, size_t n, bool evolve,
 				need == DT_DOUBLE &&
 						binary_holds(false, p, n, held,
 							     sizeof held)
-					? parsed ? "declare the column "
+					? decimal ? "declare the column "
 						   "decimal(P,S) in a new "
 						   "table: no double holds it"
 						 : "no Delta number type holds "
