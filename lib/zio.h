@@ -73,7 +73,11 @@ int zout_errno(const struct zout *z);
  * flight (memory bounded).  A pool serves any number of zouts, opened
  * and used by one thread.
  */
-#define ZIO_FRAME (4u << 20)
+/* 1 MiB: the frame being filled and the frames compressing stay in the
+ * cache, and few fresh pages are touched (4 MiB frames made append -j 2
+ * 12% slower in wall time and 18% in CPU); the size costs about 0.6%
+ * against one frame. */
+#define ZIO_FRAME (1u << 20)
 struct zpool;
 struct zpool *zpool_new(int threads);
 void zpool_free(struct zpool *p); /* every zout on it closed first */

@@ -38,8 +38,8 @@
 
 #define STAT_MAX_LEN 128 /* longer strings get no min/max */
 /* raw bytes the open files of a write may hold before their frames are
- * cut: 16 frames, 64 MiB (txlog(1), Data files) */
-static size_t txlog_buffered_max = 16 * (size_t)ZIO_FRAME;
+ * cut: 64 MiB (txlog(1), Data files) */
+static size_t txlog_buffered_max = 64u << 20;
 
 /* What stat_cmp needs to know of a bound, found once per value. */
 struct vshape {
