@@ -143,14 +143,15 @@ static bool all_digits(const char *s, size_t n)
  * handling cost more than the rest of the name's checks. */
 static int64_t version_of(const char *nm)
 {
-	int64_t v = 0;
-	for (int i = 0; i < 20; i++) {
-		int d = nm[i] - '0';
-		if (v > (INT64_MAX - d) / 10)
-			return INT64_MAX;
-		v = v * 10 + d;
-	}
-	return v;
+	/* 19 digits cannot overflow 64 bits unsigned: one check, for the
+	 * twentieth, not a division a digit */
+	uint64_t v = 0;
+	for (int i = 0; i < 19; i++)
+		v = v * 10 + (uint64_t)(nm[i] - '0');
+	uint64_t d = (uint64_t)(nm[19] - '0');
+	if (v > ((uint64_t)INT64_MAX - d) / 10)
+		return INT64_MAX;
+	return (int64_t)(v * 10 + d);
 }
 
 static int cmp_i64(const void *a, const void *b)
