@@ -119,6 +119,26 @@ EOF2
 	assert_output '2,3,4,7'
 }
 
+@test "merge refuses a composite key with a null part: it matches no row either" {
+	table
+	# a row whose .s is null is no match for a source [7,null] either
+	run txlog merge t -k '[.id,.s]' <<'EOF2'
+{"id":7,"v":5,"s":"new"}
+{"id":8,"v":6,"s":null}
+EOF2
+	assert_failure 2
+	assert_output 'txlog: stdin:2: merge key [.id,.s] has a null element 2, which matches no row (SQL compares a composite key part by part, as Delta'\''s MERGE); give the record every part; nothing committed'
+	run txlog merge t -k '{id:.id, "the s":.s}' <<<'{"id":8,"v":6}'
+	assert_failure 2
+	assert_output 'txlog: stdin:1: merge key {id:.id, "the s":.s} has a null member .the s, which matches no row (SQL compares a composite key part by part, as Delta'\''s MERGE); give the record every part; nothing committed'
+	run ls t/_delta_log
+	assert_output $'00000000000000000000.json\n00000000000000000001.json'
+	# a null deeper down is a value of the part, compared as such
+	echo '{"id":7,"v":5,"s":"new"}' | txlog merge t -k '[.id,[.s]]'
+	run ids cat t
+	assert_output '1,2,3,4,7'
+}
+
 @test "a binary column takes = and !=, not an order its base64 text does not have" {
 	echo '{"type":"struct","fields":[{"name":"b","type":"binary","nullable":true,"metadata":{}}]}' > b.json
 	txlog init t --schema b.json

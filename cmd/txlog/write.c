@@ -1089,6 +1089,43 @@ static void merge_unrelax(struct ds_type *t, bool *was, size_t n)
  * source record must have one, and not null: in Delta's MERGE a null
  * key equals nothing, not even the table's null keys, so the record
  * would be inserted again by every replay of the merge. */
+/* The first null among the elements of an array key or the members of
+ * an object key (a composite key, -k '[.a,.b]'): "element 2" or
+ * "member .b" into out, else false.  SQL compares a composite key part
+ * by part, so one null part matches no row, as a null key does. */
+static bool key_null_part(const char *v, size_t vn, char *out,
+			  size_t outlen)
+{
+	if (vn < 2 || (v[0] != '[' && v[0] != '{'))
+		return false;
+	size_t i = scan_ws(v, vn, 1);
+	for (size_t k = 1; i < vn && v[i] != ']' && v[i] != '}'; k++) {
+		const char *name = NULL;
+		size_t name_len = 0;
+		if (v[0] == '{') {
+			size_t ke = scan_skip(v, vn, i);
+			name = v + i;
+			name_len = ke - i;
+			i = scan_ws(v, vn, scan_ws(v, vn, ke) + 1); /* ':' */
+		}
+		size_t e = scan_skip(v, vn, i);
+		if (e - i == 4 && memcmp(v + i, "null", 4) == 0) {
+			if (!name) {
+				snprintf(out, outlen, "element %zu", k);
+			} else {
+				char *d = scan_strdup_lit(name, name_len);
+				snprintf(out, outlen, "member .%s", d);
+				free(d);
+			}
+			return true;
+		}
+		i = scan_ws(v, vn, e);
+		if (i < vn && v[i] == ',')
+			i = scan_ws(v, vn, i + 1);
+	}
+	return false;
+}
+
 static bool key_of(struct expr *e, const struct scan_record *r,
 		   struct buf *scratch, const char *where, uint64_t lineno,
 		   bool source, struct fp128 *fp)
@@ -1115,6 +1152,13 @@ static bool key_of(struct expr *e, const struct scan_record *r,
 			   "Delta's MERGE); give the record a key; nothing "
 			   "committed", where,
 			   lineno, expr_source(e));
+	char part[300];
+	if (source && key_null_part(v, vn, part, sizeof part))
+		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": merge key %s has a "
+			   "null %s, which matches no row (SQL compares a "
+			   "composite key part by part, as Delta's MERGE); "
+			   "give the record every part; nothing committed",
+			   where, lineno, expr_source(e), part);
 	scratch->len = 0;
 	*fp = value_fingerprint(v, vn, scratch);
 	return true;
