@@ -1614,8 +1614,9 @@ int verb_merge(void)
 	src_free(&m);
 	ds_free(g.schema);
 	ds_free(g.empty);
-	merge_said(m.n, target_rows, inserted, stale, nothing_to_delete);
 	if (!removed && !added && !g.changed) {
+		merge_said(m.n, target_rows, inserted, stale,
+			   nothing_to_delete);
 		if (t.txn_app) {
 			/* recorded all the same, as delete does: a replay
 			 * must not find rows written since */
@@ -1630,5 +1631,11 @@ int verb_merge(void)
 		tx_free(&t);
 		return EXIT_OK;
 	}
-	return tx_commit(&t);
+	/* said once the commit holds: a merge that lost to another writer
+	 * (exit 75) inserted nothing and dropped nothing */
+	int rc = tx_commit(&t);
+	if (rc == EXIT_OK)
+		merge_said(m.n, target_rows, inserted, stale,
+			   nothing_to_delete);
+	return rc;
 }
