@@ -87,7 +87,7 @@ EOF
 			span=$((span * 9 / 8 + 1))
 		fi
 	done
-	echo "# $(wc -l < acked) of $trials appends finished before the kill (last span ${span} ms)" >&7
+	echo "# $(wc -l < acked) of $trials appends finished before the kill (last span ${span} ms)" >&3
 	# every version is whole: the log loads and verify passes
 	run txlog verify t
 	assert_success

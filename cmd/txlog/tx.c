@@ -382,6 +382,8 @@ int tx_commit(struct tx *t)
 		maybe_checkpoint(v);
 	if (t->committed)
 		*t->committed = v;
+	if (t->on_commit)
+		t->on_commit(t->on_commit_ctx);
 	if (opt.stats) {
 		struct buf extra = {0};
 		buf_addf(&extra, ",\"version\":%lld", (long long)v);

@@ -406,6 +406,10 @@ struct tx {
 	size_t nwritten;
 	struct buf stats_extra; /* --stats members after "version", comma-led */
 	int64_t *committed;     /* set to the version published, if not NULL */
+	/* called once the commit holds, before --stats: what a write says
+	 * of its records is not said by one that lost (exit 75) */
+	void (*on_commit)(void *ctx);
+	void *on_commit_ctx;
 };
 
 void tx_read(struct tx *t, const char *path);

@@ -1306,6 +1306,10 @@ static void newer_of(struct expr *e, const struct scan_record *r,
  * matched no row of a table that has rows (a wrong -k is not taken for a
  * load), and an empty source.
  */
+struct merge_counts {
+	uint64_t nsrc, target_rows, inserted, stale, nothing_to_delete;
+};
+
 static void merge_said(uint64_t nsrc, uint64_t target_rows,
 		       uint64_t inserted, uint64_t stale,
 		       uint64_t nothing_to_delete)
@@ -1332,6 +1336,13 @@ static void merge_said(uint64_t nsrc, uint64_t target_rows,
 			 " row%s; every source record was inserted",
 			 opt.table, opt.key, target_rows,
 			 target_rows == 1 ? "" : "s");
+}
+
+static void merge_said_committed(void *ctx)
+{
+	const struct merge_counts *c = ctx;
+	merge_said(c->nsrc, c->target_rows, c->inserted, c->stale,
+		   c->nothing_to_delete);
 }
 
 /*
@@ -1633,9 +1644,9 @@ int verb_merge(void)
 	}
 	/* said once the commit holds: a merge that lost to another writer
 	 * (exit 75) inserted nothing and dropped nothing */
-	int rc = tx_commit(&t);
-	if (rc == EXIT_OK)
-		merge_said(m.n, target_rows, inserted, stale,
-			   nothing_to_delete);
-	return rc;
+	struct merge_counts said = {m.n, target_rows, inserted, stale,
+				    nothing_to_delete};
+	t.on_commit = merge_said_committed;
+	t.on_commit_ctx = &said;
+	return tx_commit(&t);
 }
