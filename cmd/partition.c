@@ -782,15 +782,28 @@ int main(int argc, char **argv)
 	if (opt.dir && !opt.dir[0])
 		cli_usage_error("-o: an empty folder name; name the folder "
 				"to write");
-	/* with -o, the outputs are in a folder that must not exist yet */
+	/* with -o, the outputs are in a folder that must not exist yet;
+	 * it is still a name no other output may take: --dlq DIR made the
+	 * file DIR, lettered into it, and the rename of the folder over it
+	 * failed after the whole input was read (without its trailing
+	 * slashes, which name no file of its own) */
 	struct cli_output outs[2];
 	size_t nouts = 0;
-	if (!opt.dir)
+	char *dir = NULL;
+	if (!opt.dir) {
 		outs[nouts++] = (struct cli_output){"output", NULL, false};
+	} else {
+		size_t len = strlen(opt.dir);
+		while (len > 1 && opt.dir[len - 1] == '/')
+			len--;
+		dir = xstrndup(opt.dir, len);
+		outs[nouts++] = (struct cli_output){"-o", dir, false};
+	}
 	if (opt.dlq_path)
 		outs[nouts++] = (struct cli_output){"--dlq", opt.dlq_path,
 						    true};
 	cli_check_outputs(outs, nouts, argv + optind);
+	free(dir);
 	/* window and reconcile, which read the partitions, refuse a file
 	 * named twice; its records twice in the partitions went round it */
 	cli_inputs_once(argv + optind, "in the partitions");

@@ -266,6 +266,24 @@ J
 	assert_output '["not json",2]'
 }
 
+@test "-o DIR and --dlq DIR are refused before anything is read: the letters took the name the folder is renamed to" {
+	printf '%s\n' '{"k":1}' 'not json' > in.ndjson
+	for o in p p/ ./p; do
+		run partition -n 2 -k .k -o $o --dlq p in.ndjson
+		assert_failure 2
+		assert_output "partition: -o ${o%/} and --dlq p are one file: one would overwrite the other; name two"
+		[ ! -e p ]
+	done
+	run partition -n 2 -k .k -o - in.ndjson
+	assert_failure 2
+	assert_output "partition: -o -: '-' names standard input or output, not a file; name a file (./- for one called -)"
+	[ ! -e - ]
+	run partition -n 2 -k .k -o p --dlq bad.ndjson in.ndjson
+	assert_success
+	run jq -c '[.original_record, .source.line]' bad.ndjson
+	assert_output '["not json",2]'
+}
+
 @test "-o refuses a folder that exists; usage errors" {
 	mkdir p
 	printf '{"k":1}\n' > in.ndjson
