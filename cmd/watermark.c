@@ -495,9 +495,13 @@ int main(int argc, char **argv)
 		case 'p':
 			/* --partition 3 meant --partitions 3, or I/N as
 			 * dedup's and window's --partition: a number is one
-			 * partition for every record, no -p at all */
-			if (optarg[strspn(optarg, "0123456789/")] == '\0' &&
-			    isdigit((unsigned char)optarg[0]))
+			 * partition for every record, no -p at all; so is
+			 * any JSON text (-1, 1.5, 1e3, null, "x"), which jq
+			 * reads as itself */
+			struct scan_error se;
+			if ((optarg[strspn(optarg, "0123456789/")] == '\0' &&
+			     isdigit((unsigned char)optarg[0])) ||
+			    scan_validate(optarg, strlen(optarg), &se) == 0)
 				cli_usage_error("-p '%s': a constant, one "
 						"partition for every record "
 						"(--partitions N waits for N; "

@@ -365,6 +365,18 @@ A
 	assert_output --partial '--idle needs -p'
 }
 
+@test "-p with any JSON text is refused as the constant it is: -1, 1.5, 1e3, null, a string ran as one partition" {
+	printf '%s\n' '{"t":10,"p":1}' '{"t":1,"p":2}' > in.ndjson
+	for p in -1 1.5 1e3 null true '"a"' '[1]' '{}'; do
+		refused "watermark: -p '$p': a constant, one partition for every record (--partitions N waits for N; I/N is another tool's --partition)" \
+			watermark -t .t -p "$p" in.ndjson
+	done
+	# an expression is a partition per value: the second is not late
+	watermark -t .t -p '[.p]' --late drop in.ndjson > out 2> /dev/null
+	run cat out
+	assert_output "$(cat in.ndjson)"
+}
+
 @test "reads zstd input" {
 	events | zstd -q > in.zst
 	run watermark -t .t in.zst
