@@ -433,9 +433,13 @@ static void close_dir(void)
 	int dfd = open(run.tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	/* the lock file goes before the folder is made durable, so DIR
 	 * never holds it; the lock itself is held till exit, and a folder
-	 * without the file is never taken for a dead run's */
+	 * without the file is never taken for a dead run's.  mkdtemp made
+	 * it 0700: DIR gets the mode mkdir(1) gives, as its files get
+	 * open's, or no one else may read the 0644 files in it */
+	mode_t mask = umask(0);
+	umask(mask);
 	if (dfd < 0 || (run.lockfd >= 0 && unlinkat(dfd, LOCK_FILE, 0) != 0) ||
-	    fsync(dfd) != 0)
+	    fchmod(dfd, 0777 & ~mask) != 0 || fsync(dfd) != 0)
 		cli_die(EXIT_TROUBLE, "%s: %s", run.tmpdir, strerror(errno));
 	close(dfd);
 	/* the dead letters, held till now so that a run that dies before

@@ -284,6 +284,20 @@ J
 	assert_output '["not json",2]'
 }
 
+@test "-o DIR has the mode mkdir gives under the umask, as its files have open's, not mkdtemp's 0700" {
+	printf '{"k":1}\n' > in.ndjson
+	(umask 022 && partition -n 2 -k .k -o p in.ndjson)
+	(umask 027 && partition -n 2 -k .k -o q in.ndjson)
+	run command stat -c '%a %n' p p/0.ndjson q q/1.ndjson
+	assert_success
+	assert_output - <<'M'
+755 p
+644 p/0.ndjson
+750 q
+640 q/1.ndjson
+M
+}
+
 @test "-o refuses a folder that exists; usage errors" {
 	mkdir p
 	printf '{"k":1}\n' > in.ndjson
