@@ -387,6 +387,17 @@ static void open_dir(void)
 	size_t len = strlen(opt.dir);
 	while (len > 1 && opt.dir[len - 1] == '/')
 		len--;
+	/* DIR.tmp.XXXXXX/N-1.ndjson (or its lock file) past PATH_MAX was
+	 * cut by snprintf to a shorter name that still opened: DIR held
+	 * "0." and "1." where its shards read 0.ndjson and 1.ndjson */
+	size_t longest = (size_t)snprintf(NULL, 0, "%" PRIu32 ".ndjson",
+					  opt.n - 1);
+	if (longest < sizeof LOCK_FILE_NEW - 1)
+		longest = sizeof LOCK_FILE_NEW - 1;
+	if (len + sizeof ".tmp.XXXXXX/" - 1 + longest >= PATH_MAX)
+		cli_die(EXIT_TROUBLE, "%s: too long a path: the names of the "
+			"files in it would pass %d bytes (PATH_MAX); name a "
+			"shorter one", opt.dir, PATH_MAX);
 	drop_stale_runs(len);
 	make_tmpdir(len);
 	run.bufsize = PART_BUF_TOTAL / opt.n;

@@ -298,6 +298,22 @@ J
 M
 }
 
+@test "-o DIR whose files' names would pass PATH_MAX is refused, where they were cut short to 0. and 1." {
+	printf '{"k":1}\n' > in.ndjson
+	d=$(printf 'd%.0s' $(seq 200))
+	for i in $(seq 19); do d=$d/$(printf 'd%.0s' $(seq 200)); done
+	mkdir -p "$d" # 4019 bytes: DIR.tmp.XXXXXX/.partition.lock.new fits 4095 for a name of 44
+	name=$(printf 'x%.0s' $(seq 44))
+	run partition -n 2 -k .k -o "$d/${name}y" in.ndjson
+	assert_failure 2
+	assert_output "partition: $d/${name}y: too long a path: the names of the files in it would pass 4096 bytes (PATH_MAX); name a shorter one"
+	[ ! -e "$d/${name}y" ]
+	run partition -n 2 -k .k -o "$d/$name" in.ndjson
+	assert_success
+	run ls "$d/$name"
+	assert_output "$(printf '0.ndjson\n1.ndjson')"
+}
+
 @test "-o refuses a folder that exists; usage errors" {
 	mkdir p
 	printf '{"k":1}\n' > in.ndjson
