@@ -377,6 +377,23 @@ A
 	assert_output "$(cat in.ndjson)"
 }
 
+@test "watermark(1)'s SYNOPSIS nests --idle under -p beside --partitions, as the code takes it: --idle needs -p only" {
+	run sh -c 'mandoc -Tascii -O width=300 "$1" | col -b | grep -o "\[-p expr .*processing\]\]\]"' sh \
+		"$BATS_TEST_DIRNAME/../man/watermark.1"
+	assert_success
+	assert_output '[-p expr [--partitions n] [--idle dur [--idle-clock event | processing]]]'
+	printf '%s\n' '{"p":0,"t":0}' '{"p":1,"t":0}' '{"p":0,"t":120}' > in.ndjson
+	run watermark -t .t -p .p --idle 1m --emit in.ndjson
+	assert_success
+	assert_output - <<'J'
+{"p":0,"t":0}
+{"_watermark":"1970-01-01T00:00:00Z"}
+{"p":1,"t":0}
+{"p":0,"t":120}
+{"_watermark":"1970-01-01T00:02:00Z"}
+J
+}
+
 @test "reads zstd input" {
 	events | zstd -q > in.zst
 	run watermark -t .t in.zst
