@@ -801,13 +801,15 @@ int main(int argc, char **argv)
 	 * it is still a name no other output may take: --dlq DIR made the
 	 * file DIR, lettered into it, and the rename of the folder over it
 	 * failed after the whole input was read (without its trailing
-	 * slashes, which name no file of its own) */
+	 * slashes, which name no file of its own).  A DIR that exists is
+	 * refused as that by open_dir. */
 	struct cli_output outs[2];
 	size_t nouts = 0;
 	char *dir = NULL;
+	struct stat dst;
 	if (!opt.dir) {
 		outs[nouts++] = (struct cli_output){"output", NULL, false};
-	} else {
+	} else if (lstat(opt.dir, &dst) != 0) {
 		size_t len = strlen(opt.dir);
 		while (len > 1 && opt.dir[len - 1] == '/')
 			len--;

@@ -278,6 +278,14 @@ J
 	assert_failure 2
 	assert_output "partition: -o -: '-' names standard input or output, not a file; name a file (./- for one called -)"
 	[ ! -e - ]
+	# a DIR that exists is refused as that, an input or the --dlq file
+	run partition -n 2 -k .k -o in.ndjson in.ndjson
+	assert_failure 2
+	assert_output 'partition: in.ndjson: exists; partition writes a new folder (remove it, or name another)'
+	: > old.ndjson
+	run partition -n 2 -k .k -o old.ndjson --dlq old.ndjson in.ndjson
+	assert_failure 2
+	assert_output 'partition: old.ndjson: exists; partition writes a new folder (remove it, or name another)'
 	run partition -n 2 -k .k -o p --dlq bad.ndjson in.ndjson
 	assert_success
 	run jq -c '[.original_record, .source.line]' bad.ndjson
