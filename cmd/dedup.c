@@ -980,6 +980,15 @@ int main(int argc, char **argv)
 				"which keeps the greatest value per key (the "
 				"later record on a tie)");
 
+	/* --keep and --order-by choose which record of a key goes to
+	 * stdout and which to --dupes: --check writes no record, so
+	 * without --dupes they were taken and changed nothing (its report
+	 * names the lines where a key repeats, whatever is kept). */
+	if (opt.check && !opt.dupes_path && (keep_given || opt.order_by))
+		cli_usage_error("%s does not apply to --check, which writes "
+				"no record (with --dupes FILE it chooses the "
+				"records written there)",
+				opt.order_by ? "--order-by" : "--keep");
 	if (opt.batch && !opt.state_path)
 		cli_usage_error("--batch needs --state");
 	/* IDEM_BATCH is --batch's default with --state; without one

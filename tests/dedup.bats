@@ -192,6 +192,25 @@ dedup: 2 duplicate records among 5
 J
 }
 
+@test "--check refuses --keep and --order-by, which choose no record without --dupes" {
+	orders > in.ndjson
+	run dedup -k .id --check --keep last in.ndjson
+	assert_failure 2
+	assert_line --index 0 "dedup: --keep does not apply to --check, which writes no record (with --dupes FILE it chooses the records written there)"
+	run dedup -k .id --check --order-by .v in.ndjson
+	assert_failure 2
+	assert_line --index 0 "dedup: --order-by does not apply to --check, which writes no record (with --dupes FILE it chooses the records written there)"
+	# with --dupes, --keep last puts the superseded records there
+	run --separate-stderr dedup -k .id --check --keep last --dupes d.ndjson in.ndjson
+	assert_failure 1
+	assert_output ''
+	run cat d.ndjson
+	assert_output - <<'J'
+{"id":1,"v":"a"}
+{"id": 2 ,  "v":"b"}
+J
+}
+
 @test "--check exits 0 quietly when every key is unique" {
 	orders | head -n 2 > in.ndjson
 	run dedup -k .id --check in.ndjson
