@@ -954,6 +954,13 @@ J
 	run reconcile --help
 	assert_success
 	assert_line --index 0 'Usage: reconcile -k EXPR [OPTION]... SOURCE TARGET'
+	# a gzip input is read as a zstd one is (reconcile(1) says so)
+	assert_line --index 5 'file (plain, zstd or gzip), - for stdin, or a table as'
+	printf '{"id":1}\n' | gzip > s.ndjson.gz
+	printf '{"id":1}\n' > t.ndjson
+	run reconcile -k .id --keys-only s.ndjson.gz t.ndjson
+	assert_success
+	assert_output ''
 	run reconcile --version
 	assert_success
 }

@@ -205,7 +205,8 @@ static void usage(int status)
 "       reconcile merge SUMMARY...\n"
 "       reconcile compare SUMMARY SUMMARY\n"
 "Prove that two NDJSON inputs hold the same records.  An input is a\n"
-"file (zstd or plain), - for stdin, or a table as txlog:PATH[@VERSION].\n"
+"file (plain, zstd or gzip), - for stdin, or a table as\n"
+"txlog:PATH[@VERSION].\n"
 "\n"
 "");
 	for (size_t i = 0; i < NHELP; i++)
