@@ -292,7 +292,8 @@ T
 
 @test "a table drops a partition's quotes only where it cannot then be read as another: 7 and \"7\", \"TOTAL\"" {
 	printf '%s\n' '{"id":1,"d":7}' '{"id":2,"d":"7"}' '{"id":3,"d":"TOTAL"}' \
-		'{"id":4,"d":"2024-05-01"}' '{"id":5,"d":" a"}' > s.ndjson
+		'{"id":4,"d":"2024-05-01"}' '{"id":5,"d":" a"}' \
+		'{"id":6,"d":"\u0078"}' > s.ndjson
 	run sh -c 'reconcile -k .id --by .d --format table s.ndjson s.ndjson | cut -c1-10 | sed "s/ *\$//" | grep .'
 	assert_output - <<'T'
 PARTITION
@@ -301,6 +302,7 @@ PARTITION
 2024-05-01
 "7"
 "TOTAL"
+"\u0078"
 TOTAL
 T
 }
