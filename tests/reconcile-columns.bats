@@ -269,3 +269,21 @@ changed: 2 keys
     "a\u0000b": 1 -> 2
 T
 }
+
+@test "a table writes a raw DEL or C1 control (CSI, U+009B) as its \\u escape, in names, partitions, keys, values and records" {
+	printf '{"id":"k\302\2331","a\302\2332J":"x\302\233y","\177":1,"d":"p\302\233q"}\n' > s.ndjson
+	printf '{"id":"k\302\2331","a\302\2332J":2,"\177":2,"d":"p\302\233q"}\n' > t.ndjson
+	run sh -c 'reconcile -k .id --by .d --show 1 --format table s.ndjson t.ndjson | sed -n "/^changed fields/,\$p"'
+	assert_output - <<'T'
+changed fields (keys): "a\u009b2J" 1, "\u007f" 1
+
+changed: 1 key
+  "k\u009b1"  ("p\u009bq")
+    "a\u009b2J": "x\u009by" -> 2
+    "\u007f": 1 -> 2
+    source: {"id":"k\u009b1","a\u009b2J":"x\u009by","\u007f":1,"d":"p\u009bq"}
+    target: {"id":"k\u009b1","a\u009b2J":2,"\u007f":2,"d":"p\u009bq"}
+T
+	run sh -c 'reconcile -k .id --by .d --format table s.ndjson t.ndjson | cut -c1-10 | sed -n 2p'
+	assert_output '"p\u009bq"'
+}

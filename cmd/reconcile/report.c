@@ -405,13 +405,43 @@ static void table_print(const struct report_in *in)
 	nrows = caprows = 0;
 }
 
+/* A C1 control (U+0080 to U+009F, CSI among them: C2 80 to C2 9F in
+ * UTF-8) or DEL at p[i], which JSON lets a string hold raw and which
+ * drive a terminal as ESC does: its length, or 0. */
+static size_t raw_ctl(const char *s, size_t i, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	if (p[i] == 0x7f)
+		return 1;
+	return p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 &&
+		       p[i + 1] <= 0x9f ? 2 : 0;
+}
+
+/* JSON text in a table: each raw DEL or C1 control (in JSON text they
+ * are only ever inside a string) as its \u escape, the same value. */
+static void table_json(struct buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t c = raw_ctl(s, i, n);
+		if (!c) {
+			buf_addc(b, s[i++]);
+			continue;
+		}
+		buf_addf(b, "\\u%04x", (unsigned char)s[i + c - 1]);
+		i += c;
+	}
+}
+
 /* A plain string partition reads better without its quotes, but only
  * when bare it cannot be read as another partition: "7" beside 7,
  * "true", "[1]", "TOTAL" beside the total row, "" or " a" (the
- * alignment hides its space) keep them. */
+ * alignment hides its space) keep them, as one with a control does. */
 static bool reads_bare(const char *s, size_t n)
 {
 	struct scan_error se;
+	for (size_t i = 0; i < n; i++)
+		if (raw_ctl(s, i, n))
+			return false;
 	return n && s[0] != ' ' && s[n - 1] != ' ' &&
 	       !(n == 5 && memcmp(s, "TOTAL", 5) == 0) &&
 	       scan_validate(s, n, &se) != 0;
@@ -421,27 +451,32 @@ static char *bare_label(const struct part *p)
 {
 	const char *l = p->label;
 	size_t n = p->label_len;
-	char *bare = xstrndup(l, n);
 	if (n >= 2 && l[0] == '"' && !memchr(l, '\\', n) &&
-	    reads_bare(l + 1, n - 2)) {
-		memmove(bare, l + 1, n - 2);
-		bare[n - 2] = '\0';
-	}
-	return bare;
+	    reads_bare(l + 1, n - 2))
+		return xstrndup(l + 1, n - 2);
+	struct buf b = {0};
+	table_json(&b, l, n);
+	buf_addc(&b, '\0');
+	return b.p;
 }
 
 /* A field's name in a table: as it is, or as a JSON string where bare it
  * would not show as itself on one line: a newline would start a line of
- * its own, a NUL end it, an escape sequence drive the terminal. */
+ * its own, a NUL end it, an escape sequence (ESC, or a C1 control such
+ * as CSI) drive the terminal. */
 static void table_name(struct buf *b, const char *name, size_t len)
 {
 	bool bare = len > 0;
 	for (size_t i = 0; bare && i < len; i++)
-		bare = (unsigned char)name[i] >= 0x20 && name[i] != 0x7f;
-	if (bare)
+		bare = (unsigned char)name[i] >= 0x20 && !raw_ctl(name, i, len);
+	if (bare) {
 		buf_add(b, name, len);
-	else
-		jw_string(b, name, len);
+		return;
+	}
+	struct buf q = {0};
+	jw_string(&q, name, len);
+	table_json(b, q.p, q.len);
+	buf_free(&q);
 }
 
 /* "    amount: 10 -> 12" per field of a changed key's diff ("(absent)"
@@ -472,8 +507,10 @@ static void table_fields(const char *fields, struct buf *b)
 		buf_reset(b);
 		buf_adds(b, "    ");
 		table_name(b, name, nl);
-		buf_addf(b, ": %.*s -> %.*s", len[0], side[0], len[1],
-			 side[1]);
+		buf_adds(b, ": ");
+		table_json(b, side[0], (size_t)len[0]);
+		buf_adds(b, " -> ");
+		table_json(b, side[1], (size_t)len[1]);
 		free(name);
 		cli_out_line(b->p, b->len);
 	}
@@ -506,7 +543,9 @@ static void table_keys(struct diff *diffs, size_t ndiffs, struct part **byidx)
 				continue;
 			shown++;
 			buf_reset(&b);
-			buf_addf(&b, "  %s", d->key_text ? d->key_text : "?");
+			buf_adds(&b, "  ");
+			table_json(&b, d->key_text ? d->key_text : "?",
+				   strlen(d->key_text ? d->key_text : "?"));
 			if (opt.by_src) {
 				char *bare = bare_label(byidx[d->part]);
 				buf_addf(&b, "  (%s)", bare);
@@ -519,15 +558,15 @@ static void table_keys(struct diff *diffs, size_t ndiffs, struct part **byidx)
 			cli_out_line(b.p, b.len);
 			if (kind == DIFF_CHANGED && d->fields)
 				table_fields(d->fields, &b);
-			if (opt.show > 0) {
-				if (d->rec[SRC])
-					buf_reset(&b), buf_addf(&b,
-						"    source: %s", d->rec[SRC]),
-						cli_out_line(b.p, b.len);
-				if (d->rec[TGT])
-					buf_reset(&b), buf_addf(&b,
-						"    target: %s", d->rec[TGT]),
-						cli_out_line(b.p, b.len);
+			for (int side = 0; opt.show > 0 && side < 2; side++) {
+				if (!d->rec[side])
+					continue;
+				buf_reset(&b);
+				buf_adds(&b, side == SRC ? "    source: "
+							 : "    target: ");
+				table_json(&b, d->rec[side],
+					   strlen(d->rec[side]));
+				cli_out_line(b.p, b.len);
 			}
 		}
 	}
