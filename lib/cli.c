@@ -381,6 +381,12 @@ static void shard_said(const char *desc, size_t base, const char *what,
 		snprintf(out, n, "every %s (no --shard)", what);
 }
 
+/* Shard 0 of 1 holds every key: its state is one of every key. */
+static bool shard_every(const char *ending)
+{
+	return !*ending || !strcmp(ending, " shard=0/1");
+}
+
 bool cli_shard_desc_check(const char *path, const char *desc,
 			  const char *want, size_t base, bool old,
 			  const char *what, char *why, size_t whylen)
@@ -391,6 +397,8 @@ bool cli_shard_desc_check(const char *path, const char *desc,
 	if (strncmp(desc, want, base) != 0 ||
 	    (desc[base] && strncmp(desc + base, " shard=", 7) != 0))
 		return false;
+	if (shard_every(desc + base) && shard_every(want + base))
+		return true;
 	if (old && !desc[base])
 		return true;
 	char was[64], is[64];

@@ -915,3 +915,23 @@ J
 	run sh -c 'dedup -k .id --stats in.ndjson 2>&1 >/dev/null | jq -c .keys'
 	assert_output '3'
 }
+
+@test "--state: shard 0 of 1 is every key, so a state of one is taken by the other" {
+	printf '{"k":%d}\n' 1 2 3 > in.ndjson
+	dedup -k .k --state all in.ndjson > /dev/null 2>&1
+	run --separate-stderr dedup -k .k --shard 0/1 --state all in.ndjson
+	assert_success
+	assert_output ''
+	run --separate-stderr dedup -k .k --partition 0/1 --state all in.ndjson
+	assert_success
+	assert_output ''
+	printf '{"k":%d}\n' 4 > more.ndjson
+	dedup -k .k --shard 0/1 --state one in.ndjson > /dev/null 2>&1
+	run --separate-stderr dedup -k .k --state one in.ndjson more.ndjson
+	assert_success
+	assert_output '{"k":4}'
+	# shard 0 of 2 is not
+	run dedup -k .k --shard 0/2 --state one in.ndjson
+	assert_failure 2
+	assert_output "dedup: one: a state of every key (no --shard), not of shard 0/2; give each shard its own state file"
+}
