@@ -845,6 +845,11 @@ J
 	reconcile merge s1.sum s0.sum > all.sum
 	reconcile summarize -k .k a.ndjson > whole.sum
 	cmp all.sum whole.sum
+	# shard 0 of 1 is every shard: the whole too, with no shards line
+	reconcile summarize -k .k --shard 0/1 a.ndjson > one.sum
+	cmp one.sum whole.sum
+	reconcile summarize -k .k --partition 0/1 a.ndjson > one.sum
+	cmp one.sum whole.sum
 	run reconcile compare all.sum whole.sum
 	assert_success
 	# nor does a summary of one --bucket pass for the whole layer

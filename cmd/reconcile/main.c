@@ -1576,9 +1576,11 @@ int main(int argc, char **argv)
 		finish_inputs();
 		parts_merge(&rd[SRC]);
 		part_table_sorted(&parts, &n);
-		/* --shard/--partition I/N: it holds shard I alone */
+		/* --shard/--partition I/N: it holds shard I alone (shard 0
+		 * of 1 is every key: the summary of the whole, byte for
+		 * byte, as a merge of every shard writes it) */
 		struct cover cov = {0};
-		if (opt.shard.n) {
+		if (opt.shard.n > 1) {
 			cov.of = opt.shard.n;
 			cov.have = xcalloc(opt.shard.n, sizeof *cov.have);
 			cov.have[opt.shard.i] = true;
