@@ -197,17 +197,17 @@ J
 	# 0 (null) and 1 (7) make one session, 15 (5) another, in between
 	# them in arrival; 10 (null) bridges them.  The first non-null to
 	# arrive is 5, the last 7; of the equal 1.0, 1, 1.00 (arrivals 1, 2,
-	# 3) min says 1.0 and the median the second, 1.
+	# 3) min says 1.0, max the last, 1.00, and the median the second, 1.
 	printf '%s\n' '{"t":0,"v":null,"x":1.0}' '{"t":15,"v":5,"x":1}' \
 		'{"t":1,"v":7,"x":1.00}' '{"t":10,"v":null,"x":null}' > in.ndjson
-	want='{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:25Z"},"f":5,"l":7,"lo":1.0,"m":1,"top":1.00,"pane":{"timing":"on_time","index":0,"final":true}}'
-	aggs=(--agg 'f=first(.v)' --agg 'l=last(.v)' --agg 'lo=min(.x)' --agg 'm=p50(.x)' --agg 'top=p(.x, 1)')
+	want='{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:00:25Z"},"f":5,"l":7,"lo":1.0,"hi":1.00,"m":1,"top":1.00,"pane":{"timing":"on_time","index":0,"final":true}}'
+	aggs=(--agg 'f=first(.v)' --agg 'l=last(.v)' --agg 'lo=min(.x)' --agg 'hi=max(.x)' --agg 'm=p50(.x)' --agg 'top=p(.x, 1)')
 	for j in 1 4; do
 		run --separate-stderr window --session 10s -t .t "${aggs[@]}" -j $j in.ndjson
 		assert_success
 		assert_output "$want"
 		[ "$stderr" = "window: --agg f, l: 2 records left out, their .v null or absent
-window: --agg lo, m, top: 1 record left out, its .x null or absent" ]
+window: --agg lo, hi, m, top: 1 record left out, its .x null or absent" ]
 	done
 	# the same across two runs of a --state: arrivals go on counting
 	head -n 3 in.ndjson | window --session 10s -t .t --delay 1h "${aggs[@]}" --state s > /dev/null
@@ -369,6 +369,27 @@ J
 	printf '%s\n' '{"t":1,"v":0.1}' '{"t":1,"v":0.2}' '{"t":1,"v":12345678901234567891}' > b.ndjson
 	run window --tumble 1m -t .t --agg 's=sum(.v)' b.ndjson
 	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":12345678901234567891.3,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
+@test "of equal values min() answers the first to arrive and max() the last, as jq's min_by and max_by and as p(expr, 0) and p(expr, 1)" {
+	printf '%s\n' '{"t":1,"v":1,"w":"2024-01-01T10:00:00+02:00"}' \
+		'{"t":2,"v":1.0,"w":"2024-01-01T08:00:00Z"}' \
+		'{"t":3,"v":1.00,"w":"2024-01-01T08:00:00.0Z"}' > in.ndjson
+	want='{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"mn":1,"mx":1.00,"p0":1,"p1":1.00,"wmn":"2024-01-01T10:00:00+02:00","wmx":"2024-01-01T08:00:00.0Z","pane":{"timing":"on_time","index":0,"final":true}}'
+	aggs=(--agg 'mn=min(.v)' --agg 'mx=max(.v)' --agg 'p0=p(.v, 0)' --agg 'p1=p(.v, 1)' --agg 'wmn=min(.w)' --agg 'wmx=max(.w)')
+	run window --tumble 1m -t .t "${aggs[@]}" in.ndjson
+	assert_success
+	assert_output "$want"
+	# jq says the same of the numbers
+	run jq -sc 'max_by(.v) | .t' in.ndjson
+	assert_output 3
+	# across two runs of a --state
+	head -n 2 in.ndjson | window --tumble 1m -t .t --delay 1h "${aggs[@]}" --state s > /dev/null
+	run sh -c 'tail -n 1 in.ndjson; echo "{\"t\":99999}"' 
+	printf '%s\n' "$output" > rest.ndjson
+	run --separate-stderr window --tumble 1m -t .t --delay 0s "${aggs[@]}" --state s rest.ndjson
+	assert_success
+	assert_output "$want"
 }
 
 @test "records whose --agg value is null or absent are left out of it, and how many is said, as SQL's 01003 warning does" {

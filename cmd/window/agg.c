@@ -277,11 +277,14 @@ int agg_add(const struct agg_spec *s, struct agg_state *st,
 		break;
 	case AGG_MIN:
 	case AGG_MAX: {
-		/* times as instants, whatever their offsets */
+		/* times as instants, whatever their offsets; of equal
+		 * values min keeps the first to arrive and max the last,
+		 * as jq's min_by and max_by do and p(expr, 0) and
+		 * p(expr, 1) answer */
 		int c = st->n ? value_compare_as(VALUE_ORDER_INSTANT, in->v,
 						 in->len, st->val, st->vlen)
 			      : 0;
-		if (!st->n || (s->fn == AGG_MIN ? c < 0 : c > 0)) {
+		if (!st->n || (s->fn == AGG_MIN ? c < 0 : c >= 0)) {
 			set_val(st, in->v, in->len);
 			st->at = at;
 		}
@@ -345,12 +348,15 @@ int agg_merge(const struct agg_spec *s, struct agg_state *dst,
 	case AGG_LAST: {
 		bool take = !dst->n;
 		if (!take && (s->fn == AGG_MIN || s->fn == AGG_MAX)) {
-			/* equal values: the first to arrive, as spelled */
+			/* equal values: min's first to arrive, max's last,
+			 * as spelled (agg_add) */
 			int c = value_compare_as(VALUE_ORDER_INSTANT, src->val,
 						 src->vlen, dst->val,
 						 dst->vlen);
 			take = (s->fn == AGG_MIN ? c < 0 : c > 0) ||
-			       (c == 0 && src->at < dst->at);
+			       (c == 0 && (s->fn == AGG_MIN
+						   ? src->at < dst->at
+						   : src->at >= dst->at));
 		} else if (!take) {
 			/* equal arrivals only in a format-1 state (0):
 			 * as before arrivals, first keeps dst, last takes
