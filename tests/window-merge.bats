@@ -4,6 +4,7 @@
 # never merged into an answer that lacks its groups.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 W="window -g .g -t .t --tumble 1m --agg n=count()"
 
@@ -247,4 +248,25 @@ PY
 			$w -j 2 --shard 3/4 rand 2> /dev/null | cmp - out.3
 		done
 	done
+}
+
+@test "window merge --max-line: a pane longer than every line its run read merges with a --max-line as large" {
+	# two aggregates of one 600-byte value: a pane of 1345 bytes from
+	# a line of 621
+	v=$(printf 'x%.0s' $(seq 600))
+	printf '{"g":1,"t":5,"v":"%s"}\n' "$v" > big
+	for i in 0 1; do
+		window -g .g -t .t --tumble 1m --max-line 1k --agg 'f=first(.v)' --agg 'l=last(.v)' --shard $i/2 big > b$i
+	done
+	run --separate-stderr window merge --max-line 1k b0 b1
+	assert_failure 2
+	assert_output ''
+	assert_equal "$stderr" "window: b1:1: line of 1345 bytes is longer than --max-line 1024"
+	run --separate-stderr window merge --max-line 2k b0 b1
+	assert_success
+	assert_equal "${#lines[@]}" 1
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.key, (.f | length), (.l | length)]')" '[1,600,600]'
+	run window merge --max-line 0 b0 b1
+	assert_failure 2
+	assert_line --index 0 'window: --max-line: must be positive'
 }

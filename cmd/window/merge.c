@@ -78,6 +78,7 @@ static struct {
 	size_t shape_file;
 	uint64_t shape_line;
 	bool stats;
+	size_t max_line; /* --max-line */
 	struct path sh_index, sh_of, sh_panes, sh_run, sh_input;
 	struct trailer *t;
 	size_t nt, capt;
@@ -99,6 +100,8 @@ static _Noreturn void merge_usage(const struct cli_verb *v)
 "window end, start, key and pane index (the order one process fires\n"
 "tumbling and sliding windows in).\n"
 "\n"
+"      --max-line SIZE   longest accepted line (default 64M): a pane may be\n"
+"                        longer than the lines its run read\n"
 "      --stats           print counts as one JSON line on stderr\n"
 "  -h, --help            show this help\n"
 "      --version         show the version\n"
@@ -309,7 +312,7 @@ static void take(const struct line *ln, const char *name)
 	bool is_json;
 	cli_stats.records_in++;
 	/* a torn last line is no pane, even when it parses */
-	if (cli_line_fault(ln, LINES_DEFAULT_MAX, NULL, &m.rec, true,
+	if (cli_line_fault(ln, m.max_line, "--max-line", &m.rec, true,
 			   &is_json, msg, sizeof msg))
 		merge_stop("%s:%" PRIu64 ": %s", name, ln->lineno, msg);
 	if (shard_line(ln)) {
@@ -543,8 +546,9 @@ static void check_runs(void)
 
 int window_merge(const struct cli_verb *v, int argc, char **argv)
 {
-	enum { O_STATS = 256, O_VERSION };
+	enum { O_STATS = 256, O_VERSION, O_MAXLINE };
 	static const struct option longopts[] = {
+		{"max-line", required_argument, NULL, O_MAXLINE},
 		{"stats", no_argument, NULL, O_STATS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, O_VERSION},
@@ -553,8 +557,10 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 	char err[512];
 	int c;
 
+	m.max_line = LINES_DEFAULT_MAX;
 	while ((c = cli_verb_getopt(v, argc, argv, "h", longopts)) != -1) {
 		switch (c) {
+		case O_MAXLINE: m.max_line = cli_max_line(optarg); break;
 		case O_STATS: m.stats = true; break;
 		case 'h': merge_usage(v);
 		case O_VERSION: cli_version(); break;
@@ -577,7 +583,7 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 	for (; *files; files++) {
 		char *one[] = {*files, NULL};
 		m.in_name = strcmp(*files, "-") == 0 ? "<stdin>" : *files;
-		if (cli_each_line(one, LINES_DEFAULT_MAX, take, NULL, err,
+		if (cli_each_line(one, m.max_line, take, NULL, err,
 				  sizeof err) != 0)
 			merge_stop("%s", err);
 		input_end(); /* read whole: an I/O error is said as such */
