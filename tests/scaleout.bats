@@ -224,22 +224,22 @@ J
 
 @test "window merge orders by end, start, key by value, then pane index" {
 	cat > a <<'J'
-{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":2,"pane":{"index":0}}
-{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"b","pane":{"index":1}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":2,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"b","pane":{"timing":"late","index":1,"final":false}}
 J
 	cat > b <<'J'
-{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"b","pane":{"index":0}}
-{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":10,"pane":{"index":0}}
-{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"a","pane":{"index":0}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"b","pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":10,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"a","pane":{"timing":"on_time","index":0,"final":false}}
 J
 	run window merge a - < b
 	assert_success
 	assert_output - <<'J'
-{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"a","pane":{"index":0}}
-{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"b","pane":{"index":0}}
-{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"b","pane":{"index":1}}
-{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":2,"pane":{"index":0}}
-{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":10,"pane":{"index":0}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"a","pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"b","pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"b","pane":{"timing":"late","index":1,"final":false}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":2,"pane":{"timing":"on_time","index":0,"final":false}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":10,"pane":{"timing":"on_time","index":0,"final":false}}
 J
 }
 

@@ -133,7 +133,7 @@ T
 }
 
 @test "window merge refuses a shard's last line without its newline from a pipe, even when it parses: a shard killed mid-write" {
-	pane='{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":null,"pane":{"index":0}}'
+	pane='{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":null,"pane":{"timing":"on_time","index":0,"final":true}}'
 	run sh -c "printf '%s' '$pane' | window merge"
 	assert_failure 2
 	assert_output 'window: <stdin>:1: unterminated last line from a pipe (its writer stopped mid-line)'

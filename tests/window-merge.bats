@@ -270,3 +270,35 @@ PY
 	assert_failure 2
 	assert_line --index 0 'window: --max-line: must be positive'
 }
+
+@test "window merge refuses a line that only looks like a pane: its timing, final and bounds are checked too" {
+	pane() { # pane START END TIMING FINAL
+		printf '{"window":{"start":%s,"end":%s},"n":1,"pane":{"timing":%s,"index":0,"final":%s}}\n' "$@"
+	}
+	a='"1970-01-01T00:00:00Z"' b='"1970-01-01T00:01:00Z"'
+	pane "$a" "$b" '"sometime"' true > p
+	run window merge p
+	assert_failure 2
+	assert_output 'window: p:1: not a window result: .pane.timing is not early, on_time or late'
+	pane "$a" "$b" '"late"' '"yes"' > p
+	run window merge p
+	assert_failure 2
+	assert_output 'window: p:1: not a window result: .pane.final is not true or false'
+	pane "$b" "$a" '"late"' true > p
+	run window merge p
+	assert_failure 2
+	assert_output 'window: p:1: not a window result: .window.start is not before its end'
+	pane 0 60 '"late"' true > p
+	run window merge p
+	assert_failure 2
+	assert_output 'window: p:1: not a window result: no .window.start time'
+	printf '{"window":{"start":%s,"end":%s},"n":1,"pane":{"index":0}}\n' "$a" "$b" > p
+	run window merge p
+	assert_failure 2
+	assert_output 'window: p:1: not a window result: no .pane.timing'
+	# strings compare decoded: on\u005ftime is on_time
+	pane "$a" "$b" '"on\u005ftime"' false > p
+	run window merge p
+	assert_success
+	assert_output "$(cat p)"
+}

@@ -73,7 +73,7 @@ static struct {
 	char **names; /* the inputs read, in order */
 	size_t nnames, capnames;
 	struct scan_record rec;
-	struct path start, end, key, index;
+	struct path start, end, key, index, timing, final;
 	struct buf shape, cur; /* member names: the first pane's, this one's */
 	size_t shape_file;
 	uint64_t shape_line;
@@ -163,9 +163,32 @@ static int64_t time_member(const struct path *pa, const struct line *ln,
 	size_t len;
 	const char *v = member(pa, ln, name, what, &len), *why;
 	int64_t t;
-	if (time_from_json(v, len, TIME_S, &t, &why) != 0)
+	/* window writes its bounds as RFC 3339 strings, never numbers */
+	if (*v != '"' || time_from_json(v, len, TIME_S, &t, &why) != 0)
 		not_pane(ln, name, what);
 	return t;
+}
+
+/* .pane.timing one of window's three, .pane.final a boolean, and the
+ * window not empty: what every pane window writes has, so a line that
+ * only looks like one (other NDJSON with a .window and a .pane.index)
+ * is refused, not merged in. */
+static void check_pane(const struct line *ln, const char *name,
+		       int64_t start, int64_t end)
+{
+	size_t len;
+	const char *v = member(&m.timing, ln, name, "no .pane.timing", &len);
+	if (!scan_string_equals(v, len, "early", 5) &&
+	    !scan_string_equals(v, len, "on_time", 7) &&
+	    !scan_string_equals(v, len, "late", 4))
+		not_pane(ln, name, ".pane.timing is not early, on_time or "
+			 "late");
+	v = member(&m.final, ln, name, "no .pane.final", &len);
+	if (!(len == 4 && !memcmp(v, "true", 4)) &&
+	    !(len == 5 && !memcmp(v, "false", 5)))
+		not_pane(ln, name, ".pane.final is not true or false");
+	if (start >= end)
+		not_pane(ln, name, ".window.start is not before its end");
 }
 
 /* The record's member names, decoded, as "window, key, n, pane". */
@@ -324,6 +347,7 @@ static void take(const struct line *ln, const char *name)
 	struct pane pn = {0};
 	pn.start = time_member(&m.start, ln, name, "no .window.start time");
 	pn.end = time_member(&m.end, ln, name, "no .window.end time");
+	check_pane(ln, name, pn.start, pn.end);
 	size_t len;
 	const char *v = member(&m.index, ln, name, "no .pane.index", &len);
 	char *e;
@@ -570,6 +594,8 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 	parse_path(&m.end, ".window.\"end\"");
 	parse_path(&m.key, ".key");
 	parse_path(&m.index, ".pane.index");
+	parse_path(&m.timing, ".pane.timing");
+	parse_path(&m.final, ".pane.final");
 	parse_path(&m.sh_index, "._shard.index");
 	parse_path(&m.sh_of, "._shard.of");
 	parse_path(&m.sh_panes, "._shard.panes");
@@ -620,6 +646,8 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 	path_free(&m.end);
 	path_free(&m.key);
 	path_free(&m.index);
+	path_free(&m.timing);
+	path_free(&m.final);
 	path_free(&m.sh_index);
 	path_free(&m.sh_of);
 	path_free(&m.sh_panes);
