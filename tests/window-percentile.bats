@@ -62,3 +62,15 @@ load helpers
 	assert_success
 	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"a":[15,0.5],"b":[480,2],"pane":{"timing":"on_time","index":0,"final":true}}'
 }
+
+@test "two Qs given to p() are refused with the two p(EXPR, Q) they mean, not taken as the percentile of jq's pairs" {
+	# '.ms, 0.5' is jq for two values: p(.ms, 0.5, 0.9) was the 0.9th
+	# percentile of the pairs [.ms, 0.5], [480,0.5], without a word
+	refused "window: --agg: p(EXPR, Q) takes one Q; did you mean 'p(.ms, 0.5)' and 'p(.ms, 0.9)'?" \
+		window --tumble 1m -t .t --agg 'a=p(.ms, 0.5, 0.9)'
+	# a comma of jq's own, or a second expression, is jq's
+	printf '{"t":%d,"ms":%d}\n' 1 12 2 480 3 15 > in.ndjson
+	run window --tumble 1m -t .t --agg 'a=p([.ms, 0.5], 0.5)' --agg 'b=p(.ms, .t, 1)' in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"a":[15,0.5],"b":[480,2],"pane":{"timing":"on_time","index":0,"final":true}}'
+}

@@ -110,6 +110,18 @@ int agg_parse(const char *text, struct agg_spec *out, char *err,
 			return -1;
 		}
 		*comma = '\0';
+		/* p(.ms, 0.5, 0.9) is jq's '.ms, 0.5', the percentile 0.9
+		 * of the pairs [.ms, 0.5]: two Qs where one is taken */
+		char *before = strrchr(src, ',');
+		uint64_t num, den;
+		if (before && parse_q(before + 1, &num, &den) == 0) {
+			*before = '\0';
+			snprintf(err, errlen, "p(EXPR, Q) takes one Q; did you "
+				 "mean 'p(%s,%s)' and 'p(%s,%s)'?", src,
+				 before + 1, src, comma + 1);
+			free(src);
+			return -1;
+		}
 	} else if (out->fn == AGG_P50 || out->fn == AGG_P90 ||
 		   out->fn == AGG_P99) {
 		out->q_num = out->fn == AGG_P50 ? 50 : out->fn == AGG_P90 ? 90
