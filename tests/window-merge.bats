@@ -302,3 +302,13 @@ PY
 	assert_success
 	assert_output "$(cat p)"
 }
+
+@test "window --help says merge takes options: --stats and --max-line" {
+	run window --help
+	assert_success
+	assert_line --index 2 '       window merge [OPTION]... [FILE]...'
+	run window merge --help
+	assert_success
+	assert_line --partial '--max-line SIZE'
+	assert_line --partial '--stats'
+}

@@ -232,7 +232,7 @@ static void usage(int status)
 	fprintf(f,
 "Usage: window (--tumble SIZE | --slide SIZE --every STEP | --session GAP)\n"
 "              -t EXPR [OPTION]... [FILE]...\n"
-"       window merge [FILE]...\n"
+"       window merge [OPTION]... [FILE]...\n"
 "Aggregate NDJSON records over event-time windows.\n"
 "\n"
 "      --tumble SIZE       fixed windows of SIZE, aligned to the epoch; or\n"
