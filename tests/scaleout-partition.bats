@@ -97,6 +97,33 @@ J
 	assert_line --index 0 "reconcile: --partition goes with summarize (merge the shards' summaries with reconcile merge)"
 }
 
+@test "window --partition --state over a partition without _watermark lines stops at its end, its state not saved: its watermark would be its own groups'" {
+	# EUR and USD in one partition, GBP in the other: one process's W
+	# after this run is 3000, which fires GBP's minute; partition 0's own
+	# W would be 61, and a next run's GBP at 100 on time there, too late
+	# in one process
+	printf '{"t":%d,"c":"%s"}\n' 5 EUR 20 USD 61 GBP 90 EUR 3000 USD > in.ndjson
+	partition -n 2 -g .c -o p in.ndjson
+	[ "$(cat p/0.ndjson)" = '{"t":61,"c":"GBP"}' ]
+	run --separate-stderr window --tumble 1m -t .t -g .c --partition 0/2 --state s0 p/0.ndjson
+	assert_failure 2
+	assert_output ''
+	assert_equal "$stderr" "window: --partition 0/2 with --state: the input has no _watermark lines, so its watermark would be this partition's newest time, not the whole input's; give partition(1) -t (and --delay), which writes them; no state saved"
+	[ ! -e s0 ]
+	# without --state the batch fires every window at its end, as one
+	# process does
+	run window --tumble 1m -t .t -g .c --partition 0/2 p/0.ndjson
+	assert_success
+	assert_line --index 0 '{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":"GBP","count":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	# with partition -t the watermark lines are there: one process's W
+	rm -r p
+	partition -n 2 -g .c -t .t -o p in.ndjson
+	for i in 0 1; do window --tumble 1m -t .t -g .c --partition $i/2 --state s$i p/$i.ndjson; done > got
+	window --tumble 1m -t .t -g .c --state one in.ndjson > want
+	run sh -c 'grep -v _shard got | window merge | cmp - want'
+	assert_success
+}
+
 @test "dedup --partition stopped by another partition's key writes and commits the records before it, with -j 1 as with -j 2" {
 	printf '%s\n' '{"k":1}' '{"k":2}' '{"k":7}' '{"k":3}' > in.ndjson
 	partition -n 2 -k .k -o p in.ndjson

@@ -1955,9 +1955,35 @@ static void say_batch_only(void)
 		 late ? opt.late_path : "");
 }
 
+/*
+ * --partition with --state: a batch run (no _watermark line, in this run
+ * or before it) would take W to the newest time of this partition's own
+ * groups, not of the whole input, fire by it and save it, so the next
+ * run would judge its records late where one process would not, or the
+ * other way: its panes would not be one process's.  partition(1) -t
+ * carries the whole input's W as _watermark lines; without them the run
+ * stops (exit 2, no state saved).  Without --state every window fires at
+ * the end, as in one process.
+ */
+static bool partition_without_w(void)
+{
+	int64_t w;
+	return opt.shard.whole && opt.state_path && batch_mode() &&
+	       wm_get(run.wm, &w) && (!run.have_w0 || w != run.w0);
+}
+
 static _Noreturn void finish(int status)
 {
 	int64_t w;
+	if (status == EXIT_OK && partition_without_w()) {
+		cli_warn("--partition %" PRIu32 "/%" PRIu32 " with --state: "
+			 "the input has no _watermark lines, so its watermark "
+			 "would be this partition's newest time, not the "
+			 "whole input's; give partition(1) -t (and --delay), "
+			 "which writes them; no state saved",
+			 opt.shard.i, opt.shard.n);
+		status = EXIT_TROUBLE;
+	}
 	if (status == EXIT_OK && !opt.state_path)
 		fire_all();
 	else if (status == EXIT_OK && batch_mode() && wm_get(run.wm, &w))
