@@ -312,3 +312,29 @@ PY
 	assert_line --partial '--max-line SIZE'
 	assert_line --partial '--stats'
 }
+
+@test "window merge refuses an option of window's it does not take as window's, not as unknown" {
+	shards 2
+	for a in '--tumble 1m' '--tumble=1m' '--state s' '--shard 0/2'; do
+		run window merge $a s0 s1
+		assert_failure 2
+		assert_line --index 0 "window: merge: ${a%%[ =]*} does not apply to merge (it is window's)"
+	done
+	for a in '-j 2' '-j2'; do
+		run window merge $a s0 s1
+		assert_failure 2
+		assert_line --index 0 "window: merge: --threads does not apply to merge (it is window's)"
+	done
+	run window merge -t .t s0 s1
+	assert_failure 2
+	assert_line --index 0 "window: merge: --time does not apply to merge (it is window's)"
+	# its own options, an unknown one, and a file after --
+	run window merge --max-line 1M --stats s0 s1
+	assert_success
+	run window merge --bogus s0 s1
+	assert_failure 2
+	assert_line --index 0 "window: merge: unknown option '--bogus'"
+	run window merge -- --tumble
+	assert_failure 2
+	assert_line --index 0 "window: --tumble: No such file or directory"
+}

@@ -568,7 +568,55 @@ static void check_runs(void)
 	free(c);
 }
 
-int window_merge(const struct cli_verb *v, int argc, char **argv)
+/*
+ * An option of window's that merge does not take (--tumble, --state, -j):
+ * refused as window's, where getopt would call it unknown, as if merge
+ * had never heard of it.  Read before getopt, up to a "--".
+ */
+static void refuse_window_options(const struct cli_verb *v, int argc,
+				  char **argv, const struct option *mine,
+				  const struct option *window)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i], *name = NULL;
+		size_t n = 0;
+		bool takes_arg = false;
+		for (const struct option *o = mine; o->name; o++)
+			if (!strncmp(a, "--", 2) &&
+			    strlen(o->name) == strcspn(a + 2, "=") &&
+			    !strncmp(a + 2, o->name, strlen(o->name)))
+				takes_arg = o->has_arg == required_argument;
+		if (takes_arg) {
+			i += !strchr(a, '='); /* its argument */
+			continue;
+		}
+		if (!strncmp(a, "--", 2)) {
+			name = a + 2;
+			n = strcspn(name, "=");
+		} else if (a[0] == '-' && strchr("tgj", a[1]) && a[1]) {
+			/* -t, -g, -j: window's short options */
+			for (const struct option *o = window; o->name; o++)
+				if (o->val == a[1])
+					name = o->name;
+			n = name ? strlen(name) : 0;
+		}
+		if (!name || !n)
+			continue;
+		bool merges = false, windows = false;
+		for (const struct option *o = mine; o->name; o++)
+			merges |= strlen(o->name) == n &&
+				  !strncmp(o->name, name, n);
+		for (const struct option *o = window; o->name; o++)
+			windows |= strlen(o->name) == n &&
+				   !strncmp(o->name, name, n);
+		if (windows && !merges)
+			cli_verb_usage_error(v, "--%.*s does not apply to merge "
+					     "(it is window's)", (int)n, name);
+	}
+}
+
+int window_merge(const struct cli_verb *v, int argc, char **argv,
+		 const struct option *window)
 {
 	enum { O_STATS = 256, O_VERSION, O_MAXLINE };
 	static const struct option longopts[] = {
@@ -580,6 +628,8 @@ int window_merge(const struct cli_verb *v, int argc, char **argv)
 	};
 	char err[512];
 	int c;
+
+	refuse_window_options(v, argc, argv, longopts, window);
 
 	m.max_line = LINES_DEFAULT_MAX;
 	while ((c = cli_verb_getopt(v, argc, argv, "h", longopts)) != -1) {

@@ -2176,7 +2176,7 @@ int main(int argc, char **argv)
 	const struct cli_verb *v = cli_verb_pick(verbs, 2, &argc, &argv,
 						 usage);
 	if (v->name)
-		return window_merge(v, argc, argv);
+		return window_merge(v, argc, argv, longopts);
 	opt.threads = par_default_threads();
 	while ((c = cli_verb_getopt(v, argc, argv, "t:g:j:h", longopts)) != -1) {
 		switch (c) {
