@@ -98,6 +98,19 @@ window: --agg x=max(.b.c): no record read had a value for .b.c" ]
 	[ "$stderr" = "" ]
 }
 
+@test "an --agg of a nested path no record gave a value is said with the path its object has, as a misspelt -t or -g is" {
+	printf '%s\n' '{"t":1,"o":{"amount":1.5,"cur":"EUR"}}' '{"t":2,"o":{"amount":2}}' > in.ndjson
+	run --separate-stderr window --tumble 1m -t .t --agg 's=sum(.o.amuont)' --agg 'x=sum(.o.amount)' --agg 'y=max(.o.zzzzzz)' in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"s":null,"x":3.5,"y":null,"pane":{"timing":"on_time","index":0,"final":true}}'
+	[ "$stderr" = "window: --agg s=sum(.o.amuont): no record read had a value for .o.amuont (did you mean .o.amount?)
+window: --agg y=max(.o.zzzzzz): no record read had a value for .o.zzzzzz" ]
+	# a -g of that path stops at the first record and says the same
+	run window --tumble 1m -t .t -g .o.amuont in.ndjson
+	assert_failure 2
+	assert_output 'window: in.ndjson:1: missing group .o.amuont (did you mean .o.amount?)'
+}
+
 @test "with --lateness a late record re-fires its window as an accumulating late pane" {
 	events > in.ndjson
 	run window --tumble 1m --delay 0s -t .t -g .c --lateness 2m --agg 'n=count()' --agg 's=sum(.a)' in.ndjson

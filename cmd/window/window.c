@@ -198,6 +198,8 @@ static struct {
 	uint64_t nulls[MAX_AGGS];
 	uint64_t records;
 	char **names;
+	char *first; /* the first record read, for a nested "did you mean" */
+	size_t first_len;
 } run;
 
 /* window and window merge, for lib/cli's front end: the usage line
@@ -1269,8 +1271,11 @@ static char **member_names(const struct line *ln)
 
 static void note_valued(const struct line *ln, const struct slot *s)
 {
-	if (!run.records++)
+	if (!run.records++) {
 		run.names = member_names(ln);
+		run.first = xstrndup(ln->p, ln->len);
+		run.first_len = ln->len;
+	}
 	for (size_t k = 0; k < opt.naggs; k++)
 		run.valued[k] |= !s->in[k].null;
 }
@@ -1317,18 +1322,31 @@ static void say_unvalued(void)
 			continue;
 		const char *src = expr_source(opt.aggs[k].e);
 		const char *near = NULL;
-		if (src[0] == '.' && src[1] && !strpbrk(src + 1, ".[|( "))
+		char nested[300] = "";
+		if (src[0] == '.' && src[1] && !strpbrk(src + 1, ".[|( ")) {
 			near = cli_nearest(src + 1, (const char *const *)
 							    run.names);
-		cli_warn("--agg %s: no record read had a value for %s%s%s%s",
+		} else {
+			/* .o.amuont: the path with the name its object
+			 * has (.o.amount), as a misspelt -t or -g is said */
+			struct scan_record r = {0};
+			struct scan_error se;
+			if (scan_record(&r, run.first, run.first_len, &se) == 0)
+				badrec_near(opt.aggs[k].e, &r, nested,
+					    sizeof nested);
+			scan_record_free(&r);
+		}
+		cli_warn("--agg %s: no record read had a value for %s%s%s%s%s",
 			 opt.aggs[k].text, src,
 			 near ? " (did you mean ." : "", near ? near : "",
-			 near ? "?)" : "");
+			 near ? "?)" : "", nested);
 	}
 	for (char **n = run.names; n && *n; n++)
 		free(*n);
 	free(run.names);
 	run.names = NULL;
+	free(run.first);
+	run.first = NULL;
 	say_nulls();
 }
 
