@@ -225,3 +225,31 @@ J
 		print -r -- $_comps[dedup] $_comps[txlog] $_comps[window]'
 	assert_output '_idem _idem _idem'
 }
+
+# The values a man page lists for an option (.It Fl Fl NAME Cm a | b,
+# the Cm words; an Ar stands for a name or a number), as TAB offers
+# them after the option, with the tool alone or after one of its verbs:
+# "--time-unit UNIT" and reconcile's "--format F" in --help offered none.
+@test "every value a man page lists for an option is completed" {
+	for t in "$IDEM_BIN"/*; do
+		t=$(basename "$t")
+		sed -n 's/^\.It Fl Fl \([a-z-]*\) Cm \(.* | .*\)$/\1 \2/p' \
+			"$BATS_TEST_DIRNAME/../man/$t.1" |
+		while read -r o vals; do
+			want=$(tr ' ' '\n' <<< "$vals" |
+				awk '$0 == "Ar" { skip = 1; next }
+					skip { skip = 0; next }
+					$0 != "|" && $0 != "Cm"' | sort -u)
+			{
+				complete_words "$t" "--$o" ''
+				for v in $(bash -c 'source "$1"; _idem_verbs "$2"' _ \
+					"$BATS_TEST_DIRNAME/../cmd/completion.bash" "$t"); do
+					complete_words "$t" "$v" x "--$o" ''
+				done
+			} | sort -u > offered
+			run comm -23 - offered <<< "$want"
+			[ -z "$output" ] ||
+				{ echo "$t --$o: $output not completed"; false; }
+		done
+	done
+}

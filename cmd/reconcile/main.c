@@ -171,7 +171,8 @@ static const struct cli_opthelp option_help[] = {
 	{"keys-only",
 	 "      --keys-only       write only the differing keys\n"},
 	{"format",
-	 "      --format F        ndjson or table (default: table on a terminal)\n"},
+	 "      --format ndjson|table\n"
+	 "                        default: table on a terminal, else ndjson\n"},
 	{"memory",
 	 "      --memory SIZE     key tables beyond SIZE spill to disk\n"
 	 "                        (default a quarter of RAM)\n"},
