@@ -7,14 +7,22 @@
 # What --help gives:
 #   verbs    "Usage: TOOL verb ..." and "       TOOL verb ..." lines, and
 #            the lines of a "Verbs:" list
-#   options  every --long-option, of the tool and of the verb typed
-#            (TOOL VERB --help, where a tool has verb help, as dlq does)
+#   options  the --long-options of the usage lines and of the option
+#            lines ("  -k, --key EXPR ..."): the tool's, or once a verb
+#            is typed its own alone (TOOL VERB --help), since a verb
+#            refuses the others; a tool that needs a verb takes only
+#            --help and --version before it.  An option a line of prose
+#            names ("the outputs of --shard runs") is none of them.
 #   values   "--opt a|b|c" lists its values; an upper-case one (FILE)
 #            stands for file names
 
-_idem_help() { # TOOL [VERB]: the help, never reading the terminal
-	"$1" --help </dev/null 2>/dev/null
-	[ -n "${2-}" ] && "$1" "$2" --help </dev/null 2>/dev/null
+_idem_help() { # TOOL [VERB]: the verb's help, or the tool's, never
+		# reading the terminal
+	if [ -n "${2-}" ]; then
+		"$1" "$2" --help </dev/null 2>/dev/null
+	else
+		"$1" --help </dev/null 2>/dev/null
+	fi
 	return 0
 }
 
@@ -34,7 +42,26 @@ _idem_verb_optional() { # TOOL
 }
 
 _idem_options() { # TOOL [VERB]
-	_idem_help "$@" | grep -oE -- '--[a-z][a-z-]*' | sort -u
+	if [ -z "${2-}" ] && [ -n "$(_idem_verbs "$1")" ] &&
+	   ! _idem_verb_optional "$1"; then
+		printf '%s\n' --help --version
+		return
+	fi
+	{
+		echo --help
+		_idem_help "$@" | awk '
+			NR == 1 || (u && /^ /) { u = 1; print; next }
+			{ u = 0 }
+			/^Examples:/ { exit }
+			# an option line, indented 2 to 8 (its wrapped text is
+			# indented more)
+			match($0, /^  +/) && RLENGTH <= 8 {
+				l = substr($0, RLENGTH + 1)
+				sub(/^-[a-zA-Z], /, "", l)
+				if (l ~ /^--[a-z]/) { split(l, w, " "); print w[1] }
+			}' |
+			grep -oE -- '--[a-z][a-z0-9-]*'
+	} | sort -u
 }
 
 _idem_values() { # OPTION: the a|b|c after "OPTION " in the help on stdin

@@ -1,7 +1,7 @@
 #compdef dedup watermark window checkpoint dlq reconcile txlog partition
 # zsh completion for the idem tools.  Like completion.bash (keep the two
 # in step), it reads options, verbs and option values from each tool's
-# own --help (and TOOL VERB --help once a verb is typed), so it never
+# own --help (TOOL VERB --help alone once a verb is typed), so it never
 # drifts from the code.  Installed by `make install` as
 # .../share/zsh/site-functions/_idem.
 
@@ -14,8 +14,10 @@ verbs=(${(f)"$(print -r -- $help | awk -v t=$tool '
 	/^Verbs:/ { v = 1; next }
 	v && /^$/ { v = 0 }
 	v && $1 ~ /^[a-z][a-z-]*$/ { print $1 }' | sort -u)"})
+# Once a verb is typed its own help alone: the verb refuses the tool's
+# other options.
 if (( CURRENT > 2 && ${verbs[(Ie)${words[2]}]} )); then
-	help+=$'\n'$(_call_program help ${words[1]} ${words[2]} --help \
+	help=$(_call_program help ${words[1]} ${words[2]} --help \
 		</dev/null 2>/dev/null)
 fi
 
@@ -42,8 +44,27 @@ if [[ $prev == --* && $PREFIX != -* ]]; then
 	fi
 fi
 
+# The options of the usage lines and of the option lines, not those a
+# line of prose names; a tool that needs a verb takes only --help and
+# --version before it.
 if [[ $PREFIX == -* ]]; then
-	opts=(${(f)"$(print -r -- $help | grep -oE -- '--[a-z][a-z-]*' | sort -u)"})
+	if (( CURRENT == 2 && $#verbs )) && ! print -r -- $help |
+		awk -v t=$tool '$1 == "Usage:" {
+		exit !($2 == t && $3 !~ /^[a-z][a-z-]*$/ && $3 != "VERB") }'
+	then
+		opts=(--help --version)
+	else
+		opts=(--help ${(f)"$(print -r -- $help | awk '
+			NR == 1 || (u && /^ /) { u = 1; print; next }
+			{ u = 0 }
+			/^Examples:/ { exit }
+			match($0, /^  +/) && RLENGTH <= 8 {
+				l = substr($0, RLENGTH + 1)
+				sub(/^-[a-zA-Z], /, "", l)
+				if (l ~ /^--[a-z]/) { split(l, w, " "); print w[1] }
+			}' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)"})
+		opts=(${(u)opts})
+	fi
 	compadd -a opts
 	return
 fi

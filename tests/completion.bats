@@ -253,3 +253,61 @@ J
 		done
 	done
 }
+
+# A verb refuses the tool's other options, and a tool that needs a verb
+# takes none but --help and --version before it: TAB offered every
+# option of the tool's --help after any verb (dlq purge --schema), and
+# options a line of prose names (partition's "of --shard I/N", window
+# merge's "the outputs of --shard runs"), which no one takes there.
+@test "TAB offers only the options the tool or the verb typed takes" {
+	run complete_words dlq purge --
+	assert_output - <<'J'
+--help
+--older-than
+J
+	run complete_words dlq replay --s
+	assert_output ''
+	run complete_words txlog --s
+	assert_output ''
+	run complete_words partition --sh
+	assert_output ''
+	run complete_words window merge --s
+	assert_output --stats
+	run complete_words txlog log t --
+	assert_output - <<'J'
+--format
+--help
+--utc
+J
+	run zsh_words dlq purge --
+	assert_output - <<'J'
+--help
+--older-than
+J
+	run zsh_words partition --sh
+	assert_output ''
+	run zsh_words txlog --
+	assert_output - <<'J'
+--help
+--version
+J
+}
+
+@test "no option TAB offers is refused as unknown or another verb's" {
+	[ -z "${IDEM_QUICK:-}" ] || skip "make test SANITIZE=1 runs it"
+	for t in "$IDEM_BIN"/*; do
+		t=$(basename "$t")
+		for v in "" $(bash -c 'source "$1"; _idem_verbs "$2"' _ \
+			"$BATS_TEST_DIRNAME/../cmd/completion.bash" "$t"); do
+			for o in $(bash -c 'source "$1"; _idem_options "$2" $3' _ \
+				"$BATS_TEST_DIRNAME/../cmd/completion.bash" "$t" $v); do
+				# alone, the option is refused for what it lacks
+				# (a value, a -k, a file), never for being no option
+				run "$t" $v "$o" < /dev/null
+				refute_output --partial 'does not apply'
+				refute_output --partial 'unknown option'
+				refute_output --partial 'option, not'
+			done
+		done
+	done
+}
