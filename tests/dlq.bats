@@ -1323,3 +1323,20 @@ E
 	grep -q 'records in flight, 1 to 64 (default 1: one record at a time)' \
 		"$BATS_TEST_DIRNAME/../man/dlq.1"
 }
+
+# EXIT STATUS: 75 is a replay's command exiting 75 (the replay is worth
+# running again); retry's command exiting 75 is a failure like another,
+# retried, and a record that still fails ends the run with 2, as the
+# page says (it read "or command exited 75" for both).
+@test "exit 75: a replay's command that exited 75; a retry's that still fails is 2" {
+	printf 'not json\n' | dlq check -e .a --dlq bad.ndjson
+	run dlq replay bad.ndjson -- sh -c 'cat > /dev/null; exit 75'
+	assert_failure 75
+	assert_output 'dlq: sh exited with status 75; nothing removed from bad.ndjson'
+	run sh -c "printf '{\"n\":1}\n' |
+		dlq retry --retries 1 --backoff 1ms..1ms -- sh -c 'cat > /dev/null; exit 75'"
+	assert_failure 2
+	assert_output 'dlq: <stdin>:1: sh exited with status 75 after 2 attempts'
+	run dlq --help
+	assert_line "replay or a replay's command exited 75."
+}

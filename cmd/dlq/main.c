@@ -32,7 +32,7 @@ static void usage(int status)
 "Run 'dlq VERB --help' for a verb's options.  See dlq(1).\n"
 "\n"
 "Exit status: 0 done, 2 trouble, 75 the file is locked by another\n"
-"replay or the command exited 75.\n");
+"replay or a replay's command exited 75.\n");
 	cli_examples(f,
 "  printf '{\"amount\":1}\\n{\"amount\":null}\\n' > raw.ndjson\n"
 "  dlq check -e '.amount != null' --dlq bad.ndjson raw.ndjson\n"
