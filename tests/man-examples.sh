@@ -15,7 +15,14 @@ if [ "$1" = --help ]; then
 	"$@" --help > "$dir/help" || { echo "$page failed"; exit 1; }
 	awk '
 		/^Examples:$/ { ex = 1; next }
-		ex && /^  / { print substr($0, 3); next }
+		ex && /^  / {
+			l = substr($0, 3)
+			# as in a page (below): no "|| true"
+			if (l ~ /\|\| *(true|:) *$/)
+				l = "{ echo \"example " NR ": || true passes an exit 2 too\" >&2; exit 1; }"
+			print l
+			next
+		}
 		ex { exit 1 }  # the examples are the end of the help
 		END { print "@@END@@" }
 	' "$dir/help" > "$dir/blocks" ||
@@ -29,7 +36,9 @@ page=$1
 # A command line (not continued) whose comment says what it prints is
 # held to it: "CMD  # nothing ..." must write nothing on standard output,
 # "CMD  # {...}" (or "[...]", an optional " again" after it) exactly that
-# line; any other comment is prose.
+# line; any other comment is prose.  A command line that ends in
+# "|| true" fails: it would pass an exit 2 (trouble) as the finding it
+# expects; "|| [ $? = 1 ]" says which status that is.
 awk '
 	function q(s) { gsub(/\047/, "\047\\\047\047", s); return "\047" s "\047" }
 	/^\.Sh / { ex = ($0 == ".Sh EXAMPLES"); next }
@@ -41,6 +50,10 @@ awk '
 		gsub(/\\e/, "\\");
 		was = cont
 		cont = /\\$/
+		if (!cont && /\|\| *(true|:) *$/) {
+			print "{ echo " q("line " NR ": || true passes an exit 2 (trouble) too; write the status expected: || [ $? = 1 ]") " >&2; exit 1; }"
+			next
+		}
 		if (!was && !cont && match($0, / +# /)) {
 			cmd = substr($0, 1, RSTART - 1)
 			say = substr($0, RSTART + RLENGTH)

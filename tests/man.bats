@@ -48,6 +48,14 @@ pages() {
 	assert_output --partial 'line 3: not what its comment says: nothing'
 	page 'echo x   # prose, not checked'
 	assert_success
+	# "|| true" would pass a trouble (exit 2) as the finding expected
+	page 'sh -c \(dqexit 2\(dq || true'
+	assert_failure
+	assert_output --partial 'line 3: || true passes an exit 2 (trouble) too'
+	page 'sh -c \(dqexit 1\(dq || [ $? = 1 ]'
+	assert_success
+	page 'sh -c \(dqexit 2\(dq || [ $? = 1 ]'
+	assert_failure
 	command -v bash > /dev/null || skip "no bash for pipefail"
 	page 'false | cat'
 	assert_failure

@@ -129,7 +129,7 @@ static const struct cli_verb verbs[] = {
 	{NULL, "-k EXPR [OPTION]... SOURCE TARGET", NULL,
 	 "Prove that two NDJSON inputs hold the same records",
 	 EX_FILES "  reconcile -k .id --sum .amount --format ndjson src.ndjson "
-		  "tgt.ndjson || echo \"differ: exit $?\"\n"},
+		  "tgt.ndjson || { [ $? = 1 ] && echo \"they differ: exit 1\"; }\n"},
 	{"summarize", "summarize -k EXPR [OPTION]... [FILE]...",
 	 "key sum by columns ignore memory buckets shard partition dlq "
 	 "max-line stats threads",
@@ -149,7 +149,8 @@ static const struct cli_verb verbs[] = {
 		  "src.sum\n"
 		  "  reconcile summarize -k .id --sum .amount tgt.ndjson > "
 		  "tgt.sum\n"
-		  "  reconcile compare --format ndjson src.sum tgt.sum || echo \"differ: exit $?\"\n"},
+		  "  reconcile compare --format ndjson src.sum tgt.sum "
+		  "|| { [ $? = 1 ] && echo \"they differ: exit 1\"; }\n"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
