@@ -247,3 +247,25 @@ print(sum(json.loads(l, parse_float=decimal.Decimal)["gmv"] for l in sys.stdin))
 	[ "$(st s.win .too_late)" = 0 ]
 	[ "$(jq -s 'map(.n) | add' panes)" = "$(st s.wm .records_out)" ]
 }
+
+# The README's 30-second tour, as shown: the counts its comments give
+# ("# 900", "# 0: idempotent") and the dead letter it says is there.
+@test "the README's 30-second tour runs as shown and prints what its comments say" {
+	awk '/^## A 30-second tour/ { s = 1; next } s && /^    / { print substr($0, 5); p = 1; next }
+	     p { exit }' "$BATS_TEST_DIRNAME/../README.md" > tour
+	[ "$(wc -l < tour)" = 7 ]
+	# make and the PATH are the suite's own
+	grep -vxE 'make|export PATH=.*' tour |
+		sed "s|^build/bin-test/gen |$IDEM_GEN |" > tour.sh
+	while IFS= read -r l; do
+		cmd=${l%%  #*} say=${l#*# }
+		run bash -c "{ $cmd; } 2> /dev/null" # the counts on stdout
+		assert_success
+		case $say in
+		900|"0: idempotent") assert_output "${say%%:*}" ;;
+		"the dead letter, explained")
+			assert_output --regexp '^\{"original_record":"not json","error_type":"invalid_json",.*"source":\{"tool":"dedup","file":"<stdin>","line":2\}\}$' ;;
+		esac
+	done < tour.sh
+	[ -s bad.ndjson ]
+}
