@@ -49,3 +49,19 @@ check=$BATS_TEST_DIRNAME/layout/check.py
 	call cycle: cmd/tool/f -> cmd/tool/g (each uses a symbol another defines)
 	E
 }
+
+# idem(7)'s Hadoop Streaming job ships map.sh and dedup.sh with -files:
+# an empty map.sh at the top of the tree (committed with that recipe)
+# was a mapper that emits nothing, so a job run from here wrote an
+# empty /silver.  The top level holds the build and its documents only.
+@test "the top of the tree holds the build and its documents, no stray script" {
+	command -v git > /dev/null && git -C "$top" rev-parse 2> /dev/null ||
+		skip "not a git checkout"
+	run sh -c 'git -C "$1" ls-files | grep -v / | sort' sh "$top"
+	assert_output - <<'L'
+.clang-format
+.gitignore
+Makefile
+README.md
+L
+}
