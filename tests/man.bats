@@ -191,3 +191,17 @@ verbs() {
 	run grep -nE '(^\.| )(Ql|Dq|Sq|Qq|Aq|Bq) .* No ' $(pages)
 	assert_output ''
 }
+
+# What a tool reads from its environment changes what it does: each
+# variable is in a page (reconcile read RECONCILE_NO_THREADS, which no
+# page named, and with it ran one thread whatever -j said).  IDEM_FAULT
+# is the suites' fault hook (lib/fault.h), no user's.
+@test "every environment variable the tools read is in a man page" {
+	src=$BATS_TEST_DIRNAME/..
+	vars=$(grep -rhoE 'getenv\("[A-Z_]+"\)' "$src/cmd" "$src/lib" |
+		sed 's/getenv("\(.*\)")/\1/' | sort -u | grep -vx IDEM_FAULT)
+	[ -n "$vars" ]
+	for v in $vars; do
+		grep -qw "$v" $(pages) || { echo "$v: in no page"; false; }
+	done
+}
