@@ -1340,3 +1340,18 @@ E
 	run dlq --help
 	assert_line "replay or a replay's command exited 75."
 }
+
+# dlq --help gave retry as "dlq retry --retries N --backoff MIN..MAX ...",
+# as if both were needed, where each has a default (3, 100ms..30s) and
+# dlq(1)'s SYNOPSIS brackets them; it left out the FILEs retry reads
+# and replay's --allow-unread.
+@test "dlq --help's usage lines bracket what has a default and name what a verb takes" {
+	run dlq --help
+	assert_line '       dlq replay FILE [--max-retries N] [--allow-unread] [-- CMD [ARG]...]'
+	assert_line '       dlq retry [--retries N] [--backoff MIN..MAX] [--jitter] [--timeout DUR]'
+	assert_line '                 [-j N] [--permanent CODE,...] [--dlq FILE] [FILE]...'
+	printf '{"n":1}\n' > in.ndjson
+	run dlq retry in.ndjson -- cat
+	assert_success
+	assert_output '{"n":1}'
+}
