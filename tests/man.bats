@@ -205,3 +205,51 @@ verbs() {
 		grep -qw "$v" $(pages) || { echo "$v: in no page"; false; }
 	done
 }
+
+# --stats members: the shared ones in idem(7), each tool's own in its
+# page (dlq retry's attempts and retried, checkpoint run's batches,
+# txlog cat's files_skipped, files's commits_read and load times,
+# verify's problems, vacuum's dry_run were in none).
+@test "every member a --stats line has is named: the shared in idem(7), the others in the tool's page" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '{"t":1,"id":1}\n{"t":100,"id":2}\n' > e.ndjson
+	txlog init tb --infer > /dev/null
+	window --tumble 1m -t .t --shard 0/1 --agg 'n=count()' e.ndjson > s0
+	shared='tool records_in records_out duplicates late dead_lettered bytes_in bytes_out seconds'
+	while IFS= read -r c; do
+		t=${c%% *}
+		eval "$c" 2> err > /dev/null || true
+		line=$(grep '^{"tool"' err || true)
+		[ -n "$line" ] || { echo "$c: no --stats line"; false; }
+		for k in $(jq -r 'keys_unsorted[]' <<< "$line"); do
+			case " $shared " in
+			*" $k "*) page=$BATS_TEST_DIRNAME/../man/idem.7 ;;
+			*) page=$BATS_TEST_DIRNAME/../man/$t.1 ;;
+			esac
+			grep -qw -- "$k" "$page" ||
+				{ echo "$c: --stats member $k is not in $(basename "$page")"; false; }
+		done
+	done <<'C'
+dedup -k .id --stats --state s1 --batch 1 e.ndjson
+watermark -t .t --stats e.ndjson
+window --tumble 1m -t .t --agg 'n=count()' --stats --state w1 --batch 1 e.ndjson
+window merge --stats s0
+partition -n 2 -g .id -t .t --stats e.ndjson
+dlq check -e .t --stats e.ndjson
+dlq retry --stats e.ndjson -- cat
+reconcile -k .id --stats e.ndjson e.ndjson
+reconcile summarize -k .id --stats e.ndjson
+checkpoint read -s st --stats e.ndjson
+checkpoint run -s st2 --stats e.ndjson -- cat
+txlog append tb --stats e.ndjson
+txlog cat tb --stats
+txlog files tb --stats
+txlog verify tb --stats
+txlog changes tb --from 1 --stats
+txlog optimize tb --stats
+txlog vacuum tb --dry-run --stats
+txlog update tb --set 't = 3' --where 'id = 1' --stats
+txlog delete tb --where 'id = 1' --stats
+txlog restore tb --version 0 --stats
+C
+}
