@@ -65,3 +65,19 @@ Makefile
 README.md
 L
 }
+
+# The README's Layout names lib/README's layers: it had left out
+# decmath, scan_walk, scan_obj, tz, arith, par and badrec.
+@test "the README's layers of lib/ are lib/README's, module for module" {
+	for layer in base 'JSON & I/O' state cli; do
+		want=$(awk -v l="$layer" 'index($0, "  " l "  ") == 1 {
+			sub("^  " l " +", ""); print }' "$top/lib/README" |
+			tr -s ' ' '\n' | sort)
+		got=$(awk -v l="$layer" 'index($0, "              " l ": ") == 1 {
+			sub("^ +" l ": ", ""); sub(/ \(.*/, ""); print }' \
+			"$top/README.md" | tr -s ' ' '\n' | sort)
+		[ -n "$want" ]
+		[ "$want" = "$got" ] ||
+			{ echo "$layer: lib/README: $want; README: $got" | tr '\n' ' '; false; }
+	done
+}
