@@ -81,3 +81,11 @@ L
 			{ echo "$layer: lib/README: $want; README: $got" | tr '\n' ' '; false; }
 	done
 }
+
+# Every exit of a tool goes through lib/cli's cli_exit (cli.h), which
+# records the status the exit-time checks of stdout go by; the --help of
+# dlq check, stats, replay, retry, purge and window merge called exit().
+@test "no tool calls exit() but through cli_exit" {
+	run sh -c 'grep -rnE "(^|[^_a-zA-Z])exit\(" "$1"/cmd | grep -vE "cli_exit\(|_exit\(|^[^:]*:[0-9]*:\s*(/?\*|//)"' sh "$top"
+	assert_output ''
+}

@@ -213,7 +213,7 @@ int dlq_stats_main(const struct cli_verb *v, int argc, char **argv)
 			       "and newest.\nNDJSON, or a table on a terminal; "
 			       "the last line (error_type null) is the total.\n");
 			cli_examples(stdout, v->examples);
-			exit(EXIT_OK);
+			cli_exit(EXIT_OK);
 		}
 	}
 	if (optind == argc)
@@ -631,7 +631,7 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 			       "the replay commits:\nCMD exits 0 having read "
 			       "all of them (--allow-unread: read or not).\n");
 			cli_examples(stdout, v->examples);
-			exit(EXIT_OK);
+			cli_exit(EXIT_OK);
 		}
 	}
 	if (optind + 1 != argc)
@@ -809,7 +809,7 @@ int dlq_purge_main(const struct cli_verb *v, int argc, char **argv)
 			       "the entries that failed more than DUR ago; "
 			       "FILE is rewritten atomically.\n");
 			cli_examples(stdout, v->examples);
-			exit(EXIT_OK);
+			cli_exit(EXIT_OK);
 		}
 	}
 	if (older < 0)

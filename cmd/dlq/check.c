@@ -93,7 +93,7 @@ static _Noreturn void usage(const struct cli_verb *v)
 "\n"
 "Exit status: 0 done, 2 trouble (or a failing record without --dlq).\n");
 	cli_examples(stdout, v->examples);
-	exit(EXIT_OK);
+	cli_exit(EXIT_OK);
 }
 
 /* `PATH OP LITERAL` or `PATH`: split at the operator outside strings. */

@@ -111,7 +111,7 @@ static _Noreturn void usage(const struct cli_verb *v)
 "      --stats            print counts as one JSON line on stderr\n"
 "  -h, --help             show this help\n");
 	cli_examples(stdout, v->examples);
-	exit(EXIT_OK);
+	cli_exit(EXIT_OK);
 }
 
 /* now + d, held at the largest time instead of wrapping: a --timeout

@@ -112,7 +112,7 @@ static _Noreturn void merge_usage(const struct cli_verb *v)
 "Exit status: 0 done, 2 trouble (a line that is not a pane, a pane\n"
 "given twice, shards that are not one run's whole set).  See window(1).\n");
 	cli_examples(stdout, v->examples);
-	exit(EXIT_OK);
+	cli_exit(EXIT_OK);
 }
 
 /* records_in counts the _shard lines too, which are no pane: said, so
