@@ -422,3 +422,23 @@ Try 'dedup --help' for more information."
 	assert_success
 	assert_output '{"t":1}'
 }
+
+# Each option a usage line names is explained on an option line of the
+# same --help: dlq replay's and purge's --help gave --max-retries,
+# --allow-unread, --commit and --older-than in the usage alone, and no
+# -h line.
+@test "every tool and verb: each option its usage names has an option line in its --help" {
+	every > all
+	while read -r tv; do
+		run $tv --help
+		help=$output
+		# a tool that needs a verb: its usage lines are the verbs'
+		case $tv in dlq|checkpoint|txlog) continue ;; esac
+		for o in $(awk 'NR == 1 || (u && /^ /) { u = 1; print; next }
+			{ exit }' <<< "$help" | grep -oE -- '--[a-z][a-z0-9-]*' |
+			sort -u) --help; do
+			grep -qE -- "^ {2,8}(-[a-zA-Z], )?$o( |\$)" <<< "$help" ||
+				{ echo "$tv: $o has no option line"; false; }
+		done
+	done < all
+}

@@ -211,7 +211,9 @@ int dlq_stats_main(const struct cli_verb *v, int argc, char **argv)
 			printf("Usage: dlq stats FILE...\nCount dead letters by "
 			       "error type: entries, replayable, parked, oldest "
 			       "and newest.\nNDJSON, or a table on a terminal; "
-			       "the last line (error_type null) is the total.\n");
+			       "the last line (error_type null) is the total.\n"
+			       "\n"
+			       "  -h, --help            show this help\n");
 			cli_examples(stdout, v->examples);
 			cli_exit(EXIT_OK);
 		}
@@ -629,7 +631,15 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 			       "       dlq replay FILE --commit\nEmit the "
 			       "replayable originals; they leave FILE only when "
 			       "the replay commits:\nCMD exits 0 having read "
-			       "all of them (--allow-unread: read or not).\n");
+			       "all of them (--allow-unread: read or not).\n"
+			       "\n"
+			       "      --max-retries N   park the entries with "
+			       "retry_count N or more\n"
+			       "      --allow-unread    commit when CMD exits 0 "
+			       "without reading them all\n"
+			       "      --commit          commit the replay last "
+			       "written to standard output\n"
+			       "  -h, --help            show this help\n");
 			cli_examples(stdout, v->examples);
 			cli_exit(EXIT_OK);
 		}
@@ -807,7 +817,11 @@ int dlq_purge_main(const struct cli_verb *v, int argc, char **argv)
 		case 'h':
 			printf("Usage: dlq purge --older-than DUR FILE\nRemove "
 			       "the entries that failed more than DUR ago; "
-			       "FILE is rewritten atomically.\n");
+			       "FILE is rewritten atomically.\n"
+			       "\n"
+			       "      --older-than DUR  remove the entries that "
+			       "failed more than DUR ago\n"
+			       "  -h, --help            show this help\n");
 			cli_examples(stdout, v->examples);
 			cli_exit(EXIT_OK);
 		}
