@@ -13,8 +13,9 @@
 #            refuses the others; a tool that needs a verb takes only
 #            --help and --version before it.  An option a line of prose
 #            names ("the outputs of --shard runs") is none of them.
-#   values   "--opt a|b|c" lists its values; an upper-case one (FILE)
-#            stands for file names
+#   values   "--opt a|b|c" lists its values; FILE or DIR stands for
+#            file names, another upper-case one (OFFSET) for a value of
+#            the user's own, with nothing to offer
 
 _idem_help() { # TOOL [VERB]: the verb's help, or the tool's, never
 		# reading the terminal
@@ -97,7 +98,7 @@ _idem_complete() {
 		words=$(_idem_help "$tool" $verb | _idem_values "$prev")
 		if [ -n "$words" ]; then
 			local files=
-			grep -q '[A-Z]' <<<"$words" && files=y
+			grep -qxE 'FILE|DIR' <<<"$words" && files=y
 			words=$(grep -v '[A-Z]' <<<"$words")
 			COMPREPLY=($(compgen -W "$words" -- "$cur"))
 			[ -n "$files" ] && COMPREPLY+=($(compgen -f -- "$cur"))

@@ -31,7 +31,8 @@ if (( i < CURRENT )); then
 fi
 
 # The value of an option that lists them ("--emit final|update");
-# an upper-case one (FILE) stands for file names.
+# FILE or DIR stands for file names, another upper-case one (OFFSET)
+# for a value of the user's own, with nothing to offer.
 if [[ $prev == --* && $PREFIX != -* ]]; then
 	vals=(${(s:|:)"$(print -r -- $help |
 		grep -oE -- "$prev [A-Za-z0-9_.-]+(\|[A-Za-z0-9_.-]+)+" |
@@ -39,7 +40,7 @@ if [[ $prev == --* && $PREFIX != -* ]]; then
 	if (( $#vals )); then
 		plain=(${vals:#*[A-Z]*})
 		compadd -a plain
-		(( $#plain < $#vals )) && _files
+		(( ${vals[(Ie)FILE]} || ${vals[(Ie)DIR]} )) && _files
 		return
 	fi
 fi

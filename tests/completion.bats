@@ -311,3 +311,23 @@ J
 		done
 	done
 }
+
+# "--to start|end|OFFSET": OFFSET is a byte offset, not a file, where
+# "--late drop|FILE" names one; TAB offered the folder's files for both.
+@test "an upper-case value other than FILE offers no file names" {
+	run complete_words checkpoint reset --to ''
+	assert_output - <<'J'
+start
+end
+J
+	run zsh_words checkpoint reset -s st --to ''
+	assert_output - <<'J'
+start
+end
+J
+	run complete_words watermark --late ''
+	assert_output - <<'J'
+drop
+in.ndjson
+J
+}
