@@ -48,9 +48,13 @@ _idem_options() { # TOOL [VERB]
 		printf '%s\n' --help --version
 		return
 	fi
+	# without a verb, the verbs: an option line whose text starts
+	# "summarize: ..." is that verb's alone (reconcile --shard)
+	local vs=
+	[ -z "${2-}" ] && vs=$(_idem_verbs "$1" | tr '\n' ' ')
 	{
 		echo --help
-		_idem_help "$@" | awk '
+		_idem_help "$@" | awk -v vs=" $vs" '
 			NR == 1 || (u && /^ /) { u = 1; print; next }
 			{ u = 0 }
 			/^Examples:/ { exit }
@@ -59,7 +63,16 @@ _idem_options() { # TOOL [VERB]
 			match($0, /^  +/) && RLENGTH <= 8 {
 				l = substr($0, RLENGTH + 1)
 				sub(/^-[a-zA-Z], /, "", l)
-				if (l ~ /^--[a-z]/) { split(l, w, " "); print w[1] }
+				if (l !~ /^--[a-z]/)
+					next
+				split(l, w, " ")
+				if (match(l, /   */)) {
+					d = substr(l, RSTART + RLENGTH)
+					if (d ~ /^[a-z]+:/ &&
+					    index(vs, " " substr(d, 1, index(d, ":") - 1) " "))
+						next
+				}
+				print w[1]
 			}' |
 			grep -oE -- '--[a-z][a-z0-9-]*'
 	} | sort -u

@@ -16,9 +16,11 @@ verbs=(${(f)"$(print -r -- $help | awk -v t=$tool '
 	v && $1 ~ /^[a-z][a-z-]*$/ { print $1 }' | sort -u)"})
 # Once a verb is typed its own help alone: the verb refuses the tool's
 # other options.
+local vs=" ${verbs[*]} "
 if (( CURRENT > 2 && ${verbs[(Ie)${words[2]}]} )); then
 	help=$(_call_program help ${words[1]} ${words[2]} --help \
 		</dev/null 2>/dev/null)
+	vs=
 fi
 
 # After "--" (checkpoint run, dlq retry) comes a command line.
@@ -55,14 +57,25 @@ if [[ $PREFIX == -* ]]; then
 	then
 		opts=(--help --version)
 	else
-		opts=(--help ${(f)"$(print -r -- $help | awk '
+		# without a verb, an option line whose text starts
+		# "summarize: ..." is that verb's alone (reconcile --shard)
+		opts=(--help ${(f)"$(print -r -- $help | awk -v vs="$vs" '
 			NR == 1 || (u && /^ /) { u = 1; print; next }
 			{ u = 0 }
 			/^Examples:/ { exit }
 			match($0, /^  +/) && RLENGTH <= 8 {
 				l = substr($0, RLENGTH + 1)
 				sub(/^-[a-zA-Z], /, "", l)
-				if (l ~ /^--[a-z]/) { split(l, w, " "); print w[1] }
+				if (l !~ /^--[a-z]/)
+					next
+				split(l, w, " ")
+				if (match(l, /   */)) {
+					d = substr(l, RSTART + RLENGTH)
+					if (d ~ /^[a-z]+:/ &&
+					    index(vs, " " substr(d, 1, index(d, ":") - 1) " "))
+						next
+				}
+				print w[1]
 			}' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)"})
 		opts=(${(u)opts})
 	fi

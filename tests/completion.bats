@@ -258,7 +258,9 @@ J
 # takes none but --help and --version before it: TAB offered every
 # option of the tool's --help after any verb (dlq purge --schema), and
 # options a line of prose names (partition's "of --shard I/N", window
-# merge's "the outputs of --shard runs"), which no one takes there.
+# merge's "the outputs of --shard runs"), which no one takes there, and
+# without a verb those its --help gives as a verb's (reconcile's
+# "--shard I/N  summarize: ...", which a comparison refuses).
 @test "TAB offers only the options the tool or the verb typed takes" {
 	run complete_words dlq purge --
 	assert_output - <<'J'
@@ -273,6 +275,14 @@ J
 	assert_output ''
 	run complete_words window merge --s
 	assert_output --stats
+	# reconcile without a verb compares: --shard is summarize's, as
+	# its --help line says ("summarize: only the keys of shard I of N")
+	run complete_words reconcile --sh
+	assert_output --show
+	run complete_words reconcile summarize --sh
+	assert_output --shard
+	run zsh_words reconcile --sh
+	assert_output --show
 	run complete_words txlog log t --
 	assert_output - <<'J'
 --format
