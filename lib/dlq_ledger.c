@@ -16,6 +16,7 @@
 
 #include "commit.h"
 #include "errbuf.h"
+#include "scan.h"
 #include "statefile.h"
 #include "xalloc.h"
 
@@ -268,6 +269,25 @@ bool dlq_tail_torn(int fd)
 	       pread(fd, &c, 1, sb.st_size - 1) == 1 && c != '\n';
 }
 
+/*
+ * An unterminated tail p[0..n) that is a whole JSON object or array is a
+ * last line written without its newline (by hand, by an editor), or a
+ * write cut just before it: a write cut anywhere else cannot close what
+ * it opened.  It is a record, as a reader of the file takes it: ended
+ * with its newline, not cut.  (A bare number could be a cut one: "12"
+ * of "123".)
+ */
+static bool tail_whole(const char *p, size_t n)
+{
+	size_t i = scan_ws(p, n, 0);
+	return i < n && (p[i] == '{' || p[i] == '[') &&
+	       scan_validate(p, n, NULL) == 0;
+}
+
+/* The most of a tail tail_whole reads: a longer one is no line a tool
+ * wrote (lines.h's default bound). */
+#define TAIL_WHOLE_MAX (64u << 20)
+
 int64_t dlq_cut_torn(const char *dlq_path, char *err, size_t errlen)
 {
 	/* O_NOFOLLOW: a link to a stream (/dev/stderr) is not ours to cut,
@@ -307,6 +327,23 @@ int64_t dlq_cut_torn(const char *dlq_path, char *err, size_t errlen)
 			break;
 		}
 		at = from;
+	}
+	if (end - at <= (off_t)TAIL_WHOLE_MAX) {
+		size_t tn = (size_t)(end - at);
+		char *tail = xmalloc(tn);
+		bool whole = pread(fd, tail, tn, at) == (ssize_t)tn &&
+			     tail_whole(tail, tn);
+		free(tail);
+		if (whole) {
+			if (pwrite(fd, "\n", 1, end) != 1 || fsync(fd) != 0) {
+				errbuf_set(err, errlen, "%s: ending its last "
+					"line: %s", dlq_path, strerror(errno));
+				close(fd);
+				return -1;
+			}
+			close(fd);
+			return 0;
+		}
 	}
 	if (ftruncate(fd, at) != 0 || fsync(fd) != 0) {
 		errbuf_set(err, errlen, "%s: cutting a torn last line: %s",
@@ -370,6 +407,11 @@ int dlq_rewrite(const char *dlq_path,
 		}
 		buf_add(&in, chunk, (size_t)r);
 	}
+	/* a whole last line without its newline is a line (tail_whole) */
+	const char *last = in.len ? memrchr(in.p, '\n', in.len) : NULL;
+	size_t from = last ? (size_t)(last - in.p) + 1 : 0;
+	if (from < in.len && tail_whole(in.p + from, in.len - from))
+		buf_addc(&in, '\n');
 	size_t i = 0;
 	uint64_t lineno = 0;
 	if (cut)

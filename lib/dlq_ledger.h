@@ -117,7 +117,8 @@ int dlq_ledger_remove(const char *dlq_path, char *err, size_t errlen);
  * replaces it to out, newline included (nothing: the line goes), or
  * returns false to abandon the rewrite: then the file stays as it was and
  * the result is 1 (fn's ctx says why).  A missing file is an empty one.
- * An unterminated last line is torn (see dlq_cut_torn) and dropped; *cut
+ * An unterminated last line is torn (see dlq_cut_torn) and dropped, unless
+ * whole (then it is a line); *cut
  * (may be NULL) gets its length.  0, 1, or -1 with err.
  */
 int dlq_rewrite(const char *dlq_path,
@@ -132,8 +133,9 @@ int dlq_rewrite(const char *dlq_path,
  * a killed writer can leave an unterminated last line.  Under the
  * exclusive lock no write is in flight, so such a line is torn: cut it
  * (the killed run had not finished; run again, it writes the letter
- * whole).  The number of bytes cut (0: none, or not a regular file), or
- * -1 with err.
+ * whole).  A tail that is a whole JSON object or array was written
+ * without its newline, not cut: it gets its newline instead.  The number
+ * of bytes cut (0: none, or not a regular file), or -1 with err.
  */
 int64_t dlq_cut_torn(const char *dlq_path, char *err, size_t errlen);
 /* fd (readable) is a regular file whose last byte is not a newline. */

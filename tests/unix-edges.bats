@@ -525,6 +525,42 @@ torn_dlq() {
 {"t":1}'
 }
 
+@test "a side file whose last record has no newline keeps it: ended, not cut as torn" {
+	# written by hand or by an editor that drops the last newline: a
+	# whole record, as any reader of the file takes it
+	printf '{"t":5}\n{"t":6}' > late
+	run sh -c 'printf "{\"t\":100}\n{\"t\":1}\n" | watermark -t .t --delay 1s --late late'
+	assert_success
+	assert_output '{"t":100}'
+	run cat late
+	assert_output '{"t":5}
+{"t":6}
+{"t":1}'
+	# a dead-letter file's whole last letter too, for its writers, its
+	# replay and its purge
+	letter 1 2 > q
+	truncate -s -1 q
+	printf '{"id":9}\nnot json\n' > in
+	run dlq check -e .id --dlq q in
+	assert_success
+	assert_output '{"id":9}'
+	run dlq stats q
+	assert_line --partial '{"error_type":null,"entries":3,'
+	letter 1 2 > q
+	truncate -s -1 q
+	run dlq purge q --older-than 1s
+	assert_success
+	run dlq stats q
+	assert_success
+	assert_line --partial '{"error_type":null,"entries":0,'
+	letter 1 2 > q
+	truncate -s -1 q
+	run dlq replay q
+	assert_success
+	assert_output '{"id":1}
+{"id":2}'
+}
+
 # ---- side files that are not regular files ----
 
 @test "a --late or --dupes file a full disk tore is cut back to its last whole line at once" {
