@@ -60,6 +60,7 @@ static struct {
 	struct cli_side late; /* --late FILE */
 	struct dlq *dlq;
 	uint64_t too_late, controls;
+	uint64_t unmeasured; /* --analyze: _watermark lines, no lateness */
 	uint64_t emitted; /* --emit's own _watermark lines */
 	bool said_behind, said_extra;
 	uint64_t late_dropped; /* --late drop: said at the end */
@@ -278,7 +279,9 @@ static void apply(const struct line *ln, const char *name, void *slot)
 	if (s->control) {
 		if (opt.emit) { /* ours replaces it */
 			run.controls++;
-		} else if (!opt.analyze) { /* we write none: it goes on */
+		} else if (opt.analyze) {
+			run.unmeasured++;
+		} else { /* we write none: it goes on */
 			cli_out_line(ln->p, ln->len);
 			cli_stats.records_out++;
 		}
@@ -454,6 +457,10 @@ static _Noreturn void finish(int status)
 	cli_dropped(run.late_dropped, "too late", "--late FILE");
 	cli_dropped(run.controls, "_watermark lines replaced by "
 			    "--emit's", "leaving out --emit");
+	if (run.unmeasured)
+		cli_warn("%" PRIu64 " _watermark line%s (watermark --emit's "
+			 "progress, no record) not in --analyze's records",
+			 run.unmeasured, run.unmeasured == 1 ? "" : "s");
 	cli_exit(status);
 }
 

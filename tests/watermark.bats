@@ -299,6 +299,13 @@ P
 	assert_output '{"records":100,"early":0,"p50":"50s","p90":"1m30s","p99":"1m39s","p99.9":"1m40s","max":"1m40s","suggested_delay":"2m28s500ms"}'
 }
 
+@test "--analyze says the _watermark lines it did not measure, which its records leave out" {
+	run sh -c "printf '%s\n' '{\"_watermark\":\"2024-01-01T00:00:00Z\"}' '{\"e\":0,\"i\":1}' | watermark --analyze -t .e --ingest .i"
+	assert_success
+	assert_output '{"records":1,"early":0,"p50":"1s","p90":"1s","p99":"1s","p99.9":"1s","max":"1s","suggested_delay":"1s500ms"}
+watermark: 1 _watermark line (watermark --emit'\''s progress, no record) not in --analyze'\''s records'
+}
+
 @test "--analyze ranks are exact however many records: the p50 of 2^25 lags 1..2^25 s is the 2^24-th" {
 	# ceil(q * n) in doubles (q * n + 0.999999999) took the next rank
 	# once q * n was a whole number past 2^24: 40,000,000 records had
