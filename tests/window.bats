@@ -633,6 +633,11 @@ J
 	run window --slide 1m -t .t < /dev/null
 	assert_failure 2
 	assert_output --partial '--slide and --every go together'
+	# --every is --slide's step: with the others it is named as such
+	refused "window: --every does not apply to --session (it is --slide's step)" \
+		window --session 1m --every 1m -t .t
+	refused "window: --every does not apply to --tumble (it is --slide's step)" \
+		window --tumble 1m --every 1m -t .t
 	# an --offset that does not apply is refused, even 0s
 	for o in 10s 0s; do
 		refused 'window: --offset does not apply to --session' \

@@ -2288,7 +2288,12 @@ int main(int argc, char **argv)
 	if (!opt.time)
 		cli_usage_error("-t EXPR is required");
 	calendar_options();
-	if ((opt.kind == SLIDE) != (opt.step != 0))
+	if (opt.kind != SLIDE && opt.step)
+		cli_usage_error("--every does not apply to --%s (it is "
+				"--slide's step)", opt.kind == SESSION
+							   ? "session"
+							   : "tumble");
+	if (opt.kind == SLIDE && !opt.step)
 		cli_usage_error("--slide and --every go together");
 	if (opt.kind == SLIDE && opt.size / opt.step >= MAX_SPAN)
 		cli_usage_error("--slide/--every: at most %d windows per "
