@@ -148,6 +148,13 @@ J
 	run reconcile summarize -k .id --columns a,b --columns a s
 	assert_failure 2
 	assert_line --index 0 "reconcile: --columns: 'a' given twice"
+	# spelt two ways, one column all the same
+	run reconcile summarize -k .id --columns 'a,."a"' s
+	assert_failure 2
+	assert_line --index 0 "reconcile: --columns: 'a' and '.\"a\"' name one column; give it once"
+	run reconcile -k .id --ignore 'b,.b' s s
+	assert_failure 2
+	assert_line --index 0 "reconcile: --ignore: 'b' and '.b' name one column; give it once"
 }
 
 @test "a --columns program that fails on a record is a bad record (dead-lettered with --dlq)" {

@@ -39,6 +39,31 @@ bool columns_active(void)
 	return cols.n > 0;
 }
 
+/* Whether the programs a and b name one column: "a", ".a" and ."a" do
+ * (the same plain path); other programs when spelled alike. */
+static bool same_column(const char *a, const char *b)
+{
+	struct path pa, pb;
+	if (path_parse(a, &pa) != 0)
+		return !strcmp(a, b);
+	if (path_parse(b, &pb) != 0) {
+		path_free(&pa);
+		return false;
+	}
+	bool same = pa.n == pb.n;
+	for (size_t i = 0; same && i < pa.n; i++) {
+		const struct path_step *x = &pa.steps[i], *y = &pb.steps[i];
+		same = x->kind == y->kind &&
+		       (x->kind == PATH_MEMBER
+				? x->name_len == y->name_len &&
+					  !memcmp(x->name, y->name, x->name_len)
+				: x->index == y->index);
+	}
+	path_free(&pa);
+	path_free(&pb);
+	return same;
+}
+
 /* One column: a jq path (".a.b", ".[0]", any program for --columns) or a
  * bare member name ("amount", "x y"). */
 static void column_add(const char *opt_name, const char *s, size_t len)
@@ -53,9 +78,6 @@ static void column_add(const char *opt_name, const char *s, size_t len)
 		cli_usage_error("%s: at most %d columns", opt_name,
 				MAX_COLUMNS);
 	char *name = xstrndup(s, len), *src;
-	for (size_t i = 0; i < cols.n; i++)
-		if (!strcmp(cols.name[i], name))
-			cli_usage_error("%s: '%s' given twice", opt_name, name);
 	if (name[0] == '.') {
 		src = xstrdup(name);
 	} else {
@@ -64,6 +86,14 @@ static void column_add(const char *opt_name, const char *s, size_t len)
 		jw_str(&b, name);
 		src = b.p;
 	}
+	for (size_t i = 0; i < cols.n; i++)
+		if (same_column(cols.src[i], src)) {
+			if (strcmp(cols.name[i], name))
+				cli_usage_error("%s: '%s' and '%s' name one "
+						"column; give it once", opt_name,
+						cols.name[i], name);
+			cli_usage_error("%s: '%s' given twice", opt_name, name);
+		}
 	if (cols.ignore) {
 		struct path *p = &cols.path[cols.n];
 		if (path_parse(src, p) != 0 || p->n == 0 || p->n > COLUMNS_DEPTH)
