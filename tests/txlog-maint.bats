@@ -35,6 +35,21 @@ EOF
 	assert_output '["OPTIMIZE","6","2","6"]'
 }
 
+@test "optimize of files one version wrote names that version, not versions 5 to 5" {
+	mk
+	txlog optimize t
+	run txlog optimize t --zorder-by id --target-size 10 -j 1
+	assert_output --regexp '^txlog: t: optimize: version 5 removes 2 files \([0-9]+ bytes\) of version 4 and adds 6 '
+	run txlog optimize t
+	assert_success
+	assert_output --regexp '^txlog: t: optimize: version 6 removes 6 files \([0-9]+ bytes\) of version 5 and adds 2 \([0-9]+ bytes\), 6 records$'
+	# and one file is one file
+	txlog init u
+	printf '{"a":1}\n{"a":2}\n' | txlog append u --merge-schema
+	run txlog optimize u --zorder-by a --target-size 10 -j 1
+	assert_output --regexp '^txlog: u: optimize: version 2 removes 1 file \([0-9]+ bytes\) of version 1 and adds 2 '
+}
+
 @test "optimize leaves the records unchanged as a multiset" {
 	mk
 	txlog cat t | sort > before

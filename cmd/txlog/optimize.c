@@ -892,8 +892,12 @@ int verb_optimize(void)
 	if (first_known) {
 		snprintf(vjson, sizeof vjson, "[%lld,%lld]", (long long)v_min,
 			 (long long)v_max);
-		snprintf(vtext, sizeof vtext, "versions %lld to %lld",
-			 (long long)v_min, (long long)v_max);
+		if (v_min == v_max)
+			snprintf(vtext, sizeof vtext, "version %lld",
+				 (long long)v_min);
+		else
+			snprintf(vtext, sizeof vtext, "versions %lld to %lld",
+				 (long long)v_min, (long long)v_max);
 	} else if (v_max >= 0) {
 		snprintf(vjson, sizeof vjson, "[null,%lld]", (long long)v_max);
 		snprintf(vtext, sizeof vtext, "versions up to %lld",
@@ -914,10 +918,10 @@ int verb_optimize(void)
 	committing = true;
 	int rc = tx_commit(&t);
 	if (rc == EXIT_OK && version >= 0 && !opt.stats)
-		cli_warn("%s: optimize: version %lld removes %llu files "
+		cli_warn("%s: optimize: version %lld removes %llu file%s "
 			 "(%llu bytes) of %s and adds %llu (%llu bytes), %llu "
 			 "records", opt.table, (long long)version,
-			 (unsigned long long)n_removed,
+			 (unsigned long long)n_removed, n_removed == 1 ? "" : "s",
 			 (unsigned long long)bytes_removed, vtext,
 			 (unsigned long long)n_added,
 			 (unsigned long long)bytes_added,
