@@ -1310,10 +1310,11 @@ struct merge_counts {
 	uint64_t nsrc, target_rows, inserted, stale, nothing_to_delete;
 };
 
-static void merge_said(uint64_t nsrc, uint64_t target_rows,
-		       uint64_t inserted, uint64_t stale,
-		       uint64_t nothing_to_delete)
+static void merge_said(const struct merge_counts *c)
 {
+	uint64_t nsrc = c->nsrc, target_rows = c->target_rows;
+	uint64_t inserted = c->inserted, stale = c->stale;
+	uint64_t nothing_to_delete = c->nothing_to_delete;
 	if (!nsrc) {
 		cli_warn("%s: the merge source is empty; nothing merged",
 			 opt.table);
@@ -1340,9 +1341,7 @@ static void merge_said(uint64_t nsrc, uint64_t target_rows,
 
 static void merge_said_committed(void *ctx)
 {
-	const struct merge_counts *c = ctx;
-	merge_said(c->nsrc, c->target_rows, c->inserted, c->stale,
-		   c->nothing_to_delete);
+	merge_said(ctx);
 }
 
 /*
@@ -1625,9 +1624,10 @@ int verb_merge(void)
 	src_free(&m);
 	ds_free(g.schema);
 	ds_free(g.empty);
+	struct merge_counts said = {m.n, target_rows, inserted, stale,
+				    nothing_to_delete};
 	if (!removed && !added && !g.changed) {
-		merge_said(m.n, target_rows, inserted, stale,
-			   nothing_to_delete);
+		merge_said(&said);
 		if (t.txn_app) {
 			/* recorded all the same, as delete does: a replay
 			 * must not find rows written since */
@@ -1644,8 +1644,6 @@ int verb_merge(void)
 	}
 	/* said once the commit holds: a merge that lost to another writer
 	 * (exit 75) inserted nothing and dropped nothing */
-	struct merge_counts said = {m.n, target_rows, inserted, stale,
-				    nothing_to_delete};
 	t.on_commit = merge_said_committed;
 	t.on_commit_ctx = &said;
 	return tx_commit(&t);
