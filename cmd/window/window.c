@@ -20,7 +20,8 @@
  * or from upstream _watermark lines.  With neither, the input is one
  * bounded batch, as in Flink's batch mode: no record of it is late, W
  * moves only at its end (to +infinity, or with --state to the newest
- * event time, so the next run judges its records against this one).
+ * event time, so the next run judges its records against this one; a
+ * --partition's times are its groups' only, and its W waits for a line).
  * A record that belongs to no window (too late, or in a gap between
  * --slide windows) is counted and reported at the end (cli_dropped);
  * so is one that joined only some of its --slide windows, the others
@@ -1531,8 +1532,10 @@ static void apply(const struct line *ln, const char *name, void *slot)
 		}
 	}
 observe:
-	if (!run.upstream && wm_observe(run.wm, (struct fp128){0, 0}, t) &&
-	    opt.delay_given) {
+	/* A partition's records hold only its groups' times: its W is the
+	 * whole input's, from _watermark lines only (partition_held). */
+	if (!run.upstream && !opt.shard.whole &&
+	    wm_observe(run.wm, (struct fp128){0, 0}, t) && opt.delay_given) {
 		wm_get(run.wm, &w);
 		advance(w);
 	}
@@ -1975,34 +1978,32 @@ static void say_batch_only(void)
 }
 
 /*
- * --partition with --state: a batch run (no _watermark line, in this run
- * or before it) would take W to the newest time of this partition's own
- * groups, not of the whole input, fire by it and save it, so the next
- * run would judge its records late where one process would not, or the
- * other way: its panes would not be one process's.  partition(1) -t
- * carries the whole input's W as _watermark lines; without them the run
- * stops (exit 2, no state saved).  Without --state every window fires at
- * the end, as in one process.
+ * --partition with --state before the first _watermark line (a batch cut
+ * between a partition's first record and the line after it, or a
+ * partition written without -t): its records' times are its own groups',
+ * not the whole input's, so they do not move W (apply); W stays where
+ * the state had it, none yet, and the windows wait for the line that
+ * moves it, as in one run over the whole partition.  Said, since a
+ * partition without such lines never fires them.
  */
-static bool partition_without_w(void)
+static void partition_held(void)
 {
-	int64_t w;
-	return opt.shard.whole && opt.state_path && batch_mode() &&
-	       wm_get(run.wm, &w) && (!run.have_w0 || w != run.w0);
+	if (!opt.shard.whole || !opt.state_path || !batch_mode() ||
+	    !run.nwins)
+		return;
+	cli_warn("--partition %" PRIu32 "/%" PRIu32 " with --state: no "
+		 "_watermark line yet, so %zu window%s wait%s for one in a "
+		 "next run (partition(1) -t writes them; a partition "
+		 "without them never fires)",
+		 opt.shard.i, opt.shard.n, run.nwins,
+		 run.nwins == 1 ? "" : "s", run.nwins == 1 ? "s" : "");
 }
 
 static _Noreturn void finish(int status)
 {
 	int64_t w;
-	if (status == EXIT_OK && partition_without_w()) {
-		cli_warn("--partition %" PRIu32 "/%" PRIu32 " with --state: "
-			 "the input has no _watermark lines, so its watermark "
-			 "would be this partition's newest time, not the "
-			 "whole input's; give partition(1) -t (and --delay), "
-			 "which writes them; no state saved",
-			 opt.shard.i, opt.shard.n);
-		status = EXIT_TROUBLE;
-	}
+	if (status == EXIT_OK)
+		partition_held();
 	if (status == EXIT_OK && !opt.state_path)
 		fire_all();
 	else if (status == EXIT_OK && batch_mode() && wm_get(run.wm, &w))
