@@ -29,13 +29,57 @@ struct dlq {
 	char *tool;
 	struct buf line; /* reused for every envelope */
 	uint64_t count;
-	struct fpset *ledger; /* a replay in progress: fp -> retry_count + 1 */
+	/* A replay in progress: fp -> 1 + the index in lc of the record's
+	 * next entry not yet lettered again.  lc: the ledger's entries by
+	 * fingerprint, each record's in the order they were handed out,
+	 * with their retry_count + 1. */
+	struct fpset *ledger;
+	struct ledger_count {
+		struct fp128 fp;
+		uint64_t next; /* retry_count + 1 */
+		size_t at;     /* its place in the ledger */
+	} *lc;
+	size_t nlc;
 	enum value_keys ledger_keys; /* the form of its fingerprints */
 	uint64_t replay_id; /* its run id, said in each letter of its records */
 	struct buf scratch;
 	uint64_t cut; /* bytes of torn letters cut off, not yet reported */
 	bool regular; /* a regular file at path itself: torn ends are cut */
 };
+
+static bool fp_same(struct fp128 a, struct fp128 b)
+{
+	return a.hi == b.hi && a.lo == b.lo;
+}
+
+/* By fingerprint, then place in the ledger. */
+static int lc_cmp(const void *a, const void *b)
+{
+	const struct ledger_count *x = a, *y = b;
+	if (x->fp.hi != y->fp.hi)
+		return x->fp.hi < y->fp.hi ? -1 : 1;
+	if (x->fp.lo != y->fp.lo)
+		return x->fp.lo < y->fp.lo ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The retry_count of a new letter of fp, a record the replay handed
+ * out: its next entry's retry_count + 1, in the order they were handed
+ * out; past the last (the record lettered more often than it was
+ * handed out), the highest of them + 1. */
+static uint64_t ledger_next(struct dlq *d, struct fp128 fp, uint64_t *pay)
+{
+	size_t k = (size_t)*pay - 1;
+	if (k < d->nlc && fp_same(d->lc[k].fp, fp)) {
+		*pay = k + 2;
+		return d->lc[k].next;
+	}
+	uint64_t most = 0;
+	while (k > 0 && fp_same(d->lc[k - 1].fp, fp))
+		if (d->lc[--k].next > most)
+			most = d->lc[k].next;
+	return most;
+}
 
 struct dlq *dlq_open(const char *path, const char *tool, char *err,
 		     size_t errlen)
@@ -104,11 +148,19 @@ struct dlq *dlq_open(const char *path, const char *tool, char *err,
 	if (r > 0 && !orphan) {
 		d->replay_id = own ? run.id : 0;
 		d->ledger = fpset_new(true);
+		/* One count per entry, not one per record: a record in the
+		 * file twice (at retry_count 0 and 2, say) comes back as 1
+		 * and 3, each entry's own retry_count + 1. */
+		d->lc = xcalloc(n ? n : 1, sizeof *d->lc);
+		d->nlc = n;
+		for (size_t k = 0; k < n; k++)
+			d->lc[k] = (struct ledger_count){
+				e[k].fp, e[k].retry_count + 1, k};
+		qsort(d->lc, n, sizeof *d->lc, lc_cmp);
 		for (size_t k = 0; k < n; k++) {
 			uint64_t *pay;
-			fpset_add(d->ledger, e[k].fp, &pay);
-			if (*pay < e[k].retry_count + 1)
-				*pay = e[k].retry_count + 1;
+			if (!fpset_add(d->ledger, d->lc[k].fp, &pay))
+				*pay = k + 1;
 		}
 		free(e);
 	}
@@ -262,8 +314,9 @@ int dlq_put(struct dlq *d, const struct dlq_letter *l, char *err,
 		if (fpset_has(d->ledger, fp)) {
 			fpset_add(d->ledger, fp, &pay);
 			again = *l;
-			if (*pay > l->retry_count)
-				again.retry_count = *pay;
+			uint64_t next = ledger_next(d, fp, pay);
+			if (next > l->retry_count)
+				again.retry_count = next;
 			again.replay_id = d->replay_id;
 			l = &again;
 		}
@@ -358,6 +411,7 @@ int dlq_close(struct dlq *d, char *err, size_t errlen)
 	buf_free(&d->scratch);
 	if (d->ledger)
 		fpset_free(d->ledger);
+	free(d->lc);
 	free(d->path);
 	free(d->tool);
 	free(d);

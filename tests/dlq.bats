@@ -359,6 +359,27 @@ J
 	cmp before bad.ndjson
 }
 
+@test "a record in the file twice comes back with each entry's retry_count + 1, not the highest + 1 twice" {
+	L='{"original_record":{"a":%s},"error_type":"x","error_message":"m","retry_count":%d,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}\n'
+	# one record, by value: lettered once at retry 2, once at retry 0
+	printf "$L" -1 2 -1.0 0 '"x"' 5 > q
+	run dlq replay q -- dlq check -e '.a > 0' --dlq q
+	assert_success
+	run sed 's/,"error_type".*"retry_count":\([0-9]*\),.*/ \1/' q
+	assert_output - <<'J'
+{"original_record":{"a":-1} 3
+{"original_record":{"a":-1.0} 1
+J
+	run dlq replay q --max-retries 3 -- dlq check -e '.a > 0' --dlq q
+	assert_success
+	assert_output 'dlq: q: 1 entry past --max-retries 3 parked'
+	run sed 's/,"error_type".*"retry_count":\([0-9]*\),.*"replayable":\([a-z]*\),.*/ \1 \2/' q
+	assert_output - <<'J'
+{"original_record":{"a":-1} 3 false
+{"original_record":{"a":-1.0} 2 true
+J
+}
+
 @test "a record that fails again comes back with retry_count + 1, then is parked" {
 	orders > in.ndjson
 	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
@@ -466,12 +487,14 @@ J
 	cp bad.ndjson before
 	run dlq replay bad.ndjson -- sh -c "cat > /dev/null; $own; $other; kill -9 \$PPID"
 	assert_failure 137
+	# each writer's one letter of the record is a retry of the entry
+	# handed out first (retry_count 0), not of the highest
 	run jq -c '[.source.file, .retry_count, has("replay_id")]' bad.ndjson
 	assert_output - <<'J'
 ["in.ndjson",0,false]
 ["other.ndjson",1,false]
-["in.ndjson",2,true]
-["other.ndjson",2,false]
+["in.ndjson",1,true]
+["other.ndjson",1,false]
 J
 	run dlq replay bad.ndjson -- cat
 	assert_success

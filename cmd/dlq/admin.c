@@ -490,8 +490,9 @@ static int fp_only_cmp(const void *a, const void *b)
  * another; a ledger before version 6 has none to match); each ledger
  * entry accounts for one.  Not matched on retry_count: a
  * record in the ledger twice (at retry_count 3 and 4, say) comes back as
- * the highest + 1 both times (dlq_put), so an exact match would keep one
- * of the two: a duplicate. */
+ * 4 and 5 in the order handed out, but a writer lettering it more often
+ * than that (or one of an older version) gives the highest + 1, so an
+ * exact match could keep one of them: a duplicate. */
 static bool unreplay_line(void *vctx, uint64_t lineno, const char *line,
 			  size_t len, struct buf *out)
 {
