@@ -448,32 +448,37 @@ int dlq_envelope_parse(struct scan_record *rec, const char *line, size_t len,
 	if (path_lookup_record(&p_orig, rec, &e->orig, &e->orig_len, &why) !=
 	    PATH_FOUND)
 		return -1;
-	if (path_lookup_record(&p_type, rec, &v, &vl, &why) == PATH_FOUND &&
-	    v[0] == '"') {
-		e->error_type = v;
-		e->error_type_len = vl;
-		/* the types whose original is the raw line, as a string
-		 * (cli_line_fault: not JSON, cut, or torn) */
-		e->raw = scan_string_equals(v, vl, "invalid_json", 12) ||
-			 scan_string_equals(v, vl, "line_too_long", 13) ||
-			 scan_string_equals(v, vl, "torn_line", 9);
-	}
-	if (path_lookup_record(&p_retry, rec, &v, &vl, &why) == PATH_FOUND) {
-		/* A whole number of digits, nothing else: a hand-edited -1,
-		 * 1.5 or "2" read loosely would give a count the ledger
-		 * cannot match back (and UINT64_MAX is its "used" mark). */
-		uint64_t n = 0;
-		e->bad = " (retry_count is not a whole number 0 to 2^63-1)";
-		for (size_t k = 0; k < vl; k++) {
-			if (v[k] < '0' || v[k] > '9' || n > INT64_MAX / 10)
-				return -1;
-			n = n * 10 + (uint64_t)(v[k] - '0');
-		}
-		if (vl == 0 || n > INT64_MAX)
+	/* Every writer says the error type, as a string: one missing, or
+	 * null or 5, would be counted by a guess, under "" with a real
+	 * "" (stats), and read as no raw line (replay). */
+	e->bad = " (error_type is not a string)";
+	if (path_lookup_record(&p_type, rec, &v, &vl, &why) != PATH_FOUND ||
+	    v[0] != '"')
+		return -1;
+	e->error_type = v;
+	e->error_type_len = vl;
+	/* the types whose original is the raw line, as a string
+	 * (cli_line_fault: not JSON, cut, or torn) */
+	e->raw = scan_string_equals(v, vl, "invalid_json", 12) ||
+		 scan_string_equals(v, vl, "line_too_long", 13) ||
+		 scan_string_equals(v, vl, "torn_line", 9);
+	/* A whole number of digits, nothing else: a hand-edited -1, 1.5 or
+	 * "2" read loosely would give a count the ledger cannot match back
+	 * (and UINT64_MAX is its "used" mark); one missing, read as 0,
+	 * would be a guess at how often the record failed. */
+	e->bad = " (retry_count is not a whole number 0 to 2^63-1)";
+	if (path_lookup_record(&p_retry, rec, &v, &vl, &why) != PATH_FOUND ||
+	    vl == 0)
+		return -1;
+	uint64_t n = 0;
+	for (size_t k = 0; k < vl; k++) {
+		if (v[k] < '0' || v[k] > '9' || n > INT64_MAX / 10)
 			return -1;
-		e->bad = "";
-		e->retry_count = n;
+		n = n * 10 + (uint64_t)(v[k] - '0');
 	}
+	if (n > INT64_MAX)
+		return -1;
+	e->retry_count = n;
 	/* Every writer stamps failed_at and says replayable: an entry
 	 * without them read as "no age" or "parked" would be counted,
 	 * purged and replayed by a guess. */

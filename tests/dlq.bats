@@ -686,6 +686,26 @@ J
 	assert_output 'dlq: q.ndjson:1: not a dead-letter envelope (replayable is not true or false)'
 }
 
+@test "an entry without a retry_count, or whose error_type is missing or no string, is refused, not counted as 0 or under \"\"" {
+	L='{"original_record":{"id":1},%s"failed_at":"2024-01-01T00:00:00Z","replayable":true}\n'
+	printf "$L" '"error_type":"","retry_count":0,' > q
+	run dlq stats q
+	assert_success
+	assert_line -n 0 '{"error_type":"","entries":1,"replayable":1,"parked":0,"oldest":"2024-01-01T00:00:00Z","newest":"2024-01-01T00:00:00Z"}'
+	cp q before
+	printf "$L" '"error_type":5,"retry_count":0,' >> q
+	refused 'dlq: q:2: not a dead-letter envelope (error_type is not a string)' dlq stats q
+	printf "$L" '"error_type":"","retry_count":0,' '"retry_count":0,' > q
+	refused 'dlq: q:2: not a dead-letter envelope (error_type is not a string)' dlq stats q
+	printf "$L" '"error_type":null,"retry_count":0,' > q
+	refused 'dlq: q:1: not a dead-letter envelope (error_type is not a string)' dlq replay q
+	printf "$L" '"error_type":"x",' > q
+	cp q before
+	refused 'dlq: q:1: not a dead-letter envelope (retry_count is not a whole number 0 to 2^63-1)' dlq replay q --max-retries 1 -- cat
+	refused 'dlq: q:1: not a dead-letter envelope (retry_count is not a whole number 0 to 2^63-1); nothing purged' dlq purge --older-than 1s q
+	cmp q before
+}
+
 @test "stats refuses an entry without a readable failed_at rather than leave it out of oldest and newest" {
 	letter 1 0 2026-01-01T00:00:00Z true > q.ndjson
 	letter 2 0 garbage true >> q.ndjson

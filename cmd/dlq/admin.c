@@ -250,10 +250,8 @@ int dlq_stats_main(const struct cli_verb *v, int argc, char **argv)
 					why);
 			}
 			size_t len = 0;
-			char *type = e.error_type
-				? scan_strdup_lit_len(e.error_type,
-						      e.error_type_len, &len)
-				: xstrdup("");
+			char *type = scan_strdup_lit_len(
+				e.error_type, e.error_type_len, &len);
 			size_t k;
 			for (k = 0; k < nt; k++)
 				if (t[k].type_len == len &&
