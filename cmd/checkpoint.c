@@ -2398,8 +2398,33 @@ static void do_reset(char **args, int nargs)
 			    !strcmp(s->path, cands[c].path))
 				by_name = k;
 		}
-		if (k == st.n && by_name != SIZE_MAX)
-			k = by_name;
+		if (k == st.n && by_name != SIZE_MAX) {
+			/* The name now reaches another file.  The known one,
+			 * rotated away beside it and intact, is still that
+			 * source, as read finds it: it keeps its offset, to be
+			 * finished first, and the file named is a new source.
+			 * Moved in its place, its unread lines would be
+			 * dropped without a word. */
+			struct source *o = &st.src[by_name];
+			char *old = find_by_inode(o->path, o->dev, o->ino);
+			struct stat ob;
+			if (old && stat(old, &ob) == 0 &&
+			    (uint64_t)ob.st_size >= o->committed &&
+			    goes_on(old, o)) {
+				cli_warn("%s: rotated; the old file, now %s, "
+					 "keeps its offset %" PRIu64 " (%" PRIu64
+					 " bytes unread), to be finished first",
+					 cands[c].path, old, o->committed,
+					 (uint64_t)ob.st_size - o->committed);
+				free(o->path);
+				o->path = old;
+				if (!o->origin)
+					o->origin = xstrdup(cands[c].path);
+			} else {
+				free(old);
+				k = by_name;
+			}
+		}
 		if (k == st.n) {
 			add_source()->path = xstrdup(cands[c].path);
 		} else if (strcmp(st.src[k].path, cands[c].path)) {
@@ -2419,6 +2444,32 @@ static void do_reset(char **args, int nargs)
 		if (nargs && !named[k])
 			continue;
 		struct stat sb;
+		char *old;
+		if (!nargs && stat(s->path, &sb) == 0 &&
+		    ((uint64_t)sb.st_dev != s->dev ||
+		     (uint64_t)sb.st_ino != s->ino) &&
+		    (old = find_by_inode(s->path, s->dev, s->ino))) {
+			/* Rotated away beside the file now at its name: that
+			 * is this source, moved with its own offset; the new
+			 * file is another source, moved too (it comes next
+			 * in this loop).  Moved in its place, the old file's
+			 * unread lines would be dropped without a word. */
+			cli_warn("%s: rotated; moving the old file, now %s, "
+				 "and the new one", s->path, old);
+			char *name = s->path;
+			s->path = old;
+			if (!s->origin)
+				s->origin = xstrdup(name);
+			bool known = false;
+			for (size_t j = 0; j < st.n && !known; j++)
+				known = st.src[j].dev == (uint64_t)sb.st_dev &&
+					st.src[j].ino == (uint64_t)sb.st_ino;
+			if (known)
+				free(name); /* moved under its own entry */
+			else
+				add_source()->path = name;
+			s = &st.src[k];
+		}
 		int fd = open(s->path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT && nargs == 0) {
 			/* Gone: nothing to move; the state forgets it, and

@@ -354,6 +354,56 @@ E
 E
 }
 
+@test "reset after a rotation moves the new file and keeps the old one, rotated beside it, as a source: its unread lines are not dropped" {
+	printf '{"n":%d}\n' 1 2 > app.log
+	checkpoint read -s s -n 1 app.log > /dev/null
+	checkpoint commit -s s
+	printf '{"n":3}\n' >> app.log
+	mv app.log app.log.1
+	printf '{"n":%d}\n' 10 11 > app.log
+	cp s s.before
+	cp app.log app.log.before
+	# named: the new file moves; the old one keeps its offset
+	run checkpoint reset -s s --to end app.log
+	assert_success
+	assert_output 'checkpoint: app.log: rotated; the old file, now app.log.1, keeps its offset 8 (16 bytes unread), to be finished first'
+	run checkpoint status -s s
+	assert_output - <<'E'
+{"file":"app.log.1","offset":8,"size":24,"lag":16,"state":"ok","batch":1,"pending":null}
+{"file":"app.log","offset":18,"size":18,"lag":0,"state":"ok","batch":1,"pending":null}
+E
+	run checkpoint read -s s app.log
+	assert_success
+	assert_output - <<'E'
+{"n":2}
+{"n":3}
+E
+	# every source: both files move, each from its own offset
+	for to in end start; do
+		cp s.before s
+		cat app.log.before > app.log
+		run checkpoint reset -s s --to "$to"
+		assert_success
+		assert_output 'checkpoint: app.log: rotated; moving the old file, now app.log.1, and the new one'
+		printf '{"n":12}\n' >> app.log
+		run checkpoint read -s s app.log
+		assert_success
+		case $to in
+		end) assert_output '{"n":12}' ;;
+		start) assert_output - <<'E'
+{"n":1}
+{"n":2}
+{"n":3}
+{"n":10}
+{"n":11}
+{"n":12}
+E
+		;;
+		esac
+		checkpoint commit -s s
+	done
+}
+
 @test "a pipe or a device named as a source is refused; a folder's own folders and pipes are skipped, said" {
 	mkfifo fifo
 	refused 'checkpoint: fifo: not a regular file (a pipe or a device); checkpoint keeps byte offsets of regular files' timeout 5 checkpoint read -s s fifo
