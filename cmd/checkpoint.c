@@ -2657,6 +2657,11 @@ int main(int argc, char **argv)
 	int nargs = ac - optind;
 	if ((!strcmp(verb, "commit") || !strcmp(verb, "status")) && nargs)
 		cli_verb_usage_error(vb, "%s takes no FILE", verb);
+	/* Refused before any batch runs: a pending one would be run and
+	 * committed, and only the batch after it find no source named. */
+	if (opt.until_empty && !nargs)
+		cli_verb_usage_error(vb, "--until-empty reads until no new "
+				     "line is left: name the FILE|DIR to read");
 	/* read, run and a reset of named sources start a state; commit,
 	 * status and a reset of every known source only find one: of a
 	 * missing one, "nothing to commit", a status of no source (no lag)

@@ -188,6 +188,21 @@ J
 J
 }
 
+@test "run --until-empty without a FILE or DIR is refused before a pending batch runs, not after it is committed" {
+	three > in.ndjson
+	checkpoint read -s s -n 1 in.ndjson > /dev/null
+	run checkpoint run -s s --until-empty -- sh -c 'cat >> out'
+	assert_failure 2
+	assert_line -n 0 "checkpoint: run: --until-empty reads until no new line is left: name the FILE|DIR to read"
+	[ ! -e out ]
+	run checkpoint status -s s
+	assert_output '{"file":"in.ndjson","offset":0,"size":24,"lag":24,"state":"ok","batch":0,"pending":{"batch":1,"end":8,"delivered":true}}'
+	# without --until-empty, the pending batch alone goes again
+	run checkpoint run -s s -- cat
+	assert_success
+	assert_output '{"a":1}'
+}
+
 @test "a rotated file is finished from its new name before the new file" {
 	three > app.log
 	checkpoint read -s s -n 1 app.log > /dev/null
