@@ -90,9 +90,16 @@ static const struct scan_member *member_named(const struct scan_record *rec,
 void badrec_near(const struct expr *e, const struct scan_record *rec,
 		 char *out, size_t outlen)
 {
-	const char *src = expr_source(e);
 	out[0] = '\0';
-	if (!expr_is_plain(e) || src[0] != '.')
+	if (expr_is_plain(e))
+		badrec_near_path(expr_source(e), rec, out, outlen);
+}
+
+void badrec_near_path(const char *src, const struct scan_record *rec,
+		      char *out, size_t outlen)
+{
+	out[0] = '\0';
+	if (src[0] != '.')
 		return;
 	struct scan_record sub = {0};
 	const struct scan_record *at = rec;

@@ -59,6 +59,10 @@ const char *badrec_near_name(const char *name,
  * its first record, and this says what was meant. */
 void badrec_near(const struct expr *e, const struct scan_record *rec,
 		 char *out, size_t outlen);
+/* badrec_near() of a plain path of names given as its text (.o.amuont),
+ * for a path read without an expr (dlq check's own conditions). */
+void badrec_near_path(const char *src, const struct scan_record *rec,
+		      char *out, size_t outlen);
 
 /* badrec_eval() of a time (time_from_json() in unit), or b set as
  * "wrong_type", "WHAT SRC: why" and false. */

@@ -143,10 +143,11 @@ J
 	run dlq check --schema s2.json in.ndjson
 	assert_failure 2
 	assert_output 'dlq: in.ndjson:1: missing required member .xyzzy'
-	# a nested member is named by its path, as -e's and the keys' are
+	# a nested member is named by its path, and the member a typo
+	# away with it, as -e's and the keys' are
 	run dlq check --schema s3.json in.ndjson
 	assert_failure 2
-	assert_output 'dlq: in.ndjson:1: missing required member .o.amout'
+	assert_output 'dlq: in.ndjson:1: missing required member .o.amout (did you mean .o.amount?)'
 	# the same in the letter, and on threads
 	run dlq check -j 2 --schema s1.json --dlq bad.ndjson in.ndjson
 	assert_success
@@ -1352,6 +1353,26 @@ E
 	run dlq check -e '.amount > 1' -e '.note' in.ndjson
 	assert_failure 2
 	assert_output 'dlq: in.ndjson:1: check failed: .note: .note is missing'
+}
+
+@test "check names the member a typo away at any depth, in -e and in a schema's required" {
+	printf '{"o":{"amount":2,"id":"x"}}\n' > in.ndjson
+	run dlq check -e '.o.amout > 1' in.ndjson
+	assert_failure 2
+	assert_output 'dlq: in.ndjson:1: check failed: .o.amout > 1: .o.amout is missing (did you mean .o.amount?)'
+	run dlq check -e '.o.amout' --dlq bad.ndjson in.ndjson
+	assert_success
+	run jq -r .error_message bad.ndjson
+	assert_output 'check failed: .o.amout: .o.amout is missing (did you mean .o.amount?)'
+	echo '{"properties":{"o":{"required":["id","amout"]}}}' > s.json
+	run dlq check --schema s.json in.ndjson
+	assert_failure 2
+	assert_output 'dlq: in.ndjson:1: missing required member .o.amout (did you mean .o.amount?)'
+	echo '{"required":["amout"]}' > s.json
+	printf '{"amount":2}\n' > top.ndjson
+	run dlq check --schema s.json top.ndjson
+	assert_failure 2
+	assert_output 'dlq: top.ndjson:1: missing required member .amout (did you mean .amount?)'
 }
 
 @test "retry runs one record at a time unless -j says more, as its --help and dlq(1) say" {

@@ -237,14 +237,19 @@ static int eval_check(struct worker *w, size_t k, const char **type)
 		*type = "missing_field";
 		buf_addf(msg, "check failed: %s: %.*s is missing", c->src,
 			 (int)plen, c->src);
-		char pool[4096];
-		const char *near = c->path.n == 1 &&
-			c->path.steps[0].kind == PATH_MEMBER
-			? badrec_near_name(c->path.steps[0].name, &w->cw.rec,
-					   pool, sizeof pool)
-			: NULL;
-		if (near)
-			buf_addf(msg, " (did you mean .%s?)", near);
+		/* a member a typo away is named, at any depth of a path
+		 * of names (.o.amout: did you mean .o.amount?) */
+		char near[512], path[512];
+		bool names = plen < sizeof path && c->path.n > 0;
+		for (size_t j = 0; names && j < c->path.n; j++)
+			names = c->path.steps[j].kind == PATH_MEMBER;
+		if (names && !memchr(c->src, '"', plen) &&
+		    !memchr(c->src, '[', plen)) {
+			memcpy(path, c->src, plen);
+			path[plen] = '\0';
+			badrec_near_path(path, &w->cw.rec, near, sizeof near);
+			buf_adds(msg, near);
+		}
 	} else {
 		*type = "check_failed";
 		buf_addf(msg, "check failed: %s: %.*s is ", c->src,

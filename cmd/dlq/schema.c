@@ -506,15 +506,23 @@ static int check_value(const struct schema *s, const char *v, size_t n,
 				*type = "missing_field";
 				buf_addf(msg, "missing required member %s.%s",
 					 at, s->req_names[k]);
-				/* a top-level member a typo away is named, as
-				 * every tool names it for a missing key */
+				/* a member a typo away is named, as every
+				 * tool names it for a missing key: of the
+				 * record, or of the object below it that
+				 * lacks it (scanned on this error path only) */
 				char pool[4096];
-				const char *near = rec ? badrec_near_name(
-					s->req_names[k], rec, pool, sizeof pool)
+				struct scan_record sub = {0};
+				struct scan_error se;
+				const struct scan_record *in = rec;
+				if (!in && scan_record(&sub, v, n, &se) == 0)
+					in = &sub;
+				const char *near = in ? badrec_near_name(
+					s->req_names[k], in, pool, sizeof pool)
 					: NULL;
 				if (near)
-					buf_addf(msg, " (did you mean .%s?)",
-						 near);
+					buf_addf(msg, " (did you mean %s.%s?)",
+						 at, near);
+				scan_record_free(&sub);
 				return -1;
 			}
 		}
