@@ -26,6 +26,8 @@
 #define FLAG_LOG 2u
 #define FLAG_INPUT 4u /* with FLAG_GEN: the batch's input follows */
 #define STATE_INPUT 24 /* its length and digest */
+#define FLAG_NOTE 8u /* with FLAG_INPUT: the batch's note follows */
+#define STATE_NOTE 4 /* its length; the note itself after the batch */
 #define NO_BASE UINT64_MAX
 
 struct state_writer {
@@ -277,9 +279,13 @@ void state_gen_free(struct state_gen *g)
 	if (g->input)
 		XXH3_freeState(g->input);
 	free(g->pend);
+	free(g->known_note);
 	g->input = NULL;
 	g->pend = NULL;
 	g->npend = 0;
+	g->known_note = NULL;
+	g->known_note_len = 0;
+	g->note_known = false;
 }
 
 /* This run's input as the file keeps it: length, then the digest. */
@@ -308,6 +314,11 @@ struct state_writer *state_write_begin_gen(const char *path,
 			STATE_BATCH_MAX);
 		return NULL;
 	}
+	if (g->note_len > STATE_NOTE_MAX) {
+		errbuf_set(err, errlen, "%s: a batch's note is at most %d "
+			"bytes", path, STATE_NOTE_MAX);
+		return NULL;
+	}
 	unsigned char in[STATE_INPUT];
 	input_record(g, in);
 	if (g->replay && g->input_known &&
@@ -327,17 +338,23 @@ struct state_writer *state_write_begin_gen(const char *path,
 		return NULL;
 	}
 	struct state_writer *w = write_begin(path, kind, version,
-					     FLAG_GEN | FLAG_INPUT,
+					     FLAG_GEN | FLAG_INPUT |
+						     (g->note_len ? FLAG_NOTE
+								  : 0),
 					     payload_len, err, errlen);
 	if (!w)
 		return NULL;
-	unsigned char ext[STATE_GEN];
+	unsigned char ext[STATE_GEN], nl[STATE_NOTE];
 	le32_put(ext, (uint32_t)bn);
 	le32_put(ext + 4, g->has_base ? g->base_version : 0);
 	le64_put(ext + 8, g->has_base ? g->base_len : NO_BASE);
+	le32_put(nl, (uint32_t)g->note_len);
 	if (write_extra(w, ext, sizeof ext, err, errlen) < 0 ||
 	    write_extra(w, in, sizeof in, err, errlen) < 0 ||
+	    (g->note_len && write_extra(w, nl, sizeof nl, err, errlen) < 0) ||
 	    write_extra(w, g->batch, bn, err, errlen) < 0 ||
+	    (g->note_len &&
+	     write_extra(w, g->note, g->note_len, err, errlen) < 0) ||
 	    (g->has_base && copy_base(w, path, g, err, errlen) < 0)) {
 		state_write_abort(w);
 		return NULL;
@@ -606,12 +623,13 @@ static bool version_ok(const char *path, uint32_t v, uint32_t max_version,
  * sizes add up to the file exactly, verifies it whole, and leaves r at
  * the payload g asks for.  1: read it; 0: the batch started empty. */
 static int open_gen(struct state_reader *r, uint64_t size, uint32_t v,
-		    uint32_t max_version, bool has_input, struct state_gen *g,
-		    char *err, size_t errlen)
+		    uint32_t max_version, bool has_input, bool has_note,
+		    struct state_gen *g, char *err, size_t errlen)
 {
-	unsigned char ext[STATE_GEN + STATE_INPUT];
+	unsigned char ext[STATE_GEN + STATE_INPUT + STATE_NOTE];
 	char batch[STATE_BATCH_MAX + 1];
-	size_t extn = STATE_GEN + (has_input ? STATE_INPUT : 0);
+	size_t extn = STATE_GEN + (has_input ? STATE_INPUT : 0) +
+		      (has_note ? STATE_NOTE : 0);
 	if (read_full(r->f, ext, extn) != (ssize_t)extn) {
 		errbuf_set(err, errlen, "%s: truncated (header ends early)",
 			r->path);
@@ -620,36 +638,51 @@ static int open_gen(struct state_reader *r, uint64_t size, uint32_t v,
 	uint32_t bn = le32_get(ext), bv = le32_get(ext + 4);
 	uint64_t blen = le64_get(ext + 8);
 	uint64_t bsize = blen == NO_BASE ? 0 : blen;
+	uint32_t nn = has_note ? le32_get(ext + STATE_GEN + STATE_INPUT) : 0;
 	uint64_t fixed = STATE_HDR + extn + STATE_SUM;
-	if (bn == 0 || bn > STATE_BATCH_MAX || size < fixed + bn ||
-	    bsize > size - fixed - bn ||
-	    r->declared != size - fixed - bn - bsize) {
+	if (bn == 0 || bn > STATE_BATCH_MAX ||
+	    (has_note && (nn == 0 || nn > STATE_NOTE_MAX)) ||
+	    size < fixed + bn + nn || bsize > size - fixed - bn - nn ||
+	    r->declared != size - fixed - bn - nn - bsize) {
 		errbuf_set(err, errlen, "%s: damaged state (generation sizes do "
 			"not match the file)", r->path);
 		return -1;
 	}
-	if (read_full(r->f, batch, bn) != (ssize_t)bn) {
+	unsigned char *note = nn ? xmalloc(nn) : NULL;
+	if (read_full(r->f, batch, bn) != (ssize_t)bn ||
+	    (nn && read_full(r->f, note, nn) != (ssize_t)nn)) {
 		errbuf_set(err, errlen, "%s: truncated (header ends early)",
 			r->path);
+		free(note);
 		return -1;
 	}
 	batch[bn] = '\0';
 	XXH3_64bits_update(r->xx, ext, extn);
 	XXH3_64bits_update(r->xx, batch, bn);
-	uint64_t base_at = STATE_HDR + extn + bn;
+	if (nn)
+		XXH3_64bits_update(r->xx, note, nn);
+	uint64_t base_at = STATE_HDR + extn + bn + nn;
 	bool replay = g && g->batch && strlen(g->batch) == bn &&
 		      memcmp(g->batch, batch, bn) == 0;
 	uint64_t at = replay ? base_at : base_at + bsize;
 	r->off = at;
-	if (verify_upfront(r, bsize + r->declared, at, err, errlen) != 0)
+	if (verify_upfront(r, bsize + r->declared, at, err, errlen) != 0) {
+		free(note);
 		return -1;
+	}
 	r->verified = true;
-	if (!replay)
+	if (!replay) {
+		free(note);
 		return version_ok(r->path, v, max_version, err, errlen) ? 1 : -1;
+	}
 	g->replay = true;
 	g->input_known = has_input;
 	if (has_input)
 		memcpy(g->known, ext + STATE_GEN, STATE_INPUT);
+	/* the note is handed out only once the checksum vouched for it */
+	g->note_known = has_note;
+	g->known_note = note;
+	g->known_note_len = nn;
 	if (blen == NO_BASE)
 		return 0;
 	if (!version_ok(r->path, bv, max_version, err, errlen))
@@ -673,6 +706,10 @@ struct state_reader *state_read_begin_gen(const char *path,
 		g->replay = false;
 		g->has_base = false;
 		g->input_known = false;
+		free(g->known_note);
+		g->known_note = NULL;
+		g->known_note_len = 0;
+		g->note_known = false;
 	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -727,9 +764,10 @@ struct state_reader *state_read_begin_gen(const char *path,
 	}
 	uint32_t v = le32_get(hdr + 16);
 	uint32_t flags = le32_get(hdr + 20);
-	if (flags & ~(FLAG_GEN | FLAG_LOG | FLAG_INPUT) ||
+	if (flags & ~(FLAG_GEN | FLAG_LOG | FLAG_INPUT | FLAG_NOTE) ||
 	    (flags & FLAG_GEN && flags & FLAG_LOG) ||
-	    (flags & FLAG_INPUT && !(flags & FLAG_GEN))) {
+	    (flags & FLAG_INPUT && !(flags & FLAG_GEN)) ||
+	    (flags & FLAG_NOTE && !(flags & FLAG_INPUT))) {
 		errbuf_set(err, errlen, "%s: flags %#" PRIx32 " are newer than "
 			"this program understands", path, flags);
 		goto fail;
@@ -754,7 +792,8 @@ struct state_reader *state_read_begin_gen(const char *path,
 			goto fail;
 		}
 		int rc = open_gen(r, (uint64_t)st.st_size, v, max_version,
-				  flags & FLAG_INPUT, g, err, errlen);
+				  flags & FLAG_INPUT, flags & FLAG_NOTE, g,
+				  err, errlen);
 		if (rc < 0)
 			goto fail;
 		if (rc == 0) { /* the replayed batch started empty */

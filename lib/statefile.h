@@ -42,6 +42,17 @@
  *
  * and the batch starts at 72.
  *
+ * The batch's note (flag bit 3, with bit 2), so a replay run otherwise
+ * than the batch's run (another option that decides what is kept or
+ * where records go) is refused rather than computed as if it were the
+ * batch: after the input,
+ *
+ *         72   u32 note length M (1..STATE_NOTE_MAX)
+ *
+ * the batch starts at 76, and the note (M bytes, the tool's own) comes
+ * after the batch, before the base.  A file without the flag is from
+ * before notes: a replay of its batch has no note to check against.
+ *
  * A log (flag bit 1 at offset 20), for a state a tool changes a little
  * many times in one run: after the checksum come records appended in
  * place, each
@@ -76,6 +87,7 @@ struct state_writer;
 struct state_reader;
 
 #define STATE_BATCH_MAX 255
+#define STATE_NOTE_MAX 65536
 
 /*
  * A run's batch, for the generation a state file keeps.  Set batch
@@ -90,6 +102,17 @@ struct state_gen {
 	bool has_base;
 	uint32_t base_version;
 	uint64_t base_off, base_len;
+	/* in: the tool's note of this run (its options), 0 to
+	 * STATE_NOTE_MAX bytes, kept with the batch by the save (none when
+	 * note_len is 0) */
+	const void *note;
+	size_t note_len;
+	/* out, on a replay: the note the batch's run kept (note_known
+	 * false: a file from before notes), malloc'd, freed by
+	 * state_gen_free() */
+	bool note_known;
+	unsigned char *known_note;
+	size_t known_note_len;
 	/* private: the input the file's batch was run on, when it says */
 	bool input_known;
 	unsigned char known[24]; /* as at offset 48 */
@@ -115,7 +138,7 @@ struct state_line state_gen_line(const void *line, size_t n);
  * included, up to the last it acts on.
  */
 void state_gen_input(struct state_gen *g, struct state_line h, size_t n);
-/* Frees what state_gen_input() kept. */
+/* Frees what state_gen_input() and the read of a note kept. */
 void state_gen_free(struct state_gen *g);
 
 /* The batch a tool runs as, into *batch: its --batch option when given

@@ -491,12 +491,84 @@ TEST(a_state_without_generations_is_the_base_of_a_batch)
 	CHECK_INT(file_size(), 32 + 5 + 8);
 }
 
+/* A run of batch with note (NULL: none); *known gets the note its load
+ * found ("-" when the file had none to give, "" when not a replay). */
+static int gen_run_note(const char *batch, const char *note,
+			const char *text, char *got, char *known)
+{
+	struct state_gen g = {.batch = batch, .note = note,
+			      .note_len = note ? strlen(note) : 0};
+	int rc = gen_run_with(&g, text, got);
+	if (!g.replay)
+		strcpy(known, "");
+	else if (!g.note_known)
+		strcpy(known, "-");
+	else
+		snprintf(known, 64, "%.*s", (int)g.known_note_len,
+			 (char *)g.known_note);
+	state_gen_free(&g);
+	return rc;
+}
+
+TEST(a_batchs_note_comes_back_to_its_replay_only)
+{
+	char got[64], known[64];
+	unlink(path);
+	/* a file from before notes: its replay has none to check */
+	CHECK_INT(gen_run_note("1", NULL, "after-1", got, known), 0);
+	CHECK_INT(gen_run_note("1", "keep=last", "after-1", got, known), 1);
+	CHECK_STR(known, "-");
+	/* the replay kept its own, which the next replay gets */
+	CHECK_INT(gen_run_note("1", "keep=first", "after-1", got, known), 1);
+	CHECK_STR(known, "keep=last");
+	CHECK_STR(got, "");
+	/* another batch is no replay: no note handed out */
+	CHECK_INT(gen_run_note("2", "keep=last", "after-2", got, known), 0);
+	CHECK_STR(known, "");
+	CHECK_STR(got, "after-1");
+	CHECK_INT(gen_run_note("2", "keep=last", "after-2", got, known), 1);
+	CHECK_STR(known, "keep=last");
+	CHECK_STR(got, "after-1");
+	/* header: flags, batch, base version and length, input, note
+	 * length, batch, note, base, payload */
+	CHECK_INT(file_size(), 32 + 16 + 24 + 4 + 1 + 9 + 7 + 7 + 8);
+	/* a reader without a batch gets the newest payload */
+	struct state_reader *r = state_read_begin(path, "dedup", 2, NULL,
+						  NULL, err, sizeof err);
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_INT(state_read(r, got, 7, err, sizeof err), 0);
+		got[7] = '\0';
+		CHECK_STR(got, "after-2");
+		CHECK_INT(state_read_end(r, err, sizeof err), 0);
+	}
+	/* the note is under the checksum, its length under the sizes */
+	patch_byte(32 + 16 + 24 + 4 + 1 + 2, 0x01);
+	CHECK_INT(gen_run_note("2", "keep=last", "x", got, known), -1);
+	expect("checksum mismatch; refusing a damaged state");
+	CHECK_STR(err, want);
+	patch_byte(32 + 16 + 24 + 4 + 1 + 2, 0x01);
+	patch_byte(32 + 16 + 24, 0x01);
+	CHECK_INT(gen_run_note("2", "keep=last", "x", got, known), -1);
+	expect("damaged state (generation sizes do not match the file)");
+	CHECK_STR(err, want);
+}
+
 TEST(unknown_flags_are_refused)
 {
 	CHECK_INT(write_state("dedup", 1), 0);
 	patch_byte(20, 0x04);
 	CHECK_INT(read_state(), -1);
 	expect("flags 0x4 are newer than this program understands");
+	CHECK_STR(err, want);
+	/* a note without the input before it */
+	patch_byte(20, 0x04 ^ 0x09);
+	CHECK_INT(read_state(), -1);
+	expect("flags 0x9 are newer than this program understands");
+	CHECK_STR(err, want);
+	patch_byte(20, 0x09 ^ 0x10);
+	CHECK_INT(read_state(), -1);
+	expect("flags 0x10 are newer than this program understands");
 	CHECK_STR(err, want);
 }
 
@@ -691,6 +763,7 @@ int main(void)
 	RUN(a_replayed_batch_starts_from_the_state_before_it);
 	RUN(a_batch_replayed_on_other_input_is_refused_and_the_state_kept);
 	RUN(a_state_without_generations_is_the_base_of_a_batch);
+	RUN(a_batchs_note_comes_back_to_its_replay_only);
 	RUN(unknown_flags_are_refused);
 	RUN(a_log_appends_records_read_back_in_order);
 	RUN(batch_comes_from_the_option_or_the_environment);
