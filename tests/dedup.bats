@@ -503,6 +503,117 @@ J
 	assert_output '{"id":4}'
 }
 
+# A replay refused for an option of another value than its batch's run
+# had: exit 2, nothing written, the state as that run committed it.
+replay_refused() {
+	local new=$1 was=$2
+	shift 2
+	run --separate-stderr dedup "$@"
+	assert_failure 2
+	assert_output ''
+	assert_equal "$stderr" "dedup: s.idx: batch 2 replayed with $new, but its run had $was; state left as that run committed it (replay the batch with its run's options, or name another batch)"
+	cmp s.idx s.before
+}
+
+@test "--batch: a replay with another --keep, --order-by, -k, --shard, --dlq or --max-line than its run's is refused, naming both" {
+	printf '{"id":1}\n' > b1.ndjson
+	printf '{"id":2,"v":1}\n{"id":2,"v":0}\nnope\n' > b2.ndjson
+	run_args=(-k .id --keep last --dlq bad.ndjson --max-line 1K --state s.idx)
+	dedup "${run_args[@]}" --batch 1 b1.ndjson > /dev/null
+	dedup "${run_args[@]}" --batch 2 b2.ndjson > want
+	[ "$(cat want)" = '{"id":2,"v":0}' ]
+	cp s.idx s.before
+	cp bad.ndjson bad.before
+	replay_refused '--keep first' '--keep last' \
+		-k .id --dlq bad.ndjson --max-line 1K --state s.idx --batch 2 b2.ndjson
+	replay_refused '--order-by .v' 'no --order-by' \
+		-k .id --order-by .v --dlq bad.ndjson --max-line 1K --state s.idx --batch 2 b2.ndjson
+	# the keys and shard are checked on a replay whatever its base
+	replay_refused '-k .v' '-k .id' \
+		-k .v --keep last --dlq bad.ndjson --max-line 1K --state s.idx --batch 2 b2.ndjson
+	replay_refused '--shard 1/2' 'no --shard or --partition' \
+		"${run_args[@]}" --shard 1/2 --batch 2 b2.ndjson
+	replay_refused '--partition 0/2' 'no --shard or --partition' \
+		"${run_args[@]}" --partition 0/2 --batch 2 b2.ndjson
+	# the letters are in the run's file, and a replay writes them no
+	# second time: to another file, or none, they were lost
+	replay_refused 'no --dlq' '--dlq bad.ndjson' \
+		-k .id --keep last --max-line 1K --state s.idx --batch 2 b2.ndjson
+	replay_refused '--dlq other.ndjson' '--dlq bad.ndjson' \
+		-k .id --keep last --dlq other.ndjson --max-line 1K --state s.idx --batch 2 b2.ndjson
+	[ ! -e other.ndjson ]
+	mkdir sub
+	cd sub
+	run --separate-stderr dedup -k .id --keep last --dlq bad.ndjson --max-line 1K --state ../s.idx --batch 2 ../b2.ndjson
+	assert_failure 2
+	assert_equal "$stderr" "dedup: ../s.idx: batch 2 replayed with --dlq bad.ndjson ($PWD/bad.ndjson), but its run had --dlq bad.ndjson ($(dirname "$PWD")/bad.ndjson); state left as that run committed it (replay the batch with its run's options, or name another batch)"
+	cd ..
+	# a longer line is a bad record under one --max-line, not another
+	replay_refused '--max-line 64M' '--max-line 1K' \
+		-k .id --keep last --dlq bad.ndjson --state s.idx --batch 2 b2.ndjson
+	cmp bad.ndjson bad.before
+	# the run's options replay it, the next batch may change them
+	run --separate-stderr dedup "${run_args[@]}" --batch 2 b2.ndjson
+	assert_success
+	assert_output '{"id":2,"v":0}'
+	printf '{"id":2}\n{"id":4}\n' > b3.ndjson
+	run --separate-stderr dedup -k .id --state s.idx --batch 3 b3.ndjson
+	assert_success
+	assert_output '{"id":4}'
+}
+
+@test "--batch: a replay with another --ttl, -t or --time-unit than its run's is refused, naming both" {
+	printf '{"id":1,"t":0}\n' > b1.ndjson
+	printf '{"id":2,"t":7200000}\n{"id":1,"t":3600000}\n' > b2.ndjson
+	run_args=(-k .id -t .t --ttl 1h --time-unit ms --state s.idx)
+	dedup "${run_args[@]}" --batch 1 b1.ndjson > /dev/null
+	# id 1 is forgotten once id 2 moves the watermark an hour past it
+	run --separate-stderr dedup "${run_args[@]}" --batch 2 b2.ndjson
+	assert_output - < b2.ndjson
+	cp s.idx s.before
+	replay_refused '--ttl 2h' '--ttl 1h' \
+		-k .id -t .t --ttl 2h --time-unit ms --state s.idx --batch 2 b2.ndjson
+	replay_refused '--time-unit s' '--time-unit ms' \
+		-k .id -t .t --ttl 1h --state s.idx --batch 2 b2.ndjson
+	replay_refused '-t .t2' '-t .t' \
+		-k .id -t .t2 --ttl 1h --time-unit ms --state s.idx --batch 2 b2.ndjson
+	replay_refused 'no --ttl' '--ttl 1h' \
+		-k .id --state s.idx --batch 2 b2.ndjson
+	# a duration compares by its length: 60m is 1h
+	run --separate-stderr dedup -k .id -t .t --ttl 60m --time-unit ms --state s.idx --batch 2 b2.ndjson
+	assert_success
+	assert_output - < b2.ndjson
+	# and the batch's run is still the one a refusal names
+	replay_refused '--ttl 2h' '--ttl 1h' \
+		-k .id -t .t --ttl 2h --time-unit ms --state s.idx --batch 2 b2.ndjson
+}
+
+@test "--batch: a replay with its run's options is byte for byte that run, and --check is held to no --keep" {
+	printf '{"id":1,"v":1}\n' > b1.ndjson
+	printf '{"id":2,"v":1}\n{"id":2,"v":0}\n{"id":1,"v":2}\nnope\n{"id":3,"v":0}\n' > b2.ndjson
+	run_args=(-k .id --order-by .v --dlq bad.ndjson --dupes dupes.ndjson --state s.idx)
+	dedup "${run_args[@]}" --batch 1 b1.ndjson > /dev/null 2>&1
+	dedup "${run_args[@]}" --batch 2 b2.ndjson > out1 2> err1
+	cp dupes.ndjson dupes1
+	cp bad.ndjson bad1
+	cp s.idx s1
+	# the same options, by other names: the dead-letter file by its
+	# path, --order-by with the --keep last it implies, -j
+	dedup -k .id --order-by .v --keep last --dlq ./bad.ndjson --dupes dupes.ndjson --state s.idx -j 2 --batch 2 b2.ndjson > out2 2> err2
+	cmp out1 out2
+	cmp err1 err2
+	cmp dupes1 dupes.ndjson
+	cmp bad1 bad.ndjson
+	run cat out1
+	assert_output '{"id":2,"v":1}
+{"id":3,"v":0}'
+	# --check writes no record: --keep and --order-by choose none
+	run --separate-stderr dedup -k .id --check --dlq bad.ndjson --state s.idx --batch 2 b2.ndjson
+	assert_failure 1
+	cmp bad1 bad.ndjson
+	cmp s1 s.idx
+}
+
 @test "--batch needs --state and at most 255 bytes" {
 	run dedup -k .id --batch 1
 	assert_failure 2

@@ -4,6 +4,7 @@
 # writes the same bytes: the formats did not change.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 fx=$BATS_TEST_DIRNAME/state-formats
 W_AGGS=(--agg 'n=count()' --agg 'd=distinct(.id)' --agg 's=sum(.id)' --agg 'm=p50(.id)' --agg 'f=first(.ts)')
@@ -28,6 +29,31 @@ W_AGGS=(--agg 'n=count()' --agg 'd=distinct(.id)' --agg 's=sum(.id)' --agg 'm=p5
 	cmp dedup-ttl.state "$fx/dedup-ttl.state"
 	printf '{"id":3,"ts":"2024-01-01T00:00:07Z"}\n' | dedup -k .id --state dedup.state 2> /dev/null > out
 	assert_equal "$(cat out)" '{"id":3,"ts":"2024-01-01T00:00:07Z"}'
+}
+
+@test "an old dedup state of a batch replays it, says which options it cannot check, and keeps them from then on" {
+	cp "$fx/dedup-batch.state" .
+	run --separate-stderr dedup -k .id --keep last --state dedup-batch.state --batch 7 "$fx/in.ndjson"
+	assert_success
+	assert_output - <<-'J'
+	{"id":2,"ts":"2024-01-01T00:00:05Z"}
+	{"id":1,"ts":"2024-01-01T00:00:06Z"}
+	J
+	assert_equal "$stderr" "dedup: dedup-batch.state: batch 7 was run by a dedup that kept no note of its options: this replay's --order-by, --keep, --ttl, -t, --time-unit, --dlq and --max-line are not checked against its run's (give them as it did)
+dedup: 1 record dropped: duplicates (--dupes FILE keeps them)"
+	# the flags at byte 20: generations, input, and now the options
+	run sh -c 'od -An -tu4 -j20 -N4 dedup-batch.state | tr -d " "'
+	assert_output 13
+	run sh -c 'od -An -tu4 -j20 -N4 "$1/dedup-batch.state" | tr -d " "' sh "$fx"
+	assert_output 5
+	run --separate-stderr dedup -k .id --state dedup-batch.state --batch 7 "$fx/in.ndjson"
+	assert_failure 2
+	assert_equal "$stderr" "dedup: dedup-batch.state: batch 7 replayed with --keep first, but its run had --keep last; state left as that run committed it (replay the batch with its run's options, or name another batch)"
+	# a key of the base is no key of the batch's: the base was loaded
+	printf '{"id":9}\n{"id":3}\n' > next.ndjson
+	run --separate-stderr dedup -k .id --state dedup-batch.state --batch 8 next.ndjson
+	assert_success
+	assert_output '{"id":3}'
 }
 
 @test "an old window state (format 1) loads its open windows, is saved as format 2 (text keys), and that loads back to the same bytes" {
