@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "badrec.h"
@@ -194,9 +195,11 @@ static void bad_record(const struct line *ln, const char *name, bool is_json,
 	va_end(ap);
 	if (run.foreign)
 		return; /* its own shard reports it */
-	if (run.dlq && run.gen.replay) {
+	if (run.dlq && run.gen.replay && dlq_keeps(run.dlq)) {
 		/* the batch's run synced its dead letters before it
-		 * committed the state: adding them again would double them */
+		 * committed the state: adding them again would double them
+		 * (a pipe, a terminal or a device keeps none: written anew,
+		 * as standard output is) */
 		cli_stats.dead_lettered++; /* as the batch's run did */
 		return;
 	}
@@ -331,11 +334,18 @@ static char *rel_path(const char *from, const char *to)
 	return b.p;
 }
 
+/* A --dlq that is no regular file, noted as such: a replay writes its
+ * letters anew (as standard output), whatever its name (>(gzip) is
+ * /dev/fd/63, through /proc/PID/fd of each run). */
+#define DLQ_STREAM "|stream"
+
 /* A noted --dlq as a path from the root: the state's folder, then the
  * noted path with its "../" taken off that folder (both real, so
  * lexically). */
 static char *dlq_shown(const char *rel)
 {
+	if (!strcmp(rel, DLQ_STREAM))
+		return xstrdup("a pipe, a terminal or a device");
 	char *dir = state_dir();
 	size_t n = strlen(dir);
 	while (!strncmp(rel, "../", 3)) {
@@ -397,7 +407,11 @@ static void note_build(void)
 		note_add("-t", "", "no -t");
 		note_add("--time-unit", "", "no -t");
 	}
-	if (opt.dlq_path) {
+	struct stat st;
+	if (opt.dlq_path && stat(opt.dlq_path, &st) == 0 &&
+	    !S_ISREG(st.st_mode)) {
+		note_add("--dlq", DLQ_STREAM, "--dlq %s", opt.dlq_path);
+	} else if (opt.dlq_path) {
 		char *real = real_name(opt.dlq_path), *dir = state_dir();
 		char *rel = rel_path(dir, real);
 		note_add("--dlq", rel, "--dlq %s", opt.dlq_path);

@@ -379,6 +379,12 @@ const char *dlq_name(const struct dlq *d)
 	return d->path;
 }
 
+bool dlq_keeps(const struct dlq *d)
+{
+	struct stat st;
+	return fstat(d->fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 uint64_t dlq_take_cut(struct dlq *d)
 {
 	uint64_t n = d->cut;

@@ -44,6 +44,9 @@ uint64_t dlq_count(const struct dlq *d);
  * left and this one cut off, since the last call. */
 uint64_t dlq_take_cut(struct dlq *d);
 const char *dlq_name(const struct dlq *d); /* the path it was opened with */
+/* Whether what is appended stays there to be read again: a regular file
+ * (whatever name reached it), not a pipe, a terminal or a device. */
+bool dlq_keeps(const struct dlq *d);
 /* fsync and close; frees d. */
 int dlq_close(struct dlq *d, char *err, size_t errlen);
 

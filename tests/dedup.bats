@@ -431,6 +431,34 @@ J
 J
 }
 
+@test "--batch: a replay writes the batch's dead letters again to a --dlq that keeps none (a pipe), whatever its name" {
+	printf '{"id":1}\nnope\n' > b1.ndjson
+	# >(gzip > bad.gz) is /dev/fd/63 each time, read by a new gzip
+	# whose file starts empty: a replay that skipped the letters left
+	# them nowhere
+	mkfifo p1 p2
+	cat p1 > l1 &
+	dedup -k .id --dlq p1 --state s.idx --batch 1 b1.ndjson > out1
+	wait $!
+	cat p2 > l2 &
+	run --separate-stderr dedup -k .id --dlq p2 --state s.idx --batch 1 --stats b1.ndjson
+	wait $!
+	assert_success
+	assert_output '{"id":1}'
+	[[ $stderr == *'"dead_lettered":1,'* ]]
+	run jq -c '[.source.line, .original_record]' l1 l2
+	assert_output - <<'J'
+[2,"nope"]
+[2,"nope"]
+J
+	# a file keeps them: another run's letters are not there
+	cp s.idx s.before
+	run --separate-stderr dedup -k .id --dlq bad.ndjson --state s.idx --batch 1 b1.ndjson
+	assert_failure 2
+	assert_equal "$stderr" "dedup: s.idx: batch 1 replayed with --dlq bad.ndjson, but its run had --dlq p1; state left as that run committed it (replay the batch with its run's options, or name another batch)"
+	cmp s.idx s.before
+}
+
 @test "--batch: a replay of the first batch starts from nothing; IDEM_BATCH is the default" {
 	printf '{"id":1}\n{"id":1}\n{"id":2}\n' > b1.ndjson
 	IDEM_BATCH=7 dedup -k .id --state s.idx b1.ndjson > /dev/null

@@ -303,6 +303,26 @@ TEST(a_full_disk_is_reported)
 	CHECK_INT(dlq_close(d, err, sizeof err), 0);
 }
 
+/* A replay leaves letters a file holds already; a device holds none. */
+TEST(a_file_keeps_its_letters_a_device_does_not)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/keeps.ndjson", dir);
+	struct dlq *d = dlq_open(path, "dedup", err, sizeof err);
+	CHECK(d != NULL);
+	if (d) {
+		CHECK(dlq_keeps(d));
+		CHECK_INT(dlq_close(d, err, sizeof err), 0);
+	}
+	d = dlq_open("/dev/null", "dedup", err, sizeof err);
+	CHECK(d != NULL);
+	if (d) {
+		CHECK(!dlq_keeps(d));
+		CHECK_INT(dlq_close(d, err, sizeof err), 0);
+	}
+	unlink(path);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/idem-dlq-XXXXXX");
@@ -321,6 +341,7 @@ int main(void)
 	RUN(put_appends_one_line_per_letter);
 	RUN(open_in_a_missing_folder_is_an_error);
 	RUN(a_full_disk_is_reported);
+	RUN(a_file_keeps_its_letters_a_device_does_not);
 	rmdir(dir);
 	return unit_done();
 }
