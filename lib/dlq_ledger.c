@@ -290,6 +290,13 @@ static bool tail_whole(const char *p, size_t n)
 
 int64_t dlq_cut_torn(const char *dlq_path, char *err, size_t errlen)
 {
+	/* Only a regular file has a tail to cut.  A named pipe opened (read
+	 * and write, which never waits) and closed here woke its reader,
+	 * which took the close for the end and left: the writer's own open
+	 * then waited for ever, its letters never read. */
+	struct stat ls;
+	if (lstat(dlq_path, &ls) == 0 && !S_ISREG(ls.st_mode))
+		return 0;
 	/* O_NOFOLLOW: a link to a stream (/dev/stderr) is not ours to cut,
 	 * and one to a file is refused by its writers anyway. */
 	int fd = lock_current(dlq_path, O_RDWR | O_NOFOLLOW, LOCK_EX);

@@ -459,6 +459,25 @@ J
 	cmp s.idx s.before
 }
 
+@test "--dlq a named pipe: its reader gets every letter and the run ends, whatever the timing" {
+	# the torn-tail check opened the pipe and closed it: a reader
+	# already waiting took that for the end and left, and the run's
+	# own open waited for ever (one run in six or so)
+	printf '{"id":1}\nnope\n' > in.ndjson
+	mkfifo f
+	for _ in $(seq "$(quick 30 5)"); do
+		cat f > got &
+		c=$!
+		run --separate-stderr timeout 10 dedup -k .id --dlq f in.ndjson
+		[ "$status" -eq 0 ] || kill "$c" 2> /dev/null || true
+		wait "$c" || true
+		assert_success
+		assert_output '{"id":1}'
+		run jq -c .original_record got
+		assert_output '"nope"'
+	done
+}
+
 @test "--batch: a replay of the first batch starts from nothing; IDEM_BATCH is the default" {
 	printf '{"id":1}\n{"id":1}\n{"id":2}\n' > b1.ndjson
 	IDEM_BATCH=7 dedup -k .id --state s.idx b1.ndjson > /dev/null
