@@ -496,6 +496,52 @@ foreign_part() { # ROWS
 	assert_output '{"id":2,"p":"b"}'
 }
 
+# a file of another writer in an integer partition whose add gives the
+# partition value $1 (a JSON string literal), its rows leaving p out
+foreign_int_part() { # VALUE ROWS [STATS]
+	txlog init t --infer --partition-by p
+	echo '{"id":1,"p":1}' | txlog append t
+	mkdir -p t/f
+	printf "$2" | zstd -q > t/f/f.zst
+	echo "{\"add\":{\"path\":\"f/f.zst\",\"partitionValues\":{\"p\":$1},\"size\":$(stat -c %s t/f/f.zst),\"modificationTime\":0,\"dataChange\":true$3}}" \
+		> t/_delta_log/00000000000000000002.json
+}
+
+@test "another writer's partition value that is not of its column's type is not filled into a row: cat and verify --deep refuse it" {
+	# cat printed {"id":5,"p":"x"}, {"id":5,"p":true}, {"id":5,"p":1.5}
+	# in an integer column, and verify --deep passed them
+	msg='txlog: t: f/f.zst:1: the row has no column p, and its file'"'"'s partition value is of unknown meaning'
+	for v in '"\"x\""' '"true"' '"null"' '"1.5"' '"[1]"' '"99999999999"' \
+		'" 1"' '"1e400"'; do
+		rm -rf t
+		foreign_int_part "$v" '{"id":5}\n'
+		run txlog cat t
+		assert_failure 2
+		assert_output '{"id":1,"p":1}'"
+$msg"
+		refused "$msg" txlog cat t --where 'p != 1'
+		run txlog verify --deep t
+		assert_failure 1
+		assert_output "$msg"
+	done
+	rm -rf t
+	foreign_int_part '"7"' '{"id":5}\n'
+	run txlog cat t --where 'p = 7'
+	assert_success
+	assert_output '{"id":5,"p":7}'
+}
+
+@test "verify --deep counts the nulls of a partition column another writer's rows leave out as cat reads them: none" {
+	# it said "column p has 1 nulls, its statistics say 0"
+	st='{"numRecords":1,"minValues":{"p":7},"maxValues":{"p":7},"nullCount":{"p":0}}'
+	foreign_int_part '"7"' '{"id":5}\n' ",\"stats\":$(printf '%s' "$st" | jq -R .)"
+	run jq -c '.add.stats | fromjson | .nullCount' t/_delta_log/00000000000000000002.json
+	assert_output '{"p":0}'
+	run txlog verify --deep t
+	assert_success
+	assert_output ''
+}
+
 @test "a row of another writer whose partition column is not its file's is refused by every reader" {
 	foreign_part '{"id":5}\n{"id":6,"p":"b"}\n'
 	msg='txlog: t: p=a/f.zst:2: column p is not the file'"'"'s partition value'

@@ -1703,8 +1703,27 @@ static bool part_json(const struct dl_snapshot *s, const struct dl_file *df,
 		return true;
 	}
 	if (f && (ds_numeric(f->type) || f->type->kind == DT_BOOLEAN)) {
+		/* a value of the column's type, as a write would take it:
+		 * any other JSON ("x" with its quotes, true, null, [1],
+		 * 1.5 for an integer, 1e400) would be filled into a row
+		 * as a value the schema refuses */
+		size_t n = strlen(val);
 		struct scan_error se;
-		if (scan_validate(val, strlen(val), &se) != 0)
+		if (!n || scan_validate(val, n, &se) != 0 ||
+		    scan_ws(val, n, 0) != 0 || scan_skip(val, n, 0) != n)
+			return false;
+		bool is_num = val[0] == '-' || (val[0] >= '0' && val[0] <= '9');
+		bool is_bool = !strcmp(val, "true") || !strcmp(val, "false");
+		if (f->type->kind == DT_BOOLEAN ? !is_bool : !is_num)
+			return false;
+		/* a copy: the check only reads, but notes an inferred
+		 * long's inexact value, and readers share the schema */
+		struct ds_type tc = *f->type;
+		tc.inferred = false;
+		tc.inexact = NULL;
+		bool changed = false;
+		char err[256];
+		if (ds_check(&tc, val, n, false, &changed, err, sizeof err) != 0)
 			return false;
 		buf_adds(out, val);
 		return true;

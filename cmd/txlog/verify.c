@@ -442,6 +442,7 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 	int rc;
 	uint64_t nrec = 0;
 	bool damaged = false, off_part = false;
+	struct buf filled = {0};
 	while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 		struct scan_error se;
 		nrec++;
@@ -455,12 +456,17 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 			damaged = true;
 			continue;
 		}
-		const char *off = off_part ? NULL
-					   : txlog_row_off_partition(s, f, &rec);
-		if (off) {
-			problem("%s: %s:%" PRIu64 ": column %s is not the "
-				"file's partition value", opt.table, f->path,
-				ln.lineno, off);
+		/* the row as every reader reads it: one they refuse (its
+		 * partition column off its file's value, or left out where
+		 * that value has no meaning the column's type gives) is a
+		 * finding, and one that left a column out is checked with
+		 * the add's value of it, as cat prints it */
+		const char *why = off_part ? NULL
+					   : txlog_row_fill(s, f, &ln, &rec,
+							    &filled);
+		if (why) {
+			problem("%s: %s:%" PRIu64 ": %s", opt.table, f->path,
+				ln.lineno, why);
 			off_part = true; /* once a file */
 		}
 		for (size_t m = 0; m < rec.nmembers; m++) {
@@ -504,6 +510,7 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 	cli_stats.bytes_in += lines_bytes(l);
 	lines_close(l);
 	scan_record_free(&rec);
+	buf_free(&filled);
 	/* numRecords is optional: another writer's stats may give bounds
 	 * and null counts without it, which is no damage */
 	if (!st) {
