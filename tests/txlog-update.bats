@@ -75,6 +75,14 @@ J
 	run txlog update t --set 'v = 1.5' --where 'id = 1'
 	assert_failure 2
 	assert_line -n 0 "txlog: --set 'v = 1.5': column v is integer: 1.5 does not fit integer"
+	# an integer in another spelling: how to write it, and not the
+	# --merge-schema update refuses
+	run txlog update t --set 'v = 1e0' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --set 'v = 1e0': column v is integer: 1e0 does not fit integer (write the integer as 1)"
+	run txlog update t --set 'v = 2.0' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --set 'v = 2.0': column v is integer: 2.0 does not fit integer (write the integer as 2)"
 	run txlog update t --set 'v = "a"' --where 'id = 1'
 	assert_failure 2
 	assert_line -n 0 "txlog: --set 'v = \"a\"': column v is integer: string where the schema has integer"

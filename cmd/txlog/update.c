@@ -199,6 +199,13 @@ static void bind_set(struct set *s, const struct dl_snapshot *snap,
 		char *hint = strstr(err, " (--merge-schema");
 		if (hint)
 			*hint = '\0';
+		/* "(write the integer as 1, or --merge-schema widens it)" */
+		hint = strstr(err, ", or --merge-schema");
+		if (hint) {
+			char *close = strchr(hint, ')');
+			if (close)
+				memmove(hint, close, strlen(close) + 1);
+		}
 		cli_usage_error("--set '%s': column %s is %s: %s", src, s->col,
 				f->type->name ? f->type->name : "nested", why);
 	}
