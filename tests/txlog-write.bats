@@ -319,6 +319,34 @@ J
 	assert_output '{"a":1}'
 }
 
+@test "the first write of an --infer table refuses a partition column no record has when a column of theirs is a typo away" {
+	# init --infer --partition-by dya had no column to check it
+	# against: every row went to dya=__HIVE_DEFAULT_PARTITION__/
+	txlog init t --partition-by dya
+	msg="txlog: t: partition column dya is in no record; did you mean 'day'? (init --partition-by named it; give it as null to keep it); nothing committed"
+	for v in append overwrite 'merge -k .a'; do
+		run sh -c "echo '{\"a\":1,\"day\":\"x\"}' | txlog $v t"
+		assert_failure 2
+		assert_output "$msg"
+	done
+	run find t -name '*.zst'
+	assert_output ''
+	echo '{"a":1,"day":"x","dya":null}' | txlog append t
+	run sh -c "txlog schema t | jq -c '[.fields[].name]'"
+	assert_output '["a","day","dya"]'
+}
+
+@test "init --schema refuses --partition-by of a column the schema lacks, with the nearest name" {
+	echo '{"type":"struct","fields":[{"name":"day","type":"string","nullable":true,"metadata":{}}]}' > s.json
+	run txlog init t --schema s.json --partition-by dya
+	assert_failure 2
+	assert_line -n 0 "txlog: --partition-by dya: s.json has no column 'dya'; did you mean 'day'?"
+	run txlog init t --schema s.json --partition-by zzzzz
+	assert_failure 2
+	assert_line -n 0 "txlog: --partition-by zzzzz: s.json has no column 'zzzzz'"
+	[ ! -e t ]
+}
+
 @test "a column name holding a NUL is refused, in records and in --schema, not cut to the name before it" {
 	txlog init t
 	cat > top.ndjson <<'J'

@@ -160,7 +160,20 @@ int verb_init(void)
 		for (size_t i = 0; i < opt.npart; i++) {
 			struct ds_field *f = ds_field(schema, opt.part[i],
 						      strlen(opt.part[i]));
-			if (!f || !ds_primitive(f->type))
+			const char *near =
+				f ? NULL : txlog_nearest_column(schema,
+								opt.part[i]);
+			if (near)
+				cli_usage_error("--partition-by %s: %s has no "
+						"column '%s'; did you mean "
+						"'%s'?", opt.part[i],
+						opt.schema_file, opt.part[i],
+						near);
+			if (!f)
+				cli_usage_error("--partition-by %s: %s has no "
+						"column '%s'", opt.part[i],
+						opt.schema_file, opt.part[i]);
+			if (!ds_primitive(f->type))
 				cli_die(EXIT_TROUBLE,
 					"%s: partition column %s must be a "
 					"primitive column of the schema",
@@ -596,6 +609,17 @@ static void ingest_finish(struct ingest *g, struct tx *t)
 						      strlen(c));
 		if (ds_field(g->schema, c, strlen(c)) || !was)
 			continue;
+		/* ... unless a column of the records is a typo away from
+		 * it: init --infer --partition-by dya had no columns to
+		 * check it against, and every row would go to the null
+		 * partition of a column no record has */
+		const char *near = txlog_nearest_column(g->schema, c);
+		if (near)
+			txlog_fail(EXIT_TROUBLE, "%s: partition column %s is in "
+				   "no record; did you mean '%s'? (init "
+				   "--partition-by named it; give it as null "
+				   "to keep it); nothing committed", opt.table,
+				   c, near);
 		struct ds_type *sch = g->schema;
 		sch->fields = xreallocarray(sch->fields, sch->nfields + 1,
 					    sizeof *sch->fields);
