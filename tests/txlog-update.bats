@@ -83,6 +83,13 @@ J
 	run txlog update t --set 'v = 2.0' --where 'id = 1'
 	assert_failure 2
 	assert_line -n 0 "txlog: --set 'v = 2.0': column v is integer: 2.0 does not fit integer (write the integer as 2)"
+	# SQL's SET p = NULL clears p: no string "NULL"
+	run txlog update t --set 'p = NULL' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --set 'p = NULL': NULL is SQL's null, which is written null here; write \"NULL\" for the string"
+	run txlog update t --set 'p = False' --where 'id = 1'
+	assert_failure 2
+	assert_line -n 0 "txlog: --set 'p = False': False is SQL's false, which is written false here; write \"False\" for the string"
 	run txlog update t --set 'v = "a"' --where 'id = 1'
 	assert_failure 2
 	assert_line -n 0 "txlog: --set 'v = \"a\"': column v is integer: string where the schema has integer"

@@ -234,6 +234,23 @@ EOF2
 	assert_output '1,2,3,4'
 }
 
+@test "a bare NULL, TRUE or FALSE in another case than JSON's is SQL's literal, refused, not a string to compare with" {
+	# s = NULL compared s with the string "NULL": SQL reads no string
+	table
+	refused "txlog: --where: s = NULL: NULL is SQL's null, which is written null here: s = null; write \"NULL\" for the string" \
+		txlog cat t --where 's = NULL'
+	refused "txlog: --where: s != Null: Null is SQL's null, which is written null here: s != null; write \"Null\" for the string" \
+		txlog delete t --where 'id = 1 and s != Null'
+	refused "txlog: --where: s = TRUE: TRUE is SQL's true, which is written true here: s = true; write \"TRUE\" for the string" \
+		txlog cat t --where 's = TRUE'
+	run ids cat t --where 's = "NULL"'
+	assert_success
+	assert_output ''
+	run ids cat t --where 's = Nulls'
+	assert_success
+	assert_output ''
+}
+
 # another writer's statistics, put in place of txlog's in commit 1
 foreign_stats() {
 	jq -c --arg st "$1" 'if .add then .add.stats = $st

@@ -1397,6 +1397,15 @@ const char *txlog_nearest_column(const struct ds_type *t, const char *name)
 	return near;
 }
 
+const char *txlog_sql_literal(const char *w, size_t n)
+{
+	static const char *const lits[] = {"null", "true", "false"};
+	for (size_t i = 0; i < 3; i++)
+		if (n == strlen(lits[i]) && strncasecmp(w, lits[i], n) == 0)
+			return lits[i];
+	return NULL;
+}
+
 const struct ds_field *txlog_column_nocase(const struct ds_type *t,
 					   const char *w, size_t n)
 {
@@ -1433,6 +1442,14 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 		char *w = scan_strdup_lit_len(lit, ln, &wn);
 		const char *op = pred_op_name(t->op);
 		const char *jq_op = t->op == OP_EQ ? "==" : op;
+		/* SQL reads NULL, True and false as those literals in any
+		 * case: s = NULL is no compare with the string "NULL" */
+		const char *sl = txlog_sql_literal(w, wn);
+		if (sl)
+			cli_usage_error("--where: %s %s %s: %s is SQL's %s, "
+					"which is written %s here: %s %s %s; "
+					"write \"%s\" for the string", t->col,
+					op, w, w, sl, sl, t->col, op, sl, w);
 		/* Delta's names ignore case: SQL reads ID as column id */
 		const struct ds_field *named = txlog_column_nocase(schema, w,
 								   wn);

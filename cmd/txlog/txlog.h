@@ -362,6 +362,10 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
  * the column).  NULL: none. */
 const struct ds_field *txlog_column_nocase(const struct ds_type *t,
 					   const char *w, size_t n);
+/* The JSON literal ("null", "true", "false") a bare word w[0..n) spells
+ * in another case, as SQL's NULL, TRUE and FALSE (any case) are those
+ * literals and no string; NULL when it spells none. */
+const char *txlog_sql_literal(const char *w, size_t n);
 /* True when every term is on a partition column (whole files match). */
 bool pred_on_partitions(const struct pred *p, const struct dl_snapshot *s);
 /* True when f's partition values of p's columns all read as their

@@ -113,8 +113,16 @@ static void check_word(const struct set *s, const struct ds_field *f,
 	bool timeish = k == DT_TIMESTAMP || k == DT_TIMESTAMP_NTZ ||
 		       k == DT_DATE;
 	const char *why = NULL;
+	char lit[160];
+	const char *sl = txlog_sql_literal(w, wn);
+	if (sl) {
+		/* SQL's SET s = NULL clears s: no string "NULL" */
+		snprintf(lit, sizeof lit, "is SQL's %s, which is written %s "
+			 "here", sl, sl);
+		why = lit;
+	}
 	/* Delta's names ignore case: SQL's SET s = ID copies column id */
-	if (txlog_column_nocase(schema, w, wn))
+	else if (txlog_column_nocase(schema, w, wn))
 		why = "is a column of the table, and --set takes values, not "
 		      "expressions";
 	else if (!timeish && strpbrk(w, " \t"))
