@@ -524,9 +524,9 @@ foreign_int_part() { # VALUE ROWS [STATS]
 		> t/_delta_log/00000000000000000002.json
 }
 
-@test "another writer's partition value that is not of its column's type is not filled into a row: cat and verify --deep refuse it" {
+@test "another writer's partition value that is not of its column's type is not filled into a row: cat refuses it, verify names it" {
 	# cat printed {"id":5,"p":"x"}, {"id":5,"p":true}, {"id":5,"p":1.5}
-	# in an integer column, and verify --deep passed them
+	# in an integer column, and verify passed them
 	msg='txlog: t: f/f.zst:1: the row has no column p, and its file'"'"'s partition value is of unknown meaning'
 	for v in '"\"x\""' '"true"' '"null"' '"1.5"' '"[1]"' '"99999999999"' \
 		'" 1"' '"1e400"'; do
@@ -537,10 +537,31 @@ foreign_int_part() { # VALUE ROWS [STATS]
 		assert_output '{"id":1,"p":1}'"
 $msg"
 		refused "$msg" txlog cat t --where 'p != 1'
+		vmsg="txlog: t: f/f.zst: partition value $v of column p does not read as integer"
+		run txlog verify t
+		assert_failure 1
+		assert_output "$vmsg"
 		run txlog verify --deep t
 		assert_failure 1
-		assert_output "$msg"
+		assert_output "$vmsg"
 	done
+	# a date that is no day, as a write would refuse it
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"p","type":"date","nullable":true,"metadata":{}}]}' > ds.json
+	txlog init d --schema ds.json --partition-by p
+	echo '{"id":1,"p":"2024-01-01"}' | txlog append d
+	mkdir -p d/f
+	printf '{"id":5}\n' | zstd -q > d/f/f.zst
+	echo "{\"add\":{\"path\":\"f/f.zst\",\"partitionValues\":{\"p\":\"2024-02-30\"},\"size\":$(stat -c %s d/f/f.zst),\"modificationTime\":0,\"dataChange\":true}}" \
+		> d/_delta_log/00000000000000000002.json
+	run txlog schema d
+	assert_output --partial '"name":"p","type":"date"'
+	run txlog cat d
+	assert_failure 2
+	assert_output '{"id":1,"p":"2024-01-01"}
+txlog: d: f/f.zst:1: the row has no column p, and its file'"'"'s partition value is of unknown meaning'
+	run txlog verify d
+	assert_failure 1
+	assert_output 'txlog: d: f/f.zst: partition value "2024-02-30" of column p does not read as date'
 	rm -rf t
 	foreign_int_part '"7"' '{"id":5}\n'
 	run txlog cat t --where 'p = 7'

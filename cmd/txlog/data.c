@@ -1748,12 +1748,54 @@ static bool part_json(const struct dl_snapshot *s, const struct dl_file *df,
 	const char *pv, *lit;
 	size_t pvn, litn;
 	if (scan_get(df->action, df->action_len, "partitionValues", &pv, &pvn) &&
-	    scan_get(pv, pvn, col, &lit, &litn) && lit[0] == '"') {
+	    scan_get(pv, pvn, col, &lit, &litn) && lit[0] == '"')
 		buf_add(out, lit, litn);
-		return true;
+	else
+		jw_str(out, val);
+	if (f && f->type->kind == DT_DATE) {
+		/* a real YYYY-MM-DD, as a write takes it, or unknown */
+		struct ds_type tc = *f->type;
+		bool changed = false;
+		char err[256];
+		if (ds_check(&tc, out->p, out->len, false, &changed, err,
+			     sizeof err) != 0)
+			return false;
 	}
-	jw_str(out, val);
 	return true;
+}
+
+const char *txlog_part_value_bad(const struct dl_snapshot *s,
+				 const struct dl_file *f)
+{
+	struct buf b = {0};
+	const char *bad = NULL;
+	for (size_t i = 0; !bad && i < s->npart; i++) {
+		const char *col = s->part_cols[i];
+		const char *pv = NULL;
+		for (size_t k = 0; k < f->npv; k++)
+			if (strcmp(f->pv[k].name, col) == 0)
+				pv = f->pv[k].value;
+		const struct ds_field *fd =
+			s->schema ? ds_field(s->schema, col, strlen(col)) : NULL;
+		struct instant t;
+		if (!pv || !fd)
+			continue;
+		/* a time without a zone is the protocol's own form, of a
+		 * zone txlog may not know: no damage; nor is a date in a
+		 * timestamp_ntz column type widening made of a date one */
+		bool zoned;
+		const char *why;
+		if (is_time_type(fd->type)
+			    ? txlog_part_instant(pv, &t) != 0 &&
+				      !(fd->type->kind == DT_TIMESTAMP_NTZ &&
+					strlen(pv) == 10 &&
+					time_parse_loose(pv, 10, &t, &zoned,
+							 &why) == 0)
+			    : !part_json(s, f, col, pv, &b))
+			bad = col;
+	}
+	buf_free(&b);
+	return bad;
 }
 
 /* The value of partition column col in f (NULL: null). */

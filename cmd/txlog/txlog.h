@@ -376,6 +376,12 @@ bool pred_part_values_known(const struct pred *p, const struct dl_snapshot *s,
 /* The partition column whose value in row r is not f's partition value
  * (compared as the column's type; null is null), or NULL.  A row without
  * the column, or a partition value of unknown meaning, is no finding. */
+/* The partition column whose value in f's add does not read as the
+ * column's type ("1.5" or "x" for an integer, "2024-02-30" for a date),
+ * or NULL.  A timestamp's value without a zone, the protocol's form,
+ * is of its type. */
+const char *txlog_part_value_bad(const struct dl_snapshot *s,
+				 const struct dl_file *f);
 const char *txlog_row_off_partition(const struct dl_snapshot *s,
 				    const struct dl_file *f,
 				    const struct scan_record *r);

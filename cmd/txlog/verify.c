@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "jsonw.h"
 #include "lines.h"
 #include "txlog.h"
 #include "value.h"
@@ -456,18 +457,18 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 			damaged = true;
 			continue;
 		}
-		/* the row as every reader reads it: one they refuse (its
-		 * partition column off its file's value, or left out where
-		 * that value has no meaning the column's type gives) is a
-		 * finding, and one that left a column out is checked with
-		 * the add's value of it, as cat prints it */
-		const char *why = off_part ? NULL
-					   : txlog_row_fill(s, f, &ln, &rec,
-							    &filled);
-		if (why) {
-			problem("%s: %s:%" PRIu64 ": %s", opt.table, f->path,
-				ln.lineno, why);
+		const char *off = off_part ? NULL
+					   : txlog_row_off_partition(s, f, &rec);
+		if (off) {
+			problem("%s: %s:%" PRIu64 ": column %s is not the "
+				"file's partition value", opt.table, f->path,
+				ln.lineno, off);
 			off_part = true; /* once a file */
+		} else if (!off_part) {
+			/* a row that leaves a partition column out is
+			 * checked with the add's value of it, as cat reads
+			 * it (a value of unknown meaning leaves it out) */
+			txlog_row_fill(s, f, &ln, &rec, &filled);
 		}
 		for (size_t m = 0; m < rec.nmembers; m++) {
 			const struct scan_member *mb = &rec.members[m];
@@ -648,6 +649,21 @@ int verb_verify(void)
 				cli_stats.records_in += (uint64_t)nr;
 			cli_stats.bytes_in += (uint64_t)size;
 			cli_progress(cli_stats.records_in, cli_stats.bytes_in);
+		}
+		const char *pbad = txlog_part_value_bad(s, f);
+		if (pbad) {
+			const struct ds_field *pf =
+				ds_field(s->schema, pbad, strlen(pbad));
+			const char *pv = NULL;
+			for (size_t k = 0; k < f->npv; k++)
+				if (strcmp(f->pv[k].name, pbad) == 0)
+					pv = f->pv[k].value;
+			struct buf q = {0};
+			jw_str(&q, pv ? pv : "");
+			problem("%s: %s: partition value %s of column %s does "
+				"not read as %s", opt.table, f->path, q.p, pbad,
+				pf && pf->type->name ? pf->type->name : "value");
+			buf_free(&q);
 		}
 		if (size != f->size) {
 			problem("%s: %s: %lld bytes, the log says %lld",
