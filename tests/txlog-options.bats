@@ -416,6 +416,17 @@ J
 	assert_output null
 }
 
+@test "--checkpoint-interval past 2^31-1 is refused: Delta's delta.checkpointInterval is an Int, which Spark reads with toInt" {
+	# init stored "2147483648", a table property Spark cannot read
+	run txlog init U --checkpoint-interval 2147483648
+	assert_failure 2
+	assert_line -n 0 "txlog: --checkpoint-interval 2147483648: at most 2147483647 (Delta's delta.checkpointInterval is an Int)"
+	[ ! -e U ]
+	txlog init U --checkpoint-interval 2147483647
+	run sh -c "jq -r '.metaData.configuration[\"delta.checkpointInterval\"] // empty' U/_delta_log/00000000000000000000.json"
+	assert_output 2147483647
+}
+
 @test "a write's --checkpoint-interval defaults to the table's interval, as its --help says" {
 	rm -rf T
 	txlog init T --infer --checkpoint-interval 3

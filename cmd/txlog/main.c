@@ -260,6 +260,13 @@ int main(int argc, char **argv)
 			if (opt.checkpoint_every < 1)
 				cli_usage_error("--checkpoint-interval must "
 						"be at least 1");
+			/* Delta's delta.checkpointInterval is an Int: a
+			 * table that stored more is one Spark cannot read */
+			if (opt.checkpoint_every > INT32_MAX)
+				cli_usage_error("--checkpoint-interval %s: at "
+						"most 2147483647 (Delta's "
+						"delta.checkpointInterval is an "
+						"Int)", optarg);
 			break;
 		case O_TXN:
 			opt.txn = optarg;
