@@ -923,6 +923,28 @@ txlog: t: f.zst: column b has 2 nulls, its statistics say 0
 EOF
 }
 
+@test "verify --deep finds a row of another writer that does not fit the table's schema" {
+	# a "5" in a long column passed, and cat --where 'a > 1' matched it
+	# by JSON's order, a string above every number
+	echo '{"type":"struct","fields":[{"name":"a","type":"long","nullable":true,"metadata":{}}]}' > s.json
+	txlog init t --schema s.json
+	echo '{"a":1}' | txlog append t
+	printf '{"a":5}\n{"a":"5"}\n{"a":7,"b":1}\n' | zstd -q > t/f.zst
+	printf '{"a":5.5}\n' | zstd -q > t/g.zst
+	printf '{"a":6}\n' | zstd -q > t/h.zst
+	for f in f g h; do
+		echo "{\"add\":{\"path\":\"$f.zst\",\"partitionValues\":{},\"size\":$(stat -c %s t/$f.zst),\"modificationTime\":0,\"dataChange\":true}}"
+	done > t/_delta_log/00000000000000000002.json
+	run txlog verify t
+	assert_success
+	run txlog verify t --deep
+	assert_failure 1
+	assert_output - <<'EOF'
+txlog: t: f.zst:2: the row does not fit the table's schema: column .a: string where the schema has long
+txlog: t: g.zst:1: the row does not fit the table's schema: column .a: 5.5 does not fit long (declare the column double or decimal(P,S) in a new table: Delta widens no long to double)
+EOF
+}
+
 @test "verify --deep finds a record that is not JSON and a wrong record count" {
 	txlog init t
 	printf '{"a":5}\nnot json\n' | zstd -q > t/f.zst

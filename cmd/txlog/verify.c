@@ -360,6 +360,34 @@ struct scol {
 	bool min_broken, max_broken;
 };
 
+/* An --infer table before its first write: no column yet, or only the
+ * partition columns init declared, whose types that write gives. */
+static bool infer_pending(const struct ds_type *t)
+{
+	for (size_t i = 0; i < t->nfields; i++) {
+		const char *m = t->fields[i].metadata;
+		if (!m || !strstr(m, "\"idem.inferPending\""))
+			return false;
+	}
+	return true;
+}
+
+/* Whether a column of t (at any depth) was widened from a date, by the
+ * delta.typeChanges of its metadata. */
+static bool from_date(const struct ds_type *t)
+{
+	if (!t)
+		return false;
+	for (size_t i = 0; i < t->nfields; i++) {
+		const char *m = t->fields[i].metadata;
+		if (m && strstr(m, "delta.typeChanges") && strstr(m, "\"date\""))
+			return true;
+		if (from_date(t->fields[i].type))
+			return true;
+	}
+	return from_date(t->elem);
+}
+
 static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 {
 	const char *st = dl_file_stats(f);
@@ -442,8 +470,16 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 	char err[512];
 	int rc;
 	uint64_t nrec = 0;
-	bool damaged = false, off_part = false;
+	bool damaged = false, off_part = false, unfit = false;
 	struct buf filled = {0};
+	/* a date column widened to timestamp_ntz keeps the dates written
+	 * before (read as their midnight), which no check of a
+	 * timestamp_ntz passes: such a table's rows are not checked */
+	struct ds_memo memo = {0};
+	struct ds_type *fit_schema = s->schema && !from_date(s->schema) &&
+					     !infer_pending(s->schema)
+					     ? ds_copy(s->schema)
+					     : NULL;
 	while ((rc = lines_next(l, &ln, err, sizeof err)) == 1) {
 		struct scan_error se;
 		nrec++;
@@ -469,6 +505,29 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 			 * checked with the add's value of it, as cat reads
 			 * it (a value of unknown meaning leaves it out) */
 			txlog_row_fill(s, f, &ln, &rec, &filled);
+		}
+		/* the row fits the schema, as every write holds its
+		 * records to it: another writer's "5" in a long column
+		 * would otherwise be read, and compared, as a string */
+		if (!unfit && fit_schema && !ds_conforms(s->schema, &rec, &memo)) {
+			char why[512];
+			bool changed = false;
+			if (ds_check_record(fit_schema, &rec, false, &changed,
+					    &memo, why, sizeof why) != 0) {
+				/* how a write would evolve is no fix here */
+				char *h = strstr(why, " (--merge-schema");
+				if (h)
+					*h = '\0';
+				if ((h = strstr(why, ", or --merge-schema"))) {
+					char *cl = strchr(h, ')');
+					if (cl)
+						memmove(h, cl, strlen(cl) + 1);
+				}
+				problem("%s: %s:%" PRIu64 ": the row does not "
+					"fit the table's schema: %s", opt.table,
+					f->path, ln.lineno, why);
+				unfit = true; /* once a file */
+			}
 		}
 		for (size_t m = 0; m < rec.nmembers; m++) {
 			const struct scan_member *mb = &rec.members[m];
@@ -512,6 +571,9 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 	lines_close(l);
 	scan_record_free(&rec);
 	buf_free(&filled);
+	ds_memo_free(&memo);
+	if (fit_schema)
+		ds_free(fit_schema);
 	/* numRecords is optional: another writer's stats may give bounds
 	 * and null counts without it, which is no damage */
 	if (!st) {
