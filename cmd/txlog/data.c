@@ -13,6 +13,7 @@
  * parsing every record again.
  */
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -756,6 +757,30 @@ static char *number_text(const char *v, size_t vn)
 	return xstrndup(b, n);
 }
 
+/* A float or double column's partition value: the value is the binary
+ * number the column holds, so two spellings of one double (0.1 and
+ * 0.1000000000000000055511151231257827) are one partition.  Its
+ * shortest spelling that reads back as it, then in number_text's one
+ * spelling.  The schema has checked that it fits the type. */
+static char *binary_number_text(const char *v, size_t vn, bool is_float)
+{
+	char in[512], b[64];
+	if (vn >= sizeof in)
+		return number_text(v, vn);
+	memcpy(in, v, vn);
+	in[vn] = '\0';
+	double x = is_float ? (double)strtof(in, NULL) : strtod(in, NULL);
+	if (x == 0 || !isfinite(x))
+		return number_text(v, vn);
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(b, sizeof b, "%.*g", prec, x);
+		double y = is_float ? (double)strtof(b, NULL) : strtod(b, NULL);
+		if (y == x)
+			return number_text(b, strlen(b));
+	}
+	return number_text(v, vn);
+}
+
 /* Does the JSON string literal p[0..n) decode to text with a NUL? */
 static bool has_nul(const char *p, size_t n)
 {
@@ -911,7 +936,13 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 				free(vals[j]);
 			return -1;
 		} else if (v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) {
-			vals[i] = number_text(v, vn);
+			const struct ds_type *pt =
+				col_type(w->schema, w->part[i]);
+			vals[i] = pt && (pt->kind == DT_FLOAT ||
+					 pt->kind == DT_DOUBLE)
+					  ? binary_number_text(
+						    v, vn, pt->kind == DT_FLOAT)
+					  : number_text(v, vn);
 			buf_adds(key, vals[i]);
 		} else {
 			vals[i] = xstrndup(v, vn);
@@ -1483,8 +1514,29 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 		break;
 	case DT_BYTE: case DT_SHORT: case DT_INTEGER: case DT_LONG:
 	case DT_FLOAT: case DT_DOUBLE: case DT_DECIMAL:
-		if (lc != '-' && (lc < '0' || lc > '9'))
+		if (lc != '-' && (lc < '0' || lc > '9')) {
 			want = "a number";
+		} else if (ty->kind == DT_FLOAT || ty->kind == DT_DOUBLE) {
+			/* the column holds binary numbers: the literal is
+			 * the one it names, and one no float or double
+			 * holds (1e400, 1e-400, 9007199254740993 in a
+			 * double) would be compared as another */
+			struct ds_type tc = *ty;
+			tc.inferred = false;
+			tc.inexact = NULL;
+			bool changed = false;
+			char err[512];
+			if (ds_check(&tc, lit, ln, false, &changed, err,
+				     sizeof err) != 0) {
+				const char *why = strstr(err, ": ");
+				cli_usage_error("--where: column %s is %s: %s",
+						t->col, ty->name,
+						why && !strncmp(err, "column ", 7)
+							? why + 2
+							: err);
+			}
+			t->fp = ty->kind == DT_FLOAT ? 'f' : 'd';
+		}
 		break;
 	case DT_BOOLEAN:
 		if (lc != 't' && lc != 'f')
@@ -1616,6 +1668,31 @@ void txlog_ntz_value(const char **v, size_t *vn, char mid[TXLOG_MIDNIGHT])
  * so `v < 10` and `s != "x"` leave the nulls; `= null` and `!= null`
  * are IS NULL and IS NOT NULL.
  */
+/* A JSON number as the float ('f') or double ('d') a column holds. */
+static bool fp_read(char fp, const char *v, size_t vn, double *x)
+{
+	char in[512];
+	if (!vn || vn >= sizeof in || (v[0] != '-' && (v[0] < '0' || v[0] > '9')))
+		return false;
+	memcpy(in, v, vn);
+	in[vn] = '\0';
+	*x = fp == 'f' ? (double)strtof(in, NULL) : strtod(in, NULL);
+	return isfinite(*x);
+}
+
+/* Compare a with b as term t compares its column's values: a float or
+ * double column's as the binary numbers they are (two spellings of one
+ * double are one value, as a Delta reader casts them), others by
+ * t->ord. */
+static int term_cmp(const struct pred_term *t, const char *a, size_t an,
+		    const char *b, size_t bn)
+{
+	double x, y;
+	if (t->fp && fp_read(t->fp, a, an, &x) && fp_read(t->fp, b, bn, &y))
+		return (x > y) - (x < y);
+	return value_compare_as(t->ord, a, an, b, bn);
+}
+
 static bool term_holds(const struct pred_term *t, const char *v, size_t vn)
 {
 	bool vnull = vn == 4 && memcmp(v, "null", 4) == 0;
@@ -1626,8 +1703,7 @@ static bool term_holds(const struct pred_term *t, const char *v, size_t vn)
 	char mid[TXLOG_MIDNIGHT];
 	if (t->ntz)
 		txlog_ntz_value(&v, &vn, mid);
-	return op_holds(value_compare_as(t->ord, v, vn, t->lit,
-					 strlen(t->lit)), t->op);
+	return op_holds(term_cmp(t, v, vn, t->lit, strlen(t->lit)), t->op);
 }
 
 bool pred_match(struct pred *p, const struct scan_record *r)
@@ -1840,9 +1916,14 @@ const char *txlog_row_off_partition(const struct dl_snapshot *s,
 			s->schema ? ds_field(s->schema, col, strlen(col)) : NULL;
 		if (!vnull && fd && fd->type->kind == DT_TIMESTAMP_NTZ)
 			txlog_ntz_value(&v, &vn, mid);
+		/* a float or double column's as the binary numbers they
+		 * are: 0.1000000000000000055 is in partition 0.1 */
+		struct pred_term as = {.ord = txlog_order(s->schema, col)};
+		if (fd && (fd->type->kind == DT_FLOAT ||
+			   fd->type->kind == DT_DOUBLE))
+			as.fp = fd->type->kind == DT_FLOAT ? 'f' : 'd';
 		if (vnull != pnull ||
-		    (!vnull && value_compare_as(txlog_order(s->schema, col), v,
-						vn, b.p, b.len) != 0))
+		    (!vnull && term_cmp(&as, v, vn, b.p, b.len) != 0))
 			off = col;
 	}
 	buf_free(&b);
@@ -1926,6 +2007,8 @@ const char *txlog_row_fill(const struct dl_snapshot *s,
 static int max_compare(const struct pred_term *t, const char *mx, size_t mxn,
 		       bool cut)
 {
+	if (t->fp)
+		return -term_cmp(t, t->lit, strlen(t->lit), mx, mxn);
 	return -txlog_bound_cmp(t->ord, t->lit, strlen(t->lit), mx, mxn, true,
 				cut);
 }
@@ -2094,7 +2177,7 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 		/* another writer's string max may be a cut prefix */
 		bool cut = fd && fd->type->kind == DT_STRING &&
 			   !txlog_file_sealed(f);
-		int cmin = value_compare_as(t->ord, mn, mnn, t->lit, ln);
+		int cmin = term_cmp(t, mn, mnn, t->lit, ln);
 		int cmax = max_compare(t, mx, mxn, cut);
 		bool range;
 		switch (t->op) {

@@ -326,6 +326,8 @@ struct pred_term {
 	bool is_null; /* = null (IS NULL) or != null (IS NOT NULL) */
 	bool ntz; /* a timestamp_ntz column: a date in it (typeWidening's
 		   * date to timestamp_ntz) is its midnight */
+	char fp; /* 'f' a float, 'd' a double column: numbers compare as
+		  * the binary value they are, 0.1 as 0.1000000000000000055 */
 };
 
 struct pred {
