@@ -214,6 +214,18 @@ static void names_close(struct names *it)
 	it->fd = -1;
 }
 
+/* Whether the listing d ran to its end; else err says why. */
+static bool listed_whole(struct names *d, const char *table, char *err,
+			 size_t errlen)
+{
+	names_close(d);
+	if (!d->err)
+		return true;
+	errbuf_set(err, errlen, "%s/_delta_log: listing: %s", table,
+		   strerror(d->err));
+	return false;
+}
+
 struct listing {
 	int64_t *commits;
 	size_t ncommits;
@@ -273,11 +285,8 @@ static int list_log(const char *table, int64_t limit, struct listing *l,
 			}
 		}
 	}
-	names_close(&d);
 	buf_free(&b);
-	if (d.err) {
-		errbuf_set(err, errlen, "%s/_delta_log: listing: %s", table,
-			   strerror(d.err));
+	if (!listed_whole(&d, table, err, errlen)) {
 		free(l->commits);
 		free(l->best_cp_name);
 		memset(l, 0, sizeof *l);
@@ -328,18 +337,6 @@ static bool open_log(struct names *d, const char *table, struct buf *b,
 		return false;
 	}
 	return true;
-}
-
-/* Whether the listing d ran to its end; else err says why. */
-static bool listed_whole(struct names *d, const char *table, char *err,
-			 size_t errlen)
-{
-	names_close(d);
-	if (!d->err)
-		return true;
-	errbuf_set(err, errlen, "%s/_delta_log: listing: %s", table,
-		   strerror(d->err));
-	return false;
 }
 
 int64_t dl_entry_version(const char *nm)
