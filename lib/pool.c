@@ -8,7 +8,8 @@
 
 #define HUGE (2u << 20)
 
-bool pool_init(struct pool *p, size_t bytes)
+/* The mapping of a pool of at least bytes, its base on a huge page. */
+static bool pool_map(struct pool *p, size_t bytes)
 {
 	memset(p, 0, sizeof *p);
 	size_t len = (bytes + HUGE - 1) & ~(size_t)(HUGE - 1);
@@ -25,6 +26,14 @@ bool pool_init(struct pool *p, size_t bytes)
 	p->len = len;
 	p->map = m;
 	p->map_len = map_len;
+	return true;
+}
+
+bool pool_init(struct pool *p, size_t bytes)
+{
+	if (!pool_map(p, bytes))
+		return false;
+	size_t len = p->len;
 #ifdef MADV_HUGEPAGE
 	/* not for a pool of one huge page: its first touch would clear
 	 * 2 MiB where the few hundred KiB used fault in for less (a
@@ -41,6 +50,16 @@ bool pool_init(struct pool *p, size_t bytes)
 	if (len <= HUGE)
 		(void)madvise(p->base, (bytes + 4095) & ~(size_t)4095,
 			      MADV_POPULATE_WRITE);
+#endif
+	return true;
+}
+
+bool pool_init_huge(struct pool *p, size_t bytes)
+{
+	if (!pool_map(p, bytes))
+		return false;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p->base, p->len, MADV_HUGEPAGE); /* a hint only */
 #endif
 	return true;
 }
