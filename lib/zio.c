@@ -24,6 +24,7 @@
  * kept and every later call fails the same way, so a tool that checks
  * only at close still reports the real cause (ENOSPC, EIO, EPIPE).
  */
+#define _GNU_SOURCE /* sync_file_range */
 #include "zio.h"
 
 #include <errno.h>
@@ -110,6 +111,8 @@ struct zout {
 	size_t len;
 	unsigned char *zbuf; /* compressed bytes not yet written */
 	size_t zcap, zlen;
+	bool writeback;           /* zout_start_writeback */
+	unsigned long long zoff;  /* compressed bytes written, framed mode */
 };
 
 static int zout_pool_write(struct zout *z, const unsigned char *d, size_t n,
@@ -819,6 +822,22 @@ struct zout *zout_open_pool(int fd, int level, struct zpool *pool)
 	return z;
 }
 
+/* The frame just written, len bytes at z->zoff, on its way to the
+ * disk: a hint, whose failure the fsync that follows will say. */
+static void zout_writeback(struct zout *z, size_t len)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	(void)sync_file_range(z->fd, (off_t)z->zoff, (off_t)len,
+			      SYNC_FILE_RANGE_WRITE);
+#endif
+	z->zoff += len;
+}
+
+void zout_start_writeback(struct zout *z)
+{
+	z->writeback = true;
+}
+
 /* Write the finished frames at the head of z's queue, in order; with
  * wait, until the queue is down to keep frames. */
 static int zout_reap(struct zout *z, size_t keep, char *err, size_t errlen)
@@ -845,6 +864,8 @@ static int zout_reap(struct zout *z, size_t keep, char *err, size_t errlen)
 			} else {
 				rc = zout_write_fd(z, j->out, j->outlen, err,
 						   errlen);
+				if (rc == 0 && z->writeback)
+					zout_writeback(z, j->outlen);
 			}
 		}
 		z->qhead = (z->qhead + 1) % z->qcap;

@@ -89,6 +89,11 @@ double zpool_cpu_seconds(const struct zpool *p);
 /* Raw bytes written to the pool's zouts and not yet in a frame. */
 size_t zpool_buffered(const struct zpool *p);
 struct zout *zout_open_pool(int fd, int level, struct zpool *pool);
+/* For a file that will be fsynced: every frame's writeback is started
+ * once it is written (sync_file_range), so that the disk works while
+ * the rest is compressed and the fsync waits for the last frames only
+ * (a 34 MB table file's fsync took 40 ms at the end of its append). */
+void zout_start_writeback(struct zout *z);
 /* End the current frame here (no wait): bounds what zpool_buffered
  * holds, e.g. over many open files. */
 int zout_cut(struct zout *z, char *err, size_t errlen);

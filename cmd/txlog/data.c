@@ -302,6 +302,7 @@ struct dfile *dfile_open(const char *table, const struct ds_type *schema,
 		cli_die(EXIT_TROUBLE, "%s", err);
 	buf_free(&full);
 	f->z = zout_open_pool(f->cf.fd, level, txlog_pool());
+	zout_start_writeback(f->z); /* it is committed with an fsync */
 	return f;
 }
 
