@@ -335,7 +335,11 @@ static bool only_member(const struct scan_record *rec, const char *name,
 	if (rec->nmembers == 0)
 		return false;
 	for (size_t i = 0; i < rec->nmembers; i++)
-		if (!scan_string_equals(rec->p + rec->members[i].key,
+		/* a name's literal is at least its text and the quotes (an
+		 * escape only lengthens it): most records end here, at
+		 * their first member, without decoding a byte */
+		if (rec->members[i].key_len < len + 2 ||
+		    !scan_string_equals(rec->p + rec->members[i].key,
 					rec->members[i].key_len, name, len))
 			return false;
 	return true;
