@@ -56,8 +56,10 @@
 /* 2: each source also has flags and, when rotated, the name it was
  * followed from; 3: the counters end with the batch a read delivered
  * whole; 4: the snapshot ends with the folder relative names are
- * relative to (check_cwd).  Versions 1 to 3 still load. */
-#define STATE_VERSION 4
+ * relative to (check_cwd); 5: each source ends with the XXH3-64 of its
+ * pending range, the bytes handed out, so a replay is those bytes or
+ * refused.  Versions 1 to 4 still load. */
+#define STATE_VERSION 5
 #define FP_MAX 1024 /* bytes of a source's start that identify it */
 
 static struct {
@@ -79,6 +81,8 @@ struct source {
 	uint64_t fp;
 	uint64_t committed;
 	uint64_t start, end; /* the pending range; start == end: none */
+	uint64_t rhash;      /* XXH3-64 of the pending range's bytes */
+	bool rhash_unknown;  /* pending since a state that kept none */
 	uint64_t size;       /* size when last seen */
 	uint64_t ctime;      /* its change time then, in ns (0: unknown;
 			      * older states held the mtime here, which
@@ -91,6 +95,8 @@ struct source {
 };
 
 #define SRC_ROTATED 1u /* flag in the state: origin follows the path */
+#define SRC_NOHASH 2u  /* the pending range's hash is unknown (read by a
+			* version before 5) */
 
 /* The change time, not the mtime: every write moves it, and no one can
  * set it back (cp -p and touch -r set an mtime, so a rewrite of the same
@@ -315,9 +321,13 @@ static void get_source(const unsigned char **p, const unsigned char *end,
 	    /* version 2 added the rotation fields */
 	    (version >= 2 && (state_get_u32(p, end, &flags) ||
 			      state_get_u32(p, end, &olen) ||
-			      state_get_u64(p, end, &s->ctime))))
+			      state_get_u64(p, end, &s->ctime))) ||
+	    /* version 5 added the pending range's hash */
+	    (version >= 5 && state_get_u64(p, end, &s->rhash)))
 		truncated_state();
-	if (plen > 65536 || s->fp_len > FP_MAX || flags & ~SRC_ROTATED ||
+	uint32_t known = version >= 5 ? SRC_ROTATED | SRC_NOHASH : SRC_ROTATED;
+	s->rhash_unknown = version < 5 || (flags & SRC_NOHASH);
+	if (plen > 65536 || s->fp_len > FP_MAX || flags & ~known ||
 	    olen > 65536 || !(flags & SRC_ROTATED) != !olen)
 		cli_die(EXIT_TROUBLE, "%s: damaged state", opt.state);
 	if (state_get_raw(p, end, plen, &s->path) ||
@@ -344,9 +354,13 @@ static void put_source(struct buf *b, const struct source *s)
 	state_put_u64(b, s->size);
 	state_put_u32(b, s->fp_len);
 	state_put_u32(b, (uint32_t)plen);
-	state_put_u32(b, s->origin ? SRC_ROTATED : 0);
+	state_put_u32(b, (s->origin ? SRC_ROTATED : 0) |
+			       (s->rhash_unknown && s->end > s->start
+					? SRC_NOHASH
+					: 0));
 	state_put_u32(b, (uint32_t)olen);
 	state_put_u64(b, s->ctime);
+	state_put_u64(b, s->rhash);
 	buf_add(b, s->path, plen);
 	if (olen)
 		buf_add(b, s->origin, olen);
@@ -1857,6 +1871,9 @@ static uint64_t plan_batch(void)
 		 * rotated one) must not come out before it. */
 		size_t rest = (size_t)(s->size - s->committed) - take;
 		bool full = !whole && memchr(m.p + take, '\n', rest) != NULL;
+		/* the bytes handed out, which a replay must give again */
+		s->rhash = XXH3_64bits(m.p, take);
+		s->rhash_unknown = false;
 		unmap_range(&m);
 		close(fd);
 		s->end = s->committed + take;
@@ -1896,6 +1913,53 @@ check:;
 			PRIu64 " was read; it cannot be replayed ('checkpoint "
 			"reset' to drop it)", s->path, st.pending_batch);
 	return fd;
+}
+
+/* The pending batch was planned by this call (its bytes just hashed),
+ * or the replay of one an earlier call handed out, verified once. */
+static bool bat_fresh, bat_verified;
+
+/*
+ * A replay is the bytes first handed out, or refused: a file rewritten
+ * in place keeps its inode, its size and, past its first bytes, its
+ * fingerprint, and its line ends may stay where they were.  So each
+ * range is hashed again and compared with the hash taken when it was
+ * planned, every source before any byte goes out.
+ */
+static void verify_pending(void)
+{
+	if (bat_fresh || bat_verified)
+		return;
+	bool unknown = false;
+	for (size_t j = 0; j < nbat; j++) {
+		struct source *s = &st.src[bat[j]];
+		int fd = open_pending(s);
+		if (s->rhash_unknown) {
+			unknown = true;
+			close(fd);
+			continue;
+		}
+		struct map m;
+		if (map_range(fd, s->start, s->end, &m) != 0)
+			cli_die(EXIT_TROUBLE, "%s: read: %s", s->path,
+				strerror(errno));
+		uint64_t h = XXH3_64bits(m.p, (size_t)(s->end - s->start));
+		unmap_range(&m);
+		close(fd);
+		if (h != s->rhash)
+			cli_die(EXIT_TROUBLE, "%s: rewritten since batch %"
+				PRIu64 " was read (bytes %" PRIu64 " to %"
+				PRIu64 " are not the ones handed out); it "
+				"cannot be replayed ('checkpoint reset' to "
+				"drop it)", s->path, st.pending_batch,
+				s->start, s->end);
+	}
+	if (unknown)
+		cli_warn("%s: batch %" PRIu64 " was read by a checkpoint that "
+			 "kept no hash of its bytes: its replay is checked by "
+			 "its sources' first bytes and line ends only",
+			 opt.state, st.pending_batch);
+	bat_verified = true;
 }
 
 /* The kernel copies file to pipe or file without a trip through user
@@ -1944,6 +2008,7 @@ static int send_range(const char *path, int fd, int out, uint64_t start,
 static int emit_batch(struct feed *f)
 {
 	uint64_t recs = 0, bytes = 0;
+	verify_pending();
 	for (size_t j = 0; j < nbat; j++) {
 		struct source *s = &st.src[bat[j]];
 		int fd = open_pending(s);
@@ -2023,6 +2088,7 @@ static bool named_by(const struct source *s, char **args, int nargs)
 
 static bool prepare(char **args, int nargs)
 {
+	bat_fresh = bat_verified = false;
 	if (st.pending_batch) {
 		/* The pending batch goes out again as it was, whatever this
 		 * call names: say so of a source it does not name, whose
@@ -2066,6 +2132,7 @@ static bool prepare(char **args, int nargs)
 	/* Never reuse a number, not even one a reset dropped. */
 	st.pending_batch = ++st.issued;
 	state_save();
+	bat_fresh = true;
 	return true;
 }
 
@@ -2220,8 +2287,7 @@ static void do_read(char **args, int nargs)
 			 * But first, that it can be given again: a read
 			 * refused (a file rewritten since) emits nothing,
 			 * and the batch stays delivered, for commit. */
-			for (size_t j = 0; j < nbat; j++)
-				close(open_pending(&st.src[bat[j]]));
+			verify_pending();
 			st.delivered = 0;
 			state_save();
 		}

@@ -279,6 +279,28 @@ J
 	assert_output "checkpoint: in.ndjson: truncated or rewritten since batch 1 was read; it cannot be replayed ('checkpoint reset' to drop it)"
 }
 
+@test "a pending batch whose file was rewritten in place, same size and line ends, is refused, not replayed with other bytes" {
+	# past the first 1024 bytes, one digit changes: size, inode and
+	# every line end stay
+	for i in $(seq 10 59); do printf '{"n":%d,"pad":"xxxxxxxxxx"}\n' $i; done > f
+	run sh -c 'checkpoint read -s s f | tail -n 1'
+	assert_output '{"n":59,"pad":"xxxxxxxxxx"}'
+	sed 's/"n":59/"n":99/' f > f.new
+	cat f.new > f
+	run checkpoint read -s s f
+	assert_failure 2
+	assert_output "checkpoint: f: rewritten since batch 1 was read (bytes 0 to 1400 are not the ones handed out); it cannot be replayed ('checkpoint reset' to drop it)"
+	run checkpoint run -s s f -- cat
+	assert_failure 2
+	assert_output "checkpoint: f: rewritten since batch 1 was read (bytes 0 to 1400 are not the ones handed out); it cannot be replayed ('checkpoint reset' to drop it)"
+	# the bytes back as they were: the replay goes out
+	sed 's/"n":99/"n":59/' f > f.new
+	cat f.new > f
+	run sh -c 'checkpoint run -s s f -- wc -l'
+	assert_success
+	assert_output 50
+}
+
 @test "status prints offset, size and lag per source" {
 	three > in.ndjson
 	checkpoint read -s s -n 1 in.ndjson > /dev/null
