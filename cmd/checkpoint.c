@@ -2154,7 +2154,8 @@ static void commit_pending(void)
 /* Run CMD on the pending batch (lib/feed.h); its wait(2) status (0:
  * exited 0), or -1 when it exited 0 without reading the whole batch and
  * --allow-unread was not given, or -2 when what it wrote to our standard
- * output, a pipe, was left in it by its reader. */
+ * output, a pipe, was left in it by its reader, or -3 when that reader
+ * has gone (feed_cmd_out_taken). */
 static int run_cmd(char **cmd)
 {
 	char num[32], err[512];
@@ -2171,9 +2172,8 @@ static int run_cmd(char **cmd)
 		return -1;
 	/* the command's output, when it writes to our standard output and
 	 * that is a pipe: a reader that left some in it never got it */
-	if (rc == 0 && feed_out_taken(STDOUT_FILENO, &unread))
-		return -2;
-	return rc;
+	int out = rc == 0 ? feed_cmd_out_taken(STDOUT_FILENO, &unread) : 0;
+	return out ? -1 - out : rc;
 }
 
 /* ---- verbs ---- */
@@ -2187,7 +2187,13 @@ static int do_run(char **args, int nargs, char **cmd)
 			break;
 		int rc = run_cmd(cmd);
 		if (rc != 0) {
-			if (rc == -2)
+			if (rc == -3)
+				cli_warn("batch %" PRIu64 ": %s exited 0, but "
+					 "the reader of standard output has "
+					 "gone: what %s wrote there may not "
+					 "have reached it; left pending",
+					 st.pending_batch, cmd[0], cmd[0]);
+			else if (rc == -2)
 				cli_warn("batch %" PRIu64 ": %s exited 0, but "
 					 "the reader of standard output left "
 					 "some of its output unread in the "

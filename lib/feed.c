@@ -359,3 +359,16 @@ int feed_out_taken(int fd, uint64_t *unread)
 			ms *= 2;
 	}
 }
+
+int feed_cmd_out_taken(int fd, uint64_t *unread)
+{
+	if (feed_out_taken(fd, unread))
+		return 1;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode))
+		return 0;
+	/* no events asked: a write end reports POLLERR alone, once the
+	 * last reader has closed */
+	struct pollfd pf = {.fd = fd, .events = 0};
+	return poll(&pf, 1, 0) > 0 && (pf.revents & POLLERR) ? 2 : 0;
+}

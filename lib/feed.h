@@ -82,6 +82,18 @@ bool feed_status_exited(int wstatus, int code);
 int feed_out_taken(int fd, uint64_t *unread);
 
 /*
+ * The same for a fed command's output, which goes to fd (our standard
+ * output) itself: 0 its reader took every byte and is still there; 1
+ * it left *unread bytes in the pipe; 2 it has gone, pipe empty.  A
+ * reader gone leaves what the command wrote afterwards nowhere, and the
+ * command may not say: `sh -c 'cat; true'` exits 0 with its cat killed
+ * by SIGPIPE.  So a tool commits a fed batch only on 0; the reader that
+ * took all and then went (`| head -n 2` of two lines) is refused too,
+ * which only asks for the run again.
+ */
+int feed_cmd_out_taken(int fd, uint64_t *unread);
+
+/*
  * The watchdog alone, for a tool that runs its commands itself (dlq
  * retry): it leads a new process group, which the caller's child joins
  * (setpgid(0, dog) in the child, setpgid(pid, dog) in the parent), and

@@ -490,6 +490,18 @@ J
 	assert_output '[24,null]'
 }
 
+@test "run commits no batch whose command exits 0 after its output found the reader gone (sh -c 'cat; true' | ...)" {
+	three > in.ndjson
+	# the reader closes its end, then the command's cat meets SIGPIPE,
+	# and its shell exits 0 all the same
+	run bash -c "checkpoint run -s s in.ndjson -- sh -c 'while [ ! -e gone ]; do sleep 0.01; done; cat; true' 2> err | sh -c 'exec 0<&-; touch gone'; echo \${PIPESTATUS[0]}"
+	assert_output 2
+	run cat err
+	assert_output 'checkpoint: batch 1: sh exited 0, but the reader of standard output has gone: what sh wrote there may not have reached it; left pending'
+	run sh -c 'checkpoint status -s s | jq -c "[.offset,.pending]"'
+	assert_output '[0,{"batch":1,"end":24,"delivered":false}]'
+}
+
 @test "commit refuses a batch whose read was cut short; a whole read then commits it" {
 	mkdir d
 	printf '{"id":%d}\n' $(seq 1 20000) > d/a.ndjson

@@ -340,6 +340,18 @@ J
 	[ "$(wc -l < out)" = 3 ]
 }
 
+@test "a replay whose command exits 0 after its output found the reader gone (sh -c 'cat; true' | ...) removes nothing" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	cp bad.ndjson before
+	run bash -c "dlq replay bad.ndjson -- sh -c 'while [ ! -e gone ]; do sleep 0.01; done; cat; true' 2> err | sh -c 'exec 0<&-; touch gone'; echo \${PIPESTATUS[0]}"
+	assert_output 2
+	run cat err
+	assert_output 'dlq: sh exited 0, but the reader of standard output has gone: what sh wrote there may not have reached it; nothing removed from bad.ndjson'
+	cmp before bad.ndjson
+	[ ! -e bad.ndjson.replay ]
+}
+
 @test "a failed replay leaves every entry in place" {
 	orders > in.ndjson
 	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null

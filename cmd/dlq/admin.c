@@ -419,7 +419,8 @@ static void collect(struct pending *p, const char *path)
 /* Feed the originals to cmd: its wait(2) status (0: exited 0), or -1
  * when it exited 0 without reading all of them (--allow-unread: that is
  * fine), or -2 when its output to our standard output, a pipe, was left
- * in it by its reader. */
+ * in it by its reader, or -3 when that reader has gone
+ * (feed_cmd_out_taken). */
 static int run_replay(char **cmd, const struct pending *p, bool allow_unread,
 		      uint64_t *unread)
 {
@@ -438,9 +439,8 @@ static int run_replay(char **cmd, const struct pending *p, bool allow_unread,
 	/* its output, when it writes to our standard output and that is
 	 * a pipe: a reader that left some in it never got it */
 	uint64_t left;
-	if (rc == 0 && feed_out_taken(STDOUT_FILENO, &left))
-		return -2;
-	return rc;
+	int out = rc == 0 ? feed_cmd_out_taken(STDOUT_FILENO, &left) : 0;
+	return out ? -1 - out : rc;
 }
 
 /* ---- a replay that did not finish ---- */
@@ -743,7 +743,12 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 	int rc = run_replay(cmd, &p, allow_unread, &unread);
 	if (rc != 0) {
 		settle_ledger(path, true);
-		if (rc == -2)
+		if (rc == -3)
+			cli_warn("%s exited 0, but the reader of standard "
+				 "output has gone: what %s wrote there may not "
+				 "have reached it; nothing removed from %s",
+				 cmd[0], cmd[0], path);
+		else if (rc == -2)
 			cli_warn("%s exited 0, but the reader of standard "
 				 "output left some of its output unread in the "
 				 "pipe; nothing removed from %s", cmd[0], path);
