@@ -470,14 +470,17 @@ bool cli_shard_take(const struct cli_shard *s, struct fp128 fp,
 
 /*
  * Dead letters wait here while stdout holds records from before them
- * (cli_letter): they are written right after those records reach the
- * kernel, so a reader that has gone ends the run before a letter for a
- * record it never got, and a run that letters often does not pay a
- * write of stdout per letter.  Bounded: past HELD_MAX bytes, stdout is
- * drained early.
+ * (cli_letter): each is written right after those records reach the
+ * kernel and before the records after it, so a reader that has gone
+ * ends the run before a letter for a record it never got, and a letter
+ * that cannot be written ends it before a record after it goes out.  A
+ * run that letters often pays a write of stdout per letter at a drain,
+ * not per record.  Bounded: past HELD_MAX bytes, stdout is drained
+ * early.
  */
 struct held {
 	struct dlq *dlq;
+	size_t at; /* out_len when held: its place among stdout's bytes */
 	size_t rec, rec_len, type, msg, file; /* offsets into held_bytes */
 	bool is_json, replayable;
 	uint64_t retry_count, line;
@@ -522,36 +525,56 @@ static _Noreturn void letter_lost(const struct dlq_letter *l, size_t after,
 		l->file, l->line, more, err);
 }
 
+/* A held letter as dlq_put takes it. */
+static struct dlq_letter held_letter(const struct held *h)
+{
+	const char *b = held_bytes.p;
+	return (struct dlq_letter){
+		.record = b + h->rec, .len = h->rec_len,
+		.is_json = h->is_json, .error_type = b + h->type,
+		.error_message = b + h->msg, .retry_count = h->retry_count,
+		.replayable = h->replayable, .file = b + h->file,
+		.line = h->line,
+	};
+}
+
 static void letters_out(void)
 {
 	char err[512];
 	size_t n = nheld;
 	nheld = 0; /* first: dying below drains again */
 	for (size_t k = 0; k < n; k++) {
-		const struct held *h = &held[k];
-		const char *b = held_bytes.p;
-		struct dlq_letter l = {
-			.record = b + h->rec, .len = h->rec_len,
-			.is_json = h->is_json, .error_type = b + h->type,
-			.error_message = b + h->msg,
-			.retry_count = h->retry_count,
-			.replayable = h->replayable, .file = b + h->file,
-			.line = h->line,
-		};
-		if (dlq_put(h->dlq, &l, err, sizeof err) != 0)
+		struct dlq_letter l = held_letter(&held[k]);
+		if (dlq_put(held[k].dlq, &l, err, sizeof err) != 0)
 			letter_lost(&l, n - k - 1, err);
 	}
 	buf_reset(&held_bytes);
 }
 
+/* stdout's buffer and the letters held among it, each in its place. */
 static void out_drain(void)
 {
-	size_t n = out_len;
+	char err[512];
+	size_t n = out_len, done = 0;
 	out_len = 0; /* first: out_fail() prints, which drains again */
-	if (n && write_all(STDOUT_FILENO, out_buf, n) != 0)
+	size_t m = hold_all ? 0 : nheld;
+	if (m)
+		nheld = 0; /* first: dying below drains again */
+	for (size_t k = 0; k < m; k++) {
+		const struct held *h = &held[k];
+		size_t at = h->at < n ? h->at : n;
+		if (at > done &&
+		    write_all(STDOUT_FILENO, out_buf + done, at - done) != 0)
+			out_fail();
+		done = at > done ? at : done;
+		struct dlq_letter l = held_letter(h);
+		if (dlq_put(h->dlq, &l, err, sizeof err) != 0)
+			letter_lost(&l, m - k - 1, err);
+	}
+	if (m)
+		buf_reset(&held_bytes);
+	if (n > done && write_all(STDOUT_FILENO, out_buf + done, n - done) != 0)
 		out_fail();
-	if (nheld && !hold_all)
-		letters_out();
 }
 
 void cli_letters_hold(void)
@@ -868,7 +891,7 @@ void cli_letter(struct dlq *dlq, const struct dlq_letter *l)
 	held = xgrow(held, &cap_held, nheld, sizeof *held, 64);
 	struct held *h = &held[nheld++];
 	*h = (struct held){
-		.dlq = dlq, .rec_len = l->len, .is_json = l->is_json,
+		.dlq = dlq, .at = out_len, .rec_len = l->len, .is_json = l->is_json,
 		.replayable = l->replayable, .retry_count = l->retry_count,
 		.line = l->line,
 	};

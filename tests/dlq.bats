@@ -47,6 +47,18 @@ dlq: in.ndjson:2: check failed: .amount > 0: .amount is -1
 J
 }
 
+@test "check stops at a letter it cannot write: no record after it goes out, exit 2" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	printf '{"a":1}\n{"a":-1}\n{"a":-2}\n{"a":2}\n' > in.ndjson
+	for j in 1 2; do
+		run sh -c "dlq check -j $j -e '.a > 0' --dlq /dev/full in.ndjson 2> err"
+		assert_failure 2
+		assert_output '{"a":1}'
+		run cat err
+		assert_output 'dlq: in.ndjson:2: dead letter not written (nor the 1 held after it): /dev/full: write: No space left on device'
+	done
+}
+
 @test "check -e refuses a program whose value an assignment makes: '.a = 1' passed every record" {
 	printf '{"a":1}\n{"a":2}\n' > in
 	refused "dlq: -e: '.a = 1': '=' sets a member, and the record it gives is always true; did you mean '.a == 1'? (in parentheses the assignment is taken as written)" \
