@@ -47,20 +47,12 @@ struct dlq {
 	bool regular; /* a regular file at path itself: torn ends are cut */
 };
 
-static bool fp_same(struct fp128 a, struct fp128 b)
-{
-	return a.hi == b.hi && a.lo == b.lo;
-}
-
 /* By fingerprint, then place in the ledger. */
 static int lc_cmp(const void *a, const void *b)
 {
 	const struct ledger_count *x = a, *y = b;
-	if (x->fp.hi != y->fp.hi)
-		return x->fp.hi < y->fp.hi ? -1 : 1;
-	if (x->fp.lo != y->fp.lo)
-		return x->fp.lo < y->fp.lo ? -1 : 1;
-	return x->at < y->at ? -1 : x->at > y->at;
+	int c = value_fp_cmp(x->fp, y->fp);
+	return c ? c : (x->at > y->at) - (x->at < y->at);
 }
 
 /* The retry_count of a new letter of fp, a record the replay handed
@@ -70,12 +62,12 @@ static int lc_cmp(const void *a, const void *b)
 static uint64_t ledger_next(struct dlq *d, struct fp128 fp, uint64_t *pay)
 {
 	size_t k = (size_t)*pay - 1;
-	if (k < d->nlc && fp_same(d->lc[k].fp, fp)) {
+	if (k < d->nlc && value_fp_cmp(d->lc[k].fp, fp) == 0) {
 		*pay = k + 2;
 		return d->lc[k].next;
 	}
 	uint64_t most = 0;
-	while (k > 0 && fp_same(d->lc[k - 1].fp, fp))
+	while (k > 0 && value_fp_cmp(d->lc[k - 1].fp, fp) == 0)
 		if (d->lc[--k].next > most)
 			most = d->lc[k].next;
 	return most;

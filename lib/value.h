@@ -54,6 +54,15 @@ struct fp128 {
 	uint64_t hi;
 };
 
+/* The one order of fingerprints, hi then lo: every sort and search of
+ * them uses it, so two lists of them sorted apart agree. */
+static inline int value_fp_cmp(struct fp128 a, struct fp128 b)
+{
+	if (a.hi != b.hi)
+		return a.hi < b.hi ? -1 : 1;
+	return (a.lo > b.lo) - (a.lo < b.lo);
+}
+
 /* Append the canonical form of the valid JSON value at p[0..n). */
 void value_canon(struct buf *out, const char *p, size_t n);
 

@@ -465,21 +465,17 @@ static int settle_has(const struct settle *st, uint64_t line_hash)
 static int fp_cmp(const void *a, const void *b)
 {
 	const struct dlq_ledger_entry *x = a, *y = b;
-	if (x->fp.hi != y->fp.hi)
-		return x->fp.hi < y->fp.hi ? -1 : 1;
-	if (x->fp.lo != y->fp.lo)
-		return x->fp.lo < y->fp.lo ? -1 : 1;
-	return x->retry_count < y->retry_count ? -1
-						: x->retry_count > y->retry_count;
+	int c = value_fp_cmp(x->fp, y->fp);
+	return c ? c
+		 : (x->retry_count > y->retry_count) -
+			   (x->retry_count < y->retry_count);
 }
 
 /* By record fingerprint alone. */
 static int fp_only_cmp(const void *a, const void *b)
 {
 	const struct dlq_ledger_entry *x = a, *y = b;
-	if (x->fp.hi != y->fp.hi)
-		return x->fp.hi < y->fp.hi ? -1 : 1;
-	return x->fp.lo < y->fp.lo ? -1 : x->fp.lo > y->fp.lo;
+	return value_fp_cmp(x->fp, y->fp);
 }
 
 /* Drop an entry the unfinished replay's command dead-lettered again: after

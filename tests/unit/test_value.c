@@ -554,6 +554,18 @@ TEST(canonical_equal_iff_compare_equal)
 	for (size_t i = 0; i < npool; i++)
 		free(pool[i]);
 }
+TEST(fingerprint_order)
+{
+	/* hi first, then lo, each unsigned: one order for every sort */
+	struct fp128 a = {5, 1}, b = {1, 2}, c = {UINT64_MAX, 2},
+		     d = {0, UINT64_MAX};
+	CHECK(value_fp_cmp(a, b) < 0);
+	CHECK(value_fp_cmp(b, a) > 0);
+	CHECK(value_fp_cmp(b, c) < 0);
+	CHECK(value_fp_cmp(c, d) < 0);
+	CHECK(value_fp_cmp(c, c) == 0);
+	CHECK(value_fp_cmp((struct fp128){0, 0}, a) < 0);
+}
 
 int main(void)
 {
@@ -565,6 +577,7 @@ int main(void)
 	RUN(objects_unordered);
 	RUN(jq_order);
 	RUN(fingerprint_hex);
+	RUN(fingerprint_order);
 	RUN(times_are_instants);
 	RUN(canonical_equal_iff_compare_equal);
 	buf_free(&sa);
