@@ -293,6 +293,36 @@ J
 	[ ! -e bad.ndjson.replay ]
 	run dlq replay bad.ndjson --commit
 	assert_success
+	assert_output "dlq: bad.ndjson: no replay pending (the last one to standard output was committed, or a later replay abandoned it and handed its entries out again); nothing committed"
+}
+
+@test "--commit takes the replay last written to standard output, and says when a later replay abandoned it" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	dlq replay bad.ndjson > out1
+	# a replay to a command abandons it, and says so; failing, it
+	# leaves nothing pending
+	run dlq replay bad.ndjson -- false
+	assert_failure 2
+	assert_output - <<'E'
+dlq: bad.ndjson: the replay to standard output before this one was delivered but not committed (--commit): abandoned, its entries handed out again; 0 entries its reader dead-lettered again removed, the originals kept
+dlq: false exited with status 1; nothing removed from bad.ndjson
+E
+	run dlq replay bad.ndjson --commit
+	assert_success
+	assert_output "dlq: bad.ndjson: no replay pending (the last one to standard output was committed, or a later replay abandoned it and handed its entries out again); nothing committed"
+	[ "$(wc -l < bad.ndjson)" = 3 ]
+	# a replay to a command killed before its commit is no replay to
+	# standard output: --commit names it
+	run timeout -s KILL 0.3 dlq replay bad.ndjson -- sleep 10
+	for _ in $(seq 50); do
+		run dlq replay bad.ndjson --commit
+		[ "$status" != 75 ] && break
+		sleep 0.1
+	done
+	assert_failure 2
+	assert_output "dlq: bad.ndjson: the last replay was to a command and did not finish (killed); nothing committed: replay again"
+	[ "$(wc -l < bad.ndjson)" = 3 ]
 }
 
 @test "--commit takes no replay whose output did not all reach standard output" {
@@ -656,7 +686,7 @@ J
 	run dlq replay q
 	assert_success
 	assert_output - <<-'E'
-	dlq: q: an unfinished replay rolled back: 2 entries it dead-lettered again removed, the originals kept
+	dlq: q: the replay to standard output before this one was delivered but not committed (--commit): abandoned, its entries handed out again; 2 entries its reader dead-lettered again removed, the originals kept
 	{"id":1}
 	{"id":2}
 	{"id":3}

@@ -533,9 +533,9 @@ static void settle_ledger(const char *path, bool quiet)
 {
 	char err[512];
 	struct settle st = {0};
-	bool orphan;
-	int r = dlq_ledger_read(path, &st.e, &st.n, &st.base, NULL, &st.keys,
-				&orphan, &st.run, err, sizeof err);
+	bool orphan, delivered;
+	int r = dlq_ledger_read(path, &st.e, &st.n, &st.base, &delivered,
+				&st.keys, &orphan, &st.run, err, sizeof err);
 	if (r < 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
 	if (r == 0)
@@ -564,7 +564,17 @@ static void settle_ledger(const char *path, bool quiet)
 		st.used = xcalloc(st.n + 1, sizeof *st.used);
 		if (rewrite(path, unreplay_line, &st, err, sizeof err) != 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
-		if (!quiet)
+		/* one delivered to standard output was waiting for its
+		 * --commit, which now finds this replay, or none */
+		if (!quiet && delivered && !st.run.fed)
+			cli_warn("%s: the replay to standard output before "
+				 "this one was delivered but not committed "
+				 "(--commit): abandoned, its entries handed out "
+				 "again; %" PRIu64 " entr%s its reader "
+				 "dead-lettered again removed, the originals "
+				 "kept", path, st.dropped,
+				 st.dropped == 1 ? "y" : "ies");
+		else if (!quiet)
 			cli_warn("%s: an unfinished replay rolled back: %" PRIu64
 				 " entr%s it dead-lettered again removed, "
 				 "the originals kept", path, st.dropped,
@@ -678,10 +688,19 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 	free(ledger);
 	if (commit) {
 		bool delivered;
+		struct dlq_ledger_run run;
 		int r = dlq_ledger_read(path, &p.e, &p.n, NULL, &delivered,
-					NULL, NULL, NULL, err, sizeof err);
+					NULL, NULL, &run, err, sizeof err);
 		if (r < 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
+		/* a replay to a command commits itself or rolls back; its
+		 * ledger left means it was killed, its command's work
+		 * unknown: not the replay to standard output --commit is
+		 * for */
+		if (r > 0 && run.fed)
+			cli_die(EXIT_TROUBLE, "%s: the last replay was to a "
+				"command and did not finish (killed); nothing "
+				"committed: replay again", path);
 		/* only what reached the reader: a replay whose output
 		 * failed or was cut (SIGPIPE, a kill) is not committed */
 		if (r > 0 && !delivered)
@@ -691,7 +710,12 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 				"again", path);
 		if (r > 0)
 			commit_replay(path, &p);
-		return EXIT_OK; /* no replay pending: nothing to do */
+		else /* the one meant may have been abandoned: say it */
+			cli_warn("%s: no replay pending (the last one to standard "
+				 "output was committed, or a later replay "
+				 "abandoned it and handed its entries out "
+				 "again); nothing committed", path);
+		return EXIT_OK;
 	}
 	int64_t cut = dlq_cut_torn(path, err, sizeof err);
 	if (cut < 0)
