@@ -2219,6 +2219,10 @@ static int do_run(char **args, int nargs, char **cmd)
 					 : EXIT_TROUBLE;
 			break;
 		}
+		/* CMD's output, when our standard output is a file it
+		 * wrote, is on disk before the state says it was done,
+		 * as a read's is */
+		cli_out_commit();
 		commit_pending();
 		batches++;
 		if (!opt.until_empty)

@@ -76,6 +76,31 @@ E
 J
 }
 
+@test "checkpoint run and dlq replay -- CMD > out: what CMD wrote to out is durable before the commit" {
+	# before: the batch was committed (the entries removed) with CMD's
+	# output to the file stdout is still in the page cache
+	durable_first() {
+		awk -F'\t' '$1 == "stdout" { o = $2 }
+			$1 == "fsync" && $2 == o && !f { f = NR }
+			$1 == "write" || $1 == "rename" { last = NR }
+			END { print (f && f < last) ? "durable first" : "not durable first" }' "$1"
+	}
+	mkdir r
+	printf '{"a":1}\n{"a":2}\n' > r/f
+	(cd r && IDEM_PC_DIR=$PWD IDEM_PC_LOG=$BATS_TEST_TMPDIR/log LD_PRELOAD=$REC \
+		checkpoint run -s s f -- cat > out)
+	cmp r/f r/out
+	run durable_first log
+	assert_output 'durable first'
+	printf '{"a":-1}\n' | dlq check -e '.a > 0' --dlq r/q
+	(cd r && IDEM_PC_DIR=$PWD IDEM_PC_LOG=$BATS_TEST_TMPDIR/log2 LD_PRELOAD=$REC \
+		dlq replay q -- cat > out)
+	assert_equal "$(cat r/out)" '{"a":-1}'
+	[ ! -s r/q ]
+	run durable_first log2
+	assert_output 'durable first'
+}
+
 @test "txlog init: a new table's folder and the folders above it are durable" {
 	# before: data/ and data/t/ were never named durably (lost 1)
 	PC_BOUND=$(quick 8 4) PC_MAX=$(quick 400 3) explore txlog-init

@@ -786,6 +786,9 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 		return feed_status_exited(rc, EXIT_TEMPFAIL) ? EXIT_TEMPFAIL
 							      : EXIT_TROUBLE;
 	}
+	/* the command's output, when our standard output is a file it
+	 * wrote, is on disk before its entries leave FILE */
+	cli_out_commit();
 	commit_replay(path, &p);
 	return EXIT_OK;
 }
