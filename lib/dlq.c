@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "commit.h"
+#include "decimal.h"
 #include "dlq_ledger.h"
 #include "errbuf.h"
 #include "fpset.h"
@@ -430,6 +431,29 @@ static void paths_parse(void)
 	path_parse(".replay_id", &p_run);
 }
 
+/* A JSON number that is a whole number 0 to INT64_MAX, by its value:
+ * -0, 1.0, 1e0 and 10E-1 are counts; -1, 1.5 and 1e400 are not. */
+static int whole_count(const char *v, size_t vl, uint64_t *out)
+{
+	struct dec d;
+	if (vl == 0 || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) ||
+	    dec_parse(v, vl, &d) != 0)
+		return -1;
+	d = dec_normalize(d);
+	if (d.coef < 0 || d.exp < 0)
+		return -1;
+	__int128 n = d.coef;
+	for (int32_t k = 0; k < d.exp && n; k++) {
+		if (n > INT64_MAX / 10)
+			return -1;
+		n *= 10;
+	}
+	if (n > INT64_MAX)
+		return -1;
+	*out = (uint64_t)n;
+	return 0;
+}
+
 int dlq_envelope_parse(struct scan_record *rec, const char *line, size_t len,
 		       struct dlq_envelope *e)
 {
@@ -460,23 +484,16 @@ int dlq_envelope_parse(struct scan_record *rec, const char *line, size_t len,
 	e->raw = scan_string_equals(v, vl, "invalid_json", 12) ||
 		 scan_string_equals(v, vl, "line_too_long", 13) ||
 		 scan_string_equals(v, vl, "torn_line", 9);
-	/* A whole number of digits, nothing else: a hand-edited -1, 1.5 or
-	 * "2" read loosely would give a count the ledger cannot match back
-	 * (and UINT64_MAX is its "used" mark); one missing, read as 0,
-	 * would be a guess at how often the record failed. */
+	/* A whole number, by its value (1.0 and 1e0 are 1, as a writer
+	 * that holds numbers as doubles spells them), nothing else: a
+	 * hand-edited -1, 1.5 or "2" read loosely would give a count the
+	 * ledger cannot match back (and UINT64_MAX is its "used" mark);
+	 * one missing, read as 0, would be a guess at how often the record
+	 * failed. */
 	e->bad = " (retry_count is not a whole number 0 to 2^63-1)";
 	if (path_lookup_record(&p_retry, rec, &v, &vl, &why) != PATH_FOUND ||
-	    vl == 0)
+	    whole_count(v, vl, &e->retry_count) != 0)
 		return -1;
-	uint64_t n = 0;
-	for (size_t k = 0; k < vl; k++) {
-		if (v[k] < '0' || v[k] > '9' || n > INT64_MAX / 10)
-			return -1;
-		n = n * 10 + (uint64_t)(v[k] - '0');
-	}
-	if (n > INT64_MAX)
-		return -1;
-	e->retry_count = n;
 	/* Every writer stamps failed_at and says replayable: an entry
 	 * without them read as "no age" or "parked" would be counted,
 	 * purged and replayed by a guess. */

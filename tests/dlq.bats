@@ -720,7 +720,7 @@ J
 
 @test "purge refuses a line it cannot date or read, naming it, and purges nothing" {
 	letter 1 0 2020-01-01T00:00:00Z true > q.ndjson
-	letter 2 1.0 2020-01-01T00:00:00Z true >> q.ndjson
+	letter 2 1.5 2020-01-01T00:00:00Z true >> q.ndjson
 	cp q.ndjson before
 	run dlq purge --older-than 1h q.ndjson
 	assert_failure 2
@@ -739,6 +739,23 @@ J
 	run dlq stats q.ndjson
 	assert_failure 2
 	assert_output 'dlq: q.ndjson:1: not a dead-letter envelope (replayable is not true or false)'
+}
+
+@test "a retry_count is read by its value: 1.0 and 1e0 are 1, as a writer of doubles spells them" {
+	L='{"original_record":{"id":%d},"error_type":"x","error_message":"m","retry_count":%s,"failed_at":"2024-01-01T00:00:00Z","replayable":true,"source":{"tool":"t","file":"f","line":1}}\n'
+	printf "$L" 1 1.0 2 1e0 3 -0 4 2.0 > q
+	run dlq replay q --max-retries 2
+	assert_success
+	assert_output - <<'E'
+dlq: q: 1 entry past --max-retries 2 parked
+{"id":1}
+{"id":2}
+{"id":3}
+E
+	# a record handed out at 1.0 that fails again comes back at 2
+	dlq check -e '.id != 1' --dlq q <<< '{"id":1}'
+	run sh -c "tail -n 1 q | jq -c '[.original_record, .retry_count]'"
+	assert_output '[{"id":1},2]'
 }
 
 @test "an entry without a retry_count, or whose error_type is missing or no string, is refused, not counted as 0 or under \"\"" {
