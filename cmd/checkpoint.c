@@ -2765,10 +2765,11 @@ int main(int argc, char **argv)
 	} else if (!strcmp(verb, "commit")) {
 		if (st.pending_batch && st.delivered != st.pending_batch)
 			cli_die(EXIT_TROUBLE, "%s: batch %" PRIu64 " was not "
-				"delivered whole (its read was cut short: a "
-				"closed pipe, a failed write, a kill); nothing "
-				"committed: 'checkpoint read' gives the same "
-				"batch again", opt.state, st.pending_batch);
+				"delivered whole (its last read was cut short: "
+				"a closed pipe, a failed write, a kill; or its "
+				"run's command failed, or did not take it all); "
+				"nothing committed: 'checkpoint read' gives the "
+				"same batch again", opt.state, st.pending_batch);
 		commit_pending();
 	} else if (!strcmp(verb, "run")) {
 		/* the command's output goes there: read back by the next

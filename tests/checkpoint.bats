@@ -177,6 +177,13 @@ J
 	assert_output 'checkpoint: batch 1: true exited 0 without reading the whole batch; left pending (--allow-unread for a command that may ignore its input)'
 }
 
+@test "commit by hand after a run whose command failed says so, and commits nothing" {
+	three > in.ndjson
+	run checkpoint run -s s in.ndjson -- false
+	assert_failure 2
+	refused "checkpoint: s: batch 1 was not delivered whole (its last read was cut short: a closed pipe, a failed write, a kill; or its run's command failed, or did not take it all); nothing committed: 'checkpoint read' gives the same batch again" checkpoint commit -s s
+}
+
 @test "run --until-empty repeats batches until nothing is left" {
 	three > in.ndjson
 	run checkpoint run -s s -n 1 --until-empty in.ndjson -- sh -c 'printf "%s " "$IDEM_BATCH"; cat'
@@ -468,7 +475,7 @@ J
 	assert_failure 141
 	assert_output '{"a":1}
 {"'
-	refused "checkpoint: s: batch 1 was not delivered whole (its read was cut short: a closed pipe, a failed write, a kill); nothing committed: 'checkpoint read' gives the same batch again" checkpoint commit -s s
+	refused "checkpoint: s: batch 1 was not delivered whole (its last read was cut short: a closed pipe, a failed write, a kill; or its run's command failed, or did not take it all); nothing committed: 'checkpoint read' gives the same batch again" checkpoint commit -s s
 	# a reader slower than the read, which takes it all, gets it
 	checkpoint read -s s in.ndjson | { sleep 0.3; cat; } > out
 	checkpoint commit -s s
@@ -505,7 +512,7 @@ J
 @test "commit refuses a batch whose read was cut short; a whole read then commits it" {
 	mkdir d
 	printf '{"id":%d}\n' $(seq 1 20000) > d/a.ndjson
-	refused="checkpoint: ck: batch 1 was not delivered whole (its read was cut short: a closed pipe, a failed write, a kill); nothing committed: 'checkpoint read' gives the same batch again"
+	refused="checkpoint: ck: batch 1 was not delivered whole (its last read was cut short: a closed pipe, a failed write, a kill; or its run's command failed, or did not take it all); nothing committed: 'checkpoint read' gives the same batch again"
 	run reader_gone checkpoint read -s ck d
 	assert_output -13
 	# SIGPIPE blocked: the write fails with EPIPE, and the read says
