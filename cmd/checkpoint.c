@@ -2775,6 +2775,11 @@ int main(int argc, char **argv)
 		/* the command's output goes there: read back by the next
 		 * batch, --until-empty would never end */
 		refuse_stdout_source(args, nargs);
+		if (!feed_out_open(STDOUT_FILENO))
+			cli_die(EXIT_TROUBLE, "standard output is closed: what "
+				"%s writes there would be lost, and it may exit "
+				"0 all the same; give it /dev/null to discard "
+				"it", cmd[0]);
 		status = do_run(args, nargs, cmd);
 	} else if (!strcmp(verb, "status")) {
 		do_status();

@@ -372,3 +372,9 @@ int feed_cmd_out_taken(int fd, uint64_t *unread)
 	struct pollfd pf = {.fd = fd, .events = 0};
 	return poll(&pf, 1, 0) > 0 && (pf.revents & POLLERR) ? 2 : 0;
 }
+
+bool feed_out_open(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && (fl & O_ACCMODE) != O_RDONLY;
+}

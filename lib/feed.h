@@ -93,6 +93,12 @@ int feed_out_taken(int fd, uint64_t *unread);
  */
 int feed_cmd_out_taken(int fd, uint64_t *unread);
 
+/* fd, our standard output, can take a fed command's output: false when
+ * it was closed (lib/cli opens /dev/null read-only in its place), where
+ * what the command writes is lost, though it may exit 0 all the same
+ * (`sh -c 'cat; true'`).  A tool refuses to feed a batch then. */
+bool feed_out_open(int fd);
+
 /*
  * The watchdog alone, for a tool that runs its commands itself (dlq
  * retry): it leads a new process group, which the caller's child joins

@@ -177,6 +177,16 @@ J
 	assert_output 'checkpoint: batch 1: true exited 0 without reading the whole batch; left pending (--allow-unread for a command that may ignore its input)'
 }
 
+@test "run refuses a closed standard output: the command's output would be lost, its exit 0 all the same" {
+	three > in.ndjson
+	run sh -c "checkpoint run -s s in.ndjson -- sh -c 'cat; true' >&-"
+	assert_failure 2
+	assert_output "checkpoint: standard output is closed: what sh writes there would be lost, and it may exit 0 all the same; give it /dev/null to discard it"
+	run checkpoint run -s s in.ndjson -- wc -l
+	assert_success
+	assert_output 3
+}
+
 @test "commit by hand after a run whose command failed says so, and commits nothing" {
 	three > in.ndjson
 	run checkpoint run -s s in.ndjson -- false

@@ -394,6 +394,17 @@ E
 	[ ! -e bad.ndjson.replay ]
 }
 
+@test "a replay to a command refuses a closed standard output: the command's output would be lost, its exit 0 all the same" {
+	orders > in.ndjson
+	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null
+	cp bad.ndjson before
+	run sh -c "dlq replay bad.ndjson -- sh -c 'cat; true' >&-"
+	assert_failure 2
+	assert_output "dlq: standard output is closed: what sh writes there would be lost, and it may exit 0 all the same; give it /dev/null to discard it"
+	cmp before bad.ndjson
+	[ ! -e bad.ndjson.replay ]
+}
+
 @test "a failed replay leaves every entry in place" {
 	orders > in.ndjson
 	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null

@@ -674,6 +674,10 @@ int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
 		cli_check_outputs(&out, 1, files);
 	}
 	must_be_one_name(path);
+	if (cmd && !feed_out_open(STDOUT_FILENO))
+		cli_die(EXIT_TROUBLE, "standard output is closed: what %s "
+			"writes there would be lost, and it may exit 0 all the "
+			"same; give it /dev/null to discard it", cmd[0]);
 	char err[512];
 	int lk = commit_lock(path, err, sizeof err);
 	if (lk == -2)
