@@ -296,6 +296,18 @@ J
 	assert_output "dlq: bad.ndjson: no replay pending (the last one to standard output was committed, or a later replay abandoned it and handed its entries out again); nothing committed"
 }
 
+@test "--commit says of an entry changed since the replay handed it out that nothing of it was removed" {
+	printf '{"a":-1}\n{"a":-2}\n' | dlq check -e '.a > 0' --dlq q
+	dlq replay q > out
+	sed 's/"a":-2}/"a":-3}/' q > q.new
+	cat q.new > q
+	run dlq replay q --commit
+	assert_success
+	assert_output 'dlq: q: 1 of the 2 entries the replay handed out was no longer there as it was handed out (changed or removed since); nothing of it removed'
+	run jq -c .original_record q
+	assert_output '{"a":-3}'
+}
+
 @test "--commit takes the replay last written to standard output, and says when a later replay abandoned it" {
 	orders > in.ndjson
 	dlq check -e '.amount > 0' --dlq bad.ndjson in.ndjson > /dev/null

@@ -599,6 +599,18 @@ static void commit_replay(const char *path, struct pending *p)
 	if (rewrite(path, drop_line, p, err, sizeof err) != 0 ||
 	    dlq_ledger_remove(path, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
+	/* an entry edited or removed since it was handed out is not
+	 * found by its line: nothing of it is removed, and that is said */
+	size_t missed = 0;
+	for (size_t k = 0; k < p->n; k++)
+		missed += p->e[k].retry_count != UINT64_MAX;
+	if (missed)
+		cli_warn("%s: %zu of the %zu entries the replay handed out "
+			 "%s no longer there as %s handed out (changed or "
+			 "removed since); nothing of %s removed", path, missed,
+			 p->n, missed == 1 ? "was" : "were",
+			 missed == 1 ? "it was" : "they were",
+			 missed == 1 ? "it" : "them");
 }
 
 int dlq_replay_main(const struct cli_verb *v, int argc, char **argv)
