@@ -1317,6 +1317,9 @@ int main(int argc, char **argv)
 	if (opt.state_path && !opt.check) /* renamed over at the end */
 		outs[nouts++] = (struct cli_output){"--state", opt.state_path,
 						    false};
+	/* a file named twice would make each of its records its own
+	 * duplicate (--check: a finding, exit 1) */
+	cli_inputs_once(argv + optind, "as their own duplicates");
 	cli_check_outputs(outs, nouts, argv + optind);
 
 	bool held = opt.keep == KEEP_LAST || opt.order_by;

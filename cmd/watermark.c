@@ -604,6 +604,10 @@ int main(int argc, char **argv)
 		opt.threads = 1;
 	}
 
+	/* a file named twice would pass its records on twice, the second
+	 * time all late */
+	cli_inputs_once(argv + optind, opt.analyze ? "in the analysis"
+						    : "in the output");
 	cli_check_common_outputs(argv + optind,
 				 opt.late_path && strcmp(opt.late_path, "drop")
 					 ? opt.late_path

@@ -1093,3 +1093,16 @@ J
 	assert_failure 2
 	assert_output "dedup: one: a state of every key (no --shard), not of shard 0/2; give each shard its own state file"
 }
+
+@test "a file named twice, or by a hard link, is refused: each of its records would be its own duplicate" {
+	printf '{"id":1}\n{"id":2}\n' > a.ndjson
+	ln a.ndjson b.ndjson
+	refused 'dedup: a.ndjson: named twice: its records would count twice as their own duplicates; name each once' \
+		dedup -k .id a.ndjson a.ndjson
+	# --check found duplicates (exit 1) in a file that has none
+	refused 'dedup: b.ndjson: the same file as a.ndjson (a hard link or a second name): its records would count twice as their own duplicates; name each once' \
+		dedup --check -k .id a.ndjson b.ndjson
+	run sh -c 'dedup -k .id - - < a.ndjson'
+	assert_success
+	assert_output - < a.ndjson
+}

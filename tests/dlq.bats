@@ -1513,3 +1513,15 @@ E
 	assert_success
 	assert_output '{"n":1}'
 }
+
+@test "check and retry refuse a file named twice, or by a hard link: its records would pass or run twice" {
+	printf '{"id":1}\n' > a.ndjson
+	ln a.ndjson b.ndjson
+	refused 'dlq: a.ndjson: named twice: its records would count twice in the output; name each once' \
+		dlq check -e .id a.ndjson a.ndjson
+	refused 'dlq: b.ndjson: the same file as a.ndjson (a hard link or a second name): its records would count twice in the runs of the command; name each once' \
+		dlq retry --retries 0 a.ndjson b.ndjson -- cat
+	run sh -c 'dlq check -e .id - - < a.ndjson'
+	assert_success
+	assert_output '{"id":1}'
+}

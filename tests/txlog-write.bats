@@ -363,3 +363,12 @@ J
 	echo '{"type":"struct","fields":[{"name":"a\u0000b","type":"long","nullable":true,"metadata":{}}]}' > z.json
 	refused 'txlog: z.json: schema: column name a holds a NUL (\u0000)' txlog init u --schema z.json
 }
+
+@test "append refuses a file named twice, or by a hard link: its rows would be written twice" {
+	txlog init t
+	printf '{"id":1}\n' > a.ndjson
+	ln a.ndjson b.ndjson
+	refused 'txlog: b.ndjson: the same file as a.ndjson (a hard link or a second name): its records would count twice in the table; name each once' \
+		txlog append t a.ndjson b.ndjson
+	[ ! -e t/_delta_log/00000000000000000001.json ]
+}

@@ -578,8 +578,9 @@ torn_dlq() {
 	[[ "$output" == *"; $((999 - $(wc -l < d/late))) of the 999 records"* ]]
 	run jq -c .t d/late
 	assert_success
+	cp in again # a file named twice is refused
 	IDEM_IOFAULT=write:1:ENOSPC/short IDEM_IOFAULT_DIR=$PWD/d LD_PRELOAD=$PWD/shim.so \
-		run dedup --dupes d/dupes in in
+		run dedup --dupes d/dupes in again
 	assert_failure 2
 	assert_line --regexp '^dedup: d/dupes: write: No space left on device; the torn last line \([0-9]+ bytes\) was cut off; [0-9]+ of the [0-9]+ records set aside for it did not reach it$'
 	[ "$(tail -c 1 d/dupes | od -An -c | tr -d ' ')" = '\n' ]

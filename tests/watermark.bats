@@ -457,3 +457,19 @@ J
 		assert_output 200000
 	done
 }
+
+@test "a file named twice, or by a hard link, is refused, as window and partition refuse it: its records would pass twice, the second time late" {
+	printf '{"t":1}\n{"t":2}\n' > a.ndjson
+	ln a.ndjson b.ndjson
+	refused 'watermark: a.ndjson: named twice: its records would count twice in the output; name each once' \
+		watermark -t .t a.ndjson a.ndjson
+	refused 'watermark: b.ndjson: the same file as a.ndjson (a hard link or a second name): its records would count twice in the output; name each once' \
+		watermark -t .t --late late.ndjson a.ndjson b.ndjson
+	[ ! -e late.ndjson ]
+	refused 'watermark: b.ndjson: the same file as a.ndjson (a hard link or a second name): its records would count twice in the analysis; name each once' \
+		watermark --analyze -t .t --ingest .t a.ndjson b.ndjson
+	# standard input named twice is read once, as everywhere
+	run sh -c 'watermark -t .t - - < a.ndjson'
+	assert_success
+	assert_output - < a.ndjson
+}

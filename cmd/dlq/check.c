@@ -406,6 +406,7 @@ int dlq_check_main(const struct cli_verb *v, int argc, char **argv)
 		if (!opt.schema)
 			cli_die(EXIT_TROUBLE, "%s", err);
 	}
+	cli_inputs_once(argv + optind, "in the output");
 	cli_check_common_outputs(argv + optind, NULL, opt.dlq_path, NULL);
 	if (opt.dlq_path)
 		run.dlq = cli_dlq_open(opt.dlq_path);

@@ -703,6 +703,7 @@ int dlq_retry_main(const struct cli_verb *v, int argc, char **argv)
 		cli_verb_usage_error(v, "%s shapes the retries, and --retries 0 "
 				     "makes none", shaping);
 	char err[512];
+	cli_inputs_once(argv + optind, "in the runs of the command");
 	cli_check_common_outputs(argv + optind, NULL, opt.dlq_path, NULL);
 	if (opt.dlq_path)
 		rt.dlq = cli_dlq_open(opt.dlq_path);

@@ -380,6 +380,8 @@ int main(int argc, char **argv)
 	if (opt.nfiles && !reads_files(v))
 		cli_verb_usage_error(v, "unexpected operand '%s'; %s reads "
 				     "no FILE", opt.files[0], v->name);
+	/* a file named twice would write its rows twice */
+	cli_inputs_once(opt.files, "in the table");
 	if (opt.version >= 0 && opt.as_of)
 		cli_usage_error("--version and --as-of exclude each other");
 	/* a partitioned write holds a file a partition, on threads */
