@@ -734,14 +734,43 @@ J
 {"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
 window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
 J
-	# the same after a batch run (no --delay): its W is its newest time
+	# after a batch run (no --delay) W is only its newest time, till the
+	# stream's first line; here that W fired 00:00..00:01, which one run
+	# over both files would have fired with the record at 20: refused
 	printf '{"t":%d}\n' 10 130 > a.ndjson
 	window --tumble 1m -t .t --state t.st a.ndjson > /dev/null
+	cp t.st t.before
 	run window --tumble 1m -t .t --state t.st b.ndjson
-	assert_success
+	assert_failure 2
+	assert_output "window: b.ndjson:1: the stream's first _watermark line (1970-01-01T00:00:30Z) comes after runs of t.st without any, whose W (their newest event time, 1970-01-01T00:02:10Z) has fired windows or judged records by it, as one run over the stream would not have; start a new state file, or give --delay from the first run"
+	cmp t.st t.before
+}
+
+@test "without --partition too, batches cut anywhere in a stream of _watermark lines write what one run writes: a batch before the first line leaves W to it" {
+	printf '{"t":%d,"g":"%s"}\n' 70 a 50 b 55 a 130 a 100 b 30 b 200 a 150 b |
+		watermark -t .t --delay 20s --emit > in.ndjson
+	# the first batch is the first record alone, whose newest time (70)
+	# made the record at 50, on time by the line after it, too late
+	args=(--tumble 1m -g .g -t .t --agg 'n=count()')
+	window "${args[@]}" --state whole.st in.ndjson > want 2> want.err
+	head -n 1 in.ndjson | window "${args[@]}" --state cut.st > got
+	tail -n +2 in.ndjson | window "${args[@]}" --state cut.st >> got 2> /dev/null
+	cmp want got
+	# cut at every line boundary: every line a batch of its own
+	rm cut.st
+	: > got
+	while IFS= read -r l; do
+		printf '%s\n' "$l" | window "${args[@]}" --state cut.st >> got 2> /dev/null
+	done < in.ndjson
+	cmp want got
+	run cat want want.err
 	assert_output - <<'J'
-{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
-window: 1 record dropped: too late (--late FILE or --lateness DUR keeps them)
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"a","n":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"key":"b","n":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":"a","n":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"key":"b","n":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"key":"a","n":1,"pane":{"timing":"on_time","index":0,"final":true}}
+window: 2 records dropped: too late (--late FILE or --lateness DUR keeps them)
 J
 }
 

@@ -20,7 +20,8 @@
  * or from upstream _watermark lines.  With neither, the input is one
  * bounded batch, as in Flink's batch mode: no record of it is late, W
  * moves only at its end (to +infinity, or with --state to the newest
- * event time, so the next run judges its records against this one; a
+ * event time, so the next run judges its records against this one, till
+ * the stream's first _watermark line, which sets it (prov); a
  * --partition's times are its groups' only, and its W waits for a line).
  * A record that belongs to no window (too late, or in a gap between
  * --slide windows) is counted and reported at the end (cli_dropped);
@@ -179,6 +180,14 @@ static struct {
 	 * judged against the W the run started with */
 	bool have_w0;
 	int64_t w0;
+	/* W is only the newest event time that runs with --state and
+	 * without _watermark lines took at their ends (state flag 4): a
+	 * stream that carries the lines may have been cut before its first
+	 * one, so that line sets W back (control).  min_end: the earliest
+	 * window end of the records read since the stream began, by which
+	 * that W fired a window or judged a record (min_end <= W) */
+	bool prov;
+	int64_t min_end;
 	bool foreign; /* this record belongs to another --shard */
 	char *desc;
 	size_t desc_base; /* desc's length before its " shard=I/N" */
@@ -1225,6 +1234,25 @@ static bool batch_mode(void)
 	return !opt.delay_given && !run.upstream;
 }
 
+/* The stream's first _watermark line comes after runs of the state
+ * without lines whose W, their newest event time, already fired a
+ * window or judged a record late that the line's W would not have: the
+ * panes written are not one run's over the stream, and cannot be taken
+ * back. */
+static _Noreturn void provisional_used(const struct line *ln,
+				       const char *name, int64_t line)
+{
+	char ws[TIME_STRMAX], ls[TIME_STRMAX];
+	time_format(run.w0, ws);
+	time_format(line, ls);
+	cli_die(EXIT_TROUBLE, "%s:%" PRIu64 ": the stream's first _watermark "
+		"line (%s) comes after runs of %s without any, whose W (their "
+		"newest event time, %s) has fired windows or judged records "
+		"by it, as one run over the stream would not have; start a "
+		"new state file, or give --delay from the first run",
+		name, ln->lineno, ls, opt.state_path, ws);
+}
+
 static void control(const struct line *ln, const char *name,
 		    const struct slot *s)
 {
@@ -1240,11 +1268,18 @@ static void control(const struct line *ln, const char *name,
 		/* The first line replaces what this run's records made of W
 		 * (a batch's newest time, which fired nothing), but not the
 		 * W a state carried in: windows fired and closed by it would
-		 * take their records again and fire twice. */
+		 * take their records again and fire twice.  Unless that W
+		 * is only the newest time of earlier runs without lines (a
+		 * stream cut between its first record and the line after
+		 * it) and fired nothing: then the line is the stream's W, as
+		 * in one run over it. */
+		if (run.prov && run.min_end <= run.w0)
+			provisional_used(ln, name, s->t);
 		run.upstream = true;
 		wm_set(run.wm, s->t);
-		if (run.have_w0)
+		if (run.have_w0 && !run.prov)
 			wm_raise(run.wm, run.w0);
+		run.prov = false;
 	} else if (!wm_raise(run.wm, s->t)) {
 		return;
 	}
@@ -1454,7 +1489,8 @@ static void apply(const struct line *ln, const char *name, void *slot)
 	for (int64_t b = s->first; b <= s->last; b += step) {
 		if (!(t < wm_add(b, span)))
 			continue;
-		nwins++;
+		if (!nwins++ && wm_add(b, span) < run.min_end)
+			run.min_end = wm_add(b, span); /* every shard's */
 		if (!have_w || wm_add(wm_add(b, span), opt.lateness) > w)
 			starts[nstarts++] = b;
 	}
@@ -1598,7 +1634,8 @@ static void state_save(void)
 	int64_t w = 0;
 	bool have_w = wm_get(run.wm, &w);
 	state_put_str(&b, run.desc, strlen(run.desc));
-	state_put_u64(&b, (have_w ? 1u : 0u) | (run.upstream ? 2u : 0u));
+	state_put_u64(&b, (have_w ? 1u : 0u) | (run.upstream ? 2u : 0u) |
+			      (run.prov ? 4u : 0u));
 	state_put_u64(&b, (uint64_t)w);
 	/* the newest event time (own watermark), 0 or 1 of them */
 	struct buf parts = {0};
@@ -1631,6 +1668,8 @@ static void state_save(void)
 		}
 	}
 	state_put_u64(&b, run.arrival);
+	if (run.prov) /* after the rest: an older window refuses it */
+		state_put_u64(&b, (uint64_t)run.min_end);
 	struct state_writer *sw = state_write_begin_gen(opt.state_path,
 							STATE_KIND,
 							run.keys ==
@@ -1785,9 +1824,12 @@ static void state_load(void)
 			damaged();
 		wm_restore(run.wm, (struct fp128){0, 0}, (int64_t)u);
 	}
+	if (flags & ~(uint64_t)7 || (flags & 4 && (flags & 3) != 1))
+		damaged();
 	if (flags & 1)
 		wm_set(run.wm, (int64_t)w);
 	run.upstream = flags & 2;
+	run.prov = flags & 4;
 	if (state_get_u64(&p, end, &nw))
 		damaged();
 	struct tz_cal cal = opt.calu; /* its own memo */
@@ -1843,6 +1885,10 @@ static void state_load(void)
 	free(cal.memo);
 	if (version >= 2 && state_get_u64(&p, end, &run.arrival) != 0)
 		damaged();
+	if (run.prov && (version < 2 || state_get_u64(&p, end, &u) != 0))
+		damaged();
+	if (run.prov)
+		run.min_end = (int64_t)u;
 	if (p != end)
 		damaged();
 	free(data);
@@ -2006,8 +2052,13 @@ static _Noreturn void finish(int status)
 		partition_held();
 	if (status == EXIT_OK && !opt.state_path)
 		fire_all();
-	else if (status == EXIT_OK && batch_mode() && wm_get(run.wm, &w))
-		advance(w); /* the batch is over: W is its newest time */
+	else if (status == EXIT_OK && batch_mode() && wm_get(run.wm, &w)) {
+		/* the batch is over: W is its newest time, till the
+		 * stream's first _watermark line, if it has any, says
+		 * otherwise (a W from the lines or --delay stays) */
+		run.prov = run.prov || !run.have_w0;
+		advance(w);
+	}
 	if (status == EXIT_OK && opt.shard.n)
 		shard_trailer(); /* after the last pane, before the commit */
 	cli_progress_done();
@@ -2333,6 +2384,7 @@ int main(int argc, char **argv)
 					 : NULL,
 				 opt.dlq_path, opt.state_path);
 	run.wm = wm_new(opt.delay, 0);
+	run.min_end = INT64_MAX;
 	if (opt.state_path) {
 		/* one real file, one lock, whatever name reaches it */
 		char *real;
@@ -2346,7 +2398,7 @@ int main(int argc, char **argv)
 		/* --delay: our own W from now on, which only rises from the
 		 * one a run that followed _watermark lines left */
 		if (opt.delay_given)
-			run.upstream = false;
+			run.upstream = run.prov = false;
 	}
 	run.have_w0 = wm_get(run.wm, &run.w0);
 	if (opt.late_path && strcmp(opt.late_path, "drop") != 0)
