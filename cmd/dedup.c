@@ -17,10 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "badrec.h"
+#include "batchnote.h"
 #include "buf.h"
 #include "cli.h"
 #include "commit.h"
@@ -124,7 +124,7 @@ static struct {
 	enum value_keys keys; /* TEXT: a state from before times were
 			       * instants, kept so (STATE_VERSION) */
 	struct state_gen gen; /* the batch, and the state it started from */
-	struct buf note; /* this run's options, kept with its batch */
+	struct batchnote note; /* this run's options, kept with its batch */
 } run;
 
 /* The tool and its options, for lib/cli's front end: the usage line
@@ -246,133 +246,22 @@ static void load_keys(struct state_reader *r, uint64_t n, bool times)
  * A replay must be its batch's run again, or it writes another answer
  * than the one the sink may have taken: the input is checked by
  * lib/statefile, and the options that decide which record of a key is
- * kept and where records go by this note, kept with the batch.  Each
- * option is three strings: its name, its value as compared (by meaning:
- * a duration in nanoseconds, --dlq by its real path from the state's
- * folder) and as shown.
+ * kept and where records go by this note (lib/batchnote), kept with
+ * the batch.
  * Not in it: -j and --stats, which change nothing written; --dupes,
  * which every run, a replay's too, writes anew; and the batch itself.
+ * The note of this run, in the order a mismatch is told (--order-by
+ * before the --keep it implies, --ttl before its -t).
  */
-static void note_add(const char *name, const char *canon, const char *fmt,
-		     ...) __attribute__((format(printf, 3, 4)));
-
-static void note_add(const char *name, const char *canon, const char *fmt,
-		     ...)
-{
-	struct buf shown = {0};
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	buf_reserve(&shown, (size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(shown.p, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	state_put_str(&run.note, name, strlen(name));
-	state_put_str(&run.note, canon, strlen(canon));
-	state_put_str(&run.note, shown.p, (size_t)n);
-	buf_free(&shown);
-}
-
-/* A file's real path, or its folder's with its name when it is not
- * there yet, so one file under two names (another working folder, a
- * symbolic link) is one file. */
-static char *real_name(const char *path)
-{
-	char *r = realpath(path, NULL);
-	if (r)
-		return r;
-	char *dir = state_path_dir(path);
-	char *rd = realpath(dir, NULL);
-	free(dir);
-	if (!rd && path[0] != '/') { /* a folder not there: from here */
-		char *cwd = getcwd(NULL, 0);
-		struct buf b = {0};
-		if (cwd)
-			buf_addf(&b, "%s/%s", cwd, path);
-		free(cwd);
-		return cwd ? b.p : xstrdup(path);
-	}
-	if (!rd)
-		return xstrdup(path);
-	const char *base = strrchr(path, '/');
-	struct buf b = {0};
-	buf_addf(&b, "%s%s%s", rd, strcmp(rd, "/") ? "/" : "",
-		 base ? base + 1 : path);
-	free(rd);
-	return b.p;
-}
-
-/* The real folder of the state file (opt.state_path, the file itself
- * once state_lock resolved it). */
-static char *state_dir(void)
-{
-	char *dir = state_path_dir(opt.state_path);
-	char *real = real_name(dir);
-	free(dir);
-	return real;
-}
-
-/* to (absolute, real) as seen from the folder from: a --dlq is noted
- * relative to its state's folder, so a state and its dead letters moved
- * or copied together (a test's -j1 and -j4 folders) note one file. */
-static char *rel_path(const char *from, const char *to)
-{
-	size_t c = 0; /* the common folders' length */
-	for (size_t i = 0;; i++) {
-		bool fe = from[i] == '\0' || from[i] == '/';
-		if (fe && (to[i] == '/' || to[i] == '\0'))
-			c = i;
-		if (from[i] != to[i] || !from[i])
-			break;
-	}
-	struct buf b = {0};
-	for (const char *p = from + c; *p; p++)
-		if (*p == '/' && p[1])
-			buf_adds(&b, "../");
-	buf_adds(&b, to[c] == '/' ? to + c + 1 : to + c);
-	return b.p;
-}
-
-/* A --dlq that is no regular file, noted as such: a replay writes its
- * letters anew (as standard output), whatever its name (>(gzip) is
- * /dev/fd/63, through /proc/PID/fd of each run). */
-#define DLQ_STREAM "|stream"
-
-/* A noted --dlq as a path from the root: the state's folder, then the
- * noted path with its "../" taken off that folder (both real, so
- * lexically). */
-static char *dlq_shown(const char *rel)
-{
-	if (!strcmp(rel, DLQ_STREAM))
-		return xstrdup("a pipe, a terminal or a device");
-	char *dir = state_dir();
-	size_t n = strlen(dir);
-	while (!strncmp(rel, "../", 3)) {
-		while (n > 1 && dir[n - 1] != '/')
-			n--;
-		if (n > 1)
-			n--; /* the slash, but the root's */
-		rel += 3;
-	}
-	struct buf b = {0};
-	buf_add(&b, dir, n);
-	if (n == 0 || dir[n - 1] != '/')
-		buf_addc(&b, '/');
-	buf_adds(&b, rel);
-	free(dir);
-	return b.p;
-}
-
-/* The note of this run, in the order a mismatch is told (--order-by
- * before the --keep it implies, --ttl before its -t). */
 static void note_build(void)
 {
+	struct batchnote *n = &run.note;
+	n->state_path = opt.state_path;
 	struct buf k = {0};
 	for (size_t i = 0; i < opt.nkeys; i++)
 		buf_addf(&k, "%s-k %s", i ? " " : "", expr_source(opt.keys[i]));
-	note_add("-k", k.len ? k.p : "", "%s",
-		 k.len ? k.p : "no -k (the whole record)");
+	batchnote_add(n, "-k", k.len ? k.p : "", "%s",
+		      k.len ? k.p : "no -k (the whole record)");
 	buf_free(&k);
 	/* shard 0 of 1 is every key, as a state says */
 	const char *sh = opt.shard.whole ? "--partition" : "--shard";
@@ -381,161 +270,52 @@ static void note_build(void)
 		snprintf(canon, sizeof canon, "%s %" PRIu32 "/%" PRIu32, sh,
 			 opt.shard.i, opt.shard.n);
 	if (opt.shard.n)
-		note_add("--shard", canon, "%s %" PRIu32 "/%" PRIu32, sh,
-			 opt.shard.i, opt.shard.n);
+		batchnote_add(n, "--shard", canon, "%s %" PRIu32 "/%" PRIu32,
+			      sh, opt.shard.i, opt.shard.n);
 	else
-		note_add("--shard", "", "no --shard or --partition");
+		batchnote_add(n, "--shard", "", "no --shard or --partition");
 	if (opt.order_by)
-		note_add("--order-by", expr_source(opt.order_by),
-			 "--order-by %s", expr_source(opt.order_by));
+		batchnote_add(n, "--order-by", expr_source(opt.order_by),
+			      "--order-by %s", expr_source(opt.order_by));
 	else
-		note_add("--order-by", "", "no --order-by");
+		batchnote_add(n, "--order-by", "", "no --order-by");
 	const char *keep = opt.keep == KEEP_LAST || opt.order_by ? "last"
 								  : "first";
-	note_add("--keep", keep, "--keep %s", keep);
+	batchnote_add(n, "--keep", keep, "--keep %s", keep);
 	if (opt.ttl) {
 		char ns[32];
 		snprintf(ns, sizeof ns, "%" PRId64, opt.ttl);
-		note_add("--ttl", ns, "--ttl %s", opt.ttl_arg);
-		note_add("-t", expr_source(opt.time), "-t %s",
-			 expr_source(opt.time));
+		batchnote_add(n, "--ttl", ns, "--ttl %s", opt.ttl_arg);
+		batchnote_add(n, "-t", expr_source(opt.time), "-t %s",
+			      expr_source(opt.time));
 		static const char *const units[] = {"s", "ms", "us", "ns"};
-		note_add("--time-unit", units[opt.unit], "--time-unit %s",
-			 units[opt.unit]);
+		batchnote_add(n, "--time-unit", units[opt.unit],
+			      "--time-unit %s", units[opt.unit]);
 	} else {
-		note_add("--ttl", "", "no --ttl");
-		note_add("-t", "", "no -t");
-		note_add("--time-unit", "", "no -t");
+		batchnote_add(n, "--ttl", "", "no --ttl");
+		batchnote_add(n, "-t", "", "no -t");
+		batchnote_add(n, "--time-unit", "", "no -t");
 	}
-	struct stat st;
-	if (opt.dlq_path && stat(opt.dlq_path, &st) == 0 &&
-	    !S_ISREG(st.st_mode)) {
-		note_add("--dlq", DLQ_STREAM, "--dlq %s", opt.dlq_path);
-	} else if (opt.dlq_path) {
-		char *real = real_name(opt.dlq_path), *dir = state_dir();
-		char *rel = rel_path(dir, real);
-		note_add("--dlq", rel, "--dlq %s", opt.dlq_path);
-		free(rel);
-		free(dir);
-		free(real);
-	} else {
-		note_add("--dlq", "", "no --dlq");
-	}
+	batchnote_add_file(n, "--dlq", opt.dlq_path);
 	char bytes[32];
 	snprintf(bytes, sizeof bytes, "%zu", opt.max_line);
-	note_add("--max-line", bytes, "--max-line %s",
-		 opt.max_line_arg ? opt.max_line_arg : "64M");
+	batchnote_add(n, "--max-line", bytes, "--max-line %s",
+		      opt.max_line_arg ? opt.max_line_arg : "64M");
 }
 
-struct note_opt {
-	char *name, *canon, *shown;
-	size_t canon_len;
-};
-
-/* The note's options into o (zeroed, at most n of them; the caller
- * frees them, a failure's too); -1 when it is no note. */
-static int note_parse(const unsigned char *p, size_t len,
-		      struct note_opt *o, size_t n, size_t *got)
+/* Options a replay is not held to.  A --check run's --keep and
+ * --order-by: they choose no record it writes to standard output, and
+ * its --dupes is its own.  In the list a state without a note cannot
+ * check, with a base (*based), -k and --shard: the base's key
+ * description was checked against them. */
+static bool note_skip(const char *name, bool listing, void *ctx)
 {
-	const unsigned char *e = p + len;
-	size_t k = 0, l;
-	for (; p < e; k++)
-		if (k == n || state_get_str(&p, e, &o[k].name, &l) != 0 ||
-		    state_get_str(&p, e, &o[k].canon, &o[k].canon_len) != 0 ||
-		    state_get_str(&p, e, &o[k].shown, &l) != 0)
-			return -1;
-	*got = k;
-	return 0;
-}
-
-/* Options a --check run is not held to: they choose no record it
- * writes to standard output, and its --dupes is its own. */
-static bool note_skip(const char *name, bool base_keys)
-{
+	bool based = *(bool *)ctx;
 	if (opt.check && (!strcmp(name, "--keep") ||
 			  !strcmp(name, "--order-by")))
 		return true;
-	/* with a base, its key description was checked against them */
-	return base_keys && (!strcmp(name, "-k") || !strcmp(name, "--shard"));
-}
-
-/* A replay: refuse it when an option differs from its batch's run;
- * say what a note from before notes leaves unchecked.  based: the
- * replay loaded a base, whose keys and shard are checked apart. */
-static void note_check(bool based)
-{
-	enum { N = 32 };
-	struct note_opt mine[N] = {0}, was[N] = {0};
-	size_t nmine, nwas;
-	if (note_parse((unsigned char *)run.note.p, run.note.len, mine, N,
-		       &nmine) != 0)
-		abort(); /* note_build wrote it */
-	if (!run.gen.note_known) {
-		struct buf list = {0};
-		size_t nlist = 0;
-		for (size_t i = 0; i < nmine; i++)
-			nlist += !note_skip(mine[i].name, based);
-		for (size_t i = 0, j = 0; i < nmine; i++) {
-			if (note_skip(mine[i].name, based))
-				continue;
-			buf_addf(&list, "%s%s", j == 0 ? ""
-					 : j + 1 == nlist ? " and " : ", ",
-				 mine[i].name);
-			j++;
-		}
-		cli_warn("%s: batch %s was run by a dedup that kept no note of "
-			 "its options: this replay's %s are not checked "
-			 "against its run's (give them as it did)",
-			 opt.state_path, run.gen.batch, list.p);
-		buf_free(&list);
-		goto out;
-	}
-	if (note_parse(run.gen.known_note, run.gen.known_note_len, was, N,
-		       &nwas) != 0)
-		cli_die(EXIT_TROUBLE, "%s: damaged state (batch %s's options)",
-			opt.state_path, run.gen.batch);
-	for (size_t i = 0; i < nwas; i++) {
-		size_t j = 0;
-		while (j < nmine && strcmp(mine[j].name, was[i].name))
-			j++;
-		if (j == nmine)
-			cli_die(EXIT_TROUBLE, "%s: batch %s was run with %s, "
-				"which this dedup does not know; replay it with "
-				"the dedup that ran it, or name another batch",
-				opt.state_path, run.gen.batch, was[i].shown);
-		if (note_skip(was[i].name, false) ||
-		    (was[i].canon_len == mine[j].canon_len &&
-		     !memcmp(was[i].canon, mine[j].canon, was[i].canon_len)))
-			continue;
-		/* one spelling of two files (another working folder): the
-		 * files tell them apart */
-		bool same = !strcmp(was[i].shown, mine[j].shown);
-		bool dlq = !strcmp(was[i].name, "--dlq");
-		char *now = same && dlq ? dlq_shown(mine[j].canon)
-					: xstrdup(mine[j].canon);
-		char *then = same && dlq ? dlq_shown(was[i].canon)
-					 : xstrdup(was[i].canon);
-		static struct buf msg; /* reachable at exit, as now, then */
-		buf_addf(&msg, "%s: batch %s replayed with %s%s%s%s, but its "
-			 "run had %s%s%s%s; state left as that run committed "
-			 "it (replay the batch with its run's options, or name "
-			 "another batch)", opt.state_path, run.gen.batch,
-			 mine[j].shown, same ? " (" : "", same ? now : "",
-			 same ? ")" : "", was[i].shown, same ? " (" : "",
-			 same ? then : "", same ? ")" : "");
-		free(now);
-		free(then);
-		cli_die(EXIT_TROUBLE, "%s", msg.p);
-	}
-	/* the batch's run's note stays: a later replay is told that run's
-	 * values, not this one's spelling of them */
-	run.gen.note = run.gen.known_note;
-	run.gen.note_len = run.gen.known_note_len;
-out:
-	for (size_t i = 0; i < N; i++) {
-		free(mine[i].name), free(mine[i].canon), free(mine[i].shown);
-		free(was[i].name), free(was[i].canon), free(was[i].shown);
-	}
+	return listing && based &&
+	       (!strcmp(name, "-k") || !strcmp(name, "--shard"));
 }
 
 static void state_load(void)
@@ -549,8 +329,10 @@ static void state_load(void)
 						STATE_VERSION, &run.gen,
 						&version, &len);
 	run.loading = r;
-	if (run.gen.replay)
-		note_check(r != NULL);
+	if (run.gen.replay) {
+		bool based = r != NULL;
+		batchnote_check(&run.note, &run.gen, note_skip, &based);
+	}
 	if (!r)
 		return; /* first run */
 	/* flags u32, count u64, watermark u64, the key description as a
@@ -1335,8 +1117,8 @@ int main(int argc, char **argv)
 		opt.state_path = real;
 		if (run.gen.batch) { /* what a replay of it must repeat */
 			note_build();
-			run.gen.note = run.note.p;
-			run.gen.note_len = run.note.len;
+			run.gen.note = run.note.b.p;
+			run.gen.note_len = run.note.b.len;
 		}
 		state_load(); /* the lock fd stays open until exit */
 	}
