@@ -56,6 +56,30 @@ dedup: 1 record dropped: duplicates (--dupes FILE keeps them)"
 	assert_output '{"id":3}'
 }
 
+@test "an old window state of a batch replays it, says which options it cannot check, and keeps them from then on" {
+	cp "$fx/window-batch.state" .
+	run --separate-stderr window --tumble 10s -t .ts -g .id --delay 0s --state window-batch.state --batch 7 "$fx/in.ndjson"
+	assert_success
+	assert_output ''
+	assert_equal "$stderr" "window: window-batch.state: batch 7 was run by a window that kept no note of its options: this replay's --delay, --emit, --time-unit, --late, --dlq and --max-line are not checked against its run's (give them as it did)"
+	# the flags at byte 20: generations, input, and now the options
+	run sh -c 'od -An -tu4 -j20 -N4 window-batch.state | tr -d " "'
+	assert_output 13
+	run sh -c 'od -An -tu4 -j20 -N4 "$1/window-batch.state" | tr -d " "' sh "$fx"
+	assert_output 5
+	run --separate-stderr window --tumble 10s -t .ts -g .id --state window-batch.state --batch 7 "$fx/in.ndjson"
+	assert_failure 2
+	assert_equal "$stderr" "window: window-batch.state: batch 7 replayed with no --delay, but its run had --delay 0s; state left as that run committed it (replay the batch with its run's options, or name another batch)"
+	printf '{"id":3,"ts":"2024-01-01T00:00:30Z"}\n' > next.ndjson
+	run --separate-stderr window --tumble 10s -t .ts -g .id --delay 0s --state window-batch.state --batch 8 next.ndjson
+	assert_success
+	assert_output - <<'J'
+{"window":{"start":"2024-01-01T00:00:00Z","end":"2024-01-01T00:00:10Z"},"key":1,"count":2,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"2024-01-01T00:00:00Z","end":"2024-01-01T00:00:10Z"},"key":2,"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+{"window":{"start":"2024-01-01T00:00:00Z","end":"2024-01-01T00:00:10Z"},"key":9,"count":1,"pane":{"timing":"on_time","index":0,"final":true}}
+J
+}
+
 @test "an old window state (format 1) loads its open windows, is saved as format 2 (text keys), and that loads back to the same bytes" {
 	cp "$fx/window.state" .
 	run window --tumble 10s -t .ts -g .id "${W_AGGS[@]}" --state window.state < /dev/null

@@ -533,6 +533,92 @@ J
 	assert_output '{"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"s":5,"pane":{"timing":"on_time","index":0,"final":true}}'
 }
 
+# A replay refused for an option of another value than its batch's run
+# had: exit 2, nothing written, the state as that run committed it.
+w_replay_refused() {
+	local new=$1 was=$2
+	shift 2
+	run --separate-stderr window "$@"
+	assert_failure 2
+	assert_output ''
+	assert_equal "$stderr" "window: w.st: batch 2 replayed with $new, but its run had $was; state left as that run committed it (replay the batch with its run's options, or name another batch)"
+	cmp w.st w.before
+}
+
+@test "--batch: a replay with another --delay, --emit, --time-unit, --late, --dlq or --max-line than its run's is refused, naming both" {
+	printf '{"t":10,"v":1}\n{"t":130,"v":2}\n' > b1.ndjson
+	printf '{"t":20,"v":3}\nnope\n{"t":190,"v":4}\n' > b2.ndjson
+	a=(--tumble 1m -t .t --agg 's=sum(.v)' --state w.st)
+	o=(--delay 0s --late late.ndjson --dlq dlq.ndjson --max-line 1K)
+	window "${a[@]}" "${o[@]}" --batch 1 b1.ndjson > /dev/null
+	window "${a[@]}" "${o[@]}" --batch 2 b2.ndjson > want
+	cp w.st w.before
+	cp late.ndjson late.before
+	cp dlq.ndjson dlq.before
+	w_replay_refused 'no --delay' '--delay 0s' \
+		"${a[@]}" --late late.ndjson --dlq dlq.ndjson --max-line 1K --batch 2 b2.ndjson
+	w_replay_refused '--delay 1m' '--delay 0s' \
+		"${a[@]}" --delay 1m --late late.ndjson --dlq dlq.ndjson --max-line 1K --batch 2 b2.ndjson
+	w_replay_refused '--emit update' '--emit final' \
+		"${a[@]}" "${o[@]}" --emit update --batch 2 b2.ndjson
+	w_replay_refused '--time-unit ms' '--time-unit s' \
+		"${a[@]}" "${o[@]}" --time-unit ms --batch 2 b2.ndjson
+	# the too-late record and the letter are in the run's files, and a
+	# replay writes them no second time: elsewhere, they were lost
+	w_replay_refused '--late drop' '--late late.ndjson' \
+		"${a[@]}" --delay 0s --late drop --dlq dlq.ndjson --max-line 1K --batch 2 b2.ndjson
+	w_replay_refused '--dlq other.ndjson' '--dlq dlq.ndjson' \
+		"${a[@]}" --delay 0s --late late.ndjson --dlq other.ndjson --max-line 1K --batch 2 b2.ndjson
+	[ ! -e other.ndjson ]
+	w_replay_refused '--max-line 64M' '--max-line 1K' \
+		"${a[@]}" --delay 0s --late late.ndjson --dlq dlq.ndjson --batch 2 b2.ndjson
+	cmp late.ndjson late.before
+	cmp dlq.ndjson dlq.before
+	# the run's options, by other spellings, replay it byte for byte
+	run --separate-stderr window "${a[@]}" --delay 0ms --late ./late.ndjson --dlq dlq.ndjson --max-line 1024 -j 2 --batch 2 b2.ndjson
+	assert_success
+	assert_output - < want
+	cmp late.ndjson late.before
+	# and the next batch may change them
+	printf '{"t":250,"v":5}\n' > b3.ndjson
+	run window "${a[@]}" --delay 0s --max-line 2K --batch 3 b3.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:03:00Z","end":"1970-01-01T00:04:00Z"},"s":4,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
+@test "--batch: a replay of a first batch, which starts from no state, is refused with other windows" {
+	printf '{"t":10,"v":1}\n{"t":70,"v":2}\n' > b1.ndjson
+	window --tumble 1m -t .t --delay 0s --state w.st --batch 2 b1.ndjson > /dev/null
+	cp w.st w.before
+	w_replay_refused "windows 'tumble size=120000000000 step=0 gap=0 offset=0 lateness=0 -t .t --agg count=count()'" \
+		"windows 'tumble size=60000000000 step=0 gap=0 offset=0 lateness=0 -t .t --agg count=count()'" \
+		--tumble 2m -t .t --delay 0s --state w.st --batch 2 b1.ndjson
+	w_replay_refused '--shard 0/2' 'no --shard or --partition' \
+		--tumble 1m -t .t --delay 0s --shard 0/2 --state w.st --batch 2 b1.ndjson
+}
+
+@test "--batch: a replay writes the too-late records and dead letters again to a --late or --dlq that keeps none (a pipe)" {
+	printf '{"t":10}\n{"t":130}\n' > b1.ndjson
+	printf '{"t":20}\n{"t":"soon"}\n' > b2.ndjson
+	a=(--tumble 1m --delay 0s -t .t --state w.st)
+	window "${a[@]}" --batch 1 b1.ndjson > /dev/null
+	for i in 1 2; do
+		window "${a[@]}" --batch 2 --late >(cat > late.$i) --dlq >(jq -c .original_record > dlq.$i) b2.ndjson
+	done
+	sleep 0.2
+	for i in 1 2; do
+		run cat late.$i dlq.$i
+		assert_output - <<'J'
+{"t":20}
+{"t":"soon"}
+J
+	done
+	# a pipe is no file: the run's note says a stream, not /dev/fd/63
+	run --separate-stderr window "${a[@]}" --batch 2 --dlq d.ndjson --late >(cat > /dev/null) b2.ndjson
+	assert_failure 2
+	[[ "$stderr" == "window: w.st: batch 2 replayed with --dlq d.ndjson, but its run had --dlq /dev/fd/"[0-9]*"; state left as that run committed it (replay the batch with its run's options, or name another batch)" ]]
+}
+
 @test "--batch needs --state" {
 	run window --tumble 1m -t .t --batch 1
 	assert_failure 2

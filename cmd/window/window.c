@@ -42,6 +42,7 @@
 
 #include "agg.h"
 #include "badrec.h"
+#include "batchnote.h"
 #include "buf.h"
 #include "cli.h"
 #include "commit.h"
@@ -93,6 +94,8 @@ static struct {
 	bool delay_given, update;
 	bool offset_given; /* 0s too: refused where it does not apply */
 	enum time_unit unit;
+	const char *delay_arg; /* --delay as given */
+	const char *max_line_arg; /* as given; NULL: the default */
 	const char *late_path, *dlq_path, *state_path;
 	const char *batch; /* --batch; NULL: $IDEM_BATCH */
 	bool stats;
@@ -196,6 +199,7 @@ static struct {
 	unsigned char *in_buf;
 	size_t in_n;
 	struct state_gen gen; /* the batch, and the state it started from */
+	struct batchnote note; /* this run's options, kept with its batch */
 	enum value_keys keys; /* TEXT: a state from before times were
 			       * instants, kept so (STATE_VERSION) */
 	/* which --agg found a value in some record, and the first record's
@@ -274,7 +278,7 @@ static void usage(int status)
 "      --batch ID          the batch this run is (default: $IDEM_BATCH); a\n"
 "                          re-run of the batch that wrote the state starts\n"
 "                          from the state before it (on the same input,\n"
-"                          or exit 2)\n"
+"                          with the same options, or exit 2)\n"
 "      --shard I/N         handle only the groups of shard I of N; the\n"
 "                          output ends with a _shard line for window merge\n"
 "      --partition I/N     the input is partition I of N (partition(1)):\n"
@@ -304,7 +308,9 @@ static _Noreturn void finish(int status);
  * too-late records (--late) nor its dead letters (--dlq): the batch's
  * run closed and synced those files before its state was committed, so
  * they are there already, and a retried batch would add them twice.
- * They are counted as the batch's run counted them.
+ * They are counted as the batch's run counted them.  A pipe, a terminal
+ * or a device keeps none: to such a file they are written anew, as the
+ * panes to standard output.
  */
 static void bad_record(const struct line *ln, const char *name, bool is_json,
 		       const char *type, const char *fmt, ...)
@@ -320,7 +326,7 @@ static void bad_record(const struct line *ln, const char *name, bool is_json,
 	va_end(ap);
 	if (run.foreign)
 		return; /* its own shard reports it */
-	if (run.dlq && run.gen.replay) {
+	if (run.dlq && run.gen.replay && dlq_keeps(run.dlq)) {
 		cli_stats.dead_lettered++; /* as the batch's run did */
 		return;
 	}
@@ -1128,9 +1134,11 @@ static void too_late(const struct line *ln, const char *name, int64_t t,
 	run.too_late++;
 	cli_stats.late++;
 	if (run.late.path) {
-		if (!run.gen.replay) /* written by the batch's run */
+		/* written by the batch's run, but to a pipe */
+		if (!run.gen.replay || run.late.start < 0)
 			cli_side_write(&run.late, ln->p, ln->len);
-	} else if (run.dlq && !opt.late_path && run.gen.replay) {
+	} else if (run.dlq && !opt.late_path && run.gen.replay &&
+		   dlq_keeps(run.dlq)) {
 		cli_stats.dead_lettered++; /* as the batch's run did */
 	} else if (run.dlq && !opt.late_path) {
 		time_format(t, ts);
@@ -1765,6 +1773,69 @@ static _Noreturn void off_grid(int64_t s, int64_t e)
 		opt.tz ? opt.tz : "UTC");
 }
 
+/*
+ * A replay must be its batch's run again, or it fires other panes than
+ * the ones the sink may have taken, or sends the batch's too-late
+ * records and dead letters elsewhere than where its run put them: the
+ * input is checked by lib/statefile, the options by this note
+ * (lib/batchnote), kept with the batch.  The windows (the state's
+ * description: kind, size, step, gap, --offset, --lateness, -t, -g,
+ * --agg, the calendar and the shard) are checked against a state the
+ * replay starts from anyway, but a first batch starts from none.
+ * Not in it: -j and --stats, which change nothing written, and the
+ * batch itself.
+ */
+static void note_build(void)
+{
+	struct batchnote *n = &run.note;
+	n->state_path = opt.state_path;
+	char *w = xstrndup(run.desc, run.desc_base); /* the shard apart */
+	batchnote_add(n, "windows", w, "windows '%s'", w);
+	free(w);
+	const char *sh = opt.shard.whole ? "--partition" : "--shard";
+	char canon[64] = "";
+	if (opt.shard.n > 1)
+		snprintf(canon, sizeof canon, "%s %" PRIu32 "/%" PRIu32, sh,
+			 opt.shard.i, opt.shard.n);
+	if (opt.shard.n)
+		batchnote_add(n, "--shard", canon, "%s %" PRIu32 "/%" PRIu32,
+			      sh, opt.shard.i, opt.shard.n);
+	else
+		batchnote_add(n, "--shard", "", "no --shard or --partition");
+	if (opt.delay_given) {
+		char ns[32];
+		snprintf(ns, sizeof ns, "%" PRId64, opt.delay);
+		batchnote_add(n, "--delay", ns, "--delay %s", opt.delay_arg);
+	} else {
+		batchnote_add(n, "--delay", "", "no --delay");
+	}
+	batchnote_add(n, "--emit", opt.update ? "update" : "final",
+		      "--emit %s", opt.update ? "update" : "final");
+	static const char *const units[] = {"s", "ms", "us", "ns"};
+	batchnote_add(n, "--time-unit", units[opt.unit], "--time-unit %s",
+		      units[opt.unit]);
+	/* --late drop is not no --late: with --dlq, too-late records are
+	 * dead letters without it */
+	if (opt.late_path && !strcmp(opt.late_path, "drop"))
+		batchnote_add(n, "--late", "|drop", "--late drop");
+	else
+		batchnote_add_file(n, "--late", opt.late_path);
+	batchnote_add_file(n, "--dlq", opt.dlq_path);
+	char bytes[32];
+	snprintf(bytes, sizeof bytes, "%zu", opt.max_line);
+	batchnote_add(n, "--max-line", bytes, "--max-line %s",
+		      opt.max_line_arg ? opt.max_line_arg : "64M");
+}
+
+/* In the list a state without a note cannot check, with a base
+ * (*based): the windows and the shard, which the base's description was
+ * checked against.  A replay is held to every option of the note. */
+static bool note_skip(const char *name, bool listing, void *ctx)
+{
+	return listing && *(bool *)ctx &&
+	       (!strcmp(name, "windows") || !strcmp(name, "--shard"));
+}
+
 static void state_load(void)
 {
 	uint32_t version;
@@ -1774,6 +1845,10 @@ static void state_load(void)
 	struct state_reader *r = cli_state_open(opt.state_path, STATE_KIND,
 						STATE_VERSION, &run.gen,
 						&version, &len);
+	if (run.gen.replay) {
+		bool based = r != NULL;
+		batchnote_check(&run.note, &run.gen, note_skip, &based);
+	}
 	if (!r)
 		return; /* first run */
 	if (len > ((uint64_t)1 << 40))
@@ -2300,6 +2375,7 @@ int main(int argc, char **argv)
 			break;
 		case O_DELAY:
 			opt.delay = cli_duration("--delay", optarg);
+			opt.delay_arg = optarg;
 			opt.delay_given = true;
 			break;
 		case O_LATENESS:
@@ -2328,6 +2404,7 @@ int main(int argc, char **argv)
 		case O_DLQ: opt.dlq_path = optarg; break;
 		case O_MAXLINE:
 			opt.max_line = cli_max_line(optarg);
+			opt.max_line_arg = optarg;
 			break;
 		case O_STATS: opt.stats = true; break;
 		case 'j': opt.threads = cli_threads(optarg); break;
@@ -2394,6 +2471,11 @@ int main(int argc, char **argv)
 		if (lk < 0)
 			cli_die(EXIT_TROUBLE, "%s", err);
 		opt.state_path = real;
+		if (run.gen.batch) { /* what a replay of it must repeat */
+			note_build();
+			run.gen.note = run.note.b.p;
+			run.gen.note_len = run.note.b.len;
+		}
 		state_load();
 		/* --delay: our own W from now on, which only rises from the
 		 * one a run that followed _watermark lines left */
