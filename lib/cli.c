@@ -166,13 +166,19 @@ void cli_die(int code, const char *fmt, ...)
 	cli_exit(code);
 }
 
+/* The verb cli_verb_pick picked (NULL: none, or the tool's unnamed
+ * one): a usage error found after the pick (a bad option value) points
+ * to that verb's own --help, the one that lists its options. */
+static const char *verb_now;
+
 void cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
+	fprintf(stderr, "Try '%s%s%s --help' for more information.\n",
+		cli_prog, verb_now ? " " : "", verb_now ? verb_now : "");
 	cli_exit(EXIT_TROUBLE);
 }
 
@@ -1571,6 +1577,7 @@ const struct cli_verb *cli_verb_pick(const struct cli_verb *verbs, size_t n,
 		if (word && strcmp(verbs[i].name, word) == 0) {
 			(*argc)--;
 			(*argv)++;
+			verb_now = verbs[i].name;
 			return &verbs[i];
 		}
 	}

@@ -38,7 +38,8 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void cli_exit(int code);
 _Noreturn void cli_die(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* "PROG: msg" and "Try 'PROG --help'.", exit 2. */
+/* "PROG: msg" and "Try 'PROG --help'." (after cli_verb_pick picked a
+ * named verb: "Try 'PROG VERB --help'."), exit 2. */
 _Noreturn void cli_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 _Noreturn void cli_version(void);

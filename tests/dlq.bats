@@ -1019,7 +1019,7 @@ J
 	assert_failure 2
 	assert_output - <<'E'
 dlq: -e: '.a ==': jq: error: syntax error, unexpected $end (Unix shell quoting issues?) at <top-level>, line 1: .a ==; jq: 1 compile error
-Try 'dlq --help' for more information.
+Try 'dlq check --help' for more information.
 E
 }
 

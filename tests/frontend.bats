@@ -161,6 +161,28 @@ Try 'dedup --help' for more information."
 		reconcile --memory 99999999999999999999K a b
 }
 
+@test "a bad option value inside a verb points to the verb's own --help" {
+	run txlog cat t --version x
+	assert_failure 2
+	assert_output "txlog: --version: not a whole number: 'x'
+Try 'txlog cat --help' for more information."
+	run checkpoint read -s st -n x
+	assert_failure 2
+	assert_output "checkpoint: --max-records: not a whole number: 'x'
+Try 'checkpoint read --help' for more information."
+	run reconcile summarize -k .id --memory x
+	assert_failure 2
+	assert_output "reconcile: --memory: not a size: 'x'
+Try 'reconcile summarize --help' for more information."
+	run window merge --max-line 0
+	assert_failure 2
+	assert_line -n 1 "Try 'window merge --help' for more information."
+	# the tool's own (unnamed) verb keeps the tool's help
+	run reconcile -k .id --memory x a b
+	assert_failure 2
+	assert_line -n 1 "Try 'reconcile --help' for more information."
+}
+
 @test "an option with one value given twice with two values is refused; repeatable ones add up" {
 	printf '{"t":1,"id":1}\n' > in.ndjson
 	run window --tumble 1m --tumble 5m -t .t in.ndjson

@@ -120,7 +120,7 @@ EOF
 	run txlog optimize t --where 'v = 1'
 	assert_failure 2
 	assert_output "txlog: optimize --where: only partition columns (optimize rewrites whole partitions)
-Try 'txlog --help' for more information."
+Try 'txlog optimize --help' for more information."
 }
 
 @test "optimize refuses to spread a damaged data file and commits nothing" {
@@ -214,11 +214,11 @@ read_of() { # TABLE PRED: "read N of M files"
 	run txlog optimize t --zorder-by nope
 	assert_failure 2
 	assert_output "txlog: --zorder-by: nope is not a column of the table (txlog schema lists them)
-Try 'txlog --help' for more information."
+Try 'txlog optimize --help' for more information."
 	run txlog optimize t --zorder-by vv
 	assert_failure 2
 	assert_output "txlog: --zorder-by: vv is not a column of the table; did you mean 'v'?
-Try 'txlog --help' for more information."
+Try 'txlog optimize --help' for more information."
 	# a merge key no column holds is named with the column it is near
 	run sh -c 'echo "{\"id\":1,\"day\":\"a\",\"v\":5}" | txlog merge t -k .idd'
 	assert_failure 2
@@ -230,7 +230,7 @@ Try 'txlog --help' for more information."
 	run txlog optimize t --zorder-by v,day
 	assert_failure 2
 	assert_output "txlog: --zorder-by: day is a partition column (already one value per file)
-Try 'txlog --help' for more information."
+Try 'txlog optimize --help' for more information."
 }
 
 @test "--zorder-by refuses a column given twice or an empty name, not taken as one column" {

@@ -73,7 +73,7 @@ ids() {
 	assert_failure 2
 	assert_output - <<'OUT'
 txlog: --where: v < null matches no row (a comparison with null is never true); use v = null or v != null
-Try 'txlog --help' for more information.
+Try 'txlog cat --help' for more information.
 OUT
 	run txlog delete t --where 's >= null'
 	assert_failure 2
