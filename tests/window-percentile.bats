@@ -36,8 +36,18 @@ load helpers
 	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T01:00:00Z"},"p":5,"pane":{"timing":"on_time","index":0,"final":true}}'
 }
 
+@test "a Q is taken by its value however jq spells the number: -0, 5e-1, 0.50, 10e-1" {
+	printf '{"t":%d,"x":%d}\n' 1 4 2 1 3 3 4 2 > in.ndjson
+	run window --tumble 1h -t .t --agg 'a=p(.x, -0)' --agg 'b=p(.x, 5e-1)' \
+		--agg 'c=p(.x, 0.50)' --agg 'd=p(.x, 10e-1)' --agg 'e=p(.x, 1.)' \
+		--agg 'f=p(.x, 0.750000000000000000000)' --agg 'g=p(.x, 25E-2)' in.ndjson
+	assert_success
+	assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T01:00:00Z"},"a":1,"b":2,"c":2,"d":4,"e":4,"f":3,"g":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+}
+
 @test "a Q that is not a fraction 0..1 is refused" {
-	for q in 95 1.5 -0.1 '' 0.1234567890123456789 '0.5 x'; do
+	for q in 95 1.5 -0.1 '' 0.1234567890123456789 '0.5 x' 1e400 1e-19 \
+		-1e-400 5e 0x1 . -.5 nan; do
 		run window --tumble 1h -t .t --agg "a=p(.x, $q)"
 		assert_failure 2
 		assert_output --partial "window: --agg: p(EXPR, Q) wants Q a fraction 0..1 of at most 18 digits (0.95 for the 95th percentile), got 'a=p(.x, $q)'"

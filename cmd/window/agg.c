@@ -1,12 +1,14 @@
 #include "agg.h"
 
 #include <assert.h>
+#include <ctype.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "decimal.h"
 #include "expr.h"
 #include "statefile.h"
 #include "xalloc.h"
@@ -21,34 +23,79 @@ static const struct {
 	{"p90", AGG_P90}, {"p99", AGG_P99}, {"p", AGG_PCT},
 };
 
-/* Q of p(EXPR, Q): 0, 1, or a decimal fraction "0.95" / ".999", held
- * exactly as num / 10^digits. */
+/*
+ * Q of p(EXPR, Q): a number literal as jq spells one (0.95, .5, 1.,
+ * 05, 5e-1, and -0, jq's negation of 0), taken by its value: 0 <= Q
+ * <= 1 held exactly as num / 10^digits, digits <= AGG_PCT_DIGITS once
+ * trailing zeros are gone (0.50 is 1/2).  -1 for anything else: not a
+ * literal, out of range, or more digits than that.
+ */
 static int parse_q(const char *s, uint64_t *num, uint64_t *den)
 {
-	while (*s == ' ')
+	char txt[128];
+	size_t k = 0;
+	while (isspace((unsigned char)*s))
 		s++;
-	uint64_t n = 0, d = 1;
-	int whole = -1, digits = 0;
-	if (*s == '0' || *s == '1')
-		whole = *s++ - '0';
+	if (*s == '-') { /* jq's negation: "- 0" is -0 too */
+		txt[k++] = *s++;
+		while (isspace((unsigned char)*s))
+			s++;
+	}
+	/* jq's lexer: ([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?,
+	 * rewritten as JSON for dec_parse: no leading zeros, a digit on
+	 * each side of the point */
+	while (*s == '0' && s[1] >= '0' && s[1] <= '9')
+		s++;
+	size_t nint = strspn(s, "0123456789");
+	if (nint == 0)
+		txt[k++] = '0';
+	if (nint + 1 >= sizeof txt - k)
+		return -1;
+	memcpy(txt + k, s, nint);
+	k += nint;
+	s += nint;
 	if (*s == '.') {
 		s++;
-		while (*s >= '0' && *s <= '9') {
-			if (++digits > AGG_PCT_DIGITS)
-				return -1;
-			n = n * 10 + (uint64_t)(*s++ - '0');
-			d *= 10;
-		}
-		if (!digits)
+		size_t nfrac = strspn(s, "0123456789");
+		if (nint == 0 && nfrac == 0)
 			return -1;
+		if (nfrac + 2 >= sizeof txt - k)
+			return -1;
+		if (nfrac) {
+			txt[k++] = '.';
+			memcpy(txt + k, s, nfrac);
+			k += nfrac;
+			s += nfrac;
+		}
+	} else if (nint == 0) {
+		return -1;
 	}
-	while (*s == ' ')
+	if (*s == 'e' || *s == 'E') {
+		size_t ne = 1 + (s[1] == '+' || s[1] == '-');
+		ne += strspn(s + ne, "0123456789");
+		if (ne >= sizeof txt - k)
+			return -1;
+		memcpy(txt + k, s, ne);
+		k += ne;
+		s += ne;
+	}
+	while (isspace((unsigned char)*s))
 		s++;
-	if (whole < 0 && !digits)
+	struct dec q, one = dec_from_i64(1);
+	if (*s || dec_parse(txt, k, &q) != 0)
 		return -1;
-	if (*s || (whole == 1 && n != 0))
+	if (q.coef == 0) {
+		*num = 0;
+		*den = 1;
+		return 0;
+	}
+	q = dec_normalize(q);
+	if (q.coef < 0 || dec_cmp(&q, &one) > 0 || -q.exp > AGG_PCT_DIGITS)
 		return -1;
-	*num = whole == 1 ? d : n;
+	uint64_t d = 1;
+	for (int32_t e = q.exp; e < 0; e++)
+		d *= 10;
+	*num = (uint64_t)q.coef;
 	*den = d;
 	return 0;
 }
