@@ -1288,10 +1288,10 @@ static jv exact_strptime(struct expr *e, jv s, jv f, jv r)
 }
 
 /*
- * mktime of x (libjq's answer r): r, when x's first six fields name a
- * time exactly as they are.  libjq takes each field toward zero (7.3
- * seconds, as gmtime gives them, are 7) and timegm carries any field
- * past its range into the next (2023-02-29 is March 1st, a leap second
+ * mktime of x (libjq's answer r): the seconds of x's first six fields
+ * taken as UTC, when they name a time exactly as they are.  libjq
+ * takes each field toward zero (7.3 seconds, as gmtime gives them, are
+ * 7) and timegm carries any field past its range into the next (2023-02-29 is March 1st, a leap second
  * :60 the next minute's :00, a day 0 the month before's last): another
  * instant, said by nothing.
  */
@@ -1362,11 +1362,19 @@ static jv exact_mktime(struct expr *e, jv x, jv r)
 	int64_t t = time_days_from_civil(y, (int)v[1] + 1, (int)v[2]) *
 			    86400 +
 		    v[3] * 3600 + v[4] * 60 + v[5];
-	if ((double)t != jv_number_value(r) || t > (1LL << 53) ||
-	    t < -(1LL << 53)) {
+	if (t > (1LL << 53) || t < -(1LL << 53)) {
 		jv_free(r);
-		return math_fail(e, "%s is %lld seconds, which libjq does not "
-				 "give", call, (long long)t);
+		return math_fail(e, "%s is %lld seconds, which a double cannot "
+				 "hold (libjq holds numbers as doubles)", call,
+				 (long long)t);
+	}
+	/* jq's mktime is timegm, the inverse of gmtime; this libjq (1.6)
+	 * calls mktime with no DST and adds the offset it finds, so
+	 * under a TZ on summer time it answered an hour late:
+	 * "2024-07-01T00:00:00Z" | fromdate under America/New_York */
+	if ((double)t != jv_number_value(r)) {
+		jv_free(r);
+		return jv_number((double)t);
 	}
 	return r;
 }

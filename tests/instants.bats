@@ -214,6 +214,22 @@ through_jq() { # EXPR FILE: each tool's answer, one line each
 	assert_output 'dedup: in:1: key .a | mktime: mktime requires parsed datetime inputs'
 }
 
+@test "mktime and fromdate take the fields as UTC under any TZ, summer time too: libjq 1.6 answered an hour late and idem refused it" {
+	echo '{"t":"2024-07-01T00:00:00Z","n":1719792000}' > in
+	for tz in UTC America/New_York Europe/Paris EST5EDT,M3.2.0,M11.1.0; do
+		run env TZ=$tz window --tumble 1h -t 0 -g '[(.t | fromdate), (.n | gmtime | mktime), (.n | localtime | mktime)]' --agg 'n=count()' in
+		assert_success
+		case $tz in
+		America/*|EST*) local=1719777600 ;; # 20:00 the day before, as UTC
+		Europe/*) local=1719799200 ;;
+		*) local=1719792000 ;;
+		esac
+		assert_output '{"window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T01:00:00Z"},"key":[1719792000,1719792000,'$local'],"n":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+	done
+	run env TZ=America/New_York jq -c '.t | fromdate' in
+	assert_output 1719795600 # libjq alone: an hour off
+}
+
 @test "dlq check and retry stop a _watermark number that window reads as a time in no --time-unit, and pass one it reads in some" {
 	for w in 1e400 -1e400 1e-400 -1e-400 0.0000000000001; do
 		printf '{"_watermark":%s}\n{"t":1,"a":1}\n' "$w" > in
