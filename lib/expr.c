@@ -27,6 +27,7 @@
 #include "decmath.h"
 #include "scan.h"
 #include "timefmt.h"
+#include "tz.h"
 #include "value.h"
 #include "xalloc.h"
 
@@ -2138,6 +2139,17 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
 	}
 	reach(e, src);
 	e->strings = has_word(src, "tonumber") || has_word(src, "fromjson");
+	/* localtime and strflocaltime read TZ, which glibc takes for UTC
+	 * when it names no zone: refused here, not run as UTC */
+	if (has_word(src, "localtime") || has_word(src, "strflocaltime")) {
+		char why[512];
+		if (tz_env_check(why, sizeof why) != 0) {
+			snprintf(err, errlen, "'%s' reads local time: %s", src,
+				 why);
+			expr_free(e);
+			return NULL;
+		}
+	}
 	const char *bad = inexact_literal(src);
 	if (bad) {
 		snprintf(err, errlen, "'%s': the number %.*s would be rounded "

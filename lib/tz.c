@@ -236,6 +236,135 @@ int tz_open(const char *name, char *err, size_t errlen)
 	return 0;
 }
 
+/* A POSIX TZ name at *p: three or more letters, or <...> of letters,
+ * digits, '+' and '-'. */
+static bool posix_name(const char **p)
+{
+	const char *s = *p;
+	size_t n = 0;
+	if (*s == '<') {
+		for (s++; (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+			  (*s >= '0' && *s <= '9') || *s == '+' || *s == '-';
+		     s++)
+			n++;
+		if (*s != '>' || n < 3)
+			return false;
+		*p = s + 1;
+		return true;
+	}
+	while ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z'))
+		s++, n++;
+	*p = s;
+	return n >= 3;
+}
+
+/* A whole number of at most 3 digits at *p, from min to max. */
+static bool posix_num(const char **p, int min, int max)
+{
+	int v = 0, n = 0;
+	while (**p >= '0' && **p <= '9' && n < 3)
+		v = v * 10 + (*(*p)++ - '0'), n++;
+	return n > 0 && v >= min && v <= max && !(**p >= '0' && **p <= '9');
+}
+
+/* [+-]hh[:mm[:ss]], hh at most hmax */
+static bool posix_time(const char **p, int hmax)
+{
+	if (**p == '+' || **p == '-')
+		(*p)++;
+	if (!posix_num(p, 0, hmax))
+		return false;
+	for (int i = 0; i < 2 && **p == ':'; i++) {
+		(*p)++;
+		if (!posix_num(p, 0, 59))
+			return false;
+	}
+	return true;
+}
+
+/* ,date[/time] with date Jn (1..365), n (0..365) or Mm.w.d */
+static bool posix_rule(const char **p)
+{
+	if (*(*p)++ != ',')
+		return false;
+	if (**p == 'J') {
+		(*p)++;
+		if (!posix_num(p, 1, 365))
+			return false;
+	} else if (**p == 'M') {
+		(*p)++;
+		if (!posix_num(p, 1, 12) || *(*p)++ != '.' ||
+		    !posix_num(p, 1, 5) || *(*p)++ != '.' ||
+		    !posix_num(p, 0, 6))
+			return false;
+	} else if (!posix_num(p, 0, 365)) {
+		return false;
+	}
+	/* glibc and POSIX.1-2024 take hours to 167 (and negative) here */
+	if (**p == '/') {
+		(*p)++;
+		return posix_time(p, 167);
+	}
+	return true;
+}
+
+/* The whole of s a POSIX TZ string: std offset [dst [offset]
+ * [,rule,rule]]. */
+static bool posix_tz(const char *s)
+{
+	if (!posix_name(&s) || !posix_time(&s, 24))
+		return false;
+	if (!*s)
+		return true;
+	if (!posix_name(&s))
+		return false;
+	if (*s && *s != ',' && !posix_time(&s, 24))
+		return false;
+	if (!*s)
+		return true; /* the rules of the posixrules file */
+	return posix_rule(&s) && posix_rule(&s) && !*s;
+}
+
+int tz_env_check(char *err, size_t errlen)
+{
+	const char *tz = getenv("TZ");
+	if (!tz || !*tz)
+		return 0;
+	const char *name = tz[0] == ':' ? tz + 1 : tz;
+	if (!*name)
+		return 0; /* glibc: ":" is UTC */
+	/* as glibc looks: a file first, then the POSIX syntax */
+	char path[4096];
+	if (name[0] == '/')
+		snprintf(path, sizeof path, "%s", name);
+	else
+		snprintf(path, sizeof path, "%s/%s", zone_dir(), name);
+	FILE *f = fopen(path, "rb");
+	int leaps = f ? tzif_leaps(f) : -1;
+	if (f)
+		fclose(f);
+	if (leaps > 0) {
+		snprintf(err, errlen, "TZ='%s': its zoneinfo counts leap "
+			 "seconds, which idem's times (POSIX time) do not, so "
+			 "local times would be off by them; use the zone "
+			 "without leap seconds%s%s%s", tz,
+			 !strncmp(name, "right/", 6) ? " ('" : "",
+			 !strncmp(name, "right/", 6) ? name + 6 : "",
+			 !strncmp(name, "right/", 6) ? "')" : "");
+		return -2;
+	}
+	/* without tzdata, glibc's UTC is what these name */
+	if (leaps == 0 || posix_tz(name) || !strcmp(name, "UTC") ||
+	    !strcmp(name, "GMT"))
+		return 0;
+	snprintf(err, errlen, "TZ='%s' is no time zone (no zoneinfo file "
+		 "%s, nor a POSIX TZ string such as "
+		 "EST5EDT,M3.2.0,M11.1.0), which the C library reads as UTC "
+		 "without a word; set TZ to a zone such as America/New_York, "
+		 "or unset it", tz, path);
+	return -1;
+}
+
 int32_t tz_offset(int64_t sec)
 {
 	time_t t = (time_t)sec;

@@ -63,6 +63,17 @@ int tz_weekday_parse(const char *s);
  * seconds ("right/UTC"), which POSIX instants cannot be read in. */
 int tz_open(const char *name, char *err, size_t errlen);
 
+/*
+ * Whether the environment's TZ names a zone the C library reads as it
+ * is meant: unset or empty (the system's zone, UTC), a zoneinfo file
+ * (":America/New_York", "Europe/Paris", an absolute path) or a whole
+ * POSIX TZ string ("EST5EDT,M3.2.0,M11.1.0", "<+0330>-3:30").  glibc
+ * reads anything else ("Bogus/Zone", "America/New_Yrok", "CET-1CEST,x")
+ * as UTC, or a part of it, without a word.  0, or -1 with err set; -2
+ * with err set for a zone whose clock counts leap seconds ("right/UTC").
+ */
+int tz_env_check(char *err, size_t errlen);
+
 /* The zone names under the zone folder, two levels deep ("UTC",
  * "Europe/Berlin"), for a "did you mean": a NULL-terminated array that
  * tz_names_free frees. */

@@ -289,3 +289,32 @@ through_jq() { # EXPR FILE: each tool's answer, one line each
 		assert_success
 	done
 }
+
+@test "localtime and strflocaltime under a TZ that names no zone are refused, not run as UTC; zone files and POSIX strings are taken" {
+	echo '{"t":1710054000}' > in
+	for tz in Bogus/Zone America/New_Yrok America 'EST5EDT,M3.2.0' XX5; do
+		run env TZ="$tz" dedup -k '.t | localtime' in
+		assert_failure 2
+		assert_output "dedup: -k: '.t | localtime' reads local time: TZ='$tz' is no time zone (no zoneinfo file /usr/share/zoneinfo/$tz, nor a POSIX TZ string such as EST5EDT,M3.2.0,M11.1.0), which the C library reads as UTC without a word; set TZ to a zone such as America/New_York, or unset it
+Try 'dedup --help' for more information."
+	done
+	run env TZ=Bogus window --tumble 1h -t .t -g '.t | strflocaltime("%H")' in
+	assert_failure 2
+	assert_line -n 0 --partial "window: -g: '.t | strflocaltime(\"%H\")' reads local time: TZ='Bogus' is no time zone"
+	run env TZ=right/UTC dedup -k '.t | localtime' in
+	assert_failure 2
+	assert_line -n 0 "dedup: -k: '.t | localtime' reads local time: TZ='right/UTC': its zoneinfo counts leap seconds, which idem's times (POSIX time) do not, so local times would be off by them; use the zone without leap seconds ('UTC')"
+	# 07:00Z on 2024-03-10 is 03:00 EDT: the hour after the gap
+	for tz in America/New_York :America/New_York EST5EDT,M3.2.0,M11.1.0 EST5EDT '<-05>5<-04>,M3.2.0/2,M11.1.0/2'; do
+		run env TZ="$tz" window --tumble 1h -t .t -g '.t | localtime | .[3]' --agg 'n=count()' in
+		assert_success
+		assert_output --partial '"key":3,'
+	done
+	for tz in UTC '' : UTC0; do
+		run env TZ="$tz" window --tumble 1h -t .t -g '.t | localtime | .[3]' --agg 'n=count()' in
+		assert_output --partial '"key":7,'
+	done
+	# a program without local time does not read TZ
+	run env TZ=Bogus dedup -k '.t | gmtime' in
+	assert_success
+}
