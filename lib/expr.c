@@ -2141,7 +2141,7 @@ struct expr *expr_compile(const char *src, char *err, size_t errlen)
 	e->strings = has_word(src, "tonumber") || has_word(src, "fromjson");
 	/* localtime and strflocaltime read TZ, which glibc takes for UTC
 	 * when it names no zone: refused here, not run as UTC */
-	if (has_word(src, "localtime") || has_word(src, "strflocaltime")) {
+	if (expr_text_reads_local(src)) {
 		char why[512];
 		if (tz_env_check(why, sizeof why) != 0) {
 			snprintf(err, errlen, "'%s' reads local time: %s", src,
@@ -2321,6 +2321,11 @@ static bool calls_inexact_math(const char *s)
 	}
 	free(w.open);
 	return found;
+}
+
+bool expr_text_reads_local(const char *src)
+{
+	return has_word(src, "localtime") || has_word(src, "strflocaltime");
 }
 
 bool expr_text_has_arith(const char *src)

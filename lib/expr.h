@@ -54,6 +54,9 @@ bool expr_is_plain(const struct expr *e);
  * its values depend on how arithmetic is done.  May say yes of a '-' in
  * 1e-5 or of '//': it only marks states. */
 bool expr_text_has_arith(const char *src);
+/* Whether the program text src calls localtime or strflocaltime, which
+ * read the process's zone (TZ). */
+bool expr_text_reads_local(const char *src);
 
 struct scan_record;
 

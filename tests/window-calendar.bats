@@ -219,3 +219,24 @@ sun
 --tz
 O
 }
+
+@test "localtime in a calendar run reads --tz's zone; a TZ naming another zone is refused, not overridden without a word" {
+	echo '{"t":1700000000}' > in
+	# the month's calendar made the process UTC: localtime said 22, not
+	# New York's 17
+	run env TZ=America/New_York window --tumble 1mo -t .t -g '.t | localtime | .[3]' in
+	assert_failure 2
+	assert_output "window: -g: '.t | localtime | .[3]' reads local time, which in calendar windows is --tz's zone (UTC), not TZ's (America/New_York); give --tz that zone, or unset TZ
+Try 'window --help' for more information."
+	run env TZ=America/New_York window --tumble 1d --tz Europe/Berlin -t .t --agg 'h=max(.t | strflocaltime("%H"))' in
+	assert_failure 2
+	assert_line -n 0 --partial "window: --agg: '.t | strflocaltime(\"%H\")' reads local time, which in calendar windows is --tz's zone (Europe/Berlin)"
+	run env TZ=:America/New_York window --tumble 1mo --tz America/New_York -t .t -g '.t | localtime | .[3]' in
+	assert_success
+	assert_output --partial '"key":17,'
+	run env -u TZ window --tumble 1d --tz Europe/Berlin -t .t -g '.t | localtime | .[3]' in
+	assert_output --partial '"key":23,'
+	# a fixed --tumble 1d has no zone of its own: TZ's stands
+	run env TZ=America/New_York window --tumble 1d -t .t -g '.t | localtime | .[3]' in
+	assert_output --partial '"key":17,'
+}

@@ -2268,7 +2268,29 @@ static void calendar_options(void)
 				"(--tumble %s): they start at local "
 				"midnight", opt.tumble);
 	opt.calu.week_start = opt.week_start < 0 ? 0 : opt.week_start;
-	int rc = tz_open(opt.tz ? opt.tz : "UTC", err, sizeof err);
+	/* the process has one zone, which tz_open makes the calendar's:
+	 * a program's localtime would then read it, not the user's TZ */
+	const char *zone = opt.tz ? opt.tz : "UTC", *env = getenv("TZ");
+	const char *named = env && *env == ':' ? env + 1 : env;
+	if (named && *named && strcmp(named, zone) != 0) {
+		const struct expr *e[1 + MAX_GROUPS + MAX_AGGS];
+		const char *what[1 + MAX_GROUPS + MAX_AGGS];
+		size_t n = 0;
+		e[n] = opt.time, what[n++] = "-t";
+		for (size_t k = 0; k < opt.ngroups; k++)
+			e[n] = opt.groups[k], what[n++] = "-g";
+		for (size_t k = 0; k < opt.naggs; k++)
+			e[n] = opt.aggs[k].e, what[n++] = "--agg";
+		for (size_t k = 0; k < n; k++)
+			if (e[k] && expr_text_reads_local(expr_source(e[k])))
+				cli_usage_error("%s: '%s' reads local time, "
+						"which in calendar windows is "
+						"--tz's zone (%s), not TZ's "
+						"(%s); give --tz that zone, or "
+						"unset TZ", what[k],
+						expr_source(e[k]), zone, env);
+	}
+	int rc = tz_open(zone, err, sizeof err);
 	if (rc != 0) {
 		char **names = tz_names(), hint[300] = "";
 		const char *near = cli_nearest(opt.tz, (const char *const *)names);
