@@ -1435,6 +1435,38 @@ static size_t zoned_strftime(char *out, size_t cap, const char *f,
 }
 
 /*
+ * The instants whose local time is the fields of tm (year to second, as
+ * timegm reads them): 0 in a gap the clock skipped, 2 in an hour it
+ * went back over, else 1, that instant in *t and its local time in
+ * *out.  Every offset in force within a day of the fields is tried, so
+ * a change of standard time counts as a change of DST does.
+ */
+static int local_instants(const struct tm *tm, time_t *t, struct tm *out)
+{
+	struct tm c = *tm;
+	time_t L = timegm(&c), seen[5];
+	int n = 0;
+	for (int i = -2; i <= 2; i++) {
+		time_t probe = L + (time_t)i * 43200, cand;
+		struct tm lt;
+		if (!localtime_r(&probe, &lt))
+			continue;
+		cand = L - (time_t)lt.tm_gmtoff;
+		if (!localtime_r(&cand, &lt) || lt.tm_gmtoff != L - cand)
+			continue;
+		bool dup = false;
+		for (int j = 0; j < n; j++)
+			dup |= seen[j] == cand;
+		if (dup)
+			continue;
+		seen[n++] = cand;
+		*t = cand;
+		*out = lt;
+	}
+	return n > 2 ? 2 : n;
+}
+
+/*
  * strftime or strflocaltime(f) of x (libjq's text r): r, unless f asks
  * for the zone (%z, %Z) or the epoch second (%s), which glibc takes from
  * the struct tm libjq makes of the broken-down time: no offset, no zone
@@ -1490,6 +1522,26 @@ static jv exact_strftime(struct expr *e, bool local, jv x, jv f, jv r)
 		time_t tt = local ? mktime(&z) : timegm(&z);
 		sec = (long long)tt;
 		if (ok && local) {
+			int k = local_instants(&tm, &tt, &z);
+			if (k != 1) {
+				char xt[140], ft[48];
+				date_text(x, xt, sizeof xt);
+				date_text(f, ft, sizeof ft);
+				jv_free(r);
+				return math_fail(e, "%s | strflocaltime(%s): "
+						 "%04d-%02d-%02dT%02d:%02d:%02d "
+						 "is %s in TZ's zone (%s): "
+						 "its %s",
+						 xt, ft, tm.tm_year + 1900,
+						 tm.tm_mon + 1, tm.tm_mday,
+						 tm.tm_hour, tm.tm_min,
+						 tm.tm_sec,
+						 k ? "two instants" : "no instant",
+						 k ? "the clock went back over it"
+						   : "the clock skipped it",
+						 "%z, %Z or %s would be a guess");
+			}
+			sec = (long long)tt;
 			tm.tm_gmtoff = z.tm_gmtoff;
 			tm.tm_zone = z.tm_zone;
 			tm.tm_isdst = z.tm_isdst;

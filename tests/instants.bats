@@ -318,3 +318,27 @@ Try 'dedup --help' for more information."
 	run env TZ=Bogus dedup -k '.t | gmtime' in
 	assert_success
 }
+
+@test "strflocaltime of a local time the clock skipped or went back over, with %s, %z or %Z, is refused: no instant, or two" {
+	printf '%s\n' '{"f":[2024,10,3,1,30,0,0,307]}' > back
+	printf '%s\n' '{"f":[2024,2,10,2,30,0,0,69]}' > gap
+	printf '%s\n' '{"f":[2024,0,1,12,0,0,1,0]}' > jan
+	for tz in America/New_York EST5EDT,M3.2.0,M11.1.0; do
+		# libjq alone took 01:30 as EST and 02:30 as 02:30 EST
+		run env TZ=$tz dedup -k '.f | strflocaltime("%s")' back
+		assert_failure 2
+		assert_output 'dedup: back:1: key .f | strflocaltime("%s"): [2024,10,3,1,30,0,0,307] | strflocaltime("%s"): 2024-11-03T01:30:00 is two instants in TZ'"'"'s zone (the clock went back over it): its %z, %Z or %s would be a guess'
+		run env TZ=$tz dedup -k '.f | strflocaltime("%s")' gap
+		assert_failure 2
+		assert_output 'dedup: gap:1: key .f | strflocaltime("%s"): [2024,2,10,2,30,0,0,69] | strflocaltime("%s"): 2024-03-10T02:30:00 is no instant in TZ'"'"'s zone (the clock skipped it): its %z, %Z or %s would be a guess'
+		run env TZ=$tz window --tumble 1h -t 0 -g '.f | strflocaltime("%s")' --agg 'n=count()' jan
+		assert_output --partial '"key":"1704128400",'
+		# without a zone in the format the fields are only written out
+		run env TZ=$tz window --tumble 1h -t 0 -g '.f | strflocaltime("%H:%M")' --agg 'n=count()' back
+		assert_output --partial '"key":"01:30",'
+	done
+	# a change of standard time counts as one of summer time does
+	run env TZ=Europe/Moscow dedup -k '.f | strflocaltime("%s")' <<< '{"f":[2014,9,26,1,30,0,0,0]}'
+	assert_failure 2
+	assert_output --partial '2014-10-26T01:30:00 is two instants in TZ'
+}
