@@ -66,6 +66,11 @@ load helpers
 		window --tumble 1m -t .t --agg 'a=p90(.ms, 0.95)'
 	refused "window: --agg: p50(EXPR) takes no Q (it is p(EXPR, 0.5)); did you mean 'p(.ms,1)'?" \
 		window --tumble 1m -t .t --agg 'a=p50(.ms,1)'
+	# any number, in range or not: p90(.ms, 95) was the pairs [.ms, 95]
+	refused "window: --agg: p90(EXPR) takes no Q (it is p(EXPR, 0.9)); did you mean 'p(.ms, 95)'?" \
+		window --tumble 1m -t .t --agg 'a=p90(.ms, 95)'
+	refused "window: --agg: p99(EXPR) takes no Q (it is p(EXPR, 0.99)); did you mean 'p(.ms, 5e-1)'?" \
+		window --tumble 1m -t .t --agg 'a=p99(.ms, 5e-1)'
 	# a comma of jq's own, or a second expression, is jq's
 	printf '{"t":%d,"ms":%d}\n' 1 12 2 480 3 15 > in.ndjson
 	run window --tumble 1m -t .t --agg 'a=p50([.ms, 0.5])' --agg 'b=p99(.ms, .t)' in.ndjson
@@ -78,6 +83,8 @@ load helpers
 	# percentile of the pairs [.ms, 0.5], [480,0.5], without a word
 	refused "window: --agg: p(EXPR, Q) takes one Q; did you mean 'p(.ms, 0.5)' and 'p(.ms, 0.9)'?" \
 		window --tumble 1m -t .t --agg 'a=p(.ms, 0.5, 0.9)'
+	refused "window: --agg: p(EXPR, Q) takes one Q; did you mean 'p(.ms, 95)' and 'p(.ms, -0)'?" \
+		window --tumble 1m -t .t --agg 'a=p(.ms, 95, -0)'
 	# a comma of jq's own, or a second expression, is jq's
 	printf '{"t":%d,"ms":%d}\n' 1 12 2 480 3 15 > in.ndjson
 	run window --tumble 1m -t .t --agg 'a=p([.ms, 0.5], 0.5)' --agg 'b=p(.ms, .t, 1)' in.ndjson

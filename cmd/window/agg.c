@@ -24,13 +24,12 @@ static const struct {
 };
 
 /*
- * Q of p(EXPR, Q): a number literal as jq spells one (0.95, .5, 1.,
- * 05, 5e-1, and -0, jq's negation of 0), taken by its value: 0 <= Q
- * <= 1 held exactly as num / 10^digits, digits <= AGG_PCT_DIGITS once
- * trailing zeros are gone (0.50 is 1/2).  -1 for anything else: not a
- * literal, out of range, or more digits than that.
+ * A number literal as jq spells one (0.95, .5, 1., 05, 5e-1, and -0,
+ * jq's negation of 0), its exact value in *q: 0, or -1 when s (spaces
+ * around it aside) is no number literal, or one of more digits than a
+ * decimal holds.
  */
-static int parse_q(const char *s, uint64_t *num, uint64_t *den)
+static int parse_literal(const char *s, struct dec *q)
 {
 	char txt[128];
 	size_t k = 0;
@@ -81,8 +80,21 @@ static int parse_q(const char *s, uint64_t *num, uint64_t *den)
 	}
 	while (isspace((unsigned char)*s))
 		s++;
+	if (*s)
+		return -1;
+	return dec_parse(txt, k, q);
+}
+
+/*
+ * Q of p(EXPR, Q): a number literal taken by its value, 0 <= Q <= 1
+ * held exactly as num / 10^digits, digits <= AGG_PCT_DIGITS once
+ * trailing zeros are gone (0.50 is 1/2).  -1 for anything else: not a
+ * literal, out of range, or more digits than that.
+ */
+static int parse_q(const char *s, uint64_t *num, uint64_t *den)
+{
 	struct dec q, one = dec_from_i64(1);
-	if (*s || dec_parse(txt, k, &q) != 0)
+	if (parse_literal(s, &q) != 0)
 		return -1;
 	if (q.coef == 0) {
 		*num = 0;
@@ -160,8 +172,8 @@ int agg_parse(const char *text, struct agg_spec *out, char *err,
 		/* p(.ms, 0.5, 0.9) is jq's '.ms, 0.5', the percentile 0.9
 		 * of the pairs [.ms, 0.5]: two Qs where one is taken */
 		char *before = strrchr(src, ',');
-		uint64_t num, den;
-		if (before && parse_q(before + 1, &num, &den) == 0) {
+		struct dec lit;
+		if (before && parse_literal(before + 1, &lit) == 0) {
 			*before = '\0';
 			snprintf(err, errlen, "p(EXPR, Q) takes one Q; did you "
 				 "mean 'p(%s,%s)' and 'p(%s,%s)'?", src,
@@ -177,8 +189,8 @@ int agg_parse(const char *text, struct agg_spec *out, char *err,
 		/* p90(.ms, 0.95) is jq's '.ms, 0.95', the percentile of
 		 * the pairs [.ms, 0.95]: a Q given where none is taken */
 		char *comma = strrchr(src, ',');
-		uint64_t num, den;
-		if (comma && parse_q(comma + 1, &num, &den) == 0) {
+		struct dec lit;
+		if (comma && parse_literal(comma + 1, &lit) == 0) {
 			*comma = '\0';
 			snprintf(err, errlen, "%s(EXPR) takes no Q (it is "
 				 "p(EXPR, %s)); did you mean 'p(%s,%s)'?",
