@@ -294,3 +294,12 @@ T
 	run sh -c 'reconcile -k .id --by .d --format table s.ndjson t.ndjson | cut -c1-10 | sed -n 2p'
 	assert_output '"p\u009bq"'
 }
+
+@test "a jq program given as a column without a leading '.' is a member's name: refused with the program it may mean" {
+	printf '%s\n' '{"id":1,"a":1,"o":{"b":1}}' > s.ndjson
+	printf '%s\n' '{"id":1,"a":1,"o":{"b":2}}' > t.ndjson
+	refused "reconcile: --columns [.a,.o]: no record of either input has it, so it would compare nothing; did you mean '.|[.a,.o]'? (a column that does not start with '.' is a member's name)" \
+		reconcile -k .id --columns '[.a,.o]' s.ndjson t.ndjson
+	run sh -c "reconcile -k .id --columns '.|[.a,.o]' s.ndjson t.ndjson | jq -c 'select(.total) | .changed_fields'"
+	assert_output '{".|[.a,.o]":1}'
+}

@@ -290,12 +290,23 @@ void columns_check(uint64_t present, const char *const *names)
 					   names);
 		if (!near)
 			near = cli_nearest(name, names);
+		/* a program that does not start with '.' ([.a,.b]) is read
+		 * as a member's name, as a name may hold any character */
+		char prog[300];
+		const char *as = "";
+		if (!near && !cols.ignore && name[0] != '.' &&
+		    strpbrk(name, "[]{}()|") && strlen(name) < 200) {
+			snprintf(prog, sizeof prog, ".|%s", name);
+			near = prog;
+			as = " (a column that does not start with '.' is a "
+			     "member's name)";
+		}
 		cli_die(EXIT_TROUBLE, "%s %s: no record of either input has "
-			"it, so it would %s%s%s%s",
+			"it, so it would %s%s%s%s%s",
 			cols.ignore ? "--ignore" : "--columns", name,
 			cols.ignore ? "leave nothing out" : "compare nothing",
 			near ? "; did you mean '" : "", near ? near : "",
-			near ? "'?" : "");
+			near ? "'?" : "", as);
 	}
 }
 
