@@ -896,6 +896,31 @@ J
 	assert_output 'reconcile: b.sum: summarized with other options (-k, --sum, --by, --buckets, --columns, --ignore) than a.sum'
 }
 
+@test "summaries whose programs read local time say their zone; two zones are refused together, not reported as data" {
+	# 02:00Z on 2024-03-10 is the 9th in New York, the 10th in Tokyo
+	printf '{"id":1,"t":1710036000}\n' > a.ndjson
+	p='.t | strflocaltime("%F")'
+	TZ=America/New_York reconcile summarize -k .id --by "$p" a.ndjson > ny.sum
+	TZ=Asia/Tokyo reconcile summarize -k .id --by "$p" a.ndjson > tk.sum
+	run head -1 ny.sum
+	assert_output '{"reconcile_summary":2,"key":[".id"],"sum":[],"by":".t | strflocaltime(\"%F\")","buckets":256,"tz":"America/New_York"}'
+	run reconcile compare ny.sum tk.sum
+	assert_failure 2
+	assert_output 'reconcile: tk.sum: its programs read local time under TZ=Asia/Tokyo, ny.sum'"'"'s under TZ=America/New_York: one record has other local days and hours in each; summarize both under one TZ'
+	run reconcile merge ny.sum tk.sum
+	assert_failure 2
+	# a merge keeps the zone; one zone compares as ever
+	TZ=Asia/Tokyo reconcile merge ny.sum > m.sum
+	run head -1 m.sum
+	assert_output --partial ',"tz":"America/New_York"}'
+	run reconcile compare ny.sum m.sum
+	assert_success
+	# programs without local time name no zone
+	TZ=Asia/Tokyo reconcile summarize -k .id --by '.t | todate' a.ndjson > u.sum
+	run head -1 u.sum
+	assert_output '{"reconcile_summary":2,"key":[".id"],"sum":[],"by":".t | todate","buckets":256}'
+}
+
 @test "property: totals and key lists match a jq/sort/join computation" {
 	for seed in $(quick "11 12 13" 11); do
 		gen -n 1500 -s "$seed" > s.ndjson

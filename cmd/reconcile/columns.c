@@ -39,6 +39,14 @@ bool columns_active(void)
 	return cols.n > 0;
 }
 
+bool columns_read_local(void)
+{
+	for (size_t i = 0; !cols.ignore && i < cols.n; i++)
+		if (cols.src[i] && expr_text_reads_local(cols.src[i]))
+			return true;
+	return false;
+}
+
 /* Whether the programs a and b name one column: "a", ".a" and ."a" do
  * (the same plain path); other programs when spelled alike. */
 static bool same_column(const char *a, const char *b)

@@ -215,6 +215,8 @@ struct expr;
 struct scan_record;
 void columns_option(bool ignore, const char *arg);
 bool columns_active(void);
+/* Whether a --columns program calls localtime or strflocaltime. */
+bool columns_read_local(void);
 /* A reader's own compiled --columns (MAX_COLUMNS of room in out). */
 void columns_compile(struct expr **out);
 bool columns_plain(struct expr *const *e);

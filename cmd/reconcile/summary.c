@@ -29,11 +29,17 @@
  * fingerprint folds in its key's (main.c's keyed_fp), so two keys that
  * swap their compared values change the buckets they are in.  One
  * without it compares with those like it, never with one that has it.
+ *
+ * A header whose programs read local time (localtime, strflocaltime)
+ * says the zone they read it in, "tz":"America/New_York": the same
+ * record has another local day under another zone, so summaries made
+ * under two zones are refused together, not compared as data.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "expr.h"
@@ -76,6 +82,41 @@ static bool programs_compute(void)
 	for (size_t s = 0; s < opt.nsums; s++)
 		any |= expr_text_has_arith(opt.sum_src[s]);
 	return any;
+}
+
+/* The zone of the summaries read ("tz"), which a merge of them writes
+ * again; NULL: none said one. */
+static char *zone_read;
+static bool zones_read; /* a summary was read: its zone stands */
+
+/* Whether a -k, --sum, --by or --columns program reads local time. */
+static bool programs_local(void)
+{
+	bool any = opt.by_src && expr_text_reads_local(opt.by_src);
+	for (size_t k = 0; k < opt.nkeys; k++)
+		any |= expr_text_reads_local(opt.key_src[k]);
+	for (size_t s = 0; s < opt.nsums; s++)
+		any |= expr_text_reads_local(opt.sum_src[s]);
+	return any || columns_read_local();
+}
+
+/* The zone this process reads local time in, as the C library finds
+ * it: TZ (":" and "" are UTC), else the zone /etc/localtime links to. */
+static const char *local_zone(void)
+{
+	static char link[4096];
+	const char *tz = getenv("TZ");
+	if (tz && *tz == ':')
+		tz++;
+	if (tz)
+		return *tz ? tz : "UTC";
+	ssize_t n = readlink("/etc/localtime", link, sizeof link - 1);
+	if (n <= 0)
+		return access("/etc/localtime", F_OK) == 0 ? "/etc/localtime"
+							   : "UTC";
+	link[n] = '\0';
+	const char *z = strstr(link, "zoneinfo/");
+	return z ? z + 9 : link;
 }
 
 /* The checksum's state, reset; one for the run, in static storage (the
@@ -135,6 +176,12 @@ void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
 	if (columns_active() && !pre_keyed)
 		buf_adds(&b, ",\"keyed\":true");
 	columns_describe(&b); /* absent without them: old summaries match */
+	const char *zone = zones_read ? zone_read
+		       : programs_local() ? local_zone() : NULL;
+	if (zone) {
+		buf_adds(&b, ",\"tz\":");
+		jw_str(&b, zone);
+	}
 	buf_addc(&b, '}');
 	sum_line(h, &b);
 	if (cov && cov->of) {
@@ -295,8 +342,9 @@ static size_t strings_of(const char *v, size_t n, const char **list,
 	return count;
 }
 
-/* The header's canonical form, its arith and keyed marks left out: a
- * summary from before a mark has the options of one with it. */
+/* The header's canonical form, its arith and keyed marks and its zone
+ * left out: a summary from before a mark has the options of one with
+ * it, and header() names the zones apart. */
 static void header_canon(const struct scan_record *r, struct buf *canon)
 {
 	struct buf j = {0};
@@ -306,10 +354,13 @@ static void header_canon(const struct scan_record *r, struct buf *canon)
 		const struct scan_member *m = &r->members[i];
 		if (m->parent != SCAN_TOP)
 			continue;
-		if (m->key_len <= sizeof name &&
-		    scan_string_decode(r->p + m->key, m->key_len, name) == 5 &&
-		    (memcmp(name, "arith", 5) == 0 ||
-		     memcmp(name, "keyed", 5) == 0))
+		size_t nl = m->key_len <= sizeof name
+				    ? scan_string_decode(r->p + m->key,
+							 m->key_len, name)
+				    : 0;
+		if ((nl == 5 && (memcmp(name, "arith", 5) == 0 ||
+				 memcmp(name, "keyed", 5) == 0)) ||
+		    (nl == 2 && memcmp(name, "tz", 2) == 0))
 			continue;
 		if (j.len > 1)
 			buf_addc(&j, ',');
@@ -359,6 +410,14 @@ static void header(struct sumset *set, const struct scan_record *r,
 	if (keyed && (n != 4 || memcmp(v, "true", 4) != 0))
 		cli_die(EXIT_TROUBLE, "%s:1: not a reconcile summary (keyed "
 			"%.*s)", name, (int)(n > 40 ? 40 : n), v);
+	char *zone = NULL;
+	if (member(r, "tz", &v, &n)) {
+		if (v[0] != '"' || n > 4096)
+			cli_die(EXIT_TROUBLE, "%s:1: not a reconcile summary "
+				"(tz %.*s)", name, (int)(n > 40 ? 40 : n), v);
+		zone = xmalloc(n);
+		zone[scan_string_decode(v, n, zone)] = '\0';
+	}
 	struct buf canon = {0};
 	/* options are text: two columns named by one instant are two */
 	header_canon(r, &canon);
@@ -370,6 +429,16 @@ static void header(struct sumset *set, const struct scan_record *r,
 				"--ignore) than %s",
 				name, first_name);
 		buf_free(&canon);
+		if (zone && zone_read && strcmp(zone, zone_read) != 0)
+			cli_die(EXIT_TROUBLE, "%s: its programs read local "
+				"time under TZ=%s, %s's under TZ=%s: one record "
+				"has other local days and hours in each; "
+				"summarize both under one TZ", name, zone,
+				first_name, zone_read);
+		if (zone && !zone_read)
+			zone_read = zone;
+		else
+			free(zone);
 		if (programs_compute() && !marked != pre_exact)
 			cli_die(EXIT_TROUBLE, "%s: summarized when + - * / and "
 				"jq's math (sqrt, pow...) in jq programs were "
@@ -393,6 +462,8 @@ static void header(struct sumset *set, const struct scan_record *r,
 	} else {
 		first = canon;
 		first_name = xstrdup(name);
+		zone_read = zone;
+		zones_read = true;
 		if (member(r, "key", &v, &n) && v[0] == '[')
 			opt.nkeys = strings_of(v, n, opt.key_src, MAX_KEYS);
 		if (member(r, "sum", &v, &n) && v[0] == '[')
