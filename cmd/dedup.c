@@ -952,14 +952,16 @@ static void finish(int status)
 static void describe_keys(void)
 {
 	struct buf b = {0};
-	bool arith = false;
+	bool arith = false, local = false;
 	for (size_t k = 0; k < opt.nkeys; k++) {
 		if (k)
 			buf_addc(&b, ' ');
 		buf_adds(&b, "-k ");
 		buf_adds(&b, expr_source(opt.keys[k]));
 		arith |= expr_text_has_arith(expr_source(opt.keys[k]));
+		local |= expr_text_reads_local(expr_source(opt.keys[k]));
 	}
+	cli_zone_describe(&b, local);
 	cli_exact_describe(&b, arith);
 	run.key_desc_base = b.len;
 	cli_shard_describe(&b, &opt.shard);

@@ -26,6 +26,7 @@
 #include "scan.h"
 #include "statefile.h"
 #include "timefmt.h"
+#include "tz.h"
 #include "xalloc.h"
 #include "zio.h"
 
@@ -419,6 +420,14 @@ void cli_exact_describe(struct buf *b, bool any)
 {
 	if (any)
 		buf_adds(b, CLI_EXACT_MARK);
+}
+
+void cli_zone_describe(struct buf *b, bool any)
+{
+	if (!any)
+		return;
+	buf_adds(b, " tz=");
+	buf_adds(b, tz_local_name());
 }
 
 bool cli_pre_exact_state(const char *path, const char *desc,

@@ -157,6 +157,12 @@ void cli_shard_describe(struct buf *b, const struct cli_shard *s);
  */
 #define CLI_EXACT_MARK " arith=exact"
 void cli_exact_describe(struct buf *b, bool any);
+/* A program that reads local time (localtime, strflocaltime) gives one
+ * record another key under another zone: a state whose programs do says
+ * the zone, " tz=ZONE" (tz_local_name), added by cli_zone_describe when
+ * any is true, before the exact mark, so that a run under another zone
+ * is refused the state as a run of other options is. */
+void cli_zone_describe(struct buf *b, bool any);
 bool cli_pre_exact_state(const char *path, const char *desc,
 			 const char *want, size_t base, bool old,
 			 const char *what);

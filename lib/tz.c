@@ -365,6 +365,26 @@ int tz_env_check(char *err, size_t errlen)
 	return -1;
 }
 
+const char *tz_local_name(void)
+{
+	static char link[4096];
+	const char *tz = getenv("TZ"), *z;
+	if (tz && *tz == ':')
+		tz++;
+	if (tz && !*tz)
+		return "UTC";
+	if (!tz) {
+		ssize_t n = readlink("/etc/localtime", link, sizeof link - 1);
+		if (n <= 0)
+			return access("/etc/localtime", F_OK) == 0
+				       ? "/etc/localtime" : "UTC";
+		link[n] = '\0';
+		tz = link;
+	}
+	z = strstr(tz, "zoneinfo/");
+	return z && (z == tz || z[-1] == '/') ? z + 9 : tz;
+}
+
 int32_t tz_offset(int64_t sec)
 {
 	time_t t = (time_t)sec;

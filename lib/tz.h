@@ -74,6 +74,12 @@ int tz_open(const char *name, char *err, size_t errlen);
  */
 int tz_env_check(char *err, size_t errlen);
 
+/* The zone this process reads local time in, as the C library finds
+ * it: TZ (a zoneinfo path as its name under the zone folder, ":" and ""
+ * as UTC), else the zone /etc/localtime links to ("Europe/Berlin"), else
+ * "/etc/localtime" or, without one, "UTC".  Static storage. */
+const char *tz_local_name(void);
+
 /* The zone names under the zone folder, two levels deep ("UTC",
  * "Europe/Berlin"), for a "did you mean": a NULL-terminated array that
  * tz_names_free frees. */

@@ -342,3 +342,29 @@ Try 'dedup --help' for more information."
 	assert_failure 2
 	assert_output --partial '2014-10-26T01:30:00 is two instants in TZ'
 }
+
+@test "a state whose keys read local time holds its zone: a run under another TZ is refused it, not given every record again" {
+	# 02:00Z on 2024-03-10 is the 9th in New York, the 10th in Tokyo
+	echo '{"id":1,"t":1710036000}' > in
+	k='.t | strflocaltime("%F")'
+	run env TZ=America/New_York dedup -k "$k" --state seen.idx in
+	assert_output '{"id":1,"t":1710036000}'
+	run env TZ=Asia/Tokyo dedup -k "$k" --state seen.idx in
+	assert_failure 2
+	assert_output "dedup: seen.idx: state was written for keys '-k $k tz=America/New_York', not '-k $k tz=Asia/Tokyo'; use a new state file"
+	run env TZ=:America/New_York dedup -k "$k" --state seen.idx in
+	assert_success
+	assert_output 'dedup: 1 record dropped: duplicates (--dupes FILE keeps them)'
+	env TZ=America/New_York window --tumble 1h -t .t -g "$k" --delay 2h --state w.st in
+	run env TZ=Asia/Tokyo window --tumble 1h -t .t -g "$k" --delay 2h --state w.st in
+	assert_failure 2
+	assert_output --partial " tz=America/New_York', not '"
+	# shards run under two zones are two runs to window merge
+	a=$(env TZ=America/New_York window --tumble 1h -t .t -g "$k" --shard 0/2 in | jq -r '._shard.run // empty')
+	b=$(env TZ=Asia/Tokyo window --tumble 1h -t .t -g "$k" --shard 1/2 in | jq -r '._shard.run // empty')
+	[ -n "$a" ] && [ "$a" != "$b" ]
+	# keys without local time say no zone: any TZ takes the state
+	dedup -k .id --state plain.idx in > /dev/null
+	run env TZ=Asia/Tokyo dedup -k .id --state plain.idx in
+	assert_success
+}

@@ -39,7 +39,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "expr.h"
@@ -48,6 +47,7 @@
 #include "lines.h"
 #include "reconcile.h"
 #include "scan.h"
+#include "tz.h"
 #include "xalloc.h"
 
 #define XXH_STATIC_LINKING_ONLY
@@ -98,25 +98,6 @@ static bool programs_local(void)
 	for (size_t s = 0; s < opt.nsums; s++)
 		any |= expr_text_reads_local(opt.sum_src[s]);
 	return any || columns_read_local();
-}
-
-/* The zone this process reads local time in, as the C library finds
- * it: TZ (":" and "" are UTC), else the zone /etc/localtime links to. */
-static const char *local_zone(void)
-{
-	static char link[4096];
-	const char *tz = getenv("TZ");
-	if (tz && *tz == ':')
-		tz++;
-	if (tz)
-		return *tz ? tz : "UTC";
-	ssize_t n = readlink("/etc/localtime", link, sizeof link - 1);
-	if (n <= 0)
-		return access("/etc/localtime", F_OK) == 0 ? "/etc/localtime"
-							   : "UTC";
-	link[n] = '\0';
-	const char *z = strstr(link, "zoneinfo/");
-	return z ? z + 9 : link;
 }
 
 /* The checksum's state, reset; one for the run, in static storage (the
@@ -177,7 +158,7 @@ void summary_write(struct part **parts, size_t n, const struct bstat *bkt,
 		buf_adds(&b, ",\"keyed\":true");
 	columns_describe(&b); /* absent without them: old summaries match */
 	const char *zone = zones_read ? zone_read
-		       : programs_local() ? local_zone() : NULL;
+		       : programs_local() ? tz_local_name() : NULL;
 	if (zone) {
 		buf_adds(&b, ",\"tz\":");
 		jw_str(&b, zone);

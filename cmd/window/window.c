@@ -1587,6 +1587,18 @@ observe:
 
 /* ---- state ---- */
 
+/* Whether -t, -g or an --agg program reads local time, whose zone
+ * is then part of what the run computes. */
+static bool reads_local(void)
+{
+	bool any = expr_text_reads_local(expr_source(opt.time));
+	for (size_t k = 0; k < opt.ngroups; k++)
+		any |= expr_text_reads_local(expr_source(opt.groups[k]));
+	for (size_t k = 0; k < opt.naggs; k++)
+		any |= expr_text_reads_local(opt.aggs[k].text);
+	return any;
+}
+
 static void describe(void)
 {
 	struct buf b = {0};
@@ -1607,6 +1619,7 @@ static void describe(void)
 		buf_addf(&b, " --agg %s", opt.aggs[k].text);
 		arith |= expr_text_has_arith(opt.aggs[k].text);
 	}
+	cli_zone_describe(&b, reads_local());
 	cli_exact_describe(&b, arith);
 	/* a shard's state holds its groups only: another shard, or a run
 	 * of every group, would miss the rest of the windows' records */
@@ -2034,6 +2047,8 @@ static void shard_trailer(void)
 			buf_addf(&b, " q=%" PRIu64 "/%" PRIu64, a->q_num / g,
 				 a->q_den / g);
 	}
+	/* shards run under two zones read one record's local time apart */
+	cli_zone_describe(&b, reads_local());
 	char hex[33];
 	value_fp_hex(value_fp(b.p, b.len), hex);
 	buf_reset(&b);
