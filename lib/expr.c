@@ -2377,7 +2377,35 @@ static bool calls_inexact_math(const char *s)
 
 bool expr_text_reads_local(const char *src)
 {
-	return has_word(src, "localtime") || has_word(src, "strflocaltime");
+	size_t n = strlen(src);
+	for (size_t i = 0; i < n; i++) {
+		if (src[i] == '"') {
+			size_t e = string_end(src, n, i);
+			if (e) /* an interpolation's code is looked at */
+				i = e - 1;
+			continue;
+		}
+		if (!ident_char(src[i]))
+			continue;
+		size_t k = i;
+		while (k < n && ident_char(src[k]))
+			k++;
+		size_t p = i, q = k;
+		while (p > 0 && src[p - 1] == ' ')
+			p--;
+		while (q < n && src[q] == ' ')
+			q++;
+		/* a call, not a member (.localtime), a variable
+		 * ($localtime) or an object's key ({localtime: 1}) */
+		bool word = (k - i == 9 && !memcmp(src + i, "localtime", 9)) ||
+			    (k - i == 13 &&
+			     !memcmp(src + i, "strflocaltime", 13));
+		if (word && !(p > 0 && (src[p - 1] == '.' || src[p - 1] == '$')) &&
+		    !(q < n && src[q] == ':'))
+			return true;
+		i = k - 1;
+	}
+	return false;
 }
 
 bool expr_text_has_arith(const char *src)

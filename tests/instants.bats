@@ -314,9 +314,13 @@ Try 'dedup --help' for more information."
 		run env TZ="$tz" window --tumble 1h -t .t -g '.t | localtime | .[3]' --agg 'n=count()' in
 		assert_output --partial '"key":7,'
 	done
-	# a program without local time does not read TZ
-	run env TZ=Bogus dedup -k '.t | gmtime' in
-	assert_success
+	# a program without local time does not read TZ: a member, a
+	# variable, a key or a string of that name is no call
+	echo '{"t":1710054000,"localtime":1,"a":{"localtime":2}}' > named
+	for k in '.t | gmtime' .localtime '.a.localtime' '{localtime: .t}' '"localtime"' '. as $localtime | .t'; do
+		run env TZ=Bogus dedup -k "$k" named
+		assert_success
+	done
 }
 
 @test "strflocaltime of a local time the clock skipped or went back over, with %s, %z or %Z, is refused: no instant, or two" {
