@@ -303,3 +303,9 @@ T
 	run sh -c "reconcile -k .id --columns '.|[.a,.o]' s.ndjson t.ndjson | jq -c 'select(.total) | .changed_fields'"
 	assert_output '{".|[.a,.o]":1}'
 }
+
+@test "--help says --columns takes jq programs, as the code does" {
+	run sh -c "reconcile --help | grep -A1 -e '--columns C'"
+	assert_output "      --columns C,...   compare only these columns (names, or jq paths
+                        and programs starting with '.')"
+}

@@ -162,7 +162,8 @@ static const struct cli_opthelp option_help[] = {
 	{"by",
 	 "      --by EXPR         report per partition of this value\n"},
 	{"columns",
-	 "      --columns C,...   compare only these members (names or jq paths)\n"},
+	 "      --columns C,...   compare only these columns (names, or jq paths\n"
+	 "                        and programs starting with '.')\n"},
 	{"ignore",
 	 "      --ignore C,...    compare all members but these (names or paths)\n"},
 	{"tolerance",
