@@ -231,9 +231,14 @@ Try 'window --help' for more information."
 	run env TZ=America/New_York window --tumble 1d --tz Europe/Berlin -t .t --agg 'h=max(.t | strflocaltime("%H"))' in
 	assert_failure 2
 	assert_line -n 0 --partial "window: --agg: '.t | strflocaltime(\"%H\")' reads local time, which in calendar windows is --tz's zone (Europe/Berlin)"
-	run env TZ=:America/New_York window --tumble 1mo --tz America/New_York -t .t -g '.t | localtime | .[3]' in
-	assert_success
-	assert_output --partial '"key":17,'
+	for tz in :America/New_York /usr/share/zoneinfo/America/New_York; do
+		run env TZ=$tz window --tumble 1mo --tz America/New_York -t .t -g '.t | localtime | .[3]' in
+		assert_success
+		assert_output --partial '"key":17,'
+	done
+	run env TZ= window --tumble 1mo --tz America/New_York -t .t -g '.t | localtime | .[3]' in
+	assert_failure 2
+	assert_line -n 0 --partial "not TZ's (UTC); give --tz that zone, or unset TZ"
 	run env -u TZ window --tumble 1d --tz Europe/Berlin -t .t -g '.t | localtime | .[3]' in
 	assert_output --partial '"key":23,'
 	# a fixed --tumble 1d has no zone of its own: TZ's stands

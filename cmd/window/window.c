@@ -2286,8 +2286,8 @@ static void calendar_options(void)
 	/* the process has one zone, which tz_open makes the calendar's:
 	 * a program's localtime would then read it, not the user's TZ */
 	const char *zone = opt.tz ? opt.tz : "UTC", *env = getenv("TZ");
-	const char *named = env && *env == ':' ? env + 1 : env;
-	if (named && *named && strcmp(named, zone) != 0) {
+	const char *named = env ? tz_local_name() : NULL;
+	if (named && strcmp(named, zone) != 0) {
 		const struct expr *e[1 + MAX_GROUPS + MAX_AGGS];
 		const char *what[1 + MAX_GROUPS + MAX_AGGS];
 		size_t n = 0;
@@ -2303,7 +2303,7 @@ static void calendar_options(void)
 						"--tz's zone (%s), not TZ's "
 						"(%s); give --tz that zone, or "
 						"unset TZ", what[k],
-						expr_source(e[k]), zone, env);
+						expr_source(e[k]), zone, named);
 	}
 	int rc = tz_open(zone, err, sizeof err);
 	if (rc != 0) {
