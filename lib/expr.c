@@ -51,7 +51,8 @@
 	X(jv_invalid_get_msg) X(jv_invalid_has_msg)                     \
 	X(jv_invalid_with_msg) X(jv_number) X(jv_number_value)          \
 	X(jv_parse_sized) X(jv_string) X(jv_string_length_bytes)        \
-	X(jv_string_value)
+	X(jv_string_value) X(jv_object_iter) X(jv_object_iter_next)     \
+	X(jv_object_iter_valid) X(jv_object_iter_value)
 #define JQ_MEMBER(f) __typeof__(&f) f;
 static struct {
 	JQ_FUNCS(JQ_MEMBER)
@@ -116,6 +117,10 @@ static int jqlib_load(char *err, size_t errlen)
 #define jv_string jqlib.jv_string
 #define jv_string_length_bytes jqlib.jv_string_length_bytes
 #define jv_string_value jqlib.jv_string_value
+#define jv_object_iter jqlib.jv_object_iter
+#define jv_object_iter_next jqlib.jv_object_iter_next
+#define jv_object_iter_valid jqlib.jv_object_iter_valid
+#define jv_object_iter_value jqlib.jv_object_iter_value
 
 /*
  * The shapes answered from the bytes, so numbers keep every digit: one
@@ -1070,11 +1075,26 @@ static bool inexact_number(const char *p, size_t n, bool strings, char *num,
  * is one libjq would round ("0.10000000000000001" is 0.1 to it).  The
  * record's strings are checked before the run; this is for the rest:
  * $ENV, the program's own strings, text the program built. */
+static bool has_nan(jv v);
+static void date_text(jv x, char *out, size_t cap);
+
 static jv exact_text(struct expr *e, jv v)
 {
 	jv s = jv_array_get(jv_copy(v), 1);
 	jv r = jv_array_get(v, 2);
 	char bad[48];
+	/* "nan" | tonumber: a number no JSON text holds, which libjq
+	 * writes as null, and tostring as "null" */
+	if (jv_get_kind(s) == JV_KIND_STRING && has_nan(r)) {
+		char st[64];
+		date_text(s, st, sizeof st);
+		jv_free(r);
+		snprintf(e->exact_err, sizeof e->exact_err, "%s reads as a nan (not "
+			 "a number), which JSON has no value for: libjq writes "
+			 "it as null, another value", st);
+		e->exact_failed = true;
+		return jv_invalid_with_msg(jv_string(e->exact_err));
+	}
 	if (jv_get_kind(s) == JV_KIND_STRING &&
 	    inexact_number(jv_string_value(s),
 			   (size_t)jv_string_length_bytes(jv_copy(s)), false,
@@ -2432,6 +2452,34 @@ bool expr_is_plain(const struct expr *e)
 	return e->plain;
 }
 
+/* Whether v (borrowed) holds a nan: JSON has no value for it, and
+ * libjq writes it as null ("nan" | tonumber, nan, [nan] | sort). */
+static bool has_nan(jv v)
+{
+	bool found = false;
+	switch (jv_get_kind(v)) {
+	case JV_KIND_NUMBER:
+		return isnan(jv_number_value(v));
+	case JV_KIND_ARRAY:
+		for (int i = 0; !found && i < jv_array_length(jv_copy(v)); i++) {
+			jv x = jv_array_get(jv_copy(v), i);
+			found = has_nan(x);
+			jv_free(x);
+		}
+		return found;
+	case JV_KIND_OBJECT:
+		for (int i = jv_object_iter(v); !found &&
+		     jv_object_iter_valid(v, i); i = jv_object_iter_next(v, i)) {
+			jv x = jv_object_iter_value(v, i);
+			found = has_nan(x);
+			jv_free(x);
+		}
+		return found;
+	default:
+		return false;
+	}
+}
+
 static void dump(struct buf *out, jv v)
 {
 	jv s = jv_dump_string(v, 0);
@@ -2776,6 +2824,14 @@ enum expr_status expr_eval(struct expr *e, const struct scan_record *rec,
 			} else {
 				jv_free(r);
 			}
+			break;
+		}
+		if (has_nan(r)) {
+			jv_free(r);
+			snprintf(err, errlen, "a nan (not a number), which JSON "
+				 "has no value for: libjq writes it as null, "
+				 "another value");
+			st = EXPR_ERROR;
 			break;
 		}
 		if (count == 0) {

@@ -190,3 +190,24 @@ E
 	assert_failure 2
 	assert_output 'dedup: in:1: key [.x | gmtime]: gmtime() requires numeric inputs'
 }
+
+@test "a nan from tonumber, fromjson or the program is a bad record, not the null libjq writes" {
+	printf '%s\n' '{"id":"nan"}' '{"id":null}' > in
+	# "nan" | tonumber was null: one key with the record whose id is null
+	run dedup -k '.id | tonumber?' in
+	assert_failure 2
+	assert_output 'dedup: in:1: key .id | tonumber?: "nan" reads as a nan (not a number), which JSON has no value for: libjq writes it as null, another value'
+	echo '{"s":"[1,NaN]"}' > j
+	run dedup -k '.s | fromjson | tojson' j
+	assert_failure 2
+	assert_output --partial '"[1,NaN]" reads as a nan (not a number)'
+	for p in nan '[1, nan] | sort' '{a: nan}'; do
+		run dedup -k "$p" j
+		assert_failure 2
+		assert_output "dedup: j:1: key $p: a nan (not a number), which JSON has no value for: libjq writes it as null, another value"
+	done
+	# a nan the program tests for, or compares, is no value of it
+	run dedup -k '[nan | isnan, (nan < 1)]' j
+	assert_success
+	assert_output '{"s":"[1,NaN]"}'
+}
