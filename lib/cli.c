@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -492,10 +493,19 @@ bool cli_shard_take(const struct cli_shard *s, struct fp128 fp,
  * run that letters often pays a write of stdout per letter at a drain,
  * not per record.  Bounded: past HELD_MAX bytes, stdout is drained
  * early.
+ *
+ * The records a side output buffers (cli_side_write) keep their place
+ * the same way: a drain writes, in the order they came, stdout's bytes
+ * up to each letter or side buffer, then it, then on.  So that a side's
+ * buffer goes out in one write, it holds one run of records with
+ * nothing else between them (out_seq numbers what went anywhere); a
+ * side record after anything else first drains up to the side's last
+ * (out_drain_upto).
  */
 struct held {
 	struct dlq *dlq;
 	size_t at; /* out_len when held: its place among stdout's bytes */
+	uint64_t seq; /* out_seq when held: its place among the others' */
 	size_t rec, rec_len, type, msg, file; /* offsets into held_bytes */
 	bool is_json, replayable;
 	uint64_t retry_count, line;
@@ -506,6 +516,14 @@ static size_t nheld, cap_held;
 static struct buf held_bytes;
 /* cli_letters_hold(): every letter waits for cli_letters_release() */
 static bool hold_all;
+/* Calls of cli_out, letters and side records so far, in their order. */
+static uint64_t out_seq;
+static struct cli_side *sides; /* open */
+/* A drain is under way (a message it prints drains again: nothing to
+ * do), or an output failed and the run is ending: nothing after the
+ * failure goes anywhere. */
+static bool draining, out_lost;
+static void side_flush(struct cli_side *s);
 
 void cli_out_gone(void)
 {
@@ -517,7 +535,8 @@ void cli_out_gone(void)
 
 static void out_fail(void)
 {
-	nheld = 0; /* the records before them never went out */
+	out_lost = true; /* the records before them never went out */
+	nheld = 0;
 	if (errno == EPIPE)
 		cli_out_gone(); /* the reader left */
 	int e = errno;
@@ -533,6 +552,7 @@ static _Noreturn void letter_lost(const struct dlq_letter *l, size_t after,
 				  const char *err)
 {
 	char more[64] = "";
+	out_lost = true; /* nothing after it goes out */
 	if (after)
 		snprintf(more, sizeof more, " (nor the %zu held after it)",
 			 after);
@@ -566,30 +586,77 @@ static void letters_out(void)
 	buf_reset(&held_bytes);
 }
 
-/* stdout's buffer and the letters held among it, each in its place. */
-static void out_drain(void)
+/* The side whose buffered records come first, or NULL. */
+static struct cli_side *side_due(void)
+{
+	struct cli_side *d = NULL;
+	for (struct cli_side *s = sides; s; s = s->next)
+		if (s->records > s->flushed && (!d || s->first < d->first))
+			d = s;
+	return d;
+}
+
+/*
+ * stdout's buffer, the letters held among it and the sides' buffers,
+ * each in its place, up to event upto (out_seq's numbering) and the
+ * stdout bytes before it; what comes after stays buffered, moved to the
+ * front.  A write that fails ends the run there.
+ */
+static void out_drain_upto(uint64_t upto)
 {
 	char err[512];
-	size_t n = out_len, done = 0;
-	out_len = 0; /* first: out_fail() prints, which drains again */
+	if (draining || out_lost)
+		return;
+	draining = true;
+	size_t n = out_len, done = 0, k = 0;
 	size_t m = hold_all ? 0 : nheld;
-	if (m)
-		nheld = 0; /* first: dying below drains again */
-	for (size_t k = 0; k < m; k++) {
-		const struct held *h = &held[k];
-		size_t at = h->at < n ? h->at : n;
+	for (;;) {
+		struct cli_side *s = side_due();
+		bool letter = k < m && (!s || held[k].seq < s->first);
+		if (!letter && !s)
+			break;
+		if ((letter ? held[k].seq : s->first) > upto)
+			break;
+		size_t at = letter ? held[k].at : s->at;
+		assert(at <= n && at >= done);
 		if (at > done &&
 		    write_all(STDOUT_FILENO, out_buf + done, at - done) != 0)
 			out_fail();
-		done = at > done ? at : done;
-		struct dlq_letter l = held_letter(h);
-		if (dlq_put(h->dlq, &l, err, sizeof err) != 0)
-			letter_lost(&l, m - k - 1, err);
+		done = at;
+		if (!letter) {
+			side_flush(s);
+			continue;
+		}
+		struct dlq_letter l = held_letter(&held[k]);
+		struct dlq *d = held[k++].dlq;
+		if (dlq_put(d, &l, err, sizeof err) != 0)
+			letter_lost(&l, m - k, err);
 	}
-	if (m)
-		buf_reset(&held_bytes);
-	if (n > done && write_all(STDOUT_FILENO, out_buf + done, n - done) != 0)
-		out_fail();
+	if (upto == UINT64_MAX && n > done) {
+		if (write_all(STDOUT_FILENO, out_buf + done, n - done) != 0)
+			out_fail();
+		done = n;
+	}
+	if (done) {
+		memmove(out_buf, out_buf + done, n - done);
+		out_len = n - done;
+		for (size_t j = k; j < nheld; j++)
+			held[j].at = held[j].at > done ? held[j].at - done : 0;
+		for (struct cli_side *s = sides; s; s = s->next)
+			s->at = s->at > done ? s->at - done : 0;
+	}
+	if (k) {
+		memmove(held, held + k, (nheld - k) * sizeof *held);
+		nheld -= k;
+		if (nheld == 0)
+			buf_reset(&held_bytes);
+	}
+	draining = false;
+}
+
+static void out_drain(void)
+{
+	out_drain_upto(UINT64_MAX);
 }
 
 void cli_letters_hold(void)
@@ -607,6 +674,7 @@ void cli_letters_release(void)
 void cli_out(const void *data, size_t n)
 {
 	cli_stats.bytes_out += n;
+	out_seq++;
 	if (out_len + n > sizeof out_buf) {
 		out_drain();
 		if (n > sizeof out_buf) {
@@ -677,16 +745,11 @@ void cli_out_delivered(void)
 		cli_out_gone(); /* as if the next write had met SIGPIPE */
 }
 
-static struct cli_side *sides; /* open, for cli_out_flush() */
-static void side_flush(struct cli_side *s);
-
 void cli_out_flush(void)
 {
-	out_drain();
+	out_drain(); /* the sides' buffers too */
 	if (fflush(stdout) != 0)
 		out_fail();
-	for (struct cli_side *s = sides; s; s = s->next)
-		side_flush(s);
 }
 
 void cli_out_close(void)
@@ -898,7 +961,8 @@ void cli_letter(struct dlq *dlq, const struct dlq_letter *l)
 {
 	char err[512];
 	cli_stats.dead_lettered++;
-	if (out_len == 0 && nheld == 0 && !hold_all) {
+	out_seq++;
+	if (out_len == 0 && nheld == 0 && !hold_all && !side_due()) {
 		if (dlq_put(dlq, l, err, sizeof err) != 0)
 			letter_lost(l, 0, err);
 		return;
@@ -906,7 +970,8 @@ void cli_letter(struct dlq *dlq, const struct dlq_letter *l)
 	held = xgrow(held, &cap_held, nheld, sizeof *held, 64);
 	struct held *h = &held[nheld++];
 	*h = (struct held){
-		.dlq = dlq, .at = out_len, .rec_len = l->len, .is_json = l->is_json,
+		.dlq = dlq, .at = out_len, .seq = out_seq, .rec_len = l->len,
+		.is_json = l->is_json,
 		.replayable = l->replayable, .retry_count = l->retry_count,
 		.line = l->line,
 	};
@@ -1209,6 +1274,7 @@ static int64_t side_lines_since(const char *path, off_t start)
 static void side_die(const struct cli_side *s, const char *err)
 {
 	char cerr[512], torn[96] = "", lost[192];
+	out_lost = true; /* nothing after its records goes out */
 	/* dlq_cut_torn locks the file anew: our own writer's lock
 	 * (cli_side_open) would make it wait for ever */
 	flock(s->fd, LOCK_UN);
@@ -1268,20 +1334,15 @@ static void side_unlock(struct cli_side *s)
 		flock(s->fd, LOCK_UN);
 }
 
-/* Flush the buffer, which holds the records set aside up to UPTO. */
-static void side_flush_upto(struct cli_side *s, uint64_t upto)
+/* Write out the buffer (out_drain_upto calls it in the buffer's place). */
+static void side_flush(struct cli_side *s)
 {
 	char err[512];
 	side_lock(s);
 	if (zout_flush(s->z, err, sizeof err) != 0)
 		side_die(s, err);
 	side_unlock(s);
-	s->flushed = upto;
-}
-
-static void side_flush(struct cli_side *s)
-{
-	side_flush_upto(s, s->records);
+	s->flushed = s->records;
 }
 
 void cli_side_write(struct cli_side *s, const char *rec, size_t len)
@@ -1289,35 +1350,48 @@ void cli_side_write(struct cli_side *s, const char *rec, size_t len)
 	char err[512];
 	if (!s->path)
 		return;
-	s->records++;
 	/* The file changes only after stdout's records before this one
 	 * went out, as with a dead letter (cli_letter): a late file is
 	 * appended to, and a rerun from the last record the reader took
-	 * would set these aside again.
+	 * would set these aside again.  And what goes out after it waits
+	 * until it is written: one that cannot be ends the run first.  So
+	 * the buffer holds one run of records, which goes out in its
+	 * place (out_drain_upto): a record after anything else (stdout's,
+	 * a letter, another side's) first writes out what it holds, and
+	 * what came before it.
 	 * A record reaches the file with its newline in one write(2): the
 	 * buffer goes out before a record that would not fit whole, and a
 	 * record longer than the buffer goes out alone.  So another
 	 * process appending to the same file (shards given one --late)
 	 * lands between whole lines, and a failed write leaves them. */
-	if (len + 1 > zout_room(s->z)) {
-		out_drain();
-		side_flush_upto(s, s->records - 1);
-	}
-	int rc;
+	if (s->records > s->flushed &&
+	    (s->last != out_seq || len + 1 > zout_room(s->z)))
+		out_drain_upto(s->last);
+	assert(s->records == s->flushed || s->last == out_seq);
 	if (len + 1 <= zout_room(s->z)) {
-		rc = zout_write(s->z, rec, len, err, sizeof err) ||
-		     zout_write(s->z, "\n", 1, err, sizeof err);
-	} else {
-		char *line = xmalloc(len + 1);
-		memcpy(line, rec, len);
-		line[len] = '\n';
-		side_lock(s);
-		rc = zout_write(s->z, line, len + 1, err, sizeof err);
-		side_unlock(s);
-		free(line);
+		if (s->records++ == s->flushed) {
+			s->first = out_seq + 1;
+			s->at = out_len;
+		}
+		s->last = ++out_seq;
+		if (zout_write(s->z, rec, len, err, sizeof err) ||
+		    zout_write(s->z, "\n", 1, err, sizeof err))
+			side_die(s, err);
+		return;
 	}
+	out_drain(); /* alone: all before it goes out first */
+	out_seq++;
+	s->records++;
+	char *line = xmalloc(len + 1);
+	memcpy(line, rec, len);
+	line[len] = '\n';
+	side_lock(s);
+	int rc = zout_write(s->z, line, len + 1, err, sizeof err);
+	side_unlock(s);
+	free(line);
 	if (rc)
 		side_die(s, err);
+	s->flushed = s->records;
 }
 
 void cli_side_close(struct cli_side *s)
@@ -1326,6 +1400,8 @@ void cli_side_close(struct cli_side *s)
 	if (!s->path)
 		return;
 	const char *path = s->path;
+	if (s->records > s->flushed) /* in its place, stdout's before it */
+		out_drain_upto(s->last);
 	for (struct cli_side **p = &sides; *p; p = &(*p)->next)
 		if (*p == s) {
 			*p = s->next;

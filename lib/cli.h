@@ -304,19 +304,29 @@ void cli_progress_done(void);
 /*
  * A side output: --late FILE, --dupes FILE.  The records set aside go
  * through a buffer and are made durable (fsync) at close, after stdout
- * and before any state commit; the buffer reaches the file only after
- * what stdout buffers.  Errors die naming the file.
+ * and before any state commit.  Each keeps its place among stdout's
+ * records and the dead letters, as a held letter does (cli_letter): it
+ * reaches the file only after what went to stdout before it, and what
+ * goes to stdout after it waits until it is written, so a record that
+ * cannot be set aside (a full disk) ends the run before any record
+ * after it goes out.  Errors die naming the file.
  */
 struct zout;
 struct cli_side {
 	const char *path; /* NULL: not open */
 	int fd;
 	struct zout *z;
-	struct cli_side *next; /* the open sides, for cli_out_flush() */
+	struct cli_side *next; /* the open sides, for the drains */
 	uint64_t records;      /* handed to cli_side_write() */
 	uint64_t flushed;      /* of them, written out by a good flush */
 	off_t start;           /* a regular file's size when opened, else -1 */
 	bool shared;           /* appended to: written under its shared lock */
+	/* The records the buffer holds (records > flushed) are one run of
+	 * the run's outputs, nothing else between them: their place is
+	 * after event `first` and `at` bytes of stdout's buffer, and the
+	 * last of them was event `last` (lib/cli.c). */
+	uint64_t first, last;
+	size_t at;
 };
 /* Open PATH for appending, or truncated when !append. */
 void cli_side_open(struct cli_side *s, const char *path, bool append);

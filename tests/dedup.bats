@@ -932,6 +932,27 @@ J
 	assert_output 'dedup: stdout: No space left on device'
 }
 
+@test "--dupes stops at a duplicate it cannot write: no record after it goes out, nor a letter, exit 2" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	printf '{"id":1}\nbad1\n{"id":1}\nbad2\n{"id":2}\n' > in
+	for j in 1 2; do
+		rm -f q
+		run sh -c "dedup -j $j -k .id --dupes /dev/full --dlq q in 2> err"
+		assert_failure 2
+		assert_output '{"id":1}'
+		run cat err
+		assert_output 'dedup: /dev/full: write: No space left on device; up to 1 of the 1 records set aside for it did not reach it'
+		run jq -c .original_record q
+		assert_output '"bad1"'
+	done
+	# a letter lost before a duplicate: the duplicate is not written
+	printf '{"id":1}\nbad\n{"id":1}\n{"id":2}\n' > in
+	run sh -c 'dedup -k .id --dupes d --dlq /dev/full in 2> err'
+	assert_failure 2
+	assert_output '{"id":1}'
+	[ ! -s d ]
+}
+
 @test "a full disk for --state fails and keeps the old state" {
 	[ -w /dev/full ] || skip "no /dev/full"
 	orders > in.ndjson

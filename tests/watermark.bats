@@ -290,6 +290,21 @@ P
 	assert_output 1
 }
 
+@test "--late stops at a late record it cannot write: no record after it goes out, nor a letter, exit 2" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	printf '{"t":100}\nbad1\n{"t":50}\nbad2\n{"t":101}\n' > in
+	for j in 1 2; do
+		rm -f q
+		run sh -c "watermark -j $j -t .t --delay 1s --late /dev/full --dlq q in 2> err"
+		assert_failure 2
+		assert_output '{"t":100}'
+		run cat err
+		assert_output 'watermark: /dev/full: write: No space left on device; up to 1 of the 1 records set aside for it did not reach it'
+		run jq -c .original_record q
+		assert_output '"bad1"'
+	done
+}
+
 @test "--analyze reports lateness percentiles and a suggested delay" {
 	for i in $(seq 1 100); do
 		printf '{"e":%d,"i":%d}\n' "$((i * 10))" "$((i * 10 + i))"

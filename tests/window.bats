@@ -155,6 +155,21 @@ J
 J
 }
 
+@test "--late stops at a late record it cannot write: no pane after it goes out, nor a letter, exit 2" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	printf '{"t":100}\n{"t":115}\nbad1\n{"t":50}\nbad2\n{"t":130}\n' > in
+	for j in 1 2; do
+		rm -f q
+		run sh -c "window -j $j --tumble 10s -t .t --delay 1s --agg n='count()' --late /dev/full --dlq q in 2> err"
+		assert_failure 2
+		assert_output '{"window":{"start":"1970-01-01T00:01:40Z","end":"1970-01-01T00:01:50Z"},"n":1,"pane":{"timing":"on_time","index":0,"final":true}}'
+		run cat err
+		assert_output 'window: /dev/full: write: No space left on device; up to 1 of the 1 records set aside for it did not reach it'
+		run jq -c .original_record q
+		assert_output '"bad1"'
+	done
+}
+
 @test "sliding windows: a record belongs to size/step windows" {
 	events > in.ndjson
 	run window --slide 1m --delay 0s --every 30s -t .t --agg 'n=count()' --agg 'p=p50(.a)' --agg 'd=distinct(.c)' in.ndjson
