@@ -1888,7 +1888,12 @@ static uint64_t plan_batch(void)
 
 /* Open a pending range's file, by its path or, when it was rotated
  * since, by its inode beside it; die when the bytes cannot be the same. */
-static int open_pending(struct source *s)
+enum pending_fault { PENDING_OK, PENDING_GONE, PENDING_CUT };
+
+/* The file that holds s's pending range (at its name, or renamed
+ * beside it), opened; or -1 and why not: gone, or truncated or
+ * rewritten (its size, first bytes or line ends are not the batch's). */
+static int try_open_pending(const struct source *s, enum pending_fault *why)
 {
 	int fd = open(s->path, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
@@ -1899,20 +1904,55 @@ static int open_pending(struct source *s)
 		close(fd);
 	char *p = find_by_inode(s->path, s->dev, s->ino);
 	if (!p || (fd = open(p, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &sb) != 0)
-		cli_die(EXIT_TROUBLE, "%s: gone since batch %" PRIu64 " was "
-			"read; it cannot be replayed ('checkpoint reset' to "
-			"drop it)", s->path, st.pending_batch);
+	    fstat(fd, &sb) != 0) {
+		if (fd >= 0)
+			close(fd);
+		free(p);
+		*why = PENDING_GONE;
+		return -1;
+	}
 	free(p);
 check:;
 	uint64_t fp;
 	if ((uint64_t)sb.st_size < s->end ||
 	    fingerprint(fd, s->fp_len, &fp) != 0 || fp != s->fp ||
-	    !line_end_at(fd, s->start) || !line_end_at(fd, s->end))
+	    !line_end_at(fd, s->start) || !line_end_at(fd, s->end)) {
+		close(fd);
+		*why = PENDING_CUT;
+		return -1;
+	}
+	*why = PENDING_OK;
+	return fd;
+}
+
+static int open_pending(struct source *s)
+{
+	enum pending_fault why;
+	int fd = try_open_pending(s, &why);
+	if (why == PENDING_GONE)
+		cli_die(EXIT_TROUBLE, "%s: gone since batch %" PRIu64 " was "
+			"read; it cannot be replayed ('checkpoint reset' to "
+			"drop it)", s->path, st.pending_batch);
+	if (why == PENDING_CUT)
 		cli_die(EXIT_TROUBLE, "%s: truncated or rewritten since batch %"
 			PRIu64 " was read; it cannot be replayed ('checkpoint "
 			"reset' to drop it)", s->path, st.pending_batch);
 	return fd;
+}
+
+/* Whether the pending range fd holds is the bytes handed out, by the
+ * hash taken when it was planned (true when the state kept none). */
+static bool pending_same(const struct source *s, int fd)
+{
+	if (s->rhash_unknown)
+		return true;
+	struct map m;
+	if (map_range(fd, s->start, s->end, &m) != 0)
+		cli_die(EXIT_TROUBLE, "%s: read: %s", s->path,
+			strerror(errno));
+	uint64_t h = XXH3_64bits(m.p, (size_t)(s->end - s->start));
+	unmap_range(&m);
+	return h == s->rhash;
 }
 
 /* The pending batch was planned by this call (its bytes just hashed),
@@ -1934,19 +1974,10 @@ static void verify_pending(void)
 	for (size_t j = 0; j < nbat; j++) {
 		struct source *s = &st.src[bat[j]];
 		int fd = open_pending(s);
-		if (s->rhash_unknown) {
-			unknown = true;
-			close(fd);
-			continue;
-		}
-		struct map m;
-		if (map_range(fd, s->start, s->end, &m) != 0)
-			cli_die(EXIT_TROUBLE, "%s: read: %s", s->path,
-				strerror(errno));
-		uint64_t h = XXH3_64bits(m.p, (size_t)(s->end - s->start));
-		unmap_range(&m);
+		unknown |= s->rhash_unknown;
+		bool same = pending_same(s, fd);
 		close(fd);
-		if (h != s->rhash)
+		if (!same)
 			cli_die(EXIT_TROUBLE, "%s: rewritten since batch %"
 				PRIu64 " was read (bytes %" PRIu64 " to %"
 				PRIu64 " are not the ones handed out); it "
@@ -2369,6 +2400,18 @@ static void do_status(void)
 				}
 				free(m.oid.slot);
 			}
+		}
+		/* A pending batch is checked as its replay would be: one
+		 * whose bytes are not those handed out is refused by the
+		 * next read, so its source is not ok. */
+		if (st.pending_batch && s->end > s->start &&
+		    (!strcmp(state, "ok") || !strcmp(state, "rotated"))) {
+			enum pending_fault why;
+			int fd = try_open_pending(s, &why);
+			if (why == PENDING_CUT || (fd >= 0 && !pending_same(s, fd)))
+				state = "rewritten";
+			if (fd >= 0)
+				close(fd);
 		}
 		buf_reset(&b);
 		buf_addc(&b, '{');

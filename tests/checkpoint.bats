@@ -318,6 +318,28 @@ J
 	assert_output 50
 }
 
+@test "status says a pending batch rewritten in place or cut within it is rewritten, as the read that refuses it" {
+	for i in $(seq 10 59); do printf '{"n":%d,"pad":"xxxxxxxxxx"}\n' $i; done > f
+	checkpoint read -s s f > /dev/null
+	cp f orig
+	sed 's/"n":59/"n":99/' orig > new
+	cat new > f
+	run checkpoint status -s s
+	assert_success
+	assert_output '{"file":"f","offset":0,"size":1400,"lag":1400,"state":"rewritten","batch":0,"pending":{"batch":1,"end":1400,"delivered":true}}'
+	# cut at a line end inside the batch
+	head -c 1372 orig > f
+	run checkpoint status -s s
+	assert_success
+	assert_output '{"file":"f","offset":0,"size":1372,"lag":1372,"state":"rewritten","batch":0,"pending":{"batch":1,"end":1400,"delivered":true}}'
+	# the bytes back as they were, and more after them
+	cat orig > f
+	echo '{"n":60,"pad":"xxxxxxxxxx"}' >> f
+	run checkpoint status -s s
+	assert_success
+	assert_output '{"file":"f","offset":0,"size":1428,"lag":1428,"state":"ok","batch":0,"pending":{"batch":1,"end":1400,"delivered":true}}'
+}
+
 @test "status prints offset, size and lag per source" {
 	three > in.ndjson
 	checkpoint read -s s -n 1 in.ndjson > /dev/null
