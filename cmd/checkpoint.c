@@ -2408,7 +2408,10 @@ static void do_status(void)
 		    (!strcmp(state, "ok") || !strcmp(state, "rotated"))) {
 			enum pending_fault why;
 			int fd = try_open_pending(s, &why);
-			if (why == PENDING_CUT || (fd >= 0 && !pending_same(s, fd)))
+			if (why == PENDING_GONE) /* renamed away and gone */
+				state = "missing";
+			else if (why == PENDING_CUT ||
+				 (fd >= 0 && !pending_same(s, fd)))
 				state = "rewritten";
 			if (fd >= 0)
 				close(fd);

@@ -340,6 +340,24 @@ J
 	assert_output '{"file":"f","offset":0,"size":1428,"lag":1428,"state":"ok","batch":0,"pending":{"batch":1,"end":1400,"delivered":true}}'
 }
 
+@test "status says a pending batch whose file was renamed away and is gone is missing, as the read that refuses it" {
+	printf '{"n":1}\n{"n":2}\n' > f
+	checkpoint read -s s f > /dev/null
+	mkdir other
+	mv f other/f
+	printf '{"n":3}\n' > f
+	run checkpoint status -s s
+	assert_success
+	assert_output '{"file":"f","offset":0,"size":8,"lag":8,"state":"missing","batch":0,"pending":{"batch":1,"end":16,"delivered":true}}'
+	run checkpoint read -s s f
+	assert_failure 2
+	assert_output "checkpoint: f: gone since batch 1 was read; it cannot be replayed ('checkpoint reset' to drop it)"
+	# renamed beside it, the batch is there to replay: rotated
+	mv other/f f.1
+	run checkpoint status -s s
+	assert_output '{"file":"f","offset":0,"size":8,"lag":24,"state":"rotated","batch":0,"pending":{"batch":1,"end":16,"delivered":true}}'
+}
+
 @test "status prints offset, size and lag per source" {
 	three > in.ndjson
 	checkpoint read -s s -n 1 in.ndjson > /dev/null
