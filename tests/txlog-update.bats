@@ -112,6 +112,11 @@ J
 	run txlog update t --set 'v == 1' --where 'id = 1'
 	assert_failure 2
 	assert_line -n 0 "txlog: --set 'v == 1': expected COL = VALUE"
+	# SQL's SET n.x = 1 sets a field: txlog says it sets whole columns
+	refused "txlog: --set 'v.x = 1': names a field inside column v; --set sets whole top-level columns: give v its whole value (v = {...})" \
+		txlog update t --set 'v.x = 1' --where 'id = 1'
+	refused "txlog: --set '.\"v\"[0] = 1': names an element inside column v; --set sets whole top-level columns: give v its whole value (v = [...])" \
+		txlog update t --set '."v"[0] = 1' --where 'id = 1'
 	run txlog update t --set 'v = {' --where 'id = 1'
 	assert_failure 2
 	assert_line -n 0 --partial "txlog: --set 'v = {': invalid JSON: "

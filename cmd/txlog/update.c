@@ -68,6 +68,17 @@ static void parse_set(const char *src, struct set *s)
 		       (*p >= '0' && *p <= '9') || *p == '_')
 			buf_addc(&col, *p++);
 	}
+	if (col.len && (*p == '.' || *p == '['))
+		/* Delta's SET n.x = 1 sets a field inside a struct: txlog
+		 * sets whole top-level columns, and says so rather than
+		 * "expected COL = VALUE" of what looks like one */
+		cli_usage_error("--set '%s': names %s inside column %.*s; "
+				"--set sets whole top-level columns: give %.*s "
+				"its whole value (%.*s = %s)", src,
+				*p == '.' ? "a field" : "an element",
+				(int)col.len, col.p, (int)col.len, col.p,
+				(int)col.len, col.p,
+				*p == '.' ? "{...}" : "[...]");
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (!col.len || p[0] != '=' || p[1] == '=')
