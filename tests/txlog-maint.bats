@@ -117,10 +117,25 @@ EOF
 ["b",true]
 ["b",true]
 EOF
-	run txlog optimize t --where 'v = 1'
-	assert_failure 2
-	assert_output "txlog: optimize --where: only partition columns (optimize rewrites whole partitions)
-Try 'txlog optimize --help' for more information."
+	refused "txlog: optimize --where: v is not a partition column of t (optimize rewrites whole partitions; they are day)" \
+		txlog optimize t --where 'v = 1'
+}
+
+@test "optimize --where's did you mean offers partition columns only" {
+	# it offered the nearest column of the table (data for datax),
+	# which the next try was refused for
+	txlog init t --infer --partition-by day
+	echo '{"day":"a","data":1,"dayz":2}' | txlog append t
+	refused "txlog: optimize --where: t has no partition column 'dat'; did you mean 'day'?" \
+		txlog optimize t --where 'dat = a'
+	refused "txlog: optimize --where: t has no partition column 'datax' (they are day)" \
+		txlog optimize t --where 'datax = a'
+	refused "txlog: optimize --where: dayz is not a partition column of t (optimize rewrites whole partitions; they are day)" \
+		txlog optimize t --where 'dayz = 2'
+	txlog init u --infer
+	echo '{"day":"a"}' | txlog append u
+	refused "txlog: optimize --where: u has no partition columns (optimize rewrites whole partitions): give no --where" \
+		txlog optimize u --where 'day = a'
 }
 
 @test "optimize refuses to spread a damaged data file and commits nothing" {

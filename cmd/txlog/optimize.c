@@ -737,10 +737,57 @@ static int cmp_keyed(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/*
+ * optimize --where names partition columns only, so its "did you mean"
+ * offers those: the nearest column of the whole table would be one the
+ * next try is refused for.  A column that is not a partition column is
+ * refused naming the ones that are.
+ */
+static void need_partition_terms(const struct pred *p,
+				 const struct dl_snapshot *s)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const char *col = p->t[i].col;
+		bool part = false;
+		for (size_t c = 0; c < s->npart && !part; c++)
+			part = strcmp(s->part_cols[c], col) == 0;
+		if (part)
+			continue;
+		if (!s->npart)
+			cli_usage_error("optimize --where: %s has no partition "
+					"columns (optimize rewrites whole "
+					"partitions): give no --where",
+					s->table);
+		struct buf names = {0};
+		for (size_t c = 0; c < s->npart; c++) {
+			if (c)
+				buf_adds(&names, ", ");
+			buf_adds(&names, s->part_cols[c]);
+		}
+		buf_addc(&names, '\0');
+		if (s->schema && ds_field(s->schema, col, strlen(col)))
+			cli_usage_error("optimize --where: %s is not a "
+					"partition column of %s (optimize "
+					"rewrites whole partitions; they are %s)",
+					col, s->table, names.p);
+		const char **pc = xcalloc(s->npart + 1, sizeof *pc);
+		for (size_t c = 0; c < s->npart; c++)
+			pc[c] = s->part_cols[c];
+		const char *near = cli_nearest(col, pc);
+		if (near)
+			cli_usage_error("optimize --where: %s has no partition "
+					"column '%s'; did you mean '%s'?",
+					s->table, col, near);
+		cli_usage_error("optimize --where: %s has no partition column "
+				"'%s' (they are %s)", s->table, col, names.p);
+	}
+}
+
 int verb_optimize(void)
 {
 	struct pred *p = pred_parse(opt.where, opt.nwhere, true);
 	snap = load_table(-1);
+	need_partition_terms(p, snap);
 	pred_bind(p, snap);
 	need_write(snap);
 	char err[1024];
