@@ -998,6 +998,36 @@ EOF
 	assert_output $'[1,0]\n[1,0]\n[2,0]'
 }
 
+@test "stats and optimize take a partition by its value as the column's type reads it, not by its spelling" {
+	# another writer's 1.50, "\u00e9" and 0.10000000000000001 are
+	# partition 1.5, "é" and 0.1 of a decimal, string and double column:
+	# stats counted two partitions, and optimize left the two small
+	# files of one partition apart
+	cat > s.json <<'J'
+{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"d","type":"decimal(10,2)","nullable":true,"metadata":{}},{"name":"s","type":"string","nullable":true,"metadata":{}},{"name":"x","type":"double","nullable":true,"metadata":{}}]}
+J
+	txlog init t --schema s.json --partition-by d --partition-by s --partition-by x
+	for i in 1 2; do
+		echo "{\"id\":$i,\"d\":1.5,\"s\":\"é\",\"x\":0.1}" | txlog append t
+	done
+	c=t/_delta_log/00000000000000000002.json
+	sed -i 's/"partitionValues":{"d":"1.5","s":"é","x":"0.1"}/"partitionValues":{"d":"1.50","s":"\\u00e9","x":"0.10000000000000001"}/' "$c"
+	unseal "$c"
+	run sh -c "grep -c '\"d\":\"1.50\",\"s\":\"\\\\u00e9\"' $c"
+	assert_output 1
+	run sh -c "txlog stats t | jq -c '[.partition, .partitions, .files]'"
+	assert_output - <<'EOF'
+[{"d":"1.5","s":"é","x":"0.1"},null,2]
+[null,1,2]
+EOF
+	run txlog optimize t
+	assert_success
+	run sh -c "txlog files t | jq -c '[.partitionValues, .dataChange]'"
+	assert_output '[{"d":"1.5","s":"é","x":"0.1"},false]'
+	run sh -c "txlog cat t | jq -c .id | paste -sd,"
+	assert_output '1,2'
+}
+
 @test "stats prints a table on a terminal" {
 	mk
 	run script -qec 'txlog stats t' /dev/null

@@ -1841,6 +1841,48 @@ static bool part_json(const struct dl_snapshot *s, const struct dl_file *df,
 	return true;
 }
 
+bool txlog_part_value_key(const struct dl_snapshot *s,
+			  const struct dl_file *f, struct buf *key)
+{
+	struct buf lit = {0}, j = {0};
+	bool nul = txlog_part_key(s, f, &lit);
+	key->len = 0;
+	size_t at = 0;
+	for (size_t i = 0; i < s->npart; i++) {
+		const char *col = s->part_cols[i];
+		const char *val = NULL;
+		for (size_t k = 0; k < f->npv; k++)
+			if (strcmp(f->pv[k].name, col) == 0)
+				val = f->pv[k].value;
+		size_t ln = strlen(lit.p + at);
+		const struct ds_field *fd =
+			s->schema ? ds_field(s->schema, col, strlen(col)) : NULL;
+		if (part_json(s, f, col, val, &j)) {
+			/* as the column's type reads it: a float's or a
+			 * double's as the binary number it is */
+			if (val && fd && (fd->type->kind == DT_FLOAT ||
+					  fd->type->kind == DT_DOUBLE)) {
+				char *b = binary_number_text(
+					j.p, j.len, fd->type->kind == DT_FLOAT);
+				j.len = 0;
+				buf_adds(&j, b);
+				free(b);
+			}
+			buf_addc(key, '=');
+			value_canon_as(key, VALUE_KEYS_TEXT, j.p, j.len);
+		} else {
+			/* of no meaning txlog knows: its literal alone */
+			buf_addc(key, '?');
+			buf_add(key, lit.p + at, ln);
+		}
+		buf_addc(key, '\0');
+		at += ln + 1;
+	}
+	buf_free(&lit);
+	buf_free(&j);
+	return nul;
+}
+
 const char *txlog_part_value_bad(const struct dl_snapshot *s,
 				 const struct dl_file *f)
 {

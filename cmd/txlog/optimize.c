@@ -88,11 +88,13 @@ static char **pvals_of(const struct dl_file *f)
 	return pv;
 }
 
-/* Group by the log's literals, never by C strings: a foreign writer's
- * "a\u0000b" is not partition "a", and a rewrite could not keep it. */
+/* Group by the values as the columns' types read them, never by C
+ * strings or by spelling: a foreign writer's "a\u0000b" is not
+ * partition "a" (and a rewrite could not keep it), and its decimal
+ * "1.50" is partition 1.5, whose small files compact together. */
 static void part_key(const struct dl_file *f, struct buf *b)
 {
-	if (txlog_part_key(snap, f, b))
+	if (txlog_part_value_key(snap, f, b))
 		cli_die(EXIT_TROUBLE, "%s: %s: a partition value holds a NUL "
 			"(\\u0000), which txlog cannot write back; nothing "
 			"optimized", snap->table, f->path);

@@ -24,7 +24,8 @@ static const char *const bucket_name[NBUCKETS] = {
 
 struct part {
 	char *name; /* col=value/col=value, or "" */
-	struct buf lit; /* the log's literals: what tells partitions apart */
+	struct buf val; /* the values, typed: what tells partitions apart */
+	const struct dl_file *shown; /* the first committed: its spelling */
 	struct buf pv; /* the partitionValues object */
 	uint64_t files, bytes, raw, records, small, no_stats;
 	uint64_t hist[NBUCKETS];
@@ -112,6 +113,44 @@ static void table_line(const char *name, const struct part *p)
 	cli_out_line(line, (size_t)n);
 }
 
+/* p's name (col=value/...) and partitionValues, as f spells them. */
+static void show(const struct dl_snapshot *s, struct part *p,
+		 const struct dl_file *f, struct buf *key, struct buf *lit)
+{
+	key->len = 0;
+	for (size_t c = 0; c < s->npart; c++) {
+		const char *v = NULL;
+		for (size_t k = 0; k < f->npv; k++)
+			if (strcmp(f->pv[k].name, s->part_cols[c]) == 0)
+				v = f->pv[k].value;
+		if (c)
+			buf_addc(key, '/');
+		dl_part_escape(key, s->part_cols[c]);
+		buf_addc(key, '=');
+		if (v)
+			dl_part_escape(key, v);
+		else
+			buf_adds(key, "__HIVE_DEFAULT_PARTITION__");
+	}
+	buf_addc(key, '\0');
+	free(p->name);
+	p->name = xstrdup(key->p);
+	txlog_part_key(s, f, lit);
+	struct buf *pv = &p->pv;
+	pv->len = 0;
+	buf_addc(pv, '{');
+	/* the literals of the key, in column order */
+	size_t at = 0;
+	for (size_t c = 0; c < s->npart; c++) {
+		size_t end = at + strlen(lit->p + at);
+		jw_key(pv, s->part_cols[c], c == 0);
+		buf_add(pv, lit->p + at, end - at);
+		at = end + 1;
+	}
+	buf_addc(pv, '}');
+	buf_addc(pv, '\0');
+}
+
 int verb_stats(void)
 {
 	struct dl_snapshot *s = load_table(opt.version);
@@ -119,50 +158,29 @@ int verb_stats(void)
 	struct dl_file **live = dl_live_files(s, &n);
 	struct part *parts = NULL, total = {0};
 	size_t np = 0;
-	struct buf key = {0}, lit = {0};
+	struct buf key = {0}, lit = {0}, val = {0};
 	for (size_t i = 0; i < n; i++) {
 		const struct dl_file *f = live[i];
-		key.len = 0;
-		for (size_t c = 0; c < s->npart; c++) {
-			const char *v = NULL;
-			for (size_t k = 0; k < f->npv; k++)
-				if (strcmp(f->pv[k].name, s->part_cols[c]) == 0)
-					v = f->pv[k].value;
-			if (c)
-				buf_addc(&key, '/');
-			dl_part_escape(&key, s->part_cols[c]);
-			buf_addc(&key, '=');
-			if (v)
-				dl_part_escape(&key, v);
-			else
-				buf_adds(&key, "__HIVE_DEFAULT_PARTITION__");
-		}
-		buf_addc(&key, '\0');
-		/* told apart by the log's literals: "a\u0000b" is not "a" */
-		txlog_part_key(s, f, &lit);
+		/* told apart by their values as the columns' types read
+		 * them, not by spelling: a decimal's 1.0 and 1.00 are one
+		 * partition, "a\u0000b" is not "a"; shown as the first
+		 * file committed to it spells it */
+		txlog_part_value_key(s, f, &val);
 		size_t j;
 		for (j = 0; j < np; j++)
-			if (parts[j].lit.len == lit.len &&
-			    memcmp(parts[j].lit.p, lit.p, lit.len) == 0)
+			if (parts[j].val.len == val.len &&
+			    memcmp(parts[j].val.p, val.p, val.len) == 0)
 				break;
 		if (j == np) {
 			parts = xreallocarray(parts, np + 1, sizeof *parts);
 			memset(&parts[np], 0, sizeof *parts);
-			parts[np].name = xstrdup(key.p);
-			buf_add(&parts[np].lit, lit.p, lit.len);
-			struct buf *pv = &parts[np].pv;
-			buf_addc(pv, '{');
-			/* the literals of the key, in column order */
-			size_t at = 0;
-			for (size_t c = 0; c < s->npart; c++) {
-				size_t end = at + strlen(lit.p + at);
-				jw_key(pv, s->part_cols[c], c == 0);
-				buf_add(pv, lit.p + at, end - at);
-				at = end + 1;
-			}
-			buf_addc(pv, '}');
-			buf_addc(pv, '\0');
+			buf_add(&parts[np].val, val.p, val.len);
 			np++;
+		}
+		if (!parts[j].shown ||
+		    dl_file_cmp_committed(&f, &parts[j].shown) < 0) {
+			parts[j].shown = f;
+			show(s, &parts[j], f, &key, &lit);
 		}
 		add_file(&parts[j], f);
 		add_file(&total, f);
@@ -208,11 +226,12 @@ int verb_stats(void)
 	for (size_t j = 0; j < np; j++) {
 		free(parts[j].name);
 		buf_free(&parts[j].pv);
-		buf_free(&parts[j].lit);
+		buf_free(&parts[j].val);
 	}
 	free(parts);
 	buf_free(&key);
 	buf_free(&lit);
+	buf_free(&val);
 	free(live);
 	dl_snapshot_free(s);
 	return EXIT_OK;

@@ -159,6 +159,14 @@ void txlog_ntz_value(const char **v, size_t *vn, char mid[TXLOG_MIDNIGHT]);
  * partition value of txlog's writing cannot hold. */
 bool txlog_part_key(const struct dl_snapshot *s, const struct dl_file *f,
 		    struct buf *key);
+/* The partition of f as a key of its values as their columns' types
+ * read them: a decimal's 1.0 and 1.00, a double's 0.1 and
+ * 0.1000000000000000055, a timestamp's one instant at two offsets, a
+ * string's "\u00e9" and "é", are one partition; a value of no meaning
+ * txlog knows (a foreign timestamp without a zone) is its literal.
+ * Returns txlog_part_key's NUL flag. */
+bool txlog_part_value_key(const struct dl_snapshot *s,
+			  const struct dl_file *f, struct buf *key);
 /* The partition value (decoded text) of a timestamp column as the
  * instant it names: Delta's "2024-01-01 08:00:00[.ffffff]" (UTC) or an
  * ISO 8601 time with a zone.  0, or -1 when it is neither. */
