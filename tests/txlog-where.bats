@@ -450,6 +450,26 @@ JSON
 	[ "$(ls t | grep -c part-)" = 1 ]
 }
 
+@test "a jq --where reading a column the table does not have is refused with the nearest, as a term is" {
+	# .vv reads null in every row: .vv == 5 or .s == "y" matched only
+	# the rows of .s, and delete deleted them without a word
+	table
+	refused "txlog: --where '.vv == 5 or .s == \"y\"': t has no column 'vv'; did you mean 'v'?" \
+		txlog cat t --where '.vv == 5 or .s == "y"'
+	refused "txlog: --where 'select(.ID > 1) | true': t has no column 'ID'; did you mean 'id'?" \
+		txlog delete t --where 'select(.ID > 1) | true'
+	refused "txlog: --where 'if .v then .\"zz\" else false end': t has no column 'zz' (txlog schema t lists them)" \
+		txlog update t --where 'if .v then ."zz" else false end' --set 'v = 1'
+	[ "$(ls t/_delta_log | grep -c 'json$')" = 2 ]
+	# a path whose input is not the record is not a column
+	run ids cat t --where '({a: .v} | .a == 5) or ([{u: .s}] | any(.u == "y"))'
+	assert_output '1,2'
+	run ids cat t --where '([{z: 1}] | map(.z) | add) == 1 and .v == 5'
+	assert_output '1'
+	run ids cat t --where 'reduce .id as $i (0; . + $i) > 3 or (try error({q: 1}) catch .q) == 2'
+	assert_output '4'
+}
+
 @test "a timestamp literal outside the years 0000 to 9999 in UTC is refused: compared as its text, ts > year -1 matched no row" {
 	echo '{"type":"struct","fields":[{"name":"ts","type":"timestamp","nullable":true,"metadata":{}}]}' > ts.json
 	txlog init u --schema ts.json

@@ -1613,6 +1613,213 @@ static void bind_term(struct pred_term *t, const struct dl_snapshot *s)
 	}
 }
 
+/*
+ * The columns a jq program reads from the record itself: the first key
+ * of each .name (or ."name") path whose input is the record.  Read to
+ * miss rather than to guess: a path after a | (whose input is what came
+ * before it), inside the arguments of a function other than those below
+ * (map(.x) reads the elements), after catch or in a reduce's or
+ * foreach's body is not taken, and a program with a def, an import or a
+ * string interpolation is not read at all.  So a name taken is one jq
+ * looks up in the record, and one the schema lacks is a null in every
+ * row: a typo, never a column.
+ */
+static bool jq_same_input(const char *w, size_t n)
+{
+	/* each argument is evaluated on the call's own input */
+	static const char *const fns[] = {
+		"select", "test", "match", "capture", "scan", "split",
+		"splits", "startswith", "endswith", "ltrimstr", "rtrimstr",
+		"contains", "inside", "has", "in", "index", "rindex",
+		"indices", "IN", "isempty", "first", "last", "nth", "limit",
+		"error", "join", "strftime", "strptime", "getpath", NULL,
+	};
+	for (size_t i = 0; fns[i]; i++)
+		if (strlen(fns[i]) == n && !memcmp(fns[i], w, n))
+			return true;
+	return false;
+}
+
+static bool jq_word_is(const char *w, size_t n, const char *k)
+{
+	return strlen(k) == n && !memcmp(w, k, n);
+}
+
+static bool jq_ident_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_';
+}
+
+/* The end of the JSON string literal of src that starts at i (its
+ * closing quote), or 0 when it has none or holds an interpolation. */
+static size_t jq_string_end(const char *src, size_t n, size_t i)
+{
+	for (size_t j = i + 1; j < n; j++) {
+		if (src[j] == '"')
+			return j;
+		if (src[j] == '\\' && j + 1 < n) {
+			if (src[j + 1] == '(')
+				return 0;
+			j++;
+		}
+	}
+	return 0;
+}
+
+/* Call fn(ctx, name, len) for each such column of program src, until
+ * fn says false. */
+static void jq_record_columns(const char *src,
+			      bool (*fn)(void *, const char *, size_t),
+			      void *ctx)
+{
+	static const char *const keywords[] = {
+		"and", "or", "if", "then", "elif", "else", "end", "try",
+		"catch", "as", "reduce", "foreach", "label", NULL,
+	};
+	enum { DEPTH = 64 };
+	bool init[DEPTH], sees[DEPTH];
+	size_t d = 0, n = strlen(src);
+	init[0] = sees[0] = true;
+	char prev = '|'; /* the last significant character */
+	for (size_t i = 0; i < n; i++) {
+		char c = src[i];
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+			continue;
+		if (c == '#') {
+			i += strcspn(src + i, "\n");
+			continue;
+		}
+		if (c == '"') {
+			if (!(i = jq_string_end(src, n, i)))
+				return;
+			prev = '"';
+			continue;
+		}
+		bool after_term = jq_ident_char(prev) || prev == ']' ||
+				  prev == ')' || prev == '}' || prev == '"' ||
+				  prev == '?' || prev == '.' || prev == '$';
+		if (c == '.' && !after_term && i + 1 < n &&
+		    (jq_ident_char(src[i + 1]) || src[i + 1] == '"') &&
+		    !(src[i + 1] >= '0' && src[i + 1] <= '9')) {
+			size_t j = i + 1, e;
+			if (src[j] == '"') {
+				if (!(e = jq_string_end(src, n, j)) ||
+				    scan_validate(src + j, e + 1 - j, NULL) != 0)
+					return;
+				size_t dn;
+				char *dec = scan_strdup_lit_len(src + j,
+								e + 1 - j, &dn);
+				/* a name with a NUL is no column's: not read */
+				bool go = !sees[d] || memchr(dec, '\0', dn) ||
+					  fn(ctx, dec, dn);
+				free(dec);
+				if (!go)
+					return;
+				i = e;
+				prev = '"';
+				continue;
+			}
+			while (j < n && jq_ident_char(src[j]))
+				j++;
+			if (sees[d] && !fn(ctx, src + i + 1, j - i - 1))
+				return;
+			i = j - 1;
+			prev = 'a';
+			continue;
+		}
+		if (c == '$' || c == '@' || (jq_ident_char(c) &&
+					     !(c >= '0' && c <= '9'))) {
+			size_t j = i + 1;
+			while (j < n && jq_ident_char(src[j]))
+				j++;
+			const char *w = src + i;
+			size_t wn = j - i;
+			i = j - 1;
+			if (c == '$' || c == '@') {
+				prev = '$'; /* $x.a is not the record's .a */
+				continue;
+			}
+			if (jq_word_is(w, wn, "def") ||
+			    jq_word_is(w, wn, "import") ||
+			    jq_word_is(w, wn, "include"))
+				return; /* not read */
+			bool kw = false;
+			for (size_t k = 0; keywords[k] && !kw; k++)
+				kw = jq_word_is(w, wn, keywords[k]);
+			if (kw) {
+				/* a catch's body reads the error, a reduce's
+				 * and a foreach's their state */
+				if (jq_word_is(w, wn, "catch") ||
+				    jq_word_is(w, wn, "reduce") ||
+				    jq_word_is(w, wn, "foreach"))
+					sees[d] = false;
+				prev = jq_word_is(w, wn, "end") ? ')' : '|';
+				continue;
+			}
+			size_t k = j;
+			while (k < n && (src[k] == ' ' || src[k] == '\t' ||
+					 src[k] == '\n' || src[k] == '\r'))
+				k++;
+			if (k < n && src[k] == '(') {
+				/* a call: its arguments see its input only
+				 * for the functions jq_same_input knows */
+				if (++d == DEPTH)
+					return;
+				init[d] = sees[d] =
+					sees[d - 1] && jq_same_input(w, wn);
+				i = k;
+				prev = '(';
+				continue;
+			}
+			prev = 'a';
+			continue;
+		}
+		switch (c) {
+		case '(': case '[': case '{':
+			if (++d == DEPTH)
+				return;
+			init[d] = sees[d] = sees[d - 1];
+			break;
+		case ')': case ']': case '}':
+			if (d == 0)
+				return;
+			d--;
+			break;
+		case '|':
+			sees[d] = false; /* its input is what came before */
+			break;
+		case ';':
+			sees[d] = init[d]; /* the next argument */
+			break;
+		}
+		prev = c;
+	}
+}
+
+struct jq_cols {
+	const struct ds_type *schema;
+	char *missing; /* the first name the schema lacks */
+};
+
+static bool jq_col_known(void *ctx, const char *name, size_t n)
+{
+	struct jq_cols *jc = ctx;
+	if (ds_field(jc->schema, name, n))
+		return true;
+	jc->missing = xstrndup(name, n);
+	return false;
+}
+
+char *txlog_jq_missing_column(const char *src, const struct ds_type *schema)
+{
+	struct jq_cols jc = {.schema = schema};
+	if (!schema || !schema->nfields)
+		return NULL;
+	jq_record_columns(src, jq_col_known, &jc);
+	return jc.missing;
+}
+
 void pred_bind(struct pred *p, const struct dl_snapshot *s)
 {
 	/* an inferred table before its first write has no columns yet */
@@ -1620,6 +1827,18 @@ void pred_bind(struct pred *p, const struct dl_snapshot *s)
 		return;
 	for (size_t i = 0; i < p->n; i++)
 		bind_term(&p->t[i], s);
+	char *miss = p->jq ? txlog_jq_missing_column(p->src, s->schema) : NULL;
+	if (miss) {
+		/* as a term's column: the path reads null in every row */
+		const char *near = txlog_nearest_column(s->schema, miss);
+		if (near)
+			cli_usage_error("--where '%s': %s has no column '%s'; "
+					"did you mean '%s'?", p->src, s->table,
+					miss, near);
+		cli_usage_error("--where '%s': %s has no column '%s' (txlog "
+				"schema %s lists them)", p->src, s->table, miss,
+				s->table);
+	}
 }
 
 void pred_free(struct pred *p)

@@ -267,6 +267,10 @@ void need_files(const struct dl_snapshot *s, struct dl_file *const *live,
 /* The column of struct t a typo away from name (cli_nearest), for "did
  * you mean", or NULL.  t may be NULL. */
 const char *txlog_nearest_column(const struct ds_type *t, const char *name);
+/* The first column jq program src reads from the record (a .name path
+ * whose input is the record) that schema lacks, a new string; NULL when
+ * there is none, or the program is not one txlog can read so. */
+char *txlog_jq_missing_column(const char *src, const struct ds_type *schema);
 /* ---- reading data files (hold.c) ---- */
 
 /* Open now, and hold open until txlog_unhold or txlog_release, each
