@@ -121,6 +121,26 @@ EOF
 		txlog optimize t --where 'v = 1'
 }
 
+@test "optimize refuses to take delta.targetFileSize, a size on disk, for its uncompressed target, unless --target-size chooses" {
+	# it compacted to its default 256M uncompressed, the table's
+	# property unread
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"day","type":"string","nullable":true,"metadata":{}}]}' > s.json
+	txlog init t --schema s.json --partition-by day
+	c=t/_delta_log/00000000000000000000.json
+	sed -i 's/"configuration":{}/"configuration":{"delta.targetFileSize":"100mb"}/' "$c"
+	unseal "$c"
+	for i in 1 2; do echo "{\"id\":$i,\"day\":\"a\"}" | txlog append t; done
+	run txlog optimize t
+	assert_failure 2
+	assert_output "txlog: t: the table sets delta.targetFileSize (100mb), a size of files on disk, which optimize cannot aim at: its --target-size is uncompressed; give --target-size; nothing optimized"
+	run txlog optimize t --zorder-by id
+	assert_failure 2
+	[ "$(ls t/_delta_log | grep -c 'json$')" = 3 ]
+	run txlog optimize t --target-size 1M
+	assert_success
+	assert_output --partial 'removes 2 files'
+}
+
 @test "optimize --where's did you mean offers partition columns only" {
 	# it offered the nearest column of the table (data for datax),
 	# which the next try was refused for

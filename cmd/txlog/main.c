@@ -332,6 +332,7 @@ int main(int argc, char **argv)
 			break;
 		case O_TARGET:
 			opt.target_size = cli_size("--target-size", optarg);
+			opt.target_set = true;
 			if (opt.target_size < 1)
 				cli_usage_error("--target-size must be above 0");
 			break;

@@ -795,6 +795,19 @@ int verb_optimize(void)
 	char err[1024];
 	if (dl_can_read(snap, err, sizeof err) != 0)
 		cli_die(EXIT_TROUBLE, "%s", err);
+	/* Delta's delta.targetFileSize is the size of a data file on disk,
+	 * compressed, which optimize cannot aim at: its target is
+	 * uncompressed.  Taking the one for the other would make files
+	 * several times smaller than the table asks, and the default 256M
+	 * would ignore it; so the user chooses, by --target-size. */
+	char *tfs = dl_config(snap, "delta.targetFileSize");
+	if (tfs && !opt.target_set)
+		cli_die(EXIT_TROUBLE, "%s: the table sets delta.targetFileSize "
+			"(%.40s), a size of files on disk, which optimize "
+			"cannot aim at: its --target-size is uncompressed; "
+			"give --target-size; nothing optimized", snap->table,
+			tfs);
+	free(tfs);
 	if (!pred_on_partitions(p, snap))
 		cli_usage_error("optimize --where: only partition columns "
 				"(optimize rewrites whole partitions)");

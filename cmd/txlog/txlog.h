@@ -50,6 +50,7 @@ extern struct txopt {
 	int64_t retain_ns; /* vacuum --retain */
 	bool retain_set, dry_run, force, deep;
 	uint64_t target_size; /* optimize, stats: uncompressed bytes */
+	bool target_set;      /* --target-size given */
 	const char *zorder;   /* optimize --zorder-by COL,... */
 	int threads;          /* -j: 0 until given (the default then) */
 	size_t max_line;      /* --max-line: the longest record written */
