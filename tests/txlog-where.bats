@@ -323,6 +323,29 @@ JSON
 	assert_success
 }
 
+@test "a number another writer gives as a struct's nullCount, whose statistics mirror its fields, skips no file: verify names it" {
+	# nullCount n: 3 of 3 records skipped the file for n != null,
+	# which holds two rows with an n
+	cat > s.json <<'J'
+{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"n","type":{"type":"struct","fields":[{"name":"x","type":"long","nullable":true,"metadata":{}}]},"nullable":true,"metadata":{}}]}
+J
+	txlog init t --schema s.json
+	printf '%s\n' '{"id":1,"n":{"x":1}}' '{"id":2,"n":null}' '{"id":3,"n":{"x":null}}' | txlog append t
+	c=t/_delta_log/00000000000000000001.json
+	run grep -c '\\"nullCount\\":{\\"id\\":0}' "$c"
+	assert_output 1
+	sed -i 's/\\"nullCount\\":{\\"id\\":0}/\\"nullCount\\":{\\"id\\":0,\\"n\\":3}/' "$c"
+	unseal "$c"
+	run ids cat t --where 'n != null'
+	assert_output '1,3'
+	run ids cat t --where 'n = null'
+	assert_output '2'
+	f=$(txlog files t | jq -r .path)
+	run txlog verify t --deep
+	assert_failure 1
+	assert_output "txlog: t: $f: the statistics give struct column n the nullCount 3, not an object of its fields' counts (PROTOCOL.md)"
+}
+
 @test "another writer's string max, cut to a prefix as PROTOCOL.md allows, skips no file holding a longer value" {
 	table
 	a32=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa

@@ -2392,6 +2392,15 @@ bool pred_file_may_match(const struct pred *p, const struct dl_snapshot *s,
 		const char *fst = dl_file_stats(f);
 		if (!fst)
 			continue;
+		/* a struct's statistics mirror its fields (PROTOCOL.md):
+		 * a number another writer gave as its nullCount is of no
+		 * meaning the protocol gives (its own nulls, or its
+		 * fields' summed?), and rules no file out */
+		const struct ds_field *sf =
+			s->schema ? ds_field(s->schema, t->col, strlen(t->col))
+				  : NULL;
+		if (sf && sf->type->kind == DT_STRUCT)
+			continue;
 		size_t sn = strlen(fst);
 		const char *mins, *maxs, *nc, *mn, *mx, *ncv;
 		size_t minsn, maxsn, ncn, mnn, mxn, ncvn;

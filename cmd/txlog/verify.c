@@ -445,6 +445,11 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 			 * order: --where reads none */
 			if (fd && fd->type->kind == DT_BINARY)
 				c[nc].min = c[nc].max = NULL;
+			/* a struct's nullCount mirrors its fields: a number
+			 * another writer gave for it has no meaning the
+			 * protocol gives, and --where reads none */
+			if (fd && fd->type->kind == DT_STRUCT)
+				c[nc].nulls = -1;
 			c[nc].ord = txlog_order(s->schema, name);
 			c[nc].ntz = ntz;
 			c[nc].cut = fd && fd->type->kind == DT_STRING &&
@@ -611,6 +616,28 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 	free(c);
 }
 
+/* A struct column's nullCount mirrors its fields (PROTOCOL.md's
+ * per-file statistics): a number there, which --where reads as
+ * nothing, is another writer's statistic out of the protocol. */
+static void struct_null_counts(const struct dl_snapshot *s,
+			       const struct dl_file *f)
+{
+	const char *st = dl_file_stats(f), *nc, *v;
+	size_t ncn, vn;
+	if (!st || !s->schema ||
+	    !scan_get(st, strlen(st), "nullCount", &nc, &ncn) || nc[0] != '{')
+		return;
+	for (size_t i = 0; i < s->schema->nfields; i++) {
+		const struct ds_field *fd = &s->schema->fields[i];
+		if (fd->type->kind == DT_STRUCT &&
+		    scan_get(nc, ncn, fd->name, &v, &vn) && v[0] != '{')
+			problem("%s: %s: the statistics give struct column %s "
+				"the nullCount %.*s, not an object of its "
+				"fields' counts (PROTOCOL.md)", opt.table,
+				f->path, fd->name, vn > 40 ? 40 : (int)vn, v);
+	}
+}
+
 /* Whether f, live in s but not found now, went away under verify: a
  * newer version (loaded now) no longer has it, so a vacuum may delete
  * it; that is no damage of the table.  Sets *newer to that version. */
@@ -727,6 +754,7 @@ int verb_verify(void)
 				pf && pf->type->name ? pf->type->name : "value");
 			buf_free(&q);
 		}
+		struct_null_counts(s, f);
 		if (size != f->size) {
 			problem("%s: %s: %lld bytes, the log says %lld",
 				opt.table, f->path, (long long)size,
