@@ -152,6 +152,38 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output 'txlog: h: protocol (reader 3, writer 7) is not a valid table-features protocol: the features list is missing; refusing'
 }
 
+# "It is not allowed to list a feature only in readerFeatures but not in
+# writerFeatures"; "when a new table is created with a Reader Version up
+# to 2 and Writer Version 7, its protocol action must only contain
+# writerFeatures" (Table Features).  Both were read and written to.
+@test "a reader feature missing from writerFeatures, or readerFeatures below reader version 3, is refused" {
+	hand h 0 "$(proto 3 7 ',"readerFeatures":["v2Checkpoint"],"writerFeatures":[]')" "$(meta '')"
+	refused "txlog: h: protocol (reader 3, writer 7) is not a valid table-features protocol: reader feature 'v2Checkpoint' is not in writerFeatures; refusing" \
+		txlog files h
+	run sh -c 'echo "{\"id\":1}" | txlog append h'
+	assert_failure 2
+	hand h 0 "$(proto 1 7 ',"readerFeatures":["timestampNtz"],"writerFeatures":["timestampNtz"]')" "$(meta '')"
+	refused "txlog: h: protocol (reader 1, writer 7) is not a valid table-features protocol: readerFeatures with reader version 1 (only 3 has them); refusing" \
+		txlog cat h
+	# an empty list too, as delta-kernel refuses it
+	hand h 0 "$(proto 2 7 ',"readerFeatures":[],"writerFeatures":["appendOnly"]')" "$(meta '')"
+	refused "txlog: h: protocol (reader 2, writer 7) is not a valid table-features protocol: readerFeatures with reader version 2 (only 3 has them); refusing" \
+		txlog files h
+}
+
+# "minReaderVersion | Int", "minWriterVersion | Int" (Protocol Evolution)
+@test "a protocol version that is not a whole number is named as such, not as reader version -1" {
+	hand h 0 "$(proto '"1"' 2)" "$(meta '')"
+	refused "txlog: h: the protocol's minReaderVersion is \"1\", not a whole number; refusing" \
+		txlog files h
+	hand h 0 "$(proto 1 2.0)" "$(meta '')"
+	refused "txlog: h: the protocol's minWriterVersion is 2.0, not a whole number; refusing" \
+		txlog files h
+	hand h 0 '{"protocol":{"minWriterVersion":2}}' "$(meta '')"
+	refused "txlog: h: the protocol's minReaderVersion is missing; refusing" \
+		txlog files h
+}
+
 # "A Delta file, corresponding to version v, contains an atomic set of
 # actions"
 @test "an empty commit file is not a version" {

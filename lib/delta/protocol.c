@@ -332,6 +332,20 @@ int dl_check_snapshot(const struct dl_snapshot *s, char *err,
 	}
 	int64_t r, w;
 	dl_versions(s, &r, &w);
+	const char *pv;
+	size_t pvn;
+	if (r == -1 || w == -1) {
+		/* "1", 1.0 or nothing: no version to compare, and not the
+		 * reader version -1 it would be reported as */
+		const char *m = r == -1 ? "minReaderVersion" : "minWriterVersion";
+		bool has = scan_get(s->protocol, strlen(s->protocol), m, &pv,
+				    &pvn);
+		errbuf_set(err, errlen, "%s: the protocol's %s is %s%.*s%s; "
+			"refusing", s->table, m,
+			has ? "" : "missing", has ? (pvn > 40 ? 40 : (int)pvn) : 0,
+			has ? pv : "", has ? ", not a whole number" : "");
+		return -1;
+	}
 	if (r < 1 || r > 3) {
 		errbuf_set(err, errlen, "%s: reader version %lld is not supported "
 			"(txlog reads protocol reader versions 1 to 3); "
@@ -361,6 +375,39 @@ int dl_check_snapshot(const struct dl_snapshot *s, char *err,
 			r == 3 && w != 7 ? "reader version 3 needs writer "
 			"version 7" : "the features list is missing");
 		return -1;
+	}
+	/* "Table features must only exist on tables that have a supported
+	 * protocol version": a table on Reader Version 1 or 2 lists its
+	 * features in writerFeatures only; and "It is not allowed to list a
+	 * feature only in readerFeatures but not in writerFeatures" (as
+	 * delta-kernel refuses both) */
+	if (r != 3 && has_rf) {
+		errbuf_set(err, errlen, "%s: protocol (reader %lld, writer %lld) "
+			"is not a valid table-features protocol: readerFeatures "
+			"with reader version %lld (only 3 has them); refusing",
+			s->table, (long long)r, (long long)w, (long long)r);
+		return -1;
+	}
+	if (r == 3 && string_array(rf, rfn) && string_array(wf, wfn)) {
+		size_t i = scan_ws(rf, rfn, 1);
+		while (i < rfn && rf[i] == '"') {
+			size_t e = scan_skip(rf, rfn, i);
+			char *f = scan_strdup_lit(rf + i, e - i);
+			if (!array_has(wf, wfn, f)) {
+				errbuf_set(err, errlen, "%s: protocol (reader "
+					"%lld, writer %lld) is not a valid "
+					"table-features protocol: reader "
+					"feature '%s' is not in writerFeatures; "
+					"refusing", s->table, (long long)r,
+					(long long)w, f);
+				free(f);
+				return -1;
+			}
+			free(f);
+			i = scan_ws(rf, rfn, e);
+			if (i < rfn && rf[i] == ',')
+				i = scan_ws(rf, rfn, i + 1);
+		}
 	}
 	/* a list with anything but names in it ([null, "rowTracking"]) is
 	 * no list of features: read up to the first non-name, the
