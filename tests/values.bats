@@ -414,6 +414,35 @@ OUT
 	assert_success
 }
 
+@test "verify --deep reads a double column's bounds as the binary numbers --where reads them" {
+	# another writer's maxValues 0.1 is the double of a row's
+	# 0.1000000000000000055511151231257827: verify said the row was
+	# above it, while --where x > 0.1 rightly skipped the file
+	cat > fp.json <<'JSON'
+{"type":"struct","fields":[{"name":"id","type":"long","nullable":false,"metadata":{}},{"name":"x","type":"double","nullable":true,"metadata":{}},{"name":"f","type":"float","nullable":true,"metadata":{}}]}
+JSON
+	txlog init t --schema fp.json
+	echo '{"id":1,"x":0.1000000000000000055511151231257827,"f":0.100000001490116119384765625}' | txlog append t
+	c=t/_delta_log/00000000000000000001.json
+	sed -i -e 's/\\"x\\":0.1000000000000000055511151231257827/\\"x\\":0.1/g' \
+		-e 's/\\"f\\":0.100000001490116119384765625/\\"f\\":0.1/g' "$c"
+	unseal "$c"
+	run sh -c "txlog files t | jq -c '.stats | fromjson | [.minValues, .maxValues]'"
+	assert_output '[{"id":1,"x":0.1,"f":0.1},{"id":1,"x":0.1,"f":0.1}]'
+	run txlog verify t --deep
+	assert_success
+	assert_output ''
+	run sh -c "txlog cat t --where 'x > 0.1' | wc -l"
+	assert_output 0
+	run sh -c "txlog cat t --where 'f = 0.1' | jq -c .id"
+	assert_output 1
+	# a value that is above the bound as a double is still found
+	sed -i 's/\\"maxValues\\":{\\"id\\":1,\\"x\\":0.1,/\\"maxValues\\":{\\"id\\":1,\\"x\\":0.09999999999999999,/' "$c"
+	run txlog verify t --deep
+	assert_failure 1
+	assert_output --partial 'column x has a value above its maxValues 0.09999999999999999'
+}
+
 @test "a jq program is checked on the members it names; its own big literal is refused" {
 	printf '%s\n' '{"id":12345678901234567891,"amount":5,"c":"EUR"}' > in.ndjson
 	run dlq check -e '.amount > 1 and .c != null' in.ndjson

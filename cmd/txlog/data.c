@@ -1900,6 +1900,16 @@ static bool fp_read(char fp, const char *v, size_t vn, double *x)
 	return isfinite(*x);
 }
 
+bool txlog_fp_cmp(char fp, const char *a, size_t an, const char *b,
+		  size_t bn, int *c)
+{
+	double x, y;
+	if (!fp || !fp_read(fp, a, an, &x) || !fp_read(fp, b, bn, &y))
+		return false;
+	*c = (x > y) - (x < y);
+	return true;
+}
+
 /* Compare a with b as term t compares its column's values: a float or
  * double column's as the binary numbers they are (two spellings of one
  * double are one value, as a Delta reader casts them), others by

@@ -136,6 +136,11 @@ enum value_order txlog_order(const struct ds_type *schema, const char *col);
  * with that prefix. */
 int txlog_bound_cmp(enum value_order o, const char *v, size_t vn,
 		    const char *bound, size_t bn, bool is_max, bool cut);
+/* a against b as the float ('f') or double ('d') column fp holds them,
+ * the binary numbers they are (0.1 is 0.1000000000000000055), into *c;
+ * false when fp is 0 or either is no finite number of it. */
+bool txlog_fp_cmp(char fp, const char *a, size_t an, const char *b,
+		  size_t bn, int *c);
 /* A JSON value's kind by its first byte: null, boolean, number,
  * string, array, object (0 to 5). */
 int txlog_json_kind(char c);

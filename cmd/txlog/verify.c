@@ -355,6 +355,7 @@ struct scol {
 	enum value_order ord;
 	bool ntz;
 	bool cut;      /* another writer's string bounds: maybe cut prefixes */
+	char fp;       /* 'f' float, 'd' double: binary numbers, as --where */
 	int64_t nulls; /* -1: not recorded */
 	uint64_t nonnull;
 	bool min_broken, max_broken;
@@ -452,6 +453,10 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 				c[nc].nulls = -1;
 			c[nc].ord = txlog_order(s->schema, name);
 			c[nc].ntz = ntz;
+			c[nc].fp = !fd ? 0
+				   : fd->type->kind == DT_FLOAT  ? 'f'
+				   : fd->type->kind == DT_DOUBLE ? 'd'
+								 : 0;
 			c[nc].cut = fd && fd->type->kind == DT_STRING &&
 				    !txlog_file_sealed(f);
 			c[nc].min0 = c[nc].min;
@@ -552,16 +557,27 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 				char mid[TXLOG_MIDNIGHT];
 				if (c[i].ntz)
 					txlog_ntz_value(&v, &vn, mid);
-				int k = txlog_json_kind(v[0]);
+				int k = txlog_json_kind(v[0]), fc;
+				/* a float's or a double's as the binary
+				 * numbers they are: a row's
+				 * 0.1000000000000000055 is within a max 0.1 */
 				if (c[i].min &&
 				    k == txlog_json_kind(c[i].min[0]) &&
-				    txlog_bound_cmp(o, v, vn, c[i].min,
-						    c[i].minn, false, false) < 0)
+				    (txlog_fp_cmp(c[i].fp, v, vn, c[i].min,
+						  c[i].minn, &fc)
+					     ? fc
+					     : txlog_bound_cmp(o, v, vn, c[i].min,
+							       c[i].minn, false,
+							       false)) < 0)
 					c[i].min_broken = true;
 				if (c[i].max &&
 				    k == txlog_json_kind(c[i].max[0]) &&
-				    txlog_bound_cmp(o, v, vn, c[i].max,
-						    c[i].maxn, true, c[i].cut) > 0)
+				    (txlog_fp_cmp(c[i].fp, v, vn, c[i].max,
+						  c[i].maxn, &fc)
+					     ? fc
+					     : txlog_bound_cmp(o, v, vn, c[i].max,
+							       c[i].maxn, true,
+							       c[i].cut)) > 0)
 					c[i].max_broken = true;
 				break;
 			}
