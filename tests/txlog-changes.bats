@@ -118,6 +118,31 @@ J
 J
 }
 
+@test "a merge's preimage is paired with its postimage by a double key as the binary number it is" {
+	# a merge that matched the row of key 0.1 by the source's
+	# 0.1000000000000000055511151231257827 (one double) removed it as a
+	# delete, not as the update's preimage
+	echo '{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"k","type":"double","nullable":true,"metadata":{}},{"name":"v","type":"long","nullable":true,"metadata":{}}]}' > s.json
+	txlog init t --schema s.json
+	echo '{"id":1,"k":0.1,"v":1}' | txlog append t
+	txlog update t --set 'k = 0.1000000000000000055511151231257827' --set 'v = 2' --where 'id = 1'
+	# that commit as such a merge writes it: its updated rows tagged
+	c=t/_delta_log/00000000000000000002.json
+	sed -i 's/"operation":"UPDATE","operationParameters":{"predicate":"id = 1"}/"operation":"MERGE","operationParameters":{"mergeKey":".k"}/' "$c"
+	unseal "$c"
+	run sh -c "txlog changes t --from 2 | jq -c '[.id, .v, ._change_type]'"
+	assert_output - <<'J'
+[1,1,"update_preimage"]
+[1,2,"update_postimage"]
+J
+	sed -i 's/"mergeKey":".k"/"mergeKey":"[.id, .k]"/' "$c"
+	run sh -c "txlog changes t --from 2 | jq -c '[.id, .v, ._change_type]'"
+	assert_output - <<'J'
+[1,1,"update_preimage"]
+[1,2,"update_postimage"]
+J
+}
+
 @test "an overwrite that puts back a row as it was shows its delete and insert" {
 	mk
 	printf '{"id":1,"p":"x","v":1}\n{"id":7,"p":"x","v":7}\n' |

@@ -322,10 +322,12 @@ static void emit(struct buf *o, const char *p, size_t n, const char *type,
 	cli_stats.records_out++;
 }
 
-/* The merge key of a row as a fingerprint; false when it has none. */
-static bool row_key(struct expr *e, const char *p, size_t n,
-		    struct scan_record *rec, struct buf *scratch,
-		    struct fp128 *fp)
+/* The merge key of a row as a fingerprint, as the columns of schema
+ * hold it (a double key's 0.1 and 0.1000000000000000055 are one, as the
+ * merge matched them); false when it has none. */
+static bool row_key(struct expr *e, const struct ds_type *schema,
+		    const char *p, size_t n, struct scan_record *rec,
+		    struct buf *scratch, struct fp128 *fp)
 {
 	struct scan_error se;
 	if (scan_record(rec, p, n, &se) != 0)
@@ -335,8 +337,7 @@ static bool row_key(struct expr *e, const char *p, size_t n,
 	char err[256];
 	if (expr_eval(e, rec, &v, &vn, err, sizeof err) != EXPR_VALUE)
 		return false;
-	scratch->len = 0;
-	*fp = value_fingerprint(v, vn, scratch);
+	*fp = txlog_key_fingerprint(schema, expr_source(e), v, vn, scratch);
 	return true;
 }
 
@@ -344,7 +345,7 @@ static bool row_key(struct expr *e, const char *p, size_t n,
  * its key is in the other side's key set. */
 static void emit_side(struct buf *o, const struct rowbuf *r, const char *plain,
 		      const char *image, struct fpset *other, struct expr *key,
-		      int64_t v, const char *ts)
+		      const struct ds_type *schema, int64_t v, const char *ts)
 {
 	struct scan_record rec = {0};
 	struct buf scratch = {0};
@@ -352,7 +353,8 @@ static void emit_side(struct buf *o, const struct rowbuf *r, const char *plain,
 		size_t n;
 		const char *p = rowbuf_row(r, i, &n);
 		struct fp128 fp;
-		bool img = other && row_key(key, p, n, &rec, &scratch, &fp) &&
+		bool img = other &&
+			   row_key(key, schema, p, n, &rec, &scratch, &fp) &&
 			   fpset_has(other, fp);
 		emit(o, p, n, img ? image : plain, v, ts);
 	}
@@ -360,7 +362,8 @@ static void emit_side(struct buf *o, const struct rowbuf *r, const char *plain,
 	buf_free(&scratch);
 }
 
-static struct fpset *key_set(const struct rowbuf *r, struct expr *key)
+static struct fpset *key_set(const struct rowbuf *r, struct expr *key,
+			     const struct ds_type *schema)
 {
 	struct fpset *s = fpset_new(false);
 	struct scan_record rec = {0};
@@ -369,7 +372,7 @@ static struct fpset *key_set(const struct rowbuf *r, struct expr *key)
 		size_t n;
 		const char *p = rowbuf_row(r, i, &n);
 		struct fp128 fp;
-		if (row_key(key, p, n, &rec, &scratch, &fp))
+		if (row_key(key, schema, p, n, &rec, &scratch, &fp))
 			fpset_add(s, fp, NULL);
 	}
 	scan_record_free(&rec);
@@ -458,39 +461,44 @@ static void version_changes(int64_t v, const char *text, size_t n,
 			each_row(w, f, take_added, &c);
 	}
 	bool merge = op && strcmp(op, "MERGE") == 0;
+	/* the merge's keys as the columns the table had then hold them */
+	const struct ds_type *ks = merge ? table_at(v)->schema : NULL;
 	if (tags_updates && post.n && merge) {
 		/* a removed row is an updated row's preimage when a
 		 * postimage has its key, else a delete (--delete-when) */
 		struct expr *key = merge_key(mkey, v);
-		struct fpset *pk = key_set(&post, key);
-		emit_side(o, &c.del, "delete", "update_preimage", pk, key, v,
-			  ts);
-		emit_side(o, &post, "update_postimage", NULL, NULL, NULL, v, ts);
-		emit_side(o, &c.ins, "insert", NULL, NULL, NULL, v, ts);
+		struct fpset *pk = key_set(&post, key, ks);
+		emit_side(o, &c.del, "delete", "update_preimage", pk, key, ks,
+			  v, ts);
+		emit_side(o, &post, "update_postimage", NULL, NULL, NULL, NULL,
+			  v, ts);
+		emit_side(o, &c.ins, "insert", NULL, NULL, NULL, NULL, v, ts);
 		fpset_free(pk);
 		expr_free(key);
 	} else if (tags_updates && post.n) {
-		emit_side(o, &c.del, "update_preimage", NULL, NULL, NULL, v, ts);
-		emit_side(o, &post, "update_postimage", NULL, NULL, NULL, v, ts);
-		emit_side(o, &c.ins, "insert", NULL, NULL, NULL, v, ts);
+		emit_side(o, &c.del, "update_preimage", NULL, NULL, NULL, NULL,
+			  v, ts);
+		emit_side(o, &post, "update_postimage", NULL, NULL, NULL, NULL,
+			  v, ts);
+		emit_side(o, &c.ins, "insert", NULL, NULL, NULL, NULL, v, ts);
 	} else if (mkey && op && strcmp(op, "MERGE") == 0 && c.del.n &&
 		   c.ins.n) {
 		/* a merge of an older txlog: updated rows were written
 		 * with the copies, so a row updated to its own bytes
 		 * cancels out and is not shown */
 		struct expr *key = merge_key(mkey, v);
-		struct fpset *dk = key_set(&c.del, key);
-		struct fpset *ik = key_set(&c.ins, key);
-		emit_side(o, &c.del, "delete", "update_preimage", ik, key, v,
-			  ts);
-		emit_side(o, &c.ins, "insert", "update_postimage", dk, key, v,
-			  ts);
+		struct fpset *dk = key_set(&c.del, key, ks);
+		struct fpset *ik = key_set(&c.ins, key, ks);
+		emit_side(o, &c.del, "delete", "update_preimage", ik, key, ks,
+			  v, ts);
+		emit_side(o, &c.ins, "insert", "update_postimage", dk, key, ks,
+			  v, ts);
 		fpset_free(dk);
 		fpset_free(ik);
 		expr_free(key);
 	} else {
-		emit_side(o, &c.del, "delete", NULL, NULL, NULL, v, ts);
-		emit_side(o, &c.ins, "insert", NULL, NULL, NULL, v, ts);
+		emit_side(o, &c.del, "delete", NULL, NULL, NULL, NULL, v, ts);
+		emit_side(o, &c.ins, "insert", NULL, NULL, NULL, NULL, v, ts);
 	}
 	fpset_free(c.copies);
 	rowbuf_free(&c.del);

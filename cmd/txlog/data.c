@@ -2112,6 +2112,131 @@ bool txlog_part_value_key(const struct dl_snapshot *s,
 	return nul;
 }
 
+/* 'f' or 'd' when plain path src names a float or double column of
+ * schema (a field inside a struct, an array's element), else 0. */
+static char path_fp_kind(const struct ds_type *schema, const char *src)
+{
+	struct path p;
+	if (!schema || path_parse(src, &p) != 0)
+		return 0;
+	const struct ds_type *t = schema;
+	for (size_t i = 0; t && i < p.n; i++) {
+		if (p.steps[i].kind == PATH_MEMBER && t->kind == DT_STRUCT) {
+			const struct ds_field *fd =
+				ds_field(t, p.steps[i].name, p.steps[i].name_len);
+			t = fd ? fd->type : NULL;
+		} else if (p.steps[i].kind == PATH_INDEX &&
+			   t->kind == DT_ARRAY) {
+			t = t->elem;
+		} else {
+			t = NULL;
+		}
+	}
+	char k = p.n && t ? t->kind == DT_FLOAT ? 'f' : t->kind == DT_DOUBLE
+							     ? 'd' : 0
+			  : 0;
+	path_free(&p);
+	return k;
+}
+
+/* The parts of a composite key program, [.a, .b] or .a, .b, at their
+ * top-level commas, into parts (new strings); their number, 0 when src
+ * is neither. */
+static size_t key_parts(const char *src, char ***parts)
+{
+	size_t n = strlen(src), a = 0, b = n;
+	while (a < b && (src[a] == ' ' || src[a] == '\t'))
+		a++;
+	while (b > a && (src[b - 1] == ' ' || src[b - 1] == '\t'))
+		b--;
+	bool arr = b - a >= 2 && src[a] == '[' && src[b - 1] == ']';
+	if (arr) {
+		a++;
+		b--;
+	}
+	size_t np = 0, start = a;
+	int depth = 0;
+	*parts = NULL;
+	for (size_t i = a; i <= b; i++) {
+		char c = i < b ? src[i] : ',';
+		if (c == '"') {
+			for (i++; i < b && src[i] != '"'; i++)
+				if (src[i] == '\\')
+					i++;
+			continue;
+		}
+		if (c == '[' || c == '(' || c == '{')
+			depth++;
+		else if (c == ']' || c == ')' || c == '}')
+			depth--;
+		else if (c == ',' && depth == 0) {
+			*parts = xreallocarray(*parts, np + 1, sizeof **parts);
+			(*parts)[np++] = xstrndup(src + start, i - start);
+			start = i + 1;
+		}
+	}
+	if (!arr && np < 2) { /* one path: not a composite */
+		for (size_t i = 0; i < np; i++)
+			free((*parts)[i]);
+		free(*parts);
+		*parts = NULL;
+		return 0;
+	}
+	return np;
+}
+
+static void fp_part(struct buf *out, char k, const char *v, size_t vn)
+{
+	if (k && vn && (v[0] == '-' || (v[0] >= '0' && v[0] <= '9'))) {
+		char *b = binary_number_text(v, vn, k == 'f');
+		buf_adds(out, b);
+		free(b);
+	} else {
+		buf_add(out, v, vn);
+	}
+}
+
+struct fp128 txlog_key_fingerprint(const struct ds_type *schema,
+				   const char *src, const char *v, size_t vn,
+				   struct buf *scratch)
+{
+	char **parts;
+	size_t np = key_parts(src, &parts);
+	char one = np ? 0 : path_fp_kind(schema, src);
+	char *kinds = np ? xcalloc(np, 1) : NULL;
+	bool any = one != 0;
+	for (size_t i = 0; i < np; i++) {
+		kinds[i] = path_fp_kind(schema, parts[i]);
+		any |= kinds[i] != 0;
+		free(parts[i]);
+	}
+	free(parts);
+	struct buf c = {0};
+	if (any && !np) {
+		fp_part(&c, one, v, vn);
+	} else if (any && vn && v[0] == '[') {
+		/* the tuple part by part, each as its column holds it */
+		buf_addc(&c, '[');
+		size_t i = scan_ws(v, vn, 1);
+		for (size_t k = 0; i < vn && v[i] != ']'; k++) {
+			size_t e = scan_skip(v, vn, i);
+			if (k)
+				buf_addc(&c, ',');
+			fp_part(&c, k < np ? kinds[k] : 0, v + i, e - i);
+			i = scan_ws(v, vn, e);
+			if (i < vn && v[i] == ',')
+				i = scan_ws(v, vn, i + 1);
+		}
+		buf_addc(&c, ']');
+	}
+	free(kinds);
+	scratch->len = 0;
+	struct fp128 fp = c.len ? value_fingerprint(c.p, c.len, scratch)
+				: value_fingerprint(v, vn, scratch);
+	buf_free(&c);
+	return fp;
+}
+
 const char *txlog_part_value_bad(const struct dl_snapshot *s,
 				 const struct dl_file *f)
 {

@@ -173,6 +173,14 @@ bool txlog_part_key(const struct dl_snapshot *s, const struct dl_file *f,
  * Returns txlog_part_key's NUL flag. */
 bool txlog_part_value_key(const struct dl_snapshot *s,
 			  const struct dl_file *f, struct buf *key);
+/* The fingerprint of the value v[0..vn) a merge key src (-k) gave, as
+ * the columns of schema hold it: a part that is a plain path to a float
+ * or double column (-k .x, -k '[.id, .x]') is the binary number it is,
+ * so 0.1 and 0.1000000000000000055511151231257827 are one key, as a
+ * Delta MERGE compares them; anything else by value_fingerprint. */
+struct fp128 txlog_key_fingerprint(const struct ds_type *schema,
+				   const char *src, const char *v, size_t vn,
+				   struct buf *scratch);
 /* The partition value (decoded text) of a timestamp column as the
  * instant it names: Delta's "2024-01-01 08:00:00[.ffffff]" (UTC) or an
  * ISO 8601 time with a zone.  0, or -1 when it is neither. */
