@@ -801,8 +801,15 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 		done
 	done
 	hand t 2 "$(proto 1 2)" "$(meta '"delta.checkpointInterval":"10x"')"
-	refused 'txlog: t: metaData configuration delta.checkpointInterval is "10x", not a positive integer; refusing' \
+	refused 'txlog: t: metaData configuration delta.checkpointInterval is "10x", not a positive integer up to 2147483647 (an Int); refusing' \
 		txlog log t
+	# Delta reads it with toInt: 3000000000 was read as every 3e9 commits
+	hand t 2 "$(proto 1 2)" "$(meta '"delta.checkpointInterval":"2147483648"')"
+	refused 'txlog: t: metaData configuration delta.checkpointInterval is "2147483648", not a positive integer up to 2147483647 (an Int); refusing' \
+		txlog files t
+	hand t 2 "$(proto 1 2)" "$(meta '"delta.checkpointInterval":"2147483647"')"
+	run txlog files t
+	assert_success
 	hand t 2 "$(proto 1 2)" "$(meta '"delta.inCommitTimestampEnablementVersion":"-1"')"
 	refused 'txlog: t: metaData configuration delta.inCommitTimestampEnablementVersion is "-1", not a version (an integer from 0); refusing' \
 		txlog files t

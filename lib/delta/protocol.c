@@ -151,8 +151,9 @@ int dl_config_interval(const struct dl_snapshot *s, const char *key,
  * it cannot parse it (see dl_config_interval's callers). */
 static const struct {
 	const char *key;
-	char kind; /* b: true or false, p: a positive integer, n: >= 0,
-		    * s: any string without a \u0000 to cut it short */
+	char kind; /* b: true or false, i: a positive integer that is an
+		    * Int (at most 2^31-1), n: >= 0, s: any string without
+		    * a \u0000 to cut it short */
 } settings[] = {
 	{"delta.appendOnly", 'b'},
 	{"delta.enableChangeDataFeed", 'b'},
@@ -163,7 +164,9 @@ static const struct {
 	{"delta.enableTypeWidening", 'b'},
 	{"delta.checkpoint.writeStatsAsJson", 'b'},
 	{"delta.checkpoint.writeStatsAsStruct", 'b'},
-	{"delta.checkpointInterval", 'p'},
+	/* Delta's DeltaConfigs reads it with toInt: 3000000000 is no
+	 * interval to Delta, and not one every 3e9 commits here */
+	{"delta.checkpointInterval", 'i'},
 	{"delta.inCommitTimestampEnablementVersion", 'n'},
 	{"delta.columnMapping.mode", 's'},
 	{"delta.deletedFileRetentionDuration", 's'},
@@ -190,13 +193,15 @@ static int check_settings(const struct dl_snapshot *s, char *err,
 			ok = !strcasecmp(v, "true") || !strcasecmp(v, "false");
 		else if (v && strlen(v) == len)
 			ok = kind == 's' || (dl_setting_long(v, &n) &&
-					     (kind == 'n' || n > 0));
+					     (kind == 'n' || n > 0) &&
+					     (kind != 'i' || n <= 2147483647));
 		if (!ok) {
 			errbuf_set(err, errlen, "%s: metaData configuration "
 				"%s is %.*s, not %s; refusing", s->table,
 				settings[i].key, ln > 40 ? 40 : (int)ln, lit,
 				kind == 'b'   ? "true or false"
-				: kind == 'p' ? "a positive integer"
+				: kind == 'i' ? "a positive integer up to "
+						"2147483647 (an Int)"
 				: kind == 'n' ? "a version (an integer from 0)"
 					      : "a string without \\u0000");
 			free(v);
