@@ -171,6 +171,30 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 		txlog files h
 }
 
+# Add File: "modificationTime | Long | ... | required", "dataChange |
+# Boolean | ... | required".  Readers take a missing dataChange as a
+# change; verify named neither, where tests/delta/check.sh does.
+@test "verify names an add without modificationTime or a boolean dataChange" {
+	mk
+	c=t/_delta_log/00000000000000000001.json
+	f=$(txlog files t | jq -r .path)
+	cp "$c" c.json
+	sed -i 's/,"modificationTime":[0-9]*//' "$c"
+	unseal "$c"
+	run txlog verify t
+	assert_failure 1
+	assert_output "txlog: t: $f: its add has no modificationTime in whole milliseconds, which PROTOCOL.md requires"
+	cp c.json "$c"
+	sed -i 's/"dataChange":true/"dataChange":"true"/' "$c"
+	unseal "$c"
+	run txlog verify t
+	assert_failure 1
+	assert_output "txlog: t: $f: its add has the dataChange \"true\", not the true or false PROTOCOL.md requires"
+	run txlog cat t
+	assert_success
+	assert_output '{"id":1}'
+}
+
 # "minReaderVersion | Int", "minWriterVersion | Int" (Protocol Evolution)
 @test "a protocol version that is not a whole number is named as such, not as reader version -1" {
 	hand h 0 "$(proto '"1"' 2)" "$(meta '')"

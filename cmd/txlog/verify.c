@@ -632,6 +632,33 @@ static void deep(const struct dl_snapshot *s, const struct dl_file *f)
 	free(c);
 }
 
+/* PROTOCOL.md's add: modificationTime (a Long) and dataChange (a
+ * Boolean) are required.  The readers take a missing or other
+ * dataChange as true (a change), which hides nothing; but the action is
+ * not one the protocol defines, and other readers refuse it. */
+static void add_required(const struct dl_file *f)
+{
+	const char *v;
+	size_t vn;
+	int64_t t;
+	if (!scan_get(f->action, f->action_len, "modificationTime", &v, &vn) ||
+	    !scan_parse_i64(v, vn, &t))
+		problem("%s: %s: its add has no modificationTime in whole "
+			"milliseconds, which PROTOCOL.md requires", opt.table,
+			f->path);
+	bool has = scan_get(f->action, f->action_len, "dataChange", &v, &vn);
+	if (has && ((vn == 4 && !memcmp(v, "true", 4)) ||
+		    (vn == 5 && !memcmp(v, "false", 5))))
+		return;
+	if (has)
+		problem("%s: %s: its add has the dataChange %.*s, not the true "
+			"or false PROTOCOL.md requires", opt.table, f->path,
+			vn > 20 ? 20 : (int)vn, v);
+	else
+		problem("%s: %s: its add has no dataChange, which PROTOCOL.md "
+			"requires", opt.table, f->path);
+}
+
 /* A struct column's nullCount mirrors its fields (PROTOCOL.md's
  * per-file statistics): a number there, which --where reads as
  * nothing, is another writer's statistic out of the protocol. */
@@ -771,6 +798,7 @@ int verb_verify(void)
 			buf_free(&q);
 		}
 		struct_null_counts(s, f);
+		add_required(f);
 		if (size != f->size) {
 			problem("%s: %s: %lld bytes, the log says %lld",
 				opt.table, f->path, (long long)size,
