@@ -195,6 +195,32 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output '{"id":1}'
 }
 
+# Requirements for Writers, Delta Log Entries: "A single log entry MUST
+# NOT include more than one action that reconciles with each other":
+# add / remove of one path, more than one metaData or protocol action,
+# more than one txn of one appId.  verify passed such a commit.
+@test "verify names a commit with two actions that reconcile with each other" {
+	mk
+	c=t/_delta_log/00000000000000000001.json
+	p=$(grep -o '"path":"[^"]*"' "$c")
+	f=$(txlog files t | jq -r .path)
+	{
+		echo "{\"remove\":{$p,\"deletionTimestamp\":1,\"dataChange\":true}}"
+		echo '{"txn":{"appId":"a","version":1}}'
+		echo '{"txn":{"appId":"\u0061","version":2}}'
+		echo '{"protocol":{"minReaderVersion":1,"minWriterVersion":2}}'
+		echo '{"protocol":{"minReaderVersion":1,"minWriterVersion":3}}'
+	} >> "$c"
+	unseal "$c"
+	run txlog verify t
+	assert_failure 1
+	assert_output - <<EOF
+txlog: t: version 1 has two add or remove actions of path $f (PROTOCOL.md: a log entry holds at most one)
+txlog: t: version 1 has two txn actions of appId a (PROTOCOL.md: a log entry holds at most one)
+txlog: t: version 1 has 2 protocol actions (PROTOCOL.md: a log entry holds at most one)
+EOF
+}
+
 # "minReaderVersion | Int", "minWriterVersion | Int" (Protocol Evolution)
 @test "a protocol version that is not a whole number is named as such, not as reader version -1" {
 	hand h 0 "$(proto '"1"' 2)" "$(meta '')"

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fpset.h"
 #include "jsonw.h"
 #include "lines.h"
 #include "txlog.h"
@@ -61,6 +62,67 @@ static void note_protocol(struct dl_snapshot *pv, const char *p, size_t n)
 		free(pv->protocol);
 		pv->protocol = xstrndup(a, an);
 	}
+}
+
+/*
+ * PROTOCOL.md, Requirements for Writers: "A single log entry MUST NOT
+ * include more than one action that reconciles with each other": two
+ * protocol or metaData actions, two txn of one appId, two file actions
+ * (add or remove) of one path.  A reader takes the last, but which one
+ * the writer meant is not known.
+ */
+static void reconciling_twice(const char *p, size_t n, int64_t v)
+{
+	struct fpset *seen = fpset_new(false);
+	struct buf key = {0};
+	int np = 0, nm = 0;
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - p) : n;
+		const char *a, *k;
+		size_t an, kn;
+		struct scan_error se;
+		const char *line = p + i;
+		size_t ln = e - i;
+		i = e + 1;
+		if (scan_ws(line, ln, 0) >= ln ||
+		    scan_validate(line, ln, &se) != 0)
+			continue;
+		np += scan_get(line, ln, "protocol", &a, &an);
+		nm += scan_get(line, ln, "metaData", &a, &an);
+		const char *what = NULL, *member = NULL;
+		if (scan_get(line, ln, "txn", &a, &an))
+			what = "txn", member = "appId";
+		else if (scan_get(line, ln, "add", &a, &an) ||
+			 scan_get(line, ln, "remove", &a, &an))
+			what = "file", member = "path";
+		if (!what || !scan_get(a, an, member, &k, &kn) || k[0] != '"')
+			continue;
+		/* by the value: "a%20b" and its \u escapes are one path */
+		key.len = 0;
+		buf_adds(&key, what);
+		buf_addc(&key, ':');
+		value_canon_as(&key, VALUE_KEYS_TEXT, k, kn);
+		if (fpset_add(seen, value_fp(key.p, key.len), NULL)) {
+			char *d = scan_strdup_lit(k, kn);
+			problem("%s: version %lld has two %s actions of %s %s "
+				"(PROTOCOL.md: a log entry holds at most one)",
+				opt.table, (long long)v,
+				what[0] == 't' ? "txn" : "add or remove",
+				member, d);
+			free(d);
+		}
+	}
+	if (np > 1)
+		problem("%s: version %lld has %d protocol actions (PROTOCOL.md: "
+			"a log entry holds at most one)", opt.table,
+			(long long)v, np);
+	if (nm > 1)
+		problem("%s: version %lld has %d metaData actions (PROTOCOL.md: "
+			"a log entry holds at most one)", opt.table,
+			(long long)v, nm);
+	fpset_free(seen);
+	buf_free(&key);
 }
 
 static void check_commits(void)
@@ -99,6 +161,7 @@ static void check_commits(void)
 			problem("%s", rc < 0 ? err : "a commit vanished");
 			continue;
 		}
+		reconciling_twice(tmp.p, tmp.len, vs[k]);
 		struct dl_snapshot *w = dl_snapshot_new(opt.table);
 		if (dl_apply(w, tmp.p, tmp.len, vs[k], err, sizeof err) != 0) {
 			/* a deletion vector where the protocol declares them
