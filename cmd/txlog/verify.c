@@ -103,6 +103,16 @@ static void reconciling_twice(const char *p, size_t n, int64_t v)
 		buf_adds(&key, what);
 		buf_addc(&key, ':');
 		value_canon_as(&key, VALUE_KEYS_TEXT, k, kn);
+		/* a file is (path, deletion vector): a commit may remove
+		 * it with one vector and add it back with another */
+		const char *dv;
+		size_t dvn;
+		if (what[0] == 'f' &&
+		    scan_get(a, an, "deletionVector", &dv, &dvn) &&
+		    dv[0] == '{') {
+			buf_addc(&key, ':');
+			value_canon_as(&key, VALUE_KEYS_TEXT, dv, dvn);
+		}
 		if (fpset_add(seen, value_fp(key.p, key.len), NULL)) {
 			char *d = scan_strdup_lit(k, kn);
 			problem("%s: version %lld has two %s actions of %s %s "
