@@ -221,6 +221,21 @@ txlog: t: version 1 has 2 protocol actions (PROTOCOL.md: a log entry holds at mo
 EOF
 }
 
+# Change Metadata: "id | GUID | Unique identifier for this table |
+# required", "format | Format Struct | ... | required" (its provider a
+# String): a metaData without them was read as a table's.
+@test "a metaData without an id or a format provider is refused" {
+	hand h 0 "$(proto 1 2)" '{"metaData":{"format":{"provider":"json","options":{}},"schemaString":"{\"type\":\"struct\",\"fields\":[]}","partitionColumns":[],"configuration":{}}}'
+	refused "txlog: h: metaData has no id (a string), which the protocol requires; refusing" \
+		txlog files h
+	hand h 0 "$(proto 1 2)" '{"metaData":{"id":"x","format":{"options":{}},"schemaString":"{\"type\":\"struct\",\"fields\":[]}","partitionColumns":[],"configuration":{}}}'
+	refused "txlog: h: metaData has no format with a provider (a string), which the protocol requires; refusing" \
+		txlog cat h
+	hand h 0 "$(proto 1 2)" "$(meta '')"
+	run txlog files h
+	assert_success
+}
+
 # "minReaderVersion | Int", "minWriterVersion | Int" (Protocol Evolution)
 @test "a protocol version that is not a whole number is named as such, not as reader version -1" {
 	hand h 0 "$(proto '"1"' 2)" "$(meta '')"

@@ -474,6 +474,23 @@ int dl_check_snapshot(const struct dl_snapshot *s, char *err,
 	}
 	if (check_type_changes(s->schema, s->table, err, errlen))
 		return -1;
+	/* PROTOCOL.md's metaData: id ("Unique identifier for this table")
+	 * and format (its provider) are required, as delta-kernel and
+	 * Spark read them: without them it is not a table's metaData */
+	const char *mid, *fmt, *prov;
+	size_t midn, fmtn, provn;
+	size_t mn = strlen(s->metadata);
+	bool has_id = scan_get(s->metadata, mn, "id", &mid, &midn) &&
+		      mid[0] == '"';
+	if (!has_id || !scan_get(s->metadata, mn, "format", &fmt, &fmtn) ||
+	    fmt[0] != '{' || !scan_get(fmt, fmtn, "provider", &prov, &provn) ||
+	    prov[0] != '"') {
+		errbuf_set(err, errlen, "%s: metaData has no %s, which the "
+			"protocol requires; refusing", s->table,
+			has_id ? "format with a provider (a string)"
+			       : "id (a string)");
+		return -1;
+	}
 	/* PROTOCOL.md: partitionColumns is a required field of metaData,
 	 * an array of column names; without it, or with anything but
 	 * names in it, which columns partition the files is not known */
