@@ -199,7 +199,7 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 # NOT include more than one action that reconciles with each other":
 # add / remove of one path, more than one metaData or protocol action,
 # more than one txn of one appId.  verify passed such a commit.
-@test "verify names a commit with two actions that reconcile with each other" {
+@test "verify names a commit with two actions that reconcile with each other, or a V2 checkpoint's action" {
 	mk
 	c=t/_delta_log/00000000000000000001.json
 	p=$(grep -o '"path":"[^"]*"' "$c")
@@ -210,6 +210,7 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 		echo '{"txn":{"appId":"\u0061","version":2}}'
 		echo '{"protocol":{"minReaderVersion":1,"minWriterVersion":2}}'
 		echo '{"protocol":{"minReaderVersion":1,"minWriterVersion":3}}'
+		echo '{"checkpointMetadata":{"version":1}}'
 	} >> "$c"
 	unseal "$c"
 	run txlog verify t
@@ -217,6 +218,7 @@ proto() { # READER WRITER [FEATURES-MEMBERS]
 	assert_output - <<EOF
 txlog: t: version 1 has two add or remove actions of path $f (PROTOCOL.md: a log entry holds at most one)
 txlog: t: version 1 has two txn actions of appId a (PROTOCOL.md: a log entry holds at most one)
+txlog: t: version 1 has a checkpointMetadata action, which PROTOCOL.md allows in a V2 checkpoint only
 txlog: t: version 1 has 2 protocol actions (PROTOCOL.md: a log entry holds at most one)
 EOF
 }

@@ -90,6 +90,12 @@ static void reconciling_twice(const char *p, size_t n, int64_t v)
 			continue;
 		np += scan_get(line, ln, "protocol", &a, &an);
 		nm += scan_get(line, ln, "metaData", &a, &an);
+		/* "v2 checkpoint spec actions are not allowed in normal
+		 * commit files" (a sidecar fails the replay already) */
+		if (scan_get(line, ln, "checkpointMetadata", &a, &an))
+			problem("%s: version %lld has a checkpointMetadata "
+				"action, which PROTOCOL.md allows in a V2 "
+				"checkpoint only", opt.table, (long long)v);
 		const char *what = NULL, *member = NULL;
 		if (scan_get(line, ln, "txn", &a, &an))
 			what = "txn", member = "appId";
