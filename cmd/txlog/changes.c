@@ -325,7 +325,7 @@ static void emit(struct buf *o, const char *p, size_t n, const char *type,
 /* The merge key of a row as a fingerprint, as the columns of schema
  * hold it (a double key's 0.1 and 0.1000000000000000055 are one, as the
  * merge matched them); false when it has none. */
-static bool row_key(struct expr *e, const struct ds_type *schema,
+static bool row_key(struct expr *e, const struct txlog_keykind *kk,
 		    const char *p, size_t n, struct scan_record *rec,
 		    struct buf *scratch, struct fp128 *fp)
 {
@@ -337,7 +337,7 @@ static bool row_key(struct expr *e, const struct ds_type *schema,
 	char err[256];
 	if (expr_eval(e, rec, &v, &vn, err, sizeof err) != EXPR_VALUE)
 		return false;
-	*fp = txlog_key_fingerprint(schema, expr_source(e), v, vn, scratch);
+	*fp = txlog_key_fingerprint(kk, v, vn, scratch);
 	return true;
 }
 
@@ -349,15 +349,18 @@ static void emit_side(struct buf *o, const struct rowbuf *r, const char *plain,
 {
 	struct scan_record rec = {0};
 	struct buf scratch = {0};
+	struct txlog_keykind *kk = other ? txlog_keykind_new(schema,
+						expr_source(key)) : NULL;
 	for (size_t i = 0; i < r->n; i++) {
 		size_t n;
 		const char *p = rowbuf_row(r, i, &n);
 		struct fp128 fp;
 		bool img = other &&
-			   row_key(key, schema, p, n, &rec, &scratch, &fp) &&
+			   row_key(key, kk, p, n, &rec, &scratch, &fp) &&
 			   fpset_has(other, fp);
 		emit(o, p, n, img ? image : plain, v, ts);
 	}
+	txlog_keykind_free(kk);
 	scan_record_free(&rec);
 	buf_free(&scratch);
 }
@@ -368,13 +371,15 @@ static struct fpset *key_set(const struct rowbuf *r, struct expr *key,
 	struct fpset *s = fpset_new(false);
 	struct scan_record rec = {0};
 	struct buf scratch = {0};
+	struct txlog_keykind *kk = txlog_keykind_new(schema, expr_source(key));
 	for (size_t i = 0; i < r->n; i++) {
 		size_t n;
 		const char *p = rowbuf_row(r, i, &n);
 		struct fp128 fp;
-		if (row_key(key, schema, p, n, &rec, &scratch, &fp))
+		if (row_key(key, kk, p, n, &rec, &scratch, &fp))
 			fpset_add(s, fp, NULL);
 	}
+	txlog_keykind_free(kk);
 	scan_record_free(&rec);
 	buf_free(&scratch);
 	return s;

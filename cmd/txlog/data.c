@@ -2114,7 +2114,7 @@ bool txlog_part_value_key(const struct dl_snapshot *s,
 
 /* 'f' or 'd' when plain path src names a float or double column of
  * schema (a field inside a struct, an array's element), else 0. */
-static char path_fp_kind(const struct ds_type *schema, const char *src)
+char txlog_path_fp_kind(const struct ds_type *schema, const char *src)
 {
 	struct path p;
 	if (!schema || path_parse(src, &p) != 0)
@@ -2196,41 +2196,63 @@ static void fp_part(struct buf *out, char k, const char *v, size_t vn)
 	}
 }
 
-struct fp128 txlog_key_fingerprint(const struct ds_type *schema,
-				   const char *src, const char *v, size_t vn,
-				   struct buf *scratch)
+struct txlog_keykind {
+	size_t np;   /* parts of a composite key, 0 for one value */
+	char one;    /* a single key's kind ('f', 'd' or 0) */
+	char *kinds; /* each part's */
+	bool any;    /* some part is a float or double column */
+};
+
+struct txlog_keykind *txlog_keykind_new(const struct ds_type *schema,
+					const char *src)
 {
+	struct txlog_keykind *k = xcalloc(1, sizeof *k);
 	char **parts;
-	size_t np = key_parts(src, &parts);
-	char one = np ? 0 : path_fp_kind(schema, src);
-	char *kinds = np ? xcalloc(np, 1) : NULL;
-	bool any = one != 0;
-	for (size_t i = 0; i < np; i++) {
-		kinds[i] = path_fp_kind(schema, parts[i]);
-		any |= kinds[i] != 0;
+	k->np = key_parts(src, &parts);
+	k->one = k->np ? 0 : txlog_path_fp_kind(schema, src);
+	k->kinds = k->np ? xcalloc(k->np, 1) : NULL;
+	k->any = k->one != 0;
+	for (size_t i = 0; i < k->np; i++) {
+		k->kinds[i] = txlog_path_fp_kind(schema, parts[i]);
+		k->any |= k->kinds[i] != 0;
 		free(parts[i]);
 	}
 	free(parts);
+	return k;
+}
+
+void txlog_keykind_free(struct txlog_keykind *k)
+{
+	if (k)
+		free(k->kinds);
+	free(k);
+}
+
+struct fp128 txlog_key_fingerprint(const struct txlog_keykind *k,
+				   const char *v, size_t vn,
+				   struct buf *scratch)
+{
+	scratch->len = 0;
+	if (!k->any) /* the usual key: no float or double in it */
+		return value_fingerprint(v, vn, scratch);
 	struct buf c = {0};
-	if (any && !np) {
-		fp_part(&c, one, v, vn);
-	} else if (any && vn && v[0] == '[') {
+	if (!k->np) {
+		fp_part(&c, k->one, v, vn);
+	} else if (vn && v[0] == '[') {
 		/* the tuple part by part, each as its column holds it */
 		buf_addc(&c, '[');
 		size_t i = scan_ws(v, vn, 1);
-		for (size_t k = 0; i < vn && v[i] != ']'; k++) {
+		for (size_t j = 0; i < vn && v[i] != ']'; j++) {
 			size_t e = scan_skip(v, vn, i);
-			if (k)
+			if (j)
 				buf_addc(&c, ',');
-			fp_part(&c, k < np ? kinds[k] : 0, v + i, e - i);
+			fp_part(&c, j < k->np ? k->kinds[j] : 0, v + i, e - i);
 			i = scan_ws(v, vn, e);
 			if (i < vn && v[i] == ',')
 				i = scan_ws(v, vn, i + 1);
 		}
 		buf_addc(&c, ']');
 	}
-	free(kinds);
-	scratch->len = 0;
 	struct fp128 fp = c.len ? value_fingerprint(c.p, c.len, scratch)
 				: value_fingerprint(v, vn, scratch);
 	buf_free(&c);

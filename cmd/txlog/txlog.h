@@ -177,10 +177,19 @@ bool txlog_part_value_key(const struct dl_snapshot *s,
  * the columns of schema hold it: a part that is a plain path to a float
  * or double column (-k .x, -k '[.id, .x]') is the binary number it is,
  * so 0.1 and 0.1000000000000000055511151231257827 are one key, as a
- * Delta MERGE compares them; anything else by value_fingerprint. */
-struct fp128 txlog_key_fingerprint(const struct ds_type *schema,
-				   const char *src, const char *v, size_t vn,
+ * Delta MERGE compares them; anything else by value_fingerprint.  What
+ * the key's parts are is worked out once (txlog_keykind_new), not at
+ * every row. */
+struct txlog_keykind;
+struct txlog_keykind *txlog_keykind_new(const struct ds_type *schema,
+					const char *src);
+void txlog_keykind_free(struct txlog_keykind *k);
+struct fp128 txlog_key_fingerprint(const struct txlog_keykind *k,
+				   const char *v, size_t vn,
 				   struct buf *scratch);
+/* 'f' or 'd' when src is a plain path to a float or double column of
+ * schema, else 0: such a column's values compare as binary numbers. */
+char txlog_path_fp_kind(const struct ds_type *schema, const char *src);
 /* The partition value (decoded text) of a timestamp column as the
  * instant it names: Delta's "2024-01-01 08:00:00[.ffffff]" (UTC) or an
  * ISO 8601 time with a zone.  0, or -1 when it is neither. */

@@ -1048,6 +1048,10 @@ struct src {
 	struct expr *key, *newer, *del;
 	struct buf scratch;
 	const struct ds_type *table; /* the table's schema (NULL: none yet) */
+	/* -k's parts as table holds them: a float or double column's
+	 * keys are binary numbers (set with table) */
+	struct txlog_keykind *keykind;
+	char newer_fp; /* --when-newer a plain path to one: 'f' or 'd' */
 };
 
 /*
@@ -1150,9 +1154,10 @@ static bool key_null_part(const char *v, size_t vn, char *out,
 	return false;
 }
 
-static bool key_of(struct expr *e, const struct scan_record *r,
-		   struct buf *scratch, const char *where, uint64_t lineno,
-		   bool source, struct fp128 *fp)
+static bool key_of(struct expr *e, const struct txlog_keykind *kk,
+		   const struct scan_record *r, struct buf *scratch,
+		   const char *where, uint64_t lineno, bool source,
+		   struct fp128 *fp)
 {
 	const char *v;
 	size_t vn;
@@ -1183,8 +1188,7 @@ static bool key_of(struct expr *e, const struct scan_record *r,
 			   "composite key part by part, as Delta's MERGE); "
 			   "give the record every part; nothing committed",
 			   where, lineno, expr_source(e), part);
-	scratch->len = 0;
-	*fp = value_fingerprint(v, vn, scratch);
+	*fp = txlog_key_fingerprint(kk, v, vn, scratch);
 	return true;
 }
 
@@ -1197,7 +1201,7 @@ static void to_src(void *ctx, const struct scan_record *r, const char *name,
 	if (merge_required(m->table, r, false, msg, sizeof msg))
 		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": %s; nothing committed",
 			   name, lineno, msg);
-	key_of(m->key, r, &m->scratch, name, lineno, true, &fp);
+	key_of(m->key, m->keykind, r, &m->scratch, name, lineno, true, &fp);
 	uint64_t *pl;
 	if (fpset_add(m->keys, fp, &pl))
 		txlog_fail(EXIT_TROUBLE, "%s:%" PRIu64 ": the source has a "
@@ -1373,16 +1377,33 @@ static void merge_said_committed(void *ctx)
  * column of the table: one that does not reads null in every row and
  * record, so a typo would key nothing, never find a record newer, or
  * never delete (the records meant to delete a row upserted instead).
- * A jq program is taken as jq takes it.  schema: the one the rows and
+ * A jq program is held to the same where it reads the record's members
+ * (txlog_jq_missing_column).  schema: the one the rows and
  * the source fit (with --merge-schema, after the source evolved it).
  */
 static void need_column(const struct expr *e, const char *what,
 			const struct ds_type *schema)
 {
 	struct path p;
-	if (!e || !schema || !schema->nfields ||
-	    path_parse(expr_source(e), &p) != 0)
+	if (!e || !schema || !schema->nfields)
 		return;
+	if (path_parse(expr_source(e), &p) != 0) {
+		/* a jq program: the first column it reads from the record
+		 * that the table lacks, as --where's are checked */
+		char *miss = txlog_jq_missing_column(expr_source(e), schema);
+		if (!miss)
+			return;
+		const char *near = txlog_nearest_column(schema, miss);
+		char hint[300];
+		if (near)
+			snprintf(hint, sizeof hint, "did you mean .%s?", near);
+		else
+			snprintf(hint, sizeof hint, "txlog schema %s lists "
+				 "them", opt.table);
+		txlog_fail(EXIT_TROUBLE, "%s '%s': %s has no column '%s' "
+			   "(%s); nothing committed", what, expr_source(e),
+			   opt.table, miss, hint);
+	}
 	bool known = !p.n || p.steps[0].kind != PATH_MEMBER ||
 		     ds_field(schema, p.steps[0].name, p.steps[0].name_len);
 	if (!known) {
@@ -1416,6 +1437,8 @@ static void need_columns(const struct src *m, const struct ds_type *schema)
 
 static void src_free(struct src *m)
 {
+	txlog_keykind_free(m->keykind);
+	m->keykind = NULL;
 	free(m->off);
 	free(m->file);
 	free(m->line);
@@ -1469,6 +1492,9 @@ int verb_merge(void)
 	if (!g.evolve)
 		need_columns(&m, s->schema);
 	m.table = s->schema;
+	m.keykind = txlog_keykind_new(m.table, expr_source(m.key));
+	m.newer_fp = m.newer ? txlog_path_fp_kind(m.table,
+						  expr_source(m.newer)) : 0;
 	size_t nrelaxed;
 	bool *was = merge_relax(g.schema, &nrelaxed);
 	ingest_run(&g, to_src, &m);
@@ -1506,8 +1532,9 @@ int verb_merge(void)
 		noffs = 0;
 		while (txlog_next_row(s, l, f, &ln, &rec)) {
 			struct fp128 fp;
-			bool keyed = key_of(m.key, &rec, &m.scratch, f->path,
-					    ln.lineno, false, &fp);
+			bool keyed = key_of(m.key, m.keykind, &rec,
+					    &m.scratch, f->path, ln.lineno,
+					    false, &fp);
 			target_rows++;
 			const char *put = ln.p;
 			size_t putn = ln.len;
@@ -1527,12 +1554,20 @@ int verb_merge(void)
 						 m.line[si], &a);
 					newer_of(m.newer, &rec, f->path,
 						 ln.lineno, &b);
-					/* times as instants, whatever
+					/* a float or double column's as
+					 * the binary numbers they are;
+					 * times as instants, whatever
 					 * their offsets */
-					take = value_compare_as(
-						       VALUE_ORDER_INSTANT,
-						       a.p, a.len, b.p,
-						       b.len) > 0;
+					int c;
+					if (m.newer_fp &&
+					    txlog_fp_cmp(m.newer_fp, a.p, a.len,
+							 b.p, b.len, &c))
+						take = c > 0;
+					else
+						take = value_compare_as(
+							VALUE_ORDER_INSTANT,
+							a.p, a.len, b.p,
+							b.len) > 0;
 				}
 				/* a delete is a change like an update:
 				 * one not newer than the row is stale, and
