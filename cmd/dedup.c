@@ -297,10 +297,7 @@ static void note_build(void)
 		batchnote_add(n, "--time-unit", "", "no -t");
 	}
 	batchnote_add_file(n, "--dlq", opt.dlq_path);
-	char bytes[32];
-	snprintf(bytes, sizeof bytes, "%zu", opt.max_line);
-	batchnote_add(n, "--max-line", bytes, "--max-line %s",
-		      opt.max_line_arg ? opt.max_line_arg : "64M");
+	batchnote_add_max_line(n, opt.max_line, opt.max_line_arg);
 }
 
 /* Options a replay is not held to.  A --check run's --keep and

@@ -137,6 +137,15 @@ void batchnote_add_file(struct batchnote *n, const char *name,
 	}
 }
 
+void batchnote_add_max_line(struct batchnote *n, size_t max_line,
+			    const char *arg)
+{
+	char bytes[32];
+	snprintf(bytes, sizeof bytes, "%zu", max_line);
+	batchnote_add(n, "--max-line", bytes, "--max-line %s",
+		      arg ? arg : "64M");
+}
+
 struct note_opt {
 	char *name, *canon, *shown;
 	size_t canon_len;

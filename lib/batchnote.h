@@ -41,6 +41,10 @@ void batchnote_add(struct batchnote *n, const char *name, const char *canon,
  * /dev/fd/63 in every run), to which a replay writes anew. */
 void batchnote_add_file(struct batchnote *n, const char *name,
 			const char *path);
+/* Add --max-line by its bytes (1K is 1024), said as the user gave it
+ * (arg; NULL: the default). */
+void batchnote_add_max_line(struct batchnote *n, size_t max_line,
+			    const char *arg);
 
 /* Options a replay is not held to (skip returns true), with ctx; in
  * the list of those a note-less state cannot check (listing), also

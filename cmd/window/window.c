@@ -1834,10 +1834,7 @@ static void note_build(void)
 	else
 		batchnote_add_file(n, "--late", opt.late_path);
 	batchnote_add_file(n, "--dlq", opt.dlq_path);
-	char bytes[32];
-	snprintf(bytes, sizeof bytes, "%zu", opt.max_line);
-	batchnote_add(n, "--max-line", bytes, "--max-line %s",
-		      opt.max_line_arg ? opt.max_line_arg : "64M");
+	batchnote_add_max_line(n, opt.max_line, opt.max_line_arg);
 }
 
 /* In the list a state without a note cannot check, with a base
