@@ -108,7 +108,9 @@ J
 	printf '{"n":1}\n{"n":2}\n{"n":3}\n' > data.ndjson
 	run checkpoint status -s checkpoint.state
 	assert_success
-	assert_output '{"file":"data.ndjson","offset":16,"size":24,"lag":24,"state":"rotated","batch":1,"pending":{"batch":2,"end":24,"delivered":true}}'
+	# the fixture's file (by its inode) is not this one: the pending
+	# batch's bytes are gone, which a read would refuse
+	assert_output '{"file":"data.ndjson","offset":16,"size":24,"lag":24,"state":"missing","batch":1,"pending":{"batch":2,"end":24,"delivered":true}}'
 	run checkpoint commit -s checkpoint.state
 	assert_success
 	run checkpoint status -s checkpoint.state
