@@ -263,17 +263,7 @@ static void note_build(void)
 	batchnote_add(n, "-k", k.len ? k.p : "", "%s",
 		      k.len ? k.p : "no -k (the whole record)");
 	buf_free(&k);
-	/* shard 0 of 1 is every key, as a state says */
-	const char *sh = opt.shard.whole ? "--partition" : "--shard";
-	char canon[64] = "";
-	if (opt.shard.n > 1)
-		snprintf(canon, sizeof canon, "%s %" PRIu32 "/%" PRIu32, sh,
-			 opt.shard.i, opt.shard.n);
-	if (opt.shard.n)
-		batchnote_add(n, "--shard", canon, "%s %" PRIu32 "/%" PRIu32,
-			      sh, opt.shard.i, opt.shard.n);
-	else
-		batchnote_add(n, "--shard", "", "no --shard or --partition");
+	batchnote_add_shard(n, opt.shard.whole, opt.shard.i, opt.shard.n);
 	if (opt.order_by)
 		batchnote_add(n, "--order-by", expr_source(opt.order_by),
 			      "--order-by %s", expr_source(opt.order_by));

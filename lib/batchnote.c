@@ -1,6 +1,7 @@
 /* batchnote: a batch's options, kept with it; see batchnote.h. */
 #include "batchnote.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +136,22 @@ void batchnote_add_file(struct batchnote *n, const char *name,
 		free(dir);
 		free(real);
 	}
+}
+
+void batchnote_add_shard(struct batchnote *n, bool whole, uint32_t i,
+			 uint32_t of)
+{
+	/* shard 0 of 1 is every key, as a state says */
+	const char *sh = whole ? "--partition" : "--shard";
+	char canon[64] = "";
+	if (of > 1)
+		snprintf(canon, sizeof canon, "%s %" PRIu32 "/%" PRIu32, sh, i,
+			 of);
+	if (of)
+		batchnote_add(n, "--shard", canon, "%s %" PRIu32 "/%" PRIu32,
+			      sh, i, of);
+	else
+		batchnote_add(n, "--shard", "", "no --shard or --partition");
 }
 
 void batchnote_add_max_line(struct batchnote *n, size_t max_line,

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -41,6 +42,10 @@ void batchnote_add(struct batchnote *n, const char *name, const char *canon,
  * /dev/fd/63 in every run), to which a replay writes anew. */
 void batchnote_add_file(struct batchnote *n, const char *name,
 			const char *path);
+/* Add the shard a run takes (--shard i/of, or --partition i/of when
+ * whole; of 0: none). */
+void batchnote_add_shard(struct batchnote *n, bool whole, uint32_t i,
+			 uint32_t of);
 /* Add --max-line by its bytes (1K is 1024), said as the user gave it
  * (arg; NULL: the default). */
 void batchnote_add_max_line(struct batchnote *n, size_t max_line,

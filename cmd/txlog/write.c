@@ -1381,6 +1381,18 @@ static void merge_said_committed(void *ctx)
  * (txlog_jq_missing_column).  schema: the one the rows and
  * the source fit (with --merge-schema, after the source evolved it).
  */
+/* "did you mean .x?" for missing column name, or where the columns are
+ * listed, into hint. */
+static void column_hint(const struct ds_type *schema, const char *name,
+			char *hint, size_t len)
+{
+	const char *near = name ? txlog_nearest_column(schema, name) : NULL;
+	if (near)
+		snprintf(hint, len, "did you mean .%s?", near);
+	else
+		snprintf(hint, len, "txlog schema %s lists them", opt.table);
+}
+
 static void need_column(const struct expr *e, const char *what,
 			const struct ds_type *schema)
 {
@@ -1393,13 +1405,8 @@ static void need_column(const struct expr *e, const char *what,
 		char *miss = txlog_jq_missing_column(expr_source(e), schema);
 		if (!miss)
 			return;
-		const char *near = txlog_nearest_column(schema, miss);
 		char hint[300];
-		if (near)
-			snprintf(hint, sizeof hint, "did you mean .%s?", near);
-		else
-			snprintf(hint, sizeof hint, "txlog schema %s lists "
-				 "them", opt.table);
+		column_hint(schema, miss, hint, sizeof hint);
 		txlog_fail(EXIT_TROUBLE, "%s '%s': %s has no column '%s' "
 			   "(%s); nothing committed", what, expr_source(e),
 			   opt.table, miss, hint);
@@ -1409,14 +1416,8 @@ static void need_column(const struct expr *e, const char *what,
 	if (!known) {
 		const struct path_step *c = &p.steps[0];
 		bool nul = memchr(c->name, '\0', c->name_len) != NULL;
-		const char *near = nul ? NULL
-				       : txlog_nearest_column(schema, c->name);
 		char hint[300];
-		if (near)
-			snprintf(hint, sizeof hint, "did you mean .%s?", near);
-		else
-			snprintf(hint, sizeof hint, "txlog schema %s lists "
-				 "them", opt.table);
+		column_hint(schema, nul ? NULL : c->name, hint, sizeof hint);
 		if (nul)
 			txlog_fail(EXIT_TROUBLE, "%s %s: %s has no column it "
 				   "names (%s); nothing committed", what,

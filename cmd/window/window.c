@@ -1805,16 +1805,7 @@ static void note_build(void)
 	char *w = xstrndup(run.desc, run.desc_base); /* the shard apart */
 	batchnote_add(n, "windows", w, "windows '%s'", w);
 	free(w);
-	const char *sh = opt.shard.whole ? "--partition" : "--shard";
-	char canon[64] = "";
-	if (opt.shard.n > 1)
-		snprintf(canon, sizeof canon, "%s %" PRIu32 "/%" PRIu32, sh,
-			 opt.shard.i, opt.shard.n);
-	if (opt.shard.n)
-		batchnote_add(n, "--shard", canon, "%s %" PRIu32 "/%" PRIu32,
-			      sh, opt.shard.i, opt.shard.n);
-	else
-		batchnote_add(n, "--shard", "", "no --shard or --partition");
+	batchnote_add_shard(n, opt.shard.whole, opt.shard.i, opt.shard.n);
 	if (opt.delay_given) {
 		char ns[32];
 		snprintf(ns, sizeof ns, "%" PRId64, opt.delay);
