@@ -32,6 +32,15 @@ J
 	assert_line -n 1 --partial '2        2024-05-01 17:02:00.250 +0900  DELETE'
 	run env TZ=Asia/Tokyo txlog log t --format table --utc
 	assert_line -n 1 --partial '2        2024-05-01 08:02:00.250 +0000  DELETE'
+	# a TZ that names no zone would be UTC without a word: refused,
+	# and --utc still says UTC
+	run env TZ=Asia/Tokio txlog log t --format table
+	assert_failure 2
+	assert_line -n 0 --partial "txlog: log: the table shows local times: TZ='Asia/Tokio' is no time zone"
+	assert_line -n 0 --partial '(--utc shows UTC)'
+	run env TZ=Asia/Tokio txlog log t --format table --utc
+	assert_success
+	assert_line -n 1 --partial '2        2024-05-01 08:02:00.250 +0000  DELETE'
 }
 
 @test "log is a table on a terminal and NDJSON when piped" {

@@ -26,6 +26,7 @@
 #include "jsonw.h"
 #include "timefmt.h"
 #include "txlog.h"
+#include "tz.h"
 #include "value.h"
 #include "xalloc.h"
 
@@ -500,6 +501,11 @@ int verb_log(void)
 				"commit's times in milliseconds since the "
 				"epoch");
 	char err[512];
+	/* the table shows local times: a TZ glibc would read as UTC
+	 * without a word is refused, as a program's localtime is */
+	if (table && !opt.utc && tz_env_check(err, sizeof err) != 0)
+		cli_usage_error("log: the table shows local times: %s "
+				"(--utc shows UTC)", err);
 	size_t n;
 	int64_t *vs = dl_list_versions(opt.table, &n, err, sizeof err);
 	if (!vs)
