@@ -365,7 +365,39 @@ int tz_env_check(char *err, size_t errlen)
 	return -1;
 }
 
+const char *tz_canonical(const char *name, char *buf, size_t len)
+{
+	/* a zoneinfo name that is a link to another file of the folder
+	 * (UTC and Zulu to Etc/UTC, US/Eastern to America/New_York) is
+	 * that file's name: one zone, one name, wherever it is compared */
+	char dir[4096], path[8192 + 2], *real;
+	if (!name || name[0] == '/' || !realpath(zone_dir(), dir) ||
+	    (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >=
+		    sizeof path ||
+	    !(real = realpath(path, NULL)))
+		return name;
+	size_t dn = strlen(dir);
+	const char *out = name;
+	if (!strncmp(real, dir, dn) && real[dn] == '/' &&
+	    strlen(real + dn + 1) < len) {
+		strcpy(buf, real + dn + 1);
+		out = buf;
+	}
+	free(real);
+	return out;
+}
+
+static const char *tz_given_name(void);
+
 const char *tz_local_name(void)
+{
+	static char canon[4096];
+	const char *name = tz_given_name();
+	return tz_canonical(name, canon, sizeof canon);
+}
+
+/* tz_local_name as TZ or /etc/localtime spells it. */
+static const char *tz_given_name(void)
 {
 	static char link[4096];
 	const char *tz = getenv("TZ"), *z;

@@ -77,8 +77,15 @@ int tz_env_check(char *err, size_t errlen);
 /* The zone this process reads local time in, as the C library finds
  * it: TZ (a zoneinfo path as its name under the zone folder, ":" and ""
  * as UTC), else the zone /etc/localtime links to ("Europe/Berlin"), else
- * "/etc/localtime" or, without one, "UTC".  Static storage. */
+ * "/etc/localtime" or, without one, "UTC"; a link's target's name
+ * (tz_canonical).  Static storage. */
 const char *tz_local_name(void);
+/* A zone's name as the file it names is called in the zone folder:
+ * a link's target ("UTC" and "Zulu" are "Etc/UTC", "US/Eastern" is
+ * "America/New_York"), so that one zone has one name; name itself when
+ * it is no file there (a POSIX TZ string, an absolute path).  The
+ * result is name or buf. */
+const char *tz_canonical(const char *name, char *buf, size_t len);
 
 /* The zone names under the zone folder, two levels deep ("UTC",
  * "Europe/Berlin"), for a "did you mean": a NULL-terminated array that

@@ -359,6 +359,18 @@ Try 'dedup --help' for more information."
 	run env TZ=:America/New_York dedup -k "$k" --state seen.idx in
 	assert_success
 	assert_output 'dedup: 1 record dropped: duplicates (--dupes FILE keeps them)'
+	# a zone's other names (links in the zone folder) are that zone
+	run env TZ=US/Eastern dedup -k "$k" --state seen.idx in
+	assert_success
+	assert_output 'dedup: 1 record dropped: duplicates (--dupes FILE keeps them)'
+	env TZ=UTC dedup -k "$k" --state utc.idx in > /dev/null
+	for z in Etc/UTC Zulu :UTC; do
+		run env TZ=$z dedup -k "$k" --state utc.idx in
+		assert_success
+		assert_output 'dedup: 1 record dropped: duplicates (--dupes FILE keeps them)'
+	done
+	run env TZ=US/Eastern window --tumble 1mo --tz America/New_York -t .t -g '.t | localtime | .[3]' in
+	assert_success
 	env TZ=America/New_York window --tumble 1h -t .t -g "$k" --delay 2h --state w.st in
 	run env TZ=Asia/Tokyo window --tumble 1h -t .t -g "$k" --delay 2h --state w.st in
 	assert_failure 2

@@ -238,7 +238,7 @@ Try 'window --help' for more information."
 	done
 	run env TZ= window --tumble 1mo --tz America/New_York -t .t -g '.t | localtime | .[3]' in
 	assert_failure 2
-	assert_line -n 0 --partial "not TZ's (UTC); give --tz that zone, or unset TZ"
+	assert_line -n 0 --partial "not TZ's (Etc/UTC); give --tz that zone, or unset TZ"
 	run env -u TZ window --tumble 1d --tz Europe/Berlin -t .t -g '.t | localtime | .[3]' in
 	assert_output --partial '"key":23,'
 	# a fixed --tumble 1d has no zone of its own: TZ's stands

@@ -2275,7 +2275,8 @@ static void calendar_options(void)
 	 * a program's localtime would then read it, not the user's TZ */
 	const char *zone = opt.tz ? opt.tz : "UTC", *env = getenv("TZ");
 	const char *named = env ? tz_local_name() : NULL;
-	if (named && strcmp(named, zone) != 0) {
+	char canon[4096];
+	if (named && strcmp(named, tz_canonical(zone, canon, sizeof canon))) {
 		const struct expr *e[1 + MAX_GROUPS + MAX_AGGS];
 		const char *what[1 + MAX_GROUPS + MAX_AGGS];
 		size_t n = 0;
