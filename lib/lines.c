@@ -365,7 +365,7 @@ static uint64_t count_newlines(const char *p, size_t n)
 }
 
 int lines_next_span(struct lines *l, struct lines_span *sp, uint64_t max_nl,
-		    char *err, size_t errlen)
+		    size_t max_bytes, char *err, size_t errlen)
 {
 	if (l->failed)
 		return lines_fail(l, err, errlen);
@@ -379,6 +379,14 @@ int lines_next_span(struct lines *l, struct lines_span *sp, uint64_t max_nl,
 			nl = memrchr(s + l->scanned, '\n', avail - l->scanned);
 		if (nl) {
 			size_t len = (size_t)(nl - s) + 1;
+			if (max_bytes && len > max_bytes) {
+				/* through the line that reaches max_bytes:
+				 * where a span ends depends on the bytes,
+				 * not on what one read returned */
+				const char *q = memchr(s + max_bytes - 1, '\n',
+						       len - (max_bytes - 1));
+				len = (size_t)(q - s) + 1;
+			}
 			uint64_t n = count_newlines(s, len);
 			if (max_nl && n > max_nl) { /* cut after the max_nl-th */
 				const char *q = s;

@@ -68,8 +68,10 @@ bool lines_may_block(const char *path);
  * Whole lines in bulk, for lib/par's reader: a span of every complete
  * line buffered, as read (terminators, CR and blank lines included),
  * framed later by lines_frame() on any thread.  The span is valid until
- * the next call.  Returns 1 a span (at most max_nl lines; 0: no bound),
- * 2 the next line needs lines_next() (too long, or the last line
+ * the next call.  Returns 1 a span (at most max_nl lines, and none past
+ * the line that reaches max_bytes: so a caller filling chunks of a size
+ * cuts them where the bytes fall, from a file or a pipe alike; 0: no
+ * bound), 2 the next line needs lines_next() (too long, or the last line
  * without a newline), 0 end of input, -1 read error (err set), or
  * LINES_WAIT (above).
  */
@@ -80,7 +82,7 @@ struct lines_span {
 	uint64_t newlines;
 };
 int lines_next_span(struct lines *l, struct lines_span *sp, uint64_t max_nl,
-		    char *err, size_t errlen);
+		    size_t max_bytes, char *err, size_t errlen);
 /* Split a span's copy p[0..len) into out[] exactly as lines_next()
  * would (numbers from lineno + 1, CR stripped, blank lines skipped, a
  * line over max marked too_long), NUL-terminating each line in place.

@@ -89,6 +89,7 @@ struct par_chunk {
 	bool waited; /* sealed because the input would block (LINES_WAIT) */
 	enum chunk_fail fail;
 	char errmsg[512];
+	void *cres; /* ops->chunk_size bytes, for chunk_prep */
 };
 
 struct par {
@@ -165,8 +166,11 @@ static void chunk_reset(struct par_chunk *ch)
 	keep_reset(ch);
 }
 
-static void chunk_free(struct par_chunk *ch)
+static void chunk_free(struct par_chunk *ch, const struct par_ops *ops)
 {
+	if (ch->cres && ops->chunk_free)
+		ops->chunk_free(ch->cres);
+	free(ch->cres);
 	free(ch->bytes);
 	free(ch->lines);
 	free(ch->slots);
@@ -252,7 +256,8 @@ static void fill(struct par *P, struct par_chunk *ch)
 	for (;;) {
 		struct lines_span sp;
 		r = lines_next_span(P->in, &sp, PAR_CHUNK_LINES - ch->newlines,
-				    ch->errmsg, sizeof ch->errmsg);
+				    P->chunk_bytes - ch->nbytes, ch->errmsg,
+				    sizeof ch->errmsg);
 		if (r == 1) {
 			if (!ch->raw_len)
 				ch->lineno0 = sp.lineno;
@@ -304,6 +309,14 @@ static void prep_chunk(struct par *P, struct par_chunk *ch, void *wctx)
 	for (size_t k = 0; k < ch->nlines; k++)
 		P->ops->prep(wctx, &ch->lines[k], ch->slots + k * P->slot_size,
 			     ch);
+	if (P->ops->chunk_prep) {
+		if (!ch->cres)
+			ch->cres = xcalloc(1, P->ops->chunk_size
+						      ? P->ops->chunk_size
+						      : 1);
+		P->ops->chunk_prep(wctx, ch->lines, ch->nlines, ch->slots,
+				   ch->cres);
+	}
 }
 
 /* 1 go on, 0 the input is done, -1 it failed (err set). */
@@ -314,6 +327,8 @@ static int apply_chunk(struct par *P, struct par_chunk *ch, char *err,
 	for (size_t k = 0; k < ahead && k < n; k++)
 		P->ops->ahead(ch->slots + k * P->slot_size);
 	cli_stats_reading(NULL, ch->file_bytes);
+	if (P->ops->chunk_apply)
+		P->ops->chunk_apply(ch->cres, 0);
 	for (size_t k = 0; k < n; k++) {
 		if (ahead && k + ahead < n)
 			P->ops->ahead(ch->slots + (k + ahead) * P->slot_size);
@@ -323,6 +338,8 @@ static int apply_chunk(struct par *P, struct par_chunk *ch, char *err,
 			cli_progress(cli_stats.records_in,
 				     cli_stats.bytes_in + ch->file_bytes);
 	}
+	if (P->ops->chunk_apply)
+		P->ops->chunk_apply(ch->cres, 1);
 	if (ch->fail == FAIL_OPEN) {
 		snprintf(err, errlen, "%s", ch->errmsg);
 		return -1;
@@ -561,7 +578,7 @@ int par_default_threads(void)
 	return n > PAR_MAX_DEFAULT ? PAR_MAX_DEFAULT : n;
 }
 
-static size_t chunk_bytes(void)
+static size_t chunk_bytes(const struct par_ops *ops)
 {
 	const char *s = getenv("IDEM_PAR_CHUNK");
 	if (s && *s) {
@@ -570,7 +587,7 @@ static size_t chunk_bytes(void)
 		if (*end == '\0' && v > 0 && v <= PAR_CHUNK_BYTES * 64ull)
 			return (size_t)v;
 	}
-	return PAR_CHUNK_BYTES;
+	return ops->chunk_bytes ? ops->chunk_bytes : PAR_CHUNK_BYTES;
 }
 
 static void *new_wctx(const struct par_ops *ops, int index)
@@ -593,11 +610,11 @@ int par_each_line(char **files, size_t max_line, int threads,
 	struct par P = {
 		.ops = ops,
 		.slot_size = ops->slot_size ? ops->slot_size : 1,
-		.chunk_bytes = chunk_bytes(),
+		.chunk_bytes = chunk_bytes(ops),
 		.threads = threads,
 		.files = files,
 		.max_line = max_line,
-		.flush = !ops->bytes_in,
+		.flush = !ops->bytes_in && !ops->steady_chunks,
 		.cap = 2 * (size_t)threads + 2,
 	};
 	P.ring = xcalloc(P.cap, sizeof *P.ring);
@@ -606,7 +623,7 @@ int par_each_line(char **files, size_t max_line, int threads,
 	struct worker_arg *wa = xcalloc((size_t)threads, sizeof *wa);
 
 	int r;
-	if (threads == 1) {
+	if (threads == 1 && !ops->chunk_prep) {
 		r = run_lines(&P, err, errlen);
 	} else {
 		pthread_mutex_init(&P.mu, NULL);
@@ -616,7 +633,7 @@ int par_each_line(char **files, size_t max_line, int threads,
 		for (;;) {
 			struct par_chunk *ch = &P.ring[0];
 			fill(&P, ch);
-			if (!ch->eof && !ch->fail) {
+			if (!ch->eof && !ch->fail && threads > 1) {
 				/* a full chunk, or a pipe that waits for its
 				 * writer: more follows */
 				while (P.nwctx < threads) {
@@ -646,7 +663,7 @@ int par_each_line(char **files, size_t max_line, int threads,
 		if (ops->worker_new && ops->worker_free)
 			ops->worker_free(P.wctx[i]);
 	for (size_t k = 0; k < P.cap; k++)
-		chunk_free(&P.ring[k]);
+		chunk_free(&P.ring[k], ops);
 	free(P.ring);
 	free(P.wctx);
 	free(wa);

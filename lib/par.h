@@ -32,6 +32,7 @@
 #ifndef IDEM_PAR_H
 #define IDEM_PAR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,28 @@ struct par_ops {
 	 * (dedup's one-record-late keep-first), so it shows now.  Never
 	 * for files.  Not a commit: state is saved as without it. */
 	void (*idle)(void);
+	/* May be NULL.  A chunk's own work, after its lines' preps and on
+	 * the thread that prepped them, while its bytes are in that core's
+	 * cache (txlog append compresses and bounds a chunk there): lines
+	 * [0, n), their slots (slot_size apart), and cres, the chunk's
+	 * result: chunk_size bytes, zeroed once and reused chunk after
+	 * chunk (chunk_free frees what it holds, at the end).  Never
+	 * prints, never exits, writes no global.  chunk_apply gets cres on
+	 * the calling thread, in input order, before the chunk's first
+	 * apply (end false) and after its last (end true).  With
+	 * chunk_prep set, -j 1 reads in chunks too: a file's chunks, and
+	 * so their results, are the same for any number of threads. */
+	size_t chunk_size;
+	size_t chunk_bytes; /* a chunk's input bytes; 0: 128 KiB */
+	/* Chunks are cut where the bytes fall, never sealed early because
+	 * a pipe would block (no idle, no flush): for a tool that shows
+	 * nothing before its end (a txlog write), whose chunk results must
+	 * not depend on a pipe's pace. */
+	bool steady_chunks;
+	void (*chunk_prep)(void *wctx, const struct line *lines, size_t n,
+			   const unsigned char *slots, void *cres);
+	void (*chunk_apply)(void *cres, int end);
+	void (*chunk_free)(void *cres);
 	void *arg;
 	/* NULL: each file's bytes go to cli_stats.bytes_in, progress is
 	 * shown and the output flushed whenever the input would block, as

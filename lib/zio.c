@@ -113,12 +113,18 @@ struct zout {
 	size_t zcap, zlen;
 	bool writeback;           /* zout_start_writeback */
 	unsigned long long zoff;  /* compressed bytes written, framed mode */
+	/* zout_write_frames' frames not yet written: a chunk's frames
+	 * are some 40 KB, and a write and a writeback each cost the
+	 * kernel more than the copy */
+	unsigned char *fbuf;
+	size_t flen, fcap;
 };
 
 static int zout_pool_write(struct zout *z, const unsigned char *d, size_t n,
 			   char *err, size_t errlen);
 static int zout_submit(struct zout *z, char *err, size_t errlen);
 static int zout_reap(struct zout *z, size_t keep, char *err, size_t errlen);
+static int zout_write_held(struct zout *z, char *err, size_t errlen);
 
 static void zio_err(char *err, size_t errlen, const char *name,
 		    const char *reason)
@@ -587,9 +593,10 @@ int zout_flush(struct zout *z, char *err, size_t errlen)
 	if (z->err_no)
 		return zout_failed(z, err, errlen);
 	if (z->pool)
-		return zout_submit(z, err, errlen) < 0
+		return zout_submit(z, err, errlen) < 0 ||
+				       zout_reap(z, 0, err, errlen) < 0
 			       ? -1
-			       : zout_reap(z, 0, err, errlen);
+			       : zout_write_held(z, err, errlen);
 	if (zout_drain(z, err, errlen) < 0)
 		return -1;
 	if (z->cctx)
@@ -608,6 +615,9 @@ int zout_close(struct zout *z, char *err, size_t errlen)
 			       : zout_submit(z, err, errlen);
 		if (zout_reap(z, 0, err, errlen) < 0 && rc == 0)
 			rc = -1;
+		if (rc == 0 && zout_write_held(z, err, errlen) < 0)
+			rc = -1;
+		free(z->fbuf);
 		if (z->cur) {
 			struct zpool *p = z->pool;
 			p->buffered -= z->cur->rawlen;
@@ -838,12 +848,29 @@ void zout_start_writeback(struct zout *z)
 	z->writeback = true;
 }
 
+/* Write zout_write_frames' frames held back; they precede any frame
+ * queued after them. */
+static int zout_write_held(struct zout *z, char *err, size_t errlen)
+{
+	if (!z->flen)
+		return 0;
+	size_t n = z->flen;
+	z->flen = 0;
+	if (zout_write_fd(z, z->fbuf, n, err, errlen) < 0)
+		return -1;
+	if (z->writeback)
+		zout_writeback(z, n);
+	return 0;
+}
+
 /* Write the finished frames at the head of z's queue, in order; with
  * wait, until the queue is down to keep frames. */
 static int zout_reap(struct zout *z, size_t keep, char *err, size_t errlen)
 {
 	struct zpool *p = z->pool;
 	int rc = 0;
+	if (z->qn && zout_write_held(z, err, errlen) < 0)
+		rc = -1;
 	while (z->qn) {
 		struct zjob *j = z->q[z->qhead];
 		pthread_mutex_lock(&p->mu);
@@ -993,4 +1020,68 @@ int zout_cut(struct zout *z, char *err, size_t errlen)
 	if (!z->pool)
 		return zout_flush(z, err, errlen);
 	return zout_submit(z, err, errlen);
+}
+
+int zframes_compress(struct zpool *p, void **cctx, int level,
+		     const void *src, size_t n, unsigned char **out,
+		     size_t *len, size_t *cap, char *err, size_t errlen)
+{
+	unsigned long long t0 = thread_cpu_ns();
+	if (!*cctx)
+		*cctx = ZSTD_createCCtx();
+	if (!*cctx) {
+		snprintf(err, errlen, "zstd: cannot create a compression "
+			 "context");
+		return -1;
+	}
+	int rc = 0;
+	size_t r = ZSTD_CCtx_setParameter(*cctx, ZSTD_c_compressionLevel,
+					  level);
+	const unsigned char *s = src;
+	while (n && !ZSTD_isError(r)) {
+		size_t k = n < p->frame ? n : p->frame;
+		size_t need = ZSTD_compressBound(k);
+		if (*cap - *len < need) {
+			size_t c = *cap ? *cap : 65536;
+			while (c - *len < need)
+				c *= 2;
+			*out = xrealloc(*out, c);
+			*cap = c;
+		}
+		r = ZSTD_compress2(*cctx, *out + *len, *cap - *len, s, k);
+		if (!ZSTD_isError(r))
+			*len += r;
+		s += k;
+		n -= k;
+	}
+	if (ZSTD_isError(r)) {
+		snprintf(err, errlen, "zstd: %s", ZSTD_getErrorName(r));
+		rc = -1;
+	}
+	atomic_fetch_add(&p->cpu_ns, thread_cpu_ns() - t0);
+	return rc;
+}
+
+void zframes_free(void *cctx)
+{
+	ZSTD_freeCCtx(cctx);
+}
+
+int zout_write_frames(struct zout *z, const void *frames, size_t n,
+		      char *err, size_t errlen)
+{
+	if (z->err_no)
+		return zout_failed(z, err, errlen);
+	if (zout_submit(z, err, errlen) < 0 || zout_reap(z, 0, err, errlen) < 0)
+		return -1;
+	if (z->fcap - z->flen < n) {
+		size_t c = z->fcap ? z->fcap : ZIO_FRAME;
+		while (c - z->flen < n)
+			c *= 2;
+		z->fbuf = xrealloc(z->fbuf, c);
+		z->fcap = c;
+	}
+	memcpy(z->fbuf + z->flen, frames, n);
+	z->flen += n;
+	return z->flen >= ZIO_FRAME ? zout_write_held(z, err, errlen) : 0;
 }

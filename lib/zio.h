@@ -76,7 +76,9 @@ int zout_errno(const struct zout *z);
 /* 1 MiB: the frame being filled and the frames compressing stay in the
  * cache, and few fresh pages are touched (with 4 MiB frames append -j 2
  * took 1.15 s of CPU, not 1.10 s, and 41 MB, not 17 MB; wall time the
- * same); the size costs about 0.6% against one frame. */
+ * same); the size costs about 0.6% against one frame.  (An unpartitioned
+ * txlog append makes its frames apart, a 256 KiB chunk each:
+ * zframes_compress below.) */
 #define ZIO_FRAME (1u << 20)
 struct zpool;
 struct zpool *zpool_new(int threads);
@@ -97,5 +99,23 @@ void zout_start_writeback(struct zout *z);
 /* End the current frame here (no wait): bounds what zpool_buffered
  * holds, e.g. over many open files. */
 int zout_cut(struct zout *z, char *err, size_t errlen);
+
+/*
+ * Frames made off the pool, by a thread that has the raw bytes in its
+ * cache (txlog append's parse workers, chunk by chunk): src[0, n) in
+ * frames of the pool's frame size, as a zout on p would compress them
+ * (the bytes depend on the level and the input only), appended to
+ * out[*len..] (grown, *cap its size), by *cctx (the thread's own, made
+ * on first use; zframes_free frees it).  The CPU counts in
+ * zpool_cpu_seconds.  0, or -1 with err.  Any thread.
+ */
+int zframes_compress(struct zpool *p, void **cctx, int level,
+		     const void *src, size_t n, unsigned char **out,
+		     size_t *len, size_t *cap, char *err, size_t errlen);
+void zframes_free(void *cctx);
+/* Write frames zframes_compress made after everything z was given
+ * before: z's open frame is cut and its queue written first. */
+int zout_write_frames(struct zout *z, const void *frames, size_t n,
+		      char *err, size_t errlen);
 
 #endif

@@ -60,6 +60,22 @@ struct colstat {
 	bool nested;    /* saw an object: a struct column */
 };
 
+/* The statistics of records: a data file's, or a chunk's on the thread
+ * that parsed it (dstats_merge adds those to the file's). */
+struct dstats {
+	const struct ds_type *schema; /* types of the columns, or NULL */
+	struct colstat *cols;
+	size_t ncols;
+	/* dstats_track's memo: the column of member i of the record before
+	 * and the raw name literal it was found by (a record shaped like
+	 * the one before finds each column by one memcmp) */
+	struct trackmemo {
+		size_t col;
+		struct buf lit;
+	} *memo;
+	size_t nmemo;
+};
+
 /* One data file being written: a commit temp file until it is sealed. */
 struct dfile {
 	const char *table;
@@ -73,16 +89,7 @@ struct dfile {
 	char sum[33];   /* when closed: XXH3-128 of the bytes on disk */
 	int64_t size;
 	uint64_t nrec, raw; /* records and uncompressed bytes written */
-	struct colstat *cols;
-	size_t ncols;
-	/* dfile_track's memo: the column of member i of the record before
-	 * and the raw name literal it was found by (a record shaped like
-	 * the one before finds each column by one memcmp) */
-	struct trackmemo {
-		size_t col;
-		struct buf lit;
-	} *memo;
-	size_t nmemo;
+	struct dstats st;
 };
 
 struct dws {
@@ -277,6 +284,7 @@ struct dfile *dfile_open(const char *table, const struct ds_type *schema,
 	struct dfile *f = xcalloc(1, sizeof *f);
 	f->table = table;
 	f->schema = schema;
+	f->st.schema = schema;
 	f->part = part;
 	f->npart = npart;
 	f->pvals = pvals;
@@ -306,7 +314,7 @@ struct dfile *dfile_open(const char *table, const struct ds_type *schema,
 	return f;
 }
 
-static struct colstat *col_of(struct dfile *f, const char *k, size_t kn,
+static struct colstat *col_of(struct dstats *f, const char *k, size_t kn,
 			      bool literal)
 {
 	for (size_t i = 0; i < f->ncols; i++) {
@@ -453,7 +461,7 @@ static void col_bound(struct colstat *c, const char *v, size_t vn)
 	}
 }
 
-void dfile_track(struct dfile *f, const struct scan_record *r)
+void dstats_track(struct dstats *f, const struct scan_record *r)
 {
 	if (f->nmemo < r->nmembers) {
 		f->memo = xreallocarray(f->memo, r->nmembers, sizeof *f->memo);
@@ -489,6 +497,88 @@ void dfile_track(struct dfile *f, const struct scan_record *r)
 		}
 		col_bound(c, v, vn);
 	}
+}
+
+void dfile_track(struct dfile *f, const struct scan_record *r)
+{
+	dstats_track(&f->st, r);
+}
+
+struct dstats *dstats_new(const struct ds_type *schema)
+{
+	struct dstats *s = xcalloc(1, sizeof *s);
+	s->schema = schema;
+	return s;
+}
+
+static void dstats_free_cols(struct dstats *s)
+{
+	for (size_t c = 0; c < s->ncols; c++) {
+		free(s->cols[c].name);
+		buf_free(&s->cols[c].min);
+		buf_free(&s->cols[c].max);
+	}
+	free(s->cols);
+	s->cols = NULL;
+	s->ncols = 0;
+}
+
+void dstats_reset(struct dstats *s)
+{
+	dstats_free_cols(s);
+	for (size_t m = 0; m < s->nmemo; m++)
+		s->memo[m].lit.len = 0; /* its column is gone */
+}
+
+void dstats_free(struct dstats *s)
+{
+	if (!s)
+		return;
+	dstats_free_cols(s);
+	for (size_t m = 0; m < s->nmemo; m++)
+		buf_free(&s->memo[m].lit);
+	free(s->memo);
+	free(s);
+}
+
+/*
+ * into's columns as if from's records had gone through dstats_track
+ * after into's own (both with one schema).  A column's bounds are the
+ * first of its least and greatest values, and merging from's (its first
+ * least, its first greatest) keeps exactly those: a tie keeps the
+ * earlier.  A column not yet unbounded takes from's first reason to be
+ * (a struct's object, or a long or boolean value): its nested flag is
+ * the first reason's, as one pass sets it.
+ */
+static void dstats_merge(struct dstats *into, const struct dstats *from)
+{
+	for (size_t i = 0; i < from->ncols; i++) {
+		const struct colstat *fc = &from->cols[i];
+		struct colstat *c = col_of(into, fc->name, fc->name_len,
+					   false);
+		c->nonnull += fc->nonnull;
+		if (c->unbounded)
+			continue;
+		if (fc->min.len) {
+			col_bound(c, fc->min.p, fc->min.len);
+			col_bound(c, fc->max.p, fc->max.len);
+		}
+		if (fc->unbounded) {
+			c->unbounded = true;
+			c->nested = fc->nested;
+		}
+	}
+}
+
+void dfile_add_chunk(struct dfile *f, const void *frames, size_t n,
+		     uint64_t raw, uint64_t records, const struct dstats *st)
+{
+	char e[512];
+	if (zout_write_frames(f->z, frames, n, e, sizeof e) != 0)
+		cli_die(EXIT_TROUBLE, "%s: %s", f->cf.path, e);
+	f->nrec += records;
+	f->raw += raw;
+	dstats_merge(&f->st, st);
 }
 
 void dfile_write(struct dfile *f, const char *p, size_t n)
@@ -559,7 +649,7 @@ void dfile_merge_stats(struct dfile *f, const struct dl_file *in)
 			free(name);
 			continue; /* a column all null here: not seen */
 		}
-		struct colstat *c = col_of(f, name, strlen(name), false);
+		struct colstat *c = col_of(&f->st, name, strlen(name), false);
 		c->nonnull += nonnull;
 		const char *mn, *mx;
 		size_t mnn, mxn;
@@ -615,32 +705,32 @@ static void stats_json(const struct dfile *f, struct buf *st)
 	buf_addf(st, "{\"numRecords\":%llu,\"minValues\":{",
 		 (unsigned long long)f->nrec);
 	int first = 1;
-	for (size_t c = 0; c < f->ncols; c++) {
-		if (f->cols[c].unbounded || !f->cols[c].min.len)
+	for (size_t c = 0; c < f->st.ncols; c++) {
+		if (f->st.cols[c].unbounded || !f->st.cols[c].min.len)
 			continue;
-		jw_key(st, f->cols[c].name, first);
-		put_bound(st, &f->cols[c], &f->cols[c].min);
+		jw_key(st, f->st.cols[c].name, first);
+		put_bound(st, &f->st.cols[c], &f->st.cols[c].min);
 		first = 0;
 	}
 	buf_adds(st, "},\"maxValues\":{");
 	first = 1;
-	for (size_t c = 0; c < f->ncols; c++) {
-		if (f->cols[c].unbounded || !f->cols[c].max.len)
+	for (size_t c = 0; c < f->st.ncols; c++) {
+		if (f->st.cols[c].unbounded || !f->st.cols[c].max.len)
 			continue;
-		jw_key(st, f->cols[c].name, first);
-		put_bound(st, &f->cols[c], &f->cols[c].max);
+		jw_key(st, f->st.cols[c].name, first);
+		put_bound(st, &f->st.cols[c], &f->st.cols[c].max);
 		first = 0;
 	}
 	buf_adds(st, "},\"nullCount\":{");
 	first = 1;
-	for (size_t c = 0; c < f->ncols; c++) {
+	for (size_t c = 0; c < f->st.ncols; c++) {
 		/* a struct column's nullCount is a nested object of its
 		 * fields' counts ("mirroring the schema"), never a number:
 		 * it is left out (statistics are optional per column) */
-		if (f->cols[c].nested)
+		if (f->st.cols[c].nested)
 			continue;
-		jw_key(st, f->cols[c].name, first);
-		buf_add_u64(st, f->nrec - f->cols[c].nonnull);
+		jw_key(st, f->st.cols[c].name, first);
+		buf_add_u64(st, f->nrec - f->st.cols[c].nonnull);
 		first = 0;
 	}
 	buf_adds(st, "}}");
@@ -653,15 +743,10 @@ void dfile_stats(const struct dfile *f, struct buf *out)
 
 static void dfile_free(struct dfile *f)
 {
-	for (size_t c = 0; c < f->ncols; c++) {
-		free(f->cols[c].name);
-		buf_free(&f->cols[c].min);
-		buf_free(&f->cols[c].max);
-	}
-	free(f->cols);
-	for (size_t m = 0; m < f->nmemo; m++)
-		buf_free(&f->memo[m].lit);
-	free(f->memo);
+	dstats_free_cols(&f->st);
+	for (size_t m = 0; m < f->st.nmemo; m++)
+		buf_free(&f->st.memo[m].lit);
+	free(f->st.memo);
 	for (size_t k = 0; k < f->npart; k++)
 		free(f->pvals[k]);
 	free(f->pvals);
@@ -860,6 +945,56 @@ static void dws_cut(struct dws *w)
 			cli_die(EXIT_TROUBLE, "%s: %s", w->files[i]->cf.path, e);
 }
 
+/* The file of partition key (vals its values, taken), opened. */
+static struct dfile *dws_open(struct dws *w, const struct buf *key,
+			      char **vals)
+{
+	char **pv = xcalloc(w->npart + 1, sizeof *pv);
+	if (w->npart)
+		memcpy(pv, vals, w->npart * sizeof *pv);
+	size_t n = w->nfiles + 1;
+	w->files = xreallocarray(w->files, n, sizeof *w->files);
+	w->keys = xreallocarray(w->keys, n, sizeof *w->keys);
+	w->keylens = xreallocarray(w->keylens, n, sizeof *w->keylens);
+	char *k = xmalloc(key->len + 1);
+	if (key->len)
+		memcpy(k, key->p, key->len);
+	k[key->len] = '\0';
+	w->keys[w->nfiles] = k;
+	w->keylens[w->nfiles] = key->len;
+	dws_index(w, w->nfiles);
+	struct dfile *f = dfile_open(w->table, w->schema, w->part, w->npart,
+				     pv, txlog_next_part(), w->level);
+	w->files[w->nfiles++] = f;
+	return f;
+}
+
+struct dfile *dws_lone_file(struct dws *w)
+{
+	if (w->npart)
+		return NULL;
+	if (!w->nfiles) {
+		struct buf key = {0};
+		dws_open(w, &key, NULL);
+	}
+	return w->files[0];
+}
+
+const struct ds_type *dws_schema(const struct dws *w)
+{
+	return w->schema;
+}
+
+int dws_level(const struct dws *w)
+{
+	return w->level;
+}
+
+bool dws_partitioned(const struct dws *w)
+{
+	return w->npart > 0;
+}
+
 int dws_add(struct dws *w, const struct scan_record *r, char *err,
 	    size_t errlen)
 {
@@ -960,23 +1095,7 @@ int dws_add(struct dws *w, const struct scan_record *r, char *err,
 		for (size_t i = 0; i < w->npart; i++)
 			free(vals[i]);
 	} else {
-		char **pv = xcalloc(w->npart + 1, sizeof *pv);
-		memcpy(pv, vals, w->npart * sizeof *pv);
-		size_t n = w->nfiles + 1;
-		w->files = xreallocarray(w->files, n, sizeof *w->files);
-		w->keys = xreallocarray(w->keys, n, sizeof *w->keys);
-		w->keylens = xreallocarray(w->keylens, n, sizeof *w->keylens);
-		char *k = xmalloc(key->len + 1);
-		if (key->len)
-			memcpy(k, key->p, key->len);
-		k[key->len] = '\0';
-		w->keys[w->nfiles] = k;
-		w->keylens[w->nfiles] = key->len;
-		dws_index(w, w->nfiles);
-		f = dfile_open(w->table, w->schema, w->part, w->npart, pv,
-			       txlog_next_part(),
-			       w->level);
-		w->files[w->nfiles++] = f;
+		f = dws_open(w, key, vals);
 	}
 	dfile_write(f, r->p, r->n);
 	dfile_track(f, r);

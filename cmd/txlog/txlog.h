@@ -209,6 +209,13 @@ struct dws *dws_new(const char *table, const struct ds_type *schema,
  * -1 with err when a partition value is not a primitive. */
 int dws_add(struct dws *w, const struct scan_record *r, char *err,
 	    size_t errlen);
+/* An unpartitioned writer's one file, opened as dws_add would open it
+ * (NULL when w is partitioned); the schema its statistics are typed by;
+ * its compression level. */
+bool dws_partitioned(const struct dws *w);
+struct dfile *dws_lone_file(struct dws *w);
+const struct ds_type *dws_schema(const struct dws *w);
+int dws_level(const struct dws *w);
 /* Finish and publish every file; append their add actions to actions
  * and their paths (relative, decoded) to *written.  Counts records. */
 void dws_finish(struct dws *w, struct buf *actions, char ***written,
@@ -272,6 +279,19 @@ void dfile_seal(struct dfile *f, bool data_change, const char *extra_tags,
 		struct buf *actions, char ***written, size_t *nwritten,
 		uint64_t *records, uint64_t *bytes);
 void dfile_abort(struct dfile *f);
+
+/* Statistics of records gathered apart (a chunk, on the thread that
+ * parsed it): dstats_track each record, then dfile_add_chunk writes the
+ * chunk's frames (zframes_compress of its lines, '\n' each) to f and
+ * adds the statistics as if each record had gone through dfile_track.
+ * The schema is f's. */
+struct dstats;
+struct dstats *dstats_new(const struct ds_type *schema);
+void dstats_track(struct dstats *s, const struct scan_record *r);
+void dstats_reset(struct dstats *s);
+void dstats_free(struct dstats *s);
+void dfile_add_chunk(struct dfile *f, const void *frames, size_t n,
+		     uint64_t raw, uint64_t records, const struct dstats *st);
 
 /* XXH3-128 of a file's bytes as 32 hex digits, and its size; false
  * (errno set) when it cannot be read. */

@@ -512,6 +512,157 @@ TEST(keep_outlives_big_copies)
 	free(files[0]);
 }
 
+/* chunk_prep and chunk_apply: each chunk's result is made by the worker
+ * that prepped its lines and applied in order around them; with
+ * steady_chunks a chunk ends at the line that reaches chunk_bytes, so the
+ * chunks of a file and of a pipe fed in odd pieces with pauses are the
+ * same for any number of threads. */
+struct cres {
+	uint64_t first, last, n, bytes;
+	int worker;
+	bool all_mine; /* every line's slot was prepped by this worker */
+};
+
+static uint64_t chunk_seen, chunk_last; /* lines applied in the chunk */
+static const struct cres *chunk_cur;
+
+static void c_prep(void *wctx, const struct line *lines, size_t n,
+		   const unsigned char *slots, void *vres)
+{
+	const struct wctx *w = wctx;
+	struct cres *r = vres;
+	r->first = n ? lines[0].lineno : 0;
+	r->last = n ? lines[n - 1].lineno : 0;
+	r->n = n;
+	r->bytes = 0;
+	r->worker = w->index;
+	r->all_mine = true;
+	for (size_t k = 0; k < n; k++) {
+		const struct slot *s =
+			(const struct slot *)(slots + k * sizeof(struct slot));
+		r->all_mine &= s->worker == w->index &&
+			       s->lineno == lines[k].lineno;
+		r->bytes += lines[k].len + 1;
+	}
+}
+
+static void c_apply(void *vres, int end)
+{
+	const struct cres *r = vres;
+	CHECK(r->all_mine);
+	if (!end) {
+		CHECK(chunk_cur == NULL);
+		chunk_cur = r;
+		buf_adds(&log_buf, "[");
+		buf_add_u64(&log_buf, r->n);
+		buf_adds(&log_buf, "]\n");
+		chunk_seen = 0;
+		return;
+	}
+	CHECK(chunk_cur == r);
+	CHECK(chunk_seen == r->n && (!r->n || chunk_last == r->last));
+	chunk_cur = NULL;
+}
+
+static void c_line(const struct line *ln, const char *name, void *vslot)
+{
+	CHECK(chunk_cur != NULL);
+	if (chunk_cur && !chunk_seen)
+		CHECK(ln->lineno == chunk_cur->first);
+	chunk_seen++;
+	chunk_last = ln->lineno;
+	(void)name; /* a pipe's name is its /dev/fd path */
+	apply(ln, "-", vslot);
+}
+
+static const char *feed_data;
+static size_t feed_len;
+static int feed_fd;
+
+static void *feeder(void *arg)
+{
+	(void)arg;
+	size_t at = 0, piece = 1;
+	while (at < feed_len) {
+		size_t k = piece < feed_len - at ? piece : feed_len - at;
+		CHECK(write(feed_fd, feed_data + at, k) == (ssize_t)k);
+		at += k;
+		piece = piece * 7 % 1013 + 1;
+		if (piece % 5 == 0)
+			usleep(200);
+	}
+	close(feed_fd);
+	return NULL;
+}
+
+TEST(steady_chunks_same_from_a_file_and_a_pipe)
+{
+	size_t n;
+	char *d = random_input(9, 400, &n);
+	for (size_t k = 0; k < n; k++)
+		if (d[k] == '\r')
+			d[k] = ' '; /* every line a chunk line, '\n' apart */
+	char *files[] = {tmp_file("steady", d, n), NULL};
+	struct par_ops o = ops_bare;
+	o.apply = c_line;
+	o.chunk_size = sizeof(struct cres);
+	o.chunk_prep = c_prep;
+	o.chunk_apply = c_apply;
+	o.chunk_bytes = 300;
+	o.steady_chunks = true;
+	run_ops = &o;
+	char *want = NULL;
+	for (int t = 1; t <= 4; t++) {
+		for (int pipe_in = 0; pipe_in < 2; pipe_in++) {
+			alarm(20);
+			char path[64];
+			pthread_t th;
+			int fds[2] = {-1, -1};
+			char *in[] = {files[0], NULL};
+			if (pipe_in) {
+				CHECK(pipe(fds) == 0);
+				feed_data = d;
+				feed_len = n;
+				feed_fd = fds[1];
+				CHECK(pthread_create(&th, NULL, feeder, NULL) ==
+				      0);
+				snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+				in[0] = path;
+			}
+			char err[512];
+			int rc;
+			char *got = run(in, 200, t, NULL, &rc, err, sizeof err);
+			if (pipe_in) {
+				pthread_join(th, NULL);
+				close(fds[0]);
+			}
+			CHECK_INT(rc, 0);
+			CHECK(chunk_cur == NULL);
+			if (!want) {
+				want = got;
+				/* more than one chunk, fewer than one a line */
+				size_t chunks = 0;
+				for (const char *p = got; (p = strstr(p, "\n["));
+				     p++)
+					chunks++;
+				CHECK(chunks > 10 && chunks < 200);
+			} else {
+				if (strcmp(got, want) != 0)
+					fprintf(stderr, "threads %d, %s: other "
+						"chunks\n", t,
+						pipe_in ? "pipe" : "file");
+				CHECK(strcmp(got, want) == 0);
+				free(got);
+			}
+			alarm(0);
+		}
+	}
+	run_ops = &ops;
+	free(want);
+	free(d);
+	free(files[0]);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -528,6 +679,7 @@ int main(void)
 	RUN(missing_file_after_a_good_one);
 	RUN(read_error_reported);
 	RUN(keep_outlives_big_copies);
+	RUN(steady_chunks_same_from_a_file_and_a_pipe);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

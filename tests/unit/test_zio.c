@@ -424,6 +424,73 @@ TEST(pool_frames_are_the_same_bytes_on_any_number_of_threads)
 	buf_free(&back);
 }
 
+/* Frames compressed apart (zframes_compress, as txlog's parse workers
+ * make them) between bytes written through the pool, on 0 and 2
+ * threads: the file reads back as the bytes in order, each
+ * zframes_compress call is frames of the pool's size (its last shorter),
+ * and a frame compressed apart is the pool's frame of the same bytes. */
+TEST(frames_made_apart_keep_their_place)
+{
+	struct buf data = {0}, back = {0}, ref = {0};
+	char err[256] = "";
+	bool zc = false;
+	sample(&data, 10000);
+	CHECK(data.len > 2 * FRAME && data.len < 3 * FRAME);
+	const char *p = tmp_path("apart");
+	for (int threads = 0; threads <= 2; threads += 2) {
+		struct zpool *pool = zpool_new(threads);
+		zpool_set_frame(pool, FRAME);
+		int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		struct zout *z = zout_open_pool(fd, 3, pool);
+		void *cctx = NULL;
+		unsigned char *out = NULL;
+		size_t len = 0, cap = 0;
+		/* thirds: pool, apart (over a frame: two frames), pool */
+		size_t a = data.len / 5, b = a + FRAME + 1000;
+		CHECK_INT(zout_write(z, data.p, a, err, sizeof err), 0);
+		CHECK_INT(zframes_compress(pool, &cctx, 3, data.p + a, b - a,
+					   &out, &len, &cap, err, sizeof err),
+			  0);
+		struct buf f = {.p = (char *)out, .len = len};
+		CHECK_INT(frames(&f), 2);
+		CHECK_INT(zout_write_frames(z, out, len, err, sizeof err), 0);
+		CHECK_INT(zout_write(z, data.p + b, data.len - b, err,
+				     sizeof err), 0);
+		CHECK_INT(zout_close(z, err, sizeof err), 0);
+		close(fd);
+		CHECK_INT(zin_all(p, 4096, &back, &zc, err, sizeof err), 0);
+		CHECK(zc && back.len == data.len &&
+		      memcmp(back.p, data.p, data.len) == 0);
+		slurp(p, &back);
+		CHECK_INT(frames(&back), 5); /* a's, two apart, two after */
+		/* the first apart frame is a pool's frame of those bytes */
+		len = 0;
+		CHECK_INT(zframes_compress(pool, &cctx, 3, data.p + a, FRAME,
+					   &out, &len, &cap, err, sizeof err),
+			  0);
+		buf_reset(&ref);
+		buf_add(&ref, (char *)out, len);
+		CHECK(zpool_cpu_seconds(pool) > 0);
+		zframes_free(cctx);
+		free(out);
+		zpool_free(pool);
+		/* the same FRAME bytes through a pool zout */
+		pool = zpool_new(threads);
+		zpool_set_frame(pool, FRAME);
+		fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		z = zout_open_pool(fd, 3, pool);
+		CHECK_INT(zout_write(z, data.p + a, FRAME, err, sizeof err), 0);
+		CHECK_INT(zout_close(z, err, sizeof err), 0);
+		close(fd);
+		zpool_free(pool);
+		slurp(p, &back);
+		CHECK(back.len == ref.len && memcmp(back.p, ref.p, ref.len) == 0);
+	}
+	buf_free(&data);
+	buf_free(&back);
+	buf_free(&ref);
+}
+
 TEST(pool_write_errors_stick)
 {
 	int fd = open("/dev/full", O_WRONLY);
@@ -493,6 +560,7 @@ int main(void)
 	RUN(error_only_at_close_is_not_lost);
 	RUN(epipe_is_reported);
 	RUN(pool_frames_are_the_same_bytes_on_any_number_of_threads);
+	RUN(frames_made_apart_keep_their_place);
 	RUN(pool_write_errors_stick);
 	RUN(a_changed_byte_is_an_error_not_other_data);
 	char cmd[300];
