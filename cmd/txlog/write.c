@@ -430,6 +430,9 @@ static struct ingest_run {
 	const char *name, *shown; /* the file being applied, as said */
 	/* an unpartitioned write: its chunks go whole to its one file */
 	struct dws *lone;
+	/* what the workers read of it, copied: a bad record's txlog_fail
+	 * frees the writer while they may still be at a chunk */
+	const struct ds_type *lone_schema;
 	struct zpool *pool;
 	int level;
 	const struct ingest_chunk *cur; /* being applied, its lines written */
@@ -638,7 +641,7 @@ static void ingest_chunk_prep(void *wctx, const struct line *lines, size_t n,
 			     &c->zlen, &c->zcap, err, sizeof err) != 0)
 		return; /* one by one, where the error is said */
 	if (!c->st)
-		c->st = dstats_new(dws_schema(run.lone));
+		c->st = dstats_new(run.lone_schema);
 	else
 		dstats_reset(c->st);
 	for (size_t k = 0; k < n; k++) {
@@ -692,6 +695,7 @@ static void ingest_run(struct ingest *g, record_fn fn, void *ctx)
 	};
 	if (fn == to_dws && !dws_partitioned(ctx)) {
 		run.lone = ctx;
+		run.lone_schema = dws_schema(ctx);
 		run.pool = txlog_pool();
 		run.level = dws_level(ctx);
 		ops.chunk_size = sizeof(struct ingest_chunk);
