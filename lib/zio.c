@@ -1074,6 +1074,8 @@ int zout_write_frames(struct zout *z, const void *frames, size_t n,
 		return zout_failed(z, err, errlen);
 	if (zout_submit(z, err, errlen) < 0 || zout_reap(z, 0, err, errlen) < 0)
 		return -1;
+	if (!n)
+		return 0;
 	if (z->fcap - z->flen < n) {
 		size_t c = z->fcap ? z->fcap : ZIO_FRAME;
 		while (c - z->flen < n)

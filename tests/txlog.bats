@@ -301,6 +301,18 @@ mk() {
 	assert_success
 	run sh -c 'ls t/_delta_log/*.json | wc -l'
 	assert_output 2
+	# unpartitioned (whose chunks go whole to one file), from a file,
+	# a pipe and blank lines, on one thread and on four: no version, no
+	# data file, no temp file
+	txlog init u --infer
+	for j in 1 4; do
+		run txlog append u /dev/null -j $j
+		assert_success
+		run sh -c "printf '\\n \\n' | txlog append u -j $j"
+		assert_success
+	done
+	run find u -type f
+	assert_output u/_delta_log/00000000000000000000.json
 }
 
 @test "a huge line is accepted and comes back whole" {

@@ -665,7 +665,7 @@ static void ingest_chunk_apply(void *cres, int end)
 		run.cur = c->ok ? c : NULL;
 		return;
 	}
-	if (run.cur)
+	if (run.cur && c->nrec) /* an empty chunk opens no file */
 		dfile_add_chunk(dws_lone_file(run.lone), c->z, c->zlen, c->raw,
 				c->nrec, c->st);
 	run.cur = NULL;
