@@ -255,9 +255,14 @@ static void fill(struct par *P, struct par_chunk *ch)
 	int r;
 	for (;;) {
 		struct lines_span sp;
+		/* steady chunks end at the line that reaches the size;
+		 * others take what is buffered (dedup -k -j 2 ran 12%
+		 * slower with the bound) */
 		r = lines_next_span(P->in, &sp, PAR_CHUNK_LINES - ch->newlines,
-				    P->chunk_bytes - ch->nbytes, ch->errmsg,
-				    sizeof ch->errmsg);
+				    P->ops->steady_chunks
+					    ? P->chunk_bytes - ch->nbytes
+					    : 0,
+				    ch->errmsg, sizeof ch->errmsg);
 		if (r == 1) {
 			if (!ch->raw_len)
 				ch->lineno0 = sp.lineno;

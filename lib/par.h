@@ -87,8 +87,9 @@ struct par_ops {
 	 * so their results, are the same for any number of threads. */
 	size_t chunk_size;
 	size_t chunk_bytes; /* a chunk's input bytes; 0: 128 KiB */
-	/* Chunks are cut where the bytes fall, never sealed early because
-	 * a pipe would block (no idle, no flush): for a tool that shows
+	/* Chunks are cut where the bytes fall (at the line that reaches
+	 * chunk_bytes), never sealed early because a pipe would block (no
+	 * idle, no flush): for a tool that shows
 	 * nothing before its end (a txlog write), whose chunk results must
 	 * not depend on a pipe's pace. */
 	bool steady_chunks;
