@@ -707,6 +707,17 @@ static bool zjob_map_frame(struct zjob *j, size_t frame)
 	return true;
 }
 
+/* One frame of src at level into dst: a pool's frame, by a pool thread
+ * or by zframes_compress alike (its bytes depend on the level and the
+ * input only).  ZSTD_compress2's result: a size, or an error code. */
+static size_t frame_compress(ZSTD_CCtx *cctx, int level, void *dst,
+			     size_t cap, const void *src, size_t n)
+{
+	size_t r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel,
+					  level);
+	return ZSTD_isError(r) ? r : ZSTD_compress2(cctx, dst, cap, src, n);
+}
+
 /* Compress one frame with cctx (the thread's own). */
 static void zjob_run(struct zpool *p, ZSTD_CCtx *cctx, struct zjob *j)
 {
@@ -719,10 +730,8 @@ static void zjob_run(struct zpool *p, ZSTD_CCtx *cctx, struct zjob *j)
 	}
 	j->zerr = 0;
 	j->nomem = false;
-	size_t r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel,
-					  j->level);
-	if (!ZSTD_isError(r))
-		r = ZSTD_compress2(cctx, j->out, j->outcap, j->raw, j->rawlen);
+	size_t r = frame_compress(cctx, j->level, j->out, j->outcap, j->raw,
+				  j->rawlen);
 	if (ZSTD_isError(r)) {
 		j->zerr = r;
 		j->outlen = 0;
@@ -1035,8 +1044,7 @@ int zframes_compress(struct zpool *p, void **cctx, int level,
 		return -1;
 	}
 	int rc = 0;
-	size_t r = ZSTD_CCtx_setParameter(*cctx, ZSTD_c_compressionLevel,
-					  level);
+	size_t r = 0;
 	const unsigned char *s = src;
 	while (n && !ZSTD_isError(r)) {
 		size_t k = n < p->frame ? n : p->frame;
@@ -1048,7 +1056,8 @@ int zframes_compress(struct zpool *p, void **cctx, int level,
 			*out = xrealloc(*out, c);
 			*cap = c;
 		}
-		r = ZSTD_compress2(*cctx, *out + *len, *cap - *len, s, k);
+		r = frame_compress(*cctx, level, *out + *len, *cap - *len, s,
+				   k);
 		if (!ZSTD_isError(r))
 			*len += r;
 		s += k;
