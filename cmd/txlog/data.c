@@ -530,14 +530,20 @@ void dstats_reset(struct dstats *s)
 		s->memo[m].lit.len = 0; /* its column is gone */
 }
 
-void dstats_free(struct dstats *s)
+/* Everything s holds (s itself is its owner's). */
+static void dstats_clear(struct dstats *s)
 {
-	if (!s)
-		return;
 	dstats_free_cols(s);
 	for (size_t m = 0; m < s->nmemo; m++)
 		buf_free(&s->memo[m].lit);
 	free(s->memo);
+}
+
+void dstats_free(struct dstats *s)
+{
+	if (!s)
+		return;
+	dstats_clear(s);
 	free(s);
 }
 
@@ -743,10 +749,7 @@ void dfile_stats(const struct dfile *f, struct buf *out)
 
 static void dfile_free(struct dfile *f)
 {
-	dstats_free_cols(&f->st);
-	for (size_t m = 0; m < f->st.nmemo; m++)
-		buf_free(&f->st.memo[m].lit);
-	free(f->st.memo);
+	dstats_clear(&f->st);
 	for (size_t k = 0; k < f->npart; k++)
 		free(f->pvals[k]);
 	free(f->pvals);
