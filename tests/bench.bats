@@ -65,6 +65,25 @@ TOOLS=("dedup -k" watermark window "dlq check" reconcile "txlog append" "txlog c
 	assert_success
 }
 
+@test "bench: the thread targets beside the ceiling of these cores, -j 1 pinned to each" {
+	quick_skip
+	[ "$(nproc)" = 2 ] || skip "the ceiling is measured when -j is every core: BENCH_THREADS=2, $(nproc) cores"
+	local t r=$BATS_FILE_TMPDIR/b/results.ndjson
+	for t in "dedup -k" window reconcile; do
+		grep -A1 -E "^$t +-j 1 .*target >= 1\.7x" "$BENCH_OUT" | grep -Eq \
+			'^    cores: +-j 1 pinned: cpu0 [0-9.]+ s, cpu1 [0-9.]+ s; ceiling [0-9.]+x, -j 2 gave [0-9.]+x = [0-9]+% of it  target >= 85% (PASS|MISS)$' ||
+			fail "no cores line under $t in: $(cat "$BENCH_OUT")"
+	done
+	# the ceiling is -j 1's seconds times the sum of 1 / each pinned
+	# core's: between 1x and 2x whatever the cores
+	run jq -rs '[.[] | select(.kind == "cores")] | map("\(.tool) \(.ceiling > 0 and .target_min_pct == 85)") | join(",")' "$r"
+	assert_output "dedup -k true,window true,reconcile true"
+	run jq -rs '[.[] | select(.kind == "time" and (.name | test("-core[01]$")))] | map(.command | test("(^|reconcile )taskset -c [01] ")) | unique' "$r"
+	assert_output '[
+  true
+]'
+}
+
 @test "bench: the peers at 1 and N threads, and the simdjson limit when built" {
 	quick_skip
 	run grep -E '^    1 thread: +awk [0-9.]+ MB/s \(idem [0-9.]+x\)  jq -c [0-9.]+ MB/s \(idem [0-9.]+x\)' "$BENCH_OUT"
