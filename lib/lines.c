@@ -26,10 +26,12 @@
 #include "lines.h"
 
 #include <assert.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -133,6 +135,23 @@ bool lines_may_block(const char *path)
 	struct stat sb;
 	int r = strcmp(path, "-") == 0 ? fstat(0, &sb) : stat(path, &sb);
 	return r != 0 || may_block(&sb);
+}
+
+bool lines_plain_file(const char *path)
+{
+	bool dash = strcmp(path, "-") == 0;
+	int fd = dash ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct stat sb;
+	unsigned char m[4];
+	off_t at = dash ? lseek(fd, 0, SEEK_CUR) : 0;
+	ssize_t n = -1;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && at >= 0)
+		n = pread(fd, m, sizeof m, at);
+	if (!dash)
+		close(fd);
+	return n >= 0 && !zio_magic(m, (size_t)n);
 }
 
 static int lines_fail(struct lines *l, char *err, size_t errlen)

@@ -64,6 +64,12 @@ void lines_set_wait(struct lines *l, bool on);
 /* Opening or reading path ("-": stdin) may block: not a regular file.
  * Between inputs a loop flushes first when the next one may. */
 bool lines_may_block(const char *path);
+/* path ("-": stdin, from its offset) is a regular file whose first bytes
+ * are no gzip or zstd magic: reading it is a read() and a copy, cheap
+ * enough for any thread to take its turn (lib/par).  False when unsure
+ * (it cannot be opened or read): the caller takes the general path,
+ * which says why. */
+bool lines_plain_file(const char *path);
 /*
  * Whole lines in bulk, for lib/par's reader: a span of every complete
  * line buffered, as read (terminators, CR and blank lines included),

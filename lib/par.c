@@ -25,8 +25,18 @@
  *
  * The source (files, the open struct lines) is read by the calling
  * thread until a chunk fills before its file ends; only then are
- * threads started and the reader thread takes the source over.  So a
- * small input never starts a thread.
+ * threads started.  So a small input never starts a thread.  When an
+ * input may block (a pipe, a FIFO, a terminal), a reader thread takes
+ * the source over, so that no worker sits in a read() and the lines read
+ * so far are applied and shown while the writer pauses.  When none may
+ * and every input is an uncompressed regular file, there is no reader:
+ * a thread with nothing to prep fills the next chunk itself (one at a
+ * time, the filling flag) and then preps it, while the bytes are in its
+ * core's cache.  A third thread on two cores had cost a wake-up and a
+ * reschedule a chunk (1850 context switches for 1M orders, now 370):
+ * dedup -k -j 2 took 0.325 s, now 0.300 s (median of 8).  Compressed
+ * input keeps its reader: a decompressor moved from core to core took
+ * its window's cache along, 0.485 s became 0.695 s.
  *
  * apply may exit() while workers run: they use only the heap (chunks,
  * their contexts) and their own stacks, and exit() frees none of it.
@@ -116,6 +126,10 @@ struct par {
 	pthread_t *workers;
 	int nworkers;
 	bool started;
+	/* no input may block: the threads fill chunks themselves */
+	bool self_fill;
+	bool filling;   /* a thread is filling ring[filled % cap] */
+	bool fill_done; /* the last chunk has been filled */
 };
 
 /* ---- chunks ---- */
@@ -410,6 +424,33 @@ static void *reader_main(void *arg)
 
 /* Claim the oldest unprepared chunk and prep it; called and returns
  * with the mutex held. */
+static void claim_and_prep(struct par *P, void *wctx);
+
+/* Without a reader: may this thread fill the next chunk now? */
+static bool can_self_fill(const struct par *P)
+{
+	return P->self_fill && !P->filling && !P->fill_done &&
+	       P->filled - P->applied < P->cap;
+}
+
+/* Fill the next chunk, then prep it here (nobody else can have claimed
+ * it: it was not filled); called and returns with the mutex held. */
+static void self_fill_and_prep(struct par *P, void *wctx)
+{
+	struct par_chunk *ch = &P->ring[P->filled % P->cap];
+	P->filling = true;
+	pthread_mutex_unlock(&P->mu);
+	fill(P, ch);
+	pthread_mutex_lock(&P->mu);
+	ch->state = CH_FILLED;
+	P->filled++;
+	P->filling = false;
+	P->fill_done = ch->last;
+	/* another thread may fill the next one while this one preps */
+	pthread_cond_signal(&P->can_prep);
+	claim_and_prep(P, wctx);
+}
+
 static void claim_and_prep(struct par *P, void *wctx)
 {
 	uint64_t s = P->next_prep++;
@@ -430,11 +471,15 @@ static void *worker_main(void *arg)
 	void *wctx = P->wctx[wa->index];
 	pthread_mutex_lock(&P->mu);
 	for (;;) {
-		while (!P->stop && P->next_prep == P->filled)
+		while (!P->stop && P->next_prep == P->filled &&
+		       !can_self_fill(P))
 			pthread_cond_wait(&P->can_prep, &P->mu);
 		if (P->stop)
 			break;
-		claim_and_prep(P, wctx);
+		if (P->next_prep < P->filled)
+			claim_and_prep(P, wctx);
+		else
+			self_fill_and_prep(P, wctx);
 	}
 	pthread_mutex_unlock(&P->mu);
 	return NULL;
@@ -465,7 +510,8 @@ static int run_threads(struct par *P, struct worker_arg *wa, char *err,
 		wa[i].index = i;
 		start_thread(&P->workers[P->nworkers++], worker_main, &wa[i]);
 	}
-	start_thread(&P->reader, reader_main, P);
+	if (!P->self_fill)
+		start_thread(&P->reader, reader_main, P);
 	P->started = true;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
@@ -477,6 +523,8 @@ static int run_threads(struct par *P, struct worker_arg *wa, char *err,
 		while (P->applied >= P->filled || ch->state != CH_DONE) {
 			if (P->next_prep < P->filled) {
 				claim_and_prep(P, P->wctx[0]);
+			} else if (can_self_fill(P)) {
+				self_fill_and_prep(P, P->wctx[0]);
 			} else if (flush_due) {
 				/* nothing to do but wait: the reader waits
 				 * for input, so show what it had (not under
@@ -497,7 +545,9 @@ static int run_threads(struct par *P, struct worker_arg *wa, char *err,
 		pthread_mutex_lock(&P->mu);
 		ch->state = CH_FREE;
 		P->applied++;
-		pthread_cond_signal(&P->can_fill);
+		/* room for one more chunk: the reader's, or a worker's to
+		 * fill */
+		pthread_cond_signal(P->self_fill ? &P->can_prep : &P->can_fill);
 		pthread_mutex_unlock(&P->mu);
 		if (r <= 0)
 			break;
@@ -516,7 +566,8 @@ static void stop_threads(struct par *P)
 	pthread_mutex_unlock(&P->mu);
 	for (int i = 0; i < P->nworkers; i++)
 		pthread_join(P->workers[i], NULL);
-	pthread_join(P->reader, NULL);
+	if (!P->self_fill)
+		pthread_join(P->reader, NULL);
 	free(P->workers);
 }
 
@@ -622,6 +673,10 @@ int par_each_line(char **files, size_t max_line, int threads,
 		.flush = !ops->bytes_in && !ops->steady_chunks,
 		.cap = 2 * (size_t)threads + 2,
 	};
+	P.self_fill = true;
+	for (char **f = files; *f; f++)
+		if (!lines_plain_file(*f))
+			P.self_fill = false;
 	P.ring = xcalloc(P.cap, sizeof *P.ring);
 	P.wctx = xcalloc((size_t)threads, sizeof *P.wctx);
 	P.wctx[P.nwctx++] = new_wctx(ops, 0);

@@ -22,6 +22,7 @@
 #include "par.h"
 #include "unit.h"
 #include "value.h"
+#include "zio.h"
 
 static char tmpdir[] = "/tmp/test_par.XXXXXX";
 
@@ -70,11 +71,36 @@ static void w_free(void *v)
 	free(v);
 }
 
+/* The most threads the process ran while lines were prepped (every
+ * 50th line), when counting. */
+static bool count_tasks;
+static int most_tasks;
+
+static int tasks_now(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	int n = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
 static void prep(void *wctx, const struct line *ln, void *vslot,
 		 struct par_chunk *ch)
 {
 	struct wctx *w = wctx;
 	struct slot *s = vslot;
+	if (count_tasks && ln->lineno % 50 == 0) {
+		int n = tasks_now();
+		pthread_mutex_lock(&ctx_mu);
+		if (n > most_tasks)
+			most_tasks = n;
+		pthread_mutex_unlock(&ctx_mu);
+	}
 	s->fp = value_fp(ln->p, ln->len).lo;
 	/* reversed into the worker's scratch, then kept: the copy must
 	 * outlive the next prep on this worker */
@@ -300,6 +326,51 @@ TEST(many_chunks_use_every_worker)
 	free(want);
 	free(d);
 	free(files[0]);
+}
+
+/* Plain files have no reader thread: the threads fill chunks in turn
+ * (3 workers beside the caller at -j 4).  A compressed file keeps one (a
+ * decompressor hopping cores loses its window's cache), so does a
+ * pipe.  The lines are the same either way. */
+TEST(plain_files_filled_by_the_workers_compressed_by_a_reader)
+{
+	size_t n;
+	char *d = random_input(5, 20000, &n);
+	char *plain = tmp_file("plain", d, n);
+	char zpath[256], err[512];
+	snprintf(zpath, sizeof zpath, "%s/plain.zst", tmpdir);
+	FILE *f = fopen(zpath, "wb");
+	struct zout *z = f ? zout_open(fileno(f), 3) : NULL;
+	CHECK(z != NULL);
+	CHECK_INT(zout_write(z, d, n, err, sizeof err), 0);
+	CHECK_INT(zout_close(z, err, sizeof err), 0);
+	CHECK_INT(fclose(f), 0);
+	CHECK(lines_plain_file(plain));
+	CHECK(!lines_plain_file(zpath));
+	CHECK(!lines_plain_file(tmpdir));
+	char *one[] = {plain, NULL}, *zone[] = {zpath, NULL};
+	char *both[] = {plain, zpath, NULL};
+	struct {
+		char **files;
+		int tasks;
+	} cases[] = {{one, 3}, {zone, 4}, {both, 4}}; /* beyond the caller's */
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		char *want = reference(cases[c].files, 0);
+		int rc;
+		count_tasks = true;
+		most_tasks = 0;
+		char *got = run(cases[c].files, 0, 4, "256", &rc, err,
+				sizeof err);
+		count_tasks = false;
+		CHECK_INT(rc, 0);
+		/* the threads before the run: 1, or 2 with a sanitizer's */
+		CHECK_INT(most_tasks - tasks_now(), cases[c].tasks);
+		CHECK(strcmp(got, want) == 0);
+		free(got);
+		free(want);
+	}
+	free(d);
+	free(plain);
 }
 
 /* Lines of a few bytes: a chunk is cut at its line bound (16384) inside
@@ -671,6 +742,7 @@ int main(void)
 	}
 	RUN(random_files_same_as_lines);
 	RUN(many_chunks_use_every_worker);
+	RUN(plain_files_filled_by_the_workers_compressed_by_a_reader);
 	RUN(tiny_lines_cut_at_the_line_bound);
 	RUN(small_input_starts_no_thread);
 	RUN(empty_input);
