@@ -9,8 +9,10 @@
  * the calling thread, in input order, exactly once per line.  So the
  * output is the same for any number of threads, byte for byte.
  *
- * A reader thread copies whole lines as read (lines_next_span) into
- * chunks of about 128 KiB (never spanning two files); the worker that
+ * Whole lines are copied as read (lines_next_span) into chunks of about
+ * 128 KiB (never spanning two files), by a reader thread from pipes and
+ * compressed files, by the thread that will prep the chunk from plain
+ * files (lib/par.c says why); the worker that
  * preps a chunk frames its lines with lines_frame(), so torn, too-long,
  * CRLF and blank lines and line numbers are exactly lines_next()'s, from
  * files, pipes and gzip/zstd alike.  Workers prep whole chunks;
