@@ -140,10 +140,15 @@ bool lines_may_block(const char *path)
 bool lines_plain_file(const char *path)
 {
 	bool dash = strcmp(path, "-") == 0;
-	int fd = dash ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	/* stat before any open: opening a FIFO waits for its writer, and
+	 * closing it again would leave that writer without a reader */
+	if ((dash ? fstat(0, &sb) : stat(path, &sb)) != 0 ||
+	    !S_ISREG(sb.st_mode))
+		return false;
+	int fd = dash ? 0 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return false;
-	struct stat sb;
 	unsigned char m[4];
 	off_t at = dash ? lseek(fd, 0, SEEK_CUR) : 0;
 	ssize_t n = -1;

@@ -446,8 +446,11 @@ static void self_fill_and_prep(struct par *P, void *wctx)
 	P->filled++;
 	P->filling = false;
 	P->fill_done = ch->last;
-	/* another thread may fill the next one while this one preps */
+	/* another thread may fill the next one while this one preps: a
+	 * worker, or the calling thread waiting for a chunk in prep (it
+	 * waits on can_apply; left asleep, it idled through a whole prep) */
 	pthread_cond_signal(&P->can_prep);
+	pthread_cond_signal(&P->can_apply);
 	claim_and_prep(P, wctx);
 }
 
