@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static int unit_checks, unit_failed, unit_test_failed;
+/* atomic: a test may CHECK from a thread it started (test_par feeds a
+ * pipe from one), and a lost count would pass unseen */
+static _Atomic int unit_checks, unit_failed;
+static int unit_test_failed;
 static const char *unit_current;
 
 #define TEST(name) static void test_##name(void)
