@@ -151,9 +151,8 @@ bool lines_plain_file(const char *path)
 		return false;
 	unsigned char m[4];
 	off_t at = dash ? lseek(fd, 0, SEEK_CUR) : 0;
-	ssize_t n = -1;
-	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && at >= 0)
-		n = pread(fd, m, sizeof m, at);
+	/* pread fails on anything the path became since the stat */
+	ssize_t n = at < 0 ? -1 : pread(fd, m, sizeof m, at);
 	if (!dash)
 		close(fd);
 	return n >= 0 && !zio_magic(m, (size_t)n);

@@ -424,7 +424,18 @@ static void *reader_main(void *arg)
 
 /* Claim the oldest unprepared chunk and prep it; called and returns
  * with the mutex held. */
-static void claim_and_prep(struct par *P, void *wctx);
+static void claim_and_prep(struct par *P, void *wctx)
+{
+	uint64_t s = P->next_prep++;
+	struct par_chunk *ch = &P->ring[s % P->cap];
+	ch->state = CH_PREPPING;
+	pthread_mutex_unlock(&P->mu);
+	prep_chunk(P, ch, wctx);
+	pthread_mutex_lock(&P->mu);
+	ch->state = CH_DONE;
+	if (s == P->applied)
+		pthread_cond_signal(&P->can_apply);
+}
 
 /* Without a reader: may this thread fill the next chunk now? */
 static bool can_self_fill(const struct par *P)
@@ -452,19 +463,6 @@ static void self_fill_and_prep(struct par *P, void *wctx)
 	pthread_cond_signal(&P->can_prep);
 	pthread_cond_signal(&P->can_apply);
 	claim_and_prep(P, wctx);
-}
-
-static void claim_and_prep(struct par *P, void *wctx)
-{
-	uint64_t s = P->next_prep++;
-	struct par_chunk *ch = &P->ring[s % P->cap];
-	ch->state = CH_PREPPING;
-	pthread_mutex_unlock(&P->mu);
-	prep_chunk(P, ch, wctx);
-	pthread_mutex_lock(&P->mu);
-	ch->state = CH_DONE;
-	if (s == P->applied)
-		pthread_cond_signal(&P->can_apply);
 }
 
 static void *worker_main(void *arg)
@@ -676,10 +674,10 @@ int par_each_line(char **files, size_t max_line, int threads,
 		.flush = !ops->bytes_in && !ops->steady_chunks,
 		.cap = 2 * (size_t)threads + 2,
 	};
-	P.self_fill = true;
-	for (char **f = files; *f; f++)
-		if (!lines_plain_file(*f))
-			P.self_fill = false;
+	/* only threads fill chunks themselves: one thread needs no probe */
+	P.self_fill = threads > 1;
+	for (char **f = files; P.self_fill && *f; f++)
+		P.self_fill = lines_plain_file(*f);
 	P.ring = xcalloc(P.cap, sizeof *P.ring);
 	P.wctx = xcalloc((size_t)threads, sizeof *P.wctx);
 	P.wctx[P.nwctx++] = new_wctx(ops, 0);
