@@ -336,16 +336,20 @@ int agg_add(const struct agg_spec *s, struct agg_state *st,
 	case AGG_COUNT:
 		st->n++;
 		break;
-	case AGG_SUM:
-		if (dec_add(&st->sum, &in->d) != 0)
+	case AGG_SUM: {
+		struct dec d = agg_in_dec(in);
+		if (dec_add(&st->sum, &d) != 0)
 			return -1;
 		st->n++;
 		break;
-	case AGG_AVG:
-		if (avg_add(&st->sum, &in->d, places_exp(&in->d)) != 0)
+	}
+	case AGG_AVG: {
+		struct dec d = agg_in_dec(in);
+		if (avg_add(&st->sum, &d, places_exp(&d)) != 0)
 			return -1;
 		st->n++;
 		break;
+	}
 	case AGG_MIN:
 	case AGG_MAX: {
 		/* times as instants, whatever their offsets; of equal

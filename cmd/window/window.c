@@ -931,7 +931,8 @@ static bool prep_aggs(struct worker *c, const struct line *ln,
 				failed(s, ch, ln, c, P_BAD, "wrong_type");
 				return false;
 			}
-			if (dec_parse(v, len, &in->d) != 0) {
+			struct dec d;
+			if (dec_parse(v, len, &d) != 0) {
 				snprintf(c->msg, sizeof c->msg,
 					 "--agg %s: %.*s has more digits than "
 					 "an exact sum holds", a->text,
@@ -939,6 +940,7 @@ static bool prep_aggs(struct worker *c, const struct line *ln,
 				failed(s, ch, ln, c, P_BAD, "wrong_type");
 				return false;
 			}
+			agg_in_set_dec(in, &d);
 			break;
 		}
 		case AGG_DISTINCT:
@@ -1425,8 +1427,9 @@ static const struct agg_spec *overflows(const struct slot *s,
 				continue;
 			for (size_t i = 0; i < nstarts; i++) {
 				struct dec acc = found[i] ? found[i]->a[k].sum
-							  : DEC_ZERO;
-				if (dec_add(&acc, &s->in[k].d) != 0)
+							  : DEC_ZERO,
+					   d = agg_in_dec(&s->in[k]);
+				if (dec_add(&acc, &d) != 0)
 					return a;
 			}
 			continue;
@@ -1450,7 +1453,8 @@ static const struct agg_spec *overflows(const struct slot *s,
 				return a;
 		}
 		/* the sessions it bridges merge, whatever its own value */
-		if (!s->in[k].null && dec_add(&acc, &s->in[k].d) != 0)
+		struct dec d = agg_in_dec(&s->in[k]);
+		if (!s->in[k].null && dec_add(&acc, &d) != 0)
 			return a;
 	}
 	return NULL;
