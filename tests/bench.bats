@@ -65,23 +65,29 @@ TOOLS=("dedup -k" watermark window "dlq check" reconcile "txlog append" "txlog c
 	assert_success
 }
 
-@test "bench: the thread targets beside the ceiling of these cores, -j 1 pinned to each" {
+@test "bench: the thread targets beside the ceiling of these cores, -j 1 pinned to each, all at once" {
 	quick_skip
 	[ "$(nproc)" = 2 ] || skip "the ceiling is measured when -j is every core: BENCH_THREADS=2, $(nproc) cores"
 	local t r=$BATS_FILE_TMPDIR/b/results.ndjson
 	for t in "dedup -k" window reconcile; do
 		grep -A1 -E "^$t +-j 1 .*target >= 1\.7x" "$BENCH_OUT" | grep -Eq \
-			'^    cores: +-j 1 pinned: cpu0 [0-9.]+ s, cpu1 [0-9.]+ s; ceiling [0-9.]+x, -j 2 gave [0-9.]+x = [0-9]+% of it  target >= 85% (PASS|MISS)$' ||
+			'^    cores: +-j 1 on every core at once: cpu0 [0-9.]+ s, cpu1 [0-9.]+ s; ceiling [0-9.]+x, -j 2 gave [0-9.]+x = [0-9]+% of it  target >= 85% (PASS|MISS)$' ||
 			fail "no cores line under $t in: $(cat "$BENCH_OUT")"
 	done
 	# the ceiling is -j 1's seconds times the sum of 1 / each pinned
 	# core's: between 1x and 2x whatever the cores
 	run jq -rs '[.[] | select(.kind == "cores")] | map("\(.tool) \(.ceiling > 0 and .target_min_pct == 85)") | join(",")' "$r"
 	assert_output "dedup -k true,window true,reconcile true"
-	run jq -rs '[.[] | select(.kind == "time" and (.name | test("-core[01]$")))] | map(.command | test("(^|reconcile )taskset -c [01] ")) | unique' "$r"
+	run jq -rs '[.[] | select(.kind == "time" and (.name | test("-core[01]$")))] | map((.command | test("^taskset -c [01] ")) and .together) | unique' "$r"
 	assert_output '[
   true
 ]'
+	# one copy on each core at the same time: in the round, each copy
+	# started before the other ended
+	run awk '/^round 0 cpu[01]: [0-9.]+ from [0-9.]+ to [0-9.]+$/ { a[n++] = $5; b[n - 1] = $7 }
+		END { print n, (n == 2 && a[0] < b[1] && a[1] < b[0]) ? "overlap" : "apart" }' \
+		"$BATS_FILE_TMPDIR/b/logs/window-cores.log"
+	assert_output "2 overlap"
 }
 
 @test "bench: the peers at 1 and N threads, and the simdjson limit when built" {
