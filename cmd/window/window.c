@@ -1427,8 +1427,8 @@ static const struct agg_spec *overflows(const struct slot *s,
 				continue;
 			for (size_t i = 0; i < nstarts; i++) {
 				struct dec acc = found[i] ? found[i]->a[k].sum
-							  : DEC_ZERO,
-					   d = agg_in_dec(&s->in[k]);
+							  : DEC_ZERO;
+				struct dec d = agg_in_dec(&s->in[k]);
 				if (dec_add(&acc, &d) != 0)
 					return a;
 			}
@@ -1453,9 +1453,11 @@ static const struct agg_spec *overflows(const struct slot *s,
 				return a;
 		}
 		/* the sessions it bridges merge, whatever its own value */
-		struct dec d = agg_in_dec(&s->in[k]);
-		if (!s->in[k].null && dec_add(&acc, &d) != 0)
-			return a;
+		if (!s->in[k].null) {
+			struct dec d = agg_in_dec(&s->in[k]);
+			if (dec_add(&acc, &d) != 0)
+				return a;
+		}
 	}
 	return NULL;
 }
