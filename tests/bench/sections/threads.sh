@@ -144,9 +144,8 @@ tj_together() {
 # 1 / (sum of 1 / KEY-core_c seconds), so against the -j 1 measured the
 # ratio is at most KEY-j1 x that sum: 2x on two equal cores that do not
 # slow each other, 1.6x when the second runs at 0.6 of the first.  The
-# line gives
-# the -j $THREADS ratio as a share of that ceiling, against TARGET / 2
-# (1.7x of two equal cores is 85% of them).
+# line gives the -j $THREADS ratio as a share of that ceiling, against
+# TARGET / 2 (1.7x of two equal cores is 85% of them).
 tj_ceiling() {
 	tj_label=$1 tj_key=$2 tj_target=$3
 	tj_s1=$(seconds_of "$tj_key-j1") tj_sn=$(seconds_of "$tj_key-jN")
